@@ -1,0 +1,639 @@
+/*
+ * ttlog.h - the public interface of ttlog, a time-travel debug logger.
+ *
+ * A program logs at debug detail all the time into per-thread in-memory
+ * rings; a log call stores only a timestamp, a call-site id and the raw
+ * argument values. When the program crashes, or asks, or an operator asks,
+ * the recent history of every thread is written to a snapshot file that the
+ * `ttlog` command (or the reader API in <ttlog_reader.h>) turns into text.
+ *
+ * Contents of this header, in order:
+ *   1. Version
+ *   2. Levels and error codes
+ *   3. Configuration and life cycle
+ *   4. Snapshots and statistics
+ *   5. The logging macros
+ *   6. Internals the macros expand to (not API: names start with ttlog__)
+ *
+ * Thread safety: every function may be called from any thread. Functions
+ * that are also async-signal-safe say so.
+ *
+ * Requires C11 with GNU extensions (gcc >= 5 or clang >= 3.9), a
+ * little-endian 64-bit target, and Linux.
+ */
+#ifndef TTLOG_H
+#define TTLOG_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+#error "ttlog.h: the logging macros need C11 (_Generic); C++ support is not available yet"
+#endif
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ttlog.h: only little-endian targets are supported (records are stored in native order)"
+#endif
+
+#if defined(TTLOG_BUILDING_LIBRARY)
+#define TTLOG_API __attribute__((visibility("default")))
+#else
+#define TTLOG_API
+#endif
+
+/* ===================================================================== */
+/* 1. Version                                                            */
+/* ===================================================================== */
+
+#define TTLOG_VERSION_MAJOR 0
+#define TTLOG_VERSION_MINOR 1
+#define TTLOG_VERSION_PATCH 0
+#define TTLOG_VERSION_NUMBER \
+	(TTLOG_VERSION_MAJOR * 10000 + TTLOG_VERSION_MINOR * 100 + TTLOG_VERSION_PATCH)
+#define TTLOG__STR2(x) #x
+#define TTLOG__STR(x) TTLOG__STR2(x)
+#define TTLOG_VERSION_STRING                                          \
+	TTLOG__STR(TTLOG_VERSION_MAJOR) "." TTLOG__STR(TTLOG_VERSION_MINOR) "." \
+		TTLOG__STR(TTLOG_VERSION_PATCH)
+
+/** The version of the library actually linked, as TTLOG_VERSION_NUMBER. */
+TTLOG_API unsigned ttlog_version_number(void);
+/** The version of the library actually linked, as "MAJOR.MINOR.PATCH". */
+TTLOG_API const char *ttlog_version_string(void);
+
+/* ===================================================================== */
+/* 2. Levels and error codes                                             */
+/* ===================================================================== */
+
+/* Values are stored in snapshot files: never renumber. */
+enum ttlog_level {
+	TTLOG_LEVEL_TRACE = 0,
+	TTLOG_LEVEL_DEBUG = 1,
+	TTLOG_LEVEL_INFO = 2,
+	TTLOG_LEVEL_WARN = 3,
+	TTLOG_LEVEL_ERROR = 4,
+	TTLOG_LEVEL_FATAL = 5,
+	TTLOG_LEVEL_OFF = 6 /* as a minimum level: log nothing */
+};
+
+/** "TRACE", "DEBUG", ... for a level, or "?" for anything else. */
+TTLOG_API const char *ttlog_level_name(int level);
+/**
+ * Parses a level name, case-insensitively ("trace" ... "fatal", "off",
+ * also "warning"). Returns the level, or -1 if the name is not a level.
+ */
+TTLOG_API int ttlog_level_parse(const char *name);
+
+/*
+ * Error codes. Every public function that can fail returns one of these,
+ * negated-free: 0 is success, the codes are positive. Values are pinned.
+ */
+#define TTLOG_ERROR_TABLE(X)                                                          \
+	X(TTLOG_OK, 0, "success")                                                     \
+	X(TTLOG_E_INVALID, 1, "invalid argument")                                     \
+	X(TTLOG_E_CONFIG, 2, "invalid configuration value")                           \
+	X(TTLOG_E_NOMEM, 3, "out of memory")                                          \
+	X(TTLOG_E_NOT_INITIALIZED, 4, "ttlog_init() has not been called")             \
+	X(TTLOG_E_ALREADY_INITIALIZED, 5, "ttlog_init() was already called")          \
+	X(TTLOG_E_BUSY, 6, "another snapshot is being written")                       \
+	X(TTLOG_E_IO, 7, "input/output error")                                        \
+	X(TTLOG_E_DIR, 8, "snapshot directory cannot be created or is unsafe")        \
+	X(TTLOG_E_SIGNAL, 9, "signal handler could not be installed")                 \
+	X(TTLOG_E_TRUNCATED, 10, "file is truncated")                                 \
+	X(TTLOG_E_CORRUPT, 11, "file is corrupt")                                     \
+	X(TTLOG_E_VERSION, 12, "file needs a newer ttlog (unsupported version or flag)") \
+	X(TTLOG_E_NOT_TTLOG, 13, "not a ttlog snapshot file")                         \
+	X(TTLOG_E_OPEN, 14, "file cannot be opened")                                  \
+	X(TTLOG_E_RANGE, 15, "buffer too small")
+
+enum ttlog_error {
+#define TTLOG__ENUM(name, value, text) name = value,
+	TTLOG_ERROR_TABLE(TTLOG__ENUM)
+#undef TTLOG__ENUM
+};
+
+/** A static, human-readable text for an error code; never NULL. */
+TTLOG_API const char *ttlog_strerror(int error);
+
+/* ===================================================================== */
+/* 3. Configuration and life cycle                                       */
+/* ===================================================================== */
+
+/*
+ * Configuration. Fill it with ttlog_config_init() and change what you need;
+ * a zero field means "use the default". Environment variables override the
+ * struct (so an operator has the last word); see README.md for the list.
+ * The struct only ever grows at the end; struct_size tells the library
+ * which fields the caller knows.
+ */
+struct ttlog_config {
+	size_t struct_size;     /* sizeof(struct ttlog_config), set by ttlog_config_init */
+	const char *dir;        /* snapshot directory; default $XDG_RUNTIME_DIR/ttlog or /tmp/ttlog-UID */
+	size_t ring_size;       /* bytes per thread ring; default 1 MiB, min 1 KiB */
+	size_t memory_cap;      /* bytes of all rings together; default 64 MiB */
+	uint32_t max_string;    /* %s arguments are truncated after this many bytes; default 256 */
+	uint64_t window_ns;     /* snapshots keep only the last window_ns of history; 0 = all */
+	int min_level;          /* runtime minimum level; default TTLOG_LEVEL_TRACE */
+	const char *levels;     /* per-target levels, "net=debug,db=warn"; may start with a bare level */
+	int crash_signals;      /* 1 = install crash handlers (default), -1 = do not */
+	uint64_t signal_mask;   /* which crash signals (bit n = signal n); 0 = the default set */
+	int snapshot_signal;    /* signal that takes an on-demand snapshot; 0 = none (default) */
+};
+
+/** Fills *config with the defaults (all zero plus struct_size). */
+TTLOG_API void ttlog_config_init(struct ttlog_config *config);
+
+/**
+ * Starts ttlog: reads the environment, reserves the memory the crash path
+ * needs, calibrates the clock and installs the signal handlers.
+ * config may be NULL (defaults plus environment).
+ * Returns TTLOG_OK, TTLOG_E_ALREADY_INITIALIZED, TTLOG_E_CONFIG (bad value,
+ * in the struct or the environment), TTLOG_E_NOMEM, TTLOG_E_DIR or
+ * TTLOG_E_SIGNAL. Log calls made before ttlog_init() are counted in
+ * ttlog_stats().dropped_uninitialized and otherwise ignored.
+ */
+TTLOG_API int ttlog_init(const struct ttlog_config *config);
+
+/**
+ * Stops recording and restores the signal handlers that were installed
+ * before ttlog_init(). Rings stay allocated (threads may still hold them);
+ * later log calls are disabled at their call site (one branch, like a
+ * level below the minimum). ttlog_init() may be called again afterwards.
+ * Returns TTLOG_OK or TTLOG_E_NOT_INITIALIZED.
+ */
+TTLOG_API int ttlog_shutdown(void);
+
+/** Sets the runtime minimum level for targets that have no level of their own. */
+TTLOG_API int ttlog_set_level(int level);
+/** The runtime minimum level set by config, TTLOG_LEVEL or ttlog_set_level(). */
+TTLOG_API int ttlog_get_level(void);
+/**
+ * Sets the minimum level of one target (the TTLOG_TARGET of a file, or a
+ * source file's base name such as "net.c"). level -1 removes the target's
+ * own level. Returns TTLOG_E_INVALID for a bad level or an empty name,
+ * TTLOG_E_NOMEM when 64 targets already have levels.
+ */
+TTLOG_API int ttlog_set_target_level(const char *target, int level);
+
+/* ===================================================================== */
+/* 4. Snapshots and statistics                                           */
+/* ===================================================================== */
+
+/**
+ * Writes the recent history of every thread to
+ * <dir>/ttlog-<pid>-<UTC time>-<reason>.ttlog (written under a temporary
+ * name, fsync'd, then renamed: nobody sees half a file). reason may be NULL
+ * ("manual"); characters other than [A-Za-z0-9._-] become '_'.
+ * Async-signal-safe. Returns TTLOG_OK, TTLOG_E_NOT_INITIALIZED, TTLOG_E_BUSY
+ * (a snapshot is already being written), TTLOG_E_DIR or TTLOG_E_IO.
+ */
+TTLOG_API int ttlog_snapshot(const char *reason);
+
+/**
+ * As ttlog_snapshot(), and copies the path of the new file (NUL-terminated)
+ * into path[0..path_size-1] when path is not NULL. Async-signal-safe.
+ * Returns TTLOG_E_RANGE (after writing the file) if the path does not fit.
+ */
+TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_size);
+
+/** Counters of everything ttlog had to drop or skip, since ttlog_init(). */
+struct ttlog_stats {
+	uint64_t events_overwritten;    /* oldest records replaced by newer ones (all rings) */
+	uint64_t dropped_uninitialized; /* log calls before ttlog_init() or after shutdown */
+	uint64_t dropped_no_ring;       /* log calls of threads that got no ring (memory cap) */
+	uint64_t dropped_sites;         /* call sites beyond the site table's capacity */
+	uint64_t snapshots_written;
+	uint64_t snapshots_failed;
+	uint64_t snapshots_busy;        /* requests refused because one was in progress */
+	uint64_t torn_records;          /* records overwritten while a snapshot copied them */
+	uint32_t rings;                 /* rings allocated */
+	uint32_t sites;                 /* call sites registered */
+};
+
+/**
+ * Why the last ttlog_init() failed, naming the setting and the value, e.g.
+ * "TTLOG_RING_SIZE: expected a size such as 1M, got 'abc'"; "" if it did not.
+ */
+TTLOG_API const char *ttlog_init_error(void);
+
+/** Fills *stats. Returns TTLOG_E_INVALID if stats is NULL. */
+TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
+
+/* ===================================================================== */
+/* 5. The logging macros                                                 */
+/* ===================================================================== */
+
+/*
+ * TTLOG_INFO("request id=%d latency=%f path=%s", id, ms, path);
+ *
+ * The format must be a string literal; it is checked by the compiler like
+ * printf's. Arguments are evaluated once, and only if the call is enabled.
+ * Up to 16 arguments. Supported: every integer type, char, bool, float,
+ * double, long double (recorded as double), pointers (%p) and C strings
+ * (%s: char pointers are always recorded as strings, NULL-safe, truncated
+ * after max_string bytes; cast to (void *) to log a char pointer's address).
+ *
+ * Calls below TTLOG_COMPILE_MIN_LEVEL (define it before including this
+ * header; default TRACE) are removed by the compiler. Define TTLOG_TARGET
+ * to a string literal before including this header to give a file's call
+ * sites a target name; by default the target is the file's base name.
+ */
+#ifndef TTLOG_COMPILE_MIN_LEVEL
+#define TTLOG_COMPILE_MIN_LEVEL TTLOG_LEVEL_TRACE
+#endif
+
+#define TTLOG_TRACE(...) TTLOG_LOG(TTLOG_LEVEL_TRACE, __VA_ARGS__)
+#define TTLOG_DEBUG(...) TTLOG_LOG(TTLOG_LEVEL_DEBUG, __VA_ARGS__)
+#define TTLOG_INFO(...) TTLOG_LOG(TTLOG_LEVEL_INFO, __VA_ARGS__)
+#define TTLOG_WARN(...) TTLOG_LOG(TTLOG_LEVEL_WARN, __VA_ARGS__)
+#define TTLOG_ERROR(...) TTLOG_LOG(TTLOG_LEVEL_ERROR, __VA_ARGS__)
+#define TTLOG_FATAL(...) TTLOG_LOG(TTLOG_LEVEL_FATAL, __VA_ARGS__)
+
+/** Logs at a level given as a constant expression. */
+#define TTLOG_LOG(level, ...) TTLOG__LOG(level, __VA_ARGS__)
+
+/* ===================================================================== */
+/* 6. Internals used by the macros. Not API; may change in any release.  */
+/* ===================================================================== */
+
+/*
+ * ThreadSanitizer does not model fences (gcc warns about them). Under TSan
+ * the ring's readers are excluded from race checks (see src/ring/ring.c),
+ * so only the compiler must be kept from reordering, which is all a release
+ * fence does on x86-64 anyway.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TTLOG__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TTLOG__TSAN 1
+#endif
+#endif
+#ifdef TTLOG__TSAN
+#define TTLOG__FENCE_RELEASE() __asm__ __volatile__("" ::: "memory")
+#define TTLOG__FENCE_ACQUIRE() __asm__ __volatile__("" ::: "memory")
+#else
+#define TTLOG__FENCE_RELEASE() atomic_thread_fence(memory_order_release)
+#define TTLOG__FENCE_ACQUIRE() atomic_thread_fence(memory_order_acquire)
+#endif
+
+#define TTLOG__LIKELY(x) __builtin_expect(!!(x), 1)
+#define TTLOG__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#ifdef TTLOG_TARGET
+#define TTLOG__TARGET TTLOG_TARGET
+#else
+#define TTLOG__TARGET ((const char *)0)
+#endif
+
+/*
+ * Argument type codes. They are stored in snapshot files (docs/FORMAT.md,
+ * "Argument encoding"): never renumber.
+ */
+enum ttlog__argtype {
+	TTLOG_ARG_BOOL = 1,  /* 1 byte, 0 or 1 */
+	TTLOG_ARG_CHAR = 2,  /* 1 byte */
+	TTLOG_ARG_I8 = 3,    /* 1 byte, signed char */
+	TTLOG_ARG_U8 = 4,    /* 1 byte */
+	TTLOG_ARG_I16 = 5,   /* 2 bytes */
+	TTLOG_ARG_U16 = 6,
+	TTLOG_ARG_I32 = 7,   /* 4 bytes */
+	TTLOG_ARG_U32 = 8,
+	TTLOG_ARG_I64 = 9,   /* 8 bytes */
+	TTLOG_ARG_U64 = 10,
+	TTLOG_ARG_F64 = 11,  /* 8 bytes, IEEE-754 binary64 (float and double) */
+	TTLOG_ARG_LDBL = 12, /* 8 bytes, long double rounded to binary64 */
+	TTLOG_ARG_PTR = 13,  /* 8 bytes, the address */
+	TTLOG_ARG_STR = 14   /* u32 length and flags, then the bytes */
+};
+
+/* Flags in the high bits of a string argument's u32 length word. */
+#define TTLOG__STR_TRUNCATED 0x80000000u
+#define TTLOG__STR_NULL 0x40000000u
+#define TTLOG__STR_LEN_MASK 0x3fffffffu
+
+/*
+ * A call site. One static instance per TTLOG_* use; everything about the
+ * call that does not change between calls lives here, so that a log call
+ * stores only (size, site id, time, argument bytes).
+ *
+ * `word` is the only field that changes after compile time:
+ *   bit 0      1 = calls take the logging path (enabled, or not yet registered)
+ *   bits 1-31  site id, 0 = not yet registered
+ * A disabled call therefore costs one load and one predictable branch.
+ */
+struct ttlog_site {
+	_Atomic uint32_t word;
+	uint8_t level;
+	uint8_t nargs;
+	uint16_t reserved;           /* zero; keeps the layout explicit */
+	uint32_t line;
+	const uint8_t *arg_types;    /* nargs entries of enum ttlog__argtype */
+	const char *format;
+	const char *file;
+	const char *function;
+	const char *target;          /* NULL: the file's base name */
+};
+
+/*
+ * The writer's view of its thread's ring. Only the owning thread writes
+ * the first cache line; readers (snapshots, the crash handler) read only the
+ * published positions on the second line. The layout and the memory-ordering
+ * rules are described at the top of src/ring/ring.c.
+ */
+struct ttlog__writer {
+	/* -- cache line 0: private to the owning thread -- */
+	unsigned char *data;   /* ring bytes */
+	uint64_t head;         /* logical offset of the next record */
+	uint64_t tail;         /* logical offset of the oldest record */
+	uint64_t overwritten;  /* records dropped to make room */
+	uint32_t size;         /* ring bytes, a multiple of 8 */
+	uint32_t head_phys;    /* head modulo size */
+	uint32_t tail_phys;    /* tail modulo size */
+	uint32_t max_string;   /* string truncation limit */
+	/* -- cache line 1: published for readers, written by the owner -- */
+	_Alignas(64) _Atomic uint64_t pub_head;
+	_Atomic uint64_t pub_tail;
+	_Atomic uint64_t pub_overwritten;
+};
+
+/* The calling thread's writer, NULL until its first event. */
+TTLOG_API extern __thread struct ttlog__writer *ttlog__tls_writer
+	__attribute__((tls_model("initial-exec")));
+/* 0: rdtsc/cntvct; otherwise ttlog__ticks_slow() chooses. Set by ttlog_init. */
+TTLOG_API extern int ttlog__clock_kind;
+
+TTLOG_API struct ttlog__writer *ttlog__prepare(struct ttlog_site *site, uint32_t word);
+TTLOG_API void ttlog__wrap(struct ttlog__writer *w);
+TTLOG_API uint64_t ttlog__ticks_slow(void);
+
+/*
+ * The time of an event in clock ticks. The only CPU-specific code in this
+ * header; the matching calibration lives in src/clock/.
+ */
+static inline uint64_t ttlog__ticks(void)
+{
+	if (TTLOG__LIKELY(ttlog__clock_kind == 0)) {
+#if defined(__x86_64__) || defined(__i386__)
+		uint32_t lo, hi;
+		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+		return ((uint64_t)hi << 32) | lo;
+#elif defined(__aarch64__)
+		uint64_t v;
+		__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+		return v;
+#endif
+	}
+	return ttlog__ticks_slow();
+}
+
+/*
+ * Drops the oldest records until the ring has room up to logical offset
+ * `end`. Writer side of the protocol in src/ring/ring.c.
+ */
+static inline void ttlog__make_room(struct ttlog__writer *w, uint64_t end)
+{
+	if (end - w->tail > w->size) {
+		do {
+			uint64_t hdr;
+			memcpy(&hdr, w->data + w->tail_phys, sizeof hdr);
+			uint32_t rec = (uint32_t)hdr;
+			w->overwritten += (hdr >> 32) != 0; /* padding is not a record */
+			w->tail += rec;
+			w->tail_phys += rec;
+			if (w->tail_phys == w->size)
+				w->tail_phys = 0;
+		} while (end - w->tail > w->size);
+		atomic_store_explicit(&w->pub_tail, w->tail, memory_order_relaxed);
+		atomic_store_explicit(&w->pub_overwritten, w->overwritten, memory_order_relaxed);
+		/* LMM(reserve:A) Orders the tail store above before the bytes the
+		 * caller writes next. Pairs with LMM(copy:B) in ring.c: a reader
+		 * that saw any overwritten byte also sees the new tail. */
+		TTLOG__FENCE_RELEASE();
+	}
+}
+
+/*
+ * Reserves len bytes (a multiple of 8, at most the ring size) at the head
+ * of the ring, dropping the oldest records until they fit. The caller writes
+ * the record and then calls ttlog__commit().
+ */
+static inline unsigned char *ttlog__reserve(struct ttlog__writer *w, uint32_t len)
+{
+	if (TTLOG__UNLIKELY(w->head_phys + len > w->size))
+		ttlog__wrap(w);
+	ttlog__make_room(w, w->head + len);
+	return w->data + w->head_phys;
+}
+
+static inline void ttlog__commit(struct ttlog__writer *w, uint32_t len)
+{
+	w->head += len;
+	w->head_phys += len;
+	/* LMM(commit:A) Publishes the record bytes. Pairs with LMM(copy:A) in
+	 * ring.c: a reader that sees this head sees the whole record. */
+	atomic_store_explicit(&w->pub_head, w->head, memory_order_release);
+}
+
+/* Per-type size and store functions, selected by _Generic. */
+#define TTLOG__FIXED(name, ctype, stype)                                                 \
+	static inline uint32_t ttlog__len_##name(ctype v, uint32_t max)                 \
+	{                                                                                \
+		(void)v;                                                                 \
+		(void)max;                                                               \
+		return sizeof(stype);                                                    \
+	}                                                                                \
+	static inline unsigned char *ttlog__put_##name(unsigned char *p, ctype v, uint32_t n) \
+	{                                                                                \
+		stype s = (stype)v;                                                      \
+		(void)n;                                                                 \
+		memcpy(p, &s, sizeof s);                                                 \
+		return p + sizeof s;                                                     \
+	}
+TTLOG__FIXED(bool, _Bool, uint8_t)
+TTLOG__FIXED(char, char, char)
+TTLOG__FIXED(schar, signed char, int8_t)
+TTLOG__FIXED(uchar, unsigned char, uint8_t)
+TTLOG__FIXED(short, short, int16_t)
+TTLOG__FIXED(ushort, unsigned short, uint16_t)
+TTLOG__FIXED(int, int, int32_t)
+TTLOG__FIXED(uint, unsigned int, uint32_t)
+TTLOG__FIXED(long, long, int64_t)
+TTLOG__FIXED(ulong, unsigned long, uint64_t)
+TTLOG__FIXED(llong, long long, int64_t)
+TTLOG__FIXED(ullong, unsigned long long, uint64_t)
+TTLOG__FIXED(float, float, double)
+TTLOG__FIXED(double, double, double)
+TTLOG__FIXED(ldouble, long double, double)
+#undef TTLOG__FIXED
+
+static inline uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
+{
+	(void)v;
+	(void)max;
+	return 8;
+}
+static inline unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
+{
+	uint64_t a = (uint64_t)(uintptr_t)v;
+	(void)n;
+	memcpy(p, &a, 8);
+	return p + 8;
+}
+/* A string costs 4 bytes of length word plus at most max bytes. */
+static inline uint32_t ttlog__len_str(const void *v, uint32_t max)
+{
+	return v ? 4 + (uint32_t)strnlen((const char *)v, max) : 4;
+}
+static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
+{
+	const char *s = (const char *)v;
+	uint32_t len = n - 4, word = len;
+	if (!s)
+		word = TTLOG__STR_NULL;
+	else if (s[len] != '\0')
+		word |= TTLOG__STR_TRUNCATED;
+	memcpy(p, &word, 4);
+	if (len)
+		memcpy(p + 4, s, len);
+	return p + n;
+}
+
+#define TTLOG__SELECT(x, op)                              \
+	_Generic((x),                                     \
+		_Bool: ttlog__##op##_bool,                \
+		char: ttlog__##op##_char,                 \
+		signed char: ttlog__##op##_schar,         \
+		unsigned char: ttlog__##op##_uchar,       \
+		short: ttlog__##op##_short,               \
+		unsigned short: ttlog__##op##_ushort,     \
+		int: ttlog__##op##_int,                   \
+		unsigned int: ttlog__##op##_uint,         \
+		long: ttlog__##op##_long,                 \
+		unsigned long: ttlog__##op##_ulong,       \
+		long long: ttlog__##op##_llong,           \
+		unsigned long long: ttlog__##op##_ullong, \
+		float: ttlog__##op##_float,               \
+		double: ttlog__##op##_double,             \
+		long double: ttlog__##op##_ldouble,       \
+		char *: ttlog__##op##_str,                \
+		const char *: ttlog__##op##_str,          \
+		signed char *: ttlog__##op##_str,         \
+		const signed char *: ttlog__##op##_str,   \
+		unsigned char *: ttlog__##op##_str,       \
+		const unsigned char *: ttlog__##op##_str, \
+		default: ttlog__##op##_ptr)
+
+#define TTLOG__TYPE(x)                                    \
+	_Generic((x),                                     \
+		_Bool: TTLOG_ARG_BOOL,                    \
+		char: TTLOG_ARG_CHAR,                     \
+		signed char: TTLOG_ARG_I8,                \
+		unsigned char: TTLOG_ARG_U8,              \
+		short: TTLOG_ARG_I16,                     \
+		unsigned short: TTLOG_ARG_U16,            \
+		int: TTLOG_ARG_I32,                       \
+		unsigned int: TTLOG_ARG_U32,              \
+		long: TTLOG_ARG_I64,                      \
+		unsigned long: TTLOG_ARG_U64,             \
+		long long: TTLOG_ARG_I64,                 \
+		unsigned long long: TTLOG_ARG_U64,        \
+		float: TTLOG_ARG_F64,                     \
+		double: TTLOG_ARG_F64,                    \
+		long double: TTLOG_ARG_LDBL,              \
+		char *: TTLOG_ARG_STR,                    \
+		const char *: TTLOG_ARG_STR,              \
+		signed char *: TTLOG_ARG_STR,             \
+		const signed char *: TTLOG_ARG_STR,       \
+		unsigned char *: TTLOG_ARG_STR,           \
+		const unsigned char *: TTLOG_ARG_STR,     \
+		default: TTLOG_ARG_PTR)
+
+_Static_assert(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an LP64 target");
+
+static inline __attribute__((format(printf, 1, 2))) void ttlog__check_format(const char *f, ...)
+{
+	(void)f;
+}
+
+/* Argument counting and per-argument expansion, for up to 16 arguments. */
+#define TTLOG__CAT2(a, b) a##b
+#define TTLOG__CAT(a, b) TTLOG__CAT2(a, b)
+#define TTLOG__NARG(...) \
+	TTLOG__NARG_(_, ##__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define TTLOG__NARG_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, ...) n
+#define TTLOG__EACH(m, ...) TTLOG__CAT(TTLOG__EACH_, TTLOG__NARG(__VA_ARGS__))(m, ##__VA_ARGS__)
+#define TTLOG__EACH_0(m)
+#define TTLOG__EACH_1(m, a) m(1, a)
+#define TTLOG__EACH_2(m, a, b) m(1, a) m(2, b)
+#define TTLOG__EACH_3(m, a, b, c) TTLOG__EACH_2(m, a, b) m(3, c)
+#define TTLOG__EACH_4(m, a, b, c, d) TTLOG__EACH_3(m, a, b, c) m(4, d)
+#define TTLOG__EACH_5(m, a, b, c, d, e) TTLOG__EACH_4(m, a, b, c, d) m(5, e)
+#define TTLOG__EACH_6(m, a, b, c, d, e, f) TTLOG__EACH_5(m, a, b, c, d, e) m(6, f)
+#define TTLOG__EACH_7(m, a, b, c, d, e, f, g) TTLOG__EACH_6(m, a, b, c, d, e, f) m(7, g)
+#define TTLOG__EACH_8(m, a, b, c, d, e, f, g, h) TTLOG__EACH_7(m, a, b, c, d, e, f, g) m(8, h)
+#define TTLOG__EACH_9(m, a, b, c, d, e, f, g, h, i) TTLOG__EACH_8(m, a, b, c, d, e, f, g, h) m(9, i)
+#define TTLOG__EACH_10(m, a, b, c, d, e, f, g, h, i, j) \
+	TTLOG__EACH_9(m, a, b, c, d, e, f, g, h, i) m(10, j)
+#define TTLOG__EACH_11(m, a, b, c, d, e, f, g, h, i, j, k) \
+	TTLOG__EACH_10(m, a, b, c, d, e, f, g, h, i, j) m(11, k)
+#define TTLOG__EACH_12(m, a, b, c, d, e, f, g, h, i, j, k, l) \
+	TTLOG__EACH_11(m, a, b, c, d, e, f, g, h, i, j, k) m(12, l)
+#define TTLOG__EACH_13(m, a, b, c, d, e, f, g, h, i, j, k, l, n) \
+	TTLOG__EACH_12(m, a, b, c, d, e, f, g, h, i, j, k, l) m(13, n)
+#define TTLOG__EACH_14(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o) \
+	TTLOG__EACH_13(m, a, b, c, d, e, f, g, h, i, j, k, l, n) m(14, o)
+#define TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) \
+	TTLOG__EACH_14(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o) m(15, p)
+#define TTLOG__EACH_16(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p, q) \
+	TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
+
+#define TTLOG__ARG_TYPE(i, x) (uint8_t) TTLOG__TYPE(x),
+#define TTLOG__ARG_DECL(i, x) __auto_type ttlog__v##i = (x);
+#define TTLOG__ARG_LEN(i, x) \
+	const uint32_t ttlog__n##i = TTLOG__SELECT(ttlog__v##i, len)(ttlog__v##i, ttlog__w->max_string);
+#define TTLOG__ARG_SUM(i, x) +ttlog__n##i
+#define TTLOG__ARG_PUT(i, x) ttlog__p = TTLOG__SELECT(ttlog__v##i, put)(ttlog__p, ttlog__v##i, ttlog__n##i);
+
+/* Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md "Records"). */
+#define TTLOG__LOG(lvl, fmt, ...)                                                             \
+	do {                                                                                  \
+		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
+			if (0)                                                                \
+				ttlog__check_format(fmt, ##__VA_ARGS__);                      \
+			static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, ##__VA_ARGS__) 0}; \
+			static struct ttlog_site ttlog__site = {                               \
+				1u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), 0,      \
+				__LINE__, ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET}; \
+			uint32_t ttlog__word =                                                 \
+				atomic_load_explicit(&ttlog__site.word, memory_order_relaxed); \
+			if (TTLOG__LIKELY(ttlog__word & 1u)) {                                 \
+				struct ttlog__writer *ttlog__w = ttlog__tls_writer;            \
+				if (TTLOG__UNLIKELY(ttlog__word == 1u || !ttlog__w)) {         \
+					ttlog__w = ttlog__prepare(&ttlog__site, ttlog__word);  \
+					ttlog__word = atomic_load_explicit(&ttlog__site.word,  \
+									   memory_order_relaxed); \
+				}                                                              \
+				if (TTLOG__LIKELY(ttlog__w != 0)) {                            \
+					TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)            \
+					TTLOG__EACH(TTLOG__ARG_LEN, ##__VA_ARGS__)             \
+					const uint32_t ttlog__len =                            \
+						(16u TTLOG__EACH(TTLOG__ARG_SUM, ##__VA_ARGS__) + 7u) & ~7u; \
+					unsigned char *ttlog__p = ttlog__reserve(ttlog__w, ttlog__len); \
+					const uint64_t ttlog__hdr =                            \
+						(uint64_t)(ttlog__word >> 1) << 32 | ttlog__len; \
+					const uint64_t ttlog__t = ttlog__ticks();              \
+					memcpy(ttlog__p, &ttlog__hdr, 8);                      \
+					memcpy(ttlog__p + 8, &ttlog__t, 8);                    \
+					ttlog__p += 16;                                        \
+					TTLOG__EACH(TTLOG__ARG_PUT, ##__VA_ARGS__)             \
+					(void)ttlog__p;                                        \
+					ttlog__commit(ttlog__w, ttlog__len);                   \
+				}                                                              \
+			}                                                                      \
+		}                                                                              \
+	} while (0)
+
+#endif /* TTLOG_H */

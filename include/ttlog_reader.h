@@ -1,0 +1,157 @@
+/*
+ * ttlog_reader.h - reading ttlog snapshot files.
+ *
+ * The reader opens a snapshot, validates every chunk against its checksum
+ * and every length and offset against the file, and iterates the events of
+ * all threads merged in time order, with their arguments decoded. Formatting
+ * a message follows printf exactly: the format is split into conversions and
+ * each one is handed to the C library's snprintf with the decoded value.
+ *
+ * A damaged file is not all-or-nothing: ttlog_reader_open() keeps every
+ * chunk that validates, and ttlog_reader_error() says what went wrong and
+ * where ("FILE: offset N: expected ..."). Programs that only log do not need
+ * this header; tools link the same libttlog.
+ */
+#ifndef TTLOG_READER_H
+#define TTLOG_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttlog.h"
+
+typedef struct ttlog_reader ttlog_reader;
+
+/** One decoded argument. */
+struct ttlog_arg {
+	int type;            /* TTLOG_ARG_* from ttlog.h */
+	union {
+		int64_t i;   /* BOOL, CHAR, I8..I64 (sign-extended) */
+		uint64_t u;  /* U8..U64, PTR */
+		double d;    /* F64, LDBL */
+	} v;
+	const char *str;     /* STR: the bytes, NUL-terminated; NULL when str_null */
+	uint32_t str_len;    /* STR: bytes recorded */
+	uint8_t str_null;    /* STR: the program passed a NULL pointer */
+	uint8_t str_truncated; /* STR: the program's string was longer than the limit */
+};
+
+/** A call site, as recorded in the file's dictionary. */
+struct ttlog_site_info {
+	uint32_t id;
+	int level;           /* TTLOG_LEVEL_* */
+	uint32_t line;
+	unsigned nargs;
+	const uint8_t *arg_types;
+	const char *format;
+	const char *file;
+	const char *function;
+	const char *target;
+};
+
+/** A thread of the snapshot, with what was lost of its history. */
+struct ttlog_thread_info {
+	uint32_t index;      /* thread index inside the file */
+	uint32_t tid;        /* OS thread id */
+	const char *name;    /* "" if unknown */
+	int exited;          /* the thread had exited when the snapshot was taken */
+	int crashed;         /* the thread was the one that crashed */
+	uint64_t events;     /* events of this thread in the file */
+	uint64_t overwritten;/* events its ring dropped to make room for newer ones */
+	uint64_t torn;       /* events overwritten while the snapshot copied them */
+	uint64_t torn_bytes;
+};
+
+/** Everything about the file that is not an event. */
+struct ttlog_file_info {
+	const char *path;
+	unsigned format_version;
+	uint32_t pid;
+	const char *executable;
+	const char *hostname;
+	const char *reason;
+	int64_t created_ns;          /* ns since the Unix epoch, UTC */
+	unsigned writer_version;     /* TTLOG_VERSION_NUMBER of the writer */
+	int clock;                   /* TTLOG_FMT_CLOCK_* (0 tsc, 1 cntvct, 2 monotonic, 3 fake) */
+	uint64_t window_ns;
+	int complete;                /* the END chunk was found: the file was finished */
+	uint64_t events;             /* events in the file (counted by the reader) */
+	uint64_t overwritten;        /* sums over the threads */
+	uint64_t torn;
+	uint64_t torn_bytes;
+	uint64_t dropped;            /* log calls the process dropped (from END) */
+	int64_t first_ns, last_ns;   /* time of the first and last event; 0 if none */
+	int crashed;                 /* a crash record is present */
+	struct {
+		int signo;
+		int code;
+		uint64_t address;
+		uint32_t tid;
+		uint32_t thread_index;
+		const char *signal_name;
+	} crash;
+};
+
+/** One event. Pointers stay valid until the next ttlog_reader_next() or close. */
+struct ttlog_event {
+	int64_t time_ns;                     /* wall clock, ns since the Unix epoch, UTC */
+	uint64_t ticks;                      /* raw clock value */
+	const struct ttlog_site_info *site;
+	const struct ttlog_thread_info *thread;
+	unsigned nargs;
+	const struct ttlog_arg *args;
+};
+
+/**
+ * Opens and validates a snapshot file. *reader is set whenever the file
+ * could be read (even if damaged: iterate it for the events that survived)
+ * and must be closed with ttlog_reader_close(); it is NULL only on
+ * TTLOG_E_NOMEM or TTLOG_E_INVALID.
+ * Returns TTLOG_OK for a valid, complete file; otherwise TTLOG_E_OPEN,
+ * TTLOG_E_NOT_TTLOG, TTLOG_E_VERSION, TTLOG_E_TRUNCATED or TTLOG_E_CORRUPT,
+ * with the details in ttlog_reader_error().
+ */
+TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader);
+
+/** The first problem found ("FILE: offset N: expected ..."), or NULL. */
+TTLOG_API const char *ttlog_reader_error(const ttlog_reader *reader);
+
+/** The status of the file: what ttlog_reader_open() returned, or a later
+ *  decoding error found while iterating. */
+TTLOG_API int ttlog_reader_status(const ttlog_reader *reader);
+
+/** File-level information. Valid until ttlog_reader_close(). */
+TTLOG_API const struct ttlog_file_info *ttlog_reader_info(const ttlog_reader *reader);
+
+/** Number of threads in the file, and thread i (0-based), or NULL. */
+TTLOG_API size_t ttlog_reader_thread_count(const ttlog_reader *reader);
+TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader *reader, size_t i);
+
+/**
+ * The next event in time order (ties broken by thread, then file order).
+ * Returns 1 and fills *event, or 0 at the end. A record that fails to decode
+ * ends its thread's stream and is reported through ttlog_reader_error().
+ */
+TTLOG_API int ttlog_reader_next(ttlog_reader *reader, struct ttlog_event *event);
+
+/** Starts the iteration again from the first event. */
+TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
+
+/** Closes the reader and frees everything it returned. NULL is allowed. */
+TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
+
+/**
+ * Formats a printf-style message with decoded arguments into buf (always
+ * NUL-terminated when size > 0). Conversions and arguments are matched in
+ * order, '*' widths and precisions included; a conversion without an
+ * argument of a suitable kind prints "<?>"; %n prints nothing. Returns the
+ * length the full message has (like snprintf), so a return value >= size
+ * means the text was cut.
+ */
+TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
+			      char *buf, size_t size);
+
+/** ttlog_format() for an event's site format and arguments. */
+TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size);
+
+#endif /* TTLOG_READER_H */

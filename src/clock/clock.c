@@ -1,0 +1,155 @@
+/*
+ * clock.c - choosing the tick source and calibrating it.
+ *
+ * The hot path reads the CPU's counter inline (ttlog__ticks() in ttlog.h):
+ * rdtsc on x86-64, cntvct_el0 on aarch64. It is used only when it is known
+ * to tick at a constant rate across cores and sleep states (x86: CPUID
+ * "invariant TSC"; aarch64: always, the generic timer is architectural).
+ * Otherwise ttlog__clock_kind is non-zero and ticks come from
+ * clock_gettime(CLOCK_MONOTONIC) through ttlog__ticks_slow(), which is a
+ * vDSO call, not a system call. The calibration is a pair of (ticks,
+ * CLOCK_REALTIME) points; the rate is never assumed, always measured.
+ */
+#include "clock/clock.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "common/internal.h"
+#include "snapshot/format.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+int ttlog__clock_kind = 1; /* until ttlog__clock_init(): the safe slow path */
+
+static struct ttlog__calibration calib0;
+static _Atomic uint64_t fake_ticks;
+
+/* 2026-01-01T00:00:00Z, the fake clock's epoch. */
+#define FAKE_EPOCH_NS 1767225600000000000LL
+#define FAKE_STEP_NS 1000u
+#define MIN_CALIBRATION_NS 20000000LL
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int counter_is_usable(void)
+{
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return 0;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return (d >> 8) & 1u; /* invariant TSC */
+#elif defined(__aarch64__)
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+static uint32_t counter_format_kind(void)
+{
+#if defined(__aarch64__)
+	return TTLOG_FMT_CLOCK_CNTVCT;
+#else
+	return TTLOG_FMT_CLOCK_TSC;
+#endif
+}
+
+/* Reads the inline counter regardless of ttlog__clock_kind. */
+static uint64_t counter_read(void)
+{
+	int saved = ttlog__clock_kind;
+	if (saved != 0)
+		return (uint64_t)clock_ns(CLOCK_MONOTONIC);
+	return ttlog__ticks();
+}
+
+uint64_t ttlog__ticks_slow(void)
+{
+	if (ttlog__clock_kind == 2)
+		return atomic_fetch_add_explicit(&fake_ticks, FAKE_STEP_NS, memory_order_relaxed);
+	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
+}
+
+void ttlog__clock_reset_fake(void)
+{
+	atomic_store_explicit(&fake_ticks, 0, memory_order_relaxed);
+}
+
+void ttlog__clock_init(enum ttlog__clock_choice choice)
+{
+	if (choice == TTLOG_CLOCK_FAKE) {
+		ttlog__clock_kind = 2;
+		calib0.kind = TTLOG_FMT_CLOCK_FAKE;
+		calib0.tick0 = 0;
+		calib0.ns0 = FAKE_EPOCH_NS;
+		return;
+	}
+	if (choice == TTLOG_CLOCK_MONO || (choice == TTLOG_CLOCK_AUTO && !counter_is_usable())) {
+		ttlog__clock_kind = 1;
+		calib0.kind = TTLOG_FMT_CLOCK_MONOTONIC;
+	} else {
+		ttlog__clock_kind = 0;
+		calib0.kind = counter_format_kind();
+	}
+	/* Take the realtime reading between two tick readings and use their
+	 * midpoint, halving the error of the pair. */
+	uint64_t a = counter_read();
+	calib0.ns0 = clock_ns(CLOCK_REALTIME);
+	uint64_t b = counter_read();
+	calib0.tick0 = a + (b - a) / 2;
+}
+
+/* Runs in signal context: clock_gettime is async-signal-safe. */
+uint64_t ttlog__clock_now(void)
+{
+	if (ttlog__clock_kind == 2)
+		return atomic_load_explicit(&fake_ticks, memory_order_relaxed);
+	return counter_read();
+}
+
+/* Runs in signal context. */
+int64_t ttlog__clock_realtime_ns(void)
+{
+	if (ttlog__clock_kind == 2)
+		return FAKE_EPOCH_NS;
+	return clock_ns(CLOCK_REALTIME);
+}
+
+/* Runs in signal context: only clock_gettime and nanosleep. */
+void ttlog__clock_calibrate(struct ttlog__calibration *out)
+{
+	*out = calib0;
+	if (ttlog__clock_kind == 2) {
+		out->tick1 = 1000000000u;
+		out->ns1 = FAKE_EPOCH_NS + 1000000000LL;
+		return;
+	}
+	int64_t wait = calib0.ns0 + MIN_CALIBRATION_NS - clock_ns(CLOCK_REALTIME);
+	if (wait > 0 && wait <= MIN_CALIBRATION_NS) {
+		struct timespec ts = {0, (long)wait};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+	uint64_t a = counter_read();
+	out->ns1 = clock_ns(CLOCK_REALTIME);
+	uint64_t b = counter_read();
+	out->tick1 = a + (b - a) / 2;
+	if (out->tick1 <= out->tick0) /* clock went backwards: keep the file valid */
+		out->tick1 = out->tick0 + 1;
+}
+
+/* Runs in signal context. */
+int64_t ttlog__clock_wall_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}

@@ -1,0 +1,41 @@
+/*
+ * sigsafe.h - small string and file helpers that are async-signal-safe.
+ *
+ * The crash path may not use stdio or malloc, so it builds file names and
+ * writes files with these. Every function here runs in signal context: it
+ * touches only its arguments and makes only async-signal-safe calls.
+ */
+#ifndef TTLOG_COMMON_SIGSAFE_H
+#define TTLOG_COMMON_SIGSAFE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A bounded string builder; `overflow` is set when something did not fit,
+ * and the text stays NUL-terminated. */
+struct ttlog__sbuf {
+	char *p;
+	size_t len, cap;
+	int overflow;
+};
+
+void ttlog__sb_init(struct ttlog__sbuf *sb, char *buf, size_t cap);
+void ttlog__sb_str(struct ttlog__sbuf *sb, const char *s);
+void ttlog__sb_mem(struct ttlog__sbuf *sb, const char *s, size_t n);
+/* Decimal, left-padded with zeros to at least `width` digits. */
+void ttlog__sb_u64(struct ttlog__sbuf *sb, uint64_t v, int width);
+
+/* write() until everything is written; retries on EINTR. 0 or -1. */
+int ttlog__write_all(int fd, const void *buf, size_t len);
+
+/* Splits seconds since the Unix epoch into UTC calendar fields. */
+struct ttlog__civil {
+	int year, month, day, hour, minute, second;
+};
+void ttlog__civil_from_unix(int64_t secs, struct ttlog__civil *out);
+
+/* Copies a reason into a file-name-safe form: [A-Za-z0-9._-] kept, other
+ * bytes become '_', at most cap-1 bytes; empty or NULL gives "manual". */
+void ttlog__sanitize_reason(const char *reason, char *out, size_t cap);
+
+#endif

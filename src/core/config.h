@@ -1,0 +1,40 @@
+/*
+ * config.h - resolved settings (struct ttlog_config + environment).
+ */
+#ifndef TTLOG_CORE_CONFIG_H
+#define TTLOG_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock/clock.h"
+#include "core/state.h"
+#include "ttlog.h"
+
+struct ttlog__settings {
+	char dir[TTLOG_DIR_MAX];
+	int dir_is_default;
+	uint32_t ring_size;
+	size_t memory_cap;
+	uint32_t max_string;
+	uint64_t window_ns;
+	int min_level;
+	const char *levels;       /* from the struct */
+	const char *levels_env;   /* from TTLOG_LEVEL, applied after `levels` */
+	uint64_t crash_mask;
+	int snapshot_signal;
+	enum ttlog__clock_choice clock;
+};
+
+/* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for
+ * a bad struct) with a message in err naming the setting and the value. */
+int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings *st, char *err,
+			  size_t errsize);
+
+/* Creates and checks the snapshot directory. TTLOG_OK or TTLOG_E_DIR. */
+int ttlog__config_prepare_dir(const struct ttlog__settings *st, char *err, size_t errsize);
+
+/* "5s", "250ms", "1.5s", "2m", "100us", "0" (a bare number is seconds). */
+int ttlog__parse_duration(const char *s, uint64_t *out_ns);
+
+#endif

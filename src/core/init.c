@@ -1,0 +1,216 @@
+/*
+ * init.c - the library's life cycle and small public functions: ttlog_init,
+ * ttlog_shutdown, snapshots on request, statistics, versions, error texts,
+ * level names, and the slow path of a log call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "clock/clock.h"
+#include "common/internal.h"
+#include "core/config.h"
+#include "core/state.h"
+#include "crash/crash.h"
+#include "ring/ring.h"
+#include "sites/sites.h"
+#include "snapshot/writer.h"
+
+struct ttlog__global ttlog__g;
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static char init_error[512];
+
+TTLOG_API unsigned ttlog_version_number(void)
+{
+	return TTLOG_VERSION_NUMBER;
+}
+
+TTLOG_API const char *ttlog_version_string(void)
+{
+	return TTLOG_VERSION_STRING;
+}
+
+TTLOG_API const char *ttlog_strerror(int error)
+{
+	switch (error) {
+#define TTLOG__CASE(name, value, text) \
+	case value:                    \
+		return text;
+		TTLOG_ERROR_TABLE(TTLOG__CASE)
+#undef TTLOG__CASE
+	}
+	return "unknown ttlog error";
+}
+
+static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"};
+
+TTLOG_API const char *ttlog_level_name(int level)
+{
+	if (level < 0 || (size_t)level >= TTLOG_ARRAY_SIZE(level_names))
+		return "?";
+	return level_names[level];
+}
+
+TTLOG_API int ttlog_level_parse(const char *name)
+{
+	if (!name)
+		return -1;
+	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(level_names); i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return (int)i;
+	if (strcasecmp(name, "warning") == 0)
+		return TTLOG_LEVEL_WARN;
+	return -1;
+}
+
+TTLOG_API void ttlog_config_init(struct ttlog_config *config)
+{
+	if (!config)
+		return;
+	memset(config, 0, sizeof *config);
+	config->struct_size = sizeof *config;
+}
+
+TTLOG_API const char *ttlog_init_error(void)
+{
+	return init_error;
+}
+
+static void describe_process(void)
+{
+	ssize_t n = readlink("/proc/self/exe", ttlog__g.executable, sizeof ttlog__g.executable - 1);
+	ttlog__g.executable[n > 0 ? n : 0] = '\0';
+	if (gethostname(ttlog__g.hostname, sizeof ttlog__g.hostname - 1) != 0)
+		ttlog__g.hostname[0] = '\0';
+	ttlog__g.hostname[sizeof ttlog__g.hostname - 1] = '\0';
+	ttlog__g.pid = (int)getpid();
+}
+
+TTLOG_API int ttlog_init(const struct ttlog_config *config)
+{
+	struct ttlog__settings st;
+	int rc;
+	pthread_mutex_lock(&init_lock);
+	init_error[0] = '\0';
+	if (atomic_load(&ttlog__g.state) == TTLOG_STATE_ON) {
+		snprintf(init_error, sizeof init_error, "ttlog_init: already initialized");
+		rc = TTLOG_E_ALREADY_INITIALIZED;
+		goto out;
+	}
+	rc = ttlog__config_resolve(config, &st, init_error, sizeof init_error);
+	if (rc != TTLOG_OK)
+		goto out;
+	rc = ttlog__config_prepare_dir(&st, init_error, sizeof init_error);
+	if (rc != TTLOG_OK)
+		goto out;
+	if (ttlog__snapshot_init() != TTLOG_OK || ttlog__rings_init() != 0) {
+		snprintf(init_error, sizeof init_error, "ttlog_init: cannot reserve memory: %s",
+			 strerror(errno));
+		rc = TTLOG_E_NOMEM;
+		goto out;
+	}
+	/* Levels: check the whole spec before touching anything. */
+	if (ttlog_set_level(st.min_level) != TTLOG_OK ||
+	    ttlog__levels_apply(st.levels) != TTLOG_OK) {
+		snprintf(init_error, sizeof init_error, "levels: expected 'LEVEL' or 'target=LEVEL,...', got '%s'",
+			 st.levels ? st.levels : "");
+		rc = TTLOG_E_CONFIG;
+		goto out;
+	}
+	if (ttlog__levels_apply(st.levels_env) != TTLOG_OK) {
+		snprintf(init_error, sizeof init_error,
+			 "TTLOG_LEVEL: expected 'LEVEL' or 'target=LEVEL,...', got '%s'", st.levels_env);
+		rc = TTLOG_E_CONFIG;
+		goto out;
+	}
+	memcpy(ttlog__g.dir, st.dir, sizeof ttlog__g.dir);
+	ttlog__g.ring_size = st.ring_size;
+	ttlog__g.memory_cap = st.memory_cap;
+	ttlog__g.max_string = st.max_string;
+	ttlog__g.window_ns = st.window_ns;
+	describe_process();
+	ttlog__clock_init(st.clock);
+	if (st.crash_mask || st.snapshot_signal) {
+		rc = ttlog__crash_install(st.crash_mask, st.snapshot_signal);
+		if (rc != TTLOG_OK) {
+			snprintf(init_error, sizeof init_error, "signal handlers: %s", strerror(errno));
+			goto out;
+		}
+	}
+	ttlog__sites_set_master(1);
+	/* Everything above is published to other threads (and to signal
+	 * handlers) by this store; they check it with an acquire load. */
+	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_ON, memory_order_release);
+out:
+	pthread_mutex_unlock(&init_lock);
+	return rc;
+}
+
+TTLOG_API int ttlog_shutdown(void)
+{
+	pthread_mutex_lock(&init_lock);
+	if (atomic_load(&ttlog__g.state) != TTLOG_STATE_ON) {
+		pthread_mutex_unlock(&init_lock);
+		return TTLOG_E_NOT_INITIALIZED;
+	}
+	ttlog__crash_uninstall();
+	ttlog__sites_set_master(0);
+	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_release);
+	pthread_mutex_unlock(&init_lock);
+	return TTLOG_OK;
+}
+
+/* Async-signal-safe (see ttlog.h). */
+TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_size)
+{
+	return ttlog__snapshot_write(TTLOG_WS_NORMAL, reason, NULL, path, path_size);
+}
+
+/* Async-signal-safe (see ttlog.h). */
+TTLOG_API int ttlog_snapshot(const char *reason)
+{
+	return ttlog_snapshot_path(reason, NULL, 0);
+}
+
+TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
+{
+	if (!s)
+		return TTLOG_E_INVALID;
+	memset(s, 0, sizeof *s);
+	s->events_overwritten = ttlog__rings_overwritten();
+	s->dropped_uninitialized = atomic_load(&ttlog__g.dropped_uninitialized);
+	s->dropped_no_ring = atomic_load(&ttlog__g.dropped_no_ring);
+	s->dropped_sites = atomic_load(&ttlog__g.dropped_sites);
+	s->snapshots_written = atomic_load(&ttlog__g.snapshots_written);
+	s->snapshots_failed = atomic_load(&ttlog__g.snapshots_failed);
+	s->snapshots_busy = atomic_load(&ttlog__g.snapshots_busy);
+	s->torn_records = atomic_load(&ttlog__g.torn_records);
+	s->rings = ttlog__rings_count();
+	s->sites = ttlog__site_id_limit() - 1;
+	return TTLOG_OK;
+}
+
+/*
+ * The slow path of a log call: the site's first call (registration) or the
+ * thread's first event (ring set-up). Returns the writer to log into, or
+ * NULL to drop this event (counted).
+ */
+TTLOG_API struct ttlog__writer *ttlog__prepare(struct ttlog_site *site, uint32_t word)
+{
+	if (word == 1u) {
+		word = ttlog__site_register(site);
+		if (!(word & 1u))
+			return NULL; /* disabled by its level: not a drop */
+	}
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
+		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
+		return NULL;
+	}
+	struct ttlog__writer *w = ttlog__tls_writer;
+	return w ? w : ttlog__thread_attach();
+}

@@ -1,0 +1,50 @@
+/*
+ * state.h - the library's process-wide settings and counters.
+ *
+ * Settings are written by ttlog_init() before `initialized` is set (with
+ * release) and only read afterwards, including from signal context.
+ * Counters are atomics updated with relaxed ordering: they are statistics,
+ * nothing synchronises through them.
+ */
+#ifndef TTLOG_CORE_STATE_H
+#define TTLOG_CORE_STATE_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { TTLOG_STATE_OFF = 0, TTLOG_STATE_ON = 1 };
+
+#define TTLOG_DIR_MAX 3072          /* longest snapshot directory path */
+#define TTLOG_REASON_MAX 64         /* longest reason kept in a file name */
+#define TTLOG_DEFAULT_RING (1u << 20)
+#define TTLOG_MIN_RING 1024u
+#define TTLOG_MAX_RING (1u << 30)
+#define TTLOG_DEFAULT_CAP ((size_t)64 << 20)
+#define TTLOG_DEFAULT_MAX_STRING 256u
+#define TTLOG_MAX_MAX_STRING 4000u  /* keeps every record under one 64 KiB block */
+
+struct ttlog__global {
+	_Atomic int state;          /* TTLOG_STATE_*; release-stored last by ttlog_init */
+	int pid;                    /* refreshed in a forked child */
+	uint32_t ring_size;         /* bytes per new ring */
+	uint32_t max_string;
+	size_t memory_cap;
+	uint64_t window_ns;
+	char dir[TTLOG_DIR_MAX];    /* absolute snapshot directory, no trailing '/' */
+	char executable[PATH_MAX];
+	char hostname[256];
+
+	_Atomic uint64_t dropped_uninitialized;
+	_Atomic uint64_t dropped_no_ring;
+	_Atomic uint64_t dropped_sites;
+	_Atomic uint64_t snapshots_written;
+	_Atomic uint64_t snapshots_failed;
+	_Atomic uint64_t snapshots_busy;
+	_Atomic uint64_t torn_records;
+};
+
+extern struct ttlog__global ttlog__g;
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * crash.c - fatal-signal handlers: write a crash snapshot, then let the
+ * signal do what it would have done without ttlog.
+ *
+ * The handlers run on an alternate signal stack (set up per thread in
+ * src/ring/ring.c), so a stack overflow is caught too. Everything reachable
+ * from them is async-signal-safe: the snapshot writer uses memory reserved at
+ * init and only open/write/fsync/link/unlink/close.
+ *
+ * Hand-over: after the snapshot, the handler that was installed before
+ * ttlog (or SIG_DFL) is put back and the signal is delivered again:
+ *   - a fault raised by an instruction (SIGSEGV, SIGBUS, SIGILL, SIGFPE with
+ *     si_code > 0) repeats by itself when the handler returns, with the
+ *     original siginfo, so the previous handler or the default action (exit
+ *     status, core dump) sees exactly the original fault;
+ *   - anything else (kill, raise, abort, SIGTRAP, SIGSYS) is re-sent to the
+ *     same thread with tgkill; it stays pending until the handler returns.
+ *
+ * Several crashes: the first thread to claim `crash_owner` writes the one
+ * snapshot; other crashing threads wait (bounded) until it is done, then
+ * hand over their own signal. A crash inside the handler itself (the owner
+ * faulting again) skips the snapshot and hands over at once, so it cannot
+ * loop: the signal that is being handled is blocked during its handler, and
+ * the kernel kills a thread that faults with its fault signal blocked.
+ */
+#define _GNU_SOURCE
+#include "crash/crash.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/internal.h"
+#include "ring/ring.h"
+#include "snapshot/writer.h"
+
+#define MAX_SIGNAL 64
+#define OWNER_WAIT_STEPS 1000       /* x 10 ms: a stuck snapshot cannot hold a crash forever */
+
+static struct sigaction previous[MAX_SIGNAL + 1];
+static uint64_t installed_mask;     /* bit n: our handler is on signal n */
+static int installed_snapshot_signal;
+static _Atomic int installed;
+static _Atomic uint32_t crash_owner; /* tid of the thread writing the crash snapshot */
+static _Atomic int crash_done;
+
+static const char *const signal_names[] = {
+	[SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",       [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+	[SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",     [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
+	[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1",     [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",     [SIGTERM] = "SIGTERM", [SIGSTKFLT] = "SIGSTKFLT",
+	[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",     [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",
+	[SIGTTIN] = "SIGTTIN", [SIGTTOU] = "SIGTTOU",     [SIGURG] = "SIGURG",   [SIGXCPU] = "SIGXCPU",
+	[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF", [SIGWINCH] = "SIGWINCH",
+	[SIGIO] = "SIGIO",     [SIGPWR] = "SIGPWR",       [SIGSYS] = "SIGSYS",
+};
+
+/* Runs in signal context. */
+const char *ttlog__signal_name(int signo)
+{
+	if (signo > 0 && (size_t)signo < TTLOG_ARRAY_SIZE(signal_names))
+		return signal_names[signo];
+	return NULL;
+}
+
+uint64_t ttlog__crash_default_mask(void)
+{
+	return 1ull << SIGSEGV | 1ull << SIGBUS | 1ull << SIGILL | 1ull << SIGFPE | 1ull << SIGABRT |
+	       1ull << SIGTRAP | 1ull << SIGSYS;
+}
+
+static int repeats_by_itself(int signo, const siginfo_t *info)
+{
+	return info->si_code > 0 &&
+	       (signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE);
+}
+
+/* Runs in signal context. */
+static void crash_handler(int signo, siginfo_t *info, void *context)
+{
+	(void)context;
+	int saved_errno = errno;
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	uint32_t owner = 0;
+	if (atomic_compare_exchange_strong(&crash_owner, &owner, tid)) {
+		const char *name = ttlog__signal_name(signo);
+		struct ttlog__crash_info ci = {
+			.signo = signo,
+			.code = info->si_code,
+			.address = (uint64_t)(uintptr_t)info->si_addr,
+			.tid = tid,
+			.signal_name = name ? name : "signal",
+		};
+		ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0);
+		atomic_store(&crash_done, 1);
+	} else if (owner != tid) {
+		struct timespec step = {0, 10 * 1000 * 1000};
+		for (int i = 0; i < OWNER_WAIT_STEPS && !atomic_load(&crash_done); i++)
+			nanosleep(&step, NULL);
+	}
+	/* owner == tid: we crashed while writing the crash snapshot; hand over. */
+	sigaction(signo, &previous[signo], NULL);
+	if (!repeats_by_itself(signo, info))
+		syscall(SYS_tgkill, getpid(), (pid_t)tid, signo);
+	errno = saved_errno;
+}
+
+/* Runs in signal context. */
+static void snapshot_handler(int signo, siginfo_t *info, void *context)
+{
+	(void)info;
+	(void)context;
+	int saved_errno = errno;
+	const char *name = ttlog__signal_name(signo);
+	ttlog__snapshot_write(TTLOG_WS_NORMAL, name ? name : "signal", NULL, NULL, 0);
+	errno = saved_errno;
+}
+
+static int install_one(int signo, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(signo, &sa, &previous[signo]) != 0)
+		return -1;
+	installed_mask |= 1ull << signo;
+	return 0;
+}
+
+int ttlog__crash_install(uint64_t mask, int snapshot_signal)
+{
+	if (atomic_load(&installed))
+		return TTLOG_OK;
+	installed_mask = 0;
+	installed_snapshot_signal = 0;
+	for (int s = 1; s <= MAX_SIGNAL; s++) {
+		if (!(mask >> s & 1u))
+			continue;
+		if (s == SIGKILL || s == SIGSTOP || install_one(s, crash_handler) != 0)
+			goto fail;
+	}
+	if (snapshot_signal) {
+		if (snapshot_signal < 1 || snapshot_signal > MAX_SIGNAL || (mask >> snapshot_signal & 1u) ||
+		    install_one(snapshot_signal, snapshot_handler) != 0)
+			goto fail;
+		installed_snapshot_signal = snapshot_signal;
+	}
+	if (mask && ttlog__altstack_enable_main() != 0)
+		goto fail;
+	atomic_store(&installed, 1);
+	return TTLOG_OK;
+fail:
+	ttlog__crash_uninstall();
+	return TTLOG_E_SIGNAL;
+}
+
+void ttlog__crash_uninstall(void)
+{
+	for (int s = 1; s <= MAX_SIGNAL; s++) {
+		if (!(installed_mask >> s & 1u))
+			continue;
+		struct sigaction cur;
+		/* Put the old handler back only if ours is still there: a handler
+		 * the program installed after ttlog stays. */
+		if (sigaction(s, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+		    (cur.sa_sigaction == crash_handler || cur.sa_sigaction == snapshot_handler))
+			sigaction(s, &previous[s], NULL);
+	}
+	installed_mask = 0;
+	installed_snapshot_signal = 0;
+	atomic_store(&installed, 0);
+}
+
+int ttlog__crash_installed(void)
+{
+	return atomic_load_explicit(&installed, memory_order_relaxed);
+}
+
+void ttlog__crash_after_fork(void)
+{
+	atomic_store(&crash_owner, 0);
+	atomic_store(&crash_done, 0);
+}

@@ -1,0 +1,30 @@
+/*
+ * crash.h - fatal-signal handlers that write a snapshot, and the optional
+ * on-demand snapshot signal.
+ */
+#ifndef TTLOG_CRASH_CRASH_H
+#define TTLOG_CRASH_CRASH_H
+
+#include <stdint.h>
+
+/* The signals handled by default: SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS. */
+uint64_t ttlog__crash_default_mask(void);
+
+/* Installs handlers for the signals in mask (bit n = signal n) and for
+ * snapshot_signal (0 = none), remembering the previous handlers.
+ * TTLOG_OK or TTLOG_E_SIGNAL (then nothing is left installed). */
+int ttlog__crash_install(uint64_t mask, int snapshot_signal);
+
+/* Puts the previous handlers back. */
+void ttlog__crash_uninstall(void);
+
+/* Whether crash handlers are installed (new threads then get a signal stack). */
+int ttlog__crash_installed(void);
+
+/* In a forked child: forget a crash that was being handled in the parent. */
+void ttlog__crash_after_fork(void);
+
+/* "SIGSEGV" for SIGSEGV, ...; NULL for a signal it does not know. */
+const char *ttlog__signal_name(int signo);
+
+#endif

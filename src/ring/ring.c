@@ -1,0 +1,475 @@
+/*
+ * ring.c - per-thread flight-recorder rings.
+ *
+ * Layout
+ * ------
+ * A ring is `size` bytes (a multiple of 8, fixed for the ring's life). Its
+ * owner appends records at the head and, when there is no room, drops whole
+ * records at the tail. Positions are logical byte offsets that only grow
+ * (64 bits: they never wrap); the byte at logical offset x lives at
+ * data[x % size]. A record never straddles the end of the buffer: when one
+ * would not fit, the rest of the buffer becomes a padding record (site id
+ * 0) and the record starts at data[0].
+ *
+ *   record:  u32 size | u32 site id | u64 ticks | arguments | pad to 8
+ *   padding: u32 size | u32 0       (8 bytes or more; nothing else is read)
+ *
+ * Requirements the writer keeps and readers rely on:
+ *   Req1  tail <= head, head - tail <= size, and both are record boundaries.
+ *   Req2  Every byte in [pub_tail, pub_head) belongs to a complete record.
+ *   Req3  Before the writer stores a byte at logical offset x, pub_tail has
+ *         been moved past x - size: the record that byte overwrites has left
+ *         the published range.
+ *   Req4  A record's size field is written before pub_head moves past it and
+ *         does not change until the record is overwritten.
+ *
+ * Memory ordering
+ * ---------------
+ * Only the owning thread writes a ring's data and its pub_* fields. Readers
+ * copy data without any lock and then check whether what they copied was
+ * overwritten meanwhile, like a sequence lock whose count is the tail:
+ *
+ *   writer (ttlog.h)                          reader (this file)
+ *   store pub_tail          (reserve)         load pub_head         LMM(copy:A)
+ *   fence release           LMM(reserve:A)    load pub_tail
+ *   store record bytes                        copy bytes [pos, pos+n)
+ *   store pub_head release  LMM(commit:A)     fence acquire         LMM(copy:B)
+ *                                             load pub_tail -> t2
+ *
+ *   LMM(commit:A) pairs with LMM(copy:A): a reader that loads a head value
+ *       sees every byte of the records before it (Req2).
+ *   LMM(reserve:A) pairs with LMM(copy:B): if any byte the reader copied
+ *       was stored after the writer moved the tail to t, the reader's load
+ *       of pub_tail after the fence returns t or newer. So each copied byte
+ *       at an offset >= t2 is a byte of the record the reader meant to copy
+ *       (Req3), and t2 is a record boundary to resume from (Req1).
+ *
+ * The copy itself is a plain memcpy that races with the writer's plain
+ * stores by design; it is hidden from ThreadSanitizer (TSAN_IGNORE_READS),
+ * because the check after it, not the copy, is what makes it correct.
+ *
+ * Ownership: a ring outlives its thread, so snapshots show what exited
+ * threads did. A new thread takes a new ring while the memory cap allows,
+ * else the ring of the thread that exited first. Handing a ring over is
+ * guarded by `gen`, a sequence count: the claimer makes it odd, resets the
+ * ring, and makes it even (LMM(gen:A)); a reader that finds it odd, or
+ * changed after its copy (LMM(gen:B)), discards what it read.
+ */
+#define _GNU_SOURCE
+#include "ring/ring.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock/clock.h"
+#include "common/internal.h"
+#include "core/state.h"
+#include "crash/crash.h"
+#include "snapshot/format.h"
+#include "snapshot/writer.h"
+
+#ifdef TTLOG__TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define TSAN_IGNORE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define TSAN_IGNORE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define TSAN_IGNORE_READS_BEGIN() ((void)0)
+#define TSAN_IGNORE_READS_END() ((void)0)
+#endif
+
+#define ALTSTACK_SIZE (64u * 1024u)
+
+TTLOG_API __thread struct ttlog__writer *ttlog__tls_writer __attribute__((tls_model("initial-exec")));
+static __thread int tls_exited; /* the thread's exit hook ran: never attach again */
+
+static _Atomic(struct ttlog__ring *) ring_list;
+static _Atomic size_t ring_bytes;
+static _Atomic uint32_t ring_count;
+static _Atomic uint64_t exit_counter;
+static pthread_key_t exit_key;
+static void *main_altstack;
+
+static uint32_t current_tid(void)
+{
+	return (uint32_t)syscall(SYS_gettid);
+}
+
+static struct ttlog__ring *ring_of(struct ttlog__writer *w)
+{
+	return (struct ttlog__ring *)((char *)w - offsetof(struct ttlog__ring, w));
+}
+
+/* Runs in signal context. */
+struct ttlog__ring *ttlog__ring_first(void)
+{
+	return atomic_load_explicit(&ring_list, memory_order_acquire);
+}
+
+/* Runs in signal context: one TLS read. */
+struct ttlog__ring *ttlog__ring_self(void)
+{
+	struct ttlog__writer *w = ttlog__tls_writer;
+	return w ? ring_of(w) : NULL;
+}
+
+/* Makes the ring empty and gives it to the calling thread. The ring is not
+ * LIVE or EXITED while this runs, or is the caller's own. */
+static void ring_reset_for_self(struct ttlog__ring *r)
+{
+	uint32_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
+	atomic_store_explicit(&r->gen, g + 1, memory_order_relaxed);
+	/* LMM(gen:A) The odd count is visible before any reset store; pairs
+	 * with the reader's fence and re-check in ttlog__ring_read (LMM(gen:B)). */
+	TTLOG__FENCE_RELEASE();
+	r->w.head = r->w.tail = 0;
+	r->w.head_phys = r->w.tail_phys = 0;
+	r->w.overwritten = 0;
+	atomic_store_explicit(&r->w.pub_head, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->w.pub_tail, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->w.pub_overwritten, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->tid, current_tid(), memory_order_relaxed);
+	memset(r->name, 0, sizeof r->name);
+	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
+	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
+	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
+}
+
+/* Largest string a ring can take so that the largest record (16 string
+ * arguments) still fits in it. */
+static uint32_t ring_max_string(uint32_t size)
+{
+	uint32_t fit = (size - 16u - 7u) / TTLOG_FMT_MAX_ARGS - 4u;
+	return TTLOG_MIN(ttlog__g.max_string, fit);
+}
+
+static struct ttlog__ring *ring_new(void)
+{
+	size_t size = ttlog__g.ring_size;
+	size_t used = atomic_load_explicit(&ring_bytes, memory_order_relaxed);
+	do {
+		if (used + size > ttlog__g.memory_cap)
+			return NULL;
+	} while (!atomic_compare_exchange_weak_explicit(&ring_bytes, &used, used + size,
+							memory_order_relaxed, memory_order_relaxed));
+
+	struct ttlog__ring *r = aligned_alloc(64, sizeof *r);
+	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!r || data == MAP_FAILED) {
+		free(r);
+		if (data != MAP_FAILED)
+			munmap(data, size);
+		atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
+		return NULL;
+	}
+	memset(r, 0, sizeof *r);
+	r->w.data = data;
+	r->w.size = (uint32_t)size;
+	r->w.max_string = ring_max_string((uint32_t)size);
+	atomic_store_explicit(&r->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
+	r->index = atomic_fetch_add_explicit(&ring_count, 1, memory_order_relaxed);
+	struct ttlog__ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
+	do {
+		r->next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&ring_list, &head, r, memory_order_release,
+							memory_order_relaxed));
+	return r;
+}
+
+/* Claims a FREE ring, else the ring whose thread exited first. */
+static struct ttlog__ring *ring_reuse(void)
+{
+	for (int attempt = 0; attempt < 64; attempt++) {
+		struct ttlog__ring *best = NULL;
+		uint32_t best_state = 0;
+		uint64_t best_order = UINT64_MAX;
+		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+			uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
+			uint64_t order = atomic_load_explicit(&r->exit_order, memory_order_relaxed);
+			if (st == TTLOG_RING_FREE) {
+				best = r, best_state = st;
+				break;
+			}
+			if (st == TTLOG_RING_EXITED && order < best_order)
+				best = r, best_state = st, best_order = order;
+		}
+		if (!best)
+			return NULL;
+		if (atomic_compare_exchange_strong(&best->state, &best_state, TTLOG_RING_CLAIMED)) {
+			best->w.max_string = ring_max_string(best->w.size);
+			return best;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The next record does not fit before the end of the buffer: fill the rest
+ * with a padding record and continue at data[0]. Called from the hot path,
+ * once per trip around the ring.
+ */
+TTLOG_API void ttlog__wrap(struct ttlog__writer *w)
+{
+	uint32_t pad = w->size - w->head_phys;
+	if (pad) {
+		uint64_t hdr = pad; /* site id 0: padding */
+		ttlog__make_room(w, w->head + pad);
+		memcpy(w->data + w->head_phys, &hdr, sizeof hdr);
+		w->head += pad;
+		/* LMM(commit:A), as in ttlog__commit(). */
+		atomic_store_explicit(&w->pub_head, w->head, memory_order_release);
+	}
+	w->head_phys = 0;
+}
+
+static void thread_exit_hook(void *arg)
+{
+	struct ttlog__ring *r = arg;
+	ttlog__tls_writer = NULL;
+	tls_exited = 1;
+	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
+	atomic_store_explicit(&r->exit_order,
+			      atomic_fetch_add_explicit(&exit_counter, 1, memory_order_relaxed),
+			      memory_order_relaxed);
+	/* The name and order above are published by this release. */
+	atomic_store_explicit(&r->state, TTLOG_RING_EXITED, memory_order_release);
+	if (r->altstack) {
+		stack_t ss = {.ss_flags = SS_DISABLE};
+		sigaltstack(&ss, NULL);
+		munmap(r->altstack, r->altstack_size);
+		r->altstack = NULL;
+	}
+}
+
+struct ttlog__writer *ttlog__thread_attach(void)
+{
+	if (tls_exited) {
+		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
+		return NULL;
+	}
+	struct ttlog__ring *r = ring_new();
+	if (!r)
+		r = ring_reuse();
+	if (!r) {
+		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
+		return NULL;
+	}
+	ring_reset_for_self(r);
+	pthread_setspecific(exit_key, r);
+	if (ttlog__crash_installed())
+		ttlog__altstack_enable(r);
+	ttlog__tls_writer = &r->w;
+	return &r->w;
+}
+
+static void *altstack_map(size_t *total)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	*total = ALTSTACK_SIZE + page;
+	void *m = mmap(NULL, *total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		       -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	mprotect(m, page, PROT_NONE); /* guard page below the stack */
+	stack_t ss = {.ss_sp = (char *)m + page, .ss_size = ALTSTACK_SIZE, .ss_flags = 0};
+	if (sigaltstack(&ss, NULL) != 0) {
+		munmap(m, *total);
+		return NULL;
+	}
+	return m;
+}
+
+static int thread_has_altstack(void)
+{
+	stack_t old;
+	return sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE);
+}
+
+void ttlog__altstack_enable(struct ttlog__ring *r)
+{
+	if (thread_has_altstack())
+		return; /* the program's own, or the one ttlog_init made */
+	r->altstack = altstack_map(&r->altstack_size);
+}
+
+int ttlog__altstack_enable_main(void)
+{
+	size_t total;
+	if (main_altstack || thread_has_altstack())
+		return 0;
+	main_altstack = altstack_map(&total);
+	return main_altstack ? 0 : -1;
+}
+
+/* The child of fork() has one thread: the one that called fork. It keeps
+ * its ring, emptied; every other ring becomes free for reuse, so the child's
+ * snapshots show only its own history, under its own pid. */
+static void after_fork_child(void)
+{
+	struct ttlog__ring *self = ttlog__ring_self();
+	ttlog__g.pid = (int)getpid();
+	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+		if (r == self)
+			continue;
+		r->w.overwritten = 0;
+		atomic_store_explicit(&r->w.pub_overwritten, 0, memory_order_relaxed);
+		atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_relaxed);
+	}
+	if (self) {
+		atomic_store_explicit(&self->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
+		ring_reset_for_self(self);
+	}
+	atomic_store_explicit(&ttlog__g.dropped_no_ring, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.dropped_uninitialized, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.torn_records, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.snapshots_written, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.snapshots_failed, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.snapshots_busy, 0, memory_order_relaxed);
+	ttlog__clock_reset_fake();
+	ttlog__snapshot_after_fork();
+	ttlog__crash_after_fork();
+}
+
+int ttlog__rings_init(void)
+{
+	static int done;
+	if (done)
+		return 0;
+	if (pthread_key_create(&exit_key, thread_exit_hook) != 0)
+		return -1;
+	if (pthread_atfork(NULL, NULL, after_fork_child) != 0)
+		return -1;
+	done = 1;
+	return 0;
+}
+
+uint64_t ttlog__rings_overwritten(void)
+{
+	uint64_t sum = 0;
+	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
+		sum += atomic_load_explicit(&r->w.pub_overwritten, memory_order_relaxed);
+	return sum;
+}
+
+uint32_t ttlog__rings_count(void)
+{
+	return atomic_load_explicit(&ring_count, memory_order_relaxed);
+}
+
+/* ---- Reader side. Everything below runs in signal context. ------------- */
+
+int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
+{
+	memset(cur, 0, sizeof *cur);
+	uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
+	if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
+		return 0;
+	cur->ring = r;
+	cur->gen = atomic_load_explicit(&r->gen, memory_order_acquire);
+	if (cur->gen & 1u)
+		return 0;
+	/* LMM(copy:A) pairs with LMM(commit:A): records before head are whole. */
+	cur->end = atomic_load_explicit(&r->w.pub_head, memory_order_acquire);
+	cur->pos = atomic_load_explicit(&r->w.pub_tail, memory_order_acquire);
+	cur->overwritten_begin = atomic_load_explicit(&r->w.pub_overwritten, memory_order_relaxed);
+	if (cur->pos > cur->end || cur->end - cur->pos > r->w.size)
+		return 0; /* head and tail from different owners; gen check would fail */
+	return cur->pos < cur->end;
+}
+
+/* Copies logical bytes [pos, pos + n) out of the ring. The reads race with
+ * the owner's writes on purpose; see the top of this file. */
+static void ring_copy(const struct ttlog__ring *r, uint64_t pos, size_t n, unsigned char *buf)
+{
+	uint32_t size = r->w.size;
+	size_t phys = (size_t)(pos % size);
+	size_t first = TTLOG_MIN(n, size - phys);
+	TSAN_IGNORE_READS_BEGIN();
+	memcpy(buf, r->w.data + phys, first);
+	if (n > first)
+		memcpy(buf + first, r->w.data, n - first);
+	TSAN_IGNORE_READS_END();
+}
+
+static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
+{
+	uint64_t now = atomic_load_explicit(&cur->ring->w.pub_overwritten, memory_order_relaxed);
+	uint64_t gone = now - cur->overwritten_begin;
+	uint64_t lost = gone > cur->records_seen ? gone - cur->records_seen : 0;
+	cur->torn += lost;
+	cur->records_seen += lost;
+	cur->torn_bytes += bytes;
+}
+
+size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size_t cap)
+{
+	struct ttlog__ring *r = cur->ring;
+	while (!cur->aborted && cur->pos < cur->end) {
+		size_t n = (size_t)TTLOG_MIN(cur->end - cur->pos, (uint64_t)cap);
+		ring_copy(r, cur->pos, n, buf);
+		/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
+		TTLOG__FENCE_ACQUIRE();
+		uint64_t t2 = atomic_load_explicit(&r->w.pub_tail, memory_order_relaxed);
+		uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
+		if (g2 != cur->gen) {
+			count_lost(cur, cur->end - cur->pos);
+			cur->aborted = 1;
+			break;
+		}
+		uint64_t start = cur->pos;
+		if (t2 > start) {
+			/* [start, t2) was overwritten while (or before) we copied. */
+			uint64_t lost_end = TTLOG_MIN(t2, cur->end);
+			count_lost(cur, lost_end - start);
+			if (t2 >= cur->end) {
+				cur->pos = cur->end;
+				break;
+			}
+			start = t2;
+		}
+		size_t off = (size_t)(start - cur->pos), walked = off;
+		uint64_t skip = 0; /* a padding record running past this piece */
+		while (n - walked >= 8) {
+			uint32_t size = ttlog__get_u32(buf + walked);
+			uint32_t id = ttlog__get_u32(buf + walked + 4);
+			if (size < 8 || size % 8 != 0 || (id != 0 && size < TTLOG_FMT_RECORD_HEADER_SIZE) ||
+			    size > r->w.size) {
+				/* Cannot happen with intact data (Req4); never trust it. */
+				count_lost(cur, cur->end - (cur->pos + walked));
+				cur->aborted = 1;
+				break;
+			}
+			if (size > n - walked) {
+				if (id == 0)
+					skip = size;
+				break;
+			}
+			cur->records_seen += id != 0;
+			walked += size;
+		}
+		if (walked > off && off > 0)
+			memmove(buf, buf + off, walked - off);
+		cur->pos += walked + skip;
+		if (cur->aborted) {
+			cur->pos = cur->end;
+			return walked - off;
+		}
+		if (walked > off)
+			return walked - off;
+		/* Nothing whole in this piece past `start`: the loop goes on from
+		 * the new position (progress is certain: a record is never larger
+		 * than `cap`, and larger padding is skipped without copying). */
+	}
+	return 0;
+}
+
+uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
+{
+	return atomic_load_explicit(&cur->ring->w.pub_overwritten, memory_order_relaxed);
+}

@@ -1,0 +1,91 @@
+/*
+ * ring.h - per-thread rings: ownership, life cycle, and the reader side.
+ *
+ * The writer side is inline in ttlog.h (ttlog__reserve, ttlog__commit); the
+ * protocol both sides follow is described at the top of ring.c.
+ */
+#ifndef TTLOG_RING_RING_H
+#define TTLOG_RING_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttlog.h"
+
+enum ttlog__ring_state {
+	TTLOG_RING_LIVE = 1,    /* owned by a running thread */
+	TTLOG_RING_EXITED = 2,  /* its thread exited; kept for snapshots, reusable */
+	TTLOG_RING_CLAIMED = 3, /* being handed to a new thread */
+	TTLOG_RING_FREE = 4     /* holds nothing worth showing (after fork); reusable */
+};
+
+#define TTLOG_THREAD_NAME_MAX 16
+
+struct ttlog__ring {
+	struct ttlog__writer w;          /* first: the hot path's view */
+
+	/* Identity and life cycle; written by the owner or by whoever claims
+	 * the ring, read by snapshots under the `gen` sequence count. */
+	_Alignas(64) _Atomic uint32_t state;
+	_Atomic uint32_t gen;            /* odd while the ring is being reset */
+	_Atomic uint32_t tid;
+	uint32_t index;                  /* stable; the thread index in snapshots */
+	_Atomic uint64_t exit_order;     /* for reusing the oldest exited ring first */
+	char name[TTLOG_THREAD_NAME_MAX];
+	void *altstack;                  /* the owner's signal stack, if ttlog made it */
+	size_t altstack_size;
+	struct ttlog__ring *next;        /* immutable once the ring is published */
+};
+
+/* Sets up the calling thread's ring (its first event). NULL: the event is
+ * dropped (counted). Not signal-safe. */
+struct ttlog__writer *ttlog__thread_attach(void);
+
+/* First ring of the process-wide list; rings are never freed. Runs in
+ * signal context. */
+struct ttlog__ring *ttlog__ring_first(void);
+
+/* The calling thread's ring, or NULL. Runs in signal context. */
+struct ttlog__ring *ttlog__ring_self(void);
+
+/* Installs the fork and thread-exit hooks. Called once by ttlog_init. */
+int ttlog__rings_init(void);
+
+/* Sets up or removes an alternate signal stack for the calling thread. */
+void ttlog__altstack_enable(struct ttlog__ring *ring);
+int ttlog__altstack_enable_main(void);
+
+/* Sum of every ring's overwritten count; number of rings. */
+uint64_t ttlog__rings_overwritten(void);
+uint32_t ttlog__rings_count(void);
+
+/*
+ * Reading a ring while its owner writes (snapshots, crash handler).
+ * begin() fixes the range to read, [tail, head) as published; read() then
+ * returns pieces of it, each a run of whole records (padding included) that
+ * were verified not to have been overwritten while being copied.
+ */
+struct ttlog__ring_cursor {
+	struct ttlog__ring *ring;
+	uint32_t gen;
+	uint64_t pos, end;               /* logical offsets */
+	uint64_t overwritten_begin;
+	uint64_t records_seen;           /* records returned or skipped so far */
+	uint64_t torn, torn_bytes;       /* lost while copying */
+	int aborted;                     /* the ring changed owner while being read */
+};
+
+/* Returns 0 if the ring has nothing to read (free, or being reset). Runs in
+ * signal context. */
+int ttlog__ring_read_begin(struct ttlog__ring *ring, struct ttlog__ring_cursor *cur);
+
+/* Copies the next piece into buf (cap >= 64 KiB + 8) and returns its length
+ * (0 at the end). Every record in the piece starts with a valid u32 size
+ * and u32 site id (0 = padding). Runs in signal context. */
+size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size_t cap);
+
+/* The overwritten count to report once reading is done. Runs in signal context. */
+uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * sites.c - call-site registration and runtime level filtering.
+ *
+ * Each TTLOG_* use has a static struct ttlog_site whose `word` holds the
+ * site id and an "enabled" bit (layout in ttlog.h). The hot path reads only
+ * that word. This file hands out ids, keeps the id -> site table that the
+ * snapshot writer uses to write the call-site dictionary, and recomputes
+ * enabled bits when levels change.
+ *
+ * Concurrency. Registration is lock-free (a first call may come from any
+ * thread, even from a signal handler): an id is taken with fetch_add, the
+ * word is set with one compare-and-swap (the loser's id is simply unused),
+ * and the table slot is filled after. Level changes are rare and serialised
+ * by a mutex among themselves. A registration racing with a level change is
+ * settled by the sequence counter `levels_seq`: either the level change's
+ * table walk sees the new site, or the registration sees the counter move
+ * and recomputes its own bit. Both sides use sequentially consistent
+ * operations on the table slot and the counter for that (LMM(sites:A/B)).
+ */
+#include "sites/sites.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/internal.h"
+#include "core/state.h"
+
+#define MAX_TARGETS 64
+#define MAX_TARGET_NAME 64
+
+static _Atomic(struct ttlog_site *) site_table[TTLOG_MAX_SITES + 1];
+static _Atomic uint32_t next_site_id = 1;
+
+static _Atomic int global_level = TTLOG_LEVEL_TRACE;
+static _Atomic int master_on = 1;
+static _Atomic uint32_t levels_seq;
+
+/* Target levels: names are fixed-size copies so that readers need no lock;
+ * an entry is published by storing its level last (release) and removed by
+ * storing -1. Only writers (under levels_lock) change names. */
+struct target_level {
+	char name[MAX_TARGET_NAME];
+	_Atomic int level;          /* -1: unused slot */
+};
+static struct target_level targets[MAX_TARGETS];
+static _Atomic int ntargets;    /* slots ever used */
+static pthread_mutex_t levels_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *site_target(const struct ttlog_site *s)
+{
+	if (s->target)
+		return s->target;
+	const char *slash = strrchr(s->file, '/');
+	return slash ? slash + 1 : s->file;
+}
+
+static int effective_level(const struct ttlog_site *s)
+{
+	const char *t = site_target(s);
+	int n = atomic_load_explicit(&ntargets, memory_order_acquire);
+	for (int i = 0; i < n; i++) {
+		int lvl = atomic_load_explicit(&targets[i].level, memory_order_acquire);
+		if (lvl >= 0 && strcmp(targets[i].name, t) == 0)
+			return lvl;
+	}
+	return atomic_load_explicit(&global_level, memory_order_relaxed);
+}
+
+static uint32_t enabled_bit(const struct ttlog_site *s)
+{
+	if (!atomic_load_explicit(&master_on, memory_order_relaxed))
+		return 0;
+	return s->level >= effective_level(s) ? 1u : 0u;
+}
+
+/* Rewrites bit 0 of a registered site's word, keeping the id. */
+static void relevel_site(struct ttlog_site *s)
+{
+	uint32_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	uint32_t want;
+	do {
+		want = (w & ~1u) | enabled_bit(s);
+	} while (w != want &&
+		 !atomic_compare_exchange_weak_explicit(&s->word, &w, want, memory_order_relaxed,
+							memory_order_relaxed));
+}
+
+uint32_t ttlog__site_register(struct ttlog_site *s)
+{
+	uint32_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	if (w >> 1 || !(w & 1u))
+		return w; /* registered already, or given up on */
+
+	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_relaxed);
+	if (id > TTLOG_MAX_SITES) {
+		/* Table full: this site stays disabled for good, and says so. */
+		uint32_t one = 1u;
+		if (atomic_compare_exchange_strong(&s->word, &one, 0u))
+			atomic_fetch_add_explicit(&ttlog__g.dropped_sites, 1, memory_order_relaxed);
+		return atomic_load_explicit(&s->word, memory_order_relaxed);
+	}
+	uint32_t seq = atomic_load(&levels_seq); /* LMM(sites:A) pairs with LMM(sites:B) */
+	uint32_t one = 1u;
+	if (!atomic_compare_exchange_strong(&s->word, &one, id << 1 | enabled_bit(s)))
+		return one; /* another thread registered it first; our id stays unused */
+	atomic_store(&site_table[id], s);
+	if (atomic_load(&levels_seq) != seq)
+		relevel_site(s);
+	return atomic_load_explicit(&s->word, memory_order_relaxed);
+}
+
+/* Runs in signal context: two atomic loads. */
+const struct ttlog_site *ttlog__site_lookup(uint32_t id)
+{
+	if (id == 0 || id > TTLOG_MAX_SITES)
+		return NULL;
+	return atomic_load_explicit(&site_table[id], memory_order_acquire);
+}
+
+/* Runs in signal context. */
+uint32_t ttlog__site_id_limit(void)
+{
+	uint32_t n = atomic_load_explicit(&next_site_id, memory_order_relaxed);
+	return n > TTLOG_MAX_SITES + 1 ? TTLOG_MAX_SITES + 1 : n;
+}
+
+/* Caller holds levels_lock. */
+static void relevel_all_locked(void)
+{
+	atomic_fetch_add(&levels_seq, 1); /* LMM(sites:B) pairs with LMM(sites:A) */
+	uint32_t limit = ttlog__site_id_limit();
+	for (uint32_t id = 1; id < limit; id++) {
+		struct ttlog_site *s = atomic_load(&site_table[id]);
+		if (s)
+			relevel_site(s);
+	}
+}
+
+static int set_target_locked(const char *name, size_t len, int level)
+{
+	int n = atomic_load_explicit(&ntargets, memory_order_relaxed);
+	int free_slot = -1;
+	for (int i = 0; i < n; i++) {
+		int lvl = atomic_load_explicit(&targets[i].level, memory_order_relaxed);
+		if (lvl < 0) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (strlen(targets[i].name) == len && memcmp(targets[i].name, name, len) == 0) {
+			atomic_store_explicit(&targets[i].level, level, memory_order_release);
+			return TTLOG_OK;
+		}
+	}
+	if (level < 0)
+		return TTLOG_OK;
+	if (free_slot < 0) {
+		if (n == MAX_TARGETS)
+			return TTLOG_E_NOMEM;
+		free_slot = n;
+	}
+	/* The slot is unused (level -1 or beyond ntargets), so no reader
+	 * compares its name while we write it. */
+	memcpy(targets[free_slot].name, name, len);
+	targets[free_slot].name[len] = '\0';
+	atomic_store_explicit(&targets[free_slot].level, level, memory_order_release);
+	if (free_slot == n)
+		atomic_store_explicit(&ntargets, n + 1, memory_order_release);
+	return TTLOG_OK;
+}
+
+TTLOG_API int ttlog_set_level(int level)
+{
+	if (level < TTLOG_LEVEL_TRACE || level > TTLOG_LEVEL_OFF)
+		return TTLOG_E_INVALID;
+	pthread_mutex_lock(&levels_lock);
+	atomic_store_explicit(&global_level, level, memory_order_relaxed);
+	relevel_all_locked();
+	pthread_mutex_unlock(&levels_lock);
+	return TTLOG_OK;
+}
+
+TTLOG_API int ttlog_get_level(void)
+{
+	return atomic_load_explicit(&global_level, memory_order_relaxed);
+}
+
+TTLOG_API int ttlog_set_target_level(const char *target, int level)
+{
+	if (!target || !*target || strlen(target) >= MAX_TARGET_NAME || level < -1 ||
+	    level > TTLOG_LEVEL_OFF)
+		return TTLOG_E_INVALID;
+	pthread_mutex_lock(&levels_lock);
+	int rc = set_target_locked(target, strlen(target), level);
+	if (rc == TTLOG_OK)
+		relevel_all_locked();
+	pthread_mutex_unlock(&levels_lock);
+	return rc;
+}
+
+void ttlog__sites_set_master(int on)
+{
+	pthread_mutex_lock(&levels_lock);
+	atomic_store_explicit(&master_on, on, memory_order_relaxed);
+	relevel_all_locked();
+	pthread_mutex_unlock(&levels_lock);
+}
+
+/* Checks the whole spec first, then applies it, so a bad spec changes nothing. */
+int ttlog__levels_apply(const char *spec)
+{
+	if (!spec)
+		return TTLOG_OK;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *p = spec;
+		while (*p) {
+			const char *end = strchr(p, ',');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			const char *eq = memchr(p, '=', len);
+			char lvlname[16];
+			const char *lv = eq ? eq + 1 : p;
+			size_t lvlen = len - (size_t)(lv - p);
+			if (len == 0 || lvlen == 0 || lvlen >= sizeof lvlname)
+				return TTLOG_E_CONFIG;
+			memcpy(lvlname, lv, lvlen);
+			lvlname[lvlen] = '\0';
+			int level = ttlog_level_parse(lvlname);
+			size_t namelen = eq ? (size_t)(eq - p) : 0;
+			if (level < 0 || (eq && (namelen == 0 || namelen >= MAX_TARGET_NAME)))
+				return TTLOG_E_CONFIG;
+			if (pass == 1) {
+				int rc = eq ? set_target_locked(p, namelen, level) : TTLOG_OK;
+				if (!eq)
+					atomic_store_explicit(&global_level, level, memory_order_relaxed);
+				if (rc != TTLOG_OK) {
+					relevel_all_locked();
+					pthread_mutex_unlock(&levels_lock);
+					return rc;
+				}
+			}
+			p += len + (end ? 1 : 0);
+		}
+		if (pass == 0)
+			pthread_mutex_lock(&levels_lock);
+	}
+	relevel_all_locked();
+	pthread_mutex_unlock(&levels_lock);
+	return TTLOG_OK;
+}

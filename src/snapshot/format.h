@@ -1,0 +1,134 @@
+/*
+ * format.h - constants and layouts of the snapshot file format, version 1.
+ *
+ * This header is the code side of docs/FORMAT.md, which is normative: a
+ * change here is a change there, in the same commit. Shared by the writer
+ * (src/snapshot/writer.c) and the reader (src/reader/reader.c); nothing here
+ * depends on either.
+ *
+ * Every multi-byte field is little-endian. No struct below is ever written
+ * or read as a whole: writers and readers go field by field through the
+ * TTLOG_FMT_*_OFF offsets, so compiler padding never reaches the disk.
+ */
+#ifndef TTLOG_SNAPSHOT_FORMAT_H
+#define TTLOG_SNAPSHOT_FORMAT_H
+
+#include <stdint.h>
+
+/* ---- File header: 24 bytes at offset 0 ---------------------------------- */
+#define TTLOG_FMT_MAGIC "\x89TTLOG\r\n"   /* 8 bytes; the high byte and CR LF catch text-mode damage */
+#define TTLOG_FMT_MAGIC_LEN 8
+#define TTLOG_FMT_VERSION 1
+#define TTLOG_FMT_FILE_HEADER_SIZE 24
+#define TTLOG_FMT_FH_VERSION_OFF 8        /* u16 format version */
+#define TTLOG_FMT_FH_HEADER_SIZE_OFF 10   /* u16 size of this header (24) */
+#define TTLOG_FMT_FH_INCOMPAT_OFF 12      /* u32 incompatible feature flags: unknown bit -> refuse */
+#define TTLOG_FMT_FH_COMPAT_OFF 16        /* u32 compatible feature flags: unknown bit -> ignore */
+#define TTLOG_FMT_FH_CRC_OFF 20           /* u32 CRC-32C of bytes 0..19 */
+/* No incompatible or compatible flags are defined in version 1. */
+#define TTLOG_FMT_INCOMPAT_KNOWN 0u
+
+/* ---- Chunks: a 16-byte header, then `length` payload bytes -------------- */
+#define TTLOG_FMT_CHUNK_HEADER_SIZE 16
+#define TTLOG_FMT_CH_TYPE_OFF 0           /* u32 type, four ASCII bytes */
+#define TTLOG_FMT_CH_FLAGS_OFF 4          /* u32 flags */
+#define TTLOG_FMT_CH_LENGTH_OFF 8         /* u32 payload length in bytes */
+#define TTLOG_FMT_CH_CRC_OFF 12           /* u32 CRC-32C of the payload */
+/* A reader that does not know a chunk's type skips it, unless this flag is set. */
+#define TTLOG_FMT_CHUNK_REQUIRED 0x1u
+#define TTLOG_FMT_CHUNK_FLAGS_KNOWN 0x1u
+/* Largest payload a version-1 writer produces; readers reject larger ones. */
+#define TTLOG_FMT_MAX_CHUNK (64u << 20)
+
+#define TTLOG_FMT_FOURCC(a, b, c, d) \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define TTLOG_FMT_CHUNK_HEAD TTLOG_FMT_FOURCC('H', 'E', 'A', 'D')
+#define TTLOG_FMT_CHUNK_SITE TTLOG_FMT_FOURCC('S', 'I', 'T', 'E')
+#define TTLOG_FMT_CHUNK_EVTS TTLOG_FMT_FOURCC('E', 'V', 'T', 'S')
+#define TTLOG_FMT_CHUNK_THRD TTLOG_FMT_FOURCC('T', 'H', 'R', 'D')
+#define TTLOG_FMT_CHUNK_CRSH TTLOG_FMT_FOURCC('C', 'R', 'S', 'H')
+#define TTLOG_FMT_CHUNK_END TTLOG_FMT_FOURCC('E', 'N', 'D', ' ')
+
+/* ---- HEAD: process and clock, always the first chunk -------------------- */
+#define TTLOG_FMT_HEAD_PID_OFF 0          /* u32 process id */
+#define TTLOG_FMT_HEAD_FLAGS_OFF 4        /* u32: bit 0 = written by the crash handler */
+#define TTLOG_FMT_HEAD_CREATED_OFF 8      /* i64 creation time, ns since the Unix epoch (UTC) */
+#define TTLOG_FMT_HEAD_TICK0_OFF 16       /* u64 clock ticks at calibration point 0 */
+#define TTLOG_FMT_HEAD_NS0_OFF 24         /* i64 CLOCK_REALTIME ns at point 0 */
+#define TTLOG_FMT_HEAD_TICK1_OFF 32       /* u64 ticks at calibration point 1 (> tick0) */
+#define TTLOG_FMT_HEAD_NS1_OFF 40         /* i64 CLOCK_REALTIME ns at point 1 */
+#define TTLOG_FMT_HEAD_CLOCK_OFF 48       /* u32 clock source, TTLOG_FMT_CLOCK_* */
+#define TTLOG_FMT_HEAD_TTLOG_VER_OFF 52   /* u32 writer's TTLOG_VERSION_NUMBER */
+#define TTLOG_FMT_HEAD_WINDOW_OFF 56      /* u64 snapshot window in ns, 0 = whole rings */
+#define TTLOG_FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
+#define TTLOG_FMT_HEAD_FLAG_CRASH 0x1u
+
+#define TTLOG_FMT_CLOCK_TSC 0             /* x86-64 time-stamp counter */
+#define TTLOG_FMT_CLOCK_CNTVCT 1          /* aarch64 virtual counter */
+#define TTLOG_FMT_CLOCK_MONOTONIC 2       /* CLOCK_MONOTONIC, ticks are ns */
+#define TTLOG_FMT_CLOCK_FAKE 3            /* deterministic test clock, ticks are ns */
+
+/* Strings in chunks: u32 length, then that many bytes, no terminator. */
+
+/* ---- SITE: call-site dictionary entries, before the events using them -- */
+/* u32 count, then per site: */
+#define TTLOG_FMT_SITE_ID_OFF 0           /* u32 site id, >= 1, unique in the file */
+#define TTLOG_FMT_SITE_LEVEL_OFF 4        /* u8 level, 0..5 */
+#define TTLOG_FMT_SITE_NARGS_OFF 5        /* u8 argument count, <= 16 */
+#define TTLOG_FMT_SITE_RESERVED_OFF 6     /* u16 zero */
+#define TTLOG_FMT_SITE_LINE_OFF 8         /* u32 source line */
+#define TTLOG_FMT_SITE_FIXED_SIZE 12      /* then nargs type bytes, then strings
+                                             format, file, function, target */
+#define TTLOG_FMT_MAX_ARGS 16
+
+/* ---- EVTS: one block of one thread's records ---------------------------- */
+#define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */
+#define TTLOG_FMT_EVTS_TID_OFF 4          /* u32 OS thread id */
+#define TTLOG_FMT_EVTS_COUNT_OFF 8        /* u32 number of records */
+#define TTLOG_FMT_EVTS_RAW_SIZE_OFF 12    /* u32 size of the records once decompressed */
+#define TTLOG_FMT_EVTS_FIRST_OFF 16       /* u64 ticks of the first record */
+#define TTLOG_FMT_EVTS_LAST_OFF 24        /* u64 ticks of the last record */
+#define TTLOG_FMT_EVTS_CODEC_OFF 32       /* u8 TTLOG_FMT_CODEC_* */
+#define TTLOG_FMT_EVTS_FIXED_SIZE 40      /* bytes 33..39 zero; then the data */
+#define TTLOG_FMT_CODEC_NONE 0
+#define TTLOG_FMT_CODEC_LZ4 1             /* one LZ4 block (not frame) */
+#define TTLOG_FMT_MAX_BLOCK_RAW (64u << 10)
+
+/* Records inside a block (and inside a ring): u32 size, u32 site id, u64
+ * ticks, then the arguments in site order. size is a multiple of 8. */
+#define TTLOG_FMT_RECORD_HEADER_SIZE 16
+
+/* ---- THRD: one thread, after its blocks ---------------------------------- */
+#define TTLOG_FMT_THRD_INDEX_OFF 0        /* u32 thread index */
+#define TTLOG_FMT_THRD_TID_OFF 4          /* u32 OS thread id */
+#define TTLOG_FMT_THRD_FLAGS_OFF 8        /* u32 TTLOG_FMT_THREAD_* */
+#define TTLOG_FMT_THRD_RESERVED_OFF 12    /* u32 zero */
+#define TTLOG_FMT_THRD_EVENTS_OFF 16      /* u64 records in this file */
+#define TTLOG_FMT_THRD_OVERWRITTEN_OFF 24 /* u64 records the ring dropped to make room */
+#define TTLOG_FMT_THRD_TORN_OFF 32        /* u64 records lost while being copied */
+#define TTLOG_FMT_THRD_TORN_BYTES_OFF 40  /* u64 bytes lost while being copied */
+#define TTLOG_FMT_THRD_FIXED_SIZE 48      /* then the name string */
+#define TTLOG_FMT_THREAD_EXITED 0x1u
+#define TTLOG_FMT_THREAD_CRASHED 0x2u
+
+/* ---- CRSH: why the crash handler wrote this file ------------------------ */
+#define TTLOG_FMT_CRSH_SIGNO_OFF 0        /* i32 signal number (Linux numbering) */
+#define TTLOG_FMT_CRSH_CODE_OFF 4         /* i32 si_code */
+#define TTLOG_FMT_CRSH_ADDR_OFF 8         /* u64 si_addr */
+#define TTLOG_FMT_CRSH_TID_OFF 16         /* u32 OS thread id of the crashing thread */
+#define TTLOG_FMT_CRSH_THREAD_OFF 20      /* u32 its thread index, 0xffffffff if it had no ring */
+#define TTLOG_FMT_CRSH_FIXED_SIZE 24      /* then the signal name string ("SIGSEGV") */
+
+/* ---- END: totals; its presence marks a complete file -------------------- */
+#define TTLOG_FMT_END_EVENTS_OFF 0        /* u64 records in the file */
+#define TTLOG_FMT_END_OVERWRITTEN_OFF 8   /* u64 sum over threads */
+#define TTLOG_FMT_END_TORN_OFF 16         /* u64 sum over threads */
+#define TTLOG_FMT_END_TORN_BYTES_OFF 24   /* u64 sum over threads */
+#define TTLOG_FMT_END_DROPPED_OFF 32      /* u64 log calls the process dropped (no ring, ...) */
+#define TTLOG_FMT_END_THREADS_OFF 40      /* u32 THRD entries */
+#define TTLOG_FMT_END_SITES_OFF 44        /* u32 SITE entries */
+#define TTLOG_FMT_END_BLOCKS_OFF 48       /* u32 EVTS chunks */
+#define TTLOG_FMT_END_RESERVED_OFF 52     /* u32 zero */
+#define TTLOG_FMT_END_SIZE 56
+
+#endif /* TTLOG_SNAPSHOT_FORMAT_H */

@@ -1,0 +1,573 @@
+/*
+ * writer.c - the snapshot writer: rings in, one checksummed file out.
+ *
+ * Everything in this file runs in signal context (it is the crash path as
+ * well as the on-demand path): no malloc, no stdio, no locks. Memory comes
+ * from two workspaces reserved at init, one for on-demand snapshots and one
+ * kept for the crash handler, each guarded by a busy flag taken with a
+ * compare-and-swap (a second request gets TTLOG_E_BUSY, never waits).
+ *
+ * The file is written in one pass, in the order docs/FORMAT.md describes:
+ *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then CRSH, END
+ * Each EVTS block is preceded by a SITE chunk holding the call sites that
+ * block uses and no earlier chunk defined, so a file cut anywhere still
+ * decodes up to its last whole chunk. Records are copied from the rings as
+ * they are (the ring record layout is the file's record layout).
+ *
+ * The file appears atomically: it is written as .ttlog-*.tmp (O_EXCL,
+ * O_NOFOLLOW, mode 0600), fsync'd, hard-linked to its final name (link()
+ * fails rather than replace an existing file), and the temporary unlinked.
+ */
+#define _GNU_SOURCE
+#include "snapshot/writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lz4.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock/clock.h"
+#include "common/crc32c.h"
+#include "common/internal.h"
+#include "common/sigsafe.h"
+#include "core/state.h"
+#include "ring/ring.h"
+#include "sites/sites.h"
+#include "snapshot/format.h"
+
+#define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
+#define SITE_BUF (64u << 10)
+#define SMALL_BUF (PATH_MAX + 2048u)
+#define OUT_BUF (64u << 10)
+#define DICT_STRING_MAX 8192u   /* longest string stored in a SITE entry */
+
+struct workspace {
+	_Atomic int busy;
+	int fd;
+	int failed;                     /* a write failed: give up, remove the file */
+	size_t out_len;
+	uint32_t site_count;            /* entries in site_buf */
+	size_t site_len;
+	uint32_t block_count;
+	size_t block_len;
+	uint64_t block_first, block_last;
+	uint32_t block_thread, block_tid;
+	/* totals for END */
+	uint64_t events, overwritten, torn, torn_bytes;
+	uint32_t threads, sites, blocks;
+	unsigned char stage[STAGE_CAP];
+	unsigned char block[TTLOG_FMT_MAX_BLOCK_RAW];
+	unsigned char packed[TTLOG_FMT_EVTS_FIXED_SIZE + LZ4_COMPRESSBOUND(TTLOG_FMT_MAX_BLOCK_RAW)];
+	unsigned char site_buf[SITE_BUF];
+	unsigned char small[SMALL_BUF];
+	unsigned char out[OUT_BUF];
+	uint8_t site_seen[TTLOG_MAX_SITES / 8 + 1];
+	char tmp_path[TTLOG_DIR_MAX + 96];
+	char final_path[TTLOG_DIR_MAX + 160];
+	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
+};
+
+static struct workspace *workspaces[2];
+static size_t workspace_size;
+static _Atomic uint32_t tmp_counter;
+
+int ttlog__snapshot_init(void)
+{
+	if (workspaces[0])
+		return TTLOG_OK;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	workspace_size = (sizeof(struct workspace) + (size_t)LZ4_sizeofState() + page - 1) & ~(page - 1);
+	for (int i = 0; i < 2; i++) {
+		void *m = mmap(NULL, workspace_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (m == MAP_FAILED) {
+			if (i == 1) {
+				munmap(workspaces[0], workspace_size);
+				workspaces[0] = NULL;
+			}
+			return TTLOG_E_NOMEM;
+		}
+		workspaces[i] = m;
+		workspaces[i]->fd = -1;
+	}
+	return TTLOG_OK;
+}
+
+void ttlog__snapshot_after_fork(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (workspaces[i])
+			atomic_store_explicit(&workspaces[i]->busy, 0, memory_order_relaxed);
+}
+
+/* ---- Buffered output ---------------------------------------------------- */
+
+static void out_flush(struct workspace *ws)
+{
+	if (ws->out_len && !ws->failed && ttlog__write_all(ws->fd, ws->out, ws->out_len) != 0)
+		ws->failed = 1;
+	ws->out_len = 0;
+}
+
+static void out_bytes(struct workspace *ws, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	while (len && !ws->failed) {
+		if (ws->out_len == OUT_BUF)
+			out_flush(ws);
+		size_t k = TTLOG_MIN(len, OUT_BUF - ws->out_len);
+		memcpy(ws->out + ws->out_len, p, k);
+		ws->out_len += k;
+		p += k;
+		len -= k;
+	}
+}
+
+static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload, size_t len)
+{
+	unsigned char hdr[TTLOG_FMT_CHUNK_HEADER_SIZE];
+	ttlog__put_u32(hdr + TTLOG_FMT_CH_TYPE_OFF, type);
+	ttlog__put_u32(hdr + TTLOG_FMT_CH_FLAGS_OFF, 0);
+	ttlog__put_u32(hdr + TTLOG_FMT_CH_LENGTH_OFF, (uint32_t)len);
+	ttlog__put_u32(hdr + TTLOG_FMT_CH_CRC_OFF, ttlog__crc32c(0, payload, len));
+	out_bytes(ws, hdr, sizeof hdr);
+	out_bytes(ws, payload, len);
+}
+
+/* Appends a u32-length-prefixed string to buf at *len, cut at max bytes. */
+static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n > max)
+		n = max;
+	ttlog__put_u32(buf + *len, (uint32_t)n);
+	if (n)
+		memcpy(buf + *len + 4, s, n);
+	*len += 4 + n;
+}
+
+/* ---- Call-site dictionary ----------------------------------------------- */
+
+static void flush_sites(struct workspace *ws)
+{
+	if (!ws->site_count)
+		return;
+	ttlog__put_u32(ws->site_buf, ws->site_count);
+	emit_chunk(ws, TTLOG_FMT_CHUNK_SITE, ws->site_buf, ws->site_len);
+	ws->sites += ws->site_count;
+	ws->site_count = 0;
+	ws->site_len = 4;
+}
+
+static size_t clamp_len(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > DICT_STRING_MAX ? DICT_STRING_MAX : n;
+}
+
+/* Queues a site for the next SITE chunk, once per file. */
+static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site *s)
+{
+	const char *target = s->target;
+	if (!target) {
+		const char *slash = strrchr(s->file, '/');
+		target = slash ? slash + 1 : s->file;
+	}
+	size_t need = TTLOG_FMT_SITE_FIXED_SIZE + s->nargs + 16 + clamp_len(s->format) +
+		      clamp_len(s->file) + clamp_len(s->function) + clamp_len(target);
+	if (ws->site_len + need > SITE_BUF)
+		flush_sites(ws);
+	unsigned char *e = ws->site_buf + ws->site_len;
+	ttlog__put_u32(e + TTLOG_FMT_SITE_ID_OFF, id);
+	e[TTLOG_FMT_SITE_LEVEL_OFF] = s->level;
+	e[TTLOG_FMT_SITE_NARGS_OFF] = s->nargs;
+	ttlog__put_u16(e + TTLOG_FMT_SITE_RESERVED_OFF, 0);
+	ttlog__put_u32(e + TTLOG_FMT_SITE_LINE_OFF, s->line);
+	memcpy(e + TTLOG_FMT_SITE_FIXED_SIZE, s->arg_types, s->nargs);
+	size_t len = ws->site_len + TTLOG_FMT_SITE_FIXED_SIZE + s->nargs;
+	put_string(ws->site_buf, &len, s->format, DICT_STRING_MAX);
+	put_string(ws->site_buf, &len, s->file, DICT_STRING_MAX);
+	put_string(ws->site_buf, &len, s->function, DICT_STRING_MAX);
+	put_string(ws->site_buf, &len, target, DICT_STRING_MAX);
+	ws->site_len = len;
+	ws->site_count++;
+	ws->site_seen[id / 8] |= (uint8_t)(1u << (id % 8));
+}
+
+/* ---- Event blocks ------------------------------------------------------- */
+
+static void flush_block(struct workspace *ws)
+{
+	if (!ws->block_count)
+		return;
+	flush_sites(ws); /* the dictionary entries this block needs come first */
+	unsigned char *p = ws->packed;
+	int packed = LZ4_compress_fast_extState(ws->lz4_state, (const char *)ws->block,
+						(char *)p + TTLOG_FMT_EVTS_FIXED_SIZE,
+						(int)ws->block_len, LZ4_COMPRESSBOUND(TTLOG_FMT_MAX_BLOCK_RAW), 1);
+	uint8_t codec = TTLOG_FMT_CODEC_LZ4;
+	if (packed <= 0 || (size_t)packed >= ws->block_len) {
+		codec = TTLOG_FMT_CODEC_NONE; /* incompressible: store as is */
+		memcpy(p + TTLOG_FMT_EVTS_FIXED_SIZE, ws->block, ws->block_len);
+		packed = (int)ws->block_len;
+	}
+	memset(p, 0, TTLOG_FMT_EVTS_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG_FMT_EVTS_THREAD_OFF, ws->block_thread);
+	ttlog__put_u32(p + TTLOG_FMT_EVTS_TID_OFF, ws->block_tid);
+	ttlog__put_u32(p + TTLOG_FMT_EVTS_COUNT_OFF, ws->block_count);
+	ttlog__put_u32(p + TTLOG_FMT_EVTS_RAW_SIZE_OFF, (uint32_t)ws->block_len);
+	ttlog__put_u64(p + TTLOG_FMT_EVTS_FIRST_OFF, ws->block_first);
+	ttlog__put_u64(p + TTLOG_FMT_EVTS_LAST_OFF, ws->block_last);
+	p[TTLOG_FMT_EVTS_CODEC_OFF] = codec;
+	emit_chunk(ws, TTLOG_FMT_CHUNK_EVTS, p, TTLOG_FMT_EVTS_FIXED_SIZE + (size_t)packed);
+	ws->events += ws->block_count;
+	ws->blocks++;
+	ws->block_count = 0;
+	ws->block_len = 0;
+}
+
+/* Adds one record (already validated by the ring reader) to the block. */
+static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t size, uint32_t id,
+		       uint64_t ticks)
+{
+	if (!(ws->site_seen[id / 8] & (1u << (id % 8)))) {
+		const struct ttlog_site *s = ttlog__site_lookup(id);
+		if (!s) {
+			ws->torn++; /* a site id no site has: not a record we can trust */
+			return;
+		}
+		add_site(ws, id, s);
+	}
+	if (ws->block_len + size > TTLOG_FMT_MAX_BLOCK_RAW)
+		flush_block(ws);
+	if (!ws->block_count)
+		ws->block_first = ticks;
+	ws->block_last = ticks;
+	memcpy(ws->block + ws->block_len, rec, size);
+	ws->block_len += size;
+	ws->block_count++;
+}
+
+/* The current name of a live thread, from /proc; "" if unavailable. */
+static void live_thread_name(uint32_t tid, char *out, size_t cap)
+{
+	char path[64];
+	struct ttlog__sbuf sb;
+	ttlog__sb_init(&sb, path, sizeof path);
+	ttlog__sb_str(&sb, "/proc/self/task/");
+	ttlog__sb_u64(&sb, tid, 0);
+	ttlog__sb_str(&sb, "/comm");
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n;
+	do {
+		n = read(fd, out, cap - 1);
+	} while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return;
+	out[n] = '\0';
+	if (out[n - 1] == '\n')
+		out[n - 1] = '\0';
+}
+
+static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t cutoff,
+			 const struct ttlog__crash_info *crash)
+{
+	struct ttlog__ring_cursor cur;
+	if (!ttlog__ring_read_begin(r, &cur))
+		return;
+	uint32_t tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
+	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
+	char name[TTLOG_THREAD_NAME_MAX + 1];
+	if (state == TTLOG_RING_LIVE) {
+		live_thread_name(tid, name, sizeof name);
+	} else {
+		memcpy(name, r->name, TTLOG_THREAD_NAME_MAX); /* published by EXITED */
+		name[TTLOG_THREAD_NAME_MAX] = '\0';
+	}
+
+	ws->block_thread = r->index;
+	ws->block_tid = tid;
+	uint64_t events_before = ws->events;
+	size_t n;
+	while ((n = ttlog__ring_read(&cur, ws->stage, STAGE_CAP)) > 0) {
+		for (size_t off = 0; off < n;) {
+			uint32_t size = ttlog__get_u32(ws->stage + off);
+			uint32_t id = ttlog__get_u32(ws->stage + off + 4);
+			if (id != 0) {
+				uint64_t ticks = ttlog__get_u64(ws->stage + off + 8);
+				if (ticks >= cutoff)
+					add_record(ws, ws->stage + off, size, id, ticks);
+			}
+			off += size;
+		}
+	}
+	flush_block(ws);
+	if (cur.aborted)
+		return; /* the ring changed owner: what we wrote is the old owner's */
+
+	uint64_t overwritten = ttlog__ring_read_overwritten(&cur);
+	size_t len = TTLOG_FMT_THRD_FIXED_SIZE;
+	unsigned char *p = ws->small;
+	uint32_t flags = 0;
+	if (state == TTLOG_RING_EXITED)
+		flags |= TTLOG_FMT_THREAD_EXITED;
+	if (crash && crash->tid == tid)
+		flags |= TTLOG_FMT_THREAD_CRASHED;
+	memset(p, 0, TTLOG_FMT_THRD_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG_FMT_THRD_INDEX_OFF, r->index);
+	ttlog__put_u32(p + TTLOG_FMT_THRD_TID_OFF, tid);
+	ttlog__put_u32(p + TTLOG_FMT_THRD_FLAGS_OFF, flags);
+	ttlog__put_u64(p + TTLOG_FMT_THRD_EVENTS_OFF, ws->events - events_before);
+	ttlog__put_u64(p + TTLOG_FMT_THRD_OVERWRITTEN_OFF, overwritten);
+	ttlog__put_u64(p + TTLOG_FMT_THRD_TORN_OFF, cur.torn);
+	ttlog__put_u64(p + TTLOG_FMT_THRD_TORN_BYTES_OFF, cur.torn_bytes);
+	put_string(p, &len, name, TTLOG_THREAD_NAME_MAX);
+	emit_chunk(ws, TTLOG_FMT_CHUNK_THRD, p, len);
+	ws->threads++;
+	ws->overwritten += overwritten;
+	ws->torn += cur.torn;
+	ws->torn_bytes += cur.torn_bytes;
+}
+
+static void write_head(struct workspace *ws, const char *reason, int crashed,
+		       const struct ttlog__calibration *cal, int64_t created)
+{
+	unsigned char *p = ws->small;
+	memset(p, 0, TTLOG_FMT_HEAD_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG_FMT_HEAD_PID_OFF, (uint32_t)ttlog__g.pid);
+	ttlog__put_u32(p + TTLOG_FMT_HEAD_FLAGS_OFF, crashed ? TTLOG_FMT_HEAD_FLAG_CRASH : 0);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_CREATED_OFF, (uint64_t)created);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_TICK0_OFF, cal->tick0);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_NS0_OFF, (uint64_t)cal->ns0);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_TICK1_OFF, cal->tick1);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_NS1_OFF, (uint64_t)cal->ns1);
+	ttlog__put_u32(p + TTLOG_FMT_HEAD_CLOCK_OFF, cal->kind);
+	ttlog__put_u32(p + TTLOG_FMT_HEAD_TTLOG_VER_OFF, TTLOG_VERSION_NUMBER);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_WINDOW_OFF, ttlog__g.window_ns);
+	size_t len = TTLOG_FMT_HEAD_FIXED_SIZE;
+	put_string(p, &len, ttlog__g.executable, PATH_MAX);
+	put_string(p, &len, ttlog__g.hostname, 255);
+	put_string(p, &len, reason, TTLOG_REASON_MAX);
+	emit_chunk(ws, TTLOG_FMT_CHUNK_HEAD, p, len);
+}
+
+static void write_crash(struct workspace *ws, const struct ttlog__crash_info *c)
+{
+	unsigned char *p = ws->small;
+	struct ttlog__ring *self = ttlog__ring_self();
+	ttlog__put_u32(p + TTLOG_FMT_CRSH_SIGNO_OFF, (uint32_t)c->signo);
+	ttlog__put_u32(p + TTLOG_FMT_CRSH_CODE_OFF, (uint32_t)c->code);
+	ttlog__put_u64(p + TTLOG_FMT_CRSH_ADDR_OFF, c->address);
+	ttlog__put_u32(p + TTLOG_FMT_CRSH_TID_OFF, c->tid);
+	ttlog__put_u32(p + TTLOG_FMT_CRSH_THREAD_OFF, self ? self->index : 0xffffffffu);
+	size_t len = TTLOG_FMT_CRSH_FIXED_SIZE;
+	put_string(p, &len, c->signal_name, 32);
+	emit_chunk(ws, TTLOG_FMT_CHUNK_CRSH, p, len);
+}
+
+static void write_end(struct workspace *ws)
+{
+	unsigned char *p = ws->small;
+	memset(p, 0, TTLOG_FMT_END_SIZE);
+	uint64_t dropped = atomic_load_explicit(&ttlog__g.dropped_no_ring, memory_order_relaxed) +
+			   atomic_load_explicit(&ttlog__g.dropped_uninitialized, memory_order_relaxed);
+	ttlog__put_u64(p + TTLOG_FMT_END_EVENTS_OFF, ws->events);
+	ttlog__put_u64(p + TTLOG_FMT_END_OVERWRITTEN_OFF, ws->overwritten);
+	ttlog__put_u64(p + TTLOG_FMT_END_TORN_OFF, ws->torn);
+	ttlog__put_u64(p + TTLOG_FMT_END_TORN_BYTES_OFF, ws->torn_bytes);
+	ttlog__put_u64(p + TTLOG_FMT_END_DROPPED_OFF, dropped);
+	ttlog__put_u32(p + TTLOG_FMT_END_THREADS_OFF, ws->threads);
+	ttlog__put_u32(p + TTLOG_FMT_END_SITES_OFF, ws->sites);
+	ttlog__put_u32(p + TTLOG_FMT_END_BLOCKS_OFF, ws->blocks);
+	emit_chunk(ws, TTLOG_FMT_CHUNK_END, p, TTLOG_FMT_END_SIZE);
+}
+
+static void write_file_header(struct workspace *ws)
+{
+	unsigned char h[TTLOG_FMT_FILE_HEADER_SIZE];
+	memcpy(h, TTLOG_FMT_MAGIC, TTLOG_FMT_MAGIC_LEN);
+	ttlog__put_u16(h + TTLOG_FMT_FH_VERSION_OFF, TTLOG_FMT_VERSION);
+	ttlog__put_u16(h + TTLOG_FMT_FH_HEADER_SIZE_OFF, TTLOG_FMT_FILE_HEADER_SIZE);
+	ttlog__put_u32(h + TTLOG_FMT_FH_INCOMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG_FMT_FH_COMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG_FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG_FMT_FH_CRC_OFF));
+	out_bytes(ws, h, sizeof h);
+}
+
+/* ---- File names --------------------------------------------------------- */
+
+/* <dir>/ttlog-<pid>-<YYYYMMDDTHHMMSS.nnnnnnnnnZ>-<reason>[-N].ttlog */
+static void final_name(struct workspace *ws, int64_t now_ns, const char *reason, unsigned n)
+{
+	struct ttlog__sbuf sb;
+	struct ttlog__civil c;
+	int64_t secs = now_ns / 1000000000, frac = now_ns % 1000000000;
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	ttlog__civil_from_unix(secs, &c);
+	ttlog__sb_init(&sb, ws->final_path, sizeof ws->final_path);
+	ttlog__sb_str(&sb, ttlog__g.dir);
+	ttlog__sb_str(&sb, "/ttlog-");
+	ttlog__sb_u64(&sb, (uint64_t)ttlog__g.pid, 0);
+	ttlog__sb_str(&sb, "-");
+	ttlog__sb_u64(&sb, (uint64_t)c.year, 4);
+	ttlog__sb_u64(&sb, (uint64_t)c.month, 2);
+	ttlog__sb_u64(&sb, (uint64_t)c.day, 2);
+	ttlog__sb_str(&sb, "T");
+	ttlog__sb_u64(&sb, (uint64_t)c.hour, 2);
+	ttlog__sb_u64(&sb, (uint64_t)c.minute, 2);
+	ttlog__sb_u64(&sb, (uint64_t)c.second, 2);
+	ttlog__sb_str(&sb, ".");
+	ttlog__sb_u64(&sb, (uint64_t)frac, 9);
+	ttlog__sb_str(&sb, "Z-");
+	ttlog__sb_str(&sb, reason);
+	if (n) {
+		ttlog__sb_str(&sb, "-");
+		ttlog__sb_u64(&sb, n, 0);
+	}
+	ttlog__sb_str(&sb, ".ttlog");
+}
+
+static int open_temporary(struct workspace *ws, uint32_t tid)
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		struct ttlog__sbuf sb;
+		ttlog__sb_init(&sb, ws->tmp_path, sizeof ws->tmp_path);
+		ttlog__sb_str(&sb, ttlog__g.dir);
+		ttlog__sb_str(&sb, "/.ttlog-");
+		ttlog__sb_u64(&sb, (uint64_t)ttlog__g.pid, 0);
+		ttlog__sb_str(&sb, "-");
+		ttlog__sb_u64(&sb, tid, 0);
+		ttlog__sb_str(&sb, "-");
+		ttlog__sb_u64(&sb, atomic_fetch_add(&tmp_counter, 1), 0);
+		ttlog__sb_str(&sb, ".tmp");
+		if (sb.overflow)
+			return -1;
+		int fd = open(ws->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/* Gives the finished temporary its final name without replacing anything. */
+static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
+{
+	for (unsigned n = 0; n < 1000; n++) {
+		final_name(ws, now_ns, reason, n);
+		if (link(ws->tmp_path, ws->final_path) == 0) {
+			unlink(ws->tmp_path);
+			int dfd = open(ttlog__g.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) { /* make the new name itself durable */
+				fsync(dfd);
+				close(dfd);
+			}
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	unlink(ws->tmp_path);
+	return -1;
+}
+
+/* ---- Entry point -------------------------------------------------------- */
+
+static void reset_workspace(struct workspace *ws)
+{
+	ws->failed = 0;
+	ws->out_len = 0;
+	ws->site_count = 0;
+	ws->site_len = 4;
+	ws->block_count = 0;
+	ws->block_len = 0;
+	ws->events = ws->overwritten = ws->torn = ws->torn_bytes = 0;
+	ws->threads = ws->sites = ws->blocks = 0;
+	memset(ws->site_seen, 0, sizeof ws->site_seen);
+}
+
+/* Runs in signal context. */
+int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
+			  const struct ttlog__crash_info *crash, char *path, size_t path_size)
+{
+	struct workspace *ws = workspaces[which];
+	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
+		return TTLOG_E_NOT_INITIALIZED;
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1)) {
+		atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
+		return TTLOG_E_BUSY;
+	}
+	int saved_errno = errno;
+	int rc = TTLOG_OK;
+	char reason[TTLOG_REASON_MAX + 1];
+	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
+	reset_workspace(ws);
+
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	ws->fd = open_temporary(ws, tid);
+	if (ws->fd < 0) {
+		rc = TTLOG_E_DIR;
+		goto out;
+	}
+
+	struct ttlog__calibration cal;
+	ttlog__clock_calibrate(&cal);
+	int64_t created = ttlog__clock_realtime_ns();
+	uint64_t cutoff = 0;
+	if (ttlog__g.window_ns) {
+		unsigned __int128 wt = (unsigned __int128)ttlog__g.window_ns * (cal.tick1 - cal.tick0) /
+				       (uint64_t)(cal.ns1 - cal.ns0 > 0 ? cal.ns1 - cal.ns0 : 1);
+		uint64_t now = ttlog__clock_now();
+		cutoff = wt < now ? now - (uint64_t)wt : 0;
+	}
+
+	write_file_header(ws);
+	write_head(ws, reason, crash != NULL, &cal, created);
+	for (struct ttlog__ring *r = ttlog__ring_first(); r && !ws->failed; r = r->next)
+		write_thread(ws, r, cutoff, crash);
+	if (crash)
+		write_crash(ws, crash);
+	write_end(ws);
+	out_flush(ws);
+	atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
+
+	if (ws->failed || fsync(ws->fd) != 0) {
+		close(ws->fd);
+		unlink(ws->tmp_path);
+		rc = TTLOG_E_IO;
+		goto out;
+	}
+	close(ws->fd);
+	if (publish(ws, ttlog__clock_wall_ns(), reason) != 0) {
+		rc = TTLOG_E_IO;
+		goto out;
+	}
+	if (path && path_size) {
+		size_t n = strlen(ws->final_path);
+		if (n >= path_size) {
+			rc = TTLOG_E_RANGE;
+			n = path_size - 1;
+		}
+		memcpy(path, ws->final_path, n);
+		path[n] = '\0';
+	}
+out:
+	ws->fd = -1;
+	atomic_fetch_add_explicit(rc == TTLOG_OK || rc == TTLOG_E_RANGE ? &ttlog__g.snapshots_written
+									  : &ttlog__g.snapshots_failed,
+				  1, memory_order_relaxed);
+	atomic_store_explicit(&ws->busy, 0, memory_order_release);
+	errno = saved_errno;
+	return rc;
+}

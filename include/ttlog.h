@@ -184,7 +184,8 @@ TTLOG_API int ttlog_set_target_level(const char *target, int level);
 /**
  * Writes the recent history of every thread to
  * <dir>/ttlog-<pid>-<UTC time>-<reason>.ttlog (written under a temporary
- * name, fsync'd, then renamed: nobody sees half a file). reason may be NULL
+ * name, fsync'd, then hard-linked to its final name, which never replaces an
+ * existing file: nobody sees half a file). reason may be NULL
  * ("manual"); characters other than [A-Za-z0-9._-] become '_'.
  * Async-signal-safe. Returns TTLOG_OK, TTLOG_E_NOT_INITIALIZED, TTLOG_E_BUSY
  * (a snapshot is already being written), TTLOG_E_DIR or TTLOG_E_IO.
@@ -294,7 +295,7 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
  */
 enum ttlog__argtype {
 	TTLOG_ARG_BOOL = 1,  /* 1 byte, 0 or 1 */
-	TTLOG_ARG_CHAR = 2,  /* 1 byte */
+	TTLOG_ARG_CHAR = 2,  /* 1 byte, a signed char (unsigned-char targets record U8) */
 	TTLOG_ARG_I8 = 3,    /* 1 byte, signed char */
 	TTLOG_ARG_U8 = 4,    /* 1 byte */
 	TTLOG_ARG_I16 = 5,   /* 2 bytes */
@@ -529,7 +530,7 @@ static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uin
 #define TTLOG__TYPE(x)                                    \
 	_Generic((x),                                     \
 		_Bool: TTLOG_ARG_BOOL,                    \
-		char: TTLOG_ARG_CHAR,                     \
+		char: ((char)-1 < 0 ? TTLOG_ARG_CHAR : TTLOG_ARG_U8), \
 		signed char: TTLOG_ARG_I8,                \
 		unsigned char: TTLOG_ARG_U8,              \
 		short: TTLOG_ARG_I16,                     \
@@ -600,6 +601,8 @@ static inline __attribute__((format(printf, 1, 2))) void ttlog__check_format(con
 /* Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md "Records"). */
 #define TTLOG__LOG(lvl, fmt, ...)                                                             \
 	do {                                                                                  \
+		_Static_assert((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL,       \
+			       "ttlog: the level must be TTLOG_LEVEL_TRACE ... TTLOG_LEVEL_FATAL"); \
 		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
 			if (0)                                                                \
 				ttlog__check_format(fmt, ##__VA_ARGS__);                      \

@@ -130,7 +130,8 @@ TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader
 /**
  * The next event in time order (ties broken by thread, then file order).
  * Returns 1 and fills *event, or 0 at the end. A record that fails to decode
- * ends its thread's stream and is reported through ttlog_reader_error().
+ * ends its block (the thread's later blocks are still read) and is reported
+ * through ttlog_reader_error() and ttlog_reader_status().
  */
 TTLOG_API int ttlog_reader_next(ttlog_reader *reader, struct ttlog_event *event);
 

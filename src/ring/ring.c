@@ -397,11 +397,20 @@ static void ring_copy(const struct ttlog__ring *r, uint64_t pos, size_t n, unsig
 	TSAN_IGNORE_READS_END();
 }
 
+/*
+ * Counts what was lost between the cursor and the new tail. The bytes are
+ * exact. The records cannot be counted (they are gone), so they are
+ * estimated from the writer's overwritten count, which may already include
+ * records beyond the range being read; no more than bytes / 16 (the
+ * smallest record) are counted.
+ */
 static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 {
 	uint64_t now = atomic_load_explicit(&cur->ring->w.pub_overwritten, memory_order_relaxed);
 	uint64_t gone = now - cur->overwritten_begin;
 	uint64_t lost = gone > cur->records_seen ? gone - cur->records_seen : 0;
+	if (lost > bytes / TTLOG_FMT_RECORD_HEADER_SIZE)
+		lost = bytes / TTLOG_FMT_RECORD_HEADER_SIZE;
 	cur->torn += lost;
 	cur->records_seen += lost;
 	cur->torn_bytes += bytes;
@@ -432,6 +441,12 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 				break;
 			}
 			start = t2;
+			if (start >= cur->pos + n) {
+				/* Lapped past everything this piece holds: copy again
+				 * from the new tail. */
+				cur->pos = start;
+				continue;
+			}
 		}
 		size_t off = (size_t)(start - cur->pos), walked = off;
 		uint64_t skip = 0; /* a padding record running past this piece */

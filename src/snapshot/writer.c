@@ -56,6 +56,7 @@ struct workspace {
 	size_t block_len;
 	uint64_t block_first, block_last;
 	uint32_t block_thread, block_tid;
+	uint64_t thread_unknown;        /* records of this thread with no known site */
 	/* totals for END */
 	uint64_t events, overwritten, torn, torn_bytes;
 	uint32_t threads, sites, blocks;
@@ -234,10 +235,12 @@ static void flush_block(struct workspace *ws)
 static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
-	if (!(ws->site_seen[id / 8] & (1u << (id % 8)))) {
+	if (id > TTLOG_MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8)))) {
 		const struct ttlog_site *s = ttlog__site_lookup(id);
 		if (!s) {
-			ws->torn++; /* a site id no site has: not a record we can trust */
+			/* A site id no site has: never happens with intact records
+			 * (Req4 in ring.c); if it does, count it as lost. */
+			ws->thread_unknown++;
 			return;
 		}
 		add_site(ws, id, s);
@@ -295,6 +298,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 
 	ws->block_thread = r->index;
 	ws->block_tid = tid;
+	ws->thread_unknown = 0;
 	uint64_t events_before = ws->events;
 	size_t n;
 	while ((n = ttlog__ring_read(&cur, ws->stage, STAGE_CAP)) > 0) {
@@ -314,6 +318,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 		return; /* the ring changed owner: what we wrote is the old owner's */
 
 	uint64_t overwritten = ttlog__ring_read_overwritten(&cur);
+	cur.torn += ws->thread_unknown;
 	size_t len = TTLOG_FMT_THRD_FIXED_SIZE;
 	unsigned char *p = ws->small;
 	uint32_t flags = 0;

@@ -1,0 +1,29 @@
+/*
+ * testutil.h - helpers shared by the tests: scratch directories, snapshot
+ * discovery, and running a program in a child process with a time limit.
+ */
+#ifndef TTLOG_TESTS_TESTUTIL_H
+#define TTLOG_TESTS_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A new empty directory under $TTLOG_TEST_TMP (or /tmp); malloc'd path. */
+char *tu_tmpdir(const char *tag);
+
+/* The *.ttlog files in dir, sorted by name; returns the count (-1 on error)
+ * and a malloc'd array of malloc'd paths in *paths. */
+int tu_list_snapshots(const char *dir, char ***paths);
+void tu_free_list(char **paths, int n);
+
+/* Path of a helper program built from tests/progs (static buffer). */
+const char *tu_prog(const char *name);
+
+/*
+ * Runs argv in a child process with no core dumps, stdout and stderr
+ * captured into out (NUL-terminated, cut at cap). Kills it after timeout_s
+ * seconds. Returns 0 and the wait status in *status, or -1 on timeout or if
+ * it could not run.
+ */
+int tu_run(char *const argv[], int timeout_s, int *status, char *out, size_t cap);
+
+#endif

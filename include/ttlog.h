@@ -138,7 +138,7 @@ struct ttlog_config {
 	int min_level;          /* runtime minimum level; default TTLOG_LEVEL_TRACE */
 	const char *levels;     /* per-target levels, "net=debug,db=warn"; may start with a bare level */
 	int crash_signals;      /* 1 = install crash handlers (default), -1 = do not */
-	uint64_t signal_mask;   /* which crash signals (bit n = signal n); 0 = the default set */
+	uint64_t signal_mask;   /* which crash signals (bit n = signal n, 1..63); 0 = the default set */
 	int snapshot_signal;    /* signal that takes an on-demand snapshot; 0 = none (default) */
 };
 

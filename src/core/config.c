@@ -93,9 +93,9 @@ static int parse_signal(const char *s, size_t len)
 	char *end;
 	long n = strtol(name, &end, 10);
 	if (*end == '\0')
-		return n >= 1 && n <= 64 ? (int)n : -1;
+		return n >= 1 && n <= 63 ? (int)n : -1;
 	const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
-	for (int sig = 1; sig <= 64; sig++) {
+	for (int sig = 1; sig <= 63; sig++) {
 		const char *known = ttlog__signal_name(sig);
 		if (known && strcasecmp(known + 3, bare) == 0)
 			return sig;
@@ -217,7 +217,7 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		snprintf(numbuf, sizeof numbuf, "%d", st->min_level);
 		return fail(err, errsize, "min_level", "a TTLOG_LEVEL_* value", numbuf);
 	}
-	if (st->snapshot_signal < 0 || st->snapshot_signal > 64 ||
+	if (st->snapshot_signal < 0 || st->snapshot_signal > 63 ||
 	    (st->snapshot_signal && (st->crash_mask >> st->snapshot_signal & 1u))) {
 		snprintf(numbuf, sizeof numbuf, "%d", st->snapshot_signal);
 		return fail(err, errsize, "snapshot signal", "a signal that is not a crash signal", numbuf);

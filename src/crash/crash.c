@@ -38,7 +38,7 @@
 #include "ring/ring.h"
 #include "snapshot/writer.h"
 
-#define MAX_SIGNAL 64
+#define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
 #define OWNER_WAIT_STEPS 1000       /* x 10 ms: a stuck snapshot cannot hold a crash forever */
 
 static struct sigaction previous[MAX_SIGNAL + 1];

@@ -29,7 +29,10 @@ static void markers(void)
 		TTLOG_INFO("marker %d", i);
 }
 
-static void null_deref(void)
+/* The crashes are deliberate: UBSan must let them reach the CPU. */
+#define DELIBERATE_UB __attribute__((noinline, no_sanitize("undefined")))
+
+static DELIBERATE_UB void null_deref(void)
 {
 	volatile int *volatile p = NULL;
 	*p = 1;
@@ -45,6 +48,11 @@ static int recurse(int depth)
 	if (depth < 0)
 		return 0;
 	return recurse(depth + 1) + frame[0];
+}
+
+static DELIBERATE_UB int divide(int a, int b)
+{
+	return a / b;
 }
 
 static void bus_error(const char *dir)
@@ -162,7 +170,7 @@ int main(int argc, char **argv)
 			recurse(1);
 		else if (strcmp(mode, "fpe") == 0) {
 			volatile int numerator = 7, zero = 0; /* not 1: gcc turns 1/x into a compare */
-			printf("%d\n", numerator / zero);
+			printf("%d\n", divide(numerator, zero));
 		} else if (strcmp(mode, "bus") == 0)
 			bus_error(dir);
 		else {

@@ -1,0 +1,70 @@
+/*
+ * cli.h - what the source files of the `ttlog` command share: exit codes,
+ * the subcommand entry points, stdout error tracking and a growable byte
+ * buffer that output lines are built in.
+ *
+ * The command is a client of the public reader API (<ttlog_reader.h>) and of
+ * nothing else in the library: it must build against the installed headers.
+ */
+#ifndef TTLOG_CLI_CLI_H
+#define TTLOG_CLI_CLI_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit codes of every subcommand. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_USAGE 1 /* bad option, argument or command line */
+#define CLI_EXIT_DATA 2  /* a file could not be read completely, or output failed */
+
+/* ---- Subcommands (one file each) ---------------------------------------- */
+
+/** `ttlog view`: argv[0] is "view". Returns an exit code. */
+int cli_view_main(int argc, char **argv);
+/** Writes the help text of `ttlog view` to out. */
+void cli_view_usage(FILE *out);
+
+/* ---- stdout (main.c) ---------------------------------------------------- */
+
+/**
+ * Returns 0 while stdout has had no write error. After the first error it
+ * remembers errno and returns -1: the caller stops producing output and
+ * lets main() report it (quietly for a closed pipe, EPIPE).
+ */
+int cli_stdout_failed(void);
+
+/** Flushes stdout before a message on stderr, so that both keep their order. */
+void cli_sync_stdout(void);
+
+/* ---- Growable buffer (linebuf.c) ---------------------------------------- */
+
+/*
+ * A byte buffer that grows as needed; data is always NUL-terminated once
+ * anything was added. Running out of memory ends the program with a message
+ * (exit code CLI_EXIT_DATA): a viewer has nothing sensible to fall back on.
+ */
+struct cli_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/** Makes room for at least `extra` more bytes plus a terminating NUL. */
+void cli_buf_reserve(struct cli_buf *b, size_t extra);
+void cli_buf_reset(struct cli_buf *b);
+void cli_buf_free(struct cli_buf *b);
+void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n);
+void cli_buf_putc(struct cli_buf *b, char c);
+void cli_buf_puts(struct cli_buf *b, const char *s);
+void cli_buf_printf(struct cli_buf *b, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/** Writes the buffer to f; returns 0, or -1 on a write error. */
+int cli_buf_write(const struct cli_buf *b, FILE *f);
+
+/** realloc() that ends the program when memory runs out. */
+void *cli_xrealloc(void *p, size_t size);
+
+#endif /* TTLOG_CLI_CLI_H */

@@ -1,0 +1,112 @@
+/*
+ * json.c - JSON strings and numbers for the ttlog command (see json.h for the
+ * escaping rules, which make any bytes a valid JSON string).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (2 to 4 bytes), or 0 if the
+ * bytes there are not one. Follows the Unicode table of well-formed byte
+ * sequences: no overlong forms, no surrogates (U+D800..U+DFFF), nothing
+ * above U+10FFFF.
+ */
+static size_t utf8_sequence(const unsigned char *p, size_t avail)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0; /* overlong below U+0800 */
+		else if (p[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90; /* overlong below U+10000 */
+		else if (p[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (avail < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+void cli_json_string(struct cli_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0; /* p[run..i-1] is copied as it is */
+
+	cli_buf_putc(b, '"');
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80 && (n = utf8_sequence(p + i, len - i)) != 0) {
+			i += n;
+			continue;
+		}
+		cli_buf_put(b, p + run, i - run);
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			cli_buf_put(b, esc, 2);
+		} else if (c < 0x80) {
+			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			cli_buf_put(b, esc, 6);
+		} else {
+			cli_buf_puts(b, "\\ufffd");
+		}
+		run = ++i;
+	}
+	cli_buf_put(b, p + run, i - run);
+	cli_buf_putc(b, '"');
+}
+
+void cli_json_cstring(struct cli_buf *b, const char *s)
+{
+	if (s)
+		cli_json_string(b, s, strlen(s));
+	else
+		cli_buf_puts(b, "null");
+}
+
+void cli_json_double(struct cli_buf *b, double d)
+{
+	char text[40];
+
+	if (isnan(d)) {
+		cli_buf_puts(b, "\"nan\"");
+		return;
+	}
+	if (isinf(d)) {
+		cli_buf_puts(b, d > 0 ? "\"inf\"" : "\"-inf\"");
+		return;
+	}
+	/* %.17g always reads back exactly; try shorter first for readability.
+	 * %g never produces anything that is not a JSON number here: no
+	 * leading '+', no bare '.', and the exponent form "1e+300" is valid. */
+	for (int precision = 15; precision <= 17; precision++) {
+		snprintf(text, sizeof text, "%.*g", precision, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	cli_buf_puts(b, text);
+}

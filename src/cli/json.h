@@ -1,0 +1,30 @@
+/*
+ * json.h - JSON values for `ttlog view -o json`: strings from arbitrary
+ * bytes, and numbers from doubles.
+ *
+ * Every byte sequence becomes a valid JSON string: '"' and '\' are escaped,
+ * control characters (U+0000..U+001F and U+007F) become \u00XX, well-formed
+ * UTF-8 is copied as it is, and each byte that is not part of a well-formed
+ * UTF-8 sequence becomes \ufffd (U+FFFD, the replacement character).
+ */
+#ifndef TTLOG_CLI_JSON_H
+#define TTLOG_CLI_JSON_H
+
+#include <stddef.h>
+
+#include "cli.h"
+
+/** Appends s[0..len-1] as a quoted JSON string. */
+void cli_json_string(struct cli_buf *b, const char *s, size_t len);
+
+/** cli_json_string() for a NUL-terminated string; NULL becomes null. */
+void cli_json_cstring(struct cli_buf *b, const char *s);
+
+/**
+ * Appends d as the shortest JSON number that reads back as the same double;
+ * NaN and infinities, which JSON numbers cannot express, become the strings
+ * "nan", "inf" and "-inf".
+ */
+void cli_json_double(struct cli_buf *b, double d);
+
+#endif /* TTLOG_CLI_JSON_H */

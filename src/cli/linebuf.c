@@ -1,0 +1,110 @@
+/*
+ * linebuf.c - the growable byte buffer of the ttlog command (struct cli_buf).
+ *
+ * Output lines are built in a buffer and written with one fwrite(), so a
+ * line is never half-written because one piece of it failed to format.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static _Noreturn void out_of_memory(void)
+{
+	cli_sync_stdout();
+	fputs("ttlog: out of memory\n", stderr);
+	exit(CLI_EXIT_DATA);
+}
+
+void *cli_xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+	if (!q)
+		out_of_memory();
+	return q;
+}
+
+void cli_buf_reserve(struct cli_buf *b, size_t extra)
+{
+	/* Only a corrupt length can ask for this much: treat it as no memory. */
+	if (extra >= SIZE_MAX / 2 - b->len)
+		out_of_memory();
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	b->data = cli_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void cli_buf_reset(struct cli_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void cli_buf_free(struct cli_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n)
+{
+	cli_buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, bytes, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void cli_buf_putc(struct cli_buf *b, char c)
+{
+	cli_buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
+void cli_buf_puts(struct cli_buf *b, const char *s)
+{
+	cli_buf_put(b, s, strlen(s));
+}
+
+void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	cli_buf_reserve(b, 64);
+	int n = vsnprintf(b->data + b->len, b->cap - b->len, format, ap);
+	if (n < 0) {
+		/* Only an invalid format can fail; keep the buffer as it was. */
+		b->data[b->len] = '\0';
+	} else if ((size_t)n < b->cap - b->len) {
+		b->len += (size_t)n;
+	} else {
+		cli_buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, b->cap - b->len, format, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+}
+
+void cli_buf_printf(struct cli_buf *b, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	cli_buf_vprintf(b, format, ap);
+	va_end(ap);
+}
+
+int cli_buf_write(const struct cli_buf *b, FILE *f)
+{
+	if (b->len && fwrite(b->data, 1, b->len, f) != b->len)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * main.c - the `ttlog` command: dispatches to a subcommand, prints the
+ * command's help and version, and owns stdout (write errors are detected
+ * here, at exit; a closed pipe ends the program quietly).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ttlog.h"
+
+/* errno of the first write error on stdout, 0 while there was none. */
+static int stdout_errno;
+
+int cli_stdout_failed(void)
+{
+	if (!ferror(stdout))
+		return 0;
+	if (stdout_errno == 0)
+		stdout_errno = errno ? errno : EIO;
+	return -1;
+}
+
+void cli_sync_stdout(void)
+{
+	fflush(stdout);
+	cli_stdout_failed();
+}
+
+static void usage(FILE *out)
+{
+	fputs("Usage: ttlog COMMAND [OPTIONS] [ARGUMENTS]\n"
+	      "\n"
+	      "Reads the snapshot files written by programs that use ttlog.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  view         print the events of snapshot files, one line per event\n"
+	      "  help [CMD]   show this help, or the help of command CMD\n"
+	      "\n"
+	      "Global options:\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  print the version of ttlog and exit\n"
+	      "\n"
+	      "Run 'ttlog COMMAND --help' for the options of a command.\n",
+	      out);
+}
+
+/*
+ * Flushes and closes stdout and turns a write error into an exit code. A
+ * reader that went away (EPIPE: `ttlog view x | head`) is not an error
+ * worth a message; it keeps the exit code the work so far earned.
+ */
+static int finish(int status)
+{
+	if (fflush(stdout) != 0)
+		cli_stdout_failed();
+	cli_stdout_failed();
+	if (fclose(stdout) != 0 && stdout_errno == 0)
+		stdout_errno = errno ? errno : EIO;
+	if (stdout_errno == 0 || stdout_errno == EPIPE)
+		return status;
+	fprintf(stderr, "ttlog: error writing the output: %s\n", strerror(stdout_errno));
+	return CLI_EXIT_DATA;
+}
+
+static int unknown_command(const char *name)
+{
+	if (name[0] == '-')
+		fprintf(stderr, "ttlog: unknown option '%s'\n", name);
+	else
+		fprintf(stderr, "ttlog: unknown command '%s'\n", name);
+	fputs("Run 'ttlog --help' for the list of commands.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	/* A closed pipe shows up as EPIPE from write(), handled by finish(). */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *command = argv[1];
+
+	if (strcmp(command, "view") == 0)
+		return finish(cli_view_main(argc - 1, argv + 1));
+	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
+	    strcmp(command, "help") == 0) {
+		if (argc > 2 && strcmp(command, "help") == 0) {
+			if (strcmp(argv[2], "view") == 0) {
+				cli_view_usage(stdout);
+				return finish(CLI_EXIT_OK);
+			}
+			return unknown_command(argv[2]);
+		}
+		usage(stdout);
+		return finish(CLI_EXIT_OK);
+	}
+	if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
+		printf("ttlog %s\n", ttlog_version_string());
+		return finish(CLI_EXIT_OK);
+	}
+	return unknown_command(command);
+}

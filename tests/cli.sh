@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# cli.sh - tests of the `ttlog` command, as exact expected output.
+#
+# Each case is one command with what it must produce:
+#   check NAME STDOUT EXIT STDERR -- COMMAND [ARGS...]
+#     STDOUT  a golden file in tests/cli/golden/ that stdout must equal after
+#             normalisation (see normalise), or ~REGEX that some line of
+#             stdout must match, or - to ignore stdout
+#     EXIT    the exit code the command must return
+#     STDERR  an extended regular expression that stderr must match, or ''
+#             for an empty stderr
+#
+# The snapshots come from tests/progs/cli_snapshot, which uses the fake
+# clock, so event times and order are fixed; thread ids are not, and are
+# replaced by TID before comparing.
+#
+# Environment (set by CTest): TTLOG_BIN (the ttlog command), TTLOG_PROGS
+# (the test programs), TTLOG_TEST_TMP (a scratch directory).
+# UPDATE_GOLDEN=1 writes the golden files from the current output instead of
+# comparing them; review the difference before committing it.
+
+# Commands for `sh -c` are in single quotes on purpose: they expand there.
+# shellcheck disable=SC2016
+set -u
+
+bin=${TTLOG_BIN:?TTLOG_BIN must name the ttlog command}
+progs=${TTLOG_PROGS:?TTLOG_PROGS must name the directory of the test programs}
+tmp=${TTLOG_TEST_TMP:-$(mktemp -d)}
+golden_dir=$(cd "$(dirname "$0")" && pwd)/cli/golden
+update=${UPDATE_GOLDEN:-}
+[ -z "$update" ] || mkdir -p "$golden_dir"
+
+# Times print in local time unless --utc: pin the zone (POSIX TZ strings
+# need no time zone database). Colour is off when stdout is not a terminal,
+# which it never is here.
+export TZ=UTC0 LC_ALL=C
+unset NO_COLOR
+
+passed=0
+failed=0
+
+# Replaces what changes from run to run: thread ids in text lines, notes and
+# JSON, and the directory of the test program's source in JSON "file".
+normalise() {
+	sed -E \
+		-e 's/^([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [A-Z]+ +)\[[0-9]+/\1[TID/' \
+		-e 's/(\x1b\[[0-9;]*m[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [A-Z]+ +)\[[0-9]+/\1[TID/' \
+		-e 's/ in thread [0-9]+/ in thread TID/' \
+		-e 's/^-- thread [0-9]+/-- thread TID/' \
+		-e 's/"tid":[0-9]+/"tid":TID/' \
+		-e 's#"file":"[^"]*/(tests/progs/[^"/]*)"#"file":"\1"#'
+}
+
+fail() {
+	failed=$((failed + 1))
+	printf 'FAIL %s\n' "$1"
+	shift
+	printf '     %s\n' "$@"
+}
+
+check() {
+	local name=$1 want_out=$2 want_rc=$3 want_err=$4
+	shift 4
+	[ "$1" = -- ] && shift
+	local raw=$tmp/case.raw out=$tmp/case.out err=$tmp/case.err rc=0
+	local problems=()
+
+	"$@" >"$raw" 2>"$err" </dev/null || rc=$?
+	normalise <"$raw" >"$out"
+
+	[ "$rc" = "$want_rc" ] || problems+=("exit code $rc, expected $want_rc")
+	if [ -z "$want_err" ]; then
+		[ -s "$err" ] && problems+=("stderr is not empty: $(head -c 300 "$err")")
+	elif ! grep -Eq -- "$want_err" "$err"; then
+		problems+=("stderr does not match /$want_err/: $(head -c 300 "$err")")
+	fi
+	case $want_out in
+	-) ;;
+	~*)
+		grep -Eq -- "${want_out:1}" "$out" ||
+			problems+=("stdout has no line matching /${want_out:1}/")
+		;;
+	*)
+		if [ -n "$update" ]; then
+			cp "$out" "$golden_dir/$want_out"
+		elif [ ! -f "$golden_dir/$want_out" ]; then
+			problems+=("missing golden file tests/cli/golden/$want_out")
+		elif ! cmp -s "$out" "$golden_dir/$want_out"; then
+			problems+=("stdout differs from tests/cli/golden/$want_out:")
+			while IFS= read -r line; do
+				problems+=("$line")
+			done < <(diff -u "$golden_dir/$want_out" "$out" | head -n 30)
+		fi
+		;;
+	esac
+
+	if [ ${#problems[@]} -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok   %s\n' "$name"
+	else
+		fail "$name: $*" "${problems[@]}"
+	fi
+}
+
+# A check that is not a command's output (a precondition or a property).
+expect() {
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		printf 'ok   %s\n' "$name"
+	else
+		fail "$name" "failed: $*"
+	fi
+}
+
+finish() {
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ] || exit 1
+	exit 0
+}
+
+# ---------------------------------------------------------------------------
+# Snapshots
+
+mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/crash"
+# Runs cli_snapshot in MODE and prints the path of the snapshot; ends the
+# tests if there is none, since every case needs it.
+make_snapshot() {
+	local path
+	path=$("$progs/cli_snapshot" "$tmp/$1" "$1")
+	if [ ! -f "$path" ]; then
+		fail "cli_snapshot $1" "the test program could not write its snapshot" >&2
+		printf '0 passed, 1 failed\n' >&2
+		exit 1
+	fi
+	printf '%s\n' "$path"
+}
+snap=$(make_snapshot golden) || exit 1
+lost=$(make_snapshot lost) || exit 1
+# The crash mode dies of SIGSEGV; its snapshot is the only file in the
+# directory. The subshell waits for it (the `true` keeps bash from exec'ing
+# it directly) and so reports the signal into /dev/null, not into the log.
+("$progs/cli_snapshot" "$tmp/crash" crash; true) >/dev/null 2>&1
+crash=
+for path in "$tmp/crash"/*.ttlog; do
+	[ -f "$path" ] && crash=$path
+done
+expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
+
+# ---------------------------------------------------------------------------
+# The command itself
+
+check "--help" '~^Usage: ttlog COMMAND' 0 '' -- "$bin" --help
+check "help" '~^  view ' 0 '' -- "$bin" help
+check "--version" '~^ttlog [0-9]+\.[0-9]+\.[0-9]+$' 0 '' -- "$bin" --version
+check "no command" - 1 'Usage: ttlog' -- "$bin"
+check "unknown command" - 1 "unknown command 'frobnicate'" -- "$bin" frobnicate
+check "unknown global option" - 1 "unknown option '--frobnicate'" -- "$bin" --frobnicate
+
+# view --help lists every option.
+check "view --help" '~^Usage: ttlog view' 0 '' -- "$bin" view --help
+check "help view" '~^Usage: ttlog view' 0 '' -- "$bin" help view
+help_text=$("$bin" view --help)
+for option in --level --since --until --last --grep --thread --output --utc --color --header \
+	--help YYYY-MM-DD HH:MM DURATION; do
+	expect "view --help mentions $option" grep -q -- "$option" <<<"$help_text"
+done
+
+# ---------------------------------------------------------------------------
+# Text output and filters
+
+check "all events" all.txt 0 '' -- "$bin" view --utc "$snap"
+check "--level warn" level-warn.txt 0 '' -- "$bin" view --utc --level warn "$snap"
+check "--level WARNING" level-warn.txt 0 '' -- "$bin" view --utc --level WARNING "$snap"
+check "-l fatal" level-fatal.txt 0 '' -- "$bin" view --utc -l fatal "$snap"
+check "--since/--until absolute" since-until.txt 0 '' -- \
+	"$bin" view --utc --since '2026-01-01 00:00:00.000005' --until 2026-01-01T00:00:00.000012Z "$snap"
+check "--until time of day" until-time-of-day.txt 0 '' -- \
+	"$bin" view --utc --until 00:00:00.000003 "$snap"
+check "--since relative to the end" since-relative.txt 0 '' -- \
+	"$bin" view --utc --since -3us "$snap"
+check "--last" last.txt 0 '' -- "$bin" view --utc --last 5us "$snap"
+check "--last with a fraction" last.txt 0 '' -- "$bin" view --utc --last 0.005ms "$snap"
+check "--grep" grep.txt 0 '' -- "$bin" view --utc --grep 'step [23] of|quoted' "$snap"
+check "--grep twice: both must match" grep-twice.txt 0 '' -- \
+	"$bin" view --utc --grep '^worker' --grep 'step 2' "$snap"
+check "--grep with no match" empty.txt 0 '' -- "$bin" view --utc --grep 'no such text' "$snap"
+check "--thread by name" thread-worker-1.txt 0 '' -- "$bin" view --utc --thread worker-1 "$snap"
+tid=$("$bin" view --utc "$snap" | sed -nE 's/^.* [A-Z]+ +\[([0-9]+) worker-1\].*$/\1/p' | head -n 1)
+expect "worker-1 has a thread id" test -n "$tid"
+check "--thread by id" thread-worker-1.txt 0 '' -- "$bin" view --utc --thread "${tid:-0}" "$snap"
+check "--thread twice: either may match" thread-two.txt 0 '' -- \
+	"$bin" view --utc -t worker-2 -t main --level error "$snap"
+check "filters combined" combined.txt 0 '' -- \
+	"$bin" view --utc --level debug --thread worker-2 --since -5us --grep step "$snap"
+check "options after the file" level-fatal.txt 0 '' -- "$bin" view "$snap" --utc --level fatal
+check "two files, in the order given" two-files.txt 0 '' -- \
+	"$bin" view --utc --level fatal "$snap" "$snap"
+
+# Local time: the zone of TZ, for output and for parsing.
+check "local time output" local-time.txt 0 '' -- \
+	env TZ=JST-9 "$bin" view --level fatal "$snap"
+check "local time --since" local-since.txt 0 '' -- \
+	env TZ=JST-9 "$bin" view --since '2026-01-01 09:00:00.000023' "$snap"
+check "Z overrides local time" local-since.txt 0 '' -- \
+	env TZ=JST-9 "$bin" view --since 2026-01-01T00:00:00.000023Z "$snap"
+
+check "--color=always" color.txt 0 '' -- "$bin" view --utc --color=always --level warn "$snap"
+check "--color=auto, not a terminal" level-warn.txt 0 '' -- \
+	"$bin" view --utc --color=auto --level warn "$snap"
+check "--header" '~^-- pid [0-9]+, executable .*cli_snapshot, host ' 0 '' -- \
+	"$bin" view --utc --header "$snap"
+check "--header thread list" '~^-- thread TID worker-2: 7 events, exited$' 0 '' -- \
+	"$bin" view --utc --header "$snap"
+
+# Crash and loss summaries.
+if [ -n "$crash" ]; then
+	check "crash summary" crash.txt 0 '' -- "$bin" view --utc "$crash"
+	check "crash summary, JSON mode: on stderr" crash.json 0 \
+		'^ttlog: .*: crash: SIGSEGV \(SEGV_MAPERR: address not mapped\) at address 0x0 in thread [0-9]+ \(main\)$' -- \
+		"$bin" view -o json "$crash"
+fi
+check "lost summary" lost.txt 0 '' -- "$bin" view --utc --last 2us "$lost"
+check "lost summary with every event filtered out" lost-only.txt 0 '' -- \
+	"$bin" view --utc --level error "$lost"
+check "lost summary, JSON mode: on stderr" empty.txt 0 \
+	'^ttlog: .*: lost: [0-9]+ overwritten, 0 torn \(0 bytes\), 1 dropped$' -- \
+	"$bin" view -o json --level error "$lost"
+
+# ---------------------------------------------------------------------------
+# JSON output
+
+check "-o json" json.txt 0 '' -- "$bin" view -o json "$snap"
+check "--output=json with a filter" json-fatal.txt 0 '' -- \
+	"$bin" view --output=json --level fatal "$snap"
+if command -v python3 >/dev/null 2>&1; then
+	check "-o json lines parse" - 0 '' -- sh -c \
+		'"$1" view -o json "$2" | python3 -c "import json,sys; [json.loads(l) for l in sys.stdin]"' \
+		sh "$bin" "$snap"
+	check "-o json: every line an object with the fields in order" - 0 '' -- sh -c \
+		'"$1" view -o json "$2" | python3 -c "
+import json, sys
+keys = [\"time\", \"time_ns\", \"level\", \"tid\", \"thread\", \"file\", \"line\",
+        \"function\", \"target\", \"site\", \"message\", \"args\"]
+n = 0
+for line in sys.stdin:
+    obj = json.loads(line)
+    assert list(obj) == keys, list(obj)
+    assert obj[\"time\"].endswith(\"Z\"), obj[\"time\"]
+    n += 1
+assert n == 26, n
+"' sh "$bin" "$snap"
+else
+	printf 'skip -o json lines parse: no python3\n'
+fi
+
+# ---------------------------------------------------------------------------
+# Usage errors: exit 1, a message and a hint on stderr, nothing on stdout
+
+hint="Run 'ttlog view --help'"
+check "unknown option" empty.txt 1 "unknown option '--frobnicate'" -- \
+	"$bin" view --frobnicate "$snap"
+check "unknown short option" empty.txt 1 "unknown option '-Q'" -- "$bin" view -Q "$snap"
+check "bad level" empty.txt 1 "unknown level 'loud'" -- "$bin" view --level loud "$snap"
+check "bad time" empty.txt 1 "bad time '25:61' for --since" -- "$bin" view --since 25:61 "$snap"
+check "bad date" empty.txt 1 "no such date" -- "$bin" view --until '2026-02-30 00:00:00' "$snap"
+check "time that is not a time" empty.txt 1 "bad time 'yesterday'" -- \
+	"$bin" view --since yesterday "$snap"
+check "too many fraction digits" empty.txt 1 "at most 9 digits" -- \
+	"$bin" view --since 00:00:00.0000000001 "$snap"
+check "duration without a unit" empty.txt 1 "bad duration '5' for --last" -- \
+	"$bin" view --last 5 "$snap"
+check "duration with a bad unit" empty.txt 1 "unknown unit" -- "$bin" view --last 5d "$snap"
+check "bad regex" empty.txt 1 "bad regular expression" -- "$bin" view --grep '(' "$snap"
+check "bad output format" empty.txt 1 "unknown output format 'xml'" -- "$bin" view -o xml "$snap"
+check "bad --color" empty.txt 1 "bad value 'sometimes' for --color" -- \
+	"$bin" view --color=sometimes "$snap"
+check "--since with --last" empty.txt 1 "cannot be used together" -- \
+	"$bin" view --since -1s --last 1s "$snap"
+check "missing argument" empty.txt 1 "option '--level' needs an argument" -- "$bin" view "$snap" --level
+check "flag with an argument" empty.txt 1 "takes no argument" -- "$bin" view --utc=yes "$snap"
+check "no FILE" empty.txt 1 "no FILE given" -- "$bin" view --utc
+for usage_case in "--level loud" "--since 25:61" "--grep (" "-o xml" ""; do
+	# shellcheck disable=SC2086 # split on purpose
+	check "hint after '$usage_case'" - 1 "$hint" -- "$bin" view $usage_case
+done
+
+# ---------------------------------------------------------------------------
+# Files that cannot be read: exit 2, valid events first, the next file still read
+
+check "missing file" empty.txt 2 "^ttlog: .*no-such-file\.ttlog" -- "$bin" view "$tmp/no-such-file.ttlog"
+check "missing file, then a good one" level-fatal.txt 2 "no-such-file\.ttlog" -- \
+	"$bin" view --utc --level fatal "$tmp/no-such-file.ttlog" "$snap"
+printf 'just some text, not a snapshot\n' >"$tmp/text.ttlog"
+check "not a snapshot" empty.txt 2 "^ttlog: .*text\.ttlog" -- "$bin" view "$tmp/text.ttlog"
+# The end of the file (the main thread's block, its THRD and END chunks) is
+# the same in every run; the start is not (paths, host name).
+size=$(wc -c <"$snap")
+head -c $((size - 200)) "$snap" >"$tmp/truncated.ttlog"
+check "truncated file" truncated.txt 2 "^ttlog: .*truncated\.ttlog: offset [0-9]+" -- \
+	"$bin" view --utc "$tmp/truncated.ttlog"
+check "truncated file, then a good one" truncated-then-good.txt 2 "offset [0-9]+" -- \
+	"$bin" view --utc --level error "$tmp/truncated.ttlog" "$snap"
+
+# ---------------------------------------------------------------------------
+# Output that goes away
+
+# A reader that stops early (EPIPE) is not an error: no message, exit 0.
+many=()
+for _ in $(seq 400); do many+=("$snap"); done
+check "closed pipe" first-line.txt 0 '' -- bash -c \
+	'"$@" | head -n 1; exit "${PIPESTATUS[0]}"' sh "$bin" view --utc "${many[@]}"
+if [ -w /dev/full ]; then
+	check "full disk" - 2 "error writing the output" -- sh -c '"$@" >/dev/full' sh "$bin" view "$snap"
+	check "full disk, --help" - 2 "error writing the output" -- sh -c '"$@" >/dev/full' sh "$bin" --help
+fi
+
+finish

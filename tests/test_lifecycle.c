@@ -1,0 +1,156 @@
+/*
+ * test_lifecycle.c - rings outlive their threads: a snapshot shows what
+ * exited threads did (with their names); under the memory cap, new threads
+ * reuse the ring of the thread that exited first; with no ring to reuse,
+ * a thread's events are dropped and counted, never lost silently.
+ *
+ * The main thread never logs here, so the cap is shared by the test's
+ * threads only: two rings.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/testutil.h"
+#include "ttlog_reader.h"
+
+#define RING_SIZE 4096u
+
+static char *snap_dir;
+
+struct job {
+	const char *name;
+	int events;
+	pthread_barrier_t *hold; /* if set: wait here before exiting */
+};
+
+static void *job_main(void *arg)
+{
+	struct job *job = arg;
+	pthread_setname_np(pthread_self(), job->name);
+	for (int i = 0; i < job->events; i++)
+		TTLOG_INFO("%s event %d", job->name, i);
+	if (job->hold) {
+		pthread_barrier_wait(job->hold); /* ring taken */
+		pthread_barrier_wait(job->hold); /* test done */
+	}
+	return NULL;
+}
+
+static void run_job(const char *name, int events)
+{
+	struct job job = {name, events, NULL};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, job_main, &job), 0);
+	pthread_join(t, NULL);
+}
+
+/* Events per thread name in a new snapshot; also returns the thread flags. */
+static int events_of(const char *thread_name, int *exited)
+{
+	char path[4096];
+	assert_int_equal(ttlog_snapshot_path("lifecycle", path, sizeof path), TTLOG_OK);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	int n = 0;
+	*exited = -1;
+	for (size_t i = 0; i < ttlog_reader_thread_count(r); i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		if (strcmp(t->name, thread_name) == 0) {
+			n += (int)t->events;
+			*exited = t->exited;
+		}
+	}
+	ttlog_reader_close(r);
+	unlink(path);
+	return n;
+}
+
+static void test_exited_threads_stay_in_snapshots(void **state)
+{
+	(void)state;
+	int exited;
+	run_job("first", 5);
+	assert_int_equal(events_of("first", &exited), 5);
+	assert_int_equal(exited, 1);
+}
+
+static void test_oldest_exited_ring_is_reused(void **state)
+{
+	(void)state;
+	int exited;
+	run_job("second", 3); /* takes the second and last ring of the cap */
+	run_job("third", 4);  /* no new ring: reuses the ring of "first" */
+	assert_int_equal(events_of("first", &exited), 0);
+	assert_int_equal(events_of("second", &exited), 3);
+	assert_int_equal(events_of("third", &exited), 4);
+	struct ttlog_stats st;
+	assert_int_equal(ttlog_get_stats(&st), TTLOG_OK);
+	assert_int_equal(st.rings, 2);
+	assert_int_equal(st.dropped_no_ring, 0);
+}
+
+static void test_no_ring_left_counts_drops(void **state)
+{
+	(void)state;
+	pthread_barrier_t hold;
+	pthread_barrier_init(&hold, NULL, 3);
+	struct job a = {"holder-a", 1, &hold}, b = {"holder-b", 1, &hold};
+	pthread_t ta, tb;
+	pthread_create(&ta, NULL, job_main, &a);
+	pthread_create(&tb, NULL, job_main, &b);
+	pthread_barrier_wait(&hold); /* both live threads hold the two rings */
+
+	struct ttlog_stats before, after;
+	ttlog_get_stats(&before);
+	run_job("ringless", 7);
+	ttlog_get_stats(&after);
+	assert_int_equal(after.dropped_no_ring - before.dropped_no_ring, 7);
+
+	int exited;
+	assert_int_equal(events_of("ringless", &exited), 0);
+	pthread_barrier_wait(&hold);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&hold);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snap_dir = tu_tmpdir("lifecycle");
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.dir = snap_dir;
+	cfg.ring_size = RING_SIZE;
+	cfg.memory_cap = 2 * RING_SIZE;
+	cfg.crash_signals = -1;
+	return ttlog_init(&cfg) == TTLOG_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ttlog_shutdown();
+	free(snap_dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exited_threads_stay_in_snapshots),
+		cmocka_unit_test(test_oldest_exited_ring_is_reused),
+		cmocka_unit_test(test_no_ring_left_counts_drops),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,625 @@
+#include "common/internal.h"
+#include "ttlog_reader.h"
+
+/*
+ * printf.c - printf-style formatting of decoded arguments.
+ *
+ * A log call stores only the binary values of its arguments; this file
+ * turns a call site's format and those values back into the text printf
+ * would have produced. The format is split into literal text and
+ * conversions. Each conversion is rebuilt as a short, normalised spec (for
+ * example "%-08.3lld") and handed to the C library's vsnprintf together with
+ * the value cast to exactly the type that spec reads, so numbers are
+ * formatted by the same code a direct printf would have used.
+ *
+ * Where the result deliberately differs from a direct printf:
+ *   - A conversion whose argument is missing or of the wrong kind prints
+ *     "<?>" and consumes the argument if there was one. Integer
+ *     conversions take every integer kind and PTR; floating conversions
+ *     take F64 and LDBL; %c takes integer kinds; %s takes STR; %p takes
+ *     PTR, integer kinds and STR (below). A '*' takes an integer kind.
+ *   - %p of a STR argument prints the string: ttlog records every char
+ *     pointer as a string, so its address is not known (a NULL one still
+ *     prints as a null pointer).
+ *   - %s of a string the writer truncated prints the recorded bytes and
+ *     "..." as one string, with width and precision applied to the whole.
+ *   - %n prints nothing (and consumes its argument, if any); %m prints
+ *     "<?>" because errno was not recorded; %ls and %S print "<?>" because
+ *     wide strings are recorded as bare pointers.
+ *   - A width or precision above FMT_MAX_WIDTH prints "<?>": the format is
+ *     read from a file that may be hostile, and the C library would produce
+ *     (and throw away) up to 2 GiB of padding for one conversion.
+ *   - long double values were rounded to binary64 by the writer.
+ * A conversion cut by the end of the format, or one whose conversion
+ * character is unknown, is copied literally without consuming arguments,
+ * as glibc does with unknown conversions. The glibc-only 'I' flag is
+ * accepted and dropped. Positional arguments ("%2$s", "%*1$d") are
+ * supported.
+ *
+ * Thread safety: there is no mutable static state; only the caller's
+ * buffer is written, and nothing is allocated.
+ */
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <wchar.h>
+
+/* Largest width, and precision of anything but a string, that is honoured. */
+#define FMT_MAX_WIDTH 65536
+
+/* The unsigned twin of ptrdiff_t and the signed twin of size_t, as printf
+ * reads them for %tu and %zd. */
+_Static_assert(sizeof(ptrdiff_t) == sizeof(size_t), "ptrdiff_t and size_t differ in size");
+_Static_assert(sizeof(ssize_t) == sizeof(size_t), "ssize_t and size_t differ in size");
+
+/* The output buffer. len counts the whole text, also the part cut off. */
+struct fmt_out {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+/* The arguments, and the next one a conversion without "n$" takes. */
+struct fmt_args {
+	const struct ttlog_arg *args;
+	unsigned nargs;
+	unsigned next;
+};
+
+/* Length modifiers, folded into the types printf reads. */
+enum fmt_len {
+	FMT_LEN_NONE,
+	FMT_LEN_HH,
+	FMT_LEN_H,
+	FMT_LEN_L,   /* l */
+	FMT_LEN_BIG, /* ll, q and L: long long for integers, long double for floating */
+	FMT_LEN_J,
+	FMT_LEN_Z,   /* z and Z */
+	FMT_LEN_T
+};
+
+#define FMT_F_MINUS 0x01u
+#define FMT_F_PLUS 0x02u
+#define FMT_F_SPACE 0x04u
+#define FMT_F_HASH 0x08u
+#define FMT_F_ZERO 0x10u
+#define FMT_F_QUOTE 0x20u
+
+/* Where a value comes from: FMT_FROM_NONE (absent or literal), FMT_FROM_NEXT
+ * (the next argument), or n > 0 (argument n, from "n$"). */
+#define FMT_FROM_NONE 0
+#define FMT_FROM_NEXT (-1)
+
+/* One parsed conversion. */
+struct fmt_spec {
+	unsigned flags;  /* FMT_F_* */
+	int width;       /* -1: none */
+	int prec;        /* -1: none */
+	int width_from;  /* FMT_FROM_* or a position, for '*' */
+	int prec_from;   /* FMT_FROM_* or a position, for ".*" */
+	int value_from;  /* FMT_FROM_NEXT or a position */
+	enum fmt_len len;
+	char conv;
+};
+
+static void fmt_put(struct fmt_out *o, const char *s, size_t n)
+{
+	if (o->len < o->size) {
+		size_t room = o->size - 1 - o->len;
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
+static void fmt_pad(struct fmt_out *o, size_t n)
+{
+	if (o->len < o->size) {
+		size_t room = o->size - 1 - o->len;
+		memset(o->buf + o->len, ' ', n < room ? n : room);
+	}
+	o->len += n;
+}
+
+static void fmt_unknown(struct fmt_out *o)
+{
+	fmt_put(o, "<?>", 3);
+}
+
+/*
+ * Formats one value with a spec built by fmt_build(). The callers pass the
+ * value already converted to the type the spec reads; this is the only
+ * place that hands a non-literal format to the C library.
+ */
+static void fmt_emit(struct fmt_out *o, const char *spec, ...)
+{
+	char *dst = NULL;
+	size_t room = 0;
+	va_list ap;
+	int n;
+
+	if (o->len < o->size) {
+		dst = o->buf + o->len;
+		room = o->size - o->len;
+	}
+	va_start(ap, spec);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	n = vsnprintf(dst, room, spec, ap);
+#pragma GCC diagnostic pop
+	va_end(ap);
+	if (n < 0)
+		fmt_unknown(o); /* e.g. %lc of a value with no multibyte form */
+	else
+		o->len += (size_t)n;
+}
+
+static char *fmt_digits(char *p, int v)
+{
+	char tmp[12];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * Writes "%" flags width .prec length conv into out: at most 27 bytes
+ * ('%', 6 flags, a width of at most 5 digits, '.', 10 digits of
+ * precision, 2 of length, the conversion and the NUL). The width and
+ * precision are numbers here: '*' was resolved.
+ */
+static void fmt_build(char out[32], const struct fmt_spec *s, int prec, const char *len, char conv)
+{
+	static const char flag_chars[] = "-+ #0'";
+	char *p = out;
+
+	*p++ = '%';
+	for (unsigned i = 0; i < sizeof flag_chars - 1; i++)
+		if (s->flags & (1u << i))
+			*p++ = flag_chars[i];
+	if (s->width >= 0)
+		p = fmt_digits(p, s->width);
+	if (prec >= 0) {
+		*p++ = '.';
+		p = fmt_digits(p, prec);
+	}
+	while (*len)
+		*p++ = *len++;
+	*p++ = conv;
+	*p = '\0';
+}
+
+/* Reads decimal digits, saturating at INT_MAX. */
+static const char *fmt_number(const char *p, int *out)
+{
+	long v = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		if (v <= INT_MAX)
+			v = v * 10 + (*p - '0');
+		p++;
+	}
+	*out = v > INT_MAX ? INT_MAX : (int)v;
+	return p;
+}
+
+/* After a '*': "n$" makes it positional, otherwise it takes the next argument. */
+static const char *fmt_star(const char *p, int *from)
+{
+	if (*p >= '1' && *p <= '9') {
+		int n;
+		const char *q = fmt_number(p, &n);
+		if (*q == '$') {
+			*from = n;
+			return q + 1;
+		}
+	}
+	*from = FMT_FROM_NEXT;
+	return p;
+}
+
+/*
+ * Parses the conversion after a '%' (p points past it). Returns a pointer
+ * past the conversion character, or NULL if the format ends first.
+ */
+static const char *fmt_parse(const char *p, struct fmt_spec *s)
+{
+	s->flags = 0;
+	s->width = -1;
+	s->prec = -1;
+	s->width_from = FMT_FROM_NONE;
+	s->prec_from = FMT_FROM_NONE;
+	s->value_from = FMT_FROM_NEXT;
+	s->len = FMT_LEN_NONE;
+
+	if (*p >= '1' && *p <= '9') {
+		int n;
+		const char *q = fmt_number(p, &n);
+		if (*q == '$') {
+			s->value_from = n;
+			p = q + 1;
+		}
+	}
+	for (;; p++) {
+		switch (*p) {
+		case '-': s->flags |= FMT_F_MINUS; continue;
+		case '+': s->flags |= FMT_F_PLUS; continue;
+		case ' ': s->flags |= FMT_F_SPACE; continue;
+		case '#': s->flags |= FMT_F_HASH; continue;
+		case '0': s->flags |= FMT_F_ZERO; continue;
+		case '\'': s->flags |= FMT_F_QUOTE; continue;
+		case 'I': continue; /* glibc's locale digits: dropped */
+		default: break;
+		}
+		break;
+	}
+	if (*p == '*')
+		p = fmt_star(p + 1, &s->width_from);
+	else if (*p >= '1' && *p <= '9')
+		p = fmt_number(p, &s->width);
+	if (*p == '.') {
+		p++;
+		if (*p == '*')
+			p = fmt_star(p + 1, &s->prec_from);
+		else
+			p = fmt_number(p, &s->prec); /* "." alone is precision 0 */
+	}
+	switch (*p) {
+	case 'h':
+		p++;
+		s->len = FMT_LEN_H;
+		if (*p == 'h') {
+			p++;
+			s->len = FMT_LEN_HH;
+		}
+		break;
+	case 'l':
+		p++;
+		s->len = FMT_LEN_L;
+		if (*p == 'l') {
+			p++;
+			s->len = FMT_LEN_BIG;
+		}
+		break;
+	case 'L':
+	case 'q': p++; s->len = FMT_LEN_BIG; break;
+	case 'j': p++; s->len = FMT_LEN_J; break;
+	case 'z':
+	case 'Z': p++; s->len = FMT_LEN_Z; break;
+	case 't': p++; s->len = FMT_LEN_T; break;
+	default: break;
+	}
+	if (*p == '\0')
+		return NULL;
+	s->conv = *p;
+	return p + 1;
+}
+
+static const struct ttlog_arg *fmt_take(struct fmt_args *a, int from)
+{
+	if (from > 0)
+		return (unsigned)from <= a->nargs ? &a->args[from - 1] : NULL;
+	if (a->next < a->nargs)
+		return &a->args[a->next++];
+	return NULL;
+}
+
+static int fmt_is_integer(const struct ttlog_arg *a)
+{
+	return a->type >= TTLOG_ARG_BOOL && a->type <= TTLOG_ARG_U64;
+}
+
+static int fmt_is_floating(const struct ttlog_arg *a)
+{
+	return a->type == TTLOG_ARG_F64 || a->type == TTLOG_ARG_LDBL;
+}
+
+/* The value of an integer or pointer argument as 64 bits (two's complement). */
+static uint64_t fmt_bits(const struct ttlog_arg *a)
+{
+	switch (a->type) {
+	case TTLOG_ARG_U8:
+	case TTLOG_ARG_U16:
+	case TTLOG_ARG_U32:
+	case TTLOG_ARG_U64:
+	case TTLOG_ARG_PTR:
+		return a->v.u;
+	default:
+		return (uint64_t)a->v.i;
+	}
+}
+
+/* An argument as the int a '*' reads, as the program passed it. */
+static int fmt_star_value(const struct ttlog_arg *a)
+{
+	return (int)(int64_t)fmt_bits(a);
+}
+
+static void fmt_integer(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
+{
+	const int is_signed = s->conv == 'd' || s->conv == 'i';
+	const int64_t sv = (int64_t)bits;
+	char spec[32];
+
+	switch (s->len) {
+	case FMT_LEN_NONE:
+	case FMT_LEN_HH:
+	case FMT_LEN_H:
+		/* printf reads an int and narrows it itself for hh and h. */
+		fmt_build(spec, s, s->prec,
+			  s->len == FMT_LEN_HH ? "hh" : s->len == FMT_LEN_H ? "h" : "", s->conv);
+		if (is_signed)
+			fmt_emit(o, spec, (int)sv);
+		else
+			fmt_emit(o, spec, (unsigned int)bits);
+		break;
+	case FMT_LEN_L:
+		fmt_build(spec, s, s->prec, "l", s->conv);
+		if (is_signed)
+			fmt_emit(o, spec, (long)sv);
+		else
+			fmt_emit(o, spec, (unsigned long)bits);
+		break;
+	case FMT_LEN_BIG:
+		fmt_build(spec, s, s->prec, "ll", s->conv);
+		if (is_signed)
+			fmt_emit(o, spec, (long long)sv);
+		else
+			fmt_emit(o, spec, (unsigned long long)bits);
+		break;
+	case FMT_LEN_J:
+		fmt_build(spec, s, s->prec, "j", s->conv);
+		if (is_signed)
+			fmt_emit(o, spec, (intmax_t)sv);
+		else
+			fmt_emit(o, spec, (uintmax_t)bits);
+		break;
+	case FMT_LEN_Z:
+		fmt_build(spec, s, s->prec, "z", s->conv);
+		if (is_signed)
+			fmt_emit(o, spec, (ssize_t)sv);
+		else
+			fmt_emit(o, spec, (size_t)bits);
+		break;
+	case FMT_LEN_T:
+		fmt_build(spec, s, s->prec, "t", s->conv);
+		if (is_signed)
+			fmt_emit(o, spec, (ptrdiff_t)sv);
+		else
+			fmt_emit(o, spec, (size_t)bits); /* the unsigned type of ptrdiff_t's size */
+		break;
+	}
+}
+
+static void fmt_floating(struct fmt_out *o, const struct fmt_spec *s, double d)
+{
+	char spec[32];
+
+	if (s->len == FMT_LEN_BIG) {
+		/* glibc reads a long double for L, q and ll alike. */
+		fmt_build(spec, s, s->prec, "L", s->conv);
+		fmt_emit(o, spec, (long double)d);
+	} else {
+		/* Other modifiers have no effect on floating conversions. */
+		fmt_build(spec, s, s->prec, "", s->conv);
+		fmt_emit(o, spec, d);
+	}
+}
+
+/*
+ * A recorded string. use_prec is 0 for %p, whose precision means digits.
+ * A truncated string gets "..." appended; width and precision then apply
+ * to the recorded bytes and the dots together. That case is laid out here
+ * rather than by the C library because the joined text would need a copy
+ * of up to max_string bytes; for %s both are plain byte counts.
+ */
+static void fmt_string(struct fmt_out *o, const struct fmt_spec *s, int use_prec,
+		       const struct ttlog_arg *a)
+{
+	const int prec = use_prec ? s->prec : -1;
+	char spec[32];
+
+	if (!a->str_truncated || a->str_null || !a->str) {
+		fmt_build(spec, s, prec, "", 's');
+		fmt_emit(o, spec, a->str_null ? (const char *)NULL : a->str);
+		return;
+	}
+
+	size_t n = strnlen(a->str, a->str_len);
+	size_t total = n + 3;
+	if (prec >= 0 && (size_t)prec < total)
+		total = (size_t)prec;
+	size_t pad = s->width >= 0 && (size_t)s->width > total ? (size_t)s->width - total : 0;
+	size_t from_str = n < total ? n : total;
+
+	if (!(s->flags & FMT_F_MINUS))
+		fmt_pad(o, pad);
+	fmt_put(o, a->str, from_str);
+	fmt_put(o, "...", total - from_str);
+	if (s->flags & FMT_F_MINUS)
+		fmt_pad(o, pad);
+}
+
+/*
+ * Formats one known conversion. Its arguments have been taken already:
+ * width, precision, value; each NULL when it was absent or not wanted.
+ */
+static void fmt_convert(struct fmt_out *o, struct fmt_spec *s, const struct ttlog_arg *w,
+			const struct ttlog_arg *pr, const struct ttlog_arg *v)
+{
+	char spec[32];
+
+	if (s->width_from != FMT_FROM_NONE) {
+		if (!w || !fmt_is_integer(w)) {
+			fmt_unknown(o);
+			return;
+		}
+		int width = fmt_star_value(w);
+		if (width < 0) {
+			s->flags |= FMT_F_MINUS;
+			width = width == INT_MIN ? INT_MAX : -width;
+		}
+		s->width = width;
+	}
+	if (s->prec_from != FMT_FROM_NONE) {
+		if (!pr || !fmt_is_integer(pr)) {
+			fmt_unknown(o);
+			return;
+		}
+		int prec = fmt_star_value(pr);
+		s->prec = prec < 0 ? -1 : prec; /* negative: as if omitted */
+	}
+	if (s->width > FMT_MAX_WIDTH ||
+	    (s->prec > FMT_MAX_WIDTH && s->conv != 's' && s->conv != 'S')) {
+		fmt_unknown(o);
+		return;
+	}
+
+	switch (s->conv) {
+	case 'd':
+	case 'i':
+	case 'o':
+	case 'u':
+	case 'x':
+	case 'X':
+	case 'b':
+	case 'B':
+		if (v && (fmt_is_integer(v) || v->type == TTLOG_ARG_PTR))
+			fmt_integer(o, s, fmt_bits(v));
+		else
+			fmt_unknown(o);
+		break;
+	case 'f':
+	case 'F':
+	case 'e':
+	case 'E':
+	case 'g':
+	case 'G':
+	case 'a':
+	case 'A':
+		if (v && fmt_is_floating(v))
+			fmt_floating(o, s, v->v.d);
+		else
+			fmt_unknown(o);
+		break;
+	case 'c':
+	case 'C':
+		if (!v || !fmt_is_integer(v)) {
+			fmt_unknown(o);
+		} else if (s->conv == 'C' || s->len == FMT_LEN_L) {
+			fmt_build(spec, s, s->prec, "l", 'c');
+			fmt_emit(o, spec, (wint_t)fmt_bits(v));
+		} else {
+			fmt_build(spec, s, s->prec, "", 'c');
+			fmt_emit(o, spec, (int)(int64_t)fmt_bits(v));
+		}
+		break;
+	case 's':
+		if (v && v->type == TTLOG_ARG_STR && s->len != FMT_LEN_L)
+			fmt_string(o, s, 1, v);
+		else
+			fmt_unknown(o); /* includes %ls: wide strings are not recorded */
+		break;
+	case 'S':
+		fmt_unknown(o);
+		break;
+	case 'p':
+		if (v && v->type == TTLOG_ARG_STR && !v->str_null) {
+			fmt_string(o, s, 0, v);
+		} else if (v && v->type == TTLOG_ARG_STR) {
+			fmt_build(spec, s, s->prec, "", 'p'); /* a NULL char pointer */
+			fmt_emit(o, spec, (void *)NULL);
+		} else if (v && (v->type == TTLOG_ARG_PTR || fmt_is_integer(v))) {
+			fmt_build(spec, s, s->prec, "", 'p');
+			fmt_emit(o, spec, (void *)(uintptr_t)fmt_bits(v));
+		} else {
+			fmt_unknown(o);
+		}
+		break;
+	case 'n':
+		break; /* nothing to print; the argument was consumed */
+	case 'm':
+		fmt_unknown(o); /* errno at the time of the call was not recorded */
+		break;
+	default:
+		/* ttlog_format() passes only the conversions above. */
+		fmt_unknown(o);
+		break;
+	}
+}
+
+/* Whether fmt_convert() knows the conversion, and whether it takes a value. */
+static int fmt_known(char conv, int *takes_value)
+{
+	static const char with_value[] = "diouxXbBfFeEgGaAcCsSpn";
+
+	*takes_value = conv != '%' && conv != 'm';
+	if (!*takes_value)
+		return 1;
+	return conv != '\0' && strchr(with_value, conv) != NULL;
+}
+
+TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
+			      char *buf, size_t size)
+{
+	struct fmt_out o = {buf, buf ? size : 0, 0};
+	struct fmt_args a = {args, args ? nargs : 0, 0};
+	const char *p = format ? format : "";
+
+	while (*p) {
+		const char *pct = strchr(p, '%');
+		if (!pct) {
+			fmt_put(&o, p, strlen(p));
+			break;
+		}
+		fmt_put(&o, p, (size_t)(pct - p));
+
+		struct fmt_spec s;
+		const char *end = fmt_parse(pct + 1, &s);
+		int takes_value;
+		if (!end) {
+			fmt_put(&o, pct, strlen(pct)); /* cut by the end of the format */
+			break;
+		}
+		p = end;
+		if (!fmt_known(s.conv, &takes_value)) {
+			fmt_put(&o, pct, (size_t)(end - pct));
+			continue;
+		}
+		if (s.conv == '%') {
+			fmt_put(&o, "%", 1); /* glibc ignores flags and width here */
+			continue;
+		}
+		const struct ttlog_arg *w = NULL, *pr = NULL, *v = NULL;
+		if (s.width_from != FMT_FROM_NONE)
+			w = fmt_take(&a, s.width_from);
+		if (s.prec_from != FMT_FROM_NONE)
+			pr = fmt_take(&a, s.prec_from);
+		if (takes_value)
+			v = fmt_take(&a, s.value_from);
+		fmt_convert(&o, &s, w, pr, v);
+	}
+
+	if (o.size > 0)
+		o.buf[o.len < o.size ? o.len : o.size - 1] = '\0';
+	return o.len;
+}
+
+TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size)
+{
+	if (!event || !event->site) {
+		if (buf && size > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	return ttlog_format(event->site->format, event->args, event->nargs, buf, size);
+}

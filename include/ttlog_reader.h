@@ -143,11 +143,19 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 
 /**
  * Formats a printf-style message with decoded arguments into buf (always
- * NUL-terminated when size > 0). Conversions and arguments are matched in
- * order, '*' widths and precisions included; a conversion without an
- * argument of a suitable kind prints "<?>"; %n prints nothing. Returns the
- * length the full message has (like snprintf), so a return value >= size
- * means the text was cut.
+ * NUL-terminated when size > 0). Each conversion is handed to the C
+ * library's snprintf with its argument, so the text is what printf would
+ * have printed. Conversions and arguments are matched in order, '*' widths
+ * and precisions included (and %n$ positions). Beyond printf:
+ *   - a conversion without an argument of a suitable kind prints "<?>", as
+ *     do %m (errno was not recorded), %ls, and widths or precisions over
+ *     65536 (the format may come from a hostile file);
+ *   - %n prints nothing;
+ *   - a string that was cut at the writer's limit prints "..." after its
+ *     recorded bytes; %p of a string argument prints the string (char
+ *     pointers are recorded as strings).
+ * Returns the length the full message has (like snprintf), so a return
+ * value >= size means the text was cut.
  */
 TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
 			      char *buf, size_t size);

@@ -13,7 +13,10 @@
 #ifndef TTLOG_SNAPSHOT_FORMAT_H
 #define TTLOG_SNAPSHOT_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "common/crc32c.h"
 
 /* ---- File header: 24 bytes at offset 0 ---------------------------------- */
 #define TTLOG_FMT_MAGIC "\x89TTLOG\r\n"   /* 8 bytes; the high byte and CR LF catch text-mode damage */
@@ -33,7 +36,8 @@
 #define TTLOG_FMT_CH_TYPE_OFF 0           /* u32 type, four ASCII bytes */
 #define TTLOG_FMT_CH_FLAGS_OFF 4          /* u32 flags */
 #define TTLOG_FMT_CH_LENGTH_OFF 8         /* u32 payload length in bytes */
-#define TTLOG_FMT_CH_CRC_OFF 12           /* u32 CRC-32C of the payload */
+#define TTLOG_FMT_CH_CRC_OFF 12           /* u32 CRC-32C of header bytes 0..11, then the payload */
+#define TTLOG_FMT_CH_CRC_COVERED 12       /* header bytes the CRC covers: type, flags, length */
 /* A reader that does not know a chunk's type skips it, unless this flag is set. */
 #define TTLOG_FMT_CHUNK_REQUIRED 0x1u
 #define TTLOG_FMT_CHUNK_FLAGS_KNOWN 0x1u
@@ -48,6 +52,13 @@
 #define TTLOG_FMT_CHUNK_THRD TTLOG_FMT_FOURCC('T', 'H', 'R', 'D')
 #define TTLOG_FMT_CHUNK_CRSH TTLOG_FMT_FOURCC('C', 'R', 'S', 'H')
 #define TTLOG_FMT_CHUNK_END TTLOG_FMT_FOURCC('E', 'N', 'D', ' ')
+
+/* The chunk CRC: a damaged type, flag or length is caught like damaged
+ * payload. Runs in signal context. */
+static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void *payload, size_t len)
+{
+	return ttlog__crc32c(ttlog__crc32c(0, header, TTLOG_FMT_CH_CRC_COVERED), payload, len);
+}
 
 /* ---- HEAD: process and clock, always the first chunk -------------------- */
 #define TTLOG_FMT_HEAD_PID_OFF 0          /* u32 process id */

@@ -134,7 +134,7 @@ static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload,
 	ttlog__put_u32(hdr + TTLOG_FMT_CH_TYPE_OFF, type);
 	ttlog__put_u32(hdr + TTLOG_FMT_CH_FLAGS_OFF, 0);
 	ttlog__put_u32(hdr + TTLOG_FMT_CH_LENGTH_OFF, (uint32_t)len);
-	ttlog__put_u32(hdr + TTLOG_FMT_CH_CRC_OFF, ttlog__crc32c(0, payload, len));
+	ttlog__put_u32(hdr + TTLOG_FMT_CH_CRC_OFF, ttlog__chunk_crc(hdr, payload, len));
 	out_bytes(ws, hdr, sizeof hdr);
 	out_bytes(ws, payload, len);
 }

@@ -1,0 +1,157 @@
+/*
+ * fuzz_reader.c - libFuzzer target for the snapshot reader.
+ *
+ * Opens the input as a snapshot (through the in-memory entry point, so no
+ * file is written), reads every piece of file and thread information,
+ * iterates and formats every event twice (the second time after a rewind),
+ * and checks the reader's promises on the way: an error message exactly
+ * when the status is not TTLOG_OK, as many events as info.events says,
+ * strings terminated where str_len says, arguments of the site's types.
+ * A broken promise aborts, which the fuzzer reports like a crash.
+ *
+ * Then it does it all again on a copy whose header and chunk checksums have
+ * been recomputed: a mutated byte almost always breaks a CRC, and without
+ * this second round the parsers behind the CRC would rarely see one.
+ *
+ * Build with clang -fsanitize=fuzzer,address; fuzz/replay.c runs the same
+ * function over a corpus without libFuzzer. The seed corpus,
+ * fuzz/corpus/reader, is written by `test_reader --write-corpus DIR`
+ * (tests/test_reader.c): valid files in several shapes and damaged ones.
+ */
+#include "common/internal.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crc32c.h"
+#include "reader/reader_internal.h"
+#include "snapshot/format.h"
+#include "ttlog.h"
+#include "ttlog_reader.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                    \
+	do {                           \
+		if (!(cond))           \
+			abort();       \
+	} while (0)
+
+static void check_site(const struct ttlog_site_info *s)
+{
+	CHECK(s->id != 0);
+	CHECK(s->level >= TTLOG_LEVEL_TRACE && s->level <= TTLOG_LEVEL_FATAL);
+	CHECK(s->nargs <= 16);
+	for (unsigned i = 0; i < s->nargs; i++)
+		CHECK(s->arg_types[i] >= TTLOG_ARG_BOOL && s->arg_types[i] <= TTLOG_ARG_STR);
+	CHECK(s->format && s->file && s->function && s->target);
+	(void)strlen(s->format);
+	(void)strlen(s->target);
+}
+
+static uint64_t iterate(ttlog_reader *r)
+{
+	struct ttlog_event e;
+	char text[512];
+	uint64_t n = 0;
+	while (ttlog_reader_next(r, &e)) {
+		n++;
+		check_site(e.site);
+		CHECK(e.thread != NULL);
+		CHECK(e.nargs == e.site->nargs);
+		for (unsigned i = 0; i < e.nargs; i++) {
+			const struct ttlog_arg *a = &e.args[i];
+			CHECK(a->type == e.site->arg_types[i]);
+			if (a->type != TTLOG_ARG_STR)
+				continue;
+			if (a->str_null) {
+				CHECK(a->str == NULL && a->str_len == 0);
+			} else {
+				CHECK(a->str != NULL);
+				CHECK(a->str[a->str_len] == '\0');
+			}
+		}
+		/* Terminated where the length says; "%c" of 0 or "%s" of a string
+		 * with a NUL in it may put NULs before that, as printf would. */
+		size_t len = ttlog_event_format(&e, text, sizeof text);
+		CHECK(text[len < sizeof text ? len : sizeof text - 1] == '\0');
+	}
+	CHECK(!ttlog_reader_next(r, &e));
+	return n;
+}
+
+/* Recomputes the file header's CRC and every chunk's CRC, following the
+ * chunk lengths as far as they stay inside the buffer. */
+static void fix_checksums(unsigned char *p, size_t size)
+{
+	if (size < TTLOG_FMT_FILE_HEADER_SIZE)
+		return;
+	ttlog__put_u32(p + TTLOG_FMT_FH_CRC_OFF, ttlog__crc32c(0, p, TTLOG_FMT_FH_CRC_OFF));
+	size_t off = ttlog__get_u16(p + TTLOG_FMT_FH_HEADER_SIZE_OFF);
+	if (off < TTLOG_FMT_FILE_HEADER_SIZE)
+		off = TTLOG_FMT_FILE_HEADER_SIZE;
+	while (off < size && size - off >= TTLOG_FMT_CHUNK_HEADER_SIZE) {
+		uint32_t len = ttlog__get_u32(p + off + TTLOG_FMT_CH_LENGTH_OFF);
+		if (len > size - off - TTLOG_FMT_CHUNK_HEADER_SIZE)
+			return;
+		ttlog__put_u32(p + off + TTLOG_FMT_CH_CRC_OFF,
+			       ttlog__chunk_crc(p + off, p + off + TTLOG_FMT_CHUNK_HEADER_SIZE, len));
+		off += TTLOG_FMT_CHUNK_HEADER_SIZE + (size_t)len;
+	}
+}
+
+static void run(const uint8_t *data, size_t size)
+{
+	ttlog_reader *r = NULL;
+	int status = ttlog__reader_open_memory(data, size, "fuzz", &r);
+	if (!r) {
+		CHECK(status == TTLOG_E_NOMEM);
+		return;
+	}
+	CHECK(ttlog_reader_status(r) == status);
+	CHECK((ttlog_reader_error(r) != NULL) == (status != TTLOG_OK));
+
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	CHECK(info != NULL);
+	(void)strlen(info->path);
+	(void)strlen(info->executable);
+	(void)strlen(info->hostname);
+	(void)strlen(info->reason);
+	(void)strlen(info->crash.signal_name);
+	CHECK(!info->complete || status != TTLOG_E_TRUNCATED); /* END ends the file */
+
+	size_t threads = ttlog_reader_thread_count(r);
+	uint64_t per_thread = 0;
+	for (size_t i = 0; i < threads; i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		CHECK(t != NULL);
+		CHECK(i == 0 || ttlog_reader_thread(r, i - 1)->index < t->index);
+		(void)strlen(t->name);
+		per_thread += t->events;
+	}
+	CHECK(ttlog_reader_thread(r, threads) == NULL);
+	CHECK(per_thread == info->events);
+
+	uint64_t n = iterate(r);
+	CHECK(n == info->events);
+	ttlog_reader_rewind(r);
+	CHECK(iterate(r) == n);
+	CHECK(ttlog_reader_status(r) == status);
+	ttlog_reader_close(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	run(data, size);
+	unsigned char *copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	fix_checksums(copy, size);
+	run(copy, size);
+	free(copy);
+	return 0;
+}

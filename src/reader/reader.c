@@ -1,0 +1,1641 @@
+/*
+ * reader.c - opens a snapshot file, checks every byte of it, and iterates
+ * its events in time order.
+ *
+ * Opening reads the whole file into memory and then makes two passes:
+ *
+ *   1. The chunk pass walks the chunks from the file header to END. Every
+ *      payload is checked against its CRC-32C before anything in it is
+ *      used; HEAD, SITE, THRD, CRSH and END are decoded at once, EVTS
+ *      chunks only have their fixed fields checked and their position
+ *      remembered. A damaged chunk is dropped and the walk resynchronises
+ *      (see resync_after()), so one bad chunk costs only its own contents.
+ *   2. The block pass decodes every record of every block once, one block
+ *      at a time through a single 64 KiB scratch buffer. It counts the
+ *      events exactly (ttlog_file_info.events is the number of records the
+ *      iteration will return, also for a damaged file), finds where a block
+ *      stops being decodable, and finds the first and last times. Because
+ *      it runs after the chunk pass, a site may be defined anywhere in the
+ *      file, not only before the blocks that use it.
+ *
+ * Iteration keeps one cursor per thread over that thread's blocks in file
+ * order and merges the threads through a binary min-heap keyed by (ticks of
+ * the cursor's next record, thread index). A compressed block is decoded
+ * again when its thread's cursor reaches it; at most one block per thread is
+ * held decoded, and a budget (READER_BUFFER_BUDGET) bounds them all together.
+ *
+ * Trust: every length, count and offset in the file is compared with the
+ * bytes that remain (`len > left`, never `off + len > size`) before use; no
+ * allocation is sized by a count read from the file, only by bytes that
+ * exist. The first problem found is kept as the reader's status and message
+ * ("PATH: offset N: expected ..."); later problems are usually its
+ * consequences and are not reported.
+ */
+#include "common/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lz4.h>
+
+#include "common/crc32c.h"
+#include "reader/reader_internal.h"
+#include "snapshot/format.h"
+#include "ttlog_reader.h"
+
+/* Bytes of decoded compressed blocks held at once, over all threads: this
+ * many, or READER_BUFFER_FACTOR times the file's size if that is more. A real
+ * file compresses far less than 16:1, so it never reaches the limit; a file
+ * made of tiny blocks that inflate to 64 KiB each (LZ4 allows about 250:1)
+ * does, and is then read correctly but more slowly: a block whose buffer was
+ * given up is decompressed again when its thread's turn comes. */
+#define READER_BUFFER_BUDGET ((size_t)64 << 20)
+#define READER_BUFFER_FACTOR 16u
+
+/* The resynchronisation scan computes at most this many CRC bytes per byte
+ * of the file (plus a constant), then gives up on the rest of the file, so a
+ * file built to make the scan quadratic is still read in linear time. */
+#define READER_RESYNC_FACTOR 16u
+#define READER_RESYNC_SLACK ((uint64_t)1 << 20)
+
+#define NOWHERE SIZE_MAX
+
+_Static_assert(TTLOG_FMT_MAX_BLOCK_RAW <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
+_Static_assert(TTLOG_FMT_MAX_CHUNK <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
+_Static_assert(TTLOG_FMT_MAX_ARGS <= 255, "nargs is a byte");
+
+__extension__ typedef unsigned __int128 reader_u128;
+__extension__ typedef __int128 reader_i128;
+
+/* ---- State --------------------------------------------------------------- */
+
+/* Strings from the file, NUL-terminated, freed all at once. */
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	char data[];
+};
+
+/* u32 key -> array index, open addressing; slot 0 means empty. */
+struct idmap {
+	uint32_t *key;
+	size_t *slot; /* index + 1 */
+	size_t cap;   /* a power of two, or 0 */
+	size_t count;
+};
+
+struct rsite {
+	struct ttlog_site_info info; /* arg_types set once the array stops moving */
+	uint8_t types[TTLOG_FMT_MAX_ARGS];
+};
+
+struct rthread {
+	struct ttlog_thread_info info;
+	size_t thrd_off;       /* file offset of its THRD chunk, NOWHERE if none */
+	uint64_t thrd_events;  /* the event count its THRD chunk states */
+	size_t blk_begin;      /* its blocks with records: r->tblocks[blk_begin..blk_end) */
+	size_t blk_end;
+	size_t max_raw;        /* largest compressed block's raw size */
+	/* Iteration cursor. */
+	size_t cur;            /* position in r->tblocks */
+	size_t pos;            /* raw offset of the next record in the block */
+	uint32_t done;         /* records of the block already returned */
+	uint64_t key;          /* ticks of the next record */
+	unsigned char *buf;    /* max_raw bytes, or NULL */
+	size_t loaded;         /* the block decoded in buf, or NOWHERE */
+};
+
+struct rblock {
+	size_t chunk_off;      /* file offset of the chunk header */
+	size_t data_off;       /* file offset of the block data */
+	size_t data_len;
+	uint32_t raw_size;
+	uint32_t thread;       /* thread index */
+	size_t slot;           /* its thread in r->threads, once they are sorted */
+	uint32_t count;        /* records the header states */
+	uint32_t nrec;         /* records that decode */
+	uint8_t codec;
+	uint64_t first_ticks;  /* as the header states */
+	uint64_t last_ticks;
+	uint64_t rec_first;    /* ticks of the first record */
+};
+
+struct ttlog_reader {
+	unsigned char *data;
+	size_t size;
+	char *path;
+	int status;
+	char *error;
+	int oom;               /* an allocation failed while opening */
+	struct ttlog_file_info info;
+
+	/* HEAD */
+	int have_head;
+	int cal_ok;            /* 0: times are the raw ticks */
+	uint64_t tick0, tick1;
+	int64_t ns0, ns1;
+
+	/* END, and what it is checked against */
+	int have_end;
+	size_t end_off;
+	uint64_t end_events, end_overwritten, end_torn, end_torn_bytes;
+	uint32_t end_threads, end_sites, end_blocks;
+	uint32_t thrd_chunks, site_entries, evts_chunks;
+	int have_crash;
+
+	struct rsite *sites;
+	size_t nsites, sites_cap;
+	struct idmap site_map;
+
+	struct rthread *threads;
+	size_t nthreads, threads_cap;
+	struct idmap thread_map;
+
+	struct rblock *blocks;
+	size_t nblocks, blocks_cap;
+	size_t *tblocks;       /* block numbers grouped by thread, file order inside */
+
+	uint64_t scan_budget;  /* CRC bytes the resynchronisation may still compute */
+
+	/* Iteration */
+	size_t *heap;          /* thread slots, min-heap on (key, index) */
+	size_t heap_len;
+	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
+	size_t buf_budget;     /* the most buf_total may be */
+	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
+	char *strbuf;
+	size_t strbuf_cap;
+
+	struct arena_block *arena;
+};
+
+/* A record decoded in place: STR arguments point into the block and are not
+ * terminated. */
+struct decoded {
+	uint32_t size;
+	uint64_t ticks;
+	const struct rsite *site;
+	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
+};
+
+/* ---- Errors -------------------------------------------------------------- */
+
+static const char oom_text[] = "out of memory while describing a problem";
+
+/* Keeps the first problem only. where is "offset N" or similar, or "". */
+__attribute__((format(printf, 4, 0)))
+static void set_error_v(struct ttlog_reader *r, int status, const char *where,
+			const char *fmt, va_list ap)
+{
+	if (r->status != TTLOG_OK)
+		return;
+	r->status = status;
+	char what[512];
+	vsnprintf(what, sizeof what, fmt, ap);
+	const char *sep = where[0] ? ": " : "";
+	int n = snprintf(NULL, 0, "%s: %s%s%s", r->path, where, sep, what);
+	if (n < 0)
+		return;
+	r->error = malloc((size_t)n + 1);
+	if (r->error)
+		snprintf(r->error, (size_t)n + 1, "%s: %s%s%s", r->path, where, sep, what);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void report_where(struct ttlog_reader *r, int status, const char *where, const char *fmt,
+			 ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_v(r, status, where, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
+{
+	char where[48];
+	snprintf(where, sizeof where, "offset %zu", off);
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_v(r, status, where, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void report_plain(struct ttlog_reader *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_v(r, status, "", fmt, ap);
+	va_end(ap);
+}
+
+/* A problem in a record: its file offset for an uncompressed block, the
+ * chunk's offset and the record's offset in the decompressed data for a
+ * compressed one. why is the "expected ..." part. */
+static void report_record(struct ttlog_reader *r, const struct rblock *b, size_t pos,
+			  const char *why)
+{
+	char where[96];
+	if (b->codec == TTLOG_FMT_CODEC_NONE)
+		snprintf(where, sizeof where, "offset %zu", b->data_off + pos);
+	else
+		snprintf(where, sizeof where, "offset %zu (LZ4 block, record at raw offset %zu)",
+			 b->chunk_off, pos);
+	report_where(r, TTLOG_E_CORRUPT, where, "%s", why);
+}
+
+static void fourcc_name(uint32_t type, char out[16])
+{
+	unsigned char c[4];
+	ttlog__put_u32(c, type);
+	for (int i = 0; i < 4; i++) {
+		if (c[i] < 0x20 || c[i] > 0x7e) {
+			snprintf(out, 16, "0x%08x", (unsigned)type);
+			return;
+		}
+	}
+	snprintf(out, 16, "%c%c%c%c", c[0], c[1], c[2], c[3]);
+}
+
+/* ---- Memory -------------------------------------------------------------- */
+
+static char *arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n)
+{
+	const size_t block = 65536 - sizeof(struct arena_block);
+	struct arena_block *a = r->arena;
+	if (!a || a->size - a->used <= n) {
+		size_t size = n >= block ? n + 1 : block;
+		a = malloc(sizeof *a + size);
+		if (!a) {
+			r->oom = 1;
+			return NULL;
+		}
+		a->next = r->arena;
+		a->used = 0;
+		a->size = size;
+		r->arena = a;
+	}
+	char *d = a->data + a->used;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	a->used += n + 1;
+	return d;
+}
+
+/* Makes room for one more element in a growing array. */
+static int grow(struct ttlog_reader *r, void **array, size_t *cap, size_t count, size_t elem)
+{
+	if (count < *cap)
+		return 1;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / elem) {
+		r->oom = 1;
+		return 0;
+	}
+	void *p = realloc(*array, ncap * elem);
+	if (!p) {
+		r->oom = 1;
+		return 0;
+	}
+	*array = p;
+	*cap = ncap;
+	return 1;
+}
+
+static size_t idmap_hash(uint32_t key, size_t mask)
+{
+	return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32) & mask;
+}
+
+static size_t idmap_find(const struct idmap *m, uint32_t key)
+{
+	if (!m->cap)
+		return NOWHERE;
+	size_t mask = m->cap - 1;
+	for (size_t i = idmap_hash(key, mask); m->slot[i]; i = (i + 1) & mask)
+		if (m->key[i] == key)
+			return m->slot[i] - 1;
+	return NOWHERE;
+}
+
+static void idmap_put(struct idmap *m, uint32_t key, size_t index)
+{
+	size_t mask = m->cap - 1, i = idmap_hash(key, mask);
+	while (m->slot[i])
+		i = (i + 1) & mask;
+	m->key[i] = key;
+	m->slot[i] = index + 1;
+	m->count++;
+}
+
+/* Adds a key known to be absent. */
+static int idmap_add(struct ttlog_reader *r, struct idmap *m, uint32_t key, size_t index)
+{
+	if ((m->count + 1) * 2 > m->cap) {
+		struct idmap n = {0};
+		n.cap = m->cap ? m->cap * 2 : 64;
+		n.key = malloc(n.cap * sizeof *n.key);
+		n.slot = calloc(n.cap, sizeof *n.slot);
+		if (!n.key || !n.slot) {
+			free(n.key);
+			free(n.slot);
+			r->oom = 1;
+			return 0;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slot[i])
+				idmap_put(&n, m->key[i], m->slot[i] - 1);
+		free(m->key);
+		free(m->slot);
+		*m = n;
+	}
+	idmap_put(m, key, index);
+	return 1;
+}
+
+static void idmap_free(struct idmap *m)
+{
+	free(m->key);
+	free(m->slot);
+	memset(m, 0, sizeof *m);
+}
+
+/* ---- Time ---------------------------------------------------------------- */
+
+/*
+ * ns = ns0 + (ticks - tick0) * (ns1 - ns0) / (tick1 - tick0), exact to the
+ * nanosecond for any ticks: the quotient and the remainder of
+ * |ticks - tick0| / span are scaled separately, so no product exceeds
+ * 128 bits. The result saturates at the int64 range.
+ */
+static int64_t ticks_to_ns(const struct ttlog_reader *r, uint64_t ticks)
+{
+	if (!r->cal_ok)
+		return ticks > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ticks;
+	int before = ticks < r->tick0;
+	uint64_t dt = before ? r->tick0 - ticks : ticks - r->tick0;
+	uint64_t span = r->tick1 - r->tick0; /* > 0: checked with HEAD */
+	int backwards = r->ns1 < r->ns0;
+	uint64_t dns = backwards ? (uint64_t)r->ns0 - (uint64_t)r->ns1
+				 : (uint64_t)r->ns1 - (uint64_t)r->ns0;
+	reader_u128 off = (reader_u128)(dt / span) * dns + (reader_u128)(dt % span) * dns / span;
+	if (off > (reader_u128)UINT64_MAX)
+		return before != backwards ? INT64_MIN : INT64_MAX;
+	reader_i128 v = (reader_i128)r->ns0;
+	v = before != backwards ? v - (reader_i128)off : v + (reader_i128)off;
+	if (v > INT64_MAX)
+		return INT64_MAX;
+	if (v < INT64_MIN)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
+/* ---- Payload cursor ------------------------------------------------------ */
+
+struct cur {
+	const unsigned char *p;
+	size_t left;
+	size_t off;            /* file offset of p */
+	const char *chunk;     /* for messages */
+};
+
+static int cur_need(struct ttlog_reader *r, const struct cur *c, size_t n, const char *what)
+{
+	if (n <= c->left)
+		return 1;
+	report(r, TTLOG_E_CORRUPT, c->off, "expected %zu bytes of %s, found %zu left in the %s chunk",
+	       n, what, c->left, c->chunk);
+	return 0;
+}
+
+static void cur_skip(struct cur *c, size_t n)
+{
+	c->p += n;
+	c->left -= n;
+	c->off += n;
+}
+
+/* Finds a string (u32 length, bytes) without copying it. */
+static int cur_str_raw(struct ttlog_reader *r, struct cur *c, const char *what,
+		       const unsigned char **s, size_t *n)
+{
+	if (c->left < 4) {
+		report(r, TTLOG_E_CORRUPT, c->off,
+		       "expected the 4-byte length of the %s string, found %zu bytes left in the %s chunk",
+		       what, c->left, c->chunk);
+		return 0;
+	}
+	uint32_t len = ttlog__get_u32(c->p);
+	if (len > c->left - 4) {
+		report(r, TTLOG_E_CORRUPT, c->off,
+		       "expected a %s string of %u bytes, found %zu bytes left in the %s chunk",
+		       what, (unsigned)len, c->left - 4, c->chunk);
+		return 0;
+	}
+	*s = c->p + 4;
+	*n = len;
+	cur_skip(c, 4 + (size_t)len);
+	return 1;
+}
+
+/* Reads a string into the arena; *out stays "" on failure. */
+static int cur_str(struct ttlog_reader *r, struct cur *c, const char *what, const char **out)
+{
+	const unsigned char *s;
+	size_t n;
+	if (!cur_str_raw(r, c, what, &s, &n))
+		return 0;
+	char *copy = arena_str(r, s, n);
+	if (!copy)
+		return 0;
+	*out = copy;
+	return 1;
+}
+
+/* ---- Chunks -------------------------------------------------------------- */
+
+static int known_type(uint32_t type)
+{
+	return type == TTLOG_FMT_CHUNK_HEAD || type == TTLOG_FMT_CHUNK_SITE ||
+	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
+	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END;
+}
+
+/* The smallest payload a valid chunk of a known type can have. */
+static size_t min_payload(uint32_t type)
+{
+	switch (type) {
+	case TTLOG_FMT_CHUNK_HEAD: return TTLOG_FMT_HEAD_FIXED_SIZE + 12;
+	case TTLOG_FMT_CHUNK_SITE: return 4;
+	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
+	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
+	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
+	default: return TTLOG_FMT_END_SIZE;
+	}
+}
+
+/* Whether a chunk of a known type, with a plausible length and a matching
+ * CRC, starts at off. Spends the scan budget. */
+static int chunk_valid_at(struct ttlog_reader *r, size_t off)
+{
+	size_t left = r->size - off;
+	if (left < TTLOG_FMT_CHUNK_HEADER_SIZE)
+		return 0;
+	const unsigned char *h = r->data + off;
+	uint32_t type = ttlog__get_u32(h + TTLOG_FMT_CH_TYPE_OFF);
+	if (!known_type(type))
+		return 0;
+	uint32_t len = ttlog__get_u32(h + TTLOG_FMT_CH_LENGTH_OFF);
+	if (len > TTLOG_FMT_MAX_CHUNK || len > left - TTLOG_FMT_CHUNK_HEADER_SIZE ||
+	    len < min_payload(type))
+		return 0;
+	if (r->scan_budget < len)
+		return 0;
+	r->scan_budget -= len;
+	return ttlog__chunk_crc(h, h + TTLOG_FMT_CHUNK_HEADER_SIZE, len) ==
+	       ttlog__get_u32(h + TTLOG_FMT_CH_CRC_OFF);
+}
+
+/* The next offset after `from` where a valid chunk starts, or NOWHERE. */
+static size_t resync_scan(struct ttlog_reader *r, size_t from)
+{
+	for (size_t p = from; p < r->size && r->size - p >= TTLOG_FMT_CHUNK_HEADER_SIZE; p++) {
+		if (r->scan_budget == 0)
+			return NOWHERE;
+		if (chunk_valid_at(r, p))
+			return p;
+	}
+	return NOWHERE;
+}
+
+/*
+ * Where to continue after the chunk at off failed its CRC. The length field
+ * may be what was damaged, so the boundary it gives is kept only if it looks
+ * right: it is the end of the file or the start of a header of a known type.
+ * Otherwise the scan looks for the next valid chunk byte by byte.
+ */
+static size_t resync_after(struct ttlog_reader *r, size_t off, uint32_t len)
+{
+	size_t left = r->size - off - TTLOG_FMT_CHUNK_HEADER_SIZE;
+	if (len <= left) {
+		size_t next = off + TTLOG_FMT_CHUNK_HEADER_SIZE + len;
+		if (next == r->size)
+			return next;
+		if (r->size - next >= TTLOG_FMT_CHUNK_HEADER_SIZE &&
+		    known_type(ttlog__get_u32(r->data + next)))
+			return next;
+	}
+	return resync_scan(r, off + 1);
+}
+
+static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	if (r->have_head) {
+		report(r, TTLOG_E_CORRUPT, off, "expected one HEAD chunk, found a second one");
+		return;
+	}
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "HEAD"};
+	if (!cur_need(r, &c, TTLOG_FMT_HEAD_FIXED_SIZE, "fixed HEAD fields"))
+		return;
+	r->have_head = 1;
+	r->info.pid = ttlog__get_u32(p + TTLOG_FMT_HEAD_PID_OFF);
+	r->info.created_ns = (int64_t)ttlog__get_u64(p + TTLOG_FMT_HEAD_CREATED_OFF);
+	r->tick0 = ttlog__get_u64(p + TTLOG_FMT_HEAD_TICK0_OFF);
+	r->ns0 = (int64_t)ttlog__get_u64(p + TTLOG_FMT_HEAD_NS0_OFF);
+	r->tick1 = ttlog__get_u64(p + TTLOG_FMT_HEAD_TICK1_OFF);
+	r->ns1 = (int64_t)ttlog__get_u64(p + TTLOG_FMT_HEAD_NS1_OFF);
+	r->info.clock = (int)ttlog__get_u32(p + TTLOG_FMT_HEAD_CLOCK_OFF);
+	r->info.writer_version = ttlog__get_u32(p + TTLOG_FMT_HEAD_TTLOG_VER_OFF);
+	r->info.window_ns = ttlog__get_u64(p + TTLOG_FMT_HEAD_WINDOW_OFF);
+	if (r->tick1 > r->tick0) {
+		r->cal_ok = 1;
+	} else {
+		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_HEAD_TICK1_OFF,
+		       "expected calibration ticks tick1 > tick0 = %llu, found %llu "
+		       "(times are shown as raw ticks)",
+		       (unsigned long long)r->tick0, (unsigned long long)r->tick1);
+	}
+	cur_skip(&c, TTLOG_FMT_HEAD_FIXED_SIZE);
+	if (cur_str(r, &c, "executable", &r->info.executable) &&
+	    cur_str(r, &c, "hostname", &r->info.hostname))
+		cur_str(r, &c, "reason", &r->info.reason);
+	/* Bytes after the strings are left for later versions. */
+}
+
+static const char *const site_string_names[4] = {"format", "file", "function", "target"};
+
+static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "SITE"};
+	if (!cur_need(r, &c, 4, "the SITE entry count"))
+		return;
+	uint32_t count = ttlog__get_u32(c.p);
+	cur_skip(&c, 4);
+	/* count is only a loop bound: every entry needs bytes that exist. */
+	for (uint32_t i = 0; i < count && !r->oom; i++) {
+		size_t at = c.off;
+		if (!cur_need(r, &c, TTLOG_FMT_SITE_FIXED_SIZE, "a SITE entry"))
+			return;
+		uint32_t id = ttlog__get_u32(c.p + TTLOG_FMT_SITE_ID_OFF);
+		unsigned level = c.p[TTLOG_FMT_SITE_LEVEL_OFF];
+		unsigned nargs = c.p[TTLOG_FMT_SITE_NARGS_OFF];
+		unsigned reserved = ttlog__get_u16(c.p + TTLOG_FMT_SITE_RESERVED_OFF);
+		uint32_t line = ttlog__get_u32(c.p + TTLOG_FMT_SITE_LINE_OFF);
+		cur_skip(&c, TTLOG_FMT_SITE_FIXED_SIZE);
+		if (!cur_need(r, &c, nargs, "argument types"))
+			return;
+		const unsigned char *types = c.p;
+		cur_skip(&c, nargs);
+		const unsigned char *s[4];
+		size_t n[4];
+		for (int k = 0; k < 4; k++)
+			if (!cur_str_raw(r, &c, site_string_names[k], &s[k], &n[k]))
+				return;
+		r->site_entries++;
+
+		/* The entry is framed; now check what it says. */
+		if (id == 0) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
+			       "expected a site id of at least 1, found 0");
+			continue;
+		}
+		if (level > TTLOG_LEVEL_FATAL) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_LEVEL_OFF,
+			       "expected a site level 0..5, found %u", level);
+			continue;
+		}
+		if (nargs > TTLOG_FMT_MAX_ARGS) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_NARGS_OFF,
+			       "expected at most %u arguments, found %u", TTLOG_FMT_MAX_ARGS, nargs);
+			continue;
+		}
+		unsigned k;
+		for (k = 0; k < nargs; k++)
+			if (types[k] < TTLOG_ARG_BOOL || types[k] > TTLOG_ARG_STR)
+				break;
+		if (k < nargs) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_FIXED_SIZE + k,
+			       "expected an argument type 1..14, found %u", (unsigned)types[k]);
+			continue;
+		}
+		if (idmap_find(&r->site_map, id) != NOWHERE) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
+			       "expected a new site id, found site %u defined again", (unsigned)id);
+			continue;
+		}
+		if (reserved != 0)
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_RESERVED_OFF,
+			       "expected a zero reserved field, found 0x%04x", reserved);
+
+		if (!grow(r, (void **)&r->sites, &r->sites_cap, r->nsites, sizeof *r->sites))
+			return;
+		struct rsite *st = &r->sites[r->nsites];
+		memset(st, 0, sizeof *st);
+		st->info.id = id;
+		st->info.level = (int)level;
+		st->info.line = line;
+		st->info.nargs = nargs;
+		if (nargs)
+			memcpy(st->types, types, nargs);
+		const char **dst[4] = {&st->info.format, &st->info.file, &st->info.function,
+				       &st->info.target};
+		for (int j = 0; j < 4; j++) {
+			*dst[j] = arena_str(r, s[j], n[j]);
+			if (!*dst[j])
+				return;
+		}
+		if (!idmap_add(r, &r->site_map, id, r->nsites))
+			return;
+		r->nsites++;
+	}
+	/* Bytes after the last entry are left for later versions. */
+}
+
+/* The thread with this index, created (tid, no name) if new; NOWHERE on OOM. */
+static size_t thread_get(struct ttlog_reader *r, uint32_t index, uint32_t tid)
+{
+	size_t slot = idmap_find(&r->thread_map, index);
+	if (slot != NOWHERE)
+		return slot;
+	if (!grow(r, (void **)&r->threads, &r->threads_cap, r->nthreads, sizeof *r->threads))
+		return NOWHERE;
+	struct rthread *t = &r->threads[r->nthreads];
+	memset(t, 0, sizeof *t);
+	t->info.index = index;
+	t->info.tid = tid;
+	t->info.name = "";
+	t->thrd_off = NOWHERE;
+	t->loaded = NOWHERE;
+	if (!idmap_add(r, &r->thread_map, index, r->nthreads))
+		return NOWHERE;
+	return r->nthreads++;
+}
+
+static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "EVTS"};
+	r->evts_chunks++;
+	if (!cur_need(r, &c, TTLOG_FMT_EVTS_FIXED_SIZE, "fixed EVTS fields"))
+		return;
+	struct rblock b;
+	memset(&b, 0, sizeof b);
+	b.chunk_off = off;
+	b.data_off = c.off + TTLOG_FMT_EVTS_FIXED_SIZE;
+	b.data_len = len - TTLOG_FMT_EVTS_FIXED_SIZE;
+	b.thread = ttlog__get_u32(p + TTLOG_FMT_EVTS_THREAD_OFF);
+	uint32_t tid = ttlog__get_u32(p + TTLOG_FMT_EVTS_TID_OFF);
+	b.count = ttlog__get_u32(p + TTLOG_FMT_EVTS_COUNT_OFF);
+	b.raw_size = ttlog__get_u32(p + TTLOG_FMT_EVTS_RAW_SIZE_OFF);
+	b.first_ticks = ttlog__get_u64(p + TTLOG_FMT_EVTS_FIRST_OFF);
+	b.last_ticks = ttlog__get_u64(p + TTLOG_FMT_EVTS_LAST_OFF);
+	b.codec = p[TTLOG_FMT_EVTS_CODEC_OFF];
+
+	if (b.raw_size > TTLOG_FMT_MAX_BLOCK_RAW) {
+		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
+		       "expected a block raw size of at most %u bytes, found %u",
+		       TTLOG_FMT_MAX_BLOCK_RAW, (unsigned)b.raw_size);
+		return;
+	}
+	if (b.codec == TTLOG_FMT_CODEC_NONE) {
+		if (b.raw_size != b.data_len) {
+			report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
+			       "expected the raw size of an uncompressed block to be its %zu data "
+			       "bytes, found %u",
+			       b.data_len, (unsigned)b.raw_size);
+			return;
+		}
+	} else if (b.codec != TTLOG_FMT_CODEC_LZ4) {
+		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_CODEC_OFF,
+		       "expected block codec 0 (none) or 1 (LZ4), found %u", (unsigned)b.codec);
+		return;
+	}
+	for (size_t i = TTLOG_FMT_EVTS_CODEC_OFF + 1; i < TTLOG_FMT_EVTS_FIXED_SIZE; i++) {
+		if (p[i]) {
+			report(r, TTLOG_E_CORRUPT, c.off + i,
+			       "expected zero bytes after the codec, found 0x%02x", (unsigned)p[i]);
+			break;
+		}
+	}
+	if (thread_get(r, b.thread, tid) == NOWHERE)
+		return;
+	if (!grow(r, (void **)&r->blocks, &r->blocks_cap, r->nblocks, sizeof *r->blocks))
+		return;
+	r->blocks[r->nblocks++] = b;
+}
+
+static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "THRD"};
+	r->thrd_chunks++;
+	if (!cur_need(r, &c, TTLOG_FMT_THRD_FIXED_SIZE, "fixed THRD fields"))
+		return;
+	uint32_t index = ttlog__get_u32(p + TTLOG_FMT_THRD_INDEX_OFF);
+	size_t slot = idmap_find(&r->thread_map, index);
+	if (slot != NOWHERE && r->threads[slot].thrd_off != NOWHERE) {
+		report(r, TTLOG_E_CORRUPT, off,
+		       "expected one THRD chunk per thread, found a second one for thread %u",
+		       (unsigned)index);
+		return;
+	}
+	uint32_t tid = ttlog__get_u32(p + TTLOG_FMT_THRD_TID_OFF);
+	slot = thread_get(r, index, tid);
+	if (slot == NOWHERE)
+		return;
+	struct rthread *t = &r->threads[slot];
+	uint32_t flags = ttlog__get_u32(p + TTLOG_FMT_THRD_FLAGS_OFF);
+	t->thrd_off = off;
+	t->info.tid = tid;
+	t->info.exited = (flags & TTLOG_FMT_THREAD_EXITED) != 0;
+	t->info.crashed = (flags & TTLOG_FMT_THREAD_CRASHED) != 0;
+	t->thrd_events = ttlog__get_u64(p + TTLOG_FMT_THRD_EVENTS_OFF);
+	t->info.overwritten = ttlog__get_u64(p + TTLOG_FMT_THRD_OVERWRITTEN_OFF);
+	t->info.torn = ttlog__get_u64(p + TTLOG_FMT_THRD_TORN_OFF);
+	t->info.torn_bytes = ttlog__get_u64(p + TTLOG_FMT_THRD_TORN_BYTES_OFF);
+	uint32_t reserved = ttlog__get_u32(p + TTLOG_FMT_THRD_RESERVED_OFF);
+	if (reserved)
+		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_THRD_RESERVED_OFF,
+		       "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
+	cur_skip(&c, TTLOG_FMT_THRD_FIXED_SIZE);
+	cur_str(r, &c, "thread name", &t->info.name);
+}
+
+static void parse_crsh(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	if (r->have_crash) {
+		report(r, TTLOG_E_CORRUPT, off, "expected one CRSH chunk, found a second one");
+		return;
+	}
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "CRSH"};
+	if (!cur_need(r, &c, TTLOG_FMT_CRSH_FIXED_SIZE, "fixed CRSH fields"))
+		return;
+	r->have_crash = 1;
+	r->info.crashed = 1;
+	r->info.crash.signo = (int32_t)ttlog__get_u32(p + TTLOG_FMT_CRSH_SIGNO_OFF);
+	r->info.crash.code = (int32_t)ttlog__get_u32(p + TTLOG_FMT_CRSH_CODE_OFF);
+	r->info.crash.address = ttlog__get_u64(p + TTLOG_FMT_CRSH_ADDR_OFF);
+	r->info.crash.tid = ttlog__get_u32(p + TTLOG_FMT_CRSH_TID_OFF);
+	r->info.crash.thread_index = ttlog__get_u32(p + TTLOG_FMT_CRSH_THREAD_OFF);
+	cur_skip(&c, TTLOG_FMT_CRSH_FIXED_SIZE);
+	cur_str(r, &c, "signal name", &r->info.crash.signal_name);
+}
+
+static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "END"};
+	if (!cur_need(r, &c, TTLOG_FMT_END_SIZE, "END fields"))
+		return;
+	r->have_end = 1;
+	r->end_off = off;
+	r->end_events = ttlog__get_u64(p + TTLOG_FMT_END_EVENTS_OFF);
+	r->end_overwritten = ttlog__get_u64(p + TTLOG_FMT_END_OVERWRITTEN_OFF);
+	r->end_torn = ttlog__get_u64(p + TTLOG_FMT_END_TORN_OFF);
+	r->end_torn_bytes = ttlog__get_u64(p + TTLOG_FMT_END_TORN_BYTES_OFF);
+	r->info.dropped = ttlog__get_u64(p + TTLOG_FMT_END_DROPPED_OFF);
+	r->end_threads = ttlog__get_u32(p + TTLOG_FMT_END_THREADS_OFF);
+	r->end_sites = ttlog__get_u32(p + TTLOG_FMT_END_SITES_OFF);
+	r->end_blocks = ttlog__get_u32(p + TTLOG_FMT_END_BLOCKS_OFF);
+	uint32_t reserved = ttlog__get_u32(p + TTLOG_FMT_END_RESERVED_OFF);
+	if (reserved)
+		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_END_RESERVED_OFF,
+		       "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
+}
+
+/* Returns the header size to start the chunks at, or 0 if the file cannot be
+ * read further. */
+static size_t parse_file_header(struct ttlog_reader *r)
+{
+	const unsigned char *d = r->data;
+	size_t n = r->size, m = TTLOG_MIN(n, (size_t)TTLOG_FMT_MAGIC_LEN);
+	if (memcmp(d, TTLOG_FMT_MAGIC, m) != 0) {
+		char found[3 * TTLOG_FMT_MAGIC_LEN + 1] = "";
+		for (size_t i = 0; i < m; i++)
+			snprintf(found + 3 * i, 4, "%02x ", (unsigned)d[i]);
+		found[3 * m - 1] = '\0'; /* m > 0: an empty file matches any prefix */
+		report(r, TTLOG_E_NOT_TTLOG, 0,
+		       "expected the ttlog magic 89 54 54 4c 4f 47 0d 0a, found %s", found);
+		return 0;
+	}
+	if (n < TTLOG_FMT_FILE_HEADER_SIZE) {
+		report(r, TTLOG_E_TRUNCATED, 0, "expected a %u-byte file header, found %zu bytes",
+		       TTLOG_FMT_FILE_HEADER_SIZE, n);
+		return 0;
+	}
+	uint32_t stored = ttlog__get_u32(d + TTLOG_FMT_FH_CRC_OFF);
+	uint32_t crc = ttlog__crc32c(0, d, TTLOG_FMT_FH_CRC_OFF);
+	unsigned version = ttlog__get_u16(d + TTLOG_FMT_FH_VERSION_OFF);
+	unsigned hsize = ttlog__get_u16(d + TTLOG_FMT_FH_HEADER_SIZE_OFF);
+	uint32_t incompat = ttlog__get_u32(d + TTLOG_FMT_FH_INCOMPAT_OFF);
+	if (stored != crc) {
+		/* The version may be what is damaged: read on as version 1. */
+		report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_CRC_OFF,
+		       "expected file header CRC 0x%08x, found 0x%08x", (unsigned)stored,
+		       (unsigned)crc);
+		r->info.format_version = TTLOG_FMT_VERSION;
+		return TTLOG_FMT_FILE_HEADER_SIZE;
+	}
+	r->info.format_version = version;
+	if (version != TTLOG_FMT_VERSION) {
+		report(r, version > TTLOG_FMT_VERSION ? TTLOG_E_VERSION : TTLOG_E_CORRUPT,
+		       TTLOG_FMT_FH_VERSION_OFF, "expected format version %u, found %u",
+		       TTLOG_FMT_VERSION, version);
+		return 0;
+	}
+	if (incompat & ~TTLOG_FMT_INCOMPAT_KNOWN) {
+		report(r, TTLOG_E_VERSION, TTLOG_FMT_FH_INCOMPAT_OFF,
+		       "expected no incompatible feature flags this reader does not know, found 0x%08x",
+		       (unsigned)incompat);
+		return 0;
+	}
+	if (hsize < TTLOG_FMT_FILE_HEADER_SIZE) {
+		report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_HEADER_SIZE_OFF,
+		       "expected a file header size of at least %u, found %u",
+		       TTLOG_FMT_FILE_HEADER_SIZE, hsize);
+		return TTLOG_FMT_FILE_HEADER_SIZE;
+	}
+	if (hsize > n) {
+		report(r, TTLOG_E_TRUNCATED, TTLOG_FMT_FH_HEADER_SIZE_OFF,
+		       "expected a %u-byte file header, found %zu bytes", hsize, n);
+		return 0;
+	}
+	return hsize;
+}
+
+static void parse_chunks(struct ttlog_reader *r, size_t off)
+{
+	int first = 1;
+	while (off < r->size && !r->oom) {
+		size_t left = r->size - off;
+		if (left < TTLOG_FMT_CHUNK_HEADER_SIZE) {
+			report(r, TTLOG_E_TRUNCATED, off,
+			       "expected a %u-byte chunk header, found %zu bytes before the end of the file",
+			       TTLOG_FMT_CHUNK_HEADER_SIZE, left);
+			return;
+		}
+		const unsigned char *h = r->data + off;
+		uint32_t type = ttlog__get_u32(h + TTLOG_FMT_CH_TYPE_OFF);
+		uint32_t flags = ttlog__get_u32(h + TTLOG_FMT_CH_FLAGS_OFF);
+		uint32_t len = ttlog__get_u32(h + TTLOG_FMT_CH_LENGTH_OFF);
+		uint32_t stored = ttlog__get_u32(h + TTLOG_FMT_CH_CRC_OFF);
+		char name[16];
+		fourcc_name(type, name);
+		left -= TTLOG_FMT_CHUNK_HEADER_SIZE;
+
+		if (len > TTLOG_FMT_MAX_CHUNK || len > left) {
+			/* A damaged length, or the end of a cut file: a valid chunk
+			 * further on tells them apart. */
+			size_t next = resync_scan(r, off + 1);
+			if (len > TTLOG_FMT_MAX_CHUNK)
+				report(r, TTLOG_E_CORRUPT, off + TTLOG_FMT_CH_LENGTH_OFF,
+				       "expected a chunk payload length of at most %u bytes, found %u",
+				       TTLOG_FMT_MAX_CHUNK, (unsigned)len);
+			else if (next != NOWHERE)
+				report(r, TTLOG_E_CORRUPT, off + TTLOG_FMT_CH_LENGTH_OFF,
+				       "expected a chunk payload length that fits in the file, found %u "
+				       "with %zu bytes left",
+				       (unsigned)len, left);
+			else
+				report(r, TTLOG_E_TRUNCATED, off,
+				       "expected %u payload bytes of %s chunk, found %zu",
+				       (unsigned)len, name, left);
+			if (next == NOWHERE)
+				return;
+			off = next;
+			first = 0;
+			continue;
+		}
+		const unsigned char *payload = h + TTLOG_FMT_CHUNK_HEADER_SIZE;
+		uint32_t crc = ttlog__chunk_crc(h, payload, len);
+		if (crc != stored) {
+			report(r, TTLOG_E_CORRUPT, off, "expected chunk CRC 0x%08x, found 0x%08x",
+			       (unsigned)stored, (unsigned)crc);
+			off = resync_after(r, off, len);
+			if (off == NOWHERE)
+				return;
+			first = 0;
+			continue;
+		}
+		if (first && type != TTLOG_FMT_CHUNK_HEAD)
+			report(r, TTLOG_E_CORRUPT, off, "expected a HEAD chunk first, found %s", name);
+		first = 0;
+		switch (type) {
+		case TTLOG_FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_END:
+			parse_end(r, off, payload, len);
+			if (r->have_end)
+				return; /* whatever follows END is not part of the file */
+			break;
+		default:
+			if (flags & TTLOG_FMT_CHUNK_REQUIRED) {
+				report(r, TTLOG_E_VERSION, off,
+				       "expected a chunk type this reader knows, found required chunk %s",
+				       name);
+				return;
+			}
+			break; /* unknown and optional: skipped */
+		}
+		off += TTLOG_FMT_CHUNK_HEADER_SIZE + (size_t)len;
+	}
+}
+
+/* ---- Records ------------------------------------------------------------- */
+
+static const char *arg_type_name(int type)
+{
+	static const char *const names[] = {"?",   "BOOL", "CHAR", "I8",  "U8",  "I16",
+					    "U16", "I32",  "U32",  "I64", "U64", "F64",
+					    "LDBL", "PTR", "STR"};
+	return type >= 0 && (size_t)type < TTLOG_ARRAY_SIZE(names) ? names[type] : "?";
+}
+
+/* Bytes of an argument before any string bytes. */
+static size_t arg_width(int type)
+{
+	switch (type) {
+	case TTLOG_ARG_BOOL: case TTLOG_ARG_CHAR: case TTLOG_ARG_I8: case TTLOG_ARG_U8: return 1;
+	case TTLOG_ARG_I16: case TTLOG_ARG_U16: return 2;
+	case TTLOG_ARG_I32: case TTLOG_ARG_U32: case TTLOG_ARG_STR: return 4;
+	default: return 8;
+	}
+}
+
+/*
+ * Decodes the record at raw[pos..len). Returns 1, or 0 with the problem in
+ * why ("expected ..."). Used by the block pass to validate and by the
+ * iteration to decode, so both agree on every record.
+ */
+static int decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+			 size_t pos, struct decoded *d, char *why, size_t why_size)
+{
+	size_t left = len - pos;
+	const unsigned char *p = raw + pos;
+	if (left < TTLOG_FMT_RECORD_HEADER_SIZE) {
+		snprintf(why, why_size,
+			 "expected a %u-byte record header, found %zu bytes left in the block",
+			 TTLOG_FMT_RECORD_HEADER_SIZE, left);
+		return 0;
+	}
+	uint32_t size = ttlog__get_u32(p);
+	uint32_t id = ttlog__get_u32(p + 4);
+	if (size < TTLOG_FMT_RECORD_HEADER_SIZE || size % 8 != 0 || size > left) {
+		snprintf(why, why_size,
+			 "expected a record size that is a multiple of 8 from 16 to %zu, found %u",
+			 left, (unsigned)size);
+		return 0;
+	}
+	size_t si = id ? idmap_find(&r->site_map, id) : NOWHERE;
+	if (si == NOWHERE) {
+		snprintf(why, why_size, "expected the id of a site defined in a SITE chunk, found %u",
+			 (unsigned)id);
+		return 0;
+	}
+	const struct rsite *site = &r->sites[si];
+	d->size = size;
+	d->ticks = ttlog__get_u64(p + 8);
+	d->site = site;
+	size_t at = TTLOG_FMT_RECORD_HEADER_SIZE;
+	for (unsigned i = 0; i < site->info.nargs; i++) {
+		struct ttlog_arg *a = &d->args[i];
+		int type = site->types[i];
+		size_t w = arg_width(type);
+		memset(a, 0, sizeof *a);
+		a->type = type;
+		if (w > size - at) {
+			snprintf(why, why_size,
+				 "expected argument %u (%s) of site %u within the %u-byte record, "
+				 "found %zu bytes left",
+				 i + 1, arg_type_name(type), (unsigned)id, (unsigned)size, size - at);
+			return 0;
+		}
+		const unsigned char *q = p + at;
+		at += w;
+		switch (type) {
+		case TTLOG_ARG_BOOL: a->v.i = q[0]; break;
+		case TTLOG_ARG_CHAR:
+		case TTLOG_ARG_I8: a->v.i = (int8_t)q[0]; break;
+		case TTLOG_ARG_U8: a->v.u = q[0]; break;
+		case TTLOG_ARG_I16: a->v.i = (int16_t)ttlog__get_u16(q); break;
+		case TTLOG_ARG_U16: a->v.u = ttlog__get_u16(q); break;
+		case TTLOG_ARG_I32: a->v.i = (int32_t)ttlog__get_u32(q); break;
+		case TTLOG_ARG_U32: a->v.u = ttlog__get_u32(q); break;
+		case TTLOG_ARG_I64: a->v.i = (int64_t)ttlog__get_u64(q); break;
+		case TTLOG_ARG_F64:
+		case TTLOG_ARG_LDBL: {
+			uint64_t bits = ttlog__get_u64(q); /* IEEE-754 binary64 */
+			memcpy(&a->v.d, &bits, sizeof a->v.d);
+			break;
+		}
+		case TTLOG_ARG_STR: {
+			uint32_t word = ttlog__get_u32(q);
+			uint32_t n = word & TTLOG__STR_LEN_MASK;
+			if ((word & TTLOG__STR_NULL) && word != TTLOG__STR_NULL) {
+				snprintf(why, why_size,
+					 "expected string argument %u of a NULL pointer to have no "
+					 "bytes, found length word 0x%08x",
+					 i + 1, (unsigned)word);
+				return 0;
+			}
+			if (n > size - at) {
+				snprintf(why, why_size,
+					 "expected string argument %u of %u bytes within the %u-byte "
+					 "record, found %zu bytes left",
+					 i + 1, (unsigned)n, (unsigned)size, size - at);
+				return 0;
+			}
+			a->str = (const char *)(q + 4);
+			a->str_len = n;
+			a->str_null = (word & TTLOG__STR_NULL) != 0;
+			a->str_truncated = (word & TTLOG__STR_TRUNCATED) != 0;
+			at += n;
+			break;
+		}
+		default: a->v.u = ttlog__get_u64(q); break; /* U64, PTR */
+		}
+	}
+	if (((at + 7) & ~(size_t)7) != size) {
+		snprintf(why, why_size,
+			 "expected a record size of %zu for the arguments of site %u, found %u",
+			 (at + 7) & ~(size_t)7, (unsigned)id, (unsigned)size);
+		return 0;
+	}
+	return 1;
+}
+
+/* Decompresses a compressed block into dst (raw_size bytes). */
+static int block_inflate(const struct ttlog_reader *r, const struct rblock *b, unsigned char *dst,
+			 int *got)
+{
+	*got = LZ4_decompress_safe((const char *)r->data + b->data_off, (char *)dst,
+				   (int)b->data_len, (int)b->raw_size);
+	return *got == (int)b->raw_size;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rthread *)a)->info.index;
+	uint32_t y = ((const struct rthread *)b)->info.index;
+	return (x > y) - (x < y);
+}
+
+static size_t thread_slot(const struct ttlog_reader *r, uint32_t index)
+{
+	size_t lo = 0, hi = r->nthreads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->threads[mid].info.index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Pass 2: decodes every record once; see the top of the file. */
+static void decode_blocks(struct ttlog_reader *r)
+{
+	unsigned char *scratch = NULL;
+	uint64_t min_ticks = UINT64_MAX, max_ticks = 0;
+	for (size_t i = 0; i < r->nblocks && !r->oom; i++) {
+		struct rblock *b = &r->blocks[i];
+		const unsigned char *raw = r->data + b->data_off;
+		if (b->codec == TTLOG_FMT_CODEC_LZ4) {
+			if (!scratch) {
+				scratch = malloc(TTLOG_FMT_MAX_BLOCK_RAW);
+				if (!scratch) {
+					r->oom = 1;
+					break;
+				}
+			}
+			int got;
+			if (!block_inflate(r, b, scratch, &got)) {
+				if (got < 0)
+					report(r, TTLOG_E_CORRUPT, b->data_off,
+					       "expected LZ4 data that decompresses to %u bytes, found "
+					       "invalid LZ4 data",
+					       (unsigned)b->raw_size);
+				else
+					report(r, TTLOG_E_CORRUPT, b->data_off,
+					       "expected LZ4 data that decompresses to %u bytes, found %d bytes",
+					       (unsigned)b->raw_size, got);
+				continue;
+			}
+			raw = scratch;
+		}
+		struct decoded d;
+		char why[300];
+		uint64_t first = 0, last = 0;
+		size_t pos = 0;
+		uint32_t n = 0;
+		int bad = 0;
+		while (pos < b->raw_size) {
+			if (!decode_record(r, raw, b->raw_size, pos, &d, why, sizeof why)) {
+				report_record(r, b, pos, why);
+				bad = 1;
+				break;
+			}
+			if (n == 0)
+				first = d.ticks;
+			last = d.ticks;
+			min_ticks = TTLOG_MIN(min_ticks, d.ticks);
+			max_ticks = TTLOG_MAX(max_ticks, d.ticks);
+			n++;
+			pos += d.size;
+		}
+		b->nrec = n;
+		b->rec_first = first;
+		size_t fields = b->chunk_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+		if (!bad && n != b->count)
+			report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
+			       "expected the %u records the EVTS header states, found %u",
+			       (unsigned)b->count, (unsigned)n);
+		else if (!bad && n && (first != b->first_ticks || last != b->last_ticks))
+			report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
+			       "expected first and last ticks %llu and %llu as the EVTS header "
+			       "states, found %llu and %llu",
+			       (unsigned long long)b->first_ticks, (unsigned long long)b->last_ticks,
+			       (unsigned long long)first, (unsigned long long)last);
+		struct rthread *t = &r->threads[b->slot];
+		t->info.events += n;
+		r->info.events += n;
+		if (n && b->codec == TTLOG_FMT_CODEC_LZ4)
+			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
+	}
+	free(scratch);
+	if (r->info.events) {
+		r->info.first_ns = ticks_to_ns(r, min_ticks);
+		r->info.last_ns = ticks_to_ns(r, max_ticks);
+	}
+}
+
+/* Sorts the threads by index, points the blocks at their slots, and lists
+ * each thread's blocks that have records. */
+static void index_threads(struct ttlog_reader *r)
+{
+	if (r->nthreads > 1)
+		qsort(r->threads, r->nthreads, sizeof *r->threads, cmp_thread);
+	idmap_free(&r->thread_map); /* the slots moved; not needed any more */
+	for (size_t i = 0; i < r->nblocks; i++)
+		r->blocks[i].slot = thread_slot(r, r->blocks[i].thread);
+}
+
+static void list_blocks(struct ttlog_reader *r)
+{
+	if (!r->nblocks)
+		return;
+	r->tblocks = malloc(r->nblocks * sizeof *r->tblocks);
+	if (!r->tblocks) {
+		r->oom = 1;
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < r->nblocks; i++)
+		if (r->blocks[i].nrec)
+			r->threads[r->blocks[i].slot].blk_end++; /* a count for now */
+	for (size_t t = 0; t < r->nthreads; t++) {
+		size_t count = r->threads[t].blk_end;
+		r->threads[t].blk_begin = r->threads[t].blk_end = n;
+		n += count;
+	}
+	for (size_t i = 0; i < r->nblocks; i++)
+		if (r->blocks[i].nrec)
+			r->tblocks[r->threads[r->blocks[i].slot].blk_end++] = i;
+}
+
+/* What the file states about itself against what was found in it. A
+ * mismatch after an earlier problem is that problem's consequence, and the
+ * first problem is the one kept. */
+static void cross_check(struct ttlog_reader *r)
+{
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *t = &r->threads[i];
+		r->info.overwritten += t->info.overwritten;
+		r->info.torn += t->info.torn;
+		r->info.torn_bytes += t->info.torn_bytes;
+		if (t->thrd_off != NOWHERE && t->thrd_events != t->info.events)
+			report(r, TTLOG_E_CORRUPT,
+			       t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE + TTLOG_FMT_THRD_EVENTS_OFF,
+			       "expected the event count of thread %u to be %llu (its records), found %llu",
+			       (unsigned)t->info.index, (unsigned long long)t->info.events,
+			       (unsigned long long)t->thrd_events);
+	}
+	if (!r->have_end)
+		return;
+	size_t f = r->end_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	const struct {
+		uint64_t stated, found;
+		size_t field;
+		const char *what;
+	} checks[] = {
+		{r->end_events, r->info.events, TTLOG_FMT_END_EVENTS_OFF, "event count"},
+		{r->end_overwritten, r->info.overwritten, TTLOG_FMT_END_OVERWRITTEN_OFF,
+		 "overwritten count"},
+		{r->end_torn, r->info.torn, TTLOG_FMT_END_TORN_OFF, "torn count"},
+		{r->end_torn_bytes, r->info.torn_bytes, TTLOG_FMT_END_TORN_BYTES_OFF, "torn bytes"},
+		{r->end_threads, r->thrd_chunks, TTLOG_FMT_END_THREADS_OFF, "THRD chunk count"},
+		{r->end_sites, r->site_entries, TTLOG_FMT_END_SITES_OFF, "SITE entry count"},
+		{r->end_blocks, r->evts_chunks, TTLOG_FMT_END_BLOCKS_OFF, "EVTS chunk count"},
+	};
+	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(checks); i++)
+		if (checks[i].stated != checks[i].found)
+			report(r, TTLOG_E_CORRUPT, f + checks[i].field,
+			       "expected the END %s to be %llu (what the file holds), found %llu",
+			       checks[i].what, (unsigned long long)checks[i].found,
+			       (unsigned long long)checks[i].stated);
+}
+
+static void parse(struct ttlog_reader *r)
+{
+	size_t off = parse_file_header(r);
+	if (off) {
+		parse_chunks(r, off);
+		if (!r->have_end && !r->oom)
+			report(r, TTLOG_E_TRUNCATED, r->size,
+			       "expected an END chunk before the end of the file "
+			       "(the file was not finished)");
+	}
+	if (r->oom)
+		return;
+	index_threads(r);
+	decode_blocks(r);
+	if (r->oom)
+		return;
+	list_blocks(r);
+	cross_check(r);
+	for (size_t i = 0; i < r->nsites; i++)
+		r->sites[i].info.arg_types = r->sites[i].types;
+	r->info.complete = r->have_end;
+}
+
+/* ---- Iteration ----------------------------------------------------------- */
+
+static int heap_before(const struct ttlog_reader *r, size_t a, size_t b)
+{
+	const struct rthread *x = &r->threads[a], *y = &r->threads[b];
+	if (x->key != y->key)
+		return x->key < y->key;
+	return x->info.index < y->info.index;
+}
+
+static void heap_down(struct ttlog_reader *r, size_t i)
+{
+	size_t *h = r->heap, n = r->heap_len;
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && heap_before(r, h[l], h[m]))
+			m = l;
+		if (l + 1 < n && heap_before(r, h[l + 1], h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		size_t tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+static void heap_pop(struct ttlog_reader *r)
+{
+	r->heap[0] = r->heap[--r->heap_len];
+	heap_down(r, 0);
+}
+
+TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
+{
+	if (!r)
+		return;
+	r->heap_len = 0;
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *t = &r->threads[i];
+		t->cur = t->blk_begin;
+		t->pos = 0;
+		t->done = 0;
+		if (t->cur < t->blk_end && r->heap) {
+			t->key = r->blocks[r->tblocks[t->cur]].rec_first;
+			r->heap[r->heap_len++] = i;
+		}
+	}
+	for (size_t i = r->heap_len / 2; i-- > 0;)
+		heap_down(r, i);
+}
+
+/* The decoded bytes of thread slot s's current block, or NULL (no memory). */
+static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
+{
+	struct rthread *t = &r->threads[s];
+	size_t bi = r->tblocks[t->cur];
+	const struct rblock *b = &r->blocks[bi];
+	if (b->codec == TTLOG_FMT_CODEC_NONE)
+		return r->data + b->data_off;
+	if (t->loaded == bi)
+		return t->buf;
+	if (!t->buf) {
+		/* Give up other threads' buffers until this one fits the budget. */
+		for (size_t j = 0; j < r->nthreads && r->buf_total + t->max_raw > r->buf_budget;
+		     j++) {
+			struct rthread *o = &r->threads[j];
+			if (j != s && o->buf) {
+				free(o->buf);
+				o->buf = NULL;
+				o->loaded = NOWHERE;
+				r->buf_total -= o->max_raw;
+			}
+		}
+		t->buf = malloc(t->max_raw);
+		if (!t->buf)
+			return NULL;
+		r->buf_total += t->max_raw;
+	}
+	int got;
+	if (!block_inflate(r, b, t->buf, &got)) {
+		t->loaded = NOWHERE; /* decoded at open; cannot happen */
+		return NULL;
+	}
+	t->loaded = bi;
+	return t->buf;
+}
+
+/* Copies the strings of an event to NUL-terminated storage. */
+static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
+{
+	size_t need = (size_t)d->size + TTLOG_FMT_MAX_ARGS;
+	if (r->strbuf_cap < need) {
+		char *p = realloc(r->strbuf, need);
+		if (!p)
+			return 0;
+		r->strbuf = p;
+		r->strbuf_cap = need;
+	}
+	char *out = r->strbuf;
+	for (unsigned i = 0; i < d->site->info.nargs; i++) {
+		r->args[i] = d->args[i];
+		if (d->args[i].type != TTLOG_ARG_STR)
+			continue;
+		if (d->args[i].str_null) {
+			r->args[i].str = NULL;
+			continue;
+		}
+		memcpy(out, d->args[i].str, d->args[i].str_len);
+		out[d->args[i].str_len] = '\0';
+		r->args[i].str = out;
+		out += d->args[i].str_len + 1;
+	}
+	return 1;
+}
+
+TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
+{
+	if (!r || !ev)
+		return 0;
+	while (r->heap_len) {
+		size_t s = r->heap[0];
+		struct rthread *t = &r->threads[s];
+		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		const unsigned char *raw = thread_block(r, s);
+		struct decoded d;
+		char why[300];
+		if (!raw) {
+			report_plain(r, TTLOG_E_NOMEM,
+				     "out of memory decoding the events of thread %u",
+				     (unsigned)t->info.index);
+			heap_pop(r);
+			continue;
+		}
+		if (!decode_record(r, raw, b->raw_size, t->pos, &d, why, sizeof why)) {
+			report_record(r, b, t->pos, why); /* validated at open; cannot happen */
+			heap_pop(r);
+			continue;
+		}
+		if (!copy_strings(r, &d)) {
+			report_plain(r, TTLOG_E_NOMEM,
+				     "out of memory decoding the events of thread %u",
+				     (unsigned)t->info.index);
+			heap_pop(r);
+			continue;
+		}
+		ev->ticks = d.ticks;
+		ev->time_ns = ticks_to_ns(r, d.ticks);
+		ev->site = &d.site->info;
+		ev->thread = &t->info;
+		ev->nargs = d.site->info.nargs;
+		ev->args = r->args;
+
+		/* Advance the cursor: the next record of this block, or the first
+		 * of the thread's next block (its ticks are known from open). */
+		t->pos += d.size;
+		if (++t->done < b->nrec) {
+			t->key = ttlog__get_u64(raw + t->pos + 8);
+			heap_down(r, 0);
+		} else if (++t->cur < t->blk_end) {
+			t->pos = 0;
+			t->done = 0;
+			t->key = r->blocks[r->tblocks[t->cur]].rec_first;
+			heap_down(r, 0);
+		} else {
+			heap_pop(r);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- Opening and closing ------------------------------------------------- */
+
+static struct ttlog_reader *reader_new(const char *name)
+{
+	struct ttlog_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->path = strdup(name);
+	if (!r->path) {
+		free(r);
+		return NULL;
+	}
+	r->status = TTLOG_OK;
+	r->info.path = r->path;
+	r->info.executable = "";
+	r->info.hostname = "";
+	r->info.reason = "";
+	r->info.crash.signal_name = "";
+	return r;
+}
+
+/* Reads the whole file; on failure sets the error (or oom) and returns 0. */
+static int read_all(struct ttlog_reader *r, const char *path)
+{
+	int fd;
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		report_plain(r, TTLOG_E_OPEN, "cannot open: %s", strerror(errno));
+		return 0;
+	}
+	struct stat st;
+	size_t cap = 65536;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size < SIZE_MAX)
+		cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end fits */
+	unsigned char *buf = malloc(cap);
+	size_t len = 0;
+	while (buf) {
+		if (len == cap) {
+			unsigned char *p = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+			if (!p) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		ssize_t got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			report_plain(r, TTLOG_E_OPEN, "cannot read: %s", strerror(errno));
+			free(buf);
+			close(fd);
+			return 0;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (!buf) {
+		r->oom = 1;
+		return 0;
+	}
+	r->data = buf;
+	r->size = len;
+	return 1;
+}
+
+static void reader_free(struct ttlog_reader *r)
+{
+	free(r->data);
+	free(r->path);
+	free(r->error);
+	free(r->sites);
+	idmap_free(&r->site_map);
+	for (size_t i = 0; i < r->nthreads; i++)
+		free(r->threads[i].buf);
+	free(r->threads);
+	idmap_free(&r->thread_map);
+	free(r->blocks);
+	free(r->tblocks);
+	free(r->heap);
+	free(r->strbuf);
+	while (r->arena) {
+		struct arena_block *next = r->arena->next;
+		free(r->arena);
+		r->arena = next;
+	}
+	free(r);
+}
+
+/* Parses r->data and hands the reader out (or frees it on OOM). */
+static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out)
+{
+	if (have_data) {
+		r->scan_budget = READER_RESYNC_SLACK + (uint64_t)r->size * READER_RESYNC_FACTOR;
+		r->buf_budget = READER_BUFFER_BUDGET;
+		if (r->size > READER_BUFFER_BUDGET / READER_BUFFER_FACTOR)
+			r->buf_budget = r->size <= SIZE_MAX / READER_BUFFER_FACTOR
+						? r->size * READER_BUFFER_FACTOR
+						: SIZE_MAX;
+		parse(r);
+	}
+	if (!r->oom && r->nthreads) {
+		r->heap = malloc(r->nthreads * sizeof *r->heap);
+		if (!r->heap)
+			r->oom = 1;
+	}
+	if (r->oom) {
+		reader_free(r);
+		return TTLOG_E_NOMEM;
+	}
+	ttlog_reader_rewind(r);
+	*out = r;
+	return r->status;
+}
+
+TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!path)
+		return TTLOG_E_INVALID;
+	struct ttlog_reader *r = reader_new(path);
+	if (!r)
+		return TTLOG_E_NOMEM;
+	return finish_open(r, read_all(r, path), reader);
+}
+
+int ttlog__reader_open_memory(const void *data, size_t size, const char *name,
+			      ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!data && size)
+		return TTLOG_E_INVALID;
+	struct ttlog_reader *r = reader_new(name ? name : "<memory>");
+	if (!r)
+		return TTLOG_E_NOMEM;
+	r->data = malloc(size ? size : 1);
+	if (!r->data) {
+		reader_free(r);
+		return TTLOG_E_NOMEM;
+	}
+	if (size)
+		memcpy(r->data, data, size);
+	r->size = size;
+	return finish_open(r, 1, reader);
+}
+
+TTLOG_API void ttlog_reader_close(ttlog_reader *r)
+{
+	if (r)
+		reader_free(r);
+}
+
+TTLOG_API const char *ttlog_reader_error(const ttlog_reader *r)
+{
+	if (!r || r->status == TTLOG_OK)
+		return NULL;
+	return r->error ? r->error : oom_text;
+}
+
+TTLOG_API int ttlog_reader_status(const ttlog_reader *r)
+{
+	return r ? r->status : TTLOG_E_INVALID;
+}
+
+TTLOG_API const struct ttlog_file_info *ttlog_reader_info(const ttlog_reader *r)
+{
+	return r ? &r->info : NULL;
+}
+
+TTLOG_API size_t ttlog_reader_thread_count(const ttlog_reader *r)
+{
+	return r ? r->nthreads : 0;
+}
+
+TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader *r, size_t i)
+{
+	return r && i < r->nthreads ? &r->threads[i].info : NULL;
+}

@@ -1,0 +1,129 @@
+# Makefile - short commands for the CMake build.
+#
+#   make / make build   install missing packages, configure build/, build
+#   make test           build, then run every test with CTest
+#   make demo           build, run the examples and view the crash snapshot
+#   make install        install under PREFIX (default /usr/local; DESTDIR works)
+#   make asan           ASan+UBSan build in build-asan/, all tests
+#   make tsan           TSan build in build-tsan/, the concurrency tests
+#   make clang          clang build with -Werror in build-clang/, all tests
+#   make fuzz           libFuzzer targets (clang) in build-fuzz/fuzz/
+#   make bench          benchmarks (placeholder)
+#   make clean          remove every build directory
+#
+# Variables: CC (default gcc), PREFIX, JOBS (default 2), WERROR (ON or OFF;
+# ON when CI is set, so that CI's `make test` fails on any warning).
+# Every target re-runs the CMake configure step, which is quick when nothing
+# changed and keeps the build directory in step with these variables.
+
+# make's built-in default for CC is "cc"; only an explicit choice overrides gcc.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+PREFIX ?= /usr/local
+JOBS ?= 2
+WERROR ?= $(if $(filter true 1 yes,$(CI)),ON,OFF)
+
+CMAKE ?= cmake
+CTEST ?= ctest
+DEPS := bash scripts/install-deps.sh
+
+# --no-tests=error: a test run that finds no tests is a broken run.
+CTEST_FLAGS := --output-on-failure --no-tests=error -j$(JOBS)
+
+# Release with debug information: -O2 -g (and -DNDEBUG).
+RELEASE := -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+# Sanitizer builds keep assert() and use -O1, which keeps instrumented tests
+# fast and their stack traces readable. They do not use -Werror: gcc's
+# instrumentation causes false -Warray-bounds and -Wstringop-overflow
+# warnings, and the plain gcc and clang builds check warnings already.
+SANITIZED := -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DTTLOG_WERROR=OFF
+
+# TSan maps its shadow memory at fixed addresses; on kernels that randomise
+# mmap with many bits (vm.mmap_rnd_bits > 28) some TSan runtimes abort with
+# "unexpected memory mapping". setarch -R turns address randomisation off for
+# ctest and so for every test it starts, which avoids that.
+NO_ASLR := $(shell command -v setarch >/dev/null 2>&1 && echo "setarch $$(uname -m) -R")
+
+DEMO_DIR := build/demo-snapshots
+
+# $(call configure,DIR,COMPILER,CMAKE ARGS): configure (or refresh) DIR.
+# Passing the compiler every time is harmless when it is unchanged; when it
+# changed, CMake starts the cache afresh and the other -D options here are
+# given again anyway.
+configure = $(CMAKE) -S . -B $(1) -DCMAKE_C_COMPILER=$(2) $(3)
+compile = $(CMAKE) --build $(1) -j$(JOBS)
+
+.PHONY: all build deps test demo bench install clean asan tsan clang fuzz help
+
+all: build
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(DEPS)
+
+build: deps
+	$(call configure,build,$(CC),$(RELEASE) -DTTLOG_WERROR=$(WERROR) -DCMAKE_INSTALL_PREFIX=$(PREFIX))
+	$(call compile,build)
+
+test: build
+	$(CTEST) --test-dir build $(CTEST_FLAGS)
+
+# The crash example dies of SIGSEGV on purpose; what matters is that a new
+# snapshot appears. Core dumps are turned off for it: a core file is not
+# what this demonstrates.
+demo: build
+	@for prog in build/examples/hello build/examples/crash build/ttlog; do \
+		test -x $$prog || { echo "demo: $$prog was not built" >&2; exit 1; }; \
+	done
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	TTLOG_DIR=$(DEMO_DIR) build/examples/hello
+	@before=$$(ls $(DEMO_DIR)/*.ttlog 2>/dev/null | wc -l); \
+	echo "TTLOG_DIR=$(DEMO_DIR) build/examples/crash   # crashes on purpose"; \
+	status=0; (ulimit -c 0; TTLOG_DIR=$(DEMO_DIR) exec build/examples/crash) || status=$$?; \
+	echo "demo: the crash example exited with status $$status"; \
+	after=$$(ls $(DEMO_DIR)/*.ttlog 2>/dev/null | wc -l); \
+	if [ "$$after" -le "$$before" ]; then \
+		echo "demo: no new snapshot in $(DEMO_DIR) after the crash" >&2; exit 1; \
+	fi; \
+	snap=$$(ls -t $(DEMO_DIR)/*.ttlog | head -n 1); \
+	echo "build/ttlog view $$snap"; \
+	build/ttlog view "$$snap"
+
+bench:
+	@echo "benchmarks: not yet (see the benchmark issue)"
+
+install: build
+	DESTDIR="$(DESTDIR)" $(CMAKE) --install build
+
+asan: deps
+	$(call configure,build-asan,$(CC),$(SANITIZED) -DTTLOG_SANITIZE=address)
+	$(call compile,build-asan)
+	$(CTEST) --test-dir build-asan $(CTEST_FLAGS)
+
+tsan: deps
+	$(call configure,build-tsan,$(CC),$(SANITIZED) -DTTLOG_SANITIZE=thread)
+	$(call compile,build-tsan)
+	$(NO_ASLR) $(CTEST) --test-dir build-tsan $(CTEST_FLAGS) -L concurrency
+
+clang: deps
+	$(call configure,build-clang,clang,$(RELEASE) -DTTLOG_WERROR=ON)
+	$(call compile,build-clang)
+	$(CTEST) --test-dir build-clang $(CTEST_FLAGS)
+
+# Builds fuzz/fuzz_NAME.c into build-fuzz/fuzz/fuzz_NAME. libFuzzer writes
+# new inputs into the first directory it is given, so give it a scratch one
+# before the checked-in corpus:
+#   mkdir -p build-fuzz/new && build-fuzz/fuzz/fuzz_NAME -max_total_time=60 build-fuzz/new fuzz/corpus/NAME
+fuzz:
+	@$(DEPS) --fuzz
+	$(call configure,build-fuzz,clang,$(SANITIZED) -DTTLOG_FUZZ=ON)
+	$(call compile,build-fuzz)
+	@ls build-fuzz/fuzz/fuzz_* 2>/dev/null || echo "fuzz: no fuzz/fuzz_*.c targets"
+
+clean:
+	rm -rf build build-asan build-tsan build-clang build-fuzz

@@ -30,7 +30,6 @@
 #define RING_SIZE (1u << 20) /* copying one takes long enough to be lapped */
 #define MAX_EVENTS_PER_WRITER 20000000u
 
-static char *snap_dir;
 static atomic_int stop_writers;
 
 static uint64_t mix(uint64_t x)
@@ -147,21 +146,10 @@ static void test_writers_and_snapshots(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snap_dir = tu_tmpdir("concurrency");
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
-	cfg.dir = snap_dir;
 	cfg.ring_size = RING_SIZE;
-	cfg.crash_signals = -1;
-	return ttlog_init(&cfg) == TTLOG_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ttlog_shutdown();
-	free(snap_dir);
-	return 0;
+	return tu_start(&cfg);
 }
 
 int main(void)
@@ -169,5 +157,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writers_and_snapshots),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

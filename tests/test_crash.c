@@ -177,11 +177,7 @@ static void test_snapshot_signal(void **state)
 	assert_int_equal(ttlog_reader_open(o.snaps[0], &r), TTLOG_OK);
 	assert_false(ttlog_reader_info(r)->crashed);
 	assert_string_equal(ttlog_reader_info(r)->reason, "SIGUSR2");
-	int markers = 0;
-	struct ttlog_event ev;
-	while (ttlog_reader_next(r, &ev) == 1)
-		markers += strcmp(ev.site->format, "marker %d") == 0;
-	assert_int_equal(markers, 100);
+	assert_int_equal(tu_count_format(r, "marker %d"), 100);
 	ttlog_reader_close(r);
 	free_outcome(&o);
 }
@@ -191,10 +187,7 @@ static int count_format(const char *path, const char *format, uint32_t *pid)
 	ttlog_reader *r = NULL;
 	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
 	*pid = ttlog_reader_info(r)->pid;
-	int n = 0;
-	struct ttlog_event ev;
-	while (ttlog_reader_next(r, &ev) == 1)
-		n += strcmp(ev.site->format, format) == 0;
+	int n = tu_count_format(r, format);
 	ttlog_reader_close(r);
 	return n;
 }

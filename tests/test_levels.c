@@ -20,7 +20,6 @@
 #include "support/testutil.h"
 #include "ttlog_reader.h"
 
-static char *snap_dir;
 static int evaluations;
 
 static int counted(int v)
@@ -33,7 +32,7 @@ static int init_with(uint64_t window_ns)
 {
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
-	cfg.dir = snap_dir;
+	cfg.dir = tu_snapshot_dir();
 	cfg.crash_signals = -1;
 	cfg.window_ns = window_ns;
 	return ttlog_init(&cfg);
@@ -42,16 +41,10 @@ static int init_with(uint64_t window_ns)
 /* Takes a snapshot and counts the events whose format is `format`. */
 static int count_events(const char *format)
 {
-	char path[4096];
-	assert_int_equal(ttlog_snapshot_path("levels", path, sizeof path), TTLOG_OK);
-	ttlog_reader *r = NULL;
-	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
-	int n = 0;
-	struct ttlog_event ev;
-	while (ttlog_reader_next(r, &ev) == 1)
-		n += strcmp(ev.site->format, format) == 0;
+	ttlog_reader *r = tu_snapshot_open("levels");
+	assert_non_null(r);
+	int n = tu_count_format(r, format);
 	ttlog_reader_close(r);
-	unlink(path);
 	return n;
 }
 
@@ -176,21 +169,6 @@ static void test_names_and_errors(void **state)
 	assert_string_equal(ttlog_version_string(), TTLOG_VERSION_STRING);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	snap_dir = tu_tmpdir("levels");
-	return snap_dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ttlog_shutdown();
-	free(snap_dir);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,5 +180,5 @@ int main(void)
 		cmocka_unit_test(test_window_keeps_only_recent_events),
 		cmocka_unit_test(test_names_and_errors),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, tu_stop);
 }

@@ -25,8 +25,6 @@
 
 #define RING_SIZE 4096u
 
-static char *snap_dir;
-
 struct job {
 	const char *name;
 	int events;
@@ -57,10 +55,8 @@ static void run_job(const char *name, int events)
 /* Events per thread name in a new snapshot; also returns the thread flags. */
 static int events_of(const char *thread_name, int *exited)
 {
-	char path[4096];
-	assert_int_equal(ttlog_snapshot_path("lifecycle", path, sizeof path), TTLOG_OK);
-	ttlog_reader *r = NULL;
-	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	ttlog_reader *r = tu_snapshot_open("lifecycle");
+	assert_non_null(r);
 	int n = 0;
 	*exited = -1;
 	for (size_t i = 0; i < ttlog_reader_thread_count(r); i++) {
@@ -71,7 +67,6 @@ static int events_of(const char *thread_name, int *exited)
 		}
 	}
 	ttlog_reader_close(r);
-	unlink(path);
 	return n;
 }
 
@@ -127,22 +122,11 @@ static void test_no_ring_left_counts_drops(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snap_dir = tu_tmpdir("lifecycle");
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
-	cfg.dir = snap_dir;
 	cfg.ring_size = RING_SIZE;
 	cfg.memory_cap = 2 * RING_SIZE;
-	cfg.crash_signals = -1;
-	return ttlog_init(&cfg) == TTLOG_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ttlog_shutdown();
-	free(snap_dir);
-	return 0;
+	return tu_start(&cfg);
 }
 
 int main(void)
@@ -152,5 +136,5 @@ int main(void)
 		cmocka_unit_test(test_oldest_exited_ring_is_reused),
 		cmocka_unit_test(test_no_ring_left_counts_drops),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

@@ -28,8 +28,6 @@
 #define RING_SIZE (10u * RECORD_SIZE)
 #define MAX_STRING 40u
 
-static char *snap_dir;
-
 struct run {
 	void (*body)(void);
 	uint32_t tid;
@@ -51,12 +49,8 @@ static ttlog_reader *run_and_snapshot(void (*body)(void), const struct ttlog_thr
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, thread_main, &run), 0);
 	pthread_join(t, NULL);
-	char path[4096];
-	assert_int_equal(ttlog_snapshot_path("ring-test", path, sizeof path), TTLOG_OK);
-	ttlog_reader *r = NULL;
-	int rc = ttlog_reader_open(path, &r);
-	if (rc != TTLOG_OK)
-		fail_msg("%s", r ? ttlog_reader_error(r) : ttlog_strerror(rc));
+	ttlog_reader *r = tu_snapshot_open("ring-test");
+	assert_non_null(r);
 	*thread = NULL;
 	for (size_t i = 0; i < ttlog_reader_thread_count(r); i++)
 		if (ttlog_reader_thread(r, i)->tid == run.tid)
@@ -207,25 +201,11 @@ static void test_strings_truncated_and_null(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snap_dir = tu_tmpdir("ring");
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
-	cfg.dir = snap_dir;
 	cfg.ring_size = RING_SIZE;
 	cfg.max_string = MAX_STRING;
-	cfg.crash_signals = -1;
-	int rc = ttlog_init(&cfg);
-	if (rc != TTLOG_OK)
-		fprintf(stderr, "ttlog_init: %s\n", ttlog_init_error());
-	return rc == TTLOG_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ttlog_shutdown();
-	free(snap_dir);
-	return 0;
+	return tu_start(&cfg);
 }
 
 int main(void)
@@ -235,5 +215,5 @@ int main(void)
 		cmocka_unit_test(test_mixed_sizes_across_wraps),
 		cmocka_unit_test(test_strings_truncated_and_null),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

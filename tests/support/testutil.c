@@ -69,6 +69,20 @@ const char *tu_prog(const char *name)
 	return path;
 }
 
+/* Appends what can be read now from fd to out, keeping room for a NUL. */
+static void drain(int fd, char *out, size_t cap, size_t *len)
+{
+	char buf[4096];
+	ssize_t k;
+	while ((k = read(fd, buf, sizeof buf)) > 0) {
+		size_t take = cap > *len + 1 ? cap - *len - 1 : 0;
+		if ((size_t)k < take)
+			take = (size_t)k;
+		memcpy(out + *len, buf, take);
+		*len += take;
+	}
+}
+
 int tu_run(char *const argv[], int timeout_s, int *status, char *out, size_t cap)
 {
 	int pipefd[2];
@@ -92,15 +106,7 @@ int tu_run(char *const argv[], int timeout_s, int *status, char *out, size_t cap
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = 0;
 	for (;;) {
-		char buf[4096];
-		ssize_t k;
-		while ((k = read(pipefd[0], buf, sizeof buf)) > 0) {
-			size_t take = cap > len + 1 ? cap - len - 1 : 0;
-			if ((size_t)k < take)
-				take = (size_t)k;
-			memcpy(out + len, buf, take);
-			len += take;
-		}
+		drain(pipefd[0], out, cap, &len);
 		pid_t w = waitpid(pid, status, WNOHANG);
 		if (w == pid)
 			break;
@@ -114,17 +120,68 @@ int tu_run(char *const argv[], int timeout_s, int *status, char *out, size_t cap
 		struct timespec nap = {0, 5 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}
-	char buf[4096];
-	ssize_t k;
-	while ((k = read(pipefd[0], buf, sizeof buf)) > 0) {
-		size_t take = cap > len + 1 ? cap - len - 1 : 0;
-		if ((size_t)k < take)
-			take = (size_t)k;
-		memcpy(out + len, buf, take);
-		len += take;
-	}
+	drain(pipefd[0], out, cap, &len);
 	close(pipefd[0]);
 	if (cap)
 		out[len] = '\0';
 	return rc;
+}
+
+const char *tu_snapshot_dir(void)
+{
+	static char *dir;
+	if (!dir)
+		dir = tu_tmpdir("snapshots");
+	return dir;
+}
+
+int tu_start(struct ttlog_config *cfg)
+{
+	struct ttlog_config defaults;
+	if (!cfg) {
+		ttlog_config_init(&defaults);
+		cfg = &defaults;
+	}
+	cfg->dir = tu_snapshot_dir();
+	cfg->crash_signals = -1;
+	int rc = ttlog_init(cfg);
+	if (rc != TTLOG_OK)
+		fprintf(stderr, "ttlog_init: %s: %s\n", ttlog_strerror(rc), ttlog_init_error());
+	return rc == TTLOG_OK ? 0 : -1;
+}
+
+int tu_stop(void **state)
+{
+	(void)state;
+	ttlog_shutdown();
+	return 0;
+}
+
+ttlog_reader *tu_snapshot_open(const char *reason)
+{
+	char path[4096];
+	int rc = ttlog_snapshot_path(reason, path, sizeof path);
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "ttlog_snapshot_path: %s\n", ttlog_strerror(rc));
+		return NULL;
+	}
+	ttlog_reader *r = NULL;
+	rc = ttlog_reader_open(path, &r);
+	unlink(path);
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "%s\n", r ? ttlog_reader_error(r) : ttlog_strerror(rc));
+		ttlog_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+int tu_count_format(ttlog_reader *r, const char *format)
+{
+	struct ttlog_event ev;
+	int n = 0;
+	ttlog_reader_rewind(r);
+	while (ttlog_reader_next(r, &ev) == 1)
+		n += strcmp(ev.site->format, format) == 0;
+	return n;
 }

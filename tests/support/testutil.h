@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "ttlog_reader.h"
+
 /* A new empty directory under $TTLOG_TEST_TMP (or /tmp); malloc'd path. */
 char *tu_tmpdir(const char *tag);
 
@@ -25,5 +27,26 @@ const char *tu_prog(const char *name);
  * it could not run.
  */
 int tu_run(char *const argv[], int timeout_s, int *status, char *out, size_t cap);
+
+/* This test program's snapshot directory, made on first use. */
+const char *tu_snapshot_dir(void);
+
+/*
+ * ttlog_init() with cfg (NULL: the defaults), its snapshots going to
+ * tu_snapshot_dir() and no crash handlers (the test runner owns the process).
+ * Prints ttlog_init_error() on failure. Returns 0 or -1, so that it can end a
+ * cmocka group set-up.
+ */
+int tu_start(struct ttlog_config *cfg);
+
+/* A cmocka group tear-down: ttlog_shutdown(). */
+int tu_stop(void **state);
+
+/* Takes a snapshot, opens it and removes the file (the reader holds its
+ * bytes). NULL, with a message on stderr, if either step fails. */
+ttlog_reader *tu_snapshot_open(const char *reason);
+
+/* Events in r whose site format is `format` (iterates r from the start). */
+int tu_count_format(ttlog_reader *r, const char *format);
 
 #endif

@@ -164,6 +164,16 @@ static void test_previous_handler_still_called(void **state)
 	free_outcome(&o);
 }
 
+static void test_crash_inside_the_crash_handler(void **state)
+{
+	(void)state;
+	struct outcome o;
+	run_crasher("nested", &o); /* a loop would end in tu_run's timeout */
+	expect_signal(&o, SIGSEGV);
+	assert_int_equal(o.nsnaps, 0); /* the half-written snapshot is never published */
+	free_outcome(&o);
+}
+
 static void test_snapshot_signal(void **state)
 {
 	(void)state;
@@ -241,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_crash_while_threads_log),
 		cmocka_unit_test(test_two_threads_crash_at_once),
 		cmocka_unit_test(test_previous_handler_still_called),
+		cmocka_unit_test(test_crash_inside_the_crash_handler),
 		cmocka_unit_test(test_snapshot_signal),
 		cmocka_unit_test(test_fork_child_has_fresh_rings),
 	};

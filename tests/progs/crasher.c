@@ -6,7 +6,7 @@
  *
  * Every mode logs "marker %d" for 0..MARKERS-1 from the thread that will
  * crash, so the test can check that the snapshot ends with those events.
- * Modes: segv abort stack fpe bus threads double handler usr2 fork
+ * Modes: segv abort stack fpe bus threads double handler usr2 fork nested
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sites/sites.h"
 #include "ttlog.h"
 
 #define MARKERS 100
@@ -93,6 +94,18 @@ static void *crash_together(void *arg)
 	return NULL;
 }
 
+/* Makes the crash handler itself crash: the snapshot writer reads a site's
+ * format string while writing the call-site dictionary, so a site whose
+ * format pointer is bad faults inside the handler. */
+static void poison_marker_site(void)
+{
+	for (uint32_t id = 1; id < ttlog__site_id_limit(); id++) {
+		struct ttlog_site *s = (struct ttlog_site *)ttlog__site_lookup(id);
+		if (s && strcmp(s->format, "marker %d") == 0)
+			s->format = (const char *)16;
+	}
+}
+
 static void own_handler(int signo)
 {
 	static const char msg[] = "own handler called\n";
@@ -164,6 +177,10 @@ int main(int argc, char **argv)
 		markers();
 		if (strcmp(mode, "segv") == 0 || strcmp(mode, "handler") == 0)
 			null_deref();
+		else if (strcmp(mode, "nested") == 0) {
+			poison_marker_site();
+			null_deref();
+		}
 		else if (strcmp(mode, "abort") == 0)
 			abort();
 		else if (strcmp(mode, "stack") == 0)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# compile_checks.sh - what the compiler must accept and refuse in code that
+# logs: the format is checked like printf's (a wrong argument type is a
+# -Wformat warning), the format must be a string literal, a level must be
+# one of the six, and correct uses compile without a warning under
+# -Wall -Wextra. Uses the compiler the build was configured with.
+set -euo pipefail
+
+build=$(dirname "$TTLOG_BIN")
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+tmp=${TTLOG_TEST_TMP:-$(mktemp -d)}
+passed=0 failed=0
+
+# check NAME accept|refuse PATTERN CODE: compiles CODE (a function body);
+# a refusal must print a diagnostic matching PATTERN.
+check() {
+	local name=$1 want=$2 pattern=$3 code=$4
+	printf '#include <stdbool.h>\n#include <stdint.h>\n#include "ttlog.h"\nvoid f(int i, const char *s, double d, bool b);\nvoid f(int i, const char *s, double d, bool b)\n{\n\t(void)i; (void)s; (void)d; (void)b;\n\t%s\n}\n' "$code" >"$tmp/case.c"
+	local out status=0
+	out=$("$cc" -std=gnu11 -Wall -Wextra -Werror -I"$TTLOG_SRC/include" -c "$tmp/case.c" -o "$tmp/case.o" 2>&1) || status=$?
+	if [ "$want" = accept ] && [ "$status" -eq 0 ] && [ -z "$out" ]; then
+		passed=$((passed + 1))
+	elif [ "$want" = refuse ] && [ "$status" -ne 0 ] && grep -qE "$pattern" <<<"$out"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: expected the compiler to $want it"
+		echo "$out" | sed 's/^/     /'
+	fi
+}
+
+check "every supported type" accept "" \
+	'TTLOG_INFO("%d %s %f %d %c %hhu %hd %ld %llu %zu %p %Lf %u", i, s, d, b, (char)65, (unsigned char)1, (short)2, 3L, 4ULL, (size_t)5, (void *)s, 1.0L, 6u);'
+check "no arguments" accept "" 'TTLOG_WARN("plain text");'
+check "star width and precision" accept "" 'TTLOG_DEBUG("%*.*f|%-*s", 8, 2, d, 5, s);'
+check "char array" accept "" 'char buf[8] = "abc"; TTLOG_TRACE("%s", buf);'
+check "sixteen arguments" accept "" \
+	'TTLOG_ERROR("%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d", i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i);'
+check "TTLOG_LOG with a level" accept "" 'TTLOG_LOG(TTLOG_LEVEL_FATAL, "x=%d", i);'
+check "int given to %s" refuse "format" 'TTLOG_INFO("%s", i);'
+check "string given to %d" refuse "format" 'TTLOG_INFO("%d", s);'
+check "missing argument" refuse "format" 'TTLOG_INFO("%d %d", i);'
+check "extra argument" refuse "format" 'TTLOG_INFO("%d", i, i);'
+check "format not a literal" refuse "constant|initializer" 'TTLOG_INFO(s);'
+check "level out of range" refuse "level must be" 'TTLOG_LOG(6, "x");'
+check "struct argument" refuse "incompatible|invalid|error" 'struct { int a; } v = {1}; TTLOG_INFO("%p", v);'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -111,7 +111,7 @@ tsan: deps
 	$(NO_ASLR) $(CTEST) --test-dir build-tsan $(CTEST_FLAGS) -L concurrency
 
 clang: deps
-	$(call configure,build-clang,clang,$(RELEASE) -DTTLOG_WERROR=ON)
+	$(call configure,build-clang,clang,$(RELEASE) -DCMAKE_CXX_COMPILER=clang++ -DTTLOG_WERROR=ON)
 	$(call compile,build-clang)
 	$(CTEST) --test-dir build-clang $(CTEST_FLAGS)
 

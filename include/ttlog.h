@@ -18,19 +18,48 @@
  * Thread safety: every function may be called from any thread. Functions
  * that are also async-signal-safe say so.
  *
- * Requires C11 with GNU extensions (gcc >= 5 or clang >= 3.9), a
- * little-endian 64-bit target, and Linux.
+ * Requires C11 with GNU extensions (gcc >= 5 or clang >= 3.9) or C++17
+ * (g++ >= 8, clang++ >= 6), a little-endian 64-bit target, and Linux.
  */
 #ifndef TTLOG_H
 #define TTLOG_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+/*
+ * The same header serves C and C++. The only differences are spelled out
+ * here (atomics, alignment, static assertions, `auto`) and in section 6b,
+ * where C picks each argument's encoding with _Generic and C++ with
+ * templates. Both produce the same records.
+ */
 #ifdef __cplusplus
-#error "ttlog.h: the logging macros need C11 (_Generic); C++ support is not available yet"
+#if __cplusplus < 201703L
+#error "ttlog.h: C++ code needs C++17 or later"
+#endif
+#include <atomic>
+#include <type_traits>
+#define TTLOG__ATOMIC(type) std::atomic<type>
+#define TTLOG__LOAD(obj, order) (obj).load(std::memory_order_##order)
+#define TTLOG__STORE(obj, value, order) (obj).store((value), std::memory_order_##order)
+#define TTLOG__THREAD_FENCE(order) std::atomic_thread_fence(std::memory_order_##order)
+#define TTLOG__STATIC_ASSERT static_assert
+#define TTLOG__ALIGNAS(n) alignas(n)
+#define TTLOG__AUTO auto
+#define TTLOG__EXTERN_C_BEGIN extern "C" {
+#define TTLOG__EXTERN_C_END }
+#else
+#include <stdatomic.h>
+#define TTLOG__ATOMIC(type) _Atomic type
+#define TTLOG__LOAD(obj, order) atomic_load_explicit(&(obj), memory_order_##order)
+#define TTLOG__STORE(obj, value, order) atomic_store_explicit(&(obj), (value), memory_order_##order)
+#define TTLOG__THREAD_FENCE(order) atomic_thread_fence(memory_order_##order)
+#define TTLOG__STATIC_ASSERT _Static_assert
+#define TTLOG__ALIGNAS(n) _Alignas(n)
+#define TTLOG__AUTO __auto_type
+#define TTLOG__EXTERN_C_BEGIN
+#define TTLOG__EXTERN_C_END
 #endif
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -42,6 +71,8 @@
 #else
 #define TTLOG_API
 #endif
+
+TTLOG__EXTERN_C_BEGIN
 
 /* ===================================================================== */
 /* 1. Version                                                            */
@@ -276,8 +307,8 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
 #define TTLOG__FENCE_RELEASE() __asm__ __volatile__("" ::: "memory")
 #define TTLOG__FENCE_ACQUIRE() __asm__ __volatile__("" ::: "memory")
 #else
-#define TTLOG__FENCE_RELEASE() atomic_thread_fence(memory_order_release)
-#define TTLOG__FENCE_ACQUIRE() atomic_thread_fence(memory_order_acquire)
+#define TTLOG__FENCE_RELEASE() TTLOG__THREAD_FENCE(release)
+#define TTLOG__FENCE_ACQUIRE() TTLOG__THREAD_FENCE(acquire)
 #endif
 
 #define TTLOG__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -326,7 +357,7 @@ enum ttlog__argtype {
  * A disabled call therefore costs one load and one predictable branch.
  */
 struct ttlog_site {
-	_Atomic uint32_t word;
+	TTLOG__ATOMIC(uint32_t) word;
 	uint8_t level;
 	uint8_t nargs;
 	uint16_t reserved;           /* zero; keeps the layout explicit */
@@ -355,9 +386,9 @@ struct ttlog__writer {
 	uint32_t tail_phys;    /* tail modulo size */
 	uint32_t max_string;   /* string truncation limit */
 	/* -- cache line 1: published for readers, written by the owner -- */
-	_Alignas(64) _Atomic uint64_t pub_head;
-	_Atomic uint64_t pub_tail;
-	_Atomic uint64_t pub_overwritten;
+	TTLOG__ALIGNAS(64) TTLOG__ATOMIC(uint64_t) pub_head;
+	TTLOG__ATOMIC(uint64_t) pub_tail;
+	TTLOG__ATOMIC(uint64_t) pub_overwritten;
 };
 
 /* The calling thread's writer, NULL until its first event. */
@@ -407,8 +438,8 @@ static inline void ttlog__make_room(struct ttlog__writer *w, uint64_t end)
 			if (w->tail_phys == w->size)
 				w->tail_phys = 0;
 		} while (end - w->tail > w->size);
-		atomic_store_explicit(&w->pub_tail, w->tail, memory_order_relaxed);
-		atomic_store_explicit(&w->pub_overwritten, w->overwritten, memory_order_relaxed);
+		TTLOG__STORE(w->pub_tail, w->tail, relaxed);
+		TTLOG__STORE(w->pub_overwritten, w->overwritten, relaxed);
 		/* LMM(reserve:A) Orders the tail store above before the bytes the
 		 * caller writes next. Pairs with LMM(copy:B) in ring.c: a reader
 		 * that saw any overwritten byte also sees the new tail. */
@@ -435,8 +466,44 @@ static inline void ttlog__commit(struct ttlog__writer *w, uint32_t len)
 	w->head_phys += len;
 	/* LMM(commit:A) Publishes the record bytes. Pairs with LMM(copy:A) in
 	 * ring.c: a reader that sees this head sees the whole record. */
-	atomic_store_explicit(&w->pub_head, w->head, memory_order_release);
+	TTLOG__STORE(w->pub_head, w->head, release);
 }
+
+/* A string costs 4 bytes of length word plus at most max bytes. */
+static inline uint32_t ttlog__len_str(const void *v, uint32_t max)
+{
+	return v ? 4 + (uint32_t)strnlen((const char *)v, max) : 4;
+}
+static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
+{
+	const char *s = (const char *)v;
+	uint32_t len = n - 4, word = len;
+	if (!s)
+		word = TTLOG__STR_NULL;
+	else if (s[len] != '\0')
+		word |= TTLOG__STR_TRUNCATED;
+	memcpy(p, &word, 4);
+	if (len)
+		memcpy(p + 4, s, len);
+	return p + n;
+}
+static inline unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
+{
+	uint64_t a = (uint64_t)(uintptr_t)v;
+	(void)n;
+	memcpy(p, &a, 8);
+	return p + 8;
+}
+
+static inline __attribute__((format(printf, 1, 2))) void ttlog__check_format(const char *f, ...)
+{
+	(void)f;
+}
+
+TTLOG__EXTERN_C_END
+
+/* ---- 6b. Argument encoding: C selects with _Generic ------------------- */
+#ifndef __cplusplus
 
 /* Per-type size and store functions, selected by _Generic. */
 #define TTLOG__FIXED(name, ctype, stype)                                                 \
@@ -475,31 +542,6 @@ static inline uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
 	(void)v;
 	(void)max;
 	return 8;
-}
-static inline unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
-{
-	uint64_t a = (uint64_t)(uintptr_t)v;
-	(void)n;
-	memcpy(p, &a, 8);
-	return p + 8;
-}
-/* A string costs 4 bytes of length word plus at most max bytes. */
-static inline uint32_t ttlog__len_str(const void *v, uint32_t max)
-{
-	return v ? 4 + (uint32_t)strnlen((const char *)v, max) : 4;
-}
-static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
-{
-	const char *s = (const char *)v;
-	uint32_t len = n - 4, word = len;
-	if (!s)
-		word = TTLOG__STR_NULL;
-	else if (s[len] != '\0')
-		word |= TTLOG__STR_TRUNCATED;
-	memcpy(p, &word, 4);
-	if (len)
-		memcpy(p + 4, s, len);
-	return p + n;
 }
 
 #define TTLOG__SELECT(x, op)                              \
@@ -552,12 +594,84 @@ static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uin
 		const unsigned char *: TTLOG_ARG_STR,     \
 		default: TTLOG_ARG_PTR)
 
-_Static_assert(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an LP64 target");
+#define TTLOG__ARG_TYPE(i, x) (uint8_t) TTLOG__TYPE(x),
+#define TTLOG__ARG_LEN(i, x) \
+	const uint32_t ttlog__n##i = TTLOG__SELECT(ttlog__v##i, len)(ttlog__v##i, ttlog__w->max_string);
+#define TTLOG__ARG_PUT(i, x) ttlog__p = TTLOG__SELECT(ttlog__v##i, put)(ttlog__p, ttlog__v##i, ttlog__n##i);
 
-static inline __attribute__((format(printf, 1, 2))) void ttlog__check_format(const char *f, ...)
+#else /* ---- 6b. Argument encoding: C++ selects with templates --------- */
+
+/* The type code of an argument of (decayed) type T, as C's TTLOG__TYPE. */
+template <class T> constexpr int ttlog__type_code()
 {
-	(void)f;
+	using U = typename std::remove_cv<T>::type;
+	if constexpr (std::is_same<U, bool>::value)
+		return TTLOG_ARG_BOOL;
+	else if constexpr (std::is_same<U, char>::value)
+		return std::is_signed<char>::value ? TTLOG_ARG_CHAR : TTLOG_ARG_U8;
+	else if constexpr (std::is_enum<U>::value)
+		return ttlog__type_code<typename std::underlying_type<U>::type>();
+	else if constexpr (std::is_integral<U>::value) {
+		static_assert(sizeof(U) <= 8, "ttlog: integers wider than 64 bits are not supported");
+		constexpr bool s = std::is_signed<U>::value;
+		return sizeof(U) == 1 ? (s ? TTLOG_ARG_I8 : TTLOG_ARG_U8)
+		     : sizeof(U) == 2 ? (s ? TTLOG_ARG_I16 : TTLOG_ARG_U16)
+		     : sizeof(U) == 4 ? (s ? TTLOG_ARG_I32 : TTLOG_ARG_U32)
+				      : (s ? TTLOG_ARG_I64 : TTLOG_ARG_U64);
+	} else if constexpr (std::is_same<U, float>::value || std::is_same<U, double>::value)
+		return TTLOG_ARG_F64;
+	else if constexpr (std::is_same<U, long double>::value)
+		return TTLOG_ARG_LDBL;
+	else if constexpr (std::is_pointer<U>::value) {
+		using P = typename std::remove_cv<typename std::remove_pointer<U>::type>::type;
+		return std::is_same<P, char>::value || std::is_same<P, signed char>::value ||
+				       std::is_same<P, unsigned char>::value
+			       ? TTLOG_ARG_STR
+			       : TTLOG_ARG_PTR;
+	} else {
+		static_assert(std::is_null_pointer<U>::value,
+			      "ttlog: unsupported argument type (use integers, floating point, "
+			      "pointers or C strings, as with printf)");
+		return TTLOG_ARG_PTR;
+	}
 }
+
+template <class T> inline uint32_t ttlog__arg_len(const T &v, uint32_t max)
+{
+	constexpr int t = ttlog__type_code<T>();
+	if constexpr (t == TTLOG_ARG_STR)
+		return ttlog__len_str(v, max);
+	else if constexpr (t == TTLOG_ARG_F64 || t == TTLOG_ARG_LDBL || t == TTLOG_ARG_PTR)
+		return 8;
+	else
+		return sizeof(T); /* integers, enumerations and bool: their own width */
+}
+
+template <class T> inline unsigned char *ttlog__arg_put(unsigned char *p, const T &v, uint32_t n)
+{
+	constexpr int t = ttlog__type_code<T>();
+	if constexpr (t == TTLOG_ARG_STR) {
+		return ttlog__put_str(p, v, n);
+	} else if constexpr (t == TTLOG_ARG_PTR) {
+		return ttlog__put_ptr(p, (const volatile void *)v, n);
+	} else if constexpr (t == TTLOG_ARG_F64 || t == TTLOG_ARG_LDBL) {
+		double d = (double)v;
+		memcpy(p, &d, 8);
+		return p + 8;
+	} else {
+		memcpy(p, &v, sizeof(T)); /* little-endian bytes of the value */
+		return p + sizeof(T);
+	}
+}
+
+#define TTLOG__ARG_TYPE(i, x) (uint8_t) ttlog__type_code<typename std::decay<decltype(x)>::type>(),
+#define TTLOG__ARG_LEN(i, x) \
+	const uint32_t ttlog__n##i = ttlog__arg_len(ttlog__v##i, ttlog__w->max_string);
+#define TTLOG__ARG_PUT(i, x) ttlog__p = ttlog__arg_put(ttlog__p, ttlog__v##i, ttlog__n##i);
+
+#endif /* __cplusplus */
+
+TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an LP64 target");
 
 /* Argument counting and per-argument expansion, for up to 16 arguments. */
 #define TTLOG__CAT2(a, b) a##b
@@ -591,17 +705,13 @@ static inline __attribute__((format(printf, 1, 2))) void ttlog__check_format(con
 #define TTLOG__EACH_16(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p, q) \
 	TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
 
-#define TTLOG__ARG_TYPE(i, x) (uint8_t) TTLOG__TYPE(x),
-#define TTLOG__ARG_DECL(i, x) __auto_type ttlog__v##i = (x);
-#define TTLOG__ARG_LEN(i, x) \
-	const uint32_t ttlog__n##i = TTLOG__SELECT(ttlog__v##i, len)(ttlog__v##i, ttlog__w->max_string);
+#define TTLOG__ARG_DECL(i, x) TTLOG__AUTO ttlog__v##i = (x);
 #define TTLOG__ARG_SUM(i, x) +ttlog__n##i
-#define TTLOG__ARG_PUT(i, x) ttlog__p = TTLOG__SELECT(ttlog__v##i, put)(ttlog__p, ttlog__v##i, ttlog__n##i);
 
 /* Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md "Records"). */
 #define TTLOG__LOG(lvl, fmt, ...)                                                             \
 	do {                                                                                  \
-		_Static_assert((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL,       \
+		TTLOG__STATIC_ASSERT((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL, \
 			       "ttlog: the level must be TTLOG_LEVEL_TRACE ... TTLOG_LEVEL_FATAL"); \
 		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
 			if (0)                                                                \
@@ -610,14 +720,12 @@ static inline __attribute__((format(printf, 1, 2))) void ttlog__check_format(con
 			static struct ttlog_site ttlog__site = {                               \
 				1u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), 0,      \
 				__LINE__, ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET}; \
-			uint32_t ttlog__word =                                                 \
-				atomic_load_explicit(&ttlog__site.word, memory_order_relaxed); \
+			uint32_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);       \
 			if (TTLOG__LIKELY(ttlog__word & 1u)) {                                 \
 				struct ttlog__writer *ttlog__w = ttlog__tls_writer;            \
 				if (TTLOG__UNLIKELY(ttlog__word == 1u || !ttlog__w)) {         \
 					ttlog__w = ttlog__prepare(&ttlog__site, ttlog__word);  \
-					ttlog__word = atomic_load_explicit(&ttlog__site.word,  \
-									   memory_order_relaxed); \
+					ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);  \
 				}                                                              \
 				if (TTLOG__LIKELY(ttlog__w != 0)) {                            \
 					TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)            \

@@ -20,6 +20,8 @@
 
 #include "ttlog.h"
 
+TTLOG__EXTERN_C_BEGIN
+
 typedef struct ttlog_reader ttlog_reader;
 
 /** One decoded argument. */
@@ -162,5 +164,7 @@ TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, 
 
 /** ttlog_format() for an event's site format and arguments. */
 TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size);
+
+TTLOG__EXTERN_C_END
 
 #endif /* TTLOG_READER_H */

@@ -14,7 +14,7 @@ set -euo pipefail
 # Debian 12's clang is clang 14; its runtimes come in a versioned package.
 clang_rt=libclang-rt-14-dev
 
-packages=(cmake make gcc clang pkg-config liblz4-dev libcmocka-dev)
+packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev)
 
 for arg in "$@"; do
 	case "$arg" in

@@ -9,6 +9,10 @@
 
 #include "ttlog_reader.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A new empty directory under $TTLOG_TEST_TMP (or /tmp); malloc'd path. */
 char *tu_tmpdir(const char *tag);
 
@@ -48,5 +52,9 @@ ttlog_reader *tu_snapshot_open(const char *reason);
 
 /* Events in r whose site format is `format` (iterates r from the start). */
 int tu_count_format(ttlog_reader *r, const char *format);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -80,10 +83,39 @@ static void test_bad_settings_are_refused_with_a_reason(void **state)
 	assert_int_equal(ttlog_get_stats(NULL), TTLOG_E_INVALID);
 }
 
-static void test_init_twice(void **state)
+/* Path of a snapshot temporary in the snapshot directory. */
+static void temporary(char *path, size_t size, long pid, const char *suffix)
+{
+	snprintf(path, size, "%s/.ttlog-%ld-%ld-0%s", tu_snapshot_dir(), pid, pid, suffix);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static void test_init_twice_and_stale_temporaries(void **state)
 {
 	(void)state;
+	/* A process that no longer exists left two temporaries, one long ago;
+	 * this process has one of its own. Only the old dead one goes. */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	char old[4096], fresh[4096], mine[4096];
+	temporary(old, sizeof old, (long)dead, ".tmp");
+	temporary(fresh, sizeof fresh, (long)dead, "1.tmp");
+	temporary(mine, sizeof mine, (long)getpid(), ".tmp");
+	struct timespec long_ago[2] = {{1000000000, 0}, {1000000000, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, old, long_ago, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, mine, long_ago, 0), 0);
+
 	assert_int_equal(init_with(0), TTLOG_OK);
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(access(fresh, F_OK), 0);
+	assert_int_equal(access(mine, F_OK), 0);
+	unlink(fresh);
+	unlink(mine);
+
 	assert_int_equal(init_with(0), TTLOG_E_ALREADY_INITIALIZED);
 	assert_string_equal(ttlog_init_error(), "ttlog_init: already initialized");
 }
@@ -173,7 +205,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_settings_are_refused_with_a_reason),
-		cmocka_unit_test(test_init_twice),
+		cmocka_unit_test(test_init_twice_and_stale_temporaries),
 		cmocka_unit_test(test_compile_time_minimum_removes_calls),
 		cmocka_unit_test(test_runtime_level),
 		cmocka_unit_test(test_target_level),

@@ -4,11 +4,17 @@
  * level names, and the slow path of a log call.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock/clock.h"
@@ -91,6 +97,43 @@ static void describe_process(void)
 	ttlog__g.pid = (int)getpid();
 }
 
+/* A temporary older than this is never a snapshot still being written. */
+#define STALE_TEMPORARY_S 600
+
+/*
+ * Removes the temporaries of snapshots that were never finished: a process
+ * killed while writing one (SIGKILL, or a crash inside the crash handler)
+ * leaves .ttlog-PID-TID-N.tmp behind. Only files of processes that no longer
+ * exist and that have not changed for STALE_TEMPORARY_S are removed, so a
+ * snapshot being written right now, even by a process in another PID
+ * namespace sharing the directory, is left alone.
+ */
+static void remove_stale_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		if (strncmp(e->d_name, ".ttlog-", 7) != 0)
+			continue;
+		long pid = strtol(e->d_name + 7, &end, 10);
+		size_t len = strlen(e->d_name);
+		if (end == e->d_name + 7 || *end != '-' || len < 4 ||
+		    strcmp(e->d_name + len - 4, ".tmp") != 0 || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive, or not ours to judge */
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime > STALE_TEMPORARY_S)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 TTLOG_API int ttlog_init(const struct ttlog_config *config)
 {
 	struct ttlog__settings st;
@@ -134,6 +177,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__g.max_string = st.max_string;
 	ttlog__g.window_ns = st.window_ns;
 	describe_process();
+	remove_stale_temporaries(ttlog__g.dir);
 	ttlog__clock_init(st.clock);
 	if (st.crash_mask || st.snapshot_signal) {
 		rc = ttlog__crash_install(st.crash_mask, st.snapshot_signal);

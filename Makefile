@@ -121,7 +121,7 @@ clang: deps
 #   mkdir -p build-fuzz/new && build-fuzz/fuzz/fuzz_NAME -max_total_time=60 build-fuzz/new fuzz/corpus/NAME
 fuzz:
 	@$(DEPS) --fuzz
-	$(call configure,build-fuzz,clang,$(SANITIZED) -DTTLOG_FUZZ=ON)
+	$(call configure,build-fuzz,clang,$(SANITIZED) -DCMAKE_CXX_COMPILER=clang++ -DTTLOG_FUZZ=ON)
 	$(call compile,build-fuzz)
 	@ls build-fuzz/fuzz/fuzz_* 2>/dev/null || echo "fuzz: no fuzz/fuzz_*.c targets"
 

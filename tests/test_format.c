@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "support/testutil.h"
 #include "ttlog_reader.h"
 
 /* ------------------------------------------------------------------ */
@@ -147,22 +148,6 @@ static struct ttlog_arg fa_ptr(const volatile void *p)
 static const char *volatile fmt_null_str;
 #define FMT_NULL_STR fmt_null_str
 
-/* Prints text with its control bytes escaped, for failure messages. */
-static void show(const char *label, const char *text, size_t len)
-{
-	char line[FMT_BUF * 4 + 1];
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 5 < sizeof line; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			line[n++] = (char)c;
-		else
-			n += (size_t)snprintf(line + n, sizeof line - n, "\\%03o", c);
-	}
-	line[n] = '\0';
-	print_error("    %s (%zu bytes): \"%s\"\n", label, len, line);
-}
 
 /*
  * Compares ttlog_format() with the expected text (want bytes; a negative
@@ -188,8 +173,8 @@ static int check_case(const char *where, int line, const char *fmt, const struct
 	size_t n = ttlog_format(fmt, args, nargs, got, sizeof got);
 	if (n != want_len || memcmp(got, expected, want_len) != 0 || got[n] != '\0') {
 		print_error("%s:%d: format \"%s\"\n", where, line, fmt);
-		show("expected", expected, want_len);
-		show("got", got, n < sizeof got ? n : sizeof got - 1);
+		tu_show_bytes("expected", expected, want_len);
+		tu_show_bytes("got", got, n < sizeof got ? n : sizeof got - 1);
 		return 1;
 	}
 	for (size_t size = 0; size <= want_len + 1; size++) {

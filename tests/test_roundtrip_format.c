@@ -89,22 +89,6 @@ static void (*const rt_cases[])(struct rt_expect *e) = {
 
 #define RT_COUNT (sizeof rt_cases / sizeof rt_cases[0])
 
-/* Prints text with control bytes escaped, for failure messages. */
-static void show(const char *label, const char *text, size_t len)
-{
-	char line[RT_BUF * 4 + 1];
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 5 < sizeof line; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			line[n++] = (char)c;
-		else
-			n += (size_t)snprintf(line + n, sizeof line - n, "\\%03o", c);
-	}
-	line[n] = '\0';
-	print_error("    %s (%zu bytes): \"%s\"\n", label, len, line);
-}
 
 static void test_every_case_survives_a_snapshot(void **state)
 {
@@ -159,8 +143,8 @@ static void test_every_case_survives_a_snapshot(void **state)
 			failures++;
 		} else if (n != e->len || memcmp(got, e->text, e->len) != 0) {
 			print_error("format_cases.inc:%d: format \"%s\"\n", e->line, e->format);
-			show("expected", e->text, e->len);
-			show("got", got, n < sizeof got ? n : sizeof got - 1);
+			tu_show_bytes("expected", e->text, e->len);
+			tu_show_bytes("got", got, n < sizeof got ? n : sizeof got - 1);
 			failures++;
 		}
 		events++;

@@ -185,3 +185,16 @@ int tu_count_format(ttlog_reader *r, const char *format)
 		n += strcmp(ev.site->format, format) == 0;
 	return n;
 }
+
+void tu_show_bytes(const char *label, const char *text, size_t len)
+{
+	fprintf(stderr, "    %s (%zu bytes): \"", label, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			fputc(c, stderr);
+		else
+			fprintf(stderr, "\\%03o", c);
+	}
+	fputs("\"\n", stderr);
+}

@@ -50,6 +50,10 @@ int tu_stop(void **state);
  * bytes). NULL, with a message on stderr, if either step fails. */
 ttlog_reader *tu_snapshot_open(const char *reason);
 
+/* Prints len bytes of text on stderr, control bytes escaped, for failure
+ * messages: `    LABEL (N bytes): "..."`. */
+void tu_show_bytes(const char *label, const char *text, size_t len);
+
 /* Events in r whose site format is `format` (iterates r from the start). */
 int tu_count_format(ttlog_reader *r, const char *format);
 

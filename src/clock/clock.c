@@ -23,7 +23,7 @@
 #include <cpuid.h>
 #endif
 
-int ttlog__clock_kind = 1; /* until ttlog__clock_init(): the safe slow path */
+int ttlog__clock_kind = TTLOG_TICKS_MONOTONIC; /* until ttlog__clock_init(): the safe slow path */
 
 static struct ttlog__calibration calib0;
 static _Atomic uint64_t fake_ticks;
@@ -64,18 +64,18 @@ static uint32_t counter_format_kind(void)
 #endif
 }
 
-/* Reads the inline counter regardless of ttlog__clock_kind. */
+/* The current value of the real (not fake) tick source. Runs in signal
+ * context. */
 static uint64_t counter_read(void)
 {
-	int saved = ttlog__clock_kind;
-	if (saved != 0)
-		return (uint64_t)clock_ns(CLOCK_MONOTONIC);
-	return ttlog__ticks();
+	if (ttlog__clock_kind == TTLOG_TICKS_COUNTER)
+		return ttlog__ticks();
+	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
 }
 
 uint64_t ttlog__ticks_slow(void)
 {
-	if (ttlog__clock_kind == 2)
+	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
 		return atomic_fetch_add_explicit(&fake_ticks, FAKE_STEP_NS, memory_order_relaxed);
 	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
 }
@@ -88,17 +88,17 @@ void ttlog__clock_reset_fake(void)
 void ttlog__clock_init(enum ttlog__clock_choice choice)
 {
 	if (choice == TTLOG_CLOCK_FAKE) {
-		ttlog__clock_kind = 2;
+		ttlog__clock_kind = TTLOG_TICKS_FAKE;
 		calib0.kind = TTLOG_FMT_CLOCK_FAKE;
 		calib0.tick0 = 0;
 		calib0.ns0 = FAKE_EPOCH_NS;
 		return;
 	}
 	if (choice == TTLOG_CLOCK_MONO || (choice == TTLOG_CLOCK_AUTO && !counter_is_usable())) {
-		ttlog__clock_kind = 1;
+		ttlog__clock_kind = TTLOG_TICKS_MONOTONIC;
 		calib0.kind = TTLOG_FMT_CLOCK_MONOTONIC;
 	} else {
-		ttlog__clock_kind = 0;
+		ttlog__clock_kind = TTLOG_TICKS_COUNTER;
 		calib0.kind = counter_format_kind();
 	}
 	/* Take the realtime reading between two tick readings and use their
@@ -112,7 +112,7 @@ void ttlog__clock_init(enum ttlog__clock_choice choice)
 /* Runs in signal context: clock_gettime is async-signal-safe. */
 uint64_t ttlog__clock_now(void)
 {
-	if (ttlog__clock_kind == 2)
+	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
 		return atomic_load_explicit(&fake_ticks, memory_order_relaxed);
 	return counter_read();
 }
@@ -120,7 +120,7 @@ uint64_t ttlog__clock_now(void)
 /* Runs in signal context. */
 int64_t ttlog__clock_realtime_ns(void)
 {
-	if (ttlog__clock_kind == 2)
+	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
 		return FAKE_EPOCH_NS;
 	return clock_ns(CLOCK_REALTIME);
 }
@@ -129,7 +129,7 @@ int64_t ttlog__clock_realtime_ns(void)
 void ttlog__clock_calibrate(struct ttlog__calibration *out)
 {
 	*out = calib0;
-	if (ttlog__clock_kind == 2) {
+	if (ttlog__clock_kind == TTLOG_TICKS_FAKE) {
 		out->tick1 = 1000000000u;
 		out->ns1 = FAKE_EPOCH_NS + 1000000000LL;
 		return;

@@ -17,6 +17,14 @@ enum ttlog__clock_choice {
 	TTLOG_CLOCK_FAKE           /* tests: 1000 ns per event from 2026-01-01 */
 };
 
+/* Values of ttlog__clock_kind (declared in ttlog.h, where 0 is what the
+ * inline hot path tests for). */
+enum ttlog__tick_source {
+	TTLOG_TICKS_COUNTER = 0,   /* rdtsc / cntvct, read inline */
+	TTLOG_TICKS_MONOTONIC = 1, /* clock_gettime(CLOCK_MONOTONIC), in ns */
+	TTLOG_TICKS_FAKE = 2       /* the test clock */
+};
+
 struct ttlog__calibration {
 	uint32_t kind;             /* TTLOG_FMT_CLOCK_* */
 	uint64_t tick0, tick1;     /* tick1 > tick0 */

@@ -209,44 +209,51 @@ void ttlog__sites_set_master(int on)
 	pthread_mutex_unlock(&levels_lock);
 }
 
+/*
+ * Walks a level spec, "LEVEL", "target=LEVEL" or a comma-separated mix.
+ * With apply == 0 it only checks the syntax; with apply == 1 it sets the
+ * levels (the caller holds levels_lock).
+ */
+static int walk_levels(const char *spec, int apply)
+{
+	for (const char *p = spec; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		const char *lv = eq ? eq + 1 : p;
+		size_t lvlen = len - (size_t)(lv - p);
+		size_t namelen = eq ? (size_t)(eq - p) : 0;
+		char lvlname[16];
+		if (len == 0 || lvlen == 0 || lvlen >= sizeof lvlname)
+			return TTLOG_E_CONFIG;
+		memcpy(lvlname, lv, lvlen);
+		lvlname[lvlen] = '\0';
+		int level = ttlog_level_parse(lvlname);
+		if (level < 0 || (eq && (namelen == 0 || namelen >= MAX_TARGET_NAME)))
+			return TTLOG_E_CONFIG;
+		if (apply && eq) {
+			int rc = set_target_locked(p, namelen, level);
+			if (rc != TTLOG_OK)
+				return rc;
+		} else if (apply) {
+			atomic_store_explicit(&global_level, level, memory_order_relaxed);
+		}
+		p += len + (end ? 1 : 0);
+	}
+	return TTLOG_OK;
+}
+
 /* Checks the whole spec first, then applies it, so a bad spec changes nothing. */
 int ttlog__levels_apply(const char *spec)
 {
 	if (!spec)
 		return TTLOG_OK;
-	for (int pass = 0; pass < 2; pass++) {
-		const char *p = spec;
-		while (*p) {
-			const char *end = strchr(p, ',');
-			size_t len = end ? (size_t)(end - p) : strlen(p);
-			const char *eq = memchr(p, '=', len);
-			char lvlname[16];
-			const char *lv = eq ? eq + 1 : p;
-			size_t lvlen = len - (size_t)(lv - p);
-			if (len == 0 || lvlen == 0 || lvlen >= sizeof lvlname)
-				return TTLOG_E_CONFIG;
-			memcpy(lvlname, lv, lvlen);
-			lvlname[lvlen] = '\0';
-			int level = ttlog_level_parse(lvlname);
-			size_t namelen = eq ? (size_t)(eq - p) : 0;
-			if (level < 0 || (eq && (namelen == 0 || namelen >= MAX_TARGET_NAME)))
-				return TTLOG_E_CONFIG;
-			if (pass == 1) {
-				int rc = eq ? set_target_locked(p, namelen, level) : TTLOG_OK;
-				if (!eq)
-					atomic_store_explicit(&global_level, level, memory_order_relaxed);
-				if (rc != TTLOG_OK) {
-					relevel_all_locked();
-					pthread_mutex_unlock(&levels_lock);
-					return rc;
-				}
-			}
-			p += len + (end ? 1 : 0);
-		}
-		if (pass == 0)
-			pthread_mutex_lock(&levels_lock);
-	}
+	int rc = walk_levels(spec, 0);
+	if (rc != TTLOG_OK)
+		return rc;
+	pthread_mutex_lock(&levels_lock);
+	rc = walk_levels(spec, 1);
 	relevel_all_locked();
 	pthread_mutex_unlock(&levels_lock);
-	return TTLOG_OK;
+	return rc;
 }

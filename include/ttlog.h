@@ -79,7 +79,7 @@ TTLOG__EXTERN_C_BEGIN
 /* ===================================================================== */
 
 #define TTLOG_VERSION_MAJOR 0
-#define TTLOG_VERSION_MINOR 1
+#define TTLOG_VERSION_MINOR 2
 #define TTLOG_VERSION_PATCH 0
 #define TTLOG_VERSION_NUMBER \
 	(TTLOG_VERSION_MAJOR * 10000 + TTLOG_VERSION_MINOR * 100 + TTLOG_VERSION_PATCH)
@@ -345,6 +345,8 @@ enum ttlog__argtype {
 #define TTLOG__STR_TRUNCATED 0x80000000u
 #define TTLOG__STR_NULL 0x40000000u
 #define TTLOG__STR_LEN_MASK 0x3fffffffu
+/* The highest string limit a ring ever uses (TTLOG_MAX_STRING's maximum). */
+#define TTLOG__MAX_STRING_LIMIT 4000u
 
 /*
  * A call site. One static instance per TTLOG_* use; everything about the
@@ -352,12 +354,19 @@ enum ttlog__argtype {
  * stores only (size, site id, time, argument bytes).
  *
  * `word` is the only field that changes after compile time:
- *   bit 0      1 = calls take the logging path (enabled, or not yet registered)
- *   bits 1-31  site id, 0 = not yet registered
- * A disabled call therefore costs one load and one predictable branch.
+ *   0                   not registered yet: the first call registers it
+ *   bit 0 = 1           enabled: calls log
+ *   bit 0 = 0, not 0    disabled (by level, by ttlog_shutdown(), or because
+ *                       the site table is full)
+ *   bits 1-31           zero, except in the "table full" word
+ *   bits 32-63          the site id once registered
+ * The id sits where a record header keeps it (docs/FORMAT.md "Records": u32
+ * size, then u32 site id), so the header of an enabled site's record is
+ * word - 1 + size: one addition on the hot path. A disabled call costs one
+ * load and two predictable branches.
  */
 struct ttlog_site {
-	TTLOG__ATOMIC(uint32_t) word;
+	TTLOG__ATOMIC(uint64_t) word;
 	uint8_t level;
 	uint8_t nargs;
 	uint16_t reserved;           /* zero; keeps the layout explicit */
@@ -370,123 +379,234 @@ struct ttlog_site {
 };
 
 /*
- * The writer's view of its thread's ring. Only the owning thread writes
- * the first cache line; readers (snapshots, the crash handler) read only the
- * published positions on the second line. The layout and the memory-ordering
- * rules are described at the top of src/ring/ring.c.
+ * The hot path's view of its thread's ring: one cache line that only the
+ * owning thread writes. Readers (snapshots, the crash handler) read `head`
+ * from it and the rest of the ring from struct ttlog__ring (src/ring/ring.h),
+ * which also describes the segments that `limit` refers to.
+ *
+ * A thread that has no ring yet points at an idle writer whose limit is 0,
+ * so its first call takes the slow path, which gives it a ring. That keeps
+ * the "no ring yet" test off the hot path.
  */
 struct ttlog__writer {
-	/* -- cache line 0: private to the owning thread -- */
-	unsigned char *data;   /* ring bytes */
-	uint64_t head;         /* logical offset of the next record */
-	uint64_t tail;         /* logical offset of the oldest record */
-	uint64_t overwritten;  /* records dropped to make room */
-	uint32_t size;         /* ring bytes, a multiple of 8 */
-	uint32_t head_phys;    /* head modulo size */
-	uint32_t tail_phys;    /* tail modulo size */
-	uint32_t max_string;   /* string truncation limit */
-	/* -- cache line 1: published for readers, written by the owner -- */
-	TTLOG__ALIGNAS(64) TTLOG__ATOMIC(uint64_t) pub_head;
-	TTLOG__ATOMIC(uint64_t) pub_tail;
-	TTLOG__ATOMIC(uint64_t) pub_overwritten;
+	TTLOG__ALIGNAS(64) TTLOG__ATOMIC(uint64_t) head; /* logical offset of the next record (published) */
+	TTLOG__ATOMIC(uint64_t) limit; /* a record may end at this logical offset at most; 0: slow path */
+	uintptr_t base;                /* address of logical offset 0 of the current lap */
+	uint64_t records;              /* records written, padding excluded */
+	uint32_t max_string;           /* string truncation limit */
+	uint32_t reserved;
 };
 
-/* The calling thread's writer, NULL until its first event. */
+/* The calling thread's writer; never NULL (the idle writer until its first event). */
 TTLOG_API extern __thread struct ttlog__writer *ttlog__tls_writer
 	__attribute__((tls_model("initial-exec")));
-/* 0: rdtsc/cntvct; otherwise ttlog__ticks_slow() chooses. Set by ttlog_init. */
-TTLOG_API extern int ttlog__clock_kind;
-
-TTLOG_API struct ttlog__writer *ttlog__prepare(struct ttlog_site *site, uint32_t word);
-TTLOG_API void ttlog__wrap(struct ttlog__writer *w);
-TTLOG_API uint64_t ttlog__ticks_slow(void);
 
 /*
- * The time of an event in clock ticks. The only CPU-specific code in this
- * header; the matching calibration lives in src/clock/.
+ * First call of a site: registers it and returns its word; the call logs
+ * only if bit 0 of the result is set.
  */
-static inline uint64_t ttlog__ticks(void)
-{
-	if (TTLOG__LIKELY(ttlog__clock_kind == 0)) {
+TTLOG_API uint64_t ttlog__register(struct ttlog_site *site);
+
+/*
+ * The slow path of a log call whose record does not fit below the writer's
+ * limit: gives the thread a ring, moves to the next segment of its ring
+ * (dropping the oldest records), or takes the time from a clock other than
+ * the CPU's counter. Writes the record header and time and returns where
+ * the record starts, or NULL to drop the event (counted). The caller writes
+ * the arguments and publishes the record with ttlog__commit().
+ */
+TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr);
+
+/*
+ * The CPU's tick counter, read inline on the hot path. The writer's limit is
+ * non-zero only while this counter is the configured tick source (see
+ * src/clock/), so the hot path never tests which source is in use.
+ */
 #if defined(__x86_64__) || defined(__i386__)
-		uint32_t lo, hi;
-		__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-		return ((uint64_t)hi << 32) | lo;
+#define TTLOG__STORE_TICKS(p)                                          \
+	do {                                                           \
+		uint32_t ttlog__lo, ttlog__hi;                         \
+		__asm__ __volatile__("rdtsc" : "=a"(ttlog__lo), "=d"(ttlog__hi)); \
+		memcpy((p), &ttlog__lo, 4);                            \
+		memcpy((p) + 4, &ttlog__hi, 4);                        \
+	} while (0)
 #elif defined(__aarch64__)
-		uint64_t v;
-		__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-		return v;
+#define TTLOG__STORE_TICKS(p)                                          \
+	do {                                                           \
+		uint64_t ttlog__v;                                     \
+		__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(ttlog__v)); \
+		memcpy((p), &ttlog__v, 8);                             \
+	} while (0)
+#else
+#error "ttlog.h: no tick counter for this CPU (x86-64 and aarch64 are supported)"
 #endif
-	}
-	return ttlog__ticks_slow();
-}
 
 /*
- * Drops the oldest records until the ring has room up to logical offset
- * `end`. Writer side of the protocol in src/ring/ring.c.
+ * Returns where a record of len bytes starts, with its header (hdr = site
+ * word - 1 + len, see struct ttlog_site) and time written, or NULL to drop
+ * it. *head gets the record's logical offset and *wp the writer (which the
+ * slow path may have changed) for ttlog__commit(). The test uses len, not
+ * hdr's low half, so that the compiler can reuse h + len for the commit.
  */
-static inline void ttlog__make_room(struct ttlog__writer *w, uint64_t end)
+static inline unsigned char *ttlog__reserve(struct ttlog__writer **wp, uint64_t hdr, uint32_t len,
+					    uint64_t *head)
 {
-	if (end - w->tail > w->size) {
-		do {
-			uint64_t hdr;
-			memcpy(&hdr, w->data + w->tail_phys, sizeof hdr);
-			uint32_t rec = (uint32_t)hdr;
-			w->overwritten += (hdr >> 32) != 0; /* padding is not a record */
-			w->tail += rec;
-			w->tail_phys += rec;
-			if (w->tail_phys == w->size)
-				w->tail_phys = 0;
-		} while (end - w->tail > w->size);
-		TTLOG__STORE(w->pub_tail, w->tail, relaxed);
-		TTLOG__STORE(w->pub_overwritten, w->overwritten, relaxed);
-		/* LMM(reserve:A) Orders the tail store above before the bytes the
-		 * caller writes next. Pairs with LMM(copy:B) in ring.c: a reader
-		 * that saw any overwritten byte also sees the new tail. */
-		TTLOG__FENCE_RELEASE();
+	struct ttlog__writer *w = *wp;
+	uint64_t h = TTLOG__LOAD(w->head, relaxed);
+	if (TTLOG__LIKELY(h + len <= TTLOG__LOAD(w->limit, relaxed))) {
+		unsigned char *p = (unsigned char *)(w->base + h);
+		memcpy(p, &hdr, 8);
+		TTLOG__STORE_TICKS(p + 8);
+		*head = h;
+		return p;
 	}
+	/* The slow path may have given the thread its ring, or padded the
+	 * rest of a segment: writer and head are read again. */
+	unsigned char *p = ttlog__reserve_slow(hdr);
+	*wp = w = ttlog__tls_writer;
+	*head = TTLOG__LOAD(w->head, relaxed);
+	return p;
 }
 
-/*
- * Reserves len bytes (a multiple of 8, at most the ring size) at the head
- * of the ring, dropping the oldest records until they fit. The caller writes
- * the record and then calls ttlog__commit().
- */
-static inline unsigned char *ttlog__reserve(struct ttlog__writer *w, uint32_t len)
+/* Publishes the record at logical offset head, len bytes long. */
+static inline void ttlog__commit(struct ttlog__writer *w, uint64_t head, uint32_t len)
 {
-	if (TTLOG__UNLIKELY(w->head_phys + len > w->size))
-		ttlog__wrap(w);
-	ttlog__make_room(w, w->head + len);
-	return w->data + w->head_phys;
-}
-
-static inline void ttlog__commit(struct ttlog__writer *w, uint32_t len)
-{
-	w->head += len;
-	w->head_phys += len;
+	w->records++;
 	/* LMM(commit:A) Publishes the record bytes. Pairs with LMM(copy:A) in
 	 * ring.c: a reader that sees this head sees the whole record. */
-	TTLOG__STORE(w->pub_head, w->head, release);
+	TTLOG__STORE(w->head, head + len, release);
 }
 
-/* A string costs 4 bytes of length word plus at most max bytes. */
+/*
+ * Strings on the hot path. The C library's strnlen and memcpy cost a call
+ * each and a dispatch on the size; for the short strings that logs mostly
+ * carry, these inline versions do the same work in fewer instructions.
+ *
+ * ttlog__str_scan(s, max) returns strlen(s) if it is at most max, else some
+ * value above max (the string is then truncated). On x86-64 it reads 16-byte
+ * blocks at 16-byte-aligned addresses. Such a read never crosses a page
+ * boundary, so the bytes it reads past the terminator are mapped, the same
+ * argument the C library's own strlen relies on. Builds with
+ * AddressSanitizer or MemorySanitizer, which check each byte read, use
+ * strnlen instead.
+ *
+ * TTLOG__HIDE(s) hides where s points from the compiler (it emits no
+ * instruction): its bounds warnings cannot know that the string functions
+ * stop at the terminator.
+ */
+#define TTLOG__HIDE(ptr) __asm__("" : "+r"(ptr))
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TTLOG__PLAIN_STRINGS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define TTLOG__PLAIN_STRINGS 1
+#endif
+#endif
+
+#if defined(__x86_64__) && defined(__SSE2__) && !defined(TTLOG__PLAIN_STRINGS)
+TTLOG__EXTERN_C_END
+#include <emmintrin.h>
+TTLOG__EXTERN_C_BEGIN
+/* Bit i set: byte i of the aligned block at p is 0. */
+static inline uint32_t ttlog__nul_mask(const char *p)
+{
+	return (uint32_t)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)p), _mm_setzero_si128()));
+}
+
+static inline uint32_t ttlog__str_scan(const char *s, uint32_t max)
+{
+	const char *block = (const char *)((uintptr_t)s & ~(uintptr_t)15);
+	TTLOG__HIDE(block);
+	uint32_t nul = ttlog__nul_mask(block) >> ((uintptr_t)s & 15); /* bytes before s are not the string's */
+	if (TTLOG__LIKELY(nul != 0))
+		return (uint32_t)__builtin_ctz(nul);
+	/* No terminator in the first block: the string goes on into the next
+	 * one, which can therefore be read without looking at max. */
+	uint32_t n = (uint32_t)(block + 16 - s);
+	nul = ttlog__nul_mask(block + 16);
+	while (nul == 0) {
+		n += 16;
+		if (n > max)
+			return n;
+		block += 16;
+		nul = ttlog__nul_mask(block + 16);
+	}
+	return n + (uint32_t)__builtin_ctz(nul);
+}
+
+/* Copies n bytes with at most two overlapping loads and stores up to 32
+ * bytes; memcpy beyond. Reads only [s, s + n). */
+static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
+{
+	if (n >= 16) {
+		TTLOG__HIDE(s);
+		if (TTLOG__UNLIKELY(n > 32)) {
+			memcpy(d, s, n);
+			return;
+		}
+		__m128i first = _mm_loadu_si128((const __m128i *)s);
+		__m128i last = _mm_loadu_si128((const __m128i *)(s + n - 16));
+		_mm_storeu_si128((__m128i *)d, first);
+		_mm_storeu_si128((__m128i *)(d + n - 16), last);
+	} else if (n >= 8) {
+		uint64_t first, last;
+		memcpy(&first, s, 8);
+		memcpy(&last, s + n - 8, 8);
+		memcpy(d, &first, 8);
+		memcpy(d + n - 8, &last, 8);
+	} else if (n >= 4) {
+		uint32_t first, last;
+		memcpy(&first, s, 4);
+		memcpy(&last, s + n - 4, 4);
+		memcpy(d, &first, 4);
+		memcpy(d + n - 4, &last, 4);
+	} else if (n > 0) {
+		d[0] = (unsigned char)s[0];
+		d[n / 2] = (unsigned char)s[n / 2];
+		d[n - 1] = (unsigned char)s[n - 1];
+	}
+}
+#else
+static inline uint32_t ttlog__str_scan(const char *s, uint32_t max)
+{
+	TTLOG__HIDE(s);
+	uint32_t n = (uint32_t)strnlen(s, max);
+	return n == max && s[max] != '\0' ? max + 1 : n;
+}
+
+static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
+{
+	TTLOG__HIDE(s);
+	memcpy(d, s, n);
+}
+#endif
+
+/*
+ * A string argument: a u32 word (length, and the TTLOG__STR_* flags), then
+ * its bytes. The "length" the encoding macros pass from ttlog__len_str() to
+ * ttlog__put_str() is that word plus 4: the argument's size in its low bits
+ * (TTLOG__ARG_SIZE below) and the flags in the high bits, so the word costs
+ * one subtraction to make.
+ */
 static inline uint32_t ttlog__len_str(const void *v, uint32_t max)
 {
-	return v ? 4 + (uint32_t)strnlen((const char *)v, max) : 4;
+	if (max > TTLOG__MAX_STRING_LIMIT)
+		__builtin_unreachable(); /* lets the compiler drop TTLOG__ARG_SIZE's mask */
+	if (TTLOG__UNLIKELY(!v))
+		return 4u | TTLOG__STR_NULL;
+	uint32_t n = ttlog__str_scan((const char *)v, max);
+	return n <= max ? 4u + n : (4u + max) | TTLOG__STR_TRUNCATED;
 }
 static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
 {
-	const char *s = (const char *)v;
-	uint32_t len = n - 4, word = len;
-	if (!s)
-		word = TTLOG__STR_NULL;
-	else if (s[len] != '\0')
-		word |= TTLOG__STR_TRUNCATED;
+	uint32_t word = n - 4u, size = n & TTLOG__STR_LEN_MASK;
 	memcpy(p, &word, 4);
-	if (len)
-		memcpy(p + 4, s, len);
-	return p + n;
+	ttlog__str_copy(p + 4, (const char *)v, size - 4u); /* 0 bytes when v is NULL */
+	return p + size;
 }
+#define TTLOG__ARG_SIZE(n) ((n) & TTLOG__STR_LEN_MASK)
 static inline unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
 {
 	uint64_t a = (uint64_t)(uintptr_t)v;
@@ -706,9 +826,13 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 	TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
 
 #define TTLOG__ARG_DECL(i, x) TTLOG__AUTO ttlog__v##i = (x);
-#define TTLOG__ARG_SUM(i, x) +ttlog__n##i
+#define TTLOG__ARG_SUM(i, x) +TTLOG__ARG_SIZE(ttlog__n##i)
 
-/* Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md "Records"). */
+/*
+ * The log call. Record header: u32 size, u32 site id, u64 ticks
+ * (docs/FORMAT.md "Records"). `break` leaves the do-while: a disabled site,
+ * a site that registers as disabled, or an event the slow path drops.
+ */
 #define TTLOG__LOG(lvl, fmt, ...)                                                             \
 	do {                                                                                  \
 		TTLOG__STATIC_ASSERT((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL, \
@@ -718,32 +842,31 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 				ttlog__check_format(fmt, ##__VA_ARGS__);                      \
 			static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, ##__VA_ARGS__) 0}; \
 			static struct ttlog_site ttlog__site = {                               \
-				1u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), 0,      \
+				0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), 0,      \
 				__LINE__, ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET}; \
-			uint32_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);       \
-			if (TTLOG__LIKELY(ttlog__word & 1u)) {                                 \
-				struct ttlog__writer *ttlog__w = ttlog__tls_writer;            \
-				if (TTLOG__UNLIKELY(ttlog__word == 1u || !ttlog__w)) {         \
-					ttlog__w = ttlog__prepare(&ttlog__site, ttlog__word);  \
-					ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);  \
-				}                                                              \
-				if (TTLOG__LIKELY(ttlog__w != 0)) {                            \
-					TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)            \
-					TTLOG__EACH(TTLOG__ARG_LEN, ##__VA_ARGS__)             \
-					const uint32_t ttlog__len =                            \
-						(16u TTLOG__EACH(TTLOG__ARG_SUM, ##__VA_ARGS__) + 7u) & ~7u; \
-					unsigned char *ttlog__p = ttlog__reserve(ttlog__w, ttlog__len); \
-					const uint64_t ttlog__hdr =                            \
-						(uint64_t)(ttlog__word >> 1) << 32 | ttlog__len; \
-					const uint64_t ttlog__t = ttlog__ticks();              \
-					memcpy(ttlog__p, &ttlog__hdr, 8);                      \
-					memcpy(ttlog__p + 8, &ttlog__t, 8);                    \
-					ttlog__p += 16;                                        \
-					TTLOG__EACH(TTLOG__ARG_PUT, ##__VA_ARGS__)             \
-					(void)ttlog__p;                                        \
-					ttlog__commit(ttlog__w, ttlog__len);                   \
-				}                                                              \
+			uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);       \
+			if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                            \
+				if (TTLOG__LIKELY(ttlog__word != 0))                           \
+					break;                                                 \
+				ttlog__word = ttlog__register(&ttlog__site);                   \
+				if (!(ttlog__word & 1u))                                       \
+					break;                                                 \
 			}                                                                      \
+			struct ttlog__writer *ttlog__w = ttlog__tls_writer;                    \
+			TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)                            \
+			TTLOG__EACH(TTLOG__ARG_LEN, ##__VA_ARGS__)                             \
+			const uint32_t ttlog__len =                                            \
+				(16u TTLOG__EACH(TTLOG__ARG_SUM, ##__VA_ARGS__) + 7u) & ~7u;   \
+			uint64_t ttlog__head;                                                  \
+			unsigned char *ttlog__p =                                              \
+				ttlog__reserve(&ttlog__w, ttlog__word - 1u + ttlog__len, ttlog__len, \
+					       &ttlog__head);                                  \
+			if (TTLOG__UNLIKELY(!ttlog__p))                                        \
+				break;                                                         \
+			ttlog__p += 16;                                                        \
+			TTLOG__EACH(TTLOG__ARG_PUT, ##__VA_ARGS__)                             \
+			(void)ttlog__p;                                                        \
+			ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                      \
 		}                                                                              \
 	} while (0)
 

@@ -1,5 +1,6 @@
 /*
- * test_ring.c - what a ring keeps: exactly the newest records that fit,
+ * test_ring.c - what a ring keeps: the newest records, in whole segments
+ * (the current one and every full one before it that has not been reused),
  * in order, across many wrap-arounds with records of mixed sizes, and
  * strings cut at the configured limit with the cut recorded.
  *
@@ -23,9 +24,13 @@
 #include "support/testutil.h"
 #include "ttlog_reader.h"
 
-/* 11 u64 arguments: 16 + 88 = 104 bytes a record, so this ring holds 10. */
+/* 11 u64 arguments: 16 + 88 = 104 bytes a record. The ring is divided
+ * into 2 segments of 4 KiB (src/ring/ring.c: segments are at least 4 KiB,
+ * and at least 2), each holding 39 such records and 40 bytes of padding. */
 #define RECORD_SIZE 104u
-#define RING_SIZE (10u * RECORD_SIZE)
+#define RING_SIZE 8192u
+#define SEGMENT_RECORDS ((RING_SIZE / 2) / RECORD_SIZE)
+#define THOUSAND 1000u
 #define MAX_STRING 40u
 
 struct run {
@@ -59,20 +64,24 @@ static ttlog_reader *run_and_snapshot(void (*body)(void), const struct ttlog_thr
 	return r;
 }
 
-static void log_hundred(void)
+static void log_thousand(void)
 {
-	for (uint64_t i = 0; i < 100; i++)
+	for (uint64_t i = 0; i < THOUSAND; i++)
 		TTLOG_INFO("ten %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu", i, i + 1, i + 2, i + 3, i + 4,
 			   i + 5, i + 6, i + 7, i + 8, i + 9, i + 10);
 }
 
-static void test_keeps_exactly_the_last_ten(void **state)
+/* 1000 records: 25 full segments, then 25 records in the 26th. The ring
+ * keeps the 26th and the 25th: the newest 25 + 39 records, and counts the
+ * rest as overwritten. */
+static void test_keeps_whole_segments(void **state)
 {
 	(void)state;
 	const struct ttlog_thread_info *th;
-	ttlog_reader *r = run_and_snapshot(log_hundred, &th);
+	ttlog_reader *r = run_and_snapshot(log_thousand, &th);
 	struct ttlog_event ev;
-	uint64_t expect = 90;
+	const uint64_t kept = THOUSAND % SEGMENT_RECORDS + SEGMENT_RECORDS;
+	uint64_t expect = THOUSAND - kept;
 	while (ttlog_reader_next(r, &ev) == 1) {
 		if (ev.thread != th)
 			continue;
@@ -81,9 +90,9 @@ static void test_keeps_exactly_the_last_ten(void **state)
 		assert_int_equal(ev.args[10].v.u, expect + 10);
 		expect++;
 	}
-	assert_int_equal(expect, 100); /* 90..99, in order */
-	assert_int_equal(th->events, 10);
-	assert_int_equal(th->overwritten, 90);
+	assert_int_equal(expect, THOUSAND); /* the newest, in order */
+	assert_int_equal(th->events, kept);
+	assert_int_equal(th->overwritten, THOUSAND - kept);
 	assert_int_equal(th->torn, 0);
 	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
 	ttlog_reader_close(r);
@@ -142,7 +151,7 @@ static void test_mixed_sizes_across_wraps(void **state)
 		n++;
 	}
 	assert_int_equal(prev, MIXED_EVENTS - 1); /* ends with the newest */
-	assert_true(n >= RING_SIZE / 80);          /* the ring was full */
+	assert_true(n >= RING_SIZE / 2 / 80);      /* at least a segment: records are <= 80 bytes */
 	assert_int_equal(n + th->overwritten, MIXED_EVENTS);
 	assert_int_equal(th->events, n);
 	ttlog_reader_close(r);
@@ -211,7 +220,7 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keeps_exactly_the_last_ten),
+		cmocka_unit_test(test_keeps_whole_segments),
 		cmocka_unit_test(test_mixed_sizes_across_wraps),
 		cmocka_unit_test(test_strings_truncated_and_null),
 	};

@@ -1,12 +1,13 @@
 /*
  * clock.c - choosing the tick source and calibrating it.
  *
- * The hot path reads the CPU's counter inline (ttlog__ticks() in ttlog.h):
- * rdtsc on x86-64, cntvct_el0 on aarch64. It is used only when it is known
- * to tick at a constant rate across cores and sleep states (x86: CPUID
- * "invariant TSC"; aarch64: always, the generic timer is architectural).
- * Otherwise ttlog__clock_kind is non-zero and ticks come from
- * clock_gettime(CLOCK_MONOTONIC) through ttlog__ticks_slow(), which is a
+ * The hot path reads the CPU's counter inline (TTLOG__STORE_TICKS in
+ * ttlog.h): rdtsc on x86-64, cntvct_el0 on aarch64. It is used only when it
+ * is known to tick at a constant rate across cores and sleep states (x86:
+ * CPUID "invariant TSC"; aarch64: always, the generic timer is
+ * architectural). Otherwise ttlog__clock_kind is non-zero, the rings keep
+ * every log call on the slow path (src/ring/ring.c), and ticks come from
+ * clock_gettime(CLOCK_MONOTONIC) through ttlog__clock_ticks(), which is a
  * vDSO call, not a system call. The calibration is a pair of (ticks,
  * CLOCK_REALTIME) points; the rate is never assumed, always measured.
  */
@@ -68,16 +69,20 @@ static uint32_t counter_format_kind(void)
  * context. */
 static uint64_t counter_read(void)
 {
-	if (ttlog__clock_kind == TTLOG_TICKS_COUNTER)
-		return ttlog__ticks();
+	if (ttlog__clock_kind == TTLOG_TICKS_COUNTER) {
+		uint64_t t;
+		TTLOG__STORE_TICKS((unsigned char *)&t);
+		return t;
+	}
 	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
 }
 
-uint64_t ttlog__ticks_slow(void)
+/* Runs in signal context. */
+uint64_t ttlog__clock_ticks(void)
 {
 	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
 		return atomic_fetch_add_explicit(&fake_ticks, FAKE_STEP_NS, memory_order_relaxed);
-	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
+	return counter_read();
 }
 
 void ttlog__clock_reset_fake(void)

@@ -1,7 +1,7 @@
 /*
  * clock.h - event timestamps and their calibration against wall-clock time.
  *
- * Events carry raw ticks (see ttlog__ticks() in ttlog.h). A snapshot stores
+ * Events carry raw ticks (TTLOG__STORE_TICKS in ttlog.h). A snapshot stores
  * two (ticks, CLOCK_REALTIME) pairs taken far apart, so a reader converts
  * any tick value to wall-clock nanoseconds by linear interpolation.
  */
@@ -17,13 +17,27 @@ enum ttlog__clock_choice {
 	TTLOG_CLOCK_FAKE           /* tests: 1000 ns per event from 2026-01-01 */
 };
 
-/* Values of ttlog__clock_kind (declared in ttlog.h, where 0 is what the
- * inline hot path tests for). */
+/* The tick source in use. Only TTLOG_TICKS_COUNTER is read on the hot
+ * path; with the others every log call takes the slow path (see
+ * ttlog__clock_inline_ok()). */
 enum ttlog__tick_source {
 	TTLOG_TICKS_COUNTER = 0,   /* rdtsc / cntvct, read inline */
 	TTLOG_TICKS_MONOTONIC = 1, /* clock_gettime(CLOCK_MONOTONIC), in ns */
 	TTLOG_TICKS_FAKE = 2       /* the test clock */
 };
+
+extern int ttlog__clock_kind;     /* enum ttlog__tick_source; set by ttlog__clock_init */
+
+/* 1 if log calls may read the CPU's counter inline (TTLOG__STORE_TICKS),
+ * 0 if they must call ttlog__clock_ticks(). Runs in signal context. */
+static inline int ttlog__clock_inline_ok(void)
+{
+	return ttlog__clock_kind == TTLOG_TICKS_COUNTER;
+}
+
+/* The time of an event, from whichever source is in use; advances the
+ * fake clock. Runs in signal context. */
+uint64_t ttlog__clock_ticks(void);
 
 struct ttlog__calibration {
 	uint32_t kind;             /* TTLOG_FMT_CLOCK_* */

@@ -179,6 +179,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	describe_process();
 	remove_stale_temporaries(ttlog__g.dir);
 	ttlog__clock_init(st.clock);
+	ttlog__rings_configure();
 	if (st.crash_mask || st.snapshot_signal) {
 		rc = ttlog__crash_install(st.crash_mask, st.snapshot_signal);
 		if (rc != TTLOG_OK) {
@@ -237,24 +238,4 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 	s->rings = ttlog__rings_count();
 	s->sites = ttlog__site_id_limit() - 1;
 	return TTLOG_OK;
-}
-
-/*
- * The slow path of a log call: the site's first call (registration) or the
- * thread's first event (ring set-up). Returns the writer to log into, or
- * NULL to drop this event (counted).
- */
-TTLOG_API struct ttlog__writer *ttlog__prepare(struct ttlog_site *site, uint32_t word)
-{
-	if (word == 1u) {
-		word = ttlog__site_register(site);
-		if (!(word & 1u))
-			return NULL; /* disabled by its level: not a drop */
-	}
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
-		return NULL;
-	}
-	struct ttlog__writer *w = ttlog__tls_writer;
-	return w ? w : ttlog__thread_attach();
 }

@@ -23,7 +23,7 @@ enum { TTLOG_STATE_OFF = 0, TTLOG_STATE_ON = 1 };
 #define TTLOG_MAX_RING (1u << 30)
 #define TTLOG_DEFAULT_CAP ((size_t)64 << 20)
 #define TTLOG_DEFAULT_MAX_STRING 256u
-#define TTLOG_MAX_MAX_STRING 4000u  /* keeps every record under one 64 KiB block */
+#define TTLOG_MAX_MAX_STRING TTLOG__MAX_STRING_LIMIT /* keeps every record under one 64 KiB block */
 
 struct ttlog__global {
 	_Atomic int state;          /* TTLOG_STATE_*; release-stored last by ttlog_init */

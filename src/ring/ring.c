@@ -3,16 +3,32 @@
  *
  * Layout
  * ------
- * A ring is `size` bytes (a multiple of 8, fixed for the ring's life). Its
- * owner appends records at the head and, when there is no room, drops whole
- * records at the tail. Positions are logical byte offsets that only grow
- * (64 bits: they never wrap); the byte at logical offset x lives at
- * data[x % size]. A record never straddles the end of the buffer: when one
- * would not fit, the rest of the buffer becomes a padding record (site id
- * 0) and the record starts at data[0].
+ * A ring is `size` bytes (a multiple of 8, fixed for the ring's life),
+ * divided into nseg equal segments (2 to 64). Its owner appends records at
+ * the head. Positions are logical byte offsets that only grow (64 bits: they
+ * never wrap); the byte at logical offset x lives at data[x % size].
  *
  *   record:  u32 size | u32 site id | u64 ticks | arguments | pad to 8
  *   padding: u32 size | u32 0       (8 bytes or more; nothing else is read)
+ *
+ *   data:  | seg 0          | seg 1          | ...  | seg nseg-1     |
+ *          | rec rec rec pad| rec rec rec rec| ...  |                |
+ *                    tail ^ (a segment start)   head ^ (w.limit = end of its segment)
+ *
+ * A record never straddles a segment boundary: when the next one does not
+ * fit in the current segment, the rest of it becomes a padding record and
+ * the writer enters the next segment. Entering a segment that still holds
+ * records of the previous lap drops all of them at once: the tail jumps to
+ * the start of the following segment. So the hot path (ttlog.h) only
+ * compares the end of its record with `w.limit`, the end of the current
+ * segment, and everything else happens in ttlog__reserve_slow() once per
+ * segment. The price is history: a ring shows between (nseg-1)/nseg of its
+ * bytes and all of them. Dropped records are counted without walking them:
+ * seg_first[k] remembers how many records had been written when segment k
+ * was entered, so dropping segment k of the previous lap means that
+ * seg_first[k+1] records (everything before segment k+1 of that lap) are
+ * gone. Every record fits in a segment: ring_max_string() bounds string
+ * arguments so that even 16 of them do.
  *
  * Requirements the writer keeps and readers rely on:
  *   Req1  tail <= head, head - tail <= size, and both are record boundaries.
@@ -86,7 +102,13 @@ void AnnotateIgnoreReadsEnd(const char *file, int line);
 
 #define ALTSTACK_SIZE (64u * 1024u)
 
-TTLOG_API __thread struct ttlog__writer *ttlog__tls_writer __attribute__((tls_model("initial-exec")));
+/* The writer of threads without a ring: limit 0 sends every call to
+ * ttlog__reserve_slow(), which attaches one. max_string is set by
+ * ttlog__rings_configure(); only this thread-independent copy is read. */
+static struct ttlog__writer idle_writer;
+
+TTLOG_API __thread struct ttlog__writer *ttlog__tls_writer
+	__attribute__((tls_model("initial-exec"))) = &idle_writer;
 static __thread int tls_exited; /* the thread's exit hook ran: never attach again */
 
 static _Atomic(struct ttlog__ring *) ring_list;
@@ -116,7 +138,49 @@ struct ttlog__ring *ttlog__ring_first(void)
 struct ttlog__ring *ttlog__ring_self(void)
 {
 	struct ttlog__writer *w = ttlog__tls_writer;
-	return w ? ring_of(w) : NULL;
+	return w != &idle_writer ? ring_of(w) : NULL;
+}
+
+/* The largest record that string arguments limited to max_string bytes
+ * allow: 16 arguments, each a string. */
+static uint32_t max_record_size(uint32_t max_string)
+{
+	return (TTLOG_FMT_RECORD_HEADER_SIZE + TTLOG_FMT_MAX_ARGS * (4u + max_string) + 7u) & ~7u;
+}
+
+/* Largest string a segment can take so that the largest record (16 string
+ * arguments) still fits in it. */
+static uint32_t segment_max_string(uint32_t seg_size)
+{
+	uint32_t fit = (seg_size - TTLOG_FMT_RECORD_HEADER_SIZE - 7u) / TTLOG_FMT_MAX_ARGS - 4u;
+	return TTLOG_MIN(ttlog__g.max_string, fit);
+}
+
+/* Divides `bytes` into segments: as many as 64, none smaller than the
+ * larger of 4 KiB and the largest record, but at least 2. More segments keep
+ * more history (a ring shows at least (nseg-1)/nseg of itself); larger ones
+ * make the slow path rarer. The division is fixed for the ring's life, so
+ * readers may use size without synchronisation. */
+static void ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size)
+{
+	uint32_t want = TTLOG_MAX(TTLOG_RING_SEGMENT_GOAL, max_record_size(ttlog__g.max_string));
+	size_t n = bytes / want;
+	n = TTLOG_MIN(TTLOG_MAX(n, TTLOG_RING_MIN_SEGMENTS), TTLOG_RING_MAX_SEGMENTS);
+	*nseg = (uint32_t)n;
+	*seg_size = (uint32_t)(bytes / n) & ~7u;
+}
+
+void ttlog__rings_configure(void)
+{
+	uint32_t nseg, seg_size;
+	ring_divide(ttlog__g.ring_size, &nseg, &seg_size);
+	idle_writer.max_string = segment_max_string(seg_size);
+	/* The tick source may have changed: send every ring's next call to the
+	 * slow path, which sets its limit for the new source. A ring whose
+	 * owner is in the slow path right now may keep the old limit until
+	 * its segment ends. */
+	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
+		atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed);
 }
 
 /* Makes the ring empty and gives it to the calling thread. The ring is not
@@ -128,25 +192,20 @@ static void ring_reset_for_self(struct ttlog__ring *r)
 	/* LMM(gen:A) The odd count is visible before any reset store; pairs
 	 * with the reader's fence and re-check in ttlog__ring_read (LMM(gen:B)). */
 	TTLOG__FENCE_RELEASE();
-	r->w.head = r->w.tail = 0;
-	r->w.head_phys = r->w.tail_phys = 0;
-	r->w.overwritten = 0;
-	atomic_store_explicit(&r->w.pub_head, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->w.pub_tail, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->w.pub_overwritten, 0, memory_order_relaxed);
+	r->w.max_string = segment_max_string(r->seg_size);
+	r->w.base = (uintptr_t)r->data;
+	r->w.records = 0;
+	r->seg_end = 0;
+	memset(r->seg_first, 0, sizeof r->seg_first);
+	atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed); /* first call: slow path */
+	atomic_store_explicit(&r->w.head, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->pub_tail, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->pub_overwritten, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->tid, current_tid(), memory_order_relaxed);
 	memset(r->name, 0, sizeof r->name);
 	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
 	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
 	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
-}
-
-/* Largest string a ring can take so that the largest record (16 string
- * arguments) still fits in it. */
-static uint32_t ring_max_string(uint32_t size)
-{
-	uint32_t fit = (size - 16u - 7u) / TTLOG_FMT_MAX_ARGS - 4u;
-	return TTLOG_MIN(ttlog__g.max_string, fit);
 }
 
 static struct ttlog__ring *ring_new(void)
@@ -169,9 +228,9 @@ static struct ttlog__ring *ring_new(void)
 		return NULL;
 	}
 	memset(r, 0, sizeof *r);
-	r->w.data = data;
-	r->w.size = (uint32_t)size;
-	r->w.max_string = ring_max_string((uint32_t)size);
+	r->data = data;
+	ring_divide(size, &r->nseg, &r->seg_size);
+	r->size = r->nseg * r->seg_size;
 	atomic_store_explicit(&r->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
 	r->index = atomic_fetch_add_explicit(&ring_count, 1, memory_order_relaxed);
 	struct ttlog__ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
@@ -201,37 +260,83 @@ static struct ttlog__ring *ring_reuse(void)
 		}
 		if (!best)
 			return NULL;
-		if (atomic_compare_exchange_strong(&best->state, &best_state, TTLOG_RING_CLAIMED)) {
-			best->w.max_string = ring_max_string(best->w.size);
+		if (atomic_compare_exchange_strong(&best->state, &best_state, TTLOG_RING_CLAIMED))
 			return best;
-		}
 	}
 	return NULL;
 }
 
 /*
- * The next record does not fit before the end of the buffer: fill the rest
- * with a padding record and continue at data[0]. Called from the hot path,
- * once per trip around the ring.
+ * Pads the rest of the current segment and enters the next one, dropping
+ * what it held in the previous lap. Returns the new head. Owner only.
  */
-TTLOG_API void ttlog__wrap(struct ttlog__writer *w)
+static uint64_t segment_enter_next(struct ttlog__ring *r, uint64_t h)
 {
-	uint32_t pad = w->size - w->head_phys;
-	if (pad) {
-		uint64_t hdr = pad; /* site id 0: padding */
-		ttlog__make_room(w, w->head + pad);
-		memcpy(w->data + w->head_phys, &hdr, sizeof hdr);
-		w->head += pad;
+	if (h < r->seg_end) {
+		uint64_t pad = r->seg_end - h; /* site id 0: padding */
+		memcpy((unsigned char *)(r->w.base + h), &pad, sizeof pad);
+		h = r->seg_end;
 		/* LMM(commit:A), as in ttlog__commit(). */
-		atomic_store_explicit(&w->pub_head, w->head, memory_order_release);
+		atomic_store_explicit(&r->w.head, h, memory_order_release);
 	}
-	w->head_phys = 0;
+	uint32_t k = (uint32_t)(h / r->seg_size % r->nseg);
+	if (h >= r->size) {
+		/* Segment k holds the previous lap's records: drop them. The
+		 * oldest record left is the first of segment k+1 of that lap. */
+		atomic_store_explicit(&r->pub_tail, h - r->size + r->seg_size, memory_order_relaxed);
+		atomic_store_explicit(&r->pub_overwritten, r->seg_first[(k + 1) % r->nseg],
+				      memory_order_relaxed);
+		/* LMM(reserve:A) Orders the tail store above before the bytes
+		 * written into the segment next. Pairs with LMM(copy:B): a reader
+		 * that saw any overwritten byte also sees the new tail (Req3). */
+		TTLOG__FENCE_RELEASE();
+	}
+	r->seg_first[k] = r->w.records;
+	if (k == 0)
+		r->w.base = (uintptr_t)r->data - h;
+	r->seg_end = h + r->seg_size;
+	return h;
+}
+
+/*
+ * The slow path of a log call (declared in ttlog.h): the thread's first
+ * event, the end of a segment, or a tick source that is not read inline.
+ */
+TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
+{
+	uint32_t len = (uint32_t)hdr;
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
+		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
+		return NULL;
+	}
+	struct ttlog__writer *w = ttlog__tls_writer;
+	if (w == &idle_writer && !(w = ttlog__thread_attach()))
+		return NULL;
+	struct ttlog__ring *r = ring_of(w);
+	if (len > r->seg_size) {
+		/* Only a ring left from an earlier ttlog_init() with a smaller
+		 * size can meet a record sized for the current settings that
+		 * does not fit one of its segments. */
+		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
+		return NULL;
+	}
+	uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
+	if (h + len > r->seg_end)
+		h = segment_enter_next(r, h);
+	/* With another tick source the limit stays 0: every call comes here. */
+	atomic_store_explicit(&w->limit, ttlog__clock_inline_ok() ? r->seg_end : 0,
+			      memory_order_relaxed);
+	unsigned char *p = (unsigned char *)(w->base + h);
+	uint64_t ticks = ttlog__clock_ticks();
+	memcpy(p, &hdr, 8);
+	memcpy(p + 8, &ticks, 8);
+	return p;
 }
 
 static void thread_exit_hook(void *arg)
 {
 	struct ttlog__ring *r = arg;
-	ttlog__tls_writer = NULL;
+	ttlog__tls_writer = &idle_writer;
 	tls_exited = 1;
 	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
 	atomic_store_explicit(&r->exit_order,
@@ -317,8 +422,7 @@ static void after_fork_child(void)
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		if (r == self)
 			continue;
-		r->w.overwritten = 0;
-		atomic_store_explicit(&r->w.pub_overwritten, 0, memory_order_relaxed);
+		atomic_store_explicit(&r->pub_overwritten, 0, memory_order_relaxed);
 		atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_relaxed);
 	}
 	if (self) {
@@ -353,7 +457,7 @@ uint64_t ttlog__rings_overwritten(void)
 {
 	uint64_t sum = 0;
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
-		sum += atomic_load_explicit(&r->w.pub_overwritten, memory_order_relaxed);
+		sum += atomic_load_explicit(&r->pub_overwritten, memory_order_relaxed);
 	return sum;
 }
 
@@ -375,10 +479,10 @@ int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur
 	if (cur->gen & 1u)
 		return 0;
 	/* LMM(copy:A) pairs with LMM(commit:A): records before head are whole. */
-	cur->end = atomic_load_explicit(&r->w.pub_head, memory_order_acquire);
-	cur->pos = atomic_load_explicit(&r->w.pub_tail, memory_order_acquire);
-	cur->overwritten_begin = atomic_load_explicit(&r->w.pub_overwritten, memory_order_relaxed);
-	if (cur->pos > cur->end || cur->end - cur->pos > r->w.size)
+	cur->end = atomic_load_explicit(&r->w.head, memory_order_acquire);
+	cur->pos = atomic_load_explicit(&r->pub_tail, memory_order_acquire);
+	cur->overwritten_begin = atomic_load_explicit(&r->pub_overwritten, memory_order_relaxed);
+	if (cur->pos > cur->end || cur->end - cur->pos > r->size)
 		return 0; /* head and tail from different owners; gen check would fail */
 	return cur->pos < cur->end;
 }
@@ -387,13 +491,13 @@ int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur
  * the owner's writes on purpose; see the top of this file. */
 static void ring_copy(const struct ttlog__ring *r, uint64_t pos, size_t n, unsigned char *buf)
 {
-	uint32_t size = r->w.size;
+	uint32_t size = r->size;
 	size_t phys = (size_t)(pos % size);
 	size_t first = TTLOG_MIN(n, size - phys);
 	TSAN_IGNORE_READS_BEGIN();
-	memcpy(buf, r->w.data + phys, first);
+	memcpy(buf, r->data + phys, first);
 	if (n > first)
-		memcpy(buf + first, r->w.data, n - first);
+		memcpy(buf + first, r->data, n - first);
 	TSAN_IGNORE_READS_END();
 }
 
@@ -406,7 +510,7 @@ static void ring_copy(const struct ttlog__ring *r, uint64_t pos, size_t n, unsig
  */
 static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 {
-	uint64_t now = atomic_load_explicit(&cur->ring->w.pub_overwritten, memory_order_relaxed);
+	uint64_t now = atomic_load_explicit(&cur->ring->pub_overwritten, memory_order_relaxed);
 	uint64_t gone = now - cur->overwritten_begin;
 	uint64_t lost = gone > cur->records_seen ? gone - cur->records_seen : 0;
 	if (lost > bytes / TTLOG_FMT_RECORD_HEADER_SIZE)
@@ -424,7 +528,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 		ring_copy(r, cur->pos, n, buf);
 		/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
 		TTLOG__FENCE_ACQUIRE();
-		uint64_t t2 = atomic_load_explicit(&r->w.pub_tail, memory_order_relaxed);
+		uint64_t t2 = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
 		uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
 		if (g2 != cur->gen) {
 			count_lost(cur, cur->end - cur->pos);
@@ -454,7 +558,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 			uint32_t size = ttlog__get_u32(buf + walked);
 			uint32_t id = ttlog__get_u32(buf + walked + 4);
 			if (size < 8 || size % 8 != 0 || (id != 0 && size < TTLOG_FMT_RECORD_HEADER_SIZE) ||
-			    size > r->w.size) {
+			    size > r->size) {
 				/* Cannot happen with intact data (Req4); never trust it. */
 				count_lost(cur, cur->end - (cur->pos + walked));
 				cur->aborted = 1;
@@ -486,5 +590,5 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
 {
-	return atomic_load_explicit(&cur->ring->w.pub_overwritten, memory_order_relaxed);
+	return atomic_load_explicit(&cur->ring->pub_overwritten, memory_order_relaxed);
 }

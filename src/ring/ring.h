@@ -1,8 +1,9 @@
 /*
  * ring.h - per-thread rings: ownership, life cycle, and the reader side.
  *
- * The writer side is inline in ttlog.h (ttlog__reserve, ttlog__commit); the
- * protocol both sides follow is described at the top of ring.c.
+ * The writer's fast path is inline in ttlog.h (ttlog__reserve,
+ * ttlog__commit), its slow path is ttlog__reserve_slow() in ring.c; the
+ * protocol writers and readers follow is described at the top of ring.c.
  */
 #ifndef TTLOG_RING_RING_H
 #define TTLOG_RING_RING_H
@@ -21,9 +22,26 @@ enum ttlog__ring_state {
 };
 
 #define TTLOG_THREAD_NAME_MAX 16
+#define TTLOG_RING_MAX_SEGMENTS 64u
+#define TTLOG_RING_MIN_SEGMENTS 2u
+#define TTLOG_RING_SEGMENT_GOAL 4096u  /* smallest segment worth its slow-path call */
 
 struct ttlog__ring {
 	struct ttlog__writer w;          /* first: the hot path's view */
+
+	/* The bytes and their division into segments (see ring.c). data and
+	 * size and the division into segments never change; seg_end and
+	 * seg_first are used only by the ring's owner. */
+	unsigned char *data;
+	uint32_t size;                   /* nseg * seg_size; a multiple of 8 */
+	uint32_t seg_size;               /* a multiple of 8 */
+	uint32_t nseg;
+	uint64_t seg_end;                /* logical end of the segment being filled */
+	uint64_t seg_first[TTLOG_RING_MAX_SEGMENTS]; /* w.records when segment k was last entered */
+
+	/* Published for readers, written by the owner. */
+	_Alignas(64) _Atomic uint64_t pub_tail;     /* logical offset of the oldest record */
+	_Atomic uint64_t pub_overwritten;           /* records dropped to make room */
 
 	/* Identity and life cycle; written by the owner or by whoever claims
 	 * the ring, read by snapshots under the `gen` sequence count. */
@@ -48,6 +66,10 @@ struct ttlog__ring *ttlog__ring_first(void);
 
 /* The calling thread's ring, or NULL. Runs in signal context. */
 struct ttlog__ring *ttlog__ring_self(void);
+
+/* Applies ttlog_init's ring size and string limit to the rings given out
+ * from now on. Called by ttlog_init before it enables logging. */
+void ttlog__rings_configure(void);
 
 /* Installs the fork and thread-exit hooks. Called once by ttlog_init. */
 int ttlog__rings_init(void);

@@ -2,7 +2,7 @@
  * sites.c - call-site registration and runtime level filtering.
  *
  * Each TTLOG_* use has a static struct ttlog_site whose `word` holds the
- * site id and an "enabled" bit (layout in ttlog.h). The hot path reads only
+ * site id and an "enabled" bit (layout in ttlog.h: 0 until registered). The hot path reads only
  * that word. This file hands out ids, keeps the id -> site table that the
  * snapshot writer uses to write the call-site dictionary, and recomputes
  * enabled bits when levels change.
@@ -69,43 +69,52 @@ static int effective_level(const struct ttlog_site *s)
 	return atomic_load_explicit(&global_level, memory_order_relaxed);
 }
 
-static uint32_t enabled_bit(const struct ttlog_site *s)
+static uint64_t enabled_bit(const struct ttlog_site *s)
 {
 	if (!atomic_load_explicit(&master_on, memory_order_relaxed))
 		return 0;
 	return s->level >= effective_level(s) ? 1u : 0u;
 }
 
+/* The word of a registered site: its id where a record header has it. */
+static uint64_t site_word(uint32_t id, uint64_t enabled)
+{
+	return (uint64_t)id << 32 | enabled;
+}
+
 /* Rewrites bit 0 of a registered site's word, keeping the id. */
 static void relevel_site(struct ttlog_site *s)
 {
-	uint32_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-	uint32_t want;
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	uint64_t want;
 	do {
-		want = (w & ~1u) | enabled_bit(s);
+		want = (w & ~(uint64_t)1) | enabled_bit(s);
 	} while (w != want &&
 		 !atomic_compare_exchange_weak_explicit(&s->word, &w, want, memory_order_relaxed,
 							memory_order_relaxed));
 }
 
-uint32_t ttlog__site_register(struct ttlog_site *s)
+/* Called by the first call of a site (the macro in ttlog.h), from any
+ * thread, possibly several at once. */
+TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
 {
-	uint32_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-	if (w >> 1 || !(w & 1u))
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	if (w != 0)
 		return w; /* registered already, or given up on */
 
 	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_relaxed);
 	if (id > TTLOG_MAX_SITES) {
-		/* Table full: this site stays disabled for good, and says so. */
-		uint32_t one = 1u;
-		if (atomic_compare_exchange_strong(&s->word, &one, 0u))
+		/* Table full: this site stays disabled for good (a non-zero
+		 * word without an id), and says so, once. */
+		uint64_t unset = 0;
+		if (atomic_compare_exchange_strong(&s->word, &unset, TTLOG_SITE_GIVEN_UP))
 			atomic_fetch_add_explicit(&ttlog__g.dropped_sites, 1, memory_order_relaxed);
 		return atomic_load_explicit(&s->word, memory_order_relaxed);
 	}
 	uint32_t seq = atomic_load(&levels_seq); /* LMM(sites:A) pairs with LMM(sites:B) */
-	uint32_t one = 1u;
-	if (!atomic_compare_exchange_strong(&s->word, &one, id << 1 | enabled_bit(s)))
-		return one; /* another thread registered it first; our id stays unused */
+	uint64_t unset = 0;
+	if (!atomic_compare_exchange_strong(&s->word, &unset, site_word(id, enabled_bit(s))))
+		return unset; /* another thread registered it first; our id stays unused */
 	atomic_store(&site_table[id], s);
 	if (atomic_load(&levels_seq) != seq)
 		relevel_site(s);

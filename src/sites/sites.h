@@ -15,8 +15,12 @@
 
 #define TTLOG_MAX_SITES 65535u
 
-/* Registers the site if needed; returns its word (see struct ttlog_site). */
-uint32_t ttlog__site_register(struct ttlog_site *site);
+/* The word of a site that could not get an id (the table is full): not 0,
+ * so the hot path treats it as disabled without trying again. */
+#define TTLOG_SITE_GIVEN_UP ((uint64_t)2)
+
+/* ttlog__register(), declared in ttlog.h, registers a site on its first call
+ * and returns its word (see struct ttlog_site). */
 
 /* The site with this id, or NULL. Runs in signal context. */
 const struct ttlog_site *ttlog__site_lookup(uint32_t id);

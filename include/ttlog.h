@@ -526,14 +526,11 @@ static inline uint32_t ttlog__str_scan(const char *s, uint32_t max)
 	 * one, which can therefore be read without looking at max. */
 	uint32_t n = (uint32_t)(block + 16 - s);
 	nul = ttlog__nul_mask(block + 16);
-	while (nul == 0) {
-		n += 16;
-		if (n > max)
-			return n;
-		block += 16;
-		nul = ttlog__nul_mask(block + 16);
-	}
-	return n + (uint32_t)__builtin_ctz(nul);
+	if (TTLOG__LIKELY(nul != 0))
+		return n + (uint32_t)__builtin_ctz(nul);
+	/* Longer strings: the C library scans wider blocks than SSE2's. */
+	n += 16;
+	return n > max ? n : n + (uint32_t)strnlen(block + 32, max + 1 - n);
 }
 
 /* Copies n bytes with at most two overlapping loads and stores up to 32

@@ -576,7 +576,8 @@ static inline uint32_t ttlog__str_scan(const char *s, uint32_t max)
 static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 {
 	TTLOG__HIDE(s);
-	memcpy(d, s, n);
+	if (n) /* s may be NULL when n is 0, which memcpy does not allow */
+		memcpy(d, s, n);
 }
 #endif
 

@@ -131,7 +131,7 @@ int64_t ttlog__clock_realtime_ns(void)
 }
 
 /* Runs in signal context: only clock_gettime and nanosleep. */
-void ttlog__clock_calibrate(struct ttlog__calibration *out)
+void ttlog__clock_calibrate(struct ttlog__calibration *out, int may_wait)
 {
 	*out = calib0;
 	if (ttlog__clock_kind == TTLOG_TICKS_FAKE) {
@@ -140,7 +140,7 @@ void ttlog__clock_calibrate(struct ttlog__calibration *out)
 		return;
 	}
 	int64_t wait = calib0.ns0 + MIN_CALIBRATION_NS - clock_ns(CLOCK_REALTIME);
-	if (wait > 0 && wait <= MIN_CALIBRATION_NS) {
+	if (may_wait && wait > 0 && wait <= MIN_CALIBRATION_NS) {
 		struct timespec ts = {0, (long)wait};
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;

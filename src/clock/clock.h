@@ -51,9 +51,11 @@ void ttlog__clock_init(enum ttlog__clock_choice choice);
 /* Resets the fake clock (after fork, so a child's history starts over). */
 void ttlog__clock_reset_fake(void);
 
-/* Takes calibration point 1 now, waiting until at least 20 ms have passed
- * since point 0 so that the rate is precise. Runs in signal context. */
-void ttlog__clock_calibrate(struct ttlog__calibration *out);
+/* Takes calibration point 1 now. With may_wait, first waits until at least
+ * 20 ms have passed since point 0 so that the rate is precise; without, the
+ * rate of a snapshot taken sooner is less precise (the crash path does not
+ * wait). Runs in signal context. */
+void ttlog__clock_calibrate(struct ttlog__calibration *out, int may_wait);
 
 /* The current tick value without advancing the fake clock; for the window
  * cut-off of a snapshot. Runs in signal context. */

@@ -527,7 +527,9 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	}
 
 	struct ttlog__calibration cal;
-	ttlog__clock_calibrate(&cal);
+	/* A crash right after ttlog_init() must not wait for a precise rate:
+	 * the process is dying. */
+	ttlog__clock_calibrate(&cal, crash == NULL);
 	int64_t created = ttlog__clock_realtime_ns();
 	uint64_t cutoff = 0;
 	if (ttlog__g.window_ns) {

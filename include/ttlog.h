@@ -311,6 +311,15 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
 #define TTLOG__FENCE_ACQUIRE() TTLOG__THREAD_FENCE(acquire)
 #endif
 
+/*
+ * Everything a log call expands to is forced inline: the compiler's size
+ * heuristics would otherwise turn the string helpers into calls in a
+ * function with many log calls, and the instruction counts in
+ * docs/PERFORMANCE.md assume they are not.
+ */
+#define TTLOG__ALWAYS_INLINE __attribute__((always_inline))
+#define TTLOG__INLINE static inline TTLOG__ALWAYS_INLINE
+
 #define TTLOG__LIKELY(x) __builtin_expect(!!(x), 1)
 #define TTLOG__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -448,7 +457,7 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr);
  * slow path may have changed) for ttlog__commit(). The test uses len, not
  * hdr's low half, so that the compiler can reuse h + len for the commit.
  */
-static inline unsigned char *ttlog__reserve(struct ttlog__writer **wp, uint64_t hdr, uint32_t len,
+TTLOG__INLINE unsigned char *ttlog__reserve(struct ttlog__writer **wp, uint64_t hdr, uint32_t len,
 					    uint64_t *head)
 {
 	struct ttlog__writer *w = *wp;
@@ -469,7 +478,7 @@ static inline unsigned char *ttlog__reserve(struct ttlog__writer **wp, uint64_t 
 }
 
 /* Publishes the record at logical offset head, len bytes long. */
-static inline void ttlog__commit(struct ttlog__writer *w, uint64_t head, uint32_t len)
+TTLOG__INLINE void ttlog__commit(struct ttlog__writer *w, uint64_t head, uint32_t len)
 {
 	w->records++;
 	/* LMM(commit:A) Publishes the record bytes. Pairs with LMM(copy:A) in
@@ -509,36 +518,41 @@ TTLOG__EXTERN_C_END
 #include <emmintrin.h>
 TTLOG__EXTERN_C_BEGIN
 /* Bit i set: byte i of the aligned block at p is 0. */
-static inline uint32_t ttlog__nul_mask(const char *p)
+TTLOG__INLINE uint32_t ttlog__nul_mask(const char *p)
 {
 	return (uint32_t)_mm_movemask_epi8(
 		_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)p), _mm_setzero_si128()));
 }
 
-static inline uint32_t ttlog__str_scan(const char *s, uint32_t max)
+TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
 {
 	const char *block = (const char *)((uintptr_t)s & ~(uintptr_t)15);
 	TTLOG__HIDE(block);
 	uint32_t nul = ttlog__nul_mask(block) >> ((uintptr_t)s & 15); /* bytes before s are not the string's */
 	if (TTLOG__LIKELY(nul != 0))
 		return (uint32_t)__builtin_ctz(nul);
-	/* No terminator in the first block: the string goes on into the next
-	 * one, which can therefore be read without looking at max. */
+	/* No terminator in a block: the string goes on into the next one,
+	 * which can therefore be read without looking at max. Two more blocks
+	 * are scanned inline, so that every string of up to 32 bytes is,
+	 * whatever its alignment. */
 	uint32_t n = (uint32_t)(block + 16 - s);
 	nul = ttlog__nul_mask(block + 16);
 	if (TTLOG__LIKELY(nul != 0))
 		return n + (uint32_t)__builtin_ctz(nul);
+	nul = ttlog__nul_mask(block + 32);
+	if (nul != 0)
+		return n + 16 + (uint32_t)__builtin_ctz(nul);
 	/* Longer strings: the C library scans wider blocks than SSE2's. */
-	n += 16;
-	return n > max ? n : n + (uint32_t)strnlen(block + 32, max + 1 - n);
+	n += 32;
+	return n > max ? n : n + (uint32_t)strnlen(block + 48, max + 1 - n);
 }
 
 /* Copies n bytes with at most two overlapping loads and stores up to 32
  * bytes; memcpy beyond. Reads only [s, s + n). */
-static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
+TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 {
+	TTLOG__HIDE(s);
 	if (n >= 16) {
-		TTLOG__HIDE(s);
 		if (TTLOG__UNLIKELY(n > 32)) {
 			memcpy(d, s, n);
 			return;
@@ -566,14 +580,14 @@ static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 	}
 }
 #else
-static inline uint32_t ttlog__str_scan(const char *s, uint32_t max)
+TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
 {
 	TTLOG__HIDE(s);
 	uint32_t n = (uint32_t)strnlen(s, max);
 	return n == max && s[max] != '\0' ? max + 1 : n;
 }
 
-static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
+TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 {
 	TTLOG__HIDE(s);
 	if (n) /* s may be NULL when n is 0, which memcpy does not allow */
@@ -588,7 +602,7 @@ static inline void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
  * (TTLOG__ARG_SIZE below) and the flags in the high bits, so the word costs
  * one subtraction to make.
  */
-static inline uint32_t ttlog__len_str(const void *v, uint32_t max)
+TTLOG__INLINE uint32_t ttlog__len_str(const void *v, uint32_t max)
 {
 	if (max > TTLOG__MAX_STRING_LIMIT)
 		__builtin_unreachable(); /* lets the compiler drop TTLOG__ARG_SIZE's mask */
@@ -597,7 +611,7 @@ static inline uint32_t ttlog__len_str(const void *v, uint32_t max)
 	uint32_t n = ttlog__str_scan((const char *)v, max);
 	return n <= max ? 4u + n : (4u + max) | TTLOG__STR_TRUNCATED;
 }
-static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
+TTLOG__INLINE unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
 {
 	uint32_t word = n - 4u, size = n & TTLOG__STR_LEN_MASK;
 	memcpy(p, &word, 4);
@@ -605,7 +619,7 @@ static inline unsigned char *ttlog__put_str(unsigned char *p, const void *v, uin
 	return p + size;
 }
 #define TTLOG__ARG_SIZE(n) ((n) & TTLOG__STR_LEN_MASK)
-static inline unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
+TTLOG__INLINE unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
 {
 	uint64_t a = (uint64_t)(uintptr_t)v;
 	(void)n;
@@ -625,13 +639,13 @@ TTLOG__EXTERN_C_END
 
 /* Per-type size and store functions, selected by _Generic. */
 #define TTLOG__FIXED(name, ctype, stype)                                                 \
-	static inline uint32_t ttlog__len_##name(ctype v, uint32_t max)                 \
+	TTLOG__INLINE uint32_t ttlog__len_##name(ctype v, uint32_t max)                 \
 	{                                                                                \
 		(void)v;                                                                 \
 		(void)max;                                                               \
 		return sizeof(stype);                                                    \
 	}                                                                                \
-	static inline unsigned char *ttlog__put_##name(unsigned char *p, ctype v, uint32_t n) \
+	TTLOG__INLINE unsigned char *ttlog__put_##name(unsigned char *p, ctype v, uint32_t n) \
 	{                                                                                \
 		stype s = (stype)v;                                                      \
 		(void)n;                                                                 \
@@ -655,7 +669,7 @@ TTLOG__FIXED(double, double, double)
 TTLOG__FIXED(ldouble, long double, double)
 #undef TTLOG__FIXED
 
-static inline uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
+TTLOG__INLINE uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
 {
 	(void)v;
 	(void)max;
@@ -754,7 +768,7 @@ template <class T> constexpr int ttlog__type_code()
 	}
 }
 
-template <class T> inline uint32_t ttlog__arg_len(const T &v, uint32_t max)
+template <class T> TTLOG__ALWAYS_INLINE inline uint32_t ttlog__arg_len(const T &v, uint32_t max)
 {
 	constexpr int t = ttlog__type_code<T>();
 	if constexpr (t == TTLOG_ARG_STR)
@@ -765,7 +779,7 @@ template <class T> inline uint32_t ttlog__arg_len(const T &v, uint32_t max)
 		return sizeof(T); /* integers, enumerations and bool: their own width */
 }
 
-template <class T> inline unsigned char *ttlog__arg_put(unsigned char *p, const T &v, uint32_t n)
+template <class T> TTLOG__ALWAYS_INLINE inline unsigned char *ttlog__arg_put(unsigned char *p, const T &v, uint32_t n)
 {
 	constexpr int t = ttlog__type_code<T>();
 	if constexpr (t == TTLOG_ARG_STR) {

@@ -30,18 +30,17 @@ struct ttlog__ring {
 	struct ttlog__writer w;          /* first: the hot path's view */
 
 	/* The bytes and their division into segments (see ring.c). data and
-	 * size and the division into segments never change; seg_end and
-	 * seg_first are used only by the ring's owner. */
+	 * size and the division into segments never change; seg_end is used
+	 * only by the ring's owner. */
 	unsigned char *data;
 	uint32_t size;                   /* nseg * seg_size; a multiple of 8 */
 	uint32_t seg_size;               /* a multiple of 8 */
 	uint32_t nseg;
 	uint64_t seg_end;                /* logical end of the segment being filled */
-	uint64_t seg_first[TTLOG_RING_MAX_SEGMENTS]; /* w.records when segment k was last entered */
 
 	/* Published for readers, written by the owner. */
 	_Alignas(64) _Atomic uint64_t pub_tail;     /* logical offset of the oldest record */
-	_Atomic uint64_t pub_overwritten;           /* records dropped to make room */
+	_Atomic uint64_t seg_first[TTLOG_RING_MAX_SEGMENTS]; /* w.records when segment k was last entered */
 
 	/* Identity and life cycle; written by the owner or by whoever claims
 	 * the ring, read by snapshots under the `gen` sequence count. */

@@ -8,11 +8,13 @@
 #   make tsan           TSan build in build-tsan/, the concurrency tests
 #   make clang          clang build with -Werror in build-clang/, all tests
 #   make fuzz           libFuzzer targets (clang) in build-fuzz/fuzz/
-#   make bench          benchmarks (placeholder)
+#   make bench          benchmarks against peer loggers, one table (~15 min)
+#   make bench-quick    the same, 1 round with small counts (under a minute)
 #   make clean          remove every build directory
 #
 # Variables: CC (default gcc), PREFIX, JOBS (default 2), WERROR (ON or OFF;
-# ON when CI is set, so that CI's `make test` fails on any warning).
+# ON when CI is set, so that CI's `make test` fails on any warning),
+# BENCH_ARGS (more options for bench/run.py, e.g. BENCH_ARGS="--only ttlog").
 # Every target re-runs the CMake configure step, which is quick when nothing
 # changed and keeps the build directory in step with these variables.
 
@@ -56,18 +58,21 @@ DEMO_DIR := build/demo-snapshots
 configure = $(CMAKE) -S . -B $(1) -DCMAKE_C_COMPILER=$(2) $(3)
 compile = $(CMAKE) --build $(1) -j$(JOBS)
 
-.PHONY: all build deps test demo bench install clean asan tsan clang fuzz help
+.PHONY: all build deps test demo bench bench-quick bench-build install clean asan tsan clang fuzz help
 
 all: build
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
 
+# TTLOG_BENCH is given explicitly both here and in bench-build: they share
+# build/, and a cached ON left by `make bench` would otherwise make every
+# later `make test` build the benchmarks (and need their packages) too.
 build: deps
-	$(call configure,build,$(CC),$(RELEASE) -DTTLOG_WERROR=$(WERROR) -DCMAKE_INSTALL_PREFIX=$(PREFIX))
+	$(call configure,build,$(CC),$(RELEASE) -DTTLOG_WERROR=$(WERROR) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DTTLOG_BENCH=OFF)
 	$(call compile,build)
 
 test: build
@@ -94,8 +99,18 @@ demo: build
 	echo "build/ttlog view $$snap"; \
 	build/ttlog view "$$snap"
 
-bench:
-	@echo "benchmarks: not yet (see the benchmark issue)"
+# The benchmarks build into build/ (with TTLOG_BENCH=ON) so that their
+# results sit next to the library they measured: build/bench-results/.
+bench-build:
+	@$(DEPS) --bench
+	$(call configure,build,$(CC),$(RELEASE) -DTTLOG_WERROR=$(WERROR) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DTTLOG_BENCH=ON)
+	$(call compile,build)
+
+bench: bench-build
+	python3 bench/run.py --build build $(BENCH_ARGS)
+
+bench-quick: bench-build
+	python3 bench/run.py --build build --quick $(BENCH_ARGS)
 
 install: build
 	DESTDIR="$(DESTDIR)" $(CMAKE) --install build

@@ -2,9 +2,13 @@
 # install-deps.sh - install the Debian packages that building and testing
 # ttlog need, and only those that are missing.
 #
-# Usage: scripts/install-deps.sh [--fuzz]
+# Usage: scripts/install-deps.sh [--fuzz] [--bench]
 #   --fuzz   also install clang's sanitizer and libFuzzer runtimes, which only
 #            the libFuzzer build (make fuzz) needs
+#   --bench  also install what the benchmark suite (make bench) needs: the
+#            driver (python3), callgrind and its client-request headers
+#            (valgrind), the peer loggers spdlog and glog, and LTTng-UST with
+#            the lttng command and session daemon
 #
 # Prints one line when everything is present, so that it can run before
 # every build. Runs apt-get non-interactively, through sudo when not root;
@@ -19,8 +23,9 @@ packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev)
 for arg in "$@"; do
 	case "$arg" in
 	--fuzz) packages+=("$clang_rt") ;;
+	--bench) packages+=(python3 valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
 	-h | --help)
-		sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)

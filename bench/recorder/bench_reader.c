@@ -1,0 +1,185 @@
+/*
+ * bench_reader.c - ttlog-bench-reader: how many events per second the
+ * `ttlog view` command turns into text and into JSON.
+ *
+ * First a child process (forked before ttlog is initialised, and gone
+ * before anything is timed) writes a set of snapshots: 8 worker threads
+ * with 8 MiB rings fill them completely with fresh events and a snapshot is
+ * taken, again and again, until the files hold at least 10 M events
+ * (--quick: 1 M). A full 8 x 8 MiB snapshot holds about 1.2 M of the
+ * benchmark's events; the exact count of every file comes from the reader
+ * API.
+ *
+ * Then `ttlog view FILES... > /dev/null` and `ttlog view -o json FILES... >
+ * /dev/null` are each run 3 times (posix_spawn + waitpid, wall-clock time
+ * including process start-up) and the MEDIAN time is reported. The files
+ * were just written, so they are read from the page cache: this measures
+ * decoding and formatting, not the disk.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ttlog.h>
+
+#include "bench_common.h"
+
+#define THREADS 8u
+#define RING ((size_t)8 << 20)
+#define MAX_FILES 200u
+#define RUNS 3u
+
+/* The child: writes snapshots until `target` events, reporting each file
+ * as "EVENTS PATH\n" on fd. */
+static void generate(const char *dir, uint64_t target, int fd)
+{
+	bench_ttlog_init(dir, RING, THREADS * RING);
+	/* wraps = 0: one ring's worth of bytes at least, so every ring is
+	 * completely overwritten with new events before each snapshot. */
+	struct bench_pool *pool = bench_pool_start(THREADS, bench_events_to_wrap(RING, 0));
+	FILE *out = fdopen(fd, "w");
+	if (!out)
+		bench_die("fdopen: %s", strerror(errno));
+	uint64_t total = 0;
+	for (unsigned k = 0; total < target && k < MAX_FILES; k++) {
+		char path[PATH_MAX];
+		bench_pool_fill(pool);
+		int rc = ttlog_snapshot_path("bench", path, sizeof path);
+		if (rc != TTLOG_OK)
+			bench_die("ttlog_snapshot_path: %s", ttlog_strerror(rc));
+		struct bench_file f;
+		bench_read_file(path, &f);
+		if (f.torn)
+			bench_note("warning: %llu torn records in %s", (unsigned long long)f.torn, path);
+		total += f.events;
+		fprintf(out, "%llu %s\n", (unsigned long long)f.events, path);
+	}
+	if (fclose(out) != 0)
+		bench_die("writing to the parent: %s", strerror(errno));
+	bench_pool_stop(pool);
+}
+
+/* Shows the file the CLI wrote its diagnostics to. */
+static void show_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	size_t n;
+	while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Median wall-clock seconds of RUNS runs of argv, stdout to /dev/null.
+ * stderr goes to a file in the scratch directory: `ttlog view` reports on
+ * stderr, for every file of a JSON run, how many events the rings had
+ * dropped before the snapshot (expected here: the rings wrapped), and that
+ * would bury the benchmark's own messages. It is shown if the run fails.
+ */
+static double time_cli(char **argv, const char *what, const char *dir)
+{
+	double s[RUNS];
+	char errpath[PATH_MAX];
+	snprintf(errpath, sizeof errpath, "%s/view-stderr.txt", dir);
+	for (unsigned r = 0; r < RUNS; r++) {
+		int64_t t0 = bench_now_ns();
+		int status = bench_run_quiet(argv, errpath);
+		int64_t t1 = bench_now_ns();
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			show_file(errpath);
+			bench_die("ttlog view (%s) failed (status %#x)", what, status);
+		}
+		s[r] = (double)(t1 - t0) / 1e9;
+	}
+	bench_note("%s: %.3f %.3f %.3f s", what, s[0], s[1], s[2]);
+	return bench_median(s, RUNS);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	bench_parse(argc, argv,
+		    "Writes snapshots of 8 threads x 8 MiB rings until they hold 10 M events\n"
+		    "(--quick: 1 M), then times `ttlog view FILES > /dev/null` and\n"
+		    "`ttlog view -o json FILES > /dev/null` (median of 3 runs each) and\n"
+		    "reports events per second.",
+		    &o);
+	bench_clear_ttlog_env();
+	bench_find_cli(&o);
+	const char *dir = bench_scratch_create(&o);
+	uint64_t target = o.quick ? 1000000u : 10000000u;
+
+	int fds[2];
+	if (pipe(fds) != 0)
+		bench_die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	int64_t g0 = bench_now_ns();
+	pid_t pid = fork();
+	if (pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fds[0]);
+		generate(dir, target, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+
+	/* argv for the CLI: ttlog view [-o json] FILES... NULL */
+	static char *files[MAX_FILES];
+	unsigned nfiles = 0;
+	uint64_t events = 0;
+	FILE *in = fdopen(fds[0], "r");
+	if (!in)
+		bench_die("fdopen: %s", strerror(errno));
+	char line[PATH_MAX + 32];
+	while (fgets(line, sizeof line, in)) {
+		char *sp = strchr(line, ' ');
+		size_t n = strlen(line);
+		if (!sp || n < 2 || line[n - 1] != '\n' || nfiles == MAX_FILES)
+			bench_die("bad report from the generator: %s", line);
+		line[n - 1] = '\0';
+		events += strtoull(line, NULL, 10);
+		if (!(files[nfiles++] = strdup(sp + 1)))
+			bench_die("out of memory");
+	}
+	fclose(in);
+	int status = bench_wait(pid, 600);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("generating the snapshots failed (status %#x)", status);
+	if (events < target)
+		bench_die("the snapshots hold %llu events, fewer than %llu", (unsigned long long)events,
+			  (unsigned long long)target);
+	bench_note("generated %u files, %llu events in %.1f s", nfiles, (unsigned long long)events,
+		   (double)(bench_now_ns() - g0) / 1e9);
+
+	char **args = calloc(nfiles + 5, sizeof *args);
+	if (!args)
+		bench_die("out of memory");
+	args[0] = (char *)o.ttlog;
+	args[1] = "view";
+	args[2] = "--color=never";
+	memcpy(args + 3, files, nfiles * sizeof *files);
+	double text_s = time_cli(args, "text", dir);
+	args[2] = "-o";
+	args[3] = "json";
+	memcpy(args + 4, files, nfiles * sizeof *files);
+	double json_s = time_cli(args, "json", dir);
+
+	printf("{\"bench\":\"reader\",\"events\":%llu,\"files\":%u,\"text_events_per_s\":%.0f,"
+	       "\"json_events_per_s\":%.0f,\"text_s\":%.3f,\"json_s\":%.3f}\n",
+	       (unsigned long long)events, nfiles, (double)events / text_s, (double)events / json_s,
+	       text_s, json_s);
+	for (unsigned i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(args);
+	bench_scratch_remove();
+	return 0;
+}

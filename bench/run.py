@@ -1,0 +1,1063 @@
+#!/usr/bin/env python3
+"""run.py - runs ttlog's benchmark suite and prints one table.
+
+Runs every logger adapter built under BUILD/bench/ (ttlog, the floors, the
+peer loggers, the LTTng-UST peer through bench/lttng/session.sh) and the
+ttlog-only recorder benchmarks, each measurement in a fresh process with a
+fresh scratch directory, the loggers interleaved (A B C ... A B C ...) so
+that a slow drift of the machine touches them all alike. It then prints the
+machine, one table (per logger and measurement: the median of the rounds,
+the spread min-max, and ttlog's value divided by the logger's) and the
+targets with PASS or FAIL, and writes the raw results (JSON, every round)
+and the same report as Markdown under BUILD/bench-results/.
+
+A measurement that cannot be taken (a peer not built, valgrind missing, a
+process that fails) becomes a "not run: reason" line in the table; the run
+itself fails only when nothing could be measured at all or on bad usage.
+
+Python 3 standard library only. See docs/PERFORMANCE.md for the method.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH_DIR)
+
+MSGS = ("args3", "noargs", "str200")
+LAT_STATS = ("p50", "p90", "p99", "p99_9", "p99_99", "max", "mean_to_p99")
+LAT_STAT_NAMES = ("p50", "p90", "p99", "p99.9", "p99.99", "max", "mean≤p99")
+TP_THREADS = (1, 2, 4)
+RECORDER = ("snapshot", "crash", "reader", "rss")
+SKIP = 77
+SINGLE_ROUND = False  # set by main(): with one round there is no spread to show
+
+# What runs, and how often: (message, variant, calls, warm-up calls).
+# Spaced latency costs its count times 5 us (1 M calls: 5 s per run), so
+# only the message with a target gets 1 M. Every warm-up fills a ttlog ring
+# at least once (a 1 MiB ring holds ~18 k args3, ~65 k noargs, ~4.7 k str200
+# records), so that no page of it is faulted in while timing.
+FULL_PLAN = {
+    "rounds": 3,
+    "latency": [
+        ("args3", "spaced", 1000000, 100000),
+        ("noargs", "spaced", 200000, 100000),
+        ("str200", "spaced", 200000, 100000),
+        ("args3", "burst", 1000000, 100000),
+        ("noargs", "burst", 1000000, 100000),
+        ("str200", "burst", 1000000, 100000),
+    ],
+    # Throughput calls per logger: about tp_budget seconds of one thread's
+    # work at the rate a pilot run measured, within [tp_min, tp_max].
+    "tp_pilot": 200000, "tp_budget": 1.0, "tp_min": 500000, "tp_max": 10000000,
+    "instr_msgs": MSGS, "instr_calls": 100000, "instr_warmup": 10000,
+    "instr_only_ttlog": False,
+    # The recorder programs repeat their measurements and print medians
+    # themselves, and the reader's alone takes minutes: once per run.
+    "recorder_quick": False, "recorder_every_round": False,
+    "timeout": 600,
+}
+QUICK_PLAN = {
+    "rounds": 1,
+    "latency": [
+        ("args3", "spaced", 50000, 30000),
+        ("args3", "burst", 50000, 100000),
+        ("noargs", "burst", 50000, 100000),
+        ("str200", "burst", 50000, 100000),
+    ],
+    "tp_pilot": 50000, "tp_budget": 0.1, "tp_min": 100000, "tp_max": 2000000,
+    "instr_msgs": ("args3", "noargs"), "instr_calls": 20000, "instr_warmup": 2000,
+    "instr_only_ttlog": True,
+    "recorder_quick": True, "recorder_every_round": False,
+    "timeout": 120,
+}
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+
+
+def fmt_num(v):
+    """A compact number: 3 significant digits, k/M/G past a thousand."""
+    if v is None:
+        return "—"
+    a = abs(v)
+    if a < 10:
+        return f"{v:.1f}"
+    if a < 1000:
+        return f"{v:.0f}"
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.0f}"
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "—"
+    if r >= 10:
+        return f"{r:.0f}"
+    return f"{r:.2g}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def last_line(text):
+    """The last meaningful line of a process's stderr (valgrind's own
+    "==pid==" lines are not the reason anything failed)."""
+    lines = [l.strip() for l in text.splitlines()]
+    lines = [l for l in lines if l and not re.match(r"^==\d+==", l)]
+    return lines[-1][:240] if lines else ""
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def command_output(argv):
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, timeout=20, check=False)
+        return p.stdout.strip() if p.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+class Progress:
+    """One status line that rewrites itself on a terminal; elsewhere only
+    the ends of groups and the failures are printed."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+
+    def step(self, text):
+        if self.tty:
+            sys.stderr.write("\r\033[K" + text[:150])
+            sys.stderr.flush()
+
+    def line(self, text):
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------
+# What was built
+
+
+class Logger:
+    def __init__(self, key, exe=None, reason=None, wrapper=None):
+        self.key = key
+        self.label = key
+        self.exe = exe
+        self.reason = reason      # why it is not built; None when it is
+        self.wrapper = wrapper or []
+
+
+def discover(build):
+    manifest = os.path.join(build, "bench", "loggers.tsv")
+    if not os.path.isfile(manifest):
+        sys.exit(f"run.py: {manifest} not found: configure the build with -DTTLOG_BENCH=ON "
+                 "and build it (make bench does both)")
+    loggers = []
+    for raw in read_text(manifest).splitlines():
+        if not raw or raw.startswith("#"):
+            continue
+        parts = raw.split("\t", 2)
+        if len(parts) != 3:
+            continue
+        key, status, detail = parts
+        if status == "built":
+            if os.access(detail, os.X_OK):
+                loggers.append(Logger(key, exe=detail))
+            else:
+                loggers.append(Logger(key, reason=f"{detail} is missing (build the bench targets)"))
+        else:
+            loggers.append(Logger(key, reason=detail))
+
+    exe = os.path.join(build, "bench", "lttng", "ttlog-bench-lttng")
+    session = os.path.join(BENCH_DIR, "lttng", "session.sh")
+    if os.access(exe, os.X_OK) and os.path.isfile(session):
+        loggers.append(Logger("lttng", exe=exe, wrapper=["bash", session, "run", "--"]))
+    elif os.path.isdir(os.path.join(BENCH_DIR, "lttng")):
+        why = ("bench/lttng/session.sh is missing" if os.access(exe, os.X_OK) else
+               "ttlog-bench-lttng not built (liblttng-ust-dev missing? see the CMake output)")
+        loggers.append(Logger("lttng", reason=why))
+    return loggers
+
+
+def recorder_exes(build):
+    found = {}
+    for name in RECORDER:
+        path = os.path.join(build, "bench", "recorder", f"ttlog-bench-{name}")
+        found[name] = path if os.access(path, os.X_OK) else None
+    return found
+
+
+# --------------------------------------------------------------------------
+# Running one measurement
+
+
+class Runner:
+    def __init__(self, build, plan, progress):
+        self.build = build
+        self.plan = plan
+        self.progress = progress
+        self.scratch_root = os.path.join(build, "bench-runs")
+        self.seq = 0
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TTLOG_")}
+        self.log = []  # every process run, for the raw JSON
+
+    def scratch(self, tag):
+        self.seq += 1
+        path = os.path.join(self.scratch_root, f"{self.seq:04d}-{tag}")
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+        return path
+
+    def run(self, argv, tag, timeout=None):
+        """Runs argv; returns (json objects, None) or ([], reason)."""
+        start = time.monotonic()
+        reason = None
+        objs = []
+        try:
+            p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, errors="replace", env=self.env,
+                               timeout=timeout or self.plan["timeout"], check=False)
+            for line in p.stdout.splitlines():
+                line = line.strip()
+                if line.startswith("{"):
+                    try:
+                        objs.append(json.loads(line))
+                    except ValueError:
+                        pass
+            why = last_line(p.stderr)
+            if p.returncode == SKIP:
+                reason = "cannot run here" + (f": {why}" if why else "")
+            elif p.returncode < 0:
+                reason = f"killed by signal {-p.returncode}" + (f": {why}" if why else "")
+            elif p.returncode != 0:
+                reason = f"exit status {p.returncode}" + (f": {why}" if why else "")
+            elif not objs:
+                reason = "no result printed" + (f": {why}" if why else "")
+        except subprocess.TimeoutExpired:
+            reason = f"timed out after {timeout or self.plan['timeout']} s"
+        except OSError as e:
+            reason = f"cannot start: {e}"
+        self.log.append({"tag": tag, "argv": argv, "seconds": round(time.monotonic() - start, 3),
+                         "results": objs, "error": reason})
+        return (objs if reason is None else []), reason
+
+    def cleanup(self, path):
+        shutil.rmtree(path, ignore_errors=True)
+
+    def finish(self):
+        try:
+            os.rmdir(self.scratch_root)
+        except OSError:
+            pass
+
+
+class Store:
+    """Results by (logger key, measurement key): every round's result, and
+    the reasons of the rounds that failed."""
+
+    def __init__(self):
+        self.ok = {}
+        self.err = {}
+
+    def add(self, lkey, mkey, result=None, reason=None):
+        if reason is None:
+            self.ok.setdefault((lkey, mkey), []).append(result)
+        else:
+            self.err.setdefault((lkey, mkey), []).append(reason)
+
+    def values(self, lkey, mkey, field):
+        return [r[field] for r in self.ok.get((lkey, mkey), [])
+                if isinstance(r.get(field), (int, float))]
+
+    def reason(self, lkey, mkey):
+        errs = self.err.get((lkey, mkey))
+        return errs[-1] if errs else None
+
+
+def logger_argv(lg, args):
+    return lg.wrapper + [lg.exe] + args
+
+
+def run_latency(runner, store, lg, msg, variant, calls, warmup):
+    mkey = f"latency/{msg}/{variant}"
+    d = runner.scratch(f"{lg.key}-lat")
+    objs, why = runner.run(logger_argv(lg, ["latency", "--msg", msg, "--variant", variant,
+                                            "--calls", str(calls), "--warmup", str(warmup),
+                                            "--dir", d]), f"{lg.key} {mkey}")
+    runner.cleanup(d)
+    if objs:
+        lg.label = objs[0].get("logger", lg.label)
+        store.add(lg.key, mkey, objs[0])
+    else:
+        store.add(lg.key, mkey, reason=why)
+    return why
+
+
+def run_throughput(runner, store, lg, threads, calls, record=True):
+    mkey = f"throughput/args3/{threads}"
+    d = runner.scratch(f"{lg.key}-tp")
+    objs, why = runner.run(logger_argv(lg, ["throughput", "--msg", "args3", "--threads",
+                                            str(threads), "--calls", str(calls), "--dir", d]),
+                           f"{lg.key} {mkey}")
+    runner.cleanup(d)
+    if record:
+        if objs:
+            lg.label = objs[0].get("logger", lg.label)
+            store.add(lg.key, mkey, objs[0])
+        else:
+            store.add(lg.key, mkey, reason=why)
+    return objs[0] if objs else None, why
+
+
+def parse_callgrind(cgdir):
+    """Totals of the dumps: {(thread, trigger): instructions}."""
+    parts = []
+    for name in sorted(os.listdir(cgdir)):
+        if not name.startswith("callgrind.out"):
+            continue
+        thread = trigger = total = None
+        for line in read_text(os.path.join(cgdir, name)).splitlines():
+            if line.startswith("thread:"):
+                thread = int(line.split()[1])
+            elif line.startswith("desc: Trigger:"):
+                trigger = line.split(":", 2)[2].strip()
+            elif line.startswith("totals:"):
+                total = int(line.split()[1])
+                break
+        if thread is not None and total is not None:
+            parts.append((thread, trigger or "", total))
+    return parts
+
+
+def run_instr(runner, store, lg, msg, calls, warmup, valgrind):
+    mkey = f"instr/{msg}"
+    d = runner.scratch(f"{lg.key}-instr")
+    cgdir = os.path.join(d, "callgrind")
+    data = os.path.join(d, "data")
+    os.makedirs(cgdir)
+    os.makedirs(data)
+    # --separate-threads: the calling thread's loops are dumped on their
+    # own, and any background thread's work lands in files of its own.
+    argv = lg.wrapper + [valgrind, "--tool=callgrind", "-q", "--separate-threads=yes",
+                         f"--callgrind-out-file={cgdir}/callgrind.out.%p",
+                         lg.exe, "instr", "--msg", msg, "--calls", str(calls),
+                         "--warmup", str(warmup), "--dir", data]
+    objs, why = runner.run(argv, f"{lg.key} {mkey}")
+    result = None
+    if objs:
+        parts = parse_callgrind(cgdir)
+        base = [t for th, trig, t in parts if th == 1 and "bench-base" in trig]
+        log = [t for th, trig, t in parts if th == 1 and "bench-log" in trig]
+        other = sum(t for th, trig, t in parts if th != 1)
+        if not base or not log:
+            why = "callgrind wrote no per-loop dumps (client requests not seen)"
+        elif not objs[0].get("under_valgrind", True):
+            why = "the program did not see valgrind"
+        else:
+            r = objs[0]
+            result = dict(r)
+            result["instr_per_call"] = (log[0] - base[0]) / r["calls"]
+            result["other_threads_per_msg"] = other / max(1, r.get("logged", r["calls"]))
+            result["threads_seen"] = len({th for th, _, _ in parts})
+    runner.cleanup(d)
+    if result:
+        lg.label = result.get("logger", lg.label)
+        store.add(lg.key, mkey, result)
+    else:
+        store.add(lg.key, mkey, reason=why)
+    return why
+
+
+def run_recorder(runner, store, name, exe, quick):
+    d = runner.scratch(f"recorder-{name}")
+    argv = [exe, "--dir", d, "--ttlog", os.path.join(runner.build, "ttlog")]
+    if quick:
+        argv.append("--quick")
+    objs, why = runner.run(argv, f"recorder {name}", timeout=max(runner.plan["timeout"], 900))
+    runner.cleanup(d)
+    if not objs:
+        store.add("ttlog", f"recorder/{name}", reason=why)
+        return why
+    for o in objs:
+        if o.get("bench") == "snapshot":
+            key = f"recorder/snapshot/{o.get('ring_mib')}/{o.get('threads')}"
+        elif o.get("bench") == "crash":
+            key = f"recorder/crash/{o.get('ring_mib')}"
+        elif o.get("bench") == "rss":
+            key = f"recorder/rss/{o.get('threads')}"
+        else:
+            key = f"recorder/{o.get('bench', name)}"
+        store.add("ttlog", key, o)
+    return None
+
+
+# --------------------------------------------------------------------------
+# The machine
+
+
+def machine_info(build):
+    info = {}
+    cpuinfo = read_text("/proc/cpuinfo")
+    m = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    info["cpu"] = m.group(1).strip() if m else platform.processor() or "unknown"
+    fl = re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M)
+    flags = set(fl.group(1).split()) if fl else set()
+    info["logical_cpus"] = os.cpu_count()
+    try:
+        info["usable_cpus"] = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        info["usable_cpus"] = os.cpu_count()
+    cores = {(p, c) for p, c in re.findall(
+        r"^physical id\s*:\s*(\d+)\s*$.*?^core id\s*:\s*(\d+)\s*$", cpuinfo, re.M | re.S)}
+    info["physical_cores"] = len(cores) or None
+    info["tsc_invariant"] = "constant_tsc" in flags and "nonstop_tsc" in flags
+    info["tsc_flags"] = sorted(f for f in flags if f in ("constant_tsc", "nonstop_tsc", "tsc_known_freq"))
+    info["virtualised"] = "hypervisor" in flags
+    info["kernel"] = f"{platform.system()} {platform.release()} {platform.machine()}"
+    gov = read_text("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor").strip()
+    info["governor"] = gov or None
+    try:
+        info["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        info["loadavg_at_start"] = None
+
+    cache = read_text(os.path.join(build, "CMakeCache.txt"))
+    compilers = {}
+    for lang, var in (("C", "CMAKE_C_COMPILER"), ("C++", "CMAKE_CXX_COMPILER")):
+        m = re.search(rf"^{var}:[A-Z]+=(.+)$", cache, re.M)
+        if m and m.group(1).strip():
+            first = command_output([m.group(1).strip(), "--version"]).splitlines()
+            compilers[lang] = first[0] if first else m.group(1).strip()
+    m = re.search(r"^CMAKE_BUILD_TYPE:[A-Z]+=(.*)$", cache, re.M)
+    info["build_type"] = m.group(1) if m else None
+    info["compilers"] = compilers
+
+    versions = {}
+    if shutil.which("dpkg-query"):
+        for pkg in ("libspdlog-dev", "libfmt-dev", "libgoogle-glog-dev", "liblttng-ust-dev",
+                    "lttng-tools", "valgrind"):
+            v = command_output(["dpkg-query", "-W", "-f=${Version}", pkg])
+            if v:
+                versions[pkg] = v
+    info["packages"] = versions
+    commit = command_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if commit and command_output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]):
+        commit += " + uncommitted changes"
+    info["ttlog_commit"] = commit or None
+    info["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return info
+
+
+def machine_lines(info, store, plan_name, rounds):
+    ghz = [v for (lk, mk), rs in store.ok.items() if mk.startswith("latency/")
+           for v in [r.get("tsc_ghz") for r in rs] if v]
+    step = [v for (lk, mk), rs in store.ok.items() if mk.startswith("latency/")
+            for v in [r.get("tsc_step_ns") for r in rs] if v]
+    cpus = f"{info['logical_cpus']} logical CPUs"
+    if info.get("physical_cores"):
+        cpus += f", {info['physical_cores']} physical cores"
+    if info["usable_cpus"] != info["logical_cpus"]:
+        cpus += f", {info['usable_cpus']} usable by this process"
+    tsc = ("invariant (constant_tsc + nonstop_tsc)" if info["tsc_invariant"]
+           else "NOT invariant: " + (", ".join(info["tsc_flags"]) or "no constant_tsc/nonstop_tsc flags"))
+    if ghz:
+        tsc += f"; calibrated {median(ghz):.4f} GHz"
+    if step:
+        tsc += f"; reads advance in steps of {median(step):.1f} ns"
+    lines = [
+        f"ttlog benchmarks, {info['date']}: {plan_name}, {rounds} round(s)",
+        f"CPU:       {info['cpu']} ({cpus})" + (", virtual machine" if info["virtualised"] else ""),
+        f"Kernel:    {info['kernel']}" + (f", governor {info['governor']}" if info["governor"] else "")
+        + (f", load average at start {info['loadavg_at_start'][0]}" if info["loadavg_at_start"] else ""),
+        "Compilers: " + ("; ".join(f"{k}: {v}" for k, v in info["compilers"].items()) or "unknown")
+        + (f" ({info['build_type']})" if info.get("build_type") else ""),
+        f"TSC:       {tsc}",
+    ]
+    if info["packages"]:
+        lines.append("Packages:  " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()))
+    if info["ttlog_commit"]:
+        lines.append(f"ttlog:     {info['ttlog_commit']}")
+    return lines
+
+
+# --------------------------------------------------------------------------
+# The table
+
+
+class Row:
+    def __init__(self, measurement, logger, median_cell, spread="", ratio_cell="", note=""):
+        self.cells = [measurement, logger, median_cell, spread, ratio_cell, note]
+
+
+HEADER = ["measurement", "logger", "median of rounds", "spread (min–max)", "ttlog ÷ logger", "notes"]
+
+
+def stat_summary(vals):
+    if not vals:
+        return None, None, None
+    return median(vals), min(vals), max(vals)
+
+
+def spread_cell(lo, hi, scale=1.0):
+    if lo is None:
+        return "—"
+    if SINGLE_ROUND:
+        return ""
+    if fmt_num(lo / scale) == fmt_num(hi / scale):
+        return fmt_num(lo / scale)
+    return f"{fmt_num(lo / scale)}–{fmt_num(hi / scale)}"
+
+
+def not_run(store, lk, mk, rounds_wanted):
+    why = store.reason(lk, mk)
+    return f"not run: {why}" if why else "not run"
+
+
+def dropped_note(store, lk, mk):
+    """Messages an overrun policy threw away, as a share of all messages
+    the process logged (warm-up included: the counters cover both)."""
+    rs = store.ok.get((lk, mk), [])
+    shares = [r["dropped"] / r["logged"] for r in rs
+              if isinstance(r.get("dropped"), int) and r.get("dropped") > 0 and r.get("logged")]
+    if not shares:
+        return ""
+    return f"dropped {100 * median(shares):.0f}% of messages"
+
+
+def packed(values, width):
+    """Sub-values of a latency cell, right-aligned so that the columns of
+    consecutive rows line up."""
+    return " / ".join(v.rjust(width) for v in values)
+
+
+def build_rows(loggers, store, plan, args, have_valgrind):
+    rows = []
+    built = [lg for lg in loggers if lg.reason is None]
+    ttlog = "ttlog"
+    rounds = plan["rounds"]
+
+    # Latency: six statistics packed into each cell.
+    for msg, variant, calls, _ in plan["latency"]:
+        mk = f"latency/{msg}/{variant}"
+        label = (f"latency {msg} {variant} (ns; {fmt_num(calls)} calls"
+                 + (", 5 µs apart" if variant == "spaced" else ", back to back")
+                 + "): " + " / ".join(LAT_STAT_NAMES))
+        first = True
+        for lg in built:
+            if not args_includes(args, lg.key):
+                continue
+            name = label if first else ""
+            first = False
+            meds, spreads, ratios = [], [], []
+            ok = store.ok.get((lg.key, mk))
+            if not ok:
+                rows.append(Row(name, lg.label, not_run(store, lg.key, mk, rounds)))
+                continue
+            for st in LAT_STATS:
+                md, lo, hi = stat_summary(store.values(lg.key, mk, st))
+                meds.append(fmt_num(md))
+                spreads.append(spread_cell(lo, hi))
+                tmed = median(store.values(ttlog, mk, st))
+                ratios.append("—" if lg.key == ttlog else fmt_ratio(ratio(tmed, md)))
+            note = dropped_note(store, lg.key, mk)
+            fails = len(store.err.get((lg.key, mk), []))
+            if fails:
+                note = (note + "; " if note else "") + f"{fails} round(s) failed"
+            rows.append(Row(name, lg.label, packed(meds, 5),
+                            "" if SINGLE_ROUND else packed(spreads, 11), packed(ratios, 6), note))
+
+    # Throughput.
+    for field, what in (("calls_per_s", "until the last call returns"),
+                        ("drained_calls_per_s", "until on disk (drained)")):
+        for t in TP_THREADS:
+            mk = f"throughput/args3/{t}"
+            label = f"throughput args3, {t} thread{'s' if t > 1 else ''}, {what} (M calls/s)"
+            first = True
+            for lg in built:
+                if not args_includes(args, lg.key):
+                    continue
+                ok = store.ok.get((lg.key, mk))
+                if field == "drained_calls_per_s" and ok and not any(r.get("file") for r in ok):
+                    continue  # no file: nothing to drain
+                if field == "drained_calls_per_s" and not ok:
+                    continue
+                name = label if first else ""
+                first = False
+                if not ok:
+                    rows.append(Row(name, lg.label, not_run(store, lg.key, mk, rounds)))
+                    continue
+                md, lo, hi = stat_summary(store.values(lg.key, mk, field))
+                tmed = median(store.values(ttlog, mk, "calls_per_s"))
+                note = dropped_note(store, lg.key, mk)
+                calls = ok[0].get("calls")
+                note = (note + "; " if note else "") + f"{fmt_num(calls)} calls"
+                rows.append(Row(name, lg.label, fmt_num(md / 1e6) if md else "—",
+                                spread_cell(lo, hi, 1e6),
+                                "—" if lg.key == ttlog else fmt_ratio(ratio(tmed, md)), note))
+
+    # Scaling, from the rounds' own one-thread runs.
+    label = "throughput scaling: calls/s of 2 / 4 threads ÷ 1 thread (same round)"
+    first = True
+    for lg in built:
+        if not args_includes(args, lg.key):
+            continue
+        sc = scaling(store, lg.key)
+        if not sc[2] and not sc[4]:
+            continue
+        name = label if first else ""
+        first = False
+        meds = []
+        spreads = []
+        for t in (2, 4):
+            md, lo, hi = stat_summary(sc[t])
+            meds.append(f"{md:.2f}" if md is not None else "—")
+            spreads.append("" if SINGLE_ROUND else f"{lo:.2f}–{hi:.2f}" if lo is not None else "—")
+        rows.append(Row(name, lg.label, " / ".join(meds), "" if SINGLE_ROUND else " / ".join(spreads)))
+
+    # Instructions per call.
+    if args.skip_instr:
+        rows.append(Row("instructions per call", "(all)", "not run: --skip-instr"))
+    elif not have_valgrind:
+        rows.append(Row("instructions per call", "(all)",
+                        "not run: valgrind not installed (Debian package valgrind)"))
+    else:
+        for msg in plan["instr_msgs"]:
+            mk = f"instr/{msg}"
+            for field, label in (("instr_per_call", f"instructions per call, {msg} (calling thread)"),
+                                 ("other_threads_per_msg",
+                                  f"instructions per message on other threads, {msg}")):
+                first = True
+                for lg in built:
+                    if not args_includes(args, lg.key):
+                        continue
+                    if plan["instr_only_ttlog"] and lg.key != ttlog:
+                        continue
+                    ok = store.ok.get((lg.key, mk))
+                    vals = store.values(lg.key, mk, field)
+                    if field == "other_threads_per_msg" and (not ok or median(vals) < 1):
+                        continue
+                    name = label if first else ""
+                    first = False
+                    if not ok:
+                        rows.append(Row(name, lg.label, not_run(store, lg.key, mk, 1)))
+                        continue
+                    md, lo, hi = stat_summary(vals)
+                    tmed = median(store.values(ttlog, mk, field))
+                    note = ""
+                    if field == "other_threads_per_msg":
+                        note = f"{ok[0].get('threads_seen', '?')} threads seen by callgrind"
+                    # ttlog has no other thread: a ratio would read 0.
+                    rcell = ("" if field == "other_threads_per_msg" else
+                             "—" if lg.key == ttlog else fmt_ratio(ratio(tmed, md)))
+                    rows.append(Row(name, lg.label, fmt_num(md),
+                                    spread_cell(lo, hi) if len(vals) > 1 else "", rcell, note))
+        if plan["instr_only_ttlog"]:
+            rows.append(Row("instructions per call, peers", "(peers)", "not run: --quick measures ttlog only"))
+
+    rows.extend(recorder_rows(store, args))
+
+    first = True
+    for lg in loggers:
+        if lg.reason is not None and args_includes(args, lg.key):
+            rows.append(Row("loggers not built (no measurement)" if first else "", lg.key,
+                            f"not built: {lg.reason}"))
+            first = False
+    return rows
+
+
+def recorder_rows(store, args):
+    rows = []
+    if not args_includes(args, "recorder"):
+        return rows
+    keys = sorted({mk for (lk, mk) in list(store.ok) + list(store.err) if mk.startswith("recorder/")},
+                  key=recorder_order)
+    for mk in keys:
+        ok = store.ok.get(("ttlog", mk))
+        if not ok:
+            rows.append(Row(f"{mk.split('/')[1]} (recorder benchmark)", "ttlog",
+                            not_run(store, "ttlog", mk, 1)))
+            continue
+        parts = mk.split("/")
+
+        def add(label, field, scale=1.0, unit_fmt=fmt_num, note=""):
+            md, lo, hi = stat_summary(store.values("ttlog", mk, field))
+            if md is None:
+                return
+            spread = spread_cell(lo, hi, scale) if len(store.values("ttlog", mk, field)) > 1 else ""
+            rows.append(Row(label, "ttlog", unit_fmt(md / scale), spread, "", note))
+
+        if parts[1] == "snapshot":
+            size, thr = parts[2], parts[3]
+            ev = ok[0].get("events")
+            add(f"ttlog_snapshot(), {size} MiB of rings, {thr} thread(s) (ms)", "ms",
+                note=f"{fmt_num(ev)} events" if ev else "")
+            add(f"snapshot file, {size} MiB of rings (bytes per event)", "bytes_per_event")
+            add(f"viewer text, {size} MiB of rings (bytes per event)", "text_bytes_per_event")
+            add(f"viewer text ÷ snapshot file, {size} MiB of rings (×)", "text_ratio")
+        elif parts[1] == "crash":
+            ev = ok[0].get("events")
+            add(f"crash → snapshot file, {parts[2]} MiB of rings (ms)", "ms",
+                note=f"{fmt_num(ev)} events" if ev else "")
+        elif parts[1] == "reader":
+            ev = ok[0].get("events")
+            note = f"{fmt_num(ev)} events in {ok[0].get('files', '?')} file(s)"
+            add("ttlog view, text (M events/s)", "text_events_per_s", 1e6, note=note)
+            add("ttlog view -o json (M events/s)", "json_events_per_s", 1e6, note=note)
+        elif parts[1] == "rss":
+            add(f"RSS, {parts[2]} threads logging, with ttlog (KiB)", "with_ttlog_kib")
+            add(f"RSS, {parts[2]} threads, same work without ttlog (KiB)", "without_kib")
+            diffs = [r["with_ttlog_kib"] - r["without_kib"] for r in ok
+                     if isinstance(r.get("with_ttlog_kib"), (int, float))
+                     and isinstance(r.get("without_kib"), (int, float))]
+            md, lo, hi = stat_summary(diffs)
+            if md is not None:
+                rows.append(Row(f"RSS added by ttlog, {parts[2]} threads (KiB)", "ttlog", fmt_num(md),
+                                spread_cell(lo, hi) if len(diffs) > 1 else ""))
+        else:
+            rows.append(Row(mk, "ttlog", json.dumps(ok[0])[:100]))
+    return rows
+
+
+def recorder_order(mk):
+    parts = mk.split("/")
+    rank = {"snapshot": 0, "crash": 1, "reader": 2, "rss": 3}.get(parts[1], 9)
+    nums = [int(p) for p in parts[2:] if p.isdigit()]
+    return (rank, nums)
+
+
+def scaling(store, lkey):
+    """Per round: calls/s of 2 and 4 threads over 1 thread of the same round."""
+    one = store.ok.get((lkey, "throughput/args3/1"), [])
+    out = {2: [], 4: []}
+    for t in (2, 4):
+        many = store.ok.get((lkey, f"throughput/args3/{t}"), [])
+        for a, b in zip(one, many):
+            if a.get("calls_per_s") and b.get("calls_per_s"):
+                out[t].append(b["calls_per_s"] / a["calls_per_s"])
+    return out
+
+
+def args_includes(args, key):
+    return not args.only or key in args.only
+
+
+# --------------------------------------------------------------------------
+# Targets
+
+
+def evaluate_targets(store, info, args, have_valgrind):
+    """[(target, measured text, PASS/FAIL/n/a)]; a FAIL never fails the run."""
+    out = []
+
+    def med(lk, mk, field):
+        return median(store.values(lk, mk, field))
+
+    def check(name, value_text, ok, why=None):
+        if ok is None:
+            out.append((name, why or "not measured", "n/a"))
+        else:
+            out.append((name, value_text, "PASS" if ok else "FAIL"))
+
+    mk = "latency/args3/spaced"
+    t50, r50 = med("ttlog", mk, "p50"), med("rdtsc", mk, "p50")
+    if t50 is not None and r50 is not None:
+        check("hot path p50 ≤ rdtsc-alone p50 + 5 ns (latency args3 spaced)",
+              f"{t50:.1f} ns vs {r50:.1f} + 5 ns", t50 <= r50 + 5)
+    else:
+        check("hot path p50 ≤ rdtsc-alone p50 + 5 ns (latency args3 spaced)", "", None,
+              "not measured (needs both ttlog and the rdtsc floor)")
+    t999 = med("ttlog", mk, "p99_9")
+    check("hot path p99.9 ≤ 60 ns (latency args3 spaced)",
+          f"{t999:.1f} ns" if t999 is not None else "", None if t999 is None else t999 <= 60)
+    for msg, limit in (("args3", 60), ("noargs", 20)):
+        v = med("ttlog", f"instr/{msg}", "instr_per_call")
+        why = ("not run: --skip-instr" if args.skip_instr else
+               None if have_valgrind else "not run: valgrind not installed")
+        check(f"≤ {limit} instructions per call ({msg})",
+              f"{v:.1f}" if v is not None else "", None if v is None else v <= limit, why)
+    v = med("ttlog", "throughput/args3/1", "calls_per_s")
+    check("≥ 50 M calls/s from one thread (args3)", f"{v / 1e6:.1f} M/s" if v else "",
+          None if v is None else v >= 50e6)
+    ncpu = info.get("usable_cpus") or 1
+    sc = scaling(store, "ttlog")
+    for t in (2, 4):
+        want = min(t, ncpu) * 0.9
+        got = median(sc[t])
+        cap = f"; {ncpu} CPUs, so {t} threads can run at most {min(t, ncpu)}× one" if ncpu < t else ""
+        check(f"near-linear scaling: {t} threads ≥ {want:.1f}× one thread (min({t}, CPUs) × 0.9)",
+              f"{got:.2f}×{cap}" if got is not None else "",
+              None if got is None else got >= want)
+    crash = [v for (lk, mk), rs in store.ok.items() if mk == "recorder/crash/8"
+             for v in [r.get("ms") for r in rs] if v is not None]
+    check("crash → snapshot file ≤ 30 ms (8 MiB of rings)",
+          f"{median(crash):.1f} ms" if crash else "", None if not crash else median(crash) <= 30)
+    snap8 = [mk for (lk, mk) in store.ok if mk.startswith("recorder/snapshot/8/")]
+    if snap8:
+        worst = max(median(store.values("ttlog", mk, "ms")) for mk in snap8)
+        check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", f"{worst:.1f} ms", worst <= 20)
+    else:
+        check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", "", None)
+    v = med("ttlog", "recorder/reader", "json_events_per_s")
+    check("reader ≥ 10 M events/s to JSON", f"{v / 1e6:.1f} M/s" if v else "",
+          None if v is None else v >= 10e6)
+    snaps = [mk for (lk, mk) in store.ok if mk.startswith("recorder/snapshot/")]
+    if snaps:
+        ratios = {mk: median(store.values("ttlog", mk, "text_ratio")) for mk in snaps}
+        ratios = {k: v for k, v in ratios.items() if v is not None}
+        if ratios:
+            worst_mk = min(ratios, key=ratios.get)
+            check("snapshot ≥ 10× smaller than the viewer's text (every ring size)",
+                  f"{ratios[worst_mk]:.1f}× (worst: {worst_mk.split('/')[2]} MiB)",
+                  ratios[worst_mk] >= 10)
+        else:
+            check("snapshot ≥ 10× smaller than the viewer's text", "", None)
+    else:
+        check("snapshot ≥ 10× smaller than the viewer's text", "", None)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Rendering
+
+
+def render_text(machine, rows, targets, legend):
+    """Measurement names become title lines above their loggers' rows, so
+    the columns stay narrow enough for a terminal."""
+    head = HEADER[1:]
+    widths = [len(h) for h in head]
+    for r in rows:
+        for i, c in enumerate(r.cells[1:]):
+            widths[i] = max(widths[i], len(c))
+
+    def line(cells):
+        # The notes column is last and is not padded.
+        return ("  " + "  ".join(c.ljust(widths[i]) if i < len(cells) - 1 else c
+                                 for i, c in enumerate(cells))).rstrip()
+
+    out = list(machine) + [""]
+    out.append(line(head))
+    out.append(line(["-" * w for w in widths]))
+    for r in rows:
+        if r.cells[0]:
+            out.append(r.cells[0])
+        out.append(line(r.cells[1:]))
+    out.append("")
+    out.extend(legend)
+    out.append("")
+    out.append("Targets (a FAIL is reported, it does not fail the run):")
+    for name, value, verdict in targets:
+        out.append(f"  {verdict:4}  {name}" + (f": {value}" if value else ""))
+    return "\n".join(out) + "\n"
+
+
+def md_cell(text):
+    return text.replace("|", "\\|") if text else " "
+
+
+def render_markdown(machine, rows, targets, legend):
+    out = ["```", *machine, "```", ""]
+    out.append("| " + " | ".join(HEADER) + " |")
+    out.append("|" + "---|" * len(HEADER))
+    for r in rows:
+        out.append("| " + " | ".join(md_cell(c) for c in r.cells) + " |")
+    out.append("")
+    out.extend(legend)
+    out.append("")
+    out.append("| target | measured | result |")
+    out.append("|---|---|---|")
+    for name, value, verdict in targets:
+        out.append(f"| {md_cell(name)} | {md_cell(value)} | {verdict} |")
+    return "\n".join(out) + "\n"
+
+
+LEGEND = [
+    "Median of the rounds; spread = smallest–largest round (empty with one round). Latency cells",
+    "hold seven statistics in ns, after subtracting the empty timer: p50 / p90 / p99 / p99.9 /",
+    "p99.99 / max / mean of the samples up to p99 (finer than the TSC's step, see the TSC line).",
+    "ttlog ÷ logger < 1: ttlog is lower (better for ns and instructions, worse for calls/s).",
+    "Instructions and the recorder benchmarks are measured once per run, not per round (the",
+    "former are deterministic, the latter report the median of their own repetitions).",
+]
+
+
+# --------------------------------------------------------------------------
+# Main
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="run.py",
+        description="Run ttlog's benchmarks (latency, throughput, instructions per call, "
+                    "recorder) against peer loggers and print one table.",
+        epilog="Loggers: ttlog, rdtsc, clock_gettime, fprintf, spdlog-block, spdlog-overrun, "
+               "spdlog-backtrace, glog, lttng; 'recorder' names the ttlog-only recorder "
+               "benchmarks. See docs/PERFORMANCE.md.")
+    p.add_argument("--build", default="build", help="the CMake build directory configured with "
+                   "-DTTLOG_BENCH=ON (default: build)")
+    p.add_argument("--quick", action="store_true",
+                   help="1 round, small counts, ttlog-only instruction counts, recorder --quick")
+    p.add_argument("--rounds", type=int, help="rounds of every measurement (default 3; 1 with --quick)")
+    p.add_argument("--only", help="comma-separated loggers to run (and/or 'recorder')")
+    p.add_argument("--skip-instr", action="store_true", help="skip the callgrind instruction counts")
+    p.add_argument("--out", help="directory for the JSON and Markdown results "
+                   "(default: BUILD/bench-results)")
+    args = p.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        p.error("--rounds must be at least 1")
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()] if args.only else None
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    build = os.path.abspath(args.build)
+    plan = dict(QUICK_PLAN if args.quick else FULL_PLAN)
+    if args.rounds:
+        plan["rounds"] = args.rounds
+    rounds = plan["rounds"]
+    global SINGLE_ROUND
+    SINGLE_ROUND = rounds == 1
+    loggers = discover(build)
+    known = {lg.key for lg in loggers} | {"recorder", "lttng"}
+    if args.only:
+        unknown = [k for k in args.only if k not in known]
+        if unknown:
+            sys.exit(f"run.py: unknown logger(s) in --only: {', '.join(unknown)} "
+                     f"(known: {', '.join(sorted(known))})")
+    active = [lg for lg in loggers if lg.reason is None and args_includes(args, lg.key)]
+    recorders = recorder_exes(build) if args_includes(args, "recorder") else {}
+    valgrind = shutil.which("valgrind")
+    progress = Progress()
+    runner = Runner(build, plan, progress)
+    store = Store()
+    info = machine_info(build)
+    started = time.monotonic()
+    plan_name = "quick run (--quick)" if args.quick else "full run"
+    progress.line(f"bench: {plan_name}, {rounds} round(s), loggers: "
+                  + ", ".join(lg.key for lg in active))
+
+    tp_calls = {}
+
+    def group(title, fn, items):
+        t0 = time.monotonic()
+        failed = []
+        for lg in items:
+            progress.step(f"{title}: {lg.key}")
+            why = fn(lg)
+            if why:
+                failed.append(f"{lg.key} ({why})")
+        progress.line(f"  {title}: {time.monotonic() - t0:.1f} s"
+                      + (f"; not run: {'; '.join(failed)}" if failed else ""))
+
+    try:
+        for rnd in range(rounds):
+            progress.line(f"round {rnd + 1}/{rounds}")
+            for msg, variant, calls, warmup in plan["latency"]:
+                group(f"latency {msg} {variant}",
+                      lambda lg: run_latency(runner, store, lg, msg, variant, calls, warmup), active)
+
+            # Throughput: a pilot per logger (first round) sets its count.
+            for lg in active:
+                if lg.key not in tp_calls:
+                    progress.step(f"throughput pilot: {lg.key}")
+                    res, _ = run_throughput(runner, store, lg, 1, plan["tp_pilot"], record=False)
+                    rate = res.get("calls_per_s") if res else None
+                    n = int(rate * plan["tp_budget"]) if rate else plan["tp_min"]
+                    n = max(plan["tp_min"], min(plan["tp_max"], n))
+                    tp_calls[lg.key] = n // 1000 * 1000
+            for t in TP_THREADS:
+                group(f"throughput args3 {t} thread(s)",
+                      lambda lg: run_throughput(runner, store, lg, t, tp_calls[lg.key])[1], active)
+
+            if rnd == 0 and not args.skip_instr and valgrind:
+                who = [lg for lg in active if not plan["instr_only_ttlog"] or lg.key == "ttlog"]
+                for msg in plan["instr_msgs"]:
+                    group(f"instructions {msg} (callgrind)",
+                          lambda lg: run_instr(runner, store, lg, msg, plan["instr_calls"],
+                                               plan["instr_warmup"], valgrind), who)
+
+            if rnd == 0 or plan["recorder_every_round"]:
+                for name in RECORDER:
+                    exe = recorders.get(name)
+                    if not recorders:
+                        break
+                    if exe is None:
+                        store.add("ttlog", f"recorder/{name}",
+                                  reason=f"{os.path.relpath(build)}/bench/recorder/ttlog-bench-{name} not built")
+                        continue
+                    t0 = time.monotonic()
+                    progress.step(f"recorder {name}")
+                    why = run_recorder(runner, store, name, exe, plan["recorder_quick"])
+                    progress.line(f"  recorder {name}: {time.monotonic() - t0:.1f} s"
+                                  + (f"; not run: {why}" if why else ""))
+    except KeyboardInterrupt:
+        shutil.rmtree(runner.scratch_root, ignore_errors=True)
+        progress.line("bench: interrupted")
+        return 130
+    runner.finish()
+
+    elapsed = time.monotonic() - started
+    machine = machine_lines(info, store, plan_name, rounds)
+    machine.append(f"Run time:  {elapsed / 60:.1f} min (build excluded)")
+    rows = build_rows(loggers, store, plan, args, bool(valgrind))
+    targets = evaluate_targets(store, info, args, bool(valgrind))
+    text = render_text(machine, rows, targets, LEGEND)
+    sys.stdout.write("\n" + text)
+
+    out_dir = os.path.abspath(args.out) if args.out else os.path.join(build, "bench-results")
+    os.makedirs(out_dir, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(out_dir, f"bench-{'quick-' if args.quick else ''}{stamp}")
+    raw = {
+        "machine": info, "plan": {k: v for k, v in plan.items()}, "rounds": rounds,
+        "options": {"quick": args.quick, "only": args.only, "skip_instr": args.skip_instr},
+        "loggers": [{"key": lg.key, "label": lg.label, "exe": lg.exe, "not_built": lg.reason}
+                    for lg in loggers],
+        "throughput_calls": tp_calls,
+        "runs": runner.log,
+        "targets": [{"target": n, "measured": v, "result": r} for n, v, r in targets],
+        "seconds": round(elapsed, 1),
+    }
+    with open(base + ".json", "w", encoding="utf-8") as f:
+        json.dump(raw, f, indent=1)
+        f.write("\n")
+    with open(base + ".md", "w", encoding="utf-8") as f:
+        f.write(render_markdown(machine, rows, targets, LEGEND))
+    print(f"\nraw results: {base}.json\nMarkdown:    {base}.md")
+    if not store.ok:
+        print("run.py: nothing could be measured", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

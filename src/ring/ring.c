@@ -34,25 +34,30 @@
  *
  * Requirements the writer keeps and readers rely on:
  *   Req1  tail <= head, head - tail <= size, and both are record boundaries.
- *   Req2  Every byte in [pub_tail, pub_head) belongs to a complete record.
+ *   Req2  Every byte in [pub_tail, head) belongs to a complete record.
  *   Req3  Before the writer stores a byte at logical offset x, pub_tail has
  *         been moved past x - size: the record that byte overwrites has left
  *         the published range.
- *   Req4  A record's size field is written before pub_head moves past it and
+ *   Req4  A record's size field is written before head moves past it and
  *         does not change until the record is overwritten.
  *
  * Memory ordering
  * ---------------
- * Only the owning thread writes a ring's data and its pub_* fields. Readers
- * copy data without any lock and then check whether what they copied was
- * overwritten meanwhile, like a sequence lock whose count is the tail:
+ * Only the owning thread writes a ring's data, its head (w.head, the
+ * published head), pub_tail and seg_first. Readers copy data without any
+ * lock and then check whether what they copied was overwritten meanwhile,
+ * like a sequence lock whose count is the tail:
  *
- *   writer (ttlog.h)                          reader (this file)
- *   store pub_tail          (reserve)         load pub_head         LMM(copy:A)
+ *   writer (ttlog.h, segment_enter_next)      reader (this file)
+ *   store pub_tail          (new segment)     load head             LMM(copy:A)
  *   fence release           LMM(reserve:A)    load pub_tail
- *   store record bytes                        copy bytes [pos, pos+n)
- *   store pub_head release  LMM(commit:A)     fence acquire         LMM(copy:B)
- *                                             load pub_tail -> t2
+ *   store seg_first[k]                        copy bytes [pos, pos+n)
+ *   store record bytes                        fence acquire         LMM(copy:B)
+ *   store head release      LMM(commit:A)     load pub_tail -> t2
+ *
+ *   LMM(reserve:A) also pairs with LMM(seg:B) in ring_overwritten(): a
+ *       reader that loads the seg_first[k] stored after a tail move (with
+ *       acquire) sees that move when it loads pub_tail again, and retries.
  *
  *   LMM(commit:A) pairs with LMM(copy:A): a reader that loads a head value
  *       sees every byte of the records before it (Req2).

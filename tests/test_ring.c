@@ -1,8 +1,9 @@
 /*
  * test_ring.c - what a ring keeps: the newest records, in whole segments
  * (the current one and every full one before it that has not been reused),
- * in order, across many wrap-arounds with records of mixed sizes, and
- * strings cut at the configured limit with the cut recorded.
+ * in order, across many wrap-arounds with records of mixed sizes, strings
+ * cut at the configured limit with the cut recorded, and strings that end
+ * right before an inaccessible page.
  *
  * Each test logs from a thread of its own, so it gets a fresh ring, and
  * reads back only that thread's events from a snapshot.
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -207,6 +209,54 @@ static void test_strings_truncated_and_null(void **state)
 	ttlog_reader_close(r);
 }
 
+/*
+ * The inline string scan reads whole aligned 16-byte blocks, past the
+ * terminator. Every string here ends on the last byte of a page followed by
+ * an inaccessible page, at every length up to 80 and so at every alignment:
+ * a read beyond the block that holds the terminator would crash the test.
+ */
+#define EDGE_MAX_LEN 80u
+
+static void log_strings_at_page_end(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
+	for (uint32_t len = 0; len <= EDGE_MAX_LEN; len++) {
+		char *s = m + page - 1 - len;
+		for (uint32_t i = 0; i < len; i++)
+			s[i] = (char)('A' + (len + i) % 26);
+		s[len] = '\0';
+		TTLOG_INFO("edge %u %s", len, s);
+	}
+	munmap(m, 2 * page);
+}
+
+static void test_strings_ending_at_a_page_boundary(void **state)
+{
+	(void)state;
+	const struct ttlog_thread_info *th;
+	ttlog_reader *r = run_and_snapshot(log_strings_at_page_end, &th);
+	struct ttlog_event ev;
+	uint32_t expect = 0;
+	while (ttlog_reader_next(r, &ev) == 1) {
+		if (ev.thread != th)
+			continue;
+		uint32_t len = (uint32_t)ev.args[0].v.u;
+		assert_int_equal(len, expect);
+		const struct ttlog_arg *a = &ev.args[1];
+		uint32_t kept = len < MAX_STRING ? len : MAX_STRING;
+		assert_int_equal(a->str_len, kept);
+		assert_int_equal(a->str_truncated, len > MAX_STRING);
+		for (uint32_t i = 0; i < kept; i++)
+			assert_int_equal(a->str[i], 'A' + (len + i) % 26);
+		expect++;
+	}
+	assert_int_equal(expect, EDGE_MAX_LEN + 1);
+	ttlog_reader_close(r);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -223,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_whole_segments),
 		cmocka_unit_test(test_mixed_sizes_across_wraps),
 		cmocka_unit_test(test_strings_truncated_and_null),
+		cmocka_unit_test(test_strings_ending_at_a_page_boundary),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

@@ -344,8 +344,62 @@ static int fmt_star_value(const struct ttlog_arg *a)
 	return (int)(int64_t)fmt_bits(a);
 }
 
+/*
+ * The most common integer conversions without the C library: %d, %i, %u,
+ * %x and %X with no flag, width or precision, of an int or a 64-bit
+ * length. vsnprintf costs more to parse the spec than to make the digits,
+ * and these are most of what logs print. The text is the one printf
+ * produces (test_format compares every case with snprintf). Returns 0 for
+ * anything else, which fmt_integer() hands to the C library.
+ */
+static int fmt_integer_plain(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
+{
+	if (s->flags != 0 || s->width >= 0 || s->prec >= 0 || s->len == FMT_LEN_HH ||
+	    s->len == FMT_LEN_H)
+		return 0;
+	char digits[24];
+	char *const end = digits + sizeof digits;
+	char *p = end;
+	uint64_t v;
+	int negative = 0;
+	switch (s->conv) {
+	case 'd':
+	case 'i': {
+		int64_t sv = s->len == FMT_LEN_NONE ? (int64_t)(int)(int64_t)bits : (int64_t)bits;
+		negative = sv < 0;
+		v = negative ? 0 - (uint64_t)sv : (uint64_t)sv;
+		break;
+	}
+	case 'u':
+	case 'x':
+	case 'X':
+		v = s->len == FMT_LEN_NONE ? (uint64_t)(unsigned int)bits : bits;
+		break;
+	default:
+		return 0;
+	}
+	if (s->conv == 'x' || s->conv == 'X') {
+		const char *hex = s->conv == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+		do {
+			*--p = hex[v & 15u];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			*--p = (char)('0' + v % 10u);
+			v /= 10u;
+		} while (v);
+	}
+	if (negative)
+		*--p = '-';
+	fmt_put(o, p, (size_t)(end - p));
+	return 1;
+}
+
 static void fmt_integer(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
 {
+	if (fmt_integer_plain(o, s, bits))
+		return;
 	const int is_signed = s->conv == 'd' || s->conv == 'i';
 	const int64_t sv = (int64_t)bits;
 	char spec[32];
@@ -428,6 +482,12 @@ static void fmt_string(struct fmt_out *o, const struct fmt_spec *s, int use_prec
 	const int prec = use_prec ? s->prec : -1;
 	char spec[32];
 
+	if (!a->str_truncated && !a->str_null && a->str && s->flags == 0 && s->width < 0 &&
+	    prec < 0) {
+		/* Plain %s: the bytes up to the first NUL, as printf copies them. */
+		fmt_put(o, a->str, strnlen(a->str, a->str_len));
+		return;
+	}
 	if (!a->str_truncated || a->str_null || !a->str) {
 		fmt_build(spec, s, prec, "", 's');
 		fmt_emit(o, spec, a->str_null ? (const char *)NULL : a->str);

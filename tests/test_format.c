@@ -544,11 +544,73 @@ static void test_event_format(void **state)
 	assert_string_equal(buf, "");
 }
 
+/*
+ * %f with precisions 0 to 9 is formatted without the C library (exactly,
+ * by integer arithmetic); compare it with snprintf on values that stress
+ * the rounding: random bit patterns over the whole range, values near the
+ * decimal boundaries of each precision (where ties to even decide), small
+ * and subnormal values, negative zero and the 2^63 cut-over.
+ */
+static uint64_t fixed_rng = 0x9e3779b97f4a7c15u;
+
+static uint64_t fixed_next(void)
+{
+	fixed_rng ^= fixed_rng << 13;
+	fixed_rng ^= fixed_rng >> 7;
+	fixed_rng ^= fixed_rng << 17;
+	return fixed_rng;
+}
+
+static size_t fixed_check(double d)
+{
+	static const char *const formats[] = {"%f", "%.0f", "%.1f", "%.3f", "%.9f", "%F"};
+	char got[512], want[512];
+	size_t failures = 0;
+	for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+		struct ttlog_arg a = fa_double(d);
+		ttlog_format(formats[f], &a, 1, got, sizeof got);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		snprintf(want, sizeof want, formats[f], d);
+#pragma GCC diagnostic pop
+		if (strcmp(got, want) != 0 && failures++ < 5)
+			print_message("%s of %a: got '%s', snprintf gives '%s'\n", formats[f], d, got, want);
+	}
+	return failures;
+}
+
+static void test_fixed_point_matches_snprintf(void **state)
+{
+	(void)state;
+	size_t failures = 0;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t bits = fixed_next();
+		double d;
+		memcpy(&d, &bits, sizeof d);
+		failures += fixed_check(d);
+	}
+	for (int i = 0; i < 100000; i++) {
+		/* k / 10^p + tiny, around every kind of decimal boundary */
+		double scale = (double)(1u << (fixed_next() % 30));
+		double d = (double)(int64_t)(fixed_next() % 2000000u - 1000000) / scale;
+		failures += fixed_check(d);
+		failures += fixed_check(d * 1e-6);
+		failures += fixed_check(d + 0.0000005);
+	}
+	const double edges[] = {0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.0000005, 0.00000049999999999999,
+				1e-300, -1e-300, 4.9e-324, 9.2233720368547748e18, 9.2233720368547758e18,
+				1.8e19, 123456789.123456789, 0.05, 0.15, 0.25, 0.35, 1e15 + 0.5};
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+		failures += fixed_check(edges[i]);
+	assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_matches_snprintf),
 		cmocka_unit_test(test_more_snprintf_cases),
+		cmocka_unit_test(test_fixed_point_matches_snprintf),
 		cmocka_unit_test(test_mismatched_kinds),
 		cmocka_unit_test(test_accepted_kinds),
 		cmocka_unit_test(test_missing_arguments),

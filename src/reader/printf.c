@@ -454,9 +454,81 @@ static void fmt_integer(struct fmt_out *o, const struct fmt_spec *s, uint64_t bi
 	}
 }
 
+/* Powers of ten that fmt_fixed_plain() scales by: precisions 0 to 9. */
+static const uint64_t fmt_pow10[] = {
+	1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+};
+
+/*
+ * %f and %F with no flag or width and a precision of 0 to 9 (6 by default),
+ * without the C library, whose exact multi-precision code is most of what
+ * a viewer spends on a message with a double. The result is exact, as
+ * glibc's is: a double is m * 2^e, so value * 10^prec = m * 10^prec / 2^-e,
+ * which 128-bit integers hold for the exponents handled here, rounded to
+ * nearest with ties to even (the default rounding mode, which is what
+ * printf uses). Returns 0 for infinities, NaNs and values of 2^63 or more,
+ * which go to the C library. test_format compares with snprintf.
+ */
+static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d)
+{
+	const int prec = s->prec < 0 ? 6 : s->prec;
+	if ((s->conv != 'f' && s->conv != 'F') || s->flags != 0 || s->width >= 0 || prec > 9)
+		return 0;
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof bits);
+	const int negative = (int)(bits >> 63);
+	const int biased = (int)(bits >> 52 & 0x7ffu);
+	const uint64_t fraction = bits & ((UINT64_C(1) << 52) - 1);
+	if (biased == 0x7ff)
+		return 0; /* infinity or NaN */
+	const uint64_t m = biased ? fraction | UINT64_C(1) << 52 : fraction;
+	const int e = biased ? biased - 1075 : -1074;
+	const uint64_t scale = fmt_pow10[prec];
+	unsigned __int128 r;
+	if (e >= 0) {
+		if (e > 10)
+			return 0; /* 2^63 or more: the integer part needs more than 64 bits */
+		r = (unsigned __int128)(m << e) * scale;
+	} else if (-e > 120) {
+		r = 0; /* below 2^-67: value * 10^9 is far below one half */
+	} else {
+		const int k = -e;
+		const unsigned __int128 num = (unsigned __int128)m * scale;
+		const unsigned __int128 half = (unsigned __int128)1 << (k - 1);
+		const unsigned __int128 rem = num & ((half << 1) - 1);
+		r = num >> k;
+		if (rem > half || (rem == half && (r & 1u)))
+			r++;
+	}
+	const uint64_t whole = (uint64_t)(r / scale);
+	uint64_t part = (uint64_t)(r % scale);
+
+	char text[48];
+	char *const end = text + sizeof text;
+	char *p = end;
+	for (int i = 0; i < prec; i++) {
+		*--p = (char)('0' + part % 10u);
+		part /= 10u;
+	}
+	if (prec > 0)
+		*--p = '.';
+	uint64_t w = whole;
+	do {
+		*--p = (char)('0' + w % 10u);
+		w /= 10u;
+	} while (w);
+	if (negative)
+		*--p = '-'; /* also for -0.0 and negatives that round to zero, as printf */
+	fmt_put(o, p, (size_t)(end - p));
+	return 1;
+}
+
 static void fmt_floating(struct fmt_out *o, const struct fmt_spec *s, double d)
 {
 	char spec[32];
+
+	if (s->len != FMT_LEN_BIG && fmt_fixed_plain(o, s, d))
+		return;
 
 	if (s->len == FMT_LEN_BIG) {
 		/* glibc reads a long double for L, q and ll alike. */

@@ -344,6 +344,16 @@ static int fmt_star_value(const struct ttlog_arg *a)
 	return (int)(int64_t)fmt_bits(a);
 }
 
+/* Writes v in decimal backwards, ending just before p; returns its start. */
+static char *fmt_decimal_before(char *p, uint64_t v)
+{
+	do {
+		*--p = (char)('0' + v % 10u);
+		v /= 10u;
+	} while (v);
+	return p;
+}
+
 /*
  * The most common integer conversions without the C library: %d, %i, %u,
  * %x and %X with no flag, width or precision, of an int or a 64-bit
@@ -385,10 +395,7 @@ static int fmt_integer_plain(struct fmt_out *o, const struct fmt_spec *s, uint64
 			v >>= 4;
 		} while (v);
 	} else {
-		do {
-			*--p = (char)('0' + v % 10u);
-			v /= 10u;
-		} while (v);
+		p = fmt_decimal_before(p, v);
 	}
 	if (negative)
 		*--p = '-';
@@ -512,11 +519,7 @@ static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d
 	}
 	if (prec > 0)
 		*--p = '.';
-	uint64_t w = whole;
-	do {
-		*--p = (char)('0' + w % 10u);
-		w /= 10u;
-	} while (w);
+	p = fmt_decimal_before(p, whole);
 	if (negative)
 		*--p = '-'; /* also for -0.0 and negatives that round to zero, as printf */
 	fmt_put(o, p, (size_t)(end - p));

@@ -57,13 +57,8 @@
 #include <string.h>
 #include <time.h>
 
-/* instr mode needs callgrind's client requests (Debian package valgrind).
- * The build may say whether they exist; otherwise the compiler looks. */
-#if !defined(BENCH_HAVE_CALLGRIND) && defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#define BENCH_HAVE_CALLGRIND 1
-#endif
-#endif
+/* instr mode needs callgrind's client requests (Debian package valgrind);
+ * bench/CMakeLists.txt defines BENCH_HAVE_CALLGRIND when they exist. */
 #ifdef BENCH_HAVE_CALLGRIND
 #include <valgrind/callgrind.h>
 #endif

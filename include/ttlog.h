@@ -79,7 +79,7 @@ TTLOG__EXTERN_C_BEGIN
 /* ===================================================================== */
 
 #define TTLOG_VERSION_MAJOR 0
-#define TTLOG_VERSION_MINOR 2
+#define TTLOG_VERSION_MINOR 3
 #define TTLOG_VERSION_PATCH 0
 #define TTLOG_VERSION_NUMBER \
 	(TTLOG_VERSION_MAJOR * 10000 + TTLOG_VERSION_MINOR * 100 + TTLOG_VERSION_PATCH)
@@ -286,6 +286,28 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
 /** Logs at a level given as a constant expression. */
 #define TTLOG_LOG(level, ...) TTLOG__LOG(level, __VA_ARGS__)
 
+/*
+ * Fields. An event carries named, typed values besides its message:
+ *
+ *   TTLOG_INFO("auth.login ok user=%u ip=%s", uid, ip);        (1)
+ *   TTLOG_INFO("login", TTLOG_F("user_id", uid), TTLOG_F("ip", ip));   (2)
+ *
+ * (1) A conversion written right after "key=" in the format is also the
+ *     field `key`, with the argument's type. The viewer works this out from
+ *     the format, once per call site; the call is an ordinary log call.
+ * (2) TTLOG_F(name, value) is a field that is not part of the message. The
+ *     name must be a string literal; the value is recorded exactly like a
+ *     message argument of the same type (same bytes, same cost). Put
+ *     fields after the format's arguments: the compiler then checks the
+ *     format against the arguments before them. Fields count towards the
+ *     16 arguments of a call.
+ *
+ * The name is found in the argument's source text when a snapshot is
+ * written (the site keeps that text), so TTLOG_F also works through macros
+ * that forward their arguments to TTLOG_INFO and friends.
+ */
+#define TTLOG_F(name, value) ((void)"ttlog:field" name, (value))
+
 /* ===================================================================== */
 /* 6. Internals used by the macros. Not API; may change in any release.  */
 /* ===================================================================== */
@@ -378,14 +400,22 @@ struct ttlog_site {
 	TTLOG__ATOMIC(uint64_t) word;
 	uint8_t level;
 	uint8_t nargs;
-	uint16_t reserved;           /* zero; keeps the layout explicit */
+	uint8_t kind;                /* TTLOG__KIND_*: what a record of this site means */
+	uint8_t reserved;            /* zero; keeps the layout explicit */
 	uint32_t line;
 	const uint8_t *arg_types;    /* nargs entries of enum ttlog__argtype */
 	const char *format;
 	const char *file;
 	const char *function;
 	const char *target;          /* NULL: the file's base name */
+	/* The source text of each argument after macro expansion, each ended
+	 * by a NUL: "a\0TTLOG_F text\0". Only snapshots read it, to find the
+	 * names of TTLOG_F() fields (src/sites/fields.c); a log call never does. */
+	const char *arg_text;
 };
+
+/* Site kinds (SITX chunk, docs/FORMAT.md). Never renumber. */
+#define TTLOG__KIND_LOG 0
 
 /*
  * The hot path's view of its thread's ring: one cache line that only the
@@ -838,6 +868,19 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 	TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
 
 #define TTLOG__ARG_DECL(i, x) TTLOG__AUTO ttlog__v##i = (x);
+#define TTLOG__ARG_TEXT(i, x) #x "\0"
+
+/*
+ * The compiler checks the format against the arguments. TTLOG_F() fields
+ * come after the format's arguments and would be "too many arguments for
+ * format", so that one warning is off for the check (and only for it).
+ */
+#define TTLOG__CHECK_FORMAT(fmt, ...)                                           \
+	_Pragma("GCC diagnostic push")                                          \
+	_Pragma("GCC diagnostic ignored \"-Wformat-extra-args\"")              \
+	if (0)                                                                  \
+		ttlog__check_format(fmt, ##__VA_ARGS__);                        \
+	_Pragma("GCC diagnostic pop")
 #define TTLOG__ARG_SUM(i, x) +TTLOG__ARG_SIZE(ttlog__n##i)
 
 /*
@@ -850,12 +893,13 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		TTLOG__STATIC_ASSERT((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL, \
 			       "ttlog: the level must be TTLOG_LEVEL_TRACE ... TTLOG_LEVEL_FATAL"); \
 		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
-			if (0)                                                                \
-				ttlog__check_format(fmt, ##__VA_ARGS__);                      \
+			TTLOG__CHECK_FORMAT(fmt, ##__VA_ARGS__);                              \
 			static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, ##__VA_ARGS__) 0}; \
 			static struct ttlog_site ttlog__site = {                               \
-				0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), 0,      \
-				__LINE__, ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET}; \
+				0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__),         \
+				TTLOG__KIND_LOG, 0, __LINE__, ttlog__types, fmt, __FILE__,     \
+				__func__, TTLOG__TARGET,                                       \
+				TTLOG__EACH(TTLOG__ARG_TEXT, ##__VA_ARGS__) ""};               \
 			uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);       \
 			if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                            \
 				if (TTLOG__LIKELY(ttlog__word != 0))                           \

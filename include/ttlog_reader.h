@@ -38,6 +38,24 @@ struct ttlog_arg {
 	uint8_t str_truncated; /* STR: the program's string was longer than the limit */
 };
 
+/** Where a field comes from. */
+enum ttlog_field_source {
+	TTLOG_FIELD_FORMAT = 1,   /* "key=%d" in the format: also part of the message */
+	TTLOG_FIELD_EXPLICIT = 2, /* TTLOG_F(): not part of the message */
+	TTLOG_FIELD_UNUSED = 3    /* an argument the format does not print, named argN */
+};
+
+/**
+ * A field of a call site: argument `arg` (0-based, among all the site's
+ * arguments) of each of its events, named `key`. Keys are unique within a
+ * site: a key used again gets "_2", "_3", ... appended.
+ */
+struct ttlog_site_field {
+	const char *key;
+	unsigned arg;
+	int source;          /* enum ttlog_field_source */
+};
+
 /** A call site, as recorded in the file's dictionary. */
 struct ttlog_site_info {
 	uint32_t id;
@@ -49,6 +67,16 @@ struct ttlog_site_info {
 	const char *file;
 	const char *function;
 	const char *target;
+	unsigned nfields;    /* format fields (format order), explicit ones, unused arguments */
+	const struct ttlog_site_field *fields;
+	uint32_t explicit_args; /* bit i: argument i is a TTLOG_F() field, not the format's */
+};
+
+/** A field of one event. */
+struct ttlog_field {
+	const char *key;
+	const struct ttlog_arg *value;
+	int source;          /* enum ttlog_field_source */
 };
 
 /** A thread of the snapshot, with what was lost of its history. */
@@ -101,7 +129,9 @@ struct ttlog_event {
 	const struct ttlog_site_info *site;
 	const struct ttlog_thread_info *thread;
 	unsigned nargs;
-	const struct ttlog_arg *args;
+	const struct ttlog_arg *args;        /* every argument, fields included, in call order */
+	unsigned nfields;
+	const struct ttlog_field *fields;
 };
 
 /**
@@ -162,7 +192,8 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
 			      char *buf, size_t size);
 
-/** ttlog_format() for an event's site format and arguments. */
+/** ttlog_format() for an event's site format and the arguments that are
+ *  not TTLOG_F() fields. */
 TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size);
 
 TTLOG__EXTERN_C_END

@@ -123,7 +123,7 @@ finish() {
 # ---------------------------------------------------------------------------
 # Snapshots
 
-mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/crash"
+mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/fields" "$tmp/crash"
 # Runs cli_snapshot in MODE and prints the path of the snapshot; ends the
 # tests if there is none, since every case needs it.
 make_snapshot() {
@@ -138,6 +138,7 @@ make_snapshot() {
 }
 snap=$(make_snapshot golden) || exit 1
 lost=$(make_snapshot lost) || exit 1
+fields=$(make_snapshot fields) || exit 1
 # The crash mode dies of SIGSEGV; its snapshot is the only file in the
 # directory. The subshell waits for it (the `true` keeps bash from exec'ing
 # it directly) and so reports the signal into /dev/null, not into the log.
@@ -162,7 +163,7 @@ check "unknown global option" - 1 "unknown option '--frobnicate'" -- "$bin" --fr
 check "view --help" '~^Usage: ttlog view' 0 '' -- "$bin" view --help
 check "help view" '~^Usage: ttlog view' 0 '' -- "$bin" help view
 help_text=$("$bin" view --help)
-for option in --level --since --until --last --grep --thread --output --utc --color --header \
+for option in --level --since --until --last --grep --thread --field --output --utc --color --header \
 	--help YYYY-MM-DD HH:MM DURATION; do
 	expect "view --help mentions $option" grep -q -- "$option" <<<"$help_text"
 done
@@ -197,6 +198,32 @@ check "filters combined" combined.txt 0 '' -- \
 check "options after the file" level-fatal.txt 0 '' -- "$bin" view "$snap" --utc --level fatal
 check "two files, in the order given" two-files.txt 0 '' -- \
 	"$bin" view --utc --level fatal "$snap" "$snap"
+
+# ---------------------------------------------------------------------------
+# Fields
+
+check "fields: text" fields.txt 0 '' -- "$bin" view --utc "$fields"
+check "fields: json" fields.json 0 '' -- "$bin" view --utc -o json "$fields"
+check "--field KEY=VALUE on a format field" field-user.txt 0 '' -- \
+	"$bin" view --utc --field user=42 "$fields"
+check "--field on an explicit field" field-user-id.txt 0 '' -- \
+	"$bin" view --utc --field user_id=42.0 "$fields"
+check "--field string and boolean" field-user-id.txt 0 '' -- \
+	"$bin" view --utc --field ip=10.0.0.2 -f ok=true -f 'note=two words' "$fields"
+check "--field KEY>N and KEY<=N" field-range.txt 0 '' -- \
+	"$bin" view --utc --field 'user>41' --field 'ms<=84' "$fields"
+check "--field KEY!=VALUE" field-ne.txt 0 '' -- "$bin" view --utc --field 'user!=42' "$fields"
+check "--field on a 64-bit value, exactly" field-user-id.txt 0 '' -- \
+	"$bin" view --utc --field big=18446744073709551615 --field 'big>18446744073709551614' "$fields"
+check "--field on a negative value" field-user-id.txt 0 '' -- \
+	"$bin" view --utc --field 'delta<-2' "$fields"
+check "--field repeated key" field-a2.txt 0 '' -- "$bin" view --utc --field a_2=2 --field a_3=6 "$fields"
+check "--field unused argument" field-unused.txt 0 '' -- "$bin" view --utc --field arg2=2 "$fields"
+check "--field with no match" empty.txt 0 '' -- "$bin" view --utc --field nosuch=1 "$fields"
+check "--field without an operator" - 1 "expected KEY=VALUE" -- "$bin" view --field user "$fields"
+check "--field without a key" - 1 "expected a field name" -- "$bin" view --field '=3' "$fields"
+check "--field KEY>text" - 1 "expected a number after '>', found 'abc'" -- \
+	"$bin" view --field 'user>abc' "$fields"
 
 # Local time: the zone of TZ, for output and for parsing.
 check "local time output" local-time.txt 0 '' -- \
@@ -242,7 +269,7 @@ if command -v python3 >/dev/null 2>&1; then
 		'"$1" view -o json "$2" | python3 -c "
 import json, sys
 keys = [\"time\", \"time_ns\", \"level\", \"tid\", \"thread\", \"file\", \"line\",
-        \"function\", \"target\", \"site\", \"message\", \"args\"]
+        \"function\", \"target\", \"site\", \"message\", \"args\", \"fields\"]
 n = 0
 for line in sys.stdin:
     obj = json.loads(line)

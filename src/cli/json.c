@@ -88,25 +88,29 @@ void cli_json_cstring(struct cli_buf *b, const char *s)
 		cli_buf_puts(b, "null");
 }
 
-void cli_json_double(struct cli_buf *b, double d)
+const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
 {
-	char text[40];
-
-	if (isnan(d)) {
-		cli_buf_puts(b, "\"nan\"");
-		return;
-	}
-	if (isinf(d)) {
-		cli_buf_puts(b, d > 0 ? "\"inf\"" : "\"-inf\"");
-		return;
-	}
+	if (isnan(d))
+		return "nan";
+	if (isinf(d))
+		return d > 0 ? "inf" : "-inf";
 	/* %.17g always reads back exactly; try shorter first for readability.
 	 * %g never produces anything that is not a JSON number here: no
 	 * leading '+', no bare '.', and the exponent form "1e+300" is valid. */
 	for (int precision = 15; precision <= 17; precision++) {
-		snprintf(text, sizeof text, "%.*g", precision, d);
+		snprintf(text, CLI_DOUBLE_BUF, "%.*g", precision, d);
 		if (strtod(text, NULL) == d)
 			break;
 	}
-	cli_buf_puts(b, text);
+	return text;
+}
+
+void cli_json_double(struct cli_buf *b, double d)
+{
+	char text[CLI_DOUBLE_BUF];
+	const char *t = cli_double_text(d, text);
+	if (isnan(d) || isinf(d))
+		cli_buf_printf(b, "\"%s\"", t);
+	else
+		cli_buf_puts(b, t);
 }

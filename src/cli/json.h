@@ -27,4 +27,11 @@ void cli_json_cstring(struct cli_buf *b, const char *s);
  */
 void cli_json_double(struct cli_buf *b, double d);
 
+#define CLI_DOUBLE_BUF 40
+/**
+ * The shortest decimal text (%g, 15 to 17 digits) that reads back as d, in
+ * text, or "nan", "inf", "-inf". Returns the text.
+ */
+const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF]);
+
 #endif /* TTLOG_CLI_JSON_H */

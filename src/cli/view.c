@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fields.h"
 #include "json.h"
 #include "sigcode.h"
 #include "timefmt.h"
@@ -63,6 +64,8 @@ struct view {
 	size_t ngreps;
 	struct thread_filter *threads;
 	size_t nthreads;
+	struct cli_field_filter *fields;
+	size_t nfields;
 	int json, utc, color, header;
 
 	/* The file being printed. */
@@ -91,6 +94,10 @@ void cli_view_usage(FILE *out)
 	      "                        regular expression REGEX (repeatable: all must match)\n"
 	      "  -t, --thread ID|NAME  events of the thread with this id or exact name\n"
 	      "                        (repeatable: any may match)\n"
+	      "  -f, --field KEY=VALUE events with field KEY equal to VALUE (numbers compare\n"
+	      "                        as numbers, booleans as true/false); also KEY!=VALUE,\n"
+	      "                        and KEY<N, KEY<=N, KEY>N, KEY>=N for numeric fields\n"
+	      "                        (repeatable: all must match)\n"
 	      "\n"
 	      "Output:\n"
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per event\n"
@@ -112,10 +119,16 @@ void cli_view_usage(FILE *out)
 	      "Durations: a number and a unit (ns, us, ms, s, m, h), fractions allowed,\n"
 	      "  parts may be combined: 500ms, 1.5s, 1h30m.\n"
 	      "\n"
-	      "Text lines: TIME LEVEL [TID NAME] FILE:LINE MESSAGE. Control characters in\n"
-	      "  the message are shown as \\xNN, so that one event is one line.\n"
+	      "Fields: a conversion right after \"key=\" in a format (\"user=%u\") is the\n"
+	      "  field `key`; TTLOG_F(\"key\", value) adds a field that is not in the message.\n"
+	      "\n"
+	      "Text lines: TIME LEVEL [TID NAME] FILE:LINE MESSAGE key=value... with the\n"
+	      "  TTLOG_F() fields after the message (the others are in it already); strings\n"
+	      "  that are not plain words are quoted. Control characters in the message are\n"
+	      "  shown as \\xNN, so that one event is one line.\n"
 	      "JSON lines: fields time (UTC), time_ns, level, tid, thread, file, line,\n"
-	      "  function, target, site, message, args. Arguments are typed: numbers,\n"
+	      "  function, target, site, message, args, fields (an object of every field,\n"
+	      "  typed like args). Arguments are typed: numbers,\n"
 	      "  true/false, strings (null for a NULL string), pointers as \"0x...\" and\n"
 	      "  NaN or infinities as \"nan\", \"inf\", \"-inf\". Strings are valid JSON for any\n"
 	      "  bytes: bytes that are not valid UTF-8 become U+FFFD.\n"
@@ -388,6 +401,9 @@ static int keep_event(struct view *v, const struct ttlog_event *ev)
 		return 0;
 	if (v->nthreads && !thread_matches(v, ev->thread))
 		return 0;
+	for (size_t i = 0; i < v->nfields; i++)
+		if (!cli_field_filter_match(&v->fields[i], ev))
+			return 0;
 	format_message(v, ev);
 	for (size_t i = 0; i < v->ngreps; i++)
 		if (regexec(&v->greps[i], v->msg.data, 0, NULL, 0) != 0)
@@ -418,48 +434,19 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	put_text_cstring(b, base_name(site ? site->file : NULL));
 	cli_buf_printf(b, ":%" PRIu32 " ", site ? site->line : 0);
 	put_text(b, v->msg.data, v->msg.len);
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		const struct ttlog_field *f = &ev->fields[i];
+		if (f->source == TTLOG_FIELD_FORMAT)
+			continue; /* already in the message */
+		cli_buf_putc(b, ' ');
+		put_text_cstring(b, f->key);
+		cli_buf_putc(b, '=');
+		cli_field_text(b, f->value); /* quotes anything but plain words */
+	}
 	if (*color)
 		cli_buf_puts(b, COLOR_RESET);
 	cli_buf_putc(b, '\n');
 	cli_buf_write(b, stdout);
-}
-
-static void put_json_arg(struct cli_buf *b, const struct ttlog_arg *a)
-{
-	switch (a->type) {
-	case TTLOG_ARG_BOOL:
-		cli_buf_puts(b, a->v.i ? "true" : "false");
-		break;
-	case TTLOG_ARG_CHAR:
-	case TTLOG_ARG_I8:
-	case TTLOG_ARG_I16:
-	case TTLOG_ARG_I32:
-	case TTLOG_ARG_I64:
-		cli_buf_printf(b, "%" PRId64, a->v.i);
-		break;
-	case TTLOG_ARG_U8:
-	case TTLOG_ARG_U16:
-	case TTLOG_ARG_U32:
-	case TTLOG_ARG_U64:
-		cli_buf_printf(b, "%" PRIu64, a->v.u);
-		break;
-	case TTLOG_ARG_F64:
-	case TTLOG_ARG_LDBL:
-		cli_json_double(b, a->v.d);
-		break;
-	case TTLOG_ARG_PTR:
-		cli_buf_printf(b, "\"0x%" PRIx64 "\"", a->v.u);
-		break;
-	case TTLOG_ARG_STR:
-		if (a->str_null || !a->str)
-			cli_buf_puts(b, "null");
-		else
-			cli_json_string(b, a->str, a->str_len);
-		break;
-	default:
-		cli_buf_puts(b, "null"); /* a type this viewer does not know */
-		break;
-	}
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
@@ -491,9 +478,17 @@ static void print_json_event(struct view *v, const struct ttlog_event *ev)
 	for (unsigned i = 0; i < ev->nargs && ev->args; i++) {
 		if (i)
 			cli_buf_putc(b, ',');
-		put_json_arg(b, &ev->args[i]);
+		cli_field_json(b, &ev->args[i]);
 	}
-	cli_buf_puts(b, "]}\n");
+	cli_buf_puts(b, "],\"fields\":{");
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		if (i)
+			cli_buf_putc(b, ',');
+		cli_json_cstring(b, ev->fields[i].key);
+		cli_buf_putc(b, ':');
+		cli_field_json(b, ev->fields[i].value);
+	}
+	cli_buf_puts(b, "}}\n");
 	cli_buf_write(b, stdout);
 }
 
@@ -571,7 +566,7 @@ enum {
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
-#define SHORT_OPTIONS ":hl:g:t:o:"
+#define SHORT_OPTIONS ":hl:g:t:f:o:"
 
 static const struct option long_options[] = {
 	{"level", required_argument, NULL, 'l'},
@@ -580,6 +575,7 @@ static const struct option long_options[] = {
 	{"last", required_argument, NULL, OPT_LAST},
 	{"grep", required_argument, NULL, 'g'},
 	{"thread", required_argument, NULL, 't'},
+	{"field", required_argument, NULL, 'f'},
 	{"output", required_argument, NULL, 'o'},
 	{"utc", no_argument, NULL, OPT_UTC},
 	{"color", optional_argument, NULL, OPT_COLOR},
@@ -629,6 +625,9 @@ static void view_free(struct view *v)
 		regfree(&v->greps[i]);
 	free(v->greps);
 	free(v->threads);
+	for (size_t i = 0; i < v->nfields; i++)
+		cli_field_filter_free(&v->fields[i]);
+	free(v->fields);
 	cli_buf_free(&v->line);
 	cli_buf_free(&v->msg);
 }
@@ -646,6 +645,7 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	/* Each argument adds at most one filter. */
 	v->greps = cli_xrealloc(NULL, (size_t)argc * sizeof *v->greps);
 	v->threads = cli_xrealloc(NULL, (size_t)argc * sizeof *v->threads);
+	v->fields = cli_xrealloc(NULL, (size_t)argc * sizeof *v->fields);
 
 	opterr = 0; /* the messages below say which command and where to get help */
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
@@ -695,6 +695,15 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 		case 't':
 			parse_thread(&v->threads[v->nthreads++], optarg);
 			break;
+		case 'f': {
+			char err[512];
+			if (cli_field_filter_parse(optarg, &v->fields[v->nfields], err, sizeof err) != 0) {
+				*status = usage_error("%s", err);
+				return -1;
+			}
+			v->nfields++;
+			break;
+		}
 		case 'o':
 			if (strcmp(optarg, "text") == 0) {
 				v->json = 0;

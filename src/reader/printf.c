@@ -1,5 +1,6 @@
 #include "common/internal.h"
 #include "ttlog_reader.h"
+#include "reader/reader_internal.h"
 
 /*
  * printf.c - printf-style formatting of decoded arguments.
@@ -703,6 +704,75 @@ static int fmt_known(char conv, int *takes_value)
 	return conv != '\0' && strchr(with_value, conv) != NULL;
 }
 
+/* Characters of a field key written before "=%" in a format. */
+static int fmt_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * The key that the literal text [seg, end) gives the conversion after it:
+ * the text must end in "key=", where key is the longest run of key
+ * characters, starting at its first letter or '_' (so "50%%=%d" and
+ * "-=%d" give none). Returns the key's length and sets *key, or 0.
+ */
+static size_t fmt_key_before(const char *seg, const char *end, const char **key)
+{
+	if (end == seg || end[-1] != '=')
+		return 0;
+	const char *k = end - 1;
+	while (k > seg && fmt_key_char(k[-1]))
+		k--;
+	while (k < end - 1 && !((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_'))
+		k++;
+	*key = k;
+	return (size_t)(end - 1 - k);
+}
+
+unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, unsigned max,
+			   unsigned *used)
+{
+	const char *p = format ? format : "";
+	unsigned next = 0, n = 0, most = 0;
+
+	while (*p) {
+		const char *pct = strchr(p, '%');
+		if (!pct)
+			break;
+		struct fmt_spec s;
+		const char *end = fmt_parse(pct + 1, &s);
+		int takes_value;
+		if (!end)
+			break;
+		const char *seg = p;
+		p = end;
+		if (!fmt_known(s.conv, &takes_value) || !takes_value)
+			continue; /* "%%" and "%m" print no argument */
+		/* The arguments this conversion takes, as ttlog_format() takes them. */
+		if (s.width_from == FMT_FROM_NEXT)
+			next++;
+		if (s.prec_from == FMT_FROM_NEXT)
+			next++;
+		unsigned arg = s.value_from > 0 ? (unsigned)s.value_from - 1 : next++;
+		most = TTLOG_MAX(most, TTLOG_MAX(next, arg + 1));
+		if (s.width_from > 0)
+			most = TTLOG_MAX(most, (unsigned)s.width_from);
+		if (s.prec_from > 0)
+			most = TTLOG_MAX(most, (unsigned)s.prec_from);
+		const char *key;
+		size_t len = fmt_key_before(seg, pct, &key);
+		if (len == 0 || s.conv == 'n' || n == max)
+			continue;
+		keys[n].arg = arg;
+		keys[n].key = key;
+		keys[n].len = len;
+		n++;
+	}
+	*used = most;
+	return n;
+}
+
 TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
 			      char *buf, size_t size)
 {
@@ -756,5 +826,13 @@ TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, 
 			buf[0] = '\0';
 		return 0;
 	}
-	return ttlog_format(event->site->format, event->args, event->nargs, buf, size);
+	uint32_t skip = event->site->explicit_args;
+	if (!skip)
+		return ttlog_format(event->site->format, event->args, event->nargs, buf, size);
+	struct ttlog_arg args[32]; /* TTLOG_F() fields are not the format's */
+	unsigned n = 0;
+	for (unsigned i = 0; i < event->nargs && i < 32; i++)
+		if (!(skip & (1u << i)))
+			args[n++] = event->args[i];
+	return ttlog_format(event->site->format, args, n, buf, size);
 }

@@ -46,6 +46,7 @@
 #include "common/crc32c.h"
 #include "reader/reader_internal.h"
 #include "snapshot/format.h"
+#include "sites/fields.h"
 #include "ttlog_reader.h"
 
 /* Bytes of decoded compressed blocks held at once, over all threads: this
@@ -90,8 +91,11 @@ struct idmap {
 };
 
 struct rsite {
-	struct ttlog_site_info info; /* arg_types set once the array stops moving */
+	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
 	uint8_t types[TTLOG_FMT_MAX_ARGS];
+	int extended;                /* a SITX entry was found for it */
+	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
+	struct ttlog_site_field fields[TTLOG_FMT_MAX_ARGS];
 };
 
 struct rthread {
@@ -168,6 +172,7 @@ struct ttlog_reader {
 	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
 	size_t buf_budget;     /* the most buf_total may be */
 	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
+	struct ttlog_field fields[TTLOG_FMT_MAX_ARGS];
 	char *strbuf;
 	size_t strbuf_cap;
 
@@ -466,7 +471,8 @@ static int known_type(uint32_t type)
 {
 	return type == TTLOG_FMT_CHUNK_HEAD || type == TTLOG_FMT_CHUNK_SITE ||
 	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
-	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END;
+	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END ||
+	       type == TTLOG_FMT_CHUNK_SITX;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -475,6 +481,7 @@ static size_t min_payload(uint32_t type)
 	switch (type) {
 	case TTLOG_FMT_CHUNK_HEAD: return TTLOG_FMT_HEAD_FIXED_SIZE + 12;
 	case TTLOG_FMT_CHUNK_SITE: return 4;
+	case TTLOG_FMT_CHUNK_SITX: return 4;
 	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
 	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
 	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
@@ -657,6 +664,134 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 		r->nsites++;
 	}
 	/* Bytes after the last entry are left for later versions. */
+}
+
+/*
+ * SITX: the field names and kind of sites defined by earlier SITE entries.
+ * A problem with one entry loses that entry's names (its events still
+ * decode, with every argument given to the format).
+ */
+static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "SITX"};
+	if (!cur_need(r, &c, 4, "the SITX entry count"))
+		return;
+	uint32_t count = ttlog__get_u32(c.p);
+	cur_skip(&c, 4);
+	for (uint32_t i = 0; i < count && !r->oom; i++) {
+		size_t at = c.off;
+		if (!cur_need(r, &c, TTLOG_FMT_SITX_FIXED_SIZE, "a SITX entry"))
+			return;
+		uint32_t id = ttlog__get_u32(c.p + TTLOG_FMT_SITX_ID_OFF);
+		unsigned kind = c.p[TTLOG_FMT_SITX_KIND_OFF];
+		unsigned reserved = c.p[TTLOG_FMT_SITX_RESERVED_OFF];
+		unsigned mask = ttlog__get_u16(c.p + TTLOG_FMT_SITX_FIELDS_OFF);
+		cur_skip(&c, TTLOG_FMT_SITX_FIXED_SIZE);
+		const unsigned char *names[TTLOG_FMT_MAX_ARGS];
+		size_t name_len[TTLOG_FMT_MAX_ARGS];
+		unsigned nnames = (unsigned)__builtin_popcount(mask);
+		for (unsigned k = 0; k < nnames; k++)
+			if (!cur_str_raw(r, &c, "field name", &names[k], &name_len[k]))
+				return;
+
+		size_t si = idmap_find(&r->site_map, id);
+		if (si == NOWHERE) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
+			       "expected the id of a site defined by an earlier SITE entry, found %u",
+			       (unsigned)id);
+			continue;
+		}
+		struct rsite *st = &r->sites[si];
+		if (st->extended) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
+			       "expected one SITX entry per site, found site %u extended again",
+			       (unsigned)id);
+			continue;
+		}
+		if (kind > TTLOG_FMT_KIND_MAX) {
+			report(r, TTLOG_E_VERSION, at + TTLOG_FMT_SITX_KIND_OFF,
+			       "expected a site kind this reader knows (0..%u), found %u",
+			       TTLOG_FMT_KIND_MAX, kind);
+			continue;
+		}
+		if (mask >> st->info.nargs) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_FIELDS_OFF,
+			       "expected field bits for the %u arguments of site %u, found 0x%04x",
+			       st->info.nargs, (unsigned)id, mask);
+			continue;
+		}
+		if (reserved != 0)
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_RESERVED_OFF,
+			       "expected a zero reserved field, found 0x%02x", reserved);
+		st->extended = 1;
+		st->info.explicit_args = mask;
+		for (unsigned a = 0, k = 0; a < st->info.nargs; a++) {
+			if (!(mask & (1u << a)))
+				continue;
+			st->explicit_names[a] = arena_str(r, names[k], name_len[k]);
+			if (!st->explicit_names[a])
+				return;
+			k++;
+		}
+	}
+}
+
+/* Whether key (len bytes) is already a field of the site. */
+static int key_taken(const struct rsite *st, const char *key, size_t len)
+{
+	for (unsigned i = 0; i < st->info.nfields; i++)
+		if (strlen(st->fields[i].key) == len && memcmp(st->fields[i].key, key, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds a field, renaming a key that is taken to key_2, key_3, ... */
+static void add_field(struct ttlog_reader *r, struct rsite *st, const char *key, size_t len,
+		      unsigned arg, int source)
+{
+	char name[TTLOG_FIELD_NAME_MAX + 16];
+	len = TTLOG_MIN(len, (size_t)TTLOG_FIELD_NAME_MAX);
+	memcpy(name, key, len);
+	size_t n = len;
+	for (unsigned dup = 2; key_taken(st, name, n); dup++)
+		n = len + (size_t)snprintf(name + len, sizeof name - len, "_%u", dup);
+	const char *copy = arena_str(r, (const unsigned char *)name, n);
+	if (!copy)
+		return;
+	struct ttlog_site_field *f = &st->fields[st->info.nfields++];
+	f->key = copy;
+	f->arg = arg;
+	f->source = source;
+}
+
+/*
+ * The fields of a site: the format's "key=%..." conversions, then the
+ * TTLOG_F() fields. Format argument k is the k-th argument that is not an
+ * explicit field.
+ */
+static void site_fields(struct ttlog_reader *r, struct rsite *st)
+{
+	unsigned to_arg[TTLOG_FMT_MAX_ARGS], nformat = 0;
+	for (unsigned a = 0; a < st->info.nargs; a++)
+		if (!(st->info.explicit_args & (1u << a)))
+			to_arg[nformat++] = a;
+	struct ttlog__format_key keys[TTLOG_FMT_MAX_ARGS];
+	unsigned used;
+	unsigned nkeys = ttlog__format_keys(st->info.format, keys, TTLOG_FMT_MAX_ARGS, &used);
+	for (unsigned k = 0; k < nkeys && !r->oom; k++)
+		if (keys[k].arg < nformat)
+			add_field(r, st, keys[k].key, keys[k].len, to_arg[keys[k].arg],
+				  TTLOG_FIELD_FORMAT);
+	for (unsigned a = 0; a < st->info.nargs && !r->oom; a++)
+		if ((st->info.explicit_args & (1u << a)) && st->explicit_names[a])
+			add_field(r, st, st->explicit_names[a], strlen(st->explicit_names[a]), a,
+				  TTLOG_FIELD_EXPLICIT);
+	/* Arguments the format does not print are not dropped from view. */
+	for (unsigned k = used; k < nformat && !r->oom; k++) {
+		char name[16];
+		int n = snprintf(name, sizeof name, "arg%u", to_arg[k] + 1);
+		add_field(r, st, name, (size_t)n, to_arg[k], TTLOG_FIELD_UNUSED);
+	}
 }
 
 /* The thread with this index, created (tid, no name) if new; NOWHERE on OOM. */
@@ -928,6 +1063,7 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 		switch (type) {
 		case TTLOG_FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
@@ -1272,8 +1408,11 @@ static void parse(struct ttlog_reader *r)
 		return;
 	list_blocks(r);
 	cross_check(r);
-	for (size_t i = 0; i < r->nsites; i++)
+	for (size_t i = 0; i < r->nsites && !r->oom; i++) {
 		r->sites[i].info.arg_types = r->sites[i].types;
+		site_fields(r, &r->sites[i]);
+		r->sites[i].info.fields = r->sites[i].fields;
+	}
 	r->info.complete = r->have_end;
 }
 
@@ -1430,6 +1569,14 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		ev->thread = &t->info;
 		ev->nargs = d.site->info.nargs;
 		ev->args = r->args;
+		ev->nfields = d.site->info.nfields;
+		ev->fields = r->fields;
+		for (unsigned i = 0; i < ev->nfields; i++) {
+			const struct ttlog_site_field *f = &d.site->info.fields[i];
+			r->fields[i].key = f->key;
+			r->fields[i].value = &r->args[f->arg];
+			r->fields[i].source = f->source;
+		}
 
 		/* Advance the cursor: the next record of this block, or the first
 		 * of the thread's next block (its ticks are known from open). */

@@ -22,4 +22,21 @@
 int ttlog__reader_open_memory(const void *data, size_t size, const char *name,
 			      ttlog_reader **reader);
 
+/* A field named in a format: "user=%u" names the argument %u prints. */
+struct ttlog__format_key {
+	unsigned arg;     /* 0-based index among the format's arguments */
+	const char *key;  /* points into the format; not terminated */
+	size_t len;
+};
+
+/*
+ * Finds the conversions of a printf format written right after "key=" and
+ * stores up to max of them in keys, in format order. Returns how many were
+ * stored, and sets *used to the number of arguments the format takes (one
+ * more than the highest it refers to). A conversion that prints no argument
+ * (%%, %m, %n) names nothing.
+ */
+unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, unsigned max,
+			   unsigned *used);
+
 #endif /* TTLOG_READER_READER_INTERNAL_H */

@@ -52,6 +52,7 @@
 #define TTLOG_FMT_CHUNK_THRD TTLOG_FMT_FOURCC('T', 'H', 'R', 'D')
 #define TTLOG_FMT_CHUNK_CRSH TTLOG_FMT_FOURCC('C', 'R', 'S', 'H')
 #define TTLOG_FMT_CHUNK_END TTLOG_FMT_FOURCC('E', 'N', 'D', ' ')
+#define TTLOG_FMT_CHUNK_SITX TTLOG_FMT_FOURCC('S', 'I', 'T', 'X')
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -91,6 +92,16 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_SITE_FIXED_SIZE 12      /* then nargs type bytes, then strings
                                              format, file, function, target */
 #define TTLOG_FMT_MAX_ARGS 16
+
+/* ---- SITX: what a SITE entry does not say (fields, kinds), ttlog >= 0.3 - */
+/* u32 count, then per site: */
+#define TTLOG_FMT_SITX_ID_OFF 0           /* u32 site id, defined by an earlier SITE entry */
+#define TTLOG_FMT_SITX_KIND_OFF 4         /* u8 TTLOG_FMT_KIND_* */
+#define TTLOG_FMT_SITX_RESERVED_OFF 5     /* u8 zero */
+#define TTLOG_FMT_SITX_FIELDS_OFF 6       /* u16 bit i: argument i is an explicit field */
+#define TTLOG_FMT_SITX_FIXED_SIZE 8       /* then one name string per bit set, in order */
+#define TTLOG_FMT_KIND_LOG 0              /* a log call; the only kind that needs no REQUIRED */
+#define TTLOG_FMT_KIND_MAX 0              /* highest kind this version defines */
 
 /* ---- EVTS: one block of one thread's records ---------------------------- */
 #define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */

@@ -36,11 +36,13 @@
 #include "common/sigsafe.h"
 #include "core/state.h"
 #include "ring/ring.h"
+#include "sites/fields.h"
 #include "sites/sites.h"
 #include "snapshot/format.h"
 
 #define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
 #define SITE_BUF (64u << 10)
+#define SITX_BUF (16u << 10)      /* holds at least 14 entries of 16 fields */
 #define SMALL_BUF (PATH_MAX + 2048u)
 #define OUT_BUF (64u << 10)
 #define DICT_STRING_MAX 8192u   /* longest string stored in a SITE entry */
@@ -52,6 +54,9 @@ struct workspace {
 	size_t out_len;
 	uint32_t site_count;            /* entries in site_buf */
 	size_t site_len;
+	uint32_t sitx_count;            /* entries in sitx_buf */
+	size_t sitx_len;
+	uint32_t sitx_flags;            /* chunk flags the pending SITX needs */
 	uint32_t block_count;
 	size_t block_len;
 	uint64_t block_first, block_last;
@@ -64,6 +69,7 @@ struct workspace {
 	unsigned char block[TTLOG_FMT_MAX_BLOCK_RAW];
 	unsigned char packed[TTLOG_FMT_EVTS_FIXED_SIZE + LZ4_COMPRESSBOUND(TTLOG_FMT_MAX_BLOCK_RAW)];
 	unsigned char site_buf[SITE_BUF];
+	unsigned char sitx_buf[SITX_BUF];
 	unsigned char small[SMALL_BUF];
 	unsigned char out[OUT_BUF];
 	uint8_t site_seen[TTLOG_MAX_SITES / 8 + 1];
@@ -128,15 +134,21 @@ static void out_bytes(struct workspace *ws, const void *data, size_t len)
 	}
 }
 
-static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload, size_t len)
+static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags,
+			     const void *payload, size_t len)
 {
 	unsigned char hdr[TTLOG_FMT_CHUNK_HEADER_SIZE];
 	ttlog__put_u32(hdr + TTLOG_FMT_CH_TYPE_OFF, type);
-	ttlog__put_u32(hdr + TTLOG_FMT_CH_FLAGS_OFF, 0);
+	ttlog__put_u32(hdr + TTLOG_FMT_CH_FLAGS_OFF, flags);
 	ttlog__put_u32(hdr + TTLOG_FMT_CH_LENGTH_OFF, (uint32_t)len);
 	ttlog__put_u32(hdr + TTLOG_FMT_CH_CRC_OFF, ttlog__chunk_crc(hdr, payload, len));
 	out_bytes(ws, hdr, sizeof hdr);
 	out_bytes(ws, payload, len);
+}
+
+static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload, size_t len)
+{
+	emit_chunk_flags(ws, type, 0, payload, len);
 }
 
 /* Appends a u32-length-prefixed string to buf at *len, cut at max bytes. */
@@ -153,6 +165,8 @@ static void put_string(unsigned char *buf, size_t *len, const char *s, size_t ma
 
 /* ---- Call-site dictionary ----------------------------------------------- */
 
+/* Writes the pending SITE entries, then the SITX entries that extend them
+ * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id). */
 static void flush_sites(struct workspace *ws)
 {
 	if (!ws->site_count)
@@ -162,6 +176,38 @@ static void flush_sites(struct workspace *ws)
 	ws->sites += ws->site_count;
 	ws->site_count = 0;
 	ws->site_len = 4;
+	if (ws->sitx_count) {
+		ttlog__put_u32(ws->sitx_buf, ws->sitx_count);
+		emit_chunk_flags(ws, TTLOG_FMT_CHUNK_SITX, ws->sitx_flags, ws->sitx_buf,
+				 ws->sitx_len);
+		ws->sitx_count = 0;
+		ws->sitx_len = 4;
+		ws->sitx_flags = 0;
+	}
+}
+
+/* Queues the SITX entry of a site that has fields or is not a plain log
+ * call. The caller has made room. */
+static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog_site *s,
+			       uint32_t fields)
+{
+	unsigned char *e = ws->sitx_buf + ws->sitx_len;
+	ttlog__put_u32(e + TTLOG_FMT_SITX_ID_OFF, id);
+	e[TTLOG_FMT_SITX_KIND_OFF] = s->kind;
+	e[TTLOG_FMT_SITX_RESERVED_OFF] = 0;
+	ttlog__put_u16(e + TTLOG_FMT_SITX_FIELDS_OFF, (uint16_t)fields);
+	size_t len = ws->sitx_len + TTLOG_FMT_SITX_FIXED_SIZE;
+	for (unsigned i = 0; i < s->nargs; i++) {
+		if (!(fields & (1u << i)))
+			continue;
+		char name[TTLOG_FIELD_NAME_MAX + 1];
+		ttlog__field_name(ttlog__site_arg_text(s, i), name);
+		put_string(ws->sitx_buf, &len, name, TTLOG_FIELD_NAME_MAX);
+	}
+	ws->sitx_len = len;
+	ws->sitx_count++;
+	if (s->kind != TTLOG__KIND_LOG)
+		ws->sitx_flags |= TTLOG_FMT_CHUNK_REQUIRED;
 }
 
 static size_t clamp_len(const char *s)
@@ -180,8 +226,14 @@ static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site 
 	}
 	size_t need = TTLOG_FMT_SITE_FIXED_SIZE + s->nargs + 16 + clamp_len(s->format) +
 		      clamp_len(s->file) + clamp_len(s->function) + clamp_len(target);
-	if (ws->site_len + need > SITE_BUF)
+	uint32_t fields = s->nargs <= TTLOG_FMT_MAX_ARGS ? ttlog__site_field_mask(s) : 0;
+	int extended = fields != 0 || s->kind != TTLOG__KIND_LOG;
+	size_t xneed = TTLOG_FMT_SITX_FIXED_SIZE +
+		       (size_t)__builtin_popcount(fields) * (4 + TTLOG_FIELD_NAME_MAX);
+	if (ws->site_len + need > SITE_BUF || (extended && ws->sitx_len + xneed > SITX_BUF))
 		flush_sites(ws);
+	if (extended)
+		add_site_extension(ws, id, s, fields);
 	unsigned char *e = ws->site_buf + ws->site_len;
 	ttlog__put_u32(e + TTLOG_FMT_SITE_ID_OFF, id);
 	e[TTLOG_FMT_SITE_LEVEL_OFF] = s->level;
@@ -494,6 +546,9 @@ static void reset_workspace(struct workspace *ws)
 	ws->out_len = 0;
 	ws->site_count = 0;
 	ws->site_len = 4;
+	ws->sitx_count = 0;
+	ws->sitx_len = 4;
+	ws->sitx_flags = 0;
 	ws->block_count = 0;
 	ws->block_len = 0;
 	ws->events = ws->overwritten = ws->torn = ws->torn_bytes = 0;

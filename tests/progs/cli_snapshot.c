@@ -94,6 +94,25 @@ static int lost_mode(const char *dir)
 	return finish("lost");
 }
 
+/* Fields: named in the format, explicit (TTLOG_F), through a forwarding
+ * macro, repeated keys, and an argument the format does not print. */
+#define FORWARD_INFO(...) TTLOG_INFO(__VA_ARGS__)
+static int fields_mode(const char *dir)
+{
+	if (start(dir, 0, -1) != TTLOG_OK)
+		return 1;
+	for (unsigned user = 41; user <= 43; user++)
+		TTLOG_INFO("auth.login ok user=%u ip=%s ms=%d", user, "10.0.0.1", (int)user * 2);
+	TTLOG_INFO("login", TTLOG_F("user_id", 42u), TTLOG_F("ip", "10.0.0.2"),
+		   TTLOG_F("ok", (_Bool)1), TTLOG_F("ratio", 0.25), TTLOG_F("delta", (short)-3),
+		   TTLOG_F("big", 18446744073709551615ULL), TTLOG_F("p", (void *)0x1234),
+		   TTLOG_F("note", "two words"), TTLOG_F("none", (const char *)NULL));
+	FORWARD_INFO("forwarded n=%d", 5, TTLOG_F("tag", "x-1"));
+	TTLOG_WARN("a=%d a=%d 100%%=%d w=%*d", 1, 2, 3, 4, 5, TTLOG_F("a", 6));
+	TTLOG_DEBUG("unused %d", 1, 2);
+	return finish("fields");
+}
+
 /* The crash is deliberate: UBSan must let it reach the CPU. */
 static __attribute__((noinline, no_sanitize("undefined"))) void write_nowhere(void)
 {
@@ -121,7 +140,7 @@ int main(int argc, char **argv)
 	const char *mode = argc > 2 ? argv[2] : "golden";
 
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: cli_snapshot DIR [golden|lost|crash]\n");
+		fprintf(stderr, "usage: cli_snapshot DIR [golden|lost|fields|crash]\n");
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof config_env / sizeof config_env[0]; i++)
@@ -131,6 +150,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(mode, "lost") == 0)
 		return lost_mode(argv[1]);
+	if (strcmp(mode, "fields") == 0)
+		return fields_mode(argv[1]);
 	if (strcmp(mode, "crash") == 0)
 		return crash_mode(argv[1]);
 	if (strcmp(mode, "golden") != 0) {

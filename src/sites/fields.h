@@ -1,0 +1,38 @@
+/*
+ * fields.h - names of the explicit fields of a call site.
+ *
+ * TTLOG_F(name, value) leaves no trace in a log call: the value is recorded
+ * like any argument. Its name is found, when a snapshot is written, in the
+ * argument's source text that the site keeps (struct ttlog_site.arg_text).
+ * These functions do that; they run in signal context (no allocation, no
+ * locks, no stdio).
+ */
+#ifndef TTLOG_SITES_FIELDS_H
+#define TTLOG_SITES_FIELDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttlog.h"
+
+/* The longest field name kept; longer names are cut. */
+#define TTLOG_FIELD_NAME_MAX 64
+
+/*
+ * If text (the source text of one argument) is a TTLOG_F() field, copies its
+ * name into out (NUL-terminated, cut at TTLOG_FIELD_NAME_MAX bytes) and
+ * returns its length (at least 1; an empty name becomes "_"); else returns
+ * 0. Runs in signal context.
+ */
+size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1]);
+
+/*
+ * Bit i set: argument i of the site is a TTLOG_F() field. Sites compiled
+ * without argument texts (older headers) have none. Runs in signal context.
+ */
+uint32_t ttlog__site_field_mask(const struct ttlog_site *site);
+
+/* The text of argument i (0-based) of the site, or NULL. Runs in signal context. */
+const char *ttlog__site_arg_text(const struct ttlog_site *site, unsigned i);
+
+#endif

@@ -220,6 +220,14 @@ check "--field on a negative value" field-user-id.txt 0 '' -- \
 check "--field repeated key" field-a2.txt 0 '' -- "$bin" view --utc --field a_2=2 --field a_3=6 "$fields"
 check "--field unused argument" field-unused.txt 0 '' -- "$bin" view --utc --field arg2=2 "$fields"
 check "--field with no match" empty.txt 0 '' -- "$bin" view --utc --field nosuch=1 "$fields"
+# tests/data/ttlog-0.2-golden.ttlog was written by ttlog 0.2.0 (the
+# cli_snapshot golden mode), before SITX existed; its executable and host
+# names were then replaced and the HEAD CRC recomputed. Old files must keep
+# opening, and names in their formats are fields too.
+old02=${TTLOG_SRC:?TTLOG_SRC must name the source tree}/tests/data/ttlog-0.2-golden.ttlog
+check "a ttlog 0.2 snapshot still opens" old-0.2.txt 0 '' -- "$bin" view --utc "$old02"
+check "a ttlog 0.2 snapshot has format fields" old-0.2-field.json 0 '' -- \
+	"$bin" view --utc -o json --field u=200 --field 'h<0' "$old02"
 check "--field without an operator" - 1 "expected KEY=VALUE" -- "$bin" view --field user "$fields"
 check "--field without a key" - 1 "expected a field name" -- "$bin" view --field '=3' "$fields"
 check "--field KEY>text" - 1 "expected a number after '>', found 'abc'" -- \

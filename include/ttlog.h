@@ -308,6 +308,42 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
  */
 #define TTLOG_F(name, value) ((void)"ttlog:field" name, (value))
 
+/*
+ * Thread context: fields that every event of the calling thread carries
+ * while they are pushed, such as a request id.
+ *
+ *   TTLOG_CONTEXT("request_id", req->id);    scoped: popped when the
+ *                                            enclosing block ends, also
+ *                                            by return, break or goto
+ *   TTLOG_CONTEXT_PUSH("user", name);        explicit...
+ *   ttlog_context_pop();                     ...and its end
+ *
+ * The key must be a string literal; the value is any type a log argument
+ * may have, recorded once, when pushed (strings are copied then). Events
+ * store nothing more: the push and the pop are records in the thread's ring,
+ * and the viewer gives each event the contexts open at its time, innermost
+ * first when keys repeat. A context stays visible after its push record was
+ * overwritten: whenever the ring moves to its next segment (the unit in
+ * which old records are dropped), it first re-states the open contexts.
+ * Contexts nest up to TTLOG_CONTEXT_MAX deep per thread; deeper pushes are
+ * counted as pops would be but not recorded. Pushing costs about as much
+ * as a log call with one argument, plus a copy of the record.
+ */
+#define TTLOG_CONTEXT_MAX 32
+#define TTLOG_CONTEXT_PUSH(key, value) ((void)TTLOG__CONTEXT_PUSH(key, value))
+#define TTLOG_CONTEXT(key, value)                                                         \
+	__attribute__((cleanup(ttlog__context_cleanup), unused)) uint32_t TTLOG__CAT(     \
+		ttlog__context_, __LINE__) = TTLOG__CONTEXT_PUSH(key, value)
+
+/**
+ * Ends the calling thread's innermost context pushed with
+ * TTLOG_CONTEXT_PUSH(); does nothing if none is open.
+ */
+TTLOG_API void ttlog_context_pop(void);
+
+/** How many contexts the calling thread has open. */
+TTLOG_API unsigned ttlog_context_depth(void);
+
 /* ===================================================================== */
 /* 6. Internals used by the macros. Not API; may change in any release.  */
 /* ===================================================================== */
@@ -416,6 +452,9 @@ struct ttlog_site {
 
 /* Site kinds (SITX chunk, docs/FORMAT.md). Never renumber. */
 #define TTLOG__KIND_LOG 0
+#define TTLOG__KIND_CONTEXT_PUSH 1 /* one argument, the value; the format is the key */
+#define TTLOG__KIND_CONTEXT_POP 2  /* no argument: ends the innermost context */
+#define TTLOG__KIND_RESTATE 3      /* u32 n: the next n records re-state the open scopes */
 
 /*
  * The hot path's view of its thread's ring: one cache line that only the
@@ -455,6 +494,17 @@ TTLOG_API uint64_t ttlog__register(struct ttlog_site *site);
  * the arguments and publishes the record with ttlog__commit().
  */
 TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr);
+
+/* After a context push record (rec, len bytes) was committed: keeps a copy
+ * and returns the new depth. */
+TTLOG_API uint32_t ttlog__context_pushed(const unsigned char *rec, uint32_t len);
+/* Pops contexts until depth is left (the scoped form's cleanup). */
+TTLOG_API void ttlog__context_pop_to(uint32_t depth);
+static inline void ttlog__context_cleanup(const uint32_t *depth)
+{
+	if (*depth)
+		ttlog__context_pop_to(*depth - 1);
+}
 
 /*
  * The CPU's tick counter, read inline on the hot path. The writer's limit is
@@ -868,6 +918,47 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 	TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
 
 #define TTLOG__ARG_DECL(i, x) TTLOG__AUTO ttlog__v##i = (x);
+
+/*
+ * A context push: a log call with one argument whose site is of kind
+ * CONTEXT_PUSH (never disabled by levels), after which the library keeps a
+ * copy of the record to re-state it. Evaluates to the thread's context
+ * depth after the push, or 0 if nothing was pushed (ttlog is off).
+ */
+#define TTLOG__CONTEXT_PUSH(key, value)                                                      \
+	__extension__({                                                                      \
+		uint32_t ttlog__depth = 0;                                                   \
+		do {                                                                         \
+			static const uint8_t ttlog__types[] = {TTLOG__ARG_TYPE(1, value) 0};   \
+			static struct ttlog_site ttlog__site = {                              \
+				0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_CONTEXT_PUSH, 0, __LINE__, \
+				ttlog__types, "" key, __FILE__, __func__, TTLOG__TARGET, ""};   \
+			uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);      \
+			if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                           \
+				if (ttlog__word != 0)                                         \
+					break;                                                \
+				ttlog__word = ttlog__register(&ttlog__site);                  \
+				if (!(ttlog__word & 1u))                                      \
+					break;                                                \
+			}                                                                     \
+			struct ttlog__writer *ttlog__w = ttlog__tls_writer;                   \
+			TTLOG__ARG_DECL(1, value)                                             \
+			TTLOG__ARG_LEN(1, value)                                              \
+			const uint32_t ttlog__len = (16u + TTLOG__ARG_SIZE(ttlog__n1) + 7u) & ~7u; \
+			uint64_t ttlog__head;                                                 \
+			unsigned char *ttlog__p = ttlog__reserve(                             \
+				&ttlog__w, ttlog__word - 1u + ttlog__len, ttlog__len, &ttlog__head); \
+			if (!ttlog__p)                                                        \
+				break;                                                        \
+			unsigned char *ttlog__rec = ttlog__p;                                 \
+			ttlog__p += 16;                                                       \
+			TTLOG__ARG_PUT(1, value)                                              \
+			(void)ttlog__p;                                                       \
+			ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                     \
+			ttlog__depth = ttlog__context_pushed(ttlog__rec, ttlog__len);         \
+		} while (0);                                                                 \
+		ttlog__depth;                                                                \
+	})
 #define TTLOG__ARG_TEXT(i, x) #x "\0"
 
 /*

@@ -42,7 +42,8 @@ struct ttlog_arg {
 enum ttlog_field_source {
 	TTLOG_FIELD_FORMAT = 1,   /* "key=%d" in the format: also part of the message */
 	TTLOG_FIELD_EXPLICIT = 2, /* TTLOG_F(): not part of the message */
-	TTLOG_FIELD_UNUSED = 3    /* an argument the format does not print, named argN */
+	TTLOG_FIELD_UNUSED = 3,   /* an argument the format does not print, named argN */
+	TTLOG_FIELD_CONTEXT = 4   /* a context open on the event's thread (TTLOG_CONTEXT) */
 };
 
 /**
@@ -70,6 +71,7 @@ struct ttlog_site_info {
 	unsigned nfields;    /* format fields (format order), explicit ones, unused arguments */
 	const struct ttlog_site_field *fields;
 	uint32_t explicit_args; /* bit i: argument i is a TTLOG_F() field, not the format's */
+	int kind;            /* 0 for events; other kinds (context records) are not returned */
 };
 
 /** A field of one event. */

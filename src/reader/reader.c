@@ -94,9 +94,19 @@ struct rsite {
 	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
 	uint8_t types[TTLOG_FMT_MAX_ARGS];
 	int extended;                /* a SITX entry was found for it */
+	int kind;                    /* TTLOG_FMT_KIND_*; LOG without a SITX entry */
 	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
 	struct ttlog_site_field fields[TTLOG_FMT_MAX_ARGS];
 };
+
+/* An open context of a thread, as the iteration rebuilds it. */
+struct rcontext {
+	const struct rsite *site;    /* the push site: its format is the key */
+	struct ttlog_arg value;      /* str points to text */
+	char *text;                  /* the string value, NUL-terminated */
+	size_t text_cap;
+};
+#define READER_MAX_CONTEXTS 64   /* deeper contexts are counted, not kept */
 
 struct rthread {
 	struct ttlog_thread_info info;
@@ -112,6 +122,10 @@ struct rthread {
 	uint64_t key;          /* ticks of the next record */
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
+	/* Contexts open at the cursor (see ttlog_reader_next). */
+	struct rcontext *ctx;  /* READER_MAX_CONTEXTS entries, or NULL until needed */
+	uint32_t ctx_depth;    /* open contexts, also those beyond the array */
+	uint32_t restate_left; /* records still to come of a RESTATE group */
 };
 
 struct rblock {
@@ -172,7 +186,7 @@ struct ttlog_reader {
 	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
 	size_t buf_budget;     /* the most buf_total may be */
 	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-	struct ttlog_field fields[TTLOG_FMT_MAX_ARGS];
+	struct ttlog_field fields[TTLOG_FMT_MAX_ARGS + READER_MAX_CONTEXTS];
 	char *strbuf;
 	size_t strbuf_cap;
 
@@ -666,6 +680,23 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 	/* Bytes after the last entry are left for later versions. */
 }
 
+static const char *kind_name(unsigned kind)
+{
+	static const char *const names[] = {"log", "context push", "context pop", "restate"};
+	return kind < TTLOG_ARRAY_SIZE(names) ? names[kind] : "?";
+}
+
+/* Whether a site's arguments are what its kind needs. */
+static int kind_fits(const struct rsite *st, unsigned kind, unsigned mask)
+{
+	switch (kind) {
+	case TTLOG_FMT_KIND_CONTEXT_PUSH: return st->info.nargs == 1 && mask == 0;
+	case TTLOG_FMT_KIND_CONTEXT_POP: return st->info.nargs == 0;
+	case TTLOG_FMT_KIND_RESTATE: return st->info.nargs == 1 && st->types[0] == TTLOG_ARG_U32;
+	default: return 1;
+	}
+}
+
 /*
  * SITX: the field names and kind of sites defined by earlier SITE entries.
  * A problem with one entry loses that entry's names (its events still
@@ -720,10 +751,18 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 			       st->info.nargs, (unsigned)id, mask);
 			continue;
 		}
+		if (!kind_fits(st, kind, mask)) {
+			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_KIND_OFF,
+			       "expected the arguments of a %s site, found site %u with %u arguments",
+			       kind_name(kind), (unsigned)id, st->info.nargs);
+			continue;
+		}
 		if (reserved != 0)
 			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_RESERVED_OFF,
 			       "expected a zero reserved field, found 0x%02x", reserved);
 		st->extended = 1;
+		st->kind = (int)kind;
+		st->info.kind = (int)kind;
 		st->info.explicit_args = mask;
 		for (unsigned a = 0, k = 0; a < st->info.nargs; a++) {
 			if (!(mask & (1u << a)))
@@ -1283,8 +1322,11 @@ static void decode_blocks(struct ttlog_reader *r)
 			if (n == 0)
 				first = d.ticks;
 			last = d.ticks;
-			min_ticks = TTLOG_MIN(min_ticks, d.ticks);
-			max_ticks = TTLOG_MAX(max_ticks, d.ticks);
+			if (d.site->kind == TTLOG_FMT_KIND_LOG) {
+				/* Re-stated pushes keep their old times. */
+				min_ticks = TTLOG_MIN(min_ticks, d.ticks);
+				max_ticks = TTLOG_MAX(max_ticks, d.ticks);
+			}
 			n++;
 			pos += d.size;
 		}
@@ -1460,6 +1502,8 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 		t->cur = t->blk_begin;
 		t->pos = 0;
 		t->done = 0;
+		t->ctx_depth = 0;
+		t->restate_left = 0;
 		if (t->cur < t->blk_end && r->heap) {
 			t->key = r->blocks[r->tblocks[t->cur]].rec_first;
 			r->heap[r->heap_len++] = i;
@@ -1533,6 +1577,92 @@ static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
 	return 1;
 }
 
+/*
+ * A context record of thread t, applied to the contexts the iteration keeps
+ * for it: a push opens one, a pop closes the innermost, and RESTATE(n) says
+ * that the n records after it (copies of pushes, see src/context/context.c)
+ * are the complete set of contexts open at that point. Returns 0 if memory
+ * ran out.
+ */
+static int context_record(struct ttlog_reader *r, struct rthread *t, const struct decoded *d)
+{
+	switch (d->site->kind) {
+	case TTLOG_FMT_KIND_RESTATE:
+		t->ctx_depth = 0;
+		t->restate_left = (uint32_t)d->args[0].v.u;
+		return 1;
+	case TTLOG_FMT_KIND_CONTEXT_POP:
+		t->restate_left = 0;
+		if (t->ctx_depth > 0)
+			t->ctx_depth--;
+		return 1;
+	case TTLOG_FMT_KIND_CONTEXT_PUSH:
+		break;
+	default:
+		return 1;
+	}
+	if (t->restate_left > 0)
+		t->restate_left--;
+	uint32_t i = t->ctx_depth++;
+	if (i >= READER_MAX_CONTEXTS)
+		return 1;
+	if (!t->ctx) {
+		t->ctx = calloc(READER_MAX_CONTEXTS, sizeof *t->ctx);
+		if (!t->ctx) {
+			t->ctx_depth = 0;
+			return 0;
+		}
+	}
+	struct rcontext *c = &t->ctx[i];
+	const struct ttlog_arg *a = &r->args[0]; /* NUL-terminated strings */
+	c->site = d->site;
+	c->value = *a;
+	if (a->type == TTLOG_ARG_STR && a->str) {
+		if (c->text_cap < a->str_len + 1) {
+			char *p = realloc(c->text, a->str_len + 1);
+			if (!p) {
+				t->ctx_depth--;
+				return 0;
+			}
+			c->text = p;
+			c->text_cap = a->str_len + 1;
+		}
+		memcpy(c->text, a->str, a->str_len + 1);
+		c->value.str = c->text;
+	}
+	return 1;
+}
+
+/* Fills r->fields for an event of site st on thread t: the site's fields,
+ * then each open context whose key is not taken yet, innermost first.
+ * Returns the count. */
+static unsigned event_fields(struct ttlog_reader *r, const struct rthread *t,
+			     const struct rsite *st)
+{
+	unsigned n = st->info.nfields;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ttlog_site_field *f = &st->info.fields[i];
+		r->fields[i].key = f->key;
+		r->fields[i].value = &r->args[f->arg];
+		r->fields[i].source = f->source;
+	}
+	uint32_t open = TTLOG_MIN(t->ctx_depth, (uint32_t)READER_MAX_CONTEXTS);
+	for (uint32_t k = open; k-- > 0;) {
+		const struct rcontext *c = &t->ctx[k];
+		const char *key = c->site->info.format;
+		unsigned j;
+		for (j = 0; j < n && strcmp(r->fields[j].key, key) != 0; j++)
+			;
+		if (j < n)
+			continue; /* the event's own field, or an inner context, wins */
+		r->fields[n].key = key;
+		r->fields[n].value = &c->value;
+		r->fields[n].source = TTLOG_FIELD_CONTEXT;
+		n++;
+	}
+	return n;
+}
+
 TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 {
 	if (!r || !ev)
@@ -1563,19 +1693,19 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			heap_pop(r);
 			continue;
 		}
-		ev->ticks = d.ticks;
-		ev->time_ns = ticks_to_ns(r, d.ticks);
-		ev->site = &d.site->info;
-		ev->thread = &t->info;
-		ev->nargs = d.site->info.nargs;
-		ev->args = r->args;
-		ev->nfields = d.site->info.nfields;
-		ev->fields = r->fields;
-		for (unsigned i = 0; i < ev->nfields; i++) {
-			const struct ttlog_site_field *f = &d.site->info.fields[i];
-			r->fields[i].key = f->key;
-			r->fields[i].value = &r->args[f->arg];
-			r->fields[i].source = f->source;
+		int is_event = d.site->kind == TTLOG_FMT_KIND_LOG;
+		if (is_event) {
+			ev->ticks = d.ticks;
+			ev->time_ns = ticks_to_ns(r, d.ticks);
+			ev->site = &d.site->info;
+			ev->thread = &t->info;
+			ev->nargs = d.site->info.nargs;
+			ev->args = r->args;
+			ev->fields = r->fields;
+			ev->nfields = event_fields(r, t, d.site);
+		} else if (!context_record(r, t, &d)) {
+			report_plain(r, TTLOG_E_NOMEM, "out of memory rebuilding the contexts of thread %u",
+				     (unsigned)t->info.index);
 		}
 
 		/* Advance the cursor: the next record of this block, or the first
@@ -1592,6 +1722,8 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		} else {
 			heap_pop(r);
 		}
+		if (!is_event)
+			continue; /* context records change what later events carry */
 		return 1;
 	}
 	return 0;
@@ -1677,8 +1809,13 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->error);
 	free(r->sites);
 	idmap_free(&r->site_map);
-	for (size_t i = 0; i < r->nthreads; i++)
+	for (size_t i = 0; i < r->nthreads; i++) {
 		free(r->threads[i].buf);
+		if (r->threads[i].ctx)
+			for (size_t k = 0; k < READER_MAX_CONTEXTS; k++)
+				free(r->threads[i].ctx[k].text);
+		free(r->threads[i].ctx);
+	}
 	free(r->threads);
 	idmap_free(&r->thread_map);
 	free(r->blocks);

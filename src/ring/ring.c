@@ -93,6 +93,7 @@
 #include "clock/clock.h"
 #include "common/internal.h"
 #include "core/state.h"
+#include "context/context.h"
 #include "crash/crash.h"
 #include "snapshot/format.h"
 #include "snapshot/writer.h"
@@ -213,6 +214,8 @@ static void ring_reset_for_self(struct ttlog__ring *r)
 	atomic_store_explicit(&r->tid, current_tid(), memory_order_relaxed);
 	memset(r->name, 0, sizeof r->name);
 	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
+	r->contexts.depth = 0;
+	r->contexts.used = 0;
 	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
 	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
 }
@@ -330,8 +333,13 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 		return NULL;
 	}
 	uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
-	if (h + len > r->seg_end)
+	if (h + len > r->seg_end) {
 		h = segment_enter_next(r, h);
+		/* The records that drop out with this segment's old contents
+		 * may include context pushes: the open ones are re-stated at
+		 * the start of every segment, leaving room for this record. */
+		h = ttlog__context_restate(r, h, r->seg_size - len);
+	}
 	/* With another tick source the limit stays 0: every call comes here. */
 	atomic_store_explicit(&w->limit, ttlog__clock_inline_ok() ? r->seg_end : 0,
 			      memory_order_relaxed);

@@ -26,6 +26,20 @@ enum ttlog__ring_state {
 #define TTLOG_RING_MIN_SEGMENTS 2u
 #define TTLOG_RING_SEGMENT_GOAL 4096u  /* smallest segment worth its slow-path call */
 
+/*
+ * The thread's open contexts, with a copy of each push record, so that the
+ * slow path can re-state them at the start of every segment (see
+ * src/context/context.c). Only the owning thread reads or writes it.
+ */
+#define TTLOG_CONTEXT_BYTES 4096u
+struct ttlog__context_stack {
+	uint32_t depth;                  /* open contexts, copied or not */
+	uint32_t used;                   /* bytes of buf holding copies */
+	uint32_t off[TTLOG_CONTEXT_MAX]; /* where entry i's copy starts (= used before it) */
+	uint32_t len[TTLOG_CONTEXT_MAX]; /* its length; 0: no copy (buf was full) */
+	_Alignas(8) unsigned char buf[TTLOG_CONTEXT_BYTES];
+};
+
 struct ttlog__ring {
 	struct ttlog__writer w;          /* first: the hot path's view */
 
@@ -53,6 +67,8 @@ struct ttlog__ring {
 	void *altstack;                  /* the owner's signal stack, if ttlog made it */
 	size_t altstack_size;
 	struct ttlog__ring *next;        /* immutable once the ring is published */
+
+	struct ttlog__context_stack contexts; /* the owner's only */
 };
 
 /* Sets up the calling thread's ring (its first event). NULL: the event is

@@ -73,6 +73,8 @@ static uint64_t enabled_bit(const struct ttlog_site *s)
 {
 	if (!atomic_load_explicit(&master_on, memory_order_relaxed))
 		return 0;
+	if (s->kind != TTLOG__KIND_LOG)
+		return 1; /* contexts: levels filter events, not the state they run in */
 	return s->level >= effective_level(s) ? 1u : 0u;
 }
 

@@ -103,7 +103,10 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_SITX_FIELDS_OFF 6       /* u16 bit i: argument i is an explicit field */
 #define TTLOG_FMT_SITX_FIXED_SIZE 8       /* then one name string per bit set, in order */
 #define TTLOG_FMT_KIND_LOG 0              /* a log call; the only kind that needs no REQUIRED */
-#define TTLOG_FMT_KIND_MAX 0              /* highest kind this version defines */
+#define TTLOG_FMT_KIND_CONTEXT_PUSH 1     /* one argument: a context value; format = its key */
+#define TTLOG_FMT_KIND_CONTEXT_POP 2      /* no argument: ends the innermost context */
+#define TTLOG_FMT_KIND_RESTATE 3          /* one U32 n: the next n records re-state contexts */
+#define TTLOG_FMT_KIND_MAX 3              /* highest kind this version defines */
 
 /* ---- EVTS: one block of one thread's records ---------------------------- */
 #define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */

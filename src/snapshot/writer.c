@@ -332,6 +332,15 @@ static void live_thread_name(uint32_t tid, char *out, size_t cap)
 		out[n - 1] = '\0';
 }
 
+/* Whether a record outside the snapshot window is kept all the same: a
+ * context push or pop, without which the window's events would lose their
+ * contexts. Runs in signal context. */
+static int keeps_state(uint32_t id)
+{
+	const struct ttlog_site *s = ttlog__site_lookup(id);
+	return s && s->kind != TTLOG__KIND_LOG;
+}
+
 static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t cutoff,
 			 const struct ttlog__crash_info *crash)
 {
@@ -359,7 +368,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 			uint32_t id = ttlog__get_u32(ws->stage + off + 4);
 			if (id != 0) {
 				uint64_t ticks = ttlog__get_u64(ws->stage + off + 8);
-				if (ticks >= cutoff)
+				if (ticks >= cutoff || keeps_state(id))
 					add_record(ws, ws->stage + off, size, id, ticks);
 			}
 			off += size;

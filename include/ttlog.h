@@ -325,9 +325,11 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
  * first when keys repeat. A context stays visible after its push record was
  * overwritten: whenever the ring moves to its next segment (the unit in
  * which old records are dropped), it first re-states the open contexts.
- * Contexts nest up to TTLOG_CONTEXT_MAX deep per thread; deeper pushes are
- * counted as pops would be but not recorded. Pushing costs about as much
- * as a log call with one argument, plus a copy of the record.
+ * Up to TTLOG_CONTEXT_MAX contexts per thread (with at most 4 KiB of
+ * values between them) are re-stated; deeper ones are recorded and shown
+ * all the same until the ring drops their push. Contexts are never
+ * disabled by levels. Pushing costs about as much as a log call with one
+ * argument, plus a copy of the record.
  */
 #define TTLOG_CONTEXT_MAX 32
 #define TTLOG_CONTEXT_PUSH(key, value) ((void)TTLOG__CONTEXT_PUSH(key, value))

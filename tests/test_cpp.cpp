@@ -2,7 +2,7 @@
  * test_cpp.cpp - ttlog.h from C++17: every kind of argument is recorded
  * with the same type code as in C and reads back as snprintf would print it;
  * arguments are evaluated once and only when enabled; call sites inside
- * templates and lambdas work.
+ * templates and lambdas work; TTLOG_F() fields read back by name.
  */
 #include <cinttypes>
 #include <cstdint>
@@ -57,6 +57,27 @@ static void check(bool ok, const char *what)
 		expected.push_back(text_);                                 \
 	} while (0)
 
+/* The fields of the "cpp fields" event: n from the format, then count
+ * (an int) and who (a std::string's c_str()) from TTLOG_F(). */
+static void check_cpp_fields(const struct ttlog_event *ev)
+{
+	check(ev->nfields == 3, "the fields event has three fields");
+	check(ev->site->explicit_args == 0x6, "arguments 1 and 2 are explicit fields");
+	if (ev->nfields != 3)
+		return;
+	const struct ttlog_field *f = ev->fields;
+	check(std::strcmp(f[0].key, "n") == 0 && f[0].source == TTLOG_FIELD_FORMAT &&
+		      f[0].value->type == TTLOG_ARG_I32 && f[0].value->v.i == 3,
+	      "field n is the format's int");
+	check(std::strcmp(f[1].key, "count") == 0 && f[1].source == TTLOG_FIELD_EXPLICIT &&
+		      f[1].value->type == TTLOG_ARG_I32 && f[1].value->v.i == 5,
+	      "field count is an int");
+	check(std::strcmp(f[2].key, "who") == 0 && f[2].source == TTLOG_FIELD_EXPLICIT &&
+		      f[2].value->type == TTLOG_ARG_STR && f[2].value->str &&
+		      std::strcmp(f[2].value->str, "from std::string") == 0,
+	      "field who is the std::string's text");
+}
+
 template <class T> static void log_in_template(T v)
 {
 	CASE("template %lld", (long long)v);
@@ -95,6 +116,9 @@ int main()
 	lambda(77);
 	TTLOG_INFO("scoped %d", (int)scoped::high);
 	expected.push_back("scoped 300");
+	/* Fields are not part of the message; checked by name below. */
+	TTLOG_INFO("cpp fields n=%d", 3, TTLOG_F("count", local), TTLOG_F("who", text.c_str()));
+	expected.push_back("cpp fields n=3");
 
 	counter = 0;
 	TTLOG_DEBUG("evaluated once: %d", next_value());
@@ -117,6 +141,8 @@ int main()
 		if (i < expected.size() && expected[i] != buf)
 			std::printf("     event %zu: got '%s', want '%s'\n", i, buf, expected[i].c_str());
 		check(i < expected.size() && expected[i] == buf, "an event reads back as printf");
+		if (std::strcmp(ev.site->format, "cpp fields n=%d") == 0)
+			check_cpp_fields(&ev);
 		i++;
 	}
 	check(i == expected.size(), "every case was recorded, in order");

@@ -1351,6 +1351,378 @@ static void test_many_threads(void **state)
 	free(b.p);
 }
 
+/* ---- SITX: fields of sites ------------------------------------------------ */
+
+/*
+ * A file whose one site, "n=%d", has three arguments; a SITX entry can name
+ * arguments 1 and 2 as explicit fields "tag" and "count". The options make
+ * the entry wrong in one way each.
+ */
+struct sitx_options {
+	int none;            /* no SITX chunk: a file of ttlog 0.2 */
+	int before_site;     /* the SITX chunk comes before the SITE chunk */
+	uint32_t id;         /* 0: 1, the site's id */
+	uint8_t kind;
+	uint8_t reserved;
+	uint16_t mask;       /* 0: 0x6 */
+	int second;          /* a second entry for the same site, naming argument 1 "other" */
+	int cut_name;        /* the last name claims 100 bytes, 3 are left */
+	int short_count;     /* the count says one entry more than there is */
+};
+
+struct sitx_file {
+	struct wbuf b;
+	size_t entry, entry2;  /* file offsets of the SITX entries */
+};
+
+static const uint8_t sitx_types[3] = {TTLOG_ARG_I32, TTLOG_ARG_STR, TTLOG_ARG_U32};
+static const char *const sitx_names[4] = {"first", "tag", "count", "ghost"};
+
+static void w_sitx(struct sitx_file *f, const struct sitx_options *o)
+{
+	struct wbuf *b = &f->b;
+	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_SITX,
+				o->kind != TTLOG_FMT_KIND_LOG ? TTLOG_FMT_CHUNK_REQUIRED : 0);
+	w_u32(b, 1 + (o->second || o->short_count));
+	f->entry = b->len;
+	uint16_t mask = o->mask ? o->mask : 0x6;
+	w_u32(b, o->id ? o->id : 1);
+	w_u8(b, o->kind);
+	w_u8(b, o->reserved);
+	w_u16(b, mask);
+	unsigned left = (unsigned)__builtin_popcount(mask);
+	for (unsigned i = 0; i < 16; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (--left == 0 && o->cut_name) {
+			w_u32(b, 100);
+			w_bytes(b, "cou", 3);
+		} else {
+			w_str(b, sitx_names[i]);
+		}
+	}
+	if (o->second) {
+		f->entry2 = b->len;
+		w_u32(b, 1);
+		w_u8(b, TTLOG_FMT_KIND_LOG);
+		w_u8(b, 0);
+		w_u16(b, 0x2);
+		w_str(b, "other");
+	}
+	chunk_end(b, at);
+}
+
+static void build_sitx(struct sitx_file *f, const struct sitx_options *o)
+{
+	struct wbuf *b = &f->b;
+	memset(f, 0, sizeof *f);
+	w_file_header(b, 1, 24);
+	w_head(b, &ref_calib);
+	if (!o->none && o->before_site)
+		w_sitx(f, o);
+	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_SITE, 0);
+	w_u32(b, 1);
+	w_site(b, 1, TTLOG_LEVEL_INFO, sitx_types, 3, 40, "n=%d", "fields");
+	chunk_end(b, at);
+	if (!o->none && !o->before_site)
+		w_sitx(f, o);
+	struct wbuf d = {0};
+	size_t r = rec_begin(&d, 1, 2000);
+	w_u32(&d, 5);
+	w_arg_str(&d, "blue", 4, 0);
+	w_u32(&d, 7);
+	rec_end(&d, r);
+	r = rec_begin(&d, 1, 3000);
+	w_u32(&d, (uint32_t)-6);
+	w_arg_str(&d, "", 0, TTLOG__STR_NULL);
+	w_u32(&d, 8);
+	rec_end(&d, r);
+	w_evts(b, 0, 100, 2, &d, 2000, 3000, 0);
+	free(d.p);
+	w_thrd(b, 0, 100, 0, 2, 0, 0, 0, "main");
+	w_end(b, 2, 0, 0, 0, 1, 1, 1);
+}
+
+/* Field i of the site is argument arg, named key, from source. */
+static void check_site_field(const struct ttlog_site_info *s, unsigned i, const char *key,
+			     unsigned arg, int source)
+{
+	assert_true(i < s->nfields);
+	assert_string_equal(s->fields[i].key, key);
+	assert_int_equal(s->fields[i].arg, arg);
+	assert_int_equal(s->fields[i].source, source);
+}
+
+/* The two events of a sitx file, with the fields the SITX entry gives
+ * (named) or the fields a site without one has. */
+static void check_sitx_events(ttlog_reader *r, int named)
+{
+	static const int32_t n[2] = {5, -6};
+	static const uint32_t count[2] = {7, 8};
+	struct ttlog_event e;
+	char text[64], want[32];
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ttlog_reader_next(r, &e), 1);
+		const struct ttlog_site_info *s = e.site;
+		assert_int_equal(e.nfields, 3);
+		assert_int_equal(s->nfields, 3);
+		check_site_field(s, 0, "n", 0, TTLOG_FIELD_FORMAT);
+		if (named) {
+			assert_int_equal(s->explicit_args, 0x6);
+			check_site_field(s, 1, "tag", 1, TTLOG_FIELD_EXPLICIT);
+			check_site_field(s, 2, "count", 2, TTLOG_FIELD_EXPLICIT);
+		} else {
+			/* Arguments the format does not print: arg2, arg3. */
+			assert_int_equal(s->explicit_args, 0);
+			check_site_field(s, 1, "arg2", 1, TTLOG_FIELD_UNUSED);
+			check_site_field(s, 2, "arg3", 2, TTLOG_FIELD_UNUSED);
+		}
+		for (unsigned k = 0; k < 3; k++) {
+			assert_string_equal(e.fields[k].key, s->fields[k].key);
+			assert_int_equal(e.fields[k].source, s->fields[k].source);
+			assert_ptr_equal(e.fields[k].value, &e.args[k]);
+		}
+		assert_int_equal(e.fields[0].value->v.i, n[i]);
+		if (i == 0)
+			assert_string_equal(e.fields[1].value->str, "blue");
+		else
+			assert_true(e.fields[1].value->str_null);
+		assert_int_equal(e.fields[2].value->v.u, count[i]);
+		/* The message is the same either way: printf ignores extra
+		 * arguments, and explicit ones are not passed. */
+		ttlog_event_format(&e, text, sizeof text);
+		snprintf(want, sizeof want, "n=%d", n[i]);
+		assert_string_equal(text, want);
+	}
+	assert_int_equal(ttlog_reader_next(r, &e), 0);
+}
+
+static void test_sitx_fields(void **state)
+{
+	(void)state;
+	struct sitx_file f;
+	const struct sitx_options o = {0};
+	build_sitx(&f, &o);
+	int st;
+	ttlog_reader *r = open_bytes(f.b.p, f.b.len, &st);
+	if (st != TTLOG_OK)
+		fprintf(stderr, "%s\n", ttlog_reader_error(r));
+	assert_int_equal(st, TTLOG_OK);
+	check_sitx_events(r, 1);
+	ttlog_reader_close(r);
+
+	/* Every truncation: no crash, the reader's promises hold, and the
+	 * events that survive are whole. */
+	struct evc got[2];
+	for (size_t n = 0; n < f.b.len; n++) {
+		r = open_bytes(f.b.p, n, &st);
+		assert_int_equal(st, TTLOG_E_TRUNCATED);
+		check_error_form(r, st);
+		assert_int_equal(collect(r, got, 2), ttlog_reader_info(r)->events);
+		ttlog_reader_close(r);
+	}
+
+	/* Flips behind valid checksums reach every SITX check. */
+	unsigned char *copy = malloc(f.b.len);
+	assert_non_null(copy);
+	for (int i = 0; i < 2000; i++) {
+		memcpy(copy, f.b.p, f.b.len);
+		copy[24 + rng() % (f.b.len - 24)] ^= (unsigned char)(1 + rng() % 255);
+		repair(copy, f.b.len);
+		st = ttlog__reader_open_memory(copy, f.b.len, "flipped", &r);
+		assert_non_null(r);
+		if (st != TTLOG_OK)
+			check_error_form(r, st);
+		struct ttlog_event e;
+		size_t k = 0;
+		while (ttlog_reader_next(r, &e)) {
+			/* fields: up to 16 named by the format, one per other
+			 * argument, and contexts if a flip made a context site */
+			assert_true(e.nfields <= 2 * TTLOG_FMT_MAX_ARGS + 64);
+			for (unsigned j = 0; j < e.nfields; j++) {
+				assert_non_null(e.fields[j].key);
+				assert_non_null(e.fields[j].value);
+				if (e.fields[j].source <= TTLOG_FIELD_UNUSED) /* an argument's field */
+					assert_true(e.fields[j].value >= e.args &&
+						    e.fields[j].value < e.args + e.nargs);
+			}
+			k++;
+		}
+		/* A flip may turn a site into one of another kind, whose
+		 * records are not events. */
+		assert_true(k <= ttlog_reader_info(r)->events);
+		ttlog_reader_close(r);
+	}
+	free(copy);
+	free(f.b.p);
+}
+
+/* A file with a bad SITX entry: its status, its message at its offset, and
+ * the fields the site ends up with. */
+static void check_bad_sitx(const struct sitx_options *o, int status, size_t field_off,
+			   const char *what, int named)
+{
+	struct sitx_file f;
+	build_sitx(&f, o);
+	int st;
+	ttlog_reader *r = open_bytes(f.b.p, f.b.len, &st);
+	assert_int_equal(st, status);
+	check_error_form(r, st);
+	char want[256];
+	snprintf(want, sizeof want, "offset %zu: %s", (o->second ? f.entry2 : f.entry) + field_off,
+		 what);
+	if (!strstr(ttlog_reader_error(r), want))
+		fail_msg("error \"%s\", expected one containing \"%s\"", ttlog_reader_error(r), want);
+	check_sitx_events(r, named);
+	ttlog_reader_close(r);
+	free(f.b.p);
+}
+
+static void test_sitx_bad_entries(void **state)
+{
+	(void)state;
+	struct sitx_options o;
+
+	/* An id no SITE entry defined, or not yet. */
+	o = (struct sitx_options){0};
+	o.id = 9;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
+		       "expected the id of a site defined by an earlier SITE entry, found 9", 0);
+	o = (struct sitx_options){0};
+	o.before_site = 1;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
+		       "expected the id of a site defined by an earlier SITE entry, found 1", 0);
+
+	/* A field bit at or above nargs. */
+	o = (struct sitx_options){0};
+	o.mask = 0xa;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_FIELDS_OFF,
+		       "expected field bits for the 3 arguments of site 1, found 0x000a", 0);
+
+	/* A second entry for the site: the first is kept. */
+	o = (struct sitx_options){0};
+	o.second = 1;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
+		       "expected one SITX entry per site, found site 1 extended again", 1);
+
+	/* A kind this reader does not know: a newer reader is needed. */
+	o = (struct sitx_options){0};
+	o.kind = TTLOG_FMT_KIND_MAX + 1;
+	char what[128];
+	snprintf(what, sizeof what, "expected a site kind this reader knows (0..%u), found %u",
+		 (unsigned)TTLOG_FMT_KIND_MAX, (unsigned)TTLOG_FMT_KIND_MAX + 1);
+	struct sitx_file f;
+	build_sitx(&f, &o);
+	int st;
+	ttlog_reader *r = open_bytes(f.b.p, f.b.len, &st);
+	assert_int_equal(st, TTLOG_E_VERSION);
+	char want[256];
+	snprintf(want, sizeof want, "offset %zu: %s", f.entry + TTLOG_FMT_SITX_KIND_OFF, what);
+	if (!strstr(ttlog_reader_error(r), want))
+		fail_msg("error \"%s\", expected one containing \"%s\"", ttlog_reader_error(r), want);
+	/* Its records are not log calls: none is returned as an event. */
+	struct ttlog_event e;
+	size_t returned = 0;
+	while (ttlog_reader_next(r, &e))
+		returned++;
+	assert_true(ttlog_reader_info(r)->events > 0);
+	assert_int_equal(returned, 0);
+	ttlog_reader_close(r);
+	free(f.b.p);
+
+	/* A name running past the payload: the entry is lost, its chunk
+	 * damaged from there on. The name starts at the entry's last string. */
+	o = (struct sitx_options){0};
+	o.cut_name = 1;
+	build_sitx(&f, &o);
+	r = open_bytes(f.b.p, f.b.len, &st);
+	assert_int_equal(st, TTLOG_E_CORRUPT);
+	snprintf(want, sizeof want,
+		 "offset %zu: expected a field name string of 100 bytes, found 3 bytes left in the "
+		 "SITX chunk",
+		 f.entry + TTLOG_FMT_SITX_FIXED_SIZE + 4 + strlen("tag"));
+	if (!strstr(ttlog_reader_error(r), want))
+		fail_msg("error \"%s\", expected one containing \"%s\"", ttlog_reader_error(r), want);
+	check_sitx_events(r, 0);
+	ttlog_reader_close(r);
+	free(f.b.p);
+
+	/* A count one too high: the entry that is there still counts. */
+	o = (struct sitx_options){0};
+	o.short_count = 1;
+	build_sitx(&f, &o);
+	r = open_bytes(f.b.p, f.b.len, &st);
+	assert_int_equal(st, TTLOG_E_CORRUPT);
+	assert_non_null(strstr(ttlog_reader_error(r),
+			       "expected 8 bytes of a SITX entry, found 0 left in the SITX chunk"));
+	check_sitx_events(r, 1);
+	ttlog_reader_close(r);
+	free(f.b.p);
+
+	/* A reserved byte that is not zero is reported, and the entry kept. */
+	o = (struct sitx_options){0};
+	o.reserved = 0x5;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_RESERVED_OFF,
+		       "expected a zero reserved field, found 0x05", 1);
+}
+
+/* Files written before SITX have the fields their formats name. */
+static void test_no_sitx_format_fields(void **state)
+{
+	(void)state;
+	struct sitx_file sf;
+	const struct sitx_options none = {.none = 1};
+	build_sitx(&sf, &none);
+	int st;
+	ttlog_reader *r = open_bytes(sf.b.p, sf.b.len, &st);
+	assert_int_equal(st, TTLOG_OK);
+	check_sitx_events(r, 0);
+	ttlog_reader_close(r);
+	free(sf.b.p);
+
+	/* The reference file: site 1 names nothing, site 2 all 14 of its
+	 * arguments, site 3 three. */
+	struct ref_file f;
+	build_ref(&f, &plain);
+	r = open_bytes(f.b.p, f.b.len, &st);
+	assert_int_equal(st, TTLOG_OK);
+	static const char *const site2_keys[14] = {"b",   "c",   "i8",  "u8", "i16", "u16", "i32",
+						   "u32", "i64", "u64", "f",  "ld",  "p",   "s"};
+	static const char *const site3_keys[3] = {"a", "b", "n"};
+	struct ttlog_event e;
+	int seen[4] = {0};
+	while (ttlog_reader_next(r, &e)) {
+		const struct ttlog_site_info *s = e.site;
+		assert_int_equal(s->explicit_args, 0);
+		assert_int_equal(e.nfields, s->nfields);
+		if (s->id == 1) {
+			assert_int_equal(s->nfields, 0);
+		} else if (s->id == 2) {
+			assert_int_equal(s->nfields, 14);
+			for (unsigned k = 0; k < 14; k++)
+				check_site_field(s, k, site2_keys[k], k, TTLOG_FIELD_FORMAT);
+		} else {
+			assert_int_equal(s->id, 3);
+			assert_int_equal(s->nfields, 3);
+			for (unsigned k = 0; k < 3; k++)
+				check_site_field(s, k, site3_keys[k], k, TTLOG_FIELD_FORMAT);
+		}
+		for (unsigned k = 0; k < e.nfields; k++) {
+			assert_string_equal(e.fields[k].key, s->fields[k].key);
+			assert_ptr_equal(e.fields[k].value, &e.args[s->fields[k].arg]);
+		}
+		/* The first event of site 2 carries values_a: s=hello. */
+		if (s->id == 2 && !seen[2])
+			assert_string_equal(e.fields[13].value->str, values_a.s);
+		seen[s->id]++;
+	}
+	assert_int_equal(seen[1], 3);
+	assert_int_equal(seen[2], 3);
+	assert_int_equal(seen[3], 21);
+	ttlog_reader_close(r);
+	free(f.b.p);
+}
+
 /* ---- Corpus ---------------------------------------------------------------- */
 
 static int write_file(const char *dir, const char *name, const void *p, size_t n)
@@ -1461,6 +1833,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_short_record),
 		cmocka_unit_test(test_resync_budget),
 		cmocka_unit_test(test_many_threads),
+		cmocka_unit_test(test_sitx_fields),
+		cmocka_unit_test(test_sitx_bad_entries),
+		cmocka_unit_test(test_no_sitx_format_fields),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

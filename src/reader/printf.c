@@ -747,19 +747,23 @@ unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, 
 			break;
 		const char *seg = p;
 		p = end;
-		if (!fmt_known(s.conv, &takes_value) || !takes_value)
-			continue; /* "%%" and "%m" print no argument */
-		/* The arguments this conversion takes, as ttlog_format() takes them. */
+		if (!fmt_known(s.conv, &takes_value) || s.conv == '%')
+			continue;
+		/* The arguments this conversion takes, as ttlog_format() takes
+		 * them: "%*m" takes a width but prints no argument. */
 		if (s.width_from == FMT_FROM_NEXT)
 			next++;
 		if (s.prec_from == FMT_FROM_NEXT)
 			next++;
-		unsigned arg = s.value_from > 0 ? (unsigned)s.value_from - 1 : next++;
-		most = TTLOG_MAX(most, TTLOG_MAX(next, arg + 1));
+		most = TTLOG_MAX(most, next);
 		if (s.width_from > 0)
 			most = TTLOG_MAX(most, (unsigned)s.width_from);
 		if (s.prec_from > 0)
 			most = TTLOG_MAX(most, (unsigned)s.prec_from);
+		if (!takes_value)
+			continue; /* %m names nothing */
+		unsigned arg = s.value_from > 0 ? (unsigned)s.value_from - 1 : next++;
+		most = TTLOG_MAX(most, TTLOG_MAX(next, arg + 1));
 		const char *key;
 		size_t len = fmt_key_before(seg, pct, &key);
 		if (len == 0 || s.conv == 'n' || n == max)

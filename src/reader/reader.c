@@ -96,7 +96,9 @@ struct rsite {
 	int extended;                /* a SITX entry was found for it */
 	int kind;                    /* TTLOG_FMT_KIND_*; LOG without a SITX entry */
 	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
-	struct ttlog_site_field fields[TTLOG_FMT_MAX_ARGS];
+	/* At most 16 named in the format (ttlog__format_keys' limit) and one
+	 * per argument for the rest: explicit fields and unused arguments. */
+	struct ttlog_site_field fields[2 * TTLOG_FMT_MAX_ARGS];
 };
 
 /* An open context of a thread, as the iteration rebuilds it. */
@@ -107,6 +109,7 @@ struct rcontext {
 	size_t text_cap;
 };
 #define READER_MAX_CONTEXTS 64   /* deeper contexts are counted, not kept */
+#define READER_KIND_UNKNOWN 255  /* a SITX kind newer than this reader */
 
 struct rthread {
 	struct ttlog_thread_info info;
@@ -186,7 +189,7 @@ struct ttlog_reader {
 	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
 	size_t buf_budget;     /* the most buf_total may be */
 	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-	struct ttlog_field fields[TTLOG_FMT_MAX_ARGS + READER_MAX_CONTEXTS];
+	struct ttlog_field fields[2 * TTLOG_FMT_MAX_ARGS + READER_MAX_CONTEXTS];
 	char *strbuf;
 	size_t strbuf_cap;
 
@@ -743,6 +746,10 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 			report(r, TTLOG_E_VERSION, at + TTLOG_FMT_SITX_KIND_OFF,
 			       "expected a site kind this reader knows (0..%u), found %u",
 			       TTLOG_FMT_KIND_MAX, kind);
+			/* Its records are not log calls: never shown as events. */
+			st->extended = 1;
+			st->kind = READER_KIND_UNKNOWN;
+			st->info.kind = READER_KIND_UNKNOWN;
 			continue;
 		}
 		if (mask >> st->info.nargs) {
@@ -789,6 +796,8 @@ static void add_field(struct ttlog_reader *r, struct rsite *st, const char *key,
 		      unsigned arg, int source)
 {
 	char name[TTLOG_FIELD_NAME_MAX + 16];
+	if (st->info.nfields >= TTLOG_ARRAY_SIZE(st->fields))
+		return; /* cannot happen: see struct rsite */
 	len = TTLOG_MIN(len, (size_t)TTLOG_FIELD_NAME_MAX);
 	memcpy(name, key, len);
 	size_t n = len;

@@ -921,46 +921,6 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 
 #define TTLOG__ARG_DECL(i, x) TTLOG__AUTO ttlog__v##i = (x);
 
-/*
- * A context push: a log call with one argument whose site is of kind
- * CONTEXT_PUSH (never disabled by levels), after which the library keeps a
- * copy of the record to re-state it. Evaluates to the thread's context
- * depth after the push, or 0 if nothing was pushed (ttlog is off).
- */
-#define TTLOG__CONTEXT_PUSH(key, value)                                                      \
-	__extension__({                                                                      \
-		uint32_t ttlog__depth = 0;                                                   \
-		do {                                                                         \
-			static const uint8_t ttlog__types[] = {TTLOG__ARG_TYPE(1, value) 0};   \
-			static struct ttlog_site ttlog__site = {                              \
-				0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_CONTEXT_PUSH, 0, __LINE__, \
-				ttlog__types, "" key, __FILE__, __func__, TTLOG__TARGET, ""};   \
-			uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);      \
-			if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                           \
-				if (ttlog__word != 0)                                         \
-					break;                                                \
-				ttlog__word = ttlog__register(&ttlog__site);                  \
-				if (!(ttlog__word & 1u))                                      \
-					break;                                                \
-			}                                                                     \
-			struct ttlog__writer *ttlog__w = ttlog__tls_writer;                   \
-			TTLOG__ARG_DECL(1, value)                                             \
-			TTLOG__ARG_LEN(1, value)                                              \
-			const uint32_t ttlog__len = (16u + TTLOG__ARG_SIZE(ttlog__n1) + 7u) & ~7u; \
-			uint64_t ttlog__head;                                                 \
-			unsigned char *ttlog__p = ttlog__reserve(                             \
-				&ttlog__w, ttlog__word - 1u + ttlog__len, ttlog__len, &ttlog__head); \
-			if (!ttlog__p)                                                        \
-				break;                                                        \
-			unsigned char *ttlog__rec = ttlog__p;                                 \
-			ttlog__p += 16;                                                       \
-			TTLOG__ARG_PUT(1, value)                                              \
-			(void)ttlog__p;                                                       \
-			ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                     \
-			ttlog__depth = ttlog__context_pushed(ttlog__rec, ttlog__len);         \
-		} while (0);                                                                 \
-		ttlog__depth;                                                                \
-	})
 #define TTLOG__ARG_TEXT(i, x) #x "\0"
 
 /*
@@ -977,46 +937,71 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 #define TTLOG__ARG_SUM(i, x) +TTLOG__ARG_SIZE(ttlog__n##i)
 
 /*
- * The log call. Record header: u32 size, u32 site id, u64 ticks
- * (docs/FORMAT.md "Records"). `break` leaves the do-while: a disabled site,
- * a site that registers as disabled, or an event the slow path drops.
+ * One record of a call site, shared by log calls and context pushes: the
+ * site's static data, its registration on the first call, then the record.
+ * Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md
+ * "Records"). `break` leaves the caller's do-while: a disabled site, a site
+ * that registers as disabled, or an event the slow path drops. `after` runs
+ * once the record is published, with ttlog__rec and ttlog__len naming it.
  */
+#define TTLOG__RECORD(lvl, kind, fmt, text, after, ...)                                       \
+	static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, ##__VA_ARGS__) 0};  \
+	static struct ttlog_site ttlog__site = {                                               \
+		0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), kind, 0, __LINE__,      \
+		ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET, text};                   \
+	uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);                         \
+	if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                                            \
+		if (TTLOG__LIKELY(ttlog__word != 0))                                           \
+			break;                                                                 \
+		ttlog__word = ttlog__register(&ttlog__site);                                   \
+		if (!(ttlog__word & 1u))                                                       \
+			break;                                                                 \
+	}                                                                                      \
+	struct ttlog__writer *ttlog__w = ttlog__tls_writer;                                    \
+	TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)                                            \
+	TTLOG__EACH(TTLOG__ARG_LEN, ##__VA_ARGS__)                                             \
+	const uint32_t ttlog__len = (16u TTLOG__EACH(TTLOG__ARG_SUM, ##__VA_ARGS__) + 7u) & ~7u; \
+	uint64_t ttlog__head;                                                                  \
+	unsigned char *ttlog__p =                                                              \
+		ttlog__reserve(&ttlog__w, ttlog__word - 1u + ttlog__len, ttlog__len, &ttlog__head); \
+	if (TTLOG__UNLIKELY(!ttlog__p))                                                        \
+		break;                                                                         \
+	unsigned char *const ttlog__rec = ttlog__p;                                            \
+	(void)ttlog__rec;                                                                      \
+	ttlog__p += 16;                                                                        \
+	TTLOG__EACH(TTLOG__ARG_PUT, ##__VA_ARGS__)                                             \
+	(void)ttlog__p;                                                                        \
+	ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                                      \
+	after;
+
+/* The log call. */
 #define TTLOG__LOG(lvl, fmt, ...)                                                             \
 	do {                                                                                  \
 		TTLOG__STATIC_ASSERT((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL, \
 			       "ttlog: the level must be TTLOG_LEVEL_TRACE ... TTLOG_LEVEL_FATAL"); \
 		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
 			TTLOG__CHECK_FORMAT(fmt, ##__VA_ARGS__);                              \
-			static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, ##__VA_ARGS__) 0}; \
-			static struct ttlog_site ttlog__site = {                               \
-				0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__),         \
-				TTLOG__KIND_LOG, 0, __LINE__, ttlog__types, fmt, __FILE__,     \
-				__func__, TTLOG__TARGET,                                       \
-				TTLOG__EACH(TTLOG__ARG_TEXT, ##__VA_ARGS__) ""};               \
-			uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);       \
-			if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                            \
-				if (TTLOG__LIKELY(ttlog__word != 0))                           \
-					break;                                                 \
-				ttlog__word = ttlog__register(&ttlog__site);                   \
-				if (!(ttlog__word & 1u))                                       \
-					break;                                                 \
-			}                                                                      \
-			struct ttlog__writer *ttlog__w = ttlog__tls_writer;                    \
-			TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)                            \
-			TTLOG__EACH(TTLOG__ARG_LEN, ##__VA_ARGS__)                             \
-			const uint32_t ttlog__len =                                            \
-				(16u TTLOG__EACH(TTLOG__ARG_SUM, ##__VA_ARGS__) + 7u) & ~7u;   \
-			uint64_t ttlog__head;                                                  \
-			unsigned char *ttlog__p =                                              \
-				ttlog__reserve(&ttlog__w, ttlog__word - 1u + ttlog__len, ttlog__len, \
-					       &ttlog__head);                                  \
-			if (TTLOG__UNLIKELY(!ttlog__p))                                        \
-				break;                                                         \
-			ttlog__p += 16;                                                        \
-			TTLOG__EACH(TTLOG__ARG_PUT, ##__VA_ARGS__)                             \
-			(void)ttlog__p;                                                        \
-			ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                      \
+			TTLOG__RECORD(lvl, TTLOG__KIND_LOG, fmt,                               \
+				      TTLOG__EACH(TTLOG__ARG_TEXT, ##__VA_ARGS__) "", (void)0, \
+				      ##__VA_ARGS__)                                           \
 		}                                                                              \
 	} while (0)
+
+/*
+ * A context push: a record of one argument whose site is of kind
+ * CONTEXT_PUSH (never disabled by levels), after which the library keeps a
+ * copy of the record to re-state it. Evaluates to the thread's context
+ * depth after the push, or 0 if nothing was pushed (ttlog is off).
+ */
+#define TTLOG__CONTEXT_PUSH(key, value)                                                      \
+	__extension__({                                                                      \
+		uint32_t ttlog__depth = 0;                                                   \
+		do {                                                                         \
+			TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_CONTEXT_PUSH, "" key, "",  \
+				      ttlog__depth = ttlog__context_pushed(ttlog__rec, ttlog__len), \
+				      value)                                                  \
+		} while (0);                                                                 \
+		ttlog__depth;                                                                \
+	})
 
 #endif /* TTLOG_H */

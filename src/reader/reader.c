@@ -94,7 +94,6 @@ struct rsite {
 	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
 	uint8_t types[TTLOG_FMT_MAX_ARGS];
 	int extended;                /* a SITX entry was found for it */
-	int kind;                    /* TTLOG_FMT_KIND_*; LOG without a SITX entry */
 	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
 	/* At most 16 named in the format (ttlog__format_keys' limit) and one
 	 * per argument for the rest: explicit fields and unused arguments. */
@@ -748,7 +747,6 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 			       TTLOG_FMT_KIND_MAX, kind);
 			/* Its records are not log calls: never shown as events. */
 			st->extended = 1;
-			st->kind = READER_KIND_UNKNOWN;
 			st->info.kind = READER_KIND_UNKNOWN;
 			continue;
 		}
@@ -768,7 +766,6 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_RESERVED_OFF,
 			       "expected a zero reserved field, found 0x%02x", reserved);
 		st->extended = 1;
-		st->kind = (int)kind;
 		st->info.kind = (int)kind;
 		st->info.explicit_args = mask;
 		for (unsigned a = 0, k = 0; a < st->info.nargs; a++) {
@@ -1331,7 +1328,7 @@ static void decode_blocks(struct ttlog_reader *r)
 			if (n == 0)
 				first = d.ticks;
 			last = d.ticks;
-			if (d.site->kind == TTLOG_FMT_KIND_LOG) {
+			if (d.site->info.kind == TTLOG_FMT_KIND_LOG) {
 				/* Re-stated pushes keep their old times. */
 				min_ticks = TTLOG_MIN(min_ticks, d.ticks);
 				max_ticks = TTLOG_MAX(max_ticks, d.ticks);
@@ -1595,7 +1592,7 @@ static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
  */
 static int context_record(struct ttlog_reader *r, struct rthread *t, const struct decoded *d)
 {
-	switch (d->site->kind) {
+	switch (d->site->info.kind) {
 	case TTLOG_FMT_KIND_RESTATE:
 		t->ctx_depth = 0;
 		t->restate_left = (uint32_t)d->args[0].v.u;
@@ -1702,7 +1699,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			heap_pop(r);
 			continue;
 		}
-		int is_event = d.site->kind == TTLOG_FMT_KIND_LOG;
+		int is_event = d.site->info.kind == TTLOG_FMT_KIND_LOG;
 		if (is_event) {
 			ev->ticks = d.ticks;
 			ev->time_ns = ticks_to_ns(r, d.ticks);

@@ -23,7 +23,6 @@
 #define TTLOG_FMT_MAGIC "\x89TTLOG\r\n"   /* 8 bytes; the high byte and CR LF catch text-mode damage */
 #define TTLOG_FMT_MAGIC_LEN 8
 #define TTLOG_FMT_VERSION 1
-#define TTLOG_FMT_REVISION 2           /* docs/FORMAT.md section 14.1; not stored in files */
 #define TTLOG_FMT_FILE_HEADER_SIZE 24
 #define TTLOG_FMT_FH_VERSION_OFF 8        /* u16 format version */
 #define TTLOG_FMT_FH_HEADER_SIZE_OFF 10   /* u16 size of this header (24) */

@@ -137,7 +137,8 @@ TTLOG_API int ttlog_level_parse(const char *name);
 	X(TTLOG_E_VERSION, 12, "file needs a newer ttlog (unsupported version or flag)") \
 	X(TTLOG_E_NOT_TTLOG, 13, "not a ttlog snapshot file")                         \
 	X(TTLOG_E_OPEN, 14, "file cannot be opened")                                  \
-	X(TTLOG_E_RANGE, 15, "buffer too small")
+	X(TTLOG_E_RANGE, 15, "buffer too small")                                      \
+	X(TTLOG_E_NO_TRACE, 16, "no span is open and no trace is continued")
 
 enum ttlog_error {
 #define TTLOG__ENUM(name, value, text) name = value,
@@ -325,13 +326,13 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
  * first when keys repeat. A context stays visible after its push record was
  * overwritten: whenever the ring moves to its next segment (the unit in
  * which old records are dropped), it first re-states the open contexts.
- * Up to TTLOG_CONTEXT_MAX contexts per thread (with at most 4 KiB of
- * values between them) are re-stated; deeper ones are recorded and shown
- * all the same until the ring drops their push. Contexts are never
- * disabled by levels. Pushing costs about as much as a log call with one
- * argument, plus a copy of the record.
+ * Up to TTLOG_SCOPES_MAX contexts and spans per thread together (with at
+ * most 8 KiB of their records) are re-stated; deeper contexts are recorded
+ * and shown all the same until the ring drops their push. Contexts are
+ * never disabled by levels. Pushing costs about as much as a log call with
+ * one argument, plus a copy of the record.
  */
-#define TTLOG_CONTEXT_MAX 32
+#define TTLOG_SCOPES_MAX 64
 #define TTLOG_CONTEXT_PUSH(key, value) ((void)TTLOG__CONTEXT_PUSH(key, value))
 #define TTLOG_CONTEXT(key, value)                                                         \
 	__attribute__((cleanup(ttlog__context_cleanup), unused)) uint32_t TTLOG__CAT(     \
@@ -345,6 +346,69 @@ TTLOG_API void ttlog_context_pop(void);
 
 /** How many contexts the calling thread has open. */
 TTLOG_API unsigned ttlog_context_depth(void);
+
+/*
+ * Spans: named, timed stretches of a thread's work that nest, with ids
+ * compatible with W3C Trace Context (a 128-bit trace id shared by every
+ * span of a request, a 64-bit id per span, the parent's id).
+ *
+ *   TTLOG_SPAN("db.query");                  scoped: ends when the block
+ *                                            ends (return, break, goto too)
+ *   TTLOG_SPAN("http.request", TTLOG_F("path", path));  with fields
+ *   TTLOG_SPAN_BEGIN("parse");               explicit...
+ *   TTLOG_SPAN_FIELD("rows", nrows);         a field learnt while it runs
+ *   TTLOG_SPAN_END();                        ...and its end
+ *
+ * The name must be a string literal; the other arguments of a begin are
+ * TTLOG_F() fields. A span started while another is open on the thread is
+ * its child (same trace, parent = the open span); a span started with none
+ * open begins a new trace, or continues the one given to
+ * ttlog_trace_continue(). Like contexts, a begin and an end are records in
+ * the thread's ring (a begin costs a log call with four 64-bit arguments
+ * plus a copy of the record, and a call to draw the id), open spans are
+ * re-stated at each segment start, and the viewer works out depths and
+ * durations. Spans are never disabled by levels. Beyond TTLOG_SCOPES_MAX
+ * open contexts and spans on a thread, a span is not recorded: its events
+ * belong to the enclosing span.
+ */
+#define TTLOG_SPAN_BEGIN(name, ...) ((void)TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__))
+#define TTLOG_SPAN(name, ...)                                                          \
+	__attribute__((cleanup(ttlog__span_cleanup), unused)) uint32_t TTLOG__CAT(      \
+		ttlog__span_, __LINE__) = TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__)
+#define TTLOG_SPAN_END() ttlog_span_end()
+#define TTLOG_SPAN_FIELD(key, value) TTLOG__SPAN_FIELD(key, value)
+
+/** Ends the calling thread's innermost span; does nothing if none is open. */
+TTLOG_API void ttlog_span_end(void);
+
+/** How many spans the calling thread has open. */
+TTLOG_API unsigned ttlog_span_depth(void);
+
+/* Room for a traceparent string: 55 characters and the terminating NUL. */
+#define TTLOG_TRACEPARENT_SIZE 56
+
+/**
+ * Writes the W3C `traceparent` of the calling thread's innermost span,
+ * "00-<32 hex trace id>-<16 hex span id>-01", into buf (NUL-terminated), to
+ * hand to another thread or process (an HTTP header, an environment
+ * variable) that calls ttlog_trace_continue() with it. With no span open,
+ * writes the trace being continued, if any. Returns TTLOG_OK,
+ * TTLOG_E_RANGE (size < TTLOG_TRACEPARENT_SIZE), TTLOG_E_NO_TRACE (no span
+ * open and nothing continued) or TTLOG_E_INVALID (buf is NULL).
+ */
+TTLOG_API int ttlog_traceparent(char *buf, size_t size);
+
+/**
+ * Makes the calling thread's next spans that have no open parent join the
+ * trace of `traceparent` (W3C format, version 00, or a later version's
+ * first four fields) as children of the span it names. Stays in effect
+ * until the next call; NULL or "" ends it. Returns TTLOG_OK, or
+ * TTLOG_E_INVALID for a malformed value (which changes nothing).
+ * At ttlog_init(), a valid TRACEPARENT environment variable is continued
+ * this way by every thread that has not called this function, so a child
+ * process started with it joins its parent's trace.
+ */
+TTLOG_API int ttlog_trace_continue(const char *traceparent);
 
 /* ===================================================================== */
 /* 6. Internals used by the macros. Not API; may change in any release.  */
@@ -457,6 +521,9 @@ struct ttlog_site {
 #define TTLOG__KIND_CONTEXT_PUSH 1 /* one argument, the value; the format is the key */
 #define TTLOG__KIND_CONTEXT_POP 2  /* no argument: ends the innermost context */
 #define TTLOG__KIND_RESTATE 3      /* u32 n: the next n records re-state the open scopes */
+#define TTLOG__KIND_SPAN_BEGIN 4   /* u64 span id, parent id, trace id high, low; then fields */
+#define TTLOG__KIND_SPAN_END 5     /* u64 span id */
+#define TTLOG__KIND_SPAN_FIELD 6   /* u64 span id, then the value; the format is the key */
 
 /*
  * The hot path's view of its thread's ring: one cache line that only the
@@ -506,6 +573,28 @@ static inline void ttlog__context_cleanup(const uint32_t *depth)
 {
 	if (*depth)
 		ttlog__context_pop_to(*depth - 1);
+}
+
+/* A span about to begin: its ids (id 0: record nothing). */
+struct ttlog__span_ids {
+	uint64_t id, parent, trace_hi, trace_lo;
+};
+/* Draws the ids of a span about to begin on the calling thread. Returns 0,
+ * or, when the span cannot be kept (too deep), the thread's span depth
+ * with it counted, with ids->id = 0; ids->id is 0 too when ttlog is off. */
+TTLOG_API uint32_t ttlog__span_prepare(struct ttlog__span_ids *ids);
+/* After a span's begin record (rec, len bytes) was committed: keeps it and
+ * returns the thread's span depth. */
+TTLOG_API uint32_t ttlog__span_begun(const struct ttlog__span_ids *ids, const unsigned char *rec,
+				      uint32_t len);
+/* The calling thread's innermost span's id, 0 if none. */
+TTLOG_API uint64_t ttlog__span_current(void);
+/* Ends spans until depth are left (the scoped form's cleanup). */
+TTLOG_API void ttlog__span_end_to(uint32_t depth);
+static inline void ttlog__span_cleanup(const uint32_t *depth)
+{
+	if (*depth)
+		ttlog__span_end_to(*depth - 1);
 }
 
 /*
@@ -1003,5 +1092,37 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		} while (0);                                                                 \
 		ttlog__depth;                                                                \
 	})
+
+/*
+ * A span's begin: a record of a SPAN_BEGIN site (never disabled by levels)
+ * with the ids as its first four arguments, the fields after them.
+ * Evaluates to the thread's span depth after it, or 0 if nothing began.
+ */
+#define TTLOG__SPAN_BEGIN(name, ...)                                                         \
+	__extension__({                                                                      \
+		struct ttlog__span_ids ttlog__ids;                                           \
+		uint32_t ttlog__depth = ttlog__span_prepare(&ttlog__ids);                    \
+		if (ttlog__ids.id)                                                           \
+			do {                                                                 \
+				TTLOG__CHECK_FORMAT(name, ##__VA_ARGS__);                    \
+				TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_SPAN_BEGIN, "" name, \
+					      "\0\0\0\0" TTLOG__EACH(TTLOG__ARG_TEXT, ##__VA_ARGS__) "", \
+					      ttlog__depth = ttlog__span_begun(&ttlog__ids, ttlog__rec, \
+									       ttlog__len), \
+					      ttlog__ids.id, ttlog__ids.parent, ttlog__ids.trace_hi, \
+					      ttlog__ids.trace_lo, ##__VA_ARGS__)            \
+			} while (0);                                                         \
+		ttlog__depth;                                                                \
+	})
+
+/* A field of the innermost span: a SPAN_FIELD record (span id, value). */
+#define TTLOG__SPAN_FIELD(key, value)                                                       \
+	do {                                                                                \
+		uint64_t ttlog__span_id = ttlog__span_current();                            \
+		if (!ttlog__span_id)                                                        \
+			break;                                                              \
+		TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_SPAN_FIELD, "" key, "\0\0", (void)0, \
+			      ttlog__span_id, value)                                        \
+	} while (0)
 
 #endif /* TTLOG_H */

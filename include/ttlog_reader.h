@@ -43,7 +43,8 @@ enum ttlog_field_source {
 	TTLOG_FIELD_FORMAT = 1,   /* "key=%d" in the format: also part of the message */
 	TTLOG_FIELD_EXPLICIT = 2, /* TTLOG_F(): not part of the message */
 	TTLOG_FIELD_UNUSED = 3,   /* an argument the format does not print, named argN */
-	TTLOG_FIELD_CONTEXT = 4   /* a context open on the event's thread (TTLOG_CONTEXT) */
+	TTLOG_FIELD_CONTEXT = 4,  /* a context open on the event's thread (TTLOG_CONTEXT) */
+	TTLOG_FIELD_SPAN = 5      /* TTLOG_SPAN_FIELD() of the span a span end event ends */
 };
 
 /**
@@ -70,8 +71,10 @@ struct ttlog_site_info {
 	const char *target;
 	unsigned nfields;    /* format fields (format order), explicit ones, unused arguments */
 	const struct ttlog_site_field *fields;
-	uint32_t explicit_args; /* bit i: argument i is a TTLOG_F() field, not the format's */
-	int kind;            /* 0 for events; other kinds (context records) are not returned */
+	uint32_t explicit_args; /* bit i: argument i is not the format's: a TTLOG_F() field,
+				   or one of a span begin's four ids */
+	int kind;            /* TTLOG_FMT_KIND_* of docs/FORMAT.md: 0 log, 4 span begin,
+				5 span end; records of other kinds are not returned */
 };
 
 /** A field of one event. */
@@ -124,6 +127,28 @@ struct ttlog_file_info {
 	} crash;
 };
 
+/* What an event is. */
+enum ttlog_event_kind {
+	TTLOG_EVENT_LOG = 0,        /* a log call */
+	TTLOG_EVENT_SPAN_BEGIN = 1, /* a span began (TTLOG_SPAN, TTLOG_SPAN_BEGIN) */
+	TTLOG_EVENT_SPAN_END = 2    /* a span ended */
+};
+
+/**
+ * A span, as the reader rebuilds it from its thread's records. Ids are W3C
+ * Trace Context ids: the trace id is the 128-bit number trace_hi:trace_lo.
+ */
+struct ttlog_span {
+	uint64_t trace_hi, trace_lo; /* 0:0 if unknown (an end whose begin is not in the file) */
+	uint64_t id;
+	uint64_t parent;             /* the parent span's id; 0 for the root of a trace */
+	const char *name;            /* "" if unknown */
+	const struct ttlog_site_info *site; /* where it began; NULL if unknown */
+	unsigned depth;              /* spans open around it on its thread */
+	int64_t begin_ns;            /* when it began; 0 if unknown */
+	int64_t duration_ns;         /* span end events: end - begin; -1 if unknown */
+};
+
 /** One event. Pointers stay valid until the next ttlog_reader_next() or close. */
 struct ttlog_event {
 	int64_t time_ns;                     /* wall clock, ns since the Unix epoch, UTC */
@@ -134,6 +159,11 @@ struct ttlog_event {
 	const struct ttlog_arg *args;        /* every argument, fields included, in call order */
 	unsigned nfields;
 	const struct ttlog_field *fields;
+	int kind;                            /* enum ttlog_event_kind */
+	/* Span events: the span that begins or ends. Log events: the
+	 * innermost span open on the thread, or NULL. */
+	const struct ttlog_span *span;
+	unsigned depth;                      /* spans open on the thread, for indenting */
 };
 
 /**

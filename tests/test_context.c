@@ -206,15 +206,15 @@ static void test_contexts_are_per_thread(void **state)
 	ttlog_reader_close(r);
 }
 
-/* Deeper than TTLOG_CONTEXT_MAX: every push and pop still balances. */
+/* Deeper than TTLOG_SCOPES_MAX: every push and pop still balances. */
 static void test_deep_nesting_balances(void **state)
 {
 	(void)state;
-	for (int i = 0; i < TTLOG_CONTEXT_MAX + 8; i++)
+	for (int i = 0; i < TTLOG_SCOPES_MAX + 8; i++)
 		TTLOG_CONTEXT_PUSH("level", i);
-	assert_int_equal(ttlog_context_depth(), TTLOG_CONTEXT_MAX + 8);
+	assert_int_equal(ttlog_context_depth(), TTLOG_SCOPES_MAX + 8);
 	TTLOG_INFO("ctx: deep");
-	for (int i = 0; i < TTLOG_CONTEXT_MAX + 8; i++)
+	for (int i = 0; i < TTLOG_SCOPES_MAX + 8; i++)
 		ttlog_context_pop();
 	assert_int_equal(ttlog_context_depth(), 0);
 	TTLOG_INFO("ctx: shallow");
@@ -224,7 +224,7 @@ static void test_deep_nesting_balances(void **state)
 	struct ttlog_event ev;
 	next_event(r, "ctx: deep", &ev);
 	assert_int_equal(context_count(&ev), 1); /* one key, the innermost value */
-	assert_int_equal(context_of(&ev, "level")->v.i, TTLOG_CONTEXT_MAX + 7);
+	assert_int_equal(context_of(&ev, "level")->v.i, TTLOG_SCOPES_MAX + 7);
 	next_event(r, "ctx: shallow", &ev);
 	assert_int_equal(context_count(&ev), 0);
 	ttlog_reader_close(r);

@@ -27,6 +27,7 @@
  * fit even then is cut and marked (see format_message). */
 #define MAX_MESSAGE (16u << 20)
 #define CUT_MARK "[...]"
+#define MAX_INDENT 64u     /* deeper spans are indented as deep as this */
 
 /* SGR colour sequences per level, TRACE..FATAL; "" leaves the line alone. */
 static const char *const level_colors[] = {
@@ -67,6 +68,9 @@ struct view {
 	struct cli_field_filter *fields;
 	size_t nfields;
 	int json, utc, color, header;
+	int spans;                   /* show span begins and ends, indented (default) */
+	int have_trace;              /* --trace: only events of this trace */
+	uint64_t trace_hi, trace_lo;
 
 	/* The file being printed. */
 	const char *path;
@@ -98,6 +102,9 @@ void cli_view_usage(FILE *out)
 	      "                        as numbers, booleans as true/false); also KEY!=VALUE,\n"
 	      "                        and KEY<N, KEY<=N, KEY>N, KEY>=N for numeric fields\n"
 	      "                        (repeatable: all must match)\n"
+	      "      --trace ID        events of the trace ID (32 hex digits, or a whole\n"
+	      "                        traceparent) on every thread: its spans' begins and\n"
+	      "                        ends and the events inside them\n"
 	      "\n"
 	      "Output:\n"
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per event\n"
@@ -107,6 +114,7 @@ void cli_view_usage(FILE *out)
 	      "                        is a terminal and NO_COLOR is unset or empty), always\n"
 	      "                        or never\n"
 	      "      --header          print each file's details before its events\n"
+	      "      --no-spans        leave out span begins and ends, and do not indent\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Times (T), in local time unless --utc is given or the time ends in Z:\n"
@@ -122,13 +130,20 @@ void cli_view_usage(FILE *out)
 	      "Fields: a conversion right after \"key=\" in a format (\"user=%u\") is the\n"
 	      "  field `key`; TTLOG_F(\"key\", value) adds a field that is not in the message.\n"
 	      "\n"
+	      "Spans: a span's begin prints \"begin NAME\" (with trace=ID for a span that\n"
+	      "  has no parent on its thread) and its end \"end NAME DURATION\"; events are\n"
+	      "  indented by two spaces per span open on their thread.\n"
+	      "\n"
 	      "Text lines: TIME LEVEL [TID NAME] FILE:LINE MESSAGE key=value... with the\n"
 	      "  TTLOG_F() fields after the message (the others are in it already); strings\n"
 	      "  that are not plain words are quoted. Control characters in the message are\n"
 	      "  shown as \\xNN, so that one event is one line.\n"
 	      "JSON lines: fields time (UTC), time_ns, level, tid, thread, file, line,\n"
 	      "  function, target, site, message, args, fields (an object of every field,\n"
-	      "  typed like args). Arguments are typed: numbers,\n"
+	      "  typed like args), kind (log, span_begin, span_end); inside a span also\n"
+	      "  trace_id and span_id, and for span begins and ends span_name,\n"
+	      "  parent_span_id (null for a root) and, for ends, duration_ns (null if the\n"
+	      "  begin is not in the file). Arguments are typed: numbers,\n"
 	      "  true/false, strings (null for a NULL string), pointers as \"0x...\" and\n"
 	      "  NaN or infinities as \"nan\", \"inf\", \"-inf\". Strings are valid JSON for any\n"
 	      "  bytes: bytes that are not valid UTF-8 become U+FFFD.\n"
@@ -353,6 +368,52 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 
 /* ---- Events ------------------------------------------------------------- */
 
+/* Appends a duration: 850ns, 12.345us, 1.250ms, 3.000s. */
+static void put_duration(struct cli_buf *b, int64_t ns)
+{
+	if (ns < 1000)
+		cli_buf_printf(b, "%" PRId64 "ns", ns);
+	else if (ns < 1000000)
+		cli_buf_printf(b, "%.3fus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		cli_buf_printf(b, "%.3fms", (double)ns / 1e6);
+	else
+		cli_buf_printf(b, "%.3fs", (double)ns / 1e9);
+}
+
+/*
+ * The message of a span event, from the span's name (in m, formatted like
+ * any message): "begin NAME [trace=ID]" or "end NAME DURATION". The trace
+ * is shown where a trace enters the thread, so that --trace can be given it.
+ */
+static void span_message(struct cli_buf *m, const struct ttlog_event *ev)
+{
+	const struct ttlog_span *sp = ev->span;
+	static const char begin[] = "begin ";
+	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
+		cli_buf_reserve(m, sizeof begin);
+		memmove(m->data + sizeof begin - 1, m->data, m->len + 1);
+		memcpy(m->data, begin, sizeof begin - 1);
+		m->len += sizeof begin - 1;
+		if (sp && sp->depth == 0)
+			cli_buf_printf(m, " trace=%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);
+		return;
+	}
+	cli_buf_reset(m);
+	if (!sp || !*sp->name) {
+		cli_buf_printf(m, "end span %016" PRIx64 " (its begin is not in the file)",
+			       sp ? sp->id : 0);
+		return;
+	}
+	cli_buf_puts(m, "end ");
+	cli_buf_puts(m, sp->name);
+	cli_buf_putc(m, ' ');
+	if (sp->duration_ns >= 0)
+		put_duration(m, sp->duration_ns);
+	else
+		cli_buf_puts(m, "?");
+}
+
 /* Formats the event's message into v->msg, growing it as needed. */
 static void format_message(struct view *v, const struct ttlog_event *ev)
 {
@@ -374,6 +435,8 @@ static void format_message(struct view *v, const struct ttlog_event *ev)
 	}
 	m->len = n;
 	m->data[n] = '\0';
+	if (ev->kind != TTLOG_EVENT_LOG)
+		span_message(m, ev);
 }
 
 static int thread_matches(const struct view *v, const struct ttlog_thread_info *t)
@@ -401,6 +464,11 @@ static int keep_event(struct view *v, const struct ttlog_event *ev)
 		return 0;
 	if (v->nthreads && !thread_matches(v, ev->thread))
 		return 0;
+	if (!v->spans && ev->kind != TTLOG_EVENT_LOG)
+		return 0;
+	if (v->have_trace && (!ev->span || ev->span->trace_hi != v->trace_hi ||
+			      ev->span->trace_lo != v->trace_lo))
+		return 0;
 	for (size_t i = 0; i < v->nfields; i++)
 		if (!cli_field_filter_match(&v->fields[i], ev))
 			return 0;
@@ -411,10 +479,19 @@ static int keep_event(struct view *v, const struct ttlog_event *ev)
 	return 1;
 }
 
+/* The call site an event is shown at: a span's end is shown where the span
+ * began (its own site is the library's). */
+static const struct ttlog_site_info *shown_site(const struct ttlog_event *ev)
+{
+	if (ev->kind == TTLOG_EVENT_SPAN_END && ev->span && ev->span->site)
+		return ev->span->site;
+	return ev->site;
+}
+
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
 	struct cli_buf *b = &v->line;
-	const struct ttlog_site_info *site = ev->site;
+	const struct ttlog_site_info *site = shown_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	int level = event_level(ev);
 	const char *color = v->color && level >= 0 && level <= TTLOG_LEVEL_FATAL
@@ -433,6 +510,9 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	cli_buf_puts(b, "] ");
 	put_text_cstring(b, base_name(site ? site->file : NULL));
 	cli_buf_printf(b, ":%" PRIu32 " ", site ? site->line : 0);
+	if (v->spans)
+		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
+			cli_buf_puts(b, "  ");
 	put_text(b, v->msg.data, v->msg.len);
 	for (unsigned i = 0; i < ev->nfields; i++) {
 		const struct ttlog_field *f = &ev->fields[i];
@@ -449,10 +529,41 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	cli_buf_write(b, stdout);
 }
 
+/* The span members of a JSON event line. */
+static void json_span(struct cli_buf *b, const struct ttlog_event *ev)
+{
+	static const char *const kinds[] = {"log", "span_begin", "span_end"};
+	const struct ttlog_span *sp = ev->span;
+	cli_buf_printf(b, ",\"kind\":\"%s\"",
+		       ev->kind >= 0 && ev->kind <= TTLOG_EVENT_SPAN_END ? kinds[ev->kind] : "log");
+	if (!sp)
+		return;
+	if (sp->trace_hi | sp->trace_lo)
+		cli_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
+			       sp->trace_lo);
+	else
+		cli_buf_puts(b, ",\"trace_id\":null");
+	cli_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", sp->id);
+	if (ev->kind == TTLOG_EVENT_LOG)
+		return;
+	cli_buf_puts(b, ",\"span_name\":");
+	cli_json_cstring(b, sp->name);
+	if (sp->parent)
+		cli_buf_printf(b, ",\"parent_span_id\":\"%016" PRIx64 "\"", sp->parent);
+	else
+		cli_buf_puts(b, ",\"parent_span_id\":null");
+	if (ev->kind != TTLOG_EVENT_SPAN_END)
+		return;
+	if (sp->duration_ns >= 0)
+		cli_buf_printf(b, ",\"duration_ns\":%" PRId64, sp->duration_ns);
+	else
+		cli_buf_puts(b, ",\"duration_ns\":null");
+}
+
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
 	struct cli_buf *b = &v->line;
-	const struct ttlog_site_info *site = ev->site;
+	const struct ttlog_site_info *site = shown_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	char tb[CLI_TIME_BUF];
 
@@ -475,8 +586,10 @@ static void print_json_event(struct view *v, const struct ttlog_event *ev)
 	cli_buf_printf(b, ",\"site\":%" PRIu32 ",\"message\":", site ? site->id : 0);
 	cli_json_string(b, v->msg.data, v->msg.len);
 	cli_buf_puts(b, ",\"args\":[");
-	for (unsigned i = 0; i < ev->nargs && ev->args; i++) {
-		if (i)
+	/* A span's ids are its own members, not arguments. */
+	unsigned first = ev->kind == TTLOG_EVENT_SPAN_BEGIN ? 4 : ev->kind == TTLOG_EVENT_SPAN_END ? 1 : 0;
+	for (unsigned i = first; i < ev->nargs && ev->args; i++) {
+		if (i > first)
 			cli_buf_putc(b, ',');
 		cli_field_json(b, &ev->args[i]);
 	}
@@ -488,7 +601,9 @@ static void print_json_event(struct view *v, const struct ttlog_event *ev)
 		cli_buf_putc(b, ':');
 		cli_field_json(b, ev->fields[i].value);
 	}
-	cli_buf_puts(b, "}}\n");
+	cli_buf_putc(b, '}');
+	json_span(b, ev);
+	cli_buf_puts(b, "}\n");
 	cli_buf_write(b, stdout);
 }
 
@@ -563,6 +678,8 @@ enum {
 	OPT_UTC,
 	OPT_COLOR,
 	OPT_HEADER,
+	OPT_TRACE,
+	OPT_NO_SPANS,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -580,6 +697,8 @@ static const struct option long_options[] = {
 	{"utc", no_argument, NULL, OPT_UTC},
 	{"color", optional_argument, NULL, OPT_COLOR},
 	{"header", no_argument, NULL, OPT_HEADER},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -619,6 +738,33 @@ static void parse_thread(struct thread_filter *f, const char *text)
 	}
 }
 
+/* A trace id: 32 hex digits (either case), alone or inside a traceparent
+ * ("00-" id "-" span "-" flags). Returns 0, or -1 if text is neither. */
+static int parse_trace_id(const char *text, uint64_t *hi, uint64_t *lo)
+{
+	size_t len = strlen(text);
+	if (len >= 55 && text[2] == '-' && text[35] == '-')
+		text += 3; /* a traceparent: its second field */
+	else if (len != 32)
+		return -1;
+	uint64_t half[2] = {0, 0};
+	for (int i = 0; i < 32; i++) {
+		int c = text[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		half[i / 16] = half[i / 16] << 4 | (uint64_t)d;
+	}
+	*hi = half[0];
+	*lo = half[1];
+	return 0;
+}
+
 static void view_free(struct view *v)
 {
 	for (size_t i = 0; i < v->ngreps; i++)
@@ -642,6 +788,7 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	int c;
 
 	v->min_level = -1;
+	v->spans = 1;
 	/* Each argument adds at most one filter. */
 	v->greps = cli_xrealloc(NULL, (size_t)argc * sizeof *v->greps);
 	v->threads = cli_xrealloc(NULL, (size_t)argc * sizeof *v->threads);
@@ -734,6 +881,19 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			break;
 		case OPT_HEADER:
 			v->header = 1;
+			break;
+		case OPT_NO_SPANS:
+			v->spans = 0;
+			break;
+		case OPT_TRACE:
+			if (parse_trace_id(optarg, &v->trace_hi, &v->trace_lo) != 0) {
+				*status = usage_error("bad trace id '%s' for --trace (use 32 hex "
+						      "digits, or a traceparent "
+						      "00-<32 hex>-<16 hex>-<2 hex>)",
+						      optarg);
+				return -1;
+			}
+			v->have_trace = 1;
 			break;
 		default:
 			*status = bad_option(c, argv);

@@ -1,23 +1,30 @@
 /*
- * context.c - thread contexts (TTLOG_CONTEXT and friends, ttlog.h).
+ * context.c - a thread's open scopes: contexts (TTLOG_CONTEXT and friends)
+ * and spans (TTLOG_SPAN; ids and traces are in span.c), and their
+ * re-statement at each segment start.
  *
- * A context costs nothing per event: its push and its pop are records in the
- * thread's ring, and the reader gives every event the contexts open at its
- * place in the thread's history. That leaves one problem: the ring drops its
- * oldest segment when it needs room, and with it, sooner or later, the push
- * of a context that is still open. So each thread keeps, next to its ring, a
- * copy of the push record of every open context, and the slow path writes
- * them again at the start of each segment it enters:
+ * A scope costs nothing per event: the record that opens it and the one
+ * that closes it are records in the thread's ring, and the reader gives
+ * every event the scopes open at its place in the thread's history. That
+ * leaves one problem: the ring drops its oldest segment when it needs room,
+ * and with it, sooner or later, the record that opened a scope that is
+ * still open. So each thread keeps, next to its ring, a copy of the opening
+ * record of every open scope, and the slow path writes them again at the
+ * start of each segment it enters:
  *
- *   segment k:   RESTATE(n) push#1 ... push#n   records of segment k ...
+ *   segment k:   RESTATE(n) open#1 ... open#n   records of segment k ...
  *
- * The copies are the original records, byte for byte (site, time, value);
- * the RESTATE record in front says how many follow. Since records are only
- * ever dropped a segment at a time, the oldest segment in a snapshot always
- * starts with the full set of contexts open at that point, and a reader
- * rebuilds the rest from the pushes and pops that follow. A RESTATE with
- * n = 0 is not written: a reader that meets a segment without one keeps the
- * contexts it has (none, at the start of a history).
+ * The copies are the original records, byte for byte (site, time, values),
+ * outermost first; the RESTATE record in front says how many follow. Since
+ * records are only ever dropped a segment at a time, the oldest segment in
+ * a snapshot always starts with the full set of scopes open at that point,
+ * and a reader rebuilds the rest from the records that follow. A RESTATE
+ * with n = 0 is not written: a reader that meets a segment without one
+ * keeps the scopes it has (none, at the start of a history).
+ *
+ * Contexts and spans share the stack because a RESTATE group must give them
+ * in the order they were opened; a context pop closes the innermost
+ * context and a span end the innermost span, whatever lies between.
  *
  * Everything here runs on the owning thread: the stack needs no
  * synchronisation, and snapshots never read it (they read the ring).
@@ -36,14 +43,12 @@ static struct ttlog_site pop_site = {
 	"ttlog", "context_pop", "ttlog", ""};
 static struct ttlog_site restate_site = {
 	0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_RESTATE, 0, 0, restate_types, "",
-	"ttlog", "context_restate", "ttlog", ""};
+	"ttlog", "scopes_restate", "ttlog", ""};
 
 #define POP_RECORD 16u
 #define RESTATE_RECORD 24u
 
-/* The enabled word of a built-in site, registering it on first use; 0 when
- * ttlog is off. */
-static uint64_t builtin_word(struct ttlog_site *site)
+uint64_t ttlog__builtin_word(struct ttlog_site *site)
 {
 	uint64_t word = atomic_load_explicit(&site->word, memory_order_relaxed);
 	if (word == 0)
@@ -51,37 +56,77 @@ static uint64_t builtin_word(struct ttlog_site *site)
 	return word & 1u ? word : 0;
 }
 
-static struct ttlog__context_stack *my_stack(void)
+struct ttlog__scope_stack *ttlog__scopes_self(void)
 {
 	struct ttlog__ring *r = ttlog__ring_self();
-	return r ? &r->contexts : NULL;
+	return r ? &r->scopes : NULL;
+}
+
+int ttlog__scopes_push(struct ttlog__scope_stack *st, uint32_t kind, const unsigned char *rec,
+		       uint32_t len)
+{
+	uint32_t i = st->n;
+	if (i >= TTLOG_SCOPE_MAX)
+		return 0;
+	struct ttlog__scope *e = &st->entry[i];
+	memset(e, 0, sizeof *e);
+	e->kind = kind;
+	e->off = st->used;
+	if (len <= TTLOG_SCOPE_BYTES - st->used) {
+		memcpy(st->buf + st->used, rec, len);
+		e->len = len;
+		st->used += len;
+	}
+	st->n = i + 1;
+	if (kind == TTLOG__KIND_SPAN_BEGIN)
+		st->spans++;
+	else
+		st->contexts++;
+	return 1;
+}
+
+int ttlog__scopes_innermost(const struct ttlog__scope_stack *st, uint32_t kind)
+{
+	for (uint32_t i = st->n; i-- > 0;)
+		if (st->entry[i].kind == kind)
+			return (int)i;
+	return -1;
+}
+
+void ttlog__scopes_remove(struct ttlog__scope_stack *st, uint32_t i)
+{
+	const struct ttlog__scope gone = st->entry[i];
+	if (gone.kind == TTLOG__KIND_SPAN_BEGIN)
+		st->spans--;
+	else
+		st->contexts--;
+	/* Keep the copies back to back: a scope closed out of order (only
+	 * explicit pops and ends do that) moves the later copies down. */
+	memmove(st->buf + gone.off, st->buf + gone.off + gone.len, st->used - gone.off - gone.len);
+	st->used -= gone.len;
+	for (uint32_t k = i + 1; k < st->n; k++) {
+		st->entry[k - 1] = st->entry[k];
+		st->entry[k - 1].off -= gone.len;
+	}
+	st->n--;
 }
 
 TTLOG_API uint32_t ttlog__context_pushed(const unsigned char *rec, uint32_t len)
 {
-	struct ttlog__context_stack *st = my_stack();
+	struct ttlog__scope_stack *st = ttlog__scopes_self();
 	if (!st)
 		return 0; /* cannot happen: the push was recorded in this thread's ring */
-	uint32_t d = st->depth;
-	if (d < TTLOG_CONTEXT_MAX) {
-		st->off[d] = st->used;
-		st->len[d] = 0;
-		if (len <= TTLOG_CONTEXT_BYTES - st->used) {
-			memcpy(st->buf + st->used, rec, len);
-			st->len[d] = len;
-			st->used += len;
-		}
-	}
-	st->depth = d + 1;
-	return st->depth;
+	if (!ttlog__scopes_push(st, TTLOG__KIND_CONTEXT_PUSH, rec, len))
+		st->over_contexts++;
+	return st->contexts + st->over_contexts;
 }
 
 TTLOG_API void ttlog_context_pop(void)
 {
-	struct ttlog__context_stack *st = my_stack();
-	if (!st || st->depth == 0)
+	struct ttlog__scope_stack *st = ttlog__scopes_self();
+	if (!st || st->contexts + st->over_contexts == 0)
 		return;
-	uint64_t word = builtin_word(&pop_site);
+	uint64_t word = ttlog__builtin_word(&pop_site);
 	if (word) {
 		struct ttlog__writer *w = ttlog__tls_writer;
 		uint64_t head;
@@ -90,46 +135,46 @@ TTLOG_API void ttlog_context_pop(void)
 		if (ttlog__reserve(&w, word - 1u + POP_RECORD, POP_RECORD, &head))
 			ttlog__commit(w, head, POP_RECORD);
 	}
-	uint32_t d = --st->depth;
-	if (d < TTLOG_CONTEXT_MAX)
-		st->used = st->off[d];
+	if (st->over_contexts > 0)
+		st->over_contexts--; /* the innermost contexts are the ones not kept */
+	else
+		ttlog__scopes_remove(st, (uint32_t)ttlog__scopes_innermost(st, TTLOG__KIND_CONTEXT_PUSH));
 }
 
 TTLOG_API void ttlog__context_pop_to(uint32_t depth)
 {
-	struct ttlog__context_stack *st = my_stack();
-	while (st && st->depth > depth)
+	struct ttlog__scope_stack *st = ttlog__scopes_self();
+	while (st && st->contexts + st->over_contexts > depth)
 		ttlog_context_pop();
 }
 
 TTLOG_API unsigned ttlog_context_depth(void)
 {
-	struct ttlog__context_stack *st = my_stack();
-	return st ? st->depth : 0;
+	struct ttlog__scope_stack *st = ttlog__scopes_self();
+	return st ? st->contexts + st->over_contexts : 0;
 }
 
-uint64_t ttlog__context_restate(struct ttlog__ring *r, uint64_t h, uint32_t room)
+uint64_t ttlog__scopes_restate(struct ttlog__ring *r, uint64_t h, uint32_t room)
 {
-	struct ttlog__context_stack *st = &r->contexts;
-	if (st->depth == 0 || room < RESTATE_RECORD)
+	struct ttlog__scope_stack *st = &r->scopes;
+	if (st->n == 0 || room < RESTATE_RECORD)
 		return h;
-	uint32_t open = st->depth < TTLOG_CONTEXT_MAX ? st->depth : TTLOG_CONTEXT_MAX;
 	uint32_t n = 0, bytes = RESTATE_RECORD;
-	/* Outermost first, as many as fit; a context without a copy is
-	 * skipped (the reader loses it at this segment). */
+	/* Outermost first, as many as fit; a scope without a copy is skipped
+	 * (the reader loses it at this segment). */
 	uint32_t last = 0;
-	for (uint32_t i = 0; i < open; i++) {
-		if (st->len[i] == 0)
+	for (uint32_t i = 0; i < st->n; i++) {
+		if (st->entry[i].len == 0)
 			continue;
-		if (st->len[i] > room - bytes)
+		if (st->entry[i].len > room - bytes)
 			break;
-		bytes += st->len[i];
+		bytes += st->entry[i].len;
 		n++;
 		last = i + 1;
 	}
 	if (n == 0)
 		return h;
-	uint64_t word = builtin_word(&restate_site);
+	uint64_t word = ttlog__builtin_word(&restate_site);
 	if (!word)
 		return h;
 
@@ -142,10 +187,11 @@ uint64_t ttlog__context_restate(struct ttlog__ring *r, uint64_t h, uint32_t room
 	memcpy(p + 20, &pad, 4);
 	p += RESTATE_RECORD;
 	for (uint32_t i = 0; i < last; i++) {
-		if (st->len[i] == 0)
+		const struct ttlog__scope *e = &st->entry[i];
+		if (e->len == 0)
 			continue;
-		memcpy(p, st->buf + st->off[i], st->len[i]);
-		p += st->len[i];
+		memcpy(p, st->buf + e->off, e->len);
+		p += e->len;
 	}
 	r->w.records += n + 1;
 	h += bytes;

@@ -19,6 +19,7 @@
 
 #include "clock/clock.h"
 #include "common/internal.h"
+#include "context/context.h"
 #include "core/config.h"
 #include "core/state.h"
 #include "crash/crash.h"
@@ -187,6 +188,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 			goto out;
 		}
 	}
+	ttlog__spans_init();
 	ttlog__sites_set_master(1);
 	/* Everything above is published to other threads (and to signal
 	 * handlers) by this store; they check it with an acquire load. */

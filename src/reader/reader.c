@@ -45,6 +45,7 @@
 
 #include "common/crc32c.h"
 #include "reader/reader_internal.h"
+#include "reader/scopes.h"
 #include "snapshot/format.h"
 #include "sites/fields.h"
 #include "ttlog_reader.h"
@@ -100,14 +101,6 @@ struct rsite {
 	struct ttlog_site_field fields[2 * TTLOG_FMT_MAX_ARGS];
 };
 
-/* An open context of a thread, as the iteration rebuilds it. */
-struct rcontext {
-	const struct rsite *site;    /* the push site: its format is the key */
-	struct ttlog_arg value;      /* str points to text */
-	char *text;                  /* the string value, NUL-terminated */
-	size_t text_cap;
-};
-#define READER_MAX_CONTEXTS 64   /* deeper contexts are counted, not kept */
 #define READER_KIND_UNKNOWN 255  /* a SITX kind newer than this reader */
 
 struct rthread {
@@ -124,10 +117,7 @@ struct rthread {
 	uint64_t key;          /* ticks of the next record */
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
-	/* Contexts open at the cursor (see ttlog_reader_next). */
-	struct rcontext *ctx;  /* READER_MAX_CONTEXTS entries, or NULL until needed */
-	uint32_t ctx_depth;    /* open contexts, also those beyond the array */
-	uint32_t restate_left; /* records still to come of a RESTATE group */
+	struct reader_scopes scopes; /* contexts and spans open at the cursor */
 };
 
 struct rblock {
@@ -188,7 +178,7 @@ struct ttlog_reader {
 	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
 	size_t buf_budget;     /* the most buf_total may be */
 	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-	struct ttlog_field fields[2 * TTLOG_FMT_MAX_ARGS + READER_MAX_CONTEXTS];
+	struct ttlog_field fields[2 * TTLOG_FMT_MAX_ARGS + READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
 	char *strbuf;
 	size_t strbuf_cap;
 
@@ -684,8 +674,15 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 
 static const char *kind_name(unsigned kind)
 {
-	static const char *const names[] = {"log", "context push", "context pop", "restate"};
+	static const char *const names[] = {"log",        "context push", "context pop", "restate",
+					    "span begin", "span end",     "span field"};
 	return kind < TTLOG_ARRAY_SIZE(names) ? names[kind] : "?";
+}
+
+/* Whether argument i of a site is a U64 (span ids). */
+static int u64_arg(const struct rsite *st, unsigned i)
+{
+	return i < st->info.nargs && st->types[i] == TTLOG_ARG_U64;
 }
 
 /* Whether a site's arguments are what its kind needs. */
@@ -695,6 +692,11 @@ static int kind_fits(const struct rsite *st, unsigned kind, unsigned mask)
 	case TTLOG_FMT_KIND_CONTEXT_PUSH: return st->info.nargs == 1 && mask == 0;
 	case TTLOG_FMT_KIND_CONTEXT_POP: return st->info.nargs == 0;
 	case TTLOG_FMT_KIND_RESTATE: return st->info.nargs == 1 && st->types[0] == TTLOG_ARG_U32;
+	case TTLOG_FMT_KIND_SPAN_BEGIN:
+		return u64_arg(st, 0) && u64_arg(st, 1) && u64_arg(st, 2) && u64_arg(st, 3) &&
+		       (mask & 0xfu) == 0;
+	case TTLOG_FMT_KIND_SPAN_END: return st->info.nargs == 1 && u64_arg(st, 0);
+	case TTLOG_FMT_KIND_SPAN_FIELD: return st->info.nargs == 2 && u64_arg(st, 0) && mask == 0;
 	default: return 1;
 	}
 }
@@ -767,7 +769,11 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 			       "expected a zero reserved field, found 0x%02x", reserved);
 		st->extended = 1;
 		st->info.kind = (int)kind;
-		st->info.explicit_args = mask;
+		/* Span ids are not arguments of the format (a span's name). */
+		st->info.explicit_args = mask | (kind == TTLOG_FMT_KIND_SPAN_BEGIN ? 0xfu
+						 : kind == TTLOG_FMT_KIND_SPAN_END ? 0x1u
+						 : kind == TTLOG_FMT_KIND_SPAN_FIELD ? 0x3u
+										     : 0u);
 		for (unsigned a = 0, k = 0; a < st->info.nargs; a++) {
 			if (!(mask & (1u << a)))
 				continue;
@@ -1328,8 +1334,9 @@ static void decode_blocks(struct ttlog_reader *r)
 			if (n == 0)
 				first = d.ticks;
 			last = d.ticks;
-			if (d.site->info.kind == TTLOG_FMT_KIND_LOG) {
-				/* Re-stated pushes keep their old times. */
+			if (d.site->info.kind == TTLOG_FMT_KIND_LOG ||
+			    d.site->info.kind == TTLOG_FMT_KIND_SPAN_END) {
+				/* Re-stated openings keep their old times. */
 				min_ticks = TTLOG_MIN(min_ticks, d.ticks);
 				max_ticks = TTLOG_MAX(max_ticks, d.ticks);
 			}
@@ -1508,8 +1515,7 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 		t->cur = t->blk_begin;
 		t->pos = 0;
 		t->done = 0;
-		t->ctx_depth = 0;
-		t->restate_left = 0;
+		reader_scopes_reset(&t->scopes);
 		if (t->cur < t->blk_end && r->heap) {
 			t->key = r->blocks[r->tblocks[t->cur]].rec_first;
 			r->heap[r->heap_len++] = i;
@@ -1583,65 +1589,8 @@ static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
 	return 1;
 }
 
-/*
- * A context record of thread t, applied to the contexts the iteration keeps
- * for it: a push opens one, a pop closes the innermost, and RESTATE(n) says
- * that the n records after it (copies of pushes, see src/context/context.c)
- * are the complete set of contexts open at that point. Returns 0 if memory
- * ran out.
- */
-static int context_record(struct ttlog_reader *r, struct rthread *t, const struct decoded *d)
-{
-	switch (d->site->info.kind) {
-	case TTLOG_FMT_KIND_RESTATE:
-		t->ctx_depth = 0;
-		t->restate_left = (uint32_t)d->args[0].v.u;
-		return 1;
-	case TTLOG_FMT_KIND_CONTEXT_POP:
-		t->restate_left = 0;
-		if (t->ctx_depth > 0)
-			t->ctx_depth--;
-		return 1;
-	case TTLOG_FMT_KIND_CONTEXT_PUSH:
-		break;
-	default:
-		return 1;
-	}
-	if (t->restate_left > 0)
-		t->restate_left--;
-	uint32_t i = t->ctx_depth++;
-	if (i >= READER_MAX_CONTEXTS)
-		return 1;
-	if (!t->ctx) {
-		t->ctx = calloc(READER_MAX_CONTEXTS, sizeof *t->ctx);
-		if (!t->ctx) {
-			t->ctx_depth = 0;
-			return 0;
-		}
-	}
-	struct rcontext *c = &t->ctx[i];
-	const struct ttlog_arg *a = &r->args[0]; /* NUL-terminated strings */
-	c->site = d->site;
-	c->value = *a;
-	if (a->type == TTLOG_ARG_STR && a->str) {
-		if (c->text_cap < a->str_len + 1) {
-			char *p = realloc(c->text, a->str_len + 1);
-			if (!p) {
-				t->ctx_depth--;
-				return 0;
-			}
-			c->text = p;
-			c->text_cap = a->str_len + 1;
-		}
-		memcpy(c->text, a->str, a->str_len + 1);
-		c->value.str = c->text;
-	}
-	return 1;
-}
-
 /* Fills r->fields for an event of site st on thread t: the site's fields,
- * then each open context whose key is not taken yet, innermost first.
- * Returns the count. */
+ * then what its open scopes give it. Returns the count. */
 static unsigned event_fields(struct ttlog_reader *r, const struct rthread *t,
 			     const struct rsite *st)
 {
@@ -1652,21 +1601,7 @@ static unsigned event_fields(struct ttlog_reader *r, const struct rthread *t,
 		r->fields[i].value = &r->args[f->arg];
 		r->fields[i].source = f->source;
 	}
-	uint32_t open = TTLOG_MIN(t->ctx_depth, (uint32_t)READER_MAX_CONTEXTS);
-	for (uint32_t k = open; k-- > 0;) {
-		const struct rcontext *c = &t->ctx[k];
-		const char *key = c->site->info.format;
-		unsigned j;
-		for (j = 0; j < n && strcmp(r->fields[j].key, key) != 0; j++)
-			;
-		if (j < n)
-			continue; /* the event's own field, or an inner context, wins */
-		r->fields[n].key = key;
-		r->fields[n].value = &c->value;
-		r->fields[n].source = TTLOG_FIELD_CONTEXT;
-		n++;
-	}
-	return n;
+	return reader_scopes_fields(&t->scopes, st->info.kind, r->fields, n);
 }
 
 TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
@@ -1699,18 +1634,30 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			heap_pop(r);
 			continue;
 		}
-		int is_event = d.site->info.kind == TTLOG_FMT_KIND_LOG;
+		const struct ttlog_span *span = NULL;
+		unsigned depth = 0;
+		int64_t ns = ticks_to_ns(r, d.ticks);
+		int what = d.site->info.kind == READER_KIND_UNKNOWN
+				   ? READER_SCOPES_STATE
+				   : reader_scopes_record(&t->scopes, &d.site->info, r->args, ns, &span,
+							  &depth);
+		int is_event = what == READER_SCOPES_EVENT;
 		if (is_event) {
 			ev->ticks = d.ticks;
-			ev->time_ns = ticks_to_ns(r, d.ticks);
+			ev->time_ns = ns;
 			ev->site = &d.site->info;
 			ev->thread = &t->info;
 			ev->nargs = d.site->info.nargs;
 			ev->args = r->args;
 			ev->fields = r->fields;
 			ev->nfields = event_fields(r, t, d.site);
-		} else if (!context_record(r, t, &d)) {
-			report_plain(r, TTLOG_E_NOMEM, "out of memory rebuilding the contexts of thread %u",
+			ev->kind = d.site->info.kind == TTLOG_FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
+				   : d.site->info.kind == TTLOG_FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
+										 : TTLOG_EVENT_LOG;
+			ev->span = span;
+			ev->depth = depth;
+		} else if (what == READER_SCOPES_NOMEM) {
+			report_plain(r, TTLOG_E_NOMEM, "out of memory rebuilding the scopes of thread %u",
 				     (unsigned)t->info.index);
 		}
 
@@ -1729,7 +1676,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			heap_pop(r);
 		}
 		if (!is_event)
-			continue; /* context records change what later events carry */
+			continue; /* scope records change what later events carry */
 		return 1;
 	}
 	return 0;
@@ -1817,10 +1764,7 @@ static void reader_free(struct ttlog_reader *r)
 	idmap_free(&r->site_map);
 	for (size_t i = 0; i < r->nthreads; i++) {
 		free(r->threads[i].buf);
-		if (r->threads[i].ctx)
-			for (size_t k = 0; k < READER_MAX_CONTEXTS; k++)
-				free(r->threads[i].ctx[k].text);
-		free(r->threads[i].ctx);
+		reader_scopes_free(&r->threads[i].scopes);
 	}
 	free(r->threads);
 	idmap_free(&r->thread_map);

@@ -214,8 +214,7 @@ static void ring_reset_for_self(struct ttlog__ring *r)
 	atomic_store_explicit(&r->tid, current_tid(), memory_order_relaxed);
 	memset(r->name, 0, sizeof r->name);
 	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
-	r->contexts.depth = 0;
-	r->contexts.used = 0;
+	memset(&r->scopes, 0, offsetof(struct ttlog__scope_stack, entry));
 	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
 	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
 }
@@ -336,9 +335,9 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	if (h + len > r->seg_end) {
 		h = segment_enter_next(r, h);
 		/* The records that drop out with this segment's old contents
-		 * may include context pushes: the open ones are re-stated at
+		 * may open contexts or spans: the open ones are re-stated at
 		 * the start of every segment, leaving room for this record. */
-		h = ttlog__context_restate(r, h, r->seg_size - len);
+		h = ttlog__scopes_restate(r, h, r->seg_size - len);
 	}
 	/* With another tick source the limit stays 0: every call comes here. */
 	atomic_store_explicit(&w->limit, ttlog__clock_inline_ok() ? r->seg_end : 0,

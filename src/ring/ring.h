@@ -27,17 +27,32 @@ enum ttlog__ring_state {
 #define TTLOG_RING_SEGMENT_GOAL 4096u  /* smallest segment worth its slow-path call */
 
 /*
- * The thread's open contexts, with a copy of each push record, so that the
- * slow path can re-state them at the start of every segment (see
+ * The thread's open scopes, contexts and spans, in the order they were
+ * opened, each with a copy of the record that opened it, so that the slow
+ * path can re-state them at the start of every segment (see
  * src/context/context.c). Only the owning thread reads or writes it.
+ *
+ * Invariants: entry[0..n) are the n <= TTLOG_SCOPE_MAX outermost open
+ * scopes, outermost first; their copies sit back to back in buf in the same
+ * order (entry[i].off is the sum of the lengths before it). Scopes
+ * opened while n == TTLOG_SCOPE_MAX are not kept: over_contexts and
+ * over_spans count them, and they are all inside the kept ones.
  */
-#define TTLOG_CONTEXT_BYTES 4096u
-struct ttlog__context_stack {
-	uint32_t depth;                  /* open contexts, copied or not */
+#define TTLOG_SCOPE_MAX ((uint32_t)TTLOG_SCOPES_MAX)
+#define TTLOG_SCOPE_BYTES 8192u
+struct ttlog__scope {
+	uint64_t span_id;                /* spans: its id, for SPAN_END and traceparent */
+	uint64_t trace_hi, trace_lo;     /* spans: its trace */
+	uint32_t off, len;               /* its copy in buf; len 0: no copy (buf was full) */
+	uint32_t kind;                   /* TTLOG__KIND_CONTEXT_PUSH or TTLOG__KIND_SPAN_BEGIN */
+};
+struct ttlog__scope_stack {
+	uint32_t n;                      /* entries kept */
 	uint32_t used;                   /* bytes of buf holding copies */
-	uint32_t off[TTLOG_CONTEXT_MAX]; /* where entry i's copy starts (= used before it) */
-	uint32_t len[TTLOG_CONTEXT_MAX]; /* its length; 0: no copy (buf was full) */
-	_Alignas(8) unsigned char buf[TTLOG_CONTEXT_BYTES];
+	uint32_t contexts, spans;        /* kept entries of each kind */
+	uint32_t over_contexts, over_spans; /* opened beyond TTLOG_SCOPE_MAX, not kept */
+	struct ttlog__scope entry[TTLOG_SCOPE_MAX];
+	_Alignas(8) unsigned char buf[TTLOG_SCOPE_BYTES];
 };
 
 struct ttlog__ring {
@@ -68,7 +83,7 @@ struct ttlog__ring {
 	size_t altstack_size;
 	struct ttlog__ring *next;        /* immutable once the ring is published */
 
-	struct ttlog__context_stack contexts; /* the owner's only */
+	struct ttlog__scope_stack scopes; /* the owner's only */
 };
 
 /* Sets up the calling thread's ring (its first event). NULL: the event is

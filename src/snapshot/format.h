@@ -1,6 +1,6 @@
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 2 of docs/FORMAT.md: SITX since ttlog 0.3).
+ * (revision 3 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -104,8 +104,11 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_KIND_LOG 0              /* a log call; the only kind that needs no REQUIRED */
 #define TTLOG_FMT_KIND_CONTEXT_PUSH 1     /* one argument: a context value; format = its key */
 #define TTLOG_FMT_KIND_CONTEXT_POP 2      /* no argument: ends the innermost context */
-#define TTLOG_FMT_KIND_RESTATE 3          /* one U32 n: the next n records re-state contexts */
-#define TTLOG_FMT_KIND_MAX 3              /* highest kind this version defines */
+#define TTLOG_FMT_KIND_RESTATE 3          /* one U32 n: the next n records re-state open scopes */
+#define TTLOG_FMT_KIND_SPAN_BEGIN 4       /* U64 span, parent, trace high, trace low; then fields */
+#define TTLOG_FMT_KIND_SPAN_END 5         /* one U64: the span id */
+#define TTLOG_FMT_KIND_SPAN_FIELD 6       /* U64 span id, then a value; format = its key */
+#define TTLOG_FMT_KIND_MAX 6              /* highest kind this version defines */
 
 /* ---- EVTS: one block of one thread's records ---------------------------- */
 #define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */

@@ -123,7 +123,7 @@ finish() {
 # ---------------------------------------------------------------------------
 # Snapshots
 
-mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/fields" "$tmp/crash"
+mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/fields" "$tmp/spans" "$tmp/crash"
 # Runs cli_snapshot in MODE and prints the path of the snapshot; ends the
 # tests if there is none, since every case needs it.
 make_snapshot() {
@@ -139,6 +139,7 @@ make_snapshot() {
 snap=$(make_snapshot golden) || exit 1
 lost=$(make_snapshot lost) || exit 1
 fields=$(make_snapshot fields) || exit 1
+spans=$(make_snapshot spans) || exit 1
 # The crash mode dies of SIGSEGV; its snapshot is the only file in the
 # directory. The subshell waits for it (the `true` keeps bash from exec'ing
 # it directly) and so reports the signal into /dev/null, not into the log.
@@ -232,6 +233,43 @@ check "--field without an operator" - 1 "expected KEY=VALUE" -- "$bin" view --fi
 check "--field without a key" - 1 "expected a field name" -- "$bin" view --field '=3' "$fields"
 check "--field KEY>text" - 1 "expected a number after '>', found 'abc'" -- \
 	"$bin" view --field 'user>abc' "$fields"
+
+# Spans: begins and ends indented by depth, with durations (the fake clock
+# makes them fixed), --trace across threads, --no-spans; the JSON members
+# checked for consistency, since span ids are random.
+check "spans: text" spans.txt 0 '' -- "$bin" view --utc "$spans"
+check "--trace: one trace across threads" spans-trace.txt 0 '' -- \
+	"$bin" view --utc --trace 4BF92F3577B34DA6A3CE929D0E0E4736 "$spans"
+check "--trace takes a traceparent" spans-trace.txt 0 '' -- \
+	"$bin" view --utc --trace 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 "$spans"
+check "--no-spans" spans-none.txt 0 '' -- "$bin" view --utc --no-spans "$spans"
+check "--trace with a bad id" - 1 "bad trace id '4bf92f' for --trace" -- \
+	"$bin" view --trace 4bf92f "$spans"
+check "spans: json ids, parents and durations" - 0 '' -- sh -c \
+	"\"\$1\" view -o json \"\$2\" | python3 -c \"
+import json, sys
+ev = [json.loads(line) for line in sys.stdin]
+begin = {e['span_id']: e for e in ev if e['kind'] == 'span_begin'}
+end = {e['span_id']: e for e in ev if e['kind'] == 'span_end'}
+assert sorted(b['span_name'] for b in begin.values()) == \
+    ['db.query', 'http.request', 'other.request', 'worker.job'], begin
+assert begin.keys() == end.keys()
+by_name = {b['span_name']: b for b in begin.values()}
+req = by_name['http.request']
+assert req['trace_id'] == '4bf92f3577b34da6a3ce929d0e0e4736'
+assert req['parent_span_id'] == '00f067aa0ba902b7'
+assert by_name['db.query']['parent_span_id'] == req['span_id']
+assert by_name['worker.job']['parent_span_id'] == req['span_id']
+assert by_name['worker.job']['trace_id'] == req['trace_id']
+assert by_name['worker.job']['tid'] != req['tid']
+assert by_name['other.request']['trace_id'] == '0af7651916cd43dd8448eb211c80319c'
+assert end[by_name['db.query']['span_id']]['fields'] == {'rows': 3}
+assert end[by_name['db.query']['span_id']]['duration_ns'] == 3000
+for e in end.values():
+    assert e['duration_ns'] > 0 and e['file'].endswith('cli_snapshot.c'), e
+logs = [e for e in ev if e['kind'] == 'log']
+assert 'span_id' not in logs[0] and logs[1]['span_id'] == req['span_id'], logs
+\"" sh "$bin" "$spans"
 
 # Local time: the zone of TZ, for output and for parsing.
 check "local time output" local-time.txt 0 '' -- \

@@ -7,6 +7,8 @@
  *           main thread and two named threads, then a snapshot "golden"
  *   lost    a 1 KiB ring overflowing (and one call before ttlog_init), so
  *           that the snapshot reports overwritten and dropped events
+ *   spans   nested spans with fields in a trace continued from a fixed
+ *           traceparent, a worker thread joining it, then a second trace
  *   crash   a few events, then a write through a null pointer: the crash
  *           handler writes the snapshot and the program dies of SIGSEGV
  *
@@ -113,6 +115,47 @@ static int fields_mode(const char *dir)
 	return finish("fields");
 }
 
+/* Spans: the trace ids are fixed (continued from a traceparent), so the
+ * text output is too; span ids are random, and only the JSON shows them. */
+#define TRACE_A "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+#define TRACE_B "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+static void *span_worker(void *arg)
+{
+	pthread_setname_np(pthread_self(), "worker");
+	ttlog_trace_continue(arg);
+	TTLOG_SPAN("worker.job", TTLOG_F("job", 7));
+	TTLOG_INFO("job running");
+	return NULL;
+}
+
+static int spans_mode(const char *dir)
+{
+	char tp[TTLOG_TRACEPARENT_SIZE];
+	pthread_t thread;
+	if (start(dir, 0, -1) != TTLOG_OK || ttlog_trace_continue(TRACE_A) != TTLOG_OK)
+		return 1;
+	TTLOG_INFO("before any span");
+	{
+		TTLOG_SPAN("http.request", TTLOG_F("path", "/api/users"));
+		TTLOG_INFO("handling request id=%d", 17);
+		{
+			TTLOG_SPAN("db.query");
+			TTLOG_SPAN_FIELD("rows", 3);
+			TTLOG_DEBUG("query done");
+		}
+		if (ttlog_traceparent(tp, sizeof tp) != TTLOG_OK ||
+		    pthread_create(&thread, NULL, span_worker, tp) != 0 || pthread_join(thread, NULL) != 0)
+			return 1;
+		TTLOG_WARN("slow response");
+	}
+	ttlog_trace_continue(TRACE_B);
+	{
+		TTLOG_SPAN("other.request");
+		TTLOG_INFO("another trace");
+	}
+	return finish("spans");
+}
+
 /* The crash is deliberate: UBSan must let it reach the CPU. */
 static __attribute__((noinline, no_sanitize("undefined"))) void write_nowhere(void)
 {
@@ -140,7 +183,7 @@ int main(int argc, char **argv)
 	const char *mode = argc > 2 ? argv[2] : "golden";
 
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: cli_snapshot DIR [golden|lost|fields|crash]\n");
+		fprintf(stderr, "usage: cli_snapshot DIR [golden|lost|fields|spans|crash]\n");
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof config_env / sizeof config_env[0]; i++)
@@ -154,6 +197,8 @@ int main(int argc, char **argv)
 		return fields_mode(argv[1]);
 	if (strcmp(mode, "crash") == 0)
 		return crash_mode(argv[1]);
+	if (strcmp(mode, "spans") == 0)
+		return spans_mode(argv[1]);
 	if (strcmp(mode, "golden") != 0) {
 		fprintf(stderr, "cli_snapshot: unknown mode '%s'\n", mode);
 		return 2;

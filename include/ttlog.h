@@ -336,7 +336,7 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
 #define TTLOG_CONTEXT_PUSH(key, value) ((void)TTLOG__CONTEXT_PUSH(key, value))
 #define TTLOG_CONTEXT(key, value)                                                         \
 	__attribute__((cleanup(ttlog__context_cleanup), unused)) uint32_t TTLOG__CAT(     \
-		ttlog__context_, __LINE__) = TTLOG__CONTEXT_PUSH(key, value)
+		ttlog__context_, __COUNTER__) = TTLOG__CONTEXT_PUSH(key, value)
 
 /**
  * Ends the calling thread's innermost context pushed with
@@ -374,7 +374,7 @@ TTLOG_API unsigned ttlog_context_depth(void);
 #define TTLOG_SPAN_BEGIN(name, ...) ((void)TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__))
 #define TTLOG_SPAN(name, ...)                                                          \
 	__attribute__((cleanup(ttlog__span_cleanup), unused)) uint32_t TTLOG__CAT(      \
-		ttlog__span_, __LINE__) = TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__)
+		ttlog__span_, __COUNTER__) = TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__)
 #define TTLOG_SPAN_END() ttlog_span_end()
 #define TTLOG_SPAN_FIELD(key, value) TTLOG__SPAN_FIELD(key, value)
 

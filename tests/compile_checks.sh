@@ -2,7 +2,8 @@
 # compile_checks.sh - what the compiler must accept and refuse in code that
 # logs: the format is checked like printf's (a wrong argument type is a
 # -Wformat warning), the format must be a string literal, a level must be
-# one of the six, a field name must be a string literal, and correct uses compile without a warning under
+# one of the six, a field name, a span name and a span field's key must be
+# string literals, and correct uses compile without a warning under
 # -Wall -Wextra. Uses the compiler the build was configured with.
 set -euo pipefail
 
@@ -52,6 +53,12 @@ check "field before a format argument" refuse "format" 'TTLOG_INFO("%s", TTLOG_F
 check "format not a literal" refuse "constant|initializer" 'TTLOG_INFO(s);'
 check "level out of range" refuse "level must be" 'TTLOG_LOG(6, "x");'
 check "struct argument" refuse "incompatible|invalid|error" 'struct { int a; } v = {1}; TTLOG_INFO("%p", v);'
+check "spans: scoped, explicit, fields" accept "" \
+	'{ TTLOG_SPAN("a"); TTLOG_SPAN("b", TTLOG_F("id", i), TTLOG_F("who", s)); TTLOG_SPAN_FIELD("rows", d); } TTLOG_SPAN_BEGIN("c"); TTLOG_SPAN_END();'
+check "two scopes on one line" accept "" 'TTLOG_CONTEXT("k", i); TTLOG_CONTEXT("l", i); TTLOG_SPAN("a"); TTLOG_SPAN("b");'
+check "span name not a literal" refuse "expected|error" 'TTLOG_SPAN(s);'
+check "span field key not a literal" refuse "expected|error" 'TTLOG_SPAN_FIELD(s, i);'
+check "struct span field" refuse "incompatible|invalid|error" 'struct { int a; } v = {1}; TTLOG_SPAN_FIELD("v", v);'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

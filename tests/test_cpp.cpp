@@ -120,6 +120,15 @@ int main()
 	TTLOG_INFO("cpp fields n=%d", 3, TTLOG_F("count", local), TTLOG_F("who", text.c_str()));
 	expected.push_back("cpp fields n=3");
 
+	{
+		TTLOG_SPAN("cpp.span", TTLOG_F("local", local));
+		TTLOG_SPAN_FIELD("rows", 2);
+		check(ttlog_span_depth() == 1, "a scoped span is open inside its block");
+	}
+	check(ttlog_span_depth() == 0, "a scoped span ends with its block");
+	expected.push_back("cpp.span"); /* the begin: its name */
+	expected.push_back("");         /* the end: no message of its own */
+
 	counter = 0;
 	TTLOG_DEBUG("evaluated once: %d", next_value());
 	expected.push_back("evaluated once: 1");
@@ -143,6 +152,11 @@ int main()
 		check(i < expected.size() && expected[i] == buf, "an event reads back as printf");
 		if (std::strcmp(ev.site->format, "cpp fields n=%d") == 0)
 			check_cpp_fields(&ev);
+		if (ev.kind == TTLOG_EVENT_SPAN_END)
+			check(ev.span && std::strcmp(ev.span->name, "cpp.span") == 0 &&
+				      ev.nfields == 1 && std::strcmp(ev.fields[0].key, "rows") == 0 &&
+				      ev.fields[0].value->v.i == 2,
+			      "the span's end carries its name and its field");
 		i++;
 	}
 	check(i == expected.size(), "every case was recorded, in order");

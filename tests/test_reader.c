@@ -1605,6 +1605,21 @@ static void test_sitx_bad_entries(void **state)
 	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
 		       "expected one SITX entry per site, found site 1 extended again", 1);
 
+	/* Span kinds on a site whose arguments are not span ids: refused, and
+	 * its records stay log events. */
+	o = (struct sitx_options){0};
+	o.kind = TTLOG_FMT_KIND_SPAN_BEGIN;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_KIND_OFF,
+		       "expected the arguments of a span begin site, found site 1 with 3 arguments", 0);
+	o = (struct sitx_options){0};
+	o.kind = TTLOG_FMT_KIND_SPAN_END;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_KIND_OFF,
+		       "expected the arguments of a span end site, found site 1 with 3 arguments", 0);
+	o = (struct sitx_options){0};
+	o.kind = TTLOG_FMT_KIND_SPAN_FIELD;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_KIND_OFF,
+		       "expected the arguments of a span field site, found site 1 with 3 arguments", 0);
+
 	/* A kind this reader does not know: a newer reader is needed. */
 	o = (struct sitx_options){0};
 	o.kind = TTLOG_FMT_KIND_MAX + 1;

@@ -45,7 +45,6 @@ static struct ttlog_site restate_site = {
 	0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_RESTATE, 0, 0, restate_types, "",
 	"ttlog", "scopes_restate", "ttlog", ""};
 
-#define POP_RECORD 16u
 #define RESTATE_RECORD 24u
 
 uint64_t ttlog__builtin_word(struct ttlog_site *site)
@@ -121,20 +120,30 @@ TTLOG_API uint32_t ttlog__context_pushed(const unsigned char *rec, uint32_t len)
 	return st->contexts + st->over_contexts;
 }
 
+void ttlog__scopes_close_record(struct ttlog_site *site, const uint64_t *id)
+{
+	uint32_t len = id ? 24u : 16u;
+	uint64_t word = ttlog__builtin_word(site);
+	if (!word)
+		return;
+	struct ttlog__writer *w = ttlog__tls_writer;
+	uint64_t head;
+	/* The reservation may enter a new segment and re-state the scope
+	 * closed here: the closing record then follows its copy. */
+	unsigned char *p = ttlog__reserve(&w, word - 1u + len, len, &head);
+	if (!p)
+		return;
+	if (id)
+		memcpy(p + 16, id, 8);
+	ttlog__commit(w, head, len);
+}
+
 TTLOG_API void ttlog_context_pop(void)
 {
 	struct ttlog__scope_stack *st = ttlog__scopes_self();
 	if (!st || st->contexts + st->over_contexts == 0)
 		return;
-	uint64_t word = ttlog__builtin_word(&pop_site);
-	if (word) {
-		struct ttlog__writer *w = ttlog__tls_writer;
-		uint64_t head;
-		/* The reservation may enter a new segment and re-state the
-		 * context popped here: the pop then follows its copy. */
-		if (ttlog__reserve(&w, word - 1u + POP_RECORD, POP_RECORD, &head))
-			ttlog__commit(w, head, POP_RECORD);
-	}
+	ttlog__scopes_close_record(&pop_site, NULL);
 	if (st->over_contexts > 0)
 		st->over_contexts--; /* the innermost contexts are the ones not kept */
 	else

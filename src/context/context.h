@@ -38,6 +38,10 @@ int ttlog__scopes_innermost(const struct ttlog__scope_stack *st, uint32_t kind);
 /* Forgets kept scope i, keeping the others' copies in order. */
 void ttlog__scopes_remove(struct ttlog__scope_stack *st, uint32_t i);
 
+/* Writes the record that closes a scope: a built-in site's record, with
+ * the u64 *id as its argument if id is not NULL (a span end). */
+void ttlog__scopes_close_record(struct ttlog_site *site, const uint64_t *id);
+
 /* The enabled word of a built-in site, registering it on first use; 0 when
  * ttlog is off. */
 uint64_t ttlog__builtin_word(struct ttlog_site *site);

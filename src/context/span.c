@@ -38,7 +38,6 @@ static const uint8_t end_types[] = {TTLOG_ARG_U64, 0};
 static struct ttlog_site end_site = {
 	0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_SPAN_END, 0, 0, end_types, "",
 	"ttlog", "span_end", "ttlog", ""};
-#define END_RECORD 24u
 
 /* A trace handed in from elsewhere: new root spans become its children. */
 struct remote_parent {
@@ -171,19 +170,7 @@ TTLOG_API void ttlog_span_end(void)
 		return;
 	}
 	uint32_t i = (uint32_t)ttlog__scopes_innermost(st, TTLOG__KIND_SPAN_BEGIN);
-	uint64_t id = st->entry[i].span_id;
-	uint64_t word = ttlog__builtin_word(&end_site);
-	if (word) {
-		struct ttlog__writer *w = ttlog__tls_writer;
-		uint64_t head;
-		/* As in ttlog_context_pop(): a new segment re-states this span
-		 * first, and the end follows its copy. */
-		unsigned char *p = ttlog__reserve(&w, word - 1u + END_RECORD, END_RECORD, &head);
-		if (p) {
-			memcpy(p + 16, &id, 8);
-			ttlog__commit(w, head, END_RECORD);
-		}
-	}
+	ttlog__scopes_close_record(&end_site, &st->entry[i].span_id);
 	ttlog__scopes_remove(st, i);
 }
 

@@ -372,7 +372,7 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 			continue;
 		note_begin(v, "");
 		cli_buf_puts(&v->line, "sampling: ");
-		put_text_cstring(&v->line, s->file);
+		put_text_cstring(&v->line, base_name(s->file));
 		cli_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
 		if (s->keep_one_in > 1)
 			cli_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,

@@ -176,8 +176,8 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
 TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 
 /**
- * Sampling of one call site (the SMPL chunks of files written since ttlog
- * 0.4, docs/FORMAT.md 7.5): its rule when the snapshot was written and what
+ * Sampling of one call site (the SMPL chunks of files of format revision
+ * 3 and later, docs/FORMAT.md 7.5): its rule when the snapshot was written and what
  * the sampler did with its calls over the life of the process. Sites whose
  * rule was removed are listed too (keep_one_in 1, max_per_second 0), so
  * that the totals cover every call that was dropped.

@@ -50,9 +50,12 @@ static void log_site_rule(int i)
 	TTLOG_INFO("site rule %d", i);
 }
 
+/* Called from several threads: only the first call (i < 0, from the
+ * test's own thread) records the line. */
 static void log_threaded(int i)
 {
-	line_threaded = __LINE__ + 1;
+	if (i < 0)
+		line_threaded = __LINE__ + 1;
 	TTLOG_INFO("threaded %d", i);
 }
 
@@ -567,6 +570,28 @@ static void test_env_bad_values_name_the_problem(void **state)
 		fail_msg("config.sample: rc %d, message: %s", rc, out);
 }
 
+static int counts_are_zero(const char *arg, char *out, size_t cap)
+{
+	(void)arg;
+	uint64_t sampled, rate;
+	stats(&sampled, &rate);
+	snprintf(out, cap, "sampled %llu, rate limited %llu", (unsigned long long)sampled,
+		 (unsigned long long)rate);
+	return sampled == 0 && rate == 0 ? 0 : 1;
+}
+
+/* A forked child counts its own drops, like its other counters. */
+static void test_fork_child_counts_from_zero(void **state)
+{
+	(void)state;
+	char out[256];
+	uint64_t sampled, rate;
+	stats(&sampled, &rate);
+	assert_true(sampled > 0 && rate > 0); /* from the tests before */
+	if (in_child(counts_are_zero, NULL, out, sizeof out) != 0)
+		fail_msg("child: %s", out);
+}
+
 /* ---- SMPL through the reader, damaged -------------------------------------- */
 
 struct file {
@@ -760,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_given_up_word_is_plain_disabled),
 		cmocka_unit_test(test_env_good_value),
 		cmocka_unit_test(test_env_bad_values_name_the_problem),
+		cmocka_unit_test(test_fork_child_counts_from_zero),
 		cmocka_unit_test(test_smpl_damaged),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);

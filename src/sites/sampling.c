@@ -181,6 +181,19 @@ int ttlog__sampling_get(uint32_t id, struct ttlog__sampling_counts *out)
 	return rule || out->kept || out->dropped_sampled || out->dropped_rate_limited;
 }
 
+void ttlog__sampling_after_fork(void)
+{
+	uint32_t limit = ttlog__site_id_limit();
+	for (uint32_t id = 1; id < limit; id++) {
+		struct site_state *st = &states[id];
+		atomic_store_explicit(&st->calls, 0, memory_order_relaxed);
+		atomic_store_explicit(&st->window, 0, memory_order_relaxed);
+		atomic_store_explicit(&st->kept, 0, memory_order_relaxed);
+		atomic_store_explicit(&st->dropped_sampled, 0, memory_order_relaxed);
+		atomic_store_explicit(&st->dropped_rate_limited, 0, memory_order_relaxed);
+	}
+}
+
 /* Summed when asked rather than counted per call: a process-wide counter
  * would be one more atomic, on a line every thread shares, per drop. */
 void ttlog__sampling_totals(uint64_t *dropped_sampled, uint64_t *dropped_rate_limited)

@@ -50,6 +50,10 @@ struct ttlog__sampling_counts {
  * counts); else returns 0. Runs in signal context. */
 int ttlog__sampling_get(uint32_t id, struct ttlog__sampling_counts *out);
 
+/* In a forked child: the counts and windows start again at 0 (the rules
+ * stay), like the process's other counters. */
+void ttlog__sampling_after_fork(void);
+
 /* Calls dropped by 1-in-N rules and by rate limits, over every site. */
 void ttlog__sampling_totals(uint64_t *dropped_sampled, uint64_t *dropped_rate_limited);
 

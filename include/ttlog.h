@@ -172,6 +172,7 @@ struct ttlog_config {
 	int crash_signals;      /* 1 = install crash handlers (default), -1 = do not */
 	uint64_t signal_mask;   /* which crash signals (bit n = signal n, 1..63); 0 = the default set */
 	int snapshot_signal;    /* signal that takes an on-demand snapshot; 0 = none (default) */
+	const char *sample;     /* sampling rules, "net=1/100,db.c:42=500/s"; see ttlog_set_sampling() */
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -209,6 +210,31 @@ TTLOG_API int ttlog_get_level(void);
  */
 TTLOG_API int ttlog_set_target_level(const char *target, int level);
 
+/**
+ * Sampling and rate limits: keep 1 call in keep_one_in, and/or at most
+ * max_per_second calls per second, of the call sites that selector names:
+ *   "net"          a target (as for ttlog_set_target_level())
+ *   "db.c:42"      one call site: FILE:LINE, FILE being the site's __FILE__
+ *                  or its base name (every site on that line)
+ *   "*"            every call site
+ * 0 means "no limit of that kind"; (1, 0) removes the selector's rule. The
+ * most specific rule wins: a site's own, else its target's, else "*"'s.
+ * 1-in-N keeps the first call and then every N-th (exactly, across
+ * threads); the rate limit, applied to what 1-in-N kept, allows at most
+ * max_per_second calls in each one-second window of ttlog's clock (so up to
+ * twice that in a second that straddles two windows). Every call dropped is
+ * counted: ttlog_get_stats() and every snapshot have the counts. Levels
+ * apply first (a call below its level is not sampled, just disabled), and
+ * context pushes are never sampled. Takes effect at once, for sites that
+ * already ran and those to come. An enabled site without a rule costs
+ * nothing more; a sampled call costs a function call and an atomic counter.
+ * Also set by TTLOG_SAMPLE="net=1/100,db.c:42=500/s,http=1/10+200/s" and
+ * struct ttlog_config.sample. Returns TTLOG_OK, TTLOG_E_INVALID (NULL or
+ * empty selector, longer than 63 bytes, a LINE of 0) or TTLOG_E_NOMEM (64
+ * selectors have rules already).
+ */
+TTLOG_API int ttlog_set_sampling(const char *selector, uint32_t keep_one_in, uint32_t max_per_second);
+
 /* ===================================================================== */
 /* 4. Snapshots and statistics                                           */
 /* ===================================================================== */
@@ -243,6 +269,8 @@ struct ttlog_stats {
 	uint64_t torn_records;          /* records overwritten while a snapshot copied them */
 	uint32_t rings;                 /* rings allocated */
 	uint32_t sites;                 /* call sites registered */
+	uint64_t dropped_sampled;       /* log calls a 1-in-N rule dropped (ttlog_set_sampling) */
+	uint64_t dropped_rate_limited;  /* log calls a rate limit dropped (ttlog_set_sampling) */
 };
 
 /**
@@ -488,15 +516,19 @@ enum ttlog__argtype {
  *
  * `word` is the only field that changes after compile time:
  *   0                   not registered yet: the first call registers it
- *   bit 0 = 1           enabled: calls log
- *   bit 0 = 0, not 0    disabled (by level, by ttlog_shutdown(), or because
- *                       the site table is full)
- *   bits 1-31           zero, except in the "table full" word
+ *   bit 0 (ENABLED)     calls log
+ *   bit 1 (ASK)         sampled: each call asks ttlog__register() whether
+ *                       to log (ttlog_set_sampling)
+ *   bit 2 (OFF)         disabled (by level, by ttlog_shutdown(), or, with
+ *                       no id, because the site table is full)
+ *   bits 3-31           zero
  *   bits 32-63          the site id once registered
- * The id sits where a record header keeps it (docs/FORMAT.md "Records": u32
- * size, then u32 site id), so the header of an enabled site's record is
- * word - 1 + size: one addition on the hot path. A disabled call costs one
- * load and two predictable branches.
+ * Exactly one of bits 0-2 is set in a registered site's word. The id sits
+ * where a record header keeps it (docs/FORMAT.md "Records": u32 size, then
+ * u32 site id), so the header of an enabled site's record is word - 1 +
+ * size: one addition on the hot path. A disabled call costs one load and
+ * two predictable branches (bit 0, then bit 2); an unregistered or sampled
+ * call falls through both to the function call.
  */
 struct ttlog_site {
 	TTLOG__ATOMIC(uint64_t) word;
@@ -515,6 +547,11 @@ struct ttlog_site {
 	 * names of TTLOG_F() fields (src/sites/fields.c); a log call never does. */
 	const char *arg_text;
 };
+
+#define TTLOG__WORD_ENABLED 1u
+#define TTLOG__WORD_ASK 2u
+#define TTLOG__WORD_OFF 4u
+#define TTLOG__WORD_STATE 7u /* the three bits above */
 
 /* Site kinds (SITX chunk, docs/FORMAT.md). Never renumber. */
 #define TTLOG__KIND_LOG 0
@@ -549,8 +586,10 @@ TTLOG_API extern __thread struct ttlog__writer *ttlog__tls_writer
 	__attribute__((tls_model("initial-exec")));
 
 /*
- * First call of a site: registers it and returns its word; the call logs
- * only if bit 0 of the result is set.
+ * The call of a site whose word is neither ENABLED nor OFF: registers the
+ * site on its first call, and decides a sampled call (keeps it or counts it
+ * as dropped). Returns the word to log with; the call logs only if bit 0 of
+ * the result is set.
  */
 TTLOG_API uint64_t ttlog__register(struct ttlog_site *site);
 
@@ -1030,7 +1069,8 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
  * site's static data, its registration on the first call, then the record.
  * Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md
  * "Records"). `break` leaves the caller's do-while: a disabled site, a site
- * that registers as disabled, or an event the slow path drops. `after` runs
+ * that registers as disabled, a sampled call the sampler drops, or an event
+ * the slow path drops. `after` runs
  * once the record is published, with ttlog__rec and ttlog__len naming it.
  */
 #define TTLOG__RECORD(lvl, kind, fmt, text, after, ...)                                       \
@@ -1039,8 +1079,8 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), kind, 0, __LINE__,      \
 		ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET, text};                   \
 	uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);                         \
-	if (TTLOG__UNLIKELY(!(ttlog__word & 1u))) {                                            \
-		if (TTLOG__LIKELY(ttlog__word != 0))                                           \
+	if (TTLOG__UNLIKELY(!(ttlog__word & TTLOG__WORD_ENABLED))) {                           \
+		if (TTLOG__LIKELY(ttlog__word & TTLOG__WORD_OFF))                              \
 			break;                                                                 \
 		ttlog__word = ttlog__register(&ttlog__site);                                   \
 		if (!(ttlog__word & 1u))                                                       \

@@ -206,6 +206,42 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
 TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 
 /**
+ * Sampling of one call site (the SMPL chunks of files of format revision
+ * 3 and later, docs/FORMAT.md 7.5): its rule when the snapshot was written and what
+ * the sampler did with its calls over the life of the process. Sites whose
+ * rule was removed are listed too (keep_one_in 1, max_per_second 0), so
+ * that the totals cover every call that was dropped.
+ */
+struct ttlog_sampling_site {
+	uint32_t site_id;
+	const char *file;            /* the site, as its SITE entry has it */
+	uint32_t line;
+	const char *function;
+	const char *format;
+	const char *target;
+	uint32_t keep_one_in;        /* keep 1 call in N; 1: no 1-in-N rule */
+	uint32_t max_per_second;     /* at most K calls a second; 0: no rate limit */
+	uint64_t kept;               /* calls the sampler let through */
+	uint64_t dropped_sampled;    /* calls dropped by 1-in-N */
+	uint64_t dropped_rate_limited; /* calls dropped by the rate limit */
+};
+
+/** Sums of the sampling entries of a file (all zero if it has none). */
+struct ttlog_sampling_totals {
+	size_t sites;                /* entries */
+	uint64_t kept;
+	uint64_t dropped_sampled;
+	uint64_t dropped_rate_limited;
+};
+
+/** Number of sampled sites in the file, site i (0-based, increasing ids)
+ *  or NULL, and the totals over all of them (never NULL for a reader). */
+TTLOG_API size_t ttlog_reader_sampling_count(const ttlog_reader *reader);
+TTLOG_API const struct ttlog_sampling_site *ttlog_reader_sampling_site(const ttlog_reader *reader,
+								       size_t i);
+TTLOG_API const struct ttlog_sampling_totals *ttlog_reader_sampling_totals(const ttlog_reader *reader);
+
+/**
  * Formats a printf-style message with decoded arguments into buf (always
  * NUL-terminated when size > 0). Each conversion is handed to the C
  * library's snprintf with its argument, so the text is what printf would

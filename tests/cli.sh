@@ -165,7 +165,7 @@ check "view --help" '~^Usage: ttlog view' 0 '' -- "$bin" view --help
 check "help view" '~^Usage: ttlog view' 0 '' -- "$bin" help view
 help_text=$("$bin" view --help)
 for option in --level --since --until --last --grep --thread --field --output --utc --color --header \
-	--help YYYY-MM-DD HH:MM DURATION; do
+	--sampling --help YYYY-MM-DD HH:MM DURATION; do
 	expect "view --help mentions $option" grep -q -- "$option" <<<"$help_text"
 done
 
@@ -300,6 +300,25 @@ check "lost summary with every event filtered out" lost-only.txt 0 '' -- \
 check "lost summary, JSON mode: on stderr" empty.txt 0 \
 	'^ttlog: .*: lost: [0-9]+ overwritten, 0 torn \(0 bytes\), 1 dropped$' -- \
 	"$bin" view -o json --level error "$lost"
+
+# Sampling: tests/progs/sampled_snapshot keeps 1 in 10 of 100 calls at one
+# site and 5 of 100 at another (a rate limit), then takes a snapshot.
+mkdir -p "$tmp/sampled"
+sampled=$("$progs/sampled_snapshot" "$tmp/sampled")
+expect "sampled_snapshot wrote a snapshot" test -f "$sampled"
+check "sampled-out summary" '~^-- sampled out: 185 events \(1-in-N: 90, rate limit: 95\)$' 0 '' -- \
+	"$bin" view --utc "$sampled"
+check "sampled-out summary, JSON mode: on stderr" empty.txt 0 \
+	'^ttlog: .*: sampled out: 185 events \(1-in-N: 90, rate limit: 95\)$' -- \
+	"$bin" view -o json --level fatal "$sampled"
+check "--sampling: a 1-in-N site" \
+	'~^-- sampling: sampled_snapshot\.c:[0-9]+ 1/10: kept 10, dropped 90 by 1-in-N, 0 by the rate limit$' \
+	0 '' -- "$bin" view --utc --sampling --level fatal "$sampled"
+check "--sampling: a rate-limited site" \
+	'~^-- sampling: sampled_snapshot\.c:[0-9]+ 5/s: kept 5, dropped 0 by 1-in-N, 95 by the rate limit$' \
+	0 '' -- "$bin" view --utc --sampling --level fatal "$sampled"
+check "--sampling with no sampled site" empty.txt 0 '' -- \
+	"$bin" view --utc --sampling --level fatal --grep 'no such text' "$snap"
 
 # ---------------------------------------------------------------------------
 # JSON output

@@ -1,7 +1,8 @@
 /*
  * view.c - `ttlog view`: prints the events of snapshot files, as text lines
  * or JSON lines, filtered by level, time, thread and message, then what the
- * file says about a crash and about events that were lost.
+ * file says about a crash, about events that were lost, and about events
+ * that sampling rules left out.
  *
  * Files are handled one after the other, in the order given, each with its
  * own reader: a damaged file prints every event that survived, then the
@@ -67,7 +68,7 @@ struct view {
 	size_t nthreads;
 	struct cli_field_filter *fields;
 	size_t nfields;
-	int json, utc, color, header;
+	int json, utc, color, header, sampling;
 	int spans;                   /* show span begins and ends, indented (default) */
 	int have_trace;              /* --trace: only events of this trace */
 	uint64_t trace_hi, trace_lo;
@@ -86,7 +87,8 @@ void cli_view_usage(FILE *out)
 	      "\n"
 	      "Prints the events of ttlog snapshot files, one line per event: the files in\n"
 	      "the order given, the events of each file in time order. After a file's\n"
-	      "events come its crash summary and, when events were lost, how many.\n"
+	      "events come its crash summary and, when events were lost or sampled out\n"
+	      "(ttlog_set_sampling, TTLOG_SAMPLE), how many.\n"
 	      "\n"
 	      "Filters (an event is printed if it passes all of them):\n"
 	      "  -l, --level LEVEL     events at LEVEL or above: trace, debug, info, warn,\n"
@@ -115,6 +117,8 @@ void cli_view_usage(FILE *out)
 	      "                        or never\n"
 	      "      --header          print each file's details before its events\n"
 	      "      --no-spans        leave out span begins and ends, and do not indent\n"
+	      "      --sampling        after a file's events, one line per sampled call site:\n"
+	      "                        its rule (1/N, K/s), calls kept and dropped\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Times (T), in local time unless --utc is given or the time ends in Z:\n"
@@ -364,6 +368,40 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 		     "lost: %" PRIu64 " overwritten, %" PRIu64 " torn (%" PRIu64 " bytes), %" PRIu64
 		     " dropped",
 		     info->overwritten, info->torn, info->torn_bytes, info->dropped);
+	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
+	if (sm && (sm->dropped_sampled || sm->dropped_rate_limited))
+		note(v, COLOR_LOST,
+		     "sampled out: %" PRIu64 " events (1-in-N: %" PRIu64 ", rate limit: %" PRIu64 ")",
+		     sm->dropped_sampled + sm->dropped_rate_limited, sm->dropped_sampled,
+		     sm->dropped_rate_limited);
+}
+
+/* --sampling: one line per sampled site, "FILE:LINE RULE: kept K, dropped
+ * A by 1-in-N, B by the rate limit". */
+static void print_sampling(struct view *v, ttlog_reader *r)
+{
+	size_t n = ttlog_reader_sampling_count(r);
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_sampling_site *s = ttlog_reader_sampling_site(r, i);
+		if (!s)
+			continue;
+		note_begin(v, "");
+		cli_buf_puts(&v->line, "sampling: ");
+		put_text_cstring(&v->line, base_name(s->file));
+		cli_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
+		if (s->keep_one_in > 1)
+			cli_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
+				       s->max_per_second ? "+" : "");
+		if (s->max_per_second)
+			cli_buf_printf(&v->line, "%" PRIu32 "/s", s->max_per_second);
+		if (s->keep_one_in <= 1 && !s->max_per_second)
+			cli_buf_puts(&v->line, "no rule now");
+		cli_buf_printf(&v->line,
+			       ": kept %" PRIu64 ", dropped %" PRIu64 " by 1-in-N, %" PRIu64
+			       " by the rate limit",
+			       s->kept, s->dropped_sampled, s->dropped_rate_limited);
+		note_end(v, "");
+	}
 }
 
 /* ---- Events ------------------------------------------------------------- */
@@ -651,6 +689,8 @@ static int view_file(struct view *v, const char *path)
 		ttlog_reader_close(r);
 		return CLI_EXIT_OK;
 	}
+	if (described && v->sampling)
+		print_sampling(v, r);
 	if (described)
 		print_summaries(v, r, info);
 
@@ -680,6 +720,7 @@ enum {
 	OPT_HEADER,
 	OPT_TRACE,
 	OPT_NO_SPANS,
+	OPT_SAMPLING,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -699,6 +740,7 @@ static const struct option long_options[] = {
 	{"header", no_argument, NULL, OPT_HEADER},
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
+	{"sampling", no_argument, NULL, OPT_SAMPLING},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -894,6 +936,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 				return -1;
 			}
 			v->have_trace = 1;
+			break;
+		case OPT_SAMPLING:
+			v->sampling = 1;
 			break;
 		default:
 			*status = bad_option(c, argv);

@@ -158,3 +158,33 @@ int64_t ttlog__clock_wall_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
 }
+
+/* Ticks per second of the CPU's counter, 0 until it is known precisely. */
+static _Atomic uint64_t counter_rate;
+#define RATE_SETTLED_NS 100000000LL  /* then the rate is known to 1 ppm or so */
+#define RATE_MIN_NS 10000LL          /* below this, two readings say too little */
+
+/* Runs in signal context: clock_gettime is async-signal-safe. */
+uint64_t ttlog__clock_ticks_per_second(void)
+{
+	if (ttlog__clock_kind != TTLOG_TICKS_COUNTER)
+		return 1000000000u;
+	uint64_t rate = atomic_load_explicit(&counter_rate, memory_order_relaxed);
+	if (rate)
+		return rate;
+	uint64_t t = counter_read();
+	int64_t dns = clock_ns(CLOCK_REALTIME) - calib0.ns0;
+	if (dns < RATE_MIN_NS || t <= calib0.tick0)
+		return 1000000000u; /* just started (or the wall clock stepped): a guess */
+	rate = (uint64_t)((unsigned __int128)(t - calib0.tick0) * 1000000000u / (uint64_t)dns);
+	if (rate == 0)
+		rate = 1;
+	if (dns >= RATE_SETTLED_NS)
+		atomic_store_explicit(&counter_rate, rate, memory_order_relaxed);
+	return rate;
+}
+
+void ttlog__clock_advance_fake(uint64_t ns)
+{
+	atomic_fetch_add_explicit(&fake_ticks, ns, memory_order_relaxed);
+}

@@ -69,4 +69,13 @@ int64_t ttlog__clock_realtime_ns(void);
  * signal context. */
 int64_t ttlog__clock_wall_ns(void);
 
+/* Ticks per second of the tick source in use (for rate limits): 10^9 for
+ * the monotonic and fake clocks; for the CPU's counter, measured against
+ * calibration point 0 (a vDSO clock_gettime, no system call) until 100 ms
+ * have passed since it, then fixed. Never 0. Runs in signal context. */
+uint64_t ttlog__clock_ticks_per_second(void);
+
+/* Tests: moves the fake clock forward by ns without an event. */
+void ttlog__clock_advance_fake(uint64_t ns);
+
 #endif

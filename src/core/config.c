@@ -20,6 +20,7 @@
 
 #include "common/internal.h"
 #include "crash/crash.h"
+#include "sites/sampling.h"
 
 static int fail(char *err, size_t errsize, const char *var, const char *expected, const char *got)
 {
@@ -163,6 +164,8 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 						: ttlog__crash_default_mask();
 	st->snapshot_signal = cfg->snapshot_signal;
 	st->clock = TTLOG_CLOCK_AUTO;
+	if (cfg->struct_size >= offsetof(struct ttlog_config, sample) + sizeof cfg->sample)
+		st->sample = cfg->sample;
 	const char *dir = cfg->dir;
 	char numbuf[32];
 
@@ -179,6 +182,13 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		return fail(err, errsize, "TTLOG_WINDOW", "a duration such as 5s, 250ms or 0", v);
 	if ((v = getenv("TTLOG_LEVEL")) && *v)
 		st->levels_env = v;
+	if (ttlog__sampling_check(st->sample, "sample", err, errsize) != TTLOG_OK)
+		return TTLOG_E_CONFIG;
+	if ((v = getenv("TTLOG_SAMPLE")) && *v) {
+		if (ttlog__sampling_check(v, "TTLOG_SAMPLE", err, errsize) != TTLOG_OK)
+			return TTLOG_E_CONFIG;
+		st->sample_env = v;
+	}
 	if ((v = getenv("TTLOG_SIGNALS")) && *v && parse_signal_list(v, &st->crash_mask) != 0)
 		return fail(err, errsize, "TTLOG_SIGNALS",
 			    "'default', 'none' or signals such as SEGV,ABRT", v);

@@ -21,6 +21,8 @@ struct ttlog__settings {
 	int min_level;
 	const char *levels;       /* from the struct */
 	const char *levels_env;   /* from TTLOG_LEVEL, applied after `levels` */
+	const char *sample;       /* sampling rules from the struct (checked) */
+	const char *sample_env;   /* from TTLOG_SAMPLE (checked), applied after `sample` */
 	uint64_t crash_mask;
 	int snapshot_signal;
 	enum ttlog__clock_choice clock;

@@ -24,6 +24,7 @@
 #include "core/state.h"
 #include "crash/crash.h"
 #include "ring/ring.h"
+#include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/writer.h"
 
@@ -172,6 +173,13 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		rc = TTLOG_E_CONFIG;
 		goto out;
 	}
+	/* Sampling rules were checked by ttlog__config_resolve(); only a full
+	 * rule table can fail here. */
+	rc = ttlog__sampling_apply(st.sample, "sample", init_error, sizeof init_error);
+	if (rc == TTLOG_OK)
+		rc = ttlog__sampling_apply(st.sample_env, "TTLOG_SAMPLE", init_error, sizeof init_error);
+	if (rc != TTLOG_OK)
+		goto out;
 	memcpy(ttlog__g.dir, st.dir, sizeof ttlog__g.dir);
 	ttlog__g.ring_size = st.ring_size;
 	ttlog__g.memory_cap = st.memory_cap;
@@ -239,5 +247,6 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 	s->torn_records = atomic_load(&ttlog__g.torn_records);
 	s->rings = ttlog__rings_count();
 	s->sites = ttlog__site_id_limit() - 1;
+	ttlog__sampling_totals(&s->dropped_sampled, &s->dropped_rate_limited);
 	return TTLOG_OK;
 }

@@ -46,6 +46,7 @@
 #include "common/crc32c.h"
 #include "reader/reader_internal.h"
 #include "reader/scopes.h"
+#include "reader/sampling.h"
 #include "snapshot/format.h"
 #include "sites/fields.h"
 #include "ttlog_reader.h"
@@ -183,6 +184,7 @@ struct ttlog_reader {
 	size_t strbuf_cap;
 
 	struct arena_block *arena;
+	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
 };
 
 /* A record decoded in place: STR arguments point into the block and are not
@@ -478,7 +480,7 @@ static int known_type(uint32_t type)
 	return type == TTLOG_FMT_CHUNK_HEAD || type == TTLOG_FMT_CHUNK_SITE ||
 	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
 	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END ||
-	       type == TTLOG_FMT_CHUNK_SITX;
+	       type == TTLOG_FMT_CHUNK_SITX || type == TTLOG_FMT_CHUNK_SMPL;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -488,6 +490,7 @@ static size_t min_payload(uint32_t type)
 	case TTLOG_FMT_CHUNK_HEAD: return TTLOG_FMT_HEAD_FIXED_SIZE + 12;
 	case TTLOG_FMT_CHUNK_SITE: return 4;
 	case TTLOG_FMT_CHUNK_SITX: return 4;
+	case TTLOG_FMT_CHUNK_SMPL: return 4;
 	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
 	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
 	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
@@ -1118,6 +1121,9 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 		case TTLOG_FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_SMPL:
+			ttlog__smpl_parse(r, &r->smpl, off + TTLOG_FMT_CHUNK_HEADER_SIZE, payload, len);
+			break;
 		case TTLOG_FMT_CHUNK_END:
 			parse_end(r, off, payload, len);
 			if (r->have_end)
@@ -1772,6 +1778,7 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->tblocks);
 	free(r->heap);
 	free(r->strbuf);
+	ttlog__smpl_free(&r->smpl);
 	while (r->arena) {
 		struct arena_block *next = r->arena->next;
 		free(r->arena);
@@ -1872,4 +1879,32 @@ TTLOG_API size_t ttlog_reader_thread_count(const ttlog_reader *r)
 TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader *r, size_t i)
 {
 	return r && i < r->nthreads ? &r->threads[i].info : NULL;
+}
+
+/* ---- Hooks for reader/sampling.c ----------------------------------------- */
+
+void ttlog__reader_report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
+{
+	char where[48];
+	snprintf(where, sizeof where, "offset %zu", off);
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_v(r, status, where, fmt, ap);
+	va_end(ap);
+}
+
+void ttlog__reader_oom(struct ttlog_reader *r)
+{
+	r->oom = 1;
+}
+
+const struct ttlog_site_info *ttlog__reader_site(const struct ttlog_reader *r, uint32_t id)
+{
+	size_t i = idmap_find(&r->site_map, id);
+	return i == NOWHERE ? NULL : &r->sites[i].info;
+}
+
+struct ttlog__smpl *ttlog__reader_smpl(const struct ttlog_reader *r)
+{
+	return (struct ttlog__smpl *)&r->smpl;
 }

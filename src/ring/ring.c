@@ -95,6 +95,7 @@
 #include "core/state.h"
 #include "context/context.h"
 #include "crash/crash.h"
+#include "sites/sampling.h"
 #include "snapshot/format.h"
 #include "snapshot/writer.h"
 
@@ -450,6 +451,7 @@ static void after_fork_child(void)
 	atomic_store_explicit(&ttlog__g.snapshots_failed, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.snapshots_busy, 0, memory_order_relaxed);
 	ttlog__clock_reset_fake();
+	ttlog__sampling_after_fork();
 	ttlog__snapshot_after_fork();
 	ttlog__crash_after_fork();
 }

@@ -2,10 +2,12 @@
  * sites.c - call-site registration and runtime level filtering.
  *
  * Each TTLOG_* use has a static struct ttlog_site whose `word` holds the
- * site id and an "enabled" bit (layout in ttlog.h: 0 until registered). The hot path reads only
- * that word. This file hands out ids, keeps the id -> site table that the
- * snapshot writer uses to write the call-site dictionary, and recomputes
- * enabled bits when levels change.
+ * site id and its state bits: enabled, sampled (ASK) or off (layout in
+ * ttlog.h; 0 until registered). The hot path reads only that word. This
+ * file hands out ids, keeps the id -> site table that the snapshot writer
+ * uses to write the call-site dictionary, recomputes the state bits when
+ * levels or sampling rules (src/sites/sampling.c) change, and hands the
+ * calls of sampled sites to the sampler.
  *
  * Concurrency. Registration is lock-free (a first call may come from any
  * thread, even from a signal handler): an id is taken with fetch_add, the
@@ -27,6 +29,7 @@
 
 #include "common/internal.h"
 #include "core/state.h"
+#include "sites/sampling.h"
 
 #define MAX_TARGETS 64
 #define MAX_TARGET_NAME 64
@@ -69,41 +72,45 @@ static int effective_level(const struct ttlog_site *s)
 	return atomic_load_explicit(&global_level, memory_order_relaxed);
 }
 
-static uint64_t enabled_bit(const struct ttlog_site *s)
+/*
+ * The state bits of site id's word: OFF, ENABLED or ASK (sampled). The
+ * sampling rule is bound to the site first, whatever its level, so that a
+ * snapshot lists the rule of a site that is disabled for now. Levels come
+ * before sampling: a site below its level is plain OFF.
+ */
+static uint64_t state_bits(const struct ttlog_site *s, uint32_t id)
 {
+	int sampled = s->kind == TTLOG__KIND_LOG && ttlog__sampling_bind(s, id, site_target(s));
 	if (!atomic_load_explicit(&master_on, memory_order_relaxed))
-		return 0;
+		return TTLOG__WORD_OFF;
 	if (s->kind != TTLOG__KIND_LOG)
-		return 1; /* contexts: levels filter events, not the state they run in */
-	return s->level >= effective_level(s) ? 1u : 0u;
+		return TTLOG__WORD_ENABLED; /* contexts: levels filter events, not the state they run in */
+	if (s->level < effective_level(s))
+		return TTLOG__WORD_OFF;
+	return sampled ? TTLOG__WORD_ASK : TTLOG__WORD_ENABLED;
 }
 
 /* The word of a registered site: its id where a record header has it. */
-static uint64_t site_word(uint32_t id, uint64_t enabled)
+static uint64_t site_word(uint32_t id, uint64_t state)
 {
-	return (uint64_t)id << 32 | enabled;
+	return (uint64_t)id << 32 | state;
 }
 
-/* Rewrites bit 0 of a registered site's word, keeping the id. */
+/* Rewrites the state bits of a registered site's word, keeping the id. */
 static void relevel_site(struct ttlog_site *s)
 {
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
 	uint64_t want;
 	do {
-		want = (w & ~(uint64_t)1) | enabled_bit(s);
+		want = (w & ~(uint64_t)TTLOG__WORD_STATE) | state_bits(s, (uint32_t)(w >> 32));
 	} while (w != want &&
 		 !atomic_compare_exchange_weak_explicit(&s->word, &w, want, memory_order_relaxed,
 							memory_order_relaxed));
 }
 
-/* Called by the first call of a site (the macro in ttlog.h), from any
- * thread, possibly several at once. */
-TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
+/* The first call of a site, from any thread, possibly several at once. */
+static uint64_t register_site(struct ttlog_site *s)
 {
-	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-	if (w != 0)
-		return w; /* registered already, or given up on */
-
 	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_relaxed);
 	if (id > TTLOG_MAX_SITES) {
 		/* Table full: this site stays disabled for good (a non-zero
@@ -115,12 +122,26 @@ TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
 	}
 	uint32_t seq = atomic_load(&levels_seq); /* LMM(sites:A) pairs with LMM(sites:B) */
 	uint64_t unset = 0;
-	if (!atomic_compare_exchange_strong(&s->word, &unset, site_word(id, enabled_bit(s))))
+	if (!atomic_compare_exchange_strong(&s->word, &unset, site_word(id, state_bits(s, id))))
 		return unset; /* another thread registered it first; our id stays unused */
 	atomic_store(&site_table[id], s);
 	if (atomic_load(&levels_seq) != seq)
 		relevel_site(s);
 	return atomic_load_explicit(&s->word, memory_order_relaxed);
+}
+
+/* Called by the macro in ttlog.h when a site's word is neither ENABLED nor
+ * OFF: 0 (the first call) or ASK (a sampled call). */
+TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
+{
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	if (w == 0)
+		w = register_site(s);
+	if (!(w & TTLOG__WORD_ASK))
+		return w; /* enabled, disabled, or given up on */
+	if (!ttlog__sampling_admit((uint32_t)(w >> 32)))
+		return w; /* dropped (and counted): bit 0 is clear */
+	return (w & ~(uint64_t)TTLOG__WORD_STATE) | TTLOG__WORD_ENABLED;
 }
 
 /* Runs in signal context: two atomic loads. */
@@ -206,6 +227,16 @@ TTLOG_API int ttlog_set_target_level(const char *target, int level)
 		return TTLOG_E_INVALID;
 	pthread_mutex_lock(&levels_lock);
 	int rc = set_target_locked(target, strlen(target), level);
+	if (rc == TTLOG_OK)
+		relevel_all_locked();
+	pthread_mutex_unlock(&levels_lock);
+	return rc;
+}
+
+int ttlog__sites_change(int (*change)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&levels_lock);
+	int rc = change(arg);
 	if (rc == TTLOG_OK)
 		relevel_all_locked();
 	pthread_mutex_unlock(&levels_lock);

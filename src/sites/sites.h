@@ -3,8 +3,9 @@
  *
  * A call site registers itself on its first call: it gets an id (its index
  * in a fixed table reserved in .bss, so that registration never allocates)
- * and its enabled bit is computed from the levels. Changing a level walks
- * the table and rewrites every site's enabled bit.
+ * and its state bits (enabled, sampled or off, see struct ttlog_site) are
+ * computed from the levels and the sampling rules. Changing a level or a
+ * rule walks the table and rewrites every site's state bits.
  */
 #ifndef TTLOG_SITES_SITES_H
 #define TTLOG_SITES_SITES_H
@@ -15,9 +16,10 @@
 
 #define TTLOG_MAX_SITES 65535u
 
-/* The word of a site that could not get an id (the table is full): not 0,
- * so the hot path treats it as disabled without trying again. */
-#define TTLOG_SITE_GIVEN_UP ((uint64_t)2)
+/* The word of a site that could not get an id (the table is full): OFF
+ * without an id, so the hot path treats it as disabled without trying
+ * again, and it can never be taken for a sampled (ASK) word. */
+#define TTLOG_SITE_GIVEN_UP ((uint64_t)TTLOG__WORD_OFF)
 
 /* ttlog__register(), declared in ttlog.h, registers a site on its first call
  * and returns its word (see struct ttlog_site). */
@@ -35,5 +37,10 @@ int ttlog__levels_apply(const char *spec);
 /* Recomputes every registered site's enabled bit. master_off disables all
  * (used by ttlog_shutdown). */
 void ttlog__sites_set_master(int master_on);
+
+/* Runs change(arg) under the lock that serialises level and sampling-rule
+ * changes; if it returns TTLOG_OK, re-words every registered site before
+ * the lock is released. Returns what change returned. */
+int ttlog__sites_change(int (*change)(void *arg), void *arg);
 
 #endif

@@ -54,6 +54,7 @@
 #define TTLOG_FMT_CHUNK_CRSH TTLOG_FMT_FOURCC('C', 'R', 'S', 'H')
 #define TTLOG_FMT_CHUNK_END TTLOG_FMT_FOURCC('E', 'N', 'D', ' ')
 #define TTLOG_FMT_CHUNK_SITX TTLOG_FMT_FOURCC('S', 'I', 'T', 'X')
+#define TTLOG_FMT_CHUNK_SMPL TTLOG_FMT_FOURCC('S', 'M', 'P', 'L')
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -109,6 +110,17 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_KIND_SPAN_END 5         /* one U64: the span id */
 #define TTLOG_FMT_KIND_SPAN_FIELD 6       /* U64 span id, then a value; format = its key */
 #define TTLOG_FMT_KIND_MAX 6              /* highest kind this version defines */
+
+/* ---- SMPL: sampling rules and counts per site, revision 3 --------------- */
+/* u32 count, then per site (ids strictly increasing over the whole file): */
+#define TTLOG_FMT_SMPL_ID_OFF 0           /* u32 site id, defined by an earlier SITE entry */
+#define TTLOG_FMT_SMPL_ONE_IN_OFF 4       /* u32 keep 1 call in N; 1 = no 1-in-N rule; never 0 */
+#define TTLOG_FMT_SMPL_PER_SECOND_OFF 8   /* u32 at most K calls a second; 0 = no rate limit */
+#define TTLOG_FMT_SMPL_RESERVED_OFF 12    /* u32 zero */
+#define TTLOG_FMT_SMPL_KEPT_OFF 16        /* u64 calls the sampler kept */
+#define TTLOG_FMT_SMPL_SAMPLED_OFF 24     /* u64 calls dropped by 1-in-N */
+#define TTLOG_FMT_SMPL_RATE_OFF 32        /* u64 calls dropped by the rate limit */
+#define TTLOG_FMT_SMPL_ENTRY_SIZE 40
 
 /* ---- EVTS: one block of one thread's records ---------------------------- */
 #define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */

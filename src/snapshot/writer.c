@@ -8,7 +8,8 @@
  * compare-and-swap (a second request gets TTLOG_E_BUSY, never waits).
  *
  * The file is written in one pass, in the order docs/FORMAT.md describes:
- *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then CRSH, END
+ *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then
+ *   [SITE] SMPL (sampling, if any site has a rule), CRSH, END
  * Each EVTS block is preceded by a SITE chunk holding the call sites that
  * block uses and no earlier chunk defined, so a file cut anywhere still
  * decodes up to its last whole chunk. Records are copied from the rings as
@@ -37,6 +38,7 @@
 #include "core/state.h"
 #include "ring/ring.h"
 #include "sites/fields.h"
+#include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/format.h"
 
@@ -403,6 +405,58 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	ws->torn_bytes += cur.torn_bytes;
 }
 
+/* Emits the SMPL entries gathered in buf (len bytes, count entries), after
+ * the SITE entries they refer to. Runs in signal context. */
+static void flush_sampling(struct workspace *ws, unsigned char *buf, size_t len, uint32_t count)
+{
+	flush_sites(ws);
+	ttlog__put_u32(buf, count);
+	emit_chunk(ws, TTLOG_FMT_CHUNK_SMPL, buf, len);
+}
+
+/*
+ * SMPL chunks: the rule and counts of every site that has a sampling rule
+ * or had one, in increasing id order. A site with no record in the file
+ * gets its SITE entry here, so that the reader can name it. The entries
+ * are gathered in the block buffer, which every thread's last flush_block
+ * left empty. Runs in signal context.
+ */
+static void write_sampling(struct workspace *ws)
+{
+	unsigned char *buf = ws->block;
+	size_t len = 4;
+	uint32_t count = 0;
+	uint32_t limit = ttlog__site_id_limit();
+	for (uint32_t id = 1; id < limit && !ws->failed; id++) {
+		struct ttlog__sampling_counts c;
+		if (!ttlog__sampling_get(id, &c))
+			continue;
+		if (!(ws->site_seen[id / 8] & (1u << (id % 8)))) {
+			const struct ttlog_site *s = ttlog__site_lookup(id);
+			if (!s)
+				continue; /* an id whose registration lost its race */
+			add_site(ws, id, s);
+		}
+		unsigned char *e = buf + len;
+		ttlog__put_u32(e + TTLOG_FMT_SMPL_ID_OFF, id);
+		ttlog__put_u32(e + TTLOG_FMT_SMPL_ONE_IN_OFF, c.keep_one_in);
+		ttlog__put_u32(e + TTLOG_FMT_SMPL_PER_SECOND_OFF, c.max_per_second);
+		ttlog__put_u32(e + TTLOG_FMT_SMPL_RESERVED_OFF, 0);
+		ttlog__put_u64(e + TTLOG_FMT_SMPL_KEPT_OFF, c.kept);
+		ttlog__put_u64(e + TTLOG_FMT_SMPL_SAMPLED_OFF, c.dropped_sampled);
+		ttlog__put_u64(e + TTLOG_FMT_SMPL_RATE_OFF, c.dropped_rate_limited);
+		len += TTLOG_FMT_SMPL_ENTRY_SIZE;
+		count++;
+		if (len + TTLOG_FMT_SMPL_ENTRY_SIZE > sizeof ws->block) {
+			flush_sampling(ws, buf, len, count);
+			len = 4;
+			count = 0;
+		}
+	}
+	if (count)
+		flush_sampling(ws, buf, len, count);
+}
+
 static void write_head(struct workspace *ws, const char *reason, int crashed,
 		       const struct ttlog__calibration *cal, int64_t created)
 {
@@ -607,6 +661,7 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	write_head(ws, reason, crash != NULL, &cal, created);
 	for (struct ttlog__ring *r = ttlog__ring_first(); r && !ws->failed; r = r->next)
 		write_thread(ws, r, cutoff, crash);
+	write_sampling(ws);
 	if (crash)
 		write_crash(ws, crash);
 	write_end(ws);

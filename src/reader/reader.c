@@ -44,6 +44,7 @@
 #include <lz4.h>
 
 #include "common/crc32c.h"
+#include "reader/metrics.h"
 #include "reader/reader_internal.h"
 #include "snapshot/format.h"
 #include "sites/fields.h"
@@ -193,6 +194,8 @@ struct ttlog_reader {
 	size_t strbuf_cap;
 
 	struct arena_block *arena;
+
+	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
 };
 
 /* A record decoded in place: STR arguments point into the block and are not
@@ -488,7 +491,7 @@ static int known_type(uint32_t type)
 	return type == TTLOG_FMT_CHUNK_HEAD || type == TTLOG_FMT_CHUNK_SITE ||
 	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
 	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END ||
-	       type == TTLOG_FMT_CHUNK_SITX;
+	       type == TTLOG_FMT_CHUNK_SITX || type == TTLOG_FMT_CHUNK_MTRC;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -498,6 +501,7 @@ static size_t min_payload(uint32_t type)
 	case TTLOG_FMT_CHUNK_HEAD: return TTLOG_FMT_HEAD_FIXED_SIZE + 12;
 	case TTLOG_FMT_CHUNK_SITE: return 4;
 	case TTLOG_FMT_CHUNK_SITX: return 4;
+	case TTLOG_FMT_CHUNK_MTRC: return TTLOG_FMT_MTRC_HEADER_SIZE;
 	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
 	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
 	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
@@ -988,6 +992,23 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 		       "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
 }
 
+/* MTRC: metric values, parsed by reader/metrics.c; gauge times are
+ * converted here, where the calibration is known. */
+static void parse_mtrc(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct ttlog__mtrc_problem pb;
+	size_t first = r->metrics.n;
+	if (ttlog__mtrc_parse(&r->metrics, p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, &pb) != 0) {
+		if (pb.status == TTLOG_E_NOMEM)
+			r->oom = 1;
+		else
+			report(r, pb.status, pb.off, "%s", pb.what);
+	}
+	for (size_t i = first; i < r->metrics.n; i++)
+		if (r->metrics.items[i].gauge_set)
+			r->metrics.items[i].gauge_time_ns = ticks_to_ns(r, r->metrics.ticks[i]);
+}
+
 /* Returns the header size to start the chunks at, or 0 if the file cannot be
  * read further. */
 static size_t parse_file_header(struct ttlog_reader *r)
@@ -1112,6 +1133,7 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 		case TTLOG_FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_END:
 			parse_end(r, off, payload, len);
 			if (r->have_end)
@@ -1828,6 +1850,7 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->tblocks);
 	free(r->heap);
 	free(r->strbuf);
+	ttlog__rmetrics_free(&r->metrics);
 	while (r->arena) {
 		struct arena_block *next = r->arena->next;
 		free(r->arena);
@@ -1928,4 +1951,12 @@ TTLOG_API size_t ttlog_reader_thread_count(const ttlog_reader *r)
 TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader *r, size_t i)
 {
 	return r && i < r->nthreads ? &r->threads[i].info : NULL;
+}
+
+TTLOG_API const struct ttlog_metric_value *ttlog_reader_metrics(const ttlog_reader *r, size_t *count)
+{
+	size_t n = r ? r->metrics.n : 0;
+	if (count)
+		*count = n;
+	return n ? r->metrics.items : NULL;
 }

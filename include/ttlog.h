@@ -1222,14 +1222,24 @@ TTLOG__INLINE void ttlog__histogram_record(TTLOG__ATOMIC(uint64_t) *s, double v)
 	uint64_t t = ((b - 1u) >> TTLOG__HIST_SHIFT) - TTLOG__HIST_BIAS;
 	uint64_t i = t < TTLOG__HIST_RANGE ? t + 1u : v > TTLOG__HIST_LOW ? TTLOG__HIST_RANGE + 1u : 0u;
 	uint64_t c = TTLOG__LOAD(s[0], relaxed);
-	/* The first value sets min and max: the slots start at 0. */
-	double mn = ttlog__metric_double(c ? TTLOG__LOAD(s[2], relaxed) : b);
-	double mx = ttlog__metric_double(c ? TTLOG__LOAD(s[3], relaxed) : b);
+	uint64_t mnb = TTLOG__LOAD(s[2], relaxed), mxb = TTLOG__LOAD(s[3], relaxed);
+	/* The first value sets min and max (the slots start at 0). No branch
+	 * on the value: compilers turn these selects into branches on x86-64
+	 * once the results are stored as bits, so minsd and maxsd are spelt
+	 * out there (same results: mn < v ? mn : v and mx > v ? mx : v). */
+	double mn = ttlog__metric_double(c ? mnb : b), mx = ttlog__metric_double(c ? mxb : b);
+#if defined(__x86_64__)
+	__asm__("minsd %1, %0" : "+x"(mn) : "x"(v));
+	__asm__("maxsd %1, %0" : "+x"(mx) : "x"(v));
+#else
+	mn = mn < v ? mn : v;
+	mx = mx > v ? mx : v;
+#endif
 	double sum = ttlog__metric_double(TTLOG__LOAD(s[1], relaxed)) + v;
 	TTLOG__STORE(s[0], c + 1u, relaxed);
 	TTLOG__STORE(s[1], ttlog__metric_bits(sum), relaxed);
-	TTLOG__STORE(s[2], ttlog__metric_bits(v < mn ? v : mn), relaxed);
-	TTLOG__STORE(s[3], ttlog__metric_bits(v > mx ? v : mx), relaxed);
+	TTLOG__STORE(s[2], ttlog__metric_bits(mn), relaxed);
+	TTLOG__STORE(s[3], ttlog__metric_bits(mx), relaxed);
 	TTLOG__STORE(s[4 + i], TTLOG__LOAD(s[4 + i], relaxed) + 1u, relaxed);
 }
 

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "fields.h"
 #include "json.h"
+#include "metrics.h"
 #include "sigcode.h"
 #include "timefmt.h"
 #include "ttlog_reader.h"
@@ -67,6 +68,7 @@ struct view {
 	struct cli_field_filter *fields;
 	size_t nfields;
 	int json, utc, color, header;
+	int metrics; /* --metrics: the file's metrics instead of its events */
 
 	/* The file being printed. */
 	const char *path;
@@ -107,6 +109,12 @@ void cli_view_usage(FILE *out)
 	      "                        is a terminal and NO_COLOR is unset or empty), always\n"
 	      "                        or never\n"
 	      "      --header          print each file's details before its events\n"
+	      "      --metrics         print the file's metrics instead of its events: tables\n"
+	      "                        of counters, gauges (value, time set) and histograms\n"
+	      "                        (count, sum, min, max, p50, p90, p99, p99.9), then\n"
+	      "                        ttlog's own; with -o json one object per metric and\n"
+	      "                        line (name, type, labels, self, file, line, and value,\n"
+	      "                        time or count, sum, min, max, p50..p999, buckets)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Times (T), in local time unless --utc is given or the time ends in Z:\n"
@@ -521,8 +529,10 @@ static int view_file(struct view *v, const char *path)
 	if (v->header && described)
 		print_header(v, r, info);
 
+	if (v->metrics)
+		cli_metrics_print(r, v->json, v->json ? CLI_TIME_ISO : v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL);
 	struct ttlog_event ev;
-	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
 		if (!keep_event(v, &ev))
 			continue;
 		if (v->json)
@@ -563,6 +573,7 @@ enum {
 	OPT_UTC,
 	OPT_COLOR,
 	OPT_HEADER,
+	OPT_METRICS,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -580,6 +591,7 @@ static const struct option long_options[] = {
 	{"utc", no_argument, NULL, OPT_UTC},
 	{"color", optional_argument, NULL, OPT_COLOR},
 	{"header", no_argument, NULL, OPT_HEADER},
+	{"metrics", no_argument, NULL, OPT_METRICS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -734,6 +746,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			break;
 		case OPT_HEADER:
 			v->header = 1;
+			break;
+		case OPT_METRICS:
+			v->metrics = 1;
 			break;
 		default:
 			*status = bad_option(c, argv);

@@ -369,8 +369,9 @@ TTLOG_API unsigned ttlog_context_depth(void);
  *
  * The same name and labels used in several places are one metric. The same
  * name with another type is an error: the later use is disabled and
- * counted, the first keeps the name. Different labels under one name make
- * one Prometheus family.
+ * counted, the first keeps the name; so is a name that differs from another
+ * only by '.' against '_'. Different labels under one name make one
+ * Prometheus family.
  *
  * Counter: n is added as an unsigned 64-bit integer (wrapping). Gauge: the
  * value (a double) set last, by any thread, wins. Histogram: count, sum,

@@ -369,18 +369,20 @@ static void test_registration_rules(void **state)
 	TTLOG_COUNTER_ADD("rules.ok", 1, "a=1", "a=2");
 	TTLOG_HISTOGRAM_RECORD("rules.hist", 1, "le=1");
 	TTLOG_COUNTER_ADD("rules.conflict", 2);
+	TTLOG_COUNTER_ADD("rules_conflict", 2); /* the same Prometheus name */
 	for (int i = 0; i < 3; i++) /* rejected once, however often it runs */
 		TTLOG_GAUGE_SET("rules.conflict", 1);
 	TTLOG_COUNTER_ADD("rules.ok", 5, "a=1");
 	TTLOG_COUNTER_ADD("rules.ok", 6, "a=2");
 	assert_int_equal(ttlog_get_stats(&after), TTLOG_OK);
-	assert_int_equal(after.metrics_rejected - before.metrics_rejected, 8);
+	assert_int_equal(after.metrics_rejected - before.metrics_rejected, 9);
 
 	ttlog_reader *r = tu_snapshot_open("rules");
 	assert_non_null(r);
 	assert_null(find(r, "has space", NULL, NULL));
 	assert_null(find(r, "ttlog_mine", NULL, NULL));
 	assert_null(find(r, "rules.hist", NULL, NULL));
+	assert_null(find(r, "rules_conflict", NULL, NULL));
 	const struct ttlog_metric_value *m = must_find(r, "rules.conflict", NULL, NULL);
 	assert_int_equal(m->type, TTLOG_METRIC_COUNTER);
 	assert_int_equal(m->counter, 2);

@@ -7,7 +7,8 @@
  * their slots: one metric) or gives the new metric slots in the shard
  * layout, which is the same for every thread. A name registered with
  * another type is an error: that use is disabled for good and counted, and
- * the first type keeps the name.
+ * the first type keeps the name. So is a name that differs from a registered
+ * one only by '.' against '_' (the same name in Prometheus output).
  *
  * Concurrency. Registration is rare and takes a mutex. Readers (snapshots,
  * in signal context) take no lock: they read ttlog__metrics_count() with
@@ -92,6 +93,15 @@ static uint32_t slot_bytes(uint8_t type)
 	}
 }
 
+/* Whether two names are one Prometheus name ('.' becomes '_'). */
+static int same_exposed_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '.' || *a == '_') && (*b == '.' || *b == '_')))
+			return 0;
+	return *a == *b;
+}
+
 /* The word for metric m, under registry_lock. */
 static uint64_t register_locked(const struct ttlog_metric *m)
 {
@@ -103,9 +113,11 @@ static uint64_t register_locked(const struct ttlog_metric *m)
 	uint32_t n = atomic_load_explicit(&entry_count, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ttlog__metric_entry *e = &entries[i];
-		if (strcmp(e->name, m->name) != 0)
+		if (!same_exposed_name(e->name, m->name))
 			continue;
-		if (e->type != m->type) {
+		if (e->type != m->type || strcmp(e->name, m->name) != 0) {
+			/* Another type, or "a.b" against "a_b": one Prometheus
+			 * family cannot hold both. */
 			atomic_fetch_add_explicit(&rejected, 1, memory_order_relaxed);
 			return TTLOG_METRIC_GIVEN_UP;
 		}

@@ -271,6 +271,10 @@ struct ttlog_stats {
 	uint32_t sites;                 /* call sites registered */
 	uint64_t dropped_sampled;       /* log calls a 1-in-N rule dropped (ttlog_set_sampling) */
 	uint64_t dropped_rate_limited;  /* log calls a rate limit dropped (ttlog_set_sampling) */
+	uint32_t metrics;               /* metrics registered (TTLOG_COUNTER_ADD & co.) */
+	uint32_t metrics_refused;       /* metrics refused: no room left (see "Metrics") */
+	uint64_t metrics_rejected;      /* metric sites disabled: bad name or labels, or a
+	                                   name already used with another type */
 };
 
 /**
@@ -437,6 +441,92 @@ TTLOG_API int ttlog_traceparent(char *buf, size_t size);
  * process started with it joins its parent's trace.
  */
 TTLOG_API int ttlog_trace_continue(const char *traceparent);
+/* ---- Metrics ---------------------------------------------------------- */
+
+/*
+ * Counters, gauges and histograms with a static name and static labels:
+ *
+ *   TTLOG_COUNTER_ADD("http.requests", 1, "method=GET", "code=200");
+ *   TTLOG_GAUGE_SET("queue.depth", (double)depth);
+ *   TTLOG_HISTOGRAM_RECORD("http.latency_ms", ms, "route=/api");
+ *
+ * name: a string literal of [A-Za-z0-9_.:], at most 128 bytes, not
+ * starting with a digit or with "ttlog" (reserved for ttlog's own
+ * metrics); '.' becomes '_' in Prometheus output. Labels: up to 16 string
+ * literals "key=value"; keys are [A-Za-z_][A-Za-z0-9_]* (not "le", not
+ * starting with "__", each once), values any text. Names, labels and
+ * types are checked when a use is first reached: a use that breaks a rule
+ * is disabled for good and counted (ttlog_stats.metrics_rejected).
+ *
+ * The same name and labels used in several places are one metric. The same
+ * name with another type is an error: the later use is disabled and
+ * counted, the first keeps the name; so is a name that differs from another
+ * only by '.' against '_'. Different labels under one name make one
+ * Prometheus family.
+ *
+ * Counter: n is added as an unsigned 64-bit integer (wrapping). Gauge: the
+ * value (a double) set last, by any thread, wins. Histogram: count, sum,
+ * min and max exactly, and log-linear buckets: 64 per power of two between
+ * 2^-24 (about 6e-8) and 2^40 (about 1.1e12), plus one for values at or
+ * below 2^-24 (zero, negative values, NaN) and one above 2^40. A bucket
+ * holds (L, U] with U = L * (1 + 1/64) at most; readers report a quantile
+ * as the bucket's 2LU/(L+U), clamped to [min, max], so a quantile of
+ * values inside the range is within 1/129 (0.78 %) of the true one: the
+ * ceil(q * count)-th smallest value recorded.
+ *
+ * Cost: updates never contend. Each thread adds into a shard of its own
+ * (kept with its ring, so the counts of threads that exited stay counted);
+ * readers sum the shards. Once a thread is set up, an update is a few
+ * loads and stores and predictable branches: no lock, no atomic
+ * read-modify-write, no call. The first update of a use registers it (a
+ * lock) and a thread's first update sets up its shard (it may get a ring
+ * and map memory), so neither is async-signal-safe; later updates are.
+ * Arguments are evaluated once, and only when the use is enabled.
+ *
+ * Room: up to TTLOG_METRICS_MAX metrics, and per thread a shard of 4 MiB of
+ * address space reserved without backing memory (MAP_NORESERVE): a
+ * counter takes 8 bytes, a gauge 16, a histogram 32 KiB, so 127
+ * histograms fit. Memory is used only for the pages a thread writes. A
+ * metric that does not fit is refused and counted
+ * (ttlog_stats.metrics_refused).
+ *
+ * Updates before ttlog_init() or after ttlog_shutdown() are dropped and
+ * counted in ttlog_stats.dropped_uninitialized; updates of a thread that
+ * gets no ring (memory cap) in dropped_no_ring.
+ *
+ * Every snapshot holds the value of every metric, with ttlog's own
+ * (ttlog_*: events written, overwritten and dropped, snapshots written and
+ * failed, ring use per thread, ...); `ttlog view --metrics` prints them.
+ */
+#define TTLOG_METRICS_MAX 256
+
+#define TTLOG_COUNTER_ADD(name, n, ...)                                                    \
+	do {                                                                                \
+		TTLOG__METRIC(TTLOG__METRIC_COUNTER, name, ##__VA_ARGS__)                   \
+		TTLOG__STORE(*ttlog__slot, TTLOG__LOAD(*ttlog__slot, relaxed) + (uint64_t)(n), \
+			     relaxed);                                                      \
+	} while (0)
+#define TTLOG_GAUGE_SET(name, v, ...)                                \
+	do {                                                          \
+		TTLOG__METRIC(TTLOG__METRIC_GAUGE, name, ##__VA_ARGS__) \
+		ttlog__gauge_set(ttlog__slot, (double)(v));           \
+	} while (0)
+#define TTLOG_HISTOGRAM_RECORD(name, v, ...)                             \
+	do {                                                              \
+		TTLOG__METRIC(TTLOG__METRIC_HISTOGRAM, name, ##__VA_ARGS__) \
+		ttlog__histogram_record(ttlog__slot, (double)(v));        \
+	} while (0)
+
+/**
+ * Writes every metric of the process, ttlog's own included, to fd in the
+ * Prometheus text exposition format 0.0.4: "# HELP" and "# TYPE" lines per
+ * family, counters and gauges, histograms as cumulative
+ * NAME_bucket{le="..."} lines (one bound per power of two from the lowest
+ * to the highest occupied one, then le="+Inf"), NAME_sum and NAME_count.
+ * Retries short writes and EINTR. Allocates nothing and uses no stdio or
+ * lock: async-signal-safe. Returns TTLOG_OK or TTLOG_E_IO.
+ */
+TTLOG_API int ttlog_metrics_write_prometheus(int fd);
 
 /* ===================================================================== */
 /* 6. Internals used by the macros. Not API; may change in any release.  */
@@ -572,6 +662,8 @@ struct ttlog_site {
  * so its first call takes the slow path, which gives it a ring. That keeps
  * the "no ring yet" test off the hot path.
  */
+typedef unsigned char *ttlog__bytes; /* so that TTLOG__ATOMIC makes the pointer atomic */
+
 struct ttlog__writer {
 	TTLOG__ALIGNAS(64) TTLOG__ATOMIC(uint64_t) head; /* logical offset of the next record (published) */
 	TTLOG__ATOMIC(uint64_t) limit; /* a record may end at this logical offset at most; 0: slow path */
@@ -579,6 +671,10 @@ struct ttlog__writer {
 	uint64_t records;              /* records written, padding excluded */
 	uint32_t max_string;           /* string truncation limit */
 	uint32_t reserved;
+	/* The ring's metric shard (src/metrics/), or NULL: the next metric
+	 * update takes ttlog__metrics_attach(). Written by the owner and by
+	 * ttlog_init/ttlog_shutdown (to NULL); read by the owner only. */
+	TTLOG__ATOMIC(ttlog__bytes) metrics;
 };
 
 /* The calling thread's writer; never NULL (the idle writer until its first event). */
@@ -1164,5 +1260,149 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_SPAN_FIELD, "" key, "\0\0", (void)0, \
 			      ttlog__span_id, value)                                        \
 	} while (0)
+/* ---- 6c. Metrics ---------------------------------------------------------- */
+
+TTLOG__EXTERN_C_BEGIN
+
+/* Metric types; also stored in snapshot files (MTRC): never renumber. */
+#define TTLOG__METRIC_COUNTER 1
+#define TTLOG__METRIC_GAUGE 2
+#define TTLOG__METRIC_HISTOGRAM 3
+
+/*
+ * A metric use: one static instance per TTLOG_COUNTER_ADD & co.
+ *
+ * `word`:
+ *   0              not registered yet: the first update registers it
+ *   bit 0 = 1      enabled; word - 1 is the byte offset of the metric's
+ *                  slots in every thread's shard (a multiple of 8)
+ *   2              disabled for good (a rule broken, or no room)
+ */
+struct ttlog_metric {
+	TTLOG__ATOMIC(uint64_t) word;
+	uint8_t type;                /* TTLOG__METRIC_* */
+	uint8_t reserved[3];
+	uint32_t line;
+	const char *name;
+	const char *labels;          /* "k=v\0k=v\0" and a final "\0": empty if none */
+	const char *file;
+};
+
+/*
+ * Histogram buckets (docs/FORMAT.md "MTRC"). A value v in (2^-24, 2^40]
+ * goes to bucket 1 + (((bits(v) - 1) >> 46) - TTLOG__HIST_BIAS): the
+ * exponent and the top 6 mantissa bits of the double just below v, so
+ * that a bucket holds (L, U] and Prometheus' "le" bounds are exact.
+ * Bucket 0 takes v <= 2^-24 (and NaN), bucket 4097 v > 2^40.
+ */
+#define TTLOG__HIST_SUB_BITS 6
+#define TTLOG__HIST_MIN_EXP (-24)
+#define TTLOG__HIST_MAX_EXP 40
+#define TTLOG__HIST_RANGE 4096u                     /* regular buckets */
+#define TTLOG__HIST_BUCKETS (TTLOG__HIST_RANGE + 2u) /* with under- and overflow */
+#define TTLOG__HIST_SHIFT (52 - TTLOG__HIST_SUB_BITS)
+#define TTLOG__HIST_BIAS ((uint64_t)(1023 + TTLOG__HIST_MIN_EXP) << TTLOG__HIST_SUB_BITS)
+#define TTLOG__HIST_LOW 0x1p-24
+/* Slots of a histogram: count, sum, min, max, then the buckets. */
+#define TTLOG__HIST_SLOTS (4u + TTLOG__HIST_BUCKETS)
+TTLOG__STATIC_ASSERT(TTLOG__HIST_RANGE ==
+			     (uint32_t)(TTLOG__HIST_MAX_EXP - TTLOG__HIST_MIN_EXP) << TTLOG__HIST_SUB_BITS,
+		     "one bucket per sub-bucket and power of two");
+
+/* First update of a use: registers it and returns its word. */
+TTLOG_API uint64_t ttlog__metric_register(struct ttlog_metric *metric);
+/* First update of a thread since ttlog_init: returns its shard, or NULL
+ * to drop the update (counted). */
+TTLOG_API unsigned char *ttlog__metrics_attach(void);
+/* A gauge's time when the CPU's counter is not the clock in use. */
+TTLOG_API uint64_t ttlog__metric_ticks(void);
+/* 1 while the CPU's counter is the clock (set by ttlog__metrics_attach). */
+TTLOG_API extern TTLOG__ATOMIC(int) ttlog__metrics_inline_clock;
+
+#define TTLOG__LABEL_TEXT(i, x) "" x "\0"
+
+/* The part of an update shared by all types: the use's static data, its
+ * registration, the thread's shard, and ttlog__slot naming the metric's
+ * first slot. `break` leaves the caller's do-while. */
+#define TTLOG__METRIC(type, name, ...)                                                         \
+	static struct ttlog_metric ttlog__metric = {                                           \
+		0u, (uint8_t)(type), {0, 0, 0}, __LINE__, "" name,                             \
+		TTLOG__EACH(TTLOG__LABEL_TEXT, ##__VA_ARGS__) "", __FILE__};                  \
+	uint64_t ttlog__mword = TTLOG__LOAD(ttlog__metric.word, relaxed);                      \
+	if (TTLOG__UNLIKELY(!(ttlog__mword & 1u))) {                                           \
+		ttlog__mword = ttlog__metric_register(&ttlog__metric);                          \
+		if (!(ttlog__mword & 1u))                                                       \
+			break;                                                                  \
+	}                                                                                      \
+	unsigned char *ttlog__shard = TTLOG__LOAD(ttlog__tls_writer->metrics, relaxed);       \
+	if (TTLOG__UNLIKELY(!ttlog__shard)) {                                                  \
+		ttlog__shard = ttlog__metrics_attach();                                         \
+		if (!ttlog__shard)                                                              \
+			break;                                                                  \
+	}                                                                                      \
+	TTLOG__ATOMIC(uint64_t) *const ttlog__slot =                                           \
+		(TTLOG__ATOMIC(uint64_t) *)(void *)(ttlog__shard + (ttlog__mword - 1u));
+
+/*
+ * Slots have one writer, the shard's thread, and are read by snapshots and
+ * ttlog_metrics_write_prometheus() from any thread: relaxed atomic loads
+ * and stores, plain moves on x86-64, and never a locked instruction.
+ */
+TTLOG__INLINE uint64_t ttlog__metric_bits(double v)
+{
+	uint64_t b;
+	memcpy(&b, &v, 8);
+	return b;
+}
+TTLOG__INLINE double ttlog__metric_double(uint64_t b)
+{
+	double v;
+	memcpy(&v, &b, 8);
+	return v;
+}
+
+/* Gauge slots: value, then the ticks of the set (0: never set). */
+TTLOG__INLINE void ttlog__gauge_set(TTLOG__ATOMIC(uint64_t) *s, double v)
+{
+	uint64_t t;
+	if (TTLOG__LIKELY(TTLOG__LOAD(ttlog__metrics_inline_clock, relaxed)))
+		TTLOG__STORE_TICKS((unsigned char *)&t);
+	else
+		t = ttlog__metric_ticks();
+	TTLOG__STORE(s[0], ttlog__metric_bits(v), relaxed);
+	/* LMM(gauge:A) The value is stored before its time. Pairs with
+	 * LMM(gauge:B) in src/metrics/read.c: a reader that loads this time
+	 * loads this value or a newer one, never an older one. */
+	TTLOG__STORE(s[1], t, release);
+}
+
+TTLOG__INLINE void ttlog__histogram_record(TTLOG__ATOMIC(uint64_t) *s, double v)
+{
+	uint64_t b = ttlog__metric_bits(v);
+	uint64_t t = ((b - 1u) >> TTLOG__HIST_SHIFT) - TTLOG__HIST_BIAS;
+	uint64_t i = t < TTLOG__HIST_RANGE ? t + 1u : v > TTLOG__HIST_LOW ? TTLOG__HIST_RANGE + 1u : 0u;
+	uint64_t c = TTLOG__LOAD(s[0], relaxed);
+	uint64_t mnb = TTLOG__LOAD(s[2], relaxed), mxb = TTLOG__LOAD(s[3], relaxed);
+	/* The first value sets min and max (the slots start at 0). No branch
+	 * on the value: compilers turn these selects into branches on x86-64
+	 * once the results are stored as bits, so minsd and maxsd are spelt
+	 * out there (same results: mn < v ? mn : v and mx > v ? mx : v). */
+	double mn = ttlog__metric_double(c ? mnb : b), mx = ttlog__metric_double(c ? mxb : b);
+#if defined(__x86_64__)
+	__asm__("minsd %1, %0" : "+x"(mn) : "x"(v));
+	__asm__("maxsd %1, %0" : "+x"(mx) : "x"(v));
+#else
+	mn = mn < v ? mn : v;
+	mx = mx > v ? mx : v;
+#endif
+	double sum = ttlog__metric_double(TTLOG__LOAD(s[1], relaxed)) + v;
+	TTLOG__STORE(s[0], c + 1u, relaxed);
+	TTLOG__STORE(s[1], ttlog__metric_bits(sum), relaxed);
+	TTLOG__STORE(s[2], ttlog__metric_bits(mn), relaxed);
+	TTLOG__STORE(s[3], ttlog__metric_bits(mx), relaxed);
+	TTLOG__STORE(s[4 + i], TTLOG__LOAD(s[4 + i], relaxed) + 1u, relaxed);
+}
+
+TTLOG__EXTERN_C_END
 
 #endif /* TTLOG_H */

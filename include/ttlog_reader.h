@@ -264,6 +264,74 @@ TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, 
  *  not TTLOG_F() fields. */
 TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size);
 
+/* ---- Metrics ------------------------------------------------------------- */
+
+/** Metric types (TTLOG_COUNTER_ADD, TTLOG_GAUGE_SET, TTLOG_HISTOGRAM_RECORD). */
+enum ttlog_metric_type {
+	TTLOG_METRIC_COUNTER = 1,
+	TTLOG_METRIC_GAUGE = 2,
+	TTLOG_METRIC_HISTOGRAM = 3
+};
+
+/** A static label of a metric: "key=value" at the call. */
+struct ttlog_metric_label {
+	const char *key;
+	const char *value;
+};
+
+/** A histogram bucket that holds values: those in (lower, upper]. The
+ *  lowest bucket (index 0) has lower = -inf, the highest upper = +inf. */
+struct ttlog_metric_bucket {
+	uint32_t index;      /* 0 .. 4097, see docs/FORMAT.md 7.4 */
+	uint64_t count;
+	double lower, upper;
+};
+
+/** A metric's value when the snapshot was taken. */
+struct ttlog_metric_value {
+	int type;                    /* enum ttlog_metric_type */
+	const char *name;            /* as written in the program ("http.requests") */
+	unsigned nlabels;
+	const struct ttlog_metric_label *labels;
+	const char *file;            /* the first use registered; "" for ttlog's own */
+	uint32_t line;
+	int self;                    /* one of ttlog's own metrics (names ttlog_*) */
+	uint64_t counter;            /* COUNTER: the total over all threads */
+	double gauge;                /* GAUGE: the value set last, by any thread */
+	int gauge_set;               /* GAUGE: 0 if it was never set (gauge is then 0) */
+	int64_t gauge_time_ns;       /* GAUGE: when it was set (ns since the epoch, UTC) */
+	struct {
+		uint64_t count;          /* values recorded */
+		double sum, min, max;    /* exact; min and max are 0 when count is 0 */
+		/* Quantiles (NaN when count is 0): the ceil(q * count)-th
+		 * smallest value within 1/129 when it lies in 2^-24 .. 2^40;
+		 * see ttlog_metric_quantile(). */
+		double p50, p90, p99, p999;
+		size_t nbuckets;         /* buckets that hold values, in increasing order */
+		const struct ttlog_metric_bucket *buckets;
+	} hist;
+};
+
+/**
+ * The metrics of the snapshot (its MTRC chunks), the program's first in
+ * registration order, then ttlog's own. *count gets how many; NULL and 0
+ * for a file without metrics (written before ttlog 0.3). A damaged MTRC
+ * chunk keeps the metrics before the damage and is reported like any
+ * damage (ttlog_reader_error). Valid until ttlog_reader_close().
+ */
+TTLOG_API const struct ttlog_metric_value *ttlog_reader_metrics(const ttlog_reader *reader,
+								 size_t *count);
+
+/**
+ * Quantile q (0 <= q <= 1) of a histogram: the value reported for the
+ * ceil(q * count)-th smallest value (the first for q = 0), as 2LU/(L+U) of
+ * its bucket (L, U] clamped to [min, max]. Within 1/129 (0.78 %) of the
+ * true value when that lies in (2^-24, 2^40]; below that range the result
+ * is min, above it max. NaN for an empty histogram, another type or a q
+ * outside [0, 1].
+ */
+TTLOG_API double ttlog_metric_quantile(const struct ttlog_metric_value *metric, double q);
+
 TTLOG__EXTERN_C_END
 
 #endif /* TTLOG_READER_H */

@@ -386,14 +386,46 @@ check "missing file, then a good one" level-fatal.txt 2 "no-such-file\.ttlog" --
 	"$bin" view --utc --level fatal "$tmp/no-such-file.ttlog" "$snap"
 printf 'just some text, not a snapshot\n' >"$tmp/text.ttlog"
 check "not a snapshot" empty.txt 2 "^ttlog: .*text\.ttlog" -- "$bin" view "$tmp/text.ttlog"
-# The end of the file (the main thread's block, its THRD and END chunks) is
-# the same in every run; the start is not (paths, host name).
-size=$(wc -c <"$snap")
-head -c $((size - 200)) "$snap" >"$tmp/truncated.ttlog"
+# The end of the events (the main thread's block and its THRD chunk, which
+# the MTRC and END chunks follow) is the same in every run; the start is not
+# (paths, host name). The cut is 56 bytes into the main thread's block,
+# before its 72-byte THRD chunk.
+mtrc=$(grep -obUa MTRC "$snap" | tail -n 1 | cut -d: -f1)
+head -c $((mtrc - 72 - 56)) "$snap" >"$tmp/truncated.ttlog"
 check "truncated file" truncated.txt 2 "^ttlog: .*truncated\.ttlog: offset [0-9]+" -- \
 	"$bin" view --utc "$tmp/truncated.ttlog"
 check "truncated file, then a good one" truncated-then-good.txt 2 "offset [0-9]+" -- \
 	"$bin" view --utc --level error "$tmp/truncated.ttlog" "$snap"
+
+# ---------------------------------------------------------------------------
+# Metrics (ttlog view --metrics)
+
+mkdir -p "$tmp/metrics"
+msnap=$("$progs/metrics_snapshot" "$tmp/metrics")
+expect "metrics snapshot written" test -f "$msnap"
+check "metrics: counter" '~^  http\.requests\{method="GET"\} +1000  metrics_snapshot\.c:[0-9]+$' 0 '' -- \
+	"$bin" view --metrics "$msnap"
+check "metrics: second label set" '~^  http\.requests\{method="POST"\} +5  ' 0 '' -- "$bin" view --metrics "$msnap"
+check "metrics: gauge" '~^  queue\.depth +17\.5  [0-9]{4}-[0-9]{2}-[0-9]{2} ' 0 '' -- "$bin" view --metrics "$msnap"
+# 1..1000: p50 is the 500th value within 1/129, and so on.
+check "metrics: histogram" \
+	'~^  http\.latency_ms +1000 +500500 +1 +1000 +(49[6-9]|50[0-4])(\.[0-9]+)? +(89[3-9]|90[0-7])(\.[0-9]+)? +(98[2-9]|99[0-9])(\.[0-9]+)? +(99[1-9]|1000)(\.[0-9]+)?  ' \
+	0 '' -- "$bin" view --metrics "$msnap"
+check "metrics: headers" '~^histograms +count +sum +min +max +p50 +p90 +p99 +p99\.9 +at$' 0 '' -- \
+	"$bin" view --metrics "$msnap"
+check "metrics: ttlog's own" '~^  ttlog_events_written +[1-9][0-9]*$' 0 '' -- "$bin" view --metrics "$msnap"
+check "metrics: ring use" '~^  ttlog_ring_utilisation\{thread="0"\} +(0\.0*[1-9]|[1-9])' 0 '' -- "$bin" view --metrics "$msnap"
+check "metrics: no events" '~^ttlog.s own' 0 '' -- sh -c '! "$@" | grep -q "one event" && "$@"' sh "$bin" view --metrics "$msnap"
+check "metrics: json counter" \
+	'~^\{"name":"http\.requests","type":"counter","labels":\{"method":"GET"\},"self":false,"file":"[^"]*metrics_snapshot\.c","line":[0-9]+,"value":1000\}$' \
+	0 '' -- "$bin" view --metrics -o json "$msnap"
+check "metrics: json histogram" \
+	'~^\{"name":"http\.latency_ms","type":"histogram",.*"count":1000,"sum":500500,"min":1,"max":1000,"p50":[0-9.]+,"p90":[0-9.]+,"p99":[0-9.]+,"p999":[0-9.]+,"buckets":\[\{"above":0\.9921875,"le":1,"count":1\},' \
+	0 '' -- "$bin" view --metrics -o json "$msnap"
+check "metrics: json self" '~^\{"name":"ttlog_snapshots_written","type":"counter","labels":\{\},"self":true,"value":0\}$' \
+	0 '' -- "$bin" view --metrics -o json "$msnap"
+check "metrics: file without metrics" '~^-- no metrics in this file' 0 '' -- \
+	"$bin" view --metrics "${TTLOG_SRC:-$(dirname "$0")/..}/tests/data/ttlog-0.2-golden.ttlog"
 
 # ---------------------------------------------------------------------------
 # Output that goes away

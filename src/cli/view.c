@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "fields.h"
 #include "json.h"
+#include "metrics.h"
 #include "sigcode.h"
 #include "timefmt.h"
 #include "ttlog_reader.h"
@@ -69,6 +70,7 @@ struct view {
 	struct cli_field_filter *fields;
 	size_t nfields;
 	int json, utc, color, header, sampling;
+	int metrics;                 /* --metrics: the file's metrics instead of its events */
 	int spans;                   /* show span begins and ends, indented (default) */
 	int have_trace;              /* --trace: only events of this trace */
 	uint64_t trace_hi, trace_lo;
@@ -119,6 +121,12 @@ void cli_view_usage(FILE *out)
 	      "      --no-spans        leave out span begins and ends, and do not indent\n"
 	      "      --sampling        after a file's events, one line per sampled call site:\n"
 	      "                        its rule (1/N, K/s), calls kept and dropped\n"
+	      "      --metrics         print the file's metrics instead of its events: tables\n"
+	      "                        of counters, gauges (value, time set) and histograms\n"
+	      "                        (count, sum, min, max, p50, p90, p99, p99.9), then\n"
+	      "                        ttlog's own; with -o json one object per metric and\n"
+	      "                        line (name, type, labels, self, file, line, and value,\n"
+	      "                        time or count, sum, min, max, p50..p999, buckets)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Times (T), in local time unless --utc is given or the time ends in Z:\n"
@@ -674,8 +682,10 @@ static int view_file(struct view *v, const char *path)
 	if (v->header && described)
 		print_header(v, r, info);
 
+	if (v->metrics)
+		cli_metrics_print(r, v->json, v->json ? CLI_TIME_ISO : v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL);
 	struct ttlog_event ev;
-	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
 		if (!keep_event(v, &ev))
 			continue;
 		if (v->json)
@@ -721,6 +731,7 @@ enum {
 	OPT_TRACE,
 	OPT_NO_SPANS,
 	OPT_SAMPLING,
+	OPT_METRICS,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -741,6 +752,7 @@ static const struct option long_options[] = {
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"sampling", no_argument, NULL, OPT_SAMPLING},
+	{"metrics", no_argument, NULL, OPT_METRICS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -939,6 +951,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			break;
 		case OPT_SAMPLING:
 			v->sampling = 1;
+			break;
+		case OPT_METRICS:
+			v->metrics = 1;
 			break;
 		default:
 			*status = bad_option(c, argv);

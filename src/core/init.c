@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/state.h"
 #include "crash/crash.h"
+#include "metrics/metrics.h"
 #include "ring/ring.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
@@ -189,6 +190,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	remove_stale_temporaries(ttlog__g.dir);
 	ttlog__clock_init(st.clock);
 	ttlog__rings_configure();
+	ttlog__metrics_detach_all();
 	if (st.crash_mask || st.snapshot_signal) {
 		rc = ttlog__crash_install(st.crash_mask, st.snapshot_signal);
 		if (rc != TTLOG_OK) {
@@ -216,6 +218,7 @@ TTLOG_API int ttlog_shutdown(void)
 	ttlog__crash_uninstall();
 	ttlog__sites_set_master(0);
 	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_release);
+	ttlog__metrics_detach_all(); /* later updates find ttlog off and are counted */
 	pthread_mutex_unlock(&init_lock);
 	return TTLOG_OK;
 }
@@ -248,5 +251,8 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 	s->rings = ttlog__rings_count();
 	s->sites = ttlog__site_id_limit() - 1;
 	ttlog__sampling_totals(&s->dropped_sampled, &s->dropped_rate_limited);
+	s->metrics = ttlog__metrics_count();
+	s->metrics_refused = ttlog__metrics_refused();
+	s->metrics_rejected = ttlog__metrics_rejected();
 	return TTLOG_OK;
 }

@@ -43,6 +43,9 @@ struct ttlog__global {
 	_Atomic uint64_t snapshots_failed;
 	_Atomic uint64_t snapshots_busy;
 	_Atomic uint64_t torn_records;
+	/* What rings held before they were reused (metrics: totals never go back) */
+	_Atomic uint64_t records_retired;
+	_Atomic uint64_t overwritten_retired;
 };
 
 extern struct ttlog__global ttlog__g;

@@ -44,6 +44,7 @@
 #include <lz4.h>
 
 #include "common/crc32c.h"
+#include "reader/metrics.h"
 #include "reader/reader_internal.h"
 #include "reader/scopes.h"
 #include "reader/sampling.h"
@@ -185,6 +186,8 @@ struct ttlog_reader {
 
 	struct arena_block *arena;
 	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
+
+	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
 };
 
 /* A record decoded in place: STR arguments point into the block and are not
@@ -480,7 +483,8 @@ static int known_type(uint32_t type)
 	return type == TTLOG_FMT_CHUNK_HEAD || type == TTLOG_FMT_CHUNK_SITE ||
 	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
 	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END ||
-	       type == TTLOG_FMT_CHUNK_SITX || type == TTLOG_FMT_CHUNK_SMPL;
+	       type == TTLOG_FMT_CHUNK_SITX || type == TTLOG_FMT_CHUNK_SMPL ||
+	       type == TTLOG_FMT_CHUNK_MTRC;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -491,6 +495,7 @@ static size_t min_payload(uint32_t type)
 	case TTLOG_FMT_CHUNK_SITE: return 4;
 	case TTLOG_FMT_CHUNK_SITX: return 4;
 	case TTLOG_FMT_CHUNK_SMPL: return 4;
+	case TTLOG_FMT_CHUNK_MTRC: return TTLOG_FMT_MTRC_HEADER_SIZE;
 	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
 	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
 	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
@@ -997,6 +1002,23 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 		       "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
 }
 
+/* MTRC: metric values, parsed by reader/metrics.c; gauge times are
+ * converted here, where the calibration is known. */
+static void parse_mtrc(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct ttlog__mtrc_problem pb;
+	size_t first = r->metrics.n;
+	if (ttlog__mtrc_parse(&r->metrics, p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, &pb) != 0) {
+		if (pb.status == TTLOG_E_NOMEM)
+			r->oom = 1;
+		else
+			report(r, pb.status, pb.off, "%s", pb.what);
+	}
+	for (size_t i = first; i < r->metrics.n; i++)
+		if (r->metrics.items[i].gauge_set)
+			r->metrics.items[i].gauge_time_ns = ticks_to_ns(r, r->metrics.ticks[i]);
+}
+
 /* Returns the header size to start the chunks at, or 0 if the file cannot be
  * read further. */
 static size_t parse_file_header(struct ttlog_reader *r)
@@ -1124,6 +1146,7 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 		case TTLOG_FMT_CHUNK_SMPL:
 			ttlog__smpl_parse(r, &r->smpl, off + TTLOG_FMT_CHUNK_HEADER_SIZE, payload, len);
 			break;
+		case TTLOG_FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_END:
 			parse_end(r, off, payload, len);
 			if (r->have_end)
@@ -1779,6 +1802,7 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->heap);
 	free(r->strbuf);
 	ttlog__smpl_free(&r->smpl);
+	ttlog__rmetrics_free(&r->metrics);
 	while (r->arena) {
 		struct arena_block *next = r->arena->next;
 		free(r->arena);
@@ -1907,4 +1931,14 @@ const struct ttlog_site_info *ttlog__reader_site(const struct ttlog_reader *r, u
 struct ttlog__smpl *ttlog__reader_smpl(const struct ttlog_reader *r)
 {
 	return (struct ttlog__smpl *)&r->smpl;
+}
+
+/* ---- Metrics ------------------------------------------------------------- */
+
+TTLOG_API const struct ttlog_metric_value *ttlog_reader_metrics(const ttlog_reader *r, size_t *count)
+{
+	size_t n = r ? r->metrics.n : 0;
+	if (count)
+		*count = n;
+	return n ? r->metrics.items : NULL;
 }

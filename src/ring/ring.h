@@ -82,6 +82,9 @@ struct ttlog__ring {
 	void *altstack;                  /* the owner's signal stack, if ttlog made it */
 	size_t altstack_size;
 	struct ttlog__ring *next;        /* immutable once the ring is published */
+	/* The ring's metric shard (src/metrics/shard.c), NULL until its first
+	 * metric update; it stays with the ring, whoever owns it. */
+	_Atomic(unsigned char *) metrics_shard;
 
 	struct ttlog__scope_stack scopes; /* the owner's only */
 };
@@ -111,6 +114,9 @@ int ttlog__altstack_enable_main(void);
 /* Sum of every ring's overwritten count; number of rings. */
 uint64_t ttlog__rings_overwritten(void);
 uint32_t ttlog__rings_count(void);
+/* Records written into the rings, those of reused rings included. Runs in
+ * signal context. */
+uint64_t ttlog__rings_records(void);
 
 /*
  * Reading a ring while its owner writes (snapshots, crash handler).

@@ -55,6 +55,7 @@
 #define TTLOG_FMT_CHUNK_END TTLOG_FMT_FOURCC('E', 'N', 'D', ' ')
 #define TTLOG_FMT_CHUNK_SITX TTLOG_FMT_FOURCC('S', 'I', 'T', 'X')
 #define TTLOG_FMT_CHUNK_SMPL TTLOG_FMT_FOURCC('S', 'M', 'P', 'L')
+#define TTLOG_FMT_CHUNK_MTRC TTLOG_FMT_FOURCC('M', 'T', 'R', 'C')
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -121,6 +122,28 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_SMPL_SAMPLED_OFF 24     /* u64 calls dropped by 1-in-N */
 #define TTLOG_FMT_SMPL_RATE_OFF 32        /* u64 calls dropped by the rate limit */
 #define TTLOG_FMT_SMPL_ENTRY_SIZE 40
+
+/* ---- MTRC: metric values, ttlog >= 0.3 (docs/FORMAT.md 7.4) ------------- */
+#define TTLOG_FMT_MTRC_COUNT_OFF 0        /* u32 metrics in this chunk */
+#define TTLOG_FMT_MTRC_SUB_BITS_OFF 4     /* u8 log2 of buckets per power of two (6) */
+#define TTLOG_FMT_MTRC_RESERVED_OFF 5     /* u8 zero */
+#define TTLOG_FMT_MTRC_MIN_EXP_OFF 6      /* i16 lowest power of two of the buckets (-24) */
+#define TTLOG_FMT_MTRC_MAX_EXP_OFF 8      /* i16 highest power of two (40) */
+#define TTLOG_FMT_MTRC_RESERVED2_OFF 10   /* u16 zero */
+#define TTLOG_FMT_MTRC_HEADER_SIZE 12     /* then count entries: */
+#define TTLOG_FMT_METRIC_TYPE_OFF 0       /* u8 TTLOG_FMT_METRIC_* */
+#define TTLOG_FMT_METRIC_FLAGS_OFF 1      /* u8 TTLOG_FMT_METRIC_FLAG_* */
+#define TTLOG_FMT_METRIC_RESERVED_OFF 2   /* u16 zero */
+#define TTLOG_FMT_METRIC_LINE_OFF 4       /* u32 source line, 0 for ttlog's own */
+#define TTLOG_FMT_METRIC_FIXED_SIZE 8     /* then strings name, labels, file; then the value */
+#define TTLOG_FMT_METRIC_COUNTER 1        /* u64 total */
+#define TTLOG_FMT_METRIC_GAUGE 2          /* f64 value, u64 ticks of the set (0: never set) */
+#define TTLOG_FMT_METRIC_HISTOGRAM 3      /* u64 count, f64 sum, f64 min, f64 max, u32 n,
+                                             then n x (u32 bucket index, u64 count) */
+#define TTLOG_FMT_METRIC_FLAG_SELF 0x1u   /* one of ttlog's own metrics (ttlog_*) */
+#define TTLOG_FMT_METRIC_FLAGS_KNOWN 0x1u
+#define TTLOG_FMT_HIST_PAIR_SIZE 12
+#define TTLOG_FMT_HIST_FIXED_SIZE 36      /* count, sum, min, max, n */
 
 /* ---- EVTS: one block of one thread's records ---------------------------- */
 #define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */

@@ -41,6 +41,7 @@
 #include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/format.h"
+#include "snapshot/metrics_chunk.h"
 
 #define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
 #define SITE_BUF (64u << 10)
@@ -64,6 +65,7 @@ struct workspace {
 	uint64_t block_first, block_last;
 	uint32_t block_thread, block_tid;
 	uint64_t thread_unknown;        /* records of this thread with no known site */
+	uint64_t strings_truncated;     /* cut string arguments in the records written */
 	/* totals for END */
 	uint64_t events, overwritten, torn, torn_bytes;
 	uint32_t threads, sites, blocks;
@@ -299,6 +301,7 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 		}
 		add_site(ws, id, s);
 	}
+	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, ttlog__site_lookup(id));
 	if (ws->block_len + size > TTLOG_FMT_MAX_BLOCK_RAW)
 		flush_block(ws);
 	if (!ws->block_count)
@@ -601,6 +604,24 @@ static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 	return -1;
 }
 
+/* ---- Metrics ------------------------------------------------------------ */
+
+/* Runs in signal context. */
+static void emit_metrics_chunk(void *ctx, const unsigned char *payload, size_t len)
+{
+	emit_chunk(ctx, TTLOG_FMT_CHUNK_MTRC, payload, len);
+}
+
+/* Writes the MTRC chunks (src/snapshot/metrics_chunk.c) with the block
+ * buffers, free once the threads are written. Runs in signal context. */
+static void write_metrics(struct workspace *ws)
+{
+	struct ttlog__mtrc_scratch s = {ws->packed, sizeof ws->packed, ws->block,
+					emit_metrics_chunk, ws};
+	_Static_assert(sizeof ws->block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
+	ttlog__metrics_snapshot(&s, ws->strings_truncated);
+}
+
 /* ---- Entry point -------------------------------------------------------- */
 
 static void reset_workspace(struct workspace *ws)
@@ -615,6 +636,7 @@ static void reset_workspace(struct workspace *ws)
 	ws->block_count = 0;
 	ws->block_len = 0;
 	ws->events = ws->overwritten = ws->torn = ws->torn_bytes = 0;
+	ws->strings_truncated = 0;
 	ws->threads = ws->sites = ws->blocks = 0;
 	memset(ws->site_seen, 0, sizeof ws->site_seen);
 }
@@ -662,6 +684,7 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	for (struct ttlog__ring *r = ttlog__ring_first(); r && !ws->failed; r = r->next)
 		write_thread(ws, r, cutoff, crash);
 	write_sampling(ws);
+	write_metrics(ws);
 	if (crash)
 		write_crash(ws, crash);
 	write_end(ws);

@@ -1,0 +1,20 @@
+/*
+ * metrics.h - `ttlog view --metrics`: the metrics of a snapshot as a table
+ * or as JSON lines.
+ */
+#ifndef TTLOG_CLI_METRICS_H
+#define TTLOG_CLI_METRICS_H
+
+#include "cli.h"
+#include "timefmt.h"
+#include "ttlog_reader.h"
+
+/**
+ * Prints the metrics of r to stdout: in text, a table per kind (counters,
+ * gauges, histograms), then ttlog's own metrics; in JSON, one object per
+ * metric and line. `style` is how gauge times are shown in text. A file
+ * without metrics prints a note saying so (text) or nothing (JSON).
+ */
+void cli_metrics_print(ttlog_reader *r, int json, enum cli_time_style style);
+
+#endif /* TTLOG_CLI_METRICS_H */

@@ -1,0 +1,119 @@
+/*
+ * self.c - ttlog's own metrics, kept always: what was written, what was
+ * lost and why, how full each ring is. Snapshots (MTRC) and the Prometheus
+ * writer report them next to the program's metrics, under names that
+ * start with "ttlog_" (which programs may not use).
+ *
+ * They are not slots in shards: each is computed when asked from counters
+ * the library keeps anyway (struct ttlog__global, the rings), so they cost
+ * nothing on any hot path.
+ *
+ * Everything in this file runs in signal context.
+ */
+#include <stdatomic.h>
+
+#include "clock/clock.h"
+#include "common/internal.h"
+#include "common/sigsafe.h"
+#include "core/state.h"
+#include "metrics/metrics.h"
+#include "ring/ring.h"
+
+static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
+			 const char *name, const char *help, const char *labels, uint64_t value)
+{
+	struct ttlog__self_metric m = {0};
+	m.name = name;
+	m.help = help;
+	m.labels = labels;
+	m.labels_len = strlen(labels) ? strlen(labels) + 1 : 0; /* one label at most here */
+	m.type = TTLOG__METRIC_COUNTER;
+	m.counter = value;
+	fn(ctx, &m);
+}
+
+static uint64_t g_load(_Atomic uint64_t *counter)
+{
+	return atomic_load_explicit(counter, memory_order_relaxed);
+}
+
+/* Bytes between a ring's tail and head over its size: how much of its
+ * history the ring holds. */
+static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
+		     uint64_t now)
+{
+	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
+		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
+			continue;
+		uint64_t head = atomic_load_explicit(&r->w.head, memory_order_acquire);
+		uint64_t tail = atomic_load_explicit(&r->pub_tail, memory_order_acquire);
+		uint64_t used = head >= tail ? head - tail : 0; /* a ring being reset */
+		if (used > r->size)
+			used = r->size;
+		char label[32];
+		struct ttlog__sbuf sb;
+		ttlog__sb_init(&sb, label, sizeof label);
+		ttlog__sb_str(&sb, "thread=");
+		ttlog__sb_u64(&sb, r->index, 0);
+		struct ttlog__self_metric m = {0};
+		m.name = "ttlog_ring_utilisation";
+		m.help = "Bytes of history a thread's ring holds, over its size (thread: the "
+			 "thread index of snapshots)";
+		m.labels = label;
+		m.labels_len = sb.len + 1;
+		m.type = TTLOG__METRIC_GAUGE;
+		m.gauge = r->size ? (double)used / (double)r->size : 0.0;
+		m.gauge_ticks = now;
+		fn(ctx, &m);
+	}
+}
+
+void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *m), void *ctx,
+			 uint64_t strings_truncated)
+{
+	uint64_t now = ttlog__clock_now();
+	emit_counter(fn, ctx, "ttlog_events_written", "Events written into the rings", "",
+		     ttlog__rings_records());
+	emit_counter(fn, ctx, "ttlog_events_overwritten",
+		     "Events the rings dropped to make room for newer ones", "",
+		     ttlog__rings_overwritten() + g_load(&ttlog__g.overwritten_retired));
+	const char *dropped_help =
+		"Events dropped: logged or updated before ttlog_init or after shutdown "
+		"(uninitialized), by threads without a ring (no_ring); site_table_full counts "
+		"call sites disabled because the site table was full";
+	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=uninitialized",
+		     g_load(&ttlog__g.dropped_uninitialized));
+	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=no_ring",
+		     g_load(&ttlog__g.dropped_no_ring));
+	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=site_table_full",
+		     g_load(&ttlog__g.dropped_sites));
+	emit_counter(fn, ctx, "ttlog_torn_records",
+		     "Records overwritten while a snapshot copied them", "",
+		     g_load(&ttlog__g.torn_records));
+	if (strings_truncated != UINT64_MAX) {
+		struct ttlog__self_metric m = {0};
+		m.name = "ttlog_strings_truncated";
+		m.help = "String arguments cut at max_string among the events of this snapshot";
+		m.labels = "";
+		m.type = TTLOG__METRIC_GAUGE;
+		m.gauge = (double)strings_truncated;
+		m.gauge_ticks = now;
+		fn(ctx, &m);
+	}
+	emit_counter(fn, ctx, "ttlog_snapshots_written", "Snapshots written", "",
+		     g_load(&ttlog__g.snapshots_written));
+	emit_counter(fn, ctx, "ttlog_snapshots_failed", "Snapshots that could not be written", "",
+		     g_load(&ttlog__g.snapshots_failed));
+	emit_counter(fn, ctx, "ttlog_snapshots_busy",
+		     "Snapshot requests refused because one was being written", "",
+		     g_load(&ttlog__g.snapshots_busy));
+	emit_counter(fn, ctx, "ttlog_metrics_refused",
+		     "Metrics refused because the registry or the shards were full", "",
+		     ttlog__metrics_refused());
+	emit_counter(fn, ctx, "ttlog_metrics_rejected",
+		     "Metric uses disabled for a bad name or labels, or a name used with "
+		     "another type",
+		     "", ttlog__metrics_rejected());
+	ring_use(fn, ctx, now);
+}

@@ -1,0 +1,38 @@
+/*
+ * metrics_chunk.h - the MTRC chunks of a snapshot: the value of every
+ * metric, ttlog's own included (docs/FORMAT.md 7.4).
+ */
+#ifndef TTLOG_SNAPSHOT_METRICS_CHUNK_H
+#define TTLOG_SNAPSHOT_METRICS_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ttlog.h"
+
+/* Where the chunks are built: the snapshot writer lends buffers it no
+ * longer needs once the threads are written. */
+struct ttlog__mtrc_scratch {
+	unsigned char *payload;     /* a chunk's payload is built here */
+	size_t payload_cap;         /* at least 64 KiB */
+	unsigned char *buckets;     /* 8 * TTLOG__HIST_BUCKETS bytes, any alignment */
+	/* Writes one finished chunk of type MTRC. */
+	void (*emit)(void *ctx, const unsigned char *payload, size_t len);
+	void *ctx;
+};
+
+/*
+ * Writes every registered metric and every self-metric as MTRC chunks of at
+ * most payload_cap bytes each (whole entries: several chunks when they do
+ * not fit in one). strings_truncated: the cut strings the writer counted in
+ * the records it wrote. Runs in signal context.
+ */
+void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated);
+
+/* How many string arguments of a record were cut (TTLOG__STR_TRUNCATED),
+ * given its site; the record was validated by the ring reader. Runs in
+ * signal context. */
+uint32_t ttlog__record_truncated_strings(const unsigned char *rec, uint32_t size,
+					 const struct ttlog_site *site);
+
+#endif

@@ -188,6 +188,20 @@ static int setup(void **state)
 
 /* ---- 1-in-N -------------------------------------------------------------- */
 
+/* The self-metric ttlog_events_dropped{reason=REASON} of a snapshot. */
+static uint64_t dropped_metric(ttlog_reader *r, const char *reason)
+{
+	size_t n;
+	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
+	for (size_t i = 0; i < n; i++)
+		if (m[i].self && strcmp(m[i].name, "ttlog_events_dropped") == 0 &&
+		    m[i].nlabels == 1 && strcmp(m[i].labels[0].key, "reason") == 0 &&
+		    strcmp(m[i].labels[0].value, reason) == 0)
+			return m[i].counter;
+	fail_msg("no ttlog_events_dropped{reason=%s}", reason);
+	return 0;
+}
+
 static void test_site_rule_keeps_exactly_one_in_n(void **state)
 {
 	(void)state;
@@ -228,6 +242,9 @@ static void test_site_rule_keeps_exactly_one_in_n(void **state)
 	assert_int_equal(t->dropped_sampled, sampled);
 	assert_int_equal(t->dropped_rate_limited, rate);
 	assert_int_equal(t->dropped_sampled, s1);
+	/* ttlog's own metrics say the same. */
+	assert_int_equal(dropped_metric(r, "sampled"), s1);
+	assert_int_equal(dropped_metric(r, "rate_limited"), r1);
 	ttlog_reader_close(r);
 	assert_int_equal(ttlog_set_sampling(site_selector(SITE_RULE_LINE), 1, 0), TTLOG_OK);
 }

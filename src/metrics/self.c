@@ -18,6 +18,7 @@
 #include "core/state.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
+#include "sites/sampling.h"
 
 static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
 			 const char *name, const char *help, const char *labels, uint64_t value)
@@ -80,14 +81,20 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 		     ttlog__rings_overwritten() + g_load(&ttlog__g.overwritten_retired));
 	const char *dropped_help =
 		"Events dropped: logged or updated before ttlog_init or after shutdown "
-		"(uninitialized), by threads without a ring (no_ring); site_table_full counts "
-		"call sites disabled because the site table was full";
+		"(uninitialized), by threads without a ring (no_ring), by a 1-in-N sampling rule "
+		"(sampled) or a rate limit (rate_limited); site_table_full counts call sites "
+		"disabled because the site table was full";
 	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=uninitialized",
 		     g_load(&ttlog__g.dropped_uninitialized));
 	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=no_ring",
 		     g_load(&ttlog__g.dropped_no_ring));
 	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=site_table_full",
 		     g_load(&ttlog__g.dropped_sites));
+	uint64_t sampled, rate_limited;
+	ttlog__sampling_totals(&sampled, &rate_limited);
+	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=sampled", sampled);
+	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=rate_limited",
+		     rate_limited);
 	emit_counter(fn, ctx, "ttlog_torn_records",
 		     "Records overwritten while a snapshot copied them", "",
 		     g_load(&ttlog__g.torn_records));

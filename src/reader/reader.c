@@ -232,14 +232,20 @@ static void report_where(struct ttlog_reader *r, int status, const char *where, 
 	va_end(ap);
 }
 
-__attribute__((format(printf, 4, 5)))
-static void report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
+__attribute__((format(printf, 4, 0)))
+static void report_v(struct ttlog_reader *r, int status, size_t off, const char *fmt, va_list ap)
 {
 	char where[48];
 	snprintf(where, sizeof where, "offset %zu", off);
+	set_error_v(r, status, where, fmt, ap);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	set_error_v(r, status, where, fmt, ap);
+	report_v(r, status, off, fmt, ap);
 	va_end(ap);
 }
 
@@ -1909,11 +1915,9 @@ TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader
 
 void ttlog__reader_report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
 {
-	char where[48];
-	snprintf(where, sizeof where, "offset %zu", off);
 	va_list ap;
 	va_start(ap, fmt);
-	set_error_v(r, status, where, fmt, ap);
+	report_v(r, status, off, fmt, ap);
 	va_end(ap);
 }
 

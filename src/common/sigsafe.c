@@ -115,3 +115,24 @@ void ttlog__sanitize_reason(const char *reason, char *out, size_t cap)
 		out[0] = '_'; /* no hidden files, no ".." */
 	out[n] = '\0';
 }
+
+void ttlog__fdbuf_flush(struct ttlog__fdbuf *b)
+{
+	if (b->len && !b->failed && ttlog__write_all(b->fd, b->buf, b->len) != 0)
+		b->failed = 1;
+	b->len = 0;
+}
+
+void ttlog__fdbuf_put(struct ttlog__fdbuf *b, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	while (n && !b->failed) {
+		if (b->len == b->cap)
+			ttlog__fdbuf_flush(b);
+		size_t k = n < b->cap - b->len ? n : b->cap - b->len;
+		memcpy(b->buf + b->len, p, k);
+		b->len += k;
+		p += k;
+		n -= k;
+	}
+}

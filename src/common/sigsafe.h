@@ -28,6 +28,21 @@ void ttlog__sb_u64(struct ttlog__sbuf *sb, uint64_t v, int width);
 /* write() until everything is written; retries on EINTR. 0 or -1. */
 int ttlog__write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Buffered output to a file descriptor: bytes collect in buf (cap bytes,
+ * the caller's memory) and go out through ttlog__write_all() when it is
+ * full and on flush. The first failed write sets `failed`; later bytes are
+ * dropped, so a caller checks once, at the end.
+ */
+struct ttlog__fdbuf {
+	int fd;
+	int failed;
+	unsigned char *buf;
+	size_t len, cap;
+};
+void ttlog__fdbuf_put(struct ttlog__fdbuf *b, const void *data, size_t n);
+void ttlog__fdbuf_flush(struct ttlog__fdbuf *b);
+
 /* Splits seconds since the Unix epoch into UTC calendar fields. */
 struct ttlog__civil {
 	int year, month, day, hour, minute, second;

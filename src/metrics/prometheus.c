@@ -35,31 +35,14 @@
 #define OUT_BUF 4096u
 
 struct out {
-	int fd;
-	int failed;
-	size_t len;
+	struct ttlog__fdbuf f;       /* through buf */
 	char buf[OUT_BUF];
 	const char *family;          /* the self-metric family written last */
 };
 
-static void out_flush(struct out *o)
-{
-	if (o->len && !o->failed && ttlog__write_all(o->fd, o->buf, o->len) != 0)
-		o->failed = 1;
-	o->len = 0;
-}
-
 static void out_mem(struct out *o, const char *s, size_t n)
 {
-	while (n) {
-		if (o->len == OUT_BUF)
-			out_flush(o);
-		size_t k = TTLOG_MIN(n, OUT_BUF - o->len);
-		memcpy(o->buf + o->len, s, k);
-		o->len += k;
-		s += k;
-		n -= k;
-	}
+	ttlog__fdbuf_put(&o->f, s, n);
 }
 
 static void out_str(struct out *o, const char *s)
@@ -349,12 +332,14 @@ static void out_self(void *ctx, const struct ttlog__self_metric *m)
 TTLOG_API int ttlog_metrics_write_prometheus(int fd)
 {
 	struct out o;
-	o.fd = fd;
-	o.failed = 0;
-	o.len = 0;
+	o.f.fd = fd;
+	o.f.failed = 0;
+	o.f.buf = (unsigned char *)o.buf;
+	o.f.len = 0;
+	o.f.cap = sizeof o.buf;
 	o.family = NULL;
 	uint32_t n = ttlog__metrics_count();
-	for (uint32_t i = 0; i < n && !o.failed; i++) {
+	for (uint32_t i = 0; i < n && !o.f.failed; i++) {
 		const struct ttlog__metric_entry *e = ttlog__metrics_entry(i);
 		int seen = 0;
 		for (uint32_t j = 0; j < i && !seen; j++)
@@ -367,6 +352,6 @@ TTLOG_API int ttlog_metrics_write_prometheus(int fd)
 				out_sample(&o, ttlog__metrics_entry(j));
 	}
 	ttlog__self_metrics(out_self, &o, UINT64_MAX);
-	out_flush(&o);
-	return o.failed ? TTLOG_E_IO : TTLOG_OK;
+	ttlog__fdbuf_flush(&o.f);
+	return o.f.failed ? TTLOG_E_IO : TTLOG_OK;
 }

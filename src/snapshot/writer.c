@@ -52,9 +52,8 @@
 
 struct workspace {
 	_Atomic int busy;
-	int fd;
-	int failed;                     /* a write failed: give up, remove the file */
-	size_t out_len;
+	struct ttlog__fdbuf file;       /* the temporary file, through out[]; file.failed:
+					   a write failed, give up and remove the file */
 	uint32_t site_count;            /* entries in site_buf */
 	size_t site_len;
 	uint32_t sitx_count;            /* entries in sitx_buf */
@@ -103,7 +102,7 @@ int ttlog__snapshot_init(void)
 			return TTLOG_E_NOMEM;
 		}
 		workspaces[i] = m;
-		workspaces[i]->fd = -1;
+		workspaces[i]->file.fd = -1;
 	}
 	return TTLOG_OK;
 }
@@ -117,25 +116,9 @@ void ttlog__snapshot_after_fork(void)
 
 /* ---- Buffered output ---------------------------------------------------- */
 
-static void out_flush(struct workspace *ws)
-{
-	if (ws->out_len && !ws->failed && ttlog__write_all(ws->fd, ws->out, ws->out_len) != 0)
-		ws->failed = 1;
-	ws->out_len = 0;
-}
-
 static void out_bytes(struct workspace *ws, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	while (len && !ws->failed) {
-		if (ws->out_len == OUT_BUF)
-			out_flush(ws);
-		size_t k = TTLOG_MIN(len, OUT_BUF - ws->out_len);
-		memcpy(ws->out + ws->out_len, p, k);
-		ws->out_len += k;
-		p += k;
-		len -= k;
-	}
+	ttlog__fdbuf_put(&ws->file, data, len);
 }
 
 static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags,
@@ -430,7 +413,7 @@ static void write_sampling(struct workspace *ws)
 	size_t len = 4;
 	uint32_t count = 0;
 	uint32_t limit = ttlog__site_id_limit();
-	for (uint32_t id = 1; id < limit && !ws->failed; id++) {
+	for (uint32_t id = 1; id < limit && !ws->file.failed; id++) {
 		struct ttlog__sampling_counts c;
 		if (!ttlog__sampling_get(id, &c))
 			continue;
@@ -626,8 +609,10 @@ static void write_metrics(struct workspace *ws)
 
 static void reset_workspace(struct workspace *ws)
 {
-	ws->failed = 0;
-	ws->out_len = 0;
+	ws->file.failed = 0;
+	ws->file.len = 0;
+	ws->file.buf = ws->out;
+	ws->file.cap = sizeof ws->out;
 	ws->site_count = 0;
 	ws->site_len = 4;
 	ws->sitx_count = 0;
@@ -660,8 +645,8 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	reset_workspace(ws);
 
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
-	ws->fd = open_temporary(ws, tid);
-	if (ws->fd < 0) {
+	ws->file.fd = open_temporary(ws, tid);
+	if (ws->file.fd < 0) {
 		rc = TTLOG_E_DIR;
 		goto out;
 	}
@@ -681,23 +666,23 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 
 	write_file_header(ws);
 	write_head(ws, reason, crash != NULL, &cal, created);
-	for (struct ttlog__ring *r = ttlog__ring_first(); r && !ws->failed; r = r->next)
+	for (struct ttlog__ring *r = ttlog__ring_first(); r && !ws->file.failed; r = r->next)
 		write_thread(ws, r, cutoff, crash);
 	write_sampling(ws);
 	write_metrics(ws);
 	if (crash)
 		write_crash(ws, crash);
 	write_end(ws);
-	out_flush(ws);
+	ttlog__fdbuf_flush(&ws->file);
 	atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
 
-	if (ws->failed || fsync(ws->fd) != 0) {
-		close(ws->fd);
+	if (ws->file.failed || fsync(ws->file.fd) != 0) {
+		close(ws->file.fd);
 		unlink(ws->tmp_path);
 		rc = TTLOG_E_IO;
 		goto out;
 	}
-	close(ws->fd);
+	close(ws->file.fd);
 	if (publish(ws, ttlog__clock_wall_ns(), reason) != 0) {
 		rc = TTLOG_E_IO;
 		goto out;
@@ -712,7 +697,7 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 		path[n] = '\0';
 	}
 out:
-	ws->fd = -1;
+	ws->file.fd = -1;
 	atomic_fetch_add_explicit(rc == TTLOG_OK || rc == TTLOG_E_RANGE ? &ttlog__g.snapshots_written
 									  : &ttlog__g.snapshots_failed,
 				  1, memory_order_relaxed);

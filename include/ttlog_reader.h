@@ -115,6 +115,9 @@ struct ttlog_file_info {
 	uint64_t torn;
 	uint64_t torn_bytes;
 	uint64_t dropped;            /* log calls the process dropped (from END) */
+	uint64_t blocks;             /* EVTS blocks */
+	uint64_t raw_bytes;          /* bytes of records in them, once decompressed */
+	uint64_t stored_bytes;       /* bytes of record data in the file (compressed) */
 	int64_t first_ns, last_ns;   /* time of the first and last event; 0 if none */
 	int crashed;                 /* a crash record is present */
 	struct {
@@ -164,6 +167,7 @@ struct ttlog_event {
 	 * innermost span open on the thread, or NULL. */
 	const struct ttlog_span *span;
 	unsigned depth;                      /* spans open on the thread, for indenting */
+	uint32_t size;                       /* bytes of the record in the file, decompressed */
 };
 
 /**
@@ -204,6 +208,59 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
 
 /** Closes the reader and frees everything it returned. NULL is allowed. */
 TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
+
+/* ---- Reading part of a large file ---------------------------------------- */
+
+/** Flags of ttlog_reader_open_ex(). */
+#define TTLOG_READER_LAZY 1u /* check and decode each block only when it is read */
+
+/**
+ * ttlog_reader_open() with flags. With TTLOG_READER_LAZY, opening checks
+ * every chunk's checksum and every structure outside the event blocks, but
+ * decodes no block: a block is decompressed and its records checked when
+ * the iteration first reaches it, and a problem found then is reported
+ * through ttlog_reader_error() and ttlog_reader_status() like any other.
+ * Until every block was read, the event counts (info, threads) are the ones
+ * the block headers state and first_ns/last_ns are the block headers'
+ * bounds (which may start earlier than the first event: scope openings
+ * re-stated at a segment start keep their old times). Together with
+ * ttlog_reader_set_range() this reads one second of a large file without
+ * decoding the rest.
+ */
+TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader);
+
+/** Every level: the level_mask of ttlog_reader_set_range() that keeps all. */
+#define TTLOG_READER_ALL_LEVELS 0x3fu
+
+/**
+ * Limits the iteration to log events with since_ns <= time_ns <= until_ns
+ * whose site level's bit (1u << TTLOG_LEVEL_x) is in level_mask, and to
+ * span events in the time range (their levels are not checked). Applies
+ * from the next ttlog_reader_rewind(); call it before iterating. Blocks
+ * wholly outside the time range are not decoded: after the last wanted
+ * event of a thread its later blocks are left alone, and blocks before the
+ * range are skipped unread, or, when the file has contexts or spans,
+ * decompressed only to follow the records that open and close them (so
+ * events keep their contexts and spans). Events are still returned in
+ * time order. INT64_MIN, INT64_MAX and TTLOG_READER_ALL_LEVELS remove a
+ * limit.
+ */
+TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, int64_t until_ns,
+				      unsigned level_mask);
+
+/** What the reader has done with the event blocks since it was opened. */
+struct ttlog_reader_counters {
+	uint64_t blocks;          /* EVTS blocks with records in the file */
+	uint64_t blocks_decoded;  /* times a block's records were decoded: at open
+				     (without TTLOG_READER_LAZY) or read for events */
+	uint64_t blocks_scanned;  /* times a block before the range was decompressed
+				     only to follow its contexts and spans */
+	uint64_t blocks_skipped;  /* times a block was passed over without being read */
+	uint64_t records_decoded; /* records turned into events or scope changes */
+};
+
+/** The counters, or NULL for a NULL reader. */
+TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_reader *reader);
 
 /**
  * Sampling of one call site (the SMPL chunks of files of format revision

@@ -188,6 +188,14 @@ struct ttlog_reader {
 	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
 
 	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
+
+	/* Reading part of a file (ttlog_reader_open_ex, ttlog_reader_set_range) */
+	unsigned flags;        /* TTLOG_READER_* */
+	int64_t want_since, want_until; /* as set; they apply from the next rewind */
+	unsigned want_levels;
+	int64_t since_ns, until_ns;     /* what the iteration applies */
+	unsigned levels;
+	struct ttlog_reader_counters counters;
 };
 
 /* A record decoded in place: STR arguments point into the block and are not
@@ -1730,6 +1738,9 @@ static struct ttlog_reader *reader_new(const char *name)
 		return NULL;
 	}
 	r->status = TTLOG_OK;
+	r->want_since = r->since_ns = INT64_MIN;
+	r->want_until = r->until_ns = INT64_MAX;
+	r->want_levels = r->levels = TTLOG_READER_ALL_LEVELS;
 	r->info.path = r->path;
 	r->info.executable = "";
 	r->info.hostname = "";
@@ -1843,17 +1854,38 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 	return r->status;
 }
 
-TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)
+TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader)
 {
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path)
+	if (!path || (flags & ~TTLOG_READER_LAZY))
 		return TTLOG_E_INVALID;
 	struct ttlog_reader *r = reader_new(path);
 	if (!r)
 		return TTLOG_E_NOMEM;
+	r->flags = flags;
 	return finish_open(r, read_all(r, path), reader);
+}
+
+TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)
+{
+	return ttlog_reader_open_ex(path, 0, reader);
+}
+
+TTLOG_API void ttlog_reader_set_range(ttlog_reader *r, int64_t since_ns, int64_t until_ns,
+				      unsigned level_mask)
+{
+	if (!r)
+		return;
+	r->want_since = since_ns;
+	r->want_until = until_ns;
+	r->want_levels = level_mask & TTLOG_READER_ALL_LEVELS;
+}
+
+TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_reader *r)
+{
+	return r ? &r->counters : NULL;
 }
 
 int ttlog__reader_open_memory(const void *data, size_t size, const char *name,

@@ -18,7 +18,9 @@ set -euo pipefail
 # Debian 12's clang is clang 14; its runtimes come in a versioned package.
 clang_rt=libclang-rt-14-dev
 
-packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev)
+# libsqlite3-dev: `ttlog query` and the SQLite extension; sqlite3 (the shell)
+# and python3: tests that load the extension and parse exported files back.
+packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev libsqlite3-dev sqlite3 python3)
 
 for arg in "$@"; do
 	case "$arg" in

@@ -18,6 +18,12 @@
  *      it runs after the chunk pass, a site may be defined anywhere in the
  *      file, not only before the blocks that use it.
  *
+ * A lazy open (TTLOG_READER_LAZY) skips pass 2: counts and times come from
+ * the block headers, and each block gets pass 2's checks (check_block) when
+ * the iteration first reaches it. With a range (ttlog_reader_set_range) the
+ * iteration passes over blocks outside it by their header ticks (see
+ * enter_block), so a lazy open and a range read only what they return.
+ *
  * Iteration keeps one cursor per thread over that thread's blocks in file
  * order and merges the threads through a binary min-heap keyed by (ticks of
  * the cursor's next record, thread index). A compressed block is decoded
@@ -117,6 +123,8 @@ struct rthread {
 	size_t pos;            /* raw offset of the next record in the block */
 	uint32_t done;         /* records of the block already returned */
 	uint64_t key;          /* ticks of the next record */
+	uint8_t pending;       /* the block entered is not read yet: COUNT_DECODED or
+				  COUNT_SCANNED says how to count it when it is */
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
 	struct reader_scopes scopes; /* contexts and spans open at the cursor */
@@ -135,6 +143,7 @@ struct rblock {
 	uint64_t first_ticks;  /* as the header states */
 	uint64_t last_ticks;
 	uint64_t rec_first;    /* ticks of the first record */
+	uint8_t checked;       /* its records were walked and nrec is exact */
 };
 
 struct ttlog_reader {
@@ -195,6 +204,7 @@ struct ttlog_reader {
 	unsigned want_levels;
 	int64_t since_ns, until_ns;     /* what the iteration applies */
 	unsigned levels;
+	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
 	struct ttlog_reader_counters counters;
 };
 
@@ -1331,6 +1341,69 @@ static size_t thread_slot(const struct ttlog_reader *r, uint32_t index)
 	return lo;
 }
 
+/*
+ * Walks the records of block b (its decoded bytes at raw), checking each
+ * one and the block header's count and ticks. Sets b->nrec to the records
+ * that decode and b->rec_first; widens [*min_ticks, *max_ticks] by the
+ * times of events (re-stated openings keep their old times, so they are
+ * left out). Returns the number of records that decode.
+ */
+static uint32_t check_block(struct ttlog_reader *r, struct rblock *b, const unsigned char *raw,
+			    uint64_t *min_ticks, uint64_t *max_ticks)
+{
+	struct decoded d;
+	char why[300];
+	uint64_t first = 0, last = 0;
+	size_t pos = 0;
+	uint32_t n = 0;
+	int bad = 0;
+	while (pos < b->raw_size) {
+		if (!decode_record(r, raw, b->raw_size, pos, &d, why, sizeof why)) {
+			report_record(r, b, pos, why);
+			bad = 1;
+			break;
+		}
+		if (n == 0)
+			first = d.ticks;
+		last = d.ticks;
+		if (d.site->info.kind == TTLOG_FMT_KIND_LOG ||
+		    d.site->info.kind == TTLOG_FMT_KIND_SPAN_END) {
+			*min_ticks = TTLOG_MIN(*min_ticks, d.ticks);
+			*max_ticks = TTLOG_MAX(*max_ticks, d.ticks);
+		}
+		n++;
+		pos += d.size;
+	}
+	b->nrec = n;
+	b->rec_first = first;
+	b->checked = 1;
+	size_t fields = b->chunk_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	if (!bad && n != b->count)
+		report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
+		       "expected the %u records the EVTS header states, found %u",
+		       (unsigned)b->count, (unsigned)n);
+	else if (!bad && n && (first != b->first_ticks || last != b->last_ticks))
+		report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
+		       "expected first and last ticks %llu and %llu as the EVTS header "
+		       "states, found %llu and %llu",
+		       (unsigned long long)b->first_ticks, (unsigned long long)b->last_ticks,
+		       (unsigned long long)first, (unsigned long long)last);
+	return n;
+}
+
+/* Reports a compressed block that does not decompress to its raw size. */
+static void report_inflate(struct ttlog_reader *r, const struct rblock *b, int got)
+{
+	if (got < 0)
+		report(r, TTLOG_E_CORRUPT, b->data_off,
+		       "expected LZ4 data that decompresses to %u bytes, found invalid LZ4 data",
+		       (unsigned)b->raw_size);
+	else
+		report(r, TTLOG_E_CORRUPT, b->data_off,
+		       "expected LZ4 data that decompresses to %u bytes, found %d bytes",
+		       (unsigned)b->raw_size, got);
+}
+
 /* Pass 2: decodes every record once; see the top of the file. */
 static void decode_blocks(struct ttlog_reader *r)
 {
@@ -1349,56 +1422,14 @@ static void decode_blocks(struct ttlog_reader *r)
 			}
 			int got;
 			if (!block_inflate(r, b, scratch, &got)) {
-				if (got < 0)
-					report(r, TTLOG_E_CORRUPT, b->data_off,
-					       "expected LZ4 data that decompresses to %u bytes, found "
-					       "invalid LZ4 data",
-					       (unsigned)b->raw_size);
-				else
-					report(r, TTLOG_E_CORRUPT, b->data_off,
-					       "expected LZ4 data that decompresses to %u bytes, found %d bytes",
-					       (unsigned)b->raw_size, got);
+				report_inflate(r, b, got);
+				b->checked = 1; /* nrec stays 0 */
 				continue;
 			}
 			raw = scratch;
 		}
-		struct decoded d;
-		char why[300];
-		uint64_t first = 0, last = 0;
-		size_t pos = 0;
-		uint32_t n = 0;
-		int bad = 0;
-		while (pos < b->raw_size) {
-			if (!decode_record(r, raw, b->raw_size, pos, &d, why, sizeof why)) {
-				report_record(r, b, pos, why);
-				bad = 1;
-				break;
-			}
-			if (n == 0)
-				first = d.ticks;
-			last = d.ticks;
-			if (d.site->info.kind == TTLOG_FMT_KIND_LOG ||
-			    d.site->info.kind == TTLOG_FMT_KIND_SPAN_END) {
-				/* Re-stated openings keep their old times. */
-				min_ticks = TTLOG_MIN(min_ticks, d.ticks);
-				max_ticks = TTLOG_MAX(max_ticks, d.ticks);
-			}
-			n++;
-			pos += d.size;
-		}
-		b->nrec = n;
-		b->rec_first = first;
-		size_t fields = b->chunk_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
-		if (!bad && n != b->count)
-			report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
-			       "expected the %u records the EVTS header states, found %u",
-			       (unsigned)b->count, (unsigned)n);
-		else if (!bad && n && (first != b->first_ticks || last != b->last_ticks))
-			report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
-			       "expected first and last ticks %llu and %llu as the EVTS header "
-			       "states, found %llu and %llu",
-			       (unsigned long long)b->first_ticks, (unsigned long long)b->last_ticks,
-			       (unsigned long long)first, (unsigned long long)last);
+		uint32_t n = check_block(r, b, raw, &min_ticks, &max_ticks);
+		r->counters.blocks_decoded++;
 		struct rthread *t = &r->threads[b->slot];
 		t->info.events += n;
 		r->info.events += n;
@@ -1406,6 +1437,34 @@ static void decode_blocks(struct ttlog_reader *r)
 			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
 	}
 	free(scratch);
+	if (r->info.events) {
+		r->info.first_ns = ticks_to_ns(r, min_ticks);
+		r->info.last_ns = ticks_to_ns(r, max_ticks);
+	}
+}
+
+/*
+ * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at
+ * its word. Counts and times come from the headers; each block is checked
+ * by check_block() when the iteration first reaches it.
+ */
+static void count_blocks(struct ttlog_reader *r)
+{
+	uint64_t min_ticks = UINT64_MAX, max_ticks = 0;
+	for (size_t i = 0; i < r->nblocks; i++) {
+		struct rblock *b = &r->blocks[i];
+		struct rthread *t = &r->threads[b->slot];
+		b->nrec = b->count;
+		b->rec_first = b->first_ticks;
+		if (!b->count)
+			continue;
+		t->info.events += b->count;
+		r->info.events += b->count;
+		min_ticks = TTLOG_MIN(min_ticks, b->first_ticks);
+		max_ticks = TTLOG_MAX(max_ticks, b->last_ticks);
+		if (b->codec == TTLOG_FMT_CODEC_LZ4)
+			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
+	}
 	if (r->info.events) {
 		r->info.first_ns = ticks_to_ns(r, min_ticks);
 		r->info.last_ns = ticks_to_ns(r, max_ticks);
@@ -1501,15 +1560,26 @@ static void parse(struct ttlog_reader *r)
 	if (r->oom)
 		return;
 	index_threads(r);
-	decode_blocks(r);
+	for (size_t i = 0; i < r->nblocks; i++) {
+		r->info.blocks++;
+		r->info.raw_bytes += r->blocks[i].raw_size;
+		r->info.stored_bytes += r->blocks[i].data_len;
+	}
+	if (r->flags & TTLOG_READER_LAZY)
+		count_blocks(r);
+	else
+		decode_blocks(r);
 	if (r->oom)
 		return;
 	list_blocks(r);
+	r->counters.blocks = r->nthreads ? r->threads[r->nthreads - 1].blk_end : 0;
 	cross_check(r);
 	for (size_t i = 0; i < r->nsites && !r->oom; i++) {
 		r->sites[i].info.arg_types = r->sites[i].types;
 		site_fields(r, &r->sites[i]);
 		r->sites[i].info.fields = r->sites[i].fields;
+		if (r->sites[i].info.kind != TTLOG_FMT_KIND_LOG)
+			r->has_scopes = 1;
 	}
 	r->info.complete = r->have_end;
 }
@@ -1548,60 +1618,128 @@ static void heap_pop(struct ttlog_reader *r)
 	heap_down(r, 0);
 }
 
+/*
+ * Moves thread t's cursor to the first block from t->cur on that the range
+ * wants, and sets its key. Returns 0 when the thread has nothing left to
+ * give. Nothing is decoded here; only block headers are read.
+ *
+ * Without scopes in the file a thread's records are in time order, so a
+ * block that ends before the range is passed over, and one that begins
+ * after it ends the thread. With scopes, a segment's re-stated openings keep
+ * their old times, so a block's header ticks do not bound its events, and
+ * the blocks before the range must be read for the scopes they open and
+ * close anyway: they are entered (and counted as scanned), and the range is
+ * applied record by record (ttlog_reader_next).
+ */
+enum { COUNT_NONE, COUNT_DECODED, COUNT_SCANNED };
+
+static int enter_block(struct ttlog_reader *r, struct rthread *t)
+{
+	for (; t->cur < t->blk_end; t->cur++) {
+		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		if (!r->has_scopes && ticks_to_ns(r, b->first_ticks) > r->until_ns) {
+			r->counters.blocks_skipped += t->blk_end - t->cur;
+			t->cur = t->blk_end;
+			return 0;
+		}
+		int before = ticks_to_ns(r, b->last_ticks) < r->since_ns;
+		if (before && !r->has_scopes) {
+			r->counters.blocks_skipped++;
+			continue;
+		}
+		t->pending = before ? COUNT_SCANNED : COUNT_DECODED;
+		t->pos = 0;
+		t->done = 0;
+		t->key = b->rec_first;
+		return 1;
+	}
+	return 0;
+}
+
+/* Ends thread t's iteration early: the rest of its blocks are not read. */
+static void leave_thread(struct ttlog_reader *r, struct rthread *t)
+{
+	if (t->cur < t->blk_end)
+		r->counters.blocks_skipped += t->blk_end - t->cur - 1;
+	t->cur = t->blk_end;
+	heap_pop(r);
+}
+
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 {
 	if (!r)
 		return;
+	r->since_ns = r->want_since;
+	r->until_ns = r->want_until;
+	r->levels = r->want_levels;
 	r->heap_len = 0;
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct rthread *t = &r->threads[i];
 		t->cur = t->blk_begin;
-		t->pos = 0;
-		t->done = 0;
+		t->pending = COUNT_NONE;
 		reader_scopes_reset(&t->scopes);
-		if (t->cur < t->blk_end && r->heap) {
-			t->key = r->blocks[r->tblocks[t->cur]].rec_first;
+		if (r->heap && enter_block(r, t))
 			r->heap[r->heap_len++] = i;
-		}
 	}
 	for (size_t i = r->heap_len / 2; i-- > 0;)
 		heap_down(r, i);
 }
 
-/* The decoded bytes of thread slot s's current block, or NULL (no memory). */
+/*
+ * The decoded bytes of thread slot s's current block, or NULL (no memory,
+ * or the block does not decompress). A block not checked yet (a lazy open)
+ * is checked here, which may lower its record count.
+ */
 static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 {
 	struct rthread *t = &r->threads[s];
 	size_t bi = r->tblocks[t->cur];
-	const struct rblock *b = &r->blocks[bi];
-	if (b->codec == TTLOG_FMT_CODEC_NONE)
-		return r->data + b->data_off;
-	if (t->loaded == bi)
+	struct rblock *b = &r->blocks[bi];
+	const unsigned char *raw = NULL;
+	if (b->codec == TTLOG_FMT_CODEC_NONE) {
+		raw = r->data + b->data_off;
+	} else if (t->loaded == bi) {
 		return t->buf;
-	if (!t->buf) {
-		/* Give up other threads' buffers until this one fits the budget. */
-		for (size_t j = 0; j < r->nthreads && r->buf_total + t->max_raw > r->buf_budget;
-		     j++) {
-			struct rthread *o = &r->threads[j];
-			if (j != s && o->buf) {
-				free(o->buf);
-				o->buf = NULL;
-				o->loaded = NOWHERE;
-				r->buf_total -= o->max_raw;
+	} else {
+		if (!t->buf) {
+			/* Give up other threads' buffers until this one fits the budget. */
+			for (size_t j = 0;
+			     j < r->nthreads && r->buf_total + t->max_raw > r->buf_budget; j++) {
+				struct rthread *o = &r->threads[j];
+				if (j != s && o->buf) {
+					free(o->buf);
+					o->buf = NULL;
+					o->loaded = NOWHERE;
+					r->buf_total -= o->max_raw;
+				}
 			}
+			t->buf = malloc(t->max_raw);
+			if (!t->buf) {
+				report_plain(r, TTLOG_E_NOMEM,
+					     "out of memory decoding the events of thread %u",
+					     (unsigned)t->info.index);
+				return NULL;
+			}
+			r->buf_total += t->max_raw;
 		}
-		t->buf = malloc(t->max_raw);
-		if (!t->buf)
+		int got;
+		if (!block_inflate(r, b, t->buf, &got)) {
+			/* Only a lazy open gets here: an eager one left such a
+			 * block out of the thread's list. */
+			t->loaded = NOWHERE;
+			report_inflate(r, b, got);
+			b->checked = 1;
+			b->nrec = 0;
 			return NULL;
-		r->buf_total += t->max_raw;
+		}
+		t->loaded = bi;
+		raw = t->buf;
 	}
-	int got;
-	if (!block_inflate(r, b, t->buf, &got)) {
-		t->loaded = NOWHERE; /* decoded at open; cannot happen */
-		return NULL;
+	if (!b->checked) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		check_block(r, b, raw, &lo, &hi);
 	}
-	t->loaded = bi;
-	return t->buf;
+	return raw;
 }
 
 /* Copies the strings of an event to NUL-terminated storage. */
@@ -1647,6 +1785,29 @@ static unsigned event_fields(struct ttlog_reader *r, const struct rthread *t,
 	return reader_scopes_fields(&t->scopes, st->info.kind, r->fields, n);
 }
 
+/* Moves thread heap[0]'s cursor past the record just read (size bytes). */
+static void advance(struct ttlog_reader *r, struct rthread *t, const struct rblock *b,
+		    const unsigned char *raw, uint32_t size)
+{
+	t->pos += size;
+	if (++t->done < b->nrec) {
+		t->key = ttlog__get_u64(raw + t->pos + 8);
+		heap_down(r, 0);
+		return;
+	}
+	t->cur++;
+	if (enter_block(r, t))
+		heap_down(r, 0);
+	else
+		heap_pop(r);
+}
+
+/* A log record's level is one the range wants. */
+static int level_wanted(const struct ttlog_reader *r, int level)
+{
+	return level < 0 || level > TTLOG_LEVEL_FATAL || (r->levels >> level) & 1u;
+}
+
 TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 {
 	if (!r || !ev)
@@ -1654,37 +1815,76 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 	while (r->heap_len) {
 		size_t s = r->heap[0];
 		struct rthread *t = &r->threads[s];
-		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
 		const unsigned char *raw = thread_block(r, s);
+		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		if (t->pending) {
+			if (t->pending == COUNT_SCANNED)
+				r->counters.blocks_scanned++;
+			else
+				r->counters.blocks_decoded++;
+			t->pending = COUNT_NONE;
+		}
 		struct decoded d;
 		char why[300];
-		if (!raw) {
-			report_plain(r, TTLOG_E_NOMEM,
-				     "out of memory decoding the events of thread %u",
-				     (unsigned)t->info.index);
-			heap_pop(r);
+		if (!raw && b->nrec) {
+			leave_thread(r, t); /* out of memory, reported */
+			continue;
+		}
+		if (!raw || t->done >= b->nrec) {
+			/* A lazily checked block with no more usable records
+			 * (reported): the thread goes on with its next block. */
+			t->cur++;
+			if (enter_block(r, t))
+				heap_down(r, 0);
+			else
+				heap_pop(r);
 			continue;
 		}
 		if (!decode_record(r, raw, b->raw_size, t->pos, &d, why, sizeof why)) {
-			report_record(r, b, t->pos, why); /* validated at open; cannot happen */
-			heap_pop(r);
+			report_record(r, b, t->pos, why); /* checked before; cannot happen */
+			leave_thread(r, t);
 			continue;
+		}
+		r->counters.records_decoded++;
+		int64_t ns = ticks_to_ns(r, d.ticks);
+		if (d.site->info.kind == TTLOG_FMT_KIND_LOG) {
+			/* A thread's log records are in time order: the first one
+			 * after the range ends the thread. Records the range does
+			 * not want are passed over before their strings are copied. */
+			if (ns > r->until_ns) {
+				leave_thread(r, t);
+				continue;
+			}
+			if (ns < r->since_ns || !level_wanted(r, d.site->info.level)) {
+				advance(r, t, b, raw, d.size);
+				continue;
+			}
 		}
 		if (!copy_strings(r, &d)) {
 			report_plain(r, TTLOG_E_NOMEM,
 				     "out of memory decoding the events of thread %u",
 				     (unsigned)t->info.index);
-			heap_pop(r);
+			leave_thread(r, t);
 			continue;
 		}
 		const struct ttlog_span *span = NULL;
 		unsigned depth = 0;
-		int64_t ns = ticks_to_ns(r, d.ticks);
 		int what = d.site->info.kind == READER_KIND_UNKNOWN
 				   ? READER_SCOPES_STATE
 				   : reader_scopes_record(&t->scopes, &d.site->info, r->args, ns, &span,
 							  &depth);
 		int is_event = what == READER_SCOPES_EVENT;
+		if (what == READER_SCOPES_NOMEM)
+			report_plain(r, TTLOG_E_NOMEM, "out of memory rebuilding the scopes of thread %u",
+				     (unsigned)t->info.index);
+		if (is_event && d.site->info.kind != TTLOG_FMT_KIND_LOG) {
+			/* Span begins and ends: after their scope change. */
+			if (ns > r->until_ns) {
+				leave_thread(r, t);
+				continue;
+			}
+			is_event = ns >= r->since_ns;
+		}
 		if (is_event) {
 			ev->ticks = d.ticks;
 			ev->time_ns = ns;
@@ -1699,28 +1899,13 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 										 : TTLOG_EVENT_LOG;
 			ev->span = span;
 			ev->depth = depth;
-		} else if (what == READER_SCOPES_NOMEM) {
-			report_plain(r, TTLOG_E_NOMEM, "out of memory rebuilding the scopes of thread %u",
-				     (unsigned)t->info.index);
+			ev->size = d.size;
 		}
-
-		/* Advance the cursor: the next record of this block, or the first
-		 * of the thread's next block (its ticks are known from open). */
-		t->pos += d.size;
-		if (++t->done < b->nrec) {
-			t->key = ttlog__get_u64(raw + t->pos + 8);
-			heap_down(r, 0);
-		} else if (++t->cur < t->blk_end) {
-			t->pos = 0;
-			t->done = 0;
-			t->key = r->blocks[r->tblocks[t->cur]].rec_first;
-			heap_down(r, 0);
-		} else {
-			heap_pop(r);
-		}
-		if (!is_event)
-			continue; /* scope records change what later events carry */
-		return 1;
+		/* The cursor moves on before the event is returned; the event
+		 * points into r->args and r->fields, not into the block. */
+		advance(r, t, b, raw, d.size);
+		if (is_event)
+			return 1;
 	}
 	return 0;
 }

@@ -1,0 +1,347 @@
+/*
+ * test_reader_range.c - reading part of a large snapshot: a lazy open
+ * (TTLOG_READER_LAZY) and a time and level range (ttlog_reader_set_range).
+ *
+ * The library writes real snapshots with the fake clock, 20 seconds of
+ * events spread over many 64 KiB blocks. Every ranged read is compared with
+ * a full read of the same file filtered by hand: the same events, in the
+ * same order, with the same contexts and spans; and the reader's counters
+ * show that blocks outside the range were not decoded.
+ *
+ * Each test logs its history on a thread of its own, after the histories of
+ * the tests before it (the fake clock only goes forward), so its ranges
+ * hold only its own events. Tests without scopes run first: once a context
+ * or span site exists, every later snapshot has scopes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clock/clock.h"
+#include "support/testutil.h"
+#include "ttlog_reader.h"
+
+#define SECONDS 20
+#define PER_SECOND 2000
+#define STEP_NS (1000000000u / PER_SECOND)
+#define WARN_EVERY 97  /* one event in this many is a warning */
+#define SCOPE_EVERY 50 /* with scopes: a context and a span per this many events */
+
+/* An event reduced to what a ranged read must reproduce. */
+struct seen {
+	int64_t time_ns;
+	int level;
+	int kind;
+	int64_t value;       /* the first argument of a log event */
+	uint64_t span_id;    /* its span, 0 if none */
+	int64_t context;     /* the "batch" context field, -1 if none */
+};
+
+static struct seen *seen_alloc(size_t n)
+{
+	struct seen *s = calloc(n ? n : 1, sizeof *s);
+	assert_non_null(s);
+	return s;
+}
+
+static void seen_fill(struct seen *s, const struct ttlog_event *ev)
+{
+	memset(s, 0, sizeof *s);
+	s->time_ns = ev->time_ns;
+	s->level = ev->site->level;
+	s->kind = ev->kind;
+	s->value = ev->kind == TTLOG_EVENT_LOG && ev->nargs ? ev->args[0].v.i : 0;
+	s->span_id = ev->span ? ev->span->id : 0;
+	s->context = -1;
+	for (unsigned i = 0; i < ev->nfields; i++)
+		if (ev->fields[i].source == TTLOG_FIELD_CONTEXT && strcmp(ev->fields[i].key, "batch") == 0)
+			s->context = ev->fields[i].value->v.i;
+}
+
+/* Logs SECONDS seconds of events, PER_SECOND a second, on this thread;
+ * with scopes, each SCOPE_EVERY events share a context and a span. */
+static void log_history(int scopes)
+{
+	for (int i = 0; i < SECONDS * PER_SECOND; i++) {
+		if (scopes && i % SCOPE_EVERY == 0) {
+			if (i) {
+				TTLOG_SPAN_END();
+				ttlog_context_pop();
+			}
+			TTLOG_CONTEXT_PUSH("batch", i / SCOPE_EVERY);
+			TTLOG_SPAN_BEGIN("batch.work");
+		}
+		if (i % WARN_EVERY == 0)
+			TTLOG_WARN("slow event i=%d pad=%s", i, "abcdefghijkl");
+		else
+			TTLOG_INFO("event i=%d pad=%s", i, "abcdefghijkl");
+		ttlog__clock_advance_fake(STEP_NS);
+	}
+	if (scopes) {
+		TTLOG_SPAN_END();
+		ttlog_context_pop();
+	}
+}
+
+struct history {
+	int scopes;
+	uint32_t tid;
+};
+
+static void *history_thread(void *arg)
+{
+	struct history *h = arg;
+	h->tid = (uint32_t)syscall(SYS_gettid);
+	log_history(h->scopes);
+	return NULL;
+}
+
+/* Logs a history on a new thread and writes a snapshot; returns its path
+ * (static storage) and the thread's id. */
+static const char *history_snapshot(const char *reason, int scopes, uint32_t *tid)
+{
+	static char path[4096];
+	struct history h = {scopes, 0};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, history_thread, &h), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	*tid = h.tid;
+	assert_int_equal(ttlog_snapshot_path(reason, path, sizeof path), TTLOG_OK);
+	return path;
+}
+
+/* Every event of thread tid in a full, eager read that passes the filter;
+ * *first_ns is the time of the thread's first event. */
+static size_t full_read(const char *path, uint32_t tid, int64_t since, int64_t until,
+			unsigned levels, struct seen **out, int64_t *first_ns)
+{
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	*first_ns = INT64_MAX;
+	/* The eager open decoded every block once. */
+	const struct ttlog_reader_counters *c = ttlog_reader_counters(r);
+	assert_true(c->blocks >= 20);
+	assert_int_equal(c->blocks_decoded, c->blocks);
+	assert_true(info->raw_bytes > info->stored_bytes); /* LZ4 did something */
+	assert_true(info->blocks >= c->blocks);
+
+	struct seen *s = seen_alloc(info->events);
+	size_t n = 0;
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev)) {
+		assert_true(ev.size >= 16 && ev.size % 8 == 0);
+		if (ev.thread->tid != tid)
+			continue;
+		if (*first_ns == INT64_MAX)
+			*first_ns = ev.time_ns;
+		if (ev.time_ns < since || ev.time_ns > until)
+			continue;
+		if (ev.kind == TTLOG_EVENT_LOG && !((levels >> ev.site->level) & 1u))
+			continue;
+		assert_true(n < info->events);
+		seen_fill(&s[n++], &ev);
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	ttlog_reader_close(r);
+	*out = s;
+	return n;
+}
+
+/* The same through a lazy open and a range; checks it against `want`. */
+static void ranged_read(const char *path, int64_t since, int64_t until, unsigned levels,
+			const struct seen *want, size_t nwant, struct ttlog_reader_counters *counters)
+{
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &r), TTLOG_OK);
+	const struct ttlog_reader_counters *c = ttlog_reader_counters(r);
+	assert_int_equal(c->blocks_decoded, 0); /* nothing decoded at open */
+	ttlog_reader_set_range(r, since, until, levels);
+	ttlog_reader_rewind(r);
+	struct ttlog_event ev;
+	size_t n = 0;
+	while (ttlog_reader_next(r, &ev)) {
+		assert_true(n < nwant);
+		struct seen got;
+		seen_fill(&got, &ev);
+		assert_int_equal(got.time_ns, want[n].time_ns);
+		assert_int_equal(got.kind, want[n].kind);
+		assert_int_equal(got.level, want[n].level);
+		assert_int_equal(got.value, want[n].value);
+		assert_int_equal(got.span_id, want[n].span_id);
+		assert_int_equal(got.context, want[n].context);
+		n++;
+	}
+	assert_int_equal(n, nwant);
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	*counters = *c;
+	/* Every block is accounted for once per pass. */
+	assert_int_equal(c->blocks_decoded + c->blocks_scanned + c->blocks_skipped, c->blocks);
+
+	/* A rewind without a range reads everything again. */
+	ttlog_reader_set_range(r, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS);
+	ttlog_reader_rewind(r);
+	size_t all = 0;
+	while (ttlog_reader_next(r, &ev))
+		all++;
+	assert_true(all >= nwant);
+	assert_true(all >= SECONDS * PER_SECOND);
+	assert_int_equal(c->blocks_decoded + c->blocks_scanned + c->blocks_skipped,
+			 counters->blocks_decoded + counters->blocks_scanned +
+				 counters->blocks_skipped + c->blocks);
+	ttlog_reader_close(r);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	setenv("TTLOG_CLOCK", "fake", 1);
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.ring_size = 8u << 20; /* the whole history fits: nothing is overwritten */
+	return tu_start(&cfg);
+}
+
+/* One second out of twenty, no scopes: only the blocks that hold it are
+ * decoded, the rest are passed over unread. */
+static void test_one_second(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("plain", 0, &tid);
+	struct seen *all;
+	int64_t t0;
+	size_t n = full_read(path, tid, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS, &all, &t0);
+	assert_int_equal(n, SECONDS * PER_SECOND);
+	free(all);
+
+	int64_t since = t0 + 7 * (int64_t)1000000000, until = since + 999999999;
+	struct seen *want;
+	n = full_read(path, tid, since, until, TTLOG_READER_ALL_LEVELS, &want, &t0);
+	/* The fake clock also moves a little at every event. */
+	assert_true(n > PER_SECOND - PER_SECOND / 100 && n <= PER_SECOND);
+	struct ttlog_reader_counters c;
+	ranged_read(path, since, until, TTLOG_READER_ALL_LEVELS, want, n, &c);
+	print_message("one second of %d: %llu blocks, %llu decoded, %llu skipped\n", SECONDS,
+		      (unsigned long long)c.blocks, (unsigned long long)c.blocks_decoded,
+		      (unsigned long long)c.blocks_skipped);
+	/* A second is about a twentieth of the blocks: at most two more
+	 * (the ones it begins and ends in) are decoded. */
+	assert_true(c.blocks_decoded <= c.blocks / SECONDS + 2);
+	assert_int_equal(c.blocks_scanned, 0);
+	assert_true(c.records_decoded < (uint64_t)3 * PER_SECOND);
+	free(want);
+	unlink(path);
+}
+
+/* Levels: only warnings, over the whole file; and a range with a level. */
+static void test_levels(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("levels", 0, &tid);
+	unsigned warn_up = TTLOG_READER_ALL_LEVELS & ~((1u << TTLOG_LEVEL_WARN) - 1);
+	struct seen *want;
+	int64_t t0;
+	size_t n = full_read(path, tid, INT64_MIN, INT64_MAX, warn_up, &want, &t0);
+	/* ceil(40000 / 97) of this history's events are warnings. */
+	assert_int_equal(n, (SECONDS * PER_SECOND + WARN_EVERY - 1) / WARN_EVERY);
+	struct ttlog_reader_counters c;
+	ranged_read(path, t0, INT64_MAX, warn_up, want, n, &c);
+	free(want);
+
+	int64_t since = t0 + 3 * (int64_t)1000000000 + 250000000, until = since + 1500000000;
+	n = full_read(path, tid, since, until, 1u << TTLOG_LEVEL_INFO, &want, &t0);
+	assert_true(n > PER_SECOND);
+	ranged_read(path, since, until, 1u << TTLOG_LEVEL_INFO, want, n, &c);
+	assert_true(c.blocks_decoded < c.blocks / 4);
+	free(want);
+	unlink(path);
+}
+
+/* With contexts and spans: blocks before the range are read for their
+ * scopes only, so events in the range carry the same context and span as
+ * in a full read; blocks after the range are still passed over. */
+static void test_scopes_kept(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("scopes", 1, &tid);
+	struct seen *want;
+	int64_t t0;
+	size_t n = full_read(path, tid, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS, &want, &t0);
+	free(want);
+	int64_t since = t0 + 12 * (int64_t)1000000000 + 3000, until = since + 999999999;
+	n = full_read(path, tid, since, until, TTLOG_READER_ALL_LEVELS, &want, &t0);
+	assert_true(n >= PER_SECOND);
+	size_t logs = 0, with_context = 0;
+	for (size_t i = 0; i < n; i++) {
+		logs += want[i].kind == TTLOG_EVENT_LOG;
+		with_context += want[i].kind == TTLOG_EVENT_LOG && want[i].context >= 0 &&
+				want[i].span_id != 0;
+	}
+	assert_true(logs > PER_SECOND - PER_SECOND / 100);
+	assert_int_equal(with_context, logs); /* every log event is in both */
+	struct ttlog_reader_counters c;
+	ranged_read(path, since, until, TTLOG_READER_ALL_LEVELS, want, n, &c);
+	print_message("scopes: %llu blocks, %llu decoded, %llu scanned, %llu skipped\n",
+		      (unsigned long long)c.blocks, (unsigned long long)c.blocks_decoded,
+		      (unsigned long long)c.blocks_scanned, (unsigned long long)c.blocks_skipped);
+	assert_true(c.blocks_scanned > 0);
+	assert_true(c.blocks_skipped > 0); /* the seconds after the range */
+	assert_true(c.blocks_decoded <= c.blocks / SECONDS + 2);
+	free(want);
+	unlink(path);
+}
+
+/* An empty range, and one before the file: nothing, and nothing decoded. */
+static void test_empty_ranges(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("empty", 0, &tid);
+	struct seen *all;
+	int64_t t0;
+	full_read(path, tid, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS, &all, &t0);
+	free(all);
+	struct ttlog_reader_counters c;
+	ranged_read(path, INT64_MIN, INT64_MIN + 1, TTLOG_READER_ALL_LEVELS, NULL, 0, &c);
+	assert_int_equal(c.blocks_decoded, 0);
+	ranged_read(path, t0 + 5, t0 + 4, TTLOG_READER_ALL_LEVELS, NULL, 0, &c);
+	assert_true(c.blocks_decoded <= 1);
+	ranged_read(path, INT64_MIN, INT64_MAX, 0, NULL, 0, &c);
+	unlink(path);
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	ttlog_reader *r = (ttlog_reader *)1;
+	assert_int_equal(ttlog_reader_open_ex("x", 0x80, &r), TTLOG_E_INVALID);
+	assert_null(r);
+	assert_int_equal(ttlog_reader_open_ex(NULL, TTLOG_READER_LAZY, &r), TTLOG_E_INVALID);
+	assert_int_equal(ttlog_reader_open_ex("x", TTLOG_READER_LAZY, NULL), TTLOG_E_INVALID);
+	assert_null(ttlog_reader_counters(NULL));
+	ttlog_reader_set_range(NULL, 0, 0, 0); /* ignored */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_second),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_empty_ranges),
+		cmocka_unit_test(test_scopes_kept),
+		cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, setup, tu_stop);
+}

@@ -732,6 +732,11 @@ def recorder_rows(store, args):
             note = f"{fmt_num(ev)} events in {ok[0].get('files', '?')} file(s)"
             add("ttlog view, text (M events/s)", "text_events_per_s", 1e6, note=note)
             add("ttlog view -o json (M events/s)", "json_events_per_s", 1e6, note=note)
+            add("ttlog export --format jsonl (M events/s)", "export_jsonl_events_per_s", 1e6, note=note)
+            add("ttlog query, GROUP BY level over every event (s)", "query_group_s", note=note)
+            rng = ok[0].get("query_range_events")
+            add("ttlog query, a one-second time range (s)", "query_range_s",
+                note=f"{fmt_num(rng)} events in the range" if rng is not None else "")
         elif parts[1] == "rss":
             add(f"RSS, {parts[2]} threads logging, with ttlog (KiB)", "with_ttlog_kib")
             add(f"RSS, {parts[2]} threads, same work without ttlog (KiB)", "without_kib")

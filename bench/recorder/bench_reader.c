@@ -1,6 +1,9 @@
 /*
- * bench_reader.c - ttlog-bench-reader: how many events per second the
- * `ttlog view` command turns into text and into JSON.
+ * bench_reader.c - ttlog-bench-reader: how fast the `ttlog` command reads a
+ * set of 10 M events: `ttlog view` to text and to JSON, `ttlog export
+ * --format jsonl`, and two `ttlog query` statements, a GROUP BY over every
+ * event and a one-second time range (which the reader answers from the
+ * block headers' times without decoding the other blocks).
  *
  * First a child process (forked before ttlog is initialised, and gone
  * before anything is timed) writes a set of snapshots: 8 worker threads
@@ -10,9 +13,10 @@
  * benchmark's events; the exact count of every file comes from the reader
  * API.
  *
- * Then `ttlog view FILES... > /dev/null` and `ttlog view -o json FILES... >
- * /dev/null` are each run 3 times (posix_spawn + waitpid, wall-clock time
- * including process start-up) and the MEDIAN time is reported. The files
+ * Then each command is run 3 times with stdout to /dev/null (posix_spawn +
+ * waitpid, wall-clock time including process start-up) and the MEDIAN time
+ * is reported. The one-second range starts at the first event of the
+ * middle file; a second run through a pipe gets its row count. The files
  * were just written, so they are read from the page cache: this measures
  * decoding and formatting, not the disk.
  */
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include <ttlog.h>
+#include <ttlog_reader.h>
 
 #include "bench_common.h"
 
@@ -94,7 +99,7 @@ static double time_cli(char **argv, const char *what, const char *dir)
 		int64_t t1 = bench_now_ns();
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			show_file(errpath);
-			bench_die("ttlog view (%s) failed (status %#x)", what, status);
+			bench_die("ttlog %s (%s) failed (status %#x)", argv[1], what, status);
 		}
 		s[r] = (double)(t1 - t0) / 1e9;
 	}
@@ -160,7 +165,7 @@ int main(int argc, char **argv)
 	bench_note("generated %u files, %llu events in %.1f s", nfiles, (unsigned long long)events,
 		   (double)(bench_now_ns() - g0) / 1e9);
 
-	char **args = calloc(nfiles + 5, sizeof *args);
+	char **args = calloc(nfiles + 6, sizeof *args);
 	if (!args)
 		bench_die("out of memory");
 	args[0] = (char *)o.ttlog;
@@ -173,10 +178,45 @@ int main(int argc, char **argv)
 	memcpy(args + 4, files, nfiles * sizeof *files);
 	double json_s = time_cli(args, "json", dir);
 
+	args[1] = "export";
+	args[2] = "--format";
+	args[3] = "jsonl";
+	memcpy(args + 4, files, nfiles * sizeof *files);
+	double export_s = time_cli(args, "jsonl", dir);
+
+	args[1] = "query";
+	args[2] = "-o";
+	args[3] = "csv";
+	args[4] = "SELECT level, count(*) FROM events GROUP BY level";
+	memcpy(args + 5, files, nfiles * sizeof *files);
+	args[5 + nfiles] = NULL;
+	double group_s = time_cli(args, "GROUP BY level", dir);
+
+	/* One second from the first event of the middle file. */
+	ttlog_reader *r = NULL;
+	if (ttlog_reader_open_ex(files[nfiles / 2], TTLOG_READER_LAZY, &r) != TTLOG_OK)
+		bench_die("%s: %s", files[nfiles / 2], r ? ttlog_reader_error(r) : "cannot open");
+	int64_t since = ttlog_reader_info(r)->first_ns;
+	ttlog_reader_close(r);
+	char range_sql[200];
+	snprintf(range_sql, sizeof range_sql,
+		 "SELECT count(*) FROM events WHERE ts >= %lld AND ts < %lld", (long long)since,
+		 (long long)since + 1000000000ll);
+	args[4] = range_sql;
+	double range_s = time_cli(args, "one-second range", dir);
+	char out[256];
+	status = bench_run_output(args, out, sizeof out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("ttlog query (one-second range) failed (status %#x)", status);
+	char *nl = strchr(out, '\n'); /* after the CSV header */
+	unsigned long long range_events = nl ? strtoull(nl + 1, NULL, 10) : 0;
+
 	printf("{\"bench\":\"reader\",\"events\":%llu,\"files\":%u,\"text_events_per_s\":%.0f,"
-	       "\"json_events_per_s\":%.0f,\"text_s\":%.3f,\"json_s\":%.3f}\n",
+	       "\"json_events_per_s\":%.0f,\"text_s\":%.3f,\"json_s\":%.3f,"
+	       "\"export_jsonl_events_per_s\":%.0f,\"export_jsonl_s\":%.3f,"
+	       "\"query_group_s\":%.3f,\"query_range_s\":%.3f,\"query_range_events\":%llu}\n",
 	       (unsigned long long)events, nfiles, (double)events / text_s, (double)events / json_s,
-	       text_s, json_s);
+	       text_s, json_s, (double)events / export_s, export_s, group_s, range_s, range_events);
 	for (unsigned i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(args);

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes of every subcommand. */
@@ -57,6 +58,9 @@ void cli_buf_free(struct cli_buf *b);
 void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n);
 void cli_buf_putc(struct cli_buf *b, char c);
 void cli_buf_puts(struct cli_buf *b, const char *s);
+/** Appends v in decimal. */
+void cli_buf_put_u64(struct cli_buf *b, uint64_t v);
+void cli_buf_put_i64(struct cli_buf *b, int64_t v);
 void cli_buf_printf(struct cli_buf *b, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)

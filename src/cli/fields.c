@@ -81,13 +81,13 @@ void cli_field_json(struct cli_buf *b, const struct ttlog_arg *a)
 	case TTLOG_ARG_I16:
 	case TTLOG_ARG_I32:
 	case TTLOG_ARG_I64:
-		cli_buf_printf(b, "%" PRId64, a->v.i);
+		cli_buf_put_i64(b, a->v.i);
 		break;
 	case TTLOG_ARG_U8:
 	case TTLOG_ARG_U16:
 	case TTLOG_ARG_U32:
 	case TTLOG_ARG_U64:
-		cli_buf_printf(b, "%" PRIu64, a->v.u);
+		cli_buf_put_u64(b, a->v.u);
 		break;
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL:

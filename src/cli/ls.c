@@ -155,7 +155,9 @@ static enum entry_status status_of(int rc)
 static void describe(struct entry *e, ttlog_reader *r)
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
-	if (!info)
+	/* A file cut before its HEAD chunk has nothing to show: every real
+	 * HEAD has a writer version and a creation time. */
+	if (!info || (info->writer_version == 0 && info->created_ns == 0))
 		return;
 	e->described = 1;
 	e->created_ns = info->created_ns;

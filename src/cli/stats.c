@@ -65,6 +65,7 @@ struct tally {
 struct stats {
 	int json, utc;
 	size_t top;
+	unsigned reports;  /* text reports printed so far */
 	struct cli_buf line;
 };
 
@@ -369,7 +370,10 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_cell(&kv, "%" PRIu64, t->truncated_strings);
 
 	cli_table_cell(&kv, "file size");
-	cli_table_cell(&kv, "%" PRIu64 " bytes (%s)", file_size, cli_report_size(file_size, sb));
+	if (file_size < 1024)
+		cli_table_cell(&kv, "%" PRIu64 " bytes", file_size);
+	else
+		cli_table_cell(&kv, "%" PRIu64 " bytes (%s)", file_size, cli_report_size(file_size, sb));
 	cli_table_cell(&kv, "records");
 	cli_table_cell(&kv, "%" PRIu64 " bytes decompressed, %" PRIu64 " stored, in %" PRIu64 " blocks",
 		       info->raw_bytes, info->stored_bytes, info->blocks);
@@ -415,6 +419,10 @@ static void print_threads(struct stats *s, ttlog_reader *r, struct tally *t)
 	size_t n = ttlog_reader_thread_count(r);
 
 	put_line(s, "");
+	if (!t->nthreads) {
+		put_line(s, "Threads: none");
+		return;
+	}
 	put_line(s, "Threads:");
 	/* Right-aligned: TID, EVENTS, OVERWRITTEN, TORN. */
 	cli_table_init(&tab, 6, 1u << 0 | 1u << 2 | 1u << 3 | 1u << 4);
@@ -449,20 +457,32 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 		n = s->top;
 	put_line(s, "");
 	cli_buf_reset(&s->line);
-	cli_buf_printf(&s->line, "Top %zu call site%s by %s:\n", n, n == 1 ? "" : "s",
-		       by_bytes ? "bytes" : "events");
+	if (n)
+		cli_buf_printf(&s->line, "Top %zu call site%s by %s:\n", n, n == 1 ? "" : "s",
+			       by_bytes ? "bytes" : "events");
+	else
+		cli_buf_printf(&s->line, "Top call sites by %s: none\n", by_bytes ? "bytes" : "events");
 	cli_buf_write(&s->line, stdout);
-	cli_table_init(&tab, 6, 1u << 0 | 1u << 1 | 1u << 2);
-	const char *const heads[] = {by_bytes ? "BYTES" : "EVENTS", "%", by_bytes ? "EVENTS" : "BYTES",
-				     "LEVEL", "SITE", "FORMAT"};
-	for (size_t i = 0; i < 6; i++)
-		cli_table_cell(&tab, "%s", heads[i]);
+	if (!n) {
+		free(list);
+		return;
+	}
+	/* The list by events leaves out the bytes: the list by bytes has both. */
+	size_t ncols = by_bytes ? 6 : 5;
+	cli_table_init(&tab, ncols, by_bytes ? 1u << 0 | 1u << 1 | 1u << 2 : 1u << 0 | 1u << 1);
+	static const char *const heads_bytes[] = {"BYTES", "%", "EVENTS", "LEVEL", "SITE", "FORMAT"};
+	static const char *const heads_events[] = {"EVENTS", "%", "LEVEL", "SITE", "FORMAT"};
+	for (size_t i = 0; i < ncols; i++)
+		cli_table_cell(&tab, "%s", by_bytes ? heads_bytes[i] : heads_events[i]);
 	for (size_t i = 0; i < n; i++) {
 		const struct site_count *c = list[i];
-		uint64_t main_count = by_bytes ? c->bytes : c->events;
-		cli_table_cell(&tab, "%" PRIu64, main_count);
-		cli_table_cell(&tab, "%.1f", percent(main_count, by_bytes ? t->bytes : t->events));
-		cli_table_cell(&tab, "%" PRIu64, by_bytes ? c->events : c->bytes);
+		if (by_bytes) {
+			cli_table_cell(&tab, "%" PRIu64, c->bytes);
+			cli_table_cell(&tab, "%.1f", percent(c->bytes, t->bytes));
+		}
+		cli_table_cell(&tab, "%" PRIu64, c->events);
+		if (!by_bytes)
+			cli_table_cell(&tab, "%.1f", percent(c->events, t->events));
 		cli_table_cell(&tab, "%s", ttlog_level_name(c->site->level));
 		cli_buf_reset(&where);
 		cli_report_text(&where, cli_report_base_name(c->site->file));
@@ -477,10 +497,10 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 }
 
 static void print_text(struct stats *s, const char *path, ttlog_reader *r, struct tally *t,
-		       uint64_t file_size, int first_file)
+		       uint64_t file_size)
 {
-	if (!first_file)
-		put_line(s, "");
+	if (s->reports++)
+		put_line(s, ""); /* between the reports of two files */
 	cli_buf_reset(&s->line);
 	cli_buf_puts(&s->line, "File ");
 	cli_report_text(&s->line, path);
@@ -612,14 +632,16 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 
 /* ---- Files ---------------------------------------------------------------- */
 
-static int stats_file(struct stats *s, const char *path, int first_file)
+static int stats_file(struct stats *s, const char *path)
 {
 	ttlog_reader *r = NULL;
 	int rc = ttlog_reader_open(path, &r);
 
-	if (!r || !(rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) ||
-	    !ttlog_reader_info(r)) {
-		/* Nothing to count: not a snapshot, or no header. */
+	const struct ttlog_file_info *info = r ? ttlog_reader_info(r) : NULL;
+	/* Nothing to count: not a snapshot, or cut before its HEAD chunk
+	 * (every real HEAD has a writer version and a creation time). */
+	if (!info || !(rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) ||
+	    (info->writer_version == 0 && info->created_ns == 0)) {
 		const char *error = r ? ttlog_reader_error(r) : NULL;
 		cli_sync_stdout();
 		if (error && *error)
@@ -641,7 +663,7 @@ static int stats_file(struct stats *s, const char *path, int first_file)
 	if (s->json)
 		print_json(s, path, r, &t, file_size);
 	else
-		print_text(s, path, r, &t, file_size, first_file);
+		print_text(s, path, r, &t, file_size);
 	tally_free(&t);
 
 	int status = CLI_EXIT_OK;
@@ -742,7 +764,7 @@ int cli_stats_main(int argc, char **argv)
 
 	if (parse_options(&s, argc, argv, &status) == 0) {
 		for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-			int st = stats_file(&s, argv[i], i == optind);
+			int st = stats_file(&s, argv[i]);
 			if (st > status)
 				status = st;
 		}

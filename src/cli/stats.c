@@ -231,8 +231,6 @@ static int more_events(const void *a, const void *b)
 	const struct site_count *y = *(const struct site_count *const *)b;
 	if (x->events != y->events)
 		return x->events < y->events ? 1 : -1;
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
 	/* Ties in site id order, so that the lists are the same every run. */
 	return x->site->id < y->site->id ? -1 : x->site->id > y->site->id;
 }

@@ -257,6 +257,19 @@ TTLOG_API int ttlog_snapshot(const char *reason);
  */
 TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_size);
 
+/**
+ * The directory snapshots go to when the program's configuration names none
+ * (struct ttlog_config.dir NULL): TTLOG_DIR if it is set and not empty (made
+ * absolute against the working directory), else $XDG_RUNTIME_DIR/ttlog when
+ * XDG_RUNTIME_DIR is an absolute path, else /tmp/ttlog-<euid>; without a
+ * trailing '/'. For tools that look for snapshots (`ttlog ls`); it neither
+ * creates nor checks the directory and needs no ttlog_init(). Copies the
+ * path, NUL-terminated, into buf[0..size-1]. Returns TTLOG_OK,
+ * TTLOG_E_INVALID (buf NULL or size 0) or TTLOG_E_RANGE (the path does not
+ * fit; buf is then "").
+ */
+TTLOG_API int ttlog_default_dir(char *buf, size_t size);
+
 /** Counters of everything ttlog had to drop or skip, since ttlog_init(). */
 struct ttlog_stats {
 	uint64_t events_overwritten;    /* oldest records replaced by newer ones (all rings) */

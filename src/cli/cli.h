@@ -26,6 +26,16 @@ int cli_view_main(int argc, char **argv);
 /** Writes the help text of `ttlog view` to out. */
 void cli_view_usage(FILE *out);
 
+/** `ttlog ls`: argv[0] is "ls". Returns an exit code. */
+int cli_ls_main(int argc, char **argv);
+/** Writes the help text of `ttlog ls` to out. */
+void cli_ls_usage(FILE *out);
+
+/** `ttlog stats`: argv[0] is "stats". Returns an exit code. */
+int cli_stats_main(int argc, char **argv);
+/** Writes the help text of `ttlog stats` to out. */
+void cli_stats_usage(FILE *out);
+
 /* ---- stdout (main.c) ---------------------------------------------------- */
 
 /**

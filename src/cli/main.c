@@ -37,6 +37,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  view         print the events of snapshot files, one line per event\n"
+	      "  ls           list the snapshot files of a directory, newest first\n"
+	      "  stats        statistics of snapshot files: events by level, thread and\n"
+	      "               call site, time range and rate, losses, compression\n"
 	      "  help [CMD]   show this help, or the help of command CMD\n"
 	      "\n"
 	      "Global options:\n"
@@ -88,11 +91,23 @@ int main(int argc, char **argv)
 
 	if (strcmp(command, "view") == 0)
 		return finish(cli_view_main(argc - 1, argv + 1));
+	if (strcmp(command, "ls") == 0)
+		return finish(cli_ls_main(argc - 1, argv + 1));
+	if (strcmp(command, "stats") == 0)
+		return finish(cli_stats_main(argc - 1, argv + 1));
 	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
 	    strcmp(command, "help") == 0) {
 		if (argc > 2 && strcmp(command, "help") == 0) {
 			if (strcmp(argv[2], "view") == 0) {
 				cli_view_usage(stdout);
+				return finish(CLI_EXIT_OK);
+			}
+			if (strcmp(argv[2], "ls") == 0) {
+				cli_ls_usage(stdout);
+				return finish(CLI_EXIT_OK);
+			}
+			if (strcmp(argv[2], "stats") == 0) {
+				cli_stats_usage(stdout);
 				return finish(CLI_EXIT_OK);
 			}
 			return unknown_command(argv[2]);

@@ -140,6 +140,28 @@ static int default_dir(char *out, size_t cap)
 	return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+/* dir as an absolute path: itself, or relative to the working directory. */
+static int absolute_dir(const char *dir, char *out, size_t cap)
+{
+	int n;
+	if (dir[0] == '/') {
+		n = snprintf(out, cap, "%s", dir);
+	} else {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd))
+			return -1;
+		n = snprintf(out, cap, "%s/%s", cwd, dir);
+	}
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+static void strip_trailing_slashes(char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+}
+
 int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings *st, char *err,
 			  size_t errsize)
 {
@@ -237,25 +259,31 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	st->max_string = (uint32_t)max_string;
 
 	if (dir && *dir) {
-		if (dir[0] == '/') {
-			if (strlen(dir) >= sizeof st->dir)
-				return fail(err, errsize, "snapshot directory", "a shorter path", dir);
-			strcpy(st->dir, dir);
-		} else {
-			char cwd[PATH_MAX];
-			if (!getcwd(cwd, sizeof cwd) ||
-			    (size_t)snprintf(st->dir, sizeof st->dir, "%s/%s", cwd, dir) >= sizeof st->dir)
-				return fail(err, errsize, "snapshot directory", "a shorter path", dir);
-		}
+		if (absolute_dir(dir, st->dir, sizeof st->dir) != 0)
+			return fail(err, errsize, "snapshot directory", "a shorter path", dir);
 		st->dir_is_default = 0;
 	} else {
 		if (default_dir(st->dir, sizeof st->dir) != 0)
 			return fail(err, errsize, "XDG_RUNTIME_DIR", "a shorter path", getenv("XDG_RUNTIME_DIR"));
 		st->dir_is_default = 1;
 	}
-	size_t n = strlen(st->dir);
-	while (n > 1 && st->dir[n - 1] == '/')
-		st->dir[--n] = '\0';
+	strip_trailing_slashes(st->dir);
+	return TTLOG_OK;
+}
+
+/* The same rules as ttlog__config_resolve() for the directory alone, so
+ * that tools find snapshots where a program would have written them. */
+int ttlog_default_dir(char *buf, size_t size)
+{
+	if (!buf || size == 0)
+		return TTLOG_E_INVALID;
+	const char *dir = getenv("TTLOG_DIR");
+	int rc = dir && *dir ? absolute_dir(dir, buf, size) : default_dir(buf, size);
+	if (rc != 0) {
+		buf[0] = '\0';
+		return TTLOG_E_RANGE;
+	}
+	strip_trailing_slashes(buf);
 	return TTLOG_OK;
 }
 

@@ -1,0 +1,199 @@
+/*
+ * report.c - helpers of the report commands (`ttlog ls`, `ttlog stats`):
+ * usage errors, safe text, human units and aligned tables (report.h).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+int cli_report_usage_error(const char *command, const char *format, ...)
+{
+	va_list ap;
+
+	cli_sync_stdout();
+	fprintf(stderr, "ttlog %s: ", command);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'ttlog %s --help' for usage.\n", command);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_report_bad_option(const char *command, int c, char **argv, const char *short_options)
+{
+	/* getopt_long() has moved optind past the word it refused, except
+	 * inside a group of short options, where optopt says which one. */
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+
+	if (c == ':')
+		return cli_report_usage_error(command, "option '%s' needs an argument", word);
+	if (optopt == 0)
+		return cli_report_usage_error(command, "unknown option '%s'", word);
+	if (optopt < 256 && (optopt == ':' || !strchr(short_options, optopt)))
+		return cli_report_usage_error(command, "unknown option '-%c'", optopt);
+	/* A known option refused: only "--name=value" for a flag does that. */
+	return cli_report_usage_error(command, "option '%s' takes no argument", word);
+}
+
+void cli_report_text(struct cli_buf *b, const char *s)
+{
+	if (!s)
+		s = "";
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		cli_buf_put(b, run, (size_t)(s - run));
+		cli_buf_printf(b, "\\x%02x", c);
+		run = s + 1;
+	}
+	cli_buf_put(b, run, (size_t)(s - run));
+}
+
+const char *cli_report_base_name(const char *path)
+{
+	if (!path)
+		return "";
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+const char *cli_report_size(uint64_t bytes, char text[CLI_SIZE_BUF])
+{
+	static const char units[] = "KMGTPE";
+	if (bytes < 1024) {
+		snprintf(text, CLI_SIZE_BUF, "%" PRIu64, bytes);
+		return text;
+	}
+	double value = (double)bytes / 1024;
+	size_t unit = 0;
+	/* Move up a unit once the value would round to 1024 or more. */
+	while (value >= 1023.5 && unit + 1 < sizeof units - 1) {
+		value /= 1024;
+		unit++;
+	}
+	if (value < 9.95)
+		snprintf(text, CLI_SIZE_BUF, "%.1f%c", value, units[unit]);
+	else
+		snprintf(text, CLI_SIZE_BUF, "%.0f%c", value, units[unit]);
+	return text;
+}
+
+void cli_report_duration(struct cli_buf *b, int64_t ns)
+{
+	if (ns < 1000)
+		cli_buf_printf(b, "%" PRId64 "ns", ns);
+	else if (ns < 1000000)
+		cli_buf_printf(b, "%.3fus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		cli_buf_printf(b, "%.3fms", (double)ns / 1e6);
+	else
+		cli_buf_printf(b, "%.3fs", (double)ns / 1e9);
+}
+
+size_t cli_report_width(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+void cli_report_pad(struct cli_buf *b, const char *s, size_t width, int right)
+{
+	size_t w = cli_report_width(s);
+	size_t fill = w < width ? width - w : 0;
+
+	if (!right)
+		cli_buf_puts(b, s);
+	for (size_t i = 0; i < fill; i++)
+		cli_buf_putc(b, ' ');
+	if (right)
+		cli_buf_puts(b, s);
+}
+
+/* ---- Tables -------------------------------------------------------------- */
+
+void cli_table_init(struct cli_table *t, size_t ncols, unsigned right)
+{
+	memset(t, 0, sizeof *t);
+	t->ncols = ncols < CLI_TABLE_MAX_COLS ? ncols : CLI_TABLE_MAX_COLS;
+	t->right = right;
+}
+
+static void add_cell(struct cli_table *t, struct cli_buf *text)
+{
+	if (t->ncells == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = cli_xrealloc(t->cells, t->cap * sizeof *t->cells);
+	}
+	/* The buffer's memory becomes the cell's. */
+	if (!text->data)
+		cli_buf_reserve(text, 0);
+	t->cells[t->ncells++] = text->data;
+}
+
+void cli_table_cell(struct cli_table *t, const char *format, ...)
+{
+	struct cli_buf text = {0};
+	va_list ap;
+
+	va_start(ap, format);
+	cli_buf_vprintf(&text, format, ap);
+	va_end(ap);
+	add_cell(t, &text);
+}
+
+void cli_table_text(struct cli_table *t, const char *s)
+{
+	struct cli_buf text = {0};
+
+	cli_report_text(&text, s);
+	add_cell(t, &text);
+}
+
+void cli_table_print(const struct cli_table *t, const char *indent, struct cli_buf *line)
+{
+	size_t nrows = t->ncols ? t->ncells / t->ncols : 0;
+	size_t *width = cli_xrealloc(NULL, t->ncols * sizeof *width);
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		width[c] = t->min_width[c];
+		for (size_t r = 0; r < nrows; r++) {
+			size_t w = cli_report_width(t->cells[r * t->ncols + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (size_t r = 0; r < nrows && !cli_stdout_failed(); r++) {
+		cli_buf_reset(line);
+		cli_buf_puts(line, indent);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			int right = (t->right >> c) & 1u;
+			if (c)
+				cli_buf_puts(line, "  ");
+			cli_report_pad(line, cell, width[c], right);
+		}
+		/* No trailing blanks (a short or empty last cell). */
+		while (line->len > strlen(indent) && line->data[line->len - 1] == ' ')
+			line->len--;
+		cli_buf_putc(line, '\n');
+		cli_buf_write(line, stdout);
+	}
+	free(width);
+}
+
+void cli_table_free(struct cli_table *t)
+{
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof *t);
+}

@@ -25,6 +25,11 @@ int cli_view_main(int argc, char **argv);
 /** Writes the help text of `ttlog view` to out. */
 void cli_view_usage(FILE *out);
 
+/** `ttlog query`: argv[0] is "query". Returns an exit code. */
+int cli_query_main(int argc, char **argv);
+/** Writes the help text of `ttlog query` to out. */
+void cli_query_usage(FILE *out);
+
 /* ---- stdout (main.c) ---------------------------------------------------- */
 
 /**

@@ -51,6 +51,12 @@ static void events_clear(struct query_cursor *c)
 static void format_message(struct query_cursor *c, sqlite3_context *ctx)
 {
 	struct cli_buf *b = &c->text;
+	/* A span event's message is its span's name (a span end's own site
+	 * has no format). */
+	if (c->ev.kind != TTLOG_EVENT_LOG && c->ev.span) {
+		query_result_text(ctx, c->ev.span->name);
+		return;
+	}
 	cli_buf_reset(b);
 	cli_buf_reserve(b, 255);
 	size_t n = ttlog_event_format(&c->ev, b->data, b->cap);
@@ -62,10 +68,20 @@ static void format_message(struct query_cursor *c, sqlite3_context *ctx)
 	query_result_buf(ctx, b);
 }
 
+/* Where an event is shown to come from: a span end, from where its span
+ * began (its own site is one shared by all span ends), as `ttlog view`
+ * shows it. */
+static const struct ttlog_site_info *shown_site(const struct ttlog_event *ev)
+{
+	if (ev->kind == TTLOG_EVENT_SPAN_END && ev->span && ev->span->site)
+		return ev->span->site;
+	return ev->site;
+}
+
 static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 {
 	const struct ttlog_event *ev = &c->ev;
-	const struct ttlog_site_info *site = ev->site;
+	const struct ttlog_site_info *site = shown_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *span = ev->span;
 
@@ -107,8 +123,9 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		query_result_text(ctx, site ? site->function : NULL);
 		break;
 	case COL_SITE:
-		if (site)
-			sqlite3_result_int64(ctx, site->id);
+		/* The record's own site: what the sites table counts. */
+		if (ev->site)
+			sqlite3_result_int64(ctx, ev->site->id);
 		break;
 	case COL_MESSAGE:
 		format_message(c, ctx);

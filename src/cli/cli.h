@@ -35,6 +35,10 @@ void cli_ls_usage(FILE *out);
 int cli_stats_main(int argc, char **argv);
 /** Writes the help text of `ttlog stats` to out. */
 void cli_stats_usage(FILE *out);
+/** `ttlog query`: argv[0] is "query". Returns an exit code. */
+int cli_query_main(int argc, char **argv);
+/** Writes the help text of `ttlog query` to out. */
+void cli_query_usage(FILE *out);
 
 /* ---- stdout (main.c) ---------------------------------------------------- */
 

@@ -40,6 +40,7 @@ static void usage(FILE *out)
 	      "  ls           list the snapshot files of a directory, newest first\n"
 	      "  stats        statistics of snapshot files: events by level, thread and\n"
 	      "               call site, time range and rate, losses, compression\n"
+	      "  query        run SQL over snapshot files (SQLite)\n"
 	      "  help [CMD]   show this help, or the help of command CMD\n"
 	      "\n"
 	      "Global options:\n"
@@ -78,6 +79,26 @@ static int unknown_command(const char *name)
 	return CLI_EXIT_USAGE;
 }
 
+/* The subcommands, in the order of the usage text. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *out);
+} commands[] = {
+	{"view", cli_view_main, cli_view_usage},
+	{"ls", cli_ls_main, cli_ls_usage},
+	{"stats", cli_stats_main, cli_stats_usage},
+	{"query", cli_query_main, cli_query_usage},
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	/* A closed pipe shows up as EPIPE from write(), handled by finish(). */
@@ -88,29 +109,17 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	const char *command = argv[1];
+	const struct command *c = find_command(command);
 
-	if (strcmp(command, "view") == 0)
-		return finish(cli_view_main(argc - 1, argv + 1));
-	if (strcmp(command, "ls") == 0)
-		return finish(cli_ls_main(argc - 1, argv + 1));
-	if (strcmp(command, "stats") == 0)
-		return finish(cli_stats_main(argc - 1, argv + 1));
+	if (c)
+		return finish(c->run(argc - 1, argv + 1));
 	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
 	    strcmp(command, "help") == 0) {
 		if (argc > 2 && strcmp(command, "help") == 0) {
-			if (strcmp(argv[2], "view") == 0) {
-				cli_view_usage(stdout);
-				return finish(CLI_EXIT_OK);
-			}
-			if (strcmp(argv[2], "ls") == 0) {
-				cli_ls_usage(stdout);
-				return finish(CLI_EXIT_OK);
-			}
-			if (strcmp(argv[2], "stats") == 0) {
-				cli_stats_usage(stdout);
-				return finish(CLI_EXIT_OK);
-			}
-			return unknown_command(argv[2]);
+			if (!(c = find_command(argv[2])))
+				return unknown_command(argv[2]);
+			c->usage(stdout);
+			return finish(CLI_EXIT_OK);
 		}
 		usage(stdout);
 		return finish(CLI_EXIT_OK);

@@ -1,0 +1,201 @@
+/*
+ * query.c - `ttlog query`: runs SQL over snapshot files.
+ *
+ * The files become six tables (events, spans, threads, sites, metrics,
+ * snapshots) of an in-memory SQLite database, through the virtual-table
+ * module of src/query/; the statements run there and their rows are
+ * printed by query_output.c. A file that cannot be read completely gives
+ * the rows that survived, then the reader's message, and exit status 2.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+#include "query/query.h"
+#include "query_output.h"
+
+void cli_query_usage(FILE *out)
+{
+	fputs("Usage: ttlog query [OPTIONS] SQL FILE...\n"
+	      "\n"
+	      "Runs SQL (SQLite's dialect; several statements may be separated by ';')\n"
+	      "over snapshot files, which appear as the tables below, each holding the\n"
+	      "rows of every FILE.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -o, --output FORMAT   table (the default: aligned columns, NULL empty),\n"
+	      "                        csv (RFC 4180, with a header line) or json (one\n"
+	      "                        object per row and line, typed values)\n"
+	      "      --stats           print on stderr what the scans read: files,\n"
+	      "                        event blocks in them, blocks decoded, blocks\n"
+	      "                        decompressed only for their spans and contexts,\n"
+	      "                        blocks skipped, records decoded\n"
+	      "  -h, --help            show this help and exit\n"
+	      "\n"
+	      "Tables (times are ns since the Unix epoch, UTC; *_time columns the same\n"
+	      "as ISO-8601 text; ids are hex text; fields are JSON text):\n"
+	      "  events     ts, time, level (trace..fatal), level_num (0..5), kind (log,\n"
+	      "             span_begin, span_end), tid, thread, target, file, line, func,\n"
+	      "             site, message, fields, span_id, trace_id, span, snapshot\n"
+	      "  spans      id, parent, trace_id, name, start, end, duration, start_time,\n"
+	      "             tid, thread, depth, file, line, func, fields, snapshot\n"
+	      "  threads    idx, tid, name, exited, crashed, events, overwritten, torn,\n"
+	      "             torn_bytes, snapshot\n"
+	      "  sites      id, level, level_num, kind, target, file, line, func, format,\n"
+	      "             fields (their names), events (count in the file), snapshot\n"
+	      "  metrics    name, type, labels, file, line, self, value, ts, count, sum,\n"
+	      "             min, max, p50, p90, p99, p999, buckets, snapshot\n"
+	      "  snapshots  snapshot, format_version, pid, executable, hostname, reason,\n"
+	      "             created, created_time, writer_version, clock, window_ns,\n"
+	      "             complete, events, overwritten, torn, dropped, blocks, first_ts,\n"
+	      "             last_ts, first_time, last_time, crashed, signal, signal_code,\n"
+	      "             crash_address, crash_tid, error\n"
+	      "\n"
+	      "Fields are read with SQLite's JSON functions:\n"
+	      "  json_extract(fields, '$.user') = 42\n"
+	      "Constraints on events.ts (=, <, <=, >, >=), level_num and level = 'x' are\n"
+	      "handed to the reader, which then decodes only the blocks that can match:\n"
+	      "  ttlog query \"SELECT time, message FROM events\n"
+	      "               WHERE ts >= unixepoch('2026-01-01 10:00:00') * 1000000000\n"
+	      "                 AND level_num >= 3\" app.ttlog\n"
+	      "\n"
+	      "Exit status: 0 success, 1 usage or SQL error, 2 a file could not be read\n"
+	      "completely (its rows that survived are printed) or output failed.\n",
+	      out);
+}
+
+static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *format, ...)
+{
+	va_list ap;
+
+	cli_sync_stdout();
+	fputs("ttlog query: ", stderr);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fputs("\nRun 'ttlog query --help' for usage.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+static int sql_error(sqlite3 *db)
+{
+	cli_sync_stdout();
+	fprintf(stderr, "ttlog query: SQL error: %s\n", sqlite3_errmsg(db));
+	return CLI_EXIT_USAGE;
+}
+
+/* Runs every statement of sql; returns an exit code. */
+static int run(sqlite3 *db, const char *sql, enum cli_query_format format)
+{
+	const char *next = sql;
+	int first = 1;
+
+	while (*next) {
+		sqlite3_stmt *stmt = NULL;
+		if (sqlite3_prepare_v2(db, next, -1, &stmt, &next) != SQLITE_OK)
+			return sql_error(db);
+		if (!stmt)
+			continue; /* only blanks or a comment */
+		int rc = cli_query_print(stmt, format, first);
+		first = first && sqlite3_column_count(stmt) == 0;
+		if (rc == SQLITE_ABORT && cli_stdout_failed()) {
+			/* Nobody reads the output: stop quietly (main decides). */
+			sqlite3_finalize(stmt);
+			return CLI_EXIT_OK;
+		}
+		if (rc != SQLITE_DONE) {
+			int status = sql_error(db);
+			sqlite3_finalize(stmt);
+			return status;
+		}
+		sqlite3_finalize(stmt);
+	}
+	return CLI_EXIT_OK;
+}
+
+static void print_stats(const struct query_totals *t)
+{
+	cli_sync_stdout();
+	fprintf(stderr,
+		"ttlog query: stats: scans=%llu ranged=%llu blocks=%llu decoded=%llu scanned=%llu "
+		"skipped=%llu records=%llu\n",
+		(unsigned long long)t->scans, (unsigned long long)t->ranged_scans,
+		(unsigned long long)t->blocks, (unsigned long long)t->blocks_decoded,
+		(unsigned long long)t->blocks_scanned, (unsigned long long)t->blocks_skipped,
+		(unsigned long long)t->records_decoded);
+}
+
+enum { OPT_STATS = 256 };
+
+static const struct option long_options[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int cli_query_main(int argc, char **argv)
+{
+	enum cli_query_format format = CLI_QUERY_TABLE;
+	int stats = 0, c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (strcmp(optarg, "table") == 0)
+				format = CLI_QUERY_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				format = CLI_QUERY_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				format = CLI_QUERY_JSON;
+			else
+				return usage_error("unknown output format '%s' (use table, csv or json)",
+						   optarg);
+			break;
+		case OPT_STATS:
+			stats = 1;
+			break;
+		case 'h':
+			cli_query_usage(stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("expected SQL and one or more snapshot files");
+	if (optind + 1 >= argc)
+		return usage_error("expected one or more snapshot files after the SQL");
+	const char *sql = argv[optind];
+
+	sqlite3 *db = NULL;
+	struct query_context *context = NULL;
+	int status;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK || query_register(db, &context) != SQLITE_OK ||
+	    query_create_tables(db, argv + optind + 1, argc - optind - 1) != SQLITE_OK) {
+		cli_sync_stdout();
+		fprintf(stderr, "ttlog query: cannot set up the tables: %s\n",
+			db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return CLI_EXIT_DATA;
+	}
+
+	status = run(db, sql, format);
+	if (stats)
+		print_stats(query_context_totals(context));
+	size_t nerrors = query_context_error_count(context);
+	if (nerrors)
+		cli_sync_stdout();
+	for (size_t i = 0; i < nerrors; i++)
+		fprintf(stderr, "ttlog: %s\n", query_context_error(context, i));
+	if (nerrors && status == CLI_EXIT_OK)
+		status = CLI_EXIT_DATA;
+	sqlite3_close(db);
+	return status;
+}

@@ -1,0 +1,265 @@
+/*
+ * cursor.c - the cursor every table shares: it walks the table's files,
+ * opens each one's reader (once per cursor), applies an events scan's
+ * range, lets the table's definition make the rows, records the problems
+ * found in the files and, when the cursor closes, adds what its readers
+ * did to the context's totals.
+ *
+ * Readers are opened with TTLOG_READER_LAZY: a block is decoded only when
+ * the iteration reaches it, so that a range limits what is decoded, and
+ * tables that need no events (threads, metrics, snapshots) decode none.
+ */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "query/internal.h"
+
+int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out);
+int query_cursor_close(sqlite3_vtab_cursor *base);
+int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_str, int argc,
+			sqlite3_value **argv);
+int query_cursor_next(sqlite3_vtab_cursor *base);
+int query_cursor_eof(sqlite3_vtab_cursor *base);
+int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
+int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
+
+int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
+{
+	struct query_vtab *vt = (struct query_vtab *)base;
+	struct query_cursor *c = sqlite3_malloc64(sizeof *c);
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof *c);
+	c->vt = vt;
+	c->readers = sqlite3_malloc64((size_t)vt->nfiles * sizeof *c->readers);
+	if (!c->readers) {
+		sqlite3_free(c);
+		return SQLITE_NOMEM;
+	}
+	memset(c->readers, 0, (size_t)vt->nfiles * sizeof *c->readers);
+	c->eof = 1;
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+/* Ends the current file's rows (if any). */
+static void leave_file(struct query_cursor *c)
+{
+	if (c->r)
+		c->vt->def->clear(c);
+	c->r = NULL;
+}
+
+static void add_counters(struct query_totals *t, const struct ttlog_reader_counters *k)
+{
+	if (!k)
+		return;
+	t->blocks += k->blocks;
+	t->blocks_decoded += k->blocks_decoded;
+	t->blocks_scanned += k->blocks_scanned;
+	t->blocks_skipped += k->blocks_skipped;
+	t->records_decoded += k->records_decoded;
+}
+
+int query_cursor_close(sqlite3_vtab_cursor *base)
+{
+	struct query_cursor *c = (struct query_cursor *)base;
+	leave_file(c);
+	for (int i = 0; i < c->vt->nfiles; i++) {
+		if (!c->readers[i])
+			continue;
+		add_counters(&c->vt->context->totals, ttlog_reader_counters(c->readers[i]));
+		ttlog_reader_close(c->readers[i]);
+	}
+	sqlite3_free(c->readers);
+	cli_buf_free(&c->text);
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+/* Records the file's problem, if it has one, for whoever runs the query. */
+static int note_status(struct query_cursor *c, const char *path)
+{
+	int st = c->r ? ttlog_reader_status(c->r) : TTLOG_E_NOMEM;
+	if (st == TTLOG_OK)
+		return SQLITE_OK;
+	const char *error = c->r ? ttlog_reader_error(c->r) : NULL;
+	if (error && *error)
+		return query_context_add_error(c->vt->context, path, error);
+	char *message = sqlite3_mprintf("%s: %s", path, ttlog_strerror(st));
+	if (!message)
+		return SQLITE_NOMEM;
+	int rc = query_context_add_error(c->vt->context, path, message);
+	sqlite3_free(message);
+	return rc;
+}
+
+static int ranged(const struct query_range *range)
+{
+	return range->since_ns != INT64_MIN || range->until_ns != INT64_MAX ||
+	       range->level_mask != TTLOG_READER_ALL_LEVELS;
+}
+
+/* Opens (or rewinds) the reader of file c->file and starts its rows. */
+static int enter_file(struct query_cursor *c)
+{
+	struct query_vtab *vt = c->vt;
+	const char *path = vt->files[c->file];
+	ttlog_reader **slot = &c->readers[c->file];
+
+	if (!*slot) {
+		/* Any status but NOMEM/INVALID leaves a reader (maybe of an
+		 * unreadable file, which then has no rows); its problem is
+		 * noted below. */
+		int rc = ttlog_reader_open_ex(path, TTLOG_READER_LAZY, slot);
+		if (!*slot)
+			return rc == TTLOG_E_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+	}
+	c->r = *slot;
+	if (vt->def->ranged)
+		ttlog_reader_set_range(c->r, c->range.since_ns, c->range.until_ns, c->range.level_mask);
+	else
+		ttlog_reader_set_range(c->r, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS);
+	ttlog_reader_rewind(c->r);
+	vt->context->totals.scans++;
+	if (vt->def->ranged && ranged(&c->range))
+		vt->context->totals.ranged_scans++;
+	int rc = note_status(c, path);
+	if (rc == SQLITE_OK)
+		rc = vt->def->start(c);
+	return rc;
+}
+
+/* Moves to the next row, through the following files if need be. */
+static int advance(struct query_cursor *c)
+{
+	struct query_vtab *vt = c->vt;
+	for (;;) {
+		if (c->r) {
+			if (vt->def->next(c)) {
+				c->rowid++;
+				return SQLITE_OK;
+			}
+			/* A problem met while decoding shows only now. */
+			int rc = note_status(c, vt->files[c->file]);
+			leave_file(c);
+			c->file++;
+			if (rc != SQLITE_OK)
+				return rc;
+		}
+		if (c->file >= vt->nfiles) {
+			c->eof = 1;
+			return SQLITE_OK;
+		}
+		int rc = enter_file(c);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+}
+
+/* Narrows the range by one constraint; `op` as in module.c's plan. */
+static void narrow_time(struct query_range *range, char op, sqlite3_value *value)
+{
+	int64_t low, high;
+	/* The value's own type, not a conversion: SQLite may compare a text
+	 * value with the integer column by other rules. */
+	switch (sqlite3_value_type(value)) {
+	case SQLITE_INTEGER:
+		low = high = sqlite3_value_int64(value);
+		break;
+	case SQLITE_FLOAT: {
+		/* The integers around it, clamped (a NaN limits nothing). */
+		double d = sqlite3_value_double(value);
+		if (!(d == d))
+			return;
+		double lo = floor(d), hi = ceil(d);
+		low = lo <= -9.2e18 ? INT64_MIN : lo >= 9.2e18 ? INT64_MAX : (int64_t)lo;
+		high = hi <= -9.2e18 ? INT64_MIN : hi >= 9.2e18 ? INT64_MAX : (int64_t)hi;
+		break;
+	}
+	default:
+		return; /* text or NULL: SQLite's own comparison decides */
+	}
+	/* Bounds stay inclusive: ts > 5 reads from 5, which is safe. */
+	if ((op == '=' || op == '>' || op == 'G') && low > range->since_ns)
+		range->since_ns = low;
+	if ((op == '=' || op == '<' || op == 'L') && high < range->until_ns)
+		range->until_ns = high;
+}
+
+/* The levels that a constraint on level_num or level lets through. */
+static unsigned level_bits(char column, char op, sqlite3_value *value)
+{
+	unsigned bits = 0;
+	if (column == 'l') {
+		if (sqlite3_value_type(value) != SQLITE_TEXT)
+			return TTLOG_READER_ALL_LEVELS;
+		const char *text = (const char *)sqlite3_value_text(value);
+		for (int level = TTLOG_LEVEL_TRACE; text && level <= TTLOG_LEVEL_FATAL; level++)
+			if (strcmp(text, query_level_name(level)) == 0)
+				bits |= 1u << level;
+		return bits;
+	}
+	int type = sqlite3_value_type(value);
+	if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+		return TTLOG_READER_ALL_LEVELS;
+	double x = sqlite3_value_double(value);
+	for (int level = TTLOG_LEVEL_TRACE; level <= TTLOG_LEVEL_FATAL; level++) {
+		int keep;
+		switch (op) {
+		case '=': keep = level == x; break;
+		case '<': keep = level < x; break;
+		case 'L': keep = level <= x; break;
+		case '>': keep = level > x; break;
+		default: keep = level >= x; break;
+		}
+		if (keep)
+			bits |= 1u << level;
+	}
+	return bits;
+}
+
+int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_str, int argc,
+			sqlite3_value **argv)
+{
+	struct query_cursor *c = (struct query_cursor *)base;
+
+	leave_file(c);
+	c->range.since_ns = INT64_MIN;
+	c->range.until_ns = INT64_MAX;
+	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
+	for (int i = 0; idx_str && i < idx_num && i < argc; i++) {
+		char column = idx_str[2 * i], op = idx_str[2 * i + 1];
+		if (column == 't')
+			narrow_time(&c->range, op, argv[i]);
+		else
+			c->range.level_mask &= level_bits(column, op, argv[i]);
+	}
+	c->file = 0;
+	c->eof = 0;
+	c->rowid = 0;
+	return advance(c);
+}
+
+int query_cursor_next(sqlite3_vtab_cursor *base)
+{
+	return advance((struct query_cursor *)base);
+}
+
+int query_cursor_eof(sqlite3_vtab_cursor *base)
+{
+	return ((struct query_cursor *)base)->eof;
+}
+
+int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
+{
+	struct query_cursor *c = (struct query_cursor *)base;
+	return c->vt->def->column(c, ctx, col);
+}
+
+int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
+{
+	*rowid = ((struct query_cursor *)base)->rowid;
+	return SQLITE_OK;
+}

@@ -1,0 +1,171 @@
+/*
+ * events.c - the events table: one row per event the reader returns (log
+ * calls, span begins and span ends) of each file, in time order per file.
+ *
+ * Columns are computed when SQLite asks for them: count(*) formats no
+ * message and builds no JSON. The time range and level mask that the scan
+ * pushed down are applied by the reader (cursor.c sets them).
+ */
+#include "query/internal.h"
+
+enum {
+	COL_TS,        /* QUERY_EVENTS_TS */
+	COL_TIME,
+	COL_LEVEL,     /* QUERY_EVENTS_LEVEL */
+	COL_LEVEL_NUM, /* QUERY_EVENTS_LEVEL_NUM */
+	COL_KIND,
+	COL_TID,
+	COL_THREAD,
+	COL_TARGET,
+	COL_FILE,
+	COL_LINE,
+	COL_FUNC,
+	COL_SITE,
+	COL_MESSAGE,
+	COL_FIELDS,
+	COL_SPAN_ID,
+	COL_TRACE_ID,
+	COL_SPAN,
+	COL_SNAPSHOT,
+};
+_Static_assert((int)COL_TS == (int)QUERY_EVENTS_TS && (int)COL_LEVEL == (int)QUERY_EVENTS_LEVEL &&
+		       (int)COL_LEVEL_NUM == (int)QUERY_EVENTS_LEVEL_NUM,
+	       "module.c plans with these column numbers");
+
+static int events_start(struct query_cursor *c)
+{
+	(void)c;
+	return SQLITE_OK;
+}
+
+static int events_next(struct query_cursor *c)
+{
+	return ttlog_reader_next(c->r, &c->ev);
+}
+
+static void events_clear(struct query_cursor *c)
+{
+	(void)c;
+}
+
+static void format_message(struct query_cursor *c, sqlite3_context *ctx)
+{
+	struct cli_buf *b = &c->text;
+	/* A span event's message is its span's name (a span end's own site
+	 * has no format). */
+	if (c->ev.kind != TTLOG_EVENT_LOG && c->ev.span) {
+		query_result_text(ctx, c->ev.span->name);
+		return;
+	}
+	cli_buf_reset(b);
+	cli_buf_reserve(b, 255);
+	size_t n = ttlog_event_format(&c->ev, b->data, b->cap);
+	if (n >= b->cap) {
+		cli_buf_reserve(b, n);
+		n = ttlog_event_format(&c->ev, b->data, b->cap);
+	}
+	b->len = n < b->cap ? n : b->cap - 1;
+	query_result_buf(ctx, b);
+}
+
+/* Where an event is shown to come from: a span end, from where its span
+ * began (its own site is one shared by all span ends), as `ttlog view`
+ * shows it. */
+static const struct ttlog_site_info *shown_site(const struct ttlog_event *ev)
+{
+	if (ev->kind == TTLOG_EVENT_SPAN_END && ev->span && ev->span->site)
+		return ev->span->site;
+	return ev->site;
+}
+
+static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
+{
+	const struct ttlog_event *ev = &c->ev;
+	const struct ttlog_site_info *site = shown_site(ev);
+	const struct ttlog_thread_info *thread = ev->thread;
+	const struct ttlog_span *span = ev->span;
+
+	switch (col) {
+	case COL_TS:
+		sqlite3_result_int64(ctx, ev->time_ns);
+		break;
+	case COL_TIME:
+		query_result_time(ctx, ev->time_ns);
+		break;
+	case COL_LEVEL:
+		query_result_text(ctx, site ? query_level_name(site->level) : NULL);
+		break;
+	case COL_LEVEL_NUM:
+		if (site)
+			sqlite3_result_int(ctx, site->level);
+		break;
+	case COL_KIND:
+		query_result_text(ctx, query_kind_name(ev->kind));
+		break;
+	case COL_TID:
+		if (thread)
+			sqlite3_result_int64(ctx, thread->tid);
+		break;
+	case COL_THREAD:
+		query_result_text(ctx, thread ? thread->name : NULL);
+		break;
+	case COL_TARGET:
+		query_result_text(ctx, query_site_target(site));
+		break;
+	case COL_FILE:
+		query_result_text(ctx, site ? site->file : NULL);
+		break;
+	case COL_LINE:
+		if (site)
+			sqlite3_result_int64(ctx, site->line);
+		break;
+	case COL_FUNC:
+		query_result_text(ctx, site ? site->function : NULL);
+		break;
+	case COL_SITE:
+		/* The record's own site: what the sites table counts. */
+		if (ev->site)
+			sqlite3_result_int64(ctx, ev->site->id);
+		break;
+	case COL_MESSAGE:
+		format_message(c, ctx);
+		break;
+	case COL_FIELDS:
+		cli_buf_reset(&c->text);
+		query_fields_json(&c->text, ev->fields, ev->nfields);
+		query_result_buf(ctx, &c->text);
+		break;
+	case COL_SPAN_ID:
+		if (span)
+			query_result_id(ctx, span->id, 0);
+		break;
+	case COL_TRACE_ID:
+		if (span)
+			query_result_trace(ctx, span->trace_hi, span->trace_lo);
+		break;
+	case COL_SPAN:
+		if (span)
+			query_result_text(ctx, span->name);
+		break;
+	case COL_SNAPSHOT:
+		sqlite3_result_text(ctx, c->vt->files[c->file], -1, SQLITE_STATIC);
+		break;
+	default:
+		break; /* NULL */
+	}
+	return SQLITE_OK;
+}
+
+const struct query_table_def query_events_table = {
+	.module = "ttlog_events",
+	.table = "events",
+	.schema = "CREATE TABLE x(ts INTEGER, time TEXT, level TEXT, level_num INTEGER, kind TEXT, "
+		  "tid INTEGER, thread TEXT, target TEXT, file TEXT, line INTEGER, func TEXT, "
+		  "site INTEGER, message TEXT, fields TEXT, span_id TEXT, trace_id TEXT, span TEXT, "
+		  "snapshot TEXT)",
+	.ranged = 1,
+	.start = events_start,
+	.next = events_next,
+	.column = events_column,
+	.clear = events_clear,
+};

@@ -1,0 +1,133 @@
+/*
+ * internal.h - what the files of the query module share: the virtual table
+ * and cursor structures, and the table definitions that the generic cursor
+ * (cursor.c) drives.
+ *
+ * A cursor reads its table's files one after the other. For each file the
+ * table's definition turns the file's reader into rows: `start` prepares
+ * them, `next` moves to the next one (returning 0 after the last),
+ * `column` gives a value of the current row, `clear` frees what `start`
+ * made. The readers stay open for the cursor's life, so that a scan that
+ * SQLite repeats (the inner loop of a join) rewinds instead of reopening.
+ */
+#ifndef TTLOG_QUERY_INTERNAL_H
+#define TTLOG_QUERY_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/cli.h"
+#include "query/query.h"
+#include "ttlog_reader.h"
+
+struct query_cursor;
+
+struct query_table_def {
+	const char *module;  /* "ttlog_events" */
+	const char *table;   /* "events": its name in `ttlog query` */
+	const char *schema;  /* CREATE TABLE x(...) for sqlite3_declare_vtab() */
+	int ranged;          /* ts and level constraints push down (events) */
+	/* The reader is c->r, rewound; returns an SQLite result code. */
+	int (*start)(struct query_cursor *c);
+	/* 1: the cursor is on a row; 0: the file has no more rows. */
+	int (*next)(struct query_cursor *c);
+	int (*column)(struct query_cursor *c, sqlite3_context *ctx, int col);
+	void (*clear)(struct query_cursor *c);
+};
+
+/* Columns of events that xBestIndex looks at (the order of its schema). */
+enum {
+	QUERY_EVENTS_TS = 0,
+	QUERY_EVENTS_LEVEL = 2,
+	QUERY_EVENTS_LEVEL_NUM = 3,
+};
+
+extern const struct query_table_def query_events_table;
+extern const struct query_table_def query_spans_table;
+extern const struct query_table_def query_sites_table;
+extern const struct query_table_def query_threads_table;
+extern const struct query_table_def query_metrics_table;
+extern const struct query_table_def query_snapshots_table;
+
+struct query_file_error {
+	char *path;
+	char *message;
+};
+
+struct query_context {
+	int refs;            /* one per module registered with it */
+	struct query_totals totals;
+	struct query_file_error *errors;
+	size_t nerrors;
+};
+
+/** Records the first problem of a file (later ones of the same file are
+ *  dropped); returns an SQLite result code. */
+int query_context_add_error(struct query_context *context, const char *path, const char *message);
+
+struct query_vtab {
+	sqlite3_vtab base;   /* first: SQLite sees this */
+	const struct query_table_def *def;
+	struct query_context *context;
+	int nfiles;
+	char **files;        /* the arguments, unquoted */
+};
+
+/* What a scan of events asks the reader for (ttlog_reader_set_range()). */
+struct query_range {
+	int64_t since_ns, until_ns;
+	unsigned level_mask;
+};
+
+/* Rows that a table makes up front, one array per file (spans, sites). */
+struct query_rows {
+	void *items;
+	size_t count, cap, size; /* size: bytes of one item */
+};
+
+struct query_cursor {
+	sqlite3_vtab_cursor base; /* first: SQLite sees this */
+	struct query_vtab *vt;
+	ttlog_reader **readers;   /* one per file, opened when first scanned */
+	int file;                 /* the file being read */
+	ttlog_reader *r;          /* its reader; NULL between files */
+	int eof;
+	sqlite3_int64 rowid;
+	struct query_range range;
+	/* The current row: */
+	struct ttlog_event ev;    /* events */
+	size_t row;               /* the other tables: an index */
+	struct query_rows rows;
+	struct cli_buf text;      /* scratch for formatting a value */
+};
+
+/* ---- Helpers of the row builders (columns.c) ---------------------------- */
+
+/** Sets the result to the text of b (copied). */
+void query_result_buf(sqlite3_context *ctx, const struct cli_buf *b);
+/** Sets the result to s (copied), or NULL for a NULL s. */
+void query_result_text(sqlite3_context *ctx, const char *s);
+/** Sets the result to ns as ISO-8601 UTC text. */
+void query_result_time(sqlite3_context *ctx, int64_t ns);
+/** Sets the result to a 16-digit hex id, or NULL for 0 when zero_is_null. */
+void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
+/** Sets the result to a 32-digit trace id, or NULL for 0:0. */
+void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo);
+/** Appends a JSON object of the fields to b (typed as in `ttlog view -o json`). */
+void query_fields_json(struct cli_buf *b, const struct ttlog_field *fields, unsigned n);
+/** A level as the level column has it: "trace" .. "fatal"; NULL if unknown. */
+const char *query_level_name(int level);
+/** The kind of an event or site as text: "log", "span_begin", "span_end". */
+const char *query_kind_name(int event_kind);
+/** A site's target, or its file's base name when it has none. */
+const char *query_site_target(const struct ttlog_site_info *site);
+
+/** Adds an item of rows->size bytes (zeroed); NULL when memory runs out. */
+void *query_rows_add(struct query_rows *rows);
+void query_rows_free(struct query_rows *rows);
+static inline void *query_rows_at(const struct query_rows *rows, size_t i)
+{
+	return (char *)rows->items + i * rows->size;
+}
+
+#endif /* TTLOG_QUERY_INTERNAL_H */

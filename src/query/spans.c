@@ -1,0 +1,362 @@
+/*
+ * spans.c - the two tables made by reading all of a file's events before
+ * the first row: spans (one row per span: its begin and its end joined)
+ * and sites (one row per call site that has events, with their count).
+ *
+ * Both keep pointers into the reader (site, thread, names): they stay
+ * valid until the reader is closed, and the rows are cleared before that.
+ */
+#include <string.h>
+
+#include "cli/json.h"
+#include "query/internal.h"
+
+/* ---- A map from a 64-bit id to a row index ------------------------------- */
+
+/* Open addressing with linear probing; slots hold index + 1, 0 is empty. */
+struct id_map {
+	uint64_t *keys;
+	size_t *slots;
+	size_t cap; /* a power of two, or 0 */
+	size_t count;
+};
+
+static size_t id_hash(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
+/* The index stored for key, or (size_t)-1. */
+static size_t id_map_find(const struct id_map *m, uint64_t key)
+{
+	for (size_t i = m->cap ? id_hash(key, m->cap) : 0; m->cap && m->slots[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key)
+			return m->slots[i] - 1;
+	return (size_t)-1;
+}
+
+static int id_map_put(struct id_map *m, uint64_t key, size_t index);
+
+/* Keeps the load under a half. */
+static int id_map_grow(struct id_map *m)
+{
+	struct id_map bigger = {0};
+	bigger.cap = m->cap ? m->cap * 2 : 64;
+	bigger.keys = sqlite3_malloc64(bigger.cap * sizeof *bigger.keys);
+	bigger.slots = sqlite3_malloc64(bigger.cap * sizeof *bigger.slots);
+	if (!bigger.keys || !bigger.slots) {
+		sqlite3_free(bigger.keys);
+		sqlite3_free(bigger.slots);
+		return SQLITE_NOMEM;
+	}
+	memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i])
+			id_map_put(&bigger, m->keys[i], m->slots[i] - 1);
+	sqlite3_free(m->keys);
+	sqlite3_free(m->slots);
+	*m = bigger;
+	return SQLITE_OK;
+}
+
+static int id_map_put(struct id_map *m, uint64_t key, size_t index)
+{
+	if (2 * (m->count + 1) > m->cap && id_map_grow(m) != SQLITE_OK)
+		return SQLITE_NOMEM;
+	size_t i = id_hash(key, m->cap);
+	while (m->slots[i] && m->keys[i] != key)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->slots[i])
+		m->count++;
+	m->keys[i] = key;
+	m->slots[i] = index + 1;
+	return SQLITE_OK;
+}
+
+static void id_map_free(struct id_map *m)
+{
+	sqlite3_free(m->keys);
+	sqlite3_free(m->slots);
+	memset(m, 0, sizeof *m);
+}
+
+/* ---- spans --------------------------------------------------------------- */
+
+struct span_row {
+	uint64_t id, parent, trace_hi, trace_lo;
+	const char *name;
+	const struct ttlog_site_info *site;     /* where it began, or NULL */
+	const struct ttlog_thread_info *thread;
+	unsigned depth;
+	int64_t begin_ns;  /* 0: unknown */
+	int64_t end_ns;
+	int ended;
+	int64_t duration_ns; /* -1: unknown */
+	char *fields;      /* JSON object, sqlite3_malloc'd */
+};
+
+enum {
+	SPAN_ID,
+	SPAN_PARENT,
+	SPAN_TRACE_ID,
+	SPAN_NAME,
+	SPAN_START,
+	SPAN_END,
+	SPAN_DURATION,
+	SPAN_START_TIME,
+	SPAN_TID,
+	SPAN_THREAD,
+	SPAN_DEPTH,
+	SPAN_FILE,
+	SPAN_LINE,
+	SPAN_FUNC,
+	SPAN_FIELDS,
+	SPAN_SNAPSHOT,
+};
+
+/* Adds an event's fields to a span's JSON object: the begin's fields,
+ * then the end's (TTLOG_SPAN_FIELD). */
+static int merge_fields(struct query_cursor *c, struct span_row *row, const struct ttlog_event *ev)
+{
+	if (row->fields && ev->nfields == 0)
+		return SQLITE_OK;
+	struct cli_buf *b = &c->text;
+	cli_buf_reset(b);
+	query_fields_json(b, ev->fields, ev->nfields);
+	char *merged;
+	if (!row->fields || strcmp(row->fields, "{}") == 0)
+		merged = sqlite3_mprintf("%s", b->data);
+	else /* "{old" + "," + "new}" */
+		merged = sqlite3_mprintf("%.*s,%s", (int)strlen(row->fields) - 1, row->fields, b->data + 1);
+	if (!merged)
+		return SQLITE_NOMEM;
+	sqlite3_free(row->fields);
+	row->fields = merged;
+	return SQLITE_OK;
+}
+
+static int spans_start(struct query_cursor *c)
+{
+	struct id_map ids = {0};
+	struct ttlog_event ev;
+	int rc = SQLITE_OK;
+
+	c->rows.size = sizeof(struct span_row);
+	while (rc == SQLITE_OK && ttlog_reader_next(c->r, &ev)) {
+		const struct ttlog_span *sp = ev.span;
+		if (ev.kind == TTLOG_EVENT_LOG || !sp)
+			continue;
+		size_t at = id_map_find(&ids, sp->id);
+		struct span_row *row = at == (size_t)-1 ? NULL : query_rows_at(&c->rows, at);
+		if (!row || ev.kind == TTLOG_EVENT_SPAN_BEGIN) {
+			/* A new span (an id seen again begins a new row). */
+			row = query_rows_add(&c->rows);
+			if (!row || id_map_put(&ids, sp->id, c->rows.count - 1) != SQLITE_OK) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			row->id = sp->id;
+			row->parent = sp->parent;
+			row->trace_hi = sp->trace_hi;
+			row->trace_lo = sp->trace_lo;
+			row->name = sp->name;
+			row->site = sp->site;
+			row->thread = ev.thread;
+			row->depth = sp->depth;
+			row->begin_ns = ev.kind == TTLOG_EVENT_SPAN_BEGIN ? ev.time_ns : sp->begin_ns;
+			row->duration_ns = -1;
+		}
+		if (ev.kind == TTLOG_EVENT_SPAN_END) {
+			row->ended = 1;
+			row->end_ns = ev.time_ns;
+			row->duration_ns = sp->duration_ns;
+		}
+		rc = merge_fields(c, row, &ev);
+	}
+	id_map_free(&ids);
+	c->row = (size_t)-1; /* next() moves to row 0 */
+	return rc;
+}
+
+static int spans_next(struct query_cursor *c)
+{
+	return ++c->row < c->rows.count;
+}
+
+static void spans_clear(struct query_cursor *c)
+{
+	for (size_t i = 0; i < c->rows.count; i++)
+		sqlite3_free(((struct span_row *)query_rows_at(&c->rows, i))->fields);
+	query_rows_free(&c->rows);
+}
+
+static int spans_column(struct query_cursor *c, sqlite3_context *ctx, int col)
+{
+	const struct span_row *row = query_rows_at(&c->rows, c->row);
+	switch (col) {
+	case SPAN_ID: query_result_id(ctx, row->id, 0); break;
+	case SPAN_PARENT: query_result_id(ctx, row->parent, 1); break;
+	case SPAN_TRACE_ID: query_result_trace(ctx, row->trace_hi, row->trace_lo); break;
+	case SPAN_NAME: query_result_text(ctx, row->name); break;
+	case SPAN_START:
+		if (row->begin_ns)
+			sqlite3_result_int64(ctx, row->begin_ns);
+		break;
+	case SPAN_END:
+		if (row->ended)
+			sqlite3_result_int64(ctx, row->end_ns);
+		break;
+	case SPAN_DURATION:
+		if (row->duration_ns >= 0)
+			sqlite3_result_int64(ctx, row->duration_ns);
+		break;
+	case SPAN_START_TIME:
+		if (row->begin_ns)
+			query_result_time(ctx, row->begin_ns);
+		break;
+	case SPAN_TID:
+		if (row->thread)
+			sqlite3_result_int64(ctx, row->thread->tid);
+		break;
+	case SPAN_THREAD: query_result_text(ctx, row->thread ? row->thread->name : NULL); break;
+	case SPAN_DEPTH: sqlite3_result_int64(ctx, row->depth); break;
+	case SPAN_FILE: query_result_text(ctx, row->site ? row->site->file : NULL); break;
+	case SPAN_LINE:
+		if (row->site)
+			sqlite3_result_int64(ctx, row->site->line);
+		break;
+	case SPAN_FUNC: query_result_text(ctx, row->site ? row->site->function : NULL); break;
+	case SPAN_FIELDS: query_result_text(ctx, row->fields ? row->fields : "{}"); break;
+	case SPAN_SNAPSHOT: sqlite3_result_text(ctx, c->vt->files[c->file], -1, SQLITE_STATIC); break;
+	default: break;
+	}
+	return SQLITE_OK;
+}
+
+const struct query_table_def query_spans_table = {
+	.module = "ttlog_spans",
+	.table = "spans",
+	.schema = "CREATE TABLE x(id TEXT, parent TEXT, trace_id TEXT, name TEXT, start INTEGER, "
+		  "end INTEGER, duration INTEGER, start_time TEXT, tid INTEGER, thread TEXT, "
+		  "depth INTEGER, file TEXT, line INTEGER, func TEXT, fields TEXT, snapshot TEXT)",
+	.start = spans_start,
+	.next = spans_next,
+	.column = spans_column,
+	.clear = spans_clear,
+};
+
+/* ---- sites --------------------------------------------------------------- */
+
+struct site_row {
+	const struct ttlog_site_info *site;
+	uint64_t events;
+};
+
+enum {
+	SITE_ID,
+	SITE_LEVEL,
+	SITE_LEVEL_NUM,
+	SITE_KIND,
+	SITE_TARGET,
+	SITE_FILE,
+	SITE_LINE,
+	SITE_FUNC,
+	SITE_FORMAT,
+	SITE_FIELDS,
+	SITE_EVENTS,
+	SITE_SNAPSHOT,
+};
+
+static int sites_start(struct query_cursor *c)
+{
+	struct id_map ids = {0};
+	struct ttlog_event ev;
+	int rc = SQLITE_OK;
+
+	c->rows.size = sizeof(struct site_row);
+	while (ttlog_reader_next(c->r, &ev)) {
+		if (!ev.site)
+			continue;
+		size_t at = id_map_find(&ids, ev.site->id);
+		struct site_row *row;
+		if (at == (size_t)-1) {
+			row = query_rows_add(&c->rows);
+			if (!row || id_map_put(&ids, ev.site->id, c->rows.count - 1) != SQLITE_OK) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			row->site = ev.site;
+		} else {
+			row = query_rows_at(&c->rows, at);
+		}
+		row->events++;
+	}
+	id_map_free(&ids);
+	c->row = (size_t)-1;
+	return rc;
+}
+
+static void sites_clear(struct query_cursor *c)
+{
+	query_rows_free(&c->rows);
+}
+
+/* The kind of a site, from its record kind (docs/FORMAT.md). */
+static const char *site_kind(const struct ttlog_site_info *site)
+{
+	switch (site->kind) {
+	case 4: return query_kind_name(TTLOG_EVENT_SPAN_BEGIN);
+	case 5: return query_kind_name(TTLOG_EVENT_SPAN_END);
+	default: return query_kind_name(TTLOG_EVENT_LOG);
+	}
+}
+
+static int sites_column(struct query_cursor *c, sqlite3_context *ctx, int col)
+{
+	const struct site_row *row = query_rows_at(&c->rows, c->row);
+	const struct ttlog_site_info *site = row->site;
+	switch (col) {
+	case SITE_ID: sqlite3_result_int64(ctx, site->id); break;
+	case SITE_LEVEL: query_result_text(ctx, query_level_name(site->level)); break;
+	case SITE_LEVEL_NUM: sqlite3_result_int(ctx, site->level); break;
+	case SITE_KIND: query_result_text(ctx, site_kind(site)); break;
+	case SITE_TARGET: query_result_text(ctx, query_site_target(site)); break;
+	case SITE_FILE: query_result_text(ctx, site->file); break;
+	case SITE_LINE: sqlite3_result_int64(ctx, site->line); break;
+	case SITE_FUNC: query_result_text(ctx, site->function); break;
+	case SITE_FORMAT: query_result_text(ctx, site->format); break;
+	case SITE_FIELDS: {
+		/* The names of its fields, as a JSON array. */
+		struct cli_buf *b = &c->text;
+		cli_buf_reset(b);
+		cli_buf_putc(b, '[');
+		for (unsigned i = 0; i < site->nfields; i++) {
+			if (i)
+				cli_buf_putc(b, ',');
+			cli_json_cstring(b, site->fields[i].key);
+		}
+		cli_buf_putc(b, ']');
+		query_result_buf(ctx, b);
+		break;
+	}
+	case SITE_EVENTS: sqlite3_result_int64(ctx, (sqlite3_int64)row->events); break;
+	case SITE_SNAPSHOT: sqlite3_result_text(ctx, c->vt->files[c->file], -1, SQLITE_STATIC); break;
+	default: break;
+	}
+	return SQLITE_OK;
+}
+
+const struct query_table_def query_sites_table = {
+	.module = "ttlog_sites",
+	.table = "sites",
+	.schema = "CREATE TABLE x(id INTEGER, level TEXT, level_num INTEGER, kind TEXT, target TEXT, "
+		  "file TEXT, line INTEGER, func TEXT, format TEXT, fields TEXT, events INTEGER, "
+		  "snapshot TEXT)",
+	.start = sites_start,
+	.next = spans_next,
+	.column = sites_column,
+	.clear = sites_clear,
+};

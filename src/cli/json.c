@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "ttlog_reader.h"
 
 /*
  * Length of the well-formed UTF-8 sequence at p (2 to 4 bytes), or 0 if the
@@ -79,6 +80,19 @@ void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 	}
 	cli_buf_put(b, p + run, i - run);
 	cli_buf_putc(b, '"');
+}
+
+void cli_json_labels(struct cli_buf *b, const struct ttlog_metric_label *labels, unsigned n)
+{
+	cli_buf_putc(b, '{');
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			cli_buf_putc(b, ',');
+		cli_json_cstring(b, labels[i].key);
+		cli_buf_putc(b, ':');
+		cli_json_cstring(b, labels[i].value);
+	}
+	cli_buf_putc(b, '}');
 }
 
 void cli_json_cstring(struct cli_buf *b, const char *s)

@@ -34,4 +34,8 @@ void cli_json_double(struct cli_buf *b, double d);
  */
 const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF]);
 
+struct ttlog_metric_label;
+/** Appends the labels as a JSON object of strings: {"key":"value",...}. */
+void cli_json_labels(struct cli_buf *b, const struct ttlog_metric_label *labels, unsigned n);
+
 #endif /* TTLOG_CLI_JSON_H */

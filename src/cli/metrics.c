@@ -217,15 +217,8 @@ static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_ti
 
 static void json_labels(struct cli_buf *b, const struct ttlog_metric_value *m)
 {
-	cli_buf_puts(b, ",\"labels\":{");
-	for (unsigned i = 0; i < m->nlabels; i++) {
-		if (i)
-			cli_buf_putc(b, ',');
-		cli_json_cstring(b, m->labels[i].key);
-		cli_buf_putc(b, ':');
-		cli_json_cstring(b, m->labels[i].value);
-	}
-	cli_buf_putc(b, '}');
+	cli_buf_puts(b, ",\"labels\":");
+	cli_json_labels(b, m->labels, m->nlabels);
 }
 
 static void json_double(struct cli_buf *b, const char *key, double d)

@@ -15,15 +15,6 @@
 
 #include "query/internal.h"
 
-int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out);
-int query_cursor_close(sqlite3_vtab_cursor *base);
-int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_str, int argc,
-			sqlite3_value **argv);
-int query_cursor_next(sqlite3_vtab_cursor *base);
-int query_cursor_eof(sqlite3_vtab_cursor *base);
-int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
-int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
-
 int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
 {
 	struct query_vtab *vt = (struct query_vtab *)base;

@@ -143,15 +143,7 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	case METRIC_TYPE: query_result_text(ctx, metric_type_name(m->type)); break;
 	case METRIC_LABELS:
 		cli_buf_reset(b);
-		cli_buf_putc(b, '{');
-		for (unsigned i = 0; i < m->nlabels; i++) {
-			if (i)
-				cli_buf_putc(b, ',');
-			cli_json_cstring(b, m->labels[i].key);
-			cli_buf_putc(b, ':');
-			cli_json_cstring(b, m->labels[i].value);
-		}
-		cli_buf_putc(b, '}');
+		cli_json_labels(b, m->labels, m->nlabels);
 		query_result_buf(ctx, b);
 		break;
 	case METRIC_FILE: query_result_text(ctx, m->file); break;

@@ -104,6 +104,16 @@ struct query_cursor {
 /* ---- Helpers of the row builders (columns.c) ---------------------------- */
 
 /** Sets the result to the text of b (copied). */
+/* The generic cursor (cursor.c): the sqlite3_module methods of every table. */
+int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out);
+int query_cursor_close(sqlite3_vtab_cursor *base);
+int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_str, int argc,
+			sqlite3_value **argv);
+int query_cursor_next(sqlite3_vtab_cursor *base);
+int query_cursor_eof(sqlite3_vtab_cursor *base);
+int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
+int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
+
 void query_result_buf(sqlite3_context *ctx, const struct cli_buf *b);
 /** Sets the result to s (copied), or NULL for a NULL s. */
 void query_result_text(sqlite3_context *ctx, const char *s);

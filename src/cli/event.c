@@ -8,6 +8,7 @@
 #include "event.h"
 #include "fields.h"
 #include "json.h"
+#include "sigcode.h"
 #include "timefmt.h"
 
 /* The message buffer grows to at least this size; a message that does not
@@ -189,4 +190,43 @@ void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struc
 	cli_buf_putc(b, '}');
 	json_span(b, ev);
 	cli_buf_putc(b, '}');
+}
+
+/* ---- The crash ----------------------------------------------------------- */
+
+const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index, uint32_t tid)
+{
+	size_t n = ttlog_reader_thread_count(r);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		if (t && t->index == index)
+			return t;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		if (t && t->tid == tid)
+			return t;
+	}
+	return NULL;
+}
+
+void cli_crash_text(struct cli_buf *b, const struct ttlog_file_info *info)
+{
+	int signo = info->crash.signo, code = info->crash.code;
+	const char *signame = info->crash.signal_name;
+	const char *what, *codename = cli_sigcode_name(signo, code, &what);
+
+	if (!signame || !*signame)
+		signame = cli_signal_name(signo);
+	if (signame)
+		cli_buf_puts(b, signame);
+	else
+		cli_buf_printf(b, "signal %d", signo);
+	if (codename)
+		cli_buf_printf(b, " (%s: %s)", codename, what);
+	else
+		cli_buf_printf(b, " (code %d)", code);
+	if (cli_sigcode_has_address(signo, code))
+		cli_buf_printf(b, " at address 0x%" PRIx64, info->crash.address);
 }

@@ -2,7 +2,9 @@
  * event.h - how the ttlog command presents one event, shared by `ttlog
  * view` and `ttlog export`: its message (span begins and ends get one made
  * from the span), the call site it is shown at, its target, and the JSON
- * object of `ttlog view -o json` (also `ttlog export --format jsonl`).
+ * object of `ttlog view -o json` (also `ttlog export --format jsonl`); and
+ * the description of a file's crash, which view prints as a summary and
+ * exports as an event.
  */
 #ifndef TTLOG_CLI_EVENT_H
 #define TTLOG_CLI_EVENT_H
@@ -59,5 +61,20 @@ void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struc
  * members of the span, not arguments. Returns the index of the first.
  */
 unsigned cli_event_first_arg(const struct ttlog_event *ev);
+
+/* ---- The crash of a file, which exports show as an event ---------------- */
+
+/**
+ * The thread of a file with this index, or else this tid (a crash record
+ * names both), or NULL.
+ */
+const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index, uint32_t tid);
+
+/**
+ * Appends what the file's crash record says, as bytes from the file (the
+ * signal name may hold any): "SIGSEGV (SEGV_MAPERR: address not mapped) at
+ * address 0x0", or "signal N (code C)" for what is not known.
+ */
+void cli_crash_text(struct cli_buf *b, const struct ttlog_file_info *info);
 
 #endif /* TTLOG_CLI_EVENT_H */

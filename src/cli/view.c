@@ -22,7 +22,6 @@
 #include "filter.h"
 #include "json.h"
 #include "metrics.h"
-#include "sigcode.h"
 #include "timefmt.h"
 #include "ttlog_reader.h"
 
@@ -261,47 +260,20 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	}
 }
 
-static const struct ttlog_thread_info *find_thread(ttlog_reader *r, uint32_t index, uint32_t tid)
-{
-	size_t n = ttlog_reader_thread_count(r);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
-		if (t && t->index == index)
-			return t;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
-		if (t && t->tid == tid)
-			return t;
-	}
-	return NULL;
-}
-
 static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	if (info->crashed) {
-		int signo = info->crash.signo, code = info->crash.code;
-		const char *signame = info->crash.signal_name;
-		const char *what, *codename = cli_sigcode_name(signo, code, &what);
+		struct cli_buf crash = {0};
 
-		if (!signame || !*signame)
-			signame = cli_signal_name(signo);
+		/* The signal name comes from the file: shown safely. */
+		cli_crash_text(&crash, info);
 		note_begin(v, COLOR_CRASH);
 		cli_buf_puts(&v->line, "crash: ");
-		if (signame)
-			put_text_cstring(&v->line, signame);
-		else
-			cli_buf_printf(&v->line, "signal %d", signo);
-		if (codename)
-			cli_buf_printf(&v->line, " (%s: %s)", codename, what);
-		else
-			cli_buf_printf(&v->line, " (code %d)", code);
-		if (cli_sigcode_has_address(signo, code))
-			cli_buf_printf(&v->line, " at address 0x%" PRIx64, info->crash.address);
+		put_text(&v->line, crash.data, crash.len);
+		cli_buf_free(&crash);
 		cli_buf_printf(&v->line, " in thread %" PRIu32, info->crash.tid);
 		const struct ttlog_thread_info *t =
-			find_thread(r, info->crash.thread_index, info->crash.tid);
+			cli_find_thread(r, info->crash.thread_index, info->crash.tid);
 		if (t && t->name && *t->name) {
 			cli_buf_puts(&v->line, " (");
 			put_text_cstring(&v->line, t->name);

@@ -25,6 +25,11 @@ int cli_view_main(int argc, char **argv);
 /** Writes the help text of `ttlog view` to out. */
 void cli_view_usage(FILE *out);
 
+/** `ttlog export`: argv[0] is "export". Returns an exit code. */
+int cli_export_main(int argc, char **argv);
+/** Writes the help text of `ttlog export` to out. */
+void cli_export_usage(FILE *out);
+
 /* ---- stdout (main.c) ---------------------------------------------------- */
 
 /**

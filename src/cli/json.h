@@ -34,4 +34,11 @@ void cli_json_double(struct cli_buf *b, double d);
  */
 const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF]);
 
+/**
+ * The length of the character at s (avail > 0 bytes): 1 for ASCII, 2 to 4
+ * for a well-formed UTF-8 sequence, 0 for a byte that starts none (the
+ * rules of cli_json_string()).
+ */
+size_t cli_utf8_length(const char *s, size_t avail);
+
 #endif /* TTLOG_CLI_JSON_H */

@@ -37,6 +37,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  view         print the events of snapshot files, one line per event\n"
+	      "  export       write the events of snapshot files as JSON lines, CSV,\n"
+	      "               logfmt, a Chrome trace or an OTLP/JSON request\n"
 	      "  help [CMD]   show this help, or the help of command CMD\n"
 	      "\n"
 	      "Global options:\n"
@@ -88,11 +90,17 @@ int main(int argc, char **argv)
 
 	if (strcmp(command, "view") == 0)
 		return finish(cli_view_main(argc - 1, argv + 1));
+	if (strcmp(command, "export") == 0)
+		return finish(cli_export_main(argc - 1, argv + 1));
 	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
 	    strcmp(command, "help") == 0) {
 		if (argc > 2 && strcmp(command, "help") == 0) {
 			if (strcmp(argv[2], "view") == 0) {
 				cli_view_usage(stdout);
+				return finish(CLI_EXIT_OK);
+			}
+			if (strcmp(argv[2], "export") == 0) {
+				cli_export_usage(stdout);
 				return finish(CLI_EXIT_OK);
 			}
 			return unknown_command(argv[2]);

@@ -269,14 +269,14 @@ const struct export_format cli_export_csv = {
 /* ---- logfmt ------------------------------------------------------------- */
 
 /* Appends a key: bytes that would end it or make it ambiguous (spaces and
- * controls, '=', '"', and anything not ASCII) become '_'. */
+ * controls, '=', '"', '\', and anything not ASCII) become '_'. */
 static void logfmt_key(struct cli_buf *b, const char *key)
 {
 	if (!*key)
 		cli_buf_putc(b, '_');
 	for (; *key; key++) {
 		unsigned char c = (unsigned char)*key;
-		cli_buf_putc(b, c <= ' ' || c >= 0x7f || c == '=' || c == '"' ? '_' : (char)c);
+		cli_buf_putc(b, c <= ' ' || c >= 0x7f || c == '=' || c == '"' || c == '\\' ? '_' : (char)c);
 	}
 }
 

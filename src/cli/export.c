@@ -75,9 +75,9 @@ void cli_export_usage(FILE *out)
 	cli_filter_usage_times(out);
 	fputs("\n"
 	      "Messages and strings may hold any bytes: each format stays valid. JSON\n"
-	      "escapes them (bytes that are not UTF-8 become U+FFFD), CSV quotes fields\n"
-	      "and logfmt quotes values that need it; both show control characters other\n"
-	      "than tab and newline as \\xNN, and bytes that are not UTF-8 as U+FFFD.\n"
+	      "and logfmt escape control characters (\\u00XX) and bytes that are not\n"
+	      "UTF-8 (U+FFFD); CSV keeps tabs and line breaks in quoted cells, writes\n"
+	      "other control characters as \\xNN and bytes that are not UTF-8 as U+FFFD.\n"
 	      "See docs/EXPORT.md for where each part of an event goes in each format.\n"
 	      "\n"
 	      "Exit status: 0 success, 1 usage error, 2 a file could not be read completely\n"

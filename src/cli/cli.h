@@ -39,6 +39,10 @@ void cli_stats_usage(FILE *out);
 int cli_query_main(int argc, char **argv);
 /** Writes the help text of `ttlog query` to out. */
 void cli_query_usage(FILE *out);
+/** `ttlog export`: argv[0] is "export". Returns an exit code. */
+int cli_export_main(int argc, char **argv);
+/** Writes the help text of `ttlog export` to out. */
+void cli_export_usage(FILE *out);
 
 /* ---- stdout (main.c) ---------------------------------------------------- */
 

@@ -147,3 +147,9 @@ void cli_json_double(struct cli_buf *b, double d)
 	else
 		cli_buf_puts(b, t);
 }
+
+size_t cli_utf8_length(const char *s, size_t avail)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	return p[0] < 0x80 ? 1 : utf8_sequence(p, avail);
+}

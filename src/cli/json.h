@@ -37,5 +37,11 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF]);
 struct ttlog_metric_label;
 /** Appends the labels as a JSON object of strings: {"key":"value",...}. */
 void cli_json_labels(struct cli_buf *b, const struct ttlog_metric_label *labels, unsigned n);
+/**
+ * The length of the character at s (avail > 0 bytes): 1 for ASCII, 2 to 4
+ * for a well-formed UTF-8 sequence, 0 for a byte that starts none (the
+ * rules of cli_json_string()).
+ */
+size_t cli_utf8_length(const char *s, size_t avail);
 
 #endif /* TTLOG_CLI_JSON_H */

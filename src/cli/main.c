@@ -41,6 +41,8 @@ static void usage(FILE *out)
 	      "  stats        statistics of snapshot files: events by level, thread and\n"
 	      "               call site, time range and rate, losses, compression\n"
 	      "  query        run SQL over snapshot files (SQLite)\n"
+	      "  export       write the events of snapshot files as JSON lines, CSV,\n"
+	      "               logfmt, a Chrome trace or an OTLP/JSON request\n"
 	      "  help [CMD]   show this help, or the help of command CMD\n"
 	      "\n"
 	      "Global options:\n"
@@ -89,6 +91,7 @@ static const struct command {
 	{"ls", cli_ls_main, cli_ls_usage},
 	{"stats", cli_stats_main, cli_stats_usage},
 	{"query", cli_query_main, cli_query_usage},
+	{"export", cli_export_main, cli_export_usage},
 };
 
 static const struct command *find_command(const char *name)

@@ -1,0 +1,232 @@
+/*
+ * event.c - the message, site, target and JSON object of one event, as
+ * `ttlog view` and `ttlog export` show them (see event.h).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "event.h"
+#include "fields.h"
+#include "json.h"
+#include "sigcode.h"
+#include "timefmt.h"
+
+/* The message buffer grows to at least this size; a message that does not
+ * fit even then is cut and marked (see cli_event_message). */
+#define MAX_MESSAGE (16u << 20)
+#define CUT_MARK "[...]"
+
+int cli_event_level(const struct ttlog_event *ev)
+{
+	return ev->site ? ev->site->level : -1;
+}
+
+const char *cli_base_name(const char *path)
+{
+	if (!path)
+		return "?";
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+void cli_put_duration(struct cli_buf *b, int64_t ns)
+{
+	if (ns < 1000)
+		cli_buf_printf(b, "%" PRId64 "ns", ns);
+	else if (ns < 1000000)
+		cli_buf_printf(b, "%.3fus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		cli_buf_printf(b, "%.3fms", (double)ns / 1e6);
+	else
+		cli_buf_printf(b, "%.3fs", (double)ns / 1e9);
+}
+
+/*
+ * The message of a span event, from the span's name (in m, formatted like
+ * any message): "begin NAME [trace=ID]" or "end NAME DURATION". The trace
+ * is shown where a trace enters the thread, so that --trace can be given it.
+ */
+static void span_message(struct cli_buf *m, const struct ttlog_event *ev)
+{
+	const struct ttlog_span *sp = ev->span;
+	static const char begin[] = "begin ";
+	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
+		cli_buf_reserve(m, sizeof begin);
+		memmove(m->data + sizeof begin - 1, m->data, m->len + 1);
+		memcpy(m->data, begin, sizeof begin - 1);
+		m->len += sizeof begin - 1;
+		if (sp && sp->depth == 0)
+			cli_buf_printf(m, " trace=%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);
+		return;
+	}
+	cli_buf_reset(m);
+	if (!sp || !*sp->name) {
+		cli_buf_printf(m, "end span %016" PRIx64 " (its begin is not in the file)",
+			       sp ? sp->id : 0);
+		return;
+	}
+	cli_buf_puts(m, "end ");
+	cli_buf_puts(m, sp->name);
+	cli_buf_putc(m, ' ');
+	if (sp->duration_ns >= 0)
+		cli_put_duration(m, sp->duration_ns);
+	else
+		cli_buf_puts(m, "?");
+}
+
+void cli_event_message(struct cli_buf *m, const struct ttlog_event *ev)
+{
+	cli_buf_reset(m);
+	cli_buf_reserve(m, 255);
+	size_t n = ttlog_event_format(ev, m->data, m->cap);
+	if (n >= m->cap) {
+		size_t want = n < MAX_MESSAGE ? n : MAX_MESSAGE;
+		cli_buf_reserve(m, want);
+		n = ttlog_event_format(ev, m->data, m->cap);
+	}
+	if (n >= m->cap) {
+		/* Longer than MAX_MESSAGE: keep what fits, and say so. */
+		m->len = m->cap - 1 - strlen(CUT_MARK);
+		memcpy(m->data + m->len, CUT_MARK, strlen(CUT_MARK) + 1);
+		n = m->len + strlen(CUT_MARK);
+	}
+	m->len = n;
+	m->data[n] = '\0';
+	if (ev->kind != TTLOG_EVENT_LOG)
+		span_message(m, ev);
+}
+
+const struct ttlog_site_info *cli_event_site(const struct ttlog_event *ev)
+{
+	if (ev->kind == TTLOG_EVENT_SPAN_END && ev->span && ev->span->site)
+		return ev->span->site;
+	return ev->site;
+}
+
+const char *cli_site_target(const struct ttlog_site_info *site)
+{
+	if (!site)
+		return NULL;
+	/* A site without a target of its own belongs to its file's base name. */
+	if (site->target && *site->target)
+		return site->target;
+	return cli_base_name(site->file);
+}
+
+const char *cli_event_kind_name(int kind)
+{
+	static const char *const kinds[] = {"log", "span_begin", "span_end"};
+	return kind >= 0 && kind <= TTLOG_EVENT_SPAN_END ? kinds[kind] : "log";
+}
+
+unsigned cli_event_first_arg(const struct ttlog_event *ev)
+{
+	return ev->kind == TTLOG_EVENT_SPAN_BEGIN ? 4 : ev->kind == TTLOG_EVENT_SPAN_END ? 1 : 0;
+}
+
+/* The span members of a JSON event object. */
+static void json_span(struct cli_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_span *sp = ev->span;
+	cli_buf_printf(b, ",\"kind\":\"%s\"", cli_event_kind_name(ev->kind));
+	if (!sp)
+		return;
+	if (sp->trace_hi | sp->trace_lo)
+		cli_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
+			       sp->trace_lo);
+	else
+		cli_buf_puts(b, ",\"trace_id\":null");
+	cli_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", sp->id);
+	if (ev->kind == TTLOG_EVENT_LOG)
+		return;
+	cli_buf_puts(b, ",\"span_name\":");
+	cli_json_cstring(b, sp->name);
+	if (sp->parent)
+		cli_buf_printf(b, ",\"parent_span_id\":\"%016" PRIx64 "\"", sp->parent);
+	else
+		cli_buf_puts(b, ",\"parent_span_id\":null");
+	if (ev->kind != TTLOG_EVENT_SPAN_END)
+		return;
+	if (sp->duration_ns >= 0)
+		cli_buf_printf(b, ",\"duration_ns\":%" PRId64, sp->duration_ns);
+	else
+		cli_buf_puts(b, ",\"duration_ns\":null");
+}
+
+void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg)
+{
+	const struct ttlog_site_info *site = cli_event_site(ev);
+	const struct ttlog_thread_info *thread = ev->thread;
+	char tb[CLI_TIME_BUF];
+
+	cli_buf_printf(b, "{\"time\":\"%s\",\"time_ns\":%" PRId64 ",\"level\":",
+		       cli_time_format(ev->time_ns, CLI_TIME_ISO, tb), ev->time_ns);
+	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
+	cli_buf_printf(b, ",\"tid\":%" PRIu32 ",\"thread\":", thread ? thread->tid : 0);
+	cli_json_cstring(b, thread && thread->name ? thread->name : "");
+	cli_buf_puts(b, ",\"file\":");
+	cli_json_cstring(b, site ? site->file : NULL);
+	cli_buf_printf(b, ",\"line\":%" PRIu32 ",\"function\":", site ? site->line : 0);
+	cli_json_cstring(b, site ? site->function : NULL);
+	cli_buf_puts(b, ",\"target\":");
+	cli_json_cstring(b, cli_site_target(site));
+	cli_buf_printf(b, ",\"site\":%" PRIu32 ",\"message\":", site ? site->id : 0);
+	cli_json_string(b, msg->data, msg->len);
+	cli_buf_puts(b, ",\"args\":[");
+	unsigned first = cli_event_first_arg(ev);
+	for (unsigned i = first; i < ev->nargs && ev->args; i++) {
+		if (i > first)
+			cli_buf_putc(b, ',');
+		cli_field_json(b, &ev->args[i]);
+	}
+	cli_buf_puts(b, "],\"fields\":{");
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		if (i)
+			cli_buf_putc(b, ',');
+		cli_json_cstring(b, ev->fields[i].key);
+		cli_buf_putc(b, ':');
+		cli_field_json(b, ev->fields[i].value);
+	}
+	cli_buf_putc(b, '}');
+	json_span(b, ev);
+	cli_buf_putc(b, '}');
+}
+
+/* ---- The crash ----------------------------------------------------------- */
+
+const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index, uint32_t tid)
+{
+	size_t n = ttlog_reader_thread_count(r);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		if (t && t->index == index)
+			return t;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		if (t && t->tid == tid)
+			return t;
+	}
+	return NULL;
+}
+
+void cli_crash_text(struct cli_buf *b, const struct ttlog_file_info *info)
+{
+	int signo = info->crash.signo, code = info->crash.code;
+	const char *signame = info->crash.signal_name;
+	const char *what, *codename = cli_sigcode_name(signo, code, &what);
+
+	if (!signame || !*signame)
+		signame = cli_signal_name(signo);
+	if (signame)
+		cli_buf_puts(b, signame);
+	else
+		cli_buf_printf(b, "signal %d", signo);
+	if (codename)
+		cli_buf_printf(b, " (%s: %s)", codename, what);
+	else
+		cli_buf_printf(b, " (code %d)", code);
+	if (cli_sigcode_has_address(signo, code))
+		cli_buf_printf(b, " at address 0x%" PRIx64, info->crash.address);
+}

@@ -1,0 +1,364 @@
+/*
+ * export.c - `ttlog export`: reads snapshot files, keeps the events that
+ * pass the filters (the same as `ttlog view`'s) and hands them to one
+ * output format: jsonl, csv, logfmt (export_lines.c), chrome
+ * (export_chrome.c) or otlp-json (export_otlp.c).
+ *
+ * The files are read in the order given into one output: lines are
+ * concatenated, a Chrome trace or an OTLP request holds every file. A
+ * damaged file gives every event that survived, then the reader's error on
+ * stderr (exit 2), and the next file is read all the same. Formats that
+ * need to know something before they write (the CSV header, the Chrome time
+ * base) get a first, silent pass over the files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "event.h"
+#include "export.h"
+#include "filter.h"
+#include "ttlog_reader.h"
+
+static const struct export_format *const formats[] = {
+	&cli_export_jsonl, &cli_export_csv, &cli_export_logfmt, &cli_export_chrome, &cli_export_otlp,
+};
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+void cli_export_usage(FILE *out)
+{
+	fputs("Usage: ttlog export --format FORMAT [OPTIONS] FILE...\n"
+	      "\n"
+	      "Writes the events of ttlog snapshot files in a format other tools read:\n"
+	      "the files in the order given, the events of each file in time order, all\n"
+	      "in one output.\n"
+	      "\n"
+	      "Formats (-F, --format):\n"
+	      "  jsonl       one JSON object per event and line, the same as\n"
+	      "              `ttlog view -o json` prints\n"
+	      "  csv         RFC 4180 CSV with a header: time, time_ns, level, tid, thread,\n"
+	      "              file, line, function, target, kind, message, trace_id, span_id,\n"
+	      "              then one column per field key found in the events exported\n"
+	      "  logfmt      one line of key=value pairs per event: time, level, tid,\n"
+	      "              thread, file, line, function, target, kind, msg, trace_id and\n"
+	      "              span_id (inside a span), then the fields\n"
+	      "  chrome      Chrome Trace Event JSON (Perfetto, chrome://tracing): a track\n"
+	      "              per thread, spans as complete events with their fields as\n"
+	      "              args, log events as instant events, metrics as counters at\n"
+	      "              the snapshot's time, a crash as a global instant event\n"
+	      "  otlp-json   an OpenTelemetry OTLP/JSON request, as OTLP/HTTP posts it:\n"
+	      "              ExportLogsServiceRequest (log events) or, with --signal\n"
+	      "              traces, ExportTraceServiceRequest (spans); one resource per\n"
+	      "              file\n"
+	      "\n"
+	      "Filters (an event is exported if it passes all of them):\n",
+	      out);
+	cli_filter_usage(out);
+	fputs("\n"
+	      "Output:\n"
+	      "  -F, --format FORMAT   jsonl, csv, logfmt, chrome or otlp-json (required)\n"
+	      "  -o, --output FILE     write to FILE instead of standard output\n"
+	      "      --signal SIGNAL   otlp-json: logs (the default) or traces\n"
+	      "      --service-name NAME\n"
+	      "                        otlp-json: the service.name resource attribute\n"
+	      "                        (default: the base name of the executable)\n"
+	      "      --no-spans        leave out span begins and ends (jsonl, csv, logfmt)\n"
+	      "      --utc             read times in UTC instead of local time\n"
+	      "  -h, --help            show this help and exit\n"
+	      "\n",
+	      out);
+	cli_filter_usage_times(out);
+	fputs("\n"
+	      "Messages and strings may hold any bytes: each format stays valid. JSON\n"
+	      "and logfmt escape control characters (\\u00XX) and bytes that are not\n"
+	      "UTF-8 (U+FFFD); CSV keeps tabs and line breaks in quoted cells, writes\n"
+	      "other control characters as \\xNN and bytes that are not UTF-8 as U+FFFD.\n"
+	      "See docs/EXPORT.md for where each part of an event goes in each format.\n"
+	      "\n"
+	      "Exit status: 0 success, 1 usage error, 2 a file could not be read completely\n"
+	      "(its valid events are exported first) or the output could not be written.\n",
+	      out);
+}
+
+static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *format, ...)
+{
+	va_list ap;
+
+	cli_sync_stdout();
+	fputs("ttlog export: ", stderr);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fputs("\nRun 'ttlog export --help' for usage.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+void cli_export_flush(struct export *x)
+{
+	cli_buf_write(&x->out, stdout);
+	cli_buf_reset(&x->out);
+}
+
+/* ---- Files -------------------------------------------------------------- */
+
+/* Opens a file; NULL (and *rc) for one that gives nothing to export: the
+ * other errors leave the file's details and events worth exporting. */
+static ttlog_reader *open_file(const char *path, int *rc)
+{
+	ttlog_reader *r = NULL;
+
+	*rc = ttlog_reader_open(path, &r);
+	if (r && (*rc == TTLOG_OK || *rc == TTLOG_E_TRUNCATED || *rc == TTLOG_E_CORRUPT) &&
+	    ttlog_reader_info(r))
+		return r;
+	ttlog_reader_close(r);
+	return NULL;
+}
+
+/* The first pass: silent, since the second reports every problem. */
+static void survey_file(struct export *x, const char *path)
+{
+	int rc;
+	ttlog_reader *r = open_file(path, &rc);
+	if (!r)
+		return;
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+
+	x->path = path;
+	if (x->format->survey_file)
+		x->format->survey_file(x, r, info);
+	if (x->format->survey_event) {
+		struct ttlog_event ev;
+		cli_filter_begin_file(&x->filter, info);
+		while (ttlog_reader_next(r, &ev))
+			if (cli_filter_keep(&x->filter, &ev, &x->msg))
+				x->format->survey_event(x, &ev);
+	}
+	ttlog_reader_close(r);
+}
+
+static int export_file(struct export *x, const char *path)
+{
+	int rc;
+	ttlog_reader *r = open_file(path, &rc);
+
+	x->path = path;
+	if (!r) {
+		cli_sync_stdout();
+		fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(rc));
+		return CLI_EXIT_DATA;
+	}
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	struct ttlog_event ev;
+
+	cli_filter_begin_file(&x->filter, info);
+	x->format->begin_file(x, r, info);
+	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev))
+		if (cli_filter_keep(&x->filter, &ev, &x->msg))
+			x->format->event(x, &ev);
+	x->format->end_file(x, r, info);
+
+	int status = CLI_EXIT_OK;
+	int st = ttlog_reader_status(r);
+	if (st != TTLOG_OK && !cli_stdout_failed()) {
+		const char *error = ttlog_reader_error(r);
+		cli_sync_stdout();
+		if (error && *error)
+			fprintf(stderr, "ttlog: %s\n", error);
+		else
+			fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(st));
+		status = CLI_EXIT_DATA;
+	}
+	ttlog_reader_close(r);
+	return status;
+}
+
+/* ---- Options ------------------------------------------------------------ */
+
+enum {
+	OPT_SIGNAL = 256, /* long options without a short form */
+	OPT_SERVICE_NAME,
+	OPT_NO_SPANS,
+	OPT_UTC,
+};
+
+/* ':' first: a missing argument is reported as ':' rather than '?'. */
+#define SHORT_OPTIONS ":hF:o:" CLI_FILTER_SHORT_OPTIONS
+
+static const struct option long_options[] = {
+	CLI_FILTER_LONG_OPTIONS,
+	{"format", required_argument, NULL, 'F'},
+	{"output", required_argument, NULL, 'o'},
+	{"signal", required_argument, NULL, OPT_SIGNAL},
+	{"service-name", required_argument, NULL, OPT_SERVICE_NAME},
+	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
+	{"utc", no_argument, NULL, OPT_UTC},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The message for an option getopt_long() refused. */
+static int bad_option(int c, char **argv)
+{
+	/* getopt_long() has moved optind past the word it refused, except
+	 * inside a group of short options, where optopt says which one. */
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+
+	if (c == ':')
+		return usage_error("option '%s' needs an argument", word);
+	if (optopt == 0)
+		return usage_error("unknown option '%s'", word);
+	if (optopt < 256 && (optopt == ':' || !strchr(SHORT_OPTIONS, optopt)))
+		return usage_error("unknown option '-%c'", optopt);
+	return usage_error("option '%s' takes no argument", word);
+}
+
+/* Options that only one format takes, to refuse them with another. */
+struct format_options {
+	const char *signal, *service_name, *output;
+};
+
+/* Parses the options into *x; returns -1 when the program should exit with
+ * *status (a usage error, or --help). */
+static int parse_options(struct export *x, struct format_options *fo, int argc, char **argv,
+			 int *status)
+{
+	char err[512];
+	int c;
+
+	cli_filter_init(&x->filter, argc);
+	opterr = 0; /* the messages below say which command and where to get help */
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
+		int handled = cli_filter_option(&x->filter, c, optarg, err, sizeof err);
+		if (handled < 0) {
+			*status = usage_error("%s", err);
+			return -1;
+		}
+		if (handled)
+			continue;
+		switch (c) {
+		case 'h':
+			cli_export_usage(stdout);
+			*status = CLI_EXIT_OK;
+			return -1;
+		case 'F':
+			x->format = NULL;
+			for (size_t i = 0; i < NFORMATS; i++)
+				if (strcmp(optarg, formats[i]->name) == 0)
+					x->format = formats[i];
+			if (!x->format) {
+				*status = usage_error("unknown format '%s' (use jsonl, csv, logfmt, "
+						      "chrome or otlp-json)",
+						      optarg);
+				return -1;
+			}
+			break;
+		case 'o':
+			fo->output = optarg;
+			break;
+		case OPT_SIGNAL:
+			if (strcmp(optarg, "logs") == 0) {
+				x->signal = EXPORT_SIGNAL_LOGS;
+			} else if (strcmp(optarg, "traces") == 0) {
+				x->signal = EXPORT_SIGNAL_TRACES;
+			} else {
+				*status = usage_error("unknown signal '%s' for --signal (use logs or "
+						      "traces)",
+						      optarg);
+				return -1;
+			}
+			fo->signal = optarg;
+			break;
+		case OPT_SERVICE_NAME:
+			x->service_name = optarg;
+			fo->service_name = optarg;
+			break;
+		case OPT_NO_SPANS:
+			x->filter.logs_only = 1;
+			break;
+		case OPT_UTC:
+			x->filter.utc = 1;
+			break;
+		default:
+			*status = bad_option(c, argv);
+			return -1;
+		}
+	}
+	if (cli_filter_finish(&x->filter, err, sizeof err) != 0) {
+		*status = usage_error("%s", err);
+		return -1;
+	}
+	if (!x->format) {
+		*status = usage_error("no --format given (use jsonl, csv, logfmt, chrome or "
+				      "otlp-json)");
+		return -1;
+	}
+	if (x->format != &cli_export_otlp && (fo->signal || fo->service_name)) {
+		*status = usage_error("--%s is for --format otlp-json only",
+				      fo->signal ? "signal" : "service-name");
+		return -1;
+	}
+	if (optind >= argc) {
+		*status = usage_error("no FILE given");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes path the standard output: the output file takes stdout's place, so
+ * that its write errors are tracked and reported like stdout's. Nothing has
+ * been written to stdout yet, so its buffer is empty. Returns 0, or -1 with
+ * errno set.
+ */
+static int redirect_stdout(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return -1;
+	if (fd != STDOUT_FILENO && dup2(fd, STDOUT_FILENO) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (fd != STDOUT_FILENO)
+		close(fd);
+	return 0;
+}
+
+int cli_export_main(int argc, char **argv)
+{
+	struct export x = {0};
+	struct format_options fo = {0};
+	int status = CLI_EXIT_OK;
+
+	if (parse_options(&x, &fo, argc, argv, &status) != 0)
+		goto out;
+	if (fo.output && redirect_stdout(fo.output) != 0) {
+		fprintf(stderr, "ttlog export: cannot write '%s': %s\n", fo.output, strerror(errno));
+		status = CLI_EXIT_DATA;
+		goto out;
+	}
+	if (x.format->survey_file || x.format->survey_event)
+		for (int i = optind; i < argc; i++)
+			survey_file(&x, argv[i]);
+	x.format->begin(&x);
+	for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
+		int st = export_file(&x, argv[i]);
+		if (st > status)
+			status = st;
+	}
+	x.format->end(&x);
+out:
+	cli_filter_free(&x.filter);
+	cli_buf_free(&x.out);
+	cli_buf_free(&x.msg);
+	return status;
+}

@@ -1,0 +1,104 @@
+/*
+ * export.h - what the files of `ttlog export` share: the state of one
+ * export, and the interface each output format implements (export.c reads
+ * the files and filters the events; export_lines.c, export_chrome.c and
+ * export_otlp.c turn the kept events into their format).
+ *
+ * Order of the calls for one run:
+ *   survey_file() for every file, when the format has it (a first pass,
+ *   before any output: e.g. the CSV columns, the Chrome time base);
+ *   begin();
+ *   per file that could be opened: begin_file(), event() per kept event
+ *   (x->msg holds its message), end_file();
+ *   end().
+ * Output goes through x->out, written to stdout with cli_buf_write(), so
+ * that write errors are tracked (cli_stdout_failed).
+ */
+#ifndef TTLOG_CLI_EXPORT_H
+#define TTLOG_CLI_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "ttlog_reader.h"
+
+/* --signal of otlp-json. */
+enum export_signal { EXPORT_SIGNAL_LOGS, EXPORT_SIGNAL_TRACES };
+
+struct export {
+	const struct export_format *format;
+	struct cli_filter filter;
+	const char *service_name; /* --service-name, or NULL: the executable's */
+	enum export_signal signal;
+
+	const char *path;     /* the file being read */
+	struct cli_buf out;   /* output being built */
+	struct cli_buf msg;   /* the current event's message */
+	void *state;          /* the format's own, from its begin() */
+};
+
+struct export_format {
+	const char *name;
+	/* Optional: a first pass over a file (r is the open reader; with
+	 * survey_events set, the kept events are passed too). */
+	void (*survey_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
+	void (*survey_event)(struct export *x, const struct ttlog_event *ev);
+	void (*begin)(struct export *x);
+	void (*begin_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
+	void (*event)(struct export *x, const struct ttlog_event *ev);
+	void (*end_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
+	void (*end)(struct export *x); /* also frees the state */
+};
+
+extern const struct export_format cli_export_jsonl, cli_export_csv, cli_export_logfmt;
+extern const struct export_format cli_export_chrome, cli_export_otlp;
+
+/** Writes x->out to stdout and empties it. */
+void cli_export_flush(struct export *x);
+
+/* ---- Spans from their begins and ends (export_spans.c) -------------------
+ * Chrome and OTLP write a span as one record with a start and an end: the
+ * begin event is kept here, with its fields rendered by the format, until
+ * the span's end arrives; what is left at the end of a file never ended in
+ * it (or its end was filtered out). */
+
+struct export_span {
+	uint64_t id, parent, trace_hi, trace_lo;
+	const struct ttlog_thread_info *thread; /* valid until the reader is closed */
+	const struct ttlog_site_info *site;     /* where it began; likewise */
+	int64_t begin_ns;
+	char *name;
+	struct cli_buf attrs; /* the begin's fields, as the format renders them */
+};
+
+struct export_spans {
+	struct export_span *open;
+	size_t n, cap;
+};
+
+/** Keeps a span begin event; returns its record, for the format to fill
+ *  attrs. Valid until the next call on s. */
+struct export_span *cli_export_span_begin(struct export_spans *s, const struct ttlog_event *ev);
+
+/**
+ * Takes the begin of the span that a span end event ends out of s into
+ * *out (which the caller then frees with cli_export_span_free). Returns 1,
+ * or 0 if its begin was not kept: *out is then filled from what the end
+ * knows (begin_ns 0 when the reader does not know it either).
+ */
+int cli_export_span_end(struct export_spans *s, const struct ttlog_event *ev, struct export_span *out);
+
+void cli_export_span_free(struct export_span *sp);
+
+/** Frees every span kept. */
+void cli_export_spans_clear(struct export_spans *s);
+
+/* ---- Values ------------------------------------------------------------- */
+
+/** Appends "KEY" as a JSON string, as "field.KEY" if reserved (NULL-ended)
+ *  names it, so that the keys of an object stay unique. */
+void cli_export_json_key(struct cli_buf *b, const char *key, const char *const *reserved);
+
+#endif /* TTLOG_CLI_EXPORT_H */

@@ -1,0 +1,244 @@
+/*
+ * filter.c - the event filters of `ttlog view` and `ttlog export`: parsing
+ * their options, resolving times per file, and deciding whether an event is
+ * kept (see filter.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "filter.h"
+
+void cli_filter_init(struct cli_filter *f, int max_filters)
+{
+	size_t n = max_filters > 0 ? (size_t)max_filters : 1;
+
+	memset(f, 0, sizeof *f);
+	f->min_level = -1;
+	f->greps = cli_xrealloc(NULL, n * sizeof *f->greps);
+	f->threads = cli_xrealloc(NULL, n * sizeof *f->threads);
+	f->fields = cli_xrealloc(NULL, n * sizeof *f->fields);
+	f->since_ns = INT64_MIN;
+	f->until_ns = INT64_MAX;
+}
+
+void cli_filter_free(struct cli_filter *f)
+{
+	for (size_t i = 0; i < f->ngreps; i++)
+		regfree(&f->greps[i]);
+	free(f->greps);
+	free(f->threads);
+	for (size_t i = 0; i < f->nfields; i++)
+		cli_field_filter_free(&f->fields[i]);
+	free(f->fields);
+	memset(f, 0, sizeof *f);
+}
+
+static void parse_thread(struct cli_thread_filter *t, const char *text)
+{
+	uint64_t tid = 0;
+	const char *p = text;
+
+	t->name = text;
+	t->is_tid = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		tid = tid * 10 + (uint64_t)(*p - '0');
+		if (tid > UINT32_MAX)
+			return; /* too large for an id: only a name */
+	}
+	if (p != text && *p == '\0') {
+		t->is_tid = 1;
+		t->tid = (uint32_t)tid;
+	}
+}
+
+/* A trace id: 32 hex digits (either case), alone or inside a traceparent
+ * ("00-" id "-" span "-" flags). Returns 0, or -1 if text is neither. */
+static int parse_trace_id(const char *text, uint64_t *hi, uint64_t *lo)
+{
+	size_t len = strlen(text);
+	if (len >= 55 && text[2] == '-' && text[35] == '-')
+		text += 3; /* a traceparent: its second field */
+	else if (len != 32)
+		return -1;
+	uint64_t half[2] = {0, 0};
+	for (int i = 0; i < 32; i++) {
+		int c = text[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		half[i / 16] = half[i / 16] << 4 | (uint64_t)d;
+	}
+	*hi = half[0];
+	*lo = half[1];
+	return 0;
+}
+
+int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, size_t err_size)
+{
+	const char *why;
+
+	switch (c) {
+	case 'l':
+		f->min_level = ttlog_level_parse(arg);
+		if (f->min_level < 0) {
+			snprintf(err, err_size,
+				 "unknown level '%s' (use trace, debug, info, warn, error, fatal or off)",
+				 arg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_SINCE:
+	case CLI_OPT_UNTIL: {
+		struct cli_time *t = c == CLI_OPT_SINCE ? &f->since : &f->until;
+		if (cli_time_parse(arg, t, &why) != 0) {
+			snprintf(err, err_size, "bad time '%s' for --%s: %s", arg,
+				 c == CLI_OPT_SINCE ? "since" : "until", why);
+			return -1;
+		}
+		f->have_since |= c == CLI_OPT_SINCE;
+		return 1;
+	}
+	case CLI_OPT_LAST:
+		if (cli_duration_parse(arg, &f->last_ns, &why) != 0) {
+			snprintf(err, err_size, "bad duration '%s' for --last: %s", arg, why);
+			return -1;
+		}
+		f->have_last = 1;
+		return 1;
+	case 'g': {
+		int rc = regcomp(&f->greps[f->ngreps], arg, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char text[256];
+			regerror(rc, &f->greps[f->ngreps], text, sizeof text);
+			snprintf(err, err_size, "bad regular expression '%s': %s", arg, text);
+			return -1;
+		}
+		f->ngreps++;
+		return 1;
+	}
+	case 't':
+		parse_thread(&f->threads[f->nthreads++], arg);
+		return 1;
+	case 'f':
+		if (cli_field_filter_parse(arg, &f->fields[f->nfields], err, err_size) != 0)
+			return -1;
+		f->nfields++;
+		return 1;
+	case CLI_OPT_TRACE:
+		if (parse_trace_id(arg, &f->trace_hi, &f->trace_lo) != 0) {
+			snprintf(err, err_size,
+				 "bad trace id '%s' for --trace (use 32 hex digits, or a traceparent "
+				 "00-<32 hex>-<16 hex>-<2 hex>)",
+				 arg);
+			return -1;
+		}
+		f->have_trace = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size)
+{
+	if (f->have_since && f->have_last) {
+		snprintf(err, err_size, "--since and --last cannot be used together");
+		return -1;
+	}
+	if (f->have_last) {
+		f->since.kind = CLI_TIME_BEFORE_END;
+		f->since.before_ns = f->last_ns;
+	}
+	return 0;
+}
+
+void cli_filter_begin_file(struct cli_filter *f, const struct ttlog_file_info *info)
+{
+	/* Relative times count back from the last event (per file). */
+	int64_t end = info ? (info->events ? info->last_ns : info->created_ns) : 0;
+
+	f->since_ns = INT64_MIN;
+	f->until_ns = INT64_MAX;
+	if (f->since.kind != CLI_TIME_UNSET)
+		f->since_ns = cli_time_resolve(&f->since, end, f->utc);
+	if (f->until.kind != CLI_TIME_UNSET)
+		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
+}
+
+static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_info *t)
+{
+	if (!t)
+		return 0;
+	for (size_t i = 0; i < f->nthreads; i++) {
+		const struct cli_thread_filter *tf = &f->threads[i];
+		if (tf->is_tid && tf->tid == t->tid)
+			return 1;
+		if (t->name && strcmp(t->name, tf->name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct cli_buf *msg)
+{
+	if (f->min_level >= 0 && cli_event_level(ev) < f->min_level)
+		return 0;
+	if (ev->time_ns < f->since_ns || ev->time_ns > f->until_ns)
+		return 0;
+	if (f->nthreads && !thread_matches(f, ev->thread))
+		return 0;
+	if (f->logs_only && ev->kind != TTLOG_EVENT_LOG)
+		return 0;
+	if (f->have_trace && (!ev->span || ev->span->trace_hi != f->trace_hi ||
+			      ev->span->trace_lo != f->trace_lo))
+		return 0;
+	for (size_t i = 0; i < f->nfields; i++)
+		if (!cli_field_filter_match(&f->fields[i], ev))
+			return 0;
+	cli_event_message(msg, ev);
+	for (size_t i = 0; i < f->ngreps; i++)
+		if (regexec(&f->greps[i], msg->data, 0, NULL, 0) != 0)
+			return 0;
+	return 1;
+}
+
+void cli_filter_usage(FILE *out)
+{
+	fputs("  -l, --level LEVEL     events at LEVEL or above: trace, debug, info, warn,\n"
+	      "                        error, fatal\n"
+	      "      --since T         events at time T or later\n"
+	      "      --until T         events at time T or earlier\n"
+	      "      --last DURATION   the last DURATION of the file (--since -DURATION)\n"
+	      "  -g, --grep REGEX      events whose message matches the POSIX extended\n"
+	      "                        regular expression REGEX (repeatable: all must match)\n"
+	      "  -t, --thread ID|NAME  events of the thread with this id or exact name\n"
+	      "                        (repeatable: any may match)\n"
+	      "  -f, --field KEY=VALUE events with field KEY equal to VALUE (numbers compare\n"
+	      "                        as numbers, booleans as true/false); also KEY!=VALUE,\n"
+	      "                        and KEY<N, KEY<=N, KEY>N, KEY>=N for numeric fields\n"
+	      "                        (repeatable: all must match)\n"
+	      "      --trace ID        events of the trace ID (32 hex digits, or a whole\n"
+	      "                        traceparent) on every thread: its spans' begins and\n"
+	      "                        ends and the events inside them\n",
+	      out);
+}
+
+void cli_filter_usage_times(FILE *out)
+{
+	fputs("Times (T), in local time unless --utc is given or the time ends in Z:\n"
+	      "  YYYY-MM-DD HH:MM[:SS[.F]]   a date and a time; T may replace the space\n"
+	      "  HH:MM[:SS[.F]]              a time on the date of the file's last event\n"
+	      "  -DURATION                   DURATION before the file's last event\n"
+	      "  F is a fraction of a second, 1 to 9 digits. Examples: 08:15:00.25,\n"
+	      "  '2026-01-31 08:15:00', 2026-01-31T08:15:00Z, -2s.\n"
+	      "\n"
+	      "Durations: a number and a unit (ns, us, ms, s, m, h), fractions allowed,\n"
+	      "  parts may be combined: 500ms, 1.5s, 1h30m.\n",
+	      out);
+}

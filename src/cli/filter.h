@@ -1,0 +1,113 @@
+/*
+ * filter.h - the event filters that `ttlog view` and `ttlog export` share:
+ * --level, --since, --until, --last, --grep, --thread, --field and --trace,
+ * their parsing from getopt_long(), their help text, resolving the times
+ * for each file, and the test of one event.
+ *
+ * A command adds CLI_FILTER_SHORT_OPTIONS to its short options and
+ * CLI_FILTER_LONG_OPTIONS to its long ones, hands every option it does not
+ * know itself to cli_filter_option(), calls cli_filter_finish() after the
+ * options and cli_filter_begin_file() before each file's events.
+ */
+#ifndef TTLOG_CLI_FILTER_H
+#define TTLOG_CLI_FILTER_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "fields.h"
+#include "timefmt.h"
+#include "ttlog_reader.h"
+
+/* One --thread argument. */
+struct cli_thread_filter {
+	const char *name; /* the argument, compared with thread names */
+	int is_tid;       /* the argument is also a decimal thread id: */
+	uint32_t tid;
+};
+
+struct cli_filter {
+	/* Options. */
+	int min_level; /* -1: no level filter */
+	struct cli_time since, until;
+	int have_since, have_last;
+	int64_t last_ns;
+	regex_t *greps;
+	size_t ngreps;
+	struct cli_thread_filter *threads;
+	size_t nthreads;
+	struct cli_field_filter *fields;
+	size_t nfields;
+	int have_trace; /* --trace: only events of this trace */
+	uint64_t trace_hi, trace_lo;
+	int logs_only;  /* set by the command: leave out span begins and ends */
+	int utc;        /* set by the command: times without Z are UTC, not local */
+
+	/* The file being read: --since/--until/--last resolved for it. */
+	int64_t since_ns, until_ns;
+};
+
+/* Option codes of the long options without a short form; above the codes
+ * commands use for their own (256 and up), so both fit in one switch. */
+enum {
+	CLI_OPT_SINCE = 0x1000,
+	CLI_OPT_UNTIL,
+	CLI_OPT_LAST,
+	CLI_OPT_TRACE,
+};
+
+#define CLI_FILTER_SHORT_OPTIONS "l:g:t:f:"
+
+#define CLI_FILTER_LONG_OPTIONS                                   \
+	{"level", required_argument, NULL, 'l'},                  \
+	{"since", required_argument, NULL, CLI_OPT_SINCE},        \
+	{"until", required_argument, NULL, CLI_OPT_UNTIL},        \
+	{"last", required_argument, NULL, CLI_OPT_LAST},          \
+	{"grep", required_argument, NULL, 'g'},                   \
+	{"thread", required_argument, NULL, 't'},                 \
+	{"field", required_argument, NULL, 'f'},                  \
+	{"trace", required_argument, NULL, CLI_OPT_TRACE}
+
+/**
+ * Prepares f for at most max_filters filter options (argc is always
+ * enough: each argument adds at most one).
+ */
+void cli_filter_init(struct cli_filter *f, int max_filters);
+
+/**
+ * Handles option c (from getopt_long()) with its argument. Returns 1 if it
+ * was a filter option, 0 if it is not one (the command handles it), or -1
+ * for a bad argument, with the message in err (err_size bytes).
+ */
+int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, size_t err_size);
+
+/**
+ * Checks the options together once all are read (--since with --last).
+ * Returns 0, or -1 with the message in err.
+ */
+int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size);
+
+/** Resolves the times of f for a file (info may be NULL). */
+void cli_filter_begin_file(struct cli_filter *f, const struct ttlog_file_info *info);
+
+/**
+ * Whether the event passes every filter. When it passes the cheap ones,
+ * its message (cli_event_message()) is formatted into msg, which --grep
+ * matches; so when this returns 1, msg holds the event's message. --grep
+ * sees the message up to its first NUL byte, if any (a %c of 0), as
+ * regexec() does.
+ */
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct cli_buf *msg);
+
+void cli_filter_free(struct cli_filter *f);
+
+/** The help text of the filter options ("  -l, --level ..." lines). */
+void cli_filter_usage(FILE *out);
+
+/** The help text on times and durations (the "Times (T)" paragraphs). */
+void cli_filter_usage_times(FILE *out);
+
+#endif /* TTLOG_CLI_FILTER_H */

@@ -18,20 +18,11 @@ source "$(dirname "$0")/support/cli_lib.sh"
 # ---------------------------------------------------------------------------
 # Snapshots
 
-mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/fields" "$tmp/spans" "$tmp/crash"
 snap=$(make_snapshot golden) || exit 1
 lost=$(make_snapshot lost) || exit 1
 fields=$(make_snapshot fields) || exit 1
 spans=$(make_snapshot spans) || exit 1
-# The crash mode dies of SIGSEGV; its snapshot is the only file in the
-# directory. The subshell waits for it (the `true` keeps bash from exec'ing
-# it directly) and so reports the signal into /dev/null, not into the log.
-("$progs/cli_snapshot" "$tmp/crash" crash; true) >/dev/null 2>&1
-crash=
-for path in "$tmp/crash"/*.ttlog; do
-	[ -f "$path" ] && crash=$path
-done
-expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
+make_crash_snapshot
 
 # ---------------------------------------------------------------------------
 # The command itself

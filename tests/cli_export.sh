@@ -23,16 +23,11 @@ checker=$(cd "$(dirname "$0")" && pwd)/export_check.py
 # ---------------------------------------------------------------------------
 # Snapshots
 
-mkdir -p "$tmp/golden" "$tmp/fields" "$tmp/spans" "$tmp/crash" "$tmp/export"
+mkdir -p "$tmp/export"
 snap=$(make_snapshot golden) || exit 1
 fields=$(make_snapshot fields) || exit 1
 spans=$(make_snapshot spans) || exit 1
-("$progs/cli_snapshot" "$tmp/crash" crash; true) >/dev/null 2>&1
-crash=
-for path in "$tmp/crash"/*.ttlog; do
-	[ -f "$path" ] && crash=$path
-done
-expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
+make_crash_snapshot
 hostile=$("$progs/export_snapshot" "$tmp/export")
 expect "export_snapshot wrote a snapshot" test -f "$hostile"
 [ -n "$crash" ] || crash=$snap

@@ -19,19 +19,10 @@ source "$(dirname "$0")/support/cli_lib.sh"
 # ---------------------------------------------------------------------------
 # Snapshots
 
-for mode in golden lost spans crash; do
-	mkdir -p "$tmp/$mode"
-done
 snap=$(make_snapshot golden) || exit 1
 lost=$(make_snapshot lost) || exit 1
 spans=$(make_snapshot spans) || exit 1
-# The crash mode dies of SIGSEGV (reported into /dev/null, see cli.sh).
-("$progs/cli_snapshot" "$tmp/crash" crash; true) >/dev/null 2>&1
-crash=
-for path in "$tmp/crash"/*.ttlog; do
-	[ -f "$path" ] && crash=$path
-done
-expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
+make_crash_snapshot
 mkdir -p "$tmp/sampled"
 sampled=$("$progs/sampled_snapshot" "$tmp/sampled")
 expect "sampled_snapshot wrote a snapshot" test -f "$sampled"

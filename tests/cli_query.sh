@@ -16,17 +16,12 @@ set -u
 # shellcheck source=support/cli_lib.sh
 source "$(dirname "$0")/support/cli_lib.sh"
 
-mkdir -p "$tmp/golden" "$tmp/lost" "$tmp/fields" "$tmp/spans" "$tmp/crash" "$tmp/metrics"
+mkdir -p "$tmp/metrics"
 snap=$(make_snapshot golden) || exit 1
 lost=$(make_snapshot lost) || exit 1
 fields=$(make_snapshot fields) || exit 1
 spans=$(make_snapshot spans) || exit 1
-("$progs/cli_snapshot" "$tmp/crash" crash; true) >/dev/null 2>&1
-crash=
-for path in "$tmp/crash"/*.ttlog; do
-	[ -f "$path" ] && crash=$path
-done
-expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
+make_crash_snapshot
 msnap=$("$progs/metrics_snapshot" "$tmp/metrics")
 expect "metrics_snapshot wrote a snapshot" test -f "$msnap"
 

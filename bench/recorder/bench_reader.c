@@ -112,9 +112,10 @@ int main(int argc, char **argv)
 	struct bench_opts o;
 	bench_parse(argc, argv,
 		    "Writes snapshots of 8 threads x 8 MiB rings until they hold 10 M events\n"
-		    "(--quick: 1 M), then times `ttlog view FILES > /dev/null` and\n"
-		    "`ttlog view -o json FILES > /dev/null` (median of 3 runs each) and\n"
-		    "reports events per second.",
+		    "(--quick: 1 M), then times, with stdout to /dev/null (median of 3 runs\n"
+		    "each): `ttlog view`, `ttlog view -o json`, `ttlog export --format jsonl`,\n"
+		    "`ttlog query` of a GROUP BY level over every event and of a one-second\n"
+		    "time range, and reports events per second and seconds.",
 		    &o);
 	bench_clear_ttlog_env();
 	bench_find_cli(&o);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 #include "event.h"
 #include "export.h"
 #include "filter.h"
@@ -83,20 +84,6 @@ void cli_export_usage(FILE *out)
 	      "Exit status: 0 success, 1 usage error, 2 a file could not be read completely\n"
 	      "(its valid events are exported first) or the output could not be written.\n",
 	      out);
-}
-
-static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *format, ...)
-{
-	va_list ap;
-
-	cli_sync_stdout();
-	fputs("ttlog export: ", stderr);
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-	fputs("\nRun 'ttlog export --help' for usage.\n", stderr);
-	return CLI_EXIT_USAGE;
 }
 
 void cli_export_flush(struct export *x)
@@ -164,17 +151,7 @@ static int export_file(struct export *x, const char *path)
 			x->format->event(x, &ev);
 	x->format->end_file(x, r, info);
 
-	int status = CLI_EXIT_OK;
-	int st = ttlog_reader_status(r);
-	if (st != TTLOG_OK && !cli_stdout_failed()) {
-		const char *error = ttlog_reader_error(r);
-		cli_sync_stdout();
-		if (error && *error)
-			fprintf(stderr, "ttlog: %s\n", error);
-		else
-			fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(st));
-		status = CLI_EXIT_DATA;
-	}
+	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
 	return status;
 }
@@ -203,22 +180,6 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The message for an option getopt_long() refused. */
-static int bad_option(int c, char **argv)
-{
-	/* getopt_long() has moved optind past the word it refused, except
-	 * inside a group of short options, where optopt says which one. */
-	const char *word = optind > 0 ? argv[optind - 1] : "";
-
-	if (c == ':')
-		return usage_error("option '%s' needs an argument", word);
-	if (optopt == 0)
-		return usage_error("unknown option '%s'", word);
-	if (optopt < 256 && (optopt == ':' || !strchr(SHORT_OPTIONS, optopt)))
-		return usage_error("unknown option '-%c'", optopt);
-	return usage_error("option '%s' takes no argument", word);
-}
-
 /* Options that only one format takes, to refuse them with another. */
 struct format_options {
 	const char *signal, *service_name, *output;
@@ -237,7 +198,7 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		int handled = cli_filter_option(&x->filter, c, optarg, err, sizeof err);
 		if (handled < 0) {
-			*status = usage_error("%s", err);
+			*status = cli_report_usage_error("export", "%s", err);
 			return -1;
 		}
 		if (handled)
@@ -253,7 +214,7 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 				if (strcmp(optarg, formats[i]->name) == 0)
 					x->format = formats[i];
 			if (!x->format) {
-				*status = usage_error("unknown format '%s' (use jsonl, csv, logfmt, "
+				*status = cli_report_usage_error("export", "unknown format '%s' (use jsonl, csv, logfmt, "
 						      "chrome or otlp-json)",
 						      optarg);
 				return -1;
@@ -268,7 +229,7 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 			} else if (strcmp(optarg, "traces") == 0) {
 				x->signal = EXPORT_SIGNAL_TRACES;
 			} else {
-				*status = usage_error("unknown signal '%s' for --signal (use logs or "
+				*status = cli_report_usage_error("export", "unknown signal '%s' for --signal (use logs or "
 						      "traces)",
 						      optarg);
 				return -1;
@@ -286,26 +247,26 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 			x->filter.utc = 1;
 			break;
 		default:
-			*status = bad_option(c, argv);
+			*status = cli_report_bad_option("export", c, argv, SHORT_OPTIONS);
 			return -1;
 		}
 	}
 	if (cli_filter_finish(&x->filter, err, sizeof err) != 0) {
-		*status = usage_error("%s", err);
+		*status = cli_report_usage_error("export", "%s", err);
 		return -1;
 	}
 	if (!x->format) {
-		*status = usage_error("no --format given (use jsonl, csv, logfmt, chrome or "
+		*status = cli_report_usage_error("export", "no --format given (use jsonl, csv, logfmt, chrome or "
 				      "otlp-json)");
 		return -1;
 	}
 	if (x->format != &cli_export_otlp && (fo->signal || fo->service_name)) {
-		*status = usage_error("--%s is for --format otlp-json only",
+		*status = cli_report_usage_error("export", "--%s is for --format otlp-json only",
 				      fo->signal ? "signal" : "service-name");
 		return -1;
 	}
 	if (optind >= argc) {
-		*status = usage_error("no FILE given");
+		*status = cli_report_usage_error("export", "no FILE given");
 		return -1;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 #include "query/query.h"
 #include "query_output.h"
 
@@ -63,20 +64,6 @@ void cli_query_usage(FILE *out)
 	      "Exit status: 0 success, 1 usage or SQL error, 2 a file could not be read\n"
 	      "completely (its rows that survived are printed) or output failed.\n",
 	      out);
-}
-
-static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *format, ...)
-{
-	va_list ap;
-
-	cli_sync_stdout();
-	fputs("ttlog query: ", stderr);
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-	fputs("\nRun 'ttlog query --help' for usage.\n", stderr);
-	return CLI_EXIT_USAGE;
 }
 
 static int sql_error(sqlite3 *db)
@@ -153,7 +140,7 @@ int cli_query_main(int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				format = CLI_QUERY_JSON;
 			else
-				return usage_error("unknown output format '%s' (use table, csv or json)",
+				return cli_report_usage_error("query", "unknown output format '%s' (use table, csv or json)",
 						   optarg);
 			break;
 		case OPT_STATS:
@@ -163,15 +150,15 @@ int cli_query_main(int argc, char **argv)
 			cli_query_usage(stdout);
 			return CLI_EXIT_OK;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return cli_report_usage_error("query", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_report_usage_error("query", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error("expected SQL and one or more snapshot files");
+		return cli_report_usage_error("query", "expected SQL and one or more snapshot files");
 	if (optind + 1 >= argc)
-		return usage_error("expected one or more snapshot files after the SQL");
+		return cli_report_usage_error("query", "expected one or more snapshot files after the SQL");
 	const char *sql = argv[optind];
 
 	sqlite3 *db = NULL;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "ttlog_reader.h"
 
 int cli_report_usage_error(const char *command, const char *format, ...)
 {
@@ -40,6 +41,22 @@ int cli_report_bad_option(const char *command, int c, char **argv, const char *s
 	return cli_report_usage_error(command, "option '%s' takes no argument", word);
 }
 
+int cli_report_reader_status(struct ttlog_reader *r, const char *path, const char *who)
+{
+	int st = ttlog_reader_status(r);
+	if (st == TTLOG_OK)
+		return CLI_EXIT_OK;
+	if (cli_stdout_failed())
+		return CLI_EXIT_DATA;
+	const char *error = ttlog_reader_error(r);
+	cli_sync_stdout();
+	if (error && *error)
+		fprintf(stderr, "%s: %s\n", who, error);
+	else
+		fprintf(stderr, "%s: %s: %s\n", who, path, ttlog_strerror(st));
+	return CLI_EXIT_DATA;
+}
+
 void cli_report_text(struct cli_buf *b, const char *s)
 {
 	if (!s)
@@ -54,14 +71,6 @@ void cli_report_text(struct cli_buf *b, const char *s)
 		run = s + 1;
 	}
 	cli_buf_put(b, run, (size_t)(s - run));
-}
-
-const char *cli_report_base_name(const char *path)
-{
-	if (!path)
-		return "";
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
 }
 
 const char *cli_report_size(uint64_t bytes, char text[CLI_SIZE_BUF])
@@ -83,18 +92,6 @@ const char *cli_report_size(uint64_t bytes, char text[CLI_SIZE_BUF])
 	else
 		snprintf(text, CLI_SIZE_BUF, "%.0f%c", value, units[unit]);
 	return text;
-}
-
-void cli_report_duration(struct cli_buf *b, int64_t ns)
-{
-	if (ns < 1000)
-		cli_buf_printf(b, "%" PRId64 "ns", ns);
-	else if (ns < 1000000)
-		cli_buf_printf(b, "%.3fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		cli_buf_printf(b, "%.3fms", (double)ns / 1e6);
-	else
-		cli_buf_printf(b, "%.3fs", (double)ns / 1e9);
 }
 
 size_t cli_report_width(const char *s)

@@ -1,7 +1,7 @@
 /*
- * report.h - what `ttlog ls` and `ttlog stats` share to print reports about
- * snapshot files: usage errors, text from a file shown safely, sizes and
- * durations in human units, and right-aligned table columns.
+ * report.h - what the commands share to report on snapshot files: usage
+ * errors, the reader's error after a file, text from a file shown safely,
+ * sizes in human units, and aligned table columns.
  */
 #ifndef TTLOG_CLI_REPORT_H
 #define TTLOG_CLI_REPORT_H
@@ -27,20 +27,24 @@ int cli_report_bad_option(const char *command, int c, char **argv, const char *s
 
 /** Appends s with control characters (tab included) shown as \xNN, so that
  *  a string from a file can never break a line or a column. NULL adds "". */
+struct ttlog_reader;
+/*
+ * After a file was read: if the reader found a problem, prints its message
+ * ("WHO: FILE: offset N: expected ...", WHO being "ttlog" or "ttlog CMD")
+ * on stderr and returns CLI_EXIT_DATA; otherwise returns CLI_EXIT_OK. Says
+ * nothing once stdout failed: main() reports that.
+ */
+int cli_report_reader_status(struct ttlog_reader *r, const char *path, const char *who);
+
 void cli_report_text(struct cli_buf *b, const char *s);
 
 /** The part of a path after its last '/'. */
-const char *cli_report_base_name(const char *path);
-
 #define CLI_SIZE_BUF 16
 /**
  * A byte count in binary units as `ls -h` shows it: "512", "1.2K", "15K",
  * "3.4M", ... (one decimal below 10, rounded to the nearest). Returns text.
  */
 const char *cli_report_size(uint64_t bytes, char text[CLI_SIZE_BUF]);
-
-/** Appends a duration: 850ns, 12.345us, 1.250ms, 3.000s. */
-void cli_report_duration(struct cli_buf *b, int64_t ns);
 
 /**
  * Appends s padded with spaces to `width` display columns, on the left

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "event.h"
 #include "json.h"
 #include "report.h"
 #include "sigcode.h"
@@ -343,7 +344,7 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		cli_table_cell(&kv, "last");
 		cli_table_cell(&kv, "%s", cli_time_format(t->last_ns, style, tb));
 		cli_buf_reset(&text);
-		cli_report_duration(&text, t->last_ns - t->first_ns);
+		cli_put_duration(&text, t->last_ns - t->first_ns);
 		cli_table_cell(&kv, "duration");
 		cli_table_cell(&kv, "%s", text.data);
 		double rate = event_rate(t);
@@ -483,7 +484,7 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 			cli_table_cell(&tab, "%.1f", percent(c->events, t->events));
 		cli_table_cell(&tab, "%s", ttlog_level_name(c->site->level));
 		cli_buf_reset(&where);
-		cli_report_text(&where, cli_report_base_name(c->site->file));
+		cli_report_text(&where, cli_base_name(c->site->file));
 		cli_buf_printf(&where, ":%" PRIu32, c->site->line);
 		cli_table_cell(&tab, "%s", where.data);
 		cli_table_text(&tab, c->site->format);
@@ -664,17 +665,7 @@ static int stats_file(struct stats *s, const char *path)
 		print_text(s, path, r, &t, file_size);
 	tally_free(&t);
 
-	int status = CLI_EXIT_OK;
-	int st_rc = ttlog_reader_status(r);
-	if (st_rc != TTLOG_OK && !cli_stdout_failed()) {
-		const char *error = ttlog_reader_error(r);
-		cli_sync_stdout();
-		if (error && *error)
-			fprintf(stderr, "ttlog stats: %s\n", error);
-		else
-			fprintf(stderr, "ttlog stats: %s: %s\n", path, ttlog_strerror(st_rc));
-		status = CLI_EXIT_DATA;
-	}
+	int status = cli_report_reader_status(r, path, "ttlog stats");
 	ttlog_reader_close(r);
 	return status;
 }

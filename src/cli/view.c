@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 #include "event.h"
 #include "fields.h"
 #include "filter.h"
@@ -119,20 +120,6 @@ void cli_view_usage(FILE *out)
 	      "Exit status: 0 success, 1 usage error, 2 a file could not be read completely\n"
 	      "(its valid events are printed first) or the output could not be written.\n",
 	      out);
-}
-
-static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *format, ...)
-{
-	va_list ap;
-
-	cli_sync_stdout();
-	fputs("ttlog view: ", stderr);
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-	fputs("\nRun 'ttlog view --help' for usage.\n", stderr);
-	return CLI_EXIT_USAGE;
 }
 
 /* Appends text with control characters (except tab) shown as \xNN. */
@@ -423,17 +410,7 @@ static int view_file(struct view *v, const char *path)
 	if (described)
 		print_summaries(v, r, info);
 
-	int status = CLI_EXIT_OK;
-	int st = ttlog_reader_status(r);
-	if (st != TTLOG_OK) {
-		const char *error = ttlog_reader_error(r);
-		cli_sync_stdout();
-		if (error && *error)
-			fprintf(stderr, "ttlog: %s\n", error);
-		else
-			fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(st));
-		status = CLI_EXIT_DATA;
-	}
+	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
 	return status;
 }
@@ -465,23 +442,6 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The message for an option getopt_long() refused. */
-static int bad_option(int c, char **argv)
-{
-	/* getopt_long() has moved optind past the word it refused, except
-	 * inside a group of short options, where optopt says which one. */
-	const char *word = optind > 0 ? argv[optind - 1] : "";
-
-	if (c == ':')
-		return usage_error("option '%s' needs an argument", word);
-	if (optopt == 0)
-		return usage_error("unknown option '%s'", word);
-	if (optopt < 256 && (optopt == ':' || !strchr(SHORT_OPTIONS, optopt)))
-		return usage_error("unknown option '-%c'", optopt);
-	/* A known option refused: only "--name=value" for a flag does that. */
-	return usage_error("option '%s' takes no argument", word);
-}
-
 static void view_free(struct view *v)
 {
 	cli_filter_free(&v->filter);
@@ -504,7 +464,7 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		int handled = cli_filter_option(&v->filter, c, optarg, err, sizeof err);
 		if (handled < 0) {
-			*status = usage_error("%s", err);
+			*status = cli_report_usage_error("view", "%s", err);
 			return -1;
 		}
 		if (handled)
@@ -520,7 +480,7 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			} else if (strcmp(optarg, "json") == 0) {
 				v->json = 1;
 			} else {
-				*status = usage_error("unknown output format '%s' (use text or json)",
+				*status = cli_report_usage_error("view", "unknown output format '%s' (use text or json)",
 						      optarg);
 				return -1;
 			}
@@ -536,7 +496,7 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			} else if (strcmp(optarg, "auto") == 0) {
 				color_mode = -1;
 			} else {
-				*status = usage_error("bad value '%s' for --color (use auto, always "
+				*status = cli_report_usage_error("view", "bad value '%s' for --color (use auto, always "
 						      "or never)",
 						      optarg);
 				return -1;
@@ -555,18 +515,18 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			v->metrics = 1;
 			break;
 		default:
-			*status = bad_option(c, argv);
+			*status = cli_report_bad_option("view", c, argv, SHORT_OPTIONS);
 			return -1;
 		}
 	}
 	if (cli_filter_finish(&v->filter, err, sizeof err) != 0) {
-		*status = usage_error("%s", err);
+		*status = cli_report_usage_error("view", "%s", err);
 		return -1;
 	}
 	v->filter.utc = v->utc;
 	v->filter.logs_only = !v->spans;
 	if (optind >= argc) {
-		*status = usage_error("no FILE given");
+		*status = cli_report_usage_error("view", "no FILE given");
 		return -1;
 	}
 	if (color_mode < 0) {

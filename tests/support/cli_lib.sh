@@ -119,6 +119,7 @@ finish() {
 # tests if there is none, since every case needs it.
 make_snapshot() {
 	local path
+	mkdir -p "$tmp/$1"
 	path=$("$progs/cli_snapshot" "$tmp/$1" "$1")
 	if [ ! -f "$path" ]; then
 		fail "cli_snapshot $1" "the test program could not write its snapshot" >&2
@@ -126,4 +127,18 @@ make_snapshot() {
 		exit 1
 	fi
 	printf '%s\n' "$path"
+}
+
+# Runs cli_snapshot in crash mode and sets crash to the path of its snapshot,
+# the only file in its directory (checked). The program dies of SIGSEGV; the
+# subshell waits for it (the `true` keeps bash from exec'ing it directly) and
+# so reports the signal into /dev/null, not into the log.
+make_crash_snapshot() {
+	mkdir -p "$tmp/crash"
+	("$progs/cli_snapshot" "$tmp/crash" crash; true) >/dev/null 2>&1
+	crash=
+	for path in "$tmp/crash"/*.ttlog; do
+		[ -f "$path" ] && crash=$path
+	done
+	expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
 }

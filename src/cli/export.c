@@ -122,7 +122,7 @@ static void survey_file(struct export *x, const char *path)
 		x->format->survey_file(x, r, info);
 	if (x->format->survey_event) {
 		struct ttlog_event ev;
-		cli_filter_begin_file(&x->filter, info);
+		cli_filter_begin_file(&x->filter, r);
 		while (ttlog_reader_next(r, &ev))
 			if (cli_filter_keep(&x->filter, &ev, &x->msg))
 				x->format->survey_event(x, &ev);
@@ -144,7 +144,7 @@ static int export_file(struct export *x, const char *path)
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	struct ttlog_event ev;
 
-	cli_filter_begin_file(&x->filter, info);
+	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
 	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev))
 		if (cli_filter_keep(&x->filter, &ev, &x->msg))

@@ -158,8 +158,9 @@ int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size)
 	return 0;
 }
 
-void cli_filter_begin_file(struct cli_filter *f, const struct ttlog_file_info *info)
+void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
 {
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	/* Relative times count back from the last event (per file). */
 	int64_t end = info ? (info->events ? info->last_ns : info->created_ns) : 0;
 
@@ -169,6 +170,11 @@ void cli_filter_begin_file(struct cli_filter *f, const struct ttlog_file_info *i
 		f->since_ns = cli_time_resolve(&f->since, end, f->utc);
 	if (f->until.kind != CLI_TIME_UNSET)
 		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
+	unsigned levels = TTLOG_READER_ALL_LEVELS;
+	if (f->min_level > 0)
+		levels &= ~((1u << f->min_level) - 1);
+	ttlog_reader_set_range(r, f->since_ns, f->until_ns, levels);
+	ttlog_reader_rewind(r);
 }
 
 static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_info *t)

@@ -90,8 +90,13 @@ int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, s
  */
 int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size);
 
-/** Resolves the times of f for a file (info may be NULL). */
-void cli_filter_begin_file(struct cli_filter *f, const struct ttlog_file_info *info);
+/**
+ * Resolves the times of f for the file of reader r and hands the time range
+ * and levels to the reader (ttlog_reader_set_range, then a rewind), so that
+ * blocks outside them are passed over. cli_filter_keep() still checks every
+ * event.
+ */
+void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r);
 
 /**
  * Whether the event passes every filter. When it passes the cheap ones,

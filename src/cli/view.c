@@ -383,7 +383,7 @@ static int view_file(struct view *v, const char *path)
 	/* Only these errors leave file details worth showing. */
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
-	cli_filter_begin_file(&v->filter, info);
+	cli_filter_begin_file(&v->filter, r);
 
 	if (v->header && described)
 		print_header(v, r, info);

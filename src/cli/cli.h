@@ -76,6 +76,11 @@ void cli_buf_free(struct cli_buf *b);
 void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n);
 void cli_buf_putc(struct cli_buf *b, char c);
 void cli_buf_puts(struct cli_buf *b, const char *s);
+/** Writes v in decimal and a NUL to out (CLI_INT_BUF bytes, or 21 for an
+ *  unsigned value); returns the length. */
+#define CLI_INT_BUF 22 /* a sign, 20 digits and the NUL */
+size_t cli_u64_text(uint64_t v, char *out);
+size_t cli_i64_text(int64_t v, char out[CLI_INT_BUF]);
 /** Appends v in decimal. */
 void cli_buf_put_u64(struct cli_buf *b, uint64_t v);
 void cli_buf_put_i64(struct cli_buf *b, int64_t v);

@@ -112,19 +112,8 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
 	/* Whole numbers below 10^15 print the same as %.15g would, without
 	 * printf and strtod (-0 keeps its sign through %g). */
 	if (fabs(d) < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
-		int64_t v = (int64_t)d;
-		uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-		char digits[20];
-		size_t n = 0;
-		do {
-			digits[sizeof digits - ++n] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		size_t k = 0;
-		if (v < 0)
-			text[k++] = '-';
-		memcpy(text + k, digits + sizeof digits - n, n);
-		text[k + n] = '\0';
+		_Static_assert(CLI_DOUBLE_BUF >= CLI_INT_BUF, "room for an integer");
+		cli_i64_text((int64_t)d, text);
 		return text;
 	}
 	/* %.17g always reads back exactly; try shorter first for readability.

@@ -77,7 +77,7 @@ void cli_buf_puts(struct cli_buf *b, const char *s)
 
 /* Decimal digits without printf: an event's JSON has several integers and
  * vfprintf was most of the cost of writing one. */
-void cli_buf_put_u64(struct cli_buf *b, uint64_t v)
+size_t cli_u64_text(uint64_t v, char *out)
 {
 	char digits[20];
 	size_t n = 0;
@@ -85,17 +85,29 @@ void cli_buf_put_u64(struct cli_buf *b, uint64_t v)
 		digits[sizeof digits - ++n] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	cli_buf_put(b, digits + sizeof digits - n, n);
+	memcpy(out, digits + sizeof digits - n, n);
+	out[n] = '\0';
+	return n;
+}
+
+size_t cli_i64_text(int64_t v, char out[CLI_INT_BUF])
+{
+	if (v >= 0)
+		return cli_u64_text((uint64_t)v, out);
+	out[0] = '-';
+	return 1 + cli_u64_text(0 - (uint64_t)v, out + 1); /* also right for INT64_MIN */
+}
+
+void cli_buf_put_u64(struct cli_buf *b, uint64_t v)
+{
+	char text[CLI_INT_BUF];
+	cli_buf_put(b, text, cli_u64_text(v, text));
 }
 
 void cli_buf_put_i64(struct cli_buf *b, int64_t v)
 {
-	if (v < 0) {
-		cli_buf_putc(b, '-');
-		cli_buf_put_u64(b, 0 - (uint64_t)v); /* also right for INT64_MIN */
-	} else {
-		cli_buf_put_u64(b, (uint64_t)v);
-	}
+	char text[CLI_INT_BUF];
+	cli_buf_put(b, text, cli_i64_text(v, text));
 }
 
 void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)

@@ -20,7 +20,10 @@ clang_rt=libclang-rt-14-dev
 
 # libsqlite3-dev: `ttlog query` and the SQLite extension; sqlite3 (the shell)
 # and python3: tests that load the extension and parse exported files back.
-packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev libsqlite3-dev sqlite3 python3)
+# libunwind-dev: the crash handler's stack unwinder (the library links it);
+# libdw-dev: `ttlog view` symbolises stack traces with elfutils' libdw.
+packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev libsqlite3-dev sqlite3 python3
+	libunwind-dev libdw-dev)
 
 for arg in "$@"; do
 	case "$arg" in

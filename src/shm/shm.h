@@ -1,0 +1,74 @@
+/*
+ * shm.h - shared-memory mode: the rings, the thread table and the call-site
+ * dictionary of a process live in a file-backed shared mapping, so that
+ * another process can turn them into a snapshot while the owner runs
+ * (`ttlog snap PID`) or after it died without a word (SIGKILL, the OOM
+ * killer: `ttlog recover`).
+ *
+ * The mapping of process PID is <base>/ttlog-<uid>/<PID>.ttshm, where base
+ * is the configured directory (default TTLOG_SHM_DEFAULT_BASE); the
+ * per-user directory is mode 0700 and the mapping 0600. Its layout is
+ * specified in docs/SHM-FORMAT.md.
+ *
+ * The library side (creating the mapping, placing rings and sites in it,
+ * removing it at exit) and the reading side (the functions below, used by
+ * the `ttlog` command) are both in src/shm/.
+ */
+#ifndef TTLOG_SHM_SHM_H
+#define TTLOG_SHM_SHM_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TTLOG_SHM_DEFAULT_BASE "/dev/shm"
+#define TTLOG_SHM_SUFFIX ".ttshm"
+
+/* What the owner of a mapping says about itself (its header). */
+enum ttlog__shm_state {
+	TTLOG_SHM_RUNNING = 1,   /* the owner was running when it last wrote the state */
+	TTLOG_SHM_CRASHED = 2,   /* the owner's crash handler wrote a crash snapshot */
+	TTLOG_SHM_EXITING = 3    /* the owner was shutting down */
+};
+
+struct ttlog__shm_info {
+	int pid;
+	uint32_t uid;
+	uint64_t start_time;     /* the owner's start time (/proc/PID/stat field 22),
+				    which tells a reused pid from the owner */
+	int64_t created_ns;      /* wall-clock time the mapping was made */
+	int state;               /* enum ttlog__shm_state */
+	uint32_t threads;        /* rings handed out */
+	uint64_t bytes;          /* size of the mapping file */
+	int snapshot_signal;     /* the owner's on-demand snapshot signal; 0: none */
+	char executable[PATH_MAX];
+	char snapshot_dir[PATH_MAX]; /* where the owner writes its snapshots */
+};
+
+/* <base>/ttlog-<euid> into buf; base NULL or "" means the default. 0, or -1
+ * if it does not fit. */
+int ttlog__shm_user_dir(const char *base, char *buf, size_t size);
+
+/* <user dir>/<pid>.ttshm into buf. 0, or -1 if it does not fit. */
+int ttlog__shm_path(const char *base, int pid, char *buf, size_t size);
+
+/* Reads and validates the header of the mapping at path (every field is
+ * checked, nothing is trusted). 0, or -1 with a one-line reason in err. */
+int ttlog__shm_inspect(const char *path, struct ttlog__shm_info *info, char *err, size_t err_size);
+
+/* 1 if the process that made the mapping still runs (its pid exists and has
+ * the recorded start time), else 0. */
+int ttlog__shm_owner_alive(const struct ttlog__shm_info *info);
+
+/*
+ * Writes a normal snapshot file from the mapping at map_path, whether its
+ * owner still runs (records being overwritten while copied are counted as
+ * torn, as in any snapshot) or is gone. reason: e.g. "recovered"; dir: the
+ * directory to write to, NULL for the owner's snapshot directory. path
+ * receives the file's name. Returns a TTLOG_* code; on error err holds a
+ * one-line reason naming the file and what was wrong in it.
+ */
+int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason, char *path,
+			size_t path_size, char *err, size_t err_size);
+
+#endif

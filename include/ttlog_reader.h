@@ -389,6 +389,53 @@ TTLOG_API const struct ttlog_metric_value *ttlog_reader_metrics(const ttlog_read
  */
 TTLOG_API double ttlog_metric_quantile(const struct ttlog_metric_value *metric, double q);
 
+/* ---- Stacks and modules (crash forensics) ------------------------------- */
+
+/** A module (executable or shared object) mapped in the process when the
+ * snapshot was written. */
+struct ttlog_module {
+	const char *path;          /* as the loader named it; the executable's path for the program */
+	uint64_t bias;             /* load bias: runtime address = ELF virtual address + bias */
+	uint64_t start, end;       /* runtime addresses spanned by its PT_LOAD segments, [start, end) */
+	const uint8_t *build_id;   /* NULL if it has none */
+	uint32_t build_id_len;
+};
+
+/** One register of the crashing thread, from the signal's context. */
+struct ttlog_register {
+	const char *name;          /* "rip", "rsp", "x29", ... */
+	uint64_t value;
+};
+
+#define TTLOG_STACK_PC_FIRST   1u  /* frames[0] is an exact pc (a crash); else all are return addresses */
+#define TTLOG_STACK_TRUNCATED  2u  /* more frames than the capture kept */
+#define TTLOG_STACK_FAULTED    4u  /* the unwinder stopped at memory it could not read */
+#define TTLOG_STACK_CRASH      8u  /* the stack of the crashing thread (else: on demand) */
+
+/** A thread's stack as raw addresses, innermost first. */
+struct ttlog_stack {
+	uint32_t tid;
+	uint32_t thread_index;     /* as in ttlog_thread_info */
+	uint32_t flags;            /* TTLOG_STACK_* */
+	uint32_t nframes;
+	const uint64_t *frames;    /* innermost first */
+	uint32_t nregs;
+	const struct ttlog_register *regs; /* crash stacks only; 0 otherwise */
+	const char *arch;          /* "x86_64", "aarch64", ... */
+};
+
+/** The stacks in the file, crashing thread first; 0 if none. Valid until
+ * ttlog_reader_close(). */
+TTLOG_API size_t ttlog_reader_stacks(const ttlog_reader *reader, const struct ttlog_stack **stacks);
+
+/** The modules recorded with the stacks; 0 if none. Valid until
+ * ttlog_reader_close(). */
+TTLOG_API size_t ttlog_reader_modules(const ttlog_reader *reader, const struct ttlog_module **modules);
+
+/** Modules that were loaded but did not fit the capture: the list is
+ * incomplete when this is not 0. */
+TTLOG_API uint32_t ttlog_reader_modules_missing(const ttlog_reader *reader);
+
 TTLOG__EXTERN_C_END
 
 #endif /* TTLOG_READER_H */

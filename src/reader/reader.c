@@ -2073,6 +2073,29 @@ TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_
 	return r ? &r->counters : NULL;
 }
 
+/* Placeholders until STCK and MODS chunks are decoded. */
+TTLOG_API size_t ttlog_reader_stacks(const ttlog_reader *r, const struct ttlog_stack **stacks)
+{
+	(void)r;
+	if (stacks)
+		*stacks = NULL;
+	return 0;
+}
+
+TTLOG_API size_t ttlog_reader_modules(const ttlog_reader *r, const struct ttlog_module **modules)
+{
+	(void)r;
+	if (modules)
+		*modules = NULL;
+	return 0;
+}
+
+TTLOG_API uint32_t ttlog_reader_modules_missing(const ttlog_reader *r)
+{
+	(void)r;
+	return 0;
+}
+
 int ttlog__reader_open_memory(const void *data, size_t size, const char *name,
 			      ttlog_reader **reader)
 {

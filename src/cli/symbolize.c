@@ -217,12 +217,24 @@ static void call_site(Dwarf_Die *inlined, const char **file, unsigned *line)
 
 enum file_check { FILE_OK, FILE_MISSING, FILE_NOT_ELF, FILE_MISMATCH };
 
+#define MAX_BUILD_ID 64 /* bytes shown; a SHA-1 build-id has 20 */
+#define BUILD_ID_HEX (2 * MAX_BUILD_ID + 1)
+
+static void hex_text(const uint8_t *bytes, size_t len, char out[BUILD_ID_HEX])
+{
+	size_t n = len < MAX_BUILD_ID ? len : MAX_BUILD_ID;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+}
+
 /*
  * Opens path and checks that it is an ELF file with build-id `want` (any
  * build-id, or none, when want_len is 0). On FILE_OK *fd is the open file.
+ * The file's build-id goes to found_hex (if not NULL; "" if none).
  */
 static enum file_check open_checked(const char *path, const uint8_t *want, uint32_t want_len,
-				    int *fd)
+				    int *fd, char found_hex[BUILD_ID_HEX])
 {
 	enum file_check result = FILE_NOT_ELF;
 	const void *id = NULL;
@@ -238,6 +250,8 @@ static enum file_check open_checked(const char *path, const uint8_t *want, uint3
 	ssize_t len = dwelf_elf_gnu_build_id(elf, &id);
 	if (len < 0)
 		goto out;
+	if (found_hex)
+		hex_text(id, (size_t)len, found_hex);
 	if (want_len && ((size_t)len != want_len || memcmp(id, want, want_len) != 0)) {
 		result = FILE_MISMATCH;
 		goto out;
@@ -258,17 +272,15 @@ out:
 static int open_by_build_id_in(const struct sym_module *m, const char *dir, char **found)
 {
 	static const char *const suffixes[] = {"", ".debug"};
-	char hex[2 * 64 + 1];
-	size_t n = m->build_id_len < 64 ? m->build_id_len : 64;
+	char hex[BUILD_ID_HEX];
 
-	for (size_t i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", m->build_id[i]);
+	hex_text(m->build_id, m->build_id_len, hex);
 	for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
 		char *path = NULL;
 		int fd;
 		if (asprintf(&path, "%s/.build-id/%.2s/%s%s", dir, hex, hex + 2, suffixes[k]) < 0)
 			return -1;
-		if (open_checked(path, m->build_id, m->build_id_len, &fd) == FILE_OK) {
+		if (open_checked(path, m->build_id, m->build_id_len, &fd, NULL) == FILE_OK) {
 			*found = path;
 			return fd;
 		}
@@ -292,9 +304,9 @@ static int open_by_build_id(struct cli_sym *s, const struct sym_module *m, char 
 }
 
 static const char *const check_text[] = {
-	[FILE_MISSING] = "not found",
+	[FILE_MISSING] = "file not found",
 	[FILE_NOT_ELF] = "not a readable ELF file",
-	[FILE_MISMATCH] = "build-id mismatch (the file is another build)",
+	[FILE_MISMATCH] = "build-id mismatch",
 };
 
 /* Gets the module ready for lookups; returns 0 if it cannot be (its frames
@@ -302,7 +314,7 @@ static const char *const check_text[] = {
 static int module_ready(struct cli_sym *s, struct sym_module *m)
 {
 	enum file_check check = FILE_MISSING;
-	char *chosen = NULL;
+	char *chosen = NULL, found[BUILD_ID_HEX], want[BUILD_ID_HEX], why[2 * BUILD_ID_HEX + 64];
 	int fd = -1;
 
 	if (m->state)
@@ -314,23 +326,29 @@ static int module_ready(struct cli_sym *s, struct sym_module *m)
 	/* Paths that are not absolute name no file ("linux-vdso.so.1"). */
 	int has_file = m->path[0] == '/';
 	if (has_file) {
-		check = open_checked(m->path, m->build_id, m->build_id_len, &fd);
+		check = open_checked(m->path, m->build_id, m->build_id_len, &fd, found);
 		if (check == FILE_OK && !(chosen = strdup(m->path))) {
 			close(fd);
 			return 0;
 		}
 	}
 	if (fd < 0) {
+		why[0] = '\0';
+		if (check == FILE_MISMATCH) {
+			hex_text(m->build_id, m->build_id_len, want);
+			snprintf(why, sizeof why, " (the snapshot has %s, the file %s%s)", want,
+				 *found ? "" : "no build-id", found);
+		}
 		fd = open_by_build_id(s, m, &chosen);
 		if (fd < 0) {
 			if (has_file)
-				add_note(s, "%s for %s: its frames are shown as module+offset",
-					 check_text[check], m->path);
+				add_note(s, "%s for %s%s: its frames are shown as module+offset",
+					 check_text[check], m->path, why);
 			return 0;
 		}
 		if (has_file)
-			add_note(s, "%s for %s: symbols from %s, found by build-id",
-				 check_text[check], m->path, chosen);
+			add_note(s, "%s for %s%s: symbols from %s, found by build-id",
+				 check_text[check], m->path, why, chosen);
 	}
 
 	m->dwfl = dwfl_begin(&s->callbacks);

@@ -62,6 +62,8 @@ struct sym_module {
 	Dwfl *dwfl;
 	Dwfl_Module *dm;
 	uint64_t low, high;       /* what libdwfl says the module spans */
+	int scan_units;           /* -1 not known yet; 1: no .debug_aranges, look
+				     for an address's unit in every unit */
 };
 
 typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
@@ -396,6 +398,31 @@ static struct sym_module *find_module(struct cli_sym *s, uint64_t address)
 	return NULL;
 }
 
+/*
+ * The compilation unit whose code holds pc. libdwfl finds it through
+ * .debug_aranges, which clang does not emit (and libdw 0.188 does not make
+ * up for): then every unit is asked (dwarf_haspc), in a module that has
+ * DWARF but no aranges at all.
+ */
+static Dwarf_Die *find_unit(struct sym_module *m, Dwarf_Addr pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, pc, bias);
+	if (cu)
+		return cu;
+	if (m->scan_units < 0) {
+		Dwarf_Aranges *ar = NULL;
+		size_t n = 0;
+		Dwarf *dw = dwfl_module_getdwarf(m->dm, bias);
+		m->scan_units = dw && (dwarf_getaranges(dw, &ar, &n) != 0 || n == 0);
+	}
+	if (!m->scan_units)
+		return NULL;
+	while ((cu = dwfl_module_nextcu(m->dm, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, pc - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
 static int is_function_tag(int tag)
 {
 	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
@@ -419,8 +446,19 @@ static size_t describe(struct cli_sym *s, struct sym_module *m, Dwarf_Addr pc,
 	unsigned line = 0;
 	int lineno = 0;
 
+	Dwarf_Addr dwbias = 0;
+	Dwarf_Die *cu = find_unit(m, pc, &dwbias);
+
 	Dwfl_Line *dl = dwfl_module_getsrc(m->dm, pc);
-	if (dl && (file = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL)) != NULL)
+	if (dl) {
+		file = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL);
+	} else if (cu) {
+		/* The unit was found without aranges: its own line table. */
+		Dwarf_Line *l = dwarf_getsrc_die(cu, pc - dwbias);
+		if (l && (file = dwarf_linesrc(l, NULL, NULL)) != NULL && dwarf_lineno(l, &lineno) != 0)
+			file = NULL;
+	}
+	if (file)
 		line = lineno > 0 ? (unsigned)lineno : 0;
 
 	/* dwarf_getscopes gives the innermost scope at pc; the chain of DIEs
@@ -428,8 +466,6 @@ static size_t describe(struct cli_sym *s, struct sym_module *m, Dwarf_Addr pc,
 	 * call to the function that holds it. */
 	Dwarf_Die *inner = NULL, *chain = NULL;
 	int nchain = 0;
-	Dwarf_Addr dwbias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, pc, &dwbias);
 	if (cu && dwarf_getscopes(cu, pc - dwbias, &inner) > 0)
 		nchain = dwarf_getscopes_die(&inner[0], &chain);
 	free(inner);
@@ -506,6 +542,7 @@ struct cli_sym *cli_sym_open(const struct ttlog_module *modules, size_t nmodules
 		m->bias = src->bias;
 		m->start = src->start;
 		m->end = src->end;
+		m->scan_units = -1;
 		if (!(m->path = strdup(src->path ? src->path : "")))
 			goto fail;
 		if (src->build_id && src->build_id_len) {

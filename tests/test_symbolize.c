@@ -433,6 +433,23 @@ static void test_rebuilt_binary_gives_no_lines(void **state)
 		cli_sym_close(s);
 	}
 
+	/* Paths that are not regular files: a device that never ends and a
+	 * directory are not read. */
+	static const char *const odd[] = {"/dev/zero", "/"};
+	self->build_id_len = 0;
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+		struct ttlog_module saved = *self;
+		self->path = odd[i];
+		s = cli_sym_open(ms->m, ms->n, NULL, 0, 0);
+		assert_non_null(s);
+		assert_int_equal(cli_sym_lookup(s, a, 0, f, 8), 1);
+		assert_string_equal(f[0].module, odd[i]);
+		assert_null(f[0].function);
+		assert_non_null(cli_sym_next_note(s));
+		cli_sym_close(s);
+		*self = saved;
+	}
+
 	/* A file that is not there. */
 	unlink(copy);
 	s = cli_sym_open(ms->m, ms->n, NULL, 0, 0);

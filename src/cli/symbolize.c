@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize.h"
@@ -241,9 +242,19 @@ static enum file_check open_checked(const char *path, const uint8_t *want, uint3
 	enum file_check result = FILE_NOT_ELF;
 	const void *id = NULL;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/* The path comes from the snapshot: only a regular file is read (a
+	 * FIFO would block, and libelf reads a device such as /dev/zero
+	 * until its end). O_NONBLOCK keeps open() itself from waiting. */
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (*fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? FILE_MISSING : FILE_NOT_ELF;
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return FILE_NOT_ELF;
+	}
 	/* ELF_C_READ reads what it needs with pread: a file cut short is an
 	 * error from libelf, never a fault on a mapping. */
 	Elf *elf = elf_begin(*fd, ELF_C_READ, NULL);

@@ -140,6 +140,14 @@ check "rebuilt: a note says why" "~^-- symbols: build-id mismatch for .*/bin/sta
 	-- "$bin" view "$stripped"
 "$bin" view "$stripped" >"$tmp/rebuilt.txt"
 expect "rebuilt: said once" test "$(grep -c 'build-id mismatch' "$tmp/rebuilt.txt")" -eq 1
+# Two snapshots of the same modules share one symboliser; each still has
+# its backtrace and its note. A third with other modules gets its own.
+"$bin" view "$stripped" "$stripped" "$plain" >"$tmp/three.txt"
+expect "several files: a backtrace each" test "$(grep -c '^  #0  ' "$tmp/three.txt")" -eq 3
+expect "several files: the note for each file of that module" \
+	test "$(grep -c 'build-id mismatch' "$tmp/three.txt")" -eq 2
+expect "several files: the third has its lines" \
+	grep -Eq "^  #0  $addr in crash_here at .*/stack_crash\.c:$crash_line\$" "$tmp/three.txt"
 check "rebuilt + --debug-dir: the recorded build, found by build-id" \
 	"~^  #0  $addr in crash_here at .*/stack_crash\\.c:$crash_line\$" 0 '' \
 	-- "$bin" view --debug-dir "$tmp/debug" "$stripped"

@@ -369,6 +369,30 @@ static void test_libc_and_nowhere(void **state)
 	free(ms);
 }
 
+static void test_cxx_names_demangled(void **state)
+{
+	struct cli_sym_frame f[8];
+	(void)state;
+	/* A C++ library with an exported function of a known name. */
+	void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		skip();
+	void *fn = dlsym(h, "_ZNSt9exceptionD1Ev");
+	assert_non_null(fn);
+	struct modules *ms = own_modules(); /* now with libstdc++ */
+	struct cli_sym *s = cli_sym_open(ms->m, ms->n, NULL, 0, 0);
+	assert_non_null(s);
+	assert_true(cli_sym_lookup(s, (uint64_t)(uintptr_t)fn, 0, f, 8) >= 1);
+	assert_non_null(f[0].function);
+	/* From .dynsym, demangled; with libstdc++'s debug information
+	 * installed, the DWARF name may be the short "~exception". */
+	if (strcmp(f[0].function, "~exception") != 0)
+		assert_string_equal(f[0].function, "std::exception::~exception()");
+	cli_sym_close(s);
+	free(ms);
+	dlclose(h);
+}
+
 /* The program's module, pointed at another file. */
 static struct ttlog_module *retarget_self(struct modules *ms, const char *path)
 {
@@ -579,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_return_address_is_the_call),
 		cmocka_unit_test(test_inlined_frames),
 		cmocka_unit_test(test_libc_and_nowhere),
+		cmocka_unit_test(test_cxx_names_demangled),
 		cmocka_unit_test(test_rebuilt_binary_gives_no_lines),
 		cmocka_unit_test(test_debug_dir),
 	};

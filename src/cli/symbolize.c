@@ -534,6 +534,25 @@ size_t cli_sym_lookup(struct cli_sym *s, uint64_t address, int is_return,
 
 /* ---- Life ---------------------------------------------------------------- */
 
+static int same_module(const struct sym_module *m, const struct ttlog_module *src)
+{
+	uint32_t idlen = src->build_id ? src->build_id_len : 0;
+	return m->bias == src->bias && m->start == src->start && m->end == src->end &&
+	       strcmp(m->path, src->path ? src->path : "") == 0 && m->build_id_len == idlen &&
+	       (!idlen || memcmp(m->build_id, src->build_id, idlen) == 0);
+}
+
+int cli_sym_reuse(struct cli_sym *s, const struct ttlog_module *modules, size_t nmodules)
+{
+	if (!s || s->nmods != nmodules)
+		return 0;
+	for (size_t i = 0; i < nmodules; i++)
+		if (!same_module(&s->mods[i], &modules[i]))
+			return 0;
+	s->notes_taken = 0;
+	return 1;
+}
+
 struct cli_sym *cli_sym_open(const struct ttlog_module *modules, size_t nmodules,
 			     const char *const *debug_dirs, size_t ndebug_dirs, unsigned flags)
 {

@@ -16,7 +16,10 @@
  * Build with clang -fsanitize=fuzzer,address; fuzz/replay.c runs the same
  * function over a corpus without libFuzzer. The seed corpus,
  * fuzz/corpus/reader, is written by `test_reader --write-corpus DIR`
- * (tests/test_reader.c): valid files in several shapes and damaged ones.
+ * (tests/test_reader.c): valid files in several shapes and damaged ones;
+ * stack.ttlog and bad-stack.ttlog (STCK and MODS, the second with a frame
+ * count and a module path length too big for their chunks) come from a
+ * crash of tests/progs/stack_crasher with its paths replaced.
  */
 #include "common/internal.h"
 
@@ -133,6 +136,32 @@ static void run(const uint8_t *data, size_t size)
 	}
 	CHECK(ttlog_reader_thread(r, threads) == NULL);
 	CHECK(per_thread == info->events);
+
+	/* Stacks and modules: every frame, register and path readable. */
+	const struct ttlog_stack *stacks = NULL;
+	size_t nstacks = ttlog_reader_stacks(r, &stacks);
+	CHECK((stacks != NULL) == (nstacks != 0));
+	for (size_t i = 0; i < nstacks; i++) {
+		uint64_t sum = 0;
+		CHECK(i == 0 || !(stacks[i].flags & TTLOG_STACK_CRASH) ||
+		      (stacks[i - 1].flags & TTLOG_STACK_CRASH)); /* crash stacks first */
+		for (uint32_t k = 0; k < stacks[i].nframes; k++)
+			sum += stacks[i].frames[k];
+		for (uint32_t k = 0; k < stacks[i].nregs; k++)
+			sum += strlen(stacks[i].regs[k].name) + stacks[i].regs[k].value;
+		(void)strlen(stacks[i].arch);
+		(void)sum;
+	}
+	const struct ttlog_module *mods = NULL;
+	size_t nmods = ttlog_reader_modules(r, &mods);
+	CHECK((mods != NULL) == (nmods != 0));
+	for (size_t i = 0; i < nmods; i++) {
+		CHECK(mods[i].start <= mods[i].end);
+		CHECK((mods[i].build_id != NULL) == (mods[i].build_id_len != 0));
+		CHECK(mods[i].build_id_len <= 64);
+		(void)strlen(mods[i].path);
+	}
+	(void)ttlog_reader_modules_missing(r);
 
 	uint64_t n = iterate(r);
 	CHECK(n == info->events);

@@ -34,6 +34,14 @@ int ttlog__snapshot_init(void);
 int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason,
 			  const struct ttlog__crash_info *crash, char *path, size_t path_size);
 
+/*
+ * The result of the last ttlog__snapshot_write() on workspace `which` that
+ * got past the busy check, and in *sys_errno the errno of the system call
+ * that made it fail (0 if none). Meaningful only to the workspace's owner:
+ * the crash handler, right after its write. Runs in signal context.
+ */
+int ttlog__snapshot_last_error(enum ttlog__workspace which, int *sys_errno);
+
 /* In a forked child: a snapshot that was in progress in the parent is not. */
 void ttlog__snapshot_after_fork(void);
 

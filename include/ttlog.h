@@ -274,6 +274,24 @@ TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_si
  */
 
 /**
+ * As ttlog_snapshot(), and the file also holds the calling thread's stack
+ * as raw return addresses (innermost first, the first being the return
+ * address into the function that called ttlog_snapshot_with_stack(); at
+ * most 128, the rest counted as cut) and the modules loaded in the process
+ * (path, load address, build-id), so that `ttlog` can name the functions
+ * later; no registers. Not async-signal-safe: it may read the loader's
+ * module list, under the loader's lock. Returns what ttlog_snapshot()
+ * returns.
+ */
+TTLOG_API int ttlog_snapshot_with_stack(const char *reason);
+
+/**
+ * As ttlog_snapshot_with_stack(), and copies the path of the new file as
+ * ttlog_snapshot_path() does. Not async-signal-safe.
+ */
+TTLOG_API int ttlog_snapshot_with_stack_path(const char *reason, char *path, size_t path_size);
+
+/**
  * The directory snapshots go to when the program's configuration names none
  * (struct ttlog_config.dir NULL): TTLOG_DIR if it is set and not empty (made
  * absolute against the working directory), else $XDG_RUNTIME_DIR/ttlog when

@@ -1,6 +1,6 @@
 /*
  * init.c - the library's life cycle and small public functions: ttlog_init,
- * ttlog_shutdown, snapshots on request, statistics, versions, error texts,
+ * ttlog_shutdown, snapshots on request (with or without the caller's stack), statistics, versions, error texts,
  * level names, and the slow path of a log call.
  */
 #define _GNU_SOURCE
@@ -23,6 +23,8 @@
 #include "core/config.h"
 #include "core/state.h"
 #include "crash/crash.h"
+#include "crash/modules.h"
+#include "crash/stack.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
 #include "sites/sampling.h"
@@ -191,6 +193,14 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__g.max_snapshots = st.max_snapshots;
 	ttlog__g.max_snapshot_bytes = st.max_snapshot_bytes;
 	describe_process();
+	/* After describe_process(): the module list names the program by its path. */
+	ttlog__stack_init();
+	if (ttlog__modules_init() != TTLOG_OK) {
+		snprintf(init_error, sizeof init_error, "ttlog_init: cannot reserve memory: %s",
+			 strerror(errno));
+		rc = TTLOG_E_NOMEM;
+		goto out;
+	}
 	remove_stale_temporaries(ttlog__g.dir);
 	/* A program restarted in a crash loop prunes at each start, so the
 	 * directory is within its limits before the next crash adds to it. */
@@ -241,6 +251,30 @@ TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_si
 TTLOG_API int ttlog_snapshot(const char *reason)
 {
 	return ttlog_snapshot_path(reason, NULL, 0);
+}
+
+/* The stack starts at the caller of the public function, whose return
+ * address is ra. Normal context: refreshing the module list may take the
+ * loader's lock. */
+static __attribute__((noinline)) int snapshot_with_stack(const char *reason, char *path,
+							 size_t path_size, const void *ra)
+{
+	struct ttlog__stack st;
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
+		return TTLOG_E_NOT_INITIALIZED;
+	ttlog__modules_refresh();
+	ttlog__stack_capture_here(&st, ra);
+	return ttlog__snapshot_write_stack(TTLOG_WS_NORMAL, reason, NULL, &st, path, path_size);
+}
+
+TTLOG_API int ttlog_snapshot_with_stack_path(const char *reason, char *path, size_t path_size)
+{
+	return snapshot_with_stack(reason, path, path_size, __builtin_return_address(0));
+}
+
+TTLOG_API int ttlog_snapshot_with_stack(const char *reason)
+{
+	return snapshot_with_stack(reason, NULL, 0, __builtin_return_address(0));
 }
 
 TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)

@@ -16,6 +16,10 @@
  *   - anything else (kill, raise, abort, SIGTRAP, SIGSYS) is re-sent to the
  *     same thread with tgkill; it stays pending until the handler returns.
  *
+ * Before the snapshot, the owner captures its own stack and registers from
+ * the signal's context (src/crash/stack.c) into crash_stack, which the
+ * writer puts in the STCK chunk.
+ *
  * Several crashes: the first thread to claim `crash_owner` writes the one
  * snapshot; other crashing threads wait (bounded) until it is done, then
  * hand over their own signal. A crash inside the handler itself (the owner
@@ -37,6 +41,7 @@
 #include "common/internal.h"
 #include "common/sigsafe.h"
 #include "core/state.h"
+#include "crash/stack.h"
 #include "ring/ring.h"
 #include "snapshot/writer.h"
 
@@ -49,6 +54,7 @@ static int installed_snapshot_signal;
 static _Atomic int installed;
 static _Atomic uint32_t crash_owner; /* tid of the thread writing the crash snapshot */
 static _Atomic int crash_done;
+static struct ttlog__stack crash_stack; /* the owner's stack; reserved here, not on the signal stack */
 
 static const char *const signal_names[] = {
 	[SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",       [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
@@ -86,9 +92,11 @@ static int repeats_by_itself(int signo, const siginfo_t *info)
 /* Runs in signal context. */
 static void crash_handler(int signo, siginfo_t *info, void *context)
 {
-	(void)context;
 	int saved_errno = errno;
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	/* A fault of the unwinder below (a corrupt stack): back into the
+	 * capture, which keeps the frames it found (src/crash/stack.c). */
+	ttlog__stack_fault_escape(tid);
 	uint32_t owner = 0;
 	if (atomic_compare_exchange_strong(&crash_owner, &owner, tid)) {
 		const char *name = ttlog__signal_name(signo);
@@ -98,7 +106,9 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			.address = (uint64_t)(uintptr_t)info->si_addr,
 			.tid = tid,
 			.signal_name = name ? name : "signal",
+			.stack = &crash_stack,
 		};
+		ttlog__stack_capture_crash(&crash_stack, context, tid);
 		ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0);
 		report_unwritten_snapshot();
 		atomic_store(&crash_done, 1);

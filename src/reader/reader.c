@@ -6,7 +6,8 @@
  *
  *   1. The chunk pass walks the chunks from the file header to END. Every
  *      payload is checked against its CRC-32C before anything in it is
- *      used; HEAD, SITE, THRD, CRSH and END are decoded at once, EVTS
+ *      used; HEAD, SITE, THRD, CRSH, END (and through their own files
+ *      SMPL, MTRC, STCK and MODS) are decoded at once, EVTS
  *      chunks only have their fixed fields checked and their position
  *      remembered. A damaged chunk is dropped and the walk resynchronises
  *      (see resync_after()), so one bad chunk costs only its own contents.
@@ -54,6 +55,7 @@
 #include "reader/reader_internal.h"
 #include "reader/scopes.h"
 #include "reader/sampling.h"
+#include "reader/stacks.h"
 #include "snapshot/format.h"
 #include "sites/fields.h"
 #include "ttlog_reader.h"
@@ -197,6 +199,7 @@ struct ttlog_reader {
 	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
 
 	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
+	struct ttlog__rstacks stacks;   /* STCK and MODS chunks (reader/stacks.c) */
 
 	/* Reading part of a file (ttlog_reader_open_ex, ttlog_reader_set_range) */
 	unsigned flags;        /* TTLOG_READER_* */
@@ -508,7 +511,8 @@ static int known_type(uint32_t type)
 	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
 	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END ||
 	       type == TTLOG_FMT_CHUNK_SITX || type == TTLOG_FMT_CHUNK_SMPL ||
-	       type == TTLOG_FMT_CHUNK_MTRC;
+	       type == TTLOG_FMT_CHUNK_MTRC || type == TTLOG_FMT_CHUNK_STCK ||
+	       type == TTLOG_FMT_CHUNK_MODS;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -523,6 +527,8 @@ static size_t min_payload(uint32_t type)
 	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
 	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
 	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
+	case TTLOG_FMT_CHUNK_STCK: return TTLOG_FMT_STCK_FIXED_SIZE;
+	case TTLOG_FMT_CHUNK_MODS: return TTLOG_FMT_MODS_FIXED_SIZE;
 	default: return TTLOG_FMT_END_SIZE;
 	}
 }
@@ -1043,6 +1049,23 @@ static void parse_mtrc(struct ttlog_reader *r, size_t off, const unsigned char *
 			r->metrics.items[i].gauge_time_ns = ticks_to_ns(r, r->metrics.ticks[i]);
 }
 
+/* STCK and MODS: stacks and modules, parsed by reader/stacks.c. A damaged
+ * one is reported like any damage; the events are not affected. */
+static void parse_stacks(struct ttlog_reader *r, uint32_t type, size_t off, const unsigned char *p,
+			 size_t len)
+{
+	struct ttlog__stack_problem pb = {.status = TTLOG_OK};
+	size_t at = off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	int rc = type == TTLOG_FMT_CHUNK_STCK ? ttlog__stck_parse(&r->stacks, p, len, at, &pb)
+					      : ttlog__mods_parse(&r->stacks, p, len, at, &pb);
+	if (rc == 0)
+		return;
+	if (pb.status == TTLOG_E_NOMEM)
+		r->oom = 1;
+	else
+		report(r, pb.status, pb.off, "%s", pb.what);
+}
+
 /* Returns the header size to start the chunks at, or 0 if the file cannot be
  * read further. */
 static size_t parse_file_header(struct ttlog_reader *r)
@@ -1171,6 +1194,8 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 			ttlog__smpl_parse(r, &r->smpl, off + TTLOG_FMT_CHUNK_HEADER_SIZE, payload, len);
 			break;
 		case TTLOG_FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
+		case TTLOG_FMT_CHUNK_STCK:
+		case TTLOG_FMT_CHUNK_MODS: parse_stacks(r, type, off, payload, len); break;
 		case TTLOG_FMT_CHUNK_END:
 			parse_end(r, off, payload, len);
 			if (r->have_end)
@@ -2005,6 +2030,7 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->strbuf);
 	ttlog__smpl_free(&r->smpl);
 	ttlog__rmetrics_free(&r->metrics);
+	ttlog__rstacks_free(&r->stacks);
 	while (r->arena) {
 		struct arena_block *next = r->arena->next;
 		free(r->arena);
@@ -2073,27 +2099,25 @@ TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_
 	return r ? &r->counters : NULL;
 }
 
-/* Placeholders until STCK and MODS chunks are decoded. */
 TTLOG_API size_t ttlog_reader_stacks(const ttlog_reader *r, const struct ttlog_stack **stacks)
 {
-	(void)r;
+	size_t n = r ? r->stacks.nstacks : 0;
 	if (stacks)
-		*stacks = NULL;
-	return 0;
+		*stacks = n ? r->stacks.stacks : NULL;
+	return n;
 }
 
 TTLOG_API size_t ttlog_reader_modules(const ttlog_reader *r, const struct ttlog_module **modules)
 {
-	(void)r;
+	size_t n = r ? r->stacks.nmods : 0;
 	if (modules)
-		*modules = NULL;
-	return 0;
+		*modules = n ? r->stacks.mods : NULL;
+	return n;
 }
 
 TTLOG_API uint32_t ttlog_reader_modules_missing(const ttlog_reader *r)
 {
-	(void)r;
-	return 0;
+	return r ? r->stacks.missing : 0;
 }
 
 int ttlog__reader_open_memory(const void *data, size_t size, const char *name,

@@ -1,6 +1,6 @@
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 3 of docs/FORMAT.md).
+ * (revision 4 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -56,6 +56,8 @@
 #define TTLOG_FMT_CHUNK_SITX TTLOG_FMT_FOURCC('S', 'I', 'T', 'X')
 #define TTLOG_FMT_CHUNK_SMPL TTLOG_FMT_FOURCC('S', 'M', 'P', 'L')
 #define TTLOG_FMT_CHUNK_MTRC TTLOG_FMT_FOURCC('M', 'T', 'R', 'C')
+#define TTLOG_FMT_CHUNK_STCK TTLOG_FMT_FOURCC('S', 'T', 'C', 'K')
+#define TTLOG_FMT_CHUNK_MODS TTLOG_FMT_FOURCC('M', 'O', 'D', 'S')
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -182,6 +184,55 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_CRSH_TID_OFF 16         /* u32 OS thread id of the crashing thread */
 #define TTLOG_FMT_CRSH_THREAD_OFF 20      /* u32 its thread index, 0xffffffff if it had no ring */
 #define TTLOG_FMT_CRSH_FIXED_SIZE 24      /* then the signal name string ("SIGSEGV") */
+
+/* ---- STCK: one thread's stack, revision 4 (docs/FORMAT.md 10.1) -------- */
+#define TTLOG_FMT_STCK_TID_OFF 0          /* u32 OS thread id */
+#define TTLOG_FMT_STCK_THREAD_OFF 4       /* u32 thread index, 0xffffffff if it had no ring */
+#define TTLOG_FMT_STCK_FLAGS_OFF 8        /* u32 TTLOG_FMT_STACK_* */
+#define TTLOG_FMT_STCK_ARCH_OFF 12        /* u32 TTLOG_FMT_ARCH_* */
+#define TTLOG_FMT_STCK_NFRAMES_OFF 16     /* u32 frames, <= TTLOG_FMT_STCK_MAX_FRAMES */
+#define TTLOG_FMT_STCK_NREGS_OFF 20       /* u32 registers, <= TTLOG_FMT_STCK_MAX_REGS */
+#define TTLOG_FMT_STCK_FIXED_SIZE 24      /* then nframes u64 addresses, innermost first,
+                                             then nregs registers: */
+#define TTLOG_FMT_STCK_FRAME_SIZE 8
+#define TTLOG_FMT_STCK_REG_ID_OFF 0       /* u32 TTLOG_FMT_REG_<arch>_* */
+#define TTLOG_FMT_STCK_REG_RESERVED_OFF 4 /* u32 zero */
+#define TTLOG_FMT_STCK_REG_VALUE_OFF 8    /* u64 */
+#define TTLOG_FMT_STCK_REG_SIZE 16
+#define TTLOG_FMT_STCK_MAX_FRAMES 1024u
+#define TTLOG_FMT_STCK_MAX_REGS 64u
+#define TTLOG_FMT_STACK_PC_FIRST 0x1u     /* frame 0 is an exact pc; the others return addresses */
+#define TTLOG_FMT_STACK_TRUNCATED 0x2u    /* the stack had more frames than were kept */
+#define TTLOG_FMT_STACK_FAULTED 0x4u      /* the unwinder stopped at memory it could not read */
+#define TTLOG_FMT_STACK_CRASH 0x8u        /* the crashing thread's stack (CRSH) */
+#define TTLOG_FMT_STACK_FLAGS_KNOWN 0xfu
+#define TTLOG_FMT_ARCH_UNKNOWN 0          /* no registers */
+#define TTLOG_FMT_ARCH_X86_64 1
+#define TTLOG_FMT_ARCH_AARCH64 2
+/* x86-64 register ids */
+#define TTLOG_FMT_REG_X86_64_RIP 0
+#define TTLOG_FMT_REG_X86_64_RSP 1
+#define TTLOG_FMT_REG_X86_64_RBP 2
+#define TTLOG_FMT_REG_X86_64_RAX 3        /* then rbx rcx rdx rsi rdi r8 .. r15: 4 .. 16 */
+#define TTLOG_FMT_REG_X86_64_EFLAGS 17
+#define TTLOG_FMT_REG_X86_64_COUNT 18
+/* aarch64 register ids */
+#define TTLOG_FMT_REG_AARCH64_PC 0
+#define TTLOG_FMT_REG_AARCH64_SP 1
+#define TTLOG_FMT_REG_AARCH64_X0 2        /* x0 .. x30 (x29 = fp, x30 = lr): 2 .. 32 */
+#define TTLOG_FMT_REG_AARCH64_PSTATE 33
+#define TTLOG_FMT_REG_AARCH64_COUNT 34
+
+/* ---- MODS: loaded modules, revision 4 (docs/FORMAT.md 10.2) ------------- */
+#define TTLOG_FMT_MODS_COUNT_OFF 0        /* u32 entries in this chunk */
+#define TTLOG_FMT_MODS_MISSING_OFF 4      /* u32 modules left out of the capture */
+#define TTLOG_FMT_MODS_FIXED_SIZE 8       /* then count entries: */
+#define TTLOG_FMT_MOD_BIAS_OFF 0          /* u64 load bias */
+#define TTLOG_FMT_MOD_START_OFF 8         /* u64 lowest runtime address of its PT_LOAD segments */
+#define TTLOG_FMT_MOD_END_OFF 16          /* u64 end of the highest (exclusive), >= start */
+#define TTLOG_FMT_MOD_BUILD_ID_LEN_OFF 24 /* u32 build-id bytes, <= TTLOG_FMT_MOD_MAX_BUILD_ID */
+#define TTLOG_FMT_MOD_FIXED_SIZE 28       /* then the build-id bytes, then the path string */
+#define TTLOG_FMT_MOD_MAX_BUILD_ID 64u
 
 /* ---- END: totals; its presence marks a complete file -------------------- */
 #define TTLOG_FMT_END_EVENTS_OFF 0        /* u64 records in the file */

@@ -9,7 +9,7 @@
  *
  * The file is written in one pass, in the order docs/FORMAT.md describes:
  *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then
- *   [SITE] SMPL (sampling, if any site has a rule), CRSH, END
+ *   [SITE] SMPL (sampling, if any site has a rule), CRSH, STCK, MODS, END
  * Each EVTS block is preceded by a SITE chunk holding the call sites that
  * block uses and no earlier chunk defined, so a file cut anywhere still
  * decodes up to its last whole chunk. Records are copied from the rings as
@@ -36,6 +36,8 @@
 #include "common/internal.h"
 #include "common/sigsafe.h"
 #include "core/state.h"
+#include "crash/modules.h"
+#include "crash/stack.h"
 #include "ring/ring.h"
 #include "sites/fields.h"
 #include "sites/sampling.h"
@@ -484,6 +486,80 @@ static void write_crash(struct workspace *ws, const struct ttlog__crash_info *c)
 	emit_chunk(ws, TTLOG_FMT_CHUNK_CRSH, p, len);
 }
 
+/* STCK: one thread's stack, in the small buffer. Runs in signal context. */
+static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
+{
+	_Static_assert(TTLOG_FMT_STCK_FIXED_SIZE + TTLOG__STACK_MAX_FRAMES * TTLOG_FMT_STCK_FRAME_SIZE +
+			       TTLOG__STACK_MAX_REGS * TTLOG_FMT_STCK_REG_SIZE <= SMALL_BUF,
+		       "a stack fits the small buffer");
+	unsigned char *p = ws->small;
+	uint32_t nframes = TTLOG_MIN(st->nframes, TTLOG__STACK_MAX_FRAMES);
+	uint32_t nregs = TTLOG_MIN(st->nregs, TTLOG__STACK_MAX_REGS);
+	ttlog__put_u32(p + TTLOG_FMT_STCK_TID_OFF, st->tid);
+	ttlog__put_u32(p + TTLOG_FMT_STCK_THREAD_OFF, st->thread_index);
+	ttlog__put_u32(p + TTLOG_FMT_STCK_FLAGS_OFF, st->flags);
+	ttlog__put_u32(p + TTLOG_FMT_STCK_ARCH_OFF, st->arch);
+	ttlog__put_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF, nframes);
+	ttlog__put_u32(p + TTLOG_FMT_STCK_NREGS_OFF, nregs);
+	size_t len = TTLOG_FMT_STCK_FIXED_SIZE;
+	for (uint32_t i = 0; i < nframes; i++, len += TTLOG_FMT_STCK_FRAME_SIZE)
+		ttlog__put_u64(p + len, st->frames[i]);
+	for (uint32_t i = 0; i < nregs; i++, len += TTLOG_FMT_STCK_REG_SIZE) {
+		ttlog__put_u32(p + len + TTLOG_FMT_STCK_REG_ID_OFF, st->reg_ids[i]);
+		ttlog__put_u32(p + len + TTLOG_FMT_STCK_REG_RESERVED_OFF, 0);
+		ttlog__put_u64(p + len + TTLOG_FMT_STCK_REG_VALUE_OFF, st->reg_values[i]);
+	}
+	emit_chunk(ws, TTLOG_FMT_CHUNK_STCK, p, len);
+}
+
+/*
+ * MODS: the module list of the last refresh (src/crash/modules.c), in as
+ * many chunks as it takes, gathered in the block buffer (free once the
+ * threads are written). The first chunk carries the count of modules the
+ * list had no room for. Runs in signal context.
+ */
+static void write_modules(struct workspace *ws)
+{
+	/* An entry is at most 28 + 64 + 4 + PATH_MAX bytes (modules.c keeps
+	 * no longer path), so it always fits an empty chunk. */
+	_Static_assert(TTLOG_FMT_MODS_FIXED_SIZE + TTLOG_FMT_MOD_FIXED_SIZE + TTLOG_FMT_MOD_MAX_BUILD_ID +
+			       4 + PATH_MAX <= sizeof ws->block,
+		       "a module entry fits the block buffer");
+	const struct ttlog__module_list *l = ttlog__modules_current();
+	unsigned char *buf = ws->block;
+	size_t len = TTLOG_FMT_MODS_FIXED_SIZE;
+	uint32_t count = 0, missing = l ? l->missing : 0, chunks = 0;
+	uint32_t n = l ? TTLOG_MIN(l->count, TTLOG__MAX_MODULES) : 0;
+	for (uint32_t i = 0; i <= n; i++) {
+		const struct ttlog__module *m = i < n ? &l->mods[i] : NULL;
+		size_t need = m ? TTLOG_FMT_MOD_FIXED_SIZE + m->build_id_len + 4 + m->path_len : 0;
+		if (!m || len + need > sizeof ws->block) {
+			ttlog__put_u32(buf + TTLOG_FMT_MODS_COUNT_OFF, count);
+			ttlog__put_u32(buf + TTLOG_FMT_MODS_MISSING_OFF, missing);
+			if (count || !chunks) {
+				emit_chunk(ws, TTLOG_FMT_CHUNK_MODS, buf, len);
+				chunks++;
+			}
+			len = TTLOG_FMT_MODS_FIXED_SIZE;
+			count = missing = 0;
+			if (!m)
+				break;
+		}
+		unsigned char *e = buf + len;
+		ttlog__put_u64(e + TTLOG_FMT_MOD_BIAS_OFF, m->bias);
+		ttlog__put_u64(e + TTLOG_FMT_MOD_START_OFF, m->start);
+		ttlog__put_u64(e + TTLOG_FMT_MOD_END_OFF, m->end);
+		ttlog__put_u32(e + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF, m->build_id_len);
+		len += TTLOG_FMT_MOD_FIXED_SIZE;
+		memcpy(buf + len, m->build_id, m->build_id_len);
+		len += m->build_id_len;
+		ttlog__put_u32(buf + len, m->path_len);
+		memcpy(buf + len + 4, l->paths + m->path_off, m->path_len);
+		len += 4 + m->path_len;
+		count++;
+	}
+}
+
 static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
@@ -632,8 +708,16 @@ static void reset_workspace(struct workspace *ws)
 }
 
 /* Runs in signal context. */
-int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
+int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason,
 			  const struct ttlog__crash_info *crash, char *path, size_t path_size)
+{
+	return ttlog__snapshot_write_stack(which, reason, crash, NULL, path, path_size);
+}
+
+/* Runs in signal context. */
+int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_in,
+				const struct ttlog__crash_info *crash,
+				const struct ttlog__stack *stack, char *path, size_t path_size)
 {
 	struct workspace *ws = workspaces[which];
 	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
@@ -682,6 +766,10 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	write_metrics(ws);
 	if (crash)
 		write_crash(ws, crash);
+	if (crash ? crash->stack != NULL : stack != NULL) {
+		write_stack(ws, crash ? crash->stack : stack);
+		write_modules(ws);
+	}
 	write_end(ws);
 	ttlog__fdbuf_flush(&ws->file);
 	atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ttlog__stack; /* crash/stack.h */
+
 /* What the crash handler knows about the crash. */
 struct ttlog__crash_info {
 	int signo;
@@ -18,6 +20,7 @@ struct ttlog__crash_info {
 	uint64_t address;
 	uint32_t tid;
 	const char *signal_name;
+	const struct ttlog__stack *stack; /* the crashing thread's, or NULL */
 };
 
 enum ttlog__workspace { TTLOG_WS_NORMAL = 0, TTLOG_WS_CRASH = 1 };
@@ -41,6 +44,16 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason,
  * the crash handler, right after its write. Runs in signal context.
  */
 int ttlog__snapshot_last_error(enum ttlog__workspace which, int *sys_errno);
+
+/*
+ * ttlog__snapshot_write() with a stack for a snapshot that is not a crash
+ * (crash NULL; ttlog_snapshot_with_stack): the file gets a STCK chunk and
+ * the module list (MODS). With a crash, the stack is crash->stack and this
+ * argument is ignored. Runs in signal context.
+ */
+int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason,
+				const struct ttlog__crash_info *crash,
+				const struct ttlog__stack *stack, char *path, size_t path_size);
 
 /* In a forked child: a snapshot that was in progress in the parent is not. */
 void ttlog__snapshot_after_fork(void);

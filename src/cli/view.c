@@ -2,7 +2,8 @@
  * view.c - `ttlog view`: prints the events of snapshot files, as text lines
  * or JSON lines, filtered by level, time, thread and message, then what the
  * file says about a crash, about events that were lost, and about events
- * that sampling rules left out.
+ * that sampling rules left out, and the stacks the file holds, symbolised
+ * (symbolize.c) as a debugger's backtrace.
  *
  * Files are handled one after the other, in the order given, each with its
  * own reader: a damaged file prints every event that survived, then the
@@ -23,10 +24,13 @@
 #include "filter.h"
 #include "json.h"
 #include "metrics.h"
+#include "symbolize.h"
 #include "timefmt.h"
 #include "ttlog_reader.h"
 
 #define MAX_INDENT 64u     /* deeper spans are indented as deep as this */
+#define MAX_INLINED 16u    /* functions inlined into one another at one address */
+#define REGS_PER_LINE 4u
 
 /* SGR colour sequences per level, TRACE..FATAL; "" leaves the line alone. */
 static const char *const level_colors[] = {
@@ -53,6 +57,11 @@ struct view {
 	int json, utc, color, header, sampling;
 	int metrics;                 /* --metrics: the file's metrics instead of its events */
 	int spans;                   /* show span begins and ends, indented (default) */
+	int registers;               /* --registers: the crashing thread's registers */
+	int modules;                 /* --modules: the modules recorded with the stacks */
+	int no_symbols;              /* --no-symbols: addresses as module+offset only */
+	const char **debug_dirs;     /* --debug-dir, in the order given */
+	size_t ndebug_dirs;
 
 	/* The file being printed. */
 	const char *path;
@@ -91,6 +100,15 @@ void cli_view_usage(FILE *out)
 	      "                        ttlog's own; with -o json one object per metric and\n"
 	      "                        line (name, type, labels, self, file, line, and value,\n"
 	      "                        time or count, sum, min, max, p50..p999, buckets)\n"
+	      "\n"
+	      "Stack traces (of files that have stacks, such as crash snapshots):\n"
+	      "      --no-symbols      show frames as module+offset only, opening no file\n"
+	      "      --debug-dir DIR   look for debug files in DIR first (repeatable): by\n"
+	      "                        build-id (DIR/.build-id/xx/rest.debug) and by name\n"
+	      "      --registers       print the crashing thread's registers\n"
+	      "      --modules         print the modules recorded with the stacks (path,\n"
+	      "                        address range, build-id)\n"
+	      "\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n",
 	      out);
@@ -116,6 +134,20 @@ void cli_view_usage(FILE *out)
 	      "  true/false, strings (null for a NULL string), pointers as \"0x...\" and\n"
 	      "  NaN or infinities as \"nan\", \"inf\", \"-inf\". Strings are valid JSON for any\n"
 	      "  bytes: bytes that are not valid UTF-8 become U+FFFD.\n"
+	      "\n"
+	      "Backtraces: after the crash summary, each stack of the file, innermost frame\n"
+	      "  first, one line per frame: \"  #N  0xADDRESS in FUNCTION at FILE:LINE\", or\n"
+	      "  \"(MODULE+0xOFFSET)\" instead of \"at FILE:LINE\" without line information\n"
+	      "  (OFFSET is the module's ELF address, for addr2line), or \"()\" when no module\n"
+	      "  holds the address; FUNCTION is \"??\" when unknown. A function inlined at\n"
+	      "  the address is a frame of its own, marked \"(inlined)\". Return addresses\n"
+	      "  are looked up at ADDRESS-1, the call. A module whose file has another\n"
+	      "  build-id than the recorded one is not used for lines (a note says so).\n"
+	      "  With -o json one object per stack and line: kind \"stack\", tid, thread,\n"
+	      "  crashed, arch, truncated, faulted, frames (objects: index, address,\n"
+	      "  function, file, line, module, offset, inlined; unknowns null) and, with\n"
+	      "  --registers, registers (name: \"0x...\"); --modules adds an object of kind\n"
+	      "  \"modules\" (modules: path, start, end, bias, build_id; missing).\n"
 	      "\n"
 	      "Exit status: 0 success, 1 usage error, 2 a file could not be read completely\n"
 	      "(its valid events are printed first) or the output could not be written.\n",
@@ -189,6 +221,15 @@ static void note(struct view *v, const char *color, const char *format, ...)
 	note_end(v, color);
 }
 
+/* A line of a backtrace that is not a frame: on stdout, in text mode only. */
+static void note_line(struct view *v, const char *text)
+{
+	cli_buf_reset(&v->line);
+	cli_buf_puts(&v->line, text);
+	cli_buf_putc(&v->line, '\n');
+	cli_buf_write(&v->line, stdout);
+}
+
 /* A note made of a label and a string from the file, shown safely. */
 static void note_string(struct view *v, const char *label, const char *value)
 {
@@ -247,6 +288,262 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	}
 }
 
+/* ---- Stacks --------------------------------------------------------------
+ * Each stack of the file as a backtrace, innermost frame first, after the
+ * crash summary: text lines on stdout, or one JSON object per stack. */
+
+/* The notes the symboliser made since the last call (a module it could not
+ * use, and why), each once. */
+static void print_symbol_notes(struct view *v, struct cli_sym *sym)
+{
+	const char *n;
+	while ((n = cli_sym_next_note(sym)) != NULL)
+		note_string(v, "symbols: ", n);
+}
+
+static void put_hex_json(struct cli_buf *b, const char *key, uint64_t value)
+{
+	cli_buf_printf(b, ",\"%s\":\"0x%" PRIx64 "\"", key, value);
+}
+
+/* One frame of a backtrace: "  #N  0xADDR in FUNCTION at FILE:LINE", or
+ * " (MODULE+0xOFF)" without a line, or " ()" without a module. */
+static void text_frame(struct view *v, unsigned index, uint64_t address,
+		       const struct cli_sym_frame *f)
+{
+	struct cli_buf *b = &v->line;
+
+	cli_buf_reset(b);
+	cli_buf_printf(b, "  #%u  0x%016" PRIx64 " in ", index, address);
+	put_text_cstring(b, f->function ? f->function : "??");
+	if (f->file) {
+		cli_buf_puts(b, " at ");
+		put_text_cstring(b, f->file);
+		cli_buf_printf(b, ":%u", f->line);
+	} else if (f->module) {
+		cli_buf_puts(b, " (");
+		put_text_cstring(b, cli_base_name(f->module));
+		cli_buf_printf(b, "+0x%" PRIx64 ")", f->offset);
+	} else {
+		cli_buf_puts(b, " ()");
+	}
+	if (f->inlined)
+		cli_buf_puts(b, " (inlined)");
+	cli_buf_putc(b, '\n');
+	cli_buf_write(b, stdout);
+}
+
+static void json_frame(struct cli_buf *b, unsigned index, uint64_t address,
+		       const struct cli_sym_frame *f)
+{
+	if (index)
+		cli_buf_putc(b, ',');
+	cli_buf_printf(b, "{\"index\":%u", index);
+	put_hex_json(b, "address", address);
+	cli_buf_puts(b, ",\"function\":");
+	cli_json_cstring(b, f->function);
+	cli_buf_puts(b, ",\"file\":");
+	cli_json_cstring(b, f->file);
+	if (f->file)
+		cli_buf_printf(b, ",\"line\":%u", f->line);
+	else
+		cli_buf_puts(b, ",\"line\":null");
+	cli_buf_puts(b, ",\"module\":");
+	cli_json_cstring(b, f->module);
+	if (f->module)
+		put_hex_json(b, "offset", f->offset);
+	else
+		cli_buf_puts(b, ",\"offset\":null");
+	cli_buf_printf(b, ",\"inlined\":%s}", f->inlined ? "true" : "false");
+}
+
+/* The width of the longest register name, to line the values up. */
+static int register_name_width(const struct ttlog_stack *st)
+{
+	size_t w = 1;
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		size_t n = st->regs[i].name ? strlen(st->regs[i].name) : 1;
+		if (n > w)
+			w = n;
+	}
+	return w > 16 ? 16 : (int)w;
+}
+
+static void text_registers(struct view *v, const struct ttlog_stack *st)
+{
+	struct cli_buf *b = &v->line;
+	int width = register_name_width(st);
+
+	cli_buf_reset(b);
+	cli_buf_puts(b, "  registers:\n");
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		const char *name = st->regs[i].name ? st->regs[i].name : "?";
+		cli_buf_puts(b, i % REGS_PER_LINE ? "  " : "    ");
+		put_text_cstring(b, name);
+		for (size_t pad = strlen(name); pad < (size_t)width; pad++)
+			cli_buf_putc(b, ' ');
+		cli_buf_printf(b, " 0x%016" PRIx64, st->regs[i].value);
+		if (i % REGS_PER_LINE == REGS_PER_LINE - 1 || i + 1 == st->nregs)
+			cli_buf_putc(b, '\n');
+	}
+	cli_buf_write(b, stdout);
+}
+
+static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stack *st,
+			struct cli_sym *sym)
+{
+	const struct ttlog_thread_info *t = cli_find_thread(r, st->thread_index, st->tid);
+	const char *name = t && t->name && *t->name ? t->name : NULL;
+	int crash = (st->flags & TTLOG_STACK_CRASH) != 0;
+	struct cli_buf json = {0};
+	struct cli_sym_frame f[MAX_INLINED];
+	unsigned index = 0;
+
+	if (v->json) {
+		cli_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
+		cli_json_cstring(&json, name ? name : "");
+		cli_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
+		cli_json_cstring(&json, st->arch);
+		cli_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
+			       st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
+			       st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
+	} else {
+		cli_buf_reset(&v->line);
+		cli_buf_printf(&v->line, "%s of thread %" PRIu32, crash ? "backtrace" : "stack",
+			       st->tid);
+		if (name) {
+			cli_buf_puts(&v->line, " (");
+			put_text_cstring(&v->line, name);
+			cli_buf_putc(&v->line, ')');
+		}
+		cli_buf_puts(&v->line, crash ? ", crashed:\n" : ", at snapshot:\n");
+		cli_buf_write(&v->line, stdout);
+	}
+
+	for (uint32_t i = 0; i < st->nframes && !cli_stdout_failed(); i++) {
+		/* Every frame but an exact pc is a return address: the call
+		 * is the instruction before it. */
+		int is_return = !(i == 0 && (st->flags & TTLOG_STACK_PC_FIRST));
+		size_t n = cli_sym_lookup(sym, st->frames[i], is_return, f, MAX_INLINED);
+		for (size_t k = 0; k < n; k++, index++) {
+			if (v->json)
+				json_frame(&json, index, st->frames[i], &f[k]);
+			else
+				text_frame(v, index, st->frames[i], &f[k]);
+		}
+	}
+
+	if (v->json) {
+		cli_buf_putc(&json, ']');
+		if (v->registers && st->nregs) {
+			cli_buf_puts(&json, ",\"registers\":{");
+			for (uint32_t i = 0; i < st->nregs; i++) {
+				if (i)
+					cli_buf_putc(&json, ',');
+				cli_json_cstring(&json, st->regs[i].name ? st->regs[i].name : "?");
+				cli_buf_printf(&json, ":\"0x%" PRIx64 "\"", st->regs[i].value);
+			}
+			cli_buf_putc(&json, '}');
+		}
+		cli_buf_puts(&json, "}\n");
+		cli_buf_write(&json, stdout);
+		cli_buf_free(&json);
+	} else {
+		/* Nothing is lost silently: say where the stack was cut. */
+		if (!st->nframes)
+			note_line(v, "  (no frames)");
+		if (st->flags & TTLOG_STACK_TRUNCATED) {
+			cli_buf_reset(&v->line);
+			cli_buf_printf(&v->line, "  (stack truncated at %" PRIu32 " frames)\n",
+				       st->nframes);
+			cli_buf_write(&v->line, stdout);
+		}
+		if (st->flags & TTLOG_STACK_FAULTED)
+			note_line(v, "  (unwinding stopped: unreadable memory)");
+		if (v->registers && st->nregs)
+			text_registers(v, st);
+	}
+	print_symbol_notes(v, sym);
+}
+
+static void put_build_id(struct cli_buf *b, const struct ttlog_module *m)
+{
+	for (uint32_t k = 0; k < m->build_id_len; k++)
+		cli_buf_printf(b, "%02x", m->build_id[k]);
+}
+
+/* --modules: the modules recorded with the stacks. */
+static void print_modules(struct view *v, const struct ttlog_module *mods, size_t n,
+			  uint32_t missing)
+{
+	struct cli_buf *b = &v->line;
+
+	cli_buf_reset(b);
+	if (v->json)
+		cli_buf_puts(b, "{\"kind\":\"modules\",\"modules\":[");
+	else
+		cli_buf_printf(b, "modules (%zu):\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_module *m = &mods[i];
+		int has_id = m->build_id && m->build_id_len;
+		if (v->json) {
+			cli_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
+			cli_json_cstring(b, m->path);
+			put_hex_json(b, "start", m->start);
+			put_hex_json(b, "end", m->end);
+			put_hex_json(b, "bias", m->bias);
+			cli_buf_puts(b, ",\"build_id\":");
+			if (has_id) {
+				cli_buf_putc(b, '"');
+				put_build_id(b, m);
+				cli_buf_puts(b, "\"}");
+			} else {
+				cli_buf_puts(b, "null}");
+			}
+		} else {
+			cli_buf_printf(b, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", m->start, m->end);
+			put_text_cstring(b, m->path);
+			cli_buf_puts(b, has_id ? "  build-id " : "  no build-id");
+			if (has_id)
+				put_build_id(b, m);
+			cli_buf_putc(b, '\n');
+		}
+	}
+	if (v->json)
+		cli_buf_printf(b, "],\"missing\":%" PRIu32 "}\n", missing);
+	else if (missing)
+		cli_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
+			       missing == 1 ? " was" : "s were");
+	cli_buf_write(b, stdout);
+}
+
+static void print_stacks(struct view *v, ttlog_reader *r)
+{
+	const struct ttlog_stack *stacks = NULL;
+	const struct ttlog_module *mods = NULL;
+	size_t nstacks = ttlog_reader_stacks(r, &stacks);
+	size_t nmods = ttlog_reader_modules(r, &mods);
+	uint32_t missing = ttlog_reader_modules_missing(r);
+
+	if (nstacks && stacks) {
+		struct cli_sym *sym = cli_sym_open(mods, mods ? nmods : 0, v->debug_dirs,
+						   v->ndebug_dirs,
+						   v->no_symbols ? CLI_SYM_NO_FILES : 0);
+		if (!sym)
+			note(v, "", "symbols: out of memory: frames are shown as bare addresses");
+		for (size_t i = 0; i < nstacks && !cli_stdout_failed(); i++)
+			print_stack(v, r, &stacks[i], sym);
+		cli_sym_close(sym);
+		/* A frame outside every recorded module may be in one that did
+		 * not fit the capture. */
+		if (missing && !v->modules)
+			note(v, "", "symbols: %" PRIu32 " loaded module%s not recorded", missing,
+			     missing == 1 ? " was" : "s were");
+	}
+	if (v->modules && (nmods || missing) && !cli_stdout_failed())
+		print_modules(v, mods, mods ? nmods : 0, missing);
+}
+
 static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	if (info->crashed) {
@@ -273,6 +570,10 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 		put_text_cstring(&v->line, info->reason);
 		note_end(v, COLOR_CRASH);
 	}
+	/* JSON mode with --metrics has metric objects on stdout, of another
+	 * shape: no stack objects among them. */
+	if (!(v->json && v->metrics))
+		print_stacks(v, r);
 	/* Nothing is lost silently: any loss is reported, filters or not. */
 	if (info->overwritten || info->torn || info->torn_bytes || info->dropped)
 		note(v, COLOR_LOST,
@@ -424,6 +725,10 @@ enum {
 	OPT_NO_SPANS,
 	OPT_SAMPLING,
 	OPT_METRICS,
+	OPT_REGISTERS,
+	OPT_MODULES,
+	OPT_NO_SYMBOLS,
+	OPT_DEBUG_DIR,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -438,6 +743,10 @@ static const struct option long_options[] = {
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"sampling", no_argument, NULL, OPT_SAMPLING},
 	{"metrics", no_argument, NULL, OPT_METRICS},
+	{"registers", no_argument, NULL, OPT_REGISTERS},
+	{"modules", no_argument, NULL, OPT_MODULES},
+	{"no-symbols", no_argument, NULL, OPT_NO_SYMBOLS},
+	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -447,6 +756,7 @@ static void view_free(struct view *v)
 	cli_filter_free(&v->filter);
 	cli_buf_free(&v->line);
 	cli_buf_free(&v->msg);
+	free(v->debug_dirs);
 }
 
 /* Parses the options into *v; returns -1 when the program should exit with
@@ -513,6 +823,24 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			break;
 		case OPT_METRICS:
 			v->metrics = 1;
+			break;
+		case OPT_REGISTERS:
+			v->registers = 1;
+			break;
+		case OPT_MODULES:
+			v->modules = 1;
+			break;
+		case OPT_NO_SYMBOLS:
+			v->no_symbols = 1;
+			break;
+		case OPT_DEBUG_DIR:
+			if (!*optarg) {
+				*status = cli_report_usage_error("view", "--debug-dir needs a directory");
+				return -1;
+			}
+			v->debug_dirs = cli_xrealloc(v->debug_dirs,
+						     (v->ndebug_dirs + 1) * sizeof *v->debug_dirs);
+			v->debug_dirs[v->ndebug_dirs++] = optarg;
 			break;
 		default:
 			*status = cli_report_bad_option("view", c, argv, SHORT_OPTIONS);

@@ -34,10 +34,20 @@ unset NO_COLOR
 passed=0
 failed=0
 
+# Backtraces hold addresses, and names and lines that depend on the build:
+# normalise leaves them out of what is compared, unless a test empties this
+# (tests/cli_stack.sh, which checks them).
+stack_filter='/^(backtrace|stack) of thread [0-9]+.*:$/d
+/^  #[0-9]+  0x[0-9a-f]+ in /d
+/^  \((stack truncated|unwinding stopped|no frames)/d
+/^-- symbols: /d
+/^\{"kind":"(stack|modules)",/d'
+
 # Replaces what changes from run to run: thread ids in text lines, notes and
 # JSON, and the directory of the test program's source in JSON "file".
 normalise() {
 	sed -E \
+		-e "$stack_filter" \
 		-e 's/^([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [A-Z]+ +)\[[0-9]+/\1[TID/' \
 		-e 's/(\x1b\[[0-9;]*m[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [A-Z]+ +)\[[0-9]+/\1[TID/' \
 		-e 's/ in thread [0-9]+/ in thread TID/' \

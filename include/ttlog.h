@@ -173,6 +173,9 @@ struct ttlog_config {
 	uint64_t signal_mask;   /* which crash signals (bit n = signal n, 1..63); 0 = the default set */
 	int snapshot_signal;    /* signal that takes an on-demand snapshot; 0 = none (default) */
 	const char *sample;     /* sampling rules, "net=1/100,db.c:42=500/s"; see ttlog_set_sampling() */
+	uint32_t max_snapshots; /* snapshot files kept in dir (all processes); 0 = default 100,
+	                           UINT32_MAX = no limit. See "Snapshot retention" below */
+	uint64_t max_snapshot_bytes; /* their total size; 0 = default 256 MiB, UINT64_MAX = no limit */
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -257,6 +260,19 @@ TTLOG_API int ttlog_snapshot(const char *reason);
  */
 TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_size);
 
+/*
+ * Snapshot retention. After each snapshot it writes (on request, on the
+ * snapshot signal or on a crash) and at ttlog_init(), ttlog removes
+ * snapshot files from the directory until at most max_snapshots files and
+ * max_snapshot_bytes bytes remain (struct ttlog_config, TTLOG_MAX_SNAPSHOTS,
+ * TTLOG_MAX_SNAPSHOT_BYTES): snapshots not written by a crash first, then
+ * crash snapshots, oldest first (by the time in the name) in each group.
+ * The file just written is never removed. The limits are per directory:
+ * files of other processes count and are removed like this one's. Only
+ * regular files named ttlog-<pid>-<time>-<reason>[-N].ttlog count.
+ * ttlog_stats.snapshots_pruned counts the removals.
+ */
+
 /**
  * As ttlog_snapshot(), and the file also holds the calling thread's stack
  * as raw return addresses (innermost first, the first being the return
@@ -306,6 +322,8 @@ struct ttlog_stats {
 	uint32_t metrics_refused;       /* metrics refused: no room left (see "Metrics") */
 	uint64_t metrics_rejected;      /* metric sites disabled: bad name or labels, or a
 	                                   name already used with another type */
+	uint64_t snapshots_pruned;      /* snapshot files this process removed to keep the
+	                                   directory within max_snapshots / max_snapshot_bytes */
 };
 
 /**

@@ -21,6 +21,7 @@
 #include "common/internal.h"
 #include "crash/crash.h"
 #include "sites/sampling.h"
+#include "snapshot/retention.h"
 
 static int fail(char *err, size_t errsize, const char *var, const char *expected, const char *got)
 {
@@ -48,6 +49,36 @@ static int parse_size(const char *s, uint64_t *out)
 	if (*end || v > UINT64_MAX / mult)
 		return -1;
 	*out = v * mult;
+	return 0;
+}
+
+/* TTLOG_MAX_SNAPSHOTS: a count of files from 1 up, or "unlimited". */
+static int parse_max_snapshots(const char *s, uint32_t *out)
+{
+	if (strcasecmp(s, "unlimited") == 0) {
+		*out = TTLOG__NO_MAX_SNAPSHOTS;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *end || errno || *s == '-' || *s == '+' || v == 0 || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* TTLOG_MAX_SNAPSHOT_BYTES: a size from 1 byte up, or "unlimited". */
+static int parse_max_snapshot_bytes(const char *s, uint64_t *out)
+{
+	if (strcasecmp(s, "unlimited") == 0) {
+		*out = TTLOG__NO_MAX_SNAPSHOT_BYTES;
+		return 0;
+	}
+	uint64_t v;
+	if (parse_size(s, &v) != 0 || v == 0)
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -188,6 +219,15 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	st->clock = TTLOG_CLOCK_AUTO;
 	if (cfg->struct_size >= offsetof(struct ttlog_config, sample) + sizeof cfg->sample)
 		st->sample = cfg->sample;
+	st->max_snapshots = TTLOG__DEFAULT_MAX_SNAPSHOTS;
+	st->max_snapshot_bytes = TTLOG__DEFAULT_MAX_SNAPSHOT_BYTES;
+	if (cfg->struct_size >= offsetof(struct ttlog_config, max_snapshots) + sizeof cfg->max_snapshots &&
+	    cfg->max_snapshots)
+		st->max_snapshots = cfg->max_snapshots;
+	if (cfg->struct_size >= offsetof(struct ttlog_config, max_snapshot_bytes) +
+				    sizeof cfg->max_snapshot_bytes &&
+	    cfg->max_snapshot_bytes)
+		st->max_snapshot_bytes = cfg->max_snapshot_bytes;
 	const char *dir = cfg->dir;
 	char numbuf[32];
 
@@ -202,6 +242,13 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		return fail(err, errsize, "TTLOG_MAX_STRING", "a byte count such as 256", v);
 	if ((v = getenv("TTLOG_WINDOW")) && *v && ttlog__parse_duration(v, &st->window_ns) != 0)
 		return fail(err, errsize, "TTLOG_WINDOW", "a duration such as 5s, 250ms or 0", v);
+	if ((v = getenv("TTLOG_MAX_SNAPSHOTS")) && *v && parse_max_snapshots(v, &st->max_snapshots) != 0)
+		return fail(err, errsize, "TTLOG_MAX_SNAPSHOTS",
+			    "a number of files such as 100 (at least 1) or 'unlimited'", v);
+	if ((v = getenv("TTLOG_MAX_SNAPSHOT_BYTES")) && *v &&
+	    parse_max_snapshot_bytes(v, &st->max_snapshot_bytes) != 0)
+		return fail(err, errsize, "TTLOG_MAX_SNAPSHOT_BYTES",
+			    "a size such as 512M (at least 1 byte) or 'unlimited'", v);
 	if ((v = getenv("TTLOG_LEVEL")) && *v)
 		st->levels_env = v;
 	if (ttlog__sampling_check(st->sample, "sample", err, errsize) != TTLOG_OK)

@@ -26,6 +26,8 @@ struct ttlog__settings {
 	uint64_t crash_mask;
 	int snapshot_signal;
 	enum ttlog__clock_choice clock;
+	uint32_t max_snapshots;       /* resolved: never 0; UINT32_MAX = no limit */
+	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

@@ -29,6 +29,7 @@
 #include "ring/ring.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
+#include "snapshot/retention.h"
 #include "snapshot/writer.h"
 
 struct ttlog__global ttlog__g;
@@ -156,7 +157,8 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	rc = ttlog__config_prepare_dir(&st, init_error, sizeof init_error);
 	if (rc != TTLOG_OK)
 		goto out;
-	if (ttlog__snapshot_init() != TTLOG_OK || ttlog__rings_init() != 0) {
+	if (ttlog__snapshot_init() != TTLOG_OK || ttlog__retention_init() != TTLOG_OK ||
+	    ttlog__rings_init() != 0) {
 		snprintf(init_error, sizeof init_error, "ttlog_init: cannot reserve memory: %s",
 			 strerror(errno));
 		rc = TTLOG_E_NOMEM;
@@ -188,6 +190,8 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__g.memory_cap = st.memory_cap;
 	ttlog__g.max_string = st.max_string;
 	ttlog__g.window_ns = st.window_ns;
+	ttlog__g.max_snapshots = st.max_snapshots;
+	ttlog__g.max_snapshot_bytes = st.max_snapshot_bytes;
 	describe_process();
 	/* After describe_process(): the module list names the program by its path. */
 	ttlog__stack_init();
@@ -198,6 +202,10 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		goto out;
 	}
 	remove_stale_temporaries(ttlog__g.dir);
+	/* A program restarted in a crash loop prunes at each start, so the
+	 * directory is within its limits before the next crash adds to it. */
+	ttlog__retention_prune(TTLOG_WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
+			       ttlog__g.max_snapshot_bytes);
 	ttlog__clock_init(st.clock);
 	ttlog__rings_configure();
 	ttlog__metrics_detach_all();
@@ -288,5 +296,6 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 	s->metrics = ttlog__metrics_count();
 	s->metrics_refused = ttlog__metrics_refused();
 	s->metrics_rejected = ttlog__metrics_rejected();
+	s->snapshots_pruned = atomic_load(&ttlog__g.snapshots_pruned);
 	return TTLOG_OK;
 }

@@ -32,6 +32,8 @@ struct ttlog__global {
 	uint32_t max_string;
 	size_t memory_cap;
 	uint64_t window_ns;
+	uint32_t max_snapshots;     /* retention limits, UINT*_MAX = none (src/snapshot/retention.h) */
+	uint64_t max_snapshot_bytes;
 	char dir[TTLOG_DIR_MAX];    /* absolute snapshot directory, no trailing '/' */
 	char executable[PATH_MAX];
 	char hostname[256];
@@ -42,6 +44,7 @@ struct ttlog__global {
 	_Atomic uint64_t snapshots_written;
 	_Atomic uint64_t snapshots_failed;
 	_Atomic uint64_t snapshots_busy;
+	_Atomic uint64_t snapshots_pruned;
 	_Atomic uint64_t torn_records;
 	/* What rings held before they were reused (metrics: totals never go back) */
 	_Atomic uint64_t records_retired;

@@ -39,6 +39,8 @@
 #include <unistd.h>
 
 #include "common/internal.h"
+#include "common/sigsafe.h"
+#include "core/state.h"
 #include "crash/stack.h"
 #include "ring/ring.h"
 #include "snapshot/writer.h"
@@ -79,6 +81,8 @@ uint64_t ttlog__crash_default_mask(void)
 	       1ull << SIGTRAP | 1ull << SIGSYS;
 }
 
+static void report_unwritten_snapshot(void);
+
 static int repeats_by_itself(int signo, const siginfo_t *info)
 {
 	return info->si_code > 0 &&
@@ -106,6 +110,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		};
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
 		ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0);
+		report_unwritten_snapshot();
 		atomic_store(&crash_done, 1);
 	} else if (owner != tid) {
 		struct timespec step = {0, 10 * 1000 * 1000};
@@ -196,4 +201,58 @@ void ttlog__crash_after_fork(void)
 {
 	atomic_store(&crash_owner, 0);
 	atomic_store(&crash_done, 0);
+}
+
+/* errno names for the message below: the ones creating, writing and
+ * linking a file in a directory can end with. */
+static const struct {
+	int value;
+	const char *name;
+} errno_names[] = {
+	{EACCES, "EACCES"}, {EPERM, "EPERM"},   {ENOENT, "ENOENT"},   {ENOTDIR, "ENOTDIR"},
+	{EROFS, "EROFS"},   {ENOSPC, "ENOSPC"}, {EDQUOT, "EDQUOT"},   {EIO, "EIO"},
+	{EMFILE, "EMFILE"}, {ENFILE, "ENFILE"}, {ELOOP, "ELOOP"},     {ENAMETOOLONG, "ENAMETOOLONG"},
+	{EEXIST, "EEXIST"}, {EFBIG, "EFBIG"},   {EMLINK, "EMLINK"},   {EXDEV, "EXDEV"},
+	{EINVAL, "EINVAL"}, {ENOMEM, "ENOMEM"}, {EINTR, "EINTR"},     {EBADF, "EBADF"},
+};
+
+/*
+ * When the crash snapshot could not be written, says so on stderr in one
+ * line, e.g. "ttlog: crash snapshot not written: cannot create a file in
+ * /run/user/1000/ttlog (EACCES)": otherwise the only trace of the crash
+ * would be the signal. One write(2) of a line built on the stack.
+ * Runs in signal context.
+ */
+static void report_unwritten_snapshot(void)
+{
+	int err = 0;
+	int rc = ttlog__snapshot_last_error(TTLOG_WS_CRASH, &err);
+	if (rc == TTLOG_OK)
+		return;
+	char line[TTLOG_DIR_MAX + 160];
+	struct ttlog__sbuf sb;
+	ttlog__sb_init(&sb, line, sizeof line - 1); /* room for the '\n' */
+	ttlog__sb_str(&sb, "ttlog: crash snapshot not written: ");
+	if (rc == TTLOG_E_DIR || rc == TTLOG_E_IO) {
+		ttlog__sb_str(&sb, rc == TTLOG_E_DIR ? "cannot create a file in " : "cannot write a file in ");
+		ttlog__sb_str(&sb, ttlog__g.dir);
+		if (err) {
+			const char *name = NULL;
+			for (size_t i = 0; i < TTLOG_ARRAY_SIZE(errno_names) && !name; i++)
+				if (errno_names[i].value == err)
+					name = errno_names[i].name;
+			ttlog__sb_str(&sb, " (");
+			if (name) {
+				ttlog__sb_str(&sb, name);
+			} else {
+				ttlog__sb_str(&sb, "errno ");
+				ttlog__sb_u64(&sb, (uint64_t)err, 0);
+			}
+			ttlog__sb_str(&sb, ")");
+		}
+	} else {
+		ttlog__sb_str(&sb, ttlog_strerror(rc)); /* a constant string: safe here */
+	}
+	line[sb.len] = '\n';
+	ttlog__write_all(STDERR_FILENO, line, sb.len + 1);
 }

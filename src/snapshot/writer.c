@@ -44,6 +44,7 @@
 #include "sites/sites.h"
 #include "snapshot/format.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/retention.h"
 
 #define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
 #define SITE_BUF (64u << 10)
@@ -84,6 +85,10 @@ struct workspace {
 };
 
 static struct workspace *workspaces[2];
+/* The last failure of each workspace: the TTLOG_E_* code and the errno of
+ * the system call that failed (0 if none did), for the crash handler's
+ * message. Written by the workspace's owner only. */
+static int last_rc[2], last_errno[2];
 static size_t workspace_size;
 static _Atomic uint32_t tmp_counter;
 
@@ -715,8 +720,11 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 				const struct ttlog__stack *stack, char *path, size_t path_size)
 {
 	struct workspace *ws = workspaces[which];
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
+	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
+		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
+		last_errno[which] = 0;
 		return TTLOG_E_NOT_INITIALIZED;
+	}
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1)) {
 		atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
@@ -724,6 +732,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	}
 	int saved_errno = errno;
 	int rc = TTLOG_OK;
+	int failed_errno = 0;
 	char reason[TTLOG_REASON_MAX + 1];
 	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
 	reset_workspace(ws);
@@ -731,6 +740,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	ws->file.fd = open_temporary(ws, tid);
 	if (ws->file.fd < 0) {
+		failed_errno = errno;
 		rc = TTLOG_E_DIR;
 		goto out;
 	}
@@ -765,6 +775,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
 
 	if (ws->file.failed || fsync(ws->file.fd) != 0) {
+		failed_errno = errno;
 		close(ws->file.fd);
 		unlink(ws->tmp_path);
 		rc = TTLOG_E_IO;
@@ -772,9 +783,15 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	}
 	close(ws->file.fd);
 	if (publish(ws, ttlog__clock_wall_ns(), reason) != 0) {
+		failed_errno = errno;
 		rc = TTLOG_E_IO;
 		goto out;
 	}
+	/* Retention (src/snapshot/retention.c), in the workspace of the same
+	 * kind, never removing the file just published. */
+	const char *base = strrchr(ws->final_path, '/');
+	ttlog__retention_prune(which, ttlog__g.dir, base ? base + 1 : ws->final_path,
+			       ttlog__g.max_snapshots, ttlog__g.max_snapshot_bytes);
 	if (path && path_size) {
 		size_t n = strlen(ws->final_path);
 		if (n >= path_size) {
@@ -786,10 +803,19 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	}
 out:
 	ws->file.fd = -1;
+	last_rc[which] = rc;
+	last_errno[which] = failed_errno;
 	atomic_fetch_add_explicit(rc == TTLOG_OK || rc == TTLOG_E_RANGE ? &ttlog__g.snapshots_written
 									  : &ttlog__g.snapshots_failed,
 				  1, memory_order_relaxed);
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;
 	return rc;
+}
+
+/* Runs in signal context. */
+int ttlog__snapshot_last_error(enum ttlog__workspace which, int *sys_errno)
+{
+	*sys_errno = last_errno[which];
+	return last_rc[which];
 }

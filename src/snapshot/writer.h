@@ -38,6 +38,14 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason,
 			  const struct ttlog__crash_info *crash, char *path, size_t path_size);
 
 /*
+ * The result of the last ttlog__snapshot_write() on workspace `which` that
+ * got past the busy check, and in *sys_errno the errno of the system call
+ * that made it fail (0 if none). Meaningful only to the workspace's owner:
+ * the crash handler, right after its write. Runs in signal context.
+ */
+int ttlog__snapshot_last_error(enum ttlog__workspace which, int *sys_errno);
+
+/*
  * ttlog__snapshot_write() with a stack for a snapshot that is not a crash
  * (crash NULL; ttlog_snapshot_with_stack): the file gets a STCK chunk and
  * the module list (MODS). With a crash, the stack is crash->stack and this

@@ -327,7 +327,7 @@ static const char *const check_text[] = {
 static int module_ready(struct cli_sym *s, struct sym_module *m)
 {
 	enum file_check check = FILE_MISSING;
-	char *chosen = NULL, found[BUILD_ID_HEX], want[BUILD_ID_HEX], why[2 * BUILD_ID_HEX + 64];
+	char *chosen = NULL, found[BUILD_ID_HEX] = "", want[BUILD_ID_HEX], why[2 * BUILD_ID_HEX + 64];
 	int fd = -1;
 
 	if (m->state)

@@ -55,7 +55,7 @@ static __attribute__((noinline)) void known_function(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-static __attribute__((always_inline)) inline void inlined_helper(void)
+static __attribute__((always_inline)) inline void inlined_callee(void)
 {
 	capture(__LINE__);
 }
@@ -63,7 +63,7 @@ static __attribute__((always_inline)) inline void inlined_helper(void)
 static volatile unsigned inlined_call_line;
 static __attribute__((noinline)) void calls_inlined(void)
 {
-	inlined_helper(); inlined_call_line = __LINE__;
+	inlined_callee(); inlined_call_line = __LINE__;
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -305,7 +305,7 @@ static void test_inlined_frames(void **state)
 	calls_inlined();
 	uint64_t ret = (uint64_t)(uintptr_t)captured_return;
 	assert_int_equal(cli_sym_lookup(s, ret, 1, f, 8), 2);
-	assert_string_equal(f[0].function, "inlined_helper");
+	assert_string_equal(f[0].function, "inlined_callee");
 	assert_int_equal(f[0].inlined, 1);
 	assert_this_file(&f[0]);
 	assert_int_equal(f[0].line, captured_line);
@@ -318,7 +318,7 @@ static void test_inlined_frames(void **state)
 
 	/* Room for one frame: the innermost. */
 	assert_int_equal(cli_sym_lookup(s, ret, 1, f, 1), 1);
-	assert_string_equal(f[0].function, "inlined_helper");
+	assert_string_equal(f[0].function, "inlined_callee");
 	cli_sym_close(s);
 	free(ms);
 }

@@ -2,9 +2,9 @@
  * symbolize.c - addresses of a snapshot's stacks to functions and lines,
  * with elfutils' libdwfl (see symbolize.h for what is returned).
  *
- * Each recorded module gets its own Dwfl session, made the first time an
+ * Each recorded module gets its own Dwfl handle, made the first time an
  * address falls in it, with the module reported at its recorded load bias
- * (dwfl_report_elf). One session per module keeps a bad file from
+ * (dwfl_report_elf). One handle per module keeps a bad file from
  * affecting the others and lets a module be opened lazily: a backtrace of
  * twenty frames usually touches three or four of the hundred modules a
  * process maps.
@@ -76,7 +76,7 @@ struct cli_sym {
 	size_t ndirs;
 	unsigned flags;
 	char *debuginfo_path;     /* libdwfl's search path: the dirs, then the standard */
-	Dwfl_Callbacks callbacks; /* points at debuginfo_path; outlives every session */
+	Dwfl_Callbacks callbacks; /* points at debuginfo_path; outlives every handle */
 
 	/* Strings handed out (demangled names, notes), freed on close. */
 	char **owned;

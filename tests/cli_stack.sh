@@ -51,6 +51,23 @@ crash_at=$(grep -n '^-- crash: ' "$tmp/plain.txt" | head -n 1 | cut -d: -f1)
 bt_at=$(grep -n '^backtrace of thread' "$tmp/plain.txt" | head -n 1 | cut -d: -f1)
 expect "backtrace after the crash line" test "${bt_at:-0}" -gt "${crash_at:-99999}"
 
+# ---- A stack written on demand (ttlog_snapshot_with_stack) ------------------
+
+snapshot_line=$(grep -n '/\* line:snapshot \*/' "$src" | cut -d: -f1)
+mkdir -p "$tmp/ondemand"
+expect "stack_crash snapshot exits normally" "$progs/stack_crash" "$tmp/ondemand" snapshot
+ondemand=
+for path in "$tmp/ondemand"/*.ttlog; do
+	[ -f "$path" ] && ondemand=$path
+done
+check "on demand: the header" '~^stack of thread [0-9]+ \(stacker\), at snapshot:$' 0 '' \
+	-- "$bin" view "$ondemand"
+check "on demand: #0 is the call of ttlog_snapshot_with_stack" \
+	"~^  #0  $addr in snapshot_here at .*/stack_crash\\.c:$snapshot_line\$" 0 '' -- "$bin" view "$ondemand"
+check "on demand: #1 is caller" "~^  #1  $addr in caller at .*/stack_crash\\.c:[0-9]+\$" 0 '' \
+	-- "$bin" view "$ondemand"
+check "on demand: no crash, not \"crashed\"" - 0 '' -- bash -c '! "$1" view "$2" | grep -Eq "crashed|^-- crash:"' _ "$bin" "$ondemand"
+
 # ---- --no-symbols: module+offset, and the offset is right ------------------
 
 check "--no-symbols: #0 as module+offset" \
@@ -140,6 +157,14 @@ check "rebuilt: a note says why" "~^-- symbols: build-id mismatch for .*/bin/sta
 	-- "$bin" view "$stripped"
 "$bin" view "$stripped" >"$tmp/rebuilt.txt"
 expect "rebuilt: said once" test "$(grep -c 'build-id mismatch' "$tmp/rebuilt.txt")" -eq 1
+# Two snapshots of the same modules share one symboliser; each still has
+# its backtrace and its note. A third with other modules gets its own.
+"$bin" view "$stripped" "$stripped" "$plain" >"$tmp/three.txt"
+expect "several files: a backtrace each" test "$(grep -c '^  #0  ' "$tmp/three.txt")" -eq 3
+expect "several files: the note for each file of that module" \
+	test "$(grep -c 'build-id mismatch' "$tmp/three.txt")" -eq 2
+expect "several files: the third has its lines" \
+	grep -Eq "^  #0  $addr in crash_here at .*/stack_crash\.c:$crash_line\$" "$tmp/three.txt"
 check "rebuilt + --debug-dir: the recorded build, found by build-id" \
 	"~^  #0  $addr in crash_here at .*/stack_crash\\.c:$crash_line\$" 0 '' \
 	-- "$bin" view --debug-dir "$tmp/debug" "$stripped"

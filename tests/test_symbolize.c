@@ -55,7 +55,7 @@ static __attribute__((noinline)) void known_function(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-static __attribute__((always_inline)) inline void inlined_helper(void)
+static __attribute__((always_inline)) inline void inlined_callee(void)
 {
 	capture(__LINE__);
 }
@@ -63,7 +63,7 @@ static __attribute__((always_inline)) inline void inlined_helper(void)
 static volatile unsigned inlined_call_line;
 static __attribute__((noinline)) void calls_inlined(void)
 {
-	inlined_helper(); inlined_call_line = __LINE__;
+	inlined_callee(); inlined_call_line = __LINE__;
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -305,7 +305,7 @@ static void test_inlined_frames(void **state)
 	calls_inlined();
 	uint64_t ret = (uint64_t)(uintptr_t)captured_return;
 	assert_int_equal(cli_sym_lookup(s, ret, 1, f, 8), 2);
-	assert_string_equal(f[0].function, "inlined_helper");
+	assert_string_equal(f[0].function, "inlined_callee");
 	assert_int_equal(f[0].inlined, 1);
 	assert_this_file(&f[0]);
 	assert_int_equal(f[0].line, captured_line);
@@ -318,7 +318,7 @@ static void test_inlined_frames(void **state)
 
 	/* Room for one frame: the innermost. */
 	assert_int_equal(cli_sym_lookup(s, ret, 1, f, 1), 1);
-	assert_string_equal(f[0].function, "inlined_helper");
+	assert_string_equal(f[0].function, "inlined_callee");
 	cli_sym_close(s);
 	free(ms);
 }
@@ -367,6 +367,30 @@ static void test_libc_and_nowhere(void **state)
 	assert_null(f[0].module);
 	cli_sym_close(s);
 	free(ms);
+}
+
+static void test_cxx_names_demangled(void **state)
+{
+	struct cli_sym_frame f[8];
+	(void)state;
+	/* A C++ library with an exported function of a known name. */
+	void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		skip();
+	void *fn = dlsym(h, "_ZNSt9exceptionD1Ev");
+	assert_non_null(fn);
+	struct modules *ms = own_modules(); /* now with libstdc++ */
+	struct cli_sym *s = cli_sym_open(ms->m, ms->n, NULL, 0, 0);
+	assert_non_null(s);
+	assert_true(cli_sym_lookup(s, (uint64_t)(uintptr_t)fn, 0, f, 8) >= 1);
+	assert_non_null(f[0].function);
+	/* From .dynsym, demangled; with libstdc++'s debug information
+	 * installed, the DWARF name may be the short "~exception". */
+	if (strcmp(f[0].function, "~exception") != 0)
+		assert_string_equal(f[0].function, "std::exception::~exception()");
+	cli_sym_close(s);
+	free(ms);
+	dlclose(h);
 }
 
 /* The program's module, pointed at another file. */
@@ -431,6 +455,23 @@ static void test_rebuilt_binary_gives_no_lines(void **state)
 		assert_null(f[0].file);
 		assert_non_null(cli_sym_next_note(s));
 		cli_sym_close(s);
+	}
+
+	/* Paths that are not regular files: a device that never ends and a
+	 * directory are not read. */
+	static const char *const odd[] = {"/dev/zero", "/"};
+	self->build_id_len = 0;
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+		struct ttlog_module saved = *self;
+		self->path = odd[i];
+		s = cli_sym_open(ms->m, ms->n, NULL, 0, 0);
+		assert_non_null(s);
+		assert_int_equal(cli_sym_lookup(s, a, 0, f, 8), 1);
+		assert_string_equal(f[0].module, odd[i]);
+		assert_null(f[0].function);
+		assert_non_null(cli_sym_next_note(s));
+		cli_sym_close(s);
+		*self = saved;
 	}
 
 	/* A file that is not there. */
@@ -562,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_return_address_is_the_call),
 		cmocka_unit_test(test_inlined_frames),
 		cmocka_unit_test(test_libc_and_nowhere),
+		cmocka_unit_test(test_cxx_names_demangled),
 		cmocka_unit_test(test_rebuilt_binary_gives_no_lines),
 		cmocka_unit_test(test_debug_dir),
 	};

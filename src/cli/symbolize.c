@@ -2,9 +2,9 @@
  * symbolize.c - addresses of a snapshot's stacks to functions and lines,
  * with elfutils' libdwfl (see symbolize.h for what is returned).
  *
- * Each recorded module gets its own Dwfl session, made the first time an
+ * Each recorded module gets its own Dwfl handle, made the first time an
  * address falls in it, with the module reported at its recorded load bias
- * (dwfl_report_elf). One session per module keeps a bad file from
+ * (dwfl_report_elf). One handle per module keeps a bad file from
  * affecting the others and lets a module be opened lazily: a backtrace of
  * twenty frames usually touches three or four of the hundred modules a
  * process maps.
@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize.h"
@@ -75,7 +76,7 @@ struct cli_sym {
 	size_t ndirs;
 	unsigned flags;
 	char *debuginfo_path;     /* libdwfl's search path: the dirs, then the standard */
-	Dwfl_Callbacks callbacks; /* points at debuginfo_path; outlives every session */
+	Dwfl_Callbacks callbacks; /* points at debuginfo_path; outlives every handle */
 
 	/* Strings handed out (demangled names, notes), freed on close. */
 	char **owned;
@@ -241,9 +242,19 @@ static enum file_check open_checked(const char *path, const uint8_t *want, uint3
 	enum file_check result = FILE_NOT_ELF;
 	const void *id = NULL;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/* The path comes from the snapshot: only a regular file is read (a
+	 * FIFO would block, and libelf reads a device such as /dev/zero
+	 * until its end). O_NONBLOCK keeps open() itself from waiting. */
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (*fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? FILE_MISSING : FILE_NOT_ELF;
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return FILE_NOT_ELF;
+	}
 	/* ELF_C_READ reads what it needs with pread: a file cut short is an
 	 * error from libelf, never a fault on a mapping. */
 	Elf *elf = elf_begin(*fd, ELF_C_READ, NULL);
@@ -316,7 +327,7 @@ static const char *const check_text[] = {
 static int module_ready(struct cli_sym *s, struct sym_module *m)
 {
 	enum file_check check = FILE_MISSING;
-	char *chosen = NULL, found[BUILD_ID_HEX], want[BUILD_ID_HEX], why[2 * BUILD_ID_HEX + 64];
+	char *chosen = NULL, found[BUILD_ID_HEX] = "", want[BUILD_ID_HEX], why[2 * BUILD_ID_HEX + 64];
 	int fd = -1;
 
 	if (m->state)
@@ -522,6 +533,25 @@ size_t cli_sym_lookup(struct cli_sym *s, uint64_t address, int is_return,
 }
 
 /* ---- Life ---------------------------------------------------------------- */
+
+static int same_module(const struct sym_module *m, const struct ttlog_module *src)
+{
+	uint32_t idlen = src->build_id ? src->build_id_len : 0;
+	return m->bias == src->bias && m->start == src->start && m->end == src->end &&
+	       strcmp(m->path, src->path ? src->path : "") == 0 && m->build_id_len == idlen &&
+	       (!idlen || memcmp(m->build_id, src->build_id, idlen) == 0);
+}
+
+int cli_sym_reuse(struct cli_sym *s, const struct ttlog_module *modules, size_t nmodules)
+{
+	if (!s || s->nmods != nmodules)
+		return 0;
+	for (size_t i = 0; i < nmodules; i++)
+		if (!same_module(&s->mods[i], &modules[i]))
+			return 0;
+	s->notes_taken = 0;
+	return 1;
+}
 
 struct cli_sym *cli_sym_open(const struct ttlog_module *modules, size_t nmodules,
 			     const char *const *debug_dirs, size_t ndebug_dirs, unsigned flags)

@@ -38,6 +38,14 @@ struct cli_sym;
 struct cli_sym *cli_sym_open(const struct ttlog_module *modules, size_t nmodules,
 			     const char *const *debug_dirs, size_t ndebug_dirs, unsigned flags);
 
+/**
+ * 1 if s was made for exactly these modules (paths, biases, ranges and
+ * build-ids): the snapshots of one process can share a symboliser, and so
+ * open each file once. Then the notes start again from the first, so that
+ * each snapshot's output has them.
+ */
+int cli_sym_reuse(struct cli_sym *s, const struct ttlog_module *modules, size_t nmodules);
+
 /** Frees the symboliser and every string it returned. NULL is allowed. */
 void cli_sym_close(struct cli_sym *s);
 

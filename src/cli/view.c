@@ -62,6 +62,8 @@ struct view {
 	int no_symbols;              /* --no-symbols: addresses as module+offset only */
 	const char **debug_dirs;     /* --debug-dir, in the order given */
 	size_t ndebug_dirs;
+	struct cli_sym *sym;         /* the last file's symboliser, kept for the next
+					file if it has the same modules */
 
 	/* The file being printed. */
 	const char *path;
@@ -222,7 +224,7 @@ static void note(struct view *v, const char *color, const char *format, ...)
 }
 
 /* A line of a backtrace that is not a frame: on stdout, in text mode only. */
-static void note_line(struct view *v, const char *text)
+static void stack_line(struct view *v, const char *text)
 {
 	cli_buf_reset(&v->line);
 	cli_buf_puts(&v->line, text);
@@ -451,7 +453,7 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 	} else {
 		/* Nothing is lost silently: say where the stack was cut. */
 		if (!st->nframes)
-			note_line(v, "  (no frames)");
+			stack_line(v, "  (no frames)");
 		if (st->flags & TTLOG_STACK_TRUNCATED) {
 			cli_buf_reset(&v->line);
 			cli_buf_printf(&v->line, "  (stack truncated at %" PRIu32 " frames)\n",
@@ -459,7 +461,7 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 			cli_buf_write(&v->line, stdout);
 		}
 		if (st->flags & TTLOG_STACK_FAULTED)
-			note_line(v, "  (unwinding stopped: unreadable memory)");
+			stack_line(v, "  (unwinding stopped: unreadable memory)");
 		if (v->registers && st->nregs)
 			text_registers(v, st);
 	}
@@ -525,15 +527,20 @@ static void print_stacks(struct view *v, ttlog_reader *r)
 	size_t nmods = ttlog_reader_modules(r, &mods);
 	uint32_t missing = ttlog_reader_modules_missing(r);
 
+	if (!mods)
+		nmods = 0;
 	if (nstacks && stacks) {
-		struct cli_sym *sym = cli_sym_open(mods, mods ? nmods : 0, v->debug_dirs,
-						   v->ndebug_dirs,
-						   v->no_symbols ? CLI_SYM_NO_FILES : 0);
-		if (!sym)
-			note(v, "", "symbols: out of memory: frames are shown as bare addresses");
+		/* Snapshots of one process share their modules: each file is
+		 * opened once for all of them. */
+		if (!cli_sym_reuse(v->sym, mods, nmods)) {
+			cli_sym_close(v->sym);
+			v->sym = cli_sym_open(mods, nmods, v->debug_dirs, v->ndebug_dirs,
+					      v->no_symbols ? CLI_SYM_NO_FILES : 0);
+			if (!v->sym)
+				note(v, "", "symbols: out of memory: frames are shown as bare addresses");
+		}
 		for (size_t i = 0; i < nstacks && !cli_stdout_failed(); i++)
-			print_stack(v, r, &stacks[i], sym);
-		cli_sym_close(sym);
+			print_stack(v, r, &stacks[i], v->sym);
 		/* A frame outside every recorded module may be in one that did
 		 * not fit the capture. */
 		if (missing && !v->modules)
@@ -541,7 +548,7 @@ static void print_stacks(struct view *v, ttlog_reader *r)
 			     missing == 1 ? " was" : "s were");
 	}
 	if (v->modules && (nmods || missing) && !cli_stdout_failed())
-		print_modules(v, mods, mods ? nmods : 0, missing);
+		print_modules(v, mods, nmods, missing);
 }
 
 static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
@@ -757,6 +764,7 @@ static void view_free(struct view *v)
 	cli_buf_free(&v->line);
 	cli_buf_free(&v->msg);
 	free(v->debug_dirs);
+	cli_sym_close(v->sym);
 }
 
 /* Parses the options into *v; returns -1 when the program should exit with

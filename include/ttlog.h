@@ -324,6 +324,9 @@ struct ttlog_stats {
 	                                   name already used with another type */
 	uint64_t snapshots_pruned;      /* snapshot files this process removed to keep the
 	                                   directory within max_snapshots / max_snapshot_bytes */
+	uint64_t dropped_during_crash;  /* log calls of other threads refused while the crash
+	                                   handler wrote its snapshot, so that they could not
+	                                   overwrite the history being saved */
 };
 
 /**

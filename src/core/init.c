@@ -297,5 +297,6 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 	s->metrics_refused = ttlog__metrics_refused();
 	s->metrics_rejected = ttlog__metrics_rejected();
 	s->snapshots_pruned = atomic_load(&ttlog__g.snapshots_pruned);
+	s->dropped_during_crash = atomic_load(&ttlog__g.dropped_frozen);
 	return TTLOG_OK;
 }

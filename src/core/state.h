@@ -40,6 +40,10 @@ struct ttlog__global {
 
 	_Atomic uint64_t dropped_uninitialized;
 	_Atomic uint64_t dropped_no_ring;
+	/* While the crash handler copies the rings, other threads' log calls
+	 * are refused (ttlog__rings_freeze in src/ring/ring.c) and counted. */
+	_Atomic int frozen;
+	_Atomic uint64_t dropped_frozen;
 	_Atomic uint64_t dropped_sites;
 	_Atomic uint64_t snapshots_written;
 	_Atomic uint64_t snapshots_failed;

@@ -16,9 +16,10 @@
  *   - anything else (kill, raise, abort, SIGTRAP, SIGSYS) is re-sent to the
  *     same thread with tgkill; it stays pending until the handler returns.
  *
- * Before the snapshot, the owner captures its own stack and registers from
- * the signal's context (src/crash/stack.c) into crash_stack, which the
- * writer puts in the STCK chunk.
+ * Before the snapshot, the owner freezes the rings (other threads' log
+ * calls are refused and counted until it is written) and captures its own
+ * stack and registers from the signal's context (src/crash/stack.c) into
+ * crash_stack, which the writer puts in the STCK chunk.
  *
  * Several crashes: the first thread to claim `crash_owner` writes the one
  * snapshot; other crashing threads wait (bounded) until it is done, then
@@ -108,8 +109,13 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			.signal_name = name ? name : "signal",
 			.stack = &crash_stack,
 		};
+		/* Other threads stop logging until the snapshot is written, so
+		 * they cannot overwrite the history it saves; a program whose own
+		 * handler survives the signal logs again afterwards. */
+		ttlog__rings_freeze(1);
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
 		ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0);
+		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
 		atomic_store(&crash_done, 1);
 	} else if (owner != tid) {

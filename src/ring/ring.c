@@ -337,6 +337,10 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;
 	}
+	if (atomic_load_explicit(&ttlog__g.frozen, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&ttlog__g.dropped_frozen, 1, memory_order_relaxed);
+		return NULL;
+	}
 	struct ttlog__writer *w = ttlog__tls_writer;
 	if (w == &idle_writer && !(w = ttlog__thread_attach()))
 		return NULL;
@@ -364,6 +368,27 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	memcpy(p, &hdr, 8);
 	memcpy(p + 8, &ticks, 8);
 	return p;
+}
+
+/*
+ * Stops (on = 1) or resumes (on = 0) logging into the rings. The crash
+ * handler freezes them while it copies them: a thread logging at full speed
+ * laps a 1 MiB ring in well under a millisecond, faster than the snapshot
+ * reads it, so without this the history of busy threads would be overwritten
+ * (counted as torn) exactly when it matters. Every ring's limit goes to 0,
+ * which sends its owner's next call to ttlog__reserve_slow(); that sees the
+ * flag and refuses the call (counted in dropped_frozen). A call already past
+ * its limit check finishes its one record; the ring reader copes with that
+ * as with any concurrent write. Resuming needs nothing more: the next slow
+ * path sets the limit again. Runs in signal context.
+ */
+void ttlog__rings_freeze(int on)
+{
+	atomic_store_explicit(&ttlog__g.frozen, on, memory_order_relaxed);
+	if (!on)
+		return;
+	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
+		atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed);
 }
 
 static void thread_exit_hook(void *arg)
@@ -462,6 +487,8 @@ static void after_fork_child(void)
 	}
 	atomic_store_explicit(&ttlog__g.dropped_no_ring, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.dropped_uninitialized, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.frozen, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.dropped_frozen, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.torn_records, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.records_retired, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.overwritten_retired, 0, memory_order_relaxed);

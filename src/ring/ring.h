@@ -111,6 +111,10 @@ int ttlog__rings_init(void);
 void ttlog__altstack_enable(struct ttlog__ring *ring);
 int ttlog__altstack_enable_main(void);
 
+/* Refuses (on = 1) or allows again (on = 0) log calls into every ring; see
+ * ring.c. Runs in signal context. */
+void ttlog__rings_freeze(int on);
+
 /* Sum of every ring's overwritten count; number of rings. */
 uint64_t ttlog__rings_overwritten(void);
 uint32_t ttlog__rings_count(void);

@@ -565,7 +565,8 @@ static void write_end(struct workspace *ws)
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG_FMT_END_SIZE);
 	uint64_t dropped = atomic_load_explicit(&ttlog__g.dropped_no_ring, memory_order_relaxed) +
-			   atomic_load_explicit(&ttlog__g.dropped_uninitialized, memory_order_relaxed);
+			   atomic_load_explicit(&ttlog__g.dropped_uninitialized, memory_order_relaxed) +
+			   atomic_load_explicit(&ttlog__g.dropped_frozen, memory_order_relaxed);
 	ttlog__put_u64(p + TTLOG_FMT_END_EVENTS_OFF, ws->events);
 	ttlog__put_u64(p + TTLOG_FMT_END_OVERWRITTEN_OFF, ws->overwritten);
 	ttlog__put_u64(p + TTLOG_FMT_END_TORN_OFF, ws->torn);

@@ -235,13 +235,7 @@ static void test_fork_child_has_fresh_rings(void **state)
 
 int main(void)
 {
-	/* Under AddressSanitizer the crash must reach ttlog and then the default
-	 * action, as it would in a normal build: ASan's own fatal-signal
-	 * handlers would report and exit(1) instead of dying of the signal. */
-	setenv("ASAN_OPTIONS",
-	       "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:"
-	       "detect_leaks=0",
-	       1);
+	tu_let_crashes_through();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_null_dereference),
 		cmocka_unit_test(test_abort),

@@ -435,11 +435,7 @@ static int setup(void **state)
 
 int main(void)
 {
-	/* As in test_crash.c: under ASan the crash must reach ttlog. */
-	setenv("ASAN_OPTIONS",
-	       "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:"
-	       "detect_leaks=0",
-	       1);
+	tu_let_crashes_through();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crash_in_known_function),
 		cmocka_unit_test(test_stack_overflow),

@@ -198,3 +198,11 @@ void tu_show_bytes(const char *label, const char *text, size_t len)
 	}
 	fputs("\"\n", stderr);
 }
+
+void tu_let_crashes_through(void)
+{
+	setenv("ASAN_OPTIONS",
+	       "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:"
+	       "detect_leaks=0",
+	       1);
+}

@@ -50,6 +50,11 @@ int tu_stop(void **state);
  * bytes). NULL, with a message on stderr, if either step fails. */
 ttlog_reader *tu_snapshot_open(const char *reason);
 
+/* Under AddressSanitizer, lets a crash reach ttlog and then the default
+ * action, as in a normal build (ASan's own fatal-signal handlers would
+ * report and exit(1) instead of dying of the signal). Call first in main(). */
+void tu_let_crashes_through(void);
+
 /* Prints len bytes of text on stderr, control bytes escaped, for failure
  * messages: `    LABEL (N bytes): "..."`. */
 void tu_show_bytes(const char *label, const char *text, size_t len);

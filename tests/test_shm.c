@@ -8,6 +8,7 @@
  * mapping: each must give a clear error, never a crash (run under ASan).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -605,6 +606,38 @@ static void test_missing_and_bad_config(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A crash snapshot written: the mapping goes (tests/progs/crasher). */
+static void test_crash_snapshot_removes_mapping(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	char prog[4096], out[4096], user_dir[4096];
+	snprintf(prog, sizeof prog, "%s", tu_prog("crasher"));
+	char *argv[] = {prog, d.snaps, (char *)"segv", NULL};
+	setenv("TTLOG_SHARED_MEMORY", "1", 1);
+	setenv("TTLOG_SHARED_DIR", d.base, 1);
+	int status;
+	int rc = tu_run(argv, 60, &status, out, sizeof out);
+	unsetenv("TTLOG_SHARED_MEMORY");
+	unsetenv("TTLOG_SHARED_DIR");
+	assert_int_equal(rc, 0);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	char **snaps;
+	int n = tu_list_snapshots(d.snaps, &snaps);
+	assert_int_equal(n, 1);
+	tu_free_list(snaps, n);
+	assert_int_equal(ttlog__shm_user_dir(d.base, user_dir, sizeof user_dir), 0);
+	int nleft = 0;
+	DIR *dir = opendir(user_dir);
+	assert_non_null(dir); /* the crasher made it */
+	for (struct dirent *e; (e = readdir(dir));)
+		nleft += strstr(e->d_name, ".ttshm") != NULL;
+	closedir(dir);
+	assert_int_equal(nleft, 0);
+	free_dirs(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_fork_gets_own_mapping),
 		cmocka_unit_test(test_damaged_mappings),
 		cmocka_unit_test(test_missing_and_bad_config),
+		cmocka_unit_test(test_crash_snapshot_removes_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

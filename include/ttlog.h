@@ -176,6 +176,17 @@ struct ttlog_config {
 	uint32_t max_snapshots; /* snapshot files kept in dir (all processes); 0 = default 100,
 	                           UINT32_MAX = no limit. See "Snapshot retention" below */
 	uint64_t max_snapshot_bytes; /* their total size; 0 = default 256 MiB, UINT64_MAX = no limit */
+	/* Shared-memory mode (TTLOG_SHARED_MEMORY, TTLOG_SHARED_DIR): 1 puts
+	 * the rings, thread table and call sites in the file
+	 * <shared_dir>/ttlog-<uid>/<pid>.ttshm (a MAP_SHARED mapping, mode
+	 * 0600), so that `ttlog snap PID` can write a snapshot of a running or
+	 * hung process and `ttlog recover` one of a process killed without a
+	 * crash snapshot (SIGKILL, the OOM killer). The file is removed at a
+	 * normal exit and after a crash snapshot. Log calls cost the same.
+	 * ttlog_init fails (TTLOG_E_DIR, TTLOG_E_NOMEM) if the file cannot be
+	 * made. Default 0: private memory. */
+	int shared_memory;
+	const char *shared_dir; /* base directory of the mappings; default /dev/shm */
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

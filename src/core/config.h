@@ -28,6 +28,8 @@ struct ttlog__settings {
 	enum ttlog__clock_choice clock;
 	uint32_t max_snapshots;       /* resolved: never 0; UINT32_MAX = no limit */
 	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */
+	int shared_memory;        /* rings in a shared mapping (src/shm/owner.c) */
+	char shared_dir[TTLOG_DIR_MAX]; /* its base directory */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

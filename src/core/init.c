@@ -27,6 +27,7 @@
 #include "crash/stack.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
+#include "shm/owner.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/retention.h"
@@ -207,12 +208,16 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__retention_prune(TTLOG_WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
 			       ttlog__g.max_snapshot_bytes);
 	ttlog__clock_init(st.clock);
+	rc = ttlog__shm_open(&st, init_error, sizeof init_error);
+	if (rc != TTLOG_OK)
+		goto out;
 	ttlog__rings_configure();
 	ttlog__metrics_detach_all();
 	if (st.crash_mask || st.snapshot_signal) {
 		rc = ttlog__crash_install(st.crash_mask, st.snapshot_signal);
 		if (rc != TTLOG_OK) {
 			snprintf(init_error, sizeof init_error, "signal handlers: %s", strerror(errno));
+			ttlog__shm_close();
 			goto out;
 		}
 	}
@@ -236,6 +241,7 @@ TTLOG_API int ttlog_shutdown(void)
 	ttlog__crash_uninstall();
 	ttlog__sites_set_master(0);
 	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_release);
+	ttlog__shm_close(); /* shared-memory mode: the file goes, the memory stays */
 	ttlog__metrics_detach_all(); /* later updates find ttlog off and are counted */
 	pthread_mutex_unlock(&init_lock);
 	return TTLOG_OK;

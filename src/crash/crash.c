@@ -44,6 +44,7 @@
 #include "core/state.h"
 #include "crash/stack.h"
 #include "ring/ring.h"
+#include "shm/owner.h"
 #include "snapshot/writer.h"
 
 #define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
@@ -114,7 +115,8 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		 * handler survives the signal logs again afterwards. */
 		ttlog__rings_freeze(1);
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
-		ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0);
+		if (ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
+			ttlog__shm_crashed(); /* the snapshot has it all: no mapping to recover */
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
 		atomic_store(&crash_done, 1);

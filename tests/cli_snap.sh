@@ -165,9 +165,10 @@ if start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" TTLOG_DIR="$snaps/
 	file=$(ls "$snaps/shm"/ttlog-"$pid"-*-external.ttlog 2>/dev/null | head -n 1)
 	expect "snap from the mapping: every event logged before ready" has_all_events "$file" 300 3
 	expect "snap from the mapping: reason external" test "$(reason_of "$file")" = external
-	check "snap from the mapping (\$TTLOG_SHARED_DIR), into --dir" \
+	# The process's TTLOG_SHARED_DIR, from its environment (the command has none).
+	check "snap from the mapping (the process's TTLOG_SHARED_DIR), into --dir" \
 		"~^$snaps/other/ttlog-$pid-[0-9T.]+Z-external\\.ttlog\$" 0 '' -- \
-		env TTLOG_SHARED_DIR="$shm" "$bin" snap --dir "$snaps/other" "$pid"
+		"$bin" snap --dir "$snaps/other" "$pid"
 
 	# Stopped: nothing is asked of the process, so it works all the same.
 	kill -STOP "$pid"

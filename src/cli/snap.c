@@ -52,7 +52,9 @@ struct snap {
 	int signo;              /* --signal SIG; 0: the process's own */
 	int via_signal;         /* --signal given (SIG or auto) */
 	const char *dir;        /* --dir */
-	const char *base;       /* --shm-dir or $TTLOG_SHARED_DIR; NULL: the default */
+	const char *base;       /* --shm-dir, the process's or our $TTLOG_SHARED_DIR;
+				   NULL: the default */
+	int base_given;         /* --shm-dir */
 	int64_t timeout_ns;
 	char map_path[PATH_MAX];
 	int have_map;           /* map_path holds a readable header of this process: info */
@@ -94,8 +96,9 @@ void cli_snap_usage(FILE *out)
 	      "                        where the process writes its snapshots\n"
 	      "  -t, --timeout DURATION  how long to wait for the file a signal makes\n"
 	      "                        (default 10s; units ns, us, ms, s, m, h)\n"
-	      "      --shm-dir BASE    the mappings are in BASE/ttlog-UID (default:\n"
-	      "                        $TTLOG_SHARED_DIR, else " TTLOG_SHM_DEFAULT_BASE ")\n"
+	      "      --shm-dir BASE    the mappings are in BASE/ttlog-UID (default: the\n"
+	      "                        process's TTLOG_SHARED_DIR, else ours, else\n"
+	      "                        " TTLOG_SHM_DEFAULT_BASE ")\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 the snapshot was written; 1 usage error, or the signal or\n"
@@ -606,6 +609,7 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 		return -1;
 	}
 	s->base = cli_shm_base(shm_dir);
+	s->base_given = shm_dir != NULL;
 	return 0;
 }
 
@@ -622,6 +626,11 @@ int cli_snap_main(int argc, char **argv)
 		status = CLI_EXIT_DATA;
 		goto out;
 	}
+	/* The process's own base directory, when it has one, before ours. */
+	read_environ(s);
+	const char *process_base = environ_get(s, "TTLOG_SHARED_DIR");
+	if (!s->base_given && process_base && *process_base)
+		s->base = process_base;
 	int found = find_mapping(s);
 	if (found < 0) {
 		status = CLI_EXIT_DATA;
@@ -631,7 +640,6 @@ int cli_snap_main(int argc, char **argv)
 		status = snap_mapping(s);
 		goto out;
 	}
-	read_environ(s);
 	status = snap_signal(s);
 out:
 	if (cli_stdout_failed())

@@ -173,6 +173,17 @@ struct ttlog_config {
 	uint64_t signal_mask;   /* which crash signals (bit n = signal n, 1..63); 0 = the default set */
 	int snapshot_signal;    /* signal that takes an on-demand snapshot; 0 = none (default) */
 	const char *sample;     /* sampling rules, "net=1/100,db.c:42=500/s"; see ttlog_set_sampling() */
+	/* Shared-memory mode (TTLOG_SHARED_MEMORY, TTLOG_SHARED_DIR): 1 puts
+	 * the rings, thread table and call sites in the file
+	 * <shared_dir>/ttlog-<uid>/<pid>.ttshm (a MAP_SHARED mapping, mode
+	 * 0600), so that `ttlog snap PID` can write a snapshot of a running or
+	 * hung process and `ttlog recover` one of a process killed without a
+	 * crash snapshot (SIGKILL, the OOM killer). The file is removed at a
+	 * normal exit and after a crash snapshot. Log calls cost the same.
+	 * ttlog_init fails (TTLOG_E_DIR, TTLOG_E_NOMEM) if the file cannot be
+	 * made. Default 0: private memory. */
+	int shared_memory;
+	const char *shared_dir; /* base directory of the mappings; default /dev/shm */
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

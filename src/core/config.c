@@ -190,6 +190,11 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		st->sample = cfg->sample;
 	const char *dir = cfg->dir;
 	char numbuf[32];
+	const char *shared_dir = NULL;
+	if (cfg->struct_size >= offsetof(struct ttlog_config, shared_dir) + sizeof cfg->shared_dir) {
+		st->shared_memory = cfg->shared_memory == 1;
+		shared_dir = cfg->shared_dir;
+	}
 
 	const char *v;
 	if ((v = getenv("TTLOG_DIR")) && *v)
@@ -220,6 +225,16 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		else if ((st->snapshot_signal = parse_signal(v, strlen(v))) < 0)
 			return fail(err, errsize, "TTLOG_SNAPSHOT_SIGNAL", "a signal such as USR2 or none", v);
 	}
+	if ((v = getenv("TTLOG_SHARED_MEMORY")) && *v) {
+		if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0)
+			st->shared_memory = 1;
+		else if (strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0)
+			st->shared_memory = 0;
+		else
+			return fail(err, errsize, "TTLOG_SHARED_MEMORY", "1, 0, on, off, yes or no", v);
+	}
+	if ((v = getenv("TTLOG_SHARED_DIR")) && *v)
+		shared_dir = v;
 	if ((v = getenv("TTLOG_CLOCK")) && *v) {
 		if (strcmp(v, "auto") == 0)
 			st->clock = TTLOG_CLOCK_AUTO;
@@ -268,6 +283,11 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		st->dir_is_default = 1;
 	}
 	strip_trailing_slashes(st->dir);
+	if (!shared_dir || !*shared_dir)
+		shared_dir = "/dev/shm";
+	if (absolute_dir(shared_dir, st->shared_dir, sizeof st->shared_dir) != 0)
+		return fail(err, errsize, "shared memory directory", "a shorter path", shared_dir);
+	strip_trailing_slashes(st->shared_dir);
 	return TTLOG_OK;
 }
 

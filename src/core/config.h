@@ -26,6 +26,8 @@ struct ttlog__settings {
 	uint64_t crash_mask;
 	int snapshot_signal;
 	enum ttlog__clock_choice clock;
+	int shared_memory;        /* rings in a shared mapping (src/shm/owner.c) */
+	char shared_dir[TTLOG_DIR_MAX]; /* its base directory */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

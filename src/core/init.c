@@ -25,6 +25,7 @@
 #include "crash/crash.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
+#include "shm/owner.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/writer.h"
@@ -189,12 +190,16 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	describe_process();
 	remove_stale_temporaries(ttlog__g.dir);
 	ttlog__clock_init(st.clock);
+	rc = ttlog__shm_open(&st, init_error, sizeof init_error);
+	if (rc != TTLOG_OK)
+		goto out;
 	ttlog__rings_configure();
 	ttlog__metrics_detach_all();
 	if (st.crash_mask || st.snapshot_signal) {
 		rc = ttlog__crash_install(st.crash_mask, st.snapshot_signal);
 		if (rc != TTLOG_OK) {
 			snprintf(init_error, sizeof init_error, "signal handlers: %s", strerror(errno));
+			ttlog__shm_close();
 			goto out;
 		}
 	}
@@ -218,6 +223,7 @@ TTLOG_API int ttlog_shutdown(void)
 	ttlog__crash_uninstall();
 	ttlog__sites_set_master(0);
 	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_release);
+	ttlog__shm_close(); /* shared-memory mode: the file goes, the memory stays */
 	ttlog__metrics_detach_all(); /* later updates find ttlog off and are counted */
 	pthread_mutex_unlock(&init_lock);
 	return TTLOG_OK;

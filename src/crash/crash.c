@@ -36,6 +36,7 @@
 
 #include "common/internal.h"
 #include "ring/ring.h"
+#include "shm/owner.h"
 #include "snapshot/writer.h"
 
 #define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
@@ -95,7 +96,8 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			.tid = tid,
 			.signal_name = name ? name : "signal",
 		};
-		ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0);
+		if (ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
+			ttlog__shm_crashed(); /* the snapshot has it all: no mapping to recover */
 		atomic_store(&crash_done, 1);
 	} else if (owner != tid) {
 		struct timespec step = {0, 10 * 1000 * 1000};

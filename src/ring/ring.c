@@ -95,6 +95,7 @@
 #include "core/state.h"
 #include "context/context.h"
 #include "crash/crash.h"
+#include "shm/owner.h"
 #include "sites/sampling.h"
 #include "snapshot/format.h"
 #include "snapshot/writer.h"
@@ -230,19 +231,38 @@ static struct ttlog__ring *ring_new(void)
 	} while (!atomic_compare_exchange_weak_explicit(&ring_bytes, &used, used + size,
 							memory_order_relaxed, memory_order_relaxed));
 
-	struct ttlog__ring *r = aligned_alloc(64, sizeof *r);
-	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!r || data == MAP_FAILED) {
-		free(r);
-		if (data != MAP_FAILED)
-			munmap(data, size);
-		atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
-		return NULL;
+	struct ttlog__ring *r;
+	void *data;
+	if (ttlog__shm_active()) {
+		/* Shared-memory mode (src/shm/owner.c): both from the mapping,
+		 * which is never given back; full counts like the cap. */
+		r = ttlog__shm_alloc(sizeof *r, 64);
+		data = r ? ttlog__shm_alloc(size, 4096) : NULL;
+		if (!data) {
+			atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
+			return NULL;
+		}
+	} else {
+		r = aligned_alloc(64, sizeof *r);
+		data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (!r || data == MAP_FAILED) {
+			free(r);
+			if (data != MAP_FAILED)
+				munmap(data, size);
+			atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
+			return NULL;
+		}
 	}
 	memset(r, 0, sizeof *r);
 	r->data = data;
 	ring_divide(size, &r->nseg, &r->seg_size);
 	r->size = r->nseg * r->seg_size;
+	if (ttlog__shm_ring_publish(r) != 0) {
+		/* The ring table is full: a ring no other process could find
+		 * is not handed out (its memory stays unused). */
+		atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
+		return NULL;
+	}
 	atomic_store_explicit(&r->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
 	r->index = atomic_fetch_add_explicit(&ring_count, 1, memory_order_relaxed);
 	struct ttlog__ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
@@ -363,6 +383,7 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	uint64_t ticks = ttlog__clock_ticks();
 	memcpy(p, &hdr, 8);
 	memcpy(p + 8, &ticks, 8);
+	ttlog__shm_maybe_refresh(ticks); /* one compare unless shared memory is due */
 	return p;
 }
 
@@ -392,8 +413,15 @@ struct ttlog__writer *ttlog__thread_attach(void)
 		return NULL;
 	}
 	struct ttlog__ring *r = ring_new();
-	if (!r)
+	if (!r) {
 		r = ring_reuse();
+		if (r && ttlog__shm_ring_claimed(r) != 0) {
+			/* Its memory cannot be backed (shared memory full): give
+			 * it back unused. */
+			atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_release);
+			r = NULL;
+		}
+	}
 	if (!r) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
 		return NULL;
@@ -450,6 +478,8 @@ int ttlog__altstack_enable_main(void)
  * snapshots show only its own history, under its own pid. */
 static void after_fork_child(void)
 {
+	/* First: in shared-memory mode every ring is still the parent's memory. */
+	ttlog__shm_after_fork();
 	struct ttlog__ring *self = ttlog__ring_self();
 	ttlog__g.pid = (int)getpid();
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
@@ -494,12 +524,12 @@ int ttlog__rings_init(void)
  * dropped; reading the tail again tells, and it tries again. Runs in signal
  * context.
  */
-static uint64_t ring_overwritten(const struct ttlog__ring *r)
+static uint64_t overwritten_in(const struct ttlog__ring *r, uint32_t seg_size, uint32_t nseg)
 {
 	uint64_t n = 0;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		uint64_t t = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
-		uint32_t j = (uint32_t)(t / r->seg_size % r->nseg);
+		uint32_t j = (uint32_t)(t / seg_size % nseg);
 		/* LMM(seg:B) pairs with LMM(reserve:A): a seg_first value stored
 		 * after a tail move comes with that move. */
 		n = atomic_load_explicit(&r->seg_first[j], memory_order_acquire);
@@ -507,6 +537,11 @@ static uint64_t ring_overwritten(const struct ttlog__ring *r)
 			break;
 	}
 	return n;
+}
+
+static uint64_t ring_overwritten(const struct ttlog__ring *r)
+{
+	return overwritten_in(r, r->seg_size, r->nseg);
 }
 
 uint64_t ttlog__rings_overwritten(void)
@@ -547,7 +582,17 @@ uint32_t ttlog__rings_count(void)
 
 int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
+	return ttlog__ring_read_begin_at(r, r->data, r->size, r->seg_size, r->nseg, cur);
+}
+
+int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data, uint32_t size,
+			      uint32_t seg_size, uint32_t nseg, struct ttlog__ring_cursor *cur)
+{
 	memset(cur, 0, sizeof *cur);
+	cur->data = data;
+	cur->size = size;
+	cur->seg_size = seg_size;
+	cur->nseg = nseg;
 	uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 	if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
 		return 0;
@@ -558,23 +603,24 @@ int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur
 	/* LMM(copy:A) pairs with LMM(commit:A): records before head are whole. */
 	cur->end = atomic_load_explicit(&r->w.head, memory_order_acquire);
 	cur->pos = atomic_load_explicit(&r->pub_tail, memory_order_acquire);
-	cur->overwritten_begin = ring_overwritten(r);
-	if (cur->pos > cur->end || cur->end - cur->pos > r->size)
+	cur->overwritten_begin = overwritten_in(r, seg_size, nseg);
+	if (cur->pos > cur->end || cur->end - cur->pos > size)
 		return 0; /* head and tail from different owners; gen check would fail */
 	return cur->pos < cur->end;
 }
 
 /* Copies logical bytes [pos, pos + n) out of the ring. The reads race with
  * the owner's writes on purpose; see the top of this file. */
-static void ring_copy(const struct ttlog__ring *r, uint64_t pos, size_t n, unsigned char *buf)
+static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t n,
+		      unsigned char *buf)
 {
-	uint32_t size = r->size;
+	uint32_t size = cur->size;
 	size_t phys = (size_t)(pos % size);
 	size_t first = TTLOG_MIN(n, size - phys);
 	TSAN_IGNORE_READS_BEGIN();
-	memcpy(buf, r->data + phys, first);
+	memcpy(buf, cur->data + phys, first);
 	if (n > first)
-		memcpy(buf + first, r->data, n - first);
+		memcpy(buf + first, cur->data, n - first);
 	TSAN_IGNORE_READS_END();
 }
 
@@ -587,7 +633,7 @@ static void ring_copy(const struct ttlog__ring *r, uint64_t pos, size_t n, unsig
  */
 static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 {
-	uint64_t now = ring_overwritten(cur->ring);
+	uint64_t now = overwritten_in(cur->ring, cur->seg_size, cur->nseg);
 	uint64_t gone = now - cur->overwritten_begin;
 	uint64_t lost = gone > cur->records_seen ? gone - cur->records_seen : 0;
 	if (lost > bytes / TTLOG_FMT_RECORD_HEADER_SIZE)
@@ -602,7 +648,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 	struct ttlog__ring *r = cur->ring;
 	while (!cur->aborted && cur->pos < cur->end) {
 		size_t n = (size_t)TTLOG_MIN(cur->end - cur->pos, (uint64_t)cap);
-		ring_copy(r, cur->pos, n, buf);
+		ring_copy(cur, cur->pos, n, buf);
 		/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
 		TTLOG__FENCE_ACQUIRE();
 		uint64_t t2 = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
@@ -635,7 +681,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 			uint32_t size = ttlog__get_u32(buf + walked);
 			uint32_t id = ttlog__get_u32(buf + walked + 4);
 			if (size < 8 || size % 8 != 0 || (id != 0 && size < TTLOG_FMT_RECORD_HEADER_SIZE) ||
-			    size > r->size) {
+			    size > cur->size) {
 				/* Cannot happen with intact data (Req4); never trust it. */
 				count_lost(cur, cur->end - (cur->pos + walked));
 				cur->aborted = 1;
@@ -667,5 +713,5 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
 {
-	return ring_overwritten(cur->ring);
+	return overwritten_in(cur->ring, cur->seg_size, cur->nseg);
 }

@@ -132,11 +132,23 @@ struct ttlog__ring_cursor {
 	uint64_t records_seen;           /* records returned or skipped so far */
 	uint64_t torn, torn_bytes;       /* lost while copying */
 	int aborted;                     /* the ring changed owner while being read */
+	/* The ring's bytes and geometry as the reader knows them: the ring's
+	 * own for a ring of this process, the mapping's (validated) for one
+	 * read from another process's shared memory (src/shm/read.c), whose
+	 * pointers mean nothing here. Set by begin, never re-read. */
+	const unsigned char *data;
+	uint32_t size, seg_size, nseg;
 };
 
 /* Returns 0 if the ring has nothing to read (free, or being reset). Runs in
  * signal context. */
 int ttlog__ring_read_begin(struct ttlog__ring *ring, struct ttlog__ring_cursor *cur);
+
+/* The same for a ring whose bytes are at data in this process and whose
+ * geometry is given (size == nseg * seg_size, nseg 2..64, seg_size a
+ * non-zero multiple of 8: the caller has checked). Runs in signal context. */
+int ttlog__ring_read_begin_at(struct ttlog__ring *ring, const unsigned char *data, uint32_t size,
+			      uint32_t seg_size, uint32_t nseg, struct ttlog__ring_cursor *cur);
 
 /* Copies the next piece into buf (cap >= 64 KiB + 8) and returns its length
  * (0 at the end). Every record in the piece starts with a valid u32 size

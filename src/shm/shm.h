@@ -67,6 +67,11 @@ int ttlog__shm_owner_alive(const struct ttlog__shm_info *info);
  * directory to write to, NULL for the owner's snapshot directory. path
  * receives the file's name. Returns a TTLOG_* code; on error err holds a
  * one-line reason naming the file and what was wrong in it.
+ * TTLOG_E_CORRUPT with path set (non-empty) means that some ring table or
+ * dictionary entries were invalid and skipped: the snapshot at path holds
+ * everything else, and err names the first entry skipped (its offset).
+ * Sampling rules and metrics are not in a mapping: the snapshot has none.
+ * A dead owner's snapshot keeps the whole rings (no window).
  */
 int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason, char *path,
 			size_t path_size, char *err, size_t err_size);

@@ -29,6 +29,7 @@
 
 #include "common/internal.h"
 #include "core/state.h"
+#include "shm/owner.h"
 #include "sites/sampling.h"
 
 #define MAX_TARGETS 64
@@ -125,6 +126,7 @@ static uint64_t register_site(struct ttlog_site *s)
 	if (!atomic_compare_exchange_strong(&s->word, &unset, site_word(id, state_bits(s, id))))
 		return unset; /* another thread registered it first; our id stays unused */
 	atomic_store(&site_table[id], s);
+	ttlog__shm_site_added(id, s); /* shared-memory mode: a copy in the mapping */
 	if (atomic_load(&levels_seq) != seq)
 		relevel_site(s);
 	return atomic_load_explicit(&s->word, memory_order_relaxed);

@@ -15,6 +15,11 @@
  * decodes up to its last whole chunk. Records are copied from the rings as
  * they are (the ring record layout is the file's record layout).
  *
+ * What is written comes from a source (struct ttlog__snapshot_source in
+ * writer.h): this process's rings, sites and settings for ttlog_snapshot()
+ * and the crash handler, or another process's shared-memory mapping for
+ * src/shm/read.c. The in-process source calls straight into the library.
+ *
  * The file appears atomically: it is written as .ttlog-*.tmp (O_EXCL,
  * O_NOFOLLOW, mode 0600), fsync'd, hard-linked to its final name (link()
  * fails rather than replace an existing file), and the temporary unlinked.
@@ -42,6 +47,7 @@
 #include "sites/sites.h"
 #include "snapshot/format.h"
 #include "snapshot/metrics_chunk.h"
+#include "shm/owner.h"
 
 #define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
 #define SITE_BUF (64u << 10)
@@ -52,6 +58,7 @@
 
 struct workspace {
 	_Atomic int busy;
+	const struct ttlog__snapshot_source *src; /* what this snapshot is written from */
 	struct ttlog__fdbuf file;       /* the temporary file, through out[]; file.failed:
 					   a write failed, give up and remove the file */
 	uint32_t site_count;            /* entries in site_buf */
@@ -275,7 +282,7 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 		       uint64_t ticks)
 {
 	if (id > TTLOG_MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8)))) {
-		const struct ttlog_site *s = ttlog__site_lookup(id);
+		const struct ttlog_site *s = ws->src->site(ws->src->ctx, id);
 		if (!s) {
 			/* A site id no site has: never happens with intact records
 			 * (Req4 in ring.c); if it does, count it as lost. */
@@ -284,7 +291,7 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 		}
 		add_site(ws, id, s);
 	}
-	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, ttlog__site_lookup(id));
+	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, ws->src->site(ws->src->ctx, id));
 	if (ws->block_len + size > TTLOG_FMT_MAX_BLOCK_RAW)
 		flush_block(ws);
 	if (!ws->block_count)
@@ -295,13 +302,20 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 	ws->block_count++;
 }
 
-/* The current name of a live thread, from /proc; "" if unavailable. */
-static void live_thread_name(uint32_t tid, char *out, size_t cap)
+/* The current name of a live thread, from /proc (of process pid, 0: this
+ * one); "" if unavailable. */
+static void live_thread_name(int pid, uint32_t tid, char *out, size_t cap)
 {
 	char path[64];
 	struct ttlog__sbuf sb;
 	ttlog__sb_init(&sb, path, sizeof path);
-	ttlog__sb_str(&sb, "/proc/self/task/");
+	if (pid > 0) {
+		ttlog__sb_str(&sb, "/proc/");
+		ttlog__sb_u64(&sb, (uint64_t)pid, 0);
+		ttlog__sb_str(&sb, "/task/");
+	} else {
+		ttlog__sb_str(&sb, "/proc/self/task/");
+	}
 	ttlog__sb_u64(&sb, tid, 0);
 	ttlog__sb_str(&sb, "/comm");
 	out[0] = '\0';
@@ -323,9 +337,9 @@ static void live_thread_name(uint32_t tid, char *out, size_t cap)
 /* Whether a record outside the snapshot window is kept all the same: a
  * context push or pop, without which the window's events would lose their
  * contexts. Runs in signal context. */
-static int keeps_state(uint32_t id)
+static int keeps_state(struct workspace *ws, uint32_t id)
 {
-	const struct ttlog_site *s = ttlog__site_lookup(id);
+	const struct ttlog_site *s = ws->src->site(ws->src->ctx, id);
 	return s && s->kind != TTLOG__KIND_LOG;
 }
 
@@ -333,15 +347,18 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 			 const struct ttlog__crash_info *crash)
 {
 	struct ttlog__ring_cursor cur;
-	if (!ttlog__ring_read_begin(r, &cur))
+	if (!ws->src->read_begin(ws->src->ctx, r, &cur))
 		return;
 	uint32_t tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
 	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
 	char name[TTLOG_THREAD_NAME_MAX + 1];
-	if (state == TTLOG_RING_LIVE) {
-		live_thread_name(tid, name, sizeof name);
-	} else {
-		memcpy(name, r->name, TTLOG_THREAD_NAME_MAX); /* published by EXITED */
+	name[0] = '\0';
+	if (state == TTLOG_RING_LIVE && ws->src->names_pid >= 0)
+		live_thread_name(ws->src->names_pid, tid, name, sizeof name);
+	if (!name[0]) {
+		/* published by EXITED; for a ring of a process that is gone, the
+		 * name its thread had when it took the ring */
+		memcpy(name, r->name, TTLOG_THREAD_NAME_MAX);
 		name[TTLOG_THREAD_NAME_MAX] = '\0';
 	}
 
@@ -356,7 +373,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 			uint32_t id = ttlog__get_u32(ws->stage + off + 4);
 			if (id != 0) {
 				uint64_t ticks = ttlog__get_u64(ws->stage + off + 8);
-				if (ticks >= cutoff || keeps_state(id))
+				if (ticks >= cutoff || keeps_state(ws, id))
 					add_record(ws, ws->stage + off, size, id, ticks);
 			}
 			off += size;
@@ -448,7 +465,7 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 {
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG_FMT_HEAD_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG_FMT_HEAD_PID_OFF, (uint32_t)ttlog__g.pid);
+	ttlog__put_u32(p + TTLOG_FMT_HEAD_PID_OFF, (uint32_t)ws->src->pid);
 	ttlog__put_u32(p + TTLOG_FMT_HEAD_FLAGS_OFF, crashed ? TTLOG_FMT_HEAD_FLAG_CRASH : 0);
 	ttlog__put_u64(p + TTLOG_FMT_HEAD_CREATED_OFF, (uint64_t)created);
 	ttlog__put_u64(p + TTLOG_FMT_HEAD_TICK0_OFF, cal->tick0);
@@ -457,10 +474,10 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	ttlog__put_u64(p + TTLOG_FMT_HEAD_NS1_OFF, (uint64_t)cal->ns1);
 	ttlog__put_u32(p + TTLOG_FMT_HEAD_CLOCK_OFF, cal->kind);
 	ttlog__put_u32(p + TTLOG_FMT_HEAD_TTLOG_VER_OFF, TTLOG_VERSION_NUMBER);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_WINDOW_OFF, ttlog__g.window_ns);
+	ttlog__put_u64(p + TTLOG_FMT_HEAD_WINDOW_OFF, ws->src->window_ns);
 	size_t len = TTLOG_FMT_HEAD_FIXED_SIZE;
-	put_string(p, &len, ttlog__g.executable, PATH_MAX);
-	put_string(p, &len, ttlog__g.hostname, 255);
+	put_string(p, &len, ws->src->executable, PATH_MAX);
+	put_string(p, &len, ws->src->hostname, 255);
 	put_string(p, &len, reason, TTLOG_REASON_MAX);
 	emit_chunk(ws, TTLOG_FMT_CHUNK_HEAD, p, len);
 }
@@ -483,8 +500,7 @@ static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG_FMT_END_SIZE);
-	uint64_t dropped = atomic_load_explicit(&ttlog__g.dropped_no_ring, memory_order_relaxed) +
-			   atomic_load_explicit(&ttlog__g.dropped_uninitialized, memory_order_relaxed);
+	uint64_t dropped = ws->src->dropped(ws->src->ctx);
 	ttlog__put_u64(p + TTLOG_FMT_END_EVENTS_OFF, ws->events);
 	ttlog__put_u64(p + TTLOG_FMT_END_OVERWRITTEN_OFF, ws->overwritten);
 	ttlog__put_u64(p + TTLOG_FMT_END_TORN_OFF, ws->torn);
@@ -522,9 +538,9 @@ static void final_name(struct workspace *ws, int64_t now_ns, const char *reason,
 	}
 	ttlog__civil_from_unix(secs, &c);
 	ttlog__sb_init(&sb, ws->final_path, sizeof ws->final_path);
-	ttlog__sb_str(&sb, ttlog__g.dir);
+	ttlog__sb_str(&sb, ws->src->dir);
 	ttlog__sb_str(&sb, "/ttlog-");
-	ttlog__sb_u64(&sb, (uint64_t)ttlog__g.pid, 0);
+	ttlog__sb_u64(&sb, (uint64_t)ws->src->pid, 0);
 	ttlog__sb_str(&sb, "-");
 	ttlog__sb_u64(&sb, (uint64_t)c.year, 4);
 	ttlog__sb_u64(&sb, (uint64_t)c.month, 2);
@@ -549,9 +565,9 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 	for (int attempt = 0; attempt < 100; attempt++) {
 		struct ttlog__sbuf sb;
 		ttlog__sb_init(&sb, ws->tmp_path, sizeof ws->tmp_path);
-		ttlog__sb_str(&sb, ttlog__g.dir);
+		ttlog__sb_str(&sb, ws->src->dir);
 		ttlog__sb_str(&sb, "/.ttlog-");
-		ttlog__sb_u64(&sb, (uint64_t)ttlog__g.pid, 0);
+		ttlog__sb_u64(&sb, (uint64_t)ws->src->pid, 0);
 		ttlog__sb_str(&sb, "-");
 		ttlog__sb_u64(&sb, tid, 0);
 		ttlog__sb_str(&sb, "-");
@@ -573,7 +589,7 @@ static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 		final_name(ws, now_ns, reason, n);
 		if (link(ws->tmp_path, ws->final_path) == 0) {
 			unlink(ws->tmp_path);
-			int dfd = open(ttlog__g.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int dfd = open(ws->src->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (dfd >= 0) { /* make the new name itself durable */
 				fsync(dfd);
 				close(dfd);
@@ -626,6 +642,52 @@ static void reset_workspace(struct workspace *ws)
 	memset(ws->site_seen, 0, sizeof ws->site_seen);
 }
 
+/* ---- The in-process source: this process's rings, sites and settings --- */
+
+/* Runs in signal context. */
+static struct ttlog__ring *self_ring_next(void *ctx, struct ttlog__ring *prev)
+{
+	(void)ctx;
+	return prev ? prev->next : ttlog__ring_first();
+}
+
+/* Runs in signal context. */
+static int self_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
+{
+	(void)ctx;
+	return ttlog__ring_read_begin(r, cur);
+}
+
+/* Runs in signal context. */
+static const struct ttlog_site *self_site(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	return ttlog__site_lookup(id);
+}
+
+/* Runs in signal context. */
+static void self_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, int64_t *created,
+		       uint64_t *now)
+{
+	(void)ctx;
+	ttlog__clock_calibrate(cal, may_wait);
+	ttlog__shm_note_calibration(cal); /* shared-memory mode: a fresh pair for readers */
+	*created = ttlog__clock_realtime_ns();
+	*now = ttlog__clock_now();
+}
+
+/* Runs in signal context. */
+static uint64_t self_dropped(void *ctx)
+{
+	(void)ctx;
+	return atomic_load_explicit(&ttlog__g.dropped_no_ring, memory_order_relaxed) +
+	       atomic_load_explicit(&ttlog__g.dropped_uninitialized, memory_order_relaxed);
+}
+
+static int write_from(struct workspace *ws, const struct ttlog__snapshot_source *src,
+		      const char *reason_in, const struct ttlog__crash_info *crash, char *path,
+		      size_t path_size);
+
 /* Runs in signal context. */
 int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 			  const struct ttlog__crash_info *crash, char *path, size_t path_size)
@@ -633,9 +695,40 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	struct workspace *ws = workspaces[which];
 	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
 		return TTLOG_E_NOT_INITIALIZED;
+	const struct ttlog__snapshot_source src = {
+		.ring_next = self_ring_next,
+		.read_begin = self_read_begin,
+		.site = self_site,
+		.clock = self_clock,
+		.dropped = self_dropped,
+		.pid = ttlog__g.pid,
+		.names_pid = 0,
+		.executable = ttlog__g.executable,
+		.hostname = ttlog__g.hostname,
+		.dir = ttlog__g.dir,
+		.window_ns = ttlog__g.window_ns,
+		.in_process = 1,
+	};
+	return write_from(ws, &src, reason_in, crash, path, path_size);
+}
+
+int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
+				 char *path, size_t path_size)
+{
+	if (ttlog__snapshot_init() != TTLOG_OK)
+		return TTLOG_E_NOMEM;
+	return write_from(workspaces[TTLOG_WS_NORMAL], src, reason, NULL, path, path_size);
+}
+
+/* Runs in signal context. */
+static int write_from(struct workspace *ws, const struct ttlog__snapshot_source *src,
+		      const char *reason_in, const struct ttlog__crash_info *crash, char *path,
+		      size_t path_size)
+{
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1)) {
-		atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
+		if (src->in_process)
+			atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
 		return TTLOG_E_BUSY;
 	}
 	int saved_errno = errno;
@@ -643,6 +736,7 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	char reason[TTLOG_REASON_MAX + 1];
 	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
 	reset_workspace(ws);
+	ws->src = src;
 
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	ws->file.fd = open_temporary(ws, tid);
@@ -652,29 +746,33 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	}
 
 	struct ttlog__calibration cal;
+	int64_t created;
+	uint64_t now;
 	/* A crash right after ttlog_init() must not wait for a precise rate:
 	 * the process is dying. */
-	ttlog__clock_calibrate(&cal, crash == NULL);
-	int64_t created = ttlog__clock_realtime_ns();
+	src->clock(src->ctx, crash == NULL, &cal, &created, &now);
 	uint64_t cutoff = 0;
-	if (ttlog__g.window_ns) {
-		unsigned __int128 wt = (unsigned __int128)ttlog__g.window_ns * (cal.tick1 - cal.tick0) /
+	if (src->window_ns) {
+		unsigned __int128 wt = (unsigned __int128)src->window_ns * (cal.tick1 - cal.tick0) /
 				       (uint64_t)(cal.ns1 - cal.ns0 > 0 ? cal.ns1 - cal.ns0 : 1);
-		uint64_t now = ttlog__clock_now();
 		cutoff = wt < now ? now - (uint64_t)wt : 0;
 	}
 
 	write_file_header(ws);
 	write_head(ws, reason, crash != NULL, &cal, created);
-	for (struct ttlog__ring *r = ttlog__ring_first(); r && !ws->file.failed; r = r->next)
+	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->file.failed;
+	     r = src->ring_next(src->ctx, r))
 		write_thread(ws, r, cutoff, crash);
-	write_sampling(ws);
-	write_metrics(ws);
+	if (src->in_process) { /* a mapping has neither (docs/SHM-FORMAT.md) */
+		write_sampling(ws);
+		write_metrics(ws);
+	}
 	if (crash)
 		write_crash(ws, crash);
 	write_end(ws);
 	ttlog__fdbuf_flush(&ws->file);
-	atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
+	if (src->in_process)
+		atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
 
 	if (ws->file.failed || fsync(ws->file.fd) != 0) {
 		close(ws->file.fd);
@@ -698,9 +796,11 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason_in,
 	}
 out:
 	ws->file.fd = -1;
-	atomic_fetch_add_explicit(rc == TTLOG_OK || rc == TTLOG_E_RANGE ? &ttlog__g.snapshots_written
-									  : &ttlog__g.snapshots_failed,
-				  1, memory_order_relaxed);
+	if (src->in_process)
+		atomic_fetch_add_explicit(rc == TTLOG_OK || rc == TTLOG_E_RANGE
+						  ? &ttlog__g.snapshots_written
+						  : &ttlog__g.snapshots_failed,
+					  1, memory_order_relaxed);
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;
 	return rc;

@@ -22,6 +22,41 @@ struct ttlog__crash_info {
 
 enum ttlog__workspace { TTLOG_WS_NORMAL = 0, TTLOG_WS_CRASH = 1 };
 
+struct ttlog__ring;
+struct ttlog__ring_cursor;
+struct ttlog__calibration;
+struct ttlog_site;
+
+/*
+ * What a snapshot is written from: this process (ttlog__snapshot_write
+ * fills it from the library's globals) or another process's shared-memory
+ * mapping (src/shm/read.c). Every callback gets ctx. For the in-process
+ * source they all run in signal context.
+ */
+struct ttlog__snapshot_source {
+	void *ctx;
+	/* The rings, one after the other: prev NULL gives the first; NULL ends. */
+	struct ttlog__ring *(*ring_next)(void *ctx, struct ttlog__ring *prev);
+	/* ttlog__ring_read_begin or ttlog__ring_read_begin_at for ring r. */
+	int (*read_begin)(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur);
+	/* The site with this id, NULL if none. */
+	const struct ttlog_site *(*site)(void *ctx, uint32_t id);
+	/* The calibration (may_wait: see ttlog__clock_calibrate), the file's
+	 * creation time and the current tick value (for the window). */
+	void (*clock)(void *ctx, int may_wait, struct ttlog__calibration *cal, int64_t *created,
+		      uint64_t *now);
+	/* Log calls the process dropped (END chunk). */
+	uint64_t (*dropped)(void *ctx);
+	int pid;                 /* in the HEAD chunk and the file name */
+	int names_pid;           /* names of live threads from /proc/<names_pid>/task (0: this
+				    process); -1: only the name kept in the ring */
+	const char *executable;
+	const char *hostname;
+	const char *dir;         /* where the file goes */
+	uint64_t window_ns;      /* 0: whole rings */
+	int in_process;          /* sampling, metrics and the process's own counters */
+};
+
 /* Reserves the two workspaces (one for on-demand snapshots, one kept for
  * the crash handler). Idempotent. TTLOG_OK or TTLOG_E_NOMEM. */
 int ttlog__snapshot_init(void);
@@ -33,6 +68,14 @@ int ttlog__snapshot_init(void);
  */
 int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason,
 			  const struct ttlog__crash_info *crash, char *path, size_t path_size);
+
+/*
+ * Writes a snapshot from src (another process's mapping) with the normal
+ * workspace, reserving it if this process never ran ttlog_init. Same
+ * results as ttlog__snapshot_write. Not for signal context.
+ */
+int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
+				 char *path, size_t path_size);
 
 /* In a forked child: a snapshot that was in progress in the parent is not. */
 void ttlog__snapshot_after_fork(void);

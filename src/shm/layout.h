@@ -1,0 +1,139 @@
+/*
+ * layout.h - the byte layout of a shared-memory mapping (docs/SHM-FORMAT.md).
+ *
+ * The mapping is written by the process that owns it (src/shm/owner.c) and
+ * read by any other process of the same machine (src/shm/read.c), so the
+ * structures below are used in place, in native byte order, rather than
+ * field by field like the snapshot format: both sides are the same machine,
+ * and the owner's rings (struct ttlog__ring, src/ring/ring.h) live there as
+ * C structures anyway. The static assertions pin every offset that
+ * docs/SHM-FORMAT.md states; a change to one of them is a new layout
+ * version.
+ *
+ * Order in the file, each part starting on a page boundary:
+ *   header | ring table | site index | site dictionary | ring arena
+ */
+#ifndef TTLOG_SHM_LAYOUT_H
+#define TTLOG_SHM_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/state.h"
+#include "ring/ring.h"
+
+#define TTLOG_SHM_MAGIC "TTLOGSHM"
+#define TTLOG_SHM_MAGIC_LEN 8
+#define TTLOG_SHM_MAJOR 1           /* a reader refuses any other major */
+#define TTLOG_SHM_MINOR 0           /* additions a version-1 reader may ignore */
+#define TTLOG_SHM_BYTE_ORDER 0x01020304u
+#define TTLOG_SHM_HEADER_SIZE 8192u
+#define TTLOG_SHM_PAGE 4096u        /* alignment of the parts (not the system's page size) */
+
+#define TTLOG_SHM_BOOT_ID_MAX 48
+#define TTLOG_SHM_HOST_MAX 256
+#define TTLOG_SHM_EXE_MAX 4096
+#define TTLOG_SHM_DIR_MAX 3072
+
+#define TTLOG_SHM_MAX_TABLE 16384u  /* ring table entries at most */
+#define TTLOG_SHM_SITE_IDS 65536u   /* site index entries: ids 0..65535 (0 unused) */
+#define TTLOG_SHM_DICT_SIZE (1u << 20)
+#define TTLOG_SHM_STRING_MAX 4096u  /* longest string kept in a dictionary entry */
+
+struct ttlog__shm_header {
+	char magic[TTLOG_SHM_MAGIC_LEN];     /*    0 "TTLOGSHM" */
+	uint16_t major, minor;               /*    8 layout version */
+	uint32_t header_size;                /*   12 TTLOG_SHM_HEADER_SIZE */
+	uint64_t file_size;                  /*   16 bytes of the file (ftruncate'd once) */
+	uint32_t byte_order;                 /*   24 TTLOG_SHM_BYTE_ORDER as written */
+	uint32_t ring_struct_size;           /*   28 sizeof(struct ttlog__ring) of the owner */
+	int32_t pid;                         /*   32 */
+	uint32_t uid;                        /*   36 effective uid */
+	uint64_t start_time;                 /*   40 /proc/PID/stat field 22 */
+	int64_t created_ns;                  /*   48 CLOCK_REALTIME at creation */
+	_Atomic uint32_t state;              /*   56 enum ttlog__shm_state */
+	int32_t snapshot_signal;             /*   60 0: none */
+	uint64_t window_ns;                  /*   64 the owner's snapshot window */
+	uint32_t clock_kind;                 /*   72 TTLOG_FMT_CLOCK_* */
+	uint32_t reserved0;                  /*   76 zero */
+	uint64_t tick0;                      /*   80 calibration point 0, taken at init */
+	int64_t ns0;                         /*   88 */
+	_Atomic uint32_t calib_seq;          /*   96 odd while point 1 is being rewritten */
+	uint32_t reserved1;                  /*  100 zero */
+	_Atomic uint64_t tick1;              /*  104 calibration point 1, refreshed */
+	_Atomic int64_t ns1;                 /*  112 */
+	_Atomic uint64_t dropped_uninitialized; /* 120 copies of the owner's counters */
+	_Atomic uint64_t dropped_no_ring;    /*  128 */
+	_Atomic uint64_t dropped_sites;      /*  136 sites that got no id */
+	_Atomic uint64_t dict_dropped;       /*  144 sites the dictionary had no room for */
+	uint64_t table_off;                  /*  152 ring table */
+	uint32_t table_cap;                  /*  160 entries */
+	_Atomic uint32_t table_used;         /*  164 entries handed out (some may be uncommitted) */
+	uint64_t arena_off;                  /*  168 ring arena */
+	uint64_t arena_size;                 /*  176 */
+	_Atomic uint64_t arena_used;         /*  184 bytes handed out from arena_off */
+	uint64_t site_index_off;             /*  192 u32 per site id */
+	uint32_t site_index_cap;             /*  200 entries (ids 0..cap-1) */
+	_Atomic uint32_t site_id_limit;      /*  204 one more than the highest id stored */
+	uint64_t dict_off;                   /*  208 site dictionary */
+	uint64_t dict_size;                  /*  216 */
+	_Atomic uint64_t dict_used;          /*  224 bytes reserved (may exceed dict_size when full) */
+	unsigned char reserved2[24];         /*  232 zero */
+	char boot_id[TTLOG_SHM_BOOT_ID_MAX]; /*  256 /proc/sys/kernel/random/boot_id, NUL-terminated */
+	char hostname[TTLOG_SHM_HOST_MAX];   /*  304 */
+	unsigned char reserved3[464];        /*  560 zero */
+	char executable[TTLOG_SHM_EXE_MAX];  /* 1024 */
+	char snapshot_dir[TTLOG_SHM_DIR_MAX]; /* 5120 */
+};                                           /* 8192 */
+
+/* One ring: written once, then `commit` is set to 1 with release. */
+struct ttlog__shm_ring_entry {
+	_Atomic uint32_t commit;             /*  0 0: not yet (skip), 1: the rest is valid */
+	uint32_t nseg;                       /*  4 */
+	uint64_t ring_off;                   /*  8 the struct ttlog__ring */
+	uint64_t data_off;                   /* 16 its bytes */
+	uint32_t size;                       /* 24 nseg * seg_size */
+	uint32_t seg_size;                   /* 28 */
+};                                           /* 32 */
+
+/* A dictionary entry: this header, nargs type bytes, then the strings
+ * format, file, function, target and one name per bit of `fields`, each a
+ * u32 length and the bytes; padded to 8. */
+struct ttlog__shm_site_entry {
+	uint32_t size;                       /*  0 bytes of the entry, a multiple of 8 */
+	uint32_t id;                         /*  4 */
+	uint8_t level, nargs, kind, reserved; /* 8 */
+	uint32_t line;                       /* 12 */
+	uint32_t fields;                     /* 16 bit i: argument i is a named field */
+	uint32_t reserved2;                  /* 20 zero */
+};                                           /* 24, then the variable part */
+
+_Static_assert(sizeof(struct ttlog__shm_header) == TTLOG_SHM_HEADER_SIZE, "header size");
+_Static_assert(offsetof(struct ttlog__shm_header, state) == 56, "state");
+_Static_assert(offsetof(struct ttlog__shm_header, tick1) == 104, "tick1");
+_Static_assert(offsetof(struct ttlog__shm_header, dict_used) == 224, "dict_used");
+_Static_assert(offsetof(struct ttlog__shm_header, boot_id) == 256, "boot_id");
+_Static_assert(offsetof(struct ttlog__shm_header, hostname) == 304, "hostname");
+_Static_assert(offsetof(struct ttlog__shm_header, executable) == 1024, "executable");
+_Static_assert(offsetof(struct ttlog__shm_header, snapshot_dir) == 5120, "snapshot_dir");
+_Static_assert(sizeof(struct ttlog__shm_ring_entry) == 32, "ring entry");
+_Static_assert(sizeof(struct ttlog__shm_site_entry) == 24, "site entry");
+_Static_assert(TTLOG_SHM_DIR_MAX == TTLOG_DIR_MAX, "snapshot dir fits");
+
+/* The fields of struct ttlog__ring a reader uses, at the offsets that
+ * docs/SHM-FORMAT.md gives for layout 1 on 64-bit Linux. */
+_Static_assert(offsetof(struct ttlog__ring, w.head) == 0, "ring: head");
+_Static_assert(offsetof(struct ttlog__ring, w.records) == 24, "ring: records");
+_Static_assert(offsetof(struct ttlog__ring, size) == 72, "ring: size");
+_Static_assert(offsetof(struct ttlog__ring, seg_size) == 76, "ring: seg_size");
+_Static_assert(offsetof(struct ttlog__ring, nseg) == 80, "ring: nseg");
+_Static_assert(offsetof(struct ttlog__ring, pub_tail) == 128, "ring: pub_tail");
+_Static_assert(offsetof(struct ttlog__ring, seg_first) == 136, "ring: seg_first");
+_Static_assert(offsetof(struct ttlog__ring, state) == 704, "ring: state");
+_Static_assert(offsetof(struct ttlog__ring, gen) == 708, "ring: gen");
+_Static_assert(offsetof(struct ttlog__ring, tid) == 712, "ring: tid");
+_Static_assert(offsetof(struct ttlog__ring, index) == 716, "ring: index");
+_Static_assert(offsetof(struct ttlog__ring, name) == 728, "ring: name");
+
+#endif

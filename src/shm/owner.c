@@ -1,0 +1,645 @@
+/*
+ * owner.c - shared-memory mode, the owner's side: the process's rings, ring
+ * table and call-site dictionary in a file-backed MAP_SHARED mapping
+ * (layout: src/shm/layout.h, docs/SHM-FORMAT.md), so that another process
+ * can write a snapshot from it while this one runs, hangs, or after it was
+ * killed without a chance to write one (SIGKILL, the OOM killer).
+ *
+ * The hot path does not know: a ring in the mapping is written exactly as a
+ * private one. Only three slow places change: ring_new() takes its memory
+ * from the arena here (ttlog__shm_alloc) and enters the ring in the table
+ * once its geometry is set (ttlog__shm_ring_publish); a call site's first
+ * call copies the site into the dictionary (ttlog__shm_site_added); and the
+ * slow path refreshes the clock calibration at most once a second.
+ *
+ * Memory: the file is sized once (ftruncate) and is sparse; the header,
+ * table, site index and dictionary are backed at creation and each ring
+ * when it is handed out, so that no store of a log call can ever meet a
+ * full file system (on tmpfs that would be a SIGBUS).
+ *
+ * The current mapping is described by one struct published through `cur`
+ * (written once, then only read, never freed): a reader in a signal handler
+ * sees either the whole of it or nothing.
+ *
+ * Publication to other processes (the reader is src/shm/read.c):
+ *   ring:  table entry fields, then commit = 1 (release)       LMM(table:A)
+ *   site:  entry bytes, then index[id] = offset (release CAS)  LMM(dict:A)
+ *   clock: calib_seq odd, tick1/ns1, calib_seq even (release)  LMM(cal:A/B)
+ * each paired with the reader's acquire load of the same word
+ * (LMM(table:B), LMM(dict:B), LMM(cal:C)).
+ */
+#define _GNU_SOURCE
+#include "shm/owner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/internal.h"
+#include "core/config.h"
+#include "core/state.h"
+#include "ring/ring.h"
+#include "shm/layout.h"
+#include "shm/path.h"
+#include "shm/shm.h"
+#include "snapshot/format.h"
+#include "sites/fields.h"
+#include "sites/sites.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+struct mapping {
+	unsigned char *base;
+	size_t size;
+	struct ttlog__shm_header *hdr;
+	int fd;                      /* kept for fallocate; checked against dev/ino before use */
+	dev_t dev;
+	ino_t ino;
+	int pid;                     /* the process the file is named after */
+	char base_dir[TTLOG_DIR_MAX]; /* the configured base (for a forked child's file) */
+	char path[PATH_MAX];
+};
+
+static _Atomic(struct mapping *) cur;
+static _Atomic int shm_on;
+_Atomic uint64_t ttlog__shm_next_refresh = UINT64_MAX;
+
+static size_t round_page(size_t n)
+{
+	return (n + TTLOG_SHM_PAGE - 1) & ~(size_t)(TTLOG_SHM_PAGE - 1);
+}
+
+/* Runs in signal context. */
+static struct mapping *active(void)
+{
+	/* LMM(on:B) pairs with LMM(on:A): the mapping's description is
+	 * complete before shm_on says so. */
+	if (!atomic_load_explicit(&shm_on, memory_order_acquire))
+		return NULL;
+	return atomic_load_explicit(&cur, memory_order_acquire);
+}
+
+/* Runs in signal context. */
+int ttlog__shm_active(void)
+{
+	return active() != NULL;
+}
+
+/* Backs [p, p + len) of the mapping with memory now. Prefaulting for
+ * writing (Linux >= 5.14) fails with EFAULT where a store would raise
+ * SIGBUS; older kernels get fallocate() on the file. */
+static int back_range(struct mapping *m, void *p, size_t len)
+{
+	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(TTLOG_SHM_PAGE - 1);
+	uintptr_t hi = round_page((uintptr_t)p + len);
+	if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	struct stat sb;
+	if (fstat(m->fd, &sb) != 0 || sb.st_dev != m->dev || sb.st_ino != m->ino)
+		return -1; /* the program closed our descriptor */
+	return fallocate(m->fd, 0, (off_t)(lo - (uintptr_t)m->base), (off_t)(hi - lo)) == 0 ? 0 : -1;
+}
+
+static int make_dirs(const char *dir, char *err, size_t errsize)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+		snprintf(err, errsize, "shared memory directory %s: path too long", dir);
+		return -1;
+	}
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errsize, "shared memory directory %s: cannot create %s: %s", dir,
+				 path, strerror(errno));
+			return -1;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+/* The per-user directory must be ours alone: others could otherwise plant
+ * or read mappings in it. */
+static int prepare_user_dir(const char *base, char *dir, size_t size, char *err, size_t errsize)
+{
+	if (ttlog__shm_user_dir(base, dir, size) != 0) {
+		snprintf(err, errsize, "shared memory directory %s: path too long", base);
+		return -1;
+	}
+	if (make_dirs(dir, err, errsize) != 0)
+		return -1;
+	struct stat sb;
+	if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errsize, "shared memory directory %s: not a directory", dir);
+		return -1;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		snprintf(err, errsize,
+			 "shared memory directory %s: must be owned by uid %u with mode 0700",
+			 dir, (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Creates path for this process. A file already there names this pid: it
+ * was left by an earlier process that had the same pid (killed, or
+ * exec'd), and is replaced unless its owner still runs, which only another
+ * pid namespace sharing the directory could make true.
+ */
+static int create_file(const char *path, char *err, size_t errsize)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+		struct ttlog__shm_info info;
+		char why[256];
+		uint64_t self_start = 0;
+		ttlog__shm_start_time(0, &self_start);
+		if (ttlog__shm_inspect(path, &info, why, sizeof why) == 0 && ttlog__shm_owner_alive(&info) &&
+		    info.start_time != self_start) {
+			snprintf(err, errsize, "shared memory mapping %s: in use by a running process %d",
+				 path, info.pid);
+			return -1;
+		}
+		if (unlink(path) != 0 && errno != ENOENT)
+			break;
+	}
+	snprintf(err, errsize, "shared memory mapping %s: cannot create: %s", path, strerror(errno));
+	return -1;
+}
+
+static void fill_header(struct mapping *m, const struct ttlog__settings *st, uint64_t table_off,
+			uint32_t table_cap, uint64_t index_off, uint64_t dict_off, uint64_t arena_off)
+{
+	struct ttlog__shm_header *h = m->hdr;
+	h->major = TTLOG_SHM_MAJOR;
+	h->minor = TTLOG_SHM_MINOR;
+	h->header_size = TTLOG_SHM_HEADER_SIZE;
+	h->file_size = m->size;
+	h->byte_order = TTLOG_SHM_BYTE_ORDER;
+	h->ring_struct_size = sizeof(struct ttlog__ring);
+	h->pid = m->pid;
+	h->uid = (uint32_t)geteuid();
+	uint64_t start = 0;
+	ttlog__shm_start_time(0, &start);
+	h->start_time = start;
+	h->created_ns = ttlog__clock_wall_ns();
+	atomic_store_explicit(&h->state, TTLOG_SHM_RUNNING, memory_order_relaxed);
+	h->snapshot_signal = st->snapshot_signal;
+	h->window_ns = st->window_ns;
+	struct ttlog__calibration cal;
+	ttlog__clock_calibrate(&cal, 0);
+	h->clock_kind = cal.kind;
+	h->tick0 = cal.tick0;
+	h->ns0 = cal.ns0;
+	atomic_store_explicit(&h->tick1, cal.tick1, memory_order_relaxed);
+	atomic_store_explicit(&h->ns1, cal.ns1, memory_order_relaxed);
+	h->table_off = table_off;
+	h->table_cap = table_cap;
+	h->site_index_off = index_off;
+	h->site_index_cap = TTLOG_SHM_SITE_IDS;
+	h->dict_off = dict_off;
+	h->dict_size = TTLOG_SHM_DICT_SIZE;
+	h->arena_off = arena_off;
+	h->arena_size = m->size - arena_off;
+	if (ttlog__shm_boot_id(h->boot_id, sizeof h->boot_id) != 0)
+		h->boot_id[0] = '\0';
+	snprintf(h->hostname, sizeof h->hostname, "%s", ttlog__g.hostname);
+	snprintf(h->executable, sizeof h->executable, "%s", ttlog__g.executable);
+	snprintf(h->snapshot_dir, sizeof h->snapshot_dir, "%s", st->dir);
+}
+
+/* Copies the sites registered before the mapping existed. */
+static void add_known_sites(void)
+{
+	uint32_t limit = ttlog__site_id_limit();
+	for (uint32_t id = 1; id < limit; id++) {
+		const struct ttlog_site *s = ttlog__site_lookup(id);
+		if (s)
+			ttlog__shm_site_added(id, s);
+	}
+}
+
+int ttlog__shm_open(const struct ttlog__settings *st, char *err, size_t errsize)
+{
+	/* A mapping from an earlier ttlog_init is closed by ttlog_shutdown;
+	 * its memory stays mapped for the rings threads still hold. */
+	atomic_store_explicit(&shm_on, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__shm_next_refresh, UINT64_MAX, memory_order_relaxed);
+	if (!st->shared_memory)
+		return TTLOG_OK;
+
+	struct mapping *m = calloc(1, sizeof *m);
+	char dir[PATH_MAX];
+	if (!m) {
+		snprintf(err, errsize, "shared memory: out of memory");
+		return TTLOG_E_NOMEM;
+	}
+	m->fd = -1;
+	m->pid = (int)getpid();
+	snprintf(m->base_dir, sizeof m->base_dir, "%s", st->shared_dir);
+	if (prepare_user_dir(st->shared_dir, dir, sizeof dir, err, errsize) != 0 ||
+	    ttlog__shm_path(st->shared_dir, m->pid, m->path, sizeof m->path) != 0) {
+		if (!err[0])
+			snprintf(err, errsize, "shared memory directory %s: path too long", st->shared_dir);
+		free(m);
+		return TTLOG_E_DIR;
+	}
+
+	/* Sizes: room in the arena for as many rings as memory_cap allows
+	 * (a ring is its struct and its bytes, each on its own pages). */
+	size_t slot = round_page(sizeof(struct ttlog__ring)) + round_page(st->ring_size);
+	size_t nmax = st->memory_cap / st->ring_size;
+	uint32_t table_cap = (uint32_t)TTLOG_MIN(TTLOG_MAX(nmax, (size_t)1), (size_t)TTLOG_SHM_MAX_TABLE);
+	uint64_t table_off = TTLOG_SHM_HEADER_SIZE;
+	uint64_t index_off = table_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_ring_entry));
+	uint64_t dict_off = index_off + round_page((size_t)TTLOG_SHM_SITE_IDS * 4u);
+	uint64_t arena_off = dict_off + TTLOG_SHM_DICT_SIZE;
+	m->size = (size_t)arena_off + (size_t)table_cap * slot;
+
+	int rc = TTLOG_E_DIR;
+	m->fd = create_file(m->path, err, errsize);
+	if (m->fd < 0)
+		goto fail;
+	struct stat sb;
+	if (fstat(m->fd, &sb) != 0 || ftruncate(m->fd, (off_t)m->size) != 0) {
+		snprintf(err, errsize, "shared memory mapping %s: cannot size it to %zu bytes: %s",
+			 m->path, m->size, strerror(errno));
+		goto fail_file;
+	}
+	m->dev = sb.st_dev;
+	m->ino = sb.st_ino;
+	void *base = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (base == MAP_FAILED) {
+		snprintf(err, errsize, "shared memory mapping %s: cannot map %zu bytes: %s", m->path,
+			 m->size, strerror(errno));
+		rc = TTLOG_E_NOMEM;
+		goto fail_file;
+	}
+	m->base = base;
+	m->hdr = base;
+	if (back_range(m, base, (size_t)arena_off) != 0) {
+		snprintf(err, errsize, "shared memory mapping %s: no room for %llu bytes in %s",
+			 m->path, (unsigned long long)arena_off, dir);
+		rc = TTLOG_E_NOMEM;
+		goto fail_map;
+	}
+	fill_header(m, st, table_off, table_cap, index_off, dict_off, arena_off);
+	/* The magic last: a reader that sees it sees a filled header (it
+	 * checks every field anyway). */
+	atomic_thread_fence(memory_order_release);
+	memcpy(m->hdr->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
+
+	atomic_store_explicit(&cur, m, memory_order_release);
+	/* LMM(on:A) pairs with LMM(on:B) in active(). */
+	atomic_store_explicit(&shm_on, 1, memory_order_release);
+	add_known_sites();
+	atomic_store_explicit(&ttlog__shm_next_refresh, 0, memory_order_relaxed);
+	static int atexit_done;
+	if (!atexit_done && atexit(ttlog__shm_close) == 0)
+		atexit_done = 1;
+	return TTLOG_OK;
+
+fail_map:
+	munmap(m->base, m->size);
+fail_file:
+	close(m->fd);
+	unlink(m->path);
+fail:
+	free(m);
+	return rc;
+}
+
+void *ttlog__shm_alloc(size_t size, size_t align)
+{
+	struct mapping *m = active();
+	if (!m)
+		return NULL;
+	struct ttlog__shm_header *h = m->hdr;
+	uint64_t used = atomic_load_explicit(&h->arena_used, memory_order_relaxed), start;
+	do {
+		start = (used + align - 1) & ~(uint64_t)(align - 1);
+		if (start + size > h->arena_size)
+			return NULL;
+	} while (!atomic_compare_exchange_weak_explicit(&h->arena_used, &used, start + size,
+							memory_order_relaxed, memory_order_relaxed));
+	unsigned char *p = m->base + h->arena_off + start;
+	return back_range(m, p, size) == 0 ? p : NULL;
+}
+
+static int in_mapping(const struct mapping *m, const void *p)
+{
+	return (const unsigned char *)p >= m->base && (const unsigned char *)p < m->base + m->size;
+}
+
+int ttlog__shm_ring_publish(struct ttlog__ring *r)
+{
+	struct mapping *m = active();
+	if (!m || !in_mapping(m, r))
+		return 0;
+	struct ttlog__shm_header *h = m->hdr;
+	uint32_t slot = atomic_fetch_add_explicit(&h->table_used, 1, memory_order_relaxed);
+	if (slot >= h->table_cap)
+		return -1;
+	struct ttlog__shm_ring_entry *e =
+		(struct ttlog__shm_ring_entry *)(m->base + h->table_off) + slot;
+	e->nseg = r->nseg;
+	e->ring_off = (uint64_t)((unsigned char *)r - m->base);
+	e->data_off = (uint64_t)(r->data - m->base);
+	e->size = r->size;
+	e->seg_size = r->seg_size;
+	/* LMM(table:A) pairs with LMM(table:B) in read.c: the entry, and the
+	 * ring's geometry stored by ring_new(), are visible with commit. */
+	atomic_store_explicit(&e->commit, 1, memory_order_release);
+	return 0;
+}
+
+int ttlog__shm_ring_claimed(struct ttlog__ring *r)
+{
+	struct mapping *m = active();
+	if (!m || !in_mapping(m, r))
+		return 0;
+	return back_range(m, r, sizeof *r) == 0 && back_range(m, r->data, r->size) == 0 ? 0 : -1;
+}
+
+/* ---- Call-site dictionary (runs in signal context) --------------------- */
+
+static size_t clamp(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > TTLOG_SHM_STRING_MAX ? TTLOG_SHM_STRING_MAX : n;
+}
+
+static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
+{
+	uint32_t len = (uint32_t)n;
+	memcpy(p, &len, 4);
+	if (n)
+		memcpy(p + 4, s, n);
+	return p + 4 + n;
+}
+
+/* Runs in signal context. */
+void ttlog__shm_site_added(uint32_t id, const struct ttlog_site *s)
+{
+	struct mapping *m = active();
+	if (!m)
+		return;
+	struct ttlog__shm_header *h = m->hdr;
+	_Atomic uint32_t *index = (_Atomic uint32_t *)(m->base + h->site_index_off);
+	if (id == 0 || id >= h->site_index_cap ||
+	    atomic_load_explicit(&index[id], memory_order_relaxed) != 0)
+		return;
+	const char *target = s->target;
+	if (!target) {
+		const char *slash = strrchr(s->file, '/');
+		target = slash ? slash + 1 : s->file;
+	}
+	uint32_t fields = s->nargs <= TTLOG_FMT_MAX_ARGS ? ttlog__site_field_mask(s) : 0;
+	char names[TTLOG_FMT_MAX_ARGS][TTLOG_FIELD_NAME_MAX + 1];
+	size_t size = sizeof(struct ttlog__shm_site_entry) + s->nargs + 16 + clamp(s->format) +
+		      clamp(s->file) + clamp(s->function) + clamp(target);
+	for (unsigned i = 0; i < s->nargs && i < TTLOG_FMT_MAX_ARGS; i++)
+		if (fields & (1u << i))
+			size += 4 + ttlog__field_name(ttlog__site_arg_text(s, i), names[i]);
+	size = (size + 7) & ~(size_t)7;
+	uint64_t off = atomic_fetch_add_explicit(&h->dict_used, size, memory_order_relaxed);
+	if (off + size > h->dict_size) {
+		atomic_fetch_add_explicit(&h->dict_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	unsigned char *e = m->base + h->dict_off + off;
+	struct ttlog__shm_site_entry fixed = {
+		.size = (uint32_t)size, .id = id, .level = s->level, .nargs = s->nargs,
+		.kind = s->kind, .line = s->line, .fields = fields,
+	};
+	memcpy(e, &fixed, sizeof fixed);
+	unsigned char *p = e + sizeof fixed;
+	memcpy(p, s->arg_types, s->nargs);
+	p += s->nargs;
+	p = put_str(p, s->format, clamp(s->format));
+	p = put_str(p, s->file, clamp(s->file));
+	p = put_str(p, s->function, clamp(s->function));
+	p = put_str(p, target, clamp(target));
+	for (unsigned i = 0; i < s->nargs && i < TTLOG_FMT_MAX_ARGS; i++)
+		if (fields & (1u << i))
+			p = put_str(p, names[i], strlen(names[i]));
+	memset(p, 0, (size_t)(e + size - p));
+	uint32_t unset = 0;
+	/* LMM(dict:A) pairs with LMM(dict:B) in read.c: the entry's bytes are
+	 * visible to whoever sees its offset. Losing the race (another thread
+	 * entered the id) leaves this entry unreferenced. */
+	atomic_compare_exchange_strong_explicit(&index[id], &unset, (uint32_t)(h->dict_off + off),
+						memory_order_release, memory_order_relaxed);
+	uint32_t lim = atomic_load_explicit(&h->site_id_limit, memory_order_relaxed);
+	while (lim < id + 1 &&
+	       !atomic_compare_exchange_weak_explicit(&h->site_id_limit, &lim, id + 1,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* ---- Clock and counters (runs in signal context) ----------------------- */
+
+static void copy_counters(struct ttlog__shm_header *h)
+{
+	atomic_store_explicit(&h->dropped_uninitialized,
+			      atomic_load_explicit(&ttlog__g.dropped_uninitialized, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->dropped_no_ring,
+			      atomic_load_explicit(&ttlog__g.dropped_no_ring, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->dropped_sites,
+			      atomic_load_explicit(&ttlog__g.dropped_sites, memory_order_relaxed),
+			      memory_order_relaxed);
+}
+
+/* Runs in signal context. */
+void ttlog__shm_note_calibration(const struct ttlog__calibration *cal)
+{
+	struct mapping *m = active();
+	if (!m)
+		return;
+	struct ttlog__shm_header *h = m->hdr;
+	copy_counters(h);
+	uint32_t seq = atomic_load_explicit(&h->calib_seq, memory_order_relaxed);
+	/* Odd: another writer is at it (a snapshot and the slow path at once);
+	 * its pair is as good as ours. */
+	if ((seq & 1u) || !atomic_compare_exchange_strong_explicit(&h->calib_seq, &seq, seq + 1,
+								   memory_order_relaxed,
+								   memory_order_relaxed))
+		return;
+	/* LMM(cal:A) the odd count is visible before the new pair; pairs
+	 * with LMM(cal:C), the reader's fence before it reads the count again. */
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&h->tick1, cal->tick1, memory_order_relaxed);
+	atomic_store_explicit(&h->ns1, cal->ns1, memory_order_relaxed);
+	/* LMM(cal:B) the pair is visible before the even count; pairs with
+	 * the reader's acquire load of the count. */
+	atomic_store_explicit(&h->calib_seq, seq + 2, memory_order_release);
+}
+
+/* Runs in signal context. */
+void ttlog__shm_refresh(uint64_t ticks)
+{
+	uint64_t next = atomic_load_explicit(&ttlog__shm_next_refresh, memory_order_relaxed);
+	if (ticks < next ||
+	    !atomic_compare_exchange_strong_explicit(&ttlog__shm_next_refresh, &next,
+						     ticks + ttlog__clock_ticks_per_second(),
+						     memory_order_relaxed, memory_order_relaxed))
+		return;
+	struct ttlog__calibration cal;
+	ttlog__clock_calibrate(&cal, 0);
+	ttlog__shm_note_calibration(&cal);
+}
+
+/* ---- Fork, exit, crash ------------------------------------------------- */
+
+/* The child's private copy when it cannot have a file: anonymous memory
+ * with the header, tables and ring structs copied, moved over the same
+ * addresses so every pointer stays valid. The ring bytes are not copied:
+ * the child resets its own ring and frees the others. */
+static int fork_private(struct mapping *m)
+{
+	struct ttlog__shm_header *h = m->hdr;
+	void *tmp = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (tmp == MAP_FAILED)
+		return -1;
+	memcpy(tmp, m->base, (size_t)h->arena_off + (size_t)TTLOG_MIN(
+		atomic_load_explicit(&h->arena_used, memory_order_relaxed), h->arena_size));
+	if (mremap(tmp, m->size, m->size, MREMAP_MAYMOVE | MREMAP_FIXED, m->base) == MAP_FAILED) {
+		munmap(tmp, m->size);
+		return -1;
+	}
+	return 0;
+}
+
+/* The child's own file, holding a copy of what the child keeps. */
+static int fork_own_file(struct mapping *m, struct mapping *c)
+{
+	struct ttlog__shm_header *h = m->hdr;
+	char err[512];
+	*c = *m;
+	c->pid = (int)getpid();
+	if (ttlog__shm_path(m->base_dir, c->pid, c->path, sizeof c->path) != 0)
+		return -1;
+	err[0] = '\0';
+	c->fd = create_file(c->path, err, sizeof err);
+	if (c->fd < 0)
+		return -1;
+	struct stat sb;
+	uint64_t fixed = h->arena_off;
+	uint64_t used = TTLOG_MIN(atomic_load_explicit(&h->arena_used, memory_order_relaxed),
+				  h->arena_size);
+	if (fstat(c->fd, &sb) != 0 || ftruncate(c->fd, (off_t)c->size) != 0 ||
+	    fallocate(c->fd, 0, 0, (off_t)fixed) != 0)
+		goto fail;
+	c->dev = sb.st_dev;
+	c->ino = sb.st_ino;
+	/* The fixed part, then every ring's struct, straight from the parent's
+	 * pages. The struct of a ring being set up in the parent right now is
+	 * copied half done; the child does not know that ring (it was not in
+	 * the list at fork time) and never uses it. */
+	if (pwrite(c->fd, m->base, (size_t)fixed, 0) != (ssize_t)fixed)
+		goto fail;
+	struct ttlog__shm_ring_entry *table = (struct ttlog__shm_ring_entry *)(m->base + h->table_off);
+	uint32_t n = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!atomic_load_explicit(&table[i].commit, memory_order_acquire))
+			continue;
+		uint64_t off = table[i].ring_off;
+		if (off < fixed || off + sizeof(struct ttlog__ring) > fixed + used)
+			continue;
+		if (pwrite(c->fd, m->base + off, sizeof(struct ttlog__ring), (off_t)off) !=
+		    (ssize_t)sizeof(struct ttlog__ring))
+			goto fail;
+	}
+	/* The calling thread's ring is used at once, without a claim. */
+	struct ttlog__ring *self = ttlog__ring_self();
+	if (self && in_mapping(m, self) &&
+	    fallocate(c->fd, 0, (off_t)(self->data - m->base), (off_t)self->size) != 0)
+		goto fail;
+	if (mmap(m->base, m->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, c->fd, 0) ==
+	    MAP_FAILED)
+		goto fail;
+	return 0;
+fail:
+	close(c->fd);
+	unlink(c->path);
+	return -1;
+}
+
+void ttlog__shm_after_fork(void)
+{
+	struct mapping *m = active();
+	if (!m)
+		return;
+	struct mapping *c = malloc(sizeof *c);
+	if (c && fork_own_file(m, c) == 0) {
+		struct ttlog__shm_header *h = c->hdr;
+		h->pid = c->pid;
+		uint64_t start = 0;
+		ttlog__shm_start_time(0, &start);
+		h->start_time = start;
+		h->created_ns = ttlog__clock_wall_ns();
+		atomic_store_explicit(&h->state, TTLOG_SHM_RUNNING, memory_order_relaxed);
+		atomic_store_explicit(&h->dropped_uninitialized, 0, memory_order_relaxed);
+		atomic_store_explicit(&h->dropped_no_ring, 0, memory_order_relaxed);
+		close(m->fd);
+		atomic_store_explicit(&cur, c, memory_order_release);
+		return;
+	}
+	free(c);
+	/* No file of its own: the child goes on in private memory, and its
+	 * history cannot be recovered from outside. */
+	atomic_store_explicit(&shm_on, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__shm_next_refresh, UINT64_MAX, memory_order_relaxed);
+	if (fork_private(m) != 0)
+		abort(); /* the parent's mapping cannot be left shared with the child */
+	close(m->fd);
+}
+
+void ttlog__shm_close(void)
+{
+	struct mapping *m = active();
+	if (!m || m->pid != (int)getpid())
+		return;
+	atomic_store_explicit(&m->hdr->state, TTLOG_SHM_EXITING, memory_order_relaxed);
+	copy_counters(m->hdr);
+	atomic_store_explicit(&shm_on, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__shm_next_refresh, UINT64_MAX, memory_order_relaxed);
+	unlink(m->path);
+	close(m->fd);
+	m->fd = -1;
+}
+
+/* Runs in signal context: an atomic store, getpid and unlink. */
+void ttlog__shm_crashed(void)
+{
+	struct mapping *m = active();
+	if (!m || m->pid != (int)getpid())
+		return;
+	atomic_store_explicit(&m->hdr->state, TTLOG_SHM_CRASHED, memory_order_release);
+	unlink(m->path);
+}

@@ -1,0 +1,689 @@
+/*
+ * read.c - shared-memory mode, the reader's side: checking a mapping's
+ * header (ttlog__shm_inspect) and writing a normal snapshot file from a
+ * mapping (ttlog__shm_snapshot), for `ttlog snap PID` and `ttlog recover`.
+ *
+ * The mapping may come from a process that crashed, had a bug or means
+ * harm, so nothing in it is trusted: the header is copied and checked
+ * field by field before any offset in it is used; every ring table entry
+ * and dictionary entry is checked before use and skipped with a precise
+ * error (its offset, what was expected) if it is wrong; ring geometry comes
+ * from the checked table entry, never from the ring's own struct, and the
+ * ring reader (src/ring/ring.c) validates every record it copies. Pointers
+ * stored in the mapping are never followed.
+ *
+ * The file is mapped read-only and shared, so a live owner's rings are read
+ * with the same lock-free protocol as in-process snapshots: records
+ * overwritten while being copied are counted as torn. The call sites are
+ * copied out into this process's memory (struct ttlog_site, as the writer
+ * expects them), including the argument texts the writer takes field names
+ * from, rebuilt from the names the owner stored.
+ *
+ * Publication: LMM(table:B) and LMM(dict:B) below pair with LMM(table:A)
+ * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A/B).
+ */
+#define _GNU_SOURCE
+#include "shm/shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock/clock.h"
+#include "common/internal.h"
+#include "ring/ring.h"
+#include "shm/layout.h"
+#include "shm/path.h"
+#include "snapshot/format.h"
+#include "snapshot/writer.h"
+#include "ttlog.h"
+
+static void say(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t err_size, const char *fmt, ...)
+{
+	if (!err || !err_size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, err_size, fmt, ap);
+	va_end(ap);
+}
+
+/* off + len <= size, without overflow. */
+static int fits(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+static int terminated(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) != NULL;
+}
+
+/* Checks a copy of the header against the file's size. TTLOG_OK or an
+ * error code with the reason (naming the offset) in err. */
+static int check_header(const char *path, const struct ttlog__shm_header *h, uint64_t file_size,
+			char *err, size_t err_size)
+{
+	if (memcmp(h->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN) != 0) {
+		say(err, err_size, "%s: offset 0: not a ttlog shared-memory mapping (no \"%s\" magic)",
+		    path, TTLOG_SHM_MAGIC);
+		return TTLOG_E_NOT_TTLOG;
+	}
+	if (h->byte_order != TTLOG_SHM_BYTE_ORDER) {
+		say(err, err_size, "%s: offset 24: byte order mark 0x%08x, expected 0x%08x", path,
+		    h->byte_order, TTLOG_SHM_BYTE_ORDER);
+		return TTLOG_E_VERSION;
+	}
+	if (h->major != TTLOG_SHM_MAJOR) {
+		say(err, err_size, "%s: offset 8: layout version %u.%u; this ttlog reads version %u.x",
+		    path, h->major, h->minor, TTLOG_SHM_MAJOR);
+		return TTLOG_E_VERSION;
+	}
+	if (h->header_size < TTLOG_SHM_HEADER_SIZE || h->header_size > file_size) {
+		say(err, err_size, "%s: offset 12: header size %u, expected at least %u and within the file",
+		    path, h->header_size, TTLOG_SHM_HEADER_SIZE);
+		return TTLOG_E_CORRUPT;
+	}
+	if (h->file_size != file_size) {
+		say(err, err_size, "%s: offset 16: the header says %llu bytes, the file has %llu", path,
+		    (unsigned long long)h->file_size, (unsigned long long)file_size);
+		return h->file_size > file_size ? TTLOG_E_TRUNCATED : TTLOG_E_CORRUPT;
+	}
+	if (h->ring_struct_size != sizeof(struct ttlog__ring)) {
+		say(err, err_size,
+		    "%s: offset 28: ring structure of %u bytes, this ttlog's has %zu "
+		    "(written by another ttlog version)",
+		    path, h->ring_struct_size, sizeof(struct ttlog__ring));
+		return TTLOG_E_VERSION;
+	}
+	if (h->pid <= 0) {
+		say(err, err_size, "%s: offset 32: pid %d", path, h->pid);
+		return TTLOG_E_CORRUPT;
+	}
+	uint32_t state = atomic_load_explicit(&h->state, memory_order_relaxed);
+	if (state < TTLOG_SHM_RUNNING || state > TTLOG_SHM_EXITING) {
+		say(err, err_size, "%s: offset 56: state %u, expected 1 to 3", path, state);
+		return TTLOG_E_CORRUPT;
+	}
+	if (h->clock_kind > TTLOG_FMT_CLOCK_FAKE) {
+		say(err, err_size, "%s: offset 72: clock kind %u, expected 0 to 3", path, h->clock_kind);
+		return TTLOG_E_CORRUPT;
+	}
+	static const struct {
+		size_t off, cap;
+	} strings[] = {
+		{offsetof(struct ttlog__shm_header, boot_id), TTLOG_SHM_BOOT_ID_MAX},
+		{offsetof(struct ttlog__shm_header, hostname), TTLOG_SHM_HOST_MAX},
+		{offsetof(struct ttlog__shm_header, executable), TTLOG_SHM_EXE_MAX},
+		{offsetof(struct ttlog__shm_header, snapshot_dir), TTLOG_SHM_DIR_MAX},
+	};
+	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(strings); i++) {
+		if (!terminated((const char *)h + strings[i].off, strings[i].cap)) {
+			say(err, err_size, "%s: offset %zu: string not terminated within %zu bytes", path,
+			    strings[i].off, strings[i].cap);
+			return TTLOG_E_CORRUPT;
+		}
+	}
+	uint64_t hs = h->header_size;
+	if (h->table_cap > TTLOG_SHM_MAX_TABLE || h->table_off < hs || h->table_off % 8 ||
+	    !fits(h->table_off, (uint64_t)h->table_cap * sizeof(struct ttlog__shm_ring_entry), file_size)) {
+		say(err, err_size, "%s: offset 152: ring table at %llu with %u entries is not within the file",
+		    path, (unsigned long long)h->table_off, h->table_cap);
+		return TTLOG_E_CORRUPT;
+	}
+	if (h->site_index_cap > TTLOG_SHM_SITE_IDS || h->site_index_off < hs || h->site_index_off % 4 ||
+	    !fits(h->site_index_off, (uint64_t)h->site_index_cap * 4u, file_size)) {
+		say(err, err_size, "%s: offset 192: site index at %llu with %u entries is not within the file",
+		    path, (unsigned long long)h->site_index_off, h->site_index_cap);
+		return TTLOG_E_CORRUPT;
+	}
+	if (h->dict_off < hs || h->dict_off % 8 || h->dict_size > UINT32_MAX ||
+	    !fits(h->dict_off, h->dict_size, file_size) || h->dict_off + h->dict_size > UINT32_MAX) {
+		say(err, err_size, "%s: offset 208: site dictionary at %llu of %llu bytes is not within the file",
+		    path, (unsigned long long)h->dict_off, (unsigned long long)h->dict_size);
+		return TTLOG_E_CORRUPT;
+	}
+	if (h->arena_off < hs || !fits(h->arena_off, h->arena_size, file_size)) {
+		say(err, err_size, "%s: offset 168: ring arena at %llu of %llu bytes is not within the file",
+		    path, (unsigned long long)h->arena_off, (unsigned long long)h->arena_size);
+		return TTLOG_E_CORRUPT;
+	}
+	return TTLOG_OK;
+}
+
+/* Opens path and reads its header into *h. Returns the descriptor, or -1
+ * with *rc and err set. */
+static int open_mapping(const char *path, struct ttlog__shm_header *h, uint64_t *size, int *rc,
+			char *err, size_t err_size)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		say(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		*rc = TTLOG_E_OPEN;
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		say(err, err_size, "%s: not a regular file", path);
+		*rc = TTLOG_E_NOT_TTLOG;
+		goto fail;
+	}
+	if ((uint64_t)sb.st_size < sizeof *h) {
+		say(err, err_size, "%s: %lld bytes, too short for the %zu-byte header", path,
+		    (long long)sb.st_size, sizeof *h);
+		*rc = TTLOG_E_TRUNCATED;
+		goto fail;
+	}
+	if (pread(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h) {
+		say(err, err_size, "%s: cannot read the header: %s", path, strerror(errno));
+		*rc = TTLOG_E_IO;
+		goto fail;
+	}
+	*size = (uint64_t)sb.st_size;
+	*rc = check_header(path, h, *size, err, err_size);
+	if (*rc != TTLOG_OK)
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void fill_info(const struct ttlog__shm_header *h, uint64_t size, struct ttlog__shm_info *info)
+{
+	memset(info, 0, sizeof *info);
+	info->pid = h->pid;
+	info->uid = h->uid;
+	info->start_time = h->start_time;
+	info->created_ns = h->created_ns;
+	info->state = (int)atomic_load_explicit(&h->state, memory_order_relaxed);
+	info->threads = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
+	info->bytes = size;
+	info->snapshot_signal = h->snapshot_signal;
+	snprintf(info->executable, sizeof info->executable, "%s", h->executable);
+	snprintf(info->snapshot_dir, sizeof info->snapshot_dir, "%s", h->snapshot_dir);
+}
+
+int ttlog__shm_inspect(const char *path, struct ttlog__shm_info *info, char *err, size_t err_size)
+{
+	static struct ttlog__shm_header h; /* 8 KiB: not on the stack of a tool's caller */
+	uint64_t size;
+	int rc;
+	if (err && err_size)
+		err[0] = '\0';
+	int fd = open_mapping(path, &h, &size, &rc, err, err_size);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	fill_info(&h, size, info);
+	return 0;
+}
+
+/* ---- Snapshot from a mapping --------------------------------------------- */
+
+struct ring_ref {
+	struct ttlog__ring *ring;      /* in our read-only mapping */
+	const unsigned char *data;
+	uint32_t size, seg_size, nseg;
+};
+
+struct source {
+	const char *path;
+	const unsigned char *map;
+	uint64_t size;
+	struct ttlog__shm_header h;   /* the checked copy; atomics are read from map */
+	const struct ttlog__shm_header *live;
+	struct ring_ref *rings;
+	size_t nrings, pos;
+	struct ttlog_site **sites;    /* by id, h.site_index_cap entries */
+	uint32_t site_limit;
+	uint64_t rings_uncommitted, sites_uncommitted;
+	int alive, same_boot;
+	char problem[512];            /* the first entry skipped, for the caller */
+};
+
+static void problem(struct source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct source *s, const char *fmt, ...)
+{
+	if (s->problem[0])
+		return;
+	int n = snprintf(s->problem, sizeof s->problem, "%s: ", s->path);
+	if (n < 0 || (size_t)n >= sizeof s->problem)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->problem + n, sizeof s->problem - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void collect_rings(struct source *s)
+{
+	const struct ttlog__shm_header *h = &s->h;
+	uint32_t n = TTLOG_MIN(atomic_load_explicit(&s->live->table_used, memory_order_relaxed),
+			       h->table_cap);
+	s->rings = calloc(n ? n : 1, sizeof *s->rings);
+	if (!s->rings) {
+		problem(s, "out of memory for %u rings", n);
+		return;
+	}
+	uint64_t arena_end = h->arena_off + h->arena_size;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t at = h->table_off + (uint64_t)i * sizeof(struct ttlog__shm_ring_entry);
+		const struct ttlog__shm_ring_entry *le = (const void *)(s->map + at);
+		/* LMM(table:B) pairs with LMM(table:A): a committed entry is whole. */
+		if (!atomic_load_explicit(&le->commit, memory_order_acquire)) {
+			s->rings_uncommitted++;
+			continue;
+		}
+		struct ttlog__shm_ring_entry e;
+		memcpy(&e, le, sizeof e); /* checked and used from this copy only */
+		const char *why = NULL;
+		if (e.ring_off % 64 || e.ring_off < h->arena_off ||
+		    !fits(e.ring_off, sizeof(struct ttlog__ring), arena_end))
+			why = "ring offset is not a 64-byte aligned place in the arena";
+		else if (e.data_off % 8 || e.data_off < h->arena_off || !fits(e.data_off, e.size, arena_end))
+			why = "ring data is not within the arena";
+		else if (e.nseg < TTLOG_RING_MIN_SEGMENTS || e.nseg > TTLOG_RING_MAX_SEGMENTS)
+			why = "segment count is not between 2 and 64";
+		else if (e.seg_size == 0 || e.seg_size % 8 || (uint64_t)e.nseg * e.seg_size != e.size)
+			why = "ring size is not segments x segment size (a multiple of 8)";
+		if (why) {
+			problem(s, "offset %llu: ring table entry %u (ring at %llu, data at %llu, size %u, "
+				   "%u x %u): %s",
+				(unsigned long long)at, i, (unsigned long long)e.ring_off,
+				(unsigned long long)e.data_off, e.size, e.nseg, e.seg_size, why);
+			continue;
+		}
+		struct ring_ref *ref = &s->rings[s->nrings++];
+		ref->ring = (struct ttlog__ring *)(uintptr_t)(s->map + e.ring_off);
+		ref->data = s->map + e.data_off;
+		ref->size = e.size;
+		ref->seg_size = e.seg_size;
+		ref->nseg = e.nseg;
+	}
+}
+
+/* Copies a u32-length string of the entry at *p (end: its end) into a new
+ * NUL-terminated string; NULL if it runs past the end. */
+static char *take_string(const unsigned char **p, const unsigned char *end)
+{
+	uint32_t len;
+	if (end - *p < 4)
+		return NULL;
+	memcpy(&len, *p, 4);
+	if (len > TTLOG_SHM_STRING_MAX || (size_t)(end - *p - 4) < len)
+		return NULL;
+	char *out = malloc((size_t)len + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, *p + 4, len);
+	out[len] = '\0';
+	*p += 4 + len;
+	return out;
+}
+
+static void free_site(struct ttlog_site *site)
+{
+	if (!site)
+		return;
+	free((void *)site->arg_types);
+	free((void *)site->format);
+	free((void *)site->file);
+	free((void *)site->function);
+	free((void *)site->target);
+	free((void *)site->arg_text);
+	free(site);
+}
+
+/* The argument texts the writer reads field names from (src/sites/fields.c):
+ * a field's name as a TTLOG_F() literal, "_" for the other arguments. */
+static char *field_texts(unsigned nargs, uint32_t fields, char *const names[])
+{
+	size_t cap = 1;
+	for (unsigned i = 0; i < nargs; i++)
+		cap += fields & (1u << i) ? 16 + 2 * strlen(names[i]) : 2;
+	char *t = malloc(cap), *p = t;
+	if (!t)
+		return NULL;
+	for (unsigned i = 0; i < nargs; i++) {
+		if (fields & (1u << i)) {
+			p += sprintf(p, "TTLOG_F(\"");
+			for (const char *c = names[i]; *c; c++) {
+				/* the escapes fields.c undoes */
+				char e = *c == '"' ? '"' : *c == '\\' ? '\\' : *c == '\n' ? 'n'
+					 : *c == '\t' ? 't' : 0;
+				if (e) {
+					*p++ = '\\';
+					*p++ = e;
+				} else {
+					*p++ = *c;
+				}
+			}
+			p += sprintf(p, "\")");
+		} else {
+			*p++ = '_';
+		}
+		*p++ = '\0';
+	}
+	*p = '\0';
+	return t;
+}
+
+/* Parses the dictionary entry of id at file offset off. NULL with the
+ * reason in why. */
+static struct ttlog_site *parse_site(struct source *s, uint32_t id, uint64_t off, const char **why)
+{
+	const struct ttlog__shm_header *h = &s->h;
+	uint64_t dict_end = h->dict_off + h->dict_size;
+	struct ttlog__shm_site_entry fixed;
+	if (off % 8 || off < h->dict_off || !fits(off, sizeof fixed, dict_end)) {
+		*why = "entry offset is not an 8-byte aligned place in the dictionary";
+		return NULL;
+	}
+	memcpy(&fixed, s->map + off, sizeof fixed);
+	if (fixed.size < sizeof fixed || fixed.size % 8 || !fits(off, fixed.size, dict_end)) {
+		*why = "entry size runs past the dictionary";
+		return NULL;
+	}
+	if (fixed.id != id) {
+		*why = "entry holds another site id";
+		return NULL;
+	}
+	if (fixed.level > TTLOG_LEVEL_FATAL || fixed.nargs > TTLOG_FMT_MAX_ARGS ||
+	    fixed.kind > TTLOG_FMT_KIND_MAX || (fixed.fields >> fixed.nargs) != 0) {
+		*why = "level, argument count, kind or field bits out of range";
+		return NULL;
+	}
+	/* From here on the entry is read from a private copy: a live owner
+	 * (or anyone) changing it meanwhile cannot make it inconsistent. */
+	unsigned char *copy = malloc(fixed.size);
+	struct ttlog_site *site = calloc(1, sizeof *site);
+	char *names[TTLOG_FMT_MAX_ARGS] = {0};
+	if (!copy || !site) {
+		*why = "out of memory";
+		goto fail;
+	}
+	memcpy(copy, s->map + off, fixed.size);
+	const unsigned char *p = copy + sizeof fixed, *end = copy + fixed.size;
+	if ((size_t)(end - p) < fixed.nargs) {
+		*why = "argument types run past the entry";
+		goto fail;
+	}
+	uint8_t *types = malloc(fixed.nargs ? fixed.nargs : 1);
+	site->arg_types = types;
+	if (!types) {
+		*why = "out of memory";
+		goto fail;
+	}
+	for (unsigned i = 0; i < fixed.nargs; i++) {
+		types[i] = p[i];
+		if (types[i] < TTLOG_ARG_BOOL || types[i] > TTLOG_ARG_STR) {
+			*why = "an argument type is unknown";
+			goto fail;
+		}
+	}
+	p += fixed.nargs;
+	site->format = take_string(&p, end);
+	site->file = site->format ? take_string(&p, end) : NULL;
+	site->function = site->file ? take_string(&p, end) : NULL;
+	site->target = site->function ? take_string(&p, end) : NULL;
+	if (!site->target) {
+		*why = "a string runs past the entry or is longer than 4096 bytes";
+		goto fail;
+	}
+	for (unsigned i = 0; i < fixed.nargs; i++) {
+		if (!(fixed.fields & (1u << i)))
+			continue;
+		names[i] = take_string(&p, end);
+		if (!names[i] || !names[i][0]) {
+			*why = "a field name runs past the entry or is empty";
+			goto fail;
+		}
+	}
+	site->level = fixed.level;
+	site->nargs = fixed.nargs;
+	site->kind = fixed.kind;
+	site->line = fixed.line;
+	if (fixed.fields && !(site->arg_text = field_texts(fixed.nargs, fixed.fields, names))) {
+		*why = "out of memory";
+		goto fail;
+	}
+	for (unsigned i = 0; i < TTLOG_FMT_MAX_ARGS; i++)
+		free(names[i]);
+	free(copy);
+	return site;
+fail:
+	for (unsigned i = 0; i < TTLOG_FMT_MAX_ARGS; i++)
+		free(names[i]);
+	free(copy);
+	free_site(site);
+	return NULL;
+}
+
+static void collect_sites(struct source *s)
+{
+	const struct ttlog__shm_header *h = &s->h;
+	uint32_t limit = TTLOG_MIN(atomic_load_explicit(&s->live->site_id_limit, memory_order_relaxed),
+				   h->site_index_cap);
+	s->site_limit = limit;
+	s->sites = calloc(limit ? limit : 1, sizeof *s->sites);
+	if (!s->sites) {
+		problem(s, "out of memory for %u sites", limit);
+		s->site_limit = 0;
+		return;
+	}
+	const _Atomic uint32_t *index = (const _Atomic uint32_t *)(s->map + h->site_index_off);
+	for (uint32_t id = 1; id < limit; id++) {
+		/* LMM(dict:B) pairs with LMM(dict:A): the entry an offset names
+		 * is whole. */
+		uint32_t off = atomic_load_explicit(&index[id], memory_order_acquire);
+		if (!off) {
+			s->sites_uncommitted++; /* an id lost to a race, or a copy not made */
+			continue;
+		}
+		const char *why = NULL;
+		s->sites[id] = parse_site(s, id, off, &why);
+		if (!s->sites[id])
+			problem(s, "offset %u: dictionary entry of site %u: %s", off, id, why);
+	}
+}
+
+static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
+{
+	struct source *s = ctx;
+	s->pos = prev ? s->pos + 1 : 0;
+	return s->pos < s->nrings ? s->rings[s->pos].ring : NULL;
+}
+
+static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
+{
+	struct source *s = ctx;
+	const struct ring_ref *ref = &s->rings[s->pos];
+	if (ref->ring != r)
+		return 0;
+	return ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur);
+}
+
+static const struct ttlog_site *src_site(void *ctx, uint32_t id)
+{
+	struct source *s = ctx;
+	return id < s->site_limit ? s->sites[id] : NULL;
+}
+
+static int64_t ns_of(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The owner's tick source read here, if this process can: the same boot,
+ * and a clock it can read (the CPU's counter of this architecture, or
+ * CLOCK_MONOTONIC). 0 if not. */
+static int local_ticks(const struct source *s, uint64_t *ticks)
+{
+	if (!s->same_boot)
+		return 0;
+	if (s->h.clock_kind == TTLOG_FMT_CLOCK_MONOTONIC) {
+		*ticks = (uint64_t)ns_of(CLOCK_MONOTONIC);
+		return 1;
+	}
+#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__)
+	if (s->h.clock_kind == TTLOG_FMT_CLOCK_TSC) {
+#else
+	if (s->h.clock_kind == TTLOG_FMT_CLOCK_CNTVCT) {
+#endif
+		unsigned char b[8];
+		TTLOG__STORE_TICKS(b);
+		memcpy(ticks, b, 8);
+		return 1;
+	}
+#endif
+	return 0;
+}
+
+static void src_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, int64_t *created,
+		      uint64_t *now)
+{
+	struct source *s = ctx;
+	(void)may_wait;
+	cal->kind = s->h.clock_kind;
+	cal->tick0 = s->h.tick0;
+	cal->ns0 = s->h.ns0;
+	*created = ns_of(CLOCK_REALTIME);
+	*now = 0;
+	uint64_t a, b = 0;
+	if (s->h.clock_kind != TTLOG_FMT_CLOCK_FAKE && local_ticks(s, &a)) {
+		/* Point 1 taken now, like the owner would: the best rate. */
+		int64_t ns = ns_of(CLOCK_REALTIME);
+		local_ticks(s, &b);
+		cal->tick1 = a + (b - a) / 2;
+		cal->ns1 = ns;
+		*now = b;
+	} else {
+		/* The owner's latest point 1, read under its sequence count. */
+		for (int attempt = 0; attempt < 100; attempt++) {
+			uint32_t q = atomic_load_explicit(&s->live->calib_seq, memory_order_acquire);
+			cal->tick1 = atomic_load_explicit(&s->live->tick1, memory_order_relaxed);
+			cal->ns1 = atomic_load_explicit(&s->live->ns1, memory_order_relaxed);
+			/* LMM(cal:C) pairs with LMM(cal:A): a pair mixed from two
+			 * updates shows up as a changed count. */
+			atomic_thread_fence(memory_order_acquire);
+			if (!(q & 1u) &&
+			    atomic_load_explicit(&s->live->calib_seq, memory_order_relaxed) == q)
+				break;
+		}
+		*now = cal->tick1;
+	}
+	if (cal->tick1 <= cal->tick0 || cal->ns1 <= cal->ns0) {
+		/* No usable second point: assume one tick per nanosecond, which
+		 * is exact for the monotonic and fake clocks. */
+		cal->tick1 = cal->tick0 + 1000000000u;
+		cal->ns1 = cal->ns0 + 1000000000LL;
+	}
+}
+
+static uint64_t src_dropped(void *ctx)
+{
+	struct source *s = ctx;
+	return atomic_load_explicit(&s->live->dropped_uninitialized, memory_order_relaxed) +
+	       atomic_load_explicit(&s->live->dropped_no_ring, memory_order_relaxed);
+}
+
+int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason, char *path,
+			size_t path_size, char *err, size_t err_size)
+{
+	struct source *s = calloc(1, sizeof *s);
+	int rc;
+	if (err && err_size)
+		err[0] = '\0';
+	if (path && path_size)
+		path[0] = '\0';
+	if (!s) {
+		say(err, err_size, "%s: out of memory", map_path);
+		return TTLOG_E_NOMEM;
+	}
+	s->path = map_path;
+	int fd = open_mapping(map_path, &s->h, &s->size, &rc, err, err_size);
+	if (fd < 0)
+		goto out;
+	void *map = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		say(err, err_size, "%s: cannot map %llu bytes: %s", map_path,
+		    (unsigned long long)s->size, strerror(errno));
+		rc = TTLOG_E_NOMEM;
+		goto out;
+	}
+	s->map = map;
+	s->live = map;
+	/* The header again, from the mapping this time, checked again: the
+	 * file may have changed since it was read. */
+	memcpy(&s->h, s->map, sizeof s->h);
+	rc = check_header(map_path, &s->h, s->size, err, err_size);
+	if (rc != TTLOG_OK)
+		goto out;
+
+	struct ttlog__shm_info info;
+	fill_info(&s->h, s->size, &info);
+	s->alive = ttlog__shm_owner_alive(&info);
+	char boot[TTLOG_SHM_BOOT_ID_MAX];
+	s->same_boot = s->h.boot_id[0] && ttlog__shm_boot_id(boot, sizeof boot) == 0 &&
+		       strcmp(boot, s->h.boot_id) == 0;
+	collect_rings(s);
+	collect_sites(s);
+
+	const char *out_dir = dir && *dir ? dir : s->h.snapshot_dir;
+	if (out_dir[0] != '/') {
+		say(err, err_size, "%s: offset 5120: snapshot directory \"%s\" is not an absolute path; "
+				   "give a directory", map_path, out_dir);
+		rc = TTLOG_E_DIR;
+		goto out;
+	}
+	const struct ttlog__snapshot_source src = {
+		.ctx = s,
+		.ring_next = src_ring_next,
+		.read_begin = src_read_begin,
+		.site = src_site,
+		.clock = src_clock,
+		.dropped = src_dropped,
+		.pid = s->h.pid,
+		/* A dead owner's pid may belong to someone else by now. */
+		.names_pid = s->alive ? s->h.pid : -1,
+		.executable = s->h.executable,
+		.hostname = s->h.hostname,
+		.dir = out_dir,
+		/* The window counts back from now, which for a process that is
+		 * gone is no moment of its life: keep everything. */
+		.window_ns = s->alive ? s->h.window_ns : 0,
+		.in_process = 0,
+	};
+	rc = ttlog__snapshot_write_source(&src, reason ? reason : "recovered", path, path_size);
+	if (rc != TTLOG_OK) {
+		say(err, err_size, "%s: writing the snapshot into %s: %s", map_path, out_dir,
+		    ttlog_strerror(rc));
+	} else if (s->problem[0]) {
+		/* Written, from everything that was valid. */
+		say(err, err_size, "%s", s->problem);
+		rc = TTLOG_E_CORRUPT;
+	}
+out:
+	if (s->map)
+		munmap((void *)s->map, (size_t)s->size);
+	for (uint32_t id = 0; s->sites && id < s->site_limit; id++)
+		free_site(s->sites[id]);
+	free(s->sites);
+	free(s->rings);
+	free(s);
+	return rc;
+}

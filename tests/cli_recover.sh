@@ -173,7 +173,7 @@ PY
 	expect "recover --all wrote one snapshot" test "$(ls "$snaps/all" | wc -l)" = 1
 	expect "recover --all removed the dead mapping" test ! -e "$user_dir/$dead.ttshm"
 	expect "recover --all kept the live mapping" test -f "$user_dir/$live.ttshm"
-	expect "recover --all left the live process alone" test ! -e "$snaps/live"
+	expect "recover --all left the live process alone" test -z "$(ls "$snaps/live")"
 	file=$(ls "$snaps/all"/ttlog-"$dead"-*-recovered.ttlog 2>/dev/null | head -n 1)
 	expect "recover --all: every event of the dead one" has_all_events "$file" 100 2
 	check "recover --all again: nothing to do" empty.txt 0 "no mapping of a process that is gone" -- \
@@ -189,10 +189,12 @@ PY
 	if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/clean" -- 1 10; then
 		dead=$pid
 		kill_logger "$dead"
-		check "recover --clean" "~^$user_dir/$dead\\.ttshm\$" 0 '' -- recover --clean
+		check "recover --clean" "~^$user_dir/$dead\\.ttshm\$" 0 \
+			"^ttlog recover: $user_dir/$live\\.ttshm: kept: process $live \\(shm_logger\\) is running\$" -- \
+			recover --clean
 		expect "recover --clean removed the dead mapping" test ! -e "$user_dir/$dead.ttshm"
 		expect "recover --clean kept the live mapping" test -f "$user_dir/$live.ttshm"
-		expect "recover --clean wrote no snapshot" test ! -e "$snaps/clean"
+		expect "recover --clean wrote no snapshot" test -z "$(ls "$snaps/clean")"
 		expect "recover --clean left the live process alone" alive "$live"
 	fi
 

@@ -10,11 +10,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "crash/crash.h"
 #include "mapping.h"
 
@@ -77,6 +80,41 @@ const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive)
 	if (!alive)
 		return "dead";
 	return info->state == TTLOG_SHM_EXITING ? "exiting" : "running";
+}
+
+int cli_make_dir(const char *command, const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	/* Each parent in turn, then dir itself; existing ones are fine. */
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			goto fail;
+		*p = c;
+		if (!c)
+			break;
+	}
+	if (stat(path, &st) != 0)
+		goto fail;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto fail;
+	}
+	return 0;
+fail:
+	cli_sync_stdout();
+	fprintf(stderr, "ttlog %s: %s: cannot create the directory: %s\n", command, dir,
+		strerror(errno));
+	return -1;
 }
 
 static int fsync_one(const char *path, int flags)

@@ -42,6 +42,13 @@ const char *cli_signal_reason(int signo);
 const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive);
 
 /**
+ * Creates dir and its missing parents, mode 0700 (snapshots are private to
+ * their user, as the library's own directory is), for --dir. 0, or -1
+ * after a message "ttlog COMMAND: DIR: ..." on stderr.
+ */
+int cli_make_dir(const char *command, const char *dir);
+
+/**
  * fsync()s the file at path and then the directory that holds it, so that
  * both its data and its name survive a power loss. 0, or -1 with errno set.
  */

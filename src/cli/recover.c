@@ -100,8 +100,9 @@ void cli_recover_usage(FILE *out)
 	      "                        its name. (--clean --all is --clean.)\n"
 	      "  -k, --keep            do not remove a mapping after recovering it\n"
 	      "      --live            also recover the mappings of running processes\n"
-	      "  -d, --dir DIR         write the snapshots to DIR (default: the directory the\n"
-	      "                        process wrote its snapshots to, from the mapping)\n"
+	      "  -d, --dir DIR         write the snapshots to DIR, made if missing (default:\n"
+	      "                        the directory the process wrote its snapshots to,\n"
+	      "                        from the mapping)\n"
 	      "      --shm-dir BASE    the mappings are in BASE/ttlog-UID (default:\n"
 	      "                        $TTLOG_SHARED_DIR, else " TTLOG_SHM_DEFAULT_BASE ")\n"
 	      "  -o, --output FORMAT   with --list: text (the default) or json, one object\n"
@@ -348,9 +349,12 @@ static int recover_one(struct recover *r, const struct mapping *m)
 	char file[PATH_MAX], err[1024];
 
 	int rc = ttlog__shm_snapshot(m->path, r->dir, REASON, file, sizeof file, err, sizeof err);
-	if (rc != TTLOG_OK) {
+	/* TTLOG_E_CORRUPT with a file: written from everything valid, some
+	 * entries of the mapping skipped (err says which). */
+	int partial = rc == TTLOG_E_CORRUPT && file[0];
+	if (rc != TTLOG_OK && !partial) {
 		error_line("%s%s", err[0] ? err : ttlog_strerror(rc),
-			   r->dir ? "" : " (--dir DIR writes the snapshot elsewhere)");
+			   r->dir || rc == TTLOG_E_CORRUPT ? "" : " (--dir DIR writes the snapshot elsewhere)");
 		return CLI_EXIT_DATA;
 	}
 	cli_buf_reset(&r->line);
@@ -358,6 +362,11 @@ static int recover_one(struct recover *r, const struct mapping *m)
 	cli_buf_putc(&r->line, '\n');
 	cli_buf_write(&r->line, stdout);
 	cli_sync_stdout();
+	if (partial) {
+		/* What was skipped is only in the mapping: it stays, for a look. */
+		error_line("%s (the rest is in %s; the mapping is kept)", err, file);
+		return CLI_EXIT_DATA;
+	}
 
 	if (r->keep || m->alive)
 		return CLI_EXIT_OK;
@@ -684,6 +693,8 @@ int cli_recover_main(int argc, char **argv)
 		goto out;
 	if (r.list) {
 		status = list(&r);
+	} else if (r.dir && cli_make_dir(COMMAND, r.dir) != 0) {
+		status = CLI_EXIT_DATA;
 	} else if (optind == argc && r.clean) {
 		if (read_user_dir(&r) != 0) {
 			status = CLI_EXIT_DATA;

@@ -91,9 +91,9 @@ void cli_snap_usage(FILE *out)
 	      "  -s, --signal SIG      take the snapshot through signal SIG (USR2, SIGUSR2,\n"
 	      "                        12), or 'auto' for the process's own, even when it\n"
 	      "                        has a mapping\n"
-	      "  -d, --dir DIR         with a mapping: write the snapshot to DIR (default:\n"
-	      "                        the process's snapshot directory); with a signal:\n"
-	      "                        where the process writes its snapshots\n"
+	      "  -d, --dir DIR         with a mapping: write the snapshot to DIR, made if\n"
+	      "                        missing (default: the process's snapshot directory);\n"
+	      "                        with a signal: where the process writes snapshots\n"
 	      "  -t, --timeout DURATION  how long to wait for the file a signal makes\n"
 	      "                        (default 10s; units ns, us, ms, s, m, h)\n"
 	      "      --shm-dir BASE    the mappings are in BASE/ttlog-UID (default: the\n"
@@ -278,7 +278,15 @@ static int find_mapping(struct snap *s)
 static int snap_mapping(struct snap *s)
 {
 	char file[PATH_MAX], err[1024];
+	if (s->dir && cli_make_dir(COMMAND, s->dir) != 0)
+		return CLI_EXIT_DATA;
 	int rc = ttlog__shm_snapshot(s->map_path, s->dir, REASON, file, sizeof file, err, sizeof err);
+	if (rc == TTLOG_E_CORRUPT && file[0]) {
+		/* Written from everything valid; err names what was skipped. */
+		print_path(file);
+		error_line("%s (the rest is in %s)", err, file);
+		return CLI_EXIT_DATA;
+	}
 	if (rc != TTLOG_OK) {
 		error_line("%s", err[0] ? err : ttlog_strerror(rc));
 		return CLI_EXIT_DATA;

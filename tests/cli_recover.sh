@@ -129,6 +129,7 @@ live=
 if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/all" -- 2 100; then
 	dead=$pid
 	kill_logger "$dead"
+	cp --sparse=always "$user_dir/$dead.ttshm" "$tmp/dead-copy.ttshm"
 fi
 if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/live" -- 2 100 busy; then
 	live=$pid
@@ -225,6 +226,20 @@ PY
 	expect "the damaged mapping of a running pid is kept" test -f "$user_dir/$$.ttshm"
 	expect "the live mapping is still there" test -f "$user_dir/$live.ttshm"
 	rm -f "$user_dir/$$.ttshm"
+
+	# A reused pid: the mapping of the dead process, its header saying pid
+	# $$ (this shell, which runs but started at another time), is dead.
+	cp --sparse=always "$tmp/dead-copy.ttshm" "$user_dir/$$.ttshm"
+	le32=$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($$ & 255)) $(($$ >> 8 & 255)) \
+		$(($$ >> 16 & 255)) $(($$ >> 24 & 255)))
+	# shellcheck disable=SC2059
+	printf "$le32" | dd of="$user_dir/$$.ttshm" bs=1 seek=32 conv=notrunc 2>/dev/null
+	check "recover --list: a pid in use by another process is dead" "~^ *$$  dead +shm_logger " 0 '' -- \
+		recover --list
+	check "recover of a mapping whose pid was reused" "~^$snaps/reused/ttlog-$$-[0-9T.]+Z-recovered\\.ttlog\$" 0 '' -- \
+		recover --dir "$snaps/reused" "$$"
+	expect "the mapping whose pid was reused is removed" test ! -e "$user_dir/$$.ttshm"
+	expect "the shell whose pid it named is fine" alive $$
 
 	# A normal exit removes the mapping.
 	stop_logger "$live"

@@ -92,7 +92,7 @@ if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/kill" -- 3 1000; then
 	expect "SIGKILL leaves the mapping" test -f "$user_dir/$killed.ttshm"
 	check "recover PID" "~^$snaps/kill/ttlog-$killed-[0-9T.]+Z-recovered\\.ttlog\$" 0 '' -- \
 		recover "$killed"
-	file=$(ls "$snaps/kill"/ttlog-"$killed"-*-recovered.ttlog 2>/dev/null | head -n 1)
+	file=$(ls "$snaps/kill/ttlog-$killed-"*-recovered.ttlog 2>/dev/null | head -n 1)
 	expect "recover PID wrote one snapshot" test "$(ls "$snaps/kill" | wc -l)" = 1
 	expect "the recovered snapshot has reason recovered" test "$(reason_of "$file")" = recovered
 	expect "the recovered snapshot ends with the last event of each thread" \
@@ -110,7 +110,7 @@ if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/unused" -- 1 50; then
 	check "recover FILE --dir DIR --keep" "~^$snaps/bydir/ttlog-$killed-[0-9T.]+Z-recovered\\.ttlog\$" 0 '' -- \
 		recover --keep --dir "$snaps/bydir" "$user_dir/$killed.ttshm"
 	expect "--keep keeps the mapping" test -f "$user_dir/$killed.ttshm"
-	file=$(ls "$snaps/bydir"/ttlog-"$killed"-*-recovered.ttlog 2>/dev/null | head -n 1)
+	file=$(ls "$snaps/bydir/ttlog-$killed-"*-recovered.ttlog 2>/dev/null | head -n 1)
 	expect "recover FILE: every event" has_all_events "$file" 50 1
 
 	# A directory that cannot be written: an error, and the mapping stays.
@@ -175,7 +175,7 @@ PY
 	expect "recover --all removed the dead mapping" test ! -e "$user_dir/$dead.ttshm"
 	expect "recover --all kept the live mapping" test -f "$user_dir/$live.ttshm"
 	expect "recover --all left the live process alone" test -z "$(ls "$snaps/live")"
-	file=$(ls "$snaps/all"/ttlog-"$dead"-*-recovered.ttlog 2>/dev/null | head -n 1)
+	file=$(ls "$snaps/all/ttlog-$dead-"*-recovered.ttlog 2>/dev/null | head -n 1)
 	expect "recover --all: every event of the dead one" has_all_events "$file" 100 2
 	check "recover --all again: nothing to do" empty.txt 0 "no mapping of a process that is gone" -- \
 		recover --all

@@ -89,7 +89,7 @@ check "snap of a pid with no process" empty.txt 2 "^ttlog snap: no process with 
 if start_logger TTLOG_DIR="$snaps/private" TTLOG_SNAPSHOT_SIGNAL=USR2 -- 2 200; then
 	check "snap through SIGUSR2" "~^$snaps/private/ttlog-$pid-[0-9T.]+Z-SIGUSR2\\.ttlog\$" 0 '' -- \
 		"$bin" snap "$pid"
-	file=$(ls "$snaps/private"/ttlog-"$pid"-*-SIGUSR2.ttlog 2>/dev/null | head -n 1)
+	file=$(ls "$snaps/private/ttlog-$pid-"*-SIGUSR2.ttlog 2>/dev/null | head -n 1)
 	expect "snap through SIGUSR2: the file holds every event logged" \
 		has_all_events "$file" 200 2
 	expect "snap through SIGUSR2: reason SIGUSR2" test "$(reason_of "$file")" = SIGUSR2
@@ -164,7 +164,7 @@ if start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" TTLOG_DIR="$snaps/
 	# No snapshot signal is configured: only the mapping can give a snapshot.
 	check "snap from the mapping (--shm-dir)" "~^$snaps/shm/ttlog-$pid-[0-9T.]+Z-external\\.ttlog\$" 0 '' -- \
 		"$bin" snap --shm-dir "$shm" "$pid"
-	file=$(ls "$snaps/shm"/ttlog-"$pid"-*-external.ttlog 2>/dev/null | head -n 1)
+	file=$(ls "$snaps/shm/ttlog-$pid-"*-external.ttlog 2>/dev/null | head -n 1)
 	expect "snap from the mapping: every event logged before ready" has_all_events "$file" 300 0
 	expect "snap from the mapping: the workers' busy events" \
 		grep -q " worker 3 busy [0-9]*$" <(view "$file")
@@ -179,7 +179,7 @@ if start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" TTLOG_DIR="$snaps/
 	rm -f "$snaps/shm"/*
 	check "snap of a stopped process" "~^$snaps/shm/ttlog-$pid-[0-9T.]+Z-external\\.ttlog\$" 0 '' -- \
 		"$bin" snap --shm-dir "$shm" "$pid"
-	file=$(ls "$snaps/shm"/ttlog-"$pid"-*-external.ttlog 2>/dev/null | head -n 1)
+	file=$(ls "$snaps/shm/ttlog-$pid-"*-external.ttlog 2>/dev/null | head -n 1)
 	expect "snap of a stopped process: every event logged before ready" has_all_events "$file" 300 0
 	expect "snap of a stopped process: the workers' busy events" \
 		grep -q " worker 3 busy [0-9]*$" <(view "$file")

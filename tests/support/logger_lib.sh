@@ -17,6 +17,8 @@
 # killed.
 
 # shellcheck shell=bash
+# tmp, progs and fail come from cli_lib.sh.
+# shellcheck disable=SC2154
 declare -A logger_fd=()
 loggers=0
 

@@ -284,7 +284,7 @@ static struct mapping *argument_mapping(struct recover *r, const char *arg, int 
 	*status = CLI_EXIT_DATA;
 	if (cli_parse_pid(arg, &pid) == 0) {
 		if (ttlog__shm_path(r->base, pid, path, sizeof path) != 0) {
-			error_line("the mapping's path is too long for the base directory %s", r->base);
+			error_line("the mapping of pid %d: its path in %s is too long", pid, r->user_dir);
 			return NULL;
 		}
 		if (access(path, F_OK) != 0) {

@@ -252,7 +252,8 @@ static int find_mapping(struct snap *s)
 	char err[512];
 
 	if (ttlog__shm_path(s->base, s->pid, s->map_path, sizeof s->map_path) != 0) {
-		error_line("the mapping's path is too long for the base directory %s", s->base);
+		error_line("the mapping of pid %d: its path in %s is too long", s->pid,
+			   s->base ? s->base : TTLOG_SHM_DEFAULT_BASE);
 		return -1;
 	}
 	if (access(s->map_path, F_OK) != 0)

@@ -103,6 +103,41 @@ if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/kill" -- 3 1000; then
 		recover "$killed"
 fi
 
+# Killed, but not yet reaped by its parent: a zombie keeps its pid and
+# start time but runs no more, so its mapping is dead. The parent is a
+# `sleep` that the logger's shell became, which never reaps anything.
+zin=$tmp/zombie.in
+zout=$tmp/zombie.out
+mkfifo "$zin" "$zout"
+env "${shm_env[@]}" TTLOG_DIR="$snaps/zombie" \
+	sh -c '"$0" 1 20 <"$1" >"$2" & exec sleep 100000' "$progs/shm_logger" "$zin" "$zout" &
+zparent=$!
+exec {zfd}>"$zin"
+ready=
+read -r ready <"$zout" || true
+zombie=${ready#ready }
+zombie=${zombie%% *}
+if [ -n "$zombie" ] && [ "$ready" = "ready $zombie 20" ]; then
+	kill -KILL "$zombie"
+	# Returns once the process has exited: a pidfd polls readable then,
+	# before (and without) the parent reaping it.
+	python3 -c 'import os, select, sys
+fd = os.pidfd_open(int(sys.argv[1]))
+select.select([fd], [], [])' "$zombie"
+	expect "the killed logger is a zombie" \
+		test "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$zombie/stat")" = Z
+	check "recover --list: a zombie's mapping is dead" "~^ *$zombie  dead " 0 '' -- recover --list
+	check "recover of a zombie's mapping" "~^$snaps/zombie/ttlog-$zombie-[0-9T.]+Z-recovered\\.ttlog\$" 0 '' -- \
+		recover "$zombie"
+	file=$(ls "$snaps/zombie/ttlog-$zombie-"*-recovered.ttlog 2>/dev/null | head -n 1)
+	expect "the zombie's snapshot has its events" has_all_events "$file" 20 1
+else
+	fail "zombie logger got ready" "it wrote '$ready'"
+fi
+exec {zfd}>&-
+kill "$zparent" 2>/dev/null
+wait "$zparent" 2>/dev/null
+
 # The same by FILE, into --dir, and --keep.
 if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/unused" -- 1 50; then
 	killed=$pid

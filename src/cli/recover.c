@@ -13,7 +13,8 @@
  *
  * Who owns a mapping decides what may be done with it: the owner is alive
  * when its pid exists with the start time recorded in the header (a pid
- * reused by another process does not count). A live owner's mapping is never
+ * reused by another process does not count) and is not a zombie (killed,
+ * not yet reaped by its parent). A live owner's mapping is never
  * removed, and is recovered only on request (--live): its rings are being
  * written while they are copied, and `ttlog snap PID` is the command meant
  * for running processes.
@@ -145,10 +146,14 @@ static void error_line(const char *format, ...)
 	fputc('\n', stderr);
 }
 
-/* Whether some process has this pid (one of another user too). */
+/* Whether some process has this pid (one of another user too) and is not
+ * a zombie. */
 static int pid_exists(int pid)
 {
-	return kill(pid, 0) == 0 || errno == EPERM;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return 0;
+	char state = cli_process_state(pid);
+	return state != 'Z' && state != 'X';
 }
 
 /* The pid in a name "<pid>.ttshm", or 0. */
@@ -205,7 +210,7 @@ static void inspect(struct mapping *m)
 		return;
 	}
 	m->valid = 1;
-	m->alive = ttlog__shm_owner_alive(&m->info);
+	m->alive = cli_owner_running(&m->info);
 }
 
 static struct mapping *add_mapping(struct recover *r, char *path)

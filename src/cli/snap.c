@@ -132,25 +132,6 @@ static void print_path(const char *path)
 
 /* ---- The process -------------------------------------------------------- */
 
-/*
- * The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...), or 0 if it
- * cannot be read. The command name before it is in parentheses and may hold
- * anything, ')' too, so the state is found after the last ')'.
- */
-static char process_state(int pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' ? paren[2] : 0;
-}
-
 /* 0 if pid is a process this user may signal, else -1 after a message. */
 static int check_process(int pid)
 {
@@ -164,7 +145,7 @@ static int check_process(int pid)
 			error_line("process %d: %s", pid, strerror(errno));
 		return -1;
 	}
-	if (process_state(pid) == 'Z') {
+	if (cli_process_state(pid) == 'Z') {
 		error_line("process %d has exited (a zombie, not yet reaped by its parent)", pid);
 		return -1;
 	}
@@ -267,7 +248,7 @@ static int find_mapping(struct snap *s)
 			   "instead)", err);
 		return -1;
 	}
-	if (s->info.pid != s->pid || !ttlog__shm_owner_alive(&s->info)) {
+	if (s->info.pid != s->pid || !cli_owner_running(&s->info)) {
 		error_line("note: %s is the mapping of an earlier process %d, gone ('ttlog recover "
 			   "%d' turns it into a snapshot)", s->map_path, s->info.pid, s->info.pid);
 		return 0;
@@ -510,7 +491,7 @@ static int snap_signal(struct snap *s)
 			print_path(found);
 			return CLI_EXIT_OK;
 		}
-		if (kill(s->pid, 0) != 0 || process_state(s->pid) == 'Z') {
+		if (kill(s->pid, 0) != 0 || cli_process_state(s->pid) == 'Z') {
 			/* It may have written the file just before it ended. */
 			if (scan(s, 0, found, sizeof found)) {
 				print_path(found);
@@ -530,7 +511,7 @@ static int snap_signal(struct snap *s)
 	cli_put_duration(&t, s->timeout_ns);
 	snprintf(timeout, sizeof timeout, "%s", t.data ? t.data : "?");
 	cli_buf_free(&t);
-	char state = process_state(s->pid);
+	char state = cli_process_state(s->pid);
 	error_line("timed out: no new snapshot ttlog-%d-*-%s.ttlog appeared in %s within %s%s",
 		   s->pid, name, s->snapshot_dir, timeout,
 		   state == 'T' || state == 't'

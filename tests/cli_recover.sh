@@ -258,6 +258,11 @@ PY
 		"~^$user_dir/$gone\\.ttshm\$" 0 "$$\\.ttshm: kept: its header cannot be read .* process $$ is running" -- \
 		recover --clean
 	expect "the damaged mapping of a pid that is gone is removed" test ! -e "$user_dir/$gone.ttshm"
+	printf 'junk' >"$user_dir/$gone.ttshm"
+	check "recover --clean PID of a damaged mapping of a pid that is gone" \
+		"~^$user_dir/$gone\\.ttshm\$" 0 '' -- recover --clean "$gone"
+	check "recover --clean PID of a damaged mapping of a running pid" empty.txt 2 \
+		"$$\\.ttshm: kept: its header cannot be read .* process $$ is running" -- recover --clean "$$"
 	expect "the damaged mapping of a running pid is kept" test -f "$user_dir/$$.ttshm"
 	expect "the live mapping is still there" test -f "$user_dir/$live.ttshm"
 	rm -f "$user_dir/$$.ttshm"

@@ -49,6 +49,7 @@ struct mapping {
 	int name_pid;          /* the pid in the file's name; 0 if it is not <pid>.ttshm */
 	int valid;             /* the header was read: info holds it */
 	int alive;             /* valid: its owner runs; not valid: some process has name_pid */
+	int foreign;           /* the file or its header is another user's: never touched */
 	struct ttlog__shm_info info;
 	char *error;           /* why the header could not be read */
 	uint64_t size;         /* bytes, from stat() */
@@ -179,7 +180,6 @@ static int pid_of_name(const char *name)
 static void inspect(struct mapping *m)
 {
 	char err[512];
-
 	struct stat st;
 	uid_t me = geteuid();
 
@@ -202,12 +202,14 @@ static void inspect(struct mapping *m)
 		snprintf(err, sizeof err, "%s: owned by uid %u, not by you (uid %u)", m->path,
 			 (unsigned)st.st_uid, (unsigned)me);
 		m->error = xstrdup(err);
+		m->foreign = 1;
 		return;
 	}
 	if (m->info.uid != (uint32_t)me) {
 		snprintf(err, sizeof err, "%s: made by uid %" PRIu32 ", not by you (uid %u)", m->path,
 			 m->info.uid, (unsigned)me);
 		m->error = xstrdup(err);
+		m->foreign = 1;
 		return;
 	}
 	m->valid = 1;
@@ -308,11 +310,12 @@ static struct mapping *argument_mapping(struct recover *r, const char *arg, int 
 	}
 	struct mapping *m = add_mapping(r, xstrdup(path));
 	inspect(m);
-	if (m->error) {
+	/* --clean decides on a damaged header itself (by the pid of the name). */
+	if (m->error && (!r->clean || m->foreign)) {
 		error_line("%s", m->error);
 		return NULL;
 	}
-	if (pid && m->info.pid != pid) {
+	if (pid && m->valid && m->info.pid != pid) {
 		error_line("%s: its header names pid %d, not %d", m->path, m->info.pid, pid);
 		return NULL;
 	}
@@ -444,6 +447,10 @@ static int clean_one(struct recover *r, const struct mapping *m, int named)
 			error_line("%s: kept: its header cannot be read (%s) and process %d is "
 				   "running", m->path, m->error, m->name_pid);
 		return named ? CLI_EXIT_DATA : CLI_EXIT_OK;
+	}
+	if (m->foreign) {
+		error_line("%s; kept", m->error);
+		return CLI_EXIT_DATA;
 	}
 	if (!m->valid && !m->name_pid) {
 		/* No pid to check: it could belong to anyone alive. */

@@ -249,6 +249,16 @@ PY
 	expect "recover --list shows the other damaged one" grep -Eq "^ *$$  invalid " "$tmp/list2.txt"
 	expect "recover --list: the error of each damaged one on stderr" \
 		test "$(grep -c "^ttlog recover: .*\\.ttshm" "$tmp/list2.err")" = 2
+	recover --list -o json >"$tmp/list2.json" 2>/dev/null
+	expect "recover --list -o json: a damaged mapping" python3 - "$tmp/list2.json" "$gone" "$user_dir" <<'PY'
+import json, sys
+rows = {r["pid"]: r for r in map(json.loads, open(sys.argv[1]))}
+r = rows[int(sys.argv[2])]
+assert r["state"] == "invalid" and r["alive"] is False and r["size"] == 4, r
+assert r["path"] == "%s/%s.ttshm" % (sys.argv[3], sys.argv[2]), r
+assert r["error"] and r["path"] in r["error"], r
+assert r["executable"] is None and r["created"] is None and r["threads"] is None, r
+PY
 	check "recover --all with damaged mappings" empty.txt 2 "^ttlog recover: .*$gone\\.ttshm" -- \
 		recover --all
 	check "recover --all skips a damaged mapping of a running pid" empty.txt 2 \

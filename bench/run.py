@@ -167,6 +167,10 @@ class Progress:
 # What was built
 
 
+# The loggers that are ttlog itself (its private and shared-memory modes).
+TTLOG_KEYS = ("ttlog", "ttlog-shm")
+
+
 class Logger:
     def __init__(self, key, exe=None, reason=None, wrapper=None):
         self.key = key
@@ -196,6 +200,12 @@ def discover(build):
                 loggers.append(Logger(key, reason=f"{detail} is missing (build the bench targets)"))
         else:
             loggers.append(Logger(key, reason=detail))
+
+    # ttlog again in shared-memory mode (rings in a /dev/shm mapping): the
+    # same program and log calls, so instructions per call must not differ.
+    for lg in list(loggers):
+        if lg.key == "ttlog" and lg.exe:
+            loggers.append(Logger("ttlog-shm", exe=lg.exe, wrapper=["env", "TTLOG_SHARED_MEMORY=1"]))
 
     exe = os.path.join(build, "bench", "lttng", "ttlog-bench-lttng")
     session = os.path.join(BENCH_DIR, "lttng", "session.sh")
@@ -659,7 +669,7 @@ def build_rows(loggers, store, plan, args, have_valgrind):
                 for lg in built:
                     if not args_includes(args, lg.key):
                         continue
-                    if plan["instr_only_ttlog"] and lg.key != ttlog:
+                    if plan["instr_only_ttlog"] and lg.key not in TTLOG_KEYS:
                         continue
                     ok = store.ok.get((lg.key, mk))
                     vals = store.values(lg.key, mk, field)
@@ -1004,7 +1014,7 @@ def main(argv=None):
                       lambda lg: run_throughput(runner, store, lg, t, tp_calls[lg.key])[1], active)
 
             if rnd == 0 and not args.skip_instr and valgrind:
-                who = [lg for lg in active if not plan["instr_only_ttlog"] or lg.key == "ttlog"]
+                who = [lg for lg in active if not plan["instr_only_ttlog"] or lg.key in TTLOG_KEYS]
                 for msg in plan["instr_msgs"]:
                     group(f"instructions {msg} (callgrind)",
                           lambda lg: run_instr(runner, store, lg, msg, plan["instr_calls"],

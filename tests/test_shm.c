@@ -1,0 +1,619 @@
+/*
+ * test_shm.c - shared-memory mode: a process's rings and call sites in a
+ * mapping another process turns into a snapshot. Every process that logs
+ * is a child of the test (forked before anything is initialised here):
+ * SIGKILLed with its threads alive and its mapping recovered, snapshotted
+ * while it runs, exiting or shutting down (the mapping must go), forking
+ * (the child must get a mapping of its own). Then damaged copies of a real
+ * mapping: each must give a clear error, never a crash (run under ASan).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "shm/layout.h"
+#include "shm/shm.h"
+#include "support/testutil.h"
+#include "ttlog.h"
+#include "ttlog_reader.h"
+
+#define THREADS 3
+#define EVENTS 1000   /* per thread; 64 KiB rings hold them all without wrapping */
+
+struct dirs {
+	char *base;   /* TTLOG_SHARED_DIR of the children */
+	char *snaps;  /* their snapshot directory */
+};
+
+static void make_dirs(struct dirs *d)
+{
+	d->base = tu_tmpdir("shm-base");
+	d->snaps = tu_tmpdir("shm-snaps");
+	assert_non_null(d->base);
+	assert_non_null(d->snaps);
+}
+
+static void free_dirs(struct dirs *d)
+{
+	free(d->base);
+	free(d->snaps);
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+/* ---- The children ------------------------------------------------------- */
+
+static void child_init(const struct dirs *d)
+{
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.dir = d->snaps;
+	cfg.crash_signals = -1;
+	cfg.ring_size = 64u << 10;
+	cfg.memory_cap = 1u << 20;
+	cfg.shared_memory = 1;
+	cfg.shared_dir = d->base;
+	if (ttlog_init(&cfg) != TTLOG_OK) {
+		fprintf(stderr, "ttlog_init: %s\n", ttlog_init_error());
+		_exit(10);
+	}
+}
+
+static pthread_barrier_t logged;
+
+static void *worker(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	char name[16];
+	snprintf(name, sizeof name, "shm-w%d", t);
+	pthread_setname_np(pthread_self(), name);
+	for (int i = 0; i < EVENTS; i++) {
+		if (t == 0)
+			TTLOG_INFO("w%d event %d", t, i);
+		else if (t == 1)
+			TTLOG_WARN("w%d event %d", t, i);
+		else
+			TTLOG_ERROR("w%d event %d", t, i);
+	}
+	pthread_barrier_wait(&logged);
+	for (;;)
+		pause(); /* alive until the process ends */
+	return NULL;
+}
+
+static void put_byte(int fd, char c)
+{
+	if (write(fd, &c, 1) != 1)
+		_exit(11);
+}
+
+static char get_byte(int fd)
+{
+	char c = 0;
+	ssize_t n;
+	do {
+		n = read(fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	return n == 1 ? c : 0;
+}
+
+/* The child: 3 threads log, then it says 'R' on ready and waits for a
+ * byte on go: 'x' exits (atexit removes the mapping), 's' calls
+ * ttlog_shutdown and says on ready whether the file is gone. */
+static void logging_child(const struct dirs *d, int ready, int go)
+{
+	child_init(d);
+	pthread_barrier_init(&logged, NULL, THREADS + 1);
+	pthread_t th[THREADS];
+	for (int t = 0; t < THREADS; t++)
+		pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
+	pthread_barrier_wait(&logged);
+	put_byte(ready, 'R');
+	char c = get_byte(go);
+	if (c == 's') {
+		char path[4096];
+		ttlog__shm_path(d->base, (int)getpid(), path, sizeof path);
+		int before = file_exists(path);
+		ttlog_shutdown();
+		put_byte(ready, before && !file_exists(path) ? 'Y' : 'N');
+		get_byte(go);
+	}
+	exit(0);
+}
+
+struct kid {
+	pid_t pid;
+	int ready, go; /* our ends */
+};
+
+static void start_logging_child(const struct dirs *d, struct kid *k)
+{
+	int up[2], down[2];
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	k->pid = fork();
+	assert_true(k->pid >= 0);
+	if (k->pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		logging_child(d, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	k->ready = up[0];
+	k->go = down[1];
+	if (get_byte(k->ready) != 'R')
+		fail_msg("the logging child did not get ready");
+}
+
+static void end_kid(struct kid *k, int sig)
+{
+	int status;
+	if (sig)
+		kill(k->pid, sig);
+	assert_int_equal(waitpid(k->pid, &status, 0), k->pid);
+	if (sig)
+		assert_true(WIFSIGNALED(status) && WTERMSIG(status) == sig);
+	else
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(k->ready);
+	close(k->go);
+}
+
+/* ---- Checking a snapshot ------------------------------------------------ */
+
+/* Writes a snapshot of the mapping of pid and checks that it holds what
+ * logging_child logged, every event of every worker with its thread's
+ * name, its level and message, timed between t0 and t1. */
+static void expect_worker_snapshot(const struct dirs *d, int pid, int64_t t0, int64_t t1)
+{
+	char map[4096], out[4096], err[1024];
+	assert_int_equal(ttlog__shm_path(d->base, pid, map, sizeof map), 0);
+	int rc = ttlog__shm_snapshot(map, NULL, "recovered", out, sizeof out, err, sizeof err);
+	if (rc != TTLOG_OK)
+		fail_msg("ttlog__shm_snapshot: %s: %s", ttlog_strerror(rc), err);
+	assert_non_null(strstr(out, d->snaps));
+	assert_non_null(strstr(out, "-recovered.ttlog"));
+
+	ttlog_reader *r = NULL;
+	rc = ttlog_reader_open(out, &r);
+	if (rc != TTLOG_OK)
+		fail_msg("%s: %s", ttlog_strerror(rc), r ? ttlog_reader_error(r) : "");
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	assert_true(info->complete);
+	assert_string_equal(info->reason, "recovered");
+	assert_int_equal(info->pid, (uint32_t)pid);
+	assert_false(info->crashed);
+
+	int count[THREADS] = {0}, last[THREADS] = {-1, -1, -1};
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev) == 1) {
+		int t = -1;
+		if (sscanf(ev.thread->name, "shm-w%d", &t) != 1 || t < 0 || t >= THREADS)
+			fail_msg("event from thread '%s'", ev.thread->name);
+		char msg[256], want[256];
+		ttlog_event_format(&ev, msg, sizeof msg);
+		snprintf(want, sizeof want, "w%d event %d", t, count[t]);
+		assert_string_equal(msg, want); /* in order, none missing */
+		assert_int_equal(ev.site->level, TTLOG_LEVEL_INFO + t);
+		if (ev.time_ns < t0 || ev.time_ns > t1)
+			fail_msg("event time %lld outside [%lld, %lld]", (long long)ev.time_ns,
+				 (long long)t0, (long long)t1);
+		last[t] = count[t]++;
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	for (int t = 0; t < THREADS; t++) {
+		assert_int_equal(count[t], EVENTS);
+		assert_int_equal(last[t], EVENTS - 1);
+	}
+	ttlog_reader_close(r);
+	unlink(out);
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+static void test_recover_after_sigkill(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	int64_t t0 = wall_ns();
+	struct kid k;
+	start_logging_child(&d, &k);
+	int64_t t1 = wall_ns();
+	end_kid(&k, SIGKILL);
+
+	char map[4096], err[1024];
+	assert_int_equal(ttlog__shm_path(d.base, k.pid, map, sizeof map), 0);
+	assert_true(file_exists(map));
+	struct ttlog__shm_info info;
+	if (ttlog__shm_inspect(map, &info, err, sizeof err) != 0)
+		fail_msg("inspect: %s", err);
+	assert_int_equal(info.pid, k.pid);
+	assert_int_equal(info.state, TTLOG_SHM_RUNNING);
+	assert_true(info.threads >= THREADS);
+	assert_string_equal(info.snapshot_dir, d.snaps);
+	assert_false(ttlog__shm_owner_alive(&info));
+
+	expect_worker_snapshot(&d, k.pid, t0, t1);
+	unlink(map);
+	free_dirs(&d);
+}
+
+static void test_snapshot_of_live_process(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	int64_t t0 = wall_ns();
+	struct kid k;
+	start_logging_child(&d, &k);
+	int64_t t1 = wall_ns();
+
+	char map[4096], err[1024];
+	assert_int_equal(ttlog__shm_path(d.base, k.pid, map, sizeof map), 0);
+	struct ttlog__shm_info info;
+	if (ttlog__shm_inspect(map, &info, err, sizeof err) != 0)
+		fail_msg("inspect: %s", err);
+	assert_true(ttlog__shm_owner_alive(&info));
+	expect_worker_snapshot(&d, k.pid, t0, t1);
+
+	/* A normal exit removes the mapping. */
+	put_byte(k.go, 'x');
+	end_kid(&k, 0);
+	assert_false(file_exists(map));
+	free_dirs(&d);
+}
+
+static void test_shutdown_removes_mapping(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	struct kid k;
+	start_logging_child(&d, &k);
+	put_byte(k.go, 's');
+	assert_int_equal(get_byte(k.ready), 'Y');
+	put_byte(k.go, 'x');
+	end_kid(&k, 0);
+	free_dirs(&d);
+}
+
+/* A: logs, forks B, logs again; B logs. Each has a mapping of its own. */
+static void forking_child(const struct dirs *d, int ready)
+{
+	child_init(d);
+	for (int i = 0; i < 100; i++)
+		TTLOG_INFO("A before %d", i);
+	int bpipe[2];
+	if (pipe(bpipe) != 0)
+		_exit(12);
+	pid_t b = fork();
+	if (b == 0) {
+		close(ready); /* the test must see EOF if A dies */
+		for (int i = 0; i < 50; i++)
+			TTLOG_WARN("B event %d", i);
+		put_byte(bpipe[1], 'B');
+		for (;;)
+			pause();
+	}
+	if (b < 0 || get_byte(bpipe[0]) != 'B')
+		_exit(13);
+	for (int i = 0; i < 100; i++)
+		TTLOG_INFO("A after %d", i);
+	int32_t pid = (int32_t)b;
+	if (write(ready, &pid, sizeof pid) != (ssize_t)sizeof pid)
+		_exit(14);
+	for (;;)
+		pause();
+}
+
+/* Events of the mapping of pid, by format: n_a "A before", n_b "A after",
+ * n_c "B event". */
+static void count_formats(const struct dirs *d, int pid, int *n_a, int *n_b, int *n_c)
+{
+	char map[4096], out[4096], err[1024];
+	assert_int_equal(ttlog__shm_path(d->base, pid, map, sizeof map), 0);
+	struct ttlog__shm_info info;
+	if (ttlog__shm_inspect(map, &info, err, sizeof err) != 0)
+		fail_msg("inspect %s: %s", map, err);
+	assert_int_equal(info.pid, pid);
+	int rc = ttlog__shm_snapshot(map, NULL, "snap", out, sizeof out, err, sizeof err);
+	if (rc != TTLOG_OK)
+		fail_msg("ttlog__shm_snapshot: %s: %s", ttlog_strerror(rc), err);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(out, &r), TTLOG_OK);
+	assert_int_equal(ttlog_reader_info(r)->pid, (uint32_t)pid);
+	*n_a = tu_count_format(r, "A before %d");
+	*n_b = tu_count_format(r, "A after %d");
+	*n_c = tu_count_format(r, "B event %d");
+	ttlog_reader_close(r);
+	unlink(out);
+}
+
+static void test_fork_gets_own_mapping(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	int up[2];
+	assert_int_equal(pipe(up), 0);
+	pid_t a = fork();
+	assert_true(a >= 0);
+	if (a == 0) {
+		close(up[0]);
+		forking_child(&d, up[1]);
+	}
+	close(up[1]);
+	int32_t b = 0;
+	assert_int_equal(read(up[0], &b, sizeof b), (ssize_t)sizeof b);
+	assert_true(b > 0 && b != a);
+
+	int n_a, n_b, n_c;
+	count_formats(&d, a, &n_a, &n_b, &n_c);
+	assert_int_equal(n_a, 100); /* the child wrote nothing into the parent's rings */
+	assert_int_equal(n_b, 100);
+	assert_int_equal(n_c, 0);
+	count_formats(&d, b, &n_a, &n_b, &n_c);
+	assert_int_equal(n_a, 0);   /* the child's ring started empty */
+	assert_int_equal(n_b, 0);
+	assert_int_equal(n_c, 50);
+
+	kill(b, SIGKILL);
+	kill(a, SIGKILL);
+	int status;
+	assert_int_equal(waitpid(a, &status, 0), a);
+	close(up[0]);
+	char map[4096];
+	ttlog__shm_path(d.base, a, map, sizeof map);
+	unlink(map);
+	ttlog__shm_path(d.base, b, map, sizeof map);
+	unlink(map);
+	free_dirs(&d);
+}
+
+/* ---- Damaged mappings --------------------------------------------------- */
+
+struct image {
+	struct dirs d;
+	unsigned char *bytes;
+	size_t size;
+	char path[4096]; /* where a damaged copy is written */
+};
+
+/* A real mapping: a logging child's, after SIGKILL. */
+static void make_image(struct image *im)
+{
+	make_dirs(&im->d);
+	struct kid k;
+	start_logging_child(&im->d, &k);
+	end_kid(&k, SIGKILL);
+	char map[4096];
+	ttlog__shm_path(im->d.base, k.pid, map, sizeof map);
+	int fd = open(map, O_RDONLY);
+	assert_true(fd >= 0);
+	struct stat sb;
+	assert_int_equal(fstat(fd, &sb), 0);
+	im->size = (size_t)sb.st_size;
+	im->bytes = malloc(im->size);
+	assert_non_null(im->bytes);
+	assert_int_equal(pread(fd, im->bytes, im->size, 0), (ssize_t)im->size);
+	close(fd);
+	unlink(map);
+	snprintf(im->path, sizeof im->path, "%s/damaged.ttshm", im->d.base);
+}
+
+static struct ttlog__shm_header *hdr(struct image *im)
+{
+	return (struct ttlog__shm_header *)im->bytes;
+}
+
+/* Writes the first len bytes of the (damaged) image to its path. */
+static void write_image(struct image *im, size_t len)
+{
+	int fd = open(im->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, im->bytes, len), (ssize_t)len);
+	close(fd);
+}
+
+/* inspect fails (or not, if want_inspect_ok) and snapshot returns want
+ * with an error that contains `says`. */
+static void expect_damage(struct image *im, size_t len, int want_inspect_ok, int want,
+			  const char *says)
+{
+	write_image(im, len);
+	struct ttlog__shm_info info;
+	char err[1024], out[4096];
+	int irc = ttlog__shm_inspect(im->path, &info, err, sizeof err);
+	if (want_inspect_ok != (irc == 0))
+		fail_msg("inspect returned %d: %s", irc, err);
+	int rc = ttlog__shm_snapshot(im->path, im->d.snaps, "recovered", out, sizeof out, err,
+				     sizeof err);
+	if (rc != want || !strstr(err, says))
+		fail_msg("snapshot: expected %s with \"%s\", got %s: \"%s\"", ttlog_strerror(want), says,
+			 ttlog_strerror(rc), err);
+	if (out[0]) {
+		/* Written from what was valid: a readable file. */
+		ttlog_reader *r = NULL;
+		assert_int_equal(ttlog_reader_open(out, &r), TTLOG_OK);
+		assert_true(ttlog_reader_info(r)->complete);
+		ttlog_reader_close(r);
+		unlink(out);
+	}
+}
+
+static struct ttlog__shm_ring_entry *entry0(struct image *im)
+{
+	return (struct ttlog__shm_ring_entry *)(im->bytes + hdr(im)->table_off);
+}
+
+static void test_damaged_mappings(void **state)
+{
+	(void)state;
+	struct image im;
+	make_image(&im);
+	unsigned char *clean = malloc(im.size);
+	assert_non_null(clean);
+	memcpy(clean, im.bytes, im.size);
+#define RESTORE() memcpy(im.bytes, clean, im.size)
+
+	/* The undamaged copy, for reference. */
+	expect_damage(&im, im.size, 1, TTLOG_OK, "");
+
+	expect_damage(&im, 100, 0, TTLOG_E_TRUNCATED, "too short");
+	expect_damage(&im, im.size - 4096, 0, TTLOG_E_TRUNCATED, "offset 16");
+
+	memcpy(hdr(&im)->magic, "NOTTTLOG", 8);
+	expect_damage(&im, im.size, 0, TTLOG_E_NOT_TTLOG, "offset 0");
+	RESTORE();
+
+	hdr(&im)->major = 2;
+	expect_damage(&im, im.size, 0, TTLOG_E_VERSION, "layout version 2.");
+	RESTORE();
+
+	memset(hdr(&im)->executable, 'A', sizeof hdr(&im)->executable);
+	expect_damage(&im, im.size, 0, TTLOG_E_CORRUPT, "offset 1024: string not terminated");
+	RESTORE();
+
+	hdr(&im)->table_cap = 0xffffffffu;
+	expect_damage(&im, im.size, 0, TTLOG_E_CORRUPT, "offset 152");
+	RESTORE();
+
+	hdr(&im)->dict_size = UINT64_MAX - 10;
+	expect_damage(&im, im.size, 0, TTLOG_E_CORRUPT, "offset 208");
+	RESTORE();
+
+	/* Huge counts in use are cut to the capacities, and what they
+	 * reach beyond the real entries is uncommitted (skipped). */
+	atomic_store(&hdr(&im)->table_used, 0xfffffff0u);
+	atomic_store(&hdr(&im)->site_id_limit, 0xfffffff0u);
+	expect_damage(&im, im.size, 1, TTLOG_OK, "");
+	RESTORE();
+
+	/* Damaged entries are skipped; the snapshot holds the rest. */
+	entry0(&im)->ring_off = im.size + 4096;
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "ring table entry 0");
+	RESTORE();
+
+	entry0(&im)->size += 8;
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "not segments x segment size");
+	RESTORE();
+
+	entry0(&im)->nseg = 1000;
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "segment count");
+	RESTORE();
+
+	entry0(&im)->data_off = im.size - 8;
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "ring data is not within the arena");
+	RESTORE();
+
+	uint32_t *index = (uint32_t *)(im.bytes + hdr(&im)->site_index_off);
+	uint32_t first = 0;
+	for (uint32_t id = 1; id < TTLOG_SHM_SITE_IDS && !first; id++)
+		if (index[id])
+			first = id;
+	assert_true(first > 0);
+	index[first] = (uint32_t)(hdr(&im)->dict_off + hdr(&im)->dict_size);
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "dictionary entry of site");
+	RESTORE();
+
+	/* A dictionary entry whose string claims more bytes than it has. */
+	struct ttlog__shm_site_entry *e = (void *)(im.bytes + index[first]);
+	uint32_t huge = 0x7fffffff;
+	memcpy((unsigned char *)e + sizeof *e + e->nargs, &huge, 4);
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "a string runs past the entry");
+	RESTORE();
+
+	e->size = 0xfffffff8u;
+	expect_damage(&im, im.size, 1, TTLOG_E_CORRUPT, "entry size");
+	RESTORE();
+
+	/* A ring whose head runs away from its tail: nothing read from it. */
+	struct ttlog__ring *ring = (void *)(im.bytes + entry0(&im)->ring_off);
+	atomic_store(&ring->w.head, UINT64_MAX / 2);
+	expect_damage(&im, im.size, 1, TTLOG_OK, "");
+	RESTORE();
+
+	/* Garbage records: the ring reader stops at the first bad size. */
+	memset(im.bytes + entry0(&im)->data_off, 0xff, 64);
+	expect_damage(&im, im.size, 1, TTLOG_OK, "");
+	RESTORE();
+#undef RESTORE
+	unlink(im.path);
+	free(clean);
+	free(im.bytes);
+	free_dirs(&im.d);
+}
+
+static void test_missing_and_bad_config(void **state)
+{
+	(void)state;
+	struct ttlog__shm_info info;
+	char err[1024];
+	assert_int_equal(ttlog__shm_inspect("/nonexistent/1.ttshm", &info, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/nonexistent/1.ttshm: cannot open"));
+
+	/* A bad TTLOG_SHARED_MEMORY and an unusable directory fail ttlog_init
+	 * with a message (in a child: the test process never initialises). */
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		struct ttlog_config cfg;
+		ttlog_config_init(&cfg);
+		cfg.crash_signals = -1;
+		cfg.dir = tu_snapshot_dir();
+		setenv("TTLOG_SHARED_MEMORY", "maybe", 1);
+		if (ttlog_init(&cfg) != TTLOG_E_CONFIG ||
+		    !strstr(ttlog_init_error(), "TTLOG_SHARED_MEMORY: expected 1, 0, on, off, yes or no"))
+			_exit(1);
+		setenv("TTLOG_SHARED_MEMORY", "on", 1);
+		setenv("TTLOG_SHARED_DIR", "/proc/self", 1);
+		if (ttlog_init(&cfg) == TTLOG_OK || !strstr(ttlog_init_error(), "shared memory directory"))
+			_exit(2);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(p, &status, 0), p);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_recover_after_sigkill),
+		cmocka_unit_test(test_snapshot_of_live_process),
+		cmocka_unit_test(test_shutdown_removes_mapping),
+		cmocka_unit_test(test_fork_gets_own_mapping),
+		cmocka_unit_test(test_damaged_mappings),
+		cmocka_unit_test(test_missing_and_bad_config),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

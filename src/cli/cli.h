@@ -43,6 +43,14 @@ void cli_query_usage(FILE *out);
 int cli_export_main(int argc, char **argv);
 /** Writes the help text of `ttlog export` to out. */
 void cli_export_usage(FILE *out);
+/** `ttlog snap`: argv[0] is "snap". Returns an exit code. */
+int cli_snap_main(int argc, char **argv);
+/** Writes the help text of `ttlog snap` to out. */
+void cli_snap_usage(FILE *out);
+/** `ttlog recover`: argv[0] is "recover". Returns an exit code. */
+int cli_recover_main(int argc, char **argv);
+/** Writes the help text of `ttlog recover` to out. */
+void cli_recover_usage(FILE *out);
 
 /* ---- stdout (main.c) ---------------------------------------------------- */
 

@@ -43,6 +43,10 @@ static void usage(FILE *out)
 	      "  query        run SQL over snapshot files (SQLite)\n"
 	      "  export       write the events of snapshot files as JSON lines, CSV,\n"
 	      "               logfmt, a Chrome trace or an OTLP/JSON request\n"
+	      "  snap PID     take a snapshot of a running process, from its shared\n"
+	      "               mapping or through its snapshot signal\n"
+	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
+	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  help [CMD]   show this help, or the help of command CMD\n"
 	      "\n"
 	      "Global options:\n"
@@ -92,6 +96,8 @@ static const struct command {
 	{"stats", cli_stats_main, cli_stats_usage},
 	{"query", cli_query_main, cli_query_usage},
 	{"export", cli_export_main, cli_export_usage},
+	{"snap", cli_snap_main, cli_snap_usage},
+	{"recover", cli_recover_main, cli_recover_usage},
 };
 
 static const struct command *find_command(const char *name)

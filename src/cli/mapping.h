@@ -1,0 +1,71 @@
+/*
+ * mapping.h - what `ttlog recover` and `ttlog snap` share: the shared
+ * mappings of processes in shared-memory mode (src/shm/shm.h) as the command
+ * names and shows them, process ids and signals from the command line, and
+ * making a written file durable.
+ */
+#ifndef TTLOG_CLI_MAPPING_H
+#define TTLOG_CLI_MAPPING_H
+
+#include "shm/shm.h"
+
+/**
+ * The base directory of the mappings: option when given (--shm-dir), else
+ * $TTLOG_SHARED_DIR when set and not empty (what a program in shared-memory
+ * mode uses), else NULL, which the shm functions take as the default
+ * (TTLOG_SHM_DEFAULT_BASE).
+ */
+const char *cli_shm_base(const char *option);
+
+/** A process id: decimal digits only, 1 to INT_MAX. 0 and sets *pid, or -1. */
+int cli_parse_pid(const char *text, int *pid);
+
+/**
+ * A signal as the library takes it in TTLOG_SNAPSHOT_SIGNAL: "USR2",
+ * "SIGUSR2" (any case) or "12", 1 to 63. Returns the number, or -1.
+ */
+int cli_parse_signal(const char *text);
+
+/**
+ * The reason a snapshot written on signal signo has (the library's
+ * snapshot handler uses the signal's name, "signal" when it has none): the
+ * last part of the file's name.
+ */
+const char *cli_signal_reason(int signo);
+
+/**
+ * The state letter of /proc/PID/stat (R, S, D, T, t, Z, X...), or 0 if it
+ * cannot be read (no such process).
+ */
+char cli_process_state(int pid);
+
+/**
+ * Whether the owner of a mapping may still change it:
+ * ttlog__shm_owner_alive() (the pid exists with the recorded start time)
+ * and the process is not a zombie, which keeps both until its parent reaps
+ * it but runs no more (a SIGKILLed process whose parent is busy).
+ */
+int cli_owner_running(const struct ttlog__shm_info *info);
+
+/**
+ * The state of a mapping as `ttlog recover --list` shows it: "crashed" when
+ * the owner's crash handler wrote a crash snapshot, else "running" or
+ * "exiting" (what the header says) while the owner lives, "dead" once it
+ * is gone.
+ */
+const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive);
+
+/**
+ * Creates dir and its missing parents, mode 0700 (snapshots are private to
+ * their user, as the library's own directory is), for --dir. 0, or -1
+ * after a message "ttlog COMMAND: DIR: ..." on stderr.
+ */
+int cli_make_dir(const char *command, const char *dir);
+
+/**
+ * fsync()s the file at path and then the directory that holds it, so that
+ * both its data and its name survive a power loss. 0, or -1 with errno set.
+ */
+int cli_fsync_path(const char *path);
+
+#endif /* TTLOG_CLI_MAPPING_H */

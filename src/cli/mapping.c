@@ -89,14 +89,6 @@ char cli_process_state(int pid)
 	return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
-int cli_owner_running(const struct ttlog__shm_info *info)
-{
-	if (!ttlog__shm_owner_alive(info))
-		return 0;
-	char state = cli_process_state(info->pid);
-	return state != 'Z' && state != 'X';
-}
-
 const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive)
 {
 	if (info->state == TTLOG_SHM_CRASHED)

@@ -40,14 +40,6 @@ const char *cli_signal_reason(int signo);
 char cli_process_state(int pid);
 
 /**
- * Whether the owner of a mapping may still change it:
- * ttlog__shm_owner_alive() (the pid exists with the recorded start time)
- * and the process is not a zombie, which keeps both until its parent reaps
- * it but runs no more (a SIGKILLed process whose parent is busy).
- */
-int cli_owner_running(const struct ttlog__shm_info *info);
-
-/**
  * The state of a mapping as `ttlog recover --list` shows it: "crashed" when
  * the owner's crash handler wrote a crash snapshot, else "running" or
  * "exiting" (what the header says) while the owner lives, "dead" once it

@@ -213,7 +213,7 @@ static void inspect(struct mapping *m)
 		return;
 	}
 	m->valid = 1;
-	m->alive = cli_owner_running(&m->info);
+	m->alive = ttlog__shm_owner_alive(&m->info);
 }
 
 static struct mapping *add_mapping(struct recover *r, char *path)

@@ -248,7 +248,7 @@ static int find_mapping(struct snap *s)
 			   "instead)", err);
 		return -1;
 	}
-	if (s->info.pid != s->pid || !cli_owner_running(&s->info)) {
+	if (s->info.pid != s->pid || !ttlog__shm_owner_alive(&s->info)) {
 		error_line("note: %s is the mapping of an earlier process %d, gone ('ttlog recover "
 			   "%d' turns it into a snapshot)", s->map_path, s->info.pid, s->info.pid);
 		return 0;

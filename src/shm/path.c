@@ -34,10 +34,11 @@ int ttlog__shm_path(const char *base, int pid, char *buf, size_t size)
 	return len > 0 && (size_t)len < size ? 0 : -1;
 }
 
-/* Field 22 of /proc/PID/stat. The command name (field 2) is in
+/* Field 22 of /proc/PID/stat (the start time) and field 3 (the state
+ * letter, into *state if not NULL). The command name (field 2) is in
  * parentheses and may hold spaces and parentheses itself, so counting
  * starts after the last ')'. */
-int ttlog__shm_start_time(int pid, uint64_t *out)
+static int read_stat(int pid, uint64_t *out, char *state)
 {
 	char path[64], buf[1024];
 	if (pid > 0)
@@ -53,8 +54,10 @@ int ttlog__shm_start_time(int pid, uint64_t *out)
 		return -1;
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || p[1] != ' ')
 		return -1;
+	if (state)
+		*state = p[2];
 	/* After ')': field 3 (state) is the first; field 22 is the 20th. */
 	p++;
 	for (int field = 3; field < 22; field++) {
@@ -90,10 +93,18 @@ int ttlog__shm_boot_id(char *buf, size_t size)
 	return 0;
 }
 
+int ttlog__shm_start_time(int pid, uint64_t *out)
+{
+	return read_stat(pid, out, NULL);
+}
+
+/* A zombie keeps its pid and start time until its parent reaps it, but runs
+ * no more (a SIGKILLed process whose parent is busy): it counts as gone. */
 int ttlog__shm_owner_alive(const struct ttlog__shm_info *info)
 {
 	uint64_t st;
-	if (!info || info->pid <= 0 || ttlog__shm_start_time(info->pid, &st) != 0)
+	char state = 0;
+	if (!info || info->pid <= 0 || read_stat(info->pid, &st, &state) != 0)
 		return 0;
-	return st == info->start_time;
+	return st == info->start_time && state != 'Z' && state != 'X';
 }

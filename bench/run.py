@@ -172,9 +172,10 @@ TTLOG_KEYS = ("ttlog", "ttlog-shm")
 
 
 class Logger:
-    def __init__(self, key, exe=None, reason=None, wrapper=None):
+    def __init__(self, key, exe=None, reason=None, wrapper=None, suffix=""):
         self.key = key
         self.label = key
+        self.suffix = suffix      # added to the name the program reports
         self.exe = exe
         self.reason = reason      # why it is not built; None when it is
         self.wrapper = wrapper or []
@@ -205,7 +206,8 @@ def discover(build):
     # same program and log calls, so instructions per call must not differ.
     for lg in list(loggers):
         if lg.key == "ttlog" and lg.exe:
-            loggers.append(Logger("ttlog-shm", exe=lg.exe, wrapper=["env", "TTLOG_SHARED_MEMORY=1"]))
+            loggers.append(Logger("ttlog-shm", exe=lg.exe, wrapper=["env", "TTLOG_SHARED_MEMORY=1"],
+                                  suffix=" (shm)"))
 
     exe = os.path.join(build, "bench", "lttng", "ttlog-bench-lttng")
     session = os.path.join(BENCH_DIR, "lttng", "session.sh")
@@ -325,7 +327,7 @@ def run_latency(runner, store, lg, msg, variant, calls, warmup):
                                             "--dir", d]), f"{lg.key} {mkey}")
     runner.cleanup(d)
     if objs:
-        lg.label = objs[0].get("logger", lg.label)
+        lg.label = objs[0].get("logger", lg.key) + lg.suffix
         store.add(lg.key, mkey, objs[0])
     else:
         store.add(lg.key, mkey, reason=why)
@@ -341,7 +343,7 @@ def run_throughput(runner, store, lg, threads, calls, record=True):
     runner.cleanup(d)
     if record:
         if objs:
-            lg.label = objs[0].get("logger", lg.label)
+            lg.label = objs[0].get("logger", lg.key) + lg.suffix
             store.add(lg.key, mkey, objs[0])
         else:
             store.add(lg.key, mkey, reason=why)
@@ -400,7 +402,7 @@ def run_instr(runner, store, lg, msg, calls, warmup, valgrind):
             result["threads_seen"] = len({th for th, _, _ in parts})
     runner.cleanup(d)
     if result:
-        lg.label = result.get("logger", lg.label)
+        lg.label = result.get("logger", lg.key) + lg.suffix
         store.add(lg.key, mkey, result)
     else:
         store.add(lg.key, mkey, reason=why)

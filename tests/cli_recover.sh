@@ -44,14 +44,6 @@ has_all_events() {
 	! grep -q ' main done$' <<<"$text"
 }
 
-reason_of() {
-	"$bin" ls -o json "$(dirname "$1")" |
-		python3 -c 'import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    if r["path"] == sys.argv[1]:
-        print(r["reason"])' "$1"
-}
 
 # ---------------------------------------------------------------------------
 # Help and usage
@@ -94,7 +86,7 @@ if start_logger "${shm_env[@]}" TTLOG_DIR="$snaps/kill" -- 3 1000; then
 		recover "$killed"
 	file=$(ls "$snaps/kill/ttlog-$killed-"*-recovered.ttlog 2>/dev/null | head -n 1)
 	expect "recover PID wrote one snapshot" test "$(ls "$snaps/kill" | wc -l)" = 1
-	expect "the recovered snapshot has reason recovered" test "$(reason_of "$file")" = recovered
+	expect "the recovered snapshot has reason recovered" test "$(snapshot_reason "$file")" = recovered
 	expect "the recovered snapshot ends with the last event of each thread" \
 		has_all_events "$file" 1000 3
 	check "the recovered snapshot is valid" - 0 '' -- "$bin" view "$file"

@@ -44,15 +44,6 @@ has_all_events() {
 	return 0
 }
 
-# The reason recorded in a snapshot's header.
-reason_of() {
-	"$bin" ls -o json "$(dirname "$1")" |
-		python3 -c 'import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    if r["path"] == sys.argv[1]:
-        print(r["reason"])' "$1"
-}
 
 # ---------------------------------------------------------------------------
 # Help and usage
@@ -92,7 +83,7 @@ if start_logger TTLOG_DIR="$snaps/private" TTLOG_SNAPSHOT_SIGNAL=USR2 -- 2 200; 
 	file=$(ls "$snaps/private/ttlog-$pid-"*-SIGUSR2.ttlog 2>/dev/null | head -n 1)
 	expect "snap through SIGUSR2: the file holds every event logged" \
 		has_all_events "$file" 200 2
-	expect "snap through SIGUSR2: reason SIGUSR2" test "$(reason_of "$file")" = SIGUSR2
+	expect "snap through SIGUSR2: reason SIGUSR2" test "$(snapshot_reason "$file")" = SIGUSR2
 	# A second one: a new file, not the first one again.
 	second=$("$bin" snap "$pid")
 	expect "a second snap gives a new file" test -f "$second" -a "$second" != "$file"
@@ -168,7 +159,7 @@ if start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" TTLOG_DIR="$snaps/
 	expect "snap from the mapping: every event logged before ready" has_all_events "$file" 300 0
 	expect "snap from the mapping: the workers' busy events" \
 		grep -q " worker 3 busy [0-9]*$" <(view "$file")
-	expect "snap from the mapping: reason external" test "$(reason_of "$file")" = external
+	expect "snap from the mapping: reason external" test "$(snapshot_reason "$file")" = external
 	# The process's TTLOG_SHARED_DIR, from its environment (the command has none).
 	check "snap from the mapping (the process's TTLOG_SHARED_DIR), into --dir" \
 		"~^$snaps/other/ttlog-$pid-[0-9T.]+Z-external\\.ttlog\$" 0 '' -- \

@@ -135,18 +135,7 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
-static void error_line(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static void error_line(const char *format, ...)
-{
-	va_list ap;
-
-	cli_sync_stdout();
-	fputs("ttlog " COMMAND ": ", stderr);
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define error_line(...) cli_report_error(COMMAND, __VA_ARGS__)
 
 /* Whether some process has this pid (one of another user too) and is not
  * a zombie. */

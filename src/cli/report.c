@@ -25,6 +25,18 @@ int cli_report_usage_error(const char *command, const char *format, ...)
 	return CLI_EXIT_USAGE;
 }
 
+void cli_report_error(const char *command, const char *format, ...)
+{
+	va_list ap;
+
+	cli_sync_stdout();
+	fprintf(stderr, "ttlog %s: ", command);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 int cli_report_bad_option(const char *command, int c, char **argv, const char *short_options)
 {
 	/* getopt_long() has moved optind past the word it refused, except

@@ -23,6 +23,11 @@ int cli_report_usage_error(const char *command, const char *format, ...)
  * ':' for a missing argument, '?' otherwise); short_options is the string
  * given to getopt_long(). Returns CLI_EXIT_USAGE.
  */
+/* Prints "ttlog COMMAND: <message>" on stderr (after flushing stdout, so the
+ * two streams stay in order). */
+void cli_report_error(const char *command, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
 int cli_report_bad_option(const char *command, int c, char **argv, const char *short_options);
 
 /** Appends s with control characters (tab included) shown as \xNN, so that

@@ -108,18 +108,7 @@ void cli_snap_usage(FILE *out)
 	      out);
 }
 
-static void error_line(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static void error_line(const char *format, ...)
-{
-	va_list ap;
-
-	cli_sync_stdout();
-	fputs("ttlog " COMMAND ": ", stderr);
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define error_line(...) cli_report_error(COMMAND, __VA_ARGS__)
 
 static void print_path(const char *path)
 {

@@ -152,3 +152,14 @@ make_crash_snapshot() {
 	done
 	expect "cli_snapshot crash wrote a snapshot" test -n "$crash"
 }
+
+# snapshot_reason FILE: the reason recorded in a snapshot's header (from
+# `ttlog ls -o json` of its directory).
+snapshot_reason() {
+	"$bin" ls -o json "$(dirname "$1")" |
+		python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    if r["path"] == sys.argv[1]:
+        print(r["reason"])' "$1"
+}

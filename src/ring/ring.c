@@ -525,6 +525,7 @@ static void after_fork_child(void)
 	atomic_store_explicit(&ttlog__g.snapshots_written, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.snapshots_failed, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.snapshots_busy, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.snapshots_pruned, 0, memory_order_relaxed);
 	ttlog__clock_reset_fake();
 	ttlog__sampling_after_fork();
 	ttlog__snapshot_after_fork();

@@ -73,22 +73,6 @@ const char *cli_signal_reason(int signo)
 	return name ? name : "signal";
 }
 
-char cli_process_state(int pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name before the state is in parentheses and may hold
-	 * anything, ')' too: the state follows the last ')'. */
-	char *paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' ? paren[2] : 0;
-}
-
 const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive)
 {
 	if (info->state == TTLOG_SHM_CRASHED)

@@ -34,12 +34,6 @@ int cli_parse_signal(const char *text);
 const char *cli_signal_reason(int signo);
 
 /**
- * The state letter of /proc/PID/stat (R, S, D, T, t, Z, X...), or 0 if it
- * cannot be read (no such process).
- */
-char cli_process_state(int pid);
-
-/**
  * The state of a mapping as `ttlog recover --list` shows it: "crashed" when
  * the owner's crash handler wrote a crash snapshot, else "running" or
  * "exiting" (what the header says) while the owner lives, "dead" once it

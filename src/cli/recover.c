@@ -143,7 +143,7 @@ static int pid_exists(int pid)
 {
 	if (kill(pid, 0) != 0 && errno != EPERM)
 		return 0;
-	char state = cli_process_state(pid);
+	char state = ttlog__shm_process_state(pid);
 	return state != 'Z' && state != 'X';
 }
 

@@ -134,7 +134,7 @@ static int check_process(int pid)
 			error_line("process %d: %s", pid, strerror(errno));
 		return -1;
 	}
-	if (cli_process_state(pid) == 'Z') {
+	if (ttlog__shm_process_state(pid) == 'Z') {
 		error_line("process %d has exited (a zombie, not yet reaped by its parent)", pid);
 		return -1;
 	}
@@ -480,7 +480,7 @@ static int snap_signal(struct snap *s)
 			print_path(found);
 			return CLI_EXIT_OK;
 		}
-		if (kill(s->pid, 0) != 0 || cli_process_state(s->pid) == 'Z') {
+		if (kill(s->pid, 0) != 0 || ttlog__shm_process_state(s->pid) == 'Z') {
 			/* It may have written the file just before it ended. */
 			if (scan(s, 0, found, sizeof found)) {
 				print_path(found);
@@ -500,7 +500,7 @@ static int snap_signal(struct snap *s)
 	cli_put_duration(&t, s->timeout_ns);
 	snprintf(timeout, sizeof timeout, "%s", t.data ? t.data : "?");
 	cli_buf_free(&t);
-	char state = cli_process_state(s->pid);
+	char state = ttlog__shm_process_state(s->pid);
 	error_line("timed out: no new snapshot ttlog-%d-*-%s.ttlog appeared in %s within %s%s",
 		   s->pid, name, s->snapshot_dir, timeout,
 		   state == 'T' || state == 't'

@@ -98,6 +98,13 @@ int ttlog__shm_start_time(int pid, uint64_t *out)
 	return read_stat(pid, out, NULL);
 }
 
+char ttlog__shm_process_state(int pid)
+{
+	uint64_t start;
+	char state = 0;
+	return pid > 0 && read_stat(pid, &start, &state) == 0 ? state : 0;
+}
+
 /* A zombie keeps its pid and start time until its parent reaps it, but runs
  * no more (a SIGKILLed process whose parent is busy): it counts as gone. */
 int ttlog__shm_owner_alive(const struct ttlog__shm_info *info)

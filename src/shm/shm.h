@@ -56,6 +56,10 @@ int ttlog__shm_path(const char *base, int pid, char *buf, size_t size);
  * checked, nothing is trusted). 0, or -1 with a one-line reason in err. */
 int ttlog__shm_inspect(const char *path, struct ttlog__shm_info *info, char *err, size_t err_size);
 
+/* The state letter of process pid (field 3 of /proc/PID/stat: 'R', 'S',
+ * 'T', 'Z'...), or 0 if it cannot be read (no such process). */
+char ttlog__shm_process_state(int pid);
+
 /* 1 if the process that made the mapping still runs (its pid exists, has
  * the recorded start time and is not a zombie), else 0. */
 int ttlog__shm_owner_alive(const struct ttlog__shm_info *info);

@@ -76,7 +76,8 @@ static _Atomic uint32_t unwinding_tid; /* the thread inside a guarded unwind, 0 
 static _Atomic int initialised;
 void (*ttlog__stack_test_hook)(void);
 
-/* Copies the registers of the interrupted context. Runs in signal context. */
+/* Copies the registers of the interrupted context (st->arch is already set
+ * by reset()). Runs in signal context. */
 static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 {
 	st->nregs = 0;
@@ -86,7 +87,6 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 		REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15, REG_EFL,
 	};
 	_Static_assert(TTLOG_FMT_REG_X86_64_COUNT <= TTLOG__STACK_MAX_REGS, "registers fit");
-	st->arch = TTLOG_FMT_ARCH_X86_64;
 	for (uint32_t i = 0; i < TTLOG_FMT_REG_X86_64_COUNT; i++) {
 		st->reg_ids[i] = i; /* the table's order is the ids' order */
 		st->reg_values[i] = (uint64_t)uc->uc_mcontext.gregs[gregs[i]];
@@ -94,7 +94,6 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 	st->nregs = TTLOG_FMT_REG_X86_64_COUNT;
 #elif defined(__aarch64__)
 	_Static_assert(TTLOG_FMT_REG_AARCH64_COUNT <= TTLOG__STACK_MAX_REGS, "registers fit");
-	st->arch = TTLOG_FMT_ARCH_AARCH64;
 	st->reg_ids[0] = TTLOG_FMT_REG_AARCH64_PC;
 	st->reg_values[0] = uc->uc_mcontext.pc;
 	st->reg_ids[1] = TTLOG_FMT_REG_AARCH64_SP;
@@ -107,8 +106,7 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 	st->reg_values[33] = uc->uc_mcontext.pstate;
 	st->nregs = TTLOG_FMT_REG_AARCH64_COUNT;
 #else
-	(void)uc;
-	st->arch = TTLOG_FMT_ARCH_UNKNOWN; /* a stack, if libunwind works here; no registers */
+	(void)uc; /* a stack, if libunwind works here; no registers */
 #endif
 }
 

@@ -16,8 +16,8 @@
  * N = 1..EVENTS and writes "ready PID EVENTS" to stdout. From then on the
  * last event each thread finished logging is known exactly, and nothing
  * more is logged until stdin is closed (in busy mode the workers go on
- * logging "worker W busy N" meanwhile, so that a snapshot is taken while
- * the rings are being written). At end of input: "main done", the workers
+ * logging "worker W busy N" meanwhile, N = 1 being in before "ready", so
+ * that a snapshot is taken while the rings are being written). At end of input: "main done", the workers
  * are stopped and joined, and the program ends normally through
  * ttlog_shutdown() and exit, exit status 0.
  *
@@ -42,6 +42,7 @@ static int events;
 static int busy;
 static _Atomic int stop;
 static pthread_barrier_t logged; /* every worker and main: the workers' events are in */
+static pthread_barrier_t busy_started; /* busy mode: every worker has logged "busy 1" */
 
 static void *worker(void *arg)
 {
@@ -53,8 +54,16 @@ static void *worker(void *arg)
 	for (int n = 1; n <= events; n++)
 		TTLOG_INFO("worker %d event %d", id, n);
 	pthread_barrier_wait(&logged);
-	for (uint64_t n = 1; busy && !atomic_load(&stop); n++)
+	if (!busy)
+		return NULL;
+	/* The first busy event is in before "ready" is written, so that a
+	 * snapshot taken after it holds busy events of every worker however
+	 * the threads were scheduled. */
+	for (uint64_t n = 1; n == 1 || !atomic_load(&stop); n++) {
 		TTLOG_DEBUG("worker %d busy %llu", id, (unsigned long long)n);
+		if (n == 1)
+			pthread_barrier_wait(&busy_started);
+	}
 	return NULL;
 }
 
@@ -80,7 +89,8 @@ int main(int argc, char **argv)
 			ttlog_init_error());
 		return 1;
 	}
-	if (pthread_barrier_init(&logged, NULL, (unsigned)nthreads + 1) != 0)
+	if (pthread_barrier_init(&logged, NULL, (unsigned)nthreads + 1) != 0 ||
+	    pthread_barrier_init(&busy_started, NULL, (unsigned)nthreads + 1) != 0)
 		return 1;
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&threads[i], NULL, worker, (void *)(intptr_t)(i + 1)) != 0)
@@ -88,6 +98,8 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&logged);
 	for (int n = 1; n <= events; n++)
 		TTLOG_INFO("main event %d", n);
+	if (busy)
+		pthread_barrier_wait(&busy_started);
 	printf("ready %d %d\n", (int)getpid(), events);
 	if (fflush(stdout) != 0)
 		return 1;
@@ -104,6 +116,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	pthread_barrier_destroy(&logged);
+	pthread_barrier_destroy(&busy_started);
 	rc = ttlog_shutdown();
 	if (rc != TTLOG_OK) {
 		fprintf(stderr, "shm_logger: ttlog_shutdown: %s\n", ttlog_strerror(rc));

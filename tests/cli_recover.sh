@@ -57,6 +57,9 @@ for option in --all --list --clean --keep --live --dir --shm-dir --output --utc 
 	"ttlog snap PID" fsync; do
 	expect "recover --help mentions $option" grep -q -- "$option" <<<"$help_text"
 done
+for word in "exec'd" /proc/PID/maps maps_checked; do
+	expect "recover --help mentions $word" grep -qF -- "$word" <<<"$help_text"
+done
 check "recover --list --all" empty.txt 1 '--list takes no PID or FILE' -- recover --list --all
 check "recover --list PID" empty.txt 1 '--list takes no PID or FILE' -- recover --list 1
 check "recover --all PID" empty.txt 1 '--all recovers every mapping .*give it no PID' -- \

@@ -618,7 +618,10 @@ void ttlog__shm_after_fork(void)
 		atomic_store_explicit(&h->dropped_uninitialized, 0, memory_order_relaxed);
 		atomic_store_explicit(&h->dropped_no_ring, 0, memory_order_relaxed);
 		/* The magic last, as at creation: a reader that sees it sees
-		 * the child's header, in a file the child maps. */
+		 * the child's header, in a file the child maps. The fence pairs
+		 * with no acquire of the reader, as at creation: the reader
+		 * copies the header and checks every field, so one that sees
+		 * the magic too early reads a header it rejects, no worse. */
 		atomic_thread_fence(memory_order_release);
 		memcpy(h->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
 		close(m->fd);

@@ -2,7 +2,9 @@
 # cli_recover.sh - tests of `ttlog recover`: the mapping of a process killed
 # with SIGKILL turned into a snapshot holding exactly the events it had
 # logged; --list with a dead and a live mapping; --all and --clean leaving
-# the live one alone; a normal exit leaving no mapping; and bad input
+# the live one alone; a normal exit leaving no mapping; a process that
+# called exec (its old mapping left behind: exec'd, recovered, cleaned; or
+# taken over by shared mode again); and bad input
 # (damaged, truncated, missing mappings, an unwritable directory) giving a
 # one-line error and exit status 2, never a crash.
 #
@@ -54,6 +56,9 @@ help_text=$("$bin" recover --help)
 for option in --all --list --clean --keep --live --dir --shm-dir --output --utc recovered \
 	"ttlog snap PID" fsync; do
 	expect "recover --help mentions $option" grep -q -- "$option" <<<"$help_text"
+done
+for word in "exec'd" /proc/PID/maps maps_checked; do
+	expect "recover --help mentions $word" grep -qF -- "$word" <<<"$help_text"
 done
 check "recover --list --all" empty.txt 1 '--list takes no PID or FILE' -- recover --list --all
 check "recover --list PID" empty.txt 1 '--list takes no PID or FILE' -- recover --list 1
@@ -287,6 +292,97 @@ PY
 	stop_logger "$live"
 	expect "the live logger ended normally" test $? = 0
 	expect "a normal exit leaves no mapping" test ! -e "$user_dir/$live.ttshm"
+fi
+
+# ---------------------------------------------------------------------------
+# exec: the pid and the start time stay, the mapping goes with the old
+# program. tests/progs/shm_exec logs in shared-memory mode, execs itself and
+# runs on (without ttlog, in private mode, or in shared mode again), in a
+# base directory of its own.
+
+xshm=$tmp/xshm
+xuser_dir=$xshm/ttlog-$(id -u)
+xenv=(TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$xshm")
+
+xrecover() {
+	"$bin" recover --shm-dir "$xshm" "$@"
+}
+
+# The snapshot at $1 holds "after exec event 1" to "after exec event $2", in
+# order, and nothing logged before the exec.
+has_after_exec_events() {
+	local text
+	text=$("$bin" view "$1") || return 1
+	[ "$(grep -c ' after exec event [0-9]*$' <<<"$text")" = "$2" ] &&
+		[ "$(grep ' after exec event [0-9]*$' <<<"$text" | tail -n 1 | sed 's/.* event //')" = "$2" ] &&
+		! grep -q ' main event [0-9]*$' <<<"$text"
+}
+
+# Without ttlog after exec: --list says exec'd, --all recovers and removes it.
+if LOGGER_PROG=shm_exec start_logger "${xenv[@]}" TTLOG_DIR="$snaps/exec" -- plain 30; then
+	execd=$pid
+	expect "exec leaves the mapping" test -f "$xuser_dir/$execd.ttshm"
+	check "recover --list: the mapping of a process that exec'd" \
+		"~^ *$execd  exec'd +shm_exec .*$xuser_dir/$execd\\.ttshm\$" 0 '' -- xrecover --list
+	xrecover --list -o json >"$tmp/exec.json"
+	expect "recover --list -o json: exec'd, not alive" python3 - "$tmp/exec.json" "$execd" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["pid"] == int(sys.argv[2]) and r["state"] == "exec'd", r
+assert r["alive"] is False and r["maps_checked"] is True and r["error"] is None, r
+assert r["executable"].endswith("/shm_exec"), r
+PY
+	check "recover PID of an exec'd process needs no --live" - 0 '' -- \
+		xrecover --keep --dir "$snaps/exec-pid" "$execd"
+	check "recover --all recovers the mapping of a process that exec'd" \
+		"~^$snaps/exec/ttlog-$execd-[0-9T.]+Z-recovered\\.ttlog\$" 0 '' -- xrecover --all
+	file=$(ls "$snaps/exec/ttlog-$execd-"*-recovered.ttlog 2>/dev/null | head -n 1)
+	expect "the exec'd process's snapshot: every event before exec" has_all_events "$file" 30 0
+	expect "recover --all removed the exec'd mapping" test ! -e "$xuser_dir/$execd.ttshm"
+	expect "recover --all left the exec'd process running" alive "$execd"
+	stop_logger "$execd"
+	expect "the exec'd process ended normally" test $? = 0
+fi
+
+# Private mode after exec: `snap` notes the mapping left behind and uses the
+# new program's signal; --clean removes the mapping.
+if LOGGER_PROG=shm_exec start_logger "${xenv[@]}" TTLOG_DIR="$snaps/exec-private" \
+	TTLOG_SNAPSHOT_SIGNAL=USR2 -- private 40; then
+	execd=$pid
+	check "snap of a process that exec'd: through its signal" \
+		"~^$snaps/exec-private/ttlog-$execd-[0-9T.]+Z-SIGUSR2\\.ttlog\$" 0 \
+		"^ttlog snap: note: $xuser_dir/$execd\\.ttshm is the mapping process $execd had before it called exec" -- \
+		"$bin" snap "$execd"
+	file=$(ls "$snaps/exec-private/ttlog-$execd-"*-SIGUSR2.ttlog 2>/dev/null | head -n 1)
+	expect "snap of a process that exec'd: the new program's events only" \
+		has_after_exec_events "$file" 40
+	check "recover --list: exec'd, then private mode" "~^ *$execd  exec'd " 0 '' -- xrecover --list
+	check "recover --clean removes the mapping of a process that exec'd" \
+		"~^$xuser_dir/$execd\\.ttshm\$" 0 '' -- xrecover --clean
+	expect "recover --clean: the exec'd mapping is gone" test ! -e "$xuser_dir/$execd.ttshm"
+	expect "recover --clean left the exec'd process running" alive "$execd"
+	stop_logger "$execd"
+	expect "the exec'd process in private mode ended normally" test $? = 0
+fi
+
+# Shared-memory mode again after exec: the new program owns the path.
+if LOGGER_PROG=shm_exec start_logger "${xenv[@]}" TTLOG_DIR="$snaps/exec-shared" -- shared 50; then
+	execd=$pid
+	check "recover --list: shared mode again after exec is running" \
+		"~^ *$execd  running +shm_exec " 0 '' -- xrecover --list
+	check "recover --all: shared mode again after exec is skipped" empty.txt 0 \
+		"skipped: process $execd \\(shm_exec\\) is still running" -- xrecover --all
+	expect "recover --all kept the new program's mapping" test -f "$xuser_dir/$execd.ttshm"
+	check "recover --live: the new program's mapping" \
+		"~^$snaps/exec-shared/ttlog-$execd-[0-9T.]+Z-recovered\\.ttlog\$" 0 '' -- \
+		xrecover --live "$execd"
+	file=$(ls "$snaps/exec-shared/ttlog-$execd-"*-recovered.ttlog 2>/dev/null | head -n 1)
+	expect "the new program's mapping holds its events only" has_after_exec_events "$file" 50
+	stop_logger "$execd"
+	expect "shared mode again after exec ended normally" test $? = 0
+	expect "its normal exit removed the mapping" test ! -e "$xuser_dir/$execd.ttshm"
 fi
 
 # ---------------------------------------------------------------------------

@@ -4,8 +4,11 @@
  * is a child of the test (forked before anything is initialised here):
  * SIGKILLed with its threads alive and its mapping recovered, snapshotted
  * while it runs, exiting or shutting down (the mapping must go), forking
- * (the child must get a mapping of its own). Then damaged copies of a real
- * mapping: each must give a clear error, never a crash (run under ASan).
+ * (the child must get a mapping of its own). Whether an owner still maps
+ * its file (what tells it from the same process after exec). Then damaged
+ * copies of a real mapping: each must give a clear error, never a crash (run
+ * under ASan); and a mapping truncated while it is read, which must give an
+ * error and what was read before, not a SIGBUS.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +33,7 @@
 #include <cmocka.h>
 
 #include "shm/layout.h"
+#include "shm/path.h"
 #include "shm/shm.h"
 #include "support/testutil.h"
 #include "ttlog.h"
@@ -399,6 +405,126 @@ static void test_fork_gets_own_mapping(void **state)
 	free_dirs(&d);
 }
 
+/* ---- Does the owner still map its file? --------------------------------- */
+
+static void copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(in >= 0 && out >= 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+}
+
+/* A live owner maps its file; a copy of the file, with the same header
+ * (pid and start time of a running process) but another inode, is what the
+ * file of an owner that called exec looks like: not mapped, not alive. */
+static void test_owner_must_map_the_file(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	struct kid k;
+	start_logging_child(&d, &k);
+
+	char map[4096], copy[4200], err[1024];
+	assert_int_equal(ttlog__shm_path(d.base, k.pid, map, sizeof map), 0);
+	struct ttlog__shm_info info, cinfo;
+	if (ttlog__shm_inspect(map, &info, err, sizeof err) != 0)
+		fail_msg("inspect: %s", err);
+	struct stat sb;
+	assert_int_equal(stat(map, &sb), 0);
+	assert_true(info.ino == (uint64_t)sb.st_ino && info.dev == (uint64_t)sb.st_dev);
+	int maps_errno = -1;
+	assert_int_equal(ttlog__shm_owner(&info, &maps_errno), TTLOG_SHM_OWNER_LIVE);
+	assert_int_equal(maps_errno, 0);
+	assert_true(ttlog__shm_owner_alive(&info));
+
+	/* The copy's name ends in .ttshm too, so the check by path is made
+	 * as well: it must find the child's own file, not the copy. */
+	snprintf(copy, sizeof copy, "%s/copy.ttshm", d.base);
+	copy_file(map, copy);
+	if (ttlog__shm_inspect(copy, &cinfo, err, sizeof err) != 0)
+		fail_msg("inspect: %s", err);
+	assert_int_equal(cinfo.pid, k.pid);
+	assert_true(cinfo.start_time == info.start_time && cinfo.ino != info.ino);
+	assert_int_equal(ttlog__shm_owner(&cinfo, &maps_errno), TTLOG_SHM_OWNER_EXECED);
+	assert_false(ttlog__shm_owner_alive(&cinfo));
+
+	/* Killed (and reaped): gone, whatever the file. */
+	end_kid(&k, SIGKILL);
+	assert_int_equal(ttlog__shm_owner(&info, NULL), TTLOG_SHM_OWNER_GONE);
+	assert_int_equal(ttlog__shm_owner(&cinfo, NULL), TTLOG_SHM_OWNER_GONE);
+	unlink(copy);
+	unlink(map);
+	free_dirs(&d);
+}
+
+/* A process whose /proc/PID/maps cannot be read (made not dumpable) with the
+ * pid and start time of a header: UNCHECKED, counted as alive, with the
+ * reason. Whether this process may read it anyway (CAP_SYS_PTRACE) is
+ * found out first: then the maps are read and the file is not in them. */
+static void test_owner_with_unreadable_maps(void **state)
+{
+	(void)state;
+	int up[2], down[2];
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		close(up[0]);
+		close(down[1]);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+			_exit(1);
+		put_byte(up[1], 'R');
+		get_byte(down[0]);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(get_byte(up[0]), 'R');
+
+	struct ttlog__shm_info info;
+	memset(&info, 0, sizeof info);
+	info.pid = p;
+	assert_int_equal(ttlog__shm_start_time(p, &info.start_time), 0);
+	info.dev = 1;
+	info.ino = 12345;
+	char maps[64];
+	snprintf(maps, sizeof maps, "/proc/%d/maps", (int)p);
+	int fd = open(maps, O_RDONLY);
+	int readable = fd >= 0, why = errno;
+	if (fd >= 0)
+		close(fd);
+	int maps_errno = -1;
+	int owner = ttlog__shm_owner(&info, &maps_errno);
+	if (readable) {
+		assert_int_equal(owner, TTLOG_SHM_OWNER_EXECED);
+		assert_int_equal(maps_errno, 0);
+		assert_false(ttlog__shm_owner_alive(&info));
+	} else {
+		assert_int_equal(owner, TTLOG_SHM_OWNER_UNCHECKED);
+		assert_int_equal(maps_errno, why);
+		assert_true(ttlog__shm_owner_alive(&info));
+	}
+	/* Another start time: another process, gone without a look at maps. */
+	info.start_time++;
+	assert_int_equal(ttlog__shm_owner(&info, &maps_errno), TTLOG_SHM_OWNER_GONE);
+	assert_int_equal(maps_errno, 0);
+
+	put_byte(down[1], 'x');
+	int status;
+	assert_int_equal(waitpid(p, &status, 0), p);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(up[0]);
+	close(down[1]);
+}
+
 /* ---- Damaged mappings --------------------------------------------------- */
 
 struct image {
@@ -573,6 +699,190 @@ static void test_damaged_mappings(void **state)
 	free_dirs(&im.d);
 }
 
+/* ---- A mapping that shrinks while it is read ------------------------------ */
+
+/* The test's own SIGBUS handler, the disposition the reader must restore
+ * and pass on what is not its own to: counts signals sent and faults, and
+ * makes a faulting page readable (zeros) so the load can go on. Runs in
+ * signal context. */
+static volatile sig_atomic_t bus_sent, bus_faults;
+static void test_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_code <= 0) {
+		bus_sent++;
+		return;
+	}
+	bus_faults++;
+	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+	if (mmap((void *)page, 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+	    MAP_FAILED)
+		_exit(99);
+}
+
+static void install_test_sigbus(struct sigaction *old)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = test_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGBUS, &sa, old), 0);
+	bus_sent = 0;
+	bus_faults = 0;
+}
+
+/* SIGBUS is the test's handler again. */
+static void expect_test_sigbus(void)
+{
+	struct sigaction now;
+	assert_int_equal(sigaction(SIGBUS, NULL, &now), 0);
+	assert_true((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == test_sigbus);
+}
+
+static char shrink_path[4096];
+static off_t shrink_to;
+static char other_path[4200];
+
+static void shrink_hook(const char *map_path)
+{
+	assert_string_equal(map_path, shrink_path);
+	assert_int_equal(truncate(map_path, shrink_to), 0);
+}
+
+static void send_hook(const char *map_path)
+{
+	(void)map_path;
+	raise(SIGBUS);
+}
+
+/* A fault of this process's own, in another file's mapping. */
+static void fault_hook(const char *map_path)
+{
+	(void)map_path;
+	int fd = open(other_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	volatile unsigned char *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(p[100], 0); /* SIGBUS, then a zero page of test_sigbus */
+	munmap((void *)p, 4096);
+	close(fd);
+	unlink(other_path);
+}
+
+/* Events per "shm-wN" thread in the snapshot at path. */
+static void count_by_thread(const char *path, int count[THREADS])
+{
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	assert_true(ttlog_reader_info(r)->complete);
+	struct ttlog_event ev;
+	memset(count, 0, THREADS * sizeof *count);
+	while (ttlog_reader_next(r, &ev) == 1) {
+		int t = -1;
+		if (sscanf(ev.thread->name, "shm-w%d", &t) != 1 || t < 0 || t >= THREADS)
+			fail_msg("event from thread '%s'", ev.thread->name);
+		char msg[256], want[256];
+		ttlog_event_format(&ev, msg, sizeof msg);
+		snprintf(want, sizeof want, "w%d event %d", t, count[t]);
+		assert_string_equal(msg, want);
+		count[t]++;
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	ttlog_reader_close(r);
+}
+
+/*
+ * The file is cut right after the first ring's bytes once the reader has
+ * mapped it (the test hook), so every later ring lies past its end: the
+ * reader gets no SIGBUS but TTLOG_E_TRUNCATED, a snapshot with every event
+ * of the first ring's thread and none of the others, and the test's SIGBUS
+ * handler back. Then SIGBUS signals that are not the reader's (one sent,
+ * one fault in another mapping) reach the test's handler.
+ */
+static void test_mapping_shrinks_while_read(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	struct kid k;
+	start_logging_child(&d, &k);
+	end_kid(&k, SIGKILL);
+	assert_int_equal(ttlog__shm_path(d.base, k.pid, shrink_path, sizeof shrink_path), 0);
+
+	struct ttlog__shm_header h;
+	struct ttlog__shm_ring_entry e0;
+	int fd = open(shrink_path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	assert_int_equal(pread(fd, &e0, sizeof e0, (off_t)h.table_off), (ssize_t)sizeof e0);
+	close(fd);
+	assert_true(atomic_load(&h.table_used) >= THREADS && e0.commit);
+	off_t full = (off_t)h.file_size;
+	shrink_to = (off_t)((e0.data_off + e0.size + 4095) & ~(uint64_t)4095);
+	assert_true(shrink_to < full);
+
+	struct sigaction old;
+	install_test_sigbus(&old);
+	char out[4096], err[8192], want[4200 + 128];
+	ttlog__shm_read_test_hook = shrink_hook;
+	int rc = ttlog__shm_snapshot(shrink_path, d.snaps, "recovered", out, sizeof out, err,
+				     sizeof err);
+	ttlog__shm_read_test_hook = NULL;
+	if (rc != TTLOG_E_TRUNCATED)
+		fail_msg("expected TTLOG_E_TRUNCATED, got %s: %s", ttlog_strerror(rc), err);
+	snprintf(want, sizeof want, "%s: the mapping shrank to %lld bytes while it was read (it had %lld)",
+		 shrink_path, (long long)shrink_to, (long long)full);
+	if (!strstr(err, want))
+		fail_msg("error \"%s\" does not say \"%s\"", err, want);
+	assert_int_equal(bus_faults + bus_sent, 0); /* the reader's own, none passed on */
+	expect_test_sigbus();
+	assert_true(out[0]);
+	int count[THREADS], full_threads = 0, empty_threads = 0;
+	count_by_thread(out, count);
+	for (int t = 0; t < THREADS; t++) {
+		full_threads += count[t] == EVENTS;
+		empty_threads += count[t] == 0;
+	}
+	assert_int_equal(full_threads, 1);
+	assert_int_equal(empty_threads, THREADS - 1);
+	unlink(out);
+
+	/* Grown back to its size (zeros past the cut): read whole, without an
+	 * error, so nothing of the first read was left taken. */
+	assert_int_equal(truncate(shrink_path, full), 0);
+	rc = ttlog__shm_snapshot(shrink_path, d.snaps, "recovered", out, sizeof out, err, sizeof err);
+	if (rc != TTLOG_OK)
+		fail_msg("after growing back: %s: %s", ttlog_strerror(rc), err);
+	count_by_thread(out, count);
+	unlink(out);
+
+	/* Not the reader's: passed on to the handler from before. */
+	ttlog__shm_read_test_hook = send_hook;
+	rc = ttlog__shm_snapshot(shrink_path, d.snaps, "recovered", out, sizeof out, err, sizeof err);
+	ttlog__shm_read_test_hook = NULL;
+	assert_int_equal(rc, TTLOG_OK);
+	assert_int_equal(bus_sent, 1);
+	expect_test_sigbus();
+	unlink(out);
+
+	snprintf(other_path, sizeof other_path, "%s/other", d.base);
+	ttlog__shm_read_test_hook = fault_hook;
+	rc = ttlog__shm_snapshot(shrink_path, d.snaps, "recovered", out, sizeof out, err, sizeof err);
+	ttlog__shm_read_test_hook = NULL;
+	assert_int_equal(rc, TTLOG_OK);
+	assert_int_equal(bus_faults, 1);
+	expect_test_sigbus();
+	unlink(out);
+
+	assert_int_equal(sigaction(SIGBUS, &old, NULL), 0);
+	unlink(shrink_path);
+	free_dirs(&d);
+}
+
 static void test_missing_and_bad_config(void **state)
 {
 	(void)state;
@@ -645,7 +955,10 @@ int main(void)
 		cmocka_unit_test(test_snapshot_of_live_process),
 		cmocka_unit_test(test_shutdown_removes_mapping),
 		cmocka_unit_test(test_fork_gets_own_mapping),
+		cmocka_unit_test(test_owner_must_map_the_file),
+		cmocka_unit_test(test_owner_with_unreadable_maps),
 		cmocka_unit_test(test_damaged_mappings),
+		cmocka_unit_test(test_mapping_shrinks_while_read),
 		cmocka_unit_test(test_missing_and_bad_config),
 		cmocka_unit_test(test_crash_snapshot_removes_mapping),
 	};

@@ -73,11 +73,13 @@ const char *cli_signal_reason(int signo)
 	return name ? name : "signal";
 }
 
-const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive)
+const char *cli_mapping_state(const struct ttlog__shm_info *info, int owner)
 {
 	if (info->state == TTLOG_SHM_CRASHED)
 		return "crashed";
-	if (!alive)
+	if (owner == TTLOG_SHM_OWNER_EXECED)
+		return "exec'd";
+	if (owner != TTLOG_SHM_OWNER_LIVE && owner != TTLOG_SHM_OWNER_UNCHECKED)
 		return "dead";
 	return info->state == TTLOG_SHM_EXITING ? "exiting" : "running";
 }

@@ -34,12 +34,13 @@ int cli_parse_signal(const char *text);
 const char *cli_signal_reason(int signo);
 
 /**
- * The state of a mapping as `ttlog recover --list` shows it: "crashed" when
- * the owner's crash handler wrote a crash snapshot, else "running" or
- * "exiting" (what the header says) while the owner lives, "dead" once it
- * is gone.
+ * The state of a mapping as `ttlog recover --list` shows it, owner being
+ * what ttlog__shm_owner() said: "crashed" when the owner's crash handler
+ * wrote a crash snapshot, else "running" or "exiting" (what the header
+ * says) while the owner lives, "exec'd" when the owner runs but called exec
+ * since (its mapping is left behind), "dead" once it is gone.
  */
-const char *cli_mapping_state(const struct ttlog__shm_info *info, int alive);
+const char *cli_mapping_state(const struct ttlog__shm_info *info, int owner);
 
 /**
  * Creates dir and its missing parents, mode 0700 (snapshots are private to

@@ -13,11 +13,14 @@
  *
  * Who owns a mapping decides what may be done with it: the owner is alive
  * when its pid exists with the start time recorded in the header (a pid
- * reused by another process does not count) and is not a zombie (killed,
- * not yet reaped by its parent). A live owner's mapping is never
- * removed, and is recovered only on request (--live): its rings are being
- * written while they are copied, and `ttlog snap PID` is the command meant
- * for running processes.
+ * reused by another process does not count), is not a zombie (killed,
+ * not yet reaped by its parent) and still maps the file (after exec the
+ * pid and start time are the same, but the mapping is gone with the old
+ * program: "exec'd", left behind like a dead one's). A live owner's mapping
+ * is never removed, and is recovered only on request (--live): its rings
+ * are being written while they are copied, and `ttlog snap PID` is the
+ * command meant for running processes. When the owner's /proc/PID/maps
+ * cannot be read, pid and start time decide alone, and a note says so.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -49,6 +52,8 @@ struct mapping {
 	int name_pid;          /* the pid in the file's name; 0 if it is not <pid>.ttshm */
 	int valid;             /* the header was read: info holds it */
 	int alive;             /* valid: its owner runs; not valid: some process has name_pid */
+	int owner;             /* valid: enum ttlog__shm_owner */
+	int maps_errno;        /* owner UNCHECKED: why /proc/PID/maps could not be read */
 	int foreign;           /* the file or its header is another user's: never touched */
 	struct ttlog__shm_info info;
 	char *error;           /* why the header could not be read */
@@ -86,15 +91,19 @@ void cli_recover_usage(FILE *out)
 	      "it is recovered only with --live: its rings change while they are copied,\n"
 	      "and 'ttlog snap PID' is the command for running processes. A process counts\n"
 	      "as running when its pid exists with the start time in the mapping's header,\n"
-	      "so a pid reused by another program does not keep a mapping alive, and is\n"
-	      "not a zombie (killed, not yet reaped by its parent).\n"
+	      "so a pid reused by another program does not keep a mapping alive, is not a\n"
+	      "zombie (killed, not yet reaped by its parent), and still maps the file\n"
+	      "(/proc/PID/maps): a process that called exec keeps its pid and start time\n"
+	      "but not its mappings, so its old mapping is left behind (\"exec'd\") and is\n"
+	      "recovered and removed like a dead one's. When /proc/PID/maps cannot be read\n"
+	      "(a process that is not dumpable), pid and start time decide, with a note.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -a, --all             recover every mapping whose process is gone; running\n"
 	      "                        ones are skipped with a note on stderr\n"
 	      "  -l, --list            list the mappings instead: PID, STATE (running,\n"
-	      "                        exiting, crashed, dead, invalid), EXECUTABLE, CREATED,\n"
-	      "                        THREADS, SIZE and MAPPING (its path)\n"
+	      "                        exiting, crashed, exec'd, dead, invalid), EXECUTABLE,\n"
+	      "                        CREATED, THREADS, SIZE and MAPPING (its path)\n"
 	      "      --clean           remove the mappings whose process is gone, without\n"
 	      "                        recovering them, and print the path of each one\n"
 	      "                        removed; with PID or FILE, only those. A running\n"
@@ -110,8 +119,8 @@ void cli_recover_usage(FILE *out)
 	      "                        $TTLOG_SHARED_DIR, else " TTLOG_SHM_DEFAULT_BASE ")\n"
 	      "  -o, --output FORMAT   with --list: text (the default) or json, one object\n"
 	      "                        per mapping and line: path, pid, state, alive,\n"
-	      "                        executable, created, created_ns, threads, size,\n"
-	      "                        snapshot_dir, snapshot_signal, error\n"
+	      "                        maps_checked, executable, created, created_ns,\n"
+	      "                        threads, size, snapshot_dir, snapshot_signal, error\n"
 	      "      --utc             with --list: times in UTC instead of local time\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
@@ -202,7 +211,14 @@ static void inspect(struct mapping *m)
 		return;
 	}
 	m->valid = 1;
-	m->alive = ttlog__shm_owner_alive(&m->info);
+	m->owner = ttlog__shm_owner(&m->info, &m->maps_errno);
+	m->alive = m->owner == TTLOG_SHM_OWNER_LIVE || m->owner == TTLOG_SHM_OWNER_UNCHECKED;
+	if (m->owner == TTLOG_SHM_OWNER_UNCHECKED)
+		error_line("note: %s: /proc/%d/maps cannot be read (%s): process %d (%s) counts as "
+			   "running by its pid and start time, though it may have called exec since "
+			   "('ttlog recover --live %d' recovers it anyway)",
+			   m->path, m->info.pid, strerror(m->maps_errno), m->info.pid,
+			   cli_base_name(m->info.executable), m->info.pid);
 }
 
 static struct mapping *add_mapping(struct recover *r, char *path)
@@ -348,8 +364,9 @@ static int recover_one(struct recover *r, const struct mapping *m)
 
 	int rc = ttlog__shm_snapshot(m->path, r->dir, REASON, file, sizeof file, err, sizeof err);
 	/* TTLOG_E_CORRUPT with a file: written from everything valid, some
-	 * entries of the mapping skipped (err says which). */
-	int partial = rc == TTLOG_E_CORRUPT && file[0];
+	 * entries of the mapping skipped (err says which); TTLOG_E_TRUNCATED
+	 * with a file: the mapping shrank while it was read. */
+	int partial = (rc == TTLOG_E_CORRUPT || rc == TTLOG_E_TRUNCATED) && file[0];
 	if (rc != TTLOG_OK && !partial) {
 		error_line("%s%s", err[0] ? err : ttlog_strerror(rc),
 			   r->dir || rc == TTLOG_E_CORRUPT ? "" : " (--dir DIR writes the snapshot elsewhere)");
@@ -362,7 +379,8 @@ static int recover_one(struct recover *r, const struct mapping *m)
 	cli_sync_stdout();
 	if (partial) {
 		/* What was skipped is only in the mapping: it stays, for a look. */
-		error_line("%s (the rest is in %s; the mapping is kept)", err, file);
+		error_line("%s (%s is in %s; the mapping is kept)", err,
+			   rc == TTLOG_E_TRUNCATED ? "what was read before" : "the rest", file);
 		return CLI_EXIT_DATA;
 	}
 
@@ -374,9 +392,12 @@ static int recover_one(struct recover *r, const struct mapping *m)
 			   strerror(errno), m->path);
 		return CLI_EXIT_DATA;
 	}
-	/* The owner was dead when inspected, and a dead process stays dead:
-	 * only a new process with the same pid, which has a new start time
-	 * and its own file, could be there now; remove_mapping() sees it. */
+	/* The owner was dead (or exec'd) when inspected, and a dead process
+	 * stays dead: only a new process with the same pid, which has a new
+	 * start time and its own file, could be there now; remove_mapping()
+	 * sees it. An exec'd one never maps the file again: ttlog in its new
+	 * program replaces the file with a new one (a new inode), which
+	 * remove_mapping() sees too. */
 	return remove_mapping(m) >= 0 ? CLI_EXIT_OK : CLI_EXIT_DATA;
 }
 
@@ -461,7 +482,7 @@ static int clean_one(struct recover *r, const struct mapping *m, int named)
 
 static const char *state_of(const struct mapping *m)
 {
-	return m->valid ? cli_mapping_state(&m->info, m->alive) : "invalid";
+	return m->valid ? cli_mapping_state(&m->info, m->owner) : "invalid";
 }
 
 static void list_text(struct recover *r)
@@ -523,6 +544,14 @@ static void list_json(struct recover *r)
 			cli_buf_puts(b, ",\"pid\":null");
 		cli_buf_printf(b, ",\"state\":\"%s\",\"alive\":%s", state_of(m),
 			       m->alive ? "true" : "false");
+		/* Whether "alive" rests on the owner's maps (true) or on its pid
+		 * and start time alone, its maps being unreadable (false); null
+		 * when no process has the pid and start time. */
+		if (m->valid && m->owner != TTLOG_SHM_OWNER_GONE)
+			cli_buf_printf(b, ",\"maps_checked\":%s",
+				       m->owner == TTLOG_SHM_OWNER_UNCHECKED ? "false" : "true");
+		else
+			cli_buf_puts(b, ",\"maps_checked\":null");
 		if (m->valid) {
 			const char *sig = in->snapshot_signal ? cli_signal_reason(in->snapshot_signal)
 							      : NULL;

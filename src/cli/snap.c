@@ -237,7 +237,16 @@ static int find_mapping(struct snap *s)
 			   "instead)", err);
 		return -1;
 	}
-	if (s->info.pid != s->pid || !ttlog__shm_owner_alive(&s->info)) {
+	int owner = s->info.pid == s->pid ? ttlog__shm_owner(&s->info, NULL) : TTLOG_SHM_OWNER_GONE;
+	if (owner == TTLOG_SHM_OWNER_EXECED) {
+		/* The process runs another program now, perhaps with ttlog in
+		 * private mode: its snapshot signal may still answer. */
+		error_line("note: %s is the mapping process %d had before it called exec, left "
+			   "behind ('ttlog recover %d' turns it into a snapshot)",
+			   s->map_path, s->pid, s->pid);
+		return 0;
+	}
+	if (owner != TTLOG_SHM_OWNER_LIVE && owner != TTLOG_SHM_OWNER_UNCHECKED) {
 		error_line("note: %s is the mapping of an earlier process %d, gone ('ttlog recover "
 			   "%d' turns it into a snapshot)", s->map_path, s->info.pid, s->info.pid);
 		return 0;
@@ -252,10 +261,12 @@ static int snap_mapping(struct snap *s)
 	if (s->dir && cli_make_dir(COMMAND, s->dir) != 0)
 		return CLI_EXIT_DATA;
 	int rc = ttlog__shm_snapshot(s->map_path, s->dir, REASON, file, sizeof file, err, sizeof err);
-	if (rc == TTLOG_E_CORRUPT && file[0]) {
-		/* Written from everything valid; err names what was skipped. */
+	if ((rc == TTLOG_E_CORRUPT || rc == TTLOG_E_TRUNCATED) && file[0]) {
+		/* Written from everything valid; err names what was skipped, or
+		 * says that the file shrank while it was read. */
 		print_path(file);
-		error_line("%s (the rest is in %s)", err, file);
+		error_line("%s (%s is in %s)", err,
+			   rc == TTLOG_E_TRUNCATED ? "what was read before" : "the rest", file);
 		return CLI_EXIT_DATA;
 	}
 	if (rc != TTLOG_OK) {

@@ -160,9 +160,13 @@ static int prepare_user_dir(const char *base, char *dir, size_t size, char *err,
 
 /*
  * Creates path for this process. A file already there names this pid: it
- * was left by an earlier process that had the same pid (killed, or
- * exec'd), and is replaced unless its owner still runs, which only another
- * pid namespace sharing the directory could make true.
+ * was left by an earlier process that had the same pid (killed), or by this
+ * process before it called exec (same pid and start time, but exec dropped
+ * the mapping: ttlog__shm_owner() says EXECED, which is not alive), and is
+ * replaced unless its owner still runs, which only another pid namespace
+ * sharing the directory could make true. The start-time test keeps this
+ * process from refusing a file of its own even when its maps cannot be
+ * read.
  */
 static int create_file(const char *path, char *err, size_t errsize)
 {
@@ -560,8 +564,15 @@ static int fork_own_file(struct mapping *m, struct mapping *c)
 	/* The fixed part, then every ring's struct, straight from the parent's
 	 * pages. The struct of a ring being set up in the parent right now is
 	 * copied half done; the child does not know that ring (it was not in
-	 * the list at fork time) and never uses it. */
-	if (pwrite(c->fd, m->base, (size_t)fixed, 0) != (ssize_t)fixed)
+	 * the list at fork time) and never uses it. The magic is left out
+	 * until the file is mapped and its header is the child's
+	 * (ttlog__shm_after_fork): until then a reader sees no mapping yet,
+	 * rather than the parent's header in a file the parent does not map,
+	 * which would look like the mapping of a parent that exec'd. */
+	static const char no_magic[TTLOG_SHM_MAGIC_LEN];
+	if (pwrite(c->fd, no_magic, sizeof no_magic, 0) != (ssize_t)sizeof no_magic ||
+	    pwrite(c->fd, m->base + sizeof no_magic, (size_t)fixed - sizeof no_magic,
+		   (off_t)sizeof no_magic) != (ssize_t)fixed - (ssize_t)sizeof no_magic)
 		goto fail;
 	struct ttlog__shm_ring_entry *table = (struct ttlog__shm_ring_entry *)(m->base + h->table_off);
 	uint32_t n = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
@@ -606,6 +617,13 @@ void ttlog__shm_after_fork(void)
 		atomic_store_explicit(&h->state, TTLOG_SHM_RUNNING, memory_order_relaxed);
 		atomic_store_explicit(&h->dropped_uninitialized, 0, memory_order_relaxed);
 		atomic_store_explicit(&h->dropped_no_ring, 0, memory_order_relaxed);
+		/* The magic last, as at creation: a reader that sees it sees
+		 * the child's header, in a file the child maps. The fence pairs
+		 * with no acquire of the reader, as at creation: the reader
+		 * copies the header and checks every field, so one that sees
+		 * the magic too early reads a header it rejects, no worse. */
+		atomic_thread_fence(memory_order_release);
+		memcpy(h->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
 		close(m->fd);
 		atomic_store_explicit(&cur, c, memory_order_release);
 		return;

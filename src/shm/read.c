@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,26 +160,25 @@ static int check_header(const char *path, const struct ttlog__shm_header *h, uin
 	return TTLOG_OK;
 }
 
-/* Opens path and reads its header into *h. Returns the descriptor, or -1
- * with *rc and err set. */
-static int open_mapping(const char *path, struct ttlog__shm_header *h, uint64_t *size, int *rc,
+/* Opens path and reads its header into *h; *sb is the file's fstat(). Returns
+ * the descriptor, or -1 with *rc and err set. */
+static int open_mapping(const char *path, struct ttlog__shm_header *h, struct stat *sb, int *rc,
 			char *err, size_t err_size)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0) {
+	if (fd < 0 || fstat(fd, sb) != 0) {
 		say(err, err_size, "%s: cannot open: %s", path, strerror(errno));
 		*rc = TTLOG_E_OPEN;
 		goto fail;
 	}
-	if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb->st_mode)) {
 		say(err, err_size, "%s: not a regular file", path);
 		*rc = TTLOG_E_NOT_TTLOG;
 		goto fail;
 	}
-	if ((uint64_t)sb.st_size < sizeof *h) {
+	if ((uint64_t)sb->st_size < sizeof *h) {
 		say(err, err_size, "%s: %lld bytes, too short for the %zu-byte header", path,
-		    (long long)sb.st_size, sizeof *h);
+		    (long long)sb->st_size, sizeof *h);
 		*rc = TTLOG_E_TRUNCATED;
 		goto fail;
 	}
@@ -187,8 +187,7 @@ static int open_mapping(const char *path, struct ttlog__shm_header *h, uint64_t 
 		*rc = TTLOG_E_IO;
 		goto fail;
 	}
-	*size = (uint64_t)sb.st_size;
-	*rc = check_header(path, h, *size, err, err_size);
+	*rc = check_header(path, h, (uint64_t)sb->st_size, err, err_size);
 	if (*rc != TTLOG_OK)
 		goto fail;
 	return fd;
@@ -198,9 +197,13 @@ fail:
 	return -1;
 }
 
-static void fill_info(const struct ttlog__shm_header *h, uint64_t size, struct ttlog__shm_info *info)
+static void fill_info(const struct ttlog__shm_header *h, const struct stat *sb,
+		      struct ttlog__shm_info *info)
 {
+	uint64_t size = (uint64_t)sb->st_size;
 	memset(info, 0, sizeof *info);
+	info->dev = (uint64_t)sb->st_dev;
+	info->ino = (uint64_t)sb->st_ino;
 	info->pid = h->pid;
 	info->uid = h->uid;
 	info->start_time = h->start_time;
@@ -216,16 +219,131 @@ static void fill_info(const struct ttlog__shm_header *h, uint64_t size, struct t
 int ttlog__shm_inspect(const char *path, struct ttlog__shm_info *info, char *err, size_t err_size)
 {
 	static struct ttlog__shm_header h; /* 8 KiB: not on the stack of a tool's caller */
-	uint64_t size;
+	struct stat sb;
 	int rc;
 	if (err && err_size)
 		err[0] = '\0';
-	int fd = open_mapping(path, &h, &size, &rc, err, err_size);
+	int fd = open_mapping(path, &h, &sb, &rc, err, err_size);
 	if (fd < 0)
 		return -1;
 	close(fd);
-	fill_info(&h, size, info);
+	fill_info(&h, &sb, info);
 	return 0;
+}
+
+/* ---- Reading a file that may shrink -------------------------------------- */
+
+/*
+ * A load from a page of a file mapping that lies wholly past the file's end
+ * raises SIGBUS. The owner never resizes its file, but any process of the
+ * user may truncate it while it is read, and a reading command killed by a
+ * signal would tell nothing of why. So while a mapping is read, this handler
+ * is installed: for a fault past the file's current end inside the mapping,
+ * it maps zero pages over the rest of the mapping (MAP_FIXED, private,
+ * read-only) and returns, so the load is made again and reads zeros. The
+ * reading goes on to its normal end, without any jump out of the snapshot
+ * writer (whose workspace flag, temporary file and descriptor a siglongjmp
+ * would leave behind): zeros are no more than one more kind of bad input,
+ * which the checks of every table entry, dictionary entry and record already
+ * reject, and the caller is told that the file shrank.
+ *
+ * Any other SIGBUS (another address, a fault inside the file's current size
+ * such as a memory error, a signal sent by a process) is not ours: the
+ * previous disposition is put back and gets it, as if this handler had never
+ * been there; a fault recurs when the handler returns, a sent signal is sent
+ * again. The previous disposition is restored in any case once the mapping
+ * is no longer read, so a program's own handler (ttlog's crash handler in a
+ * program that reads a mapping, not the command) is unaffected afterwards.
+ *
+ * sigaction is process-wide: the ttlog command is single-threaded, so no
+ * other thread's SIGBUS can arrive in between. A second reader in another
+ * thread of some other program finds the guard taken and reads unguarded
+ * rather than change the first one's state.
+ */
+static struct {
+	const unsigned char *base;   /* the mapping being read */
+	size_t size;
+	uintptr_t page;              /* the system's page size */
+	int fd;                      /* the file, for its current size */
+	struct sigaction prev;
+	volatile sig_atomic_t shrank;
+	volatile uint64_t shrank_to; /* the file's size seen at the first fault */
+	volatile uint64_t zero_from; /* the first offset read as zeros */
+} guard;
+static _Atomic int guard_taken;
+void (*ttlog__shm_read_test_hook)(const char *map_path);
+
+/*
+ * Runs in signal context: fstat, mmap, sigaction, raise. mmap is not on
+ * POSIX's list of async-signal-safe functions, but on Linux it is a bare
+ * system call that touches no state of this process's C library (no lock,
+ * no buffer), which is what the list guards against; errno is kept.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	int saved = errno;
+	uintptr_t lo = (uintptr_t)guard.base, at = (uintptr_t)si->si_addr;
+	struct stat sb;
+	if (si->si_code > 0 && guard.base && at >= lo && at - lo < guard.size &&
+	    fstat(guard.fd, &sb) == 0 && (uint64_t)sb.st_size <= at - lo) {
+		uintptr_t from = at & ~(guard.page - 1);
+		if (mmap((void *)from, lo + guard.size - from, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+			if (!guard.shrank) {
+				guard.shrank_to = (uint64_t)sb.st_size;
+				guard.zero_from = from - lo;
+			}
+			guard.shrank = 1;
+			errno = saved;
+			return; /* the load is made again, from a zero page */
+		}
+	}
+	sigaction(SIGBUS, &guard.prev, NULL);
+	if (si->si_code <= 0)
+		raise(sig); /* blocked until this handler returns, then delivered */
+	errno = saved;
+}
+
+/* Installs the guard for the mapping base of size bytes of file fd. 0, or
+ * -1 if it could not be (taken by another thread, or sigaction failed):
+ * the mapping is then read unguarded. */
+static int guard_install(const void *base, size_t size, int fd)
+{
+	if (atomic_exchange(&guard_taken, 1))
+		return -1;
+	long page = sysconf(_SC_PAGESIZE);
+	guard.base = base;
+	guard.size = size;
+	guard.page = page > 0 ? (uintptr_t)page : TTLOG_SHM_PAGE;
+	guard.fd = fd;
+	guard.shrank = 0;
+	guard.shrank_to = 0;
+	guard.zero_from = 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &guard.prev) != 0) {
+		guard.base = NULL;
+		atomic_store(&guard_taken, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Puts the previous disposition back. 1 if the file shrank while it was
+ * read (*to: its size then, *from: the first offset read as zeros). */
+static int guard_remove(uint64_t *to, uint64_t *from)
+{
+	sigaction(SIGBUS, &guard.prev, NULL);
+	guard.base = NULL;
+	int shrank = guard.shrank;
+	*to = guard.shrank_to;
+	*from = guard.zero_from;
+	atomic_store(&guard_taken, 0);
+	return shrank;
 }
 
 /* ---- Snapshot from a mapping --------------------------------------------- */
@@ -604,7 +722,8 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 			size_t path_size, char *err, size_t err_size)
 {
 	struct source *s = calloc(1, sizeof *s);
-	int rc;
+	struct stat sb;
+	int rc, guarded = 0;
 	if (err && err_size)
 		err[0] = '\0';
 	if (path && path_size)
@@ -614,11 +733,11 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		return TTLOG_E_NOMEM;
 	}
 	s->path = map_path;
-	int fd = open_mapping(map_path, &s->h, &s->size, &rc, err, err_size);
+	int fd = open_mapping(map_path, &s->h, &sb, &rc, err, err_size);
 	if (fd < 0)
 		goto out;
+	s->size = (uint64_t)sb.st_size;
 	void *map = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
 	if (map == MAP_FAILED) {
 		say(err, err_size, "%s: cannot map %llu bytes: %s", map_path,
 		    (unsigned long long)s->size, strerror(errno));
@@ -627,6 +746,10 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	}
 	s->map = map;
 	s->live = map;
+	/* From here until the end, every read of the mapping is guarded. */
+	guarded = guard_install(map, (size_t)s->size, fd) == 0;
+	if (ttlog__shm_read_test_hook)
+		ttlog__shm_read_test_hook(map_path);
 	/* The header again, from the mapping this time, checked again: the
 	 * file may have changed since it was read. */
 	memcpy(&s->h, s->map, sizeof s->h);
@@ -635,7 +758,7 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		goto out;
 
 	struct ttlog__shm_info info;
-	fill_info(&s->h, s->size, &info);
+	fill_info(&s->h, &sb, &info);
 	s->alive = ttlog__shm_owner_alive(&info);
 	char boot[TTLOG_SHM_BOOT_ID_MAX];
 	s->same_boot = s->h.boot_id[0] && ttlog__shm_boot_id(boot, sizeof boot) == 0 &&
@@ -658,7 +781,8 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		.clock = src_clock,
 		.dropped = src_dropped,
 		.pid = s->h.pid,
-		/* A dead owner's pid may belong to someone else by now. */
+		/* A dead owner's pid may belong to someone else by now, and
+		 * an exec'd one's threads are another program's. */
 		.names_pid = s->alive ? s->h.pid : -1,
 		.executable = s->h.executable,
 		.hostname = s->h.hostname,
@@ -677,7 +801,20 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		say(err, err_size, "%s", s->problem);
 		rc = TTLOG_E_CORRUPT;
 	}
-out:
+out:;
+	uint64_t shrank_to, zero_from;
+	if (guarded && guard_remove(&shrank_to, &zero_from)) {
+		/* Whatever else was found, this is why: what was read past the
+		 * new end (zeros) is bound to look damaged. */
+		say(err, err_size,
+		    "%s: the mapping shrank to %llu bytes while it was read (it had %llu): offset "
+		    "%llu on read as zeros",
+		    map_path, (unsigned long long)shrank_to, (unsigned long long)s->size,
+		    (unsigned long long)zero_from);
+		rc = TTLOG_E_TRUNCATED;
+	}
+	if (fd >= 0)
+		close(fd);
 	if (s->map)
 		munmap((void *)s->map, (size_t)s->size);
 	for (uint32_t id = 0; s->sites && id < s->site_limit; id++)

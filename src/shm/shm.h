@@ -43,6 +43,26 @@ struct ttlog__shm_info {
 	int snapshot_signal;     /* the owner's on-demand snapshot signal; 0: none */
 	char executable[PATH_MAX];
 	char snapshot_dir[PATH_MAX]; /* where the owner writes its snapshots */
+	uint64_t dev, ino;       /* the file the header was read from (fstat): what
+				    the owner must still map to count as alive */
+};
+
+/*
+ * Whether the process that made a mapping still runs it. Pid and start time
+ * say whether the process lives; /proc/PID/maps says whether it still maps
+ * the file, which exec (every exec drops every mapping, and keeps pid and
+ * start time) and nothing else in ttlog undoes.
+ */
+enum ttlog__shm_owner {
+	TTLOG_SHM_OWNER_GONE = 0,     /* no process has the pid with that start time,
+					 or it is a zombie */
+	TTLOG_SHM_OWNER_LIVE = 1,     /* it runs and maps the file */
+	TTLOG_SHM_OWNER_EXECED = 2,   /* it runs but maps the file no more: it called
+					 exec since (the file is left, as after SIGKILL) */
+	TTLOG_SHM_OWNER_UNCHECKED = 3 /* it runs, and its /proc/PID/maps cannot be read
+					 (a process made not dumpable, or not ours): whether
+					 it still maps the file is unknown, so it counts as
+					 live, the answer that never loses a mapping */
 };
 
 /* <base>/ttlog-<euid> into buf; base NULL or "" means the default. 0, or -1
@@ -61,8 +81,15 @@ int ttlog__shm_inspect(const char *path, struct ttlog__shm_info *info, char *err
 char ttlog__shm_process_state(int pid);
 
 /* 1 if the process that made the mapping still runs (its pid exists, has
- * the recorded start time and is not a zombie), else 0. */
+ * the recorded start time and is not a zombie) and, as far as can be told,
+ * still maps the file (ttlog__shm_owner() LIVE or UNCHECKED), else 0. */
 int ttlog__shm_owner_alive(const struct ttlog__shm_info *info);
+
+/* The owner of the mapping info was read from, as enum ttlog__shm_owner.
+ * For UNCHECKED, *maps_errno (if not NULL) receives why /proc/PID/maps
+ * could not be read; it is 0 otherwise. Reads /proc/PID/stat and, if the
+ * process lives, /proc/PID/maps (through a fixed buffer). */
+int ttlog__shm_owner(const struct ttlog__shm_info *info, int *maps_errno);
 
 /*
  * Writes a normal snapshot file from the mapping at map_path, whether its
@@ -74,10 +101,25 @@ int ttlog__shm_owner_alive(const struct ttlog__shm_info *info);
  * TTLOG_E_CORRUPT with path set (non-empty) means that some ring table or
  * dictionary entries were invalid and skipped: the snapshot at path holds
  * everything else, and err names the first entry skipped (its offset).
+ * TTLOG_E_TRUNCATED with path set means that the file shrank while it was
+ * read (someone truncated it): the snapshot at path holds what was read
+ * before, the bytes past the new end read as zeros, and err says so
+ * ("the mapping shrank to N bytes while it was read"). The command gets
+ * this error instead of a SIGBUS: while the mapping is read, a SIGBUS
+ * handler of this file is installed (the previous disposition is restored
+ * after, and gets every SIGBUS that is not a read past the file's end).
  * Sampling rules and metrics are not in a mapping: the snapshot has none.
  * A dead owner's snapshot keeps the whole rings (no window).
  */
 int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason, char *path,
 			size_t path_size, char *err, size_t err_size);
+
+/*
+ * Tests only: when set, called by ttlog__shm_snapshot with the mapping's
+ * path once the file is mapped and before anything is read from the
+ * mapping, so that a test can truncate the file at a known point. NULL in
+ * the command.
+ */
+extern void (*ttlog__shm_read_test_hook)(const char *map_path);
 
 #endif

@@ -7,6 +7,8 @@
 #       environment, and returns once it has written "ready PID EVENTS":
 #       every event it will log before its input ends is logged by then.
 #       Sets pid. Returns 1 (after a FAIL line) if it did not get ready.
+#       LOGGER_PROG=NAME start_logger ... runs tests/progs/NAME instead, a
+#       program that takes the same part (ready line, stdin).
 #   stop_logger PID    closes its input, so that it ends normally; returns its
 #                      exit status
 #   kill_logger PID    SIGKILL, then reaps it (a zombie's pid still exists)
@@ -41,7 +43,7 @@ start_logger() {
 	out=$tmp/logger$loggers.out
 	rm -f "$in" "$out"
 	mkfifo "$in" "$out"
-	env "${vars[@]}" "$progs/shm_logger" "$@" <"$in" >"$out" &
+	env "${vars[@]}" "$progs/${LOGGER_PROG:-shm_logger}" "$@" <"$in" >"$out" &
 	pid=$!
 	# Opening the write end lets the program's open of its stdin return.
 	exec {fd}>"$in"
@@ -49,7 +51,7 @@ start_logger() {
 	ready=
 	read -r ready <"$out" || true
 	if [ "$ready" != "ready $pid $2" ]; then
-		fail "shm_logger $* (${vars[*]}) got ready" "it wrote '$ready'"
+		fail "${LOGGER_PROG:-shm_logger} $* (${vars[*]}) got ready" "it wrote '$ready'"
 		return 1
 	fi
 	return 0

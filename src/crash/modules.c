@@ -35,9 +35,9 @@
  * because that guard catches only the signals ttlog handles (a program may
  * leave SIGBUS out, and a read past the end of a truncated library file
  * raises SIGBUS), needs the crash handler to be installed, and would have
- * to unblock the fault signals around the walk; the system call costs about
- * a microsecond per read, a few dozen reads per crash (figures in
- * docs/DESIGN.md). ttlog__modules_init() checks once that the call works
+ * to unblock the fault signals around the walk. The price is a system call
+ * per read, two per module (its entry, its name) and a few more per new
+ * module: some 30 us per crash for a small program (docs/DESIGN.md). ttlog__modules_init() checks once that the call works
  * here (a seccomp filter may refuse it); if it does not, the crash path
  * keeps the last refresh's list, as before.
  *
@@ -434,6 +434,7 @@ static int walk_chain(const struct walker *w, struct ttlog__module_list *out,
 	return added;
 }
 
+/* Empties out, keeping old's loader counters. Runs in signal context. */
 static void reset_list(struct ttlog__module_list *out, const struct ttlog__module_list *old)
 {
 	out->count = out->missing = out->paths_len = 0;

@@ -43,7 +43,7 @@ static const char *plugin_path(void)
 	return tu_prog("crash_plugin.so");
 }
 
-/* The module of l named path (its end compared), or NULL. */
+/* The first module of l whose path ends with suffix, or NULL. */
 static const struct ttlog__module *by_path(const struct ttlog__module_list *l, const char *suffix)
 {
 	size_t n = strlen(suffix);
@@ -207,26 +207,31 @@ static void test_bogus_modules_are_counted(void **state)
 
 	struct link_map e[9];
 	memset(e, 0, sizeof e);
-	static char name_a[] = "/fake/unmapped.so", name_b[] = "/fake/zeros.so", name_c[] = "/fake/phentsize.so",
-		    name_d[] = "/fake/phnum.so", name_e[] = "/fake/phdrs.so", name_f[] = "/fake/other-ld.so";
-	e[0].l_addr = (uintptr_t)unmapped, e[0].l_name = name_a;
-	e[1].l_addr = (uintptr_t)&zeros, e[1].l_name = name_b;
-	e[2].l_addr = (uintptr_t)&bad_phentsize, e[2].l_name = name_c;
-	e[3].l_addr = (uintptr_t)&bad_phnum, e[3].l_name = name_d;
-	e[4].l_addr = (uintptr_t)&phdrs_unmapped, e[4].l_name = name_e;
+	static char names[6][32] = {"/fake/unmapped.so", "/fake/zeros.so", "/fake/phentsize.so",
+				    "/fake/phnum.so", "/fake/phdrs.so", "/fake/other-ld.so"};
+	const void *headers[5] = {unmapped, &zeros, &bad_phentsize, &bad_phnum, &phdrs_unmapped};
+	for (int i = 0; i < 5; i++) {
+		e[i].l_addr = (uintptr_t)headers[i];
+		e[i].l_name = names[i];
+	}
 	/* The real plugin's header, but another entry's dynamic section. */
-	e[5].l_addr = real->l_addr, e[5].l_name = name_f, e[5].l_ld = (ElfW(Dyn) *)(uintptr_t)0x1000;
+	e[5].l_addr = real->l_addr;
+	e[5].l_name = names[5];
+	e[5].l_ld = (ElfW(Dyn) *)(uintptr_t)0x1000;
 	/* The real plugin, with an unreadable name. */
-	e[6].l_addr = real->l_addr, e[6].l_name = (char *)unmapped, e[6].l_ld = real->l_ld;
+	e[6].l_addr = real->l_addr;
+	e[6].l_name = (char *)unmapped;
+	e[6].l_ld = real->l_ld;
 	/* The real plugin. */
-	e[7].l_addr = real->l_addr, e[7].l_name = real->l_name, e[7].l_ld = real->l_ld;
+	e[7] = (struct link_map){.l_addr = real->l_addr, .l_name = real->l_name, .l_ld = real->l_ld};
 	/* A name that ends exactly at the end of a readable page. */
 	char *edge = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(edge != MAP_FAILED);
 	assert_int_equal(mprotect(edge + page, page, PROT_NONE), 0);
 	size_t real_len = strlen(real->l_name);
 	memcpy(edge + page - real_len - 1, real->l_name, real_len + 1);
-	e[8].l_addr = real->l_addr, e[8].l_name = edge + page - real_len - 1, e[8].l_ld = real->l_ld;
+	e[8] = (struct link_map){.l_addr = real->l_addr, .l_name = edge + page - real_len - 1,
+				 .l_ld = real->l_ld};
 	chain(e, 9);
 
 	int added = ttlog__modules_walk(scratch, NULL, &e[0]);

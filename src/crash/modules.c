@@ -31,15 +31,18 @@
  * and of its ELF headers and notes goes through checked_read(), which copies
  * with process_vm_readv() on this very process: an unmapped or unreadable
  * source makes the system call fail with EFAULT instead of raising a
- * signal. This rather than the sigsetjmp guard of src/crash/stack.c
- * because that guard catches only the signals ttlog handles (a program may
- * leave SIGBUS out, and a read past the end of a truncated library file
- * raises SIGBUS), needs the crash handler to be installed, and would have
- * to unblock the fault signals around the walk. The price is a system call
- * per read, two per module (its entry, its name) and a few more per new
- * module: some 30 us per crash for a small program (docs/DESIGN.md). ttlog__modules_init() checks once that the call works
- * here (a seccomp filter may refuse it); if it does not, the crash path
- * keeps the last refresh's list, as before.
+ * signal. (POSIX does not list it, being Linux's own, but glibc's wrapper
+ * is the bare system call: no lock, no memory, so safe in a handler.) This
+ * rather than the sigsetjmp guard of src/crash/stack.c, because that guard
+ * catches only the signals ttlog handles (a program may leave SIGBUS out,
+ * and a read past the end of a truncated library file raises SIGBUS),
+ * needs the crash handler to be installed, and would have to unblock the
+ * fault signals around the walk. The price is a system call per read: two
+ * per module (its entry, its name) and a few more per new module, some
+ * 30 us per crash for a small program (docs/DESIGN.md).
+ * ttlog__modules_init() checks once that the call works here (a seccomp
+ * filter may refuse it); if it does not, the crash path keeps the last
+ * refresh's list, as before.
  *
  * Limits of the walk: the ELF header of a module that was not in the last
  * refresh is looked for at its load bias (true of every shared object whose

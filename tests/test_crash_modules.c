@@ -7,6 +7,8 @@
  *   - a plugin dlopen'ed after the refresh is found, described from its ELF
  *     headers in memory exactly as dl_iterate_phdr() describes it, and left
  *     out again once dlclose'd;
+ *   - the walk uses the loader's r_debug even when this program holds a
+ *     stale copy of _r_debug, and reaches other namespaces (dlmopen);
  *   - fake link maps with bogus entries (unmapped or non-ELF memory,
  *     malformed ELF headers, unreadable names) skip and count the module;
  *     broken chains (unreadable, cyclic, l_prev wrong) abandon the walk;
@@ -173,6 +175,54 @@ static void test_dlopen_after_refresh(void **state)
 	assert_int_equal(crash->missing, 0);
 }
 
+/*
+ * This program uses _r_debug itself, so gcc gives it a copy of it (a copy
+ * relocation in a PIE) that the loader filled while it was loading and no
+ * longer updates: its r_state says RT_ADD for ever. The crash path must use
+ * the loader's own r_debug (the program's DT_DEBUG) and still walk. With a
+ * compiler that makes no copy, both are the same and the test still holds.
+ */
+static void test_program_with_its_own_r_debug(void **state)
+{
+	(void)state;
+	const struct r_debug *loaders = NULL;
+	for (const ElfW(Dyn) *d = _DYNAMIC; d->d_tag != DT_NULL; d++)
+		if (d->d_tag == DT_DEBUG)
+			loaders = (const struct r_debug *)(uintptr_t)d->d_un.d_ptr;
+	assert_non_null(loaders);
+	assert_int_equal(loaders->r_state, RT_CONSISTENT);
+	if (loaders != &_r_debug)
+		print_message("this program's _r_debug is a copy (r_state %d)\n", (int)_r_debug.r_state);
+	ttlog__modules_refresh();
+	assert_ptr_not_equal(ttlog__modules_at_crash(), ttlog__modules_current());
+}
+
+/* A module in another namespace (dlmopen), reached through r_next. */
+static void test_dlmopen_namespace(void **state)
+{
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	skip(); /* a sanitized plugin cannot start a second runtime in a new namespace */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+	skip();
+#endif
+#endif
+	void *h = dlmopen(LM_ID_NEWLM, plugin_path(), RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		print_message("dlmopen: %s\n", dlerror());
+		skip();
+	}
+	const struct ttlog__module_list *crash = ttlog__modules_at_crash();
+	assert_ptr_not_equal(crash, ttlog__modules_current());
+	const struct ttlog__module *found = by_path(crash, "/crash_plugin.so");
+	assert_non_null(found);
+	assert_int_equal(found->bias, plugin_link_map(h)->l_addr);
+	assert_true(found->build_id_len >= 8);
+	assert_int_equal(crash->missing, 0);
+	dlclose(h);
+}
+
 /* Links fake entries a[0..n-1] into a chain (l_next and l_prev). */
 static void chain(struct link_map *a, size_t n)
 {
@@ -307,6 +357,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_finds_what_the_refresh_finds),
 		cmocka_unit_test(test_dlopen_after_refresh),
+		cmocka_unit_test(test_program_with_its_own_r_debug),
+		cmocka_unit_test(test_dlmopen_namespace),
 		cmocka_unit_test(test_bogus_modules_are_counted),
 		cmocka_unit_test(test_broken_chains_are_abandoned),
 	};

@@ -12,12 +12,15 @@
  * dl_iterate_phdr() is not async-signal-safe (it takes the loader's lock),
  * so the crash path cannot call it. Instead, ttlog__modules_at_crash() walks
  * the dynamic linker's link map (_r_debug.r_map, the list debuggers read)
- * without a lock and builds the third list, CRASH_LIST, from it: a module
- * the current list already has (same bias, same path) is copied from it;
- * any other is described from its ELF header and program headers in memory,
- * with the same code the refresh uses (describe()); a module of the current
- * list that is no longer in the link map (dlclose) is left out. A module
- * loaded after the last refresh is therefore in a crash snapshot's list.
+ * without a lock (found as debuggers find it: find_debug()), through every
+ * namespace (r_next, glibc 2.35), and builds the third list, CRASH_LIST,
+ * from it: a module the current list already has (same bias, same path) is
+ * copied from it; any other is described from its ELF header and program
+ * headers in memory, with the same code the refresh uses (describe()); a
+ * module of the current list that is no longer in the link map (dlclose)
+ * is left out. A module loaded after the last refresh is therefore in a
+ * crash snapshot's list, and so are those of other namespaces (dlmopen),
+ * which dl_iterate_phdr() does not report.
  *
  * CRASH_LIST has one writer: only the thread that owns the crash
  * (src/crash/crash.c claims `crash_owner` with a compare-and-swap before it
@@ -90,6 +93,7 @@ static struct ttlog__module_list *lists[3];
 static _Atomic int current = -1;        /* index into lists[0..1], -1: none yet */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
 static int checked_reads;               /* process_vm_readv works here (set at init) */
+static uint64_t debug_addr;             /* the loader's r_debug (set at init) */
 static size_t page_size;
 
 /* The crash path's scratch memory; its one user is the crash owner (or a
@@ -300,6 +304,32 @@ static void refresh_locked(int force)
 	atomic_store_explicit(&current, next, memory_order_release);
 }
 
+/*
+ * The loader's own r_debug, as debuggers find it: the DT_DEBUG entry of the
+ * program's dynamic section, which the loader fills at start-up. Not
+ * &_r_debug: a program that uses _r_debug itself may hold a copy of it
+ * (an R_X86_64_COPY relocation in a PIE built by gcc), taken while the
+ * program was being loaded and never updated (r_state stays RT_ADD), and
+ * our reference would bind to that copy. &_r_debug only if the program
+ * has no DT_DEBUG. A dl_iterate_phdr() callback; the program comes first.
+ */
+static int find_debug(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uint64_t *found = arg;
+	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_DYNAMIC)
+			continue;
+		const ElfW(Dyn) *d = (const ElfW(Dyn) *)(uintptr_t)(info->dlpi_addr + ph->p_vaddr);
+		size_t n = ph->p_memsz / sizeof *d;
+		for (size_t k = 0; k < n && d[k].d_tag != DT_NULL; k++)
+			if (d[k].d_tag == DT_DEBUG && d[k].d_un.d_ptr != 0)
+				*found = d[k].d_un.d_ptr;
+	}
+	return 1; /* the program only */
+}
+
 int ttlog__modules_init(void)
 {
 	pthread_mutex_lock(&refresh_lock);
@@ -321,6 +351,9 @@ int ttlog__modules_init(void)
 	struct walker w = {getpid()};
 	uint64_t probe = 1, copy = 0;
 	checked_reads = checked_read(&w, &copy, (uintptr_t)&probe, sizeof probe) == 0 && copy == probe;
+	uint64_t found = 0;
+	dl_iterate_phdr(find_debug, &found);
+	debug_addr = found ? found : (uintptr_t)&_r_debug;
 	refresh_locked(1); /* the executable's path may have changed since last time */
 	pthread_mutex_unlock(&refresh_lock);
 	return TTLOG_OK;
@@ -465,7 +498,7 @@ const struct ttlog__module_list *ttlog__modules_at_crash(void)
 		return old;
 	struct walker w = {getpid()};
 	reset_list(out, old);
-	uint64_t at = (uintptr_t)&_r_debug;
+	uint64_t at = debug_addr;
 	for (uint32_t ns = 0; at != 0; ns++) {
 		struct debug_ns d;
 		if (ns >= NAMESPACES_MAX || checked_read(&w, &d.base, at, sizeof d.base) != 0 ||

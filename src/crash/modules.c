@@ -20,7 +20,7 @@
  * module of the current list that is no longer in the link map (dlclose)
  * is left out. A module loaded after the last refresh is therefore in a
  * crash snapshot's list, and so are those of other namespaces (dlmopen),
- * which dl_iterate_phdr() does not report.
+ * which dl_iterate_phdr() does not report (it lists its caller's only).
  *
  * CRASH_LIST has one writer: only the thread that owns the crash
  * (src/crash/crash.c claims `crash_owner` with a compare-and-swap before it

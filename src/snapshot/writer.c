@@ -533,8 +533,8 @@ static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
  * MODS: the module list l (src/crash/modules.c: the one the crash handler
  * brought up to date, or the last refresh's), in as many chunks as it
  * takes, gathered in the block buffer (free once the threads are written).
- * The first chunk carries the count of modules the list had no room for.
- * Runs in signal context.
+ * The first chunk carries the count of modules the list does not hold (no
+ * room, or unreadable at crash time). Runs in signal context.
  */
 static void write_modules(struct workspace *ws, const struct ttlog__module_list *l)
 {

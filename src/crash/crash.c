@@ -19,7 +19,10 @@
  * Before the snapshot, the owner freezes the rings (other threads' log
  * calls are refused and counted until it is written) and captures its own
  * stack and registers from the signal's context (src/crash/stack.c) into
- * crash_stack, which the writer puts in the STCK chunk.
+ * crash_stack, which the writer puts in the STCK chunk, and brings the
+ * module list up to date from the loader's link map (src/crash/modules.c;
+ * only the owner does, which is what lets that list have a single writer)
+ * for the MODS chunk.
  *
  * Several crashes: the first thread to claim `crash_owner` writes the one
  * snapshot; other crashing threads wait (bounded) until it is done, then
@@ -42,6 +45,7 @@
 #include "common/internal.h"
 #include "common/sigsafe.h"
 #include "core/state.h"
+#include "crash/modules.h"
 #include "crash/stack.h"
 #include "ring/ring.h"
 #include "shm/owner.h"
@@ -115,6 +119,9 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		 * handler survives the signal logs again afterwards. */
 		ttlog__rings_freeze(1);
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
+		/* The modules dlopen'ed since the last refresh, for the frames
+		 * that are in them (src/crash/modules.c). */
+		ci.modules = ttlog__modules_at_crash();
 		if (ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
 			ttlog__shm_crashed(); /* the snapshot has it all: no mapping to recover */
 		ttlog__rings_freeze(0);

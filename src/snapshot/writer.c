@@ -530,19 +530,19 @@ static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
 }
 
 /*
- * MODS: the module list of the last refresh (src/crash/modules.c), in as
- * many chunks as it takes, gathered in the block buffer (free once the
- * threads are written). The first chunk carries the count of modules the
- * list had no room for. Runs in signal context.
+ * MODS: the module list l (src/crash/modules.c: the one the crash handler
+ * brought up to date, or the last refresh's), in as many chunks as it
+ * takes, gathered in the block buffer (free once the threads are written).
+ * The first chunk carries the count of modules the list does not hold (no
+ * room, or unreadable at crash time). Runs in signal context.
  */
-static void write_modules(struct workspace *ws)
+static void write_modules(struct workspace *ws, const struct ttlog__module_list *l)
 {
 	/* An entry is at most 28 + 64 + 4 + PATH_MAX bytes (modules.c keeps
 	 * no longer path), so it always fits an empty chunk. */
 	_Static_assert(TTLOG_FMT_MODS_FIXED_SIZE + TTLOG_FMT_MOD_FIXED_SIZE + TTLOG_FMT_MOD_MAX_BUILD_ID +
 			       4 + PATH_MAX <= sizeof ws->block,
 		       "a module entry fits the block buffer");
-	const struct ttlog__module_list *l = ttlog__modules_current();
 	unsigned char *buf = ws->block;
 	size_t len = TTLOG_FMT_MODS_FIXED_SIZE;
 	uint32_t count = 0, missing = l ? l->missing : 0, chunks = 0;
@@ -867,7 +867,7 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		write_crash(ws, crash);
 	if (crash ? crash->stack != NULL : stack != NULL) {
 		write_stack(ws, crash ? crash->stack : stack);
-		write_modules(ws);
+		write_modules(ws, crash && crash->modules ? crash->modules : ttlog__modules_current());
 	}
 	write_end(ws);
 	ttlog__fdbuf_flush(&ws->file);

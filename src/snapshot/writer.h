@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct ttlog__stack; /* crash/stack.h */
+struct ttlog__module_list; /* crash/modules.h */
 
 /* What the crash handler knows about the crash. */
 struct ttlog__crash_info {
@@ -21,6 +22,7 @@ struct ttlog__crash_info {
 	uint32_t tid;
 	const char *signal_name;
 	const struct ttlog__stack *stack; /* the crashing thread's, or NULL */
+	const struct ttlog__module_list *modules; /* for MODS; NULL: the last refresh's */
 };
 
 enum ttlog__workspace { TTLOG_WS_NORMAL = 0, TTLOG_WS_CRASH = 1 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "double_text.h"
 #include "json.h"
 #include "ttlog_reader.h"
 
@@ -116,7 +117,11 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
 		cli_i64_text((int64_t)d, text);
 		return text;
 	}
-	/* %.17g always reads back exactly; try shorter first for readability.
+	if (cli_double_text_fast(d, text))
+		return text;
+	/* What the fast method leaves (zeros, exact ties): printf, which it
+	 * matches byte for byte. %.17g always reads back exactly; try shorter
+	 * first for readability.
 	 * %g never produces anything that is not a JSON number here: no
 	 * leading '+', no bare '.', and the exponent form "1e+300" is valid. */
 	for (int precision = 15; precision <= 17; precision++) {

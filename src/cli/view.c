@@ -636,17 +636,29 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 				    : "";
 	char tb[CLI_TIME_BUF];
 
+	const char *level_name = ttlog_level_name(level);
+	size_t level_len = strlen(level_name);
+
+	/* By hand, not printf: this runs once per event (the bytes are those
+	 * of "%s %-5s [%u" and ":%u "). */
 	cli_buf_reset(b);
 	cli_buf_puts(b, color);
-	cli_buf_puts(b, cli_time_format(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
-	cli_buf_printf(b, " %-5s [%" PRIu32, ttlog_level_name(level), thread ? thread->tid : 0);
+	cli_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
+	cli_buf_putc(b, ' ');
+	cli_buf_put(b, level_name, level_len);
+	if (level_len < 5)
+		cli_buf_put(b, "     ", 5 - level_len);
+	cli_buf_puts(b, " [");
+	cli_buf_put_u64(b, thread ? thread->tid : 0);
 	if (thread && thread->name && *thread->name) {
 		cli_buf_putc(b, ' ');
 		put_text_cstring(b, thread->name);
 	}
 	cli_buf_puts(b, "] ");
 	put_text_cstring(b, cli_base_name(site ? site->file : NULL));
-	cli_buf_printf(b, ":%" PRIu32 " ", site ? site->line : 0);
+	cli_buf_putc(b, ':');
+	cli_buf_put_u64(b, site ? site->line : 0);
+	cli_buf_putc(b, ' ');
 	if (v->spans)
 		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
 			cli_buf_puts(b, "  ");

@@ -48,22 +48,37 @@ static size_t utf8_sequence(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/* What cli_json_string() does with each byte: most are copied as they
+ * are, in runs; the others end the run. */
+enum { COPY, ESCAPE, UTF8 };
+static const unsigned char byte_class[256] = {
+	/* Control characters, '"', '\\' and DEL are escaped; bytes from 0x80
+	 * must start a well-formed UTF-8 sequence to be copied. */
+	[0x00 ... 0x1f] = ESCAPE,
+	['"'] = ESCAPE,
+	['\\'] = ESCAPE,
+	[0x7f] = ESCAPE,
+	[0x80 ... 0xff] = UTF8,
+};
+
 void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0; /* p[run..i-1] is copied as it is */
 
+	/* Room for the common case, a string with nothing to escape, at once. */
+	cli_buf_reserve(b, len + 2);
 	cli_buf_putc(b, '"');
 	while (i < len) {
 		unsigned char c = p[i];
 		size_t n;
 
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		if (byte_class[c] == COPY) {
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (n = utf8_sequence(p + i, len - i)) != 0) {
+		if (byte_class[c] == UTF8 && (n = utf8_sequence(p + i, len - i)) != 0) {
 			i += n;
 			continue;
 		}

@@ -54,27 +54,6 @@ void cli_buf_free(struct cli_buf *b)
 	b->len = b->cap = 0;
 }
 
-void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n)
-{
-	cli_buf_reserve(b, n);
-	if (n)
-		memcpy(b->data + b->len, bytes, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void cli_buf_putc(struct cli_buf *b, char c)
-{
-	cli_buf_reserve(b, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
-}
-
-void cli_buf_puts(struct cli_buf *b, const char *s)
-{
-	cli_buf_put(b, s, strlen(s));
-}
-
 /* Decimal digits without printf: an event's JSON has several integers and
  * vfprintf was most of the cost of writing one. */
 size_t cli_u64_text(uint64_t v, char *out)
@@ -98,16 +77,17 @@ size_t cli_i64_text(int64_t v, char out[CLI_INT_BUF])
 	return 1 + cli_u64_text(0 - (uint64_t)v, out + 1); /* also right for INT64_MIN */
 }
 
+/* Both write the digits (and the NUL) straight into the buffer. */
 void cli_buf_put_u64(struct cli_buf *b, uint64_t v)
 {
-	char text[CLI_INT_BUF];
-	cli_buf_put(b, text, cli_u64_text(v, text));
+	cli_buf_reserve(b, CLI_INT_BUF);
+	b->len += cli_u64_text(v, b->data + b->len);
 }
 
 void cli_buf_put_i64(struct cli_buf *b, int64_t v)
 {
-	char text[CLI_INT_BUF];
-	cli_buf_put(b, text, cli_i64_text(v, text));
+	cli_buf_reserve(b, CLI_INT_BUF);
+	b->len += cli_i64_text(v, b->data + b->len);
 }
 
 void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)

@@ -113,6 +113,26 @@ static inline void cli_buf_puts(struct cli_buf *b, const char *s)
 {
 	cli_buf_put(b, s, strlen(s));
 }
+/* ---- Eight bytes at a time ----------------------------------------------
+ * The text and JSON escapers copy runs of ordinary bytes and only look at
+ * a byte on its own when a word of eight holds one that may need escaping.
+ * These are the usual carry tricks; as yes/no answers they are exact (a
+ * borrow can mark a byte above a real hit, never a word without one). */
+#define CLI_WORD_ONES UINT64_C(0x0101010101010101)
+#define CLI_WORD_HIGHS UINT64_C(0x8080808080808080)
+
+/** Nonzero if a byte of w is below n (n <= 128). */
+static inline uint64_t cli_word_has_below(uint64_t w, unsigned n)
+{
+	return (w - CLI_WORD_ONES * n) & ~w & CLI_WORD_HIGHS;
+}
+
+/** Nonzero if a byte of w equals c. */
+static inline uint64_t cli_word_has(uint64_t w, unsigned char c)
+{
+	return cli_word_has_below(w ^ (CLI_WORD_ONES * c), 1);
+}
+
 /** Writes v in decimal and a NUL to out (CLI_INT_BUF bytes, or 21 for an
  *  unsigned value); returns the length. */
 #define CLI_INT_BUF 22 /* a sign, 20 digits and the NUL */

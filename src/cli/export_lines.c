@@ -54,10 +54,23 @@ static void no_file(struct export *x, ttlog_reader *r, const struct ttlog_file_i
 	(void)info;
 }
 
+/* Lines are written in blocks of this many bytes or more, not one by one:
+ * a write per line was a good part of the cost of a small line. */
+#define JSONL_BLOCK (64u << 10)
+
 static void jsonl_event(struct export *x, const struct ttlog_event *ev)
 {
 	cli_event_json(&x->out, ev, &x->msg);
 	cli_buf_putc(&x->out, '\n');
+	if (x->out.len >= JSONL_BLOCK)
+		cli_export_flush(x);
+}
+
+/* The last block of a file, before anything is said about the file. */
+static void jsonl_end_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
+{
+	(void)r;
+	(void)info;
 	cli_export_flush(x);
 }
 
@@ -66,7 +79,7 @@ const struct export_format cli_export_jsonl = {
 	.begin = nothing,
 	.begin_file = no_file,
 	.event = jsonl_event,
-	.end_file = no_file,
+	.end_file = jsonl_end_file,
 	.end = nothing,
 };
 

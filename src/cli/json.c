@@ -61,19 +61,67 @@ static const unsigned char byte_class[256] = {
 	[0x80 ... 0xff] = UTF8,
 };
 
+/* Nonzero if one of the eight bytes of w is not plain ASCII to copy: a
+ * control character, '"', '\\', DEL or a byte from 0x80. */
+static uint64_t word_to_look_at(uint64_t w)
+{
+	return (w & CLI_WORD_HIGHS) | cli_word_has_below(w, 0x20) | cli_word_has(w, '"') |
+	       cli_word_has(w, '\\') | cli_word_has(w, 0x7f);
+}
+
+/* The number of leading bytes of p known to be plain, a multiple of 8, or
+ * len when all are. */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, p + i, sizeof w);
+		if (word_to_look_at(w))
+			return i;
+	}
+	if (i < len) {
+		w = CLI_WORD_ONES * 'a'; /* the missing bytes are plain */
+		memcpy(&w, p + i, len - i);
+		if (word_to_look_at(w))
+			return i;
+	}
+	return len;
+}
+
 void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0; /* p[run..i-1] is copied as it is */
+	size_t i = plain_prefix(p, len), run = 0; /* p[run..i-1] is copied as it is */
 
-	/* Room for the common case, a string with nothing to escape, at once. */
-	cli_buf_reserve(b, len + 2);
+	if (b->cap - b->len <= len + 2)
+		cli_buf_reserve(b, len + 2);
+	if (i == len) {
+		/* Nothing to escape, as in most strings: one copy. */
+		char *o = b->data + b->len;
+		o[0] = '"';
+		memcpy(o + 1, s, len);
+		o[len + 1] = '"';
+		o[len + 2] = '\0';
+		b->len += len + 2;
+		return;
+	}
 	cli_buf_putc(b, '"');
 	while (i < len) {
-		unsigned char c = p[i];
+		unsigned char c;
 		size_t n;
 
+		if (len - i >= 8) {
+			uint64_t w;
+			memcpy(&w, p + i, sizeof w);
+			if (!word_to_look_at(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = p[i];
 		if (byte_class[c] == COPY) {
 			i++;
 			continue;

@@ -68,9 +68,15 @@ struct view {
 	/* The file being printed. */
 	const char *path;
 
-	struct cli_buf line; /* the output line being built */
-	struct cli_buf msg;  /* the current event's formatted message */
+	struct cli_buf line;   /* the output line being built */
+	struct cli_buf msg;    /* the current event's formatted message */
+	struct cli_buf events; /* event lines not written yet (EVENT_BLOCK) */
 };
+
+/* Event lines are written in blocks of this many bytes or more, not one by
+ * one: a write per line was a good part of the cost of a short line. The
+ * block is written out before anything else goes to stdout or stderr. */
+#define EVENT_BLOCK (64u << 10)
 
 void cli_view_usage(FILE *out)
 {
@@ -162,6 +168,14 @@ static void put_text(struct cli_buf *b, const char *s, size_t len)
 	size_t run = 0;
 
 	for (size_t i = 0; i < len; i++) {
+		if (len - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, sizeof w);
+			if (!(cli_word_has_below(w, 0x20) | cli_word_has(w, 0x7f))) {
+				i += 7; /* eight plain bytes; the loop adds the eighth */
+				continue;
+			}
+		}
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			continue;
@@ -625,9 +639,16 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 
 /* ---- Events ------------------------------------------------------------- */
 
+/* Writes the event lines built so far. */
+static void flush_events(struct view *v)
+{
+	cli_buf_write(&v->events, stdout);
+	cli_buf_reset(&v->events);
+}
+
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	struct cli_buf *b = &v->line;
+	struct cli_buf *b = &v->events;
 	const struct ttlog_site_info *site = cli_event_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	int level = cli_event_level(ev);
@@ -641,7 +662,6 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 
 	/* By hand, not printf: this runs once per event (the bytes are those
 	 * of "%s %-5s [%u" and ":%u "). */
-	cli_buf_reset(b);
 	cli_buf_puts(b, color);
 	cli_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
 	cli_buf_putc(b, ' ');
@@ -675,15 +695,16 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	if (*color)
 		cli_buf_puts(b, COLOR_RESET);
 	cli_buf_putc(b, '\n');
-	cli_buf_write(b, stdout);
+	if (b->len >= EVENT_BLOCK)
+		flush_events(v);
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
-	cli_buf_reset(&v->line);
-	cli_event_json(&v->line, ev, &v->msg);
-	cli_buf_putc(&v->line, '\n');
-	cli_buf_write(&v->line, stdout);
+	cli_event_json(&v->events, ev, &v->msg);
+	cli_buf_putc(&v->events, '\n');
+	if (v->events.len >= EVENT_BLOCK)
+		flush_events(v);
 }
 
 /* ---- Files -------------------------------------------------------------- */
@@ -719,6 +740,7 @@ static int view_file(struct view *v, const char *path)
 		else
 			print_text_event(v, &ev);
 	}
+	flush_events(v);
 	if (cli_stdout_failed()) {
 		/* Nobody reads the output any more (or it cannot be written):
 		 * stop quietly, main() decides what to say. */
@@ -775,6 +797,7 @@ static void view_free(struct view *v)
 	cli_filter_free(&v->filter);
 	cli_buf_free(&v->line);
 	cli_buf_free(&v->msg);
+	cli_buf_free(&v->events);
 	free(v->debug_dirs);
 	cli_sym_close(v->sym);
 }

@@ -3,6 +3,7 @@
  * `ttlog view` and `ttlog export` show them (see event.h).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
@@ -178,28 +179,40 @@ static void json_span(struct cli_buf *b, const struct ttlog_event *ev)
 	}
 }
 
-/*
+/* ---- An event as a JSON object ------------------------------------------
  * Every member is appended by hand, without printf: this runs once per
  * event of `ttlog view -o json` and `ttlog export --format jsonl`, and
  * vfprintf was most of its cost. The bytes are those the printf formats
  * gave (the golden tests hold them).
- */
-void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg)
-{
-	const struct ttlog_site_info *site = cli_event_site(ev);
-	const struct ttlog_thread_info *thread = ev->thread;
-	char tb[CLI_TIME_BUF];
+ *
+ * Two runs of members depend only on the event's site, one only on its
+ * thread; with a cache they are built once per site and thread of a file
+ * and copied afterwards. */
 
-	cli_buf_puts(b, "{\"time\":\"");
-	cli_buf_put(b, tb, cli_time_text(ev->time_ns, CLI_TIME_ISO, tb));
-	cli_buf_puts(b, "\",\"time_ns\":");
-	cli_buf_put_i64(b, ev->time_ns);
+enum part {
+	PART_LEVEL,  /* ,"level":L,"tid":        from ev->site */
+	PART_THREAD, /* TID,"thread":NAME        from ev->thread */
+	PART_SITE,   /* ,"file":..."message":    from cli_event_site(ev) */
+};
+
+static void part_level(struct cli_buf *b, const struct ttlog_event *ev)
+{
 	cli_buf_puts(b, ",\"level\":");
 	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
 	cli_buf_puts(b, ",\"tid\":");
+}
+
+static void part_thread(struct cli_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_thread_info *thread = ev->thread;
 	cli_buf_put_u64(b, thread ? thread->tid : 0);
 	cli_buf_puts(b, ",\"thread\":");
 	cli_json_cstring(b, thread && thread->name ? thread->name : "");
+}
+
+static void part_site(struct cli_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_site_info *site = cli_event_site(ev);
 	cli_buf_puts(b, ",\"file\":");
 	cli_json_cstring(b, site ? site->file : NULL);
 	cli_buf_puts(b, ",\"line\":");
@@ -211,6 +224,92 @@ void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struc
 	cli_buf_puts(b, ",\"site\":");
 	cli_buf_put_u64(b, site ? site->id : 0);
 	cli_buf_puts(b, ",\"message\":");
+}
+
+static void (*const part_writers[])(struct cli_buf *, const struct ttlog_event *) = {
+	[PART_LEVEL] = part_level,
+	[PART_THREAD] = part_thread,
+	[PART_SITE] = part_site,
+};
+
+struct cli_event_cache_slot {
+	const void *key; /* the site or thread; NULL: a free slot */
+	int part;
+	size_t off, len; /* the text, in the cache's arena */
+};
+
+void cli_event_cache_reset(struct cli_event_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		c->slots[i].key = NULL;
+	c->used = 0;
+	cli_buf_reset(&c->text);
+}
+
+void cli_event_cache_free(struct cli_event_cache *c)
+{
+	free(c->slots);
+	cli_buf_free(&c->text);
+	memset(c, 0, sizeof *c);
+}
+
+static size_t slot_index(const struct cli_event_cache *c, const void *key, int part)
+{
+	uintptr_t h = ((uintptr_t)key >> 4) * 3 + (uintptr_t)part;
+	size_t i = (size_t)(h ^ h >> 11) & (c->cap - 1);
+	while (c->slots[i].key && !(c->slots[i].key == key && c->slots[i].part == part))
+		i = (i + 1) & (c->cap - 1); /* never full: kept at most half full */
+	return i;
+}
+
+/* Doubles the table (from 64 slots) and places the entries again. */
+static void cache_grow(struct cli_event_cache *c)
+{
+	struct cli_event_cache_slot *old = c->slots;
+	size_t old_cap = c->cap;
+
+	c->cap = old_cap ? old_cap * 2 : 64;
+	c->slots = cli_xrealloc(NULL, c->cap * sizeof *c->slots);
+	for (size_t i = 0; i < c->cap; i++)
+		c->slots[i].key = NULL;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key)
+			c->slots[slot_index(c, old[i].key, old[i].part)] = old[i];
+	free(old);
+}
+
+/* Appends one part of the event's JSON, from the cache when it has it. */
+static void put_part(struct cli_buf *b, const struct ttlog_event *ev, struct cli_event_cache *c,
+		     int part, const void *key)
+{
+	if (!c || !key) {
+		part_writers[part](b, ev);
+		return;
+	}
+	if ((c->used + 1) * 2 > c->cap)
+		cache_grow(c);
+	struct cli_event_cache_slot *slot = &c->slots[slot_index(c, key, part)];
+	if (!slot->key) {
+		size_t off = c->text.len;
+		part_writers[part](&c->text, ev);
+		*slot = (struct cli_event_cache_slot){key, part, off, c->text.len - off};
+		c->used++;
+	}
+	cli_buf_put(b, c->text.data + slot->off, slot->len);
+}
+
+void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
+			   const struct cli_buf *msg, struct cli_event_cache *c)
+{
+	char tb[CLI_TIME_BUF];
+
+	cli_buf_puts(b, "{\"time\":\"");
+	cli_buf_put(b, tb, cli_time_text(ev->time_ns, CLI_TIME_ISO, tb));
+	cli_buf_puts(b, "\",\"time_ns\":");
+	cli_buf_put_i64(b, ev->time_ns);
+	put_part(b, ev, c, PART_LEVEL, ev->site);
+	put_part(b, ev, c, PART_THREAD, ev->thread);
+	put_part(b, ev, c, PART_SITE, cli_event_site(ev));
 	cli_json_string(b, msg->data, msg->len);
 	cli_buf_puts(b, ",\"args\":[");
 	unsigned first = cli_event_first_arg(ev);
@@ -230,6 +329,11 @@ void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struc
 	cli_buf_putc(b, '}');
 	json_span(b, ev);
 	cli_buf_putc(b, '}');
+}
+
+void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg)
+{
+	cli_event_json_cached(b, ev, msg, NULL);
 }
 
 /* ---- The crash ----------------------------------------------------------- */

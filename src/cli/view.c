@@ -71,6 +71,7 @@ struct view {
 	struct cli_buf line;   /* the output line being built */
 	struct cli_buf msg;    /* the current event's formatted message */
 	struct cli_buf events; /* event lines not written yet (EVENT_BLOCK) */
+	struct cli_event_cache cache; /* JSON parts of the file's sites and threads */
 };
 
 /* Event lines are written in blocks of this many bytes or more, not one by
@@ -701,7 +702,7 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
-	cli_event_json(&v->events, ev, &v->msg);
+	cli_event_json_cached(&v->events, ev, &v->msg, &v->cache);
 	cli_buf_putc(&v->events, '\n');
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
@@ -725,6 +726,7 @@ static int view_file(struct view *v, const char *path)
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
 	cli_filter_begin_file(&v->filter, r);
+	cli_event_cache_reset(&v->cache); /* the last file's sites are gone */
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -798,6 +800,7 @@ static void view_free(struct view *v)
 	cli_buf_free(&v->line);
 	cli_buf_free(&v->msg);
 	cli_buf_free(&v->events);
+	cli_event_cache_free(&v->cache);
 	free(v->debug_dirs);
 	cli_sym_close(v->sym);
 }

@@ -163,16 +163,39 @@ void cli_view_usage(FILE *out)
 	      out);
 }
 
+/* Nonzero if one of the eight bytes of w is a control character or DEL
+ * (a tab too: it is let through one byte at a time). */
+static uint64_t word_to_look_at(uint64_t w)
+{
+	return cli_word_has_below(w, 0x20) | cli_word_has(w, 0x7f);
+}
+
 /* Appends text with control characters (except tab) shown as \xNN. */
 static void put_text(struct cli_buf *b, const char *s, size_t len)
 {
-	size_t run = 0;
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0, i = 0;
+	uint64_t w;
 
-	for (size_t i = 0; i < len; i++) {
+	/* Most texts have nothing to show otherwise: check them eight bytes at
+	 * a time (the last word padded with plain bytes), then copy them. */
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, sizeof w);
+		if (word_to_look_at(w))
+			break;
+	}
+	if (len - i < 8) {
+		w = CLI_WORD_ONES * 'a';
+		memcpy(&w, s + i, len - i);
+		if (!word_to_look_at(w)) {
+			cli_buf_put(b, s, len);
+			return;
+		}
+	}
+	for (; i < len; i++) {
 		if (len - i >= 8) {
-			uint64_t w;
 			memcpy(&w, s + i, sizeof w);
-			if (!(cli_word_has_below(w, 0x20) | cli_word_has(w, 0x7f))) {
+			if (!word_to_look_at(w)) {
 				i += 7; /* eight plain bytes; the loop adds the eighth */
 				continue;
 			}
@@ -180,8 +203,9 @@ static void put_text(struct cli_buf *b, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			continue;
+		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
 		cli_buf_put(b, s + run, i - run);
-		cli_buf_printf(b, "\\x%02x", c);
+		cli_buf_put(b, esc, sizeof esc);
 		run = i + 1;
 	}
 	cli_buf_put(b, s + run, len - run);

@@ -298,6 +298,33 @@ static void put_part(struct cli_buf *b, const struct ttlog_event *ev, struct cli
 	cli_buf_put(b, c->text.data + slot->off, slot->len);
 }
 
+/* Arguments whose JSON text a field can reuse: the first ARG_TEXTS. */
+#define ARG_TEXTS 32u
+
+/* The index of the argument that value is, if it is one printed in "args"
+ * and among the first ARG_TEXTS; otherwise ARG_TEXTS. */
+static unsigned printed_arg(const struct ttlog_event *ev, unsigned first,
+			    const struct ttlog_arg *value)
+{
+	unsigned n = ev->nargs < ARG_TEXTS ? ev->nargs : ARG_TEXTS;
+	/* Addresses as integers: value may point outside the array. */
+	uintptr_t at = (uintptr_t)value, base = (uintptr_t)ev->args;
+	if (!ev->args || at < base || (at - base) % sizeof *value != 0)
+		return ARG_TEXTS;
+	uintptr_t k = (at - base) / sizeof *value;
+	return k >= first && k < n ? (unsigned)k : ARG_TEXTS;
+}
+
+/* Appends b->data[at..at+len-1] again (room first: growing moves it). */
+static void put_again(struct cli_buf *b, size_t at, size_t len)
+{
+	if (b->cap - b->len <= len)
+		cli_buf_reserve(b, len);
+	memcpy(b->data + b->len, b->data + at, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
 void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
 			   const struct cli_buf *msg, struct cli_event_cache *c)
 {
@@ -312,19 +339,32 @@ void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
 	put_part(b, ev, c, PART_SITE, cli_event_site(ev));
 	cli_json_string(b, msg->data, msg->len);
 	cli_buf_puts(b, ",\"args\":[");
+	/* Where each argument's text is in b: a field is mostly one of the
+	 * arguments (the same struct ttlog_arg), whose text is copied. */
+	size_t arg_at[ARG_TEXTS], arg_len[ARG_TEXTS];
 	unsigned first = cli_event_first_arg(ev);
 	for (unsigned i = first; i < ev->nargs && ev->args; i++) {
 		if (i > first)
 			cli_buf_putc(b, ',');
+		size_t at = b->len;
 		cli_field_json(b, &ev->args[i]);
+		if (i < ARG_TEXTS) {
+			arg_at[i] = at;
+			arg_len[i] = b->len - at;
+		}
 	}
 	cli_buf_puts(b, "],\"fields\":{");
 	for (unsigned i = 0; i < ev->nfields; i++) {
+		const struct ttlog_arg *value = ev->fields[i].value;
+		unsigned k = printed_arg(ev, first, value);
 		if (i)
 			cli_buf_putc(b, ',');
 		cli_json_cstring(b, ev->fields[i].key);
 		cli_buf_putc(b, ':');
-		cli_field_json(b, ev->fields[i].value);
+		if (k < ARG_TEXTS)
+			put_again(b, arg_at[k], arg_len[k]);
+		else
+			cli_field_json(b, value);
 	}
 	cli_buf_putc(b, '}');
 	json_span(b, ev);

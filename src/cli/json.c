@@ -167,21 +167,19 @@ void cli_json_cstring(struct cli_buf *b, const char *s)
 		cli_buf_puts(b, "null");
 }
 
-const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
+/* The text of a finite double, as cli_double_text() describes it, into
+ * text; returns its length. */
+static size_t finite_text(double d, char *text)
 {
-	if (isnan(d))
-		return "nan";
-	if (isinf(d))
-		return d > 0 ? "inf" : "-inf";
 	/* Whole numbers below 10^15 print the same as %.15g would, without
 	 * printf and strtod (-0 keeps its sign through %g). */
 	if (fabs(d) < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
 		_Static_assert(CLI_DOUBLE_BUF >= CLI_INT_BUF, "room for an integer");
-		cli_i64_text((int64_t)d, text);
-		return text;
+		return cli_i64_text((int64_t)d, text);
 	}
-	if (cli_double_text_fast(d, text))
-		return text;
+	size_t n = cli_double_text_fast(d, text);
+	if (n)
+		return n;
 	/* What the fast method leaves (zeros, exact ties): printf, which it
 	 * matches byte for byte. %.17g always reads back exactly; try shorter
 	 * first for readability.
@@ -192,17 +190,30 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
 		if (strtod(text, NULL) == d)
 			break;
 	}
+	return strlen(text);
+}
+
+const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
+{
+	if (isnan(d))
+		return "nan";
+	if (isinf(d))
+		return d > 0 ? "inf" : "-inf";
+	finite_text(d, text);
 	return text;
 }
 
 void cli_json_double(struct cli_buf *b, double d)
 {
-	char text[CLI_DOUBLE_BUF];
-	const char *t = cli_double_text(d, text);
-	if (isnan(d) || isinf(d))
-		cli_buf_printf(b, "\"%s\"", t);
-	else
-		cli_buf_puts(b, t);
+	if (isnan(d) || isinf(d)) {
+		char text[CLI_DOUBLE_BUF];
+		cli_buf_printf(b, "\"%s\"", cli_double_text(d, text));
+		return;
+	}
+	/* Straight into the buffer. */
+	if (b->cap - b->len <= CLI_DOUBLE_BUF)
+		cli_buf_reserve(b, CLI_DOUBLE_BUF);
+	b->len += finite_text(d, b->data + b->len);
 }
 
 size_t cli_utf8_length(const char *s, size_t avail)

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "cli/timefmt.h"
 
 /* linebuf.c calls this before its out-of-memory message; main.c, which
@@ -165,12 +166,82 @@ static void test_times_local(void **state)
 	check_times();
 }
 
+/* json.h's rules, one character at a time. */
+static void reference_json(struct cli_buf *b, const char *s, size_t len)
+{
+	cli_buf_putc(b, '"');
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = cli_utf8_length(s + i, len - i);
+		if (c == '"' || c == '\\') {
+			cli_buf_putc(b, '\\');
+			cli_buf_putc(b, (char)c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			cli_buf_printf(b, "\\u%04x", c);
+			i++;
+		} else if (n == 0) {
+			cli_buf_puts(b, "\\ufffd");
+			i++;
+		} else {
+			cli_buf_put(b, s + i, n);
+			i += n;
+		}
+	}
+	cli_buf_putc(b, '"');
+}
+
+/* Random strings of ordinary and special bytes and UTF-8 sequences (whole,
+ * cut short and ill-formed), at every alignment. */
+static void test_json_strings(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"a", "Z", " ", "~", "\"", "\\", "\t", "\n", "\x01", "\x1f", "\x7f", "/",
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80",
+		"\xc0\xaf", "\xf4\x90\x80\x80", "\x80", "\xff", "plain text run ",
+	};
+	const size_t npieces = sizeof pieces / sizeof pieces[0];
+	struct cli_buf want = {0}, got = {0};
+	char text[128];
+	uint64_t s = 4242;
+
+	for (int i = 0; i < 300000; i++) {
+		size_t off = next_random(&s) % 8, len = 0;
+		int count = (int)(next_random(&s) % 12);
+		/* Mostly plain, so that the eight-byte path runs and stops. */
+		for (int k = 0; k < count; k++) {
+			uint64_t r = next_random(&s);
+			const char *p = pieces[r % 4 == 0 ? r / 4 % npieces : npieces - 1];
+			size_t n = strlen(p);
+			if (off + len + n >= sizeof text)
+				break;
+			memcpy(text + off + len, p, n);
+			len += n;
+		}
+		/* A NUL inside, now and then. */
+		if (len && next_random(&s) % 16 == 0)
+			text[off + next_random(&s) % len] = '\0';
+		cli_buf_reset(&want);
+		cli_buf_reset(&got);
+		cli_buf_puts(&got, "x"); /* appended, not written over */
+		cli_buf_puts(&want, "x");
+		reference_json(&want, text + off, len);
+		cli_json_string(&got, text + off, len);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len + 1);
+	}
+	cli_buf_free(&want);
+	cli_buf_free(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_times_utc),
 		cmocka_unit_test(test_times_local),
+		cmocka_unit_test(test_json_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,12 +61,21 @@ static const unsigned char byte_class[256] = {
 	[0x80 ... 0xff] = UTF8,
 };
 
-/* Nonzero if one of the eight bytes of w is not plain ASCII to copy: a
- * control character, '"', '\\', DEL or a byte from 0x80. */
+/*
+ * Nonzero if one of the eight bytes of w is not plain ASCII to copy: a
+ * control character, '"', '\\', DEL or a byte from 0x80. Each byte's low
+ * seven bits x are tested in its own lane: x + 0x60, x + 0x01 and
+ * (x ^ c) + 0x7f stay below 0x100, so no carry crosses into the next byte,
+ * and their top bits say x >= 0x20, x == 0x7f and x != c.
+ */
 static uint64_t word_to_look_at(uint64_t w)
 {
-	return (w & CLI_WORD_HIGHS) | cli_word_has_below(w, 0x20) | cli_word_has(w, '"') |
-	       cli_word_has(w, '\\') | cli_word_has(w, 0x7f);
+	const uint64_t x = w & ~CLI_WORD_HIGHS;
+	const uint64_t printable = x + CLI_WORD_ONES * 0x60;
+	const uint64_t del = x + CLI_WORD_ONES * 0x01;
+	const uint64_t not_quote = (x ^ (CLI_WORD_ONES * '"')) + CLI_WORD_ONES * 0x7f;
+	const uint64_t not_backslash = (x ^ (CLI_WORD_ONES * '\\')) + CLI_WORD_ONES * 0x7f;
+	return (w | del | ~(printable & not_quote & not_backslash)) & CLI_WORD_HIGHS;
 }
 
 /* The number of leading bytes of p known to be plain, a multiple of 8, or

@@ -54,9 +54,11 @@ struct second_text {
  * The last second formatted in each style. Events come in time order, many
  * per second, so breaking the time down (gmtime_r, localtime_r and the TZ
  * rules behind it) and printing the date once per second leaves only the
- * nine digits of the fraction per event. The command is single-threaded.
+ * nine digits of the fraction per event. Per thread: the command has one,
+ * but this file is also part of the SQLite extension, which an application
+ * may call from several.
  */
-static struct second_text last_second[CLI_TIME_ISO + 1];
+static _Thread_local struct second_text last_second[CLI_TIME_ISO + 1];
 
 /* Writes n as exactly `width` digits (n < 10^width), for the hand-made
  * fields of a time. */

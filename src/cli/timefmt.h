@@ -30,8 +30,9 @@ const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf);
 /**
  * cli_time_format() that returns the length of the text. The date and time
  * of day are worked out once per second and style (a cache of the last
- * second of each style), so that a run of events in time order costs only
- * the fraction's digits each. Not thread-safe, like the command.
+ * second of each style, per thread), so that a run of events in time order
+ * costs only the fraction's digits each. (A program that changes TZ while
+ * running sees the new zone from the next second it formats.)
  */
 size_t cli_time_text(int64_t ns, enum cli_time_style style, char *buf);
 

@@ -32,7 +32,7 @@ const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf);
  * of day are worked out once per second and style (a cache of the last
  * second of each style, per thread), so that a run of events in time order
  * costs only the fraction's digits each. (A program that changes TZ while
- * running sees the new zone from the next second it formats.)
+ * running sees the new zone once it formats a time in another second.)
  */
 size_t cli_time_text(int64_t ns, enum cli_time_style style, char *buf);
 

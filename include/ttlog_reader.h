@@ -156,6 +156,8 @@ struct ttlog_span {
 struct ttlog_event {
 	int64_t time_ns;                     /* wall clock, ns since the Unix epoch, UTC */
 	uint64_t ticks;                      /* raw clock value */
+	/* site and thread are the reader's tables, complete at open: each
+	 * stays valid, at the same address, until ttlog_reader_close(). */
 	const struct ttlog_site_info *site;
 	const struct ttlog_thread_info *thread;
 	unsigned nargs;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Exit codes of every subcommand. */
 #define CLI_EXIT_OK 0
@@ -81,9 +82,57 @@ struct cli_buf {
 void cli_buf_reserve(struct cli_buf *b, size_t extra);
 void cli_buf_reset(struct cli_buf *b);
 void cli_buf_free(struct cli_buf *b);
-void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n);
-void cli_buf_putc(struct cli_buf *b, char c);
-void cli_buf_puts(struct cli_buf *b, const char *s);
+
+/* The appends are inline: an event's line is built from dozens of small
+ * pieces, and a call plus cli_buf_reserve() for each was a good part of
+ * the cost of printing it. Only a buffer that must grow calls out. */
+
+/** Appends n bytes. */
+static inline void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n)
+{
+	if (b->cap - b->len <= n) /* room for n bytes and the NUL? */
+		cli_buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, bytes, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/** Appends one byte. */
+static inline void cli_buf_putc(struct cli_buf *b, char c)
+{
+	if (b->cap - b->len <= 1)
+		cli_buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
+/** Appends a NUL-terminated string (a literal's length is known when
+ *  compiling). */
+static inline void cli_buf_puts(struct cli_buf *b, const char *s)
+{
+	cli_buf_put(b, s, strlen(s));
+}
+/* ---- Eight bytes at a time ----------------------------------------------
+ * The text and JSON escapers copy runs of ordinary bytes and only look at
+ * a byte on its own when a word of eight holds one that may need escaping.
+ * These are the usual carry tricks; as yes/no answers they are exact (a
+ * borrow can mark a byte above a real hit, never a word without one). */
+#define CLI_WORD_ONES UINT64_C(0x0101010101010101)
+#define CLI_WORD_HIGHS UINT64_C(0x8080808080808080)
+
+/** Nonzero if a byte of w is below n (n <= 128). */
+static inline uint64_t cli_word_has_below(uint64_t w, unsigned n)
+{
+	return (w - CLI_WORD_ONES * n) & ~w & CLI_WORD_HIGHS;
+}
+
+/** Nonzero if a byte of w equals c. */
+static inline uint64_t cli_word_has(uint64_t w, unsigned char c)
+{
+	return cli_word_has_below(w ^ (CLI_WORD_ONES * c), 1);
+}
+
 /** Writes v in decimal and a NUL to out (CLI_INT_BUF bytes, or 21 for an
  *  unsigned value); returns the length. */
 #define CLI_INT_BUF 22 /* a sign, 20 digits and the NUL */

@@ -3,6 +3,7 @@
  * `ttlog view` and `ttlog export` show them (see event.h).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
@@ -124,72 +125,255 @@ unsigned cli_event_first_arg(const struct ttlog_event *ev)
 	return ev->kind == TTLOG_EVENT_SPAN_BEGIN ? 4 : ev->kind == TTLOG_EVENT_SPAN_END ? 1 : 0;
 }
 
+/* Appends v as 16 lowercase hex digits: printf's %016" PRIx64 ". */
+static void put_hex16(struct cli_buf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[16];
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		text[i] = hex[v & 15];
+	cli_buf_put(b, text, sizeof text);
+}
+
+/* Appends a member name and its hex id: ,"NAME":"0123456789abcdef". */
+static void put_hex_member(struct cli_buf *b, const char *name, uint64_t v)
+{
+	cli_buf_puts(b, name);
+	put_hex16(b, v);
+	cli_buf_putc(b, '"');
+}
+
 /* The span members of a JSON event object. */
 static void json_span(struct cli_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_span *sp = ev->span;
-	cli_buf_printf(b, ",\"kind\":\"%s\"", cli_event_kind_name(ev->kind));
+	cli_buf_puts(b, ",\"kind\":\"");
+	cli_buf_puts(b, cli_event_kind_name(ev->kind));
+	cli_buf_putc(b, '"');
 	if (!sp)
 		return;
-	if (sp->trace_hi | sp->trace_lo)
-		cli_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
-			       sp->trace_lo);
-	else
+	if (sp->trace_hi | sp->trace_lo) {
+		cli_buf_puts(b, ",\"trace_id\":\"");
+		put_hex16(b, sp->trace_hi);
+		put_hex16(b, sp->trace_lo);
+		cli_buf_putc(b, '"');
+	} else {
 		cli_buf_puts(b, ",\"trace_id\":null");
-	cli_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", sp->id);
+	}
+	put_hex_member(b, ",\"span_id\":\"", sp->id);
 	if (ev->kind == TTLOG_EVENT_LOG)
 		return;
 	cli_buf_puts(b, ",\"span_name\":");
 	cli_json_cstring(b, sp->name);
 	if (sp->parent)
-		cli_buf_printf(b, ",\"parent_span_id\":\"%016" PRIx64 "\"", sp->parent);
+		put_hex_member(b, ",\"parent_span_id\":\"", sp->parent);
 	else
 		cli_buf_puts(b, ",\"parent_span_id\":null");
 	if (ev->kind != TTLOG_EVENT_SPAN_END)
 		return;
-	if (sp->duration_ns >= 0)
-		cli_buf_printf(b, ",\"duration_ns\":%" PRId64, sp->duration_ns);
-	else
+	if (sp->duration_ns >= 0) {
+		cli_buf_puts(b, ",\"duration_ns\":");
+		cli_buf_put_i64(b, sp->duration_ns);
+	} else {
 		cli_buf_puts(b, ",\"duration_ns\":null");
+	}
 }
 
-void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg)
+/* ---- An event as a JSON object ------------------------------------------
+ * Every member is appended by hand, without printf: this runs once per
+ * event of `ttlog view -o json` and `ttlog export --format jsonl`, and
+ * vfprintf was most of its cost. The bytes are those the printf formats
+ * gave (the golden tests hold them).
+ *
+ * Two runs of members depend only on the event's site, one only on its
+ * thread; with a cache they are built once per site and thread of a file
+ * and copied afterwards. */
+
+enum part {
+	PART_LEVEL,  /* ,"level":L,"tid":        from ev->site */
+	PART_THREAD, /* TID,"thread":NAME        from ev->thread */
+	PART_SITE,   /* ,"file":..."message":    from cli_event_site(ev) */
+};
+
+static void part_level(struct cli_buf *b, const struct ttlog_event *ev)
+{
+	cli_buf_puts(b, ",\"level\":");
+	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
+	cli_buf_puts(b, ",\"tid\":");
+}
+
+static void part_thread(struct cli_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_thread_info *thread = ev->thread;
+	cli_buf_put_u64(b, thread ? thread->tid : 0);
+	cli_buf_puts(b, ",\"thread\":");
+	cli_json_cstring(b, thread && thread->name ? thread->name : "");
+}
+
+static void part_site(struct cli_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_site_info *site = cli_event_site(ev);
-	const struct ttlog_thread_info *thread = ev->thread;
-	char tb[CLI_TIME_BUF];
-
-	cli_buf_printf(b, "{\"time\":\"%s\",\"time_ns\":%" PRId64 ",\"level\":",
-		       cli_time_format(ev->time_ns, CLI_TIME_ISO, tb), ev->time_ns);
-	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
-	cli_buf_printf(b, ",\"tid\":%" PRIu32 ",\"thread\":", thread ? thread->tid : 0);
-	cli_json_cstring(b, thread && thread->name ? thread->name : "");
 	cli_buf_puts(b, ",\"file\":");
 	cli_json_cstring(b, site ? site->file : NULL);
-	cli_buf_printf(b, ",\"line\":%" PRIu32 ",\"function\":", site ? site->line : 0);
+	cli_buf_puts(b, ",\"line\":");
+	cli_buf_put_u64(b, site ? site->line : 0);
+	cli_buf_puts(b, ",\"function\":");
 	cli_json_cstring(b, site ? site->function : NULL);
 	cli_buf_puts(b, ",\"target\":");
 	cli_json_cstring(b, cli_site_target(site));
-	cli_buf_printf(b, ",\"site\":%" PRIu32 ",\"message\":", site ? site->id : 0);
+	cli_buf_puts(b, ",\"site\":");
+	cli_buf_put_u64(b, site ? site->id : 0);
+	cli_buf_puts(b, ",\"message\":");
+}
+
+static void (*const part_writers[])(struct cli_buf *, const struct ttlog_event *) = {
+	[PART_LEVEL] = part_level,
+	[PART_THREAD] = part_thread,
+	[PART_SITE] = part_site,
+};
+
+struct cli_event_cache_slot {
+	const void *key; /* the site or thread; NULL: a free slot */
+	int part;
+	size_t off, len; /* the text, in the cache's arena */
+};
+
+void cli_event_cache_reset(struct cli_event_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		c->slots[i].key = NULL;
+	c->used = 0;
+	cli_buf_reset(&c->text);
+}
+
+void cli_event_cache_free(struct cli_event_cache *c)
+{
+	free(c->slots);
+	cli_buf_free(&c->text);
+	memset(c, 0, sizeof *c);
+}
+
+static size_t slot_index(const struct cli_event_cache *c, const void *key, int part)
+{
+	uintptr_t h = ((uintptr_t)key >> 4) * 3 + (uintptr_t)part;
+	size_t i = (size_t)(h ^ h >> 11) & (c->cap - 1);
+	while (c->slots[i].key && !(c->slots[i].key == key && c->slots[i].part == part))
+		i = (i + 1) & (c->cap - 1); /* never full: kept at most half full */
+	return i;
+}
+
+/* Doubles the table (from 64 slots) and places the entries again. */
+static void cache_grow(struct cli_event_cache *c)
+{
+	struct cli_event_cache_slot *old = c->slots;
+	size_t old_cap = c->cap;
+
+	c->cap = old_cap ? old_cap * 2 : 64;
+	c->slots = cli_xrealloc(NULL, c->cap * sizeof *c->slots);
+	for (size_t i = 0; i < c->cap; i++)
+		c->slots[i].key = NULL;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key)
+			c->slots[slot_index(c, old[i].key, old[i].part)] = old[i];
+	free(old);
+}
+
+/* Appends one part of the event's JSON, from the cache when it has it. */
+static void put_part(struct cli_buf *b, const struct ttlog_event *ev, struct cli_event_cache *c,
+		     int part, const void *key)
+{
+	if (!c || !key) {
+		part_writers[part](b, ev);
+		return;
+	}
+	if ((c->used + 1) * 2 > c->cap)
+		cache_grow(c);
+	struct cli_event_cache_slot *slot = &c->slots[slot_index(c, key, part)];
+	if (!slot->key) {
+		size_t off = c->text.len;
+		part_writers[part](&c->text, ev);
+		*slot = (struct cli_event_cache_slot){key, part, off, c->text.len - off};
+		c->used++;
+	}
+	cli_buf_put(b, c->text.data + slot->off, slot->len);
+}
+
+/* Arguments whose JSON text a field can reuse: the first ARG_TEXTS. */
+#define ARG_TEXTS 32u
+
+/* The index of the argument that value is, if it is one printed in "args"
+ * and among the first ARG_TEXTS; otherwise ARG_TEXTS. */
+static unsigned printed_arg(const struct ttlog_event *ev, unsigned first,
+			    const struct ttlog_arg *value)
+{
+	unsigned n = ev->nargs < ARG_TEXTS ? ev->nargs : ARG_TEXTS;
+	/* Addresses as integers: value may point outside the array. */
+	uintptr_t at = (uintptr_t)value, base = (uintptr_t)ev->args;
+	if (!ev->args || at < base || (at - base) % sizeof *value != 0)
+		return ARG_TEXTS;
+	uintptr_t k = (at - base) / sizeof *value;
+	return k >= first && k < n ? (unsigned)k : ARG_TEXTS;
+}
+
+/* Appends b->data[at..at+len-1] again (room first: growing moves it). */
+static void put_again(struct cli_buf *b, size_t at, size_t len)
+{
+	if (b->cap - b->len <= len)
+		cli_buf_reserve(b, len);
+	memcpy(b->data + b->len, b->data + at, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
+			   const struct cli_buf *msg, struct cli_event_cache *c)
+{
+	char tb[CLI_TIME_BUF];
+
+	cli_buf_puts(b, "{\"time\":\"");
+	cli_buf_put(b, tb, cli_time_text(ev->time_ns, CLI_TIME_ISO, tb));
+	cli_buf_puts(b, "\",\"time_ns\":");
+	cli_buf_put_i64(b, ev->time_ns);
+	put_part(b, ev, c, PART_LEVEL, ev->site);
+	put_part(b, ev, c, PART_THREAD, ev->thread);
+	put_part(b, ev, c, PART_SITE, cli_event_site(ev));
 	cli_json_string(b, msg->data, msg->len);
 	cli_buf_puts(b, ",\"args\":[");
+	/* Where each argument's text is in b: a field is mostly one of the
+	 * arguments (the same struct ttlog_arg), whose text is copied. */
+	size_t arg_at[ARG_TEXTS], arg_len[ARG_TEXTS];
 	unsigned first = cli_event_first_arg(ev);
 	for (unsigned i = first; i < ev->nargs && ev->args; i++) {
 		if (i > first)
 			cli_buf_putc(b, ',');
+		size_t at = b->len;
 		cli_field_json(b, &ev->args[i]);
+		if (i < ARG_TEXTS) {
+			arg_at[i] = at;
+			arg_len[i] = b->len - at;
+		}
 	}
 	cli_buf_puts(b, "],\"fields\":{");
 	for (unsigned i = 0; i < ev->nfields; i++) {
+		const struct ttlog_arg *value = ev->fields[i].value;
+		unsigned k = printed_arg(ev, first, value);
 		if (i)
 			cli_buf_putc(b, ',');
 		cli_json_cstring(b, ev->fields[i].key);
 		cli_buf_putc(b, ':');
-		cli_field_json(b, ev->fields[i].value);
+		if (k < ARG_TEXTS)
+			put_again(b, arg_at[k], arg_len[k]);
+		else
+			cli_field_json(b, value);
 	}
 	cli_buf_putc(b, '}');
 	json_span(b, ev);
 	cli_buf_putc(b, '}');
+}
+
+void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg)
+{
+	cli_event_json_cached(b, ev, msg, NULL);
 }
 
 /* ---- The crash ----------------------------------------------------------- */

@@ -56,6 +56,29 @@ const char *cli_event_kind_name(int kind);
  */
 void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg);
 
+/*
+ * The JSON text of the members of an event object that depend only on its
+ * site (level; file to site) or only on its thread (tid, thread), kept per
+ * site and thread so that each is built once. The keys are the reader's
+ * pointers: a cache serves one file at a time, and must be reset before
+ * the events of the next file (its reader may reuse the last one's
+ * addresses). A zeroed struct is an empty cache.
+ */
+struct cli_event_cache {
+	struct cli_event_cache_slot *slots; /* open addressing, cap a power of two */
+	size_t cap, used;
+	struct cli_buf text; /* the texts, one after the other */
+};
+
+/** Empties the cache (before a new file), keeping its memory. */
+void cli_event_cache_reset(struct cli_event_cache *c);
+/** Frees the cache's memory; it is then an empty cache again. */
+void cli_event_cache_free(struct cli_event_cache *c);
+
+/** cli_event_json() with a cache (NULL: none); the same bytes. */
+void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
+			   const struct cli_buf *msg, struct cli_event_cache *c);
+
 /**
  * The arguments of an event that are its message's: a span's ids are
  * members of the span, not arguments. Returns the index of the first.

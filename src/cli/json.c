@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "double_text.h"
 #include "json.h"
 #include "ttlog_reader.h"
 
@@ -47,22 +48,94 @@ static size_t utf8_sequence(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/* What cli_json_string() does with each byte: most are copied as they
+ * are, in runs; the others end the run. */
+enum { COPY, ESCAPE, UTF8 };
+static const unsigned char byte_class[256] = {
+	/* Control characters, '"', '\\' and DEL are escaped; bytes from 0x80
+	 * must start a well-formed UTF-8 sequence to be copied. */
+	[0x00 ... 0x1f] = ESCAPE,
+	['"'] = ESCAPE,
+	['\\'] = ESCAPE,
+	[0x7f] = ESCAPE,
+	[0x80 ... 0xff] = UTF8,
+};
+
+/*
+ * Nonzero if one of the eight bytes of w is not plain ASCII to copy: a
+ * control character, '"', '\\', DEL or a byte from 0x80. Each byte's low
+ * seven bits x are tested in its own lane: x + 0x60, x + 0x01 and
+ * (x ^ c) + 0x7f stay below 0x100, so no carry crosses into the next byte,
+ * and their top bits say x >= 0x20, x == 0x7f and x != c.
+ */
+static uint64_t word_to_look_at(uint64_t w)
+{
+	const uint64_t x = w & ~CLI_WORD_HIGHS;
+	const uint64_t printable = x + CLI_WORD_ONES * 0x60;
+	const uint64_t del = x + CLI_WORD_ONES * 0x01;
+	const uint64_t not_quote = (x ^ (CLI_WORD_ONES * '"')) + CLI_WORD_ONES * 0x7f;
+	const uint64_t not_backslash = (x ^ (CLI_WORD_ONES * '\\')) + CLI_WORD_ONES * 0x7f;
+	return (w | del | ~(printable & not_quote & not_backslash)) & CLI_WORD_HIGHS;
+}
+
+/* The number of leading bytes of p known to be plain, a multiple of 8, or
+ * len when all are. */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, p + i, sizeof w);
+		if (word_to_look_at(w))
+			return i;
+	}
+	if (i < len) {
+		w = CLI_WORD_ONES * 'a'; /* the missing bytes are plain */
+		memcpy(&w, p + i, len - i);
+		if (word_to_look_at(w))
+			return i;
+	}
+	return len;
+}
+
 void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0; /* p[run..i-1] is copied as it is */
+	size_t i = plain_prefix(p, len), run = 0; /* p[run..i-1] is copied as it is */
 
+	if (b->cap - b->len <= len + 2)
+		cli_buf_reserve(b, len + 2);
+	if (i == len) {
+		/* Nothing to escape, as in most strings: one copy. */
+		char *o = b->data + b->len;
+		o[0] = '"';
+		memcpy(o + 1, s, len);
+		o[len + 1] = '"';
+		o[len + 2] = '\0';
+		b->len += len + 2;
+		return;
+	}
 	cli_buf_putc(b, '"');
 	while (i < len) {
-		unsigned char c = p[i];
+		unsigned char c;
 		size_t n;
 
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		if (len - i >= 8) {
+			uint64_t w;
+			memcpy(&w, p + i, sizeof w);
+			if (!word_to_look_at(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = p[i];
+		if (byte_class[c] == COPY) {
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (n = utf8_sequence(p + i, len - i)) != 0) {
+		if (byte_class[c] == UTF8 && (n = utf8_sequence(p + i, len - i)) != 0) {
 			i += n;
 			continue;
 		}
@@ -103,20 +176,22 @@ void cli_json_cstring(struct cli_buf *b, const char *s)
 		cli_buf_puts(b, "null");
 }
 
-const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
+/* The text of a finite double, as cli_double_text() describes it, into
+ * text; returns its length. */
+static size_t finite_text(double d, char *text)
 {
-	if (isnan(d))
-		return "nan";
-	if (isinf(d))
-		return d > 0 ? "inf" : "-inf";
 	/* Whole numbers below 10^15 print the same as %.15g would, without
 	 * printf and strtod (-0 keeps its sign through %g). */
 	if (fabs(d) < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
 		_Static_assert(CLI_DOUBLE_BUF >= CLI_INT_BUF, "room for an integer");
-		cli_i64_text((int64_t)d, text);
-		return text;
+		return cli_i64_text((int64_t)d, text);
 	}
-	/* %.17g always reads back exactly; try shorter first for readability.
+	size_t n = cli_double_text_fast(d, text);
+	if (n)
+		return n;
+	/* What the fast method leaves (zeros, exact ties): printf, which it
+	 * matches byte for byte. %.17g always reads back exactly; try shorter
+	 * first for readability.
 	 * %g never produces anything that is not a JSON number here: no
 	 * leading '+', no bare '.', and the exponent form "1e+300" is valid. */
 	for (int precision = 15; precision <= 17; precision++) {
@@ -124,17 +199,30 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
 		if (strtod(text, NULL) == d)
 			break;
 	}
+	return strlen(text);
+}
+
+const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
+{
+	if (isnan(d))
+		return "nan";
+	if (isinf(d))
+		return d > 0 ? "inf" : "-inf";
+	finite_text(d, text);
 	return text;
 }
 
 void cli_json_double(struct cli_buf *b, double d)
 {
-	char text[CLI_DOUBLE_BUF];
-	const char *t = cli_double_text(d, text);
-	if (isnan(d) || isinf(d))
-		cli_buf_printf(b, "\"%s\"", t);
-	else
-		cli_buf_puts(b, t);
+	if (isnan(d) || isinf(d)) {
+		char text[CLI_DOUBLE_BUF];
+		cli_buf_printf(b, "\"%s\"", cli_double_text(d, text));
+		return;
+	}
+	/* Straight into the buffer. */
+	if (b->cap - b->len <= CLI_DOUBLE_BUF)
+		cli_buf_reserve(b, CLI_DOUBLE_BUF);
+	b->len += finite_text(d, b->data + b->len);
 }
 
 size_t cli_utf8_length(const char *s, size_t avail)

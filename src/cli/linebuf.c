@@ -54,39 +54,46 @@ void cli_buf_free(struct cli_buf *b)
 	b->len = b->cap = 0;
 }
 
-void cli_buf_put(struct cli_buf *b, const void *bytes, size_t n)
-{
-	cli_buf_reserve(b, n);
-	if (n)
-		memcpy(b->data + b->len, bytes, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void cli_buf_putc(struct cli_buf *b, char c)
-{
-	cli_buf_reserve(b, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
-}
-
-void cli_buf_puts(struct cli_buf *b, const char *s)
-{
-	cli_buf_put(b, s, strlen(s));
-}
-
 /* Decimal digits without printf: an event's JSON has several integers and
- * vfprintf was most of the cost of writing one. */
+ * vfprintf was most of the cost of writing one. Two digits per division,
+ * from a table of "00" to "99": a 19-digit time in nanoseconds is ten
+ * steps instead of nineteen. */
+static const char digit_pairs[201] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 size_t cli_u64_text(uint64_t v, char *out)
 {
-	char digits[20];
-	size_t n = 0;
-	do {
-		digits[sizeof digits - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(out, digits + sizeof digits - n, n);
-	out[n] = '\0';
+	/* 10^i for i = 0..19, to count the digits. */
+	static const uint64_t powers[20] = {
+		UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+		UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+		UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+		UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+		UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+		UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+		UINT64_C(10000000000000000000),
+	};
+	/* The length first, then the digits from the last, in place. A value
+	 * of b bits has floor((b - 1) * log10(2)) + 1 digits or one more:
+	 * 1233 / 4096 is log10(2) a little low. */
+	unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+	size_t n = ((bits - 1) * 1233 >> 12) + 1;
+	n += n < 20 && v >= powers[n];
+	char *p = out + n;
+	*p = '\0';
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(p - 2, digit_pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
 	return n;
 }
 
@@ -98,16 +105,19 @@ size_t cli_i64_text(int64_t v, char out[CLI_INT_BUF])
 	return 1 + cli_u64_text(0 - (uint64_t)v, out + 1); /* also right for INT64_MIN */
 }
 
+/* Both write the digits (and the NUL) straight into the buffer. */
 void cli_buf_put_u64(struct cli_buf *b, uint64_t v)
 {
-	char text[CLI_INT_BUF];
-	cli_buf_put(b, text, cli_u64_text(v, text));
+	if (b->cap - b->len <= CLI_INT_BUF)
+		cli_buf_reserve(b, CLI_INT_BUF);
+	b->len += cli_u64_text(v, b->data + b->len);
 }
 
 void cli_buf_put_i64(struct cli_buf *b, int64_t v)
 {
-	char text[CLI_INT_BUF];
-	cli_buf_put(b, text, cli_i64_text(v, text));
+	if (b->cap - b->len <= CLI_INT_BUF)
+		cli_buf_reserve(b, CLI_INT_BUF);
+	b->len += cli_i64_text(v, b->data + b->len);
 }
 
 void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)

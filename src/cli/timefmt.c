@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "timefmt.h"
@@ -41,23 +42,75 @@ static int break_down(int64_t sec, int utc, struct tm *tm)
 	return (utc ? gmtime_r(&t, tm) : localtime_r(&t, tm)) ? 0 : -1;
 }
 
-const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf)
+/* The text of one second in one style, up to and including the '.' */
+struct second_text {
+	int valid;
+	int64_t sec;
+	size_t len;
+	char text[CLI_TIME_BUF];
+};
+
+/*
+ * The last second formatted in each style. Events come in time order, many
+ * per second, so breaking the time down (gmtime_r, localtime_r and the TZ
+ * rules behind it) and printing the date once per second leaves only the
+ * nine digits of the fraction per event. Per thread: the command has one,
+ * but this file is also part of the SQLite extension, which an application
+ * may call from several.
+ */
+static _Thread_local struct second_text last_second[CLI_TIME_ISO + 1];
+
+/* Writes n as exactly `width` digits (n < 10^width), for the hand-made
+ * fields of a time. */
+static char *put_digits(char *out, unsigned n, int width)
+{
+	for (int i = width - 1; i >= 0; i--, n /= 10)
+		out[i] = (char)('0' + n % 10);
+	return out + width;
+}
+
+/* Fills s with the date and time of day of sec, as cli_time_format()'s
+ * layout has it; returns -1 when the C library cannot break sec down. */
+static int format_second(struct second_text *s, int64_t sec, enum cli_time_style style)
+{
+	struct tm tm;
+
+	if (break_down(sec, style != CLI_TIME_LOCAL, &tm) != 0)
+		return -1;
+	int n = snprintf(s->text, sizeof s->text, "%04d-%02d-%02d%c%02d:%02d:%02d.",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 style == CLI_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* The fraction, "Z" and the NUL must fit after it in CLI_TIME_BUF. */
+	if (n < 0 || (size_t)n + 9 + (style == CLI_TIME_ISO) >= CLI_TIME_BUF)
+		return -1;
+	s->len = (size_t)n;
+	s->sec = sec;
+	s->valid = 1;
+	return 0;
+}
+
+size_t cli_time_text(int64_t ns, enum cli_time_style style, char *buf)
 {
 	int64_t sec;
 	int32_t nsec;
-	struct tm tm;
+	struct second_text *s = &last_second[style];
 
 	split_ns(ns, &sec, &nsec);
-	if (break_down(sec, style != CLI_TIME_LOCAL, &tm) != 0) {
-		snprintf(buf, CLI_TIME_BUF, "@%" PRId64, ns);
-		return buf;
+	if (!(s->valid && s->sec == sec) && format_second(s, sec, style) != 0) {
+		s->valid = 0;
+		return (size_t)snprintf(buf, CLI_TIME_BUF, "@%" PRId64, ns);
 	}
-	int n = snprintf(buf, CLI_TIME_BUF, "%04d-%02d-%02d%c%02d:%02d:%02d.%09d%s",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 style == CLI_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)nsec, style == CLI_TIME_ISO ? "Z" : "");
-	if (n < 0 || n >= CLI_TIME_BUF)
-		snprintf(buf, CLI_TIME_BUF, "@%" PRId64, ns);
+	memcpy(buf, s->text, s->len);
+	char *end = put_digits(buf + s->len, (unsigned)nsec, 9);
+	if (style == CLI_TIME_ISO)
+		*end++ = 'Z';
+	*end = '\0';
+	return (size_t)(end - buf);
+}
+
+const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf)
+{
+	cli_time_text(ns, style, buf);
 	return buf;
 }
 

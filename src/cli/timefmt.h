@@ -9,6 +9,7 @@
 #ifndef TTLOG_CLI_TIMEFMT_H
 #define TTLOG_CLI_TIMEFMT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Size of the buffer cli_time_format() writes into. */
@@ -25,6 +26,15 @@ enum cli_time_style {
  * buf. A time the C library cannot break down prints as "@NS".
  */
 const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf);
+
+/**
+ * cli_time_format() that returns the length of the text. The date and time
+ * of day are worked out once per second and style (a cache of the last
+ * second of each style, per thread), so that a run of events in time order
+ * costs only the fraction's digits each. (A program that changes TZ while
+ * running sees the new zone once it formats a time in another second.)
+ */
+size_t cli_time_text(int64_t ns, enum cli_time_style style, char *buf);
 
 /**
  * Parses a duration: one or more NUMBER UNIT parts ("2s", "1.5ms", "1h30m"),

@@ -68,9 +68,16 @@ struct view {
 	/* The file being printed. */
 	const char *path;
 
-	struct cli_buf line; /* the output line being built */
-	struct cli_buf msg;  /* the current event's formatted message */
+	struct cli_buf line;   /* the output line being built */
+	struct cli_buf msg;    /* the current event's formatted message */
+	struct cli_buf events; /* event lines not written yet (EVENT_BLOCK) */
+	struct cli_event_cache cache; /* JSON parts of the file's sites and threads */
 };
+
+/* Event lines are written in blocks of this many bytes or more, not one by
+ * one: a write per line was a good part of the cost of a short line. The
+ * block is written out before anything else goes to stdout or stderr. */
+#define EVENT_BLOCK (64u << 10)
 
 void cli_view_usage(FILE *out)
 {
@@ -156,17 +163,49 @@ void cli_view_usage(FILE *out)
 	      out);
 }
 
+/* Nonzero if one of the eight bytes of w is a control character or DEL
+ * (a tab too: it is let through one byte at a time). */
+static uint64_t word_to_look_at(uint64_t w)
+{
+	return cli_word_has_below(w, 0x20) | cli_word_has(w, 0x7f);
+}
+
 /* Appends text with control characters (except tab) shown as \xNN. */
 static void put_text(struct cli_buf *b, const char *s, size_t len)
 {
-	size_t run = 0;
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0, i = 0;
+	uint64_t w;
 
-	for (size_t i = 0; i < len; i++) {
+	/* Most texts have nothing to show otherwise: check them eight bytes at
+	 * a time (the last word padded with plain bytes), then copy them. */
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, sizeof w);
+		if (word_to_look_at(w))
+			break;
+	}
+	if (len - i < 8) {
+		w = CLI_WORD_ONES * 'a';
+		memcpy(&w, s + i, len - i);
+		if (!word_to_look_at(w)) {
+			cli_buf_put(b, s, len);
+			return;
+		}
+	}
+	for (; i < len; i++) {
+		if (len - i >= 8) {
+			memcpy(&w, s + i, sizeof w);
+			if (!word_to_look_at(w)) {
+				i += 7; /* eight plain bytes; the loop adds the eighth */
+				continue;
+			}
+		}
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			continue;
+		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
 		cli_buf_put(b, s + run, i - run);
-		cli_buf_printf(b, "\\x%02x", c);
+		cli_buf_put(b, esc, sizeof esc);
 		run = i + 1;
 	}
 	cli_buf_put(b, s + run, len - run);
@@ -625,9 +664,16 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 
 /* ---- Events ------------------------------------------------------------- */
 
+/* Writes the event lines built so far. */
+static void flush_events(struct view *v)
+{
+	cli_buf_write(&v->events, stdout);
+	cli_buf_reset(&v->events);
+}
+
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	struct cli_buf *b = &v->line;
+	struct cli_buf *b = &v->events;
 	const struct ttlog_site_info *site = cli_event_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	int level = cli_event_level(ev);
@@ -636,17 +682,28 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 				    : "";
 	char tb[CLI_TIME_BUF];
 
-	cli_buf_reset(b);
+	const char *level_name = ttlog_level_name(level);
+	size_t level_len = strlen(level_name);
+
+	/* By hand, not printf: this runs once per event (the bytes are those
+	 * of "%s %-5s [%u" and ":%u "). */
 	cli_buf_puts(b, color);
-	cli_buf_puts(b, cli_time_format(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
-	cli_buf_printf(b, " %-5s [%" PRIu32, ttlog_level_name(level), thread ? thread->tid : 0);
+	cli_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
+	cli_buf_putc(b, ' ');
+	cli_buf_put(b, level_name, level_len);
+	if (level_len < 5)
+		cli_buf_put(b, "     ", 5 - level_len);
+	cli_buf_puts(b, " [");
+	cli_buf_put_u64(b, thread ? thread->tid : 0);
 	if (thread && thread->name && *thread->name) {
 		cli_buf_putc(b, ' ');
 		put_text_cstring(b, thread->name);
 	}
 	cli_buf_puts(b, "] ");
 	put_text_cstring(b, cli_base_name(site ? site->file : NULL));
-	cli_buf_printf(b, ":%" PRIu32 " ", site ? site->line : 0);
+	cli_buf_putc(b, ':');
+	cli_buf_put_u64(b, site ? site->line : 0);
+	cli_buf_putc(b, ' ');
 	if (v->spans)
 		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
 			cli_buf_puts(b, "  ");
@@ -663,15 +720,16 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	if (*color)
 		cli_buf_puts(b, COLOR_RESET);
 	cli_buf_putc(b, '\n');
-	cli_buf_write(b, stdout);
+	if (b->len >= EVENT_BLOCK)
+		flush_events(v);
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
-	cli_buf_reset(&v->line);
-	cli_event_json(&v->line, ev, &v->msg);
-	cli_buf_putc(&v->line, '\n');
-	cli_buf_write(&v->line, stdout);
+	cli_event_json_cached(&v->events, ev, &v->msg, &v->cache);
+	cli_buf_putc(&v->events, '\n');
+	if (v->events.len >= EVENT_BLOCK)
+		flush_events(v);
 }
 
 /* ---- Files -------------------------------------------------------------- */
@@ -692,6 +750,7 @@ static int view_file(struct view *v, const char *path)
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
 	cli_filter_begin_file(&v->filter, r);
+	cli_event_cache_reset(&v->cache); /* the last file's sites are gone */
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -707,6 +766,7 @@ static int view_file(struct view *v, const char *path)
 		else
 			print_text_event(v, &ev);
 	}
+	flush_events(v);
 	if (cli_stdout_failed()) {
 		/* Nobody reads the output any more (or it cannot be written):
 		 * stop quietly, main() decides what to say. */
@@ -763,6 +823,8 @@ static void view_free(struct view *v)
 	cli_filter_free(&v->filter);
 	cli_buf_free(&v->line);
 	cli_buf_free(&v->msg);
+	cli_buf_free(&v->events);
+	cli_event_cache_free(&v->cache);
 	free(v->debug_dirs);
 	cli_sym_close(v->sym);
 }

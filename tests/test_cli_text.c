@@ -1,0 +1,247 @@
+/*
+ * test_cli_text.c - the hand-made number and time texts of the ttlog
+ * command against the printf formats they replace: cli_u64_text() and
+ * cli_i64_text() against "%llu" and "%lld", and cli_time_text() (which
+ * keeps the date of the last second of each style) against the
+ * snprintf of a broken-down time that the command used before.
+ *
+ * Times are checked in order (many per second, as events come), out of
+ * order, before 1970, with the three styles interleaved so that each keeps
+ * its own second, and in a local time zone with a half-hour offset.
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "cli/timefmt.h"
+
+/* linebuf.c calls this before its out-of-memory message; main.c, which
+ * defines it, is not part of this test. */
+void cli_sync_stdout(void)
+{
+	fflush(stdout);
+}
+
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * UINT64_C(2685821657736338717);
+}
+
+static void check_u64(uint64_t v)
+{
+	char want[32], got[CLI_INT_BUF];
+	snprintf(want, sizeof want, "%" PRIu64, v);
+	size_t n = cli_u64_text(v, got);
+	assert_string_equal(got, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void check_i64(int64_t v)
+{
+	char want[32], got[CLI_INT_BUF];
+	snprintf(want, sizeof want, "%" PRId64, v);
+	size_t n = cli_i64_text(v, got);
+	assert_string_equal(got, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_integers(void **state)
+{
+	(void)state;
+	uint64_t s = 12345;
+
+	/* Every length: around each power of ten and of two. */
+	for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10)
+		for (int d = -2; d <= 2; d++)
+			check_u64(p + (uint64_t)d);
+	for (int b = 0; b < 64; b++)
+		for (int d = -2; d <= 2; d++)
+			check_u64((UINT64_C(1) << b) + (uint64_t)d);
+	check_u64(0);
+	check_u64(UINT64_MAX);
+	check_i64(0);
+	check_i64(-1);
+	check_i64(INT64_MAX);
+	check_i64(INT64_MIN);
+	for (int i = 0; i < 1000000; i++) {
+		uint64_t r = next_random(&s);
+		uint64_t v = r >> (r & 63); /* every length about as often */
+		check_u64(v);
+		check_i64((int64_t)v);
+		check_i64(-(int64_t)(v >> 1));
+	}
+	/* Into a buffer: the text and its NUL, nothing after. */
+	struct cli_buf b = {0};
+	cli_buf_puts(&b, "x=");
+	cli_buf_put_u64(&b, 18446744073709551615u);
+	cli_buf_putc(&b, ' ');
+	cli_buf_put_i64(&b, INT64_MIN);
+	assert_string_equal(b.data, "x=18446744073709551615 -9223372036854775808");
+	assert_int_equal(b.len, strlen(b.data));
+	cli_buf_free(&b);
+}
+
+/* The text the command printed before: snprintf of the broken-down time. */
+static void reference_time(int64_t ns, enum cli_time_style style, char *out)
+{
+	int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if (!(style == CLI_TIME_LOCAL ? localtime_r(&t, &tm) : gmtime_r(&t, &tm))) {
+		snprintf(out, CLI_TIME_BUF, "@%" PRId64, ns);
+		return;
+	}
+	snprintf(out, CLI_TIME_BUF, "%04d-%02d-%02d%c%02d:%02d:%02d.%09d%s", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, style == CLI_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)nsec, style == CLI_TIME_ISO ? "Z" : "");
+}
+
+static void check_time(int64_t ns, enum cli_time_style style)
+{
+	char want[CLI_TIME_BUF], got[CLI_TIME_BUF], again[CLI_TIME_BUF];
+	reference_time(ns, style, want);
+	size_t n = cli_time_text(ns, style, got);
+	if (strcmp(got, want) != 0 || n != strlen(want))
+		fail_msg("time %" PRId64 " style %d: \"%s\", expected \"%s\"", ns, (int)style, got,
+			 want);
+	assert_string_equal(cli_time_format(ns, style, again), want);
+}
+
+static void check_times(void)
+{
+	uint64_t s = 777;
+	const enum cli_time_style styles[] = {CLI_TIME_LOCAL, CLI_TIME_UTC, CLI_TIME_ISO};
+
+	/* In order, a few hundred per second, across second, minute, day and
+	 * year boundaries, the styles taking turns. */
+	int64_t ns = INT64_C(1767225598) * 1000000000; /* 2025-12-31T23:59:58Z */
+	for (int i = 0; i < 100000; i++) {
+		ns += (int64_t)(next_random(&s) % 20000000);
+		check_time(ns, styles[i % 3]);
+	}
+	/* Anywhere, in any order, before 1970 too. */
+	for (int i = 0; i < 100000; i++) {
+		int64_t t = (int64_t)(next_random(&s) % (UINT64_C(1) << 62)) - (INT64_C(1) << 61);
+		check_time(t, styles[i % 3]);
+		check_time(t + 1, styles[i % 3]); /* the same second, mostly */
+	}
+	check_time(0, CLI_TIME_ISO);
+	check_time(-1, CLI_TIME_ISO);
+	check_time(INT64_MAX, CLI_TIME_UTC);
+	check_time(INT64_MIN, CLI_TIME_UTC);
+}
+
+static void test_times_utc(void **state)
+{
+	(void)state;
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	check_times();
+}
+
+/* A zone half an hour off whole hours, with summer time: the local date
+ * and time come from localtime_r per second, not from UTC plus an offset. */
+static void test_times_local(void **state)
+{
+	(void)state;
+	setenv("TZ", "NST3:30NDT,M3.2.0,M11.1.0", 1);
+	tzset();
+	check_times();
+}
+
+/* json.h's rules, one character at a time. */
+static void reference_json(struct cli_buf *b, const char *s, size_t len)
+{
+	cli_buf_putc(b, '"');
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = cli_utf8_length(s + i, len - i);
+		if (c == '"' || c == '\\') {
+			cli_buf_putc(b, '\\');
+			cli_buf_putc(b, (char)c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			cli_buf_printf(b, "\\u%04x", c);
+			i++;
+		} else if (n == 0) {
+			cli_buf_puts(b, "\\ufffd");
+			i++;
+		} else {
+			cli_buf_put(b, s + i, n);
+			i += n;
+		}
+	}
+	cli_buf_putc(b, '"');
+}
+
+/* Random strings of ordinary and special bytes and UTF-8 sequences (whole,
+ * cut short and ill-formed), at every alignment. */
+static void test_json_strings(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"a", "Z", " ", "~", "\"", "\\", "\t", "\n", "\x01", "\x1f", "\x7f", "/",
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80",
+		"\xc0\xaf", "\xf4\x90\x80\x80", "\x80", "\xff", "plain text run ",
+	};
+	const size_t npieces = sizeof pieces / sizeof pieces[0];
+	struct cli_buf want = {0}, got = {0};
+	char text[128];
+	uint64_t s = 4242;
+
+	for (int i = 0; i < 300000; i++) {
+		size_t off = next_random(&s) % 8, len = 0;
+		int count = (int)(next_random(&s) % 12);
+		/* Mostly plain, so that the eight-byte path runs and stops. */
+		for (int k = 0; k < count; k++) {
+			uint64_t r = next_random(&s);
+			const char *p = pieces[r % 4 == 0 ? r / 4 % npieces : npieces - 1];
+			size_t n = strlen(p);
+			if (off + len + n >= sizeof text)
+				break;
+			memcpy(text + off + len, p, n);
+			len += n;
+		}
+		/* A NUL inside, now and then. */
+		if (len && next_random(&s) % 16 == 0)
+			text[off + next_random(&s) % len] = '\0';
+		cli_buf_reset(&want);
+		cli_buf_reset(&got);
+		cli_buf_puts(&got, "x"); /* appended, not written over */
+		cli_buf_puts(&want, "x");
+		reference_json(&want, text + off, len);
+		cli_json_string(&got, text + off, len);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len + 1);
+	}
+	cli_buf_free(&want);
+	cli_buf_free(&got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_times_utc),
+		cmocka_unit_test(test_times_local),
+		cmocka_unit_test(test_json_strings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

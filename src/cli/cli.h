@@ -113,6 +113,7 @@ static inline void cli_buf_puts(struct cli_buf *b, const char *s)
 {
 	cli_buf_put(b, s, strlen(s));
 }
+
 /* ---- Eight bytes at a time ----------------------------------------------
  * The text and JSON escapers copy runs of ordinary bytes and only look at
  * a byte on its own when a word of eight holds one that may need escaping.
@@ -131,6 +132,32 @@ static inline uint64_t cli_word_has_below(uint64_t w, unsigned n)
 static inline uint64_t cli_word_has(uint64_t w, unsigned char c)
 {
 	return cli_word_has_below(w ^ (CLI_WORD_ONES * c), 1);
+}
+
+/**
+ * The number of leading bytes of p (len of them) in which look() finds
+ * nothing to look at, word by word: a multiple of 8, or len when it finds
+ * nothing at all. The last, short word is padded with 'a', which look()
+ * must take as plain. Inline, so that look() is too.
+ */
+static inline size_t cli_plain_prefix(const void *p, size_t len, uint64_t (*look)(uint64_t))
+{
+	const unsigned char *s = p;
+	size_t i = 0;
+	uint64_t w;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, sizeof w);
+		if (look(w))
+			return i;
+	}
+	if (i < len) {
+		w = CLI_WORD_ONES * 'a';
+		memcpy(&w, s + i, len - i);
+		if (look(w))
+			return i;
+	}
+	return len;
 }
 
 /** Writes v in decimal and a NUL to out (CLI_INT_BUF bytes, or 21 for an

@@ -78,32 +78,11 @@ static uint64_t word_to_look_at(uint64_t w)
 	return (w | del | ~(printable & not_quote & not_backslash)) & CLI_WORD_HIGHS;
 }
 
-/* The number of leading bytes of p known to be plain, a multiple of 8, or
- * len when all are. */
-static size_t plain_prefix(const unsigned char *p, size_t len)
-{
-	size_t i = 0;
-	uint64_t w;
-
-	for (; len - i >= 8; i += 8) {
-		memcpy(&w, p + i, sizeof w);
-		if (word_to_look_at(w))
-			return i;
-	}
-	if (i < len) {
-		w = CLI_WORD_ONES * 'a'; /* the missing bytes are plain */
-		memcpy(&w, p + i, len - i);
-		if (word_to_look_at(w))
-			return i;
-	}
-	return len;
-}
-
 void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = plain_prefix(p, len), run = 0; /* p[run..i-1] is copied as it is */
+	size_t i = cli_plain_prefix(p, len, word_to_look_at), run = 0; /* p[run..i-1] is copied as it is */
 
 	if (b->cap - b->len <= len + 2)
 		cli_buf_reserve(b, len + 2);

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "crash/crash.h"
 #include "mapping.h"
+#include "ttlog.h"
 
 #define MAX_SIGNAL 63 /* the library keeps signals in a 64-bit mask */
 
@@ -73,13 +74,23 @@ const char *cli_signal_reason(int signo)
 	return name ? name : "signal";
 }
 
+const char *cli_partial_snapshot(int rc, const char *file)
+{
+	/* file is looked at only for these two: other results may leave it unset. */
+	if (rc == TTLOG_E_CORRUPT && file[0])
+		return "the rest";
+	if (rc == TTLOG_E_TRUNCATED && file[0])
+		return "what was read before";
+	return NULL;
+}
+
 const char *cli_mapping_state(const struct ttlog__shm_info *info, int owner)
 {
 	if (info->state == TTLOG_SHM_CRASHED)
 		return "crashed";
 	if (owner == TTLOG_SHM_OWNER_EXECED)
 		return "exec'd";
-	if (owner != TTLOG_SHM_OWNER_LIVE && owner != TTLOG_SHM_OWNER_UNCHECKED)
+	if (!ttlog__shm_owner_counts_alive(owner))
 		return "dead";
 	return info->state == TTLOG_SHM_EXITING ? "exiting" : "running";
 }

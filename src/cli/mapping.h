@@ -34,6 +34,15 @@ int cli_parse_signal(const char *text);
 const char *cli_signal_reason(int signo);
 
 /**
+ * Whether ttlog__shm_snapshot()'s result rc, with the path it set in file,
+ * is a partial snapshot: TTLOG_E_CORRUPT (entries of the mapping skipped)
+ * or TTLOG_E_TRUNCATED (the file shrank while it was read) with a file
+ * written. Returns what that file holds, for the message ("the rest", "what
+ * was read before"), or NULL if rc is not such a result.
+ */
+const char *cli_partial_snapshot(int rc, const char *file);
+
+/**
  * The state of a mapping as `ttlog recover --list` shows it, owner being
  * what ttlog__shm_owner() said: "crashed" when the owner's crash handler
  * wrote a crash snapshot, else "running" or "exiting" (what the header

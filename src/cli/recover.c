@@ -212,7 +212,7 @@ static void inspect(struct mapping *m)
 	}
 	m->valid = 1;
 	m->owner = ttlog__shm_owner(&m->info, &m->maps_errno);
-	m->alive = m->owner == TTLOG_SHM_OWNER_LIVE || m->owner == TTLOG_SHM_OWNER_UNCHECKED;
+	m->alive = ttlog__shm_owner_counts_alive(m->owner);
 	if (m->owner == TTLOG_SHM_OWNER_UNCHECKED)
 		error_line("note: %s: /proc/%d/maps cannot be read (%s): process %d (%s) counts as "
 			   "running by its pid and start time, though it may have called exec since "
@@ -363,10 +363,9 @@ static int recover_one(struct recover *r, const struct mapping *m)
 	char file[PATH_MAX], err[1024];
 
 	int rc = ttlog__shm_snapshot(m->path, r->dir, REASON, file, sizeof file, err, sizeof err);
-	/* TTLOG_E_CORRUPT with a file: written from everything valid, some
-	 * entries of the mapping skipped (err says which); TTLOG_E_TRUNCATED
-	 * with a file: the mapping shrank while it was read. */
-	int partial = (rc == TTLOG_E_CORRUPT || rc == TTLOG_E_TRUNCATED) && file[0];
+	/* Partial: written from everything valid, some entries of the mapping
+	 * skipped, or the mapping shrank while it was read (err says which). */
+	const char *partial = cli_partial_snapshot(rc, file);
 	if (rc != TTLOG_OK && !partial) {
 		error_line("%s%s", err[0] ? err : ttlog_strerror(rc),
 			   r->dir || rc == TTLOG_E_CORRUPT ? "" : " (--dir DIR writes the snapshot elsewhere)");
@@ -379,8 +378,7 @@ static int recover_one(struct recover *r, const struct mapping *m)
 	cli_sync_stdout();
 	if (partial) {
 		/* What was skipped is only in the mapping: it stays, for a look. */
-		error_line("%s (%s is in %s; the mapping is kept)", err,
-			   rc == TTLOG_E_TRUNCATED ? "what was read before" : "the rest", file);
+		error_line("%s (%s is in %s; the mapping is kept)", err, partial, file);
 		return CLI_EXIT_DATA;
 	}
 

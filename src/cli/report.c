@@ -12,14 +12,23 @@
 #include "report.h"
 #include "ttlog_reader.h"
 
+/* "ttlog COMMAND: " and the message on stderr, after what stdout holds;
+ * no newline. */
+static void report_message(const char *command, const char *format, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void report_message(const char *command, const char *format, va_list ap)
+{
+	cli_sync_stdout();
+	fprintf(stderr, "ttlog %s: ", command);
+	vfprintf(stderr, format, ap);
+}
+
 int cli_report_usage_error(const char *command, const char *format, ...)
 {
 	va_list ap;
 
-	cli_sync_stdout();
-	fprintf(stderr, "ttlog %s: ", command);
 	va_start(ap, format);
-	vfprintf(stderr, format, ap);
+	report_message(command, format, ap);
 	va_end(ap);
 	fprintf(stderr, "\nRun 'ttlog %s --help' for usage.\n", command);
 	return CLI_EXIT_USAGE;
@@ -29,10 +38,8 @@ void cli_report_error(const char *command, const char *format, ...)
 {
 	va_list ap;
 
-	cli_sync_stdout();
-	fprintf(stderr, "ttlog %s: ", command);
 	va_start(ap, format);
-	vfprintf(stderr, format, ap);
+	report_message(command, format, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }

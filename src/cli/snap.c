@@ -246,7 +246,7 @@ static int find_mapping(struct snap *s)
 			   s->map_path, s->pid, s->pid);
 		return 0;
 	}
-	if (owner != TTLOG_SHM_OWNER_LIVE && owner != TTLOG_SHM_OWNER_UNCHECKED) {
+	if (!ttlog__shm_owner_counts_alive(owner)) {
 		error_line("note: %s is the mapping of an earlier process %d, gone ('ttlog recover "
 			   "%d' turns it into a snapshot)", s->map_path, s->info.pid, s->info.pid);
 		return 0;
@@ -261,12 +261,12 @@ static int snap_mapping(struct snap *s)
 	if (s->dir && cli_make_dir(COMMAND, s->dir) != 0)
 		return CLI_EXIT_DATA;
 	int rc = ttlog__shm_snapshot(s->map_path, s->dir, REASON, file, sizeof file, err, sizeof err);
-	if ((rc == TTLOG_E_CORRUPT || rc == TTLOG_E_TRUNCATED) && file[0]) {
+	const char *partial = cli_partial_snapshot(rc, file);
+	if (partial) {
 		/* Written from everything valid; err names what was skipped, or
 		 * says that the file shrank while it was read. */
 		print_path(file);
-		error_line("%s (%s is in %s)", err,
-			   rc == TTLOG_E_TRUNCATED ? "what was read before" : "the rest", file);
+		error_line("%s (%s is in %s)", err, partial, file);
 		return CLI_EXIT_DATA;
 	}
 	if (rc != TTLOG_OK) {

@@ -174,23 +174,13 @@ static uint64_t word_to_look_at(uint64_t w)
 static void put_text(struct cli_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0, i = 0;
+	size_t run = 0, i = cli_plain_prefix(s, len, word_to_look_at);
 	uint64_t w;
 
-	/* Most texts have nothing to show otherwise: check them eight bytes at
-	 * a time (the last word padded with plain bytes), then copy them. */
-	for (; len - i >= 8; i += 8) {
-		memcpy(&w, s + i, sizeof w);
-		if (word_to_look_at(w))
-			break;
-	}
-	if (len - i < 8) {
-		w = CLI_WORD_ONES * 'a';
-		memcpy(&w, s + i, len - i);
-		if (!word_to_look_at(w)) {
-			cli_buf_put(b, s, len);
-			return;
-		}
+	/* Most texts have nothing to show otherwise: one copy. */
+	if (i == len) {
+		cli_buf_put(b, s, len);
+		return;
 	}
 	for (; i < len; i++) {
 		if (len - i >= 8) {

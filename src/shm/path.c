@@ -253,6 +253,5 @@ int ttlog__shm_owner(const struct ttlog__shm_info *info, int *maps_errno)
 
 int ttlog__shm_owner_alive(const struct ttlog__shm_info *info)
 {
-	int owner = ttlog__shm_owner(info, NULL);
-	return owner == TTLOG_SHM_OWNER_LIVE || owner == TTLOG_SHM_OWNER_UNCHECKED;
+	return ttlog__shm_owner_counts_alive(ttlog__shm_owner(info, NULL));
 }

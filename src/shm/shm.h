@@ -91,6 +91,13 @@ int ttlog__shm_owner_alive(const struct ttlog__shm_info *info);
  * process lives, /proc/PID/maps (through a fixed buffer). */
 int ttlog__shm_owner(const struct ttlog__shm_info *info, int *maps_errno);
 
+/* 1 if owner (what ttlog__shm_owner() said) counts as a live owner: LIVE,
+ * or UNCHECKED, the answer that never loses a mapping. */
+static inline int ttlog__shm_owner_counts_alive(int owner)
+{
+	return owner == TTLOG_SHM_OWNER_LIVE || owner == TTLOG_SHM_OWNER_UNCHECKED;
+}
+
 /*
  * Writes a normal snapshot file from the mapping at map_path, whether its
  * owner still runs (records being overwritten while copied are counted as

@@ -7,7 +7,7 @@
 # error, with the crash and the events before it; the backtrace's top frames
 # must be the function that crashed and its caller. Backtraces are checked
 # whenever `ttlog view` prints them, and required once the library captures
-# stacks and the command symbolises them (src/crash/stack.c and
+# stacks and the command symbolises them (src/proc/stack.c and
 # src/cli/symbolize.c in the source tree).
 # shellcheck shell=bash
 # shellcheck source=support/cli_lib.sh

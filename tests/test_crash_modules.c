@@ -1,5 +1,5 @@
 /*
- * test_crash_modules.c - the crash path's module list (src/crash/modules.c):
+ * test_crash_modules.c - the crash path's module list (src/proc/modules.c):
  * the link-map walk that brings the last refresh's list up to date without
  * dl_iterate_phdr(). In this process, without a crash (the walk is the
  * same code in and out of a signal handler):
@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-#include "crash/modules.h"
+#include "proc/modules.h"
 #include "support/testutil.h"
 
 static struct ttlog__module_list *scratch; /* ttlog__modules_walk()'s output */

@@ -22,7 +22,7 @@
 
 #include "common/internal.h"
 #include "reader/reader_internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "support/testutil.h"
 #include "ttlog_reader.h"
 

@@ -36,7 +36,7 @@
 
 #include "common/histogram.h"
 #include "reader/reader_internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "support/testutil.h"
 #include "ttlog.h"
 #include "ttlog_reader.h"

@@ -2,7 +2,7 @@
  * test_reader.c - the snapshot reader against files built by hand.
  *
  * The files are made by a small writer in this file that follows
- * src/snapshot/format.h field by field, independently of the library's own
+ * src/format/format.h field by field, independently of the library's own
  * writer, so the test is also a second reading of the format. The reference
  * file has two threads (indexes 0 and 7), three sites in two SITE chunks,
  * an uncompressed and an LZ4 block, THRD, CRSH and END chunks. Then come
@@ -27,7 +27,7 @@
 
 #include "common/crc32c.h"
 #include "reader/reader_internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "ttlog.h"
 #include "ttlog_reader.h"
 

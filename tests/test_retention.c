@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "common/internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "snapshot/retention.h"
 #include "support/testutil.h"
 

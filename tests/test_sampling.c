@@ -30,7 +30,7 @@
 #include "common/crc32c.h"
 #include "reader/reader_internal.h"
 #include "sites/sites.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "support/testutil.h"
 #include "ttlog_reader.h"
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "reader/scopes.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "ttlog_reader.h"
 
 static const struct ttlog_site_info log_site = {.kind = TTLOG_FMT_KIND_LOG, .format = "log"};

@@ -32,7 +32,8 @@
 
 #include <cmocka.h>
 
-#include "shm/layout.h"
+#include "format/shm_layout.h"
+#include "ring/ring.h"
 #include "shm/path.h"
 #include "shm/shm.h"
 #include "support/testutil.h"

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "common/internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>

@@ -10,6 +10,19 @@
 
 #ifndef TTLOG_BUILDING_LIBRARY
 #define TTLOG_BUILDING_LIBRARY 1
+
+/* Reads that race with a writer by design (a ring's bytes, its record
+ * count) and are checked afterwards are hidden from ThreadSanitizer. */
+#ifdef TTLOG__TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define TTLOG__TSAN_IGNORE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define TTLOG__TSAN_IGNORE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define TTLOG__TSAN_IGNORE_READS_BEGIN() ((void)0)
+#define TTLOG__TSAN_IGNORE_READS_END() ((void)0)
+#endif
+
 #endif
 #include "ttlog.h"
 
@@ -25,5 +38,18 @@ static inline void ttlog__put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 
 static inline uint16_t ttlog__get_u16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t ttlog__get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t ttlog__get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+
+/* Reads that race with a writer by design (a ring's bytes, its record
+ * count) and are checked afterwards are hidden from ThreadSanitizer. */
+#ifdef TTLOG__TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define TTLOG__TSAN_IGNORE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define TTLOG__TSAN_IGNORE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define TTLOG__TSAN_IGNORE_READS_BEGIN() ((void)0)
+#define TTLOG__TSAN_IGNORE_READS_END() ((void)0)
+#endif
 
 #endif

@@ -1,114 +1,27 @@
 /*
- * context.c - a thread's open scopes: contexts (TTLOG_CONTEXT and friends)
- * and spans (TTLOG_SPAN; ids and traces are in span.c), and their
- * re-statement at each segment start.
+ * context.c - thread contexts (TTLOG_CONTEXT and friends): the records
+ * that open and close them, and the depth the macros unwind to. Spans, the
+ * other kind of scope, are in span.c.
  *
- * A scope costs nothing per event: the record that opens it and the one
- * that closes it are records in the thread's ring, and the reader gives
- * every event the scopes open at its place in the thread's history. That
- * leaves one problem: the ring drops its oldest segment when it needs room,
- * and with it, sooner or later, the record that opened a scope that is
- * still open. So each thread keeps, next to its ring, a copy of the opening
- * record of every open scope, and the slow path writes them again at the
- * start of each segment it enters:
- *
- *   segment k:   RESTATE(n) open#1 ... open#n   records of segment k ...
- *
- * The copies are the original records, byte for byte (site, time, values),
- * outermost first; the RESTATE record in front says how many follow. Since
- * records are only ever dropped a segment at a time, the oldest segment in
- * a snapshot always starts with the full set of scopes open at that point,
- * and a reader rebuilds the rest from the records that follow. A RESTATE
- * with n = 0 is not written: a reader that meets a segment without one
- * keeps the scopes it has (none, at the start of a history).
- *
- * Contexts and spans share the stack because a RESTATE group must give them
- * in the order they were opened; a context pop closes the innermost
- * context and a span end the innermost span, whatever lies between.
- *
- * Everything here runs on the owning thread: the stack needs no
- * synchronisation, and snapshots never read it (they read the ring).
+ * A context costs nothing per event: its push and its pop are records in
+ * the thread's ring, and the reader gives every event the contexts open at
+ * its place in the thread's history. The copies that keep an open context
+ * visible after its push was overwritten are the thread's scope stack,
+ * re-stated at each segment start (src/thread/scopes.c).
  */
 #include "context/context.h"
 
 #include <string.h>
 
-#include "clock/clock.h"
 #include "common/internal.h"
+#include "sites/sites.h"
+#include "thread/scopes.h"
 
-/* The built-in sites of the records this file writes. */
-static const uint8_t restate_types[] = {TTLOG_ARG_U32, 0};
+/* The built-in site of the record this file writes. */
+static const uint8_t no_types[] = {0};
 static struct ttlog_site pop_site = {
-	0u, TTLOG_LEVEL_INFO, 0, TTLOG__KIND_CONTEXT_POP, 0, 0, restate_types + 1, "",
+	0u, TTLOG_LEVEL_INFO, 0, TTLOG__KIND_CONTEXT_POP, 0, 0, no_types, "",
 	"ttlog", "context_pop", "ttlog", ""};
-static struct ttlog_site restate_site = {
-	0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_RESTATE, 0, 0, restate_types, "",
-	"ttlog", "scopes_restate", "ttlog", ""};
-
-#define RESTATE_RECORD 24u
-
-uint64_t ttlog__builtin_word(struct ttlog_site *site)
-{
-	uint64_t word = atomic_load_explicit(&site->word, memory_order_relaxed);
-	if (word == 0)
-		word = ttlog__register(site);
-	return word & 1u ? word : 0;
-}
-
-struct ttlog__scope_stack *ttlog__scopes_self(void)
-{
-	struct ttlog__ring *r = ttlog__ring_self();
-	return r ? &r->scopes : NULL;
-}
-
-int ttlog__scopes_push(struct ttlog__scope_stack *st, uint32_t kind, const unsigned char *rec,
-		       uint32_t len)
-{
-	uint32_t i = st->n;
-	if (i >= TTLOG_SCOPE_MAX)
-		return 0;
-	struct ttlog__scope *e = &st->entry[i];
-	memset(e, 0, sizeof *e);
-	e->kind = kind;
-	e->off = st->used;
-	if (len <= TTLOG_SCOPE_BYTES - st->used) {
-		memcpy(st->buf + st->used, rec, len);
-		e->len = len;
-		st->used += len;
-	}
-	st->n = i + 1;
-	if (kind == TTLOG__KIND_SPAN_BEGIN)
-		st->spans++;
-	else
-		st->contexts++;
-	return 1;
-}
-
-int ttlog__scopes_innermost(const struct ttlog__scope_stack *st, uint32_t kind)
-{
-	for (uint32_t i = st->n; i-- > 0;)
-		if (st->entry[i].kind == kind)
-			return (int)i;
-	return -1;
-}
-
-void ttlog__scopes_remove(struct ttlog__scope_stack *st, uint32_t i)
-{
-	const struct ttlog__scope gone = st->entry[i];
-	if (gone.kind == TTLOG__KIND_SPAN_BEGIN)
-		st->spans--;
-	else
-		st->contexts--;
-	/* Keep the copies back to back: a scope closed out of order (only
-	 * explicit pops and ends do that) moves the later copies down. */
-	memmove(st->buf + gone.off, st->buf + gone.off + gone.len, st->used - gone.off - gone.len);
-	st->used -= gone.len;
-	for (uint32_t k = i + 1; k < st->n; k++) {
-		st->entry[k - 1] = st->entry[k];
-		st->entry[k - 1].off -= gone.len;
-	}
-	st->n--;
-}
 
 TTLOG_API uint32_t ttlog__context_pushed(const unsigned char *rec, uint32_t len)
 {
@@ -123,7 +36,7 @@ TTLOG_API uint32_t ttlog__context_pushed(const unsigned char *rec, uint32_t len)
 void ttlog__scopes_close_record(struct ttlog_site *site, const uint64_t *id)
 {
 	uint32_t len = id ? 24u : 16u;
-	uint64_t word = ttlog__builtin_word(site);
+	uint64_t word = ttlog__site_builtin_word(site);
 	if (!word)
 		return;
 	struct ttlog__writer *w = ttlog__tls_writer;
@@ -163,49 +76,3 @@ TTLOG_API unsigned ttlog_context_depth(void)
 	return st ? st->contexts + st->over_contexts : 0;
 }
 
-uint64_t ttlog__scopes_restate(struct ttlog__ring *r, uint64_t h, uint32_t room)
-{
-	struct ttlog__scope_stack *st = &r->scopes;
-	if (st->n == 0 || room < RESTATE_RECORD)
-		return h;
-	uint32_t n = 0, bytes = RESTATE_RECORD;
-	/* Outermost first, as many as fit; a scope without a copy is skipped
-	 * (the reader loses it at this segment). */
-	uint32_t last = 0;
-	for (uint32_t i = 0; i < st->n; i++) {
-		if (st->entry[i].len == 0)
-			continue;
-		if (st->entry[i].len > room - bytes)
-			break;
-		bytes += st->entry[i].len;
-		n++;
-		last = i + 1;
-	}
-	if (n == 0)
-		return h;
-	uint64_t word = ttlog__builtin_word(&restate_site);
-	if (!word)
-		return h;
-
-	unsigned char *p = (unsigned char *)(r->w.base + h);
-	uint64_t hdr = word - 1u + RESTATE_RECORD, ticks = ttlog__clock_ticks();
-	uint32_t count = n, pad = 0;
-	memcpy(p, &hdr, 8);
-	memcpy(p + 8, &ticks, 8);
-	memcpy(p + 16, &count, 4);
-	memcpy(p + 20, &pad, 4);
-	p += RESTATE_RECORD;
-	for (uint32_t i = 0; i < last; i++) {
-		const struct ttlog__scope *e = &st->entry[i];
-		if (e->len == 0)
-			continue;
-		memcpy(p, st->buf + e->off, e->len);
-		p += e->len;
-	}
-	r->w.records += n + 1;
-	h += bytes;
-	/* LMM(commit:A), as in ttlog__commit(): readers that see this head
-	 * see the copies. */
-	atomic_store_explicit(&r->w.head, h, memory_order_release);
-	return h;
-}

@@ -32,7 +32,10 @@
 
 #include "clock/clock.h"
 #include "common/internal.h"
-#include "core/state.h"
+#include "common/state.h"
+#include "sites/sites.h"
+#include "thread/scopes.h"
+#include "thread/thread.h"
 
 static const uint8_t end_types[] = {TTLOG_ARG_U64, 0};
 static struct ttlog_site end_site = {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "clock/clock.h"
-#include "core/state.h"
+#include "common/state.h"
 #include "ttlog.h"
 
 struct ttlog__settings {

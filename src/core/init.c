@@ -19,21 +19,21 @@
 
 #include "clock/clock.h"
 #include "common/internal.h"
+#include "common/state.h"
 #include "context/context.h"
 #include "core/config.h"
-#include "core/state.h"
+#include "core/fork.h"
 #include "crash/crash.h"
-#include "crash/modules.h"
-#include "crash/stack.h"
 #include "metrics/metrics.h"
+#include "proc/modules.h"
+#include "proc/stack.h"
 #include "ring/ring.h"
 #include "shm/owner.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/retention.h"
 #include "snapshot/writer.h"
-
-struct ttlog__global ttlog__g;
+#include "thread/thread.h"
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static char init_error[512];
@@ -159,7 +159,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	if (rc != TTLOG_OK)
 		goto out;
 	if (ttlog__snapshot_init() != TTLOG_OK || ttlog__retention_init() != TTLOG_OK ||
-	    ttlog__rings_init() != 0) {
+	    ttlog__rings_init() != 0 || ttlog__fork_init() != 0) {
 		snprintf(init_error, sizeof init_error, "ttlog_init: cannot reserve memory: %s",
 			 strerror(errno));
 		rc = TTLOG_E_NOMEM;
@@ -208,7 +208,10 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__retention_prune(TTLOG_WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
 			       ttlog__g.max_snapshot_bytes);
 	ttlog__clock_init(st.clock);
-	rc = ttlog__shm_open(&st, init_error, sizeof init_error);
+	/* The layers below reach shared-memory mode through this table. */
+	ttlog__publisher_set(&ttlog__shm_publisher);
+	rc = ttlog__shm_open(st.shared_memory, st.shared_dir, st.snapshot_signal, init_error,
+			     sizeof init_error);
 	if (rc != TTLOG_OK)
 		goto out;
 	ttlog__rings_configure();

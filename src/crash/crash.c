@@ -18,9 +18,9 @@
  *
  * Before the snapshot, the owner freezes the rings (other threads' log
  * calls are refused and counted until it is written) and captures its own
- * stack and registers from the signal's context (src/crash/stack.c) into
+ * stack and registers from the signal's context (src/proc/stack.c) into
  * crash_stack, which the writer puts in the STCK chunk, and brings the
- * module list up to date from the loader's link map (src/crash/modules.c;
+ * module list up to date from the loader's link map (src/proc/modules.c;
  * only the owner does, which is what lets that list have a single writer)
  * for the MODS chunk.
  *
@@ -43,13 +43,15 @@
 #include <unistd.h>
 
 #include "common/internal.h"
+#include "common/publish.h"
 #include "common/sigsafe.h"
-#include "core/state.h"
-#include "crash/modules.h"
-#include "crash/stack.h"
+#include "common/state.h"
+#include "proc/modules.h"
+#include "proc/stack.h"
 #include "ring/ring.h"
-#include "shm/owner.h"
 #include "snapshot/writer.h"
+#include "thread/altstack.h"
+#include "thread/thread.h"
 
 #define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
 #define OWNER_WAIT_STEPS 1000       /* x 10 ms: a stuck snapshot cannot hold a crash forever */
@@ -101,7 +103,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 	int saved_errno = errno;
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	/* A fault of the unwinder below (a corrupt stack): back into the
-	 * capture, which keeps the frames it found (src/crash/stack.c). */
+	 * capture, which keeps the frames it found (src/proc/stack.c). */
 	ttlog__stack_fault_escape(tid);
 	uint32_t owner = 0;
 	if (atomic_compare_exchange_strong(&crash_owner, &owner, tid)) {
@@ -120,10 +122,10 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		ttlog__rings_freeze(1);
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
 		/* The modules dlopen'ed since the last refresh, for the frames
-		 * that are in them (src/crash/modules.c). */
+		 * that are in them (src/proc/modules.c). */
 		ci.modules = ttlog__modules_at_crash();
 		if (ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
-			ttlog__shm_crashed(); /* the snapshot has it all: no mapping to recover */
+			ttlog__publish_crashed(); /* the snapshot has it all: no mapping to recover */
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
 		atomic_store(&crash_done, 1);
@@ -184,6 +186,7 @@ int ttlog__crash_install(uint64_t mask, int snapshot_signal)
 	if (mask && ttlog__altstack_enable_main() != 0)
 		goto fail;
 	atomic_store(&installed, 1);
+	ttlog__altstack_want(1); /* threads that attach from now on get a signal stack */
 	return TTLOG_OK;
 fail:
 	ttlog__crash_uninstall();
@@ -205,11 +208,7 @@ void ttlog__crash_uninstall(void)
 	installed_mask = 0;
 	installed_snapshot_signal = 0;
 	atomic_store(&installed, 0);
-}
-
-int ttlog__crash_installed(void)
-{
-	return atomic_load_explicit(&installed, memory_order_relaxed);
+	ttlog__altstack_want(0);
 }
 
 void ttlog__crash_after_fork(void)

@@ -18,9 +18,6 @@ int ttlog__crash_install(uint64_t mask, int snapshot_signal);
 /* Puts the previous handlers back. */
 void ttlog__crash_uninstall(void);
 
-/* Whether crash handlers are installed (new threads then get a signal stack). */
-int ttlog__crash_installed(void);
-
 /* In a forked child: forget a crash that was being handled in the parent. */
 void ttlog__crash_after_fork(void);
 

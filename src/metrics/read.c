@@ -20,6 +20,7 @@
 #include "common/internal.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
+#include "thread/thread.h"
 
 typedef _Atomic uint64_t slot_t;
 

@@ -15,10 +15,11 @@
 #include "clock/clock.h"
 #include "common/internal.h"
 #include "common/sigsafe.h"
-#include "core/state.h"
+#include "common/state.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
 #include "sites/sampling.h"
+#include "thread/thread.h"
 
 static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
 			 const char *name, const char *help, const char *labels, uint64_t value)

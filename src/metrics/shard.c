@@ -27,9 +27,10 @@
 
 #include "clock/clock.h"
 #include "common/internal.h"
-#include "core/state.h"
+#include "common/state.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
+#include "thread/thread.h"
 
 TTLOG_API _Atomic int ttlog__metrics_inline_clock;
 

@@ -17,8 +17,8 @@
 
 #include "common/histogram.h"
 #include "common/internal.h"
+#include "format/format.h"
 #include "reader/metrics.h"
-#include "snapshot/format.h"
 
 struct mcur {
 	const unsigned char *p;

@@ -56,7 +56,7 @@
 #include "reader/scopes.h"
 #include "reader/sampling.h"
 #include "reader/stacks.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "sites/fields.h"
 #include "ttlog_reader.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "common/internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 
 /* a + b, or 0 with *overflow set. */
 static uint64_t add_checked(uint64_t a, uint64_t b, int *overflow)

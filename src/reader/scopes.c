@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "common/internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 
 /* Stores a copy of a decoded value; 0 if memory ran out. */
 static int keep_value(struct reader_value *v, const char *key, const struct ttlog_arg *a)

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "common/internal.h"
+#include "format/format.h"
 #include "reader/stacks.h"
-#include "snapshot/format.h"
 
 __attribute__((format(printf, 4, 5)))
 static int problem(struct ttlog__stack_problem *pb, int status, size_t off, const char *fmt, ...)

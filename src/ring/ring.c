@@ -1,5 +1,6 @@
 /*
- * ring.c - per-thread flight-recorder rings.
+ * ring.c - a flight-recorder ring: its segments, the writer's step from one
+ * segment to the next, and the lock-free reader.
  *
  * Layout
  * ------
@@ -72,84 +73,19 @@
  * because the check after it, not the copy, is what makes it correct.
  *
  * Ownership: a ring outlives its thread, so snapshots show what exited
- * threads did. A new thread takes a new ring while the memory cap allows,
- * else the ring of the thread that exited first. Handing a ring over is
- * guarded by `gen`, a sequence count: the claimer makes it odd, resets the
- * ring, and makes it even (LMM(gen:A)); a reader that finds it odd, or
- * changed after its copy (LMM(gen:B)), discards what it read.
+ * threads did; which thread gets which ring is src/thread/thread.c's job.
+ * Handing a ring over is guarded by `gen`, a sequence count: the claimer
+ * makes it odd, resets the ring (ttlog__ring_reset), and makes it even
+ * (LMM(gen:A)); a reader that finds it odd, or changed after its copy
+ * (LMM(gen:B)), discards what it read.
  */
-#define _GNU_SOURCE
 #include "ring/ring.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include "clock/clock.h"
 #include "common/internal.h"
-#include "core/state.h"
-#include "context/context.h"
-#include "crash/crash.h"
-#include "shm/owner.h"
-#include "sites/sampling.h"
-#include "snapshot/format.h"
-#include "snapshot/writer.h"
-
-#ifdef TTLOG__TSAN
-void AnnotateIgnoreReadsBegin(const char *file, int line);
-void AnnotateIgnoreReadsEnd(const char *file, int line);
-#define TSAN_IGNORE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
-#define TSAN_IGNORE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
-#else
-#define TSAN_IGNORE_READS_BEGIN() ((void)0)
-#define TSAN_IGNORE_READS_END() ((void)0)
-#endif
-
-#define ALTSTACK_SIZE (64u * 1024u)
-
-/* The writer of threads without a ring: limit 0 sends every call to
- * ttlog__reserve_slow(), which attaches one. max_string is set by
- * ttlog__rings_configure(); only this thread-independent copy is read. */
-static struct ttlog__writer idle_writer;
-
-TTLOG_API __thread struct ttlog__writer *ttlog__tls_writer
-	__attribute__((tls_model("initial-exec"))) = &idle_writer;
-static __thread int tls_exited; /* the thread's exit hook ran: never attach again */
-
-static _Atomic(struct ttlog__ring *) ring_list;
-static _Atomic size_t ring_bytes;
-static _Atomic uint32_t ring_count;
-static _Atomic uint64_t exit_counter;
-static pthread_key_t exit_key;
-static void *main_altstack;
-
-static uint32_t current_tid(void)
-{
-	return (uint32_t)syscall(SYS_gettid);
-}
-
-static struct ttlog__ring *ring_of(struct ttlog__writer *w)
-{
-	return (struct ttlog__ring *)((char *)w - offsetof(struct ttlog__ring, w));
-}
-
-/* Runs in signal context. */
-struct ttlog__ring *ttlog__ring_first(void)
-{
-	return atomic_load_explicit(&ring_list, memory_order_acquire);
-}
-
-/* Runs in signal context: one TLS read. */
-struct ttlog__ring *ttlog__ring_self(void)
-{
-	struct ttlog__writer *w = ttlog__tls_writer;
-	return w != &idle_writer ? ring_of(w) : NULL;
-}
+#include "common/state.h"
+#include "format/format.h"
 
 /* The largest record that string arguments limited to max_string bytes
  * allow: 16 arguments, each a string. */
@@ -160,7 +96,7 @@ static uint32_t max_record_size(uint32_t max_string)
 
 /* Largest string a segment can take so that the largest record (16 string
  * arguments) still fits in it. */
-static uint32_t segment_max_string(uint32_t seg_size)
+uint32_t ttlog__ring_max_string(uint32_t seg_size)
 {
 	uint32_t fit = (seg_size - TTLOG_FMT_RECORD_HEADER_SIZE - 7u) / TTLOG_FMT_MAX_ARGS - 4u;
 	return TTLOG_MIN(ttlog__g.max_string, fit);
@@ -173,7 +109,7 @@ static uint32_t segment_max_string(uint32_t seg_size)
  * segments made each of its calls slower (about 230 ns against 75 ns for
  * 16 KiB), so the tail did not improve. The division is fixed for the
  * ring's life, so readers may use size without synchronisation. */
-static void ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size)
+void ttlog__ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size)
 {
 	uint32_t want = TTLOG_MAX(TTLOG_RING_SEGMENT_GOAL, max_record_size(ttlog__g.max_string));
 	size_t n = bytes / want;
@@ -182,29 +118,14 @@ static void ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size)
 	*seg_size = (uint32_t)(bytes / n) & ~7u;
 }
 
-void ttlog__rings_configure(void)
-{
-	uint32_t nseg, seg_size;
-	ring_divide(ttlog__g.ring_size, &nseg, &seg_size);
-	idle_writer.max_string = segment_max_string(seg_size);
-	/* The tick source may have changed: send every ring's next call to the
-	 * slow path, which sets its limit for the new source. A ring whose
-	 * owner is in the slow path right now may keep the old limit until
-	 * its segment ends. */
-	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
-		atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed);
-}
-
-/* Makes the ring empty and gives it to the calling thread. The ring is not
- * LIVE or EXITED while this runs, or is the caller's own. */
-static void ring_reset_for_self(struct ttlog__ring *r)
+void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 {
 	uint32_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
 	atomic_store_explicit(&r->gen, g + 1, memory_order_relaxed);
 	/* LMM(gen:A) The odd count is visible before any reset store; pairs
 	 * with the reader's fence and re-check in ttlog__ring_read (LMM(gen:B)). */
 	TTLOG__FENCE_RELEASE();
-	r->w.max_string = segment_max_string(r->seg_size);
+	r->w.max_string = ttlog__ring_max_string(r->seg_size);
 	r->w.base = (uintptr_t)r->data;
 	r->w.records = 0;
 	r->seg_end = 0;
@@ -213,112 +134,14 @@ static void ring_reset_for_self(struct ttlog__ring *r)
 	atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed); /* first call: slow path */
 	atomic_store_explicit(&r->w.head, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->pub_tail, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->tid, current_tid(), memory_order_relaxed);
-	memset(r->name, 0, sizeof r->name);
-	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
-	memset(&r->scopes, 0, offsetof(struct ttlog__scope_stack, entry));
+	atomic_store_explicit(&r->tid, tid, memory_order_relaxed);
+	memcpy(r->name, name, sizeof r->name);
 	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
 	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
 }
 
-static struct ttlog__ring *ring_new(void)
-{
-	size_t size = ttlog__g.ring_size;
-	size_t used = atomic_load_explicit(&ring_bytes, memory_order_relaxed);
-	do {
-		if (used + size > ttlog__g.memory_cap)
-			return NULL;
-	} while (!atomic_compare_exchange_weak_explicit(&ring_bytes, &used, used + size,
-							memory_order_relaxed, memory_order_relaxed));
-
-	struct ttlog__ring *r;
-	void *data;
-	if (ttlog__shm_active()) {
-		/* Shared-memory mode (src/shm/owner.c): both from the mapping,
-		 * which is never given back; full counts like the cap. */
-		r = ttlog__shm_alloc(sizeof *r, 64);
-		data = r ? ttlog__shm_alloc(size, 4096) : NULL;
-		if (!data) {
-			atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
-			return NULL;
-		}
-	} else {
-		r = aligned_alloc(64, sizeof *r);
-		data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (!r || data == MAP_FAILED) {
-			free(r);
-			if (data != MAP_FAILED)
-				munmap(data, size);
-			atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
-			return NULL;
-		}
-	}
-	memset(r, 0, sizeof *r);
-	r->data = data;
-	ring_divide(size, &r->nseg, &r->seg_size);
-	r->size = r->nseg * r->seg_size;
-	if (ttlog__shm_ring_publish(r) != 0) {
-		/* The ring table is full: a ring no other process could find
-		 * is not handed out (its memory stays unused). */
-		atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
-		return NULL;
-	}
-	atomic_store_explicit(&r->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
-	r->index = atomic_fetch_add_explicit(&ring_count, 1, memory_order_relaxed);
-	struct ttlog__ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
-	do {
-		r->next = head;
-	} while (!atomic_compare_exchange_weak_explicit(&ring_list, &head, r, memory_order_release,
-							memory_order_relaxed));
-	return r;
-}
-
-static uint64_t ring_overwritten(const struct ttlog__ring *r);
-
-/* Keeps the totals of an exited thread's ring that is about to be reused,
- * so that the events_written and events_overwritten metrics never go back
- * (src/metrics/self.c). Its thread's writes are visible: the ring was
- * claimed from EXITED. */
-static void ring_retire(struct ttlog__ring *r)
-{
-	atomic_fetch_add_explicit(&ttlog__g.records_retired, r->w.records, memory_order_relaxed);
-	atomic_fetch_add_explicit(&ttlog__g.overwritten_retired, ring_overwritten(r),
-				  memory_order_relaxed);
-}
-
-/* Claims a FREE ring, else the ring whose thread exited first. */
-static struct ttlog__ring *ring_reuse(void)
-{
-	for (int attempt = 0; attempt < 64; attempt++) {
-		struct ttlog__ring *best = NULL;
-		uint32_t best_state = 0;
-		uint64_t best_order = UINT64_MAX;
-		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
-			uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-			uint64_t order = atomic_load_explicit(&r->exit_order, memory_order_relaxed);
-			if (st == TTLOG_RING_FREE) {
-				best = r, best_state = st;
-				break;
-			}
-			if (st == TTLOG_RING_EXITED && order < best_order)
-				best = r, best_state = st, best_order = order;
-		}
-		if (!best)
-			return NULL;
-		if (atomic_compare_exchange_strong(&best->state, &best_state, TTLOG_RING_CLAIMED)) {
-			if (best_state == TTLOG_RING_EXITED)
-				ring_retire(best);
-			return best;
-		}
-	}
-	return NULL;
-}
-
-/*
- * Pads the rest of the current segment and enters the next one, dropping
- * what it held in the previous lap. Returns the new head. Owner only.
- */
-static uint64_t segment_enter_next(struct ttlog__ring *r, uint64_t h)
+/* See ring.h. Owner only. */
+uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h)
 {
 	if (h < r->seg_end) {
 		uint64_t pad = r->seg_end - h; /* site id 0: padding */
@@ -346,203 +169,15 @@ static uint64_t segment_enter_next(struct ttlog__ring *r, uint64_t h)
 	return h;
 }
 
-/*
- * The slow path of a log call (declared in ttlog.h): the thread's first
- * event, the end of a segment, or a tick source that is not read inline.
- */
-TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
+/* See ring.h. Owner only. */
+uint64_t ttlog__ring_commit_n(struct ttlog__ring *r, uint64_t h, uint32_t bytes, uint32_t records)
 {
-	uint32_t len = (uint32_t)hdr;
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
-		return NULL;
-	}
-	if (atomic_load_explicit(&ttlog__g.frozen, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_frozen, 1, memory_order_relaxed);
-		return NULL;
-	}
-	struct ttlog__writer *w = ttlog__tls_writer;
-	if (w == &idle_writer && !(w = ttlog__thread_attach()))
-		return NULL;
-	struct ttlog__ring *r = ring_of(w);
-	if (len > r->seg_size) {
-		/* Only a ring left from an earlier ttlog_init() with a smaller
-		 * size can meet a record sized for the current settings that
-		 * does not fit one of its segments. */
-		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
-		return NULL;
-	}
-	uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
-	if (h + len > r->seg_end) {
-		h = segment_enter_next(r, h);
-		/* The records that drop out with this segment's old contents
-		 * may open contexts or spans: the open ones are re-stated at
-		 * the start of every segment, leaving room for this record. */
-		h = ttlog__scopes_restate(r, h, r->seg_size - len);
-	}
-	/* With another tick source the limit stays 0: every call comes here. */
-	atomic_store_explicit(&w->limit, ttlog__clock_inline_ok() ? r->seg_end : 0,
-			      memory_order_relaxed);
-	unsigned char *p = (unsigned char *)(w->base + h);
-	uint64_t ticks = ttlog__clock_ticks();
-	memcpy(p, &hdr, 8);
-	memcpy(p + 8, &ticks, 8);
-	ttlog__shm_maybe_refresh(ticks); /* one compare unless shared memory is due */
-	return p;
-}
-
-/*
- * Stops (on = 1) or resumes (on = 0) logging into the rings. The crash
- * handler freezes them while it copies them: a thread logging at full speed
- * laps a 1 MiB ring in well under a millisecond, faster than the snapshot
- * reads it, so without this the history of busy threads would be overwritten
- * (counted as torn) exactly when it matters. Every ring's limit goes to 0,
- * which sends its owner's next call to ttlog__reserve_slow(); that sees the
- * flag and refuses the call (counted in dropped_frozen). A call already past
- * its limit check finishes its one record; the ring reader copes with that
- * as with any concurrent write. Resuming needs nothing more: the next slow
- * path sets the limit again. Runs in signal context.
- */
-void ttlog__rings_freeze(int on)
-{
-	atomic_store_explicit(&ttlog__g.frozen, on, memory_order_relaxed);
-	if (!on)
-		return;
-	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
-		atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed);
-}
-
-static void thread_exit_hook(void *arg)
-{
-	struct ttlog__ring *r = arg;
-	ttlog__tls_writer = &idle_writer;
-	tls_exited = 1;
-	pthread_getname_np(pthread_self(), r->name, sizeof r->name);
-	atomic_store_explicit(&r->exit_order,
-			      atomic_fetch_add_explicit(&exit_counter, 1, memory_order_relaxed),
-			      memory_order_relaxed);
-	/* The name and order above are published by this release. */
-	atomic_store_explicit(&r->state, TTLOG_RING_EXITED, memory_order_release);
-	if (r->altstack) {
-		stack_t ss = {.ss_flags = SS_DISABLE};
-		sigaltstack(&ss, NULL);
-		munmap(r->altstack, r->altstack_size);
-		r->altstack = NULL;
-	}
-}
-
-struct ttlog__writer *ttlog__thread_attach(void)
-{
-	if (tls_exited) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
-		return NULL;
-	}
-	struct ttlog__ring *r = ring_new();
-	if (!r) {
-		r = ring_reuse();
-		if (r && ttlog__shm_ring_claimed(r) != 0) {
-			/* Its memory cannot be backed (shared memory full): give
-			 * it back unused. */
-			atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_release);
-			r = NULL;
-		}
-	}
-	if (!r) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
-		return NULL;
-	}
-	ring_reset_for_self(r);
-	pthread_setspecific(exit_key, r);
-	if (ttlog__crash_installed())
-		ttlog__altstack_enable(r);
-	ttlog__tls_writer = &r->w;
-	return &r->w;
-}
-
-static void *altstack_map(size_t *total)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	*total = ALTSTACK_SIZE + page;
-	void *m = mmap(NULL, *total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		       -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	mprotect(m, page, PROT_NONE); /* guard page below the stack */
-	stack_t ss = {.ss_sp = (char *)m + page, .ss_size = ALTSTACK_SIZE, .ss_flags = 0};
-	if (sigaltstack(&ss, NULL) != 0) {
-		munmap(m, *total);
-		return NULL;
-	}
-	return m;
-}
-
-static int thread_has_altstack(void)
-{
-	stack_t old;
-	return sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE);
-}
-
-void ttlog__altstack_enable(struct ttlog__ring *r)
-{
-	if (thread_has_altstack())
-		return; /* the program's own, or the one ttlog_init made */
-	r->altstack = altstack_map(&r->altstack_size);
-}
-
-int ttlog__altstack_enable_main(void)
-{
-	size_t total;
-	if (main_altstack || thread_has_altstack())
-		return 0;
-	main_altstack = altstack_map(&total);
-	return main_altstack ? 0 : -1;
-}
-
-/* The child of fork() has one thread: the one that called fork. It keeps
- * its ring, emptied; every other ring becomes free for reuse, so the child's
- * snapshots show only its own history, under its own pid. */
-static void after_fork_child(void)
-{
-	/* First: in shared-memory mode every ring is still the parent's memory. */
-	ttlog__shm_after_fork();
-	struct ttlog__ring *self = ttlog__ring_self();
-	ttlog__g.pid = (int)getpid();
-	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
-		if (r != self)
-			atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_relaxed);
-	}
-	if (self) {
-		atomic_store_explicit(&self->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
-		ring_reset_for_self(self);
-	}
-	atomic_store_explicit(&ttlog__g.dropped_no_ring, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.dropped_uninitialized, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.frozen, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.dropped_frozen, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.torn_records, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.records_retired, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.overwritten_retired, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.snapshots_written, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.snapshots_failed, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.snapshots_busy, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__g.snapshots_pruned, 0, memory_order_relaxed);
-	ttlog__clock_reset_fake();
-	ttlog__sampling_after_fork();
-	ttlog__snapshot_after_fork();
-	ttlog__crash_after_fork();
-}
-
-int ttlog__rings_init(void)
-{
-	static int done;
-	if (done)
-		return 0;
-	if (pthread_key_create(&exit_key, thread_exit_hook) != 0)
-		return -1;
-	if (pthread_atfork(NULL, NULL, after_fork_child) != 0)
-		return -1;
-	done = 1;
-	return 0;
+	r->w.records += records;
+	h += bytes;
+	/* LMM(commit:A), as in ttlog__commit(): readers that see this head
+	 * see the records before it. */
+	atomic_store_explicit(&r->w.head, h, memory_order_release);
+	return h;
 }
 
 /*
@@ -567,43 +202,9 @@ static uint64_t overwritten_in(const struct ttlog__ring *r, uint32_t seg_size, u
 	return n;
 }
 
-static uint64_t ring_overwritten(const struct ttlog__ring *r)
+uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r)
 {
 	return overwritten_in(r, r->seg_size, r->nseg);
-}
-
-uint64_t ttlog__rings_overwritten(void)
-{
-	uint64_t sum = 0;
-	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
-		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-		if (st == TTLOG_RING_LIVE || st == TTLOG_RING_EXITED)
-			sum += ring_overwritten(r);
-	}
-	return sum;
-}
-
-/* Records written into rings that hold a thread's history, and into rings
- * reused since. `records` is the owner's plain counter: the read races with
- * its increments by design and is hidden from ThreadSanitizer like the
- * ring copy; a count one behind is all it can cost. Runs in signal context. */
-uint64_t ttlog__rings_records(void)
-{
-	uint64_t sum = atomic_load_explicit(&ttlog__g.records_retired, memory_order_relaxed);
-	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
-		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
-			continue;
-		TSAN_IGNORE_READS_BEGIN();
-		sum += *(volatile const uint64_t *)&r->w.records;
-		TSAN_IGNORE_READS_END();
-	}
-	return sum;
-}
-
-uint32_t ttlog__rings_count(void)
-{
-	return atomic_load_explicit(&ring_count, memory_order_relaxed);
 }
 
 /* ---- Reader side. Everything below runs in signal context. ------------- */
@@ -645,11 +246,11 @@ static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t
 	uint32_t size = cur->size;
 	size_t phys = (size_t)(pos % size);
 	size_t first = TTLOG_MIN(n, size - phys);
-	TSAN_IGNORE_READS_BEGIN();
+	TTLOG__TSAN_IGNORE_READS_BEGIN();
 	memcpy(buf, cur->data + phys, first);
 	if (n > first)
 		memcpy(buf + first, cur->data, n - first);
-	TSAN_IGNORE_READS_END();
+	TTLOG__TSAN_IGNORE_READS_END();
 }
 
 /*

@@ -1,9 +1,15 @@
 /*
- * ring.h - per-thread rings: ownership, life cycle, and the reader side.
+ * ring.h - one ring: its layout, its writer's segment step, and the reader
+ * side.
  *
  * The writer's fast path is inline in ttlog.h (ttlog__reserve,
- * ttlog__commit), its slow path is ttlog__reserve_slow() in ring.c; the
+ * ttlog__commit); its slow path, which gives a thread its ring and calls
+ * ttlog__ring_advance() at each segment end, is in src/thread/thread.c. The
  * protocol writers and readers follow is described at the top of ring.c.
+ * The struct also carries what the layers above keep per ring (the thread's
+ * identity, its signal stack, its open scopes, its metric shard), because
+ * in shared-memory mode the whole struct lives in the mapping at offsets
+ * docs/SHM-FORMAT.md fixes (asserted at the end of this file).
  */
 #ifndef TTLOG_RING_RING_H
 #define TTLOG_RING_RING_H
@@ -12,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/shm_layout.h"
 #include "ttlog.h"
 
 enum ttlog__ring_state {
@@ -30,7 +37,7 @@ enum ttlog__ring_state {
  * The thread's open scopes, contexts and spans, in the order they were
  * opened, each with a copy of the record that opened it, so that the slow
  * path can re-state them at the start of every segment (see
- * src/context/context.c). Only the owning thread reads or writes it.
+ * src/thread/scopes.c). Only the owning thread reads or writes it.
  *
  * Invariants: entry[0..n) are the n <= TTLOG_SCOPE_MAX outermost open
  * scopes, outermost first; their copies sit back to back in buf in the same
@@ -89,38 +96,41 @@ struct ttlog__ring {
 	struct ttlog__scope_stack scopes; /* the owner's only */
 };
 
-/* Sets up the calling thread's ring (its first event). NULL: the event is
- * dropped (counted). Not signal-safe. */
-struct ttlog__writer *ttlog__thread_attach(void);
+/* Divides `bytes` into segments (see ring.c). */
+void ttlog__ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size);
 
-/* First ring of the process-wide list; rings are never freed. Runs in
- * signal context. */
-struct ttlog__ring *ttlog__ring_first(void);
+/* The longest string argument a ring with segments of seg_size takes, so
+ * that the largest record still fits a segment. */
+uint32_t ttlog__ring_max_string(uint32_t seg_size);
 
-/* The calling thread's ring, or NULL. Runs in signal context. */
-struct ttlog__ring *ttlog__ring_self(void);
+/* Empties the ring and makes it LIVE for the thread tid named name (16
+ * bytes). The ring is not LIVE or EXITED while this runs, or is the
+ * caller's own. Not signal-safe: its owner only. */
+void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name);
 
-/* Applies ttlog_init's ring size and string limit to the rings given out
- * from now on. Called by ttlog_init before it enables logging. */
-void ttlog__rings_configure(void);
+/*
+ * The writer's step at a segment end (the slow path, owner only): pads the
+ * rest of the current segment, enters the next one, dropping what it held
+ * in the previous lap, and returns the new head.
+ */
+uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h);
 
-/* Installs the fork and thread-exit hooks. Called once by ttlog_init. */
-int ttlog__rings_init(void);
+/*
+ * Reserve n, commit: the records that re-state a thread's open scopes at
+ * the start of a segment (src/thread/scopes.c) are written in one go.
+ * ttlog__ring_at() gives where the bytes at head h go; the caller has
+ * checked that they fit the segment. ttlog__ring_commit_n() counts
+ * `records` records and publishes head h + bytes, which it returns. Owner
+ * only.
+ */
+static inline unsigned char *ttlog__ring_at(struct ttlog__ring *r, uint64_t h)
+{
+	return (unsigned char *)(r->w.base + h);
+}
+uint64_t ttlog__ring_commit_n(struct ttlog__ring *r, uint64_t h, uint32_t bytes, uint32_t records);
 
-/* Sets up or removes an alternate signal stack for the calling thread. */
-void ttlog__altstack_enable(struct ttlog__ring *ring);
-int ttlog__altstack_enable_main(void);
-
-/* Refuses (on = 1) or allows again (on = 0) log calls into every ring; see
- * ring.c. Runs in signal context. */
-void ttlog__rings_freeze(int on);
-
-/* Sum of every ring's overwritten count; number of rings. */
-uint64_t ttlog__rings_overwritten(void);
-uint32_t ttlog__rings_count(void);
-/* Records written into the rings, those of reused rings included. Runs in
- * signal context. */
-uint64_t ttlog__rings_records(void);
+/* Records dropped from the ring so far (see ring.c). Runs in signal context. */
+uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r);
 
 /*
  * Reading a ring while its owner writes (snapshots, crash handler).
@@ -161,5 +171,19 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 
 /* The overwritten count to report once reading is done. Runs in signal context. */
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur);
+
+/* The fields a mapping reader uses stay where docs/SHM-FORMAT.md puts them. */
+_Static_assert(offsetof(struct ttlog__ring, w.head) == TTLOG_SHM_RING_HEAD, "ring: head");
+_Static_assert(offsetof(struct ttlog__ring, w.records) == TTLOG_SHM_RING_RECORDS, "ring: records");
+_Static_assert(offsetof(struct ttlog__ring, size) == TTLOG_SHM_RING_SIZE, "ring: size");
+_Static_assert(offsetof(struct ttlog__ring, seg_size) == TTLOG_SHM_RING_SEG_SIZE, "ring: seg_size");
+_Static_assert(offsetof(struct ttlog__ring, nseg) == TTLOG_SHM_RING_NSEG, "ring: nseg");
+_Static_assert(offsetof(struct ttlog__ring, pub_tail) == TTLOG_SHM_RING_PUB_TAIL, "ring: pub_tail");
+_Static_assert(offsetof(struct ttlog__ring, seg_first) == TTLOG_SHM_RING_SEG_FIRST, "ring: seg_first");
+_Static_assert(offsetof(struct ttlog__ring, state) == TTLOG_SHM_RING_STATE, "ring: state");
+_Static_assert(offsetof(struct ttlog__ring, gen) == TTLOG_SHM_RING_GEN, "ring: gen");
+_Static_assert(offsetof(struct ttlog__ring, tid) == TTLOG_SHM_RING_TID, "ring: tid");
+_Static_assert(offsetof(struct ttlog__ring, index) == TTLOG_SHM_RING_INDEX, "ring: index");
+_Static_assert(offsetof(struct ttlog__ring, name) == TTLOG_SHM_RING_NAME, "ring: name");
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * owner.c - shared-memory mode, the owner's side: the process's rings, ring
  * table and call-site dictionary in a file-backed MAP_SHARED mapping
- * (layout: src/shm/layout.h, docs/SHM-FORMAT.md), so that another process
+ * (layout: src/format/shm_layout.h, docs/SHM-FORMAT.md), so that another process
  * can write a snapshot from it while this one runs, hangs, or after it was
  * killed without a chance to write one (SIGKILL, the OOM killer).
  *
@@ -41,14 +41,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock/clock.h"
 #include "common/internal.h"
-#include "core/config.h"
-#include "core/state.h"
+#include "common/state.h"
+#include "format/shm_layout.h"
 #include "ring/ring.h"
-#include "shm/layout.h"
 #include "shm/path.h"
 #include "shm/shm.h"
-#include "snapshot/format.h"
+#include "thread/thread.h"
+
+_Static_assert(TTLOG_SHM_DIR_MAX == TTLOG_DIR_MAX, "snapshot dir fits");
+#include "format/format.h"
 #include "sites/fields.h"
 #include "sites/sites.h"
 
@@ -70,7 +73,6 @@ struct mapping {
 
 static _Atomic(struct mapping *) cur;
 static _Atomic int shm_on;
-_Atomic uint64_t ttlog__shm_next_refresh = UINT64_MAX;
 
 static size_t round_page(size_t n)
 {
@@ -88,7 +90,7 @@ static struct mapping *active(void)
 }
 
 /* Runs in signal context. */
-int ttlog__shm_active(void)
+static int shm_active(void)
 {
 	return active() != NULL;
 }
@@ -193,7 +195,7 @@ static int create_file(const char *path, char *err, size_t errsize)
 	return -1;
 }
 
-static void fill_header(struct mapping *m, const struct ttlog__settings *st, uint64_t table_off,
+static void fill_header(struct mapping *m, int snapshot_signal, uint64_t table_off,
 			uint32_t table_cap, uint64_t index_off, uint64_t dict_off, uint64_t arena_off)
 {
 	struct ttlog__shm_header *h = m->hdr;
@@ -210,8 +212,8 @@ static void fill_header(struct mapping *m, const struct ttlog__settings *st, uin
 	h->start_time = start;
 	h->created_ns = ttlog__clock_wall_ns();
 	atomic_store_explicit(&h->state, TTLOG_SHM_RUNNING, memory_order_relaxed);
-	h->snapshot_signal = st->snapshot_signal;
-	h->window_ns = st->window_ns;
+	h->snapshot_signal = snapshot_signal;
+	h->window_ns = ttlog__g.window_ns;
 	struct ttlog__calibration cal;
 	ttlog__clock_calibrate(&cal, 0);
 	h->clock_kind = cal.kind;
@@ -231,8 +233,10 @@ static void fill_header(struct mapping *m, const struct ttlog__settings *st, uin
 		h->boot_id[0] = '\0';
 	snprintf(h->hostname, sizeof h->hostname, "%s", ttlog__g.hostname);
 	snprintf(h->executable, sizeof h->executable, "%s", ttlog__g.executable);
-	snprintf(h->snapshot_dir, sizeof h->snapshot_dir, "%s", st->dir);
+	snprintf(h->snapshot_dir, sizeof h->snapshot_dir, "%s", ttlog__g.dir);
 }
+
+static void shm_site_added(uint32_t id, const struct ttlog_site *s);
 
 /* Copies the sites registered before the mapping existed. */
 static void add_known_sites(void)
@@ -241,17 +245,17 @@ static void add_known_sites(void)
 	for (uint32_t id = 1; id < limit; id++) {
 		const struct ttlog_site *s = ttlog__site_lookup(id);
 		if (s)
-			ttlog__shm_site_added(id, s);
+			shm_site_added(id, s);
 	}
 }
 
-int ttlog__shm_open(const struct ttlog__settings *st, char *err, size_t errsize)
+int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err, size_t errsize)
 {
 	/* A mapping from an earlier ttlog_init is closed by ttlog_shutdown;
 	 * its memory stays mapped for the rings threads still hold. */
 	atomic_store_explicit(&shm_on, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__shm_next_refresh, UINT64_MAX, memory_order_relaxed);
-	if (!st->shared_memory)
+	atomic_store_explicit(&ttlog__publish_next_refresh, UINT64_MAX, memory_order_relaxed);
+	if (!on)
 		return TTLOG_OK;
 
 	struct mapping *m = calloc(1, sizeof *m);
@@ -262,19 +266,19 @@ int ttlog__shm_open(const struct ttlog__settings *st, char *err, size_t errsize)
 	}
 	m->fd = -1;
 	m->pid = (int)getpid();
-	snprintf(m->base_dir, sizeof m->base_dir, "%s", st->shared_dir);
-	if (prepare_user_dir(st->shared_dir, dir, sizeof dir, err, errsize) != 0 ||
-	    ttlog__shm_path(st->shared_dir, m->pid, m->path, sizeof m->path) != 0) {
+	snprintf(m->base_dir, sizeof m->base_dir, "%s", base_dir);
+	if (prepare_user_dir(base_dir, dir, sizeof dir, err, errsize) != 0 ||
+	    ttlog__shm_path(base_dir, m->pid, m->path, sizeof m->path) != 0) {
 		if (!err[0])
-			snprintf(err, errsize, "shared memory directory %s: path too long", st->shared_dir);
+			snprintf(err, errsize, "shared memory directory %s: path too long", base_dir);
 		free(m);
 		return TTLOG_E_DIR;
 	}
 
 	/* Sizes: room in the arena for as many rings as memory_cap allows
 	 * (a ring is its struct and its bytes, each on its own pages). */
-	size_t slot = round_page(sizeof(struct ttlog__ring)) + round_page(st->ring_size);
-	size_t nmax = st->memory_cap / st->ring_size;
+	size_t slot = round_page(sizeof(struct ttlog__ring)) + round_page(ttlog__g.ring_size);
+	size_t nmax = ttlog__g.memory_cap / ttlog__g.ring_size;
 	uint32_t table_cap = (uint32_t)TTLOG_MIN(TTLOG_MAX(nmax, (size_t)1), (size_t)TTLOG_SHM_MAX_TABLE);
 	uint64_t table_off = TTLOG_SHM_HEADER_SIZE;
 	uint64_t index_off = table_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_ring_entry));
@@ -309,7 +313,7 @@ int ttlog__shm_open(const struct ttlog__settings *st, char *err, size_t errsize)
 		rc = TTLOG_E_NOMEM;
 		goto fail_map;
 	}
-	fill_header(m, st, table_off, table_cap, index_off, dict_off, arena_off);
+	fill_header(m, snapshot_signal, table_off, table_cap, index_off, dict_off, arena_off);
 	/* The magic last: a reader that sees it sees a filled header (it
 	 * checks every field anyway). */
 	atomic_thread_fence(memory_order_release);
@@ -319,7 +323,7 @@ int ttlog__shm_open(const struct ttlog__settings *st, char *err, size_t errsize)
 	/* LMM(on:A) pairs with LMM(on:B) in active(). */
 	atomic_store_explicit(&shm_on, 1, memory_order_release);
 	add_known_sites();
-	atomic_store_explicit(&ttlog__shm_next_refresh, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__publish_next_refresh, 0, memory_order_relaxed);
 	static int atexit_done;
 	if (!atexit_done && atexit(ttlog__shm_close) == 0)
 		atexit_done = 1;
@@ -335,7 +339,7 @@ fail:
 	return rc;
 }
 
-void *ttlog__shm_alloc(size_t size, size_t align)
+static void *shm_alloc(size_t size, size_t align)
 {
 	struct mapping *m = active();
 	if (!m)
@@ -357,7 +361,7 @@ static int in_mapping(const struct mapping *m, const void *p)
 	return (const unsigned char *)p >= m->base && (const unsigned char *)p < m->base + m->size;
 }
 
-int ttlog__shm_ring_publish(struct ttlog__ring *r)
+static int shm_ring_publish(struct ttlog__ring *r)
 {
 	struct mapping *m = active();
 	if (!m || !in_mapping(m, r))
@@ -379,7 +383,7 @@ int ttlog__shm_ring_publish(struct ttlog__ring *r)
 	return 0;
 }
 
-int ttlog__shm_ring_claimed(struct ttlog__ring *r)
+static int shm_ring_claimed(struct ttlog__ring *r)
 {
 	struct mapping *m = active();
 	if (!m || !in_mapping(m, r))
@@ -405,7 +409,7 @@ static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
 }
 
 /* Runs in signal context. */
-void ttlog__shm_site_added(uint32_t id, const struct ttlog_site *s)
+static void shm_site_added(uint32_t id, const struct ttlog_site *s)
 {
 	struct mapping *m = active();
 	if (!m)
@@ -479,7 +483,7 @@ static void copy_counters(struct ttlog__shm_header *h)
 }
 
 /* Runs in signal context. */
-void ttlog__shm_note_calibration(const struct ttlog__calibration *cal)
+static void shm_note_calibration(const struct ttlog__calibration *cal)
 {
 	struct mapping *m = active();
 	if (!m)
@@ -504,17 +508,17 @@ void ttlog__shm_note_calibration(const struct ttlog__calibration *cal)
 }
 
 /* Runs in signal context. */
-void ttlog__shm_refresh(uint64_t ticks)
+static void shm_refresh(uint64_t ticks)
 {
-	uint64_t next = atomic_load_explicit(&ttlog__shm_next_refresh, memory_order_relaxed);
+	uint64_t next = atomic_load_explicit(&ttlog__publish_next_refresh, memory_order_relaxed);
 	if (ticks < next ||
-	    !atomic_compare_exchange_strong_explicit(&ttlog__shm_next_refresh, &next,
+	    !atomic_compare_exchange_strong_explicit(&ttlog__publish_next_refresh, &next,
 						     ticks + ttlog__clock_ticks_per_second(),
 						     memory_order_relaxed, memory_order_relaxed))
 		return;
 	struct ttlog__calibration cal;
 	ttlog__clock_calibrate(&cal, 0);
-	ttlog__shm_note_calibration(&cal);
+	shm_note_calibration(&cal);
 }
 
 /* ---- Fork, exit, crash ------------------------------------------------- */
@@ -632,7 +636,7 @@ void ttlog__shm_after_fork(void)
 	/* No file of its own: the child goes on in private memory, and its
 	 * history cannot be recovered from outside. */
 	atomic_store_explicit(&shm_on, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__shm_next_refresh, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__publish_next_refresh, UINT64_MAX, memory_order_relaxed);
 	if (fork_private(m) != 0)
 		abort(); /* the parent's mapping cannot be left shared with the child */
 	close(m->fd);
@@ -646,14 +650,14 @@ void ttlog__shm_close(void)
 	atomic_store_explicit(&m->hdr->state, TTLOG_SHM_EXITING, memory_order_relaxed);
 	copy_counters(m->hdr);
 	atomic_store_explicit(&shm_on, 0, memory_order_relaxed);
-	atomic_store_explicit(&ttlog__shm_next_refresh, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__publish_next_refresh, UINT64_MAX, memory_order_relaxed);
 	unlink(m->path);
 	close(m->fd);
 	m->fd = -1;
 }
 
 /* Runs in signal context: an atomic store, getpid and unlink. */
-void ttlog__shm_crashed(void)
+static void shm_crashed(void)
 {
 	struct mapping *m = active();
 	if (!m || m->pid != (int)getpid())
@@ -661,3 +665,14 @@ void ttlog__shm_crashed(void)
 	atomic_store_explicit(&m->hdr->state, TTLOG_SHM_CRASHED, memory_order_release);
 	unlink(m->path);
 }
+
+const struct ttlog__publisher ttlog__shm_publisher = {
+	.active = shm_active,
+	.alloc = shm_alloc,
+	.ring_publish = shm_ring_publish,
+	.ring_claimed = shm_ring_claimed,
+	.site_added = shm_site_added,
+	.refresh = shm_refresh,
+	.note_calibration = shm_note_calibration,
+	.crashed = shm_crashed,
+};

@@ -40,9 +40,9 @@
 #include "clock/clock.h"
 #include "common/internal.h"
 #include "ring/ring.h"
-#include "shm/layout.h"
+#include "format/shm_layout.h"
 #include "shm/path.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "snapshot/writer.h"
 #include "ttlog.h"
 

@@ -28,8 +28,8 @@
 #include <strings.h>
 
 #include "common/internal.h"
-#include "core/state.h"
-#include "shm/owner.h"
+#include "common/publish.h"
+#include "common/state.h"
 #include "sites/sampling.h"
 
 #define MAX_TARGETS 64
@@ -126,7 +126,7 @@ static uint64_t register_site(struct ttlog_site *s)
 	if (!atomic_compare_exchange_strong(&s->word, &unset, site_word(id, state_bits(s, id))))
 		return unset; /* another thread registered it first; our id stays unused */
 	atomic_store(&site_table[id], s);
-	ttlog__shm_site_added(id, s); /* shared-memory mode: a copy in the mapping */
+	ttlog__publish_site(id, s); /* shared-memory mode: a copy in the mapping */
 	if (atomic_load(&levels_seq) != seq)
 		relevel_site(s);
 	return atomic_load_explicit(&s->word, memory_order_relaxed);
@@ -144,6 +144,16 @@ TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
 	if (!ttlog__sampling_admit((uint32_t)(w >> 32)))
 		return w; /* dropped (and counted): bit 0 is clear */
 	return (w & ~(uint64_t)TTLOG__WORD_STATE) | TTLOG__WORD_ENABLED;
+}
+
+/* The built-in sites of ttlog's own records (context pops, span ends,
+ * re-statements) are always enabled while ttlog is on. */
+uint64_t ttlog__site_builtin_word(struct ttlog_site *site)
+{
+	uint64_t word = atomic_load_explicit(&site->word, memory_order_relaxed);
+	if (word == 0)
+		word = ttlog__register(site);
+	return word & 1u ? word : 0;
 }
 
 /* Runs in signal context: two atomic loads. */

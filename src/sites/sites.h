@@ -24,6 +24,10 @@
 /* ttlog__register(), declared in ttlog.h, registers a site on its first call
  * and returns its word (see struct ttlog_site). */
 
+/* The enabled word of a built-in site (ttlog's own records), registering
+ * it on first use; 0 when ttlog is off. */
+uint64_t ttlog__site_builtin_word(struct ttlog_site *site);
+
 /* The site with this id, or NULL. Runs in signal context. */
 const struct ttlog_site *ttlog__site_lookup(uint32_t id);
 

@@ -15,8 +15,8 @@
 
 #include "common/histogram.h"
 #include "common/internal.h"
+#include "format/format.h"
 #include "metrics/metrics.h"
-#include "snapshot/format.h"
 #include "snapshot/metrics_chunk.h"
 
 #define FILE_NAME_MAX 1024u

@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 #include "common/internal.h"
-#include "core/state.h"
-#include "snapshot/format.h"
+#include "common/state.h"
+#include "format/format.h"
 
 #define VICTIMS 64                 /* removal candidates kept per pass */
 #define NAME_CAP 160               /* longer names are not the writer's */

@@ -39,18 +39,19 @@
 #include "clock/clock.h"
 #include "common/crc32c.h"
 #include "common/internal.h"
+#include "common/publish.h"
 #include "common/sigsafe.h"
-#include "core/state.h"
-#include "crash/modules.h"
-#include "crash/stack.h"
+#include "common/state.h"
+#include "format/format.h"
+#include "proc/modules.h"
+#include "proc/stack.h"
 #include "ring/ring.h"
 #include "sites/fields.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
-#include "snapshot/format.h"
 #include "snapshot/metrics_chunk.h"
-#include "shm/owner.h"
 #include "snapshot/retention.h"
+#include "thread/thread.h"
 
 #define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
 #define SITE_BUF (64u << 10)
@@ -530,7 +531,7 @@ static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
 }
 
 /*
- * MODS: the module list l (src/crash/modules.c: the one the crash handler
+ * MODS: the module list l (src/proc/modules.c: the one the crash handler
  * brought up to date, or the last refresh's), in as many chunks as it
  * takes, gathered in the block buffer (free once the threads are written).
  * The first chunk carries the count of modules the list does not hold (no
@@ -752,7 +753,7 @@ static void self_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, 
 {
 	(void)ctx;
 	ttlog__clock_calibrate(cal, may_wait);
-	ttlog__shm_note_calibration(cal); /* shared-memory mode: a fresh pair for readers */
+	ttlog__publish_calibration(cal); /* shared-memory mode: a fresh pair for readers */
 	*created = ttlog__clock_realtime_ns();
 	*now = ttlog__clock_now();
 }

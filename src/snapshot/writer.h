@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ttlog__stack; /* crash/stack.h */
-struct ttlog__module_list; /* crash/modules.h */
+struct ttlog__stack; /* proc/stack.h */
+struct ttlog__module_list; /* proc/modules.h */
 
 /* What the crash handler knows about the crash. */
 struct ttlog__crash_info {

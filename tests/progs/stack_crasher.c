@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "crash/stack.h"
+#include "proc/stack.h"
 #include "ttlog.h"
 
 /* The crashes are deliberate: UBSan must let them reach the CPU. */

@@ -11,8 +11,8 @@
  * or read as a whole: writers and readers go field by field through the
  * TTLOG_FMT_*_OFF offsets, so compiler padding never reaches the disk.
  */
-#ifndef TTLOG_SNAPSHOT_FORMAT_H
-#define TTLOG_SNAPSHOT_FORMAT_H
+#ifndef TTLOG_FORMAT_FORMAT_H
+#define TTLOG_FORMAT_FORMAT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -246,4 +246,4 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_END_RESERVED_OFF 52     /* u32 zero */
 #define TTLOG_FMT_END_SIZE 56
 
-#endif /* TTLOG_SNAPSHOT_FORMAT_H */
+#endif /* TTLOG_FORMAT_FORMAT_H */

@@ -8,20 +8,20 @@
  * and the owner's rings (struct ttlog__ring, src/ring/ring.h) live there as
  * C structures anyway. The static assertions pin every offset that
  * docs/SHM-FORMAT.md states; a change to one of them is a new layout
- * version.
+ * version. The offsets of the ring's own fields are constants here and are
+ * asserted where the ring is defined (src/ring/ring.h), so that this header
+ * depends on nothing of the writer.
  *
  * Order in the file, each part starting on a page boundary:
  *   header | ring table | site index | site dictionary | ring arena
  */
-#ifndef TTLOG_SHM_LAYOUT_H
-#define TTLOG_SHM_LAYOUT_H
+#ifndef TTLOG_FORMAT_SHM_LAYOUT_H
+#define TTLOG_FORMAT_SHM_LAYOUT_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/state.h"
-#include "ring/ring.h"
 
 #define TTLOG_SHM_MAGIC "TTLOGSHM"
 #define TTLOG_SHM_MAGIC_LEN 8
@@ -119,21 +119,21 @@ _Static_assert(offsetof(struct ttlog__shm_header, executable) == 1024, "executab
 _Static_assert(offsetof(struct ttlog__shm_header, snapshot_dir) == 5120, "snapshot_dir");
 _Static_assert(sizeof(struct ttlog__shm_ring_entry) == 32, "ring entry");
 _Static_assert(sizeof(struct ttlog__shm_site_entry) == 24, "site entry");
-_Static_assert(TTLOG_SHM_DIR_MAX == TTLOG_DIR_MAX, "snapshot dir fits");
 
 /* The fields of struct ttlog__ring a reader uses, at the offsets that
- * docs/SHM-FORMAT.md gives for layout 1 on 64-bit Linux. */
-_Static_assert(offsetof(struct ttlog__ring, w.head) == 0, "ring: head");
-_Static_assert(offsetof(struct ttlog__ring, w.records) == 24, "ring: records");
-_Static_assert(offsetof(struct ttlog__ring, size) == 72, "ring: size");
-_Static_assert(offsetof(struct ttlog__ring, seg_size) == 76, "ring: seg_size");
-_Static_assert(offsetof(struct ttlog__ring, nseg) == 80, "ring: nseg");
-_Static_assert(offsetof(struct ttlog__ring, pub_tail) == 128, "ring: pub_tail");
-_Static_assert(offsetof(struct ttlog__ring, seg_first) == 136, "ring: seg_first");
-_Static_assert(offsetof(struct ttlog__ring, state) == 704, "ring: state");
-_Static_assert(offsetof(struct ttlog__ring, gen) == 708, "ring: gen");
-_Static_assert(offsetof(struct ttlog__ring, tid) == 712, "ring: tid");
-_Static_assert(offsetof(struct ttlog__ring, index) == 716, "ring: index");
-_Static_assert(offsetof(struct ttlog__ring, name) == 728, "ring: name");
+ * docs/SHM-FORMAT.md gives for layout 1 on 64-bit Linux (asserted in
+ * src/ring/ring.h). */
+#define TTLOG_SHM_RING_HEAD 0u
+#define TTLOG_SHM_RING_RECORDS 24u
+#define TTLOG_SHM_RING_SIZE 72u
+#define TTLOG_SHM_RING_SEG_SIZE 76u
+#define TTLOG_SHM_RING_NSEG 80u
+#define TTLOG_SHM_RING_PUB_TAIL 128u
+#define TTLOG_SHM_RING_SEG_FIRST 136u
+#define TTLOG_SHM_RING_STATE 704u
+#define TTLOG_SHM_RING_GEN 708u
+#define TTLOG_SHM_RING_TID 712u
+#define TTLOG_SHM_RING_INDEX 716u
+#define TTLOG_SHM_RING_NAME 728u
 
 #endif

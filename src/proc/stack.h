@@ -7,12 +7,12 @@
  * ttlog_snapshot_with_stack() captures the calling thread's stack in normal
  * context. Symbolisation is left to the tools that read the file.
  */
-#ifndef TTLOG_CRASH_STACK_H
-#define TTLOG_CRASH_STACK_H
+#ifndef TTLOG_PROC_STACK_H
+#define TTLOG_PROC_STACK_H
 
 #include <stdint.h>
 
-#include "snapshot/format.h"
+#include "format/format.h"
 
 #define TTLOG__STACK_MAX_FRAMES 128u   /* frames kept; more sets TTLOG_FMT_STACK_TRUNCATED */
 #define TTLOG__STACK_MAX_REGS 34u      /* aarch64: pc, sp, x0..x30, pstate */

@@ -36,7 +36,7 @@
  * source makes the system call fail with EFAULT instead of raising a
  * signal. (POSIX does not list it, being Linux's own, but glibc's wrapper
  * is the bare system call: no lock, no memory, so safe in a handler.) This
- * rather than the sigsetjmp guard of src/crash/stack.c, because that guard
+ * rather than the sigsetjmp guard of src/proc/stack.c, because that guard
  * catches only the signals ttlog handles (a program may leave SIGBUS out,
  * and a read past the end of a truncated library file raises SIGBUS),
  * needs the crash handler to be installed, and would have to unblock the
@@ -58,7 +58,7 @@
  * crash path keep the last refresh's list.
  */
 #define _GNU_SOURCE
-#include "crash/modules.h"
+#include "proc/modules.h"
 
 #include <elf.h>
 #include <limits.h>
@@ -71,7 +71,7 @@
 #include <unistd.h>
 
 #include "common/internal.h"
-#include "core/state.h"
+#include "common/state.h"
 
 #define CRASH_LIST 2
 #define NAMESPACES_MAX 64u       /* glibc has 16 (DL_NNS) */

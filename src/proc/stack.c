@@ -56,7 +56,7 @@
  * src/crash/crash.c), so one jump buffer is enough.
  */
 #define _GNU_SOURCE
-#include "crash/stack.h"
+#include "proc/stack.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -70,6 +70,7 @@
 #include <libunwind.h>
 
 #include "ring/ring.h"
+#include "thread/thread.h"
 
 static sigjmp_buf unwind_escape;
 static _Atomic uint32_t unwinding_tid; /* the thread inside a guarded unwind, 0 if none */

@@ -11,13 +11,13 @@
  * last refresh is in a crash snapshot too. All lists live in memory
  * reserved at init.
  */
-#ifndef TTLOG_CRASH_MODULES_H
-#define TTLOG_CRASH_MODULES_H
+#ifndef TTLOG_PROC_MODULES_H
+#define TTLOG_PROC_MODULES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "snapshot/format.h"
+#include "format/format.h"
 
 #define TTLOG__MAX_MODULES 512u          /* more are counted in `missing` */
 #define TTLOG__MODULE_PATHS (96u << 10)  /* bytes of paths per list */

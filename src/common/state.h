@@ -6,8 +6,8 @@
  * Counters are atomics updated with relaxed ordering: they are statistics,
  * nothing synchronises through them.
  */
-#ifndef TTLOG_CORE_STATE_H
-#define TTLOG_CORE_STATE_H
+#ifndef TTLOG_COMMON_STATE_H
+#define TTLOG_COMMON_STATE_H
 
 #include <limits.h>
 #include <stdatomic.h>

@@ -1,0 +1,25 @@
+/*
+ * altstack.h - alternate signal stacks for the crash handler (altstack.c).
+ */
+#ifndef TTLOG_THREAD_ALTSTACK_H
+#define TTLOG_THREAD_ALTSTACK_H
+
+struct ttlog__ring;
+
+/* Gives the calling thread a signal stack kept with its ring, unless it has
+ * one already. Not signal-safe. */
+void ttlog__altstack_enable(struct ttlog__ring *ring);
+
+/* Gives the main (calling) thread a signal stack for the life of the
+ * process, unless it has one. 0, or -1 if none could be made. */
+int ttlog__altstack_enable_main(void);
+
+/* Whether threads get a stack when they attach a ring: on while the crash
+ * handlers are installed (src/crash/crash.c says so). */
+void ttlog__altstack_want(int on);
+int ttlog__altstack_wanted(void);
+
+/* At the thread's exit: its stack, if ttlog made it, is removed. */
+void ttlog__altstack_release(struct ttlog__ring *ring);
+
+#endif

@@ -30,7 +30,7 @@
 
 #include "common/crc32c.h"
 #include "reader/reader_internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "ttlog.h"
 #include "ttlog_reader.h"
 

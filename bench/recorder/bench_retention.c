@@ -28,7 +28,7 @@
 #include <ttlog.h>
 
 #include "bench_common.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "snapshot/retention.h"
 
 static void file_name(char *out, size_t cap, const char *dir, unsigned i, int crash)

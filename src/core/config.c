@@ -199,8 +199,8 @@ static void strip_trailing_slashes(char *dir)
  * reads them: when several are bad, the first is the one reported. The
  * same entries describe the variables to people (ttlog_config_var() for
  * `ttlog help env`; tests/test_config.c holds the error messages and the
- * defaults to them), so that what is accepted and what is documented
- * cannot drift apart. An entry's `values` is also the "expected ..." of the message for
+ * defaults to them, tests/config_doc.sh README.md's table), so that what
+ * is accepted and what is documented cannot drift apart. An entry's `values` is also the "expected ..." of the message for
  * a value its parser refuses.
  */
 

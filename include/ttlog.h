@@ -157,7 +157,8 @@ TTLOG_API const char *ttlog_strerror(int error);
 /*
  * Configuration. Fill it with ttlog_config_init() and change what you need;
  * a zero field means "use the default". Environment variables override the
- * struct (so an operator has the last word); see README.md for the list.
+ * struct (so an operator has the last word); ttlog_config_var() lists them,
+ * and so do `ttlog help env` and README.md.
  * The struct only ever grows at the end; struct_size tells the library
  * which fields the caller knows.
  */
@@ -192,6 +193,28 @@ struct ttlog_config {
 
 /** Fills *config with the defaults (all zero plus struct_size). */
 TTLOG_API void ttlog_config_init(struct ttlog_config *config);
+
+/*
+ * One TTLOG_* environment variable that ttlog_init() reads, described for
+ * people: for a program's own help text, or a tool's (`ttlog help env`
+ * prints these). Every string is static and never NULL. The struct only
+ * ever grows at the end.
+ */
+struct ttlog_config_var {
+	const char *name;          /* "TTLOG_RING_SIZE" */
+	const char *field;         /* the struct ttlog_config fields it overrides,
+	                              "ring_size"; "" when it has none */
+	const char *default_value; /* what applies when neither sets it: "1M" */
+	const char *values;        /* what it accepts, as ttlog_init_error() says
+	                              it: "a size such as 1M or 65536" */
+	const char *summary;       /* what it does, in one line */
+};
+
+/**
+ * The index-th environment variable ttlog_init() reads (from 0), in the
+ * order it reads them, or NULL past the last. Needs no ttlog_init().
+ */
+TTLOG_API const struct ttlog_config_var *ttlog_config_var(size_t index);
 
 /**
  * Starts ttlog: reads the environment, reserves the memory the crash path

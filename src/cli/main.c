@@ -47,7 +47,8 @@ static void usage(FILE *out)
 	      "               mapping or through its snapshot signal\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
-	      "  help [CMD]   show this help, or the help of command CMD\n"
+	      "  help [CMD]   show this help, or the help of command CMD;\n"
+	      "               'help env': the TTLOG_* variables programs read\n"
 	      "\n"
 	      "Global options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -55,6 +56,28 @@ static void usage(FILE *out)
 	      "\n"
 	      "Run 'ttlog COMMAND --help' for the options of a command.\n",
 	      out);
+}
+
+/*
+ * `ttlog help env`: the library's own description of its variables, so
+ * that this text, the README's table and what ttlog_init() accepts come
+ * from one table (src/core/config.c) and cannot disagree.
+ */
+static void env_help(FILE *out)
+{
+	fputs("Usage: ttlog help env\n"
+	      "\n"
+	      "The environment variables that ttlog_init() reads in a program that uses\n"
+	      "ttlog, in the order it reads them. Each overrides the struct ttlog_config\n"
+	      "field named with it, so that an operator can change a setting without a\n"
+	      "rebuild.\n"
+	      "A value it does not accept makes ttlog_init() fail with TTLOG_E_CONFIG, and\n"
+	      "ttlog_init_error() names the variable and the value.\n",
+	      out);
+	const struct ttlog_config_var *v;
+	for (size_t i = 0; (v = ttlog_config_var(i)) != NULL; i++)
+		fprintf(out, "\n%s\n  field:    %s\n  default:  %s\n  accepts:  %s\n  %s\n", v->name,
+			*v->field ? v->field : "(none)", v->default_value, v->values, v->summary);
 }
 
 /*
@@ -124,7 +147,12 @@ int main(int argc, char **argv)
 		return finish(c->run(argc - 1, argv + 1));
 	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
 	    strcmp(command, "help") == 0) {
-		if (argc > 2 && strcmp(command, "help") == 0) {
+		if (argc > 2 && strcmp(command, "help") == 0 && strcmp(argv[2], "env") == 0) {
+			env_help(stdout);
+			return finish(CLI_EXIT_OK);
+		}
+		if (argc > 2 && strcmp(command, "help") == 0 && strcmp(argv[2], "-h") != 0 &&
+		    strcmp(argv[2], "--help") != 0) {
 			if (!(c = find_command(argv[2])))
 				return unknown_command(argv[2]);
 			c->usage(stdout);

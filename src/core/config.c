@@ -3,7 +3,8 @@
  * into settings, with an error message that names the bad value.
  *
  * Precedence: defaults < struct ttlog_config < environment. Nothing here
- * changes global state; ttlog_init() applies the result.
+ * changes global state; ttlog_init() applies the result. The variables are
+ * one table, config_vars[], which also documents them.
  */
 #define _GNU_SOURCE
 #include "core/config.h"
@@ -193,6 +194,208 @@ static void strip_trailing_slashes(char *dir)
 		dir[--n] = '\0';
 }
 
+/*
+ * The TTLOG_* variables, one entry each, in the order ttlog__config_resolve()
+ * reads them: when several are bad, the first is the one reported. The
+ * same entries describe the variables to people (ttlog_config_var() for
+ * `ttlog help env`; tests/test_config.c holds the error messages and the
+ * defaults to them, tests/config_doc.sh README.md's table), so that what
+ * is accepted and what is documented cannot drift apart. An entry's `values` is also the "expected ..." of the message for
+ * a value its parser refuses.
+ */
+
+/* What the parsers fill in: the settings, and what can only be checked
+ * once struct and environment are both read (the ring size against the
+ * memory cap, the directories made absolute). */
+struct resolving {
+	struct ttlog__settings *st;
+	const char *var; /* the variable being read, for messages */
+	uint64_t ring, cap, max_string;
+	const char *dir, *shared_dir;
+	char *err;
+	size_t errsize;
+};
+
+/* A parser's answer. REFUSED: the caller reports the value with the
+ * entry's `values`; REPORTED: the parser wrote a more precise message. */
+enum { TAKEN = 0, REFUSED = -1, REPORTED = -2 };
+
+static int take_dir(const char *v, struct resolving *r)
+{
+	r->dir = v;
+	return TAKEN;
+}
+
+static int take_ring_size(const char *v, struct resolving *r)
+{
+	return parse_size(v, &r->ring) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_memory_cap(const char *v, struct resolving *r)
+{
+	return parse_size(v, &r->cap) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_max_string(const char *v, struct resolving *r)
+{
+	return parse_size(v, &r->max_string) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_window(const char *v, struct resolving *r)
+{
+	return ttlog__parse_duration(v, &r->st->window_ns) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_max_snapshots(const char *v, struct resolving *r)
+{
+	return parse_max_snapshots(v, &r->st->max_snapshots) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_max_snapshot_bytes(const char *v, struct resolving *r)
+{
+	return parse_max_snapshot_bytes(v, &r->st->max_snapshot_bytes) == 0 ? TAKEN : REFUSED;
+}
+
+/* Levels name targets, which only exist once ttlog_init() runs: the value
+ * is checked there, with the same `values` in its message. */
+static int take_level(const char *v, struct resolving *r)
+{
+	r->st->levels_env = v;
+	return TAKEN;
+}
+
+/* The struct's rules are checked where the variable's would be, so that a
+ * program's bad rules are reported in the same order as before the table. */
+static int check_struct_sample(struct resolving *r)
+{
+	if (ttlog__sampling_check(r->st->sample, "sample", r->err, r->errsize) != TTLOG_OK)
+		return REPORTED;
+	return TAKEN;
+}
+
+/* The sampling parser says which rule of a list is wrong, which the
+ * generic message could not. */
+static int take_sample(const char *v, struct resolving *r)
+{
+	if (ttlog__sampling_check(v, r->var, r->err, r->errsize) != TTLOG_OK)
+		return REPORTED;
+	r->st->sample_env = v;
+	return TAKEN;
+}
+
+static int take_signals(const char *v, struct resolving *r)
+{
+	return parse_signal_list(v, &r->st->crash_mask) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_snapshot_signal(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "none") == 0 || strcmp(v, "0") == 0) {
+		r->st->snapshot_signal = 0;
+		return TAKEN;
+	}
+	int sig = parse_signal(v, strlen(v));
+	if (sig < 0)
+		return REFUSED;
+	r->st->snapshot_signal = sig;
+	return TAKEN;
+}
+
+static int take_shared_memory(const char *v, struct resolving *r)
+{
+	if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0)
+		r->st->shared_memory = 1;
+	else if (strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0)
+		r->st->shared_memory = 0;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
+static int take_shared_dir(const char *v, struct resolving *r)
+{
+	r->shared_dir = v;
+	return TAKEN;
+}
+
+/* "tsc" is the counter's older name, still accepted. */
+static int take_clock(const char *v, struct resolving *r)
+{
+	if (strcmp(v, "auto") == 0)
+		r->st->clock = TTLOG_CLOCK_AUTO;
+	else if (strcmp(v, "tsc") == 0 || strcmp(v, "counter") == 0)
+		r->st->clock = TTLOG_CLOCK_COUNTER;
+	else if (strcmp(v, "monotonic") == 0)
+		r->st->clock = TTLOG_CLOCK_MONO;
+	else if (strcmp(v, "fake") == 0)
+		r->st->clock = TTLOG_CLOCK_FAKE;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
+static const struct config_var {
+	struct ttlog_config_var doc; /* name, field, default, values, summary */
+	/* Called with the variable's value when it is set and not empty. */
+	int (*parse)(const char *value, struct resolving *r);
+	/* Called when the entry is reached, whether the variable is set or not. */
+	int (*check_struct)(struct resolving *r);
+} config_vars[] = {
+	{{"TTLOG_DIR", "dir", "$XDG_RUNTIME_DIR/ttlog, else /tmp/ttlog-UID", "a directory path",
+	  "where snapshots go; created with mode 0700"},
+	 take_dir, NULL},
+	{{"TTLOG_RING_SIZE", "ring_size", "1M", "a size such as 1M or 65536",
+	  "bytes of history per thread, 1K to 1G; suffixes K, M, G"},
+	 take_ring_size, NULL},
+	{{"TTLOG_MEMORY_CAP", "memory_cap", "64M", "a size such as 64M",
+	  "bytes for all rings; past it, new threads reuse the rings of exited ones"},
+	 take_memory_cap, NULL},
+	{{"TTLOG_MAX_STRING", "max_string", "256", "a byte count such as 256",
+	  "%s arguments are cut after this many bytes, 1 to 4000"},
+	 take_max_string, NULL},
+	{{"TTLOG_WINDOW", "window_ns", "0", "a duration such as 5s, 250ms or 0",
+	  "snapshots keep only this much recent history; 0 keeps all of it"},
+	 take_window, NULL},
+	{{"TTLOG_MAX_SNAPSHOTS", "max_snapshots", "100",
+	  "a number of files such as 100 (at least 1) or 'unlimited'",
+	  "snapshot files kept in the directory; the oldest go first, crash ones last"},
+	 take_max_snapshots, NULL},
+	{{"TTLOG_MAX_SNAPSHOT_BYTES", "max_snapshot_bytes", "256M",
+	  "a size such as 512M (at least 1 byte) or 'unlimited'",
+	  "the same limit for the total size of those files"},
+	 take_max_snapshot_bytes, NULL},
+	{{"TTLOG_LEVEL", "min_level, levels", "trace", "'LEVEL' or 'target=LEVEL,...'",
+	  "runtime minimum level, and levels per target: info,net=trace"},
+	 take_level, NULL},
+	{{"TTLOG_SAMPLE", "sample", "none",
+	  "SELECTOR=RULE, such as net=1/100, db.c:42=500/s or *=1/10+200/s",
+	  "sampling rules: SELECTOR a target, FILE:LINE or *; RULE 1/N, K/s or 1/N+K/s"},
+	 take_sample, check_struct_sample},
+	{{"TTLOG_SIGNALS", "crash_signals, signal_mask", "default",
+	  "'default', 'none' or signals such as SEGV,ABRT",
+	  "crash signals handled; default: SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS"},
+	 take_signals, NULL},
+	{{"TTLOG_SNAPSHOT_SIGNAL", "snapshot_signal", "none", "a signal such as USR2 or none",
+	  "a signal that takes a snapshot without stopping the program"},
+	 take_snapshot_signal, NULL},
+	{{"TTLOG_SHARED_MEMORY", "shared_memory", "0", "1, 0, on, off, yes or no",
+	  "rings in a shared mapping, which `ttlog snap` and `ttlog recover` read"},
+	 take_shared_memory, NULL},
+	{{"TTLOG_SHARED_DIR", "shared_dir", "/dev/shm", "a directory path",
+	  "base directory of the shared mappings"},
+	 take_shared_dir, NULL},
+	{{"TTLOG_CLOCK", "", "auto", "auto, counter, monotonic or fake",
+	  "auto: the CPU's counter if invariant, else monotonic; fake: for tests"},
+	 take_clock, NULL},
+};
+
+#define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
+
+TTLOG_API const struct ttlog_config_var *ttlog_config_var(size_t index)
+{
+	return index < CONFIG_VARS ? &config_vars[index].doc : NULL;
+}
+
 int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings *st, char *err,
 			  size_t errsize)
 {
@@ -206,9 +409,10 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		return TTLOG_E_INVALID;
 	}
 	memset(st, 0, sizeof *st);
-	uint64_t ring = cfg->ring_size ? cfg->ring_size : TTLOG_DEFAULT_RING;
-	uint64_t cap = cfg->memory_cap ? cfg->memory_cap : TTLOG_DEFAULT_CAP;
-	uint64_t max_string = cfg->max_string ? cfg->max_string : TTLOG_DEFAULT_MAX_STRING;
+	struct resolving r = {.st = st, .err = err, .errsize = errsize};
+	r.ring = cfg->ring_size ? cfg->ring_size : TTLOG_DEFAULT_RING;
+	r.cap = cfg->memory_cap ? cfg->memory_cap : TTLOG_DEFAULT_CAP;
+	r.max_string = cfg->max_string ? cfg->max_string : TTLOG_DEFAULT_MAX_STRING;
 	st->window_ns = cfg->window_ns;
 	st->min_level = cfg->min_level;
 	st->levels = cfg->levels;
@@ -228,72 +432,29 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 				    sizeof cfg->max_snapshot_bytes &&
 	    cfg->max_snapshot_bytes)
 		st->max_snapshot_bytes = cfg->max_snapshot_bytes;
-	const char *dir = cfg->dir;
+	r.dir = cfg->dir;
 	char numbuf[32];
-	const char *shared_dir = NULL;
 	if (cfg->struct_size >= offsetof(struct ttlog_config, shared_dir) + sizeof cfg->shared_dir) {
 		st->shared_memory = cfg->shared_memory == 1;
-		shared_dir = cfg->shared_dir;
+		r.shared_dir = cfg->shared_dir;
 	}
 
-	const char *v;
-	if ((v = getenv("TTLOG_DIR")) && *v)
-		dir = v;
-	if ((v = getenv("TTLOG_RING_SIZE")) && *v && parse_size(v, &ring) != 0)
-		return fail(err, errsize, "TTLOG_RING_SIZE", "a size such as 1M or 65536", v);
-	if ((v = getenv("TTLOG_MEMORY_CAP")) && *v && parse_size(v, &cap) != 0)
-		return fail(err, errsize, "TTLOG_MEMORY_CAP", "a size such as 64M", v);
-	if ((v = getenv("TTLOG_MAX_STRING")) && *v && parse_size(v, &max_string) != 0)
-		return fail(err, errsize, "TTLOG_MAX_STRING", "a byte count such as 256", v);
-	if ((v = getenv("TTLOG_WINDOW")) && *v && ttlog__parse_duration(v, &st->window_ns) != 0)
-		return fail(err, errsize, "TTLOG_WINDOW", "a duration such as 5s, 250ms or 0", v);
-	if ((v = getenv("TTLOG_MAX_SNAPSHOTS")) && *v && parse_max_snapshots(v, &st->max_snapshots) != 0)
-		return fail(err, errsize, "TTLOG_MAX_SNAPSHOTS",
-			    "a number of files such as 100 (at least 1) or 'unlimited'", v);
-	if ((v = getenv("TTLOG_MAX_SNAPSHOT_BYTES")) && *v &&
-	    parse_max_snapshot_bytes(v, &st->max_snapshot_bytes) != 0)
-		return fail(err, errsize, "TTLOG_MAX_SNAPSHOT_BYTES",
-			    "a size such as 512M (at least 1 byte) or 'unlimited'", v);
-	if ((v = getenv("TTLOG_LEVEL")) && *v)
-		st->levels_env = v;
-	if (ttlog__sampling_check(st->sample, "sample", err, errsize) != TTLOG_OK)
-		return TTLOG_E_CONFIG;
-	if ((v = getenv("TTLOG_SAMPLE")) && *v) {
-		if (ttlog__sampling_check(v, "TTLOG_SAMPLE", err, errsize) != TTLOG_OK)
+	for (size_t i = 0; i < CONFIG_VARS; i++) {
+		const struct config_var *var = &config_vars[i];
+		r.var = var->doc.name;
+		if (var->check_struct && var->check_struct(&r) != TAKEN)
 			return TTLOG_E_CONFIG;
-		st->sample_env = v;
+		const char *v = getenv(var->doc.name);
+		if (!v || !*v)
+			continue;
+		int rc = var->parse(v, &r);
+		if (rc == REFUSED)
+			return fail(err, errsize, var->doc.name, var->doc.values, v);
+		if (rc != TAKEN)
+			return TTLOG_E_CONFIG;
 	}
-	if ((v = getenv("TTLOG_SIGNALS")) && *v && parse_signal_list(v, &st->crash_mask) != 0)
-		return fail(err, errsize, "TTLOG_SIGNALS",
-			    "'default', 'none' or signals such as SEGV,ABRT", v);
-	if ((v = getenv("TTLOG_SNAPSHOT_SIGNAL")) && *v) {
-		if (strcasecmp(v, "none") == 0 || strcmp(v, "0") == 0)
-			st->snapshot_signal = 0;
-		else if ((st->snapshot_signal = parse_signal(v, strlen(v))) < 0)
-			return fail(err, errsize, "TTLOG_SNAPSHOT_SIGNAL", "a signal such as USR2 or none", v);
-	}
-	if ((v = getenv("TTLOG_SHARED_MEMORY")) && *v) {
-		if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0)
-			st->shared_memory = 1;
-		else if (strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0)
-			st->shared_memory = 0;
-		else
-			return fail(err, errsize, "TTLOG_SHARED_MEMORY", "1, 0, on, off, yes or no", v);
-	}
-	if ((v = getenv("TTLOG_SHARED_DIR")) && *v)
-		shared_dir = v;
-	if ((v = getenv("TTLOG_CLOCK")) && *v) {
-		if (strcmp(v, "auto") == 0)
-			st->clock = TTLOG_CLOCK_AUTO;
-		else if (strcmp(v, "tsc") == 0 || strcmp(v, "counter") == 0)
-			st->clock = TTLOG_CLOCK_COUNTER;
-		else if (strcmp(v, "monotonic") == 0)
-			st->clock = TTLOG_CLOCK_MONO;
-		else if (strcmp(v, "fake") == 0)
-			st->clock = TTLOG_CLOCK_FAKE;
-		else
-			return fail(err, errsize, "TTLOG_CLOCK", "auto, counter, monotonic or fake", v);
-	}
+	uint64_t ring = r.ring, cap = r.cap, max_string = r.max_string;
+	const char *dir = r.dir, *shared_dir = r.shared_dir;
 
 	if (ring < TTLOG_MIN_RING || ring > TTLOG_MAX_RING) {
 		snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)ring);

@@ -59,9 +59,9 @@
 static struct sigaction previous[MAX_SIGNAL + 1];
 static uint64_t installed_mask;     /* bit n: our handler is on signal n */
 static int installed_snapshot_signal;
-static _Atomic int installed;
+static _Atomic int installed;       /* only under ttlog_init's lock: relaxed */
 static _Atomic uint32_t crash_owner; /* tid of the thread writing the crash snapshot */
-static _Atomic int crash_done;
+static _Atomic int crash_done;      /* the owner is done: LMM(crash:A/B) */
 static struct ttlog__stack crash_stack; /* the owner's stack; reserved here, not on the signal stack */
 
 static const char *const signal_names[] = {
@@ -106,7 +106,12 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 	 * capture, which keeps the frames it found (src/proc/stack.c). */
 	ttlog__stack_fault_escape(tid);
 	uint32_t owner = 0;
-	if (atomic_compare_exchange_strong(&crash_owner, &owner, tid)) {
+	/* Relaxed: the compare-and-swap alone makes one owner. It acquires
+	 * nothing because there is no earlier owner to acquire from:
+	 * crash_owner is never given back (only a forked child, with one
+	 * thread, clears it). */
+	if (atomic_compare_exchange_strong_explicit(&crash_owner, &owner, tid, memory_order_relaxed,
+						    memory_order_relaxed)) {
 		const char *name = ttlog__signal_name(signo);
 		struct ttlog__crash_info ci = {
 			.signo = signo,
@@ -128,11 +133,18 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			ttlog__publish_crashed(); /* the snapshot has it all: no mapping to recover */
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
-		atomic_store(&crash_done, 1);
+		/* LMM(crash:A) pairs with LMM(crash:B): a waiting thread hands
+		 * over after everything above, the unfreezing included (its
+		 * program's handler may log again). */
+		atomic_store_explicit(&crash_done, 1, memory_order_release);
 	} else if (owner != tid) {
 		struct timespec step = {0, 10 * 1000 * 1000};
-		for (int i = 0; i < OWNER_WAIT_STEPS && !atomic_load(&crash_done); i++)
+		for (int i = 0; i < OWNER_WAIT_STEPS; i++) {
+			/* LMM(crash:B) pairs with LMM(crash:A). */
+			if (atomic_load_explicit(&crash_done, memory_order_acquire))
+				break;
 			nanosleep(&step, NULL);
+		}
 	}
 	/* owner == tid: we crashed while writing the crash snapshot; hand over. */
 	sigaction(signo, &previous[signo], NULL);
@@ -167,7 +179,7 @@ static int install_one(int signo, void (*fn)(int, siginfo_t *, void *))
 
 int ttlog__crash_install(uint64_t mask, int snapshot_signal)
 {
-	if (atomic_load(&installed))
+	if (atomic_load_explicit(&installed, memory_order_relaxed))
 		return TTLOG_OK;
 	installed_mask = 0;
 	installed_snapshot_signal = 0;
@@ -185,7 +197,7 @@ int ttlog__crash_install(uint64_t mask, int snapshot_signal)
 	}
 	if (mask && ttlog__altstack_enable_main() != 0)
 		goto fail;
-	atomic_store(&installed, 1);
+	atomic_store_explicit(&installed, 1, memory_order_relaxed);
 	ttlog__altstack_want(1); /* threads that attach from now on get a signal stack */
 	return TTLOG_OK;
 fail:
@@ -207,14 +219,16 @@ void ttlog__crash_uninstall(void)
 	}
 	installed_mask = 0;
 	installed_snapshot_signal = 0;
-	atomic_store(&installed, 0);
+	atomic_store_explicit(&installed, 0, memory_order_relaxed);
 	ttlog__altstack_want(0);
 }
 
+/* Relaxed: the child has one thread; threads it starts later are ordered
+ * after this by pthread_create. */
 void ttlog__crash_after_fork(void)
 {
-	atomic_store(&crash_owner, 0);
-	atomic_store(&crash_done, 0);
+	atomic_store_explicit(&crash_owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&crash_done, 0, memory_order_relaxed);
 }
 
 /* errno names for the message below: the ones creating, writing and

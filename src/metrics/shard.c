@@ -44,6 +44,7 @@ static unsigned char *shard_new(void)
 /* The slow path of a metric update (declared in ttlog.h). */
 TTLOG_API unsigned char *ttlog__metrics_attach(void)
 {
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
 	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;

@@ -784,6 +784,8 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 				const struct ttlog__stack *stack, char *path, size_t path_size)
 {
 	struct workspace *ws = workspaces[which];
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
+	 * read below. */
 	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
 		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
 		last_errno[which] = 0;

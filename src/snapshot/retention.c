@@ -255,7 +255,10 @@ unsigned ttlog__retention_prune(enum ttlog__workspace which, const char *dir, co
 	if (!ws || (max_files == TTLOG__NO_MAX_SNAPSHOTS && max_bytes == TTLOG__NO_MAX_SNAPSHOT_BYTES))
 		return 0;
 	int expected = 0;
-	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1))
+	/* LMM(prune:B) pairs with LMM(prune:A): taken like the writer's
+	 * workspace (writer.c, LMM(ws:B)); a failed attempt touches nothing. */
+	if (!atomic_compare_exchange_strong_explicit(&ws->busy, &expected, 1, memory_order_acquire,
+						     memory_order_relaxed))
 		return 0;
 	int saved_errno = errno;
 	unsigned removed = 0;
@@ -293,6 +296,7 @@ unsigned ttlog__retention_prune(enum ttlog__workspace which, const char *dir, co
 	close(dfd);
 out:
 	atomic_fetch_add_explicit(&ttlog__g.snapshots_pruned, removed, memory_order_relaxed);
+	/* LMM(prune:A) pairs with LMM(prune:B): this use is over before the next. */
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;
 	return removed;

@@ -5,7 +5,10 @@
  * well as the on-demand path): no malloc, no stdio, no locks. Memory comes
  * from two workspaces reserved at init, one for on-demand snapshots and one
  * kept for the crash handler, each guarded by a busy flag taken with a
- * compare-and-swap (a second request gets TTLOG_E_BUSY, never waits).
+ * compare-and-swap (a second request gets TTLOG_E_BUSY, never waits). The
+ * flag is a lock that is never waited for: write_from() takes it with an
+ * acquire CAS, LMM(ws:B), and gives it back with a release store, LMM(ws:A),
+ * so each writer sees the workspace as the previous one left it.
  *
  * The file is written in one pass, in the order docs/FORMAT.md describes:
  *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then
@@ -122,6 +125,7 @@ int ttlog__snapshot_init(void)
 	return TTLOG_OK;
 }
 
+/* Relaxed: the child has one thread. */
 void ttlog__snapshot_after_fork(void)
 {
 	for (int i = 0; i < 2; i++)
@@ -653,7 +657,9 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 		ttlog__sb_str(&sb, "-");
 		ttlog__sb_u64(&sb, tid, 0);
 		ttlog__sb_str(&sb, "-");
-		ttlog__sb_u64(&sb, atomic_fetch_add(&tmp_counter, 1), 0);
+		/* Relaxed: only the value must differ from every other call's. */
+		uint32_t n = atomic_fetch_add_explicit(&tmp_counter, 1, memory_order_relaxed);
+		ttlog__sb_u64(&sb, n, 0);
 		ttlog__sb_str(&sb, ".tmp");
 		if (sb.overflow)
 			return -1;
@@ -823,7 +829,10 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 {
 	struct workspace *ws = workspaces[which];
 	int expected = 0;
-	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1)) {
+	/* LMM(ws:B) pairs with LMM(ws:A): the previous writer's use of the
+	 * workspace is over. A failed attempt touches nothing: relaxed. */
+	if (!atomic_compare_exchange_strong_explicit(&ws->busy, &expected, 1, memory_order_acquire,
+						     memory_order_relaxed)) {
 		if (src->in_process)
 			atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
 		return TTLOG_E_BUSY;
@@ -917,6 +926,7 @@ out:
 						  ? &ttlog__g.snapshots_written
 						  : &ttlog__g.snapshots_failed,
 					  1, memory_order_relaxed);
+	/* LMM(ws:A) pairs with LMM(ws:B): this use is over before the next. */
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;
 	return rc;

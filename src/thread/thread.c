@@ -192,10 +192,17 @@ static struct ttlog__ring *ring_reuse(void)
 TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 {
 	uint32_t len = (uint32_t)hdr;
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings. */
 	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;
 	}
+	/* LMM(freeze:B) pairs with LMM(freeze:A) in ttlog__rings_freeze(): the
+	 * inline load of the limit that sent this call here comes before the
+	 * load of the flag, so a limit of 0 stored by the freeze comes with
+	 * the flag. A fence here rather than an acquire load there keeps the
+	 * log call's own code as it is. */
+	TTLOG__FENCE_ACQUIRE();
 	if (atomic_load_explicit(&ttlog__g.frozen, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_frozen, 1, memory_order_relaxed);
 		return NULL;
@@ -239,14 +246,20 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
  * which sends its owner's next call to ttlog__reserve_slow(); that sees the
  * flag and refuses the call (counted in dropped_frozen). A call already past
  * its limit check finishes its one record; the ring reader copes with that
- * as with any concurrent write. Resuming needs nothing more: the next slow
- * path sets the limit again. Runs in signal context.
+ * as with any concurrent write. An owner already in the slow path, past its
+ * look at the flag, sets its limit again and may fill the rest of its
+ * segment. Resuming needs nothing more: the next slow path that sees the
+ * flag cleared sets the limit again. Runs in signal context.
  */
 void ttlog__rings_freeze(int on)
 {
 	atomic_store_explicit(&ttlog__g.frozen, on, memory_order_relaxed);
 	if (!on)
 		return;
+	/* LMM(freeze:A) The flag before the limits. Pairs with LMM(freeze:B)
+	 * in ttlog__reserve_slow(): an owner sent there by one of these 0s
+	 * sees the flag and does not set its limit again. */
+	TTLOG__FENCE_RELEASE();
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
 		atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed);
 }

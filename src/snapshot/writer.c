@@ -361,7 +361,12 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	struct ttlog__ring_cursor cur;
 	if (!ws->src->read_begin(ws->src->ctx, r, &cur))
 		return;
+	/* Relaxed: the reset that stored it is ordered before this load by
+	 * LMM(gen:D) in read_begin(); a later one is caught by the gen check
+	 * (cur.aborted). */
 	uint32_t tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
+	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the name
+	 * an exited thread left is whole. */
 	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
 	char name[TTLOG_THREAD_NAME_MAX + 1];
 	name[0] = '\0';

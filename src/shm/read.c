@@ -20,7 +20,8 @@
  * from, rebuilt from the names the owner stored.
  *
  * Publication: LMM(table:B) and LMM(dict:B) below pair with LMM(table:A)
- * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A/B).
+ * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A), LMM(cal:D) with
+ * LMM(cal:B).
  */
 #define _GNU_SOURCE
 #include "shm/shm.h"
@@ -697,6 +698,8 @@ static void src_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, i
 	} else {
 		/* The owner's latest point 1, read under its sequence count. */
 		for (int attempt = 0; attempt < 100; attempt++) {
+			/* LMM(cal:D) pairs with LMM(cal:B): an even count
+			 * comes with the pair stored before it. */
 			uint32_t q = atomic_load_explicit(&s->live->calib_seq, memory_order_acquire);
 			cal->tick1 = atomic_load_explicit(&s->live->tick1, memory_order_relaxed);
 			cal->ns1 = atomic_load_explicit(&s->live->ns1, memory_order_relaxed);

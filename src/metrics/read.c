@@ -83,6 +83,7 @@ void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metri
 	if (octaves)
 		memset(octaves, 0, sizeof(uint64_t) * (TTLOG_HIST_OCTAVES + 2));
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+		/* LMM(shard:B) pairs with LMM(shard:A) in shard.c. */
 		const unsigned char *shard = atomic_load_explicit(&r->metrics_shard, memory_order_acquire);
 		if (!shard)
 			continue;

@@ -45,11 +45,14 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 		     uint64_t now)
 {
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
-		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
+		/* Relaxed, all three: only the numbers are used, no byte or
+		 * field is read through them, and a head and tail from two
+		 * owners (a ring being reset) are clamped below. */
+		uint32_t st = atomic_load_explicit(&r->state, memory_order_relaxed);
 		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
 			continue;
-		uint64_t head = atomic_load_explicit(&r->w.head, memory_order_acquire);
-		uint64_t tail = atomic_load_explicit(&r->pub_tail, memory_order_acquire);
+		uint64_t head = atomic_load_explicit(&r->w.head, memory_order_relaxed);
+		uint64_t tail = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
 		uint64_t used = head >= tail ? head - tail : 0; /* a ring being reset */
 		if (used > r->size)
 			used = r->size;

@@ -48,6 +48,8 @@ TTLOG_API const char *ttlog_version_string(void)
 	return TTLOG_VERSION_STRING;
 }
 
+/* Runs in signal context (the crash handler's report uses it): constant
+ * strings only. */
 TTLOG_API const char *ttlog_strerror(int error)
 {
 	switch (error) {

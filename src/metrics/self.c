@@ -21,6 +21,7 @@
 #include "sites/sampling.h"
 #include "thread/thread.h"
 
+/* Hands one counter to fn. Runs in signal context. */
 static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
 			 const char *name, const char *help, const char *labels, uint64_t value)
 {
@@ -34,13 +35,14 @@ static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), 
 	fn(ctx, &m);
 }
 
+/* One of the library's counters. Runs in signal context. */
 static uint64_t g_load(_Atomic uint64_t *counter)
 {
 	return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
 /* Bytes between a ring's tail and head over its size: how much of its
- * history the ring holds. */
+ * history the ring holds. Runs in signal context. */
 static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
 		     uint64_t now)
 {
@@ -74,6 +76,7 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 	}
 }
 
+/* See metrics.h. Runs in signal context. */
 void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *m), void *ctx,
 			 uint64_t strings_truncated)
 {

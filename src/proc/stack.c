@@ -131,6 +131,7 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 #endif
 }
 
+/* The format's name of this machine. Runs in signal context. */
 static uint32_t host_arch(void)
 {
 #if defined(__x86_64__)
@@ -215,6 +216,8 @@ void ttlog__stack_fault_escape(uint32_t tid)
 	}
 }
 
+/* Empties st for a capture of thread tid. Runs in signal context: one
+ * read of initial-exec TLS (ttlog__ring_self). */
 static void reset(struct ttlog__stack *st, uint32_t tid, uint32_t flags)
 {
 	struct ttlog__ring *self = ttlog__ring_self();

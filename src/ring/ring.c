@@ -223,6 +223,7 @@ static uint64_t overwritten_in(const struct ttlog__ring *r, uint32_t seg_size, u
 	return n;
 }
 
+/* See ring.h. Runs in signal context. */
 uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r)
 {
 	return overwritten_in(r, r->seg_size, r->nseg);
@@ -230,11 +231,13 @@ uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r)
 
 /* ---- Reader side. Everything below runs in signal context. ------------- */
 
+/* See ring.h. Runs in signal context. */
 int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	return ttlog__ring_read_begin_at(r, r->data, r->size, r->seg_size, r->nseg, cur);
 }
 
+/* See ring.h. Runs in signal context. */
 int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data, uint32_t size,
 			      uint32_t seg_size, uint32_t nseg, struct ttlog__ring_cursor *cur)
 {
@@ -268,7 +271,8 @@ int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data, 
 }
 
 /* Copies logical bytes [pos, pos + n) out of the ring. The reads race with
- * the owner's writes on purpose; see the top of this file. */
+ * the owner's writes on purpose; see the top of this file.
+ * Runs in signal context. */
 static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t n,
 		      unsigned char *buf)
 {
@@ -287,7 +291,7 @@ static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t
  * exact. The records cannot be counted (they are gone), so they are
  * estimated from the writer's overwritten count, which may already include
  * records beyond the range being read; no more than bytes / 16 (the
- * smallest record) are counted.
+ * smallest record) are counted. Runs in signal context.
  */
 static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 {
@@ -301,6 +305,7 @@ static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 	cur->torn_bytes += bytes;
 }
 
+/* See ring.h. Runs in signal context. */
 size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size_t cap)
 {
 	struct ttlog__ring *r = cur->ring;
@@ -370,6 +375,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 	return 0;
 }
 
+/* See ring.h. Runs in signal context. */
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
 {
 	return overwritten_in(cur->ring, cur->seg_size, cur->nseg);

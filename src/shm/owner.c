@@ -483,6 +483,8 @@ static void shm_site_added(uint32_t id, const struct ttlog_site *s)
 
 /* ---- Clock and counters (runs in signal context) ----------------------- */
 
+/* The owner's drop counters into the header. Runs in signal context:
+ * relaxed atomics. */
 static void copy_counters(struct ttlog__shm_header *h)
 {
 	atomic_store_explicit(&h->dropped_uninitialized,

@@ -199,7 +199,8 @@ void ttlog__sampling_after_fork(void)
 }
 
 /* Summed when asked rather than counted per call: a process-wide counter
- * would be one more atomic, on a line every thread shares, per drop. */
+ * would be one more atomic, on a line every thread shares, per drop.
+ * Runs in signal context. */
 void ttlog__sampling_totals(uint64_t *dropped_sampled, uint64_t *dropped_rate_limited)
 {
 	uint64_t a = 0, b = 0;

@@ -93,6 +93,7 @@ int ttlog__retention_init(void)
 	return TTLOG_OK;
 }
 
+/* Whether s[0..n) are all digits. Runs in signal context. */
 static int is_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -166,7 +167,7 @@ static int is_crash_file(int dfd, const char *name)
 	       (ttlog__get_u32(buf + FLAGS_AT) & TTLOG_FMT_HEAD_FLAG_CRASH);
 }
 
-/* <0, 0, >0 as a is removed before, with, after b. */
+/* <0, 0, >0 as a is removed before, with, after b. Runs in signal context. */
 static int key_cmp(int a_crash, const char *a_stamp, const char *a_name, const struct victim *b)
 {
 	if (a_crash != b->crash)

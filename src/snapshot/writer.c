@@ -135,11 +135,14 @@ void ttlog__snapshot_after_fork(void)
 
 /* ---- Buffered output ---------------------------------------------------- */
 
+/* Runs in signal context. */
 static void out_bytes(struct workspace *ws, const void *data, size_t len)
 {
 	ttlog__fdbuf_put(&ws->file, data, len);
 }
 
+/* One chunk: its header, with the CRC, and its payload. Runs in signal
+ * context. */
 static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags,
 			     const void *payload, size_t len)
 {
@@ -152,12 +155,14 @@ static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags
 	out_bytes(ws, payload, len);
 }
 
+/* A chunk without flags. Runs in signal context. */
 static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload, size_t len)
 {
 	emit_chunk_flags(ws, type, 0, payload, len);
 }
 
-/* Appends a u32-length-prefixed string to buf at *len, cut at max bytes. */
+/* Appends a u32-length-prefixed string to buf at *len, cut at max bytes.
+ * Runs in signal context. */
 static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -172,7 +177,8 @@ static void put_string(unsigned char *buf, size_t *len, const char *s, size_t ma
 /* ---- Call-site dictionary ----------------------------------------------- */
 
 /* Writes the pending SITE entries, then the SITX entries that extend them
- * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id). */
+ * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id).
+ * Runs in signal context. */
 static void flush_sites(struct workspace *ws)
 {
 	if (!ws->site_count)
@@ -193,7 +199,7 @@ static void flush_sites(struct workspace *ws)
 }
 
 /* Queues the SITX entry of a site that has fields or is not a plain log
- * call. The caller has made room. */
+ * call. The caller has made room. Runs in signal context. */
 static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog_site *s,
 			       uint32_t fields)
 {
@@ -216,13 +222,15 @@ static void add_site_extension(struct workspace *ws, uint32_t id, const struct t
 		ws->sitx_flags |= TTLOG_FMT_CHUNK_REQUIRED;
 }
 
+/* strlen, capped at what a SITE entry keeps. Runs in signal context. */
 static size_t clamp_len(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	return n > DICT_STRING_MAX ? DICT_STRING_MAX : n;
 }
 
-/* Queues a site for the next SITE chunk, once per file. */
+/* Queues a site for the next SITE chunk, once per file.
+ * Runs in signal context. */
 static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site *s)
 {
 	const char *target = s->target;
@@ -259,6 +267,9 @@ static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site 
 
 /* ---- Event blocks ------------------------------------------------------- */
 
+/* Writes the pending block as an EVTS chunk, LZ4-compressed in the
+ * workspace's state, after the SITE entries it needs. Runs in signal
+ * context. */
 static void flush_block(struct workspace *ws)
 {
 	if (!ws->block_count)
@@ -289,7 +300,8 @@ static void flush_block(struct workspace *ws)
 	ws->block_len = 0;
 }
 
-/* Adds one record (already validated by the ring reader) to the block. */
+/* Adds one record (already validated by the ring reader) to the block.
+ * Runs in signal context. */
 static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
@@ -315,7 +327,7 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 }
 
 /* The current name of a live thread, from /proc (of process pid, 0: this
- * one); "" if unavailable. */
+ * one); "" if unavailable. Runs in signal context. */
 static void live_thread_name(int pid, uint32_t tid, char *out, size_t cap)
 {
 	char path[64];
@@ -355,6 +367,8 @@ static int keeps_state(struct workspace *ws, uint32_t id)
 	return s && s->kind != TTLOG__KIND_LOG;
 }
 
+/* One ring: its records as EVTS blocks, then its THRD chunk. Runs in
+ * signal context. */
 static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t cutoff,
 			 const struct ttlog__crash_info *crash)
 {
@@ -477,6 +491,7 @@ static void write_sampling(struct workspace *ws)
 		flush_sampling(ws, buf, len, count);
 }
 
+/* HEAD: the process, the clock, the reason. Runs in signal context. */
 static void write_head(struct workspace *ws, const char *reason, int crashed,
 		       const struct ttlog__calibration *cal, int64_t created)
 {
@@ -499,6 +514,7 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	emit_chunk(ws, TTLOG_FMT_CHUNK_HEAD, p, len);
 }
 
+/* CRSH: the signal and the thread it hit. Runs in signal context. */
 static void write_crash(struct workspace *ws, const struct ttlog__crash_info *c)
 {
 	unsigned char *p = ws->small;
@@ -587,6 +603,7 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 	}
 }
 
+/* END: the totals. Runs in signal context. */
 static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
@@ -603,6 +620,7 @@ static void write_end(struct workspace *ws)
 	emit_chunk(ws, TTLOG_FMT_CHUNK_END, p, TTLOG_FMT_END_SIZE);
 }
 
+/* The file header. Runs in signal context. */
 static void write_file_header(struct workspace *ws)
 {
 	unsigned char h[TTLOG_FMT_FILE_HEADER_SIZE];
@@ -617,7 +635,8 @@ static void write_file_header(struct workspace *ws)
 
 /* ---- File names --------------------------------------------------------- */
 
-/* <dir>/ttlog-<pid>-<YYYYMMDDTHHMMSS.nnnnnnnnnZ>-<reason>[-N].ttlog */
+/* <dir>/ttlog-<pid>-<YYYYMMDDTHHMMSS.nnnnnnnnnZ>-<reason>[-N].ttlog
+ * Runs in signal context. */
 static void final_name(struct workspace *ws, int64_t now_ns, const char *reason, unsigned n)
 {
 	struct ttlog__sbuf sb;
@@ -651,6 +670,8 @@ static void final_name(struct workspace *ws, int64_t now_ns, const char *reason,
 	ttlog__sb_str(&sb, ".ttlog");
 }
 
+/* Creates the temporary, <dir>/.ttlog-<pid>-<tid>-<n>.tmp: its descriptor,
+ * or -1. Runs in signal context: open(2). */
 static int open_temporary(struct workspace *ws, uint32_t tid)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -675,7 +696,8 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 	return -1;
 }
 
-/* Gives the finished temporary its final name without replacing anything. */
+/* Gives the finished temporary its final name without replacing anything.
+ * Runs in signal context. */
 static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 {
 	for (unsigned n = 0; n < 1000; n++) {
@@ -716,6 +738,7 @@ static void write_metrics(struct workspace *ws)
 
 /* ---- Entry point -------------------------------------------------------- */
 
+/* Runs in signal context. */
 static void reset_workspace(struct workspace *ws)
 {
 	ws->file.failed = 0;

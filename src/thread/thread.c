@@ -97,6 +97,7 @@ static uint32_t current_tid(void)
 	return (uint32_t)syscall(SYS_gettid);
 }
 
+/* The ring whose writer w is. Runs in signal context. */
 static struct ttlog__ring *ring_of(struct ttlog__writer *w)
 {
 	return (struct ttlog__ring *)((char *)w - offsetof(struct ttlog__ring, w));
@@ -396,6 +397,8 @@ int ttlog__rings_init(void)
 	return 0;
 }
 
+/* Records dropped so far from the rings that hold a thread's history.
+ * Runs in signal context. */
 uint64_t ttlog__rings_overwritten(void)
 {
 	uint64_t sum = 0;

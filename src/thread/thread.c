@@ -55,8 +55,10 @@
  *
  * Everything else here is relaxed: ring_bytes, ring_count and exit_counter
  * are counters whose values matter, not what comes with them; exit_order
- * travels with LMM(exit:A); a writer's limit is its owner's to set, and a
- * stale one only sends a call to the slow path once more, or not yet.
+ * travels with LMM(exit:A); a writer's limit is set by its owner, and to 0
+ * from outside by ttlog__rings_freeze and ttlog__rings_configure, and a
+ * stale value only sends a call to the slow path once more, or once later
+ * (the freeze's ordering is LMM(freeze:A/B)).
  */
 #define _GNU_SOURCE
 #include "thread/thread.h"

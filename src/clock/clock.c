@@ -34,6 +34,8 @@ static _Atomic uint64_t fake_ticks;
 #define FAKE_STEP_NS 1000u
 #define MIN_CALIBRATION_NS 20000000LL
 
+/* The time of clock id in nanoseconds. Runs in signal context:
+ * clock_gettime is on POSIX's list. */
 static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;

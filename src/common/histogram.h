@@ -32,6 +32,7 @@
 #define TTLOG_HIST_SUB (1u << TTLOG__HIST_SUB_BITS)
 #define TTLOG_HIST_OCTAVES (TTLOG__HIST_MAX_EXP - TTLOG__HIST_MIN_EXP)
 
+/* The double whose bits are b. Runs in signal context. */
 static inline double ttlog__hist_from_bits(uint64_t b)
 {
 	double d;

@@ -30,7 +30,8 @@ void AnnotateIgnoreReadsEnd(const char *file, int line);
 #define TTLOG_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TTLOG_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Little-endian field access for the file format (the hosts are little-endian). */
+/* Little-endian field access for the file format (the hosts are
+ * little-endian). Run in signal context: memcpy only. */
 #include <string.h>
 static inline void ttlog__put_u16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
 static inline void ttlog__put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Runs in signal context: the caller's buffer only. */
 void ttlog__sb_init(struct ttlog__sbuf *sb, char *buf, size_t cap)
 {
 	sb->p = buf;
@@ -18,6 +19,7 @@ void ttlog__sb_init(struct ttlog__sbuf *sb, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+/* Runs in signal context: the caller's buffer only. */
 void ttlog__sb_mem(struct ttlog__sbuf *sb, const char *s, size_t n)
 {
 	if (sb->cap == 0)
@@ -32,11 +34,13 @@ void ttlog__sb_mem(struct ttlog__sbuf *sb, const char *s, size_t n)
 	sb->p[sb->len] = '\0';
 }
 
+/* Runs in signal context: the caller's buffer only. */
 void ttlog__sb_str(struct ttlog__sbuf *sb, const char *s)
 {
 	ttlog__sb_mem(sb, s, strlen(s));
 }
 
+/* Runs in signal context: the caller's buffer only. */
 void ttlog__sb_u64(struct ttlog__sbuf *sb, uint64_t v, int width)
 {
 	char digits[24];
@@ -53,6 +57,7 @@ void ttlog__sb_u64(struct ttlog__sbuf *sb, uint64_t v, int width)
 	ttlog__sb_mem(sb, text, (size_t)n);
 }
 
+/* Runs in signal context: write(2). */
 int ttlog__write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -72,7 +77,8 @@ int ttlog__write_all(int fd, const void *buf, size_t len)
 }
 
 /* Days since 1970-01-01 to a proleptic Gregorian date: count 400-year eras
- * from 0000-03-01, so that the leap day is the last day of each year. */
+ * from 0000-03-01, so that the leap day is the last day of each year.
+ * Runs in signal context. */
 void ttlog__civil_from_unix(int64_t secs, struct ttlog__civil *out)
 {
 	int64_t days = secs / 86400, rem = secs % 86400;
@@ -94,6 +100,7 @@ void ttlog__civil_from_unix(int64_t secs, struct ttlog__civil *out)
 	out->year = (int)(yoe + era * 400 + (out->month <= 2));
 }
 
+/* Runs in signal context: the caller's buffers only. */
 void ttlog__sanitize_reason(const char *reason, char *out, size_t cap)
 {
 	size_t n = 0;
@@ -116,6 +123,7 @@ void ttlog__sanitize_reason(const char *reason, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Runs in signal context: ttlog__write_all(). */
 void ttlog__fdbuf_flush(struct ttlog__fdbuf *b)
 {
 	if (b->len && !b->failed && ttlog__write_all(b->fd, b->buf, b->len) != 0)
@@ -123,6 +131,7 @@ void ttlog__fdbuf_flush(struct ttlog__fdbuf *b)
 	b->len = 0;
 }
 
+/* Runs in signal context: the caller's buffer, ttlog__write_all(). */
 void ttlog__fdbuf_put(struct ttlog__fdbuf *b, const void *data, size_t n)
 {
 	const unsigned char *p = data;

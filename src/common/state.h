@@ -1,8 +1,9 @@
 /*
  * state.h - the library's process-wide settings and counters.
  *
- * Settings are written by ttlog_init() before `initialized` is set (with
- * release) and only read afterwards, including from signal context.
+ * Settings are written by ttlog_init() before `state` is set (with release,
+ * LMM(init:A) in src/core/init.c) and only read after an acquire load of it
+ * (LMM(init:B)), including from signal context.
  * Counters are atomics updated with relaxed ordering: they are statistics,
  * nothing synchronises through them.
  */
@@ -41,7 +42,7 @@ struct ttlog__global {
 	_Atomic uint64_t dropped_uninitialized;
 	_Atomic uint64_t dropped_no_ring;
 	/* While the crash handler copies the rings, other threads' log calls
-	 * are refused (ttlog__rings_freeze in src/ring/ring.c) and counted. */
+	 * are refused (ttlog__rings_freeze in src/thread/thread.c) and counted. */
 	_Atomic int frozen;
 	_Atomic uint64_t dropped_frozen;
 	_Atomic uint64_t dropped_sites;

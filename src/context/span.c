@@ -111,6 +111,7 @@ static const struct remote_parent *current_remote(void)
 TTLOG_API uint32_t ttlog__span_prepare(struct ttlog__span_ids *ids)
 {
 	ids->id = 0;
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
 	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
 		return 0;
 	struct ttlog__scope_stack *st = ttlog__scopes_self();

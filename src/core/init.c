@@ -48,6 +48,8 @@ TTLOG_API const char *ttlog_version_string(void)
 	return TTLOG_VERSION_STRING;
 }
 
+/* Runs in signal context (the crash handler's report uses it): constant
+ * strings only. */
 TTLOG_API const char *ttlog_strerror(int error)
 {
 	switch (error) {
@@ -147,7 +149,9 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	int rc;
 	pthread_mutex_lock(&init_lock);
 	init_error[0] = '\0';
-	if (atomic_load(&ttlog__g.state) == TTLOG_STATE_ON) {
+	/* Relaxed: only ttlog_init and ttlog_shutdown store the state, both
+	 * under init_lock, which orders them. */
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) == TTLOG_STATE_ON) {
 		snprintf(init_error, sizeof init_error, "ttlog_init: already initialized");
 		rc = TTLOG_E_ALREADY_INITIALIZED;
 		goto out;
@@ -226,8 +230,10 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	}
 	ttlog__spans_init();
 	ttlog__sites_set_master(1);
-	/* Everything above is published to other threads (and to signal
-	 * handlers) by this store; they check it with an acquire load. */
+	/* LMM(init:A) Everything above is published to other threads (and to
+	 * signal handlers) by this store. Pairs with LMM(init:B), the acquire
+	 * loads of the log call's slow path, the snapshot writer, metric
+	 * attach, spans and snapshot_with_stack() below. */
 	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_ON, memory_order_release);
 out:
 	pthread_mutex_unlock(&init_lock);
@@ -237,13 +243,17 @@ out:
 TTLOG_API int ttlog_shutdown(void)
 {
 	pthread_mutex_lock(&init_lock);
-	if (atomic_load(&ttlog__g.state) != TTLOG_STATE_ON) {
+	/* Relaxed: under init_lock, as in ttlog_init. */
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) != TTLOG_STATE_ON) {
 		pthread_mutex_unlock(&init_lock);
 		return TTLOG_E_NOT_INITIALIZED;
 	}
 	ttlog__crash_uninstall();
 	ttlog__sites_set_master(0);
-	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_release);
+	/* Relaxed: OFF publishes nothing. A thread that loads it (LMM(init:B))
+	 * stops before reading any setting, and the next ttlog_init publishes
+	 * its own with LMM(init:A). */
+	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_relaxed);
 	ttlog__shm_close(); /* shared-memory mode: the file goes, the memory stays */
 	ttlog__metrics_detach_all(); /* later updates find ttlog off and are counted */
 	pthread_mutex_unlock(&init_lock);
@@ -269,6 +279,7 @@ static __attribute__((noinline)) int snapshot_with_stack(const char *reason, cha
 							 size_t path_size, const void *ra)
 {
 	struct ttlog__stack st;
+	/* LMM(init:B) pairs with LMM(init:A). */
 	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
 		return TTLOG_E_NOT_INITIALIZED;
 	ttlog__modules_refresh();
@@ -286,26 +297,33 @@ TTLOG_API int ttlog_snapshot_with_stack(const char *reason)
 	return snapshot_with_stack(reason, NULL, 0, __builtin_return_address(0));
 }
 
+/* Relaxed: the counters are statistics (common/state.h); each value is read
+ * whole, and nothing is read through them. */
+static uint64_t counter(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
 TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 {
 	if (!s)
 		return TTLOG_E_INVALID;
 	memset(s, 0, sizeof *s);
 	s->events_overwritten = ttlog__rings_overwritten();
-	s->dropped_uninitialized = atomic_load(&ttlog__g.dropped_uninitialized);
-	s->dropped_no_ring = atomic_load(&ttlog__g.dropped_no_ring);
-	s->dropped_sites = atomic_load(&ttlog__g.dropped_sites);
-	s->snapshots_written = atomic_load(&ttlog__g.snapshots_written);
-	s->snapshots_failed = atomic_load(&ttlog__g.snapshots_failed);
-	s->snapshots_busy = atomic_load(&ttlog__g.snapshots_busy);
-	s->torn_records = atomic_load(&ttlog__g.torn_records);
+	s->dropped_uninitialized = counter(&ttlog__g.dropped_uninitialized);
+	s->dropped_no_ring = counter(&ttlog__g.dropped_no_ring);
+	s->dropped_sites = counter(&ttlog__g.dropped_sites);
+	s->snapshots_written = counter(&ttlog__g.snapshots_written);
+	s->snapshots_failed = counter(&ttlog__g.snapshots_failed);
+	s->snapshots_busy = counter(&ttlog__g.snapshots_busy);
+	s->torn_records = counter(&ttlog__g.torn_records);
 	s->rings = ttlog__rings_count();
 	s->sites = ttlog__site_id_limit() - 1;
 	ttlog__sampling_totals(&s->dropped_sampled, &s->dropped_rate_limited);
 	s->metrics = ttlog__metrics_count();
 	s->metrics_refused = ttlog__metrics_refused();
 	s->metrics_rejected = ttlog__metrics_rejected();
-	s->snapshots_pruned = atomic_load(&ttlog__g.snapshots_pruned);
-	s->dropped_during_crash = atomic_load(&ttlog__g.dropped_frozen);
+	s->snapshots_pruned = counter(&ttlog__g.snapshots_pruned);
+	s->dropped_during_crash = counter(&ttlog__g.dropped_frozen);
 	return TTLOG_OK;
 }

@@ -2,34 +2,247 @@
  * crash.c - fatal-signal handlers: write a crash snapshot, then let the
  * signal do what it would have done without ttlog.
  *
- * The handlers run on an alternate signal stack (set up per thread in
- * src/ring/ring.c), so a stack overflow is caught too. Everything reachable
- * from them is async-signal-safe: the snapshot writer uses memory reserved at
- * init and only open/write/fsync/link/unlink/close.
+ * This comment walks the crash path in order, from the signal to the linked
+ * file, naming every function it reaches; each of them says "Runs in signal
+ * context" in its own comment too. Async-signal-safe means here what POSIX
+ * means: whatever the interrupted code was doing (inside malloc, holding
+ * the stdio lock, halfway through a log call), the function still works,
+ * because it takes no lock, allocates nothing, touches no stdio buffer and
+ * calls nothing but system calls and functions that are safe in a handler.
+ * The crash path's memory is the signal stack, static storage, and memory
+ * reserved at ttlog_init (the writer's and the pruner's workspaces, mapped
+ * with MAP_POPULATE; the module lists); its shared words are lock-free
+ * atomics.
  *
- * Hand-over: after the snapshot, the handler that was installed before
- * ttlog (or SIG_DFL) is put back and the signal is delivered again:
- *   - a fault raised by an instruction (SIGSEGV, SIGBUS, SIGILL, SIGFPE with
- *     si_code > 0) repeats by itself when the handler returns, with the
- *     original siginfo, so the previous handler or the default action (exit
- *     status, core dump) sees exactly the original fault;
- *   - anything else (kill, raise, abort, SIGTRAP, SIGSYS) is re-sent to the
- *     same thread with tgkill; it stays pending until the handler returns.
+ * 0. Before any crash (normal context). ttlog__crash_install() puts
+ *    crash_handler on the fatal signals (SA_SIGINFO | SA_ONSTACK |
+ *    SA_RESTART, an empty sa_mask: the handler blocks only the signal being
+ *    handled), keeping the previous actions in previous[]. While they are
+ *    installed, each thread gets an alternate signal stack
+ *    (src/thread/altstack.c): the thread calling ttlog_init at once
+ *    (ttlog__altstack_enable_main), every other when it attaches its ring
+ *    (ttlog__altstack_enable), unless it has one of its own; 64 KiB with a
+ *    guard page below. Nothing on the crash path keeps a large buffer on
+ *    the stack (the largest is step 10's line, some 3 KiB). ttlog_init also
+ *    primes libunwind (ttlog__stack_init, src/proc/stack.c), reads the
+ *    module list (ttlog__modules_init) and reserves the workspaces
+ *    (ttlog__snapshot_init, ttlog__retention_init).
  *
- * Before the snapshot, the owner freezes the rings (other threads' log
- * calls are refused and counted until it is written) and captures its own
- * stack and registers from the signal's context (src/proc/stack.c) into
- * crash_stack, which the writer puts in the STCK chunk, and brings the
- * module list up to date from the loader's link map (src/proc/modules.c;
- * only the owner does, which is what lets that list have a single writer)
- * for the MODS chunk.
+ * 1. The signal arrives. The kernel switches to the thread's alternate
+ *    stack (so a stack overflow is caught too; a thread that never attached
+ *    a ring and has no stack of its own runs the handler on its own stack)
+ *    and calls crash_handler(). It saves errno, takes the thread's id with
+ *    syscall(SYS_gettid), and calls step 2. (gettid, tgkill, getdents64
+ *    and process_vm_readv below are Linux's own, so not on POSIX's list;
+ *    glibc's syscall() and process_vm_readv() are the bare system call,
+ *    with no lock, no memory and no state of the C library, which is what
+ *    the list guards against. The same holds for nanosleep, where POSIX
+ *    lists sleep.)
  *
- * Several crashes: the first thread to claim `crash_owner` writes the one
- * snapshot; other crashing threads wait (bounded) until it is done, then
- * hand over their own signal. A crash inside the handler itself (the owner
- * faulting again) skips the snapshot and hands over at once, so it cannot
- * loop: the signal that is being handled is blocked during its handler, and
- * the kernel kills a thread that faults with its fault signal blocked.
+ * 2. ttlog__stack_fault_escape(tid) (src/proc/stack.c): if this thread is
+ *    inside the guarded unwind of step 5, this signal is a fault of the
+ *    unwinder, and it siglongjmp()s back into the capture (see step 5).
+ *    Otherwise it returns. One relaxed atomic load and a signal fence.
+ *
+ * 3. The owner: a compare-and-swap of crash_owner from 0 to tid elects the
+ *    one thread that writes the crash snapshot. Any other thread goes to
+ *    step 12. The owner itself, faulting again outside the unwinder (the
+ *    CAS fails with its own tid), goes straight to step 13: no second
+ *    snapshot, no loop (see the end of step 13). The owner names the signal
+ *    with ttlog__signal_name() (a lookup in a constant table) and fills a
+ *    struct ttlog__crash_info on its stack; the stack capture goes in
+ *    crash_stack, static rather than on the signal stack.
+ *
+ * 4. ttlog__rings_freeze(1) (src/thread/thread.c): stores the frozen flag
+ *    and 0 into every ring's limit, walking the ring list
+ *    (ttlog__ring_first: an acquire load; `next` never changes). Every other
+ *    thread's next log call goes to ttlog__reserve_slow(), which refuses it
+ *    (dropped_frozen), so the history being saved is not overwritten. Only
+ *    atomic stores and a fence.
+ *
+ * 5. ttlog__stack_capture_crash(&crash_stack, context, tid)
+ *    (src/proc/stack.c): reset() (the thread's ring index from
+ *    ttlog__ring_self() and ring_of(), a read of initial-exec TLS, which
+ *    never allocates; host_arch()), copy_registers() from the ucontext, then
+ *    guarded_unwind(): sigsetjmp (the registers, and the mask through
+ *    sigprocmask), the tid into unwinding_tid, pthread_sigmask to unblock
+ *    SIGSEGV and SIGBUS, unw_init_local2(UNW_INIT_SIGNAL_FRAME) and walk()
+ *    (unw_get_reg, unw_step: libunwind documents local unwinding as
+ *    signal-safe, and the caching policy that is not was set at init), the
+ *    mask back. A fault while unwinding (a corrupt stack) enters
+ *    crash_handler again on this thread, on the same signal stack; its
+ *    step 2 jumps back, siglongjmp restores the mask, and the capture keeps
+ *    the frames it found, flagged FAULTED. The caveat stack.c describes:
+ *    libunwind calls dl_iterate_phdr(), whose lock a thread inside dlopen()
+ *    may hold, and the owner then waits for it.
+ *
+ * 6. ttlog__modules_at_crash() (src/proc/modules.c): brings the module
+ *    list of the last refresh (ttlog__modules_current(), an acquire load)
+ *    up to date by walking the dynamic linker's link map, every namespace:
+ *    walk_chain(), checked_read() and checked_string() (process_vm_readv on
+ *    this process and getpid: a bad pointer fails with EFAULT instead of
+ *    faulting), find_old(), read_module(), describe(), notes_checked(),
+ *    find_build_id(), append() and reset_list(), into CRASH_LIST (a list
+ *    reserved at init) with static scratch buffers; only the owner runs
+ *    it, so they have one user. A link map being changed, or unreadable,
+ *    leaves the last refresh's list.
+ *
+ * 7. ttlog__snapshot_write(TTLOG_WS_CRASH, ...) (src/snapshot/writer.c),
+ *    through ttlog__snapshot_write_stack() (an acquire load of the state:
+ *    the settings) to write_from(), with the in-process source whose
+ *    callbacks are self_ring_next(), self_read_begin(), self_site(),
+ *    self_clock() and self_dropped(). Everything it uses is in the crash
+ *    workspace, reserved at init and never shared with ttlog_snapshot()
+ *    (which has the other one), taken with a compare-and-swap of its busy
+ *    flag. In order:
+ *    a. reset_workspace(); ttlog__sanitize_reason() makes the signal's
+ *       name the file's reason; open_temporary() builds
+ *       <dir>/.ttlog-<pid>-<tid>-<n>.tmp with the string builder of
+ *       src/common/sigsafe.c (ttlog__sb_init, ttlog__sb_str, ttlog__sb_mem,
+ *       ttlog__sb_u64: the caller's buffer only) and open()s it (O_CREAT |
+ *       O_EXCL | O_NOFOLLOW, mode 0600).
+ *    b. The clock, self_clock(): ttlog__clock_calibrate() without waiting
+ *       (the process is dying), ttlog__clock_realtime_ns(),
+ *       ttlog__clock_now() (src/clock/clock.c: clock_ns() is clock_gettime,
+ *       counter_read() the CPU's counter); in shared-memory mode
+ *       ttlog__publish_calibration() stores the pair in the mapping
+ *       (shm_note_calibration() and copy_counters(), src/shm/owner.c:
+ *       atomics in the mapping). Then the window's cut-off.
+ *    c. write_file_header() and write_head(): the file header and HEAD,
+ *       with the CRASH flag. Every chunk goes through emit_chunk() and
+ *       emit_chunk_flags() (ttlog__chunk_crc and ttlog__crc32c: a table
+ *       and the caller's bytes) into out_bytes(), ttlog__fdbuf_put() and,
+ *       each time the 64 KiB output buffer fills, ttlog__fdbuf_flush() and
+ *       ttlog__write_all(): write(2), retried on EINTR.
+ *    d. Each ring (self_ring_next: the ring list), write_thread(): the
+ *       ring reader of src/ring/ring.c, self_read_begin(),
+ *       ttlog__ring_read_begin() and ttlog__ring_read_begin_at() (the
+ *       range [tail, head), with overwritten_in()), then ttlog__ring_read()
+ *       piece by piece into the stage buffer (ring_copy(), a memcpy that
+ *       races with the owner on purpose and is checked afterwards;
+ *       count_lost() for what was overwritten meanwhile); a live thread's
+ *       name from /proc/self/task/<tid>/comm (live_thread_name(): open,
+ *       read, close), an exited one's from its ring. Records before the
+ *       window are left out unless keeps_state() (self_site(),
+ *       ttlog__site_lookup(): an acquire load) says they open or close a
+ *       context or a span. add_record() puts each record in a block; a
+ *       site seen for the first time is queued for the SITE chunk that
+ *       precedes the block (add_site(), clamp_len(), put_string()), and
+ *       for a SITX entry if it has fields or is not a plain log call
+ *       (add_site_extension(), with ttlog__site_field_mask(),
+ *       ttlog__site_arg_text() and ttlog__field_name() of
+ *       src/sites/fields.c and its skip_spaces(), after_prefix(),
+ *       simple_escape() and parse_literals(): pointer arithmetic only);
+ *       ttlog__record_truncated_strings() and fixed_size()
+ *       (src/snapshot/metrics_chunk.c) count cut strings. A full block,
+ *       and the ring's last, goes out through flush_block(): flush_sites()
+ *       writes the pending SITE and SITX chunks, then
+ *       LZ4_compress_fast_extState() compresses the block with the LZ4
+ *       state reserved in the workspace at init (LZ4_sizeofState() bytes;
+ *       the extState call works in that state and the buffers it is
+ *       given, and allocates nothing), stored as is if that does not make
+ *       it smaller: an EVTS chunk. The THRD chunk closes the ring, with
+ *       ttlog__ring_read_overwritten(); a ring that changed owner while
+ *       being read gets none.
+ *    e. write_sampling() (ttlog__site_id_limit() and its id_limit(),
+ *       ttlog__sampling_get(): relaxed loads; ttlog__site_lookup(),
+ *       add_site(), flush_sampling()): SMPL.
+ *       write_metrics(): ttlog__metrics_snapshot() (src/snapshot/
+ *       metrics_chunk.c: chunk_begin(), write_entry(), entry_begin(),
+ *       put_double(), chunk_flush() through emit_metrics_chunk(),
+ *       write_self()) with ttlog__metrics_count() and
+ *       ttlog__metrics_entry() (src/metrics/registry.c: an acquire load,
+ *       fixed entries), ttlog__metric_read() (src/metrics/read.c:
+ *       slot_load(), slot_double() and ttlog__hist_from_bits(),
+ *       read_gauge(), read_histogram(): loads of the shards' slots) and
+ *       ttlog__self_metrics() (src/metrics/self.c: emit_counter(),
+ *       g_load(), ring_use(); ttlog__clock_now(); ttlog__rings_records()
+ *       and ttlog__rings_overwritten() of thread.c,
+ *       ttlog__ring_overwritten() of ring.c, ttlog__sampling_totals(),
+ *       ttlog__metrics_refused() and ttlog__metrics_rejected(): loads), in
+ *       the workspace's block buffers: MTRC.
+ *    f. write_crash() (CRSH: signal, code, address, thread), write_stack()
+ *       (STCK, from crash_stack), write_modules() (MODS, from step 6's
+ *       list), write_end() (END, with self_dropped()), all built in the
+ *       workspace; the little-endian helpers of src/common/internal.h
+ *       (ttlog__put_u16, ttlog__put_u32, ttlog__put_u64, ttlog__get_u32,
+ *       ttlog__get_u64) are memcpy.
+ *    g. ttlog__fdbuf_flush(), fsync(), close(). publish(): final_name()
+ *       (ttlog__clock_wall_ns(), ttlog__civil_from_unix(): arithmetic)
+ *       makes <dir>/ttlog-<pid>-<time>-<signal>[-N].ttlog, link() puts the
+ *       temporary there without replacing anything (EEXIST: the next N),
+ *       unlink() removes the temporary's name, and open(), fsync() and
+ *       close() of the directory make the new name durable. A temporary
+ *       that cannot be created ends the write with TTLOG_E_DIR; a write,
+ *       fsync or link that fails unlinks the temporary and ends it with
+ *       TTLOG_E_IO; either way the errno is kept for step 10.
+ *    h. ttlog__retention_prune(TTLOG_WS_CRASH, ...) (src/snapshot/
+ *       retention.c), in the crash's own pruning workspace (a busy flag
+ *       like the writer's), when limits are set: open() of the directory,
+ *       scan() reads it with lseek and the getdents64 system call into the
+ *       workspace (not readdir, which allocates),
+ *       ttlog__retention_is_snapshot_name() and is_digits(), fstatat,
+ *       is_crash_file() (openat, read, close of a file's first bytes),
+ *       key_cmp() and offer() keep the files to remove first, and unlinkat
+ *       removes them until the limits hold; the file just written is never
+ *       removed.
+ *    i. The result is kept for ttlog__snapshot_last_error(), the counters
+ *       are raised, the busy flag is given back and errno restored.
+ *
+ * 8. If the file was written, ttlog__publish_crashed() (src/common/
+ *    publish.h: ttlog__publisher_get(), an acquire load) tells
+ *    shared-memory mode: shm_crashed() (active(): acquire loads) marks the
+ *    mapping CRASHED and unlinks it (getpid, a store, unlink), since the
+ *    snapshot holds everything it would recover.
+ *
+ * 9. ttlog__rings_freeze(0): the flag is cleared; each thread's next slow
+ *    path sets its limit again.
+ *
+ * 10. report_unwritten_snapshot(): when the file could not be written
+ *    (ttlog__snapshot_last_error()), one line on stderr, built on the stack
+ *    with the string builder, a constant table of errno names, and
+ *    ttlog_strerror() (constant strings), written with one
+ *    ttlog__write_all(STDERR_FILENO): write(2), no stdio.
+ *
+ * 11. crash_done is set (a release store): the threads waiting in step 12
+ *    may hand over.
+ *
+ * 12. Other threads that crash meanwhile take steps 1 to 3 on their own
+ *    signal stacks, lose the CAS, and wait with nanosleep (10 ms at a time,
+ *    at most 10 s, so a stuck owner cannot hold a crash forever) until
+ *    crash_done is set (an acquire load); their stacks are not captured,
+ *    their records are in the rings like everyone's. Threads that do not
+ *    crash go on running: their log calls are refused from step 4 to step
+ *    9 (a call already past its limit check ends its one record, and one
+ *    already in the slow path may fill its segment); a thread that attaches
+ *    a ring meanwhile (a metric update or a span attaches without a log
+ *    call) may reuse an exited thread's ring, whose history the snapshot
+ *    then misses (the gen check of step 7d). ttlog_snapshot() in another
+ *    thread uses the other workspace and writes its own file.
+ *
+ * 13. The hand-over, in every thread: sigaction() puts the action that was
+ *    there before ttlog (or SIG_DFL) back, then
+ *      - a fault raised by an instruction (SIGSEGV, SIGBUS, SIGILL, SIGFPE
+ *        with si_code > 0, repeats_by_itself()) happens again when the
+ *        handler returns, with the original siginfo, so the previous
+ *        handler or the default action (exit status, core dump) sees
+ *        exactly the original fault;
+ *      - anything else (kill, raise, abort, SIGTRAP, SIGSYS) is sent again
+ *        to the same thread with tgkill (syscall and getpid); it stays
+ *        pending until the handler returns, the signal being blocked.
+ *    errno is restored and the handler returns. A program whose own
+ *    handler survives the signal logs again: the rings are unfrozen.
+ *    A second fault in the owner, outside the unwinder, costs the
+ *    snapshot: if it is the signal being handled, which is blocked, the
+ *    kernel ends the process at once (a blocked fault signal cannot be
+ *    delivered); if it is another fault signal, the nested crash_handler
+ *    comes straight here (step 3), puts that signal's previous action back,
+ *    and the fault repeats. The unfinished temporary stays; a later
+ *    ttlog_init removes it once its process is gone and it is ten minutes
+ *    old.
+ *
+ * The snapshot signal's handler, snapshot_handler(), is step 7 alone, with
+ * the normal workspace: no owner, no freeze, no stack, no hand-over.
  */
 #define _GNU_SOURCE
 #include "crash/crash.h"
@@ -59,9 +272,9 @@
 static struct sigaction previous[MAX_SIGNAL + 1];
 static uint64_t installed_mask;     /* bit n: our handler is on signal n */
 static int installed_snapshot_signal;
-static _Atomic int installed;
+static _Atomic int installed;       /* only under ttlog_init's lock: relaxed */
 static _Atomic uint32_t crash_owner; /* tid of the thread writing the crash snapshot */
-static _Atomic int crash_done;
+static _Atomic int crash_done;      /* the owner is done: LMM(crash:A/B) */
 static struct ttlog__stack crash_stack; /* the owner's stack; reserved here, not on the signal stack */
 
 static const char *const signal_names[] = {
@@ -91,6 +304,8 @@ uint64_t ttlog__crash_default_mask(void)
 
 static void report_unwritten_snapshot(void);
 
+/* Whether the signal comes back by itself when the handler returns (step
+ * 13 above). Runs in signal context. */
 static int repeats_by_itself(int signo, const siginfo_t *info)
 {
 	return info->si_code > 0 &&
@@ -106,7 +321,12 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 	 * capture, which keeps the frames it found (src/proc/stack.c). */
 	ttlog__stack_fault_escape(tid);
 	uint32_t owner = 0;
-	if (atomic_compare_exchange_strong(&crash_owner, &owner, tid)) {
+	/* Relaxed: the compare-and-swap alone makes one owner. It acquires
+	 * nothing because there is no earlier owner to acquire from:
+	 * crash_owner is never given back (only a forked child, with one
+	 * thread, clears it). */
+	if (atomic_compare_exchange_strong_explicit(&crash_owner, &owner, tid, memory_order_relaxed,
+						    memory_order_relaxed)) {
 		const char *name = ttlog__signal_name(signo);
 		struct ttlog__crash_info ci = {
 			.signo = signo,
@@ -128,11 +348,18 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			ttlog__publish_crashed(); /* the snapshot has it all: no mapping to recover */
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
-		atomic_store(&crash_done, 1);
+		/* LMM(crash:A) pairs with LMM(crash:B): a waiting thread hands
+		 * over after everything above, the unfreezing included (its
+		 * program's handler may log again). */
+		atomic_store_explicit(&crash_done, 1, memory_order_release);
 	} else if (owner != tid) {
 		struct timespec step = {0, 10 * 1000 * 1000};
-		for (int i = 0; i < OWNER_WAIT_STEPS && !atomic_load(&crash_done); i++)
+		for (int i = 0; i < OWNER_WAIT_STEPS; i++) {
+			/* LMM(crash:B) pairs with LMM(crash:A). */
+			if (atomic_load_explicit(&crash_done, memory_order_acquire))
+				break;
 			nanosleep(&step, NULL);
+		}
 	}
 	/* owner == tid: we crashed while writing the crash snapshot; hand over. */
 	sigaction(signo, &previous[signo], NULL);
@@ -167,7 +394,7 @@ static int install_one(int signo, void (*fn)(int, siginfo_t *, void *))
 
 int ttlog__crash_install(uint64_t mask, int snapshot_signal)
 {
-	if (atomic_load(&installed))
+	if (atomic_load_explicit(&installed, memory_order_relaxed))
 		return TTLOG_OK;
 	installed_mask = 0;
 	installed_snapshot_signal = 0;
@@ -185,7 +412,7 @@ int ttlog__crash_install(uint64_t mask, int snapshot_signal)
 	}
 	if (mask && ttlog__altstack_enable_main() != 0)
 		goto fail;
-	atomic_store(&installed, 1);
+	atomic_store_explicit(&installed, 1, memory_order_relaxed);
 	ttlog__altstack_want(1); /* threads that attach from now on get a signal stack */
 	return TTLOG_OK;
 fail:
@@ -207,14 +434,16 @@ void ttlog__crash_uninstall(void)
 	}
 	installed_mask = 0;
 	installed_snapshot_signal = 0;
-	atomic_store(&installed, 0);
+	atomic_store_explicit(&installed, 0, memory_order_relaxed);
 	ttlog__altstack_want(0);
 }
 
+/* Relaxed: the child has one thread; threads it starts later are ordered
+ * after this by pthread_create. */
 void ttlog__crash_after_fork(void)
 {
-	atomic_store(&crash_owner, 0);
-	atomic_store(&crash_done, 0);
+	atomic_store_explicit(&crash_owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&crash_done, 0, memory_order_relaxed);
 }
 
 /* errno names for the message below: the ones creating, writing and

@@ -24,17 +24,20 @@
 
 typedef _Atomic uint64_t slot_t;
 
+/* Slot k of the metric at offset in a shard. Runs in signal context. */
 static uint64_t slot_load(const unsigned char *shard, uint32_t offset, uint32_t k)
 {
 	const slot_t *s = (const slot_t *)(const void *)(shard + offset);
 	return atomic_load_explicit(&s[k], memory_order_relaxed);
 }
 
+/* Runs in signal context. */
 static double slot_double(const unsigned char *shard, uint32_t offset, uint32_t k)
 {
 	return ttlog__hist_from_bits(slot_load(shard, offset, k));
 }
 
+/* Keeps the shard's gauge if it was set last. Runs in signal context. */
 static void read_gauge(const unsigned char *shard, uint32_t off, struct ttlog__metric_sum *out)
 {
 	const slot_t *s = (const slot_t *)(const void *)(shard + off);
@@ -47,6 +50,8 @@ static void read_gauge(const unsigned char *shard, uint32_t off, struct ttlog__m
 	out->gauge = ttlog__hist_from_bits(atomic_load_explicit(&s[0], memory_order_relaxed));
 }
 
+/* Adds the shard's histogram to out (and to buckets and octaves).
+ * Runs in signal context. */
 static void read_histogram(const unsigned char *shard, uint32_t off, struct ttlog__metric_sum *out,
 			   unsigned char *buckets, uint64_t *octaves)
 {
@@ -74,6 +79,7 @@ static void read_histogram(const unsigned char *shard, uint32_t off, struct ttlo
 	out->count += n;
 }
 
+/* See metrics.h. Runs in signal context. */
 void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
 			unsigned char *buckets, uint64_t *octaves)
 {
@@ -83,6 +89,7 @@ void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metri
 	if (octaves)
 		memset(octaves, 0, sizeof(uint64_t) * (TTLOG_HIST_OCTAVES + 2));
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+		/* LMM(shard:B) pairs with LMM(shard:A) in shard.c. */
 		const unsigned char *shard = atomic_load_explicit(&r->metrics_shard, memory_order_acquire);
 		if (!shard)
 			continue;

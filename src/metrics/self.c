@@ -21,6 +21,7 @@
 #include "sites/sampling.h"
 #include "thread/thread.h"
 
+/* Hands one counter to fn. Runs in signal context. */
 static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
 			 const char *name, const char *help, const char *labels, uint64_t value)
 {
@@ -34,22 +35,26 @@ static void emit_counter(void (*fn)(void *, const struct ttlog__self_metric *), 
 	fn(ctx, &m);
 }
 
+/* One of the library's counters. Runs in signal context. */
 static uint64_t g_load(_Atomic uint64_t *counter)
 {
 	return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
 /* Bytes between a ring's tail and head over its size: how much of its
- * history the ring holds. */
+ * history the ring holds. Runs in signal context. */
 static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
 		     uint64_t now)
 {
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
-		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
+		/* Relaxed, all three: only the numbers are used, no byte or
+		 * field is read through them, and a head and tail from two
+		 * owners (a ring being reset) are clamped below. */
+		uint32_t st = atomic_load_explicit(&r->state, memory_order_relaxed);
 		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
 			continue;
-		uint64_t head = atomic_load_explicit(&r->w.head, memory_order_acquire);
-		uint64_t tail = atomic_load_explicit(&r->pub_tail, memory_order_acquire);
+		uint64_t head = atomic_load_explicit(&r->w.head, memory_order_relaxed);
+		uint64_t tail = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
 		uint64_t used = head >= tail ? head - tail : 0; /* a ring being reset */
 		if (used > r->size)
 			used = r->size;
@@ -71,6 +76,7 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 	}
 }
 
+/* See metrics.h. Runs in signal context. */
 void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *m), void *ctx,
 			 uint64_t strings_truncated)
 {

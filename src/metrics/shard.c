@@ -44,6 +44,7 @@ static unsigned char *shard_new(void)
 /* The slow path of a metric update (declared in ttlog.h). */
 TTLOG_API unsigned char *ttlog__metrics_attach(void)
 {
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
 	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;
@@ -61,7 +62,9 @@ TTLOG_API unsigned char *ttlog__metrics_attach(void)
 			atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
 			return NULL;
 		}
-		/* Readers only need the pointer: the mapping reads as zeros. */
+		/* LMM(shard:A) pairs with LMM(shard:B) in read.c: a reader
+		 * that finds the pointer finds the mapping in place, reading as
+		 * zeros until this thread stores into it. */
 		atomic_store_explicit(&r->metrics_shard, shard, memory_order_release);
 	}
 	atomic_store_explicit(&ttlog__metrics_inline_clock, ttlog__clock_inline_ok(), memory_order_relaxed);

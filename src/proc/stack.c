@@ -54,6 +54,26 @@
  * the signal mask sigsetjmp saved, so the fault signals are blocked again.
  * Only one thread at a time captures a crash stack (the owner of the crash,
  * src/crash/crash.c), so one jump buffer is enough.
+ *
+ * Memory ordering: `unwinding_tid` and the jump buffer pass between a
+ * thread and its own signal handler, never between two threads (another
+ * thread's handler compares the word with its own tid, which the word never
+ * holds), so relaxed accesses ordered by signal fences are all it takes;
+ * the fences cost no instruction, they only keep the compiler from moving
+ * accesses across them.
+ *   guarded_unwind()                             the handler, same thread
+ *   sigsetjmp fills unwind_escape                ttlog__stack_fault_escape():
+ *   signal fence             LMM(unwind:A)       load unwinding_tid == tid
+ *   store unwinding_tid = tid                    signal fence   LMM(unwind:B)
+ *   signal fence             LMM(unwind:A)       siglongjmp(unwind_escape)
+ *   unblock, unwind (may fault), block again
+ *   store unwinding_tid = 0
+ *   signal fence             LMM(unwind:C)
+ * LMM(unwind:A) pairs with LMM(unwind:B): a handler that sees the tid sees
+ * the whole jump buffer, and the tid is in place before the first read of
+ * the unwinder that may fault. LMM(unwind:C): the 0 is in place before
+ * anything after the capture that may fault, which then must not jump
+ * into a frame that is gone.
  */
 #define _GNU_SOURCE
 #include "proc/stack.h"
@@ -111,6 +131,7 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 #endif
 }
 
+/* The format's name of this machine. Runs in signal context. */
 static uint32_t host_arch(void)
 {
 #if defined(__x86_64__)
@@ -164,24 +185,39 @@ static void guarded_unwind(struct ttlog__stack *st, void *context, int init_flag
 	 * handler had blocked. */
 	if (sigsetjmp(unwind_escape, 1) != 0) {
 		st->flags |= TTLOG_FMT_STACK_FAULTED;
-		atomic_store(&unwinding_tid, 0);
+		/* Back from a fault, fault signals blocked again. LMM(unwind:C) */
+		atomic_store_explicit(&unwinding_tid, 0, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
 		return;
 	}
-	atomic_store(&unwinding_tid, tid);
+	/* LMM(unwind:A) pairs with LMM(unwind:B) in ttlog__stack_fault_escape():
+	 * the jump buffer before the tid, the tid before the unwind. */
+	atomic_signal_fence(memory_order_seq_cst);
+	atomic_store_explicit(&unwinding_tid, tid, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
 	pthread_sigmask(SIG_UNBLOCK, &faults, &saved);
 	if (unw_init_local2(&cursor, (unw_context_t *)context, init_flags) == 0)
 		walk(st, &cursor, ttlog__stack_test_hook);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	atomic_store(&unwinding_tid, 0);
+	/* LMM(unwind:C) No jump back once the capture is over. */
+	atomic_store_explicit(&unwinding_tid, 0, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
 }
 
 /* Runs in signal context. */
 void ttlog__stack_fault_escape(uint32_t tid)
 {
-	if (tid != 0 && atomic_load(&unwinding_tid) == tid)
+	/* Relaxed: only this thread stores its own tid here (see the top of
+	 * this file). */
+	if (tid != 0 && atomic_load_explicit(&unwinding_tid, memory_order_relaxed) == tid) {
+		/* LMM(unwind:B) pairs with LMM(unwind:A): the jump buffer is whole. */
+		atomic_signal_fence(memory_order_acquire);
 		siglongjmp(unwind_escape, 1);
+	}
 }
 
+/* Empties st for a capture of thread tid. Runs in signal context: one
+ * read of initial-exec TLS (ttlog__ring_self). */
 static void reset(struct ttlog__stack *st, uint32_t tid, uint32_t flags)
 {
 	struct ttlog__ring *self = ttlog__ring_self();
@@ -224,7 +260,9 @@ __attribute__((noinline)) void ttlog__stack_capture_here(struct ttlog__stack *st
 
 void ttlog__stack_init(void)
 {
-	if (atomic_exchange(&initialised, 1))
+	/* Relaxed: the one caller, ttlog_init(), holds its lock, which orders
+	 * this set-up before any later call; the flag only keeps it to once. */
+	if (atomic_exchange_explicit(&initialised, 1, memory_order_relaxed))
 		return;
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
 	/* One walk through the crash path's code, and one through the on-demand

@@ -77,7 +77,24 @@
  * Handing a ring over is guarded by `gen`, a sequence count: the claimer
  * makes it odd, resets the ring (ttlog__ring_reset), and makes it even
  * (LMM(gen:A)); a reader that finds it odd, or changed after its copy
- * (LMM(gen:B)), discards what it read.
+ * (LMM(gen:B)), discards what it read:
+ *
+ *   claimer (ttlog__ring_reset)               reader
+ *   store gen odd                             load state      LMM(state:B)
+ *   fence release           LMM(gen:A)        load gen (even) LMM(gen:D)
+ *   store head, tail, seg_first... = 0        load head, tail, copy...
+ *   store gen even, release LMM(gen:C)        fence acquire   LMM(copy:B)
+ *   store state LIVE, release LMM(live:A)     load gen again  LMM(gen:B)
+ *
+ *   LMM(gen:A) pairs with LMM(copy:B): a reader that copied any byte the
+ *       reset (or the new owner) stored sees the odd count or a later
+ *       one at LMM(gen:B), so the count differs and the piece is dropped.
+ *   LMM(gen:C) pairs with LMM(gen:D): a reader that finds the count even
+ *       after a reset sees the reset's stores, so the head and tail it
+ *       loads next are the new owner's or newer, never the old owner's
+ *       with the new count.
+ *   LMM(live:A) pairs with LMM(state:B) (src/thread/thread.c has the
+ *       other transitions of `state`).
  */
 #include "ring/ring.h"
 
@@ -136,7 +153,11 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	atomic_store_explicit(&r->pub_tail, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->tid, tid, memory_order_relaxed);
 	memcpy(r->name, name, sizeof r->name);
+	/* LMM(gen:C) pairs with LMM(gen:D) in ttlog__ring_read_begin_at():
+	 * the reset's stores come with the even count. */
 	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
+	/* LMM(live:A) pairs with LMM(state:B) (ttlog__ring_read_begin_at(),
+	 * and the readers of src/thread/thread.c). */
 	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
 }
 
@@ -202,6 +223,7 @@ static uint64_t overwritten_in(const struct ttlog__ring *r, uint32_t seg_size, u
 	return n;
 }
 
+/* See ring.h. Runs in signal context. */
 uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r)
 {
 	return overwritten_in(r, r->seg_size, r->nseg);
@@ -209,11 +231,13 @@ uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r)
 
 /* ---- Reader side. Everything below runs in signal context. ------------- */
 
+/* See ring.h. Runs in signal context. */
 int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	return ttlog__ring_read_begin_at(r, r->data, r->size, r->seg_size, r->nseg, cur);
 }
 
+/* See ring.h. Runs in signal context. */
 int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data, uint32_t size,
 			      uint32_t seg_size, uint32_t nseg, struct ttlog__ring_cursor *cur)
 {
@@ -222,16 +246,24 @@ int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data, 
 	cur->size = size;
 	cur->seg_size = seg_size;
 	cur->nseg = nseg;
+	/* LMM(state:B) pairs with LMM(live:A) and LMM(exit:A) (thread.c). */
 	uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 	if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
 		return 0;
 	cur->ring = r;
+	/* LMM(gen:D) pairs with LMM(gen:C): the head and tail below are this
+	 * count's owner's or newer. */
 	cur->gen = atomic_load_explicit(&r->gen, memory_order_acquire);
 	if (cur->gen & 1u)
 		return 0;
 	/* LMM(copy:A) pairs with LMM(commit:A): records before head are whole. */
 	cur->end = atomic_load_explicit(&r->w.head, memory_order_acquire);
-	cur->pos = atomic_load_explicit(&r->pub_tail, memory_order_acquire);
+	/* Relaxed: the writer stores pub_tail relaxed, so an acquire here
+	 * would pair with nothing. The load stays after the head's (copy:A is
+	 * an acquire); any value is a segment start, a record boundary (Req1);
+	 * whether the bytes from it were overwritten is checked after the copy
+	 * (LMM(copy:B)), not here. */
+	cur->pos = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
 	cur->overwritten_begin = overwritten_in(r, seg_size, nseg);
 	if (cur->pos > cur->end || cur->end - cur->pos > size)
 		return 0; /* head and tail from different owners; gen check would fail */
@@ -239,7 +271,8 @@ int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data, 
 }
 
 /* Copies logical bytes [pos, pos + n) out of the ring. The reads race with
- * the owner's writes on purpose; see the top of this file. */
+ * the owner's writes on purpose; see the top of this file.
+ * Runs in signal context. */
 static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t n,
 		      unsigned char *buf)
 {
@@ -258,7 +291,7 @@ static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t
  * exact. The records cannot be counted (they are gone), so they are
  * estimated from the writer's overwritten count, which may already include
  * records beyond the range being read; no more than bytes / 16 (the
- * smallest record) are counted.
+ * smallest record) are counted. Runs in signal context.
  */
 static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 {
@@ -272,6 +305,7 @@ static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 	cur->torn_bytes += bytes;
 }
 
+/* See ring.h. Runs in signal context. */
 size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size_t cap)
 {
 	struct ttlog__ring *r = cur->ring;
@@ -281,6 +315,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 		/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
 		TTLOG__FENCE_ACQUIRE();
 		uint64_t t2 = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
+		/* LMM(gen:B) the count again, after the fence. */
 		uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
 		if (g2 != cur->gen) {
 			count_lost(cur, cur->end - cur->pos);
@@ -340,6 +375,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 	return 0;
 }
 
+/* See ring.h. Runs in signal context. */
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
 {
 	return overwritten_in(cur->ring, cur->seg_size, cur->nseg);

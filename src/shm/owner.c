@@ -19,14 +19,25 @@
  *
  * The current mapping is described by one struct published through `cur`
  * (written once, then only read, never freed): a reader in a signal handler
- * sees either the whole of it or nothing.
+ * sees either the whole of it or nothing. In this process:
+ *   ttlog__shm_open, ttlog__shm_after_fork     active()
+ *   fill the struct; store cur    LMM(cur:A)   load shm_on    LMM(on:B)
+ *   store shm_on = 1              LMM(on:A)    load cur       LMM(cur:B)
+ * LMM(on:A) pairs with LMM(on:B) and LMM(cur:A) with LMM(cur:B): whoever
+ * sees the mode on sees the struct cur points to whole (cur:A/B alone
+ * covers the child's new struct, stored while the mode stays on).
  *
  * Publication to other processes (the reader is src/shm/read.c):
  *   ring:  table entry fields, then commit = 1 (release)       LMM(table:A)
  *   site:  entry bytes, then index[id] = offset (release CAS)  LMM(dict:A)
  *   clock: calib_seq odd, tick1/ns1, calib_seq even (release)  LMM(cal:A/B)
  * each paired with the reader's acquire load of the same word
- * (LMM(table:B), LMM(dict:B), LMM(cal:C)).
+ * (LMM(table:B), LMM(dict:B), LMM(cal:C/D)). The header's magic is written
+ * last, after a release fence (LMM(magic:A)), which no acquire pairs
+ * with: the reader copies the header and checks every field, so one that
+ * sees the magic early rejects what it read, no worse. Everything else in
+ * the header (counters, state, the refresh deadline) is relaxed: each
+ * word stands alone.
  */
 #define _GNU_SOURCE
 #include "shm/owner.h"
@@ -86,6 +97,7 @@ static struct mapping *active(void)
 	 * complete before shm_on says so. */
 	if (!atomic_load_explicit(&shm_on, memory_order_acquire))
 		return NULL;
+	/* LMM(cur:B) pairs with LMM(cur:A). */
 	return atomic_load_explicit(&cur, memory_order_acquire);
 }
 
@@ -315,10 +327,12 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	}
 	fill_header(m, snapshot_signal, table_off, table_cap, index_off, dict_off, arena_off);
 	/* The magic last: a reader that sees it sees a filled header (it
-	 * checks every field anyway). */
+	 * checks every field anyway). LMM(magic:A), paired with no acquire
+	 * (see the top of this file). */
 	atomic_thread_fence(memory_order_release);
 	memcpy(m->hdr->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
 
+	/* LMM(cur:A) pairs with LMM(cur:B) in active(): the struct is whole. */
 	atomic_store_explicit(&cur, m, memory_order_release);
 	/* LMM(on:A) pairs with LMM(on:B) in active(). */
 	atomic_store_explicit(&shm_on, 1, memory_order_release);
@@ -469,6 +483,8 @@ static void shm_site_added(uint32_t id, const struct ttlog_site *s)
 
 /* ---- Clock and counters (runs in signal context) ----------------------- */
 
+/* The owner's drop counters into the header. Runs in signal context:
+ * relaxed atomics. */
 static void copy_counters(struct ttlog__shm_header *h)
 {
 	atomic_store_explicit(&h->dropped_uninitialized,
@@ -503,7 +519,7 @@ static void shm_note_calibration(const struct ttlog__calibration *cal)
 	atomic_store_explicit(&h->tick1, cal->tick1, memory_order_relaxed);
 	atomic_store_explicit(&h->ns1, cal->ns1, memory_order_relaxed);
 	/* LMM(cal:B) the pair is visible before the even count; pairs with
-	 * the reader's acquire load of the count. */
+	 * LMM(cal:D), the reader's acquire load of the count. */
 	atomic_store_explicit(&h->calib_seq, seq + 2, memory_order_release);
 }
 
@@ -581,6 +597,7 @@ static int fork_own_file(struct mapping *m, struct mapping *c)
 	struct ttlog__shm_ring_entry *table = (struct ttlog__shm_ring_entry *)(m->base + h->table_off);
 	uint32_t n = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
 	for (uint32_t i = 0; i < n; i++) {
+		/* LMM(table:B), as in read.c: a committed entry is whole. */
 		if (!atomic_load_explicit(&table[i].commit, memory_order_acquire))
 			continue;
 		uint64_t off = table[i].ring_off;
@@ -625,10 +642,13 @@ void ttlog__shm_after_fork(void)
 		 * the child's header, in a file the child maps. The fence pairs
 		 * with no acquire of the reader, as at creation: the reader
 		 * copies the header and checks every field, so one that sees
-		 * the magic too early reads a header it rejects, no worse. */
+		 * the magic too early reads a header it rejects, no worse.
+		 * LMM(magic:A) */
 		atomic_thread_fence(memory_order_release);
 		memcpy(h->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
 		close(m->fd);
+		/* LMM(cur:A) pairs with LMM(cur:B): the child's struct is whole
+		 * for the threads it starts and for its signal handlers. */
 		atomic_store_explicit(&cur, c, memory_order_release);
 		return;
 	}
@@ -662,7 +682,10 @@ static void shm_crashed(void)
 	struct mapping *m = active();
 	if (!m || m->pid != (int)getpid())
 		return;
-	atomic_store_explicit(&m->hdr->state, TTLOG_SHM_CRASHED, memory_order_release);
+	/* Relaxed, like the other stores of state: the word stands alone (the
+	 * reader loads it relaxed), and what it announces, the crash snapshot,
+	 * is a file already fsync'd and linked, not memory. */
+	atomic_store_explicit(&m->hdr->state, TTLOG_SHM_CRASHED, memory_order_relaxed);
 	unlink(m->path);
 }
 

@@ -20,7 +20,8 @@
  * from, rebuilt from the names the owner stored.
  *
  * Publication: LMM(table:B) and LMM(dict:B) below pair with LMM(table:A)
- * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A/B).
+ * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A), LMM(cal:D) with
+ * LMM(cal:B).
  */
 #define _GNU_SOURCE
 #include "shm/shm.h"
@@ -270,6 +271,9 @@ static struct {
 	volatile uint64_t shrank_to; /* the file's size seen at the first fault */
 	volatile uint64_t zero_from; /* the first offset read as zeros */
 } guard;
+/* A lock that is never waited for: taken with an acquire exchange,
+ * LMM(guard:B), given back with a release store, LMM(guard:A), so each
+ * user of `guard` sees it as the previous one left it. */
 static _Atomic int guard_taken;
 void (*ttlog__shm_read_test_hook)(const char *map_path);
 
@@ -310,7 +314,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
  * the mapping is then read unguarded. */
 static int guard_install(const void *base, size_t size, int fd)
 {
-	if (atomic_exchange(&guard_taken, 1))
+	/* LMM(guard:B) pairs with LMM(guard:A). */
+	if (atomic_exchange_explicit(&guard_taken, 1, memory_order_acquire))
 		return -1;
 	long page = sysconf(_SC_PAGESIZE);
 	guard.base = base;
@@ -327,7 +332,8 @@ static int guard_install(const void *base, size_t size, int fd)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, &guard.prev) != 0) {
 		guard.base = NULL;
-		atomic_store(&guard_taken, 0);
+		/* LMM(guard:A) pairs with LMM(guard:B). */
+		atomic_store_explicit(&guard_taken, 0, memory_order_release);
 		return -1;
 	}
 	return 0;
@@ -342,7 +348,8 @@ static int guard_remove(uint64_t *to, uint64_t *from)
 	int shrank = guard.shrank;
 	*to = guard.shrank_to;
 	*from = guard.zero_from;
-	atomic_store(&guard_taken, 0);
+	/* LMM(guard:A) pairs with LMM(guard:B). */
+	atomic_store_explicit(&guard_taken, 0, memory_order_release);
 	return shrank;
 }
 
@@ -691,6 +698,8 @@ static void src_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, i
 	} else {
 		/* The owner's latest point 1, read under its sequence count. */
 		for (int attempt = 0; attempt < 100; attempt++) {
+			/* LMM(cal:D) pairs with LMM(cal:B): an even count
+			 * comes with the pair stored before it. */
 			uint32_t q = atomic_load_explicit(&s->live->calib_seq, memory_order_acquire);
 			cal->tick1 = atomic_load_explicit(&s->live->tick1, memory_order_relaxed);
 			cal->ns1 = atomic_load_explicit(&s->live->ns1, memory_order_relaxed);

@@ -25,6 +25,7 @@
 static const char field_marker[] = "((void)\"ttlog:field\"";
 static const char field_macro[] = "TTLOG_F";
 
+/* Runs in signal context. */
 static const char *skip_spaces(const char *p)
 {
 	while (*p == ' ' || *p == '\t' || *p == '\n')
@@ -32,7 +33,7 @@ static const char *skip_spaces(const char *p)
 	return p;
 }
 
-/* p past prefix if text starts with it, else NULL. */
+/* p past prefix if text starts with it, else NULL. Runs in signal context. */
 static const char *after_prefix(const char *p, const char *prefix)
 {
 	while (*prefix)
@@ -41,7 +42,8 @@ static const char *after_prefix(const char *p, const char *prefix)
 	return p;
 }
 
-/* The character an escape "\c" stands for, for the escapes names may use. */
+/* The character an escape "\c" stands for, for the escapes names may use.
+ * Runs in signal context. */
 static int simple_escape(char c)
 {
 	switch (c) {
@@ -55,7 +57,7 @@ static int simple_escape(char c)
 }
 
 /* Parses adjacent string literals at p into out; returns their byte count,
- * or (size_t)-1 if p holds no literal. */
+ * or (size_t)-1 if p holds no literal. Runs in signal context. */
 static size_t parse_literals(const char *p, char *out)
 {
 	size_t n = 0;
@@ -84,6 +86,7 @@ static size_t parse_literals(const char *p, char *out)
 	return found ? n : (size_t)-1;
 }
 
+/* See fields.h. Runs in signal context. */
 size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
 {
 	if (!text)
@@ -108,6 +111,7 @@ size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
 	return n;
 }
 
+/* See fields.h. Runs in signal context. */
 const char *ttlog__site_arg_text(const struct ttlog_site *site, unsigned i)
 {
 	const char *t = site->arg_text;
@@ -121,6 +125,7 @@ const char *ttlog__site_arg_text(const struct ttlog_site *site, unsigned i)
 	return t;
 }
 
+/* See fields.h. Runs in signal context. */
 uint32_t ttlog__site_field_mask(const struct ttlog_site *site)
 {
 	uint32_t mask = 0;

@@ -6,7 +6,9 @@
  * (N, K). They sit in a small fixed table that is read without a lock, the
  * way sites.c keeps target levels: a slot's name is written while the slot
  * is unused, then its packed rule is published with a release store (0
- * marks an unused slot). Changes are serialised by the lock of sites.c
+ * marks an unused slot), LMM(rule:A), which the readers' acquire loads in
+ * ttlog__sampling_bind() pair with, LMM(rule:B); the writers' own loads,
+ * under the lock, are relaxed. Changes are serialised by the lock of sites.c
  * (ttlog__sites_change), which then re-words every registered site, so a
  * rule applies at once to the sites that already ran.
  *
@@ -105,6 +107,8 @@ int ttlog__sampling_bind(const struct ttlog_site *s, uint32_t id, const char *ta
 		return 0;
 	uint64_t best = 0;
 	int best_kind = -1;
+	/* LMM(rule:B) pairs with LMM(rule:A): the slots below the count, and
+	 * the selector of a slot whose rule is set, are whole. */
 	int n = atomic_load_explicit(&nrules, memory_order_acquire);
 	for (int i = 0; i < n; i++) {
 		uint64_t packed = atomic_load_explicit(&rules[i].packed, memory_order_acquire);
@@ -195,7 +199,8 @@ void ttlog__sampling_after_fork(void)
 }
 
 /* Summed when asked rather than counted per call: a process-wide counter
- * would be one more atomic, on a line every thread shares, per drop. */
+ * would be one more atomic, on a line every thread shares, per drop.
+ * Runs in signal context. */
 void ttlog__sampling_totals(uint64_t *dropped_sampled, uint64_t *dropped_rate_limited)
 {
 	uint64_t a = 0, b = 0;
@@ -331,6 +336,7 @@ static int set_rule_locked(const struct rule_spec *r)
 	int n = atomic_load_explicit(&nrules, memory_order_relaxed);
 	int slot = find_slot(r, n);
 	if (slot >= 0) {
+		/* LMM(rule:A) */
 		atomic_store_explicit(&rules[slot].packed, packed, memory_order_release);
 		return TTLOG_OK;
 	}
@@ -345,6 +351,8 @@ static int set_rule_locked(const struct rule_spec *r)
 	memcpy(rules[slot].name, r->name, sizeof rules[slot].name);
 	rules[slot].line = r->line;
 	rules[slot].kind = r->kind;
+	/* LMM(rule:A) pairs with LMM(rule:B) in ttlog__sampling_bind(): the
+	 * selector before the rule, the slot before the count. */
 	atomic_store_explicit(&rules[slot].packed, packed, memory_order_release);
 	if (slot == n)
 		atomic_store_explicit(&nrules, n + 1, memory_order_release);

@@ -16,8 +16,38 @@
  * by a mutex among themselves. A registration racing with a level change is
  * settled by the sequence counter `levels_seq`: either the level change's
  * table walk sees the new site, or the registration sees the counter move
- * and recomputes its own bit. Both sides use sequentially consistent
- * operations on the table slot and the counter for that (LMM(sites:A/B)).
+ * and recomputes its own bit.
+ *
+ *   registration (register_site)             level change (relevel_all_locked)
+ *   fetch_add next_site_id -> id  seq_cst    (levels set, under levels_lock)
+ *   load levels_seq -> q  LMM(sites:C)       fetch_add levels_seq LMM(sites:B)
+ *   CAS word (state bits from the levels)    load next_site_id    LMM(sites:B)
+ *   store site_table[id]  LMM(sites:A)       load site_table[1..] LMM(sites:B)
+ *   load levels_seq != q? LMM(sites:A)       relevel each site found
+ *
+ *   LMM(sites:A) with LMM(sites:B) is a store-then-load on each side (a
+ *       Dekker pair), which only sequential consistency settles: all of
+ *       these operations, fetch_add of next_site_id included, are seq_cst,
+ *       so they fall in one total order. If the registration's second
+ *       load of levels_seq comes before the level change's fetch_add in
+ *       it, so do its fetch_add of the id and its store of the slot, and
+ *       the level change's loads, after its fetch_add, see both: its walk
+ *       reaches the id and finds the site. Otherwise the registration sees
+ *       the count move and relevels its own site.
+ *   LMM(sites:C) pairs with the release half of LMM(sites:B): a
+ *       registration that reads a count already moved sees the levels set
+ *       before the move when it computes its state bits.
+ *   LMM(lookup:A) (the release half of the slot's store, LMM(sites:A))
+ *       pairs with LMM(lookup:B) in ttlog__site_lookup(): a reader that
+ *       finds the site sees it as it was registered.
+ *   LMM(target:A) pairs with LMM(target:B): a reader that sees a target's
+ *       level (or the count of slots) sees the name stored before it.
+ *
+ * The site's word itself is relaxed throughout: the hot path needs only
+ * its bits; a level change that relevels a site found it through the
+ * table (LMM(sites:B) reads LMM(sites:A)), which orders the registration's
+ * CAS before its own; and the global level and the master switch are set
+ * under levels_lock before LMM(sites:B), which publishes them.
  */
 #include "sites/sites.h"
 
@@ -43,8 +73,8 @@ static _Atomic int master_on = 1;
 static _Atomic uint32_t levels_seq;
 
 /* Target levels: names are fixed-size copies so that readers need no lock;
- * an entry is published by storing its level last (release) and removed by
- * storing -1. Only writers (under levels_lock) change names. */
+ * an entry is published by storing its level last (release, LMM(target:A))
+ * and removed by storing -1. Only writers (under levels_lock) change names. */
 struct target_level {
 	char name[MAX_TARGET_NAME];
 	_Atomic int level;          /* -1: unused slot */
@@ -64,6 +94,8 @@ static const char *site_target(const struct ttlog_site *s)
 static int effective_level(const struct ttlog_site *s)
 {
 	const char *t = site_target(s);
+	/* LMM(target:B) pairs with LMM(target:A): the slots below the count,
+	 * and the name of a slot whose level is set, are whole. */
 	int n = atomic_load_explicit(&ntargets, memory_order_acquire);
 	for (int i = 0; i < n; i++) {
 		int lvl = atomic_load_explicit(&targets[i].level, memory_order_acquire);
@@ -112,22 +144,35 @@ static void relevel_site(struct ttlog_site *s)
 /* The first call of a site, from any thread, possibly several at once. */
 static uint64_t register_site(struct ttlog_site *s)
 {
-	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_relaxed);
+	/* seq_cst: part of LMM(sites:A), so that a level change that misses
+	 * this registration's move of levels_seq sees the id. */
+	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_seq_cst);
 	if (id > TTLOG_MAX_SITES) {
 		/* Table full: this site stays disabled for good (a non-zero
-		 * word without an id), and says so, once. */
+		 * word without an id), and says so, once. Relaxed: the CAS only
+		 * decides who counts it. */
 		uint64_t unset = 0;
-		if (atomic_compare_exchange_strong(&s->word, &unset, TTLOG_SITE_GIVEN_UP))
+		if (atomic_compare_exchange_strong_explicit(&s->word, &unset, TTLOG_SITE_GIVEN_UP,
+							    memory_order_relaxed,
+							    memory_order_relaxed))
 			atomic_fetch_add_explicit(&ttlog__g.dropped_sites, 1, memory_order_relaxed);
 		return atomic_load_explicit(&s->word, memory_order_relaxed);
 	}
-	uint32_t seq = atomic_load(&levels_seq); /* LMM(sites:A) pairs with LMM(sites:B) */
+	/* LMM(sites:C) pairs with LMM(sites:B): the levels state_bits() reads
+	 * are at least those of the count read here. */
+	uint32_t seq = atomic_load_explicit(&levels_seq, memory_order_acquire);
 	uint64_t unset = 0;
-	if (!atomic_compare_exchange_strong(&s->word, &unset, site_word(id, state_bits(s, id))))
-		return unset; /* another thread registered it first; our id stays unused */
-	atomic_store(&site_table[id], s);
+	/* Relaxed (see the top of this file); losing means another thread
+	 * registered the site first, and our id stays unused. */
+	if (!atomic_compare_exchange_strong_explicit(&s->word, &unset,
+						     site_word(id, state_bits(s, id)),
+						     memory_order_relaxed, memory_order_relaxed))
+		return unset;
+	/* LMM(sites:A) pairs with LMM(sites:B): the slot, then the count again,
+	 * both seq_cst. The store is also LMM(lookup:A). */
+	atomic_store_explicit(&site_table[id], s, memory_order_seq_cst);
 	ttlog__publish_site(id, s); /* shared-memory mode: a copy in the mapping */
-	if (atomic_load(&levels_seq) != seq)
+	if (atomic_load_explicit(&levels_seq, memory_order_seq_cst) != seq)
 		relevel_site(s);
 	return atomic_load_explicit(&s->word, memory_order_relaxed);
 }
@@ -156,28 +201,40 @@ uint64_t ttlog__site_builtin_word(struct ttlog_site *site)
 	return word & 1u ? word : 0;
 }
 
-/* Runs in signal context: two atomic loads. */
+/* Runs in signal context: one atomic load. */
 const struct ttlog_site *ttlog__site_lookup(uint32_t id)
 {
 	if (id == 0 || id > TTLOG_MAX_SITES)
 		return NULL;
+	/* LMM(lookup:B) pairs with LMM(lookup:A) in register_site(). */
 	return atomic_load_explicit(&site_table[id], memory_order_acquire);
 }
 
-/* Runs in signal context. */
+/* One more than the highest id handed out, from a value of next_site_id.
+ * Runs in signal context. */
+static uint32_t id_limit(uint32_t next)
+{
+	return next > TTLOG_MAX_SITES + 1 ? TTLOG_MAX_SITES + 1 : next;
+}
+
+/* Runs in signal context. Relaxed: a bound for walks that can do with a
+ * recent value (a snapshot, statistics); relevel_all_locked() cannot, and
+ * reads the count itself. */
 uint32_t ttlog__site_id_limit(void)
 {
-	uint32_t n = atomic_load_explicit(&next_site_id, memory_order_relaxed);
-	return n > TTLOG_MAX_SITES + 1 ? TTLOG_MAX_SITES + 1 : n;
+	return id_limit(atomic_load_explicit(&next_site_id, memory_order_relaxed));
 }
 
 /* Caller holds levels_lock. */
 static void relevel_all_locked(void)
 {
-	atomic_fetch_add(&levels_seq, 1); /* LMM(sites:B) pairs with LMM(sites:A) */
-	uint32_t limit = ttlog__site_id_limit();
+	/* LMM(sites:B) pairs with LMM(sites:A): the count moves, then the ids
+	 * and the slots are read, all seq_cst (see the top of this file). Its
+	 * release half pairs with LMM(sites:C). */
+	atomic_fetch_add_explicit(&levels_seq, 1, memory_order_seq_cst);
+	uint32_t limit = id_limit(atomic_load_explicit(&next_site_id, memory_order_seq_cst));
 	for (uint32_t id = 1; id < limit; id++) {
-		struct ttlog_site *s = atomic_load(&site_table[id]);
+		struct ttlog_site *s = atomic_load_explicit(&site_table[id], memory_order_seq_cst);
 		if (s)
 			relevel_site(s);
 	}
@@ -195,6 +252,7 @@ static int set_target_locked(const char *name, size_t len, int level)
 			continue;
 		}
 		if (strlen(targets[i].name) == len && memcmp(targets[i].name, name, len) == 0) {
+			/* LMM(target:A) */
 			atomic_store_explicit(&targets[i].level, level, memory_order_release);
 			return TTLOG_OK;
 		}
@@ -210,6 +268,8 @@ static int set_target_locked(const char *name, size_t len, int level)
 	 * compares its name while we write it. */
 	memcpy(targets[free_slot].name, name, len);
 	targets[free_slot].name[len] = '\0';
+	/* LMM(target:A) pairs with LMM(target:B) in effective_level(): the
+	 * name before the level, the slot before the count. */
 	atomic_store_explicit(&targets[free_slot].level, level, memory_order_release);
 	if (free_slot == n)
 		atomic_store_explicit(&ntargets, n + 1, memory_order_release);

@@ -27,6 +27,7 @@ struct builder {
 	uint32_t count;
 };
 
+/* Starts a chunk in the payload buffer. Runs in signal context. */
 static void chunk_begin(struct builder *b)
 {
 	unsigned char *p = b->s->payload;
@@ -38,6 +39,8 @@ static void chunk_begin(struct builder *b)
 	b->count = 0;
 }
 
+/* Emits the chunk if it holds entries, and starts the next. Runs in
+ * signal context. */
 static void chunk_flush(struct builder *b)
 {
 	if (b->count) {
@@ -49,7 +52,7 @@ static void chunk_flush(struct builder *b)
 
 /* Starts an entry of `value_size` value bytes; returns where the value
  * goes, or NULL if the entry can never fit (not with the registry's
- * limits). */
+ * limits). Runs in signal context. */
 static unsigned char *entry_begin(struct builder *b, uint8_t type, uint8_t flags, uint32_t line,
 				  const char *name, const char *labels, size_t labels_len,
 				  const char *file, size_t value_size)
@@ -81,6 +84,7 @@ static unsigned char *entry_begin(struct builder *b, uint8_t type, uint8_t flags
 	return p;
 }
 
+/* Runs in signal context. */
 static void put_double(unsigned char *p, double d)
 {
 	uint64_t v;
@@ -88,6 +92,7 @@ static void put_double(unsigned char *p, double d)
 	ttlog__put_u64(p, v);
 }
 
+/* One registered metric, summed over the shards. Runs in signal context. */
 static void write_entry(struct builder *b, const struct ttlog__metric_entry *e)
 {
 	struct ttlog__metric_sum sum;
@@ -134,6 +139,8 @@ static void write_entry(struct builder *b, const struct ttlog__metric_entry *e)
 	}
 }
 
+/* One of ttlog's own metrics (the ttlog__self_metrics callback). Runs in
+ * signal context. */
 static void write_self(void *ctx, const struct ttlog__self_metric *m)
 {
 	struct builder *b = ctx;
@@ -162,6 +169,8 @@ void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strin
 	chunk_flush(&b);
 }
 
+/* Bytes of an argument of type t that is not a string. Runs in signal
+ * context. */
 static uint32_t fixed_size(uint8_t type)
 {
 	switch (type) {

@@ -93,6 +93,7 @@ int ttlog__retention_init(void)
 	return TTLOG_OK;
 }
 
+/* Whether s[0..n) are all digits. Runs in signal context. */
 static int is_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -166,7 +167,7 @@ static int is_crash_file(int dfd, const char *name)
 	       (ttlog__get_u32(buf + FLAGS_AT) & TTLOG_FMT_HEAD_FLAG_CRASH);
 }
 
-/* <0, 0, >0 as a is removed before, with, after b. */
+/* <0, 0, >0 as a is removed before, with, after b. Runs in signal context. */
 static int key_cmp(int a_crash, const char *a_stamp, const char *a_name, const struct victim *b)
 {
 	if (a_crash != b->crash)
@@ -255,7 +256,10 @@ unsigned ttlog__retention_prune(enum ttlog__workspace which, const char *dir, co
 	if (!ws || (max_files == TTLOG__NO_MAX_SNAPSHOTS && max_bytes == TTLOG__NO_MAX_SNAPSHOT_BYTES))
 		return 0;
 	int expected = 0;
-	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1))
+	/* LMM(prune:B) pairs with LMM(prune:A): taken like the writer's
+	 * workspace (writer.c, LMM(ws:B)); a failed attempt touches nothing. */
+	if (!atomic_compare_exchange_strong_explicit(&ws->busy, &expected, 1, memory_order_acquire,
+						     memory_order_relaxed))
 		return 0;
 	int saved_errno = errno;
 	unsigned removed = 0;
@@ -293,6 +297,7 @@ unsigned ttlog__retention_prune(enum ttlog__workspace which, const char *dir, co
 	close(dfd);
 out:
 	atomic_fetch_add_explicit(&ttlog__g.snapshots_pruned, removed, memory_order_relaxed);
+	/* LMM(prune:A) pairs with LMM(prune:B): this use is over before the next. */
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;
 	return removed;

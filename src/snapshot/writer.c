@@ -5,7 +5,10 @@
  * well as the on-demand path): no malloc, no stdio, no locks. Memory comes
  * from two workspaces reserved at init, one for on-demand snapshots and one
  * kept for the crash handler, each guarded by a busy flag taken with a
- * compare-and-swap (a second request gets TTLOG_E_BUSY, never waits).
+ * compare-and-swap (a second request gets TTLOG_E_BUSY, never waits). The
+ * flag is a lock that is never waited for: write_from() takes it with an
+ * acquire CAS, LMM(ws:B), and gives it back with a release store, LMM(ws:A),
+ * so each writer sees the workspace as the previous one left it.
  *
  * The file is written in one pass, in the order docs/FORMAT.md describes:
  *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then
@@ -122,6 +125,7 @@ int ttlog__snapshot_init(void)
 	return TTLOG_OK;
 }
 
+/* Relaxed: the child has one thread. */
 void ttlog__snapshot_after_fork(void)
 {
 	for (int i = 0; i < 2; i++)
@@ -131,11 +135,14 @@ void ttlog__snapshot_after_fork(void)
 
 /* ---- Buffered output ---------------------------------------------------- */
 
+/* Runs in signal context. */
 static void out_bytes(struct workspace *ws, const void *data, size_t len)
 {
 	ttlog__fdbuf_put(&ws->file, data, len);
 }
 
+/* One chunk: its header, with the CRC, and its payload. Runs in signal
+ * context. */
 static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags,
 			     const void *payload, size_t len)
 {
@@ -148,12 +155,14 @@ static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags
 	out_bytes(ws, payload, len);
 }
 
+/* A chunk without flags. Runs in signal context. */
 static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload, size_t len)
 {
 	emit_chunk_flags(ws, type, 0, payload, len);
 }
 
-/* Appends a u32-length-prefixed string to buf at *len, cut at max bytes. */
+/* Appends a u32-length-prefixed string to buf at *len, cut at max bytes.
+ * Runs in signal context. */
 static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -168,7 +177,8 @@ static void put_string(unsigned char *buf, size_t *len, const char *s, size_t ma
 /* ---- Call-site dictionary ----------------------------------------------- */
 
 /* Writes the pending SITE entries, then the SITX entries that extend them
- * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id). */
+ * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id).
+ * Runs in signal context. */
 static void flush_sites(struct workspace *ws)
 {
 	if (!ws->site_count)
@@ -189,7 +199,7 @@ static void flush_sites(struct workspace *ws)
 }
 
 /* Queues the SITX entry of a site that has fields or is not a plain log
- * call. The caller has made room. */
+ * call. The caller has made room. Runs in signal context. */
 static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog_site *s,
 			       uint32_t fields)
 {
@@ -212,13 +222,15 @@ static void add_site_extension(struct workspace *ws, uint32_t id, const struct t
 		ws->sitx_flags |= TTLOG_FMT_CHUNK_REQUIRED;
 }
 
+/* strlen, capped at what a SITE entry keeps. Runs in signal context. */
 static size_t clamp_len(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	return n > DICT_STRING_MAX ? DICT_STRING_MAX : n;
 }
 
-/* Queues a site for the next SITE chunk, once per file. */
+/* Queues a site for the next SITE chunk, once per file.
+ * Runs in signal context. */
 static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site *s)
 {
 	const char *target = s->target;
@@ -255,6 +267,9 @@ static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site 
 
 /* ---- Event blocks ------------------------------------------------------- */
 
+/* Writes the pending block as an EVTS chunk, LZ4-compressed in the
+ * workspace's state, after the SITE entries it needs. Runs in signal
+ * context. */
 static void flush_block(struct workspace *ws)
 {
 	if (!ws->block_count)
@@ -285,7 +300,8 @@ static void flush_block(struct workspace *ws)
 	ws->block_len = 0;
 }
 
-/* Adds one record (already validated by the ring reader) to the block. */
+/* Adds one record (already validated by the ring reader) to the block.
+ * Runs in signal context. */
 static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
@@ -311,7 +327,7 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 }
 
 /* The current name of a live thread, from /proc (of process pid, 0: this
- * one); "" if unavailable. */
+ * one); "" if unavailable. Runs in signal context. */
 static void live_thread_name(int pid, uint32_t tid, char *out, size_t cap)
 {
 	char path[64];
@@ -351,13 +367,20 @@ static int keeps_state(struct workspace *ws, uint32_t id)
 	return s && s->kind != TTLOG__KIND_LOG;
 }
 
+/* One ring: its records as EVTS blocks, then its THRD chunk. Runs in
+ * signal context. */
 static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t cutoff,
 			 const struct ttlog__crash_info *crash)
 {
 	struct ttlog__ring_cursor cur;
 	if (!ws->src->read_begin(ws->src->ctx, r, &cur))
 		return;
+	/* Relaxed: the reset that stored it is ordered before this load by
+	 * LMM(gen:D) in read_begin(); a later one is caught by the gen check
+	 * (cur.aborted). */
 	uint32_t tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
+	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the name
+	 * an exited thread left is whole. */
 	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
 	char name[TTLOG_THREAD_NAME_MAX + 1];
 	name[0] = '\0';
@@ -468,6 +491,7 @@ static void write_sampling(struct workspace *ws)
 		flush_sampling(ws, buf, len, count);
 }
 
+/* HEAD: the process, the clock, the reason. Runs in signal context. */
 static void write_head(struct workspace *ws, const char *reason, int crashed,
 		       const struct ttlog__calibration *cal, int64_t created)
 {
@@ -490,6 +514,7 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	emit_chunk(ws, TTLOG_FMT_CHUNK_HEAD, p, len);
 }
 
+/* CRSH: the signal and the thread it hit. Runs in signal context. */
 static void write_crash(struct workspace *ws, const struct ttlog__crash_info *c)
 {
 	unsigned char *p = ws->small;
@@ -578,6 +603,7 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 	}
 }
 
+/* END: the totals. Runs in signal context. */
 static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
@@ -594,6 +620,7 @@ static void write_end(struct workspace *ws)
 	emit_chunk(ws, TTLOG_FMT_CHUNK_END, p, TTLOG_FMT_END_SIZE);
 }
 
+/* The file header. Runs in signal context. */
 static void write_file_header(struct workspace *ws)
 {
 	unsigned char h[TTLOG_FMT_FILE_HEADER_SIZE];
@@ -608,7 +635,8 @@ static void write_file_header(struct workspace *ws)
 
 /* ---- File names --------------------------------------------------------- */
 
-/* <dir>/ttlog-<pid>-<YYYYMMDDTHHMMSS.nnnnnnnnnZ>-<reason>[-N].ttlog */
+/* <dir>/ttlog-<pid>-<YYYYMMDDTHHMMSS.nnnnnnnnnZ>-<reason>[-N].ttlog
+ * Runs in signal context. */
 static void final_name(struct workspace *ws, int64_t now_ns, const char *reason, unsigned n)
 {
 	struct ttlog__sbuf sb;
@@ -642,6 +670,8 @@ static void final_name(struct workspace *ws, int64_t now_ns, const char *reason,
 	ttlog__sb_str(&sb, ".ttlog");
 }
 
+/* Creates the temporary, <dir>/.ttlog-<pid>-<tid>-<n>.tmp: its descriptor,
+ * or -1. Runs in signal context: open(2). */
 static int open_temporary(struct workspace *ws, uint32_t tid)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -653,7 +683,9 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 		ttlog__sb_str(&sb, "-");
 		ttlog__sb_u64(&sb, tid, 0);
 		ttlog__sb_str(&sb, "-");
-		ttlog__sb_u64(&sb, atomic_fetch_add(&tmp_counter, 1), 0);
+		/* Relaxed: only the value must differ from every other call's. */
+		uint32_t n = atomic_fetch_add_explicit(&tmp_counter, 1, memory_order_relaxed);
+		ttlog__sb_u64(&sb, n, 0);
 		ttlog__sb_str(&sb, ".tmp");
 		if (sb.overflow)
 			return -1;
@@ -664,7 +696,8 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 	return -1;
 }
 
-/* Gives the finished temporary its final name without replacing anything. */
+/* Gives the finished temporary its final name without replacing anything.
+ * Runs in signal context. */
 static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 {
 	for (unsigned n = 0; n < 1000; n++) {
@@ -705,6 +738,7 @@ static void write_metrics(struct workspace *ws)
 
 /* ---- Entry point -------------------------------------------------------- */
 
+/* Runs in signal context. */
 static void reset_workspace(struct workspace *ws)
 {
 	ws->file.failed = 0;
@@ -784,6 +818,8 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 				const struct ttlog__stack *stack, char *path, size_t path_size)
 {
 	struct workspace *ws = workspaces[which];
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
+	 * read below. */
 	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
 		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
 		last_errno[which] = 0;
@@ -821,7 +857,10 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 {
 	struct workspace *ws = workspaces[which];
 	int expected = 0;
-	if (!atomic_compare_exchange_strong(&ws->busy, &expected, 1)) {
+	/* LMM(ws:B) pairs with LMM(ws:A): the previous writer's use of the
+	 * workspace is over. A failed attempt touches nothing: relaxed. */
+	if (!atomic_compare_exchange_strong_explicit(&ws->busy, &expected, 1, memory_order_acquire,
+						     memory_order_relaxed)) {
 		if (src->in_process)
 			atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
 		return TTLOG_E_BUSY;
@@ -915,6 +954,7 @@ out:
 						  ? &ttlog__g.snapshots_written
 						  : &ttlog__g.snapshots_failed,
 					  1, memory_order_relaxed);
+	/* LMM(ws:A) pairs with LMM(ws:B): this use is over before the next. */
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;
 	return rc;

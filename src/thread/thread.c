@@ -12,6 +12,53 @@
  *
  * In shared-memory mode the rings come from the mapping, through the
  * publisher table (src/common/publish.h) that core/ wires to src/shm/.
+ *
+ * Memory ordering
+ * ---------------
+ * The list and each ring's life cycle (LIVE, EXITED, CLAIMED, FREE: see
+ * ring.h) are published with these pairs; the ring's contents have their
+ * own protocol, at the top of src/ring/ring.c.
+ *
+ *   writer                                   reader
+ *   ring_new: the ring's fields, CLAIMED,    ttlog__ring_first: load
+ *     next; CAS ring_list   LMM(list:A)        ring_list     LMM(list:B)
+ *   thread_exit_hook: name, exit_order;      ring_reuse: CAS EXITED/FREE
+ *     store EXITED          LMM(exit:A)        to CLAIMED    LMM(claim:B)
+ *   ttlog__thread_attach, a claimed ring     snapshots, totals, ring_reuse's
+ *     given back: store FREE LMM(free:A)       scan: load state LMM(state:B)
+ *   ttlog__ring_reset (ring.c): store LIVE
+ *                           LMM(live:A)
+ *   ttlog__rings_freeze: store frozen,       ttlog__reserve_slow, sent by a
+ *     fence LMM(freeze:A), store limits 0      limit of 0: fence LMM(freeze:B),
+ *                                              load frozen
+ *
+ *   LMM(list:A) pairs with LMM(list:B): whoever loads the head sees every
+ *       ring it can reach whole: each ring's fields and `next` are stored
+ *       before the CAS that pushes it, and every change of ring_list is a
+ *       read-modify-write, so all the pushes form one release sequence and
+ *       the load synchronises with each push before the one it reads.
+ *   LMM(exit:A) pairs with LMM(claim:B): the claimer sees everything the
+ *       exited thread stored, its records and w.records included, so that
+ *       ring_retire() counts them and no store of the old owner races with
+ *       the reset. It pairs with LMM(state:B) too: a snapshot that sees
+ *       EXITED sees the name and exit_order stored before it.
+ *   LMM(free:A) pairs with LMM(claim:B): a ring claimed and given back
+ *       passes on what its claimer acquired, so the chain from the last
+ *       owner to the next one is unbroken.
+ *   LMM(live:A) pairs with LMM(state:B): a reader that sees LIVE sees the
+ *       reset that preceded it (the reader relies on `gen` for that too,
+ *       ring.c's LMM(gen:C)).
+ *   LMM(claim:B) is acquire only: CLAIMED publishes nothing (readers skip
+ *       such a ring), and a failed CAS only means trying again.
+ *   LMM(freeze:A) pairs with LMM(freeze:B): an owner whose limit check
+ *       read a 0 stored by the freeze sees the flag in the slow path.
+ *
+ * Everything else here is relaxed: ring_bytes, ring_count and exit_counter
+ * are counters whose values matter, not what comes with them; exit_order
+ * travels with LMM(exit:A); a writer's limit is set by its owner, and to 0
+ * from outside by ttlog__rings_freeze and ttlog__rings_configure, and a
+ * stale value only sends a call to the slow path once more, or once later
+ * (the freeze's ordering is LMM(freeze:A/B)).
  */
 #define _GNU_SOURCE
 #include "thread/thread.h"
@@ -52,6 +99,7 @@ static uint32_t current_tid(void)
 	return (uint32_t)syscall(SYS_gettid);
 }
 
+/* The ring whose writer w is. Runs in signal context. */
 static struct ttlog__ring *ring_of(struct ttlog__writer *w)
 {
 	return (struct ttlog__ring *)((char *)w - offsetof(struct ttlog__ring, w));
@@ -60,6 +108,7 @@ static struct ttlog__ring *ring_of(struct ttlog__writer *w)
 /* Runs in signal context. */
 struct ttlog__ring *ttlog__ring_first(void)
 {
+	/* LMM(list:B) pairs with LMM(list:A) in ring_new(). */
 	return atomic_load_explicit(&ring_list, memory_order_acquire);
 }
 
@@ -136,11 +185,15 @@ static struct ttlog__ring *ring_new(void)
 		atomic_fetch_sub_explicit(&ring_bytes, size, memory_order_relaxed);
 		return NULL;
 	}
+	/* Relaxed, like every field above: LMM(list:A) publishes them. */
 	atomic_store_explicit(&r->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
 	r->index = atomic_fetch_add_explicit(&ring_count, 1, memory_order_relaxed);
 	struct ttlog__ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
 	do {
 		r->next = head;
+		/* LMM(list:A) pairs with LMM(list:B) in ttlog__ring_first(): the
+		 * ring is whole before it can be reached. A failed attempt
+		 * publishes nothing: relaxed. */
 	} while (!atomic_compare_exchange_weak_explicit(&ring_list, &head, r, memory_order_release,
 							memory_order_relaxed));
 	return r;
@@ -165,6 +218,8 @@ static struct ttlog__ring *ring_reuse(void)
 		uint32_t best_state = 0;
 		uint64_t best_order = UINT64_MAX;
 		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+			/* LMM(state:B) pairs with LMM(exit:A): the order read
+			 * next is the one this exit stored. */
 			uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 			uint64_t order = atomic_load_explicit(&r->exit_order, memory_order_relaxed);
 			if (st == TTLOG_RING_FREE) {
@@ -176,7 +231,12 @@ static struct ttlog__ring *ring_reuse(void)
 		}
 		if (!best)
 			return NULL;
-		if (atomic_compare_exchange_strong(&best->state, &best_state, TTLOG_RING_CLAIMED)) {
+		/* LMM(claim:B) pairs with LMM(exit:A) and LMM(free:A): the old
+		 * owner's stores are visible before ring_retire() reads them and
+		 * before the reset writes over them. */
+		if (atomic_compare_exchange_strong_explicit(&best->state, &best_state,
+							    TTLOG_RING_CLAIMED, memory_order_acquire,
+							    memory_order_relaxed)) {
 			if (best_state == TTLOG_RING_EXITED)
 				ring_retire(best);
 			return best;
@@ -192,10 +252,17 @@ static struct ttlog__ring *ring_reuse(void)
 TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 {
 	uint32_t len = (uint32_t)hdr;
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings. */
 	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;
 	}
+	/* LMM(freeze:B) pairs with LMM(freeze:A) in ttlog__rings_freeze(): the
+	 * inline load of the limit that sent this call here comes before the
+	 * load of the flag, so a limit of 0 stored by the freeze comes with
+	 * the flag. A fence here rather than an acquire load there keeps the
+	 * log call's own code as it is. */
+	TTLOG__FENCE_ACQUIRE();
 	if (atomic_load_explicit(&ttlog__g.frozen, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_frozen, 1, memory_order_relaxed);
 		return NULL;
@@ -239,14 +306,20 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
  * which sends its owner's next call to ttlog__reserve_slow(); that sees the
  * flag and refuses the call (counted in dropped_frozen). A call already past
  * its limit check finishes its one record; the ring reader copes with that
- * as with any concurrent write. Resuming needs nothing more: the next slow
- * path sets the limit again. Runs in signal context.
+ * as with any concurrent write. An owner already in the slow path, past its
+ * look at the flag, sets its limit again and may fill the rest of its
+ * segment. Resuming needs nothing more: the next slow path that sees the
+ * flag cleared sets the limit again. Runs in signal context.
  */
 void ttlog__rings_freeze(int on)
 {
 	atomic_store_explicit(&ttlog__g.frozen, on, memory_order_relaxed);
 	if (!on)
 		return;
+	/* LMM(freeze:A) The flag before the limits. Pairs with LMM(freeze:B)
+	 * in ttlog__reserve_slow(): an owner sent there by one of these 0s
+	 * sees the flag and does not set its limit again. */
+	TTLOG__FENCE_RELEASE();
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next)
 		atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed);
 }
@@ -260,7 +333,8 @@ static void thread_exit_hook(void *arg)
 	atomic_store_explicit(&r->exit_order,
 			      atomic_fetch_add_explicit(&exit_counter, 1, memory_order_relaxed),
 			      memory_order_relaxed);
-	/* The name and order above are published by this release. */
+	/* LMM(exit:A) pairs with LMM(claim:B) and LMM(state:B): the thread's
+	 * last records, the name and the order above come with EXITED. */
 	atomic_store_explicit(&r->state, TTLOG_RING_EXITED, memory_order_release);
 	ttlog__altstack_release(r);
 }
@@ -277,7 +351,8 @@ struct ttlog__writer *ttlog__thread_attach(void)
 		const struct ttlog__publisher *pub = ttlog__publisher_get();
 		if (r && pub && pub->ring_claimed(r) != 0) {
 			/* Its memory cannot be backed (shared memory full): give
-			 * it back unused. */
+			 * it back unused. LMM(free:A) pairs with LMM(claim:B):
+			 * the next claimer gets what this one acquired. */
 			atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_release);
 			r = NULL;
 		}
@@ -300,6 +375,8 @@ struct ttlog__writer *ttlog__thread_attach(void)
  * (src/core/fork.c), after shared-memory mode gave the child its mapping. */
 void ttlog__threads_after_fork(void)
 {
+	/* Relaxed: the child has one thread, and pthread_create orders what
+	 * it does here before any thread it starts. */
 	struct ttlog__ring *self = ttlog__ring_self();
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		if (r != self)
@@ -322,10 +399,13 @@ int ttlog__rings_init(void)
 	return 0;
 }
 
+/* Records dropped so far from the rings that hold a thread's history.
+ * Runs in signal context. */
 uint64_t ttlog__rings_overwritten(void)
 {
 	uint64_t sum = 0;
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+		/* LMM(state:B) pairs with LMM(live:A) and LMM(exit:A). */
 		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 		if (st == TTLOG_RING_LIVE || st == TTLOG_RING_EXITED)
 			sum += ttlog__ring_overwritten(r);
@@ -341,6 +421,7 @@ uint64_t ttlog__rings_records(void)
 {
 	uint64_t sum = atomic_load_explicit(&ttlog__g.records_retired, memory_order_relaxed);
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+		/* LMM(state:B) pairs with LMM(live:A) and LMM(exit:A). */
 		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
 			continue;

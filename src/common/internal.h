@@ -10,19 +10,6 @@
 
 #ifndef TTLOG_BUILDING_LIBRARY
 #define TTLOG_BUILDING_LIBRARY 1
-
-/* Reads that race with a writer by design (a ring's bytes, its record
- * count) and are checked afterwards are hidden from ThreadSanitizer. */
-#ifdef TTLOG__TSAN
-void AnnotateIgnoreReadsBegin(const char *file, int line);
-void AnnotateIgnoreReadsEnd(const char *file, int line);
-#define TTLOG__TSAN_IGNORE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
-#define TTLOG__TSAN_IGNORE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
-#else
-#define TTLOG__TSAN_IGNORE_READS_BEGIN() ((void)0)
-#define TTLOG__TSAN_IGNORE_READS_END() ((void)0)
-#endif
-
 #endif
 #include "ttlog.h"
 

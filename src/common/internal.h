@@ -27,7 +27,6 @@ static inline uint16_t ttlog__get_u16(const unsigned char *p) { uint16_t v; memc
 static inline uint32_t ttlog__get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t ttlog__get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-
 /* Reads that race with a writer by design (a ring's bytes, its record
  * count) and are checked afterwards are hidden from ThreadSanitizer. */
 #ifdef TTLOG__TSAN

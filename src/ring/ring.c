@@ -49,7 +49,7 @@
  * lock and then check whether what they copied was overwritten meanwhile,
  * like a sequence lock whose count is the tail:
  *
- *   writer (ttlog.h, segment_enter_next)      reader (this file)
+ *   writer (ttlog.h, ttlog__ring_advance)     reader (this file)
  *   store pub_tail          (new segment)     load head             LMM(copy:A)
  *   fence release           LMM(reserve:A)    load pub_tail
  *   store seg_first[k]                        copy bytes [pos, pos+n)
@@ -159,35 +159,6 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	/* LMM(live:A) pairs with LMM(state:B) (ttlog__ring_read_begin_at(),
 	 * and the readers of src/thread/thread.c). */
 	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
-}
-
-/* See ring.h. Owner only. */
-uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h)
-{
-	if (h < r->seg_end) {
-		uint64_t pad = r->seg_end - h; /* site id 0: padding */
-		memcpy((unsigned char *)(r->w.base + h), &pad, sizeof pad);
-		h = r->seg_end;
-		/* LMM(commit:A), as in ttlog__commit(). */
-		atomic_store_explicit(&r->w.head, h, memory_order_release);
-	}
-	uint32_t k = (uint32_t)(h / r->seg_size % r->nseg);
-	if (h >= r->size) {
-		/* Segment k holds the previous lap's records: drop them. The
-		 * oldest record left is the first of segment k+1 of that lap. */
-		atomic_store_explicit(&r->pub_tail, h - r->size + r->seg_size, memory_order_relaxed);
-		/* LMM(reserve:A) Orders the tail store above before the bytes
-		 * written into the segment next, and before the seg_first store
-		 * below. Pairs with LMM(copy:B): a reader that saw any overwritten
-		 * byte also sees the new tail (Req3); and with LMM(seg:B): a reader
-		 * that sees the new seg_first[k] also sees the new tail. */
-		TTLOG__FENCE_RELEASE();
-	}
-	atomic_store_explicit(&r->seg_first[k], r->w.records, memory_order_relaxed);
-	if (k == 0)
-		r->w.base = (uintptr_t)r->data - h;
-	r->seg_end = h + r->seg_size;
-	return h;
 }
 
 /* See ring.h. Owner only. */

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "format/shm_layout.h"
 #include "ttlog.h"
@@ -111,9 +112,38 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name);
 /*
  * The writer's step at a segment end (the slow path, owner only): pads the
  * rest of the current segment, enters the next one, dropping what it held
- * in the previous lap, and returns the new head.
+ * in the previous lap, and returns the new head. Inline, like the log
+ * call's own reserve and commit in ttlog.h: the slow path runs once per
+ * segment, and a call here would cost every log call a share of it. The
+ * orders it keeps are described at the top of ring.c.
  */
-uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h);
+static inline uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h)
+{
+	if (h < r->seg_end) {
+		uint64_t pad = r->seg_end - h; /* site id 0: padding */
+		memcpy((unsigned char *)(r->w.base + h), &pad, sizeof pad);
+		h = r->seg_end;
+		/* LMM(commit:A), as in ttlog__commit(). */
+		atomic_store_explicit(&r->w.head, h, memory_order_release);
+	}
+	uint32_t k = (uint32_t)(h / r->seg_size % r->nseg);
+	if (h >= r->size) {
+		/* Segment k holds the previous lap's records: drop them. The
+		 * oldest record left is the first of segment k+1 of that lap. */
+		atomic_store_explicit(&r->pub_tail, h - r->size + r->seg_size, memory_order_relaxed);
+		/* LMM(reserve:A) Orders the tail store above before the bytes
+		 * written into the segment next, and before the seg_first store
+		 * below. Pairs with LMM(copy:B): a reader that saw any overwritten
+		 * byte also sees the new tail (Req3); and with LMM(seg:B): a reader
+		 * that sees the new seg_first[k] also sees the new tail. */
+		TTLOG__FENCE_RELEASE();
+	}
+	atomic_store_explicit(&r->seg_first[k], r->w.records, memory_order_relaxed);
+	if (k == 0)
+		r->w.base = (uintptr_t)r->data - h;
+	r->seg_end = h + r->seg_size;
+	return h;
+}
 
 /*
  * Reserve n, commit: the records that re-state a thread's open scopes at

@@ -1,7 +1,7 @@
 /*
  * test_cli_text.c - the hand-made number and time texts of the ttlog
- * command against the printf formats they replace: cli_u64_text() and
- * cli_i64_text() against "%llu" and "%lld", and cli_time_text() (which
+ * command against the printf formats they replace: render_u64_text() and
+ * render_i64_text() against "%llu" and "%lld", and cli_time_text() (which
  * keeps the date of the last second of each style) against the
  * snprintf of a broken-down time that the command used before.
  *
@@ -42,18 +42,18 @@ static uint64_t next_random(uint64_t *s)
 
 static void check_u64(uint64_t v)
 {
-	char want[32], got[CLI_INT_BUF];
+	char want[32], got[RENDER_INT_BUF];
 	snprintf(want, sizeof want, "%" PRIu64, v);
-	size_t n = cli_u64_text(v, got);
+	size_t n = render_u64_text(v, got);
 	assert_string_equal(got, want);
 	assert_int_equal(n, strlen(want));
 }
 
 static void check_i64(int64_t v)
 {
-	char want[32], got[CLI_INT_BUF];
+	char want[32], got[RENDER_INT_BUF];
 	snprintf(want, sizeof want, "%" PRId64, v);
-	size_t n = cli_i64_text(v, got);
+	size_t n = render_i64_text(v, got);
 	assert_string_equal(got, want);
 	assert_int_equal(n, strlen(want));
 }
@@ -84,14 +84,14 @@ static void test_integers(void **state)
 		check_i64(-(int64_t)(v >> 1));
 	}
 	/* Into a buffer: the text and its NUL, nothing after. */
-	struct cli_buf b = {0};
-	cli_buf_puts(&b, "x=");
-	cli_buf_put_u64(&b, 18446744073709551615u);
-	cli_buf_putc(&b, ' ');
-	cli_buf_put_i64(&b, INT64_MIN);
+	struct render_buf b = {0};
+	render_buf_puts(&b, "x=");
+	render_buf_put_u64(&b, 18446744073709551615u);
+	render_buf_putc(&b, ' ');
+	render_buf_put_i64(&b, INT64_MIN);
 	assert_string_equal(b.data, "x=18446744073709551615 -9223372036854775808");
 	assert_int_equal(b.len, strlen(b.data));
-	cli_buf_free(&b);
+	render_buf_free(&b);
 }
 
 /* The text the command printed before: snprintf of the broken-down time. */
@@ -167,28 +167,28 @@ static void test_times_local(void **state)
 }
 
 /* json.h's rules, one character at a time. */
-static void reference_json(struct cli_buf *b, const char *s, size_t len)
+static void reference_json(struct render_buf *b, const char *s, size_t len)
 {
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t n = cli_utf8_length(s + i, len - i);
 		if (c == '"' || c == '\\') {
-			cli_buf_putc(b, '\\');
-			cli_buf_putc(b, (char)c);
+			render_buf_putc(b, '\\');
+			render_buf_putc(b, (char)c);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			cli_buf_printf(b, "\\u%04x", c);
+			render_buf_printf(b, "\\u%04x", c);
 			i++;
 		} else if (n == 0) {
-			cli_buf_puts(b, "\\ufffd");
+			render_buf_puts(b, "\\ufffd");
 			i++;
 		} else {
-			cli_buf_put(b, s + i, n);
+			render_buf_put(b, s + i, n);
 			i += n;
 		}
 	}
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 }
 
 /* Random strings of ordinary and special bytes and UTF-8 sequences (whole,
@@ -202,7 +202,7 @@ static void test_json_strings(void **state)
 		"\xc0\xaf", "\xf4\x90\x80\x80", "\x80", "\xff", "plain text run ",
 	};
 	const size_t npieces = sizeof pieces / sizeof pieces[0];
-	struct cli_buf want = {0}, got = {0};
+	struct render_buf want = {0}, got = {0};
 	char text[128];
 	uint64_t s = 4242;
 
@@ -222,17 +222,17 @@ static void test_json_strings(void **state)
 		/* A NUL inside, now and then. */
 		if (len && next_random(&s) % 16 == 0)
 			text[off + next_random(&s) % len] = '\0';
-		cli_buf_reset(&want);
-		cli_buf_reset(&got);
-		cli_buf_puts(&got, "x"); /* appended, not written over */
-		cli_buf_puts(&want, "x");
+		render_buf_reset(&want);
+		render_buf_reset(&got);
+		render_buf_puts(&got, "x"); /* appended, not written over */
+		render_buf_puts(&want, "x");
 		reference_json(&want, text + off, len);
 		cli_json_string(&got, text + off, len);
 		assert_int_equal(got.len, want.len);
 		assert_memory_equal(got.data, want.data, want.len + 1);
 	}
-	cli_buf_free(&want);
-	cli_buf_free(&got);
+	render_buf_free(&want);
+	render_buf_free(&got);
 }
 
 int main(void)

@@ -30,16 +30,16 @@ const char *cli_base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-void cli_put_duration(struct cli_buf *b, int64_t ns)
+void cli_put_duration(struct render_buf *b, int64_t ns)
 {
 	if (ns < 1000)
-		cli_buf_printf(b, "%" PRId64 "ns", ns);
+		render_buf_printf(b, "%" PRId64 "ns", ns);
 	else if (ns < 1000000)
-		cli_buf_printf(b, "%.3fus", (double)ns / 1e3);
+		render_buf_printf(b, "%.3fus", (double)ns / 1e3);
 	else if (ns < 1000000000)
-		cli_buf_printf(b, "%.3fms", (double)ns / 1e6);
+		render_buf_printf(b, "%.3fms", (double)ns / 1e6);
 	else
-		cli_buf_printf(b, "%.3fs", (double)ns / 1e9);
+		render_buf_printf(b, "%.3fs", (double)ns / 1e9);
 }
 
 /*
@@ -47,42 +47,42 @@ void cli_put_duration(struct cli_buf *b, int64_t ns)
  * any message): "begin NAME [trace=ID]" or "end NAME DURATION". The trace
  * is shown where a trace enters the thread, so that --trace can be given it.
  */
-static void span_message(struct cli_buf *m, const struct ttlog_event *ev)
+static void span_message(struct render_buf *m, const struct ttlog_event *ev)
 {
 	const struct ttlog_span *sp = ev->span;
 	static const char begin[] = "begin ";
 	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
-		cli_buf_reserve(m, sizeof begin);
+		render_buf_reserve(m, sizeof begin);
 		memmove(m->data + sizeof begin - 1, m->data, m->len + 1);
 		memcpy(m->data, begin, sizeof begin - 1);
 		m->len += sizeof begin - 1;
 		if (sp && sp->depth == 0)
-			cli_buf_printf(m, " trace=%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);
+			render_buf_printf(m, " trace=%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);
 		return;
 	}
-	cli_buf_reset(m);
+	render_buf_reset(m);
 	if (!sp || !*sp->name) {
-		cli_buf_printf(m, "end span %016" PRIx64 " (its begin is not in the file)",
+		render_buf_printf(m, "end span %016" PRIx64 " (its begin is not in the file)",
 			       sp ? sp->id : 0);
 		return;
 	}
-	cli_buf_puts(m, "end ");
-	cli_buf_puts(m, sp->name);
-	cli_buf_putc(m, ' ');
+	render_buf_puts(m, "end ");
+	render_buf_puts(m, sp->name);
+	render_buf_putc(m, ' ');
 	if (sp->duration_ns >= 0)
 		cli_put_duration(m, sp->duration_ns);
 	else
-		cli_buf_puts(m, "?");
+		render_buf_puts(m, "?");
 }
 
-void cli_event_message(struct cli_buf *m, const struct ttlog_event *ev)
+void cli_event_message(struct render_buf *m, const struct ttlog_event *ev)
 {
-	cli_buf_reset(m);
-	cli_buf_reserve(m, 255);
+	render_buf_reset(m);
+	render_buf_reserve(m, 255);
 	size_t n = ttlog_event_format(ev, m->data, m->cap);
 	if (n >= m->cap) {
 		size_t want = n < MAX_MESSAGE ? n : MAX_MESSAGE;
-		cli_buf_reserve(m, want);
+		render_buf_reserve(m, want);
 		n = ttlog_event_format(ev, m->data, m->cap);
 	}
 	if (n >= m->cap) {
@@ -126,56 +126,56 @@ unsigned cli_event_first_arg(const struct ttlog_event *ev)
 }
 
 /* Appends v as 16 lowercase hex digits: printf's %016" PRIx64 ". */
-static void put_hex16(struct cli_buf *b, uint64_t v)
+static void put_hex16(struct render_buf *b, uint64_t v)
 {
 	static const char hex[] = "0123456789abcdef";
 	char text[16];
 	for (int i = 15; i >= 0; i--, v >>= 4)
 		text[i] = hex[v & 15];
-	cli_buf_put(b, text, sizeof text);
+	render_buf_put(b, text, sizeof text);
 }
 
 /* Appends a member name and its hex id: ,"NAME":"0123456789abcdef". */
-static void put_hex_member(struct cli_buf *b, const char *name, uint64_t v)
+static void put_hex_member(struct render_buf *b, const char *name, uint64_t v)
 {
-	cli_buf_puts(b, name);
+	render_buf_puts(b, name);
 	put_hex16(b, v);
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 }
 
 /* The span members of a JSON event object. */
-static void json_span(struct cli_buf *b, const struct ttlog_event *ev)
+static void json_span(struct render_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_span *sp = ev->span;
-	cli_buf_puts(b, ",\"kind\":\"");
-	cli_buf_puts(b, cli_event_kind_name(ev->kind));
-	cli_buf_putc(b, '"');
+	render_buf_puts(b, ",\"kind\":\"");
+	render_buf_puts(b, cli_event_kind_name(ev->kind));
+	render_buf_putc(b, '"');
 	if (!sp)
 		return;
 	if (sp->trace_hi | sp->trace_lo) {
-		cli_buf_puts(b, ",\"trace_id\":\"");
+		render_buf_puts(b, ",\"trace_id\":\"");
 		put_hex16(b, sp->trace_hi);
 		put_hex16(b, sp->trace_lo);
-		cli_buf_putc(b, '"');
+		render_buf_putc(b, '"');
 	} else {
-		cli_buf_puts(b, ",\"trace_id\":null");
+		render_buf_puts(b, ",\"trace_id\":null");
 	}
 	put_hex_member(b, ",\"span_id\":\"", sp->id);
 	if (ev->kind == TTLOG_EVENT_LOG)
 		return;
-	cli_buf_puts(b, ",\"span_name\":");
+	render_buf_puts(b, ",\"span_name\":");
 	cli_json_cstring(b, sp->name);
 	if (sp->parent)
 		put_hex_member(b, ",\"parent_span_id\":\"", sp->parent);
 	else
-		cli_buf_puts(b, ",\"parent_span_id\":null");
+		render_buf_puts(b, ",\"parent_span_id\":null");
 	if (ev->kind != TTLOG_EVENT_SPAN_END)
 		return;
 	if (sp->duration_ns >= 0) {
-		cli_buf_puts(b, ",\"duration_ns\":");
-		cli_buf_put_i64(b, sp->duration_ns);
+		render_buf_puts(b, ",\"duration_ns\":");
+		render_buf_put_i64(b, sp->duration_ns);
 	} else {
-		cli_buf_puts(b, ",\"duration_ns\":null");
+		render_buf_puts(b, ",\"duration_ns\":null");
 	}
 }
 
@@ -195,38 +195,38 @@ enum part {
 	PART_SITE,   /* ,"file":..."message":    from cli_event_site(ev) */
 };
 
-static void part_level(struct cli_buf *b, const struct ttlog_event *ev)
+static void part_level(struct render_buf *b, const struct ttlog_event *ev)
 {
-	cli_buf_puts(b, ",\"level\":");
+	render_buf_puts(b, ",\"level\":");
 	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
-	cli_buf_puts(b, ",\"tid\":");
+	render_buf_puts(b, ",\"tid\":");
 }
 
-static void part_thread(struct cli_buf *b, const struct ttlog_event *ev)
+static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_thread_info *thread = ev->thread;
-	cli_buf_put_u64(b, thread ? thread->tid : 0);
-	cli_buf_puts(b, ",\"thread\":");
+	render_buf_put_u64(b, thread ? thread->tid : 0);
+	render_buf_puts(b, ",\"thread\":");
 	cli_json_cstring(b, thread && thread->name ? thread->name : "");
 }
 
-static void part_site(struct cli_buf *b, const struct ttlog_event *ev)
+static void part_site(struct render_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_site_info *site = cli_event_site(ev);
-	cli_buf_puts(b, ",\"file\":");
+	render_buf_puts(b, ",\"file\":");
 	cli_json_cstring(b, site ? site->file : NULL);
-	cli_buf_puts(b, ",\"line\":");
-	cli_buf_put_u64(b, site ? site->line : 0);
-	cli_buf_puts(b, ",\"function\":");
+	render_buf_puts(b, ",\"line\":");
+	render_buf_put_u64(b, site ? site->line : 0);
+	render_buf_puts(b, ",\"function\":");
 	cli_json_cstring(b, site ? site->function : NULL);
-	cli_buf_puts(b, ",\"target\":");
+	render_buf_puts(b, ",\"target\":");
 	cli_json_cstring(b, cli_site_target(site));
-	cli_buf_puts(b, ",\"site\":");
-	cli_buf_put_u64(b, site ? site->id : 0);
-	cli_buf_puts(b, ",\"message\":");
+	render_buf_puts(b, ",\"site\":");
+	render_buf_put_u64(b, site ? site->id : 0);
+	render_buf_puts(b, ",\"message\":");
 }
 
-static void (*const part_writers[])(struct cli_buf *, const struct ttlog_event *) = {
+static void (*const part_writers[])(struct render_buf *, const struct ttlog_event *) = {
 	[PART_LEVEL] = part_level,
 	[PART_THREAD] = part_thread,
 	[PART_SITE] = part_site,
@@ -243,13 +243,13 @@ void cli_event_cache_reset(struct cli_event_cache *c)
 	for (size_t i = 0; i < c->cap; i++)
 		c->slots[i].key = NULL;
 	c->used = 0;
-	cli_buf_reset(&c->text);
+	render_buf_reset(&c->text);
 }
 
 void cli_event_cache_free(struct cli_event_cache *c)
 {
 	free(c->slots);
-	cli_buf_free(&c->text);
+	render_buf_free(&c->text);
 	memset(c, 0, sizeof *c);
 }
 
@@ -269,7 +269,7 @@ static void cache_grow(struct cli_event_cache *c)
 	size_t old_cap = c->cap;
 
 	c->cap = old_cap ? old_cap * 2 : 64;
-	c->slots = cli_xrealloc(NULL, c->cap * sizeof *c->slots);
+	c->slots = render_xrealloc(NULL, c->cap * sizeof *c->slots);
 	for (size_t i = 0; i < c->cap; i++)
 		c->slots[i].key = NULL;
 	for (size_t i = 0; i < old_cap; i++)
@@ -279,7 +279,7 @@ static void cache_grow(struct cli_event_cache *c)
 }
 
 /* Appends one part of the event's JSON, from the cache when it has it. */
-static void put_part(struct cli_buf *b, const struct ttlog_event *ev, struct cli_event_cache *c,
+static void put_part(struct render_buf *b, const struct ttlog_event *ev, struct cli_event_cache *c,
 		     int part, const void *key)
 {
 	if (!c || !key) {
@@ -295,7 +295,7 @@ static void put_part(struct cli_buf *b, const struct ttlog_event *ev, struct cli
 		*slot = (struct cli_event_cache_slot){key, part, off, c->text.len - off};
 		c->used++;
 	}
-	cli_buf_put(b, c->text.data + slot->off, slot->len);
+	render_buf_put(b, c->text.data + slot->off, slot->len);
 }
 
 /* Arguments whose JSON text a field can reuse: the first ARG_TEXTS. */
@@ -316,36 +316,36 @@ static unsigned printed_arg(const struct ttlog_event *ev, unsigned first,
 }
 
 /* Appends b->data[at..at+len-1] again (room first: growing moves it). */
-static void put_again(struct cli_buf *b, size_t at, size_t len)
+static void put_again(struct render_buf *b, size_t at, size_t len)
 {
 	if (b->cap - b->len <= len)
-		cli_buf_reserve(b, len);
+		render_buf_reserve(b, len);
 	memcpy(b->data + b->len, b->data + at, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }
 
-void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
-			   const struct cli_buf *msg, struct cli_event_cache *c)
+void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
+			   const struct render_buf *msg, struct cli_event_cache *c)
 {
 	char tb[CLI_TIME_BUF];
 
-	cli_buf_puts(b, "{\"time\":\"");
-	cli_buf_put(b, tb, cli_time_text(ev->time_ns, CLI_TIME_ISO, tb));
-	cli_buf_puts(b, "\",\"time_ns\":");
-	cli_buf_put_i64(b, ev->time_ns);
+	render_buf_puts(b, "{\"time\":\"");
+	render_buf_put(b, tb, cli_time_text(ev->time_ns, CLI_TIME_ISO, tb));
+	render_buf_puts(b, "\",\"time_ns\":");
+	render_buf_put_i64(b, ev->time_ns);
 	put_part(b, ev, c, PART_LEVEL, ev->site);
 	put_part(b, ev, c, PART_THREAD, ev->thread);
 	put_part(b, ev, c, PART_SITE, cli_event_site(ev));
 	cli_json_string(b, msg->data, msg->len);
-	cli_buf_puts(b, ",\"args\":[");
+	render_buf_puts(b, ",\"args\":[");
 	/* Where each argument's text is in b: a field is mostly one of the
 	 * arguments (the same struct ttlog_arg), whose text is copied. */
 	size_t arg_at[ARG_TEXTS], arg_len[ARG_TEXTS];
 	unsigned first = cli_event_first_arg(ev);
 	for (unsigned i = first; i < ev->nargs && ev->args; i++) {
 		if (i > first)
-			cli_buf_putc(b, ',');
+			render_buf_putc(b, ',');
 		size_t at = b->len;
 		cli_field_json(b, &ev->args[i]);
 		if (i < ARG_TEXTS) {
@@ -353,25 +353,25 @@ void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
 			arg_len[i] = b->len - at;
 		}
 	}
-	cli_buf_puts(b, "],\"fields\":{");
+	render_buf_puts(b, "],\"fields\":{");
 	for (unsigned i = 0; i < ev->nfields; i++) {
 		const struct ttlog_arg *value = ev->fields[i].value;
 		unsigned k = printed_arg(ev, first, value);
 		if (i)
-			cli_buf_putc(b, ',');
+			render_buf_putc(b, ',');
 		cli_json_cstring(b, ev->fields[i].key);
-		cli_buf_putc(b, ':');
+		render_buf_putc(b, ':');
 		if (k < ARG_TEXTS)
 			put_again(b, arg_at[k], arg_len[k]);
 		else
 			cli_field_json(b, value);
 	}
-	cli_buf_putc(b, '}');
+	render_buf_putc(b, '}');
 	json_span(b, ev);
-	cli_buf_putc(b, '}');
+	render_buf_putc(b, '}');
 }
 
-void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg)
+void cli_event_json(struct render_buf *b, const struct ttlog_event *ev, const struct render_buf *msg)
 {
 	cli_event_json_cached(b, ev, msg, NULL);
 }
@@ -395,7 +395,7 @@ const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index,
 	return NULL;
 }
 
-void cli_crash_text(struct cli_buf *b, const struct ttlog_file_info *info)
+void cli_crash_text(struct render_buf *b, const struct ttlog_file_info *info)
 {
 	int signo = info->crash.signo, code = info->crash.code;
 	const char *signame = info->crash.signal_name;
@@ -404,13 +404,13 @@ void cli_crash_text(struct cli_buf *b, const struct ttlog_file_info *info)
 	if (!signame || !*signame)
 		signame = cli_signal_name(signo);
 	if (signame)
-		cli_buf_puts(b, signame);
+		render_buf_puts(b, signame);
 	else
-		cli_buf_printf(b, "signal %d", signo);
+		render_buf_printf(b, "signal %d", signo);
 	if (codename)
-		cli_buf_printf(b, " (%s: %s)", codename, what);
+		render_buf_printf(b, " (%s: %s)", codename, what);
 	else
-		cli_buf_printf(b, " (code %d)", code);
+		render_buf_printf(b, " (code %d)", code);
 	if (cli_sigcode_has_address(signo, code))
-		cli_buf_printf(b, " at address 0x%" PRIx64, info->crash.address);
+		render_buf_printf(b, " at address 0x%" PRIx64, info->crash.address);
 }

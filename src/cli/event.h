@@ -29,7 +29,7 @@ const char *cli_base_name(const char *path);
  * "end NAME DURATION". The message may hold any bytes, NUL included:
  * m->len is its length.
  */
-void cli_event_message(struct cli_buf *m, const struct ttlog_event *ev);
+void cli_event_message(struct render_buf *m, const struct ttlog_event *ev);
 
 /**
  * The call site an event is shown at: a span's end is shown where the span
@@ -42,7 +42,7 @@ const struct ttlog_site_info *cli_event_site(const struct ttlog_event *ev);
 const char *cli_site_target(const struct ttlog_site_info *site);
 
 /** Appends a duration: 850ns, 12.345us, 1.250ms, 3.000s. */
-void cli_put_duration(struct cli_buf *b, int64_t ns);
+void cli_put_duration(struct render_buf *b, int64_t ns);
 
 /** The name of an event kind in JSON: "log", "span_begin", "span_end". */
 const char *cli_event_kind_name(int kind);
@@ -54,7 +54,7 @@ const char *cli_event_kind_name(int kind);
  * message, args, fields, kind; then inside a span trace_id and span_id, and
  * for span events span_name, parent_span_id and, for ends, duration_ns.
  */
-void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struct cli_buf *msg);
+void cli_event_json(struct render_buf *b, const struct ttlog_event *ev, const struct render_buf *msg);
 
 /*
  * The JSON text of the members of an event object that depend only on its
@@ -67,7 +67,7 @@ void cli_event_json(struct cli_buf *b, const struct ttlog_event *ev, const struc
 struct cli_event_cache {
 	struct cli_event_cache_slot *slots; /* open addressing, cap a power of two */
 	size_t cap, used;
-	struct cli_buf text; /* the texts, one after the other */
+	struct render_buf text; /* the texts, one after the other */
 };
 
 /** Empties the cache (before a new file), keeping its memory. */
@@ -76,8 +76,8 @@ void cli_event_cache_reset(struct cli_event_cache *c);
 void cli_event_cache_free(struct cli_event_cache *c);
 
 /** cli_event_json() with a cache (NULL: none); the same bytes. */
-void cli_event_json_cached(struct cli_buf *b, const struct ttlog_event *ev,
-			   const struct cli_buf *msg, struct cli_event_cache *c);
+void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
+			   const struct render_buf *msg, struct cli_event_cache *c);
 
 /**
  * The arguments of an event that are its message's: a span's ids are
@@ -98,6 +98,6 @@ const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index,
  * signal name may hold any): "SIGSEGV (SEGV_MAPERR: address not mapped) at
  * address 0x0", or "signal N (code C)" for what is not known.
  */
-void cli_crash_text(struct cli_buf *b, const struct ttlog_file_info *info);
+void cli_crash_text(struct render_buf *b, const struct ttlog_file_info *info);
 
 #endif /* TTLOG_CLI_EVENT_H */

@@ -88,8 +88,8 @@ void cli_export_usage(FILE *out)
 
 void cli_export_flush(struct export *x)
 {
-	cli_buf_write(&x->out, stdout);
-	cli_buf_reset(&x->out);
+	render_buf_write(&x->out, stdout);
+	render_buf_reset(&x->out);
 }
 
 /* ---- Files -------------------------------------------------------------- */
@@ -319,7 +319,7 @@ int cli_export_main(int argc, char **argv)
 	x.format->end(&x);
 out:
 	cli_filter_free(&x.filter);
-	cli_buf_free(&x.out);
-	cli_buf_free(&x.msg);
+	render_buf_free(&x.out);
+	render_buf_free(&x.msg);
 	return status;
 }

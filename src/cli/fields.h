@@ -17,10 +17,10 @@
  * "-_.:/@+,"), else in double quotes with '"', '\' and control characters
  * escaped. A string cut at the writer's limit ends in "...".
  */
-void cli_field_text(struct cli_buf *b, const struct ttlog_arg *a);
+void cli_field_text(struct render_buf *b, const struct ttlog_arg *a);
 
 /** Appends a value as a typed JSON value (see `ttlog view --help`). */
-void cli_field_json(struct cli_buf *b, const struct ttlog_arg *a);
+void cli_field_json(struct render_buf *b, const struct ttlog_arg *a);
 
 /* One --field filter: KEY, then an operator, then the text it compares with. */
 enum cli_field_op { CLI_FIELD_EQ, CLI_FIELD_NE, CLI_FIELD_LT, CLI_FIELD_LE, CLI_FIELD_GT, CLI_FIELD_GE };

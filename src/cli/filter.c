@@ -15,9 +15,9 @@ void cli_filter_init(struct cli_filter *f, int max_filters)
 
 	memset(f, 0, sizeof *f);
 	f->min_level = -1;
-	f->greps = cli_xrealloc(NULL, n * sizeof *f->greps);
-	f->threads = cli_xrealloc(NULL, n * sizeof *f->threads);
-	f->fields = cli_xrealloc(NULL, n * sizeof *f->fields);
+	f->greps = render_xrealloc(NULL, n * sizeof *f->greps);
+	f->threads = render_xrealloc(NULL, n * sizeof *f->threads);
+	f->fields = render_xrealloc(NULL, n * sizeof *f->fields);
 	f->since_ns = INT64_MIN;
 	f->until_ns = INT64_MAX;
 }
@@ -191,7 +191,7 @@ static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_
 	return 0;
 }
 
-int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct cli_buf *msg)
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct render_buf *msg)
 {
 	if (f->min_level >= 0 && cli_event_level(ev) < f->min_level)
 		return 0;

@@ -105,7 +105,7 @@ void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r);
  * sees the message up to its first NUL byte, if any (a %c of 0), as
  * regexec() does.
  */
-int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct cli_buf *msg);
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct render_buf *msg);
 
 void cli_filter_free(struct cli_filter *f);
 

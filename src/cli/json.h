@@ -15,17 +15,17 @@
 #include "cli.h"
 
 /** Appends s[0..len-1] as a quoted JSON string. */
-void cli_json_string(struct cli_buf *b, const char *s, size_t len);
+void cli_json_string(struct render_buf *b, const char *s, size_t len);
 
 /** cli_json_string() for a NUL-terminated string; NULL becomes null. */
-void cli_json_cstring(struct cli_buf *b, const char *s);
+void cli_json_cstring(struct render_buf *b, const char *s);
 
 /**
  * Appends d as the shortest JSON number that reads back as the same double;
  * NaN and infinities, which JSON numbers cannot express, become the strings
  * "nan", "inf" and "-inf".
  */
-void cli_json_double(struct cli_buf *b, double d);
+void cli_json_double(struct render_buf *b, double d);
 
 #define CLI_DOUBLE_BUF 40
 /**
@@ -36,7 +36,7 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF]);
 
 struct ttlog_metric_label;
 /** Appends the labels as a JSON object of strings: {"key":"value",...}. */
-void cli_json_labels(struct cli_buf *b, const struct ttlog_metric_label *labels, unsigned n);
+void cli_json_labels(struct render_buf *b, const struct ttlog_metric_label *labels, unsigned n);
 /**
  * The length of the character at s (avail > 0 bytes): 1 for ASCII, 2 to 4
  * for a well-formed UTF-8 sequence, 0 for a byte that starts none (the

@@ -24,6 +24,7 @@
 #include "filter.h"
 #include "json.h"
 #include "metrics.h"
+#include "render/word_scan.h"
 #include "symbolize.h"
 #include "timefmt.h"
 #include "ttlog_reader.h"
@@ -68,9 +69,9 @@ struct view {
 	/* The file being printed. */
 	const char *path;
 
-	struct cli_buf line;   /* the output line being built */
-	struct cli_buf msg;    /* the current event's formatted message */
-	struct cli_buf events; /* event lines not written yet (EVENT_BLOCK) */
+	struct render_buf line;   /* the output line being built */
+	struct render_buf msg;    /* the current event's formatted message */
+	struct render_buf events; /* event lines not written yet (EVENT_BLOCK) */
 	struct cli_event_cache cache; /* JSON parts of the file's sites and threads */
 };
 
@@ -167,19 +168,19 @@ void cli_view_usage(FILE *out)
  * (a tab too: it is let through one byte at a time). */
 static uint64_t word_to_look_at(uint64_t w)
 {
-	return cli_word_has_below(w, 0x20) | cli_word_has(w, 0x7f);
+	return render_word_has_below(w, 0x20) | render_word_has(w, 0x7f);
 }
 
 /* Appends text with control characters (except tab) shown as \xNN. */
-static void put_text(struct cli_buf *b, const char *s, size_t len)
+static void put_text(struct render_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0, i = cli_plain_prefix(s, len, word_to_look_at);
+	size_t run = 0, i = render_plain_prefix(s, len, word_to_look_at);
 	uint64_t w;
 
 	/* Most texts have nothing to show otherwise: one copy. */
 	if (i == len) {
-		cli_buf_put(b, s, len);
+		render_buf_put(b, s, len);
 		return;
 	}
 	for (; i < len; i++) {
@@ -194,14 +195,14 @@ static void put_text(struct cli_buf *b, const char *s, size_t len)
 		if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			continue;
 		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-		cli_buf_put(b, s + run, i - run);
-		cli_buf_put(b, esc, sizeof esc);
+		render_buf_put(b, s + run, i - run);
+		render_buf_put(b, esc, sizeof esc);
 		run = i + 1;
 	}
-	cli_buf_put(b, s + run, len - run);
+	render_buf_put(b, s + run, len - run);
 }
 
-static void put_text_cstring(struct cli_buf *b, const char *s)
+static void put_text_cstring(struct render_buf *b, const char *s)
 {
 	if (s)
 		put_text(b, s, strlen(s));
@@ -214,28 +215,28 @@ static void put_text_cstring(struct cli_buf *b, const char *s)
 
 static void note_begin(struct view *v, const char *color)
 {
-	cli_buf_reset(&v->line);
+	render_buf_reset(&v->line);
 	if (v->json) {
-		cli_buf_puts(&v->line, "ttlog: ");
+		render_buf_puts(&v->line, "ttlog: ");
 		put_text_cstring(&v->line, v->path);
-		cli_buf_puts(&v->line, ": ");
+		render_buf_puts(&v->line, ": ");
 	} else {
 		if (v->color)
-			cli_buf_puts(&v->line, color);
-		cli_buf_puts(&v->line, "-- ");
+			render_buf_puts(&v->line, color);
+		render_buf_puts(&v->line, "-- ");
 	}
 }
 
 static void note_end(struct view *v, const char *color)
 {
 	if (!v->json && v->color && *color)
-		cli_buf_puts(&v->line, COLOR_RESET);
-	cli_buf_putc(&v->line, '\n');
+		render_buf_puts(&v->line, COLOR_RESET);
+	render_buf_putc(&v->line, '\n');
 	if (v->json) {
 		cli_sync_stdout();
-		cli_buf_write(&v->line, stderr);
+		render_buf_write(&v->line, stderr);
 	} else {
-		cli_buf_write(&v->line, stdout);
+		render_buf_write(&v->line, stdout);
 	}
 }
 
@@ -247,7 +248,7 @@ static void note(struct view *v, const char *color, const char *format, ...)
 
 	note_begin(v, color);
 	va_start(ap, format);
-	cli_buf_vprintf(&v->line, format, ap);
+	render_buf_vprintf(&v->line, format, ap);
 	va_end(ap);
 	note_end(v, color);
 }
@@ -255,17 +256,17 @@ static void note(struct view *v, const char *color, const char *format, ...)
 /* A line of a backtrace that is not a frame: on stdout, in text mode only. */
 static void stack_line(struct view *v, const char *text)
 {
-	cli_buf_reset(&v->line);
-	cli_buf_puts(&v->line, text);
-	cli_buf_putc(&v->line, '\n');
-	cli_buf_write(&v->line, stdout);
+	render_buf_reset(&v->line);
+	render_buf_puts(&v->line, text);
+	render_buf_putc(&v->line, '\n');
+	render_buf_write(&v->line, stdout);
 }
 
 /* A note made of a label and a string from the file, shown safely. */
 static void note_string(struct view *v, const char *label, const char *value)
 {
 	note_begin(v, "");
-	cli_buf_puts(&v->line, label);
+	render_buf_puts(&v->line, label);
 	put_text_cstring(&v->line, value);
 	note_end(v, "");
 }
@@ -280,9 +281,9 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	if (!v->json) /* JSON-mode notes name the file already */
 		note_string(v, "file: ", info->path ? info->path : v->path);
 	note_begin(v, "");
-	cli_buf_printf(&v->line, "pid %" PRIu32 ", executable ", info->pid);
+	render_buf_printf(&v->line, "pid %" PRIu32 ", executable ", info->pid);
 	put_text_cstring(&v->line, info->executable);
-	cli_buf_puts(&v->line, ", host ");
+	render_buf_puts(&v->line, ", host ");
 	put_text_cstring(&v->line, info->hostname);
 	note_end(v, "");
 	note_string(v, "reason: ", info->reason);
@@ -302,19 +303,19 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 		if (!t)
 			continue;
 		note_begin(v, "");
-		cli_buf_printf(&v->line, "thread %" PRIu32, t->tid);
+		render_buf_printf(&v->line, "thread %" PRIu32, t->tid);
 		if (t->name && *t->name) {
-			cli_buf_putc(&v->line, ' ');
+			render_buf_putc(&v->line, ' ');
 			put_text_cstring(&v->line, t->name);
 		}
-		cli_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
+		render_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
 		if (t->overwritten || t->torn)
-			cli_buf_printf(&v->line, ", lost %" PRIu64 " overwritten, %" PRIu64 " torn",
+			render_buf_printf(&v->line, ", lost %" PRIu64 " overwritten, %" PRIu64 " torn",
 				       t->overwritten, t->torn);
 		if (t->exited)
-			cli_buf_puts(&v->line, ", exited");
+			render_buf_puts(&v->line, ", exited");
 		if (t->crashed)
-			cli_buf_puts(&v->line, ", crashed");
+			render_buf_puts(&v->line, ", crashed");
 		note_end(v, "");
 	}
 }
@@ -332,9 +333,9 @@ static void print_symbol_notes(struct view *v, struct cli_sym *sym)
 		note_string(v, "symbols: ", n);
 }
 
-static void put_hex_json(struct cli_buf *b, const char *key, uint64_t value)
+static void put_hex_json(struct render_buf *b, const char *key, uint64_t value)
 {
-	cli_buf_printf(b, ",\"%s\":\"0x%" PRIx64 "\"", key, value);
+	render_buf_printf(b, ",\"%s\":\"0x%" PRIx64 "\"", key, value);
 }
 
 /* One frame of a backtrace: "  #N  0xADDR in FUNCTION at FILE:LINE", or
@@ -342,50 +343,50 @@ static void put_hex_json(struct cli_buf *b, const char *key, uint64_t value)
 static void text_frame(struct view *v, unsigned index, uint64_t address,
 		       const struct cli_sym_frame *f)
 {
-	struct cli_buf *b = &v->line;
+	struct render_buf *b = &v->line;
 
-	cli_buf_reset(b);
-	cli_buf_printf(b, "  #%u  0x%016" PRIx64 " in ", index, address);
+	render_buf_reset(b);
+	render_buf_printf(b, "  #%u  0x%016" PRIx64 " in ", index, address);
 	put_text_cstring(b, f->function ? f->function : "??");
 	if (f->file) {
-		cli_buf_puts(b, " at ");
+		render_buf_puts(b, " at ");
 		put_text_cstring(b, f->file);
-		cli_buf_printf(b, ":%u", f->line);
+		render_buf_printf(b, ":%u", f->line);
 	} else if (f->module) {
-		cli_buf_puts(b, " (");
+		render_buf_puts(b, " (");
 		put_text_cstring(b, cli_base_name(f->module));
-		cli_buf_printf(b, "+0x%" PRIx64 ")", f->offset);
+		render_buf_printf(b, "+0x%" PRIx64 ")", f->offset);
 	} else {
-		cli_buf_puts(b, " ()");
+		render_buf_puts(b, " ()");
 	}
 	if (f->inlined)
-		cli_buf_puts(b, " (inlined)");
-	cli_buf_putc(b, '\n');
-	cli_buf_write(b, stdout);
+		render_buf_puts(b, " (inlined)");
+	render_buf_putc(b, '\n');
+	render_buf_write(b, stdout);
 }
 
-static void json_frame(struct cli_buf *b, unsigned index, uint64_t address,
+static void json_frame(struct render_buf *b, unsigned index, uint64_t address,
 		       const struct cli_sym_frame *f)
 {
 	if (index)
-		cli_buf_putc(b, ',');
-	cli_buf_printf(b, "{\"index\":%u", index);
+		render_buf_putc(b, ',');
+	render_buf_printf(b, "{\"index\":%u", index);
 	put_hex_json(b, "address", address);
-	cli_buf_puts(b, ",\"function\":");
+	render_buf_puts(b, ",\"function\":");
 	cli_json_cstring(b, f->function);
-	cli_buf_puts(b, ",\"file\":");
+	render_buf_puts(b, ",\"file\":");
 	cli_json_cstring(b, f->file);
 	if (f->file)
-		cli_buf_printf(b, ",\"line\":%u", f->line);
+		render_buf_printf(b, ",\"line\":%u", f->line);
 	else
-		cli_buf_puts(b, ",\"line\":null");
-	cli_buf_puts(b, ",\"module\":");
+		render_buf_puts(b, ",\"line\":null");
+	render_buf_puts(b, ",\"module\":");
 	cli_json_cstring(b, f->module);
 	if (f->module)
 		put_hex_json(b, "offset", f->offset);
 	else
-		cli_buf_puts(b, ",\"offset\":null");
-	cli_buf_printf(b, ",\"inlined\":%s}", f->inlined ? "true" : "false");
+		render_buf_puts(b, ",\"offset\":null");
+	render_buf_printf(b, ",\"inlined\":%s}", f->inlined ? "true" : "false");
 }
 
 /* The width of the longest register name, to line the values up. */
@@ -402,22 +403,22 @@ static int register_name_width(const struct ttlog_stack *st)
 
 static void text_registers(struct view *v, const struct ttlog_stack *st)
 {
-	struct cli_buf *b = &v->line;
+	struct render_buf *b = &v->line;
 	int width = register_name_width(st);
 
-	cli_buf_reset(b);
-	cli_buf_puts(b, "  registers:\n");
+	render_buf_reset(b);
+	render_buf_puts(b, "  registers:\n");
 	for (uint32_t i = 0; i < st->nregs; i++) {
 		const char *name = st->regs[i].name ? st->regs[i].name : "?";
-		cli_buf_puts(b, i % REGS_PER_LINE ? "  " : "    ");
+		render_buf_puts(b, i % REGS_PER_LINE ? "  " : "    ");
 		put_text_cstring(b, name);
 		for (size_t pad = strlen(name); pad < (size_t)width; pad++)
-			cli_buf_putc(b, ' ');
-		cli_buf_printf(b, " 0x%016" PRIx64, st->regs[i].value);
+			render_buf_putc(b, ' ');
+		render_buf_printf(b, " 0x%016" PRIx64, st->regs[i].value);
 		if (i % REGS_PER_LINE == REGS_PER_LINE - 1 || i + 1 == st->nregs)
-			cli_buf_putc(b, '\n');
+			render_buf_putc(b, '\n');
 	}
-	cli_buf_write(b, stdout);
+	render_buf_write(b, stdout);
 }
 
 static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stack *st,
@@ -426,29 +427,29 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 	const struct ttlog_thread_info *t = cli_find_thread(r, st->thread_index, st->tid);
 	const char *name = t && t->name && *t->name ? t->name : NULL;
 	int crash = (st->flags & TTLOG_STACK_CRASH) != 0;
-	struct cli_buf json = {0};
+	struct render_buf json = {0};
 	struct cli_sym_frame f[MAX_INLINED];
 	unsigned index = 0;
 
 	if (v->json) {
-		cli_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
+		render_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
 		cli_json_cstring(&json, name ? name : "");
-		cli_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
+		render_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
 		cli_json_cstring(&json, st->arch);
-		cli_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
+		render_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
 			       st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
 			       st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
 	} else {
-		cli_buf_reset(&v->line);
-		cli_buf_printf(&v->line, "%s of thread %" PRIu32, crash ? "backtrace" : "stack",
+		render_buf_reset(&v->line);
+		render_buf_printf(&v->line, "%s of thread %" PRIu32, crash ? "backtrace" : "stack",
 			       st->tid);
 		if (name) {
-			cli_buf_puts(&v->line, " (");
+			render_buf_puts(&v->line, " (");
 			put_text_cstring(&v->line, name);
-			cli_buf_putc(&v->line, ')');
+			render_buf_putc(&v->line, ')');
 		}
-		cli_buf_puts(&v->line, crash ? ", crashed:\n" : ", at snapshot:\n");
-		cli_buf_write(&v->line, stdout);
+		render_buf_puts(&v->line, crash ? ", crashed:\n" : ", at snapshot:\n");
+		render_buf_write(&v->line, stdout);
 	}
 
 	for (uint32_t i = 0; i < st->nframes && !cli_stdout_failed(); i++) {
@@ -465,29 +466,29 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 	}
 
 	if (v->json) {
-		cli_buf_putc(&json, ']');
+		render_buf_putc(&json, ']');
 		if (v->registers && st->nregs) {
-			cli_buf_puts(&json, ",\"registers\":{");
+			render_buf_puts(&json, ",\"registers\":{");
 			for (uint32_t i = 0; i < st->nregs; i++) {
 				if (i)
-					cli_buf_putc(&json, ',');
+					render_buf_putc(&json, ',');
 				cli_json_cstring(&json, st->regs[i].name ? st->regs[i].name : "?");
-				cli_buf_printf(&json, ":\"0x%" PRIx64 "\"", st->regs[i].value);
+				render_buf_printf(&json, ":\"0x%" PRIx64 "\"", st->regs[i].value);
 			}
-			cli_buf_putc(&json, '}');
+			render_buf_putc(&json, '}');
 		}
-		cli_buf_puts(&json, "}\n");
-		cli_buf_write(&json, stdout);
-		cli_buf_free(&json);
+		render_buf_puts(&json, "}\n");
+		render_buf_write(&json, stdout);
+		render_buf_free(&json);
 	} else {
 		/* Nothing is lost silently: say where the stack was cut. */
 		if (!st->nframes)
 			stack_line(v, "  (no frames)");
 		if (st->flags & TTLOG_STACK_TRUNCATED) {
-			cli_buf_reset(&v->line);
-			cli_buf_printf(&v->line, "  (stack truncated at %" PRIu32 " frames)\n",
+			render_buf_reset(&v->line);
+			render_buf_printf(&v->line, "  (stack truncated at %" PRIu32 " frames)\n",
 				       st->nframes);
-			cli_buf_write(&v->line, stdout);
+			render_buf_write(&v->line, stdout);
 		}
 		if (st->flags & TTLOG_STACK_FAULTED)
 			stack_line(v, "  (unwinding stopped: unreadable memory)");
@@ -497,55 +498,55 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 	print_symbol_notes(v, sym);
 }
 
-static void put_build_id(struct cli_buf *b, const struct ttlog_module *m)
+static void put_build_id(struct render_buf *b, const struct ttlog_module *m)
 {
 	for (uint32_t k = 0; k < m->build_id_len; k++)
-		cli_buf_printf(b, "%02x", m->build_id[k]);
+		render_buf_printf(b, "%02x", m->build_id[k]);
 }
 
 /* --modules: the modules recorded with the stacks. */
 static void print_modules(struct view *v, const struct ttlog_module *mods, size_t n,
 			  uint32_t missing)
 {
-	struct cli_buf *b = &v->line;
+	struct render_buf *b = &v->line;
 
-	cli_buf_reset(b);
+	render_buf_reset(b);
 	if (v->json)
-		cli_buf_puts(b, "{\"kind\":\"modules\",\"modules\":[");
+		render_buf_puts(b, "{\"kind\":\"modules\",\"modules\":[");
 	else
-		cli_buf_printf(b, "modules (%zu):\n", n);
+		render_buf_printf(b, "modules (%zu):\n", n);
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_module *m = &mods[i];
 		int has_id = m->build_id && m->build_id_len;
 		if (v->json) {
-			cli_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
+			render_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
 			cli_json_cstring(b, m->path);
 			put_hex_json(b, "start", m->start);
 			put_hex_json(b, "end", m->end);
 			put_hex_json(b, "bias", m->bias);
-			cli_buf_puts(b, ",\"build_id\":");
+			render_buf_puts(b, ",\"build_id\":");
 			if (has_id) {
-				cli_buf_putc(b, '"');
+				render_buf_putc(b, '"');
 				put_build_id(b, m);
-				cli_buf_puts(b, "\"}");
+				render_buf_puts(b, "\"}");
 			} else {
-				cli_buf_puts(b, "null}");
+				render_buf_puts(b, "null}");
 			}
 		} else {
-			cli_buf_printf(b, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", m->start, m->end);
+			render_buf_printf(b, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", m->start, m->end);
 			put_text_cstring(b, m->path);
-			cli_buf_puts(b, has_id ? "  build-id " : "  no build-id");
+			render_buf_puts(b, has_id ? "  build-id " : "  no build-id");
 			if (has_id)
 				put_build_id(b, m);
-			cli_buf_putc(b, '\n');
+			render_buf_putc(b, '\n');
 		}
 	}
 	if (v->json)
-		cli_buf_printf(b, "],\"missing\":%" PRIu32 "}\n", missing);
+		render_buf_printf(b, "],\"missing\":%" PRIu32 "}\n", missing);
 	else if (missing)
-		cli_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
+		render_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
 			       missing == 1 ? " was" : "s were");
-	cli_buf_write(b, stdout);
+	render_buf_write(b, stdout);
 }
 
 static void print_stacks(struct view *v, ttlog_reader *r)
@@ -583,26 +584,26 @@ static void print_stacks(struct view *v, ttlog_reader *r)
 static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	if (info->crashed) {
-		struct cli_buf crash = {0};
+		struct render_buf crash = {0};
 
 		/* The signal name comes from the file: shown safely. */
 		cli_crash_text(&crash, info);
 		note_begin(v, COLOR_CRASH);
-		cli_buf_puts(&v->line, "crash: ");
+		render_buf_puts(&v->line, "crash: ");
 		put_text(&v->line, crash.data, crash.len);
-		cli_buf_free(&crash);
-		cli_buf_printf(&v->line, " in thread %" PRIu32, info->crash.tid);
+		render_buf_free(&crash);
+		render_buf_printf(&v->line, " in thread %" PRIu32, info->crash.tid);
 		const struct ttlog_thread_info *t =
 			cli_find_thread(r, info->crash.thread_index, info->crash.tid);
 		if (t && t->name && *t->name) {
-			cli_buf_puts(&v->line, " (");
+			render_buf_puts(&v->line, " (");
 			put_text_cstring(&v->line, t->name);
-			cli_buf_putc(&v->line, ')');
+			render_buf_putc(&v->line, ')');
 		}
 		note_end(v, COLOR_CRASH);
 
 		note_begin(v, COLOR_CRASH);
-		cli_buf_puts(&v->line, "reason: ");
+		render_buf_puts(&v->line, "reason: ");
 		put_text_cstring(&v->line, info->reason);
 		note_end(v, COLOR_CRASH);
 	}
@@ -634,17 +635,17 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 		if (!s)
 			continue;
 		note_begin(v, "");
-		cli_buf_puts(&v->line, "sampling: ");
+		render_buf_puts(&v->line, "sampling: ");
 		put_text_cstring(&v->line, cli_base_name(s->file));
-		cli_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
+		render_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
 		if (s->keep_one_in > 1)
-			cli_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
+			render_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
 				       s->max_per_second ? "+" : "");
 		if (s->max_per_second)
-			cli_buf_printf(&v->line, "%" PRIu32 "/s", s->max_per_second);
+			render_buf_printf(&v->line, "%" PRIu32 "/s", s->max_per_second);
 		if (s->keep_one_in <= 1 && !s->max_per_second)
-			cli_buf_puts(&v->line, "no rule now");
-		cli_buf_printf(&v->line,
+			render_buf_puts(&v->line, "no rule now");
+		render_buf_printf(&v->line,
 			       ": kept %" PRIu64 ", dropped %" PRIu64 " by 1-in-N, %" PRIu64
 			       " by the rate limit",
 			       s->kept, s->dropped_sampled, s->dropped_rate_limited);
@@ -657,13 +658,13 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 /* Writes the event lines built so far. */
 static void flush_events(struct view *v)
 {
-	cli_buf_write(&v->events, stdout);
-	cli_buf_reset(&v->events);
+	render_buf_write(&v->events, stdout);
+	render_buf_reset(&v->events);
 }
 
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	struct cli_buf *b = &v->events;
+	struct render_buf *b = &v->events;
 	const struct ttlog_site_info *site = cli_event_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	int level = cli_event_level(ev);
@@ -677,39 +678,39 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 
 	/* By hand, not printf: this runs once per event (the bytes are those
 	 * of "%s %-5s [%u" and ":%u "). */
-	cli_buf_puts(b, color);
-	cli_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
-	cli_buf_putc(b, ' ');
-	cli_buf_put(b, level_name, level_len);
+	render_buf_puts(b, color);
+	render_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
+	render_buf_putc(b, ' ');
+	render_buf_put(b, level_name, level_len);
 	if (level_len < 5)
-		cli_buf_put(b, "     ", 5 - level_len);
-	cli_buf_puts(b, " [");
-	cli_buf_put_u64(b, thread ? thread->tid : 0);
+		render_buf_put(b, "     ", 5 - level_len);
+	render_buf_puts(b, " [");
+	render_buf_put_u64(b, thread ? thread->tid : 0);
 	if (thread && thread->name && *thread->name) {
-		cli_buf_putc(b, ' ');
+		render_buf_putc(b, ' ');
 		put_text_cstring(b, thread->name);
 	}
-	cli_buf_puts(b, "] ");
+	render_buf_puts(b, "] ");
 	put_text_cstring(b, cli_base_name(site ? site->file : NULL));
-	cli_buf_putc(b, ':');
-	cli_buf_put_u64(b, site ? site->line : 0);
-	cli_buf_putc(b, ' ');
+	render_buf_putc(b, ':');
+	render_buf_put_u64(b, site ? site->line : 0);
+	render_buf_putc(b, ' ');
 	if (v->spans)
 		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
-			cli_buf_puts(b, "  ");
+			render_buf_puts(b, "  ");
 	put_text(b, v->msg.data, v->msg.len);
 	for (unsigned i = 0; i < ev->nfields; i++) {
 		const struct ttlog_field *f = &ev->fields[i];
 		if (f->source == TTLOG_FIELD_FORMAT)
 			continue; /* already in the message */
-		cli_buf_putc(b, ' ');
+		render_buf_putc(b, ' ');
 		put_text_cstring(b, f->key);
-		cli_buf_putc(b, '=');
+		render_buf_putc(b, '=');
 		cli_field_text(b, f->value); /* quotes anything but plain words */
 	}
 	if (*color)
-		cli_buf_puts(b, COLOR_RESET);
-	cli_buf_putc(b, '\n');
+		render_buf_puts(b, COLOR_RESET);
+	render_buf_putc(b, '\n');
 	if (b->len >= EVENT_BLOCK)
 		flush_events(v);
 }
@@ -717,7 +718,7 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
 	cli_event_json_cached(&v->events, ev, &v->msg, &v->cache);
-	cli_buf_putc(&v->events, '\n');
+	render_buf_putc(&v->events, '\n');
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
 }
@@ -811,9 +812,9 @@ static const struct option long_options[] = {
 static void view_free(struct view *v)
 {
 	cli_filter_free(&v->filter);
-	cli_buf_free(&v->line);
-	cli_buf_free(&v->msg);
-	cli_buf_free(&v->events);
+	render_buf_free(&v->line);
+	render_buf_free(&v->msg);
+	render_buf_free(&v->events);
 	cli_event_cache_free(&v->cache);
 	free(v->debug_dirs);
 	cli_sym_close(v->sym);
@@ -898,7 +899,7 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 				*status = cli_report_usage_error("view", "--debug-dir needs a directory");
 				return -1;
 			}
-			v->debug_dirs = cli_xrealloc(v->debug_dirs,
+			v->debug_dirs = render_xrealloc(v->debug_dirs,
 						     (v->ndebug_dirs + 1) * sizeof *v->debug_dirs);
 			v->debug_dirs[v->ndebug_dirs++] = optarg;
 			break;

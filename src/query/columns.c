@@ -12,7 +12,7 @@
 #include "cli/timefmt.h"
 #include "query/internal.h"
 
-void query_result_buf(sqlite3_context *ctx, const struct cli_buf *b)
+void query_result_buf(sqlite3_context *ctx, const struct render_buf *b)
 {
 	sqlite3_result_text64(ctx, b->data ? b->data : "", b->len, SQLITE_TRANSIENT, SQLITE_UTF8);
 }
@@ -53,17 +53,17 @@ void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo)
 	sqlite3_result_text(ctx, text, 32, SQLITE_TRANSIENT);
 }
 
-void query_fields_json(struct cli_buf *b, const struct ttlog_field *fields, unsigned n)
+void query_fields_json(struct render_buf *b, const struct ttlog_field *fields, unsigned n)
 {
-	cli_buf_putc(b, '{');
+	render_buf_putc(b, '{');
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
-			cli_buf_putc(b, ',');
+			render_buf_putc(b, ',');
 		cli_json_cstring(b, fields[i].key);
-		cli_buf_putc(b, ':');
+		render_buf_putc(b, ':');
 		cli_field_json(b, fields[i].value);
 	}
-	cli_buf_putc(b, '}');
+	render_buf_putc(b, '}');
 }
 
 const char *query_level_name(int level)

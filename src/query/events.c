@@ -50,18 +50,18 @@ static void events_clear(struct query_cursor *c)
 
 static void format_message(struct query_cursor *c, sqlite3_context *ctx)
 {
-	struct cli_buf *b = &c->text;
+	struct render_buf *b = &c->text;
 	/* A span event's message is its span's name (a span end's own site
 	 * has no format). */
 	if (c->ev.kind != TTLOG_EVENT_LOG && c->ev.span) {
 		query_result_text(ctx, c->ev.span->name);
 		return;
 	}
-	cli_buf_reset(b);
-	cli_buf_reserve(b, 255);
+	render_buf_reset(b);
+	render_buf_reserve(b, 255);
 	size_t n = ttlog_event_format(&c->ev, b->data, b->cap);
 	if (n >= b->cap) {
-		cli_buf_reserve(b, n);
+		render_buf_reserve(b, n);
 		n = ttlog_event_format(&c->ev, b->data, b->cap);
 	}
 	b->len = n < b->cap ? n : b->cap - 1;
@@ -131,7 +131,7 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		format_message(c, ctx);
 		break;
 	case COL_FIELDS:
-		cli_buf_reset(&c->text);
+		render_buf_reset(&c->text);
 		query_fields_json(&c->text, ev->fields, ev->nfields);
 		query_result_buf(ctx, &c->text);
 		break;

@@ -136,13 +136,13 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		return SQLITE_OK;
 	const struct ttlog_metric_value *m = &all[c->row];
 	int hist = m->type == TTLOG_METRIC_HISTOGRAM;
-	struct cli_buf *b = &c->text;
+	struct render_buf *b = &c->text;
 
 	switch (col) {
 	case METRIC_NAME: query_result_text(ctx, m->name); break;
 	case METRIC_TYPE: query_result_text(ctx, metric_type_name(m->type)); break;
 	case METRIC_LABELS:
-		cli_buf_reset(b);
+		render_buf_reset(b);
 		cli_json_labels(b, m->labels, m->nlabels);
 		query_result_buf(ctx, b);
 		break;
@@ -175,17 +175,17 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		if (!hist)
 			break;
 		/* [[lower, upper, count], ...]; the open ends are "-inf" and "inf". */
-		cli_buf_reset(b);
-		cli_buf_putc(b, '[');
+		render_buf_reset(b);
+		render_buf_putc(b, '[');
 		for (size_t i = 0; i < m->hist.nbuckets; i++) {
 			const struct ttlog_metric_bucket *k = &m->hist.buckets[i];
-			cli_buf_puts(b, i ? ",[" : "[");
+			render_buf_puts(b, i ? ",[" : "[");
 			cli_json_double(b, k->lower);
-			cli_buf_putc(b, ',');
+			render_buf_putc(b, ',');
 			cli_json_double(b, k->upper);
-			cli_buf_printf(b, ",%llu]", (unsigned long long)k->count);
+			render_buf_printf(b, ",%llu]", (unsigned long long)k->count);
 		}
-		cli_buf_putc(b, ']');
+		render_buf_putc(b, ']');
 		query_result_buf(ctx, b);
 		break;
 	case METRIC_SNAPSHOT: result_path(c, ctx); break;

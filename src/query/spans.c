@@ -123,8 +123,8 @@ static int merge_fields(struct query_cursor *c, struct span_row *row, const stru
 {
 	if (row->fields && ev->nfields == 0)
 		return SQLITE_OK;
-	struct cli_buf *b = &c->text;
-	cli_buf_reset(b);
+	struct render_buf *b = &c->text;
+	render_buf_reset(b);
 	query_fields_json(b, ev->fields, ev->nfields);
 	char *merged;
 	if (!row->fields || strcmp(row->fields, "{}") == 0)
@@ -330,15 +330,15 @@ static int sites_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	case SITE_FORMAT: query_result_text(ctx, site->format); break;
 	case SITE_FIELDS: {
 		/* The names of its fields, as a JSON array. */
-		struct cli_buf *b = &c->text;
-		cli_buf_reset(b);
-		cli_buf_putc(b, '[');
+		struct render_buf *b = &c->text;
+		render_buf_reset(b);
+		render_buf_putc(b, '[');
 		for (unsigned i = 0; i < site->nfields; i++) {
 			if (i)
-				cli_buf_putc(b, ',');
+				render_buf_putc(b, ',');
 			cli_json_cstring(b, site->fields[i].key);
 		}
-		cli_buf_putc(b, ']');
+		render_buf_putc(b, ']');
 		query_result_buf(ctx, b);
 		break;
 	}

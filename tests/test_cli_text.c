@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
-#include "cli/json.h"
+#include "render/json_text.h"
 #include "cli/timefmt.h"
 
 /* linebuf.c calls this before its out-of-memory message; main.c, which
@@ -166,13 +166,13 @@ static void test_times_local(void **state)
 	check_times();
 }
 
-/* json.h's rules, one character at a time. */
+/* json_text.h's rules, one character at a time. */
 static void reference_json(struct render_buf *b, const char *s, size_t len)
 {
 	render_buf_putc(b, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = cli_utf8_length(s + i, len - i);
+		size_t n = render_utf8_length(s + i, len - i);
 		if (c == '"' || c == '\\') {
 			render_buf_putc(b, '\\');
 			render_buf_putc(b, (char)c);
@@ -227,7 +227,7 @@ static void test_json_strings(void **state)
 		render_buf_puts(&got, "x"); /* appended, not written over */
 		render_buf_puts(&want, "x");
 		reference_json(&want, text + off, len);
-		cli_json_string(&got, text + off, len);
+		render_json_string(&got, text + off, len);
 		assert_int_equal(got.len, want.len);
 		assert_memory_equal(got.data, want.data, want.len + 1);
 	}

@@ -8,7 +8,7 @@
 
 #include "event.h"
 #include "fields.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "sigcode.h"
 #include "timefmt.h"
 
@@ -164,7 +164,7 @@ static void json_span(struct render_buf *b, const struct ttlog_event *ev)
 	if (ev->kind == TTLOG_EVENT_LOG)
 		return;
 	render_buf_puts(b, ",\"span_name\":");
-	cli_json_cstring(b, sp->name);
+	render_json_cstring(b, sp->name);
 	if (sp->parent)
 		put_hex_member(b, ",\"parent_span_id\":\"", sp->parent);
 	else
@@ -198,7 +198,7 @@ enum part {
 static void part_level(struct render_buf *b, const struct ttlog_event *ev)
 {
 	render_buf_puts(b, ",\"level\":");
-	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
+	render_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
 	render_buf_puts(b, ",\"tid\":");
 }
 
@@ -207,20 +207,20 @@ static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
 	const struct ttlog_thread_info *thread = ev->thread;
 	render_buf_put_u64(b, thread ? thread->tid : 0);
 	render_buf_puts(b, ",\"thread\":");
-	cli_json_cstring(b, thread && thread->name ? thread->name : "");
+	render_json_cstring(b, thread && thread->name ? thread->name : "");
 }
 
 static void part_site(struct render_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_site_info *site = cli_event_site(ev);
 	render_buf_puts(b, ",\"file\":");
-	cli_json_cstring(b, site ? site->file : NULL);
+	render_json_cstring(b, site ? site->file : NULL);
 	render_buf_puts(b, ",\"line\":");
 	render_buf_put_u64(b, site ? site->line : 0);
 	render_buf_puts(b, ",\"function\":");
-	cli_json_cstring(b, site ? site->function : NULL);
+	render_json_cstring(b, site ? site->function : NULL);
 	render_buf_puts(b, ",\"target\":");
-	cli_json_cstring(b, cli_site_target(site));
+	render_json_cstring(b, cli_site_target(site));
 	render_buf_puts(b, ",\"site\":");
 	render_buf_put_u64(b, site ? site->id : 0);
 	render_buf_puts(b, ",\"message\":");
@@ -337,7 +337,7 @@ void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
 	put_part(b, ev, c, PART_LEVEL, ev->site);
 	put_part(b, ev, c, PART_THREAD, ev->thread);
 	put_part(b, ev, c, PART_SITE, cli_event_site(ev));
-	cli_json_string(b, msg->data, msg->len);
+	render_json_string(b, msg->data, msg->len);
 	render_buf_puts(b, ",\"args\":[");
 	/* Where each argument's text is in b: a field is mostly one of the
 	 * arguments (the same struct ttlog_arg), whose text is copied. */
@@ -359,7 +359,7 @@ void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
 		unsigned k = printed_arg(ev, first, value);
 		if (i)
 			render_buf_putc(b, ',');
-		cli_json_cstring(b, ev->fields[i].key);
+		render_json_cstring(b, ev->fields[i].key);
 		render_buf_putc(b, ':');
 		if (k < ARG_TEXTS)
 			put_again(b, arg_at[k], arg_len[k]);

@@ -30,7 +30,7 @@
 #include "event.h"
 #include "export.h"
 #include "fields.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "timefmt.h"
 
 #define NS_PER_SECOND 1000000000
@@ -106,13 +106,13 @@ static void event_start(struct export *x, struct chrome *c, const char *name, si
 	render_buf_puts(&x->out, c->first ? "\n" : ",\n");
 	c->first = 0;
 	render_buf_puts(&x->out, "{\"name\":");
-	cli_json_string(&x->out, name ? name : "", name ? len : 0);
+	render_json_string(&x->out, name ? name : "", name ? len : 0);
 }
 
 static void put_cstring_member(struct render_buf *b, const char *key, const char *value)
 {
 	render_buf_printf(b, ",\"%s\":", key);
-	cli_json_cstring(b, value ? value : "");
+	render_json_cstring(b, value ? value : "");
 }
 
 /* Appends the fields of an event as args members, each after a comma. */
@@ -142,7 +142,7 @@ static void metadata(struct export *x, struct chrome *c, const char *what, uint3
 	render_buf_printf(&x->out, ",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"%s\":",
 		       c->pid, tid, arg);
 	if (value)
-		cli_json_cstring(&x->out, value);
+		render_json_cstring(&x->out, value);
 	else
 		render_buf_printf(&x->out, "%" PRId64, number);
 	render_buf_puts(&x->out, "}}");
@@ -203,12 +203,12 @@ static void put_span(struct export *x, struct chrome *c, const struct export_spa
 	}
 	event_start(x, c, *sp->name ? sp->name : "span", strlen(*sp->name ? sp->name : "span"));
 	render_buf_puts(b, ",\"cat\":");
-	cli_json_cstring(b, sp->site ? cli_site_target(sp->site) : "span");
+	render_json_cstring(b, sp->site ? cli_site_target(sp->site) : "span");
 	put_where(x, c, "X", begin, sp->thread);
 	render_buf_puts(b, ",\"dur\":");
 	put_dur(b, finish - begin);
 	render_buf_puts(b, ",\"args\":{\"level\":");
-	cli_json_cstring(b, ttlog_level_name(sp->site ? sp->site->level : -1));
+	render_json_cstring(b, ttlog_level_name(sp->site ? sp->site->level : -1));
 	put_site_args(b, sp->site);
 	if (sp->trace_hi | sp->trace_lo)
 		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
@@ -246,10 +246,10 @@ static void chrome_event(struct export *x, const struct ttlog_event *ev)
 	const struct ttlog_site_info *site = cli_event_site(ev);
 	event_start(x, c, x->msg.data, x->msg.len);
 	render_buf_puts(b, ",\"cat\":");
-	cli_json_cstring(b, site ? cli_site_target(site) : "log");
+	render_json_cstring(b, site ? cli_site_target(site) : "log");
 	put_where(x, c, "i", ev->time_ns, ev->thread);
 	render_buf_puts(b, ",\"s\":\"t\",\"args\":{\"level\":");
-	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
+	render_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
 	put_site_args(b, site);
 	if (ev->span && (ev->span->trace_hi | ev->span->trace_lo))
 		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", ev->span->trace_hi,
@@ -279,7 +279,7 @@ static void metric_name(struct render_buf *name, const struct ttlog_metric_value
 /* A finite double as a JSON number (counter values must be numbers). */
 static void put_number(struct render_buf *b, double d)
 {
-	cli_json_double(b, isfinite(d) ? d : 0);
+	render_json_double(b, isfinite(d) ? d : 0);
 }
 
 static void put_metrics(struct export *x, struct chrome *c, ttlog_reader *r,
@@ -330,7 +330,7 @@ static void put_crash(struct export *x, struct chrome *c, ttlog_reader *r,
 	put_ts(&x->out, c, info->created_ns);
 	render_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"thread\":",
 		       c->pid, info->crash.tid);
-	cli_json_cstring(&x->out, t && t->name ? t->name : "");
+	render_json_cstring(&x->out, t && t->name ? t->name : "");
 	put_cstring_member(&x->out, "reason", info->reason);
 	render_buf_puts(&x->out, "}}");
 	render_buf_free(&name);

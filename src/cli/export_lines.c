@@ -4,7 +4,7 @@
  * logfmt (key=value pairs, quoted and escaped as go-logfmt does).
  *
  * Messages and string fields may hold any bytes. Each format stays valid
- * whatever they are: JSON escapes them (json.c); CSV keeps tabs and line
+ * whatever they are: JSON escapes them (render/json_text.c); CSV keeps tabs and line
  * breaks inside its quotes, shows other control characters as \xNN and
  * bytes that are not UTF-8 as U+FFFD, so that the file is UTF-8 text;
  * logfmt escapes them inside quotes.
@@ -16,7 +16,7 @@
 #include "event.h"
 #include "export.h"
 #include "fields.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "timefmt.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
@@ -152,7 +152,7 @@ static void put_csv_text(struct render_buf *b, const char *s, size_t len)
 
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = cli_utf8_length(s + i, len - i);
+		size_t n = render_utf8_length(s + i, len - i);
 		if (n > 1 || (n == 1 && ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r'))) {
 			i += n;
 			continue;
@@ -327,7 +327,7 @@ static void logfmt_value(struct render_buf *b, const char *s, size_t len)
 
 	for (size_t i = 0; i < len && plain;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = cli_utf8_length(s + i, len - i);
+		size_t n = render_utf8_length(s + i, len - i);
 		plain = n > 1 || (n == 1 && c > ' ' && c != 0x7f && c != '=' && c != '"' && c != '\\');
 		i += n ? n : 1;
 	}
@@ -338,7 +338,7 @@ static void logfmt_value(struct render_buf *b, const char *s, size_t len)
 	render_buf_putc(b, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = cli_utf8_length(s + i, len - i);
+		size_t n = render_utf8_length(s + i, len - i);
 		if (n == 0) {
 			render_buf_puts(b, "\\ufffd");
 			i++;

@@ -26,7 +26,7 @@
 
 #include "event.h"
 #include "export.h"
-#include "json.h"
+#include "render/json_text.h"
 
 struct otlp {
 	int first_resource, first_record;
@@ -77,7 +77,7 @@ static void attr_string(struct render_buf *b, int *first, const char *key, const
 {
 	attr_start(b, first, key, NULL);
 	render_buf_puts(b, "{\"stringValue\":");
-	cli_json_cstring(b, value ? value : "");
+	render_json_cstring(b, value ? value : "");
 	render_buf_puts(b, "}}");
 }
 
@@ -119,7 +119,7 @@ static void any_value(struct render_buf *b, const struct ttlog_arg *a)
 		else if (isinf(a->v.d))
 			render_buf_puts(b, a->v.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		else
-			cli_json_double(b, a->v.d);
+			render_json_double(b, a->v.d);
 		render_buf_putc(b, '}');
 		break;
 	case TTLOG_ARG_PTR:
@@ -135,10 +135,10 @@ static void any_value(struct render_buf *b, const struct ttlog_arg *a)
 			struct render_buf cut = {0};
 			render_buf_put(&cut, a->str, a->str_len);
 			render_buf_puts(&cut, "...");
-			cli_json_string(b, cut.data, cut.len);
+			render_json_string(b, cut.data, cut.len);
 			render_buf_free(&cut);
 		} else {
-			cli_json_string(b, a->str, a->str_len);
+			render_json_string(b, a->str, a->str_len);
 		}
 		render_buf_putc(b, '}');
 		break;
@@ -246,7 +246,7 @@ static void log_record(struct export *x, struct otlp *o, const struct ttlog_even
 	put_nanos(b, "observedTimeUnixNano", o->created_ns > ev->time_ns ? o->created_ns : ev->time_ns);
 	put_severity(b, cli_event_level(ev));
 	render_buf_puts(b, ",\"body\":{\"stringValue\":");
-	cli_json_string(b, x->msg.data, x->msg.len);
+	render_json_string(b, x->msg.data, x->msg.len);
 	render_buf_puts(b, "},\"attributes\":[");
 	attr_site(b, &first, cli_event_site(ev), ev->thread);
 	attr_fields(b, &first, ev);
@@ -287,7 +287,7 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 	if (sp->parent)
 		render_buf_printf(b, ",\"parentSpanId\":\"%016" PRIx64 "\"", sp->parent);
 	render_buf_puts(b, ",\"name\":");
-	cli_json_cstring(b, *sp->name ? sp->name : "span");
+	render_json_cstring(b, *sp->name ? sp->name : "span");
 	render_buf_puts(b, ",\"kind\":1,"); /* SPAN_KIND_INTERNAL */
 	put_nanos(b, "startTimeUnixNano", begin);
 	render_buf_putc(b, ',');
@@ -347,7 +347,7 @@ static void crash_record(struct export *x, struct otlp *o, ttlog_reader *r,
 	put_nanos(b, "observedTimeUnixNano", info->created_ns);
 	put_severity(b, TTLOG_LEVEL_FATAL);
 	render_buf_puts(b, ",\"body\":{\"stringValue\":");
-	cli_json_string(b, text.data, text.len);
+	render_json_string(b, text.data, text.len);
 	render_buf_puts(b, "},\"attributes\":[");
 	attr_int(b, &first, "thread.id", info->crash.tid);
 	if (t && t->name && *t->name)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "export.h"
-#include "json.h"
+#include "render/json_text.h"
 
 static char *copy_string(const char *s)
 {
@@ -95,9 +95,9 @@ void cli_export_json_key(struct render_buf *b, const char *key, const char *cons
 		struct render_buf prefixed = {0};
 		render_buf_puts(&prefixed, "field.");
 		render_buf_puts(&prefixed, key);
-		cli_json_string(b, prefixed.data, prefixed.len);
+		render_json_string(b, prefixed.data, prefixed.len);
 		render_buf_free(&prefixed);
 		return;
 	}
-	cli_json_cstring(b, key);
+	render_json_cstring(b, key);
 }

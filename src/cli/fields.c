@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fields.h"
-#include "json.h"
+#include "render/json_text.h"
 
 static int plain_char(unsigned char c)
 {
@@ -60,8 +60,8 @@ void cli_field_text(struct render_buf *b, const struct ttlog_arg *a)
 		break;
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL: {
-		char text[CLI_DOUBLE_BUF];
-		render_buf_puts(b, cli_double_text(a->v.d, text));
+		char text[RENDER_DOUBLE_BUF];
+		render_buf_puts(b, render_double_text(a->v.d, text));
 		break;
 	}
 	default:
@@ -91,7 +91,7 @@ void cli_field_json(struct render_buf *b, const struct ttlog_arg *a)
 		break;
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL:
-		cli_json_double(b, a->v.d);
+		render_json_double(b, a->v.d);
 		break;
 	case TTLOG_ARG_PTR:
 		render_buf_printf(b, "\"0x%" PRIx64 "\"", a->v.u);
@@ -100,7 +100,7 @@ void cli_field_json(struct render_buf *b, const struct ttlog_arg *a)
 		if (a->str_null || !a->str)
 			render_buf_puts(b, "null");
 		else
-			cli_json_string(b, a->str, a->str_len);
+			render_json_string(b, a->str, a->str_len);
 		break;
 	default:
 		render_buf_puts(b, "null"); /* a type this viewer does not know */

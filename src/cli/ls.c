@@ -20,7 +20,7 @@
 
 #include "cli.h"
 #include "event.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "report.h"
 #include "sigcode.h"
 #include "timefmt.h"
@@ -336,11 +336,11 @@ static void print_json(struct ls *ls)
 		const struct entry *e = &ls->entries[i];
 		render_buf_reset(b);
 		render_buf_puts(b, "{\"path\":");
-		cli_json_cstring(b, e->path);
+		render_json_cstring(b, e->path);
 		render_buf_puts(b, ",\"name\":");
-		cli_json_cstring(b, e->name);
+		render_json_cstring(b, e->name);
 		render_buf_printf(b, ",\"status\":\"%s\",\"error\":", status_names[e->status]);
-		cli_json_cstring(b, e->error); /* NULL: null */
+		render_json_cstring(b, e->error); /* NULL: null */
 		if (e->described) {
 			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64,
 				       cli_time_format(e->created_ns, CLI_TIME_ISO, tb), e->created_ns);
@@ -350,16 +350,16 @@ static void print_json(struct ls *ls)
 		render_buf_printf(b, ",\"mtime_ns\":%" PRId64, e->mtime_ns);
 		if (e->described) {
 			render_buf_printf(b, ",\"pid\":%" PRIu32 ",\"executable\":", e->pid);
-			cli_json_cstring(b, e->executable);
+			render_json_cstring(b, e->executable);
 			render_buf_puts(b, ",\"hostname\":");
-			cli_json_cstring(b, e->hostname);
+			render_json_cstring(b, e->hostname);
 			render_buf_puts(b, ",\"reason\":");
-			cli_json_cstring(b, e->reason);
+			render_json_cstring(b, e->reason);
 			render_buf_printf(b, ",\"complete\":%s,\"events\":%" PRIu64 ",\"crashed\":%s",
 				       e->complete ? "true" : "false", e->events,
 				       e->crashed ? "true" : "false");
 			render_buf_puts(b, ",\"signal\":");
-			cli_json_cstring(b, e->crashed ? e->signal : NULL);
+			render_json_cstring(b, e->crashed ? e->signal : NULL);
 			if (e->crashed)
 				render_buf_printf(b, ",\"signo\":%d", e->signo);
 			else

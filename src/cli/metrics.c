@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "render/json_text.h"
 #include "metrics.h"
 
 #define MAX_COLUMNS 10
@@ -218,7 +218,7 @@ static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_ti
 static void json_labels(struct render_buf *b, const struct ttlog_metric_value *m)
 {
 	render_buf_puts(b, ",\"labels\":");
-	cli_json_labels(b, m->labels, m->nlabels);
+	render_json_labels(b, m->labels, m->nlabels);
 }
 
 static void json_double(struct render_buf *b, const char *key, double d)
@@ -227,7 +227,7 @@ static void json_double(struct render_buf *b, const char *key, double d)
 	if (isnan(d))
 		render_buf_puts(b, "null");
 	else
-		cli_json_double(b, d);
+		render_json_double(b, d);
 }
 
 static void print_json(const struct ttlog_metric_value *m, size_t n)
@@ -237,13 +237,13 @@ static void print_json(const struct ttlog_metric_value *m, size_t n)
 	for (size_t i = 0; i < n && !cli_stdout_failed(); i++) {
 		render_buf_reset(&b);
 		render_buf_puts(&b, "{\"name\":");
-		cli_json_cstring(&b, m[i].name);
+		render_json_cstring(&b, m[i].name);
 		render_buf_printf(&b, ",\"type\":\"%s\"", types[m[i].type]);
 		json_labels(&b, &m[i]);
 		render_buf_printf(&b, ",\"self\":%s", m[i].self ? "true" : "false");
 		if (!m[i].self) {
 			render_buf_puts(&b, ",\"file\":");
-			cli_json_cstring(&b, m[i].file);
+			render_json_cstring(&b, m[i].file);
 			render_buf_printf(&b, ",\"line\":%" PRIu32, m[i].line);
 		}
 		if (m[i].type == TTLOG_METRIC_COUNTER) {
@@ -269,9 +269,9 @@ static void print_json(const struct ttlog_metric_value *m, size_t n)
 			for (size_t k = 0; k < m[i].hist.nbuckets; k++) {
 				const struct ttlog_metric_bucket *bk = &m[i].hist.buckets[k];
 				render_buf_puts(&b, k ? ",{\"above\":" : "{\"above\":");
-				cli_json_double(&b, bk->lower);
+				render_json_double(&b, bk->lower);
 				render_buf_puts(&b, ",\"le\":");
-				cli_json_double(&b, bk->upper);
+				render_json_double(&b, bk->upper);
 				render_buf_printf(&b, ",\"count\":%" PRIu64 "}", bk->count);
 			}
 			render_buf_putc(&b, ']');

@@ -22,19 +22,19 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "query_output.h"
 
 /* Appends a column's value as plain text (NULL: nothing). */
 static void put_value(struct render_buf *b, sqlite3_stmt *stmt, int col)
 {
-	char text[CLI_DOUBLE_BUF];
+	char text[RENDER_DOUBLE_BUF];
 	switch (sqlite3_column_type(stmt, col)) {
 	case SQLITE_INTEGER:
 		render_buf_printf(b, "%lld", (long long)sqlite3_column_int64(stmt, col));
 		break;
 	case SQLITE_FLOAT:
-		render_buf_puts(b, cli_double_text(sqlite3_column_double(stmt, col), text));
+		render_buf_puts(b, render_double_text(sqlite3_column_double(stmt, col), text));
 		break;
 	case SQLITE_TEXT: {
 		const unsigned char *s = sqlite3_column_text(stmt, col);
@@ -258,17 +258,17 @@ static int print_json(sqlite3_stmt *stmt)
 		for (int col = 0; col < ncols; col++) {
 			if (col)
 				render_buf_putc(&line, ',');
-			cli_json_cstring(&line, sqlite3_column_name(stmt, col));
+			render_json_cstring(&line, sqlite3_column_name(stmt, col));
 			render_buf_putc(&line, ':');
 			switch (sqlite3_column_type(stmt, col)) {
 			case SQLITE_NULL:
 				render_buf_puts(&line, "null");
 				break;
 			case SQLITE_FLOAT:
-				cli_json_double(&line, sqlite3_column_double(stmt, col));
+				render_json_double(&line, sqlite3_column_double(stmt, col));
 				break;
 			case SQLITE_TEXT:
-				cli_json_string(&line, (const char *)sqlite3_column_text(stmt, col),
+				render_json_string(&line, (const char *)sqlite3_column_text(stmt, col),
 						(size_t)sqlite3_column_bytes(stmt, col));
 				break;
 			case SQLITE_BLOB:

@@ -37,7 +37,7 @@
 
 #include "cli.h"
 #include "event.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "mapping.h"
 #include "report.h"
 #include "timefmt.h"
@@ -533,7 +533,7 @@ static void list_json(struct recover *r)
 		const struct ttlog__shm_info *in = &m->info;
 		render_buf_reset(b);
 		render_buf_puts(b, "{\"path\":");
-		cli_json_cstring(b, m->path);
+		render_json_cstring(b, m->path);
 		if (m->valid)
 			render_buf_printf(b, ",\"pid\":%d", in->pid);
 		else if (m->name_pid)
@@ -554,15 +554,15 @@ static void list_json(struct recover *r)
 			const char *sig = in->snapshot_signal ? cli_signal_reason(in->snapshot_signal)
 							      : NULL;
 			render_buf_puts(b, ",\"executable\":");
-			cli_json_cstring(b, in->executable);
+			render_json_cstring(b, in->executable);
 			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64
 					  ",\"threads\":%" PRIu32,
 				       cli_time_format(in->created_ns, CLI_TIME_ISO, tb), in->created_ns,
 				       in->threads);
 			render_buf_printf(b, ",\"size\":%" PRIu64 ",\"snapshot_dir\":", m->size);
-			cli_json_cstring(b, in->snapshot_dir);
+			render_json_cstring(b, in->snapshot_dir);
 			render_buf_puts(b, ",\"snapshot_signal\":");
-			cli_json_cstring(b, sig);
+			render_json_cstring(b, sig);
 		} else {
 			render_buf_puts(b, ",\"executable\":null,\"created\":null,\"created_ns\":null,"
 					"\"threads\":null");
@@ -570,7 +570,7 @@ static void list_json(struct recover *r)
 			render_buf_puts(b, ",\"snapshot_dir\":null,\"snapshot_signal\":null");
 		}
 		render_buf_puts(b, ",\"error\":");
-		cli_json_cstring(b, m->error);
+		render_json_cstring(b, m->error);
 		render_buf_puts(b, "}\n");
 		render_buf_write(b, stdout);
 	}

@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "event.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "report.h"
 #include "sigcode.h"
 #include "timefmt.h"
@@ -528,13 +528,13 @@ static void json_top(struct stats *s, const struct tally *t, int by_bytes)
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_site_info *site = list[i]->site;
 		render_buf_puts(b, i ? ",{\"file\":" : "{\"file\":");
-		cli_json_cstring(b, site->file);
+		render_json_cstring(b, site->file);
 		render_buf_printf(b, ",\"line\":%" PRIu32 ",\"function\":", site->line);
-		cli_json_cstring(b, site->function);
+		render_json_cstring(b, site->function);
 		render_buf_puts(b, ",\"level\":");
-		cli_json_cstring(b, ttlog_level_name(site->level));
+		render_json_cstring(b, ttlog_level_name(site->level));
 		render_buf_puts(b, ",\"format\":");
-		cli_json_cstring(b, site->format);
+		render_json_cstring(b, site->format);
 		render_buf_printf(b, ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", list[i]->events,
 			       list[i]->bytes);
 	}
@@ -552,20 +552,20 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 
 	render_buf_reset(b);
 	render_buf_puts(b, "{\"path\":");
-	cli_json_cstring(b, path);
+	render_json_cstring(b, path);
 	render_buf_printf(b, ",\"complete\":%s,\"error\":", info->complete ? "true" : "false");
-	cli_json_cstring(b, error);
+	render_json_cstring(b, error);
 	render_buf_printf(b, ",\"pid\":%" PRIu32 ",\"executable\":", info->pid);
-	cli_json_cstring(b, info->executable);
+	render_json_cstring(b, info->executable);
 	render_buf_puts(b, ",\"hostname\":");
-	cli_json_cstring(b, info->hostname);
+	render_json_cstring(b, info->hostname);
 	render_buf_puts(b, ",\"reason\":");
-	cli_json_cstring(b, info->reason);
+	render_json_cstring(b, info->reason);
 	render_buf_printf(b, ",\"created_ns\":%" PRId64 ",\"crashed\":%s,\"signal\":", info->created_ns,
 		       info->crashed ? "true" : "false");
 	if (info->crashed) {
 		const char *name = info->crash.signal_name;
-		cli_json_cstring(b, name && *name ? name : cli_signal_name(info->crash.signo));
+		render_json_cstring(b, name && *name ? name : cli_signal_name(info->crash.signo));
 	} else {
 		render_buf_puts(b, "null");
 	}
@@ -579,7 +579,7 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	double rate = event_rate(t);
 	render_buf_puts(b, ",\"rate\":");
 	if (rate >= 0)
-		cli_json_double(b, rate);
+		render_json_double(b, rate);
 	else
 		render_buf_puts(b, "null");
 	render_buf_printf(b,
@@ -597,7 +597,7 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		       file_size, t->bytes, info->raw_bytes, info->stored_bytes, info->blocks);
 	double ratio = compression_ratio(info);
 	if (ratio >= 0)
-		cli_json_double(b, ratio);
+		render_json_double(b, ratio);
 	else
 		render_buf_puts(b, "null");
 	render_buf_puts(b, ",\"levels\":{");
@@ -613,7 +613,7 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		if (!thread)
 			continue;
 		render_buf_printf(b, "%s{\"tid\":%" PRIu32 ",\"name\":", any ? "," : "", thread->tid);
-		cli_json_cstring(b, thread->name ? thread->name : "");
+		render_json_cstring(b, thread->name ? thread->name : "");
 		render_buf_printf(b,
 			       ",\"events\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
 			       ",\"torn_bytes\":%" PRIu64 ",\"exited\":%s,\"crashed\":%s}",

@@ -22,7 +22,7 @@
 #include "event.h"
 #include "fields.h"
 #include "filter.h"
-#include "json.h"
+#include "render/json_text.h"
 #include "metrics.h"
 #include "render/word_scan.h"
 #include "symbolize.h"
@@ -373,15 +373,15 @@ static void json_frame(struct render_buf *b, unsigned index, uint64_t address,
 	render_buf_printf(b, "{\"index\":%u", index);
 	put_hex_json(b, "address", address);
 	render_buf_puts(b, ",\"function\":");
-	cli_json_cstring(b, f->function);
+	render_json_cstring(b, f->function);
 	render_buf_puts(b, ",\"file\":");
-	cli_json_cstring(b, f->file);
+	render_json_cstring(b, f->file);
 	if (f->file)
 		render_buf_printf(b, ",\"line\":%u", f->line);
 	else
 		render_buf_puts(b, ",\"line\":null");
 	render_buf_puts(b, ",\"module\":");
-	cli_json_cstring(b, f->module);
+	render_json_cstring(b, f->module);
 	if (f->module)
 		put_hex_json(b, "offset", f->offset);
 	else
@@ -433,9 +433,9 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 
 	if (v->json) {
 		render_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
-		cli_json_cstring(&json, name ? name : "");
+		render_json_cstring(&json, name ? name : "");
 		render_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
-		cli_json_cstring(&json, st->arch);
+		render_json_cstring(&json, st->arch);
 		render_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
 			       st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
 			       st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
@@ -472,7 +472,7 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 			for (uint32_t i = 0; i < st->nregs; i++) {
 				if (i)
 					render_buf_putc(&json, ',');
-				cli_json_cstring(&json, st->regs[i].name ? st->regs[i].name : "?");
+				render_json_cstring(&json, st->regs[i].name ? st->regs[i].name : "?");
 				render_buf_printf(&json, ":\"0x%" PRIx64 "\"", st->regs[i].value);
 			}
 			render_buf_putc(&json, '}');
@@ -520,7 +520,7 @@ static void print_modules(struct view *v, const struct ttlog_module *mods, size_
 		int has_id = m->build_id && m->build_id_len;
 		if (v->json) {
 			render_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
-			cli_json_cstring(b, m->path);
+			render_json_cstring(b, m->path);
 			put_hex_json(b, "start", m->start);
 			put_hex_json(b, "end", m->end);
 			put_hex_json(b, "bias", m->bias);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/fields.h"
-#include "cli/json.h"
+#include "render/json_text.h"
 #include "cli/timefmt.h"
 #include "query/internal.h"
 
@@ -59,7 +59,7 @@ void query_fields_json(struct render_buf *b, const struct ttlog_field *fields, u
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
 			render_buf_putc(b, ',');
-		cli_json_cstring(b, fields[i].key);
+		render_json_cstring(b, fields[i].key);
 		render_buf_putc(b, ':');
 		cli_field_json(b, fields[i].value);
 	}

@@ -5,7 +5,7 @@
  */
 #include <math.h>
 
-#include "cli/json.h"
+#include "render/json_text.h"
 #include "query/internal.h"
 
 /* Rows numbered 0..count-1: the index is c->row, the count c->rows.count. */
@@ -143,7 +143,7 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	case METRIC_TYPE: query_result_text(ctx, metric_type_name(m->type)); break;
 	case METRIC_LABELS:
 		render_buf_reset(b);
-		cli_json_labels(b, m->labels, m->nlabels);
+		render_json_labels(b, m->labels, m->nlabels);
 		query_result_buf(ctx, b);
 		break;
 	case METRIC_FILE: query_result_text(ctx, m->file); break;
@@ -180,9 +180,9 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		for (size_t i = 0; i < m->hist.nbuckets; i++) {
 			const struct ttlog_metric_bucket *k = &m->hist.buckets[i];
 			render_buf_puts(b, i ? ",[" : "[");
-			cli_json_double(b, k->lower);
+			render_json_double(b, k->lower);
 			render_buf_putc(b, ',');
-			cli_json_double(b, k->upper);
+			render_json_double(b, k->upper);
 			render_buf_printf(b, ",%llu]", (unsigned long long)k->count);
 		}
 		render_buf_putc(b, ']');

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "cli/json.h"
+#include "render/json_text.h"
 #include "query/internal.h"
 
 /* ---- A map from a 64-bit id to a row index ------------------------------- */
@@ -336,7 +336,7 @@ static int sites_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		for (unsigned i = 0; i < site->nfields; i++) {
 			if (i)
 				render_buf_putc(b, ',');
-			cli_json_cstring(b, site->fields[i].key);
+			render_json_cstring(b, site->fields[i].key);
 		}
 		render_buf_putc(b, ']');
 		query_result_buf(ctx, b);

@@ -1,7 +1,7 @@
 /*
  * test_cli_text.c - the hand-made number and time texts of the ttlog
  * command against the printf formats they replace: render_u64_text() and
- * render_i64_text() against "%llu" and "%lld", and cli_time_text() (which
+ * render_i64_text() against "%llu" and "%lld", and render_time_text() (which
  * keeps the date of the last second of each style) against the
  * snprintf of a broken-down time that the command used before.
  *
@@ -23,7 +23,7 @@
 
 #include "cli/cli.h"
 #include "render/json_text.h"
-#include "cli/timefmt.h"
+#include "render/time_text.h"
 
 /* linebuf.c calls this before its out-of-memory message; main.c, which
  * defines it, is not part of this test. */
@@ -95,7 +95,7 @@ static void test_integers(void **state)
 }
 
 /* The text the command printed before: snprintf of the broken-down time. */
-static void reference_time(int64_t ns, enum cli_time_style style, char *out)
+static void reference_time(int64_t ns, enum render_time_style style, char *out)
 {
 	int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
 	if (nsec < 0) {
@@ -104,30 +104,30 @@ static void reference_time(int64_t ns, enum cli_time_style style, char *out)
 	}
 	time_t t = (time_t)sec;
 	struct tm tm;
-	if (!(style == CLI_TIME_LOCAL ? localtime_r(&t, &tm) : gmtime_r(&t, &tm))) {
-		snprintf(out, CLI_TIME_BUF, "@%" PRId64, ns);
+	if (!(style == RENDER_TIME_LOCAL ? localtime_r(&t, &tm) : gmtime_r(&t, &tm))) {
+		snprintf(out, RENDER_TIME_BUF, "@%" PRId64, ns);
 		return;
 	}
-	snprintf(out, CLI_TIME_BUF, "%04d-%02d-%02d%c%02d:%02d:%02d.%09d%s", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, style == CLI_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (int)nsec, style == CLI_TIME_ISO ? "Z" : "");
+	snprintf(out, RENDER_TIME_BUF, "%04d-%02d-%02d%c%02d:%02d:%02d.%09d%s", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, style == RENDER_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)nsec, style == RENDER_TIME_ISO ? "Z" : "");
 }
 
-static void check_time(int64_t ns, enum cli_time_style style)
+static void check_time(int64_t ns, enum render_time_style style)
 {
-	char want[CLI_TIME_BUF], got[CLI_TIME_BUF], again[CLI_TIME_BUF];
+	char want[RENDER_TIME_BUF], got[RENDER_TIME_BUF], again[RENDER_TIME_BUF];
 	reference_time(ns, style, want);
-	size_t n = cli_time_text(ns, style, got);
+	size_t n = render_time_text(ns, style, got);
 	if (strcmp(got, want) != 0 || n != strlen(want))
 		fail_msg("time %" PRId64 " style %d: \"%s\", expected \"%s\"", ns, (int)style, got,
 			 want);
-	assert_string_equal(cli_time_format(ns, style, again), want);
+	assert_string_equal(render_time_format(ns, style, again), want);
 }
 
 static void check_times(void)
 {
 	uint64_t s = 777;
-	const enum cli_time_style styles[] = {CLI_TIME_LOCAL, CLI_TIME_UTC, CLI_TIME_ISO};
+	const enum render_time_style styles[] = {RENDER_TIME_LOCAL, RENDER_TIME_UTC, RENDER_TIME_ISO};
 
 	/* In order, a few hundred per second, across second, minute, day and
 	 * year boundaries, the styles taking turns. */
@@ -142,10 +142,10 @@ static void check_times(void)
 		check_time(t, styles[i % 3]);
 		check_time(t + 1, styles[i % 3]); /* the same second, mostly */
 	}
-	check_time(0, CLI_TIME_ISO);
-	check_time(-1, CLI_TIME_ISO);
-	check_time(INT64_MAX, CLI_TIME_UTC);
-	check_time(INT64_MIN, CLI_TIME_UTC);
+	check_time(0, RENDER_TIME_ISO);
+	check_time(-1, RENDER_TIME_ISO);
+	check_time(INT64_MAX, RENDER_TIME_UTC);
+	check_time(INT64_MIN, RENDER_TIME_UTC);
 }
 
 static void test_times_utc(void **state)

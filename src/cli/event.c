@@ -10,7 +10,7 @@
 #include "fields.h"
 #include "render/json_text.h"
 #include "sigcode.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 
 /* The message buffer grows to at least this size; a message that does not
  * fit even then is cut and marked (see cli_event_message). */
@@ -328,10 +328,10 @@ static void put_again(struct render_buf *b, size_t at, size_t len)
 void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
 			   const struct render_buf *msg, struct cli_event_cache *c)
 {
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
 	render_buf_puts(b, "{\"time\":\"");
-	render_buf_put(b, tb, cli_time_text(ev->time_ns, CLI_TIME_ISO, tb));
+	render_buf_put(b, tb, render_time_text(ev->time_ns, RENDER_TIME_ISO, tb));
 	render_buf_puts(b, "\",\"time_ns\":");
 	render_buf_put_i64(b, ev->time_ns);
 	put_part(b, ev, c, PART_LEVEL, ev->site);

@@ -31,7 +31,7 @@
 #include "export.h"
 #include "fields.h"
 #include "render/json_text.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 
 #define NS_PER_SECOND 1000000000
 
@@ -354,12 +354,12 @@ static void chrome_end_file(struct export *x, ttlog_reader *r, const struct ttlo
 static void chrome_end(struct export *x)
 {
 	struct chrome *c = chrome_state(x);
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
 	render_buf_printf(&x->out,
 		       "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"ttlog export\","
 		       "\"time_base\":\"%s\",\"time_base_ns\":\"%" PRId64 "\"}}\n",
-		       cli_time_format(c->base_ns, CLI_TIME_ISO, tb), c->base_ns);
+		       render_time_format(c->base_ns, RENDER_TIME_ISO, tb), c->base_ns);
 	cli_export_flush(x);
 	cli_export_spans_clear(&c->spans);
 	free(c);

@@ -17,7 +17,7 @@
 #include "export.h"
 #include "fields.h"
 #include "render/json_text.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
 
@@ -241,9 +241,9 @@ static void csv_event(struct export *x, const struct ttlog_event *ev)
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *sp = ev->span;
 	struct render_buf tmp = {0}, value = {0};
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
-	render_buf_printf(b, "%s,%" PRId64 ",", cli_time_format(ev->time_ns, CLI_TIME_ISO, tb), ev->time_ns);
+	render_buf_printf(b, "%s,%" PRId64 ",", render_time_format(ev->time_ns, RENDER_TIME_ISO, tb), ev->time_ns);
 	render_buf_printf(b, "%s,%" PRIu32 ",", ttlog_level_name(cli_event_level(ev)),
 		       thread ? thread->tid : 0);
 	csv_cstring(b, &tmp, thread ? thread->name : NULL);
@@ -381,10 +381,10 @@ static void logfmt_event(struct export *x, const struct ttlog_event *ev)
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *sp = ev->span;
 	struct render_buf value = {0};
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
 	render_buf_printf(b, "time=%s level=%s tid=%" PRIu32,
-		       cli_time_format(ev->time_ns, CLI_TIME_ISO, tb),
+		       render_time_format(ev->time_ns, RENDER_TIME_ISO, tb),
 		       ttlog_level_name(cli_event_level(ev)), thread ? thread->tid : 0);
 	logfmt_cstring(b, "thread", thread ? thread->name : NULL);
 	logfmt_cstring(b, "file", site ? site->file : NULL);

@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "fields.h"
-#include "timefmt.h"
+#include "time_args.h"
 #include "ttlog_reader.h"
 
 /* One --thread argument. */

@@ -23,7 +23,7 @@
 #include "render/json_text.h"
 #include "report.h"
 #include "sigcode.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "ls"
@@ -288,7 +288,7 @@ static int newest_first(const void *a, const void *b)
 static void print_text(struct ls *ls)
 {
 	struct cli_table t;
-	char tb[CLI_TIME_BUF], sb[CLI_SIZE_BUF];
+	char tb[RENDER_TIME_BUF], sb[CLI_SIZE_BUF];
 
 	/* Right-aligned: PID (1), EVENTS (5), SIZE (6). */
 	cli_table_init(&t, 9, 1u << 1 | 1u << 5 | 1u << 6);
@@ -299,7 +299,7 @@ static void print_text(struct ls *ls)
 		cli_table_cell(&t, "%s", heads[i]);
 	for (size_t i = 0; i < ls->nentries; i++) {
 		const struct entry *e = &ls->entries[i];
-		cli_time_format(e->sort_ns, ls->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb);
+		render_time_format(e->sort_ns, ls->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb);
 		char *fraction = strchr(tb, '.');
 		if (fraction)
 			*fraction = '\0'; /* to the second */
@@ -330,7 +330,7 @@ static void print_text(struct ls *ls)
 static void print_json(struct ls *ls)
 {
 	struct render_buf *b = &ls->line;
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
 	for (size_t i = 0; i < ls->nentries && !cli_stdout_failed(); i++) {
 		const struct entry *e = &ls->entries[i];
@@ -343,7 +343,7 @@ static void print_json(struct ls *ls)
 		render_json_cstring(b, e->error); /* NULL: null */
 		if (e->described) {
 			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64,
-				       cli_time_format(e->created_ns, CLI_TIME_ISO, tb), e->created_ns);
+				       render_time_format(e->created_ns, RENDER_TIME_ISO, tb), e->created_ns);
 		} else {
 			render_buf_puts(b, ",\"created\":null,\"created_ns\":null");
 		}

@@ -143,7 +143,7 @@ static char *where(const struct ttlog_metric_value *m)
 	return b.data;
 }
 
-static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_time_style style)
+static void print_text(const struct ttlog_metric_value *m, size_t n, enum render_time_style style)
 {
 	struct render_buf line = {0};
 	struct table t = {0};
@@ -182,13 +182,13 @@ static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_ti
 					row[2] = where(&m[i]);
 				break;
 			case TTLOG_METRIC_GAUGE: {
-				char tb[CLI_TIME_BUF];
+				char tb[RENDER_TIME_BUF];
 				row[1] = number(m[i].gauge_set ? m[i].gauge : NAN);
 				if (self)
 					break;
 				char *w = where(&m[i]);
 				row[2] = cell_text("%s  %s",
-						   m[i].gauge_set ? cli_time_format(m[i].gauge_time_ns, style, tb)
+						   m[i].gauge_set ? render_time_format(m[i].gauge_time_ns, style, tb)
 								  : "never set",
 						   w);
 				free(w);
@@ -251,9 +251,9 @@ static void print_json(const struct ttlog_metric_value *m, size_t n)
 		} else if (m[i].type == TTLOG_METRIC_GAUGE) {
 			json_double(&b, "value", m[i].gauge_set ? m[i].gauge : NAN);
 			if (m[i].gauge_set) {
-				char tb[CLI_TIME_BUF];
+				char tb[RENDER_TIME_BUF];
 				render_buf_printf(&b, ",\"time\":\"%s\",\"time_ns\":%" PRId64,
-					       cli_time_format(m[i].gauge_time_ns, CLI_TIME_ISO, tb),
+					       render_time_format(m[i].gauge_time_ns, RENDER_TIME_ISO, tb),
 					       m[i].gauge_time_ns);
 			}
 		} else {
@@ -282,7 +282,7 @@ static void print_json(const struct ttlog_metric_value *m, size_t n)
 	render_buf_free(&b);
 }
 
-void cli_metrics_print(ttlog_reader *r, int json, enum cli_time_style style)
+void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style)
 {
 	size_t n;
 	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);

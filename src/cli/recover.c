@@ -40,7 +40,7 @@
 #include "render/json_text.h"
 #include "mapping.h"
 #include "report.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "recover"
@@ -486,7 +486,7 @@ static const char *state_of(const struct mapping *m)
 static void list_text(struct recover *r)
 {
 	struct cli_table t;
-	char tb[CLI_TIME_BUF], sb[CLI_SIZE_BUF];
+	char tb[RENDER_TIME_BUF], sb[CLI_SIZE_BUF];
 
 	/* Right-aligned: PID (0), THREADS (4), SIZE (5). */
 	cli_table_init(&t, 7, 1u << 0 | 1u << 4 | 1u << 5);
@@ -506,7 +506,7 @@ static void list_text(struct recover *r)
 		cli_table_cell(&t, "%s", state_of(m));
 		if (m->valid) {
 			cli_table_text(&t, cli_base_name(m->info.executable));
-			cli_time_format(m->info.created_ns, r->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb);
+			render_time_format(m->info.created_ns, r->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb);
 			char *fraction = strchr(tb, '.');
 			if (fraction)
 				*fraction = '\0'; /* to the second */
@@ -526,7 +526,7 @@ static void list_text(struct recover *r)
 static void list_json(struct recover *r)
 {
 	struct render_buf *b = &r->line;
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
 	for (size_t i = 0; i < r->nmaps && !cli_stdout_failed(); i++) {
 		const struct mapping *m = &r->maps[i];
@@ -557,7 +557,7 @@ static void list_json(struct recover *r)
 			render_json_cstring(b, in->executable);
 			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64
 					  ",\"threads\":%" PRIu32,
-				       cli_time_format(in->created_ns, CLI_TIME_ISO, tb), in->created_ns,
+				       render_time_format(in->created_ns, RENDER_TIME_ISO, tb), in->created_ns,
 				       in->threads);
 			render_buf_printf(b, ",\"size\":%" PRIu64 ",\"snapshot_dir\":", m->size);
 			render_json_cstring(b, in->snapshot_dir);

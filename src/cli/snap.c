@@ -38,7 +38,7 @@
 #include "event.h"
 #include "mapping.h"
 #include "report.h"
-#include "timefmt.h"
+#include "time_args.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "snap"

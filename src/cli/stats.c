@@ -22,7 +22,7 @@
 #include "render/json_text.h"
 #include "report.h"
 #include "sigcode.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "stats"
@@ -306,8 +306,8 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
-	enum cli_time_style style = s->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL;
-	char tb[CLI_TIME_BUF], sb[CLI_SIZE_BUF];
+	enum render_time_style style = s->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
+	char tb[RENDER_TIME_BUF], sb[CLI_SIZE_BUF];
 	struct render_buf text = {0};
 	struct cli_table kv;
 
@@ -321,7 +321,7 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_cell(&kv, "reason");
 	cli_table_text(&kv, info->reason);
 	cli_table_cell(&kv, "created");
-	cli_table_cell(&kv, "%s", cli_time_format(info->created_ns, style, tb));
+	cli_table_cell(&kv, "%s", render_time_format(info->created_ns, style, tb));
 	cli_table_cell(&kv, "state");
 	if (info->crashed)
 		print_signal(&kv, info);
@@ -340,9 +340,9 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		cli_table_cell(&kv, "%" PRIu64, t->events);
 	if (t->events) {
 		cli_table_cell(&kv, "first");
-		cli_table_cell(&kv, "%s", cli_time_format(t->first_ns, style, tb));
+		cli_table_cell(&kv, "%s", render_time_format(t->first_ns, style, tb));
 		cli_table_cell(&kv, "last");
-		cli_table_cell(&kv, "%s", cli_time_format(t->last_ns, style, tb));
+		cli_table_cell(&kv, "%s", render_time_format(t->last_ns, style, tb));
 		render_buf_reset(&text);
 		cli_put_duration(&text, t->last_ns - t->first_ns);
 		cli_table_cell(&kv, "duration");

@@ -26,7 +26,7 @@
 #include "metrics.h"
 #include "render/word_scan.h"
 #include "symbolize.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 #define MAX_INDENT 64u     /* deeper spans are indented as deep as this */
@@ -273,8 +273,8 @@ static void note_string(struct view *v, const char *label, const char *value)
 
 static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
-	char t1[CLI_TIME_BUF], t2[CLI_TIME_BUF];
-	enum cli_time_style style = v->json ? CLI_TIME_ISO : v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL;
+	char t1[RENDER_TIME_BUF], t2[RENDER_TIME_BUF];
+	enum render_time_style style = v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
 	size_t nthreads = ttlog_reader_thread_count(r);
 	unsigned wv = info->writer_version;
 
@@ -287,15 +287,15 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	put_text_cstring(&v->line, info->hostname);
 	note_end(v, "");
 	note_string(v, "reason: ", info->reason);
-	note(v, "", "created: %s", cli_time_format(info->created_ns, style, t1));
+	note(v, "", "created: %s", render_time_format(info->created_ns, style, t1));
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
 	     info->clock >= 0 && info->clock < NCLOCKS ? clock_names[info->clock] : "unknown",
 	     info->complete ? "" : ", incomplete");
 	if (info->events)
 		note(v, "", "events: %" PRIu64 " in %zu thread%s, from %s to %s", info->events,
-		     nthreads, nthreads == 1 ? "" : "s", cli_time_format(info->first_ns, style, t1),
-		     cli_time_format(info->last_ns, style, t2));
+		     nthreads, nthreads == 1 ? "" : "s", render_time_format(info->first_ns, style, t1),
+		     render_time_format(info->last_ns, style, t2));
 	else
 		note(v, "", "events: none, %zu threads", nthreads);
 	for (size_t i = 0; i < nthreads; i++) {
@@ -671,7 +671,7 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	const char *color = v->color && level >= 0 && level <= TTLOG_LEVEL_FATAL
 				    ? level_colors[level]
 				    : "";
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
 	const char *level_name = ttlog_level_name(level);
 	size_t level_len = strlen(level_name);
@@ -679,7 +679,7 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	/* By hand, not printf: this runs once per event (the bytes are those
 	 * of "%s %-5s [%u" and ":%u "). */
 	render_buf_puts(b, color);
-	render_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
+	render_buf_put(b, tb, render_time_text(ev->time_ns, v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb));
 	render_buf_putc(b, ' ');
 	render_buf_put(b, level_name, level_len);
 	if (level_len < 5)
@@ -747,7 +747,7 @@ static int view_file(struct view *v, const char *path)
 		print_header(v, r, info);
 
 	if (v->metrics)
-		cli_metrics_print(r, v->json, v->json ? CLI_TIME_ISO : v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL);
+		cli_metrics_print(r, v->json, v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
 	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
 		if (!cli_filter_keep(&v->filter, &ev, &v->msg))

@@ -9,7 +9,7 @@
 
 #include "cli/fields.h"
 #include "render/json_text.h"
-#include "cli/timefmt.h"
+#include "render/time_text.h"
 #include "query/internal.h"
 
 void query_result_buf(sqlite3_context *ctx, const struct render_buf *b)
@@ -27,8 +27,8 @@ void query_result_text(sqlite3_context *ctx, const char *s)
 
 void query_result_time(sqlite3_context *ctx, int64_t ns)
 {
-	char text[CLI_TIME_BUF];
-	sqlite3_result_text(ctx, cli_time_format(ns, CLI_TIME_ISO, text), -1, SQLITE_TRANSIENT);
+	char text[RENDER_TIME_BUF];
+	sqlite3_result_text(ctx, render_time_format(ns, RENDER_TIME_ISO, text), -1, SQLITE_TRANSIENT);
 }
 
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "event.h"
-#include "fields.h"
+#include "render/field_text.h"
 #include "render/json_text.h"
 #include "sigcode.h"
 #include "render/time_text.h"
@@ -347,7 +347,7 @@ void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
 		if (i > first)
 			render_buf_putc(b, ',');
 		size_t at = b->len;
-		cli_field_json(b, &ev->args[i]);
+		render_field_json(b, &ev->args[i]);
 		if (i < ARG_TEXTS) {
 			arg_at[i] = at;
 			arg_len[i] = b->len - at;
@@ -364,7 +364,7 @@ void cli_event_json_cached(struct render_buf *b, const struct ttlog_event *ev,
 		if (k < ARG_TEXTS)
 			put_again(b, arg_at[k], arg_len[k]);
 		else
-			cli_field_json(b, value);
+			render_field_json(b, value);
 	}
 	render_buf_putc(b, '}');
 	json_span(b, ev);

@@ -29,7 +29,7 @@
 
 #include "event.h"
 #include "export.h"
-#include "fields.h"
+#include "render/field_text.h"
 #include "render/json_text.h"
 #include "render/time_text.h"
 
@@ -122,7 +122,7 @@ static void put_fields(struct render_buf *b, const struct ttlog_event *ev)
 		render_buf_putc(b, ',');
 		cli_export_json_key(b, ev->fields[i].key, reserved_args);
 		render_buf_putc(b, ':');
-		cli_field_json(b, ev->fields[i].value);
+		render_field_json(b, ev->fields[i].value);
 	}
 }
 

@@ -15,7 +15,7 @@
 
 #include "event.h"
 #include "export.h"
-#include "fields.h"
+#include "render/field_text.h"
 #include "render/json_text.h"
 #include "render/time_text.h"
 
@@ -206,7 +206,7 @@ static void value_text(struct render_buf *t, const struct ttlog_arg *a)
 			render_buf_puts(t, "...");
 		return;
 	}
-	cli_field_text(t, a);
+	render_field_text(t, a);
 }
 
 static void csv_begin(struct export *x)

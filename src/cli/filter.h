@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "fields.h"
+#include "field_filter.h"
 #include "time_args.h"
 #include "ttlog_reader.h"
 

@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "report.h"
 #include "event.h"
-#include "fields.h"
+#include "render/field_text.h"
 #include "filter.h"
 #include "render/json_text.h"
 #include "metrics.h"
@@ -706,7 +706,7 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 		render_buf_putc(b, ' ');
 		put_text_cstring(b, f->key);
 		render_buf_putc(b, '=');
-		cli_field_text(b, f->value); /* quotes anything but plain words */
+		render_field_text(b, f->value); /* quotes anything but plain words */
 	}
 	if (*color)
 		render_buf_puts(b, COLOR_RESET);

@@ -1,16 +1,14 @@
 /*
  * columns.c - values that several tables put in their columns: times as
- * ISO-8601 text, span and trace ids as hex, fields as a JSON object, and
- * the growable arrays of rows that spans and sites build.
+ * ISO-8601 text, span and trace ids as hex, and the growable arrays of
+ * rows that spans and sites build.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/fields.h"
-#include "render/json_text.h"
-#include "render/time_text.h"
 #include "query/internal.h"
+#include "render/time_text.h"
 
 void query_result_buf(sqlite3_context *ctx, const struct render_buf *b)
 {
@@ -51,19 +49,6 @@ void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo)
 	}
 	snprintf(text, sizeof text, "%016" PRIx64 "%016" PRIx64, hi, lo);
 	sqlite3_result_text(ctx, text, 32, SQLITE_TRANSIENT);
-}
-
-void query_fields_json(struct render_buf *b, const struct ttlog_field *fields, unsigned n)
-{
-	render_buf_putc(b, '{');
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			render_buf_putc(b, ',');
-		render_json_cstring(b, fields[i].key);
-		render_buf_putc(b, ':');
-		cli_field_json(b, fields[i].value);
-	}
-	render_buf_putc(b, '}');
 }
 
 const char *query_level_name(int level)

@@ -7,6 +7,7 @@
  * pushed down are applied by the reader (cursor.c sets them).
  */
 #include "query/internal.h"
+#include "render/field_text.h"
 
 enum {
 	COL_TS,        /* QUERY_EVENTS_TS */
@@ -132,7 +133,7 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		break;
 	case COL_FIELDS:
 		render_buf_reset(&c->text);
-		query_fields_json(&c->text, ev->fields, ev->nfields);
+		render_fields_json(&c->text, ev->fields, ev->nfields);
 		query_result_buf(ctx, &c->text);
 		break;
 	case COL_SPAN_ID:

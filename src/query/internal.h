@@ -123,8 +123,6 @@ void query_result_time(sqlite3_context *ctx, int64_t ns);
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
 /** Sets the result to a 32-digit trace id, or NULL for 0:0. */
 void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo);
-/** Appends a JSON object of the fields to b (typed as in `ttlog view -o json`). */
-void query_fields_json(struct render_buf *b, const struct ttlog_field *fields, unsigned n);
 /** A level as the level column has it: "trace" .. "fatal"; NULL if unknown. */
 const char *query_level_name(int level);
 /** The kind of an event or site as text: "log", "span_begin", "span_end". */

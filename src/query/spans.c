@@ -8,8 +8,9 @@
  */
 #include <string.h>
 
-#include "render/json_text.h"
 #include "query/internal.h"
+#include "render/field_text.h"
+#include "render/json_text.h"
 
 /* ---- A map from a 64-bit id to a row index ------------------------------- */
 
@@ -125,7 +126,7 @@ static int merge_fields(struct query_cursor *c, struct span_row *row, const stru
 		return SQLITE_OK;
 	struct render_buf *b = &c->text;
 	render_buf_reset(b);
-	query_fields_json(b, ev->fields, ev->nfields);
+	render_fields_json(b, ev->fields, ev->nfields);
 	char *merged;
 	if (!row->fields || strcmp(row->fields, "{}") == 0)
 		merged = sqlite3_mprintf("%s", b->data);

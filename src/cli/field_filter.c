@@ -1,114 +1,17 @@
 /*
- * fields.c - printing event fields and matching them against --field.
+ * field_filter.c - the --field filter of the ttlog command: parsing
+ * "KEY=VALUE" and friends, and matching an event's fields against it.
  *
  * Numbers are compared as long double, whose 64-bit significand holds every
  * 64-bit integer exactly, so user=18446744073709551615 and id>-5 compare
  * integers of any width without rounding, and doubles like any double.
  */
 #include <errno.h>
-#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fields.h"
-#include "render/json_text.h"
-
-static int plain_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("-_.:/@+,", c) != NULL;
-}
-
-static void put_quoted(struct render_buf *b, const char *s, size_t n)
-{
-	render_buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			render_buf_putc(b, '\\');
-			render_buf_putc(b, (char)c);
-		} else if (c < 0x20 || c == 0x7f) {
-			render_buf_printf(b, "\\x%02x", c);
-		} else {
-			render_buf_putc(b, (char)c);
-		}
-	}
-	render_buf_putc(b, '"');
-}
-
-void cli_field_text(struct render_buf *b, const struct ttlog_arg *a)
-{
-	switch (a->type) {
-	case TTLOG_ARG_STR: {
-		if (a->str_null || !a->str) {
-			render_buf_puts(b, "null");
-			break;
-		}
-		int plain = a->str_len > 0 && !(a->str_len == 4 && memcmp(a->str, "null", 4) == 0);
-		for (uint32_t i = 0; i < a->str_len && plain; i++)
-			plain = plain_char((unsigned char)a->str[i]);
-		if (plain)
-			render_buf_put(b, a->str, a->str_len);
-		else
-			put_quoted(b, a->str, a->str_len);
-		if (a->str_truncated)
-			render_buf_puts(b, "...");
-		break;
-	}
-	case TTLOG_ARG_PTR:
-		render_buf_printf(b, "0x%" PRIx64, a->v.u);
-		break;
-	case TTLOG_ARG_F64:
-	case TTLOG_ARG_LDBL: {
-		char text[RENDER_DOUBLE_BUF];
-		render_buf_puts(b, render_double_text(a->v.d, text));
-		break;
-	}
-	default:
-		cli_field_json(b, a); /* integers and booleans read the same in both */
-		break;
-	}
-}
-
-void cli_field_json(struct render_buf *b, const struct ttlog_arg *a)
-{
-	switch (a->type) {
-	case TTLOG_ARG_BOOL:
-		render_buf_puts(b, a->v.i ? "true" : "false");
-		break;
-	case TTLOG_ARG_CHAR:
-	case TTLOG_ARG_I8:
-	case TTLOG_ARG_I16:
-	case TTLOG_ARG_I32:
-	case TTLOG_ARG_I64:
-		render_buf_put_i64(b, a->v.i);
-		break;
-	case TTLOG_ARG_U8:
-	case TTLOG_ARG_U16:
-	case TTLOG_ARG_U32:
-	case TTLOG_ARG_U64:
-		render_buf_put_u64(b, a->v.u);
-		break;
-	case TTLOG_ARG_F64:
-	case TTLOG_ARG_LDBL:
-		render_json_double(b, a->v.d);
-		break;
-	case TTLOG_ARG_PTR:
-		render_buf_printf(b, "\"0x%" PRIx64 "\"", a->v.u);
-		break;
-	case TTLOG_ARG_STR:
-		if (a->str_null || !a->str)
-			render_buf_puts(b, "null");
-		else
-			render_json_string(b, a->str, a->str_len);
-		break;
-	default:
-		render_buf_puts(b, "null"); /* a type this viewer does not know */
-		break;
-	}
-}
-
-/* ---- --field ------------------------------------------------------------ */
+#include "field_filter.h"
 
 /* Reads all of s as a number (decimal, 0x hex, or floating point). */
 static int parse_number(const char *s, long double *out)

@@ -1,9 +1,10 @@
 /*
  * test_cli_text.c - the hand-made number and time texts of the ttlog
- * command against the printf formats they replace: render_u64_text() and
- * render_i64_text() against "%llu" and "%lld", and render_time_text() (which
- * keeps the date of the last second of each style) against the
- * snprintf of a broken-down time that the command used before.
+ * command (src/render/) against the printf formats they replace:
+ * render_u64_text() and render_i64_text() against "%llu" and "%lld", and
+ * render_time_text() (which keeps the date of the last second of each
+ * style) against the snprintf of a broken-down time that the command used
+ * before.
  *
  * Times are checked in order (many per second, as events come), out of
  * order, before 1970, with the three styles interleaved so that each keeps
@@ -21,16 +22,9 @@
 
 #include <cmocka.h>
 
-#include "cli/cli.h"
 #include "render/json_text.h"
+#include "render/text_buf.h"
 #include "render/time_text.h"
-
-/* linebuf.c calls this before its out-of-memory message; main.c, which
- * defines it, is not part of this test. */
-void cli_sync_stdout(void)
-{
-	fflush(stdout);
-}
 
 static uint64_t next_random(uint64_t *s)
 {

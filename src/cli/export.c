@@ -20,10 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "report.h"
-#include "event.h"
 #include "export.h"
 #include "filter.h"
+#include "report.h"
 #include "ttlog_reader.h"
 
 static const struct export_format *const formats[] = {

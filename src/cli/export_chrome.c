@@ -27,10 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "crash_text.h"
 #include "export.h"
+#include "render/event_message.h"
 #include "render/field_text.h"
 #include "render/json_text.h"
+#include "render/names.h"
 #include "render/time_text.h"
 
 #define NS_PER_SECOND 1000000000
@@ -155,7 +157,7 @@ static void chrome_begin_file(struct export *x, ttlog_reader *r, const struct tt
 
 	c->pid = info->pid;
 	file_range(info, &c->file_first_ns, &c->file_last_ns);
-	metadata(x, c, "process_name", 0, "name", cli_base_name(info->executable), 0);
+	metadata(x, c, "process_name", 0, "name", render_base_name(info->executable), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
 		char name[32];
@@ -203,7 +205,7 @@ static void put_span(struct export *x, struct chrome *c, const struct export_spa
 	}
 	event_start(x, c, *sp->name ? sp->name : "span", strlen(*sp->name ? sp->name : "span"));
 	render_buf_puts(b, ",\"cat\":");
-	render_json_cstring(b, sp->site ? cli_site_target(sp->site) : "span");
+	render_json_cstring(b, sp->site ? ttlog_site_target(sp->site) : "span");
 	put_where(x, c, "X", begin, sp->thread);
 	render_buf_puts(b, ",\"dur\":");
 	put_dur(b, finish - begin);
@@ -243,13 +245,13 @@ static void chrome_event(struct export *x, const struct ttlog_event *ev)
 		cli_export_span_free(&sp);
 		return;
 	}
-	const struct ttlog_site_info *site = cli_event_site(ev);
+	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
 	event_start(x, c, x->msg.data, x->msg.len);
 	render_buf_puts(b, ",\"cat\":");
-	render_json_cstring(b, site ? cli_site_target(site) : "log");
+	render_json_cstring(b, site ? ttlog_site_target(site) : "log");
 	put_where(x, c, "i", ev->time_ns, ev->thread);
 	render_buf_puts(b, ",\"s\":\"t\",\"args\":{\"level\":");
-	render_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
+	render_json_cstring(b, ttlog_level_name(render_event_level(ev)));
 	put_site_args(b, site);
 	if (ev->span && (ev->span->trace_hi | ev->span->trace_lo))
 		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", ev->span->trace_hi,

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
 #include "export.h"
+#include "render/event_json.h"
+#include "render/event_message.h"
 #include "render/field_text.h"
 #include "render/json_text.h"
 #include "render/time_text.h"
@@ -61,27 +62,27 @@ static void no_file(struct export *x, ttlog_reader *r, const struct ttlog_file_i
 /* The state of jsonl: the JSON parts of the file's sites and threads. */
 static void jsonl_begin(struct export *x)
 {
-	x->state = render_xrealloc(NULL, sizeof(struct cli_event_cache));
-	memset(x->state, 0, sizeof(struct cli_event_cache));
+	x->state = render_xrealloc(NULL, sizeof(struct render_event_cache));
+	memset(x->state, 0, sizeof(struct render_event_cache));
 }
 
 static void jsonl_begin_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	(void)r;
 	(void)info;
-	cli_event_cache_reset(x->state); /* the last file's sites are gone */
+	render_event_cache_reset(x->state); /* the last file's sites are gone */
 }
 
 static void jsonl_end(struct export *x)
 {
-	cli_event_cache_free(x->state);
+	render_event_cache_free(x->state);
 	free(x->state);
 	x->state = NULL;
 }
 
 static void jsonl_event(struct export *x, const struct ttlog_event *ev)
 {
-	cli_event_json_cached(&x->out, ev, &x->msg, x->state);
+	render_event_json(&x->out, ev, &x->msg, x->state);
 	render_buf_putc(&x->out, '\n');
 	if (x->out.len >= JSONL_BLOCK)
 		cli_export_flush(x);
@@ -237,14 +238,14 @@ static void csv_event(struct export *x, const struct ttlog_event *ev)
 {
 	struct csv_state *s = csv_state(x);
 	struct render_buf *b = &x->out;
-	const struct ttlog_site_info *site = cli_event_site(ev);
+	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *sp = ev->span;
 	struct render_buf tmp = {0}, value = {0};
 	char tb[RENDER_TIME_BUF];
 
 	render_buf_printf(b, "%s,%" PRId64 ",", render_time_format(ev->time_ns, RENDER_TIME_ISO, tb), ev->time_ns);
-	render_buf_printf(b, "%s,%" PRIu32 ",", ttlog_level_name(cli_event_level(ev)),
+	render_buf_printf(b, "%s,%" PRIu32 ",", ttlog_level_name(render_event_level(ev)),
 		       thread ? thread->tid : 0);
 	csv_cstring(b, &tmp, thread ? thread->name : NULL);
 	render_buf_putc(b, ',');
@@ -252,8 +253,8 @@ static void csv_event(struct export *x, const struct ttlog_event *ev)
 	render_buf_printf(b, ",%" PRIu32 ",", site ? site->line : 0);
 	csv_cstring(b, &tmp, site ? site->function : NULL);
 	render_buf_putc(b, ',');
-	csv_cstring(b, &tmp, cli_site_target(site));
-	render_buf_printf(b, ",%s,", cli_event_kind_name(ev->kind));
+	csv_cstring(b, &tmp, ttlog_site_target(site));
+	render_buf_printf(b, ",%s,", ttlog_event_kind_name(ev->kind));
 	csv_cell(b, &tmp, x->msg.data, x->msg.len);
 	render_buf_putc(b, ',');
 	if (sp && (sp->trace_hi | sp->trace_lo))
@@ -377,7 +378,7 @@ static void logfmt_cstring(struct render_buf *b, const char *key, const char *s)
 static void logfmt_event(struct export *x, const struct ttlog_event *ev)
 {
 	struct render_buf *b = &x->out;
-	const struct ttlog_site_info *site = cli_event_site(ev);
+	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *sp = ev->span;
 	struct render_buf value = {0};
@@ -385,13 +386,13 @@ static void logfmt_event(struct export *x, const struct ttlog_event *ev)
 
 	render_buf_printf(b, "time=%s level=%s tid=%" PRIu32,
 		       render_time_format(ev->time_ns, RENDER_TIME_ISO, tb),
-		       ttlog_level_name(cli_event_level(ev)), thread ? thread->tid : 0);
+		       ttlog_level_name(render_event_level(ev)), thread ? thread->tid : 0);
 	logfmt_cstring(b, "thread", thread ? thread->name : NULL);
 	logfmt_cstring(b, "file", site ? site->file : NULL);
 	render_buf_printf(b, " line=%" PRIu32, site ? site->line : 0);
 	logfmt_cstring(b, "function", site ? site->function : NULL);
-	logfmt_cstring(b, "target", cli_site_target(site));
-	render_buf_printf(b, " kind=%s msg=", cli_event_kind_name(ev->kind));
+	logfmt_cstring(b, "target", ttlog_site_target(site));
+	render_buf_printf(b, " kind=%s msg=", ttlog_event_kind_name(ev->kind));
 	logfmt_value(b, x->msg.data, x->msg.len);
 	if (sp && (sp->trace_hi | sp->trace_lo))
 		render_buf_printf(b, " trace_id=%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);

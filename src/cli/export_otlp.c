@@ -24,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "crash_text.h"
 #include "export.h"
+#include "render/event_message.h"
 #include "render/json_text.h"
+#include "render/names.h"
 
 struct otlp {
 	int first_resource, first_record;
@@ -164,7 +166,7 @@ static void attr_site(struct render_buf *b, int *first, const struct ttlog_site_
 		attr_string(b, first, "code.file.path", site->file);
 		attr_int(b, first, "code.line.number", site->line);
 		attr_string(b, first, "code.function.name", site->function);
-		attr_string(b, first, "ttlog.target", cli_site_target(site));
+		attr_string(b, first, "ttlog.target", ttlog_site_target(site));
 	}
 	if (thread) {
 		attr_int(b, first, "thread.id", thread->tid);
@@ -177,7 +179,7 @@ static const char *service_name(const struct export *x, const struct ttlog_file_
 {
 	if (x->service_name)
 		return x->service_name;
-	return info->executable && *info->executable ? cli_base_name(info->executable) : "unknown_service";
+	return info->executable && *info->executable ? render_base_name(info->executable) : "unknown_service";
 }
 
 static void otlp_begin(struct export *x)
@@ -244,11 +246,11 @@ static void log_record(struct export *x, struct otlp *o, const struct ttlog_even
 	/* Observed when the snapshot was written, which is never before the
 	 * event (but a clock may say otherwise). */
 	put_nanos(b, "observedTimeUnixNano", o->created_ns > ev->time_ns ? o->created_ns : ev->time_ns);
-	put_severity(b, cli_event_level(ev));
+	put_severity(b, render_event_level(ev));
 	render_buf_puts(b, ",\"body\":{\"stringValue\":");
 	render_json_string(b, x->msg.data, x->msg.len);
 	render_buf_puts(b, "},\"attributes\":[");
-	attr_site(b, &first, cli_event_site(ev), ev->thread);
+	attr_site(b, &first, ttlog_event_display_site(ev), ev->thread);
 	attr_fields(b, &first, ev);
 	render_buf_putc(b, ']');
 	/* Ids only where both are known: a span id needs its trace. */

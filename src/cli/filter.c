@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
 #include "filter.h"
+#include "render/event_message.h"
 
 void cli_filter_init(struct cli_filter *f, int max_filters)
 {
@@ -193,7 +193,7 @@ static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_
 
 int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct render_buf *msg)
 {
-	if (f->min_level >= 0 && cli_event_level(ev) < f->min_level)
+	if (f->min_level >= 0 && render_event_level(ev) < f->min_level)
 		return 0;
 	if (ev->time_ns < f->since_ns || ev->time_ns > f->until_ns)
 		return 0;
@@ -207,7 +207,7 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, st
 	for (size_t i = 0; i < f->nfields; i++)
 		if (!cli_field_filter_match(&f->fields[i], ev))
 			return 0;
-	cli_event_message(msg, ev);
+	render_event_message(msg, ev);
 	for (size_t i = 0; i < f->ngreps; i++)
 		if (regexec(&f->greps[i], msg->data, 0, NULL, 0) != 0)
 			return 0;

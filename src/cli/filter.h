@@ -100,7 +100,7 @@ void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r);
 
 /**
  * Whether the event passes every filter. When it passes the cheap ones,
- * its message (cli_event_message()) is formatted into msg, which --grep
+ * its message (render_event_message()) is formatted into msg, which --grep
  * matches; so when this returns 1, msg holds the event's message. --grep
  * sees the message up to its first NUL byte, if any (a %c of 0), as
  * regexec() does.

@@ -19,11 +19,11 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "event.h"
 #include "render/json_text.h"
+#include "render/names.h"
+#include "render/time_text.h"
 #include "report.h"
 #include "sigcode.h"
-#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "ls"
@@ -222,7 +222,7 @@ static struct entry *add_entry(struct ls *ls, char *path, const struct stat *st)
 	struct entry *e = &ls->entries[ls->nentries++];
 	memset(e, 0, sizeof *e);
 	e->path = path;
-	e->name = cli_base_name(path);
+	e->name = render_base_name(path);
 	e->size = (uint64_t)st->st_size;
 	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	return e;
@@ -306,7 +306,7 @@ static void print_text(struct ls *ls)
 		cli_table_cell(&t, "%s", tb);
 		if (e->described) {
 			cli_table_cell(&t, "%" PRIu32, e->pid);
-			cli_table_text(&t, cli_base_name(e->executable));
+			cli_table_text(&t, render_base_name(e->executable));
 			cli_table_text(&t, e->reason);
 			if (!e->crashed)
 				cli_table_cell(&t, "-");

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/json_text.h"
 #include "metrics.h"
+#include "render/json_text.h"
 
 #define MAX_COLUMNS 10
 

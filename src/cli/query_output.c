@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "render/json_text.h"
 #include "query_output.h"
+#include "render/json_text.h"
 
 /* Appends a column's value as plain text (NULL: nothing). */
 static void put_value(struct render_buf *b, sqlite3_stmt *stmt, int col)

@@ -36,11 +36,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "event.h"
-#include "render/json_text.h"
 #include "mapping.h"
-#include "report.h"
+#include "render/json_text.h"
+#include "render/names.h"
 #include "render/time_text.h"
+#include "report.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "recover"
@@ -181,7 +181,7 @@ static void inspect(struct mapping *m)
 	struct stat st;
 	uid_t me = geteuid();
 
-	m->name_pid = pid_of_name(cli_base_name(m->path));
+	m->name_pid = pid_of_name(render_base_name(m->path));
 	/* Before the header: whatever is read is this file or a later one. */
 	if (stat(m->path, &st) != 0) {
 		snprintf(err, sizeof err, "%s: %s", m->path, strerror(errno));
@@ -218,7 +218,7 @@ static void inspect(struct mapping *m)
 			   "running by its pid and start time, though it may have called exec since "
 			   "('ttlog recover --live %d' recovers it anyway)",
 			   m->path, m->info.pid, strerror(m->maps_errno), m->info.pid,
-			   cli_base_name(m->info.executable), m->info.pid);
+			   render_base_name(m->info.executable), m->info.pid);
 }
 
 static struct mapping *add_mapping(struct recover *r, char *path)
@@ -404,7 +404,7 @@ static void refuse_live(const struct mapping *m)
 	error_line("%s: process %d (%s) is still running: its rings change while they are "
 		   "copied and its mapping stays in use; use 'ttlog snap %d' for a snapshot of a "
 		   "running process, or --live to recover it anyway",
-		   m->path, m->info.pid, cli_base_name(m->info.executable), m->info.pid);
+		   m->path, m->info.pid, render_base_name(m->info.executable), m->info.pid);
 }
 
 /* --all: every mapping whose owner is gone. */
@@ -430,7 +430,7 @@ static int recover_all(struct recover *r)
 		if (m->alive && !r->live) {
 			error_line("%s: skipped: process %d (%s) is still running ('ttlog snap %d' "
 				   "takes a snapshot of it)", m->path, m->info.pid,
-				   cli_base_name(m->info.executable), m->info.pid);
+				   render_base_name(m->info.executable), m->info.pid);
 			continue;
 		}
 		status = worse(status, recover_one(r, m));
@@ -450,7 +450,7 @@ static int clean_one(struct recover *r, const struct mapping *m, int named)
 	if (m->alive) {
 		if (m->valid)
 			error_line("%s: kept: process %d (%s) is running", m->path, m->info.pid,
-				   cli_base_name(m->info.executable));
+				   render_base_name(m->info.executable));
 		else
 			error_line("%s: kept: its header cannot be read (%s) and process %d is "
 				   "running", m->path, m->error, m->name_pid);
@@ -505,7 +505,7 @@ static void list_text(struct recover *r)
 			cli_table_cell(&t, "-");
 		cli_table_cell(&t, "%s", state_of(m));
 		if (m->valid) {
-			cli_table_text(&t, cli_base_name(m->info.executable));
+			cli_table_text(&t, render_base_name(m->info.executable));
 			render_time_format(m->info.created_ns, r->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb);
 			char *fraction = strchr(tb, '.');
 			if (fraction)

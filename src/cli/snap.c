@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "event.h"
 #include "mapping.h"
+#include "render/event_message.h"
 #include "report.h"
 #include "time_args.h"
 #include "ttlog_reader.h"
@@ -508,7 +508,7 @@ static int snap_signal(struct snap *s)
 	}
 	char timeout[64];
 	struct render_buf t = {0};
-	cli_put_duration(&t, s->timeout_ns);
+	render_duration(&t, s->timeout_ns);
 	snprintf(timeout, sizeof timeout, "%s", t.data ? t.data : "?");
 	render_buf_free(&t);
 	char state = ttlog__shm_process_state(s->pid);

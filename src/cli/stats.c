@@ -18,11 +18,12 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "event.h"
+#include "render/event_message.h"
 #include "render/json_text.h"
+#include "render/names.h"
+#include "render/time_text.h"
 #include "report.h"
 #include "sigcode.h"
-#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "stats"
@@ -344,7 +345,7 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		cli_table_cell(&kv, "last");
 		cli_table_cell(&kv, "%s", render_time_format(t->last_ns, style, tb));
 		render_buf_reset(&text);
-		cli_put_duration(&text, t->last_ns - t->first_ns);
+		render_duration(&text, t->last_ns - t->first_ns);
 		cli_table_cell(&kv, "duration");
 		cli_table_cell(&kv, "%s", text.data);
 		double rate = event_rate(t);
@@ -484,7 +485,7 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 			cli_table_cell(&tab, "%.1f", percent(c->events, t->events));
 		cli_table_cell(&tab, "%s", ttlog_level_name(c->site->level));
 		render_buf_reset(&where);
-		cli_report_text(&where, cli_base_name(c->site->file));
+		cli_report_text(&where, render_base_name(c->site->file));
 		render_buf_printf(&where, ":%" PRIu32, c->site->line);
 		cli_table_cell(&tab, "%s", where.data);
 		cli_table_text(&tab, c->site->format);

@@ -18,39 +18,24 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "report.h"
-#include "event.h"
-#include "render/field_text.h"
+#include "crash_text.h"
 #include "filter.h"
-#include "render/json_text.h"
 #include "metrics.h"
-#include "render/word_scan.h"
-#include "symbolize.h"
+#include "render/event_json.h"
+#include "render/event_line.h"
+#include "render/json_text.h"
+#include "render/names.h"
 #include "render/time_text.h"
+#include "report.h"
+#include "symbolize.h"
 #include "ttlog_reader.h"
 
-#define MAX_INDENT 64u     /* deeper spans are indented as deep as this */
 #define MAX_INLINED 16u    /* functions inlined into one another at one address */
 #define REGS_PER_LINE 4u
 
-/* SGR colour sequences per level, TRACE..FATAL; "" leaves the line alone. */
-static const char *const level_colors[] = {
-	"\033[2m",    /* TRACE: dim */
-	"",           /* DEBUG */
-	"",           /* INFO */
-	"\033[33m",   /* WARN: yellow */
-	"\033[31m",   /* ERROR: red */
-	"\033[1;31m", /* FATAL: bold red */
-};
-_Static_assert(sizeof level_colors / sizeof level_colors[0] == TTLOG_LEVEL_FATAL + 1,
-	       "one colour per level");
 #define COLOR_CRASH "\033[1;31m"
 #define COLOR_LOST "\033[33m"
-#define COLOR_RESET "\033[0m"
 
-/* Indexed by the clock field of the file (TTLOG_FMT_CLOCK_* in the format). */
-static const char *const clock_names[] = {"tsc", "cntvct", "monotonic", "fake"};
-#define NCLOCKS ((int)(sizeof clock_names / sizeof clock_names[0]))
 
 struct view {
 	/* Options. */
@@ -71,8 +56,9 @@ struct view {
 
 	struct render_buf line;   /* the output line being built */
 	struct render_buf msg;    /* the current event's formatted message */
+	struct render_line_style style; /* of text lines */
 	struct render_buf events; /* event lines not written yet (EVENT_BLOCK) */
-	struct cli_event_cache cache; /* JSON parts of the file's sites and threads */
+	struct render_event_cache cache; /* JSON parts of the file's sites and threads */
 };
 
 /* Event lines are written in blocks of this many bytes or more, not one by
@@ -164,50 +150,6 @@ void cli_view_usage(FILE *out)
 	      out);
 }
 
-/* Nonzero if one of the eight bytes of w is a control character or DEL
- * (a tab too: it is let through one byte at a time). */
-static uint64_t word_to_look_at(uint64_t w)
-{
-	return render_word_has_below(w, 0x20) | render_word_has(w, 0x7f);
-}
-
-/* Appends text with control characters (except tab) shown as \xNN. */
-static void put_text(struct render_buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0, i = render_plain_prefix(s, len, word_to_look_at);
-	uint64_t w;
-
-	/* Most texts have nothing to show otherwise: one copy. */
-	if (i == len) {
-		render_buf_put(b, s, len);
-		return;
-	}
-	for (; i < len; i++) {
-		if (len - i >= 8) {
-			memcpy(&w, s + i, sizeof w);
-			if (!word_to_look_at(w)) {
-				i += 7; /* eight plain bytes; the loop adds the eighth */
-				continue;
-			}
-		}
-		unsigned char c = (unsigned char)s[i];
-		if ((c >= 0x20 && c != 0x7f) || c == '\t')
-			continue;
-		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-		render_buf_put(b, s + run, i - run);
-		render_buf_put(b, esc, sizeof esc);
-		run = i + 1;
-	}
-	render_buf_put(b, s + run, len - run);
-}
-
-static void put_text_cstring(struct render_buf *b, const char *s)
-{
-	if (s)
-		put_text(b, s, strlen(s));
-}
-
 /* ---- Notes: file details and summaries ------------------------------------
  * In text mode a note is a "-- " line on stdout (details before a file's
  * events, summaries after them); in JSON mode it goes to stderr as
@@ -218,7 +160,7 @@ static void note_begin(struct view *v, const char *color)
 	render_buf_reset(&v->line);
 	if (v->json) {
 		render_buf_puts(&v->line, "ttlog: ");
-		put_text_cstring(&v->line, v->path);
+		render_line_cstring(&v->line, v->path);
 		render_buf_puts(&v->line, ": ");
 	} else {
 		if (v->color)
@@ -230,7 +172,7 @@ static void note_begin(struct view *v, const char *color)
 static void note_end(struct view *v, const char *color)
 {
 	if (!v->json && v->color && *color)
-		render_buf_puts(&v->line, COLOR_RESET);
+		render_buf_puts(&v->line, RENDER_COLOR_RESET);
 	render_buf_putc(&v->line, '\n');
 	if (v->json) {
 		cli_sync_stdout();
@@ -267,7 +209,7 @@ static void note_string(struct view *v, const char *label, const char *value)
 {
 	note_begin(v, "");
 	render_buf_puts(&v->line, label);
-	put_text_cstring(&v->line, value);
+	render_line_cstring(&v->line, value);
 	note_end(v, "");
 }
 
@@ -282,15 +224,15 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 		note_string(v, "file: ", info->path ? info->path : v->path);
 	note_begin(v, "");
 	render_buf_printf(&v->line, "pid %" PRIu32 ", executable ", info->pid);
-	put_text_cstring(&v->line, info->executable);
+	render_line_cstring(&v->line, info->executable);
 	render_buf_puts(&v->line, ", host ");
-	put_text_cstring(&v->line, info->hostname);
+	render_line_cstring(&v->line, info->hostname);
 	note_end(v, "");
 	note_string(v, "reason: ", info->reason);
 	note(v, "", "created: %s", render_time_format(info->created_ns, style, t1));
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
-	     info->clock >= 0 && info->clock < NCLOCKS ? clock_names[info->clock] : "unknown",
+	     render_clock_name(info->clock) ? render_clock_name(info->clock) : "unknown",
 	     info->complete ? "" : ", incomplete");
 	if (info->events)
 		note(v, "", "events: %" PRIu64 " in %zu thread%s, from %s to %s", info->events,
@@ -306,7 +248,7 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 		render_buf_printf(&v->line, "thread %" PRIu32, t->tid);
 		if (t->name && *t->name) {
 			render_buf_putc(&v->line, ' ');
-			put_text_cstring(&v->line, t->name);
+			render_line_cstring(&v->line, t->name);
 		}
 		render_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
 		if (t->overwritten || t->torn)
@@ -347,14 +289,14 @@ static void text_frame(struct view *v, unsigned index, uint64_t address,
 
 	render_buf_reset(b);
 	render_buf_printf(b, "  #%u  0x%016" PRIx64 " in ", index, address);
-	put_text_cstring(b, f->function ? f->function : "??");
+	render_line_cstring(b, f->function ? f->function : "??");
 	if (f->file) {
 		render_buf_puts(b, " at ");
-		put_text_cstring(b, f->file);
+		render_line_cstring(b, f->file);
 		render_buf_printf(b, ":%u", f->line);
 	} else if (f->module) {
 		render_buf_puts(b, " (");
-		put_text_cstring(b, cli_base_name(f->module));
+		render_line_cstring(b, render_base_name(f->module));
 		render_buf_printf(b, "+0x%" PRIx64 ")", f->offset);
 	} else {
 		render_buf_puts(b, " ()");
@@ -411,7 +353,7 @@ static void text_registers(struct view *v, const struct ttlog_stack *st)
 	for (uint32_t i = 0; i < st->nregs; i++) {
 		const char *name = st->regs[i].name ? st->regs[i].name : "?";
 		render_buf_puts(b, i % REGS_PER_LINE ? "  " : "    ");
-		put_text_cstring(b, name);
+		render_line_cstring(b, name);
 		for (size_t pad = strlen(name); pad < (size_t)width; pad++)
 			render_buf_putc(b, ' ');
 		render_buf_printf(b, " 0x%016" PRIx64, st->regs[i].value);
@@ -445,7 +387,7 @@ static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stac
 			       st->tid);
 		if (name) {
 			render_buf_puts(&v->line, " (");
-			put_text_cstring(&v->line, name);
+			render_line_cstring(&v->line, name);
 			render_buf_putc(&v->line, ')');
 		}
 		render_buf_puts(&v->line, crash ? ", crashed:\n" : ", at snapshot:\n");
@@ -534,7 +476,7 @@ static void print_modules(struct view *v, const struct ttlog_module *mods, size_
 			}
 		} else {
 			render_buf_printf(b, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", m->start, m->end);
-			put_text_cstring(b, m->path);
+			render_line_cstring(b, m->path);
 			render_buf_puts(b, has_id ? "  build-id " : "  no build-id");
 			if (has_id)
 				put_build_id(b, m);
@@ -590,21 +532,21 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 		cli_crash_text(&crash, info);
 		note_begin(v, COLOR_CRASH);
 		render_buf_puts(&v->line, "crash: ");
-		put_text(&v->line, crash.data, crash.len);
+		render_line_text(&v->line, crash.data, crash.len);
 		render_buf_free(&crash);
 		render_buf_printf(&v->line, " in thread %" PRIu32, info->crash.tid);
 		const struct ttlog_thread_info *t =
 			cli_find_thread(r, info->crash.thread_index, info->crash.tid);
 		if (t && t->name && *t->name) {
 			render_buf_puts(&v->line, " (");
-			put_text_cstring(&v->line, t->name);
+			render_line_cstring(&v->line, t->name);
 			render_buf_putc(&v->line, ')');
 		}
 		note_end(v, COLOR_CRASH);
 
 		note_begin(v, COLOR_CRASH);
 		render_buf_puts(&v->line, "reason: ");
-		put_text_cstring(&v->line, info->reason);
+		render_line_cstring(&v->line, info->reason);
 		note_end(v, COLOR_CRASH);
 	}
 	/* JSON mode with --metrics has metric objects on stdout, of another
@@ -636,7 +578,7 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 			continue;
 		note_begin(v, "");
 		render_buf_puts(&v->line, "sampling: ");
-		put_text_cstring(&v->line, cli_base_name(s->file));
+		render_line_cstring(&v->line, render_base_name(s->file));
 		render_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
 		if (s->keep_one_in > 1)
 			render_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
@@ -664,60 +606,14 @@ static void flush_events(struct view *v)
 
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	struct render_buf *b = &v->events;
-	const struct ttlog_site_info *site = cli_event_site(ev);
-	const struct ttlog_thread_info *thread = ev->thread;
-	int level = cli_event_level(ev);
-	const char *color = v->color && level >= 0 && level <= TTLOG_LEVEL_FATAL
-				    ? level_colors[level]
-				    : "";
-	char tb[RENDER_TIME_BUF];
-
-	const char *level_name = ttlog_level_name(level);
-	size_t level_len = strlen(level_name);
-
-	/* By hand, not printf: this runs once per event (the bytes are those
-	 * of "%s %-5s [%u" and ":%u "). */
-	render_buf_puts(b, color);
-	render_buf_put(b, tb, render_time_text(ev->time_ns, v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb));
-	render_buf_putc(b, ' ');
-	render_buf_put(b, level_name, level_len);
-	if (level_len < 5)
-		render_buf_put(b, "     ", 5 - level_len);
-	render_buf_puts(b, " [");
-	render_buf_put_u64(b, thread ? thread->tid : 0);
-	if (thread && thread->name && *thread->name) {
-		render_buf_putc(b, ' ');
-		put_text_cstring(b, thread->name);
-	}
-	render_buf_puts(b, "] ");
-	put_text_cstring(b, cli_base_name(site ? site->file : NULL));
-	render_buf_putc(b, ':');
-	render_buf_put_u64(b, site ? site->line : 0);
-	render_buf_putc(b, ' ');
-	if (v->spans)
-		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
-			render_buf_puts(b, "  ");
-	put_text(b, v->msg.data, v->msg.len);
-	for (unsigned i = 0; i < ev->nfields; i++) {
-		const struct ttlog_field *f = &ev->fields[i];
-		if (f->source == TTLOG_FIELD_FORMAT)
-			continue; /* already in the message */
-		render_buf_putc(b, ' ');
-		put_text_cstring(b, f->key);
-		render_buf_putc(b, '=');
-		render_field_text(b, f->value); /* quotes anything but plain words */
-	}
-	if (*color)
-		render_buf_puts(b, COLOR_RESET);
-	render_buf_putc(b, '\n');
-	if (b->len >= EVENT_BLOCK)
+	render_event_line(&v->events, ev, &v->msg, &v->style);
+	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
-	cli_event_json_cached(&v->events, ev, &v->msg, &v->cache);
+	render_event_json(&v->events, ev, &v->msg, &v->cache);
 	render_buf_putc(&v->events, '\n');
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
@@ -741,7 +637,7 @@ static int view_file(struct view *v, const char *path)
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
 	cli_filter_begin_file(&v->filter, r);
-	cli_event_cache_reset(&v->cache); /* the last file's sites are gone */
+	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -815,7 +711,7 @@ static void view_free(struct view *v)
 	render_buf_free(&v->line);
 	render_buf_free(&v->msg);
 	render_buf_free(&v->events);
-	cli_event_cache_free(&v->cache);
+	render_event_cache_free(&v->cache);
 	free(v->debug_dirs);
 	cli_sym_close(v->sym);
 }
@@ -924,6 +820,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	}
 	/* JSON lines are never coloured. */
 	v->color = color_mode && !v->json;
+	v->style.time = v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
+	v->style.color = v->color;
+	v->style.indent = v->spans;
 	return 0;
 }
 

@@ -57,27 +57,6 @@ const char *query_level_name(int level)
 	return level >= 0 && level < (int)(sizeof names / sizeof names[0]) ? names[level] : NULL;
 }
 
-const char *query_kind_name(int event_kind)
-{
-	switch (event_kind) {
-	case TTLOG_EVENT_SPAN_BEGIN: return "span_begin";
-	case TTLOG_EVENT_SPAN_END: return "span_end";
-	default: return "log";
-	}
-}
-
-const char *query_site_target(const struct ttlog_site_info *site)
-{
-	if (!site)
-		return NULL;
-	if (site->target && *site->target)
-		return site->target;
-	if (!site->file)
-		return NULL;
-	const char *slash = strrchr(site->file, '/');
-	return slash ? slash + 1 : site->file;
-}
-
 void *query_rows_add(struct query_rows *rows)
 {
 	if (rows->count == rows->cap) {

@@ -5,8 +5,9 @@
  */
 #include <math.h>
 
-#include "render/json_text.h"
 #include "query/internal.h"
+#include "render/json_text.h"
+#include "render/names.h"
 
 /* Rows numbered 0..count-1: the index is c->row, the count c->rows.count. */
 static int numbered_next(struct query_cursor *c)
@@ -245,12 +246,6 @@ static int snapshots_start(struct query_cursor *c)
 	return SQLITE_OK;
 }
 
-static const char *clock_name(int clock)
-{
-	static const char *const names[] = {"tsc", "cntvct", "monotonic", "fake"};
-	return clock >= 0 && clock < 4 ? names[clock] : NULL;
-}
-
 static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(c->r);
@@ -278,7 +273,7 @@ static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int co
 	case SNAP_CREATED: sqlite3_result_int64(ctx, info->created_ns); break;
 	case SNAP_CREATED_TIME: query_result_time(ctx, info->created_ns); break;
 	case SNAP_WRITER_VERSION: sqlite3_result_int64(ctx, info->writer_version); break;
-	case SNAP_CLOCK: query_result_text(ctx, clock_name(info->clock)); break;
+	case SNAP_CLOCK: query_result_text(ctx, render_clock_name(info->clock)); break;
 	case SNAP_WINDOW_NS: sqlite3_result_int64(ctx, (sqlite3_int64)info->window_ns); break;
 	case SNAP_COMPLETE: sqlite3_result_int(ctx, info->complete != 0); break;
 	case SNAP_EVENTS: sqlite3_result_int64(ctx, (sqlite3_int64)info->events); break;

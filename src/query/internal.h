@@ -125,10 +125,6 @@ void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
 void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo);
 /** A level as the level column has it: "trace" .. "fatal"; NULL if unknown. */
 const char *query_level_name(int level);
-/** The kind of an event or site as text: "log", "span_begin", "span_end". */
-const char *query_kind_name(int event_kind);
-/** A site's target, or its file's base name when it has none. */
-const char *query_site_target(const struct ttlog_site_info *site);
 
 /** Adds an item of rows->size bytes (zeroed); NULL when memory runs out. */
 void *query_rows_add(struct query_rows *rows);

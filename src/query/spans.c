@@ -305,13 +305,13 @@ static void sites_clear(struct query_cursor *c)
 	query_rows_free(&c->rows);
 }
 
-/* The kind of a site, from its record kind (docs/FORMAT.md). */
+/* The kind of a site, named as the kind of its events. */
 static const char *site_kind(const struct ttlog_site_info *site)
 {
 	switch (site->kind) {
-	case 4: return query_kind_name(TTLOG_EVENT_SPAN_BEGIN);
-	case 5: return query_kind_name(TTLOG_EVENT_SPAN_END);
-	default: return query_kind_name(TTLOG_EVENT_LOG);
+	case TTLOG_SITE_KIND_SPAN_BEGIN: return ttlog_event_kind_name(TTLOG_EVENT_SPAN_BEGIN);
+	case TTLOG_SITE_KIND_SPAN_END: return ttlog_event_kind_name(TTLOG_EVENT_SPAN_END);
+	default: return ttlog_event_kind_name(TTLOG_EVENT_LOG);
 	}
 }
 
@@ -324,7 +324,7 @@ static int sites_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	case SITE_LEVEL: query_result_text(ctx, query_level_name(site->level)); break;
 	case SITE_LEVEL_NUM: sqlite3_result_int(ctx, site->level); break;
 	case SITE_KIND: query_result_text(ctx, site_kind(site)); break;
-	case SITE_TARGET: query_result_text(ctx, query_site_target(site)); break;
+	case SITE_TARGET: query_result_text(ctx, ttlog_site_target(site)); break;
 	case SITE_FILE: query_result_text(ctx, site->file); break;
 	case SITE_LINE: sqlite3_result_int64(ctx, site->line); break;
 	case SITE_FUNC: query_result_text(ctx, site->function); break;

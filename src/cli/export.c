@@ -122,9 +122,11 @@ static void survey_file(struct export *x, const char *path)
 	if (x->format->survey_event) {
 		struct ttlog_event ev;
 		cli_filter_begin_file(&x->filter, r);
-		while (ttlog_reader_next(r, &ev))
+		while (ttlog_reader_next(r, &ev)) {
+			render_message_start(&x->msg, &ev);
 			if (cli_filter_keep(&x->filter, &ev, &x->msg))
 				x->format->survey_event(x, &ev);
+		}
 	}
 	ttlog_reader_close(r);
 }
@@ -145,9 +147,11 @@ static int export_file(struct export *x, const char *path)
 
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
-	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev))
+	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+		render_message_start(&x->msg, &ev);
 		if (cli_filter_keep(&x->filter, &ev, &x->msg))
 			x->format->event(x, &ev);
+	}
 	x->format->end_file(x, r, info);
 
 	int status = cli_report_reader_status(r, path, "ttlog");
@@ -319,6 +323,6 @@ int cli_export_main(int argc, char **argv)
 out:
 	cli_filter_free(&x.filter);
 	render_buf_free(&x.out);
-	render_buf_free(&x.msg);
+	render_message_free(&x.msg);
 	return status;
 }

@@ -9,7 +9,8 @@
  *   before any output: e.g. the CSV columns, the Chrome time base);
  *   begin();
  *   per file that could be opened: begin_file(), event() per kept event
- *   (x->msg holds its message), end_file();
+ *   (render_message_text(&x->msg) gives its message, made once, when first
+ *   asked for), end_file();
  *   end().
  * Output goes through x->out, written to stdout with render_buf_write(), so
  * that write errors are tracked (cli_stdout_failed).
@@ -22,6 +23,7 @@
 
 #include "cli.h"
 #include "filter.h"
+#include "render/event_message.h"
 #include "ttlog_reader.h"
 
 /* --signal of otlp-json. */
@@ -35,7 +37,7 @@ struct export {
 
 	const char *path;     /* the file being read */
 	struct render_buf out;   /* output being built */
-	struct render_buf msg;   /* the current event's message */
+	struct render_message msg; /* the current event's message, made when needed */
 	void *state;          /* the format's own, from its begin() */
 };
 

@@ -246,7 +246,8 @@ static void chrome_event(struct export *x, const struct ttlog_event *ev)
 		return;
 	}
 	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
-	event_start(x, c, x->msg.data, x->msg.len);
+	const struct render_buf *msg = render_message_text(&x->msg);
+	event_start(x, c, msg->data, msg->len);
 	render_buf_puts(b, ",\"cat\":");
 	render_json_cstring(b, site ? ttlog_site_target(site) : "log");
 	put_where(x, c, "i", ev->time_ns, ev->thread);

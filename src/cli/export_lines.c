@@ -82,7 +82,7 @@ static void jsonl_end(struct export *x)
 
 static void jsonl_event(struct export *x, const struct ttlog_event *ev)
 {
-	render_event_json(&x->out, ev, &x->msg, x->state);
+	render_event_json(&x->out, ev, render_message_text(&x->msg), x->state);
 	render_buf_putc(&x->out, '\n');
 	if (x->out.len >= JSONL_BLOCK)
 		cli_export_flush(x);
@@ -255,7 +255,8 @@ static void csv_event(struct export *x, const struct ttlog_event *ev)
 	render_buf_putc(b, ',');
 	csv_cstring(b, &tmp, ttlog_site_target(site));
 	render_buf_printf(b, ",%s,", ttlog_event_kind_name(ev->kind));
-	csv_cell(b, &tmp, x->msg.data, x->msg.len);
+	const struct render_buf *msg = render_message_text(&x->msg);
+	csv_cell(b, &tmp, msg->data, msg->len);
 	render_buf_putc(b, ',');
 	if (sp && (sp->trace_hi | sp->trace_lo))
 		render_buf_printf(b, "%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);
@@ -393,7 +394,8 @@ static void logfmt_event(struct export *x, const struct ttlog_event *ev)
 	logfmt_cstring(b, "function", site ? site->function : NULL);
 	logfmt_cstring(b, "target", ttlog_site_target(site));
 	render_buf_printf(b, " kind=%s msg=", ttlog_event_kind_name(ev->kind));
-	logfmt_value(b, x->msg.data, x->msg.len);
+	const struct render_buf *msg = render_message_text(&x->msg);
+	logfmt_value(b, msg->data, msg->len);
 	if (sp && (sp->trace_hi | sp->trace_lo))
 		render_buf_printf(b, " trace_id=%016" PRIx64 "%016" PRIx64, sp->trace_hi, sp->trace_lo);
 	if (sp)

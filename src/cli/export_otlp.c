@@ -248,7 +248,8 @@ static void log_record(struct export *x, struct otlp *o, const struct ttlog_even
 	put_nanos(b, "observedTimeUnixNano", o->created_ns > ev->time_ns ? o->created_ns : ev->time_ns);
 	put_severity(b, render_event_level(ev));
 	render_buf_puts(b, ",\"body\":{\"stringValue\":");
-	render_json_string(b, x->msg.data, x->msg.len);
+	const struct render_buf *msg = render_message_text(&x->msg);
+	render_json_string(b, msg->data, msg->len);
 	render_buf_puts(b, "},\"attributes\":[");
 	attr_site(b, &first, ttlog_event_display_site(ev), ev->thread);
 	attr_fields(b, &first, ev);

@@ -191,7 +191,8 @@ static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_
 	return 0;
 }
 
-int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct render_buf *msg)
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
+		    struct render_message *msg)
 {
 	if (f->min_level >= 0 && render_event_level(ev) < f->min_level)
 		return 0;
@@ -207,9 +208,11 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, st
 	for (size_t i = 0; i < f->nfields; i++)
 		if (!cli_field_filter_match(&f->fields[i], ev))
 			return 0;
-	render_event_message(msg, ev);
+	if (!f->ngreps)
+		return 1;
+	const struct render_buf *text = render_message_text(msg);
 	for (size_t i = 0; i < f->ngreps; i++)
-		if (regexec(&f->greps[i], msg->data, 0, NULL, 0) != 0)
+		if (regexec(&f->greps[i], text->data, 0, NULL, 0) != 0)
 			return 0;
 	return 1;
 }

@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "render/event_json.h"
 #include "render/event_line.h"
+#include "render/event_message.h"
 #include "render/json_text.h"
 #include "render/names.h"
 #include "render/time_text.h"
@@ -55,7 +56,7 @@ struct view {
 	const char *path;
 
 	struct render_buf line;   /* the output line being built */
-	struct render_buf msg;    /* the current event's formatted message */
+	struct render_message msg; /* the current event's message, made when needed */
 	struct render_line_style style; /* of text lines */
 	struct render_buf events; /* event lines not written yet (EVENT_BLOCK) */
 	struct render_event_cache cache; /* JSON parts of the file's sites and threads */
@@ -606,14 +607,14 @@ static void flush_events(struct view *v)
 
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	render_event_line(&v->events, ev, &v->msg, &v->style);
+	render_event_line(&v->events, ev, render_message_text(&v->msg), &v->style);
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
-	render_event_json(&v->events, ev, &v->msg, &v->cache);
+	render_event_json(&v->events, ev, render_message_text(&v->msg), &v->cache);
 	render_buf_putc(&v->events, '\n');
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
@@ -646,6 +647,7 @@ static int view_file(struct view *v, const char *path)
 		cli_metrics_print(r, v->json, v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
 	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+		render_message_start(&v->msg, &ev);
 		if (!cli_filter_keep(&v->filter, &ev, &v->msg))
 			continue;
 		if (v->json)
@@ -709,7 +711,7 @@ static void view_free(struct view *v)
 {
 	cli_filter_free(&v->filter);
 	render_buf_free(&v->line);
-	render_buf_free(&v->msg);
+	render_message_free(&v->msg);
 	render_buf_free(&v->events);
 	render_event_cache_free(&v->cache);
 	free(v->debug_dirs);

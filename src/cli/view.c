@@ -2,8 +2,8 @@
  * view.c - `ttlog view`: prints the events of snapshot files, as text lines
  * or JSON lines, filtered by level, time, thread and message, then what the
  * file says about a crash, about events that were lost, and about events
- * that sampling rules left out, and the stacks the file holds, symbolised
- * (symbolize.c) as a debugger's backtrace.
+ * that sampling rules left out, and the stacks the file holds as a
+ * debugger's backtraces (backtrace.c).
  *
  * Files are handled one after the other, in the order given, each with its
  * own reader: a damaged file prints every event that survived, then the
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backtrace.h"
 #include "cli.h"
 #include "crash_text.h"
 #include "filter.h"
@@ -24,15 +25,11 @@
 #include "render/event_json.h"
 #include "render/event_line.h"
 #include "render/event_message.h"
-#include "render/json_text.h"
 #include "render/names.h"
 #include "render/time_text.h"
 #include "report.h"
-#include "symbolize.h"
 #include "ttlog_reader.h"
 
-#define MAX_INLINED 16u    /* functions inlined into one another at one address */
-#define REGS_PER_LINE 4u
 
 #define COLOR_CRASH "\033[1;31m"
 #define COLOR_LOST "\033[33m"
@@ -44,13 +41,7 @@ struct view {
 	int json, utc, color, header, sampling;
 	int metrics;                 /* --metrics: the file's metrics instead of its events */
 	int spans;                   /* show span begins and ends, indented (default) */
-	int registers;               /* --registers: the crashing thread's registers */
-	int modules;                 /* --modules: the modules recorded with the stacks */
-	int no_symbols;              /* --no-symbols: addresses as module+offset only */
-	const char **debug_dirs;     /* --debug-dir, in the order given */
-	size_t ndebug_dirs;
-	struct cli_sym *sym;         /* the last file's symboliser, kept for the next
-					file if it has the same modules */
+	struct cli_backtrace bt;     /* the stacks' printer, with its options */
 
 	/* The file being printed. */
 	const char *path;
@@ -196,15 +187,6 @@ static void note(struct view *v, const char *color, const char *format, ...)
 	note_end(v, color);
 }
 
-/* A line of a backtrace that is not a frame: on stdout, in text mode only. */
-static void stack_line(struct view *v, const char *text)
-{
-	render_buf_reset(&v->line);
-	render_buf_puts(&v->line, text);
-	render_buf_putc(&v->line, '\n');
-	render_buf_write(&v->line, stdout);
-}
-
 /* A note made of a label and a string from the file, shown safely. */
 static void note_string(struct view *v, const char *label, const char *value)
 {
@@ -212,6 +194,12 @@ static void note_string(struct view *v, const char *label, const char *value)
 	render_buf_puts(&v->line, label);
 	render_line_cstring(&v->line, value);
 	note_end(v, "");
+}
+
+/* The backtraces' notes (struct cli_backtrace's symbols_note). */
+static void symbols_note(void *view, const char *text)
+{
+	note_string(view, "symbols: ", text);
 }
 
 static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
@@ -263,267 +251,6 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	}
 }
 
-/* ---- Stacks --------------------------------------------------------------
- * Each stack of the file as a backtrace, innermost frame first, after the
- * crash summary: text lines on stdout, or one JSON object per stack. */
-
-/* The notes the symboliser made since the last call (a module it could not
- * use, and why), each once. */
-static void print_symbol_notes(struct view *v, struct cli_sym *sym)
-{
-	const char *n;
-	while ((n = cli_sym_next_note(sym)) != NULL)
-		note_string(v, "symbols: ", n);
-}
-
-static void put_hex_json(struct render_buf *b, const char *key, uint64_t value)
-{
-	render_buf_printf(b, ",\"%s\":\"0x%" PRIx64 "\"", key, value);
-}
-
-/* One frame of a backtrace: "  #N  0xADDR in FUNCTION at FILE:LINE", or
- * " (MODULE+0xOFF)" without a line, or " ()" without a module. */
-static void text_frame(struct view *v, unsigned index, uint64_t address,
-		       const struct cli_sym_frame *f)
-{
-	struct render_buf *b = &v->line;
-
-	render_buf_reset(b);
-	render_buf_printf(b, "  #%u  0x%016" PRIx64 " in ", index, address);
-	render_line_cstring(b, f->function ? f->function : "??");
-	if (f->file) {
-		render_buf_puts(b, " at ");
-		render_line_cstring(b, f->file);
-		render_buf_printf(b, ":%u", f->line);
-	} else if (f->module) {
-		render_buf_puts(b, " (");
-		render_line_cstring(b, render_base_name(f->module));
-		render_buf_printf(b, "+0x%" PRIx64 ")", f->offset);
-	} else {
-		render_buf_puts(b, " ()");
-	}
-	if (f->inlined)
-		render_buf_puts(b, " (inlined)");
-	render_buf_putc(b, '\n');
-	render_buf_write(b, stdout);
-}
-
-static void json_frame(struct render_buf *b, unsigned index, uint64_t address,
-		       const struct cli_sym_frame *f)
-{
-	if (index)
-		render_buf_putc(b, ',');
-	render_buf_printf(b, "{\"index\":%u", index);
-	put_hex_json(b, "address", address);
-	render_buf_puts(b, ",\"function\":");
-	render_json_cstring(b, f->function);
-	render_buf_puts(b, ",\"file\":");
-	render_json_cstring(b, f->file);
-	if (f->file)
-		render_buf_printf(b, ",\"line\":%u", f->line);
-	else
-		render_buf_puts(b, ",\"line\":null");
-	render_buf_puts(b, ",\"module\":");
-	render_json_cstring(b, f->module);
-	if (f->module)
-		put_hex_json(b, "offset", f->offset);
-	else
-		render_buf_puts(b, ",\"offset\":null");
-	render_buf_printf(b, ",\"inlined\":%s}", f->inlined ? "true" : "false");
-}
-
-/* The width of the longest register name, to line the values up. */
-static int register_name_width(const struct ttlog_stack *st)
-{
-	size_t w = 1;
-	for (uint32_t i = 0; i < st->nregs; i++) {
-		size_t n = st->regs[i].name ? strlen(st->regs[i].name) : 1;
-		if (n > w)
-			w = n;
-	}
-	return w > 16 ? 16 : (int)w;
-}
-
-static void text_registers(struct view *v, const struct ttlog_stack *st)
-{
-	struct render_buf *b = &v->line;
-	int width = register_name_width(st);
-
-	render_buf_reset(b);
-	render_buf_puts(b, "  registers:\n");
-	for (uint32_t i = 0; i < st->nregs; i++) {
-		const char *name = st->regs[i].name ? st->regs[i].name : "?";
-		render_buf_puts(b, i % REGS_PER_LINE ? "  " : "    ");
-		render_line_cstring(b, name);
-		for (size_t pad = strlen(name); pad < (size_t)width; pad++)
-			render_buf_putc(b, ' ');
-		render_buf_printf(b, " 0x%016" PRIx64, st->regs[i].value);
-		if (i % REGS_PER_LINE == REGS_PER_LINE - 1 || i + 1 == st->nregs)
-			render_buf_putc(b, '\n');
-	}
-	render_buf_write(b, stdout);
-}
-
-static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stack *st,
-			struct cli_sym *sym)
-{
-	const struct ttlog_thread_info *t = cli_find_thread(r, st->thread_index, st->tid);
-	const char *name = t && t->name && *t->name ? t->name : NULL;
-	int crash = (st->flags & TTLOG_STACK_CRASH) != 0;
-	struct render_buf json = {0};
-	struct cli_sym_frame f[MAX_INLINED];
-	unsigned index = 0;
-
-	if (v->json) {
-		render_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
-		render_json_cstring(&json, name ? name : "");
-		render_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
-		render_json_cstring(&json, st->arch);
-		render_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
-			       st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
-			       st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
-	} else {
-		render_buf_reset(&v->line);
-		render_buf_printf(&v->line, "%s of thread %" PRIu32, crash ? "backtrace" : "stack",
-			       st->tid);
-		if (name) {
-			render_buf_puts(&v->line, " (");
-			render_line_cstring(&v->line, name);
-			render_buf_putc(&v->line, ')');
-		}
-		render_buf_puts(&v->line, crash ? ", crashed:\n" : ", at snapshot:\n");
-		render_buf_write(&v->line, stdout);
-	}
-
-	for (uint32_t i = 0; i < st->nframes && !cli_stdout_failed(); i++) {
-		/* Every frame but an exact pc is a return address: the call
-		 * is the instruction before it. */
-		int is_return = !(i == 0 && (st->flags & TTLOG_STACK_PC_FIRST));
-		size_t n = cli_sym_lookup(sym, st->frames[i], is_return, f, MAX_INLINED);
-		for (size_t k = 0; k < n; k++, index++) {
-			if (v->json)
-				json_frame(&json, index, st->frames[i], &f[k]);
-			else
-				text_frame(v, index, st->frames[i], &f[k]);
-		}
-	}
-
-	if (v->json) {
-		render_buf_putc(&json, ']');
-		if (v->registers && st->nregs) {
-			render_buf_puts(&json, ",\"registers\":{");
-			for (uint32_t i = 0; i < st->nregs; i++) {
-				if (i)
-					render_buf_putc(&json, ',');
-				render_json_cstring(&json, st->regs[i].name ? st->regs[i].name : "?");
-				render_buf_printf(&json, ":\"0x%" PRIx64 "\"", st->regs[i].value);
-			}
-			render_buf_putc(&json, '}');
-		}
-		render_buf_puts(&json, "}\n");
-		render_buf_write(&json, stdout);
-		render_buf_free(&json);
-	} else {
-		/* Nothing is lost silently: say where the stack was cut. */
-		if (!st->nframes)
-			stack_line(v, "  (no frames)");
-		if (st->flags & TTLOG_STACK_TRUNCATED) {
-			render_buf_reset(&v->line);
-			render_buf_printf(&v->line, "  (stack truncated at %" PRIu32 " frames)\n",
-				       st->nframes);
-			render_buf_write(&v->line, stdout);
-		}
-		if (st->flags & TTLOG_STACK_FAULTED)
-			stack_line(v, "  (unwinding stopped: unreadable memory)");
-		if (v->registers && st->nregs)
-			text_registers(v, st);
-	}
-	print_symbol_notes(v, sym);
-}
-
-static void put_build_id(struct render_buf *b, const struct ttlog_module *m)
-{
-	for (uint32_t k = 0; k < m->build_id_len; k++)
-		render_buf_printf(b, "%02x", m->build_id[k]);
-}
-
-/* --modules: the modules recorded with the stacks. */
-static void print_modules(struct view *v, const struct ttlog_module *mods, size_t n,
-			  uint32_t missing)
-{
-	struct render_buf *b = &v->line;
-
-	render_buf_reset(b);
-	if (v->json)
-		render_buf_puts(b, "{\"kind\":\"modules\",\"modules\":[");
-	else
-		render_buf_printf(b, "modules (%zu):\n", n);
-	for (size_t i = 0; i < n; i++) {
-		const struct ttlog_module *m = &mods[i];
-		int has_id = m->build_id && m->build_id_len;
-		if (v->json) {
-			render_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
-			render_json_cstring(b, m->path);
-			put_hex_json(b, "start", m->start);
-			put_hex_json(b, "end", m->end);
-			put_hex_json(b, "bias", m->bias);
-			render_buf_puts(b, ",\"build_id\":");
-			if (has_id) {
-				render_buf_putc(b, '"');
-				put_build_id(b, m);
-				render_buf_puts(b, "\"}");
-			} else {
-				render_buf_puts(b, "null}");
-			}
-		} else {
-			render_buf_printf(b, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", m->start, m->end);
-			render_line_cstring(b, m->path);
-			render_buf_puts(b, has_id ? "  build-id " : "  no build-id");
-			if (has_id)
-				put_build_id(b, m);
-			render_buf_putc(b, '\n');
-		}
-	}
-	if (v->json)
-		render_buf_printf(b, "],\"missing\":%" PRIu32 "}\n", missing);
-	else if (missing)
-		render_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
-			       missing == 1 ? " was" : "s were");
-	render_buf_write(b, stdout);
-}
-
-static void print_stacks(struct view *v, ttlog_reader *r)
-{
-	const struct ttlog_stack *stacks = NULL;
-	const struct ttlog_module *mods = NULL;
-	size_t nstacks = ttlog_reader_stacks(r, &stacks);
-	size_t nmods = ttlog_reader_modules(r, &mods);
-	uint32_t missing = ttlog_reader_modules_missing(r);
-
-	if (!mods)
-		nmods = 0;
-	if (nstacks && stacks) {
-		/* Snapshots of one process share their modules: each file is
-		 * opened once for all of them. */
-		if (!cli_sym_reuse(v->sym, mods, nmods)) {
-			cli_sym_close(v->sym);
-			v->sym = cli_sym_open(mods, nmods, v->debug_dirs, v->ndebug_dirs,
-					      v->no_symbols ? CLI_SYM_NO_FILES : 0);
-			if (!v->sym)
-				note(v, "", "symbols: out of memory: frames are shown as bare addresses");
-		}
-		for (size_t i = 0; i < nstacks && !cli_stdout_failed(); i++)
-			print_stack(v, r, &stacks[i], v->sym);
-		/* A frame outside every recorded module may be in one that did
-		 * not fit the capture. */
-		if (missing && !v->modules)
-			note(v, "", "symbols: %" PRIu32 " loaded module%s not recorded", missing,
-			     missing == 1 ? " was" : "s were");
-	}
-	if (v->modules && (nmods || missing) && !cli_stdout_failed())
-		print_modules(v, mods, nmods, missing);
-}
-
 static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	if (info->crashed) {
@@ -553,7 +280,7 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 	/* JSON mode with --metrics has metric objects on stdout, of another
 	 * shape: no stack objects among them. */
 	if (!(v->json && v->metrics))
-		print_stacks(v, r);
+		cli_backtrace_print(&v->bt, r);
 	/* Nothing is lost silently: any loss is reported, filters or not. */
 	if (info->overwritten || info->torn || info->torn_bytes || info->dropped)
 		note(v, COLOR_LOST,
@@ -714,8 +441,7 @@ static void view_free(struct view *v)
 	render_message_free(&v->msg);
 	render_buf_free(&v->events);
 	render_event_cache_free(&v->cache);
-	free(v->debug_dirs);
-	cli_sym_close(v->sym);
+	cli_backtrace_free(&v->bt);
 }
 
 /* Parses the options into *v; returns -1 when the program should exit with
@@ -784,22 +510,22 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			v->metrics = 1;
 			break;
 		case OPT_REGISTERS:
-			v->registers = 1;
+			v->bt.registers = 1;
 			break;
 		case OPT_MODULES:
-			v->modules = 1;
+			v->bt.modules = 1;
 			break;
 		case OPT_NO_SYMBOLS:
-			v->no_symbols = 1;
+			v->bt.no_symbols = 1;
 			break;
 		case OPT_DEBUG_DIR:
 			if (!*optarg) {
 				*status = cli_report_usage_error("view", "--debug-dir needs a directory");
 				return -1;
 			}
-			v->debug_dirs = render_xrealloc(v->debug_dirs,
-						     (v->ndebug_dirs + 1) * sizeof *v->debug_dirs);
-			v->debug_dirs[v->ndebug_dirs++] = optarg;
+			v->bt.debug_dirs = render_xrealloc(v->bt.debug_dirs,
+							   (v->bt.ndebug_dirs + 1) * sizeof *v->bt.debug_dirs);
+			v->bt.debug_dirs[v->bt.ndebug_dirs++] = optarg;
 			break;
 		default:
 			*status = cli_report_bad_option("view", c, argv, SHORT_OPTIONS);
@@ -825,6 +551,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	v->style.time = v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
 	v->style.color = v->color;
 	v->style.indent = v->spans;
+	v->bt.json = v->json;
+	v->bt.symbols_note = symbols_note;
+	v->bt.note_arg = v;
 	return 0;
 }
 

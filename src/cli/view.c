@@ -548,9 +548,8 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	}
 	/* JSON lines are never coloured. */
 	v->color = color_mode && !v->json;
-	v->style.time = v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
-	v->style.color = v->color;
-	v->style.indent = v->spans;
+	render_line_style_init(&v->style, v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, v->color,
+			       v->spans);
 	v->bt.json = v->json;
 	v->bt.symbols_note = symbols_note;
 	v->bt.note_arg = v;

@@ -76,16 +76,17 @@ static void json_span(struct render_buf *b, const struct ttlog_event *ev)
  * vfprintf was most of its cost. The bytes are those the printf formats
  * gave (the golden tests hold them).
  *
- * Two runs of members depend only on the event's site, one only on its
- * thread; with a cache they are built once per site and thread of a file
- * and copied afterwards. */
+ * Three runs of members depend only on the event's level, its shown site
+ * or its thread; with a cache they are built once per level, site and
+ * thread of a file and copied afterwards. The level's text is found by its
+ * number, the others in a hash table by the reader's pointer. */
 
 enum part {
-	PART_LEVEL,  /* ,"level":L,"tid":        from ev->site */
 	PART_THREAD, /* TID,"thread":NAME        from ev->thread */
 	PART_SITE,   /* ,"file":..."message":    from ttlog_event_display_site(ev) */
 };
 
+/* ,"level":L,"tid":                           from ev->site's level */
 static void part_level(struct render_buf *b, const struct ttlog_event *ev)
 {
 	render_buf_puts(b, ",\"level\":");
@@ -118,7 +119,6 @@ static void part_site(struct render_buf *b, const struct ttlog_event *ev)
 }
 
 static void (*const part_writers[])(struct render_buf *, const struct ttlog_event *) = {
-	[PART_LEVEL] = part_level,
 	[PART_THREAD] = part_thread,
 	[PART_SITE] = part_site,
 };
@@ -134,6 +134,7 @@ void render_event_cache_reset(struct render_event_cache *c)
 	for (size_t i = 0; i < c->cap; i++)
 		c->slots[i].key = NULL;
 	c->used = 0;
+	c->levels_made = 0;
 	render_buf_reset(&c->text);
 }
 
@@ -189,6 +190,24 @@ static void put_part(struct render_buf *b, const struct ttlog_event *ev, struct 
 	render_buf_put(b, c->text.data + slot->off, slot->len);
 }
 
+/* Appends the level's part, from the cache when it has it. */
+static void put_level(struct render_buf *b, const struct ttlog_event *ev, struct render_event_cache *c)
+{
+	int level = render_event_level(ev);
+	if (!c || level < 0 || level > TTLOG_LEVEL_FATAL) {
+		part_level(b, ev);
+		return;
+	}
+	if (!(c->levels_made & 1u << level)) {
+		size_t off = c->text.len;
+		part_level(&c->text, ev);
+		c->level_off[level] = off;
+		c->level_len[level] = c->text.len - off;
+		c->levels_made |= 1u << level;
+	}
+	render_buf_put(b, c->text.data + c->level_off[level], c->level_len[level]);
+}
+
 /* Arguments whose JSON text a field can reuse: the first ARG_TEXTS. */
 #define ARG_TEXTS 32u
 
@@ -225,7 +244,7 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 	render_buf_put(b, tb, render_time_text(ev->time_ns, RENDER_TIME_ISO, tb));
 	render_buf_puts(b, "\",\"time_ns\":");
 	render_buf_put_i64(b, ev->time_ns);
-	put_part(b, ev, c, PART_LEVEL, ev->site);
+	put_level(b, ev, c);
 	put_part(b, ev, c, PART_THREAD, ev->thread);
 	put_part(b, ev, c, PART_SITE, ttlog_event_display_site(ev));
 	render_json_string(b, msg->data, msg->len);

@@ -12,15 +12,17 @@
 
 /*
  * The JSON text of the members of an event object that depend only on its
- * site (level; file to site) or only on its thread (tid, thread), kept per
- * site and thread so that each is built once. The keys are the reader's
- * pointers: a cache serves one file at a time, and must be reset before
- * the events of the next file (its reader may reuse the last one's
- * addresses). A zeroed struct is an empty cache.
+ * level (level), its shown site (file to site) or its thread (tid,
+ * thread), kept per level, site and thread so that each is built once. The
+ * keys are the reader's pointers: a cache serves one file at a time, and
+ * must be reset before the events of the next file (its reader may reuse
+ * the last one's addresses). A zeroed struct is an empty cache.
  */
 struct render_event_cache {
 	struct render_event_cache_slot *slots; /* open addressing, cap a power of two */
 	size_t cap, used;
+	unsigned levels_made;   /* bit L: level L's text is in the arena */
+	size_t level_off[TTLOG_LEVEL_FATAL + 1], level_len[TTLOG_LEVEL_FATAL + 1];
 	struct render_buf text; /* the texts, one after the other */
 };
 

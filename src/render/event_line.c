@@ -79,6 +79,33 @@ void render_line_cstring(struct render_buf *b, const char *s)
 	put_text_cstring(b, s);
 }
 
+/* Appends a level's name padded to five columns: printf's "%-5s". */
+static void put_level(struct render_buf *b, const char *name, size_t len)
+{
+	render_buf_put(b, name, len);
+	if (len < 5)
+		render_buf_put(b, "     ", 5 - len);
+}
+
+void render_line_style_init(struct render_line_style *style, enum render_time_style time,
+			    int color, int indent)
+{
+	memset(style, 0, sizeof *style);
+	style->time = time;
+	style->color = color;
+	style->indent = indent;
+	for (int level = 0; level <= TTLOG_LEVEL_FATAL; level++) {
+		struct render_buf text = {0};
+		put_level(&text, ttlog_level_name(level), strlen(ttlog_level_name(level)));
+		/* A name too long for the table is padded per line instead. */
+		if (text.len < sizeof style->level_text[level]) {
+			memcpy(style->level_text[level], text.data, text.len);
+			style->level_len[level] = (unsigned char)text.len;
+		}
+		render_buf_free(&text);
+	}
+}
+
 void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
 		       const struct render_buf *msg, const struct render_line_style *style)
 {
@@ -90,17 +117,15 @@ void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
 				    : "";
 	char tb[RENDER_TIME_BUF];
 
-	const char *level_name = ttlog_level_name(level);
-	size_t level_len = strlen(level_name);
-
 	/* By hand, not printf: this runs once per event (the bytes are those
 	 * of "%s %-5s [%u" and ":%u "). */
 	render_buf_puts(b, color);
 	render_buf_put(b, tb, render_time_text(ev->time_ns, style->time, tb));
 	render_buf_putc(b, ' ');
-	render_buf_put(b, level_name, level_len);
-	if (level_len < 5)
-		render_buf_put(b, "     ", 5 - level_len);
+	if (level >= 0 && level <= TTLOG_LEVEL_FATAL && style->level_len[level])
+		render_buf_put(b, style->level_text[level], style->level_len[level]);
+	else
+		put_level(b, ttlog_level_name(level), strlen(ttlog_level_name(level)));
 	render_buf_puts(b, " [");
 	render_buf_put_u64(b, thread ? thread->tid : 0);
 	if (thread && thread->name && *thread->name) {

@@ -19,12 +19,21 @@
 /* SGR sequence that ends a coloured line. */
 #define RENDER_COLOR_RESET "\033[0m"
 
-/* How the lines of one output look. */
+/* How the lines of one output look; made by render_line_style_init(). */
 struct render_line_style {
 	enum render_time_style time; /* RENDER_TIME_LOCAL or RENDER_TIME_UTC */
 	int color;                   /* colour each line by its level */
 	int indent;                  /* indent by two spaces per span open on the thread */
+	/* Each level's name (ttlog_level_name()) padded to five columns, made
+	 * once rather than per line. */
+	char level_text[TTLOG_LEVEL_FATAL + 1][8];
+	unsigned char level_len[TTLOG_LEVEL_FATAL + 1];
 };
+
+/** Makes the style of lines with times in the given style (local or UTC),
+ *  coloured by level or not, indented by spans or not. */
+void render_line_style_init(struct render_line_style *style, enum render_time_style time,
+			    int color, int indent);
 
 /**
  * Appends the event's line, newline included, with msg as its message

@@ -139,12 +139,12 @@ static void print_stack(struct cli_backtrace *bt, ttlog_reader *r, const struct 
 		render_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
 		render_json_cstring(&json, st->arch);
 		render_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
-			       st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
-			       st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
+				  st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
+				  st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
 	} else {
 		render_buf_reset(&bt->line);
 		render_buf_printf(&bt->line, "%s of thread %" PRIu32, crash ? "backtrace" : "stack",
-			       st->tid);
+				  st->tid);
 		if (name) {
 			render_buf_puts(&bt->line, " (");
 			render_line_cstring(&bt->line, name);
@@ -189,7 +189,7 @@ static void print_stack(struct cli_backtrace *bt, ttlog_reader *r, const struct 
 		if (st->flags & TTLOG_STACK_TRUNCATED) {
 			render_buf_reset(&bt->line);
 			render_buf_printf(&bt->line, "  (stack truncated at %" PRIu32 " frames)\n",
-				       st->nframes);
+					  st->nframes);
 			render_buf_write(&bt->line, stdout);
 		}
 		if (st->flags & TTLOG_STACK_FAULTED)
@@ -247,7 +247,7 @@ static void print_modules(struct cli_backtrace *bt, const struct ttlog_module *m
 		render_buf_printf(b, "],\"missing\":%" PRIu32 "}\n", missing);
 	else if (missing)
 		render_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
-			       missing == 1 ? " was" : "s were");
+				  missing == 1 ? " was" : "s were");
 	render_buf_write(b, stdout);
 }
 

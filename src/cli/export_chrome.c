@@ -93,7 +93,7 @@ static void put_ts(struct render_buf *b, const struct chrome *c, int64_t ns)
 	uint64_t d = ns >= c->base_ns ? (uint64_t)ns - (uint64_t)c->base_ns
 				      : (uint64_t)c->base_ns - (uint64_t)ns;
 	render_buf_printf(b, "%s%" PRIu64 ".%03u", ns >= c->base_ns ? "" : "-", d / 1000,
-		       (unsigned)(d % 1000));
+			  (unsigned)(d % 1000));
 }
 
 static void put_dur(struct render_buf *b, int64_t ns)
@@ -142,7 +142,7 @@ static void metadata(struct export *x, struct chrome *c, const char *what, uint3
 {
 	event_start(x, c, what, strlen(what));
 	render_buf_printf(&x->out, ",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"%s\":",
-		       c->pid, tid, arg);
+			  c->pid, tid, arg);
 	if (value)
 		render_json_cstring(&x->out, value);
 	else
@@ -214,7 +214,7 @@ static void put_span(struct export *x, struct chrome *c, const struct export_spa
 	put_site_args(b, sp->site);
 	if (sp->trace_hi | sp->trace_lo)
 		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
-			       sp->trace_lo);
+				  sp->trace_lo);
 	render_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", sp->id);
 	if (sp->parent)
 		render_buf_printf(b, ",\"parent_span_id\":\"%016" PRIx64 "\"", sp->parent);
@@ -256,7 +256,7 @@ static void chrome_event(struct export *x, const struct ttlog_event *ev)
 	put_site_args(b, site);
 	if (ev->span && (ev->span->trace_hi | ev->span->trace_lo))
 		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", ev->span->trace_hi,
-			       ev->span->trace_lo);
+				  ev->span->trace_lo);
 	if (ev->span)
 		render_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", ev->span->id);
 	put_fields(b, ev);
@@ -304,7 +304,7 @@ static void put_metrics(struct export *x, struct chrome *c, ttlog_reader *r,
 		put_ts(&x->out, c, info->created_ns);
 		/* Counters belong to the process; tid is the main thread's. */
 		render_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{", c->pid,
-			       c->pid);
+				  c->pid);
 		if (m->type == TTLOG_METRIC_COUNTER) {
 			render_buf_printf(&x->out, "\"value\":%" PRIu64, m->counter);
 		} else if (m->type == TTLOG_METRIC_GAUGE) {
@@ -332,7 +332,7 @@ static void put_crash(struct export *x, struct chrome *c, ttlog_reader *r,
 	render_buf_puts(&x->out, ",\"cat\":\"crash\",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
 	put_ts(&x->out, c, info->created_ns);
 	render_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"thread\":",
-		       c->pid, info->crash.tid);
+			  c->pid, info->crash.tid);
 	render_json_cstring(&x->out, t && t->name ? t->name : "");
 	put_cstring_member(&x->out, "reason", info->reason);
 	render_buf_puts(&x->out, "}}");
@@ -360,9 +360,9 @@ static void chrome_end(struct export *x)
 	char tb[RENDER_TIME_BUF];
 
 	render_buf_printf(&x->out,
-		       "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"ttlog export\","
-		       "\"time_base\":\"%s\",\"time_base_ns\":\"%" PRId64 "\"}}\n",
-		       render_time_format(c->base_ns, RENDER_TIME_ISO, tb), c->base_ns);
+			  "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"ttlog export\","
+			  "\"time_base\":\"%s\",\"time_base_ns\":\"%" PRId64 "\"}}\n",
+			  render_time_format(c->base_ns, RENDER_TIME_ISO, tb), c->base_ns);
 	cli_export_flush(x);
 	cli_export_spans_clear(&c->spans);
 	free(c);

@@ -246,7 +246,7 @@ static void csv_event(struct export *x, const struct ttlog_event *ev)
 
 	render_buf_printf(b, "%s,%" PRId64 ",", render_time_format(ev->time_ns, RENDER_TIME_ISO, tb), ev->time_ns);
 	render_buf_printf(b, "%s,%" PRIu32 ",", ttlog_level_name(render_event_level(ev)),
-		       thread ? thread->tid : 0);
+			  thread ? thread->tid : 0);
 	csv_cstring(b, &tmp, thread ? thread->name : NULL);
 	render_buf_putc(b, ',');
 	csv_cstring(b, &tmp, site ? site->file : NULL);
@@ -386,8 +386,8 @@ static void logfmt_event(struct export *x, const struct ttlog_event *ev)
 	char tb[RENDER_TIME_BUF];
 
 	render_buf_printf(b, "time=%s level=%s tid=%" PRIu32,
-		       render_time_format(ev->time_ns, RENDER_TIME_ISO, tb),
-		       ttlog_level_name(render_event_level(ev)), thread ? thread->tid : 0);
+			  render_time_format(ev->time_ns, RENDER_TIME_ISO, tb),
+			  ttlog_level_name(render_event_level(ev)), thread ? thread->tid : 0);
 	logfmt_cstring(b, "thread", thread ? thread->name : NULL);
 	logfmt_cstring(b, "file", site ? site->file : NULL);
 	render_buf_printf(b, " line=%" PRIu32, site ? site->line : 0);

@@ -213,10 +213,10 @@ static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlo
 	attr_string(b, &first, "process.executable.path", info->executable);
 	attr_string(b, &first, "ttlog.snapshot.reason", info->reason);
 	render_buf_printf(b,
-		       "]},\"scope%s\":[{\"scope\":{\"name\":\"ttlog\",\"version\":\"%u.%u.%u\"},"
-		       "\"%s\":[",
-		       x->signal == EXPORT_SIGNAL_TRACES ? "Spans" : "Logs", wv / 10000, wv / 100 % 100,
-		       wv % 100, x->signal == EXPORT_SIGNAL_TRACES ? "spans" : "logRecords");
+			  "]},\"scope%s\":[{\"scope\":{\"name\":\"ttlog\",\"version\":\"%u.%u.%u\"},"
+			  "\"%s\":[",
+			  x->signal == EXPORT_SIGNAL_TRACES ? "Spans" : "Logs", wv / 10000, wv / 100 % 100,
+			  wv % 100, x->signal == EXPORT_SIGNAL_TRACES ? "spans" : "logRecords");
 	cli_export_flush(x);
 }
 
@@ -231,7 +231,7 @@ static void put_severity(struct render_buf *b, int level)
 	if (level < 0 || level > TTLOG_LEVEL_FATAL)
 		return; /* unspecified: both left out */
 	render_buf_printf(b, ",\"severityNumber\":%d,\"severityText\":\"%s\"", severity_numbers[level],
-		       ttlog_level_name(level));
+			  ttlog_level_name(level));
 }
 
 static void log_record(struct export *x, struct otlp *o, const struct ttlog_event *ev)
@@ -257,7 +257,7 @@ static void log_record(struct export *x, struct otlp *o, const struct ttlog_even
 	/* Ids only where both are known: a span id needs its trace. */
 	if (sp && (sp->trace_hi | sp->trace_lo) && sp->id)
 		render_buf_printf(b, ",\"traceId\":\"%016" PRIx64 "%016" PRIx64 "\",\"spanId\":\"%016" PRIx64 "\"",
-			       sp->trace_hi, sp->trace_lo, sp->id);
+				  sp->trace_hi, sp->trace_lo, sp->id);
 	render_buf_putc(b, '}');
 	cli_export_flush(x);
 }
@@ -286,7 +286,7 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 	}
 	record_start(x, o);
 	render_buf_printf(b, "\"traceId\":\"%016" PRIx64 "%016" PRIx64 "\",\"spanId\":\"%016" PRIx64 "\"",
-		       sp->trace_hi, sp->trace_lo, sp->id);
+			  sp->trace_hi, sp->trace_lo, sp->id);
 	if (sp->parent)
 		render_buf_printf(b, ",\"parentSpanId\":\"%016" PRIx64 "\"", sp->parent);
 	render_buf_puts(b, ",\"name\":");

@@ -343,7 +343,7 @@ static void print_json(struct ls *ls)
 		render_json_cstring(b, e->error); /* NULL: null */
 		if (e->described) {
 			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64,
-				       render_time_format(e->created_ns, RENDER_TIME_ISO, tb), e->created_ns);
+					  render_time_format(e->created_ns, RENDER_TIME_ISO, tb), e->created_ns);
 		} else {
 			render_buf_puts(b, ",\"created\":null,\"created_ns\":null");
 		}
@@ -356,8 +356,8 @@ static void print_json(struct ls *ls)
 			render_buf_puts(b, ",\"reason\":");
 			render_json_cstring(b, e->reason);
 			render_buf_printf(b, ",\"complete\":%s,\"events\":%" PRIu64 ",\"crashed\":%s",
-				       e->complete ? "true" : "false", e->events,
-				       e->crashed ? "true" : "false");
+					  e->complete ? "true" : "false", e->events,
+					  e->crashed ? "true" : "false");
 			render_buf_puts(b, ",\"signal\":");
 			render_json_cstring(b, e->crashed ? e->signal : NULL);
 			if (e->crashed)

@@ -253,8 +253,8 @@ static void print_json(const struct ttlog_metric_value *m, size_t n)
 			if (m[i].gauge_set) {
 				char tb[RENDER_TIME_BUF];
 				render_buf_printf(&b, ",\"time\":\"%s\",\"time_ns\":%" PRId64,
-					       render_time_format(m[i].gauge_time_ns, RENDER_TIME_ISO, tb),
-					       m[i].gauge_time_ns);
+						  render_time_format(m[i].gauge_time_ns, RENDER_TIME_ISO, tb),
+						  m[i].gauge_time_ns);
 			}
 		} else {
 			render_buf_printf(&b, ",\"count\":%" PRIu64, m[i].hist.count);

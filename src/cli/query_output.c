@@ -269,7 +269,7 @@ static int print_json(sqlite3_stmt *stmt)
 				break;
 			case SQLITE_TEXT:
 				render_json_string(&line, (const char *)sqlite3_column_text(stmt, col),
-						(size_t)sqlite3_column_bytes(stmt, col));
+						   (size_t)sqlite3_column_bytes(stmt, col));
 				break;
 			case SQLITE_BLOB:
 				render_buf_putc(&line, '"');

@@ -541,13 +541,13 @@ static void list_json(struct recover *r)
 		else
 			render_buf_puts(b, ",\"pid\":null");
 		render_buf_printf(b, ",\"state\":\"%s\",\"alive\":%s", state_of(m),
-			       m->alive ? "true" : "false");
+				  m->alive ? "true" : "false");
 		/* Whether "alive" rests on the owner's maps (true) or on its pid
 		 * and start time alone, its maps being unreadable (false); null
 		 * when no process has the pid and start time. */
 		if (m->valid && m->owner != TTLOG_SHM_OWNER_GONE)
 			render_buf_printf(b, ",\"maps_checked\":%s",
-				       m->owner == TTLOG_SHM_OWNER_UNCHECKED ? "false" : "true");
+					  m->owner == TTLOG_SHM_OWNER_UNCHECKED ? "false" : "true");
 		else
 			render_buf_puts(b, ",\"maps_checked\":null");
 		if (m->valid) {

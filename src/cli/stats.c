@@ -459,7 +459,7 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 	render_buf_reset(&s->line);
 	if (n)
 		render_buf_printf(&s->line, "Top %zu call site%s by %s:\n", n, n == 1 ? "" : "s",
-			       by_bytes ? "bytes" : "events");
+				  by_bytes ? "bytes" : "events");
 	else
 		render_buf_printf(&s->line, "Top call sites by %s: none\n", by_bytes ? "bytes" : "events");
 	render_buf_write(&s->line, stdout);
@@ -537,7 +537,7 @@ static void json_top(struct stats *s, const struct tally *t, int by_bytes)
 		render_buf_puts(b, ",\"format\":");
 		render_json_cstring(b, site->format);
 		render_buf_printf(b, ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", list[i]->events,
-			       list[i]->bytes);
+				  list[i]->bytes);
 	}
 	render_buf_putc(b, ']');
 	free(list);
@@ -563,7 +563,7 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	render_buf_puts(b, ",\"reason\":");
 	render_json_cstring(b, info->reason);
 	render_buf_printf(b, ",\"created_ns\":%" PRId64 ",\"crashed\":%s,\"signal\":", info->created_ns,
-		       info->crashed ? "true" : "false");
+			  info->crashed ? "true" : "false");
 	if (info->crashed) {
 		const char *name = info->crash.signal_name;
 		render_json_cstring(b, name && *name ? name : cli_signal_name(info->crash.signo));
@@ -584,18 +584,18 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	else
 		render_buf_puts(b, "null");
 	render_buf_printf(b,
-		       ",\"spans_begun\":%" PRIu64 ",\"spans_ended\":%" PRIu64
-		       ",\"lost\":{\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
-		       ",\"torn_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sampled_out\":%" PRIu64
-		       ",\"dropped_sampled\":%" PRIu64 ",\"dropped_rate_limited\":%" PRIu64
-		       ",\"truncated_strings\":%" PRIu64 "}",
-		       t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
-		       info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
-		       sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
+			  ",\"spans_begun\":%" PRIu64 ",\"spans_ended\":%" PRIu64
+			  ",\"lost\":{\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
+			  ",\"torn_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sampled_out\":%" PRIu64
+			  ",\"dropped_sampled\":%" PRIu64 ",\"dropped_rate_limited\":%" PRIu64
+			  ",\"truncated_strings\":%" PRIu64 "}",
+			  t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
+			  info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
+			  sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
 	render_buf_printf(b,
-		       ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
-		       ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
-		       file_size, t->bytes, info->raw_bytes, info->stored_bytes, info->blocks);
+			  ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
+			  ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
+			  file_size, t->bytes, info->raw_bytes, info->stored_bytes, info->blocks);
 	double ratio = compression_ratio(info);
 	if (ratio >= 0)
 		render_json_double(b, ratio);
@@ -604,7 +604,7 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	render_buf_puts(b, ",\"levels\":{");
 	for (int level = 0; level < NLEVELS; level++)
 		render_buf_printf(b, "%s\"%s\":%" PRIu64, level ? "," : "", ttlog_level_name(level),
-			       t->by_level[level]);
+				  t->by_level[level]);
 	render_buf_puts(b, "},\"threads\":[");
 	size_t n = ttlog_reader_thread_count(r);
 	int any = 0;
@@ -616,11 +616,11 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		render_buf_printf(b, "%s{\"tid\":%" PRIu32 ",\"name\":", any ? "," : "", thread->tid);
 		render_json_cstring(b, thread->name ? thread->name : "");
 		render_buf_printf(b,
-			       ",\"events\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
-			       ",\"torn_bytes\":%" PRIu64 ",\"exited\":%s,\"crashed\":%s}",
-			       tc ? tc->events : 0, thread->overwritten, thread->torn,
-			       thread->torn_bytes, thread->exited ? "true" : "false",
-			       thread->crashed ? "true" : "false");
+				  ",\"events\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
+				  ",\"torn_bytes\":%" PRIu64 ",\"exited\":%s,\"crashed\":%s}",
+				  tc ? tc->events : 0, thread->overwritten, thread->torn,
+				  thread->torn_bytes, thread->exited ? "true" : "false",
+				  thread->crashed ? "true" : "false");
 		any = 1;
 	}
 	render_buf_putc(b, ']');

@@ -46,11 +46,11 @@ struct view {
 	/* The file being printed. */
 	const char *path;
 
-	struct render_buf line;   /* the output line being built */
-	struct render_message msg; /* the current event's message, made when needed */
-	struct render_line_style style; /* of text lines */
-	struct render_buf events; /* event lines not written yet (EVENT_BLOCK) */
-	struct render_event_cache cache; /* JSON parts of the file's sites and threads */
+	struct render_buf line;          /* the output line being built */
+	struct render_message msg;       /* the current event's message, made when needed */
+	struct render_line_style style;  /* how text lines look */
+	struct render_buf events;        /* event lines not written yet (EVENT_BLOCK) */
+	struct render_event_cache cache; /* JSON parts of the file's levels, sites and threads */
 };
 
 /* Event lines are written in blocks of this many bytes or more, not one by
@@ -205,7 +205,9 @@ static void symbols_note(void *view, const char *text)
 static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	char t1[RENDER_TIME_BUF], t2[RENDER_TIME_BUF];
-	enum render_time_style style = v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
+	enum render_time_style style = v->json  ? RENDER_TIME_ISO
+				       : v->utc ? RENDER_TIME_UTC
+						: RENDER_TIME_LOCAL;
 	size_t nthreads = ttlog_reader_thread_count(r);
 	unsigned wv = info->writer_version;
 
@@ -242,7 +244,7 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 		render_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
 		if (t->overwritten || t->torn)
 			render_buf_printf(&v->line, ", lost %" PRIu64 " overwritten, %" PRIu64 " torn",
-				       t->overwritten, t->torn);
+					  t->overwritten, t->torn);
 		if (t->exited)
 			render_buf_puts(&v->line, ", exited");
 		if (t->crashed)
@@ -310,15 +312,15 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 		render_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
 		if (s->keep_one_in > 1)
 			render_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
-				       s->max_per_second ? "+" : "");
+					  s->max_per_second ? "+" : "");
 		if (s->max_per_second)
 			render_buf_printf(&v->line, "%" PRIu32 "/s", s->max_per_second);
 		if (s->keep_one_in <= 1 && !s->max_per_second)
 			render_buf_puts(&v->line, "no rule now");
 		render_buf_printf(&v->line,
-			       ": kept %" PRIu64 ", dropped %" PRIu64 " by 1-in-N, %" PRIu64
-			       " by the rate limit",
-			       s->kept, s->dropped_sampled, s->dropped_rate_limited);
+				  ": kept %" PRIu64 ", dropped %" PRIu64 " by 1-in-N, %" PRIu64
+				  " by the rate limit",
+				  s->kept, s->dropped_sampled, s->dropped_rate_limited);
 		note_end(v, "");
 	}
 }
@@ -371,7 +373,8 @@ static int view_file(struct view *v, const char *path)
 		print_header(v, r, info);
 
 	if (v->metrics)
-		cli_metrics_print(r, v->json, v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
+		cli_metrics_print(r, v->json,
+				  v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
 	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
 		render_message_start(&v->msg, &ev);

@@ -45,7 +45,7 @@ static void span_message(struct render_buf *m, const struct ttlog_event *ev)
 	render_buf_reset(m);
 	if (!sp || !*sp->name) {
 		render_buf_printf(m, "end span %016" PRIx64 " (its begin is not in the file)",
-			       sp ? sp->id : 0);
+				  sp ? sp->id : 0);
 		return;
 	}
 	render_buf_puts(m, "end ");

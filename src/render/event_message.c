@@ -86,11 +86,14 @@ void render_event_format(struct render_buf *m, const struct ttlog_event *ev)
 
 void render_event_message(struct render_buf *m, const struct ttlog_event *ev)
 {
+	if (ev->kind == TTLOG_EVENT_LOG) {
+		format(m, ev);
+		return;
+	}
 	/* A span end's own format is ttlog's: its message is made of the span. */
 	if (ev->kind != TTLOG_EVENT_SPAN_END)
 		format(m, ev);
-	if (ev->kind != TTLOG_EVENT_LOG)
-		span_message(m, ev);
+	span_message(m, ev);
 }
 
 void render_message_free(struct render_message *m)

@@ -58,6 +58,17 @@ struct ttlog_site_field {
 	int source;          /* enum ttlog_field_source */
 };
 
+/**
+ * What the records of a site are (struct ttlog_site_info's kind). Only
+ * sites of these kinds have events, so only these reach ev->site and
+ * span->site; values are those the file stores.
+ */
+enum ttlog_site_kind {
+	TTLOG_SITE_KIND_LOG = 0,        /* a log call */
+	TTLOG_SITE_KIND_SPAN_BEGIN = 4, /* a span's begin (TTLOG_SPAN, TTLOG_SPAN_BEGIN) */
+	TTLOG_SITE_KIND_SPAN_END = 5    /* a span's end: one site of ttlog's, shared by every span */
+};
+
 /** A call site, as recorded in the file's dictionary. */
 struct ttlog_site_info {
 	uint32_t id;
@@ -68,13 +79,12 @@ struct ttlog_site_info {
 	const char *format;
 	const char *file;
 	const char *function;
-	const char *target;
+	const char *target;  /* as recorded; ttlog_site_target() applies the default */
 	unsigned nfields;    /* format fields (format order), explicit ones, unused arguments */
 	const struct ttlog_site_field *fields;
 	uint32_t explicit_args; /* bit i: argument i is not the format's: a TTLOG_F() field,
 				   or one of a span begin's four ids */
-	int kind;            /* TTLOG_FMT_KIND_* of docs/FORMAT.md: 0 log, 4 span begin,
-				5 span end; records of other kinds are not returned */
+	int kind;            /* enum ttlog_site_kind */
 };
 
 /** A field of one event. */
@@ -97,6 +107,15 @@ struct ttlog_thread_info {
 	uint64_t torn_bytes;
 };
 
+/** The clock that timed a file's events (struct ttlog_file_info's clock);
+ *  values are those the file stores. */
+enum ttlog_file_clock {
+	TTLOG_FILE_CLOCK_TSC = 0,       /* the x86-64 time-stamp counter */
+	TTLOG_FILE_CLOCK_CNTVCT = 1,    /* the aarch64 virtual counter */
+	TTLOG_FILE_CLOCK_MONOTONIC = 2, /* clock_gettime(CLOCK_MONOTONIC) */
+	TTLOG_FILE_CLOCK_FAKE = 3       /* the deterministic clock of tests (TTLOG_CLOCK=fake) */
+};
+
 /** Everything about the file that is not an event. */
 struct ttlog_file_info {
 	const char *path;
@@ -107,7 +126,7 @@ struct ttlog_file_info {
 	const char *reason;
 	int64_t created_ns;          /* ns since the Unix epoch, UTC */
 	unsigned writer_version;     /* TTLOG_VERSION_NUMBER of the writer */
-	int clock;                   /* TTLOG_FMT_CLOCK_* (0 tsc, 1 cntvct, 2 monotonic, 3 fake) */
+	int clock;                   /* enum ttlog_file_clock; a later writer's may be another */
 	uint64_t window_ns;
 	int complete;                /* the END chunk was found: the file was finished */
 	uint64_t events;             /* events in the file (counted by the reader) */
@@ -322,6 +341,30 @@ TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, 
 /** ttlog_format() for an event's site format and the arguments that are
  *  not TTLOG_F() fields. */
 TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size);
+
+/* ---- What an event shows -------------------------------------------------
+ * Facts that every program showing events needs, decided here once so that
+ * the command, SQL and any other reader show the same thing. */
+
+/**
+ * The target of a site, as levels and sampling rules name it: its own
+ * (TTLOG_TARGET in the file that logs), or else the base name of its file
+ * ("conn.c" for "src/net/conn.c"). The string is the site's, valid as long
+ * as the site. NULL for a NULL site.
+ */
+TTLOG_API const char *ttlog_site_target(const struct ttlog_site_info *site);
+
+/**
+ * The site an event is shown at: its own, except for a span end. A span
+ * end's own site is ttlog's, shared by every span, so it is shown where its
+ * span began (span->site) when the file has that begin, and at its own
+ * site otherwise. NULL for a NULL event or one without a site.
+ */
+TTLOG_API const struct ttlog_site_info *ttlog_event_display_site(const struct ttlog_event *event);
+
+/** "log", "span_begin" or "span_end" for an enum ttlog_event_kind; "?" for
+ *  anything else. */
+TTLOG_API const char *ttlog_event_kind_name(int kind);
 
 /* ---- Metrics ------------------------------------------------------------- */
 

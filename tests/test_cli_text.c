@@ -1,9 +1,10 @@
 /*
  * test_cli_text.c - the hand-made number and time texts of the ttlog
- * command against the printf formats they replace: cli_u64_text() and
- * cli_i64_text() against "%llu" and "%lld", and cli_time_text() (which
- * keeps the date of the last second of each style) against the
- * snprintf of a broken-down time that the command used before.
+ * command (src/render/) against the printf formats they replace:
+ * render_u64_text() and render_i64_text() against "%llu" and "%lld", and
+ * render_time_text() (which keeps the date of the last second of each
+ * style) against the snprintf of a broken-down time that the command used
+ * before.
  *
  * Times are checked in order (many per second, as events come), out of
  * order, before 1970, with the three styles interleaved so that each keeps
@@ -21,16 +22,9 @@
 
 #include <cmocka.h>
 
-#include "cli/cli.h"
-#include "cli/json.h"
-#include "cli/timefmt.h"
-
-/* linebuf.c calls this before its out-of-memory message; main.c, which
- * defines it, is not part of this test. */
-void cli_sync_stdout(void)
-{
-	fflush(stdout);
-}
+#include "render/json_text.h"
+#include "render/text_buf.h"
+#include "render/time_text.h"
 
 static uint64_t next_random(uint64_t *s)
 {
@@ -42,18 +36,18 @@ static uint64_t next_random(uint64_t *s)
 
 static void check_u64(uint64_t v)
 {
-	char want[32], got[CLI_INT_BUF];
+	char want[32], got[RENDER_INT_BUF];
 	snprintf(want, sizeof want, "%" PRIu64, v);
-	size_t n = cli_u64_text(v, got);
+	size_t n = render_u64_text(v, got);
 	assert_string_equal(got, want);
 	assert_int_equal(n, strlen(want));
 }
 
 static void check_i64(int64_t v)
 {
-	char want[32], got[CLI_INT_BUF];
+	char want[32], got[RENDER_INT_BUF];
 	snprintf(want, sizeof want, "%" PRId64, v);
-	size_t n = cli_i64_text(v, got);
+	size_t n = render_i64_text(v, got);
 	assert_string_equal(got, want);
 	assert_int_equal(n, strlen(want));
 }
@@ -84,18 +78,18 @@ static void test_integers(void **state)
 		check_i64(-(int64_t)(v >> 1));
 	}
 	/* Into a buffer: the text and its NUL, nothing after. */
-	struct cli_buf b = {0};
-	cli_buf_puts(&b, "x=");
-	cli_buf_put_u64(&b, 18446744073709551615u);
-	cli_buf_putc(&b, ' ');
-	cli_buf_put_i64(&b, INT64_MIN);
+	struct render_buf b = {0};
+	render_buf_puts(&b, "x=");
+	render_buf_put_u64(&b, 18446744073709551615u);
+	render_buf_putc(&b, ' ');
+	render_buf_put_i64(&b, INT64_MIN);
 	assert_string_equal(b.data, "x=18446744073709551615 -9223372036854775808");
 	assert_int_equal(b.len, strlen(b.data));
-	cli_buf_free(&b);
+	render_buf_free(&b);
 }
 
 /* The text the command printed before: snprintf of the broken-down time. */
-static void reference_time(int64_t ns, enum cli_time_style style, char *out)
+static void reference_time(int64_t ns, enum render_time_style style, char *out)
 {
 	int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
 	if (nsec < 0) {
@@ -104,30 +98,30 @@ static void reference_time(int64_t ns, enum cli_time_style style, char *out)
 	}
 	time_t t = (time_t)sec;
 	struct tm tm;
-	if (!(style == CLI_TIME_LOCAL ? localtime_r(&t, &tm) : gmtime_r(&t, &tm))) {
-		snprintf(out, CLI_TIME_BUF, "@%" PRId64, ns);
+	if (!(style == RENDER_TIME_LOCAL ? localtime_r(&t, &tm) : gmtime_r(&t, &tm))) {
+		snprintf(out, RENDER_TIME_BUF, "@%" PRId64, ns);
 		return;
 	}
-	snprintf(out, CLI_TIME_BUF, "%04d-%02d-%02d%c%02d:%02d:%02d.%09d%s", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, style == CLI_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (int)nsec, style == CLI_TIME_ISO ? "Z" : "");
+	snprintf(out, RENDER_TIME_BUF, "%04d-%02d-%02d%c%02d:%02d:%02d.%09d%s", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, style == RENDER_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)nsec, style == RENDER_TIME_ISO ? "Z" : "");
 }
 
-static void check_time(int64_t ns, enum cli_time_style style)
+static void check_time(int64_t ns, enum render_time_style style)
 {
-	char want[CLI_TIME_BUF], got[CLI_TIME_BUF], again[CLI_TIME_BUF];
+	char want[RENDER_TIME_BUF], got[RENDER_TIME_BUF], again[RENDER_TIME_BUF];
 	reference_time(ns, style, want);
-	size_t n = cli_time_text(ns, style, got);
+	size_t n = render_time_text(ns, style, got);
 	if (strcmp(got, want) != 0 || n != strlen(want))
 		fail_msg("time %" PRId64 " style %d: \"%s\", expected \"%s\"", ns, (int)style, got,
 			 want);
-	assert_string_equal(cli_time_format(ns, style, again), want);
+	assert_string_equal(render_time_format(ns, style, again), want);
 }
 
 static void check_times(void)
 {
 	uint64_t s = 777;
-	const enum cli_time_style styles[] = {CLI_TIME_LOCAL, CLI_TIME_UTC, CLI_TIME_ISO};
+	const enum render_time_style styles[] = {RENDER_TIME_LOCAL, RENDER_TIME_UTC, RENDER_TIME_ISO};
 
 	/* In order, a few hundred per second, across second, minute, day and
 	 * year boundaries, the styles taking turns. */
@@ -142,10 +136,10 @@ static void check_times(void)
 		check_time(t, styles[i % 3]);
 		check_time(t + 1, styles[i % 3]); /* the same second, mostly */
 	}
-	check_time(0, CLI_TIME_ISO);
-	check_time(-1, CLI_TIME_ISO);
-	check_time(INT64_MAX, CLI_TIME_UTC);
-	check_time(INT64_MIN, CLI_TIME_UTC);
+	check_time(0, RENDER_TIME_ISO);
+	check_time(-1, RENDER_TIME_ISO);
+	check_time(INT64_MAX, RENDER_TIME_UTC);
+	check_time(INT64_MIN, RENDER_TIME_UTC);
 }
 
 static void test_times_utc(void **state)
@@ -166,29 +160,29 @@ static void test_times_local(void **state)
 	check_times();
 }
 
-/* json.h's rules, one character at a time. */
-static void reference_json(struct cli_buf *b, const char *s, size_t len)
+/* json_text.h's rules, one character at a time. */
+static void reference_json(struct render_buf *b, const char *s, size_t len)
 {
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = cli_utf8_length(s + i, len - i);
+		size_t n = render_utf8_length(s + i, len - i);
 		if (c == '"' || c == '\\') {
-			cli_buf_putc(b, '\\');
-			cli_buf_putc(b, (char)c);
+			render_buf_putc(b, '\\');
+			render_buf_putc(b, (char)c);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			cli_buf_printf(b, "\\u%04x", c);
+			render_buf_printf(b, "\\u%04x", c);
 			i++;
 		} else if (n == 0) {
-			cli_buf_puts(b, "\\ufffd");
+			render_buf_puts(b, "\\ufffd");
 			i++;
 		} else {
-			cli_buf_put(b, s + i, n);
+			render_buf_put(b, s + i, n);
 			i += n;
 		}
 	}
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 }
 
 /* Random strings of ordinary and special bytes and UTF-8 sequences (whole,
@@ -202,7 +196,7 @@ static void test_json_strings(void **state)
 		"\xc0\xaf", "\xf4\x90\x80\x80", "\x80", "\xff", "plain text run ",
 	};
 	const size_t npieces = sizeof pieces / sizeof pieces[0];
-	struct cli_buf want = {0}, got = {0};
+	struct render_buf want = {0}, got = {0};
 	char text[128];
 	uint64_t s = 4242;
 
@@ -222,17 +216,17 @@ static void test_json_strings(void **state)
 		/* A NUL inside, now and then. */
 		if (len && next_random(&s) % 16 == 0)
 			text[off + next_random(&s) % len] = '\0';
-		cli_buf_reset(&want);
-		cli_buf_reset(&got);
-		cli_buf_puts(&got, "x"); /* appended, not written over */
-		cli_buf_puts(&want, "x");
+		render_buf_reset(&want);
+		render_buf_reset(&got);
+		render_buf_puts(&got, "x"); /* appended, not written over */
+		render_buf_puts(&want, "x");
 		reference_json(&want, text + off, len);
-		cli_json_string(&got, text + off, len);
+		render_json_string(&got, text + off, len);
 		assert_int_equal(got.len, want.len);
 		assert_memory_equal(got.data, want.data, want.len + 1);
 	}
-	cli_buf_free(&want);
-	cli_buf_free(&got);
+	render_buf_free(&want);
+	render_buf_free(&got);
 }
 
 int main(void)

@@ -1,5 +1,5 @@
 /*
- * test_double_text.c - cli_double_text_fast() (src/cli/double_text.c)
+ * test_double_text.c - render_double_text_fast() (src/render/double_text.c)
  * against the printf loop it replaces: snprintf "%.15g", "%.16g", "%.17g",
  * the first that strtod() reads back as the same double.
  *
@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "cli/double_text.h"
+#include "render/double_text.h"
 
 /* The method the command used before, and still uses as the fallback. */
 static void printf_text(double d, char *text, size_t size)
@@ -52,7 +52,7 @@ static void check(double d, struct tally *t)
 		char want[64], got[64];
 		printf_text(d, want, sizeof want);
 		memset(got, 'x', sizeof got);
-		size_t n = cli_double_text_fast(d, got);
+		size_t n = render_double_text_fast(d, got);
 		if (n == 0) {
 			t->declined++;
 			continue;
@@ -93,11 +93,11 @@ static void test_not_for_the_fast_path(void **state)
 {
 	(void)state;
 	char text[64];
-	assert_int_equal(cli_double_text_fast(0.0, text), 0);
-	assert_int_equal(cli_double_text_fast(-0.0, text), 0);
-	assert_int_equal(cli_double_text_fast(NAN, text), 0);
-	assert_int_equal(cli_double_text_fast(INFINITY, text), 0);
-	assert_int_equal(cli_double_text_fast(-INFINITY, text), 0);
+	assert_int_equal(render_double_text_fast(0.0, text), 0);
+	assert_int_equal(render_double_text_fast(-0.0, text), 0);
+	assert_int_equal(render_double_text_fast(NAN, text), 0);
+	assert_int_equal(render_double_text_fast(INFINITY, text), 0);
+	assert_int_equal(render_double_text_fast(-INFINITY, text), 0);
 }
 
 /* Texts known by heart, so that the test does not only trust snprintf. */
@@ -129,7 +129,7 @@ static void test_known_texts(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char text[64];
-		if (cli_double_text_fast(cases[i].d, text) == 0)
+		if (render_double_text_fast(cases[i].d, text) == 0)
 			printf_text(cases[i].d, text, sizeof text); /* declined: the fallback */
 		assert_string_equal(text, cases[i].text);
 	}

@@ -20,10 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "report.h"
-#include "event.h"
 #include "export.h"
 #include "filter.h"
+#include "report.h"
 #include "ttlog_reader.h"
 
 static const struct export_format *const formats[] = {
@@ -88,8 +87,8 @@ void cli_export_usage(FILE *out)
 
 void cli_export_flush(struct export *x)
 {
-	cli_buf_write(&x->out, stdout);
-	cli_buf_reset(&x->out);
+	render_buf_write(&x->out, stdout);
+	render_buf_reset(&x->out);
 }
 
 /* ---- Files -------------------------------------------------------------- */
@@ -123,9 +122,11 @@ static void survey_file(struct export *x, const char *path)
 	if (x->format->survey_event) {
 		struct ttlog_event ev;
 		cli_filter_begin_file(&x->filter, r);
-		while (ttlog_reader_next(r, &ev))
+		while (ttlog_reader_next(r, &ev)) {
+			render_message_start(&x->msg, &ev);
 			if (cli_filter_keep(&x->filter, &ev, &x->msg))
 				x->format->survey_event(x, &ev);
+		}
 	}
 	ttlog_reader_close(r);
 }
@@ -146,9 +147,11 @@ static int export_file(struct export *x, const char *path)
 
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
-	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev))
+	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+		render_message_start(&x->msg, &ev);
 		if (cli_filter_keep(&x->filter, &ev, &x->msg))
 			x->format->event(x, &ev);
+	}
 	x->format->end_file(x, r, info);
 
 	int status = cli_report_reader_status(r, path, "ttlog");
@@ -319,7 +322,7 @@ int cli_export_main(int argc, char **argv)
 	x.format->end(&x);
 out:
 	cli_filter_free(&x.filter);
-	cli_buf_free(&x.out);
-	cli_buf_free(&x.msg);
+	render_buf_free(&x.out);
+	render_message_free(&x.msg);
 	return status;
 }

@@ -9,9 +9,10 @@
  *   before any output: e.g. the CSV columns, the Chrome time base);
  *   begin();
  *   per file that could be opened: begin_file(), event() per kept event
- *   (x->msg holds its message), end_file();
+ *   (render_message_text(&x->msg) gives its message, made once, when first
+ *   asked for), end_file();
  *   end().
- * Output goes through x->out, written to stdout with cli_buf_write(), so
+ * Output goes through x->out, written to stdout with render_buf_write(), so
  * that write errors are tracked (cli_stdout_failed).
  */
 #ifndef TTLOG_CLI_EXPORT_H
@@ -22,6 +23,7 @@
 
 #include "cli.h"
 #include "filter.h"
+#include "render/event_message.h"
 #include "ttlog_reader.h"
 
 /* --signal of otlp-json. */
@@ -34,8 +36,8 @@ struct export {
 	enum export_signal signal;
 
 	const char *path;     /* the file being read */
-	struct cli_buf out;   /* output being built */
-	struct cli_buf msg;   /* the current event's message */
+	struct render_buf out;   /* output being built */
+	struct render_message msg; /* the current event's message, made when needed */
 	void *state;          /* the format's own, from its begin() */
 };
 
@@ -70,7 +72,7 @@ struct export_span {
 	const struct ttlog_site_info *site;     /* where it began; likewise */
 	int64_t begin_ns;
 	char *name;
-	struct cli_buf attrs; /* the begin's fields, as the format renders them */
+	struct render_buf attrs; /* the begin's fields, as the format renders them */
 };
 
 struct export_spans {
@@ -99,6 +101,6 @@ void cli_export_spans_clear(struct export_spans *s);
 
 /** Appends "KEY" as a JSON string, as "field.KEY" if reserved (NULL-ended)
  *  names it, so that the keys of an object stay unique. */
-void cli_export_json_key(struct cli_buf *b, const char *key, const char *const *reserved);
+void cli_export_json_key(struct render_buf *b, const char *key, const char *const *reserved);
 
 #endif /* TTLOG_CLI_EXPORT_H */

@@ -27,11 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "crash_text.h"
 #include "export.h"
-#include "fields.h"
-#include "json.h"
-#include "timefmt.h"
+#include "render/event_message.h"
+#include "render/field_text.h"
+#include "render/json_text.h"
+#include "render/names.h"
+#include "render/time_text.h"
 
 #define NS_PER_SECOND 1000000000
 
@@ -53,7 +55,7 @@ static const char *const reserved_args[] = {
 static struct chrome *chrome_state(struct export *x)
 {
 	if (!x->state) {
-		struct chrome *c = cli_xrealloc(NULL, sizeof *c);
+		struct chrome *c = render_xrealloc(NULL, sizeof *c);
 		memset(c, 0, sizeof *c);
 		x->state = c;
 	}
@@ -84,45 +86,45 @@ static void chrome_survey_file(struct export *x, ttlog_reader *r, const struct t
 }
 
 /* Appends a time as microseconds since the base, with three decimals. */
-static void put_ts(struct cli_buf *b, const struct chrome *c, int64_t ns)
+static void put_ts(struct render_buf *b, const struct chrome *c, int64_t ns)
 {
 	/* Both are in the int64_t range: the difference fits in 64 bits
 	 * unsigned, and is printed with its sign. */
 	uint64_t d = ns >= c->base_ns ? (uint64_t)ns - (uint64_t)c->base_ns
 				      : (uint64_t)c->base_ns - (uint64_t)ns;
-	cli_buf_printf(b, "%s%" PRIu64 ".%03u", ns >= c->base_ns ? "" : "-", d / 1000,
-		       (unsigned)(d % 1000));
+	render_buf_printf(b, "%s%" PRIu64 ".%03u", ns >= c->base_ns ? "" : "-", d / 1000,
+			  (unsigned)(d % 1000));
 }
 
-static void put_dur(struct cli_buf *b, int64_t ns)
+static void put_dur(struct render_buf *b, int64_t ns)
 {
 	uint64_t d = ns > 0 ? (uint64_t)ns : 0;
-	cli_buf_printf(b, "%" PRIu64 ".%03u", d / 1000, (unsigned)(d % 1000));
+	render_buf_printf(b, "%" PRIu64 ".%03u", d / 1000, (unsigned)(d % 1000));
 }
 
 /* Starts a trace event: the separator, then {"name":NAME. */
 static void event_start(struct export *x, struct chrome *c, const char *name, size_t len)
 {
-	cli_buf_puts(&x->out, c->first ? "\n" : ",\n");
+	render_buf_puts(&x->out, c->first ? "\n" : ",\n");
 	c->first = 0;
-	cli_buf_puts(&x->out, "{\"name\":");
-	cli_json_string(&x->out, name ? name : "", name ? len : 0);
+	render_buf_puts(&x->out, "{\"name\":");
+	render_json_string(&x->out, name ? name : "", name ? len : 0);
 }
 
-static void put_cstring_member(struct cli_buf *b, const char *key, const char *value)
+static void put_cstring_member(struct render_buf *b, const char *key, const char *value)
 {
-	cli_buf_printf(b, ",\"%s\":", key);
-	cli_json_cstring(b, value ? value : "");
+	render_buf_printf(b, ",\"%s\":", key);
+	render_json_cstring(b, value ? value : "");
 }
 
 /* Appends the fields of an event as args members, each after a comma. */
-static void put_fields(struct cli_buf *b, const struct ttlog_event *ev)
+static void put_fields(struct render_buf *b, const struct ttlog_event *ev)
 {
 	for (unsigned i = 0; i < ev->nfields; i++) {
-		cli_buf_putc(b, ',');
+		render_buf_putc(b, ',');
 		cli_export_json_key(b, ev->fields[i].key, reserved_args);
-		cli_buf_putc(b, ':');
-		cli_field_json(b, ev->fields[i].value);
+		render_buf_putc(b, ':');
+		render_field_json(b, ev->fields[i].value);
 	}
 }
 
@@ -132,20 +134,20 @@ static void chrome_begin(struct export *x)
 	c->first = 1;
 	/* A whole second, so that ts reads as the time within it. */
 	c->base_ns -= ((c->base_ns % NS_PER_SECOND) + NS_PER_SECOND) % NS_PER_SECOND;
-	cli_buf_puts(&x->out, "{\"traceEvents\":[");
+	render_buf_puts(&x->out, "{\"traceEvents\":[");
 }
 
 static void metadata(struct export *x, struct chrome *c, const char *what, uint32_t tid,
 		     const char *arg, const char *value, int64_t number)
 {
 	event_start(x, c, what, strlen(what));
-	cli_buf_printf(&x->out, ",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"%s\":",
-		       c->pid, tid, arg);
+	render_buf_printf(&x->out, ",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"%s\":",
+			  c->pid, tid, arg);
 	if (value)
-		cli_json_cstring(&x->out, value);
+		render_json_cstring(&x->out, value);
 	else
-		cli_buf_printf(&x->out, "%" PRId64, number);
-	cli_buf_puts(&x->out, "}}");
+		render_buf_printf(&x->out, "%" PRId64, number);
+	render_buf_puts(&x->out, "}}");
 }
 
 static void chrome_begin_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
@@ -155,7 +157,7 @@ static void chrome_begin_file(struct export *x, ttlog_reader *r, const struct tt
 
 	c->pid = info->pid;
 	file_range(info, &c->file_first_ns, &c->file_last_ns);
-	metadata(x, c, "process_name", 0, "name", cli_base_name(info->executable), 0);
+	metadata(x, c, "process_name", 0, "name", render_base_name(info->executable), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
 		char name[32];
@@ -172,22 +174,22 @@ static void chrome_begin_file(struct export *x, ttlog_reader *r, const struct tt
 static void put_where(struct export *x, const struct chrome *c, const char *ph, int64_t ts,
 		      const struct ttlog_thread_info *thread)
 {
-	cli_buf_printf(&x->out, ",\"ph\":\"%s\",\"ts\":", ph);
+	render_buf_printf(&x->out, ",\"ph\":\"%s\",\"ts\":", ph);
 	put_ts(&x->out, c, ts);
-	cli_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32, c->pid, thread ? thread->tid : 0);
+	render_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32, c->pid, thread ? thread->tid : 0);
 }
 
-static void put_site_args(struct cli_buf *b, const struct ttlog_site_info *site)
+static void put_site_args(struct render_buf *b, const struct ttlog_site_info *site)
 {
 	put_cstring_member(b, "file", site ? site->file : NULL);
-	cli_buf_printf(b, ",\"line\":%" PRIu32, site ? site->line : 0);
+	render_buf_printf(b, ",\"line\":%" PRIu32, site ? site->line : 0);
 	put_cstring_member(b, "function", site ? site->function : NULL);
 }
 
 static void put_span(struct export *x, struct chrome *c, const struct export_span *sp,
 		     const struct ttlog_event *end)
 {
-	struct cli_buf *b = &x->out;
+	struct render_buf *b = &x->out;
 	const char *clipped = NULL;
 	int64_t begin = sp->begin_ns, finish;
 
@@ -202,37 +204,37 @@ static void put_span(struct export *x, struct chrome *c, const struct export_spa
 		clipped = "begin";
 	}
 	event_start(x, c, *sp->name ? sp->name : "span", strlen(*sp->name ? sp->name : "span"));
-	cli_buf_puts(b, ",\"cat\":");
-	cli_json_cstring(b, sp->site ? cli_site_target(sp->site) : "span");
+	render_buf_puts(b, ",\"cat\":");
+	render_json_cstring(b, sp->site ? ttlog_site_target(sp->site) : "span");
 	put_where(x, c, "X", begin, sp->thread);
-	cli_buf_puts(b, ",\"dur\":");
+	render_buf_puts(b, ",\"dur\":");
 	put_dur(b, finish - begin);
-	cli_buf_puts(b, ",\"args\":{\"level\":");
-	cli_json_cstring(b, ttlog_level_name(sp->site ? sp->site->level : -1));
+	render_buf_puts(b, ",\"args\":{\"level\":");
+	render_json_cstring(b, ttlog_level_name(sp->site ? sp->site->level : -1));
 	put_site_args(b, sp->site);
 	if (sp->trace_hi | sp->trace_lo)
-		cli_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
-			       sp->trace_lo);
-	cli_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", sp->id);
+		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", sp->trace_hi,
+				  sp->trace_lo);
+	render_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", sp->id);
 	if (sp->parent)
-		cli_buf_printf(b, ",\"parent_span_id\":\"%016" PRIx64 "\"", sp->parent);
+		render_buf_printf(b, ",\"parent_span_id\":\"%016" PRIx64 "\"", sp->parent);
 	if (clipped)
-		cli_buf_printf(b, ",\"clipped\":\"%s\"", clipped);
-	cli_buf_put(b, sp->attrs.data, sp->attrs.len);
+		render_buf_printf(b, ",\"clipped\":\"%s\"", clipped);
+	render_buf_put(b, sp->attrs.data, sp->attrs.len);
 	if (end)
 		put_fields(b, end);
-	cli_buf_puts(b, "}}");
+	render_buf_puts(b, "}}");
 	cli_export_flush(x);
 }
 
 static void chrome_event(struct export *x, const struct ttlog_event *ev)
 {
 	struct chrome *c = chrome_state(x);
-	struct cli_buf *b = &x->out;
+	struct render_buf *b = &x->out;
 
 	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
 		struct export_span *sp = cli_export_span_begin(&c->spans, ev);
-		cli_buf_reserve(&sp->attrs, 0);
+		render_buf_reserve(&sp->attrs, 0);
 		put_fields(&sp->attrs, ev);
 		return;
 	}
@@ -243,43 +245,44 @@ static void chrome_event(struct export *x, const struct ttlog_event *ev)
 		cli_export_span_free(&sp);
 		return;
 	}
-	const struct ttlog_site_info *site = cli_event_site(ev);
-	event_start(x, c, x->msg.data, x->msg.len);
-	cli_buf_puts(b, ",\"cat\":");
-	cli_json_cstring(b, site ? cli_site_target(site) : "log");
+	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
+	const struct render_buf *msg = render_message_text(&x->msg);
+	event_start(x, c, msg->data, msg->len);
+	render_buf_puts(b, ",\"cat\":");
+	render_json_cstring(b, site ? ttlog_site_target(site) : "log");
 	put_where(x, c, "i", ev->time_ns, ev->thread);
-	cli_buf_puts(b, ",\"s\":\"t\",\"args\":{\"level\":");
-	cli_json_cstring(b, ttlog_level_name(cli_event_level(ev)));
+	render_buf_puts(b, ",\"s\":\"t\",\"args\":{\"level\":");
+	render_json_cstring(b, ttlog_level_name(render_event_level(ev)));
 	put_site_args(b, site);
 	if (ev->span && (ev->span->trace_hi | ev->span->trace_lo))
-		cli_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", ev->span->trace_hi,
-			       ev->span->trace_lo);
+		render_buf_printf(b, ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\"", ev->span->trace_hi,
+				  ev->span->trace_lo);
 	if (ev->span)
-		cli_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", ev->span->id);
+		render_buf_printf(b, ",\"span_id\":\"%016" PRIx64 "\"", ev->span->id);
 	put_fields(b, ev);
-	cli_buf_puts(b, "}}");
+	render_buf_puts(b, "}}");
 	cli_export_flush(x);
 }
 
 /* A metric's track name: NAME, or NAME{k=v,...} with its labels. */
-static void metric_name(struct cli_buf *name, const struct ttlog_metric_value *m)
+static void metric_name(struct render_buf *name, const struct ttlog_metric_value *m)
 {
-	cli_buf_reset(name);
-	cli_buf_puts(name, m->name ? m->name : "");
+	render_buf_reset(name);
+	render_buf_puts(name, m->name ? m->name : "");
 	for (unsigned i = 0; i < m->nlabels; i++) {
-		cli_buf_putc(name, i ? ',' : '{');
-		cli_buf_puts(name, m->labels[i].key ? m->labels[i].key : "");
-		cli_buf_putc(name, '=');
-		cli_buf_puts(name, m->labels[i].value ? m->labels[i].value : "");
+		render_buf_putc(name, i ? ',' : '{');
+		render_buf_puts(name, m->labels[i].key ? m->labels[i].key : "");
+		render_buf_putc(name, '=');
+		render_buf_puts(name, m->labels[i].value ? m->labels[i].value : "");
 	}
 	if (m->nlabels)
-		cli_buf_putc(name, '}');
+		render_buf_putc(name, '}');
 }
 
 /* A finite double as a JSON number (counter values must be numbers). */
-static void put_number(struct cli_buf *b, double d)
+static void put_number(struct render_buf *b, double d)
 {
-	cli_json_double(b, isfinite(d) ? d : 0);
+	render_json_double(b, isfinite(d) ? d : 0);
 }
 
 static void put_metrics(struct export *x, struct chrome *c, ttlog_reader *r,
@@ -287,7 +290,7 @@ static void put_metrics(struct export *x, struct chrome *c, ttlog_reader *r,
 {
 	size_t n = 0;
 	const struct ttlog_metric_value *metrics = ttlog_reader_metrics(r, &n);
-	struct cli_buf name = {0};
+	struct render_buf name = {0};
 
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_metric_value *m = &metrics[i];
@@ -297,43 +300,43 @@ static void put_metrics(struct export *x, struct chrome *c, ttlog_reader *r,
 			continue; /* nothing to draw */
 		metric_name(&name, m);
 		event_start(x, c, name.data, name.len);
-		cli_buf_puts(&x->out, ",\"ph\":\"C\",\"ts\":");
+		render_buf_puts(&x->out, ",\"ph\":\"C\",\"ts\":");
 		put_ts(&x->out, c, info->created_ns);
 		/* Counters belong to the process; tid is the main thread's. */
-		cli_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{", c->pid,
-			       c->pid);
+		render_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{", c->pid,
+				  c->pid);
 		if (m->type == TTLOG_METRIC_COUNTER) {
-			cli_buf_printf(&x->out, "\"value\":%" PRIu64, m->counter);
+			render_buf_printf(&x->out, "\"value\":%" PRIu64, m->counter);
 		} else if (m->type == TTLOG_METRIC_GAUGE) {
-			cli_buf_puts(&x->out, "\"value\":");
+			render_buf_puts(&x->out, "\"value\":");
 			put_number(&x->out, m->gauge);
 		} else {
-			cli_buf_printf(&x->out, "\"count\":%" PRIu64 ",\"sum\":", m->hist.count);
+			render_buf_printf(&x->out, "\"count\":%" PRIu64 ",\"sum\":", m->hist.count);
 			put_number(&x->out, m->hist.sum);
 		}
-		cli_buf_puts(&x->out, "}}");
+		render_buf_puts(&x->out, "}}");
 		cli_export_flush(x);
 	}
-	cli_buf_free(&name);
+	render_buf_free(&name);
 }
 
 static void put_crash(struct export *x, struct chrome *c, ttlog_reader *r,
 		      const struct ttlog_file_info *info)
 {
-	struct cli_buf name = {0};
+	struct render_buf name = {0};
 	const struct ttlog_thread_info *t = cli_find_thread(r, info->crash.thread_index, info->crash.tid);
 
-	cli_buf_puts(&name, "crash: ");
+	render_buf_puts(&name, "crash: ");
 	cli_crash_text(&name, info);
 	event_start(x, c, name.data, name.len);
-	cli_buf_puts(&x->out, ",\"cat\":\"crash\",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
+	render_buf_puts(&x->out, ",\"cat\":\"crash\",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
 	put_ts(&x->out, c, info->created_ns);
-	cli_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"thread\":",
-		       c->pid, info->crash.tid);
-	cli_json_cstring(&x->out, t && t->name ? t->name : "");
+	render_buf_printf(&x->out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"args\":{\"thread\":",
+			  c->pid, info->crash.tid);
+	render_json_cstring(&x->out, t && t->name ? t->name : "");
 	put_cstring_member(&x->out, "reason", info->reason);
-	cli_buf_puts(&x->out, "}}");
-	cli_buf_free(&name);
+	render_buf_puts(&x->out, "}}");
+	render_buf_free(&name);
 	cli_export_flush(x);
 }
 
@@ -354,12 +357,12 @@ static void chrome_end_file(struct export *x, ttlog_reader *r, const struct ttlo
 static void chrome_end(struct export *x)
 {
 	struct chrome *c = chrome_state(x);
-	char tb[CLI_TIME_BUF];
+	char tb[RENDER_TIME_BUF];
 
-	cli_buf_printf(&x->out,
-		       "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"ttlog export\","
-		       "\"time_base\":\"%s\",\"time_base_ns\":\"%" PRId64 "\"}}\n",
-		       cli_time_format(c->base_ns, CLI_TIME_ISO, tb), c->base_ns);
+	render_buf_printf(&x->out,
+			  "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"ttlog export\","
+			  "\"time_base\":\"%s\",\"time_base_ns\":\"%" PRId64 "\"}}\n",
+			  render_time_format(c->base_ns, RENDER_TIME_ISO, tb), c->base_ns);
 	cli_export_flush(x);
 	cli_export_spans_clear(&c->spans);
 	free(c);

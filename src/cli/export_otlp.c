@@ -24,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "crash_text.h"
 #include "export.h"
-#include "json.h"
+#include "render/event_message.h"
+#include "render/json_text.h"
+#include "render/names.h"
 
 struct otlp {
 	int first_resource, first_record;
@@ -50,7 +52,7 @@ _Static_assert(sizeof severity_numbers / sizeof severity_numbers[0] == TTLOG_LEV
 static struct otlp *otlp_state(struct export *x)
 {
 	if (!x->state) {
-		struct otlp *o = cli_xrealloc(NULL, sizeof *o);
+		struct otlp *o = render_xrealloc(NULL, sizeof *o);
 		memset(o, 0, sizeof *o);
 		x->state = o;
 	}
@@ -59,47 +61,47 @@ static struct otlp *otlp_state(struct export *x)
 
 /* A time as fixed64 nanoseconds: a decimal string; times before 1970,
  * which fixed64 cannot hold, become 0. */
-static void put_nanos(struct cli_buf *b, const char *key, int64_t ns)
+static void put_nanos(struct render_buf *b, const char *key, int64_t ns)
 {
-	cli_buf_printf(b, "\"%s\":\"%" PRIu64 "\"", key, ns > 0 ? (uint64_t)ns : 0);
+	render_buf_printf(b, "\"%s\":\"%" PRIu64 "\"", key, ns > 0 ? (uint64_t)ns : 0);
 }
 
 /* Starts an attribute: the separator, {"key":KEY,"value":. */
-static void attr_start(struct cli_buf *b, int *first, const char *key, const char *const *reserved)
+static void attr_start(struct render_buf *b, int *first, const char *key, const char *const *reserved)
 {
-	cli_buf_puts(b, *first ? "{\"key\":" : ",{\"key\":");
+	render_buf_puts(b, *first ? "{\"key\":" : ",{\"key\":");
 	*first = 0;
 	cli_export_json_key(b, key, reserved);
-	cli_buf_puts(b, ",\"value\":");
+	render_buf_puts(b, ",\"value\":");
 }
 
-static void attr_string(struct cli_buf *b, int *first, const char *key, const char *value)
+static void attr_string(struct render_buf *b, int *first, const char *key, const char *value)
 {
 	attr_start(b, first, key, NULL);
-	cli_buf_puts(b, "{\"stringValue\":");
-	cli_json_cstring(b, value ? value : "");
-	cli_buf_puts(b, "}}");
+	render_buf_puts(b, "{\"stringValue\":");
+	render_json_cstring(b, value ? value : "");
+	render_buf_puts(b, "}}");
 }
 
-static void attr_int(struct cli_buf *b, int *first, const char *key, int64_t value)
+static void attr_int(struct render_buf *b, int *first, const char *key, int64_t value)
 {
 	attr_start(b, first, key, NULL);
-	cli_buf_printf(b, "{\"intValue\":\"%" PRId64 "\"}}", value);
+	render_buf_printf(b, "{\"intValue\":\"%" PRId64 "\"}}", value);
 }
 
 /* An argument as an AnyValue. */
-static void any_value(struct cli_buf *b, const struct ttlog_arg *a)
+static void any_value(struct render_buf *b, const struct ttlog_arg *a)
 {
 	switch (a->type) {
 	case TTLOG_ARG_BOOL:
-		cli_buf_printf(b, "{\"boolValue\":%s}", a->v.i ? "true" : "false");
+		render_buf_printf(b, "{\"boolValue\":%s}", a->v.i ? "true" : "false");
 		break;
 	case TTLOG_ARG_CHAR:
 	case TTLOG_ARG_I8:
 	case TTLOG_ARG_I16:
 	case TTLOG_ARG_I32:
 	case TTLOG_ARG_I64:
-		cli_buf_printf(b, "{\"intValue\":\"%" PRId64 "\"}", a->v.i);
+		render_buf_printf(b, "{\"intValue\":\"%" PRId64 "\"}", a->v.i);
 		break;
 	case TTLOG_ARG_U8:
 	case TTLOG_ARG_U16:
@@ -107,64 +109,64 @@ static void any_value(struct cli_buf *b, const struct ttlog_arg *a)
 	case TTLOG_ARG_U64:
 		/* intValue is an int64: larger values keep every digit as text. */
 		if (a->v.u <= INT64_MAX)
-			cli_buf_printf(b, "{\"intValue\":\"%" PRIu64 "\"}", a->v.u);
+			render_buf_printf(b, "{\"intValue\":\"%" PRIu64 "\"}", a->v.u);
 		else
-			cli_buf_printf(b, "{\"stringValue\":\"%" PRIu64 "\"}", a->v.u);
+			render_buf_printf(b, "{\"stringValue\":\"%" PRIu64 "\"}", a->v.u);
 		break;
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL:
-		cli_buf_puts(b, "{\"doubleValue\":");
+		render_buf_puts(b, "{\"doubleValue\":");
 		if (isnan(a->v.d))
-			cli_buf_puts(b, "\"NaN\"");
+			render_buf_puts(b, "\"NaN\"");
 		else if (isinf(a->v.d))
-			cli_buf_puts(b, a->v.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+			render_buf_puts(b, a->v.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		else
-			cli_json_double(b, a->v.d);
-		cli_buf_putc(b, '}');
+			render_json_double(b, a->v.d);
+		render_buf_putc(b, '}');
 		break;
 	case TTLOG_ARG_PTR:
-		cli_buf_printf(b, "{\"stringValue\":\"0x%" PRIx64 "\"}", a->v.u);
+		render_buf_printf(b, "{\"stringValue\":\"0x%" PRIx64 "\"}", a->v.u);
 		break;
 	case TTLOG_ARG_STR:
 		if (a->str_null || !a->str) {
-			cli_buf_puts(b, "{}"); /* an empty AnyValue: no value */
+			render_buf_puts(b, "{}"); /* an empty AnyValue: no value */
 			break;
 		}
-		cli_buf_puts(b, "{\"stringValue\":");
+		render_buf_puts(b, "{\"stringValue\":");
 		if (a->str_truncated) {
-			struct cli_buf cut = {0};
-			cli_buf_put(&cut, a->str, a->str_len);
-			cli_buf_puts(&cut, "...");
-			cli_json_string(b, cut.data, cut.len);
-			cli_buf_free(&cut);
+			struct render_buf cut = {0};
+			render_buf_put(&cut, a->str, a->str_len);
+			render_buf_puts(&cut, "...");
+			render_json_string(b, cut.data, cut.len);
+			render_buf_free(&cut);
 		} else {
-			cli_json_string(b, a->str, a->str_len);
+			render_json_string(b, a->str, a->str_len);
 		}
-		cli_buf_putc(b, '}');
+		render_buf_putc(b, '}');
 		break;
 	default:
-		cli_buf_puts(b, "{}");
+		render_buf_puts(b, "{}");
 		break;
 	}
 }
 
-static void attr_fields(struct cli_buf *b, int *first, const struct ttlog_event *ev)
+static void attr_fields(struct render_buf *b, int *first, const struct ttlog_event *ev)
 {
 	for (unsigned i = 0; i < ev->nfields; i++) {
 		attr_start(b, first, ev->fields[i].key, reserved_attributes);
 		any_value(b, ev->fields[i].value);
-		cli_buf_putc(b, '}');
+		render_buf_putc(b, '}');
 	}
 }
 
-static void attr_site(struct cli_buf *b, int *first, const struct ttlog_site_info *site,
+static void attr_site(struct render_buf *b, int *first, const struct ttlog_site_info *site,
 		      const struct ttlog_thread_info *thread)
 {
 	if (site) {
 		attr_string(b, first, "code.file.path", site->file);
 		attr_int(b, first, "code.line.number", site->line);
 		attr_string(b, first, "code.function.name", site->function);
-		attr_string(b, first, "ttlog.target", cli_site_target(site));
+		attr_string(b, first, "ttlog.target", ttlog_site_target(site));
 	}
 	if (thread) {
 		attr_int(b, first, "thread.id", thread->tid);
@@ -177,7 +179,7 @@ static const char *service_name(const struct export *x, const struct ttlog_file_
 {
 	if (x->service_name)
 		return x->service_name;
-	return info->executable && *info->executable ? cli_base_name(info->executable) : "unknown_service";
+	return info->executable && *info->executable ? render_base_name(info->executable) : "unknown_service";
 }
 
 static void otlp_begin(struct export *x)
@@ -185,14 +187,14 @@ static void otlp_begin(struct export *x)
 	struct otlp *o = otlp_state(x);
 
 	o->first_resource = 1;
-	cli_buf_puts(&x->out, x->signal == EXPORT_SIGNAL_TRACES ? "{\"resourceSpans\":["
+	render_buf_puts(&x->out, x->signal == EXPORT_SIGNAL_TRACES ? "{\"resourceSpans\":["
 								 : "{\"resourceLogs\":[");
 }
 
 static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	struct otlp *o = otlp_state(x);
-	struct cli_buf *b = &x->out;
+	struct render_buf *b = &x->out;
 	unsigned wv = info->writer_version;
 	int first = 1;
 
@@ -202,67 +204,68 @@ static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlo
 	o->created_ns = info->created_ns;
 	o->file_first_ns = info->events ? info->first_ns : info->created_ns;
 	o->file_last_ns = info->events ? info->last_ns : info->created_ns;
-	cli_buf_puts(b, o->first_resource ? "\n" : ",\n");
+	render_buf_puts(b, o->first_resource ? "\n" : ",\n");
 	o->first_resource = 0;
-	cli_buf_puts(b, "{\"resource\":{\"attributes\":[");
+	render_buf_puts(b, "{\"resource\":{\"attributes\":[");
 	attr_string(b, &first, "service.name", service_name(x, info));
 	attr_string(b, &first, "host.name", info->hostname);
 	attr_int(b, &first, "process.pid", info->pid);
 	attr_string(b, &first, "process.executable.path", info->executable);
 	attr_string(b, &first, "ttlog.snapshot.reason", info->reason);
-	cli_buf_printf(b,
-		       "]},\"scope%s\":[{\"scope\":{\"name\":\"ttlog\",\"version\":\"%u.%u.%u\"},"
-		       "\"%s\":[",
-		       x->signal == EXPORT_SIGNAL_TRACES ? "Spans" : "Logs", wv / 10000, wv / 100 % 100,
-		       wv % 100, x->signal == EXPORT_SIGNAL_TRACES ? "spans" : "logRecords");
+	render_buf_printf(b,
+			  "]},\"scope%s\":[{\"scope\":{\"name\":\"ttlog\",\"version\":\"%u.%u.%u\"},"
+			  "\"%s\":[",
+			  x->signal == EXPORT_SIGNAL_TRACES ? "Spans" : "Logs", wv / 10000, wv / 100 % 100,
+			  wv % 100, x->signal == EXPORT_SIGNAL_TRACES ? "spans" : "logRecords");
 	cli_export_flush(x);
 }
 
 static void record_start(struct export *x, struct otlp *o)
 {
-	cli_buf_puts(&x->out, o->first_record ? "\n{" : ",\n{");
+	render_buf_puts(&x->out, o->first_record ? "\n{" : ",\n{");
 	o->first_record = 0;
 }
 
-static void put_severity(struct cli_buf *b, int level)
+static void put_severity(struct render_buf *b, int level)
 {
 	if (level < 0 || level > TTLOG_LEVEL_FATAL)
 		return; /* unspecified: both left out */
-	cli_buf_printf(b, ",\"severityNumber\":%d,\"severityText\":\"%s\"", severity_numbers[level],
-		       ttlog_level_name(level));
+	render_buf_printf(b, ",\"severityNumber\":%d,\"severityText\":\"%s\"", severity_numbers[level],
+			  ttlog_level_name(level));
 }
 
 static void log_record(struct export *x, struct otlp *o, const struct ttlog_event *ev)
 {
-	struct cli_buf *b = &x->out;
+	struct render_buf *b = &x->out;
 	const struct ttlog_span *sp = ev->span;
 	int first = 1;
 
 	record_start(x, o);
 	put_nanos(b, "timeUnixNano", ev->time_ns);
-	cli_buf_putc(b, ',');
+	render_buf_putc(b, ',');
 	/* Observed when the snapshot was written, which is never before the
 	 * event (but a clock may say otherwise). */
 	put_nanos(b, "observedTimeUnixNano", o->created_ns > ev->time_ns ? o->created_ns : ev->time_ns);
-	put_severity(b, cli_event_level(ev));
-	cli_buf_puts(b, ",\"body\":{\"stringValue\":");
-	cli_json_string(b, x->msg.data, x->msg.len);
-	cli_buf_puts(b, "},\"attributes\":[");
-	attr_site(b, &first, cli_event_site(ev), ev->thread);
+	put_severity(b, render_event_level(ev));
+	render_buf_puts(b, ",\"body\":{\"stringValue\":");
+	const struct render_buf *msg = render_message_text(&x->msg);
+	render_json_string(b, msg->data, msg->len);
+	render_buf_puts(b, "},\"attributes\":[");
+	attr_site(b, &first, ttlog_event_display_site(ev), ev->thread);
 	attr_fields(b, &first, ev);
-	cli_buf_putc(b, ']');
+	render_buf_putc(b, ']');
 	/* Ids only where both are known: a span id needs its trace. */
 	if (sp && (sp->trace_hi | sp->trace_lo) && sp->id)
-		cli_buf_printf(b, ",\"traceId\":\"%016" PRIx64 "%016" PRIx64 "\",\"spanId\":\"%016" PRIx64 "\"",
-			       sp->trace_hi, sp->trace_lo, sp->id);
-	cli_buf_putc(b, '}');
+		render_buf_printf(b, ",\"traceId\":\"%016" PRIx64 "%016" PRIx64 "\",\"spanId\":\"%016" PRIx64 "\"",
+				  sp->trace_hi, sp->trace_lo, sp->id);
+	render_buf_putc(b, '}');
 	cli_export_flush(x);
 }
 
 static void span_record(struct export *x, struct otlp *o, const struct export_span *sp,
 			const struct ttlog_event *end)
 {
-	struct cli_buf *b = &x->out;
+	struct render_buf *b = &x->out;
 	const char *clipped = NULL;
 	int64_t begin = sp->begin_ns, finish;
 	int first = 1;
@@ -282,30 +285,30 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 		clipped = "begin";
 	}
 	record_start(x, o);
-	cli_buf_printf(b, "\"traceId\":\"%016" PRIx64 "%016" PRIx64 "\",\"spanId\":\"%016" PRIx64 "\"",
-		       sp->trace_hi, sp->trace_lo, sp->id);
+	render_buf_printf(b, "\"traceId\":\"%016" PRIx64 "%016" PRIx64 "\",\"spanId\":\"%016" PRIx64 "\"",
+			  sp->trace_hi, sp->trace_lo, sp->id);
 	if (sp->parent)
-		cli_buf_printf(b, ",\"parentSpanId\":\"%016" PRIx64 "\"", sp->parent);
-	cli_buf_puts(b, ",\"name\":");
-	cli_json_cstring(b, *sp->name ? sp->name : "span");
-	cli_buf_puts(b, ",\"kind\":1,"); /* SPAN_KIND_INTERNAL */
+		render_buf_printf(b, ",\"parentSpanId\":\"%016" PRIx64 "\"", sp->parent);
+	render_buf_puts(b, ",\"name\":");
+	render_json_cstring(b, *sp->name ? sp->name : "span");
+	render_buf_puts(b, ",\"kind\":1,"); /* SPAN_KIND_INTERNAL */
 	put_nanos(b, "startTimeUnixNano", begin);
-	cli_buf_putc(b, ',');
+	render_buf_putc(b, ',');
 	put_nanos(b, "endTimeUnixNano", finish);
-	cli_buf_puts(b, ",\"attributes\":[");
+	render_buf_puts(b, ",\"attributes\":[");
 	attr_site(b, &first, sp->site, sp->thread);
 	if (clipped) {
 		attr_start(b, &first, "ttlog.clipped", NULL);
-		cli_buf_printf(b, "{\"stringValue\":\"%s\"}}", clipped);
+		render_buf_printf(b, "{\"stringValue\":\"%s\"}}", clipped);
 	}
 	if (sp->attrs.len) {
-		cli_buf_puts(b, first ? "" : ",");
-		cli_buf_put(b, sp->attrs.data + 1, sp->attrs.len - 1); /* after its leading ',' */
+		render_buf_puts(b, first ? "" : ",");
+		render_buf_put(b, sp->attrs.data + 1, sp->attrs.len - 1); /* after its leading ',' */
 		first = 0;
 	}
 	if (end)
 		attr_fields(b, &first, end);
-	cli_buf_puts(b, "],\"status\":{}}");
+	render_buf_puts(b, "],\"status\":{}}");
 	cli_export_flush(x);
 }
 
@@ -321,7 +324,7 @@ static void otlp_event(struct export *x, const struct ttlog_event *ev)
 	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
 		struct export_span *sp = cli_export_span_begin(&o->spans, ev);
 		int first = 0; /* every attribute after a comma: see span_record */
-		cli_buf_reserve(&sp->attrs, 0);
+		render_buf_reserve(&sp->attrs, 0);
 		attr_fields(&sp->attrs, &first, ev);
 	} else if (ev->kind == TTLOG_EVENT_SPAN_END) {
 		struct export_span sp;
@@ -334,27 +337,27 @@ static void otlp_event(struct export *x, const struct ttlog_event *ev)
 static void crash_record(struct export *x, struct otlp *o, ttlog_reader *r,
 			 const struct ttlog_file_info *info)
 {
-	struct cli_buf *b = &x->out;
-	struct cli_buf text = {0};
+	struct render_buf *b = &x->out;
+	struct render_buf text = {0};
 	const struct ttlog_thread_info *t = cli_find_thread(r, info->crash.thread_index, info->crash.tid);
 	int first = 1;
 
-	cli_buf_puts(&text, "crash: ");
+	render_buf_puts(&text, "crash: ");
 	cli_crash_text(&text, info);
 	record_start(x, o);
 	put_nanos(b, "timeUnixNano", info->created_ns);
-	cli_buf_putc(b, ',');
+	render_buf_putc(b, ',');
 	put_nanos(b, "observedTimeUnixNano", info->created_ns);
 	put_severity(b, TTLOG_LEVEL_FATAL);
-	cli_buf_puts(b, ",\"body\":{\"stringValue\":");
-	cli_json_string(b, text.data, text.len);
-	cli_buf_puts(b, "},\"attributes\":[");
+	render_buf_puts(b, ",\"body\":{\"stringValue\":");
+	render_json_string(b, text.data, text.len);
+	render_buf_puts(b, "},\"attributes\":[");
 	attr_int(b, &first, "thread.id", info->crash.tid);
 	if (t && t->name && *t->name)
 		attr_string(b, &first, "thread.name", t->name);
 	attr_int(b, &first, "signal.number", info->crash.signo);
-	cli_buf_puts(b, "]}");
-	cli_buf_free(&text);
+	render_buf_puts(b, "]}");
+	render_buf_free(&text);
 	cli_export_flush(x);
 }
 
@@ -370,7 +373,7 @@ static void otlp_end_file(struct export *x, ttlog_reader *r, const struct ttlog_
 	} else if (info->crashed) {
 		crash_record(x, o, r, info);
 	}
-	cli_buf_puts(&x->out, "]}]}");
+	render_buf_puts(&x->out, "]}]}");
 	cli_export_flush(x);
 	if (o->spans_left_out) {
 		cli_sync_stdout();
@@ -384,7 +387,7 @@ static void otlp_end(struct export *x)
 {
 	struct otlp *o = otlp_state(x);
 
-	cli_buf_puts(&x->out, "\n]}\n");
+	render_buf_puts(&x->out, "\n]}\n");
 	cli_export_flush(x);
 	cli_export_spans_clear(&o->spans);
 	free(o);

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "export.h"
-#include "json.h"
+#include "render/json_text.h"
 
 static char *copy_string(const char *s)
 {
 	size_t len = s ? strlen(s) : 0;
-	char *copy = cli_xrealloc(NULL, len + 1);
+	char *copy = render_xrealloc(NULL, len + 1);
 	memcpy(copy, s ? s : "", len);
 	copy[len] = '\0';
 	return copy;
@@ -44,7 +44,7 @@ struct export_span *cli_export_span_begin(struct export_spans *s, const struct t
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 16;
-		s->open = cli_xrealloc(s->open, s->cap * sizeof *s->open);
+		s->open = render_xrealloc(s->open, s->cap * sizeof *s->open);
 	}
 	struct export_span *sp = &s->open[s->n++];
 	fill_span(sp, ev);
@@ -76,7 +76,7 @@ void cli_export_span_free(struct export_span *sp)
 {
 	free(sp->name);
 	sp->name = NULL;
-	cli_buf_free(&sp->attrs);
+	render_buf_free(&sp->attrs);
 }
 
 void cli_export_spans_clear(struct export_spans *s)
@@ -87,17 +87,17 @@ void cli_export_spans_clear(struct export_spans *s)
 	memset(s, 0, sizeof *s);
 }
 
-void cli_export_json_key(struct cli_buf *b, const char *key, const char *const *reserved)
+void cli_export_json_key(struct render_buf *b, const char *key, const char *const *reserved)
 {
 	for (; reserved && *reserved; reserved++) {
 		if (strcmp(key, *reserved) != 0)
 			continue;
-		struct cli_buf prefixed = {0};
-		cli_buf_puts(&prefixed, "field.");
-		cli_buf_puts(&prefixed, key);
-		cli_json_string(b, prefixed.data, prefixed.len);
-		cli_buf_free(&prefixed);
+		struct render_buf prefixed = {0};
+		render_buf_puts(&prefixed, "field.");
+		render_buf_puts(&prefixed, key);
+		render_json_string(b, prefixed.data, prefixed.len);
+		render_buf_free(&prefixed);
 		return;
 	}
-	cli_json_cstring(b, key);
+	render_json_cstring(b, key);
 }

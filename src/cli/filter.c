@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
 #include "filter.h"
+#include "render/event_message.h"
 
 void cli_filter_init(struct cli_filter *f, int max_filters)
 {
@@ -15,9 +15,9 @@ void cli_filter_init(struct cli_filter *f, int max_filters)
 
 	memset(f, 0, sizeof *f);
 	f->min_level = -1;
-	f->greps = cli_xrealloc(NULL, n * sizeof *f->greps);
-	f->threads = cli_xrealloc(NULL, n * sizeof *f->threads);
-	f->fields = cli_xrealloc(NULL, n * sizeof *f->fields);
+	f->greps = render_xrealloc(NULL, n * sizeof *f->greps);
+	f->threads = render_xrealloc(NULL, n * sizeof *f->threads);
+	f->fields = render_xrealloc(NULL, n * sizeof *f->fields);
 	f->since_ns = INT64_MIN;
 	f->until_ns = INT64_MAX;
 }
@@ -191,9 +191,10 @@ static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_
 	return 0;
 }
 
-int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct cli_buf *msg)
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
+		    struct render_message *msg)
 {
-	if (f->min_level >= 0 && cli_event_level(ev) < f->min_level)
+	if (f->min_level >= 0 && render_event_level(ev) < f->min_level)
 		return 0;
 	if (ev->time_ns < f->since_ns || ev->time_ns > f->until_ns)
 		return 0;
@@ -207,9 +208,9 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, st
 	for (size_t i = 0; i < f->nfields; i++)
 		if (!cli_field_filter_match(&f->fields[i], ev))
 			return 0;
-	cli_event_message(msg, ev);
+	/* The message last, and only when a --grep needs it: the costliest step. */
 	for (size_t i = 0; i < f->ngreps; i++)
-		if (regexec(&f->greps[i], msg->data, 0, NULL, 0) != 0)
+		if (regexec(&f->greps[i], render_message_text(msg)->data, 0, NULL, 0) != 0)
 			return 0;
 	return 1;
 }

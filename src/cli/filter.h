@@ -18,8 +18,9 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "fields.h"
-#include "timefmt.h"
+#include "field_filter.h"
+#include "render/event_message.h"
+#include "time_args.h"
 #include "ttlog_reader.h"
 
 /* One --thread argument. */
@@ -99,13 +100,16 @@ int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size);
 void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r);
 
 /**
- * Whether the event passes every filter. When it passes the cheap ones,
- * its message (cli_event_message()) is formatted into msg, which --grep
- * matches; so when this returns 1, msg holds the event's message. --grep
- * sees the message up to its first NUL byte, if any (a %c of 0), as
- * regexec() does.
+ * Whether the event passes every filter: a test of the event, which
+ * changes neither f nor ev. msg is ev's message, not made yet
+ * (render_message_start() for ev): the filter asks for its text only for
+ * --grep, and only once the cheaper tests passed, so that an event is
+ * formatted at most once, whether the filter or the output needs its
+ * message first, and not at all when neither does. --grep sees the message
+ * up to its first NUL byte, if any (a %c of 0), as regexec() does.
  */
-int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev, struct cli_buf *msg);
+int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
+		    struct render_message *msg);
 
 void cli_filter_free(struct cli_filter *f);
 

@@ -19,11 +19,11 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "event.h"
-#include "json.h"
+#include "render/json_text.h"
+#include "render/names.h"
+#include "render/time_text.h"
 #include "report.h"
 #include "sigcode.h"
-#include "timefmt.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "ls"
@@ -77,7 +77,7 @@ struct ls {
 	int dir_is_default;
 	struct entry *entries;
 	size_t nentries, cap;
-	struct cli_buf line;
+	struct render_buf line;
 };
 
 void cli_ls_usage(FILE *out)
@@ -123,7 +123,7 @@ void cli_ls_usage(FILE *out)
 static char *xstrdup(const char *s)
 {
 	size_t n = strlen(s ? s : "");
-	char *copy = cli_xrealloc(NULL, n + 1);
+	char *copy = render_xrealloc(NULL, n + 1);
 	memcpy(copy, s ? s : "", n + 1);
 	return copy;
 }
@@ -192,8 +192,8 @@ static void open_entry(struct entry *e)
 		if (error && *error) {
 			e->error = xstrdup(error);
 		} else {
-			struct cli_buf b = {0};
-			cli_buf_printf(&b, "%s: %s", e->path, ttlog_strerror(rc));
+			struct render_buf b = {0};
+			render_buf_printf(&b, "%s: %s", e->path, ttlog_strerror(rc));
 			e->error = b.data;
 		}
 	}
@@ -204,11 +204,11 @@ static void open_entry(struct entry *e)
 /* "DIR/NAME", without doubling a '/' that DIR ends in. */
 static char *join_path(const char *dir, const char *name)
 {
-	struct cli_buf path = {0};
-	cli_buf_puts(&path, dir);
+	struct render_buf path = {0};
+	render_buf_puts(&path, dir);
 	if (path.len && path.data[path.len - 1] != '/')
-		cli_buf_putc(&path, '/');
-	cli_buf_puts(&path, name);
+		render_buf_putc(&path, '/');
+	render_buf_puts(&path, name);
 	return path.data;
 }
 
@@ -217,12 +217,12 @@ static struct entry *add_entry(struct ls *ls, char *path, const struct stat *st)
 {
 	if (ls->nentries == ls->cap) {
 		ls->cap = ls->cap ? ls->cap * 2 : 32;
-		ls->entries = cli_xrealloc(ls->entries, ls->cap * sizeof *ls->entries);
+		ls->entries = render_xrealloc(ls->entries, ls->cap * sizeof *ls->entries);
 	}
 	struct entry *e = &ls->entries[ls->nentries++];
 	memset(e, 0, sizeof *e);
 	e->path = path;
-	e->name = cli_base_name(path);
+	e->name = render_base_name(path);
 	e->size = (uint64_t)st->st_size;
 	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	return e;
@@ -288,7 +288,7 @@ static int newest_first(const void *a, const void *b)
 static void print_text(struct ls *ls)
 {
 	struct cli_table t;
-	char tb[CLI_TIME_BUF], sb[CLI_SIZE_BUF];
+	char tb[RENDER_TIME_BUF], sb[CLI_SIZE_BUF];
 
 	/* Right-aligned: PID (1), EVENTS (5), SIZE (6). */
 	cli_table_init(&t, 9, 1u << 1 | 1u << 5 | 1u << 6);
@@ -299,14 +299,14 @@ static void print_text(struct ls *ls)
 		cli_table_cell(&t, "%s", heads[i]);
 	for (size_t i = 0; i < ls->nentries; i++) {
 		const struct entry *e = &ls->entries[i];
-		cli_time_format(e->sort_ns, ls->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb);
+		render_time_format(e->sort_ns, ls->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb);
 		char *fraction = strchr(tb, '.');
 		if (fraction)
 			*fraction = '\0'; /* to the second */
 		cli_table_cell(&t, "%s", tb);
 		if (e->described) {
 			cli_table_cell(&t, "%" PRIu32, e->pid);
-			cli_table_text(&t, cli_base_name(e->executable));
+			cli_table_text(&t, render_base_name(e->executable));
 			cli_table_text(&t, e->reason);
 			if (!e->crashed)
 				cli_table_cell(&t, "-");
@@ -329,48 +329,48 @@ static void print_text(struct ls *ls)
 
 static void print_json(struct ls *ls)
 {
-	struct cli_buf *b = &ls->line;
-	char tb[CLI_TIME_BUF];
+	struct render_buf *b = &ls->line;
+	char tb[RENDER_TIME_BUF];
 
 	for (size_t i = 0; i < ls->nentries && !cli_stdout_failed(); i++) {
 		const struct entry *e = &ls->entries[i];
-		cli_buf_reset(b);
-		cli_buf_puts(b, "{\"path\":");
-		cli_json_cstring(b, e->path);
-		cli_buf_puts(b, ",\"name\":");
-		cli_json_cstring(b, e->name);
-		cli_buf_printf(b, ",\"status\":\"%s\",\"error\":", status_names[e->status]);
-		cli_json_cstring(b, e->error); /* NULL: null */
+		render_buf_reset(b);
+		render_buf_puts(b, "{\"path\":");
+		render_json_cstring(b, e->path);
+		render_buf_puts(b, ",\"name\":");
+		render_json_cstring(b, e->name);
+		render_buf_printf(b, ",\"status\":\"%s\",\"error\":", status_names[e->status]);
+		render_json_cstring(b, e->error); /* NULL: null */
 		if (e->described) {
-			cli_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64,
-				       cli_time_format(e->created_ns, CLI_TIME_ISO, tb), e->created_ns);
+			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64,
+					  render_time_format(e->created_ns, RENDER_TIME_ISO, tb), e->created_ns);
 		} else {
-			cli_buf_puts(b, ",\"created\":null,\"created_ns\":null");
+			render_buf_puts(b, ",\"created\":null,\"created_ns\":null");
 		}
-		cli_buf_printf(b, ",\"mtime_ns\":%" PRId64, e->mtime_ns);
+		render_buf_printf(b, ",\"mtime_ns\":%" PRId64, e->mtime_ns);
 		if (e->described) {
-			cli_buf_printf(b, ",\"pid\":%" PRIu32 ",\"executable\":", e->pid);
-			cli_json_cstring(b, e->executable);
-			cli_buf_puts(b, ",\"hostname\":");
-			cli_json_cstring(b, e->hostname);
-			cli_buf_puts(b, ",\"reason\":");
-			cli_json_cstring(b, e->reason);
-			cli_buf_printf(b, ",\"complete\":%s,\"events\":%" PRIu64 ",\"crashed\":%s",
-				       e->complete ? "true" : "false", e->events,
-				       e->crashed ? "true" : "false");
-			cli_buf_puts(b, ",\"signal\":");
-			cli_json_cstring(b, e->crashed ? e->signal : NULL);
+			render_buf_printf(b, ",\"pid\":%" PRIu32 ",\"executable\":", e->pid);
+			render_json_cstring(b, e->executable);
+			render_buf_puts(b, ",\"hostname\":");
+			render_json_cstring(b, e->hostname);
+			render_buf_puts(b, ",\"reason\":");
+			render_json_cstring(b, e->reason);
+			render_buf_printf(b, ",\"complete\":%s,\"events\":%" PRIu64 ",\"crashed\":%s",
+					  e->complete ? "true" : "false", e->events,
+					  e->crashed ? "true" : "false");
+			render_buf_puts(b, ",\"signal\":");
+			render_json_cstring(b, e->crashed ? e->signal : NULL);
 			if (e->crashed)
-				cli_buf_printf(b, ",\"signo\":%d", e->signo);
+				render_buf_printf(b, ",\"signo\":%d", e->signo);
 			else
-				cli_buf_puts(b, ",\"signo\":null");
+				render_buf_puts(b, ",\"signo\":null");
 		} else {
-			cli_buf_puts(b, ",\"pid\":null,\"executable\":null,\"hostname\":null,"
+			render_buf_puts(b, ",\"pid\":null,\"executable\":null,\"hostname\":null,"
 					"\"reason\":null,\"complete\":false,\"events\":null,"
 					"\"crashed\":null,\"signal\":null,\"signo\":null");
 		}
-		cli_buf_printf(b, ",\"size\":%" PRIu64 "}\n", e->size);
-		cli_buf_write(b, stdout);
+		render_buf_printf(b, ",\"size\":%" PRIu64 "}\n", e->size);
+		render_buf_write(b, stdout);
 	}
 }
 
@@ -440,7 +440,7 @@ static void ls_free(struct ls *ls)
 		free(e->signal);
 	}
 	free(ls->entries);
-	cli_buf_free(&ls->line);
+	render_buf_free(&ls->line);
 }
 
 int cli_ls_main(int argc, char **argv)

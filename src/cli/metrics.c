@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
 #include "metrics.h"
+#include "render/json_text.h"
 
 #define MAX_COLUMNS 10
 
@@ -33,10 +33,10 @@ struct table {
 static char *cell_text(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static char *cell_text(const char *format, ...)
 {
-	struct cli_buf b = {0};
+	struct render_buf b = {0};
 	va_list ap;
 	va_start(ap, format);
-	cli_buf_vprintf(&b, format, ap);
+	render_buf_vprintf(&b, format, ap);
 	va_end(ap);
 	return b.data;
 }
@@ -45,7 +45,7 @@ static char **table_row(struct table *t)
 {
 	if (t->nrows == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 16;
-		t->cells = cli_xrealloc(t->cells, t->cap * MAX_COLUMNS * sizeof *t->cells);
+		t->cells = render_xrealloc(t->cells, t->cap * MAX_COLUMNS * sizeof *t->cells);
 	}
 	char **row = t->cells + t->nrows++ * MAX_COLUMNS;
 	for (int i = 0; i < MAX_COLUMNS; i++)
@@ -53,7 +53,7 @@ static char **table_row(struct table *t)
 	return row;
 }
 
-static void table_print(struct table *t, struct cli_buf *line)
+static void table_print(struct table *t, struct render_buf *line)
 {
 	size_t width[MAX_COLUMNS] = {0};
 	for (size_t r = 0; r < t->nrows; r++)
@@ -63,7 +63,7 @@ static void table_print(struct table *t, struct cli_buf *line)
 				width[c] = strlen(s);
 		}
 	for (size_t r = 0; r < t->nrows; r++) {
-		cli_buf_reset(line);
+		render_buf_reset(line);
 		char **row = t->cells + r * MAX_COLUMNS;
 		size_t last = 0;
 		for (size_t c = 0; c < t->ncols; c++)
@@ -72,18 +72,18 @@ static void table_print(struct table *t, struct cli_buf *line)
 		for (size_t c = 0; c <= last; c++) {
 			const char *s = row[c] ? row[c] : "";
 			if (c)
-				cli_buf_puts(line, "  ");
+				render_buf_puts(line, "  ");
 			/* Numbers are right-aligned, text left-aligned. */
 			if (c == 0 || c == t->text_col) {
-				cli_buf_puts(line, s);
+				render_buf_puts(line, s);
 				if (c != last)
-					cli_buf_printf(line, "%*s", (int)(width[c] - strlen(s)), "");
+					render_buf_printf(line, "%*s", (int)(width[c] - strlen(s)), "");
 			} else {
-				cli_buf_printf(line, "%*s", (int)width[c], s);
+				render_buf_printf(line, "%*s", (int)width[c], s);
 			}
 		}
-		cli_buf_putc(line, '\n');
-		cli_buf_write(line, stdout);
+		render_buf_putc(line, '\n');
+		render_buf_write(line, stdout);
 		for (size_t c = 0; c < MAX_COLUMNS; c++)
 			free(row[c]);
 	}
@@ -93,37 +93,37 @@ static void table_print(struct table *t, struct cli_buf *line)
 
 /* Appends s with control characters as \xNN (and, in a label value, " and
  * \ escaped as in Prometheus' format). */
-static void put_safe(struct cli_buf *b, const char *s, int quoted)
+static void put_safe(struct render_buf *b, const char *s, int quoted)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c < 0x20 || c == 0x7f)
-			cli_buf_printf(b, "\\x%02x", c);
+			render_buf_printf(b, "\\x%02x", c);
 		else if (quoted && (c == '"' || c == '\\'))
-			cli_buf_printf(b, "\\%c", c);
+			render_buf_printf(b, "\\%c", c);
 		else
-			cli_buf_putc(b, (char)c);
+			render_buf_putc(b, (char)c);
 	}
 }
 
 static char *metric_label(const struct ttlog_metric_value *m)
 {
-	struct cli_buf b = {0};
+	struct render_buf b = {0};
 	put_safe(&b, m->name, 0);
 	if (m->nlabels) {
-		cli_buf_putc(&b, '{');
+		render_buf_putc(&b, '{');
 		for (unsigned i = 0; i < m->nlabels; i++) {
 			if (i)
-				cli_buf_putc(&b, ',');
+				render_buf_putc(&b, ',');
 			put_safe(&b, m->labels[i].key, 0);
-			cli_buf_puts(&b, "=\"");
+			render_buf_puts(&b, "=\"");
 			put_safe(&b, m->labels[i].value, 1);
-			cli_buf_putc(&b, '"');
+			render_buf_putc(&b, '"');
 		}
-		cli_buf_putc(&b, '}');
+		render_buf_putc(&b, '}');
 	}
 	if (!b.data)
-		cli_buf_puts(&b, "");
+		render_buf_puts(&b, "");
 	return b.data;
 }
 
@@ -137,15 +137,15 @@ static char *number(double d)
 static char *where(const struct ttlog_metric_value *m)
 {
 	const char *slash = strrchr(m->file, '/');
-	struct cli_buf b = {0};
+	struct render_buf b = {0};
 	put_safe(&b, slash ? slash + 1 : m->file, 0);
-	cli_buf_printf(&b, ":%" PRIu32, m->line);
+	render_buf_printf(&b, ":%" PRIu32, m->line);
 	return b.data;
 }
 
-static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_time_style style)
+static void print_text(const struct ttlog_metric_value *m, size_t n, enum render_time_style style)
 {
-	struct cli_buf line = {0};
+	struct render_buf line = {0};
 	struct table t = {0};
 	static const char *const titles[] = {"counters", "gauges", "histograms"};
 	for (int pass = 0; pass < 4; pass++) {
@@ -182,13 +182,13 @@ static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_ti
 					row[2] = where(&m[i]);
 				break;
 			case TTLOG_METRIC_GAUGE: {
-				char tb[CLI_TIME_BUF];
+				char tb[RENDER_TIME_BUF];
 				row[1] = number(m[i].gauge_set ? m[i].gauge : NAN);
 				if (self)
 					break;
 				char *w = where(&m[i]);
 				row[2] = cell_text("%s  %s",
-						   m[i].gauge_set ? cli_time_format(m[i].gauge_time_ns, style, tb)
+						   m[i].gauge_set ? render_time_format(m[i].gauge_time_ns, style, tb)
 								  : "never set",
 						   w);
 				free(w);
@@ -212,52 +212,52 @@ static void print_text(const struct ttlog_metric_value *m, size_t n, enum cli_ti
 		t.text_col = self ? 0 : type == TTLOG_METRIC_HISTOGRAM ? 9 : 2;
 		table_print(&t, &line);
 	}
-	cli_buf_free(&line);
+	render_buf_free(&line);
 }
 
-static void json_labels(struct cli_buf *b, const struct ttlog_metric_value *m)
+static void json_labels(struct render_buf *b, const struct ttlog_metric_value *m)
 {
-	cli_buf_puts(b, ",\"labels\":");
-	cli_json_labels(b, m->labels, m->nlabels);
+	render_buf_puts(b, ",\"labels\":");
+	render_json_labels(b, m->labels, m->nlabels);
 }
 
-static void json_double(struct cli_buf *b, const char *key, double d)
+static void json_double(struct render_buf *b, const char *key, double d)
 {
-	cli_buf_printf(b, ",\"%s\":", key);
+	render_buf_printf(b, ",\"%s\":", key);
 	if (isnan(d))
-		cli_buf_puts(b, "null");
+		render_buf_puts(b, "null");
 	else
-		cli_json_double(b, d);
+		render_json_double(b, d);
 }
 
 static void print_json(const struct ttlog_metric_value *m, size_t n)
 {
 	static const char *const types[] = {"", "counter", "gauge", "histogram"};
-	struct cli_buf b = {0};
+	struct render_buf b = {0};
 	for (size_t i = 0; i < n && !cli_stdout_failed(); i++) {
-		cli_buf_reset(&b);
-		cli_buf_puts(&b, "{\"name\":");
-		cli_json_cstring(&b, m[i].name);
-		cli_buf_printf(&b, ",\"type\":\"%s\"", types[m[i].type]);
+		render_buf_reset(&b);
+		render_buf_puts(&b, "{\"name\":");
+		render_json_cstring(&b, m[i].name);
+		render_buf_printf(&b, ",\"type\":\"%s\"", types[m[i].type]);
 		json_labels(&b, &m[i]);
-		cli_buf_printf(&b, ",\"self\":%s", m[i].self ? "true" : "false");
+		render_buf_printf(&b, ",\"self\":%s", m[i].self ? "true" : "false");
 		if (!m[i].self) {
-			cli_buf_puts(&b, ",\"file\":");
-			cli_json_cstring(&b, m[i].file);
-			cli_buf_printf(&b, ",\"line\":%" PRIu32, m[i].line);
+			render_buf_puts(&b, ",\"file\":");
+			render_json_cstring(&b, m[i].file);
+			render_buf_printf(&b, ",\"line\":%" PRIu32, m[i].line);
 		}
 		if (m[i].type == TTLOG_METRIC_COUNTER) {
-			cli_buf_printf(&b, ",\"value\":%" PRIu64, m[i].counter);
+			render_buf_printf(&b, ",\"value\":%" PRIu64, m[i].counter);
 		} else if (m[i].type == TTLOG_METRIC_GAUGE) {
 			json_double(&b, "value", m[i].gauge_set ? m[i].gauge : NAN);
 			if (m[i].gauge_set) {
-				char tb[CLI_TIME_BUF];
-				cli_buf_printf(&b, ",\"time\":\"%s\",\"time_ns\":%" PRId64,
-					       cli_time_format(m[i].gauge_time_ns, CLI_TIME_ISO, tb),
-					       m[i].gauge_time_ns);
+				char tb[RENDER_TIME_BUF];
+				render_buf_printf(&b, ",\"time\":\"%s\",\"time_ns\":%" PRId64,
+						  render_time_format(m[i].gauge_time_ns, RENDER_TIME_ISO, tb),
+						  m[i].gauge_time_ns);
 			}
 		} else {
-			cli_buf_printf(&b, ",\"count\":%" PRIu64, m[i].hist.count);
+			render_buf_printf(&b, ",\"count\":%" PRIu64, m[i].hist.count);
 			json_double(&b, "sum", m[i].hist.count ? m[i].hist.sum : NAN);
 			json_double(&b, "min", m[i].hist.count ? m[i].hist.min : NAN);
 			json_double(&b, "max", m[i].hist.count ? m[i].hist.max : NAN);
@@ -265,24 +265,24 @@ static void print_json(const struct ttlog_metric_value *m, size_t n)
 			json_double(&b, "p90", m[i].hist.p90);
 			json_double(&b, "p99", m[i].hist.p99);
 			json_double(&b, "p999", m[i].hist.p999);
-			cli_buf_puts(&b, ",\"buckets\":[");
+			render_buf_puts(&b, ",\"buckets\":[");
 			for (size_t k = 0; k < m[i].hist.nbuckets; k++) {
 				const struct ttlog_metric_bucket *bk = &m[i].hist.buckets[k];
-				cli_buf_puts(&b, k ? ",{\"above\":" : "{\"above\":");
-				cli_json_double(&b, bk->lower);
-				cli_buf_puts(&b, ",\"le\":");
-				cli_json_double(&b, bk->upper);
-				cli_buf_printf(&b, ",\"count\":%" PRIu64 "}", bk->count);
+				render_buf_puts(&b, k ? ",{\"above\":" : "{\"above\":");
+				render_json_double(&b, bk->lower);
+				render_buf_puts(&b, ",\"le\":");
+				render_json_double(&b, bk->upper);
+				render_buf_printf(&b, ",\"count\":%" PRIu64 "}", bk->count);
 			}
-			cli_buf_putc(&b, ']');
+			render_buf_putc(&b, ']');
 		}
-		cli_buf_puts(&b, "}\n");
-		cli_buf_write(&b, stdout);
+		render_buf_puts(&b, "}\n");
+		render_buf_write(&b, stdout);
 	}
-	cli_buf_free(&b);
+	render_buf_free(&b);
 }
 
-void cli_metrics_print(ttlog_reader *r, int json, enum cli_time_style style)
+void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style)
 {
 	size_t n;
 	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);

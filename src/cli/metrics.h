@@ -6,7 +6,7 @@
 #define TTLOG_CLI_METRICS_H
 
 #include "cli.h"
-#include "timefmt.h"
+#include "render/time_text.h"
 #include "ttlog_reader.h"
 
 /**
@@ -15,6 +15,6 @@
  * metric and line. `style` is how gauge times are shown in text. A file
  * without metrics prints a note saying so (text) or nothing (JSON).
  */
-void cli_metrics_print(ttlog_reader *r, int json, enum cli_time_style style);
+void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style);
 
 #endif /* TTLOG_CLI_METRICS_H */

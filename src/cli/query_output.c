@@ -22,30 +22,30 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
 #include "query_output.h"
+#include "render/json_text.h"
 
 /* Appends a column's value as plain text (NULL: nothing). */
-static void put_value(struct cli_buf *b, sqlite3_stmt *stmt, int col)
+static void put_value(struct render_buf *b, sqlite3_stmt *stmt, int col)
 {
-	char text[CLI_DOUBLE_BUF];
+	char text[RENDER_DOUBLE_BUF];
 	switch (sqlite3_column_type(stmt, col)) {
 	case SQLITE_INTEGER:
-		cli_buf_printf(b, "%lld", (long long)sqlite3_column_int64(stmt, col));
+		render_buf_printf(b, "%lld", (long long)sqlite3_column_int64(stmt, col));
 		break;
 	case SQLITE_FLOAT:
-		cli_buf_puts(b, cli_double_text(sqlite3_column_double(stmt, col), text));
+		render_buf_puts(b, render_double_text(sqlite3_column_double(stmt, col), text));
 		break;
 	case SQLITE_TEXT: {
 		const unsigned char *s = sqlite3_column_text(stmt, col);
-		cli_buf_put(b, s, (size_t)sqlite3_column_bytes(stmt, col));
+		render_buf_put(b, s, (size_t)sqlite3_column_bytes(stmt, col));
 		break;
 	}
 	case SQLITE_BLOB: {
 		const unsigned char *p = sqlite3_column_blob(stmt, col);
 		int n = sqlite3_column_bytes(stmt, col);
 		for (int i = 0; i < n; i++)
-			cli_buf_printf(b, "%02x", p[i]);
+			render_buf_printf(b, "%02x", p[i]);
 		break;
 	}
 	default:
@@ -62,7 +62,7 @@ struct cell {
 
 struct table {
 	int ncols;
-	struct cli_buf text;
+	struct render_buf text;
 	struct cell *cells; /* row-major; row 0 holds the column names */
 	size_t ncells, cap;
 	size_t *widths;
@@ -83,22 +83,22 @@ static void table_add(struct table *t, int col, const char *s, size_t n)
 {
 	if (t->ncells == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
-		t->cells = cli_xrealloc(t->cells, t->cap * sizeof *t->cells);
+		t->cells = render_xrealloc(t->cells, t->cap * sizeof *t->cells);
 	}
 	struct cell *c = &t->cells[t->ncells++];
 	c->offset = t->text.len;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch == '\n')
-			cli_buf_puts(&t->text, "\\n");
+			render_buf_puts(&t->text, "\\n");
 		else if (ch == '\t')
-			cli_buf_puts(&t->text, "\\t");
+			render_buf_puts(&t->text, "\\t");
 		else if (ch == '\r')
-			cli_buf_puts(&t->text, "\\r");
+			render_buf_puts(&t->text, "\\r");
 		else if (ch < 0x20 || ch == 0x7f)
-			cli_buf_printf(&t->text, "\\x%02x", ch);
+			render_buf_printf(&t->text, "\\x%02x", ch);
 		else
-			cli_buf_putc(&t->text, (char)ch);
+			render_buf_putc(&t->text, (char)ch);
 	}
 	c->len = t->text.len - c->offset;
 	c->width = display_width(t->text.data ? t->text.data + c->offset : "", c->len);
@@ -108,64 +108,64 @@ static void table_add(struct table *t, int col, const char *s, size_t n)
 
 static void table_free(struct table *t)
 {
-	cli_buf_free(&t->text);
+	render_buf_free(&t->text);
 	free(t->cells);
 	free(t->widths);
 	free(t->numeric);
 	free(t->non_numeric);
 }
 
-static void put_padding(struct cli_buf *b, size_t n)
+static void put_padding(struct render_buf *b, size_t n)
 {
 	while (n--)
-		cli_buf_putc(b, ' ');
+		render_buf_putc(b, ' ');
 }
 
 static int table_write(struct table *t, int first)
 {
-	struct cli_buf line = {0};
+	struct render_buf line = {0};
 	size_t nrows = t->ncells / (size_t)t->ncols; /* the names included */
 
 	if (!first)
 		fputc('\n', stdout);
 	/* Line 0 has the names, line 1 the dashes, line n >= 2 row n - 1. */
 	for (size_t n = 0; n < nrows + 1 && !cli_stdout_failed(); n++) {
-		cli_buf_reset(&line);
+		render_buf_reset(&line);
 		for (int col = 0; col < t->ncols; col++) {
 			size_t w = t->widths[col];
 			if (col)
-				cli_buf_puts(&line, "  ");
+				render_buf_puts(&line, "  ");
 			if (n == 1) {
 				for (size_t i = 0; i < w; i++)
-					cli_buf_putc(&line, '-');
+					render_buf_putc(&line, '-');
 				continue;
 			}
 			const struct cell *c = &t->cells[(n ? n - 1 : 0) * (size_t)t->ncols + (size_t)col];
 			int right = t->numeric[col] && !t->non_numeric[col];
 			if (right)
 				put_padding(&line, w - c->width);
-			cli_buf_put(&line, t->text.data + c->offset, c->len);
+			render_buf_put(&line, t->text.data + c->offset, c->len);
 			/* The last column is not padded: no trailing blanks. */
 			if (!right && col < t->ncols - 1)
 				put_padding(&line, w - c->width);
 		}
-		cli_buf_putc(&line, '\n');
-		cli_buf_write(&line, stdout);
+		render_buf_putc(&line, '\n');
+		render_buf_write(&line, stdout);
 	}
-	cli_buf_free(&line);
+	render_buf_free(&line);
 	return cli_stdout_failed() ? SQLITE_ABORT : SQLITE_DONE;
 }
 
 static int print_table(sqlite3_stmt *stmt, int first)
 {
 	struct table t = {0};
-	struct cli_buf value = {0};
+	struct render_buf value = {0};
 	int rc;
 
 	t.ncols = sqlite3_column_count(stmt);
-	t.widths = cli_xrealloc(NULL, (size_t)t.ncols * sizeof *t.widths);
-	t.numeric = cli_xrealloc(NULL, (size_t)t.ncols * sizeof *t.numeric);
-	t.non_numeric = cli_xrealloc(NULL, (size_t)t.ncols * sizeof *t.non_numeric);
+	t.widths = render_xrealloc(NULL, (size_t)t.ncols * sizeof *t.widths);
+	t.numeric = render_xrealloc(NULL, (size_t)t.ncols * sizeof *t.numeric);
+	t.non_numeric = render_xrealloc(NULL, (size_t)t.ncols * sizeof *t.non_numeric);
 	for (int col = 0; col < t.ncols; col++) {
 		const char *name = sqlite3_column_name(stmt, col);
 		t.widths[col] = 0;
@@ -179,12 +179,12 @@ static int print_table(sqlite3_stmt *stmt, int first)
 				t.numeric[col] = 1;
 			else if (type != SQLITE_NULL)
 				t.non_numeric[col] = 1;
-			cli_buf_reset(&value);
+			render_buf_reset(&value);
 			put_value(&value, stmt, col);
 			table_add(&t, col, value.data ? value.data : "", value.len);
 		}
 	}
-	cli_buf_free(&value);
+	render_buf_free(&value);
 	/* Rows read before an error are shown, then the error. */
 	int written = table_write(&t, first);
 	table_free(&t);
@@ -193,54 +193,54 @@ static int print_table(sqlite3_stmt *stmt, int first)
 
 /* ---- csv ----------------------------------------------------------------- */
 
-static void put_csv_field(struct cli_buf *b, const char *s, size_t n)
+static void put_csv_field(struct render_buf *b, const char *s, size_t n)
 {
 	int quote = 0;
 	for (size_t i = 0; i < n && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
 	if (!quote) {
-		cli_buf_put(b, s, n);
+		render_buf_put(b, s, n);
 		return;
 	}
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"')
-			cli_buf_putc(b, '"');
-		cli_buf_putc(b, s[i]);
+			render_buf_putc(b, '"');
+		render_buf_putc(b, s[i]);
 	}
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 }
 
 static int print_csv(sqlite3_stmt *stmt)
 {
-	struct cli_buf line = {0}, value = {0};
+	struct render_buf line = {0}, value = {0};
 	int ncols = sqlite3_column_count(stmt);
 	int rc;
 
 	for (int col = 0; col < ncols; col++) {
 		const char *name = sqlite3_column_name(stmt, col);
 		if (col)
-			cli_buf_putc(&line, ',');
+			render_buf_putc(&line, ',');
 		put_csv_field(&line, name ? name : "", name ? strlen(name) : 0);
 	}
-	cli_buf_putc(&line, '\n');
-	cli_buf_write(&line, stdout);
+	render_buf_putc(&line, '\n');
+	render_buf_write(&line, stdout);
 	while (!cli_stdout_failed() && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		cli_buf_reset(&line);
+		render_buf_reset(&line);
 		for (int col = 0; col < ncols; col++) {
 			if (col)
-				cli_buf_putc(&line, ',');
-			cli_buf_reset(&value);
+				render_buf_putc(&line, ',');
+			render_buf_reset(&value);
 			put_value(&value, stmt, col);
 			put_csv_field(&line, value.data ? value.data : "", value.len);
 		}
-		cli_buf_putc(&line, '\n');
-		cli_buf_write(&line, stdout);
+		render_buf_putc(&line, '\n');
+		render_buf_write(&line, stdout);
 	}
 	if (cli_stdout_failed())
 		rc = SQLITE_ABORT;
-	cli_buf_free(&line);
-	cli_buf_free(&value);
+	render_buf_free(&line);
+	render_buf_free(&value);
 	return rc;
 }
 
@@ -248,45 +248,45 @@ static int print_csv(sqlite3_stmt *stmt)
 
 static int print_json(sqlite3_stmt *stmt)
 {
-	struct cli_buf line = {0};
+	struct render_buf line = {0};
 	int ncols = sqlite3_column_count(stmt);
 	int rc;
 
 	while (!cli_stdout_failed() && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		cli_buf_reset(&line);
-		cli_buf_putc(&line, '{');
+		render_buf_reset(&line);
+		render_buf_putc(&line, '{');
 		for (int col = 0; col < ncols; col++) {
 			if (col)
-				cli_buf_putc(&line, ',');
-			cli_json_cstring(&line, sqlite3_column_name(stmt, col));
-			cli_buf_putc(&line, ':');
+				render_buf_putc(&line, ',');
+			render_json_cstring(&line, sqlite3_column_name(stmt, col));
+			render_buf_putc(&line, ':');
 			switch (sqlite3_column_type(stmt, col)) {
 			case SQLITE_NULL:
-				cli_buf_puts(&line, "null");
+				render_buf_puts(&line, "null");
 				break;
 			case SQLITE_FLOAT:
-				cli_json_double(&line, sqlite3_column_double(stmt, col));
+				render_json_double(&line, sqlite3_column_double(stmt, col));
 				break;
 			case SQLITE_TEXT:
-				cli_json_string(&line, (const char *)sqlite3_column_text(stmt, col),
-						(size_t)sqlite3_column_bytes(stmt, col));
+				render_json_string(&line, (const char *)sqlite3_column_text(stmt, col),
+						   (size_t)sqlite3_column_bytes(stmt, col));
 				break;
 			case SQLITE_BLOB:
-				cli_buf_putc(&line, '"');
+				render_buf_putc(&line, '"');
 				put_value(&line, stmt, col);
-				cli_buf_putc(&line, '"');
+				render_buf_putc(&line, '"');
 				break;
 			default:
 				put_value(&line, stmt, col);
 				break;
 			}
 		}
-		cli_buf_puts(&line, "}\n");
-		cli_buf_write(&line, stdout);
+		render_buf_puts(&line, "}\n");
+		render_buf_write(&line, stdout);
 	}
 	if (cli_stdout_failed())
 		rc = SQLITE_ABORT;
-	cli_buf_free(&line);
+	render_buf_free(&line);
 	return rc;
 }
 

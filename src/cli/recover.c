@@ -36,11 +36,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "event.h"
-#include "json.h"
 #include "mapping.h"
+#include "render/json_text.h"
+#include "render/names.h"
+#include "render/time_text.h"
 #include "report.h"
-#include "timefmt.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "recover"
@@ -69,7 +69,7 @@ struct recover {
 	char user_dir[PATH_MAX];
 	struct mapping *maps;
 	size_t nmaps, cap;
-	struct cli_buf line;
+	struct render_buf line;
 };
 
 void cli_recover_usage(FILE *out)
@@ -134,7 +134,7 @@ void cli_recover_usage(FILE *out)
 static char *xstrdup(const char *s)
 {
 	size_t n = strlen(s);
-	char *copy = cli_xrealloc(NULL, n + 1);
+	char *copy = render_xrealloc(NULL, n + 1);
 	memcpy(copy, s, n + 1);
 	return copy;
 }
@@ -181,7 +181,7 @@ static void inspect(struct mapping *m)
 	struct stat st;
 	uid_t me = geteuid();
 
-	m->name_pid = pid_of_name(cli_base_name(m->path));
+	m->name_pid = pid_of_name(render_base_name(m->path));
 	/* Before the header: whatever is read is this file or a later one. */
 	if (stat(m->path, &st) != 0) {
 		snprintf(err, sizeof err, "%s: %s", m->path, strerror(errno));
@@ -218,14 +218,14 @@ static void inspect(struct mapping *m)
 			   "running by its pid and start time, though it may have called exec since "
 			   "('ttlog recover --live %d' recovers it anyway)",
 			   m->path, m->info.pid, strerror(m->maps_errno), m->info.pid,
-			   cli_base_name(m->info.executable), m->info.pid);
+			   render_base_name(m->info.executable), m->info.pid);
 }
 
 static struct mapping *add_mapping(struct recover *r, char *path)
 {
 	if (r->nmaps == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
-		r->maps = cli_xrealloc(r->maps, r->cap * sizeof *r->maps);
+		r->maps = render_xrealloc(r->maps, r->cap * sizeof *r->maps);
 	}
 	struct mapping *m = &r->maps[r->nmaps++];
 	memset(m, 0, sizeof *m);
@@ -265,11 +265,11 @@ static int read_user_dir(struct recover *r)
 		if (d->d_name[0] == '.' || n <= suffix ||
 		    strcmp(d->d_name + n - suffix, TTLOG_SHM_SUFFIX) != 0)
 			continue;
-		struct cli_buf path = {0};
-		cli_buf_printf(&path, "%s/%s", r->user_dir, d->d_name);
+		struct render_buf path = {0};
+		render_buf_printf(&path, "%s/%s", r->user_dir, d->d_name);
 		struct stat st;
 		if (lstat(path.data, &st) != 0 || !S_ISREG(st.st_mode)) {
-			cli_buf_free(&path); /* gone since readdir(), or not a file */
+			render_buf_free(&path); /* gone since readdir(), or not a file */
 			continue;
 		}
 		inspect(add_mapping(r, path.data));
@@ -371,10 +371,10 @@ static int recover_one(struct recover *r, const struct mapping *m)
 			   r->dir || rc == TTLOG_E_CORRUPT ? "" : " (--dir DIR writes the snapshot elsewhere)");
 		return CLI_EXIT_DATA;
 	}
-	cli_buf_reset(&r->line);
+	render_buf_reset(&r->line);
 	cli_report_text(&r->line, file);
-	cli_buf_putc(&r->line, '\n');
-	cli_buf_write(&r->line, stdout);
+	render_buf_putc(&r->line, '\n');
+	render_buf_write(&r->line, stdout);
 	cli_sync_stdout();
 	if (partial) {
 		/* What was skipped is only in the mapping: it stays, for a look. */
@@ -404,7 +404,7 @@ static void refuse_live(const struct mapping *m)
 	error_line("%s: process %d (%s) is still running: its rings change while they are "
 		   "copied and its mapping stays in use; use 'ttlog snap %d' for a snapshot of a "
 		   "running process, or --live to recover it anyway",
-		   m->path, m->info.pid, cli_base_name(m->info.executable), m->info.pid);
+		   m->path, m->info.pid, render_base_name(m->info.executable), m->info.pid);
 }
 
 /* --all: every mapping whose owner is gone. */
@@ -430,7 +430,7 @@ static int recover_all(struct recover *r)
 		if (m->alive && !r->live) {
 			error_line("%s: skipped: process %d (%s) is still running ('ttlog snap %d' "
 				   "takes a snapshot of it)", m->path, m->info.pid,
-				   cli_base_name(m->info.executable), m->info.pid);
+				   render_base_name(m->info.executable), m->info.pid);
 			continue;
 		}
 		status = worse(status, recover_one(r, m));
@@ -450,7 +450,7 @@ static int clean_one(struct recover *r, const struct mapping *m, int named)
 	if (m->alive) {
 		if (m->valid)
 			error_line("%s: kept: process %d (%s) is running", m->path, m->info.pid,
-				   cli_base_name(m->info.executable));
+				   render_base_name(m->info.executable));
 		else
 			error_line("%s: kept: its header cannot be read (%s) and process %d is "
 				   "running", m->path, m->error, m->name_pid);
@@ -469,10 +469,10 @@ static int clean_one(struct recover *r, const struct mapping *m, int named)
 	int rc = remove_mapping(m);
 	if (rc != 0) /* removed by someone else meanwhile, or an error */
 		return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_DATA;
-	cli_buf_reset(&r->line);
+	render_buf_reset(&r->line);
 	cli_report_text(&r->line, m->path);
-	cli_buf_putc(&r->line, '\n');
-	cli_buf_write(&r->line, stdout);
+	render_buf_putc(&r->line, '\n');
+	render_buf_write(&r->line, stdout);
 	return CLI_EXIT_OK;
 }
 
@@ -486,7 +486,7 @@ static const char *state_of(const struct mapping *m)
 static void list_text(struct recover *r)
 {
 	struct cli_table t;
-	char tb[CLI_TIME_BUF], sb[CLI_SIZE_BUF];
+	char tb[RENDER_TIME_BUF], sb[CLI_SIZE_BUF];
 
 	/* Right-aligned: PID (0), THREADS (4), SIZE (5). */
 	cli_table_init(&t, 7, 1u << 0 | 1u << 4 | 1u << 5);
@@ -505,8 +505,8 @@ static void list_text(struct recover *r)
 			cli_table_cell(&t, "-");
 		cli_table_cell(&t, "%s", state_of(m));
 		if (m->valid) {
-			cli_table_text(&t, cli_base_name(m->info.executable));
-			cli_time_format(m->info.created_ns, r->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb);
+			cli_table_text(&t, render_base_name(m->info.executable));
+			render_time_format(m->info.created_ns, r->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, tb);
 			char *fraction = strchr(tb, '.');
 			if (fraction)
 				*fraction = '\0'; /* to the second */
@@ -525,54 +525,54 @@ static void list_text(struct recover *r)
 
 static void list_json(struct recover *r)
 {
-	struct cli_buf *b = &r->line;
-	char tb[CLI_TIME_BUF];
+	struct render_buf *b = &r->line;
+	char tb[RENDER_TIME_BUF];
 
 	for (size_t i = 0; i < r->nmaps && !cli_stdout_failed(); i++) {
 		const struct mapping *m = &r->maps[i];
 		const struct ttlog__shm_info *in = &m->info;
-		cli_buf_reset(b);
-		cli_buf_puts(b, "{\"path\":");
-		cli_json_cstring(b, m->path);
+		render_buf_reset(b);
+		render_buf_puts(b, "{\"path\":");
+		render_json_cstring(b, m->path);
 		if (m->valid)
-			cli_buf_printf(b, ",\"pid\":%d", in->pid);
+			render_buf_printf(b, ",\"pid\":%d", in->pid);
 		else if (m->name_pid)
-			cli_buf_printf(b, ",\"pid\":%d", m->name_pid);
+			render_buf_printf(b, ",\"pid\":%d", m->name_pid);
 		else
-			cli_buf_puts(b, ",\"pid\":null");
-		cli_buf_printf(b, ",\"state\":\"%s\",\"alive\":%s", state_of(m),
-			       m->alive ? "true" : "false");
+			render_buf_puts(b, ",\"pid\":null");
+		render_buf_printf(b, ",\"state\":\"%s\",\"alive\":%s", state_of(m),
+				  m->alive ? "true" : "false");
 		/* Whether "alive" rests on the owner's maps (true) or on its pid
 		 * and start time alone, its maps being unreadable (false); null
 		 * when no process has the pid and start time. */
 		if (m->valid && m->owner != TTLOG_SHM_OWNER_GONE)
-			cli_buf_printf(b, ",\"maps_checked\":%s",
-				       m->owner == TTLOG_SHM_OWNER_UNCHECKED ? "false" : "true");
+			render_buf_printf(b, ",\"maps_checked\":%s",
+					  m->owner == TTLOG_SHM_OWNER_UNCHECKED ? "false" : "true");
 		else
-			cli_buf_puts(b, ",\"maps_checked\":null");
+			render_buf_puts(b, ",\"maps_checked\":null");
 		if (m->valid) {
 			const char *sig = in->snapshot_signal ? cli_signal_reason(in->snapshot_signal)
 							      : NULL;
-			cli_buf_puts(b, ",\"executable\":");
-			cli_json_cstring(b, in->executable);
-			cli_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64
+			render_buf_puts(b, ",\"executable\":");
+			render_json_cstring(b, in->executable);
+			render_buf_printf(b, ",\"created\":\"%s\",\"created_ns\":%" PRId64
 					  ",\"threads\":%" PRIu32,
-				       cli_time_format(in->created_ns, CLI_TIME_ISO, tb), in->created_ns,
+				       render_time_format(in->created_ns, RENDER_TIME_ISO, tb), in->created_ns,
 				       in->threads);
-			cli_buf_printf(b, ",\"size\":%" PRIu64 ",\"snapshot_dir\":", m->size);
-			cli_json_cstring(b, in->snapshot_dir);
-			cli_buf_puts(b, ",\"snapshot_signal\":");
-			cli_json_cstring(b, sig);
+			render_buf_printf(b, ",\"size\":%" PRIu64 ",\"snapshot_dir\":", m->size);
+			render_json_cstring(b, in->snapshot_dir);
+			render_buf_puts(b, ",\"snapshot_signal\":");
+			render_json_cstring(b, sig);
 		} else {
-			cli_buf_puts(b, ",\"executable\":null,\"created\":null,\"created_ns\":null,"
+			render_buf_puts(b, ",\"executable\":null,\"created\":null,\"created_ns\":null,"
 					"\"threads\":null");
-			cli_buf_printf(b, ",\"size\":%" PRIu64, m->size);
-			cli_buf_puts(b, ",\"snapshot_dir\":null,\"snapshot_signal\":null");
+			render_buf_printf(b, ",\"size\":%" PRIu64, m->size);
+			render_buf_puts(b, ",\"snapshot_dir\":null,\"snapshot_signal\":null");
 		}
-		cli_buf_puts(b, ",\"error\":");
-		cli_json_cstring(b, m->error);
-		cli_buf_puts(b, "}\n");
-		cli_buf_write(b, stdout);
+		render_buf_puts(b, ",\"error\":");
+		render_json_cstring(b, m->error);
+		render_buf_puts(b, "}\n");
+		render_buf_write(b, stdout);
 	}
 }
 
@@ -710,7 +710,7 @@ static void recover_free(struct recover *r)
 		free(r->maps[i].error);
 	}
 	free(r->maps);
-	cli_buf_free(&r->line);
+	render_buf_free(&r->line);
 }
 
 int cli_recover_main(int argc, char **argv)

@@ -76,7 +76,7 @@ int cli_report_reader_status(struct ttlog_reader *r, const char *path, const cha
 	return CLI_EXIT_DATA;
 }
 
-void cli_report_text(struct cli_buf *b, const char *s)
+void cli_report_text(struct render_buf *b, const char *s)
 {
 	if (!s)
 		s = "";
@@ -85,11 +85,11 @@ void cli_report_text(struct cli_buf *b, const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (c >= 0x20 && c != 0x7f)
 			continue;
-		cli_buf_put(b, run, (size_t)(s - run));
-		cli_buf_printf(b, "\\x%02x", c);
+		render_buf_put(b, run, (size_t)(s - run));
+		render_buf_printf(b, "\\x%02x", c);
 		run = s + 1;
 	}
-	cli_buf_put(b, run, (size_t)(s - run));
+	render_buf_put(b, run, (size_t)(s - run));
 }
 
 const char *cli_report_size(uint64_t bytes, char text[CLI_SIZE_BUF])
@@ -121,17 +121,17 @@ size_t cli_report_width(const char *s)
 	return n;
 }
 
-void cli_report_pad(struct cli_buf *b, const char *s, size_t width, int right)
+void cli_report_pad(struct render_buf *b, const char *s, size_t width, int right)
 {
 	size_t w = cli_report_width(s);
 	size_t fill = w < width ? width - w : 0;
 
 	if (!right)
-		cli_buf_puts(b, s);
+		render_buf_puts(b, s);
 	for (size_t i = 0; i < fill; i++)
-		cli_buf_putc(b, ' ');
+		render_buf_putc(b, ' ');
 	if (right)
-		cli_buf_puts(b, s);
+		render_buf_puts(b, s);
 }
 
 /* ---- Tables -------------------------------------------------------------- */
@@ -143,41 +143,41 @@ void cli_table_init(struct cli_table *t, size_t ncols, unsigned right)
 	t->right = right;
 }
 
-static void add_cell(struct cli_table *t, struct cli_buf *text)
+static void add_cell(struct cli_table *t, struct render_buf *text)
 {
 	if (t->ncells == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = cli_xrealloc(t->cells, t->cap * sizeof *t->cells);
+		t->cells = render_xrealloc(t->cells, t->cap * sizeof *t->cells);
 	}
 	/* The buffer's memory becomes the cell's. */
 	if (!text->data)
-		cli_buf_reserve(text, 0);
+		render_buf_reserve(text, 0);
 	t->cells[t->ncells++] = text->data;
 }
 
 void cli_table_cell(struct cli_table *t, const char *format, ...)
 {
-	struct cli_buf text = {0};
+	struct render_buf text = {0};
 	va_list ap;
 
 	va_start(ap, format);
-	cli_buf_vprintf(&text, format, ap);
+	render_buf_vprintf(&text, format, ap);
 	va_end(ap);
 	add_cell(t, &text);
 }
 
 void cli_table_text(struct cli_table *t, const char *s)
 {
-	struct cli_buf text = {0};
+	struct render_buf text = {0};
 
 	cli_report_text(&text, s);
 	add_cell(t, &text);
 }
 
-void cli_table_print(const struct cli_table *t, const char *indent, struct cli_buf *line)
+void cli_table_print(const struct cli_table *t, const char *indent, struct render_buf *line)
 {
 	size_t nrows = t->ncols ? t->ncells / t->ncols : 0;
-	size_t *width = cli_xrealloc(NULL, t->ncols * sizeof *width);
+	size_t *width = render_xrealloc(NULL, t->ncols * sizeof *width);
 
 	for (size_t c = 0; c < t->ncols; c++) {
 		width[c] = t->min_width[c];
@@ -188,20 +188,20 @@ void cli_table_print(const struct cli_table *t, const char *indent, struct cli_b
 		}
 	}
 	for (size_t r = 0; r < nrows && !cli_stdout_failed(); r++) {
-		cli_buf_reset(line);
-		cli_buf_puts(line, indent);
+		render_buf_reset(line);
+		render_buf_puts(line, indent);
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *cell = t->cells[r * t->ncols + c];
 			int right = (t->right >> c) & 1u;
 			if (c)
-				cli_buf_puts(line, "  ");
+				render_buf_puts(line, "  ");
 			cli_report_pad(line, cell, width[c], right);
 		}
 		/* No trailing blanks (a short or empty last cell). */
 		while (line->len > strlen(indent) && line->data[line->len - 1] == ' ')
 			line->len--;
-		cli_buf_putc(line, '\n');
-		cli_buf_write(line, stdout);
+		render_buf_putc(line, '\n');
+		render_buf_write(line, stdout);
 	}
 	free(width);
 }

@@ -41,7 +41,7 @@ struct ttlog_reader;
  */
 int cli_report_reader_status(struct ttlog_reader *r, const char *path, const char *who);
 
-void cli_report_text(struct cli_buf *b, const char *s);
+void cli_report_text(struct render_buf *b, const char *s);
 
 /** The part of a path after its last '/'. */
 #define CLI_SIZE_BUF 16
@@ -55,7 +55,7 @@ const char *cli_report_size(uint64_t bytes, char text[CLI_SIZE_BUF]);
  * Appends s padded with spaces to `width` display columns, on the left
  * (right-aligned) if right is set. Columns are counted as UTF-8 code points.
  */
-void cli_report_pad(struct cli_buf *b, const char *s, size_t width, int right);
+void cli_report_pad(struct render_buf *b, const char *s, size_t width, int right);
 
 /** Display columns of s: UTF-8 code points (continuation bytes not counted). */
 size_t cli_report_width(const char *s);
@@ -84,7 +84,7 @@ void cli_table_cell(struct cli_table *t, const char *format, ...)
 /** Adds the next cell: s shown safely (cli_report_text). */
 void cli_table_text(struct cli_table *t, const char *s);
 /** Writes the complete rows to stdout, each line starting with indent. */
-void cli_table_print(const struct cli_table *t, const char *indent, struct cli_buf *line);
+void cli_table_print(const struct cli_table *t, const char *indent, struct render_buf *line);
 void cli_table_free(struct cli_table *t);
 
 #endif /* TTLOG_CLI_REPORT_H */

@@ -35,10 +35,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "event.h"
 #include "mapping.h"
+#include "render/event_message.h"
 #include "report.h"
-#include "timefmt.h"
+#include "time_args.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "snap"
@@ -112,11 +112,11 @@ void cli_snap_usage(FILE *out)
 
 static void print_path(const char *path)
 {
-	struct cli_buf line = {0};
+	struct render_buf line = {0};
 	cli_report_text(&line, path);
-	cli_buf_putc(&line, '\n');
-	cli_buf_write(&line, stdout);
-	cli_buf_free(&line);
+	render_buf_putc(&line, '\n');
+	render_buf_write(&line, stdout);
+	render_buf_free(&line);
 }
 
 /* ---- The process -------------------------------------------------------- */
@@ -178,18 +178,18 @@ static void read_environ(struct snap *s)
 		s->environ_errno = errno;
 		return;
 	}
-	struct cli_buf b = {0};
+	struct render_buf b = {0};
 	char chunk[4096];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < ENVIRON_MAX)
-		cli_buf_put(&b, chunk, n);
+		render_buf_put(&b, chunk, n);
 	/* A process of another user, read without the right: the open works,
 	 * the read fails. */
 	if (ferror(f)) {
 		s->environ_errno = errno ? errno : EIO;
-		cli_buf_free(&b);
+		render_buf_free(&b);
 	} else {
-		cli_buf_reserve(&b, 0);
+		render_buf_reserve(&b, 0);
 		s->environ = b.data;
 		s->environ_len = b.len;
 	}
@@ -434,10 +434,10 @@ static int scan(struct snap *s, int record, char *found, size_t found_size)
 		if (record) {
 			if (s->nbefore == s->cap) {
 				s->cap = s->cap ? s->cap * 2 : 16;
-				s->before = cli_xrealloc(s->before, s->cap * sizeof *s->before);
+				s->before = render_xrealloc(s->before, s->cap * sizeof *s->before);
 			}
 			size_t n = strlen(d->d_name) + 1;
-			s->before[s->nbefore] = cli_xrealloc(NULL, n);
+			s->before[s->nbefore] = render_xrealloc(NULL, n);
 			memcpy(s->before[s->nbefore++], d->d_name, n);
 		} else if (!seen_before(s, d->d_name)) {
 			snprintf(found, found_size, "%s/%s", s->snapshot_dir, d->d_name);
@@ -507,10 +507,10 @@ static int snap_signal(struct snap *s)
 		nanosleep(&step, NULL);
 	}
 	char timeout[64];
-	struct cli_buf t = {0};
-	cli_put_duration(&t, s->timeout_ns);
+	struct render_buf t = {0};
+	render_duration(&t, s->timeout_ns);
 	snprintf(timeout, sizeof timeout, "%s", t.data ? t.data : "?");
-	cli_buf_free(&t);
+	render_buf_free(&t);
 	char state = ttlog__shm_process_state(s->pid);
 	error_line("timed out: no new snapshot ttlog-%d-*-%s.ttlog appeared in %s within %s%s",
 		   s->pid, name, s->snapshot_dir, timeout,
@@ -605,7 +605,7 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 
 int cli_snap_main(int argc, char **argv)
 {
-	struct snap *s = cli_xrealloc(NULL, sizeof *s); /* holds three paths */
+	struct snap *s = render_xrealloc(NULL, sizeof *s); /* holds three paths */
 	int status = CLI_EXIT_OK;
 
 	memset(s, 0, sizeof *s);

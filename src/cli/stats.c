@@ -18,11 +18,12 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "event.h"
-#include "json.h"
+#include "render/event_message.h"
+#include "render/json_text.h"
+#include "render/names.h"
+#include "render/time_text.h"
 #include "report.h"
 #include "sigcode.h"
-#include "timefmt.h"
 #include "ttlog_reader.h"
 
 #define COMMAND "stats"
@@ -67,7 +68,7 @@ struct stats {
 	int json, utc;
 	size_t top;
 	unsigned reports;  /* text reports printed so far */
-	struct cli_buf line;
+	struct render_buf line;
 };
 
 void cli_stats_usage(FILE *out)
@@ -133,7 +134,7 @@ static struct site_count *site_slot(struct tally *t, const struct ttlog_site_inf
 		size_t cap = t->site_cap ? 2 * t->site_cap : 64;
 		struct site_count *old = t->sites;
 		size_t old_cap = t->site_cap;
-		t->sites = cli_xrealloc(NULL, cap * sizeof *t->sites);
+		t->sites = render_xrealloc(NULL, cap * sizeof *t->sites);
 		memset(t->sites, 0, cap * sizeof *t->sites);
 		t->site_cap = cap;
 		for (size_t i = 0; i < old_cap; i++) {
@@ -167,7 +168,7 @@ static void tally_init(struct tally *t, ttlog_reader *r)
 {
 	memset(t, 0, sizeof *t);
 	size_t n = ttlog_reader_thread_count(r);
-	t->threads = cli_xrealloc(NULL, n * sizeof *t->threads);
+	t->threads = render_xrealloc(NULL, n * sizeof *t->threads);
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_thread_info *thread = ttlog_reader_thread(r, i);
 		if (thread)
@@ -249,7 +250,7 @@ static int more_bytes(const void *a, const void *b)
 static struct site_count **sorted_sites(const struct tally *t, int (*cmp)(const void *, const void *),
 					size_t *n)
 {
-	struct site_count **list = cli_xrealloc(NULL, (t->nsites ? t->nsites : 1) * sizeof *list);
+	struct site_count **list = render_xrealloc(NULL, (t->nsites ? t->nsites : 1) * sizeof *list);
 	size_t k = 0;
 	for (size_t i = 0; i < t->site_cap; i++)
 		if (t->sites[i].site)
@@ -282,10 +283,10 @@ static double compression_ratio(const struct ttlog_file_info *info)
 
 static void put_line(struct stats *s, const char *text)
 {
-	cli_buf_reset(&s->line);
-	cli_buf_puts(&s->line, text);
-	cli_buf_putc(&s->line, '\n');
-	cli_buf_write(&s->line, stdout);
+	render_buf_reset(&s->line);
+	render_buf_puts(&s->line, text);
+	render_buf_putc(&s->line, '\n');
+	render_buf_write(&s->line, stdout);
 }
 
 static void print_signal(struct cli_table *t, const struct ttlog_file_info *info)
@@ -306,22 +307,22 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
-	enum cli_time_style style = s->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL;
-	char tb[CLI_TIME_BUF], sb[CLI_SIZE_BUF];
-	struct cli_buf text = {0};
+	enum render_time_style style = s->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL;
+	char tb[RENDER_TIME_BUF], sb[CLI_SIZE_BUF];
+	struct render_buf text = {0};
 	struct cli_table kv;
 
 	cli_table_init(&kv, 2, 0);
 	cli_table_cell(&kv, "process");
-	cli_buf_printf(&text, "pid %" PRIu32 ", ", info->pid);
+	render_buf_printf(&text, "pid %" PRIu32 ", ", info->pid);
 	cli_report_text(&text, info->executable);
-	cli_buf_puts(&text, ", host ");
+	render_buf_puts(&text, ", host ");
 	cli_report_text(&text, info->hostname);
 	cli_table_cell(&kv, "%s", text.data);
 	cli_table_cell(&kv, "reason");
 	cli_table_text(&kv, info->reason);
 	cli_table_cell(&kv, "created");
-	cli_table_cell(&kv, "%s", cli_time_format(info->created_ns, style, tb));
+	cli_table_cell(&kv, "%s", render_time_format(info->created_ns, style, tb));
 	cli_table_cell(&kv, "state");
 	if (info->crashed)
 		print_signal(&kv, info);
@@ -340,11 +341,11 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		cli_table_cell(&kv, "%" PRIu64, t->events);
 	if (t->events) {
 		cli_table_cell(&kv, "first");
-		cli_table_cell(&kv, "%s", cli_time_format(t->first_ns, style, tb));
+		cli_table_cell(&kv, "%s", render_time_format(t->first_ns, style, tb));
 		cli_table_cell(&kv, "last");
-		cli_table_cell(&kv, "%s", cli_time_format(t->last_ns, style, tb));
-		cli_buf_reset(&text);
-		cli_put_duration(&text, t->last_ns - t->first_ns);
+		cli_table_cell(&kv, "%s", render_time_format(t->last_ns, style, tb));
+		render_buf_reset(&text);
+		render_duration(&text, t->last_ns - t->first_ns);
 		cli_table_cell(&kv, "duration");
 		cli_table_cell(&kv, "%s", text.data);
 		double rate = event_rate(t);
@@ -385,7 +386,7 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 
 	cli_table_print(&kv, "  ", &s->line);
 	cli_table_free(&kv);
-	cli_buf_free(&text);
+	render_buf_free(&text);
 }
 
 static void print_levels(struct stats *s, const struct tally *t)
@@ -450,18 +451,18 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 	size_t n;
 	struct site_count **list = sorted_sites(t, by_bytes ? more_bytes : more_events, &n);
 	struct cli_table tab;
-	struct cli_buf where = {0};
+	struct render_buf where = {0};
 
 	if (n > s->top)
 		n = s->top;
 	put_line(s, "");
-	cli_buf_reset(&s->line);
+	render_buf_reset(&s->line);
 	if (n)
-		cli_buf_printf(&s->line, "Top %zu call site%s by %s:\n", n, n == 1 ? "" : "s",
-			       by_bytes ? "bytes" : "events");
+		render_buf_printf(&s->line, "Top %zu call site%s by %s:\n", n, n == 1 ? "" : "s",
+				  by_bytes ? "bytes" : "events");
 	else
-		cli_buf_printf(&s->line, "Top call sites by %s: none\n", by_bytes ? "bytes" : "events");
-	cli_buf_write(&s->line, stdout);
+		render_buf_printf(&s->line, "Top call sites by %s: none\n", by_bytes ? "bytes" : "events");
+	render_buf_write(&s->line, stdout);
 	if (!n) {
 		free(list);
 		return;
@@ -483,15 +484,15 @@ static void print_top(struct stats *s, const struct tally *t, int by_bytes)
 		if (!by_bytes)
 			cli_table_cell(&tab, "%.1f", percent(c->events, t->events));
 		cli_table_cell(&tab, "%s", ttlog_level_name(c->site->level));
-		cli_buf_reset(&where);
-		cli_report_text(&where, cli_base_name(c->site->file));
-		cli_buf_printf(&where, ":%" PRIu32, c->site->line);
+		render_buf_reset(&where);
+		cli_report_text(&where, render_base_name(c->site->file));
+		render_buf_printf(&where, ":%" PRIu32, c->site->line);
 		cli_table_cell(&tab, "%s", where.data);
 		cli_table_text(&tab, c->site->format);
 	}
 	cli_table_print(&tab, "  ", &s->line);
 	cli_table_free(&tab);
-	cli_buf_free(&where);
+	render_buf_free(&where);
 	free(list);
 }
 
@@ -500,11 +501,11 @@ static void print_text(struct stats *s, const char *path, ttlog_reader *r, struc
 {
 	if (s->reports++)
 		put_line(s, ""); /* between the reports of two files */
-	cli_buf_reset(&s->line);
-	cli_buf_puts(&s->line, "File ");
+	render_buf_reset(&s->line);
+	render_buf_puts(&s->line, "File ");
 	cli_report_text(&s->line, path);
-	cli_buf_puts(&s->line, ":\n");
-	cli_buf_write(&s->line, stdout);
+	render_buf_puts(&s->line, ":\n");
+	render_buf_write(&s->line, stdout);
 	print_summary(s, r, t, file_size);
 	print_levels(s, t);
 	print_threads(s, r, t);
@@ -518,27 +519,27 @@ static void print_text(struct stats *s, const char *path, ttlog_reader *r, struc
 
 static void json_top(struct stats *s, const struct tally *t, int by_bytes)
 {
-	struct cli_buf *b = &s->line;
+	struct render_buf *b = &s->line;
 	size_t n;
 	struct site_count **list = sorted_sites(t, by_bytes ? more_bytes : more_events, &n);
 
 	if (n > s->top)
 		n = s->top;
-	cli_buf_printf(b, ",\"%s\":[", by_bytes ? "top_by_bytes" : "top_by_count");
+	render_buf_printf(b, ",\"%s\":[", by_bytes ? "top_by_bytes" : "top_by_count");
 	for (size_t i = 0; i < n; i++) {
 		const struct ttlog_site_info *site = list[i]->site;
-		cli_buf_puts(b, i ? ",{\"file\":" : "{\"file\":");
-		cli_json_cstring(b, site->file);
-		cli_buf_printf(b, ",\"line\":%" PRIu32 ",\"function\":", site->line);
-		cli_json_cstring(b, site->function);
-		cli_buf_puts(b, ",\"level\":");
-		cli_json_cstring(b, ttlog_level_name(site->level));
-		cli_buf_puts(b, ",\"format\":");
-		cli_json_cstring(b, site->format);
-		cli_buf_printf(b, ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", list[i]->events,
-			       list[i]->bytes);
+		render_buf_puts(b, i ? ",{\"file\":" : "{\"file\":");
+		render_json_cstring(b, site->file);
+		render_buf_printf(b, ",\"line\":%" PRIu32 ",\"function\":", site->line);
+		render_json_cstring(b, site->function);
+		render_buf_puts(b, ",\"level\":");
+		render_json_cstring(b, ttlog_level_name(site->level));
+		render_buf_puts(b, ",\"format\":");
+		render_json_cstring(b, site->format);
+		render_buf_printf(b, ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", list[i]->events,
+				  list[i]->bytes);
 	}
-	cli_buf_putc(b, ']');
+	render_buf_putc(b, ']');
 	free(list);
 }
 
@@ -548,63 +549,63 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
 	const char *error = ttlog_reader_status(r) != TTLOG_OK ? ttlog_reader_error(r) : NULL;
-	struct cli_buf *b = &s->line;
+	struct render_buf *b = &s->line;
 
-	cli_buf_reset(b);
-	cli_buf_puts(b, "{\"path\":");
-	cli_json_cstring(b, path);
-	cli_buf_printf(b, ",\"complete\":%s,\"error\":", info->complete ? "true" : "false");
-	cli_json_cstring(b, error);
-	cli_buf_printf(b, ",\"pid\":%" PRIu32 ",\"executable\":", info->pid);
-	cli_json_cstring(b, info->executable);
-	cli_buf_puts(b, ",\"hostname\":");
-	cli_json_cstring(b, info->hostname);
-	cli_buf_puts(b, ",\"reason\":");
-	cli_json_cstring(b, info->reason);
-	cli_buf_printf(b, ",\"created_ns\":%" PRId64 ",\"crashed\":%s,\"signal\":", info->created_ns,
-		       info->crashed ? "true" : "false");
+	render_buf_reset(b);
+	render_buf_puts(b, "{\"path\":");
+	render_json_cstring(b, path);
+	render_buf_printf(b, ",\"complete\":%s,\"error\":", info->complete ? "true" : "false");
+	render_json_cstring(b, error);
+	render_buf_printf(b, ",\"pid\":%" PRIu32 ",\"executable\":", info->pid);
+	render_json_cstring(b, info->executable);
+	render_buf_puts(b, ",\"hostname\":");
+	render_json_cstring(b, info->hostname);
+	render_buf_puts(b, ",\"reason\":");
+	render_json_cstring(b, info->reason);
+	render_buf_printf(b, ",\"created_ns\":%" PRId64 ",\"crashed\":%s,\"signal\":", info->created_ns,
+			  info->crashed ? "true" : "false");
 	if (info->crashed) {
 		const char *name = info->crash.signal_name;
-		cli_json_cstring(b, name && *name ? name : cli_signal_name(info->crash.signo));
+		render_json_cstring(b, name && *name ? name : cli_signal_name(info->crash.signo));
 	} else {
-		cli_buf_puts(b, "null");
+		render_buf_puts(b, "null");
 	}
-	cli_buf_printf(b, ",\"events\":%" PRIu64, t->events);
+	render_buf_printf(b, ",\"events\":%" PRIu64, t->events);
 	if (t->events)
-		cli_buf_printf(b, ",\"first_ns\":%" PRId64 ",\"last_ns\":%" PRId64
+		render_buf_printf(b, ",\"first_ns\":%" PRId64 ",\"last_ns\":%" PRId64
 				  ",\"duration_ns\":%" PRId64,
 			       t->first_ns, t->last_ns, t->last_ns - t->first_ns);
 	else
-		cli_buf_puts(b, ",\"first_ns\":null,\"last_ns\":null,\"duration_ns\":null");
+		render_buf_puts(b, ",\"first_ns\":null,\"last_ns\":null,\"duration_ns\":null");
 	double rate = event_rate(t);
-	cli_buf_puts(b, ",\"rate\":");
+	render_buf_puts(b, ",\"rate\":");
 	if (rate >= 0)
-		cli_json_double(b, rate);
+		render_json_double(b, rate);
 	else
-		cli_buf_puts(b, "null");
-	cli_buf_printf(b,
-		       ",\"spans_begun\":%" PRIu64 ",\"spans_ended\":%" PRIu64
-		       ",\"lost\":{\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
-		       ",\"torn_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sampled_out\":%" PRIu64
-		       ",\"dropped_sampled\":%" PRIu64 ",\"dropped_rate_limited\":%" PRIu64
-		       ",\"truncated_strings\":%" PRIu64 "}",
-		       t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
-		       info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
-		       sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
-	cli_buf_printf(b,
-		       ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
-		       ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
-		       file_size, t->bytes, info->raw_bytes, info->stored_bytes, info->blocks);
+		render_buf_puts(b, "null");
+	render_buf_printf(b,
+			  ",\"spans_begun\":%" PRIu64 ",\"spans_ended\":%" PRIu64
+			  ",\"lost\":{\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
+			  ",\"torn_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sampled_out\":%" PRIu64
+			  ",\"dropped_sampled\":%" PRIu64 ",\"dropped_rate_limited\":%" PRIu64
+			  ",\"truncated_strings\":%" PRIu64 "}",
+			  t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
+			  info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
+			  sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
+	render_buf_printf(b,
+			  ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
+			  ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
+			  file_size, t->bytes, info->raw_bytes, info->stored_bytes, info->blocks);
 	double ratio = compression_ratio(info);
 	if (ratio >= 0)
-		cli_json_double(b, ratio);
+		render_json_double(b, ratio);
 	else
-		cli_buf_puts(b, "null");
-	cli_buf_puts(b, ",\"levels\":{");
+		render_buf_puts(b, "null");
+	render_buf_puts(b, ",\"levels\":{");
 	for (int level = 0; level < NLEVELS; level++)
-		cli_buf_printf(b, "%s\"%s\":%" PRIu64, level ? "," : "", ttlog_level_name(level),
-			       t->by_level[level]);
-	cli_buf_puts(b, "},\"threads\":[");
+		render_buf_printf(b, "%s\"%s\":%" PRIu64, level ? "," : "", ttlog_level_name(level),
+				  t->by_level[level]);
+	render_buf_puts(b, "},\"threads\":[");
 	size_t n = ttlog_reader_thread_count(r);
 	int any = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -612,21 +613,21 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		const struct thread_count *tc = thread ? find_thread(t, thread) : NULL;
 		if (!thread)
 			continue;
-		cli_buf_printf(b, "%s{\"tid\":%" PRIu32 ",\"name\":", any ? "," : "", thread->tid);
-		cli_json_cstring(b, thread->name ? thread->name : "");
-		cli_buf_printf(b,
-			       ",\"events\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
-			       ",\"torn_bytes\":%" PRIu64 ",\"exited\":%s,\"crashed\":%s}",
-			       tc ? tc->events : 0, thread->overwritten, thread->torn,
-			       thread->torn_bytes, thread->exited ? "true" : "false",
-			       thread->crashed ? "true" : "false");
+		render_buf_printf(b, "%s{\"tid\":%" PRIu32 ",\"name\":", any ? "," : "", thread->tid);
+		render_json_cstring(b, thread->name ? thread->name : "");
+		render_buf_printf(b,
+				  ",\"events\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
+				  ",\"torn_bytes\":%" PRIu64 ",\"exited\":%s,\"crashed\":%s}",
+				  tc ? tc->events : 0, thread->overwritten, thread->torn,
+				  thread->torn_bytes, thread->exited ? "true" : "false",
+				  thread->crashed ? "true" : "false");
 		any = 1;
 	}
-	cli_buf_putc(b, ']');
+	render_buf_putc(b, ']');
 	json_top(s, t, 0);
 	json_top(s, t, 1);
-	cli_buf_puts(b, "}\n");
-	cli_buf_write(b, stdout);
+	render_buf_puts(b, "}\n");
+	render_buf_write(b, stdout);
 }
 
 /* ---- Files ---------------------------------------------------------------- */
@@ -758,6 +759,6 @@ int cli_stats_main(int argc, char **argv)
 				status = st;
 		}
 	}
-	cli_buf_free(&s.line);
+	render_buf_free(&s.line);
 	return status;
 }

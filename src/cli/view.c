@@ -2,8 +2,8 @@
  * view.c - `ttlog view`: prints the events of snapshot files, as text lines
  * or JSON lines, filtered by level, time, thread and message, then what the
  * file says about a crash, about events that were lost, and about events
- * that sampling rules left out, and the stacks the file holds, symbolised
- * (symbolize.c) as a debugger's backtrace.
+ * that sampling rules left out, and the stacks the file holds as a
+ * debugger's backtraces (backtrace.c).
  *
  * Files are handled one after the other, in the order given, each with its
  * own reader: a damaged file prints every event that survived, then the
@@ -17,39 +17,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backtrace.h"
 #include "cli.h"
-#include "report.h"
-#include "event.h"
-#include "fields.h"
+#include "crash_text.h"
 #include "filter.h"
-#include "json.h"
 #include "metrics.h"
-#include "symbolize.h"
-#include "timefmt.h"
+#include "render/event_json.h"
+#include "render/event_line.h"
+#include "render/event_message.h"
+#include "render/names.h"
+#include "render/time_text.h"
+#include "report.h"
 #include "ttlog_reader.h"
 
-#define MAX_INDENT 64u     /* deeper spans are indented as deep as this */
-#define MAX_INLINED 16u    /* functions inlined into one another at one address */
-#define REGS_PER_LINE 4u
 
-/* SGR colour sequences per level, TRACE..FATAL; "" leaves the line alone. */
-static const char *const level_colors[] = {
-	"\033[2m",    /* TRACE: dim */
-	"",           /* DEBUG */
-	"",           /* INFO */
-	"\033[33m",   /* WARN: yellow */
-	"\033[31m",   /* ERROR: red */
-	"\033[1;31m", /* FATAL: bold red */
-};
-_Static_assert(sizeof level_colors / sizeof level_colors[0] == TTLOG_LEVEL_FATAL + 1,
-	       "one colour per level");
 #define COLOR_CRASH "\033[1;31m"
 #define COLOR_LOST "\033[33m"
-#define COLOR_RESET "\033[0m"
 
-/* Indexed by the clock field of the file (TTLOG_FMT_CLOCK_* in the format). */
-static const char *const clock_names[] = {"tsc", "cntvct", "monotonic", "fake"};
-#define NCLOCKS ((int)(sizeof clock_names / sizeof clock_names[0]))
 
 struct view {
 	/* Options. */
@@ -57,21 +41,16 @@ struct view {
 	int json, utc, color, header, sampling;
 	int metrics;                 /* --metrics: the file's metrics instead of its events */
 	int spans;                   /* show span begins and ends, indented (default) */
-	int registers;               /* --registers: the crashing thread's registers */
-	int modules;                 /* --modules: the modules recorded with the stacks */
-	int no_symbols;              /* --no-symbols: addresses as module+offset only */
-	const char **debug_dirs;     /* --debug-dir, in the order given */
-	size_t ndebug_dirs;
-	struct cli_sym *sym;         /* the last file's symboliser, kept for the next
-					file if it has the same modules */
+	struct cli_backtrace bt;     /* the stacks' printer, with its options */
 
 	/* The file being printed. */
 	const char *path;
 
-	struct cli_buf line;   /* the output line being built */
-	struct cli_buf msg;    /* the current event's formatted message */
-	struct cli_buf events; /* event lines not written yet (EVENT_BLOCK) */
-	struct cli_event_cache cache; /* JSON parts of the file's sites and threads */
+	struct render_buf line;          /* the output line being built */
+	struct render_message msg;       /* the current event's message, made when needed */
+	struct render_line_style style;  /* how text lines look */
+	struct render_buf events;        /* event lines not written yet (EVENT_BLOCK) */
+	struct render_event_cache cache; /* JSON parts of the file's levels, sites and threads */
 };
 
 /* Event lines are written in blocks of this many bytes or more, not one by
@@ -163,50 +142,6 @@ void cli_view_usage(FILE *out)
 	      out);
 }
 
-/* Nonzero if one of the eight bytes of w is a control character or DEL
- * (a tab too: it is let through one byte at a time). */
-static uint64_t word_to_look_at(uint64_t w)
-{
-	return cli_word_has_below(w, 0x20) | cli_word_has(w, 0x7f);
-}
-
-/* Appends text with control characters (except tab) shown as \xNN. */
-static void put_text(struct cli_buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0, i = cli_plain_prefix(s, len, word_to_look_at);
-	uint64_t w;
-
-	/* Most texts have nothing to show otherwise: one copy. */
-	if (i == len) {
-		cli_buf_put(b, s, len);
-		return;
-	}
-	for (; i < len; i++) {
-		if (len - i >= 8) {
-			memcpy(&w, s + i, sizeof w);
-			if (!word_to_look_at(w)) {
-				i += 7; /* eight plain bytes; the loop adds the eighth */
-				continue;
-			}
-		}
-		unsigned char c = (unsigned char)s[i];
-		if ((c >= 0x20 && c != 0x7f) || c == '\t')
-			continue;
-		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-		cli_buf_put(b, s + run, i - run);
-		cli_buf_put(b, esc, sizeof esc);
-		run = i + 1;
-	}
-	cli_buf_put(b, s + run, len - run);
-}
-
-static void put_text_cstring(struct cli_buf *b, const char *s)
-{
-	if (s)
-		put_text(b, s, strlen(s));
-}
-
 /* ---- Notes: file details and summaries ------------------------------------
  * In text mode a note is a "-- " line on stdout (details before a file's
  * events, summaries after them); in JSON mode it goes to stderr as
@@ -214,28 +149,28 @@ static void put_text_cstring(struct cli_buf *b, const char *s)
 
 static void note_begin(struct view *v, const char *color)
 {
-	cli_buf_reset(&v->line);
+	render_buf_reset(&v->line);
 	if (v->json) {
-		cli_buf_puts(&v->line, "ttlog: ");
-		put_text_cstring(&v->line, v->path);
-		cli_buf_puts(&v->line, ": ");
+		render_buf_puts(&v->line, "ttlog: ");
+		render_line_cstring(&v->line, v->path);
+		render_buf_puts(&v->line, ": ");
 	} else {
 		if (v->color)
-			cli_buf_puts(&v->line, color);
-		cli_buf_puts(&v->line, "-- ");
+			render_buf_puts(&v->line, color);
+		render_buf_puts(&v->line, "-- ");
 	}
 }
 
 static void note_end(struct view *v, const char *color)
 {
 	if (!v->json && v->color && *color)
-		cli_buf_puts(&v->line, COLOR_RESET);
-	cli_buf_putc(&v->line, '\n');
+		render_buf_puts(&v->line, RENDER_COLOR_RESET);
+	render_buf_putc(&v->line, '\n');
 	if (v->json) {
 		cli_sync_stdout();
-		cli_buf_write(&v->line, stderr);
+		render_buf_write(&v->line, stderr);
 	} else {
-		cli_buf_write(&v->line, stdout);
+		render_buf_write(&v->line, stdout);
 	}
 }
 
@@ -247,54 +182,53 @@ static void note(struct view *v, const char *color, const char *format, ...)
 
 	note_begin(v, color);
 	va_start(ap, format);
-	cli_buf_vprintf(&v->line, format, ap);
+	render_buf_vprintf(&v->line, format, ap);
 	va_end(ap);
 	note_end(v, color);
-}
-
-/* A line of a backtrace that is not a frame: on stdout, in text mode only. */
-static void stack_line(struct view *v, const char *text)
-{
-	cli_buf_reset(&v->line);
-	cli_buf_puts(&v->line, text);
-	cli_buf_putc(&v->line, '\n');
-	cli_buf_write(&v->line, stdout);
 }
 
 /* A note made of a label and a string from the file, shown safely. */
 static void note_string(struct view *v, const char *label, const char *value)
 {
 	note_begin(v, "");
-	cli_buf_puts(&v->line, label);
-	put_text_cstring(&v->line, value);
+	render_buf_puts(&v->line, label);
+	render_line_cstring(&v->line, value);
 	note_end(v, "");
+}
+
+/* The backtraces' notes (struct cli_backtrace's symbols_note). */
+static void symbols_note(void *view, const char *text)
+{
+	note_string(view, "symbols: ", text);
 }
 
 static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
-	char t1[CLI_TIME_BUF], t2[CLI_TIME_BUF];
-	enum cli_time_style style = v->json ? CLI_TIME_ISO : v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL;
+	char t1[RENDER_TIME_BUF], t2[RENDER_TIME_BUF];
+	enum render_time_style style = v->json  ? RENDER_TIME_ISO
+				       : v->utc ? RENDER_TIME_UTC
+						: RENDER_TIME_LOCAL;
 	size_t nthreads = ttlog_reader_thread_count(r);
 	unsigned wv = info->writer_version;
 
 	if (!v->json) /* JSON-mode notes name the file already */
 		note_string(v, "file: ", info->path ? info->path : v->path);
 	note_begin(v, "");
-	cli_buf_printf(&v->line, "pid %" PRIu32 ", executable ", info->pid);
-	put_text_cstring(&v->line, info->executable);
-	cli_buf_puts(&v->line, ", host ");
-	put_text_cstring(&v->line, info->hostname);
+	render_buf_printf(&v->line, "pid %" PRIu32 ", executable ", info->pid);
+	render_line_cstring(&v->line, info->executable);
+	render_buf_puts(&v->line, ", host ");
+	render_line_cstring(&v->line, info->hostname);
 	note_end(v, "");
 	note_string(v, "reason: ", info->reason);
-	note(v, "", "created: %s", cli_time_format(info->created_ns, style, t1));
+	note(v, "", "created: %s", render_time_format(info->created_ns, style, t1));
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
-	     info->clock >= 0 && info->clock < NCLOCKS ? clock_names[info->clock] : "unknown",
+	     render_clock_name(info->clock) ? render_clock_name(info->clock) : "unknown",
 	     info->complete ? "" : ", incomplete");
 	if (info->events)
 		note(v, "", "events: %" PRIu64 " in %zu thread%s, from %s to %s", info->events,
-		     nthreads, nthreads == 1 ? "" : "s", cli_time_format(info->first_ns, style, t1),
-		     cli_time_format(info->last_ns, style, t2));
+		     nthreads, nthreads == 1 ? "" : "s", render_time_format(info->first_ns, style, t1),
+		     render_time_format(info->last_ns, style, t2));
 	else
 		note(v, "", "events: none, %zu threads", nthreads);
 	for (size_t i = 0; i < nthreads; i++) {
@@ -302,314 +236,53 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 		if (!t)
 			continue;
 		note_begin(v, "");
-		cli_buf_printf(&v->line, "thread %" PRIu32, t->tid);
+		render_buf_printf(&v->line, "thread %" PRIu32, t->tid);
 		if (t->name && *t->name) {
-			cli_buf_putc(&v->line, ' ');
-			put_text_cstring(&v->line, t->name);
+			render_buf_putc(&v->line, ' ');
+			render_line_cstring(&v->line, t->name);
 		}
-		cli_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
+		render_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
 		if (t->overwritten || t->torn)
-			cli_buf_printf(&v->line, ", lost %" PRIu64 " overwritten, %" PRIu64 " torn",
-				       t->overwritten, t->torn);
+			render_buf_printf(&v->line, ", lost %" PRIu64 " overwritten, %" PRIu64 " torn",
+					  t->overwritten, t->torn);
 		if (t->exited)
-			cli_buf_puts(&v->line, ", exited");
+			render_buf_puts(&v->line, ", exited");
 		if (t->crashed)
-			cli_buf_puts(&v->line, ", crashed");
+			render_buf_puts(&v->line, ", crashed");
 		note_end(v, "");
 	}
-}
-
-/* ---- Stacks --------------------------------------------------------------
- * Each stack of the file as a backtrace, innermost frame first, after the
- * crash summary: text lines on stdout, or one JSON object per stack. */
-
-/* The notes the symboliser made since the last call (a module it could not
- * use, and why), each once. */
-static void print_symbol_notes(struct view *v, struct cli_sym *sym)
-{
-	const char *n;
-	while ((n = cli_sym_next_note(sym)) != NULL)
-		note_string(v, "symbols: ", n);
-}
-
-static void put_hex_json(struct cli_buf *b, const char *key, uint64_t value)
-{
-	cli_buf_printf(b, ",\"%s\":\"0x%" PRIx64 "\"", key, value);
-}
-
-/* One frame of a backtrace: "  #N  0xADDR in FUNCTION at FILE:LINE", or
- * " (MODULE+0xOFF)" without a line, or " ()" without a module. */
-static void text_frame(struct view *v, unsigned index, uint64_t address,
-		       const struct cli_sym_frame *f)
-{
-	struct cli_buf *b = &v->line;
-
-	cli_buf_reset(b);
-	cli_buf_printf(b, "  #%u  0x%016" PRIx64 " in ", index, address);
-	put_text_cstring(b, f->function ? f->function : "??");
-	if (f->file) {
-		cli_buf_puts(b, " at ");
-		put_text_cstring(b, f->file);
-		cli_buf_printf(b, ":%u", f->line);
-	} else if (f->module) {
-		cli_buf_puts(b, " (");
-		put_text_cstring(b, cli_base_name(f->module));
-		cli_buf_printf(b, "+0x%" PRIx64 ")", f->offset);
-	} else {
-		cli_buf_puts(b, " ()");
-	}
-	if (f->inlined)
-		cli_buf_puts(b, " (inlined)");
-	cli_buf_putc(b, '\n');
-	cli_buf_write(b, stdout);
-}
-
-static void json_frame(struct cli_buf *b, unsigned index, uint64_t address,
-		       const struct cli_sym_frame *f)
-{
-	if (index)
-		cli_buf_putc(b, ',');
-	cli_buf_printf(b, "{\"index\":%u", index);
-	put_hex_json(b, "address", address);
-	cli_buf_puts(b, ",\"function\":");
-	cli_json_cstring(b, f->function);
-	cli_buf_puts(b, ",\"file\":");
-	cli_json_cstring(b, f->file);
-	if (f->file)
-		cli_buf_printf(b, ",\"line\":%u", f->line);
-	else
-		cli_buf_puts(b, ",\"line\":null");
-	cli_buf_puts(b, ",\"module\":");
-	cli_json_cstring(b, f->module);
-	if (f->module)
-		put_hex_json(b, "offset", f->offset);
-	else
-		cli_buf_puts(b, ",\"offset\":null");
-	cli_buf_printf(b, ",\"inlined\":%s}", f->inlined ? "true" : "false");
-}
-
-/* The width of the longest register name, to line the values up. */
-static int register_name_width(const struct ttlog_stack *st)
-{
-	size_t w = 1;
-	for (uint32_t i = 0; i < st->nregs; i++) {
-		size_t n = st->regs[i].name ? strlen(st->regs[i].name) : 1;
-		if (n > w)
-			w = n;
-	}
-	return w > 16 ? 16 : (int)w;
-}
-
-static void text_registers(struct view *v, const struct ttlog_stack *st)
-{
-	struct cli_buf *b = &v->line;
-	int width = register_name_width(st);
-
-	cli_buf_reset(b);
-	cli_buf_puts(b, "  registers:\n");
-	for (uint32_t i = 0; i < st->nregs; i++) {
-		const char *name = st->regs[i].name ? st->regs[i].name : "?";
-		cli_buf_puts(b, i % REGS_PER_LINE ? "  " : "    ");
-		put_text_cstring(b, name);
-		for (size_t pad = strlen(name); pad < (size_t)width; pad++)
-			cli_buf_putc(b, ' ');
-		cli_buf_printf(b, " 0x%016" PRIx64, st->regs[i].value);
-		if (i % REGS_PER_LINE == REGS_PER_LINE - 1 || i + 1 == st->nregs)
-			cli_buf_putc(b, '\n');
-	}
-	cli_buf_write(b, stdout);
-}
-
-static void print_stack(struct view *v, ttlog_reader *r, const struct ttlog_stack *st,
-			struct cli_sym *sym)
-{
-	const struct ttlog_thread_info *t = cli_find_thread(r, st->thread_index, st->tid);
-	const char *name = t && t->name && *t->name ? t->name : NULL;
-	int crash = (st->flags & TTLOG_STACK_CRASH) != 0;
-	struct cli_buf json = {0};
-	struct cli_sym_frame f[MAX_INLINED];
-	unsigned index = 0;
-
-	if (v->json) {
-		cli_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
-		cli_json_cstring(&json, name ? name : "");
-		cli_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
-		cli_json_cstring(&json, st->arch);
-		cli_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
-			       st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
-			       st->flags & TTLOG_STACK_FAULTED ? "true" : "false");
-	} else {
-		cli_buf_reset(&v->line);
-		cli_buf_printf(&v->line, "%s of thread %" PRIu32, crash ? "backtrace" : "stack",
-			       st->tid);
-		if (name) {
-			cli_buf_puts(&v->line, " (");
-			put_text_cstring(&v->line, name);
-			cli_buf_putc(&v->line, ')');
-		}
-		cli_buf_puts(&v->line, crash ? ", crashed:\n" : ", at snapshot:\n");
-		cli_buf_write(&v->line, stdout);
-	}
-
-	for (uint32_t i = 0; i < st->nframes && !cli_stdout_failed(); i++) {
-		/* Every frame but an exact pc is a return address: the call
-		 * is the instruction before it. */
-		int is_return = !(i == 0 && (st->flags & TTLOG_STACK_PC_FIRST));
-		size_t n = cli_sym_lookup(sym, st->frames[i], is_return, f, MAX_INLINED);
-		for (size_t k = 0; k < n; k++, index++) {
-			if (v->json)
-				json_frame(&json, index, st->frames[i], &f[k]);
-			else
-				text_frame(v, index, st->frames[i], &f[k]);
-		}
-	}
-
-	if (v->json) {
-		cli_buf_putc(&json, ']');
-		if (v->registers && st->nregs) {
-			cli_buf_puts(&json, ",\"registers\":{");
-			for (uint32_t i = 0; i < st->nregs; i++) {
-				if (i)
-					cli_buf_putc(&json, ',');
-				cli_json_cstring(&json, st->regs[i].name ? st->regs[i].name : "?");
-				cli_buf_printf(&json, ":\"0x%" PRIx64 "\"", st->regs[i].value);
-			}
-			cli_buf_putc(&json, '}');
-		}
-		cli_buf_puts(&json, "}\n");
-		cli_buf_write(&json, stdout);
-		cli_buf_free(&json);
-	} else {
-		/* Nothing is lost silently: say where the stack was cut. */
-		if (!st->nframes)
-			stack_line(v, "  (no frames)");
-		if (st->flags & TTLOG_STACK_TRUNCATED) {
-			cli_buf_reset(&v->line);
-			cli_buf_printf(&v->line, "  (stack truncated at %" PRIu32 " frames)\n",
-				       st->nframes);
-			cli_buf_write(&v->line, stdout);
-		}
-		if (st->flags & TTLOG_STACK_FAULTED)
-			stack_line(v, "  (unwinding stopped: unreadable memory)");
-		if (v->registers && st->nregs)
-			text_registers(v, st);
-	}
-	print_symbol_notes(v, sym);
-}
-
-static void put_build_id(struct cli_buf *b, const struct ttlog_module *m)
-{
-	for (uint32_t k = 0; k < m->build_id_len; k++)
-		cli_buf_printf(b, "%02x", m->build_id[k]);
-}
-
-/* --modules: the modules recorded with the stacks. */
-static void print_modules(struct view *v, const struct ttlog_module *mods, size_t n,
-			  uint32_t missing)
-{
-	struct cli_buf *b = &v->line;
-
-	cli_buf_reset(b);
-	if (v->json)
-		cli_buf_puts(b, "{\"kind\":\"modules\",\"modules\":[");
-	else
-		cli_buf_printf(b, "modules (%zu):\n", n);
-	for (size_t i = 0; i < n; i++) {
-		const struct ttlog_module *m = &mods[i];
-		int has_id = m->build_id && m->build_id_len;
-		if (v->json) {
-			cli_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
-			cli_json_cstring(b, m->path);
-			put_hex_json(b, "start", m->start);
-			put_hex_json(b, "end", m->end);
-			put_hex_json(b, "bias", m->bias);
-			cli_buf_puts(b, ",\"build_id\":");
-			if (has_id) {
-				cli_buf_putc(b, '"');
-				put_build_id(b, m);
-				cli_buf_puts(b, "\"}");
-			} else {
-				cli_buf_puts(b, "null}");
-			}
-		} else {
-			cli_buf_printf(b, "  0x%016" PRIx64 "-0x%016" PRIx64 "  ", m->start, m->end);
-			put_text_cstring(b, m->path);
-			cli_buf_puts(b, has_id ? "  build-id " : "  no build-id");
-			if (has_id)
-				put_build_id(b, m);
-			cli_buf_putc(b, '\n');
-		}
-	}
-	if (v->json)
-		cli_buf_printf(b, "],\"missing\":%" PRIu32 "}\n", missing);
-	else if (missing)
-		cli_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
-			       missing == 1 ? " was" : "s were");
-	cli_buf_write(b, stdout);
-}
-
-static void print_stacks(struct view *v, ttlog_reader *r)
-{
-	const struct ttlog_stack *stacks = NULL;
-	const struct ttlog_module *mods = NULL;
-	size_t nstacks = ttlog_reader_stacks(r, &stacks);
-	size_t nmods = ttlog_reader_modules(r, &mods);
-	uint32_t missing = ttlog_reader_modules_missing(r);
-
-	if (!mods)
-		nmods = 0;
-	if (nstacks && stacks) {
-		/* Snapshots of one process share their modules: each file is
-		 * opened once for all of them. */
-		if (!cli_sym_reuse(v->sym, mods, nmods)) {
-			cli_sym_close(v->sym);
-			v->sym = cli_sym_open(mods, nmods, v->debug_dirs, v->ndebug_dirs,
-					      v->no_symbols ? CLI_SYM_NO_FILES : 0);
-			if (!v->sym)
-				note(v, "", "symbols: out of memory: frames are shown as bare addresses");
-		}
-		for (size_t i = 0; i < nstacks && !cli_stdout_failed(); i++)
-			print_stack(v, r, &stacks[i], v->sym);
-		/* A frame outside every recorded module may be in one that did
-		 * not fit the capture. */
-		if (missing && !v->modules)
-			note(v, "", "symbols: %" PRIu32 " loaded module%s not recorded", missing,
-			     missing == 1 ? " was" : "s were");
-	}
-	if (v->modules && (nmods || missing) && !cli_stdout_failed())
-		print_modules(v, mods, nmods, missing);
 }
 
 static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	if (info->crashed) {
-		struct cli_buf crash = {0};
+		struct render_buf crash = {0};
 
 		/* The signal name comes from the file: shown safely. */
 		cli_crash_text(&crash, info);
 		note_begin(v, COLOR_CRASH);
-		cli_buf_puts(&v->line, "crash: ");
-		put_text(&v->line, crash.data, crash.len);
-		cli_buf_free(&crash);
-		cli_buf_printf(&v->line, " in thread %" PRIu32, info->crash.tid);
+		render_buf_puts(&v->line, "crash: ");
+		render_line_text(&v->line, crash.data, crash.len);
+		render_buf_free(&crash);
+		render_buf_printf(&v->line, " in thread %" PRIu32, info->crash.tid);
 		const struct ttlog_thread_info *t =
 			cli_find_thread(r, info->crash.thread_index, info->crash.tid);
 		if (t && t->name && *t->name) {
-			cli_buf_puts(&v->line, " (");
-			put_text_cstring(&v->line, t->name);
-			cli_buf_putc(&v->line, ')');
+			render_buf_puts(&v->line, " (");
+			render_line_cstring(&v->line, t->name);
+			render_buf_putc(&v->line, ')');
 		}
 		note_end(v, COLOR_CRASH);
 
 		note_begin(v, COLOR_CRASH);
-		cli_buf_puts(&v->line, "reason: ");
-		put_text_cstring(&v->line, info->reason);
+		render_buf_puts(&v->line, "reason: ");
+		render_line_cstring(&v->line, info->reason);
 		note_end(v, COLOR_CRASH);
 	}
 	/* JSON mode with --metrics has metric objects on stdout, of another
 	 * shape: no stack objects among them. */
 	if (!(v->json && v->metrics))
-		print_stacks(v, r);
+		cli_backtrace_print(&v->bt, r);
 	/* Nothing is lost silently: any loss is reported, filters or not. */
 	if (info->overwritten || info->torn || info->torn_bytes || info->dropped)
 		note(v, COLOR_LOST,
@@ -634,20 +307,20 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 		if (!s)
 			continue;
 		note_begin(v, "");
-		cli_buf_puts(&v->line, "sampling: ");
-		put_text_cstring(&v->line, cli_base_name(s->file));
-		cli_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
+		render_buf_puts(&v->line, "sampling: ");
+		render_line_cstring(&v->line, render_base_name(s->file));
+		render_buf_printf(&v->line, ":%" PRIu32 " ", s->line);
 		if (s->keep_one_in > 1)
-			cli_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
-				       s->max_per_second ? "+" : "");
+			render_buf_printf(&v->line, "1/%" PRIu32 "%s", s->keep_one_in,
+					  s->max_per_second ? "+" : "");
 		if (s->max_per_second)
-			cli_buf_printf(&v->line, "%" PRIu32 "/s", s->max_per_second);
+			render_buf_printf(&v->line, "%" PRIu32 "/s", s->max_per_second);
 		if (s->keep_one_in <= 1 && !s->max_per_second)
-			cli_buf_puts(&v->line, "no rule now");
-		cli_buf_printf(&v->line,
-			       ": kept %" PRIu64 ", dropped %" PRIu64 " by 1-in-N, %" PRIu64
-			       " by the rate limit",
-			       s->kept, s->dropped_sampled, s->dropped_rate_limited);
+			render_buf_puts(&v->line, "no rule now");
+		render_buf_printf(&v->line,
+				  ": kept %" PRIu64 ", dropped %" PRIu64 " by 1-in-N, %" PRIu64
+				  " by the rate limit",
+				  s->kept, s->dropped_sampled, s->dropped_rate_limited);
 		note_end(v, "");
 	}
 }
@@ -657,67 +330,21 @@ static void print_sampling(struct view *v, ttlog_reader *r)
 /* Writes the event lines built so far. */
 static void flush_events(struct view *v)
 {
-	cli_buf_write(&v->events, stdout);
-	cli_buf_reset(&v->events);
+	render_buf_write(&v->events, stdout);
+	render_buf_reset(&v->events);
 }
 
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	struct cli_buf *b = &v->events;
-	const struct ttlog_site_info *site = cli_event_site(ev);
-	const struct ttlog_thread_info *thread = ev->thread;
-	int level = cli_event_level(ev);
-	const char *color = v->color && level >= 0 && level <= TTLOG_LEVEL_FATAL
-				    ? level_colors[level]
-				    : "";
-	char tb[CLI_TIME_BUF];
-
-	const char *level_name = ttlog_level_name(level);
-	size_t level_len = strlen(level_name);
-
-	/* By hand, not printf: this runs once per event (the bytes are those
-	 * of "%s %-5s [%u" and ":%u "). */
-	cli_buf_puts(b, color);
-	cli_buf_put(b, tb, cli_time_text(ev->time_ns, v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL, tb));
-	cli_buf_putc(b, ' ');
-	cli_buf_put(b, level_name, level_len);
-	if (level_len < 5)
-		cli_buf_put(b, "     ", 5 - level_len);
-	cli_buf_puts(b, " [");
-	cli_buf_put_u64(b, thread ? thread->tid : 0);
-	if (thread && thread->name && *thread->name) {
-		cli_buf_putc(b, ' ');
-		put_text_cstring(b, thread->name);
-	}
-	cli_buf_puts(b, "] ");
-	put_text_cstring(b, cli_base_name(site ? site->file : NULL));
-	cli_buf_putc(b, ':');
-	cli_buf_put_u64(b, site ? site->line : 0);
-	cli_buf_putc(b, ' ');
-	if (v->spans)
-		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
-			cli_buf_puts(b, "  ");
-	put_text(b, v->msg.data, v->msg.len);
-	for (unsigned i = 0; i < ev->nfields; i++) {
-		const struct ttlog_field *f = &ev->fields[i];
-		if (f->source == TTLOG_FIELD_FORMAT)
-			continue; /* already in the message */
-		cli_buf_putc(b, ' ');
-		put_text_cstring(b, f->key);
-		cli_buf_putc(b, '=');
-		cli_field_text(b, f->value); /* quotes anything but plain words */
-	}
-	if (*color)
-		cli_buf_puts(b, COLOR_RESET);
-	cli_buf_putc(b, '\n');
-	if (b->len >= EVENT_BLOCK)
+	render_event_line(&v->events, ev, render_message_text(&v->msg), &v->style);
+	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
-	cli_event_json_cached(&v->events, ev, &v->msg, &v->cache);
-	cli_buf_putc(&v->events, '\n');
+	render_event_json(&v->events, ev, render_message_text(&v->msg), &v->cache);
+	render_buf_putc(&v->events, '\n');
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
 }
@@ -740,15 +367,17 @@ static int view_file(struct view *v, const char *path)
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
 	cli_filter_begin_file(&v->filter, r);
-	cli_event_cache_reset(&v->cache); /* the last file's sites are gone */
+	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
 
 	if (v->header && described)
 		print_header(v, r, info);
 
 	if (v->metrics)
-		cli_metrics_print(r, v->json, v->json ? CLI_TIME_ISO : v->utc ? CLI_TIME_UTC : CLI_TIME_LOCAL);
+		cli_metrics_print(r, v->json,
+				  v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
 	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+		render_message_start(&v->msg, &ev);
 		if (!cli_filter_keep(&v->filter, &ev, &v->msg))
 			continue;
 		if (v->json)
@@ -811,12 +440,11 @@ static const struct option long_options[] = {
 static void view_free(struct view *v)
 {
 	cli_filter_free(&v->filter);
-	cli_buf_free(&v->line);
-	cli_buf_free(&v->msg);
-	cli_buf_free(&v->events);
-	cli_event_cache_free(&v->cache);
-	free(v->debug_dirs);
-	cli_sym_close(v->sym);
+	render_buf_free(&v->line);
+	render_message_free(&v->msg);
+	render_buf_free(&v->events);
+	render_event_cache_free(&v->cache);
+	cli_backtrace_free(&v->bt);
 }
 
 /* Parses the options into *v; returns -1 when the program should exit with
@@ -885,22 +513,22 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			v->metrics = 1;
 			break;
 		case OPT_REGISTERS:
-			v->registers = 1;
+			v->bt.registers = 1;
 			break;
 		case OPT_MODULES:
-			v->modules = 1;
+			v->bt.modules = 1;
 			break;
 		case OPT_NO_SYMBOLS:
-			v->no_symbols = 1;
+			v->bt.no_symbols = 1;
 			break;
 		case OPT_DEBUG_DIR:
 			if (!*optarg) {
 				*status = cli_report_usage_error("view", "--debug-dir needs a directory");
 				return -1;
 			}
-			v->debug_dirs = cli_xrealloc(v->debug_dirs,
-						     (v->ndebug_dirs + 1) * sizeof *v->debug_dirs);
-			v->debug_dirs[v->ndebug_dirs++] = optarg;
+			v->bt.debug_dirs = render_xrealloc(v->bt.debug_dirs,
+							   (v->bt.ndebug_dirs + 1) * sizeof *v->bt.debug_dirs);
+			v->bt.debug_dirs[v->bt.ndebug_dirs++] = optarg;
 			break;
 		default:
 			*status = cli_report_bad_option("view", c, argv, SHORT_OPTIONS);
@@ -923,6 +551,11 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	}
 	/* JSON lines are never coloured. */
 	v->color = color_mode && !v->json;
+	render_line_style_init(&v->style, v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL, v->color,
+			       v->spans);
+	v->bt.json = v->json;
+	v->bt.symbols_note = symbols_note;
+	v->bt.note_arg = v;
 	return 0;
 }
 

@@ -1,18 +1,16 @@
 /*
  * columns.c - values that several tables put in their columns: times as
- * ISO-8601 text, span and trace ids as hex, fields as a JSON object, and
- * the growable arrays of rows that spans and sites build.
+ * ISO-8601 text, span and trace ids as hex, and the growable arrays of
+ * rows that spans and sites build.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/fields.h"
-#include "cli/json.h"
-#include "cli/timefmt.h"
 #include "query/internal.h"
+#include "render/time_text.h"
 
-void query_result_buf(sqlite3_context *ctx, const struct cli_buf *b)
+void query_result_buf(sqlite3_context *ctx, const struct render_buf *b)
 {
 	sqlite3_result_text64(ctx, b->data ? b->data : "", b->len, SQLITE_TRANSIENT, SQLITE_UTF8);
 }
@@ -27,8 +25,8 @@ void query_result_text(sqlite3_context *ctx, const char *s)
 
 void query_result_time(sqlite3_context *ctx, int64_t ns)
 {
-	char text[CLI_TIME_BUF];
-	sqlite3_result_text(ctx, cli_time_format(ns, CLI_TIME_ISO, text), -1, SQLITE_TRANSIENT);
+	char text[RENDER_TIME_BUF];
+	sqlite3_result_text(ctx, render_time_format(ns, RENDER_TIME_ISO, text), -1, SQLITE_TRANSIENT);
 }
 
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null)
@@ -53,44 +51,10 @@ void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo)
 	sqlite3_result_text(ctx, text, 32, SQLITE_TRANSIENT);
 }
 
-void query_fields_json(struct cli_buf *b, const struct ttlog_field *fields, unsigned n)
-{
-	cli_buf_putc(b, '{');
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			cli_buf_putc(b, ',');
-		cli_json_cstring(b, fields[i].key);
-		cli_buf_putc(b, ':');
-		cli_field_json(b, fields[i].value);
-	}
-	cli_buf_putc(b, '}');
-}
-
 const char *query_level_name(int level)
 {
 	static const char *const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
 	return level >= 0 && level < (int)(sizeof names / sizeof names[0]) ? names[level] : NULL;
-}
-
-const char *query_kind_name(int event_kind)
-{
-	switch (event_kind) {
-	case TTLOG_EVENT_SPAN_BEGIN: return "span_begin";
-	case TTLOG_EVENT_SPAN_END: return "span_end";
-	default: return "log";
-	}
-}
-
-const char *query_site_target(const struct ttlog_site_info *site)
-{
-	if (!site)
-		return NULL;
-	if (site->target && *site->target)
-		return site->target;
-	if (!site->file)
-		return NULL;
-	const char *slash = strrchr(site->file, '/');
-	return slash ? slash + 1 : site->file;
 }
 
 void *query_rows_add(struct query_rows *rows)

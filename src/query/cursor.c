@@ -64,7 +64,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 		ttlog_reader_close(c->readers[i]);
 	}
 	sqlite3_free(c->readers);
-	cli_buf_free(&c->text);
+	render_buf_free(&c->text);
 	sqlite3_free(c);
 	return SQLITE_OK;
 }

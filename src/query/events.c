@@ -7,6 +7,8 @@
  * pushed down are applied by the reader (cursor.c sets them).
  */
 #include "query/internal.h"
+#include "render/event_message.h"
+#include "render/field_text.h"
 
 enum {
 	COL_TS,        /* QUERY_EVENTS_TS */
@@ -50,38 +52,20 @@ static void events_clear(struct query_cursor *c)
 
 static void format_message(struct query_cursor *c, sqlite3_context *ctx)
 {
-	struct cli_buf *b = &c->text;
 	/* A span event's message is its span's name (a span end's own site
 	 * has no format). */
 	if (c->ev.kind != TTLOG_EVENT_LOG && c->ev.span) {
 		query_result_text(ctx, c->ev.span->name);
 		return;
 	}
-	cli_buf_reset(b);
-	cli_buf_reserve(b, 255);
-	size_t n = ttlog_event_format(&c->ev, b->data, b->cap);
-	if (n >= b->cap) {
-		cli_buf_reserve(b, n);
-		n = ttlog_event_format(&c->ev, b->data, b->cap);
-	}
-	b->len = n < b->cap ? n : b->cap - 1;
-	query_result_buf(ctx, b);
-}
-
-/* Where an event is shown to come from: a span end, from where its span
- * began (its own site is one shared by all span ends), as `ttlog view`
- * shows it. */
-static const struct ttlog_site_info *shown_site(const struct ttlog_event *ev)
-{
-	if (ev->kind == TTLOG_EVENT_SPAN_END && ev->span && ev->span->site)
-		return ev->span->site;
-	return ev->site;
+	render_event_format(&c->text, &c->ev);
+	query_result_buf(ctx, &c->text);
 }
 
 static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 {
 	const struct ttlog_event *ev = &c->ev;
-	const struct ttlog_site_info *site = shown_site(ev);
+	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *span = ev->span;
 
@@ -100,7 +84,7 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 			sqlite3_result_int(ctx, site->level);
 		break;
 	case COL_KIND:
-		query_result_text(ctx, query_kind_name(ev->kind));
+		query_result_text(ctx, ttlog_event_kind_name(ev->kind));
 		break;
 	case COL_TID:
 		if (thread)
@@ -110,7 +94,7 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		query_result_text(ctx, thread ? thread->name : NULL);
 		break;
 	case COL_TARGET:
-		query_result_text(ctx, query_site_target(site));
+		query_result_text(ctx, ttlog_site_target(site));
 		break;
 	case COL_FILE:
 		query_result_text(ctx, site ? site->file : NULL);
@@ -131,8 +115,8 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		format_message(c, ctx);
 		break;
 	case COL_FIELDS:
-		cli_buf_reset(&c->text);
-		query_fields_json(&c->text, ev->fields, ev->nfields);
+		render_buf_reset(&c->text);
+		render_fields_json(&c->text, ev->fields, ev->nfields);
 		query_result_buf(ctx, &c->text);
 		break;
 	case COL_SPAN_ID:

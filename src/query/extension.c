@@ -5,8 +5,6 @@
  * ttlog_stats() with the connection. Only the `ttlog query` command leaves
  * this file out; it registers the modules itself.
  */
-#include <stdio.h>
-
 #include "query/query.h"
 
 SQLITE_EXTENSION_INIT1
@@ -34,14 +32,3 @@ int sqlite3_ttlogsqlite_init(sqlite3 *db, char **err, const sqlite3_api_routines
 	return sqlite3_ttlog_init(db, err, api);
 }
 
-/*
- * The growable buffers of src/cli/linebuf.c end the program when memory
- * runs out, after flushing stdout through cli_sync_stdout(), which the
- * command's main.c owns. Inside a host program there is no such owner:
- * flushing is all that is wanted.
- */
-void cli_sync_stdout(void);
-void cli_sync_stdout(void)
-{
-	fflush(stdout);
-}

@@ -5,8 +5,9 @@
  */
 #include <math.h>
 
-#include "cli/json.h"
 #include "query/internal.h"
+#include "render/json_text.h"
+#include "render/names.h"
 
 /* Rows numbered 0..count-1: the index is c->row, the count c->rows.count. */
 static int numbered_next(struct query_cursor *c)
@@ -136,14 +137,14 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		return SQLITE_OK;
 	const struct ttlog_metric_value *m = &all[c->row];
 	int hist = m->type == TTLOG_METRIC_HISTOGRAM;
-	struct cli_buf *b = &c->text;
+	struct render_buf *b = &c->text;
 
 	switch (col) {
 	case METRIC_NAME: query_result_text(ctx, m->name); break;
 	case METRIC_TYPE: query_result_text(ctx, metric_type_name(m->type)); break;
 	case METRIC_LABELS:
-		cli_buf_reset(b);
-		cli_json_labels(b, m->labels, m->nlabels);
+		render_buf_reset(b);
+		render_json_labels(b, m->labels, m->nlabels);
 		query_result_buf(ctx, b);
 		break;
 	case METRIC_FILE: query_result_text(ctx, m->file); break;
@@ -175,17 +176,17 @@ static int metrics_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		if (!hist)
 			break;
 		/* [[lower, upper, count], ...]; the open ends are "-inf" and "inf". */
-		cli_buf_reset(b);
-		cli_buf_putc(b, '[');
+		render_buf_reset(b);
+		render_buf_putc(b, '[');
 		for (size_t i = 0; i < m->hist.nbuckets; i++) {
 			const struct ttlog_metric_bucket *k = &m->hist.buckets[i];
-			cli_buf_puts(b, i ? ",[" : "[");
-			cli_json_double(b, k->lower);
-			cli_buf_putc(b, ',');
-			cli_json_double(b, k->upper);
-			cli_buf_printf(b, ",%llu]", (unsigned long long)k->count);
+			render_buf_puts(b, i ? ",[" : "[");
+			render_json_double(b, k->lower);
+			render_buf_putc(b, ',');
+			render_json_double(b, k->upper);
+			render_buf_printf(b, ",%llu]", (unsigned long long)k->count);
 		}
-		cli_buf_putc(b, ']');
+		render_buf_putc(b, ']');
 		query_result_buf(ctx, b);
 		break;
 	case METRIC_SNAPSHOT: result_path(c, ctx); break;
@@ -245,12 +246,6 @@ static int snapshots_start(struct query_cursor *c)
 	return SQLITE_OK;
 }
 
-static const char *clock_name(int clock)
-{
-	static const char *const names[] = {"tsc", "cntvct", "monotonic", "fake"};
-	return clock >= 0 && clock < 4 ? names[clock] : NULL;
-}
-
 static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(c->r);
@@ -278,7 +273,7 @@ static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int co
 	case SNAP_CREATED: sqlite3_result_int64(ctx, info->created_ns); break;
 	case SNAP_CREATED_TIME: query_result_time(ctx, info->created_ns); break;
 	case SNAP_WRITER_VERSION: sqlite3_result_int64(ctx, info->writer_version); break;
-	case SNAP_CLOCK: query_result_text(ctx, clock_name(info->clock)); break;
+	case SNAP_CLOCK: query_result_text(ctx, render_clock_name(info->clock)); break;
 	case SNAP_WINDOW_NS: sqlite3_result_int64(ctx, (sqlite3_int64)info->window_ns); break;
 	case SNAP_COMPLETE: sqlite3_result_int(ctx, info->complete != 0); break;
 	case SNAP_EVENTS: sqlite3_result_int64(ctx, (sqlite3_int64)info->events); break;

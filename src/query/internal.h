@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/cli.h"
+#include "render/text_buf.h"
 #include "query/query.h"
 #include "ttlog_reader.h"
 
@@ -98,7 +98,7 @@ struct query_cursor {
 	struct ttlog_event ev;    /* events */
 	size_t row;               /* the other tables: an index */
 	struct query_rows rows;
-	struct cli_buf text;      /* scratch for formatting a value */
+	struct render_buf text;      /* scratch for formatting a value */
 };
 
 /* ---- Helpers of the row builders (columns.c) ---------------------------- */
@@ -114,7 +114,7 @@ int query_cursor_eof(sqlite3_vtab_cursor *base);
 int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
 int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
 
-void query_result_buf(sqlite3_context *ctx, const struct cli_buf *b);
+void query_result_buf(sqlite3_context *ctx, const struct render_buf *b);
 /** Sets the result to s (copied), or NULL for a NULL s. */
 void query_result_text(sqlite3_context *ctx, const char *s);
 /** Sets the result to ns as ISO-8601 UTC text. */
@@ -123,14 +123,8 @@ void query_result_time(sqlite3_context *ctx, int64_t ns);
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
 /** Sets the result to a 32-digit trace id, or NULL for 0:0. */
 void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo);
-/** Appends a JSON object of the fields to b (typed as in `ttlog view -o json`). */
-void query_fields_json(struct cli_buf *b, const struct ttlog_field *fields, unsigned n);
 /** A level as the level column has it: "trace" .. "fatal"; NULL if unknown. */
 const char *query_level_name(int level);
-/** The kind of an event or site as text: "log", "span_begin", "span_end". */
-const char *query_kind_name(int event_kind);
-/** A site's target, or its file's base name when it has none. */
-const char *query_site_target(const struct ttlog_site_info *site);
 
 /** Adds an item of rows->size bytes (zeroed); NULL when memory runs out. */
 void *query_rows_add(struct query_rows *rows);

@@ -8,8 +8,9 @@
  */
 #include <string.h>
 
-#include "cli/json.h"
 #include "query/internal.h"
+#include "render/field_text.h"
+#include "render/json_text.h"
 
 /* ---- A map from a 64-bit id to a row index ------------------------------- */
 
@@ -123,9 +124,9 @@ static int merge_fields(struct query_cursor *c, struct span_row *row, const stru
 {
 	if (row->fields && ev->nfields == 0)
 		return SQLITE_OK;
-	struct cli_buf *b = &c->text;
-	cli_buf_reset(b);
-	query_fields_json(b, ev->fields, ev->nfields);
+	struct render_buf *b = &c->text;
+	render_buf_reset(b);
+	render_fields_json(b, ev->fields, ev->nfields);
 	char *merged;
 	if (!row->fields || strcmp(row->fields, "{}") == 0)
 		merged = sqlite3_mprintf("%s", b->data);
@@ -304,13 +305,13 @@ static void sites_clear(struct query_cursor *c)
 	query_rows_free(&c->rows);
 }
 
-/* The kind of a site, from its record kind (docs/FORMAT.md). */
+/* The kind of a site, named as the kind of its events. */
 static const char *site_kind(const struct ttlog_site_info *site)
 {
 	switch (site->kind) {
-	case 4: return query_kind_name(TTLOG_EVENT_SPAN_BEGIN);
-	case 5: return query_kind_name(TTLOG_EVENT_SPAN_END);
-	default: return query_kind_name(TTLOG_EVENT_LOG);
+	case TTLOG_SITE_KIND_SPAN_BEGIN: return ttlog_event_kind_name(TTLOG_EVENT_SPAN_BEGIN);
+	case TTLOG_SITE_KIND_SPAN_END: return ttlog_event_kind_name(TTLOG_EVENT_SPAN_END);
+	default: return ttlog_event_kind_name(TTLOG_EVENT_LOG);
 	}
 }
 
@@ -323,22 +324,22 @@ static int sites_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	case SITE_LEVEL: query_result_text(ctx, query_level_name(site->level)); break;
 	case SITE_LEVEL_NUM: sqlite3_result_int(ctx, site->level); break;
 	case SITE_KIND: query_result_text(ctx, site_kind(site)); break;
-	case SITE_TARGET: query_result_text(ctx, query_site_target(site)); break;
+	case SITE_TARGET: query_result_text(ctx, ttlog_site_target(site)); break;
 	case SITE_FILE: query_result_text(ctx, site->file); break;
 	case SITE_LINE: sqlite3_result_int64(ctx, site->line); break;
 	case SITE_FUNC: query_result_text(ctx, site->function); break;
 	case SITE_FORMAT: query_result_text(ctx, site->format); break;
 	case SITE_FIELDS: {
 		/* The names of its fields, as a JSON array. */
-		struct cli_buf *b = &c->text;
-		cli_buf_reset(b);
-		cli_buf_putc(b, '[');
+		struct render_buf *b = &c->text;
+		render_buf_reset(b);
+		render_buf_putc(b, '[');
 		for (unsigned i = 0; i < site->nfields; i++) {
 			if (i)
-				cli_buf_putc(b, ',');
-			cli_json_cstring(b, site->fields[i].key);
+				render_buf_putc(b, ',');
+			render_json_cstring(b, site->fields[i].key);
 		}
-		cli_buf_putc(b, ']');
+		render_buf_putc(b, ']');
 		query_result_buf(ctx, b);
 		break;
 	}

@@ -1,26 +1,14 @@
 /*
- * fields.h - event fields in the ttlog command: how a value is printed in a
- * text line or in JSON, and the --field filter.
+ * field_filter.h - the --field filter of `ttlog view` and `ttlog export`:
+ * an event passes when one of its fields compares with the filter's value.
  */
-#ifndef TTLOG_CLI_FIELDS_H
-#define TTLOG_CLI_FIELDS_H
+#ifndef TTLOG_CLI_FIELD_FILTER_H
+#define TTLOG_CLI_FIELD_FILTER_H
 
 #include <stddef.h>
 
 #include "cli.h"
 #include "ttlog_reader.h"
-
-/**
- * Appends a value as it appears after "key=" in a text line: numbers and
- * booleans as they are, pointers as 0x..., a NULL string as null, and a
- * string as its bytes when they are plain (letters, digits and
- * "-_.:/@+,"), else in double quotes with '"', '\' and control characters
- * escaped. A string cut at the writer's limit ends in "...".
- */
-void cli_field_text(struct cli_buf *b, const struct ttlog_arg *a);
-
-/** Appends a value as a typed JSON value (see `ttlog view --help`). */
-void cli_field_json(struct cli_buf *b, const struct ttlog_arg *a);
 
 /* One --field filter: KEY, then an operator, then the text it compares with. */
 enum cli_field_op { CLI_FIELD_EQ, CLI_FIELD_NE, CLI_FIELD_LT, CLI_FIELD_LE, CLI_FIELD_GT, CLI_FIELD_GE };
@@ -52,4 +40,4 @@ int cli_field_filter_match(const struct cli_field_filter *f, const struct ttlog_
 
 void cli_field_filter_free(struct cli_field_filter *f);
 
-#endif /* TTLOG_CLI_FIELDS_H */
+#endif /* TTLOG_CLI_FIELD_FILTER_H */

@@ -1,40 +1,17 @@
 /*
- * timefmt.h - times in the ttlog command: printing event times, and parsing
- * the times and durations that `ttlog view --since/--until/--last` take.
+ * time_args.h - the times and durations that the ttlog command's options
+ * take (`ttlog view --since/--until/--last`, `ttlog snap --timeout`).
  *
  * A time is an int64_t count of nanoseconds since the Unix epoch (UTC), as
  * the reader returns it. "Local" is the time zone of the process (TZ), as
- * localtime_r() and mktime() see it.
+ * localtime_r() and mktime() see it: the zone times are shown in
+ * (render/time_text.h).
  */
-#ifndef TTLOG_CLI_TIMEFMT_H
-#define TTLOG_CLI_TIMEFMT_H
+#ifndef TTLOG_CLI_TIME_ARGS_H
+#define TTLOG_CLI_TIME_ARGS_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Size of the buffer cli_time_format() writes into. */
-#define CLI_TIME_BUF 64
-
-enum cli_time_style {
-	CLI_TIME_LOCAL, /* "2026-11-21 12:34:56.123456789", local time */
-	CLI_TIME_UTC,   /* the same layout, in UTC */
-	CLI_TIME_ISO    /* "2026-11-21T12:34:56.123456789Z", always UTC */
-};
-
-/**
- * Writes ns in the given style into buf (CLI_TIME_BUF bytes) and returns
- * buf. A time the C library cannot break down prints as "@NS".
- */
-const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf);
-
-/**
- * cli_time_format() that returns the length of the text. The date and time
- * of day are worked out once per second and style (a cache of the last
- * second of each style, per thread), so that a run of events in time order
- * costs only the fraction's digits each. (A program that changes TZ while
- * running sees the new zone once it formats a time in another second.)
- */
-size_t cli_time_text(int64_t ns, enum cli_time_style style, char *buf);
 
 /**
  * Parses a duration: one or more NUMBER UNIT parts ("2s", "1.5ms", "1h30m"),
@@ -76,4 +53,4 @@ int cli_time_parse(const char *text, struct cli_time *t, const char **why);
  */
 int64_t cli_time_resolve(const struct cli_time *t, int64_t end_ns, int utc);
 
-#endif /* TTLOG_CLI_TIMEFMT_H */
+#endif /* TTLOG_CLI_TIME_ARGS_H */

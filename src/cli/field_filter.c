@@ -1,114 +1,17 @@
 /*
- * fields.c - printing event fields and matching them against --field.
+ * field_filter.c - the --field filter of the ttlog command: parsing
+ * "KEY=VALUE" and friends, and matching an event's fields against it.
  *
  * Numbers are compared as long double, whose 64-bit significand holds every
  * 64-bit integer exactly, so user=18446744073709551615 and id>-5 compare
  * integers of any width without rounding, and doubles like any double.
  */
 #include <errno.h>
-#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fields.h"
-#include "json.h"
-
-static int plain_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("-_.:/@+,", c) != NULL;
-}
-
-static void put_quoted(struct cli_buf *b, const char *s, size_t n)
-{
-	cli_buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			cli_buf_putc(b, '\\');
-			cli_buf_putc(b, (char)c);
-		} else if (c < 0x20 || c == 0x7f) {
-			cli_buf_printf(b, "\\x%02x", c);
-		} else {
-			cli_buf_putc(b, (char)c);
-		}
-	}
-	cli_buf_putc(b, '"');
-}
-
-void cli_field_text(struct cli_buf *b, const struct ttlog_arg *a)
-{
-	switch (a->type) {
-	case TTLOG_ARG_STR: {
-		if (a->str_null || !a->str) {
-			cli_buf_puts(b, "null");
-			break;
-		}
-		int plain = a->str_len > 0 && !(a->str_len == 4 && memcmp(a->str, "null", 4) == 0);
-		for (uint32_t i = 0; i < a->str_len && plain; i++)
-			plain = plain_char((unsigned char)a->str[i]);
-		if (plain)
-			cli_buf_put(b, a->str, a->str_len);
-		else
-			put_quoted(b, a->str, a->str_len);
-		if (a->str_truncated)
-			cli_buf_puts(b, "...");
-		break;
-	}
-	case TTLOG_ARG_PTR:
-		cli_buf_printf(b, "0x%" PRIx64, a->v.u);
-		break;
-	case TTLOG_ARG_F64:
-	case TTLOG_ARG_LDBL: {
-		char text[CLI_DOUBLE_BUF];
-		cli_buf_puts(b, cli_double_text(a->v.d, text));
-		break;
-	}
-	default:
-		cli_field_json(b, a); /* integers and booleans read the same in both */
-		break;
-	}
-}
-
-void cli_field_json(struct cli_buf *b, const struct ttlog_arg *a)
-{
-	switch (a->type) {
-	case TTLOG_ARG_BOOL:
-		cli_buf_puts(b, a->v.i ? "true" : "false");
-		break;
-	case TTLOG_ARG_CHAR:
-	case TTLOG_ARG_I8:
-	case TTLOG_ARG_I16:
-	case TTLOG_ARG_I32:
-	case TTLOG_ARG_I64:
-		cli_buf_put_i64(b, a->v.i);
-		break;
-	case TTLOG_ARG_U8:
-	case TTLOG_ARG_U16:
-	case TTLOG_ARG_U32:
-	case TTLOG_ARG_U64:
-		cli_buf_put_u64(b, a->v.u);
-		break;
-	case TTLOG_ARG_F64:
-	case TTLOG_ARG_LDBL:
-		cli_json_double(b, a->v.d);
-		break;
-	case TTLOG_ARG_PTR:
-		cli_buf_printf(b, "\"0x%" PRIx64 "\"", a->v.u);
-		break;
-	case TTLOG_ARG_STR:
-		if (a->str_null || !a->str)
-			cli_buf_puts(b, "null");
-		else
-			cli_json_string(b, a->str, a->str_len);
-		break;
-	default:
-		cli_buf_puts(b, "null"); /* a type this viewer does not know */
-		break;
-	}
-}
-
-/* ---- --field ------------------------------------------------------------ */
+#include "field_filter.h"
 
 /* Reads all of s as a number (decimal, 0x hex, or floating point). */
 static int parse_number(const char *s, long double *out)
@@ -162,7 +65,7 @@ int cli_field_filter_parse(const char *arg, struct cli_field_filter *f, char *er
 			 arg, (int)oplen, op, f->value);
 		return -1;
 	}
-	f->key = cli_xrealloc(NULL, k + 1);
+	f->key = render_xrealloc(NULL, k + 1);
 	memcpy(f->key, arg, k);
 	f->key[k] = '\0';
 	return 0;

@@ -1,23 +1,23 @@
 /*
- * linebuf.c - the growable byte buffer of the ttlog command (struct cli_buf).
- *
- * Output lines are built in a buffer and written with one fwrite(), so a
- * line is never half-written because one piece of it failed to format.
+ * text_buf.c - the growable byte buffer (struct render_buf) and the
+ * decimal text of integers appended to it (see text_buf.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "render/text_buf.h"
 
+/* stdout first, so that what was printed before is not lost behind the
+ * message; the command's main() is not reached to flush it. */
 static _Noreturn void out_of_memory(void)
 {
-	cli_sync_stdout();
+	fflush(stdout);
 	fputs("ttlog: out of memory\n", stderr);
-	exit(CLI_EXIT_DATA);
+	exit(RENDER_EXIT_NO_MEMORY);
 }
 
-void *cli_xrealloc(void *p, size_t size)
+void *render_xrealloc(void *p, size_t size)
 {
 	void *q = realloc(p, size ? size : 1);
 	if (!q)
@@ -25,7 +25,7 @@ void *cli_xrealloc(void *p, size_t size)
 	return q;
 }
 
-void cli_buf_reserve(struct cli_buf *b, size_t extra)
+void render_buf_reserve(struct render_buf *b, size_t extra)
 {
 	/* Only a corrupt length can ask for this much: treat it as no memory. */
 	if (extra >= SIZE_MAX / 2 - b->len)
@@ -36,18 +36,18 @@ void cli_buf_reserve(struct cli_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	b->data = cli_xrealloc(b->data, cap);
+	b->data = render_xrealloc(b->data, cap);
 	b->cap = cap;
 }
 
-void cli_buf_reset(struct cli_buf *b)
+void render_buf_reset(struct render_buf *b)
 {
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
 
-void cli_buf_free(struct cli_buf *b)
+void render_buf_free(struct render_buf *b)
 {
 	free(b->data);
 	b->data = NULL;
@@ -65,7 +65,7 @@ static const char digit_pairs[201] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-size_t cli_u64_text(uint64_t v, char *out)
+size_t render_u64_text(uint64_t v, char *out)
 {
 	/* 10^i for i = 0..19, to count the digits. */
 	static const uint64_t powers[20] = {
@@ -97,34 +97,34 @@ size_t cli_u64_text(uint64_t v, char *out)
 	return n;
 }
 
-size_t cli_i64_text(int64_t v, char out[CLI_INT_BUF])
+size_t render_i64_text(int64_t v, char out[RENDER_INT_BUF])
 {
 	if (v >= 0)
-		return cli_u64_text((uint64_t)v, out);
+		return render_u64_text((uint64_t)v, out);
 	out[0] = '-';
-	return 1 + cli_u64_text(0 - (uint64_t)v, out + 1); /* also right for INT64_MIN */
+	return 1 + render_u64_text(0 - (uint64_t)v, out + 1); /* also right for INT64_MIN */
 }
 
 /* Both write the digits (and the NUL) straight into the buffer. */
-void cli_buf_put_u64(struct cli_buf *b, uint64_t v)
+void render_buf_put_u64(struct render_buf *b, uint64_t v)
 {
-	if (b->cap - b->len <= CLI_INT_BUF)
-		cli_buf_reserve(b, CLI_INT_BUF);
-	b->len += cli_u64_text(v, b->data + b->len);
+	if (b->cap - b->len <= RENDER_INT_BUF)
+		render_buf_reserve(b, RENDER_INT_BUF);
+	b->len += render_u64_text(v, b->data + b->len);
 }
 
-void cli_buf_put_i64(struct cli_buf *b, int64_t v)
+void render_buf_put_i64(struct render_buf *b, int64_t v)
 {
-	if (b->cap - b->len <= CLI_INT_BUF)
-		cli_buf_reserve(b, CLI_INT_BUF);
-	b->len += cli_i64_text(v, b->data + b->len);
+	if (b->cap - b->len <= RENDER_INT_BUF)
+		render_buf_reserve(b, RENDER_INT_BUF);
+	b->len += render_i64_text(v, b->data + b->len);
 }
 
-void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)
+void render_buf_vprintf(struct render_buf *b, const char *format, va_list ap)
 {
 	va_list again;
 	va_copy(again, ap);
-	cli_buf_reserve(b, 64);
+	render_buf_reserve(b, 64);
 	int n = vsnprintf(b->data + b->len, b->cap - b->len, format, ap);
 	if (n < 0) {
 		/* Only an invalid format can fail; keep the buffer as it was. */
@@ -132,22 +132,22 @@ void cli_buf_vprintf(struct cli_buf *b, const char *format, va_list ap)
 	} else if ((size_t)n < b->cap - b->len) {
 		b->len += (size_t)n;
 	} else {
-		cli_buf_reserve(b, (size_t)n);
+		render_buf_reserve(b, (size_t)n);
 		vsnprintf(b->data + b->len, b->cap - b->len, format, again);
 		b->len += (size_t)n;
 	}
 	va_end(again);
 }
 
-void cli_buf_printf(struct cli_buf *b, const char *format, ...)
+void render_buf_printf(struct render_buf *b, const char *format, ...)
 {
 	va_list ap;
 	va_start(ap, format);
-	cli_buf_vprintf(b, format, ap);
+	render_buf_vprintf(b, format, ap);
 	va_end(ap);
 }
 
-int cli_buf_write(const struct cli_buf *b, FILE *f)
+int render_buf_write(const struct render_buf *b, FILE *f)
 {
 	if (b->len && fwrite(b->data, 1, b->len, f) != b->len)
 		return -1;

@@ -1,6 +1,6 @@
 /*
- * json.c - JSON strings and numbers for the ttlog command (see json.h for the
- * escaping rules, which make any bytes a valid JSON string).
+ * json_text.c - JSON strings and numbers (see json_text.h for the escaping
+ * rules, which make any bytes a valid JSON string).
  */
 #include <math.h>
 #include <stdint.h>
@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "double_text.h"
-#include "json.h"
+#include "render/double_text.h"
+#include "render/json_text.h"
+#include "render/word_scan.h"
 #include "ttlog_reader.h"
 
 /*
@@ -48,7 +49,7 @@ static size_t utf8_sequence(const unsigned char *p, size_t avail)
 	return n;
 }
 
-/* What cli_json_string() does with each byte: most are copied as they
+/* What render_json_string() does with each byte: most are copied as they
  * are, in runs; the others end the run. */
 enum { COPY, ESCAPE, UTF8 };
 static const unsigned char byte_class[256] = {
@@ -70,22 +71,22 @@ static const unsigned char byte_class[256] = {
  */
 static uint64_t word_to_look_at(uint64_t w)
 {
-	const uint64_t x = w & ~CLI_WORD_HIGHS;
-	const uint64_t printable = x + CLI_WORD_ONES * 0x60;
-	const uint64_t del = x + CLI_WORD_ONES * 0x01;
-	const uint64_t not_quote = (x ^ (CLI_WORD_ONES * '"')) + CLI_WORD_ONES * 0x7f;
-	const uint64_t not_backslash = (x ^ (CLI_WORD_ONES * '\\')) + CLI_WORD_ONES * 0x7f;
-	return (w | del | ~(printable & not_quote & not_backslash)) & CLI_WORD_HIGHS;
+	const uint64_t x = w & ~RENDER_WORD_HIGHS;
+	const uint64_t printable = x + RENDER_WORD_ONES * 0x60;
+	const uint64_t del = x + RENDER_WORD_ONES * 0x01;
+	const uint64_t not_quote = (x ^ (RENDER_WORD_ONES * '"')) + RENDER_WORD_ONES * 0x7f;
+	const uint64_t not_backslash = (x ^ (RENDER_WORD_ONES * '\\')) + RENDER_WORD_ONES * 0x7f;
+	return (w | del | ~(printable & not_quote & not_backslash)) & RENDER_WORD_HIGHS;
 }
 
-void cli_json_string(struct cli_buf *b, const char *s, size_t len)
+void render_json_string(struct render_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = cli_plain_prefix(p, len, word_to_look_at), run = 0; /* p[run..i-1] is copied as it is */
+	size_t i = render_plain_prefix(p, len, word_to_look_at), run = 0; /* p[run..i-1] is copied as it is */
 
 	if (b->cap - b->len <= len + 2)
-		cli_buf_reserve(b, len + 2);
+		render_buf_reserve(b, len + 2);
 	if (i == len) {
 		/* Nothing to escape, as in most strings: one copy. */
 		char *o = b->data + b->len;
@@ -96,7 +97,7 @@ void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 		b->len += len + 2;
 		return;
 	}
-	cli_buf_putc(b, '"');
+	render_buf_putc(b, '"');
 	while (i < len) {
 		unsigned char c;
 		size_t n;
@@ -118,54 +119,54 @@ void cli_json_string(struct cli_buf *b, const char *s, size_t len)
 			i += n;
 			continue;
 		}
-		cli_buf_put(b, p + run, i - run);
+		render_buf_put(b, p + run, i - run);
 		if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
-			cli_buf_put(b, esc, 2);
+			render_buf_put(b, esc, 2);
 		} else if (c < 0x80) {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-			cli_buf_put(b, esc, 6);
+			render_buf_put(b, esc, 6);
 		} else {
-			cli_buf_puts(b, "\\ufffd");
+			render_buf_puts(b, "\\ufffd");
 		}
 		run = ++i;
 	}
-	cli_buf_put(b, p + run, i - run);
-	cli_buf_putc(b, '"');
+	render_buf_put(b, p + run, i - run);
+	render_buf_putc(b, '"');
 }
 
-void cli_json_labels(struct cli_buf *b, const struct ttlog_metric_label *labels, unsigned n)
+void render_json_labels(struct render_buf *b, const struct ttlog_metric_label *labels, unsigned n)
 {
-	cli_buf_putc(b, '{');
+	render_buf_putc(b, '{');
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
-			cli_buf_putc(b, ',');
-		cli_json_cstring(b, labels[i].key);
-		cli_buf_putc(b, ':');
-		cli_json_cstring(b, labels[i].value);
+			render_buf_putc(b, ',');
+		render_json_cstring(b, labels[i].key);
+		render_buf_putc(b, ':');
+		render_json_cstring(b, labels[i].value);
 	}
-	cli_buf_putc(b, '}');
+	render_buf_putc(b, '}');
 }
 
-void cli_json_cstring(struct cli_buf *b, const char *s)
+void render_json_cstring(struct render_buf *b, const char *s)
 {
 	if (s)
-		cli_json_string(b, s, strlen(s));
+		render_json_string(b, s, strlen(s));
 	else
-		cli_buf_puts(b, "null");
+		render_buf_puts(b, "null");
 }
 
-/* The text of a finite double, as cli_double_text() describes it, into
+/* The text of a finite double, as render_double_text() describes it, into
  * text; returns its length. */
 static size_t finite_text(double d, char *text)
 {
 	/* Whole numbers below 10^15 print the same as %.15g would, without
 	 * printf and strtod (-0 keeps its sign through %g). */
 	if (fabs(d) < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
-		_Static_assert(CLI_DOUBLE_BUF >= CLI_INT_BUF, "room for an integer");
-		return cli_i64_text((int64_t)d, text);
+		_Static_assert(RENDER_DOUBLE_BUF >= RENDER_INT_BUF, "room for an integer");
+		return render_i64_text((int64_t)d, text);
 	}
-	size_t n = cli_double_text_fast(d, text);
+	size_t n = render_double_text_fast(d, text);
 	if (n)
 		return n;
 	/* What the fast method leaves (zeros, exact ties): printf, which it
@@ -174,14 +175,14 @@ static size_t finite_text(double d, char *text)
 	 * %g never produces anything that is not a JSON number here: no
 	 * leading '+', no bare '.', and the exponent form "1e+300" is valid. */
 	for (int precision = 15; precision <= 17; precision++) {
-		snprintf(text, CLI_DOUBLE_BUF, "%.*g", precision, d);
+		snprintf(text, RENDER_DOUBLE_BUF, "%.*g", precision, d);
 		if (strtod(text, NULL) == d)
 			break;
 	}
 	return strlen(text);
 }
 
-const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
+const char *render_double_text(double d, char text[RENDER_DOUBLE_BUF])
 {
 	if (isnan(d))
 		return "nan";
@@ -191,20 +192,20 @@ const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF])
 	return text;
 }
 
-void cli_json_double(struct cli_buf *b, double d)
+void render_json_double(struct render_buf *b, double d)
 {
 	if (isnan(d) || isinf(d)) {
-		char text[CLI_DOUBLE_BUF];
-		cli_buf_printf(b, "\"%s\"", cli_double_text(d, text));
+		char text[RENDER_DOUBLE_BUF];
+		render_buf_printf(b, "\"%s\"", render_double_text(d, text));
 		return;
 	}
 	/* Straight into the buffer. */
-	if (b->cap - b->len <= CLI_DOUBLE_BUF)
-		cli_buf_reserve(b, CLI_DOUBLE_BUF);
+	if (b->cap - b->len <= RENDER_DOUBLE_BUF)
+		render_buf_reserve(b, RENDER_DOUBLE_BUF);
 	b->len += finite_text(d, b->data + b->len);
 }
 
-size_t cli_utf8_length(const char *s, size_t avail)
+size_t render_utf8_length(const char *s, size_t avail)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	return p[0] < 0x80 ? 1 : utf8_sequence(p, avail);

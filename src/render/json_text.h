@@ -1,47 +1,48 @@
 /*
- * json.h - JSON values for `ttlog view -o json`: strings from arbitrary
- * bytes, and numbers from doubles.
+ * json_text.h - JSON values, for every JSON output of events (`ttlog view
+ * -o json`, the exports, the SQL module's JSON columns): strings from
+ * arbitrary bytes, and numbers from doubles.
  *
  * Every byte sequence becomes a valid JSON string: '"' and '\' are escaped,
  * control characters (U+0000..U+001F and U+007F) become \u00XX, well-formed
  * UTF-8 is copied as it is, and each byte that is not part of a well-formed
  * UTF-8 sequence becomes \ufffd (U+FFFD, the replacement character).
  */
-#ifndef TTLOG_CLI_JSON_H
-#define TTLOG_CLI_JSON_H
+#ifndef TTLOG_RENDER_JSON_TEXT_H
+#define TTLOG_RENDER_JSON_TEXT_H
 
 #include <stddef.h>
 
-#include "cli.h"
+#include "render/text_buf.h"
 
 /** Appends s[0..len-1] as a quoted JSON string. */
-void cli_json_string(struct cli_buf *b, const char *s, size_t len);
+void render_json_string(struct render_buf *b, const char *s, size_t len);
 
-/** cli_json_string() for a NUL-terminated string; NULL becomes null. */
-void cli_json_cstring(struct cli_buf *b, const char *s);
+/** render_json_string() for a NUL-terminated string; NULL becomes null. */
+void render_json_cstring(struct render_buf *b, const char *s);
 
 /**
  * Appends d as the shortest JSON number that reads back as the same double;
  * NaN and infinities, which JSON numbers cannot express, become the strings
  * "nan", "inf" and "-inf".
  */
-void cli_json_double(struct cli_buf *b, double d);
+void render_json_double(struct render_buf *b, double d);
 
-#define CLI_DOUBLE_BUF 40
+#define RENDER_DOUBLE_BUF 40
 /**
  * The shortest decimal text (%g, 15 to 17 digits) that reads back as d, in
  * text, or "nan", "inf", "-inf". Returns the text.
  */
-const char *cli_double_text(double d, char text[CLI_DOUBLE_BUF]);
+const char *render_double_text(double d, char text[RENDER_DOUBLE_BUF]);
 
 struct ttlog_metric_label;
 /** Appends the labels as a JSON object of strings: {"key":"value",...}. */
-void cli_json_labels(struct cli_buf *b, const struct ttlog_metric_label *labels, unsigned n);
+void render_json_labels(struct render_buf *b, const struct ttlog_metric_label *labels, unsigned n);
 /**
  * The length of the character at s (avail > 0 bytes): 1 for ASCII, 2 to 4
  * for a well-formed UTF-8 sequence, 0 for a byte that starts none (the
- * rules of cli_json_string()).
+ * rules of render_json_string()).
  */
-size_t cli_utf8_length(const char *s, size_t avail);
+size_t render_utf8_length(const char *s, size_t avail);
 
-#endif /* TTLOG_CLI_JSON_H */
+#endif /* TTLOG_RENDER_JSON_TEXT_H */

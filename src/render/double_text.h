@@ -1,15 +1,15 @@
 /*
  * double_text.h - a double as the shortest of printf's "%.15g", "%.16g"
  * and "%.17g" that reads back as the same double, without printf and
- * strtod: the numbers of `ttlog view -o json` and of the text fields.
+ * strtod: the numbers of JSON output and of the text fields.
  *
  * That rule (not the shortest digits overall) is what the command has
  * always printed, so the bytes must stay exactly those of the printf loop
- * in json.c, which remains the fallback for the few doubles the fast
+ * in json_text.c, which remains the fallback for the few doubles the fast
  * method cannot decide (see double_text.c).
  */
-#ifndef TTLOG_CLI_DOUBLE_TEXT_H
-#define TTLOG_CLI_DOUBLE_TEXT_H
+#ifndef TTLOG_RENDER_DOUBLE_TEXT_H
+#define TTLOG_RENDER_DOUBLE_TEXT_H
 
 #include <stddef.h>
 
@@ -21,6 +21,6 @@
  * when the result is too close to call without exact arithmetic (an exact
  * tie in rounding to P digits, for one): the caller then uses printf.
  */
-size_t cli_double_text_fast(double d, char *text);
+size_t render_double_text_fast(double d, char *text);
 
-#endif /* TTLOG_CLI_DOUBLE_TEXT_H */
+#endif /* TTLOG_RENDER_DOUBLE_TEXT_H */

@@ -46,7 +46,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "double_text.h"
+#include "render/double_text.h"
 
 typedef unsigned __int128 u128;
 
@@ -219,7 +219,7 @@ static int exact_digits(uint64_t m, int E, int k, int P, int lower_closer, uint6
 	return 1;
 }
 
-size_t cli_double_text_fast(double d, char *text)
+size_t render_double_text_fast(double d, char *text)
 {
 	uint64_t bits;
 	memcpy(&bits, &d, sizeof bits);

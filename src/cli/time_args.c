@@ -1,6 +1,7 @@
 /*
- * timefmt.c - printing event times and parsing time and duration arguments
- * for the ttlog command (see timefmt.h for the accepted forms).
+ * time_args.c - the time and duration arguments of the ttlog command:
+ * parsing them, and resolving a time for a file (see time_args.h for the
+ * accepted forms).
  *
  * Parsing is strict and explains itself: a time argument that is not exactly
  * one of the documented forms is a usage error with a reason, never a guess.
@@ -10,21 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "timefmt.h"
+#include "render/time_text.h"
+#include "time_args.h"
 
 #define NS_PER_SEC 1000000000LL
-
-/* Splits ns into whole seconds (rounded down) and 0..999999999 ns. */
-static void split_ns(int64_t ns, int64_t *sec, int32_t *nsec)
-{
-	int64_t s = ns / NS_PER_SEC, r = ns % NS_PER_SEC;
-	if (r < 0) {
-		r += NS_PER_SEC;
-		s -= 1;
-	}
-	*sec = s;
-	*nsec = (int32_t)r;
-}
 
 /* sec * 1e9 + nsec, clamped to the int64_t range. */
 static int64_t join_ns(int64_t sec, int32_t nsec)
@@ -34,84 +24,6 @@ static int64_t join_ns(int64_t sec, int32_t nsec)
 	if (sec < INT64_MIN / NS_PER_SEC + 1)
 		return INT64_MIN;
 	return sec * NS_PER_SEC + nsec;
-}
-
-static int break_down(int64_t sec, int utc, struct tm *tm)
-{
-	time_t t = (time_t)sec;
-	return (utc ? gmtime_r(&t, tm) : localtime_r(&t, tm)) ? 0 : -1;
-}
-
-/* The text of one second in one style, up to and including the '.' */
-struct second_text {
-	int valid;
-	int64_t sec;
-	size_t len;
-	char text[CLI_TIME_BUF];
-};
-
-/*
- * The last second formatted in each style. Events come in time order, many
- * per second, so breaking the time down (gmtime_r, localtime_r and the TZ
- * rules behind it) and printing the date once per second leaves only the
- * nine digits of the fraction per event. Per thread: the command has one,
- * but this file is also part of the SQLite extension, which an application
- * may call from several.
- */
-static _Thread_local struct second_text last_second[CLI_TIME_ISO + 1];
-
-/* Writes n as exactly `width` digits (n < 10^width), for the hand-made
- * fields of a time. */
-static char *put_digits(char *out, unsigned n, int width)
-{
-	for (int i = width - 1; i >= 0; i--, n /= 10)
-		out[i] = (char)('0' + n % 10);
-	return out + width;
-}
-
-/* Fills s with the date and time of day of sec, as cli_time_format()'s
- * layout has it; returns -1 when the C library cannot break sec down. */
-static int format_second(struct second_text *s, int64_t sec, enum cli_time_style style)
-{
-	struct tm tm;
-
-	if (break_down(sec, style != CLI_TIME_LOCAL, &tm) != 0)
-		return -1;
-	int n = snprintf(s->text, sizeof s->text, "%04d-%02d-%02d%c%02d:%02d:%02d.",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 style == CLI_TIME_ISO ? 'T' : ' ', tm.tm_hour, tm.tm_min, tm.tm_sec);
-	/* The fraction, "Z" and the NUL must fit after it in CLI_TIME_BUF. */
-	if (n < 0 || (size_t)n + 9 + (style == CLI_TIME_ISO) >= CLI_TIME_BUF)
-		return -1;
-	s->len = (size_t)n;
-	s->sec = sec;
-	s->valid = 1;
-	return 0;
-}
-
-size_t cli_time_text(int64_t ns, enum cli_time_style style, char *buf)
-{
-	int64_t sec;
-	int32_t nsec;
-	struct second_text *s = &last_second[style];
-
-	split_ns(ns, &sec, &nsec);
-	if (!(s->valid && s->sec == sec) && format_second(s, sec, style) != 0) {
-		s->valid = 0;
-		return (size_t)snprintf(buf, CLI_TIME_BUF, "@%" PRId64, ns);
-	}
-	memcpy(buf, s->text, s->len);
-	char *end = put_digits(buf + s->len, (unsigned)nsec, 9);
-	if (style == CLI_TIME_ISO)
-		*end++ = 'Z';
-	*end = '\0';
-	return (size_t)(end - buf);
-}
-
-const char *cli_time_format(int64_t ns, enum cli_time_style style, char *buf)
-{
-	cli_time_text(ns, style, buf);
-	return buf;
 }
 
 /* ---- Durations ----------------------------------------------------------- */
@@ -333,8 +245,8 @@ int64_t cli_time_resolve(const struct cli_time *t, int64_t end_ns, int utc)
 	}
 	utc = utc || t->zulu;
 	if (t->kind == CLI_TIME_OF_DAY) {
-		split_ns(end_ns, &sec, &nsec);
-		if (break_down(sec, utc, &tm) != 0)
+		render_time_split(end_ns, &sec, &nsec);
+		if (render_time_break_down(sec, utc, &tm) != 0)
 			return end_ns;
 	} else {
 		tm.tm_year = t->year - 1900;

@@ -1,0 +1,282 @@
+/*
+ * event_json.c - an event as a JSON object, the one of `ttlog view -o
+ * json` and `ttlog export --format jsonl` (see event_json.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/event_json.h"
+#include "render/event_message.h"
+#include "render/field_text.h"
+#include "render/json_text.h"
+#include "render/time_text.h"
+
+unsigned render_event_first_arg(const struct ttlog_event *ev)
+{
+	return ev->kind == TTLOG_EVENT_SPAN_BEGIN ? 4 : ev->kind == TTLOG_EVENT_SPAN_END ? 1 : 0;
+}
+
+/* Appends v as 16 lowercase hex digits: printf's %016" PRIx64 ". */
+static void put_hex16(struct render_buf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[16];
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		text[i] = hex[v & 15];
+	render_buf_put(b, text, sizeof text);
+}
+
+/* Appends a member name and its hex id: ,"NAME":"0123456789abcdef". */
+static void put_hex_member(struct render_buf *b, const char *name, uint64_t v)
+{
+	render_buf_puts(b, name);
+	put_hex16(b, v);
+	render_buf_putc(b, '"');
+}
+
+/* The span members of a JSON event object. */
+static void json_span(struct render_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_span *sp = ev->span;
+	render_buf_puts(b, ",\"kind\":\"");
+	render_buf_puts(b, ttlog_event_kind_name(ev->kind));
+	render_buf_putc(b, '"');
+	if (!sp)
+		return;
+	if (sp->trace_hi | sp->trace_lo) {
+		render_buf_puts(b, ",\"trace_id\":\"");
+		put_hex16(b, sp->trace_hi);
+		put_hex16(b, sp->trace_lo);
+		render_buf_putc(b, '"');
+	} else {
+		render_buf_puts(b, ",\"trace_id\":null");
+	}
+	put_hex_member(b, ",\"span_id\":\"", sp->id);
+	if (ev->kind == TTLOG_EVENT_LOG)
+		return;
+	render_buf_puts(b, ",\"span_name\":");
+	render_json_cstring(b, sp->name);
+	if (sp->parent)
+		put_hex_member(b, ",\"parent_span_id\":\"", sp->parent);
+	else
+		render_buf_puts(b, ",\"parent_span_id\":null");
+	if (ev->kind != TTLOG_EVENT_SPAN_END)
+		return;
+	if (sp->duration_ns >= 0) {
+		render_buf_puts(b, ",\"duration_ns\":");
+		render_buf_put_i64(b, sp->duration_ns);
+	} else {
+		render_buf_puts(b, ",\"duration_ns\":null");
+	}
+}
+
+/* ---- An event as a JSON object ------------------------------------------
+ * Every member is appended by hand, without printf: this runs once per
+ * event of `ttlog view -o json` and `ttlog export --format jsonl`, and
+ * vfprintf was most of its cost. The bytes are those the printf formats
+ * gave (the golden tests hold them).
+ *
+ * Three runs of members depend only on the event's level, its shown site
+ * or its thread; with a cache they are built once per level, site and
+ * thread of a file and copied afterwards. The level's text is found by its
+ * number, the others in a hash table by the reader's pointer. */
+
+enum part {
+	PART_THREAD, /* TID,"thread":NAME        from ev->thread */
+	PART_SITE,   /* ,"file":..."message":    from ttlog_event_display_site(ev) */
+};
+
+/* ,"level":L,"tid":                           from ev->site's level */
+static void part_level(struct render_buf *b, const struct ttlog_event *ev)
+{
+	render_buf_puts(b, ",\"level\":");
+	render_json_cstring(b, ttlog_level_name(render_event_level(ev)));
+	render_buf_puts(b, ",\"tid\":");
+}
+
+static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_thread_info *thread = ev->thread;
+	render_buf_put_u64(b, thread ? thread->tid : 0);
+	render_buf_puts(b, ",\"thread\":");
+	render_json_cstring(b, thread && thread->name ? thread->name : "");
+}
+
+static void part_site(struct render_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
+	render_buf_puts(b, ",\"file\":");
+	render_json_cstring(b, site ? site->file : NULL);
+	render_buf_puts(b, ",\"line\":");
+	render_buf_put_u64(b, site ? site->line : 0);
+	render_buf_puts(b, ",\"function\":");
+	render_json_cstring(b, site ? site->function : NULL);
+	render_buf_puts(b, ",\"target\":");
+	render_json_cstring(b, ttlog_site_target(site));
+	render_buf_puts(b, ",\"site\":");
+	render_buf_put_u64(b, site ? site->id : 0);
+	render_buf_puts(b, ",\"message\":");
+}
+
+static void (*const part_writers[])(struct render_buf *, const struct ttlog_event *) = {
+	[PART_THREAD] = part_thread,
+	[PART_SITE] = part_site,
+};
+
+struct render_event_cache_slot {
+	const void *key; /* the site or thread; NULL: a free slot */
+	int part;
+	size_t off, len; /* the text, in the cache's arena */
+};
+
+void render_event_cache_reset(struct render_event_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		c->slots[i].key = NULL;
+	c->used = 0;
+	c->levels_made = 0;
+	render_buf_reset(&c->text);
+}
+
+void render_event_cache_free(struct render_event_cache *c)
+{
+	free(c->slots);
+	render_buf_free(&c->text);
+	memset(c, 0, sizeof *c);
+}
+
+static size_t slot_index(const struct render_event_cache *c, const void *key, int part)
+{
+	uintptr_t h = ((uintptr_t)key >> 4) * 3 + (uintptr_t)part;
+	size_t i = (size_t)(h ^ h >> 11) & (c->cap - 1);
+	while (c->slots[i].key && !(c->slots[i].key == key && c->slots[i].part == part))
+		i = (i + 1) & (c->cap - 1); /* never full: kept at most half full */
+	return i;
+}
+
+/* Doubles the table (from 64 slots) and places the entries again. */
+static void cache_grow(struct render_event_cache *c)
+{
+	struct render_event_cache_slot *old = c->slots;
+	size_t old_cap = c->cap;
+
+	c->cap = old_cap ? old_cap * 2 : 64;
+	c->slots = render_xrealloc(NULL, c->cap * sizeof *c->slots);
+	for (size_t i = 0; i < c->cap; i++)
+		c->slots[i].key = NULL;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key)
+			c->slots[slot_index(c, old[i].key, old[i].part)] = old[i];
+	free(old);
+}
+
+/* Appends one part of the event's JSON, from the cache when it has it. */
+static void put_part(struct render_buf *b, const struct ttlog_event *ev, struct render_event_cache *c,
+		     int part, const void *key)
+{
+	if (!c || !key) {
+		part_writers[part](b, ev);
+		return;
+	}
+	if ((c->used + 1) * 2 > c->cap)
+		cache_grow(c);
+	struct render_event_cache_slot *slot = &c->slots[slot_index(c, key, part)];
+	if (!slot->key) {
+		size_t off = c->text.len;
+		part_writers[part](&c->text, ev);
+		*slot = (struct render_event_cache_slot){key, part, off, c->text.len - off};
+		c->used++;
+	}
+	render_buf_put(b, c->text.data + slot->off, slot->len);
+}
+
+/* Appends the level's part, from the cache when it has it. */
+static void put_level(struct render_buf *b, const struct ttlog_event *ev, struct render_event_cache *c)
+{
+	int level = render_event_level(ev);
+	if (!c || level < 0 || level > TTLOG_LEVEL_FATAL) {
+		part_level(b, ev);
+		return;
+	}
+	if (!(c->levels_made & 1u << level)) {
+		size_t off = c->text.len;
+		part_level(&c->text, ev);
+		c->level_off[level] = off;
+		c->level_len[level] = c->text.len - off;
+		c->levels_made |= 1u << level;
+	}
+	render_buf_put(b, c->text.data + c->level_off[level], c->level_len[level]);
+}
+
+/* Arguments whose JSON text a field can reuse: the first ARG_TEXTS. */
+#define ARG_TEXTS 32u
+
+/* The index of the argument that value is, if it is one printed in "args"
+ * and among the first ARG_TEXTS; otherwise ARG_TEXTS. */
+static unsigned printed_arg(const struct ttlog_event *ev, unsigned first,
+			    const struct ttlog_arg *value)
+{
+	unsigned n = ev->nargs < ARG_TEXTS ? ev->nargs : ARG_TEXTS;
+	/* Addresses as integers: value may point outside the array. */
+	uintptr_t at = (uintptr_t)value, base = (uintptr_t)ev->args;
+	if (!ev->args || at < base || (at - base) % sizeof *value != 0)
+		return ARG_TEXTS;
+	uintptr_t k = (at - base) / sizeof *value;
+	return k >= first && k < n ? (unsigned)k : ARG_TEXTS;
+}
+
+/* Appends b->data[at..at+len-1] again (room first: growing moves it). */
+static void put_again(struct render_buf *b, size_t at, size_t len)
+{
+	if (b->cap - b->len <= len)
+		render_buf_reserve(b, len);
+	memcpy(b->data + b->len, b->data + at, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
+		       const struct render_buf *msg, struct render_event_cache *c)
+{
+	char tb[RENDER_TIME_BUF];
+
+	render_buf_puts(b, "{\"time\":\"");
+	render_buf_put(b, tb, render_time_text(ev->time_ns, RENDER_TIME_ISO, tb));
+	render_buf_puts(b, "\",\"time_ns\":");
+	render_buf_put_i64(b, ev->time_ns);
+	put_level(b, ev, c);
+	put_part(b, ev, c, PART_THREAD, ev->thread);
+	put_part(b, ev, c, PART_SITE, ttlog_event_display_site(ev));
+	render_json_string(b, msg->data, msg->len);
+	render_buf_puts(b, ",\"args\":[");
+	/* Where each argument's text is in b: a field is mostly one of the
+	 * arguments (the same struct ttlog_arg), whose text is copied. */
+	size_t arg_at[ARG_TEXTS], arg_len[ARG_TEXTS];
+	unsigned first = render_event_first_arg(ev);
+	for (unsigned i = first; i < ev->nargs && ev->args; i++) {
+		if (i > first)
+			render_buf_putc(b, ',');
+		size_t at = b->len;
+		render_field_json(b, &ev->args[i]);
+		if (i < ARG_TEXTS) {
+			arg_at[i] = at;
+			arg_len[i] = b->len - at;
+		}
+	}
+	render_buf_puts(b, "],\"fields\":{");
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		const struct ttlog_arg *value = ev->fields[i].value;
+		unsigned k = printed_arg(ev, first, value);
+		if (i)
+			render_buf_putc(b, ',');
+		render_json_cstring(b, ev->fields[i].key);
+		render_buf_putc(b, ':');
+		if (k < ARG_TEXTS)
+			put_again(b, arg_at[k], arg_len[k]);
+		else
+			render_field_json(b, value);
+	}
+	render_buf_putc(b, '}');
+	json_span(b, ev);
+	render_buf_putc(b, '}');
+}

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/internal.h"
-#include "snapshot/format.h"
+#include "format/format.h"
 #include "ttlog_reader.h"
 
 _Static_assert(TTLOG_SITE_KIND_LOG == TTLOG_FMT_KIND_LOG &&

@@ -10,7 +10,8 @@
  * A damaged file is not all-or-nothing: ttlog_reader_open() keeps every
  * chunk that validates, and ttlog_reader_error() says what went wrong and
  * where ("FILE: offset N: expected ..."). Programs that only log do not need
- * this header; tools link the same libttlog.
+ * this header: it is libttlog-read's, which tools link (pkg-config ttlog-read,
+ * CMake ttlog::read) and which links libttlog, the writer.
  */
 #ifndef TTLOG_READER_H
 #define TTLOG_READER_H

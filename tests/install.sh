@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# install.sh - `make install` gives what an application needs: installs the
-# build into a scratch prefix, then builds a small program against it twice,
-# once with CMake's find_package(ttlog) and once with pkg-config, runs both,
-# and checks that each wrote a snapshot that the installed ttlog can read.
+# install.sh - `make install` gives what an application and a tool need:
+# installs the build into a scratch prefix, then builds against it, once
+# with CMake's find_package(ttlog) and once with pkg-config, a program that
+# logs (ttlog::ttlog, ttlog) and a tool that reads (ttlog::read, ttlog-read).
+# Each writer must write a snapshot that the installed ttlog and each reader
+# read back; the tool also uses the unstable ttlog_tools.h, which must refuse
+# to compile without TTLOG_TOOLS_UNSTABLE.
 #
 # Sanitizer and fuzzing builds are not installable as such (the consumer
 # would need the same -fsanitize flags), so this test only runs in plain
@@ -27,11 +30,16 @@ fail() {
 }
 
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" || fail "cmake --install: $(cat "$tmp/install.log")"
-for f in include/ttlog.h include/ttlog/impl.h include/ttlog_reader.h bin/ttlog; do
+for f in include/ttlog.h include/ttlog/impl.h include/ttlog_reader.h include/ttlog_tools.h bin/ttlog; do
 	[ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 pc=$(find "$prefix" -name ttlog.pc | head -n 1)
 [ -n "$pc" ] || fail "not installed: ttlog.pc"
+[ -e "$(dirname "$pc")/ttlog-read.pc" ] || fail "not installed: ttlog-read.pc"
+libdir=$(dirname "$(find "$prefix" -name 'libttlog.so*' | head -n 1)")
+for f in libttlog.a libttlog-read.a "libttlog-read.so"; do
+	[ -e "$libdir/$f" ] || fail "not installed: $f"
+done
 passed=$((passed + 1))
 
 mkdir -p "$tmp/app"
@@ -49,40 +57,101 @@ int main(int argc, char **argv)
 	return ttlog_snapshot("installed") == TTLOG_OK ? 0 : 1;
 }
 EOF
+# The tool: reads the snapshot back through libttlog-read, and calls one
+# function of ttlog_tools.h from each library (ttlog__signal_name is
+# libttlog's, ttlog__shm_snapshot libttlog-read's).
+cat >"$tmp/app/tool.c" <<'EOF'
+#define TTLOG_TOOLS_UNSTABLE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <ttlog_reader.h>
+#include <ttlog_tools.h>
+int main(int argc, char **argv)
+{
+	ttlog_reader *r = NULL;
+	struct ttlog_event ev;
+	char text[256], missing[4096], path[4096], err[512];
+	int found = 0;
+	if (argc != 2)
+		return 2;
+	int rc = ttlog_reader_open(argv[1], &r);
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "%s: %s\n", argv[1], r ? ttlog_reader_error(r) : ttlog_strerror(rc));
+		ttlog_reader_close(r);
+		return 1;
+	}
+	while (ttlog_reader_next(r, &ev)) {
+		ttlog_event_format(&ev, text, sizeof text);
+		found |= strcmp(text, "installed ttlog works") == 0;
+	}
+	ttlog_reader_close(r);
+	const char *name = ttlog__signal_name(SIGSEGV);
+	snprintf(missing, sizeof missing, "%s.no-such-mapping", argv[1]);
+	rc = ttlog__shm_snapshot(missing, NULL, NULL, path, sizeof path, err, sizeof err);
+	printf("event: %s, signal: %s, mapping: %s\n", found ? "found" : "missing", name ? name : "?",
+	       ttlog_strerror(rc));
+	return found && name && strcmp(name, "SIGSEGV") == 0 && rc == TTLOG_E_OPEN ? 0 : 1;
+}
+EOF
 cat >"$tmp/app/CMakeLists.txt" <<'EOF'
 cmake_minimum_required(VERSION 3.16)
 project(app C)
 find_package(ttlog REQUIRED)
 add_executable(app app.c)
 target_link_libraries(app PRIVATE ttlog::ttlog)
+add_executable(tool tool.c)
+target_link_libraries(tool PRIVATE ttlog::read)
+add_executable(tool_static tool.c)
+target_link_libraries(tool_static PRIVATE ttlog::read_static)
 EOF
 
-# check_snapshot DIR: exactly one snapshot, and the installed ttlog reads it.
+# check_snapshot DIR TOOL...: exactly one snapshot, and the installed ttlog
+# and each tool read it.
 check_snapshot() {
-	local snap
-	snap=$(ls "$1"/*.ttlog)
-	[ "$(echo "$snap" | wc -l)" -eq 1 ] || fail "expected one snapshot in $1"
+	local snap dir=$1 tool
+	shift
+	snap=$(ls "$dir"/*.ttlog)
+	[ "$(echo "$snap" | wc -l)" -eq 1 ] || fail "expected one snapshot in $dir"
 	"$prefix/bin/ttlog" view "$snap" | grep -q 'installed ttlog works' || fail "ttlog view $snap"
+	for tool in "$@"; do
+		LD_LIBRARY_PATH="$libdir" "$tool" "$snap" >"$tmp/tool.log" 2>&1 ||
+			fail "$tool $snap: $(cat "$tmp/tool.log")"
+	done
 }
+
+# The header that promises nothing must be asked for.
+printf '#include <ttlog_tools.h>\n' >"$tmp/app/unasked.c"
+if cc -std=gnu11 -I"$prefix/include" -fsyntax-only "$tmp/app/unasked.c" >"$tmp/unasked.log" 2>&1 ||
+	! grep -q TTLOG_TOOLS_UNSTABLE "$tmp/unasked.log"; then
+	fail "ttlog_tools.h without TTLOG_TOOLS_UNSTABLE: $(cat "$tmp/unasked.log")"
+fi
+passed=$((passed + 1))
 
 cmake -S "$tmp/app" -B "$tmp/app-build" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/app.log" 2>&1 ||
 	fail "find_package(ttlog): $(cat "$tmp/app.log")"
-cmake --build "$tmp/app-build" >>"$tmp/app.log" 2>&1 || fail "building against ttlog::ttlog: $(cat "$tmp/app.log")"
+cmake --build "$tmp/app-build" >>"$tmp/app.log" 2>&1 ||
+	fail "building against ttlog::ttlog and ttlog::read: $(cat "$tmp/app.log")"
+# ttlog::read_static is the two archives: the tool needs no libttlog*.so.
+if readelf -d "$tmp/app-build/tool_static" | grep -q 'NEEDED.*libttlog'; then
+	fail "tool_static (ttlog::read_static) needs a shared libttlog: $(readelf -d "$tmp/app-build/tool_static")"
+fi
 mkdir -p "$tmp/snap-cmake"
-LD_LIBRARY_PATH="$(dirname "$(find "$prefix" -name 'libttlog.so*' | head -n 1)")" \
-	"$tmp/app-build/app" "$tmp/snap-cmake" || fail "the find_package program failed"
-check_snapshot "$tmp/snap-cmake"
+LD_LIBRARY_PATH="$libdir" "$tmp/app-build/app" "$tmp/snap-cmake" || fail "the find_package program failed"
+check_snapshot "$tmp/snap-cmake" "$tmp/app-build/tool" "$tmp/app-build/tool_static"
 passed=$((passed + 1))
 
 export PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
 # shellcheck disable=SC2046 # pkg-config's output is a list of words
 cc -std=gnu11 -o "$tmp/app-pc" "$tmp/app/app.c" $(pkg-config --cflags --libs --static ttlog) ||
-	fail "building with pkg-config"
+	fail "building with pkg-config ttlog"
+# shellcheck disable=SC2046
+cc -std=gnu11 -o "$tmp/tool-pc" "$tmp/app/tool.c" $(pkg-config --cflags --libs ttlog-read) ||
+	fail "building with pkg-config ttlog-read"
 mkdir -p "$tmp/snap-pc"
-LD_LIBRARY_PATH="$(dirname "$(find "$prefix" -name 'libttlog.so*' | head -n 1)")" \
-	"$tmp/app-pc" "$tmp/snap-pc" || fail "the pkg-config program failed"
-check_snapshot "$tmp/snap-pc"
+LD_LIBRARY_PATH="$libdir" "$tmp/app-pc" "$tmp/snap-pc" || fail "the pkg-config program failed"
+check_snapshot "$tmp/snap-pc" "$tmp/tool-pc"
 passed=$((passed + 1))
 
 echo "$passed passed, 0 failed"

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "crash/crash.h"
 #include "mapping.h"
 #include "ttlog.h"
 

@@ -1,13 +1,15 @@
 /*
  * mapping.h - what `ttlog recover` and `ttlog snap` share: the shared
- * mappings of processes in shared-memory mode (src/shm/shm.h) as the command
+ * mappings of processes in shared-memory mode (ttlog_tools.h) as the command
  * names and shows them, process ids and signals from the command line, and
  * making a written file durable.
  */
 #ifndef TTLOG_CLI_MAPPING_H
 #define TTLOG_CLI_MAPPING_H
 
-#include "shm/shm.h"
+/* The command is the library's own tool: it may use the unstable header. */
+#define TTLOG_TOOLS_UNSTABLE
+#include "ttlog_tools.h"
 
 /**
  * The base directory of the mappings: option when given (--shm-dir), else

@@ -1,6 +1,6 @@
 /*
  * recover.c - `ttlog recover`: the shared mappings that processes in
- * shared-memory mode leave in <base>/ttlog-<uid>/ (src/shm/shm.h) turned
+ * shared-memory mode leave in <base>/ttlog-<uid>/ (ttlog_tools.h) turned
  * into normal snapshot files, listed, or cleaned up.
  *
  * A mapping outlives its process when the process ends without a word

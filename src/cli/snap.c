@@ -4,7 +4,7 @@
  *
  * Two ways, chosen in this order:
  *   - the process runs in shared-memory mode: its rings are in a mapping
- *     the command can read itself (src/shm/shm.h), so the snapshot needs
+ *     the command can read itself (ttlog_tools.h), so the snapshot needs
  *     nothing from the process; it works while the process is hung, stopped
  *     (SIGSTOP) or busy, and the file gets the reason "external";
  *   - otherwise the process's on-demand snapshot signal is sent

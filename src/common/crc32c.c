@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "ttlog.h"
+
 static uint32_t crc_table[8][256];
 static int crc_ready;
 
@@ -28,8 +30,9 @@ __attribute__((constructor)) void ttlog__crc32c_init(void)
 	crc_ready = 1;
 }
 
-/* Runs in signal context: reads only the table and the caller's bytes. */
-uint32_t ttlog__crc32c(uint32_t crc, const void *data, size_t len)
+/* Runs in signal context: reads only the table and the caller's bytes.
+ * Exported for libttlog-read (the reader checks every chunk with it). */
+TTLOG_API uint32_t ttlog__crc32c(uint32_t crc, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	crc = ~crc;

@@ -7,6 +7,13 @@
 
 #include <stdint.h>
 
+/* ttlog__signal_name(), which the `ttlog` command uses too, is declared
+ * there. */
+#ifndef TTLOG_TOOLS_UNSTABLE
+#define TTLOG_TOOLS_UNSTABLE
+#endif
+#include "ttlog_tools.h"
+
 /* The signals handled by default: SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS. */
 uint64_t ttlog__crash_default_mask(void);
 
@@ -20,8 +27,5 @@ void ttlog__crash_uninstall(void);
 
 /* In a forked child: forget a crash that was being handled in the parent. */
 void ttlog__crash_after_fork(void);
-
-/* "SIGSEGV" for SIGSEGV, ...; NULL for a signal it does not know. */
-const char *ttlog__signal_name(int signo);
 
 #endif

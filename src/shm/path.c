@@ -83,7 +83,8 @@ static int read_stat(int pid, uint64_t *out, char *state)
 	return 0;
 }
 
-int ttlog__shm_boot_id(char *buf, size_t size)
+/* Exported for libttlog-read: the mapping reader compares boot ids. */
+TTLOG_API int ttlog__shm_boot_id(char *buf, size_t size)
 {
 	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || size == 0)

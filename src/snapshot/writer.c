@@ -842,8 +842,10 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
-int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
-				 char *path, size_t path_size)
+/* Exported for libttlog-read: the mapping reader (src/shm/read.c) writes
+ * its snapshot with it. */
+TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src,
+					   const char *reason, char *path, size_t path_size)
 {
 	if (ttlog__snapshot_init() != TTLOG_OK)
 		return TTLOG_E_NOMEM;

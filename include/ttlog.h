@@ -339,7 +339,11 @@ TTLOG_API int ttlog_snapshot_with_stack_path(const char *reason, char *path, siz
  */
 TTLOG_API int ttlog_default_dir(char *buf, size_t size);
 
-/** Counters of everything ttlog had to drop or skip, since ttlog_init(). */
+/**
+ * Counters of everything ttlog had to drop or skip, since ttlog_init().
+ * Filled by ttlog_get_stats(); the caller allocates it. It only grows into
+ * its reserved tail, so its size does not change between releases.
+ */
 struct ttlog_stats {
 	uint64_t events_overwritten;    /* oldest records replaced by newer ones (all rings) */
 	uint64_t dropped_uninitialized; /* log calls before ttlog_init() or after shutdown */
@@ -362,6 +366,9 @@ struct ttlog_stats {
 	uint64_t dropped_during_crash;  /* log calls of other threads refused while the crash
 	                                   handler wrote its snapshot, so that they could not
 	                                   overwrite the history being saved */
+	uint64_t reserved[8];           /* zero: counters added later take these places, so
+	                                   the struct keeps its size and a caller built
+	                                   against this header keeps working */
 };
 
 /**

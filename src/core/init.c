@@ -304,6 +304,9 @@ static uint64_t counter(_Atomic uint64_t *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+/* The public struct grows only into its reserved tail (ttlog.h). */
+_Static_assert(sizeof(struct ttlog_stats) == 184, "struct ttlog_stats keeps its size");
+
 TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 {
 	if (!s)

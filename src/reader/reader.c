@@ -51,6 +51,7 @@
 #include <lz4.h>
 
 #include "common/crc32c.h"
+#include "reader/impl.h"
 #include "reader/metrics.h"
 #include "reader/reader_internal.h"
 #include "reader/scopes.h"
@@ -75,150 +76,12 @@
 #define READER_RESYNC_FACTOR 16u
 #define READER_RESYNC_SLACK ((uint64_t)1 << 20)
 
-#define NOWHERE SIZE_MAX
-
 _Static_assert(TTLOG_FMT_MAX_BLOCK_RAW <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
 _Static_assert(TTLOG_FMT_MAX_CHUNK <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
 _Static_assert(TTLOG_FMT_MAX_ARGS <= 255, "nargs is a byte");
 
 __extension__ typedef unsigned __int128 reader_u128;
 __extension__ typedef __int128 reader_i128;
-
-/* ---- State --------------------------------------------------------------- */
-
-/* Strings from the file, NUL-terminated, freed all at once. */
-struct arena_block {
-	struct arena_block *next;
-	size_t used, size;
-	char data[];
-};
-
-/* u32 key -> array index, open addressing; slot 0 means empty. */
-struct idmap {
-	uint32_t *key;
-	size_t *slot; /* index + 1 */
-	size_t cap;   /* a power of two, or 0 */
-	size_t count;
-};
-
-struct rsite {
-	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
-	uint8_t types[TTLOG_FMT_MAX_ARGS];
-	int extended;                /* a SITX entry was found for it */
-	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
-	/* At most 16 named in the format (ttlog__format_keys' limit) and one
-	 * per argument for the rest: explicit fields and unused arguments. */
-	struct ttlog_site_field fields[2 * TTLOG_FMT_MAX_ARGS];
-};
-
-#define READER_KIND_UNKNOWN 255  /* a SITX kind newer than this reader */
-
-struct rthread {
-	struct ttlog_thread_info info;
-	size_t thrd_off;       /* file offset of its THRD chunk, NOWHERE if none */
-	uint64_t thrd_events;  /* the event count its THRD chunk states */
-	size_t blk_begin;      /* its blocks with records: r->tblocks[blk_begin..blk_end) */
-	size_t blk_end;
-	size_t max_raw;        /* largest compressed block's raw size */
-	/* Iteration cursor. */
-	size_t cur;            /* position in r->tblocks */
-	size_t pos;            /* raw offset of the next record in the block */
-	uint32_t done;         /* records of the block already returned */
-	uint64_t key;          /* ticks of the next record */
-	uint8_t pending;       /* the block entered is not read yet: COUNT_DECODED or
-				  COUNT_SCANNED says how to count it when it is */
-	unsigned char *buf;    /* max_raw bytes, or NULL */
-	size_t loaded;         /* the block decoded in buf, or NOWHERE */
-	struct reader_scopes scopes; /* contexts and spans open at the cursor */
-};
-
-struct rblock {
-	size_t chunk_off;      /* file offset of the chunk header */
-	size_t data_off;       /* file offset of the block data */
-	size_t data_len;
-	uint32_t raw_size;
-	uint32_t thread;       /* thread index */
-	size_t slot;           /* its thread in r->threads, once they are sorted */
-	uint32_t count;        /* records the header states */
-	uint32_t nrec;         /* records that decode */
-	uint8_t codec;
-	uint64_t first_ticks;  /* as the header states */
-	uint64_t last_ticks;
-	uint64_t rec_first;    /* ticks of the first record */
-	uint8_t checked;       /* its records were walked and nrec is exact */
-};
-
-struct ttlog_reader {
-	unsigned char *data;
-	size_t size;
-	char *path;
-	int status;
-	char *error;
-	int oom;               /* an allocation failed while opening */
-	struct ttlog_file_info info;
-
-	/* HEAD */
-	int have_head;
-	int cal_ok;            /* 0: times are the raw ticks */
-	uint64_t tick0, tick1;
-	int64_t ns0, ns1;
-
-	/* END, and what it is checked against */
-	int have_end;
-	size_t end_off;
-	uint64_t end_events, end_overwritten, end_torn, end_torn_bytes;
-	uint32_t end_threads, end_sites, end_blocks;
-	uint32_t thrd_chunks, site_entries, evts_chunks;
-	int have_crash;
-
-	struct rsite *sites;
-	size_t nsites, sites_cap;
-	struct idmap site_map;
-
-	struct rthread *threads;
-	size_t nthreads, threads_cap;
-	struct idmap thread_map;
-
-	struct rblock *blocks;
-	size_t nblocks, blocks_cap;
-	size_t *tblocks;       /* block numbers grouped by thread, file order inside */
-
-	uint64_t scan_budget;  /* CRC bytes the resynchronisation may still compute */
-
-	/* Iteration */
-	size_t *heap;          /* thread slots, min-heap on (key, index) */
-	size_t heap_len;
-	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
-	size_t buf_budget;     /* the most buf_total may be */
-	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-	struct ttlog_field fields[2 * TTLOG_FMT_MAX_ARGS + READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
-	char *strbuf;
-	size_t strbuf_cap;
-
-	struct arena_block *arena;
-	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
-
-	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
-	struct ttlog__rstacks stacks;   /* STCK and MODS chunks (reader/stacks.c) */
-
-	/* Reading part of a file (ttlog_reader_open_ex, ttlog_reader_set_range) */
-	unsigned flags;        /* TTLOG_READER_* */
-	int64_t want_since, want_until; /* as set; they apply from the next rewind */
-	unsigned want_levels;
-	int64_t since_ns, until_ns;     /* what the iteration applies */
-	unsigned levels;
-	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
-	struct ttlog_reader_counters counters;
-};
-
-/* A record decoded in place: STR arguments point into the block and are not
- * terminated. */
-struct decoded {
-	uint32_t size;
-	uint64_t ticks;
-	const struct rsite *site;
-	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-};
 
 /* ---- Errors -------------------------------------------------------------- */
 

@@ -157,4 +157,85 @@ struct decoded {
 	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
 };
 
+/* ---- Errors (reader/errors.c) ------------------------------------------- */
+
+/* Each keeps the first problem only, as the reader's status and message.
+ * ttlog__reader_report(), for a problem at a file offset, is declared in
+ * reader/sampling.h: sampling.c reports through it too. */
+
+/* A problem that has no file offset, or needs none. */
+void ttlog__reader_report_plain(struct ttlog_reader *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A problem in a record: its file offset for an uncompressed block, the
+ * chunk's offset and the record's offset in the decompressed data for a
+ * compressed one. why is the "expected ..." part. */
+void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b, size_t pos,
+				 const char *why);
+
+/* ---- Memory (reader/memory.c) -------------------------------------------- */
+
+/* A copy of n bytes at s, NUL-terminated, kept until the reader is closed. */
+char *ttlog__reader_arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n);
+
+/* Makes room for one more element in a growing array. */
+int ttlog__reader_grow(struct ttlog_reader *r, void **array, size_t *cap, size_t count,
+		       size_t elem);
+
+/* Adds a key known to be absent. */
+int ttlog__reader_idmap_add(struct ttlog_reader *r, struct idmap *m, uint32_t key, size_t index);
+
+void ttlog__reader_idmap_free(struct idmap *m);
+
+/* A lookup is made for every record (its site), so it is inline. */
+static inline size_t ttlog__reader_idmap_hash(uint32_t key, size_t mask)
+{
+	return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32) & mask;
+}
+
+static inline size_t ttlog__reader_idmap_find(const struct idmap *m, uint32_t key)
+{
+	if (!m->cap)
+		return NOWHERE;
+	size_t mask = m->cap - 1;
+	for (size_t i = ttlog__reader_idmap_hash(key, mask); m->slot[i]; i = (i + 1) & mask)
+		if (m->key[i] == key)
+			return m->slot[i] - 1;
+	return NOWHERE;
+}
+
+/* ---- Time ---------------------------------------------------------------- */
+
+__extension__ typedef unsigned __int128 reader_u128;
+__extension__ typedef __int128 reader_i128;
+
+/*
+ * ns = ns0 + (ticks - tick0) * (ns1 - ns0) / (tick1 - tick0), exact to the
+ * nanosecond for any ticks: the quotient and the remainder of
+ * |ticks - tick0| / span are scaled separately, so no product exceeds
+ * 128 bits. The result saturates at the int64 range. Inline: the time of
+ * every event is converted.
+ */
+static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, uint64_t ticks)
+{
+	if (!r->cal_ok)
+		return ticks > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ticks;
+	int before = ticks < r->tick0;
+	uint64_t dt = before ? r->tick0 - ticks : ticks - r->tick0;
+	uint64_t span = r->tick1 - r->tick0; /* > 0: checked with HEAD */
+	int backwards = r->ns1 < r->ns0;
+	uint64_t dns = backwards ? (uint64_t)r->ns0 - (uint64_t)r->ns1
+				 : (uint64_t)r->ns1 - (uint64_t)r->ns0;
+	reader_u128 off = (reader_u128)(dt / span) * dns + (reader_u128)(dt % span) * dns / span;
+	if (off > (reader_u128)UINT64_MAX)
+		return before != backwards ? INT64_MIN : INT64_MAX;
+	reader_i128 v = (reader_i128)r->ns0;
+	v = before != backwards ? v - (reader_i128)off : v + (reader_i128)off;
+	if (v > INT64_MAX)
+		return INT64_MAX;
+	if (v < INT64_MIN)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
 #endif /* TTLOG_READER_IMPL_H */

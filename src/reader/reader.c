@@ -80,83 +80,6 @@ _Static_assert(TTLOG_FMT_MAX_BLOCK_RAW <= (uint32_t)INT32_MAX, "LZ4 sizes are in
 _Static_assert(TTLOG_FMT_MAX_CHUNK <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
 _Static_assert(TTLOG_FMT_MAX_ARGS <= 255, "nargs is a byte");
 
-__extension__ typedef unsigned __int128 reader_u128;
-__extension__ typedef __int128 reader_i128;
-
-/* ---- Errors -------------------------------------------------------------- */
-
-static const char oom_text[] = "out of memory while describing a problem";
-
-/* Keeps the first problem only. where is "offset N" or similar, or "". */
-__attribute__((format(printf, 4, 0)))
-static void set_error_v(struct ttlog_reader *r, int status, const char *where,
-			const char *fmt, va_list ap)
-{
-	if (r->status != TTLOG_OK)
-		return;
-	r->status = status;
-	char what[512];
-	vsnprintf(what, sizeof what, fmt, ap);
-	const char *sep = where[0] ? ": " : "";
-	int n = snprintf(NULL, 0, "%s: %s%s%s", r->path, where, sep, what);
-	if (n < 0)
-		return;
-	r->error = malloc((size_t)n + 1);
-	if (r->error)
-		snprintf(r->error, (size_t)n + 1, "%s: %s%s%s", r->path, where, sep, what);
-}
-
-__attribute__((format(printf, 4, 5)))
-static void report_where(struct ttlog_reader *r, int status, const char *where, const char *fmt,
-			 ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	set_error_v(r, status, where, fmt, ap);
-	va_end(ap);
-}
-
-__attribute__((format(printf, 4, 0)))
-static void report_v(struct ttlog_reader *r, int status, size_t off, const char *fmt, va_list ap)
-{
-	char where[48];
-	snprintf(where, sizeof where, "offset %zu", off);
-	set_error_v(r, status, where, fmt, ap);
-}
-
-__attribute__((format(printf, 4, 5)))
-static void report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	report_v(r, status, off, fmt, ap);
-	va_end(ap);
-}
-
-__attribute__((format(printf, 3, 4)))
-static void report_plain(struct ttlog_reader *r, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	set_error_v(r, status, "", fmt, ap);
-	va_end(ap);
-}
-
-/* A problem in a record: its file offset for an uncompressed block, the
- * chunk's offset and the record's offset in the decompressed data for a
- * compressed one. why is the "expected ..." part. */
-static void report_record(struct ttlog_reader *r, const struct rblock *b, size_t pos,
-			  const char *why)
-{
-	char where[96];
-	if (b->codec == TTLOG_FMT_CODEC_NONE)
-		snprintf(where, sizeof where, "offset %zu", b->data_off + pos);
-	else
-		snprintf(where, sizeof where, "offset %zu (LZ4 block, record at raw offset %zu)",
-			 b->chunk_off, pos);
-	report_where(r, TTLOG_E_CORRUPT, where, "%s", why);
-}
-
 static void fourcc_name(uint32_t type, char out[16])
 {
 	unsigned char c[4];
@@ -168,140 +91,6 @@ static void fourcc_name(uint32_t type, char out[16])
 		}
 	}
 	snprintf(out, 16, "%c%c%c%c", c[0], c[1], c[2], c[3]);
-}
-
-/* ---- Memory -------------------------------------------------------------- */
-
-static char *arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n)
-{
-	const size_t block = 65536 - sizeof(struct arena_block);
-	struct arena_block *a = r->arena;
-	if (!a || a->size - a->used <= n) {
-		size_t size = n >= block ? n + 1 : block;
-		a = malloc(sizeof *a + size);
-		if (!a) {
-			r->oom = 1;
-			return NULL;
-		}
-		a->next = r->arena;
-		a->used = 0;
-		a->size = size;
-		r->arena = a;
-	}
-	char *d = a->data + a->used;
-	if (n)
-		memcpy(d, s, n);
-	d[n] = '\0';
-	a->used += n + 1;
-	return d;
-}
-
-/* Makes room for one more element in a growing array. */
-static int grow(struct ttlog_reader *r, void **array, size_t *cap, size_t count, size_t elem)
-{
-	if (count < *cap)
-		return 1;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	if (ncap > SIZE_MAX / elem) {
-		r->oom = 1;
-		return 0;
-	}
-	void *p = realloc(*array, ncap * elem);
-	if (!p) {
-		r->oom = 1;
-		return 0;
-	}
-	*array = p;
-	*cap = ncap;
-	return 1;
-}
-
-static size_t idmap_hash(uint32_t key, size_t mask)
-{
-	return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32) & mask;
-}
-
-static size_t idmap_find(const struct idmap *m, uint32_t key)
-{
-	if (!m->cap)
-		return NOWHERE;
-	size_t mask = m->cap - 1;
-	for (size_t i = idmap_hash(key, mask); m->slot[i]; i = (i + 1) & mask)
-		if (m->key[i] == key)
-			return m->slot[i] - 1;
-	return NOWHERE;
-}
-
-static void idmap_put(struct idmap *m, uint32_t key, size_t index)
-{
-	size_t mask = m->cap - 1, i = idmap_hash(key, mask);
-	while (m->slot[i])
-		i = (i + 1) & mask;
-	m->key[i] = key;
-	m->slot[i] = index + 1;
-	m->count++;
-}
-
-/* Adds a key known to be absent. */
-static int idmap_add(struct ttlog_reader *r, struct idmap *m, uint32_t key, size_t index)
-{
-	if ((m->count + 1) * 2 > m->cap) {
-		struct idmap n = {0};
-		n.cap = m->cap ? m->cap * 2 : 64;
-		n.key = malloc(n.cap * sizeof *n.key);
-		n.slot = calloc(n.cap, sizeof *n.slot);
-		if (!n.key || !n.slot) {
-			free(n.key);
-			free(n.slot);
-			r->oom = 1;
-			return 0;
-		}
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->slot[i])
-				idmap_put(&n, m->key[i], m->slot[i] - 1);
-		free(m->key);
-		free(m->slot);
-		*m = n;
-	}
-	idmap_put(m, key, index);
-	return 1;
-}
-
-static void idmap_free(struct idmap *m)
-{
-	free(m->key);
-	free(m->slot);
-	memset(m, 0, sizeof *m);
-}
-
-/* ---- Time ---------------------------------------------------------------- */
-
-/*
- * ns = ns0 + (ticks - tick0) * (ns1 - ns0) / (tick1 - tick0), exact to the
- * nanosecond for any ticks: the quotient and the remainder of
- * |ticks - tick0| / span are scaled separately, so no product exceeds
- * 128 bits. The result saturates at the int64 range.
- */
-static int64_t ticks_to_ns(const struct ttlog_reader *r, uint64_t ticks)
-{
-	if (!r->cal_ok)
-		return ticks > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ticks;
-	int before = ticks < r->tick0;
-	uint64_t dt = before ? r->tick0 - ticks : ticks - r->tick0;
-	uint64_t span = r->tick1 - r->tick0; /* > 0: checked with HEAD */
-	int backwards = r->ns1 < r->ns0;
-	uint64_t dns = backwards ? (uint64_t)r->ns0 - (uint64_t)r->ns1
-				 : (uint64_t)r->ns1 - (uint64_t)r->ns0;
-	reader_u128 off = (reader_u128)(dt / span) * dns + (reader_u128)(dt % span) * dns / span;
-	if (off > (reader_u128)UINT64_MAX)
-		return before != backwards ? INT64_MIN : INT64_MAX;
-	reader_i128 v = (reader_i128)r->ns0;
-	v = before != backwards ? v - (reader_i128)off : v + (reader_i128)off;
-	if (v > INT64_MAX)
-		return INT64_MAX;
-	if (v < INT64_MIN)
-		return INT64_MIN;
-	return (int64_t)v;
 }
 
 /* ---- Payload cursor ------------------------------------------------------ */
@@ -317,8 +106,9 @@ static int cur_need(struct ttlog_reader *r, const struct cur *c, size_t n, const
 {
 	if (n <= c->left)
 		return 1;
-	report(r, TTLOG_E_CORRUPT, c->off, "expected %zu bytes of %s, found %zu left in the %s chunk",
-	       n, what, c->left, c->chunk);
+	ttlog__reader_report(r, TTLOG_E_CORRUPT, c->off,
+			     "expected %zu bytes of %s, found %zu left in the %s chunk", n, what,
+			     c->left, c->chunk);
 	return 0;
 }
 
@@ -334,16 +124,18 @@ static int cur_str_raw(struct ttlog_reader *r, struct cur *c, const char *what,
 		       const unsigned char **s, size_t *n)
 {
 	if (c->left < 4) {
-		report(r, TTLOG_E_CORRUPT, c->off,
-		       "expected the 4-byte length of the %s string, found %zu bytes left in the %s chunk",
-		       what, c->left, c->chunk);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c->off,
+				     "expected the 4-byte length of the %s string, found %zu "
+				     "bytes left in the %s chunk",
+				     what, c->left, c->chunk);
 		return 0;
 	}
 	uint32_t len = ttlog__get_u32(c->p);
 	if (len > c->left - 4) {
-		report(r, TTLOG_E_CORRUPT, c->off,
-		       "expected a %s string of %u bytes, found %zu bytes left in the %s chunk",
-		       what, (unsigned)len, c->left - 4, c->chunk);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c->off,
+				     "expected a %s string of %u bytes, found %zu bytes left in "
+				     "the %s chunk",
+				     what, (unsigned)len, c->left - 4, c->chunk);
 		return 0;
 	}
 	*s = c->p + 4;
@@ -359,7 +151,7 @@ static int cur_str(struct ttlog_reader *r, struct cur *c, const char *what, cons
 	size_t n;
 	if (!cur_str_raw(r, c, what, &s, &n))
 		return 0;
-	char *copy = arena_str(r, s, n);
+	char *copy = ttlog__reader_arena_str(r, s, n);
 	if (!copy)
 		return 0;
 	*out = copy;
@@ -453,7 +245,8 @@ static size_t resync_after(struct ttlog_reader *r, size_t off, uint32_t len)
 static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
 	if (r->have_head) {
-		report(r, TTLOG_E_CORRUPT, off, "expected one HEAD chunk, found a second one");
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
+				     "expected one HEAD chunk, found a second one");
 		return;
 	}
 	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "HEAD"};
@@ -472,10 +265,10 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 	if (r->tick1 > r->tick0) {
 		r->cal_ok = 1;
 	} else {
-		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_HEAD_TICK1_OFF,
-		       "expected calibration ticks tick1 > tick0 = %llu, found %llu "
-		       "(times are shown as raw ticks)",
-		       (unsigned long long)r->tick0, (unsigned long long)r->tick1);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_HEAD_TICK1_OFF,
+				     "expected calibration ticks tick1 > tick0 = %llu, found %llu "
+				     "(times are shown as raw ticks)",
+				     (unsigned long long)r->tick0, (unsigned long long)r->tick1);
 	}
 	cur_skip(&c, TTLOG_FMT_HEAD_FIXED_SIZE);
 	if (cur_str(r, &c, "executable", &r->info.executable) &&
@@ -517,18 +310,19 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 
 		/* The entry is framed; now check what it says. */
 		if (id == 0) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
-			       "expected a site id of at least 1, found 0");
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
+					     "expected a site id of at least 1, found 0");
 			continue;
 		}
 		if (level > TTLOG_LEVEL_FATAL) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_LEVEL_OFF,
-			       "expected a site level 0..5, found %u", level);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_LEVEL_OFF,
+					     "expected a site level 0..5, found %u", level);
 			continue;
 		}
 		if (nargs > TTLOG_FMT_MAX_ARGS) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_NARGS_OFF,
-			       "expected at most %u arguments, found %u", TTLOG_FMT_MAX_ARGS, nargs);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_NARGS_OFF,
+					     "expected at most %u arguments, found %u",
+					     TTLOG_FMT_MAX_ARGS, nargs);
 			continue;
 		}
 		unsigned k;
@@ -536,20 +330,24 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 			if (types[k] < TTLOG_ARG_BOOL || types[k] > TTLOG_ARG_STR)
 				break;
 		if (k < nargs) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_FIXED_SIZE + k,
-			       "expected an argument type 1..14, found %u", (unsigned)types[k]);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_FIXED_SIZE + k,
+					     "expected an argument type 1..14, found %u",
+					     (unsigned)types[k]);
 			continue;
 		}
-		if (idmap_find(&r->site_map, id) != NOWHERE) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
-			       "expected a new site id, found site %u defined again", (unsigned)id);
+		if (ttlog__reader_idmap_find(&r->site_map, id) != NOWHERE) {
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
+					     "expected a new site id, found site %u defined again",
+					     (unsigned)id);
 			continue;
 		}
 		if (reserved != 0)
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_RESERVED_OFF,
-			       "expected a zero reserved field, found 0x%04x", reserved);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_RESERVED_OFF,
+					     "expected a zero reserved field, found 0x%04x",
+					     reserved);
 
-		if (!grow(r, (void **)&r->sites, &r->sites_cap, r->nsites, sizeof *r->sites))
+		if (!ttlog__reader_grow(r, (void **)&r->sites, &r->sites_cap, r->nsites,
+					sizeof *r->sites))
 			return;
 		struct rsite *st = &r->sites[r->nsites];
 		memset(st, 0, sizeof *st);
@@ -562,11 +360,11 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 		const char **dst[4] = {&st->info.format, &st->info.file, &st->info.function,
 				       &st->info.target};
 		for (int j = 0; j < 4; j++) {
-			*dst[j] = arena_str(r, s[j], n[j]);
+			*dst[j] = ttlog__reader_arena_str(r, s[j], n[j]);
 			if (!*dst[j])
 				return;
 		}
-		if (!idmap_add(r, &r->site_map, id, r->nsites))
+		if (!ttlog__reader_idmap_add(r, &r->site_map, id, r->nsites))
 			return;
 		r->nsites++;
 	}
@@ -630,44 +428,50 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 			if (!cur_str_raw(r, &c, "field name", &names[k], &name_len[k]))
 				return;
 
-		size_t si = idmap_find(&r->site_map, id);
+		size_t si = ttlog__reader_idmap_find(&r->site_map, id);
 		if (si == NOWHERE) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
-			       "expected the id of a site defined by an earlier SITE entry, found %u",
-			       (unsigned)id);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
+					     "expected the id of a site defined by an earlier "
+					     "SITE entry, found %u",
+					     (unsigned)id);
 			continue;
 		}
 		struct rsite *st = &r->sites[si];
 		if (st->extended) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
-			       "expected one SITX entry per site, found site %u extended again",
-			       (unsigned)id);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
+					     "expected one SITX entry per site, found site %u "
+					     "extended again",
+					     (unsigned)id);
 			continue;
 		}
 		if (kind > TTLOG_FMT_KIND_MAX) {
-			report(r, TTLOG_E_VERSION, at + TTLOG_FMT_SITX_KIND_OFF,
-			       "expected a site kind this reader knows (0..%u), found %u",
-			       TTLOG_FMT_KIND_MAX, kind);
+			ttlog__reader_report(r, TTLOG_E_VERSION, at + TTLOG_FMT_SITX_KIND_OFF,
+					     "expected a site kind this reader knows (0..%u), "
+					     "found %u",
+					     TTLOG_FMT_KIND_MAX, kind);
 			/* Its records are not log calls: never shown as events. */
 			st->extended = 1;
 			st->info.kind = READER_KIND_UNKNOWN;
 			continue;
 		}
 		if (mask >> st->info.nargs) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_FIELDS_OFF,
-			       "expected field bits for the %u arguments of site %u, found 0x%04x",
-			       st->info.nargs, (unsigned)id, mask);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_FIELDS_OFF,
+					     "expected field bits for the %u arguments of site "
+					     "%u, found 0x%04x",
+					     st->info.nargs, (unsigned)id, mask);
 			continue;
 		}
 		if (!kind_fits(st, kind, mask)) {
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_KIND_OFF,
-			       "expected the arguments of a %s site, found site %u with %u arguments",
-			       kind_name(kind), (unsigned)id, st->info.nargs);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_KIND_OFF,
+					     "expected the arguments of a %s site, found site %u "
+					     "with %u arguments",
+					     kind_name(kind), (unsigned)id, st->info.nargs);
 			continue;
 		}
 		if (reserved != 0)
-			report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_RESERVED_OFF,
-			       "expected a zero reserved field, found 0x%02x", reserved);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_RESERVED_OFF,
+					     "expected a zero reserved field, found 0x%02x",
+					     reserved);
 		st->extended = 1;
 		st->info.kind = (int)kind;
 		/* Span ids are not arguments of the format (a span's name). */
@@ -678,7 +482,7 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 		for (unsigned a = 0, k = 0; a < st->info.nargs; a++) {
 			if (!(mask & (1u << a)))
 				continue;
-			st->explicit_names[a] = arena_str(r, names[k], name_len[k]);
+			st->explicit_names[a] = ttlog__reader_arena_str(r, names[k], name_len[k]);
 			if (!st->explicit_names[a])
 				return;
 			k++;
@@ -707,7 +511,7 @@ static void add_field(struct ttlog_reader *r, struct rsite *st, const char *key,
 	size_t n = len;
 	for (unsigned dup = 2; key_taken(st, name, n); dup++)
 		n = len + (size_t)snprintf(name + len, sizeof name - len, "_%u", dup);
-	const char *copy = arena_str(r, (const unsigned char *)name, n);
+	const char *copy = ttlog__reader_arena_str(r, (const unsigned char *)name, n);
 	if (!copy)
 		return;
 	struct ttlog_site_field *f = &st->fields[st->info.nfields++];
@@ -749,10 +553,11 @@ static void site_fields(struct ttlog_reader *r, struct rsite *st)
 /* The thread with this index, created (tid, no name) if new; NOWHERE on OOM. */
 static size_t thread_get(struct ttlog_reader *r, uint32_t index, uint32_t tid)
 {
-	size_t slot = idmap_find(&r->thread_map, index);
+	size_t slot = ttlog__reader_idmap_find(&r->thread_map, index);
 	if (slot != NOWHERE)
 		return slot;
-	if (!grow(r, (void **)&r->threads, &r->threads_cap, r->nthreads, sizeof *r->threads))
+	if (!ttlog__reader_grow(r, (void **)&r->threads, &r->threads_cap, r->nthreads,
+				sizeof *r->threads))
 		return NOWHERE;
 	struct rthread *t = &r->threads[r->nthreads];
 	memset(t, 0, sizeof *t);
@@ -761,7 +566,7 @@ static size_t thread_get(struct ttlog_reader *r, uint32_t index, uint32_t tid)
 	t->info.name = "";
 	t->thrd_off = NOWHERE;
 	t->loaded = NOWHERE;
-	if (!idmap_add(r, &r->thread_map, index, r->nthreads))
+	if (!ttlog__reader_idmap_add(r, &r->thread_map, index, r->nthreads))
 		return NOWHERE;
 	return r->nthreads++;
 }
@@ -786,34 +591,38 @@ static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *
 	b.codec = p[TTLOG_FMT_EVTS_CODEC_OFF];
 
 	if (b.raw_size > TTLOG_FMT_MAX_BLOCK_RAW) {
-		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
-		       "expected a block raw size of at most %u bytes, found %u",
-		       TTLOG_FMT_MAX_BLOCK_RAW, (unsigned)b.raw_size);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
+				     "expected a block raw size of at most %u bytes, found %u",
+				     TTLOG_FMT_MAX_BLOCK_RAW, (unsigned)b.raw_size);
 		return;
 	}
 	if (b.codec == TTLOG_FMT_CODEC_NONE) {
 		if (b.raw_size != b.data_len) {
-			report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
-			       "expected the raw size of an uncompressed block to be its %zu data "
-			       "bytes, found %u",
-			       b.data_len, (unsigned)b.raw_size);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT,
+					     c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
+					     "expected the raw size of an uncompressed block to "
+					     "be its %zu data bytes, found %u",
+					     b.data_len, (unsigned)b.raw_size);
 			return;
 		}
 	} else if (b.codec != TTLOG_FMT_CODEC_LZ4) {
-		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_CODEC_OFF,
-		       "expected block codec 0 (none) or 1 (LZ4), found %u", (unsigned)b.codec);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_CODEC_OFF,
+				     "expected block codec 0 (none) or 1 (LZ4), found %u",
+				     (unsigned)b.codec);
 		return;
 	}
 	for (size_t i = TTLOG_FMT_EVTS_CODEC_OFF + 1; i < TTLOG_FMT_EVTS_FIXED_SIZE; i++) {
 		if (p[i]) {
-			report(r, TTLOG_E_CORRUPT, c.off + i,
-			       "expected zero bytes after the codec, found 0x%02x", (unsigned)p[i]);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + i,
+					     "expected zero bytes after the codec, found 0x%02x",
+					     (unsigned)p[i]);
 			break;
 		}
 	}
 	if (thread_get(r, b.thread, tid) == NOWHERE)
 		return;
-	if (!grow(r, (void **)&r->blocks, &r->blocks_cap, r->nblocks, sizeof *r->blocks))
+	if (!ttlog__reader_grow(r, (void **)&r->blocks, &r->blocks_cap, r->nblocks,
+				sizeof *r->blocks))
 		return;
 	r->blocks[r->nblocks++] = b;
 }
@@ -825,11 +634,12 @@ static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *
 	if (!cur_need(r, &c, TTLOG_FMT_THRD_FIXED_SIZE, "fixed THRD fields"))
 		return;
 	uint32_t index = ttlog__get_u32(p + TTLOG_FMT_THRD_INDEX_OFF);
-	size_t slot = idmap_find(&r->thread_map, index);
+	size_t slot = ttlog__reader_idmap_find(&r->thread_map, index);
 	if (slot != NOWHERE && r->threads[slot].thrd_off != NOWHERE) {
-		report(r, TTLOG_E_CORRUPT, off,
-		       "expected one THRD chunk per thread, found a second one for thread %u",
-		       (unsigned)index);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
+				     "expected one THRD chunk per thread, found a second one for "
+				     "thread %u",
+				     (unsigned)index);
 		return;
 	}
 	uint32_t tid = ttlog__get_u32(p + TTLOG_FMT_THRD_TID_OFF);
@@ -848,8 +658,9 @@ static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *
 	t->info.torn_bytes = ttlog__get_u64(p + TTLOG_FMT_THRD_TORN_BYTES_OFF);
 	uint32_t reserved = ttlog__get_u32(p + TTLOG_FMT_THRD_RESERVED_OFF);
 	if (reserved)
-		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_THRD_RESERVED_OFF,
-		       "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_THRD_RESERVED_OFF,
+				     "expected a zero reserved field, found 0x%08x",
+				     (unsigned)reserved);
 	cur_skip(&c, TTLOG_FMT_THRD_FIXED_SIZE);
 	cur_str(r, &c, "thread name", &t->info.name);
 }
@@ -857,7 +668,8 @@ static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *
 static void parse_crsh(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
 	if (r->have_crash) {
-		report(r, TTLOG_E_CORRUPT, off, "expected one CRSH chunk, found a second one");
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
+				     "expected one CRSH chunk, found a second one");
 		return;
 	}
 	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "CRSH"};
@@ -891,8 +703,9 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 	r->end_blocks = ttlog__get_u32(p + TTLOG_FMT_END_BLOCKS_OFF);
 	uint32_t reserved = ttlog__get_u32(p + TTLOG_FMT_END_RESERVED_OFF);
 	if (reserved)
-		report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_END_RESERVED_OFF,
-		       "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_END_RESERVED_OFF,
+				     "expected a zero reserved field, found 0x%08x",
+				     (unsigned)reserved);
 }
 
 /* MTRC: metric values, parsed by reader/metrics.c; gauge times are
@@ -905,11 +718,12 @@ static void parse_mtrc(struct ttlog_reader *r, size_t off, const unsigned char *
 		if (pb.status == TTLOG_E_NOMEM)
 			r->oom = 1;
 		else
-			report(r, pb.status, pb.off, "%s", pb.what);
+			ttlog__reader_report(r, pb.status, pb.off, "%s", pb.what);
 	}
 	for (size_t i = first; i < r->metrics.n; i++)
 		if (r->metrics.items[i].gauge_set)
-			r->metrics.items[i].gauge_time_ns = ticks_to_ns(r, r->metrics.ticks[i]);
+			r->metrics.items[i].gauge_time_ns =
+				ttlog__reader_ticks_to_ns(r, r->metrics.ticks[i]);
 }
 
 /* STCK and MODS: stacks and modules, parsed by reader/stacks.c. A damaged
@@ -926,7 +740,7 @@ static void parse_stacks(struct ttlog_reader *r, uint32_t type, size_t off, cons
 	if (pb.status == TTLOG_E_NOMEM)
 		r->oom = 1;
 	else
-		report(r, pb.status, pb.off, "%s", pb.what);
+		ttlog__reader_report(r, pb.status, pb.off, "%s", pb.what);
 }
 
 /* Returns the header size to start the chunks at, or 0 if the file cannot be
@@ -940,13 +754,15 @@ static size_t parse_file_header(struct ttlog_reader *r)
 		for (size_t i = 0; i < m; i++)
 			snprintf(found + 3 * i, 4, "%02x ", (unsigned)d[i]);
 		found[3 * m - 1] = '\0'; /* m > 0: an empty file matches any prefix */
-		report(r, TTLOG_E_NOT_TTLOG, 0,
-		       "expected the ttlog magic 89 54 54 4c 4f 47 0d 0a, found %s", found);
+		ttlog__reader_report(r, TTLOG_E_NOT_TTLOG, 0,
+				     "expected the ttlog magic 89 54 54 4c 4f 47 0d 0a, found %s",
+				     found);
 		return 0;
 	}
 	if (n < TTLOG_FMT_FILE_HEADER_SIZE) {
-		report(r, TTLOG_E_TRUNCATED, 0, "expected a %u-byte file header, found %zu bytes",
-		       TTLOG_FMT_FILE_HEADER_SIZE, n);
+		ttlog__reader_report(r, TTLOG_E_TRUNCATED, 0,
+				     "expected a %u-byte file header, found %zu bytes",
+				     TTLOG_FMT_FILE_HEADER_SIZE, n);
 		return 0;
 	}
 	uint32_t stored = ttlog__get_u32(d + TTLOG_FMT_FH_CRC_OFF);
@@ -956,34 +772,37 @@ static size_t parse_file_header(struct ttlog_reader *r)
 	uint32_t incompat = ttlog__get_u32(d + TTLOG_FMT_FH_INCOMPAT_OFF);
 	if (stored != crc) {
 		/* The version may be what is damaged: read on as version 1. */
-		report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_CRC_OFF,
-		       "expected file header CRC 0x%08x, found 0x%08x", (unsigned)stored,
-		       (unsigned)crc);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_CRC_OFF,
+				     "expected file header CRC 0x%08x, found 0x%08x",
+				     (unsigned)stored, (unsigned)crc);
 		r->info.format_version = TTLOG_FMT_VERSION;
 		return TTLOG_FMT_FILE_HEADER_SIZE;
 	}
 	r->info.format_version = version;
 	if (version != TTLOG_FMT_VERSION) {
-		report(r, version > TTLOG_FMT_VERSION ? TTLOG_E_VERSION : TTLOG_E_CORRUPT,
-		       TTLOG_FMT_FH_VERSION_OFF, "expected format version %u, found %u",
-		       TTLOG_FMT_VERSION, version);
+		ttlog__reader_report(r,
+				     version > TTLOG_FMT_VERSION ? TTLOG_E_VERSION : TTLOG_E_CORRUPT,
+				     TTLOG_FMT_FH_VERSION_OFF,
+				     "expected format version %u, found %u", TTLOG_FMT_VERSION,
+				     version);
 		return 0;
 	}
 	if (incompat & ~TTLOG_FMT_INCOMPAT_KNOWN) {
-		report(r, TTLOG_E_VERSION, TTLOG_FMT_FH_INCOMPAT_OFF,
-		       "expected no incompatible feature flags this reader does not know, found 0x%08x",
-		       (unsigned)incompat);
+		ttlog__reader_report(r, TTLOG_E_VERSION, TTLOG_FMT_FH_INCOMPAT_OFF,
+				     "expected no incompatible feature flags this reader does not "
+				     "know, found 0x%08x",
+				     (unsigned)incompat);
 		return 0;
 	}
 	if (hsize < TTLOG_FMT_FILE_HEADER_SIZE) {
-		report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_HEADER_SIZE_OFF,
-		       "expected a file header size of at least %u, found %u",
-		       TTLOG_FMT_FILE_HEADER_SIZE, hsize);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_HEADER_SIZE_OFF,
+				     "expected a file header size of at least %u, found %u",
+				     TTLOG_FMT_FILE_HEADER_SIZE, hsize);
 		return TTLOG_FMT_FILE_HEADER_SIZE;
 	}
 	if (hsize > n) {
-		report(r, TTLOG_E_TRUNCATED, TTLOG_FMT_FH_HEADER_SIZE_OFF,
-		       "expected a %u-byte file header, found %zu bytes", hsize, n);
+		ttlog__reader_report(r, TTLOG_E_TRUNCATED, TTLOG_FMT_FH_HEADER_SIZE_OFF,
+				     "expected a %u-byte file header, found %zu bytes", hsize, n);
 		return 0;
 	}
 	return hsize;
@@ -995,9 +814,10 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 	while (off < r->size && !r->oom) {
 		size_t left = r->size - off;
 		if (left < TTLOG_FMT_CHUNK_HEADER_SIZE) {
-			report(r, TTLOG_E_TRUNCATED, off,
-			       "expected a %u-byte chunk header, found %zu bytes before the end of the file",
-			       TTLOG_FMT_CHUNK_HEADER_SIZE, left);
+			ttlog__reader_report(r, TTLOG_E_TRUNCATED, off,
+					     "expected a %u-byte chunk header, found %zu bytes "
+					     "before the end of the file",
+					     TTLOG_FMT_CHUNK_HEADER_SIZE, left);
 			return;
 		}
 		const unsigned char *h = r->data + off;
@@ -1014,18 +834,22 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 			 * further on tells them apart. */
 			size_t next = resync_scan(r, off + 1);
 			if (len > TTLOG_FMT_MAX_CHUNK)
-				report(r, TTLOG_E_CORRUPT, off + TTLOG_FMT_CH_LENGTH_OFF,
-				       "expected a chunk payload length of at most %u bytes, found %u",
-				       TTLOG_FMT_MAX_CHUNK, (unsigned)len);
+				ttlog__reader_report(r, TTLOG_E_CORRUPT,
+						     off + TTLOG_FMT_CH_LENGTH_OFF,
+						     "expected a chunk payload length of at most "
+						     "%u bytes, found %u",
+						     TTLOG_FMT_MAX_CHUNK, (unsigned)len);
 			else if (next != NOWHERE)
-				report(r, TTLOG_E_CORRUPT, off + TTLOG_FMT_CH_LENGTH_OFF,
-				       "expected a chunk payload length that fits in the file, found %u "
-				       "with %zu bytes left",
-				       (unsigned)len, left);
+				ttlog__reader_report(r, TTLOG_E_CORRUPT,
+						     off + TTLOG_FMT_CH_LENGTH_OFF,
+						     "expected a chunk payload length that fits "
+						     "in the file, found %u with %zu bytes left",
+						     (unsigned)len, left);
 			else
-				report(r, TTLOG_E_TRUNCATED, off,
-				       "expected %u payload bytes of %s chunk, found %zu",
-				       (unsigned)len, name, left);
+				ttlog__reader_report(r, TTLOG_E_TRUNCATED, off,
+						     "expected %u payload bytes of %s chunk, "
+						     "found %zu",
+						     (unsigned)len, name, left);
 			if (next == NOWHERE)
 				return;
 			off = next;
@@ -1035,8 +859,9 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 		const unsigned char *payload = h + TTLOG_FMT_CHUNK_HEADER_SIZE;
 		uint32_t crc = ttlog__chunk_crc(h, payload, len);
 		if (crc != stored) {
-			report(r, TTLOG_E_CORRUPT, off, "expected chunk CRC 0x%08x, found 0x%08x",
-			       (unsigned)stored, (unsigned)crc);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
+					     "expected chunk CRC 0x%08x, found 0x%08x",
+					     (unsigned)stored, (unsigned)crc);
 			off = resync_after(r, off, len);
 			if (off == NOWHERE)
 				return;
@@ -1044,7 +869,8 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 			continue;
 		}
 		if (first && type != TTLOG_FMT_CHUNK_HEAD)
-			report(r, TTLOG_E_CORRUPT, off, "expected a HEAD chunk first, found %s", name);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
+					     "expected a HEAD chunk first, found %s", name);
 		first = 0;
 		switch (type) {
 		case TTLOG_FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
@@ -1066,9 +892,10 @@ static void parse_chunks(struct ttlog_reader *r, size_t off)
 			break;
 		default:
 			if (flags & TTLOG_FMT_CHUNK_REQUIRED) {
-				report(r, TTLOG_E_VERSION, off,
-				       "expected a chunk type this reader knows, found required chunk %s",
-				       name);
+				ttlog__reader_report(r, TTLOG_E_VERSION, off,
+						     "expected a chunk type this reader knows, "
+						     "found required chunk %s",
+						     name);
 				return;
 			}
 			break; /* unknown and optional: skipped */
@@ -1122,7 +949,7 @@ static int decode_record(const struct ttlog_reader *r, const unsigned char *raw,
 			 left, (unsigned)size);
 		return 0;
 	}
-	size_t si = id ? idmap_find(&r->site_map, id) : NOWHERE;
+	size_t si = id ? ttlog__reader_idmap_find(&r->site_map, id) : NOWHERE;
 	if (si == NOWHERE) {
 		snprintf(why, why_size, "expected the id of a site defined in a SITE chunk, found %u",
 			 (unsigned)id);
@@ -1247,7 +1074,7 @@ static uint32_t check_block(struct ttlog_reader *r, struct rblock *b, const unsi
 	int bad = 0;
 	while (pos < b->raw_size) {
 		if (!decode_record(r, raw, b->raw_size, pos, &d, why, sizeof why)) {
-			report_record(r, b, pos, why);
+			ttlog__reader_report_record(r, b, pos, why);
 			bad = 1;
 			break;
 		}
@@ -1267,15 +1094,16 @@ static uint32_t check_block(struct ttlog_reader *r, struct rblock *b, const unsi
 	b->checked = 1;
 	size_t fields = b->chunk_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
 	if (!bad && n != b->count)
-		report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
-		       "expected the %u records the EVTS header states, found %u",
-		       (unsigned)b->count, (unsigned)n);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
+				     "expected the %u records the EVTS header states, found %u",
+				     (unsigned)b->count, (unsigned)n);
 	else if (!bad && n && (first != b->first_ticks || last != b->last_ticks))
-		report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
-		       "expected first and last ticks %llu and %llu as the EVTS header "
-		       "states, found %llu and %llu",
-		       (unsigned long long)b->first_ticks, (unsigned long long)b->last_ticks,
-		       (unsigned long long)first, (unsigned long long)last);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
+				     "expected first and last ticks %llu and %llu as the EVTS "
+				     "header states, found %llu and %llu",
+				     (unsigned long long)b->first_ticks,
+				     (unsigned long long)b->last_ticks, (unsigned long long)first,
+				     (unsigned long long)last);
 	return n;
 }
 
@@ -1283,13 +1111,15 @@ static uint32_t check_block(struct ttlog_reader *r, struct rblock *b, const unsi
 static void report_inflate(struct ttlog_reader *r, const struct rblock *b, int got)
 {
 	if (got < 0)
-		report(r, TTLOG_E_CORRUPT, b->data_off,
-		       "expected LZ4 data that decompresses to %u bytes, found invalid LZ4 data",
-		       (unsigned)b->raw_size);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected LZ4 data that decompresses to %u bytes, found "
+				     "invalid LZ4 data",
+				     (unsigned)b->raw_size);
 	else
-		report(r, TTLOG_E_CORRUPT, b->data_off,
-		       "expected LZ4 data that decompresses to %u bytes, found %d bytes",
-		       (unsigned)b->raw_size, got);
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected LZ4 data that decompresses to %u bytes, found %d "
+				     "bytes",
+				     (unsigned)b->raw_size, got);
 }
 
 /* Pass 2: decodes every record once; see the top of the file. */
@@ -1326,8 +1156,8 @@ static void decode_blocks(struct ttlog_reader *r)
 	}
 	free(scratch);
 	if (r->info.events) {
-		r->info.first_ns = ticks_to_ns(r, min_ticks);
-		r->info.last_ns = ticks_to_ns(r, max_ticks);
+		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
+		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);
 	}
 }
 
@@ -1354,8 +1184,8 @@ static void count_blocks(struct ttlog_reader *r)
 			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
 	}
 	if (r->info.events) {
-		r->info.first_ns = ticks_to_ns(r, min_ticks);
-		r->info.last_ns = ticks_to_ns(r, max_ticks);
+		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
+		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);
 	}
 }
 
@@ -1365,7 +1195,7 @@ static void index_threads(struct ttlog_reader *r)
 {
 	if (r->nthreads > 1)
 		qsort(r->threads, r->nthreads, sizeof *r->threads, cmp_thread);
-	idmap_free(&r->thread_map); /* the slots moved; not needed any more */
+	ttlog__reader_idmap_free(&r->thread_map); /* the slots moved; not needed any more */
 	for (size_t i = 0; i < r->nblocks; i++)
 		r->blocks[i].slot = thread_slot(r, r->blocks[i].thread);
 }
@@ -1404,11 +1234,13 @@ static void cross_check(struct ttlog_reader *r)
 		r->info.torn += t->info.torn;
 		r->info.torn_bytes += t->info.torn_bytes;
 		if (t->thrd_off != NOWHERE && t->thrd_events != t->info.events)
-			report(r, TTLOG_E_CORRUPT,
-			       t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE + TTLOG_FMT_THRD_EVENTS_OFF,
-			       "expected the event count of thread %u to be %llu (its records), found %llu",
-			       (unsigned)t->info.index, (unsigned long long)t->info.events,
-			       (unsigned long long)t->thrd_events);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT,
+					     t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE + TTLOG_FMT_THRD_EVENTS_OFF,
+					     "expected the event count of thread %u to be %llu "
+					     "(its records), found %llu",
+					     (unsigned)t->info.index,
+					     (unsigned long long)t->info.events,
+					     (unsigned long long)t->thrd_events);
 	}
 	if (!r->have_end)
 		return;
@@ -1429,10 +1261,11 @@ static void cross_check(struct ttlog_reader *r)
 	};
 	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(checks); i++)
 		if (checks[i].stated != checks[i].found)
-			report(r, TTLOG_E_CORRUPT, f + checks[i].field,
-			       "expected the END %s to be %llu (what the file holds), found %llu",
-			       checks[i].what, (unsigned long long)checks[i].found,
-			       (unsigned long long)checks[i].stated);
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, f + checks[i].field,
+					     "expected the END %s to be %llu (what the file "
+					     "holds), found %llu",
+					     checks[i].what, (unsigned long long)checks[i].found,
+					     (unsigned long long)checks[i].stated);
 }
 
 static void parse(struct ttlog_reader *r)
@@ -1441,9 +1274,9 @@ static void parse(struct ttlog_reader *r)
 	if (off) {
 		parse_chunks(r, off);
 		if (!r->have_end && !r->oom)
-			report(r, TTLOG_E_TRUNCATED, r->size,
-			       "expected an END chunk before the end of the file "
-			       "(the file was not finished)");
+			ttlog__reader_report(r, TTLOG_E_TRUNCATED, r->size,
+					     "expected an END chunk before the end of the file "
+					     "(the file was not finished)");
 	}
 	if (r->oom)
 		return;
@@ -1525,12 +1358,12 @@ static int enter_block(struct ttlog_reader *r, struct rthread *t)
 {
 	for (; t->cur < t->blk_end; t->cur++) {
 		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
-		if (!r->has_scopes && ticks_to_ns(r, b->first_ticks) > r->until_ns) {
+		if (!r->has_scopes && ttlog__reader_ticks_to_ns(r, b->first_ticks) > r->until_ns) {
 			r->counters.blocks_skipped += t->blk_end - t->cur;
 			t->cur = t->blk_end;
 			return 0;
 		}
-		int before = ticks_to_ns(r, b->last_ticks) < r->since_ns;
+		int before = ttlog__reader_ticks_to_ns(r, b->last_ticks) < r->since_ns;
 		if (before && !r->has_scopes) {
 			r->counters.blocks_skipped++;
 			continue;
@@ -1603,9 +1436,10 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 			}
 			t->buf = malloc(t->max_raw);
 			if (!t->buf) {
-				report_plain(r, TTLOG_E_NOMEM,
-					     "out of memory decoding the events of thread %u",
-					     (unsigned)t->info.index);
+				ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+							   "out of memory decoding the events of "
+							   "thread %u",
+							   (unsigned)t->info.index);
 				return NULL;
 			}
 			r->buf_total += t->max_raw;
@@ -1729,12 +1563,13 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			continue;
 		}
 		if (!decode_record(r, raw, b->raw_size, t->pos, &d, why, sizeof why)) {
-			report_record(r, b, t->pos, why); /* checked before; cannot happen */
+			ttlog__reader_report_record(r, b, t->pos,
+						    why); /* checked before; cannot happen */
 			leave_thread(r, t);
 			continue;
 		}
 		r->counters.records_decoded++;
-		int64_t ns = ticks_to_ns(r, d.ticks);
+		int64_t ns = ttlog__reader_ticks_to_ns(r, d.ticks);
 		if (d.site->info.kind == TTLOG_FMT_KIND_LOG) {
 			/* A thread's log records are in time order: the first one
 			 * after the range ends the thread. Records the range does
@@ -1749,9 +1584,9 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			}
 		}
 		if (!copy_strings(r, &d)) {
-			report_plain(r, TTLOG_E_NOMEM,
-				     "out of memory decoding the events of thread %u",
-				     (unsigned)t->info.index);
+			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+						   "out of memory decoding the events of thread %u",
+						   (unsigned)t->info.index);
 			leave_thread(r, t);
 			continue;
 		}
@@ -1763,8 +1598,10 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 							  &depth);
 		int is_event = what == READER_SCOPES_EVENT;
 		if (what == READER_SCOPES_NOMEM)
-			report_plain(r, TTLOG_E_NOMEM, "out of memory rebuilding the scopes of thread %u",
-				     (unsigned)t->info.index);
+			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+						   "out of memory rebuilding the scopes of thread "
+						   "%u",
+						   (unsigned)t->info.index);
 		if (is_event && d.site->info.kind != TTLOG_FMT_KIND_LOG) {
 			/* Span begins and ends: after their scope change. */
 			if (ns > r->until_ns) {
@@ -1830,7 +1667,7 @@ static int read_all(struct ttlog_reader *r, const char *path)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
-		report_plain(r, TTLOG_E_OPEN, "cannot open: %s", strerror(errno));
+		ttlog__reader_report_plain(r, TTLOG_E_OPEN, "cannot open: %s", strerror(errno));
 		return 0;
 	}
 	struct stat st;
@@ -1855,7 +1692,8 @@ static int read_all(struct ttlog_reader *r, const char *path)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			report_plain(r, TTLOG_E_OPEN, "cannot read: %s", strerror(errno));
+			ttlog__reader_report_plain(r, TTLOG_E_OPEN, "cannot read: %s",
+						   strerror(errno));
 			free(buf);
 			close(fd);
 			return 0;
@@ -1880,13 +1718,13 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->path);
 	free(r->error);
 	free(r->sites);
-	idmap_free(&r->site_map);
+	ttlog__reader_idmap_free(&r->site_map);
 	for (size_t i = 0; i < r->nthreads; i++) {
 		free(r->threads[i].buf);
 		reader_scopes_free(&r->threads[i].scopes);
 	}
 	free(r->threads);
-	idmap_free(&r->thread_map);
+	ttlog__reader_idmap_free(&r->thread_map);
 	free(r->blocks);
 	free(r->tblocks);
 	free(r->heap);
@@ -2011,18 +1849,6 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *r)
 		reader_free(r);
 }
 
-TTLOG_API const char *ttlog_reader_error(const ttlog_reader *r)
-{
-	if (!r || r->status == TTLOG_OK)
-		return NULL;
-	return r->error ? r->error : oom_text;
-}
-
-TTLOG_API int ttlog_reader_status(const ttlog_reader *r)
-{
-	return r ? r->status : TTLOG_E_INVALID;
-}
-
 TTLOG_API const struct ttlog_file_info *ttlog_reader_info(const ttlog_reader *r)
 {
 	return r ? &r->info : NULL;
@@ -2040,14 +1866,6 @@ TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader
 
 /* ---- Hooks for reader/sampling.c ----------------------------------------- */
 
-void ttlog__reader_report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	report_v(r, status, off, fmt, ap);
-	va_end(ap);
-}
-
 void ttlog__reader_oom(struct ttlog_reader *r)
 {
 	r->oom = 1;
@@ -2055,7 +1873,7 @@ void ttlog__reader_oom(struct ttlog_reader *r)
 
 const struct ttlog_site_info *ttlog__reader_site(const struct ttlog_reader *r, uint32_t id)
 {
-	size_t i = idmap_find(&r->site_map, id);
+	size_t i = ttlog__reader_idmap_find(&r->site_map, id);
 	return i == NOWHERE ? NULL : &r->sites[i].info;
 }
 

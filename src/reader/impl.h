@@ -173,6 +173,22 @@ void ttlog__reader_report_plain(struct ttlog_reader *r, int status, const char *
 void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b, size_t pos,
 				 const char *why);
 
+/* ---- Chunks (reader/chunks.c) ------------------------------------------- */
+
+/* Returns the header size to start the chunks at, or 0 if the file cannot be
+ * read further. */
+size_t ttlog__reader_parse_file_header(struct ttlog_reader *r);
+
+/* Pass 1: the chunks from off, the end of the file header, to END. */
+void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
+
+/*
+ * The fields of a site: the format's "key=%..." conversions, then the
+ * TTLOG_F() fields. Format argument k is the k-th argument that is not an
+ * explicit field.
+ */
+void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
+
 /* ---- Memory (reader/memory.c) -------------------------------------------- */
 
 /* A copy of n bytes at s, NUL-terminated, kept until the reader is closed. */

@@ -189,6 +189,44 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
  */
 void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
 
+/* ---- Records (reader/records.c) ----------------------------------------- */
+
+/*
+ * Decodes the record at raw[pos..len). Returns 1, or 0 with the problem in
+ * why ("expected ..."). Used by the block pass to validate and by the
+ * iteration to decode, so both agree on every record.
+ */
+int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d, char *why, size_t why_size);
+
+/* Decompresses a compressed block into dst (raw_size bytes). */
+int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
+				unsigned char *dst, int *got);
+
+/*
+ * Walks the records of block b (its decoded bytes at raw), checking each
+ * one and the block header's count and ticks. Sets b->nrec to the records
+ * that decode and b->rec_first; widens [*min_ticks, *max_ticks] by the
+ * times of events (re-stated openings keep their old times, so they are
+ * left out). Returns the number of records that decode.
+ */
+uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
+				   const unsigned char *raw, uint64_t *min_ticks,
+				   uint64_t *max_ticks);
+
+/* Reports a compressed block that does not decompress to its raw size. */
+void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got);
+
+/* Pass 2: decodes every record once; see the top of reader/open.c. */
+void ttlog__reader_decode_blocks(struct ttlog_reader *r);
+
+/*
+ * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at
+ * its word. Counts and times come from the headers; each block is checked
+ * by ttlog__reader_check_block() when the iteration first reaches it.
+ */
+void ttlog__reader_count_blocks(struct ttlog_reader *r);
+
 /* ---- Memory (reader/memory.c) -------------------------------------------- */
 
 /* A copy of n bytes at s, NUL-terminated, kept until the reader is closed. */

@@ -4,6 +4,23 @@
  * calls in another. Not API: the public reader is <ttlog_reader.h>, and the
  * entry points for the tests and the fuzz target are in
  * reader/reader_internal.h.
+ *
+ * The files, in the order a file is read (the protocol is described at the
+ * top of open.c):
+ *   open.c     opening and closing: reads the file, runs the two passes,
+ *              hands out what they found
+ *   chunks.c   pass 1, the chunk walk, and the fields of each site
+ *   records.c  decoding a record, checking a block; pass 2
+ *   iterate.c  the events in time order: per-thread cursors and their merge
+ *   errors.c   the reader's first problem, as its status and message
+ *   memory.c   the string arena, the growing arrays, the id maps
+ * and, each behind its own header, sampling.c, metrics.c and stacks.c
+ * (SMPL, MTRC, STCK and MODS chunks), scopes.c (contexts and spans) and
+ * printf.c (formatting events).
+ *
+ * What the per-event path calls across files is static inline here (the
+ * site lookup, the tick conversion), so that it costs what it did when
+ * the reader was one file.
  */
 #ifndef TTLOG_READER_IMPL_H
 #define TTLOG_READER_IMPL_H

@@ -1,35 +1,40 @@
 /*
- * reader.c - opens a snapshot file, checks every byte of it, and iterates
- * its events in time order.
+ * open.c - opens a snapshot file, checks every byte of it, and closes it.
+ * This comment is the whole protocol of reading a file, which the files
+ * of src/reader/ carry out together (reader/impl.h says which does what);
+ * this one runs the two passes and hands out what they found.
  *
  * Opening reads the whole file into memory and then makes two passes:
  *
- *   1. The chunk pass walks the chunks from the file header to END. Every
- *      payload is checked against its CRC-32C before anything in it is
- *      used; HEAD, SITE, THRD, CRSH, END (and through their own files
- *      SMPL, MTRC, STCK and MODS) are decoded at once, EVTS
+ *   1. The chunk pass (reader/chunks.c) walks the chunks from the file
+ *      header to END. Every payload is checked against its CRC-32C before
+ *      anything in it is used; HEAD, SITE, THRD, CRSH, END (and through
+ *      their own files SMPL, MTRC, STCK and MODS) are decoded at once, EVTS
  *      chunks only have their fixed fields checked and their position
  *      remembered. A damaged chunk is dropped and the walk resynchronises
  *      (see resync_after()), so one bad chunk costs only its own contents.
- *   2. The block pass decodes every record of every block once, one block
- *      at a time through a single 64 KiB scratch buffer. It counts the
- *      events exactly (ttlog_file_info.events is the number of records the
- *      iteration will return, also for a damaged file), finds where a block
- *      stops being decodable, and finds the first and last times. Because
- *      it runs after the chunk pass, a site may be defined anywhere in the
- *      file, not only before the blocks that use it.
+ *   2. The block pass (reader/records.c) decodes every record of every
+ *      block once, one block at a time through a single 64 KiB scratch
+ *      buffer. It counts the events exactly (ttlog_file_info.events is the
+ *      number of records the iteration will return, also for a damaged
+ *      file), finds where a block stops being decodable, and finds the
+ *      first and last times. Because it runs after the chunk pass, a site
+ *      may be defined anywhere in the file, not only before the blocks that
+ *      use it.
  *
  * A lazy open (TTLOG_READER_LAZY) skips pass 2: counts and times come from
- * the block headers, and each block gets pass 2's checks (check_block) when
- * the iteration first reaches it. With a range (ttlog_reader_set_range) the
- * iteration passes over blocks outside it by their header ticks (see
- * enter_block), so a lazy open and a range read only what they return.
+ * the block headers, and each block gets pass 2's checks
+ * (ttlog__reader_check_block) when the iteration first reaches it. With a
+ * range (ttlog_reader_set_range) the iteration passes over blocks outside
+ * it by their header ticks (see enter_block), so a lazy open and a range
+ * read only what they return.
  *
- * Iteration keeps one cursor per thread over that thread's blocks in file
- * order and merges the threads through a binary min-heap keyed by (ticks of
- * the cursor's next record, thread index). A compressed block is decoded
- * again when its thread's cursor reaches it; at most one block per thread is
- * held decoded, and a budget (READER_BUFFER_BUDGET) bounds them all together.
+ * Iteration (reader/iterate.c) keeps one cursor per thread over that
+ * thread's blocks in file order and merges the threads through a binary
+ * min-heap keyed by (ticks of the cursor's next record, thread index). A
+ * compressed block is decoded again when its thread's cursor reaches it; at
+ * most one block per thread is held decoded, and a budget
+ * (READER_BUFFER_BUDGET) bounds them all together.
  *
  * Trust: every length, count and offset in the file is compared with the
  * bytes that remain (`len > left`, never `off + len > size`) before use; no
@@ -42,15 +47,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <lz4.h>
-
-#include "common/crc32c.h"
 #include "reader/impl.h"
 #include "reader/metrics.h"
 #include "reader/reader_internal.h"
@@ -58,7 +59,6 @@
 #include "reader/sampling.h"
 #include "reader/stacks.h"
 #include "snapshot/format.h"
-#include "sites/fields.h"
 #include "ttlog_reader.h"
 
 /* Bytes of decoded compressed blocks held at once, over all threads: this

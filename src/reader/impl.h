@@ -15,8 +15,9 @@
  *   errors.c   the reader's first problem, as its status and message
  *   memory.c   the string arena, the growing arrays, the id maps
  * and, each behind its own header, sampling.c, metrics.c and stacks.c
- * (SMPL, MTRC, STCK and MODS chunks), scopes.c (contexts and spans) and
- * printf.c (formatting events).
+ * (SMPL, MTRC, STCK and MODS chunks), scopes.c (contexts and spans),
+ * printf.c (formatting events) and format_keys.c (the fields a format
+ * names).
  *
  * What the per-event path calls across files is static inline here (the
  * site lookup, the tick conversion), so that it costs what it did when

@@ -5,8 +5,7 @@
  * entry points for the tests and the fuzz target are in
  * reader/reader_internal.h.
  *
- * The files, in the order a file is read (the protocol is described at the
- * top of open.c):
+ * The files (the protocol of reading is described at the top of open.c):
  *   open.c     opening and closing: reads the file, runs the two passes,
  *              hands out what they found
  *   chunks.c   pass 1, the chunk walk, and the fields of each site
@@ -19,9 +18,10 @@
  * printf.c (formatting events) and format_keys.c (the fields a format
  * names).
  *
- * What the per-event path calls across files is static inline here (the
- * site lookup, the tick conversion), so that it costs what it did when
- * the reader was one file.
+ * Of what the per-event path calls, only ttlog__reader_decode_record()
+ * went to another file than iterate.c, and it was not inlined when the
+ * reader was one file either; the helpers that path shares with the other
+ * files, the site lookup and the tick conversion, are static inline here.
  */
 #ifndef TTLOG_READER_IMPL_H
 #define TTLOG_READER_IMPL_H
@@ -175,7 +175,7 @@ struct decoded {
 	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
 };
 
-/* ---- Errors (reader/errors.c) ------------------------------------------- */
+/* ---- Errors (reader/errors.c) -------------------------------------------- */
 
 /* Each keeps the first problem only, as the reader's status and message.
  * ttlog__reader_report(), for a problem at a file offset, is declared in
@@ -190,60 +190,6 @@ void ttlog__reader_report_plain(struct ttlog_reader *r, int status, const char *
  * compressed one. why is the "expected ..." part. */
 void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b, size_t pos,
 				 const char *why);
-
-/* ---- Chunks (reader/chunks.c) ------------------------------------------- */
-
-/* Returns the header size to start the chunks at, or 0 if the file cannot be
- * read further. */
-size_t ttlog__reader_parse_file_header(struct ttlog_reader *r);
-
-/* Pass 1: the chunks from off, the end of the file header, to END. */
-void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
-
-/*
- * The fields of a site: the format's "key=%..." conversions, then the
- * TTLOG_F() fields. Format argument k is the k-th argument that is not an
- * explicit field.
- */
-void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
-
-/* ---- Records (reader/records.c) ----------------------------------------- */
-
-/*
- * Decodes the record at raw[pos..len). Returns 1, or 0 with the problem in
- * why ("expected ..."). Used by the block pass to validate and by the
- * iteration to decode, so both agree on every record.
- */
-int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
-				size_t pos, struct decoded *d, char *why, size_t why_size);
-
-/* Decompresses a compressed block into dst (raw_size bytes). */
-int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
-				unsigned char *dst, int *got);
-
-/*
- * Walks the records of block b (its decoded bytes at raw), checking each
- * one and the block header's count and ticks. Sets b->nrec to the records
- * that decode and b->rec_first; widens [*min_ticks, *max_ticks] by the
- * times of events (re-stated openings keep their old times, so they are
- * left out). Returns the number of records that decode.
- */
-uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
-				   const unsigned char *raw, uint64_t *min_ticks,
-				   uint64_t *max_ticks);
-
-/* Reports a compressed block that does not decompress to its raw size. */
-void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got);
-
-/* Pass 2: decodes every record once; see the top of reader/open.c. */
-void ttlog__reader_decode_blocks(struct ttlog_reader *r);
-
-/*
- * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at
- * its word. Counts and times come from the headers; each block is checked
- * by ttlog__reader_check_block() when the iteration first reaches it.
- */
-void ttlog__reader_count_blocks(struct ttlog_reader *r);
 
 /* ---- Memory (reader/memory.c) -------------------------------------------- */
 
@@ -309,5 +255,59 @@ static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, ui
 		return INT64_MIN;
 	return (int64_t)v;
 }
+
+/* ---- Chunks (reader/chunks.c) -------------------------------------------- */
+
+/* Returns the header size to start the chunks at, or 0 if the file cannot be
+ * read further. */
+size_t ttlog__reader_parse_file_header(struct ttlog_reader *r);
+
+/* Pass 1: the chunks from off, the end of the file header, to END. */
+void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
+
+/*
+ * The fields of a site: the format's "key=%..." conversions, then the
+ * TTLOG_F() fields. Format argument k is the k-th argument that is not an
+ * explicit field.
+ */
+void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
+
+/* ---- Records (reader/records.c) ------------------------------------------ */
+
+/*
+ * Decodes the record at raw[pos..len). Returns 1, or 0 with the problem in
+ * why ("expected ..."). Used by the block pass to validate and by the
+ * iteration to decode, so both agree on every record.
+ */
+int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d, char *why, size_t why_size);
+
+/* Decompresses a compressed block into dst (raw_size bytes). */
+int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
+				unsigned char *dst, int *got);
+
+/*
+ * Walks the records of block b (its decoded bytes at raw), checking each
+ * one and the block header's count and ticks. Sets b->nrec to the records
+ * that decode and b->rec_first; widens [*min_ticks, *max_ticks] by the
+ * times of events (re-stated openings keep their old times, so they are
+ * left out). Returns the number of records that decode.
+ */
+uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
+				   const unsigned char *raw, uint64_t *min_ticks,
+				   uint64_t *max_ticks);
+
+/* Reports a compressed block that does not decompress to its raw size. */
+void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got);
+
+/* Pass 2: decodes every record once; see the top of reader/open.c. */
+void ttlog__reader_decode_blocks(struct ttlog_reader *r);
+
+/*
+ * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at
+ * its word. Counts and times come from the headers; each block is checked
+ * by ttlog__reader_check_block() when the iteration first reaches it.
+ */
+void ttlog__reader_count_blocks(struct ttlog_reader *r);
 
 #endif /* TTLOG_READER_IMPL_H */

@@ -144,7 +144,8 @@ static void cross_check(struct ttlog_reader *r)
 		r->info.torn_bytes += t->info.torn_bytes;
 		if (t->thrd_off != NOWHERE && t->thrd_events != t->info.events)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT,
-					     t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE + TTLOG_FMT_THRD_EVENTS_OFF,
+					     t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE +
+						     TTLOG_FMT_THRD_EVENTS_OFF,
 					     "expected the event count of thread %u to be %llu "
 					     "(its records), found %llu",
 					     (unsigned)t->info.index,

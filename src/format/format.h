@@ -4,7 +4,7 @@
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
- * (src/snapshot/writer.c) and the reader (src/reader/reader.c); nothing here
+ * (src/snapshot/writer.c) and the reader (src/reader/, chunks.c and records.c); nothing here
  * depends on either.
  *
  * Every multi-byte field is little-endian. No struct below is ever written

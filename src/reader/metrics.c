@@ -2,13 +2,13 @@
  * metrics.c - reads MTRC chunks (docs/FORMAT.md 7.4) into the metrics that
  * ttlog_reader_metrics() returns, and computes histogram quantiles.
  *
- * Trust: as in reader.c, every count and length is compared with the bytes
- * that remain before it is used, and nothing is allocated by a count read
- * from the file, only by bytes that exist (an entry's allocation is bounded
- * by the entry's own bytes). Histograms are checked whole: bucket indexes
- * in range and strictly increasing, no empty bucket, and bucket counts
- * adding up to the count, so that quantiles computed from them mean what
- * they say. The first problem ends the chunk; the entries before it stay.
+ * Trust: as in reader/open.c, every count and length is compared with the
+ * bytes that remain before it is used, and nothing is allocated by a count
+ * read from the file, only by bytes that exist (an entry's allocation is
+ * bounded by the entry's own bytes). Histograms are checked whole: bucket
+ * indexes in range and strictly increasing, no empty bucket, and bucket counts
+ * adding up to the count, so that quantiles computed from them mean what they
+ * say. The first problem ends the chunk; the entries before it stay.
  */
 #include <stdarg.h>
 #include <stdio.h>

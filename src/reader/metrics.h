@@ -1,6 +1,6 @@
 /*
  * metrics.h - the reader's side of MTRC chunks (docs/FORMAT.md 7.4): the
- * parser that reader.c calls for each MTRC chunk, and what it keeps.
+ * parser that reader/chunks.c calls for each MTRC chunk, and what it keeps.
  */
 #ifndef TTLOG_READER_METRICS_H
 #define TTLOG_READER_METRICS_H
@@ -13,7 +13,7 @@
 /* The metrics of a file, in file order. */
 struct ttlog__rmetrics {
 	struct ttlog_metric_value *items;
-	uint64_t *ticks;            /* per item: a gauge's ticks, for reader.c to convert */
+	uint64_t *ticks;            /* per item: a gauge's ticks, for chunks.c to convert */
 	void **blocks;              /* per item: the one allocation holding its data */
 	size_t n, cap;
 };

@@ -1,7 +1,3 @@
-#include "common/internal.h"
-#include "ttlog_reader.h"
-#include "reader/reader_internal.h"
-
 /*
  * printf.c - printf-style formatting of decoded arguments.
  *
@@ -12,6 +8,11 @@
  * example "%-08.3lld") and handed to the C library's vsnprintf together with
  * the value cast to exactly the type that spec reads, so numbers are
  * formatted by the same code a direct printf would have used.
+ *
+ * The format is parsed again for every event, conversion by conversion
+ * (ttlog__reader_fmt_parse(), declared in reader/printf_spec.h), so the
+ * parser lives here, beside its caller on that path; reader/format_keys.c
+ * calls it once per site to find the fields a format names.
  *
  * Where the result deliberately differs from a direct printf:
  *   - A conversion whose argument is missing or of the wrong kind prints
@@ -49,6 +50,10 @@
 #include <sys/types.h>
 #include <wchar.h>
 
+#include "common/internal.h"
+#include "reader/printf_spec.h"
+#include "ttlog_reader.h"
+
 /* Largest width, and precision of anything but a string, that is honoured. */
 #define FMT_MAX_WIDTH 65536
 
@@ -69,42 +74,6 @@ struct fmt_args {
 	const struct ttlog_arg *args;
 	unsigned nargs;
 	unsigned next;
-};
-
-/* Length modifiers, folded into the types printf reads. */
-enum fmt_len {
-	FMT_LEN_NONE,
-	FMT_LEN_HH,
-	FMT_LEN_H,
-	FMT_LEN_L,   /* l */
-	FMT_LEN_BIG, /* ll, q and L: long long for integers, long double for floating */
-	FMT_LEN_J,
-	FMT_LEN_Z,   /* z and Z */
-	FMT_LEN_T
-};
-
-#define FMT_F_MINUS 0x01u
-#define FMT_F_PLUS 0x02u
-#define FMT_F_SPACE 0x04u
-#define FMT_F_HASH 0x08u
-#define FMT_F_ZERO 0x10u
-#define FMT_F_QUOTE 0x20u
-
-/* Where a value comes from: FMT_FROM_NONE (absent or literal), FMT_FROM_NEXT
- * (the next argument), or n > 0 (argument n, from "n$"). */
-#define FMT_FROM_NONE 0
-#define FMT_FROM_NEXT (-1)
-
-/* One parsed conversion. */
-struct fmt_spec {
-	unsigned flags;  /* FMT_F_* */
-	int width;       /* -1: none */
-	int prec;        /* -1: none */
-	int width_from;  /* FMT_FROM_* or a position, for '*' */
-	int prec_from;   /* FMT_FROM_* or a position, for ".*" */
-	int value_from;  /* FMT_FROM_NEXT or a position */
-	enum fmt_len len;
-	char conv;
 };
 
 static void fmt_put(struct fmt_out *o, const char *s, size_t n)
@@ -228,11 +197,7 @@ static const char *fmt_star(const char *p, int *from)
 	return p;
 }
 
-/*
- * Parses the conversion after a '%' (p points past it). Returns a pointer
- * past the conversion character, or NULL if the format ends first.
- */
-static const char *fmt_parse(const char *p, struct fmt_spec *s)
+const char *ttlog__reader_fmt_parse(const char *p, struct fmt_spec *s)
 {
 	s->flags = 0;
 	s->width = -1;
@@ -693,8 +658,7 @@ static void fmt_convert(struct fmt_out *o, struct fmt_spec *s, const struct ttlo
 	}
 }
 
-/* Whether fmt_convert() knows the conversion, and whether it takes a value. */
-static int fmt_known(char conv, int *takes_value)
+int ttlog__reader_fmt_known(char conv, int *takes_value)
 {
 	static const char with_value[] = "diouxXbBfFeEgGaAcCsSpn";
 
@@ -702,79 +666,6 @@ static int fmt_known(char conv, int *takes_value)
 	if (!*takes_value)
 		return 1;
 	return conv != '\0' && strchr(with_value, conv) != NULL;
-}
-
-/* Characters of a field key written before "=%" in a format. */
-static int fmt_key_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
-}
-
-/*
- * The key that the literal text [seg, end) gives the conversion after it:
- * the text must end in "key=", where key is the longest run of key
- * characters, starting at its first letter or '_' (so "50%%=%d" and
- * "-=%d" give none). Returns the key's length and sets *key, or 0.
- */
-static size_t fmt_key_before(const char *seg, const char *end, const char **key)
-{
-	if (end == seg || end[-1] != '=')
-		return 0;
-	const char *k = end - 1;
-	while (k > seg && fmt_key_char(k[-1]))
-		k--;
-	while (k < end - 1 && !((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_'))
-		k++;
-	*key = k;
-	return (size_t)(end - 1 - k);
-}
-
-unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, unsigned max,
-			   unsigned *used)
-{
-	const char *p = format ? format : "";
-	unsigned next = 0, n = 0, most = 0;
-
-	while (*p) {
-		const char *pct = strchr(p, '%');
-		if (!pct)
-			break;
-		struct fmt_spec s;
-		const char *end = fmt_parse(pct + 1, &s);
-		int takes_value;
-		if (!end)
-			break;
-		const char *seg = p;
-		p = end;
-		if (!fmt_known(s.conv, &takes_value) || s.conv == '%')
-			continue;
-		/* The arguments this conversion takes, as ttlog_format() takes
-		 * them: "%*m" takes a width but prints no argument. */
-		if (s.width_from == FMT_FROM_NEXT)
-			next++;
-		if (s.prec_from == FMT_FROM_NEXT)
-			next++;
-		most = TTLOG_MAX(most, next);
-		if (s.width_from > 0)
-			most = TTLOG_MAX(most, (unsigned)s.width_from);
-		if (s.prec_from > 0)
-			most = TTLOG_MAX(most, (unsigned)s.prec_from);
-		if (!takes_value)
-			continue; /* %m names nothing */
-		unsigned arg = s.value_from > 0 ? (unsigned)s.value_from - 1 : next++;
-		most = TTLOG_MAX(most, TTLOG_MAX(next, arg + 1));
-		const char *key;
-		size_t len = fmt_key_before(seg, pct, &key);
-		if (len == 0 || s.conv == 'n' || n == max)
-			continue;
-		keys[n].arg = arg;
-		keys[n].key = key;
-		keys[n].len = len;
-		n++;
-	}
-	*used = most;
-	return n;
 }
 
 TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
@@ -793,14 +684,14 @@ TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, 
 		fmt_put(&o, p, (size_t)(pct - p));
 
 		struct fmt_spec s;
-		const char *end = fmt_parse(pct + 1, &s);
+		const char *end = ttlog__reader_fmt_parse(pct + 1, &s);
 		int takes_value;
 		if (!end) {
 			fmt_put(&o, pct, strlen(pct)); /* cut by the end of the format */
 			break;
 		}
 		p = end;
-		if (!fmt_known(s.conv, &takes_value)) {
+		if (!ttlog__reader_fmt_known(s.conv, &takes_value)) {
 			fmt_put(&o, pct, (size_t)(end - pct));
 			continue;
 		}

@@ -3,10 +3,10 @@
  * per-site sampling rules and counts, checked and kept for
  * ttlog_reader_sampling_*().
  *
- * reader.c owns the chunk walk and calls ttlog__smpl_parse() for each SMPL
- * chunk whose CRC matched; the few things sampling.c needs from the reader
- * (reporting a problem, looking up a site) are the ttlog__reader_*
- * functions below, which reader.c provides.
+ * reader/chunks.c owns the chunk walk and calls ttlog__smpl_parse() for
+ * each SMPL chunk whose CRC matched; the few things sampling.c needs from
+ * the reader (reporting a problem, looking up a site) are the
+ * ttlog__reader_* functions below, which chunks.c and errors.c provide.
  */
 #ifndef TTLOG_READER_SAMPLING_H
 #define TTLOG_READER_SAMPLING_H
@@ -30,7 +30,7 @@ void ttlog__smpl_parse(struct ttlog_reader *r, struct ttlog__smpl *sm, size_t pa
 
 void ttlog__smpl_free(struct ttlog__smpl *sm);
 
-/* ---- Provided by reader.c ------------------------------------------------ */
+/* ---- Provided by reader/chunks.c and reader/errors.c --------------------- */
 
 /* Records a problem at a file offset (only the first problem is kept). */
 void ttlog__reader_report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)

@@ -3,8 +3,9 @@
  * and spans) while it iterates the thread's records in order.
  *
  * The records and the writer's side are described in docs/FORMAT.md (site
- * kinds) and src/context/context.c. reader.c owns one struct reader_scopes
- * per thread and hands it every record of that thread, in file order.
+ * kinds) and src/context/context.c. reader/iterate.c owns one struct
+ * reader_scopes per thread and hands it every record of that thread, in
+ * file order.
  */
 #ifndef TTLOG_READER_SCOPES_H
 #define TTLOG_READER_SCOPES_H

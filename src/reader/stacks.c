@@ -4,10 +4,10 @@
  * ttlog_reader_modules() return. Symbolising the addresses is the tools'
  * business; this only checks and keeps them.
  *
- * Trust: as in reader.c, every count and length is compared with the bytes
- * that remain before it is used, and every allocation is bounded by bytes
- * that exist in the chunk (a frame is 8 bytes of the chunk, a register 16,
- * a module at least 32), never by a count read from the file.
+ * Trust: as in reader/open.c, every count and length is compared with the
+ * bytes that remain before it is used, and every allocation is bounded by
+ * bytes that exist in the chunk (a frame is 8 bytes of the chunk, a register
+ * 16, a module at least 32), never by a count read from the file.
  */
 #include <stdarg.h>
 #include <stdio.h>

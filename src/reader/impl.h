@@ -1,0 +1,313 @@
+/*
+ * impl.h - what the files of the snapshot reader share: the reader's state
+ * (struct ttlog_reader and what it holds) and the functions that one file
+ * calls in another. Not API: the public reader is <ttlog_reader.h>, and the
+ * entry points for the tests and the fuzz target are in
+ * reader/reader_internal.h.
+ *
+ * The files (the protocol of reading is described at the top of open.c):
+ *   open.c     opening and closing: reads the file, runs the two passes,
+ *              hands out what they found
+ *   chunks.c   pass 1, the chunk walk, and the fields of each site
+ *   records.c  decoding a record, checking a block; pass 2
+ *   iterate.c  the events in time order: per-thread cursors and their merge
+ *   errors.c   the reader's first problem, as its status and message
+ *   memory.c   the string arena, the growing arrays, the id maps
+ * and, each behind its own header, sampling.c, metrics.c and stacks.c
+ * (SMPL, MTRC, STCK and MODS chunks), scopes.c (contexts and spans),
+ * printf.c (formatting events) and format_keys.c (the fields a format
+ * names).
+ *
+ * Of what the per-event path calls, only ttlog__reader_decode_record()
+ * went to another file than iterate.c, and it was not inlined when the
+ * reader was one file either; the helpers that path shares with the other
+ * files, the site lookup and the tick conversion, are static inline here.
+ */
+#ifndef TTLOG_READER_IMPL_H
+#define TTLOG_READER_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader/metrics.h"
+#include "reader/sampling.h"
+#include "reader/scopes.h"
+#include "reader/stacks.h"
+#include "format/format.h"
+#include "ttlog_reader.h"
+
+/* No such offset or index: a thread without a THRD chunk, no block loaded. */
+#define NOWHERE SIZE_MAX
+
+/* ---- State --------------------------------------------------------------- */
+
+/* Strings from the file, NUL-terminated, freed all at once. */
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	char data[];
+};
+
+/* u32 key -> array index, open addressing; slot 0 means empty. */
+struct idmap {
+	uint32_t *key;
+	size_t *slot; /* index + 1 */
+	size_t cap;   /* a power of two, or 0 */
+	size_t count;
+};
+
+struct rsite {
+	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
+	uint8_t types[TTLOG_FMT_MAX_ARGS];
+	int extended;                /* a SITX entry was found for it */
+	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
+	/* At most 16 named in the format (ttlog__format_keys' limit) and one
+	 * per argument for the rest: explicit fields and unused arguments. */
+	struct ttlog_site_field fields[2 * TTLOG_FMT_MAX_ARGS];
+};
+
+#define READER_KIND_UNKNOWN 255  /* a SITX kind newer than this reader */
+
+struct rthread {
+	struct ttlog_thread_info info;
+	size_t thrd_off;       /* file offset of its THRD chunk, NOWHERE if none */
+	uint64_t thrd_events;  /* the event count its THRD chunk states */
+	size_t blk_begin;      /* its blocks with records: r->tblocks[blk_begin..blk_end) */
+	size_t blk_end;
+	size_t max_raw;        /* largest compressed block's raw size */
+	/* Iteration cursor. */
+	size_t cur;            /* position in r->tblocks */
+	size_t pos;            /* raw offset of the next record in the block */
+	uint32_t done;         /* records of the block already returned */
+	uint64_t key;          /* ticks of the next record */
+	uint8_t pending;       /* the block entered is not read yet: COUNT_DECODED or
+				  COUNT_SCANNED says how to count it when it is */
+	unsigned char *buf;    /* max_raw bytes, or NULL */
+	size_t loaded;         /* the block decoded in buf, or NOWHERE */
+	struct reader_scopes scopes; /* contexts and spans open at the cursor */
+};
+
+struct rblock {
+	size_t chunk_off;      /* file offset of the chunk header */
+	size_t data_off;       /* file offset of the block data */
+	size_t data_len;
+	uint32_t raw_size;
+	uint32_t thread;       /* thread index */
+	size_t slot;           /* its thread in r->threads, once they are sorted */
+	uint32_t count;        /* records the header states */
+	uint32_t nrec;         /* records that decode */
+	uint8_t codec;
+	uint64_t first_ticks;  /* as the header states */
+	uint64_t last_ticks;
+	uint64_t rec_first;    /* ticks of the first record */
+	uint8_t checked;       /* its records were walked and nrec is exact */
+};
+
+struct ttlog_reader {
+	unsigned char *data;
+	size_t size;
+	char *path;
+	int status;
+	char *error;
+	int oom;               /* an allocation failed while opening */
+	struct ttlog_file_info info;
+
+	/* HEAD */
+	int have_head;
+	int cal_ok;            /* 0: times are the raw ticks */
+	uint64_t tick0, tick1;
+	int64_t ns0, ns1;
+
+	/* END, and what it is checked against */
+	int have_end;
+	size_t end_off;
+	uint64_t end_events, end_overwritten, end_torn, end_torn_bytes;
+	uint32_t end_threads, end_sites, end_blocks;
+	uint32_t thrd_chunks, site_entries, evts_chunks;
+	int have_crash;
+
+	struct rsite *sites;
+	size_t nsites, sites_cap;
+	struct idmap site_map;
+
+	struct rthread *threads;
+	size_t nthreads, threads_cap;
+	struct idmap thread_map;
+
+	struct rblock *blocks;
+	size_t nblocks, blocks_cap;
+	size_t *tblocks;       /* block numbers grouped by thread, file order inside */
+
+	uint64_t scan_budget;  /* CRC bytes the resynchronisation may still compute */
+
+	/* Iteration */
+	size_t *heap;          /* thread slots, min-heap on (key, index) */
+	size_t heap_len;
+	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
+	size_t buf_budget;     /* the most buf_total may be */
+	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
+	struct ttlog_field fields[2 * TTLOG_FMT_MAX_ARGS + READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
+	char *strbuf;
+	size_t strbuf_cap;
+
+	struct arena_block *arena;
+	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
+
+	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
+	struct ttlog__rstacks stacks;   /* STCK and MODS chunks (reader/stacks.c) */
+
+	/* Reading part of a file (ttlog_reader_open_ex, ttlog_reader_set_range) */
+	unsigned flags;        /* TTLOG_READER_* */
+	int64_t want_since, want_until; /* as set; they apply from the next rewind */
+	unsigned want_levels;
+	int64_t since_ns, until_ns;     /* what the iteration applies */
+	unsigned levels;
+	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
+	struct ttlog_reader_counters counters;
+};
+
+/* A record decoded in place: STR arguments point into the block and are not
+ * terminated. */
+struct decoded {
+	uint32_t size;
+	uint64_t ticks;
+	const struct rsite *site;
+	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
+};
+
+/* ---- Errors (reader/errors.c) -------------------------------------------- */
+
+/* Each keeps the first problem only, as the reader's status and message.
+ * ttlog__reader_report(), for a problem at a file offset, is declared in
+ * reader/sampling.h: sampling.c reports through it too. */
+
+/* A problem that has no file offset, or needs none. */
+void ttlog__reader_report_plain(struct ttlog_reader *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A problem in a record: its file offset for an uncompressed block, the
+ * chunk's offset and the record's offset in the decompressed data for a
+ * compressed one. why is the "expected ..." part. */
+void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b, size_t pos,
+				 const char *why);
+
+/* ---- Memory (reader/memory.c) -------------------------------------------- */
+
+/* A copy of n bytes at s, NUL-terminated, kept until the reader is closed. */
+char *ttlog__reader_arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n);
+
+/* Makes room for one more element in a growing array. */
+int ttlog__reader_grow(struct ttlog_reader *r, void **array, size_t *cap, size_t count,
+		       size_t elem);
+
+/* Adds a key known to be absent. */
+int ttlog__reader_idmap_add(struct ttlog_reader *r, struct idmap *m, uint32_t key, size_t index);
+
+void ttlog__reader_idmap_free(struct idmap *m);
+
+/* A lookup is made for every record (its site), so it is inline. */
+static inline size_t ttlog__reader_idmap_hash(uint32_t key, size_t mask)
+{
+	return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32) & mask;
+}
+
+static inline size_t ttlog__reader_idmap_find(const struct idmap *m, uint32_t key)
+{
+	if (!m->cap)
+		return NOWHERE;
+	size_t mask = m->cap - 1;
+	for (size_t i = ttlog__reader_idmap_hash(key, mask); m->slot[i]; i = (i + 1) & mask)
+		if (m->key[i] == key)
+			return m->slot[i] - 1;
+	return NOWHERE;
+}
+
+/* ---- Time ---------------------------------------------------------------- */
+
+__extension__ typedef unsigned __int128 reader_u128;
+__extension__ typedef __int128 reader_i128;
+
+/*
+ * ns = ns0 + (ticks - tick0) * (ns1 - ns0) / (tick1 - tick0), exact to the
+ * nanosecond for any ticks: the quotient and the remainder of
+ * |ticks - tick0| / span are scaled separately, so no product exceeds
+ * 128 bits. The result saturates at the int64 range. Inline: the time of
+ * every event is converted.
+ */
+static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, uint64_t ticks)
+{
+	if (!r->cal_ok)
+		return ticks > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ticks;
+	int before = ticks < r->tick0;
+	uint64_t dt = before ? r->tick0 - ticks : ticks - r->tick0;
+	uint64_t span = r->tick1 - r->tick0; /* > 0: checked with HEAD */
+	int backwards = r->ns1 < r->ns0;
+	uint64_t dns = backwards ? (uint64_t)r->ns0 - (uint64_t)r->ns1
+				 : (uint64_t)r->ns1 - (uint64_t)r->ns0;
+	reader_u128 off = (reader_u128)(dt / span) * dns + (reader_u128)(dt % span) * dns / span;
+	if (off > (reader_u128)UINT64_MAX)
+		return before != backwards ? INT64_MIN : INT64_MAX;
+	reader_i128 v = (reader_i128)r->ns0;
+	v = before != backwards ? v - (reader_i128)off : v + (reader_i128)off;
+	if (v > INT64_MAX)
+		return INT64_MAX;
+	if (v < INT64_MIN)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
+/* ---- Chunks (reader/chunks.c) -------------------------------------------- */
+
+/* Returns the header size to start the chunks at, or 0 if the file cannot be
+ * read further. */
+size_t ttlog__reader_parse_file_header(struct ttlog_reader *r);
+
+/* Pass 1: the chunks from off, the end of the file header, to END. */
+void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
+
+/*
+ * The fields of a site: the format's "key=%..." conversions, then the
+ * TTLOG_F() fields. Format argument k is the k-th argument that is not an
+ * explicit field.
+ */
+void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
+
+/* ---- Records (reader/records.c) ------------------------------------------ */
+
+/*
+ * Decodes the record at raw[pos..len). Returns 1, or 0 with the problem in
+ * why ("expected ..."). Used by the block pass to validate and by the
+ * iteration to decode, so both agree on every record.
+ */
+int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d, char *why, size_t why_size);
+
+/* Decompresses a compressed block into dst (raw_size bytes). */
+int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
+				unsigned char *dst, int *got);
+
+/*
+ * Walks the records of block b (its decoded bytes at raw), checking each
+ * one and the block header's count and ticks. Sets b->nrec to the records
+ * that decode and b->rec_first; widens [*min_ticks, *max_ticks] by the
+ * times of events (re-stated openings keep their old times, so they are
+ * left out). Returns the number of records that decode.
+ */
+uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
+				   const unsigned char *raw, uint64_t *min_ticks,
+				   uint64_t *max_ticks);
+
+/* Reports a compressed block that does not decompress to its raw size. */
+void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got);
+
+/* Pass 2: decodes every record once; see the top of reader/open.c. */
+void ttlog__reader_decode_blocks(struct ttlog_reader *r);
+
+/*
+ * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at
+ * its word. Counts and times come from the headers; each block is checked
+ * by ttlog__reader_check_block() when the iteration first reaches it.
+ */
+void ttlog__reader_count_blocks(struct ttlog_reader *r);
+
+#endif /* TTLOG_READER_IMPL_H */

@@ -1,0 +1,362 @@
+/*
+ * iterate.c - hands out a file's events in time order (see reader/open.c
+ * for the whole protocol): one cursor per thread over that thread's blocks
+ * in file order, the threads merged through a binary min-heap keyed by
+ * (ticks of the cursor's next record, thread index). The range of
+ * ttlog_reader_set_range() is applied by the block headers' times where
+ * they bound the events and record by record where they do not. The
+ * contexts and spans open at each record are rebuilt per thread by
+ * reader/scopes.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/internal.h"
+#include "reader/impl.h"
+#include "reader/scopes.h"
+#include "format/format.h"
+#include "ttlog_reader.h"
+
+static int heap_before(const struct ttlog_reader *r, size_t a, size_t b)
+{
+	const struct rthread *x = &r->threads[a], *y = &r->threads[b];
+	if (x->key != y->key)
+		return x->key < y->key;
+	return x->info.index < y->info.index;
+}
+
+static void heap_down(struct ttlog_reader *r, size_t i)
+{
+	size_t *h = r->heap, n = r->heap_len;
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && heap_before(r, h[l], h[m]))
+			m = l;
+		if (l + 1 < n && heap_before(r, h[l + 1], h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		size_t tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+static void heap_pop(struct ttlog_reader *r)
+{
+	r->heap[0] = r->heap[--r->heap_len];
+	heap_down(r, 0);
+}
+
+/*
+ * Moves thread t's cursor to the first block from t->cur on that the range
+ * wants, and sets its key. Returns 0 when the thread has nothing left to
+ * give. Nothing is decoded here; only block headers are read.
+ *
+ * Without scopes in the file a thread's records are in time order, so a
+ * block that ends before the range is passed over, and one that begins
+ * after it ends the thread. With scopes, a segment's re-stated openings keep
+ * their old times, so a block's header ticks do not bound its events, and
+ * the blocks before the range must be read for the scopes they open and
+ * close anyway: they are entered (and counted as scanned), and the range is
+ * applied record by record (ttlog_reader_next).
+ */
+enum { COUNT_NONE, COUNT_DECODED, COUNT_SCANNED };
+
+static int enter_block(struct ttlog_reader *r, struct rthread *t)
+{
+	for (; t->cur < t->blk_end; t->cur++) {
+		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		if (!r->has_scopes && ttlog__reader_ticks_to_ns(r, b->first_ticks) > r->until_ns) {
+			r->counters.blocks_skipped += t->blk_end - t->cur;
+			t->cur = t->blk_end;
+			return 0;
+		}
+		int before = ttlog__reader_ticks_to_ns(r, b->last_ticks) < r->since_ns;
+		if (before && !r->has_scopes) {
+			r->counters.blocks_skipped++;
+			continue;
+		}
+		t->pending = before ? COUNT_SCANNED : COUNT_DECODED;
+		t->pos = 0;
+		t->done = 0;
+		t->key = b->rec_first;
+		return 1;
+	}
+	return 0;
+}
+
+/* Ends thread t's iteration early: the rest of its blocks are not read. */
+static void leave_thread(struct ttlog_reader *r, struct rthread *t)
+{
+	if (t->cur < t->blk_end)
+		r->counters.blocks_skipped += t->blk_end - t->cur - 1;
+	t->cur = t->blk_end;
+	heap_pop(r);
+}
+
+TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
+{
+	if (!r)
+		return;
+	r->since_ns = r->want_since;
+	r->until_ns = r->want_until;
+	r->levels = r->want_levels;
+	r->heap_len = 0;
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *t = &r->threads[i];
+		t->cur = t->blk_begin;
+		t->pending = COUNT_NONE;
+		reader_scopes_reset(&t->scopes);
+		if (r->heap && enter_block(r, t))
+			r->heap[r->heap_len++] = i;
+	}
+	for (size_t i = r->heap_len / 2; i-- > 0;)
+		heap_down(r, i);
+}
+
+/*
+ * The decoded bytes of thread slot s's current block, or NULL (no memory,
+ * or the block does not decompress). A block not checked yet (a lazy open)
+ * is checked here, which may lower its record count.
+ */
+static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
+{
+	struct rthread *t = &r->threads[s];
+	size_t bi = r->tblocks[t->cur];
+	struct rblock *b = &r->blocks[bi];
+	const unsigned char *raw = NULL;
+	if (b->codec == TTLOG_FMT_CODEC_NONE) {
+		raw = r->data + b->data_off;
+	} else if (t->loaded == bi) {
+		return t->buf;
+	} else {
+		if (!t->buf) {
+			/* Give up other threads' buffers until this one fits the budget. */
+			for (size_t j = 0;
+			     j < r->nthreads && r->buf_total + t->max_raw > r->buf_budget; j++) {
+				struct rthread *o = &r->threads[j];
+				if (j != s && o->buf) {
+					free(o->buf);
+					o->buf = NULL;
+					o->loaded = NOWHERE;
+					r->buf_total -= o->max_raw;
+				}
+			}
+			t->buf = malloc(t->max_raw);
+			if (!t->buf) {
+				ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+							   "out of memory decoding the events of "
+							   "thread %u",
+							   (unsigned)t->info.index);
+				return NULL;
+			}
+			r->buf_total += t->max_raw;
+		}
+		int got;
+		if (!ttlog__reader_block_inflate(r, b, t->buf, &got)) {
+			/* Only a lazy open gets here: an eager one left such a
+			 * block out of the thread's list. */
+			t->loaded = NOWHERE;
+			ttlog__reader_report_inflate(r, b, got);
+			b->checked = 1;
+			b->nrec = 0;
+			return NULL;
+		}
+		t->loaded = bi;
+		raw = t->buf;
+	}
+	if (!b->checked) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		ttlog__reader_check_block(r, b, raw, &lo, &hi);
+	}
+	return raw;
+}
+
+/* Copies the strings of an event to NUL-terminated storage. */
+static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
+{
+	size_t need = (size_t)d->size + TTLOG_FMT_MAX_ARGS;
+	if (r->strbuf_cap < need) {
+		char *p = realloc(r->strbuf, need);
+		if (!p)
+			return 0;
+		r->strbuf = p;
+		r->strbuf_cap = need;
+	}
+	char *out = r->strbuf;
+	for (unsigned i = 0; i < d->site->info.nargs; i++) {
+		r->args[i] = d->args[i];
+		if (d->args[i].type != TTLOG_ARG_STR)
+			continue;
+		if (d->args[i].str_null) {
+			r->args[i].str = NULL;
+			continue;
+		}
+		memcpy(out, d->args[i].str, d->args[i].str_len);
+		out[d->args[i].str_len] = '\0';
+		r->args[i].str = out;
+		out += d->args[i].str_len + 1;
+	}
+	return 1;
+}
+
+/* Fills r->fields for an event of site st on thread t: the site's fields,
+ * then what its open scopes give it. Returns the count. */
+static unsigned event_fields(struct ttlog_reader *r, const struct rthread *t,
+			     const struct rsite *st)
+{
+	unsigned n = st->info.nfields;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ttlog_site_field *f = &st->info.fields[i];
+		r->fields[i].key = f->key;
+		r->fields[i].value = &r->args[f->arg];
+		r->fields[i].source = f->source;
+	}
+	return reader_scopes_fields(&t->scopes, st->info.kind, r->fields, n);
+}
+
+/* Moves thread heap[0]'s cursor past the record just read (size bytes). */
+static void advance(struct ttlog_reader *r, struct rthread *t, const struct rblock *b,
+		    const unsigned char *raw, uint32_t size)
+{
+	t->pos += size;
+	if (++t->done < b->nrec) {
+		t->key = ttlog__get_u64(raw + t->pos + 8);
+		heap_down(r, 0);
+		return;
+	}
+	t->cur++;
+	if (enter_block(r, t))
+		heap_down(r, 0);
+	else
+		heap_pop(r);
+}
+
+/* A log record's level is one the range wants. */
+static int level_wanted(const struct ttlog_reader *r, int level)
+{
+	return level < 0 || level > TTLOG_LEVEL_FATAL || (r->levels >> level) & 1u;
+}
+
+TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
+{
+	if (!r || !ev)
+		return 0;
+	while (r->heap_len) {
+		size_t s = r->heap[0];
+		struct rthread *t = &r->threads[s];
+		const unsigned char *raw = thread_block(r, s);
+		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		if (t->pending) {
+			if (t->pending == COUNT_SCANNED)
+				r->counters.blocks_scanned++;
+			else
+				r->counters.blocks_decoded++;
+			t->pending = COUNT_NONE;
+		}
+		struct decoded d;
+		char why[300];
+		if (!raw && b->nrec) {
+			leave_thread(r, t); /* out of memory, reported */
+			continue;
+		}
+		if (!raw || t->done >= b->nrec) {
+			/* A lazily checked block with no more usable records
+			 * (reported): the thread goes on with its next block. */
+			t->cur++;
+			if (enter_block(r, t))
+				heap_down(r, 0);
+			else
+				heap_pop(r);
+			continue;
+		}
+		if (!ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
+						 sizeof why)) {
+			ttlog__reader_report_record(r, b, t->pos,
+						    why); /* checked before; cannot happen */
+			leave_thread(r, t);
+			continue;
+		}
+		r->counters.records_decoded++;
+		int64_t ns = ttlog__reader_ticks_to_ns(r, d.ticks);
+		if (d.site->info.kind == TTLOG_FMT_KIND_LOG) {
+			/* A thread's log records are in time order: the first one
+			 * after the range ends the thread. Records the range does
+			 * not want are passed over before their strings are copied. */
+			if (ns > r->until_ns) {
+				leave_thread(r, t);
+				continue;
+			}
+			if (ns < r->since_ns || !level_wanted(r, d.site->info.level)) {
+				advance(r, t, b, raw, d.size);
+				continue;
+			}
+		}
+		if (!copy_strings(r, &d)) {
+			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+						   "out of memory decoding the events of thread %u",
+						   (unsigned)t->info.index);
+			leave_thread(r, t);
+			continue;
+		}
+		const struct ttlog_span *span = NULL;
+		unsigned depth = 0;
+		int what = d.site->info.kind == READER_KIND_UNKNOWN
+				   ? READER_SCOPES_STATE
+				   : reader_scopes_record(&t->scopes, &d.site->info, r->args, ns, &span,
+							  &depth);
+		int is_event = what == READER_SCOPES_EVENT;
+		if (what == READER_SCOPES_NOMEM)
+			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+						   "out of memory rebuilding the scopes of thread "
+						   "%u",
+						   (unsigned)t->info.index);
+		if (is_event && d.site->info.kind != TTLOG_FMT_KIND_LOG) {
+			/* Span begins and ends: after their scope change. */
+			if (ns > r->until_ns) {
+				leave_thread(r, t);
+				continue;
+			}
+			is_event = ns >= r->since_ns;
+		}
+		if (is_event) {
+			ev->ticks = d.ticks;
+			ev->time_ns = ns;
+			ev->site = &d.site->info;
+			ev->thread = &t->info;
+			ev->nargs = d.site->info.nargs;
+			ev->args = r->args;
+			ev->fields = r->fields;
+			ev->nfields = event_fields(r, t, d.site);
+			ev->kind = d.site->info.kind == TTLOG_FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
+				   : d.site->info.kind == TTLOG_FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
+										 : TTLOG_EVENT_LOG;
+			ev->span = span;
+			ev->depth = depth;
+			ev->size = d.size;
+		}
+		/* The cursor moves on before the event is returned; the event
+		 * points into r->args and r->fields, not into the block. */
+		advance(r, t, b, raw, d.size);
+		if (is_event)
+			return 1;
+	}
+	return 0;
+}
+
+TTLOG_API void ttlog_reader_set_range(ttlog_reader *r, int64_t since_ns, int64_t until_ns,
+				      unsigned level_mask)
+{
+	if (!r)
+		return;
+	r->want_since = since_ns;
+	r->want_until = until_ns;
+	r->want_levels = level_mask & TTLOG_READER_ALL_LEVELS;
+}
+
+TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_reader *r)
+{
+	return r ? &r->counters : NULL;
+}

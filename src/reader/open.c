@@ -1,0 +1,440 @@
+/*
+ * open.c - opens a snapshot file, checks every byte of it, and closes it.
+ * This comment is the whole protocol of reading a file, which the files
+ * of src/reader/ carry out together (reader/impl.h says which does what);
+ * this one runs the two passes and hands out what they found.
+ *
+ * Opening reads the whole file into memory and then makes two passes:
+ *
+ *   1. The chunk pass (reader/chunks.c) walks the chunks from the file
+ *      header to END. Every payload is checked against its CRC-32C before
+ *      anything in it is used; HEAD, SITE, THRD, CRSH, END (and through
+ *      their own files SMPL, MTRC, STCK and MODS) are decoded at once, EVTS
+ *      chunks only have their fixed fields checked and their position
+ *      remembered. A damaged chunk is dropped and the walk resynchronises
+ *      (see resync_after()), so one bad chunk costs only its own contents.
+ *   2. The block pass (reader/records.c) decodes every record of every
+ *      block once, one block at a time through a single 64 KiB scratch
+ *      buffer. It counts the events exactly (ttlog_file_info.events is the
+ *      number of records the iteration will return, also for a damaged
+ *      file), finds where a block stops being decodable, and finds the
+ *      first and last times. Because it runs after the chunk pass, a site
+ *      may be defined anywhere in the file, not only before the blocks that
+ *      use it.
+ *
+ * A lazy open (TTLOG_READER_LAZY) skips pass 2: counts and times come from
+ * the block headers, and each block gets pass 2's checks
+ * (ttlog__reader_check_block) when the iteration first reaches it. With a
+ * range (ttlog_reader_set_range) the iteration passes over blocks outside
+ * it by their header ticks (see enter_block), so a lazy open and a range
+ * read only what they return.
+ *
+ * Iteration (reader/iterate.c) keeps one cursor per thread over that
+ * thread's blocks in file order and merges the threads through a binary
+ * min-heap keyed by (ticks of the cursor's next record, thread index). A
+ * compressed block is decoded again when its thread's cursor reaches it; at
+ * most one block per thread is held decoded, and a budget
+ * (READER_BUFFER_BUDGET) bounds them all together.
+ *
+ * Trust: every length, count and offset in the file is compared with the
+ * bytes that remain (`len > left`, never `off + len > size`) before use; no
+ * allocation is sized by a count read from the file, only by bytes that
+ * exist. The first problem found is kept as the reader's status and message
+ * ("PATH: offset N: expected ..."); later problems are usually its
+ * consequences and are not reported.
+ */
+#include "common/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader/impl.h"
+#include "reader/metrics.h"
+#include "reader/reader_internal.h"
+#include "reader/scopes.h"
+#include "reader/sampling.h"
+#include "reader/stacks.h"
+#include "format/format.h"
+#include "ttlog_reader.h"
+
+/* Bytes of decoded compressed blocks held at once, over all threads: this
+ * many, or READER_BUFFER_FACTOR times the file's size if that is more. A real
+ * file compresses far less than 16:1, so it never reaches the limit; a file
+ * made of tiny blocks that inflate to 64 KiB each (LZ4 allows about 250:1)
+ * does, and is then read correctly but more slowly: a block whose buffer was
+ * given up is decompressed again when its thread's turn comes. */
+#define READER_BUFFER_BUDGET ((size_t)64 << 20)
+#define READER_BUFFER_FACTOR 16u
+
+/* The resynchronisation scan computes at most this many CRC bytes per byte
+ * of the file (plus a constant), then gives up on the rest of the file, so a
+ * file built to make the scan quadratic is still read in linear time. */
+#define READER_RESYNC_FACTOR 16u
+#define READER_RESYNC_SLACK ((uint64_t)1 << 20)
+
+/* ---- The two passes ------------------------------------------------------ */
+
+static int cmp_thread(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rthread *)a)->info.index;
+	uint32_t y = ((const struct rthread *)b)->info.index;
+	return (x > y) - (x < y);
+}
+
+static size_t thread_slot(const struct ttlog_reader *r, uint32_t index)
+{
+	size_t lo = 0, hi = r->nthreads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->threads[mid].info.index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Sorts the threads by index, points the blocks at their slots, and lists
+ * each thread's blocks that have records. */
+static void index_threads(struct ttlog_reader *r)
+{
+	if (r->nthreads > 1)
+		qsort(r->threads, r->nthreads, sizeof *r->threads, cmp_thread);
+	ttlog__reader_idmap_free(&r->thread_map); /* the slots moved; not needed any more */
+	for (size_t i = 0; i < r->nblocks; i++)
+		r->blocks[i].slot = thread_slot(r, r->blocks[i].thread);
+}
+
+static void list_blocks(struct ttlog_reader *r)
+{
+	if (!r->nblocks)
+		return;
+	r->tblocks = malloc(r->nblocks * sizeof *r->tblocks);
+	if (!r->tblocks) {
+		r->oom = 1;
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < r->nblocks; i++)
+		if (r->blocks[i].nrec)
+			r->threads[r->blocks[i].slot].blk_end++; /* a count for now */
+	for (size_t t = 0; t < r->nthreads; t++) {
+		size_t count = r->threads[t].blk_end;
+		r->threads[t].blk_begin = r->threads[t].blk_end = n;
+		n += count;
+	}
+	for (size_t i = 0; i < r->nblocks; i++)
+		if (r->blocks[i].nrec)
+			r->tblocks[r->threads[r->blocks[i].slot].blk_end++] = i;
+}
+
+/* What the file states about itself against what was found in it. A
+ * mismatch after an earlier problem is that problem's consequence, and the
+ * first problem is the one kept. */
+static void cross_check(struct ttlog_reader *r)
+{
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *t = &r->threads[i];
+		r->info.overwritten += t->info.overwritten;
+		r->info.torn += t->info.torn;
+		r->info.torn_bytes += t->info.torn_bytes;
+		if (t->thrd_off != NOWHERE && t->thrd_events != t->info.events)
+			ttlog__reader_report(r, TTLOG_E_CORRUPT,
+					     t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE +
+						     TTLOG_FMT_THRD_EVENTS_OFF,
+					     "expected the event count of thread %u to be %llu "
+					     "(its records), found %llu",
+					     (unsigned)t->info.index,
+					     (unsigned long long)t->info.events,
+					     (unsigned long long)t->thrd_events);
+	}
+	if (!r->have_end)
+		return;
+	size_t f = r->end_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	const struct {
+		uint64_t stated, found;
+		size_t field;
+		const char *what;
+	} checks[] = {
+		{r->end_events, r->info.events, TTLOG_FMT_END_EVENTS_OFF, "event count"},
+		{r->end_overwritten, r->info.overwritten, TTLOG_FMT_END_OVERWRITTEN_OFF,
+		 "overwritten count"},
+		{r->end_torn, r->info.torn, TTLOG_FMT_END_TORN_OFF, "torn count"},
+		{r->end_torn_bytes, r->info.torn_bytes, TTLOG_FMT_END_TORN_BYTES_OFF, "torn bytes"},
+		{r->end_threads, r->thrd_chunks, TTLOG_FMT_END_THREADS_OFF, "THRD chunk count"},
+		{r->end_sites, r->site_entries, TTLOG_FMT_END_SITES_OFF, "SITE entry count"},
+		{r->end_blocks, r->evts_chunks, TTLOG_FMT_END_BLOCKS_OFF, "EVTS chunk count"},
+	};
+	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(checks); i++)
+		if (checks[i].stated != checks[i].found)
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, f + checks[i].field,
+					     "expected the END %s to be %llu (what the file "
+					     "holds), found %llu",
+					     checks[i].what, (unsigned long long)checks[i].found,
+					     (unsigned long long)checks[i].stated);
+}
+
+static void parse(struct ttlog_reader *r)
+{
+	size_t off = ttlog__reader_parse_file_header(r);
+	if (off) {
+		ttlog__reader_parse_chunks(r, off);
+		if (!r->have_end && !r->oom)
+			ttlog__reader_report(r, TTLOG_E_TRUNCATED, r->size,
+					     "expected an END chunk before the end of the file "
+					     "(the file was not finished)");
+	}
+	if (r->oom)
+		return;
+	index_threads(r);
+	for (size_t i = 0; i < r->nblocks; i++) {
+		r->info.blocks++;
+		r->info.raw_bytes += r->blocks[i].raw_size;
+		r->info.stored_bytes += r->blocks[i].data_len;
+	}
+	if (r->flags & TTLOG_READER_LAZY)
+		ttlog__reader_count_blocks(r);
+	else
+		ttlog__reader_decode_blocks(r);
+	if (r->oom)
+		return;
+	list_blocks(r);
+	r->counters.blocks = r->nthreads ? r->threads[r->nthreads - 1].blk_end : 0;
+	cross_check(r);
+	for (size_t i = 0; i < r->nsites && !r->oom; i++) {
+		r->sites[i].info.arg_types = r->sites[i].types;
+		ttlog__reader_site_fields(r, &r->sites[i]);
+		r->sites[i].info.fields = r->sites[i].fields;
+		if (r->sites[i].info.kind != TTLOG_FMT_KIND_LOG)
+			r->has_scopes = 1;
+	}
+	r->info.complete = r->have_end;
+}
+
+/* ---- Opening and closing ------------------------------------------------- */
+
+static struct ttlog_reader *reader_new(const char *name)
+{
+	struct ttlog_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->path = strdup(name);
+	if (!r->path) {
+		free(r);
+		return NULL;
+	}
+	r->status = TTLOG_OK;
+	r->want_since = r->since_ns = INT64_MIN;
+	r->want_until = r->until_ns = INT64_MAX;
+	r->want_levels = r->levels = TTLOG_READER_ALL_LEVELS;
+	r->info.path = r->path;
+	r->info.executable = "";
+	r->info.hostname = "";
+	r->info.reason = "";
+	r->info.crash.signal_name = "";
+	return r;
+}
+
+/* Reads the whole file; on failure sets the error (or oom) and returns 0. */
+static int read_all(struct ttlog_reader *r, const char *path)
+{
+	int fd;
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		ttlog__reader_report_plain(r, TTLOG_E_OPEN, "cannot open: %s", strerror(errno));
+		return 0;
+	}
+	struct stat st;
+	size_t cap = 65536;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size < SIZE_MAX)
+		cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end fits */
+	unsigned char *buf = malloc(cap);
+	size_t len = 0;
+	while (buf) {
+		if (len == cap) {
+			unsigned char *p = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+			if (!p) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		ssize_t got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ttlog__reader_report_plain(r, TTLOG_E_OPEN, "cannot read: %s",
+						   strerror(errno));
+			free(buf);
+			close(fd);
+			return 0;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (!buf) {
+		r->oom = 1;
+		return 0;
+	}
+	r->data = buf;
+	r->size = len;
+	return 1;
+}
+
+static void reader_free(struct ttlog_reader *r)
+{
+	free(r->data);
+	free(r->path);
+	free(r->error);
+	free(r->sites);
+	ttlog__reader_idmap_free(&r->site_map);
+	for (size_t i = 0; i < r->nthreads; i++) {
+		free(r->threads[i].buf);
+		reader_scopes_free(&r->threads[i].scopes);
+	}
+	free(r->threads);
+	ttlog__reader_idmap_free(&r->thread_map);
+	free(r->blocks);
+	free(r->tblocks);
+	free(r->heap);
+	free(r->strbuf);
+	ttlog__smpl_free(&r->smpl);
+	ttlog__rmetrics_free(&r->metrics);
+	ttlog__rstacks_free(&r->stacks);
+	while (r->arena) {
+		struct arena_block *next = r->arena->next;
+		free(r->arena);
+		r->arena = next;
+	}
+	free(r);
+}
+
+/* Parses r->data and hands the reader out (or frees it on OOM). */
+static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out)
+{
+	if (have_data) {
+		r->scan_budget = READER_RESYNC_SLACK + (uint64_t)r->size * READER_RESYNC_FACTOR;
+		r->buf_budget = READER_BUFFER_BUDGET;
+		if (r->size > READER_BUFFER_BUDGET / READER_BUFFER_FACTOR)
+			r->buf_budget = r->size <= SIZE_MAX / READER_BUFFER_FACTOR
+						? r->size * READER_BUFFER_FACTOR
+						: SIZE_MAX;
+		parse(r);
+	}
+	if (!r->oom && r->nthreads) {
+		r->heap = malloc(r->nthreads * sizeof *r->heap);
+		if (!r->heap)
+			r->oom = 1;
+	}
+	if (r->oom) {
+		reader_free(r);
+		return TTLOG_E_NOMEM;
+	}
+	ttlog_reader_rewind(r);
+	*out = r;
+	return r->status;
+}
+
+TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!path || (flags & ~TTLOG_READER_LAZY))
+		return TTLOG_E_INVALID;
+	struct ttlog_reader *r = reader_new(path);
+	if (!r)
+		return TTLOG_E_NOMEM;
+	r->flags = flags;
+	return finish_open(r, read_all(r, path), reader);
+}
+
+TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)
+{
+	return ttlog_reader_open_ex(path, 0, reader);
+}
+
+TTLOG_API size_t ttlog_reader_stacks(const ttlog_reader *r, const struct ttlog_stack **stacks)
+{
+	size_t n = r ? r->stacks.nstacks : 0;
+	if (stacks)
+		*stacks = n ? r->stacks.stacks : NULL;
+	return n;
+}
+
+TTLOG_API size_t ttlog_reader_modules(const ttlog_reader *r, const struct ttlog_module **modules)
+{
+	size_t n = r ? r->stacks.nmods : 0;
+	if (modules)
+		*modules = n ? r->stacks.mods : NULL;
+	return n;
+}
+
+TTLOG_API uint32_t ttlog_reader_modules_missing(const ttlog_reader *r)
+{
+	return r ? r->stacks.missing : 0;
+}
+
+int ttlog__reader_open_memory(const void *data, size_t size, const char *name,
+			      ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!data && size)
+		return TTLOG_E_INVALID;
+	struct ttlog_reader *r = reader_new(name ? name : "<memory>");
+	if (!r)
+		return TTLOG_E_NOMEM;
+	r->data = malloc(size ? size : 1);
+	if (!r->data) {
+		reader_free(r);
+		return TTLOG_E_NOMEM;
+	}
+	if (size)
+		memcpy(r->data, data, size);
+	r->size = size;
+	return finish_open(r, 1, reader);
+}
+
+TTLOG_API void ttlog_reader_close(ttlog_reader *r)
+{
+	if (r)
+		reader_free(r);
+}
+
+TTLOG_API const struct ttlog_file_info *ttlog_reader_info(const ttlog_reader *r)
+{
+	return r ? &r->info : NULL;
+}
+
+TTLOG_API size_t ttlog_reader_thread_count(const ttlog_reader *r)
+{
+	return r ? r->nthreads : 0;
+}
+
+TTLOG_API const struct ttlog_thread_info *ttlog_reader_thread(const ttlog_reader *r, size_t i)
+{
+	return r && i < r->nthreads ? &r->threads[i].info : NULL;
+}
+
+/* ---- Metrics ------------------------------------------------------------- */
+
+TTLOG_API const struct ttlog_metric_value *ttlog_reader_metrics(const ttlog_reader *r, size_t *count)
+{
+	size_t n = r ? r->metrics.n : 0;
+	if (count)
+		*count = n;
+	return n ? r->metrics.items : NULL;
+}

@@ -1,0 +1,265 @@
+/*
+ * records.c - the records of EVTS blocks: decoding one record (the same
+ * code checks every record in pass 2 and decodes it again for the
+ * iteration, so both agree), decompressing a block, checking a block
+ * against what its header states, and pass 2 itself (see reader/open.c),
+ * or for a lazy open its stand-in that takes the block headers at their
+ * word.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+
+#include "common/internal.h"
+#include "reader/impl.h"
+#include "format/format.h"
+#include "ttlog_reader.h"
+
+_Static_assert(TTLOG_FMT_MAX_BLOCK_RAW <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
+_Static_assert(TTLOG_FMT_MAX_CHUNK <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
+
+static const char *arg_type_name(int type)
+{
+	static const char *const names[] = {"?",   "BOOL", "CHAR", "I8",  "U8",  "I16",
+					    "U16", "I32",  "U32",  "I64", "U64", "F64",
+					    "LDBL", "PTR", "STR"};
+	return type >= 0 && (size_t)type < TTLOG_ARRAY_SIZE(names) ? names[type] : "?";
+}
+
+/* Bytes of an argument before any string bytes. */
+static size_t arg_width(int type)
+{
+	switch (type) {
+	case TTLOG_ARG_BOOL: case TTLOG_ARG_CHAR: case TTLOG_ARG_I8: case TTLOG_ARG_U8: return 1;
+	case TTLOG_ARG_I16: case TTLOG_ARG_U16: return 2;
+	case TTLOG_ARG_I32: case TTLOG_ARG_U32: case TTLOG_ARG_STR: return 4;
+	default: return 8;
+	}
+}
+
+int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d, char *why, size_t why_size)
+{
+	size_t left = len - pos;
+	const unsigned char *p = raw + pos;
+	if (left < TTLOG_FMT_RECORD_HEADER_SIZE) {
+		snprintf(why, why_size,
+			 "expected a %u-byte record header, found %zu bytes left in the block",
+			 TTLOG_FMT_RECORD_HEADER_SIZE, left);
+		return 0;
+	}
+	uint32_t size = ttlog__get_u32(p);
+	uint32_t id = ttlog__get_u32(p + 4);
+	if (size < TTLOG_FMT_RECORD_HEADER_SIZE || size % 8 != 0 || size > left) {
+		snprintf(why, why_size,
+			 "expected a record size that is a multiple of 8 from 16 to %zu, found %u",
+			 left, (unsigned)size);
+		return 0;
+	}
+	size_t si = id ? ttlog__reader_idmap_find(&r->site_map, id) : NOWHERE;
+	if (si == NOWHERE) {
+		snprintf(why, why_size, "expected the id of a site defined in a SITE chunk, found %u",
+			 (unsigned)id);
+		return 0;
+	}
+	const struct rsite *site = &r->sites[si];
+	d->size = size;
+	d->ticks = ttlog__get_u64(p + 8);
+	d->site = site;
+	size_t at = TTLOG_FMT_RECORD_HEADER_SIZE;
+	for (unsigned i = 0; i < site->info.nargs; i++) {
+		struct ttlog_arg *a = &d->args[i];
+		int type = site->types[i];
+		size_t w = arg_width(type);
+		memset(a, 0, sizeof *a);
+		a->type = type;
+		if (w > size - at) {
+			snprintf(why, why_size,
+				 "expected argument %u (%s) of site %u within the %u-byte record, "
+				 "found %zu bytes left",
+				 i + 1, arg_type_name(type), (unsigned)id, (unsigned)size, size - at);
+			return 0;
+		}
+		const unsigned char *q = p + at;
+		at += w;
+		switch (type) {
+		case TTLOG_ARG_BOOL: a->v.i = q[0]; break;
+		case TTLOG_ARG_CHAR:
+		case TTLOG_ARG_I8: a->v.i = (int8_t)q[0]; break;
+		case TTLOG_ARG_U8: a->v.u = q[0]; break;
+		case TTLOG_ARG_I16: a->v.i = (int16_t)ttlog__get_u16(q); break;
+		case TTLOG_ARG_U16: a->v.u = ttlog__get_u16(q); break;
+		case TTLOG_ARG_I32: a->v.i = (int32_t)ttlog__get_u32(q); break;
+		case TTLOG_ARG_U32: a->v.u = ttlog__get_u32(q); break;
+		case TTLOG_ARG_I64: a->v.i = (int64_t)ttlog__get_u64(q); break;
+		case TTLOG_ARG_F64:
+		case TTLOG_ARG_LDBL: {
+			uint64_t bits = ttlog__get_u64(q); /* IEEE-754 binary64 */
+			memcpy(&a->v.d, &bits, sizeof a->v.d);
+			break;
+		}
+		case TTLOG_ARG_STR: {
+			uint32_t word = ttlog__get_u32(q);
+			uint32_t n = word & TTLOG__STR_LEN_MASK;
+			if ((word & TTLOG__STR_NULL) && word != TTLOG__STR_NULL) {
+				snprintf(why, why_size,
+					 "expected string argument %u of a NULL pointer to have no "
+					 "bytes, found length word 0x%08x",
+					 i + 1, (unsigned)word);
+				return 0;
+			}
+			if (n > size - at) {
+				snprintf(why, why_size,
+					 "expected string argument %u of %u bytes within the %u-byte "
+					 "record, found %zu bytes left",
+					 i + 1, (unsigned)n, (unsigned)size, size - at);
+				return 0;
+			}
+			a->str = (const char *)(q + 4);
+			a->str_len = n;
+			a->str_null = (word & TTLOG__STR_NULL) != 0;
+			a->str_truncated = (word & TTLOG__STR_TRUNCATED) != 0;
+			at += n;
+			break;
+		}
+		default: a->v.u = ttlog__get_u64(q); break; /* U64, PTR */
+		}
+	}
+	if (((at + 7) & ~(size_t)7) != size) {
+		snprintf(why, why_size,
+			 "expected a record size of %zu for the arguments of site %u, found %u",
+			 (at + 7) & ~(size_t)7, (unsigned)id, (unsigned)size);
+		return 0;
+	}
+	return 1;
+}
+
+int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
+				unsigned char *dst, int *got)
+{
+	*got = LZ4_decompress_safe((const char *)r->data + b->data_off, (char *)dst,
+				   (int)b->data_len, (int)b->raw_size);
+	return *got == (int)b->raw_size;
+}
+
+uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
+				   const unsigned char *raw, uint64_t *min_ticks,
+				   uint64_t *max_ticks)
+{
+	struct decoded d;
+	char why[300];
+	uint64_t first = 0, last = 0;
+	size_t pos = 0;
+	uint32_t n = 0;
+	int bad = 0;
+	while (pos < b->raw_size) {
+		if (!ttlog__reader_decode_record(r, raw, b->raw_size, pos, &d, why, sizeof why)) {
+			ttlog__reader_report_record(r, b, pos, why);
+			bad = 1;
+			break;
+		}
+		if (n == 0)
+			first = d.ticks;
+		last = d.ticks;
+		if (d.site->info.kind == TTLOG_FMT_KIND_LOG ||
+		    d.site->info.kind == TTLOG_FMT_KIND_SPAN_END) {
+			*min_ticks = TTLOG_MIN(*min_ticks, d.ticks);
+			*max_ticks = TTLOG_MAX(*max_ticks, d.ticks);
+		}
+		n++;
+		pos += d.size;
+	}
+	b->nrec = n;
+	b->rec_first = first;
+	b->checked = 1;
+	size_t fields = b->chunk_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	if (!bad && n != b->count)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
+				     "expected the %u records the EVTS header states, found %u",
+				     (unsigned)b->count, (unsigned)n);
+	else if (!bad && n && (first != b->first_ticks || last != b->last_ticks))
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
+				     "expected first and last ticks %llu and %llu as the EVTS "
+				     "header states, found %llu and %llu",
+				     (unsigned long long)b->first_ticks,
+				     (unsigned long long)b->last_ticks, (unsigned long long)first,
+				     (unsigned long long)last);
+	return n;
+}
+
+void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got)
+{
+	if (got < 0)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected LZ4 data that decompresses to %u bytes, found "
+				     "invalid LZ4 data",
+				     (unsigned)b->raw_size);
+	else
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected LZ4 data that decompresses to %u bytes, found %d "
+				     "bytes",
+				     (unsigned)b->raw_size, got);
+}
+
+void ttlog__reader_decode_blocks(struct ttlog_reader *r)
+{
+	unsigned char *scratch = NULL;
+	uint64_t min_ticks = UINT64_MAX, max_ticks = 0;
+	for (size_t i = 0; i < r->nblocks && !r->oom; i++) {
+		struct rblock *b = &r->blocks[i];
+		const unsigned char *raw = r->data + b->data_off;
+		if (b->codec == TTLOG_FMT_CODEC_LZ4) {
+			if (!scratch) {
+				scratch = malloc(TTLOG_FMT_MAX_BLOCK_RAW);
+				if (!scratch) {
+					r->oom = 1;
+					break;
+				}
+			}
+			int got;
+			if (!ttlog__reader_block_inflate(r, b, scratch, &got)) {
+				ttlog__reader_report_inflate(r, b, got);
+				b->checked = 1; /* nrec stays 0 */
+				continue;
+			}
+			raw = scratch;
+		}
+		uint32_t n = ttlog__reader_check_block(r, b, raw, &min_ticks, &max_ticks);
+		r->counters.blocks_decoded++;
+		struct rthread *t = &r->threads[b->slot];
+		t->info.events += n;
+		r->info.events += n;
+		if (n && b->codec == TTLOG_FMT_CODEC_LZ4)
+			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
+	}
+	free(scratch);
+	if (r->info.events) {
+		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
+		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);
+	}
+}
+
+void ttlog__reader_count_blocks(struct ttlog_reader *r)
+{
+	uint64_t min_ticks = UINT64_MAX, max_ticks = 0;
+	for (size_t i = 0; i < r->nblocks; i++) {
+		struct rblock *b = &r->blocks[i];
+		struct rthread *t = &r->threads[b->slot];
+		b->nrec = b->count;
+		b->rec_first = b->first_ticks;
+		if (!b->count)
+			continue;
+		t->info.events += b->count;
+		r->info.events += b->count;
+		min_ticks = TTLOG_MIN(min_ticks, b->first_ticks);
+		max_ticks = TTLOG_MAX(max_ticks, b->last_ticks);
+		if (b->codec == TTLOG_FMT_CODEC_LZ4)
+			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
+	}
+	if (r->info.events) {
+		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
+		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);
+	}
+}

@@ -4,8 +4,8 @@
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
- * (src/snapshot/writer.c) and the reader (src/reader/, chunks.c and records.c); nothing here
- * depends on either.
+ * (src/snapshot/writer.c) and the reader (src/reader/chunks.c and
+ * records.c); nothing here depends on either.
  *
  * Every multi-byte field is little-endian. No struct below is ever written
  * or read as a whole: writers and readers go field by field through the

@@ -172,7 +172,11 @@ struct ttlog_span {
 	int64_t duration_ns;         /* span end events: end - begin; -1 if unknown */
 };
 
-/** One event. Pointers stay valid until the next ttlog_reader_next() or close. */
+/**
+ * One event, filled by ttlog_reader_next() into the caller's struct.
+ * Pointers stay valid until the next ttlog_reader_next() or close. Members
+ * added later take the reserved tail, so the struct keeps its size.
+ */
 struct ttlog_event {
 	int64_t time_ns;                     /* wall clock, ns since the Unix epoch, UTC */
 	uint64_t ticks;                      /* raw clock value */
@@ -190,6 +194,7 @@ struct ttlog_event {
 	const struct ttlog_span *span;
 	unsigned depth;                      /* spans open on the thread, for indenting */
 	uint32_t size;                       /* bytes of the record in the file, decompressed */
+	uint64_t reserved[4];                /* zero */
 };
 
 /**

@@ -336,6 +336,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->span = span;
 			ev->depth = depth;
 			ev->size = d.size;
+			memset(ev->reserved, 0, sizeof ev->reserved);
 		}
 		/* The cursor moves on before the event is returned; the event
 		 * points into r->args and r->fields, not into the block. */

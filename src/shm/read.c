@@ -14,10 +14,11 @@
  *
  * The file is mapped read-only and shared, so a live owner's rings are read
  * with the same lock-free protocol as in-process snapshots: records
- * overwritten while being copied are counted as torn. The call sites are
- * copied out into this process's memory (struct ttlog_site, as the writer
- * expects them), including the argument texts the writer takes field names
- * from, rebuilt from the names the owner stored.
+ * overwritten while being copied are counted as torn. Each call site's
+ * dictionary entry is checked, copied into this process's memory and
+ * described (struct ttlog__site_desc, what the writer takes) by pointers
+ * into that copy: the strings and field names the owner stored are used as
+ * they are.
  *
  * Publication: LMM(table:B) and LMM(dict:B) below pair with LMM(table:A)
  * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A/B).
@@ -43,6 +44,7 @@
 #include "format/shm_layout.h"
 #include "shm/path.h"
 #include "format/format.h"
+#include "sites/desc.h"
 #include "snapshot/writer.h"
 #include "ttlog.h"
 
@@ -354,6 +356,14 @@ struct ring_ref {
 	uint32_t size, seg_size, nseg;
 };
 
+/* A call site of the mapping: its description, pointing into the copy of
+ * its dictionary entry that follows it. */
+struct site_copy {
+	struct ttlog__site_desc desc;
+	char names[TTLOG_SITE_DESC_MAX_FIELDS * TTLOG_FIELD_NAME_MAX]; /* the field names */
+	unsigned char entry[];       /* the entry's bytes, checked */
+};
+
 struct source {
 	const char *path;
 	const unsigned char *map;
@@ -362,7 +372,7 @@ struct source {
 	const struct ttlog__shm_header *live;
 	struct ring_ref *rings;
 	size_t nrings, pos;
-	struct ttlog_site **sites;    /* by id, h.site_index_cap entries */
+	struct site_copy **sites;     /* by id, site_limit entries */
 	uint32_t site_limit;
 	uint64_t rings_uncommitted, sites_uncommitted;
 	int alive, same_boot;
@@ -430,75 +440,36 @@ static void collect_rings(struct source *s)
 	}
 }
 
-/* Copies a u32-length string of the entry at *p (end: its end) into a new
- * NUL-terminated string; NULL if it runs past the end. */
-static char *take_string(const unsigned char **p, const unsigned char *end)
+/*
+ * Takes the u32-length string of the entry copy at *p (end: its end): *text
+ * points at its bytes there and *len counts them up to the first NUL, if
+ * any (the owner stores C strings; a NUL inside one is damage, and the
+ * string ends there). 0 if it runs past the end or is longer than
+ * TTLOG_SHM_STRING_MAX.
+ */
+static int take_text(const unsigned char **p, const unsigned char *end, const char **text,
+		     uint32_t *len)
 {
-	uint32_t len;
+	uint32_t n;
 	if (end - *p < 4)
-		return NULL;
-	memcpy(&len, *p, 4);
-	if (len > TTLOG_SHM_STRING_MAX || (size_t)(end - *p - 4) < len)
-		return NULL;
-	char *out = malloc((size_t)len + 1);
-	if (!out)
-		return NULL;
-	memcpy(out, *p + 4, len);
-	out[len] = '\0';
-	*p += 4 + len;
-	return out;
+		return 0;
+	memcpy(&n, *p, 4);
+	if (n > TTLOG_SHM_STRING_MAX || (size_t)(end - *p - 4) < n)
+		return 0;
+	*text = (const char *)*p + 4;
+	*len = (uint32_t)strnlen(*text, n);
+	*p += 4 + n;
+	return 1;
 }
 
-static void free_site(struct ttlog_site *site)
-{
-	if (!site)
-		return;
-	free((void *)site->arg_types);
-	free((void *)site->format);
-	free((void *)site->file);
-	free((void *)site->function);
-	free((void *)site->target);
-	free((void *)site->arg_text);
-	free(site);
-}
-
-/* The argument texts the writer reads field names from (src/sites/fields.c):
- * a field's name as a TTLOG_F() literal, "_" for the other arguments. */
-static char *field_texts(unsigned nargs, uint32_t fields, char *const names[])
-{
-	size_t cap = 1;
-	for (unsigned i = 0; i < nargs; i++)
-		cap += fields & (1u << i) ? 16 + 2 * strlen(names[i]) : 2;
-	char *t = malloc(cap), *p = t;
-	if (!t)
-		return NULL;
-	for (unsigned i = 0; i < nargs; i++) {
-		if (fields & (1u << i)) {
-			p += sprintf(p, "TTLOG_F(\"");
-			for (const char *c = names[i]; *c; c++) {
-				/* the escapes fields.c undoes */
-				char e = *c == '"' ? '"' : *c == '\\' ? '\\' : *c == '\n' ? 'n'
-					 : *c == '\t' ? 't' : 0;
-				if (e) {
-					*p++ = '\\';
-					*p++ = e;
-				} else {
-					*p++ = *c;
-				}
-			}
-			p += sprintf(p, "\")");
-		} else {
-			*p++ = '_';
-		}
-		*p++ = '\0';
-	}
-	*p = '\0';
-	return t;
-}
-
-/* Parses the dictionary entry of id at file offset off. NULL with the
- * reason in why. */
-static struct ttlog_site *parse_site(struct source *s, uint32_t id, uint64_t off, const char **why)
+/*
+ * Parses the dictionary entry of id at file offset off into a description
+ * whose strings point into a private copy of the entry, allocated with it;
+ * the field names, cut to TTLOG_FIELD_NAME_MAX bytes as a snapshot keeps
+ * them, are gathered in the copy's names[] so that 16-bit offsets reach
+ * them. NULL with the reason in why.
+ */
+static struct site_copy *parse_site(struct source *s, uint32_t id, uint64_t off, const char **why)
 {
 	const struct ttlog__shm_header *h = &s->h;
 	uint64_t dict_end = h->dict_off + h->dict_size;
@@ -523,67 +494,60 @@ static struct ttlog_site *parse_site(struct source *s, uint32_t id, uint64_t off
 	}
 	/* From here on the entry is read from a private copy: a live owner
 	 * (or anyone) changing it meanwhile cannot make it inconsistent. */
-	unsigned char *copy = malloc(fixed.size);
-	struct ttlog_site *site = calloc(1, sizeof *site);
-	char *names[TTLOG_FMT_MAX_ARGS] = {0};
-	if (!copy || !site) {
+	struct site_copy *c = malloc(sizeof *c + fixed.size);
+	if (!c) {
 		*why = "out of memory";
-		goto fail;
+		return NULL;
 	}
-	memcpy(copy, s->map + off, fixed.size);
-	const unsigned char *p = copy + sizeof fixed, *end = copy + fixed.size;
+	memcpy(c->entry, s->map + off, fixed.size);
+	struct ttlog__site_desc *d = &c->desc;
+	memset(d, 0, sizeof *d);
+	const unsigned char *p = c->entry + sizeof fixed, *end = c->entry + fixed.size;
 	if ((size_t)(end - p) < fixed.nargs) {
 		*why = "argument types run past the entry";
 		goto fail;
 	}
-	uint8_t *types = malloc(fixed.nargs ? fixed.nargs : 1);
-	site->arg_types = types;
-	if (!types) {
-		*why = "out of memory";
-		goto fail;
-	}
 	for (unsigned i = 0; i < fixed.nargs; i++) {
-		types[i] = p[i];
-		if (types[i] < TTLOG_ARG_BOOL || types[i] > TTLOG_ARG_STR) {
+		if (p[i] < TTLOG_ARG_BOOL || p[i] > TTLOG_ARG_STR) {
 			*why = "an argument type is unknown";
 			goto fail;
 		}
 	}
+	d->arg_types = p;
 	p += fixed.nargs;
-	site->format = take_string(&p, end);
-	site->file = site->format ? take_string(&p, end) : NULL;
-	site->function = site->file ? take_string(&p, end) : NULL;
-	site->target = site->function ? take_string(&p, end) : NULL;
-	if (!site->target) {
+	if (!take_text(&p, end, &d->format, &d->format_len) ||
+	    !take_text(&p, end, &d->file, &d->file_len) ||
+	    !take_text(&p, end, &d->function, &d->function_len) ||
+	    !take_text(&p, end, &d->target, &d->target_len)) {
 		*why = "a string runs past the entry or is longer than 4096 bytes";
 		goto fail;
 	}
+	size_t at = 0;
 	for (unsigned i = 0; i < fixed.nargs; i++) {
 		if (!(fixed.fields & (1u << i)))
 			continue;
-		names[i] = take_string(&p, end);
-		if (!names[i] || !names[i][0]) {
+		const char *name;
+		uint32_t n;
+		if (!take_text(&p, end, &name, &n) || n == 0) {
 			*why = "a field name runs past the entry or is empty";
 			goto fail;
 		}
+		n = TTLOG_MIN(n, (uint32_t)TTLOG_FIELD_NAME_MAX);
+		memcpy(c->names + at, name, n);
+		d->name_off[i] = (uint16_t)at;
+		d->name_len[i] = (uint8_t)n;
+		at += n;
 	}
-	site->level = fixed.level;
-	site->nargs = fixed.nargs;
-	site->kind = fixed.kind;
-	site->line = fixed.line;
-	if (fixed.fields && !(site->arg_text = field_texts(fixed.nargs, fixed.fields, names))) {
-		*why = "out of memory";
-		goto fail;
-	}
-	for (unsigned i = 0; i < TTLOG_FMT_MAX_ARGS; i++)
-		free(names[i]);
-	free(copy);
-	return site;
+	d->names_base = c->names;
+	d->id = id;
+	d->line = fixed.line;
+	d->level = fixed.level;
+	d->nargs = fixed.nargs;
+	d->kind = fixed.kind;
+	d->fields = fixed.fields;
+	return c;
 fail:
-	for (unsigned i = 0; i < TTLOG_FMT_MAX_ARGS; i++)
-		free(names[i]);
-	free(copy);
-	free_site(site);
+	free(c);
 	return NULL;
 }
 
@@ -631,10 +595,10 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	return ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur);
 }
 
-static const struct ttlog_site *src_site(void *ctx, uint32_t id)
+static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
 {
 	struct source *s = ctx;
-	return id < s->site_limit ? s->sites[id] : NULL;
+	return id < s->site_limit && s->sites[id] ? &s->sites[id]->desc : NULL;
 }
 
 static int64_t ns_of(clockid_t id)
@@ -818,7 +782,7 @@ out:;
 	if (s->map)
 		munmap((void *)s->map, (size_t)s->size);
 	for (uint32_t id = 0; s->sites && id < s->site_limit; id++)
-		free_site(s->sites[id]);
+		free(s->sites[id]);
 	free(s->sites);
 	free(s->rings);
 	free(s);

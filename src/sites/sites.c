@@ -127,7 +127,7 @@ static uint64_t register_site(struct ttlog_site *s)
 		return unset; /* another thread registered it first; our id stays unused */
 	ttlog__site_desc_fill(&site_descs[id], id, s);
 	atomic_store(&site_table[id], s); /* publishes the description too */
-	ttlog__publish_site(id, s); /* shared-memory mode: a copy in the mapping */
+	ttlog__publish_site(&site_descs[id]); /* shared-memory mode: a copy in the mapping */
 	if (atomic_load(&levels_seq) != seq)
 		relevel_site(s);
 	return atomic_load_explicit(&s->word, memory_order_relaxed);

@@ -14,11 +14,11 @@
  *
  * The file is mapped read-only and shared, so a live owner's rings are read
  * with the same lock-free protocol as in-process snapshots: records
- * overwritten while being copied are counted as torn. Each call site's
- * dictionary entry is checked, copied into this process's memory and
- * described (struct ttlog__site_desc, what the writer takes) by pointers
- * into that copy: the strings and field names the owner stored are used as
- * they are.
+ * overwritten while being copied are counted as torn. The call-site
+ * dictionary is copied into this process's memory, and each entry in it is
+ * checked and described (struct ttlog__site_desc, what the writer takes)
+ * by pointers into that copy: the strings and field names the owner stored
+ * are used as they are.
  *
  * Publication: LMM(table:B) and LMM(dict:B) below pair with LMM(table:A)
  * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A/B).
@@ -356,14 +356,6 @@ struct ring_ref {
 	uint32_t size, seg_size, nseg;
 };
 
-/* A call site of the mapping: its description, pointing into the copy of
- * its dictionary entry that follows it. */
-struct site_copy {
-	struct ttlog__site_desc desc;
-	char names[TTLOG_SITE_DESC_MAX_FIELDS * TTLOG_FIELD_NAME_MAX]; /* the field names */
-	unsigned char entry[];       /* the entry's bytes, checked */
-};
-
 struct source {
 	const char *path;
 	const unsigned char *map;
@@ -372,7 +364,12 @@ struct source {
 	const struct ttlog__shm_header *live;
 	struct ring_ref *rings;
 	size_t nrings, pos;
-	struct site_copy **sites;     /* by id, site_limit entries */
+	struct ttlog__site_desc *sites; /* by id, site_limit entries, in one block with: */
+	unsigned char *valid;         /* bit id: sites[id] is a valid entry's */
+	unsigned char *dict;          /* a private copy of the dictionary's used part */
+	size_t dict_len;
+	char *names;                  /* the sites' field names, gathered (dict_len bytes) */
+	size_t names_used;
 	uint32_t site_limit;
 	uint64_t rings_uncommitted, sites_uncommitted;
 	int alive, same_boot;
@@ -463,54 +460,47 @@ static int take_text(const unsigned char **p, const unsigned char *end, const ch
 }
 
 /*
- * Parses the dictionary entry of id at file offset off into a description
- * whose strings point into a private copy of the entry, allocated with it;
- * the field names, cut to TTLOG_FIELD_NAME_MAX bytes as a snapshot keeps
- * them, are gathered in the copy's names[] so that 16-bit offsets reach
- * them. NULL with the reason in why.
+ * Parses the dictionary entry of id at file offset off, in the private
+ * copy of the dictionary, into d: its strings point into that copy, and its
+ * field names, cut to TTLOG_FIELD_NAME_MAX bytes as a snapshot keeps them,
+ * are gathered in s->names so that 16-bit offsets reach them (the copy is
+ * not written to: a damaged index may make entries overlap). 0 with the
+ * reason in why.
  */
-static struct site_copy *parse_site(struct source *s, uint32_t id, uint64_t off, const char **why)
+static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog__site_desc *d,
+		      const char **why)
 {
 	const struct ttlog__shm_header *h = &s->h;
-	uint64_t dict_end = h->dict_off + h->dict_size;
 	struct ttlog__shm_site_entry fixed;
-	if (off % 8 || off < h->dict_off || !fits(off, sizeof fixed, dict_end)) {
+	if (off % 8 || off < h->dict_off || !fits(off - h->dict_off, sizeof fixed, s->dict_len)) {
 		*why = "entry offset is not an 8-byte aligned place in the dictionary";
-		return NULL;
+		return 0;
 	}
-	memcpy(&fixed, s->map + off, sizeof fixed);
-	if (fixed.size < sizeof fixed || fixed.size % 8 || !fits(off, fixed.size, dict_end)) {
+	const unsigned char *e = s->dict + (off - h->dict_off);
+	memcpy(&fixed, e, sizeof fixed);
+	if (fixed.size < sizeof fixed || fixed.size % 8 ||
+	    !fits(off - h->dict_off, fixed.size, s->dict_len)) {
 		*why = "entry size runs past the dictionary";
-		return NULL;
+		return 0;
 	}
 	if (fixed.id != id) {
 		*why = "entry holds another site id";
-		return NULL;
+		return 0;
 	}
 	if (fixed.level > TTLOG_LEVEL_FATAL || fixed.nargs > TTLOG_FMT_MAX_ARGS ||
 	    fixed.kind > TTLOG_FMT_KIND_MAX || (fixed.fields >> fixed.nargs) != 0) {
 		*why = "level, argument count, kind or field bits out of range";
-		return NULL;
+		return 0;
 	}
-	/* From here on the entry is read from a private copy: a live owner
-	 * (or anyone) changing it meanwhile cannot make it inconsistent. */
-	struct site_copy *c = malloc(sizeof *c + fixed.size);
-	if (!c) {
-		*why = "out of memory";
-		return NULL;
-	}
-	memcpy(c->entry, s->map + off, fixed.size);
-	struct ttlog__site_desc *d = &c->desc;
-	memset(d, 0, sizeof *d);
-	const unsigned char *p = c->entry + sizeof fixed, *end = c->entry + fixed.size;
+	const unsigned char *p = e + sizeof fixed, *end = e + fixed.size;
 	if ((size_t)(end - p) < fixed.nargs) {
 		*why = "argument types run past the entry";
-		goto fail;
+		return 0;
 	}
 	for (unsigned i = 0; i < fixed.nargs; i++) {
 		if (p[i] < TTLOG_ARG_BOOL || p[i] > TTLOG_ARG_STR) {
 			*why = "an argument type is unknown";
-			goto fail;
+			return 0;
 		}
 	}
 	d->arg_types = p;
@@ -520,8 +510,12 @@ static struct site_copy *parse_site(struct source *s, uint32_t id, uint64_t off,
 	    !take_text(&p, end, &d->function, &d->function_len) ||
 	    !take_text(&p, end, &d->target, &d->target_len)) {
 		*why = "a string runs past the entry or is longer than 4096 bytes";
-		goto fail;
+		return 0;
 	}
+	/* A name of n bytes took 4 + n in its entry, so the names of entries
+	 * that do not overlap fit in s->names, as long as the copy; checked
+	 * all the same, since a damaged index can make entries overlap. */
+	char *names = s->names + s->names_used;
 	size_t at = 0;
 	for (unsigned i = 0; i < fixed.nargs; i++) {
 		if (!(fixed.fields & (1u << i)))
@@ -530,53 +524,83 @@ static struct site_copy *parse_site(struct source *s, uint32_t id, uint64_t off,
 		uint32_t n;
 		if (!take_text(&p, end, &name, &n) || n == 0) {
 			*why = "a field name runs past the entry or is empty";
-			goto fail;
+			return 0;
 		}
 		n = TTLOG_MIN(n, (uint32_t)TTLOG_FIELD_NAME_MAX);
-		memcpy(c->names + at, name, n);
+		if (n > s->dict_len - s->names_used - at) {
+			*why = "entries overlap: more field names than the dictionary holds";
+			return 0;
+		}
+		memcpy(names + at, name, n);
 		d->name_off[i] = (uint16_t)at;
 		d->name_len[i] = (uint8_t)n;
 		at += n;
 	}
-	d->names_base = c->names;
-	d->id = id;
+	s->names_used += at;
+	d->names_base = names;
 	d->line = fixed.line;
 	d->level = fixed.level;
 	d->nargs = fixed.nargs;
 	d->kind = fixed.kind;
 	d->fields = fixed.fields;
-	return c;
-fail:
-	free(c);
-	return NULL;
+	d->id = id;
+	return 1;
 }
 
+/*
+ * Describes every site the index names. The index is read first, each
+ * slot with acquire, and the dictionary copied after, in one piece: an
+ * entry whose offset was seen is whole in the copy (the owner reserved its
+ * bytes before it published the offset, so dict_used covers them), and
+ * from then on a live owner (or anyone) changing the mapping cannot make
+ * an entry inconsistent.
+ */
 static void collect_sites(struct source *s)
 {
 	const struct ttlog__shm_header *h = &s->h;
 	uint32_t limit = TTLOG_MIN(atomic_load_explicit(&s->live->site_id_limit, memory_order_relaxed),
 				   h->site_index_cap);
-	s->site_limit = limit;
-	s->sites = calloc(limit ? limit : 1, sizeof *s->sites);
-	if (!s->sites) {
+	uint32_t *offs = malloc((limit ? limit : 1) * sizeof *offs);
+	if (!offs) {
 		problem(s, "out of memory for %u sites", limit);
-		s->site_limit = 0;
 		return;
 	}
 	const _Atomic uint32_t *index = (const _Atomic uint32_t *)(s->map + h->site_index_off);
-	for (uint32_t id = 1; id < limit; id++) {
+	for (uint32_t id = 1; id < limit; id++)
 		/* LMM(dict:B) pairs with LMM(dict:A): the entry an offset names
 		 * is whole. */
-		uint32_t off = atomic_load_explicit(&index[id], memory_order_acquire);
-		if (!off) {
+		offs[id] = atomic_load_explicit(&index[id], memory_order_acquire);
+	size_t len = (size_t)TTLOG_MIN(atomic_load_explicit(&s->live->dict_used, memory_order_relaxed),
+				       h->dict_size);
+	/* One block: the descriptions by id (only those of valid entries are
+	 * written, and marked in `valid`), the copy, the names. */
+	size_t descs = (size_t)limit * sizeof *s->sites, valid = (size_t)limit / 8 + 1;
+	unsigned char *block = malloc(descs + valid + 2 * len);
+	if (!block) {
+		problem(s, "out of memory for %u sites and a dictionary of %zu bytes", limit, len);
+		free(offs);
+		return;
+	}
+	s->sites = (struct ttlog__site_desc *)(void *)block;
+	s->valid = block + descs;
+	s->dict = s->valid + valid;
+	s->names = (char *)s->dict + len;
+	memset(s->valid, 0, valid);
+	memcpy(s->dict, s->map + h->dict_off, len);
+	s->dict_len = len;
+	s->site_limit = limit;
+	for (uint32_t id = 1; id < limit; id++) {
+		if (!offs[id]) {
 			s->sites_uncommitted++; /* an id lost to a race, or a copy not made */
 			continue;
 		}
 		const char *why = NULL;
-		s->sites[id] = parse_site(s, id, off, &why);
-		if (!s->sites[id])
-			problem(s, "offset %u: dictionary entry of site %u: %s", off, id, why);
+		if (parse_site(s, id, offs[id], &s->sites[id], &why))
+			s->valid[id / 8] |= (unsigned char)(1u << (id % 8));
+		else
+			problem(s, "offset %u: dictionary entry of site %u: %s", offs[id], id, why);
 	}
+	free(offs);
 }
 
 static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
@@ -598,7 +622,7 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
 {
 	struct source *s = ctx;
-	return id < s->site_limit && s->sites[id] ? &s->sites[id]->desc : NULL;
+	return id < s->site_limit && (s->valid[id / 8] & (1u << (id % 8))) ? &s->sites[id] : NULL;
 }
 
 static int64_t ns_of(clockid_t id)
@@ -781,8 +805,6 @@ out:;
 		close(fd);
 	if (s->map)
 		munmap((void *)s->map, (size_t)s->size);
-	for (uint32_t id = 0; s->sites && id < s->site_limit; id++)
-		free(s->sites[id]);
 	free(s->sites);
 	free(s->rings);
 	free(s);

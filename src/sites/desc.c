@@ -37,7 +37,8 @@ const char *ttlog__site_target(const struct ttlog_site *s)
 	return slash ? slash + 1 : s->file;
 }
 
-/* Sets *len to the length of s (NULL: ""); returns s, never NULL. */
+/* Sets *len to the length of s (NULL: ""); returns s, never NULL. Runs in
+ * signal context. */
 static const char *measured(const char *s, uint32_t *len)
 {
 	if (!s) {
@@ -56,7 +57,8 @@ struct found {
 	const char *in_text[TTLOG_SITE_DESC_MAX_FIELDS]; /* NULL: nowhere usable */
 };
 
-/* Copies the names of d's fields into the name area; 0 if it is full. */
+/* Copies the names of d's fields into the name area; 0 if it is full.
+ * Runs in signal context. */
 static int copy_names(struct ttlog__site_desc *d, const struct found *f, unsigned nargs)
 {
 	size_t total = 0;

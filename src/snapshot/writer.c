@@ -161,7 +161,7 @@ static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload,
 }
 
 /* Appends n bytes of p, cut at max bytes, with their u32 length before
- * them, to buf at *len. */
+ * them, to buf at *len. Runs in signal context. */
 static void put_text(unsigned char *buf, size_t *len, const char *p, size_t n, size_t max)
 {
 	if (n > max)
@@ -172,7 +172,8 @@ static void put_text(unsigned char *buf, size_t *len, const char *p, size_t n, s
 	*len += 4 + n;
 }
 
-/* put_text() of a NUL-terminated string (NULL: empty). */
+/* put_text() of a NUL-terminated string (NULL: empty). Runs in signal
+ * context. */
 static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
 {
 	put_text(buf, len, s, s ? strlen(s) : 0, max);
@@ -224,6 +225,7 @@ static void add_site_extension(struct workspace *ws, uint32_t id, const struct t
 		ws->sitx_flags |= TTLOG_FMT_CHUNK_REQUIRED;
 }
 
+/* A SITE string's length as written. Runs in signal context. */
 static size_t clamp_len(uint32_t n)
 {
 	return n > DICT_STRING_MAX ? DICT_STRING_MAX : n;

@@ -32,6 +32,7 @@
 
 #include <cmocka.h>
 
+#include "format/format.h"
 #include "format/shm_layout.h"
 #include "ring/ring.h"
 #include "shm/path.h"
@@ -949,6 +950,183 @@ static void test_crash_snapshot_removes_mapping(void **state)
 	free_dirs(&d);
 }
 
+/* ---- Call sites: the mapping's are the process's ------------------------ */
+
+/* Sites whose descriptions go through the mapping's dictionary: field names
+ * that stand in the source and names that do not (joined literals,
+ * escapes, empty, longer than 64 bytes), 16 arguments, "key=%d" names, a
+ * context and a span. */
+static void log_field_sites(int v)
+{
+	TTLOG_INFO("login", TTLOG_F("user_id", v), TTLOG_F("ip", "10.0.0.2"));
+	TTLOG_WARN("k=%d", v, TTLOG_F("a" "b", 2), TTLOG_F("q\"x\\y\n", 3), TTLOG_F("", 4));
+	TTLOG_ERROR("long", TTLOG_F("abcdefghij0123456789abcdefghij0123456789abcdefghij"
+				    "0123456789abcdefghij", v));
+	TTLOG_DEBUG("%d %d %d %d %d %d %d %d %d %d %d %d %d %d %d", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+		    11, 12, 13, 14, 15, TTLOG_F("last", v));
+	TTLOG_INFO("req n=%d ms=%u", v, 2u);
+	TTLOG_SPAN("job", TTLOG_F("step", v));
+	TTLOG_CONTEXT("request_id", v);
+	TTLOG_INFO("in context %d", v);
+	if (v) /* first called once the mapping exists: copied as it registers */
+		TTLOG_INFO("late", TTLOG_F("late" "_name", v), TTLOG_F("ok", v));
+}
+
+/* The child: most sites register before the mapping exists (copied into
+ * it by ttlog_init) and all log after; an in-process snapshot, then an exit
+ * that leaves the mapping behind. */
+static void dictionary_child(const struct dirs *d)
+{
+	log_field_sites(0);
+	child_init(d);
+	log_field_sites(1);
+	if (ttlog_snapshot("inproc") != TTLOG_OK)
+		_exit(12);
+	_exit(0);
+}
+
+struct site_entries {
+	unsigned char *file;
+	size_t nsite, nsitx;
+	struct {
+		uint32_t id;
+		const unsigned char *bytes;
+		size_t len;
+	} site[64], sitx[64];
+};
+
+/* The length of the u32-length string at p. */
+static size_t str_size(const unsigned char *p)
+{
+	uint32_t n;
+	memcpy(&n, p, 4);
+	return 4 + (size_t)n;
+}
+
+/* Every SITE and SITX entry of the snapshot at path, as bytes. */
+static void read_site_entries(const char *path, struct site_entries *e)
+{
+	memset(e, 0, sizeof *e);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	struct stat sb;
+	assert_int_equal(fstat(fd, &sb), 0);
+	size_t size = (size_t)sb.st_size;
+	e->file = malloc(size);
+	assert_non_null(e->file);
+	assert_int_equal(pread(fd, e->file, size, 0), (ssize_t)size);
+	close(fd);
+	for (size_t off = TTLOG_FMT_FILE_HEADER_SIZE; off + TTLOG_FMT_CHUNK_HEADER_SIZE <= size;) {
+		uint32_t type, len, count;
+		memcpy(&type, e->file + off + TTLOG_FMT_CH_TYPE_OFF, 4);
+		memcpy(&len, e->file + off + TTLOG_FMT_CH_LENGTH_OFF, 4);
+		const unsigned char *p = e->file + off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+		off += TTLOG_FMT_CHUNK_HEADER_SIZE + len;
+		assert_true(off <= size);
+		if (type != TTLOG_FMT_CHUNK_SITE && type != TTLOG_FMT_CHUNK_SITX)
+			continue;
+		memcpy(&count, p, 4);
+		p += 4;
+		for (uint32_t i = 0; i < count; i++) {
+			const unsigned char *at = p;
+			uint32_t id;
+			memcpy(&id, p, 4);
+			if (type == TTLOG_FMT_CHUNK_SITE) {
+				p += TTLOG_FMT_SITE_FIXED_SIZE + p[TTLOG_FMT_SITE_NARGS_OFF];
+				for (int k = 0; k < 4; k++)
+					p += str_size(p);
+				assert_true(e->nsite < 64);
+				e->site[e->nsite].id = id;
+				e->site[e->nsite].bytes = at;
+				e->site[e->nsite++].len = (size_t)(p - at);
+			} else {
+				uint16_t fields;
+				memcpy(&fields, p + TTLOG_FMT_SITX_FIELDS_OFF, 2);
+				p += TTLOG_FMT_SITX_FIXED_SIZE;
+				for (int k = 0; k < __builtin_popcount(fields); k++)
+					p += str_size(p);
+				assert_true(e->nsitx < 64);
+				e->sitx[e->nsitx].id = id;
+				e->sitx[e->nsitx].bytes = at;
+				e->sitx[e->nsitx++].len = (size_t)(p - at);
+			}
+		}
+	}
+}
+
+/* The SITE and SITX entries of b are those of a, byte for byte, whatever
+ * their order. */
+static void expect_same_entries(const struct site_entries *a, const struct site_entries *b)
+{
+	assert_int_equal(a->nsite, b->nsite);
+	assert_int_equal(a->nsitx, b->nsitx);
+	for (int x = 0; x < 2; x++) {
+		size_t n = x ? a->nsitx : a->nsite;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t id = x ? a->sitx[i].id : a->site[i].id;
+			const unsigned char *bytes = x ? a->sitx[i].bytes : a->site[i].bytes;
+			size_t len = x ? a->sitx[i].len : a->site[i].len;
+			size_t j = 0;
+			while (j < n && (x ? b->sitx[j].id : b->site[j].id) != id)
+				j++;
+			if (j == n)
+				fail_msg("%s entry of site %u: not in the mapping's snapshot",
+					 x ? "SITX" : "SITE", id);
+			size_t blen = x ? b->sitx[j].len : b->site[j].len;
+			const unsigned char *bb = x ? b->sitx[j].bytes : b->site[j].bytes;
+			if (blen != len || memcmp(bb, bytes, len) != 0) {
+				tu_show_bytes("in-process", (const char *)bytes, len);
+				tu_show_bytes("from the mapping", (const char *)bb, blen);
+				fail_msg("%s entry of site %u differs", x ? "SITX" : "SITE", id);
+			}
+		}
+	}
+}
+
+static void test_site_entries_match_in_process(void **state)
+{
+	(void)state;
+	struct dirs d;
+	make_dirs(&d);
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0)
+		dictionary_child(&d);
+	int status;
+	assert_int_equal(waitpid(p, &status, 0), p);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	char **snaps;
+	assert_int_equal(tu_list_snapshots(d.snaps, &snaps), 1);
+	char map[4096], out[4096], err[1024];
+	assert_int_equal(ttlog__shm_path(d.base, p, map, sizeof map), 0);
+	char *out_dir = tu_tmpdir("shm-sites");
+	int rc = ttlog__shm_snapshot(map, out_dir, "recovered", out, sizeof out, err, sizeof err);
+	if (rc != TTLOG_OK)
+		fail_msg("ttlog__shm_snapshot: %s: %s", ttlog_strerror(rc), err);
+
+	struct site_entries *in = malloc(sizeof *in), *from = malloc(sizeof *from);
+	assert_non_null(in);
+	assert_non_null(from);
+	read_site_entries(snaps[0], in);
+	read_site_entries(out, from);
+	/* Every log site above and ttlog's own (the context's pop, the span's
+	 * end); the ones with fields or of another kind have SITX entries. */
+	assert_true(in->nsite >= 11);
+	assert_true(in->nsitx >= 7);
+	expect_same_entries(in, from);
+
+	free(in->file);
+	free(from->file);
+	free(in);
+	free(from);
+	unlink(out);
+	unlink(map);
+	tu_free_list(snaps, 1);
+	free(out_dir);
+	free_dirs(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -962,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_mapping_shrinks_while_read),
 		cmocka_unit_test(test_missing_and_bad_config),
 		cmocka_unit_test(test_crash_snapshot_removes_mapping),
+		cmocka_unit_test(test_site_entries_match_in_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

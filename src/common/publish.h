@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 struct ttlog__ring;
-struct ttlog_site;
+struct ttlog__site_desc;
 struct ttlog__calibration;
 
 struct ttlog__publisher {
@@ -37,8 +37,9 @@ struct ttlog__publisher {
 	int (*ring_publish)(struct ttlog__ring *r);
 	/* A ring taken over for reuse: its memory is backed. -1: do not use it. */
 	int (*ring_claimed)(struct ttlog__ring *r);
-	/* A call site got id. Runs in signal context. */
-	void (*site_added)(uint32_t id, const struct ttlog_site *s);
+	/* A call site got an id; d is its resolved description (sites/desc.h),
+	 * which stays valid. Runs in signal context. */
+	void (*site_added)(const struct ttlog__site_desc *d);
 	/* At most once a second, from the slow path (see
 	 * ttlog__publish_maybe_refresh). Runs in signal context. */
 	void (*refresh)(uint64_t ticks);
@@ -77,11 +78,11 @@ static inline int ttlog__publish_active(void)
 }
 
 /* Runs in signal context. */
-static inline void ttlog__publish_site(uint32_t id, const struct ttlog_site *s)
+static inline void ttlog__publish_site(const struct ttlog__site_desc *d)
 {
 	const struct ttlog__publisher *p = ttlog__publisher_get();
 	if (p)
-		p->site_added(id, s);
+		p->site_added(d);
 }
 
 /* One compare unless a refresh is due. Runs in signal context. */

@@ -9,8 +9,9 @@
  * private one. Only three slow places change: ring_new() takes its memory
  * from the arena here (ttlog__shm_alloc) and enters the ring in the table
  * once its geometry is set (ttlog__shm_ring_publish); a call site's first
- * call copies the site into the dictionary (ttlog__shm_site_added); and the
- * slow path refreshes the clock calibration at most once a second.
+ * call copies the site's resolved description (src/sites/desc.h) into the
+ * dictionary (shm_site_added); and the slow path refreshes the clock
+ * calibration at most once a second.
  *
  * Memory: the file is sized once (ftruncate) and is sparse; the header,
  * table, site index and dictionary are backed at creation and each ring
@@ -62,8 +63,7 @@
 #include "thread/thread.h"
 
 _Static_assert(TTLOG_SHM_DIR_MAX == TTLOG_DIR_MAX, "snapshot dir fits");
-#include "format/format.h"
-#include "sites/fields.h"
+#include "sites/desc.h"
 #include "sites/sites.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -248,16 +248,16 @@ static void fill_header(struct mapping *m, int snapshot_signal, uint64_t table_o
 	snprintf(h->snapshot_dir, sizeof h->snapshot_dir, "%s", ttlog__g.dir);
 }
 
-static void shm_site_added(uint32_t id, const struct ttlog_site *s);
+static void shm_site_added(const struct ttlog__site_desc *d);
 
 /* Copies the sites registered before the mapping existed. */
 static void add_known_sites(void)
 {
 	uint32_t limit = ttlog__site_id_limit();
 	for (uint32_t id = 1; id < limit; id++) {
-		const struct ttlog_site *s = ttlog__site_lookup(id);
-		if (s)
-			shm_site_added(id, s);
+		const struct ttlog__site_desc *d = ttlog__site_desc_lookup(id);
+		if (d)
+			shm_site_added(d);
 	}
 }
 
@@ -407,9 +407,8 @@ static int shm_ring_claimed(struct ttlog__ring *r)
 
 /* ---- Call-site dictionary (runs in signal context) --------------------- */
 
-static size_t clamp(const char *s)
+static size_t clamp(uint32_t n)
 {
-	size_t n = s ? strlen(s) : 0;
 	return n > TTLOG_SHM_STRING_MAX ? TTLOG_SHM_STRING_MAX : n;
 }
 
@@ -422,29 +421,25 @@ static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
 	return p + 4 + n;
 }
 
-/* Runs in signal context. */
-static void shm_site_added(uint32_t id, const struct ttlog_site *s)
+/* Copies a site's description into the dictionary: what sites.c resolved
+ * at registration, as it is, so nothing is parsed here. Runs in signal
+ * context. */
+static void shm_site_added(const struct ttlog__site_desc *d)
 {
 	struct mapping *m = active();
 	if (!m)
 		return;
 	struct ttlog__shm_header *h = m->hdr;
 	_Atomic uint32_t *index = (_Atomic uint32_t *)(m->base + h->site_index_off);
+	uint32_t id = d->id;
 	if (id == 0 || id >= h->site_index_cap ||
 	    atomic_load_explicit(&index[id], memory_order_relaxed) != 0)
 		return;
-	const char *target = s->target;
-	if (!target) {
-		const char *slash = strrchr(s->file, '/');
-		target = slash ? slash + 1 : s->file;
-	}
-	uint32_t fields = s->nargs <= TTLOG_FMT_MAX_ARGS ? ttlog__site_field_mask(s) : 0;
-	char names[TTLOG_FMT_MAX_ARGS][TTLOG_FIELD_NAME_MAX + 1];
-	size_t size = sizeof(struct ttlog__shm_site_entry) + s->nargs + 16 + clamp(s->format) +
-		      clamp(s->file) + clamp(s->function) + clamp(target);
-	for (unsigned i = 0; i < s->nargs && i < TTLOG_FMT_MAX_ARGS; i++)
-		if (fields & (1u << i))
-			size += 4 + ttlog__field_name(ttlog__site_arg_text(s, i), names[i]);
+	size_t size = sizeof(struct ttlog__shm_site_entry) + d->nargs + 16 + clamp(d->format_len) +
+		      clamp(d->file_len) + clamp(d->function_len) + clamp(d->target_len);
+	for (unsigned i = 0; i < TTLOG_SITE_DESC_MAX_FIELDS; i++)
+		if (d->fields & (1u << i))
+			size += 4 + (size_t)d->name_len[i];
 	size = (size + 7) & ~(size_t)7;
 	uint64_t off = atomic_fetch_add_explicit(&h->dict_used, size, memory_order_relaxed);
 	if (off + size > h->dict_size) {
@@ -453,20 +448,24 @@ static void shm_site_added(uint32_t id, const struct ttlog_site *s)
 	}
 	unsigned char *e = m->base + h->dict_off + off;
 	struct ttlog__shm_site_entry fixed = {
-		.size = (uint32_t)size, .id = id, .level = s->level, .nargs = s->nargs,
-		.kind = s->kind, .line = s->line, .fields = fields,
+		.size = (uint32_t)size, .id = id, .level = d->level, .nargs = d->nargs,
+		.kind = d->kind, .line = d->line, .fields = d->fields,
 	};
 	memcpy(e, &fixed, sizeof fixed);
 	unsigned char *p = e + sizeof fixed;
-	memcpy(p, s->arg_types, s->nargs);
-	p += s->nargs;
-	p = put_str(p, s->format, clamp(s->format));
-	p = put_str(p, s->file, clamp(s->file));
-	p = put_str(p, s->function, clamp(s->function));
-	p = put_str(p, target, clamp(target));
-	for (unsigned i = 0; i < s->nargs && i < TTLOG_FMT_MAX_ARGS; i++)
-		if (fields & (1u << i))
-			p = put_str(p, names[i], strlen(names[i]));
+	memcpy(p, d->arg_types, d->nargs);
+	p += d->nargs;
+	p = put_str(p, d->format, clamp(d->format_len));
+	p = put_str(p, d->file, clamp(d->file_len));
+	p = put_str(p, d->function, clamp(d->function_len));
+	p = put_str(p, d->target, clamp(d->target_len));
+	for (unsigned i = 0; i < TTLOG_SITE_DESC_MAX_FIELDS; i++) {
+		if (!(d->fields & (1u << i)))
+			continue;
+		size_t n;
+		const char *name = ttlog__site_desc_name(d, i, &n);
+		p = put_str(p, name, n);
+	}
 	memset(p, 0, (size_t)(e + size - p));
 	uint32_t unset = 0;
 	/* LMM(dict:A) pairs with LMM(dict:B) in read.c: the entry's bytes are

@@ -15,10 +15,11 @@
  *
  * The file is mapped read-only and shared, so a live owner's rings are read
  * with the same lock-free protocol as in-process snapshots: records
- * overwritten while being copied are counted as torn. The call sites are
- * copied out into this process's memory (struct ttlog_site, as the writer
- * expects them), including the argument texts the writer takes field names
- * from, rebuilt from the names the owner stored.
+ * overwritten while being copied are counted as torn. The call-site
+ * dictionary is copied into this process's memory, and each entry in it is
+ * checked and described (struct ttlog__site_desc, what the writer takes)
+ * by pointers into that copy: the strings and field names the owner stored
+ * are used as they are.
  *
  * Publication: LMM(table:B) and LMM(dict:B) below pair with LMM(table:A)
  * and LMM(dict:A) in owner.c; LMM(cal:C) with LMM(cal:A), LMM(cal:D) with
@@ -46,6 +47,7 @@
 #include "shm/header.h"
 #include "shm/path.h"
 #include "format/format.h"
+#include "sites/desc.h"
 #include "snapshot/writer.h"
 #include "ttlog.h"
 
@@ -203,7 +205,12 @@ struct source {
 	const struct ttlog__shm_header *live;
 	struct ring_ref *rings;
 	size_t nrings, pos;
-	struct ttlog_site **sites;    /* by id, h.site_index_cap entries */
+	struct ttlog__site_desc *sites; /* by id, site_limit entries, in one block with: */
+	unsigned char *valid;         /* bit id: sites[id] is a valid entry's */
+	unsigned char *dict;          /* a private copy of the dictionary's used part */
+	size_t dict_len;
+	char *names;                  /* the sites' field names, gathered (dict_len bytes) */
+	size_t names_used;
 	uint32_t site_limit;
 	uint64_t rings_uncommitted, sites_uncommitted;
 	int alive, same_boot;
@@ -271,189 +278,170 @@ static void collect_rings(struct source *s)
 	}
 }
 
-/* Copies a u32-length string of the entry at *p (end: its end) into a new
- * NUL-terminated string; NULL if it runs past the end. */
-static char *take_string(const unsigned char **p, const unsigned char *end)
+/*
+ * Takes the u32-length string of the entry copy at *p (end: its end): *text
+ * points at its bytes there and *len counts them up to the first NUL, if
+ * any (the owner stores C strings; a NUL inside one is damage, and the
+ * string ends there). 0 if it runs past the end or is longer than
+ * TTLOG_SHM_STRING_MAX.
+ */
+static int take_text(const unsigned char **p, const unsigned char *end, const char **text,
+		     uint32_t *len)
 {
-	uint32_t len;
+	uint32_t n;
 	if (end - *p < 4)
-		return NULL;
-	memcpy(&len, *p, 4);
-	if (len > TTLOG_SHM_STRING_MAX || (size_t)(end - *p - 4) < len)
-		return NULL;
-	char *out = malloc((size_t)len + 1);
-	if (!out)
-		return NULL;
-	memcpy(out, *p + 4, len);
-	out[len] = '\0';
-	*p += 4 + len;
-	return out;
+		return 0;
+	memcpy(&n, *p, 4);
+	if (n > TTLOG_SHM_STRING_MAX || (size_t)(end - *p - 4) < n)
+		return 0;
+	*text = (const char *)*p + 4;
+	*len = (uint32_t)strnlen(*text, n);
+	*p += 4 + n;
+	return 1;
 }
 
-static void free_site(struct ttlog_site *site)
-{
-	if (!site)
-		return;
-	free((void *)site->arg_types);
-	free((void *)site->format);
-	free((void *)site->file);
-	free((void *)site->function);
-	free((void *)site->target);
-	free((void *)site->arg_text);
-	free(site);
-}
-
-/* The argument texts the writer reads field names from (src/sites/fields.c):
- * a field's name as a TTLOG_F() literal, "_" for the other arguments. */
-static char *field_texts(unsigned nargs, uint32_t fields, char *const names[])
-{
-	size_t cap = 1;
-	for (unsigned i = 0; i < nargs; i++)
-		cap += fields & (1u << i) ? 16 + 2 * strlen(names[i]) : 2;
-	char *t = malloc(cap), *p = t;
-	if (!t)
-		return NULL;
-	for (unsigned i = 0; i < nargs; i++) {
-		if (fields & (1u << i)) {
-			p += sprintf(p, "TTLOG_F(\"");
-			for (const char *c = names[i]; *c; c++) {
-				/* the escapes fields.c undoes */
-				char e = *c == '"' ? '"' : *c == '\\' ? '\\' : *c == '\n' ? 'n'
-					 : *c == '\t' ? 't' : 0;
-				if (e) {
-					*p++ = '\\';
-					*p++ = e;
-				} else {
-					*p++ = *c;
-				}
-			}
-			p += sprintf(p, "\")");
-		} else {
-			*p++ = '_';
-		}
-		*p++ = '\0';
-	}
-	*p = '\0';
-	return t;
-}
-
-/* Parses the dictionary entry of id at file offset off. NULL with the
- * reason in why. */
-static struct ttlog_site *parse_site(struct source *s, uint32_t id, uint64_t off, const char **why)
+/*
+ * Parses the dictionary entry of id at file offset off, in the private
+ * copy of the dictionary, into d: its strings point into that copy, and its
+ * field names, cut to TTLOG_FIELD_NAME_MAX bytes as a snapshot keeps them,
+ * are gathered in s->names so that 16-bit offsets reach them (the copy is
+ * not written to: a damaged index may make entries overlap). 0 with the
+ * reason in why.
+ */
+static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog__site_desc *d,
+		      const char **why)
 {
 	const struct ttlog__shm_header *h = &s->h;
-	uint64_t dict_end = h->dict_off + h->dict_size;
 	struct ttlog__shm_site_entry fixed;
-	if (off % 8 || off < h->dict_off || !fits(off, sizeof fixed, dict_end)) {
+	if (off % 8 || off < h->dict_off || !fits(off - h->dict_off, sizeof fixed, s->dict_len)) {
 		*why = "entry offset is not an 8-byte aligned place in the dictionary";
-		return NULL;
+		return 0;
 	}
-	memcpy(&fixed, s->map + off, sizeof fixed);
-	if (fixed.size < sizeof fixed || fixed.size % 8 || !fits(off, fixed.size, dict_end)) {
+	const unsigned char *e = s->dict + (off - h->dict_off);
+	memcpy(&fixed, e, sizeof fixed);
+	if (fixed.size < sizeof fixed || fixed.size % 8 ||
+	    !fits(off - h->dict_off, fixed.size, s->dict_len)) {
 		*why = "entry size runs past the dictionary";
-		return NULL;
+		return 0;
 	}
 	if (fixed.id != id) {
 		*why = "entry holds another site id";
-		return NULL;
+		return 0;
 	}
 	if (fixed.level > TTLOG_LEVEL_FATAL || fixed.nargs > TTLOG_FMT_MAX_ARGS ||
 	    fixed.kind > TTLOG_FMT_KIND_MAX || (fixed.fields >> fixed.nargs) != 0) {
 		*why = "level, argument count, kind or field bits out of range";
-		return NULL;
+		return 0;
 	}
-	/* From here on the entry is read from a private copy: a live owner
-	 * (or anyone) changing it meanwhile cannot make it inconsistent. */
-	unsigned char *copy = malloc(fixed.size);
-	struct ttlog_site *site = calloc(1, sizeof *site);
-	char *names[TTLOG_FMT_MAX_ARGS] = {0};
-	if (!copy || !site) {
-		*why = "out of memory";
-		goto fail;
-	}
-	memcpy(copy, s->map + off, fixed.size);
-	const unsigned char *p = copy + sizeof fixed, *end = copy + fixed.size;
+	const unsigned char *p = e + sizeof fixed, *end = e + fixed.size;
 	if ((size_t)(end - p) < fixed.nargs) {
 		*why = "argument types run past the entry";
-		goto fail;
-	}
-	uint8_t *types = malloc(fixed.nargs ? fixed.nargs : 1);
-	site->arg_types = types;
-	if (!types) {
-		*why = "out of memory";
-		goto fail;
+		return 0;
 	}
 	for (unsigned i = 0; i < fixed.nargs; i++) {
-		types[i] = p[i];
-		if (types[i] < TTLOG_ARG_BOOL || types[i] > TTLOG_ARG_STR) {
+		if (p[i] < TTLOG_ARG_BOOL || p[i] > TTLOG_ARG_STR) {
 			*why = "an argument type is unknown";
-			goto fail;
+			return 0;
 		}
 	}
+	d->arg_types = p;
 	p += fixed.nargs;
-	site->format = take_string(&p, end);
-	site->file = site->format ? take_string(&p, end) : NULL;
-	site->function = site->file ? take_string(&p, end) : NULL;
-	site->target = site->function ? take_string(&p, end) : NULL;
-	if (!site->target) {
+	if (!take_text(&p, end, &d->format, &d->format_len) ||
+	    !take_text(&p, end, &d->file, &d->file_len) ||
+	    !take_text(&p, end, &d->function, &d->function_len) ||
+	    !take_text(&p, end, &d->target, &d->target_len)) {
 		*why = "a string runs past the entry or is longer than 4096 bytes";
-		goto fail;
+		return 0;
 	}
+	/* A name of n bytes took 4 + n in its entry, so the names of entries
+	 * that do not overlap fit in s->names, as long as the copy; checked
+	 * all the same, since a damaged index can make entries overlap. */
+	char *names = s->names + s->names_used;
+	size_t at = 0;
 	for (unsigned i = 0; i < fixed.nargs; i++) {
 		if (!(fixed.fields & (1u << i)))
 			continue;
-		names[i] = take_string(&p, end);
-		if (!names[i] || !names[i][0]) {
+		const char *name;
+		uint32_t n;
+		if (!take_text(&p, end, &name, &n) || n == 0) {
 			*why = "a field name runs past the entry or is empty";
-			goto fail;
+			return 0;
 		}
+		n = TTLOG_MIN(n, (uint32_t)TTLOG_FIELD_NAME_MAX);
+		if (n > s->dict_len - s->names_used - at) {
+			*why = "entries overlap: more field names than the dictionary holds";
+			return 0;
+		}
+		memcpy(names + at, name, n);
+		d->name_off[i] = (uint16_t)at;
+		d->name_len[i] = (uint8_t)n;
+		at += n;
 	}
-	site->level = fixed.level;
-	site->nargs = fixed.nargs;
-	site->kind = fixed.kind;
-	site->line = fixed.line;
-	if (fixed.fields && !(site->arg_text = field_texts(fixed.nargs, fixed.fields, names))) {
-		*why = "out of memory";
-		goto fail;
-	}
-	for (unsigned i = 0; i < TTLOG_FMT_MAX_ARGS; i++)
-		free(names[i]);
-	free(copy);
-	return site;
-fail:
-	for (unsigned i = 0; i < TTLOG_FMT_MAX_ARGS; i++)
-		free(names[i]);
-	free(copy);
-	free_site(site);
-	return NULL;
+	s->names_used += at;
+	d->names_base = names;
+	d->line = fixed.line;
+	d->level = fixed.level;
+	d->nargs = fixed.nargs;
+	d->kind = fixed.kind;
+	d->fields = fixed.fields;
+	d->id = id;
+	return 1;
 }
 
+/*
+ * Describes every site the index names. The index is read first, each
+ * slot with acquire, and the dictionary copied after, in one piece: an
+ * entry whose offset was seen is whole in the copy (the owner reserved its
+ * bytes before it published the offset, so dict_used covers them), and
+ * from then on a live owner (or anyone) changing the mapping cannot make
+ * an entry inconsistent.
+ */
 static void collect_sites(struct source *s)
 {
 	const struct ttlog__shm_header *h = &s->h;
 	uint32_t limit = TTLOG_MIN(atomic_load_explicit(&s->live->site_id_limit, memory_order_relaxed),
 				   h->site_index_cap);
-	s->site_limit = limit;
-	s->sites = calloc(limit ? limit : 1, sizeof *s->sites);
-	if (!s->sites) {
+	uint32_t *offs = malloc((limit ? limit : 1) * sizeof *offs);
+	if (!offs) {
 		problem(s, "out of memory for %u sites", limit);
-		s->site_limit = 0;
 		return;
 	}
 	const _Atomic uint32_t *index = (const _Atomic uint32_t *)(s->map + h->site_index_off);
-	for (uint32_t id = 1; id < limit; id++) {
+	for (uint32_t id = 1; id < limit; id++)
 		/* LMM(dict:B) pairs with LMM(dict:A): the entry an offset names
 		 * is whole. */
-		uint32_t off = atomic_load_explicit(&index[id], memory_order_acquire);
-		if (!off) {
+		offs[id] = atomic_load_explicit(&index[id], memory_order_acquire);
+	size_t len = (size_t)TTLOG_MIN(atomic_load_explicit(&s->live->dict_used, memory_order_relaxed),
+				       h->dict_size);
+	/* One block: the descriptions by id (only those of valid entries are
+	 * written, and marked in `valid`), the copy, the names. */
+	size_t descs = (size_t)limit * sizeof *s->sites, valid = (size_t)limit / 8 + 1;
+	unsigned char *block = malloc(descs + valid + 2 * len);
+	if (!block) {
+		problem(s, "out of memory for %u sites and a dictionary of %zu bytes", limit, len);
+		free(offs);
+		return;
+	}
+	s->sites = (struct ttlog__site_desc *)(void *)block;
+	s->valid = block + descs;
+	s->dict = s->valid + valid;
+	s->names = (char *)s->dict + len;
+	memset(s->valid, 0, valid);
+	memcpy(s->dict, s->map + h->dict_off, len);
+	s->dict_len = len;
+	s->site_limit = limit;
+	for (uint32_t id = 1; id < limit; id++) {
+		if (!offs[id]) {
 			s->sites_uncommitted++; /* an id lost to a race, or a copy not made */
 			continue;
 		}
 		const char *why = NULL;
-		s->sites[id] = parse_site(s, id, off, &why);
-		if (!s->sites[id])
-			problem(s, "offset %u: dictionary entry of site %u: %s", off, id, why);
+		if (parse_site(s, id, offs[id], &s->sites[id], &why))
+			s->valid[id / 8] |= (unsigned char)(1u << (id % 8));
+		else
+			problem(s, "offset %u: dictionary entry of site %u: %s", offs[id], id, why);
 	}
+	free(offs);
 }
 
 static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
@@ -472,10 +460,10 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	return ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur);
 }
 
-static const struct ttlog_site *src_site(void *ctx, uint32_t id)
+static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
 {
 	struct source *s = ctx;
-	return id < s->site_limit ? s->sites[id] : NULL;
+	return id < s->site_limit && (s->valid[id / 8] & (1u << (id % 8))) ? &s->sites[id] : NULL;
 }
 
 static int64_t ns_of(clockid_t id)
@@ -660,8 +648,6 @@ out:;
 		close(fd);
 	if (s->map)
 		munmap((void *)s->map, (size_t)s->size);
-	for (uint32_t id = 0; s->sites && id < s->site_limit; id++)
-		free_site(s->sites[id]);
 	free(s->sites);
 	free(s->rings);
 	free(s);

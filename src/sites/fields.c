@@ -15,8 +15,9 @@
  * escapes; an octal or hex escape stays as written, since a field name has
  * no business holding one.
  *
- * Everything here runs in signal context: the snapshot writer calls it for
- * each site it writes. Only pointer arithmetic, no library calls.
+ * Everything here runs in signal context: a site's first call, from any
+ * thread or signal handler, resolves its description with it
+ * (src/sites/desc.c). Only pointer arithmetic, no library calls.
  */
 #include "sites/fields.h"
 
@@ -86,22 +87,32 @@ static size_t parse_literals(const char *p, char *out)
 	return found ? n : (size_t)-1;
 }
 
-/* See fields.h. Runs in signal context. */
-size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
+/* Where the name's literals begin in a field's text (after the marker or
+ * "TTLOG_F("), or NULL if text is no field. Runs in signal context. */
+static const char *literals_start(const char *text)
 {
 	if (!text)
-		return 0;
+		return NULL;
 	const char *p = skip_spaces(text);
 	const char *q = after_prefix(p, field_marker);
 	if (!q) {
 		q = after_prefix(p, field_macro);
 		if (!q)
-			return 0;
+			return NULL;
 		q = skip_spaces(q);
 		if (*q != '(')
-			return 0;
+			return NULL;
 		q++;
 	}
+	return q;
+}
+
+/* See fields.h. Runs in signal context. */
+size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
+{
+	const char *q = literals_start(text);
+	if (!q)
+		return 0;
 	size_t n = parse_literals(q, out);
 	if (n == (size_t)-1)
 		return 0;
@@ -112,6 +123,22 @@ size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
 }
 
 /* See fields.h. Runs in signal context. */
+const char *ttlog__field_name_source(const char *text, const char *name, size_t len)
+{
+	const char *q = literals_start(text);
+	if (!q)
+		return NULL;
+	q = skip_spaces(q);
+	if (*q != '"')
+		return NULL;
+	q++;
+	/* Stops at the text's end: a name never reads past it. */
+	for (size_t i = 0; i < len; i++)
+		if (q[i] != name[i] || q[i] == '\0')
+			return NULL;
+	return q;
+}
+
 const char *ttlog__site_arg_text(const struct ttlog_site *site, unsigned i)
 {
 	const char *t = site->arg_text;

@@ -2,10 +2,10 @@
  * fields.h - names of the explicit fields of a call site.
  *
  * TTLOG_F(name, value) leaves no trace in a log call: the value is recorded
- * like any argument. Its name is found, when a snapshot is written, in the
- * argument's source text that the site keeps (struct ttlog_site.arg_text).
- * These functions do that; they run in signal context (no allocation, no
- * locks, no stdio).
+ * like any argument. Its name is found once, when the site registers
+ * (src/sites/desc.c), in the argument's source text that the site keeps
+ * (struct ttlog_site.arg_text). These functions do that; they run in
+ * signal context (no allocation, no locks, no stdio).
  */
 #ifndef TTLOG_SITES_FIELDS_H
 #define TTLOG_SITES_FIELDS_H
@@ -25,6 +25,15 @@
  * 0. Runs in signal context.
  */
 size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1]);
+
+/*
+ * Where the len bytes of name (what ttlog__field_name() found in text)
+ * stand as they are in text, inside the name's first literal, or NULL if
+ * they do not (joined literals, escapes, the "_" of an empty name): the
+ * text a site keeps is static, so a name found there needs no copy. Runs
+ * in signal context.
+ */
+const char *ttlog__field_name_source(const char *text, const char *name, size_t len);
 
 /*
  * Bit i set: argument i of the site is a TTLOG_F() field. Sites compiled

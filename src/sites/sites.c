@@ -4,16 +4,19 @@
  * Each TTLOG_* use has a static struct ttlog_site whose `word` holds the
  * site id and its state bits: enabled, sampled (ASK) or off (layout in
  * ttlog.h; 0 until registered). The hot path reads only that word. This
- * file hands out ids, keeps the id -> site table that the snapshot writer
- * uses to write the call-site dictionary, recomputes the state bits when
- * levels or sampling rules (src/sites/sampling.c) change, and hands the
- * calls of sampled sites to the sampler.
+ * file hands out ids, keeps the id -> site table and, beside it, each
+ * site's resolved description (src/sites/desc.h, filled at registration),
+ * from which the snapshot writer writes the call-site dictionary;
+ * recomputes the state bits when levels or sampling rules
+ * (src/sites/sampling.c) change, and hands the calls of sampled sites to
+ * the sampler.
  *
  * Concurrency. Registration is lock-free (a first call may come from any
  * thread, even from a signal handler): an id is taken with fetch_add, the
  * word is set with one compare-and-swap (the loser's id is simply unused),
- * and the table slot is filled after. Level changes are rare and serialised
- * by a mutex among themselves. A registration racing with a level change is
+ * and the winner fills the id's description, then the table slot, whose
+ * store publishes both. Level changes are rare and serialised by a mutex
+ * among themselves. A registration racing with a level change is
  * settled by the sequence counter `levels_seq`: either the level change's
  * table walk sees the new site, or the registration sees the counter move
  * and recomputes its own bit.
@@ -60,12 +63,17 @@
 #include "common/internal.h"
 #include "common/publish.h"
 #include "common/state.h"
+#include "sites/desc.h"
 #include "sites/sampling.h"
 
 #define MAX_TARGETS 64
 #define MAX_TARGET_NAME 64
 
 static _Atomic(struct ttlog_site *) site_table[TTLOG_MAX_SITES + 1];
+/* The description of each registered id, written once by the thread that
+ * registered it, before site_table[id]; 8 MiB of .bss, of which only the
+ * pages of ids in use are ever touched. */
+static struct ttlog__site_desc site_descs[TTLOG_MAX_SITES + 1];
 static _Atomic uint32_t next_site_id = 1;
 
 static _Atomic int global_level = TTLOG_LEVEL_TRACE;
@@ -83,17 +91,9 @@ static struct target_level targets[MAX_TARGETS];
 static _Atomic int ntargets;    /* slots ever used */
 static pthread_mutex_t levels_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *site_target(const struct ttlog_site *s)
-{
-	if (s->target)
-		return s->target;
-	const char *slash = strrchr(s->file, '/');
-	return slash ? slash + 1 : s->file;
-}
-
 static int effective_level(const struct ttlog_site *s)
 {
-	const char *t = site_target(s);
+	const char *t = ttlog__site_target(s);
 	/* LMM(target:B) pairs with LMM(target:A): the slots below the count,
 	 * and the name of a slot whose level is set, are whole. */
 	int n = atomic_load_explicit(&ntargets, memory_order_acquire);
@@ -113,7 +113,7 @@ static int effective_level(const struct ttlog_site *s)
  */
 static uint64_t state_bits(const struct ttlog_site *s, uint32_t id)
 {
-	int sampled = s->kind == TTLOG__KIND_LOG && ttlog__sampling_bind(s, id, site_target(s));
+	int sampled = s->kind == TTLOG__KIND_LOG && ttlog__sampling_bind(s, id, ttlog__site_target(s));
 	if (!atomic_load_explicit(&master_on, memory_order_relaxed))
 		return TTLOG__WORD_OFF;
 	if (s->kind != TTLOG__KIND_LOG)
@@ -168,10 +168,12 @@ static uint64_t register_site(struct ttlog_site *s)
 						     site_word(id, state_bits(s, id)),
 						     memory_order_relaxed, memory_order_relaxed))
 		return unset;
+	ttlog__site_desc_fill(&site_descs[id], id, s);
 	/* LMM(sites:A) pairs with LMM(sites:B): the slot, then the count again,
-	 * both seq_cst. The store is also LMM(lookup:A). */
+	 * both seq_cst. The store is also LMM(lookup:A), and publishes the
+	 * description filled above. */
 	atomic_store_explicit(&site_table[id], s, memory_order_seq_cst);
-	ttlog__publish_site(id, s); /* shared-memory mode: a copy in the mapping */
+	ttlog__publish_site(&site_descs[id]); /* shared-memory mode: a copy in the mapping */
 	if (atomic_load_explicit(&levels_seq, memory_order_seq_cst) != seq)
 		relevel_site(s);
 	return atomic_load_explicit(&s->word, memory_order_relaxed);
@@ -215,6 +217,14 @@ const struct ttlog_site *ttlog__site_lookup(uint32_t id)
 static uint32_t id_limit(uint32_t next)
 {
 	return next > TTLOG_MAX_SITES + 1 ? TTLOG_MAX_SITES + 1 : next;
+}
+
+/* Runs in signal context: two atomic loads. */
+const struct ttlog__site_desc *ttlog__site_desc_lookup(uint32_t id)
+{
+	/* The acquire load of the slot (LMM(lookup:B)) pairs with its store in
+	 * register_site(): a site seen there has its description filled. */
+	return ttlog__site_lookup(id) ? &site_descs[id] : NULL;
 }
 
 /* Runs in signal context. Relaxed: a bound for walks that can do with a

@@ -31,6 +31,12 @@ uint64_t ttlog__site_builtin_word(struct ttlog_site *site);
 /* The site with this id, or NULL. Runs in signal context. */
 const struct ttlog_site *ttlog__site_lookup(uint32_t id);
 
+struct ttlog__site_desc; /* sites/desc.h */
+
+/* The resolved description of the site with this id (filled when it
+ * registered), or NULL. Runs in signal context. */
+const struct ttlog__site_desc *ttlog__site_desc_lookup(uint32_t id);
+
 /* One more than the highest id handed out. Runs in signal context. */
 uint32_t ttlog__site_id_limit(void);
 

@@ -17,6 +17,7 @@
 #include "common/internal.h"
 #include "format/format.h"
 #include "metrics/metrics.h"
+#include "sites/desc.h"
 #include "snapshot/metrics_chunk.h"
 
 #define FILE_NAME_MAX 1024u
@@ -183,7 +184,7 @@ static uint32_t fixed_size(uint8_t type)
 
 /* Runs in signal context. */
 uint32_t ttlog__record_truncated_strings(const unsigned char *rec, uint32_t size,
-					 const struct ttlog_site *site)
+					 const struct ttlog__site_desc *site)
 {
 	uint32_t cut = 0, off = 16;
 	if (!site)

@@ -29,10 +29,12 @@ struct ttlog__mtrc_scratch {
  */
 void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated);
 
+struct ttlog__site_desc; /* sites/desc.h */
+
 /* How many string arguments of a record were cut (TTLOG__STR_TRUNCATED),
- * given its site; the record was validated by the ring reader. Runs in
- * signal context. */
+ * given its site's description; the record was validated by the ring
+ * reader. Runs in signal context. */
 uint32_t ttlog__record_truncated_strings(const unsigned char *rec, uint32_t size,
-					 const struct ttlog_site *site);
+					 const struct ttlog__site_desc *site);
 
 #endif

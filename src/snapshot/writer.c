@@ -16,7 +16,10 @@
  * Each EVTS block is preceded by a SITE chunk holding the call sites that
  * block uses and no earlier chunk defined, so a file cut anywhere still
  * decodes up to its last whole chunk. Records are copied from the rings as
- * they are (the ring record layout is the file's record layout).
+ * they are (the ring record layout is the file's record layout). A site's
+ * SITE and SITX entries are copied from its resolved description
+ * (src/sites/desc.h), which the source filled before: nothing is parsed
+ * here.
  *
  * What is written comes from a source (struct ttlog__snapshot_source in
  * writer.h): this process's rings, sites and settings for ttlog_snapshot()
@@ -49,6 +52,7 @@
 #include "proc/modules.h"
 #include "proc/stack.h"
 #include "ring/ring.h"
+#include "sites/desc.h"
 #include "sites/fields.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
@@ -62,6 +66,9 @@
 #define SMALL_BUF (PATH_MAX + 2048u)
 #define OUT_BUF (64u << 10)
 #define DICT_STRING_MAX 8192u   /* longest string stored in a SITE entry */
+
+_Static_assert(TTLOG_SITE_DESC_MAX_FIELDS == TTLOG_FMT_MAX_ARGS,
+	       "a description names the fields a SITX entry can");
 
 struct workspace {
 	_Atomic int busy;
@@ -161,17 +168,23 @@ static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload,
 	emit_chunk_flags(ws, type, 0, payload, len);
 }
 
-/* Appends a u32-length-prefixed string to buf at *len, cut at max bytes.
- * Runs in signal context. */
-static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
+/* Appends n bytes of p, cut at max bytes, with their u32 length before
+ * them, to buf at *len. Runs in signal context. */
+static void put_text(unsigned char *buf, size_t *len, const char *p, size_t n, size_t max)
 {
-	size_t n = s ? strlen(s) : 0;
 	if (n > max)
 		n = max;
 	ttlog__put_u32(buf + *len, (uint32_t)n);
 	if (n)
-		memcpy(buf + *len + 4, s, n);
+		memcpy(buf + *len + 4, p, n);
 	*len += 4 + n;
+}
+
+/* put_text() of a NUL-terminated string (NULL: empty). Runs in signal
+ * context. */
+static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
+{
+	put_text(buf, len, s, s ? strlen(s) : 0, max);
 }
 
 /* ---- Call-site dictionary ----------------------------------------------- */
@@ -200,66 +213,58 @@ static void flush_sites(struct workspace *ws)
 
 /* Queues the SITX entry of a site that has fields or is not a plain log
  * call. The caller has made room. Runs in signal context. */
-static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog_site *s,
-			       uint32_t fields)
+static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog__site_desc *d)
 {
 	unsigned char *e = ws->sitx_buf + ws->sitx_len;
 	ttlog__put_u32(e + TTLOG_FMT_SITX_ID_OFF, id);
-	e[TTLOG_FMT_SITX_KIND_OFF] = s->kind;
+	e[TTLOG_FMT_SITX_KIND_OFF] = d->kind;
 	e[TTLOG_FMT_SITX_RESERVED_OFF] = 0;
-	ttlog__put_u16(e + TTLOG_FMT_SITX_FIELDS_OFF, (uint16_t)fields);
+	ttlog__put_u16(e + TTLOG_FMT_SITX_FIELDS_OFF, (uint16_t)d->fields);
 	size_t len = ws->sitx_len + TTLOG_FMT_SITX_FIXED_SIZE;
-	for (unsigned i = 0; i < s->nargs; i++) {
-		if (!(fields & (1u << i)))
+	for (unsigned i = 0; i < TTLOG_SITE_DESC_MAX_FIELDS; i++) {
+		if (!(d->fields & (1u << i)))
 			continue;
-		char name[TTLOG_FIELD_NAME_MAX + 1];
-		ttlog__field_name(ttlog__site_arg_text(s, i), name);
-		put_string(ws->sitx_buf, &len, name, TTLOG_FIELD_NAME_MAX);
+		size_t n;
+		const char *name = ttlog__site_desc_name(d, i, &n);
+		put_text(ws->sitx_buf, &len, name, n, TTLOG_FIELD_NAME_MAX);
 	}
 	ws->sitx_len = len;
 	ws->sitx_count++;
-	if (s->kind != TTLOG__KIND_LOG)
+	if (d->kind != TTLOG__KIND_LOG)
 		ws->sitx_flags |= TTLOG_FMT_CHUNK_REQUIRED;
 }
 
-/* strlen, capped at what a SITE entry keeps. Runs in signal context. */
-static size_t clamp_len(const char *s)
+/* A SITE string's length as written. Runs in signal context. */
+static size_t clamp_len(uint32_t n)
 {
-	size_t n = s ? strlen(s) : 0;
 	return n > DICT_STRING_MAX ? DICT_STRING_MAX : n;
 }
 
-/* Queues a site for the next SITE chunk, once per file.
- * Runs in signal context. */
-static void add_site(struct workspace *ws, uint32_t id, const struct ttlog_site *s)
+/* Queues a site for the next SITE chunk, once per file. Runs in signal
+ * context. */
+static void add_site(struct workspace *ws, uint32_t id, const struct ttlog__site_desc *d)
 {
-	const char *target = s->target;
-	if (!target) {
-		const char *slash = strrchr(s->file, '/');
-		target = slash ? slash + 1 : s->file;
-	}
-	size_t need = TTLOG_FMT_SITE_FIXED_SIZE + s->nargs + 16 + clamp_len(s->format) +
-		      clamp_len(s->file) + clamp_len(s->function) + clamp_len(target);
-	uint32_t fields = s->nargs <= TTLOG_FMT_MAX_ARGS ? ttlog__site_field_mask(s) : 0;
-	int extended = fields != 0 || s->kind != TTLOG__KIND_LOG;
+	size_t need = TTLOG_FMT_SITE_FIXED_SIZE + d->nargs + 16 + clamp_len(d->format_len) +
+		      clamp_len(d->file_len) + clamp_len(d->function_len) + clamp_len(d->target_len);
+	int extended = d->fields != 0 || d->kind != TTLOG__KIND_LOG;
 	size_t xneed = TTLOG_FMT_SITX_FIXED_SIZE +
-		       (size_t)__builtin_popcount(fields) * (4 + TTLOG_FIELD_NAME_MAX);
+		       (size_t)__builtin_popcount(d->fields) * (4 + TTLOG_FIELD_NAME_MAX);
 	if (ws->site_len + need > SITE_BUF || (extended && ws->sitx_len + xneed > SITX_BUF))
 		flush_sites(ws);
 	if (extended)
-		add_site_extension(ws, id, s, fields);
+		add_site_extension(ws, id, d);
 	unsigned char *e = ws->site_buf + ws->site_len;
 	ttlog__put_u32(e + TTLOG_FMT_SITE_ID_OFF, id);
-	e[TTLOG_FMT_SITE_LEVEL_OFF] = s->level;
-	e[TTLOG_FMT_SITE_NARGS_OFF] = s->nargs;
+	e[TTLOG_FMT_SITE_LEVEL_OFF] = d->level;
+	e[TTLOG_FMT_SITE_NARGS_OFF] = d->nargs;
 	ttlog__put_u16(e + TTLOG_FMT_SITE_RESERVED_OFF, 0);
-	ttlog__put_u32(e + TTLOG_FMT_SITE_LINE_OFF, s->line);
-	memcpy(e + TTLOG_FMT_SITE_FIXED_SIZE, s->arg_types, s->nargs);
-	size_t len = ws->site_len + TTLOG_FMT_SITE_FIXED_SIZE + s->nargs;
-	put_string(ws->site_buf, &len, s->format, DICT_STRING_MAX);
-	put_string(ws->site_buf, &len, s->file, DICT_STRING_MAX);
-	put_string(ws->site_buf, &len, s->function, DICT_STRING_MAX);
-	put_string(ws->site_buf, &len, target, DICT_STRING_MAX);
+	ttlog__put_u32(e + TTLOG_FMT_SITE_LINE_OFF, d->line);
+	memcpy(e + TTLOG_FMT_SITE_FIXED_SIZE, d->arg_types, d->nargs);
+	size_t len = ws->site_len + TTLOG_FMT_SITE_FIXED_SIZE + d->nargs;
+	put_text(ws->site_buf, &len, d->format, d->format_len, DICT_STRING_MAX);
+	put_text(ws->site_buf, &len, d->file, d->file_len, DICT_STRING_MAX);
+	put_text(ws->site_buf, &len, d->function, d->function_len, DICT_STRING_MAX);
+	put_text(ws->site_buf, &len, d->target, d->target_len, DICT_STRING_MAX);
 	ws->site_len = len;
 	ws->site_count++;
 	ws->site_seen[id / 8] |= (uint8_t)(1u << (id % 8));
@@ -305,17 +310,16 @@ static void flush_block(struct workspace *ws)
 static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
-	if (id > TTLOG_MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8)))) {
-		const struct ttlog_site *s = ws->src->site(ws->src->ctx, id);
-		if (!s) {
-			/* A site id no site has: never happens with intact records
-			 * (Req4 in ring.c); if it does, count it as lost. */
-			ws->thread_unknown++;
-			return;
-		}
-		add_site(ws, id, s);
+	const struct ttlog__site_desc *d = ws->src->site(ws->src->ctx, id);
+	if (!d) {
+		/* A site id no site has: never happens with intact records
+		 * (Req4 in ring.c); if it does, count it as lost. */
+		ws->thread_unknown++;
+		return;
 	}
-	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, ws->src->site(ws->src->ctx, id));
+	if (id > TTLOG_MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8))))
+		add_site(ws, id, d);
+	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, d);
 	if (ws->block_len + size > TTLOG_FMT_MAX_BLOCK_RAW)
 		flush_block(ws);
 	if (!ws->block_count)
@@ -363,8 +367,8 @@ static void live_thread_name(int pid, uint32_t tid, char *out, size_t cap)
  * contexts. Runs in signal context. */
 static int keeps_state(struct workspace *ws, uint32_t id)
 {
-	const struct ttlog_site *s = ws->src->site(ws->src->ctx, id);
-	return s && s->kind != TTLOG__KIND_LOG;
+	const struct ttlog__site_desc *d = ws->src->site(ws->src->ctx, id);
+	return d && d->kind != TTLOG__KIND_LOG;
 }
 
 /* One ring: its records as EVTS blocks, then its THRD chunk. Runs in
@@ -466,10 +470,10 @@ static void write_sampling(struct workspace *ws)
 		if (!ttlog__sampling_get(id, &c))
 			continue;
 		if (!(ws->site_seen[id / 8] & (1u << (id % 8)))) {
-			const struct ttlog_site *s = ttlog__site_lookup(id);
-			if (!s)
+			const struct ttlog__site_desc *d = ws->src->site(ws->src->ctx, id);
+			if (!d)
 				continue; /* an id whose registration lost its race */
-			add_site(ws, id, s);
+			add_site(ws, id, d);
 		}
 		unsigned char *e = buf + len;
 		ttlog__put_u32(e + TTLOG_FMT_SMPL_ID_OFF, id);
@@ -774,11 +778,12 @@ static int self_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_
 	return ttlog__ring_read_begin(r, cur);
 }
 
-/* Runs in signal context. */
-static const struct ttlog_site *self_site(void *ctx, uint32_t id)
+/* The description sites.c filled when the site registered. Runs in signal
+ * context. */
+static const struct ttlog__site_desc *self_site(void *ctx, uint32_t id)
 {
 	(void)ctx;
-	return ttlog__site_lookup(id);
+	return ttlog__site_desc_lookup(id);
 }
 
 /* Runs in signal context. */

@@ -30,7 +30,7 @@ enum ttlog__workspace { TTLOG_WS_NORMAL = 0, TTLOG_WS_CRASH = 1 };
 struct ttlog__ring;
 struct ttlog__ring_cursor;
 struct ttlog__calibration;
-struct ttlog_site;
+struct ttlog__site_desc;
 
 /*
  * What a snapshot is written from: this process (ttlog__snapshot_write
@@ -44,8 +44,9 @@ struct ttlog__snapshot_source {
 	struct ttlog__ring *(*ring_next)(void *ctx, struct ttlog__ring *prev);
 	/* ttlog__ring_read_begin or ttlog__ring_read_begin_at for ring r. */
 	int (*read_begin)(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur);
-	/* The site with this id, NULL if none. */
-	const struct ttlog_site *(*site)(void *ctx, uint32_t id);
+	/* The resolved description of the site with this id (sites/desc.h),
+	 * NULL if none. It stays valid, unchanged, until the snapshot ends. */
+	const struct ttlog__site_desc *(*site)(void *ctx, uint32_t id);
 	/* The calibration (may_wait: see ttlog__clock_calibrate), the file's
 	 * creation time and the current tick value (for the window). */
 	void (*clock)(void *ctx, int may_wait, struct ttlog__calibration *cal, int64_t *created,

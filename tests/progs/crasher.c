@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sites/desc.h"
 #include "sites/sites.h"
 #include "ttlog.h"
 
@@ -95,14 +96,15 @@ static void *crash_together(void *arg)
 }
 
 /* Makes the crash handler itself crash: the snapshot writer reads a site's
- * format string while writing the call-site dictionary, so a site whose
+ * format string (through the site's resolved description, filled when it
+ * registered) while writing the call-site dictionary, so a site whose
  * format pointer is bad faults inside the handler. */
 static void poison_marker_site(void)
 {
 	for (uint32_t id = 1; id < ttlog__site_id_limit(); id++) {
-		struct ttlog_site *s = (struct ttlog_site *)ttlog__site_lookup(id);
-		if (s && strcmp(s->format, "marker %d") == 0)
-			s->format = (const char *)16;
+		struct ttlog__site_desc *d = (struct ttlog__site_desc *)ttlog__site_desc_lookup(id);
+		if (d && d->format_len == 9 && memcmp(d->format, "marker %d", 9) == 0)
+			d->format = (const char *)16;
 	}
 }
 

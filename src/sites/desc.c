@@ -1,0 +1,138 @@
+/*
+ * desc.c - resolves a call site into its description (sites/desc.h): the
+ * target defaulted, the strings measured, the TTLOG_F() field names found
+ * in the argument texts. sites.c does it once per site, when the site
+ * registers, so that no snapshot ever parses source text.
+ *
+ * Registration is lock-free and may happen in a signal handler, so this
+ * file allocates nothing and takes no lock: a name is pointed at in the
+ * site's own (static) argument text when it stands there as it is, and
+ * otherwise copied into a name area reserved in .bss, with one atomic add.
+ */
+#include "sites/desc.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "common/internal.h"
+
+_Static_assert(sizeof(struct ttlog__site_desc) == 128, "two cache lines per site id");
+_Static_assert(TTLOG_SITE_DESC_MAX_FIELDS * TTLOG_FIELD_NAME_MAX <= UINT16_MAX,
+	       "a site's names fit 16-bit offsets");
+
+/* Names that do not stand in their site's text: at most 16 x 64 bytes a
+ * site, a few dozen in practice. */
+#define NAME_AREA_SIZE (256u << 10)
+static char name_area[NAME_AREA_SIZE];
+static _Atomic uint32_t name_area_used; /* may run past the size once full */
+
+/* Runs in signal context. */
+const char *ttlog__site_target(const struct ttlog_site *s)
+{
+	if (s->target)
+		return s->target;
+	if (!s->file)
+		return "";
+	const char *slash = strrchr(s->file, '/');
+	return slash ? slash + 1 : s->file;
+}
+
+/* Sets *len to the length of s (NULL: ""); returns s, never NULL. Runs in
+ * signal context. */
+static const char *measured(const char *s, uint32_t *len)
+{
+	if (!s) {
+		*len = 0;
+		return "";
+	}
+	size_t n = strlen(s);
+	*len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	return s;
+}
+
+/* Where each field's name stands, if it does, in the site's text. */
+struct found {
+	char name[TTLOG_SITE_DESC_MAX_FIELDS][TTLOG_FIELD_NAME_MAX + 1];
+	size_t len[TTLOG_SITE_DESC_MAX_FIELDS];
+	const char *in_text[TTLOG_SITE_DESC_MAX_FIELDS]; /* NULL: nowhere usable */
+};
+
+/* Copies the names of d's fields into the name area; 0 if it is full.
+ * Runs in signal context. */
+static int copy_names(struct ttlog__site_desc *d, const struct found *f, unsigned nargs)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < nargs; i++)
+		if (d->fields & (1u << i))
+			total += f->len[i];
+	uint32_t off = atomic_fetch_add_explicit(&name_area_used, (uint32_t)total,
+						 memory_order_relaxed);
+	if (off > NAME_AREA_SIZE || total > NAME_AREA_SIZE - off)
+		return 0;
+	char *base = name_area + off;
+	size_t at = 0;
+	for (unsigned i = 0; i < nargs; i++) {
+		if (!(d->fields & (1u << i)))
+			continue;
+		memcpy(base + at, f->name[i], f->len[i]);
+		d->name_off[i] = (uint16_t)at;
+		d->name_len[i] = (uint8_t)f->len[i];
+		at += f->len[i];
+	}
+	d->names_base = base;
+	return 1;
+}
+
+/* The field bits and names of d, from the argument texts of s. Runs in
+ * signal context. */
+static void find_names(struct ttlog__site_desc *d, const struct ttlog_site *s)
+{
+	if (!s->arg_text || s->nargs > TTLOG_SITE_DESC_MAX_FIELDS)
+		return; /* no texts (an older header), or more arguments than a file names */
+	struct found f;
+	int all_in_text = 1;
+	const char *t = s->arg_text;
+	for (unsigned i = 0; i < s->nargs; i++) {
+		f.len[i] = ttlog__field_name(t, f.name[i]);
+		if (f.len[i]) {
+			d->fields |= 1u << i;
+			f.in_text[i] = ttlog__field_name_source(t, f.name[i], f.len[i]);
+			if (f.in_text[i] && f.in_text[i] - s->arg_text > UINT16_MAX)
+				f.in_text[i] = NULL;
+			all_in_text &= f.in_text[i] != NULL;
+		}
+		t += strlen(t) + 1; /* the NUL after each text */
+	}
+	if (!d->fields || (!all_in_text && copy_names(d, &f, s->nargs)))
+		return;
+	/* Every name is in the text, or the area is full and those that are
+	 * not lose their name. */
+	d->names_base = s->arg_text;
+	for (unsigned i = 0; i < s->nargs; i++) {
+		if (!(d->fields & (1u << i)))
+			continue;
+		if (!f.in_text[i]) {
+			d->fields &= ~(1u << i);
+			continue;
+		}
+		d->name_off[i] = (uint16_t)(f.in_text[i] - s->arg_text);
+		d->name_len[i] = (uint8_t)f.len[i];
+	}
+}
+
+/* Runs in signal context. */
+void ttlog__site_desc_fill(struct ttlog__site_desc *d, uint32_t id, const struct ttlog_site *s)
+{
+	memset(d, 0, sizeof *d);
+	d->id = id;
+	d->line = s->line;
+	d->level = s->level;
+	d->nargs = s->nargs;
+	d->kind = s->kind;
+	d->arg_types = s->arg_types;
+	d->format = measured(s->format, &d->format_len);
+	d->file = measured(s->file, &d->file_len);
+	d->function = measured(s->function, &d->function_len);
+	d->target = measured(ttlog__site_target(s), &d->target_len);
+	find_names(d, s);
+}

@@ -1,0 +1,84 @@
+/*
+ * desc.h - the resolved description of a call site: what a snapshot's SITE
+ * and SITX entries say about it, worked out once.
+ *
+ * A struct ttlog_site is what the compiler leaves: a target that may be
+ * NULL (meaning the file's base name), and argument source text in which
+ * the names of TTLOG_F() fields still have to be found. A snapshot source
+ * hands the writer a struct ttlog__site_desc instead, in which all of that
+ * is done: the target defaulted, every string measured, the field bits and
+ * names parsed. The writer copies bytes from it and parses nothing, which
+ * keeps the crash path short and lets sources other than this process
+ * (another process's shared-memory mapping, a stream) describe sites
+ * without inventing source text for the writer to parse.
+ *
+ * Who fills one:
+ *   - this process: sites.c, once per site, when it registers (lock-free,
+ *     no allocation), into a table indexed by id (ttlog__site_desc_lookup);
+ *   - a mapping: src/shm/read.c, from the mapping's dictionary entry.
+ * Strings are not necessarily NUL-terminated: use the lengths.
+ */
+#ifndef TTLOG_SITES_DESC_H
+#define TTLOG_SITES_DESC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sites/fields.h"
+#include "ttlog.h"
+
+/* Arguments whose field names a description holds (the file format's
+ * TTLOG_FMT_MAX_ARGS; a site with more arguments has no named field). */
+#define TTLOG_SITE_DESC_MAX_FIELDS 16
+
+struct ttlog__site_desc {
+	uint32_t id;
+	uint32_t line;
+	uint8_t level;
+	uint8_t nargs;
+	uint8_t kind;                /* TTLOG__KIND_* */
+	uint8_t reserved;
+	uint32_t fields;             /* bit i: argument i is a TTLOG_F() field (i < 16) */
+	const uint8_t *arg_types;    /* nargs entries of enum ttlog__argtype */
+	const char *format;
+	const char *file;
+	const char *function;
+	const char *target;          /* never NULL: the default is applied */
+	uint32_t format_len, file_len, function_len, target_len;
+	/* The name of field i is names_base + name_off[i], name_len[i] bytes
+	 * (1..64): offsets from one base keep the table of this process's
+	 * descriptions at 128 bytes an id. Read it with ttlog__site_desc_name(). */
+	const char *names_base;
+	uint16_t name_off[TTLOG_SITE_DESC_MAX_FIELDS];
+	uint8_t name_len[TTLOG_SITE_DESC_MAX_FIELDS];
+};
+
+/* The name of field i of d (bit i of d->fields set), *len bytes. Runs in
+ * signal context. */
+static inline const char *ttlog__site_desc_name(const struct ttlog__site_desc *d, unsigned i,
+						size_t *len)
+{
+	*len = d->name_len[i];
+	return d->names_base + d->name_off[i];
+}
+
+/* The target of a site: its TTLOG_TARGET, else its file's base name (the
+ * one place that default is computed). Runs in signal context. */
+const char *ttlog__site_target(const struct ttlog_site *s);
+
+/*
+ * Fills d from site s, registered as id: measures the strings, applies the
+ * default target, and finds the TTLOG_F() field names in the argument
+ * texts. A name that stands in the source text as it is (one literal
+ * without escapes, the common case) is pointed at there; the names of a
+ * site that has another (joined literals, escapes, an empty name, which
+ * becomes "_") are copied into a name area of 256 KiB reserved in .bss,
+ * with one atomic add. Once that area is full, such a site loses the names
+ * that do not stand in its source text (their arguments become plain
+ * unused arguments), which needs thousands of such sites. Lock-free and
+ * without allocation: it runs at a site's first call, in any thread, so
+ * in signal context.
+ */
+void ttlog__site_desc_fill(struct ttlog__site_desc *d, uint32_t id, const struct ttlog_site *s);
+
+#endif

@@ -105,6 +105,7 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_SITX_RESERVED_OFF 5     /* u8 zero */
 #define TTLOG_FMT_SITX_FIELDS_OFF 6       /* u16 bit i: argument i is an explicit field */
 #define TTLOG_FMT_SITX_FIXED_SIZE 8       /* then one name string per bit set, in order */
+#define TTLOG_FMT_SITX_NAME_MAX 64        /* bytes of a field name the 0.3 writer keeps */
 #define TTLOG_FMT_KIND_LOG 0              /* a log call; the only kind that needs no REQUIRED */
 #define TTLOG_FMT_KIND_CONTEXT_PUSH 1     /* one argument: a context value; format = its key */
 #define TTLOG_FMT_KIND_CONTEXT_POP 2      /* no argument: ends the innermost context */

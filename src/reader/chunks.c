@@ -16,7 +16,6 @@
 #include "common/internal.h"
 #include "reader/impl.h"
 #include "reader/reader_internal.h"
-#include "sites/fields.h"
 #include "format/format.h"
 #include "ttlog_reader.h"
 
@@ -446,10 +445,10 @@ static int key_taken(const struct rsite *st, const char *key, size_t len)
 static void add_field(struct ttlog_reader *r, struct rsite *st, const char *key, size_t len,
 		      unsigned arg, int source)
 {
-	char name[TTLOG_FIELD_NAME_MAX + 16];
+	char name[TTLOG_FMT_SITX_NAME_MAX + 16];
 	if (st->info.nfields >= TTLOG_ARRAY_SIZE(st->fields))
 		return; /* cannot happen: see struct rsite */
-	len = TTLOG_MIN(len, (size_t)TTLOG_FIELD_NAME_MAX);
+	len = TTLOG_MIN(len, (size_t)TTLOG_FMT_SITX_NAME_MAX);
 	memcpy(name, key, len);
 	size_t n = len;
 	for (unsigned dup = 2; key_taken(st, name, n); dup++)

@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/format.h"
 #include "ttlog.h"
 
-/* The longest field name kept; longer names are cut. */
-#define TTLOG_FIELD_NAME_MAX 64
+/* The longest field name kept; longer names are cut (the file keeps as
+ * much, docs/FORMAT.md, SITX). */
+#define TTLOG_FIELD_NAME_MAX TTLOG_FMT_SITX_NAME_MAX
 
 /*
  * If text (the source text of one argument) is a TTLOG_F() field, copies its

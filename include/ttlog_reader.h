@@ -291,7 +291,7 @@ TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_
 
 /**
  * Sampling of one call site (the SMPL chunks of files of format revision
- * 3 and later, docs/FORMAT.md 7.5): its rule when the snapshot was written and what
+ * 3 and later, docs/FORMAT.md, SMPL): its rule when the snapshot was written and what
  * the sampler did with its calls over the life of the process. Sites whose
  * rule was removed are listed too (keep_one_in 1, max_per_second 0), so
  * that the totals cover every call that was dropped.
@@ -390,7 +390,7 @@ struct ttlog_metric_label {
 /** A histogram bucket that holds values: those in (lower, upper]. The
  *  lowest bucket (index 0) has lower = -inf, the highest upper = +inf. */
 struct ttlog_metric_bucket {
-	uint32_t index;      /* 0 .. 4097, see docs/FORMAT.md 7.4 */
+	uint32_t index;      /* 0 .. 4097, see docs/FORMAT.md, MTRC */
 	uint64_t count;
 	double lower, upper;
 };

@@ -1,6 +1,6 @@
 /*
  * test_scopes.c - the reader's rebuilding of a thread's contexts and spans
- * (src/reader/scopes.c), fed record sequences directly, including ones a
+ * (src/reader/scope_track.c), fed record sequences directly, including ones a
  * correct writer never makes: ends of unknown spans, inner spans never
  * ended, fields of spans that are not open, RESTATE groups, nesting deeper
  * than the reader keeps.
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "reader/scopes.h"
+#include "reader/scope_track.h"
 #include "format/format.h"
 #include "ttlog_reader.h"
 

@@ -856,7 +856,7 @@ TTLOG__INLINE void ttlog__gauge_set(TTLOG__ATOMIC(uint64_t) *s, double v)
 		t = ttlog__metric_ticks();
 	TTLOG__STORE(s[0], ttlog__metric_bits(v), relaxed);
 	/* LMM(gauge:A) The value is stored before its time. Pairs with
-	 * LMM(gauge:B) in src/metrics/read.c: a reader that loads this time
+	 * LMM(gauge:B) in src/metrics/sum.c: a reader that loads this time
 	 * loads this value or a newer one, never an older one. */
 	TTLOG__STORE(s[1], t, release);
 }

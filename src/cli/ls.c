@@ -28,7 +28,7 @@
 
 #define COMMAND "ls"
 #define SNAPSHOT_SUFFIX ".ttlog"
-/* A writer's temporary file (docs/FORMAT.md, section 13):
+/* A writer's temporary file (docs/FORMAT.md, "File names and publication"):
  * .ttlog-<pid>-<tid>-<counter>.tmp */
 #define TEMP_PREFIX ".ttlog-"
 #define TEMP_SUFFIX ".tmp"
@@ -248,7 +248,7 @@ static int read_directory(struct ls *ls)
 		const char *name = d->d_name;
 		int temporary = strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
 				has_suffix(name, TEMP_SUFFIX);
-		/* Names starting with '.' are never snapshots (FORMAT.md 13). */
+		/* Names starting with '.' are never snapshots (FORMAT.md, "File names and publication"). */
 		if (temporary ? !ls->all : name[0] == '.' || !has_suffix(name, SNAPSHOT_SUFFIX))
 			continue;
 		char *path = join_path(ls->dir, name);

@@ -21,7 +21,7 @@
 #include "cli.h"
 #include "crash_text.h"
 #include "filter.h"
-#include "metrics.h"
+#include "view_metrics.h"
 #include "render/event_json.h"
 #include "render/event_line.h"
 #include "render/event_message.h"

@@ -152,7 +152,7 @@
  *       put_double(), chunk_flush() through emit_metrics_chunk(),
  *       write_self()) with ttlog__metrics_count() and
  *       ttlog__metrics_entry() (src/metrics/registry.c: an acquire load,
- *       fixed entries), ttlog__metric_read() (src/metrics/read.c:
+ *       fixed entries), ttlog__metric_read() (src/metrics/sum.c:
  *       slot_load(), slot_double() and ttlog__hist_from_bits(),
  *       read_gauge(), read_histogram(): loads of the shards' slots) and
  *       ttlog__self_metrics() (src/metrics/self.c: emit_counter(),

@@ -126,7 +126,7 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_SMPL_RATE_OFF 32        /* u64 calls dropped by the rate limit */
 #define TTLOG_FMT_SMPL_ENTRY_SIZE 40
 
-/* ---- MTRC: metric values, ttlog >= 0.3 (docs/FORMAT.md 7.4) ------------- */
+/* ---- MTRC: metric values, ttlog >= 0.3 (docs/FORMAT.md, MTRC) ------------- */
 #define TTLOG_FMT_MTRC_COUNT_OFF 0        /* u32 metrics in this chunk */
 #define TTLOG_FMT_MTRC_SUB_BITS_OFF 4     /* u8 log2 of buckets per power of two (6) */
 #define TTLOG_FMT_MTRC_RESERVED_OFF 5     /* u8 zero */
@@ -186,7 +186,7 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_CRSH_THREAD_OFF 20      /* u32 its thread index, 0xffffffff if it had no ring */
 #define TTLOG_FMT_CRSH_FIXED_SIZE 24      /* then the signal name string ("SIGSEGV") */
 
-/* ---- STCK: one thread's stack, revision 4 (docs/FORMAT.md 10.1) -------- */
+/* ---- STCK: one thread's stack, revision 4 (docs/FORMAT.md, STCK) -------- */
 #define TTLOG_FMT_STCK_TID_OFF 0          /* u32 OS thread id */
 #define TTLOG_FMT_STCK_THREAD_OFF 4       /* u32 thread index, 0xffffffff if it had no ring */
 #define TTLOG_FMT_STCK_FLAGS_OFF 8        /* u32 TTLOG_FMT_STACK_* */
@@ -224,7 +224,7 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG_FMT_REG_AARCH64_PSTATE 33
 #define TTLOG_FMT_REG_AARCH64_COUNT 34
 
-/* ---- MODS: loaded modules, revision 4 (docs/FORMAT.md 10.2) ------------- */
+/* ---- MODS: loaded modules, revision 4 (docs/FORMAT.md, MODS) ------------- */
 #define TTLOG_FMT_MODS_COUNT_OFF 0        /* u32 entries in this chunk */
 #define TTLOG_FMT_MODS_MISSING_OFF 4      /* u32 modules left out of the capture */
 #define TTLOG_FMT_MODS_FIXED_SIZE 8       /* then count entries: */

@@ -2,7 +2,7 @@
  * layout.h - the byte layout of a shared-memory mapping (docs/SHM-FORMAT.md).
  *
  * The mapping is written by the process that owns it (src/shm/owner.c) and
- * read by any other process of the same machine (src/shm/read.c), so the
+ * read by any other process of the same machine (src/shm/map_snapshot.c), so the
  * structures below are used in place, in native byte order, rather than
  * field by field like the snapshot format: both sides are the same machine,
  * and the owner's rings (struct ttlog__ring, src/ring/ring.h) live there as

@@ -6,7 +6,7 @@
  * The update path is inline in ttlog.h (TTLOG_COUNTER_ADD & co.); its slow
  * paths, ttlog__metric_register() and ttlog__metrics_attach(), are in
  * registry.c and shard.c. Snapshots (src/snapshot/metrics_chunk.c) and
- * ttlog_metrics_write_prometheus() (prometheus.c) read through read.c and
+ * ttlog_metrics_write_prometheus() (prometheus.c) read through sum.c and
  * self.c, which run in signal context.
  */
 #ifndef TTLOG_METRICS_METRICS_H
@@ -53,7 +53,7 @@ uint64_t ttlog__metrics_rejected(void);
  * ttlog_init. Called by ttlog_init and ttlog_shutdown. */
 void ttlog__metrics_detach_all(void);
 
-/* ---- Reading (read.c; all of it runs in signal context) ------------------- */
+/* ---- Reading (sum.c; all of it runs in signal context) ------------------- */
 
 /* A metric summed over every shard. */
 struct ttlog__metric_sum {

@@ -5,7 +5,7 @@
  * MAP_NORESERVE: address space only, so a histogram costs real memory only
  * for the pages of buckets its thread writes. The registry (registry.c)
  * gives every metric the same offset in every shard. Only the shard's
- * thread writes it; readers sum all shards (read.c).
+ * thread writes it; readers sum all shards (sum.c).
  *
  * A shard belongs to a ring, not to a thread: when a thread exits, its ring
  * (and shard) waits for the next thread, which keeps adding to the same
@@ -62,7 +62,7 @@ TTLOG_API unsigned char *ttlog__metrics_attach(void)
 			atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
 			return NULL;
 		}
-		/* LMM(shard:A) pairs with LMM(shard:B) in read.c: a reader
+		/* LMM(shard:A) pairs with LMM(shard:B) in sum.c: a reader
 		 * that finds the pointer finds the mapping in place, reading as
 		 * zeros until this thread stores into it. */
 		atomic_store_explicit(&r->metrics_shard, shard, memory_order_release);

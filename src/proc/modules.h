@@ -1,6 +1,6 @@
 /*
  * modules.h - the modules (executable, shared objects) mapped in the
- * process, kept for the MODS chunk (docs/FORMAT.md 10.2) so that the raw
+ * process, kept for the MODS chunk (docs/FORMAT.md, MODS) so that the raw
  * addresses of a stack can be symbolised later, on another machine.
  *
  * The list is read with dl_iterate_phdr() in normal context: at

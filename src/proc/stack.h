@@ -1,6 +1,6 @@
 /*
  * stack.h - a thread's stack as raw addresses, and the registers of a
- * crash, captured for the STCK chunk (docs/FORMAT.md 10.1).
+ * crash, captured for the STCK chunk (docs/FORMAT.md, STCK).
  *
  * The crash handler captures the crashing thread's stack from the signal's
  * context before it writes the snapshot, into a struct reserved at init;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "query/internal.h"
+#include "query/vtab.h"
 #include "render/time_text.h"
 
 void query_result_buf(sqlite3_context *ctx, const struct render_buf *b)

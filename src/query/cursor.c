@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "query/internal.h"
+#include "query/vtab.h"
 
 int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
 {

@@ -6,7 +6,7 @@
  * message and builds no JSON. The time range and level mask that the scan
  * pushed down are applied by the reader (cursor.c sets them).
  */
-#include "query/internal.h"
+#include "query/vtab.h"
 #include "render/event_message.h"
 #include "render/field_text.h"
 

@@ -5,7 +5,7 @@
  */
 #include <math.h>
 
-#include "query/internal.h"
+#include "query/vtab.h"
 #include "render/json_text.h"
 #include "render/names.h"
 

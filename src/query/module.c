@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query/internal.h"
+#include "query/vtab.h"
 
 /* More constraints than this on one scan are left to SQLite alone. */
 #define MAX_PUSHED 16

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "query/internal.h"
+#include "query/vtab.h"
 #include "render/field_text.h"
 #include "render/json_text.h"
 

@@ -2,11 +2,11 @@
  * chunks.c - pass 1 of opening a file (see reader/open.c): walks the chunks
  * from the file header to END. Every payload is checked against its CRC-32C
  * before anything in it is used. HEAD, SITE, SITX, THRD, CRSH and END are
- * decoded here, SMPL, MTRC, STCK and MODS by reader/sampling.c, metrics.c
+ * decoded here, SMPL, MTRC, STCK and MODS by reader/smpl_read.c, mtrc_read.c
  * and stacks.c; EVTS chunks only have their fixed fields checked and their
  * place remembered for pass 2 (reader/records.c). A damaged chunk is
  * dropped and the walk resynchronises (resync_after()), so one bad chunk
- * costs only its own contents. The hooks that sampling.c calls back are at
+ * costs only its own contents. The hooks that smpl_read.c calls back are at
  * the end.
  */
 #include <stdio.h>
@@ -645,7 +645,7 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 				     (unsigned)reserved);
 }
 
-/* MTRC: metric values, parsed by reader/metrics.c; gauge times are
+/* MTRC: metric values, parsed by reader/mtrc_read.c; gauge times are
  * converted here, where the calibration is known. */
 static void parse_mtrc(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
@@ -839,7 +839,7 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 	}
 }
 
-/* ---- Hooks for reader/sampling.c ----------------------------------------- */
+/* ---- Hooks for reader/smpl_read.c ----------------------------------------- */
 
 void ttlog__reader_oom(struct ttlog_reader *r)
 {

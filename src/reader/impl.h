@@ -13,8 +13,8 @@
  *   iterate.c  the events in time order: per-thread cursors and their merge
  *   errors.c   the reader's first problem, as its status and message
  *   memory.c   the string arena, the growing arrays, the id maps
- * and, each behind its own header, sampling.c, metrics.c and stacks.c
- * (SMPL, MTRC, STCK and MODS chunks), scopes.c (contexts and spans),
+ * and, each behind its own header, smpl_read.c, mtrc_read.c and stacks.c
+ * (SMPL, MTRC, STCK and MODS chunks), scope_track.c (contexts and spans),
  * printf.c (formatting events) and format_keys.c (the fields a format
  * names).
  *
@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reader/metrics.h"
-#include "reader/sampling.h"
-#include "reader/scopes.h"
+#include "reader/mtrc_read.h"
+#include "reader/smpl_read.h"
+#include "reader/scope_track.h"
 #include "reader/stacks.h"
 #include "format/format.h"
 #include "ttlog_reader.h"
@@ -151,9 +151,9 @@ struct ttlog_reader {
 	size_t strbuf_cap;
 
 	struct arena_block *arena;
-	struct ttlog__smpl smpl; /* SMPL entries (reader/sampling.c) */
+	struct ttlog__smpl smpl; /* SMPL entries (reader/smpl_read.c) */
 
-	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/metrics.c) */
+	struct ttlog__rmetrics metrics; /* MTRC chunks (reader/mtrc_read.c) */
 	struct ttlog__rstacks stacks;   /* STCK and MODS chunks (reader/stacks.c) */
 
 	/* Reading part of a file (ttlog_reader_open_ex, ttlog_reader_set_range) */
@@ -179,7 +179,7 @@ struct decoded {
 
 /* Each keeps the first problem only, as the reader's status and message.
  * ttlog__reader_report(), for a problem at a file offset, is declared in
- * reader/sampling.h: sampling.c reports through it too. */
+ * reader/smpl_read.h: smpl_read.c reports through it too. */
 
 /* A problem that has no file offset, or needs none. */
 void ttlog__reader_report_plain(struct ttlog_reader *r, int status, const char *fmt, ...)

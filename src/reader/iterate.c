@@ -6,14 +6,14 @@
  * ttlog_reader_set_range() is applied by the block headers' times where
  * they bound the events and record by record where they do not. The
  * contexts and spans open at each record are rebuilt per thread by
- * reader/scopes.c.
+ * reader/scope_track.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/internal.h"
 #include "reader/impl.h"
-#include "reader/scopes.h"
+#include "reader/scope_track.h"
 #include "format/format.h"
 #include "ttlog_reader.h"
 

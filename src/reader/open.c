@@ -53,10 +53,10 @@
 #include <unistd.h>
 
 #include "reader/impl.h"
-#include "reader/metrics.h"
+#include "reader/mtrc_read.h"
 #include "reader/reader_internal.h"
-#include "reader/scopes.h"
-#include "reader/sampling.h"
+#include "reader/scope_track.h"
+#include "reader/smpl_read.h"
 #include "reader/stacks.h"
 #include "format/format.h"
 #include "ttlog_reader.h"

@@ -1,5 +1,5 @@
 /*
- * stacks.c - reads STCK and MODS chunks (docs/FORMAT.md 10.1, 10.2) into
+ * stacks.c - reads STCK and MODS chunks (docs/FORMAT.md, STCK and MODS) into
  * the stacks and modules that ttlog_reader_stacks() and
  * ttlog_reader_modules() return. Symbolising the addresses is the tools'
  * business; this only checks and keeps them.

@@ -209,7 +209,7 @@ int ttlog__ring_read_begin(struct ttlog__ring *r, struct ttlog__ring_cursor *cur
 }
 
 /* See ring.h. Runs in signal context. Exported for libttlog-read: the
- * mapping reader (src/shm/read.c) reads another process's rings with it. */
+ * mapping reader (src/shm/map_snapshot.c) reads another process's rings with it. */
 TTLOG_API int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned char *data,
 					uint32_t size, uint32_t seg_size, uint32_t nseg,
 					struct ttlog__ring_cursor *cur)

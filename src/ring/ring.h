@@ -178,7 +178,7 @@ struct ttlog__ring_cursor {
 	int aborted;                     /* the ring changed owner while being read */
 	/* The ring's bytes and geometry as the reader knows them: the ring's
 	 * own for a ring of this process, the mapping's (validated) for one
-	 * read from another process's shared memory (src/shm/read.c), whose
+	 * read from another process's shared memory (src/shm/map_snapshot.c), whose
 	 * pointers mean nothing here. Set by begin, never re-read. */
 	const unsigned char *data;
 	uint32_t size, seg_size, nseg;

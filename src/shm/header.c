@@ -3,9 +3,9 @@
  * of a mapping file field by field (nothing in it is trusted). The owner
  * checks a file left at its path before it replaces it (owner.c), the
  * `ttlog` command lists mappings with ttlog__shm_inspect(), and the mapping
- * reader (read.c) checks the header before it reads anything else. So this
+ * reader (map_snapshot.c) checks the header before it reads anything else. So this
  * is in libttlog, which applications link, and its three functions that
- * read.c calls are exported for libttlog-read (TTLOG_API).
+ * map_snapshot.c calls are exported for libttlog-read (TTLOG_API).
  */
 #include "shm/header.h"
 

@@ -28,7 +28,7 @@
  * sees the mode on sees the struct cur points to whole (cur:A/B alone
  * covers the child's new struct, stored while the mode stays on).
  *
- * Publication to other processes (the reader is src/shm/read.c):
+ * Publication to other processes (the reader is src/shm/map_snapshot.c):
  *   ring:  table entry fields, then commit = 1 (release)       LMM(table:A)
  *   site:  entry bytes, then index[id] = offset (release CAS)  LMM(dict:A)
  *   clock: calib_seq odd, tick1/ns1, calib_seq even (release)  LMM(cal:A/B)
@@ -391,7 +391,7 @@ static int shm_ring_publish(struct ttlog__ring *r)
 	e->data_off = (uint64_t)(r->data - m->base);
 	e->size = r->size;
 	e->seg_size = r->seg_size;
-	/* LMM(table:A) pairs with LMM(table:B) in read.c: the entry, and the
+	/* LMM(table:A) pairs with LMM(table:B) in map_snapshot.c: the entry, and the
 	 * ring's geometry stored by ring_new(), are visible with commit. */
 	atomic_store_explicit(&e->commit, 1, memory_order_release);
 	return 0;
@@ -468,7 +468,7 @@ static void shm_site_added(const struct ttlog__site_desc *d)
 	}
 	memset(p, 0, (size_t)(e + size - p));
 	uint32_t unset = 0;
-	/* LMM(dict:A) pairs with LMM(dict:B) in read.c: the entry's bytes are
+	/* LMM(dict:A) pairs with LMM(dict:B) in map_snapshot.c: the entry's bytes are
 	 * visible to whoever sees its offset. Losing the race (another thread
 	 * entered the id) leaves this entry unreferenced. */
 	atomic_compare_exchange_strong_explicit(&index[id], &unset, (uint32_t)(h->dict_off + off),
@@ -596,7 +596,7 @@ static int fork_own_file(struct mapping *m, struct mapping *c)
 	struct ttlog__shm_ring_entry *table = (struct ttlog__shm_ring_entry *)(m->base + h->table_off);
 	uint32_t n = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
 	for (uint32_t i = 0; i < n; i++) {
-		/* LMM(table:B), as in read.c: a committed entry is whole. */
+		/* LMM(table:B), as in map_snapshot.c: a committed entry is whole. */
 		if (!atomic_load_explicit(&table[i].commit, memory_order_acquire))
 			continue;
 		uint64_t off = table[i].ring_off;

@@ -3,7 +3,7 @@
  * a mapping's path, a process's start time (which tells a live owner from
  * a later process that got the same pid), and whether a process still maps
  * a file (which tells a live owner from the same process after exec). Used
- * by the owner (src/shm/owner.c) and by the readers (src/shm/read.c, the
+ * by the owner (src/shm/owner.c) and by the readers (src/shm/map_snapshot.c, the
  * ttlog command).
  */
 #define _GNU_SOURCE

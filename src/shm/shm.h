@@ -7,7 +7,7 @@
  *
  * The library side (creating the mapping, placing rings and sites in it,
  * removing it at exit: owner.c, path.c, and header.c, the header check both
- * sides use; in libttlog) and the reading side (read.c, in libttlog-read)
+ * sides use; in libttlog) and the reading side (map_snapshot.c, in libttlog-read)
  * are both in src/shm/. What the `ttlog` command
  * uses of them (paths, header checks, owners, writing a snapshot from a
  * mapping) is declared in include/ttlog_tools.h, the unstable tools header,

@@ -15,7 +15,7 @@
  * Who fills one:
  *   - this process: sites.c, once per site, when it registers (lock-free,
  *     no allocation), into a table indexed by id (ttlog__site_desc_lookup);
- *   - a mapping: src/shm/read.c, from the mapping's dictionary entry.
+ *   - a mapping: src/shm/map_snapshot.c, from the mapping's dictionary entry.
  * Strings are not necessarily NUL-terminated: use the lengths.
  */
 #ifndef TTLOG_SITES_DESC_H

@@ -1,6 +1,6 @@
 /*
  * metrics_chunk.h - the MTRC chunks of a snapshot: the value of every
- * metric, ttlog's own included (docs/FORMAT.md 7.4).
+ * metric, ttlog's own included (docs/FORMAT.md, MTRC).
  */
 #ifndef TTLOG_SNAPSHOT_METRICS_CHUNK_H
 #define TTLOG_SNAPSHOT_METRICS_CHUNK_H

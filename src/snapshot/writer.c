@@ -24,7 +24,7 @@
  * What is written comes from a source (struct ttlog__snapshot_source in
  * writer.h): this process's rings, sites and settings for ttlog_snapshot()
  * and the crash handler, or another process's shared-memory mapping for
- * src/shm/read.c. The in-process source calls straight into the library.
+ * src/shm/map_snapshot.c. The in-process source calls straight into the library.
  *
  * The file appears atomically: it is written as .ttlog-*.tmp (O_EXCL,
  * O_NOFOLLOW, mode 0600), fsync'd, hard-linked to its final name (link()
@@ -847,7 +847,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
-/* Exported for libttlog-read: the mapping reader (src/shm/read.c) writes
+/* Exported for libttlog-read: the mapping reader (src/shm/map_snapshot.c) writes
  * its snapshot with it. */
 TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src,
 					   const char *reason, char *path, size_t path_size)

@@ -35,7 +35,7 @@ struct ttlog__site_desc;
 /*
  * What a snapshot is written from: this process (ttlog__snapshot_write
  * fills it from the library's globals) or another process's shared-memory
- * mapping (src/shm/read.c). Every callback gets ctx. For the in-process
+ * mapping (src/shm/map_snapshot.c). Every callback gets ctx. For the in-process
  * source they all run in signal context.
  */
 struct ttlog__snapshot_source {

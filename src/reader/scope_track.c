@@ -1,5 +1,5 @@
 /*
- * scopes.c - rebuilds, for one thread, the contexts and spans open at each
+ * scope_track.c - rebuilds, for one thread, the contexts and spans open at each
  * of its records, so that every event carries them.
  *
  * The writer records scopes as records in the thread's ring
@@ -14,7 +14,7 @@
  * Nothing in a file is trusted: counts only grow up to the arrays' sizes,
  * and an end or a pop with nothing open is ignored.
  */
-#include "reader/scopes.h"
+#include "reader/scope_track.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * sampling.c - decoding and checking SMPL chunks: which call sites were
+ * smpl_read.c - decoding and checking SMPL chunks: which call sites were
  * sampled or rate-limited, and how many of their calls were kept and
- * dropped (docs/FORMAT.md 7.5); and the ttlog_reader_sampling_*() API.
+ * dropped (docs/FORMAT.md, SMPL); and the ttlog_reader_sampling_*() API.
  *
  * Checks, each reported with the file offset of the field: the entry count
  * against the bytes of the payload, a site id that an earlier SITE entry
@@ -10,7 +10,7 @@
  * bits. An entry that fails is skipped; the entries before and after it
  * are kept.
  */
-#include "reader/sampling.h"
+#include "reader/smpl_read.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * scopes.h - what the reader rebuilds of a thread's open scopes (contexts
+ * scope_track.h - what the reader rebuilds of a thread's open scopes (contexts
  * and spans) while it iterates the thread's records in order.
  *
  * The records and the writer's side are described in docs/FORMAT.md (site
@@ -7,8 +7,8 @@
  * reader_scopes per thread and hands it every record of that thread, in
  * file order.
  */
-#ifndef TTLOG_READER_SCOPES_H
-#define TTLOG_READER_SCOPES_H
+#ifndef TTLOG_READER_SCOPE_TRACK_H
+#define TTLOG_READER_SCOPE_TRACK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * read.c - shared-memory mode, the reader's side: writing a normal snapshot
+ * map_snapshot.c - shared-memory mode, the reader's side: writing a normal snapshot
  * file from a mapping (ttlog__shm_snapshot), for `ttlog snap PID` and
  * `ttlog recover`. Part of libttlog-read; the header check it starts with
  * (header.c) is libttlog's, because the owner uses it too.

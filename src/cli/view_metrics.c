@@ -1,5 +1,5 @@
 /*
- * metrics.c - `ttlog view --metrics`: prints the metrics a snapshot holds
+ * view_metrics.c - `ttlog view --metrics`: prints the metrics a snapshot holds
  * (its MTRC chunks, through ttlog_reader_metrics()).
  *
  * Text: one table per kind, the program's counters, gauges and histograms,
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "view_metrics.h"
 #include "render/json_text.h"
 
 #define MAX_COLUMNS 10

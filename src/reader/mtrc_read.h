@@ -1,9 +1,9 @@
 /*
- * metrics.h - the reader's side of MTRC chunks (docs/FORMAT.md 7.4): the
+ * mtrc_read.h - the reader's side of MTRC chunks (docs/FORMAT.md, MTRC): the
  * parser that reader/chunks.c calls for each MTRC chunk, and what it keeps.
  */
-#ifndef TTLOG_READER_METRICS_H
-#define TTLOG_READER_METRICS_H
+#ifndef TTLOG_READER_MTRC_READ_H
+#define TTLOG_READER_MTRC_READ_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * internal.h - what the files of the query module share: the virtual table
+ * vtab.h - what the files of the query module share: the virtual table
  * and cursor structures, and the table definitions that the generic cursor
  * (cursor.c) drives.
  *
@@ -10,8 +10,8 @@
  * made. The readers stay open for the cursor's life, so that a scan that
  * SQLite repeats (the inner loop of a join) rewinds instead of reopening.
  */
-#ifndef TTLOG_QUERY_INTERNAL_H
-#define TTLOG_QUERY_INTERNAL_H
+#ifndef TTLOG_QUERY_VTAB_H
+#define TTLOG_QUERY_VTAB_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -134,4 +134,4 @@ static inline void *query_rows_at(const struct query_rows *rows, size_t i)
 	return (char *)rows->items + i * rows->size;
 }
 
-#endif /* TTLOG_QUERY_INTERNAL_H */
+#endif /* TTLOG_QUERY_VTAB_H */

@@ -1,5 +1,5 @@
 /*
- * read.c - the value of a metric: its slots summed over every shard.
+ * sum.c - the value of a metric: its slots summed over every shard.
  *
  * Readers run in any thread, in signal context too, while the shards'
  * owners keep updating: every slot is read with a relaxed atomic load (the

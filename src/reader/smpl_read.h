@@ -1,15 +1,15 @@
 /*
- * sampling.h - the reader's side of the SMPL chunk (docs/FORMAT.md 7.5):
+ * smpl_read.h - the reader's side of the SMPL chunk (docs/FORMAT.md, SMPL):
  * per-site sampling rules and counts, checked and kept for
  * ttlog_reader_sampling_*().
  *
  * reader/chunks.c owns the chunk walk and calls ttlog__smpl_parse() for
- * each SMPL chunk whose CRC matched; the few things sampling.c needs from
+ * each SMPL chunk whose CRC matched; the few things smpl_read.c needs from
  * the reader (reporting a problem, looking up a site) are the
  * ttlog__reader_* functions below, which chunks.c and errors.c provide.
  */
-#ifndef TTLOG_READER_SAMPLING_H
-#define TTLOG_READER_SAMPLING_H
+#ifndef TTLOG_READER_SMPL_READ_H
+#define TTLOG_READER_SMPL_READ_H
 
 #include <stddef.h>
 #include <stdint.h>

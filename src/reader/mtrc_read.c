@@ -1,5 +1,5 @@
 /*
- * metrics.c - reads MTRC chunks (docs/FORMAT.md 7.4) into the metrics that
+ * mtrc_read.c - reads MTRC chunks (docs/FORMAT.md, MTRC) into the metrics that
  * ttlog_reader_metrics() returns, and computes histogram quantiles.
  *
  * Trust: as in reader/open.c, every count and length is compared with the
@@ -18,7 +18,7 @@
 #include "common/histogram.h"
 #include "common/internal.h"
 #include "format/format.h"
-#include "reader/metrics.h"
+#include "reader/mtrc_read.h"
 
 struct mcur {
 	const unsigned char *p;

@@ -89,19 +89,19 @@ static uint64_t iterate(ttlog_reader *r)
  * chunk lengths as far as they stay inside the buffer. */
 static void fix_checksums(unsigned char *p, size_t size)
 {
-	if (size < TTLOG_FMT_FILE_HEADER_SIZE)
+	if (size < TTLOG__FMT_FILE_HEADER_SIZE)
 		return;
-	ttlog__put_u32(p + TTLOG_FMT_FH_CRC_OFF, ttlog__crc32c(0, p, TTLOG_FMT_FH_CRC_OFF));
-	size_t off = ttlog__get_u16(p + TTLOG_FMT_FH_HEADER_SIZE_OFF);
-	if (off < TTLOG_FMT_FILE_HEADER_SIZE)
-		off = TTLOG_FMT_FILE_HEADER_SIZE;
-	while (off < size && size - off >= TTLOG_FMT_CHUNK_HEADER_SIZE) {
-		uint32_t len = ttlog__get_u32(p + off + TTLOG_FMT_CH_LENGTH_OFF);
-		if (len > size - off - TTLOG_FMT_CHUNK_HEADER_SIZE)
+	ttlog__put_u32(p + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, p, TTLOG__FMT_FH_CRC_OFF));
+	size_t off = ttlog__get_u16(p + TTLOG__FMT_FH_HEADER_SIZE_OFF);
+	if (off < TTLOG__FMT_FILE_HEADER_SIZE)
+		off = TTLOG__FMT_FILE_HEADER_SIZE;
+	while (off < size && size - off >= TTLOG__FMT_CHUNK_HEADER_SIZE) {
+		uint32_t len = ttlog__get_u32(p + off + TTLOG__FMT_CH_LENGTH_OFF);
+		if (len > size - off - TTLOG__FMT_CHUNK_HEADER_SIZE)
 			return;
-		ttlog__put_u32(p + off + TTLOG_FMT_CH_CRC_OFF,
-			       ttlog__chunk_crc(p + off, p + off + TTLOG_FMT_CHUNK_HEADER_SIZE, len));
-		off += TTLOG_FMT_CHUNK_HEADER_SIZE + (size_t)len;
+		ttlog__put_u32(p + off + TTLOG__FMT_CH_CRC_OFF,
+			       ttlog__chunk_crc(p + off, p + off + TTLOG__FMT_CHUNK_HEADER_SIZE, len));
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
 	}
 }
 

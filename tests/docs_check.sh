@@ -7,7 +7,7 @@
 #   - docs/FORMAT.md's table of contents lists its numbered sections, all
 #     of them, in order, each with the right anchor;
 #   - docs/FORMAT.md has a top-level section for every chunk type the
-#     format header defines (TTLOG_FMT_CHUNK_*), so that a new chunk type
+#     format header defines (TTLOG__FMT_CHUNK_*), so that a new chunk type
 #     cannot go undocumented.
 set -euo pipefail
 
@@ -18,12 +18,12 @@ if ! command -v python3 >/dev/null; then
 fi
 
 # The chunk types, found wherever the format header lives in src/.
-header=$(grep -rl --include='*.h' 'define TTLOG_FMT_CHUNK_HEAD ' "$TTLOG_SRC/src" | head -n 1)
+header=$(grep -rl --include='*.h' 'define TTLOG__FMT_CHUNK_HEAD ' "$TTLOG_SRC/src" | head -n 1)
 if [[ -z $header ]]; then
-	echo "docs_check: no header in src/ defines TTLOG_FMT_CHUNK_HEAD" >&2
+	echo "docs_check: no header in src/ defines TTLOG__FMT_CHUNK_HEAD" >&2
 	exit 1
 fi
-chunks=$(sed -n "s/.*define TTLOG_FMT_CHUNK_[A-Z]* TTLOG_FMT_FOURCC('\(.\)', '\(.\)', '\(.\)', '\(.\)').*/\1\2\3\4/p" \
+chunks=$(sed -n "s/.*define TTLOG__FMT_CHUNK_[A-Z]* TTLOG__FMT_FOURCC('\(.\)', '\(.\)', '\(.\)', '\(.\)').*/\1\2\3\4/p" \
 	"$header" | sed 's/ *$//')
 if [[ -z $chunks ]]; then
 	echo "docs_check: no chunk type found in $header" >&2

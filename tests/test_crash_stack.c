@@ -309,13 +309,13 @@ static void load_file(struct file *f)
 	f->events = ttlog_reader_info(r)->events;
 	assert_true(f->events > 0);
 	ttlog_reader_close(r);
-	for (size_t off = TTLOG_FMT_FILE_HEADER_SIZE; off + TTLOG_FMT_CHUNK_HEADER_SIZE <= f->size;) {
+	for (size_t off = TTLOG__FMT_FILE_HEADER_SIZE; off + TTLOG__FMT_CHUNK_HEADER_SIZE <= f->size;) {
 		uint32_t type = ttlog__get_u32(f->data + off);
-		if (type == TTLOG_FMT_CHUNK_STCK)
+		if (type == TTLOG__FMT_CHUNK_STCK)
 			f->stck = off;
-		if (type == TTLOG_FMT_CHUNK_MODS && !f->mods)
+		if (type == TTLOG__FMT_CHUNK_MODS && !f->mods)
 			f->mods = off;
-		off += TTLOG_FMT_CHUNK_HEADER_SIZE + ttlog__get_u32(f->data + off + TTLOG_FMT_CH_LENGTH_OFF);
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + ttlog__get_u32(f->data + off + TTLOG__FMT_CH_LENGTH_OFF);
 	}
 	assert_true(f->stck && f->mods);
 }
@@ -324,9 +324,9 @@ static void load_file(struct file *f)
 static void reseal(struct file *f, size_t chunk)
 {
 	unsigned char *h = f->data + chunk;
-	uint32_t len = ttlog__get_u32(h + TTLOG_FMT_CH_LENGTH_OFF);
-	ttlog__put_u32(h + TTLOG_FMT_CH_CRC_OFF,
-		       ttlog__chunk_crc(h, h + TTLOG_FMT_CHUNK_HEADER_SIZE, len));
+	uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
+	ttlog__put_u32(h + TTLOG__FMT_CH_CRC_OFF,
+		       ttlog__chunk_crc(h, h + TTLOG__FMT_CHUNK_HEADER_SIZE, len));
 }
 
 /* Opens the damaged file: the error must contain `expected`, and every
@@ -354,18 +354,18 @@ static void test_damaged_stck(void **state)
 	(void)state;
 	struct file f;
 	load_file(&f);
-	unsigned char *p = f.data + f.stck + TTLOG_FMT_CHUNK_HEADER_SIZE;
-	uint32_t nframes = ttlog__get_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF);
+	unsigned char *p = f.data + f.stck + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	uint32_t nframes = ttlog__get_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF);
 
 	/* More frames than any writer keeps. */
-	ttlog__put_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF, 5000);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF, 5000);
 	reseal(&f, f.stck);
 	ttlog_reader *r = expect_damage(&f, "expected at most 1024 frames in a STCK chunk, found 5000");
 	assert_int_equal(ttlog_reader_stacks(r, NULL), 0);
 	ttlog_reader_close(r);
 
 	/* More frames than the chunk holds. */
-	ttlog__put_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF, 1000);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF, 1000);
 	reseal(&f, f.stck);
 	r = expect_damage(&f, "expected 1000 frames and 0 registers (8000 bytes) after the fixed STCK");
 	assert_int_equal(ttlog_reader_stacks(r, NULL), 0);
@@ -373,8 +373,8 @@ static void test_damaged_stck(void **state)
 	ttlog_reader_close(r);
 
 	/* A register count the chunk has no room for. */
-	ttlog__put_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF, nframes);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_NREGS_OFF, 3);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF, nframes);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_NREGS_OFF, 3);
 	reseal(&f, f.stck);
 	r = expect_damage(&f, "registers");
 	ttlog_reader_close(r);
@@ -386,11 +386,11 @@ static void test_damaged_mods(void **state)
 	(void)state;
 	struct file f;
 	load_file(&f);
-	unsigned char *p = f.data + f.mods + TTLOG_FMT_CHUNK_HEADER_SIZE;
-	unsigned char *e = p + TTLOG_FMT_MODS_FIXED_SIZE; /* the first entry */
-	uint32_t count = ttlog__get_u32(p + TTLOG_FMT_MODS_COUNT_OFF);
-	uint32_t idlen = ttlog__get_u32(e + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF);
-	unsigned char *plen = e + TTLOG_FMT_MOD_FIXED_SIZE + idlen;
+	unsigned char *p = f.data + f.mods + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	unsigned char *e = p + TTLOG__FMT_MODS_FIXED_SIZE; /* the first entry */
+	uint32_t count = ttlog__get_u32(p + TTLOG__FMT_MODS_COUNT_OFF);
+	uint32_t idlen = ttlog__get_u32(e + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF);
+	unsigned char *plen = e + TTLOG__FMT_MOD_FIXED_SIZE + idlen;
 	uint32_t path_len = ttlog__get_u32(plen);
 	assert_true(count >= 1 && path_len >= 2);
 
@@ -404,19 +404,19 @@ static void test_damaged_mods(void **state)
 	ttlog__put_u32(plen, path_len);
 
 	/* A build-id longer than the format allows. */
-	ttlog__put_u32(e + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF, 65);
+	ttlog__put_u32(e + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF, 65);
 	reseal(&f, f.mods);
 	r = expect_damage(&f, "expected a build-id of at most 64 bytes, found a length of 65");
 	ttlog_reader_close(r);
-	ttlog__put_u32(e + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF, idlen);
+	ttlog__put_u32(e + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF, idlen);
 
 	/* More entries than the chunk holds: the ones that are there are kept. */
-	ttlog__put_u32(p + TTLOG_FMT_MODS_COUNT_OFF, count + 5);
+	ttlog__put_u32(p + TTLOG__FMT_MODS_COUNT_OFF, count + 5);
 	reseal(&f, f.mods);
 	r = expect_damage(&f, "expected module entry");
 	assert_int_equal(ttlog_reader_modules(r, NULL), count);
 	ttlog_reader_close(r);
-	ttlog__put_u32(p + TTLOG_FMT_MODS_COUNT_OFF, count);
+	ttlog__put_u32(p + TTLOG__FMT_MODS_COUNT_OFF, count);
 
 	/* A NUL inside a path: that module is left out, the others kept. */
 	plen[4 + 1] = '\0';

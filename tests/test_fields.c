@@ -199,22 +199,22 @@ static const struct name_case name_cases[] = {
 };
 
 /* Calls ttlog__field_name() with guard bytes after its 65-byte buffer. */
-static size_t field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
+static size_t field_name(const char *text, char out[TTLOG__FIELD_NAME_MAX + 1])
 {
-	char buf[TTLOG_FIELD_NAME_MAX + 1 + 16];
+	char buf[TTLOG__FIELD_NAME_MAX + 1 + 16];
 	memset(buf, 0x7f, sizeof buf);
 	size_t n = ttlog__field_name(text, buf);
-	for (size_t i = TTLOG_FIELD_NAME_MAX + 1; i < sizeof buf; i++)
+	for (size_t i = TTLOG__FIELD_NAME_MAX + 1; i < sizeof buf; i++)
 		if (buf[i] != 0x7f)
 			fail_msg("text \"%s\": byte %zu written past the name buffer", text, i);
-	memcpy(out, buf, TTLOG_FIELD_NAME_MAX + 1);
+	memcpy(out, buf, TTLOG__FIELD_NAME_MAX + 1);
 	return n;
 }
 
 static void test_field_names(void **state)
 {
 	(void)state;
-	char out[TTLOG_FIELD_NAME_MAX + 1];
+	char out[TTLOG__FIELD_NAME_MAX + 1];
 	for (size_t i = 0; i < COUNT_OF(name_cases); i++) {
 		const struct name_case *c = &name_cases[i];
 		size_t n = field_name(c->text, out);
@@ -225,7 +225,7 @@ static void test_field_names(void **state)
 		}
 		if (n != strlen(c->name) || strcmp(out, c->name) != 0)
 			fail_msg("text \"%s\": %zu, \"%.*s\"; expected \"%s\"", c->text, n,
-				 (int)TTLOG_FIELD_NAME_MAX, n ? out : "", c->name);
+				 (int)TTLOG__FIELD_NAME_MAX, n ? out : "", c->name);
 	}
 	assert_int_equal(ttlog__field_name(NULL, out), 0);
 }
@@ -237,22 +237,22 @@ static void test_long_field_names_are_cut(void **state)
 	for (int i = 0; i < 100; i++)
 		name[i] = (char)('0' + i % 10);
 	name[100] = '\0';
-	char text[300], out[TTLOG_FIELD_NAME_MAX + 1];
+	char text[300], out[TTLOG__FIELD_NAME_MAX + 1];
 
 	snprintf(text, sizeof text, "TTLOG_F(\"%s\", v)", name);
-	assert_int_equal(field_name(text, out), TTLOG_FIELD_NAME_MAX);
-	assert_int_equal(strlen(out), TTLOG_FIELD_NAME_MAX);
-	assert_memory_equal(out, name, TTLOG_FIELD_NAME_MAX);
+	assert_int_equal(field_name(text, out), TTLOG__FIELD_NAME_MAX);
+	assert_int_equal(strlen(out), TTLOG__FIELD_NAME_MAX);
+	assert_memory_equal(out, name, TTLOG__FIELD_NAME_MAX);
 
 	/* Cut across adjacent literals too: 50 + 50 bytes keep the first 64. */
 	snprintf(text, sizeof text, "((void)\"ttlog:field\" \"%.50s\" \"%s\", (v))", name, name + 50);
-	assert_int_equal(field_name(text, out), TTLOG_FIELD_NAME_MAX);
-	assert_memory_equal(out, name, TTLOG_FIELD_NAME_MAX);
+	assert_int_equal(field_name(text, out), TTLOG__FIELD_NAME_MAX);
+	assert_memory_equal(out, name, TTLOG__FIELD_NAME_MAX);
 
 	/* Exactly 64 bytes are kept whole. */
 	snprintf(text, sizeof text, "TTLOG_F(\"%.64s\", v)", name);
-	assert_int_equal(field_name(text, out), TTLOG_FIELD_NAME_MAX);
-	assert_memory_equal(out, name, TTLOG_FIELD_NAME_MAX);
+	assert_int_equal(field_name(text, out), TTLOG__FIELD_NAME_MAX);
+	assert_memory_equal(out, name, TTLOG__FIELD_NAME_MAX);
 }
 
 /*
@@ -274,7 +274,7 @@ static const char site_text[] =
 static void test_macro_text(void **state)
 {
 	(void)state;
-	char out[TTLOG_FIELD_NAME_MAX + 1];
+	char out[TTLOG__FIELD_NAME_MAX + 1];
 	assert_int_equal(field_name(expanded_field, out), 1);
 	assert_string_equal(out, "n");
 	assert_int_equal(field_name(expanded_wrapped, out), 4);
@@ -615,7 +615,7 @@ static void test_sixteen_fields(void **state)
 				      TTLOG_ARG_I32, TTLOG_ARG_I32, TTLOG_ARG_I32, TTLOG_ARG_I32,
 				      TTLOG_ARG_I32, TTLOG_ARG_I32, TTLOG_ARG_I32, TTLOG_ARG_I32};
 	for (unsigned k = 0; k < 16; k++) {
-		char key[TTLOG_FIELD_NAME_MAX + 1];
+		char key[TTLOG__FIELD_NAME_MAX + 1];
 		if (k == 13) /* cut at 64 bytes */
 			snprintf(key, sizeof key, "%.64s", NAME_100);
 		else if (k == 14) /* "f0" again */
@@ -624,7 +624,7 @@ static void test_sixteen_fields(void **state)
 			snprintf(key, sizeof key, "f%u", k);
 		want_field(&ev, k, key, k, TTLOG_FIELD_EXPLICIT, types[k]);
 	}
-	assert_int_equal(strlen(ev.fields[13].key), TTLOG_FIELD_NAME_MAX);
+	assert_int_equal(strlen(ev.fields[13].key), TTLOG__FIELD_NAME_MAX);
 	assert_true(ev.args[0].v.i == 0);
 	assert_true(ev.args[1].v.u == 10);
 	assert_true(ev.args[2].v.i == -20);

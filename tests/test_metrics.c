@@ -826,8 +826,8 @@ static void mtrc_payload(struct buf *b, enum damage d, size_t *bad)
 	put16(b, (uint16_t)-24);
 	put16(b, 40);
 	put16(b, 0);
-	*bad = d == D_SCHEME ? TTLOG_FMT_MTRC_SUB_BITS_OFF : 0;
-	put8(b, TTLOG_FMT_METRIC_COUNTER);
+	*bad = d == D_SCHEME ? TTLOG__FMT_MTRC_SUB_BITS_OFF : 0;
+	put8(b, TTLOG__FMT_METRIC_COUNTER);
 	put8(b, 0);
 	put16(b, 0);
 	put32(b, 12);
@@ -837,7 +837,7 @@ static void mtrc_payload(struct buf *b, enum damage d, size_t *bad)
 	put64(b, 99);
 	if (d == D_TYPE)
 		*bad = b->len;
-	put8(b, d == D_TYPE ? 9 : TTLOG_FMT_METRIC_HISTOGRAM);
+	put8(b, d == D_TYPE ? 9 : TTLOG__FMT_METRIC_HISTOGRAM);
 	put8(b, 0);
 	put16(b, 0);
 	put32(b, 13);
@@ -876,12 +876,12 @@ static void mtrc_payload(struct buf *b, enum damage d, size_t *bad)
 static void spliced(const unsigned char *file, size_t size, const struct buf *pl, struct buf *out,
 		    size_t *payload_off)
 {
-	size_t off = TTLOG_FMT_FILE_HEADER_SIZE;
+	size_t off = TTLOG__FMT_FILE_HEADER_SIZE;
 	while (off + 16 <= size) {
 		uint32_t type, len;
 		memcpy(&type, file + off, 4);
 		memcpy(&len, file + off + 8, 4);
-		if (type == TTLOG_FMT_CHUNK_END)
+		if (type == TTLOG__FMT_CHUNK_END)
 			break;
 		off += 16 + len;
 	}
@@ -889,7 +889,7 @@ static void spliced(const unsigned char *file, size_t size, const struct buf *pl
 	out->len = 0;
 	put(out, file, off);
 	unsigned char h[16];
-	uint32_t type = TTLOG_FMT_CHUNK_MTRC, flags = 0, len = (uint32_t)pl->len;
+	uint32_t type = TTLOG__FMT_CHUNK_MTRC, flags = 0, len = (uint32_t)pl->len;
 	memcpy(h, &type, 4);
 	memcpy(h + 4, &flags, 4);
 	memcpy(h + 8, &len, 4);

@@ -95,7 +95,7 @@ static uint32_t crc(const void *p, size_t n) { return ttlog__crc32c(0, p, n); }
 
 static void w_file_header(struct wbuf *b, uint16_t version, uint16_t size)
 {
-	w_bytes(b, TTLOG_FMT_MAGIC, TTLOG_FMT_MAGIC_LEN);
+	w_bytes(b, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
 	w_u16(b, version);
 	w_u16(b, size);
 	w_u32(b, 0); /* incompatible flags */
@@ -140,15 +140,15 @@ static const struct calib ref_calib = {1000, 1000 + 3000000000ull, 1700000000000
 
 static void w_head(struct wbuf *b, const struct calib *c)
 {
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_HEAD, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_HEAD, 0);
 	w_u32(b, 4242);                                   /* pid */
-	w_u32(b, TTLOG_FMT_HEAD_FLAG_CRASH);              /* flags */
+	w_u32(b, TTLOG__FMT_HEAD_FLAG_CRASH);              /* flags */
 	w_u64(b, (uint64_t)1700000000123456789ll);        /* created */
 	w_u64(b, c->tick0);
 	w_u64(b, (uint64_t)c->ns0);
 	w_u64(b, c->tick1);
 	w_u64(b, (uint64_t)c->ns1);
-	w_u32(b, TTLOG_FMT_CLOCK_TSC);
+	w_u32(b, TTLOG__FMT_CLOCK_TSC);
 	w_u32(b, TTLOG_VERSION_NUMBER);
 	w_u64(b, 0);                                      /* window */
 	w_str(b, "/usr/bin/demo");
@@ -206,14 +206,14 @@ static void w_arg_str(struct wbuf *b, const char *s, size_t n, uint32_t flags)
 static size_t w_evts(struct wbuf *b, uint32_t thread, uint32_t tid, uint32_t count,
 		     const struct wbuf *data, uint64_t first, uint64_t last, int lz4)
 {
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_EVTS, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_EVTS, 0);
 	w_u32(b, thread);
 	w_u32(b, tid);
 	w_u32(b, count);
 	w_u32(b, (uint32_t)data->len);
 	w_u64(b, first);
 	w_u64(b, last);
-	w_u8(b, lz4 ? TTLOG_FMT_CODEC_LZ4 : TTLOG_FMT_CODEC_NONE);
+	w_u8(b, lz4 ? TTLOG__FMT_CODEC_LZ4 : TTLOG__FMT_CODEC_NONE);
 	for (int i = 0; i < 7; i++)
 		w_u8(b, 0);
 	if (lz4) {
@@ -235,7 +235,7 @@ static size_t w_evts(struct wbuf *b, uint32_t thread, uint32_t tid, uint32_t cou
 static void w_thrd(struct wbuf *b, uint32_t index, uint32_t tid, uint32_t flags, uint64_t events,
 		   uint64_t overwritten, uint64_t torn, uint64_t torn_bytes, const char *name)
 {
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_THRD, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_THRD, 0);
 	w_u32(b, index);
 	w_u32(b, tid);
 	w_u32(b, flags);
@@ -251,7 +251,7 @@ static void w_thrd(struct wbuf *b, uint32_t index, uint32_t tid, uint32_t flags,
 static void w_end(struct wbuf *b, uint64_t events, uint64_t overwritten, uint64_t torn,
 		  uint64_t torn_bytes, uint32_t threads, uint32_t sites, uint32_t blocks)
 {
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_END, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_END, 0);
 	w_u64(b, events);
 	w_u64(b, overwritten);
 	w_u64(b, torn);
@@ -348,15 +348,15 @@ static void build_ref(struct ref_file *f, const struct ref_options *o)
 	w_file_header(b, o->version ? o->version : 1, o->header_size ? o->header_size : 24);
 	w_head(b, &ref_calib);
 
-	f->off_site1 = chunk_begin(b, TTLOG_FMT_CHUNK_SITE, 0);
+	f->off_site1 = chunk_begin(b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(b, 2);
 	w_site(b, 1, TTLOG_LEVEL_INFO, NULL, 0, 10, "service started", "main");
 	w_site(b, 2, TTLOG_LEVEL_DEBUG, all_types, 14, 20, SITE2_FORMAT, "work");
 	chunk_end(b, f->off_site1);
 
 	if (o->extra_chunk) {
-		size_t at = chunk_begin(b, TTLOG_FMT_FOURCC('X', 'T', 'R', 'A'),
-					o->extra_chunk == 2 ? TTLOG_FMT_CHUNK_REQUIRED : 0x30u);
+		size_t at = chunk_begin(b, TTLOG__FMT_FOURCC('X', 'T', 'R', 'A'),
+					o->extra_chunk == 2 ? TTLOG__FMT_CHUNK_REQUIRED : 0x30u);
 		w_str(b, "from a later version");
 		chunk_end(b, at);
 	}
@@ -368,7 +368,7 @@ static void build_ref(struct ref_file *f, const struct ref_options *o)
 	rec_plain(&d, 9000);
 	f->off_evts_a = w_evts(b, 0, 100, 3, &d, 2000, 9000, 0);
 
-	f->off_site2 = chunk_begin(b, TTLOG_FMT_CHUNK_SITE, 0);
+	f->off_site2 = chunk_begin(b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(b, 1);
 	w_site(b, 3, TTLOG_LEVEL_WARN, site3_types, 3, 30, "a=%s b=%s n=%d", "poll");
 	chunk_end(b, f->off_site2);
@@ -397,11 +397,11 @@ static void build_ref(struct ref_file *f, const struct ref_options *o)
 	f->off_evts_c = w_evts(b, 0, 100, 2, &d, 9500, 20000, 0);
 	free(d.p);
 
-	w_thrd(b, 0, 100, TTLOG_FMT_THREAD_EXITED, 5, 10, 1, 48, "main");
+	w_thrd(b, 0, 100, TTLOG__FMT_THREAD_EXITED, 5, 10, 1, 48, "main");
 	if (!o->no_thrd7)
-		w_thrd(b, 7, 200, TTLOG_FMT_THREAD_CRASHED, 22, 0, 2, 64, "worker-7");
+		w_thrd(b, 7, 200, TTLOG__FMT_THREAD_CRASHED, 22, 0, 2, 64, "worker-7");
 
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_CRSH, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_CRSH, 0);
 	w_u32(b, 11);
 	w_u32(b, 1);
 	w_u64(b, 0xdeadbeef);
@@ -468,8 +468,8 @@ struct evc {
 	int64_t time_ns;
 	uint32_t site;
 	unsigned nargs;
-	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-	char str[TTLOG_FMT_MAX_ARGS][32];
+	struct ttlog_arg args[TTLOG__FMT_MAX_ARGS];
+	char str[TTLOG__FMT_MAX_ARGS][32];
 };
 
 static size_t collect(ttlog_reader *r, struct evc *out, size_t max)
@@ -591,7 +591,7 @@ static void test_valid_file(void **state)
 	assert_string_equal(in->reason, "crash");
 	assert_true(in->created_ns == 1700000000123456789ll);
 	assert_int_equal(in->writer_version, TTLOG_VERSION_NUMBER);
-	assert_int_equal(in->clock, TTLOG_FMT_CLOCK_TSC);
+	assert_int_equal(in->clock, TTLOG__FMT_CLOCK_TSC);
 	assert_true(in->complete);
 	assert_int_equal(in->events, REF_EVENTS);
 	assert_int_equal(in->overwritten, 10);
@@ -760,17 +760,17 @@ static void test_version_2(void **state)
 	ttlog_reader_close(r);
 
 	/* An unknown incompatible flag is refused too. */
-	f.b.p[TTLOG_FMT_FH_VERSION_OFF] = 1;
-	f.b.p[TTLOG_FMT_FH_INCOMPAT_OFF] = 0x4;
-	set_u32(&f.b, TTLOG_FMT_FH_CRC_OFF, crc(f.b.p, 20));
+	f.b.p[TTLOG__FMT_FH_VERSION_OFF] = 1;
+	f.b.p[TTLOG__FMT_FH_INCOMPAT_OFF] = 0x4;
+	set_u32(&f.b, TTLOG__FMT_FH_CRC_OFF, crc(f.b.p, 20));
 	r = open_bytes(f.b.p, f.b.len, &st);
 	assert_int_equal(st, TTLOG_E_VERSION);
 	ttlog_reader_close(r);
 
 	/* An unknown compatible flag is not. */
-	f.b.p[TTLOG_FMT_FH_INCOMPAT_OFF] = 0;
-	f.b.p[TTLOG_FMT_FH_COMPAT_OFF] = 0x80;
-	set_u32(&f.b, TTLOG_FMT_FH_CRC_OFF, crc(f.b.p, 20));
+	f.b.p[TTLOG__FMT_FH_INCOMPAT_OFF] = 0;
+	f.b.p[TTLOG__FMT_FH_COMPAT_OFF] = 0x80;
+	set_u32(&f.b, TTLOG__FMT_FH_CRC_OFF, crc(f.b.p, 20));
 	r = open_bytes(f.b.p, f.b.len, &st);
 	assert_int_equal(st, TTLOG_OK);
 	ttlog_reader_close(r);
@@ -877,7 +877,7 @@ static void test_random_flips(void **state)
 static void repair(unsigned char *p, size_t n)
 {
 	struct wbuf b = {p, n, n};
-	set_u32(&b, TTLOG_FMT_FH_CRC_OFF, crc(p, 20));
+	set_u32(&b, TTLOG__FMT_FH_CRC_OFF, crc(p, 20));
 	size_t off = 24;
 	while (n - off >= 16) {
 		size_t len = (size_t)p[off + 8] | (size_t)p[off + 9] << 8 |
@@ -1021,7 +1021,7 @@ static void build_small(struct wbuf *b, const struct calib *c, const uint64_t *t
 	memset(b, 0, sizeof *b);
 	w_file_header(b, 1, 24);
 	w_head(b, c);
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(b, 1);
 	w_site(b, 1, TTLOG_LEVEL_INFO, NULL, 0, 1, "tick", "f");
 	chunk_end(b, at);
@@ -1114,13 +1114,13 @@ static void test_bad_sites(void **state)
 	struct wbuf b = {0};
 	w_file_header(&b, 1, 24);
 	w_head(&b, &ref_calib);
-	size_t chunk1 = chunk_begin(&b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t chunk1 = chunk_begin(&b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(&b, 2);
 	w_site(&b, 1, TTLOG_LEVEL_INFO, NULL, 0, 1, "first", "f");
 	size_t dup = b.len;
 	w_site(&b, 1, TTLOG_LEVEL_INFO, NULL, 0, 2, "second", "f");
 	chunk_end(&b, chunk1);
-	size_t chunk2 = chunk_begin(&b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t chunk2 = chunk_begin(&b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(&b, 1);
 	size_t bad = b.len;
 	w_site(&b, 2, 9, NULL, 0, 1, "bad level", "f");
@@ -1189,7 +1189,7 @@ static void build_bad_record(struct wbuf *b, int lz4, size_t *evts, size_t *bad)
 	memset(b, 0, sizeof *b);
 	w_file_header(b, 1, 24);
 	w_head(b, &ref_calib);
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(b, 1);
 	w_site(b, 1, TTLOG_LEVEL_INFO, site3_types + 2, 1, 1, "n=%d", "f");
 	chunk_end(b, at);
@@ -1259,7 +1259,7 @@ static void test_short_record(void **state)
 	struct wbuf b = {0};
 	w_file_header(&b, 1, 24);
 	w_head(&b, &ref_calib);
-	size_t at = chunk_begin(&b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t at = chunk_begin(&b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(&b, 1);
 	w_site(&b, 1, TTLOG_LEVEL_INFO, NULL, 0, 1, "x", "f");
 	chunk_end(&b, at);
@@ -1292,7 +1292,7 @@ static void test_resync_budget(void **state)
 	w_head(&b, &ref_calib);
 	const size_t size = 4u << 20;
 	while (b.len + 16 <= size) {
-		w_u32(&b, TTLOG_FMT_CHUNK_EVTS);
+		w_u32(&b, TTLOG__FMT_CHUNK_EVTS);
 		w_u32(&b, 0);
 		w_u32(&b, (uint32_t)(size - b.len - 8 - 16 - 40));
 		w_u32(&b, 0x12345678);
@@ -1314,7 +1314,7 @@ static void test_many_threads(void **state)
 	struct wbuf b = {0};
 	w_file_header(&b, 1, 24);
 	w_head(&b, &ref_calib);
-	size_t at = chunk_begin(&b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t at = chunk_begin(&b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(&b, 1);
 	w_site(&b, 1, TTLOG_LEVEL_INFO, site3_types, 1, 1, "%s", "f");
 	chunk_end(&b, at);
@@ -1394,8 +1394,8 @@ static const char *const sitx_names[4] = {"first", "tag", "count", "ghost"};
 static void w_sitx(struct sitx_file *f, const struct sitx_options *o)
 {
 	struct wbuf *b = &f->b;
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_SITX,
-				o->kind != TTLOG_FMT_KIND_LOG ? TTLOG_FMT_CHUNK_REQUIRED : 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_SITX,
+				o->kind != TTLOG__FMT_KIND_LOG ? TTLOG__FMT_CHUNK_REQUIRED : 0);
 	w_u32(b, 1 + (o->second || o->short_count));
 	f->entry = b->len;
 	uint16_t mask = o->mask ? o->mask : 0x6;
@@ -1417,7 +1417,7 @@ static void w_sitx(struct sitx_file *f, const struct sitx_options *o)
 	if (o->second) {
 		f->entry2 = b->len;
 		w_u32(b, 1);
-		w_u8(b, TTLOG_FMT_KIND_LOG);
+		w_u8(b, TTLOG__FMT_KIND_LOG);
 		w_u8(b, 0);
 		w_u16(b, 0x2);
 		w_str(b, "other");
@@ -1433,7 +1433,7 @@ static void build_sitx(struct sitx_file *f, const struct sitx_options *o)
 	w_head(b, &ref_calib);
 	if (!o->none && o->before_site)
 		w_sitx(f, o);
-	size_t at = chunk_begin(b, TTLOG_FMT_CHUNK_SITE, 0);
+	size_t at = chunk_begin(b, TTLOG__FMT_CHUNK_SITE, 0);
 	w_u32(b, 1);
 	w_site(b, 1, TTLOG_LEVEL_INFO, sitx_types, 3, 40, "n=%d", "fields");
 	chunk_end(b, at);
@@ -1551,7 +1551,7 @@ static void test_sitx_fields(void **state)
 		while (ttlog_reader_next(r, &e)) {
 			/* fields: up to 16 named by the format, one per other
 			 * argument, and contexts if a flip made a context site */
-			assert_true(e.nfields <= 2 * TTLOG_FMT_MAX_ARGS + 64);
+			assert_true(e.nfields <= 2 * TTLOG__FMT_MAX_ARGS + 64);
 			for (unsigned j = 0; j < e.nfields; j++) {
 				assert_non_null(e.fields[j].key);
 				assert_non_null(e.fields[j].value);
@@ -1599,53 +1599,53 @@ static void test_sitx_bad_entries(void **state)
 	/* An id no SITE entry defined, or not yet. */
 	o = (struct sitx_options){0};
 	o.id = 9;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_ID_OFF,
 		       "expected the id of a site defined by an earlier SITE entry, found 9", 0);
 	o = (struct sitx_options){0};
 	o.before_site = 1;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_ID_OFF,
 		       "expected the id of a site defined by an earlier SITE entry, found 1", 0);
 
 	/* A field bit at or above nargs. */
 	o = (struct sitx_options){0};
 	o.mask = 0xa;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_FIELDS_OFF,
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_FIELDS_OFF,
 		       "expected field bits for the 3 arguments of site 1, found 0x000a", 0);
 
 	/* A second entry for the site: the first is kept. */
 	o = (struct sitx_options){0};
 	o.second = 1;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_ID_OFF,
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_ID_OFF,
 		       "expected one SITX entry per site, found site 1 extended again", 1);
 
 	/* Span kinds on a site whose arguments are not span ids: refused, and
 	 * its records stay log events. */
 	o = (struct sitx_options){0};
-	o.kind = TTLOG_FMT_KIND_SPAN_BEGIN;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_KIND_OFF,
+	o.kind = TTLOG__FMT_KIND_SPAN_BEGIN;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_KIND_OFF,
 		       "expected the arguments of a span begin site, found site 1 with 3 arguments", 0);
 	o = (struct sitx_options){0};
-	o.kind = TTLOG_FMT_KIND_SPAN_END;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_KIND_OFF,
+	o.kind = TTLOG__FMT_KIND_SPAN_END;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_KIND_OFF,
 		       "expected the arguments of a span end site, found site 1 with 3 arguments", 0);
 	o = (struct sitx_options){0};
-	o.kind = TTLOG_FMT_KIND_SPAN_FIELD;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_KIND_OFF,
+	o.kind = TTLOG__FMT_KIND_SPAN_FIELD;
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_KIND_OFF,
 		       "expected the arguments of a span field site, found site 1 with 3 arguments", 0);
 
 	/* A kind this reader does not know: a newer reader is needed. */
 	o = (struct sitx_options){0};
-	o.kind = TTLOG_FMT_KIND_MAX + 1;
+	o.kind = TTLOG__FMT_KIND_MAX + 1;
 	char what[128];
 	snprintf(what, sizeof what, "expected a site kind this reader knows (0..%u), found %u",
-		 (unsigned)TTLOG_FMT_KIND_MAX, (unsigned)TTLOG_FMT_KIND_MAX + 1);
+		 (unsigned)TTLOG__FMT_KIND_MAX, (unsigned)TTLOG__FMT_KIND_MAX + 1);
 	struct sitx_file f;
 	build_sitx(&f, &o);
 	int st;
 	ttlog_reader *r = open_bytes(f.b.p, f.b.len, &st);
 	assert_int_equal(st, TTLOG_E_VERSION);
 	char want[256];
-	snprintf(want, sizeof want, "offset %zu: %s", f.entry + TTLOG_FMT_SITX_KIND_OFF, what);
+	snprintf(want, sizeof want, "offset %zu: %s", f.entry + TTLOG__FMT_SITX_KIND_OFF, what);
 	if (!strstr(ttlog_reader_error(r), want))
 		fail_msg("error \"%s\", expected one containing \"%s\"", ttlog_reader_error(r), want);
 	/* Its records are not log calls: none is returned as an event. */
@@ -1668,7 +1668,7 @@ static void test_sitx_bad_entries(void **state)
 	snprintf(want, sizeof want,
 		 "offset %zu: expected a field name string of 100 bytes, found 3 bytes left in the "
 		 "SITX chunk",
-		 f.entry + TTLOG_FMT_SITX_FIXED_SIZE + 4 + strlen("tag"));
+		 f.entry + TTLOG__FMT_SITX_FIXED_SIZE + 4 + strlen("tag"));
 	if (!strstr(ttlog_reader_error(r), want))
 		fail_msg("error \"%s\", expected one containing \"%s\"", ttlog_reader_error(r), want);
 	check_sitx_events(r, 0);
@@ -1690,7 +1690,7 @@ static void test_sitx_bad_entries(void **state)
 	/* A reserved byte that is not zero is reported, and the entry kept. */
 	o = (struct sitx_options){0};
 	o.reserved = 0x5;
-	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG_FMT_SITX_RESERVED_OFF,
+	check_bad_sitx(&o, TTLOG_E_CORRUPT, TTLOG__FMT_SITX_RESERVED_OFF,
 		       "expected a zero reserved field, found 0x05", 1);
 }
 

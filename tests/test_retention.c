@@ -50,12 +50,12 @@ static void make_fake(const char *dir, const char *name, size_t size, int crash)
 	unsigned char *buf = calloc(1, size);
 	assert_non_null(buf);
 	assert_true(size >= 48);
-	memcpy(buf, TTLOG_FMT_MAGIC, TTLOG_FMT_MAGIC_LEN);
-	unsigned char *head = buf + TTLOG_FMT_FILE_HEADER_SIZE;
-	ttlog__put_u32(head + TTLOG_FMT_CH_TYPE_OFF, TTLOG_FMT_CHUNK_HEAD);
-	ttlog__put_u32(head + TTLOG_FMT_CH_LENGTH_OFF, TTLOG_FMT_HEAD_FIXED_SIZE);
-	ttlog__put_u32(head + TTLOG_FMT_CHUNK_HEADER_SIZE + TTLOG_FMT_HEAD_FLAGS_OFF,
-		       crash ? TTLOG_FMT_HEAD_FLAG_CRASH : 0);
+	memcpy(buf, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
+	unsigned char *head = buf + TTLOG__FMT_FILE_HEADER_SIZE;
+	ttlog__put_u32(head + TTLOG__FMT_CH_TYPE_OFF, TTLOG__FMT_CHUNK_HEAD);
+	ttlog__put_u32(head + TTLOG__FMT_CH_LENGTH_OFF, TTLOG__FMT_HEAD_FIXED_SIZE);
+	ttlog__put_u32(head + TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_HEAD_FLAGS_OFF,
+		       crash ? TTLOG__FMT_HEAD_FLAG_CRASH : 0);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(buf, 1, size, f), size);
@@ -136,10 +136,10 @@ static void test_count_oldest_first(void **state)
 		make_fake(dir, name[i], 100, 0);
 	}
 	/* Within the limits: nothing happens. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[9], 10, NO_BYTES), 0);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[9], 10, NO_BYTES), 0);
 	assert_int_equal(entries(dir), 10);
 
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[9], 4, NO_BYTES), 6);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[9], 4, NO_BYTES), 6);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(exists(dir, name[i]), i >= 6);
 	free(dir);
@@ -158,11 +158,11 @@ static void test_bytes_oldest_first(void **state)
 	/* 12000 bytes, at most 7000: removing the oldest two leaves 8000,
 	 * the oldest three 6000; so three go, although the third is not the
 	 * largest. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[5], NO_FILES, 7000), 3);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[5], NO_FILES, 7000), 3);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(exists(dir, name[i]), i >= 3);
 	/* Exactly at the limit is within it. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[5], NO_FILES, 6000), 0);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[5], NO_FILES, 6000), 0);
 	free(dir);
 }
 
@@ -177,7 +177,7 @@ static void test_just_written_is_kept(void **state)
 	}
 	/* The file to keep is the oldest and alone exceeds the byte limit:
 	 * everything else goes, crash snapshot included, and it stays. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[0], 1, 1000), 4);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[0], 1, 1000), 4);
 	assert_true(exists(dir, name[0]));
 	assert_int_equal(entries(dir), 1);
 	free(dir);
@@ -195,12 +195,12 @@ static void test_crash_snapshots_last(void **state)
 		make_fake(dir, name[i], 100, crash);
 	}
 	/* 8 -> 5: the three oldest non-crash files (3, 4, 6) go first. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[7], 5, NO_BYTES), 3);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[7], 5, NO_BYTES), 3);
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(exists(dir, name[i]), !(i == 3 || i == 4 || i == 6));
 	/* 5 -> 2: no non-crash file is left but the one kept, so the oldest
 	 * crash snapshots go, 0, 1 and 2, and 5 stays. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[7], 2, NO_BYTES), 3);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[7], 2, NO_BYTES), 3);
 	assert_true(exists(dir, name[5]));
 	assert_true(exists(dir, name[7]));
 	assert_int_equal(entries(dir), 2);
@@ -210,7 +210,7 @@ static void test_crash_snapshots_last(void **state)
 	char fake_crash[128];
 	fake_name(fake_crash, sizeof fake_crash, 6, "SIGABRT");
 	make_fake(dir, fake_crash, 100, 0);
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[7], 2, NO_BYTES), 1);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[7], 2, NO_BYTES), 1);
 	assert_false(exists(dir, fake_crash));
 	assert_true(exists(dir, name[5]));
 	free(dir);
@@ -247,9 +247,9 @@ static void test_foreign_files_untouched(void **state)
 
 	/* The symlink's 100000-byte target does not count toward the bytes:
 	 * 300 bytes of snapshots are within 300. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[2], NO_FILES, 300), 0);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[2], NO_FILES, 300), 0);
 	/* Down to one file: only the two older snapshots go. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[2], 1, NO_BYTES), 2);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[2], 1, NO_BYTES), 2);
 	assert_true(exists(dir, name[2]));
 	assert_true(exists(dir, subdir));
 	assert_true(exists(dir, link));
@@ -273,7 +273,7 @@ static void test_many_passes(void **state)
 	}
 	/* Keep 10: 29 crash snapshots (0, 7, ..., 196) outrank 171 others, so
 	 * the 10 left are the 9 newest crash snapshots and the file kept. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, name[199], 10, NO_BYTES), 190);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, name[199], 10, NO_BYTES), 190);
 	assert_int_equal(entries(dir), 10);
 	assert_true(exists(dir, name[199]));
 	for (int i = 140; i <= 196; i += 7)
@@ -291,13 +291,13 @@ static void test_unlimited(void **state)
 		fake_name(name[i], sizeof name[i], i, "manual");
 		make_fake(dir, name[i], 100, 0);
 	}
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, NULL, NO_FILES, NO_BYTES), 0);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, NULL, NO_FILES, NO_BYTES), 0);
 	assert_int_equal(entries(dir), 3);
 	/* No file to keep (as at ttlog_init): every file may go. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, dir, NULL, 1, NO_BYTES), 2);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, NULL, 1, NO_BYTES), 2);
 	assert_true(exists(dir, name[2]));
 	/* A directory that cannot be read: nothing, no crash. */
-	assert_int_equal(ttlog__retention_prune(TTLOG_WS_NORMAL, "/nonexistent/ttlog-dir", NULL, 1, 1),
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, "/nonexistent/ttlog-dir", NULL, 1, 1),
 			 0);
 	free(dir);
 }

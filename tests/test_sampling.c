@@ -452,13 +452,13 @@ static void test_bad_selectors_and_a_full_table(void **state)
 static void test_given_up_word_is_plain_disabled(void **state)
 {
 	(void)state;
-	assert_int_equal(TTLOG_SITE_GIVEN_UP & TTLOG__WORD_ASK, 0);
-	assert_int_not_equal(TTLOG_SITE_GIVEN_UP & TTLOG__WORD_OFF, 0);
-	static struct ttlog_site s = {TTLOG_SITE_GIVEN_UP, TTLOG_LEVEL_INFO, 0, 0, 0, 1, NULL,
+	assert_int_equal(TTLOG__SITE_GIVEN_UP & TTLOG__WORD_ASK, 0);
+	assert_int_not_equal(TTLOG__SITE_GIVEN_UP & TTLOG__WORD_OFF, 0);
+	static struct ttlog_site s = {TTLOG__SITE_GIVEN_UP, TTLOG_LEVEL_INFO, 0, 0, 0, 1, NULL,
 				      "x", "x.c", "f", NULL, ""};
 	uint64_t s0, r0, s1, r1;
 	stats(&s0, &r0);
-	assert_int_equal(ttlog__register(&s), TTLOG_SITE_GIVEN_UP);
+	assert_int_equal(ttlog__register(&s), TTLOG__SITE_GIVEN_UP);
 	stats(&s1, &r1);
 	assert_int_equal(s1, s0);
 	assert_int_equal(r1, r0);
@@ -633,34 +633,34 @@ static void snapshot_bytes(struct file *f)
 	fclose(in);
 	unlink(path);
 	f->smpl = 0;
-	for (size_t off = TTLOG_FMT_FILE_HEADER_SIZE; off + TTLOG_FMT_CHUNK_HEADER_SIZE <= f->n;) {
+	for (size_t off = TTLOG__FMT_FILE_HEADER_SIZE; off + TTLOG__FMT_CHUNK_HEADER_SIZE <= f->n;) {
 		uint32_t type, len;
 		memcpy(&type, f->p + off, 4);
-		memcpy(&len, f->p + off + TTLOG_FMT_CH_LENGTH_OFF, 4);
-		if (type == TTLOG_FMT_CHUNK_SMPL) {
+		memcpy(&len, f->p + off + TTLOG__FMT_CH_LENGTH_OFF, 4);
+		if (type == TTLOG__FMT_CHUNK_SMPL) {
 			f->smpl = off;
 			break;
 		}
-		off += TTLOG_FMT_CHUNK_HEADER_SIZE + len;
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + len;
 	}
 	assert_true(f->smpl != 0);
 	uint32_t count;
-	memcpy(&count, f->p + f->smpl + TTLOG_FMT_CHUNK_HEADER_SIZE, 4);
+	memcpy(&count, f->p + f->smpl + TTLOG__FMT_CHUNK_HEADER_SIZE, 4);
 	assert_true(count >= 2);
 }
 
 static unsigned char *smpl_entry(struct file *f, unsigned i)
 {
-	return f->p + f->smpl + TTLOG_FMT_CHUNK_HEADER_SIZE + 4 + i * TTLOG_FMT_SMPL_ENTRY_SIZE;
+	return f->p + f->smpl + TTLOG__FMT_CHUNK_HEADER_SIZE + 4 + i * TTLOG__FMT_SMPL_ENTRY_SIZE;
 }
 
 static void fix_crc(struct file *f)
 {
 	unsigned char *h = f->p + f->smpl;
 	uint32_t len;
-	memcpy(&len, h + TTLOG_FMT_CH_LENGTH_OFF, 4);
-	uint32_t crc = ttlog__chunk_crc(h, h + TTLOG_FMT_CHUNK_HEADER_SIZE, len);
-	memcpy(h + TTLOG_FMT_CH_CRC_OFF, &crc, 4);
+	memcpy(&len, h + TTLOG__FMT_CH_LENGTH_OFF, 4);
+	uint32_t crc = ttlog__chunk_crc(h, h + TTLOG__FMT_CHUNK_HEADER_SIZE, len);
+	memcpy(h + TTLOG__FMT_CH_CRC_OFF, &crc, 4);
 }
 
 /* Opens the bytes; checks the status and that the message has want. */
@@ -697,7 +697,7 @@ static void test_smpl_damaged(void **state)
 	assert_non_null(copy);
 	memcpy(copy, f.p, f.n);
 	uint32_t count;
-	memcpy(&count, f.p + f.smpl + TTLOG_FMT_CHUNK_HEADER_SIZE, 4);
+	memcpy(&count, f.p + f.smpl + TTLOG__FMT_CHUNK_HEADER_SIZE, 4);
 
 	/* Intact: every entry, totals equal to the sums. */
 	ttlog_reader *r = open_expect(&f, TTLOG_OK, NULL);
@@ -706,7 +706,7 @@ static void test_smpl_damaged(void **state)
 
 #define RESTORE() memcpy(f.p, copy, f.n)
 	/* A count larger than the entries: those that exist are kept. */
-	put32(f.p + f.smpl + TTLOG_FMT_CHUNK_HEADER_SIZE, count + 1);
+	put32(f.p + f.smpl + TTLOG__FMT_CHUNK_HEADER_SIZE, count + 1);
 	fix_crc(&f);
 	r = open_expect(&f, TTLOG_E_CORRUPT, "SMPL entries of 40 bytes, found room for");
 	assert_int_equal(ttlog_reader_sampling_count(r), count);
@@ -714,13 +714,13 @@ static void test_smpl_damaged(void **state)
 	RESTORE();
 
 	/* Site id 0, and an id no SITE entry defines: that entry is skipped. */
-	put32(smpl_entry(&f, 0) + TTLOG_FMT_SMPL_ID_OFF, 0);
+	put32(smpl_entry(&f, 0) + TTLOG__FMT_SMPL_ID_OFF, 0);
 	fix_crc(&f);
 	r = open_expect(&f, TTLOG_E_CORRUPT, "defined by an earlier SITE entry, found 0");
 	assert_int_equal(ttlog_reader_sampling_count(r), count - 1);
 	ttlog_reader_close(r);
 	RESTORE();
-	put32(smpl_entry(&f, 0) + TTLOG_FMT_SMPL_ID_OFF, 65000);
+	put32(smpl_entry(&f, 0) + TTLOG__FMT_SMPL_ID_OFF, 65000);
 	fix_crc(&f);
 	ttlog_reader_close(open_expect(&f, TTLOG_E_CORRUPT, "found 65000 in the SMPL chunk"));
 	RESTORE();
@@ -734,20 +734,20 @@ static void test_smpl_damaged(void **state)
 	RESTORE();
 
 	/* 1-in-0. */
-	put32(smpl_entry(&f, 0) + TTLOG_FMT_SMPL_ONE_IN_OFF, 0);
+	put32(smpl_entry(&f, 0) + TTLOG__FMT_SMPL_ONE_IN_OFF, 0);
 	fix_crc(&f);
 	ttlog_reader_close(open_expect(&f, TTLOG_E_CORRUPT, "expected a 1-in-N of at least 1"));
 	RESTORE();
 
 	/* Counts whose sum overflows. */
-	put64(smpl_entry(&f, 0) + TTLOG_FMT_SMPL_KEPT_OFF, UINT64_MAX);
-	put64(smpl_entry(&f, 1) + TTLOG_FMT_SMPL_KEPT_OFF, 2);
+	put64(smpl_entry(&f, 0) + TTLOG__FMT_SMPL_KEPT_OFF, UINT64_MAX);
+	put64(smpl_entry(&f, 1) + TTLOG__FMT_SMPL_KEPT_OFF, 2);
 	fix_crc(&f);
 	ttlog_reader_close(open_expect(&f, TTLOG_E_CORRUPT, "whose sums fit in 64 bits"));
 	RESTORE();
 
 	/* A reserved field that is not zero: reported, the entry kept. */
-	put32(smpl_entry(&f, 0) + TTLOG_FMT_SMPL_RESERVED_OFF, 9);
+	put32(smpl_entry(&f, 0) + TTLOG__FMT_SMPL_RESERVED_OFF, 9);
 	fix_crc(&f);
 	r = open_expect(&f, TTLOG_E_CORRUPT, "expected a zero reserved field, found 0x00000009");
 	assert_int_equal(ttlog_reader_sampling_count(r), count);
@@ -755,7 +755,7 @@ static void test_smpl_damaged(void **state)
 	RESTORE();
 
 	/* A damaged CRC: the chunk is dropped, the events are still read. */
-	smpl_entry(&f, 0)[TTLOG_FMT_SMPL_KEPT_OFF] ^= 1;
+	smpl_entry(&f, 0)[TTLOG__FMT_SMPL_KEPT_OFF] ^= 1;
 	r = open_expect(&f, TTLOG_E_CORRUPT, "expected chunk CRC");
 	assert_int_equal(ttlog_reader_sampling_count(r), 0);
 	assert_true(ttlog_reader_info(r)->events > 0);
@@ -764,11 +764,11 @@ static void test_smpl_damaged(void **state)
 
 	/* A payload too short for its count. */
 	uint32_t len;
-	memcpy(&len, f.p + f.smpl + TTLOG_FMT_CH_LENGTH_OFF, 4);
-	size_t payload = f.smpl + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	memcpy(&len, f.p + f.smpl + TTLOG__FMT_CH_LENGTH_OFF, 4);
+	size_t payload = f.smpl + TTLOG__FMT_CHUNK_HEADER_SIZE;
 	memmove(f.p + payload + 2, f.p + payload + len, f.n - payload - len);
 	f.n -= len - 2;
-	put32(f.p + f.smpl + TTLOG_FMT_CH_LENGTH_OFF, 2);
+	put32(f.p + f.smpl + TTLOG__FMT_CH_LENGTH_OFF, 2);
 	fix_crc(&f);
 	r = open_expect(&f, TTLOG_E_CORRUPT, "expected 4 bytes of the SMPL entry count, found 2");
 	assert_int_equal(ttlog_reader_sampling_count(r), 0);
@@ -777,7 +777,7 @@ static void test_smpl_damaged(void **state)
 	RESTORE();
 
 	/* What a reader without SMPL sees: an optional chunk it skips. */
-	put32(f.p + f.smpl, TTLOG_FMT_FOURCC('S', 'M', 'P', 'Z'));
+	put32(f.p + f.smpl, TTLOG__FMT_FOURCC('S', 'M', 'P', 'Z'));
 	fix_crc(&f);
 	r = open_expect(&f, TTLOG_OK, NULL);
 	assert_int_equal(ttlog_reader_sampling_count(r), 0);

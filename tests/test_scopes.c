@@ -17,18 +17,18 @@
 #include "format/format.h"
 #include "ttlog_reader.h"
 
-static const struct ttlog_site_info log_site = {.kind = TTLOG_FMT_KIND_LOG, .format = "log"};
-static const struct ttlog_site_info begin_a = {.kind = TTLOG_FMT_KIND_SPAN_BEGIN, .format = "a",
+static const struct ttlog_site_info log_site = {.kind = TTLOG__FMT_KIND_LOG, .format = "log"};
+static const struct ttlog_site_info begin_a = {.kind = TTLOG__FMT_KIND_SPAN_BEGIN, .format = "a",
 						.nargs = 4};
-static const struct ttlog_site_info begin_b = {.kind = TTLOG_FMT_KIND_SPAN_BEGIN, .format = "b",
+static const struct ttlog_site_info begin_b = {.kind = TTLOG__FMT_KIND_SPAN_BEGIN, .format = "b",
 						.nargs = 4};
-static const struct ttlog_site_info end_site = {.kind = TTLOG_FMT_KIND_SPAN_END, .format = "",
+static const struct ttlog_site_info end_site = {.kind = TTLOG__FMT_KIND_SPAN_END, .format = "",
 						 .nargs = 1};
-static const struct ttlog_site_info field_rows = {.kind = TTLOG_FMT_KIND_SPAN_FIELD,
+static const struct ttlog_site_info field_rows = {.kind = TTLOG__FMT_KIND_SPAN_FIELD,
 						   .format = "rows", .nargs = 2};
-static const struct ttlog_site_info push_user = {.kind = TTLOG_FMT_KIND_CONTEXT_PUSH,
+static const struct ttlog_site_info push_user = {.kind = TTLOG__FMT_KIND_CONTEXT_PUSH,
 						  .format = "user", .nargs = 1};
-static const struct ttlog_site_info restate = {.kind = TTLOG_FMT_KIND_RESTATE, .nargs = 1};
+static const struct ttlog_site_info restate = {.kind = TTLOG__FMT_KIND_RESTATE, .nargs = 1};
 
 struct result {
 	int what;
@@ -79,7 +79,7 @@ static void test_restate_keeps_fields_and_begin_time(void **state)
 	assert_int_equal(r.span->duration_ns, 300);
 	assert_string_equal(r.span->name, "a");
 	struct ttlog_field f[READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
-	unsigned n = reader_scopes_fields(&s, TTLOG_FMT_KIND_SPAN_END, f, 0);
+	unsigned n = reader_scopes_fields(&s, TTLOG__FMT_KIND_SPAN_END, f, 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(f[0].key, "rows");
 	assert_int_equal(f[0].value->v.u, 3);
@@ -169,7 +169,7 @@ static void test_reset(void **state)
 	struct result r = feed(&s, &log_site, 0, 0, 30);
 	assert_null(r.span);
 	struct ttlog_field f[READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
-	assert_int_equal(reader_scopes_fields(&s, TTLOG_FMT_KIND_LOG, f, 0), 0);
+	assert_int_equal(reader_scopes_fields(&s, TTLOG__FMT_KIND_LOG, f, 0), 0);
 	reader_scopes_free(&s);
 }
 

@@ -665,7 +665,7 @@ static void test_damaged_mappings(void **state)
 
 	uint32_t *index = (uint32_t *)(im.bytes + hdr(&im)->site_index_off);
 	uint32_t first = 0;
-	for (uint32_t id = 1; id < TTLOG_SHM_SITE_IDS && !first; id++)
+	for (uint32_t id = 1; id < TTLOG__SHM_SITE_IDS && !first; id++)
 		if (index[id])
 			first = id;
 	assert_true(first > 0);
@@ -1016,14 +1016,14 @@ static void read_site_entries(const char *path, struct site_entries *e)
 	assert_non_null(e->file);
 	assert_int_equal(pread(fd, e->file, size, 0), (ssize_t)size);
 	close(fd);
-	for (size_t off = TTLOG_FMT_FILE_HEADER_SIZE; off + TTLOG_FMT_CHUNK_HEADER_SIZE <= size;) {
+	for (size_t off = TTLOG__FMT_FILE_HEADER_SIZE; off + TTLOG__FMT_CHUNK_HEADER_SIZE <= size;) {
 		uint32_t type, len, count;
-		memcpy(&type, e->file + off + TTLOG_FMT_CH_TYPE_OFF, 4);
-		memcpy(&len, e->file + off + TTLOG_FMT_CH_LENGTH_OFF, 4);
-		const unsigned char *p = e->file + off + TTLOG_FMT_CHUNK_HEADER_SIZE;
-		off += TTLOG_FMT_CHUNK_HEADER_SIZE + len;
+		memcpy(&type, e->file + off + TTLOG__FMT_CH_TYPE_OFF, 4);
+		memcpy(&len, e->file + off + TTLOG__FMT_CH_LENGTH_OFF, 4);
+		const unsigned char *p = e->file + off + TTLOG__FMT_CHUNK_HEADER_SIZE;
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + len;
 		assert_true(off <= size);
-		if (type != TTLOG_FMT_CHUNK_SITE && type != TTLOG_FMT_CHUNK_SITX)
+		if (type != TTLOG__FMT_CHUNK_SITE && type != TTLOG__FMT_CHUNK_SITX)
 			continue;
 		memcpy(&count, p, 4);
 		p += 4;
@@ -1031,8 +1031,8 @@ static void read_site_entries(const char *path, struct site_entries *e)
 			const unsigned char *at = p;
 			uint32_t id;
 			memcpy(&id, p, 4);
-			if (type == TTLOG_FMT_CHUNK_SITE) {
-				p += TTLOG_FMT_SITE_FIXED_SIZE + p[TTLOG_FMT_SITE_NARGS_OFF];
+			if (type == TTLOG__FMT_CHUNK_SITE) {
+				p += TTLOG__FMT_SITE_FIXED_SIZE + p[TTLOG__FMT_SITE_NARGS_OFF];
 				for (int k = 0; k < 4; k++)
 					p += str_size(p);
 				assert_true(e->nsite < 64);
@@ -1041,8 +1041,8 @@ static void read_site_entries(const char *path, struct site_entries *e)
 				e->site[e->nsite++].len = (size_t)(p - at);
 			} else {
 				uint16_t fields;
-				memcpy(&fields, p + TTLOG_FMT_SITX_FIELDS_OFF, 2);
-				p += TTLOG_FMT_SITX_FIXED_SIZE;
+				memcpy(&fields, p + TTLOG__FMT_SITX_FIELDS_OFF, 2);
+				p += TTLOG__FMT_SITX_FIXED_SIZE;
 				for (int k = 0; k < __builtin_popcount(fields); k++)
 					p += str_size(p);
 				assert_true(e->nsitx < 64);

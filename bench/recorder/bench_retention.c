@@ -39,14 +39,14 @@ static void file_name(char *out, size_t cap, const char *dir, unsigned i, int cr
 
 static void write_copy(const char *path, const unsigned char *data, size_t len, int crash)
 {
-	unsigned char head[TTLOG_FMT_FILE_HEADER_SIZE + TTLOG_FMT_CHUNK_HEADER_SIZE + 8];
+	unsigned char head[TTLOG__FMT_FILE_HEADER_SIZE + TTLOG__FMT_CHUNK_HEADER_SIZE + 8];
 	if (len < sizeof head)
 		bench_die("the template snapshot is too short");
 	memcpy(head, data, sizeof head);
-	unsigned char *flags = head + TTLOG_FMT_FILE_HEADER_SIZE + TTLOG_FMT_CHUNK_HEADER_SIZE +
-			       TTLOG_FMT_HEAD_FLAGS_OFF;
-	flags[0] = (unsigned char)(crash ? flags[0] | TTLOG_FMT_HEAD_FLAG_CRASH
-					 : flags[0] & ~TTLOG_FMT_HEAD_FLAG_CRASH);
+	unsigned char *flags = head + TTLOG__FMT_FILE_HEADER_SIZE + TTLOG__FMT_CHUNK_HEADER_SIZE +
+			       TTLOG__FMT_HEAD_FLAGS_OFF;
+	flags[0] = (unsigned char)(crash ? flags[0] | TTLOG__FMT_HEAD_FLAG_CRASH
+					 : flags[0] & ~TTLOG__FMT_HEAD_FLAG_CRASH);
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(head, 1, sizeof head, f) != sizeof head ||
 	    fwrite(data + sizeof head, 1, len - sizeof head, f) != len - sizeof head || fclose(f) != 0)
@@ -94,14 +94,14 @@ int main(int argc, char **argv)
 	double scan_us[64], remove_us[64];
 	for (unsigned r = 0; r < runs; r++) {
 		int64_t t0 = bench_now_ns();
-		unsigned n = ttlog__retention_prune(TTLOG_WS_NORMAL, dir, NULL, files + 1, UINT64_MAX);
+		unsigned n = ttlog__retention_prune(TTLOG__WS_NORMAL, dir, NULL, files + 1, UINT64_MAX);
 		int64_t t1 = bench_now_ns();
 		if (n != 0)
 			bench_die("a pass within the limits removed %u files", n);
 		scan_us[r] = (double)(t1 - t0) / 1e3;
 
 		t0 = bench_now_ns();
-		n = ttlog__retention_prune(TTLOG_WS_NORMAL, dir, NULL, files - 1, UINT64_MAX);
+		n = ttlog__retention_prune(TTLOG__WS_NORMAL, dir, NULL, files - 1, UINT64_MAX);
 		t1 = bench_now_ns();
 		if (n != 1)
 			bench_die("a pass one file over the limit removed %u files", n);

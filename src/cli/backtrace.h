@@ -5,8 +5,8 @@
  * JSON object per stack; then, on request, the crashing thread's registers
  * and the modules recorded with the stacks.
  */
-#ifndef TTLOG_CLI_BACKTRACE_H
-#define TTLOG_CLI_BACKTRACE_H
+#ifndef TTLOG__CLI_BACKTRACE_H
+#define TTLOG__CLI_BACKTRACE_H
 
 #include <stddef.h>
 
@@ -41,4 +41,4 @@ void cli_backtrace_print(struct cli_backtrace *bt, ttlog_reader *r);
 /** Frees what bt holds (debug_dirs' array included). */
 void cli_backtrace_free(struct cli_backtrace *bt);
 
-#endif /* TTLOG_CLI_BACKTRACE_H */
+#endif /* TTLOG__CLI_BACKTRACE_H */

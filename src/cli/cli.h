@@ -8,8 +8,8 @@
  * the presentation layer (src/render/) and of the SQL module (src/query/,
  * for `ttlog query`), and of nothing else in the library.
  */
-#ifndef TTLOG_CLI_CLI_H
-#define TTLOG_CLI_CLI_H
+#ifndef TTLOG__CLI_CLI_H
+#define TTLOG__CLI_CLI_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,4 +70,4 @@ int cli_stdout_failed(void);
 /** Flushes stdout before a message on stderr, so that both keep their order. */
 void cli_sync_stdout(void);
 
-#endif /* TTLOG_CLI_CLI_H */
+#endif /* TTLOG__CLI_CLI_H */

@@ -3,8 +3,8 @@
  * prints as a summary and `ttlog export` writes as an event, and the thread
  * a crash record names.
  */
-#ifndef TTLOG_CLI_CRASH_TEXT_H
-#define TTLOG_CLI_CRASH_TEXT_H
+#ifndef TTLOG__CLI_CRASH_TEXT_H
+#define TTLOG__CLI_CRASH_TEXT_H
 
 #include <stdint.h>
 
@@ -24,4 +24,4 @@ const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index,
  */
 void cli_crash_text(struct render_buf *b, const struct ttlog_file_info *info);
 
-#endif /* TTLOG_CLI_CRASH_TEXT_H */
+#endif /* TTLOG__CLI_CRASH_TEXT_H */

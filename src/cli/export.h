@@ -15,8 +15,8 @@
  * Output goes through x->out, written to stdout with render_buf_write(), so
  * that write errors are tracked (cli_stdout_failed).
  */
-#ifndef TTLOG_CLI_EXPORT_H
-#define TTLOG_CLI_EXPORT_H
+#ifndef TTLOG__CLI_EXPORT_H
+#define TTLOG__CLI_EXPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -103,4 +103,4 @@ void cli_export_spans_clear(struct export_spans *s);
  *  names it, so that the keys of an object stay unique. */
 void cli_export_json_key(struct render_buf *b, const char *key, const char *const *reserved);
 
-#endif /* TTLOG_CLI_EXPORT_H */
+#endif /* TTLOG__CLI_EXPORT_H */

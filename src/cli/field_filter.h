@@ -2,8 +2,8 @@
  * field_filter.h - the --field filter of `ttlog view` and `ttlog export`:
  * an event passes when one of its fields compares with the filter's value.
  */
-#ifndef TTLOG_CLI_FIELD_FILTER_H
-#define TTLOG_CLI_FIELD_FILTER_H
+#ifndef TTLOG__CLI_FIELD_FILTER_H
+#define TTLOG__CLI_FIELD_FILTER_H
 
 #include <stddef.h>
 
@@ -40,4 +40,4 @@ int cli_field_filter_match(const struct cli_field_filter *f, const struct ttlog_
 
 void cli_field_filter_free(struct cli_field_filter *f);
 
-#endif /* TTLOG_CLI_FIELD_FILTER_H */
+#endif /* TTLOG__CLI_FIELD_FILTER_H */

@@ -9,8 +9,8 @@
  * know itself to cli_filter_option(), calls cli_filter_finish() after the
  * options and cli_filter_begin_file() before each file's events.
  */
-#ifndef TTLOG_CLI_FILTER_H
-#define TTLOG_CLI_FILTER_H
+#ifndef TTLOG__CLI_FILTER_H
+#define TTLOG__CLI_FILTER_H
 
 #include <regex.h>
 #include <stddef.h>
@@ -119,4 +119,4 @@ void cli_filter_usage(FILE *out);
 /** The help text on times and durations (the "Times (T)" paragraphs). */
 void cli_filter_usage_times(FILE *out);
 
-#endif /* TTLOG_CLI_FILTER_H */
+#endif /* TTLOG__CLI_FILTER_H */

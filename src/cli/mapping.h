@@ -4,8 +4,8 @@
  * names and shows them, process ids and signals from the command line, and
  * making a written file durable.
  */
-#ifndef TTLOG_CLI_MAPPING_H
-#define TTLOG_CLI_MAPPING_H
+#ifndef TTLOG__CLI_MAPPING_H
+#define TTLOG__CLI_MAPPING_H
 
 /* The command is the library's own tool: it may use the unstable header. */
 #define TTLOG_TOOLS_UNSTABLE
@@ -66,4 +66,4 @@ int cli_make_dir(const char *command, const char *dir);
  */
 int cli_fsync_path(const char *path);
 
-#endif /* TTLOG_CLI_MAPPING_H */
+#endif /* TTLOG__CLI_MAPPING_H */

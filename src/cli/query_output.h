@@ -2,8 +2,8 @@
  * query_output.h - how `ttlog query` prints the rows of a statement: an
  * aligned table, CSV or JSON lines.
  */
-#ifndef TTLOG_CLI_QUERY_OUTPUT_H
-#define TTLOG_CLI_QUERY_OUTPUT_H
+#ifndef TTLOG__CLI_QUERY_OUTPUT_H
+#define TTLOG__CLI_QUERY_OUTPUT_H
 
 #include <sqlite3.h>
 
@@ -22,4 +22,4 @@ enum cli_query_format {
  */
 int cli_query_print(sqlite3_stmt *stmt, enum cli_query_format format, int first);
 
-#endif /* TTLOG_CLI_QUERY_OUTPUT_H */
+#endif /* TTLOG__CLI_QUERY_OUTPUT_H */

@@ -3,8 +3,8 @@
  * errors, the reader's error after a file, text from a file shown safely,
  * sizes in human units, and aligned table columns.
  */
-#ifndef TTLOG_CLI_REPORT_H
-#define TTLOG_CLI_REPORT_H
+#ifndef TTLOG__CLI_REPORT_H
+#define TTLOG__CLI_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -87,4 +87,4 @@ void cli_table_text(struct cli_table *t, const char *s);
 void cli_table_print(const struct cli_table *t, const char *indent, struct render_buf *line);
 void cli_table_free(struct cli_table *t);
 
-#endif /* TTLOG_CLI_REPORT_H */
+#endif /* TTLOG__CLI_REPORT_H */

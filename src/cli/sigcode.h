@@ -5,8 +5,8 @@
  * Files store Linux numbering (docs/FORMAT.md, CRSH), so the tables use the
  * Linux values themselves rather than the macros of the host's libc.
  */
-#ifndef TTLOG_CLI_SIGCODE_H
-#define TTLOG_CLI_SIGCODE_H
+#ifndef TTLOG__CLI_SIGCODE_H
+#define TTLOG__CLI_SIGCODE_H
 
 /** "SIGSEGV" for 11, ...; NULL for a number not in the table. */
 const char *cli_signal_name(int signo);
@@ -22,4 +22,4 @@ const char *cli_sigcode_name(int signo, int code, const char **what);
 /** Whether si_addr is the faulting address for this signal and code. */
 int cli_sigcode_has_address(int signo, int code);
 
-#endif /* TTLOG_CLI_SIGCODE_H */
+#endif /* TTLOG__CLI_SIGCODE_H */

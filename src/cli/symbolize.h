@@ -13,8 +13,8 @@
  *
  * Only the command links libdw; the library (libttlog) does not.
  */
-#ifndef TTLOG_CLI_SYMBOLIZE_H
-#define TTLOG_CLI_SYMBOLIZE_H
+#ifndef TTLOG__CLI_SYMBOLIZE_H
+#define TTLOG__CLI_SYMBOLIZE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,4 +80,4 @@ size_t cli_sym_lookup(struct cli_sym *s, uint64_t address, int is_return,
  */
 const char *cli_sym_next_note(struct cli_sym *s);
 
-#endif /* TTLOG_CLI_SYMBOLIZE_H */
+#endif /* TTLOG__CLI_SYMBOLIZE_H */

@@ -7,8 +7,8 @@
  * localtime_r() and mktime() see it: the zone times are shown in
  * (render/time_text.h).
  */
-#ifndef TTLOG_CLI_TIME_ARGS_H
-#define TTLOG_CLI_TIME_ARGS_H
+#ifndef TTLOG__CLI_TIME_ARGS_H
+#define TTLOG__CLI_TIME_ARGS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,4 +53,4 @@ int cli_time_parse(const char *text, struct cli_time *t, const char **why);
  */
 int64_t cli_time_resolve(const struct cli_time *t, int64_t end_ns, int utc);
 
-#endif /* TTLOG_CLI_TIME_ARGS_H */
+#endif /* TTLOG__CLI_TIME_ARGS_H */

@@ -2,8 +2,8 @@
  * view_metrics.h - `ttlog view --metrics`: the metrics of a snapshot as a table
  * or as JSON lines.
  */
-#ifndef TTLOG_CLI_VIEW_METRICS_H
-#define TTLOG_CLI_VIEW_METRICS_H
+#ifndef TTLOG__CLI_VIEW_METRICS_H
+#define TTLOG__CLI_VIEW_METRICS_H
 
 #include "cli.h"
 #include "render/time_text.h"
@@ -17,4 +17,4 @@
  */
 void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style);
 
-#endif /* TTLOG_CLI_VIEW_METRICS_H */
+#endif /* TTLOG__CLI_VIEW_METRICS_H */

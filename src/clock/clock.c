@@ -24,7 +24,7 @@
 #include <cpuid.h>
 #endif
 
-int ttlog__clock_kind = TTLOG_TICKS_MONOTONIC; /* until ttlog__clock_init(): the safe slow path */
+int ttlog__clock_kind = TTLOG__TICKS_MONOTONIC; /* until ttlog__clock_init(): the safe slow path */
 
 static struct ttlog__calibration calib0;
 static _Atomic uint64_t fake_ticks;
@@ -61,9 +61,9 @@ static int counter_is_usable(void)
 static uint32_t counter_format_kind(void)
 {
 #if defined(__aarch64__)
-	return TTLOG_FMT_CLOCK_CNTVCT;
+	return TTLOG__FMT_CLOCK_CNTVCT;
 #else
-	return TTLOG_FMT_CLOCK_TSC;
+	return TTLOG__FMT_CLOCK_TSC;
 #endif
 }
 
@@ -71,7 +71,7 @@ static uint32_t counter_format_kind(void)
  * context. */
 static uint64_t counter_read(void)
 {
-	if (ttlog__clock_kind == TTLOG_TICKS_COUNTER) {
+	if (ttlog__clock_kind == TTLOG__TICKS_COUNTER) {
 		uint64_t t;
 		TTLOG__STORE_TICKS((unsigned char *)&t);
 		return t;
@@ -82,7 +82,7 @@ static uint64_t counter_read(void)
 /* Runs in signal context. */
 uint64_t ttlog__clock_ticks(void)
 {
-	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
+	if (ttlog__clock_kind == TTLOG__TICKS_FAKE)
 		return atomic_fetch_add_explicit(&fake_ticks, FAKE_STEP_NS, memory_order_relaxed);
 	return counter_read();
 }
@@ -94,18 +94,18 @@ void ttlog__clock_reset_fake(void)
 
 void ttlog__clock_init(enum ttlog__clock_choice choice)
 {
-	if (choice == TTLOG_CLOCK_FAKE) {
-		ttlog__clock_kind = TTLOG_TICKS_FAKE;
-		calib0.kind = TTLOG_FMT_CLOCK_FAKE;
+	if (choice == TTLOG__CLOCK_FAKE) {
+		ttlog__clock_kind = TTLOG__TICKS_FAKE;
+		calib0.kind = TTLOG__FMT_CLOCK_FAKE;
 		calib0.tick0 = 0;
 		calib0.ns0 = FAKE_EPOCH_NS;
 		return;
 	}
-	if (choice == TTLOG_CLOCK_MONO || (choice == TTLOG_CLOCK_AUTO && !counter_is_usable())) {
-		ttlog__clock_kind = TTLOG_TICKS_MONOTONIC;
-		calib0.kind = TTLOG_FMT_CLOCK_MONOTONIC;
+	if (choice == TTLOG__CLOCK_MONO || (choice == TTLOG__CLOCK_AUTO && !counter_is_usable())) {
+		ttlog__clock_kind = TTLOG__TICKS_MONOTONIC;
+		calib0.kind = TTLOG__FMT_CLOCK_MONOTONIC;
 	} else {
-		ttlog__clock_kind = TTLOG_TICKS_COUNTER;
+		ttlog__clock_kind = TTLOG__TICKS_COUNTER;
 		calib0.kind = counter_format_kind();
 	}
 	/* Take the realtime reading between two tick readings and use their
@@ -119,7 +119,7 @@ void ttlog__clock_init(enum ttlog__clock_choice choice)
 /* Runs in signal context: clock_gettime is async-signal-safe. */
 uint64_t ttlog__clock_now(void)
 {
-	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
+	if (ttlog__clock_kind == TTLOG__TICKS_FAKE)
 		return atomic_load_explicit(&fake_ticks, memory_order_relaxed);
 	return counter_read();
 }
@@ -127,7 +127,7 @@ uint64_t ttlog__clock_now(void)
 /* Runs in signal context. */
 int64_t ttlog__clock_realtime_ns(void)
 {
-	if (ttlog__clock_kind == TTLOG_TICKS_FAKE)
+	if (ttlog__clock_kind == TTLOG__TICKS_FAKE)
 		return FAKE_EPOCH_NS;
 	return clock_ns(CLOCK_REALTIME);
 }
@@ -136,7 +136,7 @@ int64_t ttlog__clock_realtime_ns(void)
 void ttlog__clock_calibrate(struct ttlog__calibration *out, int may_wait)
 {
 	*out = calib0;
-	if (ttlog__clock_kind == TTLOG_TICKS_FAKE) {
+	if (ttlog__clock_kind == TTLOG__TICKS_FAKE) {
 		out->tick1 = 1000000000u;
 		out->ns1 = FAKE_EPOCH_NS + 1000000000LL;
 		return;
@@ -169,7 +169,7 @@ static _Atomic uint64_t counter_rate;
 /* Runs in signal context: clock_gettime is async-signal-safe. */
 uint64_t ttlog__clock_ticks_per_second(void)
 {
-	if (ttlog__clock_kind != TTLOG_TICKS_COUNTER)
+	if (ttlog__clock_kind != TTLOG__TICKS_COUNTER)
 		return 1000000000u;
 	uint64_t rate = atomic_load_explicit(&counter_rate, memory_order_relaxed);
 	if (rate)

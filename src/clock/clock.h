@@ -5,25 +5,25 @@
  * two (ticks, CLOCK_REALTIME) pairs taken far apart, so a reader converts
  * any tick value to wall-clock nanoseconds by linear interpolation.
  */
-#ifndef TTLOG_CLOCK_CLOCK_H
-#define TTLOG_CLOCK_CLOCK_H
+#ifndef TTLOG__CLOCK_CLOCK_H
+#define TTLOG__CLOCK_CLOCK_H
 
 #include <stdint.h>
 
 enum ttlog__clock_choice {
-	TTLOG_CLOCK_AUTO = 0,      /* cycle counter if usable, else monotonic */
-	TTLOG_CLOCK_COUNTER,       /* force the cycle counter */
-	TTLOG_CLOCK_MONO,          /* force clock_gettime(CLOCK_MONOTONIC) */
-	TTLOG_CLOCK_FAKE           /* tests: 1000 ns per event from 2026-01-01 */
+	TTLOG__CLOCK_AUTO = 0,      /* cycle counter if usable, else monotonic */
+	TTLOG__CLOCK_COUNTER,       /* force the cycle counter */
+	TTLOG__CLOCK_MONO,          /* force clock_gettime(CLOCK_MONOTONIC) */
+	TTLOG__CLOCK_FAKE           /* tests: 1000 ns per event from 2026-01-01 */
 };
 
-/* The tick source in use. Only TTLOG_TICKS_COUNTER is read on the hot
+/* The tick source in use. Only TTLOG__TICKS_COUNTER is read on the hot
  * path; with the others every log call takes the slow path (see
  * ttlog__clock_inline_ok()). */
 enum ttlog__tick_source {
-	TTLOG_TICKS_COUNTER = 0,   /* rdtsc / cntvct, read inline */
-	TTLOG_TICKS_MONOTONIC = 1, /* clock_gettime(CLOCK_MONOTONIC), in ns */
-	TTLOG_TICKS_FAKE = 2       /* the test clock */
+	TTLOG__TICKS_COUNTER = 0,   /* rdtsc / cntvct, read inline */
+	TTLOG__TICKS_MONOTONIC = 1, /* clock_gettime(CLOCK_MONOTONIC), in ns */
+	TTLOG__TICKS_FAKE = 2       /* the test clock */
 };
 
 extern int ttlog__clock_kind;     /* enum ttlog__tick_source; set by ttlog__clock_init */
@@ -32,7 +32,7 @@ extern int ttlog__clock_kind;     /* enum ttlog__tick_source; set by ttlog__cloc
  * 0 if they must call ttlog__clock_ticks(). Runs in signal context. */
 static inline int ttlog__clock_inline_ok(void)
 {
-	return ttlog__clock_kind == TTLOG_TICKS_COUNTER;
+	return ttlog__clock_kind == TTLOG__TICKS_COUNTER;
 }
 
 /* The time of an event, from whichever source is in use; advances the
@@ -40,7 +40,7 @@ static inline int ttlog__clock_inline_ok(void)
 uint64_t ttlog__clock_ticks(void);
 
 struct ttlog__calibration {
-	uint32_t kind;             /* TTLOG_FMT_CLOCK_* */
+	uint32_t kind;             /* TTLOG__FMT_CLOCK_* */
 	uint64_t tick0, tick1;     /* tick1 > tick0 */
 	int64_t ns0, ns1;          /* CLOCK_REALTIME at tick0 and tick1 */
 };

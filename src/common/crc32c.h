@@ -5,8 +5,8 @@
  * called from signal context once the table exists (the library builds it
  * from a constructor, before main).
  */
-#ifndef TTLOG_COMMON_CRC32C_H
-#define TTLOG_COMMON_CRC32C_H
+#ifndef TTLOG__COMMON_CRC32C_H
+#define TTLOG__COMMON_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

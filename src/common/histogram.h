@@ -18,19 +18,19 @@
  *
  * Everything here runs in signal context (pure arithmetic).
  */
-#ifndef TTLOG_COMMON_HISTOGRAM_H
-#define TTLOG_COMMON_HISTOGRAM_H
+#ifndef TTLOG__COMMON_HISTOGRAM_H
+#define TTLOG__COMMON_HISTOGRAM_H
 
 #include <stdint.h>
 #include <string.h>
 
 #include "ttlog.h"
 
-#define TTLOG_HIST_UNDERFLOW 0u
-#define TTLOG_HIST_OVERFLOW (TTLOG__HIST_RANGE + 1u)
+#define TTLOG__HIST_UNDERFLOW 0u
+#define TTLOG__HIST_OVERFLOW (TTLOG__HIST_RANGE + 1u)
 /* Buckets per power of two, and powers of two covered. */
-#define TTLOG_HIST_SUB (1u << TTLOG__HIST_SUB_BITS)
-#define TTLOG_HIST_OCTAVES (TTLOG__HIST_MAX_EXP - TTLOG__HIST_MIN_EXP)
+#define TTLOG__HIST_SUB (1u << TTLOG__HIST_SUB_BITS)
+#define TTLOG__HIST_OCTAVES (TTLOG__HIST_MAX_EXP - TTLOG__HIST_MIN_EXP)
 
 /* The double whose bits are b. Runs in signal context. */
 static inline double ttlog__hist_from_bits(uint64_t b)
@@ -43,7 +43,7 @@ static inline double ttlog__hist_from_bits(uint64_t b)
 /* The lower bound (exclusive) of bucket i; -inf for the underflow bucket. */
 static inline double ttlog__hist_lower(uint32_t i)
 {
-	if (i == TTLOG_HIST_UNDERFLOW)
+	if (i == TTLOG__HIST_UNDERFLOW)
 		return -__builtin_inf();
 	return ttlog__hist_from_bits(((uint64_t)(i - 1u) + TTLOG__HIST_BIAS) << TTLOG__HIST_SHIFT);
 }
@@ -51,7 +51,7 @@ static inline double ttlog__hist_lower(uint32_t i)
 /* The upper bound (inclusive) of bucket i; +inf for the overflow bucket. */
 static inline double ttlog__hist_upper(uint32_t i)
 {
-	if (i >= TTLOG_HIST_OVERFLOW)
+	if (i >= TTLOG__HIST_OVERFLOW)
 		return __builtin_inf();
 	return ttlog__hist_from_bits(((uint64_t)i + TTLOG__HIST_BIAS) << TTLOG__HIST_SHIFT);
 }
@@ -70,9 +70,9 @@ static inline double ttlog__hist_pow2(int e)
 static inline double ttlog__hist_point(uint32_t i, double min, double max)
 {
 	double r;
-	if (i == TTLOG_HIST_UNDERFLOW) {
+	if (i == TTLOG__HIST_UNDERFLOW) {
 		r = min;
-	} else if (i >= TTLOG_HIST_OVERFLOW) {
+	} else if (i >= TTLOG__HIST_OVERFLOW) {
 		r = max;
 	} else {
 		double l = ttlog__hist_lower(i), u = ttlog__hist_upper(i);

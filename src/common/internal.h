@@ -5,17 +5,17 @@
  * are exported; internal functions shared between files use the ttlog__
  * prefix and stay hidden.
  */
-#ifndef TTLOG_COMMON_INTERNAL_H
-#define TTLOG_COMMON_INTERNAL_H
+#ifndef TTLOG__COMMON_INTERNAL_H
+#define TTLOG__COMMON_INTERNAL_H
 
 #ifndef TTLOG_BUILDING_LIBRARY
 #define TTLOG_BUILDING_LIBRARY 1
 #endif
 #include "ttlog.h"
 
-#define TTLOG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define TTLOG_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define TTLOG_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TTLOG__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define TTLOG__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TTLOG__MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Little-endian field access for the file format (the hosts are
  * little-endian). Run in signal context: memcpy only. */

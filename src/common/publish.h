@@ -15,8 +15,8 @@
  * so it is a pointer to constant data, stored with release before the
  * state is published and loaded with acquire.
  */
-#ifndef TTLOG_COMMON_PUBLISH_H
-#define TTLOG_COMMON_PUBLISH_H
+#ifndef TTLOG__COMMON_PUBLISH_H
+#define TTLOG__COMMON_PUBLISH_H
 
 #include <stdatomic.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * writes files with these. Every function here runs in signal context: it
  * touches only its arguments and makes only async-signal-safe calls.
  */
-#ifndef TTLOG_COMMON_SIGSAFE_H
-#define TTLOG_COMMON_SIGSAFE_H
+#ifndef TTLOG__COMMON_SIGSAFE_H
+#define TTLOG__COMMON_SIGSAFE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,27 +7,27 @@
  * Counters are atomics updated with relaxed ordering: they are statistics,
  * nothing synchronises through them.
  */
-#ifndef TTLOG_COMMON_STATE_H
-#define TTLOG_COMMON_STATE_H
+#ifndef TTLOG__COMMON_STATE_H
+#define TTLOG__COMMON_STATE_H
 
 #include <limits.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TTLOG_STATE_OFF = 0, TTLOG_STATE_ON = 1 };
+enum { TTLOG__STATE_OFF = 0, TTLOG__STATE_ON = 1 };
 
-#define TTLOG_DIR_MAX 3072          /* longest snapshot directory path */
-#define TTLOG_REASON_MAX 64         /* longest reason kept in a file name */
-#define TTLOG_DEFAULT_RING (1u << 20)
-#define TTLOG_MIN_RING 1024u
-#define TTLOG_MAX_RING (1u << 30)
-#define TTLOG_DEFAULT_CAP ((size_t)64 << 20)
-#define TTLOG_DEFAULT_MAX_STRING 256u
-#define TTLOG_MAX_MAX_STRING TTLOG__MAX_STRING_LIMIT /* keeps every record under one 64 KiB block */
+#define TTLOG__DIR_MAX 3072          /* longest snapshot directory path */
+#define TTLOG__REASON_MAX 64         /* longest reason kept in a file name */
+#define TTLOG__DEFAULT_RING (1u << 20)
+#define TTLOG__MIN_RING 1024u
+#define TTLOG__MAX_RING (1u << 30)
+#define TTLOG__DEFAULT_CAP ((size_t)64 << 20)
+#define TTLOG__DEFAULT_MAX_STRING 256u
+#define TTLOG__MAX_MAX_STRING TTLOG__MAX_STRING_LIMIT /* keeps every record under one 64 KiB block */
 
 struct ttlog__global {
-	_Atomic int state;          /* TTLOG_STATE_*; release-stored last by ttlog_init */
+	_Atomic int state;          /* TTLOG__STATE_*; release-stored last by ttlog_init */
 	int pid;                    /* refreshed in a forked child */
 	uint32_t ring_size;         /* bytes per new ring */
 	uint32_t max_string;
@@ -35,7 +35,7 @@ struct ttlog__global {
 	uint64_t window_ns;
 	uint32_t max_snapshots;     /* retention limits, UINT*_MAX = none (src/snapshot/retention.h) */
 	uint64_t max_snapshot_bytes;
-	char dir[TTLOG_DIR_MAX];    /* absolute snapshot directory, no trailing '/' */
+	char dir[TTLOG__DIR_MAX];    /* absolute snapshot directory, no trailing '/' */
 	char executable[PATH_MAX];
 	char hostname[256];
 

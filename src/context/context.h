@@ -6,8 +6,8 @@
  * the scope stack they keep is src/thread/scopes.h. Everything here runs
  * on the thread that owns the ring.
  */
-#ifndef TTLOG_CONTEXT_CONTEXT_H
-#define TTLOG_CONTEXT_CONTEXT_H
+#ifndef TTLOG__CONTEXT_CONTEXT_H
+#define TTLOG__CONTEXT_CONTEXT_H
 
 #include <stdint.h>
 

@@ -112,7 +112,7 @@ TTLOG_API uint32_t ttlog__span_prepare(struct ttlog__span_ids *ids)
 {
 	ids->id = 0;
 	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON)
 		return 0;
 	struct ttlog__scope_stack *st = ttlog__scopes_self();
 	if (!st) {
@@ -124,7 +124,7 @@ TTLOG_API uint32_t ttlog__span_prepare(struct ttlog__span_ids *ids)
 		if (!st)
 			return 0;
 	}
-	if (st->n >= TTLOG_SCOPE_MAX) {
+	if (st->n >= TTLOG__SCOPE_MAX) {
 		st->over_spans++;
 		return st->spans + st->over_spans;
 	}

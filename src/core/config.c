@@ -322,13 +322,13 @@ static int take_shared_dir(const char *v, struct resolving *r)
 static int take_clock(const char *v, struct resolving *r)
 {
 	if (strcmp(v, "auto") == 0)
-		r->st->clock = TTLOG_CLOCK_AUTO;
+		r->st->clock = TTLOG__CLOCK_AUTO;
 	else if (strcmp(v, "tsc") == 0 || strcmp(v, "counter") == 0)
-		r->st->clock = TTLOG_CLOCK_COUNTER;
+		r->st->clock = TTLOG__CLOCK_COUNTER;
 	else if (strcmp(v, "monotonic") == 0)
-		r->st->clock = TTLOG_CLOCK_MONO;
+		r->st->clock = TTLOG__CLOCK_MONO;
 	else if (strcmp(v, "fake") == 0)
-		r->st->clock = TTLOG_CLOCK_FAKE;
+		r->st->clock = TTLOG__CLOCK_FAKE;
 	else
 		return REFUSED;
 	return TAKEN;
@@ -410,9 +410,9 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	}
 	memset(st, 0, sizeof *st);
 	struct resolving r = {.st = st, .err = err, .errsize = errsize};
-	r.ring = cfg->ring_size ? cfg->ring_size : TTLOG_DEFAULT_RING;
-	r.cap = cfg->memory_cap ? cfg->memory_cap : TTLOG_DEFAULT_CAP;
-	r.max_string = cfg->max_string ? cfg->max_string : TTLOG_DEFAULT_MAX_STRING;
+	r.ring = cfg->ring_size ? cfg->ring_size : TTLOG__DEFAULT_RING;
+	r.cap = cfg->memory_cap ? cfg->memory_cap : TTLOG__DEFAULT_CAP;
+	r.max_string = cfg->max_string ? cfg->max_string : TTLOG__DEFAULT_MAX_STRING;
 	st->window_ns = cfg->window_ns;
 	st->min_level = cfg->min_level;
 	st->levels = cfg->levels;
@@ -420,7 +420,7 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 			 : cfg->signal_mask     ? cfg->signal_mask
 						: ttlog__crash_default_mask();
 	st->snapshot_signal = cfg->snapshot_signal;
-	st->clock = TTLOG_CLOCK_AUTO;
+	st->clock = TTLOG__CLOCK_AUTO;
 	if (cfg->struct_size >= offsetof(struct ttlog_config, sample) + sizeof cfg->sample)
 		st->sample = cfg->sample;
 	st->max_snapshots = TTLOG__DEFAULT_MAX_SNAPSHOTS;
@@ -456,7 +456,7 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	uint64_t ring = r.ring, cap = r.cap, max_string = r.max_string;
 	const char *dir = r.dir, *shared_dir = r.shared_dir;
 
-	if (ring < TTLOG_MIN_RING || ring > TTLOG_MAX_RING) {
+	if (ring < TTLOG__MIN_RING || ring > TTLOG__MAX_RING) {
 		snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)ring);
 		return fail(err, errsize, "ring size", "between 1K and 1G bytes", numbuf);
 	}
@@ -464,7 +464,7 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)cap);
 		return fail(err, errsize, "memory cap", "at least the ring size", numbuf);
 	}
-	if (max_string == 0 || max_string > TTLOG_MAX_MAX_STRING) {
+	if (max_string == 0 || max_string > TTLOG__MAX_MAX_STRING) {
 		snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)max_string);
 		return fail(err, errsize, "max string", "between 1 and 4000 bytes", numbuf);
 	}

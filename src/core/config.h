@@ -1,8 +1,8 @@
 /*
  * config.h - resolved settings (struct ttlog_config + environment).
  */
-#ifndef TTLOG_CORE_CONFIG_H
-#define TTLOG_CORE_CONFIG_H
+#ifndef TTLOG__CORE_CONFIG_H
+#define TTLOG__CORE_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 #include "ttlog.h"
 
 struct ttlog__settings {
-	char dir[TTLOG_DIR_MAX];
+	char dir[TTLOG__DIR_MAX];
 	int dir_is_default;
 	uint32_t ring_size;
 	size_t memory_cap;
@@ -29,7 +29,7 @@ struct ttlog__settings {
 	uint32_t max_snapshots;       /* resolved: never 0; UINT32_MAX = no limit */
 	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */
 	int shared_memory;        /* rings in a shared mapping (src/shm/owner.c) */
-	char shared_dir[TTLOG_DIR_MAX]; /* its base directory */
+	char shared_dir[TTLOG__DIR_MAX]; /* its base directory */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

@@ -1,8 +1,8 @@
 /*
  * fork.h - the library's one fork handler (fork.c).
  */
-#ifndef TTLOG_CORE_FORK_H
-#define TTLOG_CORE_FORK_H
+#ifndef TTLOG__CORE_FORK_H
+#define TTLOG__CORE_FORK_H
 
 /* Installs the handler that runs in a forked child. Called by ttlog_init;
  * idempotent. 0, or -1 if pthread_atfork failed. */

@@ -66,7 +66,7 @@ static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERR
 
 TTLOG_API const char *ttlog_level_name(int level)
 {
-	if (level < 0 || (size_t)level >= TTLOG_ARRAY_SIZE(level_names))
+	if (level < 0 || (size_t)level >= TTLOG__ARRAY_SIZE(level_names))
 		return "?";
 	return level_names[level];
 }
@@ -75,7 +75,7 @@ TTLOG_API int ttlog_level_parse(const char *name)
 {
 	if (!name)
 		return -1;
-	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(level_names); i++)
+	for (size_t i = 0; i < TTLOG__ARRAY_SIZE(level_names); i++)
 		if (strcasecmp(name, level_names[i]) == 0)
 			return (int)i;
 	if (strcasecmp(name, "warning") == 0)
@@ -151,7 +151,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	init_error[0] = '\0';
 	/* Relaxed: only ttlog_init and ttlog_shutdown store the state, both
 	 * under init_lock, which orders them. */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) == TTLOG_STATE_ON) {
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) == TTLOG__STATE_ON) {
 		snprintf(init_error, sizeof init_error, "ttlog_init: already initialized");
 		rc = TTLOG_E_ALREADY_INITIALIZED;
 		goto out;
@@ -209,7 +209,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	remove_stale_temporaries(ttlog__g.dir);
 	/* A program restarted in a crash loop prunes at each start, so the
 	 * directory is within its limits before the next crash adds to it. */
-	ttlog__retention_prune(TTLOG_WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
+	ttlog__retention_prune(TTLOG__WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
 			       ttlog__g.max_snapshot_bytes);
 	ttlog__clock_init(st.clock);
 	/* The layers below reach shared-memory mode through this table. */
@@ -234,7 +234,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	 * signal handlers) by this store. Pairs with LMM(init:B), the acquire
 	 * loads of the log call's slow path, the snapshot writer, metric
 	 * attach, spans and snapshot_with_stack() below. */
-	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_ON, memory_order_release);
+	atomic_store_explicit(&ttlog__g.state, TTLOG__STATE_ON, memory_order_release);
 out:
 	pthread_mutex_unlock(&init_lock);
 	return rc;
@@ -244,7 +244,7 @@ TTLOG_API int ttlog_shutdown(void)
 {
 	pthread_mutex_lock(&init_lock);
 	/* Relaxed: under init_lock, as in ttlog_init. */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) != TTLOG_STATE_ON) {
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) != TTLOG__STATE_ON) {
 		pthread_mutex_unlock(&init_lock);
 		return TTLOG_E_NOT_INITIALIZED;
 	}
@@ -253,7 +253,7 @@ TTLOG_API int ttlog_shutdown(void)
 	/* Relaxed: OFF publishes nothing. A thread that loads it (LMM(init:B))
 	 * stops before reading any setting, and the next ttlog_init publishes
 	 * its own with LMM(init:A). */
-	atomic_store_explicit(&ttlog__g.state, TTLOG_STATE_OFF, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.state, TTLOG__STATE_OFF, memory_order_relaxed);
 	ttlog__shm_close(); /* shared-memory mode: the file goes, the memory stays */
 	ttlog__metrics_detach_all(); /* later updates find ttlog off and are counted */
 	pthread_mutex_unlock(&init_lock);
@@ -263,7 +263,7 @@ TTLOG_API int ttlog_shutdown(void)
 /* Async-signal-safe (see ttlog.h). */
 TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_size)
 {
-	return ttlog__snapshot_write(TTLOG_WS_NORMAL, reason, NULL, path, path_size);
+	return ttlog__snapshot_write(TTLOG__WS_NORMAL, reason, NULL, path, path_size);
 }
 
 /* Async-signal-safe (see ttlog.h). */
@@ -280,11 +280,11 @@ static __attribute__((noinline)) int snapshot_with_stack(const char *reason, cha
 {
 	struct ttlog__stack st;
 	/* LMM(init:B) pairs with LMM(init:A). */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON)
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON)
 		return TTLOG_E_NOT_INITIALIZED;
 	ttlog__modules_refresh();
 	ttlog__stack_capture_here(&st, ra);
-	return ttlog__snapshot_write_stack(TTLOG_WS_NORMAL, reason, NULL, &st, path, path_size);
+	return ttlog__snapshot_write_stack(TTLOG__WS_NORMAL, reason, NULL, &st, path, path_size);
 }
 
 TTLOG_API int ttlog_snapshot_with_stack_path(const char *reason, char *path, size_t path_size)

@@ -87,7 +87,7 @@
  *    it, so they have one user. A link map being changed, or unreadable,
  *    leaves the last refresh's list.
  *
- * 7. ttlog__snapshot_write(TTLOG_WS_CRASH, ...) (src/snapshot/writer.c),
+ * 7. ttlog__snapshot_write(TTLOG__WS_CRASH, ...) (src/snapshot/writer.c),
  *    through ttlog__snapshot_write_stack() (an acquire load of the state:
  *    the settings) to write_from(), with the in-process source whose
  *    callbacks are self_ring_next(), self_read_begin(), self_site(),
@@ -176,7 +176,7 @@
  *       that cannot be created ends the write with TTLOG_E_DIR; a write,
  *       fsync or link that fails unlinks the temporary and ends it with
  *       TTLOG_E_IO; either way the errno is kept for step 10.
- *    h. ttlog__retention_prune(TTLOG_WS_CRASH, ...) (src/snapshot/
+ *    h. ttlog__retention_prune(TTLOG__WS_CRASH, ...) (src/snapshot/
  *       retention.c), in the crash's own pruning workspace (a busy flag
  *       like the writer's), when limits are set: open() of the directory,
  *       scan() reads it with lseek and the getdents64 system call into the
@@ -291,7 +291,7 @@ static const char *const signal_names[] = {
 /* Runs in signal context. */
 const char *ttlog__signal_name(int signo)
 {
-	if (signo > 0 && (size_t)signo < TTLOG_ARRAY_SIZE(signal_names))
+	if (signo > 0 && (size_t)signo < TTLOG__ARRAY_SIZE(signal_names))
 		return signal_names[signo];
 	return NULL;
 }
@@ -344,7 +344,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		/* The modules dlopen'ed since the last refresh, for the frames
 		 * that are in them (src/proc/modules.c). */
 		ci.modules = ttlog__modules_at_crash();
-		if (ttlog__snapshot_write(TTLOG_WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
+		if (ttlog__snapshot_write(TTLOG__WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
 			ttlog__publish_crashed(); /* the snapshot has it all: no mapping to recover */
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
@@ -375,7 +375,7 @@ static void snapshot_handler(int signo, siginfo_t *info, void *context)
 	(void)context;
 	int saved_errno = errno;
 	const char *name = ttlog__signal_name(signo);
-	ttlog__snapshot_write(TTLOG_WS_NORMAL, name ? name : "signal", NULL, NULL, 0);
+	ttlog__snapshot_write(TTLOG__WS_NORMAL, name ? name : "signal", NULL, NULL, 0);
 	errno = saved_errno;
 }
 
@@ -469,10 +469,10 @@ static const struct {
 static void report_unwritten_snapshot(void)
 {
 	int err = 0;
-	int rc = ttlog__snapshot_last_error(TTLOG_WS_CRASH, &err);
+	int rc = ttlog__snapshot_last_error(TTLOG__WS_CRASH, &err);
 	if (rc == TTLOG_OK)
 		return;
-	char line[TTLOG_DIR_MAX + 160];
+	char line[TTLOG__DIR_MAX + 160];
 	struct ttlog__sbuf sb;
 	ttlog__sb_init(&sb, line, sizeof line - 1); /* room for the '\n' */
 	ttlog__sb_str(&sb, "ttlog: crash snapshot not written: ");
@@ -481,7 +481,7 @@ static void report_unwritten_snapshot(void)
 		ttlog__sb_str(&sb, ttlog__g.dir);
 		if (err) {
 			const char *name = NULL;
-			for (size_t i = 0; i < TTLOG_ARRAY_SIZE(errno_names) && !name; i++)
+			for (size_t i = 0; i < TTLOG__ARRAY_SIZE(errno_names) && !name; i++)
 				if (errno_names[i].value == err)
 					name = errno_names[i].name;
 			ttlog__sb_str(&sb, " (");

@@ -2,8 +2,8 @@
  * crash.h - fatal-signal handlers that write a snapshot, and the optional
  * on-demand snapshot signal.
  */
-#ifndef TTLOG_CRASH_CRASH_H
-#define TTLOG_CRASH_CRASH_H
+#ifndef TTLOG__CRASH_CRASH_H
+#define TTLOG__CRASH_CRASH_H
 
 #include <stdint.h>
 

@@ -9,10 +9,10 @@
  *
  * Every multi-byte field is little-endian. No struct below is ever written
  * or read as a whole: writers and readers go field by field through the
- * TTLOG_FMT_*_OFF offsets, so compiler padding never reaches the disk.
+ * TTLOG__FMT_*_OFF offsets, so compiler padding never reaches the disk.
  */
-#ifndef TTLOG_FORMAT_FORMAT_H
-#define TTLOG_FORMAT_FORMAT_H
+#ifndef TTLOG__FORMAT_FORMAT_H
+#define TTLOG__FORMAT_FORMAT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,231 +20,231 @@
 #include "common/crc32c.h"
 
 /* ---- File header: 24 bytes at offset 0 ---------------------------------- */
-#define TTLOG_FMT_MAGIC "\x89TTLOG\r\n"   /* 8 bytes; the high byte and CR LF catch text-mode damage */
-#define TTLOG_FMT_MAGIC_LEN 8
-#define TTLOG_FMT_VERSION 1
-#define TTLOG_FMT_FILE_HEADER_SIZE 24
-#define TTLOG_FMT_FH_VERSION_OFF 8        /* u16 format version */
-#define TTLOG_FMT_FH_HEADER_SIZE_OFF 10   /* u16 size of this header (24) */
-#define TTLOG_FMT_FH_INCOMPAT_OFF 12      /* u32 incompatible feature flags: unknown bit -> refuse */
-#define TTLOG_FMT_FH_COMPAT_OFF 16        /* u32 compatible feature flags: unknown bit -> ignore */
-#define TTLOG_FMT_FH_CRC_OFF 20           /* u32 CRC-32C of bytes 0..19 */
+#define TTLOG__FMT_MAGIC "\x89TTLOG\r\n"   /* 8 bytes; the high byte and CR LF catch text-mode damage */
+#define TTLOG__FMT_MAGIC_LEN 8
+#define TTLOG__FMT_VERSION 1
+#define TTLOG__FMT_FILE_HEADER_SIZE 24
+#define TTLOG__FMT_FH_VERSION_OFF 8        /* u16 format version */
+#define TTLOG__FMT_FH_HEADER_SIZE_OFF 10   /* u16 size of this header (24) */
+#define TTLOG__FMT_FH_INCOMPAT_OFF 12      /* u32 incompatible feature flags: unknown bit -> refuse */
+#define TTLOG__FMT_FH_COMPAT_OFF 16        /* u32 compatible feature flags: unknown bit -> ignore */
+#define TTLOG__FMT_FH_CRC_OFF 20           /* u32 CRC-32C of bytes 0..19 */
 /* No incompatible or compatible flags are defined in version 1. */
-#define TTLOG_FMT_INCOMPAT_KNOWN 0u
+#define TTLOG__FMT_INCOMPAT_KNOWN 0u
 
 /* ---- Chunks: a 16-byte header, then `length` payload bytes -------------- */
-#define TTLOG_FMT_CHUNK_HEADER_SIZE 16
-#define TTLOG_FMT_CH_TYPE_OFF 0           /* u32 type, four ASCII bytes */
-#define TTLOG_FMT_CH_FLAGS_OFF 4          /* u32 flags */
-#define TTLOG_FMT_CH_LENGTH_OFF 8         /* u32 payload length in bytes */
-#define TTLOG_FMT_CH_CRC_OFF 12           /* u32 CRC-32C of header bytes 0..11, then the payload */
-#define TTLOG_FMT_CH_CRC_COVERED 12       /* header bytes the CRC covers: type, flags, length */
+#define TTLOG__FMT_CHUNK_HEADER_SIZE 16
+#define TTLOG__FMT_CH_TYPE_OFF 0           /* u32 type, four ASCII bytes */
+#define TTLOG__FMT_CH_FLAGS_OFF 4          /* u32 flags */
+#define TTLOG__FMT_CH_LENGTH_OFF 8         /* u32 payload length in bytes */
+#define TTLOG__FMT_CH_CRC_OFF 12           /* u32 CRC-32C of header bytes 0..11, then the payload */
+#define TTLOG__FMT_CH_CRC_COVERED 12       /* header bytes the CRC covers: type, flags, length */
 /* A reader that does not know a chunk's type skips it, unless this flag is set. */
-#define TTLOG_FMT_CHUNK_REQUIRED 0x1u
-#define TTLOG_FMT_CHUNK_FLAGS_KNOWN 0x1u
+#define TTLOG__FMT_CHUNK_REQUIRED 0x1u
+#define TTLOG__FMT_CHUNK_FLAGS_KNOWN 0x1u
 /* Largest payload a version-1 writer produces; readers reject larger ones. */
-#define TTLOG_FMT_MAX_CHUNK (64u << 20)
+#define TTLOG__FMT_MAX_CHUNK (64u << 20)
 
-#define TTLOG_FMT_FOURCC(a, b, c, d) \
+#define TTLOG__FMT_FOURCC(a, b, c, d) \
 	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-#define TTLOG_FMT_CHUNK_HEAD TTLOG_FMT_FOURCC('H', 'E', 'A', 'D')
-#define TTLOG_FMT_CHUNK_SITE TTLOG_FMT_FOURCC('S', 'I', 'T', 'E')
-#define TTLOG_FMT_CHUNK_EVTS TTLOG_FMT_FOURCC('E', 'V', 'T', 'S')
-#define TTLOG_FMT_CHUNK_THRD TTLOG_FMT_FOURCC('T', 'H', 'R', 'D')
-#define TTLOG_FMT_CHUNK_CRSH TTLOG_FMT_FOURCC('C', 'R', 'S', 'H')
-#define TTLOG_FMT_CHUNK_END TTLOG_FMT_FOURCC('E', 'N', 'D', ' ')
-#define TTLOG_FMT_CHUNK_SITX TTLOG_FMT_FOURCC('S', 'I', 'T', 'X')
-#define TTLOG_FMT_CHUNK_SMPL TTLOG_FMT_FOURCC('S', 'M', 'P', 'L')
-#define TTLOG_FMT_CHUNK_MTRC TTLOG_FMT_FOURCC('M', 'T', 'R', 'C')
-#define TTLOG_FMT_CHUNK_STCK TTLOG_FMT_FOURCC('S', 'T', 'C', 'K')
-#define TTLOG_FMT_CHUNK_MODS TTLOG_FMT_FOURCC('M', 'O', 'D', 'S')
+#define TTLOG__FMT_CHUNK_HEAD TTLOG__FMT_FOURCC('H', 'E', 'A', 'D')
+#define TTLOG__FMT_CHUNK_SITE TTLOG__FMT_FOURCC('S', 'I', 'T', 'E')
+#define TTLOG__FMT_CHUNK_EVTS TTLOG__FMT_FOURCC('E', 'V', 'T', 'S')
+#define TTLOG__FMT_CHUNK_THRD TTLOG__FMT_FOURCC('T', 'H', 'R', 'D')
+#define TTLOG__FMT_CHUNK_CRSH TTLOG__FMT_FOURCC('C', 'R', 'S', 'H')
+#define TTLOG__FMT_CHUNK_END TTLOG__FMT_FOURCC('E', 'N', 'D', ' ')
+#define TTLOG__FMT_CHUNK_SITX TTLOG__FMT_FOURCC('S', 'I', 'T', 'X')
+#define TTLOG__FMT_CHUNK_SMPL TTLOG__FMT_FOURCC('S', 'M', 'P', 'L')
+#define TTLOG__FMT_CHUNK_MTRC TTLOG__FMT_FOURCC('M', 'T', 'R', 'C')
+#define TTLOG__FMT_CHUNK_STCK TTLOG__FMT_FOURCC('S', 'T', 'C', 'K')
+#define TTLOG__FMT_CHUNK_MODS TTLOG__FMT_FOURCC('M', 'O', 'D', 'S')
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
 static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void *payload, size_t len)
 {
-	return ttlog__crc32c(ttlog__crc32c(0, header, TTLOG_FMT_CH_CRC_COVERED), payload, len);
+	return ttlog__crc32c(ttlog__crc32c(0, header, TTLOG__FMT_CH_CRC_COVERED), payload, len);
 }
 
 /* ---- HEAD: process and clock, always the first chunk -------------------- */
-#define TTLOG_FMT_HEAD_PID_OFF 0          /* u32 process id */
-#define TTLOG_FMT_HEAD_FLAGS_OFF 4        /* u32: bit 0 = written by the crash handler */
-#define TTLOG_FMT_HEAD_CREATED_OFF 8      /* i64 creation time, ns since the Unix epoch (UTC) */
-#define TTLOG_FMT_HEAD_TICK0_OFF 16       /* u64 clock ticks at calibration point 0 */
-#define TTLOG_FMT_HEAD_NS0_OFF 24         /* i64 CLOCK_REALTIME ns at point 0 */
-#define TTLOG_FMT_HEAD_TICK1_OFF 32       /* u64 ticks at calibration point 1 (> tick0) */
-#define TTLOG_FMT_HEAD_NS1_OFF 40         /* i64 CLOCK_REALTIME ns at point 1 */
-#define TTLOG_FMT_HEAD_CLOCK_OFF 48       /* u32 clock source, TTLOG_FMT_CLOCK_* */
-#define TTLOG_FMT_HEAD_TTLOG_VER_OFF 52   /* u32 writer's TTLOG_VERSION_NUMBER */
-#define TTLOG_FMT_HEAD_WINDOW_OFF 56      /* u64 snapshot window in ns, 0 = whole rings */
-#define TTLOG_FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
-#define TTLOG_FMT_HEAD_FLAG_CRASH 0x1u
+#define TTLOG__FMT_HEAD_PID_OFF 0          /* u32 process id */
+#define TTLOG__FMT_HEAD_FLAGS_OFF 4        /* u32: bit 0 = written by the crash handler */
+#define TTLOG__FMT_HEAD_CREATED_OFF 8      /* i64 creation time, ns since the Unix epoch (UTC) */
+#define TTLOG__FMT_HEAD_TICK0_OFF 16       /* u64 clock ticks at calibration point 0 */
+#define TTLOG__FMT_HEAD_NS0_OFF 24         /* i64 CLOCK_REALTIME ns at point 0 */
+#define TTLOG__FMT_HEAD_TICK1_OFF 32       /* u64 ticks at calibration point 1 (> tick0) */
+#define TTLOG__FMT_HEAD_NS1_OFF 40         /* i64 CLOCK_REALTIME ns at point 1 */
+#define TTLOG__FMT_HEAD_CLOCK_OFF 48       /* u32 clock source, TTLOG__FMT_CLOCK_* */
+#define TTLOG__FMT_HEAD_TTLOG_VER_OFF 52   /* u32 writer's TTLOG_VERSION_NUMBER */
+#define TTLOG__FMT_HEAD_WINDOW_OFF 56      /* u64 snapshot window in ns, 0 = whole rings */
+#define TTLOG__FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
+#define TTLOG__FMT_HEAD_FLAG_CRASH 0x1u
 
-#define TTLOG_FMT_CLOCK_TSC 0             /* x86-64 time-stamp counter */
-#define TTLOG_FMT_CLOCK_CNTVCT 1          /* aarch64 virtual counter */
-#define TTLOG_FMT_CLOCK_MONOTONIC 2       /* CLOCK_MONOTONIC, ticks are ns */
-#define TTLOG_FMT_CLOCK_FAKE 3            /* deterministic test clock, ticks are ns */
+#define TTLOG__FMT_CLOCK_TSC 0             /* x86-64 time-stamp counter */
+#define TTLOG__FMT_CLOCK_CNTVCT 1          /* aarch64 virtual counter */
+#define TTLOG__FMT_CLOCK_MONOTONIC 2       /* CLOCK_MONOTONIC, ticks are ns */
+#define TTLOG__FMT_CLOCK_FAKE 3            /* deterministic test clock, ticks are ns */
 
 /* Strings in chunks: u32 length, then that many bytes, no terminator. */
 
 /* ---- SITE: call-site dictionary entries, before the events using them -- */
 /* u32 count, then per site: */
-#define TTLOG_FMT_SITE_ID_OFF 0           /* u32 site id, >= 1, unique in the file */
-#define TTLOG_FMT_SITE_LEVEL_OFF 4        /* u8 level, 0..5 */
-#define TTLOG_FMT_SITE_NARGS_OFF 5        /* u8 argument count, <= 16 */
-#define TTLOG_FMT_SITE_RESERVED_OFF 6     /* u16 zero */
-#define TTLOG_FMT_SITE_LINE_OFF 8         /* u32 source line */
-#define TTLOG_FMT_SITE_FIXED_SIZE 12      /* then nargs type bytes, then strings
+#define TTLOG__FMT_SITE_ID_OFF 0           /* u32 site id, >= 1, unique in the file */
+#define TTLOG__FMT_SITE_LEVEL_OFF 4        /* u8 level, 0..5 */
+#define TTLOG__FMT_SITE_NARGS_OFF 5        /* u8 argument count, <= 16 */
+#define TTLOG__FMT_SITE_RESERVED_OFF 6     /* u16 zero */
+#define TTLOG__FMT_SITE_LINE_OFF 8         /* u32 source line */
+#define TTLOG__FMT_SITE_FIXED_SIZE 12      /* then nargs type bytes, then strings
                                              format, file, function, target */
-#define TTLOG_FMT_MAX_ARGS 16
+#define TTLOG__FMT_MAX_ARGS 16
 
 /* ---- SITX: what a SITE entry does not say (fields, kinds), ttlog >= 0.3 - */
 /* u32 count, then per site: */
-#define TTLOG_FMT_SITX_ID_OFF 0           /* u32 site id, defined by an earlier SITE entry */
-#define TTLOG_FMT_SITX_KIND_OFF 4         /* u8 TTLOG_FMT_KIND_* */
-#define TTLOG_FMT_SITX_RESERVED_OFF 5     /* u8 zero */
-#define TTLOG_FMT_SITX_FIELDS_OFF 6       /* u16 bit i: argument i is an explicit field */
-#define TTLOG_FMT_SITX_FIXED_SIZE 8       /* then one name string per bit set, in order */
-#define TTLOG_FMT_SITX_NAME_MAX 64        /* bytes of a field name the 0.3 writer keeps */
-#define TTLOG_FMT_KIND_LOG 0              /* a log call; the only kind that needs no REQUIRED */
-#define TTLOG_FMT_KIND_CONTEXT_PUSH 1     /* one argument: a context value; format = its key */
-#define TTLOG_FMT_KIND_CONTEXT_POP 2      /* no argument: ends the innermost context */
-#define TTLOG_FMT_KIND_RESTATE 3          /* one U32 n: the next n records re-state open scopes */
-#define TTLOG_FMT_KIND_SPAN_BEGIN 4       /* U64 span, parent, trace high, trace low; then fields */
-#define TTLOG_FMT_KIND_SPAN_END 5         /* one U64: the span id */
-#define TTLOG_FMT_KIND_SPAN_FIELD 6       /* U64 span id, then a value; format = its key */
-#define TTLOG_FMT_KIND_MAX 6              /* highest kind this version defines */
+#define TTLOG__FMT_SITX_ID_OFF 0           /* u32 site id, defined by an earlier SITE entry */
+#define TTLOG__FMT_SITX_KIND_OFF 4         /* u8 TTLOG__FMT_KIND_* */
+#define TTLOG__FMT_SITX_RESERVED_OFF 5     /* u8 zero */
+#define TTLOG__FMT_SITX_FIELDS_OFF 6       /* u16 bit i: argument i is an explicit field */
+#define TTLOG__FMT_SITX_FIXED_SIZE 8       /* then one name string per bit set, in order */
+#define TTLOG__FMT_SITX_NAME_MAX 64        /* bytes of a field name the 0.3 writer keeps */
+#define TTLOG__FMT_KIND_LOG 0              /* a log call; the only kind that needs no REQUIRED */
+#define TTLOG__FMT_KIND_CONTEXT_PUSH 1     /* one argument: a context value; format = its key */
+#define TTLOG__FMT_KIND_CONTEXT_POP 2      /* no argument: ends the innermost context */
+#define TTLOG__FMT_KIND_RESTATE 3          /* one U32 n: the next n records re-state open scopes */
+#define TTLOG__FMT_KIND_SPAN_BEGIN 4       /* U64 span, parent, trace high, trace low; then fields */
+#define TTLOG__FMT_KIND_SPAN_END 5         /* one U64: the span id */
+#define TTLOG__FMT_KIND_SPAN_FIELD 6       /* U64 span id, then a value; format = its key */
+#define TTLOG__FMT_KIND_MAX 6              /* highest kind this version defines */
 
 /* ---- SMPL: sampling rules and counts per site, revision 3 --------------- */
 /* u32 count, then per site (ids strictly increasing over the whole file): */
-#define TTLOG_FMT_SMPL_ID_OFF 0           /* u32 site id, defined by an earlier SITE entry */
-#define TTLOG_FMT_SMPL_ONE_IN_OFF 4       /* u32 keep 1 call in N; 1 = no 1-in-N rule; never 0 */
-#define TTLOG_FMT_SMPL_PER_SECOND_OFF 8   /* u32 at most K calls a second; 0 = no rate limit */
-#define TTLOG_FMT_SMPL_RESERVED_OFF 12    /* u32 zero */
-#define TTLOG_FMT_SMPL_KEPT_OFF 16        /* u64 calls the sampler kept */
-#define TTLOG_FMT_SMPL_SAMPLED_OFF 24     /* u64 calls dropped by 1-in-N */
-#define TTLOG_FMT_SMPL_RATE_OFF 32        /* u64 calls dropped by the rate limit */
-#define TTLOG_FMT_SMPL_ENTRY_SIZE 40
+#define TTLOG__FMT_SMPL_ID_OFF 0           /* u32 site id, defined by an earlier SITE entry */
+#define TTLOG__FMT_SMPL_ONE_IN_OFF 4       /* u32 keep 1 call in N; 1 = no 1-in-N rule; never 0 */
+#define TTLOG__FMT_SMPL_PER_SECOND_OFF 8   /* u32 at most K calls a second; 0 = no rate limit */
+#define TTLOG__FMT_SMPL_RESERVED_OFF 12    /* u32 zero */
+#define TTLOG__FMT_SMPL_KEPT_OFF 16        /* u64 calls the sampler kept */
+#define TTLOG__FMT_SMPL_SAMPLED_OFF 24     /* u64 calls dropped by 1-in-N */
+#define TTLOG__FMT_SMPL_RATE_OFF 32        /* u64 calls dropped by the rate limit */
+#define TTLOG__FMT_SMPL_ENTRY_SIZE 40
 
 /* ---- MTRC: metric values, ttlog >= 0.3 (docs/FORMAT.md, MTRC) ------------- */
-#define TTLOG_FMT_MTRC_COUNT_OFF 0        /* u32 metrics in this chunk */
-#define TTLOG_FMT_MTRC_SUB_BITS_OFF 4     /* u8 log2 of buckets per power of two (6) */
-#define TTLOG_FMT_MTRC_RESERVED_OFF 5     /* u8 zero */
-#define TTLOG_FMT_MTRC_MIN_EXP_OFF 6      /* i16 lowest power of two of the buckets (-24) */
-#define TTLOG_FMT_MTRC_MAX_EXP_OFF 8      /* i16 highest power of two (40) */
-#define TTLOG_FMT_MTRC_RESERVED2_OFF 10   /* u16 zero */
-#define TTLOG_FMT_MTRC_HEADER_SIZE 12     /* then count entries: */
-#define TTLOG_FMT_METRIC_TYPE_OFF 0       /* u8 TTLOG_FMT_METRIC_* */
-#define TTLOG_FMT_METRIC_FLAGS_OFF 1      /* u8 TTLOG_FMT_METRIC_FLAG_* */
-#define TTLOG_FMT_METRIC_RESERVED_OFF 2   /* u16 zero */
-#define TTLOG_FMT_METRIC_LINE_OFF 4       /* u32 source line, 0 for ttlog's own */
-#define TTLOG_FMT_METRIC_FIXED_SIZE 8     /* then strings name, labels, file; then the value */
-#define TTLOG_FMT_METRIC_COUNTER 1        /* u64 total */
-#define TTLOG_FMT_METRIC_GAUGE 2          /* f64 value, u64 ticks of the set (0: never set) */
-#define TTLOG_FMT_METRIC_HISTOGRAM 3      /* u64 count, f64 sum, f64 min, f64 max, u32 n,
+#define TTLOG__FMT_MTRC_COUNT_OFF 0        /* u32 metrics in this chunk */
+#define TTLOG__FMT_MTRC_SUB_BITS_OFF 4     /* u8 log2 of buckets per power of two (6) */
+#define TTLOG__FMT_MTRC_RESERVED_OFF 5     /* u8 zero */
+#define TTLOG__FMT_MTRC_MIN_EXP_OFF 6      /* i16 lowest power of two of the buckets (-24) */
+#define TTLOG__FMT_MTRC_MAX_EXP_OFF 8      /* i16 highest power of two (40) */
+#define TTLOG__FMT_MTRC_RESERVED2_OFF 10   /* u16 zero */
+#define TTLOG__FMT_MTRC_HEADER_SIZE 12     /* then count entries: */
+#define TTLOG__FMT_METRIC_TYPE_OFF 0       /* u8 TTLOG__FMT_METRIC_* */
+#define TTLOG__FMT_METRIC_FLAGS_OFF 1      /* u8 TTLOG__FMT_METRIC_FLAG_* */
+#define TTLOG__FMT_METRIC_RESERVED_OFF 2   /* u16 zero */
+#define TTLOG__FMT_METRIC_LINE_OFF 4       /* u32 source line, 0 for ttlog's own */
+#define TTLOG__FMT_METRIC_FIXED_SIZE 8     /* then strings name, labels, file; then the value */
+#define TTLOG__FMT_METRIC_COUNTER 1        /* u64 total */
+#define TTLOG__FMT_METRIC_GAUGE 2          /* f64 value, u64 ticks of the set (0: never set) */
+#define TTLOG__FMT_METRIC_HISTOGRAM 3      /* u64 count, f64 sum, f64 min, f64 max, u32 n,
                                              then n x (u32 bucket index, u64 count) */
-#define TTLOG_FMT_METRIC_FLAG_SELF 0x1u   /* one of ttlog's own metrics (ttlog_*) */
-#define TTLOG_FMT_METRIC_FLAGS_KNOWN 0x1u
-#define TTLOG_FMT_HIST_PAIR_SIZE 12
-#define TTLOG_FMT_HIST_FIXED_SIZE 36      /* count, sum, min, max, n */
+#define TTLOG__FMT_METRIC_FLAG_SELF 0x1u   /* one of ttlog's own metrics (ttlog_*) */
+#define TTLOG__FMT_METRIC_FLAGS_KNOWN 0x1u
+#define TTLOG__FMT_HIST_PAIR_SIZE 12
+#define TTLOG__FMT_HIST_FIXED_SIZE 36      /* count, sum, min, max, n */
 
 /* ---- EVTS: one block of one thread's records ---------------------------- */
-#define TTLOG_FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */
-#define TTLOG_FMT_EVTS_TID_OFF 4          /* u32 OS thread id */
-#define TTLOG_FMT_EVTS_COUNT_OFF 8        /* u32 number of records */
-#define TTLOG_FMT_EVTS_RAW_SIZE_OFF 12    /* u32 size of the records once decompressed */
-#define TTLOG_FMT_EVTS_FIRST_OFF 16       /* u64 ticks of the first record */
-#define TTLOG_FMT_EVTS_LAST_OFF 24        /* u64 ticks of the last record */
-#define TTLOG_FMT_EVTS_CODEC_OFF 32       /* u8 TTLOG_FMT_CODEC_* */
-#define TTLOG_FMT_EVTS_FIXED_SIZE 40      /* bytes 33..39 zero; then the data */
-#define TTLOG_FMT_CODEC_NONE 0
-#define TTLOG_FMT_CODEC_LZ4 1             /* one LZ4 block (not frame) */
-#define TTLOG_FMT_MAX_BLOCK_RAW (64u << 10)
+#define TTLOG__FMT_EVTS_THREAD_OFF 0       /* u32 thread index (THRD) */
+#define TTLOG__FMT_EVTS_TID_OFF 4          /* u32 OS thread id */
+#define TTLOG__FMT_EVTS_COUNT_OFF 8        /* u32 number of records */
+#define TTLOG__FMT_EVTS_RAW_SIZE_OFF 12    /* u32 size of the records once decompressed */
+#define TTLOG__FMT_EVTS_FIRST_OFF 16       /* u64 ticks of the first record */
+#define TTLOG__FMT_EVTS_LAST_OFF 24        /* u64 ticks of the last record */
+#define TTLOG__FMT_EVTS_CODEC_OFF 32       /* u8 TTLOG__FMT_CODEC_* */
+#define TTLOG__FMT_EVTS_FIXED_SIZE 40      /* bytes 33..39 zero; then the data */
+#define TTLOG__FMT_CODEC_NONE 0
+#define TTLOG__FMT_CODEC_LZ4 1             /* one LZ4 block (not frame) */
+#define TTLOG__FMT_MAX_BLOCK_RAW (64u << 10)
 
 /* Records inside a block (and inside a ring): u32 size, u32 site id, u64
  * ticks, then the arguments in site order. size is a multiple of 8. */
-#define TTLOG_FMT_RECORD_HEADER_SIZE 16
+#define TTLOG__FMT_RECORD_HEADER_SIZE 16
 
 /* ---- THRD: one thread, after its blocks ---------------------------------- */
-#define TTLOG_FMT_THRD_INDEX_OFF 0        /* u32 thread index */
-#define TTLOG_FMT_THRD_TID_OFF 4          /* u32 OS thread id */
-#define TTLOG_FMT_THRD_FLAGS_OFF 8        /* u32 TTLOG_FMT_THREAD_* */
-#define TTLOG_FMT_THRD_RESERVED_OFF 12    /* u32 zero */
-#define TTLOG_FMT_THRD_EVENTS_OFF 16      /* u64 records in this file */
-#define TTLOG_FMT_THRD_OVERWRITTEN_OFF 24 /* u64 records the ring dropped to make room */
-#define TTLOG_FMT_THRD_TORN_OFF 32        /* u64 records lost while being copied */
-#define TTLOG_FMT_THRD_TORN_BYTES_OFF 40  /* u64 bytes lost while being copied */
-#define TTLOG_FMT_THRD_FIXED_SIZE 48      /* then the name string */
-#define TTLOG_FMT_THREAD_EXITED 0x1u
-#define TTLOG_FMT_THREAD_CRASHED 0x2u
+#define TTLOG__FMT_THRD_INDEX_OFF 0        /* u32 thread index */
+#define TTLOG__FMT_THRD_TID_OFF 4          /* u32 OS thread id */
+#define TTLOG__FMT_THRD_FLAGS_OFF 8        /* u32 TTLOG__FMT_THREAD_* */
+#define TTLOG__FMT_THRD_RESERVED_OFF 12    /* u32 zero */
+#define TTLOG__FMT_THRD_EVENTS_OFF 16      /* u64 records in this file */
+#define TTLOG__FMT_THRD_OVERWRITTEN_OFF 24 /* u64 records the ring dropped to make room */
+#define TTLOG__FMT_THRD_TORN_OFF 32        /* u64 records lost while being copied */
+#define TTLOG__FMT_THRD_TORN_BYTES_OFF 40  /* u64 bytes lost while being copied */
+#define TTLOG__FMT_THRD_FIXED_SIZE 48      /* then the name string */
+#define TTLOG__FMT_THREAD_EXITED 0x1u
+#define TTLOG__FMT_THREAD_CRASHED 0x2u
 
 /* ---- CRSH: why the crash handler wrote this file ------------------------ */
-#define TTLOG_FMT_CRSH_SIGNO_OFF 0        /* i32 signal number (Linux numbering) */
-#define TTLOG_FMT_CRSH_CODE_OFF 4         /* i32 si_code */
-#define TTLOG_FMT_CRSH_ADDR_OFF 8         /* u64 si_addr */
-#define TTLOG_FMT_CRSH_TID_OFF 16         /* u32 OS thread id of the crashing thread */
-#define TTLOG_FMT_CRSH_THREAD_OFF 20      /* u32 its thread index, 0xffffffff if it had no ring */
-#define TTLOG_FMT_CRSH_FIXED_SIZE 24      /* then the signal name string ("SIGSEGV") */
+#define TTLOG__FMT_CRSH_SIGNO_OFF 0        /* i32 signal number (Linux numbering) */
+#define TTLOG__FMT_CRSH_CODE_OFF 4         /* i32 si_code */
+#define TTLOG__FMT_CRSH_ADDR_OFF 8         /* u64 si_addr */
+#define TTLOG__FMT_CRSH_TID_OFF 16         /* u32 OS thread id of the crashing thread */
+#define TTLOG__FMT_CRSH_THREAD_OFF 20      /* u32 its thread index, 0xffffffff if it had no ring */
+#define TTLOG__FMT_CRSH_FIXED_SIZE 24      /* then the signal name string ("SIGSEGV") */
 
 /* ---- STCK: one thread's stack, revision 4 (docs/FORMAT.md, STCK) -------- */
-#define TTLOG_FMT_STCK_TID_OFF 0          /* u32 OS thread id */
-#define TTLOG_FMT_STCK_THREAD_OFF 4       /* u32 thread index, 0xffffffff if it had no ring */
-#define TTLOG_FMT_STCK_FLAGS_OFF 8        /* u32 TTLOG_FMT_STACK_* */
-#define TTLOG_FMT_STCK_ARCH_OFF 12        /* u32 TTLOG_FMT_ARCH_* */
-#define TTLOG_FMT_STCK_NFRAMES_OFF 16     /* u32 frames, <= TTLOG_FMT_STCK_MAX_FRAMES */
-#define TTLOG_FMT_STCK_NREGS_OFF 20       /* u32 registers, <= TTLOG_FMT_STCK_MAX_REGS */
-#define TTLOG_FMT_STCK_FIXED_SIZE 24      /* then nframes u64 addresses, innermost first,
+#define TTLOG__FMT_STCK_TID_OFF 0          /* u32 OS thread id */
+#define TTLOG__FMT_STCK_THREAD_OFF 4       /* u32 thread index, 0xffffffff if it had no ring */
+#define TTLOG__FMT_STCK_FLAGS_OFF 8        /* u32 TTLOG__FMT_STACK_* */
+#define TTLOG__FMT_STCK_ARCH_OFF 12        /* u32 TTLOG__FMT_ARCH_* */
+#define TTLOG__FMT_STCK_NFRAMES_OFF 16     /* u32 frames, <= TTLOG__FMT_STCK_MAX_FRAMES */
+#define TTLOG__FMT_STCK_NREGS_OFF 20       /* u32 registers, <= TTLOG__FMT_STCK_MAX_REGS */
+#define TTLOG__FMT_STCK_FIXED_SIZE 24      /* then nframes u64 addresses, innermost first,
                                              then nregs registers: */
-#define TTLOG_FMT_STCK_FRAME_SIZE 8
-#define TTLOG_FMT_STCK_REG_ID_OFF 0       /* u32 TTLOG_FMT_REG_<arch>_* */
-#define TTLOG_FMT_STCK_REG_RESERVED_OFF 4 /* u32 zero */
-#define TTLOG_FMT_STCK_REG_VALUE_OFF 8    /* u64 */
-#define TTLOG_FMT_STCK_REG_SIZE 16
-#define TTLOG_FMT_STCK_MAX_FRAMES 1024u
-#define TTLOG_FMT_STCK_MAX_REGS 64u
-#define TTLOG_FMT_STACK_PC_FIRST 0x1u     /* frame 0 is an exact pc; the others return addresses */
-#define TTLOG_FMT_STACK_TRUNCATED 0x2u    /* the stack had more frames than were kept */
-#define TTLOG_FMT_STACK_FAULTED 0x4u      /* the unwinder stopped at memory it could not read */
-#define TTLOG_FMT_STACK_CRASH 0x8u        /* the crashing thread's stack (CRSH) */
-#define TTLOG_FMT_STACK_FLAGS_KNOWN 0xfu
-#define TTLOG_FMT_ARCH_UNKNOWN 0          /* no registers */
-#define TTLOG_FMT_ARCH_X86_64 1
-#define TTLOG_FMT_ARCH_AARCH64 2
+#define TTLOG__FMT_STCK_FRAME_SIZE 8
+#define TTLOG__FMT_STCK_REG_ID_OFF 0       /* u32 TTLOG__FMT_REG_<arch>_* */
+#define TTLOG__FMT_STCK_REG_RESERVED_OFF 4 /* u32 zero */
+#define TTLOG__FMT_STCK_REG_VALUE_OFF 8    /* u64 */
+#define TTLOG__FMT_STCK_REG_SIZE 16
+#define TTLOG__FMT_STCK_MAX_FRAMES 1024u
+#define TTLOG__FMT_STCK_MAX_REGS 64u
+#define TTLOG__FMT_STACK_PC_FIRST 0x1u     /* frame 0 is an exact pc; the others return addresses */
+#define TTLOG__FMT_STACK_TRUNCATED 0x2u    /* the stack had more frames than were kept */
+#define TTLOG__FMT_STACK_FAULTED 0x4u      /* the unwinder stopped at memory it could not read */
+#define TTLOG__FMT_STACK_CRASH 0x8u        /* the crashing thread's stack (CRSH) */
+#define TTLOG__FMT_STACK_FLAGS_KNOWN 0xfu
+#define TTLOG__FMT_ARCH_UNKNOWN 0          /* no registers */
+#define TTLOG__FMT_ARCH_X86_64 1
+#define TTLOG__FMT_ARCH_AARCH64 2
 /* x86-64 register ids */
-#define TTLOG_FMT_REG_X86_64_RIP 0
-#define TTLOG_FMT_REG_X86_64_RSP 1
-#define TTLOG_FMT_REG_X86_64_RBP 2
-#define TTLOG_FMT_REG_X86_64_RAX 3        /* then rbx rcx rdx rsi rdi r8 .. r15: 4 .. 16 */
-#define TTLOG_FMT_REG_X86_64_EFLAGS 17
-#define TTLOG_FMT_REG_X86_64_COUNT 18
+#define TTLOG__FMT_REG_X86_64_RIP 0
+#define TTLOG__FMT_REG_X86_64_RSP 1
+#define TTLOG__FMT_REG_X86_64_RBP 2
+#define TTLOG__FMT_REG_X86_64_RAX 3        /* then rbx rcx rdx rsi rdi r8 .. r15: 4 .. 16 */
+#define TTLOG__FMT_REG_X86_64_EFLAGS 17
+#define TTLOG__FMT_REG_X86_64_COUNT 18
 /* aarch64 register ids */
-#define TTLOG_FMT_REG_AARCH64_PC 0
-#define TTLOG_FMT_REG_AARCH64_SP 1
-#define TTLOG_FMT_REG_AARCH64_X0 2        /* x0 .. x30 (x29 = fp, x30 = lr): 2 .. 32 */
-#define TTLOG_FMT_REG_AARCH64_PSTATE 33
-#define TTLOG_FMT_REG_AARCH64_COUNT 34
+#define TTLOG__FMT_REG_AARCH64_PC 0
+#define TTLOG__FMT_REG_AARCH64_SP 1
+#define TTLOG__FMT_REG_AARCH64_X0 2        /* x0 .. x30 (x29 = fp, x30 = lr): 2 .. 32 */
+#define TTLOG__FMT_REG_AARCH64_PSTATE 33
+#define TTLOG__FMT_REG_AARCH64_COUNT 34
 
 /* ---- MODS: loaded modules, revision 4 (docs/FORMAT.md, MODS) ------------- */
-#define TTLOG_FMT_MODS_COUNT_OFF 0        /* u32 entries in this chunk */
-#define TTLOG_FMT_MODS_MISSING_OFF 4      /* u32 modules left out of the capture */
-#define TTLOG_FMT_MODS_FIXED_SIZE 8       /* then count entries: */
-#define TTLOG_FMT_MOD_BIAS_OFF 0          /* u64 load bias */
-#define TTLOG_FMT_MOD_START_OFF 8         /* u64 lowest runtime address of its PT_LOAD segments */
-#define TTLOG_FMT_MOD_END_OFF 16          /* u64 end of the highest (exclusive), >= start */
-#define TTLOG_FMT_MOD_BUILD_ID_LEN_OFF 24 /* u32 build-id bytes, <= TTLOG_FMT_MOD_MAX_BUILD_ID */
-#define TTLOG_FMT_MOD_FIXED_SIZE 28       /* then the build-id bytes, then the path string */
-#define TTLOG_FMT_MOD_MAX_BUILD_ID 64u
+#define TTLOG__FMT_MODS_COUNT_OFF 0        /* u32 entries in this chunk */
+#define TTLOG__FMT_MODS_MISSING_OFF 4      /* u32 modules left out of the capture */
+#define TTLOG__FMT_MODS_FIXED_SIZE 8       /* then count entries: */
+#define TTLOG__FMT_MOD_BIAS_OFF 0          /* u64 load bias */
+#define TTLOG__FMT_MOD_START_OFF 8         /* u64 lowest runtime address of its PT_LOAD segments */
+#define TTLOG__FMT_MOD_END_OFF 16          /* u64 end of the highest (exclusive), >= start */
+#define TTLOG__FMT_MOD_BUILD_ID_LEN_OFF 24 /* u32 build-id bytes, <= TTLOG__FMT_MOD_MAX_BUILD_ID */
+#define TTLOG__FMT_MOD_FIXED_SIZE 28       /* then the build-id bytes, then the path string */
+#define TTLOG__FMT_MOD_MAX_BUILD_ID 64u
 
 /* ---- END: totals; its presence marks a complete file -------------------- */
-#define TTLOG_FMT_END_EVENTS_OFF 0        /* u64 records in the file */
-#define TTLOG_FMT_END_OVERWRITTEN_OFF 8   /* u64 sum over threads */
-#define TTLOG_FMT_END_TORN_OFF 16         /* u64 sum over threads */
-#define TTLOG_FMT_END_TORN_BYTES_OFF 24   /* u64 sum over threads */
-#define TTLOG_FMT_END_DROPPED_OFF 32      /* u64 log calls the process dropped (no ring, ...) */
-#define TTLOG_FMT_END_THREADS_OFF 40      /* u32 THRD entries */
-#define TTLOG_FMT_END_SITES_OFF 44        /* u32 SITE entries */
-#define TTLOG_FMT_END_BLOCKS_OFF 48       /* u32 EVTS chunks */
-#define TTLOG_FMT_END_RESERVED_OFF 52     /* u32 zero */
-#define TTLOG_FMT_END_SIZE 56
+#define TTLOG__FMT_END_EVENTS_OFF 0        /* u64 records in the file */
+#define TTLOG__FMT_END_OVERWRITTEN_OFF 8   /* u64 sum over threads */
+#define TTLOG__FMT_END_TORN_OFF 16         /* u64 sum over threads */
+#define TTLOG__FMT_END_TORN_BYTES_OFF 24   /* u64 sum over threads */
+#define TTLOG__FMT_END_DROPPED_OFF 32      /* u64 log calls the process dropped (no ring, ...) */
+#define TTLOG__FMT_END_THREADS_OFF 40      /* u32 THRD entries */
+#define TTLOG__FMT_END_SITES_OFF 44        /* u32 SITE entries */
+#define TTLOG__FMT_END_BLOCKS_OFF 48       /* u32 EVTS chunks */
+#define TTLOG__FMT_END_RESERVED_OFF 52     /* u32 zero */
+#define TTLOG__FMT_END_SIZE 56
 
-#endif /* TTLOG_FORMAT_FORMAT_H */
+#endif /* TTLOG__FORMAT_FORMAT_H */

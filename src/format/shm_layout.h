@@ -15,38 +15,38 @@
  * Order in the file, each part starting on a page boundary:
  *   header | ring table | site index | site dictionary | ring arena
  */
-#ifndef TTLOG_FORMAT_SHM_LAYOUT_H
-#define TTLOG_FORMAT_SHM_LAYOUT_H
+#ifndef TTLOG__FORMAT_SHM_LAYOUT_H
+#define TTLOG__FORMAT_SHM_LAYOUT_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 
-#define TTLOG_SHM_MAGIC "TTLOGSHM"
-#define TTLOG_SHM_MAGIC_LEN 8
-#define TTLOG_SHM_MAJOR 1           /* a reader refuses any other major */
-#define TTLOG_SHM_MINOR 0           /* additions a version-1 reader may ignore */
-#define TTLOG_SHM_BYTE_ORDER 0x01020304u
-#define TTLOG_SHM_HEADER_SIZE 8192u
-#define TTLOG_SHM_PAGE 4096u        /* alignment of the parts (not the system's page size) */
+#define TTLOG__SHM_MAGIC "TTLOGSHM"
+#define TTLOG__SHM_MAGIC_LEN 8
+#define TTLOG__SHM_MAJOR 1           /* a reader refuses any other major */
+#define TTLOG__SHM_MINOR 0           /* additions a version-1 reader may ignore */
+#define TTLOG__SHM_BYTE_ORDER 0x01020304u
+#define TTLOG__SHM_HEADER_SIZE 8192u
+#define TTLOG__SHM_PAGE 4096u        /* alignment of the parts (not the system's page size) */
 
-#define TTLOG_SHM_BOOT_ID_MAX 48
-#define TTLOG_SHM_HOST_MAX 256
-#define TTLOG_SHM_EXE_MAX 4096
-#define TTLOG_SHM_DIR_MAX 3072
+#define TTLOG__SHM_BOOT_ID_MAX 48
+#define TTLOG__SHM_HOST_MAX 256
+#define TTLOG__SHM_EXE_MAX 4096
+#define TTLOG__SHM_DIR_MAX 3072
 
-#define TTLOG_SHM_MAX_TABLE 16384u  /* ring table entries at most */
-#define TTLOG_SHM_SITE_IDS 65536u   /* site index entries: ids 0..65535 (0 unused) */
-#define TTLOG_SHM_DICT_SIZE (1u << 20)
-#define TTLOG_SHM_STRING_MAX 4096u  /* longest string kept in a dictionary entry */
+#define TTLOG__SHM_MAX_TABLE 16384u  /* ring table entries at most */
+#define TTLOG__SHM_SITE_IDS 65536u   /* site index entries: ids 0..65535 (0 unused) */
+#define TTLOG__SHM_DICT_SIZE (1u << 20)
+#define TTLOG__SHM_STRING_MAX 4096u  /* longest string kept in a dictionary entry */
 
 struct ttlog__shm_header {
-	char magic[TTLOG_SHM_MAGIC_LEN];     /*    0 "TTLOGSHM" */
+	char magic[TTLOG__SHM_MAGIC_LEN];     /*    0 "TTLOGSHM" */
 	uint16_t major, minor;               /*    8 layout version */
-	uint32_t header_size;                /*   12 TTLOG_SHM_HEADER_SIZE */
+	uint32_t header_size;                /*   12 TTLOG__SHM_HEADER_SIZE */
 	uint64_t file_size;                  /*   16 bytes of the file (ftruncate'd once) */
-	uint32_t byte_order;                 /*   24 TTLOG_SHM_BYTE_ORDER as written */
+	uint32_t byte_order;                 /*   24 TTLOG__SHM_BYTE_ORDER as written */
 	uint32_t ring_struct_size;           /*   28 sizeof(struct ttlog__ring) of the owner */
 	int32_t pid;                         /*   32 */
 	uint32_t uid;                        /*   36 effective uid */
@@ -55,7 +55,7 @@ struct ttlog__shm_header {
 	_Atomic uint32_t state;              /*   56 enum ttlog__shm_state */
 	int32_t snapshot_signal;             /*   60 0: none */
 	uint64_t window_ns;                  /*   64 the owner's snapshot window */
-	uint32_t clock_kind;                 /*   72 TTLOG_FMT_CLOCK_* */
+	uint32_t clock_kind;                 /*   72 TTLOG__FMT_CLOCK_* */
 	uint32_t reserved0;                  /*   76 zero */
 	uint64_t tick0;                      /*   80 calibration point 0, taken at init */
 	int64_t ns0;                         /*   88 */
@@ -80,11 +80,11 @@ struct ttlog__shm_header {
 	uint64_t dict_size;                  /*  216 */
 	_Atomic uint64_t dict_used;          /*  224 bytes reserved (may exceed dict_size when full) */
 	unsigned char reserved2[24];         /*  232 zero */
-	char boot_id[TTLOG_SHM_BOOT_ID_MAX]; /*  256 /proc/sys/kernel/random/boot_id, NUL-terminated */
-	char hostname[TTLOG_SHM_HOST_MAX];   /*  304 */
+	char boot_id[TTLOG__SHM_BOOT_ID_MAX]; /*  256 /proc/sys/kernel/random/boot_id, NUL-terminated */
+	char hostname[TTLOG__SHM_HOST_MAX];   /*  304 */
 	unsigned char reserved3[464];        /*  560 zero */
-	char executable[TTLOG_SHM_EXE_MAX];  /* 1024 */
-	char snapshot_dir[TTLOG_SHM_DIR_MAX]; /* 5120 */
+	char executable[TTLOG__SHM_EXE_MAX];  /* 1024 */
+	char snapshot_dir[TTLOG__SHM_DIR_MAX]; /* 5120 */
 };                                           /* 8192 */
 
 /* One ring: written once, then `commit` is set to 1 with release. */
@@ -109,7 +109,7 @@ struct ttlog__shm_site_entry {
 	uint32_t reserved2;                  /* 20 zero */
 };                                           /* 24, then the variable part */
 
-_Static_assert(sizeof(struct ttlog__shm_header) == TTLOG_SHM_HEADER_SIZE, "header size");
+_Static_assert(sizeof(struct ttlog__shm_header) == TTLOG__SHM_HEADER_SIZE, "header size");
 _Static_assert(offsetof(struct ttlog__shm_header, state) == 56, "state");
 _Static_assert(offsetof(struct ttlog__shm_header, tick1) == 104, "tick1");
 _Static_assert(offsetof(struct ttlog__shm_header, dict_used) == 224, "dict_used");
@@ -123,17 +123,17 @@ _Static_assert(sizeof(struct ttlog__shm_site_entry) == 24, "site entry");
 /* The fields of struct ttlog__ring a reader uses, at the offsets that
  * docs/SHM-FORMAT.md gives for layout 1 on 64-bit Linux (asserted in
  * src/ring/ring.h). */
-#define TTLOG_SHM_RING_HEAD 0u
-#define TTLOG_SHM_RING_RECORDS 24u
-#define TTLOG_SHM_RING_SIZE 72u
-#define TTLOG_SHM_RING_SEG_SIZE 76u
-#define TTLOG_SHM_RING_NSEG 80u
-#define TTLOG_SHM_RING_PUB_TAIL 128u
-#define TTLOG_SHM_RING_SEG_FIRST 136u
-#define TTLOG_SHM_RING_STATE 704u
-#define TTLOG_SHM_RING_GEN 708u
-#define TTLOG_SHM_RING_TID 712u
-#define TTLOG_SHM_RING_INDEX 716u
-#define TTLOG_SHM_RING_NAME 728u
+#define TTLOG__SHM_RING_HEAD 0u
+#define TTLOG__SHM_RING_RECORDS 24u
+#define TTLOG__SHM_RING_SIZE 72u
+#define TTLOG__SHM_RING_SEG_SIZE 76u
+#define TTLOG__SHM_RING_NSEG 80u
+#define TTLOG__SHM_RING_PUB_TAIL 128u
+#define TTLOG__SHM_RING_SEG_FIRST 136u
+#define TTLOG__SHM_RING_STATE 704u
+#define TTLOG__SHM_RING_GEN 708u
+#define TTLOG__SHM_RING_TID 712u
+#define TTLOG__SHM_RING_INDEX 716u
+#define TTLOG__SHM_RING_NAME 728u
 
 #endif

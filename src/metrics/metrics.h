@@ -9,8 +9,8 @@
  * ttlog_metrics_write_prometheus() (prometheus.c) read through sum.c and
  * self.c, which run in signal context.
  */
-#ifndef TTLOG_METRICS_METRICS_H
-#define TTLOG_METRICS_METRICS_H
+#ifndef TTLOG__METRICS_METRICS_H
+#define TTLOG__METRICS_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,10 +18,10 @@
 #include "ttlog.h"
 
 /* Bytes of address space per shard (see "Room" in ttlog.h). */
-#define TTLOG_METRICS_SHARD_BYTES ((size_t)4 << 20)
-#define TTLOG_METRIC_NAME_MAX 128u
-#define TTLOG_METRIC_LABELS_MAX 1024u   /* bytes of the label list */
-#define TTLOG_METRIC_GIVEN_UP ((uint64_t)2)
+#define TTLOG__METRICS_SHARD_BYTES ((size_t)4 << 20)
+#define TTLOG__METRIC_NAME_MAX 128u
+#define TTLOG__METRIC_LABELS_MAX 1024u   /* bytes of the label list */
+#define TTLOG__METRIC_GIVEN_UP ((uint64_t)2)
 
 /* A registered metric. Immutable once published (see registry.c). */
 struct ttlog__metric_entry {
@@ -69,7 +69,7 @@ struct ttlog__metric_sum {
  * (if not NULL) receives TTLOG__HIST_BUCKETS little-endian u64 counts (8
  * bytes each, no alignment needed) and octaves (if not NULL) the counts per
  * power of two: [0] the underflow bucket, [1 + k] the 64 buckets of
- * (2^(k-24), 2^(k-23)], [TTLOG_HIST_OCTAVES + 1] the overflow bucket.
+ * (2^(k-24), 2^(k-23)], [TTLOG__HIST_OCTAVES + 1] the overflow bucket.
  */
 void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
 			unsigned char *buckets, uint64_t *octaves);

@@ -256,11 +256,11 @@ static void out_bucket(struct out *o, const struct ttlog__metric_entry *e, int p
 static void out_histogram(struct out *o, const struct ttlog__metric_entry *e)
 {
 	struct ttlog__metric_sum s;
-	uint64_t oct[TTLOG_HIST_OCTAVES + 2];
+	uint64_t oct[TTLOG__HIST_OCTAVES + 2];
 	ttlog__metric_read(e, &s, NULL, oct);
-	/* oct[j] for j <= TTLOG_HIST_OCTAVES ends at 2^(j - 24). */
+	/* oct[j] for j <= TTLOG__HIST_OCTAVES ends at 2^(j - 24). */
 	int lo = -1, hi = -1;
-	for (int j = 0; j <= TTLOG_HIST_OCTAVES; j++) {
+	for (int j = 0; j <= TTLOG__HIST_OCTAVES; j++) {
 		if (oct[j]) {
 			if (lo < 0)
 				lo = j;

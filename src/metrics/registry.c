@@ -46,7 +46,7 @@ static int is_digit(char c)
 static int name_ok(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > TTLOG_METRIC_NAME_MAX || is_digit(name[0]) || strncmp(name, "ttlog", 5) == 0)
+	if (n == 0 || n > TTLOG__METRIC_NAME_MAX || is_digit(name[0]) || strncmp(name, "ttlog", 5) == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!is_alpha(name[i]) && !is_digit(name[i]) && name[i] != '.' && name[i] != ':')
@@ -77,7 +77,7 @@ static size_t labels_check(const char *labels)
 				return SIZE_MAX; /* the same "key=" again */
 		keys[nkeys++] = l;
 		len += strlen(l) + 1;
-		if (len > TTLOG_METRIC_LABELS_MAX)
+		if (len > TTLOG__METRIC_LABELS_MAX)
 			return SIZE_MAX;
 	}
 	return len;
@@ -108,7 +108,7 @@ static uint64_t register_locked(const struct ttlog_metric *m)
 	size_t labels_len = labels_check(m->labels);
 	if (!slot_bytes(m->type) || !name_ok(m->name) || labels_len == SIZE_MAX) {
 		atomic_fetch_add_explicit(&rejected, 1, memory_order_relaxed);
-		return TTLOG_METRIC_GIVEN_UP;
+		return TTLOG__METRIC_GIVEN_UP;
 	}
 	uint32_t n = atomic_load_explicit(&entry_count, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++) {
@@ -119,15 +119,15 @@ static uint64_t register_locked(const struct ttlog_metric *m)
 			/* Another type, or "a.b" against "a_b": one Prometheus
 			 * family cannot hold both. */
 			atomic_fetch_add_explicit(&rejected, 1, memory_order_relaxed);
-			return TTLOG_METRIC_GIVEN_UP;
+			return TTLOG__METRIC_GIVEN_UP;
 		}
 		if (e->labels_len == labels_len && memcmp(e->labels, m->labels, labels_len) == 0)
 			return (uint64_t)e->offset + 1u; /* the same metric, used elsewhere */
 	}
 	uint32_t bytes = slot_bytes(m->type);
-	if (n == TTLOG_METRICS_MAX || next_offset + (size_t)bytes > TTLOG_METRICS_SHARD_BYTES) {
+	if (n == TTLOG_METRICS_MAX || next_offset + (size_t)bytes > TTLOG__METRICS_SHARD_BYTES) {
 		atomic_fetch_add_explicit(&refused, 1, memory_order_relaxed);
-		return TTLOG_METRIC_GIVEN_UP;
+		return TTLOG__METRIC_GIVEN_UP;
 	}
 	struct ttlog__metric_entry *e = &entries[n];
 	e->name = m->name;

@@ -51,7 +51,7 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 		 * field is read through them, and a head and tail from two
 		 * owners (a ring being reset) are clamped below. */
 		uint32_t st = atomic_load_explicit(&r->state, memory_order_relaxed);
-		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
+		if (st != TTLOG__RING_LIVE && st != TTLOG__RING_EXITED)
 			continue;
 		uint64_t head = atomic_load_explicit(&r->w.head, memory_order_relaxed);
 		uint64_t tail = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);

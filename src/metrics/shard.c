@@ -1,7 +1,7 @@
 /*
  * shard.c - per-thread metric shards: where a thread's metric updates go.
  *
- * A shard is TTLOG_METRICS_SHARD_BYTES of anonymous memory mapped with
+ * A shard is TTLOG__METRICS_SHARD_BYTES of anonymous memory mapped with
  * MAP_NORESERVE: address space only, so a histogram costs real memory only
  * for the pages of buckets its thread writes. The registry (registry.c)
  * gives every metric the same offset in every shard. Only the shard's
@@ -36,7 +36,7 @@ TTLOG_API _Atomic int ttlog__metrics_inline_clock;
 
 static unsigned char *shard_new(void)
 {
-	void *m = mmap(NULL, TTLOG_METRICS_SHARD_BYTES, PROT_READ | PROT_WRITE,
+	void *m = mmap(NULL, TTLOG__METRICS_SHARD_BYTES, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return m == MAP_FAILED ? NULL : m;
 }
@@ -45,7 +45,7 @@ static unsigned char *shard_new(void)
 TTLOG_API unsigned char *ttlog__metrics_attach(void)
 {
 	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;
 	}

@@ -68,8 +68,8 @@ static void read_histogram(const unsigned char *shard, uint32_t off, struct ttlo
 		if (buckets)
 			ttlog__put_u64(buckets + 8 * i, ttlog__get_u64(buckets + 8 * i) + c);
 		if (octaves)
-			octaves[i == 0 ? 0 : i > TTLOG__HIST_RANGE ? TTLOG_HIST_OCTAVES + 1
-								   : 1 + (i - 1) / TTLOG_HIST_SUB] += c;
+			octaves[i == 0 ? 0 : i > TTLOG__HIST_RANGE ? TTLOG__HIST_OCTAVES + 1
+								   : 1 + (i - 1) / TTLOG__HIST_SUB] += c;
 	}
 	if (!n)
 		return; /* its first value is on its way to a bucket */
@@ -87,7 +87,7 @@ void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metri
 	if (buckets)
 		memset(buckets, 0, 8 * (size_t)TTLOG__HIST_BUCKETS);
 	if (octaves)
-		memset(octaves, 0, sizeof(uint64_t) * (TTLOG_HIST_OCTAVES + 2));
+		memset(octaves, 0, sizeof(uint64_t) * (TTLOG__HIST_OCTAVES + 2));
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		/* LMM(shard:B) pairs with LMM(shard:A) in shard.c. */
 		const unsigned char *shard = atomic_load_explicit(&r->metrics_shard, memory_order_acquire);

@@ -138,7 +138,7 @@ static long checked_string(const struct walker *w, char *buf, size_t cap, uint64
 	size_t got = 0;
 	while (got < cap) {
 		uint64_t at = addr + got;
-		size_t n = TTLOG_MIN(page_size - (size_t)(at % page_size), cap - got);
+		size_t n = TTLOG__MIN(page_size - (size_t)(at % page_size), cap - got);
 		if (checked_read(w, buf + got, at, n) != 0)
 			return -1;
 		const char *nul = memchr(buf + got, '\0', n);
@@ -169,7 +169,7 @@ static const unsigned char *notes_in_place(const struct walker *w, uint64_t addr
 /* Runs in signal context. */
 static const unsigned char *notes_checked(const struct walker *w, uint64_t addr, size_t *len)
 {
-	size_t n = TTLOG_MIN(*len, sizeof crash_note);
+	size_t n = TTLOG__MIN(*len, sizeof crash_note);
 	if (checked_read(w, crash_note, addr, n) != 0)
 		return NULL;
 	*len = n;
@@ -189,7 +189,7 @@ static void find_build_id(struct ttlog__module *m, const unsigned char *p, size_
 		if (name > left || desc > left || size > left - desc)
 			return;
 		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(p + sizeof nh, "GNU", 4) == 0 &&
-		    nh.n_descsz > 0 && nh.n_descsz <= TTLOG_FMT_MOD_MAX_BUILD_ID) {
+		    nh.n_descsz > 0 && nh.n_descsz <= TTLOG__FMT_MOD_MAX_BUILD_ID) {
 			memcpy(m->build_id, p + size, nh.n_descsz);
 			m->build_id_len = nh.n_descsz;
 			return;
@@ -218,8 +218,8 @@ static int describe(struct ttlog__module *m, uint64_t bias, const ElfW(Phdr) *ph
 		uint64_t a = bias + ph->p_vaddr;
 		if (ph->p_memsz > UINT64_MAX - a)
 			return -1;
-		lo = TTLOG_MIN(lo, a);
-		hi = TTLOG_MAX(hi, a + ph->p_memsz);
+		lo = TTLOG__MIN(lo, a);
+		hi = TTLOG__MAX(hi, a + ph->p_memsz);
 	}
 	if (lo > hi)
 		return -1;
@@ -411,7 +411,7 @@ static int read_module(const struct walker *w, struct ttlog__module *m, uint64_t
 static const struct ttlog__module *find_old(const struct ttlog__module_list *old, uint64_t bias,
 					    const char *path, size_t len)
 {
-	uint32_t n = old ? TTLOG_MIN(old->count, TTLOG__MAX_MODULES) : 0;
+	uint32_t n = old ? TTLOG__MIN(old->count, TTLOG__MAX_MODULES) : 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ttlog__module *m = &old->mods[i];
 		/* Bounded even if a refresh rewrote the list under us (see the

@@ -11,8 +11,8 @@
  * last refresh is in a crash snapshot too. All lists live in memory
  * reserved at init.
  */
-#ifndef TTLOG_PROC_MODULES_H
-#define TTLOG_PROC_MODULES_H
+#ifndef TTLOG__PROC_MODULES_H
+#define TTLOG__PROC_MODULES_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +27,7 @@ struct ttlog__module {
 	uint64_t bias, start, end;
 	uint32_t path_off, path_len;     /* in the list's paths[] */
 	uint32_t build_id_len;
-	uint8_t build_id[TTLOG_FMT_MOD_MAX_BUILD_ID];
+	uint8_t build_id[TTLOG__FMT_MOD_MAX_BUILD_ID];
 };
 
 struct ttlog__module_list {

@@ -50,7 +50,7 @@
  * fault signal blocked); a fault re-enters the crash handler on the same
  * thread, whose first call is ttlog__stack_fault_escape(): it sees
  * `unwinding_tid` and siglongjmp()s back into the capture, which keeps the
- * frames found so far and sets TTLOG_FMT_STACK_FAULTED. siglongjmp restores
+ * frames found so far and sets TTLOG__FMT_STACK_FAULTED. siglongjmp restores
  * the signal mask sigsetjmp saved, so the fault signals are blocked again.
  * Only one thread at a time captures a crash stack (the owner of the crash,
  * src/crash/crash.c), so one jump buffer is enough.
@@ -103,29 +103,29 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 {
 	st->nregs = 0;
 #if defined(__x86_64__)
-	static const int gregs[TTLOG_FMT_REG_X86_64_COUNT] = {
+	static const int gregs[TTLOG__FMT_REG_X86_64_COUNT] = {
 		REG_RIP, REG_RSP, REG_RBP, REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI,
 		REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15, REG_EFL,
 	};
-	_Static_assert(TTLOG_FMT_REG_X86_64_COUNT <= TTLOG__STACK_MAX_REGS, "registers fit");
-	for (uint32_t i = 0; i < TTLOG_FMT_REG_X86_64_COUNT; i++) {
+	_Static_assert(TTLOG__FMT_REG_X86_64_COUNT <= TTLOG__STACK_MAX_REGS, "registers fit");
+	for (uint32_t i = 0; i < TTLOG__FMT_REG_X86_64_COUNT; i++) {
 		st->reg_ids[i] = i; /* the table's order is the ids' order */
 		st->reg_values[i] = (uint64_t)uc->uc_mcontext.gregs[gregs[i]];
 	}
-	st->nregs = TTLOG_FMT_REG_X86_64_COUNT;
+	st->nregs = TTLOG__FMT_REG_X86_64_COUNT;
 #elif defined(__aarch64__)
-	_Static_assert(TTLOG_FMT_REG_AARCH64_COUNT <= TTLOG__STACK_MAX_REGS, "registers fit");
-	st->reg_ids[0] = TTLOG_FMT_REG_AARCH64_PC;
+	_Static_assert(TTLOG__FMT_REG_AARCH64_COUNT <= TTLOG__STACK_MAX_REGS, "registers fit");
+	st->reg_ids[0] = TTLOG__FMT_REG_AARCH64_PC;
 	st->reg_values[0] = uc->uc_mcontext.pc;
-	st->reg_ids[1] = TTLOG_FMT_REG_AARCH64_SP;
+	st->reg_ids[1] = TTLOG__FMT_REG_AARCH64_SP;
 	st->reg_values[1] = uc->uc_mcontext.sp;
 	for (uint32_t i = 0; i < 31; i++) {
-		st->reg_ids[2 + i] = TTLOG_FMT_REG_AARCH64_X0 + i;
+		st->reg_ids[2 + i] = TTLOG__FMT_REG_AARCH64_X0 + i;
 		st->reg_values[2 + i] = uc->uc_mcontext.regs[i];
 	}
-	st->reg_ids[33] = TTLOG_FMT_REG_AARCH64_PSTATE;
+	st->reg_ids[33] = TTLOG__FMT_REG_AARCH64_PSTATE;
 	st->reg_values[33] = uc->uc_mcontext.pstate;
-	st->nregs = TTLOG_FMT_REG_AARCH64_COUNT;
+	st->nregs = TTLOG__FMT_REG_AARCH64_COUNT;
 #else
 	(void)uc; /* a stack, if libunwind works here; no registers */
 #endif
@@ -135,11 +135,11 @@ static void copy_registers(struct ttlog__stack *st, const ucontext_t *uc)
 static uint32_t host_arch(void)
 {
 #if defined(__x86_64__)
-	return TTLOG_FMT_ARCH_X86_64;
+	return TTLOG__FMT_ARCH_X86_64;
 #elif defined(__aarch64__)
-	return TTLOG_FMT_ARCH_AARCH64;
+	return TTLOG__FMT_ARCH_AARCH64;
 #else
-	return TTLOG_FMT_ARCH_UNKNOWN;
+	return TTLOG__FMT_ARCH_UNKNOWN;
 #endif
 }
 
@@ -157,7 +157,7 @@ static void walk(struct ttlog__stack *st, unw_cursor_t *cursor, void (*hook)(voi
 		if (unw_get_reg(cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
 			return;
 		if (*count >= TTLOG__STACK_MAX_FRAMES) {
-			st->flags |= TTLOG_FMT_STACK_TRUNCATED;
+			st->flags |= TTLOG__FMT_STACK_TRUNCATED;
 			return;
 		}
 		st->frames[*count] = (uint64_t)ip;
@@ -184,7 +184,7 @@ static void guarded_unwind(struct ttlog__stack *st, void *context, int init_flag
 	/* Saves the mask (savemask 1): the jump back re-blocks what the
 	 * handler had blocked. */
 	if (sigsetjmp(unwind_escape, 1) != 0) {
-		st->flags |= TTLOG_FMT_STACK_FAULTED;
+		st->flags |= TTLOG__FMT_STACK_FAULTED;
 		/* Back from a fault, fault signals blocked again. LMM(unwind:C) */
 		atomic_store_explicit(&unwinding_tid, 0, memory_order_relaxed);
 		atomic_signal_fence(memory_order_seq_cst);
@@ -232,7 +232,7 @@ static void reset(struct ttlog__stack *st, uint32_t tid, uint32_t flags)
 /* Runs in signal context. */
 void ttlog__stack_capture_crash(struct ttlog__stack *st, void *uc, uint32_t tid)
 {
-	reset(st, tid, TTLOG_FMT_STACK_CRASH | TTLOG_FMT_STACK_PC_FIRST);
+	reset(st, tid, TTLOG__FMT_STACK_CRASH | TTLOG__FMT_STACK_PC_FIRST);
 	copy_registers(st, uc);
 	guarded_unwind(st, uc, UNW_INIT_SIGNAL_FRAME, tid);
 }

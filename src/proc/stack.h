@@ -7,25 +7,25 @@
  * ttlog_snapshot_with_stack() captures the calling thread's stack in normal
  * context. Symbolisation is left to the tools that read the file.
  */
-#ifndef TTLOG_PROC_STACK_H
-#define TTLOG_PROC_STACK_H
+#ifndef TTLOG__PROC_STACK_H
+#define TTLOG__PROC_STACK_H
 
 #include <stdint.h>
 
 #include "format/format.h"
 
-#define TTLOG__STACK_MAX_FRAMES 128u   /* frames kept; more sets TTLOG_FMT_STACK_TRUNCATED */
+#define TTLOG__STACK_MAX_FRAMES 128u   /* frames kept; more sets TTLOG__FMT_STACK_TRUNCATED */
 #define TTLOG__STACK_MAX_REGS 34u      /* aarch64: pc, sp, x0..x30, pstate */
 
 struct ttlog__stack {
 	uint32_t tid;
 	uint32_t thread_index;          /* the thread's ring index, 0xffffffff if it has none */
-	uint32_t flags;                 /* TTLOG_FMT_STACK_* */
-	uint32_t arch;                  /* TTLOG_FMT_ARCH_* */
+	uint32_t flags;                 /* TTLOG__FMT_STACK_* */
+	uint32_t arch;                  /* TTLOG__FMT_ARCH_* */
 	uint32_t nframes;
 	uint32_t nregs;
 	uint64_t frames[TTLOG__STACK_MAX_FRAMES];  /* innermost first */
-	uint32_t reg_ids[TTLOG__STACK_MAX_REGS];   /* TTLOG_FMT_REG_<arch>_* */
+	uint32_t reg_ids[TTLOG__STACK_MAX_REGS];   /* TTLOG__FMT_REG_<arch>_* */
 	uint64_t reg_values[TTLOG__STACK_MAX_REGS];
 };
 
@@ -40,7 +40,7 @@ void ttlog__stack_init(void);
  * The crashing thread's stack from the signal's ucontext (uc): frame 0 is
  * the interrupted pc, and the registers are copied from uc. A fault while
  * unwinding (a corrupt stack) ends the walk with the frames found so far
- * and TTLOG_FMT_STACK_FAULTED, through ttlog__stack_fault_escape().
+ * and TTLOG__FMT_STACK_FAULTED, through ttlog__stack_fault_escape().
  * Runs in signal context.
  */
 void ttlog__stack_capture_crash(struct ttlog__stack *st, void *uc, uint32_t tid);

@@ -15,8 +15,8 @@
  * every sqlite3_* call goes through the routine table SQLite hands to its
  * entry point (sqlite3ext.h).
  */
-#ifndef TTLOG_QUERY_QUERY_H
-#define TTLOG_QUERY_QUERY_H
+#ifndef TTLOG__QUERY_QUERY_H
+#define TTLOG__QUERY_QUERY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -63,4 +63,4 @@ const struct query_totals *query_context_totals(const struct query_context *cont
 size_t query_context_error_count(const struct query_context *context);
 const char *query_context_error(const struct query_context *context, size_t i);
 
-#endif /* TTLOG_QUERY_QUERY_H */
+#endif /* TTLOG__QUERY_QUERY_H */

@@ -7,11 +7,11 @@
  * call through sqlite3_api, the routine table that extension.c receives
  * from SQLite (SQLITE_EXTENSION_INIT1/2 there, INIT3 here).
  */
-#ifndef TTLOG_QUERY_SQLITE_H
-#define TTLOG_QUERY_SQLITE_H
+#ifndef TTLOG__QUERY_SQLITE_H
+#define TTLOG__QUERY_SQLITE_H
 
 #include <sqlite3ext.h>
 
 SQLITE_EXTENSION_INIT3
 
-#endif /* TTLOG_QUERY_SQLITE_H */
+#endif /* TTLOG__QUERY_SQLITE_H */

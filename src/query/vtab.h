@@ -10,8 +10,8 @@
  * made. The readers stay open for the cursor's life, so that a scan that
  * SQLite repeats (the inner loop of a join) rewinds instead of reopening.
  */
-#ifndef TTLOG_QUERY_VTAB_H
-#define TTLOG_QUERY_VTAB_H
+#ifndef TTLOG__QUERY_VTAB_H
+#define TTLOG__QUERY_VTAB_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -134,4 +134,4 @@ static inline void *query_rows_at(const struct query_rows *rows, size_t i)
 	return (char *)rows->items + i * rows->size;
 }
 
-#endif /* TTLOG_QUERY_VTAB_H */
+#endif /* TTLOG__QUERY_VTAB_H */

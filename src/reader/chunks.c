@@ -19,7 +19,7 @@
 #include "format/format.h"
 #include "ttlog_reader.h"
 
-_Static_assert(TTLOG_FMT_MAX_ARGS <= 255, "nargs is a byte");
+_Static_assert(TTLOG__FMT_MAX_ARGS <= 255, "nargs is a byte");
 
 /* ---- Payload cursor ------------------------------------------------------ */
 
@@ -104,29 +104,29 @@ static void fourcc_name(uint32_t type, char out[16])
 
 static int known_type(uint32_t type)
 {
-	return type == TTLOG_FMT_CHUNK_HEAD || type == TTLOG_FMT_CHUNK_SITE ||
-	       type == TTLOG_FMT_CHUNK_EVTS || type == TTLOG_FMT_CHUNK_THRD ||
-	       type == TTLOG_FMT_CHUNK_CRSH || type == TTLOG_FMT_CHUNK_END ||
-	       type == TTLOG_FMT_CHUNK_SITX || type == TTLOG_FMT_CHUNK_SMPL ||
-	       type == TTLOG_FMT_CHUNK_MTRC || type == TTLOG_FMT_CHUNK_STCK ||
-	       type == TTLOG_FMT_CHUNK_MODS;
+	return type == TTLOG__FMT_CHUNK_HEAD || type == TTLOG__FMT_CHUNK_SITE ||
+	       type == TTLOG__FMT_CHUNK_EVTS || type == TTLOG__FMT_CHUNK_THRD ||
+	       type == TTLOG__FMT_CHUNK_CRSH || type == TTLOG__FMT_CHUNK_END ||
+	       type == TTLOG__FMT_CHUNK_SITX || type == TTLOG__FMT_CHUNK_SMPL ||
+	       type == TTLOG__FMT_CHUNK_MTRC || type == TTLOG__FMT_CHUNK_STCK ||
+	       type == TTLOG__FMT_CHUNK_MODS;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
 static size_t min_payload(uint32_t type)
 {
 	switch (type) {
-	case TTLOG_FMT_CHUNK_HEAD: return TTLOG_FMT_HEAD_FIXED_SIZE + 12;
-	case TTLOG_FMT_CHUNK_SITE: return 4;
-	case TTLOG_FMT_CHUNK_SITX: return 4;
-	case TTLOG_FMT_CHUNK_SMPL: return 4;
-	case TTLOG_FMT_CHUNK_MTRC: return TTLOG_FMT_MTRC_HEADER_SIZE;
-	case TTLOG_FMT_CHUNK_EVTS: return TTLOG_FMT_EVTS_FIXED_SIZE;
-	case TTLOG_FMT_CHUNK_THRD: return TTLOG_FMT_THRD_FIXED_SIZE + 4;
-	case TTLOG_FMT_CHUNK_CRSH: return TTLOG_FMT_CRSH_FIXED_SIZE + 4;
-	case TTLOG_FMT_CHUNK_STCK: return TTLOG_FMT_STCK_FIXED_SIZE;
-	case TTLOG_FMT_CHUNK_MODS: return TTLOG_FMT_MODS_FIXED_SIZE;
-	default: return TTLOG_FMT_END_SIZE;
+	case TTLOG__FMT_CHUNK_HEAD: return TTLOG__FMT_HEAD_FIXED_SIZE + 12;
+	case TTLOG__FMT_CHUNK_SITE: return 4;
+	case TTLOG__FMT_CHUNK_SITX: return 4;
+	case TTLOG__FMT_CHUNK_SMPL: return 4;
+	case TTLOG__FMT_CHUNK_MTRC: return TTLOG__FMT_MTRC_HEADER_SIZE;
+	case TTLOG__FMT_CHUNK_EVTS: return TTLOG__FMT_EVTS_FIXED_SIZE;
+	case TTLOG__FMT_CHUNK_THRD: return TTLOG__FMT_THRD_FIXED_SIZE + 4;
+	case TTLOG__FMT_CHUNK_CRSH: return TTLOG__FMT_CRSH_FIXED_SIZE + 4;
+	case TTLOG__FMT_CHUNK_STCK: return TTLOG__FMT_STCK_FIXED_SIZE;
+	case TTLOG__FMT_CHUNK_MODS: return TTLOG__FMT_MODS_FIXED_SIZE;
+	default: return TTLOG__FMT_END_SIZE;
 	}
 }
 
@@ -135,27 +135,27 @@ static size_t min_payload(uint32_t type)
 static int chunk_valid_at(struct ttlog_reader *r, size_t off)
 {
 	size_t left = r->size - off;
-	if (left < TTLOG_FMT_CHUNK_HEADER_SIZE)
+	if (left < TTLOG__FMT_CHUNK_HEADER_SIZE)
 		return 0;
 	const unsigned char *h = r->data + off;
-	uint32_t type = ttlog__get_u32(h + TTLOG_FMT_CH_TYPE_OFF);
+	uint32_t type = ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF);
 	if (!known_type(type))
 		return 0;
-	uint32_t len = ttlog__get_u32(h + TTLOG_FMT_CH_LENGTH_OFF);
-	if (len > TTLOG_FMT_MAX_CHUNK || len > left - TTLOG_FMT_CHUNK_HEADER_SIZE ||
+	uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
+	if (len > TTLOG__FMT_MAX_CHUNK || len > left - TTLOG__FMT_CHUNK_HEADER_SIZE ||
 	    len < min_payload(type))
 		return 0;
 	if (r->scan_budget < len)
 		return 0;
 	r->scan_budget -= len;
-	return ttlog__chunk_crc(h, h + TTLOG_FMT_CHUNK_HEADER_SIZE, len) ==
-	       ttlog__get_u32(h + TTLOG_FMT_CH_CRC_OFF);
+	return ttlog__chunk_crc(h, h + TTLOG__FMT_CHUNK_HEADER_SIZE, len) ==
+	       ttlog__get_u32(h + TTLOG__FMT_CH_CRC_OFF);
 }
 
 /* The next offset after `from` where a valid chunk starts, or NOWHERE. */
 static size_t resync_scan(struct ttlog_reader *r, size_t from)
 {
-	for (size_t p = from; p < r->size && r->size - p >= TTLOG_FMT_CHUNK_HEADER_SIZE; p++) {
+	for (size_t p = from; p < r->size && r->size - p >= TTLOG__FMT_CHUNK_HEADER_SIZE; p++) {
 		if (r->scan_budget == 0)
 			return NOWHERE;
 		if (chunk_valid_at(r, p))
@@ -172,12 +172,12 @@ static size_t resync_scan(struct ttlog_reader *r, size_t from)
  */
 static size_t resync_after(struct ttlog_reader *r, size_t off, uint32_t len)
 {
-	size_t left = r->size - off - TTLOG_FMT_CHUNK_HEADER_SIZE;
+	size_t left = r->size - off - TTLOG__FMT_CHUNK_HEADER_SIZE;
 	if (len <= left) {
-		size_t next = off + TTLOG_FMT_CHUNK_HEADER_SIZE + len;
+		size_t next = off + TTLOG__FMT_CHUNK_HEADER_SIZE + len;
 		if (next == r->size)
 			return next;
-		if (r->size - next >= TTLOG_FMT_CHUNK_HEADER_SIZE &&
+		if (r->size - next >= TTLOG__FMT_CHUNK_HEADER_SIZE &&
 		    known_type(ttlog__get_u32(r->data + next)))
 			return next;
 	}
@@ -191,28 +191,28 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 				     "expected one HEAD chunk, found a second one");
 		return;
 	}
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "HEAD"};
-	if (!cur_need(r, &c, TTLOG_FMT_HEAD_FIXED_SIZE, "fixed HEAD fields"))
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "HEAD"};
+	if (!cur_need(r, &c, TTLOG__FMT_HEAD_FIXED_SIZE, "fixed HEAD fields"))
 		return;
 	r->have_head = 1;
-	r->info.pid = ttlog__get_u32(p + TTLOG_FMT_HEAD_PID_OFF);
-	r->info.created_ns = (int64_t)ttlog__get_u64(p + TTLOG_FMT_HEAD_CREATED_OFF);
-	r->tick0 = ttlog__get_u64(p + TTLOG_FMT_HEAD_TICK0_OFF);
-	r->ns0 = (int64_t)ttlog__get_u64(p + TTLOG_FMT_HEAD_NS0_OFF);
-	r->tick1 = ttlog__get_u64(p + TTLOG_FMT_HEAD_TICK1_OFF);
-	r->ns1 = (int64_t)ttlog__get_u64(p + TTLOG_FMT_HEAD_NS1_OFF);
-	r->info.clock = (int)ttlog__get_u32(p + TTLOG_FMT_HEAD_CLOCK_OFF);
-	r->info.writer_version = ttlog__get_u32(p + TTLOG_FMT_HEAD_TTLOG_VER_OFF);
-	r->info.window_ns = ttlog__get_u64(p + TTLOG_FMT_HEAD_WINDOW_OFF);
+	r->info.pid = ttlog__get_u32(p + TTLOG__FMT_HEAD_PID_OFF);
+	r->info.created_ns = (int64_t)ttlog__get_u64(p + TTLOG__FMT_HEAD_CREATED_OFF);
+	r->tick0 = ttlog__get_u64(p + TTLOG__FMT_HEAD_TICK0_OFF);
+	r->ns0 = (int64_t)ttlog__get_u64(p + TTLOG__FMT_HEAD_NS0_OFF);
+	r->tick1 = ttlog__get_u64(p + TTLOG__FMT_HEAD_TICK1_OFF);
+	r->ns1 = (int64_t)ttlog__get_u64(p + TTLOG__FMT_HEAD_NS1_OFF);
+	r->info.clock = (int)ttlog__get_u32(p + TTLOG__FMT_HEAD_CLOCK_OFF);
+	r->info.writer_version = ttlog__get_u32(p + TTLOG__FMT_HEAD_TTLOG_VER_OFF);
+	r->info.window_ns = ttlog__get_u64(p + TTLOG__FMT_HEAD_WINDOW_OFF);
 	if (r->tick1 > r->tick0) {
 		r->cal_ok = 1;
 	} else {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_HEAD_TICK1_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_HEAD_TICK1_OFF,
 				     "expected calibration ticks tick1 > tick0 = %llu, found %llu "
 				     "(times are shown as raw ticks)",
 				     (unsigned long long)r->tick0, (unsigned long long)r->tick1);
 	}
-	cur_skip(&c, TTLOG_FMT_HEAD_FIXED_SIZE);
+	cur_skip(&c, TTLOG__FMT_HEAD_FIXED_SIZE);
 	if (cur_str(r, &c, "executable", &r->info.executable) &&
 	    cur_str(r, &c, "hostname", &r->info.hostname))
 		cur_str(r, &c, "reason", &r->info.reason);
@@ -223,7 +223,7 @@ static const char *const site_string_names[4] = {"format", "file", "function", "
 
 static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "SITE"};
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "SITE"};
 	if (!cur_need(r, &c, 4, "the SITE entry count"))
 		return;
 	uint32_t count = ttlog__get_u32(c.p);
@@ -231,14 +231,14 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 	/* count is only a loop bound: every entry needs bytes that exist. */
 	for (uint32_t i = 0; i < count && !r->oom; i++) {
 		size_t at = c.off;
-		if (!cur_need(r, &c, TTLOG_FMT_SITE_FIXED_SIZE, "a SITE entry"))
+		if (!cur_need(r, &c, TTLOG__FMT_SITE_FIXED_SIZE, "a SITE entry"))
 			return;
-		uint32_t id = ttlog__get_u32(c.p + TTLOG_FMT_SITE_ID_OFF);
-		unsigned level = c.p[TTLOG_FMT_SITE_LEVEL_OFF];
-		unsigned nargs = c.p[TTLOG_FMT_SITE_NARGS_OFF];
-		unsigned reserved = ttlog__get_u16(c.p + TTLOG_FMT_SITE_RESERVED_OFF);
-		uint32_t line = ttlog__get_u32(c.p + TTLOG_FMT_SITE_LINE_OFF);
-		cur_skip(&c, TTLOG_FMT_SITE_FIXED_SIZE);
+		uint32_t id = ttlog__get_u32(c.p + TTLOG__FMT_SITE_ID_OFF);
+		unsigned level = c.p[TTLOG__FMT_SITE_LEVEL_OFF];
+		unsigned nargs = c.p[TTLOG__FMT_SITE_NARGS_OFF];
+		unsigned reserved = ttlog__get_u16(c.p + TTLOG__FMT_SITE_RESERVED_OFF);
+		uint32_t line = ttlog__get_u32(c.p + TTLOG__FMT_SITE_LINE_OFF);
+		cur_skip(&c, TTLOG__FMT_SITE_FIXED_SIZE);
 		if (!cur_need(r, &c, nargs, "argument types"))
 			return;
 		const unsigned char *types = c.p;
@@ -252,19 +252,19 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 
 		/* The entry is framed; now check what it says. */
 		if (id == 0) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_ID_OFF,
 					     "expected a site id of at least 1, found 0");
 			continue;
 		}
 		if (level > TTLOG_LEVEL_FATAL) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_LEVEL_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_LEVEL_OFF,
 					     "expected a site level 0..5, found %u", level);
 			continue;
 		}
-		if (nargs > TTLOG_FMT_MAX_ARGS) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_NARGS_OFF,
+		if (nargs > TTLOG__FMT_MAX_ARGS) {
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_NARGS_OFF,
 					     "expected at most %u arguments, found %u",
-					     TTLOG_FMT_MAX_ARGS, nargs);
+					     TTLOG__FMT_MAX_ARGS, nargs);
 			continue;
 		}
 		unsigned k;
@@ -272,19 +272,19 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 			if (types[k] < TTLOG_ARG_BOOL || types[k] > TTLOG_ARG_STR)
 				break;
 		if (k < nargs) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_FIXED_SIZE + k,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_FIXED_SIZE + k,
 					     "expected an argument type 1..14, found %u",
 					     (unsigned)types[k]);
 			continue;
 		}
 		if (ttlog__reader_idmap_find(&r->site_map, id) != NOWHERE) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_ID_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_ID_OFF,
 					     "expected a new site id, found site %u defined again",
 					     (unsigned)id);
 			continue;
 		}
 		if (reserved != 0)
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITE_RESERVED_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_RESERVED_OFF,
 					     "expected a zero reserved field, found 0x%04x",
 					     reserved);
 
@@ -317,7 +317,7 @@ static const char *kind_name(unsigned kind)
 {
 	static const char *const names[] = {"log",        "context push", "context pop", "restate",
 					    "span begin", "span end",     "span field"};
-	return kind < TTLOG_ARRAY_SIZE(names) ? names[kind] : "?";
+	return kind < TTLOG__ARRAY_SIZE(names) ? names[kind] : "?";
 }
 
 /* Whether argument i of a site is a U64 (span ids). */
@@ -330,14 +330,14 @@ static int u64_arg(const struct rsite *st, unsigned i)
 static int kind_fits(const struct rsite *st, unsigned kind, unsigned mask)
 {
 	switch (kind) {
-	case TTLOG_FMT_KIND_CONTEXT_PUSH: return st->info.nargs == 1 && mask == 0;
-	case TTLOG_FMT_KIND_CONTEXT_POP: return st->info.nargs == 0;
-	case TTLOG_FMT_KIND_RESTATE: return st->info.nargs == 1 && st->types[0] == TTLOG_ARG_U32;
-	case TTLOG_FMT_KIND_SPAN_BEGIN:
+	case TTLOG__FMT_KIND_CONTEXT_PUSH: return st->info.nargs == 1 && mask == 0;
+	case TTLOG__FMT_KIND_CONTEXT_POP: return st->info.nargs == 0;
+	case TTLOG__FMT_KIND_RESTATE: return st->info.nargs == 1 && st->types[0] == TTLOG_ARG_U32;
+	case TTLOG__FMT_KIND_SPAN_BEGIN:
 		return u64_arg(st, 0) && u64_arg(st, 1) && u64_arg(st, 2) && u64_arg(st, 3) &&
 		       (mask & 0xfu) == 0;
-	case TTLOG_FMT_KIND_SPAN_END: return st->info.nargs == 1 && u64_arg(st, 0);
-	case TTLOG_FMT_KIND_SPAN_FIELD: return st->info.nargs == 2 && u64_arg(st, 0) && mask == 0;
+	case TTLOG__FMT_KIND_SPAN_END: return st->info.nargs == 1 && u64_arg(st, 0);
+	case TTLOG__FMT_KIND_SPAN_FIELD: return st->info.nargs == 2 && u64_arg(st, 0) && mask == 0;
 	default: return 1;
 	}
 }
@@ -349,22 +349,22 @@ static int kind_fits(const struct rsite *st, unsigned kind, unsigned mask)
  */
 static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "SITX"};
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "SITX"};
 	if (!cur_need(r, &c, 4, "the SITX entry count"))
 		return;
 	uint32_t count = ttlog__get_u32(c.p);
 	cur_skip(&c, 4);
 	for (uint32_t i = 0; i < count && !r->oom; i++) {
 		size_t at = c.off;
-		if (!cur_need(r, &c, TTLOG_FMT_SITX_FIXED_SIZE, "a SITX entry"))
+		if (!cur_need(r, &c, TTLOG__FMT_SITX_FIXED_SIZE, "a SITX entry"))
 			return;
-		uint32_t id = ttlog__get_u32(c.p + TTLOG_FMT_SITX_ID_OFF);
-		unsigned kind = c.p[TTLOG_FMT_SITX_KIND_OFF];
-		unsigned reserved = c.p[TTLOG_FMT_SITX_RESERVED_OFF];
-		unsigned mask = ttlog__get_u16(c.p + TTLOG_FMT_SITX_FIELDS_OFF);
-		cur_skip(&c, TTLOG_FMT_SITX_FIXED_SIZE);
-		const unsigned char *names[TTLOG_FMT_MAX_ARGS];
-		size_t name_len[TTLOG_FMT_MAX_ARGS];
+		uint32_t id = ttlog__get_u32(c.p + TTLOG__FMT_SITX_ID_OFF);
+		unsigned kind = c.p[TTLOG__FMT_SITX_KIND_OFF];
+		unsigned reserved = c.p[TTLOG__FMT_SITX_RESERVED_OFF];
+		unsigned mask = ttlog__get_u16(c.p + TTLOG__FMT_SITX_FIELDS_OFF);
+		cur_skip(&c, TTLOG__FMT_SITX_FIXED_SIZE);
+		const unsigned char *names[TTLOG__FMT_MAX_ARGS];
+		size_t name_len[TTLOG__FMT_MAX_ARGS];
 		unsigned nnames = (unsigned)__builtin_popcount(mask);
 		for (unsigned k = 0; k < nnames; k++)
 			if (!cur_str_raw(r, &c, "field name", &names[k], &name_len[k]))
@@ -372,7 +372,7 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 
 		size_t si = ttlog__reader_idmap_find(&r->site_map, id);
 		if (si == NOWHERE) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITX_ID_OFF,
 					     "expected the id of a site defined by an earlier "
 					     "SITE entry, found %u",
 					     (unsigned)id);
@@ -380,46 +380,46 @@ static void parse_sitx(struct ttlog_reader *r, size_t off, const unsigned char *
 		}
 		struct rsite *st = &r->sites[si];
 		if (st->extended) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_ID_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITX_ID_OFF,
 					     "expected one SITX entry per site, found site %u "
 					     "extended again",
 					     (unsigned)id);
 			continue;
 		}
-		if (kind > TTLOG_FMT_KIND_MAX) {
-			ttlog__reader_report(r, TTLOG_E_VERSION, at + TTLOG_FMT_SITX_KIND_OFF,
+		if (kind > TTLOG__FMT_KIND_MAX) {
+			ttlog__reader_report(r, TTLOG_E_VERSION, at + TTLOG__FMT_SITX_KIND_OFF,
 					     "expected a site kind this reader knows (0..%u), "
 					     "found %u",
-					     TTLOG_FMT_KIND_MAX, kind);
+					     TTLOG__FMT_KIND_MAX, kind);
 			/* Its records are not log calls: never shown as events. */
 			st->extended = 1;
 			st->info.kind = READER_KIND_UNKNOWN;
 			continue;
 		}
 		if (mask >> st->info.nargs) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_FIELDS_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITX_FIELDS_OFF,
 					     "expected field bits for the %u arguments of site "
 					     "%u, found 0x%04x",
 					     st->info.nargs, (unsigned)id, mask);
 			continue;
 		}
 		if (!kind_fits(st, kind, mask)) {
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_KIND_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITX_KIND_OFF,
 					     "expected the arguments of a %s site, found site %u "
 					     "with %u arguments",
 					     kind_name(kind), (unsigned)id, st->info.nargs);
 			continue;
 		}
 		if (reserved != 0)
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SITX_RESERVED_OFF,
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITX_RESERVED_OFF,
 					     "expected a zero reserved field, found 0x%02x",
 					     reserved);
 		st->extended = 1;
 		st->info.kind = (int)kind;
 		/* Span ids are not arguments of the format (a span's name). */
-		st->info.explicit_args = mask | (kind == TTLOG_FMT_KIND_SPAN_BEGIN ? 0xfu
-						 : kind == TTLOG_FMT_KIND_SPAN_END ? 0x1u
-						 : kind == TTLOG_FMT_KIND_SPAN_FIELD ? 0x3u
+		st->info.explicit_args = mask | (kind == TTLOG__FMT_KIND_SPAN_BEGIN ? 0xfu
+						 : kind == TTLOG__FMT_KIND_SPAN_END ? 0x1u
+						 : kind == TTLOG__FMT_KIND_SPAN_FIELD ? 0x3u
 										     : 0u);
 		for (unsigned a = 0, k = 0; a < st->info.nargs; a++) {
 			if (!(mask & (1u << a)))
@@ -445,10 +445,10 @@ static int key_taken(const struct rsite *st, const char *key, size_t len)
 static void add_field(struct ttlog_reader *r, struct rsite *st, const char *key, size_t len,
 		      unsigned arg, int source)
 {
-	char name[TTLOG_FMT_SITX_NAME_MAX + 16];
-	if (st->info.nfields >= TTLOG_ARRAY_SIZE(st->fields))
+	char name[TTLOG__FMT_SITX_NAME_MAX + 16];
+	if (st->info.nfields >= TTLOG__ARRAY_SIZE(st->fields))
 		return; /* cannot happen: see struct rsite */
-	len = TTLOG_MIN(len, (size_t)TTLOG_FMT_SITX_NAME_MAX);
+	len = TTLOG__MIN(len, (size_t)TTLOG__FMT_SITX_NAME_MAX);
 	memcpy(name, key, len);
 	size_t n = len;
 	for (unsigned dup = 2; key_taken(st, name, n); dup++)
@@ -464,13 +464,13 @@ static void add_field(struct ttlog_reader *r, struct rsite *st, const char *key,
 
 void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st)
 {
-	unsigned to_arg[TTLOG_FMT_MAX_ARGS], nformat = 0;
+	unsigned to_arg[TTLOG__FMT_MAX_ARGS], nformat = 0;
 	for (unsigned a = 0; a < st->info.nargs; a++)
 		if (!(st->info.explicit_args & (1u << a)))
 			to_arg[nformat++] = a;
-	struct ttlog__format_key keys[TTLOG_FMT_MAX_ARGS];
+	struct ttlog__format_key keys[TTLOG__FMT_MAX_ARGS];
 	unsigned used;
-	unsigned nkeys = ttlog__format_keys(st->info.format, keys, TTLOG_FMT_MAX_ARGS, &used);
+	unsigned nkeys = ttlog__format_keys(st->info.format, keys, TTLOG__FMT_MAX_ARGS, &used);
 	for (unsigned k = 0; k < nkeys && !r->oom; k++)
 		if (keys[k].arg < nformat)
 			add_field(r, st, keys[k].key, keys[k].len, to_arg[keys[k].arg],
@@ -510,45 +510,45 @@ static size_t thread_get(struct ttlog_reader *r, uint32_t index, uint32_t tid)
 
 static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "EVTS"};
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "EVTS"};
 	r->evts_chunks++;
-	if (!cur_need(r, &c, TTLOG_FMT_EVTS_FIXED_SIZE, "fixed EVTS fields"))
+	if (!cur_need(r, &c, TTLOG__FMT_EVTS_FIXED_SIZE, "fixed EVTS fields"))
 		return;
 	struct rblock b;
 	memset(&b, 0, sizeof b);
 	b.chunk_off = off;
-	b.data_off = c.off + TTLOG_FMT_EVTS_FIXED_SIZE;
-	b.data_len = len - TTLOG_FMT_EVTS_FIXED_SIZE;
-	b.thread = ttlog__get_u32(p + TTLOG_FMT_EVTS_THREAD_OFF);
-	uint32_t tid = ttlog__get_u32(p + TTLOG_FMT_EVTS_TID_OFF);
-	b.count = ttlog__get_u32(p + TTLOG_FMT_EVTS_COUNT_OFF);
-	b.raw_size = ttlog__get_u32(p + TTLOG_FMT_EVTS_RAW_SIZE_OFF);
-	b.first_ticks = ttlog__get_u64(p + TTLOG_FMT_EVTS_FIRST_OFF);
-	b.last_ticks = ttlog__get_u64(p + TTLOG_FMT_EVTS_LAST_OFF);
-	b.codec = p[TTLOG_FMT_EVTS_CODEC_OFF];
+	b.data_off = c.off + TTLOG__FMT_EVTS_FIXED_SIZE;
+	b.data_len = len - TTLOG__FMT_EVTS_FIXED_SIZE;
+	b.thread = ttlog__get_u32(p + TTLOG__FMT_EVTS_THREAD_OFF);
+	uint32_t tid = ttlog__get_u32(p + TTLOG__FMT_EVTS_TID_OFF);
+	b.count = ttlog__get_u32(p + TTLOG__FMT_EVTS_COUNT_OFF);
+	b.raw_size = ttlog__get_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF);
+	b.first_ticks = ttlog__get_u64(p + TTLOG__FMT_EVTS_FIRST_OFF);
+	b.last_ticks = ttlog__get_u64(p + TTLOG__FMT_EVTS_LAST_OFF);
+	b.codec = p[TTLOG__FMT_EVTS_CODEC_OFF];
 
-	if (b.raw_size > TTLOG_FMT_MAX_BLOCK_RAW) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
+	if (b.raw_size > TTLOG__FMT_MAX_BLOCK_RAW) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_EVTS_RAW_SIZE_OFF,
 				     "expected a block raw size of at most %u bytes, found %u",
-				     TTLOG_FMT_MAX_BLOCK_RAW, (unsigned)b.raw_size);
+				     TTLOG__FMT_MAX_BLOCK_RAW, (unsigned)b.raw_size);
 		return;
 	}
-	if (b.codec == TTLOG_FMT_CODEC_NONE) {
+	if (b.codec == TTLOG__FMT_CODEC_NONE) {
 		if (b.raw_size != b.data_len) {
 			ttlog__reader_report(r, TTLOG_E_CORRUPT,
-					     c.off + TTLOG_FMT_EVTS_RAW_SIZE_OFF,
+					     c.off + TTLOG__FMT_EVTS_RAW_SIZE_OFF,
 					     "expected the raw size of an uncompressed block to "
 					     "be its %zu data bytes, found %u",
 					     b.data_len, (unsigned)b.raw_size);
 			return;
 		}
-	} else if (b.codec != TTLOG_FMT_CODEC_LZ4) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_EVTS_CODEC_OFF,
+	} else if (b.codec != TTLOG__FMT_CODEC_LZ4) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_EVTS_CODEC_OFF,
 				     "expected block codec 0 (none) or 1 (LZ4), found %u",
 				     (unsigned)b.codec);
 		return;
 	}
-	for (size_t i = TTLOG_FMT_EVTS_CODEC_OFF + 1; i < TTLOG_FMT_EVTS_FIXED_SIZE; i++) {
+	for (size_t i = TTLOG__FMT_EVTS_CODEC_OFF + 1; i < TTLOG__FMT_EVTS_FIXED_SIZE; i++) {
 		if (p[i]) {
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + i,
 					     "expected zero bytes after the codec, found 0x%02x",
@@ -566,11 +566,11 @@ static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *
 
 static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "THRD"};
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "THRD"};
 	r->thrd_chunks++;
-	if (!cur_need(r, &c, TTLOG_FMT_THRD_FIXED_SIZE, "fixed THRD fields"))
+	if (!cur_need(r, &c, TTLOG__FMT_THRD_FIXED_SIZE, "fixed THRD fields"))
 		return;
-	uint32_t index = ttlog__get_u32(p + TTLOG_FMT_THRD_INDEX_OFF);
+	uint32_t index = ttlog__get_u32(p + TTLOG__FMT_THRD_INDEX_OFF);
 	size_t slot = ttlog__reader_idmap_find(&r->thread_map, index);
 	if (slot != NOWHERE && r->threads[slot].thrd_off != NOWHERE) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
@@ -579,26 +579,26 @@ static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *
 				     (unsigned)index);
 		return;
 	}
-	uint32_t tid = ttlog__get_u32(p + TTLOG_FMT_THRD_TID_OFF);
+	uint32_t tid = ttlog__get_u32(p + TTLOG__FMT_THRD_TID_OFF);
 	slot = thread_get(r, index, tid);
 	if (slot == NOWHERE)
 		return;
 	struct rthread *t = &r->threads[slot];
-	uint32_t flags = ttlog__get_u32(p + TTLOG_FMT_THRD_FLAGS_OFF);
+	uint32_t flags = ttlog__get_u32(p + TTLOG__FMT_THRD_FLAGS_OFF);
 	t->thrd_off = off;
 	t->info.tid = tid;
-	t->info.exited = (flags & TTLOG_FMT_THREAD_EXITED) != 0;
-	t->info.crashed = (flags & TTLOG_FMT_THREAD_CRASHED) != 0;
-	t->thrd_events = ttlog__get_u64(p + TTLOG_FMT_THRD_EVENTS_OFF);
-	t->info.overwritten = ttlog__get_u64(p + TTLOG_FMT_THRD_OVERWRITTEN_OFF);
-	t->info.torn = ttlog__get_u64(p + TTLOG_FMT_THRD_TORN_OFF);
-	t->info.torn_bytes = ttlog__get_u64(p + TTLOG_FMT_THRD_TORN_BYTES_OFF);
-	uint32_t reserved = ttlog__get_u32(p + TTLOG_FMT_THRD_RESERVED_OFF);
+	t->info.exited = (flags & TTLOG__FMT_THREAD_EXITED) != 0;
+	t->info.crashed = (flags & TTLOG__FMT_THREAD_CRASHED) != 0;
+	t->thrd_events = ttlog__get_u64(p + TTLOG__FMT_THRD_EVENTS_OFF);
+	t->info.overwritten = ttlog__get_u64(p + TTLOG__FMT_THRD_OVERWRITTEN_OFF);
+	t->info.torn = ttlog__get_u64(p + TTLOG__FMT_THRD_TORN_OFF);
+	t->info.torn_bytes = ttlog__get_u64(p + TTLOG__FMT_THRD_TORN_BYTES_OFF);
+	uint32_t reserved = ttlog__get_u32(p + TTLOG__FMT_THRD_RESERVED_OFF);
 	if (reserved)
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_THRD_RESERVED_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_THRD_RESERVED_OFF,
 				     "expected a zero reserved field, found 0x%08x",
 				     (unsigned)reserved);
-	cur_skip(&c, TTLOG_FMT_THRD_FIXED_SIZE);
+	cur_skip(&c, TTLOG__FMT_THRD_FIXED_SIZE);
 	cur_str(r, &c, "thread name", &t->info.name);
 }
 
@@ -609,38 +609,38 @@ static void parse_crsh(struct ttlog_reader *r, size_t off, const unsigned char *
 				     "expected one CRSH chunk, found a second one");
 		return;
 	}
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "CRSH"};
-	if (!cur_need(r, &c, TTLOG_FMT_CRSH_FIXED_SIZE, "fixed CRSH fields"))
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "CRSH"};
+	if (!cur_need(r, &c, TTLOG__FMT_CRSH_FIXED_SIZE, "fixed CRSH fields"))
 		return;
 	r->have_crash = 1;
 	r->info.crashed = 1;
-	r->info.crash.signo = (int32_t)ttlog__get_u32(p + TTLOG_FMT_CRSH_SIGNO_OFF);
-	r->info.crash.code = (int32_t)ttlog__get_u32(p + TTLOG_FMT_CRSH_CODE_OFF);
-	r->info.crash.address = ttlog__get_u64(p + TTLOG_FMT_CRSH_ADDR_OFF);
-	r->info.crash.tid = ttlog__get_u32(p + TTLOG_FMT_CRSH_TID_OFF);
-	r->info.crash.thread_index = ttlog__get_u32(p + TTLOG_FMT_CRSH_THREAD_OFF);
-	cur_skip(&c, TTLOG_FMT_CRSH_FIXED_SIZE);
+	r->info.crash.signo = (int32_t)ttlog__get_u32(p + TTLOG__FMT_CRSH_SIGNO_OFF);
+	r->info.crash.code = (int32_t)ttlog__get_u32(p + TTLOG__FMT_CRSH_CODE_OFF);
+	r->info.crash.address = ttlog__get_u64(p + TTLOG__FMT_CRSH_ADDR_OFF);
+	r->info.crash.tid = ttlog__get_u32(p + TTLOG__FMT_CRSH_TID_OFF);
+	r->info.crash.thread_index = ttlog__get_u32(p + TTLOG__FMT_CRSH_THREAD_OFF);
+	cur_skip(&c, TTLOG__FMT_CRSH_FIXED_SIZE);
 	cur_str(r, &c, "signal name", &r->info.crash.signal_name);
 }
 
 static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
-	struct cur c = {p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, "END"};
-	if (!cur_need(r, &c, TTLOG_FMT_END_SIZE, "END fields"))
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "END"};
+	if (!cur_need(r, &c, TTLOG__FMT_END_SIZE, "END fields"))
 		return;
 	r->have_end = 1;
 	r->end_off = off;
-	r->end_events = ttlog__get_u64(p + TTLOG_FMT_END_EVENTS_OFF);
-	r->end_overwritten = ttlog__get_u64(p + TTLOG_FMT_END_OVERWRITTEN_OFF);
-	r->end_torn = ttlog__get_u64(p + TTLOG_FMT_END_TORN_OFF);
-	r->end_torn_bytes = ttlog__get_u64(p + TTLOG_FMT_END_TORN_BYTES_OFF);
-	r->info.dropped = ttlog__get_u64(p + TTLOG_FMT_END_DROPPED_OFF);
-	r->end_threads = ttlog__get_u32(p + TTLOG_FMT_END_THREADS_OFF);
-	r->end_sites = ttlog__get_u32(p + TTLOG_FMT_END_SITES_OFF);
-	r->end_blocks = ttlog__get_u32(p + TTLOG_FMT_END_BLOCKS_OFF);
-	uint32_t reserved = ttlog__get_u32(p + TTLOG_FMT_END_RESERVED_OFF);
+	r->end_events = ttlog__get_u64(p + TTLOG__FMT_END_EVENTS_OFF);
+	r->end_overwritten = ttlog__get_u64(p + TTLOG__FMT_END_OVERWRITTEN_OFF);
+	r->end_torn = ttlog__get_u64(p + TTLOG__FMT_END_TORN_OFF);
+	r->end_torn_bytes = ttlog__get_u64(p + TTLOG__FMT_END_TORN_BYTES_OFF);
+	r->info.dropped = ttlog__get_u64(p + TTLOG__FMT_END_DROPPED_OFF);
+	r->end_threads = ttlog__get_u32(p + TTLOG__FMT_END_THREADS_OFF);
+	r->end_sites = ttlog__get_u32(p + TTLOG__FMT_END_SITES_OFF);
+	r->end_blocks = ttlog__get_u32(p + TTLOG__FMT_END_BLOCKS_OFF);
+	uint32_t reserved = ttlog__get_u32(p + TTLOG__FMT_END_RESERVED_OFF);
 	if (reserved)
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG_FMT_END_RESERVED_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_END_RESERVED_OFF,
 				     "expected a zero reserved field, found 0x%08x",
 				     (unsigned)reserved);
 }
@@ -651,7 +651,7 @@ static void parse_mtrc(struct ttlog_reader *r, size_t off, const unsigned char *
 {
 	struct ttlog__mtrc_problem pb;
 	size_t first = r->metrics.n;
-	if (ttlog__mtrc_parse(&r->metrics, p, len, off + TTLOG_FMT_CHUNK_HEADER_SIZE, &pb) != 0) {
+	if (ttlog__mtrc_parse(&r->metrics, p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, &pb) != 0) {
 		if (pb.status == TTLOG_E_NOMEM)
 			r->oom = 1;
 		else
@@ -669,8 +669,8 @@ static void parse_stacks(struct ttlog_reader *r, uint32_t type, size_t off, cons
 			 size_t len)
 {
 	struct ttlog__stack_problem pb = {.status = TTLOG_OK};
-	size_t at = off + TTLOG_FMT_CHUNK_HEADER_SIZE;
-	int rc = type == TTLOG_FMT_CHUNK_STCK ? ttlog__stck_parse(&r->stacks, p, len, at, &pb)
+	size_t at = off + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	int rc = type == TTLOG__FMT_CHUNK_STCK ? ttlog__stck_parse(&r->stacks, p, len, at, &pb)
 					      : ttlog__mods_parse(&r->stacks, p, len, at, &pb);
 	if (rc == 0)
 		return;
@@ -683,9 +683,9 @@ static void parse_stacks(struct ttlog_reader *r, uint32_t type, size_t off, cons
 size_t ttlog__reader_parse_file_header(struct ttlog_reader *r)
 {
 	const unsigned char *d = r->data;
-	size_t n = r->size, m = TTLOG_MIN(n, (size_t)TTLOG_FMT_MAGIC_LEN);
-	if (memcmp(d, TTLOG_FMT_MAGIC, m) != 0) {
-		char found[3 * TTLOG_FMT_MAGIC_LEN + 1] = "";
+	size_t n = r->size, m = TTLOG__MIN(n, (size_t)TTLOG__FMT_MAGIC_LEN);
+	if (memcmp(d, TTLOG__FMT_MAGIC, m) != 0) {
+		char found[3 * TTLOG__FMT_MAGIC_LEN + 1] = "";
 		for (size_t i = 0; i < m; i++)
 			snprintf(found + 3 * i, 4, "%02x ", (unsigned)d[i]);
 		found[3 * m - 1] = '\0'; /* m > 0: an empty file matches any prefix */
@@ -694,49 +694,49 @@ size_t ttlog__reader_parse_file_header(struct ttlog_reader *r)
 				     found);
 		return 0;
 	}
-	if (n < TTLOG_FMT_FILE_HEADER_SIZE) {
+	if (n < TTLOG__FMT_FILE_HEADER_SIZE) {
 		ttlog__reader_report(r, TTLOG_E_TRUNCATED, 0,
 				     "expected a %u-byte file header, found %zu bytes",
-				     TTLOG_FMT_FILE_HEADER_SIZE, n);
+				     TTLOG__FMT_FILE_HEADER_SIZE, n);
 		return 0;
 	}
-	uint32_t stored = ttlog__get_u32(d + TTLOG_FMT_FH_CRC_OFF);
-	uint32_t crc = ttlog__crc32c(0, d, TTLOG_FMT_FH_CRC_OFF);
-	unsigned version = ttlog__get_u16(d + TTLOG_FMT_FH_VERSION_OFF);
-	unsigned hsize = ttlog__get_u16(d + TTLOG_FMT_FH_HEADER_SIZE_OFF);
-	uint32_t incompat = ttlog__get_u32(d + TTLOG_FMT_FH_INCOMPAT_OFF);
+	uint32_t stored = ttlog__get_u32(d + TTLOG__FMT_FH_CRC_OFF);
+	uint32_t crc = ttlog__crc32c(0, d, TTLOG__FMT_FH_CRC_OFF);
+	unsigned version = ttlog__get_u16(d + TTLOG__FMT_FH_VERSION_OFF);
+	unsigned hsize = ttlog__get_u16(d + TTLOG__FMT_FH_HEADER_SIZE_OFF);
+	uint32_t incompat = ttlog__get_u32(d + TTLOG__FMT_FH_INCOMPAT_OFF);
 	if (stored != crc) {
 		/* The version may be what is damaged: read on as version 1. */
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_CRC_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG__FMT_FH_CRC_OFF,
 				     "expected file header CRC 0x%08x, found 0x%08x",
 				     (unsigned)stored, (unsigned)crc);
-		r->info.format_version = TTLOG_FMT_VERSION;
-		return TTLOG_FMT_FILE_HEADER_SIZE;
+		r->info.format_version = TTLOG__FMT_VERSION;
+		return TTLOG__FMT_FILE_HEADER_SIZE;
 	}
 	r->info.format_version = version;
-	if (version != TTLOG_FMT_VERSION) {
+	if (version != TTLOG__FMT_VERSION) {
 		ttlog__reader_report(r,
-				     version > TTLOG_FMT_VERSION ? TTLOG_E_VERSION : TTLOG_E_CORRUPT,
-				     TTLOG_FMT_FH_VERSION_OFF,
-				     "expected format version %u, found %u", TTLOG_FMT_VERSION,
+				     version > TTLOG__FMT_VERSION ? TTLOG_E_VERSION : TTLOG_E_CORRUPT,
+				     TTLOG__FMT_FH_VERSION_OFF,
+				     "expected format version %u, found %u", TTLOG__FMT_VERSION,
 				     version);
 		return 0;
 	}
-	if (incompat & ~TTLOG_FMT_INCOMPAT_KNOWN) {
-		ttlog__reader_report(r, TTLOG_E_VERSION, TTLOG_FMT_FH_INCOMPAT_OFF,
+	if (incompat & ~TTLOG__FMT_INCOMPAT_KNOWN) {
+		ttlog__reader_report(r, TTLOG_E_VERSION, TTLOG__FMT_FH_INCOMPAT_OFF,
 				     "expected no incompatible feature flags this reader does not "
 				     "know, found 0x%08x",
 				     (unsigned)incompat);
 		return 0;
 	}
-	if (hsize < TTLOG_FMT_FILE_HEADER_SIZE) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG_FMT_FH_HEADER_SIZE_OFF,
+	if (hsize < TTLOG__FMT_FILE_HEADER_SIZE) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG__FMT_FH_HEADER_SIZE_OFF,
 				     "expected a file header size of at least %u, found %u",
-				     TTLOG_FMT_FILE_HEADER_SIZE, hsize);
-		return TTLOG_FMT_FILE_HEADER_SIZE;
+				     TTLOG__FMT_FILE_HEADER_SIZE, hsize);
+		return TTLOG__FMT_FILE_HEADER_SIZE;
 	}
 	if (hsize > n) {
-		ttlog__reader_report(r, TTLOG_E_TRUNCATED, TTLOG_FMT_FH_HEADER_SIZE_OFF,
+		ttlog__reader_report(r, TTLOG_E_TRUNCATED, TTLOG__FMT_FH_HEADER_SIZE_OFF,
 				     "expected a %u-byte file header, found %zu bytes", hsize, n);
 		return 0;
 	}
@@ -748,35 +748,35 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 	int first = 1;
 	while (off < r->size && !r->oom) {
 		size_t left = r->size - off;
-		if (left < TTLOG_FMT_CHUNK_HEADER_SIZE) {
+		if (left < TTLOG__FMT_CHUNK_HEADER_SIZE) {
 			ttlog__reader_report(r, TTLOG_E_TRUNCATED, off,
 					     "expected a %u-byte chunk header, found %zu bytes "
 					     "before the end of the file",
-					     TTLOG_FMT_CHUNK_HEADER_SIZE, left);
+					     TTLOG__FMT_CHUNK_HEADER_SIZE, left);
 			return;
 		}
 		const unsigned char *h = r->data + off;
-		uint32_t type = ttlog__get_u32(h + TTLOG_FMT_CH_TYPE_OFF);
-		uint32_t flags = ttlog__get_u32(h + TTLOG_FMT_CH_FLAGS_OFF);
-		uint32_t len = ttlog__get_u32(h + TTLOG_FMT_CH_LENGTH_OFF);
-		uint32_t stored = ttlog__get_u32(h + TTLOG_FMT_CH_CRC_OFF);
+		uint32_t type = ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF);
+		uint32_t flags = ttlog__get_u32(h + TTLOG__FMT_CH_FLAGS_OFF);
+		uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
+		uint32_t stored = ttlog__get_u32(h + TTLOG__FMT_CH_CRC_OFF);
 		char name[16];
 		fourcc_name(type, name);
-		left -= TTLOG_FMT_CHUNK_HEADER_SIZE;
+		left -= TTLOG__FMT_CHUNK_HEADER_SIZE;
 
-		if (len > TTLOG_FMT_MAX_CHUNK || len > left) {
+		if (len > TTLOG__FMT_MAX_CHUNK || len > left) {
 			/* A damaged length, or the end of a cut file: a valid chunk
 			 * further on tells them apart. */
 			size_t next = resync_scan(r, off + 1);
-			if (len > TTLOG_FMT_MAX_CHUNK)
+			if (len > TTLOG__FMT_MAX_CHUNK)
 				ttlog__reader_report(r, TTLOG_E_CORRUPT,
-						     off + TTLOG_FMT_CH_LENGTH_OFF,
+						     off + TTLOG__FMT_CH_LENGTH_OFF,
 						     "expected a chunk payload length of at most "
 						     "%u bytes, found %u",
-						     TTLOG_FMT_MAX_CHUNK, (unsigned)len);
+						     TTLOG__FMT_MAX_CHUNK, (unsigned)len);
 			else if (next != NOWHERE)
 				ttlog__reader_report(r, TTLOG_E_CORRUPT,
-						     off + TTLOG_FMT_CH_LENGTH_OFF,
+						     off + TTLOG__FMT_CH_LENGTH_OFF,
 						     "expected a chunk payload length that fits "
 						     "in the file, found %u with %zu bytes left",
 						     (unsigned)len, left);
@@ -791,7 +791,7 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			first = 0;
 			continue;
 		}
-		const unsigned char *payload = h + TTLOG_FMT_CHUNK_HEADER_SIZE;
+		const unsigned char *payload = h + TTLOG__FMT_CHUNK_HEADER_SIZE;
 		uint32_t crc = ttlog__chunk_crc(h, payload, len);
 		if (crc != stored) {
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
@@ -803,30 +803,30 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			first = 0;
 			continue;
 		}
-		if (first && type != TTLOG_FMT_CHUNK_HEAD)
+		if (first && type != TTLOG__FMT_CHUNK_HEAD)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
 					     "expected a HEAD chunk first, found %s", name);
 		first = 0;
 		switch (type) {
-		case TTLOG_FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_SMPL:
-			ttlog__smpl_parse(r, &r->smpl, off + TTLOG_FMT_CHUNK_HEADER_SIZE, payload, len);
+		case TTLOG__FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_SMPL:
+			ttlog__smpl_parse(r, &r->smpl, off + TTLOG__FMT_CHUNK_HEADER_SIZE, payload, len);
 			break;
-		case TTLOG_FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_STCK:
-		case TTLOG_FMT_CHUNK_MODS: parse_stacks(r, type, off, payload, len); break;
-		case TTLOG_FMT_CHUNK_END:
+		case TTLOG__FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_STCK:
+		case TTLOG__FMT_CHUNK_MODS: parse_stacks(r, type, off, payload, len); break;
+		case TTLOG__FMT_CHUNK_END:
 			parse_end(r, off, payload, len);
 			if (r->have_end)
 				return; /* whatever follows END is not part of the file */
 			break;
 		default:
-			if (flags & TTLOG_FMT_CHUNK_REQUIRED) {
+			if (flags & TTLOG__FMT_CHUNK_REQUIRED) {
 				ttlog__reader_report(r, TTLOG_E_VERSION, off,
 						     "expected a chunk type this reader knows, "
 						     "found required chunk %s",
@@ -835,7 +835,7 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			}
 			break; /* unknown and optional: skipped */
 		}
-		off += TTLOG_FMT_CHUNK_HEADER_SIZE + (size_t)len;
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
 	}
 }
 

@@ -70,7 +70,7 @@ void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b,
 				 const char *why)
 {
 	char where[96];
-	if (b->codec == TTLOG_FMT_CODEC_NONE)
+	if (b->codec == TTLOG__FMT_CODEC_NONE)
 		snprintf(where, sizeof where, "offset %zu", b->data_off + pos);
 	else
 		snprintf(where, sizeof where, "offset %zu (LZ4 block, record at raw offset %zu)",

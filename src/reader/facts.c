@@ -15,14 +15,14 @@
 #include "format/format.h"
 #include "ttlog_reader.h"
 
-_Static_assert(TTLOG_SITE_KIND_LOG == TTLOG_FMT_KIND_LOG &&
-		       TTLOG_SITE_KIND_SPAN_BEGIN == TTLOG_FMT_KIND_SPAN_BEGIN &&
-		       TTLOG_SITE_KIND_SPAN_END == TTLOG_FMT_KIND_SPAN_END,
+_Static_assert(TTLOG_SITE_KIND_LOG == TTLOG__FMT_KIND_LOG &&
+		       TTLOG_SITE_KIND_SPAN_BEGIN == TTLOG__FMT_KIND_SPAN_BEGIN &&
+		       TTLOG_SITE_KIND_SPAN_END == TTLOG__FMT_KIND_SPAN_END,
 	       "enum ttlog_site_kind is the file's site kinds");
-_Static_assert(TTLOG_FILE_CLOCK_TSC == TTLOG_FMT_CLOCK_TSC &&
-		       TTLOG_FILE_CLOCK_CNTVCT == TTLOG_FMT_CLOCK_CNTVCT &&
-		       TTLOG_FILE_CLOCK_MONOTONIC == TTLOG_FMT_CLOCK_MONOTONIC &&
-		       TTLOG_FILE_CLOCK_FAKE == TTLOG_FMT_CLOCK_FAKE,
+_Static_assert(TTLOG_FILE_CLOCK_TSC == TTLOG__FMT_CLOCK_TSC &&
+		       TTLOG_FILE_CLOCK_CNTVCT == TTLOG__FMT_CLOCK_CNTVCT &&
+		       TTLOG_FILE_CLOCK_MONOTONIC == TTLOG__FMT_CLOCK_MONOTONIC &&
+		       TTLOG_FILE_CLOCK_FAKE == TTLOG__FMT_CLOCK_FAKE,
 	       "enum ttlog_file_clock is the file's clock sources");
 
 TTLOG_API const char *ttlog_site_target(const struct ttlog_site_info *site)
@@ -55,7 +55,7 @@ TTLOG_API const char *ttlog_event_kind_name(int kind)
 		[TTLOG_EVENT_SPAN_BEGIN] = "span_begin",
 		[TTLOG_EVENT_SPAN_END] = "span_end",
 	};
-	if (kind < 0 || (size_t)kind >= TTLOG_ARRAY_SIZE(names))
+	if (kind < 0 || (size_t)kind >= TTLOG__ARRAY_SIZE(names))
 		return "?";
 	return names[kind];
 }

@@ -62,15 +62,15 @@ unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, 
 			next++;
 		if (s.prec_from == FMT_FROM_NEXT)
 			next++;
-		most = TTLOG_MAX(most, next);
+		most = TTLOG__MAX(most, next);
 		if (s.width_from > 0)
-			most = TTLOG_MAX(most, (unsigned)s.width_from);
+			most = TTLOG__MAX(most, (unsigned)s.width_from);
 		if (s.prec_from > 0)
-			most = TTLOG_MAX(most, (unsigned)s.prec_from);
+			most = TTLOG__MAX(most, (unsigned)s.prec_from);
 		if (!takes_value)
 			continue; /* %m names nothing */
 		unsigned arg = s.value_from > 0 ? (unsigned)s.value_from - 1 : next++;
-		most = TTLOG_MAX(most, TTLOG_MAX(next, arg + 1));
+		most = TTLOG__MAX(most, TTLOG__MAX(next, arg + 1));
 		const char *key;
 		size_t len = fmt_key_before(seg, pct, &key);
 		if (len == 0 || s.conv == 'n' || n == max)

@@ -23,8 +23,8 @@
  * reader was one file either; the helpers that path shares with the other
  * files, the site lookup and the tick conversion, are static inline here.
  */
-#ifndef TTLOG_READER_IMPL_H
-#define TTLOG_READER_IMPL_H
+#ifndef TTLOG__READER_IMPL_H
+#define TTLOG__READER_IMPL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -58,12 +58,12 @@ struct idmap {
 
 struct rsite {
 	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
-	uint8_t types[TTLOG_FMT_MAX_ARGS];
+	uint8_t types[TTLOG__FMT_MAX_ARGS];
 	int extended;                /* a SITX entry was found for it */
-	const char *explicit_names[TTLOG_FMT_MAX_ARGS]; /* by argument, for explicit_args */
+	const char *explicit_names[TTLOG__FMT_MAX_ARGS]; /* by argument, for explicit_args */
 	/* At most 16 named in the format (ttlog__format_keys' limit) and one
 	 * per argument for the rest: explicit fields and unused arguments. */
-	struct ttlog_site_field fields[2 * TTLOG_FMT_MAX_ARGS];
+	struct ttlog_site_field fields[2 * TTLOG__FMT_MAX_ARGS];
 };
 
 #define READER_KIND_UNKNOWN 255  /* a SITX kind newer than this reader */
@@ -145,8 +145,8 @@ struct ttlog_reader {
 	size_t heap_len;
 	size_t buf_total;      /* bytes in the threads' decoded-block buffers */
 	size_t buf_budget;     /* the most buf_total may be */
-	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
-	struct ttlog_field fields[2 * TTLOG_FMT_MAX_ARGS + READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
+	struct ttlog_arg args[TTLOG__FMT_MAX_ARGS];
+	struct ttlog_field fields[2 * TTLOG__FMT_MAX_ARGS + READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
 	char *strbuf;
 	size_t strbuf_cap;
 
@@ -172,7 +172,7 @@ struct decoded {
 	uint32_t size;
 	uint64_t ticks;
 	const struct rsite *site;
-	struct ttlog_arg args[TTLOG_FMT_MAX_ARGS];
+	struct ttlog_arg args[TTLOG__FMT_MAX_ARGS];
 };
 
 /* ---- Errors (reader/errors.c) -------------------------------------------- */
@@ -310,4 +310,4 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r);
  */
 void ttlog__reader_count_blocks(struct ttlog_reader *r);
 
-#endif /* TTLOG_READER_IMPL_H */
+#endif /* TTLOG__READER_IMPL_H */

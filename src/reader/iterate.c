@@ -127,7 +127,7 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 	size_t bi = r->tblocks[t->cur];
 	struct rblock *b = &r->blocks[bi];
 	const unsigned char *raw = NULL;
-	if (b->codec == TTLOG_FMT_CODEC_NONE) {
+	if (b->codec == TTLOG__FMT_CODEC_NONE) {
 		raw = r->data + b->data_off;
 	} else if (t->loaded == bi) {
 		return t->buf;
@@ -177,7 +177,7 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 /* Copies the strings of an event to NUL-terminated storage. */
 static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
 {
-	size_t need = (size_t)d->size + TTLOG_FMT_MAX_ARGS;
+	size_t need = (size_t)d->size + TTLOG__FMT_MAX_ARGS;
 	if (r->strbuf_cap < need) {
 		char *p = realloc(r->strbuf, need);
 		if (!p)
@@ -281,7 +281,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		}
 		r->counters.records_decoded++;
 		int64_t ns = ttlog__reader_ticks_to_ns(r, d.ticks);
-		if (d.site->info.kind == TTLOG_FMT_KIND_LOG) {
+		if (d.site->info.kind == TTLOG__FMT_KIND_LOG) {
 			/* A thread's log records are in time order: the first one
 			 * after the range ends the thread. Records the range does
 			 * not want are passed over before their strings are copied. */
@@ -313,7 +313,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 						   "out of memory rebuilding the scopes of thread "
 						   "%u",
 						   (unsigned)t->info.index);
-		if (is_event && d.site->info.kind != TTLOG_FMT_KIND_LOG) {
+		if (is_event && d.site->info.kind != TTLOG__FMT_KIND_LOG) {
 			/* Span begins and ends: after their scope change. */
 			if (ns > r->until_ns) {
 				leave_thread(r, t);
@@ -330,8 +330,8 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->args = r->args;
 			ev->fields = r->fields;
 			ev->nfields = event_fields(r, t, d.site);
-			ev->kind = d.site->info.kind == TTLOG_FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
-				   : d.site->info.kind == TTLOG_FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
+			ev->kind = d.site->info.kind == TTLOG__FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
+				   : d.site->info.kind == TTLOG__FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
 										 : TTLOG_EVENT_LOG;
 			ev->span = span;
 			ev->depth = depth;

@@ -90,7 +90,7 @@ static long count_labels(struct mcur *c, size_t at, const unsigned char *s, size
 		if (!eq || eq == s + i)
 			return problem(c, TTLOG_E_CORRUPT, at + i,
 				       "expected a label \"key=value\", found \"%.*s\"",
-				       (int)TTLOG_MIN(len, (size_t)64), (const char *)s + i);
+				       (int)TTLOG__MIN(len, (size_t)64), (const char *)s + i);
 		count++;
 		i += len + 1;
 	}
@@ -143,7 +143,7 @@ static int grow(struct ttlog__rmetrics *m)
  * everything; *nb gets n. */
 static int check_histogram(struct mcur *c, uint32_t *nb)
 {
-	if (need(c, TTLOG_FMT_HIST_FIXED_SIZE, "histogram fields") != 0)
+	if (need(c, TTLOG__FMT_HIST_FIXED_SIZE, "histogram fields") != 0)
 		return -1;
 	uint64_t count = ttlog__get_u64(c->p);
 	uint32_t n = ttlog__get_u32(c->p + 32);
@@ -152,29 +152,29 @@ static int check_histogram(struct mcur *c, uint32_t *nb)
 		return problem(c, TTLOG_E_CORRUPT, n_off,
 			       "expected at most %u histogram buckets, found %u",
 			       (unsigned)TTLOG__HIST_BUCKETS, (unsigned)n);
-	if ((size_t)n * TTLOG_FMT_HIST_PAIR_SIZE > c->left - TTLOG_FMT_HIST_FIXED_SIZE)
+	if ((size_t)n * TTLOG__FMT_HIST_PAIR_SIZE > c->left - TTLOG__FMT_HIST_FIXED_SIZE)
 		return problem(c, TTLOG_E_CORRUPT, n_off,
 			       "expected %u histogram buckets (%zu bytes), found %zu bytes left in the "
 			       "MTRC chunk",
-			       (unsigned)n, (size_t)n * TTLOG_FMT_HIST_PAIR_SIZE,
-			       c->left - TTLOG_FMT_HIST_FIXED_SIZE);
-	const unsigned char *pairs = c->p + TTLOG_FMT_HIST_FIXED_SIZE;
-	size_t pairs_off = c->off + TTLOG_FMT_HIST_FIXED_SIZE;
+			       (unsigned)n, (size_t)n * TTLOG__FMT_HIST_PAIR_SIZE,
+			       c->left - TTLOG__FMT_HIST_FIXED_SIZE);
+	const unsigned char *pairs = c->p + TTLOG__FMT_HIST_FIXED_SIZE;
+	size_t pairs_off = c->off + TTLOG__FMT_HIST_FIXED_SIZE;
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		const unsigned char *q = pairs + (size_t)i * TTLOG_FMT_HIST_PAIR_SIZE;
-		size_t at = pairs_off + (size_t)i * TTLOG_FMT_HIST_PAIR_SIZE;
+		const unsigned char *q = pairs + (size_t)i * TTLOG__FMT_HIST_PAIR_SIZE;
+		size_t at = pairs_off + (size_t)i * TTLOG__FMT_HIST_PAIR_SIZE;
 		uint32_t index = ttlog__get_u32(q);
 		uint64_t k = ttlog__get_u64(q + 4);
 		if (index >= TTLOG__HIST_BUCKETS)
 			return problem(c, TTLOG_E_CORRUPT, at,
 				       "expected a bucket index below %u, found %u",
 				       (unsigned)TTLOG__HIST_BUCKETS, (unsigned)index);
-		if (i > 0 && index <= ttlog__get_u32(q - TTLOG_FMT_HIST_PAIR_SIZE))
+		if (i > 0 && index <= ttlog__get_u32(q - TTLOG__FMT_HIST_PAIR_SIZE))
 			return problem(c, TTLOG_E_CORRUPT, at,
 				       "expected bucket indexes in increasing order, found %u after %u",
 				       (unsigned)index,
-				       (unsigned)ttlog__get_u32(q - TTLOG_FMT_HIST_PAIR_SIZE));
+				       (unsigned)ttlog__get_u32(q - TTLOG__FMT_HIST_PAIR_SIZE));
 		if (k == 0 || k > UINT64_MAX - total)
 			return problem(c, TTLOG_E_CORRUPT, at + 4,
 				       "expected a bucket count above 0 whose sum with the others "
@@ -195,21 +195,21 @@ static int check_histogram(struct mcur *c, uint32_t *nb)
 static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 {
 	size_t entry_off = c->off;
-	if (need(c, TTLOG_FMT_METRIC_FIXED_SIZE, "a metric entry") != 0)
+	if (need(c, TTLOG__FMT_METRIC_FIXED_SIZE, "a metric entry") != 0)
 		return -1;
-	uint8_t type = c->p[TTLOG_FMT_METRIC_TYPE_OFF];
-	uint8_t flags = c->p[TTLOG_FMT_METRIC_FLAGS_OFF];
-	uint16_t reserved = ttlog__get_u16(c->p + TTLOG_FMT_METRIC_RESERVED_OFF);
-	uint32_t line = ttlog__get_u32(c->p + TTLOG_FMT_METRIC_LINE_OFF);
-	if (type < TTLOG_FMT_METRIC_COUNTER || type > TTLOG_FMT_METRIC_HISTOGRAM)
-		return problem(c, TTLOG_E_VERSION, entry_off + TTLOG_FMT_METRIC_TYPE_OFF,
+	uint8_t type = c->p[TTLOG__FMT_METRIC_TYPE_OFF];
+	uint8_t flags = c->p[TTLOG__FMT_METRIC_FLAGS_OFF];
+	uint16_t reserved = ttlog__get_u16(c->p + TTLOG__FMT_METRIC_RESERVED_OFF);
+	uint32_t line = ttlog__get_u32(c->p + TTLOG__FMT_METRIC_LINE_OFF);
+	if (type < TTLOG__FMT_METRIC_COUNTER || type > TTLOG__FMT_METRIC_HISTOGRAM)
+		return problem(c, TTLOG_E_VERSION, entry_off + TTLOG__FMT_METRIC_TYPE_OFF,
 			       "expected a metric type this reader knows (1..3), found %u",
 			       (unsigned)type);
-	if (flags & ~TTLOG_FMT_METRIC_FLAGS_KNOWN)
-		return problem(c, TTLOG_E_CORRUPT, entry_off + TTLOG_FMT_METRIC_FLAGS_OFF,
+	if (flags & ~TTLOG__FMT_METRIC_FLAGS_KNOWN)
+		return problem(c, TTLOG_E_CORRUPT, entry_off + TTLOG__FMT_METRIC_FLAGS_OFF,
 			       "expected metric flags 0x%02x at most, found 0x%02x",
-			       TTLOG_FMT_METRIC_FLAGS_KNOWN, (unsigned)flags);
-	skip(c, TTLOG_FMT_METRIC_FIXED_SIZE);
+			       TTLOG__FMT_METRIC_FLAGS_KNOWN, (unsigned)flags);
+	skip(c, TTLOG__FMT_METRIC_FIXED_SIZE);
 	const unsigned char *name, *labels, *file;
 	size_t name_len, labels_len, file_len;
 	if (str(c, "metric name", &name, &name_len) != 0)
@@ -225,13 +225,13 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	if (nlabels < 0 || str(c, "file name", &file, &file_len) != 0)
 		return -1;
 
-	size_t value_size = type == TTLOG_FMT_METRIC_COUNTER ? 8 : 16;
+	size_t value_size = type == TTLOG__FMT_METRIC_COUNTER ? 8 : 16;
 	uint32_t nb = 0;
-	if (type == TTLOG_FMT_METRIC_HISTOGRAM) {
+	if (type == TTLOG__FMT_METRIC_HISTOGRAM) {
 		if (check_histogram(c, &nb) != 0)
 			return -1;
-		value_size = TTLOG_FMT_HIST_FIXED_SIZE + (size_t)nb * TTLOG_FMT_HIST_PAIR_SIZE;
-	} else if (need(c, value_size, type == TTLOG_FMT_METRIC_COUNTER ? "a counter value"
+		value_size = TTLOG__FMT_HIST_FIXED_SIZE + (size_t)nb * TTLOG__FMT_HIST_PAIR_SIZE;
+	} else if (need(c, value_size, type == TTLOG__FMT_METRIC_COUNTER ? "a counter value"
 									 : "a gauge value and time") != 0) {
 		return -1;
 	}
@@ -252,7 +252,7 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	struct ttlog_metric_value *v = &m->items[m->n];
 	memset(v, 0, sizeof *v);
 	v->type = type;
-	v->self = (flags & TTLOG_FMT_METRIC_FLAG_SELF) != 0;
+	v->self = (flags & TTLOG__FMT_METRIC_FLAG_SELF) != 0;
 	v->line = line;
 	memcpy(text, name, name_len);
 	text[name_len] = '\0';
@@ -274,9 +274,9 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	v->nlabels = (unsigned)nlabels;
 	v->labels = lab;
 	m->ticks[m->n] = 0;
-	if (type == TTLOG_FMT_METRIC_COUNTER) {
+	if (type == TTLOG__FMT_METRIC_COUNTER) {
 		v->counter = ttlog__get_u64(c->p);
-	} else if (type == TTLOG_FMT_METRIC_GAUGE) {
+	} else if (type == TTLOG__FMT_METRIC_GAUGE) {
 		v->gauge = get_f64(c->p);
 		m->ticks[m->n] = ttlog__get_u64(c->p + 8);
 		v->gauge_set = m->ticks[m->n] != 0;
@@ -285,8 +285,8 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 		v->hist.sum = get_f64(c->p + 8);
 		v->hist.min = get_f64(c->p + 16);
 		v->hist.max = get_f64(c->p + 24);
-		const unsigned char *q = c->p + TTLOG_FMT_HIST_FIXED_SIZE;
-		for (uint32_t i = 0; i < nb; i++, q += TTLOG_FMT_HIST_PAIR_SIZE) {
+		const unsigned char *q = c->p + TTLOG__FMT_HIST_FIXED_SIZE;
+		for (uint32_t i = 0; i < nb; i++, q += TTLOG__FMT_HIST_PAIR_SIZE) {
 			buckets[i].index = ttlog__get_u32(q);
 			buckets[i].count = ttlog__get_u64(q + 4);
 			buckets[i].lower = ttlog__hist_lower(buckets[i].index);
@@ -307,7 +307,7 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	m->n++;
 	skip(c, value_size);
 	if (reserved) /* reported, and the entry kept */
-		problem(c, TTLOG_E_CORRUPT, entry_off + TTLOG_FMT_METRIC_RESERVED_OFF,
+		problem(c, TTLOG_E_CORRUPT, entry_off + TTLOG__FMT_METRIC_RESERVED_OFF,
 			"expected a zero reserved field, found 0x%04x", (unsigned)reserved);
 	return 0;
 }
@@ -317,23 +317,23 @@ int ttlog__mtrc_parse(struct ttlog__rmetrics *m, const unsigned char *p, size_t 
 {
 	struct mcur c = {p, len, file_off, pb};
 	pb->status = TTLOG_OK;
-	if (need(&c, TTLOG_FMT_MTRC_HEADER_SIZE, "the MTRC header") != 0)
+	if (need(&c, TTLOG__FMT_MTRC_HEADER_SIZE, "the MTRC header") != 0)
 		return -1;
-	uint32_t count = ttlog__get_u32(p + TTLOG_FMT_MTRC_COUNT_OFF);
-	unsigned sub = p[TTLOG_FMT_MTRC_SUB_BITS_OFF];
-	int min_exp = (int16_t)ttlog__get_u16(p + TTLOG_FMT_MTRC_MIN_EXP_OFF);
-	int max_exp = (int16_t)ttlog__get_u16(p + TTLOG_FMT_MTRC_MAX_EXP_OFF);
+	uint32_t count = ttlog__get_u32(p + TTLOG__FMT_MTRC_COUNT_OFF);
+	unsigned sub = p[TTLOG__FMT_MTRC_SUB_BITS_OFF];
+	int min_exp = (int16_t)ttlog__get_u16(p + TTLOG__FMT_MTRC_MIN_EXP_OFF);
+	int max_exp = (int16_t)ttlog__get_u16(p + TTLOG__FMT_MTRC_MAX_EXP_OFF);
 	if (sub != TTLOG__HIST_SUB_BITS || min_exp != TTLOG__HIST_MIN_EXP ||
 	    max_exp != TTLOG__HIST_MAX_EXP)
-		return problem(&c, TTLOG_E_VERSION, file_off + TTLOG_FMT_MTRC_SUB_BITS_OFF,
+		return problem(&c, TTLOG_E_VERSION, file_off + TTLOG__FMT_MTRC_SUB_BITS_OFF,
 			       "expected histogram buckets of %d bits from 2^%d to 2^%d, found %u bits "
 			       "from 2^%d to 2^%d",
 			       TTLOG__HIST_SUB_BITS, TTLOG__HIST_MIN_EXP, TTLOG__HIST_MAX_EXP, sub,
 			       min_exp, max_exp);
-	if (p[TTLOG_FMT_MTRC_RESERVED_OFF] || ttlog__get_u16(p + TTLOG_FMT_MTRC_RESERVED2_OFF))
-		return problem(&c, TTLOG_E_CORRUPT, file_off + TTLOG_FMT_MTRC_RESERVED_OFF,
+	if (p[TTLOG__FMT_MTRC_RESERVED_OFF] || ttlog__get_u16(p + TTLOG__FMT_MTRC_RESERVED2_OFF))
+		return problem(&c, TTLOG_E_CORRUPT, file_off + TTLOG__FMT_MTRC_RESERVED_OFF,
 			       "expected zero reserved fields in the MTRC header");
-	skip(&c, TTLOG_FMT_MTRC_HEADER_SIZE);
+	skip(&c, TTLOG__FMT_MTRC_HEADER_SIZE);
 	for (uint32_t i = 0; i < count; i++)
 		if (parse_entry(m, &c) != 0)
 			return -1; /* the rest of the chunk cannot be trusted */

@@ -2,8 +2,8 @@
  * mtrc_read.h - the reader's side of MTRC chunks (docs/FORMAT.md, MTRC): the
  * parser that reader/chunks.c calls for each MTRC chunk, and what it keeps.
  */
-#ifndef TTLOG_READER_MTRC_READ_H
-#define TTLOG_READER_MTRC_READ_H
+#ifndef TTLOG__READER_MTRC_READ_H
+#define TTLOG__READER_MTRC_READ_H
 
 #include <stddef.h>
 #include <stdint.h>

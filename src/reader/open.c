@@ -144,8 +144,8 @@ static void cross_check(struct ttlog_reader *r)
 		r->info.torn_bytes += t->info.torn_bytes;
 		if (t->thrd_off != NOWHERE && t->thrd_events != t->info.events)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT,
-					     t->thrd_off + TTLOG_FMT_CHUNK_HEADER_SIZE +
-						     TTLOG_FMT_THRD_EVENTS_OFF,
+					     t->thrd_off + TTLOG__FMT_CHUNK_HEADER_SIZE +
+						     TTLOG__FMT_THRD_EVENTS_OFF,
 					     "expected the event count of thread %u to be %llu "
 					     "(its records), found %llu",
 					     (unsigned)t->info.index,
@@ -154,22 +154,22 @@ static void cross_check(struct ttlog_reader *r)
 	}
 	if (!r->have_end)
 		return;
-	size_t f = r->end_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	size_t f = r->end_off + TTLOG__FMT_CHUNK_HEADER_SIZE;
 	const struct {
 		uint64_t stated, found;
 		size_t field;
 		const char *what;
 	} checks[] = {
-		{r->end_events, r->info.events, TTLOG_FMT_END_EVENTS_OFF, "event count"},
-		{r->end_overwritten, r->info.overwritten, TTLOG_FMT_END_OVERWRITTEN_OFF,
+		{r->end_events, r->info.events, TTLOG__FMT_END_EVENTS_OFF, "event count"},
+		{r->end_overwritten, r->info.overwritten, TTLOG__FMT_END_OVERWRITTEN_OFF,
 		 "overwritten count"},
-		{r->end_torn, r->info.torn, TTLOG_FMT_END_TORN_OFF, "torn count"},
-		{r->end_torn_bytes, r->info.torn_bytes, TTLOG_FMT_END_TORN_BYTES_OFF, "torn bytes"},
-		{r->end_threads, r->thrd_chunks, TTLOG_FMT_END_THREADS_OFF, "THRD chunk count"},
-		{r->end_sites, r->site_entries, TTLOG_FMT_END_SITES_OFF, "SITE entry count"},
-		{r->end_blocks, r->evts_chunks, TTLOG_FMT_END_BLOCKS_OFF, "EVTS chunk count"},
+		{r->end_torn, r->info.torn, TTLOG__FMT_END_TORN_OFF, "torn count"},
+		{r->end_torn_bytes, r->info.torn_bytes, TTLOG__FMT_END_TORN_BYTES_OFF, "torn bytes"},
+		{r->end_threads, r->thrd_chunks, TTLOG__FMT_END_THREADS_OFF, "THRD chunk count"},
+		{r->end_sites, r->site_entries, TTLOG__FMT_END_SITES_OFF, "SITE entry count"},
+		{r->end_blocks, r->evts_chunks, TTLOG__FMT_END_BLOCKS_OFF, "EVTS chunk count"},
 	};
-	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(checks); i++)
+	for (size_t i = 0; i < TTLOG__ARRAY_SIZE(checks); i++)
 		if (checks[i].stated != checks[i].found)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, f + checks[i].field,
 					     "expected the END %s to be %llu (what the file "
@@ -209,7 +209,7 @@ static void parse(struct ttlog_reader *r)
 		r->sites[i].info.arg_types = r->sites[i].types;
 		ttlog__reader_site_fields(r, &r->sites[i]);
 		r->sites[i].info.fields = r->sites[i].fields;
-		if (r->sites[i].info.kind != TTLOG_FMT_KIND_LOG)
+		if (r->sites[i].info.kind != TTLOG__FMT_KIND_LOG)
 			r->has_scopes = 1;
 	}
 	r->info.complete = r->have_end;

@@ -4,8 +4,8 @@
  * find the fields a format names. The parser lives in printf.c, with the
  * formatting that calls it for every conversion of every event.
  */
-#ifndef TTLOG_READER_PRINTF_SPEC_H
-#define TTLOG_READER_PRINTF_SPEC_H
+#ifndef TTLOG__READER_PRINTF_SPEC_H
+#define TTLOG__READER_PRINTF_SPEC_H
 
 /* Length modifiers, folded into the types printf reads. */
 enum fmt_len {
@@ -52,4 +52,4 @@ const char *ttlog__reader_fmt_parse(const char *p, struct fmt_spec *s);
 /* Whether ttlog_format() knows the conversion, and whether it takes a value. */
 int ttlog__reader_fmt_known(char conv, int *takes_value);
 
-#endif /* TTLOG_READER_PRINTF_SPEC_H */
+#endif /* TTLOG__READER_PRINTF_SPEC_H */

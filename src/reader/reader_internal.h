@@ -5,8 +5,8 @@
  * never were a file. Everything the public reader does is in
  * <ttlog_reader.h>.
  */
-#ifndef TTLOG_READER_READER_INTERNAL_H
-#define TTLOG_READER_READER_INTERNAL_H
+#ifndef TTLOG__READER_READER_INTERNAL_H
+#define TTLOG__READER_READER_INTERNAL_H
 
 #include <stddef.h>
 
@@ -39,4 +39,4 @@ struct ttlog__format_key {
 unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, unsigned max,
 			   unsigned *used);
 
-#endif /* TTLOG_READER_READER_INTERNAL_H */
+#endif /* TTLOG__READER_READER_INTERNAL_H */

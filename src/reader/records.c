@@ -17,15 +17,15 @@
 #include "format/format.h"
 #include "ttlog_reader.h"
 
-_Static_assert(TTLOG_FMT_MAX_BLOCK_RAW <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
-_Static_assert(TTLOG_FMT_MAX_CHUNK <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
+_Static_assert(TTLOG__FMT_MAX_BLOCK_RAW <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
+_Static_assert(TTLOG__FMT_MAX_CHUNK <= (uint32_t)INT32_MAX, "LZ4 sizes are ints");
 
 static const char *arg_type_name(int type)
 {
 	static const char *const names[] = {"?",   "BOOL", "CHAR", "I8",  "U8",  "I16",
 					    "U16", "I32",  "U32",  "I64", "U64", "F64",
 					    "LDBL", "PTR", "STR"};
-	return type >= 0 && (size_t)type < TTLOG_ARRAY_SIZE(names) ? names[type] : "?";
+	return type >= 0 && (size_t)type < TTLOG__ARRAY_SIZE(names) ? names[type] : "?";
 }
 
 /* Bytes of an argument before any string bytes. */
@@ -44,15 +44,15 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 {
 	size_t left = len - pos;
 	const unsigned char *p = raw + pos;
-	if (left < TTLOG_FMT_RECORD_HEADER_SIZE) {
+	if (left < TTLOG__FMT_RECORD_HEADER_SIZE) {
 		snprintf(why, why_size,
 			 "expected a %u-byte record header, found %zu bytes left in the block",
-			 TTLOG_FMT_RECORD_HEADER_SIZE, left);
+			 TTLOG__FMT_RECORD_HEADER_SIZE, left);
 		return 0;
 	}
 	uint32_t size = ttlog__get_u32(p);
 	uint32_t id = ttlog__get_u32(p + 4);
-	if (size < TTLOG_FMT_RECORD_HEADER_SIZE || size % 8 != 0 || size > left) {
+	if (size < TTLOG__FMT_RECORD_HEADER_SIZE || size % 8 != 0 || size > left) {
 		snprintf(why, why_size,
 			 "expected a record size that is a multiple of 8 from 16 to %zu, found %u",
 			 left, (unsigned)size);
@@ -68,7 +68,7 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 	d->size = size;
 	d->ticks = ttlog__get_u64(p + 8);
 	d->site = site;
-	size_t at = TTLOG_FMT_RECORD_HEADER_SIZE;
+	size_t at = TTLOG__FMT_RECORD_HEADER_SIZE;
 	for (unsigned i = 0; i < site->info.nargs; i++) {
 		struct ttlog_arg *a = &d->args[i];
 		int type = site->types[i];
@@ -163,10 +163,10 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 		if (n == 0)
 			first = d.ticks;
 		last = d.ticks;
-		if (d.site->info.kind == TTLOG_FMT_KIND_LOG ||
-		    d.site->info.kind == TTLOG_FMT_KIND_SPAN_END) {
-			*min_ticks = TTLOG_MIN(*min_ticks, d.ticks);
-			*max_ticks = TTLOG_MAX(*max_ticks, d.ticks);
+		if (d.site->info.kind == TTLOG__FMT_KIND_LOG ||
+		    d.site->info.kind == TTLOG__FMT_KIND_SPAN_END) {
+			*min_ticks = TTLOG__MIN(*min_ticks, d.ticks);
+			*max_ticks = TTLOG__MAX(*max_ticks, d.ticks);
 		}
 		n++;
 		pos += d.size;
@@ -174,13 +174,13 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	b->nrec = n;
 	b->rec_first = first;
 	b->checked = 1;
-	size_t fields = b->chunk_off + TTLOG_FMT_CHUNK_HEADER_SIZE;
+	size_t fields = b->chunk_off + TTLOG__FMT_CHUNK_HEADER_SIZE;
 	if (!bad && n != b->count)
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_COUNT_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG__FMT_EVTS_COUNT_OFF,
 				     "expected the %u records the EVTS header states, found %u",
 				     (unsigned)b->count, (unsigned)n);
 	else if (!bad && n && (first != b->first_ticks || last != b->last_ticks))
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG_FMT_EVTS_FIRST_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, fields + TTLOG__FMT_EVTS_FIRST_OFF,
 				     "expected first and last ticks %llu and %llu as the EVTS "
 				     "header states, found %llu and %llu",
 				     (unsigned long long)b->first_ticks,
@@ -210,9 +210,9 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 	for (size_t i = 0; i < r->nblocks && !r->oom; i++) {
 		struct rblock *b = &r->blocks[i];
 		const unsigned char *raw = r->data + b->data_off;
-		if (b->codec == TTLOG_FMT_CODEC_LZ4) {
+		if (b->codec == TTLOG__FMT_CODEC_LZ4) {
 			if (!scratch) {
-				scratch = malloc(TTLOG_FMT_MAX_BLOCK_RAW);
+				scratch = malloc(TTLOG__FMT_MAX_BLOCK_RAW);
 				if (!scratch) {
 					r->oom = 1;
 					break;
@@ -231,8 +231,8 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 		struct rthread *t = &r->threads[b->slot];
 		t->info.events += n;
 		r->info.events += n;
-		if (n && b->codec == TTLOG_FMT_CODEC_LZ4)
-			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
+		if (n && b->codec == TTLOG__FMT_CODEC_LZ4)
+			t->max_raw = TTLOG__MAX(t->max_raw, (size_t)b->raw_size);
 	}
 	free(scratch);
 	if (r->info.events) {
@@ -253,10 +253,10 @@ void ttlog__reader_count_blocks(struct ttlog_reader *r)
 			continue;
 		t->info.events += b->count;
 		r->info.events += b->count;
-		min_ticks = TTLOG_MIN(min_ticks, b->first_ticks);
-		max_ticks = TTLOG_MAX(max_ticks, b->last_ticks);
-		if (b->codec == TTLOG_FMT_CODEC_LZ4)
-			t->max_raw = TTLOG_MAX(t->max_raw, (size_t)b->raw_size);
+		min_ticks = TTLOG__MIN(min_ticks, b->first_ticks);
+		max_ticks = TTLOG__MAX(max_ticks, b->last_ticks);
+		if (b->codec == TTLOG__FMT_CODEC_LZ4)
+			t->max_raw = TTLOG__MAX(t->max_raw, (size_t)b->raw_size);
 	}
 	if (r->info.events) {
 		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);

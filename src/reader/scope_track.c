@@ -114,7 +114,7 @@ static int span_begin(struct reader_scopes *s, const struct ttlog_site_info *sit
 /* The span with this id among the kept ones, innermost first; -1 if none. */
 static int find_span(const struct reader_scopes *s, uint64_t id)
 {
-	uint32_t kept = TTLOG_MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
+	uint32_t kept = TTLOG__MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
 	for (uint32_t k = kept; k-- > 0;)
 		if (s->spans[k].info.id == id)
 			return (int)k;
@@ -172,32 +172,32 @@ int reader_scopes_record(struct reader_scopes *s, const struct ttlog_site_info *
 	unsigned nargs = site->nargs;
 	/* A RESTATE group is the n records right after it, all openings. */
 	int restated = s->restate_left > 0 &&
-		       (kind == TTLOG_FMT_KIND_CONTEXT_PUSH || kind == TTLOG_FMT_KIND_SPAN_BEGIN);
+		       (kind == TTLOG__FMT_KIND_CONTEXT_PUSH || kind == TTLOG__FMT_KIND_SPAN_BEGIN);
 	s->restate_left = restated ? s->restate_left - 1 : 0;
 	if (!restated)
 		s->span_before = 0;
 	int ok = 1;
 	switch (kind) {
-	case TTLOG_FMT_KIND_LOG: {
-		uint32_t kept = TTLOG_MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
+	case TTLOG__FMT_KIND_LOG: {
+		uint32_t kept = TTLOG__MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
 		*span = kept ? &s->spans[kept - 1].info : NULL;
 		*depth = s->span_depth;
 		return READER_SCOPES_EVENT;
 	}
-	case TTLOG_FMT_KIND_RESTATE:
+	case TTLOG__FMT_KIND_RESTATE:
 		s->ctx_depth = 0;
-		s->span_before = TTLOG_MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
+		s->span_before = TTLOG__MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
 		s->span_depth = 0;
 		s->restate_left = nargs >= 1 ? (uint32_t)args[0].v.u : 0;
 		return READER_SCOPES_STATE;
-	case TTLOG_FMT_KIND_CONTEXT_PUSH:
+	case TTLOG__FMT_KIND_CONTEXT_PUSH:
 		ok = nargs >= 1 && context_push(s, format, &args[0]);
 		break;
-	case TTLOG_FMT_KIND_CONTEXT_POP:
+	case TTLOG__FMT_KIND_CONTEXT_POP:
 		if (s->ctx_depth > 0)
 			s->ctx_depth--;
 		break;
-	case TTLOG_FMT_KIND_SPAN_BEGIN:
+	case TTLOG__FMT_KIND_SPAN_BEGIN:
 		if (nargs < 4)
 			break; /* the reader checked the site's arguments: cannot happen */
 		ok = span_begin(s, site, args, ns, restated, span);
@@ -205,14 +205,14 @@ int reader_scopes_record(struct reader_scopes *s, const struct ttlog_site_info *
 			break;
 		*depth = s->span_depth - 1; /* *span is NULL if too deep to keep */
 		return READER_SCOPES_EVENT;
-	case TTLOG_FMT_KIND_SPAN_END:
+	case TTLOG__FMT_KIND_SPAN_END:
 		if (nargs < 1)
 			break;
 		span_end(s, args[0].v.u, ns);
 		*span = &s->ended.info;
 		*depth = s->ended.info.depth;
 		return READER_SCOPES_EVENT;
-	case TTLOG_FMT_KIND_SPAN_FIELD:
+	case TTLOG__FMT_KIND_SPAN_FIELD:
 		ok = nargs >= 2 && span_field(s, format, args);
 		break;
 	default:
@@ -237,10 +237,10 @@ static unsigned add_unless_taken(struct ttlog_field *fields, unsigned n,
 unsigned reader_scopes_fields(const struct reader_scopes *s, int kind, struct ttlog_field *fields,
 			      unsigned n)
 {
-	if (kind == TTLOG_FMT_KIND_SPAN_END)
+	if (kind == TTLOG__FMT_KIND_SPAN_END)
 		for (unsigned i = 0; i < s->ended.nfields; i++)
 			n = add_unless_taken(fields, n, &s->ended.fields[i], TTLOG_FIELD_SPAN);
-	uint32_t open = TTLOG_MIN(s->ctx_depth, (uint32_t)READER_MAX_CONTEXTS);
+	uint32_t open = TTLOG__MIN(s->ctx_depth, (uint32_t)READER_MAX_CONTEXTS);
 	for (uint32_t k = open; k-- > 0;)
 		n = add_unless_taken(fields, n, &s->ctx[k], TTLOG_FIELD_CONTEXT);
 	return n;

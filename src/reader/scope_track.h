@@ -7,8 +7,8 @@
  * reader_scopes per thread and hands it every record of that thread, in
  * file order.
  */
-#ifndef TTLOG_READER_SCOPE_TRACK_H
-#define TTLOG_READER_SCOPE_TRACK_H
+#ifndef TTLOG__READER_SCOPE_TRACK_H
+#define TTLOG__READER_SCOPE_TRACK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -32,29 +32,29 @@ static uint64_t add_checked(uint64_t a, uint64_t b, int *overflow)
 static void parse_entry(struct ttlog_reader *r, struct ttlog__smpl *sm, const unsigned char *e,
 			size_t at)
 {
-	uint32_t id = ttlog__get_u32(e + TTLOG_FMT_SMPL_ID_OFF);
-	uint32_t one_in = ttlog__get_u32(e + TTLOG_FMT_SMPL_ONE_IN_OFF);
-	uint32_t reserved = ttlog__get_u32(e + TTLOG_FMT_SMPL_RESERVED_OFF);
-	uint64_t kept = ttlog__get_u64(e + TTLOG_FMT_SMPL_KEPT_OFF);
-	uint64_t sampled = ttlog__get_u64(e + TTLOG_FMT_SMPL_SAMPLED_OFF);
-	uint64_t rate = ttlog__get_u64(e + TTLOG_FMT_SMPL_RATE_OFF);
+	uint32_t id = ttlog__get_u32(e + TTLOG__FMT_SMPL_ID_OFF);
+	uint32_t one_in = ttlog__get_u32(e + TTLOG__FMT_SMPL_ONE_IN_OFF);
+	uint32_t reserved = ttlog__get_u32(e + TTLOG__FMT_SMPL_RESERVED_OFF);
+	uint64_t kept = ttlog__get_u64(e + TTLOG__FMT_SMPL_KEPT_OFF);
+	uint64_t sampled = ttlog__get_u64(e + TTLOG__FMT_SMPL_SAMPLED_OFF);
+	uint64_t rate = ttlog__get_u64(e + TTLOG__FMT_SMPL_RATE_OFF);
 
 	const struct ttlog_site_info *site = ttlog__reader_site(r, id);
 	if (!site) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SMPL_ID_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SMPL_ID_OFF,
 				     "expected the id of a site defined by an earlier SITE entry, "
 				     "found %u in the SMPL chunk",
 				     (unsigned)id);
 		return;
 	}
 	if (id <= sm->last_id) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SMPL_ID_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SMPL_ID_OFF,
 				     "expected SMPL site ids in increasing order, found %u after %u",
 				     (unsigned)id, (unsigned)sm->last_id);
 		return;
 	}
 	if (one_in == 0) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SMPL_ONE_IN_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SMPL_ONE_IN_OFF,
 				     "expected a 1-in-N of at least 1 for site %u, found 0",
 				     (unsigned)id);
 		return;
@@ -65,14 +65,14 @@ static void parse_entry(struct ttlog_reader *r, struct ttlog__smpl *sm, const un
 	t.dropped_sampled = add_checked(t.dropped_sampled, sampled, &overflow);
 	t.dropped_rate_limited = add_checked(t.dropped_rate_limited, rate, &overflow);
 	if (overflow) {
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SMPL_KEPT_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SMPL_KEPT_OFF,
 				     "expected SMPL counts whose sums fit in 64 bits, found site %u's "
 				     "counts overflowing them",
 				     (unsigned)id);
 		return;
 	}
 	if (reserved != 0) /* reported, and the entry still used (FORMAT.md 2) */
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG_FMT_SMPL_RESERVED_OFF,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SMPL_RESERVED_OFF,
 				     "expected a zero reserved field, found 0x%08x", (unsigned)reserved);
 
 	if (sm->totals.sites == sm->cap) {
@@ -93,7 +93,7 @@ static void parse_entry(struct ttlog_reader *r, struct ttlog__smpl *sm, const un
 	s->format = site->format;
 	s->target = site->target;
 	s->keep_one_in = one_in;
-	s->max_per_second = ttlog__get_u32(e + TTLOG_FMT_SMPL_PER_SECOND_OFF);
+	s->max_per_second = ttlog__get_u32(e + TTLOG__FMT_SMPL_PER_SECOND_OFF);
 	s->kept = kept;
 	s->dropped_sampled = sampled;
 	s->dropped_rate_limited = rate;
@@ -111,15 +111,15 @@ void ttlog__smpl_parse(struct ttlog_reader *r, struct ttlog__smpl *sm, size_t pa
 		return;
 	}
 	uint32_t count = ttlog__get_u32(p);
-	size_t room = (len - 4) / TTLOG_FMT_SMPL_ENTRY_SIZE;
+	size_t room = (len - 4) / TTLOG__FMT_SMPL_ENTRY_SIZE;
 	if (count > room)
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, payload_off,
 				     "expected %u SMPL entries of %u bytes, found room for %zu in "
 				     "the chunk",
-				     (unsigned)count, TTLOG_FMT_SMPL_ENTRY_SIZE, room);
+				     (unsigned)count, TTLOG__FMT_SMPL_ENTRY_SIZE, room);
 	/* count is only a loop bound: every entry needs bytes that exist. */
 	for (size_t i = 0; i < count && i < room; i++) {
-		size_t at = 4 + i * TTLOG_FMT_SMPL_ENTRY_SIZE;
+		size_t at = 4 + i * TTLOG__FMT_SMPL_ENTRY_SIZE;
 		parse_entry(r, sm, p + at, payload_off + at);
 	}
 	/* Bytes after the last entry are left for later versions. */

@@ -8,8 +8,8 @@
  * the reader (reporting a problem, looking up a site) are the
  * ttlog__reader_* functions below, which chunks.c and errors.c provide.
  */
-#ifndef TTLOG_READER_SMPL_READ_H
-#define TTLOG_READER_SMPL_READ_H
+#ifndef TTLOG__READER_SMPL_READ_H
+#define TTLOG__READER_SMPL_READ_H
 
 #include <stddef.h>
 #include <stdint.h>

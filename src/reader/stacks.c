@@ -70,15 +70,15 @@ static int grow(void **array, size_t *cap, size_t count, size_t elem)
 
 /* ---- STCK ---------------------------------------------------------------- */
 
-_Static_assert(sizeof(struct ttlog_register) <= TTLOG_FMT_STCK_REG_SIZE,
+_Static_assert(sizeof(struct ttlog_register) <= TTLOG__FMT_STCK_REG_SIZE,
 	       "a register's struct takes no more than its bytes in the file");
 
-static const char *const x86_64_names[TTLOG_FMT_REG_X86_64_COUNT] = {
+static const char *const x86_64_names[TTLOG__FMT_REG_X86_64_COUNT] = {
 	"rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
 	"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "eflags",
 };
 
-static const char *const aarch64_names[TTLOG_FMT_REG_AARCH64_COUNT] = {
+static const char *const aarch64_names[TTLOG__FMT_REG_AARCH64_COUNT] = {
 	"pc",  "sp",  "x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",
 	"x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
 	"x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30", "pstate",
@@ -88,12 +88,12 @@ static const char *const aarch64_names[TTLOG_FMT_REG_AARCH64_COUNT] = {
 static const char *const *register_names(uint32_t arch, uint32_t *count, const char **name)
 {
 	switch (arch) {
-	case TTLOG_FMT_ARCH_X86_64:
-		*count = TTLOG_FMT_REG_X86_64_COUNT;
+	case TTLOG__FMT_ARCH_X86_64:
+		*count = TTLOG__FMT_REG_X86_64_COUNT;
 		*name = "x86_64";
 		return x86_64_names;
-	case TTLOG_FMT_ARCH_AARCH64:
-		*count = TTLOG_FMT_REG_AARCH64_COUNT;
+	case TTLOG__FMT_ARCH_AARCH64:
+		*count = TTLOG__FMT_REG_AARCH64_COUNT;
 		*name = "aarch64";
 		return aarch64_names;
 	default:
@@ -106,42 +106,42 @@ static const char *const *register_names(uint32_t arch, uint32_t *count, const c
 int ttlog__stck_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t len,
 		      size_t off, struct ttlog__stack_problem *pb)
 {
-	if (len < TTLOG_FMT_STCK_FIXED_SIZE)
+	if (len < TTLOG__FMT_STCK_FIXED_SIZE)
 		return problem(pb, TTLOG_E_CORRUPT, off,
 			       "expected %u bytes of fixed STCK fields, found %zu in the chunk",
-			       TTLOG_FMT_STCK_FIXED_SIZE, len);
+			       TTLOG__FMT_STCK_FIXED_SIZE, len);
 	struct ttlog_stack st;
 	memset(&st, 0, sizeof st);
-	st.tid = ttlog__get_u32(p + TTLOG_FMT_STCK_TID_OFF);
-	st.thread_index = ttlog__get_u32(p + TTLOG_FMT_STCK_THREAD_OFF);
-	st.flags = ttlog__get_u32(p + TTLOG_FMT_STCK_FLAGS_OFF);
-	uint32_t arch = ttlog__get_u32(p + TTLOG_FMT_STCK_ARCH_OFF);
-	uint32_t nframes = ttlog__get_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF);
-	uint32_t nregs = ttlog__get_u32(p + TTLOG_FMT_STCK_NREGS_OFF);
-	if (nframes > TTLOG_FMT_STCK_MAX_FRAMES)
-		return problem(pb, TTLOG_E_CORRUPT, off + TTLOG_FMT_STCK_NFRAMES_OFF,
+	st.tid = ttlog__get_u32(p + TTLOG__FMT_STCK_TID_OFF);
+	st.thread_index = ttlog__get_u32(p + TTLOG__FMT_STCK_THREAD_OFF);
+	st.flags = ttlog__get_u32(p + TTLOG__FMT_STCK_FLAGS_OFF);
+	uint32_t arch = ttlog__get_u32(p + TTLOG__FMT_STCK_ARCH_OFF);
+	uint32_t nframes = ttlog__get_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF);
+	uint32_t nregs = ttlog__get_u32(p + TTLOG__FMT_STCK_NREGS_OFF);
+	if (nframes > TTLOG__FMT_STCK_MAX_FRAMES)
+		return problem(pb, TTLOG_E_CORRUPT, off + TTLOG__FMT_STCK_NFRAMES_OFF,
 			       "expected at most %u frames in a STCK chunk, found %u",
-			       TTLOG_FMT_STCK_MAX_FRAMES, (unsigned)nframes);
-	if (nregs > TTLOG_FMT_STCK_MAX_REGS)
-		return problem(pb, TTLOG_E_CORRUPT, off + TTLOG_FMT_STCK_NREGS_OFF,
+			       TTLOG__FMT_STCK_MAX_FRAMES, (unsigned)nframes);
+	if (nregs > TTLOG__FMT_STCK_MAX_REGS)
+		return problem(pb, TTLOG_E_CORRUPT, off + TTLOG__FMT_STCK_NREGS_OFF,
 			       "expected at most %u registers in a STCK chunk, found %u",
-			       TTLOG_FMT_STCK_MAX_REGS, (unsigned)nregs);
+			       TTLOG__FMT_STCK_MAX_REGS, (unsigned)nregs);
 	/* Both counts are bounded above, so this cannot overflow. */
-	size_t need = (size_t)nframes * TTLOG_FMT_STCK_FRAME_SIZE + (size_t)nregs * TTLOG_FMT_STCK_REG_SIZE;
-	size_t left = len - TTLOG_FMT_STCK_FIXED_SIZE;
+	size_t need = (size_t)nframes * TTLOG__FMT_STCK_FRAME_SIZE + (size_t)nregs * TTLOG__FMT_STCK_REG_SIZE;
+	size_t left = len - TTLOG__FMT_STCK_FIXED_SIZE;
 	if (need > left)
-		return problem(pb, TTLOG_E_CORRUPT, off + TTLOG_FMT_STCK_NFRAMES_OFF,
+		return problem(pb, TTLOG_E_CORRUPT, off + TTLOG__FMT_STCK_NFRAMES_OFF,
 			       "expected %u frames and %u registers (%zu bytes) after the fixed "
 			       "STCK fields, found %zu bytes in the chunk",
 			       (unsigned)nframes, (unsigned)nregs, need, left);
-	if (st.flags & ~TTLOG_FMT_STACK_FLAGS_KNOWN) /* reported; the stack is still used */
-		problem(pb, TTLOG_E_CORRUPT, off + TTLOG_FMT_STCK_FLAGS_OFF,
-			"expected STCK flags among 0x%x, found 0x%08x", TTLOG_FMT_STACK_FLAGS_KNOWN,
+	if (st.flags & ~TTLOG__FMT_STACK_FLAGS_KNOWN) /* reported; the stack is still used */
+		problem(pb, TTLOG_E_CORRUPT, off + TTLOG__FMT_STCK_FLAGS_OFF,
+			"expected STCK flags among 0x%x, found 0x%08x", TTLOG__FMT_STACK_FLAGS_KNOWN,
 			(unsigned)st.flags);
 	uint32_t known_regs;
 	const char *const *names = register_names(arch, &known_regs, &st.arch);
 	if (!names && nregs)
-		problem(pb, TTLOG_E_VERSION, off + TTLOG_FMT_STCK_ARCH_OFF,
+		problem(pb, TTLOG_E_VERSION, off + TTLOG__FMT_STCK_ARCH_OFF,
 			"expected an architecture this reader knows (1 x86_64, 2 aarch64) for %u "
 			"registers, found %u (the registers are left out)",
 			(unsigned)nregs, (unsigned)arch);
@@ -153,25 +153,25 @@ int ttlog__stck_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 	if (!frames)
 		return nomem(pb);
 	struct ttlog_register *regs = (struct ttlog_register *)(frames + nframes);
-	const unsigned char *q = p + TTLOG_FMT_STCK_FIXED_SIZE;
-	for (uint32_t i = 0; i < nframes; i++, q += TTLOG_FMT_STCK_FRAME_SIZE)
+	const unsigned char *q = p + TTLOG__FMT_STCK_FIXED_SIZE;
+	for (uint32_t i = 0; i < nframes; i++, q += TTLOG__FMT_STCK_FRAME_SIZE)
 		frames[i] = ttlog__get_u64(q);
-	size_t at = off + TTLOG_FMT_STCK_FIXED_SIZE + (size_t)nframes * TTLOG_FMT_STCK_FRAME_SIZE;
-	for (uint32_t i = 0; i < nregs && names; i++, q += TTLOG_FMT_STCK_REG_SIZE,
-		      at += TTLOG_FMT_STCK_REG_SIZE) {
-		uint32_t id = ttlog__get_u32(q + TTLOG_FMT_STCK_REG_ID_OFF);
-		uint32_t reserved = ttlog__get_u32(q + TTLOG_FMT_STCK_REG_RESERVED_OFF);
+	size_t at = off + TTLOG__FMT_STCK_FIXED_SIZE + (size_t)nframes * TTLOG__FMT_STCK_FRAME_SIZE;
+	for (uint32_t i = 0; i < nregs && names; i++, q += TTLOG__FMT_STCK_REG_SIZE,
+		      at += TTLOG__FMT_STCK_REG_SIZE) {
+		uint32_t id = ttlog__get_u32(q + TTLOG__FMT_STCK_REG_ID_OFF);
+		uint32_t reserved = ttlog__get_u32(q + TTLOG__FMT_STCK_REG_RESERVED_OFF);
 		if (id >= known_regs) {
-			problem(pb, TTLOG_E_CORRUPT, at + TTLOG_FMT_STCK_REG_ID_OFF,
+			problem(pb, TTLOG_E_CORRUPT, at + TTLOG__FMT_STCK_REG_ID_OFF,
 				"expected a %s register id below %u, found %u (register left out)",
 				st.arch, (unsigned)known_regs, (unsigned)id);
 			continue;
 		}
 		if (reserved)
-			problem(pb, TTLOG_E_CORRUPT, at + TTLOG_FMT_STCK_REG_RESERVED_OFF,
+			problem(pb, TTLOG_E_CORRUPT, at + TTLOG__FMT_STCK_REG_RESERVED_OFF,
 				"expected a zero reserved field, found 0x%08x", (unsigned)reserved);
 		regs[st.nregs].name = names[id];
-		regs[st.nregs].value = ttlog__get_u64(q + TTLOG_FMT_STCK_REG_VALUE_OFF);
+		regs[st.nregs].value = ttlog__get_u64(q + TTLOG__FMT_STCK_REG_VALUE_OFF);
 		st.nregs++;
 	}
 	st.nframes = nframes;
@@ -182,7 +182,7 @@ int ttlog__stck_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 		return nomem(pb);
 	/* Crash stacks go first, each after the crash stacks before it. */
 	size_t slot = s->nstacks;
-	if (st.flags & TTLOG_FMT_STACK_CRASH) {
+	if (st.flags & TTLOG__FMT_STACK_CRASH) {
 		slot = s->ncrash++;
 		memmove(s->stacks + slot + 1, s->stacks + slot,
 			(s->nstacks - slot) * sizeof *s->stacks);
@@ -197,12 +197,12 @@ int ttlog__stck_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 int ttlog__mods_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t len, size_t off,
 		      struct ttlog__stack_problem *pb)
 {
-	if (len < TTLOG_FMT_MODS_FIXED_SIZE)
+	if (len < TTLOG__FMT_MODS_FIXED_SIZE)
 		return problem(pb, TTLOG_E_CORRUPT, off,
 			       "expected %u bytes of fixed MODS fields, found %zu in the chunk",
-			       TTLOG_FMT_MODS_FIXED_SIZE, len);
-	uint32_t count = ttlog__get_u32(p + TTLOG_FMT_MODS_COUNT_OFF);
-	uint32_t missing = ttlog__get_u32(p + TTLOG_FMT_MODS_MISSING_OFF);
+			       TTLOG__FMT_MODS_FIXED_SIZE, len);
+	uint32_t count = ttlog__get_u32(p + TTLOG__FMT_MODS_COUNT_OFF);
+	uint32_t missing = ttlog__get_u32(p + TTLOG__FMT_MODS_MISSING_OFF);
 	s->missing = missing > UINT32_MAX - s->missing ? UINT32_MAX : s->missing + missing;
 
 	/* Strings and build-ids are copied into one block per chunk: an
@@ -212,35 +212,35 @@ int ttlog__mods_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 	if (!store)
 		return nomem(pb);
 	size_t used = 0;
-	const unsigned char *q = p + TTLOG_FMT_MODS_FIXED_SIZE;
-	size_t left = len - TTLOG_FMT_MODS_FIXED_SIZE;
-	size_t at = off + TTLOG_FMT_MODS_FIXED_SIZE;
+	const unsigned char *q = p + TTLOG__FMT_MODS_FIXED_SIZE;
+	size_t left = len - TTLOG__FMT_MODS_FIXED_SIZE;
+	size_t at = off + TTLOG__FMT_MODS_FIXED_SIZE;
 	/* count is only a loop bound: every entry needs bytes that exist. */
 	for (uint32_t i = 0; i < count; i++) {
 		size_t entry_at = at;
-		if (left < TTLOG_FMT_MOD_FIXED_SIZE + 4)
+		if (left < TTLOG__FMT_MOD_FIXED_SIZE + 4)
 			return problem(pb, TTLOG_E_CORRUPT, at,
 				       "expected module entry %u of %u (at least %u bytes), found %zu "
 				       "bytes left in the MODS chunk",
-				       (unsigned)i + 1, (unsigned)count, TTLOG_FMT_MOD_FIXED_SIZE + 4, left);
+				       (unsigned)i + 1, (unsigned)count, TTLOG__FMT_MOD_FIXED_SIZE + 4, left);
 		struct ttlog_module m;
 		memset(&m, 0, sizeof m);
-		m.bias = ttlog__get_u64(q + TTLOG_FMT_MOD_BIAS_OFF);
-		m.start = ttlog__get_u64(q + TTLOG_FMT_MOD_START_OFF);
-		m.end = ttlog__get_u64(q + TTLOG_FMT_MOD_END_OFF);
-		uint32_t idlen = ttlog__get_u32(q + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF);
-		if (idlen > TTLOG_FMT_MOD_MAX_BUILD_ID)
-			return problem(pb, TTLOG_E_CORRUPT, at + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF,
+		m.bias = ttlog__get_u64(q + TTLOG__FMT_MOD_BIAS_OFF);
+		m.start = ttlog__get_u64(q + TTLOG__FMT_MOD_START_OFF);
+		m.end = ttlog__get_u64(q + TTLOG__FMT_MOD_END_OFF);
+		uint32_t idlen = ttlog__get_u32(q + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF);
+		if (idlen > TTLOG__FMT_MOD_MAX_BUILD_ID)
+			return problem(pb, TTLOG_E_CORRUPT, at + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF,
 				       "expected a build-id of at most %u bytes, found a length of %u",
-				       TTLOG_FMT_MOD_MAX_BUILD_ID, (unsigned)idlen);
-		size_t rest = left - TTLOG_FMT_MOD_FIXED_SIZE;
+				       TTLOG__FMT_MOD_MAX_BUILD_ID, (unsigned)idlen);
+		size_t rest = left - TTLOG__FMT_MOD_FIXED_SIZE;
 		if ((size_t)idlen + 4 > rest)
-			return problem(pb, TTLOG_E_CORRUPT, at + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF,
+			return problem(pb, TTLOG_E_CORRUPT, at + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF,
 				       "expected a %u-byte build-id and a path length, found %zu bytes "
 				       "left in the MODS chunk",
 				       (unsigned)idlen, rest);
-		const unsigned char *id = q + TTLOG_FMT_MOD_FIXED_SIZE;
-		size_t path_at = at + TTLOG_FMT_MOD_FIXED_SIZE + idlen;
+		const unsigned char *id = q + TTLOG__FMT_MOD_FIXED_SIZE;
+		size_t path_at = at + TTLOG__FMT_MOD_FIXED_SIZE + idlen;
 		uint32_t plen = ttlog__get_u32(id + idlen);
 		rest -= (size_t)idlen + 4;
 		if (plen > rest)
@@ -249,14 +249,14 @@ int ttlog__mods_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 				       "MODS chunk",
 				       (unsigned)plen, rest);
 		const unsigned char *path = id + idlen + 4;
-		size_t entry = TTLOG_FMT_MOD_FIXED_SIZE + (size_t)idlen + 4 + plen;
+		size_t entry = TTLOG__FMT_MOD_FIXED_SIZE + (size_t)idlen + 4 + plen;
 		q += entry;
 		left -= entry;
 		at += entry;
 
 		/* The entry is framed; now check what it says. */
 		if (m.start > m.end) {
-			problem(pb, TTLOG_E_CORRUPT, entry_at + TTLOG_FMT_MOD_END_OFF,
+			problem(pb, TTLOG_E_CORRUPT, entry_at + TTLOG__FMT_MOD_END_OFF,
 				"expected a module end at or above its start 0x%llx, found 0x%llx "
 				"(module left out)",
 				(unsigned long long)m.start, (unsigned long long)m.end);

@@ -4,8 +4,8 @@
  * modules, checked and kept for ttlog_reader_stacks() and
  * ttlog_reader_modules().
  */
-#ifndef TTLOG_READER_STACKS_H
-#define TTLOG_READER_STACKS_H
+#ifndef TTLOG__READER_STACKS_H
+#define TTLOG__READER_STACKS_H
 
 #include <stddef.h>
 #include <stdint.h>

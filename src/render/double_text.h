@@ -8,8 +8,8 @@
  * in json_text.c, which remains the fallback for the few doubles the fast
  * method cannot decide (see double_text.c).
  */
-#ifndef TTLOG_RENDER_DOUBLE_TEXT_H
-#define TTLOG_RENDER_DOUBLE_TEXT_H
+#ifndef TTLOG__RENDER_DOUBLE_TEXT_H
+#define TTLOG__RENDER_DOUBLE_TEXT_H
 
 #include <stddef.h>
 
@@ -23,4 +23,4 @@
  */
 size_t render_double_text_fast(double d, char *text);
 
-#endif /* TTLOG_RENDER_DOUBLE_TEXT_H */
+#endif /* TTLOG__RENDER_DOUBLE_TEXT_H */

@@ -2,8 +2,8 @@
  * event_json.h - an event as one JSON object: the line of `ttlog view -o
  * json` and of `ttlog export --format jsonl`.
  */
-#ifndef TTLOG_RENDER_EVENT_JSON_H
-#define TTLOG_RENDER_EVENT_JSON_H
+#ifndef TTLOG__RENDER_EVENT_JSON_H
+#define TTLOG__RENDER_EVENT_JSON_H
 
 #include <stddef.h>
 
@@ -49,4 +49,4 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
  */
 unsigned render_event_first_arg(const struct ttlog_event *ev);
 
-#endif /* TTLOG_RENDER_EVENT_JSON_H */
+#endif /* TTLOG__RENDER_EVENT_JSON_H */

@@ -7,8 +7,8 @@
  * already), and the rule that keeps any text on one line: control
  * characters other than tab are shown as \xNN.
  */
-#ifndef TTLOG_RENDER_EVENT_LINE_H
-#define TTLOG_RENDER_EVENT_LINE_H
+#ifndef TTLOG__RENDER_EVENT_LINE_H
+#define TTLOG__RENDER_EVENT_LINE_H
 
 #include <stddef.h>
 
@@ -49,4 +49,4 @@ void render_line_text(struct render_buf *b, const char *s, size_t len);
 /** render_line_text() for a NUL-terminated string; NULL appends nothing. */
 void render_line_cstring(struct render_buf *b, const char *s);
 
-#endif /* TTLOG_RENDER_EVENT_LINE_H */
+#endif /* TTLOG__RENDER_EVENT_LINE_H */

@@ -10,8 +10,8 @@
  * the message once per event, when something first needs it
  * (struct render_message), and every later user reads that text.
  */
-#ifndef TTLOG_RENDER_EVENT_MESSAGE_H
-#define TTLOG_RENDER_EVENT_MESSAGE_H
+#ifndef TTLOG__RENDER_EVENT_MESSAGE_H
+#define TTLOG__RENDER_EVENT_MESSAGE_H
 
 #include <stdint.h>
 
@@ -70,4 +70,4 @@ static inline const struct render_buf *render_message_text(struct render_message
 
 void render_message_free(struct render_message *m);
 
-#endif /* TTLOG_RENDER_EVENT_MESSAGE_H */
+#endif /* TTLOG__RENDER_EVENT_MESSAGE_H */

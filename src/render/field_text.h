@@ -3,8 +3,8 @@
  * "key=" in a text line, and as a typed JSON value. Every output of events
  * shows a value the same way.
  */
-#ifndef TTLOG_RENDER_FIELD_TEXT_H
-#define TTLOG_RENDER_FIELD_TEXT_H
+#ifndef TTLOG__RENDER_FIELD_TEXT_H
+#define TTLOG__RENDER_FIELD_TEXT_H
 
 #include "render/text_buf.h"
 #include "ttlog_reader.h"
@@ -25,4 +25,4 @@ void render_field_json(struct render_buf *b, const struct ttlog_arg *a);
  *  in the order given (keys as they are: a reader's are unique per event). */
 void render_fields_json(struct render_buf *b, const struct ttlog_field *fields, unsigned n);
 
-#endif /* TTLOG_RENDER_FIELD_TEXT_H */
+#endif /* TTLOG__RENDER_FIELD_TEXT_H */

@@ -8,8 +8,8 @@
  * UTF-8 is copied as it is, and each byte that is not part of a well-formed
  * UTF-8 sequence becomes \ufffd (U+FFFD, the replacement character).
  */
-#ifndef TTLOG_RENDER_JSON_TEXT_H
-#define TTLOG_RENDER_JSON_TEXT_H
+#ifndef TTLOG__RENDER_JSON_TEXT_H
+#define TTLOG__RENDER_JSON_TEXT_H
 
 #include <stddef.h>
 
@@ -45,4 +45,4 @@ void render_json_labels(struct render_buf *b, const struct ttlog_metric_label *l
  */
 size_t render_utf8_length(const char *s, size_t avail);
 
-#endif /* TTLOG_RENDER_JSON_TEXT_H */
+#endif /* TTLOG__RENDER_JSON_TEXT_H */

@@ -2,8 +2,8 @@
  * names.h - the short names that output shows for what the reader gives as
  * a path or a number: a path's base name, a file's clock source.
  */
-#ifndef TTLOG_RENDER_NAMES_H
-#define TTLOG_RENDER_NAMES_H
+#ifndef TTLOG__RENDER_NAMES_H
+#define TTLOG__RENDER_NAMES_H
 
 /** The part of path after its last '/'; "?" for NULL. */
 const char *render_base_name(const char *path);
@@ -12,4 +12,4 @@ const char *render_base_name(const char *path);
  *  NULL for a clock this program does not know (a later writer's). */
 const char *render_clock_name(int clock);
 
-#endif /* TTLOG_RENDER_NAMES_H */
+#endif /* TTLOG__RENDER_NAMES_H */

@@ -8,8 +8,8 @@
  * RENDER_EXIT_NO_MEMORY: neither a viewer nor a query has anything sensible
  * to fall back on.
  */
-#ifndef TTLOG_RENDER_TEXT_BUF_H
-#define TTLOG_RENDER_TEXT_BUF_H
+#ifndef TTLOG__RENDER_TEXT_BUF_H
+#define TTLOG__RENDER_TEXT_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,4 +83,4 @@ int render_buf_write(const struct render_buf *b, FILE *f);
 /** realloc() that ends the program when memory runs out. */
 void *render_xrealloc(void *p, size_t size);
 
-#endif /* TTLOG_RENDER_TEXT_BUF_H */
+#endif /* TTLOG__RENDER_TEXT_BUF_H */

@@ -5,8 +5,8 @@
  * the reader returns it. "Local" is the time zone of the process (TZ), as
  * localtime_r() sees it.
  */
-#ifndef TTLOG_RENDER_TIME_TEXT_H
-#define TTLOG_RENDER_TIME_TEXT_H
+#ifndef TTLOG__RENDER_TIME_TEXT_H
+#define TTLOG__RENDER_TIME_TEXT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,4 +47,4 @@ void render_time_split(int64_t ns, int64_t *sec, int32_t *nsec);
  *  library cannot. */
 int render_time_break_down(int64_t sec, int utc, struct tm *tm);
 
-#endif /* TTLOG_RENDER_TIME_TEXT_H */
+#endif /* TTLOG__RENDER_TIME_TEXT_H */

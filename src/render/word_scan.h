@@ -7,8 +7,8 @@
  * These are the usual carry tricks; as yes/no answers they are exact (a
  * borrow can mark a byte above a real hit, never a word without one).
  */
-#ifndef TTLOG_RENDER_WORD_SCAN_H
-#define TTLOG_RENDER_WORD_SCAN_H
+#ifndef TTLOG__RENDER_WORD_SCAN_H
+#define TTLOG__RENDER_WORD_SCAN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -55,4 +55,4 @@ static inline size_t render_plain_prefix(const void *p, size_t len, uint64_t (*l
 	return len;
 }
 
-#endif /* TTLOG_RENDER_WORD_SCAN_H */
+#endif /* TTLOG__RENDER_WORD_SCAN_H */

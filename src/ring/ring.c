@@ -108,15 +108,15 @@
  * allow: 16 arguments, each a string. */
 static uint32_t max_record_size(uint32_t max_string)
 {
-	return (TTLOG_FMT_RECORD_HEADER_SIZE + TTLOG_FMT_MAX_ARGS * (4u + max_string) + 7u) & ~7u;
+	return (TTLOG__FMT_RECORD_HEADER_SIZE + TTLOG__FMT_MAX_ARGS * (4u + max_string) + 7u) & ~7u;
 }
 
 /* Largest string a segment can take so that the largest record (16 string
  * arguments) still fits in it. */
 uint32_t ttlog__ring_max_string(uint32_t seg_size)
 {
-	uint32_t fit = (seg_size - TTLOG_FMT_RECORD_HEADER_SIZE - 7u) / TTLOG_FMT_MAX_ARGS - 4u;
-	return TTLOG_MIN(ttlog__g.max_string, fit);
+	uint32_t fit = (seg_size - TTLOG__FMT_RECORD_HEADER_SIZE - 7u) / TTLOG__FMT_MAX_ARGS - 4u;
+	return TTLOG__MIN(ttlog__g.max_string, fit);
 }
 
 /* Divides `bytes` into segments: as many as 64, none smaller than the
@@ -128,9 +128,9 @@ uint32_t ttlog__ring_max_string(uint32_t seg_size)
  * ring's life, so readers may use size without synchronisation. */
 void ttlog__ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size)
 {
-	uint32_t want = TTLOG_MAX(TTLOG_RING_SEGMENT_GOAL, max_record_size(ttlog__g.max_string));
+	uint32_t want = TTLOG__MAX(TTLOG__RING_SEGMENT_GOAL, max_record_size(ttlog__g.max_string));
 	size_t n = bytes / want;
-	n = TTLOG_MIN(TTLOG_MAX(n, TTLOG_RING_MIN_SEGMENTS), TTLOG_RING_MAX_SEGMENTS);
+	n = TTLOG__MIN(TTLOG__MAX(n, TTLOG__RING_MIN_SEGMENTS), TTLOG__RING_MAX_SEGMENTS);
 	*nseg = (uint32_t)n;
 	*seg_size = (uint32_t)(bytes / n) & ~7u;
 }
@@ -146,7 +146,7 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	r->w.base = (uintptr_t)r->data;
 	r->w.records = 0;
 	r->seg_end = 0;
-	for (uint32_t k = 0; k < TTLOG_RING_MAX_SEGMENTS; k++)
+	for (uint32_t k = 0; k < TTLOG__RING_MAX_SEGMENTS; k++)
 		atomic_store_explicit(&r->seg_first[k], 0, memory_order_relaxed);
 	atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed); /* first call: slow path */
 	atomic_store_explicit(&r->w.head, 0, memory_order_relaxed);
@@ -158,7 +158,7 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	atomic_store_explicit(&r->gen, g + 2, memory_order_release);
 	/* LMM(live:A) pairs with LMM(state:B) (ttlog__ring_read_begin_at(),
 	 * and the readers of src/thread/thread.c). */
-	atomic_store_explicit(&r->state, TTLOG_RING_LIVE, memory_order_release);
+	atomic_store_explicit(&r->state, TTLOG__RING_LIVE, memory_order_release);
 }
 
 /* See ring.h. Owner only. */
@@ -221,7 +221,7 @@ TTLOG_API int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned ch
 	cur->nseg = nseg;
 	/* LMM(state:B) pairs with LMM(live:A) and LMM(exit:A) (thread.c). */
 	uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-	if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
+	if (st != TTLOG__RING_LIVE && st != TTLOG__RING_EXITED)
 		return 0;
 	cur->ring = r;
 	/* LMM(gen:D) pairs with LMM(gen:C): the head and tail below are this
@@ -251,7 +251,7 @@ static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t
 {
 	uint32_t size = cur->size;
 	size_t phys = (size_t)(pos % size);
-	size_t first = TTLOG_MIN(n, size - phys);
+	size_t first = TTLOG__MIN(n, size - phys);
 	TTLOG__TSAN_IGNORE_READS_BEGIN();
 	memcpy(buf, cur->data + phys, first);
 	if (n > first)
@@ -271,8 +271,8 @@ static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 	uint64_t now = overwritten_in(cur->ring, cur->seg_size, cur->nseg);
 	uint64_t gone = now - cur->overwritten_begin;
 	uint64_t lost = gone > cur->records_seen ? gone - cur->records_seen : 0;
-	if (lost > bytes / TTLOG_FMT_RECORD_HEADER_SIZE)
-		lost = bytes / TTLOG_FMT_RECORD_HEADER_SIZE;
+	if (lost > bytes / TTLOG__FMT_RECORD_HEADER_SIZE)
+		lost = bytes / TTLOG__FMT_RECORD_HEADER_SIZE;
 	cur->torn += lost;
 	cur->records_seen += lost;
 	cur->torn_bytes += bytes;
@@ -283,7 +283,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 {
 	struct ttlog__ring *r = cur->ring;
 	while (!cur->aborted && cur->pos < cur->end) {
-		size_t n = (size_t)TTLOG_MIN(cur->end - cur->pos, (uint64_t)cap);
+		size_t n = (size_t)TTLOG__MIN(cur->end - cur->pos, (uint64_t)cap);
 		ring_copy(cur, cur->pos, n, buf);
 		/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
 		TTLOG__FENCE_ACQUIRE();
@@ -298,7 +298,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 		uint64_t start = cur->pos;
 		if (t2 > start) {
 			/* [start, t2) was overwritten while (or before) we copied. */
-			uint64_t lost_end = TTLOG_MIN(t2, cur->end);
+			uint64_t lost_end = TTLOG__MIN(t2, cur->end);
 			count_lost(cur, lost_end - start);
 			if (t2 >= cur->end) {
 				cur->pos = cur->end;
@@ -317,7 +317,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 		while (n - walked >= 8) {
 			uint32_t size = ttlog__get_u32(buf + walked);
 			uint32_t id = ttlog__get_u32(buf + walked + 4);
-			if (size < 8 || size % 8 != 0 || (id != 0 && size < TTLOG_FMT_RECORD_HEADER_SIZE) ||
+			if (size < 8 || size % 8 != 0 || (id != 0 && size < TTLOG__FMT_RECORD_HEADER_SIZE) ||
 			    size > cur->size) {
 				/* Cannot happen with intact data (Req4); never trust it. */
 				count_lost(cur, cur->end - (cur->pos + walked));

@@ -11,8 +11,8 @@
  * in shared-memory mode the whole struct lives in the mapping at offsets
  * docs/SHM-FORMAT.md fixes (asserted at the end of this file).
  */
-#ifndef TTLOG_RING_RING_H
-#define TTLOG_RING_RING_H
+#ifndef TTLOG__RING_RING_H
+#define TTLOG__RING_RING_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -23,16 +23,16 @@
 #include "ttlog.h"
 
 enum ttlog__ring_state {
-	TTLOG_RING_LIVE = 1,    /* owned by a running thread */
-	TTLOG_RING_EXITED = 2,  /* its thread exited; kept for snapshots, reusable */
-	TTLOG_RING_CLAIMED = 3, /* being handed to a new thread */
-	TTLOG_RING_FREE = 4     /* holds nothing worth showing (after fork); reusable */
+	TTLOG__RING_LIVE = 1,    /* owned by a running thread */
+	TTLOG__RING_EXITED = 2,  /* its thread exited; kept for snapshots, reusable */
+	TTLOG__RING_CLAIMED = 3, /* being handed to a new thread */
+	TTLOG__RING_FREE = 4     /* holds nothing worth showing (after fork); reusable */
 };
 
-#define TTLOG_THREAD_NAME_MAX 16
-#define TTLOG_RING_MAX_SEGMENTS 64u
-#define TTLOG_RING_MIN_SEGMENTS 2u
-#define TTLOG_RING_SEGMENT_GOAL 4096u  /* smallest segment worth its slow-path call */
+#define TTLOG__THREAD_NAME_MAX 16
+#define TTLOG__RING_MAX_SEGMENTS 64u
+#define TTLOG__RING_MIN_SEGMENTS 2u
+#define TTLOG__RING_SEGMENT_GOAL 4096u  /* smallest segment worth its slow-path call */
 
 /*
  * The thread's open scopes, contexts and spans, in the order they were
@@ -40,14 +40,14 @@ enum ttlog__ring_state {
  * path can re-state them at the start of every segment (see
  * src/thread/scopes.c). Only the owning thread reads or writes it.
  *
- * Invariants: entry[0..n) are the n <= TTLOG_SCOPE_MAX outermost open
+ * Invariants: entry[0..n) are the n <= TTLOG__SCOPE_MAX outermost open
  * scopes, outermost first; their copies sit back to back in buf in the same
  * order (entry[i].off is the sum of the lengths before it). Scopes
- * opened while n == TTLOG_SCOPE_MAX are not kept: over_contexts and
+ * opened while n == TTLOG__SCOPE_MAX are not kept: over_contexts and
  * over_spans count them, and they are all inside the kept ones.
  */
-#define TTLOG_SCOPE_MAX ((uint32_t)TTLOG_SCOPES_MAX)
-#define TTLOG_SCOPE_BYTES 8192u
+#define TTLOG__SCOPE_MAX ((uint32_t)TTLOG_SCOPES_MAX)
+#define TTLOG__SCOPE_BYTES 8192u
 struct ttlog__scope {
 	uint64_t span_id;                /* spans: its id, for SPAN_END and traceparent */
 	uint64_t trace_hi, trace_lo;     /* spans: its trace */
@@ -58,9 +58,9 @@ struct ttlog__scope_stack {
 	uint32_t n;                      /* entries kept */
 	uint32_t used;                   /* bytes of buf holding copies */
 	uint32_t contexts, spans;        /* kept entries of each kind */
-	uint32_t over_contexts, over_spans; /* opened beyond TTLOG_SCOPE_MAX, not kept */
-	struct ttlog__scope entry[TTLOG_SCOPE_MAX];
-	_Alignas(8) unsigned char buf[TTLOG_SCOPE_BYTES];
+	uint32_t over_contexts, over_spans; /* opened beyond TTLOG__SCOPE_MAX, not kept */
+	struct ttlog__scope entry[TTLOG__SCOPE_MAX];
+	_Alignas(8) unsigned char buf[TTLOG__SCOPE_BYTES];
 };
 
 struct ttlog__ring {
@@ -77,7 +77,7 @@ struct ttlog__ring {
 
 	/* Published for readers, written by the owner. */
 	_Alignas(64) _Atomic uint64_t pub_tail;     /* logical offset of the oldest record */
-	_Atomic uint64_t seg_first[TTLOG_RING_MAX_SEGMENTS]; /* w.records when segment k was last entered */
+	_Atomic uint64_t seg_first[TTLOG__RING_MAX_SEGMENTS]; /* w.records when segment k was last entered */
 
 	/* Identity and life cycle; written by the owner or by whoever claims
 	 * the ring, read by snapshots under the `gen` sequence count. */
@@ -86,7 +86,7 @@ struct ttlog__ring {
 	_Atomic uint32_t tid;
 	uint32_t index;                  /* stable; the thread index in snapshots */
 	_Atomic uint64_t exit_order;     /* for reusing the oldest exited ring first */
-	char name[TTLOG_THREAD_NAME_MAX];
+	char name[TTLOG__THREAD_NAME_MAX];
 	void *altstack;                  /* the owner's signal stack, if ttlog made it */
 	size_t altstack_size;
 	struct ttlog__ring *next;        /* immutable once the ring is published */
@@ -203,17 +203,17 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur);
 
 /* The fields a mapping reader uses stay where docs/SHM-FORMAT.md puts them. */
-_Static_assert(offsetof(struct ttlog__ring, w.head) == TTLOG_SHM_RING_HEAD, "ring: head");
-_Static_assert(offsetof(struct ttlog__ring, w.records) == TTLOG_SHM_RING_RECORDS, "ring: records");
-_Static_assert(offsetof(struct ttlog__ring, size) == TTLOG_SHM_RING_SIZE, "ring: size");
-_Static_assert(offsetof(struct ttlog__ring, seg_size) == TTLOG_SHM_RING_SEG_SIZE, "ring: seg_size");
-_Static_assert(offsetof(struct ttlog__ring, nseg) == TTLOG_SHM_RING_NSEG, "ring: nseg");
-_Static_assert(offsetof(struct ttlog__ring, pub_tail) == TTLOG_SHM_RING_PUB_TAIL, "ring: pub_tail");
-_Static_assert(offsetof(struct ttlog__ring, seg_first) == TTLOG_SHM_RING_SEG_FIRST, "ring: seg_first");
-_Static_assert(offsetof(struct ttlog__ring, state) == TTLOG_SHM_RING_STATE, "ring: state");
-_Static_assert(offsetof(struct ttlog__ring, gen) == TTLOG_SHM_RING_GEN, "ring: gen");
-_Static_assert(offsetof(struct ttlog__ring, tid) == TTLOG_SHM_RING_TID, "ring: tid");
-_Static_assert(offsetof(struct ttlog__ring, index) == TTLOG_SHM_RING_INDEX, "ring: index");
-_Static_assert(offsetof(struct ttlog__ring, name) == TTLOG_SHM_RING_NAME, "ring: name");
+_Static_assert(offsetof(struct ttlog__ring, w.head) == TTLOG__SHM_RING_HEAD, "ring: head");
+_Static_assert(offsetof(struct ttlog__ring, w.records) == TTLOG__SHM_RING_RECORDS, "ring: records");
+_Static_assert(offsetof(struct ttlog__ring, size) == TTLOG__SHM_RING_SIZE, "ring: size");
+_Static_assert(offsetof(struct ttlog__ring, seg_size) == TTLOG__SHM_RING_SEG_SIZE, "ring: seg_size");
+_Static_assert(offsetof(struct ttlog__ring, nseg) == TTLOG__SHM_RING_NSEG, "ring: nseg");
+_Static_assert(offsetof(struct ttlog__ring, pub_tail) == TTLOG__SHM_RING_PUB_TAIL, "ring: pub_tail");
+_Static_assert(offsetof(struct ttlog__ring, seg_first) == TTLOG__SHM_RING_SEG_FIRST, "ring: seg_first");
+_Static_assert(offsetof(struct ttlog__ring, state) == TTLOG__SHM_RING_STATE, "ring: state");
+_Static_assert(offsetof(struct ttlog__ring, gen) == TTLOG__SHM_RING_GEN, "ring: gen");
+_Static_assert(offsetof(struct ttlog__ring, tid) == TTLOG__SHM_RING_TID, "ring: tid");
+_Static_assert(offsetof(struct ttlog__ring, index) == TTLOG__SHM_RING_INDEX, "ring: index");
+_Static_assert(offsetof(struct ttlog__ring, name) == TTLOG__SHM_RING_NAME, "ring: name");
 
 #endif

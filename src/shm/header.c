@@ -49,24 +49,24 @@ static int terminated(const char *s, size_t cap)
 TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_header *h,
 				      uint64_t file_size, char *err, size_t err_size)
 {
-	if (memcmp(h->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN) != 0) {
+	if (memcmp(h->magic, TTLOG__SHM_MAGIC, TTLOG__SHM_MAGIC_LEN) != 0) {
 		say(err, err_size, "%s: offset 0: not a ttlog shared-memory mapping (no \"%s\" magic)",
-		    path, TTLOG_SHM_MAGIC);
+		    path, TTLOG__SHM_MAGIC);
 		return TTLOG_E_NOT_TTLOG;
 	}
-	if (h->byte_order != TTLOG_SHM_BYTE_ORDER) {
+	if (h->byte_order != TTLOG__SHM_BYTE_ORDER) {
 		say(err, err_size, "%s: offset 24: byte order mark 0x%08x, expected 0x%08x", path,
-		    h->byte_order, TTLOG_SHM_BYTE_ORDER);
+		    h->byte_order, TTLOG__SHM_BYTE_ORDER);
 		return TTLOG_E_VERSION;
 	}
-	if (h->major != TTLOG_SHM_MAJOR) {
+	if (h->major != TTLOG__SHM_MAJOR) {
 		say(err, err_size, "%s: offset 8: layout version %u.%u; this ttlog reads version %u.x",
-		    path, h->major, h->minor, TTLOG_SHM_MAJOR);
+		    path, h->major, h->minor, TTLOG__SHM_MAJOR);
 		return TTLOG_E_VERSION;
 	}
-	if (h->header_size < TTLOG_SHM_HEADER_SIZE || h->header_size > file_size) {
+	if (h->header_size < TTLOG__SHM_HEADER_SIZE || h->header_size > file_size) {
 		say(err, err_size, "%s: offset 12: header size %u, expected at least %u and within the file",
-		    path, h->header_size, TTLOG_SHM_HEADER_SIZE);
+		    path, h->header_size, TTLOG__SHM_HEADER_SIZE);
 		return TTLOG_E_CORRUPT;
 	}
 	if (h->file_size != file_size) {
@@ -90,19 +90,19 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 		say(err, err_size, "%s: offset 56: state %u, expected 1 to 3", path, state);
 		return TTLOG_E_CORRUPT;
 	}
-	if (h->clock_kind > TTLOG_FMT_CLOCK_FAKE) {
+	if (h->clock_kind > TTLOG__FMT_CLOCK_FAKE) {
 		say(err, err_size, "%s: offset 72: clock kind %u, expected 0 to 3", path, h->clock_kind);
 		return TTLOG_E_CORRUPT;
 	}
 	static const struct {
 		size_t off, cap;
 	} strings[] = {
-		{offsetof(struct ttlog__shm_header, boot_id), TTLOG_SHM_BOOT_ID_MAX},
-		{offsetof(struct ttlog__shm_header, hostname), TTLOG_SHM_HOST_MAX},
-		{offsetof(struct ttlog__shm_header, executable), TTLOG_SHM_EXE_MAX},
-		{offsetof(struct ttlog__shm_header, snapshot_dir), TTLOG_SHM_DIR_MAX},
+		{offsetof(struct ttlog__shm_header, boot_id), TTLOG__SHM_BOOT_ID_MAX},
+		{offsetof(struct ttlog__shm_header, hostname), TTLOG__SHM_HOST_MAX},
+		{offsetof(struct ttlog__shm_header, executable), TTLOG__SHM_EXE_MAX},
+		{offsetof(struct ttlog__shm_header, snapshot_dir), TTLOG__SHM_DIR_MAX},
 	};
-	for (size_t i = 0; i < TTLOG_ARRAY_SIZE(strings); i++) {
+	for (size_t i = 0; i < TTLOG__ARRAY_SIZE(strings); i++) {
 		if (!terminated((const char *)h + strings[i].off, strings[i].cap)) {
 			say(err, err_size, "%s: offset %zu: string not terminated within %zu bytes", path,
 			    strings[i].off, strings[i].cap);
@@ -110,13 +110,13 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 		}
 	}
 	uint64_t hs = h->header_size;
-	if (h->table_cap > TTLOG_SHM_MAX_TABLE || h->table_off < hs || h->table_off % 8 ||
+	if (h->table_cap > TTLOG__SHM_MAX_TABLE || h->table_off < hs || h->table_off % 8 ||
 	    !fits(h->table_off, (uint64_t)h->table_cap * sizeof(struct ttlog__shm_ring_entry), file_size)) {
 		say(err, err_size, "%s: offset 152: ring table at %llu with %u entries is not within the file",
 		    path, (unsigned long long)h->table_off, h->table_cap);
 		return TTLOG_E_CORRUPT;
 	}
-	if (h->site_index_cap > TTLOG_SHM_SITE_IDS || h->site_index_off < hs || h->site_index_off % 4 ||
+	if (h->site_index_cap > TTLOG__SHM_SITE_IDS || h->site_index_off < hs || h->site_index_off % 4 ||
 	    !fits(h->site_index_off, (uint64_t)h->site_index_cap * 4u, file_size)) {
 		say(err, err_size, "%s: offset 192: site index at %llu with %u entries is not within the file",
 		    path, (unsigned long long)h->site_index_off, h->site_index_cap);
@@ -183,7 +183,7 @@ TTLOG_API void ttlog__shm_fill_info(const struct ttlog__shm_header *h, const str
 	info->start_time = h->start_time;
 	info->created_ns = h->created_ns;
 	info->state = (int)atomic_load_explicit(&h->state, memory_order_relaxed);
-	info->threads = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
+	info->threads = TTLOG__MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
 	info->bytes = size;
 	info->snapshot_signal = h->snapshot_signal;
 	snprintf(info->executable, sizeof info->executable, "%s", h->executable);

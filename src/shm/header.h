@@ -4,8 +4,8 @@
  * left at its path, the mapping reader before it reads anything else.
  * Exported from libttlog for the mapping reader in libttlog-read; not API.
  */
-#ifndef TTLOG_SHM_HEADER_H
-#define TTLOG_SHM_HEADER_H
+#ifndef TTLOG__SHM_HEADER_H
+#define TTLOG__SHM_HEADER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -156,7 +156,7 @@ static int guard_install(const void *base, size_t size, int fd)
 	long page = sysconf(_SC_PAGESIZE);
 	guard.base = base;
 	guard.size = size;
-	guard.page = page > 0 ? (uintptr_t)page : TTLOG_SHM_PAGE;
+	guard.page = page > 0 ? (uintptr_t)page : TTLOG__SHM_PAGE;
 	guard.fd = fd;
 	guard.shrank = 0;
 	guard.shrank_to = 0;
@@ -234,7 +234,7 @@ static void problem(struct source *s, const char *fmt, ...)
 static void collect_rings(struct source *s)
 {
 	const struct ttlog__shm_header *h = &s->h;
-	uint32_t n = TTLOG_MIN(atomic_load_explicit(&s->live->table_used, memory_order_relaxed),
+	uint32_t n = TTLOG__MIN(atomic_load_explicit(&s->live->table_used, memory_order_relaxed),
 			       h->table_cap);
 	s->rings = calloc(n ? n : 1, sizeof *s->rings);
 	if (!s->rings) {
@@ -258,7 +258,7 @@ static void collect_rings(struct source *s)
 			why = "ring offset is not a 64-byte aligned place in the arena";
 		else if (e.data_off % 8 || e.data_off < h->arena_off || !fits(e.data_off, e.size, arena_end))
 			why = "ring data is not within the arena";
-		else if (e.nseg < TTLOG_RING_MIN_SEGMENTS || e.nseg > TTLOG_RING_MAX_SEGMENTS)
+		else if (e.nseg < TTLOG__RING_MIN_SEGMENTS || e.nseg > TTLOG__RING_MAX_SEGMENTS)
 			why = "segment count is not between 2 and 64";
 		else if (e.seg_size == 0 || e.seg_size % 8 || (uint64_t)e.nseg * e.seg_size != e.size)
 			why = "ring size is not segments x segment size (a multiple of 8)";
@@ -283,7 +283,7 @@ static void collect_rings(struct source *s)
  * points at its bytes there and *len counts them up to the first NUL, if
  * any (the owner stores C strings; a NUL inside one is damage, and the
  * string ends there). 0 if it runs past the end or is longer than
- * TTLOG_SHM_STRING_MAX.
+ * TTLOG__SHM_STRING_MAX.
  */
 static int take_text(const unsigned char **p, const unsigned char *end, const char **text,
 		     uint32_t *len)
@@ -292,7 +292,7 @@ static int take_text(const unsigned char **p, const unsigned char *end, const ch
 	if (end - *p < 4)
 		return 0;
 	memcpy(&n, *p, 4);
-	if (n > TTLOG_SHM_STRING_MAX || (size_t)(end - *p - 4) < n)
+	if (n > TTLOG__SHM_STRING_MAX || (size_t)(end - *p - 4) < n)
 		return 0;
 	*text = (const char *)*p + 4;
 	*len = (uint32_t)strnlen(*text, n);
@@ -303,7 +303,7 @@ static int take_text(const unsigned char **p, const unsigned char *end, const ch
 /*
  * Parses the dictionary entry of id at file offset off, in the private
  * copy of the dictionary, into d: its strings point into that copy, and its
- * field names, cut to TTLOG_FIELD_NAME_MAX bytes as a snapshot keeps them,
+ * field names, cut to TTLOG__FIELD_NAME_MAX bytes as a snapshot keeps them,
  * are gathered in s->names so that 16-bit offsets reach them (the copy is
  * not written to: a damaged index may make entries overlap). 0 with the
  * reason in why.
@@ -328,8 +328,8 @@ static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog_
 		*why = "entry holds another site id";
 		return 0;
 	}
-	if (fixed.level > TTLOG_LEVEL_FATAL || fixed.nargs > TTLOG_FMT_MAX_ARGS ||
-	    fixed.kind > TTLOG_FMT_KIND_MAX || (fixed.fields >> fixed.nargs) != 0) {
+	if (fixed.level > TTLOG_LEVEL_FATAL || fixed.nargs > TTLOG__FMT_MAX_ARGS ||
+	    fixed.kind > TTLOG__FMT_KIND_MAX || (fixed.fields >> fixed.nargs) != 0) {
 		*why = "level, argument count, kind or field bits out of range";
 		return 0;
 	}
@@ -367,7 +367,7 @@ static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog_
 			*why = "a field name runs past the entry or is empty";
 			return 0;
 		}
-		n = TTLOG_MIN(n, (uint32_t)TTLOG_FIELD_NAME_MAX);
+		n = TTLOG__MIN(n, (uint32_t)TTLOG__FIELD_NAME_MAX);
 		if (n > s->dict_len - s->names_used - at) {
 			*why = "entries overlap: more field names than the dictionary holds";
 			return 0;
@@ -399,7 +399,7 @@ static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog_
 static void collect_sites(struct source *s)
 {
 	const struct ttlog__shm_header *h = &s->h;
-	uint32_t limit = TTLOG_MIN(atomic_load_explicit(&s->live->site_id_limit, memory_order_relaxed),
+	uint32_t limit = TTLOG__MIN(atomic_load_explicit(&s->live->site_id_limit, memory_order_relaxed),
 				   h->site_index_cap);
 	uint32_t *offs = malloc((limit ? limit : 1) * sizeof *offs);
 	if (!offs) {
@@ -411,7 +411,7 @@ static void collect_sites(struct source *s)
 		/* LMM(dict:B) pairs with LMM(dict:A): the entry an offset names
 		 * is whole. */
 		offs[id] = atomic_load_explicit(&index[id], memory_order_acquire);
-	size_t len = (size_t)TTLOG_MIN(atomic_load_explicit(&s->live->dict_used, memory_order_relaxed),
+	size_t len = (size_t)TTLOG__MIN(atomic_load_explicit(&s->live->dict_used, memory_order_relaxed),
 				       h->dict_size);
 	/* One block: the descriptions by id (only those of valid entries are
 	 * written, and marked in `valid`), the copy, the names. */
@@ -480,15 +480,15 @@ static int local_ticks(const struct source *s, uint64_t *ticks)
 {
 	if (!s->same_boot)
 		return 0;
-	if (s->h.clock_kind == TTLOG_FMT_CLOCK_MONOTONIC) {
+	if (s->h.clock_kind == TTLOG__FMT_CLOCK_MONOTONIC) {
 		*ticks = (uint64_t)ns_of(CLOCK_MONOTONIC);
 		return 1;
 	}
 #if defined(__x86_64__) || defined(__aarch64__)
 #if defined(__x86_64__)
-	if (s->h.clock_kind == TTLOG_FMT_CLOCK_TSC) {
+	if (s->h.clock_kind == TTLOG__FMT_CLOCK_TSC) {
 #else
-	if (s->h.clock_kind == TTLOG_FMT_CLOCK_CNTVCT) {
+	if (s->h.clock_kind == TTLOG__FMT_CLOCK_CNTVCT) {
 #endif
 		unsigned char b[8];
 		TTLOG__STORE_TICKS(b);
@@ -510,7 +510,7 @@ static void src_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, i
 	*created = ns_of(CLOCK_REALTIME);
 	*now = 0;
 	uint64_t a, b = 0;
-	if (s->h.clock_kind != TTLOG_FMT_CLOCK_FAKE && local_ticks(s, &a)) {
+	if (s->h.clock_kind != TTLOG__FMT_CLOCK_FAKE && local_ticks(s, &a)) {
 		/* Point 1 taken now, like the owner would: the best rate. */
 		int64_t ns = ns_of(CLOCK_REALTIME);
 		local_ticks(s, &b);
@@ -591,7 +591,7 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	struct ttlog__shm_info info;
 	ttlog__shm_fill_info(&s->h, &sb, &info);
 	s->alive = ttlog__shm_owner_alive(&info);
-	char boot[TTLOG_SHM_BOOT_ID_MAX];
+	char boot[TTLOG__SHM_BOOT_ID_MAX];
 	s->same_boot = s->h.boot_id[0] && ttlog__shm_boot_id(boot, sizeof boot) == 0 &&
 		       strcmp(boot, s->h.boot_id) == 0;
 	collect_rings(s);

@@ -62,7 +62,7 @@
 #include "shm/shm.h"
 #include "thread/thread.h"
 
-_Static_assert(TTLOG_SHM_DIR_MAX == TTLOG_DIR_MAX, "snapshot dir fits");
+_Static_assert(TTLOG__SHM_DIR_MAX == TTLOG__DIR_MAX, "snapshot dir fits");
 #include "sites/desc.h"
 #include "sites/sites.h"
 
@@ -78,7 +78,7 @@ struct mapping {
 	dev_t dev;
 	ino_t ino;
 	int pid;                     /* the process the file is named after */
-	char base_dir[TTLOG_DIR_MAX]; /* the configured base (for a forked child's file) */
+	char base_dir[TTLOG__DIR_MAX]; /* the configured base (for a forked child's file) */
 	char path[PATH_MAX];
 };
 
@@ -87,7 +87,7 @@ static _Atomic int shm_on;
 
 static size_t round_page(size_t n)
 {
-	return (n + TTLOG_SHM_PAGE - 1) & ~(size_t)(TTLOG_SHM_PAGE - 1);
+	return (n + TTLOG__SHM_PAGE - 1) & ~(size_t)(TTLOG__SHM_PAGE - 1);
 }
 
 /* Runs in signal context. */
@@ -112,7 +112,7 @@ static int shm_active(void)
  * SIGBUS; older kernels get fallocate() on the file. */
 static int back_range(struct mapping *m, void *p, size_t len)
 {
-	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(TTLOG_SHM_PAGE - 1);
+	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(TTLOG__SHM_PAGE - 1);
 	uintptr_t hi = round_page((uintptr_t)p + len);
 	if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0)
 		return 0;
@@ -211,11 +211,11 @@ static void fill_header(struct mapping *m, int snapshot_signal, uint64_t table_o
 			uint32_t table_cap, uint64_t index_off, uint64_t dict_off, uint64_t arena_off)
 {
 	struct ttlog__shm_header *h = m->hdr;
-	h->major = TTLOG_SHM_MAJOR;
-	h->minor = TTLOG_SHM_MINOR;
-	h->header_size = TTLOG_SHM_HEADER_SIZE;
+	h->major = TTLOG__SHM_MAJOR;
+	h->minor = TTLOG__SHM_MINOR;
+	h->header_size = TTLOG__SHM_HEADER_SIZE;
 	h->file_size = m->size;
-	h->byte_order = TTLOG_SHM_BYTE_ORDER;
+	h->byte_order = TTLOG__SHM_BYTE_ORDER;
 	h->ring_struct_size = sizeof(struct ttlog__ring);
 	h->pid = m->pid;
 	h->uid = (uint32_t)geteuid();
@@ -236,9 +236,9 @@ static void fill_header(struct mapping *m, int snapshot_signal, uint64_t table_o
 	h->table_off = table_off;
 	h->table_cap = table_cap;
 	h->site_index_off = index_off;
-	h->site_index_cap = TTLOG_SHM_SITE_IDS;
+	h->site_index_cap = TTLOG__SHM_SITE_IDS;
 	h->dict_off = dict_off;
-	h->dict_size = TTLOG_SHM_DICT_SIZE;
+	h->dict_size = TTLOG__SHM_DICT_SIZE;
 	h->arena_off = arena_off;
 	h->arena_size = m->size - arena_off;
 	if (ttlog__shm_boot_id(h->boot_id, sizeof h->boot_id) != 0)
@@ -291,11 +291,11 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	 * (a ring is its struct and its bytes, each on its own pages). */
 	size_t slot = round_page(sizeof(struct ttlog__ring)) + round_page(ttlog__g.ring_size);
 	size_t nmax = ttlog__g.memory_cap / ttlog__g.ring_size;
-	uint32_t table_cap = (uint32_t)TTLOG_MIN(TTLOG_MAX(nmax, (size_t)1), (size_t)TTLOG_SHM_MAX_TABLE);
-	uint64_t table_off = TTLOG_SHM_HEADER_SIZE;
+	uint32_t table_cap = (uint32_t)TTLOG__MIN(TTLOG__MAX(nmax, (size_t)1), (size_t)TTLOG__SHM_MAX_TABLE);
+	uint64_t table_off = TTLOG__SHM_HEADER_SIZE;
 	uint64_t index_off = table_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_ring_entry));
-	uint64_t dict_off = index_off + round_page((size_t)TTLOG_SHM_SITE_IDS * 4u);
-	uint64_t arena_off = dict_off + TTLOG_SHM_DICT_SIZE;
+	uint64_t dict_off = index_off + round_page((size_t)TTLOG__SHM_SITE_IDS * 4u);
+	uint64_t arena_off = dict_off + TTLOG__SHM_DICT_SIZE;
 	m->size = (size_t)arena_off + (size_t)table_cap * slot;
 
 	int rc = TTLOG_E_DIR;
@@ -330,7 +330,7 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	 * checks every field anyway). LMM(magic:A), paired with no acquire
 	 * (see the top of this file). */
 	atomic_thread_fence(memory_order_release);
-	memcpy(m->hdr->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
+	memcpy(m->hdr->magic, TTLOG__SHM_MAGIC, TTLOG__SHM_MAGIC_LEN);
 
 	/* LMM(cur:A) pairs with LMM(cur:B) in active(): the struct is whole. */
 	atomic_store_explicit(&cur, m, memory_order_release);
@@ -409,7 +409,7 @@ static int shm_ring_claimed(struct ttlog__ring *r)
 
 static size_t clamp(uint32_t n)
 {
-	return n > TTLOG_SHM_STRING_MAX ? TTLOG_SHM_STRING_MAX : n;
+	return n > TTLOG__SHM_STRING_MAX ? TTLOG__SHM_STRING_MAX : n;
 }
 
 static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
@@ -437,7 +437,7 @@ static void shm_site_added(const struct ttlog__site_desc *d)
 		return;
 	size_t size = sizeof(struct ttlog__shm_site_entry) + d->nargs + 16 + clamp(d->format_len) +
 		      clamp(d->file_len) + clamp(d->function_len) + clamp(d->target_len);
-	for (unsigned i = 0; i < TTLOG_SITE_DESC_MAX_FIELDS; i++)
+	for (unsigned i = 0; i < TTLOG__SITE_DESC_MAX_FIELDS; i++)
 		if (d->fields & (1u << i))
 			size += 4 + (size_t)d->name_len[i];
 	size = (size + 7) & ~(size_t)7;
@@ -459,7 +459,7 @@ static void shm_site_added(const struct ttlog__site_desc *d)
 	p = put_str(p, d->file, clamp(d->file_len));
 	p = put_str(p, d->function, clamp(d->function_len));
 	p = put_str(p, d->target, clamp(d->target_len));
-	for (unsigned i = 0; i < TTLOG_SITE_DESC_MAX_FIELDS; i++) {
+	for (unsigned i = 0; i < TTLOG__SITE_DESC_MAX_FIELDS; i++) {
 		if (!(d->fields & (1u << i)))
 			continue;
 		size_t n;
@@ -549,7 +549,7 @@ static int fork_private(struct mapping *m)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (tmp == MAP_FAILED)
 		return -1;
-	memcpy(tmp, m->base, (size_t)h->arena_off + (size_t)TTLOG_MIN(
+	memcpy(tmp, m->base, (size_t)h->arena_off + (size_t)TTLOG__MIN(
 		atomic_load_explicit(&h->arena_used, memory_order_relaxed), h->arena_size));
 	if (mremap(tmp, m->size, m->size, MREMAP_MAYMOVE | MREMAP_FIXED, m->base) == MAP_FAILED) {
 		munmap(tmp, m->size);
@@ -573,7 +573,7 @@ static int fork_own_file(struct mapping *m, struct mapping *c)
 		return -1;
 	struct stat sb;
 	uint64_t fixed = h->arena_off;
-	uint64_t used = TTLOG_MIN(atomic_load_explicit(&h->arena_used, memory_order_relaxed),
+	uint64_t used = TTLOG__MIN(atomic_load_explicit(&h->arena_used, memory_order_relaxed),
 				  h->arena_size);
 	if (fstat(c->fd, &sb) != 0 || ftruncate(c->fd, (off_t)c->size) != 0 ||
 	    fallocate(c->fd, 0, 0, (off_t)fixed) != 0)
@@ -588,13 +588,13 @@ static int fork_own_file(struct mapping *m, struct mapping *c)
 	 * (ttlog__shm_after_fork): until then a reader sees no mapping yet,
 	 * rather than the parent's header in a file the parent does not map,
 	 * which would look like the mapping of a parent that exec'd. */
-	static const char no_magic[TTLOG_SHM_MAGIC_LEN];
+	static const char no_magic[TTLOG__SHM_MAGIC_LEN];
 	if (pwrite(c->fd, no_magic, sizeof no_magic, 0) != (ssize_t)sizeof no_magic ||
 	    pwrite(c->fd, m->base + sizeof no_magic, (size_t)fixed - sizeof no_magic,
 		   (off_t)sizeof no_magic) != (ssize_t)fixed - (ssize_t)sizeof no_magic)
 		goto fail;
 	struct ttlog__shm_ring_entry *table = (struct ttlog__shm_ring_entry *)(m->base + h->table_off);
-	uint32_t n = TTLOG_MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
+	uint32_t n = TTLOG__MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
 	for (uint32_t i = 0; i < n; i++) {
 		/* LMM(table:B), as in map_snapshot.c: a committed entry is whole. */
 		if (!atomic_load_explicit(&table[i].commit, memory_order_acquire))
@@ -644,7 +644,7 @@ void ttlog__shm_after_fork(void)
 		 * the magic too early reads a header it rejects, no worse.
 		 * LMM(magic:A) */
 		atomic_thread_fence(memory_order_release);
-		memcpy(h->magic, TTLOG_SHM_MAGIC, TTLOG_SHM_MAGIC_LEN);
+		memcpy(h->magic, TTLOG__SHM_MAGIC, TTLOG__SHM_MAGIC_LEN);
 		close(m->fd);
 		/* LMM(cur:A) pairs with LMM(cur:B): the child's struct is whole
 		 * for the threads it starts and for its signal handlers. */

@@ -7,8 +7,8 @@
  * core/ sets to ttlog__shm_publisher; core/ alone calls the rest. Every
  * operation is a no-op (or returns "not here") while the mode is off.
  */
-#ifndef TTLOG_SHM_OWNER_H
-#define TTLOG_SHM_OWNER_H
+#ifndef TTLOG__SHM_OWNER_H
+#define TTLOG__SHM_OWNER_H
 
 #include <stddef.h>
 

@@ -2,8 +2,8 @@
  * path.h - helpers shared by the two sides of shared-memory mode
  * (src/shm/path.c); the paths themselves are declared in shm.h.
  */
-#ifndef TTLOG_SHM_PATH_H
-#define TTLOG_SHM_PATH_H
+#ifndef TTLOG__SHM_PATH_H
+#define TTLOG__SHM_PATH_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -14,8 +14,8 @@
  * so that the command builds against the installed headers alone; this
  * header adds what only the library and its tests see.
  */
-#ifndef TTLOG_SHM_SHM_H
-#define TTLOG_SHM_SHM_H
+#ifndef TTLOG__SHM_SHM_H
+#define TTLOG__SHM_SHM_H
 
 #ifndef TTLOG_TOOLS_UNSTABLE
 #define TTLOG_TOOLS_UNSTABLE

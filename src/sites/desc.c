@@ -17,7 +17,7 @@
 #include "common/internal.h"
 
 _Static_assert(sizeof(struct ttlog__site_desc) == 128, "two cache lines per site id");
-_Static_assert(TTLOG_SITE_DESC_MAX_FIELDS * TTLOG_FIELD_NAME_MAX <= UINT16_MAX,
+_Static_assert(TTLOG__SITE_DESC_MAX_FIELDS * TTLOG__FIELD_NAME_MAX <= UINT16_MAX,
 	       "a site's names fit 16-bit offsets");
 
 /* Names that do not stand in their site's text: at most 16 x 64 bytes a
@@ -52,9 +52,9 @@ static const char *measured(const char *s, uint32_t *len)
 
 /* Where each field's name stands, if it does, in the site's text. */
 struct found {
-	char name[TTLOG_SITE_DESC_MAX_FIELDS][TTLOG_FIELD_NAME_MAX + 1];
-	size_t len[TTLOG_SITE_DESC_MAX_FIELDS];
-	const char *in_text[TTLOG_SITE_DESC_MAX_FIELDS]; /* NULL: nowhere usable */
+	char name[TTLOG__SITE_DESC_MAX_FIELDS][TTLOG__FIELD_NAME_MAX + 1];
+	size_t len[TTLOG__SITE_DESC_MAX_FIELDS];
+	const char *in_text[TTLOG__SITE_DESC_MAX_FIELDS]; /* NULL: nowhere usable */
 };
 
 /* Copies the names of d's fields into the name area; 0 if it is full.
@@ -87,7 +87,7 @@ static int copy_names(struct ttlog__site_desc *d, const struct found *f, unsigne
  * signal context. */
 static void find_names(struct ttlog__site_desc *d, const struct ttlog_site *s)
 {
-	if (!s->arg_text || s->nargs > TTLOG_SITE_DESC_MAX_FIELDS)
+	if (!s->arg_text || s->nargs > TTLOG__SITE_DESC_MAX_FIELDS)
 		return; /* no texts (an older header), or more arguments than a file names */
 	struct found f;
 	int all_in_text = 1;

@@ -18,8 +18,8 @@
  *   - a mapping: src/shm/map_snapshot.c, from the mapping's dictionary entry.
  * Strings are not necessarily NUL-terminated: use the lengths.
  */
-#ifndef TTLOG_SITES_DESC_H
-#define TTLOG_SITES_DESC_H
+#ifndef TTLOG__SITES_DESC_H
+#define TTLOG__SITES_DESC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,8 +28,8 @@
 #include "ttlog.h"
 
 /* Arguments whose field names a description holds (the file format's
- * TTLOG_FMT_MAX_ARGS; a site with more arguments has no named field). */
-#define TTLOG_SITE_DESC_MAX_FIELDS 16
+ * TTLOG__FMT_MAX_ARGS; a site with more arguments has no named field). */
+#define TTLOG__SITE_DESC_MAX_FIELDS 16
 
 struct ttlog__site_desc {
 	uint32_t id;
@@ -49,8 +49,8 @@ struct ttlog__site_desc {
 	 * (1..64): offsets from one base keep the table of this process's
 	 * descriptions at 128 bytes an id. Read it with ttlog__site_desc_name(). */
 	const char *names_base;
-	uint16_t name_off[TTLOG_SITE_DESC_MAX_FIELDS];
-	uint8_t name_len[TTLOG_SITE_DESC_MAX_FIELDS];
+	uint16_t name_off[TTLOG__SITE_DESC_MAX_FIELDS];
+	uint8_t name_len[TTLOG__SITE_DESC_MAX_FIELDS];
 };
 
 /* The name of field i of d (bit i of d->fields set), *len bytes. Runs in

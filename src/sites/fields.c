@@ -77,7 +77,7 @@ static size_t parse_literals(const char *p, char *out)
 					p++;
 				}
 			}
-			if (n < TTLOG_FIELD_NAME_MAX)
+			if (n < TTLOG__FIELD_NAME_MAX)
 				out[n++] = (char)c;
 		}
 		if (*p != '"')
@@ -108,7 +108,7 @@ static const char *literals_start(const char *text)
 }
 
 /* See fields.h. Runs in signal context. */
-size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1])
+size_t ttlog__field_name(const char *text, char out[TTLOG__FIELD_NAME_MAX + 1])
 {
 	const char *q = literals_start(text);
 	if (!q)
@@ -160,7 +160,7 @@ uint32_t ttlog__site_field_mask(const struct ttlog_site *site)
 	if (!t)
 		return 0;
 	for (unsigned i = 0; i < site->nargs && i < 32; i++) {
-		char name[TTLOG_FIELD_NAME_MAX + 1];
+		char name[TTLOG__FIELD_NAME_MAX + 1];
 		if (ttlog__field_name(t, name))
 			mask |= 1u << i;
 		while (*t)

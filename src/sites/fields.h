@@ -7,8 +7,8 @@
  * (struct ttlog_site.arg_text). These functions do that; they run in
  * signal context (no allocation, no locks, no stdio).
  */
-#ifndef TTLOG_SITES_FIELDS_H
-#define TTLOG_SITES_FIELDS_H
+#ifndef TTLOG__SITES_FIELDS_H
+#define TTLOG__SITES_FIELDS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,15 +18,15 @@
 
 /* The longest field name kept; longer names are cut (the file keeps as
  * much, docs/FORMAT.md, SITX). */
-#define TTLOG_FIELD_NAME_MAX TTLOG_FMT_SITX_NAME_MAX
+#define TTLOG__FIELD_NAME_MAX TTLOG__FMT_SITX_NAME_MAX
 
 /*
  * If text (the source text of one argument) is a TTLOG_F() field, copies its
- * name into out (NUL-terminated, cut at TTLOG_FIELD_NAME_MAX bytes) and
+ * name into out (NUL-terminated, cut at TTLOG__FIELD_NAME_MAX bytes) and
  * returns its length (at least 1; an empty name becomes "_"); else returns
  * 0. Runs in signal context.
  */
-size_t ttlog__field_name(const char *text, char out[TTLOG_FIELD_NAME_MAX + 1]);
+size_t ttlog__field_name(const char *text, char out[TTLOG__FIELD_NAME_MAX + 1]);
 
 /*
  * Where the len bytes of name (what ttlog__field_name() found in text)

@@ -47,13 +47,13 @@
 enum selector_kind { SEL_ALL = 0, SEL_TARGET = 1, SEL_SITE = 2 }; /* also the precedence */
 
 struct rule {
-	char name[TTLOG_SAMPLING_NAME_MAX]; /* target, or the FILE of FILE:LINE */
+	char name[TTLOG__SAMPLING_NAME_MAX]; /* target, or the FILE of FILE:LINE */
 	uint32_t line;
 	int kind;                           /* enum selector_kind */
 	_Atomic uint64_t packed;            /* K << 32 | N with N >= 1; 0: unused slot */
 };
 
-static struct rule rules[TTLOG_MAX_SAMPLING_RULES];
+static struct rule rules[TTLOG__MAX_SAMPLING_RULES];
 static _Atomic int nrules; /* slots ever used */
 
 struct site_state {
@@ -65,12 +65,12 @@ struct site_state {
 	_Atomic uint64_t dropped_rate_limited;
 };
 
-static struct site_state states[TTLOG_MAX_SITES + 1];
+static struct site_state states[TTLOG__MAX_SITES + 1];
 
 /* A parsed selector and rule. */
 struct rule_spec {
 	int kind;
-	char name[TTLOG_SAMPLING_NAME_MAX];
+	char name[TTLOG__SAMPLING_NAME_MAX];
 	uint32_t line;
 	uint32_t keep_one_in;    /* >= 1 */
 	uint32_t max_per_second; /* 0: none */
@@ -103,7 +103,7 @@ static int rule_selects(const struct rule *r, const struct ttlog_site *s, const 
 
 int ttlog__sampling_bind(const struct ttlog_site *s, uint32_t id, const char *target)
 {
-	if (id == 0 || id > TTLOG_MAX_SITES)
+	if (id == 0 || id > TTLOG__MAX_SITES)
 		return 0;
 	uint64_t best = 0;
 	int best_kind = -1;
@@ -151,7 +151,7 @@ static int rate_admit(struct site_state *st, uint32_t max_per_second)
 
 int ttlog__sampling_admit(uint32_t id)
 {
-	if (id == 0 || id > TTLOG_MAX_SITES)
+	if (id == 0 || id > TTLOG__MAX_SITES)
 		return 1;
 	struct site_state *st = &states[id];
 	uint64_t rule = atomic_load_explicit(&st->rule, memory_order_relaxed);
@@ -172,7 +172,7 @@ int ttlog__sampling_admit(uint32_t id)
 /* Runs in signal context: loads only. */
 int ttlog__sampling_get(uint32_t id, struct ttlog__sampling_counts *out)
 {
-	if (id == 0 || id > TTLOG_MAX_SITES)
+	if (id == 0 || id > TTLOG__MAX_SITES)
 		return 0;
 	const struct site_state *st = &states[id];
 	uint64_t rule = atomic_load_explicit(&st->rule, memory_order_relaxed);
@@ -263,7 +263,7 @@ static const char *parse_selector(const char *p, size_t len, struct rule_spec *r
 	} else {
 		r->kind = SEL_TARGET;
 	}
-	if (len >= TTLOG_SAMPLING_NAME_MAX)
+	if (len >= TTLOG__SAMPLING_NAME_MAX)
 		return "a target or file name of at most 63 bytes";
 	memcpy(r->name, p, len);
 	return NULL;
@@ -345,7 +345,7 @@ static int set_rule_locked(const struct rule_spec *r)
 	for (slot = 0; slot < n; slot++)
 		if (!atomic_load_explicit(&rules[slot].packed, memory_order_relaxed))
 			break;
-	if (slot == TTLOG_MAX_SAMPLING_RULES)
+	if (slot == TTLOG__MAX_SAMPLING_RULES)
 		return TTLOG_E_NOMEM;
 	/* The slot is unused, so no reader compares its name while we write it. */
 	memcpy(rules[slot].name, r->name, sizeof rules[slot].name);
@@ -446,7 +446,7 @@ static int apply_locked(void *arg)
 	int n = atomic_load_explicit(&nrules, memory_order_relaxed);
 	for (int i = 0; i < n; i++)
 		used += atomic_load_explicit(&rules[i].packed, memory_order_relaxed) != 0;
-	if (used + needed > TTLOG_MAX_SAMPLING_RULES)
+	if (used + needed > TTLOG__MAX_SAMPLING_RULES)
 		return TTLOG_E_NOMEM;
 	walk_spec(spec, &item, &item_len, apply_one, NULL, &rc);
 	return rc;
@@ -460,6 +460,6 @@ int ttlog__sampling_apply(const char *spec, const char *setting, char *err, size
 	rc = ttlog__sites_change(apply_locked, (void *)(uintptr_t)spec);
 	if (rc == TTLOG_E_NOMEM)
 		snprintf(err, errsize, "%s: expected at most %d selectors with rules, got more with '%s'",
-			 setting, TTLOG_MAX_SAMPLING_RULES, spec);
+			 setting, TTLOG__MAX_SAMPLING_RULES, spec);
 	return rc;
 }

@@ -9,8 +9,8 @@
  * allocates, locks or makes a system call when the CPU's counter is the
  * clock.
  */
-#ifndef TTLOG_SITES_SAMPLING_H
-#define TTLOG_SITES_SAMPLING_H
+#ifndef TTLOG__SITES_SAMPLING_H
+#define TTLOG__SITES_SAMPLING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,8 +18,8 @@
 #include "ttlog.h"
 
 /* Selectors that can have a rule at once, and their longest name. */
-#define TTLOG_MAX_SAMPLING_RULES 64
-#define TTLOG_SAMPLING_NAME_MAX 64
+#define TTLOG__MAX_SAMPLING_RULES 64
+#define TTLOG__SAMPLING_NAME_MAX 64
 
 /*
  * Finds the most specific rule for a site (its own FILE:LINE, else its

@@ -69,11 +69,11 @@
 #define MAX_TARGETS 64
 #define MAX_TARGET_NAME 64
 
-static _Atomic(struct ttlog_site *) site_table[TTLOG_MAX_SITES + 1];
+static _Atomic(struct ttlog_site *) site_table[TTLOG__MAX_SITES + 1];
 /* The description of each registered id, written once by the thread that
  * registered it, before site_table[id]; 8 MiB of .bss, of which only the
  * pages of ids in use are ever touched. */
-static struct ttlog__site_desc site_descs[TTLOG_MAX_SITES + 1];
+static struct ttlog__site_desc site_descs[TTLOG__MAX_SITES + 1];
 static _Atomic uint32_t next_site_id = 1;
 
 static _Atomic int global_level = TTLOG_LEVEL_TRACE;
@@ -147,12 +147,12 @@ static uint64_t register_site(struct ttlog_site *s)
 	/* seq_cst: part of LMM(sites:A), so that a level change that misses
 	 * this registration's move of levels_seq sees the id. */
 	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_seq_cst);
-	if (id > TTLOG_MAX_SITES) {
+	if (id > TTLOG__MAX_SITES) {
 		/* Table full: this site stays disabled for good (a non-zero
 		 * word without an id), and says so, once. Relaxed: the CAS only
 		 * decides who counts it. */
 		uint64_t unset = 0;
-		if (atomic_compare_exchange_strong_explicit(&s->word, &unset, TTLOG_SITE_GIVEN_UP,
+		if (atomic_compare_exchange_strong_explicit(&s->word, &unset, TTLOG__SITE_GIVEN_UP,
 							    memory_order_relaxed,
 							    memory_order_relaxed))
 			atomic_fetch_add_explicit(&ttlog__g.dropped_sites, 1, memory_order_relaxed);
@@ -206,7 +206,7 @@ uint64_t ttlog__site_builtin_word(struct ttlog_site *site)
 /* Runs in signal context: one atomic load. */
 const struct ttlog_site *ttlog__site_lookup(uint32_t id)
 {
-	if (id == 0 || id > TTLOG_MAX_SITES)
+	if (id == 0 || id > TTLOG__MAX_SITES)
 		return NULL;
 	/* LMM(lookup:B) pairs with LMM(lookup:A) in register_site(). */
 	return atomic_load_explicit(&site_table[id], memory_order_acquire);
@@ -216,7 +216,7 @@ const struct ttlog_site *ttlog__site_lookup(uint32_t id)
  * Runs in signal context. */
 static uint32_t id_limit(uint32_t next)
 {
-	return next > TTLOG_MAX_SITES + 1 ? TTLOG_MAX_SITES + 1 : next;
+	return next > TTLOG__MAX_SITES + 1 ? TTLOG__MAX_SITES + 1 : next;
 }
 
 /* Runs in signal context: two atomic loads. */

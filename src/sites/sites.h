@@ -7,19 +7,19 @@
  * computed from the levels and the sampling rules. Changing a level or a
  * rule walks the table and rewrites every site's state bits.
  */
-#ifndef TTLOG_SITES_SITES_H
-#define TTLOG_SITES_SITES_H
+#ifndef TTLOG__SITES_SITES_H
+#define TTLOG__SITES_SITES_H
 
 #include <stdint.h>
 
 #include "ttlog.h"
 
-#define TTLOG_MAX_SITES 65535u
+#define TTLOG__MAX_SITES 65535u
 
 /* The word of a site that could not get an id (the table is full): OFF
  * without an id, so the hot path treats it as disabled without trying
  * again, and it can never be taken for a sampled (ASK) word. */
-#define TTLOG_SITE_GIVEN_UP ((uint64_t)TTLOG__WORD_OFF)
+#define TTLOG__SITE_GIVEN_UP ((uint64_t)TTLOG__WORD_OFF)
 
 /* ttlog__register(), declared in ttlog.h, registers a site on its first call
  * and returns its word (see struct ttlog_site). */

@@ -32,11 +32,11 @@ struct builder {
 static void chunk_begin(struct builder *b)
 {
 	unsigned char *p = b->s->payload;
-	memset(p, 0, TTLOG_FMT_MTRC_HEADER_SIZE);
-	p[TTLOG_FMT_MTRC_SUB_BITS_OFF] = TTLOG__HIST_SUB_BITS;
-	ttlog__put_u16(p + TTLOG_FMT_MTRC_MIN_EXP_OFF, (uint16_t)(int16_t)TTLOG__HIST_MIN_EXP);
-	ttlog__put_u16(p + TTLOG_FMT_MTRC_MAX_EXP_OFF, (uint16_t)(int16_t)TTLOG__HIST_MAX_EXP);
-	b->len = TTLOG_FMT_MTRC_HEADER_SIZE;
+	memset(p, 0, TTLOG__FMT_MTRC_HEADER_SIZE);
+	p[TTLOG__FMT_MTRC_SUB_BITS_OFF] = TTLOG__HIST_SUB_BITS;
+	ttlog__put_u16(p + TTLOG__FMT_MTRC_MIN_EXP_OFF, (uint16_t)(int16_t)TTLOG__HIST_MIN_EXP);
+	ttlog__put_u16(p + TTLOG__FMT_MTRC_MAX_EXP_OFF, (uint16_t)(int16_t)TTLOG__HIST_MAX_EXP);
+	b->len = TTLOG__FMT_MTRC_HEADER_SIZE;
 	b->count = 0;
 }
 
@@ -45,7 +45,7 @@ static void chunk_begin(struct builder *b)
 static void chunk_flush(struct builder *b)
 {
 	if (b->count) {
-		ttlog__put_u32(b->s->payload + TTLOG_FMT_MTRC_COUNT_OFF, b->count);
+		ttlog__put_u32(b->s->payload + TTLOG__FMT_MTRC_COUNT_OFF, b->count);
 		b->s->emit(b->s->ctx, b->s->payload, b->len);
 	}
 	chunk_begin(b);
@@ -58,20 +58,20 @@ static unsigned char *entry_begin(struct builder *b, uint8_t type, uint8_t flags
 				  const char *name, const char *labels, size_t labels_len,
 				  const char *file, size_t value_size)
 {
-	size_t name_len = TTLOG_MIN(strlen(name), (size_t)TTLOG_METRIC_NAME_MAX);
-	size_t file_len = file ? TTLOG_MIN(strlen(file), (size_t)FILE_NAME_MAX) : 0;
-	labels_len = TTLOG_MIN(labels_len, (size_t)TTLOG_METRIC_LABELS_MAX);
-	size_t need = TTLOG_FMT_METRIC_FIXED_SIZE + 12 + name_len + labels_len + file_len + value_size;
-	if (need > b->s->payload_cap - TTLOG_FMT_MTRC_HEADER_SIZE)
+	size_t name_len = TTLOG__MIN(strlen(name), (size_t)TTLOG__METRIC_NAME_MAX);
+	size_t file_len = file ? TTLOG__MIN(strlen(file), (size_t)FILE_NAME_MAX) : 0;
+	labels_len = TTLOG__MIN(labels_len, (size_t)TTLOG__METRIC_LABELS_MAX);
+	size_t need = TTLOG__FMT_METRIC_FIXED_SIZE + 12 + name_len + labels_len + file_len + value_size;
+	if (need > b->s->payload_cap - TTLOG__FMT_MTRC_HEADER_SIZE)
 		return NULL;
 	if (b->len + need > b->s->payload_cap)
 		chunk_flush(b);
 	unsigned char *p = b->s->payload + b->len;
-	p[TTLOG_FMT_METRIC_TYPE_OFF] = type;
-	p[TTLOG_FMT_METRIC_FLAGS_OFF] = flags;
-	ttlog__put_u16(p + TTLOG_FMT_METRIC_RESERVED_OFF, 0);
-	ttlog__put_u32(p + TTLOG_FMT_METRIC_LINE_OFF, line);
-	p += TTLOG_FMT_METRIC_FIXED_SIZE;
+	p[TTLOG__FMT_METRIC_TYPE_OFF] = type;
+	p[TTLOG__FMT_METRIC_FLAGS_OFF] = flags;
+	ttlog__put_u16(p + TTLOG__FMT_METRIC_RESERVED_OFF, 0);
+	ttlog__put_u32(p + TTLOG__FMT_METRIC_LINE_OFF, line);
+	p += TTLOG__FMT_METRIC_FIXED_SIZE;
 	const char *strs[3] = {name, labels, file};
 	size_t lens[3] = {name_len, labels_len, file_len};
 	for (int i = 0; i < 3; i++) {
@@ -107,7 +107,7 @@ static void write_entry(struct builder *b, const struct ttlog__metric_entry *e)
 	} else if (hist) {
 		for (uint32_t i = 0; i < TTLOG__HIST_BUCKETS; i++)
 			used += ttlog__get_u64(acc + 8 * i) != 0;
-		value_size = TTLOG_FMT_HIST_FIXED_SIZE + (size_t)used * TTLOG_FMT_HIST_PAIR_SIZE;
+		value_size = TTLOG__FMT_HIST_FIXED_SIZE + (size_t)used * TTLOG__FMT_HIST_PAIR_SIZE;
 	}
 	unsigned char *p = entry_begin(b, e->type, 0, e->line, e->name, e->labels, e->labels_len,
 				       e->file, value_size);
@@ -127,14 +127,14 @@ static void write_entry(struct builder *b, const struct ttlog__metric_entry *e)
 		put_double(p + 16, sum.min);
 		put_double(p + 24, sum.max);
 		ttlog__put_u32(p + 32, used);
-		p += TTLOG_FMT_HIST_FIXED_SIZE;
+		p += TTLOG__FMT_HIST_FIXED_SIZE;
 		for (uint32_t i = 0; i < TTLOG__HIST_BUCKETS; i++) {
 			uint64_t c = ttlog__get_u64(acc + 8 * i);
 			if (!c)
 				continue;
 			ttlog__put_u32(p, i);
 			ttlog__put_u64(p + 4, c);
-			p += TTLOG_FMT_HIST_PAIR_SIZE;
+			p += TTLOG__FMT_HIST_PAIR_SIZE;
 		}
 		break;
 	}
@@ -146,7 +146,7 @@ static void write_self(void *ctx, const struct ttlog__self_metric *m)
 {
 	struct builder *b = ctx;
 	size_t value_size = m->type == TTLOG__METRIC_GAUGE ? 16 : 8;
-	unsigned char *p = entry_begin(b, m->type, TTLOG_FMT_METRIC_FLAG_SELF, 0, m->name, m->labels,
+	unsigned char *p = entry_begin(b, m->type, TTLOG__FMT_METRIC_FLAG_SELF, 0, m->name, m->labels,
 				       m->labels_len, "", value_size);
 	if (!p)
 		return;

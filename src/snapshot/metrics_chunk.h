@@ -2,8 +2,8 @@
  * metrics_chunk.h - the MTRC chunks of a snapshot: the value of every
  * metric, ttlog's own included (docs/FORMAT.md, MTRC).
  */
-#ifndef TTLOG_SNAPSHOT_METRICS_CHUNK_H
-#define TTLOG_SNAPSHOT_METRICS_CHUNK_H
+#ifndef TTLOG__SNAPSHOT_METRICS_CHUNK_H
+#define TTLOG__SNAPSHOT_METRICS_CHUNK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -144,8 +144,8 @@ int ttlog__retention_is_snapshot_name(const char *name, const char **stamp)
  */
 static int is_crash_file(int dfd, const char *name)
 {
-	enum { HEAD_AT = TTLOG_FMT_FILE_HEADER_SIZE,
-	       FLAGS_AT = HEAD_AT + TTLOG_FMT_CHUNK_HEADER_SIZE + TTLOG_FMT_HEAD_FLAGS_OFF,
+	enum { HEAD_AT = TTLOG__FMT_FILE_HEADER_SIZE,
+	       FLAGS_AT = HEAD_AT + TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_HEAD_FLAGS_OFF,
 	       NEED = FLAGS_AT + 4 };
 	unsigned char buf[NEED];
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -161,10 +161,10 @@ static int is_crash_file(int dfd, const char *name)
 		got += (size_t)n;
 	}
 	close(fd);
-	return got == sizeof buf && memcmp(buf, TTLOG_FMT_MAGIC, TTLOG_FMT_MAGIC_LEN) == 0 &&
-	       ttlog__get_u32(buf + HEAD_AT + TTLOG_FMT_CH_TYPE_OFF) == TTLOG_FMT_CHUNK_HEAD &&
-	       ttlog__get_u32(buf + HEAD_AT + TTLOG_FMT_CH_LENGTH_OFF) >= TTLOG_FMT_HEAD_FIXED_SIZE &&
-	       (ttlog__get_u32(buf + FLAGS_AT) & TTLOG_FMT_HEAD_FLAG_CRASH);
+	return got == sizeof buf && memcmp(buf, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN) == 0 &&
+	       ttlog__get_u32(buf + HEAD_AT + TTLOG__FMT_CH_TYPE_OFF) == TTLOG__FMT_CHUNK_HEAD &&
+	       ttlog__get_u32(buf + HEAD_AT + TTLOG__FMT_CH_LENGTH_OFF) >= TTLOG__FMT_HEAD_FIXED_SIZE &&
+	       (ttlog__get_u32(buf + FLAGS_AT) & TTLOG__FMT_HEAD_FLAG_CRASH);
 }
 
 /* <0, 0, >0 as a is removed before, with, after b. Runs in signal context. */

@@ -10,8 +10,8 @@
  * ttlog__retention_init(). The policy is described in docs/DESIGN.md
  * ("Snapshot retention").
  */
-#ifndef TTLOG_SNAPSHOT_RETENTION_H
-#define TTLOG_SNAPSHOT_RETENTION_H
+#ifndef TTLOG__SNAPSHOT_RETENTION_H
+#define TTLOG__SNAPSHOT_RETENTION_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -60,14 +60,14 @@
 #include "snapshot/retention.h"
 #include "thread/thread.h"
 
-#define STAGE_CAP (TTLOG_FMT_MAX_BLOCK_RAW + 64u)
+#define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
 #define SITE_BUF (64u << 10)
 #define SITX_BUF (16u << 10)      /* holds at least 14 entries of 16 fields */
 #define SMALL_BUF (PATH_MAX + 2048u)
 #define OUT_BUF (64u << 10)
 #define DICT_STRING_MAX 8192u   /* longest string stored in a SITE entry */
 
-_Static_assert(TTLOG_SITE_DESC_MAX_FIELDS == TTLOG_FMT_MAX_ARGS,
+_Static_assert(TTLOG__SITE_DESC_MAX_FIELDS == TTLOG__FMT_MAX_ARGS,
 	       "a description names the fields a SITX entry can");
 
 struct workspace {
@@ -90,15 +90,15 @@ struct workspace {
 	uint64_t events, overwritten, torn, torn_bytes;
 	uint32_t threads, sites, blocks;
 	unsigned char stage[STAGE_CAP];
-	unsigned char block[TTLOG_FMT_MAX_BLOCK_RAW];
-	unsigned char packed[TTLOG_FMT_EVTS_FIXED_SIZE + LZ4_COMPRESSBOUND(TTLOG_FMT_MAX_BLOCK_RAW)];
+	unsigned char block[TTLOG__FMT_MAX_BLOCK_RAW];
+	unsigned char packed[TTLOG__FMT_EVTS_FIXED_SIZE + LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW)];
 	unsigned char site_buf[SITE_BUF];
 	unsigned char sitx_buf[SITX_BUF];
 	unsigned char small[SMALL_BUF];
 	unsigned char out[OUT_BUF];
-	uint8_t site_seen[TTLOG_MAX_SITES / 8 + 1];
-	char tmp_path[TTLOG_DIR_MAX + 96];
-	char final_path[TTLOG_DIR_MAX + 160];
+	uint8_t site_seen[TTLOG__MAX_SITES / 8 + 1];
+	char tmp_path[TTLOG__DIR_MAX + 96];
+	char final_path[TTLOG__DIR_MAX + 160];
 	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
 };
 
@@ -153,11 +153,11 @@ static void out_bytes(struct workspace *ws, const void *data, size_t len)
 static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags,
 			     const void *payload, size_t len)
 {
-	unsigned char hdr[TTLOG_FMT_CHUNK_HEADER_SIZE];
-	ttlog__put_u32(hdr + TTLOG_FMT_CH_TYPE_OFF, type);
-	ttlog__put_u32(hdr + TTLOG_FMT_CH_FLAGS_OFF, flags);
-	ttlog__put_u32(hdr + TTLOG_FMT_CH_LENGTH_OFF, (uint32_t)len);
-	ttlog__put_u32(hdr + TTLOG_FMT_CH_CRC_OFF, ttlog__chunk_crc(hdr, payload, len));
+	unsigned char hdr[TTLOG__FMT_CHUNK_HEADER_SIZE];
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_TYPE_OFF, type);
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_FLAGS_OFF, flags);
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_LENGTH_OFF, (uint32_t)len);
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_CRC_OFF, ttlog__chunk_crc(hdr, payload, len));
 	out_bytes(ws, hdr, sizeof hdr);
 	out_bytes(ws, payload, len);
 }
@@ -197,13 +197,13 @@ static void flush_sites(struct workspace *ws)
 	if (!ws->site_count)
 		return;
 	ttlog__put_u32(ws->site_buf, ws->site_count);
-	emit_chunk(ws, TTLOG_FMT_CHUNK_SITE, ws->site_buf, ws->site_len);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_SITE, ws->site_buf, ws->site_len);
 	ws->sites += ws->site_count;
 	ws->site_count = 0;
 	ws->site_len = 4;
 	if (ws->sitx_count) {
 		ttlog__put_u32(ws->sitx_buf, ws->sitx_count);
-		emit_chunk_flags(ws, TTLOG_FMT_CHUNK_SITX, ws->sitx_flags, ws->sitx_buf,
+		emit_chunk_flags(ws, TTLOG__FMT_CHUNK_SITX, ws->sitx_flags, ws->sitx_buf,
 				 ws->sitx_len);
 		ws->sitx_count = 0;
 		ws->sitx_len = 4;
@@ -216,22 +216,22 @@ static void flush_sites(struct workspace *ws)
 static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog__site_desc *d)
 {
 	unsigned char *e = ws->sitx_buf + ws->sitx_len;
-	ttlog__put_u32(e + TTLOG_FMT_SITX_ID_OFF, id);
-	e[TTLOG_FMT_SITX_KIND_OFF] = d->kind;
-	e[TTLOG_FMT_SITX_RESERVED_OFF] = 0;
-	ttlog__put_u16(e + TTLOG_FMT_SITX_FIELDS_OFF, (uint16_t)d->fields);
-	size_t len = ws->sitx_len + TTLOG_FMT_SITX_FIXED_SIZE;
-	for (unsigned i = 0; i < TTLOG_SITE_DESC_MAX_FIELDS; i++) {
+	ttlog__put_u32(e + TTLOG__FMT_SITX_ID_OFF, id);
+	e[TTLOG__FMT_SITX_KIND_OFF] = d->kind;
+	e[TTLOG__FMT_SITX_RESERVED_OFF] = 0;
+	ttlog__put_u16(e + TTLOG__FMT_SITX_FIELDS_OFF, (uint16_t)d->fields);
+	size_t len = ws->sitx_len + TTLOG__FMT_SITX_FIXED_SIZE;
+	for (unsigned i = 0; i < TTLOG__SITE_DESC_MAX_FIELDS; i++) {
 		if (!(d->fields & (1u << i)))
 			continue;
 		size_t n;
 		const char *name = ttlog__site_desc_name(d, i, &n);
-		put_text(ws->sitx_buf, &len, name, n, TTLOG_FIELD_NAME_MAX);
+		put_text(ws->sitx_buf, &len, name, n, TTLOG__FIELD_NAME_MAX);
 	}
 	ws->sitx_len = len;
 	ws->sitx_count++;
 	if (d->kind != TTLOG__KIND_LOG)
-		ws->sitx_flags |= TTLOG_FMT_CHUNK_REQUIRED;
+		ws->sitx_flags |= TTLOG__FMT_CHUNK_REQUIRED;
 }
 
 /* A SITE string's length as written. Runs in signal context. */
@@ -244,23 +244,23 @@ static size_t clamp_len(uint32_t n)
  * context. */
 static void add_site(struct workspace *ws, uint32_t id, const struct ttlog__site_desc *d)
 {
-	size_t need = TTLOG_FMT_SITE_FIXED_SIZE + d->nargs + 16 + clamp_len(d->format_len) +
+	size_t need = TTLOG__FMT_SITE_FIXED_SIZE + d->nargs + 16 + clamp_len(d->format_len) +
 		      clamp_len(d->file_len) + clamp_len(d->function_len) + clamp_len(d->target_len);
 	int extended = d->fields != 0 || d->kind != TTLOG__KIND_LOG;
-	size_t xneed = TTLOG_FMT_SITX_FIXED_SIZE +
-		       (size_t)__builtin_popcount(d->fields) * (4 + TTLOG_FIELD_NAME_MAX);
+	size_t xneed = TTLOG__FMT_SITX_FIXED_SIZE +
+		       (size_t)__builtin_popcount(d->fields) * (4 + TTLOG__FIELD_NAME_MAX);
 	if (ws->site_len + need > SITE_BUF || (extended && ws->sitx_len + xneed > SITX_BUF))
 		flush_sites(ws);
 	if (extended)
 		add_site_extension(ws, id, d);
 	unsigned char *e = ws->site_buf + ws->site_len;
-	ttlog__put_u32(e + TTLOG_FMT_SITE_ID_OFF, id);
-	e[TTLOG_FMT_SITE_LEVEL_OFF] = d->level;
-	e[TTLOG_FMT_SITE_NARGS_OFF] = d->nargs;
-	ttlog__put_u16(e + TTLOG_FMT_SITE_RESERVED_OFF, 0);
-	ttlog__put_u32(e + TTLOG_FMT_SITE_LINE_OFF, d->line);
-	memcpy(e + TTLOG_FMT_SITE_FIXED_SIZE, d->arg_types, d->nargs);
-	size_t len = ws->site_len + TTLOG_FMT_SITE_FIXED_SIZE + d->nargs;
+	ttlog__put_u32(e + TTLOG__FMT_SITE_ID_OFF, id);
+	e[TTLOG__FMT_SITE_LEVEL_OFF] = d->level;
+	e[TTLOG__FMT_SITE_NARGS_OFF] = d->nargs;
+	ttlog__put_u16(e + TTLOG__FMT_SITE_RESERVED_OFF, 0);
+	ttlog__put_u32(e + TTLOG__FMT_SITE_LINE_OFF, d->line);
+	memcpy(e + TTLOG__FMT_SITE_FIXED_SIZE, d->arg_types, d->nargs);
+	size_t len = ws->site_len + TTLOG__FMT_SITE_FIXED_SIZE + d->nargs;
 	put_text(ws->site_buf, &len, d->format, d->format_len, DICT_STRING_MAX);
 	put_text(ws->site_buf, &len, d->file, d->file_len, DICT_STRING_MAX);
 	put_text(ws->site_buf, &len, d->function, d->function_len, DICT_STRING_MAX);
@@ -282,23 +282,23 @@ static void flush_block(struct workspace *ws)
 	flush_sites(ws); /* the dictionary entries this block needs come first */
 	unsigned char *p = ws->packed;
 	int packed = LZ4_compress_fast_extState(ws->lz4_state, (const char *)ws->block,
-						(char *)p + TTLOG_FMT_EVTS_FIXED_SIZE,
-						(int)ws->block_len, LZ4_COMPRESSBOUND(TTLOG_FMT_MAX_BLOCK_RAW), 1);
-	uint8_t codec = TTLOG_FMT_CODEC_LZ4;
+						(char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
+						(int)ws->block_len, LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW), 1);
+	uint8_t codec = TTLOG__FMT_CODEC_LZ4;
 	if (packed <= 0 || (size_t)packed >= ws->block_len) {
-		codec = TTLOG_FMT_CODEC_NONE; /* incompressible: store as is */
-		memcpy(p + TTLOG_FMT_EVTS_FIXED_SIZE, ws->block, ws->block_len);
+		codec = TTLOG__FMT_CODEC_NONE; /* incompressible: store as is */
+		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, ws->block, ws->block_len);
 		packed = (int)ws->block_len;
 	}
-	memset(p, 0, TTLOG_FMT_EVTS_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG_FMT_EVTS_THREAD_OFF, ws->block_thread);
-	ttlog__put_u32(p + TTLOG_FMT_EVTS_TID_OFF, ws->block_tid);
-	ttlog__put_u32(p + TTLOG_FMT_EVTS_COUNT_OFF, ws->block_count);
-	ttlog__put_u32(p + TTLOG_FMT_EVTS_RAW_SIZE_OFF, (uint32_t)ws->block_len);
-	ttlog__put_u64(p + TTLOG_FMT_EVTS_FIRST_OFF, ws->block_first);
-	ttlog__put_u64(p + TTLOG_FMT_EVTS_LAST_OFF, ws->block_last);
-	p[TTLOG_FMT_EVTS_CODEC_OFF] = codec;
-	emit_chunk(ws, TTLOG_FMT_CHUNK_EVTS, p, TTLOG_FMT_EVTS_FIXED_SIZE + (size_t)packed);
+	memset(p, 0, TTLOG__FMT_EVTS_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_THREAD_OFF, ws->block_thread);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_TID_OFF, ws->block_tid);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_COUNT_OFF, ws->block_count);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF, (uint32_t)ws->block_len);
+	ttlog__put_u64(p + TTLOG__FMT_EVTS_FIRST_OFF, ws->block_first);
+	ttlog__put_u64(p + TTLOG__FMT_EVTS_LAST_OFF, ws->block_last);
+	p[TTLOG__FMT_EVTS_CODEC_OFF] = codec;
+	emit_chunk(ws, TTLOG__FMT_CHUNK_EVTS, p, TTLOG__FMT_EVTS_FIXED_SIZE + (size_t)packed);
 	ws->events += ws->block_count;
 	ws->blocks++;
 	ws->block_count = 0;
@@ -317,10 +317,10 @@ static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t 
 		ws->thread_unknown++;
 		return;
 	}
-	if (id > TTLOG_MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8))))
+	if (id > TTLOG__MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8))))
 		add_site(ws, id, d);
 	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, d);
-	if (ws->block_len + size > TTLOG_FMT_MAX_BLOCK_RAW)
+	if (ws->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
 		flush_block(ws);
 	if (!ws->block_count)
 		ws->block_first = ticks;
@@ -386,15 +386,15 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the name
 	 * an exited thread left is whole. */
 	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
-	char name[TTLOG_THREAD_NAME_MAX + 1];
+	char name[TTLOG__THREAD_NAME_MAX + 1];
 	name[0] = '\0';
-	if (state == TTLOG_RING_LIVE && ws->src->names_pid >= 0)
+	if (state == TTLOG__RING_LIVE && ws->src->names_pid >= 0)
 		live_thread_name(ws->src->names_pid, tid, name, sizeof name);
 	if (!name[0]) {
 		/* published by EXITED; for a ring of a process that is gone, the
 		 * name its thread had when it took the ring */
-		memcpy(name, r->name, TTLOG_THREAD_NAME_MAX);
-		name[TTLOG_THREAD_NAME_MAX] = '\0';
+		memcpy(name, r->name, TTLOG__THREAD_NAME_MAX);
+		name[TTLOG__THREAD_NAME_MAX] = '\0';
 	}
 
 	ws->block_thread = r->index;
@@ -420,23 +420,23 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 
 	uint64_t overwritten = ttlog__ring_read_overwritten(&cur);
 	cur.torn += ws->thread_unknown;
-	size_t len = TTLOG_FMT_THRD_FIXED_SIZE;
+	size_t len = TTLOG__FMT_THRD_FIXED_SIZE;
 	unsigned char *p = ws->small;
 	uint32_t flags = 0;
-	if (state == TTLOG_RING_EXITED)
-		flags |= TTLOG_FMT_THREAD_EXITED;
+	if (state == TTLOG__RING_EXITED)
+		flags |= TTLOG__FMT_THREAD_EXITED;
 	if (crash && crash->tid == tid)
-		flags |= TTLOG_FMT_THREAD_CRASHED;
-	memset(p, 0, TTLOG_FMT_THRD_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG_FMT_THRD_INDEX_OFF, r->index);
-	ttlog__put_u32(p + TTLOG_FMT_THRD_TID_OFF, tid);
-	ttlog__put_u32(p + TTLOG_FMT_THRD_FLAGS_OFF, flags);
-	ttlog__put_u64(p + TTLOG_FMT_THRD_EVENTS_OFF, ws->events - events_before);
-	ttlog__put_u64(p + TTLOG_FMT_THRD_OVERWRITTEN_OFF, overwritten);
-	ttlog__put_u64(p + TTLOG_FMT_THRD_TORN_OFF, cur.torn);
-	ttlog__put_u64(p + TTLOG_FMT_THRD_TORN_BYTES_OFF, cur.torn_bytes);
-	put_string(p, &len, name, TTLOG_THREAD_NAME_MAX);
-	emit_chunk(ws, TTLOG_FMT_CHUNK_THRD, p, len);
+		flags |= TTLOG__FMT_THREAD_CRASHED;
+	memset(p, 0, TTLOG__FMT_THRD_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG__FMT_THRD_INDEX_OFF, r->index);
+	ttlog__put_u32(p + TTLOG__FMT_THRD_TID_OFF, tid);
+	ttlog__put_u32(p + TTLOG__FMT_THRD_FLAGS_OFF, flags);
+	ttlog__put_u64(p + TTLOG__FMT_THRD_EVENTS_OFF, ws->events - events_before);
+	ttlog__put_u64(p + TTLOG__FMT_THRD_OVERWRITTEN_OFF, overwritten);
+	ttlog__put_u64(p + TTLOG__FMT_THRD_TORN_OFF, cur.torn);
+	ttlog__put_u64(p + TTLOG__FMT_THRD_TORN_BYTES_OFF, cur.torn_bytes);
+	put_string(p, &len, name, TTLOG__THREAD_NAME_MAX);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_THRD, p, len);
 	ws->threads++;
 	ws->overwritten += overwritten;
 	ws->torn += cur.torn;
@@ -449,7 +449,7 @@ static void flush_sampling(struct workspace *ws, unsigned char *buf, size_t len,
 {
 	flush_sites(ws);
 	ttlog__put_u32(buf, count);
-	emit_chunk(ws, TTLOG_FMT_CHUNK_SMPL, buf, len);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_SMPL, buf, len);
 }
 
 /*
@@ -476,16 +476,16 @@ static void write_sampling(struct workspace *ws)
 			add_site(ws, id, d);
 		}
 		unsigned char *e = buf + len;
-		ttlog__put_u32(e + TTLOG_FMT_SMPL_ID_OFF, id);
-		ttlog__put_u32(e + TTLOG_FMT_SMPL_ONE_IN_OFF, c.keep_one_in);
-		ttlog__put_u32(e + TTLOG_FMT_SMPL_PER_SECOND_OFF, c.max_per_second);
-		ttlog__put_u32(e + TTLOG_FMT_SMPL_RESERVED_OFF, 0);
-		ttlog__put_u64(e + TTLOG_FMT_SMPL_KEPT_OFF, c.kept);
-		ttlog__put_u64(e + TTLOG_FMT_SMPL_SAMPLED_OFF, c.dropped_sampled);
-		ttlog__put_u64(e + TTLOG_FMT_SMPL_RATE_OFF, c.dropped_rate_limited);
-		len += TTLOG_FMT_SMPL_ENTRY_SIZE;
+		ttlog__put_u32(e + TTLOG__FMT_SMPL_ID_OFF, id);
+		ttlog__put_u32(e + TTLOG__FMT_SMPL_ONE_IN_OFF, c.keep_one_in);
+		ttlog__put_u32(e + TTLOG__FMT_SMPL_PER_SECOND_OFF, c.max_per_second);
+		ttlog__put_u32(e + TTLOG__FMT_SMPL_RESERVED_OFF, 0);
+		ttlog__put_u64(e + TTLOG__FMT_SMPL_KEPT_OFF, c.kept);
+		ttlog__put_u64(e + TTLOG__FMT_SMPL_SAMPLED_OFF, c.dropped_sampled);
+		ttlog__put_u64(e + TTLOG__FMT_SMPL_RATE_OFF, c.dropped_rate_limited);
+		len += TTLOG__FMT_SMPL_ENTRY_SIZE;
 		count++;
-		if (len + TTLOG_FMT_SMPL_ENTRY_SIZE > sizeof ws->block) {
+		if (len + TTLOG__FMT_SMPL_ENTRY_SIZE > sizeof ws->block) {
 			flush_sampling(ws, buf, len, count);
 			len = 4;
 			count = 0;
@@ -500,22 +500,22 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 		       const struct ttlog__calibration *cal, int64_t created)
 {
 	unsigned char *p = ws->small;
-	memset(p, 0, TTLOG_FMT_HEAD_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG_FMT_HEAD_PID_OFF, (uint32_t)ws->src->pid);
-	ttlog__put_u32(p + TTLOG_FMT_HEAD_FLAGS_OFF, crashed ? TTLOG_FMT_HEAD_FLAG_CRASH : 0);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_CREATED_OFF, (uint64_t)created);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_TICK0_OFF, cal->tick0);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_NS0_OFF, (uint64_t)cal->ns0);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_TICK1_OFF, cal->tick1);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_NS1_OFF, (uint64_t)cal->ns1);
-	ttlog__put_u32(p + TTLOG_FMT_HEAD_CLOCK_OFF, cal->kind);
-	ttlog__put_u32(p + TTLOG_FMT_HEAD_TTLOG_VER_OFF, TTLOG_VERSION_NUMBER);
-	ttlog__put_u64(p + TTLOG_FMT_HEAD_WINDOW_OFF, ws->src->window_ns);
-	size_t len = TTLOG_FMT_HEAD_FIXED_SIZE;
+	memset(p, 0, TTLOG__FMT_HEAD_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_PID_OFF, (uint32_t)ws->src->pid);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF, crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0);
+	ttlog__put_u64(p + TTLOG__FMT_HEAD_CREATED_OFF, (uint64_t)created);
+	ttlog__put_u64(p + TTLOG__FMT_HEAD_TICK0_OFF, cal->tick0);
+	ttlog__put_u64(p + TTLOG__FMT_HEAD_NS0_OFF, (uint64_t)cal->ns0);
+	ttlog__put_u64(p + TTLOG__FMT_HEAD_TICK1_OFF, cal->tick1);
+	ttlog__put_u64(p + TTLOG__FMT_HEAD_NS1_OFF, (uint64_t)cal->ns1);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_CLOCK_OFF, cal->kind);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_TTLOG_VER_OFF, TTLOG_VERSION_NUMBER);
+	ttlog__put_u64(p + TTLOG__FMT_HEAD_WINDOW_OFF, ws->src->window_ns);
+	size_t len = TTLOG__FMT_HEAD_FIXED_SIZE;
 	put_string(p, &len, ws->src->executable, PATH_MAX);
 	put_string(p, &len, ws->src->hostname, 255);
-	put_string(p, &len, reason, TTLOG_REASON_MAX);
-	emit_chunk(ws, TTLOG_FMT_CHUNK_HEAD, p, len);
+	put_string(p, &len, reason, TTLOG__REASON_MAX);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_HEAD, p, len);
 }
 
 /* CRSH: the signal and the thread it hit. Runs in signal context. */
@@ -523,40 +523,40 @@ static void write_crash(struct workspace *ws, const struct ttlog__crash_info *c)
 {
 	unsigned char *p = ws->small;
 	struct ttlog__ring *self = ttlog__ring_self();
-	ttlog__put_u32(p + TTLOG_FMT_CRSH_SIGNO_OFF, (uint32_t)c->signo);
-	ttlog__put_u32(p + TTLOG_FMT_CRSH_CODE_OFF, (uint32_t)c->code);
-	ttlog__put_u64(p + TTLOG_FMT_CRSH_ADDR_OFF, c->address);
-	ttlog__put_u32(p + TTLOG_FMT_CRSH_TID_OFF, c->tid);
-	ttlog__put_u32(p + TTLOG_FMT_CRSH_THREAD_OFF, self ? self->index : 0xffffffffu);
-	size_t len = TTLOG_FMT_CRSH_FIXED_SIZE;
+	ttlog__put_u32(p + TTLOG__FMT_CRSH_SIGNO_OFF, (uint32_t)c->signo);
+	ttlog__put_u32(p + TTLOG__FMT_CRSH_CODE_OFF, (uint32_t)c->code);
+	ttlog__put_u64(p + TTLOG__FMT_CRSH_ADDR_OFF, c->address);
+	ttlog__put_u32(p + TTLOG__FMT_CRSH_TID_OFF, c->tid);
+	ttlog__put_u32(p + TTLOG__FMT_CRSH_THREAD_OFF, self ? self->index : 0xffffffffu);
+	size_t len = TTLOG__FMT_CRSH_FIXED_SIZE;
 	put_string(p, &len, c->signal_name, 32);
-	emit_chunk(ws, TTLOG_FMT_CHUNK_CRSH, p, len);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_CRSH, p, len);
 }
 
 /* STCK: one thread's stack, in the small buffer. Runs in signal context. */
 static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
 {
-	_Static_assert(TTLOG_FMT_STCK_FIXED_SIZE + TTLOG__STACK_MAX_FRAMES * TTLOG_FMT_STCK_FRAME_SIZE +
-			       TTLOG__STACK_MAX_REGS * TTLOG_FMT_STCK_REG_SIZE <= SMALL_BUF,
+	_Static_assert(TTLOG__FMT_STCK_FIXED_SIZE + TTLOG__STACK_MAX_FRAMES * TTLOG__FMT_STCK_FRAME_SIZE +
+			       TTLOG__STACK_MAX_REGS * TTLOG__FMT_STCK_REG_SIZE <= SMALL_BUF,
 		       "a stack fits the small buffer");
 	unsigned char *p = ws->small;
-	uint32_t nframes = TTLOG_MIN(st->nframes, TTLOG__STACK_MAX_FRAMES);
-	uint32_t nregs = TTLOG_MIN(st->nregs, TTLOG__STACK_MAX_REGS);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_TID_OFF, st->tid);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_THREAD_OFF, st->thread_index);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_FLAGS_OFF, st->flags);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_ARCH_OFF, st->arch);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_NFRAMES_OFF, nframes);
-	ttlog__put_u32(p + TTLOG_FMT_STCK_NREGS_OFF, nregs);
-	size_t len = TTLOG_FMT_STCK_FIXED_SIZE;
-	for (uint32_t i = 0; i < nframes; i++, len += TTLOG_FMT_STCK_FRAME_SIZE)
+	uint32_t nframes = TTLOG__MIN(st->nframes, TTLOG__STACK_MAX_FRAMES);
+	uint32_t nregs = TTLOG__MIN(st->nregs, TTLOG__STACK_MAX_REGS);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_TID_OFF, st->tid);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_THREAD_OFF, st->thread_index);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_FLAGS_OFF, st->flags);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_ARCH_OFF, st->arch);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF, nframes);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_NREGS_OFF, nregs);
+	size_t len = TTLOG__FMT_STCK_FIXED_SIZE;
+	for (uint32_t i = 0; i < nframes; i++, len += TTLOG__FMT_STCK_FRAME_SIZE)
 		ttlog__put_u64(p + len, st->frames[i]);
-	for (uint32_t i = 0; i < nregs; i++, len += TTLOG_FMT_STCK_REG_SIZE) {
-		ttlog__put_u32(p + len + TTLOG_FMT_STCK_REG_ID_OFF, st->reg_ids[i]);
-		ttlog__put_u32(p + len + TTLOG_FMT_STCK_REG_RESERVED_OFF, 0);
-		ttlog__put_u64(p + len + TTLOG_FMT_STCK_REG_VALUE_OFF, st->reg_values[i]);
+	for (uint32_t i = 0; i < nregs; i++, len += TTLOG__FMT_STCK_REG_SIZE) {
+		ttlog__put_u32(p + len + TTLOG__FMT_STCK_REG_ID_OFF, st->reg_ids[i]);
+		ttlog__put_u32(p + len + TTLOG__FMT_STCK_REG_RESERVED_OFF, 0);
+		ttlog__put_u64(p + len + TTLOG__FMT_STCK_REG_VALUE_OFF, st->reg_values[i]);
 	}
-	emit_chunk(ws, TTLOG_FMT_CHUNK_STCK, p, len);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_STCK, p, len);
 }
 
 /*
@@ -570,34 +570,34 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 {
 	/* An entry is at most 28 + 64 + 4 + PATH_MAX bytes (modules.c keeps
 	 * no longer path), so it always fits an empty chunk. */
-	_Static_assert(TTLOG_FMT_MODS_FIXED_SIZE + TTLOG_FMT_MOD_FIXED_SIZE + TTLOG_FMT_MOD_MAX_BUILD_ID +
+	_Static_assert(TTLOG__FMT_MODS_FIXED_SIZE + TTLOG__FMT_MOD_FIXED_SIZE + TTLOG__FMT_MOD_MAX_BUILD_ID +
 			       4 + PATH_MAX <= sizeof ws->block,
 		       "a module entry fits the block buffer");
 	unsigned char *buf = ws->block;
-	size_t len = TTLOG_FMT_MODS_FIXED_SIZE;
+	size_t len = TTLOG__FMT_MODS_FIXED_SIZE;
 	uint32_t count = 0, missing = l ? l->missing : 0, chunks = 0;
-	uint32_t n = l ? TTLOG_MIN(l->count, TTLOG__MAX_MODULES) : 0;
+	uint32_t n = l ? TTLOG__MIN(l->count, TTLOG__MAX_MODULES) : 0;
 	for (uint32_t i = 0; i <= n; i++) {
 		const struct ttlog__module *m = i < n ? &l->mods[i] : NULL;
-		size_t need = m ? TTLOG_FMT_MOD_FIXED_SIZE + m->build_id_len + 4 + m->path_len : 0;
+		size_t need = m ? TTLOG__FMT_MOD_FIXED_SIZE + m->build_id_len + 4 + m->path_len : 0;
 		if (!m || len + need > sizeof ws->block) {
-			ttlog__put_u32(buf + TTLOG_FMT_MODS_COUNT_OFF, count);
-			ttlog__put_u32(buf + TTLOG_FMT_MODS_MISSING_OFF, missing);
+			ttlog__put_u32(buf + TTLOG__FMT_MODS_COUNT_OFF, count);
+			ttlog__put_u32(buf + TTLOG__FMT_MODS_MISSING_OFF, missing);
 			if (count || !chunks) {
-				emit_chunk(ws, TTLOG_FMT_CHUNK_MODS, buf, len);
+				emit_chunk(ws, TTLOG__FMT_CHUNK_MODS, buf, len);
 				chunks++;
 			}
-			len = TTLOG_FMT_MODS_FIXED_SIZE;
+			len = TTLOG__FMT_MODS_FIXED_SIZE;
 			count = missing = 0;
 			if (!m)
 				break;
 		}
 		unsigned char *e = buf + len;
-		ttlog__put_u64(e + TTLOG_FMT_MOD_BIAS_OFF, m->bias);
-		ttlog__put_u64(e + TTLOG_FMT_MOD_START_OFF, m->start);
-		ttlog__put_u64(e + TTLOG_FMT_MOD_END_OFF, m->end);
-		ttlog__put_u32(e + TTLOG_FMT_MOD_BUILD_ID_LEN_OFF, m->build_id_len);
-		len += TTLOG_FMT_MOD_FIXED_SIZE;
+		ttlog__put_u64(e + TTLOG__FMT_MOD_BIAS_OFF, m->bias);
+		ttlog__put_u64(e + TTLOG__FMT_MOD_START_OFF, m->start);
+		ttlog__put_u64(e + TTLOG__FMT_MOD_END_OFF, m->end);
+		ttlog__put_u32(e + TTLOG__FMT_MOD_BUILD_ID_LEN_OFF, m->build_id_len);
+		len += TTLOG__FMT_MOD_FIXED_SIZE;
 		memcpy(buf + len, m->build_id, m->build_id_len);
 		len += m->build_id_len;
 		ttlog__put_u32(buf + len, m->path_len);
@@ -611,29 +611,29 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
-	memset(p, 0, TTLOG_FMT_END_SIZE);
+	memset(p, 0, TTLOG__FMT_END_SIZE);
 	uint64_t dropped = ws->src->dropped(ws->src->ctx);
-	ttlog__put_u64(p + TTLOG_FMT_END_EVENTS_OFF, ws->events);
-	ttlog__put_u64(p + TTLOG_FMT_END_OVERWRITTEN_OFF, ws->overwritten);
-	ttlog__put_u64(p + TTLOG_FMT_END_TORN_OFF, ws->torn);
-	ttlog__put_u64(p + TTLOG_FMT_END_TORN_BYTES_OFF, ws->torn_bytes);
-	ttlog__put_u64(p + TTLOG_FMT_END_DROPPED_OFF, dropped);
-	ttlog__put_u32(p + TTLOG_FMT_END_THREADS_OFF, ws->threads);
-	ttlog__put_u32(p + TTLOG_FMT_END_SITES_OFF, ws->sites);
-	ttlog__put_u32(p + TTLOG_FMT_END_BLOCKS_OFF, ws->blocks);
-	emit_chunk(ws, TTLOG_FMT_CHUNK_END, p, TTLOG_FMT_END_SIZE);
+	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, ws->events);
+	ttlog__put_u64(p + TTLOG__FMT_END_OVERWRITTEN_OFF, ws->overwritten);
+	ttlog__put_u64(p + TTLOG__FMT_END_TORN_OFF, ws->torn);
+	ttlog__put_u64(p + TTLOG__FMT_END_TORN_BYTES_OFF, ws->torn_bytes);
+	ttlog__put_u64(p + TTLOG__FMT_END_DROPPED_OFF, dropped);
+	ttlog__put_u32(p + TTLOG__FMT_END_THREADS_OFF, ws->threads);
+	ttlog__put_u32(p + TTLOG__FMT_END_SITES_OFF, ws->sites);
+	ttlog__put_u32(p + TTLOG__FMT_END_BLOCKS_OFF, ws->blocks);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_END, p, TTLOG__FMT_END_SIZE);
 }
 
 /* The file header. Runs in signal context. */
 static void write_file_header(struct workspace *ws)
 {
-	unsigned char h[TTLOG_FMT_FILE_HEADER_SIZE];
-	memcpy(h, TTLOG_FMT_MAGIC, TTLOG_FMT_MAGIC_LEN);
-	ttlog__put_u16(h + TTLOG_FMT_FH_VERSION_OFF, TTLOG_FMT_VERSION);
-	ttlog__put_u16(h + TTLOG_FMT_FH_HEADER_SIZE_OFF, TTLOG_FMT_FILE_HEADER_SIZE);
-	ttlog__put_u32(h + TTLOG_FMT_FH_INCOMPAT_OFF, 0);
-	ttlog__put_u32(h + TTLOG_FMT_FH_COMPAT_OFF, 0);
-	ttlog__put_u32(h + TTLOG_FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG_FMT_FH_CRC_OFF));
+	unsigned char h[TTLOG__FMT_FILE_HEADER_SIZE];
+	memcpy(h, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
+	ttlog__put_u16(h + TTLOG__FMT_FH_VERSION_OFF, TTLOG__FMT_VERSION);
+	ttlog__put_u16(h + TTLOG__FMT_FH_HEADER_SIZE_OFF, TTLOG__FMT_FILE_HEADER_SIZE);
+	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG__FMT_FH_COMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG__FMT_FH_CRC_OFF));
 	out_bytes(ws, h, sizeof h);
 }
 
@@ -727,7 +727,7 @@ static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 /* Runs in signal context. */
 static void emit_metrics_chunk(void *ctx, const unsigned char *payload, size_t len)
 {
-	emit_chunk(ctx, TTLOG_FMT_CHUNK_MTRC, payload, len);
+	emit_chunk(ctx, TTLOG__FMT_CHUNK_MTRC, payload, len);
 }
 
 /* Writes the MTRC chunks (src/snapshot/metrics_chunk.c) with the block
@@ -825,7 +825,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	struct workspace *ws = workspaces[which];
 	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
 	 * read below. */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
+	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
 		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
 		last_errno[which] = 0;
 		return TTLOG_E_NOT_INITIALIZED;
@@ -854,7 +854,7 @@ TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *
 {
 	if (ttlog__snapshot_init() != TTLOG_OK)
 		return TTLOG_E_NOMEM;
-	return write_from(TTLOG_WS_NORMAL, src, reason, NULL, NULL, path, path_size);
+	return write_from(TTLOG__WS_NORMAL, src, reason, NULL, NULL, path, path_size);
 }
 
 /* Runs in signal context. */
@@ -875,7 +875,7 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	int saved_errno = errno;
 	int rc = TTLOG_OK;
 	int failed_errno = 0;
-	char reason[TTLOG_REASON_MAX + 1];
+	char reason[TTLOG__REASON_MAX + 1];
 	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
 	reset_workspace(ws);
 	ws->src = src;

@@ -5,8 +5,8 @@
  * all of it is async-signal-safe: it works only in a workspace reserved by
  * ttlog__snapshot_init() and uses only open/write/fsync/link/unlink/close.
  */
-#ifndef TTLOG_SNAPSHOT_WRITER_H
-#define TTLOG_SNAPSHOT_WRITER_H
+#ifndef TTLOG__SNAPSHOT_WRITER_H
+#define TTLOG__SNAPSHOT_WRITER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +25,7 @@ struct ttlog__crash_info {
 	const struct ttlog__module_list *modules; /* for MODS; NULL: the last refresh's */
 };
 
-enum ttlog__workspace { TTLOG_WS_NORMAL = 0, TTLOG_WS_CRASH = 1 };
+enum ttlog__workspace { TTLOG__WS_NORMAL = 0, TTLOG__WS_CRASH = 1 };
 
 struct ttlog__ring;
 struct ttlog__ring_cursor;

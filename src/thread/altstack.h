@@ -1,8 +1,8 @@
 /*
  * altstack.h - alternate signal stacks for the crash handler (altstack.c).
  */
-#ifndef TTLOG_THREAD_ALTSTACK_H
-#define TTLOG_THREAD_ALTSTACK_H
+#ifndef TTLOG__THREAD_ALTSTACK_H
+#define TTLOG__THREAD_ALTSTACK_H
 
 struct ttlog__ring;
 

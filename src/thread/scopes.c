@@ -56,13 +56,13 @@ int ttlog__scopes_push(struct ttlog__scope_stack *st, uint32_t kind, const unsig
 		       uint32_t len)
 {
 	uint32_t i = st->n;
-	if (i >= TTLOG_SCOPE_MAX)
+	if (i >= TTLOG__SCOPE_MAX)
 		return 0;
 	struct ttlog__scope *e = &st->entry[i];
 	memset(e, 0, sizeof *e);
 	e->kind = kind;
 	e->off = st->used;
-	if (len <= TTLOG_SCOPE_BYTES - st->used) {
+	if (len <= TTLOG__SCOPE_BYTES - st->used) {
 		memcpy(st->buf + st->used, rec, len);
 		e->len = len;
 		st->used += len;

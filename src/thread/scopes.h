@@ -7,8 +7,8 @@
  * they are described in docs/FORMAT.md (site kinds). Everything here runs
  * on the thread that owns the ring.
  */
-#ifndef TTLOG_THREAD_SCOPES_H
-#define TTLOG_THREAD_SCOPES_H
+#ifndef TTLOG__THREAD_SCOPES_H
+#define TTLOG__THREAD_SCOPES_H
 
 #include <stdint.h>
 
@@ -27,7 +27,7 @@ struct ttlog__scope_stack *ttlog__scopes_self(void);
 
 /* Keeps a scope of kind TTLOG__KIND_CONTEXT_PUSH or _SPAN_BEGIN opened by
  * the record rec (len bytes), with a copy if buf has room. Returns 0 (and
- * keeps nothing) if TTLOG_SCOPE_MAX scopes are kept already; the caller
+ * keeps nothing) if TTLOG__SCOPE_MAX scopes are kept already; the caller
  * counts it in over_contexts or over_spans. Span ids are the caller's to
  * fill in the new entry. */
 int ttlog__scopes_push(struct ttlog__scope_stack *st, uint32_t kind, const unsigned char *rec,

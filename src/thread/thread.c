@@ -136,7 +136,7 @@ void ttlog__rings_configure(void)
  * LIVE or EXITED while this runs, or is the caller's own. */
 static void ring_reset_for_self(struct ttlog__ring *r)
 {
-	char name[TTLOG_THREAD_NAME_MAX] = {0};
+	char name[TTLOG__THREAD_NAME_MAX] = {0};
 	pthread_getname_np(pthread_self(), name, sizeof name);
 	memset(&r->scopes, 0, offsetof(struct ttlog__scope_stack, entry));
 	ttlog__ring_reset(r, current_tid(), name);
@@ -186,7 +186,7 @@ static struct ttlog__ring *ring_new(void)
 		return NULL;
 	}
 	/* Relaxed, like every field above: LMM(list:A) publishes them. */
-	atomic_store_explicit(&r->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
+	atomic_store_explicit(&r->state, TTLOG__RING_CLAIMED, memory_order_relaxed);
 	r->index = atomic_fetch_add_explicit(&ring_count, 1, memory_order_relaxed);
 	struct ttlog__ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
 	do {
@@ -222,11 +222,11 @@ static struct ttlog__ring *ring_reuse(void)
 			 * next is the one this exit stored. */
 			uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 			uint64_t order = atomic_load_explicit(&r->exit_order, memory_order_relaxed);
-			if (st == TTLOG_RING_FREE) {
+			if (st == TTLOG__RING_FREE) {
 				best = r, best_state = st;
 				break;
 			}
-			if (st == TTLOG_RING_EXITED && order < best_order)
+			if (st == TTLOG__RING_EXITED && order < best_order)
 				best = r, best_state = st, best_order = order;
 		}
 		if (!best)
@@ -235,9 +235,9 @@ static struct ttlog__ring *ring_reuse(void)
 		 * owner's stores are visible before ring_retire() reads them and
 		 * before the reset writes over them. */
 		if (atomic_compare_exchange_strong_explicit(&best->state, &best_state,
-							    TTLOG_RING_CLAIMED, memory_order_acquire,
+							    TTLOG__RING_CLAIMED, memory_order_acquire,
 							    memory_order_relaxed)) {
-			if (best_state == TTLOG_RING_EXITED)
+			if (best_state == TTLOG__RING_EXITED)
 				ring_retire(best);
 			return best;
 		}
@@ -253,7 +253,7 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 {
 	uint32_t len = (uint32_t)hdr;
 	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings. */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG_STATE_ON) {
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
 		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
 		return NULL;
 	}
@@ -335,7 +335,7 @@ static void thread_exit_hook(void *arg)
 			      memory_order_relaxed);
 	/* LMM(exit:A) pairs with LMM(claim:B) and LMM(state:B): the thread's
 	 * last records, the name and the order above come with EXITED. */
-	atomic_store_explicit(&r->state, TTLOG_RING_EXITED, memory_order_release);
+	atomic_store_explicit(&r->state, TTLOG__RING_EXITED, memory_order_release);
 	ttlog__altstack_release(r);
 }
 
@@ -353,7 +353,7 @@ struct ttlog__writer *ttlog__thread_attach(void)
 			/* Its memory cannot be backed (shared memory full): give
 			 * it back unused. LMM(free:A) pairs with LMM(claim:B):
 			 * the next claimer gets what this one acquired. */
-			atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_release);
+			atomic_store_explicit(&r->state, TTLOG__RING_FREE, memory_order_release);
 			r = NULL;
 		}
 	}
@@ -380,10 +380,10 @@ void ttlog__threads_after_fork(void)
 	struct ttlog__ring *self = ttlog__ring_self();
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		if (r != self)
-			atomic_store_explicit(&r->state, TTLOG_RING_FREE, memory_order_relaxed);
+			atomic_store_explicit(&r->state, TTLOG__RING_FREE, memory_order_relaxed);
 	}
 	if (self) {
-		atomic_store_explicit(&self->state, TTLOG_RING_CLAIMED, memory_order_relaxed);
+		atomic_store_explicit(&self->state, TTLOG__RING_CLAIMED, memory_order_relaxed);
 		ring_reset_for_self(self);
 	}
 }
@@ -407,7 +407,7 @@ uint64_t ttlog__rings_overwritten(void)
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		/* LMM(state:B) pairs with LMM(live:A) and LMM(exit:A). */
 		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-		if (st == TTLOG_RING_LIVE || st == TTLOG_RING_EXITED)
+		if (st == TTLOG__RING_LIVE || st == TTLOG__RING_EXITED)
 			sum += ttlog__ring_overwritten(r);
 	}
 	return sum;
@@ -423,7 +423,7 @@ uint64_t ttlog__rings_records(void)
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		/* LMM(state:B) pairs with LMM(live:A) and LMM(exit:A). */
 		uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-		if (st != TTLOG_RING_LIVE && st != TTLOG_RING_EXITED)
+		if (st != TTLOG__RING_LIVE && st != TTLOG__RING_EXITED)
 			continue;
 		TTLOG__TSAN_IGNORE_READS_BEGIN();
 		sum += *(volatile const uint64_t *)&r->w.records;

@@ -3,8 +3,8 @@
  * writes, the list of every ring, the log call's slow path
  * (ttlog__reserve_slow, declared in ttlog.h) and totals over the rings.
  */
-#ifndef TTLOG_THREAD_THREAD_H
-#define TTLOG_THREAD_THREAD_H
+#ifndef TTLOG__THREAD_THREAD_H
+#define TTLOG__THREAD_THREAD_H
 
 #include <stdint.h>
 

@@ -24,23 +24,6 @@
 #include "shm/shm.h"
 #include "ttlog.h"
 
-static void say(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t err_size, const char *fmt, ...)
-{
-	if (!err || !err_size)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_size, fmt, ap);
-	va_end(ap);
-}
-
-/* off + len <= size, without overflow. */
-static int fits(uint64_t off, uint64_t len, uint64_t size)
-{
-	return off <= size && len <= size - off;
-}
-
 static int terminated(const char *s, size_t cap)
 {
 	return memchr(s, '\0', cap) != NULL;
@@ -50,48 +33,48 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 				      uint64_t file_size, char *err, size_t err_size)
 {
 	if (memcmp(h->magic, TTLOG__SHM_MAGIC, TTLOG__SHM_MAGIC_LEN) != 0) {
-		say(err, err_size, "%s: offset 0: not a ttlog shared-memory mapping (no \"%s\" magic)",
+		ttlog__shm_say(err, err_size, "%s: offset 0: not a ttlog shared-memory mapping (no \"%s\" magic)",
 		    path, TTLOG__SHM_MAGIC);
 		return TTLOG_E_NOT_TTLOG;
 	}
 	if (h->byte_order != TTLOG__SHM_BYTE_ORDER) {
-		say(err, err_size, "%s: offset 24: byte order mark 0x%08x, expected 0x%08x", path,
+		ttlog__shm_say(err, err_size, "%s: offset 24: byte order mark 0x%08x, expected 0x%08x", path,
 		    h->byte_order, TTLOG__SHM_BYTE_ORDER);
 		return TTLOG_E_VERSION;
 	}
 	if (h->major != TTLOG__SHM_MAJOR) {
-		say(err, err_size, "%s: offset 8: layout version %u.%u; this ttlog reads version %u.x",
+		ttlog__shm_say(err, err_size, "%s: offset 8: layout version %u.%u; this ttlog reads version %u.x",
 		    path, h->major, h->minor, TTLOG__SHM_MAJOR);
 		return TTLOG_E_VERSION;
 	}
 	if (h->header_size < TTLOG__SHM_HEADER_SIZE || h->header_size > file_size) {
-		say(err, err_size, "%s: offset 12: header size %u, expected at least %u and within the file",
+		ttlog__shm_say(err, err_size, "%s: offset 12: header size %u, expected at least %u and within the file",
 		    path, h->header_size, TTLOG__SHM_HEADER_SIZE);
 		return TTLOG_E_CORRUPT;
 	}
 	if (h->file_size != file_size) {
-		say(err, err_size, "%s: offset 16: the header says %llu bytes, the file has %llu", path,
+		ttlog__shm_say(err, err_size, "%s: offset 16: the header says %llu bytes, the file has %llu", path,
 		    (unsigned long long)h->file_size, (unsigned long long)file_size);
 		return h->file_size > file_size ? TTLOG_E_TRUNCATED : TTLOG_E_CORRUPT;
 	}
 	if (h->ring_struct_size != sizeof(struct ttlog__ring)) {
-		say(err, err_size,
+		ttlog__shm_say(err, err_size,
 		    "%s: offset 28: ring structure of %u bytes, this ttlog's has %zu "
 		    "(written by another ttlog version)",
 		    path, h->ring_struct_size, sizeof(struct ttlog__ring));
 		return TTLOG_E_VERSION;
 	}
 	if (h->pid <= 0) {
-		say(err, err_size, "%s: offset 32: pid %d", path, h->pid);
+		ttlog__shm_say(err, err_size, "%s: offset 32: pid %d", path, h->pid);
 		return TTLOG_E_CORRUPT;
 	}
 	uint32_t state = atomic_load_explicit(&h->state, memory_order_relaxed);
 	if (state < TTLOG_SHM_RUNNING || state > TTLOG_SHM_EXITING) {
-		say(err, err_size, "%s: offset 56: state %u, expected 1 to 3", path, state);
+		ttlog__shm_say(err, err_size, "%s: offset 56: state %u, expected 1 to 3", path, state);
 		return TTLOG_E_CORRUPT;
 	}
 	if (h->clock_kind > TTLOG__FMT_CLOCK_FAKE) {
-		say(err, err_size, "%s: offset 72: clock kind %u, expected 0 to 3", path, h->clock_kind);
+		ttlog__shm_say(err, err_size, "%s: offset 72: clock kind %u, expected 0 to 3", path, h->clock_kind);
 		return TTLOG_E_CORRUPT;
 	}
 	static const struct {
@@ -104,32 +87,32 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 	};
 	for (size_t i = 0; i < TTLOG__ARRAY_SIZE(strings); i++) {
 		if (!terminated((const char *)h + strings[i].off, strings[i].cap)) {
-			say(err, err_size, "%s: offset %zu: string not terminated within %zu bytes", path,
+			ttlog__shm_say(err, err_size, "%s: offset %zu: string not terminated within %zu bytes", path,
 			    strings[i].off, strings[i].cap);
 			return TTLOG_E_CORRUPT;
 		}
 	}
 	uint64_t hs = h->header_size;
 	if (h->table_cap > TTLOG__SHM_MAX_TABLE || h->table_off < hs || h->table_off % 8 ||
-	    !fits(h->table_off, (uint64_t)h->table_cap * sizeof(struct ttlog__shm_ring_entry), file_size)) {
-		say(err, err_size, "%s: offset 152: ring table at %llu with %u entries is not within the file",
+	    !ttlog__shm_fits(h->table_off, (uint64_t)h->table_cap * sizeof(struct ttlog__shm_ring_entry), file_size)) {
+		ttlog__shm_say(err, err_size, "%s: offset 152: ring table at %llu with %u entries is not within the file",
 		    path, (unsigned long long)h->table_off, h->table_cap);
 		return TTLOG_E_CORRUPT;
 	}
 	if (h->site_index_cap > TTLOG__SHM_SITE_IDS || h->site_index_off < hs || h->site_index_off % 4 ||
-	    !fits(h->site_index_off, (uint64_t)h->site_index_cap * 4u, file_size)) {
-		say(err, err_size, "%s: offset 192: site index at %llu with %u entries is not within the file",
+	    !ttlog__shm_fits(h->site_index_off, (uint64_t)h->site_index_cap * 4u, file_size)) {
+		ttlog__shm_say(err, err_size, "%s: offset 192: site index at %llu with %u entries is not within the file",
 		    path, (unsigned long long)h->site_index_off, h->site_index_cap);
 		return TTLOG_E_CORRUPT;
 	}
 	if (h->dict_off < hs || h->dict_off % 8 || h->dict_size > UINT32_MAX ||
-	    !fits(h->dict_off, h->dict_size, file_size) || h->dict_off + h->dict_size > UINT32_MAX) {
-		say(err, err_size, "%s: offset 208: site dictionary at %llu of %llu bytes is not within the file",
+	    !ttlog__shm_fits(h->dict_off, h->dict_size, file_size) || h->dict_off + h->dict_size > UINT32_MAX) {
+		ttlog__shm_say(err, err_size, "%s: offset 208: site dictionary at %llu of %llu bytes is not within the file",
 		    path, (unsigned long long)h->dict_off, (unsigned long long)h->dict_size);
 		return TTLOG_E_CORRUPT;
 	}
-	if (h->arena_off < hs || !fits(h->arena_off, h->arena_size, file_size)) {
-		say(err, err_size, "%s: offset 168: ring arena at %llu of %llu bytes is not within the file",
+	if (h->arena_off < hs || !ttlog__shm_fits(h->arena_off, h->arena_size, file_size)) {
+		ttlog__shm_say(err, err_size, "%s: offset 168: ring arena at %llu of %llu bytes is not within the file",
 		    path, (unsigned long long)h->arena_off, (unsigned long long)h->arena_size);
 		return TTLOG_E_CORRUPT;
 	}
@@ -141,23 +124,23 @@ TTLOG_API int ttlog__shm_open_mapping(const char *path, struct ttlog__shm_header
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, sb) != 0) {
-		say(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		ttlog__shm_say(err, err_size, "%s: cannot open: %s", path, strerror(errno));
 		*rc = TTLOG_E_OPEN;
 		goto fail;
 	}
 	if (!S_ISREG(sb->st_mode)) {
-		say(err, err_size, "%s: not a regular file", path);
+		ttlog__shm_say(err, err_size, "%s: not a regular file", path);
 		*rc = TTLOG_E_NOT_TTLOG;
 		goto fail;
 	}
 	if ((uint64_t)sb->st_size < sizeof *h) {
-		say(err, err_size, "%s: %lld bytes, too short for the %zu-byte header", path,
+		ttlog__shm_say(err, err_size, "%s: %lld bytes, too short for the %zu-byte header", path,
 		    (long long)sb->st_size, sizeof *h);
 		*rc = TTLOG_E_TRUNCATED;
 		goto fail;
 	}
 	if (pread(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h) {
-		say(err, err_size, "%s: cannot read the header: %s", path, strerror(errno));
+		ttlog__shm_say(err, err_size, "%s: cannot read the header: %s", path, strerror(errno));
 		*rc = TTLOG_E_IO;
 		goto fail;
 	}

@@ -7,12 +7,33 @@
 #ifndef TTLOG__SHM_HEADER_H
 #define TTLOG__SHM_HEADER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct stat;
 struct ttlog__shm_header; /* format/shm_layout.h */
 struct ttlog__shm_info;   /* ttlog_tools.h */
+
+/* What both sides use to check a mapping: an error message into err (if
+ * any), and off + len <= size without overflow. */
+static inline void ttlog__shm_say(char *err, size_t err_size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline void ttlog__shm_say(char *err, size_t err_size, const char *fmt, ...)
+{
+	if (!err || !err_size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, err_size, fmt, ap);
+	va_end(ap);
+}
+
+static inline int ttlog__shm_fits(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
 
 /* Checks a copy h of the header against the file's size. TTLOG_OK or an
  * error code with the reason (naming the offset) in err. */

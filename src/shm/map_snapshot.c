@@ -51,23 +51,6 @@
 #include "snapshot/writer.h"
 #include "ttlog.h"
 
-static void say(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t err_size, const char *fmt, ...)
-{
-	if (!err || !err_size)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_size, fmt, ap);
-	va_end(ap);
-}
-
-/* off + len <= size, without overflow. */
-static int fits(uint64_t off, uint64_t len, uint64_t size)
-{
-	return off <= size && len <= size - off;
-}
-
 /* ---- Reading a file that may shrink -------------------------------------- */
 
 /*
@@ -254,9 +237,9 @@ static void collect_rings(struct source *s)
 		memcpy(&e, le, sizeof e); /* checked and used from this copy only */
 		const char *why = NULL;
 		if (e.ring_off % 64 || e.ring_off < h->arena_off ||
-		    !fits(e.ring_off, sizeof(struct ttlog__ring), arena_end))
+		    !ttlog__shm_fits(e.ring_off, sizeof(struct ttlog__ring), arena_end))
 			why = "ring offset is not a 64-byte aligned place in the arena";
-		else if (e.data_off % 8 || e.data_off < h->arena_off || !fits(e.data_off, e.size, arena_end))
+		else if (e.data_off % 8 || e.data_off < h->arena_off || !ttlog__shm_fits(e.data_off, e.size, arena_end))
 			why = "ring data is not within the arena";
 		else if (e.nseg < TTLOG__RING_MIN_SEGMENTS || e.nseg > TTLOG__RING_MAX_SEGMENTS)
 			why = "segment count is not between 2 and 64";
@@ -313,14 +296,14 @@ static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog_
 {
 	const struct ttlog__shm_header *h = &s->h;
 	struct ttlog__shm_site_entry fixed;
-	if (off % 8 || off < h->dict_off || !fits(off - h->dict_off, sizeof fixed, s->dict_len)) {
+	if (off % 8 || off < h->dict_off || !ttlog__shm_fits(off - h->dict_off, sizeof fixed, s->dict_len)) {
 		*why = "entry offset is not an 8-byte aligned place in the dictionary";
 		return 0;
 	}
 	const unsigned char *e = s->dict + (off - h->dict_off);
 	memcpy(&fixed, e, sizeof fixed);
 	if (fixed.size < sizeof fixed || fixed.size % 8 ||
-	    !fits(off - h->dict_off, fixed.size, s->dict_len)) {
+	    !ttlog__shm_fits(off - h->dict_off, fixed.size, s->dict_len)) {
 		*why = "entry size runs past the dictionary";
 		return 0;
 	}
@@ -560,7 +543,7 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	if (path && path_size)
 		path[0] = '\0';
 	if (!s) {
-		say(err, err_size, "%s: out of memory", map_path);
+		ttlog__shm_say(err, err_size, "%s: out of memory", map_path);
 		return TTLOG_E_NOMEM;
 	}
 	s->path = map_path;
@@ -570,7 +553,7 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	s->size = (uint64_t)sb.st_size;
 	void *map = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
-		say(err, err_size, "%s: cannot map %llu bytes: %s", map_path,
+		ttlog__shm_say(err, err_size, "%s: cannot map %llu bytes: %s", map_path,
 		    (unsigned long long)s->size, strerror(errno));
 		rc = TTLOG_E_NOMEM;
 		goto out;
@@ -599,7 +582,7 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 
 	const char *out_dir = dir && *dir ? dir : s->h.snapshot_dir;
 	if (out_dir[0] != '/') {
-		say(err, err_size, "%s: offset 5120: snapshot directory \"%s\" is not an absolute path; "
+		ttlog__shm_say(err, err_size, "%s: offset 5120: snapshot directory \"%s\" is not an absolute path; "
 				   "give a directory", map_path, out_dir);
 		rc = TTLOG_E_DIR;
 		goto out;
@@ -625,11 +608,11 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	};
 	rc = ttlog__snapshot_write_source(&src, reason ? reason : "recovered", path, path_size);
 	if (rc != TTLOG_OK) {
-		say(err, err_size, "%s: writing the snapshot into %s: %s", map_path, out_dir,
+		ttlog__shm_say(err, err_size, "%s: writing the snapshot into %s: %s", map_path, out_dir,
 		    ttlog_strerror(rc));
 	} else if (s->problem[0]) {
 		/* Written, from everything that was valid. */
-		say(err, err_size, "%s", s->problem);
+		ttlog__shm_say(err, err_size, "%s", s->problem);
 		rc = TTLOG_E_CORRUPT;
 	}
 out:;
@@ -637,7 +620,7 @@ out:;
 	if (guarded && guard_remove(&shrank_to, &zero_from)) {
 		/* Whatever else was found, this is why: what was read past the
 		 * new end (zeros) is bound to look damaged. */
-		say(err, err_size,
+		ttlog__shm_say(err, err_size,
 		    "%s: the mapping shrank to %llu bytes while it was read (it had %llu): offset "
 		    "%llu on read as zeros",
 		    map_path, (unsigned long long)shrank_to, (unsigned long long)s->size,

@@ -2,9 +2,11 @@
  * test_cpp.cpp - ttlog.h from C++17: every kind of argument is recorded
  * with the same type code as in C and reads back as snprintf would print it;
  * arguments are evaluated once and only when enabled; call sites inside
- * templates and lambdas work; TTLOG_F() fields read back by name.
+ * templates and lambdas work; TTLOG_F() fields read back by name; the
+ * tools header compiles and links from C++ too.
  */
 #include <cinttypes>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +15,8 @@
 
 #include "support/testutil.h"
 #include "ttlog_reader.h"
+#define TTLOG_TOOLS_UNSTABLE 1
+#include "ttlog_tools.h"
 
 enum plain_enum { ONE = 1, TWO = 2 };
 enum class scoped : int16_t { low = -3, high = 300 };
@@ -163,6 +167,9 @@ int main()
 	check(ttlog_reader_status(r) == TTLOG_OK, "the snapshot is valid");
 	ttlog_reader_close(r);
 	tu_stop(nullptr);
+
+	const char *sig = ttlog__signal_name(SIGSEGV);
+	check(sig && std::strcmp(sig, "SIGSEGV") == 0, "ttlog_tools.h from C++: a signal's name");
 
 	std::printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

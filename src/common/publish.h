@@ -71,13 +71,6 @@ static inline const struct ttlog__publisher *ttlog__publisher_get(void)
 }
 
 /* Runs in signal context. */
-static inline int ttlog__publish_active(void)
-{
-	const struct ttlog__publisher *p = ttlog__publisher_get();
-	return p && p->active();
-}
-
-/* Runs in signal context. */
 static inline void ttlog__publish_site(const struct ttlog__site_desc *d)
 {
 	const struct ttlog__publisher *p = ttlog__publisher_get();

@@ -124,15 +124,14 @@
  *       name from /proc/self/task/<tid>/comm (live_thread_name(): open,
  *       read, close), an exited one's from its ring. Records before the
  *       window are left out unless keeps_state() (self_site(),
- *       ttlog__site_lookup(): an acquire load) says they open or close a
- *       context or a span. add_record() puts each record in a block; a
- *       site seen for the first time is queued for the SITE chunk that
- *       precedes the block (add_site(), clamp_len(), put_string()), and
- *       for a SITX entry if it has fields or is not a plain log call
- *       (add_site_extension(), with ttlog__site_field_mask(),
- *       ttlog__site_arg_text() and ttlog__field_name() of
- *       src/sites/fields.c and its skip_spaces(), after_prefix(),
- *       simple_escape() and parse_literals(): pointer arithmetic only);
+ *       ttlog__site_desc_lookup(): an acquire load of the site table and
+ *       the description filled at registration, src/sites/desc.c) says
+ *       they open or close a context or a span. add_record() puts each
+ *       record in a block; a site seen for the first time is queued for
+ *       the SITE chunk that precedes the block (add_site(), clamp_len(),
+ *       put_text()), and for a SITX entry if it has fields or is not a
+ *       plain log call (add_site_extension()): both copy the resolved
+ *       description's strings and names, and parse nothing;
  *       ttlog__record_truncated_strings() and fixed_size()
  *       (src/snapshot/metrics_chunk.c) count cut strings. A full block,
  *       and the ring's last, goes out through flush_block(): flush_sites()

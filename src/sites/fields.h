@@ -38,6 +38,11 @@ size_t ttlog__field_name(const char *text, char out[TTLOG__FIELD_NAME_MAX + 1]);
 const char *ttlog__field_name_source(const char *text, const char *name, size_t len);
 
 /*
+ * The two below read a site's argument texts directly. Nothing on the
+ * snapshot path calls them any more (the resolved description, desc.c,
+ * holds the field bits and names); test_fields uses them to check the
+ * layout of the texts the macros keep.
+ *
  * Bit i set: argument i of the site is a TTLOG_F() field. Sites compiled
  * without argument texts (older headers) have none. Runs in signal context.
  */

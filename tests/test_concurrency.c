@@ -7,6 +7,12 @@
  * event read back must be intact and each writer's events must be in order.
  * Records overwritten while a snapshot copied them must be skipped and
  * counted, never returned. Runs under ThreadSanitizer in CI.
+ *
+ * The second test reads busy rings as `ttlog snap` reads a shared-memory
+ * process's (ttlog__ring_read_copy: newest segment first into a private
+ * copy, the owner never stopped): every copy must hold records, in an
+ * unbroken run up to the newest, and the overwritten count must be exactly
+ * the number of records before the first one kept.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -22,7 +28,9 @@
 
 #include <cmocka.h>
 
+#include "ring/ring.h"
 #include "support/testutil.h"
+#include "thread/thread.h"
 #include "ttlog_reader.h"
 
 #define WRITERS 4
@@ -143,6 +151,98 @@ static void test_writers_and_snapshots(void **state)
 	assert_int_equal(st.torn_records >= v.torn, 1);
 }
 
+#define COPY_WRITERS 3
+#define COPY_ROUNDS 100
+
+static struct ttlog__ring *_Atomic copy_rings[COPY_WRITERS];
+
+/* Logs seq = 0, 1, ... as fast as it can: the ring's records are exactly
+ * these, so the n-th record written carries seq n. */
+static void *copy_writer_main(void *arg)
+{
+	uint32_t writer = (uint32_t)(uintptr_t)arg;
+	for (uint64_t seq = 0; !atomic_load_explicit(&stop_writers, memory_order_relaxed); seq++) {
+		TTLOG_INFO("copy seq=%lu", seq);
+		if (seq == 0)
+			atomic_store(&copy_rings[writer], ttlog__ring_self());
+	}
+	return NULL;
+}
+
+/* One copy of ring r, read back and checked. Returns the records kept. */
+static uint64_t check_copy(struct ttlog__ring *r, unsigned char *copy, uint64_t *overwritten)
+{
+	static unsigned char piece[(64u << 10) + 64u];
+	struct ttlog__ring_cursor cur;
+	assert_int_equal(ttlog__ring_read_begin(r, &cur), 1);
+	if (!ttlog__ring_read_copy(&cur, copy))
+		fail_msg("a busy ring's copy kept no record (aborted %d)", cur.aborted);
+	uint64_t first = ttlog__ring_read_overwritten(&cur), kept = 0, next = first;
+	uint32_t site = 0;
+	size_t n;
+	while ((n = ttlog__ring_read(&cur, piece, sizeof piece)) > 0) {
+		for (size_t off = 0; off < n;) {
+			uint32_t size, id;
+			memcpy(&size, piece + off, 4);
+			memcpy(&id, piece + off + 4, 4);
+			if (id != 0) {
+				uint64_t seq;
+				assert_int_equal(size, 24);
+				memcpy(&seq, piece + off + 16, 8);
+				if (site == 0)
+					site = id;
+				assert_int_equal(id, site);
+				if (seq != next)
+					fail_msg("record %llu of the copy holds seq %llu, not %llu "
+						 "(overwritten %llu)", (unsigned long long)kept,
+						 (unsigned long long)seq, (unsigned long long)next,
+						 (unsigned long long)first);
+				next++;
+				kept++;
+			}
+			off += size;
+		}
+	}
+	assert_int_equal(cur.aborted, 0);
+	assert_int_equal(cur.torn, 0);
+	*overwritten = first;
+	return kept;
+}
+
+static void test_copies_of_busy_rings(void **state)
+{
+	(void)state;
+	pthread_t w[COPY_WRITERS];
+	atomic_store(&stop_writers, 0);
+	for (uintptr_t i = 0; i < COPY_WRITERS; i++) {
+		atomic_store(&copy_rings[i], NULL);
+		assert_int_equal(pthread_create(&w[i], NULL, copy_writer_main, (void *)i), 0);
+	}
+	for (int i = 0; i < COPY_WRITERS; i++)
+		while (!atomic_load(&copy_rings[i]))
+			usleep(1000);
+	unsigned char *copy = malloc(RING_SIZE);
+	assert_non_null(copy);
+	uint64_t kept = 0, least = UINT64_MAX, overwritten = 0;
+	for (int round = 0; round < COPY_ROUNDS; round++) {
+		for (int i = 0; i < COPY_WRITERS; i++) {
+			uint64_t o;
+			uint64_t k = check_copy(atomic_load(&copy_rings[i]), copy, &o);
+			kept += k;
+			least = k < least ? k : least;
+			overwritten = o > overwritten ? o : overwritten;
+		}
+	}
+	atomic_store(&stop_writers, 1);
+	for (int i = 0; i < COPY_WRITERS; i++)
+		pthread_join(w[i], NULL);
+	free(copy);
+	printf("# %d copies: %llu records kept, at least %llu per copy; up to %llu overwritten\n",
+	       COPY_ROUNDS * COPY_WRITERS, (unsigned long long)kept, (unsigned long long)least,
+	       (unsigned long long)overwritten);
+	assert_true(overwritten > 0); /* the rings wrapped while they were copied */
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -156,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writers_and_snapshots),
+		cmocka_unit_test(test_copies_of_busy_rings),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

@@ -68,6 +68,13 @@
  *       at an offset >= t2 is a byte of the record the reader meant to copy
  *       (Req3), and t2 is a record boundary to resume from (Req1).
  *
+ * A reader that cannot stop the owner and reads slower than it writes (the
+ * `ttlog snap` of a busy shared-memory process) would be lapped from the
+ * oldest end for as long as it reads. ttlog__ring_read_copy() copies the
+ * ring into the reader's memory first, whole segments, newest first, with
+ * the same check after each: the first segment the tail passed ends the
+ * copy, and read() then walks the copy without looking at the ring.
+ *
  * The copy itself is a plain memcpy that races with the writer's plain
  * stores by design; it is hidden from ThreadSanitizer (TSAN_IGNORE_READS),
  * because the check after it, not the copy, is what makes it correct.
@@ -243,6 +250,84 @@ TTLOG_API int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned ch
 	return cur->pos < cur->end;
 }
 
+/*
+ * One pass of ttlog__ring_read_copy(): segments [lo, hi) of the live ring
+ * at `ring_data`, newest first, into buf at the same physical offsets. Each
+ * segment is checked after its copy as ttlog__ring_read() checks a piece
+ * (LMM(copy:B)); the first one the tail moved past ends the pass, since
+ * every older one was overwritten before it. Its records-before count is
+ * loaded ahead of the copy: LMM(seg:B) pairs with LMM(reserve:A), so a
+ * count stored for a later lap comes with a tail that fails the check.
+ * Returns the start of the oldest kept segment (hi: none) and its count in
+ * *before; -1 if the ring changed owner. Runs in signal context.
+ */
+static int copy_pass(struct ttlog__ring_cursor *cur, const unsigned char *ring_data,
+		     unsigned char *buf, uint64_t lo, uint64_t hi, uint64_t *kept, uint64_t *before)
+{
+	struct ttlog__ring *r = cur->ring;
+	uint64_t seg = cur->seg_size;
+	uint64_t s = (hi - 1) / seg * seg, e = hi;
+	*kept = hi;
+	if (s < lo)
+		s = lo; /* lo is a segment start (Req1); never trusted to be */
+	for (;;) {
+		uint32_t slot = (uint32_t)(s / seg % cur->nseg);
+		uint64_t first = atomic_load_explicit(&r->seg_first[slot], memory_order_acquire);
+		size_t phys = (size_t)(s % cur->size), n = (size_t)(e - s);
+		if (n > cur->size - phys)
+			n = cur->size - phys; /* only a damaged mapping's geometry gets here */
+		TTLOG__TSAN_IGNORE_READS_BEGIN();
+		memcpy(buf + phys, ring_data + phys, n);
+		TTLOG__TSAN_IGNORE_READS_END();
+		/* LMM(copy:B), as in ttlog__ring_read(). */
+		TTLOG__FENCE_ACQUIRE();
+		uint64_t t2 = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
+		/* LMM(gen:B), as in ttlog__ring_read(). */
+		if (atomic_load_explicit(&r->gen, memory_order_relaxed) != cur->gen)
+			return -1;
+		if (t2 > s || n != e - s)
+			return 0;
+		*kept = s;
+		*before = first;
+		if (s <= lo)
+			return 0;
+		e = s;
+		s = s - seg < lo ? lo : s - seg;
+	}
+}
+
+/* See ring.h. Runs in signal context. Exported for libttlog-read. */
+TTLOG_API int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned char *buf)
+{
+	struct ttlog__ring *r = cur->ring;
+	const unsigned char *ring_data = cur->data;
+	uint32_t size = cur->size, seg_size = cur->seg_size, nseg = cur->nseg;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		if (attempt > 0 && !ttlog__ring_read_begin_at(r, ring_data, size, seg_size, nseg, cur))
+			return 0;
+		if (cur->pos >= cur->end)
+			return 0;
+		uint64_t kept, before = 0;
+		if (copy_pass(cur, ring_data, buf, cur->pos, cur->end, &kept, &before) < 0) {
+			cur->aborted = 1;
+			cur->pos = cur->end;
+			return 0;
+		}
+		if (kept < cur->end) {
+			cur->pos = kept;
+			cur->data = buf;
+			cur->copied = 1;
+			cur->overwritten_copied = before;
+			return 1;
+		}
+	}
+	/* Lapped on every attempt: the records are gone. */
+	cur->overwritten_copied = overwritten_in(r, seg_size, nseg);
+	cur->copied = 1;
+	cur->pos = cur->end;
+	return 0;
+}
+
 /* Copies logical bytes [pos, pos + n) out of the ring. The reads race with
  * the owner's writes on purpose; see the top of this file.
  * Runs in signal context. */
@@ -285,32 +370,36 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 	while (!cur->aborted && cur->pos < cur->end) {
 		size_t n = (size_t)TTLOG__MIN(cur->end - cur->pos, (uint64_t)cap);
 		ring_copy(cur, cur->pos, n, buf);
-		/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
-		TTLOG__FENCE_ACQUIRE();
-		uint64_t t2 = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
-		/* LMM(gen:B) the count again, after the fence. */
-		uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
-		if (g2 != cur->gen) {
-			count_lost(cur, cur->end - cur->pos);
-			cur->aborted = 1;
-			break;
-		}
 		uint64_t start = cur->pos;
-		if (t2 > start) {
-			/* [start, t2) was overwritten while (or before) we copied. */
-			uint64_t lost_end = TTLOG__MIN(t2, cur->end);
-			count_lost(cur, lost_end - start);
-			if (t2 >= cur->end) {
-				cur->pos = cur->end;
-				break;
+		/* A private copy (ttlog__ring_read_copy) was checked as it was
+		 * taken; the live ring is checked now. */
+		if (!cur->copied) {
+			/* LMM(copy:B) pairs with LMM(reserve:A) and LMM(gen:A). */
+			TTLOG__FENCE_ACQUIRE();
+			uint64_t t2 = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
+			/* LMM(gen:B) the count again, after the fence. */
+			uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
+			if (g2 != cur->gen) {
+				count_lost(cur, cur->end - cur->pos);
+				cur->aborted = 1;
+				return 0;
 			}
-			start = t2;
-			if (start >= cur->pos + n) {
-				/* Lapped past everything this piece holds: copy again
-				 * from the new tail. */
-				cur->pos = start;
-				continue;
+			if (t2 > start) {
+				/* [start, t2) was overwritten while (or before) we copied. */
+				uint64_t lost_end = TTLOG__MIN(t2, cur->end);
+				count_lost(cur, lost_end - start);
+				if (t2 >= cur->end) {
+					cur->pos = cur->end;
+					return 0;
+				}
+				start = t2;
 			}
+		}
+		if (start >= cur->pos + n) {
+			/* Lapped past everything this piece holds: copy again from
+			 * the new tail. */
+			cur->pos = start;
+			continue;
 		}
 		size_t off = (size_t)(start - cur->pos), walked = off;
 		uint64_t skip = 0; /* a padding record running past this piece */
@@ -351,5 +440,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 /* See ring.h. Runs in signal context. */
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
 {
+	if (cur->copied)
+		return cur->overwritten_copied;
 	return overwritten_in(cur->ring, cur->seg_size, cur->nseg);
 }

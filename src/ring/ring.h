@@ -176,6 +176,8 @@ struct ttlog__ring_cursor {
 	uint64_t records_seen;           /* records returned or skipped so far */
 	uint64_t torn, torn_bytes;       /* lost while copying */
 	int aborted;                     /* the ring changed owner while being read */
+	int copied;                      /* data is a private copy (ttlog__ring_read_copy) */
+	uint64_t overwritten_copied;     /* with copied: the records before pos */
 	/* The ring's bytes and geometry as the reader knows them: the ring's
 	 * own for a ring of this process, the mapping's (validated) for one
 	 * read from another process's shared memory (src/shm/map_snapshot.c), whose
@@ -198,6 +200,21 @@ int ttlog__ring_read_begin_at(struct ttlog__ring *ring, const unsigned char *dat
  * (0 at the end). Every record in the piece starts with a valid u32 size
  * and u32 site id (0 = padding). Runs in signal context. */
 size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size_t cap);
+
+/*
+ * For a reader that cannot stop the owner and reads slower than it writes
+ * (`ttlog snap` of a busy shared-memory process): after a successful
+ * begin, copies the ring into buf (cur->size bytes, the caller's) newest
+ * segment first, keeping every segment that was not overwritten while it
+ * was copied, and points the cursor at the copy; read() then returns the
+ * kept records without looking at the ring again. Records lost during the
+ * copy count as overwritten, as if the copy had been taken at one moment
+ * with the oldest kept segment as its tail. If even the newest segment was
+ * lost (the reader was descheduled while a full lap was written), it begins
+ * again, up to 8 times. Returns 0 if nothing is left to read (an empty
+ * ring, or one that changed owner: cur->aborted). Runs in signal context.
+ */
+int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned char *buf);
 
 /* The overwritten count to report once reading is done. Runs in signal context. */
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur);

@@ -197,6 +197,8 @@ struct source {
 	uint32_t site_limit;
 	uint64_t rings_uncommitted, sites_uncommitted;
 	int alive, same_boot;
+	unsigned char *copy;          /* a private copy of the ring being read */
+	size_t copy_cap;
 	char problem[512];            /* the first entry skipped, for the caller */
 };
 
@@ -440,7 +442,22 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	const struct ring_ref *ref = &s->rings[s->pos];
 	if (ref->ring != r)
 		return 0;
-	return ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur);
+	if (!ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur))
+		return 0;
+	/* A live owner that logs faster than the snapshot is written would
+	 * overwrite a busy ring from its oldest end all the while it is read,
+	 * and could leave nothing of it: the ring is copied first, newest
+	 * segment first, in one go. Without the memory for that, the ring is
+	 * read in place. */
+	if (s->copy_cap < ref->size) {
+		unsigned char *p = realloc(s->copy, ref->size);
+		if (!p)
+			return 1;
+		memset(p, 0, ref->size); /* its pages are faulted in now, not during the copy */
+		s->copy = p;
+		s->copy_cap = ref->size;
+	}
+	return ttlog__ring_read_copy(cur, s->copy);
 }
 
 static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
@@ -551,7 +568,8 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	if (fd < 0)
 		goto out;
 	s->size = (uint64_t)sb.st_size;
-	void *map = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED, fd, 0);
+	/* Populated: a busy ring is copied faster without a page fault per page. */
+	void *map = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (map == MAP_FAILED) {
 		ttlog__shm_say(err, err_size, "%s: cannot map %llu bytes: %s", map_path,
 		    (unsigned long long)s->size, strerror(errno));
@@ -633,6 +651,7 @@ out:;
 		munmap((void *)s->map, (size_t)s->size);
 	free(s->sites);
 	free(s->rings);
+	free(s->copy);
 	free(s);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 4 of docs/FORMAT.md).
+ * (revision 5 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -58,6 +58,8 @@
 #define TTLOG__FMT_CHUNK_MTRC TTLOG__FMT_FOURCC('M', 'T', 'R', 'C')
 #define TTLOG__FMT_CHUNK_STCK TTLOG__FMT_FOURCC('S', 'T', 'C', 'K')
 #define TTLOG__FMT_CHUNK_MODS TTLOG__FMT_FOURCC('M', 'O', 'D', 'S')
+#define TTLOG__FMT_CHUNK_PRMT TTLOG__FMT_FOURCC('P', 'R', 'M', 'T') /* revision 5, REQUIRED */
+#define TTLOG__FMT_CHUNK_INDX TTLOG__FMT_FOURCC('I', 'N', 'D', 'X') /* revision 5 */
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -79,6 +81,12 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_HEAD_WINDOW_OFF 56      /* u64 snapshot window in ns, 0 = whole rings */
 #define TTLOG__FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
 #define TTLOG__FMT_HEAD_FLAG_CRASH 0x1u
+#define TTLOG__FMT_HEAD_FLAG_SEGMENT 0x2u  /* revision 5: a segment file (FORMAT.md section 17) */
+/* Revision 5 appends, after the reason string: the service string, then
+ * u64 segment (sequence number from 1; 0 in a snapshot), then i64
+ * stream_start_ns (0 in a snapshot). */
+#define TTLOG__FMT_HEAD_SEGMENT_SIZE 8
+#define TTLOG__FMT_HEAD_STREAM_START_SIZE 8
 
 #define TTLOG__FMT_CLOCK_TSC 0             /* x86-64 time-stamp counter */
 #define TTLOG__FMT_CLOCK_CNTVCT 1          /* aarch64 virtual counter */
@@ -174,7 +182,8 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_THRD_OVERWRITTEN_OFF 24 /* u64 records the ring dropped to make room */
 #define TTLOG__FMT_THRD_TORN_OFF 32        /* u64 records lost while being copied */
 #define TTLOG__FMT_THRD_TORN_BYTES_OFF 40  /* u64 bytes lost while being copied */
-#define TTLOG__FMT_THRD_FIXED_SIZE 48      /* then the name string */
+#define TTLOG__FMT_THRD_FIXED_SIZE 48      /* then the name string; in a segment (revision 5)
+                                             then u64 stream_lost and u64 filtered */
 #define TTLOG__FMT_THREAD_EXITED 0x1u
 #define TTLOG__FMT_THREAD_CRASHED 0x2u
 
@@ -245,6 +254,36 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_END_SITES_OFF 44        /* u32 SITE entries */
 #define TTLOG__FMT_END_BLOCKS_OFF 48       /* u32 EVTS chunks */
 #define TTLOG__FMT_END_RESERVED_OFF 52     /* u32 zero */
-#define TTLOG__FMT_END_SIZE 56
+#define TTLOG__FMT_END_SIZE 56             /* a snapshot's END */
+/* Revision 5, a segment's END only: */
+#define TTLOG__FMT_END_INDEX_OFF 56        /* u64 offset of the INDX chunk, 0 if none */
+#define TTLOG__FMT_END_STREAM_LOST_OFF 64  /* u64 sum of THRD.stream_lost */
+#define TTLOG__FMT_END_FILTERED_OFF 72     /* u64 sum of THRD.filtered */
+#define TTLOG__FMT_END_PROMOTED_OFF 80     /* u64 records in blocks after a PRMT */
+#define TTLOG__FMT_END_SEGMENT_SIZE 88
+
+/* ---- PRMT: the next EVTS holds promoted records, revision 5 ------------- */
+#define TTLOG__FMT_PRMT_THREAD_OFF 0       /* u32 thread index of the EVTS that follows */
+#define TTLOG__FMT_PRMT_SCOPE_OFF 4        /* u32 TTLOG__FMT_PROMOTE_* */
+#define TTLOG__FMT_PRMT_TRIGGER_TICKS_OFF 8 /* u64 ticks of the record that promoted them */
+#define TTLOG__FMT_PRMT_TRIGGER_THREAD_OFF 16 /* u32 its thread index */
+#define TTLOG__FMT_PRMT_RESERVED_OFF 20    /* u32 zero */
+#define TTLOG__FMT_PRMT_SIZE 24
+#define TTLOG__FMT_PROMOTE_THREAD 0
+#define TTLOG__FMT_PROMOTE_PROCESS 1
+#define TTLOG__FMT_PROMOTE_TRACE 2
+
+/* ---- INDX: a closed segment's chunks, revision 5 ------------------------ */
+#define TTLOG__FMT_INDX_COUNT_OFF 0        /* u32 entries */
+#define TTLOG__FMT_INDX_RESERVED_OFF 4     /* u32 zero */
+#define TTLOG__FMT_INDX_FIXED_SIZE 8       /* then count entries: */
+#define TTLOG__FMT_INDX_E_OFFSET_OFF 0     /* u64 offset of the chunk header */
+#define TTLOG__FMT_INDX_E_TYPE_OFF 8       /* u32 chunk type */
+#define TTLOG__FMT_INDX_E_THREAD_OFF 12    /* u32 EVTS, PRMT, THRD: thread index; else 0 */
+#define TTLOG__FMT_INDX_E_FIRST_OFF 16     /* u64 EVTS: first_ticks; else 0 */
+#define TTLOG__FMT_INDX_E_LAST_OFF 24      /* u64 EVTS: last_ticks; else 0 */
+#define TTLOG__FMT_INDX_ENTRY_SIZE 32
+/* A closed segment ends with END's 16-byte chunk header and 88-byte payload. */
+#define TTLOG__FMT_SEGMENT_TRAILER_SIZE (TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_END_SEGMENT_SIZE)
 
 #endif /* TTLOG__FORMAT_FORMAT_H */

@@ -152,7 +152,7 @@ static void test_writers_and_snapshots(void **state)
 }
 
 #define COPY_WRITERS 3
-#define COPY_ROUNDS 100
+#define COPY_ROUNDS 20
 
 static struct ttlog__ring *_Atomic copy_rings[COPY_WRITERS];
 

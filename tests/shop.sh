@@ -134,8 +134,9 @@ expect "the crash's last event is the refund" \
 	grep -q 'reconcile: refunding order_id=' <(grep -E '^[0-9]{4}-' <<<"$crash_text" | tail -n 1)
 expect "the recovered snapshot holds the audit's security events" \
 	grep -q 'security event user=mallory' <("$bin" view --level warn "$recovered")
-expect "a search instance stopped answering and the balancer went around it" \
-	grep -q 'lb: search-2 failed' <("$bin" view --level warn "$final_edge")
+expect "a service stopped answering: the edge saw it (health check, balancer or timeout)" \
+	grep -Eq 'health (search-2|recommendation) is down|lb: search-2 failed|rpc failed peer=(search-2|recommendation)' \
+	<("$bin" view --level warn "$final_edge")
 
 # ---------------------------------------------------------------------------
 # Metrics in each process's last snapshot equal the shop's own counters

@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 	atomic_store(&shop->security_burst, 0);
 	if (interrupted || bad) {
 		kill_all();
+		fprintf(stderr, "shop: %s; every process stopped\n", interrupted ? "interrupted" : "failed");
 		return interrupted ? 130 : 1;
 	}
 
@@ -324,8 +325,10 @@ int main(int argc, char **argv)
 	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
 		bad = 1;
 	st = child_status[PROC_CHECKOUT];
-	if (opt.chaos > 0 ? !WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV
-			  : !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	/* The reconciliation bug needs an order whose payment never went
+	 * through: certain with chaos (the database outage), rare without. */
+	int crashed = WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+	if (!crashed && (opt.chaos > 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
 		bad = 1;
 
 	/* Totals, one per line, for people and for tests. */

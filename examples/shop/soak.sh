@@ -50,7 +50,8 @@ done
 wait "$shop_pid"
 status=$?
 shop_pid=
-tail -n 20 "$dir/shop-output.txt" | grep -E '^(shop: .* ended|total (gateway|snapshots))'
+tail -n 20 "$dir/shop-output.txt" | grep -E '^(shop: .* ended|total (gateway|snapshots))' |
+	sed 's/^total snapshots=/total snapshots written=/'
 
 killed=$(sed -n 's/^pids .*backoffice=\([0-9]*\)$/\1/p' "$dir/shop-output.txt")
 [ -n "$killed" ] && "$ttlog" recover --shm-dir "$dir/shm" --dir "$dir" "$killed" >/dev/null
@@ -65,8 +66,9 @@ for f in "${files[@]}"; do
 done
 echo "snapshots: ${#files[@]} files kept (retention removes the oldest), every one opens: $([ $bad = 0 ] && echo yes || echo NO)"
 # Events per second: what the three processes wrote (ttlog's own counter,
-# in each one's last snapshot) over the run.
-finals=$(ls "$dir"/*-end_of_run.ttlog "$dir"/*-SIGSEGV.ttlog "$dir"/*-recovered.ttlog 2>/dev/null)
+# in each one's last snapshot with metrics: a recovered one has none) over
+# the run.
+finals=$(ls "$dir"/*-end_of_run.ttlog "$dir"/*-SIGSEGV.ttlog "$dir"/*-end_of_day.ttlog 2>/dev/null)
 if [ -n "$finals" ]; then
 	# shellcheck disable=SC2086
 	written=$("$ttlog" query -o csv "SELECT sum(value) FROM metrics WHERE name = 'ttlog_events_written'" $finals | sed -n 2p)

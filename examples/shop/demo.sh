@@ -68,9 +68,12 @@ title "The crash: checkout's last events and its symbolised backtrace"
 pipe "$ttlog view $crash | tail -n 14"
 
 title "One failed payment, followed across the three processes"
+# A payment that failed, was retried and failed again, in a trace that
+# reached all three processes.
 sql="SELECT s.trace_id FROM spans s JOIN snapshots USING (snapshot)
  WHERE s.trace_id IN (SELECT trace_id FROM spans WHERE name = 'rpc.serve'
-   AND json_extract(fields, '\$.svc') = 'payment' AND json_extract(fields, '\$.ok') = 0)
+   AND json_extract(fields, '\$.svc') = 'payment' AND json_extract(fields, '\$.ok') = 0
+   GROUP BY trace_id HAVING count(*) >= 2)
  GROUP BY s.trace_id HAVING count(DISTINCT pid) = 3 LIMIT 1"
 printf '$ %s \\\n    %s\n' "$ttlog query -o csv \"$sql\"" "$finals"
 # shellcheck disable=SC2086

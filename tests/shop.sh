@@ -126,6 +126,10 @@ expect "the payment circuit opened in checkout" \
 	has_file "$snaps/ttlog-$checkout-*-circuit_open_payment.ttlog"
 expect "the breaker's transition to open is in the snapshot" \
 	grep -q "breaker payment: closed -> open" <("$bin" view --level warn "$snaps"/ttlog-"$checkout"-*-circuit_open_payment.ttlog)
+n=$(q "SELECT count(*) AS n FROM events WHERE message LIKE 'chaos: latency %'" "${finals[@]}")
+expect "the chaos monkey's random latency is in the files ($n)" test "${n:-0}" -gt 0
+n=$(q "SELECT count(*) AS n FROM events WHERE message LIKE 'db payment: connection refused%'" "$crash")
+expect "payment's database outage is in checkout's last snapshot ($n)" test "${n:-0}" -gt 0
 crash_text=$("$bin" view "$crash")
 expect "the crash snapshot says SIGSEGV" grep -q '^-- crash: SIGSEGV' <<<"$crash_text"
 top=$(grep -A1 '^backtrace of thread .*crashed:' <<<"$crash_text" | sed -n 2p)

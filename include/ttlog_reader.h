@@ -106,6 +106,9 @@ struct ttlog_thread_info {
 	uint64_t overwritten;/* events its ring dropped to make room for newer ones */
 	uint64_t torn;       /* events overwritten while the snapshot copied them */
 	uint64_t torn_bytes;
+	/* Added with format revision 5 (segments; 0 in a snapshot): */
+	uint64_t stream_lost;/* events the stream never wrote: gone from the ring first */
+	uint64_t filtered;   /* events the stream left in the ring (below its level) */
 };
 
 /** The clock that timed a file's events (struct ttlog_file_info's clock);
@@ -148,6 +151,21 @@ struct ttlog_file_info {
 		uint32_t thread_index;
 		const char *signal_name;
 	} crash;
+	/* Added with format revision 5 (docs/FORMAT.md sections 6, 16, 17).
+	 * Files of earlier revisions read as "", 0 and 0. */
+	const char *service;         /* the writer's TTLOG_SERVICE; "" if none */
+	uint64_t segment;            /* a segment's sequence number in its stream, from 1; 0 in a snapshot */
+	int64_t stream_start_ns;     /* creation time of the stream's first segment; 0 in a snapshot */
+	int is_segment;              /* a segment file of a stream (HEAD flag SEGMENT) */
+	int open;                    /* a segment without END: being written, or its writer died.
+					Not damage: the status stays TTLOG_OK (a snapshot without
+					END is TTLOG_E_TRUNCATED, complete 0, open 0) */
+	uint64_t stream_lost;        /* sums over the threads (segments only) */
+	uint64_t filtered;
+	uint64_t promoted;           /* events of promoted blocks (TTLOG_EVENT_PROMOTED) */
+	int indexed;                 /* opened through the segment's index (ttlog_reader_open_range):
+					only the blocks the range needs were read, and events, blocks,
+					raw_bytes and the threads' events count those */
 };
 
 /* What an event is. */
@@ -194,8 +212,20 @@ struct ttlog_event {
 	const struct ttlog_span *span;
 	unsigned depth;                      /* spans open on the thread, for indenting */
 	uint32_t size;                       /* bytes of the record in the file, decompressed */
-	uint64_t reserved[4];                /* zero */
+	uint32_t flags;                      /* TTLOG_EVENT_* flags below (taken from the reserved
+						tail with format revision 5; the struct keeps its size) */
+	uint32_t reserved32;                 /* zero */
+	uint64_t reserved[3];                /* zero */
 };
+
+/**
+ * struct ttlog_event flags.
+ * TTLOG_EVENT_PROMOTED: a record below the stream's level that the writer
+ * streamed because an error happened near it (a block after a PRMT chunk,
+ * docs/FORMAT.md 17.2). It is placed by its time among its thread's other
+ * events and has the contexts and spans its thread had open at that time.
+ */
+#define TTLOG_EVENT_PROMOTED 0x1u
 
 /**
  * Opens and validates a snapshot file. *reader is set whenever the file
@@ -255,6 +285,22 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
  * decoding the rest.
  */
 TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader);
+
+/**
+ * ttlog_reader_open_ex() for a time range known before opening: the range
+ * is set as by ttlog_reader_set_range() (every level), and a closed
+ * segment (docs/FORMAT.md 17.3) with a sound index is read through it:
+ * END at the end of the file, then INDX, then only the chunks the range
+ * needs: every chunk but the EVTS blocks outside the range (blocks before
+ * it are still read when the file has contexts or spans). Everything used
+ * is checked as usual; an index that points anywhere wrong is ignored and
+ * the whole file is read. info->indexed says the index was used: the event
+ * and block counts are then those of the blocks read, and the blocks left
+ * out are counted in blocks_skipped. INT64_MIN and INT64_MAX remove a
+ * limit (with neither, this is ttlog_reader_open_ex()).
+ */
+TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t since_ns,
+				      int64_t until_ns, ttlog_reader **reader);
 
 /** Every level: the level_mask of ttlog_reader_set_range() that keeps all. */
 #define TTLOG_READER_ALL_LEVELS 0x3fu

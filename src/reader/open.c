@@ -36,6 +36,22 @@
  * most one block per thread is held decoded, and a budget
  * (READER_BUFFER_BUDGET) bounds them all together.
  *
+ * Segments (format revision 5, FORMAT.md 17). A segment without END is
+ * open (info.open), not truncated: the writer is still adding to it or
+ * died, and a chunk cut by the end of the file is where it stopped. A
+ * PRMT chunk must be followed by an EVTS of its thread; that block is
+ * promoted. A thread's promoted blocks are in order among themselves but
+ * not among its other blocks, so they get a second cursor of their own (an
+ * entry of r->threads after the nthreads threads, with promo set) in the
+ * same heap. At equal ticks the thread's own cursor comes first. Because
+ * the heap pops in time order, when a promoted record is popped its
+ * thread's own cursor has applied every record before it in time, so the
+ * event takes the contexts and spans of that cursor (promoted blocks hold
+ * only log records, which change no scope; any other record there is
+ * reported and ignored), and it is flagged TTLOG_EVENT_PROMOTED. A
+ * ranged open (ttlog_reader_open_range) of a closed segment reads through
+ * the index instead of walking the file: see reader/index.c.
+ *
  * Trust: every length, count and offset in the file is compared with the
  * bytes that remain (`len > left`, never `off + len > size`) before use; no
  * allocation is sized by a count read from the file, only by bytes that

@@ -163,6 +163,8 @@ struct ttlog_file_info {
 	uint64_t stream_lost;        /* sums over the threads (segments only) */
 	uint64_t filtered;
 	uint64_t promoted;           /* events of promoted blocks (TTLOG_EVENT_PROMOTED) */
+	uint64_t read_size;          /* bytes of the file read up to the end of its last whole chunk
+					(for ttlog_reader_set_start() on the grown file) */
 	int indexed;                 /* opened through the segment's index (ttlog_reader_open_range):
 					only the blocks the range needs were read, and events, blocks,
 					raw_bytes and the threads' events count those */
@@ -321,6 +323,15 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, int64_t until_ns,
 				      unsigned level_mask);
 
+/**
+ * For following a growing file: a reader of the file as it is now, given
+ * the read_size (ttlog_file_info) of an earlier reader of it, returns only
+ * the events of the blocks that begin at or after that offset, those the
+ * earlier reader did not have. Blocks before it are still read for the
+ * contexts and spans they open. Applies from the next ttlog_reader_rewind().
+ */
+TTLOG_API void ttlog_reader_set_start(ttlog_reader *r, uint64_t offset);
+
 /** What the reader has done with the event blocks since it was opened. */
 struct ttlog_reader_counters {
 	uint64_t blocks;          /* EVTS blocks with records in the file */
@@ -417,6 +428,103 @@ TTLOG_API const struct ttlog_site_info *ttlog_event_display_site(const struct tt
 /** "log", "span_begin" or "span_end" for an enum ttlog_event_kind; "?" for
  *  anything else. */
 TTLOG_API const char *ttlog_event_kind_name(int kind);
+
+/* ---- Stores: many files read as one -------------------------------------
+ * A store is the segments (*.ttseg) and snapshots (*.ttlog) of one or more
+ * directories, glob patterns or files, read as one time-ordered stream of
+ * events (docs/FORMAT.md 17.4). Files wholly outside the time range or of
+ * another service are left unread: a segment by its name's time (it holds
+ * nothing after the next segment of its stream was created), a snapshot by
+ * its name's time (it holds nothing after it), then every file by its
+ * HEAD, and a closed segment through its index (ttlog_reader_open_range).
+ * A record that is in a snapshot and in a segment of the same process is
+ * returned once: two events are the same record when their pid, thread id,
+ * ticks, site (format, file, line, level) and argument values are equal,
+ * which only events of equal time need comparing. A damaged file gives
+ * its valid events and its error (ttlog_store_files); it never stops the
+ * others. */
+
+typedef struct ttlog_store ttlog_store;
+
+/** What to read of a store; zero-filled with ttlog_store_options_init(). */
+struct ttlog_store_options {
+	int64_t since_ns, until_ns;  /* the time range (INT64_MIN, INT64_MAX: none) */
+	unsigned level_mask;         /* as for ttlog_reader_set_range() */
+	unsigned flags;              /* TTLOG_READER_LAZY for every file */
+	const char *service;         /* only files of this service (HEAD service); NULL: all */
+	uint64_t reserved[4];        /* zero */
+};
+
+/** Sets the options that keep everything. */
+TTLOG_API void ttlog_store_options_init(struct ttlog_store_options *opt);
+
+/** A file of a store. */
+struct ttlog_store_file {
+	const char *path;
+	const ttlog_reader *reader;  /* NULL when skipped or not opened (out of memory) */
+	int status;                  /* its reader's status (TTLOG_OK when skipped) */
+	const char *error;           /* its reader's message, or NULL */
+	int skipped;                 /* left unread: outside the range, or another service */
+};
+
+/**
+ * Opens a store of npaths sources: each is a directory (its *.ttseg and
+ * *.ttlog files; names that start with '.' are left out), a glob pattern
+ * (glob(3)), or a file. opt may be NULL (everything). *store is set unless
+ * TTLOG_E_NOMEM or TTLOG_E_INVALID is returned. Returns TTLOG_OK, or the
+ * first problem of a file or source (TTLOG_E_OPEN: a source that names no
+ * file); every file's own status is in ttlog_store_files().
+ */
+TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
+			       const struct ttlog_store_options *opt, ttlog_store **store);
+
+/** The files of the store, in name order (files found by ttlog_store_follow()
+ *  after them); the array is valid until the next ttlog_store_follow(). */
+TTLOG_API size_t ttlog_store_files(const ttlog_store *store,
+				   const struct ttlog_store_file *const **files);
+
+/** The first problem of the store (a file's, or a source's), and its message. */
+TTLOG_API int ttlog_store_status(const ttlog_store *store);
+TTLOG_API const char *ttlog_store_error(const ttlog_store *store);
+
+/**
+ * The next event of the store in time order (ties: files in name order).
+ * Returns 1 and fills *event and *from (the file it comes from, for its
+ * reader's info: pid, service, path; from may be NULL), or 0 at the end.
+ * The event is valid until the next call.
+ */
+TTLOG_API int ttlog_store_next(ttlog_store *store, struct ttlog_event *event,
+			       const struct ttlog_store_file **from);
+
+/** Starts again from the first event. */
+TTLOG_API void ttlog_store_rewind(ttlog_store *store);
+
+/**
+ * Follow mode: after ttlog_store_next() returned 0, waits up to timeout_ms
+ * (-1: no limit) for new data: a segment that grew or was closed, a new
+ * file in a directory or matching a pattern of the store (a rotation).
+ * Waits with inotify, without polling. Returns 1 when there is new data
+ * (ttlog_store_next() then returns the new events, also those older than
+ * events returned before), 0 when the time ran out, or a negative
+ * TTLOG_E_* code. Files deleted meanwhile keep what was read of them.
+ */
+TTLOG_API int ttlog_store_follow(ttlog_store *store, int timeout_ms);
+
+/** What the store has done. */
+struct ttlog_store_counters {
+	uint64_t files;           /* files found */
+	uint64_t files_skipped;   /* left unread by their name or HEAD */
+	uint64_t duplicates;      /* events left out: the same record in another file */
+	uint64_t blocks;          /* sums of the files' reader counters */
+	uint64_t blocks_decoded;
+	uint64_t blocks_skipped;
+};
+
+/** The counters, summed when called. */
+TTLOG_API struct ttlog_store_counters ttlog_store_counters(const ttlog_store *store);
+
+/** Closes the store and every reader of it. NULL is allowed. */
+TTLOG_API void ttlog_store_close(ttlog_store *store);
 
 /* ---- Metrics ------------------------------------------------------------- */
 

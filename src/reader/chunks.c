@@ -987,6 +987,7 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
 					     "expected a HEAD chunk first, found %s", name);
 		first = 0;
+		r->info.read_size = off + TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
 		if (!ttlog__reader_chunk(r, off, h))
 			return;
 		off += TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;

@@ -183,6 +183,7 @@ struct ttlog_reader {
 	int64_t since_ns, until_ns;     /* what the iteration applies */
 	unsigned levels;
 	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
+	uint64_t want_start, start_off; /* ttlog_reader_set_start(): blocks before it are silent */
 	struct ttlog_reader_counters counters;
 };
 

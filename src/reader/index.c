@@ -178,6 +178,7 @@ static int indexed(struct ttlog_reader *r, int fd)
 	}
 	/* Everything needed is framed and checked: decode it in file order. */
 	r->info.indexed = 1;
+	r->info.read_size = size;
 	r->info.format_version = TTLOG__FMT_VERSION;
 	ttlog__reader_chunk(r, hsize, r->data + hsize);
 	for (uint32_t i = 0; i < count && !r->oom; i++)

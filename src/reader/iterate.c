@@ -70,6 +70,10 @@ static int enter_block(struct ttlog_reader *r, struct rthread *t)
 {
 	for (; t->cur < t->blk_end; t->cur++) {
 		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		if (!r->has_scopes && b->chunk_off < r->start_off) {
+			r->counters.blocks_skipped++; /* returned before (ttlog_reader_set_start) */
+			continue;
+		}
 		if (!r->has_scopes && ttlog__reader_ticks_to_ns(r, b->first_ticks) > r->until_ns) {
 			r->counters.blocks_skipped += t->blk_end - t->cur;
 			t->cur = t->blk_end;
@@ -105,6 +109,7 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 	r->since_ns = r->want_since;
 	r->until_ns = r->want_until;
 	r->levels = r->want_levels;
+	r->start_off = r->want_start;
 	r->heap_len = 0;
 	for (size_t i = 0; i < r->ncursors; i++) {
 		struct rthread *t = &r->threads[i];
@@ -295,6 +300,11 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			advance(r, t, b, raw, d.size);
 			continue;
 		}
+		int silent = b->chunk_off < r->start_off; /* only its scopes are wanted */
+		if (d.site->info.kind == TTLOG__FMT_KIND_LOG && silent) {
+			advance(r, t, b, raw, d.size);
+			continue;
+		}
 		if (d.site->info.kind == TTLOG__FMT_KIND_LOG) {
 			/* A thread's log records are in time order: the first one
 			 * after the range ends the thread. Records the range does
@@ -333,7 +343,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				leave_thread(r, t);
 				continue;
 			}
-			is_event = ns >= r->since_ns;
+			is_event = ns >= r->since_ns && !silent;
 		}
 		if (is_event) {
 			ev->ticks = d.ticks;
@@ -371,6 +381,12 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *r, int64_t since_ns, int64_t
 	r->want_since = since_ns;
 	r->want_until = until_ns;
 	r->want_levels = level_mask & TTLOG_READER_ALL_LEVELS;
+}
+
+TTLOG_API void ttlog_reader_set_start(ttlog_reader *r, uint64_t offset)
+{
+	if (r)
+		r->want_start = offset;
 }
 
 TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_reader *r)

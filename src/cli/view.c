@@ -7,7 +7,9 @@
  *
  * Files are handled one after the other, in the order given, each with its
  * own reader: a damaged file prints every event that survived, then the
- * reader's error, and the next file is read all the same.
+ * reader's error, and the next file is read all the same. When an argument
+ * is a directory or a glob pattern, all the arguments are read as one store
+ * (ttlog_store_*): the events of every file merged in time order.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,6 +30,7 @@
 #include "render/names.h"
 #include "render/time_text.h"
 #include "report.h"
+#include "store_args.h"
 #include "ttlog_reader.h"
 
 
@@ -66,6 +69,12 @@ void cli_view_usage(FILE *out)
 	      "the order given, the events of each file in time order. After a file's\n"
 	      "events come its crash summary and, when events were lost or sampled out\n"
 	      "(ttlog_set_sampling, TTLOG_SAMPLE), how many.\n"
+	      "\n"
+	      "A FILE may be a stream's segment (*.ttseg). When a FILE is a directory or a\n"
+	      "glob pattern ('logs/*.ttseg'), all the FILEs are read as one store: the\n"
+	      "segments and snapshots in them merged in time order, an event that is in a\n"
+	      "snapshot and in a segment shown once, files outside --since/--until or of\n"
+	      "another --service left unread.\n"
 	      "\n"
 	      "Filters (an event is printed if it passes all of them):\n",
 	      out);
@@ -366,8 +375,13 @@ static int view_file(struct view *v, const char *path)
 	/* Only these errors leave file details worth showing. */
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
+	if (!cli_filter_file_wanted(&v->filter, r)) { /* --service */
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	cli_filter_begin_file(&v->filter, r);
 	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
+	v->cache.service = info ? info->service : NULL;
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -399,6 +413,59 @@ static int view_file(struct view *v, const char *path)
 
 	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
+	return status;
+}
+
+/* All the arguments as one store: events of every file in time order, then
+ * what was lost over the files, then each file's problem. */
+static int view_store(struct view *v, char **args, int n)
+{
+	ttlog_store *s = cli_store_open(&v->filter, args, n, "ttlog");
+	if (!s)
+		return CLI_EXIT_DATA;
+	v->path = args[0];
+	render_event_cache_reset(&v->cache);
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	while (!cli_stdout_failed() && ttlog_store_next(s, &ev, &from)) {
+		render_message_start(&v->msg, &ev);
+		if (!cli_filter_keep(&v->filter, &ev, &v->msg))
+			continue;
+		v->cache.service = ttlog_reader_info(from->reader)->service;
+		if (v->json)
+			print_json_event(v, &ev);
+		else
+			print_text_event(v, &ev);
+	}
+	flush_events(v);
+	if (cli_stdout_failed()) {
+		ttlog_store_close(s);
+		return CLI_EXIT_OK;
+	}
+	const struct ttlog_store_file *const *files;
+	size_t nf = ttlog_store_files(s, &files);
+	uint64_t lost = 0, overwritten = 0, filtered = 0;
+	for (size_t i = 0; i < nf; i++) {
+		if (!files[i]->reader)
+			continue;
+		const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
+		lost += fi->stream_lost + fi->torn;
+		overwritten += fi->overwritten;
+		filtered += fi->filtered;
+	}
+	struct ttlog_store_counters c = ttlog_store_counters(s);
+	if (lost)
+		note(v, COLOR_LOST, "%" PRIu64 " events lost by the stream or torn while copied "
+			 "(ttlog stats)", lost);
+	if (overwritten && !lost)
+		note(v, COLOR_LOST, "%" PRIu64 " events overwritten in the rings before they "
+			 "were written", overwritten);
+	(void)filtered; /* below the stream's level: not lost, left in the rings */
+	if (c.files_skipped && v->header)
+		note(v, "", "%" PRIu64 " of %" PRIu64 " files left unread (outside the time "
+			 "range or another service)", c.files_skipped, c.files);
+	int status = cli_store_report(s, "ttlog");
+	ttlog_store_close(s);
 	return status;
 }
 
@@ -564,7 +631,10 @@ int cli_view_main(int argc, char **argv)
 	struct view v = {0};
 	int status = CLI_EXIT_OK;
 
-	if (parse_options(&v, argc, argv, &status) == 0) {
+	int parsed = parse_options(&v, argc, argv, &status) == 0;
+	if (parsed && !v.metrics && cli_store_args(argv + optind, argc - optind)) {
+		status = view_store(&v, argv + optind, argc - optind);
+	} else if (parsed) {
 		for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
 			int st = view_file(&v, argv[i]);
 			if (st > status)

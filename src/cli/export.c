@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "store_args.h"
 #include "export.h"
 #include "filter.h"
 #include "report.h"
@@ -145,6 +146,10 @@ static int export_file(struct export *x, const char *path)
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	struct ttlog_event ev;
 
+	if (!cli_filter_file_wanted(&x->filter, r)) { /* --service */
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
 	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
@@ -310,16 +315,23 @@ int cli_export_main(int argc, char **argv)
 		status = CLI_EXIT_DATA;
 		goto out;
 	}
+	/* A directory or a glob stands for its segments and snapshots. */
+	char **files;
+	int bad = 0;
+	int n = cli_store_expand(argv + optind, argc - optind, "ttlog export", &files, &bad);
+	if (bad)
+		status = CLI_EXIT_DATA;
 	if (x.format->survey_file || x.format->survey_event)
-		for (int i = optind; i < argc; i++)
-			survey_file(&x, argv[i]);
+		for (int i = 0; i < n; i++)
+			survey_file(&x, files[i]);
 	x.format->begin(&x);
-	for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-		int st = export_file(&x, argv[i]);
+	for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+		int st = export_file(&x, files[i]);
 		if (st > status)
 			status = st;
 	}
 	x.format->end(&x);
+	cli_store_free_list(files, n);
 out:
 	cli_filter_free(&x.filter);
 	render_buf_free(&x.out);

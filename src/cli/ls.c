@@ -28,6 +28,7 @@
 
 #define COMMAND "ls"
 #define SNAPSHOT_SUFFIX ".ttlog"
+#define SEGMENT_SUFFIX ".ttseg"   /* a stream's segment (FORMAT.md 17) */
 /* A writer's temporary file (docs/FORMAT.md, "File names and publication"):
  * .ttlog-<pid>-<tid>-<counter>.tmp */
 #define TEMP_PREFIX ".ttlog-"
@@ -84,8 +85,9 @@ void cli_ls_usage(FILE *out)
 {
 	fputs("Usage: ttlog ls [OPTIONS] [DIR]\n"
 	      "\n"
-	      "Lists the snapshot files (*.ttlog) in DIR, newest first. Without DIR, lists\n"
-	      "the directory programs write to when their configuration names none:\n"
+	      "Lists the snapshot files (*.ttlog) and stream segments (*.ttseg) in DIR,\n"
+	      "newest first. Without DIR, lists the directory programs write to when\n"
+	      "their configuration names none:\n"
 	      "$TTLOG_DIR if it is set, else $XDG_RUNTIME_DIR/ttlog, else /tmp/ttlog-UID.\n"
 	      "\n"
 	      "Options:\n"
@@ -249,7 +251,9 @@ static int read_directory(struct ls *ls)
 		int temporary = strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
 				has_suffix(name, TEMP_SUFFIX);
 		/* Names starting with '.' are never snapshots (FORMAT.md, "File names and publication"). */
-		if (temporary ? !ls->all : name[0] == '.' || !has_suffix(name, SNAPSHOT_SUFFIX))
+		if (temporary ? !ls->all
+			      : name[0] == '.' || (!has_suffix(name, SNAPSHOT_SUFFIX) &&
+						   !has_suffix(name, SEGMENT_SUFFIX)))
 			continue;
 		char *path = join_path(ls->dir, name);
 		struct stat st;

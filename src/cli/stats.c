@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "store_args.h"
 #include "render/event_message.h"
 #include "render/json_text.h"
 #include "render/names.h"
@@ -323,9 +324,20 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_text(&kv, info->reason);
 	cli_table_cell(&kv, "created");
 	cli_table_cell(&kv, "%s", render_time_format(info->created_ns, style, tb));
+	if (*info->service || info->is_segment) {
+		cli_table_cell(&kv, "service");
+		cli_table_text(&kv, info->service);
+	}
+	if (info->is_segment) {
+		cli_table_cell(&kv, "segment");
+		cli_table_cell(&kv, "%" PRIu64 " of the stream started %s", info->segment,
+			       render_time_format(info->stream_start_ns, style, tb));
+	}
 	cli_table_cell(&kv, "state");
 	if (info->crashed)
 		print_signal(&kv, info);
+	else if (info->open)
+		cli_table_cell(&kv, "open (no END chunk yet: being written, or its writer died)");
 	else
 		cli_table_cell(&kv, "%s", info->complete ? "complete" : "incomplete (no END chunk)");
 	if (info->crashed && !info->complete) {
@@ -362,6 +374,17 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_cell(&kv, "%" PRIu64 " (%" PRIu64 " bytes)", info->torn, info->torn_bytes);
 	cli_table_cell(&kv, "dropped");
 	cli_table_cell(&kv, "%" PRIu64, info->dropped);
+	if (info->is_segment) {
+		cli_table_cell(&kv, "stream lost");
+		cli_table_cell(&kv, "%" PRIu64 " (gone from the rings before the stream read them)",
+			       info->stream_lost);
+		cli_table_cell(&kv, "filtered");
+		cli_table_cell(&kv, "%" PRIu64 " (below the stream's level, left in the rings)",
+			       info->filtered);
+		cli_table_cell(&kv, "promoted");
+		cli_table_cell(&kv, "%" PRIu64 " (streamed because of an error near them)",
+			       info->promoted);
+	}
 	cli_table_cell(&kv, "sampled out");
 	cli_table_cell(&kv, "%" PRIu64 " (1-in-N %" PRIu64 ", rate limit %" PRIu64 ")",
 		       sm->dropped_sampled + sm->dropped_rate_limited, sm->dropped_sampled,
@@ -592,6 +615,16 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 			  t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
 			  info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
 			  sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
+	if (*info->service || info->is_segment) {
+		render_buf_puts(b, ",\"service\":");
+		render_json_cstring(b, info->service);
+	}
+	if (info->is_segment)
+		render_buf_printf(b,
+				  ",\"segment\":%" PRIu64 ",\"open\":%s,\"stream\":{\"lost\":%" PRIu64
+				  ",\"filtered\":%" PRIu64 ",\"promoted\":%" PRIu64 "}",
+				  info->segment, info->open ? "true" : "false", info->stream_lost,
+				  info->filtered, info->promoted);
 	render_buf_printf(b,
 			  ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
 			  ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
@@ -753,11 +786,18 @@ int cli_stats_main(int argc, char **argv)
 	int status = CLI_EXIT_OK;
 
 	if (parse_options(&s, argc, argv, &status) == 0) {
-		for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-			int st = stats_file(&s, argv[i]);
+		/* A directory or a glob stands for its segments and snapshots. */
+		char **files;
+		int bad = 0;
+		int n = cli_store_expand(argv + optind, argc - optind, "ttlog stats", &files, &bad);
+		if (bad)
+			status = CLI_EXIT_DATA;
+		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+			int st = stats_file(&s, files[i]);
 			if (st > status)
 				status = st;
 		}
+		cli_store_free_list(files, n);
 	}
 	render_buf_free(&s.line);
 	return status;

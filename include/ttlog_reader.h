@@ -1,7 +1,8 @@
 /*
- * ttlog_reader.h - reading ttlog snapshot files.
+ * ttlog_reader.h - reading ttlog snapshot files and stream segments.
  *
- * The reader opens a snapshot, validates every chunk against its checksum
+ * The reader opens a snapshot or a segment (a file of a stream, format
+ * revision 5: docs/FORMAT.md section 17), validates every chunk against its checksum
  * and every length and offset against the file, and iterates the events of
  * all threads merged in time order, with their arguments decoded. Formatting
  * a message follows printf exactly: the format is split into conversions and
@@ -9,7 +10,19 @@
  *
  * A damaged file is not all-or-nothing: ttlog_reader_open() keeps every
  * chunk that validates, and ttlog_reader_error() says what went wrong and
- * where ("FILE: offset N: expected ..."). Programs that only log do not need
+ * where ("FILE: offset N: expected ..."). A segment without END is open
+ * (being written, or its writer died), which is not an error. A store
+ * (ttlog_store_open, at the end) reads the segments and snapshots of
+ * directories as one, and follows them as they grow.
+ *
+ * ABI: structs the reader hands out by pointer (ttlog_file_info,
+ * ttlog_thread_info) may gain members at their end; ttlog_event, which the
+ * caller allocates, keeps its size and takes new members from its
+ * reserved tail (format revision 5 took flags). Added in revision 5:
+ * ttlog_file_info service .. indexed, ttlog_thread_info stream_lost and
+ * filtered, ttlog_event flags (TTLOG_EVENT_PROMOTED),
+ * ttlog_reader_open_range(), ttlog_reader_set_start() and the store.
+ * Programs that only log do not need
  * this header: it is libttlog-read's, which tools link (pkg-config ttlog-read,
  * CMake ttlog::read) and which links libttlog, the writer.
  */

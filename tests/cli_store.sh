@@ -87,4 +87,23 @@ kill "$tail_pid" 2>/dev/null
 wait "$tail_pid" 2>/dev/null
 expect "tail -f printed each event once" test "$(wc -l <"$out")" -eq 5
 
+# tail of a PID in shared-memory mode: its live rings, no stream.
+# shellcheck source=support/logger_lib.sh
+source "$(dirname "$0")/support/logger_lib.sh"
+shm=$tmp/shm
+mkdir -p "$shm"
+if start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" TTLOG_DIR="$tmp/snaps" -- 1 5 busy; then
+	check "tail of a PID" '~main event 5$' 0 '' -- "$bin" tail -n 1 --grep 'main event' --shm-dir "$shm" "$pid"
+	out=$tmp/tail-pid.out
+	"$bin" tail -f -n 1 --interval 20ms --shm-dir "$shm" --grep busy "$pid" >"$out" 2>"$tmp/tail-pid.err" &
+	tail_pid=$!
+	expect "tail -f of a PID prints the last event" wait_for 'busy'
+	expect "tail -f of a PID goes on with new events" wait_for 'busy' 20
+	kill "$tail_pid" 2>/dev/null
+	wait "$tail_pid" 2>/dev/null
+	expect "tail -f of a PID shows each event once" \
+		test -z "$(sort "$out" | uniq -d)"
+	kill_logger "$pid"
+fi
+
 finish

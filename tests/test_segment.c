@@ -228,6 +228,9 @@ static void test_index(void **state)
 	check_range(mkseg("ix4.ttseg", "seg --promote --events 40 --per-block 4 "
 				       "--damage index-type"),
 		    NS0 + 1030000, NS0 + 1040000, 0);
+	check_range(mkseg("ix7.ttseg", "seg --promote --events 40 --per-block 4 "
+				       "--damage index-ticks"),
+		    NS0 + 1030000, NS0 + 1040000, 0);
 	check_range(mkseg("ix5.ttseg", "seg --promote --events 40 --per-block 4 --no-index"),
 		    NS0 + 1030000, NS0 + 1040000, 0);
 	check_range(mkseg("ix6.ttseg", "seg --promote --events 40 --per-block 4 --open"),

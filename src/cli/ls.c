@@ -44,11 +44,13 @@ enum entry_status {
 	STATUS_NOT_TTLOG, /* not a snapshot at all */
 	STATUS_UNREADABLE,/* cannot be opened or read */
 	STATUS_TEMPORARY, /* a writer's temporary file (--all) */
+	STATUS_OPEN,      /* a segment without END: being written, or its writer died */
 };
 static const char *const status_names[] = {
 	"ok", "truncated", "corrupt", "newer-version", "not-ttlog", "unreadable", "temporary",
+	"open",
 };
-_Static_assert(sizeof status_names / sizeof status_names[0] == STATUS_TEMPORARY + 1,
+_Static_assert(sizeof status_names / sizeof status_names[0] == STATUS_OPEN + 1,
 	       "one name per status");
 
 /* One file of the listing. Strings are copies: the file's reader is closed
@@ -109,7 +111,8 @@ void cli_ls_usage(FILE *out)
 	      "  CREATED column then shows. Equal times: by name, last first.\n"
 	      "Status: ok, truncated (cut short: the part there is valid), corrupt (a\n"
 	      "  checksum or structure check failed), newer-version, not-ttlog, unreadable,\n"
-	      "  temporary. Files are not decoded: every chunk's checksum is checked, the\n"
+	      "  temporary, open (a stream's segment that is being written, or whose\n"
+	      "  writer died: valid up to its last whole chunk). Files are not decoded: every chunk's checksum is checked, the\n"
 	      "  events inside the blocks are not (`ttlog view` or `ttlog stats` read them).\n"
 	      "JSON lines: path, name, status, error (the reader's message or null),\n"
 	      "  created (UTC) and created_ns, mtime_ns, pid, executable (the full path),\n"
@@ -186,6 +189,8 @@ static void open_entry(struct entry *e)
 	int rc = ttlog_reader_open_ex(e->path, TTLOG_READER_LAZY, &r);
 
 	e->status = status_of(rc);
+	if (rc == TTLOG_OK && ttlog_reader_info(r)->open)
+		e->status = STATUS_OPEN;
 	/* Only these leave a header worth showing (as `ttlog view` decides). */
 	if (r && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT))
 		describe(e, r);

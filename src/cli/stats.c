@@ -68,6 +68,7 @@ struct tally {
 struct stats {
 	int json, utc;
 	size_t top;
+	const char *service; /* --service: only files of this service */
 	unsigned reports;  /* text reports printed so far */
 	struct render_buf line;
 };
@@ -76,7 +77,8 @@ void cli_stats_usage(FILE *out)
 {
 	fputs("Usage: ttlog stats [OPTIONS] FILE...\n"
 	      "\n"
-	      "Reads every event of each snapshot file and reports, per file:\n"
+	      "Reads every event of each snapshot file and reports, per file (a FILE may be\n"
+	      "a segment, or a directory or glob of segments and snapshots):\n"
 	      "  - the process, the reason and whether the file is complete;\n"
 	      "  - events: the count, the time of the first and the last, the time between\n"
 	      "    them and the event rate over it (events/s), span begins and ends;\n"
@@ -100,6 +102,7 @@ void cli_stats_usage(FILE *out)
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per file\n"
 	      "                        and line\n"
 	      "      --utc             show times in UTC instead of local time\n"
+	      "      --service NAME    only files (segments and snapshots) of service NAME\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "JSON lines: path, complete, error (the reader's message or null), pid,\n"
@@ -671,6 +674,10 @@ static int stats_file(struct stats *s, const char *path)
 	int rc = ttlog_reader_open(path, &r);
 
 	const struct ttlog_file_info *info = r ? ttlog_reader_info(r) : NULL;
+	if (s->service && info && strcmp(info->service, s->service) != 0) {
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	/* Nothing to count: not a snapshot, or cut before its HEAD chunk
 	 * (every real HEAD has a writer version and a creation time). */
 	if (!info || !(rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) ||
@@ -706,7 +713,7 @@ static int stats_file(struct stats *s, const char *path)
 
 /* ---- Options -------------------------------------------------------------- */
 
-enum { OPT_UTC = 256, OPT_TOP };
+enum { OPT_UTC = 256, OPT_TOP, OPT_SERVICE };
 
 #define SHORT_OPTIONS ":ho:"
 
@@ -714,6 +721,7 @@ static const struct option long_options[] = {
 	{"top", required_argument, NULL, OPT_TOP},
 	{"output", required_argument, NULL, 'o'},
 	{"utc", no_argument, NULL, OPT_UTC},
+	{"service", required_argument, NULL, OPT_SERVICE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -759,6 +767,9 @@ static int parse_options(struct stats *s, int argc, char **argv, int *status)
 			return -1;
 		case OPT_UTC:
 			s->utc = 1;
+			break;
+		case OPT_SERVICE:
+			s->service = optarg;
 			break;
 		case OPT_TOP:
 			if (parse_top(optarg, &s->top) != 0) {

@@ -168,9 +168,17 @@ static int indexed(struct ttlog_reader *r, int fd)
 				e[i - 1].need = 0;
 		}
 	}
-	for (uint32_t i = 0; i < count && ok; i++)
-		if (e[i].need)
-			ok = read_chunk(r, fd, (size_t)e[i].off, e[i].type, e[i].len);
+	for (uint32_t i = 0; i < count && ok; i++) {
+		if (!e[i].need)
+			continue;
+		ok = read_chunk(r, fd, (size_t)e[i].off, e[i].type, e[i].len);
+		/* A block read must have the times the index gives it. */
+		const unsigned char *p = r->data + e[i].off + TTLOG__FMT_CHUNK_HEADER_SIZE;
+		if (ok && e[i].type == TTLOG__FMT_CHUNK_EVTS)
+			ok = e[i].len >= TTLOG__FMT_EVTS_FIXED_SIZE &&
+			     ttlog__get_u64(p + TTLOG__FMT_EVTS_FIRST_OFF) == e[i].first &&
+			     ttlog__get_u64(p + TTLOG__FMT_EVTS_LAST_OFF) == e[i].last;
+	}
 	if (!ok) {
 		free(e);
 		r->cal_ok = 0;

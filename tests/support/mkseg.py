@@ -194,6 +194,9 @@ def close(a, seg, counts, nsites):
         if a.damage == "index-offset" and entries:
             e = entries[-1]
             entries[-1] = (e[0] + 3,) + e[1:]
+        if a.damage == "index-ticks":
+            entries = [(o, t, th, f - 1 if t == "EVTS" else f, l)
+                       for o, t, th, f, l in entries]
         if a.damage == "index-type" and entries:
             e = entries[0]
             entries[0] = (e[0], "THRD") + e[2:]
@@ -281,7 +284,7 @@ def main_():
     ap.add_argument("--skip", type=int, default=0, help="snap: leave out the first N per thread")
     ap.add_argument("--cut", type=int, default=0, help="keep N bytes (negative: drop -N)")
     ap.add_argument("--damage", default="", choices=[
-        "", "prmt-other", "prmt-thread", "prmt-then-thrd", "index-offset", "index-type",
+        "", "prmt-other", "prmt-thread", "prmt-then-thrd", "index-offset", "index-type", "index-ticks",
         "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc"])
     a = ap.parse_args()
     {"seg": write_seg, "snap": write_snap, "append": append}[a.what](a)

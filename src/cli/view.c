@@ -233,7 +233,14 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
 	     render_clock_name(info->clock) ? render_clock_name(info->clock) : "unknown",
-	     info->complete ? "" : ", incomplete");
+	     info->complete ? "" : info->open ? ", open (being written)" : ", incomplete");
+	if (*info->service)
+		note_string(v, "service: ", info->service);
+	if (info->is_segment)
+		note(v, "", "segment %" PRIu64 " of a stream started %s; stream lost %" PRIu64
+			 ", filtered %" PRIu64 ", promoted %" PRIu64,
+		     info->segment, render_time_format(info->stream_start_ns, style, t1),
+		     info->stream_lost, info->filtered, info->promoted);
 	if (info->events)
 		note(v, "", "events: %" PRIu64 " in %zu thread%s, from %s to %s", info->events,
 		     nthreads, nthreads == 1 ? "" : "s", render_time_format(info->first_ns, style, t1),
@@ -298,6 +305,11 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 		     "lost: %" PRIu64 " overwritten, %" PRIu64 " torn (%" PRIu64 " bytes), %" PRIu64
 		     " dropped",
 		     info->overwritten, info->torn, info->torn_bytes, info->dropped);
+	if (info->stream_lost)
+		note(v, COLOR_LOST,
+		     "lost by the stream: %" PRIu64 " events gone from the rings before the "
+		     "stream read them",
+		     info->stream_lost);
 	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
 	if (sm && (sm->dropped_sampled || sm->dropped_rate_limited))
 		note(v, COLOR_LOST,

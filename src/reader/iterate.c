@@ -17,6 +17,10 @@
 #include "format/format.h"
 #include "ttlog_reader.h"
 
+/* The caller allocates struct ttlog_event: members added later take its
+ * reserved tail, and its size never changes (64-bit targets). */
+_Static_assert(sizeof(struct ttlog_event) == 120, "struct ttlog_event keeps its size");
+
 static int heap_before(const struct ttlog_reader *r, size_t a, size_t b)
 {
 	const struct rthread *x = &r->threads[a], *y = &r->threads[b];

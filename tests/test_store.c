@@ -181,12 +181,54 @@ static void test_follow(void **state)
 	free(dir);
 }
 
+/* Names that are not what a writer makes, and files that are not ttlog
+ * files: each is a file of the store with its own error, none stops it. */
+static void test_odd_names(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-names");
+	static const char *const names[] = {
+		"-.ttseg", "--.ttseg", "a--1-.ttseg", "x-1-20261399T250000.000000000Z-1.ttseg",
+		"s-1-2026010XT000000.000000000Z-000001.ttseg", "ttlog-.ttlog", "ttlog-12-.ttlog",
+		".hidden.ttseg", "ttlog-1-20260101T000000.000000000Z.ttlog",
+	};
+	char path[4096];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(i % 2 ? "\x89TTLOG\r\n" : "", f);
+		fclose(f);
+	}
+	mkseg(dir, "ok-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1");
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.since_ns = NS0;
+	ttlog_store *s = NULL;
+	const char *src = dir;
+	int rc = ttlog_store_open(&src, 1, &o, &s);
+	assert_non_null(s);
+	assert_int_not_equal(rc, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 8);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 9); /* the hidden one is left out */
+	ttlog_store_close(s);
+	/* A pattern that matches nothing, and a file that does not exist. */
+	const char *none[] = {"/nonexistent-dir-of-ttlog/*.ttseg", "no-such-file.ttseg"};
+	assert_int_equal(ttlog_store_open(none, 2, NULL, &s), TTLOG_E_OPEN);
+	assert_int_equal(drain(s, NULL), 0);
+	ttlog_store_close(s);
+	assert_int_equal(ttlog_store_open(NULL, 0, NULL, &s), TTLOG_E_INVALID);
+	assert_null(s);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
-		cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

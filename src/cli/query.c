@@ -199,5 +199,6 @@ int cli_query_main(int argc, char **argv)
 	if (nerrors && status == CLI_EXIT_OK)
 		status = CLI_EXIT_DATA;
 	sqlite3_close(db);
+	cli_store_free_list(files, nfiles);
 	return status;
 }

@@ -166,7 +166,11 @@ static void test_follow(void **state)
 	const char *seg1 = "svc-5-20260101T000000.000000000Z-000001.ttseg";
 	mkseg(dir, seg1, "seg --pid 5 --open");
 	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
-	assert_int_equal(drain(s, NULL), 8);
+	/* Following before the end loses and repeats nothing. */
+	struct ttlog_event ev;
+	assert_true(ttlog_store_next(s, &ev, NULL));
+	assert_true(ttlog_store_follow(s, 0) >= 0);
+	assert_int_equal(drain(s, NULL), 7);
 	assert_int_equal(ttlog_store_follow(s, 0), 0); /* nothing new */
 	/* The segment grows. */
 	mkseg(dir, seg1, "append --pid 5 --events 2 --per-block 2 --base 5000000");

@@ -193,6 +193,8 @@ static int tail_pid(struct tail *t, int pid)
 	size_t nshown = 0;
 	int status = CLI_EXIT_OK, first = 1;
 	for (;;) {
+		file[0] = '\0';
+		err[0] = '\0';
 		int rc = ttlog__shm_snapshot(map, dir, "tail", file, sizeof file, err, sizeof err);
 		if (rc != TTLOG_OK && !file[0]) {
 			cli_sync_stdout();

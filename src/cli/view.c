@@ -647,11 +647,18 @@ int cli_view_main(int argc, char **argv)
 	if (parsed && !v.metrics && cli_store_args(argv + optind, argc - optind)) {
 		status = view_store(&v, argv + optind, argc - optind);
 	} else if (parsed) {
-		for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-			int st = view_file(&v, argv[i]);
+		/* --metrics of a directory: each of its files. */
+		char **files;
+		int bad = 0;
+		int n = cli_store_expand(argv + optind, argc - optind, "ttlog", &files, &bad);
+		if (bad)
+			status = CLI_EXIT_DATA;
+		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+			int st = view_file(&v, files[i]);
 			if (st > status)
 				status = st;
 		}
+		cli_store_free_list(files, n);
 	}
 	view_free(&v);
 	return status;

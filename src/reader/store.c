@@ -348,6 +348,7 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;
+	f->have = 0; /* an event held was the old reader's */
 	f->pub.reader = r;
 	f->pub.status = rc;
 	f->pub.error = r ? ttlog_reader_error(r) : NULL;
@@ -402,18 +403,22 @@ static void heap_down(struct ttlog_store *s, size_t i)
 	}
 }
 
-/* Builds the heap of the files that have an event. */
+/* Builds the heap of the files that have an event, reading the next event
+ * of those that hold none (the one returned last included). */
 static int heap_build(struct ttlog_store *s)
 {
 	free(s->heap);
 	s->heap = malloc((s->nfiles ? s->nfiles : 1) * sizeof *s->heap);
 	if (!s->heap)
 		return -1;
+	if (s->popped != SIZE_MAX)
+		s->files[s->popped]->have = 0; /* returned already */
 	s->heap_len = 0;
 	s->popped = SIZE_MAX;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		struct sfile *f = s->files[i];
-		f->have = f->r && ttlog_reader_next(f->r, &f->ev);
+		if (!f->have)
+			f->have = f->r && ttlog_reader_next(f->r, &f->ev);
 		if (f->have)
 			s->heap[s->heap_len++] = i;
 	}
@@ -519,9 +524,12 @@ TTLOG_API void ttlog_store_rewind(ttlog_store *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nfiles; i++)
+	for (size_t i = 0; i < s->nfiles; i++) {
 		if (s->files[i]->r)
 			ttlog_reader_rewind(s->files[i]->r);
+		s->files[i]->have = 0;
+	}
+	s->popped = SIZE_MAX;
 	s->nseen = 0;
 	s->seen_ns = INT64_MIN;
 	heap_build(s);
@@ -550,6 +558,7 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 	if (!s)
 		return TTLOG_E_NOMEM;
 	s->inotify = -1;
+	s->popped = SIZE_MAX;
 	s->status = TTLOG_OK;
 	s->seen_ns = INT64_MIN;
 	if (opt)

@@ -202,15 +202,16 @@ static int name_skip(const struct ttlog_store *s, size_t i)
 	}
 	if (s->opt.since_ns == INT64_MIN || !f->name_ns)
 		return 0;
-	int64_t since = s->opt.since_ns;
+	int64_t since = s->opt.since_ns < INT64_MIN + STORE_NAME_SLACK_NS
+				? INT64_MIN
+				: s->opt.since_ns - STORE_NAME_SLACK_NS;
 	if (!f->seg_name)
-		return f->name_ns < since - STORE_NAME_SLACK_NS;
+		return f->name_ns < since;
 	/* A later segment of the same stream created before the range. */
 	for (size_t j = 0; j < s->nfiles; j++) {
 		const struct sfile *g = s->files[j];
 		if (g->seg_name && g->pid == f->pid && g->seq > f->seq &&
-		    strcmp(g->name_service, f->name_service) == 0 &&
-		    g->name_ns < since - STORE_NAME_SLACK_NS)
+		    strcmp(g->name_service, f->name_service) == 0 && g->name_ns < since)
 			return 1;
 	}
 	return 0;

@@ -51,6 +51,18 @@ check "export of a directory" '~"promoted":true' 0 '' -- "$bin" export -F jsonl 
 check "an empty directory" - 2 'no \*\.ttseg or \*\.ttlog file' -- "$bin" view "$tmp"
 check "tail of a directory" '~event t=1 k=3' 0 '' -- "$bin" tail -n 2 --service svc "$d"
 expect "tail -n 3 prints 3" test "$("$bin" tail -n 3 "$d" | wc -l)" -eq 3
+# tail starts from the newest files and reaches back as far as it needs.
+tn=$tmp/tailn
+mkdir -p "$tn"
+mkseg seg "$tn/svc-3-20260101T000000.000000000Z-000001.ttseg" --pid 3 --promote
+mkseg seg "$tn/svc-3-20260101T000100.000000000Z-000002.ttseg" --pid 3 --seq 2 --base 100000000000
+mkseg seg "$tn/svc-3-20260101T000200.000000000Z-000003.ttseg" --pid 3 --seq 3 --base 200000000000
+for n in 1 8 9 17 100; do
+	expect "tail -n $n is the end of view" \
+		test "$("$bin" tail -n $n "$tn")" = "$("$bin" view "$tn" | tail -n $n)"
+done
+expect "tail -n with a filter reaches back" \
+	test "$("$bin" tail -n 3 --grep 'debug' "$tn")" = "$("$bin" view --grep debug "$tn" | tail -n 3)"
 check "tail --help" '~Usage: ttlog tail' 0 '' -- "$bin" tail --help
 check "tail needs an argument" - 1 'no DIR, FILE or PID' -- "$bin" tail
 

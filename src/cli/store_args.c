@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "render/text_buf.h"
@@ -85,7 +86,7 @@ int cli_store_expand(char *const *args, int n, const char *who, char ***out, int
 				globfree(&g);
 			}
 		}
-		if (count == first) {
+		if (count == first && who) {
 			cli_sync_stdout();
 			fprintf(stderr, "%s: %s: no *.ttseg or *.ttlog file\n", who, args[i]);
 			*bad = 1;
@@ -108,7 +109,49 @@ static int relative(const struct cli_time *t)
 	return t->kind == CLI_TIME_OF_DAY || t->kind == CLI_TIME_BEFORE_END;
 }
 
-ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who)
+int64_t cli_store_name_time(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	/* YYYYMMDDTHHMMSS.nnnnnnnnnZ, after a '-'. */
+	static const char shape[] = "dddddddddTdddddd.dddddddddZ";
+	size_t n = strlen(base), w = sizeof shape - 1;
+	for (size_t i = 0; i + w <= n; i++) {
+		size_t k = 0;
+		for (; k < w; k++) {
+			char c = base[i + k];
+			if (shape[k] == 'd' ? !(c >= '0' && c <= '9') && !(k == 0 && c == '-')
+					    : c != shape[k])
+				break;
+		}
+		if (k < w || base[i] != '-')
+			continue;
+		const char *p = base + i + 1;
+		struct tm tm = {0};
+		int v[6] = {0};
+		static const int at[6] = {0, 4, 6, 9, 11, 13}, len[6] = {4, 2, 2, 2, 2, 2};
+		for (int j = 0; j < 6; j++)
+			for (int d = 0; d < len[j]; d++)
+				v[j] = v[j] * 10 + (p[at[j] + d] - '0');
+		tm.tm_year = v[0] - 1900;
+		tm.tm_mon = v[1] - 1;
+		tm.tm_mday = v[2];
+		tm.tm_hour = v[3];
+		tm.tm_min = v[4];
+		tm.tm_sec = v[5];
+		time_t t = timegm(&tm);
+		if (t == (time_t)-1)
+			return 0;
+		int64_t ns = 0;
+		for (int d = 0; d < 9; d++)
+			ns = ns * 10 + (p[16 + d] - '0');
+		return (int64_t)t * 1000000000 + ns;
+	}
+	return 0;
+}
+
+ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who,
+			    int64_t floor_ns)
 {
 	struct ttlog_store_options o;
 	ttlog_store_options_init(&o);
@@ -140,6 +183,8 @@ ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, cons
 		f->since_ns = cli_time_resolve(&f->since, end, f->utc);
 	if (f->until.kind != CLI_TIME_UNSET)
 		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
+	if (f->since_ns < floor_ns)
+		f->since_ns = floor_ns;
 	o.since_ns = f->since_ns;
 	o.until_ns = f->until_ns;
 	int rc = ttlog_store_open((const char *const *)args, (size_t)n, &o, &s);

@@ -22,18 +22,23 @@ int cli_store_args(char *const *args, int n);
  * name order, other arguments as they are. Returns the count and a
  * malloc'd array of malloc'd strings in *out (cli_store_free_list()); a
  * directory or pattern that names no file is reported on stderr as who
- * and gives nothing (*bad is set).
+ * (unless who is NULL) and gives nothing (*bad is set).
  */
 int cli_store_expand(char *const *args, int n, const char *who, char ***out, int *bad);
 void cli_store_free_list(char **list, int n);
 
 /**
  * Opens the n arguments as one store with the filter's range, levels and
- * service. Relative times (-DURATION, a time of day) count from the
- * store's last event. Returns the store (NULL only when out of memory, said
- * on stderr).
+ * service, and no event before floor_ns (INT64_MIN: no floor). Relative
+ * times (-DURATION, a time of day) count from the store's last event.
+ * Returns the store (NULL only when out of memory, said on stderr).
  */
-ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who);
+ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who,
+			    int64_t floor_ns);
+
+/** The time in a segment's or snapshot's file name (FORMAT.md 18), ns since
+ *  the epoch; 0 if the name has none. */
+int64_t cli_store_name_time(const char *path);
 
 /**
  * Prints on stderr each problem of the store's files (a file's first

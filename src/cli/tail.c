@@ -50,7 +50,9 @@ void cli_tail_usage(FILE *out)
 	      "glob pattern, or one file), in time order, and with -f goes on printing new\n"
 	      "events as they are written: a segment that grows, a new segment after a\n"
 	      "rotation (the directory is watched with inotify; nothing is polled). An\n"
-	      "event that is in a snapshot and in a segment is shown once.\n"
+	      "event that is in a snapshot and in a segment is shown once. Without --since\n"
+	      "and --until, the newest files are read first, older ones only as far back\n"
+	      "as the last N events need.\n"
 	      "With a PID (a number that is no file name), reads the rings of that process\n"
 	      "in shared-memory mode directly, with no stream: its mapping is read every\n"
 	      "--interval and each event is shown once.\n"
@@ -125,18 +127,79 @@ static void print_now(struct tail *t, const struct ttlog_event *ev, const char *
 
 /* ---- A store ------------------------------------------------------------ */
 
+static int by_time_down(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x < y) - (x > y);
+}
+
+/* A file name's time minus this holds no event of a later file: the names'
+ * clock is not the events', and a segment goes on being written a little
+ * after the next one is created. */
+#define TAIL_NAME_SLACK_NS (10 * 1000000000LL)
+
+/*
+ * Opens the store for its last count events without reading all of it:
+ * from the newest file's name time on, then from the next older one's, ...
+ * until count events pass the filters (or every file is in). Exact: when
+ * count events are at or after a time, the last count events all are.
+ * Leaves the kept events in t's ring.
+ */
+static ttlog_store *open_newest(struct tail *t, char *arg)
+{
+	int64_t *times = NULL;
+	int n = 0;
+	if (t->count > 0 && t->filter.since.kind == CLI_TIME_UNSET &&
+	    t->filter.until.kind == CLI_TIME_UNSET && cli_store_arg(arg)) {
+		char **files;
+		int bad = 0;
+		int nf = cli_store_expand(&arg, 1, NULL, &files, &bad);
+		times = render_xrealloc(NULL, (size_t)(nf + 1) * sizeof *times);
+		for (int i = 0; i < nf; i++) {
+			int64_t ns = cli_store_name_time(files[i]);
+			if (ns > INT64_MIN + TAIL_NAME_SLACK_NS)
+				times[n++] = ns - TAIL_NAME_SLACK_NS;
+		}
+		cli_store_free_list(files, nf);
+		qsort(times, (size_t)n, sizeof *times, by_time_down);
+	}
+	for (int k = 0;; k++) {
+		int last_try = k >= n;
+		int64_t floor = last_try ? INT64_MIN : times[k];
+		if (!last_try && k > 0 && floor == times[k - 1])
+			continue;
+		ttlog_store *s = cli_store_open(&t->filter, &arg, 1, "ttlog", floor);
+		if (!s)
+			break;
+		t->nlines = t->first = 0;
+		struct ttlog_event ev;
+		const struct ttlog_store_file *from;
+		long kept = 0;
+		while (ttlog_store_next(s, &ev, &from)) {
+			render_message_start(&t->msg, &ev);
+			if (!cli_filter_keep(&t->filter, &ev, &t->msg))
+				continue;
+			keep_last(t, &ev, ttlog_reader_info(from->reader)->service);
+			kept++;
+		}
+		if (kept >= t->count || last_try) {
+			free(times);
+			return s;
+		}
+		ttlog_store_close(s);
+		render_event_cache_reset(&t->cache);
+	}
+	free(times);
+	return NULL;
+}
+
 static int tail_store(struct tail *t, char *arg)
 {
-	ttlog_store *s = cli_store_open(&t->filter, &arg, 1, "ttlog");
+	ttlog_store *s = open_newest(t, arg);
 	if (!s)
 		return CLI_EXIT_DATA;
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from;
-	while (ttlog_store_next(s, &ev, &from)) {
-		render_message_start(&t->msg, &ev);
-		if (cli_filter_keep(&t->filter, &ev, &t->msg))
-			keep_last(t, &ev, ttlog_reader_info(from->reader)->service);
-	}
 	print_last(t);
 	int status = cli_store_report(s, "ttlog");
 	while (t->follow && !cli_stdout_failed()) {

@@ -435,7 +435,7 @@ static int view_file(struct view *v, const char *path)
  * what was lost over the files, then each file's problem. */
 static int view_store(struct view *v, char **args, int n)
 {
-	ttlog_store *s = cli_store_open(&v->filter, args, n, "ttlog");
+	ttlog_store *s = cli_store_open(&v->filter, args, n, "ttlog", INT64_MIN);
 	if (!s)
 		return CLI_EXIT_DATA;
 	v->path = args[0];

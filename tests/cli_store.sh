@@ -48,6 +48,10 @@ check "query has the promoted column" '~^ *4$' 0 '' -- \
 check "stats of a directory" '~stream lost' 0 '' -- "$bin" stats "$d"
 check "ls of a directory" '~other-7-' 0 '' -- "$bin" ls "$d"
 check "export of a directory" '~"promoted":true' 0 '' -- "$bin" export -F jsonl "$d"
+expect "export of a directory shows each event once" \
+	test "$("$bin" export -F jsonl "$d" | wc -l)" -eq 28
+expect "export csv of a directory: a header and each event once" \
+	test "$("$bin" export -F csv "$d" | wc -l)" -eq 29
 check "an empty directory" - 2 'no \*\.ttseg or \*\.ttlog file' -- "$bin" view "$tmp"
 check "tail of a directory" '~event t=1 k=3' 0 '' -- "$bin" tail -n 2 --service svc "$d"
 expect "tail -n 3 prints 3" test "$("$bin" tail -n 3 "$d" | wc -l)" -eq 3

@@ -1,7 +1,8 @@
 /*
- * ttlog_reader.h - reading ttlog snapshot files.
+ * ttlog_reader.h - reading ttlog snapshot files and stream segments.
  *
- * The reader opens a snapshot, validates every chunk against its checksum
+ * The reader opens a snapshot or a segment (a file of a stream, format
+ * revision 5: docs/FORMAT.md section 17), validates every chunk against its checksum
  * and every length and offset against the file, and iterates the events of
  * all threads merged in time order, with their arguments decoded. Formatting
  * a message follows printf exactly: the format is split into conversions and
@@ -9,7 +10,19 @@
  *
  * A damaged file is not all-or-nothing: ttlog_reader_open() keeps every
  * chunk that validates, and ttlog_reader_error() says what went wrong and
- * where ("FILE: offset N: expected ..."). Programs that only log do not need
+ * where ("FILE: offset N: expected ..."). A segment without END is open
+ * (being written, or its writer died), which is not an error. A store
+ * (ttlog_store_open, at the end) reads the segments and snapshots of
+ * directories as one, and follows them as they grow.
+ *
+ * ABI: structs the reader hands out by pointer (ttlog_file_info,
+ * ttlog_thread_info) may gain members at their end; ttlog_event, which the
+ * caller allocates, keeps its size and takes new members from its
+ * reserved tail (format revision 5 took flags). Added in revision 5:
+ * ttlog_file_info service .. indexed, ttlog_thread_info stream_lost and
+ * filtered, ttlog_event flags (TTLOG_EVENT_PROMOTED),
+ * ttlog_reader_open_range(), ttlog_reader_set_start() and the store.
+ * Programs that only log do not need
  * this header: it is libttlog-read's, which tools link (pkg-config ttlog-read,
  * CMake ttlog::read) and which links libttlog, the writer.
  */
@@ -106,6 +119,9 @@ struct ttlog_thread_info {
 	uint64_t overwritten;/* events its ring dropped to make room for newer ones */
 	uint64_t torn;       /* events overwritten while the snapshot copied them */
 	uint64_t torn_bytes;
+	/* Added with format revision 5 (segments; 0 in a snapshot): */
+	uint64_t stream_lost;/* events the stream never wrote: gone from the ring first */
+	uint64_t filtered;   /* events the stream left in the ring (below its level) */
 };
 
 /** The clock that timed a file's events (struct ttlog_file_info's clock);
@@ -148,6 +164,23 @@ struct ttlog_file_info {
 		uint32_t thread_index;
 		const char *signal_name;
 	} crash;
+	/* Added with format revision 5 (docs/FORMAT.md sections 6, 16, 17).
+	 * Files of earlier revisions read as "", 0 and 0. */
+	const char *service;         /* the writer's TTLOG_SERVICE; "" if none */
+	uint64_t segment;            /* a segment's sequence number in its stream, from 1; 0 in a snapshot */
+	int64_t stream_start_ns;     /* creation time of the stream's first segment; 0 in a snapshot */
+	int is_segment;              /* a segment file of a stream (HEAD flag SEGMENT) */
+	int open;                    /* a segment without END: being written, or its writer died.
+					Not damage: the status stays TTLOG_OK (a snapshot without
+					END is TTLOG_E_TRUNCATED, complete 0, open 0) */
+	uint64_t stream_lost;        /* sums over the threads (segments only) */
+	uint64_t filtered;
+	uint64_t promoted;           /* events of promoted blocks (TTLOG_EVENT_PROMOTED) */
+	uint64_t read_size;          /* bytes of the file read up to the end of its last whole chunk
+					(for ttlog_reader_set_start() on the grown file) */
+	int indexed;                 /* opened through the segment's index (ttlog_reader_open_range):
+					only the blocks the range needs were read, and events, blocks,
+					raw_bytes and the threads' events count those */
 };
 
 /* What an event is. */
@@ -194,8 +227,20 @@ struct ttlog_event {
 	const struct ttlog_span *span;
 	unsigned depth;                      /* spans open on the thread, for indenting */
 	uint32_t size;                       /* bytes of the record in the file, decompressed */
-	uint64_t reserved[4];                /* zero */
+	uint32_t flags;                      /* TTLOG_EVENT_* flags below (taken from the reserved
+						tail with format revision 5; the struct keeps its size) */
+	uint32_t reserved32;                 /* zero */
+	uint64_t reserved[3];                /* zero */
 };
+
+/**
+ * struct ttlog_event flags.
+ * TTLOG_EVENT_PROMOTED: a record below the stream's level that the writer
+ * streamed because an error happened near it (a block after a PRMT chunk,
+ * docs/FORMAT.md 17.2). It is placed by its time among its thread's other
+ * events and has the contexts and spans its thread had open at that time.
+ */
+#define TTLOG_EVENT_PROMOTED 0x1u
 
 /**
  * Opens and validates a snapshot file. *reader is set whenever the file
@@ -256,6 +301,22 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
  */
 TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader);
 
+/**
+ * ttlog_reader_open_ex() for a time range known before opening: the range
+ * is set as by ttlog_reader_set_range() (every level), and a closed
+ * segment (docs/FORMAT.md 17.3) with a sound index is read through it:
+ * END at the end of the file, then INDX, then only the chunks the range
+ * needs: every chunk but the EVTS blocks outside the range (blocks before
+ * it are still read when the file has contexts or spans). Everything used
+ * is checked as usual; an index that points anywhere wrong is ignored and
+ * the whole file is read. info->indexed says the index was used: the event
+ * and block counts are then those of the blocks read, and the blocks left
+ * out are counted in blocks_skipped. INT64_MIN and INT64_MAX remove a
+ * limit (with neither, this is ttlog_reader_open_ex()).
+ */
+TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t since_ns,
+				      int64_t until_ns, ttlog_reader **reader);
+
 /** Every level: the level_mask of ttlog_reader_set_range() that keeps all. */
 #define TTLOG_READER_ALL_LEVELS 0x3fu
 
@@ -274,6 +335,15 @@ TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reade
  */
 TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, int64_t until_ns,
 				      unsigned level_mask);
+
+/**
+ * For following a growing file: a reader of the file as it is now, given
+ * the read_size (ttlog_file_info) of an earlier reader of it, returns only
+ * the events of the blocks that begin at or after that offset, those the
+ * earlier reader did not have. Blocks before it are still read for the
+ * contexts and spans they open. Applies from the next ttlog_reader_rewind().
+ */
+TTLOG_API void ttlog_reader_set_start(ttlog_reader *r, uint64_t offset);
 
 /** What the reader has done with the event blocks since it was opened. */
 struct ttlog_reader_counters {
@@ -371,6 +441,103 @@ TTLOG_API const struct ttlog_site_info *ttlog_event_display_site(const struct tt
 /** "log", "span_begin" or "span_end" for an enum ttlog_event_kind; "?" for
  *  anything else. */
 TTLOG_API const char *ttlog_event_kind_name(int kind);
+
+/* ---- Stores: many files read as one -------------------------------------
+ * A store is the segments (*.ttseg) and snapshots (*.ttlog) of one or more
+ * directories, glob patterns or files, read as one time-ordered stream of
+ * events (docs/FORMAT.md 17.4). Files wholly outside the time range or of
+ * another service are left unread: a segment by its name's time (it holds
+ * nothing after the next segment of its stream was created), a snapshot by
+ * its name's time (it holds nothing after it), then every file by its
+ * HEAD, and a closed segment through its index (ttlog_reader_open_range).
+ * A record that is in a snapshot and in a segment of the same process is
+ * returned once: two events are the same record when their pid, thread id,
+ * ticks, site (format, file, line, level) and argument values are equal,
+ * which only events of equal time need comparing. A damaged file gives
+ * its valid events and its error (ttlog_store_files); it never stops the
+ * others. */
+
+typedef struct ttlog_store ttlog_store;
+
+/** What to read of a store; zero-filled with ttlog_store_options_init(). */
+struct ttlog_store_options {
+	int64_t since_ns, until_ns;  /* the time range (INT64_MIN, INT64_MAX: none) */
+	unsigned level_mask;         /* as for ttlog_reader_set_range() */
+	unsigned flags;              /* TTLOG_READER_LAZY for every file */
+	const char *service;         /* only files of this service (HEAD service); NULL: all */
+	uint64_t reserved[4];        /* zero */
+};
+
+/** Sets the options that keep everything. */
+TTLOG_API void ttlog_store_options_init(struct ttlog_store_options *opt);
+
+/** A file of a store. */
+struct ttlog_store_file {
+	const char *path;
+	const ttlog_reader *reader;  /* NULL when skipped or not opened (out of memory) */
+	int status;                  /* its reader's status (TTLOG_OK when skipped) */
+	const char *error;           /* its reader's message, or NULL */
+	int skipped;                 /* left unread: outside the range, or another service */
+};
+
+/**
+ * Opens a store of npaths sources: each is a directory (its *.ttseg and
+ * *.ttlog files; names that start with '.' are left out), a glob pattern
+ * (glob(3)), or a file. opt may be NULL (everything). *store is set unless
+ * TTLOG_E_NOMEM or TTLOG_E_INVALID is returned. Returns TTLOG_OK, or the
+ * first problem of a file or source (TTLOG_E_OPEN: a source that names no
+ * file); every file's own status is in ttlog_store_files().
+ */
+TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
+			       const struct ttlog_store_options *opt, ttlog_store **store);
+
+/** The files of the store, in name order (files found by ttlog_store_follow()
+ *  after them); the array is valid until the next ttlog_store_follow(). */
+TTLOG_API size_t ttlog_store_files(const ttlog_store *store,
+				   const struct ttlog_store_file *const **files);
+
+/** The first problem of the store (a file's, or a source's), and its message. */
+TTLOG_API int ttlog_store_status(const ttlog_store *store);
+TTLOG_API const char *ttlog_store_error(const ttlog_store *store);
+
+/**
+ * The next event of the store in time order (ties: files in name order).
+ * Returns 1 and fills *event and *from (the file it comes from, for its
+ * reader's info: pid, service, path; from may be NULL), or 0 at the end.
+ * The event is valid until the next call.
+ */
+TTLOG_API int ttlog_store_next(ttlog_store *store, struct ttlog_event *event,
+			       const struct ttlog_store_file **from);
+
+/** Starts again from the first event. */
+TTLOG_API void ttlog_store_rewind(ttlog_store *store);
+
+/**
+ * Follow mode: after ttlog_store_next() returned 0, waits up to timeout_ms
+ * (-1: no limit) for new data: a segment that grew or was closed, a new
+ * file in a directory or matching a pattern of the store (a rotation).
+ * Waits with inotify, without polling. Returns 1 when there is new data
+ * (ttlog_store_next() then returns the new events, also those older than
+ * events returned before), 0 when the time ran out, or a negative
+ * TTLOG_E_* code. Files deleted meanwhile keep what was read of them.
+ */
+TTLOG_API int ttlog_store_follow(ttlog_store *store, int timeout_ms);
+
+/** What the store has done. */
+struct ttlog_store_counters {
+	uint64_t files;           /* files found */
+	uint64_t files_skipped;   /* left unread by their name or HEAD */
+	uint64_t duplicates;      /* events left out: the same record in another file */
+	uint64_t blocks;          /* sums of the files' reader counters */
+	uint64_t blocks_decoded;
+	uint64_t blocks_skipped;
+};
+
+/** The counters, summed when called. */
+TTLOG_API struct ttlog_store_counters ttlog_store_counters(const ttlog_store *store);
+
+/** Closes the store and every reader of it. NULL is allowed. */
+TTLOG_API void ttlog_store_close(ttlog_store *store);
 
 /* ---- Metrics ------------------------------------------------------------- */
 

@@ -49,6 +49,10 @@ void cli_query_usage(FILE *out);
 int cli_export_main(int argc, char **argv);
 /** Writes the help text of `ttlog export` to out. */
 void cli_export_usage(FILE *out);
+/** `ttlog tail`: argv[0] is "tail". Returns an exit code. */
+int cli_tail_main(int argc, char **argv);
+/** Writes the help text of `ttlog tail` to out. */
+void cli_tail_usage(FILE *out);
 /** `ttlog snap`: argv[0] is "snap". Returns an exit code. */
 int cli_snap_main(int argc, char **argv);
 /** Writes the help text of `ttlog snap` to out. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "store_args.h"
 #include "export.h"
 #include "filter.h"
 #include "report.h"
@@ -36,7 +37,10 @@ void cli_export_usage(FILE *out)
 	      "\n"
 	      "Writes the events of ttlog snapshot files in a format other tools read:\n"
 	      "the files in the order given, the events of each file in time order, all\n"
-	      "in one output.\n"
+	      "in one output. A FILE may be a stream segment, a directory or a glob: with\n"
+	      "jsonl, csv and logfmt the files are then read as one store (merged in time\n"
+	      "order, a record in a snapshot and in a segment once), with chrome and\n"
+	      "otlp-json file after file.\n"
 	      "\n"
 	      "Formats (-F, --format):\n"
 	      "  jsonl       one JSON object per event and line, the same as\n"
@@ -145,6 +149,10 @@ static int export_file(struct export *x, const char *path)
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	struct ttlog_event ev;
 
+	if (!cli_filter_file_wanted(&x->filter, r)) { /* --service */
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
 	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
@@ -156,6 +164,58 @@ static int export_file(struct export *x, const char *path)
 
 	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
+	return status;
+}
+
+/*
+ * Directories and globs as one store, for the formats that are a stream of
+ * lines (jsonl, csv, logfmt): the events of every file merged in time
+ * order, a record in a snapshot and in a segment once. begin_file() and
+ * end_file() come when the events move to another file; their reader is
+ * NULL. Chrome and OTLP group events by file, so they export file after
+ * file.
+ */
+static int store_format(const struct export_format *f)
+{
+	return !f->survey_file && f != &cli_export_chrome && f != &cli_export_otlp;
+}
+
+static int export_store(struct export *x, char **args, int n)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from, *cur = NULL;
+	ttlog_store *s;
+	x->path = args[0];
+	if (x->format->survey_event) {
+		s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
+		while (s && ttlog_store_next(s, &ev, &from)) {
+			render_message_start(&x->msg, &ev);
+			if (cli_filter_keep(&x->filter, &ev, &x->msg))
+				x->format->survey_event(x, &ev);
+		}
+		ttlog_store_close(s);
+	}
+	x->format->begin(x);
+	s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
+	while (s && !cli_stdout_failed() && ttlog_store_next(s, &ev, &from)) {
+		if (from != cur) {
+			if (cur)
+				x->format->end_file(x, NULL, ttlog_reader_info(cur->reader));
+			x->path = from->path;
+			x->format->begin_file(x, NULL, ttlog_reader_info(from->reader));
+			cur = from;
+		}
+		render_message_start(&x->msg, &ev);
+		if (cli_filter_keep(&x->filter, &ev, &x->msg))
+			x->format->event(x, &ev);
+	}
+	if (cur)
+		x->format->end_file(x, NULL, ttlog_reader_info(cur->reader));
+	x->format->end(x);
+	if (!s)
+		return CLI_EXIT_DATA;
+	int status = cli_stdout_failed() ? CLI_EXIT_OK : cli_store_report(s, "ttlog");
+	ttlog_store_close(s);
 	return status;
 }
 
@@ -310,16 +370,27 @@ int cli_export_main(int argc, char **argv)
 		status = CLI_EXIT_DATA;
 		goto out;
 	}
+	if (store_format(x.format) && cli_store_args(argv + optind, argc - optind)) {
+		status = export_store(&x, argv + optind, argc - optind);
+		goto out;
+	}
+	/* A directory or a glob stands for its segments and snapshots. */
+	char **files;
+	int bad = 0;
+	int n = cli_store_expand(argv + optind, argc - optind, "ttlog export", &files, &bad);
+	if (bad)
+		status = CLI_EXIT_DATA;
 	if (x.format->survey_file || x.format->survey_event)
-		for (int i = optind; i < argc; i++)
-			survey_file(&x, argv[i]);
+		for (int i = 0; i < n; i++)
+			survey_file(&x, files[i]);
 	x.format->begin(&x);
-	for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-		int st = export_file(&x, argv[i]);
+	for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+		int st = export_file(&x, files[i]);
 		if (st > status)
 			status = st;
 	}
 	x.format->end(&x);
+	cli_store_free_list(files, n);
 out:
 	cli_filter_free(&x.filter);
 	render_buf_free(&x.out);

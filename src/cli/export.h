@@ -48,6 +48,9 @@ struct export_format {
 	void (*survey_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
 	void (*survey_event)(struct export *x, const struct ttlog_event *ev);
 	void (*begin)(struct export *x);
+	/* Around each file's events; for a store (jsonl, csv, logfmt: a
+	 * directory or a glob), around each run of events of one file, with r
+	 * NULL. */
 	void (*begin_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
 	void (*event)(struct export *x, const struct ttlog_event *ev);
 	void (*end_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);

@@ -69,8 +69,8 @@ static void jsonl_begin(struct export *x)
 static void jsonl_begin_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
 {
 	(void)r;
-	(void)info;
 	render_event_cache_reset(x->state); /* the last file's sites are gone */
+	((struct render_event_cache *)x->state)->service = info ? info->service : NULL;
 }
 
 static void jsonl_end(struct export *x)

@@ -130,6 +130,9 @@ int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, s
 			return -1;
 		f->nfields++;
 		return 1;
+	case CLI_OPT_SERVICE:
+		f->service = arg;
+		return 1;
 	case CLI_OPT_TRACE:
 		if (parse_trace_id(arg, &f->trace_hi, &f->trace_lo) != 0) {
 			snprintf(err, err_size,
@@ -170,11 +173,22 @@ void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
 		f->since_ns = cli_time_resolve(&f->since, end, f->utc);
 	if (f->until.kind != CLI_TIME_UNSET)
 		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
+	ttlog_reader_set_range(r, f->since_ns, f->until_ns, cli_filter_levels(f));
+	ttlog_reader_rewind(r);
+}
+
+unsigned cli_filter_levels(const struct cli_filter *f)
+{
 	unsigned levels = TTLOG_READER_ALL_LEVELS;
 	if (f->min_level > 0)
 		levels &= ~((1u << f->min_level) - 1);
-	ttlog_reader_set_range(r, f->since_ns, f->until_ns, levels);
-	ttlog_reader_rewind(r);
+	return levels;
+}
+
+int cli_filter_file_wanted(const struct cli_filter *f, const ttlog_reader *r)
+{
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	return !f->service || !info || strcmp(info->service, f->service) == 0;
 }
 
 static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_info *t)
@@ -232,7 +246,9 @@ void cli_filter_usage(FILE *out)
 	      "                        (repeatable: all must match)\n"
 	      "      --trace ID        events of the trace ID (32 hex digits, or a whole\n"
 	      "                        traceparent) on every thread: its spans' begins and\n"
-	      "                        ends and the events inside them\n",
+	      "                        ends and the events inside them\n"
+	      "      --service NAME    only files (segments and snapshots) of the service\n"
+	      "                        NAME (TTLOG_SERVICE of the program that wrote them)\n",
 	      out);
 }
 

@@ -46,6 +46,7 @@ struct cli_filter {
 	uint64_t trace_hi, trace_lo;
 	int logs_only;  /* set by the command: leave out span begins and ends */
 	int utc;        /* set by the command: times without Z are UTC, not local */
+	const char *service; /* --service: only files of this service; NULL: all */
 
 	/* The file being read: --since/--until/--last resolved for it. */
 	int64_t since_ns, until_ns;
@@ -58,6 +59,7 @@ enum {
 	CLI_OPT_UNTIL,
 	CLI_OPT_LAST,
 	CLI_OPT_TRACE,
+	CLI_OPT_SERVICE,
 };
 
 #define CLI_FILTER_SHORT_OPTIONS "l:g:t:f:"
@@ -70,7 +72,8 @@ enum {
 	{"grep", required_argument, NULL, 'g'},                   \
 	{"thread", required_argument, NULL, 't'},                 \
 	{"field", required_argument, NULL, 'f'},                  \
-	{"trace", required_argument, NULL, CLI_OPT_TRACE}
+	{"trace", required_argument, NULL, CLI_OPT_TRACE},        \
+	{"service", required_argument, NULL, CLI_OPT_SERVICE}
 
 /**
  * Prepares f for at most max_filters filter options (argc is always
@@ -112,6 +115,12 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 		    struct render_message *msg);
 
 void cli_filter_free(struct cli_filter *f);
+
+/** Whether the file of reader r is one --service wants (always without it). */
+int cli_filter_file_wanted(const struct cli_filter *f, const ttlog_reader *r);
+
+/** The levels --level keeps, as a level mask for the reader. */
+unsigned cli_filter_levels(const struct cli_filter *f);
 
 /** The help text of the filter options ("  -l, --level ..." lines). */
 void cli_filter_usage(FILE *out);

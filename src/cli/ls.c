@@ -28,6 +28,7 @@
 
 #define COMMAND "ls"
 #define SNAPSHOT_SUFFIX ".ttlog"
+#define SEGMENT_SUFFIX ".ttseg"   /* a stream's segment (FORMAT.md 17) */
 /* A writer's temporary file (docs/FORMAT.md, "File names and publication"):
  * .ttlog-<pid>-<tid>-<counter>.tmp */
 #define TEMP_PREFIX ".ttlog-"
@@ -43,11 +44,13 @@ enum entry_status {
 	STATUS_NOT_TTLOG, /* not a snapshot at all */
 	STATUS_UNREADABLE,/* cannot be opened or read */
 	STATUS_TEMPORARY, /* a writer's temporary file (--all) */
+	STATUS_OPEN,      /* a segment without END: being written, or its writer died */
 };
 static const char *const status_names[] = {
 	"ok", "truncated", "corrupt", "newer-version", "not-ttlog", "unreadable", "temporary",
+	"open",
 };
-_Static_assert(sizeof status_names / sizeof status_names[0] == STATUS_TEMPORARY + 1,
+_Static_assert(sizeof status_names / sizeof status_names[0] == STATUS_OPEN + 1,
 	       "one name per status");
 
 /* One file of the listing. Strings are copies: the file's reader is closed
@@ -84,8 +87,9 @@ void cli_ls_usage(FILE *out)
 {
 	fputs("Usage: ttlog ls [OPTIONS] [DIR]\n"
 	      "\n"
-	      "Lists the snapshot files (*.ttlog) in DIR, newest first. Without DIR, lists\n"
-	      "the directory programs write to when their configuration names none:\n"
+	      "Lists the snapshot files (*.ttlog) and stream segments (*.ttseg) in DIR,\n"
+	      "newest first. Without DIR, lists the directory programs write to when\n"
+	      "their configuration names none:\n"
 	      "$TTLOG_DIR if it is set, else $XDG_RUNTIME_DIR/ttlog, else /tmp/ttlog-UID.\n"
 	      "\n"
 	      "Options:\n"
@@ -107,7 +111,8 @@ void cli_ls_usage(FILE *out)
 	      "  CREATED column then shows. Equal times: by name, last first.\n"
 	      "Status: ok, truncated (cut short: the part there is valid), corrupt (a\n"
 	      "  checksum or structure check failed), newer-version, not-ttlog, unreadable,\n"
-	      "  temporary. Files are not decoded: every chunk's checksum is checked, the\n"
+	      "  temporary, open (a stream's segment that is being written, or whose\n"
+	      "  writer died: valid up to its last whole chunk). Files are not decoded: every chunk's checksum is checked, the\n"
 	      "  events inside the blocks are not (`ttlog view` or `ttlog stats` read them).\n"
 	      "JSON lines: path, name, status, error (the reader's message or null),\n"
 	      "  created (UTC) and created_ns, mtime_ns, pid, executable (the full path),\n"
@@ -184,6 +189,8 @@ static void open_entry(struct entry *e)
 	int rc = ttlog_reader_open_ex(e->path, TTLOG_READER_LAZY, &r);
 
 	e->status = status_of(rc);
+	if (rc == TTLOG_OK && ttlog_reader_info(r)->open)
+		e->status = STATUS_OPEN;
 	/* Only these leave a header worth showing (as `ttlog view` decides). */
 	if (r && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT))
 		describe(e, r);
@@ -249,7 +256,9 @@ static int read_directory(struct ls *ls)
 		int temporary = strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
 				has_suffix(name, TEMP_SUFFIX);
 		/* Names starting with '.' are never snapshots (FORMAT.md, "File names and publication"). */
-		if (temporary ? !ls->all : name[0] == '.' || !has_suffix(name, SNAPSHOT_SUFFIX))
+		if (temporary ? !ls->all
+			      : name[0] == '.' || (!has_suffix(name, SNAPSHOT_SUFFIX) &&
+						   !has_suffix(name, SEGMENT_SUFFIX)))
 			continue;
 		char *path = join_path(ls->dir, name);
 		struct stat st;

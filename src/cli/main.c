@@ -33,7 +33,8 @@ static void usage(FILE *out)
 {
 	fputs("Usage: ttlog COMMAND [OPTIONS] [ARGUMENTS]\n"
 	      "\n"
-	      "Reads the snapshot files written by programs that use ttlog.\n"
+	      "Reads the snapshot files and stream segments written by programs that use\n"
+	      "ttlog. Commands that take files also take a directory or a glob pattern.\n"
 	      "\n"
 	      "Commands:\n"
 	      "  view         print the events of snapshot files, one line per event\n"
@@ -43,6 +44,8 @@ static void usage(FILE *out)
 	      "  query        run SQL over snapshot files (SQLite)\n"
 	      "  export       write the events of snapshot files as JSON lines, CSV,\n"
 	      "               logfmt, a Chrome trace or an OTLP/JSON request\n"
+	      "  tail         the last events of a directory of segments and snapshots,\n"
+	      "               then (-f) the new ones as they are written\n"
 	      "  snap PID     take a snapshot of a running process, from its shared\n"
 	      "               mapping or through its snapshot signal\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
@@ -119,6 +122,7 @@ static const struct command {
 	{"stats", cli_stats_main, cli_stats_usage},
 	{"query", cli_query_main, cli_query_usage},
 	{"export", cli_export_main, cli_export_usage},
+	{"tail", cli_tail_main, cli_tail_usage},
 	{"snap", cli_snap_main, cli_snap_usage},
 	{"recover", cli_recover_main, cli_recover_usage},
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "store_args.h"
 #include "report.h"
 #include "query/query.h"
 #include "query_output.h"
@@ -38,7 +39,8 @@ void cli_query_usage(FILE *out)
 	      "as ISO-8601 text; ids are hex text; fields are JSON text):\n"
 	      "  events     ts, time, level (trace..fatal), level_num (0..5), kind (log,\n"
 	      "             span_begin, span_end), tid, thread, target, file, line, func,\n"
-	      "             site, message, fields, span_id, trace_id, span, snapshot\n"
+	      "             site, message, fields, span_id, trace_id, span, snapshot,\n"
+	      "             service, pid, promoted (1: streamed because of an error near it)\n"
 	      "  spans      id, parent, trace_id, name, start, end, duration, start_time,\n"
 	      "             tid, thread, depth, file, line, func, fields, snapshot\n"
 	      "  threads    idx, tid, name, exited, crashed, events, overwritten, torn,\n"
@@ -51,7 +53,10 @@ void cli_query_usage(FILE *out)
 	      "             created, created_time, writer_version, clock, window_ns,\n"
 	      "             complete, events, overwritten, torn, dropped, blocks, first_ts,\n"
 	      "             last_ts, first_time, last_time, crashed, signal, signal_code,\n"
-	      "             crash_address, crash_tid, error\n"
+	      "             crash_address, crash_tid, error, service, segment (a stream's\n"
+	      "             segment number; 0: a snapshot), open (a segment still being\n"
+	      "             written), stream_lost, filtered, promoted\n"
+	      "A FILE may be a directory or a glob: its *.ttseg and *.ttlog files.\n"
 	      "\n"
 	      "Fields are read with SQLite's JSON functions:\n"
 	      "  json_extract(fields, '$.user') = 42\n"
@@ -160,12 +165,22 @@ int cli_query_main(int argc, char **argv)
 	if (optind + 1 >= argc)
 		return cli_report_usage_error("query", "expected one or more snapshot files after the SQL");
 	const char *sql = argv[optind];
+	/* A directory or a glob stands for its segments and snapshots. */
+	char **files;
+	int bad = 0;
+	int nfiles = cli_store_expand(argv + optind + 1, argc - optind - 1, "ttlog query", &files,
+				      &bad);
+	if (bad || !nfiles) {
+		cli_store_free_list(files, nfiles);
+		return CLI_EXIT_DATA;
+	}
 
 	sqlite3 *db = NULL;
 	struct query_context *context = NULL;
 	int status;
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK || query_register(db, &context) != SQLITE_OK ||
-	    query_create_tables(db, argv + optind + 1, argc - optind - 1) != SQLITE_OK) {
+	    query_create_tables(db, files, nfiles) != SQLITE_OK) {
+		cli_store_free_list(files, nfiles);
 		cli_sync_stdout();
 		fprintf(stderr, "ttlog query: cannot set up the tables: %s\n",
 			db ? sqlite3_errmsg(db) : "out of memory");
@@ -184,5 +199,6 @@ int cli_query_main(int argc, char **argv)
 	if (nerrors && status == CLI_EXIT_OK)
 		status = CLI_EXIT_DATA;
 	sqlite3_close(db);
+	cli_store_free_list(files, nfiles);
 	return status;
 }

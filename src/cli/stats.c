@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "store_args.h"
 #include "render/event_message.h"
 #include "render/json_text.h"
 #include "render/names.h"
@@ -67,6 +68,7 @@ struct tally {
 struct stats {
 	int json, utc;
 	size_t top;
+	const char *service; /* --service: only files of this service */
 	unsigned reports;  /* text reports printed so far */
 	struct render_buf line;
 };
@@ -75,7 +77,8 @@ void cli_stats_usage(FILE *out)
 {
 	fputs("Usage: ttlog stats [OPTIONS] FILE...\n"
 	      "\n"
-	      "Reads every event of each snapshot file and reports, per file:\n"
+	      "Reads every event of each snapshot file and reports, per file (a FILE may be\n"
+	      "a segment, or a directory or glob of segments and snapshots):\n"
 	      "  - the process, the reason and whether the file is complete;\n"
 	      "  - events: the count, the time of the first and the last, the time between\n"
 	      "    them and the event rate over it (events/s), span begins and ends;\n"
@@ -99,6 +102,7 @@ void cli_stats_usage(FILE *out)
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per file\n"
 	      "                        and line\n"
 	      "      --utc             show times in UTC instead of local time\n"
+	      "      --service NAME    only files (segments and snapshots) of service NAME\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "JSON lines: path, complete, error (the reader's message or null), pid,\n"
@@ -323,9 +327,20 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_text(&kv, info->reason);
 	cli_table_cell(&kv, "created");
 	cli_table_cell(&kv, "%s", render_time_format(info->created_ns, style, tb));
+	if (*info->service || info->is_segment) {
+		cli_table_cell(&kv, "service");
+		cli_table_text(&kv, info->service);
+	}
+	if (info->is_segment) {
+		cli_table_cell(&kv, "segment");
+		cli_table_cell(&kv, "%" PRIu64 " of the stream started %s", info->segment,
+			       render_time_format(info->stream_start_ns, style, tb));
+	}
 	cli_table_cell(&kv, "state");
 	if (info->crashed)
 		print_signal(&kv, info);
+	else if (info->open)
+		cli_table_cell(&kv, "open (no END chunk yet: being written, or its writer died)");
 	else
 		cli_table_cell(&kv, "%s", info->complete ? "complete" : "incomplete (no END chunk)");
 	if (info->crashed && !info->complete) {
@@ -362,6 +377,17 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_cell(&kv, "%" PRIu64 " (%" PRIu64 " bytes)", info->torn, info->torn_bytes);
 	cli_table_cell(&kv, "dropped");
 	cli_table_cell(&kv, "%" PRIu64, info->dropped);
+	if (info->is_segment) {
+		cli_table_cell(&kv, "stream lost");
+		cli_table_cell(&kv, "%" PRIu64 " (gone from the rings before the stream read them)",
+			       info->stream_lost);
+		cli_table_cell(&kv, "filtered");
+		cli_table_cell(&kv, "%" PRIu64 " (below the stream's level, left in the rings)",
+			       info->filtered);
+		cli_table_cell(&kv, "promoted");
+		cli_table_cell(&kv, "%" PRIu64 " (streamed because of an error near them)",
+			       info->promoted);
+	}
 	cli_table_cell(&kv, "sampled out");
 	cli_table_cell(&kv, "%" PRIu64 " (1-in-N %" PRIu64 ", rate limit %" PRIu64 ")",
 		       sm->dropped_sampled + sm->dropped_rate_limited, sm->dropped_sampled,
@@ -592,6 +618,16 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 			  t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
 			  info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
 			  sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
+	if (*info->service || info->is_segment) {
+		render_buf_puts(b, ",\"service\":");
+		render_json_cstring(b, info->service);
+	}
+	if (info->is_segment)
+		render_buf_printf(b,
+				  ",\"segment\":%" PRIu64 ",\"open\":%s,\"stream\":{\"lost\":%" PRIu64
+				  ",\"filtered\":%" PRIu64 ",\"promoted\":%" PRIu64 "}",
+				  info->segment, info->open ? "true" : "false", info->stream_lost,
+				  info->filtered, info->promoted);
 	render_buf_printf(b,
 			  ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
 			  ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
@@ -638,6 +674,10 @@ static int stats_file(struct stats *s, const char *path)
 	int rc = ttlog_reader_open(path, &r);
 
 	const struct ttlog_file_info *info = r ? ttlog_reader_info(r) : NULL;
+	if (s->service && info && strcmp(info->service, s->service) != 0) {
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	/* Nothing to count: not a snapshot, or cut before its HEAD chunk
 	 * (every real HEAD has a writer version and a creation time). */
 	if (!info || !(rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) ||
@@ -673,7 +713,7 @@ static int stats_file(struct stats *s, const char *path)
 
 /* ---- Options -------------------------------------------------------------- */
 
-enum { OPT_UTC = 256, OPT_TOP };
+enum { OPT_UTC = 256, OPT_TOP, OPT_SERVICE };
 
 #define SHORT_OPTIONS ":ho:"
 
@@ -681,6 +721,7 @@ static const struct option long_options[] = {
 	{"top", required_argument, NULL, OPT_TOP},
 	{"output", required_argument, NULL, 'o'},
 	{"utc", no_argument, NULL, OPT_UTC},
+	{"service", required_argument, NULL, OPT_SERVICE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -727,6 +768,9 @@ static int parse_options(struct stats *s, int argc, char **argv, int *status)
 		case OPT_UTC:
 			s->utc = 1;
 			break;
+		case OPT_SERVICE:
+			s->service = optarg;
+			break;
 		case OPT_TOP:
 			if (parse_top(optarg, &s->top) != 0) {
 				*status = cli_report_usage_error(COMMAND, "bad count '%s' for --top (use "
@@ -753,11 +797,18 @@ int cli_stats_main(int argc, char **argv)
 	int status = CLI_EXIT_OK;
 
 	if (parse_options(&s, argc, argv, &status) == 0) {
-		for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-			int st = stats_file(&s, argv[i]);
+		/* A directory or a glob stands for its segments and snapshots. */
+		char **files;
+		int bad = 0;
+		int n = cli_store_expand(argv + optind, argc - optind, "ttlog stats", &files, &bad);
+		if (bad)
+			status = CLI_EXIT_DATA;
+		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+			int st = stats_file(&s, files[i]);
 			if (st > status)
 				status = st;
 		}
+		cli_store_free_list(files, n);
 	}
 	render_buf_free(&s.line);
 	return status;

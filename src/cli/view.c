@@ -7,7 +7,9 @@
  *
  * Files are handled one after the other, in the order given, each with its
  * own reader: a damaged file prints every event that survived, then the
- * reader's error, and the next file is read all the same.
+ * reader's error, and the next file is read all the same. When an argument
+ * is a directory or a glob pattern, all the arguments are read as one store
+ * (ttlog_store_*): the events of every file merged in time order.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,6 +30,7 @@
 #include "render/names.h"
 #include "render/time_text.h"
 #include "report.h"
+#include "store_args.h"
 #include "ttlog_reader.h"
 
 
@@ -66,6 +69,12 @@ void cli_view_usage(FILE *out)
 	      "the order given, the events of each file in time order. After a file's\n"
 	      "events come its crash summary and, when events were lost or sampled out\n"
 	      "(ttlog_set_sampling, TTLOG_SAMPLE), how many.\n"
+	      "\n"
+	      "A FILE may be a stream's segment (*.ttseg). When a FILE is a directory or a\n"
+	      "glob pattern ('logs/*.ttseg'), all the FILEs are read as one store: the\n"
+	      "segments and snapshots in them merged in time order, an event that is in a\n"
+	      "snapshot and in a segment shown once, files outside --since/--until or of\n"
+	      "another --service left unread.\n"
 	      "\n"
 	      "Filters (an event is printed if it passes all of them):\n",
 	      out);
@@ -110,6 +119,8 @@ void cli_view_usage(FILE *out)
 	      "  indented by two spaces per span open on their thread.\n"
 	      "\n"
 	      "Text lines: TIME LEVEL [TID NAME] FILE:LINE MESSAGE key=value... with the\n"
+	      "  level followed by + for a promoted event (a segment's record below the\n"
+	      "  stream's level, streamed because of an error near it), and with the\n"
 	      "  TTLOG_F() fields after the message (the others are in it already); strings\n"
 	      "  that are not plain words are quoted. Control characters in the message are\n"
 	      "  shown as \\xNN, so that one event is one line.\n"
@@ -118,7 +129,8 @@ void cli_view_usage(FILE *out)
 	      "  typed like args), kind (log, span_begin, span_end); inside a span also\n"
 	      "  trace_id and span_id, and for span begins and ends span_name,\n"
 	      "  parent_span_id (null for a root) and, for ends, duration_ns (null if the\n"
-	      "  begin is not in the file). Arguments are typed: numbers,\n"
+	      "  begin is not in the file); \"promoted\":true for a promoted event, and\n"
+	      "  service for a file that names its service. Arguments are typed: numbers,\n"
 	      "  true/false, strings (null for a NULL string), pointers as \"0x...\" and\n"
 	      "  NaN or infinities as \"nan\", \"inf\", \"-inf\". Strings are valid JSON for any\n"
 	      "  bytes: bytes that are not valid UTF-8 become U+FFFD.\n"
@@ -224,7 +236,14 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
 	     render_clock_name(info->clock) ? render_clock_name(info->clock) : "unknown",
-	     info->complete ? "" : ", incomplete");
+	     info->complete ? "" : info->open ? ", open (being written)" : ", incomplete");
+	if (*info->service)
+		note_string(v, "service: ", info->service);
+	if (info->is_segment)
+		note(v, "", "segment %" PRIu64 " of a stream started %s; stream lost %" PRIu64
+			 ", filtered %" PRIu64 ", promoted %" PRIu64,
+		     info->segment, render_time_format(info->stream_start_ns, style, t1),
+		     info->stream_lost, info->filtered, info->promoted);
 	if (info->events)
 		note(v, "", "events: %" PRIu64 " in %zu thread%s, from %s to %s", info->events,
 		     nthreads, nthreads == 1 ? "" : "s", render_time_format(info->first_ns, style, t1),
@@ -289,6 +308,11 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 		     "lost: %" PRIu64 " overwritten, %" PRIu64 " torn (%" PRIu64 " bytes), %" PRIu64
 		     " dropped",
 		     info->overwritten, info->torn, info->torn_bytes, info->dropped);
+	if (info->stream_lost)
+		note(v, COLOR_LOST,
+		     "lost by the stream: %" PRIu64 " events gone from the rings before the "
+		     "stream read them",
+		     info->stream_lost);
 	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
 	if (sm && (sm->dropped_sampled || sm->dropped_rate_limited))
 		note(v, COLOR_LOST,
@@ -366,8 +390,13 @@ static int view_file(struct view *v, const char *path)
 	/* Only these errors leave file details worth showing. */
 	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
 
+	if (!cli_filter_file_wanted(&v->filter, r)) { /* --service */
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	cli_filter_begin_file(&v->filter, r);
 	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
+	v->cache.service = info ? info->service : NULL;
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -399,6 +428,59 @@ static int view_file(struct view *v, const char *path)
 
 	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
+	return status;
+}
+
+/* All the arguments as one store: events of every file in time order, then
+ * what was lost over the files, then each file's problem. */
+static int view_store(struct view *v, char **args, int n)
+{
+	ttlog_store *s = cli_store_open(&v->filter, args, n, "ttlog", INT64_MIN);
+	if (!s)
+		return CLI_EXIT_DATA;
+	v->path = args[0];
+	render_event_cache_reset(&v->cache);
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	while (!cli_stdout_failed() && ttlog_store_next(s, &ev, &from)) {
+		render_message_start(&v->msg, &ev);
+		if (!cli_filter_keep(&v->filter, &ev, &v->msg))
+			continue;
+		v->cache.service = ttlog_reader_info(from->reader)->service;
+		if (v->json)
+			print_json_event(v, &ev);
+		else
+			print_text_event(v, &ev);
+	}
+	flush_events(v);
+	if (cli_stdout_failed()) {
+		ttlog_store_close(s);
+		return CLI_EXIT_OK;
+	}
+	const struct ttlog_store_file *const *files;
+	size_t nf = ttlog_store_files(s, &files);
+	uint64_t lost = 0, overwritten = 0, filtered = 0;
+	for (size_t i = 0; i < nf; i++) {
+		if (!files[i]->reader)
+			continue;
+		const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
+		lost += fi->stream_lost + fi->torn;
+		overwritten += fi->overwritten;
+		filtered += fi->filtered;
+	}
+	struct ttlog_store_counters c = ttlog_store_counters(s);
+	if (lost)
+		note(v, COLOR_LOST, "%" PRIu64 " events lost by the stream or torn while copied "
+			 "(ttlog stats)", lost);
+	if (overwritten && !lost)
+		note(v, COLOR_LOST, "%" PRIu64 " events overwritten in the rings before they "
+			 "were written", overwritten);
+	(void)filtered; /* below the stream's level: not lost, left in the rings */
+	if (c.files_skipped && v->header)
+		note(v, "", "%" PRIu64 " of %" PRIu64 " files left unread (outside the time "
+			 "range or another service)", c.files_skipped, c.files);
+	int status = cli_store_report(s, "ttlog");
+	ttlog_store_close(s);
 	return status;
 }
 
@@ -564,12 +646,22 @@ int cli_view_main(int argc, char **argv)
 	struct view v = {0};
 	int status = CLI_EXIT_OK;
 
-	if (parse_options(&v, argc, argv, &status) == 0) {
-		for (int i = optind; i < argc && !cli_stdout_failed(); i++) {
-			int st = view_file(&v, argv[i]);
+	int parsed = parse_options(&v, argc, argv, &status) == 0;
+	if (parsed && !v.metrics && cli_store_args(argv + optind, argc - optind)) {
+		status = view_store(&v, argv + optind, argc - optind);
+	} else if (parsed) {
+		/* --metrics of a directory: each of its files. */
+		char **files;
+		int bad = 0;
+		int n = cli_store_expand(argv + optind, argc - optind, "ttlog", &files, &bad);
+		if (bad)
+			status = CLI_EXIT_DATA;
+		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+			int st = view_file(&v, files[i]);
 			if (st > status)
 				status = st;
 		}
+		cli_store_free_list(files, n);
 	}
 	view_free(&v);
 	return status;

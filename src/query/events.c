@@ -29,6 +29,9 @@ enum {
 	COL_TRACE_ID,
 	COL_SPAN,
 	COL_SNAPSHOT,
+	COL_SERVICE,
+	COL_PID,
+	COL_PROMOTED,
 };
 _Static_assert((int)COL_TS == (int)QUERY_EVENTS_TS && (int)COL_LEVEL == (int)QUERY_EVENTS_LEVEL &&
 		       (int)COL_LEVEL_NUM == (int)QUERY_EVENTS_LEVEL_NUM,
@@ -134,6 +137,15 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	case COL_SNAPSHOT:
 		sqlite3_result_text(ctx, c->vt->files[c->file], -1, SQLITE_STATIC);
 		break;
+	case COL_SERVICE:
+		query_result_text(ctx, ttlog_reader_info(c->r)->service);
+		break;
+	case COL_PID:
+		sqlite3_result_int64(ctx, ttlog_reader_info(c->r)->pid);
+		break;
+	case COL_PROMOTED:
+		sqlite3_result_int(ctx, (ev->flags & TTLOG_EVENT_PROMOTED) != 0);
+		break;
 	default:
 		break; /* NULL */
 	}
@@ -146,7 +158,7 @@ const struct query_table_def query_events_table = {
 	.schema = "CREATE TABLE x(ts INTEGER, time TEXT, level TEXT, level_num INTEGER, kind TEXT, "
 		  "tid INTEGER, thread TEXT, target TEXT, file TEXT, line INTEGER, func TEXT, "
 		  "site INTEGER, message TEXT, fields TEXT, span_id TEXT, trace_id TEXT, span TEXT, "
-		  "snapshot TEXT)",
+		  "snapshot TEXT, service TEXT, pid INTEGER, promoted INTEGER)",
 	.ranged = 1,
 	.start = events_start,
 	.next = events_next,

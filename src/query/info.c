@@ -237,6 +237,12 @@ enum {
 	SNAP_CRASH_ADDRESS,
 	SNAP_CRASH_TID,
 	SNAP_ERROR,
+	SNAP_SERVICE,       /* format revision 5 */
+	SNAP_SEGMENT,
+	SNAP_OPEN,
+	SNAP_STREAM_LOST,
+	SNAP_FILTERED,
+	SNAP_PROMOTED,
 };
 
 static int snapshots_start(struct query_cursor *c)
@@ -314,6 +320,12 @@ static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int co
 		if (info->crashed)
 			sqlite3_result_int64(ctx, info->crash.tid);
 		break;
+	case SNAP_SERVICE: query_result_text(ctx, info->service); break;
+	case SNAP_SEGMENT: sqlite3_result_int64(ctx, (sqlite3_int64)info->segment); break;
+	case SNAP_OPEN: sqlite3_result_int(ctx, info->open != 0); break;
+	case SNAP_STREAM_LOST: sqlite3_result_int64(ctx, (sqlite3_int64)info->stream_lost); break;
+	case SNAP_FILTERED: sqlite3_result_int64(ctx, (sqlite3_int64)info->filtered); break;
+	case SNAP_PROMOTED: sqlite3_result_int64(ctx, (sqlite3_int64)info->promoted); break;
 	default: break;
 	}
 	return SQLITE_OK;
@@ -328,7 +340,8 @@ const struct query_table_def query_snapshots_table = {
 		  "events INTEGER, overwritten INTEGER, torn INTEGER, dropped INTEGER, "
 		  "blocks INTEGER, first_ts INTEGER, last_ts INTEGER, first_time TEXT, "
 		  "last_time TEXT, crashed INTEGER, signal TEXT, signal_code INTEGER, "
-		  "crash_address TEXT, crash_tid INTEGER, error TEXT)",
+		  "crash_address TEXT, crash_tid INTEGER, error TEXT, service TEXT, segment INTEGER, "
+		  "open INTEGER, stream_lost INTEGER, filtered INTEGER, promoted INTEGER)",
 	.start = snapshots_start,
 	.next = numbered_next,
 	.column = snapshots_column,

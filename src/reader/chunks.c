@@ -109,7 +109,8 @@ static int known_type(uint32_t type)
 	       type == TTLOG__FMT_CHUNK_CRSH || type == TTLOG__FMT_CHUNK_END ||
 	       type == TTLOG__FMT_CHUNK_SITX || type == TTLOG__FMT_CHUNK_SMPL ||
 	       type == TTLOG__FMT_CHUNK_MTRC || type == TTLOG__FMT_CHUNK_STCK ||
-	       type == TTLOG__FMT_CHUNK_MODS;
+	       type == TTLOG__FMT_CHUNK_MODS || type == TTLOG__FMT_CHUNK_PRMT ||
+	       type == TTLOG__FMT_CHUNK_INDX;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -126,6 +127,8 @@ static size_t min_payload(uint32_t type)
 	case TTLOG__FMT_CHUNK_CRSH: return TTLOG__FMT_CRSH_FIXED_SIZE + 4;
 	case TTLOG__FMT_CHUNK_STCK: return TTLOG__FMT_STCK_FIXED_SIZE;
 	case TTLOG__FMT_CHUNK_MODS: return TTLOG__FMT_MODS_FIXED_SIZE;
+	case TTLOG__FMT_CHUNK_PRMT: return TTLOG__FMT_PRMT_SIZE;
+	case TTLOG__FMT_CHUNK_INDX: return TTLOG__FMT_INDX_FIXED_SIZE;
 	default: return TTLOG__FMT_END_SIZE;
 	}
 }
@@ -204,6 +207,8 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 	r->info.clock = (int)ttlog__get_u32(p + TTLOG__FMT_HEAD_CLOCK_OFF);
 	r->info.writer_version = ttlog__get_u32(p + TTLOG__FMT_HEAD_TTLOG_VER_OFF);
 	r->info.window_ns = ttlog__get_u64(p + TTLOG__FMT_HEAD_WINDOW_OFF);
+	r->info.is_segment = (ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) &
+			      TTLOG__FMT_HEAD_FLAG_SEGMENT) != 0;
 	if (r->tick1 > r->tick0) {
 		r->cal_ok = 1;
 	} else {
@@ -213,10 +218,30 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 				     (unsigned long long)r->tick0, (unsigned long long)r->tick1);
 	}
 	cur_skip(&c, TTLOG__FMT_HEAD_FIXED_SIZE);
-	if (cur_str(r, &c, "executable", &r->info.executable) &&
-	    cur_str(r, &c, "hostname", &r->info.hostname))
-		cur_str(r, &c, "reason", &r->info.reason);
-	/* Bytes after the strings are left for later versions. */
+	if (!cur_str(r, &c, "executable", &r->info.executable) ||
+	    !cur_str(r, &c, "hostname", &r->info.hostname) ||
+	    !cur_str(r, &c, "reason", &r->info.reason))
+		return;
+	/* Revision 5: service, segment, stream_start_ns. A file of revision 4
+	 * or earlier ends here. */
+	if (c.left == 0) {
+		if (r->info.is_segment)
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off,
+					     "expected the service, segment and stream start of a "
+					     "segment's HEAD, found the end of the chunk");
+		return;
+	}
+	if (!cur_str(r, &c, "service", &r->info.service) ||
+	    !cur_need(r, &c, TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE,
+		      "the segment number and stream start"))
+		return;
+	r->info.segment = ttlog__get_u64(c.p);
+	r->info.stream_start_ns = (int64_t)ttlog__get_u64(c.p + TTLOG__FMT_HEAD_SEGMENT_SIZE);
+	if (r->info.is_segment && r->info.segment == 0)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off,
+				     "expected a segment number of at least 1 in a segment, "
+				     "found 0");
+	/* Bytes after these fields are left for later versions. */
 }
 
 static const char *const site_string_names[4] = {"format", "file", "function", "target"};
@@ -599,7 +624,13 @@ static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *
 				     "expected a zero reserved field, found 0x%08x",
 				     (unsigned)reserved);
 	cur_skip(&c, TTLOG__FMT_THRD_FIXED_SIZE);
-	cur_str(r, &c, "thread name", &t->info.name);
+	if (!cur_str(r, &c, "thread name", &t->info.name))
+		return;
+	/* Revision 5, segments: stream_lost and filtered. */
+	if (c.left == 0 || !cur_need(r, &c, 16, "the stream_lost and filtered counts"))
+		return;
+	t->info.stream_lost = ttlog__get_u64(c.p);
+	t->info.filtered = ttlog__get_u64(c.p + 8);
 }
 
 static void parse_crsh(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
@@ -638,11 +669,66 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 	r->end_threads = ttlog__get_u32(p + TTLOG__FMT_END_THREADS_OFF);
 	r->end_sites = ttlog__get_u32(p + TTLOG__FMT_END_SITES_OFF);
 	r->end_blocks = ttlog__get_u32(p + TTLOG__FMT_END_BLOCKS_OFF);
+	if (len >= TTLOG__FMT_END_SEGMENT_SIZE) {
+		r->end_long = 1;
+		r->end_index_off = ttlog__get_u64(p + TTLOG__FMT_END_INDEX_OFF);
+		r->end_stream_lost = ttlog__get_u64(p + TTLOG__FMT_END_STREAM_LOST_OFF);
+		r->end_filtered = ttlog__get_u64(p + TTLOG__FMT_END_FILTERED_OFF);
+		r->end_promoted = ttlog__get_u64(p + TTLOG__FMT_END_PROMOTED_OFF);
+	} else if (r->info.is_segment) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, off + TTLOG__FMT_CH_LENGTH_OFF,
+				     "expected a segment's END of %u bytes, found %zu",
+				     TTLOG__FMT_END_SEGMENT_SIZE, len);
+	}
 	uint32_t reserved = ttlog__get_u32(p + TTLOG__FMT_END_RESERVED_OFF);
 	if (reserved)
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_END_RESERVED_OFF,
 				     "expected a zero reserved field, found 0x%08x",
 				     (unsigned)reserved);
+}
+
+/* PRMT: the next chunk must be an EVTS of the thread it names (checked by
+ * the walk, note_chunk()). */
+static void parse_prmt(struct ttlog_reader *r, size_t off, const unsigned char *p)
+{
+	size_t f = off + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	uint32_t scope = ttlog__get_u32(p + TTLOG__FMT_PRMT_SCOPE_OFF);
+	uint32_t reserved = ttlog__get_u32(p + TTLOG__FMT_PRMT_RESERVED_OFF);
+	if (scope > TTLOG__FMT_PROMOTE_TRACE)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, f + TTLOG__FMT_PRMT_SCOPE_OFF,
+				     "expected a promotion scope 0..2, found %u", (unsigned)scope);
+	if (reserved)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, f + TTLOG__FMT_PRMT_RESERVED_OFF,
+				     "expected a zero reserved field, found 0x%08x",
+				     (unsigned)reserved);
+	r->prmt_pending = 1;
+	r->prmt_off = off;
+	r->prmt_thread = ttlog__get_u32(p + TTLOG__FMT_PRMT_THREAD_OFF);
+}
+
+/* INDX, met by the walk: its size and its entry count are checked here; its
+ * entries are used only by an indexed open (reader/index.c). */
+static void parse_indx(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	size_t f = off + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	uint32_t count = ttlog__get_u32(p + TTLOG__FMT_INDX_COUNT_OFF);
+	if (r->indx_off) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
+				     "expected one INDX chunk, found a second one");
+		return;
+	}
+	r->indx_off = off;
+	if ((len - TTLOG__FMT_INDX_FIXED_SIZE) / TTLOG__FMT_INDX_ENTRY_SIZE != count ||
+	    (len - TTLOG__FMT_INDX_FIXED_SIZE) % TTLOG__FMT_INDX_ENTRY_SIZE != 0)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, f + TTLOG__FMT_INDX_COUNT_OFF,
+				     "expected %u index entries of %u bytes to fill the INDX "
+				     "chunk's %zu bytes",
+				     (unsigned)count, TTLOG__FMT_INDX_ENTRY_SIZE, len);
+	else if (count != r->chunks_after_head)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, f + TTLOG__FMT_INDX_COUNT_OFF,
+				     "expected an index entry for each of the %llu chunks after "
+				     "HEAD, found %u",
+				     (unsigned long long)r->chunks_after_head, (unsigned)count);
 }
 
 /* MTRC: metric values, parsed by reader/mtrc_read.c; gauge times are
@@ -678,6 +764,94 @@ static void parse_stacks(struct ttlog_reader *r, uint32_t type, size_t off, cons
 		r->oom = 1;
 	else
 		ttlog__reader_report(r, pb.status, pb.off, "%s", pb.what);
+}
+
+int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char *h)
+{
+	uint32_t type = ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF);
+	uint32_t flags = ttlog__get_u32(h + TTLOG__FMT_CH_FLAGS_OFF);
+	uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
+	const unsigned char *payload = h + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	char name[16];
+	fourcc_name(type, name);
+	if (r->prmt_pending) {
+		r->prmt_pending = 0;
+		uint32_t thread = type == TTLOG__FMT_CHUNK_EVTS && len >= TTLOG__FMT_EVTS_FIXED_SIZE
+					  ? ttlog__get_u32(payload + TTLOG__FMT_EVTS_THREAD_OFF)
+					  : 0;
+		if (type == TTLOG__FMT_CHUNK_EVTS && thread == r->prmt_thread) {
+			size_t before = r->nblocks;
+			r->chunks_after_head++;
+			parse_evts(r, off, payload, len);
+			if (r->nblocks > before) {
+				r->blocks[r->nblocks - 1].promoted = 1;
+				r->prmt_found++;
+			}
+			return 1;
+		}
+		if (type == TTLOG__FMT_CHUNK_EVTS)
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, r->prmt_off,
+					     "expected the PRMT chunk to be followed by an EVTS "
+					     "chunk of thread %u, found one of thread %u (the "
+					     "PRMT chunk is dropped)",
+					     (unsigned)r->prmt_thread, (unsigned)thread);
+		else
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, r->prmt_off,
+					     "expected the PRMT chunk to be followed by an EVTS "
+					     "chunk of thread %u, found %s (the PRMT chunk is "
+					     "dropped)",
+					     (unsigned)r->prmt_thread, name);
+	}
+	if (type != TTLOG__FMT_CHUNK_HEAD && type != TTLOG__FMT_CHUNK_INDX &&
+	    type != TTLOG__FMT_CHUNK_END)
+		r->chunks_after_head++;
+	switch (type) {
+	case TTLOG__FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_SMPL:
+		ttlog__smpl_parse(r, &r->smpl, off + TTLOG__FMT_CHUNK_HEADER_SIZE, payload, len);
+		break;
+	case TTLOG__FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_STCK:
+	case TTLOG__FMT_CHUNK_MODS: parse_stacks(r, type, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_PRMT:
+		if (len < TTLOG__FMT_PRMT_SIZE) {
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, off + TTLOG__FMT_CH_LENGTH_OFF,
+					     "expected a PRMT chunk of %u bytes, found %u",
+					     TTLOG__FMT_PRMT_SIZE, (unsigned)len);
+			break;
+		}
+		parse_prmt(r, off, payload);
+		break;
+	case TTLOG__FMT_CHUNK_INDX:
+		if (len < TTLOG__FMT_INDX_FIXED_SIZE) {
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, off + TTLOG__FMT_CH_LENGTH_OFF,
+					     "expected an INDX chunk of at least %u bytes, found %u",
+					     TTLOG__FMT_INDX_FIXED_SIZE, (unsigned)len);
+			break;
+		}
+		parse_indx(r, off, payload, len);
+		break;
+	case TTLOG__FMT_CHUNK_END:
+		parse_end(r, off, payload, len);
+		if (r->have_end)
+			return 0; /* whatever follows END is not part of the file */
+		break;
+	default:
+		if (flags & TTLOG__FMT_CHUNK_REQUIRED) {
+			ttlog__reader_report(r, TTLOG_E_VERSION, off,
+					     "expected a chunk type this reader knows, "
+					     "found required chunk %s",
+					     name);
+			return 0;
+		}
+		break; /* unknown and optional: skipped */
+	}
+	return 1;
 }
 
 size_t ttlog__reader_parse_file_header(struct ttlog_reader *r)
@@ -749,6 +923,9 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 	while (off < r->size && !r->oom) {
 		size_t left = r->size - off;
 		if (left < TTLOG__FMT_CHUNK_HEADER_SIZE) {
+			r->prmt_pending = 0;
+			if (r->info.is_segment)
+				return; /* a segment being written: not damage */
 			ttlog__reader_report(r, TTLOG_E_TRUNCATED, off,
 					     "expected a %u-byte chunk header, found %zu bytes "
 					     "before the end of the file",
@@ -757,7 +934,6 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 		}
 		const unsigned char *h = r->data + off;
 		uint32_t type = ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF);
-		uint32_t flags = ttlog__get_u32(h + TTLOG__FMT_CH_FLAGS_OFF);
 		uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
 		uint32_t stored = ttlog__get_u32(h + TTLOG__FMT_CH_CRC_OFF);
 		char name[16];
@@ -768,6 +944,9 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			/* A damaged length, or the end of a cut file: a valid chunk
 			 * further on tells them apart. */
 			size_t next = resync_scan(r, off + 1);
+			r->prmt_pending = 0;
+			if (next == NOWHERE && len <= TTLOG__FMT_MAX_CHUNK && r->info.is_segment)
+				return; /* the chunk a growing segment is being given */
 			if (len > TTLOG__FMT_MAX_CHUNK)
 				ttlog__reader_report(r, TTLOG_E_CORRUPT,
 						     off + TTLOG__FMT_CH_LENGTH_OFF,
@@ -797,6 +976,7 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
 					     "expected chunk CRC 0x%08x, found 0x%08x",
 					     (unsigned)stored, (unsigned)crc);
+			r->prmt_pending = 0;
 			off = resync_after(r, off, len);
 			if (off == NOWHERE)
 				return;
@@ -807,34 +987,9 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
 					     "expected a HEAD chunk first, found %s", name);
 		first = 0;
-		switch (type) {
-		case TTLOG__FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_SMPL:
-			ttlog__smpl_parse(r, &r->smpl, off + TTLOG__FMT_CHUNK_HEADER_SIZE, payload, len);
-			break;
-		case TTLOG__FMT_CHUNK_MTRC: parse_mtrc(r, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_STCK:
-		case TTLOG__FMT_CHUNK_MODS: parse_stacks(r, type, off, payload, len); break;
-		case TTLOG__FMT_CHUNK_END:
-			parse_end(r, off, payload, len);
-			if (r->have_end)
-				return; /* whatever follows END is not part of the file */
-			break;
-		default:
-			if (flags & TTLOG__FMT_CHUNK_REQUIRED) {
-				ttlog__reader_report(r, TTLOG_E_VERSION, off,
-						     "expected a chunk type this reader knows, "
-						     "found required chunk %s",
-						     name);
-				return;
-			}
-			break; /* unknown and optional: skipped */
-		}
+		r->info.read_size = off + TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
+		if (!ttlog__reader_chunk(r, off, h))
+			return;
 		off += TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
 	}
 }

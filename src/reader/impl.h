@@ -11,6 +11,8 @@
  *   chunks.c   pass 1, the chunk walk, and the fields of each site
  *   records.c  decoding a record, checking a block; pass 2
  *   iterate.c  the events in time order: per-thread cursors and their merge
+ *   index.c    opening a closed segment through its index (INDX)
+ *   store.c    a store: many files read as one
  *   errors.c   the reader's first problem, as its status and message
  *   memory.c   the string arena, the growing arrays, the id maps
  * and, each behind its own header, smpl_read.c, mtrc_read.c and stacks.c
@@ -85,6 +87,12 @@ struct rthread {
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
 	struct reader_scopes scopes; /* contexts and spans open at the cursor */
+	/* A second cursor of a thread, over its promoted blocks (FORMAT.md
+	 * 17.2): an entry of r->threads after the first nthreads, not a
+	 * thread of its own. Its events take the thread and the scopes of
+	 * r->threads[main]. */
+	int promo;
+	size_t main;           /* the thread's own slot (its own for a main cursor) */
 };
 
 struct rblock {
@@ -94,6 +102,8 @@ struct rblock {
 	uint32_t raw_size;
 	uint32_t thread;       /* thread index */
 	size_t slot;           /* its thread in r->threads, once they are sorted */
+	size_t cursor;         /* the cursor that reads it: slot, or the thread's promoted cursor */
+	uint8_t promoted;      /* it follows a PRMT chunk */
 	uint32_t count;        /* records the header states */
 	uint32_t nrec;         /* records that decode */
 	uint8_t codec;
@@ -125,13 +135,23 @@ struct ttlog_reader {
 	uint32_t end_threads, end_sites, end_blocks;
 	uint32_t thrd_chunks, site_entries, evts_chunks;
 	int have_crash;
+	/* Revision 5 (segments) */
+	int end_long;          /* END has the 88-byte segment layout */
+	uint64_t end_index_off, end_stream_lost, end_filtered, end_promoted;
+	size_t indx_off;       /* the INDX chunk found by the walk, 0 if none */
+	uint64_t chunks_after_head; /* valid chunks after HEAD, for INDX's count */
+	int prmt_pending;      /* a PRMT was read; the next chunk must be its EVTS */
+	size_t prmt_off;
+	uint32_t prmt_thread;
+	uint64_t prmt_found;   /* PRMT chunks followed by their EVTS */
 
 	struct rsite *sites;
 	size_t nsites, sites_cap;
 	struct idmap site_map;
 
-	struct rthread *threads;
+	struct rthread *threads; /* nthreads threads, then the promoted cursors */
 	size_t nthreads, threads_cap;
+	size_t ncursors;       /* nthreads + promoted cursors: the heap's entries */
 	struct idmap thread_map;
 
 	struct rblock *blocks;
@@ -163,6 +183,7 @@ struct ttlog_reader {
 	int64_t since_ns, until_ns;     /* what the iteration applies */
 	unsigned levels;
 	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
+	uint64_t want_start, start_off; /* ttlog_reader_set_start(): blocks before it are silent */
 	struct ttlog_reader_counters counters;
 };
 
@@ -262,6 +283,11 @@ static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, ui
  * read further. */
 size_t ttlog__reader_parse_file_header(struct ttlog_reader *r);
 
+/* Decodes the chunk whose header is at h (file offset off), already framed
+ * and checked against its CRC. Returns 0 when the walk must stop (END, a
+ * required chunk this reader does not know), else 1. */
+int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char *h);
+
 /* Pass 1: the chunks from off, the end of the file header, to END. */
 void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
 
@@ -271,6 +297,16 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
  * explicit field.
  */
 void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
+
+/* ---- The segment index (reader/index.c) ---------------------------------- */
+
+/*
+ * For ttlog_reader_open_range(): when fd is a closed segment whose index is
+ * sound, reads the chunks the range (want_since, want_until) needs, decodes
+ * them (pass 1) and sets info.indexed; returns 1. Otherwise returns 0 with
+ * nothing decoded and nothing allocated, and the caller reads the file.
+ */
+int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
 
 /* ---- Records (reader/records.c) ------------------------------------------ */
 

@@ -17,12 +17,18 @@
 #include "format/format.h"
 #include "ttlog_reader.h"
 
+/* The caller allocates struct ttlog_event: members added later take its
+ * reserved tail, and its size never changes (64-bit targets). */
+_Static_assert(sizeof(struct ttlog_event) == 120, "struct ttlog_event keeps its size");
+
 static int heap_before(const struct ttlog_reader *r, size_t a, size_t b)
 {
 	const struct rthread *x = &r->threads[a], *y = &r->threads[b];
 	if (x->key != y->key)
 		return x->key < y->key;
-	return x->info.index < y->info.index;
+	if (x->info.index != y->info.index)
+		return x->info.index < y->info.index;
+	return x->promo < y->promo; /* a thread's own records first at equal ticks */
 }
 
 static void heap_down(struct ttlog_reader *r, size_t i)
@@ -68,6 +74,10 @@ static int enter_block(struct ttlog_reader *r, struct rthread *t)
 {
 	for (; t->cur < t->blk_end; t->cur++) {
 		const struct rblock *b = &r->blocks[r->tblocks[t->cur]];
+		if (!r->has_scopes && b->chunk_off < r->start_off) {
+			r->counters.blocks_skipped++; /* returned before (ttlog_reader_set_start) */
+			continue;
+		}
 		if (!r->has_scopes && ttlog__reader_ticks_to_ns(r, b->first_ticks) > r->until_ns) {
 			r->counters.blocks_skipped += t->blk_end - t->cur;
 			t->cur = t->blk_end;
@@ -103,8 +113,9 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 	r->since_ns = r->want_since;
 	r->until_ns = r->want_until;
 	r->levels = r->want_levels;
+	r->start_off = r->want_start;
 	r->heap_len = 0;
-	for (size_t i = 0; i < r->nthreads; i++) {
+	for (size_t i = 0; i < r->ncursors; i++) {
 		struct rthread *t = &r->threads[i];
 		t->cur = t->blk_begin;
 		t->pending = COUNT_NONE;
@@ -135,7 +146,7 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 		if (!t->buf) {
 			/* Give up other threads' buffers until this one fits the budget. */
 			for (size_t j = 0;
-			     j < r->nthreads && r->buf_total + t->max_raw > r->buf_budget; j++) {
+			     j < r->ncursors && r->buf_total + t->max_raw > r->buf_budget; j++) {
 				struct rthread *o = &r->threads[j];
 				if (j != s && o->buf) {
 					free(o->buf);
@@ -281,6 +292,23 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		}
 		r->counters.records_decoded++;
 		int64_t ns = ttlog__reader_ticks_to_ns(r, d.ticks);
+		/* A promoted record belongs to its thread: the thread's own cursor
+		 * has gone through every record before it in time (the heap pops
+		 * in time order), so its scopes are those open at this record. */
+		struct rthread *owner = t->promo ? &r->threads[t->main] : t;
+		if (t->promo && d.site->info.kind != TTLOG__FMT_KIND_LOG) {
+			ttlog__reader_report_record(r, b, t->pos,
+						    "expected only log records in a promoted block, "
+						    "found a record that opens or closes a scope (it "
+						    "is ignored)");
+			advance(r, t, b, raw, d.size);
+			continue;
+		}
+		int silent = b->chunk_off < r->start_off; /* only its scopes are wanted */
+		if (d.site->info.kind == TTLOG__FMT_KIND_LOG && silent) {
+			advance(r, t, b, raw, d.size);
+			continue;
+		}
 		if (d.site->info.kind == TTLOG__FMT_KIND_LOG) {
 			/* A thread's log records are in time order: the first one
 			 * after the range ends the thread. Records the range does
@@ -305,8 +333,8 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		unsigned depth = 0;
 		int what = d.site->info.kind == READER_KIND_UNKNOWN
 				   ? READER_SCOPES_STATE
-				   : reader_scopes_record(&t->scopes, &d.site->info, r->args, ns, &span,
-							  &depth);
+				   : reader_scopes_record(&owner->scopes, &d.site->info, r->args, ns,
+							  &span, &depth);
 		int is_event = what == READER_SCOPES_EVENT;
 		if (what == READER_SCOPES_NOMEM)
 			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
@@ -319,23 +347,25 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				leave_thread(r, t);
 				continue;
 			}
-			is_event = ns >= r->since_ns;
+			is_event = ns >= r->since_ns && !silent;
 		}
 		if (is_event) {
 			ev->ticks = d.ticks;
 			ev->time_ns = ns;
 			ev->site = &d.site->info;
-			ev->thread = &t->info;
+			ev->thread = &owner->info;
 			ev->nargs = d.site->info.nargs;
 			ev->args = r->args;
 			ev->fields = r->fields;
-			ev->nfields = event_fields(r, t, d.site);
+			ev->nfields = event_fields(r, owner, d.site);
 			ev->kind = d.site->info.kind == TTLOG__FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
 				   : d.site->info.kind == TTLOG__FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
 										 : TTLOG_EVENT_LOG;
 			ev->span = span;
 			ev->depth = depth;
 			ev->size = d.size;
+			ev->flags = t->promo ? TTLOG_EVENT_PROMOTED : 0;
+			ev->reserved32 = 0;
 			memset(ev->reserved, 0, sizeof ev->reserved);
 		}
 		/* The cursor moves on before the event is returned; the event
@@ -355,6 +385,12 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *r, int64_t since_ns, int64_t
 	r->want_since = since_ns;
 	r->want_until = until_ns;
 	r->want_levels = level_mask & TTLOG_READER_ALL_LEVELS;
+}
+
+TTLOG_API void ttlog_reader_set_start(ttlog_reader *r, uint64_t offset)
+{
+	if (r)
+		r->want_start = offset;
 }
 
 TTLOG_API const struct ttlog_reader_counters *ttlog_reader_counters(const ttlog_reader *r)

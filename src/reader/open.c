@@ -36,6 +36,22 @@
  * most one block per thread is held decoded, and a budget
  * (READER_BUFFER_BUDGET) bounds them all together.
  *
+ * Segments (format revision 5, FORMAT.md 17). A segment without END is
+ * open (info.open), not truncated: the writer is still adding to it or
+ * died, and a chunk cut by the end of the file is where it stopped. A
+ * PRMT chunk must be followed by an EVTS of its thread; that block is
+ * promoted. A thread's promoted blocks are in order among themselves but
+ * not among its other blocks, so they get a second cursor of their own (an
+ * entry of r->threads after the nthreads threads, with promo set) in the
+ * same heap. At equal ticks the thread's own cursor comes first. Because
+ * the heap pops in time order, when a promoted record is popped its
+ * thread's own cursor has applied every record before it in time, so the
+ * event takes the contexts and spans of that cursor (promoted blocks hold
+ * only log records, which change no scope; any other record there is
+ * reported and ignored), and it is flagged TTLOG_EVENT_PROMOTED. A
+ * ranged open (ttlog_reader_open_range) of a closed segment reads through
+ * the index instead of walking the file: see reader/index.c.
+ *
  * Trust: every length, count and offset in the file is compared with the
  * bytes that remain (`len > left`, never `off + len > size`) before use; no
  * allocation is sized by a count read from the file, only by bytes that
@@ -105,8 +121,39 @@ static void index_threads(struct ttlog_reader *r)
 	if (r->nthreads > 1)
 		qsort(r->threads, r->nthreads, sizeof *r->threads, cmp_thread);
 	ttlog__reader_idmap_free(&r->thread_map); /* the slots moved; not needed any more */
-	for (size_t i = 0; i < r->nblocks; i++)
-		r->blocks[i].slot = thread_slot(r, r->blocks[i].thread);
+	for (size_t i = 0; i < r->nthreads; i++)
+		r->threads[i].main = i;
+	r->ncursors = r->nthreads;
+	for (size_t i = 0; i < r->nblocks; i++) {
+		struct rblock *b = &r->blocks[i];
+		b->slot = b->cursor = thread_slot(r, b->thread);
+		if (!b->promoted)
+			continue;
+		/* The thread's promoted cursor, made when its first promoted
+		 * block is met; cursors come in thread order, so it is last. */
+		size_t c = r->ncursors;
+		if (c > r->nthreads && r->threads[c - 1].main == b->slot) {
+			b->cursor = c - 1;
+			continue;
+		}
+		for (size_t k = r->nthreads; k < r->ncursors; k++)
+			if (r->threads[k].main == b->slot)
+				c = k;
+		if (c == r->ncursors) {
+			if (!ttlog__reader_grow(r, (void **)&r->threads, &r->threads_cap, r->ncursors,
+						sizeof *r->threads))
+				return;
+			struct rthread *t = &r->threads[c];
+			memset(t, 0, sizeof *t);
+			t->info = r->threads[b->slot].info;
+			t->thrd_off = NOWHERE;
+			t->loaded = NOWHERE;
+			t->promo = 1;
+			t->main = b->slot;
+			r->ncursors++;
+		}
+		b->cursor = c;
+	}
 }
 
 static void list_blocks(struct ttlog_reader *r)
@@ -121,15 +168,15 @@ static void list_blocks(struct ttlog_reader *r)
 	size_t n = 0;
 	for (size_t i = 0; i < r->nblocks; i++)
 		if (r->blocks[i].nrec)
-			r->threads[r->blocks[i].slot].blk_end++; /* a count for now */
-	for (size_t t = 0; t < r->nthreads; t++) {
+			r->threads[r->blocks[i].cursor].blk_end++; /* a count for now */
+	for (size_t t = 0; t < r->ncursors; t++) {
 		size_t count = r->threads[t].blk_end;
 		r->threads[t].blk_begin = r->threads[t].blk_end = n;
 		n += count;
 	}
 	for (size_t i = 0; i < r->nblocks; i++)
 		if (r->blocks[i].nrec)
-			r->tblocks[r->threads[r->blocks[i].slot].blk_end++] = i;
+			r->tblocks[r->threads[r->blocks[i].cursor].blk_end++] = i;
 }
 
 /* What the file states about itself against what was found in it. A
@@ -142,6 +189,10 @@ static void cross_check(struct ttlog_reader *r)
 		r->info.overwritten += t->info.overwritten;
 		r->info.torn += t->info.torn;
 		r->info.torn_bytes += t->info.torn_bytes;
+		r->info.stream_lost += t->info.stream_lost;
+		r->info.filtered += t->info.filtered;
+		if (r->info.indexed)
+			continue; /* the blocks left unread are not counted */
 		if (t->thrd_off != NOWHERE && t->thrd_events != t->info.events)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT,
 					     t->thrd_off + TTLOG__FMT_CHUNK_HEADER_SIZE +
@@ -168,22 +219,38 @@ static void cross_check(struct ttlog_reader *r)
 		{r->end_threads, r->thrd_chunks, TTLOG__FMT_END_THREADS_OFF, "THRD chunk count"},
 		{r->end_sites, r->site_entries, TTLOG__FMT_END_SITES_OFF, "SITE entry count"},
 		{r->end_blocks, r->evts_chunks, TTLOG__FMT_END_BLOCKS_OFF, "EVTS chunk count"},
+		/* Revision 5: only in a segment's 88-byte END. */
+		{r->end_index_off, r->indx_off, TTLOG__FMT_END_INDEX_OFF, "INDX offset"},
+		{r->end_stream_lost, r->info.stream_lost, TTLOG__FMT_END_STREAM_LOST_OFF,
+		 "stream lost count"},
+		{r->end_filtered, r->info.filtered, TTLOG__FMT_END_FILTERED_OFF, "filtered count"},
+		{r->end_promoted, r->info.promoted, TTLOG__FMT_END_PROMOTED_OFF, "promoted count"},
 	};
-	for (size_t i = 0; i < TTLOG__ARRAY_SIZE(checks); i++)
+	/* What an indexed open does not read: its blocks and their records. */
+	int skip_blocks = r->info.indexed;
+	for (size_t i = 0; i < TTLOG__ARRAY_SIZE(checks); i++) {
+		if (i >= 7 && !r->end_long)
+			break;
+		if (skip_blocks && (i == 0 || i == 6 || i == 10))
+			continue;
 		if (checks[i].stated != checks[i].found)
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, f + checks[i].field,
 					     "expected the END %s to be %llu (what the file "
 					     "holds), found %llu",
 					     checks[i].what, (unsigned long long)checks[i].found,
 					     (unsigned long long)checks[i].stated);
+	}
 }
 
 static void parse(struct ttlog_reader *r)
 {
-	size_t off = ttlog__reader_parse_file_header(r);
+	size_t off = r->info.indexed ? 0 : ttlog__reader_parse_file_header(r);
 	if (off) {
 		ttlog__reader_parse_chunks(r, off);
-		if (!r->have_end && !r->oom)
+		r->prmt_pending = 0; /* its EVTS is not written yet, or the file is cut */
+		if (!r->have_end && !r->oom && r->info.is_segment)
+			r->info.open = 1; /* being written, or its writer died: not damage */
+		else if (!r->have_end && !r->oom)
 			ttlog__reader_report(r, TTLOG_E_TRUNCATED, r->size,
 					     "expected an END chunk before the end of the file "
 					     "(the file was not finished)");
@@ -191,6 +258,8 @@ static void parse(struct ttlog_reader *r)
 	if (r->oom)
 		return;
 	index_threads(r);
+	if (r->oom)
+		return;
 	for (size_t i = 0; i < r->nblocks; i++) {
 		r->info.blocks++;
 		r->info.raw_bytes += r->blocks[i].raw_size;
@@ -203,7 +272,7 @@ static void parse(struct ttlog_reader *r)
 	if (r->oom)
 		return;
 	list_blocks(r);
-	r->counters.blocks = r->nthreads ? r->threads[r->nthreads - 1].blk_end : 0;
+	r->counters.blocks = r->ncursors ? r->threads[r->ncursors - 1].blk_end : 0;
 	cross_check(r);
 	for (size_t i = 0; i < r->nsites && !r->oom; i++) {
 		r->sites[i].info.arg_types = r->sites[i].types;
@@ -236,6 +305,7 @@ static struct ttlog_reader *reader_new(const char *name)
 	r->info.hostname = "";
 	r->info.reason = "";
 	r->info.crash.signal_name = "";
+	r->info.service = "";
 	return r;
 }
 
@@ -299,7 +369,7 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->error);
 	free(r->sites);
 	ttlog__reader_idmap_free(&r->site_map);
-	for (size_t i = 0; i < r->nthreads; i++) {
+	for (size_t i = 0; i < r->ncursors; i++) {
 		free(r->threads[i].buf);
 		reader_scopes_free(&r->threads[i].scopes);
 	}
@@ -332,8 +402,8 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 						: SIZE_MAX;
 		parse(r);
 	}
-	if (!r->oom && r->nthreads) {
-		r->heap = malloc(r->nthreads * sizeof *r->heap);
+	if (!r->oom && r->ncursors) {
+		r->heap = malloc(r->ncursors * sizeof *r->heap);
 		if (!r->heap)
 			r->oom = 1;
 	}
@@ -358,6 +428,36 @@ TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reade
 		return TTLOG_E_NOMEM;
 	r->flags = flags;
 	return finish_open(r, read_all(r, path), reader);
+}
+
+TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t since_ns,
+				      int64_t until_ns, ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!path || (flags & ~TTLOG_READER_LAZY))
+		return TTLOG_E_INVALID;
+	struct ttlog_reader *r = reader_new(path);
+	if (!r)
+		return TTLOG_E_NOMEM;
+	r->flags = flags;
+	r->want_since = since_ns;
+	r->want_until = until_ns;
+	int have = 0;
+	if (since_ns != INT64_MIN || until_ns != INT64_MAX) {
+		int fd;
+		do
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd < 0 && errno == EINTR);
+		if (fd >= 0) {
+			have = ttlog__reader_read_indexed(r, fd);
+			close(fd);
+		}
+	}
+	if (!have)
+		have = read_all(r, path);
+	return finish_open(r, have, reader);
 }
 
 TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)

@@ -231,8 +231,12 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 		struct rthread *t = &r->threads[b->slot];
 		t->info.events += n;
 		r->info.events += n;
-		if (n && b->codec == TTLOG__FMT_CODEC_LZ4)
-			t->max_raw = TTLOG__MAX(t->max_raw, (size_t)b->raw_size);
+		if (b->promoted)
+			r->info.promoted += n;
+		if (n && b->codec == TTLOG__FMT_CODEC_LZ4) {
+			struct rthread *c = &r->threads[b->cursor];
+			c->max_raw = TTLOG__MAX(c->max_raw, (size_t)b->raw_size);
+		}
 	}
 	free(scratch);
 	if (r->info.events) {
@@ -253,10 +257,14 @@ void ttlog__reader_count_blocks(struct ttlog_reader *r)
 			continue;
 		t->info.events += b->count;
 		r->info.events += b->count;
+		if (b->promoted)
+			r->info.promoted += b->count;
 		min_ticks = TTLOG__MIN(min_ticks, b->first_ticks);
 		max_ticks = TTLOG__MAX(max_ticks, b->last_ticks);
-		if (b->codec == TTLOG__FMT_CODEC_LZ4)
-			t->max_raw = TTLOG__MAX(t->max_raw, (size_t)b->raw_size);
+		if (b->codec == TTLOG__FMT_CODEC_LZ4) {
+			struct rthread *c = &r->threads[b->cursor];
+			c->max_raw = TTLOG__MAX(c->max_raw, (size_t)b->raw_size);
+		}
 	}
 	if (r->info.events) {
 		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);

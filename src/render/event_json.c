@@ -278,5 +278,11 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 	}
 	render_buf_putc(b, '}');
 	json_span(b, ev);
+	if (ev->flags & TTLOG_EVENT_PROMOTED)
+		render_buf_puts(b, ",\"promoted\":true");
+	if (c->service && *c->service) {
+		render_buf_puts(b, ",\"service\":");
+		render_json_cstring(b, c->service);
+	}
 	render_buf_putc(b, '}');
 }

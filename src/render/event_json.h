@@ -24,6 +24,8 @@ struct render_event_cache {
 	unsigned levels_made;   /* bit L: level L's text is in the arena */
 	size_t level_off[TTLOG_LEVEL_FATAL + 1], level_len[TTLOG_LEVEL_FATAL + 1];
 	struct render_buf text; /* the texts, one after the other */
+	const char *service;    /* set by the caller: the file's service, shown as
+				   "service" when not empty; NULL: not shown */
 };
 
 /** Empties the cache (before a new file), keeping its memory. */

@@ -126,6 +126,8 @@ void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
 		render_buf_put(b, style->level_text[level], style->level_len[level]);
 	else
 		put_level(b, ttlog_level_name(level), strlen(ttlog_level_name(level)));
+	if (ev->flags & TTLOG_EVENT_PROMOTED)
+		render_buf_putc(b, '+'); /* streamed because of an error near it */
 	render_buf_puts(b, " [");
 	render_buf_put_u64(b, thread ? thread->tid : 0);
 	if (thread && thread->name && *thread->name) {

@@ -2,6 +2,7 @@
  * event_line.h - an event as one line of text, the line of `ttlog view`:
  *
  *   TIME LEVEL [TID NAME] FILE:LINE MESSAGE key=value...
+ * (LEVEL+ for a promoted event, TTLOG_EVENT_PROMOTED)
  *
  * with the TTLOG_F() fields after the message (the others are in it
  * already), and the rule that keeps any text on one line: control

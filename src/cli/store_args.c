@@ -1,0 +1,221 @@
+/*
+ * store_args.c - directories and glob patterns as file arguments: expanded
+ * to files, or opened as one store (see store_args.h).
+ */
+#include <dirent.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "render/text_buf.h"
+#include "store_args.h"
+
+int cli_store_arg(const char *arg)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0)
+		return S_ISDIR(st.st_mode);
+	return strpbrk(arg, "*?[") != NULL;
+}
+
+int cli_store_args(char *const *args, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (cli_store_arg(args[i]))
+			return 1;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int store_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 6 &&
+	       (strcmp(name + n - 6, ".ttseg") == 0 || strcmp(name + n - 6, ".ttlog") == 0);
+}
+
+static void push(char ***list, int *n, const char *s)
+{
+	*list = render_xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
+	size_t len = strlen(s) + 1;
+	char *copy = render_xrealloc(NULL, len);
+	memcpy(copy, s, len);
+	(*list)[(*n)++] = copy;
+}
+
+int cli_store_expand(char *const *args, int n, const char *who, char ***out, int *bad)
+{
+	char **list = NULL;
+	int count = 0;
+	for (int i = 0; i < n; i++) {
+		if (!cli_store_arg(args[i])) {
+			push(&list, &count, args[i]);
+			continue;
+		}
+		int first = count;
+		struct stat st;
+		if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			DIR *d = opendir(args[i]);
+			struct dirent *de;
+			while (d && (de = readdir(d))) {
+				if (!store_name(de->d_name))
+					continue;
+				struct render_buf p = {0};
+				render_buf_puts(&p, args[i]);
+				if (p.len && p.data[p.len - 1] != '/')
+					render_buf_putc(&p, '/');
+				render_buf_puts(&p, de->d_name);
+				render_buf_putc(&p, '\0');
+				push(&list, &count, p.data);
+				render_buf_free(&p);
+			}
+			if (d)
+				closedir(d);
+		} else {
+			glob_t g;
+			if (glob(args[i], 0, NULL, &g) == 0) {
+				for (size_t k = 0; k < g.gl_pathc; k++)
+					push(&list, &count, g.gl_pathv[k]);
+				globfree(&g);
+			}
+		}
+		if (count == first && who) {
+			cli_sync_stdout();
+			fprintf(stderr, "%s: %s: no *.ttseg or *.ttlog file\n", who, args[i]);
+			*bad = 1;
+		}
+		qsort(list + first, (size_t)(count - first), sizeof *list, by_name);
+	}
+	*out = list;
+	return count;
+}
+
+void cli_store_free_list(char **list, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static int relative(const struct cli_time *t)
+{
+	return t->kind == CLI_TIME_OF_DAY || t->kind == CLI_TIME_BEFORE_END;
+}
+
+int64_t cli_store_name_time(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	/* YYYYMMDDTHHMMSS.nnnnnnnnnZ, after a '-'. */
+	static const char shape[] = "dddddddddTdddddd.dddddddddZ";
+	size_t n = strlen(base), w = sizeof shape - 1;
+	for (size_t i = 0; i + w <= n; i++) {
+		size_t k = 0;
+		for (; k < w; k++) {
+			char c = base[i + k];
+			if (shape[k] == 'd' ? !(c >= '0' && c <= '9') && !(k == 0 && c == '-')
+					    : c != shape[k])
+				break;
+		}
+		if (k < w || base[i] != '-')
+			continue;
+		const char *p = base + i + 1;
+		struct tm tm = {0};
+		int v[6] = {0};
+		static const int at[6] = {0, 4, 6, 9, 11, 13}, len[6] = {4, 2, 2, 2, 2, 2};
+		for (int j = 0; j < 6; j++)
+			for (int d = 0; d < len[j]; d++)
+				v[j] = v[j] * 10 + (p[at[j] + d] - '0');
+		tm.tm_year = v[0] - 1900;
+		tm.tm_mon = v[1] - 1;
+		tm.tm_mday = v[2];
+		tm.tm_hour = v[3];
+		tm.tm_min = v[4];
+		tm.tm_sec = v[5];
+		time_t t = timegm(&tm);
+		if (t == (time_t)-1)
+			return 0;
+		int64_t ns = 0;
+		for (int d = 0; d < 9; d++)
+			ns = ns * 10 + (p[16 + d] - '0');
+		return (int64_t)t * 1000000000 + ns;
+	}
+	return 0;
+}
+
+ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who,
+			    int64_t floor_ns)
+{
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.service = f->service;
+	o.level_mask = cli_filter_levels(f);
+	ttlog_store *s = NULL;
+	int64_t end = 0;
+	if (relative(&f->since) || relative(&f->until)) {
+		/* The end of the store: the last event of any file. */
+		o.flags = TTLOG_READER_LAZY;
+		if (ttlog_store_open((const char *const *)args, (size_t)n, &o, &s) == TTLOG_E_NOMEM)
+			s = NULL;
+		const struct ttlog_store_file *const *files;
+		size_t nf = ttlog_store_files(s, &files);
+		for (size_t i = 0; i < nf; i++)
+			if (files[i]->reader) {
+				const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
+				int64_t e = fi->events ? fi->last_ns : fi->created_ns;
+				if (e > end)
+					end = e;
+			}
+		ttlog_store_close(s);
+		s = NULL;
+		o.flags = 0;
+	}
+	f->since_ns = INT64_MIN;
+	f->until_ns = INT64_MAX;
+	if (f->since.kind != CLI_TIME_UNSET)
+		f->since_ns = cli_time_resolve(&f->since, end, f->utc);
+	if (f->until.kind != CLI_TIME_UNSET)
+		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
+	if (f->since_ns < floor_ns)
+		f->since_ns = floor_ns;
+	o.since_ns = f->since_ns;
+	o.until_ns = f->until_ns;
+	int rc = ttlog_store_open((const char *const *)args, (size_t)n, &o, &s);
+	if (!s) {
+		cli_sync_stdout();
+		fprintf(stderr, "%s: %s\n", who, ttlog_strerror(rc));
+	}
+	return s;
+}
+
+int cli_store_report(const ttlog_store *s, const char *who)
+{
+	if (ttlog_store_status(s) == TTLOG_OK)
+		return CLI_EXIT_OK;
+	if (cli_stdout_failed())
+		return CLI_EXIT_DATA;
+	cli_sync_stdout();
+	const struct ttlog_store_file *const *files;
+	size_t n = ttlog_store_files(s, &files);
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (files[i]->status == TTLOG_OK)
+			continue;
+		any = 1;
+		if (files[i]->error && *files[i]->error)
+			fprintf(stderr, "%s: %s\n", who, files[i]->error);
+		else
+			fprintf(stderr, "%s: %s: %s\n", who, files[i]->path,
+				ttlog_strerror(files[i]->status));
+	}
+	if (!any && ttlog_store_error(s))
+		fprintf(stderr, "%s: %s\n", who, ttlog_store_error(s));
+	return CLI_EXIT_DATA;
+}

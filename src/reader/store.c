@@ -1,0 +1,761 @@
+/*
+ * store.c - a store (ttlog_reader.h, "Stores"): the files of directories,
+ * glob patterns and file names read as one time-ordered stream of events.
+ *
+ * Each file has its own reader and holds its next event; the files are
+ * merged by a binary min-heap on (time, file number). A record in two
+ * files (a snapshot and a segment of the same process) is returned once:
+ * the events of the current time that were returned are kept as hashes of
+ * their pid, tid, ticks, site and arguments, with the file they came from;
+ * an event whose hash another file already gave at that time is left out.
+ *
+ * Files are left unread when their names or HEAD put them outside the
+ * range or the service (see name_skip()). Following (ttlog_store_follow)
+ * watches the directories of the sources with inotify; a file that grew
+ * is opened again and only its blocks after what was read before are
+ * returned (ttlog_reader_set_start); new files are added.
+ */
+#include "common/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ttlog_reader.h"
+
+/* A segment holds nothing logged after the next segment of its stream was
+ * created, and a snapshot nothing after its name's time; the clocks of the
+ * file name and of the events are not the same clock, hence a margin. */
+#define STORE_NAME_SLACK_NS 2000000000LL
+
+struct sfile {
+	struct ttlog_store_file pub;
+	char *path;
+	ttlog_reader *r;
+	long long size;          /* bytes when it was opened */
+	/* From the name: */
+	int seg_name;            /* <service>-<pid>-<time>-<seq>.ttseg */
+	char *name_service;
+	unsigned long pid;
+	unsigned long long seq;
+	int64_t name_ns;         /* 0: unknown */
+	/* Iteration */
+	int have;                /* ev holds its next event */
+	struct ttlog_event ev;
+};
+
+struct seen {
+	uint64_t hash;
+	size_t file;
+};
+
+struct ttlog_store {
+	struct ttlog_store_options opt;
+	char **sources;
+	size_t nsources;
+	struct sfile **files;
+	size_t nfiles;
+	const struct ttlog_store_file **pub; /* nfiles pointers, for ttlog_store_files */
+	size_t *heap;
+	size_t heap_len;
+	size_t popped;           /* the file whose event was returned last, or SIZE_MAX */
+	struct seen *seen;
+	size_t nseen, seen_cap;
+	int64_t seen_ns;
+	int status;
+	char *error;
+	int inotify;             /* -1 until follow starts */
+	struct ttlog_store_counters counters;
+};
+
+TTLOG_API void ttlog_store_options_init(struct ttlog_store_options *opt)
+{
+	if (!opt)
+		return;
+	memset(opt, 0, sizeof *opt);
+	opt->since_ns = INT64_MIN;
+	opt->until_ns = INT64_MAX;
+	opt->level_mask = TTLOG_READER_ALL_LEVELS;
+}
+
+static void store_report(struct ttlog_store *s, int status, const char *path, const char *what)
+{
+	if (s->status != TTLOG_OK)
+		return;
+	s->status = status;
+	size_t n = strlen(path) + strlen(what) + 3;
+	s->error = malloc(n);
+	if (s->error)
+		snprintf(s->error, n, "%s: %s", path, what);
+}
+
+/* ---- Names ---------------------------------------------------------------- */
+
+static int digits(const char *p, int n)
+{
+	int v = 0;
+	while (n--)
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
+/* "YYYYMMDDTHHMMSS.nnnnnnnnnZ" (26 characters) to ns since the epoch; 0 if
+ * it is not that. */
+static int64_t name_time(const char *p, size_t n)
+{
+	if (n != 26 || p[8] != 'T' || p[15] != '.' || p[25] != 'Z')
+		return 0;
+	for (size_t i = 0; i < 25; i++)
+		if (i != 8 && i != 15 && (p[i] < '0' || p[i] > '9'))
+			return 0;
+	struct tm tm = {0};
+	tm.tm_year = digits(p, 4) - 1900;
+	tm.tm_mon = digits(p + 4, 2) - 1;
+	tm.tm_mday = digits(p + 6, 2);
+	tm.tm_hour = digits(p + 9, 2);
+	tm.tm_min = digits(p + 11, 2);
+	tm.tm_sec = digits(p + 13, 2);
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	return (int64_t)t * 1000000000 + digits(p + 16, 9);
+}
+
+/* Reads what the file name says (FORMAT.md 18). */
+static void parse_name(struct sfile *f)
+{
+	const char *base = strrchr(f->path, '/');
+	base = base ? base + 1 : f->path;
+	size_t n = strlen(base);
+	if (n > 6 && strcmp(base + n - 6, ".ttseg") == 0) {
+		/* From the end: -<seq>, -<time>, -<pid>, the rest is the service. */
+		const char *end = base + n - 6, *d3 = end;
+		while (d3 > base && d3[-1] != '-')
+			d3--;
+		if (d3 <= base + 1 || d3 == end)
+			return;
+		const char *d2 = d3 - 1;
+		while (d2 > base && d2[-1] != '-')
+			d2--;
+		if (d2 <= base + 1)
+			return;
+		const char *d1 = d2 - 1;
+		while (d1 > base && d1[-1] != '-')
+			d1--;
+		if (d1 <= base + 1)
+			return;
+		int64_t ns = name_time(d2, (size_t)(d3 - 1 - d2));
+		char *e;
+		unsigned long pid = strtoul(d1, &e, 10);
+		if (!ns || e != d2 - 1)
+			return;
+		unsigned long long seq = strtoull(d3, &e, 10);
+		if (e != end)
+			return;
+		f->name_service = strndup(base, (size_t)(d1 - 1 - base));
+		if (!f->name_service)
+			return;
+		f->seg_name = 1;
+		f->pid = pid;
+		f->seq = seq;
+		f->name_ns = ns;
+	} else if (strncmp(base, "ttlog-", 6) == 0) {
+		char *e;
+		f->pid = strtoul(base + 6, &e, 10);
+		if (*e == '-')
+			f->name_ns = name_time(e + 1, strnlen(e + 1, 26));
+	}
+}
+
+/* The service as a segment's name spells it (FORMAT.md 18). */
+static void name_form(const char *service, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const char *p = service; *p && n + 1 < size && n < 64; p++)
+		out[n++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
+				   ? *p
+				   : '_';
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, size, "ttlog");
+}
+
+/* Whether file i can be left unread by its name alone. */
+static int name_skip(const struct ttlog_store *s, size_t i)
+{
+	const struct sfile *f = s->files[i];
+	if (s->opt.service && f->seg_name) {
+		char want[80];
+		name_form(s->opt.service, want, sizeof want);
+		if (strcmp(want, f->name_service) != 0)
+			return 1;
+	}
+	if (s->opt.since_ns == INT64_MIN || !f->name_ns)
+		return 0;
+	int64_t since = s->opt.since_ns < INT64_MIN + STORE_NAME_SLACK_NS
+				? INT64_MIN
+				: s->opt.since_ns - STORE_NAME_SLACK_NS;
+	if (!f->seg_name)
+		return f->name_ns < since;
+	/* A later segment of the same stream created before the range. */
+	for (size_t j = 0; j < s->nfiles; j++) {
+		const struct sfile *g = s->files[j];
+		if (g->seg_name && g->pid == f->pid && g->seq > f->seq &&
+		    strcmp(g->name_service, f->name_service) == 0 && g->name_ns < since)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- Files ---------------------------------------------------------------- */
+
+static int has_file(const struct ttlog_store *s, const char *path)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (strcmp(s->files[i]->path, path) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_file(struct ttlog_store *s, const char *path)
+{
+	if (has_file(s, path))
+		return 0;
+	struct sfile *f = calloc(1, sizeof *f);
+	struct sfile **files = realloc(s->files, (s->nfiles + 1) * sizeof *files);
+	if (!f || !files) {
+		free(f);
+		if (files)
+			s->files = files;
+		return -1;
+	}
+	s->files = files;
+	f->path = strdup(path);
+	if (!f->path) {
+		free(f);
+		return -1;
+	}
+	f->pub.path = f->path;
+	parse_name(f);
+	s->files[s->nfiles++] = f;
+	s->counters.files++;
+	return 0;
+}
+
+static int store_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && ((n > 6 && strcmp(name + n - 6, ".ttseg") == 0) ||
+				  (n > 6 && strcmp(name + n - 6, ".ttlog") == 0));
+}
+
+static int is_pattern(const char *p)
+{
+	return strpbrk(p, "*?[") != NULL;
+}
+
+/* Adds the files of source i that are not in the store yet, sorted by
+ * name. Returns the number found in all, or -1 on out of memory. */
+static long scan_source(struct ttlog_store *s, const char *src)
+{
+	struct stat st;
+	char **names = NULL;
+	size_t n = 0;
+	long found = 0;
+	if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(src);
+		if (!d)
+			return 0;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (!store_name(de->d_name))
+				continue;
+			size_t len = strlen(src) + strlen(de->d_name) + 2;
+			char *p = malloc(len);
+			char **grown = realloc(names, (n + 1) * sizeof *names);
+			if (!p || !grown) {
+				free(p);
+				if (grown)
+					names = grown;
+				break;
+			}
+			names = grown;
+			snprintf(p, len, "%s%s%s", src, src[strlen(src) - 1] == '/' ? "" : "/",
+				 de->d_name);
+			names[n++] = p;
+		}
+		closedir(d);
+	} else if (is_pattern(src)) {
+		glob_t g;
+		if (glob(src, 0, NULL, &g) == 0) {
+			names = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof *names);
+			for (size_t i = 0; names && i < g.gl_pathc; i++) {
+				const char *b = strrchr(g.gl_pathv[i], '/');
+				if ((b ? b[1] : g.gl_pathv[0][0]) == '.')
+					continue;
+				names[n] = strdup(g.gl_pathv[i]);
+				if (names[n])
+					n++;
+			}
+			globfree(&g);
+		}
+	} else {
+		names = malloc(sizeof *names);
+		if (names && (names[0] = strdup(src)))
+			n = 1;
+	}
+	for (size_t i = 1; i < n; i++) /* sort by name: few files, insertion */
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			char *t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (found >= 0 && add_file(s, names[i]) != 0)
+			found = -1;
+		else if (found >= 0)
+			found++;
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/* Opens file i (from offset start on: ttlog_reader_set_start) unless its
+ * name or HEAD leaves it out. */
+static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
+{
+	struct sfile *f = s->files[i];
+	if (!f->r && name_skip(s, i)) {
+		f->pub.skipped = 1;
+		s->counters.files_skipped++;
+		return;
+	}
+	struct stat st;
+	f->size = stat(f->path, &st) == 0 ? (long long)st.st_size : -1;
+	ttlog_reader *r = NULL;
+	int rc = ttlog_reader_open_range(f->path, s->opt.flags, s->opt.since_ns, s->opt.until_ns,
+					 &r);
+	if (f->r)
+		ttlog_reader_close(f->r);
+	f->r = r;
+	f->have = 0; /* an event held was the old reader's */
+	f->pub.reader = r;
+	f->pub.status = rc;
+	f->pub.error = r ? ttlog_reader_error(r) : NULL;
+	if (!r) {
+		store_report(s, rc, f->path, ttlog_strerror(rc));
+		return;
+	}
+	const struct ttlog_file_info *fi = ttlog_reader_info(r);
+	if (s->opt.service && rc != TTLOG_E_OPEN && rc != TTLOG_E_NOT_TTLOG &&
+	    strcmp(fi->service, s->opt.service) != 0) {
+		ttlog_reader_close(r);
+		f->r = NULL;
+		f->pub.reader = NULL;
+		f->pub.status = TTLOG_OK;
+		f->pub.error = NULL;
+		f->pub.skipped = 1;
+		s->counters.files_skipped++;
+		return;
+	}
+	if (rc != TTLOG_OK)
+		store_report(s, rc, f->path, f->pub.error ? f->pub.error : ttlog_strerror(rc));
+	ttlog_reader_set_range(r, s->opt.since_ns, s->opt.until_ns, s->opt.level_mask);
+	ttlog_reader_set_start(r, start);
+	ttlog_reader_rewind(r);
+}
+
+/* ---- The merge ------------------------------------------------------------ */
+
+static int before(const struct ttlog_store *s, size_t a, size_t b)
+{
+	const struct sfile *x = s->files[a], *y = s->files[b];
+	if (x->ev.time_ns != y->ev.time_ns)
+		return x->ev.time_ns < y->ev.time_ns;
+	return a < b;
+}
+
+static void heap_down(struct ttlog_store *s, size_t i)
+{
+	size_t *h = s->heap, n = s->heap_len;
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && before(s, h[l], h[m]))
+			m = l;
+		if (l + 1 < n && before(s, h[l + 1], h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		size_t t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* Builds the heap of the files that have an event, reading the next event
+ * of those that hold none (the one returned last included). */
+static int heap_build(struct ttlog_store *s)
+{
+	free(s->heap);
+	s->heap = malloc((s->nfiles ? s->nfiles : 1) * sizeof *s->heap);
+	if (!s->heap)
+		return -1;
+	if (s->popped != SIZE_MAX)
+		s->files[s->popped]->have = 0; /* returned already */
+	s->heap_len = 0;
+	s->popped = SIZE_MAX;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sfile *f = s->files[i];
+		if (!f->have)
+			f->have = f->r && ttlog_reader_next(f->r, &f->ev);
+		if (f->have)
+			s->heap[s->heap_len++] = i;
+	}
+	for (size_t i = s->heap_len / 2; i-- > 0;)
+		heap_down(s, i);
+	return 0;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdu;
+}
+
+static uint64_t mix_str(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = mix(h, (unsigned char)p[i]);
+	return mix(h, n);
+}
+
+/* The record an event is, as a hash of what two files share of it. */
+static uint64_t event_hash(const struct sfile *f, const struct ttlog_event *ev)
+{
+	const struct ttlog_site_info *st = ev->site;
+	uint64_t h = mix(0, ttlog_reader_info(f->r)->pid);
+	h = mix(h, ev->thread ? ev->thread->tid : 0);
+	h = mix(h, ev->ticks);
+	h = mix_str(h, st->format, strlen(st->format));
+	h = mix_str(h, st->file, strlen(st->file));
+	h = mix(h, st->line);
+	h = mix(h, (uint64_t)st->level);
+	for (unsigned i = 0; i < ev->nargs; i++) {
+		const struct ttlog_arg *a = &ev->args[i];
+		h = mix(h, (uint64_t)a->type);
+		if (a->type == TTLOG_ARG_STR)
+			h = a->str ? mix_str(h, a->str, a->str_len) : mix(h, 0xdead);
+		else
+			h = mix(h, a->v.u);
+	}
+	return h;
+}
+
+/* Whether the event of file i was returned already from another file;
+ * otherwise remembers it. */
+static int duplicate(struct ttlog_store *s, size_t i)
+{
+	struct sfile *f = s->files[i];
+	if (f->ev.time_ns != s->seen_ns) {
+		s->nseen = 0;
+		s->seen_ns = f->ev.time_ns;
+	}
+	uint64_t h = event_hash(f, &f->ev);
+	for (size_t k = 0; k < s->nseen; k++)
+		if (s->seen[k].hash == h && s->seen[k].file != i)
+			return 1;
+	if (s->nseen == s->seen_cap) {
+		size_t cap = s->seen_cap ? 2 * s->seen_cap : 16;
+		struct seen *p = realloc(s->seen, cap * sizeof *p);
+		if (!p)
+			return 0; /* shown twice rather than lost */
+		s->seen = p;
+		s->seen_cap = cap;
+	}
+	s->seen[s->nseen++] = (struct seen){h, i};
+	return 0;
+}
+
+TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
+			       const struct ttlog_store_file **from)
+{
+	if (!s || !ev)
+		return 0;
+	for (;;) {
+		if (s->popped != SIZE_MAX) {
+			/* The file whose event went out last moves on. */
+			struct sfile *f = s->files[s->popped];
+			s->popped = SIZE_MAX;
+			f->have = ttlog_reader_next(f->r, &f->ev);
+			if (f->have) {
+				heap_down(s, 0);
+			} else {
+				s->heap[0] = s->heap[--s->heap_len];
+				heap_down(s, 0);
+			}
+		}
+		if (!s->heap_len)
+			return 0;
+		size_t i = s->heap[0];
+		s->popped = i;
+		if (duplicate(s, i)) {
+			s->counters.duplicates++;
+			continue;
+		}
+		*ev = s->files[i]->ev;
+		if (from)
+			*from = &s->files[i]->pub;
+		return 1;
+	}
+}
+
+TTLOG_API void ttlog_store_rewind(ttlog_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		if (s->files[i]->r)
+			ttlog_reader_rewind(s->files[i]->r);
+		s->files[i]->have = 0;
+	}
+	s->popped = SIZE_MAX;
+	s->nseen = 0;
+	s->seen_ns = INT64_MIN;
+	heap_build(s);
+}
+
+static int refresh_pub(struct ttlog_store *s)
+{
+	const struct ttlog_store_file **p = realloc(s->pub, (s->nfiles ? s->nfiles : 1) * sizeof *p);
+	if (!p)
+		return -1;
+	s->pub = p;
+	for (size_t i = 0; i < s->nfiles; i++)
+		p[i] = &s->files[i]->pub;
+	return 0;
+}
+
+TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
+			       const struct ttlog_store_options *opt, ttlog_store **out)
+{
+	if (!out)
+		return TTLOG_E_INVALID;
+	*out = NULL;
+	if (!paths || !npaths)
+		return TTLOG_E_INVALID;
+	struct ttlog_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return TTLOG_E_NOMEM;
+	s->inotify = -1;
+	s->popped = SIZE_MAX;
+	s->status = TTLOG_OK;
+	s->seen_ns = INT64_MIN;
+	if (opt)
+		s->opt = *opt;
+	else
+		ttlog_store_options_init(&s->opt);
+	s->opt.service = NULL;
+	s->sources = calloc(npaths, sizeof *s->sources);
+	int oom = !s->sources;
+	if (!oom && opt && opt->service) {
+		s->opt.service = strdup(opt->service);
+		oom = !s->opt.service;
+	}
+	for (size_t i = 0; i < npaths && !oom; i++) {
+		if (!paths[i])
+			continue;
+		s->sources[s->nsources] = strdup(paths[i]);
+		if (!s->sources[s->nsources]) {
+			oom = 1;
+			break;
+		}
+		long n = scan_source(s, paths[i]);
+		if (n < 0)
+			oom = 1;
+		else if (n == 0)
+			store_report(s, TTLOG_E_OPEN, paths[i],
+				     is_pattern(paths[i]) ? "no file matches"
+							  : "no *.ttseg or *.ttlog file in it");
+		s->nsources++;
+	}
+	for (size_t i = 0; i < s->nfiles && !oom; i++)
+		open_file(s, i, 0);
+	if (oom || refresh_pub(s) != 0 || heap_build(s) != 0) {
+		ttlog_store_close(s);
+		return TTLOG_E_NOMEM;
+	}
+	*out = s;
+	return s->status;
+}
+
+TTLOG_API size_t ttlog_store_files(const ttlog_store *s, const struct ttlog_store_file *const **files)
+{
+	if (files)
+		*files = s ? (const struct ttlog_store_file *const *)s->pub : NULL;
+	return s ? s->nfiles : 0;
+}
+
+TTLOG_API int ttlog_store_status(const ttlog_store *s)
+{
+	return s ? s->status : TTLOG_E_INVALID;
+}
+
+TTLOG_API const char *ttlog_store_error(const ttlog_store *s)
+{
+	return s ? s->error : NULL;
+}
+
+TTLOG_API struct ttlog_store_counters ttlog_store_counters(const ttlog_store *s)
+{
+	struct ttlog_store_counters c = {0};
+	if (!s)
+		return c;
+	c = s->counters;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const struct ttlog_reader_counters *rc = ttlog_reader_counters(s->files[i]->r);
+		if (!rc)
+			continue;
+		c.blocks += rc->blocks;
+		c.blocks_decoded += rc->blocks_decoded;
+		c.blocks_skipped += rc->blocks_skipped;
+	}
+	return c;
+}
+
+/* ---- Following ------------------------------------------------------------ */
+
+/* The directory a source's files are in. */
+static char *source_dir(const char *src)
+{
+	struct stat st;
+	if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(src);
+	const char *slash = strrchr(src, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == src)
+		return strdup("/");
+	return strndup(src, (size_t)(slash - src));
+}
+
+static int watch(struct ttlog_store *s)
+{
+	s->inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (s->inotify < 0)
+		return TTLOG_E_IO;
+	for (size_t i = 0; i < s->nsources; i++) {
+		char *d = source_dir(s->sources[i]);
+		if (!d)
+			return TTLOG_E_NOMEM;
+		inotify_add_watch(s->inotify, d,
+				  IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+		free(d);
+	}
+	return TTLOG_OK;
+}
+
+/* Opens again the files that grew, adds new ones. Returns 1 if anything
+ * may have new events. */
+static int refresh(struct ttlog_store *s)
+{
+	int any = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sfile *f = s->files[i];
+		struct stat st;
+		if (!f->r || stat(f->path, &st) != 0 || (long long)st.st_size == f->size)
+			continue;
+		uint64_t start = ttlog_reader_info(f->r)->read_size;
+		open_file(s, i, start);
+		any = 1;
+	}
+	size_t before = s->nfiles;
+	for (size_t i = 0; i < s->nsources; i++)
+		scan_source(s, s->sources[i]);
+	for (size_t i = before; i < s->nfiles; i++) {
+		open_file(s, i, 0);
+		any = 1;
+	}
+	if (any) {
+		if (refresh_pub(s) != 0 || heap_build(s) != 0)
+			return TTLOG_E_NOMEM;
+		/* Files whose readers were not replaced have nothing new. */
+	}
+	return any;
+}
+
+TTLOG_API int ttlog_store_follow(ttlog_store *s, int timeout_ms)
+{
+	if (!s)
+		return TTLOG_E_INVALID;
+	if (s->inotify < 0) {
+		int rc = watch(s);
+		if (rc != TTLOG_OK)
+			return -rc;
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		/* Drain what inotify has, then look: a change that comes
+		 * after the look wakes the poll below. */
+		char buf[4096];
+		while (read(s->inotify, buf, sizeof buf) > 0) {
+		}
+		int any = refresh(s);
+		if (any < 0)
+			return any;
+		if (any && s->heap_len)
+			return 1;
+		int wait = timeout_ms;
+		if (timeout_ms >= 0) {
+			struct timespec t1;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			long long spent = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
+					  (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (spent >= timeout_ms)
+				return 0;
+			wait = (int)(timeout_ms - spent);
+		}
+		struct pollfd p = {.fd = s->inotify, .events = POLLIN};
+		int n = poll(&p, 1, wait);
+		if (n < 0 && errno != EINTR)
+			return -TTLOG_E_IO;
+		if (n == 0)
+			return 0;
+	}
+}
+
+TTLOG_API void ttlog_store_close(ttlog_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		ttlog_reader_close(s->files[i]->r);
+		free(s->files[i]->path);
+		free(s->files[i]->name_service);
+		free(s->files[i]);
+	}
+	for (size_t i = 0; i < s->nsources; i++)
+		free(s->sources[i]);
+	if (s->inotify >= 0)
+		close(s->inotify);
+	free(s->sources);
+	free(s->files);
+	free(s->pub);
+	free(s->heap);
+	free(s->seen);
+	free(s->error);
+	free((char *)s->opt.service);
+	free(s);
+}

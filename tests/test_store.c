@@ -1,0 +1,238 @@
+/*
+ * test_store.c - stores (ttlog_store_*): the segments and snapshots of a
+ * directory read as one, in time order; a record in a snapshot and in a
+ * segment shown once; the service filter; a time range that leaves files
+ * and blocks unread; a damaged file among good ones; and following a
+ * growing segment and a rotation. Files come from tests/support/mkseg.py.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/testutil.h"
+#include "ttlog_reader.h"
+
+#define NS0 1767225600000000000LL
+#define SEC 1000000000LL
+
+static void mkseg(const char *dir, const char *name, const char *args)
+{
+	char cmd[8192];
+	const char *src = getenv("TTLOG_SRC");
+	snprintf(cmd, sizeof cmd, "python3 '%s/tests/support/mkseg.py' %s '%s/%s'",
+		 src ? src : ".", args, dir, name);
+	if (system(cmd) != 0)
+		fail_msg("mkseg failed: %s", cmd);
+}
+
+static ttlog_store *open_dir(const char *dir, const struct ttlog_store_options *o, int want)
+{
+	ttlog_store *s = NULL;
+	int rc = ttlog_store_open(&dir, 1, o, &s);
+	assert_non_null(s);
+	if (rc != want)
+		fail_msg("store status %d, expected %d: %s", rc, want, ttlog_store_error(s));
+	return s;
+}
+
+/* Events of the store; checks time order. */
+static size_t drain(ttlog_store *s, size_t *promoted)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	int64_t last = INT64_MIN;
+	size_t n = 0;
+	if (promoted)
+		*promoted = 0;
+	while (ttlog_store_next(s, &ev, &from)) {
+		assert_true(ev.time_ns >= last);
+		last = ev.time_ns;
+		assert_non_null(from->reader);
+		n++;
+		if (promoted && (ev.flags & TTLOG_EVENT_PROMOTED))
+			(*promoted)++;
+	}
+	return n;
+}
+
+static void test_dedup(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-dedup");
+	/* Two segments of one stream, and a snapshot of the same process that
+	 * holds the last 3 events of each thread of the first segment. */
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg", "seg --promote");
+	mkseg(dir, "svc-4242-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --seq 2 --base 10000000000");
+	mkseg(dir, "ttlog-4242-20260101T000001.000000000Z-manual.ttlog", "snap --skip 1 --promote");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	size_t promoted;
+	assert_int_equal(drain(s, &promoted), 12 + 8);
+	assert_int_equal(promoted, 4);
+	struct ttlog_store_counters c = ttlog_store_counters(s);
+	assert_int_equal(c.files, 3);
+	assert_int_equal(c.duplicates, 6);
+	/* Again, from the start. */
+	ttlog_store_rewind(s);
+	assert_int_equal(drain(s, NULL), 20);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+static void test_service(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-service");
+	mkseg(dir, "api-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1 --service api");
+	mkseg(dir, "web-2-20260101T000000.000000000Z-000001.ttseg", "seg --pid 2 --service web");
+	mkseg(dir, "ttlog-3-20260101T000001.000000000Z-manual.ttlog",
+	      "snap --pid 3 --service web");
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.service = "web";
+	ttlog_store *s = open_dir(dir, &o, TTLOG_OK);
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	size_t n = 0;
+	while (ttlog_store_next(s, &ev, &from)) {
+		assert_string_equal(ttlog_reader_info(from->reader)->service, "web");
+		n++;
+	}
+	assert_int_equal(n, 16);
+	assert_int_equal(ttlog_store_counters(s).files_skipped, 1);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+static void test_range_skips(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-range");
+	mkseg(dir, "svc-9-20260101T000000.000000000Z-000001.ttseg", "seg --pid 9 --events 8");
+	mkseg(dir, "svc-9-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --pid 9 --seq 2 --events 8 --base 10000000000");
+	mkseg(dir, "svc-9-20260101T000020.000000000Z-000003.ttseg",
+	      "seg --pid 9 --seq 3 --events 8 --base 20000000000");
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.since_ns = NS0 + 15 * SEC;
+	ttlog_store *s = open_dir(dir, &o, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 16);
+	struct ttlog_store_counters c = ttlog_store_counters(s);
+	assert_int_equal(c.files_skipped, 1); /* segment 1, by the name of segment 2 */
+	assert_true(c.blocks_skipped >= 8);   /* segment 2's blocks, through its index */
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 3);
+	assert_true(files[0]->skipped);
+	assert_true(ttlog_reader_info(files[1]->reader)->indexed);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+static void test_damaged_file(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-damage");
+	mkseg(dir, "svc-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1");
+	mkseg(dir, "svc-2-20260101T000000.000000000Z-000001.ttseg",
+	      "seg --pid 2 --promote --damage end-promoted");
+	FILE *f = fopen("junk.ttlog", "w"); /* not a ttlog file at all */
+	assert_non_null(f);
+	fputs("junk", f);
+	fclose(f);
+	const char *paths[] = {dir, "junk.ttlog"};
+	ttlog_store *s = NULL;
+	assert_int_equal(ttlog_store_open(paths, 2, NULL, &s), TTLOG_E_CORRUPT);
+	assert_non_null(strstr(ttlog_store_error(s), "END promoted count"));
+	assert_int_equal(drain(s, NULL), 8 + 12);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 3);
+	assert_int_equal(files[2]->status, TTLOG_E_NOT_TTLOG);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+static void test_follow(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-follow");
+	const char *seg1 = "svc-5-20260101T000000.000000000Z-000001.ttseg";
+	mkseg(dir, seg1, "seg --pid 5 --open");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	/* Following before the end loses and repeats nothing. */
+	struct ttlog_event ev;
+	assert_true(ttlog_store_next(s, &ev, NULL));
+	assert_true(ttlog_store_follow(s, 0) >= 0);
+	assert_int_equal(drain(s, NULL), 7);
+	assert_int_equal(ttlog_store_follow(s, 0), 0); /* nothing new */
+	/* The segment grows. */
+	mkseg(dir, seg1, "append --pid 5 --events 2 --per-block 2 --base 5000000");
+	assert_int_equal(ttlog_store_follow(s, 30000), 1);
+	assert_int_equal(drain(s, NULL), 4);
+	/* Rotation: the next segment. */
+	mkseg(dir, "svc-5-20260101T000001.000000000Z-000002.ttseg",
+	      "seg --pid 5 --seq 2 --open --base 9000000");
+	assert_int_equal(ttlog_store_follow(s, 30000), 1);
+	assert_int_equal(drain(s, NULL), 8);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+/* Names that are not what a writer makes, and files that are not ttlog
+ * files: each is a file of the store with its own error, none stops it. */
+static void test_odd_names(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-names");
+	static const char *const names[] = {
+		"-.ttseg", "--.ttseg", "a--1-.ttseg", "x-1-20261399T250000.000000000Z-1.ttseg",
+		"s-1-2026010XT000000.000000000Z-000001.ttseg", "ttlog-.ttlog", "ttlog-12-.ttlog",
+		".hidden.ttseg", "ttlog-1-20260101T000000.000000000Z.ttlog",
+	};
+	char path[4096];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(i % 2 ? "\x89TTLOG\r\n" : "", f);
+		fclose(f);
+	}
+	mkseg(dir, "ok-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1");
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.since_ns = NS0;
+	ttlog_store *s = NULL;
+	const char *src = dir;
+	int rc = ttlog_store_open(&src, 1, &o, &s);
+	assert_non_null(s);
+	assert_int_not_equal(rc, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 8);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 9); /* the hidden one is left out */
+	ttlog_store_close(s);
+	/* A pattern that matches nothing, and a file that does not exist. */
+	const char *none[] = {"/nonexistent-dir-of-ttlog/*.ttseg", "no-such-file.ttseg"};
+	assert_int_equal(ttlog_store_open(none, 2, NULL, &s), TTLOG_E_OPEN);
+	assert_int_equal(drain(s, NULL), 0);
+	ttlog_store_close(s);
+	assert_int_equal(ttlog_store_open(NULL, 0, NULL, &s), TTLOG_E_INVALID);
+	assert_null(s);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_service),
+		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
+		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -18,7 +18,17 @@
  *   static void bench_report(char *buf, size_t size);
  *
  * which writes extra JSON members (such as "dropped":123, no leading comma)
- * that are added to the result line. Then it includes this header last.
+ * that are added to the result line, and optionally, after
+ * "#define BENCH_HAS_SETTLE 1",
+ *
+ *   static void bench_settle(void);
+ *
+ * which instr mode calls after its warm-up: it waits until the logger's
+ * background thread has taken in everything logged so far, so that the
+ * counted loop starts with empty buffers. (Under callgrind threads run one
+ * at a time; a logger whose caller spins while its buffer is full would
+ * otherwise have the spinning counted as part of its calls.) Then it
+ * includes this header last.
  *
  * Because the hooks are visible here as static inline functions, the timed
  * loops below call them directly and the compiler inlines them: what is
@@ -823,6 +833,9 @@ static int bench_mode_instr(const struct bench_opts *o)
 	bench_thread_setup();
 	bench_loop_log(o->msg, warmup);
 	bench_loop_base(o->msg, warmup);
+#ifdef BENCH_HAS_SETTLE
+	bench_settle();
+#endif
 
 	/* These requests zero and dump the calling thread's counters only. */
 	CALLGRIND_ZERO_STATS;

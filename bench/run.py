@@ -1200,9 +1200,11 @@ def parse_args(argv):
         prog="run.py",
         description="Run ttlog's benchmarks (latency, throughput, instructions per call, "
                     "recorder) against peer loggers and print one table.",
-        epilog="Loggers: ttlog, rdtsc, clock_gettime, fprintf, spdlog-block, spdlog-overrun, "
-               "spdlog-backtrace, glog, lttng; 'recorder' names the ttlog-only recorder "
-               "benchmarks. See docs/PERFORMANCE.md.")
+        epilog="Loggers: ttlog, ttlog-shm, ttlog-stream, rdtsc, clock_gettime, nanolog, quill, "
+               "quill-backtrace, fprintf, spdlog-block, spdlog-overrun, spdlog-backtrace, glog, "
+               "lttng; 'recorder' names the ttlog-only recorder benchmarks. NanoLog and Quill "
+               "are built when NANOLOG_DIR / QUILL_DIR name their source trees (bench/README.md). "
+               "See docs/PERFORMANCE.md.")
     p.add_argument("--build", default="build", help="the CMake build directory configured with "
                    "-DTTLOG_BENCH=ON (default: build)")
     p.add_argument("--quick", action="store_true",

@@ -15,7 +15,9 @@
 #
 # Variables: CC (default gcc), PREFIX, JOBS (default 2), WERROR (ON or OFF;
 # ON when CI is set, so that CI's `make test` fails on any warning),
-# BENCH_ARGS (more options for bench/run.py, e.g. BENCH_ARGS="--only ttlog").
+# BENCH_ARGS (more options for bench/run.py, e.g. BENCH_ARGS="--only ttlog"),
+# NANOLOG_DIR and QUILL_DIR (source trees of the two peers the benchmarks
+# build from source; see bench/README.md; unset: reported as not run).
 # Every target re-runs the CMake configure step, which is quick when nothing
 # changed and keeps the build directory in step with these variables.
 
@@ -100,9 +102,11 @@ soak:
 
 # The benchmarks build into build/ (with TTLOG_BENCH=ON) so that their
 # results sit next to the library they measured: build/bench-results/.
+# NANOLOG_DIR and QUILL_DIR (environment or make variables) are passed on
+# every time, so that unsetting one takes its peer out of the next build.
 bench-build:
 	@$(DEPS) --bench
-	$(call configure,build,$(CC),$(RELEASE) -DTTLOG_WERROR=$(WERROR) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DTTLOG_BENCH=ON)
+	$(call configure,build,$(CC),$(RELEASE) -DTTLOG_WERROR=$(WERROR) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DTTLOG_BENCH=ON "-DNANOLOG_DIR=$(NANOLOG_DIR)" "-DQUILL_DIR=$(QUILL_DIR)")
 	$(call compile,build)
 
 bench: bench-build

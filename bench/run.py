@@ -37,6 +37,7 @@ MSGS = ("args3", "noargs", "str200")
 LAT_STATS = ("p50", "p90", "p99", "p99_9", "p99_99", "max", "mean_to_p99")
 LAT_STAT_NAMES = ("p50", "p90", "p99", "p99.9", "p99.99", "max", "mean≤p99")
 TP_THREADS = (1, 2, 4)
+SUSTAIN_THREADS = (1, 2)
 RECORDER = ("snapshot", "crash", "reader", "rss")
 SKIP = 77
 SINGLE_ROUND = False  # set by main(): with one round there is no spread to show
@@ -64,6 +65,8 @@ FULL_PLAN = {
     # The recorder programs repeat their measurements and print medians
     # themselves, and the reader's alone takes minutes: once per run.
     "recorder_quick": False, "recorder_every_round": False,
+    # Sustained rate to disk: seconds of logging per run (then the drain).
+    "sustain_seconds": 5.0,
     "timeout": 600,
 }
 QUICK_PLAN = {
@@ -78,6 +81,7 @@ QUICK_PLAN = {
     "instr_msgs": ("args3", "noargs"), "instr_calls": 20000, "instr_warmup": 2000,
     "instr_only_ttlog": True,
     "recorder_quick": True, "recorder_every_round": False,
+    "sustain_seconds": 1.0,
     "timeout": 120,
 }
 
@@ -170,15 +174,32 @@ class Progress:
 # The loggers that are ttlog itself (its private and shared-memory modes).
 TTLOG_KEYS = ("ttlog", "ttlog-shm")
 
+# The two peers every table and target line compares with: (key, name).
+# Their adapters are built only when NANOLOG_DIR / QUILL_DIR name source
+# trees; when they are not, every table says so instead of leaving them out.
+PEERS = (("nanolog", "NanoLog"), ("quill", "Quill"))
+PEER_KEYS = ("nanolog", "quill", "quill-backtrace")
+# --quick counts instructions for these only (callgrind is slow).
+INSTR_QUICK_KEYS = TTLOG_KEYS + PEER_KEYS
+# Counted calls per logger and message, at most: NanoLog's caller spins
+# while its 1 MiB staging buffer is full, and under callgrind (one thread at
+# a time) that spinning would be counted as part of the calls. These counts
+# fit in the buffer (args3 ~46, noargs 16, str200 ~217 bytes per entry);
+# the adapter empties it after the warm-up (bench_settle).
+INSTR_CALLS_CAP = {"nanolog": {"args3": 15000, "noargs": 20000, "str200": 3000}}
+
 
 class Logger:
-    def __init__(self, key, exe=None, reason=None, wrapper=None, suffix=""):
+    def __init__(self, key, exe=None, reason=None, wrapper=None, suffix="", stream=False):
         self.key = key
         self.label = key
         self.suffix = suffix      # added to the name the program reports
         self.exe = exe
         self.reason = reason      # why it is not built; None when it is
         self.wrapper = wrapper or []
+        # ttlog's streaming mode: runs the sustain mode only, with
+        # TTLOG_STREAM naming its scratch directory.
+        self.stream = stream
 
 
 def discover(build):
@@ -208,6 +229,8 @@ def discover(build):
         if lg.key == "ttlog" and lg.exe:
             loggers.append(Logger("ttlog-shm", exe=lg.exe, wrapper=["env", "TTLOG_SHARED_MEMORY=1"],
                                   suffix=" (shm)"))
+            # And in streaming mode, for the sustained rate to disk only.
+            loggers.append(Logger("ttlog-stream", exe=lg.exe, suffix=" (stream)", stream=True))
 
     exe = os.path.join(build, "bench", "lttng", "ttlog-bench-lttng")
     session = os.path.join(BENCH_DIR, "lttng", "session.sh")
@@ -218,6 +241,31 @@ def discover(build):
                "ttlog-bench-lttng not built (liblttng-ust-dev missing? see the CMake output)")
         loggers.append(Logger("lttng", reason=why))
     return loggers
+
+
+def peer_versions(build):
+    """{key: "version text"} of the peers built from source trees, from the
+    trees bench/CMakeLists.txt recorded: the git commit when the tree is a
+    git work tree (or the commit id written in its .peer-commit file, for a
+    tree exported with git archive), and Quill's version from its header."""
+    out = {}
+    for raw in read_text(os.path.join(build, "bench", "peers.tsv")).splitlines():
+        if not raw or raw.startswith("#") or "\t" not in raw:
+            continue
+        key, tree = raw.split("\t", 1)
+        parts = []
+        if key == "quill":
+            hdr = read_text(os.path.join(tree, "include", "quill", "Backend.h"))
+            nums = [re.search(rf"Version{w}\{{(\d+)\}}", hdr) for w in ("Major", "Minor", "Patch")]
+            if all(nums):
+                parts.append("v" + ".".join(m.group(1) for m in nums))
+        commit = command_output(["git", "-C", tree, "rev-parse", "HEAD"]) if \
+            os.path.exists(os.path.join(tree, ".git")) else ""
+        if not commit:
+            commit = read_text(os.path.join(tree, ".peer-commit")).strip()
+        parts.append(f"commit {commit[:12]}" if commit else "commit unknown")
+        out[key] = ", ".join(parts)
+    return out
 
 
 def recorder_exes(build):
@@ -249,14 +297,16 @@ class Runner:
         os.makedirs(path)
         return path
 
-    def run(self, argv, tag, timeout=None):
-        """Runs argv; returns (json objects, None) or ([], reason)."""
+    def run(self, argv, tag, timeout=None, cwd=None, env_extra=None):
+        """Runs argv (in cwd, with env_extra added to the environment);
+        returns (json objects, None) or ([], reason)."""
         start = time.monotonic()
         reason = None
         objs = []
+        env = dict(self.env, **env_extra) if env_extra else self.env
         try:
             p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, errors="replace", env=self.env,
+                               text=True, errors="replace", env=env, cwd=cwd,
                                timeout=timeout or self.plan["timeout"], check=False)
             for line in p.stdout.splitlines():
                 line = line.strip()
@@ -266,7 +316,11 @@ class Runner:
                     except ValueError:
                         pass
             why = last_line(p.stderr)
-            if p.returncode == SKIP:
+            # An adapter that cannot run says why on a line of its own.
+            said = [l.strip() for l in p.stderr.splitlines() if l.startswith("not run: ")]
+            if p.returncode == SKIP and said:
+                reason = said[-1][len("not run: "):][:240]
+            elif p.returncode == SKIP:
                 reason = "cannot run here" + (f": {why}" if why else "")
             elif p.returncode < 0:
                 reason = f"killed by signal {-p.returncode}" + (f": {why}" if why else "")
@@ -324,7 +378,7 @@ def run_latency(runner, store, lg, msg, variant, calls, warmup):
     d = runner.scratch(f"{lg.key}-lat")
     objs, why = runner.run(logger_argv(lg, ["latency", "--msg", msg, "--variant", variant,
                                             "--calls", str(calls), "--warmup", str(warmup),
-                                            "--dir", d]), f"{lg.key} {mkey}")
+                                            "--dir", d]), f"{lg.key} {mkey}", cwd=d)
     runner.cleanup(d)
     if objs:
         lg.label = objs[0].get("logger", lg.key) + lg.suffix
@@ -339,7 +393,7 @@ def run_throughput(runner, store, lg, threads, calls, record=True):
     d = runner.scratch(f"{lg.key}-tp")
     objs, why = runner.run(logger_argv(lg, ["throughput", "--msg", "args3", "--threads",
                                             str(threads), "--calls", str(calls), "--dir", d]),
-                           f"{lg.key} {mkey}")
+                           f"{lg.key} {mkey}", cwd=d)
     runner.cleanup(d)
     if record:
         if objs:
@@ -348,6 +402,31 @@ def run_throughput(runner, store, lg, threads, calls, record=True):
         else:
             store.add(lg.key, mkey, reason=why)
     return objs[0] if objs else None, why
+
+
+def run_sustain(runner, store, lg, threads, seconds):
+    """Sustained rate to disk: the process logs for `seconds`, drains, and
+    reports what it logged; messages the logger says it dropped are
+    subtracted here."""
+    mkey = f"sustain/args3/{threads}"
+    d = runner.scratch(f"{lg.key}-sustain")
+    env_extra = {"TTLOG_STREAM": d} if lg.stream else None
+    objs, why = runner.run(logger_argv(lg, ["sustain", "--msg", "args3", "--threads", str(threads),
+                                            "--seconds", str(seconds), "--dir", d]),
+                           f"{lg.key} {mkey}", cwd=d, env_extra=env_extra)
+    runner.cleanup(d)
+    if objs:
+        r = dict(objs[0])
+        dropped = r.get("dropped") if isinstance(r.get("dropped"), int) else 0
+        r["on_disk"] = r["logged"] - dropped
+        r["on_disk_per_s"] = r["on_disk"] / r["seconds"] if r.get("seconds") else None
+        if r.get("disk_bytes") is not None and r["on_disk"] > 0:
+            r["disk_bytes_per_event"] = r["disk_bytes"] / r["on_disk"]
+        lg.label = r.get("logger", lg.key) + lg.suffix
+        store.add(lg.key, mkey, r)
+    else:
+        store.add(lg.key, mkey, reason=why)
+    return why
 
 
 def parse_callgrind(cgdir):
@@ -372,6 +451,9 @@ def parse_callgrind(cgdir):
 
 def run_instr(runner, store, lg, msg, calls, warmup, valgrind):
     mkey = f"instr/{msg}"
+    cap = INSTR_CALLS_CAP.get(lg.key, {}).get(msg)
+    if cap and calls > cap:
+        calls, warmup = cap, min(warmup, cap // 10)
     d = runner.scratch(f"{lg.key}-instr")
     cgdir = os.path.join(d, "callgrind")
     data = os.path.join(d, "data")
@@ -383,7 +465,7 @@ def run_instr(runner, store, lg, msg, calls, warmup, valgrind):
                          f"--callgrind-out-file={cgdir}/callgrind.out.%p",
                          lg.exe, "instr", "--msg", msg, "--calls", str(calls),
                          "--warmup", str(warmup), "--dir", data]
-    objs, why = runner.run(argv, f"{lg.key} {mkey}")
+    objs, why = runner.run(argv, f"{lg.key} {mkey}", cwd=data)
     result = None
     if objs:
         parts = parse_callgrind(cgdir)
@@ -518,6 +600,10 @@ def machine_lines(info, store, plan_name, rounds):
         lines.append("Packages:  " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()))
     if info["ttlog_commit"]:
         lines.append(f"ttlog:     {info['ttlog_commit']}")
+    peers = info.get("peers") or {}
+    lines.append("Peers:     " + "; ".join(
+        f"{name} {peers[key]}" if key in peers else f"{name} not built"
+        for key, name in PEERS))
     return lines
 
 
@@ -573,7 +659,13 @@ def packed(values, width):
 
 def build_rows(loggers, store, plan, args, have_valgrind):
     rows = []
-    built = [lg for lg in loggers if lg.reason is None]
+    # The loggers of every table: those built (ttlog's streaming entry only
+    # in the sustained table), and NanoLog and Quill when they are not, as
+    # "not run" rows with the reason.
+    built = [lg for lg in loggers if (lg.reason is None and not lg.stream) or lg.key in PEER_KEYS]
+    for lg in built:
+        if lg.reason is not None:
+            lg.label = PEER_LABELS.get(lg.key, lg.key)
     ttlog = "ttlog"
     rounds = plan["rounds"]
 
@@ -591,6 +683,9 @@ def build_rows(loggers, store, plan, args, have_valgrind):
             first = False
             meds, spreads, ratios = [], [], []
             ok = store.ok.get((lg.key, mk))
+            if lg.reason is not None:
+                rows.append(Row(name, lg.label, f"not run: {lg.reason}"))
+                continue
             if not ok:
                 rows.append(Row(name, lg.label, not_run(store, lg.key, mk, rounds)))
                 continue
@@ -620,10 +715,13 @@ def build_rows(loggers, store, plan, args, have_valgrind):
                 ok = store.ok.get((lg.key, mk))
                 if field == "drained_calls_per_s" and ok and not any(r.get("file") for r in ok):
                     continue  # no file: nothing to drain
-                if field == "drained_calls_per_s" and not ok:
+                if field == "drained_calls_per_s" and not ok and lg.reason is None:
                     continue
                 name = label if first else ""
                 first = False
+                if lg.reason is not None:
+                    rows.append(Row(name, lg.label, f"not run: {lg.reason}"))
+                    continue
                 if not ok:
                     rows.append(Row(name, lg.label, not_run(store, lg.key, mk, rounds)))
                     continue
@@ -632,6 +730,9 @@ def build_rows(loggers, store, plan, args, have_valgrind):
                 note = dropped_note(store, lg.key, mk)
                 calls = ok[0].get("calls")
                 note = (note + "; " if note else "") + f"{fmt_num(calls)} calls"
+                bpe = median(store.values(lg.key, mk, "disk_bytes_per_event"))
+                if field == "drained_calls_per_s" and bpe is not None:
+                    note += f"; {bpe:.1f} bytes/message on disk"
                 rows.append(Row(name, lg.label, fmt_num(md / 1e6) if md else "—",
                                 spread_cell(lo, hi, 1e6),
                                 "—" if lg.key == ttlog else fmt_ratio(ratio(tmed, md)), note))
@@ -640,7 +741,7 @@ def build_rows(loggers, store, plan, args, have_valgrind):
     label = "throughput scaling: calls/s of 2 / 4 threads ÷ 1 thread (same round)"
     first = True
     for lg in built:
-        if not args_includes(args, lg.key):
+        if not args_includes(args, lg.key) or lg.reason is not None:
             continue
         sc = scaling(store, lg.key)
         if not sc[2] and not sc[4]:
@@ -654,6 +755,8 @@ def build_rows(loggers, store, plan, args, have_valgrind):
             meds.append(f"{md:.2f}" if md is not None else "—")
             spreads.append("" if SINGLE_ROUND else f"{lo:.2f}–{hi:.2f}" if lo is not None else "—")
         rows.append(Row(name, lg.label, " / ".join(meds), "" if SINGLE_ROUND else " / ".join(spreads)))
+
+    rows.extend(sustain_rows(loggers, store, args))
 
     # Instructions per call.
     if args.skip_instr:
@@ -671,14 +774,17 @@ def build_rows(loggers, store, plan, args, have_valgrind):
                 for lg in built:
                     if not args_includes(args, lg.key):
                         continue
-                    if plan["instr_only_ttlog"] and lg.key not in TTLOG_KEYS:
+                    if plan["instr_only_ttlog"] and lg.key not in INSTR_QUICK_KEYS:
                         continue
                     ok = store.ok.get((lg.key, mk))
                     vals = store.values(lg.key, mk, field)
-                    if field == "other_threads_per_msg" and (not ok or median(vals) < 1):
+                    if field == "other_threads_per_msg" and lg.reason is None and (not ok or median(vals) < 1):
                         continue
                     name = label if first else ""
                     first = False
+                    if lg.reason is not None:
+                        rows.append(Row(name, lg.label, f"not run: {lg.reason}"))
+                        continue
                     if not ok:
                         rows.append(Row(name, lg.label, not_run(store, lg.key, mk, 1)))
                         continue
@@ -693,7 +799,8 @@ def build_rows(loggers, store, plan, args, have_valgrind):
                     rows.append(Row(name, lg.label, fmt_num(md),
                                     spread_cell(lo, hi) if len(vals) > 1 else "", rcell, note))
         if plan["instr_only_ttlog"]:
-            rows.append(Row("instructions per call, peers", "(peers)", "not run: --quick measures ttlog only"))
+            rows.append(Row("instructions per call, other peers", "(others)",
+                            "not run: --quick counts ttlog, NanoLog and Quill only"))
 
     rows.extend(recorder_rows(store, args))
 
@@ -703,6 +810,78 @@ def build_rows(loggers, store, plan, args, have_valgrind):
             rows.append(Row("loggers not built (no measurement)" if first else "", lg.key,
                             f"not built: {lg.reason}"))
             first = False
+    return rows
+
+
+PEER_LABELS = {"nanolog": "NanoLog", "quill": "Quill", "quill-backtrace": "Quill backtrace"}
+
+
+def sustain_rows(loggers, store, args):
+    """Sustained rate to disk and bytes per message on disk: ttlog's
+    streaming mode against every logger with a file (NanoLog and Quill
+    always shown, as "not run" when they are not built)."""
+    rows = []
+    stream = "ttlog-stream"
+    keys = {mk for (lk, mk) in list(store.ok) + list(store.err) if mk.startswith("sustain/")}
+    if not keys:
+        return rows
+    who = [lg for lg in loggers
+           if args_includes(args, lg.key)
+           and (lg.key in PEER_KEYS and lg.key != "quill-backtrace" or lg.stream
+                or any(k[0] == lg.key for k in list(store.ok) + list(store.err) if k[1] in keys))]
+    who.sort(key=lambda lg: 0 if lg.stream else 1)
+
+    def loss_note(lg, mk):
+        note = dropped_note(store, lg.key, mk)
+        if lg.stream and store.ok.get((lg.key, mk)):
+            note = (note + "; " if note else "") + ("losses not counted: ttlog_get_stats() has no "
+                                                    "stream loss counter yet")
+        return note
+
+    for t in SUSTAIN_THREADS:
+        mk = f"sustain/args3/{t}"
+        label = (f"sustained rate to disk, args3, {t} thread{'s' if t > 1 else ''} (M messages/s "
+                 "on disk, clock stopped after the drain; ttlog = streaming mode)")
+        first = True
+        tmed = median(store.values(stream, mk, "on_disk_per_s"))
+        for lg in who:
+            name = label if first else ""
+            first = False
+            lab = lg.label if lg.reason is None else PEER_LABELS.get(lg.key, lg.key)
+            if lg.reason is not None:
+                rows.append(Row(name, lab, f"not run: {lg.reason}"))
+                continue
+            ok = store.ok.get((lg.key, mk))
+            if not ok:
+                rows.append(Row(name, lab, not_run(store, lg.key, mk, 1)))
+                continue
+            md, lo, hi = stat_summary(store.values(lg.key, mk, "on_disk_per_s"))
+            note = loss_note(lg, mk)
+            rate = median(store.values(lg.key, mk, "calls_per_s"))
+            if rate:
+                note = (note + "; " if note else "") + f"calls returned at {fmt_num(rate / 1e6)} M/s"
+            rows.append(Row(name, lab, fmt_num(md / 1e6) if md else "—", spread_cell(lo, hi, 1e6),
+                            "—" if lg.stream else fmt_ratio(ratio(tmed, md)), note))
+
+    mk = "sustain/args3/1"
+    label = "bytes on disk per message (sustained, 1 thread; ttlog = streaming mode)"
+    first = True
+    tmed = median(store.values(stream, mk, "disk_bytes_per_event"))
+    for lg in who:
+        name = label if first else ""
+        first = False
+        lab = lg.label if lg.reason is None else PEER_LABELS.get(lg.key, lg.key)
+        if lg.reason is not None:
+            rows.append(Row(name, lab, f"not run: {lg.reason}"))
+            continue
+        vals = store.values(lg.key, mk, "disk_bytes_per_event")
+        if not vals:
+            rows.append(Row(name, lab, not_run(store, lg.key, mk, 1)))
+            continue
+        md, lo, hi = stat_summary(vals)
+        rows.append(Row(name, lab, f"{md:.1f}", spread_cell(lo, hi), "—" if lg.stream else fmt_ratio(ratio(tmed, md)),
+                        "binary, decoded by its own tool" if lg.key == "nanolog" else
+                        "text" if not lg.stream else "segments (binary)"))
     return rows
 
 
@@ -784,6 +963,8 @@ def scaling(store, lkey):
 
 
 def args_includes(args, key):
+    if key == "ttlog-stream" and args.only and "ttlog" in args.only:
+        return True
     return not args.only or key in args.only
 
 
@@ -791,39 +972,88 @@ def args_includes(args, key):
 # Targets
 
 
-def evaluate_targets(store, info, args, have_valgrind):
-    """[(target, measured text, PASS/FAIL/n/a)]; a FAIL never fails the run."""
+def evaluate_targets(store, info, args, have_valgrind, loggers=()):
+    """[(target, measured text, PASS/FAIL/n/a)]; a FAIL never fails the run.
+    Every line also gives NanoLog's and Quill's figure for the same
+    measurement in the same run and ttlog's ratio to it (or why not)."""
     out = []
+    reasons = {lg.key: lg.reason for lg in loggers if lg.reason}
 
     def med(lk, mk, field):
         return median(store.values(lk, mk, field))
 
-    def check(name, value_text, ok, why=None):
+    def peers(mk, field, fmt, tkey="ttlog", keys=("nanolog", "quill", "quill-backtrace")):
+        """' · NanoLog 12 ns (ttlog ÷ NanoLog 0.8) · ...' for mk/field."""
+        if mk is None:
+            return " · NanoLog, Quill: no equivalent measurement"
+        tv = med(tkey, mk, field)
+        parts = []
+        for key in keys:
+            name = PEER_LABELS[key]
+            if key in reasons:
+                parts.append(f"{name} not run ({reasons[key].split(' (')[0]})")
+                continue
+            v = med(key, mk, field)
+            if v is None:
+                why = store.reason(key, mk)
+                parts.append(f"{name} not run" + (f" ({why[:60]})" if why else ""))
+                continue
+            r = ratio(tv, v)
+            parts.append(f"{name} {fmt(v)}" + (f" (ttlog ÷ {name} {fmt_ratio(r)})" if r is not None else ""))
+        return " · " + " · ".join(parts)
+
+    def check(name, value_text, ok, why=None, peer_text=""):
         if ok is None:
-            out.append((name, why or "not measured", "n/a"))
+            out.append((name, (why or "not measured") + peer_text, "n/a"))
         else:
-            out.append((name, value_text, "PASS" if ok else "FAIL"))
+            out.append((name, value_text + peer_text, "PASS" if ok else "FAIL"))
+
+    ns = lambda v: f"{v:.1f} ns"
+    mps = lambda v: f"{v / 1e6:.2f} M/s"
+    num = lambda v: f"{v:.0f}"
 
     mk = "latency/args3/spaced"
     t50, r50 = med("ttlog", mk, "p50"), med("rdtsc", mk, "p50")
+    p50_peers = peers(mk, "p50", ns)
+    tm = med("ttlog", mk, "mean_to_p99")
+    p50_peers += (" · mean up to p99 (finer than the TSC step): ttlog " + (f"{tm:.1f} ns" if tm else "—")
+                  + peers(mk, "mean_to_p99", ns).replace(" · ", ", ", 1).replace(" · ", ", "))
     if t50 is not None and r50 is not None:
         check("hot path p50 ≤ rdtsc-alone p50 + 5 ns (latency args3 spaced)",
-              f"{t50:.1f} ns vs {r50:.1f} + 5 ns", t50 <= r50 + 5)
+              f"{t50:.1f} ns vs {r50:.1f} + 5 ns", t50 <= r50 + 5, peer_text=p50_peers)
     else:
         check("hot path p50 ≤ rdtsc-alone p50 + 5 ns (latency args3 spaced)", "", None,
-              "not measured (needs both ttlog and the rdtsc floor)")
+              "not measured (needs both ttlog and the rdtsc floor)", p50_peers)
+    n50 = med("nanolog", mk, "p50")
+    check("hot path p50 ≤ 0.5 × NanoLog's p50 (latency args3 spaced)",
+          f"{t50:.1f} ns vs 0.5 × {n50:.1f} ns" if t50 is not None and n50 is not None else "",
+          None if t50 is None or n50 is None else t50 <= 0.5 * n50,
+          "not measured: " + (f"NanoLog not run ({reasons['nanolog']})" if "nanolog" in reasons
+                              else "needs ttlog and NanoLog"),
+          peers(mk, "p50", ns, keys=("quill", "quill-backtrace"))
+          + (f" · mean up to p99: ttlog {tm:.1f} ns, NanoLog {med('nanolog', mk, 'mean_to_p99'):.1f} ns"
+             if tm and med("nanolog", mk, "mean_to_p99") else ""))
     t999 = med("ttlog", mk, "p99_9")
     check("hot path p99.9 ≤ 60 ns (latency args3 spaced)",
-          f"{t999:.1f} ns" if t999 is not None else "", None if t999 is None else t999 <= 60)
+          f"{t999:.1f} ns" if t999 is not None else "", None if t999 is None else t999 <= 60,
+          peer_text=peers(mk, "p99_9", ns))
     for msg, limit in (("args3", 60), ("noargs", 20)):
         v = med("ttlog", f"instr/{msg}", "instr_per_call")
         why = ("not run: --skip-instr" if args.skip_instr else
                None if have_valgrind else "not run: valgrind not installed")
         check(f"≤ {limit} instructions per call ({msg})",
-              f"{v:.1f}" if v is not None else "", None if v is None else v <= limit, why)
+              f"{v:.1f}" if v is not None else "", None if v is None else v <= limit, why,
+              peers(f"instr/{msg}", "instr_per_call", num))
     v = med("ttlog", "throughput/args3/1", "calls_per_s")
+    tp_peers = peers("throughput/args3/1", "calls_per_s", mps)
     check("≥ 50 M calls/s from one thread (args3)", f"{v / 1e6:.1f} M/s" if v else "",
-          None if v is None else v >= 50e6)
+          None if v is None else v >= 50e6, peer_text=tp_peers)
+    nv = med("nanolog", "throughput/args3/1", "calls_per_s")
+    check("≥ 10 × NanoLog's single-thread throughput (args3, until the last call returns)",
+          f"{v / 1e6:.1f} M/s vs 10 × {nv / 1e6:.2f} M/s" if v and nv else "",
+          None if not v or not nv else v >= 10 * nv,
+          "not measured: " + (f"NanoLog not run ({reasons['nanolog']})" if "nanolog" in reasons
+                              else "needs ttlog and NanoLog"))
     ncpu = info.get("usable_cpus") or 1
     sc = scaling(store, "ttlog")
     for t in (2, 4):
@@ -832,21 +1062,52 @@ def evaluate_targets(store, info, args, have_valgrind):
         cap = f"; {ncpu} CPUs, so {t} threads can run at most {min(t, ncpu)}× one" if ncpu < t else ""
         check(f"near-linear scaling: {t} threads ≥ {want:.1f}× one thread (min({t}, CPUs) × 0.9)",
               f"{got:.2f}×{cap}" if got is not None else "",
-              None if got is None else got >= want)
+              None if got is None else got >= want,
+              peer_text=peers(f"throughput/args3/{t}", "calls_per_s", mps))
+
+    # Sustained rate to disk: ttlog's streaming mode against the file loggers.
+    for t in SUSTAIN_THREADS:
+        mk = f"sustain/args3/{t}"
+        tv = med("ttlog-stream", mk, "on_disk_per_s")
+        nv = med("nanolog", mk, "on_disk_per_s")
+        if tv is None:
+            why = "not measured: ttlog streaming " + (f"not run ({store.reason('ttlog-stream', mk)})"
+                                                       if store.reason("ttlog-stream", mk) else "not run")
+        else:
+            why = "not measured: " + (f"NanoLog not run ({reasons['nanolog']})" if "nanolog" in reasons
+                                      else "NanoLog not run")
+        check(f"sustained to disk ≥ 2 × NanoLog's ({t} thread{'s' if t > 1 else ''}, args3, "
+              "ttlog streaming)",
+              f"{tv / 1e6:.2f} M/s vs 2 × {nv / 1e6:.2f} M/s" if tv and nv else "",
+              None if not tv or not nv else tv >= 2 * nv, why,
+              peers(mk, "on_disk_per_s", mps, tkey="ttlog-stream", keys=("quill",)))
+    mk = "sustain/args3/1"
+    bv = med("ttlog-stream", mk, "disk_bytes_per_event")
+    check("≤ 8 bytes on disk per message (ttlog streaming, args3)",
+          f"{bv:.1f} bytes" if bv is not None else "", None if bv is None else bv <= 8,
+          "not measured: ttlog streaming " + (f"not run ({store.reason('ttlog-stream', mk)})"
+                                              if store.reason("ttlog-stream", mk) else "not run"),
+          peers(mk, "disk_bytes_per_event", lambda x: f"{x:.1f} bytes", tkey="ttlog-stream",
+                keys=("nanolog", "quill")))
+
     crash = [v for (lk, mk), rs in store.ok.items() if mk == "recorder/crash/8"
              for v in [r.get("ms") for r in rs] if v is not None]
     check("crash → snapshot file ≤ 30 ms (8 MiB of rings)",
-          f"{median(crash):.1f} ms" if crash else "", None if not crash else median(crash) <= 30)
+          f"{median(crash):.1f} ms" if crash else "", None if not crash else median(crash) <= 30,
+          peer_text=peers(None, None, None))
     snap8 = [mk for (lk, mk) in store.ok if mk.startswith("recorder/snapshot/8/")]
     if snap8:
         worst = max(median(store.values("ttlog", mk, "ms")) for mk in snap8)
-        check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", f"{worst:.1f} ms", worst <= 20)
+        check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", f"{worst:.1f} ms", worst <= 20,
+              peer_text=peers(None, None, None))
     else:
-        check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", "", None)
+        check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", "", None, peer_text=peers(None, None, None))
     v = med("ttlog", "recorder/reader", "json_events_per_s")
     check("reader ≥ 10 M events/s to JSON", f"{v / 1e6:.1f} M/s" if v else "",
-          None if v is None else v >= 10e6)
+          None if v is None else v >= 10e6,
+          peer_text=" · NanoLog's decompressor, Quill: not measured by this suite yet")
     snaps = [mk for (lk, mk) in store.ok if mk.startswith("recorder/snapshot/")]
+    snap_peers = peers(None, None, None)
     if snaps:
         ratios = {mk: median(store.values("ttlog", mk, "text_ratio")) for mk in snaps}
         ratios = {k: v for k, v in ratios.items() if v is not None}
@@ -854,11 +1115,11 @@ def evaluate_targets(store, info, args, have_valgrind):
             worst_mk = min(ratios, key=ratios.get)
             check("snapshot ≥ 10× smaller than the viewer's text (every ring size)",
                   f"{ratios[worst_mk]:.1f}× (worst: {worst_mk.split('/')[2]} MiB)",
-                  ratios[worst_mk] >= 10)
+                  ratios[worst_mk] >= 10, peer_text=snap_peers)
         else:
-            check("snapshot ≥ 10× smaller than the viewer's text", "", None)
+            check("snapshot ≥ 10× smaller than the viewer's text", "", None, peer_text=snap_peers)
     else:
-        check("snapshot ≥ 10× smaller than the viewer's text", "", None)
+        check("snapshot ≥ 10× smaller than the viewer's text", "", None, peer_text=snap_peers)
     return out
 
 
@@ -872,8 +1133,12 @@ def render_text(machine, rows, targets, legend):
     head = HEADER[1:]
     widths = [len(h) for h in head]
     for r in rows:
-        for i, c in enumerate(r.cells[1:]):
-            widths[i] = max(widths[i], len(c))
+        cells = r.cells[1:]
+        for i, c in enumerate(cells):
+            # A cell with nothing after it (a "not run: ..." line) is not
+            # padded, so it does not widen its column either.
+            if any(cells[i + 1:]):
+                widths[i] = max(widths[i], len(c))
 
     def line(cells):
         # The notes column is last and is not padded.
@@ -935,9 +1200,11 @@ def parse_args(argv):
         prog="run.py",
         description="Run ttlog's benchmarks (latency, throughput, instructions per call, "
                     "recorder) against peer loggers and print one table.",
-        epilog="Loggers: ttlog, rdtsc, clock_gettime, fprintf, spdlog-block, spdlog-overrun, "
-               "spdlog-backtrace, glog, lttng; 'recorder' names the ttlog-only recorder "
-               "benchmarks. See docs/PERFORMANCE.md.")
+        epilog="Loggers: ttlog, ttlog-shm, ttlog-stream, rdtsc, clock_gettime, nanolog, quill, "
+               "quill-backtrace, fprintf, spdlog-block, spdlog-overrun, spdlog-backtrace, glog, "
+               "lttng; 'recorder' names the ttlog-only recorder benchmarks. NanoLog and Quill "
+               "are built when NANOLOG_DIR / QUILL_DIR name their source trees (bench/README.md). "
+               "See docs/PERFORMANCE.md.")
     p.add_argument("--build", default="build", help="the CMake build directory configured with "
                    "-DTTLOG_BENCH=ON (default: build)")
     p.add_argument("--quick", action="store_true",
@@ -970,17 +1237,20 @@ def main(argv=None):
         if unknown:
             sys.exit(f"run.py: unknown logger(s) in --only: {', '.join(unknown)} "
                      f"(known: {', '.join(sorted(known))})")
-    active = [lg for lg in loggers if lg.reason is None and args_includes(args, lg.key)]
+    runnable = [lg for lg in loggers if lg.reason is None and args_includes(args, lg.key)]
+    active = [lg for lg in runnable if not lg.stream]
+    streamers = [lg for lg in runnable if lg.stream]
     recorders = recorder_exes(build) if args_includes(args, "recorder") else {}
     valgrind = shutil.which("valgrind")
     progress = Progress()
     runner = Runner(build, plan, progress)
     store = Store()
     info = machine_info(build)
+    info["peers"] = peer_versions(build)
     started = time.monotonic()
     plan_name = "quick run (--quick)" if args.quick else "full run"
     progress.line(f"bench: {plan_name}, {rounds} round(s), loggers: "
-                  + ", ".join(lg.key for lg in active))
+                  + ", ".join(lg.key for lg in runnable))
 
     tp_calls = {}
 
@@ -1015,8 +1285,17 @@ def main(argv=None):
                 group(f"throughput args3 {t} thread(s)",
                       lambda lg: run_throughput(runner, store, lg, t, tp_calls[lg.key])[1], active)
 
+            # Sustained rate to disk: the loggers that have a file (their
+            # throughput runs said so) and ttlog's streaming mode.
+            filers = [lg for lg in active
+                      if any(r.get("file") for r in store.ok.get((lg.key, "throughput/args3/1"), []))]
+            for t in SUSTAIN_THREADS:
+                group(f"sustained to disk, {t} thread(s), {plan['sustain_seconds']:g} s",
+                      lambda lg: run_sustain(runner, store, lg, t, plan["sustain_seconds"]),
+                      filers + streamers)
+
             if rnd == 0 and not args.skip_instr and valgrind:
-                who = [lg for lg in active if not plan["instr_only_ttlog"] or lg.key in TTLOG_KEYS]
+                who = [lg for lg in active if not plan["instr_only_ttlog"] or lg.key in INSTR_QUICK_KEYS]
                 for msg in plan["instr_msgs"]:
                     group(f"instructions {msg} (callgrind)",
                           lambda lg: run_instr(runner, store, lg, msg, plan["instr_calls"],
@@ -1046,7 +1325,7 @@ def main(argv=None):
     machine = machine_lines(info, store, plan_name, rounds)
     machine.append(f"Run time:  {elapsed / 60:.1f} min (build excluded)")
     rows = build_rows(loggers, store, plan, args, bool(valgrind))
-    targets = evaluate_targets(store, info, args, bool(valgrind))
+    targets = evaluate_targets(store, info, args, bool(valgrind), loggers)
     text = render_text(machine, rows, targets, LEGEND)
     sys.stdout.write("\n" + text)
 

@@ -18,7 +18,17 @@
  *   static void bench_report(char *buf, size_t size);
  *
  * which writes extra JSON members (such as "dropped":123, no leading comma)
- * that are added to the result line. Then it includes this header last.
+ * that are added to the result line, and optionally, after
+ * "#define BENCH_HAS_SETTLE 1",
+ *
+ *   static void bench_settle(void);
+ *
+ * which instr mode calls after its warm-up: it waits until the logger's
+ * background thread has taken in everything logged so far, so that the
+ * counted loop starts with empty buffers. (Under callgrind threads run one
+ * at a time; a logger whose caller spins while its buffer is full would
+ * otherwise have the spinning counted as part of its calls.) Then it
+ * includes this header last.
  *
  * Because the hooks are visible here as static inline functions, the timed
  * loops below call them directly and the compiler inlines them: what is
@@ -32,6 +42,14 @@
  *   throughput --msg args3|noargs|str200 [--calls N] [--warmup N]
  *           --threads T --dir DIR
  *   instr --msg args3|noargs|str200 [--calls N] [--warmup N] --dir DIR
+ *   sustain --msg args3 [--seconds S] --threads T --dir DIR
+ *
+ * Every mode that drains a logger with a file adds the bytes it left in the
+ * scratch directory ("disk_bytes") and their share per logged message
+ * ("disk_bytes_per_event"). sustain logs continuously from T threads for S
+ * seconds, then drains, and reports the messages handed to the file per
+ * second with the clock stopped only once the logger says they are on disk
+ * (see bench_mode_sustain); a logger without a file cannot run it (77).
  *
  * x86-64 only: the timer is the TSC, read with lfence;rdtsc before and
  * rdtscp;lfence after the measured call, so that neither earlier nor later
@@ -78,6 +96,7 @@ struct bench_opts {
 	long gap_ns;
 	int threads;
 	int cpu;         /* latency: CPU to pin to; -1 = none, -2 = choose */
+	double seconds;  /* sustain: how long the threads log */
 	const char *dir;
 };
 
@@ -88,7 +107,8 @@ static void bench_usage(FILE *out)
 		"  latency    --msg args3|noargs|str200 --variant spaced|burst [--calls N(1000000)]\n"
 		"             [--warmup N(100000)] [--gap-ns NS(5000)] [--cpu C|-1] --dir DIR\n"
 		"  throughput --msg args3 [--calls N(10000000)] [--warmup N] --threads T --dir DIR\n"
-		"  instr      --msg M [--calls N(200000)] [--warmup N] --dir DIR   (under callgrind)\n",
+		"  instr      --msg M [--calls N(200000)] [--warmup N] --dir DIR   (under callgrind)\n"
+		"  sustain    --msg args3 [--seconds S(5)] --threads T --dir DIR   (to disk)\n",
 		"ttlog-bench-*", BENCH_LOGGER);
 }
 
@@ -122,6 +142,7 @@ static int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->gap_ns = 5000;
 	o->threads = 1;
 	o->cpu = -2;
+	o->seconds = 5.0;
 	if (argc < 2) {
 		bench_usage(stderr);
 		return -1;
@@ -164,6 +185,13 @@ static int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			have_variant = 1;
 		} else if (!strcmp(opt, "--dir")) {
 			o->dir = val;
+		} else if (!strcmp(opt, "--seconds")) {
+			char *end;
+			o->seconds = strtod(val, &end);
+			if (*end != '\0' || !(o->seconds > 0 && o->seconds <= 3600)) {
+				fprintf(stderr, "bench: --seconds must be in (0, 3600]\n");
+				return -1;
+			}
 		} else if (!strcmp(opt, "--cpu")) {
 			o->cpu = atoi(val) < 0 ? -1 : atoi(val);
 		} else if (bench_parse_count(val, &n) != 0) {
@@ -331,6 +359,16 @@ static void bench_json_tail(FILE *out, int has_file)
 #endif
 	fputs("}\n", out);
 	fflush(out);
+}
+
+/* The bytes the logger left in the scratch directory, as JSON members. */
+static void bench_json_disk(FILE *out, const char *dir, long logged)
+{
+	long long bytes = bench_dir_bytes(dir);
+	if (bytes < 0)
+		return;
+	fprintf(out, ",\"disk_bytes\":%lld,\"disk_bytes_per_event\":%.3f", bytes,
+		logged > 0 ? (double)bytes / (double)logged : 0.0);
 }
 
 /* Runs bench_drain() and says whether the logger has a file; -1 on error. */
@@ -645,10 +683,105 @@ static int bench_mode_throughput(const struct bench_opts *o)
 	printf(",\"threads\":%d,\"calls\":%ld,\"warmup\":%ld,\"logged\":%ld,\"seconds\":%.6f,"
 	       "\"calls_per_s\":%.0f",
 	       nt, calls, warmup, calls + warmup * nt, secs, (double)calls / secs);
-	if (has_file)
+	if (has_file) {
 		printf(",\"drain_seconds\":%.6f,\"drained_calls_per_s\":%.0f", dsecs, (double)calls / dsecs);
-	else
+		bench_json_disk(stdout, o->dir, calls + warmup * nt);
+	} else
 		printf(",\"drain_seconds\":null,\"drained_calls_per_s\":null");
+	bench_json_tail(stdout, has_file);
+	pthread_barrier_destroy(&barrier);
+	free(T);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sustained rate to disk                                              */
+
+/*
+ * Every thread logs args3 messages back to back until the deadline, looking
+ * at the clock once per BENCH_SUSTAIN_CHUNK calls, and counts its calls.
+ * Then the logger is drained: bench_drain() returns once everything logged
+ * is in its files (and fsync'ed). The figure is the messages logged, less
+ * the ones the logger reports as dropped (the driver subtracts them), over
+ * the time from the start to the end of the drain: the rate at which
+ * messages reach the file, not the rate at which calls return.
+ */
+#define BENCH_SUSTAIN_CHUNK 256
+
+struct bench_sustain_thread {
+	pthread_t tid;
+	pthread_barrier_t *barrier;
+	enum bench_msg msg;
+	uint64_t deadline_ns;
+	long calls;
+	uint64_t start_ns, end_ns;
+};
+
+static void *bench_sustain_main(void *arg)
+{
+	struct bench_sustain_thread *T = (struct bench_sustain_thread *)arg;
+	bench_thread_setup();
+	pthread_barrier_wait(T->barrier);
+	T->start_ns = bench_now_ns(CLOCK_MONOTONIC);
+	long n = 0;
+	uint64_t now = T->start_ns;
+	while (now < T->deadline_ns) {
+		bench_tp_calls(T->msg, n, BENCH_SUSTAIN_CHUNK);
+		n += BENCH_SUSTAIN_CHUNK;
+		now = bench_now_ns(CLOCK_MONOTONIC);
+	}
+	T->end_ns = now;
+	T->calls = n;
+	return NULL;
+}
+
+static int bench_mode_sustain(const struct bench_opts *o)
+{
+	int nt = o->threads;
+	struct bench_sustain_thread *T = (struct bench_sustain_thread *)calloc((size_t)nt, sizeof *T);
+	pthread_barrier_t barrier;
+	if (!T || pthread_barrier_init(&barrier, NULL, (unsigned)nt + 1) != 0) {
+		fprintf(stderr, "bench: out of memory\n");
+		return 1;
+	}
+	for (int k = 0; k < nt; k++) {
+		T[k].barrier = &barrier;
+		T[k].msg = o->msg;
+		if (pthread_create(&T[k].tid, NULL, bench_sustain_main, &T[k]) != 0) {
+			fprintf(stderr, "bench: cannot start thread %d\n", k);
+			exit(1);
+		}
+	}
+	/* The deadline is set by this thread before it releases the others. */
+	uint64_t start = bench_now_ns(CLOCK_MONOTONIC);
+	uint64_t deadline = start + (uint64_t)(o->seconds * 1e9);
+	for (int k = 0; k < nt; k++)
+		T[k].deadline_ns = deadline;
+	pthread_barrier_wait(&barrier);
+	start = bench_now_ns(CLOCK_MONOTONIC);
+	long calls = 0;
+	uint64_t calls_end = 0;
+	for (int k = 0; k < nt; k++) {
+		pthread_join(T[k].tid, NULL);
+		calls += T[k].calls;
+		if (T[k].end_ns > calls_end)
+			calls_end = T[k].end_ns;
+	}
+	int has_file = bench_do_drain();
+	uint64_t drained = bench_now_ns(CLOCK_MONOTONIC);
+	if (has_file < 0)
+		return 1;
+	if (!has_file) {
+		fprintf(stderr, "bench: %s writes no file while it runs: nothing to sustain\n", BENCH_LOGGER);
+		return BENCH_SKIP;
+	}
+	double secs = (double)(drained - start) / 1e9;
+	double csecs = (double)(calls_end - start) / 1e9;
+	bench_json_head(stdout, "sustain", o->msg);
+	printf(",\"threads\":%d,\"logged\":%ld,\"seconds\":%.6f,\"calls_seconds\":%.6f,"
+	       "\"logged_per_s\":%.0f,\"calls_per_s\":%.0f",
+	       nt, calls, secs, csecs, (double)calls / secs, (double)calls / csecs);
+	bench_json_disk(stdout, o->dir, calls);
 	bench_json_tail(stdout, has_file);
 	pthread_barrier_destroy(&barrier);
 	free(T);
@@ -700,6 +833,9 @@ static int bench_mode_instr(const struct bench_opts *o)
 	bench_thread_setup();
 	bench_loop_log(o->msg, warmup);
 	bench_loop_base(o->msg, warmup);
+#ifdef BENCH_HAS_SETTLE
+	bench_settle();
+#endif
 
 	/* These requests zero and dump the calling thread's counters only. */
 	CALLGRIND_ZERO_STATS;
@@ -735,7 +871,8 @@ int main(int argc, char **argv)
 	int is_latency = !strcmp(o.mode, "latency");
 	int is_tp = !strcmp(o.mode, "throughput");
 	int is_instr = !strcmp(o.mode, "instr");
-	if (!is_latency && !is_tp && !is_instr) {
+	int is_sustain = !strcmp(o.mode, "sustain");
+	if (!is_latency && !is_tp && !is_instr && !is_sustain) {
 		fprintf(stderr, "bench: unknown mode %s\n", o.mode);
 		bench_usage(stderr);
 		return 2;
@@ -744,7 +881,7 @@ int main(int argc, char **argv)
 
 	struct bench_env env;
 	env.dir = o.dir;
-	env.threads = is_tp ? o.threads : 1;
+	env.threads = is_tp || is_sustain ? o.threads : 1;
 	int r = bench_setup(&env);
 	if (r == BENCH_SKIP)
 		return BENCH_SKIP;
@@ -756,6 +893,8 @@ int main(int argc, char **argv)
 		r = bench_mode_latency(&o);
 	else if (is_tp)
 		r = bench_mode_throughput(&o);
+	else if (is_sustain)
+		r = bench_mode_sustain(&o);
 	else
 		r = bench_mode_instr(&o);
 	bench_teardown();

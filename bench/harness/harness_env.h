@@ -105,4 +105,41 @@ static inline int bench_fsync_dir(const char *dir)
 	return status;
 }
 
+/*
+ * Total size in bytes of the regular files under dir (and its folders, two
+ * levels deep): what a logger left on disk. Files it removed or renamed
+ * away are not counted; that is the point. Returns -1 if dir cannot be read.
+ */
+static inline long long bench_dir_bytes_depth(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	long long total = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof path || lstat(path, &st) != 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			total += (long long)st.st_size;
+		else if (S_ISDIR(st.st_mode) && depth > 0) {
+			long long sub = bench_dir_bytes_depth(path, depth - 1);
+			if (sub > 0)
+				total += sub;
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+static inline long long bench_dir_bytes(const char *dir)
+{
+	return bench_dir_bytes_depth(dir, 2);
+}
+
 #endif /* BENCH_HARNESS_ENV_H */

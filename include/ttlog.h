@@ -189,6 +189,10 @@ struct ttlog_config {
 	 * made. Default 0: private memory. */
 	int shared_memory;
 	const char *shared_dir; /* base directory of the mappings; default /dev/shm */
+	/* The service's name (TTLOG_SERVICE), written in every snapshot and
+	 * stream segment and used in segment file names; at most 64 bytes.
+	 * NULL or "": the executable's base name. */
+	const char *service;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

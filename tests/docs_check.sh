@@ -128,12 +128,13 @@ else:
                 errors.append(f"    contents: {t1!r} #{a1}  section: {t2!r} #{a2}")
                 break
 
-# FORMAT.md: a top-level section per chunk type, its title starting with
-# the type ("## 12. MTRC: metrics").
-tops = [t for lvl, t, _ in headings(lines) if lvl == 2]
+# FORMAT.md: a numbered section per chunk type, its title starting with
+# the type: top-level ("## 12. MTRC: metrics"), or a subsection for the
+# chunks that belong to one kind of file ("### 17.2 PRMT: promoted records").
+tops = [t for lvl, t, _ in headings(lines) if lvl in (2, 3)]
 for c in chunks:
-    if not any(re.match(r"\d+\. " + re.escape(c) + r"\b", t) for t in tops):
-        errors.append(f"docs/FORMAT.md: no top-level section for the chunk type {c}")
+    if not any(re.match(r"\d+(\.\d+)*\.? " + re.escape(c) + r"\b", t) for t in tops):
+        errors.append(f"docs/FORMAT.md: no numbered section for the chunk type {c}")
 
 if errors:
     print("\n".join(errors), file=sys.stderr)

@@ -334,6 +334,21 @@ static int take_clock(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+/* Any bytes but NUL, 1 to 64 of them; file names get a sanitised copy. */
+static int set_service(const char *v, struct resolving *r)
+{
+	size_t n = strlen(v);
+	if (n > TTLOG__SERVICE_MAX)
+		return REFUSED;
+	memcpy(r->st->service, v, n + 1);
+	return TAKEN;
+}
+
+static int take_service(const char *v, struct resolving *r)
+{
+	return set_service(v, r);
+}
+
 static const struct config_var {
 	struct ttlog_config_var doc; /* name, field, default, values, summary */
 	/* Called with the variable's value when it is set and not empty. */
@@ -387,6 +402,9 @@ static const struct config_var {
 	{{"TTLOG_CLOCK", "", "auto", "auto, counter, monotonic or fake",
 	  "auto: the CPU's counter if invariant, else monotonic; fake: for tests"},
 	 take_clock, NULL},
+	{{"TTLOG_SERVICE", "service", "the executable's base name", "a name of 1 to 64 bytes",
+	  "the service's name, in every snapshot and segment header and segment file name"},
+	 take_service, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -434,6 +452,12 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		st->max_snapshot_bytes = cfg->max_snapshot_bytes;
 	r.dir = cfg->dir;
 	char numbuf[32];
+	if (cfg->struct_size >= offsetof(struct ttlog_config, service) + sizeof cfg->service &&
+	    cfg->service && *cfg->service) {
+		r.var = "service";
+		if (set_service(cfg->service, &r) != TAKEN)
+			return fail(err, errsize, "service", "a name of 1 to 64 bytes", cfg->service);
+	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, shared_dir) + sizeof cfg->shared_dir) {
 		st->shared_memory = cfg->shared_memory == 1;
 		r.shared_dir = cfg->shared_dir;

@@ -30,6 +30,7 @@ struct ttlog__settings {
 	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */
 	int shared_memory;        /* rings in a shared mapping (src/shm/owner.c) */
 	char shared_dir[TTLOG__DIR_MAX]; /* its base directory */
+	char service[TTLOG__SERVICE_MAX + 1]; /* "": the executable's base name */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

@@ -106,6 +106,18 @@ static void describe_process(void)
 	ttlog__g.pid = (int)getpid();
 }
 
+/* The service: the setting, else the executable's base name. */
+static void set_service(const char *service)
+{
+	if (!service[0]) {
+		const char *base = strrchr(ttlog__g.executable, '/');
+		service = base ? base + 1 : ttlog__g.executable;
+	}
+	size_t n = strnlen(service, TTLOG__SERVICE_MAX); /* a longer program name is cut */
+	memcpy(ttlog__g.service, service, n);
+	ttlog__g.service[n] = '\0';
+}
+
 /* A temporary older than this is never a snapshot still being written. */
 #define STALE_TEMPORARY_S 600
 
@@ -198,6 +210,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__g.max_snapshots = st.max_snapshots;
 	ttlog__g.max_snapshot_bytes = st.max_snapshot_bytes;
 	describe_process();
+	set_service(st.service);
 	/* After describe_process(): the module list names the program by its path. */
 	ttlog__stack_init();
 	if (ttlog__modules_init() != TTLOG_OK) {

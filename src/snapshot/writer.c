@@ -515,6 +515,12 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	put_string(p, &len, ws->src->executable, PATH_MAX);
 	put_string(p, &len, ws->src->hostname, 255);
 	put_string(p, &len, reason, TTLOG__REASON_MAX);
+	/* Revision 5: the service; segment and stream start are 0 in a
+	 * snapshot. */
+	put_string(p, &len, ws->src->service, TTLOG__SERVICE_MAX);
+	ttlog__put_u64(p + len, 0);
+	ttlog__put_u64(p + len + TTLOG__FMT_HEAD_SEGMENT_SIZE, 0);
+	len += TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE;
 	emit_chunk(ws, TTLOG__FMT_CHUNK_HEAD, p, len);
 }
 
@@ -840,6 +846,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 		.names_pid = 0,
 		.executable = ttlog__g.executable,
 		.hostname = ttlog__g.hostname,
+		.service = ttlog__g.service,
 		.dir = ttlog__g.dir,
 		.window_ns = ttlog__g.window_ns,
 		.in_process = 1,

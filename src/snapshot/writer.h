@@ -58,6 +58,7 @@ struct ttlog__snapshot_source {
 				    process); -1: only the name kept in the ring */
 	const char *executable;
 	const char *hostname;
+	const char *service;     /* HEAD.service (revision 5); NULL: empty */
 	const char *dir;         /* where the file goes */
 	uint64_t window_ns;      /* 0: whole rings */
 	int in_process;          /* sampling, metrics and the process's own counters */

@@ -108,10 +108,11 @@
  *       ttlog__publish_calibration() stores the pair in the mapping
  *       (shm_note_calibration() and copy_counters(), src/shm/owner.c:
  *       atomics in the mapping). Then the window's cut-off.
- *    c. write_file_header() and write_head(): the file header and HEAD,
+ *    c. ttlog__emit_file_header() and write_head(): the file header and HEAD,
  *       with the CRASH flag. Every chunk goes through emit_chunk() and
- *       emit_chunk_flags() (ttlog__chunk_crc and ttlog__crc32c: a table
- *       and the caller's bytes) into out_bytes(), ttlog__fdbuf_put() and,
+ *       the emitter of src/snapshot/emit.c, ttlog__emit_chunk()
+ *       (ttlog__chunk_crc and ttlog__crc32c: a table and the caller's
+ *       bytes) into put_bytes(), ttlog__fdbuf_put() and,
  *       each time the 64 KiB output buffer fills, ttlog__fdbuf_flush() and
  *       ttlog__write_all(): write(2), retried on EINTR.
  *    d. Each ring (self_ring_next: the ring list), write_thread(): the
@@ -126,15 +127,18 @@
  *       window are left out unless keeps_state() (self_site(),
  *       ttlog__site_desc_lookup(): an acquire load of the site table and
  *       the description filled at registration, src/sites/desc.c) says
- *       they open or close a context or a span. add_record() puts each
- *       record in a block; a site seen for the first time is queued for
- *       the SITE chunk that precedes the block (add_site(), clamp_len(),
- *       put_text()), and for a SITX entry if it has fields or is not a
- *       plain log call (add_site_extension()): both copy the resolved
+ *       they open or close a context or a span. ttlog__emit_record()
+ *       (src/snapshot/emit.c, with source_site()) puts each record in a
+ *       block; a site seen for the first time is queued for the SITE
+ *       chunk that precedes the block (ttlog__emit_has_site(),
+ *       ttlog__emit_add_site(), clamp_len(), ttlog__emit_put_text()), and
+ *       for a SITX entry if it has fields or is not a plain log call
+ *       (add_site_extension()): both copy the resolved
  *       description's strings and names, and parse nothing;
  *       ttlog__record_truncated_strings() and fixed_size()
  *       (src/snapshot/metrics_chunk.c) count cut strings. A full block,
- *       and the ring's last, goes out through flush_block(): flush_sites()
+ *       and the ring's last, goes out through ttlog__emit_flush_block()
+ *       (after ttlog__emit_thread() chose the thread): ttlog__emit_flush_sites()
  *       writes the pending SITE and SITX chunks, then
  *       LZ4_compress_fast_extState() compresses the block with the LZ4
  *       state reserved in the workspace at init (LZ4_sizeofState() bytes;
@@ -145,7 +149,7 @@
  *       being read gets none.
  *    e. write_sampling() (ttlog__site_id_limit() and its id_limit(),
  *       ttlog__sampling_get(): relaxed loads; ttlog__site_lookup(),
- *       add_site(), flush_sampling()): SMPL.
+ *       ttlog__emit_add_site(), flush_sampling()): SMPL.
  *       write_metrics(): ttlog__metrics_snapshot() (src/snapshot/
  *       metrics_chunk.c: chunk_begin(), write_entry(), entry_begin(),
  *       put_double(), chunk_flush() through emit_metrics_chunk(),
@@ -166,7 +170,7 @@
  *       workspace; the little-endian helpers of src/common/internal.h
  *       (ttlog__put_u16, ttlog__put_u32, ttlog__put_u64, ttlog__get_u32,
  *       ttlog__get_u64) are memcpy.
- *    g. ttlog__fdbuf_flush(), fsync(), close(). publish(): final_name()
+ *    g. ttlog__emit_flush() (ttlog__fdbuf_flush()), fsync(), close(). publish(): final_name()
  *       (ttlog__clock_wall_ns(), ttlog__civil_from_unix(): arithmetic)
  *       makes <dir>/ttlog-<pid>-<time>-<signal>[-N].ttlog, link() puts the
  *       temporary there without replacing anything (EEXIST: the next N),

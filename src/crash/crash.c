@@ -261,6 +261,7 @@
 #include "common/internal.h"
 #include "common/publish.h"
 #include "common/sigsafe.h"
+#include "common/stream_ops.h"
 #include "common/state.h"
 #include "proc/modules.h"
 #include "proc/stack.h"
@@ -349,6 +350,9 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		ci.modules = ttlog__modules_at_crash();
 		if (ttlog__snapshot_write(TTLOG__WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
 			ttlog__publish_crashed(); /* the snapshot has it all: no mapping to recover */
+		/* Streaming mode: the open segment gets what the rings hold and
+		 * its END (src/stream/stream.c, close_now), rings still frozen. */
+		ttlog__stream_close_now();
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
 		/* LMM(crash:A) pairs with LMM(crash:B): a waiting thread hands

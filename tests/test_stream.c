@@ -580,6 +580,60 @@ static void test_level_contexts_and_age(void **state)
 	free(dir);
 }
 
+/* Log events at or above INFO in a file. */
+static int info_events(const char *path, int *status)
+{
+	ttlog_reader *r = NULL;
+	*status = ttlog_reader_open(path, &r);
+	assert_non_null(r);
+	int n = 0;
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev) == 1)
+		n += ev.kind == TTLOG_EVENT_LOG && ev.site->level >= TTLOG_LEVEL_INFO;
+	ttlog_reader_close(r);
+	return n;
+}
+
+/* A crash: the crash snapshot is written as always, and the open segment
+ * gets the rest of the rings and its END from the crash handler, so the
+ * segment holds every INFO event the snapshot has. */
+static void test_crash_closes_the_segment(void **state)
+{
+	(void)state;
+	char *dir = stream_dir("stream-crash");
+	char snaps[4096], prog[4096];
+	snprintf(snaps, sizeof snaps, "%s/snapshots", dir);
+	const char *examples = getenv("TTLOG_EXAMPLES");
+	assert_non_null(examples);
+	snprintf(prog, sizeof prog, "%s/crash", examples);
+	setenv("TTLOG_STREAM", dir, 1);
+	setenv("TTLOG_DIR", snaps, 1);
+	char *argv[] = {prog, NULL};
+	int status;
+	char out[4096];
+	assert_int_equal(tu_run(argv, 60, &status, out, sizeof out), 0);
+	unsetenv("TTLOG_STREAM");
+	unsetenv("TTLOG_DIR");
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	char **paths;
+	int n = list_segments(dir, &paths);
+	assert_int_equal(n, 1);
+	struct seg_facts f;
+	seg_facts(paths[0], &f);
+	assert_true(f.has_end);
+	assert_false(f.has_index); /* the crash handler writes none */
+	char **snap;
+	assert_int_equal(tu_list_snapshots(snaps, &snap), 1);
+	int st_seg, st_snap;
+	int in_seg = info_events(paths[0], &st_seg), in_snap = info_events(snap[0], &st_snap);
+	assert_int_equal(st_seg, TTLOG_OK);
+	assert_true(in_snap > 0);
+	assert_int_equal(in_seg, in_snap);
+	tu_free_list(snap, 1);
+	tu_free_list(paths, n);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_retention_by_files_and_bytes),
 		cmocka_unit_test(test_full_disk_loses_only_counted_events),
 		cmocka_unit_test(test_sigterm_closes_the_segment),
+		cmocka_unit_test(test_crash_closes_the_segment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

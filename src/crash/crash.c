@@ -198,6 +198,32 @@
  *    mapping CRASHED and unlinks it (getpid, a store, unlink), since the
  *    snapshot holds everything it would recover.
  *
+ * 8b. Streaming mode: ttlog__stream_close_now() (src/common/stream_ops.h:
+ *    ttlog__stream_ops_get(), an acquire load of the table core/ set; a
+ *    no-op without a stream) reaches close_now() in src/stream/stream.c.
+ *    Unless this thread is the drainer itself, it takes the segment's
+ *    owner word with a compare-and-swap, waiting for the drainer's cycle
+ *    to end with nanosleep (sleep_ns(), 2 ms at a time, at most 200 ms;
+ *    it gives up rather than wait longer), and keeps it for good. Then,
+ *    in the stream's mapping reserved at ttlog_init (MAP_POPULATE): one
+ *    cycle(), which drain()s every ring from the stream's own place in it
+ *    (ttlog__ring_read_from(), tail_pair(), then ttlog__ring_read() and
+ *    skip_to_tail() of src/ring/ring.c, and ttlog__ring_read_end()), keeps
+ *    or filters each record by the stream level (keeps(): a table filled
+ *    at start and strcmp; self_site(), ttlog__site_desc_lookup()), and puts
+ *    the kept ones into blocks with the same emitter as step 7
+ *    (ttlog__emit_thread(), ttlog__emit_record(), ttlog__emit_flush_block(),
+ *    ttlog__emit_flush(); no index hook); finish_cycle() and count_cycle()
+ *    count what was written or lost (add(): relaxed atomics; on a failed
+ *    write, ftruncate() back to the cycle's start, close(), mono_ns():
+ *    clock_gettime). Then close_segment(): write_thread() per ring (a
+ *    live thread's name by ttlog__live_thread_name(), as in step 7d;
+ *    ttlog__ring_overwritten()), ttlog__metrics_snapshot() through
+ *    emit_metrics_chunk() as in step 7e, no INDX, the segment END with
+ *    dropped_total(), ttlog__emit_flush(), fsync() (unless
+ *    TTLOG_STREAM_SYNC=none) and close(). The rings are still frozen, so
+ *    the segment ends where the snapshot does.
+ *
  * 9. ttlog__rings_freeze(0): the flag is cleared; each thread's next slow
  *    path sets its limit again.
  *

@@ -257,12 +257,12 @@ static const struct ttlog__site_desc *self_site(void *ctx, uint32_t id)
 	return ttlog__site_desc_lookup(id);
 }
 
-/* Records each chunk for INDX. Normal context only (close_now turns it
- * off): it may grow the table. */
+/* Records each chunk for INDX. Normal context only (close_now unhooks
+ * it): it may grow the table. */
 static void note_chunk(void *ctx, uint64_t off, uint32_t type, const unsigned char *payload, size_t len)
 {
 	struct stream *s = ctx;
-	if (s->in_signal || s->index_broken || type == TTLOG__FMT_CHUNK_HEAD ||
+	if (s->index_broken || type == TTLOG__FMT_CHUNK_HEAD ||
 	    type == TTLOG__FMT_CHUNK_INDX || type == TTLOG__FMT_CHUNK_END)
 		return;
 	if (s->nindex == s->index_cap) {
@@ -443,7 +443,7 @@ static void write_thread(struct stream *s, uint32_t idx, struct ring_state *rs, 
  * offset, 0 if the segment gets none. */
 static uint64_t write_index(struct stream *s)
 {
-	if (s->in_signal || s->index_broken || s->nindex > MAX_INDEX)
+	if (s->index_broken || s->nindex > MAX_INDEX)
 		return 0;
 	size_t len = TTLOG__FMT_INDX_FIXED_SIZE + s->nindex * TTLOG__FMT_INDX_ENTRY_SIZE;
 	unsigned char *p = malloc(len);
@@ -492,7 +492,7 @@ static void close_segment(struct stream *s)
 					 emit_metrics_chunk, s};
 	_Static_assert(sizeof s->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
 	ttlog__metrics_snapshot(&ms, s->em.strings_truncated);
-	uint64_t index_off = write_index(s);
+	uint64_t index_off = s->in_signal ? 0 : write_index(s);
 	unsigned char *p = s->small;
 	memset(p, 0, TTLOG__FMT_END_SEGMENT_SIZE);
 	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, s->em.events);
@@ -1070,6 +1070,7 @@ static void close_now(void)
 	if (!taken)
 		return;
 	s->in_signal = 1;
+	s->em.chunk_done = NULL; /* no index: it may need memory */
 	cycle(s);
 	close_segment(s);
 }

@@ -29,6 +29,11 @@ struct ttlog__stream_ops {
 	 * policy, waits until the drainer has read them. Runs in the log
 	 * call's slow path, so in signal context too. */
 	void (*before_drop)(struct ttlog__ring *r, uint64_t upto);
+	/* An exited thread's ring r was claimed for reuse (ring_reuse, src/
+	 * thread/thread.c) and is about to be reset: the records of its old
+	 * owner that the stream has not read are counted as lost. Not
+	 * signal-safe (a thread's attach). */
+	void (*ring_retired)(struct ttlog__ring *r);
 };
 
 extern const struct ttlog__stream_ops *_Atomic ttlog__stream_ops;
@@ -62,6 +67,14 @@ static inline void ttlog__stream_before_drop(struct ttlog__ring *r, uint64_t upt
 	const struct ttlog__stream_ops *ops = ttlog__stream_ops_get();
 	if (ops && ops->before_drop)
 		ops->before_drop(r, upto);
+}
+
+/* Not signal-safe. */
+static inline void ttlog__stream_ring_retired(struct ttlog__ring *r)
+{
+	const struct ttlog__stream_ops *ops = ttlog__stream_ops_get();
+	if (ops && ops->ring_retired)
+		ops->ring_retired(r);
 }
 
 #endif

@@ -14,7 +14,9 @@
  * (src/snapshot/emit.c) into the segment; the others are counted as
  * filtered. At the end of a cycle the blocks are written out as whole
  * chunks, so a reader of the growing segment sees every event within one
- * cycle (at most flush_ns, 50 ms by default; 1 ms while there is work).
+ * cycle: the next cycle comes at once after a cycle that read 256 KiB or
+ * more, 1 ms after one that read less, and after empty cycles 2, 4, ...
+ * ms later, up to flush_ns (50 ms by default).
  *
  * A segment: file header, HEAD (SEGMENT flag, its sequence number, the
  * stream's start), then SITE/SITX/EVTS as the drain goes; closed (rotation
@@ -64,6 +66,7 @@
 #include <fcntl.h>
 #include <lz4.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -93,6 +96,7 @@
 #define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
 #define SMALL_CAP (PATH_MAX + 1024u)
 #define BUSY_NS 1000000ull             /* the next cycle, when this one had work */
+#define BUSY_BYTES (256u << 10)        /* ... or at once, when it had this much */
 #define RETRY_NS 1000000000ull         /* a stopped stream tries a new segment */
 #define CLOSE_WAIT_STEPS 100           /* x 2 ms: a signal handler's wait for the drainer */
 #define MAX_TARGETS 64
@@ -105,7 +109,9 @@ enum { KEEP_UNKNOWN = 0, KEEP_STREAM = 1, KEEP_FILTER = 2 };
 struct ring_state {
 	struct ttlog__ring_consumer c;
 	_Atomic uint64_t done_pos;       /* LMM(done:A) */
+	_Atomic uint64_t done_index;     /* the consumer's index at done_pos */
 	_Atomic uint32_t done_gen;
+	_Atomic uint64_t retired_lost;   /* an old owner's unread records (ring_retired) */
 	struct ttlog__ring *ring;        /* NULL: never seen */
 	uint32_t tid;
 	/* Since the thread's last THRD: */
@@ -632,8 +638,11 @@ static uint64_t drain(struct stream *s)
 			continue; /* cannot happen: rings are counted at start (see start) */
 		struct ring_state *rs = &s->rings[idx];
 		struct ttlog__ring_cursor cur;
-		uint64_t lost = 0;
-		int more = ttlog__ring_read_from(r, &rs->c, &cur, &lost);
+		uint64_t lost = atomic_exchange_explicit(&rs->retired_lost, 0, memory_order_relaxed);
+		if (lost && !rs->ring)
+			rs->ring = r;
+		rs->lost += lost;
+		int more = ttlog__ring_read_from(r, &rs->c, &cur, &lost); /* sets lost */
 		if (!cur.exact)
 			continue; /* nothing to read: no owner, or being reset */
 		rs->ring = r;
@@ -672,6 +681,7 @@ static uint64_t drain(struct stream *s)
 		ttlog__ring_read_end(&cur, &rs->c);
 		if (!cur.aborted) {
 			atomic_store_explicit(&rs->done_pos, rs->c.pos, memory_order_relaxed);
+			atomic_store_explicit(&rs->done_index, rs->c.index, memory_order_relaxed);
 			/* LMM(done:A) pairs with LMM(done:B) in before_drop(). */
 			atomic_store_explicit(&rs->done_gen, rs->c.gen, memory_order_release);
 		}
@@ -823,6 +833,7 @@ static void give_back(struct stream *s)
 static void *drainer_main(void *arg)
 {
 	struct stream *s = arg;
+	uint64_t idle_ns = BUSY_NS;
 	s->thread_tid = (uint32_t)syscall(SYS_gettid);
 	for (;;) {
 		int stopping = atomic_load_explicit(&s->stop, memory_order_acquire);
@@ -837,7 +848,19 @@ static void *drainer_main(void *arg)
 		}
 		housekeeping(s);
 		give_back(s);
-		sleep_ns(bytes ? BUSY_NS : s->st.flush_ns);
+		/* A cycle that read a lot goes again at once; one that read
+		 * something waits 1 ms; quiet cycles wait twice as long each
+		 * time, up to flush_ns, so that a steady trickle never meets a
+		 * 50 ms pause right after an empty cycle. */
+		if (bytes >= BUSY_BYTES) {
+			sched_yield();
+		} else if (bytes) {
+			idle_ns = BUSY_NS;
+			sleep_ns(idle_ns);
+		} else {
+			idle_ns = idle_ns * 2 < s->st.flush_ns ? idle_ns * 2 : s->st.flush_ns;
+			sleep_ns(idle_ns);
+		}
 	}
 	return NULL;
 }
@@ -1098,7 +1121,35 @@ static void before_drop(struct ttlog__ring *r, uint64_t upto)
 	}
 }
 
+/*
+ * An exited thread's ring is about to be reset for a new thread: its
+ * records the drainer has not read are lost, counted exactly from the
+ * old owner's final record count (its exit is visible: the claim acquired
+ * it) and the drainer's published place. The ring is CLAIMED, so no later
+ * cycle reads it; a cycle running now might, so this waits for it to end
+ * (LMM(owner:B) with the drainer's release, LMM(owner:A)), after which
+ * done_index is final for that owner. Not signal-safe (a thread's attach).
+ */
+static void ring_retired(struct ttlog__ring *r)
+{
+	struct stream *s = S;
+	if (!s || !atomic_load_explicit(&s->running, memory_order_acquire) || r->index >= s->nrings)
+		return;
+	while (atomic_load_explicit(&s->owner, memory_order_acquire) == OWNER_DRAINER)
+		sleep_ns(100000);
+	struct ring_state *rs = &s->rings[r->index];
+	uint32_t gen = atomic_load_explicit(&r->gen, memory_order_relaxed);
+	/* LMM(done:B), as in before_drop(). */
+	uint64_t read = atomic_load_explicit(&rs->done_gen, memory_order_acquire) == gen
+				? atomic_load_explicit(&rs->done_index, memory_order_relaxed)
+				: 0;
+	uint64_t written = r->w.records;
+	if (written > read)
+		atomic_fetch_add_explicit(&rs->retired_lost, written - read, memory_order_relaxed);
+}
+
 const struct ttlog__stream_ops ttlog__stream_ops_table = {
 	.close_now = close_now,
 	.before_drop = before_drop,
+	.ring_retired = ring_retired,
 };

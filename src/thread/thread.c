@@ -238,8 +238,11 @@ static struct ttlog__ring *ring_reuse(void)
 		if (atomic_compare_exchange_strong_explicit(&best->state, &best_state,
 							    TTLOG__RING_CLAIMED, memory_order_acquire,
 							    memory_order_relaxed)) {
-			if (best_state == TTLOG__RING_EXITED)
+			if (best_state == TTLOG__RING_EXITED) {
 				ring_retire(best);
+				/* What the stream had not read of it is lost. */
+				ttlog__stream_ring_retired(best);
+			}
 			return best;
 		}
 	}

@@ -12,6 +12,12 @@
  * logged) and D (the DEBUG records it logged), and after ttlog_shutdown() the stream counters, "stats
  * STREAMED LOST FILTERED ERRORS SEGMENTS DELETED DEBUG" (DEBUG: debug
  * records logged). --fsize sets RLIMIT_FSIZE first (a disk that fills).
+ * --churn ROUNDS: the threads run ROUNDS times, each time new threads that
+ * log 20000 events and exit (with a small TTLOG_MEMORY_CAP, each round's
+ * threads reuse the rings of the last); prints "churn LOGGED" (all records).
+ * --rate N: each thread logs at most N INFO events a second (paced).
+ * --cpu: prints "drainer_cpu_s S" (the ttlog-stream thread's CPU time,
+ * from /proc) before shutting down, for measurements.
  * --term: after the threads, prints "ready" and waits for a signal
  * without shutting down (SIGTERM's handler must close the segment).
  */
@@ -32,7 +38,7 @@
 
 #define MAX_THREADS 16
 
-static uint64_t deadline_ns;
+static uint64_t deadline_ns, start_ns;
 static unsigned long counts[MAX_THREADS];
 static unsigned long debugs[MAX_THREADS];
 static unsigned indexes[MAX_THREADS];
@@ -44,12 +50,49 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int churn;
+static unsigned long rate;
+
+/* CPU seconds of this process's thread named ttlog-stream, from /proc. */
+static double drainer_cpu(void)
+{
+	char path[128], comm[64];
+	for (int tid = 1; tid < (1 << 22); tid++) {
+		snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		int is = fgets(comm, sizeof comm, f) && strncmp(comm, "ttlog-stream", 12) == 0;
+		fclose(f);
+		if (!is)
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		char buf[1024];
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *p = strrchr(buf, ')');
+		unsigned long ut = 0, st = 0;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+			return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+		return -1;
+	}
+	return -1;
+}
+
 static void *worker(void *arg)
 {
 	unsigned t = (unsigned)(uintptr_t)arg;
 	unsigned long i = 0, d = 0;
-	while (now_ns() < deadline_ns) {
-		for (int k = 0; k < 256; k++, i++) {
+	while (churn ? i < 20000 : now_ns() < deadline_ns) {
+		if (rate) { /* paced: event i is due at i / rate seconds */
+			while ((now_ns() - start_ns) * rate < (uint64_t)i * 1000000000ull)
+				;
+		}
+		for (int k = 0; k < (rate ? 16 : 256); k++, i++) {
 			TTLOG_INFO("load t=%u i=%lu", t, i);
 			if ((i & 7) == 0) {
 				TTLOG_DEBUG("debug t=%u", t);
@@ -70,10 +113,16 @@ int main(int argc, char **argv)
 		return 2;
 	unsigned threads = (unsigned)atoi(argv[1]);
 	long ms = atol(argv[2]);
-	int term = 0;
+	int term = 0, cpu = 0;
 	for (int a = 3; a < argc; a++) {
 		if (strcmp(argv[a], "--term") == 0) {
 			term = 1;
+		} else if (strcmp(argv[a], "--rate") == 0 && a + 1 < argc) {
+			rate = strtoul(argv[++a], NULL, 10);
+		} else if (strcmp(argv[a], "--cpu") == 0) {
+			cpu = 1;
+		} else if (strcmp(argv[a], "--churn") == 0 && a + 1 < argc) {
+			churn = atoi(argv[++a]);
 		} else if (strcmp(argv[a], "--fsize") == 0 && a + 1 < argc) {
 			struct rlimit rl;
 			rl.rlim_cur = rl.rlim_max = (rlim_t)atoll(argv[++a]);
@@ -87,8 +136,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ttlog_init: %s\n", ttlog_init_error());
 		return 1;
 	}
-	deadline_ns = now_ns() + (uint64_t)ms * 1000000ull;
+	start_ns = now_ns();
+	deadline_ns = start_ns + (uint64_t)ms * 1000000ull;
 	pthread_t th[MAX_THREADS];
+	if (churn) {
+		unsigned long logged = 0;
+		for (int round = 0; round < churn; round++) {
+			for (unsigned t = 0; t < threads; t++)
+				pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t);
+			for (unsigned t = 0; t < threads; t++) {
+				pthread_join(th[t], NULL);
+				logged += counts[t] + debugs[t];
+			}
+		}
+		printf("churn %lu\n", logged);
+		for (unsigned t = 0; t < threads; t++)
+			counts[t] = debugs[t] = 0;
+		threads = 0;
+	}
 	for (unsigned t = 0; t < threads; t++)
 		pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t);
 	unsigned long debug_total = 0;
@@ -103,6 +168,11 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		for (;;)
 			pause();
+	}
+	if (cpu) {
+		struct timespec settle = {0, 100 * 1000000}; /* the last cycles */
+		nanosleep(&settle, NULL);
+		printf("drainer_cpu_s %.3f\n", drainer_cpu());
 	}
 	ttlog_shutdown();
 	struct ttlog_stats s;

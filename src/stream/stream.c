@@ -635,7 +635,7 @@ static uint64_t drain(struct stream *s)
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		uint32_t idx = r->index;
 		if (idx >= s->nrings)
-			continue; /* cannot happen: rings are counted at start (see start) */
+			continue; /* cannot happen: start made room for every ring the cap allows */
 		struct ring_state *rs = &s->rings[idx];
 		struct ttlog__ring_cursor cur;
 		uint64_t lost = atomic_exchange_explicit(&rs->retired_lost, 0, memory_order_relaxed);
@@ -947,19 +947,30 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	/* Every ring the process can have: the ones it has, and as many more
 	 * as the memory cap allows at the current ring size. */
 	uint64_t nrings = (uint64_t)ttlog__rings_count() + ttlog__g.memory_cap / ttlog__g.ring_size + 64;
-	if (!S) {
+	if (!S || nrings > S->nrings) {
+		/* The first start, or a later ttlog_init whose settings allow
+		 * more rings than the mapping has room for: a new mapping, into
+		 * which the consumers of the rings so far move. Not running now,
+		 * so nothing else looks at the old one. */
 		size_t page = (size_t)sysconf(_SC_PAGESIZE);
 		size_t need = sizeof(struct stream) + (size_t)LZ4_sizeofState() + 64;
 		size_t rings_off = (need + 63) & ~(size_t)63;
-		S_size = (rings_off + nrings * sizeof(struct ring_state) + page - 1) & ~(page - 1);
-		void *m = mmap(NULL, S_size, PROT_READ | PROT_WRITE,
+		size_t size = (rings_off + nrings * sizeof(struct ring_state) + page - 1) & ~(page - 1);
+		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (m == MAP_FAILED) {
 			snprintf(err, errsize, "stream: cannot reserve memory: %s", strerror(errno));
 			return TTLOG_E_NOMEM;
 		}
+		struct stream *old = S;
+		struct ring_state *rings = (struct ring_state *)((char *)m + rings_off);
+		if (old) {
+			memcpy(rings, old->rings, old->nrings * sizeof *rings);
+			munmap(old, S_size);
+		}
 		S = m;
-		S->rings = (struct ring_state *)((char *)m + rings_off);
+		S_size = size;
+		S->rings = rings;
 		S->nrings = (uint32_t)nrings;
 	} else {
 		/* A later ttlog_init: the rings and their consumers go on. */

@@ -139,7 +139,7 @@ struct stream {
 	_Atomic int stop;
 	_Atomic int running;
 	pthread_t thread;
-	uint32_t thread_tid;
+	_Atomic uint32_t thread_tid;     /* the drainer's, once it runs (relaxed: compared only) */
 
 	int fd;                          /* the open segment, -1 if none */
 	uint64_t seq;                    /* HEAD.segment of the open (or last) segment */
@@ -834,7 +834,7 @@ static void *drainer_main(void *arg)
 {
 	struct stream *s = arg;
 	uint64_t idle_ns = BUSY_NS;
-	s->thread_tid = (uint32_t)syscall(SYS_gettid);
+	atomic_store_explicit(&s->thread_tid, (uint32_t)syscall(SYS_gettid), memory_order_relaxed);
 	for (;;) {
 		int stopping = atomic_load_explicit(&s->stop, memory_order_acquire);
 		if (!take(s))
@@ -1002,6 +1002,7 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	s->in_signal = 0;
 	atomic_store_explicit(&s->owner, OWNER_FREE, memory_order_relaxed);
 	atomic_store_explicit(&s->stop, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->thread_tid, 0, memory_order_relaxed);
 	if (open_segment(s) != 0) {
 		snprintf(err, errsize, "stream directory %s: cannot create a segment: %s", st->dir,
 			 strerror(errno));
@@ -1088,7 +1089,7 @@ static void close_now(void)
 	struct stream *s = S;
 	if (!s || !atomic_load_explicit(&s->running, memory_order_acquire))
 		return;
-	if ((uint32_t)syscall(SYS_gettid) == s->thread_tid)
+	if ((uint32_t)syscall(SYS_gettid) == atomic_load_explicit(&s->thread_tid, memory_order_relaxed))
 		return;
 	int taken = 0;
 	for (int i = 0; i < CLOSE_WAIT_STEPS && !taken; i++) {

@@ -717,6 +717,11 @@ static void finish_cycle(struct stream *s, uint64_t cycle_start)
 	}
 	if (s->fd >= 0) {
 		int err = errno;
+		/* The events of earlier cycles stay in this file, which gets no
+		 * THRD: the next segment's THRD counts only its own. Losses and
+		 * filtered records carry over to it. */
+		for (uint32_t i = 0; i < s->nrings; i++)
+			s->rings[i].events = 0;
 		if (ftruncate(s->fd, (off_t)cycle_start) != 0) {
 			/* The cut-back failed too: what is past it is unreadable
 			 * rather than wrong (a reader stops at a partial chunk). */
@@ -839,6 +844,10 @@ static void *drainer_main(void *arg)
 		int stopping = atomic_load_explicit(&s->stop, memory_order_acquire);
 		if (!take(s))
 			break; /* closed by a signal handler */
+		/* A stream stopped by a failed write tries once more at the end,
+		 * so that its last records and its loss counts reach a segment. */
+		if (stopping && s->fd < 0 && s->failed && open_segment(s) == 0)
+			s->failed = 0;
 		uint64_t bytes = cycle(s);
 		if (stopping) {
 			/* A last cycle read everything logged before the stop. */

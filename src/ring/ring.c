@@ -428,7 +428,11 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 			/* LMM(gen:B) the count again, after the fence. */
 			uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
 			if (g2 != cur->gen) {
-				count_lost(cur, cur->end - cur->pos);
+				/* A consumer's ring changed owner: what it had not read
+				 * is counted where the ring was reused (the stream's
+				 * ring_retired), from exact counts. */
+				if (!cur->exact)
+					count_lost(cur, cur->end - cur->pos);
 				cur->aborted = 1;
 				return 0;
 			}

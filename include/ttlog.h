@@ -211,6 +211,15 @@ struct ttlog_config {
 	                               not read waits for it in its slow path */
 	int flush_signals;          /* SIGTERM and SIGINT close the stream first: 0 = on in
 	                               stream mode (default), 1 = on, -1 = off */
+	/* Promotion: a log call at or above promote_level also streams the
+	 * records below stream_level from promote_before_ns before it to
+	 * promote_after_ns after it, of its thread (promote_scope 0) or of
+	 * every thread (1), at most promote_max times a second. */
+	int promote_level;          /* 0 = default TTLOG_LEVEL_ERROR; TTLOG_LEVEL_OFF: never */
+	int promote_scope;          /* 0 thread (default), 1 process */
+	uint64_t promote_before_ns; /* 0 = default 2 s */
+	uint64_t promote_after_ns;  /* 0 = default 500 ms */
+	uint32_t promote_max;       /* 0 = default 10; UINT32_MAX = no limit */
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -393,7 +402,8 @@ struct ttlog_stats {
 	uint64_t stream_events;         /* records written to segments */
 	uint64_t stream_lost;           /* records the stream never wrote: gone from the ring
 	                                   before it read them, or not writable (disk) */
-	uint64_t stream_filtered;       /* records below TTLOG_STREAM_LEVEL, left in the rings */
+	uint64_t stream_filtered;       /* records below TTLOG_STREAM_LEVEL left in the rings,
+	                                   counted once no promotion can take them */
 	uint64_t stream_promoted;       /* records below the level written around an error */
 	uint64_t stream_segments;       /* segment files closed (or abandoned after an error) */
 	uint64_t stream_segments_deleted; /* segments removed by the stream's retention */

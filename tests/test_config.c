@@ -90,6 +90,11 @@ static const struct {
 	{"TTLOG_STREAM_MAX_FILES", "-3"},
 	{"TTLOG_STREAM_POLICY", "wait"},
 	{"TTLOG_FLUSH_SIGNALS", "sometimes"},
+	{"TTLOG_PROMOTE_LEVEL", "trace"},
+	{"TTLOG_PROMOTE_SCOPE", "galaxy"},
+	{"TTLOG_PROMOTE_BEFORE", "a while"},
+	{"TTLOG_PROMOTE_AFTER", "later"},
+	{"TTLOG_PROMOTE_MAX", "10"},
 };
 
 static void test_refused_values_quote_the_table(void **state)

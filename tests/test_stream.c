@@ -201,6 +201,9 @@ struct seg_facts {
 	uint32_t end_threads, thrd_count, blocks;
 	uint64_t lost[MAX_INDEX], filtered[MAX_INDEX], events[MAX_INDEX];
 	uint64_t size;
+	/* PRMT and the blocks after them */
+	uint32_t prmt;
+	uint64_t promoted, prom_first, prom_last, trigger_ticks, end_promoted;
 };
 
 static void seg_facts(const char *path, struct seg_facts *f)
@@ -211,15 +214,40 @@ static void seg_facts(const char *path, struct seg_facts *f)
 	raw_head(&r, &f->head);
 	size_t off = TTLOG__FMT_FILE_HEADER_SIZE;
 	const unsigned char *p;
-	uint32_t len, type;
+	uint32_t len, type, prev = 0, prmt_thread = 0, flags;
+	f->prom_first = UINT64_MAX;
 	for (;;) {
 		size_t at = off;
-		type = raw_chunk(&r, &off, &p, &len, NULL);
+		type = raw_chunk(&r, &off, &p, &len, &flags);
 		if (!type)
 			break;
+		if (prev == TTLOG__FMT_CHUNK_PRMT)
+			assert_int_equal(type, TTLOG__FMT_CHUNK_EVTS); /* 17.2: an EVTS follows */
+		prev = type;
+		if (type == TTLOG__FMT_CHUNK_PRMT) {
+			assert_int_equal(len, TTLOG__FMT_PRMT_SIZE);
+			assert_int_equal(flags, TTLOG__FMT_CHUNK_REQUIRED);
+			f->prmt++;
+			prmt_thread = ttlog__get_u32(p + TTLOG__FMT_PRMT_THREAD_OFF);
+			f->trigger_ticks = ttlog__get_u64(p + TTLOG__FMT_PRMT_TRIGGER_TICKS_OFF);
+			continue;
+		}
 		if (type == TTLOG__FMT_CHUNK_EVTS) {
 			f->blocks++;
-			f->evts_records += ttlog__get_u32(p + TTLOG__FMT_EVTS_COUNT_OFF);
+			uint32_t count = ttlog__get_u32(p + TTLOG__FMT_EVTS_COUNT_OFF);
+			f->evts_records += count;
+			if (at >= TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_PRMT_SIZE && f->prmt &&
+			    ttlog__get_u32(r.p + at - TTLOG__FMT_PRMT_SIZE - TTLOG__FMT_CHUNK_HEADER_SIZE) ==
+				    TTLOG__FMT_CHUNK_PRMT) {
+				assert_int_equal(ttlog__get_u32(p + TTLOG__FMT_EVTS_THREAD_OFF), prmt_thread);
+				f->promoted += count;
+				uint64_t first = ttlog__get_u64(p + TTLOG__FMT_EVTS_FIRST_OFF);
+				uint64_t last = ttlog__get_u64(p + TTLOG__FMT_EVTS_LAST_OFF);
+				if (first < f->prom_first)
+					f->prom_first = first;
+				if (last > f->prom_last)
+					f->prom_last = last;
+			}
 		} else if (type == TTLOG__FMT_CHUNK_THRD) {
 			uint32_t idx = ttlog__get_u32(p + TTLOG__FMT_THRD_INDEX_OFF);
 			assert_true(idx < MAX_INDEX);
@@ -242,6 +270,7 @@ static void seg_facts(const char *path, struct seg_facts *f)
 			assert_int_equal(ttlog__get_u64(p + TTLOG__FMT_END_INDEX_OFF), f->index_off);
 			f->end_lost = ttlog__get_u64(p + TTLOG__FMT_END_STREAM_LOST_OFF);
 			f->end_filtered = ttlog__get_u64(p + TTLOG__FMT_END_FILTERED_OFF);
+			f->end_promoted = ttlog__get_u64(p + TTLOG__FMT_END_PROMOTED_OFF);
 		}
 	}
 	free(r.p);
@@ -563,6 +592,7 @@ static void test_level_contexts_and_age(void **state)
 	cfg.stream = dir;
 	cfg.stream_level = "warn,stream-net=debug";
 	cfg.segment_age_ns = 100ull * 1000000ull;
+	cfg.promote_level = TTLOG_LEVEL_OFF; /* the reader stops at PRMT for now */
 	assert_int_equal(tu_start(&cfg), 0);
 	TTLOG_INFO("info, filtered");
 	TTLOG_WARN("warn, kept");
@@ -723,6 +753,59 @@ static void test_block_policy_loses_nothing(void **state)
 	free(dir);
 }
 
+/* Promotion (FORMAT.md 17.2), with the fake clock (1 us per event): an
+ * ERROR after 200 DEBUG records and before 100 more streams exactly the
+ * DEBUG records from 50 us before it to 20 us after it, in blocks of their
+ * own after a PRMT chunk, once; the other DEBUG records are filtered. */
+static void test_promotion_window(void **state)
+{
+	(void)state;
+	char *dir = stream_dir("stream-promote");
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	/* A stream before, with the real clock and a promotion: nothing of it
+	 * may carry over to the next stream's promotions. */
+	char *first = stream_dir("stream-promote-first");
+	cfg.stream = first;
+	assert_int_equal(tu_start(&cfg), 0);
+	TTLOG_DEBUG("a debug record");
+	TTLOG_ERROR("an earlier error");
+	ttlog_shutdown();
+	free(first);
+	setenv("TTLOG_CLOCK", "fake", 1);
+	cfg.stream = dir;
+	cfg.promote_before_ns = 50000;
+	cfg.promote_after_ns = 20000;
+	struct ttlog_stats before;
+	ttlog_get_stats(&before);
+	assert_int_equal(tu_start(&cfg), 0);
+	for (int i = 0; i < 200; i++)
+		TTLOG_DEBUG("before i=%d", i);
+	TTLOG_ERROR("boom");
+	for (int j = 0; j < 100; j++)
+		TTLOG_DEBUG("after j=%d", j);
+	ttlog_shutdown();
+	unsetenv("TTLOG_CLOCK");
+	struct ttlog_stats after;
+	ttlog_get_stats(&after);
+	char **paths;
+	int n = list_segments(dir, &paths);
+	assert_int_equal(n, 1);
+	struct seg_facts f;
+	seg_facts(paths[0], &f);
+	assert_true(f.has_end);
+	assert_true(f.prmt >= 1);
+	assert_int_equal(f.promoted, 70); /* 50 before, 20 after */
+	assert_int_equal(f.end_promoted, 70);
+	assert_true(f.prom_first >= f.trigger_ticks - 50000);
+	assert_true(f.prom_last <= f.trigger_ticks + 20000);
+	assert_int_equal(f.end_filtered, 300 - 70);
+	assert_int_equal(f.evts_records, 70 + 1); /* and the ERROR itself */
+	assert_int_equal(after.stream_promoted - before.stream_promoted, 70);
+	tu_free_list(paths, n);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_crash_closes_the_segment),
 		cmocka_unit_test(test_reused_rings_lose_only_counted_events),
 		cmocka_unit_test(test_block_policy_loses_nothing),
+		cmocka_unit_test(test_promotion_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

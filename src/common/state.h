@@ -54,6 +54,7 @@ struct ttlog__global {
 	_Atomic uint64_t snapshots_pruned;
 	_Atomic uint64_t torn_records;
 	/* What rings held before they were reused (metrics: totals never go back) */
+	_Atomic uint64_t promotions_suppressed; /* the stream's, over TTLOG_PROMOTE_MAX */
 	_Atomic uint64_t records_retired;
 	_Atomic uint64_t overwritten_retired;
 };

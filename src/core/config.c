@@ -474,6 +474,53 @@ static int take_flush_signals(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+static int take_promote_level(const char *v, struct resolving *r)
+{
+	int level = ttlog_level_parse(v);
+	if (level < TTLOG_LEVEL_DEBUG)
+		return REFUSED;
+	r->st->stream.promote_level = level;
+	return TAKEN;
+}
+
+static int take_promote_scope(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "thread") == 0)
+		r->st->stream.promote_scope = 0;
+	else if (strcasecmp(v, "process") == 0)
+		r->st->stream.promote_scope = 1;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
+static int take_promote_before(const char *v, struct resolving *r)
+{
+	return ttlog__parse_duration(v, &r->st->stream.promote_before_ns) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_promote_after(const char *v, struct resolving *r)
+{
+	return ttlog__parse_duration(v, &r->st->stream.promote_after_ns) == 0 ? TAKEN : REFUSED;
+}
+
+/* "10/s", "unlimited". */
+static int take_promote_max(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "unlimited") == 0) {
+		r->st->stream.promote_max = 0;
+		return TAKEN;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end == v || errno || *v == '-' || *v == '+' || strcmp(end, "/s") != 0 || n == 0 ||
+	    n > UINT32_MAX)
+		return REFUSED;
+	r->st->stream.promote_max = (uint32_t)n;
+	return TAKEN;
+}
+
 static const struct config_var {
 	struct ttlog_config_var doc; /* name, field, default, values, summary */
 	/* Called with the variable's value when it is set and not empty. */
@@ -560,6 +607,21 @@ static const struct config_var {
 	{{"TTLOG_FLUSH_SIGNALS", "flush_signals", "auto", "auto, 1, 0, on, off, yes or no",
 	  "SIGTERM and SIGINT close the stream before they act; auto: when streaming"},
 	 take_flush_signals, NULL},
+	{{"TTLOG_PROMOTE_LEVEL", "promote_level", "error", "a level from debug to fatal, or off",
+	  "a log call at this level or above also streams the records below the stream level around it"},
+	 take_promote_level, NULL},
+	{{"TTLOG_PROMOTE_SCOPE", "promote_scope", "thread", "thread or process",
+	  "whose records a promotion streams: the thread's, or every thread's"},
+	 take_promote_scope, NULL},
+	{{"TTLOG_PROMOTE_BEFORE", "promote_before_ns", "2s", "a duration such as 2s",
+	  "a promotion streams the records from this long before the call"},
+	 take_promote_before, NULL},
+	{{"TTLOG_PROMOTE_AFTER", "promote_after_ns", "500ms", "a duration such as 500ms",
+	  "... to this long after it"},
+	 take_promote_after, NULL},
+	{{"TTLOG_PROMOTE_MAX", "promote_max", "10/s", "N/s such as 10/s, or unlimited",
+	  "promotions a second; the others are counted (ttlog_stream_promotions_suppressed)"},
+	 take_promote_max, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -614,6 +676,11 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	st->stream.max_bytes = 1ull << 30;
 	st->stream.max_age_ns = 7ull * 86400ull * 1000000000ull;
 	st->stream.flush_ns = 50ull * 1000000ull;
+	st->stream.promote_level = TTLOG_LEVEL_ERROR;
+	st->stream.promote_scope = 0;
+	st->stream.promote_before_ns = 2000000000ull;
+	st->stream.promote_after_ns = 500000000ull;
+	st->stream.promote_max = 10;
 	if (cfg->struct_size >= offsetof(struct ttlog_config, flush_signals) + sizeof cfg->flush_signals) {
 		r.stream_dir = cfg->stream && *cfg->stream ? cfg->stream : NULL;
 		if (cfg->stream_level && *cfg->stream_level) {
@@ -641,6 +708,22 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		st->stream.max_files = cfg->stream_max_files;
 		st->stream.policy = cfg->stream_policy == 1 ? TTLOG__POLICY_BLOCK : TTLOG__POLICY_DROP;
 		st->flush_signals = cfg->flush_signals < 0 ? -1 : cfg->flush_signals > 0 ? 1 : 0;
+	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, promote_max) + sizeof cfg->promote_max) {
+		if (cfg->promote_level) {
+			if (cfg->promote_level < TTLOG_LEVEL_DEBUG || cfg->promote_level > TTLOG_LEVEL_OFF) {
+				snprintf(numbuf, sizeof numbuf, "%d", cfg->promote_level);
+				return fail(err, errsize, "promote_level", "a TTLOG_LEVEL_* from DEBUG", numbuf);
+			}
+			st->stream.promote_level = cfg->promote_level;
+		}
+		st->stream.promote_scope = cfg->promote_scope == 1 ? 1 : 0;
+		if (cfg->promote_before_ns)
+			st->stream.promote_before_ns = cfg->promote_before_ns;
+		if (cfg->promote_after_ns)
+			st->stream.promote_after_ns = cfg->promote_after_ns;
+		if (cfg->promote_max)
+			st->stream.promote_max = cfg->promote_max == UINT32_MAX ? 0 : cfg->promote_max;
 	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, service) + sizeof cfg->service &&
 	    cfg->service && *cfg->service) {

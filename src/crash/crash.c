@@ -208,19 +208,24 @@
  *    in the stream's mapping reserved at ttlog_init (MAP_POPULATE): one
  *    cycle(), which drain()s every ring from the stream's own place in it
  *    (ttlog__ring_read_from(), tail_pair(), then ttlog__ring_read() and
- *    skip_to_tail() of src/ring/ring.c, and ttlog__ring_read_end()), keeps
- *    or filters each record by the stream level (keeps(): a table filled
- *    at start and strcmp; self_site(), ttlog__site_desc_lookup()), and puts
- *    the kept ones into blocks with the same emitter as step 7
- *    (ttlog__emit_thread(), ttlog__emit_record(), ttlog__emit_flush_block(),
- *    ttlog__emit_flush(); no index hook); finish_cycle() and count_cycle()
+ *    skip_to_tail() of src/ring/ring.c, and ttlog__ring_read_end()), sorts
+ *    each record by the stream level (classify(): a table filled at start
+ *    and strcmp; self_site(), ttlog__site_desc_lookup()), and puts the kept
+ *    ones into blocks with the same emitter as step 7 (ttlog__emit_thread(),
+ *    ttlog__emit_record(), ttlog__emit_flush_block(), ttlog__emit_flush();
+ *    no index hook). Records below the level are promoted or left pending
+ *    (promoting(), promote(), flush_promoted(), pend_add(), finalize(): the
+ *    stream's own arrays), and an error among them may promote a window
+ *    (trigger(), run_triggers(), promote_window(): ttlog__ring_read_begin()
+ *    and ttlog__ring_read() again, pend_take()); finish_cycle() and count_cycle()
  *    count what was written or lost (add(): relaxed atomics; on a failed
  *    write, ftruncate() back to the cycle's start, close(), mono_ns():
  *    clock_gettime). Then close_segment(): write_thread() per ring (a
  *    live thread's name by ttlog__live_thread_name(), as in step 7d;
  *    ttlog__ring_overwritten()), ttlog__metrics_snapshot() through
  *    emit_metrics_chunk() as in step 7e, no INDX, the segment END with
- *    dropped_total(), ttlog__emit_flush(), fsync() (unless
+ *    dropped_total(), after finalize() of what is still pending,
+ *    ttlog__emit_flush(), fsync() (unless
  *    TTLOG_STREAM_SYNC=none) and close(). The rings are still frozen, so
  *    the segment ends where the snapshot does.
  *

@@ -102,8 +102,12 @@
 #define MAX_TARGETS 64
 #define MAX_INDEX ((TTLOG__FMT_MAX_CHUNK - TTLOG__FMT_INDX_FIXED_SIZE) / TTLOG__FMT_INDX_ENTRY_SIZE)
 
+#define PEND_BUCKETS 64u              /* below-level records not yet decided, by age */
+#define MAX_TRIGGERS 64u              /* promotions waiting for the end of a cycle */
+
 enum { OWNER_FREE = 0, OWNER_DRAINER = 1, OWNER_CLOSED = 2 };
-enum { KEEP_UNKNOWN = 0, KEEP_STREAM = 1, KEEP_FILTER = 2 };
+/* What a site's records are to the stream (the keep[] table). */
+enum { K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4 };
 
 /* What the drainer keeps per ring (by thread index). */
 struct ring_state {
@@ -119,6 +123,18 @@ struct ring_state {
 	uint64_t overwritten_base;       /* the ring's overwritten count at that THRD */
 	uint32_t base_gen;               /* ... for this owner */
 	uint64_t cycle_events;           /* written this cycle, not yet known to be on disk */
+	uint64_t cycle_promoted;         /* ... of which promoted */
+	uint64_t promoted;               /* promoted records in this segment */
+	/* Promotion: records below the level are pending in buckets of
+	 * bucket_ticks by their ticks until they are too old to be promoted
+	 * (then filtered). pend_lo: the oldest bucket held. */
+	uint64_t pend[PEND_BUCKETS];
+	uint64_t pend_lo;
+	uint32_t pend_set;               /* pend_lo is meaningful */
+	uint64_t prom_ticks;             /* highest ticks promoted (never twice, in order) */
+	uint64_t until_ticks;            /* records up to these ticks are promoted as read */
+	uint64_t trig_ticks;             /* the promotion they belong to */
+	uint32_t trig_thread, trig_scope;
 };
 
 struct index_entry {
@@ -155,6 +171,19 @@ struct stream {
 	size_t nindex, index_cap;
 	int index_broken;
 	int in_signal;                   /* close_now: no malloc, no index */
+
+	/* Promotion, in ticks of the clock (set when a segment opens). */
+	uint64_t before_ticks, after_ticks, bucket_ticks, horizon_ticks;
+	uint64_t rate_start_ns;
+	uint32_t rate_count;
+	uint32_t ntrig;
+	struct {
+		uint32_t ring;
+		uint64_t ticks;
+	} trig[MAX_TRIGGERS];
+	size_t prm_len;                  /* records promoted by the main pass, not yet out */
+	uint32_t prm_ring;
+	unsigned char prm[TTLOG__FMT_MAX_BLOCK_RAW];
 
 	uint32_t nrings;
 	struct ring_state *rings;        /* in the same mapping */
@@ -233,25 +262,229 @@ int ttlog__stream_check_level(const char *spec)
 	return ttlog__levels_walk(spec, NULL, NULL);
 }
 
-/* Whether a record of site id goes to the stream: a log call at or above
- * the level of its target, or any record of another kind. Decided once per
- * site. Runs in signal context (strcmp, the table filled at start). */
-static int keeps(struct stream *s, uint32_t id)
+/* What a record of site id is to the stream (K_*): streamed (a log call at
+ * or above the level of its target, or any record of another kind), and
+ * whether it triggers a promotion (a log call at or above the promotion
+ * level). Decided once per site. Runs in signal context (strcmp, the table
+ * filled at start). */
+static int classify(struct stream *s, uint32_t id)
 {
 	if (id > TTLOG__MAX_SITES)
-		return 1; /* the emitter counts it as unknown */
-	if (s->keep[id] != KEEP_UNKNOWN)
-		return s->keep[id] == KEEP_STREAM;
+		return K_KNOWN | K_STREAM; /* the emitter counts it as unknown */
+	if (s->keep[id])
+		return s->keep[id];
 	const struct ttlog__site_desc *d = ttlog__site_desc_lookup(id);
 	if (!d)
-		return 1;
+		return K_KNOWN | K_STREAM;
 	int level = s->level_global;
 	for (int i = 0; i < s->ntargets; i++)
 		if (strlen(s->targets[i].name) == d->target_len &&
 		    memcmp(s->targets[i].name, d->target, d->target_len) == 0)
 			level = s->targets[i].level;
-	s->keep[id] = d->kind != TTLOG__KIND_LOG || d->level >= level ? KEEP_STREAM : KEEP_FILTER;
-	return s->keep[id] == KEEP_STREAM;
+	int k = K_KNOWN;
+	if (d->kind != TTLOG__KIND_LOG || d->level >= level)
+		k |= K_STREAM;
+	if (d->kind == TTLOG__KIND_LOG && s->st.promote_level < TTLOG_LEVEL_OFF &&
+	    d->level >= s->st.promote_level)
+		k |= K_TRIGGER;
+	s->keep[id] = (uint8_t)k;
+	return k;
+}
+
+/* ---- Promotion: what is pending, promoted, filtered ----------------------- */
+
+/* Whether promotion is on. Runs in signal context. */
+static int promoting(const struct stream *s)
+{
+	return s->st.promote_level < TTLOG_LEVEL_OFF && s->bucket_ticks;
+}
+
+/* Moves the pending records of buckets below `id` (all: UINT64_MAX) to the
+ * filtered count. Runs in signal context. */
+static void finalize(struct stream *s, struct ring_state *rs, uint64_t id)
+{
+	(void)s;
+	uint64_t n = 0;
+	if (!rs->pend_set || id <= rs->pend_lo)
+		return;
+	if (id - rs->pend_lo >= PEND_BUCKETS) { /* every bucket held */
+		for (unsigned i = 0; i < PEND_BUCKETS; i++) {
+			n += rs->pend[i];
+			rs->pend[i] = 0;
+		}
+		rs->pend_lo = id;
+	} else {
+		for (; rs->pend_lo < id; rs->pend_lo++) {
+			n += rs->pend[rs->pend_lo % PEND_BUCKETS];
+			rs->pend[rs->pend_lo % PEND_BUCKETS] = 0;
+		}
+	}
+	if (id == UINT64_MAX)
+		rs->pend_set = 0;
+	rs->filtered += n;
+	add(&n_filtered, n);
+}
+
+/* A record below the level, read by the main pass with ticks t: pending
+ * while a promotion may still take it, else filtered. Runs in signal
+ * context. */
+static void pend_add(struct stream *s, struct ring_state *rs, uint64_t t)
+{
+	if (!promoting(s)) {
+		rs->filtered++;
+		add(&n_filtered, 1);
+		return;
+	}
+	uint64_t id = t / s->bucket_ticks;
+	if (!rs->pend_set) {
+		rs->pend_set = 1;
+		rs->pend_lo = id;
+	}
+	if (id < rs->pend_lo) {
+		rs->filtered++; /* older than what is held: out of any window */
+		add(&n_filtered, 1);
+		return;
+	}
+	if (id >= rs->pend_lo + PEND_BUCKETS)
+		finalize(s, rs, id - PEND_BUCKETS + 1);
+	rs->pend[id % PEND_BUCKETS]++;
+}
+
+/* A pending record with ticks t is promoted: it leaves its bucket (or, if
+ * it was filtered already in this segment, the filtered count). Runs in
+ * signal context. */
+static void pend_take(struct stream *s, struct ring_state *rs, uint64_t t)
+{
+	uint64_t id = t / s->bucket_ticks;
+	if (rs->pend_set && id >= rs->pend_lo && id < rs->pend_lo + PEND_BUCKETS &&
+	    rs->pend[id % PEND_BUCKETS]) {
+		rs->pend[id % PEND_BUCKETS]--;
+	} else if (rs->filtered) {
+		rs->filtered--;
+		atomic_fetch_sub_explicit(&n_filtered, 1, memory_order_relaxed);
+	}
+}
+
+/* Writes the promoted records gathered for ring idx as one EVTS block
+ * after its SITE entries and a PRMT chunk. Runs in signal context. */
+static void flush_promoted(struct stream *s)
+{
+	if (!s->prm_len)
+		return;
+	struct ring_state *rs = &s->rings[s->prm_ring];
+	ttlog__emit_flush_block(&s->em); /* the thread's other records come first */
+	unsigned char *p = s->em.prefix;
+	ttlog__put_u32(p + TTLOG__FMT_PRMT_THREAD_OFF, s->prm_ring);
+	ttlog__put_u32(p + TTLOG__FMT_PRMT_SCOPE_OFF, rs->trig_scope);
+	ttlog__put_u64(p + TTLOG__FMT_PRMT_TRIGGER_TICKS_OFF, rs->trig_ticks);
+	ttlog__put_u32(p + TTLOG__FMT_PRMT_TRIGGER_THREAD_OFF, rs->trig_thread);
+	ttlog__put_u32(p + TTLOG__FMT_PRMT_RESERVED_OFF, 0);
+	s->em.prefix_len = TTLOG__FMT_PRMT_SIZE;
+	s->em.prefix_flags = TTLOG__FMT_CHUNK_REQUIRED;
+	s->em.prefix_type = TTLOG__FMT_CHUNK_PRMT;
+	ttlog__emit_thread(&s->em, s->prm_ring, rs->tid);
+	for (size_t off = 0; off < s->prm_len;) {
+		uint32_t size = ttlog__get_u32(s->prm + off);
+		uint32_t id = ttlog__get_u32(s->prm + off + 4);
+		if (ttlog__emit_record(&s->em, s->prm + off, size, id, ttlog__get_u64(s->prm + off + 8)) == 0)
+			rs->cycle_promoted++;
+		else
+			rs->lost++;
+		off += size;
+	}
+	ttlog__emit_flush_block(&s->em);
+	s->em.prefix_type = 0;
+	s->prm_len = 0;
+}
+
+/* Gathers a record of ring idx to promote. Runs in signal context. */
+static void promote(struct stream *s, uint32_t idx, struct ring_state *rs, const unsigned char *rec,
+		    uint32_t size, uint64_t t)
+{
+	if (s->prm_len && (s->prm_ring != idx || s->prm_len + size > sizeof s->prm))
+		flush_promoted(s);
+	s->prm_ring = idx;
+	memcpy(s->prm + s->prm_len, rec, size);
+	s->prm_len += size;
+	rs->prom_ticks = t;
+}
+
+/* The records below the level of ring r that the main pass has read
+ * already, from the window of a promotion triggered at `ticks` by thread
+ * trig: read again from the ring (those still there), promoted in order.
+ * Then the ring promotes as it reads up to ticks + after. Runs in signal
+ * context. */
+static void promote_window(struct stream *s, struct ttlog__ring *r, uint64_t ticks, uint32_t trig,
+			   uint32_t scope)
+{
+	struct ring_state *rs = &s->rings[r->index];
+	if (ticks + s->after_ticks > rs->until_ticks) {
+		rs->until_ticks = ticks + s->after_ticks;
+		rs->trig_ticks = ticks;
+		rs->trig_thread = trig;
+		rs->trig_scope = scope;
+	}
+	struct ttlog__ring_cursor cur;
+	if (!ttlog__ring_read_begin(r, &cur) || cur.gen != rs->c.gen)
+		return;
+	if (rs->c.pos < cur.end)
+		cur.end = rs->c.pos; /* what the main pass read; the rest it will promote */
+	uint64_t lo = ticks > s->before_ticks ? ticks - s->before_ticks : 0;
+	uint64_t hi = ticks + s->after_ticks;
+	size_t n;
+	while (cur.pos < cur.end && (n = ttlog__ring_read(&cur, s->stage, sizeof s->stage)) > 0) {
+		for (size_t off = 0; off < n;) {
+			uint32_t size = ttlog__get_u32(s->stage + off);
+			uint32_t id = ttlog__get_u32(s->stage + off + 4);
+			uint64_t t = ttlog__get_u64(s->stage + off + 8);
+			if (id != 0 && !(classify(s, id) & K_STREAM) && t >= lo && t <= hi &&
+			    t > rs->prom_ticks) {
+				pend_take(s, rs, t);
+				promote(s, r->index, rs, s->stage + off, size, t);
+			}
+			off += size;
+		}
+	}
+	flush_promoted(s);
+}
+
+/* A trigger read by the main pass: queued for the end of the cycle, at
+ * most promote_max a second. Runs in signal context. */
+static void trigger(struct stream *s, uint32_t idx, uint64_t ticks)
+{
+	uint64_t now = mono_ns();
+	if (now - s->rate_start_ns >= 1000000000ull) {
+		s->rate_start_ns = now;
+		s->rate_count = 0;
+	}
+	if ((s->st.promote_max && s->rate_count >= s->st.promote_max) || s->ntrig == MAX_TRIGGERS) {
+		atomic_fetch_add_explicit(&ttlog__g.promotions_suppressed, 1, memory_order_relaxed);
+		return;
+	}
+	s->rate_count++;
+	s->trig[s->ntrig].ring = idx;
+	s->trig[s->ntrig].ticks = ticks;
+	s->ntrig++;
+}
+
+/* The promotions of this cycle's triggers. Runs in signal context. */
+static void run_triggers(struct stream *s)
+{
+
+	for (uint32_t k = 0; k < s->ntrig; k++) {
+		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+			if (r->index >= s->nrings)
+				continue;
+			if (s->st.promote_scope == TTLOG__FMT_PROMOTE_PROCESS
+				    ? s->rings[r->index].ring != r
+				    : r->index != s->trig[k].ring)
+				continue;
+			promote_window(s, r, s->trig[k].ticks, s->trig[k].ring,
+				       r->index == s->trig[k].ring ? TTLOG__FMT_PROMOTE_THREAD
+								   : TTLOG__FMT_PROMOTE_PROCESS);
+		}
+	}
+	s->ntrig = 0;
 }
 
 /* ---- The emitter's callbacks -------------------------------------------- */
@@ -357,6 +590,25 @@ static void write_head(struct stream *s, const struct ttlog__calibration *cal, i
 
 static void report_once(struct stream *s, const char *what, int err);
 
+/* ns to ticks with the calibration. */
+static uint64_t to_ticks(const struct ttlog__calibration *cal, uint64_t ns)
+{
+	int64_t dns = cal->ns1 - cal->ns0;
+	unsigned __int128 t = (unsigned __int128)ns * (cal->tick1 - cal->tick0) / (uint64_t)(dns > 0 ? dns : 1);
+	return t > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)t;
+}
+
+/* The promotion window in ticks, and the pending buckets that cover it
+ * twice over, with a second for the drainer's lag. */
+static void promotion_ticks(struct stream *s, const struct ttlog__calibration *cal)
+{
+	s->before_ticks = to_ticks(cal, s->st.promote_before_ns);
+	s->after_ticks = to_ticks(cal, s->st.promote_after_ns);
+	s->horizon_ticks = s->before_ticks + s->after_ticks + to_ticks(cal, 1000000000ull);
+	uint64_t width = s->horizon_ticks / (PEND_BUCKETS / 2);
+	s->bucket_ticks = width ? width : 1;
+}
+
 /* Opens the next segment and writes its header and HEAD. Normal context.
  * 0, or -1 with errno. */
 static int open_segment(struct stream *s)
@@ -385,6 +637,7 @@ static int open_segment(struct stream *s)
 	s->index_broken = 0;
 	struct ttlog__calibration cal;
 	ttlog__clock_calibrate(&cal, 1);
+	promotion_ticks(s, &cal);
 	ttlog__emit_file_header(&s->em);
 	write_head(s, &cal, now);
 	ttlog__emit_flush(&s->em);
@@ -475,14 +728,17 @@ static uint64_t write_index(struct stream *s)
 /*
  * Closes the open segment: THRD per thread with something to say, MTRC,
  * INDX (not in a signal handler), END; then fsync (policy) and close.
- * Runs in signal context when s->in_signal (no INDX then).
+ * last: the stream ends here, so records still pending a promotion are
+ * filtered first. Runs in signal context when s->in_signal (no INDX then).
  */
-static void close_segment(struct stream *s)
+static void close_segment(struct stream *s, int last)
 {
+	for (uint32_t i = 0; last && i < s->nrings; i++)
+		finalize(s, &s->rings[i], UINT64_MAX); /* no promotion will take them now */
 	if (s->fd < 0)
 		return;
 	ttlog__emit_flush_block(&s->em);
-	uint64_t overwritten = 0, lost = 0, filtered = 0;
+	uint64_t overwritten = 0, lost = 0, filtered = 0, promoted = 0;
 	uint32_t threads = 0;
 	for (uint32_t i = 0; i < s->nrings; i++) {
 		struct ring_state *rs = &s->rings[i];
@@ -491,7 +747,8 @@ static void close_segment(struct stream *s)
 		write_thread(s, i, rs, &overwritten);
 		lost += rs->lost;
 		filtered += rs->filtered;
-		rs->events = rs->lost = rs->filtered = 0;
+		promoted += rs->promoted;
+		rs->events = rs->lost = rs->filtered = rs->promoted = 0;
 		threads++;
 	}
 	struct ttlog__mtrc_scratch ms = {s->em.packed, sizeof s->em.packed, s->em.block,
@@ -510,7 +767,7 @@ static void close_segment(struct stream *s)
 	ttlog__put_u64(p + TTLOG__FMT_END_INDEX_OFF, index_off);
 	ttlog__put_u64(p + TTLOG__FMT_END_STREAM_LOST_OFF, lost);
 	ttlog__put_u64(p + TTLOG__FMT_END_FILTERED_OFF, filtered);
-	ttlog__put_u64(p + TTLOG__FMT_END_PROMOTED_OFF, 0);
+	ttlog__put_u64(p + TTLOG__FMT_END_PROMOTED_OFF, promoted);
 	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_END, 0, p, TTLOG__FMT_END_SEGMENT_SIZE);
 	ttlog__emit_flush(&s->em);
 	if (!s->em.file.failed && s->st.sync != TTLOG__SYNC_NONE)
@@ -651,6 +908,10 @@ static uint64_t drain(struct stream *s)
 		uint32_t gen_before = rs->c.gen;
 		int new_owner = !rs->c.valid || gen_before != cur.gen;
 		if (new_owner) {
+			/* The old owner's pending records are filtered; the new
+			 * one's ticks start afresh. */
+			finalize(s, rs, UINT64_MAX);
+			rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
 			rs->base_gen = cur.gen;
 			rs->overwritten_base = 0;
 			atomic_store_explicit(&rs->done_pos, 0, memory_order_relaxed);
@@ -664,12 +925,25 @@ static uint64_t drain(struct stream *s)
 				uint32_t size = ttlog__get_u32(s->stage + off);
 				uint32_t id = ttlog__get_u32(s->stage + off + 4);
 				if (id != 0) {
-					if (!keeps(s, id))
-						rs->filtered++;
-					else if (!writing)
+					int k = classify(s, id);
+					uint64_t t = ttlog__get_u64(s->stage + off + 8);
+					if (!(k & K_STREAM)) {
+						/* Below the level: promoted while a
+						 * promotion's window is open, else
+						 * pending (or filtered). */
+						if (writing && t <= rs->until_ticks && t > rs->prom_ticks &&
+						    t + s->before_ticks >= rs->trig_ticks)
+							promote(s, idx, rs, s->stage + off, size, t);
+						else
+							pend_add(s, rs, t);
+						off += size;
+						continue;
+					}
+					if ((k & K_TRIGGER) && writing)
+						trigger(s, idx, t);
+					if (!writing)
 						rs->lost++;
-					else if (ttlog__emit_record(&s->em, s->stage + off, size, id,
-								    ttlog__get_u64(s->stage + off + 8)) == 0)
+					else if (ttlog__emit_record(&s->em, s->stage + off, size, id, t) == 0)
 						rs->cycle_events++;
 					else
 						rs->lost++; /* a site id no site has */
@@ -677,6 +951,7 @@ static uint64_t drain(struct stream *s)
 				off += size;
 			}
 		}
+		flush_promoted(s); /* after the thread's other records of this read */
 		rs->lost += cur.torn;
 		ttlog__ring_read_end(&cur, &rs->c);
 		if (!cur.aborted) {
@@ -685,7 +960,16 @@ static uint64_t drain(struct stream *s)
 			/* LMM(done:A) pairs with LMM(done:B) in before_drop(). */
 			atomic_store_explicit(&rs->done_gen, rs->c.gen, memory_order_release);
 		}
+		/* Records too old for any promotion are filtered now. */
+		if (rs->pend_set) {
+			uint64_t now = ttlog__clock_now();
+			if (now > s->horizon_ticks)
+				finalize(s, rs, (now - s->horizon_ticks) / s->bucket_ticks);
+		}
 	}
+	if (writing)
+		run_triggers(s);
+	s->ntrig = 0;
 	return bytes;
 }
 
@@ -696,6 +980,7 @@ static uint64_t drain(struct stream *s)
 static void finish_cycle(struct stream *s, uint64_t cycle_start)
 {
 	int failed = s->fd < 0;
+	uint64_t promoted = 0;
 	if (!failed) {
 		ttlog__emit_flush_block(&s->em);
 		ttlog__emit_flush(&s->em);
@@ -704,15 +989,19 @@ static void finish_cycle(struct stream *s, uint64_t cycle_start)
 	uint64_t events = 0;
 	for (uint32_t i = 0; i < s->nrings; i++) {
 		struct ring_state *rs = &s->rings[i];
-		if (failed)
-			rs->lost += rs->cycle_events;
-		else
-			rs->events += rs->cycle_events;
+		if (failed) {
+			rs->lost += rs->cycle_events + rs->cycle_promoted;
+		} else {
+			rs->events += rs->cycle_events + rs->cycle_promoted;
+			rs->promoted += rs->cycle_promoted;
+			promoted += rs->cycle_promoted;
+		}
 		events += rs->cycle_events;
-		rs->cycle_events = 0;
+		rs->cycle_events = rs->cycle_promoted = 0;
 	}
 	if (!failed) {
 		add(&n_streamed, events);
+		add(&n_promoted, promoted);
 		return;
 	}
 	if (s->fd >= 0) {
@@ -738,33 +1027,28 @@ static void finish_cycle(struct stream *s, uint64_t cycle_start)
 	}
 }
 
-/* Counters of losses and filtering go to the statistics as they happen;
- * this moves the per-ring counts of the cycle into them. Runs in signal
- * context. */
-static void count_cycle(struct stream *s, const uint64_t *lost_before, const uint64_t *filtered_before)
+/* Losses go to the statistics as they happen (filtered records are
+ * counted where they are decided); this moves the per-ring counts of the
+ * cycle into them. Runs in signal context. */
+static void count_cycle(struct stream *s, uint64_t lost_before)
 {
-	uint64_t lost = 0, filtered = 0;
-	for (uint32_t i = 0; i < s->nrings; i++) {
+	uint64_t lost = 0;
+	for (uint32_t i = 0; i < s->nrings; i++)
 		lost += s->rings[i].lost;
-		filtered += s->rings[i].filtered;
-	}
-	add(&n_lost, lost > *lost_before ? lost - *lost_before : 0);
-	add(&n_filtered, filtered > *filtered_before ? filtered - *filtered_before : 0);
+	add(&n_lost, lost > lost_before ? lost - lost_before : 0);
 }
 
 /* One full cycle: drain, write out, count. Runs in signal context when
  * s->in_signal. Returns the ring bytes read. */
 static uint64_t cycle(struct stream *s)
 {
-	uint64_t lost0 = 0, filtered0 = 0;
-	for (uint32_t i = 0; i < s->nrings; i++) {
+	uint64_t lost0 = 0;
+	for (uint32_t i = 0; i < s->nrings; i++)
 		lost0 += s->rings[i].lost;
-		filtered0 += s->rings[i].filtered;
-	}
 	uint64_t start = s->fd >= 0 ? s->em.flushed : 0;
 	uint64_t bytes = drain(s);
 	finish_cycle(s, start);
-	count_cycle(s, &lost0, &filtered0);
+	count_cycle(s, lost0);
 	return bytes;
 }
 
@@ -803,7 +1087,7 @@ static void housekeeping(struct stream *s)
 	if (s->fd < 0)
 		return;
 	if (s->em.offset >= s->st.segment_size || now - s->opened_ns >= s->st.segment_age_ns) {
-		close_segment(s);
+		close_segment(s, 0);
 		if (open_segment(s) != 0) {
 			s->failed = 1;
 			s->retry_ns = now + RETRY_NS;
@@ -851,7 +1135,7 @@ static void *drainer_main(void *arg)
 		uint64_t bytes = cycle(s);
 		if (stopping) {
 			/* A last cycle read everything logged before the stop. */
-			close_segment(s);
+			close_segment(s, 1);
 			atomic_store_explicit(&s->owner, OWNER_CLOSED, memory_order_release);
 			break;
 		}
@@ -1004,6 +1288,15 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	if (!k)
 		memcpy(s->service, "ttlog", (k = 5));
 	s->service[k] = '\0';
+	/* A new stream: no promotion carries over (the clock may differ). */
+	for (uint32_t i = 0; i < s->nrings; i++) {
+		struct ring_state *rs = &s->rings[i];
+		rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
+		rs->pend_set = 0;
+		memset(rs->pend, 0, sizeof rs->pend);
+	}
+	s->ntrig = 0;
+	s->prm_len = 0;
 	s->fd = -1;
 	s->failed = 0;
 	s->seq = 0;
@@ -1029,7 +1322,7 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (prc != 0) {
-		close_segment(s);
+		close_segment(s, 1);
 		snprintf(err, errsize, "stream: cannot start its thread: %s", strerror(prc));
 		return TTLOG_E_NOMEM;
 	}
@@ -1116,7 +1409,7 @@ static void close_now(void)
 	s->in_signal = 1;
 	s->em.chunk_done = NULL; /* no index: it may need memory */
 	cycle(s);
-	close_segment(s);
+	close_segment(s, 1);
 }
 
 /*

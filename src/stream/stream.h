@@ -32,6 +32,15 @@ struct ttlog__stream_settings {
 	int policy;                   /* enum ttlog__stream_policy */
 	int flush_signals;            /* SIGTERM, SIGINT: drain, close, then the signal */
 	uint64_t flush_ns;            /* a drain at least this often (tests may shorten it) */
+	/* Promotion (FORMAT.md 17.2): a log record at or above promote_level
+	 * makes the stream also write the records below its level from
+	 * [ticks - before, ticks + after] of the same thread (or, with
+	 * promote_scope 1, of every thread), at most promote_max times a
+	 * second (0: no limit). promote_level TTLOG_LEVEL_OFF: never. */
+	int promote_level;
+	int promote_scope;            /* TTLOG__FMT_PROMOTE_THREAD or _PROCESS */
+	uint64_t promote_before_ns, promote_after_ns;
+	uint32_t promote_max;
 };
 
 /* Checks a TTLOG_STREAM_LEVEL spec. TTLOG_OK or TTLOG_E_CONFIG. */

@@ -445,7 +445,8 @@ static void test_retention_by_files_and_bytes(void **state)
 		if (mode)
 			setenv("TTLOG_STREAM_LEVEL", "debug", 1); /* more bytes */
 		struct load L;
-		run_load(dir, 1500, NULL, NULL, 60, &L);
+		/* Until 6 segments are closed, however long that takes. */
+		run_load(dir, 120000, "--segments", "6", 200, &L);
 		unsetenv("TTLOG_RING_SIZE");
 		unsetenv("TTLOG_SEGMENT_SIZE");
 		unsetenv("TTLOG_STREAM_MAX_BYTES");

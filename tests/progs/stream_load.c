@@ -15,6 +15,8 @@
  * --churn ROUNDS: the threads run ROUNDS times, each time new threads that
  * log 20000 events and exit (with a small TTLOG_MEMORY_CAP, each round's
  * threads reuse the rings of the last); prints "churn LOGGED" (all records).
+ * --segments N: the threads run until the stream has closed N segments
+ * (MILLISECONDS then only bounds it), whatever the machine's speed.
  * --rate N: each thread logs at most N INFO events a second (paced).
  * --cpu: prints "drainer_cpu_s S" (the ttlog-stream thread's CPU time,
  * from /proc) before shutting down, for measurements.
@@ -38,7 +40,8 @@
 
 #define MAX_THREADS 16
 
-static uint64_t deadline_ns, start_ns;
+static _Atomic uint64_t deadline_ns;
+static uint64_t start_ns;
 static unsigned long counts[MAX_THREADS];
 static unsigned long debugs[MAX_THREADS];
 static unsigned indexes[MAX_THREADS];
@@ -114,9 +117,12 @@ int main(int argc, char **argv)
 	unsigned threads = (unsigned)atoi(argv[1]);
 	long ms = atol(argv[2]);
 	int term = 0, cpu = 0;
+	unsigned long long segments = 0;
 	for (int a = 3; a < argc; a++) {
 		if (strcmp(argv[a], "--term") == 0) {
 			term = 1;
+		} else if (strcmp(argv[a], "--segments") == 0 && a + 1 < argc) {
+			segments = strtoull(argv[++a], NULL, 10);
 		} else if (strcmp(argv[a], "--rate") == 0 && a + 1 < argc) {
 			rate = strtoul(argv[++a], NULL, 10);
 		} else if (strcmp(argv[a], "--cpu") == 0) {
@@ -156,6 +162,15 @@ int main(int argc, char **argv)
 	}
 	for (unsigned t = 0; t < threads; t++)
 		pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t);
+	if (segments && threads) {
+		struct ttlog_stats st;
+		struct timespec step = {0, 5 * 1000000};
+		do {
+			nanosleep(&step, NULL);
+			ttlog_get_stats(&st);
+		} while (st.stream_segments < segments && now_ns() < deadline_ns);
+		deadline_ns = now_ns(); /* the threads stop */
+	}
 	unsigned long debug_total = 0;
 	for (unsigned t = 0; t < threads; t++) {
 		pthread_join(th[t], NULL);

@@ -213,10 +213,12 @@ struct ttlog_config {
 	                               stream mode (default), 1 = on, -1 = off */
 	/* Promotion: a log call at or above promote_level also streams the
 	 * records below stream_level from promote_before_ns before it to
-	 * promote_after_ns after it, of its thread (promote_scope 0) or of
-	 * every thread (1), at most promote_max times a second. */
+	 * promote_after_ns after it, of its thread, and of the other threads'
+	 * records in the same trace (its innermost span's), at most
+	 * promote_max times a second. */
 	int promote_level;          /* 0 = default TTLOG_LEVEL_ERROR; TTLOG_LEVEL_OFF: never */
-	int promote_scope;          /* 0 thread (default), 1 process */
+	int promote_scope;          /* 0 = default: the thread and its trace; 1 the thread
+	                               only; 2 every thread */
 	uint64_t promote_before_ns; /* 0 = default 2 s */
 	uint64_t promote_after_ns;  /* 0 = default 500 ms */
 	uint32_t promote_max;       /* 0 = default 10; UINT32_MAX = no limit */

@@ -202,7 +202,7 @@ struct seg_facts {
 	uint64_t lost[MAX_INDEX], filtered[MAX_INDEX], events[MAX_INDEX];
 	uint64_t size;
 	/* PRMT and the blocks after them */
-	uint32_t prmt;
+	uint32_t prmt, prmt_scopes; /* prmt_scopes: bit n, a PRMT of scope n */
 	uint64_t promoted, prom_first, prom_last, trigger_ticks, end_promoted;
 };
 
@@ -228,6 +228,7 @@ static void seg_facts(const char *path, struct seg_facts *f)
 			assert_int_equal(len, TTLOG__FMT_PRMT_SIZE);
 			assert_int_equal(flags, TTLOG__FMT_CHUNK_REQUIRED);
 			f->prmt++;
+			f->prmt_scopes |= 1u << (ttlog__get_u32(p + TTLOG__FMT_PRMT_SCOPE_OFF) & 31);
 			prmt_thread = ttlog__get_u32(p + TTLOG__FMT_PRMT_THREAD_OFF);
 			f->trigger_ticks = ttlog__get_u64(p + TTLOG__FMT_PRMT_TRIGGER_TICKS_OFF);
 			continue;
@@ -807,6 +808,65 @@ static void test_promotion_window(void **state)
 	free(dir);
 }
 
+static char trace_parent[TTLOG_TRACEPARENT_SIZE];
+
+/* A thread that works for the request's trace, then outside it. */
+static void *trace_worker(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ttlog_trace_continue(trace_parent), TTLOG_OK);
+	TTLOG_SPAN_BEGIN("work");
+	for (int i = 0; i < 10; i++)
+		TTLOG_DEBUG("in the trace %d", i);
+	TTLOG_SPAN_END();
+	for (int i = 0; i < 10; i++)
+		TTLOG_DEBUG("outside it %d", i);
+	return NULL;
+}
+
+/* A thread that has nothing to do with the request. */
+static void *other_worker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10; i++)
+		TTLOG_DEBUG("another request %d", i);
+	return NULL;
+}
+
+/* Trace scope (the default): an error in a span promotes the DEBUG records
+ * of other threads made in the same trace, and no others. */
+static void test_promotion_follows_the_trace(void **state)
+{
+	(void)state;
+	char *dir = stream_dir("stream-trace");
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.stream = dir;
+	assert_int_equal(tu_start(&cfg), 0);
+	TTLOG_SPAN_BEGIN("request");
+	assert_int_equal(ttlog_traceparent(trace_parent, sizeof trace_parent), TTLOG_OK);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, trace_worker, NULL), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(pthread_create(&t, NULL, other_worker, NULL), 0);
+	pthread_join(t, NULL);
+	TTLOG_ERROR("the request failed");
+	TTLOG_SPAN_END();
+	ttlog_shutdown();
+	char **paths;
+	int n = list_segments(dir, &paths);
+	assert_int_equal(n, 1);
+	struct seg_facts f;
+	seg_facts(paths[0], &f);
+	assert_true(f.has_end);
+	assert_int_equal(f.promoted, 10);
+	assert_int_equal(f.end_promoted, 10);
+	assert_true(f.prmt_scopes & (1u << TTLOG__FMT_PROMOTE_TRACE));
+	assert_int_equal(f.end_filtered, 20);
+	tu_free_list(paths, n);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -820,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_reused_rings_lose_only_counted_events),
 		cmocka_unit_test(test_block_policy_loses_nothing),
 		cmocka_unit_test(test_promotion_window),
+		cmocka_unit_test(test_promotion_follows_the_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,9 +486,11 @@ static int take_promote_level(const char *v, struct resolving *r)
 static int take_promote_scope(const char *v, struct resolving *r)
 {
 	if (strcasecmp(v, "thread") == 0)
-		r->st->stream.promote_scope = 0;
+		r->st->stream.promote_scope = TTLOG__FMT_PROMOTE_THREAD;
 	else if (strcasecmp(v, "process") == 0)
-		r->st->stream.promote_scope = 1;
+		r->st->stream.promote_scope = TTLOG__FMT_PROMOTE_PROCESS;
+	else if (strcasecmp(v, "trace") == 0)
+		r->st->stream.promote_scope = TTLOG__FMT_PROMOTE_TRACE;
 	else
 		return REFUSED;
 	return TAKEN;
@@ -610,8 +612,8 @@ static const struct config_var {
 	{{"TTLOG_PROMOTE_LEVEL", "promote_level", "error", "a level from debug to fatal, or off",
 	  "a log call at this level or above also streams the records below the stream level around it"},
 	 take_promote_level, NULL},
-	{{"TTLOG_PROMOTE_SCOPE", "promote_scope", "thread", "thread or process",
-	  "whose records a promotion streams: the thread's, or every thread's"},
+	{{"TTLOG_PROMOTE_SCOPE", "promote_scope", "trace", "thread, process or trace",
+	  "whose records a promotion streams: the thread's, every thread's, or also those of its trace"},
 	 take_promote_scope, NULL},
 	{{"TTLOG_PROMOTE_BEFORE", "promote_before_ns", "2s", "a duration such as 2s",
 	  "a promotion streams the records from this long before the call"},
@@ -677,7 +679,7 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	st->stream.max_age_ns = 7ull * 86400ull * 1000000000ull;
 	st->stream.flush_ns = 50ull * 1000000ull;
 	st->stream.promote_level = TTLOG_LEVEL_ERROR;
-	st->stream.promote_scope = 0;
+	st->stream.promote_scope = TTLOG__FMT_PROMOTE_TRACE;
 	st->stream.promote_before_ns = 2000000000ull;
 	st->stream.promote_after_ns = 500000000ull;
 	st->stream.promote_max = 10;
@@ -717,7 +719,10 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 			}
 			st->stream.promote_level = cfg->promote_level;
 		}
-		st->stream.promote_scope = cfg->promote_scope == 1 ? 1 : 0;
+		if (cfg->promote_scope == 1)
+			st->stream.promote_scope = TTLOG__FMT_PROMOTE_THREAD;
+		else if (cfg->promote_scope == 2)
+			st->stream.promote_scope = TTLOG__FMT_PROMOTE_PROCESS;
 		if (cfg->promote_before_ns)
 			st->stream.promote_before_ns = cfg->promote_before_ns;
 		if (cfg->promote_after_ns)

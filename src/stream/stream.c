@@ -107,7 +107,16 @@
 
 enum { OWNER_FREE = 0, OWNER_DRAINER = 1, OWNER_CLOSED = 2 };
 /* What a site's records are to the stream (the keep[] table). */
-enum { K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4 };
+enum { K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4, K_SPAN_BEGIN = 8, K_SPAN_END = 16, K_RESTATE = 32 };
+#define MAX_SPANS 16u                 /* a ring's open spans the drainer follows */
+
+/* The spans open on a thread, as its records say (for trace scope). */
+struct span_stack {
+	uint32_t n, over;                /* kept, and opened beyond MAX_SPANS */
+	struct {
+		uint64_t id, hi, lo;
+	} s[MAX_SPANS];
+};
 
 /* What the drainer keeps per ring (by thread index). */
 struct ring_state {
@@ -135,6 +144,9 @@ struct ring_state {
 	uint64_t until_ticks;            /* records up to these ticks are promoted as read */
 	uint64_t trig_ticks;             /* the promotion they belong to */
 	uint32_t trig_thread, trig_scope;
+	uint64_t trig_hi, trig_lo;       /* trace scope: only records of this trace */
+	int trig_any;                    /* 0: only records of trig_hi/lo's trace */
+	struct span_stack spans;         /* as the main pass has read them */
 };
 
 struct index_entry {
@@ -174,12 +186,13 @@ struct stream {
 
 	/* Promotion, in ticks of the clock (set when a segment opens). */
 	uint64_t before_ticks, after_ticks, bucket_ticks, horizon_ticks;
+	uint64_t start_ticks;            /* the clock when this stream started */
 	uint64_t rate_start_ns;
 	uint32_t rate_count;
 	uint32_t ntrig;
 	struct {
 		uint32_t ring;
-		uint64_t ticks;
+		uint64_t ticks, hi, lo;
 	} trig[MAX_TRIGGERS];
 	size_t prm_len;                  /* records promoted by the main pass, not yet out */
 	uint32_t prm_ring;
@@ -287,11 +300,55 @@ static int classify(struct stream *s, uint32_t id)
 	if (d->kind == TTLOG__KIND_LOG && s->st.promote_level < TTLOG_LEVEL_OFF &&
 	    d->level >= s->st.promote_level)
 		k |= K_TRIGGER;
+	if (d->kind == TTLOG__KIND_SPAN_BEGIN && d->nargs >= 4)
+		k |= K_SPAN_BEGIN;
+	else if (d->kind == TTLOG__KIND_SPAN_END && d->nargs >= 1)
+		k |= K_SPAN_END;
+	else if (d->kind == TTLOG__KIND_RESTATE)
+		k |= K_RESTATE;
 	s->keep[id] = (uint8_t)k;
 	return k;
 }
 
 /* ---- Promotion: what is pending, promoted, filtered ----------------------- */
+
+/* Follows a thread's spans through one of its records (FORMAT.md 8.1 and
+ * 8.2: a begin's first four U64 arguments are its id, its parent and its
+ * trace; an end's first is the id; RESTATE empties the stacks before the
+ * copies of the open scopes). Runs in signal context. */
+static void follow_spans(struct span_stack *st, int k, const unsigned char *rec, uint32_t size)
+{
+	if (k & K_RESTATE) {
+		st->n = st->over = 0;
+	} else if ((k & K_SPAN_BEGIN) && size >= TTLOG__FMT_RECORD_HEADER_SIZE + 32) {
+		if (st->n == MAX_SPANS) {
+			st->over++;
+			return;
+		}
+		st->s[st->n].id = ttlog__get_u64(rec + 16);
+		st->s[st->n].hi = ttlog__get_u64(rec + 32);
+		st->s[st->n].lo = ttlog__get_u64(rec + 40);
+		st->n++;
+	} else if ((k & K_SPAN_END) && size >= TTLOG__FMT_RECORD_HEADER_SIZE + 8) {
+		uint64_t id = ttlog__get_u64(rec + 16);
+		if (st->over) {
+			st->over--; /* the innermost, not kept */
+			return;
+		}
+		for (uint32_t i = st->n; i > 0; i--)
+			if (st->s[i - 1].id == id) {
+				st->n = i - 1;
+				break;
+			}
+	}
+}
+
+/* Whether the innermost span of st is of trace hi/lo. Runs in signal
+ * context. */
+static int in_trace(const struct span_stack *st, uint64_t hi, uint64_t lo)
+{
+	return st->n && st->s[st->n - 1].hi == hi && st->s[st->n - 1].lo == lo && (hi || lo);
+}
 
 /* Whether promotion is on. Runs in signal context. */
 static int promoting(const struct stream *s)
@@ -415,30 +472,42 @@ static void promote(struct stream *s, uint32_t idx, struct ring_state *rs, const
  * Then the ring promotes as it reads up to ticks + after. Runs in signal
  * context. */
 static void promote_window(struct stream *s, struct ttlog__ring *r, uint64_t ticks, uint32_t trig,
-			   uint32_t scope)
+			   uint32_t scope, uint64_t hi, uint64_t lo)
 {
 	struct ring_state *rs = &s->rings[r->index];
+	int any = scope != TTLOG__FMT_PROMOTE_TRACE || r->index == trig;
 	if (ticks + s->after_ticks > rs->until_ticks) {
 		rs->until_ticks = ticks + s->after_ticks;
 		rs->trig_ticks = ticks;
 		rs->trig_thread = trig;
 		rs->trig_scope = scope;
+		rs->trig_any = any;
+		rs->trig_hi = hi;
+		rs->trig_lo = lo;
 	}
 	struct ttlog__ring_cursor cur;
 	if (!ttlog__ring_read_begin(r, &cur) || cur.gen != rs->c.gen)
 		return;
 	if (rs->c.pos < cur.end)
 		cur.end = rs->c.pos; /* what the main pass read; the rest it will promote */
-	uint64_t lo = ticks > s->before_ticks ? ticks - s->before_ticks : 0;
-	uint64_t hi = ticks + s->after_ticks;
+	uint64_t wlo = ticks > s->before_ticks ? ticks - s->before_ticks : 0;
+	uint64_t whi = ticks + s->after_ticks;
+	if (wlo < s->start_ticks)
+		wlo = s->start_ticks; /* an earlier stream's records are its own */
+	/* The tail is a segment start, where the ring re-states the open
+	 * scopes: the spans rebuild from there. */
+	struct span_stack st = {0};
 	size_t n;
 	while (cur.pos < cur.end && (n = ttlog__ring_read(&cur, s->stage, sizeof s->stage)) > 0) {
 		for (size_t off = 0; off < n;) {
 			uint32_t size = ttlog__get_u32(s->stage + off);
 			uint32_t id = ttlog__get_u32(s->stage + off + 4);
 			uint64_t t = ttlog__get_u64(s->stage + off + 8);
-			if (id != 0 && !(classify(s, id) & K_STREAM) && t >= lo && t <= hi &&
-			    t > rs->prom_ticks) {
+			int k = id ? classify(s, id) : 0;
+			if (k & (K_SPAN_BEGIN | K_SPAN_END | K_RESTATE))
+				follow_spans(&st, k, s->stage + off, size);
+			if (id != 0 && !(k & K_STREAM) && t >= wlo && t <= whi && t > rs->prom_ticks &&
+			    (any || in_trace(&st, hi, lo))) {
 				pend_take(s, rs, t);
 				promote(s, r->index, rs, s->stage + off, size, t);
 			}
@@ -450,7 +519,7 @@ static void promote_window(struct stream *s, struct ttlog__ring *r, uint64_t tic
 
 /* A trigger read by the main pass: queued for the end of the cycle, at
  * most promote_max a second. Runs in signal context. */
-static void trigger(struct stream *s, uint32_t idx, uint64_t ticks)
+static void trigger(struct stream *s, uint32_t idx, uint64_t ticks, const struct span_stack *st)
 {
 	uint64_t now = mono_ns();
 	if (now - s->rate_start_ns >= 1000000000ull) {
@@ -464,24 +533,26 @@ static void trigger(struct stream *s, uint32_t idx, uint64_t ticks)
 	s->rate_count++;
 	s->trig[s->ntrig].ring = idx;
 	s->trig[s->ntrig].ticks = ticks;
+	s->trig[s->ntrig].hi = st->n ? st->s[st->n - 1].hi : 0;
+	s->trig[s->ntrig].lo = st->n ? st->s[st->n - 1].lo : 0;
 	s->ntrig++;
 }
 
 /* The promotions of this cycle's triggers. Runs in signal context. */
 static void run_triggers(struct stream *s)
 {
-
 	for (uint32_t k = 0; k < s->ntrig; k++) {
+		uint32_t scope = (uint32_t)s->st.promote_scope;
+		if (scope == TTLOG__FMT_PROMOTE_TRACE && !s->trig[k].hi && !s->trig[k].lo)
+			scope = TTLOG__FMT_PROMOTE_THREAD; /* no span open: the thread alone */
 		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 			if (r->index >= s->nrings)
 				continue;
-			if (s->st.promote_scope == TTLOG__FMT_PROMOTE_PROCESS
-				    ? s->rings[r->index].ring != r
-				    : r->index != s->trig[k].ring)
+			int own = r->index == s->trig[k].ring;
+			if (!own && (scope == TTLOG__FMT_PROMOTE_THREAD || s->rings[r->index].ring != r))
 				continue;
 			promote_window(s, r, s->trig[k].ticks, s->trig[k].ring,
-				       r->index == s->trig[k].ring ? TTLOG__FMT_PROMOTE_THREAD
-								   : TTLOG__FMT_PROMOTE_PROCESS);
+				       own ? TTLOG__FMT_PROMOTE_THREAD : scope, s->trig[k].hi, s->trig[k].lo);
 		}
 	}
 	s->ntrig = 0;
@@ -905,6 +976,8 @@ static uint64_t drain(struct stream *s)
 		rs->ring = r;
 		rs->tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
 		rs->lost += lost;
+		if (lost)
+			rs->spans.n = rs->spans.over = 0; /* the tail's re-statement rebuilds them */
 		uint32_t gen_before = rs->c.gen;
 		int new_owner = !rs->c.valid || gen_before != cur.gen;
 		if (new_owner) {
@@ -912,6 +985,7 @@ static uint64_t drain(struct stream *s)
 			 * one's ticks start afresh. */
 			finalize(s, rs, UINT64_MAX);
 			rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
+			rs->spans.n = rs->spans.over = 0;
 			rs->base_gen = cur.gen;
 			rs->overwritten_base = 0;
 			atomic_store_explicit(&rs->done_pos, 0, memory_order_relaxed);
@@ -927,12 +1001,16 @@ static uint64_t drain(struct stream *s)
 				if (id != 0) {
 					int k = classify(s, id);
 					uint64_t t = ttlog__get_u64(s->stage + off + 8);
+					if (k & (K_SPAN_BEGIN | K_SPAN_END | K_RESTATE))
+						follow_spans(&rs->spans, k, s->stage + off, size);
 					if (!(k & K_STREAM)) {
 						/* Below the level: promoted while a
 						 * promotion's window is open, else
 						 * pending (or filtered). */
 						if (writing && t <= rs->until_ticks && t > rs->prom_ticks &&
-						    t + s->before_ticks >= rs->trig_ticks)
+						    t + s->before_ticks >= rs->trig_ticks &&
+						    (rs->trig_any ||
+						     in_trace(&rs->spans, rs->trig_hi, rs->trig_lo)))
 							promote(s, idx, rs, s->stage + off, size, t);
 						else
 							pend_add(s, rs, t);
@@ -940,7 +1018,7 @@ static uint64_t drain(struct stream *s)
 						continue;
 					}
 					if ((k & K_TRIGGER) && writing)
-						trigger(s, idx, t);
+						trigger(s, idx, t, &rs->spans);
 					if (!writing)
 						rs->lost++;
 					else if (ttlog__emit_record(&s->em, s->stage + off, size, id, t) == 0)
@@ -1292,11 +1370,13 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	for (uint32_t i = 0; i < s->nrings; i++) {
 		struct ring_state *rs = &s->rings[i];
 		rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
+		rs->spans.n = rs->spans.over = 0;
 		rs->pend_set = 0;
 		memset(rs->pend, 0, sizeof rs->pend);
 	}
 	s->ntrig = 0;
 	s->prm_len = 0;
+	s->start_ticks = ttlog__clock_now();
 	s->fd = -1;
 	s->failed = 0;
 	s->seq = 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/state.h"
+#include "format/format.h" /* TTLOG__FMT_PROMOTE_*: the promotion scopes */
 
 enum ttlog__stream_sync { TTLOG__SYNC_NONE = 0, TTLOG__SYNC_SEGMENT = 1, TTLOG__SYNC_INTERVAL = 2 };
 enum ttlog__stream_policy { TTLOG__POLICY_DROP = 0, TTLOG__POLICY_BLOCK = 1 };
@@ -34,11 +35,13 @@ struct ttlog__stream_settings {
 	uint64_t flush_ns;            /* a drain at least this often (tests may shorten it) */
 	/* Promotion (FORMAT.md 17.2): a log record at or above promote_level
 	 * makes the stream also write the records below its level from
-	 * [ticks - before, ticks + after] of the same thread (or, with
-	 * promote_scope 1, of every thread), at most promote_max times a
-	 * second (0: no limit). promote_level TTLOG_LEVEL_OFF: never. */
+	 * [ticks - before, ticks + after] of the same thread, of every thread
+	 * (process scope), or of the same thread and the other threads'
+	 * records in its innermost span's trace (trace scope), at most
+	 * promote_max times a second (0: no limit). promote_level
+	 * TTLOG_LEVEL_OFF: never. */
 	int promote_level;
-	int promote_scope;            /* TTLOG__FMT_PROMOTE_THREAD or _PROCESS */
+	int promote_scope;            /* TTLOG__FMT_PROMOTE_THREAD, _PROCESS or _TRACE */
 	uint64_t promote_before_ns, promote_after_ns;
 	uint32_t promote_max;
 };

@@ -215,9 +215,10 @@
  *    ttlog__emit_record(), ttlog__emit_flush_block(), ttlog__emit_flush();
  *    no index hook). Records below the level are promoted or left pending
  *    (promoting(), promote(), flush_promoted(), pend_add(), finalize(): the
- *    stream's own arrays), and an error among them may promote a window
- *    (trigger(), run_triggers(), promote_window(): ttlog__ring_read_begin()
- *    and ttlog__ring_read() again, pend_take()); finish_cycle() and count_cycle()
+ *    stream's own arrays; follow_spans() and in_trace() for the spans), and
+ *    an error among them may promote a window (trigger(), mono_ns(),
+ *    run_triggers(), promote_window(): ttlog__ring_read_begin() and
+ *    ttlog__ring_read() again, pend_take()); finish_cycle() and count_cycle()
  *    count what was written or lost (add(): relaxed atomics; on a failed
  *    write, ftruncate() back to the cycle's start, close(), mono_ns():
  *    clock_gettime). Then close_segment(): write_thread() per ring (a

@@ -189,6 +189,39 @@ struct ttlog_config {
 	 * made. Default 0: private memory. */
 	int shared_memory;
 	const char *shared_dir; /* base directory of the mappings; default /dev/shm */
+	/* The service's name (TTLOG_SERVICE), written in every snapshot and
+	 * stream segment and used in segment file names; at most 64 bytes.
+	 * NULL or "": the executable's base name. */
+	const char *service;
+	/* Streaming mode (TTLOG_STREAM and the variables after it; README's
+	 * "Streaming", docs/GUIDE.md): a background thread writes the records
+	 * at or above stream_level to rotating segment files in this
+	 * directory. NULL: off (the default). */
+	const char *stream;
+	const char *stream_level;   /* per-target levels like `levels`; default "info" */
+	uint64_t segment_size;      /* a segment is closed at this size; default 64 MiB */
+	uint64_t segment_age_ns;    /* ... or at this age; default 1 hour */
+	const char *stream_sync;    /* "none", "segment" (default) or "interval:1s" */
+	uint64_t stream_max_bytes;  /* segments of this service kept; 0 = default 1 GiB,
+	                               UINT64_MAX = no limit */
+	uint64_t stream_max_age_ns; /* 0 = default 7 days, UINT64_MAX = no limit */
+	uint32_t stream_max_files;  /* 0 = no limit (the default) */
+	int stream_policy;          /* 0 drop (default): lost records are counted; 1 block:
+	                               a thread about to overwrite records the stream has
+	                               not read waits for it in its slow path */
+	int flush_signals;          /* SIGTERM and SIGINT close the stream first: 0 = on in
+	                               stream mode (default), 1 = on, -1 = off */
+	/* Promotion: a log call at or above promote_level also streams the
+	 * records below stream_level from promote_before_ns before it to
+	 * promote_after_ns after it, of its thread, and of the other threads'
+	 * records in the same trace (its innermost span's), at most
+	 * promote_max times a second. */
+	int promote_level;          /* 0 = default TTLOG_LEVEL_ERROR; TTLOG_LEVEL_OFF: never */
+	int promote_scope;          /* 0 = default: the thread and its trace; 1 the thread
+	                               only; 2 every thread */
+	uint64_t promote_before_ns; /* 0 = default 2 s */
+	uint64_t promote_after_ns;  /* 0 = default 500 ms */
+	uint32_t promote_max;       /* 0 = default 10; UINT32_MAX = no limit */
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -366,9 +399,18 @@ struct ttlog_stats {
 	uint64_t dropped_during_crash;  /* log calls of other threads refused while the crash
 	                                   handler wrote its snapshot, so that they could not
 	                                   overwrite the history being saved */
-	uint64_t reserved[8];           /* zero: counters added later take these places, so
-	                                   the struct keeps its size and a caller built
-	                                   against this header keeps working */
+	/* Streaming mode (TTLOG_STREAM); these took the places of the reserved
+	 * tail, so the struct keeps its size (184 bytes). */
+	uint64_t stream_events;         /* records written to segments */
+	uint64_t stream_lost;           /* records the stream never wrote: gone from the ring
+	                                   before it read them, or not writable (disk) */
+	uint64_t stream_filtered;       /* records below TTLOG_STREAM_LEVEL left in the rings,
+	                                   counted once no promotion can take them */
+	uint64_t stream_promoted;       /* records below the level written around an error */
+	uint64_t stream_segments;       /* segment files closed (or abandoned after an error) */
+	uint64_t stream_segments_deleted; /* segments removed by the stream's retention */
+	uint64_t stream_bytes;          /* bytes of those segments */
+	uint64_t stream_errors;         /* writes or creations that failed (stderr said why once) */
 };
 
 /**

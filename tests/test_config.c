@@ -79,6 +79,22 @@ static const struct {
 	{"TTLOG_SHARED_MEMORY", "maybe"},
 	{"TTLOG_SHARED_DIR", NULL},
 	{"TTLOG_CLOCK", "sundial"},
+	{"TTLOG_SERVICE", "a-service-name-of-sixty-five-bytes-which-is-one-more-than-allowed"},
+	{"TTLOG_STREAM", NULL},
+	{"TTLOG_STREAM_LEVEL", "net=chatty"},
+	{"TTLOG_SEGMENT_SIZE", "1K"},
+	{"TTLOG_SEGMENT_AGE", "0"},
+	{"TTLOG_STREAM_SYNC", "interval:never"},
+	{"TTLOG_STREAM_MAX_BYTES", "lots"},
+	{"TTLOG_STREAM_MAX_AGE", "forever"},
+	{"TTLOG_STREAM_MAX_FILES", "-3"},
+	{"TTLOG_STREAM_POLICY", "wait"},
+	{"TTLOG_FLUSH_SIGNALS", "sometimes"},
+	{"TTLOG_PROMOTE_LEVEL", "trace"},
+	{"TTLOG_PROMOTE_SCOPE", "galaxy"},
+	{"TTLOG_PROMOTE_BEFORE", "a while"},
+	{"TTLOG_PROMOTE_AFTER", "later"},
+	{"TTLOG_PROMOTE_MAX", "10"},
 };
 
 static void test_refused_values_quote_the_table(void **state)
@@ -134,6 +150,16 @@ static void test_documented_defaults_apply(void **state)
 		 * and "none" is no rule at all. */
 		if (strcmp(v->name, "TTLOG_DIR") == 0 || strcmp(v->name, "TTLOG_SAMPLE") == 0)
 			continue;
+		/* The service's default is the executable's name, set by
+		 * ttlog_init(); tests/test_stream.c checks it. */
+		if (strcmp(v->name, "TTLOG_SERVICE") == 0)
+			continue;
+		/* The stream level, like TTLOG_LEVEL, is kept as text and read
+		 * when the stream starts: its default is the level it names. */
+		if (strcmp(v->name, "TTLOG_STREAM_LEVEL") == 0) {
+			assert_int_equal(ttlog_level_parse(v->default_value), TTLOG_LEVEL_INFO);
+			continue;
+		}
 		/* TTLOG_LEVEL is applied by ttlog_init(), after resolving: its
 		 * default is checked as the level it names. */
 		if (strcmp(v->name, "TTLOG_LEVEL") == 0) {

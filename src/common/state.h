@@ -19,6 +19,7 @@ enum { TTLOG__STATE_OFF = 0, TTLOG__STATE_ON = 1 };
 
 #define TTLOG__DIR_MAX 3072          /* longest snapshot directory path */
 #define TTLOG__REASON_MAX 64         /* longest reason kept in a file name */
+#define TTLOG__SERVICE_MAX 64        /* longest service name (TTLOG_SERVICE) */
 #define TTLOG__DEFAULT_RING (1u << 20)
 #define TTLOG__MIN_RING 1024u
 #define TTLOG__MAX_RING (1u << 30)
@@ -38,6 +39,7 @@ struct ttlog__global {
 	char dir[TTLOG__DIR_MAX];    /* absolute snapshot directory, no trailing '/' */
 	char executable[PATH_MAX];
 	char hostname[256];
+	char service[TTLOG__SERVICE_MAX + 1]; /* TTLOG_SERVICE, else the executable's base name */
 
 	_Atomic uint64_t dropped_uninitialized;
 	_Atomic uint64_t dropped_no_ring;
@@ -52,6 +54,7 @@ struct ttlog__global {
 	_Atomic uint64_t snapshots_pruned;
 	_Atomic uint64_t torn_records;
 	/* What rings held before they were reused (metrics: totals never go back) */
+	_Atomic uint64_t promotions_suppressed; /* the stream's, over TTLOG_PROMOTE_MAX */
 	_Atomic uint64_t records_retired;
 	_Atomic uint64_t overwritten_retired;
 };

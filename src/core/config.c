@@ -23,6 +23,7 @@
 #include "crash/crash.h"
 #include "sites/sampling.h"
 #include "snapshot/retention.h"
+#include "stream/stream.h"
 
 static int fail(char *err, size_t errsize, const char *var, const char *expected, const char *got)
 {
@@ -83,7 +84,8 @@ static int parse_max_snapshot_bytes(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "5s", "250ms", "1.5s", "2m", "100us", "0": nanoseconds. A bare number is seconds. */
+/* "5s", "250ms", "1.5s", "2m", "1h", "7d", "100us", "0": nanoseconds. A bare
+ * number is seconds. */
 int ttlog__parse_duration(const char *s, uint64_t *out)
 {
 	char *end;
@@ -106,6 +108,8 @@ int ttlog__parse_duration(const char *s, uint64_t *out)
 		mult = 60e9;
 	else if (strcmp(end, "h") == 0)
 		mult = 3600e9;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400e9;
 	else
 		return -1;
 	double ns = v * mult;
@@ -211,7 +215,7 @@ struct resolving {
 	struct ttlog__settings *st;
 	const char *var; /* the variable being read, for messages */
 	uint64_t ring, cap, max_string;
-	const char *dir, *shared_dir;
+	const char *dir, *shared_dir, *stream_dir;
 	char *err;
 	size_t errsize;
 };
@@ -334,6 +338,191 @@ static int take_clock(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+/* Any bytes but NUL, 1 to 64 of them; file names get a sanitised copy. */
+static int set_service(const char *v, struct resolving *r)
+{
+	size_t n = strlen(v);
+	if (n > TTLOG__SERVICE_MAX)
+		return REFUSED;
+	memcpy(r->st->service, v, n + 1);
+	return TAKEN;
+}
+
+static int take_service(const char *v, struct resolving *r)
+{
+	return set_service(v, r);
+}
+
+static int is_off(const char *v)
+{
+	return strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0;
+}
+
+static int take_stream(const char *v, struct resolving *r)
+{
+	r->stream_dir = is_off(v) ? NULL : v;
+	return TAKEN;
+}
+
+static int take_stream_level(const char *v, struct resolving *r)
+{
+	if (ttlog__stream_check_level(v) != TTLOG_OK)
+		return REFUSED;
+	r->st->stream.level = v;
+	return TAKEN;
+}
+
+/* A segment holds at least its header, a block and its closing chunks. */
+#define MIN_SEGMENT_SIZE (64u << 10)
+
+static int take_segment_size(const char *v, struct resolving *r)
+{
+	uint64_t n;
+	if (parse_size(v, &n) != 0 || n < MIN_SEGMENT_SIZE)
+		return REFUSED;
+	r->st->stream.segment_size = n;
+	return TAKEN;
+}
+
+static int take_segment_age(const char *v, struct resolving *r)
+{
+	uint64_t n;
+	if (ttlog__parse_duration(v, &n) != 0 || n == 0)
+		return REFUSED;
+	r->st->stream.segment_age_ns = n;
+	return TAKEN;
+}
+
+/* "none", "segment" or "interval:DURATION". */
+static int parse_sync(const char *v, struct ttlog__stream_settings *st)
+{
+	if (strcasecmp(v, "none") == 0) {
+		st->sync = TTLOG__SYNC_NONE;
+	} else if (strcasecmp(v, "segment") == 0) {
+		st->sync = TTLOG__SYNC_SEGMENT;
+	} else if (strncasecmp(v, "interval:", 9) == 0) {
+		uint64_t ns;
+		if (ttlog__parse_duration(v + 9, &ns) != 0 || ns == 0)
+			return REFUSED;
+		st->sync = TTLOG__SYNC_INTERVAL;
+		st->sync_interval_ns = ns;
+	} else {
+		return REFUSED;
+	}
+	return TAKEN;
+}
+
+static int take_stream_sync(const char *v, struct resolving *r)
+{
+	return parse_sync(v, &r->st->stream);
+}
+
+static int take_stream_max_bytes(const char *v, struct resolving *r)
+{
+	uint64_t n;
+	if (strcasecmp(v, "unlimited") == 0 || strcmp(v, "0") == 0)
+		n = 0;
+	else if (parse_size(v, &n) != 0)
+		return REFUSED;
+	r->st->stream.max_bytes = n;
+	return TAKEN;
+}
+
+static int take_stream_max_age(const char *v, struct resolving *r)
+{
+	uint64_t n;
+	if (strcasecmp(v, "unlimited") == 0)
+		n = 0;
+	else if (ttlog__parse_duration(v, &n) != 0)
+		return REFUSED;
+	r->st->stream.max_age_ns = n;
+	return TAKEN;
+}
+
+static int take_stream_max_files(const char *v, struct resolving *r)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end == v || *end || errno || *v == '-' || *v == '+' || n > UINT32_MAX)
+		return REFUSED;
+	r->st->stream.max_files = (uint32_t)n;
+	return TAKEN;
+}
+
+static int take_stream_policy(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "drop") == 0)
+		r->st->stream.policy = TTLOG__POLICY_DROP;
+	else if (strcasecmp(v, "block") == 0)
+		r->st->stream.policy = TTLOG__POLICY_BLOCK;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
+static int take_flush_signals(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "auto") == 0)
+		r->st->flush_signals = 0;
+	else if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0)
+		r->st->flush_signals = 1;
+	else if (strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0)
+		r->st->flush_signals = -1;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
+static int take_promote_level(const char *v, struct resolving *r)
+{
+	int level = ttlog_level_parse(v);
+	if (level < TTLOG_LEVEL_DEBUG)
+		return REFUSED;
+	r->st->stream.promote_level = level;
+	return TAKEN;
+}
+
+static int take_promote_scope(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "thread") == 0)
+		r->st->stream.promote_scope = TTLOG__FMT_PROMOTE_THREAD;
+	else if (strcasecmp(v, "process") == 0)
+		r->st->stream.promote_scope = TTLOG__FMT_PROMOTE_PROCESS;
+	else if (strcasecmp(v, "trace") == 0)
+		r->st->stream.promote_scope = TTLOG__FMT_PROMOTE_TRACE;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
+static int take_promote_before(const char *v, struct resolving *r)
+{
+	return ttlog__parse_duration(v, &r->st->stream.promote_before_ns) == 0 ? TAKEN : REFUSED;
+}
+
+static int take_promote_after(const char *v, struct resolving *r)
+{
+	return ttlog__parse_duration(v, &r->st->stream.promote_after_ns) == 0 ? TAKEN : REFUSED;
+}
+
+/* "10/s", "unlimited". */
+static int take_promote_max(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "unlimited") == 0) {
+		r->st->stream.promote_max = 0;
+		return TAKEN;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end == v || errno || *v == '-' || *v == '+' || strcmp(end, "/s") != 0 || n == 0 ||
+	    n > UINT32_MAX)
+		return REFUSED;
+	r->st->stream.promote_max = (uint32_t)n;
+	return TAKEN;
+}
+
 static const struct config_var {
 	struct ttlog_config_var doc; /* name, field, default, values, summary */
 	/* Called with the variable's value when it is set and not empty. */
@@ -387,6 +576,54 @@ static const struct config_var {
 	{{"TTLOG_CLOCK", "", "auto", "auto, counter, monotonic or fake",
 	  "auto: the CPU's counter if invariant, else monotonic; fake: for tests"},
 	 take_clock, NULL},
+	{{"TTLOG_SERVICE", "service", "the executable's base name", "a name of 1 to 64 bytes",
+	  "the service's name, in every snapshot and segment header and segment file name"},
+	 take_service, NULL},
+	{{"TTLOG_STREAM", "stream", "none", "a directory path, or none",
+	  "streaming: a background thread writes the log to rotating segment files there"},
+	 take_stream, NULL},
+	{{"TTLOG_STREAM_LEVEL", "stream_level", "info", "'LEVEL' or 'target=LEVEL,...'",
+	  "records below this level stay in the rings only (counted as filtered)"},
+	 take_stream_level, NULL},
+	{{"TTLOG_SEGMENT_SIZE", "segment_size", "64M", "a size of at least 64K, such as 64M",
+	  "a segment is closed and the next begun at this size"},
+	 take_segment_size, NULL},
+	{{"TTLOG_SEGMENT_AGE", "segment_age_ns", "1h", "a duration such as 1h or 10m, not 0",
+	  "... or at this age, whichever comes first"},
+	 take_segment_age, NULL},
+	{{"TTLOG_STREAM_SYNC", "stream_sync", "segment", "none, segment or interval:DURATION",
+	  "fsync of segments: never, when one is closed, or every DURATION too"},
+	 take_stream_sync, NULL},
+	{{"TTLOG_STREAM_MAX_BYTES", "stream_max_bytes", "1G", "a size such as 1G, or unlimited",
+	  "segments of this service kept in the directory; the oldest go first"},
+	 take_stream_max_bytes, NULL},
+	{{"TTLOG_STREAM_MAX_AGE", "stream_max_age_ns", "7d", "a duration such as 7d or 12h, or unlimited",
+	  "segments older than this are removed"},
+	 take_stream_max_age, NULL},
+	{{"TTLOG_STREAM_MAX_FILES", "stream_max_files", "0", "a number of files; 0 = no limit",
+	  "at most this many segments of this service are kept"},
+	 take_stream_max_files, NULL},
+	{{"TTLOG_STREAM_POLICY", "stream_policy", "drop", "drop or block",
+	  "drop: records the stream could not read in time are lost and counted; block: the thread waits"},
+	 take_stream_policy, NULL},
+	{{"TTLOG_FLUSH_SIGNALS", "flush_signals", "auto", "auto, 1, 0, on, off, yes or no",
+	  "SIGTERM and SIGINT close the stream before they act; auto: when streaming"},
+	 take_flush_signals, NULL},
+	{{"TTLOG_PROMOTE_LEVEL", "promote_level", "error", "a level from debug to fatal, or off",
+	  "a log call at this level or above also streams the records below the stream level around it"},
+	 take_promote_level, NULL},
+	{{"TTLOG_PROMOTE_SCOPE", "promote_scope", "trace", "thread, process or trace",
+	  "whose records a promotion streams: the thread's, every thread's, or also those of its trace"},
+	 take_promote_scope, NULL},
+	{{"TTLOG_PROMOTE_BEFORE", "promote_before_ns", "2s", "a duration such as 2s",
+	  "a promotion streams the records from this long before the call"},
+	 take_promote_before, NULL},
+	{{"TTLOG_PROMOTE_AFTER", "promote_after_ns", "500ms", "a duration such as 500ms",
+	  "... to this long after it"},
+	 take_promote_after, NULL},
+	{{"TTLOG_PROMOTE_MAX", "promote_max", "10/s", "N/s such as 10/s, or unlimited",
+	  "promotions a second; the others are counted (ttlog_stream_promotions_suppressed)"},
+	 take_promote_max, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -434,6 +671,71 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		st->max_snapshot_bytes = cfg->max_snapshot_bytes;
 	r.dir = cfg->dir;
 	char numbuf[32];
+	st->stream.level = NULL;
+	st->stream.segment_size = 64ull << 20;
+	st->stream.segment_age_ns = 3600ull * 1000000000ull;
+	st->stream.sync = TTLOG__SYNC_SEGMENT;
+	st->stream.max_bytes = 1ull << 30;
+	st->stream.max_age_ns = 7ull * 86400ull * 1000000000ull;
+	st->stream.flush_ns = 50ull * 1000000ull;
+	st->stream.promote_level = TTLOG_LEVEL_ERROR;
+	st->stream.promote_scope = TTLOG__FMT_PROMOTE_TRACE;
+	st->stream.promote_before_ns = 2000000000ull;
+	st->stream.promote_after_ns = 500000000ull;
+	st->stream.promote_max = 10;
+	if (cfg->struct_size >= offsetof(struct ttlog_config, flush_signals) + sizeof cfg->flush_signals) {
+		r.stream_dir = cfg->stream && *cfg->stream ? cfg->stream : NULL;
+		if (cfg->stream_level && *cfg->stream_level) {
+			if (ttlog__stream_check_level(cfg->stream_level) != TTLOG_OK)
+				return fail(err, errsize, "stream_level", "'LEVEL' or 'target=LEVEL,...'",
+					    cfg->stream_level);
+			st->stream.level = cfg->stream_level;
+		}
+		if (cfg->segment_size) {
+			if (cfg->segment_size < MIN_SEGMENT_SIZE) {
+				snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)cfg->segment_size);
+				return fail(err, errsize, "segment_size", "at least 64K", numbuf);
+			}
+			st->stream.segment_size = cfg->segment_size;
+		}
+		if (cfg->segment_age_ns)
+			st->stream.segment_age_ns = cfg->segment_age_ns;
+		if (cfg->stream_sync && *cfg->stream_sync && parse_sync(cfg->stream_sync, &st->stream) != TAKEN)
+			return fail(err, errsize, "stream_sync", "none, segment or interval:DURATION",
+				    cfg->stream_sync);
+		if (cfg->stream_max_bytes)
+			st->stream.max_bytes = cfg->stream_max_bytes == UINT64_MAX ? 0 : cfg->stream_max_bytes;
+		if (cfg->stream_max_age_ns)
+			st->stream.max_age_ns = cfg->stream_max_age_ns == UINT64_MAX ? 0 : cfg->stream_max_age_ns;
+		st->stream.max_files = cfg->stream_max_files;
+		st->stream.policy = cfg->stream_policy == 1 ? TTLOG__POLICY_BLOCK : TTLOG__POLICY_DROP;
+		st->flush_signals = cfg->flush_signals < 0 ? -1 : cfg->flush_signals > 0 ? 1 : 0;
+	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, promote_max) + sizeof cfg->promote_max) {
+		if (cfg->promote_level) {
+			if (cfg->promote_level < TTLOG_LEVEL_DEBUG || cfg->promote_level > TTLOG_LEVEL_OFF) {
+				snprintf(numbuf, sizeof numbuf, "%d", cfg->promote_level);
+				return fail(err, errsize, "promote_level", "a TTLOG_LEVEL_* from DEBUG", numbuf);
+			}
+			st->stream.promote_level = cfg->promote_level;
+		}
+		if (cfg->promote_scope == 1)
+			st->stream.promote_scope = TTLOG__FMT_PROMOTE_THREAD;
+		else if (cfg->promote_scope == 2)
+			st->stream.promote_scope = TTLOG__FMT_PROMOTE_PROCESS;
+		if (cfg->promote_before_ns)
+			st->stream.promote_before_ns = cfg->promote_before_ns;
+		if (cfg->promote_after_ns)
+			st->stream.promote_after_ns = cfg->promote_after_ns;
+		if (cfg->promote_max)
+			st->stream.promote_max = cfg->promote_max == UINT32_MAX ? 0 : cfg->promote_max;
+	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, service) + sizeof cfg->service &&
+	    cfg->service && *cfg->service) {
+		r.var = "service";
+		if (set_service(cfg->service, &r) != TAKEN)
+			return fail(err, errsize, "service", "a name of 1 to 64 bytes", cfg->service);
+	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, shared_dir) + sizeof cfg->shared_dir) {
 		st->shared_memory = cfg->shared_memory == 1;
 		r.shared_dir = cfg->shared_dir;
@@ -496,6 +798,12 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	if (absolute_dir(shared_dir, st->shared_dir, sizeof st->shared_dir) != 0)
 		return fail(err, errsize, "shared memory directory", "a shorter path", shared_dir);
 	strip_trailing_slashes(st->shared_dir);
+	if (r.stream_dir) {
+		if (absolute_dir(r.stream_dir, st->stream.dir, sizeof st->stream.dir) != 0)
+			return fail(err, errsize, "stream directory", "a shorter path", r.stream_dir);
+		strip_trailing_slashes(st->stream.dir);
+	}
+	st->stream.flush_signals = st->stream.dir[0] && st->flush_signals >= 0;
 	return TTLOG_OK;
 }
 

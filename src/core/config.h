@@ -9,6 +9,7 @@
 
 #include "clock/clock.h"
 #include "common/state.h"
+#include "stream/stream.h"
 #include "ttlog.h"
 
 struct ttlog__settings {
@@ -30,6 +31,9 @@ struct ttlog__settings {
 	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */
 	int shared_memory;        /* rings in a shared mapping (src/shm/owner.c) */
 	char shared_dir[TTLOG__DIR_MAX]; /* its base directory */
+	char service[TTLOG__SERVICE_MAX + 1]; /* "": the executable's base name */
+	struct ttlog__stream_settings stream; /* stream.dir "": streaming off */
+	int flush_signals;        /* -1 off, 0 auto (on with a stream), 1 on */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

@@ -18,6 +18,7 @@
 #include "clock/clock.h"
 #include "common/state.h"
 #include "crash/crash.h"
+#include "stream/stream.h"
 #include "shm/owner.h"
 #include "sites/sampling.h"
 #include "snapshot/writer.h"
@@ -43,6 +44,7 @@ static void after_fork_child(void)
 	ttlog__sampling_after_fork();
 	ttlog__snapshot_after_fork();
 	ttlog__crash_after_fork();
+	ttlog__stream_after_fork();
 }
 
 int ttlog__fork_init(void)

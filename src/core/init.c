@@ -33,6 +33,8 @@
 #include "sites/sites.h"
 #include "snapshot/retention.h"
 #include "snapshot/writer.h"
+#include "stream/stream.h"
+#include "common/stream_ops.h"
 #include "thread/thread.h"
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -106,6 +108,18 @@ static void describe_process(void)
 	ttlog__g.pid = (int)getpid();
 }
 
+/* The service: the setting, else the executable's base name. */
+static void set_service(const char *service)
+{
+	if (!service[0]) {
+		const char *base = strrchr(ttlog__g.executable, '/');
+		service = base ? base + 1 : ttlog__g.executable;
+	}
+	size_t n = strnlen(service, TTLOG__SERVICE_MAX); /* a longer program name is cut */
+	memcpy(ttlog__g.service, service, n);
+	ttlog__g.service[n] = '\0';
+}
+
 /* A temporary older than this is never a snapshot still being written. */
 #define STALE_TEMPORARY_S 600
 
@@ -141,6 +155,18 @@ static void remove_stale_temporaries(const char *dir)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
+}
+
+static int atexit_registered;
+
+/* exit(): the stream drains every ring and closes its segment, as at
+ * ttlog_shutdown(). */
+static void stop_stream_at_exit(void)
+{
+	pthread_mutex_lock(&init_lock);
+	ttlog__stream_stop();
+	ttlog__stream_ops_set(NULL);
+	pthread_mutex_unlock(&init_lock);
 }
 
 TTLOG_API int ttlog_init(const struct ttlog_config *config)
@@ -198,6 +224,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__g.max_snapshots = st.max_snapshots;
 	ttlog__g.max_snapshot_bytes = st.max_snapshot_bytes;
 	describe_process();
+	set_service(st.service);
 	/* After describe_process(): the module list names the program by its path. */
 	ttlog__stack_init();
 	if (ttlog__modules_init() != TTLOG_OK) {
@@ -229,6 +256,20 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		}
 	}
 	ttlog__spans_init();
+	/* Streaming mode: the drainer thread (src/stream/), reached from the
+	 * crash handler and the slow path through this table. */
+	if (st.stream.dir[0]) {
+		ttlog__stream_ops_set(&ttlog__stream_ops_table);
+		rc = ttlog__stream_start(&st.stream, init_error, sizeof init_error);
+		if (rc != TTLOG_OK) {
+			ttlog__stream_ops_set(NULL);
+			ttlog__crash_uninstall();
+			ttlog__shm_close();
+			goto out;
+		}
+		if (!atexit_registered && atexit(stop_stream_at_exit) == 0)
+			atexit_registered = 1;
+	}
 	ttlog__sites_set_master(1);
 	/* LMM(init:A) Everything above is published to other threads (and to
 	 * signal handlers) by this store. Pairs with LMM(init:B), the acquire
@@ -248,6 +289,9 @@ TTLOG_API int ttlog_shutdown(void)
 		pthread_mutex_unlock(&init_lock);
 		return TTLOG_E_NOT_INITIALIZED;
 	}
+	/* The stream reads everything logged so far and closes its segment. */
+	ttlog__stream_stop();
+	ttlog__stream_ops_set(NULL);
 	ttlog__crash_uninstall();
 	ttlog__sites_set_master(0);
 	/* Relaxed: OFF publishes nothing. A thread that loads it (LMM(init:B))
@@ -328,5 +372,15 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *s)
 	s->metrics_rejected = ttlog__metrics_rejected();
 	s->snapshots_pruned = counter(&ttlog__g.snapshots_pruned);
 	s->dropped_during_crash = counter(&ttlog__g.dropped_frozen);
+	struct ttlog__stream_counters sc;
+	ttlog__stream_counters(&sc);
+	s->stream_events = sc.streamed;
+	s->stream_lost = sc.lost;
+	s->stream_filtered = sc.filtered;
+	s->stream_promoted = sc.promoted;
+	s->stream_segments = sc.segments;
+	s->stream_segments_deleted = sc.segments_deleted;
+	s->stream_bytes = sc.bytes;
+	s->stream_errors = sc.errors;
 	return TTLOG_OK;
 }

@@ -108,10 +108,11 @@
  *       ttlog__publish_calibration() stores the pair in the mapping
  *       (shm_note_calibration() and copy_counters(), src/shm/owner.c:
  *       atomics in the mapping). Then the window's cut-off.
- *    c. write_file_header() and write_head(): the file header and HEAD,
+ *    c. ttlog__emit_file_header() and write_head(): the file header and HEAD,
  *       with the CRASH flag. Every chunk goes through emit_chunk() and
- *       emit_chunk_flags() (ttlog__chunk_crc and ttlog__crc32c: a table
- *       and the caller's bytes) into out_bytes(), ttlog__fdbuf_put() and,
+ *       the emitter of src/snapshot/emit.c, ttlog__emit_chunk()
+ *       (ttlog__chunk_crc and ttlog__crc32c: a table and the caller's
+ *       bytes) into put_bytes(), ttlog__fdbuf_put() and,
  *       each time the 64 KiB output buffer fills, ttlog__fdbuf_flush() and
  *       ttlog__write_all(): write(2), retried on EINTR.
  *    d. Each ring (self_ring_next: the ring list), write_thread(): the
@@ -126,15 +127,18 @@
  *       window are left out unless keeps_state() (self_site(),
  *       ttlog__site_desc_lookup(): an acquire load of the site table and
  *       the description filled at registration, src/sites/desc.c) says
- *       they open or close a context or a span. add_record() puts each
- *       record in a block; a site seen for the first time is queued for
- *       the SITE chunk that precedes the block (add_site(), clamp_len(),
- *       put_text()), and for a SITX entry if it has fields or is not a
- *       plain log call (add_site_extension()): both copy the resolved
+ *       they open or close a context or a span. ttlog__emit_record()
+ *       (src/snapshot/emit.c, with source_site()) puts each record in a
+ *       block; a site seen for the first time is queued for the SITE
+ *       chunk that precedes the block (ttlog__emit_has_site(),
+ *       ttlog__emit_add_site(), clamp_len(), ttlog__emit_put_text()), and
+ *       for a SITX entry if it has fields or is not a plain log call
+ *       (add_site_extension()): both copy the resolved
  *       description's strings and names, and parse nothing;
  *       ttlog__record_truncated_strings() and fixed_size()
  *       (src/snapshot/metrics_chunk.c) count cut strings. A full block,
- *       and the ring's last, goes out through flush_block(): flush_sites()
+ *       and the ring's last, goes out through ttlog__emit_flush_block()
+ *       (after ttlog__emit_thread() chose the thread): ttlog__emit_flush_sites()
  *       writes the pending SITE and SITX chunks, then
  *       LZ4_compress_fast_extState() compresses the block with the LZ4
  *       state reserved in the workspace at init (LZ4_sizeofState() bytes;
@@ -145,7 +149,7 @@
  *       being read gets none.
  *    e. write_sampling() (ttlog__site_id_limit() and its id_limit(),
  *       ttlog__sampling_get(): relaxed loads; ttlog__site_lookup(),
- *       add_site(), flush_sampling()): SMPL.
+ *       ttlog__emit_add_site(), flush_sampling()): SMPL.
  *       write_metrics(): ttlog__metrics_snapshot() (src/snapshot/
  *       metrics_chunk.c: chunk_begin(), write_entry(), entry_begin(),
  *       put_double(), chunk_flush() through emit_metrics_chunk(),
@@ -166,7 +170,7 @@
  *       workspace; the little-endian helpers of src/common/internal.h
  *       (ttlog__put_u16, ttlog__put_u32, ttlog__put_u64, ttlog__get_u32,
  *       ttlog__get_u64) are memcpy.
- *    g. ttlog__fdbuf_flush(), fsync(), close(). publish(): final_name()
+ *    g. ttlog__emit_flush() (ttlog__fdbuf_flush()), fsync(), close(). publish(): final_name()
  *       (ttlog__clock_wall_ns(), ttlog__civil_from_unix(): arithmetic)
  *       makes <dir>/ttlog-<pid>-<time>-<signal>[-N].ttlog, link() puts the
  *       temporary there without replacing anything (EEXIST: the next N),
@@ -193,6 +197,38 @@
  *    shared-memory mode: shm_crashed() (active(): acquire loads) marks the
  *    mapping CRASHED and unlinks it (getpid, a store, unlink), since the
  *    snapshot holds everything it would recover.
+ *
+ * 8b. Streaming mode: ttlog__stream_close_now() (src/common/stream_ops.h:
+ *    ttlog__stream_ops_get(), an acquire load of the table core/ set; a
+ *    no-op without a stream) reaches close_now() in src/stream/stream.c.
+ *    Unless this thread is the drainer itself, it takes the segment's
+ *    owner word with a compare-and-swap, waiting for the drainer's cycle
+ *    to end with nanosleep (sleep_ns(), 2 ms at a time, at most 200 ms;
+ *    it gives up rather than wait longer), and keeps it for good. Then,
+ *    in the stream's mapping reserved at ttlog_init (MAP_POPULATE): one
+ *    cycle(), which drain()s every ring from the stream's own place in it
+ *    (ttlog__ring_read_from(), tail_pair(), then ttlog__ring_read() and
+ *    skip_to_tail() of src/ring/ring.c, and ttlog__ring_read_end()), sorts
+ *    each record by the stream level (classify(): a table filled at start
+ *    and strcmp; self_site(), ttlog__site_desc_lookup()), and puts the kept
+ *    ones into blocks with the same emitter as step 7 (ttlog__emit_thread(),
+ *    ttlog__emit_record(), ttlog__emit_flush_block(), ttlog__emit_flush();
+ *    no index hook). Records below the level are promoted or left pending
+ *    (promoting(), promote(), flush_promoted(), pend_add(), finalize(): the
+ *    stream's own arrays; follow_spans() and in_trace() for the spans), and
+ *    an error among them may promote a window (trigger(), mono_ns(),
+ *    run_triggers(), promote_window(): ttlog__ring_read_begin() and
+ *    ttlog__ring_read() again, pend_take()); finish_cycle() and count_cycle()
+ *    count what was written or lost (add(): relaxed atomics; on a failed
+ *    write, ftruncate() back to the cycle's start, close(), mono_ns():
+ *    clock_gettime). Then close_segment(): write_thread() per ring (a
+ *    live thread's name by ttlog__live_thread_name(), as in step 7d;
+ *    ttlog__ring_overwritten()), ttlog__metrics_snapshot() through
+ *    emit_metrics_chunk() as in step 7e, no INDX, the segment END with
+ *    dropped_total(), after finalize() of what is still pending,
+ *    ttlog__emit_flush(), fsync() (unless
+ *    TTLOG_STREAM_SYNC=none) and close(). The rings are still frozen, so
+ *    the segment ends where the snapshot does.
  *
  * 9. ttlog__rings_freeze(0): the flag is cleared; each thread's next slow
  *    path sets its limit again.
@@ -257,6 +293,7 @@
 #include "common/internal.h"
 #include "common/publish.h"
 #include "common/sigsafe.h"
+#include "common/stream_ops.h"
 #include "common/state.h"
 #include "proc/modules.h"
 #include "proc/stack.h"
@@ -345,6 +382,9 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		ci.modules = ttlog__modules_at_crash();
 		if (ttlog__snapshot_write(TTLOG__WS_CRASH, ci.signal_name, &ci, NULL, 0) == TTLOG_OK)
 			ttlog__publish_crashed(); /* the snapshot has it all: no mapping to recover */
+		/* Streaming mode: the open segment gets what the rings hold and
+		 * its END (src/stream/stream.c, close_now), rings still frozen. */
+		ttlog__stream_close_now();
 		ttlog__rings_freeze(0);
 		report_unwritten_snapshot();
 		/* LMM(crash:A) pairs with LMM(crash:B): a waiting thread hands

@@ -129,5 +129,8 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 		     "Metric uses disabled for a bad name or labels, or a name used with "
 		     "another type",
 		     "", ttlog__metrics_rejected());
+	emit_counter(fn, ctx, "ttlog_stream_promotions_suppressed",
+		     "Promotions the stream left out: more than TTLOG_PROMOTE_MAX in a second", "",
+		     g_load(&ttlog__g.promotions_suppressed));
 	ring_use(fn, ctx, now);
 }

@@ -201,6 +201,29 @@ static uint64_t overwritten_in(const struct ttlog__ring *r, uint32_t seg_size, u
 	return n;
 }
 
+/*
+ * A tail and the number of records written before it, as one consistent
+ * pair: the count of the tail's segment is loaded between two loads of the
+ * tail that agree. LMM(seg:B), as in overwritten_in(). Returns 0 if the
+ * tail kept moving (the caller tries again later). Runs in signal context.
+ */
+static int tail_pair(const struct ttlog__ring *r, uint32_t seg_size, uint32_t nseg, uint64_t *tail,
+		     uint64_t *before)
+{
+	for (int attempt = 0; attempt < 64; attempt++) {
+		uint64_t t = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
+		uint32_t j = (uint32_t)(t / seg_size % nseg);
+		/* LMM(seg:B) pairs with LMM(reserve:A). */
+		uint64_t n = atomic_load_explicit(&r->seg_first[j], memory_order_acquire);
+		if (atomic_load_explicit(&r->pub_tail, memory_order_relaxed) == t) {
+			*tail = t;
+			*before = t ? n : 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* See ring.h. Runs in signal context. */
 uint64_t ttlog__ring_overwritten(const struct ttlog__ring *r)
 {
@@ -363,6 +386,31 @@ static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 	cur->torn_bytes += bytes;
 }
 
+/*
+ * A consumer's read (cur->exact) that the tail overtook at `start`: moves
+ * to a tail at or past t2 whose record count is known (tail_pair) and
+ * counts the records in between exactly. Returns the new position; if no
+ * consistent tail could be had, the read ends at start. Runs in signal
+ * context.
+ */
+static uint64_t skip_to_tail(struct ttlog__ring_cursor *cur, uint64_t start, uint64_t t2)
+{
+	uint64_t tail, before;
+	if (!tail_pair(cur->ring, cur->seg_size, cur->nseg, &tail, &before) || tail < t2) {
+		/* Stop here: the next read_from finds the consumer behind the
+		 * tail and counts the records from a consistent pair then. */
+		cur->end = start;
+		return start;
+	}
+	uint64_t at = cur->index_base + cur->records_seen;
+	cur->torn += before > at ? before - at : 0;
+	cur->records_seen = before - cur->index_base;
+	cur->torn_bytes += tail - start;
+	if (tail > cur->end)
+		cur->end = tail;
+	return tail;
+}
+
 /* See ring.h. Runs in signal context. */
 size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size_t cap)
 {
@@ -380,11 +428,23 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 			/* LMM(gen:B) the count again, after the fence. */
 			uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
 			if (g2 != cur->gen) {
-				count_lost(cur, cur->end - cur->pos);
+				/* A consumer's ring changed owner: what it had not read
+				 * is counted where the ring was reused (the stream's
+				 * ring_retired), from exact counts. */
+				if (!cur->exact)
+					count_lost(cur, cur->end - cur->pos);
 				cur->aborted = 1;
 				return 0;
 			}
-			if (t2 > start) {
+			if (t2 > start && cur->exact) {
+				/* A consumer counts exactly, from the tail's count. */
+				uint64_t t = skip_to_tail(cur, start, t2);
+				if (t >= cur->end) {
+					cur->pos = t;
+					return 0;
+				}
+				start = t;
+			} else if (t2 > start) {
 				/* [start, t2) was overwritten while (or before) we copied. */
 				uint64_t lost_end = TTLOG__MIN(t2, cur->end);
 				count_lost(cur, lost_end - start);
@@ -435,6 +495,51 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 		 * than `cap`, and larger padding is skipped without copying). */
 	}
 	return 0;
+}
+
+/*
+ * See ring.h. The consumer's position is trusted only for the owner it was
+ * taken from (gen) and only between the tail and the head; anything else
+ * starts over at the tail, counting what it skips. Runs in signal context.
+ */
+int ttlog__ring_read_from(struct ttlog__ring *r, const struct ttlog__ring_consumer *c,
+			  struct ttlog__ring_cursor *cur, uint64_t *lost)
+{
+	*lost = 0;
+	if (!ttlog__ring_read_begin(r, cur))
+		return 0;
+	uint64_t tail, before;
+	if (!tail_pair(r, cur->seg_size, cur->nseg, &tail, &before))
+		return 0; /* a writer lapping faster than two loads: next time */
+	uint64_t pos = 0, index = 0; /* a new owner's records start at 0 */
+	if (c->valid && c->gen == cur->gen) {
+		pos = c->pos;
+		index = c->index;
+	}
+	if (pos < tail || pos > cur->end || index > before + (pos - tail) / 8) {
+		/* The ring dropped [pos, tail) before the consumer read it
+		 * (a position past the head cannot be this owner's: start over). */
+		if (pos <= cur->end && before > index)
+			*lost = before - index;
+		pos = tail;
+		index = before;
+	}
+	cur->pos = pos;
+	cur->exact = 1;
+	cur->index_base = index;
+	cur->records_seen = 0;
+	return cur->pos < cur->end;
+}
+
+/* See ring.h. Runs in signal context. */
+void ttlog__ring_read_end(const struct ttlog__ring_cursor *cur, struct ttlog__ring_consumer *c)
+{
+	if (cur->aborted || !cur->exact)
+		return;
+	c->pos = cur->pos;
+	c->index = cur->index_base + cur->records_seen;
+	c->gen = cur->gen;
+	c->valid = 1;
 }
 
 /* See ring.h. Runs in signal context. */

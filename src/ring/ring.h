@@ -178,6 +178,10 @@ struct ttlog__ring_cursor {
 	int aborted;                     /* the ring changed owner while being read */
 	int copied;                      /* data is a private copy (ttlog__ring_read_copy) */
 	uint64_t overwritten_copied;     /* with copied: the records before pos */
+	int exact;                       /* a consumer's read (ttlog__ring_read_from) */
+	uint64_t index_base;             /* with exact: the records written before the
+					    first position read; the record at pos is
+					    number index_base + records_seen */
 	/* The ring's bytes and geometry as the reader knows them: the ring's
 	 * own for a ring of this process, the mapping's (validated) for one
 	 * read from another process's shared memory (src/shm/map_snapshot.c), whose
@@ -215,6 +219,35 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
  * ring, or one that changed owner: cur->aborted). Runs in signal context.
  */
 int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned char *buf);
+
+/*
+ * A consumer that reads a ring again and again from where it stopped (the
+ * stream, src/stream/): its place, as a logical offset and as the count of
+ * records written before it, for one owner of the ring (gen). Owned by the
+ * consumer; the ring never waits for it.
+ */
+struct ttlog__ring_consumer {
+	uint64_t pos;                    /* logical offset of the next record to read */
+	uint64_t index;                  /* records the ring's owner wrote before pos */
+	uint32_t gen;                    /* the owner (ring's gen) pos belongs to */
+	int valid;                       /* 0: nothing read yet */
+};
+
+/*
+ * Begins reading [c->pos, head) of ring r. A consumer of another owner
+ * (gen) starts at the new owner's first record. Records the ring dropped
+ * before the consumer read them (it fell a whole lap behind) are counted
+ * exactly into *lost (from seg_first, never estimated), and reading starts
+ * at the tail; records overwritten while being copied are counted exactly
+ * too, into cur->torn. Read with ttlog__ring_read(); then
+ * ttlog__ring_read_end() moves the consumer. Returns 0 if there is nothing
+ * to read (free, being reset, or no new record). Runs in signal context.
+ */
+int ttlog__ring_read_from(struct ttlog__ring *r, const struct ttlog__ring_consumer *c,
+			  struct ttlog__ring_cursor *cur, uint64_t *lost);
+/* The consumer's place after a read that began with ttlog__ring_read_from
+ * (an aborted read leaves it as it was). Runs in signal context. */
+void ttlog__ring_read_end(const struct ttlog__ring_cursor *cur, struct ttlog__ring_consumer *c);
 
 /* The overwritten count to report once reading is done. Runs in signal context. */
 uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur);

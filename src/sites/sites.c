@@ -67,7 +67,7 @@
 #include "sites/sampling.h"
 
 #define MAX_TARGETS 64
-#define MAX_TARGET_NAME 64
+#define MAX_TARGET_NAME TTLOG__TARGET_NAME_MAX
 
 static _Atomic(struct ttlog_site *) site_table[TTLOG__MAX_SITES + 1];
 /* The description of each registered id, written once by the thread that
@@ -333,12 +333,19 @@ void ttlog__sites_set_master(int on)
 	pthread_mutex_unlock(&levels_lock);
 }
 
-/*
- * Walks a level spec, "LEVEL", "target=LEVEL" or a comma-separated mix.
- * With apply == 0 it only checks the syntax; with apply == 1 it sets the
- * levels (the caller holds levels_lock).
- */
-static int walk_levels(const char *spec, int apply)
+/* Runs under levels_lock: sets a target's level, or the global one. */
+static int apply_level(void *ctx, const char *target, size_t len, int level)
+{
+	(void)ctx;
+	if (target)
+		return set_target_locked(target, len, level);
+	atomic_store_explicit(&global_level, level, memory_order_relaxed);
+	return TTLOG_OK;
+}
+
+/* See sites.h. */
+int ttlog__levels_walk(const char *spec,
+		       int (*fn)(void *ctx, const char *target, size_t len, int level), void *ctx)
 {
 	for (const char *p = spec; *p;) {
 		const char *end = strchr(p, ',');
@@ -353,14 +360,12 @@ static int walk_levels(const char *spec, int apply)
 		memcpy(lvlname, lv, lvlen);
 		lvlname[lvlen] = '\0';
 		int level = ttlog_level_parse(lvlname);
-		if (level < 0 || (eq && (namelen == 0 || namelen >= MAX_TARGET_NAME)))
+		if (level < 0 || (eq && (namelen == 0 || namelen >= TTLOG__TARGET_NAME_MAX)))
 			return TTLOG_E_CONFIG;
-		if (apply && eq) {
-			int rc = set_target_locked(p, namelen, level);
+		if (fn) {
+			int rc = fn(ctx, eq ? p : NULL, namelen, level);
 			if (rc != TTLOG_OK)
 				return rc;
-		} else if (apply) {
-			atomic_store_explicit(&global_level, level, memory_order_relaxed);
 		}
 		p += len + (end ? 1 : 0);
 	}
@@ -372,11 +377,11 @@ int ttlog__levels_apply(const char *spec)
 {
 	if (!spec)
 		return TTLOG_OK;
-	int rc = walk_levels(spec, 0);
+	int rc = ttlog__levels_walk(spec, NULL, NULL);
 	if (rc != TTLOG_OK)
 		return rc;
 	pthread_mutex_lock(&levels_lock);
-	rc = walk_levels(spec, 1);
+	rc = ttlog__levels_walk(spec, apply_level, NULL);
 	relevel_all_locked();
 	pthread_mutex_unlock(&levels_lock);
 	return rc;

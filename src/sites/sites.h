@@ -10,6 +10,7 @@
 #ifndef TTLOG__SITES_SITES_H
 #define TTLOG__SITES_SITES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ttlog.h"
@@ -43,6 +44,19 @@ uint32_t ttlog__site_id_limit(void);
 /* Applies "LEVEL", "target=LEVEL,..." or a mix; on a syntax error returns
  * TTLOG_E_CONFIG and leaves the levels as they were. */
 int ttlog__levels_apply(const char *spec);
+
+/* Longest target name a level can be given for, NUL included. */
+#define TTLOG__TARGET_NAME_MAX 64
+
+/*
+ * Walks a level spec ("LEVEL", "target=LEVEL" or a comma-separated mix),
+ * calling fn for each item (target NULL for a bare level) if fn is not
+ * NULL; stops at fn's first error. TTLOG_OK or TTLOG_E_CONFIG for a bad
+ * spec. The one parser of TTLOG_LEVEL's syntax (TTLOG_STREAM_LEVEL uses it
+ * too).
+ */
+int ttlog__levels_walk(const char *spec,
+		       int (*fn)(void *ctx, const char *target, size_t len, int level), void *ctx);
 
 /* Recomputes every registered site's enabled bit. master_off disables all
  * (used by ttlog_shutdown). */

@@ -13,14 +13,13 @@
  * The file is written in one pass, in the order docs/FORMAT.md describes:
  *   HEAD, then per thread: [SITE] EVTS [SITE] EVTS ... THRD, then
  *   [SITE] SMPL (sampling, if any site has a rule), CRSH, STCK, MODS, END
- * Each EVTS block is preceded by a SITE chunk holding the call sites that
+ * The chunks, the call-site dictionary and the event blocks go through the
+ * emitter (src/snapshot/emit.c), which the stream (src/stream/) shares:
+ * each EVTS block is preceded by a SITE chunk holding the call sites that
  * block uses and no earlier chunk defined, so a file cut anywhere still
  * decodes up to its last whole chunk. Records are copied from the rings as
- * they are (the ring record layout is the file's record layout). A site's
- * SITE and SITX entries are copied from its resolved description
- * (src/sites/desc.h), which the source filled before: nothing is parsed
- * here.
- *
+ * they are (the ring record layout is the file's record layout).
+
  * What is written comes from a source (struct ttlog__snapshot_source in
  * writer.h): this process's rings, sites and settings for ttlog_snapshot()
  * and the crash handler, or another process's shared-memory mapping for
@@ -56,49 +55,30 @@
 #include "sites/fields.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
+#include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/retention.h"
 #include "thread/thread.h"
 
 #define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
-#define SITE_BUF (64u << 10)
-#define SITX_BUF (16u << 10)      /* holds at least 14 entries of 16 fields */
 #define SMALL_BUF (PATH_MAX + 2048u)
 #define OUT_BUF (64u << 10)
-#define DICT_STRING_MAX 8192u   /* longest string stored in a SITE entry */
-
-_Static_assert(TTLOG__SITE_DESC_MAX_FIELDS == TTLOG__FMT_MAX_ARGS,
-	       "a description names the fields a SITX entry can");
 
 struct workspace {
 	_Atomic int busy;
 	const struct ttlog__snapshot_source *src; /* what this snapshot is written from */
-	struct ttlog__fdbuf file;       /* the temporary file, through out[]; file.failed:
-					   a write failed, give up and remove the file */
-	uint32_t site_count;            /* entries in site_buf */
-	size_t site_len;
-	uint32_t sitx_count;            /* entries in sitx_buf */
-	size_t sitx_len;
-	uint32_t sitx_flags;            /* chunk flags the pending SITX needs */
-	uint32_t block_count;
-	size_t block_len;
-	uint64_t block_first, block_last;
-	uint32_t block_thread, block_tid;
-	uint64_t thread_unknown;        /* records of this thread with no known site */
-	uint64_t strings_truncated;     /* cut string arguments in the records written */
-	/* totals for END */
-	uint64_t events, overwritten, torn, torn_bytes;
-	uint32_t threads, sites, blocks;
+	int fd;                         /* the temporary file */
+	/* totals for END beside the emitter's */
+	uint64_t overwritten, torn, torn_bytes;
+	uint32_t threads;
 	unsigned char stage[STAGE_CAP];
-	unsigned char block[TTLOG__FMT_MAX_BLOCK_RAW];
-	unsigned char packed[TTLOG__FMT_EVTS_FIXED_SIZE + LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW)];
-	unsigned char site_buf[SITE_BUF];
-	unsigned char sitx_buf[SITX_BUF];
 	unsigned char small[SMALL_BUF];
 	unsigned char out[OUT_BUF];
-	uint8_t site_seen[TTLOG__MAX_SITES / 8 + 1];
 	char tmp_path[TTLOG__DIR_MAX + 96];
 	char final_path[TTLOG__DIR_MAX + 160];
+	/* The chunks, the dictionary and the blocks (em.file.failed: a write
+	 * failed, give up and remove the file). */
+	struct ttlog__emit em;
 	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
 };
 
@@ -127,7 +107,7 @@ int ttlog__snapshot_init(void)
 			return TTLOG_E_NOMEM;
 		}
 		workspaces[i] = m;
-		workspaces[i]->file.fd = -1;
+		workspaces[i]->fd = -1;
 	}
 	return TTLOG_OK;
 }
@@ -140,199 +120,30 @@ void ttlog__snapshot_after_fork(void)
 			atomic_store_explicit(&workspaces[i]->busy, 0, memory_order_relaxed);
 }
 
-/* ---- Buffered output ---------------------------------------------------- */
-
-/* Runs in signal context. */
-static void out_bytes(struct workspace *ws, const void *data, size_t len)
-{
-	ttlog__fdbuf_put(&ws->file, data, len);
-}
-
-/* One chunk: its header, with the CRC, and its payload. Runs in signal
- * context. */
-static void emit_chunk_flags(struct workspace *ws, uint32_t type, uint32_t flags,
-			     const void *payload, size_t len)
-{
-	unsigned char hdr[TTLOG__FMT_CHUNK_HEADER_SIZE];
-	ttlog__put_u32(hdr + TTLOG__FMT_CH_TYPE_OFF, type);
-	ttlog__put_u32(hdr + TTLOG__FMT_CH_FLAGS_OFF, flags);
-	ttlog__put_u32(hdr + TTLOG__FMT_CH_LENGTH_OFF, (uint32_t)len);
-	ttlog__put_u32(hdr + TTLOG__FMT_CH_CRC_OFF, ttlog__chunk_crc(hdr, payload, len));
-	out_bytes(ws, hdr, sizeof hdr);
-	out_bytes(ws, payload, len);
-}
+/* ---- Output, through the emitter (src/snapshot/emit.c) ----------------- */
 
 /* A chunk without flags. Runs in signal context. */
 static void emit_chunk(struct workspace *ws, uint32_t type, const void *payload, size_t len)
 {
-	emit_chunk_flags(ws, type, 0, payload, len);
+	ttlog__emit_chunk(&ws->em, type, 0, payload, len);
 }
 
-/* Appends n bytes of p, cut at max bytes, with their u32 length before
- * them, to buf at *len. Runs in signal context. */
-static void put_text(unsigned char *buf, size_t *len, const char *p, size_t n, size_t max)
-{
-	if (n > max)
-		n = max;
-	ttlog__put_u32(buf + *len, (uint32_t)n);
-	if (n)
-		memcpy(buf + *len + 4, p, n);
-	*len += 4 + n;
-}
-
-/* put_text() of a NUL-terminated string (NULL: empty). Runs in signal
- * context. */
+/* Runs in signal context. */
 static void put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
 {
-	put_text(buf, len, s, s ? strlen(s) : 0, max);
+	ttlog__emit_put_string(buf, len, s, max);
 }
 
-/* ---- Call-site dictionary ----------------------------------------------- */
-
-/* Writes the pending SITE entries, then the SITX entries that extend them
- * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id).
- * Runs in signal context. */
-static void flush_sites(struct workspace *ws)
+/* The description of a site, for the emitter: the source's. Runs in
+ * signal context. */
+static const struct ttlog__site_desc *source_site(void *ctx, uint32_t id)
 {
-	if (!ws->site_count)
-		return;
-	ttlog__put_u32(ws->site_buf, ws->site_count);
-	emit_chunk(ws, TTLOG__FMT_CHUNK_SITE, ws->site_buf, ws->site_len);
-	ws->sites += ws->site_count;
-	ws->site_count = 0;
-	ws->site_len = 4;
-	if (ws->sitx_count) {
-		ttlog__put_u32(ws->sitx_buf, ws->sitx_count);
-		emit_chunk_flags(ws, TTLOG__FMT_CHUNK_SITX, ws->sitx_flags, ws->sitx_buf,
-				 ws->sitx_len);
-		ws->sitx_count = 0;
-		ws->sitx_len = 4;
-		ws->sitx_flags = 0;
-	}
+	const struct ttlog__snapshot_source *src = ctx;
+	return src->site(src->ctx, id);
 }
 
-/* Queues the SITX entry of a site that has fields or is not a plain log
- * call. The caller has made room. Runs in signal context. */
-static void add_site_extension(struct workspace *ws, uint32_t id, const struct ttlog__site_desc *d)
-{
-	unsigned char *e = ws->sitx_buf + ws->sitx_len;
-	ttlog__put_u32(e + TTLOG__FMT_SITX_ID_OFF, id);
-	e[TTLOG__FMT_SITX_KIND_OFF] = d->kind;
-	e[TTLOG__FMT_SITX_RESERVED_OFF] = 0;
-	ttlog__put_u16(e + TTLOG__FMT_SITX_FIELDS_OFF, (uint16_t)d->fields);
-	size_t len = ws->sitx_len + TTLOG__FMT_SITX_FIXED_SIZE;
-	for (unsigned i = 0; i < TTLOG__SITE_DESC_MAX_FIELDS; i++) {
-		if (!(d->fields & (1u << i)))
-			continue;
-		size_t n;
-		const char *name = ttlog__site_desc_name(d, i, &n);
-		put_text(ws->sitx_buf, &len, name, n, TTLOG__FIELD_NAME_MAX);
-	}
-	ws->sitx_len = len;
-	ws->sitx_count++;
-	if (d->kind != TTLOG__KIND_LOG)
-		ws->sitx_flags |= TTLOG__FMT_CHUNK_REQUIRED;
-}
-
-/* A SITE string's length as written. Runs in signal context. */
-static size_t clamp_len(uint32_t n)
-{
-	return n > DICT_STRING_MAX ? DICT_STRING_MAX : n;
-}
-
-/* Queues a site for the next SITE chunk, once per file. Runs in signal
- * context. */
-static void add_site(struct workspace *ws, uint32_t id, const struct ttlog__site_desc *d)
-{
-	size_t need = TTLOG__FMT_SITE_FIXED_SIZE + d->nargs + 16 + clamp_len(d->format_len) +
-		      clamp_len(d->file_len) + clamp_len(d->function_len) + clamp_len(d->target_len);
-	int extended = d->fields != 0 || d->kind != TTLOG__KIND_LOG;
-	size_t xneed = TTLOG__FMT_SITX_FIXED_SIZE +
-		       (size_t)__builtin_popcount(d->fields) * (4 + TTLOG__FIELD_NAME_MAX);
-	if (ws->site_len + need > SITE_BUF || (extended && ws->sitx_len + xneed > SITX_BUF))
-		flush_sites(ws);
-	if (extended)
-		add_site_extension(ws, id, d);
-	unsigned char *e = ws->site_buf + ws->site_len;
-	ttlog__put_u32(e + TTLOG__FMT_SITE_ID_OFF, id);
-	e[TTLOG__FMT_SITE_LEVEL_OFF] = d->level;
-	e[TTLOG__FMT_SITE_NARGS_OFF] = d->nargs;
-	ttlog__put_u16(e + TTLOG__FMT_SITE_RESERVED_OFF, 0);
-	ttlog__put_u32(e + TTLOG__FMT_SITE_LINE_OFF, d->line);
-	memcpy(e + TTLOG__FMT_SITE_FIXED_SIZE, d->arg_types, d->nargs);
-	size_t len = ws->site_len + TTLOG__FMT_SITE_FIXED_SIZE + d->nargs;
-	put_text(ws->site_buf, &len, d->format, d->format_len, DICT_STRING_MAX);
-	put_text(ws->site_buf, &len, d->file, d->file_len, DICT_STRING_MAX);
-	put_text(ws->site_buf, &len, d->function, d->function_len, DICT_STRING_MAX);
-	put_text(ws->site_buf, &len, d->target, d->target_len, DICT_STRING_MAX);
-	ws->site_len = len;
-	ws->site_count++;
-	ws->site_seen[id / 8] |= (uint8_t)(1u << (id % 8));
-}
-
-/* ---- Event blocks ------------------------------------------------------- */
-
-/* Writes the pending block as an EVTS chunk, LZ4-compressed in the
- * workspace's state, after the SITE entries it needs. Runs in signal
- * context. */
-static void flush_block(struct workspace *ws)
-{
-	if (!ws->block_count)
-		return;
-	flush_sites(ws); /* the dictionary entries this block needs come first */
-	unsigned char *p = ws->packed;
-	int packed = LZ4_compress_fast_extState(ws->lz4_state, (const char *)ws->block,
-						(char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
-						(int)ws->block_len, LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW), 1);
-	uint8_t codec = TTLOG__FMT_CODEC_LZ4;
-	if (packed <= 0 || (size_t)packed >= ws->block_len) {
-		codec = TTLOG__FMT_CODEC_NONE; /* incompressible: store as is */
-		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, ws->block, ws->block_len);
-		packed = (int)ws->block_len;
-	}
-	memset(p, 0, TTLOG__FMT_EVTS_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_THREAD_OFF, ws->block_thread);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_TID_OFF, ws->block_tid);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_COUNT_OFF, ws->block_count);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF, (uint32_t)ws->block_len);
-	ttlog__put_u64(p + TTLOG__FMT_EVTS_FIRST_OFF, ws->block_first);
-	ttlog__put_u64(p + TTLOG__FMT_EVTS_LAST_OFF, ws->block_last);
-	p[TTLOG__FMT_EVTS_CODEC_OFF] = codec;
-	emit_chunk(ws, TTLOG__FMT_CHUNK_EVTS, p, TTLOG__FMT_EVTS_FIXED_SIZE + (size_t)packed);
-	ws->events += ws->block_count;
-	ws->blocks++;
-	ws->block_count = 0;
-	ws->block_len = 0;
-}
-
-/* Adds one record (already validated by the ring reader) to the block.
- * Runs in signal context. */
-static void add_record(struct workspace *ws, const unsigned char *rec, uint32_t size, uint32_t id,
-		       uint64_t ticks)
-{
-	const struct ttlog__site_desc *d = ws->src->site(ws->src->ctx, id);
-	if (!d) {
-		/* A site id no site has: never happens with intact records
-		 * (Req4 in ring.c); if it does, count it as lost. */
-		ws->thread_unknown++;
-		return;
-	}
-	if (id > TTLOG__MAX_SITES || !(ws->site_seen[id / 8] & (1u << (id % 8))))
-		add_site(ws, id, d);
-	ws->strings_truncated += ttlog__record_truncated_strings(rec, size, d);
-	if (ws->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
-		flush_block(ws);
-	if (!ws->block_count)
-		ws->block_first = ticks;
-	ws->block_last = ticks;
-	memcpy(ws->block + ws->block_len, rec, size);
-	ws->block_len += size;
-	ws->block_count++;
-}
-
-/* The current name of a live thread, from /proc (of process pid, 0: this
- * one); "" if unavailable. Runs in signal context. */
-static void live_thread_name(int pid, uint32_t tid, char *out, size_t cap)
+/* See writer.h. Runs in signal context. */
+void ttlog__live_thread_name(int pid, uint32_t tid, char *out, size_t cap)
 {
 	char path[64];
 	struct ttlog__sbuf sb;
@@ -389,7 +200,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	char name[TTLOG__THREAD_NAME_MAX + 1];
 	name[0] = '\0';
 	if (state == TTLOG__RING_LIVE && ws->src->names_pid >= 0)
-		live_thread_name(ws->src->names_pid, tid, name, sizeof name);
+		ttlog__live_thread_name(ws->src->names_pid, tid, name, sizeof name);
 	if (!name[0]) {
 		/* published by EXITED; for a ring of a process that is gone, the
 		 * name its thread had when it took the ring */
@@ -397,10 +208,9 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 		name[TTLOG__THREAD_NAME_MAX] = '\0';
 	}
 
-	ws->block_thread = r->index;
-	ws->block_tid = tid;
-	ws->thread_unknown = 0;
-	uint64_t events_before = ws->events;
+	ttlog__emit_thread(&ws->em, r->index, tid);
+	uint64_t unknown_before = ws->em.unknown;
+	uint64_t events_before = ws->em.events;
 	size_t n;
 	while ((n = ttlog__ring_read(&cur, ws->stage, STAGE_CAP)) > 0) {
 		for (size_t off = 0; off < n;) {
@@ -409,17 +219,17 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 			if (id != 0) {
 				uint64_t ticks = ttlog__get_u64(ws->stage + off + 8);
 				if (ticks >= cutoff || keeps_state(ws, id))
-					add_record(ws, ws->stage + off, size, id, ticks);
+					ttlog__emit_record(&ws->em, ws->stage + off, size, id, ticks);
 			}
 			off += size;
 		}
 	}
-	flush_block(ws);
+	ttlog__emit_flush_block(&ws->em);
 	if (cur.aborted)
 		return; /* the ring changed owner: what we wrote is the old owner's */
 
 	uint64_t overwritten = ttlog__ring_read_overwritten(&cur);
-	cur.torn += ws->thread_unknown;
+	cur.torn += ws->em.unknown - unknown_before;
 	size_t len = TTLOG__FMT_THRD_FIXED_SIZE;
 	unsigned char *p = ws->small;
 	uint32_t flags = 0;
@@ -431,7 +241,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	ttlog__put_u32(p + TTLOG__FMT_THRD_INDEX_OFF, r->index);
 	ttlog__put_u32(p + TTLOG__FMT_THRD_TID_OFF, tid);
 	ttlog__put_u32(p + TTLOG__FMT_THRD_FLAGS_OFF, flags);
-	ttlog__put_u64(p + TTLOG__FMT_THRD_EVENTS_OFF, ws->events - events_before);
+	ttlog__put_u64(p + TTLOG__FMT_THRD_EVENTS_OFF, ws->em.events - events_before);
 	ttlog__put_u64(p + TTLOG__FMT_THRD_OVERWRITTEN_OFF, overwritten);
 	ttlog__put_u64(p + TTLOG__FMT_THRD_TORN_OFF, cur.torn);
 	ttlog__put_u64(p + TTLOG__FMT_THRD_TORN_BYTES_OFF, cur.torn_bytes);
@@ -447,7 +257,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
  * the SITE entries they refer to. Runs in signal context. */
 static void flush_sampling(struct workspace *ws, unsigned char *buf, size_t len, uint32_t count)
 {
-	flush_sites(ws);
+	ttlog__emit_flush_sites(&ws->em);
 	ttlog__put_u32(buf, count);
 	emit_chunk(ws, TTLOG__FMT_CHUNK_SMPL, buf, len);
 }
@@ -461,19 +271,19 @@ static void flush_sampling(struct workspace *ws, unsigned char *buf, size_t len,
  */
 static void write_sampling(struct workspace *ws)
 {
-	unsigned char *buf = ws->block;
+	unsigned char *buf = ws->em.block;
 	size_t len = 4;
 	uint32_t count = 0;
 	uint32_t limit = ttlog__site_id_limit();
-	for (uint32_t id = 1; id < limit && !ws->file.failed; id++) {
+	for (uint32_t id = 1; id < limit && !ws->em.file.failed; id++) {
 		struct ttlog__sampling_counts c;
 		if (!ttlog__sampling_get(id, &c))
 			continue;
-		if (!(ws->site_seen[id / 8] & (1u << (id % 8)))) {
+		if (!ttlog__emit_has_site(&ws->em, id)) {
 			const struct ttlog__site_desc *d = ws->src->site(ws->src->ctx, id);
 			if (!d)
 				continue; /* an id whose registration lost its race */
-			add_site(ws, id, d);
+			ttlog__emit_add_site(&ws->em, id, d);
 		}
 		unsigned char *e = buf + len;
 		ttlog__put_u32(e + TTLOG__FMT_SMPL_ID_OFF, id);
@@ -485,7 +295,7 @@ static void write_sampling(struct workspace *ws)
 		ttlog__put_u64(e + TTLOG__FMT_SMPL_RATE_OFF, c.dropped_rate_limited);
 		len += TTLOG__FMT_SMPL_ENTRY_SIZE;
 		count++;
-		if (len + TTLOG__FMT_SMPL_ENTRY_SIZE > sizeof ws->block) {
+		if (len + TTLOG__FMT_SMPL_ENTRY_SIZE > sizeof ws->em.block) {
 			flush_sampling(ws, buf, len, count);
 			len = 4;
 			count = 0;
@@ -515,6 +325,12 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	put_string(p, &len, ws->src->executable, PATH_MAX);
 	put_string(p, &len, ws->src->hostname, 255);
 	put_string(p, &len, reason, TTLOG__REASON_MAX);
+	/* Revision 5: the service; segment and stream start are 0 in a
+	 * snapshot. */
+	put_string(p, &len, ws->src->service, TTLOG__SERVICE_MAX);
+	ttlog__put_u64(p + len, 0);
+	ttlog__put_u64(p + len + TTLOG__FMT_HEAD_SEGMENT_SIZE, 0);
+	len += TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE;
 	emit_chunk(ws, TTLOG__FMT_CHUNK_HEAD, p, len);
 }
 
@@ -571,16 +387,16 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 	/* An entry is at most 28 + 64 + 4 + PATH_MAX bytes (modules.c keeps
 	 * no longer path), so it always fits an empty chunk. */
 	_Static_assert(TTLOG__FMT_MODS_FIXED_SIZE + TTLOG__FMT_MOD_FIXED_SIZE + TTLOG__FMT_MOD_MAX_BUILD_ID +
-			       4 + PATH_MAX <= sizeof ws->block,
+			       4 + PATH_MAX <= sizeof ws->em.block,
 		       "a module entry fits the block buffer");
-	unsigned char *buf = ws->block;
+	unsigned char *buf = ws->em.block;
 	size_t len = TTLOG__FMT_MODS_FIXED_SIZE;
 	uint32_t count = 0, missing = l ? l->missing : 0, chunks = 0;
 	uint32_t n = l ? TTLOG__MIN(l->count, TTLOG__MAX_MODULES) : 0;
 	for (uint32_t i = 0; i <= n; i++) {
 		const struct ttlog__module *m = i < n ? &l->mods[i] : NULL;
 		size_t need = m ? TTLOG__FMT_MOD_FIXED_SIZE + m->build_id_len + 4 + m->path_len : 0;
-		if (!m || len + need > sizeof ws->block) {
+		if (!m || len + need > sizeof ws->em.block) {
 			ttlog__put_u32(buf + TTLOG__FMT_MODS_COUNT_OFF, count);
 			ttlog__put_u32(buf + TTLOG__FMT_MODS_MISSING_OFF, missing);
 			if (count || !chunks) {
@@ -613,29 +429,17 @@ static void write_end(struct workspace *ws)
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG__FMT_END_SIZE);
 	uint64_t dropped = ws->src->dropped(ws->src->ctx);
-	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, ws->events);
+	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, ws->em.events);
 	ttlog__put_u64(p + TTLOG__FMT_END_OVERWRITTEN_OFF, ws->overwritten);
 	ttlog__put_u64(p + TTLOG__FMT_END_TORN_OFF, ws->torn);
 	ttlog__put_u64(p + TTLOG__FMT_END_TORN_BYTES_OFF, ws->torn_bytes);
 	ttlog__put_u64(p + TTLOG__FMT_END_DROPPED_OFF, dropped);
 	ttlog__put_u32(p + TTLOG__FMT_END_THREADS_OFF, ws->threads);
-	ttlog__put_u32(p + TTLOG__FMT_END_SITES_OFF, ws->sites);
-	ttlog__put_u32(p + TTLOG__FMT_END_BLOCKS_OFF, ws->blocks);
+	ttlog__put_u32(p + TTLOG__FMT_END_SITES_OFF, ws->em.sites);
+	ttlog__put_u32(p + TTLOG__FMT_END_BLOCKS_OFF, ws->em.blocks);
 	emit_chunk(ws, TTLOG__FMT_CHUNK_END, p, TTLOG__FMT_END_SIZE);
 }
 
-/* The file header. Runs in signal context. */
-static void write_file_header(struct workspace *ws)
-{
-	unsigned char h[TTLOG__FMT_FILE_HEADER_SIZE];
-	memcpy(h, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
-	ttlog__put_u16(h + TTLOG__FMT_FH_VERSION_OFF, TTLOG__FMT_VERSION);
-	ttlog__put_u16(h + TTLOG__FMT_FH_HEADER_SIZE_OFF, TTLOG__FMT_FILE_HEADER_SIZE);
-	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, 0);
-	ttlog__put_u32(h + TTLOG__FMT_FH_COMPAT_OFF, 0);
-	ttlog__put_u32(h + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG__FMT_FH_CRC_OFF));
-	out_bytes(ws, h, sizeof h);
-}
 
 /* ---- File names --------------------------------------------------------- */
 
@@ -734,10 +538,10 @@ static void emit_metrics_chunk(void *ctx, const unsigned char *payload, size_t l
  * buffers, free once the threads are written. Runs in signal context. */
 static void write_metrics(struct workspace *ws)
 {
-	struct ttlog__mtrc_scratch s = {ws->packed, sizeof ws->packed, ws->block,
+	struct ttlog__mtrc_scratch s = {ws->em.packed, sizeof ws->em.packed, ws->em.block,
 					emit_metrics_chunk, ws};
-	_Static_assert(sizeof ws->block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
-	ttlog__metrics_snapshot(&s, ws->strings_truncated);
+	_Static_assert(sizeof ws->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
+	ttlog__metrics_snapshot(&s, ws->em.strings_truncated);
 }
 
 /* ---- Entry point -------------------------------------------------------- */
@@ -745,21 +549,14 @@ static void write_metrics(struct workspace *ws)
 /* Runs in signal context. */
 static void reset_workspace(struct workspace *ws)
 {
-	ws->file.failed = 0;
-	ws->file.len = 0;
-	ws->file.buf = ws->out;
-	ws->file.cap = sizeof ws->out;
-	ws->site_count = 0;
-	ws->site_len = 4;
-	ws->sitx_count = 0;
-	ws->sitx_len = 4;
-	ws->sitx_flags = 0;
-	ws->block_count = 0;
-	ws->block_len = 0;
-	ws->events = ws->overwritten = ws->torn = ws->torn_bytes = 0;
-	ws->strings_truncated = 0;
-	ws->threads = ws->sites = ws->blocks = 0;
-	memset(ws->site_seen, 0, sizeof ws->site_seen);
+	ttlog__emit_reset(&ws->em, -1, ws->out, sizeof ws->out);
+	ws->em.whole_chunks = 0;
+	ws->em.site = source_site;
+	ws->em.site_ctx = (void *)ws->src;
+	ws->em.chunk_done = NULL;
+	ws->em.lz4_state = ws->lz4_state;
+	ws->overwritten = ws->torn = ws->torn_bytes = 0;
+	ws->threads = 0;
 }
 
 /* ---- The in-process source: this process's rings, sites and settings --- */
@@ -840,6 +637,7 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 		.names_pid = 0,
 		.executable = ttlog__g.executable,
 		.hostname = ttlog__g.hostname,
+		.service = ttlog__g.service,
 		.dir = ttlog__g.dir,
 		.window_ns = ttlog__g.window_ns,
 		.in_process = 1,
@@ -877,12 +675,13 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	int failed_errno = 0;
 	char reason[TTLOG__REASON_MAX + 1];
 	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
-	reset_workspace(ws);
 	ws->src = src;
+	reset_workspace(ws);
 
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
-	ws->file.fd = open_temporary(ws, tid);
-	if (ws->file.fd < 0) {
+	ws->fd = open_temporary(ws, tid);
+	ws->em.file.fd = ws->fd;
+	if (ws->fd < 0) {
 		failed_errno = errno;
 		rc = TTLOG_E_DIR;
 		goto out;
@@ -901,9 +700,9 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		cutoff = wt < now ? now - (uint64_t)wt : 0;
 	}
 
-	write_file_header(ws);
+	ttlog__emit_file_header(&ws->em);
 	write_head(ws, reason, crash != NULL, &cal, created);
-	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->file.failed;
+	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->em.file.failed;
 	     r = src->ring_next(src->ctx, r))
 		write_thread(ws, r, cutoff, crash);
 	if (src->in_process) { /* a mapping has neither (docs/SHM-FORMAT.md) */
@@ -917,18 +716,18 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		write_modules(ws, crash && crash->modules ? crash->modules : ttlog__modules_current());
 	}
 	write_end(ws);
-	ttlog__fdbuf_flush(&ws->file);
+	ttlog__emit_flush(&ws->em);
 	if (src->in_process)
 		atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
 
-	if (ws->file.failed || fsync(ws->file.fd) != 0) {
+	if (ws->em.file.failed || fsync(ws->fd) != 0) {
 		failed_errno = errno;
-		close(ws->file.fd);
+		close(ws->fd);
 		unlink(ws->tmp_path);
 		rc = TTLOG_E_IO;
 		goto out;
 	}
-	close(ws->file.fd);
+	close(ws->fd);
 	if (publish(ws, ttlog__clock_wall_ns(), reason) != 0) {
 		failed_errno = errno;
 		rc = TTLOG_E_IO;
@@ -953,7 +752,7 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		path[n] = '\0';
 	}
 out:
-	ws->file.fd = -1;
+	ws->fd = -1;
 	last_rc[which] = rc;
 	last_errno[which] = failed_errno;
 	if (src->in_process)

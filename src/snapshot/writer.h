@@ -58,6 +58,7 @@ struct ttlog__snapshot_source {
 				    process); -1: only the name kept in the ring */
 	const char *executable;
 	const char *hostname;
+	const char *service;     /* HEAD.service (revision 5); NULL: empty */
 	const char *dir;         /* where the file goes */
 	uint64_t window_ns;      /* 0: whole rings */
 	int in_process;          /* sampling, metrics and the process's own counters */
@@ -100,6 +101,10 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason,
  */
 int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
 				 char *path, size_t path_size);
+
+/* The current name of a live thread, from /proc (of process pid, 0: this
+ * one); "" if unavailable. Runs in signal context. */
+void ttlog__live_thread_name(int pid, uint32_t tid, char *out, size_t cap);
 
 /* In a forked child: a snapshot that was in progress in the parent is not. */
 void ttlog__snapshot_after_fork(void);

@@ -74,6 +74,7 @@
 #include "common/internal.h"
 #include "common/publish.h"
 #include "common/state.h"
+#include "common/stream_ops.h"
 #include "format/format.h"
 #include "ring/ring.h"
 #include "thread/altstack.h"
@@ -237,8 +238,11 @@ static struct ttlog__ring *ring_reuse(void)
 		if (atomic_compare_exchange_strong_explicit(&best->state, &best_state,
 							    TTLOG__RING_CLAIMED, memory_order_acquire,
 							    memory_order_relaxed)) {
-			if (best_state == TTLOG__RING_EXITED)
+			if (best_state == TTLOG__RING_EXITED) {
 				ring_retire(best);
+				/* What the stream had not read of it is lost. */
+				ttlog__stream_ring_retired(best);
+			}
 			return best;
 		}
 	}
@@ -280,6 +284,12 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	}
 	uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
 	if (h + len > r->seg_end) {
+		/* Entering a segment of the next lap drops what the previous lap
+		 * left there; under the stream's block policy, not before the
+		 * stream has read it (common/stream_ops.h). */
+		uint64_t next = h < r->seg_end ? r->seg_end : h;
+		if (next >= r->size)
+			ttlog__stream_before_drop(r, next - r->size + r->seg_size);
 		h = ttlog__ring_advance(r, h);
 		/* The records that drop out with this segment's old contents
 		 * may open contexts or spans: the open ones are re-stated at

@@ -1,0 +1,295 @@
+/*
+ * emit.c - chunks into a file: framing, the call-site dictionary, event
+ * blocks (see emit.h). Used by the snapshot writer and the stream.
+ *
+ * Everything in this file runs in signal context: no malloc, no stdio, no
+ * locks; only the emitter's own memory and write(2).
+ *
+ * A SITE chunk is written immediately before the EVTS chunk whose records
+ * first use its entries, holding only sites no earlier chunk of the file
+ * defined, so a file cut anywhere still decodes up to its last whole
+ * chunk; a site that has fields or is not a plain log call gets a SITX
+ * entry, in a SITX chunk right after the SITE chunk. Entries are copied
+ * from the site's resolved description (src/sites/desc.h): nothing is
+ * parsed here. Blocks are LZ4-compressed with the state the owner
+ * reserved, and stored as they are when that does not make them smaller.
+ *
+ * With whole_chunks set (a stream's segment), the output buffer goes out
+ * only between chunks: a chunk that does not fit what is left of the
+ * buffer sends the buffer first, and one larger than the buffer goes out
+ * on its own, so a reader of the growing file only ever finds a partial
+ * chunk at its very end, and `flushed` says where the last whole chunk
+ * known to be written ends (the stream cuts the file back there when a
+ * write fails).
+ */
+#include "snapshot/emit.h"
+
+#include <lz4.h>
+#include <string.h>
+
+#include "common/crc32c.h"
+#include "common/internal.h"
+#include "sites/desc.h"
+#include "sites/fields.h"
+#include "snapshot/metrics_chunk.h"
+
+_Static_assert(TTLOG__SITE_DESC_MAX_FIELDS == TTLOG__FMT_MAX_ARGS,
+	       "a description names the fields a SITX entry can");
+
+/* Runs in signal context. */
+void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_t cap)
+{
+	em->file.fd = fd;
+	em->file.failed = 0;
+	em->file.buf = out;
+	em->file.cap = cap;
+	em->file.len = 0;
+	em->offset = em->flushed = 0;
+	em->prefix_type = 0;
+	em->site_count = 0;
+	em->site_len = 4;
+	em->sitx_count = 0;
+	em->sitx_len = 4;
+	em->sitx_flags = 0;
+	em->block_count = 0;
+	em->block_len = 0;
+	em->unknown = em->strings_truncated = em->events = 0;
+	em->sites = em->blocks = 0;
+	memset(em->site_seen, 0, sizeof em->site_seen);
+}
+
+/* Runs in signal context. */
+void ttlog__emit_flush(struct ttlog__emit *em)
+{
+	ttlog__fdbuf_flush(&em->file);
+	if (!em->file.failed)
+		em->flushed = em->offset;
+}
+
+/* Runs in signal context. */
+static void put_bytes(struct ttlog__emit *em, const void *data, size_t len)
+{
+	ttlog__fdbuf_put(&em->file, data, len);
+	em->offset += len;
+}
+
+/* Runs in signal context. */
+void ttlog__emit_chunk(struct ttlog__emit *em, uint32_t type, uint32_t flags, const void *payload,
+		       size_t len)
+{
+	unsigned char hdr[TTLOG__FMT_CHUNK_HEADER_SIZE];
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_TYPE_OFF, type);
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_FLAGS_OFF, flags);
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_LENGTH_OFF, (uint32_t)len);
+	ttlog__put_u32(hdr + TTLOG__FMT_CH_CRC_OFF, ttlog__chunk_crc(hdr, payload, len));
+	uint64_t off = em->offset;
+	size_t whole = sizeof hdr + len;
+	if (em->whole_chunks && em->file.len + whole > em->file.cap)
+		ttlog__emit_flush(em);
+	if (em->whole_chunks && whole > em->file.cap) {
+		/* Larger than the buffer: on its own, right away. */
+		if (!em->file.failed && (ttlog__write_all(em->file.fd, hdr, sizeof hdr) != 0 ||
+					 ttlog__write_all(em->file.fd, payload, len) != 0))
+			em->file.failed = 1;
+		em->offset += whole;
+		if (!em->file.failed)
+			em->flushed = em->offset;
+	} else {
+		put_bytes(em, hdr, sizeof hdr);
+		put_bytes(em, payload, len);
+	}
+	if (em->chunk_done)
+		em->chunk_done(em->chunk_ctx, off, type, payload, len);
+}
+
+/* Runs in signal context. */
+void ttlog__emit_file_header(struct ttlog__emit *em)
+{
+	unsigned char h[TTLOG__FMT_FILE_HEADER_SIZE];
+	memcpy(h, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
+	ttlog__put_u16(h + TTLOG__FMT_FH_VERSION_OFF, TTLOG__FMT_VERSION);
+	ttlog__put_u16(h + TTLOG__FMT_FH_HEADER_SIZE_OFF, TTLOG__FMT_FILE_HEADER_SIZE);
+	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG__FMT_FH_COMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG__FMT_FH_CRC_OFF));
+	put_bytes(em, h, sizeof h);
+}
+
+/* Runs in signal context. */
+void ttlog__emit_put_text(unsigned char *buf, size_t *len, const char *p, size_t n, size_t max)
+{
+	if (n > max)
+		n = max;
+	ttlog__put_u32(buf + *len, (uint32_t)n);
+	if (n)
+		memcpy(buf + *len + 4, p, n);
+	*len += 4 + n;
+}
+
+/* Runs in signal context. */
+void ttlog__emit_put_string(unsigned char *buf, size_t *len, const char *s, size_t max)
+{
+	ttlog__emit_put_text(buf, len, s, s ? strlen(s) : 0, max);
+}
+
+/* ---- Call-site dictionary ----------------------------------------------- */
+
+/* Writes the pending SITE entries, then the SITX entries that extend them
+ * (docs/FORMAT.md: a SITX entry follows the SITE entry of its id).
+ * Runs in signal context. */
+void ttlog__emit_flush_sites(struct ttlog__emit *em)
+{
+	if (!em->site_count)
+		return;
+	ttlog__put_u32(em->site_buf, em->site_count);
+	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_SITE, 0, em->site_buf, em->site_len);
+	em->sites += em->site_count;
+	em->site_count = 0;
+	em->site_len = 4;
+	if (em->sitx_count) {
+		ttlog__put_u32(em->sitx_buf, em->sitx_count);
+		ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_SITX, em->sitx_flags, em->sitx_buf, em->sitx_len);
+		em->sitx_count = 0;
+		em->sitx_len = 4;
+		em->sitx_flags = 0;
+	}
+}
+
+/* Queues the SITX entry of a site that has fields or is not a plain log
+ * call. The caller has made room. Runs in signal context. */
+static void add_site_extension(struct ttlog__emit *em, uint32_t id, const struct ttlog__site_desc *d)
+{
+	unsigned char *e = em->sitx_buf + em->sitx_len;
+	ttlog__put_u32(e + TTLOG__FMT_SITX_ID_OFF, id);
+	e[TTLOG__FMT_SITX_KIND_OFF] = d->kind;
+	e[TTLOG__FMT_SITX_RESERVED_OFF] = 0;
+	ttlog__put_u16(e + TTLOG__FMT_SITX_FIELDS_OFF, (uint16_t)d->fields);
+	size_t len = em->sitx_len + TTLOG__FMT_SITX_FIXED_SIZE;
+	for (unsigned i = 0; i < TTLOG__SITE_DESC_MAX_FIELDS; i++) {
+		if (!(d->fields & (1u << i)))
+			continue;
+		size_t n;
+		const char *name = ttlog__site_desc_name(d, i, &n);
+		ttlog__emit_put_text(em->sitx_buf, &len, name, n, TTLOG__FIELD_NAME_MAX);
+	}
+	em->sitx_len = len;
+	em->sitx_count++;
+	if (d->kind != TTLOG__KIND_LOG)
+		em->sitx_flags |= TTLOG__FMT_CHUNK_REQUIRED;
+}
+
+/* A SITE string's length as written. Runs in signal context. */
+static size_t clamp_len(uint32_t n)
+{
+	return n > TTLOG__EMIT_DICT_STRING_MAX ? TTLOG__EMIT_DICT_STRING_MAX : n;
+}
+
+/* Runs in signal context. */
+int ttlog__emit_has_site(const struct ttlog__emit *em, uint32_t id)
+{
+	return id <= TTLOG__MAX_SITES && (em->site_seen[id / 8] & (1u << (id % 8)));
+}
+
+/* Queues a site for the next SITE chunk, once per file. Runs in signal
+ * context. */
+void ttlog__emit_add_site(struct ttlog__emit *em, uint32_t id, const struct ttlog__site_desc *d)
+{
+	size_t need = TTLOG__FMT_SITE_FIXED_SIZE + d->nargs + 16 + clamp_len(d->format_len) +
+		      clamp_len(d->file_len) + clamp_len(d->function_len) + clamp_len(d->target_len);
+	int extended = d->fields != 0 || d->kind != TTLOG__KIND_LOG;
+	size_t xneed = TTLOG__FMT_SITX_FIXED_SIZE +
+		       (size_t)__builtin_popcount(d->fields) * (4 + TTLOG__FIELD_NAME_MAX);
+	if (em->site_len + need > TTLOG__EMIT_SITE_BUF ||
+	    (extended && em->sitx_len + xneed > TTLOG__EMIT_SITX_BUF))
+		ttlog__emit_flush_sites(em);
+	if (extended)
+		add_site_extension(em, id, d);
+	unsigned char *e = em->site_buf + em->site_len;
+	ttlog__put_u32(e + TTLOG__FMT_SITE_ID_OFF, id);
+	e[TTLOG__FMT_SITE_LEVEL_OFF] = d->level;
+	e[TTLOG__FMT_SITE_NARGS_OFF] = d->nargs;
+	ttlog__put_u16(e + TTLOG__FMT_SITE_RESERVED_OFF, 0);
+	ttlog__put_u32(e + TTLOG__FMT_SITE_LINE_OFF, d->line);
+	memcpy(e + TTLOG__FMT_SITE_FIXED_SIZE, d->arg_types, d->nargs);
+	size_t len = em->site_len + TTLOG__FMT_SITE_FIXED_SIZE + d->nargs;
+	ttlog__emit_put_text(em->site_buf, &len, d->format, d->format_len, TTLOG__EMIT_DICT_STRING_MAX);
+	ttlog__emit_put_text(em->site_buf, &len, d->file, d->file_len, TTLOG__EMIT_DICT_STRING_MAX);
+	ttlog__emit_put_text(em->site_buf, &len, d->function, d->function_len,
+			     TTLOG__EMIT_DICT_STRING_MAX);
+	ttlog__emit_put_text(em->site_buf, &len, d->target, d->target_len, TTLOG__EMIT_DICT_STRING_MAX);
+	em->site_len = len;
+	em->site_count++;
+	if (id <= TTLOG__MAX_SITES)
+		em->site_seen[id / 8] |= (uint8_t)(1u << (id % 8));
+}
+
+/* ---- Event blocks ------------------------------------------------------- */
+
+/* Runs in signal context. */
+void ttlog__emit_flush_block(struct ttlog__emit *em)
+{
+	if (!em->block_count)
+		return;
+	ttlog__emit_flush_sites(em); /* the dictionary entries this block needs come first */
+	if (em->prefix_type) {
+		ttlog__emit_chunk(em, em->prefix_type, em->prefix_flags, em->prefix, em->prefix_len);
+		em->prefix_type = 0;
+	}
+	unsigned char *p = em->packed;
+	int packed = LZ4_compress_fast_extState(em->lz4_state, (const char *)em->block,
+						(char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
+						(int)em->block_len, LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW), 1);
+	uint8_t codec = TTLOG__FMT_CODEC_LZ4;
+	if (packed <= 0 || (size_t)packed >= em->block_len) {
+		codec = TTLOG__FMT_CODEC_NONE; /* incompressible: store as is */
+		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, em->block, em->block_len);
+		packed = (int)em->block_len;
+	}
+	memset(p, 0, TTLOG__FMT_EVTS_FIXED_SIZE);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_THREAD_OFF, em->block_thread);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_TID_OFF, em->block_tid);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_COUNT_OFF, em->block_count);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF, (uint32_t)em->block_len);
+	ttlog__put_u64(p + TTLOG__FMT_EVTS_FIRST_OFF, em->block_first);
+	ttlog__put_u64(p + TTLOG__FMT_EVTS_LAST_OFF, em->block_last);
+	p[TTLOG__FMT_EVTS_CODEC_OFF] = codec;
+	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, p, TTLOG__FMT_EVTS_FIXED_SIZE + (size_t)packed);
+	em->events += em->block_count;
+	em->blocks++;
+	em->block_count = 0;
+	em->block_len = 0;
+}
+
+/* Runs in signal context. */
+void ttlog__emit_thread(struct ttlog__emit *em, uint32_t thread, uint32_t tid)
+{
+	if (em->block_count && (em->block_thread != thread || em->block_tid != tid))
+		ttlog__emit_flush_block(em);
+	em->block_thread = thread;
+	em->block_tid = tid;
+}
+
+/* Runs in signal context. */
+int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_t size, uint32_t id,
+		       uint64_t ticks)
+{
+	const struct ttlog__site_desc *d = em->site(em->site_ctx, id);
+	if (!d) {
+		/* A site id no site has: never happens with intact records
+		 * (Req4 in ring.c); if it does, count it as lost. */
+		em->unknown++;
+		return -1;
+	}
+	if (!ttlog__emit_has_site(em, id))
+		ttlog__emit_add_site(em, id, d);
+	em->strings_truncated += ttlog__record_truncated_strings(rec, size, d);
+	if (em->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
+		ttlog__emit_flush_block(em);
+	if (!em->block_count)
+		em->block_first = ticks;
+	em->block_last = ticks;
+	memcpy(em->block + em->block_len, rec, size);
+	em->block_len += size;
+	em->block_count++;
+	return 0;
+}

@@ -465,7 +465,10 @@ static int view_store(struct view *v, char **args, int n)
 			continue;
 		const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
 		lost += fi->stream_lost + fi->torn;
-		overwritten += fi->overwritten;
+		/* A ring overwrites what a stream has already written: only a
+		 * snapshot's overwritten records are missing from the store. */
+		if (!fi->is_segment)
+			overwritten += fi->overwritten;
 		filtered += fi->filtered;
 	}
 	struct ttlog_store_counters c = ttlog_store_counters(s);

@@ -81,7 +81,8 @@ test: build
 	$(CTEST) --test-dir build $(CTEST_FLAGS)
 
 # The shop (examples/shop/): twelve services in three processes, run for
-# 20 s with chaos, then examined with the ttlog command. The build's own
+# 20 s with chaos and streaming, then examined with the ttlog command (its
+# snapshots and its stream directory). The build's own
 # output goes to build/demo-build.log (shown only when the build fails), so
 # that what is printed is the demo itself.
 demo:

@@ -2,7 +2,7 @@
 #
 #   make / make build   install missing packages, configure build/, build
 #   make test           build, then run every test with CTest
-#   make demo           build, run the shop example 20 s and examine it (~25 s)
+#   make demo           build, run the shop example 20 s and examine it (~35 s)
 #   make soak           the shop for 10 minutes: events/s, snapshots, RSS
 #   make install        install under PREFIX (default /usr/local; DESTDIR works)
 #   make asan           ASan+UBSan build in build-asan/, all tests

@@ -2,7 +2,7 @@
 #
 #   make / make build   install missing packages, configure build/, build
 #   make test           build, then run every test with CTest
-#   make demo           build, run the shop example 20 s and examine it (~25 s)
+#   make demo           build, run the shop example 20 s and examine it (~35 s)
 #   make soak           the shop for 10 minutes: events/s, snapshots, RSS
 #   make install        install under PREFIX (default /usr/local; DESTDIR works)
 #   make asan           ASan+UBSan build in build-asan/, all tests
@@ -81,7 +81,8 @@ test: build
 	$(CTEST) --test-dir build $(CTEST_FLAGS)
 
 # The shop (examples/shop/): twelve services in three processes, run for
-# 20 s with chaos, then examined with the ttlog command. The build's own
+# 20 s with chaos and streaming, then examined with the ttlog command (its
+# snapshots and its stream directory). The build's own
 # output goes to build/demo-build.log (shown only when the build fails), so
 # that what is printed is the demo itself.
 demo:

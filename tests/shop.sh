@@ -7,6 +7,10 @@
 # frame is the function with the bug, and the other business moments); the
 # metrics in each process's last snapshot equal the shop's own counters;
 # and every event the processes wrote is in the files or counted as lost.
+# The stream (DIR/stream): a segment per process under its service name,
+# each opening, the killed process's left open (no END) and still read,
+# debug promoted around a failed payment, a trace across the three
+# processes read from the directory as one store, nothing lost uncounted.
 #
 # The shop reaps its own processes; the trap makes sure that the shop is
 # stopped (and so its children) however this script ends.
@@ -19,7 +23,9 @@ source "$(dirname "$0")/support/cli_lib.sh"
 shop=${TTLOG_EXAMPLES:?TTLOG_EXAMPLES must name the directory of the examples}/shop
 [ -x "$shop" ] || { echo "shop example not built: skipped"; exit 77; }
 for var in TTLOG_DIR TTLOG_SHARED_MEMORY TTLOG_SHARED_DIR TTLOG_RING_SIZE TTLOG_MEMORY_CAP \
-	TTLOG_WINDOW TTLOG_LEVEL TTLOG_SAMPLE TTLOG_MAX_SNAPSHOTS TTLOG_MAX_SNAPSHOT_BYTES; do
+	TTLOG_WINDOW TTLOG_LEVEL TTLOG_SAMPLE TTLOG_MAX_SNAPSHOTS TTLOG_MAX_SNAPSHOT_BYTES TTLOG_SERVICE \
+	TTLOG_STREAM TTLOG_STREAM_LEVEL TTLOG_STREAM_POLICY TTLOG_SEGMENT_SIZE TTLOG_SEGMENT_AGE \
+	TTLOG_PROMOTE_LEVEL TTLOG_PROMOTE_SCOPE TTLOG_PROMOTE_BEFORE TTLOG_PROMOTE_AFTER TTLOG_PROMOTE_MAX; do
 	unset "$var"
 done
 
@@ -204,5 +210,87 @@ if [ "$overwritten" = 0 ]; then
 	expect "every request the gateway finished is in its last snapshot ($n of $done_logged)" \
 		test "$n" = "$done_logged"
 fi
+
+# ---------------------------------------------------------------------------
+# The stream: each process streamed INFO and above to segments in
+# DIR/stream under its own service name, with the debug records around
+# each error promoted; the directory reads as one store.
+
+sdir=$snaps/stream
+seg_json() { # FILE: the stats of one segment as JSON
+	"$bin" stats --top 0 -o json "$1"
+}
+jget() { # EXPR: a Python expression over d, the JSON object on stdin
+	python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
+}
+declare -A seg
+for svc in edge checkout backoffice; do
+	pid=$(pid_of "$svc")
+	seg[$svc]=$(ls "$sdir/$svc-$pid-"*.ttseg 2>/dev/null | tail -n 1)
+	f=${seg[$svc]}
+	expect "$svc streamed a segment of its own (service $svc, pid $pid)" test -n "$f" -a -f "$f"
+	[ -n "$f" ] || continue
+	expect "$(basename "$f") opens" seg_json "$f" >/dev/null
+	got=$(seg_json "$f" | jget 'd["service"]')
+	expect "$(basename "$f") names its service ($got)" test "$got" = "$svc"
+	# Nothing lost that is not counted: at the shop's rates the drainer
+	# keeps up, so every segment counts 0 records lost.
+	lost=$(seg_json "$f" | jget 'd["stream"]["lost"] + d["lost"]["overwritten"] + d["lost"]["torn"]')
+	expect "$svc's stream lost nothing (stream_lost + overwritten + torn = $lost)" test "$lost" = 0
+	n=$("$bin" view --service "$svc" "$sdir" | grep -cE '^[0-9]{4}-')
+	expect "--service $svc reads that service's events from the store ($n)" test "$n" -gt 0
+done
+for svc in edge checkout; do
+	[ -n "${seg[$svc]}" ] || continue
+	expect "$svc's segment was closed (END chunk)" 		test "$(seg_json "${seg[$svc]}" | jget 'd["open"]')" = False
+done
+f=${seg[backoffice]}
+if [ -n "$f" ]; then
+	# SIGKILL: the segment has no END, and reads as open, not damaged.
+	expect "the killed backoffice's segment is open (no END)" 		test "$(seg_json "$f" | jget 'd["open"]')" = True
+	expect "ttlog ls reports it open" 		grep -Eq "^[-0-9: ]+ +$back +shop +stream +- +[0-9]+ +[0-9.]+[KMG]? +open +" <("$bin" ls "$sdir")
+	expect "... with no read error" test "$(seg_json "$f" | jget 'd["error"]')" = None
+	last=$("$bin" view --service backoffice "$sdir" | grep -E '^[0-9]{4}-' | tail -n 1)
+	expect "the killed backoffice's segment reads up to its last whole chunk" test -n "$last"
+	# What the stream had not drained when the SIGKILL came is in the
+	# rings, and so in the recovered snapshot, up to the end of day.
+	expect "the recovered snapshot goes on to backoffice's end of day" \
+		grep -q 'snapshot written reason=end_of_day' <("$bin" view "$recovered")
+fi
+
+# Debug promoted around an error: a payment that failed has its debug
+# detail in the stream (DEBUG+), just before the error, on the same thread.
+req=$("$bin" view --level error --grep '^payment failed' "$sdir" | sed -n 's/.* request_id=\(req-[0-9-]*\).*/\1/p' | head -n 1)
+expect "the stream holds a failed payment ($req)" test -n "$req"
+window=$("$bin" view --field "request_id=$req" "$sdir" | grep -E '^[0-9]{4}-')
+expect "its request's debug records were promoted into the stream" 	grep -Eq ' DEBUG\+ .*db payment query=' <<<"$window"
+expect "a promoted record comes right before the error on the payment thread" 	grep -Eq 'DEBUG\+ \[[0-9]+ payment\.[0-9]+\]' <(grep -B1 ' ERROR .*db payment: connection refused' <<<"$window")
+n=$("$bin" view -o json "$sdir" | grep -c '"promoted":true')
+expect "promoted events are marked in JSON ($n)" test "$n" -gt 0
+# Nothing promoted without an error: the edge process logged no error.
+if ! "$bin" view --service edge --level error "$sdir" | grep -q ' ERROR '; then
+	n=$("$bin" view --service edge "$sdir" | grep -c ' DEBUG+ ')
+	expect "the edge (no error) has no promoted event ($n)" test "$n" = 0
+fi
+
+# A trace across the three processes, read from the stream directory as
+# one store: the same query as on the snapshots, then the viewer.
+straces=$(q "WITH s AS (SELECT spans.trace_id AS t, spans.parent, spans.name,
+                               json_extract(spans.fields, '\$.svc') AS svc, snapshots.pid
+                        FROM spans JOIN snapshots USING (snapshot))
+            SELECT t FROM s GROUP BY t
+            HAVING count(DISTINCT pid) = 3 AND sum(svc = 'payment') > 0
+               AND sum(parent IS NULL AND pid = $edge AND name = 'http.request') = 1" "$sdir")
+n=$(grep -c . <<<"$straces")
+expect "some trace in the stream crosses the three processes ($n)" test "$n" -gt 0
+st=$(head -n 1 <<<"$straces")
+view=$("$bin" view --trace "$st" "$sdir")
+expect "view --trace on the stream directory shows the gateway's request of $st" 	grep -Eq "begin http.request trace=$st" <<<"$view"
+for svc in order payment notification; do
+	expect "view --trace on the stream directory shows the $svc span of $st" \
+		grep -Eq "begin rpc.serve trace=$st svc=$svc" <<<"$view"
+done
+n=$("$bin" tail -n 5 "$sdir" | grep -cE '^[0-9]{4}-')
+expect "ttlog tail -n 5 of the store prints 5 events ($n)" test "$n" = 5
 
 finish

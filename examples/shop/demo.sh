@@ -5,7 +5,8 @@
 #
 #   bash examples/shop/demo.sh [BUILD_DIR]     (default: build)
 #
-# The snapshots stay in BUILD_DIR/demo-shop afterwards.
+# The snapshots stay in BUILD_DIR/demo-shop afterwards, the stream's
+# segments in BUILD_DIR/demo-shop/stream.
 set -u
 build=${1:-build}
 ttlog=$build/ttlog
@@ -84,6 +85,26 @@ if [ -z "$trace" ]; then
 	exit 1
 fi
 pipe "$ttlog view --trace $trace --level info $finals | grep -E '^[0-9]{4}-' | sed -E 's/^[0-9-]+ //'"
+
+# The stream: while it ran, each process also streamed INFO and above to
+# segments in DIR/stream (one service name per process), and the debug
+# records around each error (promoted, DEBUG+), of every thread in the
+# erroring request's trace.
+srel=$rel/stream
+title "The stream: the segments each process wrote while it ran"
+echo "   (backoffice's segment is open: SIGKILL left it without its END chunk, and it still reads)"
+show "$ttlog" ls "$srel"
+
+title "The same failed payment read from the stream directory as one store"
+echo "   (the debug records around each error were promoted into the stream: DEBUG+)"
+pipe "$ttlog view --trace $trace $srel | grep -E '^[0-9]{4}-' | sed -E 's/^[0-9-]+ //' | grep -E -B3 -A1 -m2 ERROR | head -n 10"
+
+title "One service's part of the store: --service"
+pipe "$ttlog view --service checkout --level error $srel | sed -E 's/^[0-9-]+ //' | tail -n 3"
+pipe "$ttlog stats --service backoffice $srel | grep -E '^  (service|state|events|stream lost|promoted) '"
+
+title "The last events of the store: ttlog tail (-f would follow it live)"
+pipe "$ttlog tail -n 5 $srel | sed -E 's/^[0-9-]+ //'"
 
 title "SQL: errors per service per second, and the slowest spans"
 pipe "$ttlog query \"SELECT strftime('%H:%M:%S', ts / 1e9, 'unixepoch') AS second,

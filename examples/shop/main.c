@@ -8,7 +8,7 @@
  * child, and prints the totals the test compares with ttlog's files.
  *
  *   shop [--duration S] [--seed N] [--rate R] [--chaos 0|1|2] [--dir DIR]
- *        [--stream DIR]
+ *        [--stream DIR | --no-stream]
  *
  * Exit status: 0, 1 when an invariant broke or a process ended in a way it
  * should not have, 2 for a usage or setup error, 130 when interrupted.
@@ -58,15 +58,17 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: shop [--duration S] [--seed N] [--rate R] [--chaos 0|1|2] [--dir DIR]\n"
-		   "            [--stream DIR]\n"
+		   "            [--stream DIR | --no-stream]\n"
 		   "Runs a 12-service shop in three processes that log with ttlog, with\n"
 		   "chaos; snapshots go to DIR (default ./shop-snapshots).\n"
 		   "  --duration S  seconds of traffic (default 20)\n"
 		   "  --seed N      random seed (default 1)\n"
 		   "  --rate R      requests per second at base load (default 120)\n"
 		   "  --chaos L     0 none, 1 normal (default), 2 heavy\n"
-		   "  --stream DIR  stream events to DIR (needs the streaming writer;\n"
-		   "                until then it only sets TTLOG_STREAM)\n");
+		   "  --stream DIR  stream INFO and above, and the debug detail around\n"
+		   "                each error, to segments in DIR (default DIR/stream\n"
+		   "                under --dir), one service name per process\n"
+		   "  --no-stream   snapshots only\n");
 }
 
 /* Reaps child i if it ended; 1 when it has. */
@@ -135,8 +137,9 @@ int main(int argc, char **argv)
 		{"duration", required_argument, 0, 'd'}, {"seed", required_argument, 0, 's'},
 		{"rate", required_argument, 0, 'r'},     {"chaos", required_argument, 0, 'c'},
 		{"dir", required_argument, 0, 'D'},      {"stream", required_argument, 0, 'S'},
-		{"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
-	int c;
+		{"no-stream", no_argument, 0, 'N'},      {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	int c, no_stream = 0;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
@@ -157,6 +160,10 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			opt.stream_dir = optarg;
+			no_stream = 0;
+			break;
+		case 'N':
+			no_stream = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -186,6 +193,26 @@ int main(int argc, char **argv)
 	opt.dir = dir;
 	snprintf(shm_dir, sizeof shm_dir, "%s/shm", dir);
 	mkdir(shm_dir, 0700);
+	/* The stream directory: DIR/stream by default, an absolute path, since
+	 * the processes inherit it. */
+	char stream_default[PATH_MAX + 8], stream_dir[PATH_MAX];
+	if (no_stream) {
+		opt.stream_dir = NULL;
+	} else {
+		if (!opt.stream_dir) {
+			snprintf(stream_default, sizeof stream_default, "%s/stream", dir);
+			opt.stream_dir = stream_default;
+		}
+		if (mkdir(opt.stream_dir, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "shop: cannot make %s: %s\n", opt.stream_dir, strerror(errno));
+			return 2;
+		}
+		if (!realpath(opt.stream_dir, stream_dir)) {
+			fprintf(stderr, "shop: %s: %s\n", opt.stream_dir, strerror(errno));
+			return 2;
+		}
+		opt.stream_dir = stream_dir;
+	}
 
 	shop = mmap(NULL, sizeof *shop, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shop == MAP_FAILED) {
@@ -210,6 +237,9 @@ int main(int argc, char **argv)
 
 	printf("shop: %.0f s, seed %llu, rate %.0f/s, chaos %d, snapshots in %s\n", opt.duration_s,
 	       (unsigned long long)opt.seed, opt.rate, opt.chaos, dir);
+	if (opt.stream_dir)
+		printf("shop: streaming INFO and above (debug promoted around errors) to %s\n",
+		       opt.stream_dir);
 	for (int p = 0; p < NPROC; p++) {
 		pid_t pid = fork();
 		if (pid < 0) {

@@ -689,11 +689,19 @@ void shop_process_main(enum proc p, const struct shop_options *opt)
 		cfg.shared_memory = 1;
 		cfg.shared_dir = shm_dir;
 	}
-	/* STREAMING: when the streaming writer is in the library, --stream DIR
-	 * switches it on here (TTLOG_STREAM=DIR: INFO and above streamed, debug
-	 * promoted around errors). Until then the variable is only set. */
-	if (opt->stream_dir)
-		setenv("TTLOG_STREAM", opt->stream_dir, 1);
+	/* Streaming: every process streams INFO and above to segments in the
+	 * stream directory (DIR/stream unless --stream says otherwise), named
+	 * after its service (edge, checkout, backoffice: `--service` filters
+	 * on it). Around each error the stream also gets the debug records of
+	 * the 2 s before and 500 ms after, of every thread in that request's
+	 * trace (the default promotion scope), so a failed payment's detail
+	 * across the three processes is in the stream; the rings still keep
+	 * everything for the snapshots. TTLOG_* variables override these. */
+	cfg.service = proc_names[p];
+	if (opt->stream_dir) {
+		cfg.stream = opt->stream_dir;
+		cfg.stream_level = "info";
+	}
 	int rc = ttlog_init(&cfg);
 	if (rc != TTLOG_OK) {
 		fprintf(stderr, "shop %s: ttlog_init: %s: %s\n", proc_names[p], ttlog_strerror(rc),

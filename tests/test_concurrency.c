@@ -218,9 +218,14 @@ static void test_copies_of_busy_rings(void **state)
 		atomic_store(&copy_rings[i], NULL);
 		assert_int_equal(pthread_create(&w[i], NULL, copy_writer_main, (void *)i), 0);
 	}
-	for (int i = 0; i < COPY_WRITERS; i++)
+	/* Copies start once every ring has wrapped, whatever the machine's
+	 * load: from then on each copy races with an owner that overwrites. */
+	for (int i = 0; i < COPY_WRITERS; i++) {
 		while (!atomic_load(&copy_rings[i]))
 			usleep(1000);
+		while (ttlog__ring_overwritten(atomic_load(&copy_rings[i])) == 0)
+			usleep(1000);
+	}
 	unsigned char *copy = malloc(RING_SIZE);
 	assert_non_null(copy);
 	uint64_t kept = 0, least = UINT64_MAX, overwritten = 0;

@@ -91,7 +91,8 @@ int cli_store_expand(char *const *args, int n, const char *who, char ***out, int
 			fprintf(stderr, "%s: %s: no *.ttseg or *.ttlog file\n", who, args[i]);
 			*bad = 1;
 		}
-		qsort(list + first, (size_t)(count - first), sizeof *list, by_name);
+		if (count - first > 1)
+			qsort(list + first, (size_t)(count - first), sizeof *list, by_name);
 	}
 	*out = list;
 	return count;

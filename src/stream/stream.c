@@ -929,7 +929,8 @@ static void prune(struct stream *s)
 		files[n].mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 		n++;
 	}
-	qsort(files, n, sizeof *files, seg_cmp);
+	if (n > 1)
+		qsort(files, n, sizeof *files, seg_cmp);
 	uint64_t total = s->em.offset; /* the open segment counts towards the bytes */
 	for (size_t i = 0; i < n; i++)
 		total += files[i].size;

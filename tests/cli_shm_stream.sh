@@ -69,7 +69,7 @@ PY
 }
 
 if LOGGER_PROG=shm_stream_kill start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" \
-	TTLOG_DIR="$tmp/snaps" TTLOG_STREAM="$tmp/stream" TTLOG_RING_SIZE=64K -- 2 "$ready" 40000; then
+	TTLOG_DIR="$tmp/snaps" TTLOG_STREAM="$tmp/stream" TTLOG_STREAM_POLICY=block TTLOG_RING_SIZE=64K -- 2 "$ready" 40000; then
 	killed=$pid
 	kill_logger "$killed"
 	expect "SIGKILL leaves the mapping" test -f "$user_dir/$killed.ttshm"

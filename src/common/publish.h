@@ -11,6 +11,10 @@
  * off, and while no table is set (before the first ttlog_init), the
  * wrappers below do nothing, so callers need no test of their own.
  *
+ * The stream (src/stream/), which sits beside shm/ rather than above it,
+ * tells it through the same table how far it has written each ring
+ * (stream_state, stream_done: docs/SHM-FORMAT.md 6.5).
+ *
  * The table is read in signal context (crashed, refresh, note_calibration),
  * so it is a pointer to constant data, stored with release before the
  * state is published and loaded with acquire.

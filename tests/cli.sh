@@ -208,7 +208,8 @@ if command -v python3 >/dev/null 2>&1; then
 		'"$1" view -o json "$2" | python3 -c "
 import json, sys
 keys = [\"time\", \"time_ns\", \"level\", \"tid\", \"thread\", \"file\", \"line\",
-        \"function\", \"target\", \"site\", \"message\", \"args\", \"fields\", \"kind\"]
+        \"function\", \"target\", \"site\", \"message\", \"args\", \"fields\", \"kind\",
+        \"service\"]
 n = 0
 for line in sys.stdin:
     obj = json.loads(line)

@@ -59,6 +59,9 @@ def strict_json(text, exact=False):
 VIEW_KEYS = ["time", "time_ns", "level", "tid", "thread", "file", "line", "function",
              "target", "site", "message", "args", "fields", "kind"]
 SPAN_KEYS = {"trace_id", "span_id", "span_name", "parent_span_id", "duration_ns"}
+# After the members above: a span's, and the file's service and a stream's
+# promoted mark (revision 5) when there is one.
+EXTRA_KEYS = SPAN_KEYS | {"service", "promoted"}
 
 
 def check_jsonl(text):
@@ -68,7 +71,7 @@ def check_jsonl(text):
         need(isinstance(obj, dict), "line %d: not an object" % n)
         keys = list(obj)
         need(keys[:len(VIEW_KEYS)] == VIEW_KEYS, "line %d: members %s" % (n, keys))
-        need(set(keys[len(VIEW_KEYS):]) <= SPAN_KEYS, "line %d: members %s" % (n, keys))
+        need(set(keys[len(VIEW_KEYS):]) <= EXTRA_KEYS, "line %d: members %s" % (n, keys))
         need(isinstance(obj["time_ns"], int) and obj["time"].endswith("Z"), "line %d: time" % n)
         need(obj["kind"] in ("log", "span_begin", "span_end"), "line %d: kind" % n)
         records.append(obj)

@@ -11,6 +11,10 @@
  * off, and while no table is set (before the first ttlog_init), the
  * wrappers below do nothing, so callers need no test of their own.
  *
+ * The stream (src/stream/), which sits beside shm/ rather than above it,
+ * tells it through the same table how far it has written each ring
+ * (stream_state, stream_done: docs/SHM-FORMAT.md 6.5).
+ *
  * The table is read in signal context (crashed, refresh, note_calibration),
  * so it is a pointer to constant data, stored with release before the
  * state is published and loaded with acquire.
@@ -47,6 +51,13 @@ struct ttlog__publisher {
 	void (*note_calibration)(const struct ttlog__calibration *cal);
 	/* The crash snapshot was written. Runs in signal context. */
 	void (*crashed)(void);
+	/* The stream started (1) or stopped (0). Not signal-safe. */
+	void (*stream_state)(int on);
+	/* The stream has written to its segment, as whole chunks, every record
+	 * of ring r's owner gen before logical offset pos (index records
+	 * written before it). Runs in signal context (the crash path closes
+	 * the stream). */
+	void (*stream_done)(struct ttlog__ring *r, uint32_t gen, uint64_t pos, uint64_t index);
 };
 
 extern const struct ttlog__publisher *_Atomic ttlog__publisher;
@@ -102,6 +113,23 @@ static inline void ttlog__publish_crashed(void)
 	const struct ttlog__publisher *p = ttlog__publisher_get();
 	if (p)
 		p->crashed();
+}
+
+/* Not signal-safe. */
+static inline void ttlog__publish_stream_state(int on)
+{
+	const struct ttlog__publisher *p = ttlog__publisher_get();
+	if (p && p->stream_state)
+		p->stream_state(on);
+}
+
+/* Runs in signal context. */
+static inline void ttlog__publish_stream_done(struct ttlog__ring *r, uint32_t gen, uint64_t pos,
+					      uint64_t index)
+{
+	const struct ttlog__publisher *p = ttlog__publisher_get();
+	if (p && p->stream_done)
+		p->stream_done(r, gen, pos, index);
 }
 
 #endif

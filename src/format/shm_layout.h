@@ -13,7 +13,7 @@
  * depends on nothing of the writer.
  *
  * Order in the file, each part starting on a page boundary:
- *   header | ring table | site index | site dictionary | ring arena
+ *   header | ring table | site index | site dictionary | stream table (1.1) | ring arena
  */
 #ifndef TTLOG__FORMAT_SHM_LAYOUT_H
 #define TTLOG__FORMAT_SHM_LAYOUT_H
@@ -26,7 +26,7 @@
 #define TTLOG__SHM_MAGIC "TTLOGSHM"
 #define TTLOG__SHM_MAGIC_LEN 8
 #define TTLOG__SHM_MAJOR 1           /* a reader refuses any other major */
-#define TTLOG__SHM_MINOR 0           /* additions a version-1 reader may ignore */
+#define TTLOG__SHM_MINOR 1           /* additions a version-1 reader may ignore (1: the stream table) */
 #define TTLOG__SHM_BYTE_ORDER 0x01020304u
 #define TTLOG__SHM_HEADER_SIZE 8192u
 #define TTLOG__SHM_PAGE 4096u        /* alignment of the parts (not the system's page size) */
@@ -79,7 +79,10 @@ struct ttlog__shm_header {
 	uint64_t dict_off;                   /*  208 site dictionary */
 	uint64_t dict_size;                  /*  216 */
 	_Atomic uint64_t dict_used;          /*  224 bytes reserved (may exceed dict_size when full) */
-	unsigned char reserved2[24];         /*  232 zero */
+	uint64_t stream_off;                 /*  232 (1.1) stream table, table_cap entries; 0: none */
+	_Atomic uint32_t stream_state;       /*  240 (1.1) enum ttlog__shm_stream_state */
+	uint32_t reserved4;                  /*  244 zero */
+	unsigned char reserved2[8];          /*  248 zero */
 	char boot_id[TTLOG__SHM_BOOT_ID_MAX]; /*  256 /proc/sys/kernel/random/boot_id, NUL-terminated */
 	char hostname[TTLOG__SHM_HOST_MAX];   /*  304 */
 	unsigned char reserved3[464];        /*  560 zero */
@@ -95,6 +98,26 @@ struct ttlog__shm_ring_entry {
 	uint64_t data_off;                   /* 16 its bytes */
 	uint32_t size;                       /* 24 nseg * seg_size */
 	uint32_t seg_size;                   /* 28 */
+};                                           /* 32 */
+
+/* What the stream table says (stream_state). */
+enum ttlog__shm_stream_state {
+	TTLOG__SHM_STREAM_NONE = 0,          /* no stream: recover everything */
+	TTLOG__SHM_STREAM_ON = 1,            /* streaming: entries name what the segments hold */
+};
+
+/* One ring's stream position (1.1), at stream_off + 32 * the ring's thread
+ * index (TTLOG__SHM_RING_INDEX): the stream has written to its segment,
+ * as whole chunks, every record of owner `gen` before logical offset
+ * `pos` (`index` records written before it). Written by the owner's
+ * drainer under the sequence count `seq` (odd while it changes, 0: never
+ * written). */
+struct ttlog__shm_stream_entry {
+	_Atomic uint32_t seq;                /*  0 */
+	_Atomic uint32_t gen;                /*  4 the ring's gen the position is of */
+	_Atomic uint64_t pos;                /*  8 logical offset, a multiple of 8 */
+	_Atomic uint64_t index;              /* 16 records written before pos */
+	uint64_t reserved;                   /* 24 zero */
 };                                           /* 32 */
 
 /* A dictionary entry: this header, nargs type bytes, then the strings
@@ -113,12 +136,15 @@ _Static_assert(sizeof(struct ttlog__shm_header) == TTLOG__SHM_HEADER_SIZE, "head
 _Static_assert(offsetof(struct ttlog__shm_header, state) == 56, "state");
 _Static_assert(offsetof(struct ttlog__shm_header, tick1) == 104, "tick1");
 _Static_assert(offsetof(struct ttlog__shm_header, dict_used) == 224, "dict_used");
+_Static_assert(offsetof(struct ttlog__shm_header, stream_off) == 232, "stream_off");
+_Static_assert(offsetof(struct ttlog__shm_header, stream_state) == 240, "stream_state");
 _Static_assert(offsetof(struct ttlog__shm_header, boot_id) == 256, "boot_id");
 _Static_assert(offsetof(struct ttlog__shm_header, hostname) == 304, "hostname");
 _Static_assert(offsetof(struct ttlog__shm_header, executable) == 1024, "executable");
 _Static_assert(offsetof(struct ttlog__shm_header, snapshot_dir) == 5120, "snapshot_dir");
 _Static_assert(sizeof(struct ttlog__shm_ring_entry) == 32, "ring entry");
 _Static_assert(sizeof(struct ttlog__shm_site_entry) == 24, "site entry");
+_Static_assert(sizeof(struct ttlog__shm_stream_entry) == 32, "stream entry");
 
 /* The fields of struct ttlog__ring a reader uses, at the offsets that
  * docs/SHM-FORMAT.md gives for layout 1 on 64-bit Linux (asserted in

@@ -116,6 +116,15 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 		    path, (unsigned long long)h->arena_off, (unsigned long long)h->arena_size);
 		return TTLOG_E_CORRUPT;
 	}
+	/* The stream table (1.1); a 1.0 file's bytes there are reserved. */
+	if (h->minor >= 1 && h->stream_off != 0 &&
+	    (h->stream_off < hs || h->stream_off % 8 ||
+	     !ttlog__shm_fits(h->stream_off, (uint64_t)h->table_cap * sizeof(struct ttlog__shm_stream_entry),
+			      file_size))) {
+		ttlog__shm_say(err, err_size, "%s: offset 232: stream table at %llu of %u entries is not within the file",
+		    path, (unsigned long long)h->stream_off, h->table_cap);
+		return TTLOG_E_CORRUPT;
+	}
 	return TTLOG_OK;
 }
 

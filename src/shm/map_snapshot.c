@@ -197,6 +197,8 @@ struct source {
 	uint32_t site_limit;
 	uint64_t rings_uncommitted, sites_uncommitted;
 	int alive, same_boot;
+	const struct ttlog__shm_stream_entry *stream; /* a dead owner's stream table, or NULL */
+	uint64_t after_stream;        /* rings read from the stream's place */
 	unsigned char *copy;          /* a private copy of the ring being read */
 	size_t copy_cap;
 	char problem[512];            /* the first entry skipped, for the caller */
@@ -436,6 +438,55 @@ static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
 	return s->pos < s->nrings ? s->rings[s->pos].ring : NULL;
 }
 
+/*
+ * The stream's place in ring r for the owner cur->gen (docs/SHM-FORMAT.md
+ * 6.5): 1 with *pos set if the entry was written, whole, for that owner.
+ * LMM(spos:D) and LMM(spos:C) pair with LMM(spos:B) and LMM(spos:A) in
+ * owner.c. The owner is gone, so an odd count stays odd (it was killed
+ * while writing): no place, everything is kept.
+ */
+static int stream_place(const struct source *s, const struct ttlog__ring *r,
+			const struct ttlog__ring_cursor *cur, uint64_t *pos)
+{
+	uint32_t idx = r->index; /* hostile: only an index, checked */
+	if (!s->stream || idx >= s->h.table_cap)
+		return 0;
+	const struct ttlog__shm_stream_entry *e = &s->stream[idx];
+	for (int tries = 0; tries < 4; tries++) {
+		/* LMM(spos:D) */
+		uint32_t q1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		uint64_t p = atomic_load_explicit(&e->pos, memory_order_relaxed);
+		/* LMM(spos:C) */
+		atomic_thread_fence(memory_order_acquire);
+		uint32_t q2 = atomic_load_explicit(&e->seq, memory_order_relaxed);
+		if (q1 != q2 || (q1 & 1u))
+			continue;
+		if (q1 == 0 || gen != cur->gen || p % 8)
+			return 0;
+		*pos = p;
+		return 1;
+	}
+	return 0;
+}
+
+/* A dead owner that was streaming: its segments hold every record of a
+ * ring before the stream's place, so the snapshot starts there (records
+ * the ring dropped before the stream read them are the stream's loss,
+ * counted in its segments). A place outside what is left to read is not
+ * used: before it, the ring lost what the stream had not read; past it, it
+ * cannot be this owner's. */
+static void skip_streamed(struct source *s, const struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
+{
+	uint64_t pos;
+	if (!stream_place(s, r, cur, &pos) || pos < cur->pos || pos > cur->end)
+		return;
+	cur->pos = pos;
+	if (cur->copied)
+		cur->overwritten_copied = 0; /* what came before is in the segments */
+	s->after_stream++;
+}
+
 static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	struct source *s = ctx;
@@ -451,13 +502,18 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	 * read in place. */
 	if (s->copy_cap < ref->size) {
 		unsigned char *p = realloc(s->copy, ref->size);
-		if (!p)
+		if (!p) {
+			skip_streamed(s, r, cur);
 			return 1;
+		}
 		memset(p, 0, ref->size); /* its pages are faulted in now, not during the copy */
 		s->copy = p;
 		s->copy_cap = ref->size;
 	}
-	return ttlog__ring_read_copy(cur, s->copy);
+	int more = ttlog__ring_read_copy(cur, s->copy);
+	if (more)
+		skip_streamed(s, r, cur);
+	return more;
 }
 
 static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
@@ -597,6 +653,11 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		       strcmp(boot, s->h.boot_id) == 0;
 	collect_rings(s);
 	collect_sites(s);
+	/* A live owner's snapshot keeps the whole rings, like any snapshot;
+	 * a dead one's that was streaming starts where the stream stopped. */
+	if (!s->alive && s->h.minor >= 1 && s->h.stream_off &&
+	    atomic_load_explicit(&s->live->stream_state, memory_order_relaxed) == TTLOG__SHM_STREAM_ON)
+		s->stream = (const struct ttlog__shm_stream_entry *)(s->map + s->h.stream_off);
 
 	const char *out_dir = dir && *dir ? dir : s->h.snapshot_dir;
 	if (out_dir[0] != '/') {
@@ -624,7 +685,12 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		.window_ns = s->alive ? s->h.window_ns : 0,
 		.in_process = 0,
 	};
-	rc = ttlog__snapshot_write_source(&src, reason ? reason : "recovered", path, path_size);
+	/* The reason says that the snapshot holds what the stream had not
+	 * written (the writer asks for the reason before reading any ring). */
+	char why[128];
+	snprintf(why, sizeof why, "%s%s", reason ? reason : "recovered",
+		 s->stream ? "-after-stream" : "");
+	rc = ttlog__snapshot_write_source(&src, why, path, path_size);
 	if (rc != TTLOG_OK) {
 		ttlog__shm_say(err, err_size, "%s: writing the snapshot into %s: %s", map_path, out_dir,
 		    ttlog_strerror(rc));

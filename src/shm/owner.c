@@ -32,8 +32,9 @@
  *   ring:  table entry fields, then commit = 1 (release)       LMM(table:A)
  *   site:  entry bytes, then index[id] = offset (release CAS)  LMM(dict:A)
  *   clock: calib_seq odd, tick1/ns1, calib_seq even (release)  LMM(cal:A/B)
+ *   stream: entry seq odd, gen/pos/index, seq even (release)  LMM(spos:A/B)
  * each paired with the reader's acquire load of the same word
- * (LMM(table:B), LMM(dict:B), LMM(cal:C/D)). The header's magic is written
+ * (LMM(table:B), LMM(dict:B), LMM(cal:C/D), LMM(spos:C/D)). The header's magic is written
  * last, after a release fence (LMM(magic:A)), which no acquire pairs
  * with: the reader copies the header and checks every field, so one that
  * sees the magic early rejects what it read, no worse. Everything else in
@@ -295,7 +296,9 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	uint64_t table_off = TTLOG__SHM_HEADER_SIZE;
 	uint64_t index_off = table_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_ring_entry));
 	uint64_t dict_off = index_off + round_page((size_t)TTLOG__SHM_SITE_IDS * 4u);
-	uint64_t arena_off = dict_off + TTLOG__SHM_DICT_SIZE;
+	uint64_t stream_off = dict_off + TTLOG__SHM_DICT_SIZE;
+	uint64_t arena_off =
+		stream_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_stream_entry));
 	m->size = (size_t)arena_off + (size_t)table_cap * slot;
 
 	int rc = TTLOG_E_DIR;
@@ -326,6 +329,7 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 		goto fail_map;
 	}
 	fill_header(m, snapshot_signal, table_off, table_cap, index_off, dict_off, arena_off);
+	m->hdr->stream_off = stream_off;
 	/* The magic last: a reader that sees it sees a filled header (it
 	 * checks every field anyway). LMM(magic:A), paired with no acquire
 	 * (see the top of this file). */
@@ -637,6 +641,11 @@ void ttlog__shm_after_fork(void)
 		atomic_store_explicit(&h->state, TTLOG_SHM_RUNNING, memory_order_relaxed);
 		atomic_store_explicit(&h->dropped_uninitialized, 0, memory_order_relaxed);
 		atomic_store_explicit(&h->dropped_no_ring, 0, memory_order_relaxed);
+		/* The parent's stream is not the child's: no positions. */
+		atomic_store_explicit(&h->stream_state, TTLOG__SHM_STREAM_NONE, memory_order_relaxed);
+		if (h->stream_off)
+			memset(c->base + h->stream_off, 0,
+			       (size_t)h->table_cap * sizeof(struct ttlog__shm_stream_entry));
 		/* The magic last, as at creation: a reader that sees it sees
 		 * the child's header, in a file the child maps. The fence pairs
 		 * with no acquire of the reader, as at creation: the reader
@@ -688,6 +697,40 @@ static void shm_crashed(void)
 	unlink(m->path);
 }
 
+/* The stream's state, for a reader of the mapping. Relaxed, like state:
+ * the word stands alone; each entry carries its own publication. */
+static void shm_stream_state(int on)
+{
+	struct mapping *m = active();
+	if (!m || !m->hdr->stream_off)
+		return;
+	atomic_store_explicit(&m->hdr->stream_state, on ? TTLOG__SHM_STREAM_ON : TTLOG__SHM_STREAM_NONE,
+			      memory_order_relaxed);
+}
+
+/* Ring r's stream position, under the entry's sequence count. One writer:
+ * the drainer, or the signal handler that took the segment from it.
+ * Runs in signal context: atomics only. */
+static void shm_stream_done(struct ttlog__ring *r, uint32_t gen, uint64_t pos, uint64_t index)
+{
+	struct mapping *m = active();
+	if (!m || !m->hdr->stream_off || !in_mapping(m, r) || r->index >= m->hdr->table_cap)
+		return;
+	struct ttlog__shm_stream_entry *e =
+		(struct ttlog__shm_stream_entry *)(m->base + m->hdr->stream_off) + r->index;
+	uint32_t seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
+	atomic_store_explicit(&e->seq, seq | 1u, memory_order_relaxed);
+	/* LMM(spos:A) the odd count is visible before the new position; pairs
+	 * with LMM(spos:C), the reader's fence before it reads the count again. */
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
+	atomic_store_explicit(&e->pos, pos, memory_order_relaxed);
+	atomic_store_explicit(&e->index, index, memory_order_relaxed);
+	/* LMM(spos:B) the position is visible before the even count; pairs
+	 * with LMM(spos:D), the reader's acquire load of the count. */
+	atomic_store_explicit(&e->seq, (seq | 1u) + 1u, memory_order_release);
+}
+
 const struct ttlog__publisher ttlog__shm_publisher = {
 	.active = shm_active,
 	.alloc = shm_alloc,
@@ -697,4 +740,6 @@ const struct ttlog__publisher ttlog__shm_publisher = {
 	.refresh = shm_refresh,
 	.note_calibration = shm_note_calibration,
 	.crashed = shm_crashed,
+	.stream_state = shm_stream_state,
+	.stream_done = shm_stream_done,
 };

@@ -80,6 +80,7 @@
 
 #include "clock/clock.h"
 #include "common/internal.h"
+#include "common/publish.h"
 #include "common/sigsafe.h"
 #include "common/state.h"
 #include "common/stream_ops.h"
@@ -126,6 +127,9 @@ struct ring_state {
 	_Atomic uint32_t done_gen;
 	_Atomic uint64_t retired_lost;   /* an old owner's unread records (ring_retired) */
 	struct ttlog__ring *ring;        /* NULL: never seen */
+	uint64_t shm_pos;                /* the position last published to a mapping */
+	uint32_t shm_gen;                /* ... and its owner */
+	int shm_valid;
 	uint32_t tid;
 	/* Since the thread's last THRD: */
 	uint64_t events, lost, filtered;
@@ -1052,6 +1056,30 @@ static uint64_t drain(struct stream *s)
 	return bytes;
 }
 
+/*
+ * After a cycle's chunks were written whole: tells shared-memory mode, for
+ * each ring that moved, that the stream holds its records before the
+ * consumer's place (docs/SHM-FORMAT.md section 6.5), so that `ttlog
+ * recover` of a killed process writes only the rest. "Written" is write()
+ * having returned, not fsync: the segment is in the file (the page cache)
+ * whatever kills the process; a machine that loses power loses the mapping
+ * too. A cycle that failed publishes nothing: its records stay after the
+ * published place. Runs in signal context (close_now).
+ */
+static void publish_positions(struct stream *s)
+{
+	for (uint32_t i = 0; i < s->nrings; i++) {
+		struct ring_state *rs = &s->rings[i];
+		if (!rs->ring || !rs->c.valid ||
+		    (rs->shm_valid && rs->shm_gen == rs->c.gen && rs->shm_pos == rs->c.pos))
+			continue;
+		ttlog__publish_stream_done(rs->ring, rs->c.gen, rs->c.pos, rs->c.index);
+		rs->shm_pos = rs->c.pos;
+		rs->shm_gen = rs->c.gen;
+		rs->shm_valid = 1;
+	}
+}
+
 /* Ends a cycle: writes the blocks out. On success the cycle's records
  * count as streamed; on failure the file is cut back to where the cycle
  * began, its records count as lost, and the stream stops until a new
@@ -1081,6 +1109,7 @@ static void finish_cycle(struct stream *s, uint64_t cycle_start)
 	if (!failed) {
 		add(&n_streamed, events);
 		add(&n_promoted, promoted);
+		publish_positions(s);
 		return;
 	}
 	if (s->fd >= 0) {
@@ -1409,6 +1438,7 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	}
 	pthread_setname_np(s->thread, "ttlog-stream");
 	atomic_store_explicit(&s->running, 1, memory_order_release);
+	ttlog__publish_stream_state(1);
 	if (st->flush_signals)
 		install_flush_signals();
 	return TTLOG_OK;
@@ -1428,6 +1458,7 @@ void ttlog__stream_stop(void)
 	atomic_store_explicit(&s->stop, 1, memory_order_release);
 	pthread_join(s->thread, NULL);
 	atomic_store_explicit(&s->running, 0, memory_order_release);
+	ttlog__publish_stream_state(0);
 	free(s->index);
 	s->index = NULL;
 	s->nindex = s->index_cap = 0;

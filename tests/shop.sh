@@ -70,13 +70,16 @@ q() { # SQL FILE...: the rows of a query as CSV without the header
 
 recovered=$("$bin" recover --shm-dir "$snaps/shm" --dir "$snaps" "$back")
 expect "ttlog recover wrote the backoffice snapshot" test -f "$recovered"
-expect "the recovered snapshot is of the killed process" \
-	grep -q "ttlog-$back-.*-recovered.ttlog" <<<"$recovered"
+# Backoffice was streaming: the recovered snapshot holds what its stream
+# had not written yet, and the two together are its history.
+expect "the recovered snapshot is of the killed process, after its stream" \
+	grep -q "ttlog-$back-.*-recovered-after-stream.ttlog" <<<"$recovered"
+back_segs=("$snaps"/stream/backoffice-"$back"-*.ttseg)
 final_edge=$(ls "$snaps"/ttlog-"$edge"-*-end_of_run.ttlog 2>/dev/null)
 crash=$(ls "$snaps"/ttlog-"$checkout"-*-SIGSEGV.ttlog 2>/dev/null)
 expect "the edge wrote its end-of-run snapshot" test -f "$final_edge"
 expect "checkout's crash left a snapshot" test -f "$crash"
-finals=("$final_edge" "$crash" "$recovered")
+finals=("$final_edge" "$crash" "$recovered" "${back_segs[@]}")
 # The recovered snapshot holds no metrics (a snapshot made from a shared
 # mapping has none): backoffice wrote them at the end of its day.
 back_metrics=$(ls "$snaps"/ttlog-"$back"-*-end_of_day.ttlog 2>/dev/null)
@@ -142,8 +145,8 @@ top=$(grep -A1 '^backtrace of thread .*crashed:' <<<"$crash_text" | sed -n 2p)
 expect "the crash's top frame is reconcile_refund ($top)" grep -q ' in reconcile_refund ' <<<"$top"
 expect "the crash's last event is the refund" \
 	grep -q 'reconcile: refunding order_id=' <(grep -E '^[0-9]{4}-' <<<"$crash_text" | tail -n 1)
-expect "the recovered snapshot holds the audit's security events" \
-	grep -q 'security event user=mallory' <("$bin" view --level warn "$recovered")
+expect "backoffice's stream and recovered snapshot hold the audit's security events" \
+	grep -q 'security event user=mallory' <("$bin" view --level warn "$recovered" "${back_segs[@]}")
 expect "a service stopped answering: the edge saw it (health check, balancer or timeout)" \
 	grep -Eq 'health (search-2|recommendation) is down|lb: search-2 failed|rpc failed peer=(search-2|recommendation)' \
 	<("$bin" view --level warn "$final_edge")
@@ -188,11 +191,12 @@ for f in "$final_edge" "$crash" "$back_metrics"; do
 	w=$(written "$f") n=$(in_file "$f")
 	expect "$(basename "$f"): events + overwritten + torn = written ($n, $w)" test -n "$w" -a "$n" = "$w"
 done
-# Backoffice logged a few more events after its end-of-day snapshot (that
-# it was written); the recovered file has those too.
-w=$(written "$back_metrics") n=$(in_file "$recovered")
-expect "recovered: events + overwritten + torn >= written at the end of day ($n, $w)" \
-	test -n "$w" -a "$n" -ge "${w:-0}"
+# Backoffice's records after its stream's position are in the recovered
+# snapshot, which may hold none: at the shop's rates the stream has written
+# every INFO record, and the DEBUG records it had read (held for a possible
+# promotion) are in neither file, a known limit (docs/SHM-FORMAT.md 6.5).
+n=$(in_file "$recovered")
+expect "the recovered snapshot opens and counts its records ($n)" test -n "$n"
 # The sampled call site: the calls the shop made = kept in the file +
 # dropped by the 1-in-20 rule (when nothing of the edge was overwritten).
 calls=$(total gateway sampled_site_calls)
@@ -254,8 +258,8 @@ if [ -n "$f" ]; then
 	expect "the killed backoffice's segment reads up to its last whole chunk" test -n "$last"
 	# What the stream had not drained when the SIGKILL came is in the
 	# rings, and so in the recovered snapshot, up to the end of day.
-	expect "the recovered snapshot goes on to backoffice's end of day" \
-		grep -q 'snapshot written reason=end_of_day' <("$bin" view "$recovered")
+	expect "backoffice's stream and recovered snapshot go on to its end of day" \
+		grep -q 'snapshot written reason=end_of_day' <("$bin" view "$recovered" "${back_segs[@]}")
 fi
 
 # Debug promoted around an error: a payment that failed has its debug

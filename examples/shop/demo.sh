@@ -62,8 +62,11 @@ show "$ttlog" ls "$rel"
 
 crash=$(ls "$rel"/*-SIGSEGV.ttlog | head -n 1)
 final_edge=$(ls "$rel"/*-end_of_run.ttlog | head -n 1)
-recovered=$(ls "$rel"/*-recovered.ttlog | head -n 1)
-finals="$final_edge $crash $recovered"
+# Backoffice was streaming too: its recovered snapshot holds what the
+# stream had not written yet, its segments the rest.
+recovered=$(ls "$rel"/*-recovered*.ttlog | head -n 1)
+back_segs=$(ls "$rel"/stream/backoffice-*.ttseg | tr '\n' ' ')
+finals="$final_edge $crash $recovered $back_segs"
 
 title "The crash: checkout's last events and its symbolised backtrace"
 pipe "$ttlog view $crash | tail -n 14"
@@ -114,9 +117,9 @@ pipe "$ttlog query \"SELECT name, coalesce(json_extract(fields, '\$.svc'),
     json_extract(fields, '\$.peer'), json_extract(fields, '\$.route')) AS what,
     round(duration / 1e6, 1) AS ms, thread FROM spans ORDER BY duration DESC LIMIT 6\" $finals"
 
-title "The recovered snapshot: what backoffice did before the SIGKILL"
+title "The recovered snapshot: what backoffice did before the SIGKILL, after its stream"
 pipe "$ttlog view --header $recovered | sed -n '1,7p;\$p'"
-pipe "$ttlog view --level warn $recovered | tail -n 4"
+pipe "$ttlog view --level warn $recovered $back_segs | tail -n 4"
 
 title "Statistics of the gateway's last snapshot"
 pipe "$ttlog stats --top 3 $final_edge | sed -n '1,16p'"

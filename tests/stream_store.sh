@@ -29,4 +29,17 @@ last_store=$("$bin" view --utc "$d" | grep ' event i=299$' | cut -d' ' -f1-2)
 last_snap=$("$bin" view --utc "$d"/*-both.ttlog | grep ' event i=299$' | cut -d' ' -f1-2)
 expect "a record has the snapshot's time in the store" test "$last_store" = "$last_snap"
 
+# A busy thread's ring overwrites what the stream has read: no loss, and
+# view says none (the segment's THRD still carries the ring's count).
+b=$tmp/busy
+mkdir -p "$b"
+expect "a thread logs at full speed into a stream that may block it" \
+	env TTLOG_STREAM="$b" TTLOG_STREAM_POLICY=block TTLOG_RING_SIZE=64K \
+	"$progs/stream_load" 1 300
+seg=$(ls "$b"/*.ttseg | head -n 1)
+expect "its ring was overwritten (the segment's count)" \
+	test "$("$bin" stats -o json "$seg" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lost"]["overwritten"] > 0)')" = True
+expect "view of the segment reports no loss" \
+	test -z "$("$bin" view "$b" 2>&1 >/dev/null | grep -E 'lost|overwritten')$("$bin" view "$seg" | grep -E '^-- .*(lost|overwritten)')"
+
 finish

@@ -261,9 +261,11 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 			render_line_cstring(&v->line, t->name);
 		}
 		render_buf_printf(&v->line, ": %" PRIu64 " event%s", t->events, t->events == 1 ? "" : "s");
-		if (t->overwritten || t->torn)
+		if ((t->overwritten && !info->is_segment) || t->torn)
 			render_buf_printf(&v->line, ", lost %" PRIu64 " overwritten, %" PRIu64 " torn",
-					  t->overwritten, t->torn);
+					  info->is_segment ? 0 : t->overwritten, t->torn);
+		if (t->stream_lost)
+			render_buf_printf(&v->line, ", lost %" PRIu64 " by the stream", t->stream_lost);
 		if (t->exited)
 			render_buf_puts(&v->line, ", exited");
 		if (t->crashed)
@@ -302,12 +304,15 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 	 * shape: no stack objects among them. */
 	if (!(v->json && v->metrics))
 		cli_backtrace_print(&v->bt, r);
-	/* Nothing is lost silently: any loss is reported, filters or not. */
-	if (info->overwritten || info->torn || info->torn_bytes || info->dropped)
+	/* Nothing is lost silently: any loss is reported, filters or not. A
+	 * segment's overwritten count is its rings' and no loss: the stream
+	 * had read those records (what it had not is stream_lost, below). */
+	uint64_t overwritten = info->is_segment ? 0 : info->overwritten;
+	if (overwritten || info->torn || info->torn_bytes || info->dropped)
 		note(v, COLOR_LOST,
 		     "lost: %" PRIu64 " overwritten, %" PRIu64 " torn (%" PRIu64 " bytes), %" PRIu64
 		     " dropped",
-		     info->overwritten, info->torn, info->torn_bytes, info->dropped);
+		     overwritten, info->torn, info->torn_bytes, info->dropped);
 	if (info->stream_lost)
 		note(v, COLOR_LOST,
 		     "lost by the stream: %" PRIu64 " events gone from the rings before the "

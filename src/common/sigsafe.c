@@ -100,6 +100,28 @@ void ttlog__civil_from_unix(int64_t secs, struct ttlog__civil *out)
 	out->year = (int)(yoe + era * 400 + (out->month <= 2));
 }
 
+/* See sigsafe.h. Runs in signal context. */
+void ttlog__sb_utc_stamp(struct ttlog__sbuf *sb, int64_t ns)
+{
+	struct ttlog__civil c;
+	int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	ttlog__civil_from_unix(secs, &c);
+	ttlog__sb_u64(sb, (uint64_t)c.year, 4);
+	ttlog__sb_u64(sb, (uint64_t)c.month, 2);
+	ttlog__sb_u64(sb, (uint64_t)c.day, 2);
+	ttlog__sb_str(sb, "T");
+	ttlog__sb_u64(sb, (uint64_t)c.hour, 2);
+	ttlog__sb_u64(sb, (uint64_t)c.minute, 2);
+	ttlog__sb_u64(sb, (uint64_t)c.second, 2);
+	ttlog__sb_str(sb, ".");
+	ttlog__sb_u64(sb, (uint64_t)frac, 9);
+	ttlog__sb_str(sb, "Z");
+}
+
 /* Runs in signal context: the caller's buffers only. */
 void ttlog__sanitize_reason(const char *reason, char *out, size_t cap)
 {

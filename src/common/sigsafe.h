@@ -49,6 +49,11 @@ struct ttlog__civil {
 };
 void ttlog__civil_from_unix(int64_t secs, struct ttlog__civil *out);
 
+/* Appends ns since the Unix epoch as the UTC time of file names,
+ * YYYYMMDDTHHMMSS.nnnnnnnnnZ (docs/FORMAT.md section 18). Runs in signal
+ * context. */
+void ttlog__sb_utc_stamp(struct ttlog__sbuf *sb, int64_t ns);
+
 /* Copies a reason into a file-name-safe form: [A-Za-z0-9._-] kept, other
  * bytes become '_', at most cap-1 bytes; empty or NULL gives "manual". */
 void ttlog__sanitize_reason(const char *reason, char *out, size_t cap);

@@ -448,28 +448,13 @@ static void write_end(struct workspace *ws)
 static void final_name(struct workspace *ws, int64_t now_ns, const char *reason, unsigned n)
 {
 	struct ttlog__sbuf sb;
-	struct ttlog__civil c;
-	int64_t secs = now_ns / 1000000000, frac = now_ns % 1000000000;
-	if (frac < 0) {
-		frac += 1000000000;
-		secs--;
-	}
-	ttlog__civil_from_unix(secs, &c);
 	ttlog__sb_init(&sb, ws->final_path, sizeof ws->final_path);
 	ttlog__sb_str(&sb, ws->src->dir);
 	ttlog__sb_str(&sb, "/ttlog-");
 	ttlog__sb_u64(&sb, (uint64_t)ws->src->pid, 0);
 	ttlog__sb_str(&sb, "-");
-	ttlog__sb_u64(&sb, (uint64_t)c.year, 4);
-	ttlog__sb_u64(&sb, (uint64_t)c.month, 2);
-	ttlog__sb_u64(&sb, (uint64_t)c.day, 2);
-	ttlog__sb_str(&sb, "T");
-	ttlog__sb_u64(&sb, (uint64_t)c.hour, 2);
-	ttlog__sb_u64(&sb, (uint64_t)c.minute, 2);
-	ttlog__sb_u64(&sb, (uint64_t)c.second, 2);
-	ttlog__sb_str(&sb, ".");
-	ttlog__sb_u64(&sb, (uint64_t)frac, 9);
-	ttlog__sb_str(&sb, "Z-");
+	ttlog__sb_utc_stamp(&sb, now_ns);
+	ttlog__sb_str(&sb, "-");
 	ttlog__sb_str(&sb, reason);
 	if (n) {
 		ttlog__sb_str(&sb, "-");

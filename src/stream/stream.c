@@ -609,13 +609,6 @@ static void note_chunk(void *ctx, uint64_t off, uint32_t type, const unsigned ch
 static void segment_name(struct stream *s, int64_t now_ns)
 {
 	struct ttlog__sbuf sb;
-	struct ttlog__civil c;
-	int64_t secs = now_ns / 1000000000, frac = now_ns % 1000000000;
-	if (frac < 0) {
-		frac += 1000000000;
-		secs--;
-	}
-	ttlog__civil_from_unix(secs, &c);
 	ttlog__sb_init(&sb, s->path, sizeof s->path);
 	ttlog__sb_str(&sb, s->st.dir);
 	ttlog__sb_str(&sb, "/");
@@ -623,16 +616,8 @@ static void segment_name(struct stream *s, int64_t now_ns)
 	ttlog__sb_str(&sb, "-");
 	ttlog__sb_u64(&sb, (uint64_t)ttlog__g.pid, 0);
 	ttlog__sb_str(&sb, "-");
-	ttlog__sb_u64(&sb, (uint64_t)c.year, 4);
-	ttlog__sb_u64(&sb, (uint64_t)c.month, 2);
-	ttlog__sb_u64(&sb, (uint64_t)c.day, 2);
-	ttlog__sb_str(&sb, "T");
-	ttlog__sb_u64(&sb, (uint64_t)c.hour, 2);
-	ttlog__sb_u64(&sb, (uint64_t)c.minute, 2);
-	ttlog__sb_u64(&sb, (uint64_t)c.second, 2);
-	ttlog__sb_str(&sb, ".");
-	ttlog__sb_u64(&sb, (uint64_t)frac, 9);
-	ttlog__sb_str(&sb, "Z-");
+	ttlog__sb_utc_stamp(&sb, now_ns);
+	ttlog__sb_str(&sb, "-");
 	ttlog__sb_u64(&sb, s->seq, 6);
 	ttlog__sb_str(&sb, ".ttseg");
 }

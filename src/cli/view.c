@@ -378,6 +378,18 @@ static void print_json_event(struct view *v, const struct ttlog_event *ev)
 		flush_events(v);
 }
 
+/* One event of a file or a store: printed if the filters keep it. */
+static void show_event(struct view *v, const struct ttlog_event *ev)
+{
+	render_message_start(&v->msg, ev);
+	if (!cli_filter_keep(&v->filter, ev, &v->msg))
+		return;
+	if (v->json)
+		print_json_event(v, ev);
+	else
+		print_text_event(v, ev);
+}
+
 /* ---- Files -------------------------------------------------------------- */
 
 static int view_file(struct view *v, const char *path)
@@ -410,15 +422,8 @@ static int view_file(struct view *v, const char *path)
 		cli_metrics_print(r, v->json,
 				  v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
-	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
-		render_message_start(&v->msg, &ev);
-		if (!cli_filter_keep(&v->filter, &ev, &v->msg))
-			continue;
-		if (v->json)
-			print_json_event(v, &ev);
-		else
-			print_text_event(v, &ev);
-	}
+	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev))
+		show_event(v, &ev);
 	flush_events(v);
 	if (cli_stdout_failed()) {
 		/* Nobody reads the output any more (or it cannot be written):
@@ -448,14 +453,8 @@ static int view_store(struct view *v, char **args, int n)
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from;
 	while (!cli_stdout_failed() && ttlog_store_next(s, &ev, &from)) {
-		render_message_start(&v->msg, &ev);
-		if (!cli_filter_keep(&v->filter, &ev, &v->msg))
-			continue;
 		v->cache.service = ttlog_reader_info(from->reader)->service;
-		if (v->json)
-			print_json_event(v, &ev);
-		else
-			print_text_event(v, &ev);
+		show_event(v, &ev);
 	}
 	flush_events(v);
 	if (cli_stdout_failed()) {

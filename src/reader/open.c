@@ -416,20 +416,6 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 	return r->status;
 }
 
-TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader)
-{
-	if (!reader)
-		return TTLOG_E_INVALID;
-	*reader = NULL;
-	if (!path || (flags & ~TTLOG_READER_LAZY))
-		return TTLOG_E_INVALID;
-	struct ttlog_reader *r = reader_new(path);
-	if (!r)
-		return TTLOG_E_NOMEM;
-	r->flags = flags;
-	return finish_open(r, read_all(r, path), reader);
-}
-
 TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t since_ns,
 				      int64_t until_ns, ttlog_reader **reader)
 {
@@ -458,6 +444,12 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 	if (!have)
 		have = read_all(r, path);
 	return finish_open(r, have, reader);
+}
+
+/* No range: the whole file, never through its index. */
+TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader)
+{
+	return ttlog_reader_open_range(path, flags, INT64_MIN, INT64_MAX, reader);
 }
 
 TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)

@@ -80,7 +80,7 @@ TTLOG__EXTERN_C_BEGIN
 /* ===================================================================== */
 
 #define TTLOG_VERSION_MAJOR 0
-#define TTLOG_VERSION_MINOR 3
+#define TTLOG_VERSION_MINOR 4
 #define TTLOG_VERSION_PATCH 0
 #define TTLOG_VERSION_NUMBER \
 	(TTLOG_VERSION_MAJOR * 10000 + TTLOG_VERSION_MINOR * 100 + TTLOG_VERSION_PATCH)

@@ -639,6 +639,123 @@ static void test_level_contexts_and_age(void **state)
 	free(dir);
 }
 
+/* What an event of format fmt in a file or store says of its scopes:
+ * how many there were, and of the last one its "request" and "user"
+ * fields (how many times each, value of request) and its span. */
+struct scoped {
+	int events, request, user, depth;
+	uint64_t request_value;
+	char span[32];
+};
+
+static void note_scoped(const struct ttlog_event *ev, const char *fmt, struct scoped *o)
+{
+	if (ev->kind != TTLOG_EVENT_LOG || strcmp(ev->site->format, fmt) != 0)
+		return;
+	o->events++;
+	o->request = o->user = 0;
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		if (strcmp(ev->fields[i].key, "request") == 0) {
+			o->request++;
+			o->request_value = ev->fields[i].value->v.u;
+		}
+		o->user += strcmp(ev->fields[i].key, "user") == 0;
+	}
+	o->depth = (int)ev->depth;
+	snprintf(o->span, sizeof o->span, "%s", ev->span && ev->span->name ? ev->span->name : "");
+}
+
+static void scoped_in_file(const char *path, const char *fmt, struct scoped *o)
+{
+	memset(o, 0, sizeof *o);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev) == 1)
+		note_scoped(&ev, fmt, o);
+	ttlog_reader_close(r);
+}
+
+static void scoped_in_store(char **paths, int n, const char *fmt, struct scoped *o)
+{
+	memset(o, 0, sizeof *o);
+	ttlog_store *st = NULL;
+	assert_int_equal(ttlog_store_open((const char *const *)paths, (size_t)n, NULL, &st), TTLOG_OK);
+	struct ttlog_event ev;
+	while (ttlog_store_next(st, &ev, NULL) == 1)
+		note_scoped(&ev, fmt, o);
+	ttlog_store_close(st);
+}
+
+/* Contexts and a span opened in one segment and still open in a later one:
+ * each segment re-states them at its start (FORMAT.md 17.1), so an event of
+ * the later segment has them when that segment is read alone (the earlier
+ * ones deleted), and once each when all are read as one store. */
+static void test_segments_restate_open_scopes(void **state)
+{
+	(void)state;
+	char *dir = stream_dir("stream-restate");
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.stream = dir;
+	cfg.segment_age_ns = 100ull * 1000000ull;
+	cfg.promote_level = TTLOG_LEVEL_OFF;
+	assert_int_equal(tu_start(&cfg), 0);
+	{
+		TTLOG_CONTEXT("request", 42);
+		TTLOG_CONTEXT("user", 7);
+		TTLOG_SPAN("checkout");
+		TTLOG_INFO("scopes opened");
+		struct timespec ts = {0, 350 * 1000000};
+		nanosleep(&ts, NULL); /* three rotations or more */
+		TTLOG_INFO("inside, segments later");
+	}
+	TTLOG_INFO("outside");
+	ttlog_shutdown();
+	char **paths;
+	int n = list_segments(dir, &paths);
+	assert_true(n >= 3);
+	int first = -1, later = -1;
+	struct scoped o;
+	for (int k = 0; k < n; k++) {
+		scoped_in_file(paths[k], "scopes opened", &o);
+		if (o.events)
+			first = k;
+		scoped_in_file(paths[k], "inside, segments later", &o);
+		if (o.events)
+			later = k;
+	}
+	assert_true(first >= 0 && later > first);
+	/* The later segment alone. */
+	scoped_in_file(paths[later], "inside, segments later", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request, 1);
+	assert_int_equal(o.request_value, 42);
+	assert_int_equal(o.user, 1);
+	assert_int_equal(o.depth, 1);
+	assert_string_equal(o.span, "checkout");
+	scoped_in_file(paths[later], "outside", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request + o.user + o.depth, 0);
+	/* Every segment as one store: the event once, each context once. */
+	scoped_in_store(paths, n, "inside, segments later", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request, 1);
+	assert_int_equal(o.user, 1);
+	assert_int_equal(o.depth, 1);
+	assert_string_equal(o.span, "checkout");
+	/* The earlier segments deleted: the store of the rest. */
+	for (int k = 0; k < later; k++)
+		assert_int_equal(unlink(paths[k]), 0);
+	scoped_in_store(paths + later, n - later, "inside, segments later", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request, 1);
+	assert_int_equal(o.user, 1);
+	assert_string_equal(o.span, "checkout");
+	tu_free_list(paths, n);
+	free(dir);
+}
+
 /* Log events at or above INFO in a file. */
 static int info_events(const char *path, int *status)
 {
@@ -873,6 +990,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_in_snapshot_head),
 		cmocka_unit_test(test_level_contexts_and_age),
+		cmocka_unit_test(test_segments_restate_open_scopes),
 		cmocka_unit_test(test_four_threads_every_event_once_or_counted),
 		cmocka_unit_test(test_retention_by_files_and_bytes),
 		cmocka_unit_test(test_full_disk_loses_only_counted_events),

@@ -91,6 +91,7 @@
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/writer.h"
+#include "thread/scopes.h"
 #include "thread/thread.h"
 
 #define OUT_CAP (256u << 10)
@@ -108,8 +109,15 @@
 
 enum { OWNER_FREE = 0, OWNER_DRAINER = 1, OWNER_CLOSED = 2 };
 /* What a site's records are to the stream (the keep[] table). */
-enum { K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4, K_SPAN_BEGIN = 8, K_SPAN_END = 16, K_RESTATE = 32 };
+enum {
+	K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4, K_SPAN_BEGIN = 8, K_SPAN_END = 16, K_RESTATE = 32,
+	K_CONTEXT_PUSH = 64, K_CONTEXT_POP = 128
+};
+#define K_SCOPE (K_SPAN_BEGIN | K_SPAN_END | K_RESTATE | K_CONTEXT_PUSH | K_CONTEXT_POP)
 #define MAX_SPANS 16u                 /* a ring's open spans the drainer follows */
+#define KEPT_SCOPES 32u               /* a ring's open scopes a new segment re-states */
+#define KEPT_BYTES 2048u              /* ... and the bytes of their copies */
+#define RESTATE_SIZE 24u              /* a RESTATE record: header and one U32, padded */
 
 /* The spans open on a thread, as its records say (for trace scope). */
 struct span_stack {
@@ -118,6 +126,30 @@ struct span_stack {
 		uint64_t id, hi, lo;
 	} s[MAX_SPANS];
 };
+
+/*
+ * The scopes (contexts and spans) open on a thread, as the records the
+ * drainer has read say, with a copy of the record that opened each, so
+ * that a new segment can re-state them (FORMAT.md 8.1, 17.1): a segment
+ * read alone then gives its first events the contexts and spans opened in
+ * an earlier segment. It follows the reader's rules: a push or begin goes
+ * on top, a pop takes the innermost context, an end takes the span with
+ * its id and the spans inside it, a RESTATE starts afresh. The KEPT_SCOPES
+ * outermost are kept (those beyond are counted, and they are all inside
+ * the kept ones); a copy that does not fit in buf is not kept (len 0), and
+ * that scope is not re-stated.
+ */
+struct scope_copies {
+	uint32_t n, used;                /* entries kept, bytes of buf used */
+	uint32_t over_contexts, over_spans;
+	struct {
+		uint64_t span_id;
+		uint32_t kind;           /* K_CONTEXT_PUSH or K_SPAN_BEGIN */
+		uint16_t off, len;       /* the copy in buf; len 0: none */
+	} e[KEPT_SCOPES];
+	_Alignas(8) unsigned char buf[KEPT_BYTES];
+};
+_Static_assert(KEPT_BYTES <= UINT16_MAX, "offsets in buf fit in 16 bits");
 
 /* What the drainer keeps per ring (by thread index). */
 struct ring_state {
@@ -151,6 +183,8 @@ struct ring_state {
 	uint64_t trig_hi, trig_lo;       /* trace scope: only records of this trace */
 	int trig_any;                    /* 0: only records of trig_hi/lo's trace */
 	struct span_stack spans;         /* as the main pass has read them */
+	uint64_t last_ticks;             /* of the last record the main pass read */
+	struct scope_copies scopes;      /* as the main pass has read them */
 };
 
 struct index_entry {
@@ -310,6 +344,10 @@ static int classify(struct stream *s, uint32_t id)
 		k |= K_SPAN_END;
 	else if (d->kind == TTLOG__KIND_RESTATE)
 		k |= K_RESTATE;
+	else if (d->kind == TTLOG__KIND_CONTEXT_PUSH && d->nargs == 1)
+		k |= K_CONTEXT_PUSH;
+	else if (d->kind == TTLOG__KIND_CONTEXT_POP)
+		k |= K_CONTEXT_POP;
 	s->keep[id] = (uint8_t)k;
 	return k;
 }
@@ -352,6 +390,73 @@ static void follow_spans(struct span_stack *st, int k, const unsigned char *rec,
 static int in_trace(const struct span_stack *st, uint64_t hi, uint64_t lo)
 {
 	return st->n && st->s[st->n - 1].hi == hi && st->s[st->n - 1].lo == lo && (hi || lo);
+}
+
+/* Forgets kept scope i, keeping the other copies back to back. Runs in
+ * signal context. */
+static void scope_remove(struct scope_copies *sc, uint32_t i)
+{
+	uint32_t off = sc->e[i].off, len = sc->e[i].len;
+	memmove(sc->buf + off, sc->buf + off + len, sc->used - off - len);
+	sc->used -= len;
+	for (uint32_t k = i + 1; k < sc->n; k++) {
+		sc->e[k - 1] = sc->e[k];
+		sc->e[k - 1].off = (uint16_t)(sc->e[k - 1].off - len);
+	}
+	sc->n--;
+}
+
+/* Follows a thread's open scopes through one of its records (k: its
+ * classify() bits). Runs in signal context. */
+static void follow_scopes(struct scope_copies *sc, int k, const unsigned char *rec, uint32_t size)
+{
+	if (k & K_RESTATE) {
+		sc->n = sc->used = sc->over_contexts = sc->over_spans = 0;
+	} else if (k & (K_CONTEXT_PUSH | K_SPAN_BEGIN)) {
+		int span = (k & K_SPAN_BEGIN) != 0;
+		if (span && size < TTLOG__FMT_RECORD_HEADER_SIZE + 8)
+			return; /* cannot happen: classify() saw four arguments */
+		if (sc->n == KEPT_SCOPES) {
+			if (span)
+				sc->over_spans++;
+			else
+				sc->over_contexts++;
+			return;
+		}
+		uint32_t i = sc->n++;
+		sc->e[i].kind = span ? K_SPAN_BEGIN : K_CONTEXT_PUSH;
+		sc->e[i].span_id = span ? ttlog__get_u64(rec + TTLOG__FMT_RECORD_HEADER_SIZE) : 0;
+		sc->e[i].off = (uint16_t)sc->used;
+		sc->e[i].len = 0;
+		if (size <= KEPT_BYTES - sc->used) {
+			memcpy(sc->buf + sc->used, rec, size);
+			sc->e[i].len = (uint16_t)size;
+			sc->used += size;
+		}
+	} else if (k & K_CONTEXT_POP) {
+		if (sc->over_contexts) {
+			sc->over_contexts--; /* the innermost contexts are the ones not kept */
+			return;
+		}
+		for (uint32_t i = sc->n; i-- > 0;)
+			if (sc->e[i].kind == K_CONTEXT_PUSH) {
+				scope_remove(sc, i);
+				return;
+			}
+	} else if ((k & K_SPAN_END) && size >= TTLOG__FMT_RECORD_HEADER_SIZE + 8) {
+		uint64_t id = ttlog__get_u64(rec + TTLOG__FMT_RECORD_HEADER_SIZE);
+		for (uint32_t i = sc->n; i-- > 0;) {
+			if (sc->e[i].kind != K_SPAN_BEGIN || sc->e[i].span_id != id)
+				continue;
+			for (uint32_t j = sc->n; j-- > i;) /* with the spans inside it */
+				if (sc->e[j].kind == K_SPAN_BEGIN)
+					scope_remove(sc, j);
+			sc->over_spans = 0;
+			return;
+		}
+		if (sc->over_spans)
+			sc->over_spans--;
+	}
 }
 
 /* Whether promotion is on. Runs in signal context. */
@@ -669,6 +774,50 @@ static void promotion_ticks(struct stream *s, const struct ttlog__calibration *c
 	s->bucket_ticks = width ? width : 1;
 }
 
+/*
+ * At the start of a segment, each thread's open scopes as the drainer has
+ * read them: a RESTATE record with the number of copies, then the copies,
+ * outermost first, with their own ticks (FORMAT.md 8.1), in a block of the
+ * thread's. Its records that the drainer reads next follow in the
+ * segment, so a reader of this segment alone knows every scope open at
+ * them. The RESTATE record takes the ticks of the thread's last record
+ * read, so that the thread's records stay in order after the copies.
+ * Normal context (a segment opens only there).
+ */
+static void restate_scopes(struct stream *s)
+{
+	uint64_t word = ttlog__scopes_restate_word();
+	if (!word)
+		return;
+	for (uint32_t idx = 0; idx < s->nrings; idx++) {
+		struct ring_state *rs = &s->rings[idx];
+		struct scope_copies *sc = &rs->scopes;
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < sc->n; i++)
+			n += sc->e[i].len && self_site(s, ttlog__get_u32(sc->buf + sc->e[i].off + 4)) != NULL;
+		if (!rs->ring || !n)
+			continue;
+		unsigned char rec[RESTATE_SIZE];
+		memset(rec, 0, sizeof rec);
+		ttlog__put_u32(rec, RESTATE_SIZE);
+		ttlog__put_u32(rec + 4, (uint32_t)(word >> 32));
+		ttlog__put_u64(rec + 8, rs->last_ticks);
+		ttlog__put_u32(rec + TTLOG__FMT_RECORD_HEADER_SIZE, n);
+		ttlog__emit_thread(&s->em, idx, rs->tid);
+		if (ttlog__emit_record(&s->em, rec, RESTATE_SIZE, (uint32_t)(word >> 32), rs->last_ticks) != 0)
+			continue;
+		rs->events++;
+		for (uint32_t i = 0; i < sc->n; i++) {
+			const unsigned char *c = sc->buf + sc->e[i].off;
+			uint32_t id = ttlog__get_u32(c + 4);
+			if (sc->e[i].len && self_site(s, id) &&
+			    ttlog__emit_record(&s->em, c, sc->e[i].len, id, ttlog__get_u64(c + 8)) == 0)
+				rs->events++;
+		}
+	}
+	ttlog__emit_flush_block(&s->em);
+}
+
 /* Opens the next segment and writes its header and HEAD. Normal context.
  * 0, or -1 with errno. */
 static int open_segment(struct stream *s)
@@ -700,9 +849,12 @@ static int open_segment(struct stream *s)
 	promotion_ticks(s, &cal);
 	ttlog__emit_file_header(&s->em);
 	write_head(s, &cal, now);
+	restate_scopes(s);
 	ttlog__emit_flush(&s->em);
 	if (s->em.file.failed) {
 		int err = errno;
+		for (uint32_t i = 0; i < s->nrings; i++)
+			s->rings[i].events = 0; /* the re-statements are not written */
 		close(fd);
 		unlink(s->path); /* nothing readable in it */
 		errno = err;
@@ -966,8 +1118,12 @@ static uint64_t drain(struct stream *s)
 		rs->ring = r;
 		rs->tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
 		rs->lost += lost;
-		if (lost)
-			rs->spans.n = rs->spans.over = 0; /* the tail's re-statement rebuilds them */
+		if (lost) {
+			/* The tail's re-statement rebuilds them (a tail without
+			 * one had no scope open). */
+			rs->spans.n = rs->spans.over = 0;
+			follow_scopes(&rs->scopes, K_RESTATE, NULL, 0);
+		}
 		uint32_t gen_before = rs->c.gen;
 		int new_owner = !rs->c.valid || gen_before != cur.gen;
 		if (new_owner) {
@@ -976,6 +1132,7 @@ static uint64_t drain(struct stream *s)
 			finalize(s, rs, UINT64_MAX);
 			rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
 			rs->spans.n = rs->spans.over = 0;
+			follow_scopes(&rs->scopes, K_RESTATE, NULL, 0);
 			rs->base_gen = cur.gen;
 			rs->overwritten_base = 0;
 			atomic_store_explicit(&rs->done_pos, 0, memory_order_relaxed);
@@ -993,6 +1150,9 @@ static uint64_t drain(struct stream *s)
 					uint64_t t = ttlog__get_u64(s->stage + off + 8);
 					if (k & (K_SPAN_BEGIN | K_SPAN_END | K_RESTATE))
 						follow_spans(&rs->spans, k, s->stage + off, size);
+					if (k & K_SCOPE)
+						follow_scopes(&rs->scopes, k, s->stage + off, size);
+					rs->last_ticks = t;
 					if (!(k & K_STREAM)) {
 						/* Below the level: promoted while a
 						 * promotion's window is open, else

@@ -19,7 +19,11 @@
  * ms later, up to flush_ns (50 ms by default).
  *
  * A segment: file header, HEAD (SEGMENT flag, its sequence number, the
- * stream's start), then SITE/SITX/EVTS as the drain goes; closed (rotation
+ * stream's start), each thread's open contexts and spans re-stated (a
+ * RESTATE group, from the copies the drainer keeps as it reads the scope
+ * records: restate_scopes), then SITE/SITX/EVTS as the drain goes, with a
+ * TNAM naming each thread before its first block (a killed process's
+ * segment gets no THRD); closed (rotation
  * at segment_size or segment_age_ns, shutdown, a flush signal, a crash)
  * with a THRD per thread that had something to say, MTRC, INDX (normal
  * context only) and the 88-byte segment END.
@@ -184,6 +188,7 @@ struct ring_state {
 	int trig_any;                    /* 0: only records of trig_hi/lo's trace */
 	struct span_stack spans;         /* as the main pass has read them */
 	uint64_t last_ticks;             /* of the last record the main pass read */
+	uint64_t named_seq;              /* the segment that has its TNAM (0: none) */
 	struct scope_copies scopes;      /* as the main pass has read them */
 };
 
@@ -531,6 +536,8 @@ static void pend_take(struct stream *s, struct ring_state *rs, uint64_t t)
 	}
 }
 
+static void name_thread(struct stream *s, uint32_t idx, struct ring_state *rs);
+
 /* Writes the promoted records gathered for ring idx as one EVTS block
  * after its SITE entries and a PRMT chunk. Runs in signal context. */
 static void flush_promoted(struct stream *s)
@@ -538,6 +545,7 @@ static void flush_promoted(struct stream *s)
 	if (!s->prm_len)
 		return;
 	struct ring_state *rs = &s->rings[s->prm_ring];
+	name_thread(s, s->prm_ring, rs);
 	ttlog__emit_flush_block(&s->em); /* the thread's other records come first */
 	unsigned char *p = s->em.prefix;
 	ttlog__put_u32(p + TTLOG__FMT_PRMT_THREAD_OFF, s->prm_ring);
@@ -700,8 +708,8 @@ static void note_chunk(void *ctx, uint64_t off, uint32_t type, const unsigned ch
 	e->thread = 0;
 	e->first = e->last = 0;
 	if ((type == TTLOG__FMT_CHUNK_EVTS || type == TTLOG__FMT_CHUNK_PRMT ||
-	     type == TTLOG__FMT_CHUNK_THRD) && len >= 4)
-		e->thread = ttlog__get_u32(payload); /* the thread index comes first in all three */
+	     type == TTLOG__FMT_CHUNK_THRD || type == TTLOG__FMT_CHUNK_TNAM) && len >= 4)
+		e->thread = ttlog__get_u32(payload); /* the thread index comes first in all four */
 	if (type == TTLOG__FMT_CHUNK_EVTS && len >= TTLOG__FMT_EVTS_FIXED_SIZE) {
 		e->first = ttlog__get_u64(payload + TTLOG__FMT_EVTS_FIRST_OFF);
 		e->last = ttlog__get_u64(payload + TTLOG__FMT_EVTS_LAST_OFF);
@@ -803,6 +811,7 @@ static void restate_scopes(struct stream *s)
 		ttlog__put_u32(rec + 4, (uint32_t)(word >> 32));
 		ttlog__put_u64(rec + 8, rs->last_ticks);
 		ttlog__put_u32(rec + TTLOG__FMT_RECORD_HEADER_SIZE, n);
+		name_thread(s, idx, rs);
 		ttlog__emit_thread(&s->em, idx, rs->tid);
 		if (ttlog__emit_record(&s->em, rec, RESTATE_SIZE, (uint32_t)(word >> 32), rs->last_ticks) != 0)
 			continue;
@@ -872,24 +881,57 @@ static void emit_metrics_chunk(void *ctx, const unsigned char *payload, size_t l
 	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_MTRC, 0, payload, len);
 }
 
+/* The name of ring rs's thread into name (TTLOG__THREAD_NAME_MAX + 1
+ * bytes): a live thread's current one, else the one it left. Returns the
+ * ring's state. Runs in signal context. */
+static uint32_t thread_name(struct ring_state *rs, char *name)
+{
+	struct ttlog__ring *r = rs->ring;
+	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the
+	 * name an exited thread left is whole. */
+	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
+	name[0] = '\0';
+	if (state == TTLOG__RING_LIVE)
+		ttlog__live_thread_name(0, rs->tid, name, TTLOG__THREAD_NAME_MAX + 1);
+	if (!name[0]) {
+		memcpy(name, r->name, TTLOG__THREAD_NAME_MAX);
+		name[TTLOG__THREAD_NAME_MAX] = '\0';
+	}
+	return state;
+}
+
+/*
+ * TNAM of ring idx, once per segment, before the thread's first block in
+ * it (FORMAT.md 17.1, revision 6): the THRD that names the thread comes
+ * when the segment is closed, which a killed process never does, so a
+ * segment names its threads as they appear. The name is the one the
+ * thread has then; THRD has the last word. Runs in signal context.
+ */
+static void name_thread(struct stream *s, uint32_t idx, struct ring_state *rs)
+{
+	if (rs->named_seq == s->seq || !rs->ring)
+		return;
+	rs->named_seq = s->seq;
+	char name[TTLOG__THREAD_NAME_MAX + 1];
+	thread_name(rs, name);
+	unsigned char *p = s->small;
+	ttlog__put_u32(p + TTLOG__FMT_TNAM_INDEX_OFF, idx);
+	ttlog__put_u32(p + TTLOG__FMT_TNAM_TID_OFF, rs->tid);
+	size_t len = TTLOG__FMT_TNAM_FIXED_SIZE;
+	ttlog__emit_put_string(p, &len, name, TTLOG__THREAD_NAME_MAX);
+	ttlog__emit_flush_block(&s->em); /* another thread's block comes first */
+	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_TNAM, 0, p, len);
+}
+
 /* THRD of one ring, with the revision 5 fields; resets its counters. Runs
  * in signal context. */
 static void write_thread(struct stream *s, uint32_t idx, struct ring_state *rs, uint64_t *overwritten)
 {
 	struct ttlog__ring *r = rs->ring;
 	unsigned char *p = s->small;
-	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the
-	 * name an exited thread left is whole. */
-	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
-	uint32_t gen = atomic_load_explicit(&r->gen, memory_order_relaxed);
 	char name[TTLOG__THREAD_NAME_MAX + 1];
-	name[0] = '\0';
-	if (state == TTLOG__RING_LIVE)
-		ttlog__live_thread_name(0, rs->tid, name, sizeof name);
-	if (!name[0]) {
-		memcpy(name, r->name, TTLOG__THREAD_NAME_MAX);
-		name[TTLOG__THREAD_NAME_MAX] = '\0';
-	}
+	uint32_t state = thread_name(rs, name);
+	uint32_t gen = atomic_load_explicit(&r->gen, memory_order_relaxed);
 	uint64_t ow = ttlog__ring_overwritten(r);
 	uint64_t ow_here = gen == rs->base_gen && ow >= rs->overwritten_base ? ow - rs->overwritten_base : ow;
 	memset(p, 0, TTLOG__FMT_THRD_FIXED_SIZE);
@@ -1169,6 +1211,8 @@ static uint64_t drain(struct stream *s)
 					}
 					if ((k & K_TRIGGER) && writing)
 						trigger(s, idx, t, &rs->spans);
+					if (writing)
+						name_thread(s, idx, rs);
 					if (!writing)
 						rs->lost++;
 					else if (ttlog__emit_record(&s->em, s->stage + off, size, id, t) == 0)
@@ -1547,6 +1591,7 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 		rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
 		rs->spans.n = rs->spans.over = 0;
 		rs->pend_set = 0;
+		rs->named_seq = 0; /* segment numbers start again */
 		memset(rs->pend, 0, sizeof rs->pend);
 	}
 	s->ntrig = 0;

@@ -9,7 +9,7 @@
  * events a second, and after every 8th (i a multiple of 8) a DEBUG record
  * "debug t=%u d=%lu" with d = i. With ERROR_AT, thread 0 logs an ERROR
  * "fail t=%u i=%lu" after its event ERROR_AT (a promotion's trigger in a
- * stream). Once every thread
+ * stream). Thread t is named "killed-wT". Once every thread
  * has logged READY events, prints "ready PID READY" (as
  * tests/support/logger_lib.sh expects), then goes on logging until it is
  * killed.
@@ -41,6 +41,9 @@ static uint64_t now_ns(void)
 static void *worker(void *arg)
 {
 	unsigned t = (unsigned)(uintptr_t)arg;
+	char name[16];
+	snprintf(name, sizeof name, "killed-w%u", t);
+	pthread_setname_np(pthread_self(), name);
 	for (unsigned long i = 0;; i++) {
 		/* paced: event i is due at i / rate seconds */
 		while ((now_ns() - start_ns) * rate < (uint64_t)i * 1000000000ull)

@@ -87,7 +87,7 @@ if LOGGER_PROG=shm_stream_kill start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_D
 		"~^$tmp/snaps/ttlog-$killed-[0-9T.]+Z-recovered-after-stream\\.ttlog\$" 0 '' -- \
 		"$bin" recover --shm-dir "$shm" "$killed"
 	file=$(ls "$tmp/snaps/ttlog-$killed-"*-recovered-after-stream.ttlog 2>/dev/null | head -n 1)
-	expect "its reason says it holds what the stream had not written" \
+	expect "its reason says it is to be read with the stream" \
 		test "$(snapshot_reason "$file")" = recovered-after-stream
 	events_of "$tmp/stream" >"$tmp/stream.ev"
 	events_of "$file" >"$tmp/snap.ev"

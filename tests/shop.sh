@@ -70,8 +70,9 @@ q() { # SQL FILE...: the rows of a query as CSV without the header
 
 recovered=$("$bin" recover --shm-dir "$snaps/shm" --dir "$snaps" "$back")
 expect "ttlog recover wrote the backoffice snapshot" test -f "$recovered"
-# Backoffice was streaming: the recovered snapshot holds what its stream
-# had not written yet, and the two together are its history.
+# Backoffice was streaming: the recovered snapshot holds its whole rings,
+# its segments everything streamed before, and the two together are its
+# history.
 expect "the recovered snapshot is of the killed process, after its stream" \
 	grep -q "ttlog-$back-.*-recovered-after-stream.ttlog" <<<"$recovered"
 back_segs=("$snaps"/stream/backoffice-"$back"-*.ttseg)

@@ -187,6 +187,55 @@ static void test_damage(void **state)
 	expect_damage("crc", TTLOG_E_CORRUPT, "expected chunk CRC", (size_t)-1);
 }
 
+/* Each event's thread name is "<prefix><t>" (t its first argument), or ""
+ * without a prefix and for thread `nameless`; its tid 1000 + t. Returns
+ * the events. */
+static size_t check_names(ttlog_reader *r, const char *prefix, int nameless)
+{
+	struct ttlog_event ev;
+	size_t n = 0;
+	ttlog_reader_rewind(r);
+	while (ttlog_reader_next(r, &ev)) {
+		char want[16] = "";
+		unsigned t = (unsigned)ev.args[0].v.u;
+		if (prefix && (int)t != nameless)
+			snprintf(want, sizeof want, "%s%u", prefix, t);
+		assert_non_null(ev.thread);
+		assert_string_equal(ev.thread->name, want);
+		assert_int_equal(ev.thread->tid, 1000 + t);
+		n++;
+	}
+	return n;
+}
+
+static void check_range(const char *path, int64_t since, int64_t until, int want_indexed);
+
+/* Revision 6: TNAM names the threads of a segment that has no THRD (its
+ * writer was killed); a THRD has the last word; a damaged TNAM costs its
+ * name only. */
+static void test_thread_names(void **state)
+{
+	(void)state;
+	ttlog_reader *r = open_ok(mkseg("names-open.ttseg", "seg --open --names"), TTLOG_OK);
+	assert_int_equal(check_names(r, "n", -1), 8);
+	ttlog_reader_close(r);
+	r = open_ok(mkseg("names-closed.ttseg", "seg --names"), TTLOG_OK);
+	assert_int_equal(check_names(r, "w", -1), 8);
+	ttlog_reader_close(r);
+	/* Through the index, which lists the TNAM chunks too. */
+	check_range(mkseg("names-indexed.ttseg", "seg --names --per-block 1 --events 8"),
+		    NS0 + 1000000 + 8000, NS0 + 1000000 + 12000, 1);
+	/* Without them, an open segment's threads have no names. */
+	r = open_ok(mkseg("nameless.ttseg", "seg --open"), TTLOG_OK);
+	assert_int_equal(check_names(r, NULL, -1), 8);
+	ttlog_reader_close(r);
+	r = open_ok(mkseg("names-bad.ttseg", "seg --open --names --damage tnam-short"), TTLOG_E_CORRUPT);
+	if (!strstr(ttlog_reader_error(r), "thread name string"))
+		fail_msg("message \"%s\"", ttlog_reader_error(r));
+	assert_int_equal(check_names(r, "n", 0), 8);
+	ttlog_reader_close(r);
+}
+
 /* Events of a full read within [since, until], against a ranged open. */
 static void check_range(const char *path, int64_t since, int64_t until, int want_indexed)
 {
@@ -265,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_closed_segment), cmocka_unit_test(test_open_and_torn),
 		cmocka_unit_test(test_snapshot_rev5),  cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_index),          cmocka_unit_test(test_flips),
+		cmocka_unit_test(test_thread_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

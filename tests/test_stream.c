@@ -359,6 +359,136 @@ static char *stream_dir(const char *tag)
 	return d;
 }
 
+/* The records "info|debug|error t=%u i=%lu" of tests/progs/stream_crash,
+ * counted by kind (0 info, 1 debug, 2 error), thread and i; and the
+ * events whose "req" context was not 7 + t exactly once. */
+#define CRASH_N 20000
+struct crash_counts {
+	unsigned char seen[3][2][CRASH_N];
+	unsigned long bad_context, other;
+};
+
+static void crash_count(const struct ttlog_event *ev, struct crash_counts *c)
+{
+	if (ev->kind != TTLOG_EVENT_LOG)
+		return;
+	const char *f = ev->site->format;
+	int k = strncmp(f, "info ", 5) == 0 ? 0 : strncmp(f, "debug ", 6) == 0 ? 1
+		: strncmp(f, "error ", 6) == 0 ? 2 : -1;
+	if (k < 0 || ev->nargs != 2 || ev->args[0].v.u > 1 || ev->args[1].v.u >= CRASH_N) {
+		c->other++;
+		return;
+	}
+	unsigned t = (unsigned)ev->args[0].v.u;
+	unsigned long i = (unsigned long)ev->args[1].v.u;
+	if (c->seen[k][t][i] < 255)
+		c->seen[k][t][i]++;
+	int req = 0;
+	for (unsigned j = 0; j < ev->nfields; j++)
+		if (strcmp(ev->fields[j].key, "req") == 0)
+			req += ev->fields[j].value->v.u == 7 + t ? 1 : 100;
+	c->bad_context += req != 1;
+}
+
+/* A crash of a process that streams with promotion, small segments and
+ * small rings: the crash snapshot (the whole rings) and the segments (all
+ * INFO records, promoted DEBUG ones, what the crash handler drained) read
+ * as one store hold every INFO record once, every DEBUG record that was
+ * still in the rings once (those pending a promotion decision at the
+ * crash included), the ERROR once, each with its context, in every
+ * segment (re-stated at each segment's start). */
+static void test_crash_snapshot_and_segments_hold_every_record_once(void **state)
+{
+	(void)state;
+	if (under_tsan())
+		skip(); /* ThreadSanitizer reports the crash instead of dying of it */
+	char *dir = stream_dir("stream-crash-all");
+	char snaps[4096], prog[4096], count[32];
+	snprintf(snaps, sizeof snaps, "%s/snapshots", dir);
+	snprintf(prog, sizeof prog, "%s", tu_prog("stream_crash"));
+	snprintf(count, sizeof count, "%d", CRASH_N);
+	assert_int_equal(mkdir(snaps, 0700), 0);
+	setenv("TTLOG_STREAM", dir, 1);
+	setenv("TTLOG_DIR", snaps, 1);
+	setenv("TTLOG_RING_SIZE", "64K", 1);
+	setenv("TTLOG_SEGMENT_SIZE", "64K", 1);
+	setenv("TTLOG_STREAM_POLICY", "block", 1);
+	setenv("TTLOG_PROMOTE_BEFORE", "1ms", 1);
+	setenv("TTLOG_PROMOTE_AFTER", "1ms", 1);
+	char *argv[] = {prog, count, NULL};
+	int status;
+	char out[4096];
+	assert_int_equal(tu_run(argv, 60, &status, out, sizeof out), 0);
+	unsetenv("TTLOG_STREAM");
+	unsetenv("TTLOG_DIR");
+	unsetenv("TTLOG_RING_SIZE");
+	unsetenv("TTLOG_SEGMENT_SIZE");
+	unsetenv("TTLOG_STREAM_POLICY");
+	unsetenv("TTLOG_PROMOTE_BEFORE");
+	unsetenv("TTLOG_PROMOTE_AFTER");
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	char **paths;
+	int n = list_segments(dir, &paths);
+	assert_true(n >= 3); /* rotations before the crash */
+	char **snap;
+	assert_int_equal(tu_list_snapshots(snaps, &snap), 1);
+	paths = realloc(paths, (size_t)(n + 1) * sizeof *paths);
+	paths[n] = strdup(snap[0]);
+
+	struct crash_counts *in_snap = calloc(1, sizeof *in_snap), *in_segs = calloc(1, sizeof *in_segs),
+			    *all = calloc(1, sizeof *all);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(snap[0], &r), TTLOG_OK);
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev) == 1)
+		crash_count(&ev, in_snap);
+	ttlog_reader_close(r);
+	for (int k = 0; k < n; k++) {
+		assert_int_equal(ttlog_reader_open(paths[k], &r), TTLOG_OK);
+		while (ttlog_reader_next(r, &ev) == 1)
+			crash_count(&ev, in_segs);
+		ttlog_reader_close(r);
+	}
+	ttlog_store *st = NULL;
+	assert_int_equal(ttlog_store_open((const char *const *)paths, (size_t)n + 1, NULL, &st), TTLOG_OK);
+	while (ttlog_store_next(st, &ev, NULL) == 1)
+		crash_count(&ev, all);
+	ttlog_store_close(st);
+
+	assert_int_equal(all->other, 0);
+	assert_int_equal(in_snap->bad_context + in_segs->bad_context + all->bad_context, 0);
+	unsigned long debug_snap = 0, debug_pending = 0, promoted = 0;
+	for (unsigned t = 0; t < 2; t++) {
+		unsigned long lo = CRASH_N;
+		for (unsigned long i = 0; i < CRASH_N; i++) {
+			if (all->seen[0][t][i] != 1)
+				fail_msg("info t=%u i=%lu: %u times in the store", t, i, all->seen[0][t][i]);
+			if (all->seen[1][t][i] > 1 || (in_snap->seen[1][t][i] && !all->seen[1][t][i]))
+				fail_msg("debug t=%u i=%lu: %u times in the store, %u in the snapshot", t, i,
+					 all->seen[1][t][i], in_snap->seen[1][t][i]);
+			if (in_snap->seen[1][t][i] && lo == CRASH_N)
+				lo = i;
+			debug_snap += in_snap->seen[1][t][i];
+			promoted += in_segs->seen[1][t][i];
+			debug_pending += t == 0 && in_snap->seen[1][t][i] && !in_segs->seen[1][t][i];
+		}
+		/* The ring's tail is whole: every DEBUG record from its oldest on. */
+		for (unsigned long i = lo; i < CRASH_N; i++)
+			if (!all->seen[1][t][i])
+				fail_msg("debug t=%u i=%lu: missing after the ring's oldest, %lu", t, i, lo);
+	}
+	assert_int_equal(all->seen[2][0][CRASH_N / 2], 1);
+	assert_true(debug_snap > 0);
+	assert_true(promoted > 0);      /* the ERROR's window */
+	assert_true(debug_pending > 0); /* in the rings only */
+	free(in_snap);
+	free(in_segs);
+	free(all);
+	tu_free_list(snap, 1);
+	tu_free_list(paths, n + 1);
+	free(dir);
+}
+
 /* Four threads at full speed into 1 MiB segments and small rings, so that
  * the drainer falls behind: every event is in the store exactly once and in
  * order, or counted as lost in its thread's THRD chunks; with the filtered
@@ -639,6 +769,123 @@ static void test_level_contexts_and_age(void **state)
 	free(dir);
 }
 
+/* What an event of format fmt in a file or store says of its scopes:
+ * how many there were, and of the last one its "request" and "user"
+ * fields (how many times each, value of request) and its span. */
+struct scoped {
+	int events, request, user, depth;
+	uint64_t request_value;
+	char span[32];
+};
+
+static void note_scoped(const struct ttlog_event *ev, const char *fmt, struct scoped *o)
+{
+	if (ev->kind != TTLOG_EVENT_LOG || strcmp(ev->site->format, fmt) != 0)
+		return;
+	o->events++;
+	o->request = o->user = 0;
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		if (strcmp(ev->fields[i].key, "request") == 0) {
+			o->request++;
+			o->request_value = ev->fields[i].value->v.u;
+		}
+		o->user += strcmp(ev->fields[i].key, "user") == 0;
+	}
+	o->depth = (int)ev->depth;
+	snprintf(o->span, sizeof o->span, "%s", ev->span && ev->span->name ? ev->span->name : "");
+}
+
+static void scoped_in_file(const char *path, const char *fmt, struct scoped *o)
+{
+	memset(o, 0, sizeof *o);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev) == 1)
+		note_scoped(&ev, fmt, o);
+	ttlog_reader_close(r);
+}
+
+static void scoped_in_store(char **paths, int n, const char *fmt, struct scoped *o)
+{
+	memset(o, 0, sizeof *o);
+	ttlog_store *st = NULL;
+	assert_int_equal(ttlog_store_open((const char *const *)paths, (size_t)n, NULL, &st), TTLOG_OK);
+	struct ttlog_event ev;
+	while (ttlog_store_next(st, &ev, NULL) == 1)
+		note_scoped(&ev, fmt, o);
+	ttlog_store_close(st);
+}
+
+/* Contexts and a span opened in one segment and still open in a later one:
+ * each segment re-states them at its start (FORMAT.md 17.1), so an event of
+ * the later segment has them when that segment is read alone (the earlier
+ * ones deleted), and once each when all are read as one store. */
+static void test_segments_restate_open_scopes(void **state)
+{
+	(void)state;
+	char *dir = stream_dir("stream-restate");
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.stream = dir;
+	cfg.segment_age_ns = 100ull * 1000000ull;
+	cfg.promote_level = TTLOG_LEVEL_OFF;
+	assert_int_equal(tu_start(&cfg), 0);
+	{
+		TTLOG_CONTEXT("request", 42);
+		TTLOG_CONTEXT("user", 7);
+		TTLOG_SPAN("checkout");
+		TTLOG_INFO("scopes opened");
+		struct timespec ts = {0, 350 * 1000000};
+		nanosleep(&ts, NULL); /* three rotations or more */
+		TTLOG_INFO("inside, segments later");
+	}
+	TTLOG_INFO("outside");
+	ttlog_shutdown();
+	char **paths;
+	int n = list_segments(dir, &paths);
+	assert_true(n >= 3);
+	int first = -1, later = -1;
+	struct scoped o;
+	for (int k = 0; k < n; k++) {
+		scoped_in_file(paths[k], "scopes opened", &o);
+		if (o.events)
+			first = k;
+		scoped_in_file(paths[k], "inside, segments later", &o);
+		if (o.events)
+			later = k;
+	}
+	assert_true(first >= 0 && later > first);
+	/* The later segment alone. */
+	scoped_in_file(paths[later], "inside, segments later", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request, 1);
+	assert_int_equal(o.request_value, 42);
+	assert_int_equal(o.user, 1);
+	assert_int_equal(o.depth, 1);
+	assert_string_equal(o.span, "checkout");
+	scoped_in_file(paths[later], "outside", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request + o.user + o.depth, 0);
+	/* Every segment as one store: the event once, each context once. */
+	scoped_in_store(paths, n, "inside, segments later", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request, 1);
+	assert_int_equal(o.user, 1);
+	assert_int_equal(o.depth, 1);
+	assert_string_equal(o.span, "checkout");
+	/* The earlier segments deleted: the store of the rest. */
+	for (int k = 0; k < later; k++)
+		assert_int_equal(unlink(paths[k]), 0);
+	scoped_in_store(paths + later, n - later, "inside, segments later", &o);
+	assert_int_equal(o.events, 1);
+	assert_int_equal(o.request, 1);
+	assert_int_equal(o.user, 1);
+	assert_string_equal(o.span, "checkout");
+	tu_free_list(paths, n);
+	free(dir);
+}
+
 /* Log events at or above INFO in a file. */
 static int info_events(const char *path, int *status)
 {
@@ -873,11 +1120,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_in_snapshot_head),
 		cmocka_unit_test(test_level_contexts_and_age),
+		cmocka_unit_test(test_segments_restate_open_scopes),
 		cmocka_unit_test(test_four_threads_every_event_once_or_counted),
 		cmocka_unit_test(test_retention_by_files_and_bytes),
 		cmocka_unit_test(test_full_disk_loses_only_counted_events),
 		cmocka_unit_test(test_sigterm_closes_the_segment),
 		cmocka_unit_test(test_crash_closes_the_segment),
+		cmocka_unit_test(test_crash_snapshot_and_segments_hold_every_record_once),
 		cmocka_unit_test(test_reused_rings_lose_only_counted_events),
 		cmocka_unit_test(test_block_policy_loses_nothing),
 		cmocka_unit_test(test_promotion_window),

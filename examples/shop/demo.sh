@@ -62,8 +62,9 @@ show "$ttlog" ls "$rel"
 
 crash=$(ls "$rel"/*-SIGSEGV.ttlog | head -n 1)
 final_edge=$(ls "$rel"/*-end_of_run.ttlog | head -n 1)
-# Backoffice was streaming too: its recovered snapshot holds what the
-# stream had not written yet, its segments the rest.
+# Backoffice was streaming too: its recovered snapshot holds its whole
+# rings (DEBUG records the stream had not decided on included), its
+# segments everything streamed before; read together, each event once.
 recovered=$(ls "$rel"/*-recovered*.ttlog | head -n 1)
 back_segs=$(ls "$rel"/stream/backoffice-*.ttseg | tr '\n' ' ')
 finals="$final_edge $crash $recovered $back_segs"

@@ -60,6 +60,7 @@
 #define TTLOG__FMT_CHUNK_MODS TTLOG__FMT_FOURCC('M', 'O', 'D', 'S')
 #define TTLOG__FMT_CHUNK_PRMT TTLOG__FMT_FOURCC('P', 'R', 'M', 'T') /* revision 5, REQUIRED */
 #define TTLOG__FMT_CHUNK_INDX TTLOG__FMT_FOURCC('I', 'N', 'D', 'X') /* revision 5 */
+#define TTLOG__FMT_CHUNK_TNAM TTLOG__FMT_FOURCC('T', 'N', 'A', 'M') /* revision 6 */
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -273,13 +274,18 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_PROMOTE_PROCESS 1
 #define TTLOG__FMT_PROMOTE_TRACE 2
 
+/* ---- TNAM: a thread's name in a segment, before its THRD, revision 6 ---- */
+#define TTLOG__FMT_TNAM_INDEX_OFF 0        /* u32 thread index */
+#define TTLOG__FMT_TNAM_TID_OFF 4          /* u32 OS thread id */
+#define TTLOG__FMT_TNAM_FIXED_SIZE 8       /* then the name string */
+
 /* ---- INDX: a closed segment's chunks, revision 5 ------------------------ */
 #define TTLOG__FMT_INDX_COUNT_OFF 0        /* u32 entries */
 #define TTLOG__FMT_INDX_RESERVED_OFF 4     /* u32 zero */
 #define TTLOG__FMT_INDX_FIXED_SIZE 8       /* then count entries: */
 #define TTLOG__FMT_INDX_E_OFFSET_OFF 0     /* u64 offset of the chunk header */
 #define TTLOG__FMT_INDX_E_TYPE_OFF 8       /* u32 chunk type */
-#define TTLOG__FMT_INDX_E_THREAD_OFF 12    /* u32 EVTS, PRMT, THRD: thread index; else 0 */
+#define TTLOG__FMT_INDX_E_THREAD_OFF 12    /* u32 EVTS, PRMT, THRD, TNAM: thread index; else 0 */
 #define TTLOG__FMT_INDX_E_FIRST_OFF 16     /* u64 EVTS: first_ticks; else 0 */
 #define TTLOG__FMT_INDX_E_LAST_OFF 24      /* u64 EVTS: last_ticks; else 0 */
 #define TTLOG__FMT_INDX_ENTRY_SIZE 32

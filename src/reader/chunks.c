@@ -1,7 +1,7 @@
 /*
  * chunks.c - pass 1 of opening a file (see reader/open.c): walks the chunks
  * from the file header to END. Every payload is checked against its CRC-32C
- * before anything in it is used. HEAD, SITE, SITX, THRD, CRSH and END are
+ * before anything in it is used. HEAD, SITE, SITX, THRD, TNAM, CRSH and END are
  * decoded here, SMPL, MTRC, STCK and MODS by reader/smpl_read.c, mtrc_read.c
  * and stacks.c; EVTS chunks only have their fixed fields checked and their
  * place remembered for pass 2 (reader/records.c). A damaged chunk is
@@ -110,7 +110,7 @@ static int known_type(uint32_t type)
 	       type == TTLOG__FMT_CHUNK_SITX || type == TTLOG__FMT_CHUNK_SMPL ||
 	       type == TTLOG__FMT_CHUNK_MTRC || type == TTLOG__FMT_CHUNK_STCK ||
 	       type == TTLOG__FMT_CHUNK_MODS || type == TTLOG__FMT_CHUNK_PRMT ||
-	       type == TTLOG__FMT_CHUNK_INDX;
+	       type == TTLOG__FMT_CHUNK_INDX || type == TTLOG__FMT_CHUNK_TNAM;
 }
 
 /* The smallest payload a valid chunk of a known type can have. */
@@ -129,6 +129,7 @@ static size_t min_payload(uint32_t type)
 	case TTLOG__FMT_CHUNK_MODS: return TTLOG__FMT_MODS_FIXED_SIZE;
 	case TTLOG__FMT_CHUNK_PRMT: return TTLOG__FMT_PRMT_SIZE;
 	case TTLOG__FMT_CHUNK_INDX: return TTLOG__FMT_INDX_FIXED_SIZE;
+	case TTLOG__FMT_CHUNK_TNAM: return TTLOG__FMT_TNAM_FIXED_SIZE + 4;
 	default: return TTLOG__FMT_END_SIZE;
 	}
 }
@@ -633,6 +634,28 @@ static void parse_thrd(struct ttlog_reader *r, size_t off, const unsigned char *
 	t->info.filtered = ttlog__get_u64(c.p + 8);
 }
 
+/* A thread's name in a segment before its THRD (FORMAT.md 17.1, revision
+ * 6): the name of a thread whose THRD never came (the writer was killed).
+ * A THRD, which comes later, has the last word. */
+static void parse_tnam(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+{
+	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "TNAM"};
+	if (!cur_need(r, &c, TTLOG__FMT_TNAM_FIXED_SIZE, "fixed TNAM fields"))
+		return;
+	uint32_t index = ttlog__get_u32(p + TTLOG__FMT_TNAM_INDEX_OFF);
+	uint32_t tid = ttlog__get_u32(p + TTLOG__FMT_TNAM_TID_OFF);
+	size_t slot = thread_get(r, index, tid);
+	if (slot == NOWHERE)
+		return;
+	struct rthread *t = &r->threads[slot];
+	cur_skip(&c, TTLOG__FMT_TNAM_FIXED_SIZE);
+	const char *name = "";
+	if (!cur_str(r, &c, "thread name", &name) || t->thrd_off != NOWHERE)
+		return;
+	t->info.tid = tid;
+	t->info.name = name;
+}
+
 static void parse_crsh(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
 {
 	if (r->have_crash) {
@@ -811,6 +834,7 @@ int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char 
 	case TTLOG__FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_TNAM: parse_tnam(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_SMPL:
 		ttlog__smpl_parse(r, &r->smpl, off + TTLOG__FMT_CHUNK_HEADER_SIZE, payload, len);

@@ -198,7 +198,7 @@ struct source {
 	uint64_t rings_uncommitted, sites_uncommitted;
 	int alive, same_boot;
 	const struct ttlog__shm_stream_entry *stream; /* a dead owner's stream table, or NULL */
-	uint64_t after_stream;        /* rings read from the stream's place */
+	uint64_t after_stream;        /* rings whose stream place was used */
 	unsigned char *copy;          /* a private copy of the ring being read */
 	size_t copy_cap;
 	char problem[512];            /* the first entry skipped, for the caller */
@@ -470,20 +470,23 @@ static int stream_place(const struct source *s, const struct ttlog__ring *r,
 	return 0;
 }
 
-/* A dead owner that was streaming: its segments hold every record of a
- * ring before the stream's place, so the snapshot starts there (records
- * the ring dropped before the stream read them are the stream's loss,
- * counted in its segments). A place outside what is left to read is not
- * used: before it, the ring lost what the stream had not read; past it, it
- * cannot be this owner's. */
-static void skip_streamed(struct source *s, const struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
+/* A dead owner that was streaming: the snapshot keeps the whole ring, as a
+ * crash snapshot does, because the stream's place is where its consumer
+ * stopped reading, and records below the stream level before it may still
+ * have been waiting for a promotion decision (in neither the segments nor,
+ * from the place on, the snapshot). The store drops the events the
+ * segments hold too. The place says what the ring's overwritten count
+ * means: a place at or after the oldest record kept means the stream read
+ * everything the ring overwrote (a loss of the stream's, if any, is counted
+ * in its segments), so the snapshot counts none; a place before it, or
+ * none, leaves the count. A place past head cannot be this owner's. */
+static void note_streamed(struct source *s, const struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	uint64_t pos;
 	if (!stream_place(s, r, cur, &pos) || pos < cur->pos || pos > cur->end)
 		return;
-	cur->pos = pos;
 	if (cur->copied)
-		cur->overwritten_copied = 0; /* what came before is in the segments */
+		cur->overwritten_copied = 0; /* the stream had read it */
 	s->after_stream++;
 }
 
@@ -503,7 +506,7 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	if (s->copy_cap < ref->size) {
 		unsigned char *p = realloc(s->copy, ref->size);
 		if (!p) {
-			skip_streamed(s, r, cur);
+			note_streamed(s, r, cur);
 			return 1;
 		}
 		memset(p, 0, ref->size); /* its pages are faulted in now, not during the copy */
@@ -512,7 +515,7 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	}
 	int more = ttlog__ring_read_copy(cur, s->copy);
 	if (more)
-		skip_streamed(s, r, cur);
+		note_streamed(s, r, cur);
 	return more;
 }
 
@@ -654,7 +657,8 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	collect_rings(s);
 	collect_sites(s);
 	/* A live owner's snapshot keeps the whole rings, like any snapshot;
-	 * a dead one's that was streaming starts where the stream stopped. */
+	 * a dead one's that was streaming uses the stream's places for the
+	 * overwritten counts (note_streamed). */
 	if (!s->alive && s->h.minor >= 1 && s->h.stream_off &&
 	    atomic_load_explicit(&s->live->stream_state, memory_order_relaxed) == TTLOG__SHM_STREAM_ON)
 		s->stream = (const struct ttlog__shm_stream_entry *)(s->map + s->h.stream_off);
@@ -685,8 +689,9 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		.window_ns = s->alive ? s->h.window_ns : 0,
 		.in_process = 0,
 	};
-	/* The reason says that the snapshot holds what the stream had not
-	 * written (the writer asks for the reason before reading any ring). */
+	/* The reason says that the snapshot is to be read with the stream's
+	 * segments, which hold some of its events too (the writer asks for
+	 * the reason before reading any ring). */
 	char why[128];
 	snprintf(why, sizeof why, "%s%s", reason ? reason : "recovered",
 		 s->stream ? "-after-stream" : "");

@@ -19,7 +19,11 @@
  * ms later, up to flush_ns (50 ms by default).
  *
  * A segment: file header, HEAD (SEGMENT flag, its sequence number, the
- * stream's start), then SITE/SITX/EVTS as the drain goes; closed (rotation
+ * stream's start), each thread's open contexts and spans re-stated (a
+ * RESTATE group, from the copies the drainer keeps as it reads the scope
+ * records: restate_scopes), then SITE/SITX/EVTS as the drain goes, with a
+ * TNAM naming each thread before its first block (a killed process's
+ * segment gets no THRD); closed (rotation
  * at segment_size or segment_age_ns, shutdown, a flush signal, a crash)
  * with a THRD per thread that had something to say, MTRC, INDX (normal
  * context only) and the 88-byte segment END.
@@ -91,6 +95,7 @@
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/writer.h"
+#include "thread/scopes.h"
 #include "thread/thread.h"
 
 #define OUT_CAP (256u << 10)
@@ -108,8 +113,15 @@
 
 enum { OWNER_FREE = 0, OWNER_DRAINER = 1, OWNER_CLOSED = 2 };
 /* What a site's records are to the stream (the keep[] table). */
-enum { K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4, K_SPAN_BEGIN = 8, K_SPAN_END = 16, K_RESTATE = 32 };
+enum {
+	K_KNOWN = 1, K_STREAM = 2, K_TRIGGER = 4, K_SPAN_BEGIN = 8, K_SPAN_END = 16, K_RESTATE = 32,
+	K_CONTEXT_PUSH = 64, K_CONTEXT_POP = 128
+};
+#define K_SCOPE (K_SPAN_BEGIN | K_SPAN_END | K_RESTATE | K_CONTEXT_PUSH | K_CONTEXT_POP)
 #define MAX_SPANS 16u                 /* a ring's open spans the drainer follows */
+#define KEPT_SCOPES 32u               /* a ring's open scopes a new segment re-states */
+#define KEPT_BYTES 2048u              /* ... and the bytes of their copies */
+#define RESTATE_SIZE 24u              /* a RESTATE record: header and one U32, padded */
 
 /* The spans open on a thread, as its records say (for trace scope). */
 struct span_stack {
@@ -118,6 +130,30 @@ struct span_stack {
 		uint64_t id, hi, lo;
 	} s[MAX_SPANS];
 };
+
+/*
+ * The scopes (contexts and spans) open on a thread, as the records the
+ * drainer has read say, with a copy of the record that opened each, so
+ * that a new segment can re-state them (FORMAT.md 8.1, 17.1): a segment
+ * read alone then gives its first events the contexts and spans opened in
+ * an earlier segment. It follows the reader's rules: a push or begin goes
+ * on top, a pop takes the innermost context, an end takes the span with
+ * its id and the spans inside it, a RESTATE starts afresh. The KEPT_SCOPES
+ * outermost are kept (those beyond are counted, and they are all inside
+ * the kept ones); a copy that does not fit in buf is not kept (len 0), and
+ * that scope is not re-stated.
+ */
+struct scope_copies {
+	uint32_t n, used;                /* entries kept, bytes of buf used */
+	uint32_t over_contexts, over_spans;
+	struct {
+		uint64_t span_id;
+		uint32_t kind;           /* K_CONTEXT_PUSH or K_SPAN_BEGIN */
+		uint16_t off, len;       /* the copy in buf; len 0: none */
+	} e[KEPT_SCOPES];
+	_Alignas(8) unsigned char buf[KEPT_BYTES];
+};
+_Static_assert(KEPT_BYTES <= UINT16_MAX, "offsets in buf fit in 16 bits");
 
 /* What the drainer keeps per ring (by thread index). */
 struct ring_state {
@@ -151,6 +187,9 @@ struct ring_state {
 	uint64_t trig_hi, trig_lo;       /* trace scope: only records of this trace */
 	int trig_any;                    /* 0: only records of trig_hi/lo's trace */
 	struct span_stack spans;         /* as the main pass has read them */
+	uint64_t last_ticks;             /* of the last record the main pass read */
+	uint64_t named_seq;              /* the segment that has its TNAM (0: none) */
+	struct scope_copies scopes;      /* as the main pass has read them */
 };
 
 struct index_entry {
@@ -310,6 +349,10 @@ static int classify(struct stream *s, uint32_t id)
 		k |= K_SPAN_END;
 	else if (d->kind == TTLOG__KIND_RESTATE)
 		k |= K_RESTATE;
+	else if (d->kind == TTLOG__KIND_CONTEXT_PUSH && d->nargs == 1)
+		k |= K_CONTEXT_PUSH;
+	else if (d->kind == TTLOG__KIND_CONTEXT_POP)
+		k |= K_CONTEXT_POP;
 	s->keep[id] = (uint8_t)k;
 	return k;
 }
@@ -352,6 +395,73 @@ static void follow_spans(struct span_stack *st, int k, const unsigned char *rec,
 static int in_trace(const struct span_stack *st, uint64_t hi, uint64_t lo)
 {
 	return st->n && st->s[st->n - 1].hi == hi && st->s[st->n - 1].lo == lo && (hi || lo);
+}
+
+/* Forgets kept scope i, keeping the other copies back to back. Runs in
+ * signal context. */
+static void scope_remove(struct scope_copies *sc, uint32_t i)
+{
+	uint32_t off = sc->e[i].off, len = sc->e[i].len;
+	memmove(sc->buf + off, sc->buf + off + len, sc->used - off - len);
+	sc->used -= len;
+	for (uint32_t k = i + 1; k < sc->n; k++) {
+		sc->e[k - 1] = sc->e[k];
+		sc->e[k - 1].off = (uint16_t)(sc->e[k - 1].off - len);
+	}
+	sc->n--;
+}
+
+/* Follows a thread's open scopes through one of its records (k: its
+ * classify() bits). Runs in signal context. */
+static void follow_scopes(struct scope_copies *sc, int k, const unsigned char *rec, uint32_t size)
+{
+	if (k & K_RESTATE) {
+		sc->n = sc->used = sc->over_contexts = sc->over_spans = 0;
+	} else if (k & (K_CONTEXT_PUSH | K_SPAN_BEGIN)) {
+		int span = (k & K_SPAN_BEGIN) != 0;
+		if (span && size < TTLOG__FMT_RECORD_HEADER_SIZE + 8)
+			return; /* cannot happen: classify() saw four arguments */
+		if (sc->n == KEPT_SCOPES) {
+			if (span)
+				sc->over_spans++;
+			else
+				sc->over_contexts++;
+			return;
+		}
+		uint32_t i = sc->n++;
+		sc->e[i].kind = span ? K_SPAN_BEGIN : K_CONTEXT_PUSH;
+		sc->e[i].span_id = span ? ttlog__get_u64(rec + TTLOG__FMT_RECORD_HEADER_SIZE) : 0;
+		sc->e[i].off = (uint16_t)sc->used;
+		sc->e[i].len = 0;
+		if (size <= KEPT_BYTES - sc->used) {
+			memcpy(sc->buf + sc->used, rec, size);
+			sc->e[i].len = (uint16_t)size;
+			sc->used += size;
+		}
+	} else if (k & K_CONTEXT_POP) {
+		if (sc->over_contexts) {
+			sc->over_contexts--; /* the innermost contexts are the ones not kept */
+			return;
+		}
+		for (uint32_t i = sc->n; i-- > 0;)
+			if (sc->e[i].kind == K_CONTEXT_PUSH) {
+				scope_remove(sc, i);
+				return;
+			}
+	} else if ((k & K_SPAN_END) && size >= TTLOG__FMT_RECORD_HEADER_SIZE + 8) {
+		uint64_t id = ttlog__get_u64(rec + TTLOG__FMT_RECORD_HEADER_SIZE);
+		for (uint32_t i = sc->n; i-- > 0;) {
+			if (sc->e[i].kind != K_SPAN_BEGIN || sc->e[i].span_id != id)
+				continue;
+			for (uint32_t j = sc->n; j-- > i;) /* with the spans inside it */
+				if (sc->e[j].kind == K_SPAN_BEGIN)
+					scope_remove(sc, j);
+			sc->over_spans = 0;
+			return;
+		}
+		if (sc->over_spans)
+			sc->over_spans--;
+	}
 }
 
 /* Whether promotion is on. Runs in signal context. */
@@ -426,6 +536,8 @@ static void pend_take(struct stream *s, struct ring_state *rs, uint64_t t)
 	}
 }
 
+static void name_thread(struct stream *s, uint32_t idx, struct ring_state *rs);
+
 /* Writes the promoted records gathered for ring idx as one EVTS block
  * after its SITE entries and a PRMT chunk. Runs in signal context. */
 static void flush_promoted(struct stream *s)
@@ -433,6 +545,7 @@ static void flush_promoted(struct stream *s)
 	if (!s->prm_len)
 		return;
 	struct ring_state *rs = &s->rings[s->prm_ring];
+	name_thread(s, s->prm_ring, rs);
 	ttlog__emit_flush_block(&s->em); /* the thread's other records come first */
 	unsigned char *p = s->em.prefix;
 	ttlog__put_u32(p + TTLOG__FMT_PRMT_THREAD_OFF, s->prm_ring);
@@ -595,8 +708,8 @@ static void note_chunk(void *ctx, uint64_t off, uint32_t type, const unsigned ch
 	e->thread = 0;
 	e->first = e->last = 0;
 	if ((type == TTLOG__FMT_CHUNK_EVTS || type == TTLOG__FMT_CHUNK_PRMT ||
-	     type == TTLOG__FMT_CHUNK_THRD) && len >= 4)
-		e->thread = ttlog__get_u32(payload); /* the thread index comes first in all three */
+	     type == TTLOG__FMT_CHUNK_THRD || type == TTLOG__FMT_CHUNK_TNAM) && len >= 4)
+		e->thread = ttlog__get_u32(payload); /* the thread index comes first in all four */
 	if (type == TTLOG__FMT_CHUNK_EVTS && len >= TTLOG__FMT_EVTS_FIXED_SIZE) {
 		e->first = ttlog__get_u64(payload + TTLOG__FMT_EVTS_FIRST_OFF);
 		e->last = ttlog__get_u64(payload + TTLOG__FMT_EVTS_LAST_OFF);
@@ -669,6 +782,51 @@ static void promotion_ticks(struct stream *s, const struct ttlog__calibration *c
 	s->bucket_ticks = width ? width : 1;
 }
 
+/*
+ * At the start of a segment, each thread's open scopes as the drainer has
+ * read them: a RESTATE record with the number of copies, then the copies,
+ * outermost first, with their own ticks (FORMAT.md 8.1), in a block of the
+ * thread's. Its records that the drainer reads next follow in the
+ * segment, so a reader of this segment alone knows every scope open at
+ * them. The RESTATE record takes the ticks of the thread's last record
+ * read, so that the thread's records stay in order after the copies.
+ * Normal context (a segment opens only there).
+ */
+static void restate_scopes(struct stream *s)
+{
+	uint64_t word = ttlog__scopes_restate_word();
+	if (!word)
+		return;
+	for (uint32_t idx = 0; idx < s->nrings; idx++) {
+		struct ring_state *rs = &s->rings[idx];
+		struct scope_copies *sc = &rs->scopes;
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < sc->n; i++)
+			n += sc->e[i].len && self_site(s, ttlog__get_u32(sc->buf + sc->e[i].off + 4)) != NULL;
+		if (!rs->ring || !n)
+			continue;
+		unsigned char rec[RESTATE_SIZE];
+		memset(rec, 0, sizeof rec);
+		ttlog__put_u32(rec, RESTATE_SIZE);
+		ttlog__put_u32(rec + 4, (uint32_t)(word >> 32));
+		ttlog__put_u64(rec + 8, rs->last_ticks);
+		ttlog__put_u32(rec + TTLOG__FMT_RECORD_HEADER_SIZE, n);
+		name_thread(s, idx, rs);
+		ttlog__emit_thread(&s->em, idx, rs->tid);
+		if (ttlog__emit_record(&s->em, rec, RESTATE_SIZE, (uint32_t)(word >> 32), rs->last_ticks) != 0)
+			continue;
+		rs->events++;
+		for (uint32_t i = 0; i < sc->n; i++) {
+			const unsigned char *c = sc->buf + sc->e[i].off;
+			uint32_t id = ttlog__get_u32(c + 4);
+			if (sc->e[i].len && self_site(s, id) &&
+			    ttlog__emit_record(&s->em, c, sc->e[i].len, id, ttlog__get_u64(c + 8)) == 0)
+				rs->events++;
+		}
+	}
+	ttlog__emit_flush_block(&s->em);
+}
+
 /* Opens the next segment and writes its header and HEAD. Normal context.
  * 0, or -1 with errno. */
 static int open_segment(struct stream *s)
@@ -700,9 +858,12 @@ static int open_segment(struct stream *s)
 	promotion_ticks(s, &cal);
 	ttlog__emit_file_header(&s->em);
 	write_head(s, &cal, now);
+	restate_scopes(s);
 	ttlog__emit_flush(&s->em);
 	if (s->em.file.failed) {
 		int err = errno;
+		for (uint32_t i = 0; i < s->nrings; i++)
+			s->rings[i].events = 0; /* the re-statements are not written */
 		close(fd);
 		unlink(s->path); /* nothing readable in it */
 		errno = err;
@@ -720,24 +881,57 @@ static void emit_metrics_chunk(void *ctx, const unsigned char *payload, size_t l
 	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_MTRC, 0, payload, len);
 }
 
+/* The name of ring rs's thread into name (TTLOG__THREAD_NAME_MAX + 1
+ * bytes): a live thread's current one, else the one it left. Returns the
+ * ring's state. Runs in signal context. */
+static uint32_t thread_name(struct ring_state *rs, char *name)
+{
+	struct ttlog__ring *r = rs->ring;
+	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the
+	 * name an exited thread left is whole. */
+	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
+	name[0] = '\0';
+	if (state == TTLOG__RING_LIVE)
+		ttlog__live_thread_name(0, rs->tid, name, TTLOG__THREAD_NAME_MAX + 1);
+	if (!name[0]) {
+		memcpy(name, r->name, TTLOG__THREAD_NAME_MAX);
+		name[TTLOG__THREAD_NAME_MAX] = '\0';
+	}
+	return state;
+}
+
+/*
+ * TNAM of ring idx, once per segment, before the thread's first block in
+ * it (FORMAT.md 17.1, revision 6): the THRD that names the thread comes
+ * when the segment is closed, which a killed process never does, so a
+ * segment names its threads as they appear. The name is the one the
+ * thread has then; THRD has the last word. Runs in signal context.
+ */
+static void name_thread(struct stream *s, uint32_t idx, struct ring_state *rs)
+{
+	if (rs->named_seq == s->seq || !rs->ring)
+		return;
+	rs->named_seq = s->seq;
+	char name[TTLOG__THREAD_NAME_MAX + 1];
+	thread_name(rs, name);
+	unsigned char *p = s->small;
+	ttlog__put_u32(p + TTLOG__FMT_TNAM_INDEX_OFF, idx);
+	ttlog__put_u32(p + TTLOG__FMT_TNAM_TID_OFF, rs->tid);
+	size_t len = TTLOG__FMT_TNAM_FIXED_SIZE;
+	ttlog__emit_put_string(p, &len, name, TTLOG__THREAD_NAME_MAX);
+	ttlog__emit_flush_block(&s->em); /* another thread's block comes first */
+	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_TNAM, 0, p, len);
+}
+
 /* THRD of one ring, with the revision 5 fields; resets its counters. Runs
  * in signal context. */
 static void write_thread(struct stream *s, uint32_t idx, struct ring_state *rs, uint64_t *overwritten)
 {
 	struct ttlog__ring *r = rs->ring;
 	unsigned char *p = s->small;
-	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the
-	 * name an exited thread left is whole. */
-	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
-	uint32_t gen = atomic_load_explicit(&r->gen, memory_order_relaxed);
 	char name[TTLOG__THREAD_NAME_MAX + 1];
-	name[0] = '\0';
-	if (state == TTLOG__RING_LIVE)
-		ttlog__live_thread_name(0, rs->tid, name, sizeof name);
-	if (!name[0]) {
-		memcpy(name, r->name, TTLOG__THREAD_NAME_MAX);
-		name[TTLOG__THREAD_NAME_MAX] = '\0';
-	}
+	uint32_t state = thread_name(rs, name);
+	uint32_t gen = atomic_load_explicit(&r->gen, memory_order_relaxed);
 	uint64_t ow = ttlog__ring_overwritten(r);
 	uint64_t ow_here = gen == rs->base_gen && ow >= rs->overwritten_base ? ow - rs->overwritten_base : ow;
 	memset(p, 0, TTLOG__FMT_THRD_FIXED_SIZE);
@@ -966,8 +1160,12 @@ static uint64_t drain(struct stream *s)
 		rs->ring = r;
 		rs->tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
 		rs->lost += lost;
-		if (lost)
-			rs->spans.n = rs->spans.over = 0; /* the tail's re-statement rebuilds them */
+		if (lost) {
+			/* The tail's re-statement rebuilds them (a tail without
+			 * one had no scope open). */
+			rs->spans.n = rs->spans.over = 0;
+			follow_scopes(&rs->scopes, K_RESTATE, NULL, 0);
+		}
 		uint32_t gen_before = rs->c.gen;
 		int new_owner = !rs->c.valid || gen_before != cur.gen;
 		if (new_owner) {
@@ -976,6 +1174,7 @@ static uint64_t drain(struct stream *s)
 			finalize(s, rs, UINT64_MAX);
 			rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
 			rs->spans.n = rs->spans.over = 0;
+			follow_scopes(&rs->scopes, K_RESTATE, NULL, 0);
 			rs->base_gen = cur.gen;
 			rs->overwritten_base = 0;
 			atomic_store_explicit(&rs->done_pos, 0, memory_order_relaxed);
@@ -993,6 +1192,9 @@ static uint64_t drain(struct stream *s)
 					uint64_t t = ttlog__get_u64(s->stage + off + 8);
 					if (k & (K_SPAN_BEGIN | K_SPAN_END | K_RESTATE))
 						follow_spans(&rs->spans, k, s->stage + off, size);
+					if (k & K_SCOPE)
+						follow_scopes(&rs->scopes, k, s->stage + off, size);
+					rs->last_ticks = t;
 					if (!(k & K_STREAM)) {
 						/* Below the level: promoted while a
 						 * promotion's window is open, else
@@ -1009,6 +1211,8 @@ static uint64_t drain(struct stream *s)
 					}
 					if ((k & K_TRIGGER) && writing)
 						trigger(s, idx, t, &rs->spans);
+					if (writing)
+						name_thread(s, idx, rs);
 					if (!writing)
 						rs->lost++;
 					else if (ttlog__emit_record(&s->em, s->stage + off, size, id, t) == 0)
@@ -1387,6 +1591,7 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 		rs->prom_ticks = rs->until_ticks = rs->trig_ticks = 0;
 		rs->spans.n = rs->spans.over = 0;
 		rs->pend_set = 0;
+		rs->named_seq = 0; /* segment numbers start again */
 		memset(rs->pend, 0, sizeof rs->pend);
 	}
 	s->ntrig = 0;

@@ -101,6 +101,11 @@ void ttlog__scopes_remove(struct ttlog__scope_stack *st, uint32_t i)
 	st->n--;
 }
 
+uint64_t ttlog__scopes_restate_word(void)
+{
+	return ttlog__site_builtin_word(&restate_site);
+}
+
 uint64_t ttlog__scopes_restate(struct ttlog__ring *r, uint64_t h, uint32_t room)
 {
 	struct ttlog__scope_stack *st = &r->scopes;

@@ -4,8 +4,8 @@
  * re-statement at each segment start (scopes.c).
  *
  * The records themselves are written by src/context/ (contexts, spans);
- * they are described in docs/FORMAT.md (site kinds). Everything here runs
- * on the thread that owns the ring.
+ * they are described in docs/FORMAT.md (site kinds). Everything here but
+ * ttlog__scopes_restate_word runs on the thread that owns the ring.
  */
 #ifndef TTLOG__THREAD_SCOPES_H
 #define TTLOG__THREAD_SCOPES_H
@@ -21,6 +21,11 @@
  * returns the offset after them (h if there is nothing to re-state).
  */
 uint64_t ttlog__scopes_restate(struct ttlog__ring *r, uint64_t h, uint32_t room);
+
+/* The word of the RESTATE records' built-in site (its id in the high 32
+ * bits), registered on first use; 0 if ttlog is off. For the stream, which
+ * re-states the open scopes at the start of each segment file. */
+uint64_t ttlog__scopes_restate_word(void);
 
 /* The calling thread's scopes, or NULL if it has no ring. */
 struct ttlog__scope_stack *ttlog__scopes_self(void);

@@ -3,7 +3,7 @@
 docs/FORMAT.md revision 5 alone, for the tests of the reader, the store and
 `ttlog tail`: file header, HEAD (SEGMENT flag, service, segment, stream
 start), SITE and SITX, EVTS (codec 0), PRMT, THRD with the stream counts,
-INDX and END, with damaged variants. It shares no code with the writer.
+INDX and END, with damaged variants; and revision 6's TNAM (--names). It shares no code with the writer.
 
 Events are deterministic: thread t's k-th event has ticks
 base + (k * threads + t) * 1000 and the arguments (t, k); the clock is the
@@ -105,6 +105,14 @@ def thrd(index, tid, events, name, lost=0, filtered=0, segment=True, partial=Fal
     return chunk("THRD", p)
 
 
+def tnam(index, tid, name, short=False):
+    """Revision 6: a thread's name before its THRD (FORMAT.md 17.5)."""
+    p = struct.pack("<II", index, tid) + s(name)
+    if short:
+        p = p[:-2]  # the name string runs past the payload
+    return chunk("TNAM", p)
+
+
 def head(a, segment=True, rev5=True):
     flags = 2 if segment else 0
     p = struct.pack("<IIqQqQqIIQ", a.pid, flags, a.created, 0, NS0, 1000000000,
@@ -157,6 +165,8 @@ def build_body(a, seg, main, promo, with_sites=True):
             # A context opened before the first event, closed after the last.
             first = recs[0][1]
             recs = [(4, first - 100, [77 + t])] + recs + [(5, recs[-1][1] + 100, [])]
+        if a.names:
+            seg.add(tnam(t, 1000 + t, "n%d" % t, short=a.damage == "tnam-short" and t == 0), t)
         for i in range(0, len(recs), per):
             part = recs[i:i + per]
             if a.damage == "prmt-other" and t == 0 and i == 0:
@@ -278,6 +288,7 @@ def main_():
     ap.add_argument("--promote", action="store_true", help="promoted debug events, thread 0")
     ap.add_argument("--contexts", action="store_true", help="a context around each thread")
     ap.add_argument("--open", action="store_true", help="no THRD, INDX, END")
+    ap.add_argument("--names", action="store_true", help="a TNAM before each thread's blocks (revision 6)")
     ap.add_argument("--no-index", action="store_true")
     ap.add_argument("--lost", type=int, default=0, help="stream_lost per thread")
     ap.add_argument("--filtered", type=int, default=0, help="filtered per thread")
@@ -285,7 +296,7 @@ def main_():
     ap.add_argument("--cut", type=int, default=0, help="keep N bytes (negative: drop -N)")
     ap.add_argument("--damage", default="", choices=[
         "", "prmt-other", "prmt-thread", "prmt-then-thrd", "index-offset", "index-type", "index-ticks",
-        "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc"])
+        "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc", "tnam-short"])
     a = ap.parse_args()
     {"seg": write_seg, "snap": write_snap, "append": append}[a.what](a)
     return 0

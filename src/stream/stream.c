@@ -18,8 +18,11 @@
  * more, 1 ms after one that read less, and after empty cycles 2, 4, ...
  * ms later, up to flush_ns (50 ms by default).
  *
- * A segment: file header, HEAD (SEGMENT flag, its sequence number, the
- * stream's start), then SITE/SITX/EVTS as the drain goes; closed (rotation
+ * A segment: file header (incompatible flag PACKED), HEAD (SEGMENT flag,
+ * its sequence number, the stream's start), then SITE/SITX/EVTS as the
+ * drain goes, the EVTS blocks packed by record type (codec 2, encoded by
+ * snapshot/pack.c as each record comes, also in signal context when a
+ * crash handler closes the segment); closed (rotation
  * at segment_size or segment_age_ns, shutdown, a flush signal, a crash)
  * with a THRD per thread that had something to say, MTRC, INDX (normal
  * context only) and the 88-byte segment END.
@@ -209,6 +212,7 @@ struct stream {
 	unsigned char small[SMALL_CAP];
 	unsigned char out[OUT_CAP];
 	struct ttlog__emit em;
+	struct ttlog__pack pack;         /* segments' blocks are codec 2 (FORMAT.md 9.5) */
 	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
 };
 
@@ -693,6 +697,7 @@ static int open_segment(struct stream *s)
 	s->em.chunk_done = note_chunk;
 	s->em.chunk_ctx = s;
 	s->em.lz4_state = s->lz4_state;
+	s->em.pack = &s->pack;
 	s->nindex = 0;
 	s->index_broken = 0;
 	struct ttlog__calibration cal;

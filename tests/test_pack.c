@@ -144,6 +144,28 @@ static void make_record(unsigned char *raw, size_t *len, const struct tsite *s, 
 	*len += size;
 }
 
+/* The strings of record r (site s) whose word says TRUNCATED. */
+static uint32_t count_cut(const unsigned char *r, const struct tsite *s)
+{
+	uint32_t cut = 0;
+	size_t pos = 16;
+	for (unsigned i = 0; i < s->nargs; i++) {
+		switch (s->types[i]) {
+		case TTLOG_ARG_BOOL: case TTLOG_ARG_CHAR: case TTLOG_ARG_I8: case TTLOG_ARG_U8: pos += 1; break;
+		case TTLOG_ARG_I16: case TTLOG_ARG_U16: pos += 2; break;
+		case TTLOG_ARG_I32: case TTLOG_ARG_U32: pos += 4; break;
+		case TTLOG_ARG_STR: {
+			uint32_t word = ttlog__get_u32(r + pos);
+			cut += (word & TTLOG__STR_TRUNCATED) != 0;
+			pos += 4 + (word & TTLOG__STR_LEN_MASK);
+			break;
+		}
+		default: pos += 8; break;
+		}
+	}
+	return cut;
+}
+
 struct block {
 	unsigned char *raw;  /* raw_size bytes of records */
 	size_t raw_size;
@@ -168,8 +190,15 @@ static void pack_block(struct block *b)
 		uint32_t size = ttlog__get_u32(b->raw + pos);
 		const struct tsite *s = find_site(ttlog__get_u32(b->raw + pos + 4));
 		const uint8_t *ty = s && s->encoder_knows ? s->types : NULL;
-		size_t n = ttlog__pack_record(&pk, out + len, b->raw + pos, size, ty, s ? s->nargs : 0);
+		uint32_t cut;
+		size_t n = ttlog__pack_record(&pk, out + len, b->raw + pos, size, ty, s ? s->nargs : 0,
+					      &cut);
 		assert_true(n <= (size_t)size + 4);
+		/* Typed: the strings cut are counted; escaped: not looked at. */
+		if (!ty)
+			assert_int_equal(cut, TTLOG__PACK_ESCAPED);
+		else if (cut != TTLOG__PACK_ESCAPED)
+			assert_int_equal(cut, count_cut(b->raw + pos, s));
 		len += n;
 		pos += size;
 		b->count++;

@@ -60,6 +60,8 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->block_len = 0;
 	em->packed_len = 0;
 	em->unknown = em->strings_truncated = em->events = 0;
+	em->last_id = 0;
+	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
 	memset(em->site_seen, 0, sizeof em->site_seen);
 }
@@ -288,16 +290,22 @@ void ttlog__emit_thread(struct ttlog__emit *em, uint32_t thread, uint32_t tid)
 int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
-	const struct ttlog__site_desc *d = em->site(em->site_ctx, id);
-	if (!d) {
-		/* A site id no site has: never happens with intact records
-		 * (Req4 in ring.c); if it does, count it as lost. */
-		em->unknown++;
-		return -1;
+	/* Runs of one site are the rule: the last lookup is kept (a site's
+	 * description never changes once it has one). */
+	const struct ttlog__site_desc *d = em->last_desc;
+	if (id != em->last_id || !d) {
+		d = em->site(em->site_ctx, id);
+		if (!d) {
+			/* A site id no site has: never happens with intact
+			 * records (Req4 in ring.c); if it does, count it as lost. */
+			em->unknown++;
+			return -1;
+		}
+		em->last_id = id;
+		em->last_desc = d;
+		if (!ttlog__emit_has_site(em, id))
+			ttlog__emit_add_site(em, id, d);
 	}
-	if (!ttlog__emit_has_site(em, id))
-		ttlog__emit_add_site(em, id, d);
-	em->strings_truncated += ttlog__record_truncated_strings(rec, size, d);
 	if (em->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
 		ttlog__emit_flush_block(em);
 	if (!em->block_count) {
@@ -309,11 +317,15 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 	unsigned char *copy = em->block + em->block_len;
 	memcpy(copy, rec, size);
 	em->block_len += size;
+	uint32_t cut = TTLOG__PACK_ESCAPED;
 	if (em->pack)
 		em->packed_len += ttlog__pack_record(em->pack,
 						     em->packed + TTLOG__FMT_EVTS_FIXED_SIZE +
 							     em->packed_len,
-						     copy, size, d->arg_types, d->nargs);
+						     copy, size, d->arg_types, d->nargs, &cut);
+	if (cut == TTLOG__PACK_ESCAPED)
+		cut = ttlog__record_truncated_strings(rec, size, d);
+	em->strings_truncated += cut;
 	em->block_count++;
 	return 0;
 }

@@ -48,6 +48,9 @@ struct ttlog__emit {
 	/* The resolved description of a site id (sites/desc.h), NULL if none. */
 	const struct ttlog__site_desc *(*site)(void *ctx, uint32_t id);
 	void *site_ctx;
+	/* The last site looked up, and its description (NULL: none). */
+	uint32_t last_id;
+	const struct ttlog__site_desc *last_desc;
 	/* Told of every chunk once it is put, with its offset (INDX), or NULL. */
 	void (*chunk_done)(void *ctx, uint64_t off, uint32_t type, const unsigned char *payload,
 			   size_t len);

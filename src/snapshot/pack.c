@@ -118,10 +118,19 @@ static size_t escape(unsigned char *out, const unsigned char *rec, uint32_t size
 	return (size_t)(o - out) + size;
 }
 
-/* Runs in signal context. */
+static const uint64_t zeros[TTLOG__FMT_MAX_ARGS];
+
+/*
+ * One pass over the arguments checks each against size and codes it; the
+ * slot is updated only once the whole record is coded (an escape changes
+ * no state). Strings that repeat are coded as 0 on the way; when every
+ * string of the record repeats, those bytes are taken out again and the
+ * header says SAME_STRS instead. Runs in signal context.
+ */
 size_t ttlog__pack_record(struct ttlog__pack *pk, unsigned char *out, const unsigned char *rec,
-			  uint32_t size, const uint8_t *types, unsigned nargs)
+			  uint32_t size, const uint8_t *types, unsigned nargs, uint32_t *cut)
 {
+	*cut = TTLOG__PACK_ESCAPED;
 	if (!types || nargs > TTLOG__FMT_MAX_ARGS || size < TTLOG__FMT_RECORD_HEADER_SIZE ||
 	    size % 8 != 0)
 		return escape(out, rec, size);
@@ -129,68 +138,49 @@ size_t ttlog__pack_record(struct ttlog__pack *pk, unsigned char *out, const unsi
 	uint64_t ticks = ttlog__get_u64(rec + 8);
 	if (!id)
 		return escape(out, rec, size);
+	unsigned s = id % TTLOG__FMT_PK_SLOTS;
+	struct ttlog__pack_slot *sl = &pk->slot[s];
+	int known = pk->site[s] == id;
+	const uint64_t *pv = known ? sl->v : zeros, *pv2 = known ? sl->v2 : zeros;
 
-	/* Where each argument is, checked against size. */
+	unsigned char hdr = id == pk->prev_site ? TTLOG__FMT_PK_SAME_SITE : 0;
+	unsigned char *o = out + 1;
+	if (!hdr)
+		o = put_varint(o, id);
+	o = put_varint(o, zigzag(ticks - pk->prev_ticks));
+
+	uint64_t val[TTLOG__FMT_MAX_ARGS];
 	uint32_t at[TTLOG__FMT_MAX_ARGS];
-	uint32_t pos = TTLOG__FMT_RECORD_HEADER_SIZE;
-	unsigned nstr = 0;
+	unsigned char *mark[TTLOG__FMT_MAX_ARGS]; /* where each repeated string's 0 is */
+	uint32_t pos = TTLOG__FMT_RECORD_HEADER_SIZE, truncated = 0;
+	unsigned nstr = 0, nsame = 0;
 	for (unsigned i = 0; i < nargs; i++) {
-		unsigned w = type_width(types[i]);
+		uint8_t t = types[i];
+		unsigned w = type_width(t);
 		if (!w || w > size - pos)
 			return escape(out, rec, size);
+		const unsigned char *q = rec + pos;
 		at[i] = pos;
 		pos += w;
-		if (types[i] == TTLOG_ARG_STR) {
-			uint32_t n = ttlog__get_u32(rec + at[i]) & TTLOG__STR_LEN_MASK;
+		if (t == TTLOG_ARG_STR) {
+			uint32_t word = ttlog__get_u32(q);
+			uint32_t n = word & TTLOG__STR_LEN_MASK;
 			if (n > size - pos)
 				return escape(out, rec, size);
 			pos += n;
 			nstr++;
-		}
-	}
-	if (((pos + 7u) & ~7u) != size)
-		return escape(out, rec, size);
-
-	unsigned s = id % TTLOG__FMT_PK_SLOTS;
-	struct ttlog__pack_slot *sl = &pk->slot[s];
-	int known = pk->site[s] == id;
-	unsigned char hdr = 0;
-	unsigned char *o = out + 1;
-	if (id == pk->prev_site)
-		hdr |= TTLOG__FMT_PK_SAME_SITE;
-	else
-		o = put_varint(o, id);
-	o = put_varint(o, zigzag(ticks - pk->prev_ticks));
-	int strs_same = known && nstr;
-	for (unsigned i = 0; i < nargs && strs_same; i++)
-		if (types[i] == TTLOG_ARG_STR && !same_string(rec + at[i], sl->str[i]))
-			strs_same = 0;
-	if (strs_same)
-		hdr |= TTLOG__FMT_PK_SAME_STRS;
-
-	uint64_t val[TTLOG__FMT_MAX_ARGS];
-	for (unsigned i = 0; i < nargs; i++) {
-		const unsigned char *q = rec + at[i];
-		uint64_t p1 = known ? sl->v[i] : 0, p2 = known ? sl->v2[i] : 0;
-		switch (types[i]) {
-		case TTLOG_ARG_STR:
-			val[i] = 0;
-			if (strs_same)
-				break;
+			truncated += (word & TTLOG__STR_TRUNCATED) != 0;
 			if (known && same_string(q, sl->str[i])) {
+				mark[nsame++] = o;
 				*o++ = 0;
 			} else {
-				uint32_t word = ttlog__get_u32(q);
-				uint32_t n = word & TTLOG__STR_LEN_MASK;
 				o = put_varint(o, (uint64_t)word + 1);
 				memcpy(o, q + 4, n);
 				o += n;
 			}
-			break;
-		case TTLOG_ARG_F64:
-		case TTLOG_ARG_LDBL: {
-			uint64_t bits = ttlog__get_u64(q);
-			uint64_t x1 = bits ^ p1, x2 = bits ^ (2 * p1 - p2);
+		} else if (t == TTLOG_ARG_F64 || t == TTLOG_ARG_LDBL) {
+			uint64_t bits = ttlog__get_u64(q), p1 = pv[i];
+			uint64_t x1 = bits ^ p1, x2 = bits ^ (2 * p1 - pv2[i]);
 			unsigned tz1, tz2;
 			unsigned n1 = xor_bytes(x1, &tz1), n2 = xor_bytes(x2, &tz2);
 			uint64_t x = x1;
@@ -202,17 +192,27 @@ size_t ttlog__pack_record(struct ttlog__pack *pk, unsigned char *out, const unsi
 				c = TTLOG__FMT_PK_F_STRIDE;
 			}
 			*o++ = (unsigned char)(c | tz << TTLOG__FMT_PK_F_TZ_SHIFT | n);
-			x >>= 8 * tz;
-			for (unsigned k = 0; k < n; k++, x >>= 8)
-				*o++ = (unsigned char)x;
+			/* All 8 bytes go out; the pointer moves by the n kept. */
+			ttlog__put_u64(o, x >> (8 * tz));
+			o += n;
 			val[i] = bits;
-			break;
+		} else {
+			val[i] = int_value(t, q);
+			o = put_varint(o, zigzag(val[i] - pv[i]));
 		}
-		default:
-			val[i] = int_value(types[i], q);
-			o = put_varint(o, zigzag(val[i] - p1));
-			break;
+	}
+	if (((pos + 7u) & ~7u) != size)
+		return escape(out, rec, size);
+	if (nstr && nsame == nstr) {
+		/* Every string repeats: SAME_STRS, and their 0s go. */
+		hdr |= TTLOG__FMT_PK_SAME_STRS;
+		unsigned char *w = mark[0];
+		for (unsigned k = 0; k < nsame; k++) {
+			unsigned char *from = mark[k] + 1, *to = k + 1 < nsame ? mark[k + 1] : o;
+			memmove(w, from, (size_t)(to - from));
+			w += to - from;
 		}
+		o = w;
 	}
 	size_t len = (size_t)(o - out);
 	if (len > 1 + varint_len(size) + size)
@@ -226,9 +226,10 @@ size_t ttlog__pack_record(struct ttlog__pack *pk, unsigned char *out, const unsi
 		if (types[i] == TTLOG_ARG_STR) {
 			sl->str[i] = rec + at[i];
 		} else {
-			sl->v2[i] = known ? sl->v[i] : 0;
+			sl->v2[i] = pv[i]; /* 0 when the slot held another site */
 			sl->v[i] = val[i];
 		}
 	}
+	*cut = truncated;
 	return len;
 }

@@ -45,9 +45,12 @@ void ttlog__pack_reset(struct ttlog__pack *pk);
  * cannot type (no types, an unknown type code, arguments that do not fill
  * exactly `size`) is stored raw behind an escape. out must have room for
  * size + 16 * TTLOG__FMT_PK_VARINT_MAX + 16 bytes; at most size + 4 of
- * them are kept. Runs in signal context.
+ * them are kept. *cut: the record's strings that were cut (TRUNCATED),
+ * counted on the way, or TTLOG__PACK_ESCAPED for an escaped record, whose
+ * arguments were not looked at. Runs in signal context.
  */
+#define TTLOG__PACK_ESCAPED UINT32_MAX
 size_t ttlog__pack_record(struct ttlog__pack *pk, unsigned char *out, const unsigned char *rec,
-			  uint32_t size, const uint8_t *types, unsigned nargs);
+			  uint32_t size, const uint8_t *types, unsigned nargs, uint32_t *cut);
 
 #endif

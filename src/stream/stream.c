@@ -15,8 +15,9 @@
  * filtered. At the end of a cycle the blocks are written out as whole
  * chunks, so a reader of the growing segment sees every event within one
  * cycle: the next cycle comes at once after a cycle that read 256 KiB or
- * more, 1 ms after one that read less, and after empty cycles 2, 4, ...
- * ms later, up to flush_ns (50 ms by default).
+ * more or after which a thread waits for room (block policy), 1 ms after
+ * one that read less, and after empty cycles 2, 4, ... ms later, up to
+ * flush_ns (50 ms by default).
  *
  * A segment: file header (incompatible flag PACKED), HEAD (SEGMENT flag,
  * its sequence number, the stream's start), then SITE/SITX/EVTS as the
@@ -173,6 +174,7 @@ struct stream {
 	_Atomic int owner;
 	_Atomic int stop;
 	_Atomic int running;
+	_Atomic int waiting;             /* block policy: a thread waits for the drainer (relaxed) */
 	pthread_t thread;
 	_Atomic uint32_t thread_tid;     /* the drainer's, once it runs (relaxed: compared only) */
 
@@ -1239,11 +1241,15 @@ static void *drainer_main(void *arg)
 		}
 		housekeeping(s);
 		give_back(s);
-		/* A cycle that read a lot goes again at once; one that read
-		 * something waits 1 ms; quiet cycles wait twice as long each
-		 * time, up to flush_ns, so that a steady trickle never meets a
-		 * 50 ms pause right after an empty cycle. */
-		if (bytes >= BUSY_BYTES) {
+		/* A cycle that read a lot, or after which a thread waits for
+		 * room in its ring (the block policy), goes again at once; one
+		 * that read something waits 1 ms; quiet cycles wait twice as
+		 * long each time, up to flush_ns, so that a steady trickle
+		 * never meets a 50 ms pause right after an empty cycle. Without
+		 * the waiting flag a drainer that keeps up (cycles under 256
+		 * KiB) would sleep 1 ms while a blocked thread waits for it. */
+		int waited = atomic_exchange_explicit(&s->waiting, 0, memory_order_relaxed);
+		if (bytes >= BUSY_BYTES || waited) {
 			sched_yield();
 		} else if (bytes) {
 			idle_ns = BUSY_NS;
@@ -1533,6 +1539,8 @@ static void before_drop(struct ttlog__ring *r, uint64_t upto)
 		if (atomic_load_explicit(&rs->done_gen, memory_order_acquire) == gen &&
 		    atomic_load_explicit(&rs->done_pos, memory_order_relaxed) >= upto)
 			return;
+		/* The drainer's next cycle comes at once (drainer_main). */
+		atomic_store_explicit(&s->waiting, 1, memory_order_relaxed);
 		sleep_ns(20000);
 	}
 }

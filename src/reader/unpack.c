@@ -64,6 +64,21 @@ static unsigned type_width(uint8_t type)
 	}
 }
 
+/* An integer field as the 64-bit value the next delta is taken from
+ * (FORMAT.md 9.5.2): signed types sign-extended, the others zero-extended. */
+static uint64_t field_value(uint8_t type, const unsigned char *q)
+{
+	switch (type) {
+	case TTLOG_ARG_BOOL: case TTLOG_ARG_U8: return q[0];
+	case TTLOG_ARG_CHAR: case TTLOG_ARG_I8: return (uint64_t)(int64_t)(int8_t)q[0];
+	case TTLOG_ARG_I16: return (uint64_t)(int64_t)(int16_t)ttlog__get_u16(q);
+	case TTLOG_ARG_U16: return ttlog__get_u16(q);
+	case TTLOG_ARG_I32: return (uint64_t)(int64_t)(int32_t)ttlog__get_u32(q);
+	case TTLOG_ARG_U32: return ttlog__get_u32(q);
+	default: return ttlog__get_u64(q); /* I64, U64, PTR */
+	}
+}
+
 static int fail(struct ttlog__unpacked *res, size_t off, uint32_t rec, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -259,10 +274,10 @@ int ttlog__reader_unpack(struct ttlog__unpack_state *st, const unsigned char *da
 					return fail(res, arg_at, n,
 						    "expected argument %u as a varint of at most 10 bytes",
 						    i + 1);
-				val[i] = p1 + unzigzag(d);
 				unsigned char b[8];
-				ttlog__put_u64(b, val[i]);
+				ttlog__put_u64(b, p1 + unzigzag(d));
 				memcpy(q, b, w); /* little-endian: the low bytes */
+				val[i] = field_value(ty[i], q); /* the state: the field, extended */
 			}
 			pos += w;
 		}

@@ -1115,9 +1115,87 @@ static void test_promotion_follows_the_trace(void **state)
 	free(dir);
 }
 
+/* Events a reader gets from the file image at path; its status in *rc and
+ * its message in why. */
+static long count_events(const char *path, int *rc, char *why, size_t why_size)
+{
+	ttlog_reader *r = NULL;
+	*rc = ttlog_reader_open(path, &r);
+	assert_non_null(r);
+	long n = 0;
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev) == 1)
+		n++;
+	if (ttlog_reader_status(r) != TTLOG_OK)
+		*rc = ttlog_reader_status(r);
+	snprintf(why, why_size, "%s", ttlog_reader_error(r) ? ttlog_reader_error(r) : "");
+	ttlog_reader_close(r);
+	return n;
+}
+
+/* A segment's blocks are packed (codec 2) and its header says so; a packed
+ * block whose records do not fit its raw_size keeps the records before the
+ * one that does not fit, with a precise error, and the other blocks whole. */
+static void test_packed_block_damage(void **state)
+{
+	(void)state;
+	char *dir = stream_dir("stream-packed");
+	struct load L;
+	run_load(dir, 200, NULL, NULL, 60, &L);
+	if (!WIFEXITED(L.status) || WEXITSTATUS(L.status) != 0)
+		fail_msg("stream_load: status %d: %s", L.status, L.out);
+	char **paths;
+	int nseg = list_segments(dir, &paths);
+	assert_true(nseg >= 1);
+	int rc;
+	char why[512];
+	long all = count_events(paths[0], &rc, why, sizeof why);
+	if (rc != TTLOG_OK)
+		fail_msg("%s: %s", paths[0], why);
+
+	FILE *f = fopen(paths[0], "r+b");
+	assert_non_null(f);
+	static unsigned char img[64 << 20];
+	size_t size = fread(img, 1, sizeof img, f);
+	assert_true(size > 24 && size < sizeof img);
+	assert_int_equal(ttlog__get_u32(img + TTLOG__FMT_FH_INCOMPAT_OFF), TTLOG__FMT_INCOMPAT_PACKED);
+	/* The first packed block of 8 records or more: half its raw size. */
+	size_t off = TTLOG__FMT_FILE_HEADER_SIZE, hit = 0;
+	uint32_t count = 0;
+	while (off + TTLOG__FMT_CHUNK_HEADER_SIZE <= size) {
+		unsigned char *h = img + off, *p = h + TTLOG__FMT_CHUNK_HEADER_SIZE;
+		uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
+		if (ttlog__get_u32(h) == TTLOG__FMT_CHUNK_EVTS &&
+		    p[TTLOG__FMT_EVTS_CODEC_OFF] == TTLOG__FMT_CODEC_PACKED &&
+		    ttlog__get_u32(p + TTLOG__FMT_EVTS_COUNT_OFF) >= 8) {
+			hit = off;
+			count = ttlog__get_u32(p + TTLOG__FMT_EVTS_COUNT_OFF);
+			uint32_t raw = ttlog__get_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF);
+			ttlog__put_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF, raw / 2 & ~7u);
+			ttlog__put_u32(h + TTLOG__FMT_CH_CRC_OFF, ttlog__chunk_crc(h, p, len));
+			break;
+		}
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + len;
+	}
+	assert_true(hit != 0);
+	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+	assert_int_equal(fwrite(img, 1, size, f), size);
+	fclose(f);
+	long kept = count_events(paths[0], &rc, why, sizeof why);
+	assert_int_equal(rc, TTLOG_E_CORRUPT);
+	if (!strstr(why, "codec 2 record") || !strstr(why, "raw_size"))
+		fail_msg("unexpected error: %s", why);
+	/* Some of the block's records, not all, and every other block's. */
+	assert_true(kept < all);
+	assert_true(kept > all - (long)count);
+	tu_free_list(paths, nseg);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_packed_block_damage),
 		cmocka_unit_test(test_service_in_snapshot_head),
 		cmocka_unit_test(test_level_contexts_and_age),
 		cmocka_unit_test(test_segments_restate_open_scopes),

@@ -1,6 +1,6 @@
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 5 of docs/FORMAT.md).
+ * (revision 6 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -29,8 +29,11 @@
 #define TTLOG__FMT_FH_INCOMPAT_OFF 12      /* u32 incompatible feature flags: unknown bit -> refuse */
 #define TTLOG__FMT_FH_COMPAT_OFF 16        /* u32 compatible feature flags: unknown bit -> ignore */
 #define TTLOG__FMT_FH_CRC_OFF 20           /* u32 CRC-32C of bytes 0..19 */
-/* No incompatible or compatible flags are defined in version 1. */
-#define TTLOG__FMT_INCOMPAT_KNOWN 0u
+/* Revision 6: the file may hold EVTS blocks of codec 2 (PACKED). A reader
+ * older than revision 6 refuses such a file, saying it needs a newer ttlog. */
+#define TTLOG__FMT_INCOMPAT_PACKED 0x1u
+#define TTLOG__FMT_INCOMPAT_KNOWN 0x1u
+/* No compatible flags are defined. */
 
 /* ---- Chunks: a 16-byte header, then `length` payload bytes -------------- */
 #define TTLOG__FMT_CHUNK_HEADER_SIZE 16
@@ -168,7 +171,25 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_EVTS_FIXED_SIZE 40      /* bytes 33..39 zero; then the data */
 #define TTLOG__FMT_CODEC_NONE 0
 #define TTLOG__FMT_CODEC_LZ4 1             /* one LZ4 block (not frame) */
+#define TTLOG__FMT_CODEC_PACKED 2          /* revision 6: records by type, section 9.5 */
 #define TTLOG__FMT_MAX_BLOCK_RAW (64u << 10)
+
+/* ---- Codec 2 (PACKED), revision 6: docs/FORMAT.md section 9.5 ----------- */
+/* Each record starts with a header byte: */
+#define TTLOG__FMT_PK_SAME_SITE 0x01u      /* the site of the block's previous typed record */
+#define TTLOG__FMT_PK_SAME_STRS 0x02u      /* every STR argument as in the slot's record */
+#define TTLOG__FMT_PK_ESCAPE 0x80u         /* alone: varint size, then the raw record */
+#define TTLOG__FMT_PK_HEADER_KNOWN 0x83u
+#define TTLOG__FMT_PK_SLOTS 256u           /* state slots: slot = site id mod 256 */
+/* F64 and LDBL control byte: predictor, trailing zero bytes, stored bytes. */
+#define TTLOG__FMT_PK_F_STRIDE 0x80u       /* predicted 2*prev - prev2 (u64 arithmetic) */
+#define TTLOG__FMT_PK_F_TZ_SHIFT 4         /* bits 4..6: low zero bytes not stored */
+#define TTLOG__FMT_PK_F_N_MASK 0x0fu       /* bits 0..3: bytes stored, 0..8 */
+#define TTLOG__FMT_PK_VARINT_MAX 10        /* bytes of the longest varint (a u64) */
+/* The most data a writer's block of raw_size bytes packs to: a typed
+ * record is written only when it is no longer than its escape, at most
+ * 4 bytes over its raw size, and a record has at least 16 bytes. */
+#define TTLOG__FMT_PK_BOUND(raw) ((raw) + (raw) / 4 + 16)
 
 /* Records inside a block (and inside a ring): u32 size, u32 site id, u64
  * ticks, then the arguments in site order. size is a multiple of 8. */

@@ -111,6 +111,8 @@ struct rblock {
 	uint64_t last_ticks;
 	uint64_t rec_first;    /* ticks of the first record */
 	uint8_t checked;       /* its records were walked and nrec is exact */
+	uint8_t damaged;       /* codec 2 data that decodes only up to `good` */
+	uint32_t good;         /* damaged: bytes of the whole records before the damage */
 };
 
 struct ttlog_reader {
@@ -169,6 +171,7 @@ struct ttlog_reader {
 	struct ttlog_field fields[2 * TTLOG__FMT_MAX_ARGS + READER_MAX_SPAN_FIELDS + READER_MAX_CONTEXTS];
 	char *strbuf;
 	size_t strbuf_cap;
+	struct ttlog__unpack_state *unpack; /* codec 2 decoding state, made when first needed */
 
 	struct arena_block *arena;
 	struct ttlog__smpl smpl; /* SMPL entries (reader/smpl_read.c) */
@@ -318,9 +321,13 @@ int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
 int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
 				size_t pos, struct decoded *d, char *why, size_t why_size);
 
-/* Decompresses a compressed block into dst (raw_size bytes). */
-int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
-				unsigned char *dst, int *got);
+/*
+ * Decodes an LZ4 (codec 1) or packed (codec 2) block into dst (raw_size
+ * bytes). Returns 1 when all of it decodes. Otherwise reports the problem
+ * and returns 0; a packed block damaged after some whole records is then
+ * marked damaged, with `good` the bytes of those records, which dst holds.
+ */
+int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsigned char *dst);
 
 /*
  * Walks the records of block b (its decoded bytes at raw), checking each
@@ -333,8 +340,6 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 				   const unsigned char *raw, uint64_t *min_ticks,
 				   uint64_t *max_ticks);
 
-/* Reports a compressed block that does not decompress to its raw size. */
-void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got);
 
 /* Pass 2: decodes every record once; see the top of reader/open.c. */
 void ttlog__reader_decode_blocks(struct ttlog_reader *r);

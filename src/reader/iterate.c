@@ -165,16 +165,15 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 			}
 			r->buf_total += t->max_raw;
 		}
-		int got;
-		if (!ttlog__reader_block_inflate(r, b, t->buf, &got)) {
+		if (!ttlog__reader_block_inflate(r, b, t->buf) && !b->damaged) {
 			/* Only a lazy open gets here: an eager one left such a
 			 * block out of the thread's list. */
 			t->loaded = NOWHERE;
-			ttlog__reader_report_inflate(r, b, got);
 			b->checked = 1;
 			b->nrec = 0;
 			return NULL;
 		}
+		/* A damaged packed block: the records before the damage. */
 		t->loaded = bi;
 		raw = t->buf;
 	}

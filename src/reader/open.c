@@ -379,6 +379,7 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->tblocks);
 	free(r->heap);
 	free(r->strbuf);
+	free(r->unpack);
 	ttlog__smpl_free(&r->smpl);
 	ttlog__rmetrics_free(&r->metrics);
 	ttlog__rstacks_free(&r->stacks);

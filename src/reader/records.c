@@ -1,7 +1,8 @@
 /*
  * records.c - the records of EVTS blocks: decoding one record (the same
  * code checks every record in pass 2 and decodes it again for the
- * iteration, so both agree), decompressing a block, checking a block
+ * iteration, so both agree), decoding a block (LZ4, or codec 2 through
+ * reader/unpack.c, which keeps the records before any damage), checking a block
  * against what its header states, and pass 2 itself (see reader/open.c),
  * or for a lazy open its stand-in that takes the block headers at their
  * word.
@@ -14,6 +15,7 @@
 
 #include "common/internal.h"
 #include "reader/impl.h"
+#include "reader/unpack.h"
 #include "format/format.h"
 #include "ttlog_reader.h"
 
@@ -136,12 +138,55 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 	return 1;
 }
 
-int ttlog__reader_block_inflate(const struct ttlog_reader *r, const struct rblock *b,
-				unsigned char *dst, int *got)
+/* The argument types of a site the SITE chunks define (codec 2). */
+static const uint8_t *site_types(void *ctx, uint32_t id, unsigned *nargs)
 {
-	*got = LZ4_decompress_safe((const char *)r->data + b->data_off, (char *)dst,
-				   (int)b->data_len, (int)b->raw_size);
-	return *got == (int)b->raw_size;
+	const struct ttlog_reader *r = ctx;
+	size_t si = id ? ttlog__reader_idmap_find(&r->site_map, id) : NOWHERE;
+	if (si == NOWHERE)
+		return NULL;
+	*nargs = r->sites[si].info.nargs;
+	return r->sites[si].types;
+}
+
+int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsigned char *dst)
+{
+	const unsigned char *data = r->data + b->data_off;
+	if (b->codec == TTLOG__FMT_CODEC_PACKED) {
+		if (!r->unpack) {
+			r->unpack = malloc(sizeof *r->unpack);
+			if (!r->unpack) {
+				ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
+							   "out of memory decoding a block");
+				return 0;
+			}
+		}
+		struct ttlog__unpacked res;
+		if (ttlog__reader_unpack(r->unpack, data, b->data_len, dst, b->raw_size, site_types, r,
+					 &res))
+			return 1;
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off + res.err_off, "%s", res.why);
+		if (res.records) {
+			b->damaged = 1;
+			b->good = (uint32_t)res.out_len;
+		}
+		return 0;
+	}
+	int got = LZ4_decompress_safe((const char *)data, (char *)dst, (int)b->data_len,
+				      (int)b->raw_size);
+	if (got == (int)b->raw_size)
+		return 1;
+	if (got < 0)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected LZ4 data that decompresses to %u bytes, found "
+				     "invalid LZ4 data",
+				     (unsigned)b->raw_size);
+	else
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected LZ4 data that decompresses to %u bytes, found %d "
+				     "bytes",
+				     (unsigned)b->raw_size, got);
+	return 0;
 }
 
 uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
@@ -153,9 +198,10 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	uint64_t first = 0, last = 0;
 	size_t pos = 0;
 	uint32_t n = 0;
-	int bad = 0;
-	while (pos < b->raw_size) {
-		if (!ttlog__reader_decode_record(r, raw, b->raw_size, pos, &d, why, sizeof why)) {
+	int bad = b->damaged; /* the decoder reported it */
+	size_t end = b->damaged ? b->good : b->raw_size;
+	while (pos < end) {
+		if (!ttlog__reader_decode_record(r, raw, end, pos, &d, why, sizeof why)) {
 			ttlog__reader_report_record(r, b, pos, why);
 			bad = 1;
 			break;
@@ -189,20 +235,6 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	return n;
 }
 
-void ttlog__reader_report_inflate(struct ttlog_reader *r, const struct rblock *b, int got)
-{
-	if (got < 0)
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
-				     "expected LZ4 data that decompresses to %u bytes, found "
-				     "invalid LZ4 data",
-				     (unsigned)b->raw_size);
-	else
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
-				     "expected LZ4 data that decompresses to %u bytes, found %d "
-				     "bytes",
-				     (unsigned)b->raw_size, got);
-}
-
 void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 {
 	unsigned char *scratch = NULL;
@@ -210,7 +242,7 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 	for (size_t i = 0; i < r->nblocks && !r->oom; i++) {
 		struct rblock *b = &r->blocks[i];
 		const unsigned char *raw = r->data + b->data_off;
-		if (b->codec == TTLOG__FMT_CODEC_LZ4) {
+		if (b->codec != TTLOG__FMT_CODEC_NONE) {
 			if (!scratch) {
 				scratch = malloc(TTLOG__FMT_MAX_BLOCK_RAW);
 				if (!scratch) {
@@ -218,9 +250,7 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 					break;
 				}
 			}
-			int got;
-			if (!ttlog__reader_block_inflate(r, b, scratch, &got)) {
-				ttlog__reader_report_inflate(r, b, got);
+			if (!ttlog__reader_block_inflate(r, b, scratch) && !b->damaged) {
 				b->checked = 1; /* nrec stays 0 */
 				continue;
 			}
@@ -233,7 +263,7 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 		r->info.events += n;
 		if (b->promoted)
 			r->info.promoted += n;
-		if (n && b->codec == TTLOG__FMT_CODEC_LZ4) {
+		if (n && b->codec != TTLOG__FMT_CODEC_NONE) {
 			struct rthread *c = &r->threads[b->cursor];
 			c->max_raw = TTLOG__MAX(c->max_raw, (size_t)b->raw_size);
 		}
@@ -261,7 +291,7 @@ void ttlog__reader_count_blocks(struct ttlog_reader *r)
 			r->info.promoted += b->count;
 		min_ticks = TTLOG__MIN(min_ticks, b->first_ticks);
 		max_ticks = TTLOG__MAX(max_ticks, b->last_ticks);
-		if (b->codec == TTLOG__FMT_CODEC_LZ4) {
+		if (b->codec != TTLOG__FMT_CODEC_NONE) {
 			struct rthread *c = &r->threads[b->cursor];
 			c->max_raw = TTLOG__MAX(c->max_raw, (size_t)b->raw_size);
 		}

@@ -12,7 +12,12 @@
  * entry, in a SITX chunk right after the SITE chunk. Entries are copied
  * from the site's resolved description (src/sites/desc.h): nothing is
  * parsed here. Blocks are LZ4-compressed with the state the owner
- * reserved, and stored as they are when that does not make them smaller.
+ * reserved or, when the owner gave a struct ttlog__pack (the stream),
+ * packed by record type (codec 2, snapshot/pack.c) record by record as
+ * they come; either way they are stored as they are when that does not
+ * make them smaller. A file with packed blocks says so in its header
+ * (incompatible flag PACKED), so that a reader that cannot decode them
+ * refuses the file instead of losing its events.
  *
  * With whole_chunks set (a stream's segment), the output buffer goes out
  * only between chunks: a chunk that does not fit what is left of the
@@ -53,7 +58,10 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->sitx_flags = 0;
 	em->block_count = 0;
 	em->block_len = 0;
+	em->packed_len = 0;
 	em->unknown = em->strings_truncated = em->events = 0;
+	em->last_id = 0;
+	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
 	memset(em->site_seen, 0, sizeof em->site_seen);
 }
@@ -109,7 +117,7 @@ void ttlog__emit_file_header(struct ttlog__emit *em)
 	memcpy(h, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
 	ttlog__put_u16(h + TTLOG__FMT_FH_VERSION_OFF, TTLOG__FMT_VERSION);
 	ttlog__put_u16(h + TTLOG__FMT_FH_HEADER_SIZE_OFF, TTLOG__FMT_FILE_HEADER_SIZE);
-	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, 0);
+	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, em->pack ? TTLOG__FMT_INCOMPAT_PACKED : 0);
 	ttlog__put_u32(h + TTLOG__FMT_FH_COMPAT_OFF, 0);
 	ttlog__put_u32(h + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG__FMT_FH_CRC_OFF));
 	put_bytes(em, h, sizeof h);
@@ -236,10 +244,18 @@ void ttlog__emit_flush_block(struct ttlog__emit *em)
 		em->prefix_type = 0;
 	}
 	unsigned char *p = em->packed;
-	int packed = LZ4_compress_fast_extState(em->lz4_state, (const char *)em->block,
-						(char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
-						(int)em->block_len, LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW), 1);
-	uint8_t codec = TTLOG__FMT_CODEC_LZ4;
+	int packed;
+	uint8_t codec;
+	if (em->pack) {
+		/* Packed as the records came (ttlog__emit_record). */
+		packed = (int)em->packed_len;
+		codec = TTLOG__FMT_CODEC_PACKED;
+	} else {
+		packed = LZ4_compress_fast_extState(em->lz4_state, (const char *)em->block,
+						    (char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
+						    (int)em->block_len, TTLOG__EMIT_LZ4_BOUND, 1);
+		codec = TTLOG__FMT_CODEC_LZ4;
+	}
 	if (packed <= 0 || (size_t)packed >= em->block_len) {
 		codec = TTLOG__FMT_CODEC_NONE; /* incompressible: store as is */
 		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, em->block, em->block_len);
@@ -258,6 +274,7 @@ void ttlog__emit_flush_block(struct ttlog__emit *em)
 	em->blocks++;
 	em->block_count = 0;
 	em->block_len = 0;
+	em->packed_len = 0;
 }
 
 /* Runs in signal context. */
@@ -273,23 +290,42 @@ void ttlog__emit_thread(struct ttlog__emit *em, uint32_t thread, uint32_t tid)
 int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
-	const struct ttlog__site_desc *d = em->site(em->site_ctx, id);
-	if (!d) {
-		/* A site id no site has: never happens with intact records
-		 * (Req4 in ring.c); if it does, count it as lost. */
-		em->unknown++;
-		return -1;
+	/* Runs of one site are the rule: the last lookup is kept (a site's
+	 * description never changes once it has one). */
+	const struct ttlog__site_desc *d = em->last_desc;
+	if (id != em->last_id || !d) {
+		d = em->site(em->site_ctx, id);
+		if (!d) {
+			/* A site id no site has: never happens with intact
+			 * records (Req4 in ring.c); if it does, count it as lost. */
+			em->unknown++;
+			return -1;
+		}
+		em->last_id = id;
+		em->last_desc = d;
+		if (!ttlog__emit_has_site(em, id))
+			ttlog__emit_add_site(em, id, d);
 	}
-	if (!ttlog__emit_has_site(em, id))
-		ttlog__emit_add_site(em, id, d);
-	em->strings_truncated += ttlog__record_truncated_strings(rec, size, d);
 	if (em->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
 		ttlog__emit_flush_block(em);
-	if (!em->block_count)
+	if (!em->block_count) {
 		em->block_first = ticks;
+		if (em->pack)
+			ttlog__pack_reset(em->pack);
+	}
 	em->block_last = ticks;
-	memcpy(em->block + em->block_len, rec, size);
+	unsigned char *copy = em->block + em->block_len;
+	memcpy(copy, rec, size);
 	em->block_len += size;
+	uint32_t cut = TTLOG__PACK_ESCAPED;
+	if (em->pack)
+		em->packed_len += ttlog__pack_record(em->pack,
+						     em->packed + TTLOG__FMT_EVTS_FIXED_SIZE +
+							     em->packed_len,
+						     copy, size, d->arg_types, d->nargs, &cut);
+	if (cut == TTLOG__PACK_ESCAPED)
+		cut = ttlog__record_truncated_strings(rec, size, d);
+	em->strings_truncated += cut;
 	em->block_count++;
 	return 0;
 }

@@ -1,14 +1,17 @@
 /*
  * emit.h - putting chunks into a file: the chunk framing and its CRC, the
  * call-site dictionary (SITE and SITX entries, each before the first block
- * that needs it), and event blocks (EVTS, LZ4-compressed).
+ * that needs it), and event blocks (EVTS: LZ4-compressed, or packed by
+ * record type with codec 2 when the owner gives the emitter a struct
+ * ttlog__pack, as the stream does).
  *
  * Shared by every writer of the format: the snapshot writer (writer.c: a
  * file from this process or from a mapping, on demand or at a crash) and
  * the stream (src/stream/: segment files that grow while they are read).
  * Everything here runs in signal context: an emitter works only in the
- * memory its owner reserved for it (struct ttlog__emit and an LZ4 state of
- * LZ4_sizeofState() bytes) and writes with write(2).
+ * memory its owner reserved for it (struct ttlog__emit, an LZ4 state of
+ * LZ4_sizeofState() bytes, and for codec 2 a struct ttlog__pack) and
+ * writes with write(2).
  */
 #ifndef TTLOG__SNAPSHOT_EMIT_H
 #define TTLOG__SNAPSHOT_EMIT_H
@@ -20,12 +23,20 @@
 #include "common/sigsafe.h"
 #include "format/format.h"
 #include "sites/sites.h"
+#include "snapshot/pack.h"
 
 struct ttlog__site_desc;
 
 #define TTLOG__EMIT_SITE_BUF (64u << 10)
 #define TTLOG__EMIT_SITX_BUF (16u << 10) /* holds at least 14 entries of 16 fields */
 #define TTLOG__EMIT_DICT_STRING_MAX 8192u /* longest string stored in a SITE entry */
+/* The data of a block as LZ4 or codec 2 writes it at most, plus the room
+ * ttlog__pack_record() may use past what it keeps. */
+#define TTLOG__EMIT_LZ4_BOUND LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW)
+#define TTLOG__EMIT_PK_BOUND \
+	(TTLOG__FMT_PK_BOUND(TTLOG__FMT_MAX_BLOCK_RAW) + 16 * TTLOG__FMT_PK_VARINT_MAX + 16)
+#define TTLOG__EMIT_DATA_BOUND \
+	(TTLOG__EMIT_LZ4_BOUND > TTLOG__EMIT_PK_BOUND ? TTLOG__EMIT_LZ4_BOUND : TTLOG__EMIT_PK_BOUND)
 
 struct ttlog__emit {
 	struct ttlog__fdbuf file;   /* the output; file.failed: a write failed */
@@ -37,6 +48,9 @@ struct ttlog__emit {
 	/* The resolved description of a site id (sites/desc.h), NULL if none. */
 	const struct ttlog__site_desc *(*site)(void *ctx, uint32_t id);
 	void *site_ctx;
+	/* The last site looked up, and its description (NULL: none). */
+	uint32_t last_id;
+	const struct ttlog__site_desc *last_desc;
 	/* Told of every chunk once it is put, with its offset (INDX), or NULL. */
 	void (*chunk_done)(void *ctx, uint64_t off, uint32_t type, const unsigned char *payload,
 			   size_t len);
@@ -47,6 +61,9 @@ struct ttlog__emit {
 	uint32_t prefix_len;
 	unsigned char prefix[32];
 	void *lz4_state;            /* LZ4_sizeofState() bytes, the owner's */
+	/* The owner's codec 2 state: blocks are packed (codec 2) and the file
+	 * header says so; NULL: LZ4. Set before ttlog__emit_file_header(). */
+	struct ttlog__pack *pack;
 
 	/* The dictionary entries waiting for the next block. */
 	uint32_t site_count;
@@ -57,6 +74,7 @@ struct ttlog__emit {
 	/* The block being filled. */
 	uint32_t block_count;
 	size_t block_len;
+	size_t packed_len;          /* codec 2: data bytes in packed[] after the fixed fields */
 	uint64_t block_first, block_last;
 	uint32_t block_thread, block_tid;
 	/* Counts: records of unknown sites (not written), cut strings in the
@@ -67,7 +85,7 @@ struct ttlog__emit {
 	uint32_t sites, blocks;
 
 	unsigned char block[TTLOG__FMT_MAX_BLOCK_RAW];
-	unsigned char packed[TTLOG__FMT_EVTS_FIXED_SIZE + LZ4_COMPRESSBOUND(TTLOG__FMT_MAX_BLOCK_RAW)];
+	unsigned char packed[TTLOG__FMT_EVTS_FIXED_SIZE + TTLOG__EMIT_DATA_BOUND];
 	unsigned char site_buf[TTLOG__EMIT_SITE_BUF];
 	unsigned char sitx_buf[TTLOG__EMIT_SITX_BUF];
 	uint8_t site_seen[TTLOG__MAX_SITES / 8 + 1];

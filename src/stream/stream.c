@@ -15,15 +15,18 @@
  * filtered. At the end of a cycle the blocks are written out as whole
  * chunks, so a reader of the growing segment sees every event within one
  * cycle: the next cycle comes at once after a cycle that read 256 KiB or
- * more, 1 ms after one that read less, and after empty cycles 2, 4, ...
- * ms later, up to flush_ns (50 ms by default).
+ * more or after which a thread waits for room (block policy), 1 ms after
+ * one that read less, and after empty cycles 2, 4, ... ms later, up to
+ * flush_ns (50 ms by default).
  *
- * A segment: file header, HEAD (SEGMENT flag, its sequence number, the
- * stream's start), each thread's open contexts and spans re-stated (a
- * RESTATE group, from the copies the drainer keeps as it reads the scope
- * records: restate_scopes), then SITE/SITX/EVTS as the drain goes, with a
- * TNAM naming each thread before its first block (a killed process's
- * segment gets no THRD); closed (rotation
+ * A segment: file header (incompatible flag PACKED), HEAD (SEGMENT flag,
+ * its sequence number, the stream's start), each thread's open contexts
+ * and spans re-stated (a RESTATE group, from the copies the drainer keeps
+ * as it reads the scope records: restate_scopes), then SITE/SITX/EVTS as
+ * the drain goes, with a TNAM naming each thread before its first block (a
+ * killed process's segment gets no THRD), the EVTS blocks packed by record
+ * type (codec 2, encoded by snapshot/pack.c as each record comes, also in
+ * signal context when a crash handler closes the segment); closed (rotation
  * at segment_size or segment_age_ns, shutdown, a flush signal, a crash)
  * with a THRD per thread that had something to say, MTRC, INDX (normal
  * context only) and the 88-byte segment END.
@@ -68,6 +71,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <lz4.h>
 #include <pthread.h>
 #include <sched.h>
@@ -209,6 +213,8 @@ struct stream {
 	_Atomic int owner;
 	_Atomic int stop;
 	_Atomic int running;
+	_Atomic int waiting;             /* block policy: a thread waits for the drainer; a futex */
+	_Atomic int progress;            /* bumped when the drainer publishes while one waits; a futex */
 	pthread_t thread;
 	_Atomic uint32_t thread_tid;     /* the drainer's, once it runs (relaxed: compared only) */
 
@@ -248,6 +254,7 @@ struct stream {
 	unsigned char small[SMALL_CAP];
 	unsigned char out[OUT_CAP];
 	struct ttlog__emit em;
+	struct ttlog__pack pack;         /* segments' blocks are codec 2 (FORMAT.md 9.5) */
 	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
 };
 
@@ -851,6 +858,7 @@ static int open_segment(struct stream *s)
 	s->em.chunk_done = note_chunk;
 	s->em.chunk_ctx = s;
 	s->em.lz4_state = s->lz4_state;
+	s->em.pack = &s->pack;
 	s->nindex = 0;
 	s->index_broken = 0;
 	struct ttlog__calibration cal;
@@ -1231,6 +1239,14 @@ static uint64_t drain(struct stream *s)
 			atomic_store_explicit(&rs->done_index, rs->c.index, memory_order_relaxed);
 			/* LMM(done:A) pairs with LMM(done:B) in before_drop(). */
 			atomic_store_explicit(&rs->done_gen, rs->c.gen, memory_order_release);
+			/* LMM(wait:A): a thread waiting in before_drop() for
+			 * this is woken; pairs with LMM(wait:B). */
+			atomic_thread_fence(memory_order_seq_cst);
+			if (atomic_load_explicit(&s->waiting, memory_order_relaxed)) {
+				atomic_fetch_add_explicit(&s->progress, 1, memory_order_relaxed);
+				syscall(SYS_futex, (int *)&s->progress, FUTEX_WAKE_PRIVATE, INT32_MAX,
+					NULL, NULL, 0);
+			}
 		}
 		/* Records too old for any promotion are filtered now. */
 		if (rs->pend_set) {
@@ -1416,6 +1432,14 @@ static void give_back(struct stream *s)
 	atomic_store_explicit(&s->owner, OWNER_FREE, memory_order_release);
 }
 
+/* The drainer's pause between cycles: ns, or until a thread that waits
+ * for room in its ring (before_drop) wakes it. */
+static void pause_ns(struct stream *s, uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+	syscall(SYS_futex, (int *)&s->waiting, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+}
+
 static void *drainer_main(void *arg)
 {
 	struct stream *s = arg;
@@ -1438,18 +1462,23 @@ static void *drainer_main(void *arg)
 		}
 		housekeeping(s);
 		give_back(s);
-		/* A cycle that read a lot goes again at once; one that read
-		 * something waits 1 ms; quiet cycles wait twice as long each
-		 * time, up to flush_ns, so that a steady trickle never meets a
-		 * 50 ms pause right after an empty cycle. */
-		if (bytes >= BUSY_BYTES) {
+		/* A cycle that read a lot, or after which a thread waits for
+		 * room in its ring (the block policy), goes again at once; one
+		 * that read something waits 1 ms; quiet cycles wait twice as
+		 * long each time, up to flush_ns, so that a steady trickle
+		 * never meets a 50 ms pause right after an empty cycle. A
+		 * thread that starts waiting during the pause ends it: a
+		 * drainer that keeps up (cycles under 256 KiB) would otherwise
+		 * sleep 1 ms while a blocked thread waits for it. */
+		int waited = atomic_exchange_explicit(&s->waiting, 0, memory_order_relaxed);
+		if (bytes >= BUSY_BYTES || waited) {
 			sched_yield();
-		} else if (bytes) {
-			idle_ns = BUSY_NS;
-			sleep_ns(idle_ns);
 		} else {
-			idle_ns = idle_ns * 2 < s->st.flush_ns ? idle_ns * 2 : s->st.flush_ns;
-			sleep_ns(idle_ns);
+			if (bytes)
+				idle_ns = BUSY_NS;
+			else
+				idle_ns = idle_ns * 2 < s->st.flush_ns ? idle_ns * 2 : s->st.flush_ns;
+			pause_ns(s, idle_ns);
 		}
 	}
 	return NULL;
@@ -1733,7 +1762,22 @@ static void before_drop(struct ttlog__ring *r, uint64_t upto)
 		if (atomic_load_explicit(&rs->done_gen, memory_order_acquire) == gen &&
 		    atomic_load_explicit(&rs->done_pos, memory_order_relaxed) >= upto)
 			return;
-		sleep_ns(20000);
+		/* LMM(wait:B): say so (the first waiter ends the drainer's
+		 * pause between cycles), then look again and sleep until the
+		 * drainer publishes. Either the second look sees the
+		 * drainer's done_pos, or the drainer, which stores done_pos
+		 * and then loads `waiting` past a full fence, sees the flag
+		 * and bumps `progress` after this read of it, so the futex
+		 * wait returns at once or is woken. */
+		int was = atomic_exchange_explicit(&s->waiting, 1, memory_order_seq_cst);
+		int seen = atomic_load_explicit(&s->progress, memory_order_seq_cst);
+		if (!was)
+			syscall(SYS_futex, (int *)&s->waiting, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		if (atomic_load_explicit(&rs->done_gen, memory_order_acquire) == gen &&
+		    atomic_load_explicit(&rs->done_pos, memory_order_relaxed) >= upto)
+			return;
+		struct timespec ts = {0, 200000}; /* and look again, whatever happens */
+		syscall(SYS_futex, (int *)&s->progress, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 	}
 }
 

@@ -86,6 +86,40 @@ static void test_dedup(void **state)
 	free(dir);
 }
 
+/* Records of the same process, thread, time and site whose arguments
+ * differ are different records: all are shown. */
+static void test_dedup_compares_contents(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-dedup-args");
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg", "seg");
+	mkseg(dir, "ttlog-4242-20260101T000001.000000000Z-manual.ttlog", "snap --skip 1");
+	mkseg(dir, "ttlog-4242-20260101T000002.000000000Z-other.ttlog", "snap --arg-add 100");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	/* 8 in the segment; the first snapshot's 6 are in it; the second
+	 * snapshot's 8 are other records at the same times. */
+	assert_int_equal(drain(s, NULL), 8 + 8);
+	assert_int_equal(ttlog_store_counters(s).duplicates, 6);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+/* Segments of one stream hold no record twice and are not compared; two
+ * processes that log the same values at the same ticks are not merged. */
+static void test_no_dedup_between_streams(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-dedup-streams");
+	mkseg(dir, "svc-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1");
+	mkseg(dir, "svc-2-20260101T000000.000000000Z-000001.ttseg", "seg --pid 2");
+	mkseg(dir, "ttlog-3-20260101T000001.000000000Z-manual.ttlog", "snap --pid 3");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 3 * 8);
+	assert_int_equal(ttlog_store_counters(s).duplicates, 0);
+	ttlog_store_close(s);
+	free(dir);
+}
+
 static void test_service(void **state)
 {
 	(void)state;
@@ -230,7 +264,9 @@ static void test_odd_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_service),
+		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_dedup_compares_contents),
+		cmocka_unit_test(test_no_dedup_between_streams),
+		cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};

@@ -5,9 +5,8 @@
  * Each file has its own reader and holds its next event; the files are
  * merged by a binary min-heap on (time, file number). A record in two
  * files (a snapshot and a segment of the same process) is returned once:
- * the events of the current time that were returned are kept as hashes of
- * their pid, tid, ticks, site and arguments, with the file they came from;
- * an event whose hash another file already gave at that time is left out.
+ * an event equal to one another file gave at the same time is left out
+ * (see duplicate(); files that cannot share records are not checked).
  *
  * Files are left unread when their names or HEAD put them outside the
  * range or the service (see name_skip()). Following (ttlog_store_follow)
@@ -54,12 +53,14 @@ struct sfile {
 	int64_t name_ns;         /* 0: unknown */
 	/* Iteration */
 	int have;                /* ev holds its next event */
+	int dedup;               /* another open file may hold the same records */
 	struct ttlog_event ev;
 };
 
 struct seen {
 	uint64_t hash;
 	size_t file;
+	size_t off, len;         /* its contents in seen_buf */
 };
 
 struct ttlog_store {
@@ -74,6 +75,8 @@ struct ttlog_store {
 	size_t popped;           /* the file whose event was returned last, or SIZE_MAX */
 	struct seen *seen;
 	size_t nseen, seen_cap;
+	unsigned char *seen_buf; /* the contents of the seen events */
+	size_t seen_len, seen_buf_cap;
 	int64_t seen_ns;
 	int status;
 	char *error;
@@ -444,6 +447,8 @@ static void heap_down(struct ttlog_store *s, size_t i)
 	}
 }
 
+static void mark_dedup(struct ttlog_store *s);
+
 /* Builds the heap of the files that have an event, reading the next event
  * of those that hold none (the one returned last included). */
 static int heap_build(struct ttlog_store *s)
@@ -465,8 +470,28 @@ static int heap_build(struct ttlog_store *s)
 	}
 	for (size_t i = s->heap_len / 2; i-- > 0;)
 		heap_down(s, i);
+	mark_dedup(s);
 	return 0;
 }
+
+/*
+ * Duplicates. Only a snapshot and a file of the same process can hold the
+ * same record (a segment and a snapshot, or two snapshots); segments of one
+ * stream never do, and files of other processes never do. So a file takes
+ * part in the check only when another open file of its pid that is not
+ * also a segment overlaps it in time (dedup, set by heap_build()); a store
+ * of segments alone never hashes anything.
+ *
+ * Events of the current time that came from such files are kept as a
+ * cheap hash (pid, tid, ticks, line, level, argument count) and a copy of
+ * what two files share of the record (format, file, argument values) in
+ * seen_buf; an event whose hash matches one that another file gave is
+ * compared whole before it is left out.
+ */
+
+/* Margin on the overlap of two files: their times are from their own
+ * calibrations until share_clock() aligns them (milliseconds apart). */
+#define STORE_OVERLAP_SLACK_NS 2000000000LL
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -474,33 +499,52 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h * 0xff51afd7ed558ccdu;
 }
 
-static uint64_t mix_str(uint64_t h, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = mix(h, (unsigned char)p[i]);
-	return mix(h, n);
-}
-
-/* The record an event is, as a hash of what two files share of it. */
 static uint64_t event_hash(const struct sfile *f, const struct ttlog_event *ev)
 {
 	const struct ttlog_site_info *st = ev->site;
-	uint64_t h = mix(0, ttlog_reader_info(f->r)->pid);
-	h = mix(h, ev->thread ? ev->thread->tid : 0);
+	uint64_t h = mix(ttlog_reader_info(f->r)->pid, ev->thread ? ev->thread->tid : 0);
 	h = mix(h, ev->ticks);
-	h = mix_str(h, st->format, strlen(st->format));
-	h = mix_str(h, st->file, strlen(st->file));
-	h = mix(h, st->line);
-	h = mix(h, (uint64_t)st->level);
+	return mix(h, ((uint64_t)st->line << 32) ^ ((uint64_t)(unsigned)st->level << 8) ^ ev->nargs);
+}
+
+static int seen_put(struct ttlog_store *s, const void *p, size_t n)
+{
+	if (s->seen_len + n > s->seen_buf_cap) {
+		size_t cap = s->seen_buf_cap ? s->seen_buf_cap : 1024;
+		while (cap < s->seen_len + n)
+			cap *= 2;
+		unsigned char *b = realloc(s->seen_buf, cap);
+		if (!b)
+			return -1;
+		s->seen_buf = b;
+		s->seen_buf_cap = cap;
+	}
+	memcpy(s->seen_buf + s->seen_len, p, n);
+	s->seen_len += n;
+	return 0;
+}
+
+/* Appends what two files share of the event to seen_buf. */
+static int seen_record(struct ttlog_store *s, const struct ttlog_event *ev)
+{
+	const struct ttlog_site_info *st = ev->site;
+	if (seen_put(s, st->format, strlen(st->format) + 1) ||
+	    seen_put(s, st->file, strlen(st->file) + 1))
+		return -1;
 	for (unsigned i = 0; i < ev->nargs; i++) {
 		const struct ttlog_arg *a = &ev->args[i];
-		h = mix(h, (uint64_t)a->type);
-		if (a->type == TTLOG_ARG_STR)
-			h = a->str ? mix_str(h, a->str, a->str_len) : mix(h, 0xdead);
-		else
-			h = mix(h, a->v.u);
+		unsigned char type = (unsigned char)a->type;
+		if (seen_put(s, &type, 1))
+			return -1;
+		if (a->type == TTLOG_ARG_STR) {
+			uint64_t n = a->str ? a->str_len : UINT64_MAX;
+			if (seen_put(s, &n, sizeof n) || (a->str && seen_put(s, a->str, a->str_len)))
+				return -1;
+		} else if (seen_put(s, &a->v.u, sizeof a->v.u)) {
+			return -1;
+		}
 	}
-	return h;
+	return 0;
 }
 
 /* Whether the event of file i was returned already from another file;
@@ -508,24 +552,73 @@ static uint64_t event_hash(const struct sfile *f, const struct ttlog_event *ev)
 static int duplicate(struct ttlog_store *s, size_t i)
 {
 	struct sfile *f = s->files[i];
+	if (!f->dedup)
+		return 0;
 	if (f->ev.time_ns != s->seen_ns) {
 		s->nseen = 0;
+		s->seen_len = 0;
 		s->seen_ns = f->ev.time_ns;
 	}
 	uint64_t h = event_hash(f, &f->ev);
-	for (size_t k = 0; k < s->nseen; k++)
-		if (s->seen[k].hash == h && s->seen[k].file != i)
+	size_t mark = s->seen_len;
+	int recorded = 0;
+	for (size_t k = 0; k < s->nseen; k++) {
+		if (s->seen[k].hash != h || s->seen[k].file == i)
+			continue;
+		if (!recorded) {
+			if (seen_record(s, &f->ev) != 0) {
+				s->seen_len = mark;
+				return 0; /* shown twice rather than lost */
+			}
+			recorded = 1;
+		}
+		const struct seen *o = &s->seen[k];
+		if (o->len == s->seen_len - mark &&
+		    memcmp(s->seen_buf + o->off, s->seen_buf + mark, o->len) == 0) {
+			s->seen_len = mark;
 			return 1;
+		}
+	}
 	if (s->nseen == s->seen_cap) {
 		size_t cap = s->seen_cap ? 2 * s->seen_cap : 16;
 		struct seen *p = realloc(s->seen, cap * sizeof *p);
-		if (!p)
-			return 0; /* shown twice rather than lost */
+		if (!p) {
+			s->seen_len = mark;
+			return 0;
+		}
 		s->seen = p;
 		s->seen_cap = cap;
 	}
-	s->seen[s->nseen++] = (struct seen){h, i};
+	if (!recorded && seen_record(s, &f->ev) != 0) {
+		s->seen_len = mark;
+		return 0;
+	}
+	s->seen[s->nseen++] = (struct seen){h, i, mark, s->seen_len - mark};
 	return 0;
+}
+
+/* Sets each file's dedup: whether another open file can hold its records. */
+static void mark_dedup(struct ttlog_store *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		s->files[i]->dedup = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const ttlog_reader *a = s->files[i]->r;
+		const struct ttlog_file_info *x = a ? ttlog_reader_info(a) : NULL;
+		if (!x || !x->events)
+			continue;
+		for (size_t j = i + 1; j < s->nfiles; j++) {
+			const ttlog_reader *b = s->files[j]->r;
+			const struct ttlog_file_info *y = b ? ttlog_reader_info(b) : NULL;
+			if (!y || !y->events || y->pid != x->pid || (x->is_segment && y->is_segment))
+				continue;
+			if (x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+			    y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+			    (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
+			     y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS))
+				s->files[i]->dedup = s->files[j]->dedup = 1;
+		}
+	}
 }
 
 TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
@@ -572,6 +665,7 @@ TTLOG_API void ttlog_store_rewind(ttlog_store *s)
 	}
 	s->popped = SIZE_MAX;
 	s->nseen = 0;
+	s->seen_len = 0;
 	s->seen_ns = INT64_MIN;
 	heap_build(s);
 }
@@ -804,6 +898,7 @@ TTLOG_API void ttlog_store_close(ttlog_store *s)
 	free(s->pub);
 	free(s->heap);
 	free(s->seen);
+	free(s->seen_buf);
 	free(s->error);
 	free((char *)s->opt.service);
 	free(s);

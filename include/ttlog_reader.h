@@ -491,6 +491,17 @@ struct ttlog_store_file {
 TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 			       const struct ttlog_store_options *opt, ttlog_store **store);
 
+/**
+ * The time of the last event of a store (of opt's service; the range and
+ * levels of opt do not apply), for times relative to its end: the newest
+ * segment with events of each stream and every snapshot are read (block
+ * headers only), not the older segments. A file without events counts by
+ * its creation time. *end_ns is 0 when no file counts. Returns what
+ * ttlog_store_open() would return.
+ */
+TTLOG_API int ttlog_store_end(const char *const *paths, size_t npaths,
+			      const struct ttlog_store_options *opt, int64_t *end_ns);
+
 /** The files of the store, in name order (files found by ttlog_store_follow()
  *  after them); the array is valid until the next ttlog_store_follow(). */
 TTLOG_API size_t ttlog_store_files(const ttlog_store *store,

@@ -120,6 +120,36 @@ static void test_no_dedup_between_streams(void **state)
 	free(dir);
 }
 
+/* The end of a store comes from the newest segment with events of each
+ * stream and from the snapshots; older segments are not read (here the
+ * first segment's events are later than the second's, which a writer
+ * never does: its times do not move the end). */
+static void test_store_end(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-end");
+	mkseg(dir, "svc-7-20260101T000000.000000000Z-000001.ttseg", "seg --pid 7 --base 100000000000");
+	mkseg(dir, "svc-7-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --pid 7 --seq 2 --base 10000000000");
+	int64_t end = 0;
+	assert_int_equal(ttlog_store_end((const char *const *)&dir, 1, NULL, &end), TTLOG_OK);
+	assert_true(end == NS0 + 10 * SEC + 7000); /* 4 events of 2 threads, 1 us apart */
+	/* A snapshot of another service, later: counts unless a service is asked. */
+	mkseg(dir, "ttlog-8-20260101T000030.000000000Z-manual.ttlog",
+	      "snap --pid 8 --service other --base 30000000000");
+	assert_int_equal(ttlog_store_end((const char *const *)&dir, 1, NULL, &end), TTLOG_OK);
+	assert_true(end == NS0 + 30 * SEC + 7000);
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.service = "svc";
+	assert_int_equal(ttlog_store_end((const char *const *)&dir, 1, &o, &end), TTLOG_OK);
+	assert_true(end == NS0 + 10 * SEC + 7000);
+	const char *none = "/nonexistent-dir-of-ttlog/*.ttseg";
+	assert_int_equal(ttlog_store_end(&none, 1, NULL, &end), TTLOG_E_OPEN);
+	assert_true(end == 0);
+	free(dir);
+}
+
 static void test_service(void **state)
 {
 	(void)state;
@@ -266,7 +296,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_dedup_compares_contents),
 		cmocka_unit_test(test_no_dedup_between_streams),
-		cmocka_unit_test(test_service),
+		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};

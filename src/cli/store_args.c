@@ -161,22 +161,10 @@ ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, cons
 	ttlog_store *s = NULL;
 	int64_t end = 0;
 	if (relative(&f->since) || relative(&f->until)) {
-		/* The end of the store: the last event of any file. */
-		o.flags = TTLOG_READER_LAZY;
-		if (ttlog_store_open((const char *const *)args, (size_t)n, &o, &s) == TTLOG_E_NOMEM)
-			s = NULL;
-		const struct ttlog_store_file *const *files;
-		size_t nf = ttlog_store_files(s, &files);
-		for (size_t i = 0; i < nf; i++)
-			if (files[i]->reader) {
-				const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
-				int64_t e = fi->events ? fi->last_ns : fi->created_ns;
-				if (e > end)
-					end = e;
-			}
-		ttlog_store_close(s);
-		s = NULL;
-		o.flags = 0;
+		/* The end of the store: its newest files' last event. */
+		if (ttlog_store_end((const char *const *)args, (size_t)n, &o, &end) ==
+		    TTLOG_E_NOMEM)
+			end = 0;
 	}
 	f->since_ns = INT64_MIN;
 	f->until_ns = INT64_MAX;

@@ -681,8 +681,10 @@ static int refresh_pub(struct ttlog_store *s)
 	return 0;
 }
 
-TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
-			       const struct ttlog_store_options *opt, ttlog_store **out)
+/* A store of the files of its sources, none opened yet. Returns TTLOG_OK,
+ * TTLOG_E_INVALID or TTLOG_E_NOMEM (*out NULL). */
+static int store_new(const char *const *paths, size_t npaths,
+		     const struct ttlog_store_options *opt, ttlog_store **out)
 {
 	if (!out)
 		return TTLOG_E_INVALID;
@@ -724,10 +726,25 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 							  : "no *.ttseg or *.ttlog file in it");
 		s->nsources++;
 	}
-	for (size_t i = 0; i < s->nfiles && !oom; i++)
+	if (oom) {
+		ttlog_store_close(s);
+		return TTLOG_E_NOMEM;
+	}
+	*out = s;
+	return TTLOG_OK;
+}
+
+TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
+			       const struct ttlog_store_options *opt, ttlog_store **out)
+{
+	int rc = store_new(paths, npaths, opt, out);
+	if (rc != TTLOG_OK)
+		return rc;
+	ttlog_store *s = *out;
+	for (size_t i = 0; i < s->nfiles; i++)
 		open_file(s, i, 0);
 	/* The files opened first take a better clock found later too. */
-	for (size_t i = 0; i < s->nfiles && !oom; i++) {
+	for (size_t i = 0; i < s->nfiles; i++) {
 		if (share_clock(s, i)) {
 			ttlog_reader *r = s->files[i]->r;
 			ttlog_reader_set_range(r, s->opt.since_ns, s->opt.until_ns, s->opt.level_mask);
@@ -735,12 +752,103 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 			ttlog_reader_rewind(r);
 		}
 	}
-	if (oom || refresh_pub(s) != 0 || heap_build(s) != 0) {
+	if (refresh_pub(s) != 0 || heap_build(s) != 0) {
+		ttlog_store_close(s);
+		*out = NULL;
+		return TTLOG_E_NOMEM;
+	}
+	return s->status;
+}
+
+/* Orders segment files by stream (service, pid), then sequence number. */
+static int by_stream(const void *pa, const void *pb)
+{
+	const struct sfile *a = *(const struct sfile *const *)pa, *b = *(const struct sfile *const *)pb;
+	int c = strcmp(a->name_service, b->name_service);
+	if (c)
+		return c;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Reads file f lazily for the end of a store. Returns whether it has
+ * events of the service; widens *end by its last event (or its creation
+ * time if it has none). */
+static int end_of_file(struct ttlog_store *s, struct sfile *f, int64_t *end)
+{
+	if (s->opt.service && f->seg_name) {
+		char want[80];
+		name_form(s->opt.service, want, sizeof want);
+		if (strcmp(want, f->name_service) != 0)
+			return 0;
+	}
+	ttlog_reader *r = NULL;
+	int rc = ttlog_reader_open_ex(f->path, TTLOG_READER_LAZY, &r);
+	if (!r) {
+		store_report(s, rc, f->path, ttlog_strerror(rc));
+		return 0;
+	}
+	if (rc != TTLOG_OK)
+		store_report(s, rc, f->path, ttlog_reader_error(r));
+	const struct ttlog_file_info *fi = ttlog_reader_info(r);
+	int any = 0;
+	if (!s->opt.service || strcmp(fi->service, s->opt.service) == 0) {
+		int64_t e = fi->events ? fi->last_ns : fi->created_ns;
+		if (e > *end)
+			*end = e;
+		any = fi->events != 0;
+	}
+	ttlog_reader_close(r);
+	return any;
+}
+
+/*
+ * The end of a store without reading all of it. A segment holds nothing
+ * logged after the next segment of its stream was started (its events are
+ * drained in order), so of a stream only the newest segment that has
+ * events is read, lazily (block headers, not records); snapshots and files
+ * whose names are not a writer's are read lazily too. The files of another
+ * service (by name, then by HEAD) are left out.
+ */
+TTLOG_API int ttlog_store_end(const char *const *paths, size_t npaths,
+			      const struct ttlog_store_options *opt, int64_t *end_ns)
+{
+	if (!end_ns)
+		return TTLOG_E_INVALID;
+	*end_ns = 0;
+	ttlog_store *s = NULL;
+	int rc = store_new(paths, npaths, opt, &s);
+	if (rc != TTLOG_OK)
+		return rc;
+	struct sfile **segs = malloc((s->nfiles ? s->nfiles : 1) * sizeof *segs);
+	if (!segs) {
 		ttlog_store_close(s);
 		return TTLOG_E_NOMEM;
 	}
-	*out = s;
-	return s->status;
+	size_t nsegs = 0;
+	int64_t end = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		if (s->files[i]->seg_name)
+			segs[nsegs++] = s->files[i];
+		else
+			end_of_file(s, s->files[i], &end);
+	}
+	if (nsegs > 1)
+		qsort(segs, nsegs, sizeof *segs, by_stream);
+	/* Each stream from its newest segment back to one with events. */
+	for (size_t k = nsegs; k-- > 0;) {
+		if (!end_of_file(s, segs[k], &end))
+			continue;
+		while (k > 0 && segs[k - 1]->pid == segs[k]->pid &&
+		       strcmp(segs[k - 1]->name_service, segs[k]->name_service) == 0)
+			k--;
+	}
+	free(segs);
+	*end_ns = end;
+	rc = s->status;
+	ttlog_store_close(s);
+	return rc;
 }
 
 TTLOG_API size_t ttlog_store_files(const ttlog_store *s, const struct ttlog_store_file *const **files)

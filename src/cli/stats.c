@@ -105,7 +105,8 @@ void cli_stats_usage(FILE *out)
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per file\n"
 	      "                        and line\n"
 	      "      --utc             show times in UTC instead of local time\n"
-	      "      --service NAME    only files (segments and snapshots) of service NAME\n"
+	      "      --service NAME    only files (segments and snapshots) of service NAME;\n"
+	      "                        a NAME that no file has is an error (exit 1)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "JSON lines: path, complete, error (the reader's message or null), pid,\n"
@@ -815,7 +816,9 @@ int cli_stats_main(int argc, char **argv)
 	struct stats s = {0};
 	int status = CLI_EXIT_OK;
 
-	if (parse_options(&s, argc, argv, &status) == 0) {
+	if (parse_options(&s, argc, argv, &status) == 0 &&
+	    (status = cli_store_check_service("ttlog stats", argv + optind, argc - optind,
+					      s.service)) == CLI_EXIT_OK) {
 		/* A directory or a glob stands for its segments and snapshots. */
 		char **files;
 		int bad = 0;

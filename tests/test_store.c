@@ -150,6 +150,52 @@ static void test_store_end(void **state)
 	free(dir);
 }
 
+/* A stream of many segments: only the first is opened with the store; the
+ * others are opened as the merge reaches their names' times, and every
+ * event comes out once, in order, also after a rewind. */
+static void test_many_segments_lazily(void **state)
+{
+	(void)state;
+	enum { NSEG = 60 };
+	char *dir = tu_tmpdir("store-many");
+	char name[128], args[128];
+	for (int k = 1; k <= NSEG; k++) {
+		snprintf(name, sizeof name, "svc-11-20260101T%02d%02d%02d.000000000Z-%06d.ttseg",
+			 (k * 10) / 3600, (k * 10) / 60 % 60, (k * 10) % 60, k);
+		snprintf(args, sizeof args, "seg --pid 11 --seq %d --base %lld", k,
+			 (long long)k * 10 * SEC + 1000000);
+		mkseg(dir, name, args);
+	}
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), NSEG);
+	size_t opened = 0;
+	for (size_t i = 0; i < NSEG; i++)
+		opened += files[i]->reader != NULL;
+	assert_int_equal(opened, 1);
+	struct ttlog_event ev;
+	assert_true(ttlog_store_next(s, &ev, NULL));
+	opened = 0;
+	for (size_t i = 0; i < NSEG; i++)
+		opened += files[i]->reader != NULL;
+	assert_true(opened <= 2);
+	assert_int_equal(1 + drain(s, NULL), NSEG * 8);
+	ttlog_store_rewind(s);
+	assert_int_equal(drain(s, NULL), NSEG * 8);
+	/* A range: the segments before it are skipped by name, those after
+	 * it by their names' times too. */
+	ttlog_store_close(s);
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.since_ns = NS0 + 200 * SEC;
+	o.until_ns = NS0 + 300 * SEC;
+	s = open_dir(dir, &o, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 10 * 8); /* segments 20 to 29 */
+	assert_int_equal(ttlog_store_counters(s).files_skipped, NSEG - 12);
+	ttlog_store_close(s);
+	free(dir);
+}
+
 static void test_service(void **state)
 {
 	(void)state;
@@ -296,7 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_dedup_compares_contents),
 		cmocka_unit_test(test_no_dedup_between_streams),
-		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_service),
+		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_many_segments_lazily),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};

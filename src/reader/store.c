@@ -9,7 +9,11 @@
  * (see duplicate(); files that cannot share records are not checked).
  *
  * Files are left unread when their names or HEAD put them outside the
- * range or the service (see name_skip()). Following (ttlog_store_follow)
+ * range or the service (see name_skip()). A segment after the first of its
+ * stream is opened only when the merge reaches the time before which it
+ * has no event (first_bound(), from its name), and a file whose events
+ * were all returned frees its bytes (ttlog__reader_release()): memory
+ * follows the files being merged, not the size of the store. Following (ttlog_store_follow)
  * watches the directories of the sources with inotify; a file that grew
  * is opened again and only its blocks after what was read before are
  * returned (ttlog_reader_set_start); new files are added.
@@ -54,6 +58,8 @@ struct sfile {
 	/* Iteration */
 	int have;                /* ev holds its next event */
 	int dedup;               /* another open file may hold the same records */
+	int64_t lower;           /* no event before this (see first_bound()) */
+	int released;            /* every event returned: its bytes were freed */
 	struct ttlog_event ev;
 };
 
@@ -73,6 +79,8 @@ struct ttlog_store {
 	size_t *heap;
 	size_t heap_len;
 	size_t popped;           /* the file whose event was returned last, or SIZE_MAX */
+	size_t *pend;            /* files opened when the merge reaches their lower bound, */
+	size_t npend, pend_pos;  /* by that bound; those before pend_pos were opened */
 	struct seen *seen;
 	size_t nseen, seen_cap;
 	unsigned char *seen_buf; /* the contents of the seen events */
@@ -621,6 +629,70 @@ static void mark_dedup(struct ttlog_store *s)
 	}
 }
 
+/* Sets the dedup of file i and of the files it can share records with. */
+static void mark_pairs(struct ttlog_store *s, size_t i)
+{
+	const struct ttlog_file_info *x = s->files[i]->r ? ttlog_reader_info(s->files[i]->r) : NULL;
+	if (!x || !x->events)
+		return;
+	for (size_t j = 0; j < s->nfiles; j++) {
+		const ttlog_reader *b = s->files[j]->r;
+		const struct ttlog_file_info *y = b ? ttlog_reader_info(b) : NULL;
+		if (j == i || !y || !y->events || y->pid != x->pid || (x->is_segment && y->is_segment))
+			continue;
+		if (x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+		    y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+		    (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
+		     y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS))
+			s->files[i]->dedup = s->files[j]->dedup = 1;
+	}
+}
+
+static void heap_up(struct ttlog_store *s, size_t k)
+{
+	size_t *h = s->heap;
+	while (k > 0 && before(s, h[k], h[(k - 1) / 2])) {
+		size_t p = (k - 1) / 2, t = h[k];
+		h[k] = h[p];
+		h[p] = t;
+		k = p;
+	}
+}
+
+/* Frees what file f no longer needs once its last event was returned. */
+static void release(struct sfile *f)
+{
+	if (f->r && !f->released) {
+		ttlog__reader_release(f->r);
+		f->released = 1;
+	}
+}
+
+/* Opens the pending files whose lower bound the merge has reached (the
+ * next one when no open file has an event left), each with its first
+ * event in the heap. */
+static void open_due(struct ttlog_store *s)
+{
+	while (s->pend_pos < s->npend) {
+		size_t i = s->pend[s->pend_pos];
+		struct sfile *f = s->files[i];
+		if (s->heap_len && f->lower > s->files[s->heap[0]]->ev.time_ns)
+			return;
+		s->pend_pos++;
+		open_file(s, i, 0);
+		if (!f->r)
+			continue;
+		mark_pairs(s, i);
+		f->have = ttlog_reader_next(f->r, &f->ev);
+		if (!f->have) {
+			release(f);
+			continue;
+		}
+		s->heap[s->heap_len++] = i;
+		heap_up(s, s->heap_len - 1);
+	}
+}
+
 TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
 			       const struct ttlog_store_file **from)
 {
@@ -637,8 +709,10 @@ TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
 			} else {
 				s->heap[0] = s->heap[--s->heap_len];
 				heap_down(s, 0);
+				release(f);
 			}
 		}
+		open_due(s);
 		if (!s->heap_len)
 			return 0;
 		size_t i = s->heap[0];
@@ -658,10 +732,26 @@ TTLOG_API void ttlog_store_rewind(ttlog_store *s)
 {
 	if (!s)
 		return;
+	/* Files opened on the way are closed and wait again; the others
+	 * start again (opened anew if their bytes were freed). */
+	for (size_t k = 0; k < s->pend_pos; k++) {
+		struct sfile *f = s->files[s->pend[k]];
+		ttlog_reader_close(f->r);
+		f->r = NULL;
+		f->pub.reader = NULL;
+		f->released = 0;
+		f->dedup = 0;
+	}
+	s->pend_pos = 0;
 	for (size_t i = 0; i < s->nfiles; i++) {
-		if (s->files[i]->r)
-			ttlog_reader_rewind(s->files[i]->r);
-		s->files[i]->have = 0;
+		struct sfile *f = s->files[i];
+		if (f->released) {
+			f->released = 0;
+			open_file(s, i, 0);
+		} else if (f->r) {
+			ttlog_reader_rewind(f->r);
+		}
+		f->have = 0;
 	}
 	s->popped = SIZE_MAX;
 	s->nseen = 0;
@@ -679,6 +769,33 @@ static int refresh_pub(struct ttlog_store *s)
 	for (size_t i = 0; i < s->nfiles; i++)
 		p[i] = &s->files[i]->pub;
 	return 0;
+}
+
+/* The time before which file f has no event, when it can be known without
+ * reading it: a segment after the first of its stream holds what was
+ * drained after it was created, so nothing logged much before its name's
+ * time (the margin is the one of name_skip()). A first segment may hold
+ * what the rings had when the stream started, and a snapshot what its
+ * rings had: INT64_MIN, they are opened at once. */
+static int64_t first_bound(const struct sfile *f)
+{
+	if (!f->seg_name || f->seq <= 1 || !f->name_ns ||
+	    f->name_ns < INT64_MIN + STORE_NAME_SLACK_NS)
+		return INT64_MIN;
+	return f->name_ns - STORE_NAME_SLACK_NS;
+}
+
+struct pend_key {
+	int64_t lower;
+	size_t file;
+};
+
+static int by_lower(const void *pa, const void *pb)
+{
+	const struct pend_key *a = pa, *b = pb;
+	if (a->lower != b->lower)
+		return a->lower < b->lower ? -1 : 1;
+	return (a->file > b->file) - (a->file < b->file);
 }
 
 /* A store of the files of its sources, none opened yet. Returns TTLOG_OK,
@@ -741,8 +858,38 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 	if (rc != TTLOG_OK)
 		return rc;
 	ttlog_store *s = *out;
-	for (size_t i = 0; i < s->nfiles; i++)
-		open_file(s, i, 0);
+	s->pend = malloc((s->nfiles ? s->nfiles : 1) * sizeof *s->pend);
+	if (!s->pend) {
+		ttlog_store_close(s);
+		*out = NULL;
+		return TTLOG_E_NOMEM;
+	}
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sfile *f = s->files[i];
+		f->lower = first_bound(f);
+		if (f->lower == INT64_MIN) {
+			open_file(s, i, 0);
+		} else if (name_skip(s, i) || f->lower > s->opt.until_ns) {
+			f->pub.skipped = 1;
+			s->counters.files_skipped++;
+		} else {
+			s->pend[s->npend++] = i;
+		}
+	}
+	if (s->npend > 1) {
+		struct pend_key *k = malloc(s->npend * sizeof *k);
+		if (!k) {
+			ttlog_store_close(s);
+			*out = NULL;
+			return TTLOG_E_NOMEM;
+		}
+		for (size_t j = 0; j < s->npend; j++)
+			k[j] = (struct pend_key){s->files[s->pend[j]]->lower, s->pend[j]};
+		qsort(k, s->npend, sizeof *k, by_lower);
+		for (size_t j = 0; j < s->npend; j++)
+			s->pend[j] = k[j].file;
+		free(k);
+	}
 	/* The files opened first take a better clock found later too. */
 	for (size_t i = 0; i < s->nfiles; i++) {
 		if (share_clock(s, i)) {
@@ -1005,6 +1152,7 @@ TTLOG_API void ttlog_store_close(ttlog_store *s)
 	free(s->files);
 	free(s->pub);
 	free(s->heap);
+	free(s->pend);
 	free(s->seen);
 	free(s->seen_buf);
 	free(s->error);

@@ -394,8 +394,11 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	struct stat st;
 	f->size = stat(f->path, &st) == 0 ? (long long)st.st_size : -1;
 	ttlog_reader *r = NULL;
-	int rc = ttlog_reader_open_range(f->path, s->opt.flags, s->opt.since_ns, s->opt.until_ns,
-					 &r);
+	/* A file opened again because it grew (following): the blocks before
+	 * start were returned already and are taken at their headers' word
+	 * (TTLOG_READER_LAZY), not decoded again. */
+	unsigned flags = s->opt.flags | (start ? TTLOG_READER_LAZY : 0);
+	int rc = ttlog_reader_open_range(f->path, flags, s->opt.since_ns, s->opt.until_ns, &r);
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;

@@ -453,7 +453,13 @@ TTLOG_API const char *ttlog_event_kind_name(int kind);
  * A record that is in a snapshot and in a segment of the same process is
  * returned once: two events are the same record when their pid, thread id,
  * ticks, site (format, file, line, level) and argument values are equal,
- * which only events of equal time need comparing. A damaged file gives
+ * which only events of equal time need comparing; files that cannot share
+ * a record (segments of one stream, files of other processes, files apart
+ * in time) are not compared. Files are opened as the merge reaches them: a
+ * segment after the first of its stream when the merge reaches its name's
+ * time (less 2 s), the others at once; a file's bytes are freed when its
+ * last event was returned, so a store of thousands of segments holds only
+ * those it is merging. A damaged file gives
  * its valid events and its error (ttlog_store_files); it never stops the
  * others. */
 
@@ -474,7 +480,9 @@ TTLOG_API void ttlog_store_options_init(struct ttlog_store_options *opt);
 /** A file of a store. */
 struct ttlog_store_file {
 	const char *path;
-	const ttlog_reader *reader;  /* NULL when skipped or not opened (out of memory) */
+	const ttlog_reader *reader;  /* NULL when skipped, not opened yet (see below) or out of
+					memory; once its events were all returned, only its
+					info, threads and counters remain */
 	int status;                  /* its reader's status (TTLOG_OK when skipped) */
 	const char *error;           /* its reader's message, or NULL */
 	int skipped;                 /* left unread: outside the range, or another service */
@@ -490,6 +498,17 @@ struct ttlog_store_file {
  */
 TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 			       const struct ttlog_store_options *opt, ttlog_store **store);
+
+/**
+ * The time of the last event of a store (of opt's service; the range and
+ * levels of opt do not apply), for times relative to its end: the newest
+ * segment with events of each stream and every snapshot are read (block
+ * headers only), not the older segments. A file without events counts by
+ * its creation time. *end_ns is 0 when no file counts. Returns what
+ * ttlog_store_open() would return.
+ */
+TTLOG_API int ttlog_store_end(const char *const *paths, size_t npaths,
+			      const struct ttlog_store_options *opt, int64_t *end_ns);
 
 /** The files of the store, in name order (files found by ttlog_store_follow()
  *  after them); the array is valid until the next ttlog_store_follow(). */

@@ -30,8 +30,24 @@ expect "a glob is a store too" \
 	test "$("$bin" view "$d/svc-*" | wc -l)" -eq 20
 expect "--service keeps one service" \
 	test "$("$bin" view --service other "$d" | wc -l)" -eq 8
-expect "--service on single files" \
-	test "$("$bin" view --service other "$d/svc-4242-20260101T000000.000000000Z-000001.ttseg" | wc -l)" -eq 0
+check "--service on a single file of another service" - 1 \
+	'no file in .*svc-4242-20260101T000000.000000000Z-000001.ttseg is of service other \(services: svc\)' -- \
+	"$bin" view --service other "$d/svc-4242-20260101T000000.000000000Z-000001.ttseg"
+# A service that no file has is an error, in every command that takes
+# --service, with the services there are (segments by name, snapshots by
+# HEAD).
+for cmd in view stats tail "export -F jsonl"; do
+	# shellcheck disable=SC2086
+	check "$cmd --service that no file has" - 1 \
+		"^ttlog ${cmd%% *}: no file in .*/store is of service nope \(services: other, svc\)$" -- \
+		"$bin" $cmd --service nope "$d"
+done
+sd=$tmp/snaponly
+mkdir -p "$sd"
+mkseg snap "$sd/ttlog-4242-20260101T000001.000000000Z-manual.ttlog" --service api
+check "--service on snapshots names the services of their HEADs" - 1 \
+	'is of service web \(services: api\)$' -- "$bin" view --service web "$sd"
+check "--service that a snapshot has" - 0 '' -- "$bin" view --service api "$sd"
 check "promoted events are marked in text" '~^2026-01-01 00:00:00\.001000500 DEBUG\+ \[1000 w0\]' 0 '' -- \
 	"$bin" view --utc "$d/svc-4242-20260101T000000.000000000Z-000001.ttseg"
 check "promoted and service in JSON" '~"promoted":true,"service":"svc"\}$' 0 '' -- \
@@ -53,6 +69,17 @@ expect "export of a directory shows each event once" \
 expect "export csv of a directory: a header and each event once" \
 	test "$("$bin" export -F csv "$d" | wc -l)" -eq 29
 check "an empty directory" - 2 'no \*\.ttseg or \*\.ttlog file' -- "$bin" view "$tmp"
+mkdir -p "$tmp/empty"
+for cmd in view stats tail "tail -f" "export -F jsonl"; do
+	# shellcheck disable=SC2086
+	check "$cmd of an empty directory" - 2 "empty: no \*\.ttseg or \*\.ttlog file" -- \
+		timeout 20 "$bin" $cmd "$tmp/empty"
+done
+check "query of an empty directory" - 2 "empty: no \*\.ttseg or \*\.ttlog file" -- \
+	"$bin" query "SELECT 1" "$tmp/empty"
+check "a glob that matches nothing" - 2 'no file matches' -- "$bin" view "$tmp/empty/*.ttseg"
+check "tail -f of a glob that matches nothing" - 2 'no file matches' -- \
+	timeout 20 "$bin" tail -f "$tmp/empty/*.ttseg"
 check "tail of a directory" '~event t=1 k=3' 0 '' -- "$bin" tail -n 2 --service svc "$d"
 expect "tail -n 3 prints 3" test "$("$bin" tail -n 3 "$d" | wc -l)" -eq 3
 # tail starts from the newest files and reaches back as far as it needs.

@@ -38,7 +38,11 @@ expect "a thread logs at full speed into a stream that may block it" \
 	"$progs/stream_load" 1 300
 seg=$(ls "$b"/*.ttseg | head -n 1)
 expect "its ring was overwritten (the segment's count)" \
-	test "$("$bin" stats -o json "$seg" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lost"]["overwritten"] > 0)')" = True
+	test "$("$bin" stats -o json "$seg" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stream"]["ring_overwritten"] > 0)')" = True
+expect "stats of the segment counts no loss: nothing overwritten, nothing lost by the stream" \
+	test "$("$bin" stats -o json "$seg" | python3 -c 'import json,sys; j = json.load(sys.stdin); print(j["lost"]["overwritten"], j["lost"]["stream_lost"], sum(t["overwritten"] for t in j["threads"]))')" = "0 0 0"
+expect "stats text says the rings' count is no loss" \
+	test "$("$bin" stats "$seg" | grep -c 'overwritten  *0 (.* in the rings after the stream read them)')" = 1
 expect "view of the segment reports no loss" \
 	test -z "$("$bin" view "$b" 2>&1 >/dev/null | grep -E 'lost|overwritten')$("$bin" view "$seg" | grep -E '^-- .*(lost|overwritten)')"
 

@@ -86,6 +86,116 @@ static void test_dedup(void **state)
 	free(dir);
 }
 
+/* Records of the same process, thread, time and site whose arguments
+ * differ are different records: all are shown. */
+static void test_dedup_compares_contents(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-dedup-args");
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg", "seg");
+	mkseg(dir, "ttlog-4242-20260101T000001.000000000Z-manual.ttlog", "snap --skip 1");
+	mkseg(dir, "ttlog-4242-20260101T000002.000000000Z-other.ttlog", "snap --arg-add 100");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	/* 8 in the segment; the first snapshot's 6 are in it; the second
+	 * snapshot's 8 are other records at the same times. */
+	assert_int_equal(drain(s, NULL), 8 + 8);
+	assert_int_equal(ttlog_store_counters(s).duplicates, 6);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+/* Segments of one stream hold no record twice and are not compared; two
+ * processes that log the same values at the same ticks are not merged. */
+static void test_no_dedup_between_streams(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-dedup-streams");
+	mkseg(dir, "svc-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1");
+	mkseg(dir, "svc-2-20260101T000000.000000000Z-000001.ttseg", "seg --pid 2");
+	mkseg(dir, "ttlog-3-20260101T000001.000000000Z-manual.ttlog", "snap --pid 3");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 3 * 8);
+	assert_int_equal(ttlog_store_counters(s).duplicates, 0);
+	ttlog_store_close(s);
+	free(dir);
+}
+
+/* The end of a store comes from the newest segment with events of each
+ * stream and from the snapshots; older segments are not read (here the
+ * first segment's events are later than the second's, which a writer
+ * never does: its times do not move the end). */
+static void test_store_end(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-end");
+	mkseg(dir, "svc-7-20260101T000000.000000000Z-000001.ttseg", "seg --pid 7 --base 100000000000");
+	mkseg(dir, "svc-7-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --pid 7 --seq 2 --base 10000000000");
+	int64_t end = 0;
+	assert_int_equal(ttlog_store_end((const char *const *)&dir, 1, NULL, &end), TTLOG_OK);
+	assert_true(end == NS0 + 10 * SEC + 7000); /* 4 events of 2 threads, 1 us apart */
+	/* A snapshot of another service, later: counts unless a service is asked. */
+	mkseg(dir, "ttlog-8-20260101T000030.000000000Z-manual.ttlog",
+	      "snap --pid 8 --service other --base 30000000000");
+	assert_int_equal(ttlog_store_end((const char *const *)&dir, 1, NULL, &end), TTLOG_OK);
+	assert_true(end == NS0 + 30 * SEC + 7000);
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.service = "svc";
+	assert_int_equal(ttlog_store_end((const char *const *)&dir, 1, &o, &end), TTLOG_OK);
+	assert_true(end == NS0 + 10 * SEC + 7000);
+	const char *none = "/nonexistent-dir-of-ttlog/*.ttseg";
+	assert_int_equal(ttlog_store_end(&none, 1, NULL, &end), TTLOG_E_OPEN);
+	assert_true(end == 0);
+	free(dir);
+}
+
+/* A stream of many segments: only the first is opened with the store; the
+ * others are opened as the merge reaches their names' times, and every
+ * event comes out once, in order, also after a rewind. */
+static void test_many_segments_lazily(void **state)
+{
+	(void)state;
+	enum { NSEG = 60 };
+	char *dir = tu_tmpdir("store-many");
+	char name[128], args[128];
+	for (int k = 1; k <= NSEG; k++) {
+		snprintf(name, sizeof name, "svc-11-20260101T%02d%02d%02d.000000000Z-%06d.ttseg",
+			 (k * 10) / 3600, (k * 10) / 60 % 60, (k * 10) % 60, k);
+		snprintf(args, sizeof args, "seg --pid 11 --seq %d --base %lld", k,
+			 (long long)k * 10 * SEC + 1000000);
+		mkseg(dir, name, args);
+	}
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), NSEG);
+	size_t opened = 0;
+	for (size_t i = 0; i < NSEG; i++)
+		opened += files[i]->reader != NULL;
+	assert_int_equal(opened, 1);
+	struct ttlog_event ev;
+	assert_true(ttlog_store_next(s, &ev, NULL));
+	opened = 0;
+	for (size_t i = 0; i < NSEG; i++)
+		opened += files[i]->reader != NULL;
+	assert_true(opened <= 2);
+	assert_int_equal(1 + drain(s, NULL), NSEG * 8);
+	ttlog_store_rewind(s);
+	assert_int_equal(drain(s, NULL), NSEG * 8);
+	/* A range: the segments before it are skipped by name, those after
+	 * it by their names' times too. */
+	ttlog_store_close(s);
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	o.since_ns = NS0 + 200 * SEC;
+	o.until_ns = NS0 + 300 * SEC;
+	s = open_dir(dir, &o, TTLOG_OK);
+	assert_int_equal(drain(s, NULL), 10 * 8); /* segments 20 to 29 */
+	assert_int_equal(ttlog_store_counters(s).files_skipped, NSEG - 12);
+	ttlog_store_close(s);
+	free(dir);
+}
+
 static void test_service(void **state)
 {
 	(void)state;
@@ -230,7 +340,9 @@ static void test_odd_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_service),
+		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_dedup_compares_contents),
+		cmocka_unit_test(test_no_dedup_between_streams),
+		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_many_segments_lazily),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};

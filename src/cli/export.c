@@ -365,6 +365,10 @@ int cli_export_main(int argc, char **argv)
 
 	if (parse_options(&x, &fo, argc, argv, &status) != 0)
 		goto out;
+	status = cli_store_check_service("ttlog export", argv + optind, argc - optind,
+					 x.filter.service);
+	if (status != CLI_EXIT_OK)
+		goto out;
 	if (fo.output && redirect_stdout(fo.output) != 0) {
 		fprintf(stderr, "ttlog export: cannot write '%s': %s\n", fo.output, strerror(errno));
 		status = CLI_EXIT_DATA;

@@ -248,7 +248,8 @@ void cli_filter_usage(FILE *out)
 	      "                        traceparent) on every thread: its spans' begins and\n"
 	      "                        ends and the events inside them\n"
 	      "      --service NAME    only files (segments and snapshots) of the service\n"
-	      "                        NAME (TTLOG_SERVICE of the program that wrote them)\n",
+	      "                        NAME (TTLOG_SERVICE of the program that wrote them);\n"
+	      "                        a NAME that no file has is an error (exit 1)\n",
 	      out);
 }
 

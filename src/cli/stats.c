@@ -84,12 +84,15 @@ void cli_stats_usage(FILE *out)
 	      "    them and the event rate over it (events/s), span begins and ends;\n"
 	      "  - lost: events overwritten in their ring, torn while the snapshot copied\n"
 	      "    them (records and bytes), log calls dropped by the process, calls left\n"
-	      "    out by sampling rules (1-in-N and rate limits), and string arguments\n"
-	      "    truncated at the writer's limit;\n"
+	      "    out by sampling rules (1-in-N and rate limits), string arguments\n"
+	      "    truncated at the writer's limit, and for a segment the events its\n"
+	      "    stream lost (gone from the ring before the stream read them; what the\n"
+	      "    ring overwrote after the stream read it is no loss and counts 0);\n"
 	      "  - size: the file, the event records (decompressed and as stored, in how\n"
 	      "    many blocks) and the compression ratio (decompressed / stored);\n"
 	      "  - events by level (count and share), by thread (id, name, events, events\n"
-	      "    overwritten and torn, exited or crashed);\n"
+	      "    overwritten and torn, or for a segment lost by the stream, exited or\n"
+	      "    crashed);\n"
 	      "  - the call sites with the most events and those with the most bytes of\n"
 	      "    records (FILE:LINE, level and format). A span's begin and end both count\n"
 	      "    at the site where the span began.\n"
@@ -102,7 +105,8 @@ void cli_stats_usage(FILE *out)
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per file\n"
 	      "                        and line\n"
 	      "      --utc             show times in UTC instead of local time\n"
-	      "      --service NAME    only files (segments and snapshots) of service NAME\n"
+	      "      --service NAME    only files (segments and snapshots) of service NAME;\n"
+	      "                        a NAME that no file has is an error (exit 1)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "JSON lines: path, complete, error (the reader's message or null), pid,\n"
@@ -110,11 +114,14 @@ void cli_stats_usage(FILE *out)
 	      "  first_ns, last_ns, duration_ns, rate (events/s, null below two events or\n"
 	      "  with no time between them), spans_begun, spans_ended, lost {overwritten,\n"
 	      "  torn, torn_bytes, dropped, sampled_out, dropped_sampled,\n"
-	      "  dropped_rate_limited, truncated_strings}, size, record_bytes, raw_bytes,\n"
-	      "  stored_bytes, blocks, compression_ratio (null when nothing is stored),\n"
-	      "  levels {TRACE..FATAL: count}, threads [{tid, name, events, overwritten,\n"
-	      "  torn, torn_bytes, exited, crashed}], top_by_count and top_by_bytes\n"
-	      "  [{file, line, function, level, format, events, bytes}].\n"
+	      "  dropped_rate_limited, truncated_strings, stream_lost}, for a segment\n"
+	      "  service, segment, open and stream {lost, filtered, promoted,\n"
+	      "  ring_overwritten (no loss: the stream had read them)}, size,\n"
+	      "  record_bytes, raw_bytes, stored_bytes, blocks, compression_ratio (null\n"
+	      "  when nothing is stored), levels {TRACE..FATAL: count}, threads [{tid,\n"
+	      "  name, events, overwritten, torn, torn_bytes, stream_lost, exited,\n"
+	      "  crashed}], top_by_count and top_by_bytes [{file, line, function, level,\n"
+	      "  format, events, bytes}].\n"
 	      "\n"
 	      "Exit status: 0 success, 1 usage error, 2 a file could not be read\n"
 	      "completely (its report covers the events before the damage, then the\n"
@@ -371,8 +378,14 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 			cli_table_cell(&kv, "-");
 	}
 
+	/* A segment's overwritten count is its rings' and no loss: the stream
+	 * had read those records; what it had not is stream lost, below. */
 	cli_table_cell(&kv, "overwritten");
-	cli_table_cell(&kv, "%" PRIu64, info->overwritten);
+	if (info->is_segment)
+		cli_table_cell(&kv, "0 (%" PRIu64 " in the rings after the stream read them)",
+			       info->overwritten);
+	else
+		cli_table_cell(&kv, "%" PRIu64, info->overwritten);
 	cli_table_cell(&kv, "torn");
 	cli_table_cell(&kv, "%" PRIu64 " (%" PRIu64 " bytes)", info->torn, info->torn_bytes);
 	cli_table_cell(&kv, "dropped");
@@ -443,6 +456,7 @@ static void print_threads(struct stats *s, ttlog_reader *r, struct tally *t)
 {
 	struct cli_table tab;
 	size_t n = ttlog_reader_thread_count(r);
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
 
 	put_line(s, "");
 	if (!t->nthreads) {
@@ -453,7 +467,8 @@ static void print_threads(struct stats *s, ttlog_reader *r, struct tally *t)
 	/* Right-aligned: TID, EVENTS, OVERWRITTEN, TORN. */
 	cli_table_init(&tab, 6, 1u << 0 | 1u << 2 | 1u << 3 | 1u << 4);
 	tab.min_width[0] = 7; /* Linux thread ids have at most 7 digits (pid_max <= 2^22) */
-	const char *const heads[] = {"TID", "NAME", "EVENTS", "OVERWRITTEN", "TORN", "STATE"};
+	const char *const heads[] = {"TID", "NAME", "EVENTS",
+				     info->is_segment ? "STREAM LOST" : "OVERWRITTEN", "TORN", "STATE"};
 	for (size_t i = 0; i < 6; i++)
 		cli_table_cell(&tab, "%s", heads[i]);
 	for (size_t i = 0; i < n; i++) {
@@ -464,7 +479,8 @@ static void print_threads(struct stats *s, ttlog_reader *r, struct tally *t)
 		cli_table_cell(&tab, "%" PRIu32, thread->tid);
 		cli_table_text(&tab, thread->name && *thread->name ? thread->name : "-");
 		cli_table_cell(&tab, "%" PRIu64, tc ? tc->events : 0);
-		cli_table_cell(&tab, "%" PRIu64, thread->overwritten);
+		cli_table_cell(&tab, "%" PRIu64,
+			       info->is_segment ? thread->stream_lost : thread->overwritten);
 		cli_table_cell(&tab, "%" PRIu64, thread->torn);
 		cli_table_cell(&tab, "%s", thread->crashed ? "crashed" : thread->exited ? "exited" : "");
 	}
@@ -614,10 +630,11 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 			  ",\"lost\":{\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
 			  ",\"torn_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sampled_out\":%" PRIu64
 			  ",\"dropped_sampled\":%" PRIu64 ",\"dropped_rate_limited\":%" PRIu64
-			  ",\"truncated_strings\":%" PRIu64 "}",
-			  t->spans_begun, t->spans_ended, info->overwritten, info->torn, info->torn_bytes,
-			  info->dropped, sm->dropped_sampled + sm->dropped_rate_limited,
-			  sm->dropped_sampled, sm->dropped_rate_limited, t->truncated_strings);
+			  ",\"truncated_strings\":%" PRIu64 ",\"stream_lost\":%" PRIu64 "}",
+			  t->spans_begun, t->spans_ended, info->is_segment ? 0 : info->overwritten,
+			  info->torn, info->torn_bytes, info->dropped,
+			  sm->dropped_sampled + sm->dropped_rate_limited, sm->dropped_sampled,
+			  sm->dropped_rate_limited, t->truncated_strings, info->stream_lost);
 	if (*info->service || info->is_segment) {
 		render_buf_puts(b, ",\"service\":");
 		render_json_cstring(b, info->service);
@@ -625,9 +642,10 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	if (info->is_segment)
 		render_buf_printf(b,
 				  ",\"segment\":%" PRIu64 ",\"open\":%s,\"stream\":{\"lost\":%" PRIu64
-				  ",\"filtered\":%" PRIu64 ",\"promoted\":%" PRIu64 "}",
+				  ",\"filtered\":%" PRIu64 ",\"promoted\":%" PRIu64
+				  ",\"ring_overwritten\":%" PRIu64 "}",
 				  info->segment, info->open ? "true" : "false", info->stream_lost,
-				  info->filtered, info->promoted);
+				  info->filtered, info->promoted, info->overwritten);
 	render_buf_printf(b,
 			  ",\"size\":%" PRIu64 ",\"record_bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
 			  ",\"stored_bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"compression_ratio\":",
@@ -653,9 +671,11 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		render_json_cstring(b, thread->name ? thread->name : "");
 		render_buf_printf(b,
 				  ",\"events\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
-				  ",\"torn_bytes\":%" PRIu64 ",\"exited\":%s,\"crashed\":%s}",
-				  tc ? tc->events : 0, thread->overwritten, thread->torn,
-				  thread->torn_bytes, thread->exited ? "true" : "false",
+				  ",\"torn_bytes\":%" PRIu64 ",\"stream_lost\":%" PRIu64
+				  ",\"exited\":%s,\"crashed\":%s}",
+				  tc ? tc->events : 0, info->is_segment ? 0 : thread->overwritten,
+				  thread->torn, thread->torn_bytes, thread->stream_lost,
+				  thread->exited ? "true" : "false",
 				  thread->crashed ? "true" : "false");
 		any = 1;
 	}
@@ -796,7 +816,9 @@ int cli_stats_main(int argc, char **argv)
 	struct stats s = {0};
 	int status = CLI_EXIT_OK;
 
-	if (parse_options(&s, argc, argv, &status) == 0) {
+	if (parse_options(&s, argc, argv, &status) == 0 &&
+	    (status = cli_store_check_service("ttlog stats", argv + optind, argc - optind,
+					      s.service)) == CLI_EXIT_OK) {
 		/* A directory or a glob stands for its segments and snapshots. */
 		char **files;
 		int bad = 0;

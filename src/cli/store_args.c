@@ -161,22 +161,10 @@ ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, cons
 	ttlog_store *s = NULL;
 	int64_t end = 0;
 	if (relative(&f->since) || relative(&f->until)) {
-		/* The end of the store: the last event of any file. */
-		o.flags = TTLOG_READER_LAZY;
-		if (ttlog_store_open((const char *const *)args, (size_t)n, &o, &s) == TTLOG_E_NOMEM)
-			s = NULL;
-		const struct ttlog_store_file *const *files;
-		size_t nf = ttlog_store_files(s, &files);
-		for (size_t i = 0; i < nf; i++)
-			if (files[i]->reader) {
-				const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
-				int64_t e = fi->events ? fi->last_ns : fi->created_ns;
-				if (e > end)
-					end = e;
-			}
-		ttlog_store_close(s);
-		s = NULL;
-		o.flags = 0;
+		/* The end of the store: its newest files' last event. */
+		if (ttlog_store_end((const char *const *)args, (size_t)n, &o, &end) ==
+		    TTLOG_E_NOMEM)
+			end = 0;
 	}
 	f->since_ns = INT64_MIN;
 	f->until_ns = INT64_MAX;
@@ -194,6 +182,105 @@ ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, cons
 		fprintf(stderr, "%s: %s\n", who, ttlog_strerror(rc));
 	}
 	return s;
+}
+
+/* The service in a segment's name (FORMAT.md 18: SERVICE-PID-TIME-SEQ.ttseg),
+ * as a length at the start of base; 0 if base is not such a name. */
+static size_t name_service_len(const char *base)
+{
+	size_t n = strlen(base);
+	if (n <= 6 || strcmp(base + n - 6, ".ttseg") != 0)
+		return 0;
+	size_t end = n - 6;
+	for (int dashes = 0; dashes < 3; dashes++) {
+		while (end > 0 && base[end - 1] != '-')
+			end--;
+		if (end <= 1)
+			return 0;
+		end--; /* the dash */
+	}
+	return end;
+}
+
+/* The service as a segment's name spells it (FORMAT.md 18). */
+static void name_form(const char *service, struct render_buf *out)
+{
+	size_t n = 0;
+	for (const char *p = service; *p && n < 64; p++, n++)
+		render_buf_putc(out, ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
+					     ? *p
+					     : '_');
+	if (!n)
+		render_buf_puts(out, "ttlog");
+}
+
+static void add_service(struct render_buf *list, const char *name, size_t len)
+{
+	/* list holds ", "-separated names; each once. */
+	for (size_t at = 0; at < list->len;) {
+		const char *sep = strstr(list->data + at, ", ");
+		size_t l = sep ? (size_t)(sep - (list->data + at)) : list->len - at;
+		if (l == len && memcmp(list->data + at, name, len) == 0)
+			return;
+		at += l + 2;
+	}
+	if (list->len)
+		render_buf_puts(list, ", ");
+	render_buf_put(list, name, len);
+}
+
+int cli_store_check_service(const char *who, char *const *args, int n, const char *service)
+{
+	if (!service)
+		return CLI_EXIT_OK;
+	char **files;
+	int bad = 0;
+	int nf = cli_store_expand(args, n, NULL, &files, &bad);
+	struct render_buf want = {0}, names = {0};
+	name_form(service, &want);
+	int found = 0;
+	/* Segments by their names: no segment is read. */
+	for (int i = 0; i < nf && !found; i++) {
+		const char *base = strrchr(files[i], '/');
+		base = base ? base + 1 : files[i];
+		size_t len = name_service_len(base);
+		if (len)
+			found = len == want.len && memcmp(base, want.data, len) == 0;
+		if (len && !found)
+			add_service(&names, base, len);
+	}
+	/* Then the other files (snapshots) by their HEAD. */
+	for (int i = 0; i < nf && !found; i++) {
+		const char *base = strrchr(files[i], '/');
+		if (name_service_len(base ? base + 1 : files[i]))
+			continue;
+		ttlog_reader *r = NULL;
+		ttlog_reader_open_ex(files[i], TTLOG_READER_LAZY, &r);
+		const struct ttlog_file_info *fi = r ? ttlog_reader_info(r) : NULL;
+		if (fi && (fi->writer_version || fi->created_ns)) {
+			found = strcmp(fi->service, service) == 0;
+			if (*fi->service)
+				add_service(&names, fi->service, strlen(fi->service));
+			else
+				add_service(&names, "(none)", 6);
+		}
+		ttlog_reader_close(r);
+	}
+	int status = CLI_EXIT_OK;
+	if (nf && !found) {
+		cli_sync_stdout();
+		fprintf(stderr, "%s: no file in ", who);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", args[i]);
+		fprintf(stderr, " is of service %s (services: %s)\n", service,
+			names.len ? names.data : "none readable");
+		status = CLI_EXIT_USAGE;
+	}
+	render_buf_free(&want);
+	render_buf_free(&names);
+	cli_store_free_list(files, nf);
+	return status;
 }
 
 int cli_store_report(const ttlog_store *s, const char *who)

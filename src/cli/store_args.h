@@ -36,6 +36,16 @@ void cli_store_free_list(char **list, int n);
 ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who,
 			    int64_t floor_ns);
 
+/**
+ * With --service NAME (service not NULL): whether any file of the n
+ * arguments is of that service, by a segment's name (as the writer spells
+ * the service in it) or else by a file's HEAD. If none is, says so on
+ * stderr as who, with the services the files have, and returns
+ * CLI_EXIT_USAGE; otherwise (or with no file at all, which the caller
+ * reports) CLI_EXIT_OK.
+ */
+int cli_store_check_service(const char *who, char *const *args, int n, const char *service);
+
 /** The time in a segment's or snapshot's file name (FORMAT.md 18), ns since
  *  the epoch; 0 if the name has none. */
 int64_t cli_store_name_time(const char *path);

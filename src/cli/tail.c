@@ -202,7 +202,8 @@ static int tail_store(struct tail *t, char *arg)
 	const struct ttlog_store_file *from;
 	print_last(t);
 	int status = cli_store_report(s, "ttlog");
-	while (t->follow && !cli_stdout_failed()) {
+	/* A source that names no file is an error, not something to wait on. */
+	while (t->follow && !cli_stdout_failed() && ttlog_store_files(s, NULL)) {
 		int rc = ttlog_store_follow(s, -1);
 		if (rc < 0) {
 			cli_sync_stdout();
@@ -444,8 +445,11 @@ int cli_tail_main(int argc, char **argv)
 		for (long i = 0; i < t.count; i++)
 			t.lines[i] = (struct render_buf){0};
 		int pid;
-		status = pid_arg(argv[optind], &pid) ? tail_pid(&t, pid)
-						     : tail_store(&t, argv[optind]);
+		if (pid_arg(argv[optind], &pid))
+			status = tail_pid(&t, pid);
+		else if ((status = cli_store_check_service("ttlog tail", argv + optind, 1,
+							   t.filter.service)) == CLI_EXIT_OK)
+			status = tail_store(&t, argv[optind]);
 		for (long i = 0; i < t.count; i++)
 			render_buf_free(&t.lines[i]);
 		free(t.lines);

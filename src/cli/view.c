@@ -654,6 +654,9 @@ int cli_view_main(int argc, char **argv)
 	int status = CLI_EXIT_OK;
 
 	int parsed = parse_options(&v, argc, argv, &status) == 0;
+	if (parsed && (status = cli_store_check_service("ttlog view", argv + optind, argc - optind,
+							v.filter.service)) != CLI_EXIT_OK)
+		parsed = 0;
 	if (parsed && !v.metrics && cli_store_args(argv + optind, argc - optind)) {
 		status = view_store(&v, argv + optind, argc - optind);
 	} else if (parsed) {

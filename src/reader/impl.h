@@ -311,6 +311,15 @@ void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
  */
 int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
 
+/* ---- Iteration (reader/iterate.c) ---------------------------------------- */
+
+/*
+ * For a store (store.c), once every event of r was returned: frees the
+ * file's bytes and the decoded blocks, keeping the info, threads, sites and
+ * counters. r then has no event (also after a rewind) until it is closed.
+ */
+void ttlog__reader_release(struct ttlog_reader *r);
+
 /* ---- Records (reader/records.c) ------------------------------------------ */
 
 /*

@@ -106,6 +106,22 @@ static void leave_thread(struct ttlog_reader *r, struct rthread *t)
 	heap_pop(r);
 }
 
+void ttlog__reader_release(struct ttlog_reader *r)
+{
+	free(r->data);
+	r->data = NULL;
+	r->size = 0;
+	for (size_t i = 0; i < r->ncursors; i++) {
+		free(r->threads[i].buf);
+		r->threads[i].buf = NULL;
+		r->threads[i].loaded = NOWHERE;
+	}
+	r->buf_total = 0;
+	free(r->heap); /* rewind then finds no event */
+	r->heap = NULL;
+	r->heap_len = 0;
+}
+
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 {
 	if (!r)

@@ -660,12 +660,18 @@ static void fmt_convert(struct fmt_out *o, struct fmt_spec *s, const struct ttlo
 
 int ttlog__reader_fmt_known(char conv, int *takes_value)
 {
-	static const char with_value[] = "diouxXbBfFeEgGaAcCsSpn";
-
 	*takes_value = conv != '%' && conv != 'm';
 	if (!*takes_value)
 		return 1;
-	return conv != '\0' && strchr(with_value, conv) != NULL;
+	/* A switch, not strchr(): every conversion of every event comes here. */
+	switch (conv) {
+	case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'b': case 'B':
+	case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
+	case 'c': case 'C': case 's': case 'S': case 'p': case 'n':
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,

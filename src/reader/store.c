@@ -5,12 +5,15 @@
  * Each file has its own reader and holds its next event; the files are
  * merged by a binary min-heap on (time, file number). A record in two
  * files (a snapshot and a segment of the same process) is returned once:
- * the events of the current time that were returned are kept as hashes of
- * their pid, tid, ticks, site and arguments, with the file they came from;
- * an event whose hash another file already gave at that time is left out.
+ * an event equal to one another file gave at the same time is left out
+ * (see duplicate(); files that cannot share records are not checked).
  *
  * Files are left unread when their names or HEAD put them outside the
- * range or the service (see name_skip()). Following (ttlog_store_follow)
+ * range or the service (see name_skip()). A segment after the first of its
+ * stream is opened only when the merge reaches the time before which it
+ * has no event (first_bound(), from its name), and a file whose events
+ * were all returned frees its bytes (ttlog__reader_release()): memory
+ * follows the files being merged, not the size of the store. Following (ttlog_store_follow)
  * watches the directories of the sources with inotify; a file that grew
  * is opened again and only its blocks after what was read before are
  * returned (ttlog_reader_set_start); new files are added.
@@ -54,12 +57,16 @@ struct sfile {
 	int64_t name_ns;         /* 0: unknown */
 	/* Iteration */
 	int have;                /* ev holds its next event */
+	int dedup;               /* another open file may hold the same records */
+	int64_t lower;           /* no event before this (see first_bound()) */
+	int released;            /* every event returned: its bytes were freed */
 	struct ttlog_event ev;
 };
 
 struct seen {
 	uint64_t hash;
 	size_t file;
+	size_t off, len;         /* its contents in seen_buf */
 };
 
 struct ttlog_store {
@@ -72,8 +79,12 @@ struct ttlog_store {
 	size_t *heap;
 	size_t heap_len;
 	size_t popped;           /* the file whose event was returned last, or SIZE_MAX */
+	size_t *pend;            /* files opened when the merge reaches their lower bound, */
+	size_t npend, pend_pos;  /* by that bound; those before pend_pos were opened */
 	struct seen *seen;
 	size_t nseen, seen_cap;
+	unsigned char *seen_buf; /* the contents of the seen events */
+	size_t seen_len, seen_buf_cap;
 	int64_t seen_ns;
 	int status;
 	char *error;
@@ -383,8 +394,11 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	struct stat st;
 	f->size = stat(f->path, &st) == 0 ? (long long)st.st_size : -1;
 	ttlog_reader *r = NULL;
-	int rc = ttlog_reader_open_range(f->path, s->opt.flags, s->opt.since_ns, s->opt.until_ns,
-					 &r);
+	/* A file opened again because it grew (following): the blocks before
+	 * start were returned already and are taken at their headers' word
+	 * (TTLOG_READER_LAZY), not decoded again. */
+	unsigned flags = s->opt.flags | (start ? TTLOG_READER_LAZY : 0);
+	int rc = ttlog_reader_open_range(f->path, flags, s->opt.since_ns, s->opt.until_ns, &r);
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;
@@ -444,6 +458,8 @@ static void heap_down(struct ttlog_store *s, size_t i)
 	}
 }
 
+static void mark_dedup(struct ttlog_store *s);
+
 /* Builds the heap of the files that have an event, reading the next event
  * of those that hold none (the one returned last included). */
 static int heap_build(struct ttlog_store *s)
@@ -465,8 +481,28 @@ static int heap_build(struct ttlog_store *s)
 	}
 	for (size_t i = s->heap_len / 2; i-- > 0;)
 		heap_down(s, i);
+	mark_dedup(s);
 	return 0;
 }
+
+/*
+ * Duplicates. Only a snapshot and a file of the same process can hold the
+ * same record (a segment and a snapshot, or two snapshots); segments of one
+ * stream never do, and files of other processes never do. So a file takes
+ * part in the check only when another open file of its pid that is not
+ * also a segment overlaps it in time (dedup, set by heap_build()); a store
+ * of segments alone never hashes anything.
+ *
+ * Events of the current time that came from such files are kept as a
+ * cheap hash (pid, tid, ticks, line, level, argument count) and a copy of
+ * what two files share of the record (format, file, argument values) in
+ * seen_buf; an event whose hash matches one that another file gave is
+ * compared whole before it is left out.
+ */
+
+/* Margin on the overlap of two files: their times are from their own
+ * calibrations until share_clock() aligns them (milliseconds apart). */
+#define STORE_OVERLAP_SLACK_NS 2000000000LL
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -474,33 +510,52 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h * 0xff51afd7ed558ccdu;
 }
 
-static uint64_t mix_str(uint64_t h, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = mix(h, (unsigned char)p[i]);
-	return mix(h, n);
-}
-
-/* The record an event is, as a hash of what two files share of it. */
 static uint64_t event_hash(const struct sfile *f, const struct ttlog_event *ev)
 {
 	const struct ttlog_site_info *st = ev->site;
-	uint64_t h = mix(0, ttlog_reader_info(f->r)->pid);
-	h = mix(h, ev->thread ? ev->thread->tid : 0);
+	uint64_t h = mix(ttlog_reader_info(f->r)->pid, ev->thread ? ev->thread->tid : 0);
 	h = mix(h, ev->ticks);
-	h = mix_str(h, st->format, strlen(st->format));
-	h = mix_str(h, st->file, strlen(st->file));
-	h = mix(h, st->line);
-	h = mix(h, (uint64_t)st->level);
+	return mix(h, ((uint64_t)st->line << 32) ^ ((uint64_t)(unsigned)st->level << 8) ^ ev->nargs);
+}
+
+static int seen_put(struct ttlog_store *s, const void *p, size_t n)
+{
+	if (s->seen_len + n > s->seen_buf_cap) {
+		size_t cap = s->seen_buf_cap ? s->seen_buf_cap : 1024;
+		while (cap < s->seen_len + n)
+			cap *= 2;
+		unsigned char *b = realloc(s->seen_buf, cap);
+		if (!b)
+			return -1;
+		s->seen_buf = b;
+		s->seen_buf_cap = cap;
+	}
+	memcpy(s->seen_buf + s->seen_len, p, n);
+	s->seen_len += n;
+	return 0;
+}
+
+/* Appends what two files share of the event to seen_buf. */
+static int seen_record(struct ttlog_store *s, const struct ttlog_event *ev)
+{
+	const struct ttlog_site_info *st = ev->site;
+	if (seen_put(s, st->format, strlen(st->format) + 1) ||
+	    seen_put(s, st->file, strlen(st->file) + 1))
+		return -1;
 	for (unsigned i = 0; i < ev->nargs; i++) {
 		const struct ttlog_arg *a = &ev->args[i];
-		h = mix(h, (uint64_t)a->type);
-		if (a->type == TTLOG_ARG_STR)
-			h = a->str ? mix_str(h, a->str, a->str_len) : mix(h, 0xdead);
-		else
-			h = mix(h, a->v.u);
+		unsigned char type = (unsigned char)a->type;
+		if (seen_put(s, &type, 1))
+			return -1;
+		if (a->type == TTLOG_ARG_STR) {
+			uint64_t n = a->str ? a->str_len : UINT64_MAX;
+			if (seen_put(s, &n, sizeof n) || (a->str && seen_put(s, a->str, a->str_len)))
+				return -1;
+		} else if (seen_put(s, &a->v.u, sizeof a->v.u)) {
+			return -1;
+		}
 	}
-	return h;
+	return 0;
 }
 
 /* Whether the event of file i was returned already from another file;
@@ -508,24 +563,137 @@ static uint64_t event_hash(const struct sfile *f, const struct ttlog_event *ev)
 static int duplicate(struct ttlog_store *s, size_t i)
 {
 	struct sfile *f = s->files[i];
+	if (!f->dedup)
+		return 0;
 	if (f->ev.time_ns != s->seen_ns) {
 		s->nseen = 0;
+		s->seen_len = 0;
 		s->seen_ns = f->ev.time_ns;
 	}
 	uint64_t h = event_hash(f, &f->ev);
-	for (size_t k = 0; k < s->nseen; k++)
-		if (s->seen[k].hash == h && s->seen[k].file != i)
+	size_t mark = s->seen_len;
+	int recorded = 0;
+	for (size_t k = 0; k < s->nseen; k++) {
+		if (s->seen[k].hash != h || s->seen[k].file == i)
+			continue;
+		if (!recorded) {
+			if (seen_record(s, &f->ev) != 0) {
+				s->seen_len = mark;
+				return 0; /* shown twice rather than lost */
+			}
+			recorded = 1;
+		}
+		const struct seen *o = &s->seen[k];
+		if (o->len == s->seen_len - mark &&
+		    memcmp(s->seen_buf + o->off, s->seen_buf + mark, o->len) == 0) {
+			s->seen_len = mark;
 			return 1;
+		}
+	}
 	if (s->nseen == s->seen_cap) {
 		size_t cap = s->seen_cap ? 2 * s->seen_cap : 16;
 		struct seen *p = realloc(s->seen, cap * sizeof *p);
-		if (!p)
-			return 0; /* shown twice rather than lost */
+		if (!p) {
+			s->seen_len = mark;
+			return 0;
+		}
 		s->seen = p;
 		s->seen_cap = cap;
 	}
-	s->seen[s->nseen++] = (struct seen){h, i};
+	if (!recorded && seen_record(s, &f->ev) != 0) {
+		s->seen_len = mark;
+		return 0;
+	}
+	s->seen[s->nseen++] = (struct seen){h, i, mark, s->seen_len - mark};
 	return 0;
+}
+
+/* Sets each file's dedup: whether another open file can hold its records. */
+static void mark_dedup(struct ttlog_store *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		s->files[i]->dedup = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const ttlog_reader *a = s->files[i]->r;
+		const struct ttlog_file_info *x = a ? ttlog_reader_info(a) : NULL;
+		if (!x || !x->events)
+			continue;
+		for (size_t j = i + 1; j < s->nfiles; j++) {
+			const ttlog_reader *b = s->files[j]->r;
+			const struct ttlog_file_info *y = b ? ttlog_reader_info(b) : NULL;
+			if (!y || !y->events || y->pid != x->pid || (x->is_segment && y->is_segment))
+				continue;
+			if (x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+			    y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+			    (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
+			     y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS))
+				s->files[i]->dedup = s->files[j]->dedup = 1;
+		}
+	}
+}
+
+/* Sets the dedup of file i and of the files it can share records with. */
+static void mark_pairs(struct ttlog_store *s, size_t i)
+{
+	const struct ttlog_file_info *x = s->files[i]->r ? ttlog_reader_info(s->files[i]->r) : NULL;
+	if (!x || !x->events)
+		return;
+	for (size_t j = 0; j < s->nfiles; j++) {
+		const ttlog_reader *b = s->files[j]->r;
+		const struct ttlog_file_info *y = b ? ttlog_reader_info(b) : NULL;
+		if (j == i || !y || !y->events || y->pid != x->pid || (x->is_segment && y->is_segment))
+			continue;
+		if (x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+		    y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+		    (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
+		     y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS))
+			s->files[i]->dedup = s->files[j]->dedup = 1;
+	}
+}
+
+static void heap_up(struct ttlog_store *s, size_t k)
+{
+	size_t *h = s->heap;
+	while (k > 0 && before(s, h[k], h[(k - 1) / 2])) {
+		size_t p = (k - 1) / 2, t = h[k];
+		h[k] = h[p];
+		h[p] = t;
+		k = p;
+	}
+}
+
+/* Frees what file f no longer needs once its last event was returned. */
+static void release(struct sfile *f)
+{
+	if (f->r && !f->released) {
+		ttlog__reader_release(f->r);
+		f->released = 1;
+	}
+}
+
+/* Opens the pending files whose lower bound the merge has reached (the
+ * next one when no open file has an event left), each with its first
+ * event in the heap. */
+static void open_due(struct ttlog_store *s)
+{
+	while (s->pend_pos < s->npend) {
+		size_t i = s->pend[s->pend_pos];
+		struct sfile *f = s->files[i];
+		if (s->heap_len && f->lower > s->files[s->heap[0]]->ev.time_ns)
+			return;
+		s->pend_pos++;
+		open_file(s, i, 0);
+		if (!f->r)
+			continue;
+		mark_pairs(s, i);
+		f->have = ttlog_reader_next(f->r, &f->ev);
+		if (!f->have) {
+			release(f);
+			continue;
+		}
+		s->heap[s->heap_len++] = i;
+		heap_up(s, s->heap_len - 1);
+	}
 }
 
 TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
@@ -544,8 +712,10 @@ TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
 			} else {
 				s->heap[0] = s->heap[--s->heap_len];
 				heap_down(s, 0);
+				release(f);
 			}
 		}
+		open_due(s);
 		if (!s->heap_len)
 			return 0;
 		size_t i = s->heap[0];
@@ -565,13 +735,30 @@ TTLOG_API void ttlog_store_rewind(ttlog_store *s)
 {
 	if (!s)
 		return;
+	/* Files opened on the way are closed and wait again; the others
+	 * start again (opened anew if their bytes were freed). */
+	for (size_t k = 0; k < s->pend_pos; k++) {
+		struct sfile *f = s->files[s->pend[k]];
+		ttlog_reader_close(f->r);
+		f->r = NULL;
+		f->pub.reader = NULL;
+		f->released = 0;
+		f->dedup = 0;
+	}
+	s->pend_pos = 0;
 	for (size_t i = 0; i < s->nfiles; i++) {
-		if (s->files[i]->r)
-			ttlog_reader_rewind(s->files[i]->r);
-		s->files[i]->have = 0;
+		struct sfile *f = s->files[i];
+		if (f->released) {
+			f->released = 0;
+			open_file(s, i, 0);
+		} else if (f->r) {
+			ttlog_reader_rewind(f->r);
+		}
+		f->have = 0;
 	}
 	s->popped = SIZE_MAX;
 	s->nseen = 0;
+	s->seen_len = 0;
 	s->seen_ns = INT64_MIN;
 	heap_build(s);
 }
@@ -587,8 +774,37 @@ static int refresh_pub(struct ttlog_store *s)
 	return 0;
 }
 
-TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
-			       const struct ttlog_store_options *opt, ttlog_store **out)
+/* The time before which file f has no event, when it can be known without
+ * reading it: a segment after the first of its stream holds what was
+ * drained after it was created, so nothing logged much before its name's
+ * time (the margin is the one of name_skip()). A first segment may hold
+ * what the rings had when the stream started, and a snapshot what its
+ * rings had: INT64_MIN, they are opened at once. */
+static int64_t first_bound(const struct sfile *f)
+{
+	if (!f->seg_name || f->seq <= 1 || !f->name_ns ||
+	    f->name_ns < INT64_MIN + STORE_NAME_SLACK_NS)
+		return INT64_MIN;
+	return f->name_ns - STORE_NAME_SLACK_NS;
+}
+
+struct pend_key {
+	int64_t lower;
+	size_t file;
+};
+
+static int by_lower(const void *pa, const void *pb)
+{
+	const struct pend_key *a = pa, *b = pb;
+	if (a->lower != b->lower)
+		return a->lower < b->lower ? -1 : 1;
+	return (a->file > b->file) - (a->file < b->file);
+}
+
+/* A store of the files of its sources, none opened yet. Returns TTLOG_OK,
+ * TTLOG_E_INVALID or TTLOG_E_NOMEM (*out NULL). */
+static int store_new(const char *const *paths, size_t npaths,
+		     const struct ttlog_store_options *opt, ttlog_store **out)
 {
 	if (!out)
 		return TTLOG_E_INVALID;
@@ -630,10 +846,55 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 							  : "no *.ttseg or *.ttlog file in it");
 		s->nsources++;
 	}
-	for (size_t i = 0; i < s->nfiles && !oom; i++)
-		open_file(s, i, 0);
+	if (oom) {
+		ttlog_store_close(s);
+		return TTLOG_E_NOMEM;
+	}
+	*out = s;
+	return TTLOG_OK;
+}
+
+TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
+			       const struct ttlog_store_options *opt, ttlog_store **out)
+{
+	int rc = store_new(paths, npaths, opt, out);
+	if (rc != TTLOG_OK)
+		return rc;
+	ttlog_store *s = *out;
+	s->pend = malloc((s->nfiles ? s->nfiles : 1) * sizeof *s->pend);
+	if (!s->pend) {
+		ttlog_store_close(s);
+		*out = NULL;
+		return TTLOG_E_NOMEM;
+	}
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sfile *f = s->files[i];
+		f->lower = first_bound(f);
+		if (f->lower == INT64_MIN) {
+			open_file(s, i, 0);
+		} else if (name_skip(s, i) || f->lower > s->opt.until_ns) {
+			f->pub.skipped = 1;
+			s->counters.files_skipped++;
+		} else {
+			s->pend[s->npend++] = i;
+		}
+	}
+	if (s->npend > 1) {
+		struct pend_key *k = malloc(s->npend * sizeof *k);
+		if (!k) {
+			ttlog_store_close(s);
+			*out = NULL;
+			return TTLOG_E_NOMEM;
+		}
+		for (size_t j = 0; j < s->npend; j++)
+			k[j] = (struct pend_key){s->files[s->pend[j]]->lower, s->pend[j]};
+		qsort(k, s->npend, sizeof *k, by_lower);
+		for (size_t j = 0; j < s->npend; j++)
+			s->pend[j] = k[j].file;
+		free(k);
+	}
 	/* The files opened first take a better clock found later too. */
-	for (size_t i = 0; i < s->nfiles && !oom; i++) {
+	for (size_t i = 0; i < s->nfiles; i++) {
 		if (share_clock(s, i)) {
 			ttlog_reader *r = s->files[i]->r;
 			ttlog_reader_set_range(r, s->opt.since_ns, s->opt.until_ns, s->opt.level_mask);
@@ -641,12 +902,103 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 			ttlog_reader_rewind(r);
 		}
 	}
-	if (oom || refresh_pub(s) != 0 || heap_build(s) != 0) {
+	if (refresh_pub(s) != 0 || heap_build(s) != 0) {
+		ttlog_store_close(s);
+		*out = NULL;
+		return TTLOG_E_NOMEM;
+	}
+	return s->status;
+}
+
+/* Orders segment files by stream (service, pid), then sequence number. */
+static int by_stream(const void *pa, const void *pb)
+{
+	const struct sfile *a = *(const struct sfile *const *)pa, *b = *(const struct sfile *const *)pb;
+	int c = strcmp(a->name_service, b->name_service);
+	if (c)
+		return c;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Reads file f lazily for the end of a store. Returns whether it has
+ * events of the service; widens *end by its last event (or its creation
+ * time if it has none). */
+static int end_of_file(struct ttlog_store *s, struct sfile *f, int64_t *end)
+{
+	if (s->opt.service && f->seg_name) {
+		char want[80];
+		name_form(s->opt.service, want, sizeof want);
+		if (strcmp(want, f->name_service) != 0)
+			return 0;
+	}
+	ttlog_reader *r = NULL;
+	int rc = ttlog_reader_open_ex(f->path, TTLOG_READER_LAZY, &r);
+	if (!r) {
+		store_report(s, rc, f->path, ttlog_strerror(rc));
+		return 0;
+	}
+	if (rc != TTLOG_OK)
+		store_report(s, rc, f->path, ttlog_reader_error(r));
+	const struct ttlog_file_info *fi = ttlog_reader_info(r);
+	int any = 0;
+	if (!s->opt.service || strcmp(fi->service, s->opt.service) == 0) {
+		int64_t e = fi->events ? fi->last_ns : fi->created_ns;
+		if (e > *end)
+			*end = e;
+		any = fi->events != 0;
+	}
+	ttlog_reader_close(r);
+	return any;
+}
+
+/*
+ * The end of a store without reading all of it. A segment holds nothing
+ * logged after the next segment of its stream was started (its events are
+ * drained in order), so of a stream only the newest segment that has
+ * events is read, lazily (block headers, not records); snapshots and files
+ * whose names are not a writer's are read lazily too. The files of another
+ * service (by name, then by HEAD) are left out.
+ */
+TTLOG_API int ttlog_store_end(const char *const *paths, size_t npaths,
+			      const struct ttlog_store_options *opt, int64_t *end_ns)
+{
+	if (!end_ns)
+		return TTLOG_E_INVALID;
+	*end_ns = 0;
+	ttlog_store *s = NULL;
+	int rc = store_new(paths, npaths, opt, &s);
+	if (rc != TTLOG_OK)
+		return rc;
+	struct sfile **segs = malloc((s->nfiles ? s->nfiles : 1) * sizeof *segs);
+	if (!segs) {
 		ttlog_store_close(s);
 		return TTLOG_E_NOMEM;
 	}
-	*out = s;
-	return s->status;
+	size_t nsegs = 0;
+	int64_t end = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		if (s->files[i]->seg_name)
+			segs[nsegs++] = s->files[i];
+		else
+			end_of_file(s, s->files[i], &end);
+	}
+	if (nsegs > 1)
+		qsort(segs, nsegs, sizeof *segs, by_stream);
+	/* Each stream from its newest segment back to one with events. */
+	for (size_t k = nsegs; k-- > 0;) {
+		if (!end_of_file(s, segs[k], &end))
+			continue;
+		while (k > 0 && segs[k - 1]->pid == segs[k]->pid &&
+		       strcmp(segs[k - 1]->name_service, segs[k]->name_service) == 0)
+			k--;
+	}
+	free(segs);
+	*end_ns = end;
+	rc = s->status;
+	ttlog_store_close(s);
+	return rc;
 }
 
 TTLOG_API size_t ttlog_store_files(const ttlog_store *s, const struct ttlog_store_file *const **files)
@@ -803,7 +1155,9 @@ TTLOG_API void ttlog_store_close(ttlog_store *s)
 	free(s->files);
 	free(s->pub);
 	free(s->heap);
+	free(s->pend);
 	free(s->seen);
+	free(s->seen_buf);
 	free(s->error);
 	free((char *)s->opt.service);
 	free(s);

@@ -11,7 +11,8 @@
 static int plain_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("-_.:/@+,", c) != NULL;
+	       c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '@' || c == '+' ||
+	       c == ',';
 }
 
 static void put_quoted(struct render_buf *b, const char *s, size_t n)

@@ -131,7 +131,7 @@ def events_of(a):
         for t in range(a.threads):
             ticks = a.base + (k * a.threads + t) * 1000
             main.setdefault(t, []).append((3 if (a.promote and k == a.events - 1 and t == 0)
-                                           else 1, ticks, [t, k]))
+                                           else 1, ticks, [t, k + a.arg_add]))
             if a.promote and t == 0:
                 promo.setdefault(t, []).append((2, ticks + 500, [t, k]))
     return main, promo
@@ -292,6 +292,8 @@ def main_():
     ap.add_argument("--no-index", action="store_true")
     ap.add_argument("--lost", type=int, default=0, help="stream_lost per thread")
     ap.add_argument("--filtered", type=int, default=0, help="filtered per thread")
+    ap.add_argument("--arg-add", type=int, default=0,
+                    help="added to each event's second argument (other records at the same times)")
     ap.add_argument("--skip", type=int, default=0, help="snap: leave out the first N per thread")
     ap.add_argument("--cut", type=int, default=0, help="keep N bytes (negative: drop -N)")
     ap.add_argument("--damage", default="", choices=[

@@ -48,6 +48,8 @@ static void usage(FILE *out)
 	      "               then (-f) the new ones as they are written\n"
 	      "  snap PID     take a snapshot of a running process, from its shared\n"
 	      "               mapping or through its snapshot signal\n"
+	      "  serve        a web viewer of snapshot files and stream directories:\n"
+	      "               timeline, events, traces, metrics, crash, SQL, live tail\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  help [CMD]   show this help, or the help of command CMD;\n"
@@ -124,6 +126,7 @@ static const struct command {
 	{"export", cli_export_main, cli_export_usage},
 	{"tail", cli_tail_main, cli_tail_usage},
 	{"snap", cli_snap_main, cli_snap_usage},
+	{"serve", cli_serve_main, cli_serve_usage},
 	{"recover", cli_recover_main, cli_recover_usage},
 };
 

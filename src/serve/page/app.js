@@ -679,11 +679,15 @@ function chart(title, series) {
   return box;
 }
 
+let metricsGen = 0, crashGen = 0;
+
 async function loadMetrics() {
   const box = $('charts');
-  box.textContent = '';
+  const gen = ++metricsGen;
   try {
     const d = await api('metrics', { src: state.src });
+    if (gen !== metricsGen) return; /* a later call draws */
+    box.textContent = '';
     const series = new Map();
     for (const p of d.points) {
       for (const m of p.metrics) {
@@ -723,9 +727,11 @@ async function loadMetrics() {
 
 async function loadCrash() {
   const box = $('crash');
-  box.textContent = '';
+  const gen = ++crashGen;
   try {
     const d = await api('crash', { src: state.src });
+    if (gen !== crashGen) return;
+    box.textContent = '';
     if (!d.files.length) { box.append(el('p', { class: 'hint', text: 'No crash and no stacks in this source.' })); return; }
     for (const f of d.files) {
       box.append(el('h2', { text: f.crashed ? f.signal + ' at address ' + f.address + ' in thread ' + f.thread + ' [' + f.tid + '] of ' + f.executable + ' (pid ' + f.pid + ')' : 'Stacks of ' + f.file + ' (' + f.reason + ')' }));
@@ -830,6 +836,21 @@ async function start() {
     else if (e.key === 't') $('timeline').focus();
     else if (e.key === 'e') $('table').focus();
     else if (e.key === '/') { e.preventDefault(); $('f-text').focus(); }
+  });
+  /* A link pasted or edited in the address bar: show what it names. */
+  window.addEventListener('hashchange', async () => {
+    const oldSrc = state.src;
+    readHash();
+    showFilters();
+    if (state.src !== oldSrc) {
+      $('source').value = state.src;
+      state.view = null;
+      await reloadAll();
+    } else {
+      drawTimeline();
+      await reloadTable();
+    }
+    showTab(state.tab);
   });
   try {
     await loadFiles();

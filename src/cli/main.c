@@ -50,6 +50,8 @@ static void usage(FILE *out)
 	      "               mapping or through its snapshot signal\n"
 	      "  serve        a web viewer of snapshot files and stream directories:\n"
 	      "               timeline, events, traces, metrics, crash, SQL, live tail\n"
+	      "  report FILE  the viewer's page as one self-contained HTML file with\n"
+	      "               the data of FILE embedded (to attach to a ticket)\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  help [CMD]   show this help, or the help of command CMD;\n"
@@ -127,6 +129,7 @@ static const struct command {
 	{"tail", cli_tail_main, cli_tail_usage},
 	{"snap", cli_snap_main, cli_snap_usage},
 	{"serve", cli_serve_main, cli_serve_usage},
+	{"report", cli_htmlreport_main, cli_htmlreport_usage},
 	{"recover", cli_recover_main, cli_recover_usage},
 };
 

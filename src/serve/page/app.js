@@ -200,7 +200,11 @@ function layoutLanes() {
   }
   tl.lanes = lanes;
   tl.h = y;
-  $('timeline').style.height = Math.max(120, Math.min(y + 24, 420)) + 'px';
+  /* The box grows to 420 px, then scrolls; canvas and labels are as tall as the lanes. */
+  const full = Math.max(120, y + 24);
+  $('timeline').style.height = Math.min(full, 420) + 'px';
+  $('tl-canvas').style.height = full + 'px';
+  box.style.height = full + 'px';
 }
 
 function xOf(t, w) { const [a, b] = state.view; return ((t - a) / (b - a)) * w; }

@@ -113,6 +113,8 @@ expect "overview: two lanes of the spans file" test "$(jq_py "$u/api/overview?sr
 expect "overview: the crash marker" test "$(jq_py "$u/api/overview?src=$crash" "[m['kind'] + ' ' + m['text'] for m in j['markers']]")" = "['crash SIGSEGV']"
 expect "spans: four, nested" test "$(jq_py "$u/api/spans?src=$spans" "sorted((s['name'], s['depth'], s['duration_ns']) for s in j['spans'])")" = \
 	"[('db.query', 1, 3000), ('http.request', 0, 11000), ('other.request', 0, 2000), ('worker.job', 0, 2000)]"
+expect "overview with spans=1: the same spans in one pass" test "$(jq_py "$u/api/overview?src=$spans&spans=1" "sorted(s['name'] for s in j['spans'])")" = \
+	"['db.query', 'http.request', 'other.request', 'worker.job']"
 expect "spans of one trace across threads" test "$(jq_py "$u/api/spans?src=$spans&trace=4bf92f3577b34da6a3ce929d0e0e4736" "sorted(s['thread'] for s in j['spans'])")" = "['main', 'main', 'worker']"
 expect "metrics" test "$(jq_py "$u/api/metrics?src=$metrics" "sorted(m['name'] for m in j['points'][0]['metrics'])")" = \
 	"['http.latency_ms', 'http.requests', 'http.requests', 'odd.values', 'queue.depth']"
@@ -143,7 +145,7 @@ for case in "404 /api/events?src=99" "400 /api/events?src=abc" "400 /api/events?
 	"400 /api/events?src=0&src=1" "400 /api/events?src=0&cursor=zz" "400 /api/events?src=0&cursor=0000000000000000-" \
 	"400 /api/events?src=0&level=loud" "400 /api/events?src=0&limit=0" "400 /api/events?src=0&limit=100000000" \
 	"400 /api/events?src=0&since=abc" "400 /api/events?src=0&since=5&until=4" "400 /api/events?src=0&trace=xyz" \
-	"400 /api/events?src=0&field=novalue" "400 /api/overview?src=0&bins=0" "400 /api/metrics?src=0&self=2" \
+	"400 /api/events?src=0&field=novalue" "400 /api/overview?src=0&bins=0" "400 /api/overview?src=0&spans=2" "400 /api/metrics?src=0&self=2" \
 	"400 /api/sql?src=0" "400 /api/events?src=99999999999999999999"; do
 	want=${case%% *} path=${case#* }
 	code=$(status "$u$path" --path-as-is)

@@ -68,7 +68,7 @@ struct server {
 
 static const char *const known_params[] = {
 	"src", "since", "until", "level", "pid", "tid", "thread", "text", "field", "trace",
-	"kind", "limit", "cursor", "bins", "self", "q", "token", NULL,
+	"kind", "limit", "cursor", "bins", "self", "spans", "q", "token", NULL,
 };
 
 static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "

@@ -12,10 +12,11 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 
 const [modulesDir, configPath] = process.argv.slice(2);
 const cfg = JSON.parse(readFileSync(configPath, 'utf8'));
-const require = createRequire(modulesDir.replace(/\/?$/, '/'));
+const require = createRequire(resolve(modulesDir) + '/');
 let chromium;
 try {
   ({ chromium } = require('playwright-core'));

@@ -173,6 +173,24 @@ expect "still serving after all that" test "$(status "$u/api/files")" = 200
 expect "server still running" kill -0 "$pid_main"
 
 # ---------------------------------------------------------------------------
+# Damaged files: the valid part and the error, never a crash
+
+bad=$tmp/bad
+mkdir -p "$bad"
+head -c 5000 /dev/urandom >"$bad/garbage.ttlog"
+f=$(ls "$data"/*-spans.ttlog)
+head -c $(($(stat -c %s "$f") * 2 / 3)) "$f" >"$bad/cut.ttlog"
+printf 'TTLOG' >"$bad/tiny.ttlog"
+serve_start bad "$bad"
+for ep in files "events?src=0" "events?src=0&kind=all" "overview?src=0&spans=1" "spans?src=0" "metrics?src=0" "crash?src=0" \
+	"events?src=1" "overview?src=1" "crash?src=2" "events?src=3&text=x" "sql?src=0&q=SELECT%20count(*)%20FROM%20events"; do
+	code=$(status "$url_bad/api/$ep")
+	expect "damaged files: /api/$ep answers ($code)" test "$code" = 200 -o "${code:0:1}" = 4
+done
+expect "damaged files: the cut file's error is reported" test "$(jq_py "$url_bad/api/files" "[s['status'] for s in j['sources'] if s['label'].endswith('cut.ttlog')][0]")" = truncated
+expect "damaged files: the server still runs" kill -0 "$pid_bad"
+
+# ---------------------------------------------------------------------------
 # Token
 
 serve_start tok --token s3cret-token-1 "$data"

@@ -305,7 +305,7 @@ int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 		if (b >= nbins)
 			b = nbins - 1;
 		l->count[b]++;
-		int lv = ev.site ? ev.site->level : 0;
+		int lv = ev.site && ev.site->level >= 0 && ev.site->level <= TTLOG_LEVEL_FATAL ? ev.site->level : 0;
 		if (lv > l->level[b])
 			l->level[b] = (int8_t)lv;
 	}

@@ -129,7 +129,8 @@ int serve_filter_match(const struct serve_filter *f, const struct ttlog_event *e
 	if (ev->time_ns < f->since || ev->time_ns > f->until)
 		return 0;
 	if (ev->kind == TTLOG_EVENT_LOG && ev->site &&
-	    !(f->level_mask & (1u << (unsigned)ev->site->level)))
+	    ((unsigned)ev->site->level > TTLOG_LEVEL_FATAL ||
+	     !(f->level_mask & (1u << (unsigned)ev->site->level))))
 		return 0;
 	if (f->tid >= 0 && (!ev->thread || ev->thread->tid != (uint32_t)f->tid))
 		return 0;

@@ -217,6 +217,21 @@ wait "$tail_pid"
 expect "tail: a retry hint first" grep -q '^retry: ' "$tmp/tail.out"
 expect "tail: the new event as a data line" grep -q '^data: {.*"thread":"metrics_snapsho' "$tmp/tail.out"
 
+# Live tail of a stream directory whose segment grows while it is followed:
+# the events arrive in order, none missing, none twice.
+mkdir -p "$tmp/stream"
+TTLOG_STREAM=$tmp/stream TTLOG_DIR=$tmp/stream-snap "$progs/stream_load" 1 2500 --rate 2000 >/dev/null 2>&1 &
+load_pid=$!
+for i in $(seq 50); do ls "$tmp/stream"/*.ttseg >/dev/null 2>&1 && break; sleep 0.1; done
+serve_start stream "$tmp/stream"
+curl -s -N --max-time 1.5 "$url_stream/api/tail?src=0" >"$tmp/tail2.out"
+wait "$load_pid"
+seq_check=$(python3 -c '
+import json, sys
+ids = [json.loads(l[6:])["args"][1] for l in open(sys.argv[1]) if l.startswith("data: ")]
+print(len(ids) > 100, all(b == a + 1 for a, b in zip(ids, ids[1:])))' "$tmp/tail2.out")
+expect "tail of a growing segment: new events, consecutive ($seq_check)" test "$seq_check" = "True True"
+
 # ---------------------------------------------------------------------------
 # Stopping
 

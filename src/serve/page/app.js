@@ -662,7 +662,8 @@ function chart(title, series) {
   const box = el('div', { class: 'chart' }, el('h4', { text: title }));
   if (!pts.length) return box;
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(0, ...ys), y1 = Math.max(...ys, y0 + 1e-9);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(0, ...ys);
+  const y1 = Math.max(0, ...ys) > y0 ? Math.max(0, ...ys) : y0 + 1; /* the axis always holds 0 */
   const sx = (x) => L + (x1 > x0 ? ((x - x0) / (x1 - x0)) * (W - L - 6) : (W - L) / 2);
   const sy = (y) => H - B - ((y - y0) / (y1 - y0)) * (H - B - 8);
   const s = svg('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': title });
@@ -803,12 +804,8 @@ function showTab(name) {
 async function reloadAll() {
   writeHash();
   setStatus('loading…');
-  try {
-    await loadTimeline();
-    await reloadTable();
-  } catch (err) {
-    setStatus(err.message, true);
-  }
+  /* The timeline and the first page of the table load side by side. */
+  await Promise.all([loadTimeline().catch((err) => setStatus(err.message, true)), reloadTable()]);
   if (state.tab !== 'events') showTab(state.tab);
 }
 
@@ -856,13 +853,17 @@ async function start() {
     }
     showTab(state.tab);
   });
-  try {
-    await loadFiles();
-  } catch (err) {
-    setStatus(err.message, true);
-    return;
+  /* A source named by the link loads with the file list, not after it. */
+  const files = loadFiles().then(() => true, (err) => { setStatus(err.message, true); return false; });
+  if (state.src != null) {
+    const asked = state.src;
+    const [ok] = await Promise.all([files, reloadAll()]);
+    if (!ok) return;
+    if (state.src !== asked) await reloadAll(); /* the link named no such source */
+  } else {
+    if (!(await files)) return;
+    await reloadAll();
   }
-  await reloadAll();
   if (state.tab === 'trace' && state.filters.trace) openTrace(state.filters.trace);
 }
 

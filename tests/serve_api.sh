@@ -201,6 +201,15 @@ expect "token: prefix -> 401" test "$(status "$url_tok/api/files" -H "Authorizat
 expect "token: header -> 200" test "$(status "$url_tok/api/files" -H "Authorization: Bearer s3cret-token-1")" = 200
 expect "token: parameter -> 200" test "$(status "$url_tok/api/files?token=s3cret-token-1")" = 200
 expect "token: the printed URL carries it" grep -q "?token=s3cret-token-1" "$tmp/serve.tok.out"
+# Every address (0.0.0.0) is not loopback: without --token the server makes
+# one and prints it. The requests below still go to 127.0.0.1 only.
+serve_start any --listen 0.0.0.0:0 "$data"
+made=$(sed -n 's/.*?token=\([0-9a-f]*\)$/\1/p' "$tmp/serve.any.out")
+expect "a random token is made and printed (${#made} hex digits)" test "${#made}" = 32
+expect "it is said on stderr" grep -q "is not loopback: every request must carry the token $made" "$tmp/serve.any.err"
+any=http://127.0.0.1:${url_any##*:}
+expect "random token: none -> 401" test "$(status "$any/api/files")" = 401
+expect "random token: given -> 200" test "$(status "$any/api/files?token=$made")" = 200
 
 # ---------------------------------------------------------------------------
 # Live tail: a new snapshot in the directory reaches the stream.

@@ -27,6 +27,7 @@ serve_start() {
 	shift
 	local pf="$tmp/port.$name" i
 	rm -f "$pf"
+	# A later --listen among the options wins over this one.
 	"$bin" serve --listen 127.0.0.1:0 --port-file "$pf" "$@" >"$tmp/serve.$name.out" \
 		2>"$tmp/serve.$name.err" &
 	local pid=$!

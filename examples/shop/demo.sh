@@ -128,3 +128,10 @@ pipe "$ttlog stats --top 3 $final_edge | sed -n '1,16p'"
 title "A trace for Perfetto (ui.perfetto.dev) or chrome://tracing"
 show "$ttlog" export -F chrome --level info -o "$rel/shop-trace.json" $finals
 ls -l "$rel/shop-trace.json" | awk '{ print "   " $5 " bytes: " $NF }'
+
+title "The same in a browser: timeline, events, traces, metrics, crash, SQL"
+echo "   Serve the shop's snapshots and its stream (Ctrl-C stops; the page is built into ttlog):"
+echo
+echo "   $ttlog serve $rel $srel"
+echo
+echo "   then open http://127.0.0.1:8080/ (or write one file for a ticket: $ttlog report FILE > crash.html)"

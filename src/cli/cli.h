@@ -62,6 +62,16 @@ int cli_recover_main(int argc, char **argv);
 /** Writes the help text of `ttlog recover` to out. */
 void cli_recover_usage(FILE *out);
 
+/** `ttlog serve`: argv[0] is "serve". Returns an exit code. */
+int cli_serve_main(int argc, char **argv);
+/** Writes the help text of `ttlog serve` to out. */
+void cli_serve_usage(FILE *out);
+
+/** `ttlog report`: argv[0] is "report". Returns an exit code. */
+int cli_htmlreport_main(int argc, char **argv);
+/** Writes the help text of `ttlog report` to out. */
+void cli_htmlreport_usage(FILE *out);
+
 /* ---- stdout (main.c) ---------------------------------------------------- */
 
 /**

@@ -48,6 +48,10 @@ static void usage(FILE *out)
 	      "               then (-f) the new ones as they are written\n"
 	      "  snap PID     take a snapshot of a running process, from its shared\n"
 	      "               mapping or through its snapshot signal\n"
+	      "  serve        a web viewer of snapshot files and stream directories:\n"
+	      "               timeline, events, traces, metrics, crash, SQL, live tail\n"
+	      "  report FILE  the viewer's page as one self-contained HTML file with\n"
+	      "               the data of FILE embedded (to attach to a ticket)\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  help [CMD]   show this help, or the help of command CMD;\n"
@@ -124,6 +128,8 @@ static const struct command {
 	{"export", cli_export_main, cli_export_usage},
 	{"tail", cli_tail_main, cli_tail_usage},
 	{"snap", cli_snap_main, cli_snap_usage},
+	{"serve", cli_serve_main, cli_serve_usage},
+	{"report", cli_htmlreport_main, cli_htmlreport_usage},
 	{"recover", cli_recover_main, cli_recover_usage},
 };
 

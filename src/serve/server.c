@@ -1,0 +1,549 @@
+/*
+ * server.c - the HTTP side of `ttlog serve`, on libmicrohttpd.
+ *
+ * One thread per connection (at most CONNECTION_LIMIT), started by
+ * libmicrohttpd; each request runs its handler on its own readers, so
+ * requests share nothing but the served set, which never changes. Every
+ * request goes through the same gate, in this order:
+ *   method    GET or HEAD, else 405 (nothing here writes);
+ *   body      none allowed: 413;
+ *   token     when the server has one: "Authorization: Bearer T" or
+ *             token=T, compared in constant time, else 401;
+ *   host      without a token (loopback only), the Host header must name
+ *             the loopback address and port, else 421: a page elsewhere
+ *             that makes the browser resolve its own name to 127.0.0.1
+ *             (DNS rebinding) gets nothing;
+ *   params    at most SERVE_MAX_PARAMS, each known, once, and at most
+ *             SERVE_MAX_PARAM_LEN bytes, else 400;
+ * then the route: "/" (the page), "/app.js", "/style.css", "/api/NAME"
+ * (api.c's table) and "/api/tail" (server-sent events). Anything else is
+ * 404; no path reaches the file system. Oversized headers and URLs are
+ * refused by libmicrohttpd itself (its per-connection memory limit).
+ * Every response carries a Content-Security-Policy that allows only the
+ * page's own script and style, nosniff, no-referrer and no-store.
+ *
+ * SIGINT and SIGTERM are blocked before the threads start and taken by
+ * the main thread with sigwait(); it then sets the stop flag (which ends
+ * tails and cuts long handlers short) and stops the daemon, which joins
+ * every connection's thread.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "render/json_text.h"
+#include "serve/internal.h"
+
+#define CONNECTION_LIMIT 64
+#define PER_IP_LIMIT 32
+#define TAIL_LIMIT 16
+#define TAIL_WAIT_MS 500
+#define KEEPALIVE_MS 15000
+
+extern char **environ;
+
+struct server {
+	struct serve_set set;
+	const struct serve_config *cfg;
+	struct serve_limits lim;
+	int loopback;
+	unsigned port;
+	char host_names[3][80];   /* the Host values a loopback server accepts */
+	volatile int stop;
+	int tails;                /* tails open (atomic) */
+};
+
+static const char *const known_params[] = {
+	"src", "since", "until", "level", "pid", "tid", "thread", "text", "field", "trace",
+	"kind", "limit", "cursor", "bins", "self", "spans", "q", "token", NULL,
+};
+
+static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+			  "form-action 'none'; frame-ancestors 'none'";
+
+static void add_headers(struct MHD_Response *r, const char *type)
+{
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, int status, struct render_buf *b,
+				const char *type)
+{
+	struct MHD_Response *r;
+	if (b->data) {
+		r = MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
+		if (r)
+			memset(b, 0, sizeof *b); /* the response owns the bytes now */
+	} else {
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r)
+		return MHD_NO;
+	add_headers(r, type);
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *message)
+{
+	struct render_buf b = {0};
+	serve_fail(&b, status, "%s", message);
+	return send_buf(c, status, &b, "application/json; charset=utf-8");
+}
+
+/* ---- Parameters ------------------------------------------------------------ */
+
+struct collect {
+	struct serve_request *rq;
+	const char *problem;
+	char detail[120];
+};
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	(void)kind;
+	struct collect *col = cls;
+	struct serve_request *rq = col->rq;
+	if (col->problem)
+		return MHD_NO;
+	if (!key)
+		key = "";
+	if (!value)
+		value = "";
+	int known = 0;
+	for (size_t i = 0; known_params[i]; i++)
+		known |= strcmp(known_params[i], key) == 0;
+	if (!known) {
+		col->problem = "unknown parameter";
+		snprintf(col->detail, sizeof col->detail, "unknown parameter '%.60s'", key);
+		return MHD_NO;
+	}
+	if (strlen(value) > SERVE_MAX_PARAM_LEN) {
+		col->problem = "too long";
+		snprintf(col->detail, sizeof col->detail, "parameter %s is longer than %d bytes", key,
+			 SERVE_MAX_PARAM_LEN);
+		return MHD_NO;
+	}
+	if (serve_param(rq, key)) {
+		col->problem = "twice";
+		snprintf(col->detail, sizeof col->detail, "parameter %s given twice", key);
+		return MHD_NO;
+	}
+	if (rq->nparams == SERVE_MAX_PARAMS) {
+		col->problem = "too many";
+		snprintf(col->detail, sizeof col->detail, "more than %d parameters", SERVE_MAX_PARAMS);
+		return MHD_NO;
+	}
+	rq->keys[rq->nparams] = key;
+	rq->values[rq->nparams++] = value;
+	return MHD_YES;
+}
+
+/* Constant-time comparison of a presented token with the server's. */
+static int token_ok(const char *given, const char *want)
+{
+	if (!given)
+		return 0;
+	size_t n = strlen(want), m = strlen(given);
+	unsigned diff = (unsigned)(n ^ m);
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? given[i] : 0);
+	return diff == 0;
+}
+
+/* ---- Live tail (server-sent events) ----------------------------------------- */
+
+struct tail {
+	struct server *srv;
+	ttlog_store *store;
+	struct serve_filter f;
+	char *param_copy;        /* the filter's strings, copied: the request's die with it */
+	struct render_buf pending, msg;
+	struct serve_event_cache ec;
+	size_t sent;
+	int64_t quiet_ms;
+	int started;
+};
+
+static void tail_free(void *cls)
+{
+	struct tail *t = cls;
+	ttlog_store_close(t->store);
+	render_buf_free(&t->pending);
+	render_buf_free(&t->msg);
+	serve_event_cache_free(&t->ec);
+	free(t->param_copy);
+	__atomic_fetch_sub(&t->srv->tails, 1, __ATOMIC_RELAXED);
+	free(t);
+}
+
+/* Appends the events the store has now, as "data:" lines. */
+static void tail_drain(struct tail *t)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	unsigned n = 0;
+	while (n < 10000 && ttlog_store_next(t->store, &ev, &from)) {
+		if (!serve_filter_match(&t->f, &ev, from, &t->msg))
+			continue;
+		render_buf_puts(&t->pending, "data: ");
+		serve_event_json(&t->pending, &ev, from, &t->msg, &t->ec);
+		render_buf_puts(&t->pending, "\n\n");
+		n++;
+	}
+}
+
+static ssize_t tail_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct tail *t = cls;
+	while (t->sent == t->pending.len) {
+		render_buf_reset(&t->pending);
+		t->sent = 0;
+		if (t->srv->stop)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!t->started) {
+			t->started = 1;
+			render_buf_puts(&t->pending, "retry: 2000\n: ttlog tail\n\n");
+			tail_drain(t);
+			break;
+		}
+		int rc = ttlog_store_follow(t->store, TAIL_WAIT_MS);
+		if (rc < 0) {
+			render_buf_printf(&t->pending, "event: error\ndata: {\"error\":\"%s\"}\n\n",
+					  ttlog_strerror(-rc));
+			break;
+		}
+		if (rc > 0) {
+			tail_drain(t);
+			t->quiet_ms = 0;
+		} else if ((t->quiet_ms += TAIL_WAIT_MS) >= KEEPALIVE_MS) {
+			render_buf_puts(&t->pending, ": keepalive\n\n");
+			t->quiet_ms = 0;
+		}
+	}
+	size_t n = t->pending.len - t->sent;
+	if (n > max)
+		n = max;
+	memcpy(buf, t->pending.data + t->sent, n);
+	t->sent += n;
+	return (ssize_t)n;
+}
+
+static enum MHD_Result start_tail(struct server *srv, struct MHD_Connection *c,
+				  struct serve_request *rq)
+{
+	struct render_buf out = {0};
+	int status = 200;
+	const struct serve_source *src = serve_source_param(rq, &out, &status);
+	if (!src)
+		return send_buf(c, status, &out, "application/json; charset=utf-8");
+	struct tail *t = calloc(1, sizeof *t);
+	if (!t)
+		return send_error(c, 503, "out of memory");
+	t->srv = srv;
+	__atomic_fetch_add(&srv->tails, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&srv->tails, __ATOMIC_RELAXED) > TAIL_LIMIT) {
+		tail_free(t);
+		return send_error(c, 503, "too many live tails open");
+	}
+	/* The filter keeps pointers to the request's strings: copy them all. */
+	size_t total = 0;
+	for (size_t i = 0; i < rq->nparams; i++)
+		total += strlen(rq->values[i]) + 1;
+	t->param_copy = malloc(total + 1);
+	if (!t->param_copy) {
+		tail_free(t);
+		return send_error(c, 503, "out of memory");
+	}
+	char *p = t->param_copy;
+	for (size_t i = 0; i < rq->nparams; i++) {
+		size_t n = strlen(rq->values[i]) + 1;
+		memcpy(p, rq->values[i], n);
+		rq->values[i] = p;
+		p += n;
+	}
+	if ((status = serve_filter_parse(rq, &t->f, &out)) != 0) {
+		tail_free(t);
+		return send_buf(c, status, &out, "application/json; charset=utf-8");
+	}
+	/* Start at the end of what the source holds now: the newest time of
+	 * its files (their headers; nothing decoded). */
+	struct ttlog_store_options opt;
+	serve_filter_store_options(&t->f, &opt);
+	ttlog_store *probe = serve_open_store(src, &opt, &out, &status);
+	if (!probe) {
+		tail_free(t);
+		return send_buf(c, status, &out, "application/json; charset=utf-8");
+	}
+	const struct ttlog_store_file *const *files;
+	size_t nf = ttlog_store_files(probe, &files);
+	int64_t last = INT64_MIN;
+	for (size_t i = 0; i < nf; i++)
+		if (files[i]->reader && ttlog_reader_info(files[i]->reader)->last_ns > last)
+			last = ttlog_reader_info(files[i]->reader)->last_ns;
+	ttlog_store_close(probe);
+	if (last > opt.since_ns)
+		opt.since_ns = last + 1;
+	opt.flags = 0;
+	t->store = serve_open_store(src, &opt, &out, &status);
+	if (!t->store) {
+		tail_free(t);
+		return send_buf(c, status, &out, "application/json; charset=utf-8");
+	}
+	render_buf_free(&out);
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, tail_read,
+								   t, tail_free);
+	if (!r) {
+		tail_free(t);
+		return MHD_NO;
+	}
+	add_headers(r, "text/event-stream; charset=utf-8");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- The gate and the routes ------------------------------------------------- */
+
+static int marker, had_body;
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	(void)upload_data;
+	struct server *srv = cls;
+	if (*con_cls == NULL) {
+		*con_cls = &marker;
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+			return send_error(c, 405, "only GET and HEAD: the viewer is read-only");
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		*con_cls = &had_body; /* remember: a body came */
+		return MHD_YES;
+	}
+	if (*con_cls == &had_body)
+		return send_error(c, 413, "a request has no body here");
+
+	struct serve_request rq;
+	memset(&rq, 0, sizeof rq);
+	rq.set = &srv->set;
+	rq.lim = &srv->lim;
+	rq.stack_json = srv->cfg->stack_json;
+	rq.stack_arg = srv->cfg->stack_arg;
+	rq.stop = &srv->stop;
+	rq.deadline_ns = serve_now_ns() + (int64_t)srv->lim.time_ms * 1000000;
+	struct collect col = {&rq, NULL, ""};
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &col);
+
+	if (srv->cfg->token) {
+		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+		const char *given = serve_param(&rq, "token");
+		if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+			given = auth + 7;
+		if (!token_ok(given, srv->cfg->token))
+			return send_error(c, 401, "a token is required (Authorization: Bearer T, or token=T)");
+	} else {
+		const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+		int ok = 0;
+		for (int i = 0; i < 3 && host; i++)
+			ok |= strcasecmp(host, srv->host_names[i]) == 0;
+		if (!ok)
+			return send_error(c, 421, "the Host header does not name this server");
+	}
+	if (col.problem)
+		return send_error(c, 400, col.detail);
+
+	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0 || strcmp(url, "/app.js") == 0 ||
+	    strcmp(url, "/style.css") == 0) {
+		const struct serve_asset *a = serve_asset_find(strcmp(url, "/") == 0 ? "index.html" : url + 1);
+		if (!a)
+			return send_error(c, 404, "no such page");
+		struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data,
+									 MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		add_headers(r, a->type);
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (strcmp(url, "/api/tail") == 0)
+		return start_tail(srv, c, &rq);
+	if (strncmp(url, "/api/", 5) == 0) {
+		serve_handler_fn fn = serve_api_handler(url + 5);
+		if (!fn)
+			return send_error(c, 404, "no such endpoint");
+		struct render_buf out = {0};
+		int status = fn(&rq, &out);
+		if (status == 200 && out.len > srv->lim.out_bytes)
+			status = serve_fail(&out, 413, "the answer exceeds %zu bytes: narrow the range",
+					    srv->lim.out_bytes);
+		return send_buf(c, status, &out, "application/json; charset=utf-8");
+	}
+	return send_error(c, 404, "not found");
+}
+
+/* ---- Starting and stopping ----------------------------------------------------- */
+
+void serve_limits_default(struct serve_limits *l)
+{
+	if (!l->page_max)
+		l->page_max = 1000;
+	if (!l->scan_max)
+		l->scan_max = 5000000;
+	if (!l->time_ms)
+		l->time_ms = 5000;
+	if (!l->sql_rows)
+		l->sql_rows = 10000;
+	if (!l->out_bytes)
+		l->out_bytes = 32u << 20;
+	if (!l->spans_max)
+		l->spans_max = 100000;
+}
+
+static void open_browser(const char *url)
+{
+	char *argv[] = {(char *)"xdg-open", (char *)url, NULL};
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) != 0)
+		fprintf(stderr, "ttlog serve: --open: cannot run xdg-open; open %s yourself\n", url);
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+int serve_run(const struct serve_config *cfg)
+{
+	struct server *srv = calloc(1, sizeof *srv);
+	if (!srv) {
+		fprintf(stderr, "ttlog serve: out of memory\n");
+		return 2;
+	}
+	srv->cfg = cfg;
+	srv->lim = cfg->limits;
+	serve_limits_default(&srv->lim);
+	char err[512];
+	if (serve_set_build(&srv->set, cfg->paths, cfg->npaths, err, sizeof err) != 0) {
+		fprintf(stderr, "ttlog serve: %s\n", err);
+		free(srv);
+		return 2;
+	}
+
+	const char *host = cfg->host ? cfg->host : "127.0.0.1";
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_ERROR_LOG;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)cfg->port);
+		srv->loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)cfg->port);
+		srv->loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+		flags |= MHD_USE_IPv6;
+	} else {
+		fprintf(stderr, "ttlog serve: '%s' is not a numeric IPv4 or IPv6 address\n", host);
+		serve_set_free(&srv->set);
+		free(srv);
+		return 1;
+	}
+	if (!srv->loopback && !cfg->token) {
+		fprintf(stderr, "ttlog serve: internal error: a non-loopback address needs a token\n");
+		serve_set_free(&srv->set);
+		free(srv);
+		return 1;
+	}
+
+	/* The threads libmicrohttpd starts inherit this mask: the signals
+	 * that stop the server reach only sigwait() below. */
+	sigset_t stop_set, old;
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_set, &old);
+
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, (uint16_t)cfg->port, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)(96 * 1024), MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "ttlog serve: cannot listen on %s port %u: %s\n", host, cfg->port,
+			strerror(errno ? errno : EADDRINUSE));
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		serve_set_free(&srv->set);
+		free(srv);
+		return 2;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : cfg->port;
+	snprintf(srv->host_names[0], sizeof srv->host_names[0], "127.0.0.1:%u", srv->port);
+	snprintf(srv->host_names[1], sizeof srv->host_names[1], "localhost:%u", srv->port);
+	snprintf(srv->host_names[2], sizeof srv->host_names[2], "[::1]:%u", srv->port);
+
+	char url[256];
+	int v6 = strchr(host, ':') != NULL;
+	snprintf(url, sizeof url, "http://%s%s%s:%u/%s%s", v6 ? "[" : "", host, v6 ? "]" : "",
+		 srv->port, cfg->token ? "?token=" : "", cfg->token ? cfg->token : "");
+	printf("%s\n", url);
+	fflush(stdout);
+	fprintf(stderr, "ttlog serve: %zu source%s on %s (Ctrl-C stops)\n", srv->set.n,
+		srv->set.n == 1 ? "" : "s", url);
+	if (cfg->port_file) {
+		/* Written whole, then renamed: a reader never sees half of it. */
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp", cfg->port_file);
+		FILE *pf = fopen(tmp, "w");
+		if (pf) {
+			fprintf(pf, "%u\n", srv->port);
+			if (fclose(pf) == 0)
+				rename(tmp, cfg->port_file);
+		}
+	}
+	if (cfg->open_browser)
+		open_browser(url);
+
+	int sig = 0;
+	while (sigwait(&stop_set, &sig) != 0)
+		;
+	fprintf(stderr, "ttlog serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+	srv->stop = 1;
+	MHD_stop_daemon(d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	serve_set_free(&srv->set);
+	free(srv);
+	return 0;
+}

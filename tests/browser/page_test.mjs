@@ -1,0 +1,191 @@
+// page_test.mjs - the page of `ttlog serve` (and of `ttlog report`) in a
+// real browser: Debian's chromium, headless, driven by playwright-core.
+//
+// Usage: node page_test.mjs MODULES_DIR CONFIG.json
+//   MODULES_DIR  where `npm ci` put playwright-core (the build tree)
+//   CONFIG.json  {url, spans, fields, crash, metrics, store, shots, report}:
+//                the server's URL, the source ids of the test snapshots,
+//                the directory for screenshots, and a report file (or "")
+//
+// Prints "ok NAME" or "FAIL NAME: why" per check and "N passed, N failed";
+// exits 1 on any failure, also when the browser cannot start.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+
+const [modulesDir, configPath] = process.argv.slice(2);
+const cfg = JSON.parse(readFileSync(configPath, 'utf8'));
+const require = createRequire(resolve(modulesDir) + '/');
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (err) {
+  console.log(`FAIL playwright-core: cannot load it from ${modulesDir}: ${err.message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+let passed = 0, failed = 0;
+function check(name, ok, detail) {
+  if (ok) { passed++; console.log('ok   ' + name); }
+  else { failed++; console.log('FAIL ' + name + (detail !== undefined ? ': ' + detail : '')); }
+}
+
+const executablePath = process.env.TTLOG_CHROMIUM || '/usr/bin/chromium';
+let browser;
+try {
+  browser = await chromium.launch({ executablePath, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+} catch (err) {
+  console.log(`FAIL the browser did not start (${executablePath}): ${err.message.split('\n')[0]}`);
+  console.log('Install it with scripts/install-deps.sh (Debian package chromium).');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const problems = [];
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+page.setDefaultTimeout(15000);
+
+async function waitRows(n) {
+  await page.waitForFunction((k) => document.getElementById('table').dataset.rows === String(k), n)
+    .catch(() => {});
+  return page.$$eval('#table-spacer .row .msg', (rs) => rs.map((r) => r.textContent));
+}
+
+async function step(name, fn) {
+  try { await fn(); } catch (err) { check(name, false, err.message.split('\n')[0]); }
+}
+
+async function timelineChecks(where, src) {
+  await page.waitForSelector('#timeline[data-drawn="1"]');
+  const lanes = await page.$$eval('#lanes .lane-label', (ls) => ls.map((l) => l.textContent));
+  check(where + ': two lanes, main and worker', lanes.length === 2 &&
+    lanes.some((l) => / main \[/.test(l)) && lanes.some((l) => / worker \[/.test(l)), JSON.stringify(lanes));
+  const spans = await page.$eval('#timeline', (t) => t.dataset.spans);
+  check(where + ': four spans drawn', spans === '4', spans);
+  // The canvas really has paint where a span bar is: count its non-white pixels.
+  const painted = await page.$eval('#tl-canvas', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 200 && d[i + 3] > 0) n++;
+    return n;
+  });
+  check(where + ': the canvas is drawn', painted > 500, painted);
+  void src;
+}
+
+// ---- The server's page ------------------------------------------------------
+await step('serve: timeline', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.spans}`);
+  await timelineChecks('serve', cfg.spans);
+  await page.screenshot({ path: cfg.shots + '/timeline.png' });
+});
+
+await step('serve: filters', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.fields}`);
+  let rows = await waitRows(7);
+  check('all 7 events of the fields file', rows.length === 7, rows.length);
+  await page.selectOption('#f-level', 'warn');
+  rows = await waitRows(1);
+  check('level warn: the one WARN row', rows.length === 1 && rows[0].startsWith('a=1 a=2'), JSON.stringify(rows));
+  check('the hash names the filter', (await page.evaluate(() => location.hash)).includes('level=warn'));
+  await page.click('#f-clear');
+  await waitRows(7);
+  await page.fill('#f-field', 'ip=10.0.0.1');
+  await page.press('#f-field', 'Enter');
+  rows = await waitRows(3);
+  check('field ip=10.0.0.1: three rows', rows.length === 3 && rows.every((r) => r.startsWith('auth.login ok')), JSON.stringify(rows));
+  await page.click('#table-spacer .row[data-i="1"]');
+  const detail = await page.textContent('#detail');
+  check('the detail panel shows the fields and call site', /user42/.test(detail.replace(/\s/g, '')) && /cli_snapshot\.c:\d+/.test(detail), detail.slice(0, 200));
+  await page.screenshot({ path: cfg.shots + '/filters.png' });
+  // A link with the filters in its hash shows the same rows.
+  const p2 = await browser.newPage();
+  await p2.goto(`${cfg.url}/#src=${cfg.fields}&field=user%3D43`);
+  await p2.waitForFunction(() => document.getElementById('table').dataset.rows === '1');
+  check('a shared link restores the filter', (await p2.inputValue('#f-field')) === 'user=43');
+  await p2.close();
+});
+
+await step('serve: trace', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.spans}`);
+  await waitRows(6);
+  // Keyboard: the table takes arrows; the event inside a trace shows it.
+  await page.focus('#table');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  const detail = await page.textContent('#detail');
+  check('keyboard selection shows a span chain', /Span chain/.test(detail) && /http\.request/.test(detail), detail.slice(0, 300));
+  await page.click('#detail a.trace');
+  await page.waitForSelector('#waterfall .wf-row');
+  const names = await page.$$eval('#waterfall .wf-row .wf-name', (r) => r.map((x) => x.textContent.trim().split(/\s+/)[0]));
+  check('the waterfall has the trace\'s three spans', JSON.stringify(names) === JSON.stringify(['http.request', 'db.query', 'worker.job']), JSON.stringify(names));
+  const durs = await page.$$eval('#waterfall .wf-dur', (r) => r.map((x) => x.textContent));
+  check('with their durations', durs.join(',') === '11.000us,3.000us,2.000us', durs.join(','));
+  await page.screenshot({ path: cfg.shots + '/trace.png' });
+});
+
+await step('serve: sql', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.store}&tab=sql`);
+  await page.fill('#sql-text', "SELECT level, count(*) AS n FROM events WHERE level IN ('warn','error') GROUP BY level ORDER BY level");
+  await page.click('#sql-form button');
+  await page.waitForSelector('#sql-grid tbody tr');
+  const cells = await page.$$eval('#sql-grid tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent).join('=')));
+  check('SQL result grid', cells.join(',') === 'error=1,warn=3', cells.join(','));
+  await page.screenshot({ path: cfg.shots + '/sql.png' });
+});
+
+await step('serve: crash', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.crash}&tab=crash`);
+  await page.waitForSelector('#crash ol.frames li');
+  const text = await page.textContent('#crash');
+  check('crash panel: signal, backtrace with file:line, registers',
+    /SIGSEGV at address 0x0/.test(text) && /write_nowhere at \S*cli_snapshot\.c:\d+/.test(text) && /rip/.test(text), text.slice(0, 300));
+  await page.screenshot({ path: cfg.shots + '/crash.png' });
+});
+
+await step('serve: metrics', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.metrics}&tab=metrics`);
+  await page.waitForSelector('#charts .chart svg');
+  const titles = await page.$$eval('#charts .chart h4', (h) => h.map((x) => x.textContent));
+  check('metrics charts', titles.length === 5 && titles.some((t) => t.startsWith('http.latency_ms')), JSON.stringify(titles));
+  await page.screenshot({ path: cfg.shots + '/metrics.png' });
+});
+
+check('no script error and no CSP violation on the served page', problems.length === 0, problems.join(' | '));
+problems.length = 0;
+
+// ---- The offline report, from a file:// URL ---------------------------------------
+if (cfg.report) {
+  await step('report', async () => {
+    const rp = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    rp.on('pageerror', (e) => problems.push('page error: ' + e.message));
+    rp.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+    let outside = 0;
+    rp.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) outside++; });
+    await rp.goto(pathToFileURL(cfg.report).href);
+    const save = page;
+    await rp.waitForSelector('#timeline[data-drawn="1"]');
+    const lanes = await rp.$$eval('#lanes .lane-label', (ls) => ls.length);
+    const spans = await rp.$eval('#timeline', (t) => t.dataset.spans);
+    check('report: two lanes and four spans', lanes === 2 && spans === '4', lanes + ' ' + spans);
+    await rp.waitForFunction(() => document.getElementById('table').dataset.rows === '6');
+    await rp.selectOption('#f-level', 'warn');
+    await rp.waitForFunction(() => document.getElementById('table').dataset.rows === '1');
+    const rows = await rp.$$eval('#table-spacer .row .msg', (r) => r.map((x) => x.textContent));
+    check('report: the level filter works offline', rows.join() === 'slow response', rows.join());
+    await rp.screenshot({ path: cfg.shots + '/report.png' });
+    check('report: no request left the file', outside === 0, outside);
+    check('report: no script error', problems.length === 0, problems.join(' | '));
+    await rp.close();
+    void save;
+  });
+}
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

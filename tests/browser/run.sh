@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# run.sh - the browser test of `ttlog serve` and `ttlog report` (ctest
+# browser_page, label browser): installs playwright-core from
+# package-lock.json into the build tree (npm ci, once per lock), makes the
+# test snapshots, starts a server on 127.0.0.1 and runs page_test.mjs in
+# Debian's headless chromium. Screenshots go to the test's scratch
+# directory in the build tree (shots/). A browser that cannot start, or a
+# missing node or npm, is a failure with a message, never a skip.
+
+# shellcheck disable=SC2154
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../support/cli_lib.sh
+source "$here/../support/cli_lib.sh"
+# shellcheck source=../support/serve_lib.sh
+source "$here/../support/serve_lib.sh"
+
+for tool in node npm curl; do
+	command -v "$tool" >/dev/null || { fail "$tool" "$tool is needed: run scripts/install-deps.sh"; finish; }
+done
+
+# playwright-core, into the build tree; npm ci again only when the lock changed.
+modules=$(cd "$(dirname "$bin")" && pwd)/browser-test
+mkdir -p "$modules"
+if ! cmp -s "$here/package-lock.json" "$modules/package-lock.json" ||
+	[ ! -f "$modules/node_modules/playwright-core/package.json" ]; then
+	cp "$here/package.json" "$here/package-lock.json" "$modules/"
+	if ! (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error) >"$tmp/npm.log" 2>&1; then
+		fail "npm ci" "could not install playwright-core:" "$(tail -5 "$tmp/npm.log")"
+		finish
+	fi
+fi
+
+data=$tmp/data
+mkdir -p "$data" "$tmp/shots"
+"$progs/cli_snapshot" "$data" spans >/dev/null
+"$progs/cli_snapshot" "$data" fields >/dev/null
+("$progs/cli_snapshot" "$data" crash; true) >/dev/null 2>&1
+"$progs/metrics_snapshot" "$data" >/dev/null
+
+serve_start page "$data"
+u=$url_page
+src_of() {
+	jq_py "$u/api/files" "[s['id'] for s in j['sources'] if '$1' in s['label']][0]"
+}
+spans_file=$(ls "$data"/*-spans.ttlog)
+report=
+if "$bin" help report >/dev/null 2>&1; then
+	report=$tmp/report.html
+	"$bin" report "$spans_file" >"$report" || fail "ttlog report" "exit status $?"
+fi
+cat >"$tmp/config.json" <<JSON
+{"url": "$u", "store": 0, "spans": $(src_of -spans.ttlog), "fields": $(src_of -fields.ttlog),
+ "crash": $(src_of -SIGSEGV.ttlog), "metrics": $(src_of -metrics.ttlog),
+ "shots": "$tmp/shots", "report": "$report"}
+JSON
+
+node "$here/page_test.mjs" "$modules/node_modules" "$tmp/config.json" >"$tmp/node.out" 2>&1
+rc=$?
+cat "$tmp/node.out"
+counts=$(tail -1 "$tmp/node.out")
+if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	passed=$((passed + BASH_REMATCH[1]))
+	failed=$((failed + BASH_REMATCH[2]))
+fi
+[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || fail "page_test.mjs" "exit status $rc"
+echo "screenshots: $tmp/shots"
+finish

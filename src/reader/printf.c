@@ -473,8 +473,17 @@ static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d
 		if (rem > half || (rem == half && (r & 1u)))
 			r++;
 	}
-	const uint64_t whole = (uint64_t)(r / scale);
-	uint64_t part = (uint64_t)(r % scale);
+	/* One 64-bit division when r fits 64 bits (almost always): the 128-bit
+	 * quotient and remainder are two library calls per value. */
+	uint64_t whole, part;
+	if ((uint64_t)(r >> 64) == 0) {
+		const uint64_t r64 = (uint64_t)r;
+		whole = r64 / scale;
+		part = r64 % scale;
+	} else {
+		whole = (uint64_t)(r / scale);
+		part = (uint64_t)(r % scale);
+	}
 
 	char text[48];
 	char *const end = text + sizeof text;

@@ -161,9 +161,9 @@ static void test_many_segments_lazily(void **state)
 	char name[128], args[128];
 	for (int k = 1; k <= NSEG; k++) {
 		snprintf(name, sizeof name, "svc-11-20260101T%02d%02d%02d.000000000Z-%06d.ttseg",
-			 (k * 10) / 3600, (k * 10) / 60 % 60, (k * 10) % 60, k);
+			 (k * 60) / 3600, (k * 60) / 60 % 60, (k * 60) % 60, k);
 		snprintf(args, sizeof args, "seg --pid 11 --seq %d --base %lld", k,
-			 (long long)k * 10 * SEC + 1000000);
+			 (long long)k * 60 * SEC + 1000000);
 		mkseg(dir, name, args);
 	}
 	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
@@ -187,8 +187,8 @@ static void test_many_segments_lazily(void **state)
 	ttlog_store_close(s);
 	struct ttlog_store_options o;
 	ttlog_store_options_init(&o);
-	o.since_ns = NS0 + 200 * SEC;
-	o.until_ns = NS0 + 300 * SEC;
+	o.since_ns = NS0 + 1200 * SEC;
+	o.until_ns = NS0 + 1800 * SEC;
 	s = open_dir(dir, &o, TTLOG_OK);
 	assert_int_equal(drain(s, NULL), 10 * 8); /* segments 20 to 29 */
 	assert_int_equal(ttlog_store_counters(s).files_skipped, NSEG - 12);

@@ -43,6 +43,13 @@
  * created, and a snapshot nothing after its name's time; the clocks of the
  * file name and of the events are not the same clock, hence a margin. */
 #define STORE_NAME_SLACK_NS 2000000000LL
+/* How much older than its name's time a later segment's oldest event can
+ * be: records drained just after the segment was created, and DEBUG
+ * records promoted into it, which are up to TTLOG_PROMOTE_BEFORE (2 s by
+ * default) older than the error that promoted them. A promotion window
+ * longer than this can bring events out of time order at a segment
+ * boundary (none is lost). */
+#define STORE_FIRST_SLACK_NS 30000000000LL
 
 struct sfile {
 	struct ttlog_store_file pub;
@@ -777,15 +784,15 @@ static int refresh_pub(struct ttlog_store *s)
 /* The time before which file f has no event, when it can be known without
  * reading it: a segment after the first of its stream holds what was
  * drained after it was created, so nothing logged much before its name's
- * time (the margin is the one of name_skip()). A first segment may hold
+ * time (STORE_FIRST_SLACK_NS before it). A first segment may hold
  * what the rings had when the stream started, and a snapshot what its
  * rings had: INT64_MIN, they are opened at once. */
 static int64_t first_bound(const struct sfile *f)
 {
 	if (!f->seg_name || f->seq <= 1 || !f->name_ns ||
-	    f->name_ns < INT64_MIN + STORE_NAME_SLACK_NS)
+	    f->name_ns < INT64_MIN + STORE_FIRST_SLACK_NS)
 		return INT64_MIN;
-	return f->name_ns - STORE_NAME_SLACK_NS;
+	return f->name_ns - STORE_FIRST_SLACK_NS;
 }
 
 struct pend_key {

@@ -15,6 +15,14 @@ source "$(dirname "$0")/support/logger_lib.sh"
 
 if LOGGER_PROG=shm_stream_kill start_logger TTLOG_DIR="$tmp/snaps" TTLOG_STREAM="$tmp/stream" \
 	-- 2 2000 4000; then
+	# The program is ready once each thread logged 2000 events; the
+	# drainer writes them within a cycle or two: wait (up to 10 s) until
+	# the segment holds them all, so that the kill comes after.
+	for _ in $(seq 100); do
+		n=$("$bin" view "$tmp/stream" 2>/dev/null | grep -c 'kill t=')
+		[ "$n" -ge 4000 ] && break
+		sleep 0.1
+	done
 	kill_logger "$pid"
 	seg=$(ls "$tmp/stream"/*.ttseg 2>/dev/null | head -n 1)
 	expect "SIGKILL leaves one open segment" test "$(ls "$tmp/stream"/*.ttseg | wc -l)" = 1

@@ -615,47 +615,42 @@ static int duplicate(struct ttlog_store *s, size_t i)
 	return 0;
 }
 
+/* Whether files x and y can hold the same record: a snapshot and a file
+ * of its process (never two segments: a stream writes a record once)
+ * whose times overlap, or whose times are not known. */
+static int can_share(const struct ttlog_file_info *x, const struct ttlog_file_info *y)
+{
+	if (!x || !x->events || !y || !y->events || y->pid != x->pid ||
+	    (x->is_segment && y->is_segment))
+		return 0;
+	return x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+	       y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
+	       (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
+		y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS);
+}
+
+static const struct ttlog_file_info *open_info(const struct ttlog_store *s, size_t i)
+{
+	return s->files[i]->r ? ttlog_reader_info(s->files[i]->r) : NULL;
+}
+
 /* Sets each file's dedup: whether another open file can hold its records. */
 static void mark_dedup(struct ttlog_store *s)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
 		s->files[i]->dedup = 0;
-	for (size_t i = 0; i < s->nfiles; i++) {
-		const ttlog_reader *a = s->files[i]->r;
-		const struct ttlog_file_info *x = a ? ttlog_reader_info(a) : NULL;
-		if (!x || !x->events)
-			continue;
-		for (size_t j = i + 1; j < s->nfiles; j++) {
-			const ttlog_reader *b = s->files[j]->r;
-			const struct ttlog_file_info *y = b ? ttlog_reader_info(b) : NULL;
-			if (!y || !y->events || y->pid != x->pid || (x->is_segment && y->is_segment))
-				continue;
-			if (x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
-			    y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
-			    (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
-			     y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS))
+	for (size_t i = 0; i < s->nfiles; i++)
+		for (size_t j = i + 1; j < s->nfiles; j++)
+			if (can_share(open_info(s, i), open_info(s, j)))
 				s->files[i]->dedup = s->files[j]->dedup = 1;
-		}
-	}
 }
 
 /* Sets the dedup of file i and of the files it can share records with. */
 static void mark_pairs(struct ttlog_store *s, size_t i)
 {
-	const struct ttlog_file_info *x = s->files[i]->r ? ttlog_reader_info(s->files[i]->r) : NULL;
-	if (!x || !x->events)
-		return;
-	for (size_t j = 0; j < s->nfiles; j++) {
-		const ttlog_reader *b = s->files[j]->r;
-		const struct ttlog_file_info *y = b ? ttlog_reader_info(b) : NULL;
-		if (j == i || !y || !y->events || y->pid != x->pid || (x->is_segment && y->is_segment))
-			continue;
-		if (x->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
-		    y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
-		    (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
-		     y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS))
+	for (size_t j = 0; j < s->nfiles; j++)
+		if (j != i && can_share(open_info(s, i), open_info(s, j)))
 			s->files[i]->dedup = s->files[j]->dedup = 1;
-	}
 }
 
 static void heap_up(struct ttlog_store *s, size_t k)

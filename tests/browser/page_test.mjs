@@ -118,6 +118,9 @@ await step('serve: trace', async () => {
   await page.focus('#table');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
+  // The spans come with the timeline, which may arrive after the events.
+  await page.waitForFunction(() => /http\.request/.test(document.getElementById('detail').textContent),
+    null, { timeout: 5000 }).catch(() => {});
   const detail = await page.textContent('#detail');
   check('keyboard selection shows a span chain', /Span chain/.test(detail) && /http\.request/.test(detail), detail.slice(0, 300));
   await page.click('#detail a.trace');

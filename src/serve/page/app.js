@@ -168,6 +168,10 @@ async function loadTimeline() {
   if (!state.view) state.view = [ov.first_ns, Math.max(ov.last_ns, ov.first_ns + 1)];
   layoutLanes();
   drawTimeline();
+  /* The events may have come first: an event selected before the spans
+   * arrived gets its span chain now. */
+  if (state.selected >= 0 && state.rows && state.rows[state.selected])
+    showDetail(state.rows[state.selected], state.selected);
 }
 
 function laneKey(pid, tid) { return pid + '/' + tid; }

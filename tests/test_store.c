@@ -104,6 +104,40 @@ static void test_dedup_compares_contents(void **state)
 	free(dir);
 }
 
+/* The files of one process take the calibration with the widest span, also
+ * when that file is opened after the others (a segment started after the
+ * crash snapshot was written): the snapshot's copies of its records then
+ * have the same times and are shown once. Here the snapshot's own rate is
+ * 1.001 ns a tick, the later segment's exactly 1 over twice the span. */
+static void test_later_file_gives_its_clock(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-clock");
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg", "seg");
+	mkseg(dir, "ttlog-4242-20260101T000010.000000000Z-SIGSEGV.ttlog",
+	      "snap --base 10000000000 --cal-ns 1001000000");
+	mkseg(dir, "svc-4242-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --seq 2 --base 10000000000 --cal-ticks 2000000000");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 3);
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	size_t n = 0;
+	int64_t last = INT64_MIN;
+	while (ttlog_store_next(s, &ev, &from)) {
+		assert_true(ev.time_ns >= last);
+		last = ev.time_ns;
+		/* One tick a nanosecond: the segment's clock. */
+		assert_true(ev.time_ns == NS0 + (int64_t)ev.ticks);
+		n++;
+	}
+	assert_int_equal(n, 8 + 8);
+	assert_int_equal(ttlog_store_counters(s).duplicates, 8);
+	ttlog_store_close(s);
+	free(dir);
+}
+
 /* Segments of one stream hold no record twice and are not compared; two
  * processes that log the same values at the same ticks are not merged. */
 static void test_no_dedup_between_streams(void **state)
@@ -341,6 +375,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dedup),        cmocka_unit_test(test_dedup_compares_contents),
+		cmocka_unit_test(test_later_file_gives_its_clock),
 		cmocka_unit_test(test_no_dedup_between_streams),
 		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_many_segments_lazily),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),

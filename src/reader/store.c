@@ -19,7 +19,8 @@
  * returned (ttlog_reader_set_start); new files are added.
  *
  * The files of one process convert ticks to times with one calibration
- * (see share_clock()), so that a record has the same time in each of them.
+ * (see share_clock(), and spread_clock() for a file opened later), so that
+ * a record has the same time in each of them.
  */
 #include "common/internal.h"
 
@@ -388,6 +389,40 @@ static int share_clock(struct ttlog_store *s, size_t i)
 	return 1;
 }
 
+static void heap_down(struct ttlog_store *s, size_t i);
+
+/* File i, opened while the merge runs, may have a wider span than the open
+ * files of its process (a segment started after the crash snapshot was
+ * written): they take its point 1 for the events they have not returned,
+ * the one each holds re-timed, and the heap is ordered again. Their events
+ * already returned keep the old clock (nanoseconds to milliseconds apart,
+ * the older rate being the worse). Without it the two copies of a record
+ * in such a file and the snapshot get different times and both are shown. */
+static void spread_clock(struct ttlog_store *s, size_t i)
+{
+	const ttlog_reader *r = s->files[i]->r;
+	if (!r || !r->cal_ok)
+		return;
+	int moved = 0;
+	for (size_t j = 0; j < s->nfiles; j++) {
+		struct sfile *f = s->files[j];
+		ttlog_reader *o = f->r;
+		if (!o || o == r || !o->cal_ok || o->info.pid != r->info.pid ||
+		    o->tick0 != r->tick0 || o->ns0 != r->ns0 || r->ns1 <= r->ns0 ||
+		    o->tick1 - o->tick0 >= r->tick1 - r->tick0)
+			continue;
+		o->tick1 = r->tick1;
+		o->ns1 = r->ns1;
+		if (f->have) {
+			f->ev.time_ns = ttlog__reader_ticks_to_ns(o, f->ev.ticks);
+			moved = 1;
+		}
+	}
+	if (moved)
+		for (size_t k = s->heap_len / 2; k-- > 0;)
+			heap_down(s, k);
+}
+
 /* Opens file i (from offset start on: ttlog_reader_set_start) unless its
  * name or HEAD leaves it out. */
 static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
@@ -687,6 +722,7 @@ static void open_due(struct ttlog_store *s)
 		open_file(s, i, 0);
 		if (!f->r)
 			continue;
+		spread_clock(s, i);
 		mark_pairs(s, i);
 		f->have = ttlog_reader_next(f->r, &f->ev);
 		if (!f->have) {

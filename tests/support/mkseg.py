@@ -115,8 +115,8 @@ def tnam(index, tid, name, short=False):
 
 def head(a, segment=True, rev5=True):
     flags = 2 if segment else 0
-    p = struct.pack("<IIqQqQqIIQ", a.pid, flags, a.created, 0, NS0, 1000000000,
-                    NS0 + 1000000000, 3, 400, 0)
+    p = struct.pack("<IIqQqQqIIQ", a.pid, flags, a.created, 0, NS0, a.cal_ticks,
+                    NS0 + (a.cal_ns if a.cal_ns is not None else a.cal_ticks), 3, 400, 0)
     p += s("/usr/bin/gen") + s("host1") + s("stream" if segment else "manual")
     if rev5:
         p += s(a.service) + struct.pack("<Qq", a.seq if segment else 0,
@@ -285,6 +285,10 @@ def main_():
     ap.add_argument("--events", type=int, default=4, help="events per thread")
     ap.add_argument("--per-block", type=int, default=2)
     ap.add_argument("--base", type=int, default=1000000, help="ticks of the first event")
+    ap.add_argument("--cal-ticks", type=int, default=1000000000,
+                    help="ticks of calibration point 1 (point 0 is tick 0 at 2026-01-01)")
+    ap.add_argument("--cal-ns", type=int, default=None,
+                    help="ns of point 1 after point 0 (default: --cal-ticks, one tick a ns)")
     ap.add_argument("--promote", action="store_true", help="promoted debug events, thread 0")
     ap.add_argument("--contexts", action="store_true", help="a context around each thread")
     ap.add_argument("--open", action="store_true", help="no THRD, INDX, END")

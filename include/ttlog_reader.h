@@ -345,7 +345,14 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, in
  */
 TTLOG_API void ttlog_reader_set_start(ttlog_reader *r, uint64_t offset);
 
-/** What the reader has done with the event blocks since it was opened. */
+/**
+ * What the reader has done with the event blocks since it was opened, and
+ * the chunks it passed over: an optional chunk of a type it does not know
+ * is skipped (docs/FORMAT.md: a newer writer's addition), which is not an
+ * error, but what it held is not shown. A chunk whose type byte was
+ * damaged under a valid checksum looks the same, so callers say so
+ * (`ttlog view` and `stats` print a line).
+ */
 struct ttlog_reader_counters {
 	uint64_t blocks;          /* EVTS blocks with records in the file */
 	uint64_t blocks_decoded;  /* times a block's records were decoded: at open
@@ -354,6 +361,9 @@ struct ttlog_reader_counters {
 				     only to follow its contexts and spans */
 	uint64_t blocks_skipped;  /* times a block was passed over without being read */
 	uint64_t records_decoded; /* records turned into events or scope changes */
+	uint64_t chunks_unknown;  /* optional chunks of unknown types, skipped */
+	uint64_t chunk_unknown_offset; /* file offset of the first of them */
+	char chunk_unknown_type[16];   /* its type: four characters, or 0x%08x */
 };
 
 /** The counters, or NULL for a NULL reader. */

@@ -259,6 +259,49 @@ assert sampled["lost"]["sampled_out"] == 185, sampled
 assert sampled["lost"]["dropped_sampled"] == 90, sampled
 assert sampled["lost"]["dropped_rate_limited"] == 95, sampled
 PY
+
+# A chunk whose type was damaged under a valid checksum: the reader skips it
+# as a newer writer's optional chunk, and says so (here the crash stack).
+cp "$crash" "$tmp/renamed.ttlog"
+expect "the crash snapshot's STCK chunk renamed, checksum recomputed" python3 - "$tmp/renamed.ttlog" <<'PY'
+import struct, sys
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+data = bytearray(open(sys.argv[1], "rb").read())
+off = struct.unpack_from("<H", data, 10)[0]
+renamed = 0
+while off + 16 <= len(data):
+    length = struct.unpack_from("<I", data, off + 8)[0]
+    if data[off:off + 4] == b"STCK":
+        data[off:off + 4] = b"STCZ"
+        body = bytes(data[off:off + 12]) + bytes(data[off + 16:off + 16 + length])
+        struct.pack_into("<I", data, off + 12, crc32c(body))
+        renamed += 1
+    off += 16 + length
+assert renamed >= 1, renamed
+open(sys.argv[1], "wb").write(data)
+PY
+check "view of a file with an unknown chunk says it skipped it" - 0 '' -- sh -c \
+	'"$1" view "$2" | grep -q "^-- skipped: chunks of types this ttlog does not know: [1-9][0-9]* (the first, STCZ, at byte [0-9]*); written by a newer ttlog, or damaged$"' \
+	sh "$bin" "$tmp/renamed.ttlog"
+check "stats of a file with an unknown chunk" - 0 '' -- sh -c \
+	'"$1" stats "$2" | grep -q "^  unknown chunks  *[1-9][0-9]* skipped (the first, STCZ, at byte"' \
+	sh "$bin" "$tmp/renamed.ttlog"
+"$bin" stats -o json "$crash" "$tmp/renamed.ttlog" >"$tmp/unknown.json"
+expect "stats -o json counts unknown chunks" python3 - "$tmp/unknown.json" <<'PY'
+import json, sys
+clean, renamed = [json.loads(line) for line in open(sys.argv[1])]
+assert clean["chunks_unknown"] == 0, clean
+assert renamed["chunks_unknown"] >= 1, renamed
+assert renamed["events"] == clean["events"], (renamed, clean)
+PY
 "$bin" stats -o json --top 1 "$snap" >"$tmp/top1.json"
 expect "stats -o json --top 1" python3 - "$tmp/top1.json" <<'PY'
 import json, sys

@@ -407,6 +407,14 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		       sm->dropped_rate_limited);
 	cli_table_cell(&kv, "truncated strings");
 	cli_table_cell(&kv, "%" PRIu64, t->truncated_strings);
+	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
+	if (rc && rc->chunks_unknown) {
+		cli_table_cell(&kv, "unknown chunks");
+		cli_table_cell(&kv,
+			       "%" PRIu64 " skipped (the first, %s, at byte %" PRIu64
+			       "): from a newer ttlog, or damaged",
+			       rc->chunks_unknown, rc->chunk_unknown_type, rc->chunk_unknown_offset);
+	}
 
 	cli_table_cell(&kv, "file size");
 	if (file_size < 1024)
@@ -655,6 +663,8 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		render_json_double(b, ratio);
 	else
 		render_buf_puts(b, "null");
+	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
+	render_buf_printf(b, ",\"chunks_unknown\":%" PRIu64, rc ? rc->chunks_unknown : 0);
 	render_buf_puts(b, ",\"levels\":{");
 	for (int level = 0; level < NLEVELS; level++)
 		render_buf_printf(b, "%s\"%s\":%" PRIu64, level ? "," : "", ttlog_level_name(level),

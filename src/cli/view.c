@@ -318,6 +318,12 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 		     "lost by the stream: %" PRIu64 " events gone from the rings before the "
 		     "stream read them",
 		     info->stream_lost);
+	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
+	if (rc && rc->chunks_unknown)
+		note(v, COLOR_LOST,
+		     "skipped: chunks of types this ttlog does not know: %" PRIu64 " (the "
+		     "first, %s, at byte %" PRIu64 "); written by a newer ttlog, or damaged",
+		     rc->chunks_unknown, rc->chunk_unknown_type, rc->chunk_unknown_offset);
 	const struct ttlog_sampling_totals *sm = ttlog_reader_sampling_totals(r);
 	if (sm && (sm->dropped_sampled || sm->dropped_rate_limited))
 		note(v, COLOR_LOST,
@@ -474,6 +480,17 @@ static int view_store(struct view *v, char **args, int n)
 		if (!fi->is_segment)
 			overwritten += fi->overwritten;
 		filtered += fi->filtered;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		const struct ttlog_reader_counters *rc =
+			files[i]->reader ? ttlog_reader_counters(files[i]->reader) : NULL;
+		if (rc && rc->chunks_unknown)
+			note(v, COLOR_LOST,
+			     "%s: skipped chunks of types this ttlog does not know: %" PRIu64
+			     " (the first, %s, at byte %" PRIu64 "); written by a newer ttlog, "
+			     "or damaged",
+			     files[i]->path, rc->chunks_unknown, rc->chunk_unknown_type,
+			     rc->chunk_unknown_offset);
 	}
 	struct ttlog_store_counters c = ttlog_store_counters(s);
 	if (lost)

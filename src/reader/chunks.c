@@ -873,7 +873,15 @@ int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char 
 					     name);
 			return 0;
 		}
-		break; /* unknown and optional: skipped */
+		/* Unknown and optional: skipped, and counted (a damaged type
+		 * byte under a valid checksum would otherwise hide a chunk
+		 * without a word). */
+		if (!r->counters.chunks_unknown++) {
+			r->counters.chunk_unknown_offset = off;
+			memcpy(r->counters.chunk_unknown_type, name,
+			       sizeof r->counters.chunk_unknown_type);
+		}
+		break;
 	}
 	return 1;
 }

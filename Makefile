@@ -9,6 +9,8 @@
 #   make tsan           TSan build in build-tsan/, the concurrency tests
 #   make clang          clang build with -Werror in build-clang/, all tests
 #   make fuzz           libFuzzer targets (clang) in build-fuzz/fuzz/
+#   make fuzz-long      build them, run each FUZZ_SECONDS (default 600) and
+#                       keep the corpus in build-fuzz/corpus/ (scripts/fuzz-long.sh)
 #   make bench          benchmarks against peer loggers, one table (~15 min)
 #   make bench-quick    the same, 1 round with small counts (under a minute)
 #   make clean          remove every build directory
@@ -60,7 +62,7 @@ NO_ASLR := $(shell command -v setarch >/dev/null 2>&1 && echo "setarch $$(uname 
 configure = $(CMAKE) -S . -B $(1) -DCMAKE_C_COMPILER=$(2) $(3)
 compile = $(CMAKE) --build $(1) -j$(JOBS)
 
-.PHONY: all build deps test demo soak bench bench-quick bench-build install clean asan tsan clang fuzz help
+.PHONY: all build deps test demo soak bench bench-quick bench-build install clean asan tsan clang fuzz fuzz-long help
 
 all: build
 
@@ -143,6 +145,10 @@ fuzz:
 	$(call configure,build-fuzz,clang,$(SANITIZED) -DCMAKE_CXX_COMPILER=clang++ -DTTLOG_FUZZ=ON)
 	$(call compile,build-fuzz)
 	@ls build-fuzz/fuzz/fuzz_* 2>/dev/null || echo "fuzz: no fuzz/fuzz_*.c targets"
+
+FUZZ_SECONDS ?= 600
+fuzz-long: fuzz
+	scripts/fuzz-long.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-fuzz

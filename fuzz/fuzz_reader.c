@@ -5,7 +5,8 @@
  * file is written), reads every piece of file and thread information,
  * iterates and formats every event twice (the second time after a rewind),
  * and checks the reader's promises on the way: an error message exactly
- * when the status is not TTLOG_OK, as many events as info.events says,
+ * when the status is not TTLOG_OK, as many events as info.events says
+ * (fewer in a file with contexts, whose pushes and pops are records too),
  * strings terminated where str_len says, arguments of the site's types.
  * A broken promise aborts, which the fuzzer reports like a crash.
  *
@@ -29,6 +30,7 @@
 #include <string.h>
 
 #include "common/crc32c.h"
+#include "reader/impl.h"
 #include "reader/reader_internal.h"
 #include "format/format.h"
 #include "ttlog.h"
@@ -163,8 +165,10 @@ static void run(const uint8_t *data, size_t size)
 	}
 	(void)ttlog_reader_modules_missing(r);
 
+	/* info.events counts records: in a file with contexts, their pushes
+	 * and pops are records that are not events. */
 	uint64_t n = iterate(r);
-	CHECK(n == info->events);
+	CHECK(n == info->events || (n < info->events && r->has_scopes));
 	ttlog_reader_rewind(r);
 	CHECK(iterate(r) == n);
 	CHECK(ttlog_reader_status(r) == status);

@@ -175,7 +175,7 @@ static void reference_json(struct render_buf *b, const char *s, size_t len)
 			render_buf_printf(b, "\\u%04x", c);
 			i++;
 		} else if (n == 0) {
-			render_buf_puts(b, "\\ufffd");
+			render_buf_printf(b, "\\udc%02x", c); /* lossless: surrogateescape */
 			i++;
 		} else {
 			render_buf_put(b, s + i, n);

@@ -8,6 +8,7 @@
 #include "render/event_line.h"
 #include "render/event_message.h"
 #include "render/field_text.h"
+#include "render/json_text.h"
 #include "render/names.h"
 #include "render/word_scan.h"
 
@@ -25,14 +26,18 @@ static const char *const level_colors[] = {
 _Static_assert(sizeof level_colors / sizeof level_colors[0] == TTLOG_LEVEL_FATAL + 1,
 	       "one colour per level");
 
-/* Nonzero if one of the eight bytes of w is a control character or DEL
- * (a tab too: it is let through one byte at a time). */
+/* Nonzero if one of the eight bytes of w is a control character, DEL or
+ * not ASCII (a tab, or UTF-8, is then let through one byte or one
+ * sequence at a time). */
 static uint64_t word_to_look_at(uint64_t w)
 {
-	return render_word_has_below(w, 0x20) | render_word_has(w, 0x7f);
+	return render_word_has_below(w, 0x20) | render_word_has(w, 0x7f) |
+	       (w & UINT64_C(0x8080808080808080));
 }
 
-/* Appends text with control characters (except tab) shown as \xNN. */
+/* Appends text with control characters (except tab) and the bytes that are
+ * not part of well-formed UTF-8 shown as \xNN: what reaches a terminal is
+ * printable text, and every byte of the message can be told from it. */
 static void put_text(struct render_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -53,8 +58,13 @@ static void put_text(struct render_buf *b, const char *s, size_t len)
 			}
 		}
 		unsigned char c = (unsigned char)s[i];
-		if ((c >= 0x20 && c != 0x7f) || c == '\t')
+		if ((c >= 0x20 && c < 0x7f) || c == '\t')
 			continue;
+		size_t n;
+		if (c >= 0x80 && (n = render_utf8_length(s + i, len - i)) != 0) {
+			i += n - 1; /* the loop adds the last */
+			continue;
+		}
 		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
 		render_buf_put(b, s + run, i - run);
 		render_buf_put(b, esc, sizeof esc);

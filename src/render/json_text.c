@@ -127,7 +127,11 @@ void render_json_string(struct render_buf *b, const char *s, size_t len)
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			render_buf_put(b, esc, 6);
 		} else {
-			render_buf_puts(b, "\\ufffd");
+			/* Not UTF-8: the byte as a lone low surrogate, U+DC80 to
+			 * U+DCFF (the rule of Python's surrogateescape), so that
+			 * the bytes can be had back. */
+			char esc[6] = {'\\', 'u', 'd', 'c', hex[c >> 4], hex[c & 15]};
+			render_buf_put(b, esc, 6);
 		}
 		run = ++i;
 	}

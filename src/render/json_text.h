@@ -6,7 +6,9 @@
  * Every byte sequence becomes a valid JSON string: '"' and '\' are escaped,
  * control characters (U+0000..U+001F and U+007F) become \u00XX, well-formed
  * UTF-8 is copied as it is, and each byte that is not part of a well-formed
- * UTF-8 sequence becomes \ufffd (U+FFFD, the replacement character).
+ * UTF-8 sequence becomes \udcXX, XX its value (a lone low surrogate,
+ * U+DC80..U+DCFF: Python's surrogateescape rule), so that two different
+ * byte strings never give the same JSON and the bytes can be had back.
  */
 #ifndef TTLOG__RENDER_JSON_TEXT_H
 #define TTLOG__RENDER_JSON_TEXT_H

@@ -432,7 +432,7 @@ TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
  * The format must be a string literal; it is checked by the compiler like
  * printf's. Arguments are evaluated once, and only if the call is enabled.
  * Up to 16 arguments. Supported: every integer type, char, bool, float,
- * double, long double (recorded as double), pointers (%p) and C strings
+ * double, long double (exactly, as its 80 bits, on x86), pointers (%p) and C strings
  * (%s: char pointers are always recorded as strings, NULL-safe, truncated
  * after max_string bytes; cast to (void *) to log a char pointer's address).
  *

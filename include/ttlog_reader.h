@@ -44,13 +44,22 @@ struct ttlog_arg {
 	union {
 		int64_t i;   /* BOOL, CHAR, I8..I64 (sign-extended) */
 		uint64_t u;  /* U8..U64, PTR */
-		double d;    /* F64, LDBL */
+		double d;    /* F64, LDBL; LD80 rounded to double */
 	} v;
-	const char *str;     /* STR: the bytes, NUL-terminated; NULL when str_null */
-	uint32_t str_len;    /* STR: bytes recorded */
+	const char *str;     /* STR: the bytes, NUL-terminated; NULL when str_null.
+				LD80: its 10 bytes (ttlog_arg_long_double()) */
+	uint32_t str_len;    /* STR: bytes recorded; LD80: 10 */
 	uint8_t str_null;    /* STR: the program passed a NULL pointer */
 	uint8_t str_truncated; /* STR: the program's string was longer than the limit */
 };
+
+/**
+ * The value of a floating-point argument at the precision it was logged
+ * with: an LD80 argument (a long double on x86, recorded as its 80 bits)
+ * exactly, F64 and LDBL as their double, an integer converted; 0 for a
+ * string or a NULL argument.
+ */
+TTLOG_API long double ttlog_arg_long_double(const struct ttlog_arg *arg);
 
 /** Where a field comes from. */
 enum ttlog_field_source {

@@ -46,6 +46,7 @@ def sites():
     for conv in "fFeEgGaA":
         for fl in subsets("-+ #0"):
             yield "%" + fl + "*.*" + conv, "d", "double", True
+            yield "%" + fl + "*.*L" + conv, "L", "long double", True
     for fl in subsets("-"):
         yield "%" + fl + "*c", "c", "int", False
         yield "%" + fl + "*p", "p", "void *", False
@@ -62,7 +63,7 @@ def main():
     all_sites = list(sites())
     out.append("#define PRINTF_SITES %d" % len(all_sites))
     out.append("")
-    out.append("/* What each site's argument is: i, u, d, c, p or s (union value). */")
+    out.append("/* What each site's argument is: i, u, d, L, c, p or s (union value). */")
     out.append("static const char site_kind[PRINTF_SITES] = {")
     for k in range(0, len(all_sites), 16):
         out.append("\t" + ", ".join("'%s'" % m for _, m, _, _ in all_sites[k:k + 16]) + ",")

@@ -31,7 +31,7 @@ static_assert(ttlog__type_code<unsigned>() == TTLOG_ARG_U32);
 static_assert(ttlog__type_code<long>() == TTLOG_ARG_I64);
 static_assert(ttlog__type_code<unsigned long long>() == TTLOG_ARG_U64);
 static_assert(ttlog__type_code<float>() == TTLOG_ARG_F64);
-static_assert(ttlog__type_code<long double>() == TTLOG_ARG_LDBL);
+static_assert(ttlog__type_code<long double>() == TTLOG__LDBL_TYPE);
 static_assert(ttlog__type_code<const char *>() == TTLOG_ARG_STR);
 static_assert(ttlog__type_code<unsigned char *>() == TTLOG_ARG_STR);
 static_assert(ttlog__type_code<int *>() == TTLOG_ARG_PTR);

@@ -403,7 +403,7 @@ static void test_every_type_as_a_field(void **state)
 		       {"uc", TTLOG_ARG_U8},  {"s", TTLOG_ARG_I16}, {"us", TTLOG_ARG_U16},
 		       {"i", TTLOG_ARG_I32},  {"u", TTLOG_ARG_U32}, {"l", TTLOG_ARG_I64},
 		       {"ul", TTLOG_ARG_U64}, {"ll", TTLOG_ARG_I64}, {"ull", TTLOG_ARG_U64},
-		       {"f", TTLOG_ARG_F64},  {"d", TTLOG_ARG_F64}, {"ld", TTLOG_ARG_LDBL},
+		       {"f", TTLOG_ARG_F64},  {"d", TTLOG_ARG_F64}, {"ld", TTLOG__LDBL_TYPE},
 		       {"p", TTLOG_ARG_PTR}};
 	assert_int_equal(ev.nargs, 16);
 	assert_int_equal(ev.nfields, 16);

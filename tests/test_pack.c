@@ -48,6 +48,8 @@ static const struct tsite sites[] = {
 		 TTLOG_ARG_U64}, 1},
 	{9, 2, {TTLOG_ARG_I32, TTLOG_ARG_STR}, 0},
 	{70000, 1, {TTLOG_ARG_U16}, 1},
+	/* An exact long double: a type the encoder keeps raw (an escape). */
+	{71, 3, {TTLOG_ARG_I32, TTLOG_ARG_LD80, TTLOG_ARG_STR}, 1},
 };
 #define NSITES (sizeof sites / sizeof sites[0])
 
@@ -112,6 +114,11 @@ static void make_record(unsigned char *raw, size_t *len, const struct tsite *s, 
 			pos += 8;
 			break;
 		}
+		case TTLOG_ARG_LD80:
+			ttlog__put_u64(q, v);
+			ttlog__put_u16(q + 8, (uint16_t)rnd());
+			pos += 10;
+			break;
 		case TTLOG_ARG_STR: {
 			uint32_t word, n;
 			unsigned pick = (unsigned)(rnd() % 10);

@@ -1170,13 +1170,13 @@ static void test_bad_sites(void **state)
 	/* A type byte out of range, then an argument count over 16. */
 	b.p[bad + 5] = 1;
 	memmove(b.p + bad + 12 + 1, b.p + bad + 12, b.len - bad - 12);
-	b.p[bad + 12] = 15;
+	b.p[bad + 12] = 16;
 	b.len += 1;
 	set_u32(&b, chunk2 + 8, (uint32_t)(b.p[chunk2 + 8] + 1));
 	rechunk(&b, chunk2);
 	r = open_bytes(b.p, b.len, &st);
 	assert_int_equal(st, TTLOG_E_CORRUPT);
-	snprintf(want, sizeof want, "offset %zu: expected an argument type 1..14, found 15",
+	snprintf(want, sizeof want, "offset %zu: expected an argument type 1..15, found 16",
 		 bad + 12);
 	assert_non_null(strstr(ttlog_reader_error(r), want));
 	ttlog_reader_close(r);

@@ -74,8 +74,21 @@ enum ttlog__argtype {
 	TTLOG_ARG_F64 = 11,  /* 8 bytes, IEEE-754 binary64 (float and double) */
 	TTLOG_ARG_LDBL = 12, /* 8 bytes, long double rounded to binary64 */
 	TTLOG_ARG_PTR = 13,  /* 8 bytes, the address */
-	TTLOG_ARG_STR = 14   /* u32 length and flags, then the bytes */
+	TTLOG_ARG_STR = 14,  /* u32 length and flags, then the bytes */
+	TTLOG_ARG_LD80 = 15  /* 10 bytes, an x87 80-bit long double exactly: the
+				64-bit significand, then sign and exponent */
 };
+
+/* long double is recorded exactly where it is the x87 80-bit format (x86:
+ * a 64-bit significand); elsewhere it is rounded to double (LDBL). */
+#if defined(__LDBL_MANT_DIG__) && __LDBL_MANT_DIG__ == 64 && \
+	(defined(__x86_64__) || defined(__i386__))
+#define TTLOG__LDBL_TYPE TTLOG_ARG_LD80
+#define TTLOG__LDBL_SIZE 10
+#else
+#define TTLOG__LDBL_TYPE TTLOG_ARG_LDBL
+#define TTLOG__LDBL_SIZE 8
+#endif
 
 /* Flags in the high bits of a string argument's u32 length word. */
 #define TTLOG__STR_TRUNCATED 0x80000000u
@@ -457,8 +470,28 @@ TTLOG__FIXED(llong, long long, int64_t)
 TTLOG__FIXED(ullong, unsigned long long, uint64_t)
 TTLOG__FIXED(float, float, double)
 TTLOG__FIXED(double, double, double)
-TTLOG__FIXED(ldouble, long double, double)
 #undef TTLOG__FIXED
+
+TTLOG__INLINE uint32_t ttlog__len_ldouble(long double v, uint32_t max)
+{
+	(void)v;
+	(void)max;
+	return TTLOG__LDBL_SIZE;
+}
+
+/* The x87 value's ten bytes as they are in memory (little-endian), or the
+ * value rounded to double where long double is not that format. */
+TTLOG__INLINE unsigned char *ttlog__put_ldouble(unsigned char *p, long double v, uint32_t n)
+{
+	(void)n;
+#if TTLOG__LDBL_SIZE == 10
+	memcpy(p, &v, 10);
+#else
+	double d = (double)v;
+	memcpy(p, &d, 8);
+#endif
+	return p + TTLOG__LDBL_SIZE;
+}
 
 TTLOG__INLINE uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
 {
@@ -508,7 +541,7 @@ TTLOG__INLINE uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
 		unsigned long long: TTLOG_ARG_U64,        \
 		float: TTLOG_ARG_F64,                     \
 		double: TTLOG_ARG_F64,                    \
-		long double: TTLOG_ARG_LDBL,              \
+		long double: TTLOG__LDBL_TYPE,            \
 		char *: TTLOG_ARG_STR,                    \
 		const char *: TTLOG_ARG_STR,              \
 		signed char *: TTLOG_ARG_STR,             \
@@ -544,7 +577,7 @@ template <class T> constexpr int ttlog__type_code()
 	} else if constexpr (std::is_same<U, float>::value || std::is_same<U, double>::value)
 		return TTLOG_ARG_F64;
 	else if constexpr (std::is_same<U, long double>::value)
-		return TTLOG_ARG_LDBL;
+		return TTLOG__LDBL_TYPE;
 	else if constexpr (std::is_pointer<U>::value) {
 		using P = typename std::remove_cv<typename std::remove_pointer<U>::type>::type;
 		return std::is_same<P, char>::value || std::is_same<P, signed char>::value ||
@@ -566,6 +599,8 @@ template <class T> TTLOG__ALWAYS_INLINE inline uint32_t ttlog__arg_len(const T &
 		return ttlog__len_str(v, max);
 	else if constexpr (t == TTLOG_ARG_F64 || t == TTLOG_ARG_LDBL || t == TTLOG_ARG_PTR)
 		return 8;
+	else if constexpr (t == TTLOG_ARG_LD80)
+		return 10;
 	else
 		return sizeof(T); /* integers, enumerations and bool: their own width */
 }
@@ -581,6 +616,9 @@ template <class T> TTLOG__ALWAYS_INLINE inline unsigned char *ttlog__arg_put(uns
 		double d = (double)v;
 		memcpy(p, &d, 8);
 		return p + 8;
+	} else if constexpr (t == TTLOG_ARG_LD80) {
+		memcpy(p, &v, 10); /* the x87 value's ten bytes */
+		return p + 10;
 	} else {
 		memcpy(p, &v, sizeof(T)); /* little-endian bytes of the value */
 		return p + sizeof(T);

@@ -115,6 +115,7 @@ static void any_value(struct render_buf *b, const struct ttlog_arg *a)
 		break;
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL:
+	case TTLOG_ARG_LD80: /* OTLP has doubles only */
 		render_buf_puts(b, "{\"doubleValue\":");
 		if (isnan(a->v.d))
 			render_buf_puts(b, "\"NaN\"");

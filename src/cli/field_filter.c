@@ -92,8 +92,9 @@ static int field_number(const struct ttlog_arg *a, long double *out)
 		return 1;
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL:
-		*out = (long double)a->v.d;
-		return a->v.d == a->v.d; /* NaN compares with nothing */
+	case TTLOG_ARG_LD80:
+		*out = ttlog_arg_long_double(a);
+		return *out == *out; /* NaN compares with nothing */
 	default:
 		return 0;
 	}

@@ -295,11 +295,11 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 		}
 		unsigned k;
 		for (k = 0; k < nargs; k++)
-			if (types[k] < TTLOG_ARG_BOOL || types[k] > TTLOG_ARG_STR)
+			if (types[k] < TTLOG_ARG_BOOL || types[k] > TTLOG_ARG_LD80)
 				break;
 		if (k < nargs) {
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, at + TTLOG__FMT_SITE_FIXED_SIZE + k,
-					     "expected an argument type 1..14, found %u",
+					     "expected an argument type 1..15, found %u",
 					     (unsigned)types[k]);
 			continue;
 		}

@@ -252,6 +252,33 @@ __extension__ typedef unsigned __int128 reader_u128;
 __extension__ typedef __int128 reader_i128;
 
 /*
+ * The value of an LD80 argument (docs/FORMAT.md): the x87 80-bit extended
+ * format, a 64-bit significand with its integer bit, then a u16 of sign and
+ * 15-bit exponent (bias 16383). Where long double is that format, the
+ * bytes are the value; elsewhere it is rebuilt from its parts (exactly
+ * where long double has at least 64 bits of significand, rounded where it
+ * is a double).
+ */
+static inline long double ttlog__ld80_value(const unsigned char *p)
+{
+#if defined(__LDBL_MANT_DIG__) && __LDBL_MANT_DIG__ == 64 && (defined(__x86_64__) || defined(__i386__))
+	long double v = 0;
+	memcpy(&v, p, 10);
+	return v;
+#else
+	uint64_t mant = ttlog__get_u64(p);
+	unsigned se = ttlog__get_u16(p + 8);
+	int e = (int)(se & 0x7fff);
+	long double v;
+	if (e == 0x7fff)
+		v = (mant << 1) ? __builtin_nanl("") : __builtin_infl();
+	else
+		v = __builtin_ldexpl((long double)mant, (e ? e : 1) - 16383 - 63);
+	return (se & 0x8000) ? -v : v;
+#endif
+}
+
+/*
  * ns = ns0 + (ticks - tick0) * (ns1 - ns0) / (tick1 - tick0), exact to the
  * nanosecond for any ticks: the quotient and the remainder of
  * |ticks - tick0| / span are scaled separately, so no product exceeds

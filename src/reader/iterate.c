@@ -200,7 +200,8 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 	return raw;
 }
 
-/* Copies the strings of an event to NUL-terminated storage. */
+/* Copies the strings of an event to NUL-terminated storage, and the ten
+ * bytes of its exact long doubles beside them. */
 static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
 {
 	size_t need = (size_t)d->size + TTLOG__FMT_MAX_ARGS;
@@ -214,6 +215,12 @@ static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
 	char *out = r->strbuf;
 	for (unsigned i = 0; i < d->site->info.nargs; i++) {
 		r->args[i] = d->args[i];
+		if (d->args[i].type == TTLOG_ARG_LD80) {
+			memcpy(out, d->args[i].str, 10);
+			r->args[i].str = out;
+			out += 10;
+			continue;
+		}
 		if (d->args[i].type != TTLOG_ARG_STR)
 			continue;
 		if (d->args[i].str_null) {

@@ -31,7 +31,9 @@
  *   - A width or precision above FMT_MAX_WIDTH prints "<?>": the format is
  *     read from a file that may be hostile, and the C library would produce
  *     (and throw away) up to 2 GiB of padding for one conversion.
- *   - long double values were rounded to binary64 by the writer.
+ *   - long double values are exact when the writer recorded them as LD80
+ *     (x86, since format revision 8); older files (LDBL) hold them rounded
+ *     to binary64.
  * A conversion cut by the end of the format, or one whose conversion
  * character is unknown, is copied literally without consuming arguments,
  * as glibc does with unknown conversions. The glibc-only 'I' flag is
@@ -51,6 +53,7 @@
 #include <wchar.h>
 
 #include "common/internal.h"
+#include "reader/impl.h"
 #include "reader/printf_spec.h"
 #include "ttlog_reader.h"
 
@@ -286,7 +289,22 @@ static int fmt_is_integer(const struct ttlog_arg *a)
 
 static int fmt_is_floating(const struct ttlog_arg *a)
 {
-	return a->type == TTLOG_ARG_F64 || a->type == TTLOG_ARG_LDBL;
+	return a->type == TTLOG_ARG_F64 || a->type == TTLOG_ARG_LDBL || a->type == TTLOG_ARG_LD80;
+}
+
+TTLOG_API long double ttlog_arg_long_double(const struct ttlog_arg *a)
+{
+	if (!a)
+		return 0;
+	if (a->type == TTLOG_ARG_LD80)
+		return a->str ? ttlog__ld80_value((const unsigned char *)a->str) : (long double)a->v.d;
+	if (a->type == TTLOG_ARG_F64 || a->type == TTLOG_ARG_LDBL)
+		return a->v.d;
+	if (a->type >= TTLOG_ARG_BOOL && a->type <= TTLOG_ARG_I64)
+		return (long double)a->v.i;
+	if (a->type == TTLOG_ARG_U64)
+		return (long double)a->v.u;
+	return 0;
 }
 
 /* The value of an integer or pointer argument as 64 bits (two's complement). */
@@ -501,17 +519,19 @@ static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d
 	return 1;
 }
 
-static void fmt_floating(struct fmt_out *o, const struct fmt_spec *s, double d)
+static void fmt_floating(struct fmt_out *o, const struct fmt_spec *s, const struct ttlog_arg *a)
 {
 	char spec[32];
+	double d = a->v.d;
 
 	if (s->len != FMT_LEN_BIG && fmt_fixed_plain(o, s, d))
 		return;
 
 	if (s->len == FMT_LEN_BIG) {
-		/* glibc reads a long double for L, q and ll alike. */
+		/* glibc reads a long double for L, q and ll alike: the value
+		 * as logged (exact for LD80). */
 		fmt_build(spec, s, s->prec, "L", s->conv);
-		fmt_emit(o, spec, (long double)d);
+		fmt_emit(o, spec, ttlog_arg_long_double(a));
 	} else {
 		/* Other modifiers have no effect on floating conversions. */
 		fmt_build(spec, s, s->prec, "", s->conv);
@@ -617,7 +637,7 @@ static void fmt_convert(struct fmt_out *o, struct fmt_spec *s, const struct ttlo
 	case 'a':
 	case 'A':
 		if (v && fmt_is_floating(v))
-			fmt_floating(o, s, v->v.d);
+			fmt_floating(o, s, v);
 		else
 			fmt_unknown(o);
 		break;

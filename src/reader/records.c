@@ -26,7 +26,7 @@ static const char *arg_type_name(int type)
 {
 	static const char *const names[] = {"?",   "BOOL", "CHAR", "I8",  "U8",  "I16",
 					    "U16", "I32",  "U32",  "I64", "U64", "F64",
-					    "LDBL", "PTR", "STR"};
+					    "LDBL", "PTR", "STR", "LD80"};
 	return type >= 0 && (size_t)type < TTLOG__ARRAY_SIZE(names) ? names[type] : "?";
 }
 
@@ -37,6 +37,7 @@ static size_t arg_width(int type)
 	case TTLOG_ARG_BOOL: case TTLOG_ARG_CHAR: case TTLOG_ARG_I8: case TTLOG_ARG_U8: return 1;
 	case TTLOG_ARG_I16: case TTLOG_ARG_U16: return 2;
 	case TTLOG_ARG_I32: case TTLOG_ARG_U32: case TTLOG_ARG_STR: return 4;
+	case TTLOG_ARG_LD80: return 10;
 	default: return 8;
 	}
 }
@@ -102,6 +103,13 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 			memcpy(&a->v.d, &bits, sizeof a->v.d);
 			break;
 		}
+		case TTLOG_ARG_LD80:
+			/* The ten bytes stay where they are (str, str_len 10) for
+			 * ttlog_arg_long_double(); v.d is the value rounded. */
+			a->str = (const char *)q;
+			a->str_len = 10;
+			a->v.d = (double)ttlog__ld80_value(q);
+			break;
 		case TTLOG_ARG_STR: {
 			uint32_t word = ttlog__get_u32(q);
 			uint32_t n = word & TTLOG__STR_LEN_MASK;

@@ -61,9 +61,21 @@ void render_field_text(struct render_buf *b, const struct ttlog_arg *a)
 		break;
 	}
 	default:
-		render_field_json(b, a); /* integers and booleans read the same in both */
+		render_field_json(b, a); /* integers, booleans and long doubles read the same in both */
 		break;
 	}
+}
+
+/* An exact long double (LD80): as a double when it is one, else with the
+ * 21 significant digits that read back as the same 64-bit significand. */
+static void put_long_double(struct render_buf *b, const struct ttlog_arg *a)
+{
+	long double x = ttlog_arg_long_double(a);
+	if (x != x || (long double)a->v.d == x) {
+		render_json_double(b, a->v.d);
+		return;
+	}
+	render_buf_printf(b, "%.21Lg", x);
 }
 
 void render_field_json(struct render_buf *b, const struct ttlog_arg *a)
@@ -88,6 +100,9 @@ void render_field_json(struct render_buf *b, const struct ttlog_arg *a)
 	case TTLOG_ARG_F64:
 	case TTLOG_ARG_LDBL:
 		render_json_double(b, a->v.d);
+		break;
+	case TTLOG_ARG_LD80:
+		put_long_double(b, a);
 		break;
 	case TTLOG_ARG_PTR:
 		render_buf_printf(b, "\"0x%" PRIx64 "\"", a->v.u);

@@ -326,7 +326,7 @@ static int parse_site(struct source *s, uint32_t id, uint64_t off, struct ttlog_
 		return 0;
 	}
 	for (unsigned i = 0; i < fixed.nargs; i++) {
-		if (p[i] < TTLOG_ARG_BOOL || p[i] > TTLOG_ARG_STR) {
+		if (p[i] < TTLOG_ARG_BOOL || p[i] > TTLOG_ARG_LD80) {
 			*why = "an argument type is unknown";
 			return 0;
 		}

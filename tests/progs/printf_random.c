@@ -18,7 +18,8 @@
  * Strings are drawn from ASCII, quotes, backslashes, control characters,
  * UTF-8 sequences and bytes that are not UTF-8 (no NUL: a C string ends
  * there), up to 40 bytes, under the default string limit; now and then
- * NULL. long double (%L) is not drawn yet: it is recorded as a double.
+ * NULL. long double values (%L) are x87 values over the whole exponent
+ * range, recorded exactly (LD80).
  */
 #define _GNU_SOURCE
 #include <float.h>
@@ -38,6 +39,7 @@ union value {
 	long long i;
 	unsigned long long u;
 	double d;
+	long double L;
 	int c;
 	void *p;
 	const char *s;
@@ -76,6 +78,13 @@ static const double double_edges[] = {
 	1e15, 1e16, 1e17, 9007199254740993.0, 1e22, 1e23, 1e100, 1e-300, DBL_MAX, -DBL_MAX,
 	DBL_MIN, DBL_MIN / 2, 5e-324, DBL_EPSILON, 3.14159265358979323846, 2.0 / 3.0,
 	0.05, 0.005, 0.0005, 999.9995, 0.9999999999, 1.0 / 0.0, -1.0 / 0.0, 0.0 / 0.0,
+};
+
+static const long double long_double_edges[] = {
+	0.0L, -0.0L, 1.0L, 0.1L, 1e-4000L, -1e-4000L, 1e4000L, LDBL_MAX, -LDBL_MAX, LDBL_MIN,
+	LDBL_MIN / 3, LDBL_EPSILON, 3.14159265358979323846264338327950288L,
+	18446744073709551615.0L, 9223372036854775807.5L, 2.5L, 1e-310L, 0.5L + LDBL_EPSILON,
+	1.0L / 0.0L, -1.0L / 0.0L,
 };
 
 static char string_pool[64][48];
@@ -128,6 +137,20 @@ static void draw_value(char kind, unsigned k, union value *v)
 			v->d = (double)(int64_t)(next() % 2000001 - 1000000) / pow(10, below(12));
 		}
 		break;
+	case 'L':
+		if (edge) {
+			v->L = long_double_edges[below(sizeof long_double_edges /
+						       sizeof *long_double_edges)];
+		} else if (below(2)) {
+			/* Any normal 80-bit value: the integer bit set, any exponent. */
+			v->L = ldexpl((long double)(next() | UINT64_C(1) << 63),
+				      (int)below(32760) - 16383 - 63);
+			if (below(2))
+				v->L = -v->L;
+		} else {
+			v->L = (long double)(int64_t)(next() % 2000001 - 1000000) / powl(10, below(25));
+		}
+		break;
 	case 'c':
 		v->c = (int)(1 + below(255));
 		break;
@@ -146,6 +169,7 @@ static void describe(FILE *out, char kind, const union value *v)
 	case 'i': fprintf(out, "%lld", v->i); break;
 	case 'u': fprintf(out, "%llu", v->u); break;
 	case 'd': fprintf(out, "%a", v->d); break;
+	case 'L': fprintf(out, "%La", v->L); break;
 	case 'c': fprintf(out, "char %d", v->c); break;
 	case 'p': fprintf(out, "%p", v->p); break;
 	case 's':
@@ -205,7 +229,7 @@ int main(int argc, char **argv)
 			j++;
 		by_conv[first[j] + count[j]++] = i;
 	}
-	static char expect[4096];
+	static char expect[16384]; /* %.40Lf of LDBL_MAX: 4,974 bytes */
 	for (long k = 0; k < n; k++) {
 		unsigned j = below(nconv);
 		unsigned site = by_conv[first[j] + below(count[j])];

@@ -8,6 +8,7 @@
 #
 #   ch_start            starts the server; sets ch_url (http://127.0.0.1:PORT)
 #   ch_stop             stops it (SIGTERM, then SIGKILL after 20 s); data stays
+#   ch_kill             kills it (SIGKILL: a server gone at once, as in a crash)
 #   ch_start_again      starts it again on the same port and data
 #   ch_sql SQL          prints the answer of a query (TabSeparated), or fails
 #
@@ -32,6 +33,13 @@ ch_stop() {
 	ch_pid=
 }
 trap ch_stop EXIT
+
+ch_kill() {
+	[ -n "$ch_pid" ] || return 0
+	kill -KILL "$ch_pid" 2>/dev/null
+	wait "$ch_pid" 2>/dev/null
+	ch_pid=
+}
 
 # A port nobody listens on now: the kernel's choice for a socket bound to
 # port 0, closed again (the server binds it a moment later).

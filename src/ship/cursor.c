@@ -4,7 +4,6 @@
  *
  *   ttlog-ship-cursor 1
  *   source PATH            (for people; not read back)
- *   size BYTES
  *   done 0|1
  *   extras 0|1
  *   thread INDEX TICKS RANK    (one line a thread with an acknowledged event)
@@ -74,8 +73,6 @@ int ship_cursor_load(struct ship_cursor *c, struct render_buf *err)
 			ok = strcmp(line, "ttlog-ship-cursor 1\n") == 0;
 		else if (strncmp(line, "source ", 7) == 0)
 			continue;
-		else if (sscanf(line, "size %llu %c", &a, &tail) == 1)
-			c->size = a;
 		else if (sscanf(line, "done %d %c", &v, &tail) == 1 && (v == 0 || v == 1))
 			c->done = v;
 		else if (sscanf(line, "extras %d %c", &v, &tail) == 1 && (v == 0 || v == 1))
@@ -101,8 +98,8 @@ int ship_cursor_load(struct ship_cursor *c, struct render_buf *err)
 int ship_cursor_save(const struct ship_cursor *c, const char *source, struct render_buf *err)
 {
 	struct render_buf b = {0}, tmp = {0};
-	render_buf_printf(&b, "ttlog-ship-cursor 1\nsource %s\nsize %" PRIu64 "\ndone %d\nextras %d\n", source,
-			  c->size, c->done, c->extras);
+	render_buf_printf(&b, "ttlog-ship-cursor 1\nsource %s\ndone %d\nextras %d\n", source, c->done,
+			  c->extras);
 	for (size_t i = 0; i < c->nthreads; i++)
 		if (c->threads[i].have)
 			render_buf_printf(&b, "thread %zu %" PRIu64 " %" PRIu32 "\n", i, c->threads[i].ticks,

@@ -6,9 +6,8 @@
  * For each thread of the file: the last acknowledged event's ticks and
  * rank (its place among the thread's events of equal ticks). A thread's
  * events come in ticks order, so every event at or before that point was
- * acknowledged. Also: the file's size when it was last read, and whether it
- * is done (complete, every event, its metrics and crash acknowledged: it is
- * not read again while its size stays the same).
+ * acknowledged. Also whether its metrics and crash record were
+ * acknowledged (extras), which happens once the file is complete (done).
  *
  * The file is STATE/NAME.HASH.cursor, NAME the source's base name and HASH
  * one of its real path, the URL and the database, so that shipping one
@@ -31,8 +30,7 @@ struct ship_pos {
 
 struct ship_cursor {
 	char *path;              /* of the cursor file */
-	uint64_t size;           /* the source's size when last read */
-	int done;                /* complete and wholly acknowledged */
+	int done;                /* complete: nothing more will be added to it */
 	int extras;              /* its metrics and crash rows were acknowledged */
 	size_t nthreads;
 	struct ship_pos *threads; /* by thread index */

@@ -11,12 +11,46 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 struct ship_http {
 	CURL *curl;
 	char *base;              /* BASE/? */
-	struct curl_slist *headers;
+	struct curl_slist *headers, *gzip_headers;
+	int gzip;
+	unsigned long long sent;
+	struct render_buf packed; /* the compressed body */
 };
+
+/* Compresses len bytes into h->packed as one gzip member. Returns 0, or -1. */
+static int pack(struct ship_http *h, const void *body, size_t len)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t bound = deflateBound(&z, (uLong)len) + 64;
+	render_buf_reset(&h->packed);
+	render_buf_reserve(&h->packed, bound);
+	z.next_in = (Bytef *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)h->packed.data;
+	z.avail_out = (uInt)bound;
+	int rc = deflate(&z, Z_FINISH);
+	h->packed.len = z.total_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+void ship_http_set_gzip(struct ship_http *h, int on)
+{
+	h->gzip = on;
+}
+
+unsigned long long ship_http_bytes_sent(const struct ship_http *h)
+{
+	return h->sent;
+}
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
 {
@@ -63,6 +97,9 @@ struct ship_http *ship_http_open(const char *base_url, const char *user, const c
 	 * sending a large body. */
 	h->headers = curl_slist_append(NULL, "Expect:");
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/octet-stream");
+	h->gzip_headers = curl_slist_append(NULL, "Expect:");
+	h->gzip_headers = curl_slist_append(h->gzip_headers, "Content-Type: application/octet-stream");
+	h->gzip_headers = curl_slist_append(h->gzip_headers, "Content-Encoding: gzip");
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -86,6 +123,13 @@ int ship_http_post(struct ship_http *h, const char *database, const char *query,
 		render_buf_printf(&url, "query=%s", q ? q : "");
 		curl_free(q);
 	}
+	/* A body too large for one uInt goes uncompressed. */
+	int packed = h->gzip && len > 0 && len <= 0xffffffffu && pack(h, body, len) == 0;
+	if (packed) {
+		body = h->packed.data;
+		len = h->packed.len;
+	}
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, packed ? h->gzip_headers : h->headers);
 	curl_easy_setopt(h->curl, CURLOPT_URL, url.data);
 	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, len ? body : "");
@@ -94,6 +138,7 @@ int ship_http_post(struct ship_http *h, const char *database, const char *query,
 	render_buf_puts(&got, "");
 	CURLcode rc = curl_easy_perform(h->curl);
 	int result = SHIP_HTTP_OK;
+	h->sent += len;
 	if (rc != CURLE_OK) {
 		size_t n = strlen(h->base) - 2; /* without "/?" */
 		render_buf_printf(err, "%.*s: %s", (int)n, h->base, curl_easy_strerror(rc));
@@ -126,6 +171,8 @@ void ship_http_close(struct ship_http *h)
 	if (!h)
 		return;
 	curl_slist_free_all(h->headers);
+	curl_slist_free_all(h->gzip_headers);
+	render_buf_free(&h->packed);
 	curl_easy_cleanup(h->curl);
 	free(h->base);
 	free(h);

@@ -4,7 +4,7 @@
  * the URL's query parameter with its rows as the body. One connection is
  * kept open between requests (keep-alive). An answer that is not 200 is an
  * error with the server's own message ("Code: 60, ... Table x doesn't
- * exist"); errors are sorted into those worth trying again (no connection,
+ * exist"); bodies may go gzip-compressed; errors are sorted into those worth trying again (no connection,
  * a timeout, 502/503/504) and the others.
  */
 #ifndef TTLOG__SHIP_HTTP_H
@@ -25,6 +25,13 @@ struct ship_http;
  *  libcurl cannot start or the URL is not http(s). */
 struct ship_http *ship_http_open(const char *base_url, const char *user, const char *password,
 				 struct render_buf *err);
+
+/** Sends the bodies of later requests gzip-compressed (level 1, zlib),
+ *  with Content-Encoding: gzip, which ClickHouse decompresses. */
+void ship_http_set_gzip(struct ship_http *h, int on);
+
+/** Bytes of request bodies sent so far, as they went on the wire. */
+unsigned long long ship_http_bytes_sent(const struct ship_http *h);
 
 /**
  * POSTs body to the server, in database (NULL: the user's default);

@@ -225,7 +225,6 @@ static int flush(struct shipper *s)
 			backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 		}
 		s->tot->batches++;
-		s->tot->bytes += s->table[t].len;
 		uint64_t *acked[SHIP_TABLES] = {&s->tot->events, &s->tot->spans, &s->tot->metrics,
 						&s->tot->crashes};
 		*acked[t] += s->rows[t];
@@ -523,6 +522,7 @@ int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
 		return SHIP_USAGE;
 	}
 	render_buf_free(&err);
+	ship_http_set_gzip(s.http, opt->gzip);
 
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof sa);
@@ -564,6 +564,7 @@ int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
 	free(s.files);
 	free(s.slots);
 	free(s.state_dir);
+	totals->bytes = ship_http_bytes_sent(s.http);
 	ship_http_close(s.http);
 	return rc;
 }

@@ -47,7 +47,7 @@ struct ship_options {
 	unsigned batch_rows;     /* rows of the events table a batch holds */
 	unsigned retries;        /* without follow: tries of a batch before giving up */
 	unsigned interval_ms;    /* follow: how often the sources are looked at */
-	int quiet;               /* no summary on stderr */
+	int gzip;                /* request bodies gzip-compressed */
 	ship_stack_text_fn stack_text;
 	ship_crash_text_fn crash_text;
 	void *text_arg;
@@ -61,7 +61,7 @@ struct ship_totals {
 	uint64_t skipped;        /* events left out: acknowledged by an earlier run */
 	uint64_t spans, metrics, crashes;
 	uint64_t batches;        /* successful inserts */
-	uint64_t bytes;          /* request bodies sent (RowBinary) */
+	uint64_t bytes;          /* request bodies sent, as on the wire (RowBinary, maybe gzip) */
 	uint64_t retries;        /* failed attempts that were tried again */
 	uint64_t damaged;        /* files with damage (their valid events were shipped) */
 };

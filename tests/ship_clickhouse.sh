@@ -5,7 +5,8 @@
 #   - the shop example's files (snapshots and stream segments of its three
 #     processes) shipped in batches: events per service equal what
 #     `ttlog view` reads from the same files as one store, and the stream
-#     alone, shipped into another database, equals `ttlog stats`;
+#     alone, shipped gzip-compressed into another database, equals
+#     `ttlog stats`;
 #   - a trace crossing the three processes has all its spans, one root and
 #     every parent found; errors per minute equal ttlog's; the crash and the
 #     metrics arrived;
@@ -89,8 +90,10 @@ expect "every event was inserted once ($n rows, $total shipped)" test "$n" = "$t
 
 # The stream alone, in its own database: each service's rows are the events
 # `ttlog stats` counts in its segments.
-out2=$("$bin" ship clickhouse --url "$ch_url" -d stream --create --state "$tmp/state" "$snaps/stream")
-expect "the stream is shipped into database stream" test -n "$(field events <<<"$out2")"
+# (Compressed: the server takes gzip bodies.)
+out2=$("$bin" ship clickhouse --url "$ch_url" -d stream --create --gzip --state "$tmp/state" "$snaps/stream")
+expect "the stream is shipped into database stream, gzip-compressed ($out2)" \
+	test "$(field events <<<"$out2")" -gt 0 -a "$(field bytes <<<"$out2")" -lt "$(($(field events <<<"$out2") * 100))"
 for svc in edge checkout backoffice; do
 	want=$("$bin" stats -o json "$snaps"/stream/"$svc"-*.ttseg |
 		python3 -c 'import json,sys; print(sum(json.loads(l)["events"] for l in sys.stdin))')

@@ -211,6 +211,8 @@ static int flush(struct shipper *s)
 			}
 			attempt++;
 			if ((!s->opt->follow && attempt > s->opt->retries) || stop_requested) {
+				render_buf_puts(&err, stop_requested ? "; stopped: the next run ships these rows"
+								     : "; the next run ships these rows");
 				error(what.data, &err);
 				render_buf_free(&what);
 				render_buf_free(&err);

@@ -78,12 +78,14 @@ expect "the shop's files are shipped (exit $status: $(head -c 300 "$tmp/ship.err
 total=$(field events <<<"$out")
 expect "several batches were sent ($out)" test "$(field batches <<<"$out")" -gt 4
 
+# Per service: rows after FINAL, and distinct ids, in one query each.
+finals=$(qdb ttlog "SELECT service, count() FROM @logs FINAL GROUP BY service")
+ids=$(qdb ttlog "SELECT service, uniqExact(row_id) FROM @logs GROUP BY service")
 for svc in edge checkout backoffice; do
 	want=$("$bin" view --service "$svc" -o json "$snaps" "$snaps/stream" | wc -l)
-	got=$(qdb ttlog "SELECT count() FROM @logs FINAL WHERE service = '$svc'")
-	ids=$(qdb ttlog "SELECT uniqExact(row_id) FROM @logs WHERE service = '$svc'")
-	expect "service $svc: $want events in the store, $got rows (FINAL), $ids ids" \
-		test "$want" -gt 0 -a "$got" = "$want" -a "$ids" = "$want"
+	got=$(sed -n "s/^$svc //p" <<<"$finals") n=$(sed -n "s/^$svc //p" <<<"$ids")
+	expect "service $svc: $want events in the store, $got rows (FINAL), $n ids" \
+		test "$want" -gt 0 -a "$got" = "$want" -a "$n" = "$want"
 done
 n=$(qdb ttlog "SELECT count() FROM @logs")
 expect "every event was inserted once ($n rows, $total shipped)" test "$n" = "$total"
@@ -157,13 +159,20 @@ expect "the shipper was killed in the middle ($partial of $total rows in)" \
 	test "$killed" = 0 -a "$partial" -gt 0 -a "$partial" -lt "$total"
 out=$("$bin" ship clickhouse --url "$ch_url" -d killed --batch 1000 --state "$tmp/state-k" "$snaps" "$snaps/stream")
 expect "the run again ships the rest (skipped $(field skipped <<<"$out"))" test "$(field skipped <<<"$out")" -gt 0
-for t in logs spans metrics crashes; do
-	want=$(qdb ttlog "SELECT count() FROM @$t FINAL")
-	got=$(qdb killed "SELECT count() FROM @$t FINAL")
-	ids=$(qdb killed "SELECT uniqExact(row_id) FROM @$t")
-	expect "after the kill and a run again, $t has $want rows ($got FINAL, $ids ids)" \
-		test "$got" = "$want" -a "$ids" = "$want"
-done
+# Each table's rows (FINAL) and distinct ids, undisturbed and after the kill.
+counts() { # DB: "TABLE FINAL-ROWS IDS" a line, for the four tables
+	qdb "$1" "SELECT * FROM (
+	  SELECT 'logs' AS t, (SELECT count() FROM @logs FINAL), (SELECT uniqExact(row_id) FROM @logs)
+	  UNION ALL SELECT 'spans', (SELECT count() FROM @spans FINAL), (SELECT uniqExact(row_id) FROM @spans)
+	  UNION ALL SELECT 'metrics', (SELECT count() FROM @metrics FINAL), (SELECT uniqExact(row_id) FROM @metrics)
+	  UNION ALL SELECT 'crashes', (SELECT count() FROM @crashes FINAL), (SELECT uniqExact(row_id) FROM @crashes))
+	  ORDER BY t"
+}
+want=$(counts ttlog) got=$(counts killed)
+expect "after the kill and a run again, every table has the rows of an undisturbed run
+     ($(tr '\n' ';' <<<"$want")), got ($(tr '\n' ';' <<<"$got"))" test -n "$want" -a "$got" = "$want"
+expect "(the undisturbed run's rows are each once: FINAL rows = ids)" \
+	test "$(awk '$2 != $3' <<<"$want")" = ""
 
 # ---------------------------------------------------------------------------
 # --follow: a stream shipped while it is written, with the server stopped

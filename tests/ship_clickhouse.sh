@@ -134,6 +134,15 @@ got=$(qdb ttlog "SELECT counter FROM @metrics FINAL WHERE name = 'shop.gateway_r
                  AND reason = 'end_of_run'")
 expect "shop.gateway_requests at the end of the run = $gw (got $got)" test -n "$gw" -a "$got" = "$gw"
 
+# A damaged file: its valid events are shipped, the damage is said, status 2.
+crashfile=$(ls "$snaps"/ttlog-"$checkout"-*-SIGSEGV.ttlog)
+head -c $(($(stat -c %s "$crashfile") * 2 / 3)) "$crashfile" >"$tmp/cut.ttlog"
+check ship_damaged '~^shipped events=[1-9]' 2 'cut.ttlog.*(its valid events were shipped)' -- \
+	"$bin" ship clickhouse --url "$ch_url" -d damaged --create --state "$tmp/state-d" "$tmp/cut.ttlog"
+# A user the server does not know: its message, status 2.
+check ship_bad_user - 2 'ClickHouse answered [0-9]+: .*nobody' -- \
+	"$bin" ship clickhouse --url "$ch_url" --user nobody --state "$tmp/state-u" "$crashfile"
+
 # ---------------------------------------------------------------------------
 # Exactly once: a second run ships nothing; a killed run, run again, is exact
 

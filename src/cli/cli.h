@@ -72,6 +72,11 @@ int cli_htmlreport_main(int argc, char **argv);
 /** Writes the help text of `ttlog report` to out. */
 void cli_htmlreport_usage(FILE *out);
 
+/** `ttlog ship`: argv[0] is "ship". Returns an exit code. */
+int cli_ship_main(int argc, char **argv);
+/** Writes the help text of `ttlog ship` to out. */
+void cli_ship_usage(FILE *out);
+
 /* ---- stdout (main.c) ---------------------------------------------------- */
 
 /**

@@ -52,6 +52,8 @@ static void usage(FILE *out)
 	      "               timeline, events, traces, metrics, crash, SQL, live tail\n"
 	      "  report FILE  the viewer's page as one self-contained HTML file with\n"
 	      "               the data of FILE embedded (to attach to a ticket)\n"
+	      "  ship clickhouse  insert events, spans, metrics and crashes into\n"
+	      "               ClickHouse, exactly once; --follow ships a stream as it grows\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  help [CMD]   show this help, or the help of command CMD;\n"
@@ -130,6 +132,7 @@ static const struct command {
 	{"snap", cli_snap_main, cli_snap_usage},
 	{"serve", cli_serve_main, cli_serve_usage},
 	{"report", cli_htmlreport_main, cli_htmlreport_usage},
+	{"ship", cli_ship_main, cli_ship_usage},
 	{"recover", cli_recover_main, cli_recover_usage},
 };
 

@@ -1,8 +1,9 @@
 /*
  * prom_write.c - writes ttlog_metrics_write_prometheus()'s text to stdout
- * for tests/prometheus.sh, which hands it to promtool.
+ * for tests/prometheus.sh, which hands it to promtool; with DIR, also a
+ * snapshot of the same metrics there (for `ttlog serve`'s /metrics).
  *
- * Usage: prom_write
+ * Usage: prom_write [DIR]
  * The program's metrics cover every type and the names a program may
  * choose: a counter with two label sets (one value needing escapes), a
  * counter already named with _total, a gauge, a histogram of 1..1000, one
@@ -15,14 +16,15 @@
 
 int main(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: prom_write\n");
+	if (argc > 2) {
+		fprintf(stderr, "usage: prom_write [DIR]\n");
 		return 2;
 	}
 	struct ttlog_config config;
 	ttlog_config_init(&config);
 	config.crash_signals = -1;
+	if (argc == 2)
+		config.dir = argv[1];
 	int rc = ttlog_init(&config);
 	if (rc != TTLOG_OK) {
 		fprintf(stderr, "prom_write: ttlog_init: %s\n", ttlog_strerror(rc));
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
 	rc = ttlog_metrics_write_prometheus(1);
 	if (rc != TTLOG_OK) {
 		fprintf(stderr, "prom_write: ttlog_metrics_write_prometheus: %s\n", ttlog_strerror(rc));
+		return 1;
+	}
+	if (argc == 2 && (rc = ttlog_snapshot("prom")) != TTLOG_OK) {
+		fprintf(stderr, "prom_write: ttlog_snapshot: %s\n", ttlog_strerror(rc));
 		return 1;
 	}
 	ttlog_shutdown();

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "filter.h"
 #include "render/event_message.h"
+#include "render/span_fields.h"
 #include "ttlog_reader.h"
 
 /* --signal of otlp-json. */
@@ -75,7 +76,7 @@ struct export_span {
 	const struct ttlog_site_info *site;     /* where it began; likewise */
 	int64_t begin_ns;
 	char *name;
-	struct render_buf attrs; /* the begin's fields, as the format renders them */
+	struct render_span_fields fields; /* the begin's and end's, rendered by the format */
 };
 
 struct export_spans {

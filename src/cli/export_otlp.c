@@ -301,13 +301,11 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 		attr_start(b, &first, "ttlog.clipped", NULL);
 		render_buf_printf(b, "{\"stringValue\":\"%s\"}}", clipped);
 	}
-	if (sp->attrs.len) {
-		render_buf_puts(b, first ? "" : ",");
-		render_buf_put(b, sp->attrs.data + 1, sp->attrs.len - 1); /* after its leading ',' */
-		first = 0;
+	for (size_t i = 0; i < sp->fields.n; i++) {
+		attr_start(b, &first, sp->fields.f[i].key, reserved_attributes);
+		render_buf_put(b, sp->fields.f[i].value.data, sp->fields.f[i].value.len);
+		render_buf_putc(b, '}');
 	}
-	if (end)
-		attr_fields(b, &first, end);
 	render_buf_puts(b, "],\"status\":{}}");
 	cli_export_flush(x);
 }
@@ -323,12 +321,11 @@ static void otlp_event(struct export *x, const struct ttlog_event *ev)
 	}
 	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
 		struct export_span *sp = cli_export_span_begin(&o->spans, ev);
-		int first = 0; /* every attribute after a comma: see span_record */
-		render_buf_reserve(&sp->attrs, 0);
-		attr_fields(&sp->attrs, &first, ev);
+		render_span_fields_add(&sp->fields, ev, 0, any_value);
 	} else if (ev->kind == TTLOG_EVENT_SPAN_END) {
 		struct export_span sp;
 		cli_export_span_end(&o->spans, ev, &sp);
+		render_span_fields_add(&sp.fields, ev, 1, any_value);
 		span_record(x, o, &sp, ev);
 		cli_export_span_free(&sp);
 	}

@@ -101,6 +101,11 @@ void cli_export_span_free(struct export_span *sp);
 /** Frees every span kept. */
 void cli_export_spans_clear(struct export_spans *s);
 
+/** Appends the crashing thread's backtrace of r's file as `ttlog view`
+ *  prints it (symbolised, one frame a line); nothing if it has none. The
+ *  symboliser's notes go to stderr, naming path. */
+void cli_export_stack_text(const ttlog_reader *r, const char *path, struct render_buf *out);
+
 /* ---- Values ------------------------------------------------------------- */
 
 /** Appends "KEY" as a JSON string, as "field.KEY" if reserved (NULL-ended)

@@ -26,14 +26,16 @@ clang_rt=libclang-rt-14-dev
 # npm: the browser test of its page drives Debian's chromium headless
 # through playwright-core, which the test's CMake step installs from npm
 # into the build tree (tests/browser/package-lock.json pins it). curl: the
-# API tests of `ttlog serve` (tests/serve_api.sh).
+# API tests of `ttlog serve` (tests/serve_api.sh). prometheus: its promtool
+# checks the Prometheus text ttlog writes, and the server itself scrapes
+# `ttlog serve` in tests/prometheus.sh.
 # libcurl4-openssl-dev and zlib1g-dev: the HTTP client of `ttlog ship` and
 # its gzip request bodies; clickhouse-server
 # and clickhouse-client: the ClickHouse server its test starts on loopback
 # (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh).
 packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev libsqlite3-dev sqlite3 python3
-	libunwind-dev libdw-dev libmicrohttpd-dev chromium curl libcurl4-openssl-dev zlib1g-dev clickhouse-server
-	clickhouse-client)
+	libunwind-dev libdw-dev libmicrohttpd-dev chromium curl prometheus libcurl4-openssl-dev zlib1g-dev
+	clickhouse-server clickhouse-client)
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

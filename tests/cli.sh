@@ -288,8 +288,8 @@ check "metrics: histogram" \
 	0 '' -- "$bin" view --metrics "$msnap"
 check "metrics: headers" '~^histograms +count +sum +min +max +p50 +p90 +p99 +p99\.9 +at$' 0 '' -- \
 	"$bin" view --metrics "$msnap"
-check "metrics: ttlog's own" '~^  ttlog_events_written +[1-9][0-9]*$' 0 '' -- "$bin" view --metrics "$msnap"
-check "metrics: ring use" '~^  ttlog_ring_utilisation\{thread="0"\} +(0\.0*[1-9]|[1-9])' 0 '' -- "$bin" view --metrics "$msnap"
+check "metrics: ttlog's own" '~^  ttlog_events_written_total +[1-9][0-9]*$' 0 '' -- "$bin" view --metrics "$msnap"
+check "metrics: ring use" '~^  ttlog_ring_used_ratio\{thread="0"\} +(0\.0*[1-9]|[1-9])' 0 '' -- "$bin" view --metrics "$msnap"
 check "metrics: no events" '~^ttlog.s own' 0 '' -- sh -c '! "$@" | grep -q "one event" && "$@"' sh "$bin" view --metrics "$msnap"
 check "metrics: json counter" \
 	'~^\{"name":"http\.requests","type":"counter","labels":\{"method":"GET"\},"self":false,"file":"[^"]*metrics_snapshot\.c","line":[0-9]+,"value":1000\}$' \
@@ -297,7 +297,7 @@ check "metrics: json counter" \
 check "metrics: json histogram" \
 	'~^\{"name":"http\.latency_ms","type":"histogram",.*"count":1000,"sum":500500,"min":1,"max":1000,"p50":[0-9.]+,"p90":[0-9.]+,"p99":[0-9.]+,"p999":[0-9.]+,"buckets":\[\{"above":0\.9921875,"le":1,"count":1\},' \
 	0 '' -- "$bin" view --metrics -o json "$msnap"
-check "metrics: json self" '~^\{"name":"ttlog_snapshots_written","type":"counter","labels":\{\},"self":true,"value":0\}$' \
+check "metrics: json self" '~^\{"name":"ttlog_snapshots_written_total","type":"counter","labels":\{\},"self":true,"value":0\}$' \
 	0 '' -- "$bin" view --metrics -o json "$msnap"
 check "metrics: file without metrics" '~^-- no metrics in this file' 0 '' -- \
 	"$bin" view --metrics "${TTLOG_SRC:-$(dirname "$0")/..}/tests/data/ttlog-0.2-golden.ttlog"

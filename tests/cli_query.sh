@@ -79,7 +79,7 @@ check "metrics: every column" query-metrics.csv 0 '' -- "$bin" query -o csv \
 	        ts IS NOT NULL AS has_ts, count, sum, min, max, p50, p90, p99, p999, buckets,
 	        snapshot = '$msnap' AS snapshot_ok
 	 FROM metrics WHERE NOT self" "$msnap"
-check "metrics: ttlog's own" '~^ttlog_events_written,1$' 0 '' -- "$bin" query -o csv \
+check "metrics: ttlog's own" '~^ttlog_events_written_total,1$' 0 '' -- "$bin" query -o csv \
 	"SELECT name, self FROM metrics WHERE self" "$msnap"
 check "snapshots: every column" query-snapshots.json 0 '' -- "$bin" query -o json \
 	"SELECT snapshot = '$snap' OR snapshot = '$crash' AS snapshot_ok, format_version,

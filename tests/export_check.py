@@ -14,7 +14,8 @@
 #
 # What is checked:
 #   jsonl    each line one JSON object (strict: no NaN), the members of
-#            `ttlog view -o json` in their order
+#            `ttlog view -o json` in their order; stack objects (kind
+#            "stack") only after the events
 #   csv      RFC 4180 as Python's csv module reads it: UTF-8, CRLF rows, the
 #            fixed header, every row as many cells as the header
 #   logfmt   each line a sequence of key=value pairs (a small parser of the
@@ -64,12 +65,25 @@ SPAN_KEYS = {"trace_id", "span_id", "span_name", "parent_span_id", "duration_ns"
 EXTRA_KEYS = SPAN_KEYS | {"service", "promoted"}
 
 
+# A stack (a crash's), after the events: the members of `ttlog view -o json`.
+STACK_KEYS = ["kind", "tid", "thread", "crashed", "arch", "truncated", "faulted", "frames"]
+FRAME_KEYS = ["index", "address", "function", "file", "line", "module", "offset", "inlined"]
+
+
 def check_jsonl(text):
     records = []
+    stacks = 0
     for n, line in enumerate(text.split("\n")[:-1], 1):
         obj = strict_json(line)
         need(isinstance(obj, dict), "line %d: not an object" % n)
         keys = list(obj)
+        if obj.get("kind") == "stack":
+            need(keys == STACK_KEYS, "line %d: stack members %s" % (n, keys))
+            need(isinstance(obj["frames"], list) and
+                 all(list(f) == FRAME_KEYS for f in obj["frames"]), "line %d: frames" % n)
+            stacks += 1
+            continue
+        need(not stacks, "line %d: an event after the stacks" % n)
         need(keys[:len(VIEW_KEYS)] == VIEW_KEYS, "line %d: members %s" % (n, keys))
         need(set(keys[len(VIEW_KEYS):]) <= EXTRA_KEYS, "line %d: members %s" % (n, keys))
         need(isinstance(obj["time_ns"], int) and obj["time"].endswith("Z"), "line %d: time" % n)

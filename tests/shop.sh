@@ -182,8 +182,8 @@ expect "shop.gateway_requests = $gw (got $got)" test -n "$gw" -a "$got" = "$gw"
 # Nothing lost that is not counted: every event a process wrote is in its
 # last snapshot, or counted as overwritten or torn there.
 
-written() { # FILE: ttlog_events_written in its metrics
-	q "SELECT value FROM metrics WHERE name = 'ttlog_events_written'" "$1"
+written() { # FILE: ttlog_events_written_total in its metrics
+	q "SELECT value FROM metrics WHERE name = 'ttlog_events_written_total'" "$1"
 }
 in_file() { # FILE: its events plus those counted as overwritten or torn
 	q "SELECT events + overwritten + torn AS n FROM snapshots" "$1"
@@ -202,7 +202,7 @@ expect "the recovered snapshot opens and counts its records ($n)" test -n "$n"
 # dropped by the 1-in-20 rule (when nothing of the edge was overwritten).
 calls=$(total gateway sampled_site_calls)
 row=$(q "SELECT (SELECT sum(events) FROM sites WHERE format LIKE 'search hit%') AS kept,
-                (SELECT value FROM metrics WHERE name = 'ttlog_events_dropped'
+                (SELECT value FROM metrics WHERE name = 'ttlog_events_dropped_total'
                    AND json_extract(labels, '\$.reason') = 'sampled') AS dropped,
                 (SELECT overwritten FROM snapshots) AS overwritten" "$final_edge")
 IFS=, read -r kept dropped overwritten <<<"$row"

@@ -388,7 +388,7 @@ static void test_registration_rules(void **state)
 	assert_int_equal(m->counter, 2);
 	assert_int_equal(must_find(r, "rules.ok", "a", "1")->counter, 5);
 	assert_int_equal(must_find(r, "rules.ok", "a", "2")->counter, 6);
-	m = must_find(r, "ttlog_metrics_rejected", NULL, NULL);
+	m = must_find(r, "ttlog_metrics_rejected_total", NULL, NULL);
 	assert_true(m->self);
 	assert_int_equal(m->counter, after.metrics_rejected);
 	ttlog_reader_close(r);
@@ -432,22 +432,22 @@ static void test_snapshot_roundtrip(void **state)
 	m = must_find(r, "ttlog_strings_truncated", NULL, NULL);
 	assert_true(m->self);
 	assert_true(m->gauge >= 2);
-	m = must_find(r, "ttlog_events_written", NULL, NULL);
+	m = must_find(r, "ttlog_events_written_total", NULL, NULL);
 	assert_true(m->self && m->type == TTLOG_METRIC_COUNTER);
 	assert_true(m->counter >= ttlog_reader_info(r)->events);
-	assert_int_equal(must_find(r, "ttlog_snapshots_written", NULL, NULL)->counter,
+	assert_int_equal(must_find(r, "ttlog_snapshots_written_total", NULL, NULL)->counter,
 			 st.snapshots_written);
-	assert_int_equal(must_find(r, "ttlog_events_dropped", "reason", "no_ring")->counter,
+	assert_int_equal(must_find(r, "ttlog_events_dropped_total", "reason", "no_ring")->counter,
 			 st.dropped_no_ring);
-	assert_non_null(must_find(r, "ttlog_events_overwritten", NULL, NULL));
-	assert_non_null(must_find(r, "ttlog_snapshots_failed", NULL, NULL));
+	assert_non_null(must_find(r, "ttlog_events_overwritten_total", NULL, NULL));
+	assert_non_null(must_find(r, "ttlog_snapshots_failed_total", NULL, NULL));
 	/* One utilisation gauge per thread of the file, between 0 and 1. */
 	size_t threads = ttlog_reader_thread_count(r);
 	assert_true(threads > 0);
 	for (size_t i = 0; i < threads; i++) {
 		char index[16];
 		snprintf(index, sizeof index, "%u", (unsigned)ttlog_reader_thread(r, i)->index);
-		m = must_find(r, "ttlog_ring_utilisation", "thread", index);
+		m = must_find(r, "ttlog_ring_used_ratio", "thread", index);
 		assert_true(m->gauge > 0 && m->gauge <= 1);
 	}
 	ttlog_reader_close(r);
@@ -766,8 +766,8 @@ static void test_prometheus(void **state)
 		fail_msg("Prometheus output: %s", p.error);
 	}
 	free(copy);
-	assert_true(prom_get(&p, "prom_requests", "path=/a\"b\\c\nd", "")->value == 3);
-	assert_true(prom_get(&p, "prom_requests", "path=/x", "")->value == 4);
+	assert_true(prom_get(&p, "prom_requests_total", "path=/a\"b\\c\nd", "")->value == 3);
+	assert_true(prom_get(&p, "prom_requests_total", "path=/x", "")->value == 4);
 	assert_true(prom_get(&p, "prom_temp", "", "")->value == -12.375);
 	double third = prom_get(&p, "prom:ratio", "", "")->value;
 	assert_true(fabs(third - 1.0 / 3.0) <= 1e-16);
@@ -779,9 +779,9 @@ static void test_prometheus(void **state)
 	assert_true(prom_get(&p, "prom_latency_bucket", "route=r", "+Inf")->value == 1000);
 	assert_true(prom_get(&p, "prom_latency_bucket", "route=big", "0.000000059604644775390625")->value == 1);
 	assert_true(prom_get(&p, "prom_latency_bucket", "route=big", "+Inf")->value == 2);
-	assert_true(prom_get(&p, "ttlog_events_dropped", "reason=no_ring", "")->value >= 0);
+	assert_true(prom_get(&p, "ttlog_events_dropped_total", "reason=no_ring", "")->value >= 0);
 	assert_non_null(strstr(text, "# TYPE prom_latency histogram\n"));
-	assert_non_null(strstr(text, "# TYPE ttlog_ring_utilisation gauge\n"));
+	assert_non_null(strstr(text, "# TYPE ttlog_ring_used_ratio gauge\n"));
 	free(text);
 
 	/* A write error is reported. */
@@ -996,6 +996,86 @@ static void test_mtrc_damaged(void **state)
 	free(file);
 }
 
+/* Files before revision 7 named ttlog's own counters without _total and the
+ * ring use ttlog_ring_utilisation: a reader gives such SELF entries their
+ * revision 7 names, and leaves a program's metrics as they are. */
+static void test_mtrc_old_self_names(void **state)
+{
+	(void)state;
+	TTLOG_INFO("an event");
+	char path[4096];
+	assert_int_equal(ttlog_snapshot_path("oldnames", path, sizeof path), TTLOG_OK);
+	struct stat stt;
+	assert_int_equal(stat(path, &stt), 0);
+	unsigned char *file = malloc((size_t)stt.st_size);
+	int fd = open(path, O_RDONLY);
+	assert_int_equal(read(fd, file, (size_t)stt.st_size), stt.st_size);
+	close(fd);
+	unlink(path);
+
+	struct buf pl = {0}, out = {0};
+	put32(&pl, 3);
+	put8(&pl, 6);
+	put8(&pl, 0);
+	put16(&pl, (uint16_t)-24);
+	put16(&pl, 40);
+	put16(&pl, 0);
+	/* SELF counter, revision 6 name. */
+	put8(&pl, TTLOG__FMT_METRIC_COUNTER);
+	put8(&pl, TTLOG__FMT_METRIC_FLAG_SELF);
+	put16(&pl, 0);
+	put32(&pl, 0);
+	putstr(&pl, "ttlog_events_written", 20);
+	putstr(&pl, "", 0);
+	putstr(&pl, "", 0);
+	put64(&pl, 41);
+	/* SELF gauge, revision 6 name. */
+	put8(&pl, TTLOG__FMT_METRIC_GAUGE);
+	put8(&pl, TTLOG__FMT_METRIC_FLAG_SELF);
+	put16(&pl, 0);
+	put32(&pl, 0);
+	putstr(&pl, "ttlog_ring_utilisation", 22);
+	putstr(&pl, "thread=0\0", 9);
+	putstr(&pl, "", 0);
+	double use = 0.25;
+	put(&pl, &use, 8);
+	put64(&pl, 1);
+	/* The same name without SELF is not renamed. */
+	put8(&pl, TTLOG__FMT_METRIC_COUNTER);
+	put8(&pl, 0);
+	put16(&pl, 0);
+	put32(&pl, 7);
+	putstr(&pl, "ttlog_torn_records", 18);
+	putstr(&pl, "", 0);
+	putstr(&pl, "x.c", 3);
+	put64(&pl, 5);
+	size_t payload_off;
+	spliced(file, (size_t)stt.st_size, &pl, &out, &payload_off);
+	ttlog_reader *r;
+	assert_int_equal(ttlog__reader_open_memory(out.p, out.len, "old names", &r), TTLOG_OK);
+	const struct ttlog_metric_value *m = NULL;
+	size_t n;
+	const struct ttlog_metric_value *all = ttlog_reader_metrics(r, &n);
+	for (size_t i = 0; i < n; i++)
+		if (all[i].counter == 41 && all[i].type == TTLOG_METRIC_COUNTER)
+			m = &all[i];
+	assert_non_null(m);
+	assert_string_equal(m->name, "ttlog_events_written_total");
+	assert_true(m->self);
+	m = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].type == TTLOG_METRIC_GAUGE && all[i].gauge == 0.25)
+			m = &all[i];
+	assert_non_null(m);
+	assert_string_equal(m->name, "ttlog_ring_used_ratio");
+	assert_null(find(r, "ttlog_ring_utilisation", "thread", "0"));
+	assert_int_equal(must_find(r, "ttlog_torn_records", NULL, NULL)->counter, 5);
+	ttlog_reader_close(r);
+	free(pl.p);
+	free(out.p);
+	free(file);
+}
+
 /* Files written before metrics have none, and their MTRC-less chunks read as before. */
 static void test_old_file_has_no_metrics(void **state)
 {
@@ -1039,7 +1119,7 @@ static void test_updates_after_shutdown(void **state)
 	assert_int_equal(must_find(r, "life.count", NULL, NULL)->counter, 101);
 	const struct ttlog_metric_value *m = must_find(r, "life.never_set", NULL, NULL);
 	assert_false(m->gauge_set);
-	assert_int_equal(must_find(r, "ttlog_events_dropped", "reason", "uninitialized")->counter,
+	assert_int_equal(must_find(r, "ttlog_events_dropped_total", "reason", "uninitialized")->counter,
 			 after.dropped_uninitialized);
 	ttlog_reader_close(r);
 }
@@ -1073,7 +1153,7 @@ static void test_capacity(void **state)
 	assert_true(after.metrics <= TTLOG_METRICS_MAX);
 	ttlog_reader *r = tu_snapshot_open("capacity");
 	assert_non_null(r);
-	assert_int_equal(must_find(r, "ttlog_metrics_refused", NULL, NULL)->counter, after.metrics_refused);
+	assert_int_equal(must_find(r, "ttlog_metrics_refused_total", NULL, NULL)->counter, after.metrics_refused);
 	assert_int_equal(must_find(r, "cap.counter_after", NULL, NULL)->counter, 1);
 	ttlog_reader_close(r);
 }
@@ -1094,6 +1174,7 @@ int main(void)
 		cmocka_unit_test(test_registration_rules),
 		cmocka_unit_test(test_snapshot_roundtrip),
 		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_mtrc_old_self_names),
 		cmocka_unit_test(test_mtrc_damaged),
 		cmocka_unit_test(test_old_file_has_no_metrics),
 		cmocka_unit_test(test_updates_after_shutdown),

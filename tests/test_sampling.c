@@ -188,17 +188,17 @@ static int setup(void **state)
 
 /* ---- 1-in-N -------------------------------------------------------------- */
 
-/* The self-metric ttlog_events_dropped{reason=REASON} of a snapshot. */
+/* The self-metric ttlog_events_dropped_total{reason=REASON} of a snapshot. */
 static uint64_t dropped_metric(ttlog_reader *r, const char *reason)
 {
 	size_t n;
 	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
 	for (size_t i = 0; i < n; i++)
-		if (m[i].self && strcmp(m[i].name, "ttlog_events_dropped") == 0 &&
+		if (m[i].self && strcmp(m[i].name, "ttlog_events_dropped_total") == 0 &&
 		    m[i].nlabels == 1 && strcmp(m[i].labels[0].key, "reason") == 0 &&
 		    strcmp(m[i].labels[0].value, reason) == 0)
 			return m[i].counter;
-	fail_msg("no ttlog_events_dropped{reason=%s}", reason);
+	fail_msg("no ttlog_events_dropped_total{reason=%s}", reason);
 	return 0;
 }
 

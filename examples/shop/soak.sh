@@ -71,7 +71,7 @@ echo "snapshots: ${#files[@]} files kept (retention removes the oldest), every o
 finals=$(ls "$dir"/*-end_of_run.ttlog "$dir"/*-SIGSEGV.ttlog "$dir"/*-end_of_day.ttlog 2>/dev/null)
 if [ -n "$finals" ]; then
 	# shellcheck disable=SC2086
-	written=$("$ttlog" query -o csv "SELECT sum(value) FROM metrics WHERE name = 'ttlog_events_written'" $finals | sed -n 2p)
+	written=$("$ttlog" query -o csv "SELECT sum(value) FROM metrics WHERE name = 'ttlog_events_written_total'" $finals | sed -n 2p)
 	echo "events written: ${written%.*} in $seconds s, $(( ${written%.*} / seconds )) events/s"
 fi
 [ "$status" -eq 0 ] || { echo "soak: the shop exited with $status" >&2; bad=1; }

@@ -17,13 +17,22 @@
 #define MAX_INLINED 16u /* functions inlined into one another at one address */
 #define REGS_PER_LINE 4u
 
+/* Output: stdout, or bt->capture when set. */
+static void emit(struct cli_backtrace *bt, const struct render_buf *b)
+{
+	if (bt->capture)
+		render_buf_put(bt->capture, b->data, b->len);
+	else
+		render_buf_write(b, stdout);
+}
+
 /* A line of a backtrace that is not a frame: on stdout, in text mode only. */
 static void stack_line(struct cli_backtrace *bt, const char *text)
 {
 	render_buf_reset(&bt->line);
 	render_buf_puts(&bt->line, text);
 	render_buf_putc(&bt->line, '\n');
-	render_buf_write(&bt->line, stdout);
+	emit(bt, &bt->line);
 }
 
 /* The notes the symboliser made since the last call (a module it could not
@@ -64,7 +73,7 @@ static void text_frame(struct cli_backtrace *bt, unsigned index, uint64_t addres
 	if (f->inlined)
 		render_buf_puts(b, " (inlined)");
 	render_buf_putc(b, '\n');
-	render_buf_write(b, stdout);
+	emit(bt, b);
 }
 
 static void json_frame(struct render_buf *b, unsigned index, uint64_t address,
@@ -120,10 +129,10 @@ static void text_registers(struct cli_backtrace *bt, const struct ttlog_stack *s
 		if (i % REGS_PER_LINE == REGS_PER_LINE - 1 || i + 1 == st->nregs)
 			render_buf_putc(b, '\n');
 	}
-	render_buf_write(b, stdout);
+	emit(bt, b);
 }
 
-static void print_stack(struct cli_backtrace *bt, ttlog_reader *r, const struct ttlog_stack *st,
+static void print_stack(struct cli_backtrace *bt, const ttlog_reader *r, const struct ttlog_stack *st,
 			struct cli_sym *sym)
 {
 	const struct ttlog_thread_info *t = cli_find_thread(r, st->thread_index, st->tid);
@@ -151,7 +160,7 @@ static void print_stack(struct cli_backtrace *bt, ttlog_reader *r, const struct 
 			render_buf_putc(&bt->line, ')');
 		}
 		render_buf_puts(&bt->line, crash ? ", crashed:\n" : ", at snapshot:\n");
-		render_buf_write(&bt->line, stdout);
+		emit(bt, &bt->line);
 	}
 
 	for (uint32_t i = 0; i < st->nframes && !cli_stdout_failed(); i++) {
@@ -180,7 +189,7 @@ static void print_stack(struct cli_backtrace *bt, ttlog_reader *r, const struct 
 			render_buf_putc(&json, '}');
 		}
 		render_buf_puts(&json, "}\n");
-		render_buf_write(&json, stdout);
+		emit(bt, &json);
 		render_buf_free(&json);
 	} else {
 		/* Nothing is lost silently: say where the stack was cut. */
@@ -190,7 +199,7 @@ static void print_stack(struct cli_backtrace *bt, ttlog_reader *r, const struct 
 			render_buf_reset(&bt->line);
 			render_buf_printf(&bt->line, "  (stack truncated at %" PRIu32 " frames)\n",
 					  st->nframes);
-			render_buf_write(&bt->line, stdout);
+			emit(bt, &bt->line);
 		}
 		if (st->flags & TTLOG_STACK_FAULTED)
 			stack_line(bt, "  (unwinding stopped: unreadable memory)");
@@ -248,10 +257,10 @@ static void print_modules(struct cli_backtrace *bt, const struct ttlog_module *m
 	else if (missing)
 		render_buf_printf(b, "  (%" PRIu32 " more module%s loaded but not recorded)\n", missing,
 				  missing == 1 ? " was" : "s were");
-	render_buf_write(b, stdout);
+	emit(bt, b);
 }
 
-void cli_backtrace_print(struct cli_backtrace *bt, ttlog_reader *r)
+void cli_backtrace_print(struct cli_backtrace *bt, const ttlog_reader *r)
 {
 	const struct ttlog_stack *stacks = NULL;
 	const struct ttlog_module *mods = NULL;
@@ -273,7 +282,8 @@ void cli_backtrace_print(struct cli_backtrace *bt, ttlog_reader *r)
 						 "out of memory: frames are shown as bare addresses");
 		}
 		for (size_t i = 0; i < nstacks && !cli_stdout_failed(); i++)
-			print_stack(bt, r, &stacks[i], bt->sym);
+			if (!bt->crash_only || (stacks[i].flags & TTLOG_STACK_CRASH))
+				print_stack(bt, r, &stacks[i], bt->sym);
 		/* A frame outside every recorded module may be in one that did
 		 * not fit the capture. */
 		if (missing && !bt->modules) {

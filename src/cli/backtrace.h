@@ -22,6 +22,9 @@ struct cli_backtrace {
 	int registers;           /* --registers: the crashing thread's registers */
 	int modules;             /* --modules: the modules recorded with the stacks */
 	int no_symbols;          /* --no-symbols: addresses as module+offset only */
+	int crash_only;          /* only the crashing thread's stack */
+	struct render_buf *capture; /* not NULL: the output is appended here, not
+				       written to stdout */
 	const char **debug_dirs; /* --debug-dir, in the order given; the array is owned */
 	size_t ndebug_dirs;
 	/* Says "symbols: TEXT" where the command's other notes go (TEXT may
@@ -36,7 +39,7 @@ struct cli_backtrace {
 
 /** Prints the stacks of r's file and, with modules, the modules recorded
  *  with them. */
-void cli_backtrace_print(struct cli_backtrace *bt, ttlog_reader *r);
+void cli_backtrace_print(struct cli_backtrace *bt, const ttlog_reader *r);
 
 /** Frees what bt holds (debug_dirs' array included). */
 void cli_backtrace_free(struct cli_backtrace *bt);

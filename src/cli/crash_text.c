@@ -7,7 +7,7 @@
 #include "crash_text.h"
 #include "sigcode.h"
 
-const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index, uint32_t tid)
+const struct ttlog_thread_info *cli_find_thread(const ttlog_reader *r, uint32_t index, uint32_t tid)
 {
 	size_t n = ttlog_reader_thread_count(r);
 

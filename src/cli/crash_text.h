@@ -15,7 +15,7 @@
  * The thread of a file with this index, or else this tid (a crash record
  * names both), or NULL.
  */
-const struct ttlog_thread_info *cli_find_thread(ttlog_reader *r, uint32_t index, uint32_t tid);
+const struct ttlog_thread_info *cli_find_thread(const ttlog_reader *r, uint32_t index, uint32_t tid);
 
 /**
  * Appends what the file's crash record says, as bytes from the file (the

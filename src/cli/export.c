@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backtrace.h"
 #include "cli.h"
 #include "store_args.h"
 #include "export.h"
@@ -44,7 +45,8 @@ void cli_export_usage(FILE *out)
 	      "\n"
 	      "Formats (-F, --format):\n"
 	      "  jsonl       one JSON object per event and line, the same as\n"
-	      "              `ttlog view -o json` prints\n"
+	      "              `ttlog view -o json` prints, then the file's stacks (a\n"
+	      "              crash's) as objects of kind \"stack\"\n"
 	      "  csv         RFC 4180 CSV with a header: time, time_ns, level, tid, thread,\n"
 	      "              file, line, function, target, kind, message, trace_id, span_id,\n"
 	      "              then one column per field key found in the events exported\n"
@@ -58,7 +60,8 @@ void cli_export_usage(FILE *out)
 	      "  otlp-json   an OpenTelemetry OTLP/JSON request, as OTLP/HTTP posts it:\n"
 	      "              ExportLogsServiceRequest (log events) or, with --signal\n"
 	      "              traces, ExportTraceServiceRequest (spans); one resource per\n"
-	      "              file\n"
+	      "              file. A crash is an exception (exception.type, .message,\n"
+	      "              .stacktrace) on its log record and on the span it ended\n"
 	      "\n"
 	      "Filters (an event is exported if it passes all of them):\n",
 	      out);
@@ -137,6 +140,43 @@ static void survey_file(struct export *x, const char *path)
 	ttlog_reader_close(r);
 }
 
+/* A note of the symboliser, on stderr: stdout holds only the export. */
+static void symbols_note(void *arg, const char *text)
+{
+	cli_sync_stdout();
+	fprintf(stderr, "ttlog: %s: symbols: %s\n", (const char *)arg, text);
+}
+
+void cli_export_stack_text(const ttlog_reader *r, const char *path, struct render_buf *out)
+{
+	struct cli_backtrace bt = {0};
+	bt.crash_only = 1;
+	bt.capture = out;
+	bt.symbols_note = symbols_note;
+	bt.note_arg = (void *)path;
+	cli_backtrace_print(&bt, r);
+	cli_backtrace_free(&bt);
+}
+
+/* jsonl carries a file's stacks (a crash's, or ttlog_snapshot_with_stack()'s)
+ * after its events, as `ttlog view -o json` prints them: one object of kind
+ * "stack" per stack and line. */
+static void export_stacks(struct export *x, const ttlog_reader *r, const char *path)
+{
+	const struct ttlog_stack *stacks = NULL;
+	if (x->format != &cli_export_jsonl || !r || !ttlog_reader_stacks(r, &stacks) ||
+	    cli_stdout_failed())
+		return;
+	cli_export_flush(x);
+	cli_sync_stdout();
+	struct cli_backtrace bt = {0};
+	bt.json = 1;
+	bt.symbols_note = symbols_note;
+	bt.note_arg = (void *)path;
+	cli_backtrace_print(&bt, r);
+	cli_backtrace_free(&bt);
+}
+
 static int export_file(struct export *x, const char *path)
 {
 	int rc;
@@ -163,6 +203,7 @@ static int export_file(struct export *x, const char *path)
 			x->format->event(x, &ev);
 	}
 	x->format->end_file(x, r, info);
+	export_stacks(x, r, path);
 
 	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
@@ -213,6 +254,13 @@ static int export_store(struct export *x, char **args, int n)
 	}
 	if (cur)
 		x->format->end_file(x, NULL, ttlog_reader_info(cur->reader));
+	if (s) { /* the stacks after every event, file by file */
+		const struct ttlog_store_file *const *files;
+		size_t nf = ttlog_store_files(s, &files);
+		for (size_t i = 0; i < nf; i++)
+			if (!files[i]->skipped)
+				export_stacks(x, files[i]->reader, files[i]->path);
+	}
 	x->format->end(x);
 	if (!s)
 		return CLI_EXIT_DATA;

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "filter.h"
 #include "render/event_message.h"
+#include "render/span_fields.h"
 #include "ttlog_reader.h"
 
 /* --signal of otlp-json. */
@@ -75,7 +76,7 @@ struct export_span {
 	const struct ttlog_site_info *site;     /* where it began; likewise */
 	int64_t begin_ns;
 	char *name;
-	struct render_buf attrs; /* the begin's fields, as the format renders them */
+	struct render_span_fields fields; /* the begin's and end's, rendered by the format */
 };
 
 struct export_spans {
@@ -99,6 +100,11 @@ void cli_export_span_free(struct export_span *sp);
 
 /** Frees every span kept. */
 void cli_export_spans_clear(struct export_spans *s);
+
+/** Appends the crashing thread's backtrace of r's file as `ttlog view`
+ *  prints it (symbolised, one frame a line); nothing if it has none. The
+ *  symboliser's notes go to stderr, naming path. */
+void cli_export_stack_text(const ttlog_reader *r, const char *path, struct render_buf *out);
 
 /* ---- Values ------------------------------------------------------------- */
 

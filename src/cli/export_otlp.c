@@ -32,6 +32,8 @@
 
 struct otlp {
 	int first_resource, first_record;
+	const ttlog_reader *r;       /* the file's, for its crash */
+	const struct ttlog_file_info *info;
 	int64_t file_first_ns, file_last_ns, created_ns;
 	uint64_t spans_left_out; /* of the file: no trace id known */
 	struct export_spans spans;
@@ -199,9 +201,10 @@ static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlo
 	unsigned wv = info->writer_version;
 	int first = 1;
 
-	(void)r;
 	o->first_record = 1;
 	o->spans_left_out = 0;
+	o->r = r;
+	o->info = info;
 	o->created_ns = info->created_ns;
 	o->file_first_ns = info->events ? info->first_ns : info->created_ns;
 	o->file_last_ns = info->events ? info->last_ns : info->created_ns;
@@ -219,6 +222,37 @@ static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlo
 			  x->signal == EXPORT_SIGNAL_TRACES ? "Spans" : "Logs", wv / 10000, wv / 100 % 100,
 			  wv % 100, x->signal == EXPORT_SIGNAL_TRACES ? "spans" : "logRecords");
 	cli_export_flush(x);
+}
+
+/* The file's crash as OpenTelemetry's exception attributes: exception.type
+ * (the signal's name), exception.message (what the crash record says) and
+ * exception.stacktrace (the crashing thread's backtrace as `ttlog view`
+ * prints it; left out when the file has no stack). */
+static void attr_exception(struct export *x, struct otlp *o, struct render_buf *b, int *first)
+{
+	const struct ttlog_file_info *info = o->info;
+	struct render_buf text = {0};
+	char type[32];
+	const char *name = info->crash.signal_name;
+	if (!name || !*name) {
+		snprintf(type, sizeof type, "signal %d", info->crash.signo);
+		name = type;
+	}
+	attr_string(b, first, "exception.type", name);
+	cli_crash_text(&text, info);
+	attr_start(b, first, "exception.message", NULL);
+	render_buf_puts(b, "{\"stringValue\":");
+	render_json_string(b, text.data, text.len);
+	render_buf_puts(b, "}}");
+	render_buf_reset(&text);
+	cli_export_stack_text(o->r, x->path, &text);
+	if (text.len) {
+		attr_start(b, first, "exception.stacktrace", NULL);
+		render_buf_puts(b, "{\"stringValue\":");
+		render_json_string(b, text.data, text.len);
+		render_buf_puts(b, "}}");
+	}
+	render_buf_free(&text);
 }
 
 static void record_start(struct export *x, struct otlp *o)
@@ -264,7 +298,7 @@ static void log_record(struct export *x, struct otlp *o, const struct ttlog_even
 }
 
 static void span_record(struct export *x, struct otlp *o, const struct export_span *sp,
-			const struct ttlog_event *end)
+			const struct ttlog_event *end, int crashed)
 {
 	struct render_buf *b = &x->out;
 	const char *clipped = NULL;
@@ -302,14 +336,29 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 		attr_start(b, &first, "ttlog.clipped", NULL);
 		render_buf_printf(b, "{\"stringValue\":\"%s\"}}", clipped);
 	}
-	if (sp->attrs.len) {
-		render_buf_puts(b, first ? "" : ",");
-		render_buf_put(b, sp->attrs.data + 1, sp->attrs.len - 1); /* after its leading ',' */
-		first = 0;
+	for (size_t i = 0; i < sp->fields.n; i++) {
+		attr_start(b, &first, sp->fields.f[i].key, reserved_attributes);
+		render_buf_put(b, sp->fields.f[i].value.data, sp->fields.f[i].value.len);
+		render_buf_putc(b, '}');
 	}
-	if (end)
-		attr_fields(b, &first, end);
-	render_buf_puts(b, "],\"status\":{}}");
+	if (!crashed) {
+		render_buf_puts(b, "],\"status\":{}}");
+		cli_export_flush(x);
+		return;
+	}
+	/* The span the crash ended: an exception event at its end, and the
+	 * status ERROR with the crash's description. */
+	render_buf_puts(b, "],\"events\":[{");
+	put_nanos(b, "timeUnixNano", finish);
+	render_buf_puts(b, ",\"name\":\"exception\",\"attributes\":[");
+	first = 1;
+	attr_exception(x, o, b, &first);
+	render_buf_puts(b, "]}],\"status\":{\"code\":2,\"message\":");
+	struct render_buf text = {0};
+	cli_crash_text(&text, o->info);
+	render_json_string(b, text.data, text.len);
+	render_buf_free(&text);
+	render_buf_puts(b, "}}");
 	cli_export_flush(x);
 }
 
@@ -324,13 +373,12 @@ static void otlp_event(struct export *x, const struct ttlog_event *ev)
 	}
 	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
 		struct export_span *sp = cli_export_span_begin(&o->spans, ev);
-		int first = 0; /* every attribute after a comma: see span_record */
-		render_buf_reserve(&sp->attrs, 0);
-		attr_fields(&sp->attrs, &first, ev);
+		render_span_fields_add(&sp->fields, ev, 0, any_value);
 	} else if (ev->kind == TTLOG_EVENT_SPAN_END) {
 		struct export_span sp;
 		cli_export_span_end(&o->spans, ev, &sp);
-		span_record(x, o, &sp, ev);
+		render_span_fields_add(&sp.fields, ev, 1, any_value);
+		span_record(x, o, &sp, ev, 0);
 		cli_export_span_free(&sp);
 	}
 }
@@ -357,6 +405,7 @@ static void crash_record(struct export *x, struct otlp *o, ttlog_reader *r,
 	if (t && t->name && *t->name)
 		attr_string(b, &first, "thread.name", t->name);
 	attr_int(b, &first, "signal.number", info->crash.signo);
+	attr_exception(x, o, b, &first);
 	render_buf_puts(b, "]}");
 	render_buf_free(&text);
 	cli_export_flush(x);
@@ -367,9 +416,15 @@ static void otlp_end_file(struct export *x, ttlog_reader *r, const struct ttlog_
 	struct otlp *o = otlp_state(x);
 
 	if (x->signal == EXPORT_SIGNAL_TRACES) {
-		/* Spans that had not ended when the snapshot was taken. */
+		/* Spans that had not ended when the snapshot was taken; the
+		 * crashing thread's innermost (the last begun there) carries
+		 * the crash. */
+		size_t crashed = o->spans.n;
+		for (size_t i = 0; info->crashed && i < o->spans.n; i++)
+			if (o->spans.open[i].thread && o->spans.open[i].thread->tid == info->crash.tid)
+				crashed = i;
 		for (size_t i = 0; i < o->spans.n; i++)
-			span_record(x, o, &o->spans.open[i], NULL);
+			span_record(x, o, &o->spans.open[i], NULL, i == crashed);
 		cli_export_spans_clear(&o->spans);
 	} else if (info->crashed) {
 		crash_record(x, o, r, info);

@@ -76,7 +76,7 @@ void cli_export_span_free(struct export_span *sp)
 {
 	free(sp->name);
 	sp->name = NULL;
-	render_buf_free(&sp->attrs);
+	render_span_fields_free(&sp->fields);
 }
 
 void cli_export_spans_clear(struct export_spans *s)

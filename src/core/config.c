@@ -622,7 +622,7 @@ static const struct config_var {
 	  "... to this long after it"},
 	 take_promote_after, NULL},
 	{{"TTLOG_PROMOTE_MAX", "promote_max", "10/s", "N/s such as 10/s, or unlimited",
-	  "promotions a second; the others are counted (ttlog_stream_promotions_suppressed)"},
+	  "promotions a second; the others are counted (ttlog_stream_promotions_suppressed_total)"},
 	 take_promote_max, NULL},
 };
 

@@ -1,6 +1,6 @@
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 6 of docs/FORMAT.md).
+ * (revision 7 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer

@@ -77,7 +77,7 @@ void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metri
 /* ---- ttlog's own metrics (self.c) ----------------------------------------- */
 
 struct ttlog__self_metric {
-	const char *name;           /* "ttlog_events_written" */
+	const char *name;           /* "ttlog_events_written_total" */
 	const char *help;
 	const char *labels;         /* as in an entry; "" if none */
 	size_t labels_len;

@@ -13,7 +13,11 @@
  * <name>_count. Values are Go ParseFloat numbers: integers, decimal or
  * exponent notation, NaN, +Inf, -Inf.
  *
- * Names: '.' (allowed in ttlog names) becomes '_'. Bucket bounds: the
+ * Names: '.' (allowed in ttlog names) becomes '_', and a counter whose
+ * name does not end in "_total" gets that suffix (Prometheus' naming rule,
+ * which promtool checks): TTLOG_COUNTER_ADD("http.requests", ...) is the
+ * family http_requests_total, and "jobs_total" stays as it is. Bucket
+ * bounds: the
  * powers of two from the lowest to the highest occupied one of the
  * histogram's 64 ranges (2^-24 .. 2^40), then +Inf. ttlog's buckets hold
  * (L, U] and the bounds are bucket edges, so every cumulative count is
@@ -168,6 +172,24 @@ static void out_name(struct out *o, const char *name, const char *suffix)
 	out_str(o, suffix);
 }
 
+/* "_total" for a counter whose name (with '.' read as '_') does not end
+ * in it, else "". */
+static const char *total_suffix(const char *name, uint8_t type)
+{
+	static const char total[] = "_total";
+	size_t n = strlen(name), k = sizeof total - 1;
+	if (type != TTLOG__METRIC_COUNTER)
+		return "";
+	if (n < k)
+		return total;
+	for (size_t i = 0; i < k; i++) {
+		char c = name[n - k + i] == '.' ? '_' : name[n - k + i];
+		if (c != total[i])
+			return total;
+	}
+	return "";
+}
+
 /* HELP text escapes backslash and newline. */
 static void out_help_text(struct out *o, const char *s)
 {
@@ -181,11 +203,12 @@ static void out_help_text(struct out *o, const char *s)
 	}
 }
 
-static void out_family(struct out *o, const char *name, const char *type, const char *help,
-		       const char *file, uint32_t line)
+static void out_family(struct out *o, const char *name, const char *suffix, const char *type,
+		       const char *help, const char *file, uint32_t line)
 {
 	out_str(o, "# HELP ");
-	out_name(o, name, " ");
+	out_name(o, name, suffix);
+	out_char(o, ' ');
 	out_help_text(o, help);
 	if (file) {
 		const char *slash = strrchr(file, '/');
@@ -196,7 +219,8 @@ static void out_family(struct out *o, const char *name, const char *type, const 
 		out_char(o, ')');
 	}
 	out_str(o, "\n# TYPE ");
-	out_name(o, name, " ");
+	out_name(o, name, suffix);
+	out_char(o, ' ');
 	out_str(o, type);
 	out_char(o, '\n');
 }
@@ -295,7 +319,7 @@ static void out_sample(struct out *o, const struct ttlog__metric_entry *e)
 	}
 	struct ttlog__metric_sum s;
 	ttlog__metric_read(e, &s, NULL, NULL);
-	out_name(o, e->name, "");
+	out_name(o, e->name, total_suffix(e->name, e->type));
 	out_labels(o, e->labels, e->labels_len, 0);
 	out_char(o, ' ');
 	if (e->type == TTLOG__METRIC_COUNTER)
@@ -316,9 +340,10 @@ static void out_self(void *ctx, const struct ttlog__self_metric *m)
 {
 	struct out *o = ctx;
 	if (!o->family || strcmp(o->family, m->name) != 0)
-		out_family(o, m->name, type_name(m->type), m->help, NULL, 0);
+		out_family(o, m->name, total_suffix(m->name, m->type), type_name(m->type), m->help,
+			   NULL, 0);
 	o->family = m->name;
-	out_name(o, m->name, "");
+	out_name(o, m->name, total_suffix(m->name, m->type));
 	out_labels(o, m->labels, m->labels_len, 0);
 	out_char(o, ' ');
 	if (m->type == TTLOG__METRIC_COUNTER)
@@ -346,7 +371,8 @@ TTLOG_API int ttlog_metrics_write_prometheus(int fd)
 			seen = strcmp(ttlog__metrics_entry(j)->name, e->name) == 0;
 		if (seen)
 			continue; /* its family was written with its first metric */
-		out_family(&o, e->name, type_name(e->type), "ttlog metric", e->file, e->line);
+		out_family(&o, e->name, total_suffix(e->name, e->type), type_name(e->type),
+			   "ttlog metric", e->file, e->line);
 		for (uint32_t j = i; j < n; j++)
 			if (strcmp(ttlog__metrics_entry(j)->name, e->name) == 0)
 				out_sample(&o, ttlog__metrics_entry(j));

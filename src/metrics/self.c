@@ -64,7 +64,7 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 		ttlog__sb_str(&sb, "thread=");
 		ttlog__sb_u64(&sb, r->index, 0);
 		struct ttlog__self_metric m = {0};
-		m.name = "ttlog_ring_utilisation";
+		m.name = "ttlog_ring_used_ratio";
 		m.help = "Bytes of history a thread's ring holds, over its size (thread: the "
 			 "thread index of snapshots)";
 		m.labels = label;
@@ -81,9 +81,9 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 			 uint64_t strings_truncated)
 {
 	uint64_t now = ttlog__clock_now();
-	emit_counter(fn, ctx, "ttlog_events_written", "Events written into the rings", "",
+	emit_counter(fn, ctx, "ttlog_events_written_total", "Events written into the rings", "",
 		     ttlog__rings_records());
-	emit_counter(fn, ctx, "ttlog_events_overwritten",
+	emit_counter(fn, ctx, "ttlog_events_overwritten_total",
 		     "Events the rings dropped to make room for newer ones", "",
 		     ttlog__rings_overwritten() + g_load(&ttlog__g.overwritten_retired));
 	const char *dropped_help =
@@ -91,18 +91,18 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 		"(uninitialized), by threads without a ring (no_ring), by a 1-in-N sampling rule "
 		"(sampled) or a rate limit (rate_limited); site_table_full counts call sites "
 		"disabled because the site table was full";
-	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=uninitialized",
+	emit_counter(fn, ctx, "ttlog_events_dropped_total", dropped_help, "reason=uninitialized",
 		     g_load(&ttlog__g.dropped_uninitialized));
-	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=no_ring",
+	emit_counter(fn, ctx, "ttlog_events_dropped_total", dropped_help, "reason=no_ring",
 		     g_load(&ttlog__g.dropped_no_ring));
-	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=site_table_full",
+	emit_counter(fn, ctx, "ttlog_events_dropped_total", dropped_help, "reason=site_table_full",
 		     g_load(&ttlog__g.dropped_sites));
 	uint64_t sampled, rate_limited;
 	ttlog__sampling_totals(&sampled, &rate_limited);
-	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=sampled", sampled);
-	emit_counter(fn, ctx, "ttlog_events_dropped", dropped_help, "reason=rate_limited",
+	emit_counter(fn, ctx, "ttlog_events_dropped_total", dropped_help, "reason=sampled", sampled);
+	emit_counter(fn, ctx, "ttlog_events_dropped_total", dropped_help, "reason=rate_limited",
 		     rate_limited);
-	emit_counter(fn, ctx, "ttlog_torn_records",
+	emit_counter(fn, ctx, "ttlog_torn_records_total",
 		     "Records overwritten while a snapshot copied them", "",
 		     g_load(&ttlog__g.torn_records));
 	if (strings_truncated != UINT64_MAX) {
@@ -115,21 +115,21 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 		m.gauge_ticks = now;
 		fn(ctx, &m);
 	}
-	emit_counter(fn, ctx, "ttlog_snapshots_written", "Snapshots written", "",
+	emit_counter(fn, ctx, "ttlog_snapshots_written_total", "Snapshots written", "",
 		     g_load(&ttlog__g.snapshots_written));
-	emit_counter(fn, ctx, "ttlog_snapshots_failed", "Snapshots that could not be written", "",
+	emit_counter(fn, ctx, "ttlog_snapshots_failed_total", "Snapshots that could not be written", "",
 		     g_load(&ttlog__g.snapshots_failed));
-	emit_counter(fn, ctx, "ttlog_snapshots_busy",
+	emit_counter(fn, ctx, "ttlog_snapshots_busy_total",
 		     "Snapshot requests refused because one was being written", "",
 		     g_load(&ttlog__g.snapshots_busy));
-	emit_counter(fn, ctx, "ttlog_metrics_refused",
+	emit_counter(fn, ctx, "ttlog_metrics_refused_total",
 		     "Metrics refused because the registry or the shards were full", "",
 		     ttlog__metrics_refused());
-	emit_counter(fn, ctx, "ttlog_metrics_rejected",
+	emit_counter(fn, ctx, "ttlog_metrics_rejected_total",
 		     "Metric uses disabled for a bad name or labels, or a name used with "
 		     "another type",
 		     "", ttlog__metrics_rejected());
-	emit_counter(fn, ctx, "ttlog_stream_promotions_suppressed",
+	emit_counter(fn, ctx, "ttlog_stream_promotions_suppressed_total",
 		     "Promotions the stream left out: more than TTLOG_PROMOTE_MAX in a second", "",
 		     g_load(&ttlog__g.promotions_suppressed));
 	ring_use(fn, ctx, now);

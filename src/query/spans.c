@@ -11,6 +11,7 @@
 #include "query/vtab.h"
 #include "render/field_text.h"
 #include "render/json_text.h"
+#include "render/span_fields.h"
 
 /* ---- A map from a 64-bit id to a row index ------------------------------- */
 
@@ -95,8 +96,10 @@ struct span_row {
 	int64_t begin_ns;  /* 0: unknown */
 	int64_t end_ns;
 	int ended;
+	const char *clipped; /* "end": still open, ends at the file's last event; "begin":
+				begun before the file's history, starts at its first; NULL */
 	int64_t duration_ns; /* -1: unknown */
-	char *fields;      /* JSON object, sqlite3_malloc'd */
+	struct render_span_fields fields; /* the begin's and end's, unique keys */
 };
 
 enum {
@@ -116,27 +119,22 @@ enum {
 	SPAN_FUNC,
 	SPAN_FIELDS,
 	SPAN_SNAPSHOT,
+	SPAN_CLIPPED,
 };
 
-/* Adds an event's fields to a span's JSON object: the begin's fields,
- * then the end's (TTLOG_SPAN_FIELD). */
-static int merge_fields(struct query_cursor *c, struct span_row *row, const struct ttlog_event *ev)
+/* A span's fields as a JSON object, each key once (render/span_fields.h). */
+static void fields_json(struct render_buf *b, const struct render_span_fields *f)
 {
-	if (row->fields && ev->nfields == 0)
-		return SQLITE_OK;
-	struct render_buf *b = &c->text;
 	render_buf_reset(b);
-	render_fields_json(b, ev->fields, ev->nfields);
-	char *merged;
-	if (!row->fields || strcmp(row->fields, "{}") == 0)
-		merged = sqlite3_mprintf("%s", b->data);
-	else /* "{old" + "," + "new}" */
-		merged = sqlite3_mprintf("%.*s,%s", (int)strlen(row->fields) - 1, row->fields, b->data + 1);
-	if (!merged)
-		return SQLITE_NOMEM;
-	sqlite3_free(row->fields);
-	row->fields = merged;
-	return SQLITE_OK;
+	render_buf_putc(b, '{');
+	for (size_t i = 0; i < f->n; i++) {
+		if (i)
+			render_buf_putc(b, ',');
+		render_json_cstring(b, f->f[i].key);
+		render_buf_putc(b, ':');
+		render_buf_put(b, f->f[i].value.data, f->f[i].value.len);
+	}
+	render_buf_putc(b, '}');
 }
 
 static int spans_start(struct query_cursor *c)
@@ -175,9 +173,29 @@ static int spans_start(struct query_cursor *c)
 			row->end_ns = ev.time_ns;
 			row->duration_ns = sp->duration_ns;
 		}
-		rc = merge_fields(c, row, &ev);
+		render_span_fields_add(&row->fields, &ev, ev.kind == TTLOG_EVENT_SPAN_END, render_field_json);
 	}
 	id_map_free(&ids);
+	/* Spans cut by the file, as docs/EXPORT.md says every export cuts them:
+	 * one still open ends at the file's last event, one begun before the
+	 * file's history starts at its first. */
+	const struct ttlog_file_info *fi = ttlog_reader_info(c->r);
+	int64_t first = fi->events ? fi->first_ns : fi->created_ns;
+	int64_t last = fi->events ? fi->last_ns : fi->created_ns;
+	for (size_t i = 0; rc == SQLITE_OK && i < c->rows.count; i++) {
+		struct span_row *row = query_rows_at(&c->rows, i);
+		if (!row->ended) {
+			row->end_ns = last > row->begin_ns ? last : row->begin_ns;
+			row->ended = 1;
+			row->clipped = "end";
+		}
+		if (row->begin_ns == 0 || row->begin_ns > row->end_ns) {
+			row->begin_ns = first < row->end_ns ? first : row->end_ns;
+			row->clipped = "begin";
+		}
+		if (row->clipped)
+			row->duration_ns = row->end_ns - row->begin_ns;
+	}
 	c->row = (size_t)-1; /* next() moves to row 0 */
 	return rc;
 }
@@ -190,7 +208,7 @@ static int spans_next(struct query_cursor *c)
 static void spans_clear(struct query_cursor *c)
 {
 	for (size_t i = 0; i < c->rows.count; i++)
-		sqlite3_free(((struct span_row *)query_rows_at(&c->rows, i))->fields);
+		render_span_fields_free(&((struct span_row *)query_rows_at(&c->rows, i))->fields);
 	query_rows_free(&c->rows);
 }
 
@@ -230,8 +248,12 @@ static int spans_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 			sqlite3_result_int64(ctx, row->site->line);
 		break;
 	case SPAN_FUNC: query_result_text(ctx, row->site ? row->site->function : NULL); break;
-	case SPAN_FIELDS: query_result_text(ctx, row->fields ? row->fields : "{}"); break;
+	case SPAN_FIELDS:
+		fields_json(&c->text, &row->fields);
+		sqlite3_result_text(ctx, c->text.data, (int)c->text.len, SQLITE_TRANSIENT);
+		break;
 	case SPAN_SNAPSHOT: sqlite3_result_text(ctx, c->vt->files[c->file], -1, SQLITE_STATIC); break;
+	case SPAN_CLIPPED: query_result_text(ctx, row->clipped); break;
 	default: break;
 	}
 	return SQLITE_OK;
@@ -242,7 +264,8 @@ const struct query_table_def query_spans_table = {
 	.table = "spans",
 	.schema = "CREATE TABLE x(id TEXT, parent TEXT, trace_id TEXT, name TEXT, start INTEGER, "
 		  "end INTEGER, duration INTEGER, start_time TEXT, tid INTEGER, thread TEXT, "
-		  "depth INTEGER, file TEXT, line INTEGER, func TEXT, fields TEXT, snapshot TEXT)",
+		  "depth INTEGER, file TEXT, line INTEGER, func TEXT, fields TEXT, snapshot TEXT, "
+		  "clipped TEXT)",
 	.start = spans_start,
 	.next = spans_next,
 	.column = spans_column,

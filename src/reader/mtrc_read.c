@@ -9,6 +9,11 @@
  * indexes in range and strictly increasing, no empty bucket, and bucket counts
  * adding up to the count, so that quantiles computed from them mean what they
  * say. The first problem ends the chunk; the entries before it stay.
+ *
+ * Names: files before revision 7 named ttlog's own counters without the
+ * "_total" suffix and the ring use ttlog_ring_utilisation; such a SELF
+ * entry is given its revision 7 name, so that one name finds the metric in
+ * old and new files alike (queries, views, exports).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +44,28 @@ static int problem(struct mcur *c, int status, size_t off, const char *fmt, ...)
 	vsnprintf(c->pb->what, sizeof c->pb->what, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* The revision 7 name of a SELF metric named as before it, else NULL. */
+static const char *self_name_now(const unsigned char *name, size_t len)
+{
+	static const char *const renamed[][2] = {
+		{"ttlog_events_written", "ttlog_events_written_total"},
+		{"ttlog_events_overwritten", "ttlog_events_overwritten_total"},
+		{"ttlog_events_dropped", "ttlog_events_dropped_total"},
+		{"ttlog_torn_records", "ttlog_torn_records_total"},
+		{"ttlog_snapshots_written", "ttlog_snapshots_written_total"},
+		{"ttlog_snapshots_failed", "ttlog_snapshots_failed_total"},
+		{"ttlog_snapshots_busy", "ttlog_snapshots_busy_total"},
+		{"ttlog_metrics_refused", "ttlog_metrics_refused_total"},
+		{"ttlog_metrics_rejected", "ttlog_metrics_rejected_total"},
+		{"ttlog_stream_promotions_suppressed", "ttlog_stream_promotions_suppressed_total"},
+		{"ttlog_ring_utilisation", "ttlog_ring_used_ratio"},
+	};
+	for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+		if (strlen(renamed[i][0]) == len && memcmp(renamed[i][0], name, len) == 0)
+			return renamed[i][1];
+	return NULL;
 }
 
 static int need(struct mcur *c, size_t n, const char *what)
@@ -257,6 +284,11 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	memcpy(text, name, name_len);
 	text[name_len] = '\0';
 	v->name = text;
+	if (v->self) {
+		const char *now = self_name_now(name, name_len);
+		if (now)
+			v->name = now; /* a string of this program: lives as long */
+	}
 	text += name_len + 1;
 	memcpy(text, file, file_len);
 	text[file_len] = '\0';

@@ -131,6 +131,8 @@ int serve_api_spans(const struct serve_request *rq, struct render_buf *out);    
 int serve_api_metrics(const struct serve_request *rq, struct render_buf *out);  /* api_metrics.c */
 int serve_api_crash(const struct serve_request *rq, struct render_buf *out);    /* api_crash.c */
 int serve_api_sql(const struct serve_request *rq, struct render_buf *out);      /* api_sql.c */
+/* GET /metrics: Prometheus text, not JSON (on an error, the usual JSON body). */
+int serve_prometheus(const struct serve_request *rq, struct render_buf *out);   /* prometheus.c */
 
 /* The handler of /api/NAME, or NULL (api.c). */
 typedef int (*serve_handler_fn)(const struct serve_request *rq, struct render_buf *out);

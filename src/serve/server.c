@@ -16,7 +16,8 @@
  *   params    at most SERVE_MAX_PARAMS, each known, once, and at most
  *             SERVE_MAX_PARAM_LEN bytes, else 400;
  * then the route: "/" (the page), "/app.js", "/style.css", "/api/NAME"
- * (api.c's table) and "/api/tail" (server-sent events). Anything else is
+ * (api.c's table), "/api/tail" (server-sent events) and "/metrics" (the
+ * Prometheus text of prometheus.c, for a scraper). Anything else is
  * 404; no path reaches the file system. Oversized headers and URLs are
  * refused by libmicrohttpd itself (its per-connection memory limit).
  * Every response carries a Content-Security-Policy that allows only the
@@ -394,6 +395,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (strcmp(url, "/api/tail") == 0)
 		return start_tail(srv, c, &rq);
+	if (strcmp(url, "/metrics") == 0) {
+		struct render_buf out = {0};
+		int status = serve_prometheus(&rq, &out);
+		return send_buf(c, status, &out,
+				status == 200 ? "text/plain; version=0.0.4; charset=utf-8"
+					      : "application/json; charset=utf-8");
+	}
 	if (strncmp(url, "/api/", 5) == 0) {
 		serve_handler_fn fn = serve_api_handler(url + 5);
 		if (!fn)

@@ -22,11 +22,24 @@ NS0 = 1767225600000000000
 MAGIC = b"\x89TTLOG\r\n"
 
 
-def crc32c(data, crc=0xFFFFFFFF):
-    for b in data:
-        crc ^= b
+def _crc_table():
+    table = []
+    for n in range(256):
+        c = n
         for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+        table.append(c)
+    return table
+
+
+CRC_TABLE = _crc_table()
+
+
+def crc32c(data, crc=0xFFFFFFFF):
+    """CRC-32C (Castagnoli), a byte at a time through a table."""
+    t = CRC_TABLE
+    for b in data:
+        crc = (crc >> 8) ^ t[(crc ^ b) & 0xFF]
     return crc
 
 

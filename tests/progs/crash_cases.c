@@ -1,0 +1,98 @@
+/*
+ * crash_cases.c - crashes that used to leave nothing behind, for
+ * tests/test_crash_cases.c. Each run is one process; the test runs each
+ * mode many times.
+ *
+ *   crash_cases DIR MODE [PLUGIN]
+ *
+ * MODE:
+ *   dlclose   dlopen(PLUGIN) (tests/progs/logger_plugin/), log from it,
+ *             dlclose() it, then ttlog_snapshot("unloaded"), log
+ *             "last %d" = 7 and die of SIGSEGV: both snapshots must
+ *             describe the plugin's call sites.
+ *
+ * The crashing thread's last event is always "last %d" with the value 7.
+ * Exit status 2 is a usage or set-up error, 1 "survived the crash".
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ttlog.h"
+
+#define CRASHER __attribute__((noinline, no_sanitize("undefined")))
+
+static volatile int after;
+
+static CRASHER void crash_here(int value)
+{
+	volatile int *volatile p = NULL;
+	*p = value;
+	after = value;
+}
+
+static void start(const char *dir)
+{
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.dir = dir;
+	int rc = ttlog_init(&cfg);
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "crash_cases: ttlog_init: %s: %s\n", ttlog_strerror(rc),
+			ttlog_init_error());
+		exit(2);
+	}
+}
+
+/* ---- dlclose: snapshots after the library that logged is gone ----------- */
+
+static int run_dlclose(const char *plugin_path)
+{
+	void *plugin = dlopen(plugin_path, RTLD_NOW | RTLD_LOCAL);
+	if (!plugin) {
+		fprintf(stderr, "crash_cases: %s\n", dlerror());
+		return 2;
+	}
+	void (*plugin_log)(int) = (void (*)(int))dlsym(plugin, "plugin_log");
+	if (!plugin_log) {
+		fprintf(stderr, "crash_cases: plugin_log: %s\n", dlerror());
+		return 2;
+	}
+	plugin_log(5);
+	if (dlclose(plugin) != 0) {
+		fprintf(stderr, "crash_cases: dlclose: %s\n", dlerror());
+		return 2;
+	}
+	if (dlopen(plugin_path, RTLD_NOW | RTLD_NOLOAD)) {
+		fprintf(stderr, "crash_cases: the plugin is still loaded after dlclose\n");
+		return 2;
+	}
+	int rc = ttlog_snapshot("unloaded");
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "crash_cases: ttlog_snapshot: %s\n", ttlog_strerror(rc));
+		return 2;
+	}
+	TTLOG_INFO("last %d", 7);
+	crash_here(7);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: crash_cases DIR MODE [PLUGIN]\n");
+		return 2;
+	}
+	const char *mode = argv[2];
+	start(argv[1]);
+	if (strcmp(mode, "dlclose") == 0 && argc == 4)
+		return run_dlclose(argv[3]);
+	fprintf(stderr, "crash_cases: unknown mode or missing argument: %s\n", mode);
+	return 2;
+}

@@ -1,0 +1,196 @@
+/*
+ * test_crash_cases.c - crashes that used to leave nothing behind
+ * (tests/progs/crash_cases.c), each run in a child process, RUNS times a
+ * case: every run must die as it would without ttlog, leave one readable
+ * crash snapshot whose crashing thread ends with "last %d" = 7, and no
+ * temporary file.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "support/testutil.h"
+#include "ttlog_reader.h"
+
+#define RUNS 20
+#define TIMEOUT_S 60
+
+struct outcome {
+	int status;
+	char output[16384];
+	char *dir;
+	char **snaps;
+	int nsnaps;
+};
+
+static void run_case(const char *mode, const char *extra, struct outcome *o)
+{
+	o->dir = tu_tmpdir(mode);
+	assert_non_null(o->dir);
+	char prog[4096];
+	snprintf(prog, sizeof prog, "%s", tu_prog("crash_cases"));
+	char *argv[] = {prog, o->dir, (char *)mode, (char *)extra, NULL};
+	int rc = tu_run(argv, TIMEOUT_S, &o->status, o->output, sizeof o->output);
+	if (rc != 0)
+		fail_msg("crash_cases %s timed out; output:\n%s", mode, o->output);
+	o->nsnaps = tu_list_snapshots(o->dir, &o->snaps);
+	assert_true(o->nsnaps >= 0);
+}
+
+/* Files in o's directory that are neither snapshots nor directories. */
+static int count_other_files(const struct outcome *o)
+{
+	DIR *d = opendir(o->dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (e->d_name[0] != '.' && len > 6 && strcmp(e->d_name + len - 6, ".ttlog") == 0)
+			continue;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void remove_dir(struct outcome *o)
+{
+	for (int i = 0; i < o->nsnaps; i++)
+		unlink(o->snaps[i]);
+	rmdir(o->dir);
+	tu_free_list(o->snaps, o->nsnaps);
+	free(o->dir);
+}
+
+static void expect_signal(const struct outcome *o, const char *mode, int signo)
+{
+	if (!WIFSIGNALED(o->status) || WTERMSIG(o->status) != signo)
+		fail_msg("%s: expected death by signal %d, got status 0x%x; output:\n%s", mode, signo,
+			 o->status, o->output);
+}
+
+/* The snapshot of o whose name holds `reason`, or fails. */
+static const char *snapshot_named(const struct outcome *o, const char *reason)
+{
+	for (int i = 0; i < o->nsnaps; i++)
+		if (strstr(o->snaps[i], reason))
+			return o->snaps[i];
+	fail_msg("no %s snapshot among %d in %s; output:\n%s", reason, o->nsnaps, o->dir, o->output);
+	return NULL;
+}
+
+static ttlog_reader *open_snapshot(const char *path)
+{
+	ttlog_reader *r = NULL;
+	int rc = ttlog_reader_open(path, &r);
+	if (rc != TTLOG_OK)
+		fail_msg("%s: %s: %s", path, ttlog_strerror(rc), r ? ttlog_reader_error(r) : "");
+	return r;
+}
+
+/* Checks the crash record of the snapshot at path and that the crashing
+ * thread's last event is "last %d" = 7; returns how many events had the
+ * format `count_format` (NULL: none counted). */
+static int expect_crash_snapshot(const char *path, int signo, const char *count_format)
+{
+	ttlog_reader *r = open_snapshot(path);
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	if (!info->crashed || info->crash.signo != signo || !info->complete)
+		fail_msg("%s: crashed %d, signal %d (expected %d), complete %d", path, info->crashed,
+			 info->crash.signo, signo, info->complete);
+	const struct ttlog_thread_info *crashed = NULL;
+	for (size_t i = 0; i < ttlog_reader_thread_count(r); i++)
+		if (ttlog_reader_thread(r, i)->crashed)
+			crashed = ttlog_reader_thread(r, i);
+	assert_non_null(crashed);
+	assert_int_equal(crashed->tid, info->crash.tid);
+
+	struct ttlog_event ev;
+	char last_format[256] = "";
+	long last_arg = -1;
+	int counted = 0;
+	while (ttlog_reader_next(r, &ev) == 1) {
+		if (count_format && strcmp(ev.site->format, count_format) == 0)
+			counted++;
+		if (ev.thread != crashed)
+			continue;
+		snprintf(last_format, sizeof last_format, "%s", ev.site->format);
+		last_arg = ev.nargs ? (long)ev.args[0].v.i : -1;
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	if (strcmp(last_format, "last %d") != 0 || last_arg != 7)
+		fail_msg("%s: the crashing thread ends with \"%s\" (%ld), not \"last %%d\" (7)", path,
+			 last_format, last_arg);
+	ttlog_reader_close(r);
+	return counted;
+}
+
+/* ---- dlclose ------------------------------------------------------------ */
+
+/* Checks that r describes the plugin's sites as they were: formats, file,
+ * function and the field name, and has its 11 events. */
+static void expect_plugin_sites(const char *path)
+{
+	ttlog_reader *r = open_snapshot(path);
+	struct ttlog_event ev;
+	int events = 0, fields = 0, done = 0;
+	while (ttlog_reader_next(r, &ev) == 1) {
+		const struct ttlog_site_info *s = ev.site;
+		if (!strstr(s->format, "plugin "))
+			continue;
+		events++;
+		if (!strstr(s->file, "logger_plugin.c") || strcmp(s->function, "plugin_log") != 0)
+			fail_msg("%s: plugin site at %s, function %s", path, s->file, s->function);
+		if (strcmp(s->format, "plugin field %d") == 0) {
+			for (unsigned i = 0; i < s->nfields; i++)
+				fields += strcmp(s->fields[i].key, "plugin_count") == 0;
+		}
+		done += strcmp(s->format, "plugin done after %d") == 0;
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	if (events != 11 || fields != 5 || done != 1)
+		fail_msg("%s: %d plugin events (11), %d with the field (5), %d done (1)", path, events,
+			 fields, done);
+	ttlog_reader_close(r);
+}
+
+static void test_snapshots_after_dlclose(void **state)
+{
+	(void)state;
+	char plugin[4096];
+	snprintf(plugin, sizeof plugin, "%s", tu_prog("logger_plugin.so"));
+	for (int run = 0; run < RUNS; run++) {
+		struct outcome o;
+		run_case("dlclose", plugin, &o);
+		expect_signal(&o, "dlclose", SIGSEGV);
+		if (o.nsnaps != 2)
+			fail_msg("dlclose: %d snapshots, expected 2; output:\n%s", o.nsnaps, o.output);
+		expect_plugin_sites(snapshot_named(&o, "unloaded"));
+		const char *crash = snapshot_named(&o, "SIGSEGV");
+		expect_crash_snapshot(crash, SIGSEGV, NULL);
+		expect_plugin_sites(crash);
+		assert_int_equal(count_other_files(&o), 0);
+		remove_dir(&o);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snapshots_after_dlclose),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -187,10 +191,133 @@ static void test_snapshots_after_dlclose(void **state)
 	}
 }
 
+/* ---- A crash while another thread writes a snapshot --------------------- */
+
+static void test_crash_during_snapshot(void **state)
+{
+	(void)state;
+	for (int run = 0; run < RUNS; run++) {
+		struct outcome o;
+		run_case("snapshot", NULL, &o);
+		expect_signal(&o, "snapshot", SIGSEGV);
+		int crashes = 0;
+		for (int i = 0; i < o.nsnaps; i++) {
+			if (strstr(o.snaps[i], "SIGSEGV")) {
+				crashes++;
+				expect_crash_snapshot(o.snaps[i], SIGSEGV, NULL);
+				continue;
+			}
+			/* An on-demand one: finished whole, or not there at all. */
+			ttlog_reader *r = open_snapshot(o.snaps[i]);
+			struct ttlog_event ev;
+			while (ttlog_reader_next(r, &ev) == 1)
+				;
+			if (!ttlog_reader_info(r)->complete || ttlog_reader_status(r) != TTLOG_OK)
+				fail_msg("%s: not whole: %s", o.snaps[i], ttlog_reader_error(r));
+			ttlog_reader_close(r);
+		}
+		if (crashes != 1)
+			fail_msg("run %d: %d crash snapshots, expected 1; output:\n%s", run, crashes,
+				 o.output);
+		int others = count_other_files(&o);
+		if (others)
+			fail_msg("run %d: %d temporary files left in %s", run, others, o.dir);
+		remove_dir(&o);
+	}
+}
+
+/* ---- Temporaries of dead writers ---------------------------------------- */
+
+/* A pid that no process has: a child's, reaped. */
+static int dead_pid(void)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return (int)pid;
+}
+
+/* Creates dir/name, its times age_s seconds in the past. */
+static void plant(const char *dir, const char *name, long age_s)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("TTLOG unfinished", f);
+	fclose(f);
+	struct timespec t[2];
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= age_s;
+	t[1] = t[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_stale_temporaries(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("stale");
+	assert_non_null(dir);
+	char old_dead[64], new_dead[64], old_live[64];
+	snprintf(old_dead, sizeof old_dead, ".ttlog-%d-1-0.tmp", dead_pid());
+	snprintf(new_dead, sizeof new_dead, ".ttlog-%d-1-0.tmp", dead_pid());
+	snprintf(old_live, sizeof old_live, ".ttlog-%d-1-0.tmp", (int)getpid());
+	plant(dir, old_dead, 3600);
+	plant(dir, new_dead, 0);
+	plant(dir, old_live, 3600);
+
+	/* ttlog_init: a dead process's temporary once it is old. */
+	char prog[4096];
+	snprintf(prog, sizeof prog, "%s", tu_prog("crash_cases"));
+	char *argv[] = {prog, dir, "init", NULL};
+	int status;
+	char out[4096];
+	assert_int_equal(tu_run(argv, TIMEOUT_S, &status, out, sizeof out), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_false(exists(dir, old_dead));
+	assert_true(exists(dir, new_dead));
+	assert_true(exists(dir, old_live));
+
+	/* ttlog recover --clean --dir: every dead process's, printed. */
+	const char *bin = getenv("TTLOG_BIN");
+	assert_non_null(bin);
+	char shm[4096];
+	snprintf(shm, sizeof shm, "%s/shm", dir);
+	char *clean[] = {(char *)bin, "recover", "--clean", "--shm-dir", shm, "--dir", dir, NULL};
+	assert_int_equal(tu_run(clean, TIMEOUT_S, &status, out, sizeof out), 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !strstr(out, new_dead))
+		fail_msg("recover --clean: status 0x%x, output:\n%s", status, out);
+	assert_false(exists(dir, new_dead));
+	assert_true(exists(dir, old_live));
+
+	/* Neither is ever counted as a snapshot. */
+	char **snaps;
+	assert_int_equal(tu_list_snapshots(dir, &snaps), 0);
+	tu_free_list(snaps, 0);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, old_live);
+	unlink(path);
+	rmdir(shm);
+	rmdir(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshots_after_dlclose),
+		cmocka_unit_test(test_crash_during_snapshot),
+		cmocka_unit_test(test_stale_temporaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

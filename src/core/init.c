@@ -127,7 +127,8 @@ static void set_service(const char *service)
  * Removes the temporaries of snapshots that were never finished: a process
  * killed while writing one (SIGKILL, or a crash inside the crash handler)
  * leaves .ttlog-PID-TID-N.tmp behind. Only files of processes that no longer
- * exist and that have not changed for STALE_TEMPORARY_S are removed, so a
+ * exist, that are this user's and that have not changed for
+ * STALE_TEMPORARY_S are removed, so a
  * snapshot being written right now, even by a process in another PID
  * namespace sharing the directory, is left alone.
  */
@@ -151,7 +152,7 @@ static void remove_stale_temporaries(const char *dir)
 			continue; /* alive, or not ours to judge */
 		struct stat st;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-		    now - st.st_mtime > STALE_TEMPORARY_S)
+		    st.st_uid == geteuid() && now - st.st_mtime > STALE_TEMPORARY_S)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);

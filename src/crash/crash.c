@@ -60,6 +60,11 @@
  *    (dropped_frozen), so the history being saved is not overwritten. Only
  *    atomic stores and a fence.
  *
+ * 4b. ttlog__snapshot_refuse(1) (src/snapshot/writer.c): a seq_cst store.
+ *    From now on ttlog_snapshot() and the snapshot signal are refused
+ *    (TTLOG_E_BUSY, counted), so that no new temporary file is started that
+ *    the dying process would leave behind.
+ *
  * 5. ttlog__stack_capture_crash(&crash_stack, context, tid)
  *    (src/proc/stack.c): reset() (the thread's ring index from
  *    ttlog__ring_self() and ring_of(), a read of initial-exec TLS, which
@@ -233,6 +238,16 @@
  * 9. ttlog__rings_freeze(0): the flag is cleared; each thread's next slow
  *    path sets its limit again.
  *
+ * 9b. ttlog__snapshot_settle(tid, SETTLE_WAIT_MS) (src/snapshot/writer.c):
+ *    an on-demand snapshot that another thread was writing when the crash
+ *    came (the normal workspace busy: a seq_cst load, the other half of
+ *    4b's Dekker pair) is let finish, polling with nanosleep 2 ms at a time
+ *    for at most 2 s; if this very thread was writing it (the crash
+ *    interrupted it), or it is still not done, its temporary is unlink()ed
+ *    (the name is read after an acquire load of the flag set once the file
+ *    was created). The writer, if it still runs, then fails at link() and
+ *    publishes nothing: no half file, no temporary.
+ *
  * 10. report_unwritten_snapshot(): when the file could not be written
  *    (ttlog__snapshot_last_error()), one line on stderr, built on the stack
  *    with the string builder, a constant table of errno names, and
@@ -266,7 +281,9 @@
  *        to the same thread with tgkill (syscall and getpid); it stays
  *        pending until the handler returns, the signal being blocked.
  *    errno is restored and the handler returns. A program whose own
- *    handler survives the signal logs again: the rings are unfrozen.
+ *    handler survives the signal logs again: the rings are unfrozen, and
+ *    when that previous action is a handler (not SIG_DFL or SIG_IGN),
+ *    ttlog__snapshot_refuse(0) lets snapshots on demand start again.
  *    A second fault in the owner, outside the unwinder, costs the
  *    snapshot: if it is the signal being handled, which is blocked, the
  *    kernel ends the process at once (a blocked fault signal cannot be
@@ -304,6 +321,7 @@
 
 #define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
 #define OWNER_WAIT_STEPS 1000       /* x 10 ms: a stuck snapshot cannot hold a crash forever */
+#define SETTLE_WAIT_MS 2000         /* an on-demand snapshot under way, to finish */
 
 static struct sigaction previous[MAX_SIGNAL + 1];
 static uint64_t installed_mask;     /* bit n: our handler is on signal n */
@@ -376,6 +394,8 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		 * they cannot overwrite the history it saves; a program whose own
 		 * handler survives the signal logs again afterwards. */
 		ttlog__rings_freeze(1);
+		/* No on-demand snapshot starts a temporary from now on. */
+		ttlog__snapshot_refuse(1);
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
 		/* The modules dlopen'ed since the last refresh, for the frames
 		 * that are in them (src/proc/modules.c). */
@@ -386,6 +406,9 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		 * its END (src/stream/stream.c, close_now), rings still frozen. */
 		ttlog__stream_close_now();
 		ttlog__rings_freeze(0);
+		/* An on-demand snapshot under way in another thread is let
+		 * finish, one this thread was writing is removed (settle). */
+		ttlog__snapshot_settle(tid, SETTLE_WAIT_MS);
 		report_unwritten_snapshot();
 		/* LMM(crash:A) pairs with LMM(crash:B): a waiting thread hands
 		 * over after everything above, the unfreezing included (its
@@ -402,6 +425,11 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 	}
 	/* owner == tid: we crashed while writing the crash snapshot; hand over. */
 	sigaction(signo, &previous[signo], NULL);
+	/* A handler of the program's may survive the signal: snapshots on
+	 * demand work again. Without one the process ends here. */
+	if ((previous[signo].sa_flags & SA_SIGINFO) ||
+	    (previous[signo].sa_handler != SIG_DFL && previous[signo].sa_handler != SIG_IGN))
+		ttlog__snapshot_refuse(0);
 	if (!repeats_by_itself(signo, info))
 		syscall(SYS_tgkill, getpid(), (pid_t)tid, signo);
 	errno = saved_errno;

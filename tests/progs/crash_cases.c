@@ -10,6 +10,10 @@
  *             dlclose() it, then ttlog_snapshot("unloaded"), log
  *             "last %d" = 7 and die of SIGSEGV: both snapshots must
  *             describe the plugin's call sites.
+ *   snapshot  a thread takes snapshots in a loop (ttlog_snapshot("busy"))
+ *             while the main thread crashes: the crash snapshot must be
+ *             whole and no temporary file may stay behind.
+ *   init      ttlog_init() and exit 0 (init's clean-up of temporaries).
  *
  * The crashing thread's last event is always "last %d" with the value 7.
  * Exit status 2 is a usage or set-up error, 1 "survived the crash".
@@ -83,6 +87,38 @@ static int run_dlclose(const char *plugin_path)
 	return 1;
 }
 
+/* ---- snapshot: a crash while another thread writes a snapshot ---------- */
+
+static _Atomic int snapshots_taken;
+
+static void *snapshot_loop(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "snapper");
+	for (int round = 0;; round++) {
+		for (int i = 0; i < 2000; i++)
+			TTLOG_INFO("busy %d in round %d", i, round);
+		ttlog_snapshot("busy");
+		atomic_fetch_add(&snapshots_taken, 1);
+	}
+	return NULL;
+}
+
+static int run_snapshot(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, snapshot_loop, NULL) != 0)
+		return 2;
+	/* Some snapshots first, then a crash at a moment that varies from run
+	 * to run, most likely while one is being written. */
+	while (atomic_load(&snapshots_taken) < 2)
+		usleep(100);
+	usleep((useconds_t)(getpid() % 7) * 300);
+	TTLOG_INFO("last %d", 7);
+	crash_here(7);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -93,6 +129,10 @@ int main(int argc, char **argv)
 	start(argv[1]);
 	if (strcmp(mode, "dlclose") == 0 && argc == 4)
 		return run_dlclose(argv[3]);
+	if (strcmp(mode, "snapshot") == 0)
+		return run_snapshot();
+	if (strcmp(mode, "init") == 0)
+		return 0;
 	fprintf(stderr, "crash_cases: unknown mode or missing argument: %s\n", mode);
 	return 2;
 }

@@ -226,6 +226,35 @@ static void test_crash_during_snapshot(void **state)
 	}
 }
 
+/* ---- exit() while another thread crashes -------------------------------- */
+
+static void exit_case(const char *mode)
+{
+	for (int run = 0; run < RUNS; run++) {
+		struct outcome o;
+		run_case(mode, NULL, &o);
+		expect_signal(&o, mode, SIGSEGV);
+		if (o.nsnaps != 1)
+			fail_msg("%s run %d: %d snapshots, expected 1; output:\n%s", mode, run,
+				 o.nsnaps, o.output);
+		expect_crash_snapshot(snapshot_named(&o, "SIGSEGV"), SIGSEGV, NULL);
+		assert_int_equal(count_other_files(&o), 0);
+		remove_dir(&o);
+	}
+}
+
+static void test_exit_after_crash(void **state)
+{
+	(void)state;
+	exit_case("exit-after-crash");
+}
+
+static void test_crash_in_exit(void **state)
+{
+	(void)state;
+	exit_case("crash-in-exit");
+}
+
 /* ---- Temporaries of dead writers ---------------------------------------- */
 
 /* A pid that no process has: a child's, reaped. */
@@ -317,6 +346,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshots_after_dlclose),
 		cmocka_unit_test(test_crash_during_snapshot),
+		cmocka_unit_test(test_exit_after_crash),
+		cmocka_unit_test(test_crash_in_exit),
 		cmocka_unit_test(test_stale_temporaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

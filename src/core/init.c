@@ -159,6 +159,7 @@ static void remove_stale_temporaries(const char *dir)
 }
 
 static int atexit_registered;
+static int crash_atexit_registered;
 
 /* exit(): the stream drains every ring and closes its segment, as at
  * ttlog_shutdown(). */
@@ -271,6 +272,10 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		if (!atexit_registered && atexit(stop_stream_at_exit) == 0)
 			atexit_registered = 1;
 	}
+	/* Last of ttlog's exit hooks, so it runs first: exit() in one thread
+	 * while another writes a crash snapshot waits for it (crash.c). */
+	if (!crash_atexit_registered && atexit(ttlog__crash_wait_at_exit) == 0)
+		crash_atexit_registered = 1;
 	ttlog__sites_set_master(1);
 	/* LMM(init:A) Everything above is published to other threads (and to
 	 * signal handlers) by this store. Pairs with LMM(init:B), the acquire

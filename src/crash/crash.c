@@ -322,6 +322,7 @@
 #define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
 #define OWNER_WAIT_STEPS 1000       /* x 10 ms: a stuck snapshot cannot hold a crash forever */
 #define SETTLE_WAIT_MS 2000         /* an on-demand snapshot under way, to finish */
+#define EXIT_WAIT_STEPS 500         /* x 10 ms: an exit hook waits for the crash to end the process */
 
 static struct sigaction previous[MAX_SIGNAL + 1];
 static uint64_t installed_mask;     /* bit n: our handler is on signal n */
@@ -329,6 +330,7 @@ static int installed_snapshot_signal;
 static _Atomic int installed;       /* only under ttlog_init's lock: relaxed */
 static _Atomic uint32_t crash_owner; /* tid of the thread writing the crash snapshot */
 static _Atomic int crash_done;      /* the owner is done: LMM(crash:A/B) */
+static _Atomic int crash_fatal;     /* the owner's hand-over ends the process (SIG_DFL) */
 static struct ttlog__stack crash_stack; /* the owner's stack; reserved here, not on the signal stack */
 
 static const char *const signal_names[] = {
@@ -390,6 +392,11 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			.signal_name = name ? name : "signal",
 			.stack = &crash_stack,
 		};
+		/* Relaxed: read after crash_done's acquire (LMM(crash:B)). */
+		atomic_store_explicit(&crash_fatal,
+				      !(previous[signo].sa_flags & SA_SIGINFO) &&
+					      previous[signo].sa_handler == SIG_DFL,
+				      memory_order_relaxed);
 		/* Other threads stop logging until the snapshot is written, so
 		 * they cannot overwrite the history it saves; a program whose own
 		 * handler survives the signal logs again afterwards. */
@@ -433,6 +440,44 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 	if (!repeats_by_itself(signo, info))
 		syscall(SYS_tgkill, getpid(), (pid_t)tid, signo);
 	errno = saved_errno;
+}
+
+/*
+ * The exit hook: exit() called by one thread while another is writing the
+ * crash snapshot would end the process with exit's status, hiding the
+ * crash and cutting its file short. Registered with atexit() at the end of
+ * ttlog_init (so it runs before ttlog's other exit hooks: the stream's and
+ * the shared mapping's) and run again as libttlog's destructor (so a crash
+ * that begins during the program's later exit hooks or destructors is
+ * seen too). If a crash is under way in another thread, it waits for the
+ * snapshot (at most OWNER_WAIT_STEPS x 10 ms, as a second crashing thread
+ * does), then, when the hand-over ends the process (the signal's previous
+ * action was SIG_DFL), waits for that end (at most EXIT_WAIT_STEPS x 10
+ * ms) instead of letting exit() finish first. Without a crash: one atomic
+ * load. May run in signal context (a handler that calls exit()): atomic
+ * loads, gettid, nanosleep.
+ */
+void ttlog__crash_wait_at_exit(void)
+{
+	uint32_t owner = atomic_load_explicit(&crash_owner, memory_order_relaxed);
+	if (!owner || owner == (uint32_t)syscall(SYS_gettid))
+		return; /* no crash, or exit() from this thread's own crash */
+	struct timespec step = {0, 10 * 1000 * 1000};
+	for (int i = 0; i < OWNER_WAIT_STEPS; i++) {
+		/* LMM(crash:B) pairs with LMM(crash:A). */
+		if (atomic_load_explicit(&crash_done, memory_order_acquire))
+			break;
+		nanosleep(&step, NULL);
+	}
+	if (!atomic_load_explicit(&crash_fatal, memory_order_relaxed))
+		return; /* the program's own handler takes over: it decides */
+	for (int i = 0; i < EXIT_WAIT_STEPS; i++)
+		nanosleep(&step, NULL); /* the signal ends the process meanwhile */
+}
+
+__attribute__((destructor)) static void wait_at_unload(void)
+{
+	ttlog__crash_wait_at_exit();
 }
 
 /* Runs in signal context. */
@@ -509,6 +554,7 @@ void ttlog__crash_uninstall(void)
  * after this by pthread_create. */
 void ttlog__crash_after_fork(void)
 {
+	atomic_store_explicit(&crash_fatal, 0, memory_order_relaxed);
 	atomic_store_explicit(&crash_owner, 0, memory_order_relaxed);
 	atomic_store_explicit(&crash_done, 0, memory_order_relaxed);
 }

@@ -13,6 +13,11 @@
  *   snapshot  a thread takes snapshots in a loop (ttlog_snapshot("busy"))
  *             while the main thread crashes: the crash snapshot must be
  *             whole and no temporary file may stay behind.
+ *   exit-after-crash   a thread crashes; while its snapshot is being
+ *             written, the main thread calls exit(0): the process must
+ *             still die of SIGSEGV, with the crash snapshot.
+ *   crash-in-exit      the main thread calls exit(0); the program's exit
+ *             hook lets a thread crash and returns: the same.
  *   init      ttlog_init() and exit 0 (init's clean-up of temporaries).
  *
  * The crashing thread's last event is always "last %d" with the value 7.
@@ -119,6 +124,57 @@ static int run_snapshot(void)
 	return 1;
 }
 
+/* ---- exit() and a crash at the same time --------------------------------- */
+
+static _Atomic int worker_ready, worker_go, worker_crashing;
+
+/* Fills the thread's ring (so that the crash snapshot takes a while to
+ * write), waits for the go, then crashes. */
+static void *crashing_worker(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "crasher");
+	for (int i = 0; i < 200000; i++)
+		TTLOG_INFO("filler %d of %s", i, "the ring");
+	atomic_store(&worker_ready, 1);
+	while (!atomic_load(&worker_go))
+		usleep(50);
+	TTLOG_INFO("last %d", 7);
+	atomic_store(&worker_crashing, 1);
+	crash_here(7);
+	return NULL;
+}
+
+static void wait_for(_Atomic int *flag)
+{
+	while (!atomic_load(flag))
+		usleep(50);
+}
+
+/* The program's own exit hook: the crash begins while exit() runs. */
+static void crash_during_exit(void)
+{
+	atomic_store(&worker_go, 1);
+	wait_for(&worker_crashing);
+	usleep(1000); /* the crash handler is writing by now */
+}
+
+static int run_exit(int crash_first)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, crashing_worker, NULL) != 0)
+		return 2;
+	wait_for(&worker_ready);
+	if (crash_first) {
+		atomic_store(&worker_go, 1);
+		wait_for(&worker_crashing);
+		usleep(1000); /* the crash handler is writing by now */
+	} else if (atexit(crash_during_exit) != 0) {
+		return 2;
+	}
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -131,6 +187,10 @@ int main(int argc, char **argv)
 		return run_dlclose(argv[3]);
 	if (strcmp(mode, "snapshot") == 0)
 		return run_snapshot();
+	if (strcmp(mode, "exit-after-crash") == 0)
+		return run_exit(1);
+	if (strcmp(mode, "crash-in-exit") == 0)
+		return run_exit(0);
 	if (strcmp(mode, "init") == 0)
 		return 0;
 	fprintf(stderr, "crash_cases: unknown mode or missing argument: %s\n", mode);

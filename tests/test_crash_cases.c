@@ -255,6 +255,57 @@ static void test_crash_in_exit(void **state)
 	exit_case("crash-in-exit");
 }
 
+/* ---- A fault with the signal blocked: shared memory and recover --------- */
+
+static void test_blocked_signal_recovered(void **state)
+{
+	(void)state;
+	const char *bin = getenv("TTLOG_BIN");
+	assert_non_null(bin);
+	for (int run = 0; run < RUNS; run++) {
+		char *shm = tu_tmpdir("blocked-shm");
+		assert_non_null(shm);
+		struct outcome o;
+		run_case("blocked", shm, &o);
+		/* The kernel's rule: no handler runs, so no snapshot. */
+		expect_signal(&o, "blocked", SIGSEGV);
+		if (o.nsnaps != 0)
+			fail_msg("blocked: %d snapshots, expected none (no handler can run)", o.nsnaps);
+		char out[8192];
+		int status;
+		char *argv[] = {(char *)bin, "recover", "--shm-dir", shm, "--dir", o.dir, NULL};
+		assert_int_equal(tu_run(argv, TIMEOUT_S, &status, out, sizeof out), 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("ttlog recover: status 0x%x; output:\n%s", status, out);
+		tu_free_list(o.snaps, o.nsnaps);
+		o.nsnaps = tu_list_snapshots(o.dir, &o.snaps);
+		if (o.nsnaps != 1)
+			fail_msg("recover wrote %d snapshots, expected 1; output:\n%s", o.nsnaps, out);
+		ttlog_reader *r = open_snapshot(snapshot_named(&o, "recovered"));
+		struct ttlog_event ev;
+		char last_format[256] = "";
+		long last_arg = -1;
+		int fillers = 0;
+		while (ttlog_reader_next(r, &ev) == 1) {
+			if (strcmp(ev.thread->name, "crasher") != 0)
+				continue;
+			fillers += strcmp(ev.site->format, "filler %d of %s") == 0;
+			snprintf(last_format, sizeof last_format, "%s", ev.site->format);
+			last_arg = ev.nargs ? (long)ev.args[0].v.i : -1;
+		}
+		assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+		if (fillers != 100 || strcmp(last_format, "last %d") != 0 || last_arg != 7)
+			fail_msg("recovered: %d fillers (100), last \"%s\" (%ld)", fillers, last_format,
+				 last_arg);
+		ttlog_reader_close(r);
+		remove_dir(&o);
+		char cmd[8300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", shm);
+		assert_int_equal(system(cmd), 0);
+		free(shm);
+	}
+}
+
 /* ---- Temporaries of dead writers ---------------------------------------- */
 
 /* A pid that no process has: a child's, reaped. */
@@ -348,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_crash_during_snapshot),
 		cmocka_unit_test(test_exit_after_crash),
 		cmocka_unit_test(test_crash_in_exit),
+		cmocka_unit_test(test_blocked_signal_recovered),
 		cmocka_unit_test(test_stale_temporaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

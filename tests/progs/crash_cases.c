@@ -18,9 +18,15 @@
  *             still die of SIGSEGV, with the crash snapshot.
  *   crash-in-exit      the main thread calls exit(0); the program's exit
  *             hook lets a thread crash and returns: the same.
+ *   blocked SHMDIR   shared-memory mode (mappings under SHMDIR): a thread
+ *             that has SIGSEGV blocked faults. The kernel ends the process
+ *             without running any handler, so there is no snapshot; the
+ *             test recovers the history from the mapping with `ttlog
+ *             recover`.
  *   init      ttlog_init() and exit 0 (init's clean-up of temporaries).
  *
  * The crashing thread's last event is always "last %d" with the value 7.
+ * The thread that crashes is named "crasher" in the blocked mode.
  * Exit status 2 is a usage or set-up error, 1 "survived the crash".
  */
 #define _GNU_SOURCE
@@ -46,11 +52,15 @@ static CRASHER void crash_here(int value)
 	after = value;
 }
 
-static void start(const char *dir)
+static void start(const char *dir, const char *shared_dir)
 {
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
 	cfg.dir = dir;
+	if (shared_dir) {
+		cfg.shared_memory = 1;
+		cfg.shared_dir = shared_dir;
+	}
 	int rc = ttlog_init(&cfg);
 	if (rc != TTLOG_OK) {
 		fprintf(stderr, "crash_cases: ttlog_init: %s: %s\n", ttlog_strerror(rc),
@@ -175,6 +185,33 @@ static int run_exit(int crash_first)
 	exit(0);
 }
 
+/* ---- blocked: a fault with the signal blocked ----------------------------- */
+
+static void *blocked_worker(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "crasher");
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGSEGV);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < 100; i++)
+		TTLOG_INFO("filler %d of %s", i, "the ring");
+	TTLOG_INFO("last %d", 7);
+	crash_here(7);
+	return NULL;
+}
+
+static int run_blocked(void)
+{
+	TTLOG_INFO("main %d", 1);
+	pthread_t t;
+	if (pthread_create(&t, NULL, blocked_worker, NULL) != 0)
+		return 2;
+	pthread_join(t, NULL);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -182,7 +219,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[2];
-	start(argv[1]);
+	int blocked = strcmp(mode, "blocked") == 0;
+	if (blocked && argc != 4) {
+		fprintf(stderr, "crash_cases: blocked needs SHMDIR\n");
+		return 2;
+	}
+	start(argv[1], blocked ? argv[3] : NULL);
+	if (blocked)
+		return run_blocked();
 	if (strcmp(mode, "dlclose") == 0 && argc == 4)
 		return run_dlclose(argv[3]);
 	if (strcmp(mode, "snapshot") == 0)

@@ -107,7 +107,6 @@ static void find_names(struct ttlog__site_desc *d, const struct ttlog_site *s)
 	if (!s->arg_text || s->nargs > TTLOG__SITE_DESC_MAX_FIELDS)
 		return; /* no texts (an older header), or more arguments than a file names */
 	struct found f;
-	int all_in_text = 1;
 	const char *t = s->arg_text;
 	for (unsigned i = 0; i < s->nargs; i++) {
 		f.len[i] = ttlog__field_name(t, f.name[i]);
@@ -116,7 +115,6 @@ static void find_names(struct ttlog__site_desc *d, const struct ttlog_site *s)
 			f.in_text[i] = ttlog__field_name_source(t, f.name[i], f.len[i]);
 			if (f.in_text[i] && f.in_text[i] - s->arg_text > UINT16_MAX)
 				f.in_text[i] = NULL;
-			all_in_text &= f.in_text[i] != NULL;
 		}
 		t += strlen(t) + 1; /* the NUL after each text */
 	}

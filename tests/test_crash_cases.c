@@ -306,6 +306,94 @@ static void test_blocked_signal_recovered(void **state)
 	}
 }
 
+/* ---- A stack overflow in a thread that never logged ----------------------- */
+
+/* Runs overflow_thread_KIND in a fresh directory. */
+static void run_overflow(const char *kind, const char *mode, struct outcome *o)
+{
+	o->dir = tu_tmpdir("overflow");
+	assert_non_null(o->dir);
+	char prog[4096];
+	snprintf(prog, sizeof prog, "%s/overflow_thread_%s", getenv("TTLOG_PROGS") ? getenv("TTLOG_PROGS") : "./progs", kind);
+	char *argv[] = {prog, o->dir, (char *)mode, NULL};
+	if (tu_run(argv, TIMEOUT_S, &o->status, o->output, sizeof o->output) != 0)
+		fail_msg("overflow_thread_%s timed out; output:\n%s", kind, o->output);
+	o->nsnaps = tu_list_snapshots(o->dir, &o->snaps);
+	assert_true(o->nsnaps >= 0);
+}
+
+static void overflow_case(const char *kind)
+{
+	for (int run = 0; run < RUNS; run++) {
+		struct outcome o;
+		run_overflow(kind, NULL, &o);
+		expect_signal(&o, kind, SIGSEGV);
+		if (o.nsnaps != 1)
+			fail_msg("overflow (%s) run %d: %d snapshots, expected 1; output:\n%s", kind,
+				 run, o.nsnaps, o.output);
+		ttlog_reader *r = open_snapshot(o.snaps[0]);
+		const struct ttlog_file_info *info = ttlog_reader_info(r);
+		if (!info->crashed || info->crash.signo != SIGSEGV || !info->complete)
+			fail_msg("%s: crashed %d, signal %d, complete %d", o.snaps[0], info->crashed,
+				 info->crash.signo, info->complete);
+		/* The thread that overflowed logged nothing: the last event of
+		 * the file is the main thread's, logged before it started. */
+		struct ttlog_event ev;
+		char last_format[256] = "";
+		long last_arg = -1;
+		uint32_t last_tid = 0;
+		while (ttlog_reader_next(r, &ev) == 1) {
+			snprintf(last_format, sizeof last_format, "%s", ev.site->format);
+			last_arg = ev.nargs ? (long)ev.args[0].v.i : -1;
+			last_tid = ev.thread->tid;
+		}
+		assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+		if (strcmp(last_format, "last %d") != 0 || last_arg != 7)
+			fail_msg("%s: ends with \"%s\" (%ld)", o.snaps[0], last_format, last_arg);
+		assert_true(last_tid != info->crash.tid);
+		ttlog_reader_close(r);
+		remove_dir(&o);
+	}
+}
+
+static void test_overflow_thread_shared(void **state)
+{
+	(void)state;
+	overflow_case("shared");
+}
+
+static void test_overflow_thread_wrap(void **state)
+{
+	(void)state;
+	overflow_case("wrap");
+}
+
+/* A thread that found the budget of signal stacks spent is counted. */
+static void test_overflow_budget_counted(void **state)
+{
+	(void)state;
+	const char *kinds[] = {"shared", "wrap"};
+	for (int k = 0; k < 2; k++) {
+		struct outcome o;
+		run_overflow(kinds[k], "budget", &o);
+		if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0 || o.nsnaps != 1)
+			fail_msg("budget (%s): status 0x%x, %d snapshots; output:\n%s", kinds[k],
+				 o.status, o.nsnaps, o.output);
+		ttlog_reader *r = open_snapshot(o.snaps[0]);
+		size_t n;
+		const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
+		long without = -1;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(m[i].name, "ttlog_threads_without_signal_stack") == 0)
+				without = (long)m[i].counter;
+		if (without != 1)
+			fail_msg("budget (%s): ttlog_threads_without_signal_stack is %ld, not 1",
+				 kinds[k], without);
+		ttlog_reader_close(r);
+		remove_dir(&o);
+	}
+}
+
 /* ---- Temporaries of dead writers ---------------------------------------- */
 
 /* A pid that no process has: a child's, reaped. */
@@ -400,6 +488,9 @@ int main(void)
 		cmocka_unit_test(test_exit_after_crash),
 		cmocka_unit_test(test_crash_in_exit),
 		cmocka_unit_test(test_blocked_signal_recovered),
+		cmocka_unit_test(test_overflow_thread_shared),
+		cmocka_unit_test(test_overflow_thread_wrap),
+		cmocka_unit_test(test_overflow_budget_counted),
 		cmocka_unit_test(test_stale_temporaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,9 @@
  *    handled), keeping the previous actions in previous[]. While they are
  *    installed, each thread gets an alternate signal stack
  *    (src/thread/altstack.c): the thread calling ttlog_init at once
- *    (ttlog__altstack_enable_main), every other when it attaches its ring
+ *    (ttlog__altstack_enable_main), every thread started later at its start
+ *    (src/thread/start.c, behind the wrapped pthread_create of
+ *    src/thread/interpose.c), and any other when it attaches its ring
  *    (ttlog__altstack_enable), unless it has one of its own; 64 KiB with a
  *    guard page below. Nothing on the crash path keeps a large buffer on
  *    the stack (the largest is step 10's line, some 3 KiB). ttlog_init also
@@ -29,8 +31,9 @@
  *    (ttlog__snapshot_init, ttlog__retention_init).
  *
  * 1. The signal arrives. The kernel switches to the thread's alternate
- *    stack (so a stack overflow is caught too; a thread that never attached
- *    a ring and has no stack of its own runs the handler on its own stack)
+ *    stack (so a stack overflow is caught too; a thread without one, started
+ *    where thread creation is not wrapped or when the stacks' budget was
+ *    spent, that never attached a ring, runs the handler on its own stack)
  *    and calls crash_handler(). It saves errno, takes the thread's id with
  *    syscall(SYS_gettid), and calls step 2. (gettid, tgkill, getdents64
  *    and process_vm_readv below are Linux's own, so not on POSIX's list;

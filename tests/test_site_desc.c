@@ -265,8 +265,10 @@ static void test_fill_by_hand(void **state)
 	expect_name(&d, 1, "t\tab");
 
 	/* More arguments than a file can name: no field at all. */
+	static const uint8_t seventeen[17] = {0};
 	struct ttlog_site many = s;
 	many.nargs = 17;
+	many.arg_types = seventeen;
 	ttlog__site_desc_fill(&d, 11, &many);
 	assert_int_equal(d.fields, 0);
 	assert_int_equal(d.nargs, 17);

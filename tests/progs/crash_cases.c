@@ -30,6 +30,7 @@
  * Exit status 2 is a usage or set-up error, 1 "survived the crash".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -161,12 +162,33 @@ static void wait_for(_Atomic int *flag)
 		usleep(50);
 }
 
+static const char *snapshot_dir;
+
+/* Waits until the crash handler is writing: its temporary file, or its
+ * finished snapshot, is in the directory. */
+static void wait_for_crash_writing(void)
+{
+	for (;;) {
+		DIR *d = opendir(snapshot_dir);
+		if (!d)
+			return;
+		struct dirent *e;
+		int seen = 0;
+		while ((e = readdir(d)) && !seen)
+			seen = strncmp(e->d_name, ".ttlog-", 7) == 0 || strstr(e->d_name, "SIGSEGV");
+		closedir(d);
+		if (seen)
+			return;
+		usleep(20);
+	}
+}
+
 /* The program's own exit hook: the crash begins while exit() runs. */
 static void crash_during_exit(void)
 {
 	atomic_store(&worker_go, 1);
 	wait_for(&worker_crashing);
-	usleep(1000); /* the crash handler is writing by now */
+	wait_for_crash_writing();
 }
 
 static int run_exit(int crash_first)
@@ -178,7 +200,7 @@ static int run_exit(int crash_first)
 	if (crash_first) {
 		atomic_store(&worker_go, 1);
 		wait_for(&worker_crashing);
-		usleep(1000); /* the crash handler is writing by now */
+		wait_for_crash_writing();
 	} else if (atexit(crash_during_exit) != 0) {
 		return 2;
 	}
@@ -224,6 +246,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "crash_cases: blocked needs SHMDIR\n");
 		return 2;
 	}
+	snapshot_dir = argv[1];
 	start(argv[1], blocked ? argv[3] : NULL);
 	if (blocked)
 		return run_blocked();

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -113,12 +114,17 @@ void cli_recover_usage(FILE *out)
 	      "                        removed; with PID or FILE, only those. A running\n"
 	      "                        process's mapping is never removed; one whose header\n"
 	      "                        cannot be read only when no process has the pid of\n"
-	      "                        its name. (--clean --all is --clean.)\n"
+	      "                        its name. (--clean --all is --clean.) Without PID or\n"
+	      "                        FILE, also removes the unfinished snapshots\n"
+	      "                        (.ttlog-PID-*.tmp, yours, of processes that are gone)\n"
+	      "                        in --dir DIR, else in the default snapshot directory\n"
+	      "                        and in the one of each mapping\n"
 	      "  -k, --keep            do not remove a mapping after recovering it\n"
 	      "      --live            also recover the mappings of running processes\n"
 	      "  -d, --dir DIR         write the snapshots to DIR, made if missing (default:\n"
 	      "                        the directory the process wrote its snapshots to,\n"
-	      "                        from the mapping)\n"
+	      "                        from the mapping); with --clean, the snapshot\n"
+	      "                        directory whose unfinished snapshots are removed\n"
 	      "      --shm-dir BASE    the mappings are in BASE/ttlog-UID (default:\n"
 	      "                        $TTLOG_SHARED_DIR, else " TTLOG_SHM_DEFAULT_BASE ")\n"
 	      "  -o, --output FORMAT   with --list: text (the default) or json, one object\n"
@@ -480,6 +486,81 @@ static int clean_one(struct recover *r, const struct mapping *m, int named)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * --clean in a snapshot directory: removes the temporaries
+ * (.ttlog-PID-TID-N.tmp, docs/FORMAT.md "File names and publication") that
+ * a writer left when its process died while writing (SIGKILL, a crash in
+ * another thread of a process that could not wait for it). Only regular
+ * files of this user whose process is gone; a missing directory holds
+ * none. Prints the path of each one removed; returns an exit status.
+ */
+static int clean_temporaries(struct recover *r, const char *dir_path)
+{
+	DIR *dir = opendir(dir_path);
+	if (!dir) {
+		if (errno == ENOENT)
+			return CLI_EXIT_OK;
+		error_line("%s: cannot read the directory: %s", dir_path, strerror(errno));
+		return CLI_EXIT_DATA;
+	}
+	int status = CLI_EXIT_OK;
+	struct dirent *d;
+	while ((d = readdir(dir)) != NULL) {
+		size_t n = strlen(d->d_name);
+		char *end;
+		if (strncmp(d->d_name, ".ttlog-", 7) != 0 || n < 12 ||
+		    strcmp(d->d_name + n - 4, ".tmp") != 0)
+			continue;
+		long pid = strtol(d->d_name + 7, &end, 10);
+		if (end == d->d_name + 7 || *end != '-' || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* its process runs (or is another user's) */
+		struct stat st;
+		if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		render_buf_reset(&r->line);
+		render_buf_printf(&r->line, "%s/%s", dir_path, d->d_name);
+		if (unlinkat(dirfd(dir), d->d_name, 0) != 0) {
+			if (errno != ENOENT) {
+				error_line("%s: cannot remove it: %s", r->line.data, strerror(errno));
+				status = CLI_EXIT_DATA;
+			}
+			continue;
+		}
+		char *removed = xstrdup(r->line.data);
+		render_buf_reset(&r->line);
+		cli_report_text(&r->line, removed);
+		render_buf_putc(&r->line, '\n');
+		render_buf_write(&r->line, stdout);
+		free(removed);
+	}
+	closedir(dir);
+	return status;
+}
+
+/* --clean without PID or FILE: the temporaries of dead writers in --dir,
+ * else in the default snapshot directory and in each mapping's. */
+static int clean_all_temporaries(struct recover *r)
+{
+	if (r->dir)
+		return clean_temporaries(r, r->dir);
+	char def[PATH_MAX];
+	int status = CLI_EXIT_OK;
+	if (ttlog_default_dir(def, sizeof def) == TTLOG_OK)
+		status = worse(status, clean_temporaries(r, def));
+	for (size_t i = 0; i < r->nmaps; i++) {
+		const char *d = r->maps[i].valid ? r->maps[i].info.snapshot_dir : "";
+		int seen = !d[0] || strcmp(d, def) == 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = r->maps[j].valid && strcmp(r->maps[j].info.snapshot_dir, d) == 0;
+		if (!seen)
+			status = worse(status, clean_temporaries(r, d));
+	}
+	return status;
+}
+
 /* ---- --list ------------------------------------------------------------- */
 
 static const char *state_of(const struct mapping *m)
@@ -683,8 +764,10 @@ static int parse_options(struct recover *r, int argc, char **argv, int *status)
 	if (r->list && (r->all || r->clean || r->keep || r->live || r->dir || args))
 		conflict = "--list takes no PID or FILE and none of --all, --clean, --keep, --live, "
 			   "--dir";
-	else if (r->clean && (r->keep || r->live || r->dir))
-		conflict = "--clean recovers nothing: --keep, --live and --dir do not go with it";
+	else if (r->clean && (r->keep || r->live))
+		conflict = "--clean recovers nothing: --keep and --live do not go with it";
+	else if (r->clean && r->dir && args)
+		conflict = "--clean --dir cleans a snapshot directory: no PID or FILE with it";
 	else if (r->all && args)
 		conflict = "--all recovers every mapping of a process that is gone: give it no PID "
 			   "or FILE";
@@ -726,7 +809,7 @@ int cli_recover_main(int argc, char **argv)
 		goto out;
 	if (r.list) {
 		status = list(&r);
-	} else if (r.dir && cli_make_dir(COMMAND, r.dir) != 0) {
+	} else if (r.dir && !r.clean && cli_make_dir(COMMAND, r.dir) != 0) {
 		status = CLI_EXIT_DATA;
 	} else if (optind == argc && r.clean) {
 		if (read_user_dir(&r) != 0) {
@@ -737,6 +820,7 @@ int cli_recover_main(int argc, char **argv)
 			status = worse(status, clean_one(&r, &r.maps[i], 0));
 		if (r.nmaps == 0)
 			error_line("no mappings in %s", r.user_dir);
+		status = worse(status, clean_all_temporaries(&r));
 	} else if (optind == argc) {
 		status = recover_all(&r);
 	} else {

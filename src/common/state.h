@@ -53,6 +53,9 @@ struct ttlog__global {
 	_Atomic uint64_t snapshots_busy;
 	_Atomic uint64_t snapshots_pruned;
 	_Atomic uint64_t torn_records;
+	/* Threads started without a signal stack: the budget was spent or
+	 * mmap failed (src/thread/start.c). */
+	_Atomic uint64_t threads_without_altstack;
 	/* What rings held before they were reused (metrics: totals never go back) */
 	_Atomic uint64_t promotions_suppressed; /* the stream's, over TTLOG_PROMOTE_MAX */
 	_Atomic uint64_t records_retired;

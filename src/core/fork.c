@@ -34,6 +34,7 @@ static void after_fork_child(void)
 	atomic_store_explicit(&ttlog__g.frozen, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.dropped_frozen, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.torn_records, 0, memory_order_relaxed);
+	atomic_store_explicit(&ttlog__g.threads_without_altstack, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.records_retired, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.overwritten_retired, 0, memory_order_relaxed);
 	atomic_store_explicit(&ttlog__g.snapshots_written, 0, memory_order_relaxed);

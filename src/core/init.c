@@ -127,7 +127,8 @@ static void set_service(const char *service)
  * Removes the temporaries of snapshots that were never finished: a process
  * killed while writing one (SIGKILL, or a crash inside the crash handler)
  * leaves .ttlog-PID-TID-N.tmp behind. Only files of processes that no longer
- * exist and that have not changed for STALE_TEMPORARY_S are removed, so a
+ * exist, that are this user's and that have not changed for
+ * STALE_TEMPORARY_S are removed, so a
  * snapshot being written right now, even by a process in another PID
  * namespace sharing the directory, is left alone.
  */
@@ -151,13 +152,14 @@ static void remove_stale_temporaries(const char *dir)
 			continue; /* alive, or not ours to judge */
 		struct stat st;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-		    now - st.st_mtime > STALE_TEMPORARY_S)
+		    st.st_uid == geteuid() && now - st.st_mtime > STALE_TEMPORARY_S)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
 }
 
 static int atexit_registered;
+static int crash_atexit_registered;
 
 /* exit(): the stream drains every ring and closes its segment, as at
  * ttlog_shutdown(). */
@@ -270,6 +272,10 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		if (!atexit_registered && atexit(stop_stream_at_exit) == 0)
 			atexit_registered = 1;
 	}
+	/* Last of ttlog's exit hooks, so it runs first: exit() in one thread
+	 * while another writes a crash snapshot waits for it (crash.c). */
+	if (!crash_atexit_registered && atexit(ttlog__crash_wait_at_exit) == 0)
+		crash_atexit_registered = 1;
 	ttlog__sites_set_master(1);
 	/* LMM(init:A) Everything above is published to other threads (and to
 	 * signal handlers) by this store. Pairs with LMM(init:B), the acquire

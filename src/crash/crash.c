@@ -20,7 +20,9 @@
  *    handled), keeping the previous actions in previous[]. While they are
  *    installed, each thread gets an alternate signal stack
  *    (src/thread/altstack.c): the thread calling ttlog_init at once
- *    (ttlog__altstack_enable_main), every other when it attaches its ring
+ *    (ttlog__altstack_enable_main), every thread started later at its start
+ *    (src/thread/start.c, behind the wrapped pthread_create of
+ *    src/thread/interpose.c), and any other when it attaches its ring
  *    (ttlog__altstack_enable), unless it has one of its own; 64 KiB with a
  *    guard page below. Nothing on the crash path keeps a large buffer on
  *    the stack (the largest is step 10's line, some 3 KiB). ttlog_init also
@@ -29,8 +31,9 @@
  *    (ttlog__snapshot_init, ttlog__retention_init).
  *
  * 1. The signal arrives. The kernel switches to the thread's alternate
- *    stack (so a stack overflow is caught too; a thread that never attached
- *    a ring and has no stack of its own runs the handler on its own stack)
+ *    stack (so a stack overflow is caught too; a thread without one, started
+ *    where thread creation is not wrapped or when the stacks' budget was
+ *    spent, that never attached a ring, runs the handler on its own stack)
  *    and calls crash_handler(). It saves errno, takes the thread's id with
  *    syscall(SYS_gettid), and calls step 2. (gettid, tgkill, getdents64
  *    and process_vm_readv below are Linux's own, so not on POSIX's list;
@@ -59,6 +62,11 @@
  *    thread's next log call goes to ttlog__reserve_slow(), which refuses it
  *    (dropped_frozen), so the history being saved is not overwritten. Only
  *    atomic stores and a fence.
+ *
+ * 4b. ttlog__snapshot_refuse(1) (src/snapshot/writer.c): a seq_cst store.
+ *    From now on ttlog_snapshot() and the snapshot signal are refused
+ *    (TTLOG_E_BUSY, counted), so that no new temporary file is started that
+ *    the dying process would leave behind.
  *
  * 5. ttlog__stack_capture_crash(&crash_stack, context, tid)
  *    (src/proc/stack.c): reset() (the thread's ring index from
@@ -233,6 +241,16 @@
  * 9. ttlog__rings_freeze(0): the flag is cleared; each thread's next slow
  *    path sets its limit again.
  *
+ * 9b. ttlog__snapshot_settle(tid, SETTLE_WAIT_MS) (src/snapshot/writer.c):
+ *    an on-demand snapshot that another thread was writing when the crash
+ *    came (the normal workspace busy: a seq_cst load, the other half of
+ *    4b's Dekker pair) is let finish, polling with nanosleep 2 ms at a time
+ *    for at most 2 s; if this very thread was writing it (the crash
+ *    interrupted it), or it is still not done, its temporary is unlink()ed
+ *    (the name is read after an acquire load of the flag set once the file
+ *    was created). The writer, if it still runs, then fails at link() and
+ *    publishes nothing: no half file, no temporary.
+ *
  * 10. report_unwritten_snapshot(): when the file could not be written
  *    (ttlog__snapshot_last_error()), one line on stderr, built on the stack
  *    with the string builder, a constant table of errno names, and
@@ -266,7 +284,9 @@
  *        to the same thread with tgkill (syscall and getpid); it stays
  *        pending until the handler returns, the signal being blocked.
  *    errno is restored and the handler returns. A program whose own
- *    handler survives the signal logs again: the rings are unfrozen.
+ *    handler survives the signal logs again: the rings are unfrozen, and
+ *    when that previous action is a handler (not SIG_DFL or SIG_IGN),
+ *    ttlog__snapshot_refuse(0) lets snapshots on demand start again.
  *    A second fault in the owner, outside the unwinder, costs the
  *    snapshot: if it is the signal being handled, which is blocked, the
  *    kernel ends the process at once (a blocked fault signal cannot be
@@ -304,6 +324,8 @@
 
 #define MAX_SIGNAL 63              /* bit n of a u64 mask is signal n: 1..63 */
 #define OWNER_WAIT_STEPS 1000       /* x 10 ms: a stuck snapshot cannot hold a crash forever */
+#define SETTLE_WAIT_MS 2000         /* an on-demand snapshot under way, to finish */
+#define EXIT_WAIT_STEPS 500         /* x 10 ms: an exit hook waits for the crash to end the process */
 
 static struct sigaction previous[MAX_SIGNAL + 1];
 static uint64_t installed_mask;     /* bit n: our handler is on signal n */
@@ -311,6 +333,7 @@ static int installed_snapshot_signal;
 static _Atomic int installed;       /* only under ttlog_init's lock: relaxed */
 static _Atomic uint32_t crash_owner; /* tid of the thread writing the crash snapshot */
 static _Atomic int crash_done;      /* the owner is done: LMM(crash:A/B) */
+static _Atomic int crash_fatal;     /* the owner's hand-over ends the process (SIG_DFL) */
 static struct ttlog__stack crash_stack; /* the owner's stack; reserved here, not on the signal stack */
 
 static const char *const signal_names[] = {
@@ -372,10 +395,17 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 			.signal_name = name ? name : "signal",
 			.stack = &crash_stack,
 		};
+		/* Relaxed: read after crash_done's acquire (LMM(crash:B)). */
+		atomic_store_explicit(&crash_fatal,
+				      !(previous[signo].sa_flags & SA_SIGINFO) &&
+					      previous[signo].sa_handler == SIG_DFL,
+				      memory_order_relaxed);
 		/* Other threads stop logging until the snapshot is written, so
 		 * they cannot overwrite the history it saves; a program whose own
 		 * handler survives the signal logs again afterwards. */
 		ttlog__rings_freeze(1);
+		/* No on-demand snapshot starts a temporary from now on. */
+		ttlog__snapshot_refuse(1);
 		ttlog__stack_capture_crash(&crash_stack, context, tid);
 		/* The modules dlopen'ed since the last refresh, for the frames
 		 * that are in them (src/proc/modules.c). */
@@ -386,6 +416,9 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 		 * its END (src/stream/stream.c, close_now), rings still frozen. */
 		ttlog__stream_close_now();
 		ttlog__rings_freeze(0);
+		/* An on-demand snapshot under way in another thread is let
+		 * finish, one this thread was writing is removed (settle). */
+		ttlog__snapshot_settle(tid, SETTLE_WAIT_MS);
 		report_unwritten_snapshot();
 		/* LMM(crash:A) pairs with LMM(crash:B): a waiting thread hands
 		 * over after everything above, the unfreezing included (its
@@ -402,9 +435,52 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
 	}
 	/* owner == tid: we crashed while writing the crash snapshot; hand over. */
 	sigaction(signo, &previous[signo], NULL);
+	/* A handler of the program's may survive the signal: snapshots on
+	 * demand work again. Without one the process ends here. */
+	if ((previous[signo].sa_flags & SA_SIGINFO) ||
+	    (previous[signo].sa_handler != SIG_DFL && previous[signo].sa_handler != SIG_IGN))
+		ttlog__snapshot_refuse(0);
 	if (!repeats_by_itself(signo, info))
 		syscall(SYS_tgkill, getpid(), (pid_t)tid, signo);
 	errno = saved_errno;
+}
+
+/*
+ * The exit hook: exit() called by one thread while another is writing the
+ * crash snapshot would end the process with exit's status, hiding the
+ * crash and cutting its file short. Registered with atexit() at the end of
+ * ttlog_init (so it runs before ttlog's other exit hooks: the stream's and
+ * the shared mapping's) and run again as libttlog's destructor (so a crash
+ * that begins during the program's later exit hooks or destructors is
+ * seen too). If a crash is under way in another thread, it waits for the
+ * snapshot (at most OWNER_WAIT_STEPS x 10 ms, as a second crashing thread
+ * does), then, when the hand-over ends the process (the signal's previous
+ * action was SIG_DFL), waits for that end (at most EXIT_WAIT_STEPS x 10
+ * ms) instead of letting exit() finish first. Without a crash: one atomic
+ * load. May run in signal context (a handler that calls exit()): atomic
+ * loads, gettid, nanosleep.
+ */
+void ttlog__crash_wait_at_exit(void)
+{
+	uint32_t owner = atomic_load_explicit(&crash_owner, memory_order_relaxed);
+	if (!owner || owner == (uint32_t)syscall(SYS_gettid))
+		return; /* no crash, or exit() from this thread's own crash */
+	struct timespec step = {0, 10 * 1000 * 1000};
+	for (int i = 0; i < OWNER_WAIT_STEPS; i++) {
+		/* LMM(crash:B) pairs with LMM(crash:A). */
+		if (atomic_load_explicit(&crash_done, memory_order_acquire))
+			break;
+		nanosleep(&step, NULL);
+	}
+	if (!atomic_load_explicit(&crash_fatal, memory_order_relaxed))
+		return; /* the program's own handler takes over: it decides */
+	for (int i = 0; i < EXIT_WAIT_STEPS; i++)
+		nanosleep(&step, NULL); /* the signal ends the process meanwhile */
+}
+
+__attribute__((destructor)) static void wait_at_unload(void)
+{
+	ttlog__crash_wait_at_exit();
 }
 
 /* Runs in signal context. */
@@ -481,6 +557,7 @@ void ttlog__crash_uninstall(void)
  * after this by pthread_create. */
 void ttlog__crash_after_fork(void)
 {
+	atomic_store_explicit(&crash_fatal, 0, memory_order_relaxed);
 	atomic_store_explicit(&crash_owner, 0, memory_order_relaxed);
 	atomic_store_explicit(&crash_done, 0, memory_order_relaxed);
 }

@@ -25,6 +25,11 @@ int ttlog__crash_install(uint64_t mask, int snapshot_signal);
 /* Puts the previous handlers back. */
 void ttlog__crash_uninstall(void);
 
+/* Waits, bounded, while another thread writes a crash snapshot, and then
+ * for the crash to end the process: registered with atexit() by
+ * ttlog_init, and run as libttlog's destructor (crash.c says more). */
+void ttlog__crash_wait_at_exit(void);
+
 /* In a forked child: forget a crash that was being handled in the parent. */
 void ttlog__crash_after_fork(void);
 

@@ -115,6 +115,10 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 		m.gauge_ticks = now;
 		fn(ctx, &m);
 	}
+	emit_counter(fn, ctx, "ttlog_threads_without_signal_stack_total",
+		     "Threads started without an alternate signal stack (its budget, a quarter "
+		     "of the memory cap, was spent): a stack overflow there leaves no snapshot",
+		     "", g_load(&ttlog__g.threads_without_altstack));
 	emit_counter(fn, ctx, "ttlog_snapshots_written_total", "Snapshots written", "",
 		     g_load(&ttlog__g.snapshots_written));
 	emit_counter(fn, ctx, "ttlog_snapshots_failed_total", "Snapshots that could not be written", "",

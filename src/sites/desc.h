@@ -69,15 +69,17 @@ const char *ttlog__site_target(const struct ttlog_site *s);
 /*
  * Fills d from site s, registered as id: measures the strings, applies the
  * default target, and finds the TTLOG_F() field names in the argument
- * texts. A name that stands in the source text as it is (one literal
- * without escapes, the common case) is pointed at there; the names of a
- * site that has another (joined literals, escapes, an empty name, which
- * becomes "_") are copied into a name area of 256 KiB reserved in .bss,
- * with one atomic add. Once that area is full, such a site loses the names
- * that do not stand in its source text (their arguments become plain
- * unused arguments), which needs thousands of such sites. Lock-free and
- * without allocation: it runs at a site's first call, in any thread, so
- * in signal context.
+ * texts. Every string, the argument types and the field names are then
+ * copied (each string cut at 8 KiB, the most a SITE entry keeps) into a
+ * text area of 16 MiB reserved in .bss, with one atomic add, so that the
+ * description outlives the site: a library that logged can be unloaded
+ * (dlclose) and later snapshots still describe its sites. Once that area
+ * is full, which needs tens of thousands of sites, a description points
+ * at the site's own strings instead (and its field names that do not
+ * stand in the source text as they are, from joined literals, escapes or
+ * an empty name, become plain unused arguments). Lock-free and without
+ * allocation: it runs at a site's first call, in any thread, so in signal
+ * context.
  */
 void ttlog__site_desc_fill(struct ttlog__site_desc *d, uint32_t id, const struct ttlog_site *s);
 

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock/clock.h"
@@ -66,6 +67,8 @@
 
 struct workspace {
 	_Atomic int busy;
+	_Atomic uint32_t busy_tid;      /* the thread holding busy (0: none) */
+	_Atomic int tmp_named;          /* tmp_path names a temporary this use created */
 	const struct ttlog__snapshot_source *src; /* what this snapshot is written from */
 	int fd;                         /* the temporary file */
 	/* totals for END beside the emitter's */
@@ -89,6 +92,11 @@ static struct workspace *workspaces[2];
 static int last_rc[2], last_errno[2];
 static size_t workspace_size;
 static _Atomic uint32_t tmp_counter;
+/* Set while a crash is being written (and after it, unless the program's
+ * own handler may survive it): on-demand snapshots of this process are
+ * refused, so that none starts a temporary the dying process would leave
+ * behind. LMM(refuse:A/B). */
+static _Atomic int refuse_normal;
 
 int ttlog__snapshot_init(void)
 {
@@ -116,8 +124,44 @@ int ttlog__snapshot_init(void)
 void ttlog__snapshot_after_fork(void)
 {
 	for (int i = 0; i < 2; i++)
-		if (workspaces[i])
+		if (workspaces[i]) {
 			atomic_store_explicit(&workspaces[i]->busy, 0, memory_order_relaxed);
+			atomic_store_explicit(&workspaces[i]->busy_tid, 0, memory_order_relaxed);
+			atomic_store_explicit(&workspaces[i]->tmp_named, 0, memory_order_relaxed);
+		}
+	atomic_store_explicit(&refuse_normal, 0, memory_order_relaxed);
+}
+
+/* Runs in signal context. */
+void ttlog__snapshot_refuse(int on)
+{
+	/* LMM(refuse:A) pairs with LMM(refuse:B) in write_from(): seq_cst,
+	 * a store then a load on each side (ttlog__snapshot_settle() loads
+	 * busy after this store; write_from() loads the flag after taking
+	 * busy), so either the writer sees the flag or the crash sees busy. */
+	atomic_store_explicit(&refuse_normal, on, memory_order_seq_cst);
+}
+
+/* Runs in signal context: atomic loads, nanosleep, unlink. */
+void ttlog__snapshot_settle(uint32_t tid, unsigned max_wait_ms)
+{
+	struct workspace *ws = workspaces[TTLOG__WS_NORMAL];
+	if (!ws)
+		return;
+	struct timespec step = {0, 2 * 1000 * 1000};
+	for (unsigned waited = 0;; waited += 2) {
+		/* LMM(refuse:A) (seq_cst): see ttlog__snapshot_refuse(). */
+		if (!atomic_load_explicit(&ws->busy, memory_order_seq_cst))
+			return; /* finished (or failed, and removed its temporary) */
+		if (atomic_load_explicit(&ws->busy_tid, memory_order_relaxed) == tid ||
+		    waited >= max_wait_ms)
+			break; /* interrupted by this very crash, or stuck */
+		nanosleep(&step, NULL);
+	}
+	/* LMM(tmp:B) pairs with LMM(tmp:A): the name is whole. The writer may
+	 * still run; its link() then fails, and it removes nothing else. */
+	if (atomic_load_explicit(&ws->tmp_named, memory_order_acquire))
+		unlink(ws->tmp_path);
 }
 
 /* ---- Output, through the emitter (src/snapshot/emit.c) ----------------- */
@@ -483,6 +527,10 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 		if (sb.overflow)
 			return -1;
 		int fd = open(ws->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			/* LMM(tmp:A) pairs with LMM(tmp:B) in
+			 * ttlog__snapshot_settle(): the name, then the flag. */
+			atomic_store_explicit(&ws->tmp_named, 1, memory_order_release);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
@@ -648,8 +696,10 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	struct workspace *ws = workspaces[which];
 	int expected = 0;
 	/* LMM(ws:B) pairs with LMM(ws:A): the previous writer's use of the
-	 * workspace is over. A failed attempt touches nothing: relaxed. */
-	if (!atomic_compare_exchange_strong_explicit(&ws->busy, &expected, 1, memory_order_acquire,
+	 * workspace is over. seq_cst rather than acquire: it is also the
+	 * store half of LMM(refuse:B). A failed attempt touches nothing:
+	 * relaxed. */
+	if (!atomic_compare_exchange_strong_explicit(&ws->busy, &expected, 1, memory_order_seq_cst,
 						     memory_order_relaxed)) {
 		if (src->in_process)
 			atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
@@ -658,12 +708,22 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	int saved_errno = errno;
 	int rc = TTLOG_OK;
 	int failed_errno = 0;
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	atomic_store_explicit(&ws->busy_tid, tid, memory_order_relaxed);
+	/* LMM(refuse:B) pairs with LMM(refuse:A): busy taken, then the flag
+	 * read, both seq_cst. A crash is being written: no new temporary. */
+	if (which == TTLOG__WS_NORMAL && src->in_process &&
+	    atomic_load_explicit(&refuse_normal, memory_order_seq_cst)) {
+		atomic_fetch_add_explicit(&ttlog__g.snapshots_busy, 1, memory_order_relaxed);
+		atomic_store_explicit(&ws->busy_tid, 0, memory_order_relaxed);
+		atomic_store_explicit(&ws->busy, 0, memory_order_release);
+		return TTLOG_E_BUSY;
+	}
 	char reason[TTLOG__REASON_MAX + 1];
 	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
 	ws->src = src;
 	reset_workspace(ws);
 
-	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	ws->fd = open_temporary(ws, tid);
 	ws->em.file.fd = ws->fd;
 	if (ws->fd < 0) {
@@ -745,6 +805,10 @@ out:
 						  ? &ttlog__g.snapshots_written
 						  : &ttlog__g.snapshots_failed,
 					  1, memory_order_relaxed);
+	/* The temporary is gone, linked or not (its name is not reused until
+	 * the next use sets the flag again). */
+	atomic_store_explicit(&ws->tmp_named, 0, memory_order_relaxed);
+	atomic_store_explicit(&ws->busy_tid, 0, memory_order_relaxed);
 	/* LMM(ws:A) pairs with LMM(ws:B): this use is over before the next. */
 	atomic_store_explicit(&ws->busy, 0, memory_order_release);
 	errno = saved_errno;

@@ -106,6 +106,19 @@ int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const
  * one); "" if unavailable. Runs in signal context. */
 void ttlog__live_thread_name(int pid, uint32_t tid, char *out, size_t cap);
 
+/* on 1: on-demand snapshots of this process (ttlog_snapshot(), the
+ * snapshot signal) are refused with TTLOG_E_BUSY (counted in
+ * snapshots_busy) until it is called with 0; the crash handler sets it
+ * while it writes. Runs in signal context. */
+void ttlog__snapshot_refuse(int on);
+
+/* After a crash snapshot: an on-demand snapshot that another thread is
+ * writing is let finish, waiting up to max_wait_ms; one that thread tid
+ * (the crashing one) was writing when it crashed, or that is still being
+ * written after the wait, has its temporary file removed, so that the
+ * dying process leaves no temporary behind. Runs in signal context. */
+void ttlog__snapshot_settle(uint32_t tid, unsigned max_wait_ms);
+
 /* In a forked child: a snapshot that was in progress in the parent is not. */
 void ttlog__snapshot_after_fork(void);
 

@@ -3,9 +3,12 @@
  * even when a thread dies of a stack overflow.
  *
  * The main thread gets one when the crash handlers are installed
- * (ttlog__altstack_enable_main); from then on every other thread gets one
- * when it attaches its ring (ttlog__altstack_want), unless it has one
- * already (the program's own). A thread's stack is unmapped at its exit.
+ * (ttlog__altstack_enable_main); from then on every new thread gets one at
+ * its start (src/thread/start.c, where thread creation is wrapped), and a
+ * thread that has none yet (one created before, or where creation is not
+ * wrapped) gets one when it attaches its ring (ttlog__altstack_want),
+ * unless it has one already (the program's own). A thread's stack is
+ * unmapped at its exit.
  */
 #define _GNU_SOURCE
 #include "thread/altstack.h"
@@ -39,7 +42,7 @@ static void *altstack_map(size_t *total)
 	return m;
 }
 
-static int thread_has_altstack(void)
+int ttlog__altstack_present(void)
 {
 	stack_t old;
 	return sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE);
@@ -47,7 +50,7 @@ static int thread_has_altstack(void)
 
 void ttlog__altstack_enable(struct ttlog__ring *r)
 {
-	if (thread_has_altstack())
+	if (ttlog__altstack_present())
 		return; /* the program's own, or the one ttlog_init made */
 	r->altstack = altstack_map(&r->altstack_size);
 }
@@ -55,7 +58,7 @@ void ttlog__altstack_enable(struct ttlog__ring *r)
 int ttlog__altstack_enable_main(void)
 {
 	size_t total;
-	if (main_altstack || thread_has_altstack())
+	if (main_altstack || ttlog__altstack_present())
 		return 0;
 	main_altstack = altstack_map(&total);
 	return main_altstack ? 0 : -1;

@@ -19,6 +19,9 @@ int ttlog__altstack_enable_main(void);
 void ttlog__altstack_want(int on);
 int ttlog__altstack_wanted(void);
 
+/* 1 if the calling thread has a signal stack (the program's or ttlog's). */
+int ttlog__altstack_present(void);
+
 /* At the thread's exit: its stack, if ttlog made it, is removed. */
 void ttlog__altstack_release(struct ttlog__ring *ring);
 

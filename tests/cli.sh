@@ -240,6 +240,11 @@ check "duration without a unit" empty.txt 1 "bad duration '5' for --last" -- \
 	"$bin" view --last 5 "$snap"
 check "duration with a bad unit" empty.txt 1 "unknown unit" -- "$bin" view --last 5d "$snap"
 check "bad regex" empty.txt 1 "bad regular expression" -- "$bin" view --grep '(' "$snap"
+# glibc's regcomp took 4 GB for 30 stacked repetitions: refused first.
+check "stacked repetitions refused" empty.txt 1 "a repetition .* right after another is undefined" -- \
+	"$bin" view --grep 'bug++++++++++++++++++++++++++++bug' "$snap"
+check "escaped and bracketed pluses are not stacked" - 0 '' -- \
+	"$bin" view --grep 'x+[+*]\+\+|worker' "$snap"
 check "bad output format" empty.txt 1 "unknown output format 'xml'" -- "$bin" view -o xml "$snap"
 check "bad --color" empty.txt 1 "bad value 'sometimes' for --color" -- \
 	"$bin" view --color=sometimes "$snap"

@@ -79,6 +79,49 @@ static int parse_trace_id(const char *text, uint64_t *hi, uint64_t *lo)
 	return 0;
 }
 
+/* Whether an extended regular expression has a repetition operator right
+ * after another ("a++", "b*{2}"): glibc's regcomp copies the repeated
+ * tree for each, so 30 of them took 4 GB (found by fuzz_options). Bracket
+ * expressions and escaped characters are not operators. */
+static int stacked_repetition(const char *re)
+{
+	int after_repeat = 0;
+	for (const char *p = re; *p; p++) {
+		if (*p == '\\') {
+			after_repeat = 0;
+			if (!*++p)
+				break;
+			continue;
+		}
+		if (*p == '[') {
+			/* Skip the bracket expression: a ']' first is a member. */
+			const char *q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']')
+				q++;
+			if (!*q)
+				break;
+			p = q;
+			after_repeat = 0;
+			continue;
+		}
+		int repeat = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+		if (repeat && after_repeat)
+			return 1;
+		if (*p == '{') {
+			while (p[1] && p[1] != '}')
+				p++;
+			if (p[1])
+				p++;
+		}
+		after_repeat = repeat;
+	}
+	return 0;
+}
+
 int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, size_t err_size)
 {
 	const char *why;
@@ -112,6 +155,15 @@ int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, s
 		f->have_last = 1;
 		return 1;
 	case 'g': {
+		if (stacked_repetition(arg)) {
+			snprintf(err, err_size,
+				 "bad regular expression '%s': a repetition ('*', '+', '?' or "
+				 "'{...}') right after another is undefined in POSIX, and the C "
+				 "library needs memory exponential in how many there are; "
+				 "group them with ( ) or escape them with \\",
+				 arg);
+			return -1;
+		}
 		int rc = regcomp(&f->greps[f->ngreps], arg, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
 			char text[256];

@@ -22,6 +22,7 @@
 #include "backtrace.h"
 #include "cli.h"
 #include "crash_text.h"
+#include "default_file.h"
 #include "filter.h"
 #include "view_metrics.h"
 #include "render/event_json.h"
@@ -63,12 +64,16 @@ struct view {
 
 void cli_view_usage(FILE *out)
 {
-	fputs("Usage: ttlog view [OPTIONS] FILE...\n"
+	fputs("Usage: ttlog view [OPTIONS] [FILE...]\n"
 	      "\n"
 	      "Prints the events of ttlog snapshot files, one line per event: the files in\n"
 	      "the order given, the events of each file in time order. After a file's\n"
 	      "events come its crash summary and, when events were lost or sampled out\n"
 	      "(ttlog_set_sampling, TTLOG_SAMPLE), how many.\n"
+	      "\n"
+	      "Without a FILE: the newest snapshot of the default directory (the one\n"
+	      "`ttlog ls` lists: TTLOG_DIR, $XDG_RUNTIME_DIR/ttlog or /tmp/ttlog-UID),\n"
+	      "named on stderr.\n"
 	      "\n"
 	      "A FILE may be a stream's segment (*.ttseg). When a FILE is a directory or a\n"
 	      "glob pattern ('logs/*.ttseg'), all the FILEs are read as one store: the\n"
@@ -630,10 +635,6 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	}
 	v->filter.utc = v->utc;
 	v->filter.logs_only = !v->spans;
-	if (optind >= argc) {
-		*status = cli_report_usage_error("view", "no FILE given");
-		return -1;
-	}
 	if (color_mode < 0) {
 		const char *no_color = getenv("NO_COLOR");
 		color_mode = !v->json && isatty(STDOUT_FILENO) && !(no_color && *no_color);
@@ -654,16 +655,27 @@ int cli_view_main(int argc, char **argv)
 	int status = CLI_EXIT_OK;
 
 	int parsed = parse_options(&v, argc, argv, &status) == 0;
-	if (parsed && (status = cli_store_check_service("ttlog view", argv + optind, argc - optind,
-							v.filter.service)) != CLI_EXIT_OK)
+	char **args = argv + optind, *newest[1], path[8192];
+	int nargs = argc - optind;
+	if (parsed && nargs == 0) {
+		if (cli_default_snapshot("view", path, sizeof path) != 0) {
+			status = CLI_EXIT_USAGE;
+			parsed = 0;
+		}
+		newest[0] = path;
+		args = newest;
+		nargs = 1;
+	}
+	if (parsed && (status = cli_store_check_service("ttlog view", args, nargs, v.filter.service)) !=
+			      CLI_EXIT_OK)
 		parsed = 0;
-	if (parsed && !v.metrics && cli_store_args(argv + optind, argc - optind)) {
-		status = view_store(&v, argv + optind, argc - optind);
+	if (parsed && !v.metrics && cli_store_args(args, nargs)) {
+		status = view_store(&v, args, nargs);
 	} else if (parsed) {
 		/* --metrics of a directory: each of its files. */
 		char **files;
 		int bad = 0;
-		int n = cli_store_expand(argv + optind, argc - optind, "ttlog", &files, &bad);
+		int n = cli_store_expand(args, nargs, "ttlog", &files, &bad);
 		if (bad)
 			status = CLI_EXIT_DATA;
 		for (int i = 0; i < n && !cli_stdout_failed(); i++) {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# cli_traps.sh - what users of the `ttlog` command tripped on: reading
+# commands without a FILE (the newest snapshot of the default directory),
+# `export --format json`, counts that agree between commands, `view
+# --sampling` with the events, --thread that matches nothing, large
+# integers in JSON, and one rule for durations.
+
+# shellcheck disable=SC2016
+set -u
+
+# shellcheck source=support/cli_lib.sh
+source "$(dirname "$0")/support/cli_lib.sh"
+
+golden=$(make_snapshot golden) || exit 1
+spans=$(make_snapshot spans) || exit 1
+
+# ---------------------------------------------------------------------------
+# No FILE: the newest snapshot of the default directory (TTLOG_DIR here, as
+# the library and `ttlog ls` take it). The older snapshot has the later
+# modification time, so that the name's time is what decides.
+
+dflt=$tmp/default
+mkdir -p "$dflt"
+newest=$dflt/ttlog-1-20260101T000000.000000002Z-spans.ttlog
+cp "$spans" "$newest"
+cp "$golden" "$dflt/ttlog-1-20260101T000000.000000001Z-golden.ttlog"
+echo "not a snapshot" >"$dflt/notes.txt"
+reading="reading $newest \\(the newest snapshot of $dflt\\)"
+
+"$bin" view "$newest" >"$tmp/view.want"
+TTLOG_DIR=$dflt "$bin" view >"$tmp/view.got" 2>"$tmp/view.err"
+expect "view without FILE: the newest snapshot's events" cmp -s "$tmp/view.want" "$tmp/view.got"
+expect "view without FILE: names the file on stderr" grep -Eq "^ttlog view: $reading$" "$tmp/view.err"
+check "view without FILE: exit 0" ~begin 0 "ttlog view: $reading" -- env TTLOG_DIR="$dflt" "$bin" view
+check "stats without FILE" ~"$newest" 0 "ttlog stats: $reading" -- env TTLOG_DIR="$dflt" "$bin" stats
+"$bin" export -F jsonl "$newest" >"$tmp/export.want"
+TTLOG_DIR=$dflt "$bin" export -F jsonl >"$tmp/export.got" 2>/dev/null
+expect "export without FILE: the newest snapshot's events" cmp -s "$tmp/export.want" "$tmp/export.got"
+check "export without FILE: names the file" - 0 "ttlog export: $reading" -- \
+	env TTLOG_DIR="$dflt" "$bin" export -F jsonl
+# XDG_RUNTIME_DIR/ttlog when TTLOG_DIR is not set, as the library does.
+mkdir -p "$tmp/xdg/ttlog"
+cp "$spans" "$tmp/xdg/ttlog/"
+check "view without FILE: XDG_RUNTIME_DIR/ttlog" ~begin 0 "reading $tmp/xdg/ttlog/" -- \
+	env -u TTLOG_DIR XDG_RUNTIME_DIR="$tmp/xdg" "$bin" view
+mkdir -p "$tmp/empty"
+check "view without FILE: no snapshot" - 1 "no FILE given, and no snapshot in the default directory $tmp/empty" -- \
+	env TTLOG_DIR="$tmp/empty" "$bin" view
+check "stats without FILE: no directory" - 1 "no FILE given, and the default directory $tmp/none cannot be read" -- \
+	env TTLOG_DIR="$tmp/none" "$bin" stats
+
+# ---------------------------------------------------------------------------
+# export --format json: jsonl under the name `view -o json` uses.
+
+"$bin" export --format json "$newest" >"$tmp/export.json" 2>"$tmp/export.err"
+expect "export --format json is jsonl" cmp -s "$tmp/export.want" "$tmp/export.json"
+expect "export --format json: nothing on stderr" test ! -s "$tmp/export.err"
+finish

@@ -55,4 +55,30 @@ check "stats without FILE: no directory" - 1 "no FILE given, and the default dir
 "$bin" export --format json "$newest" >"$tmp/export.json" 2>"$tmp/export.err"
 expect "export --format json is jsonl" cmp -s "$tmp/export.want" "$tmp/export.json"
 expect "export --format json: nothing on stderr" test ! -s "$tmp/export.err"
+
+# ---------------------------------------------------------------------------
+# --thread that matches no thread: an error, like --service, for one file,
+# a directory (a store) and export; one that matches still prints.
+
+check "view --thread nosuch" - 1 "^ttlog view: --thread 'nosuch' matches no thread" -- \
+	"$bin" view --thread nosuch "$newest"
+check "view --thread nosuch, store" - 1 "^ttlog view: --thread 'nosuch' matches no thread" -- \
+	"$bin" view --thread nosuch "$dflt"
+check "export --thread nosuch" - 1 "^ttlog export: --thread 'nosuch' matches no thread" -- \
+	"$bin" export -F jsonl --thread nosuch "$newest"
+check "view --thread main --thread nosuch" ~"before any span" 1 "--thread 'nosuch' matches no thread" -- \
+	"$bin" view --thread main --thread nosuch "$newest"
+check "view --thread main" ~"before any span" 0 "" -- "$bin" view --thread main "$newest"
+check "view --thread main, store" ~"before any span" 0 "" -- "$bin" view --thread main "$dflt"
+
+# ---------------------------------------------------------------------------
+# view --sampling: the events and the table, for a file and for a store.
+
+mkdir -p "$tmp/sampled"
+sampled=$("$progs/sampled_snapshot" "$tmp/sampled")
+for arg in "$sampled" "$tmp/sampled"; do
+	"$bin" view --sampling "$arg" >"$tmp/sampling.out" 2>&1
+	expect "view --sampling $arg: the events" grep -q "one in ten 90" "$tmp/sampling.out"
+	expect "view --sampling $arg: the table" grep -q "^-- sampling: sampled_snapshot.c:28 1/10: kept 10, dropped 90" "$tmp/sampling.out"
+done
 finish

@@ -389,6 +389,8 @@ int cli_export_main(int argc, char **argv)
 	}
 	if (store_format(x.format) && cli_store_args(args, nargs)) {
 		status = export_store(&x, args, nargs);
+		if (status == CLI_EXIT_OK && !cli_stdout_failed())
+			status = cli_filter_report_threads(&x.filter, "export");
 		goto out;
 	}
 	/* A directory or a glob stands for its segments and snapshots. */
@@ -408,6 +410,8 @@ int cli_export_main(int argc, char **argv)
 	}
 	x.format->end(&x);
 	cli_store_free_list(files, n);
+	if (status == CLI_EXIT_OK && !cli_stdout_failed())
+		status = cli_filter_report_threads(&x.filter, "export");
 out:
 	cli_filter_free(&x.filter);
 	render_buf_free(&x.out);

@@ -94,8 +94,8 @@ void cli_view_usage(FILE *out)
 	      "                        or never\n"
 	      "      --header          print each file's details before its events\n"
 	      "      --no-spans        leave out span begins and ends, and do not indent\n"
-	      "      --sampling        after a file's events, one line per sampled call site:\n"
-	      "                        its rule (1/N, K/s), calls kept and dropped\n"
+	      "      --sampling        the events, then one line per sampled call site of\n"
+	      "                        each file: its rule (1/N, K/s), calls kept and dropped\n"
 	      "      --metrics         print the file's metrics instead of its events: tables\n"
 	      "                        of counters, gauges (value, time set) and histograms\n"
 	      "                        (count, sum, min, max, p50, p90, p99, p99.9), then\n"
@@ -333,7 +333,7 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 
 /* --sampling: one line per sampled site, "FILE:LINE RULE: kept K, dropped
  * A by 1-in-N, B by the rate limit". */
-static void print_sampling(struct view *v, ttlog_reader *r)
+static void print_sampling(struct view *v, const ttlog_reader *r)
 {
 	size_t n = ttlog_reader_sampling_count(r);
 	for (size_t i = 0; i < n; i++) {
@@ -472,6 +472,9 @@ static int view_store(struct view *v, char **args, int n)
 	for (size_t i = 0; i < nf; i++) {
 		if (!files[i]->reader)
 			continue;
+		/* --sampling: each file's table after the events of all. */
+		if (v->sampling)
+			print_sampling(v, files[i]->reader);
 		const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
 		lost += fi->stream_lost + fi->torn;
 		/* A ring overwrites what a stream has already written: only a
@@ -685,6 +688,8 @@ int cli_view_main(int argc, char **argv)
 		}
 		cli_store_free_list(files, n);
 	}
+	if (parsed && status == CLI_EXIT_OK && !v.metrics && !cli_stdout_failed())
+		status = cli_filter_report_threads(&v.filter, "view");
 	view_free(&v);
 	return status;
 }

@@ -11,7 +11,8 @@
 #   --test   also what running the tests needs (make test, make asan,
 #            make tsan): g++, clang and clang++ (the header is compiled in
 #            every language mode with each), the sqlite3 shell, curl, and
-#            chromium with node and npm for the browser test
+#            chromium with node and npm for the browser test, man-db to
+#            render the man pages
 #   --clang  the same as --test (make clang builds with clang and runs them)
 #   --fuzz   clang with its sanitizer and libFuzzer runtimes (make fuzz)
 #   --bench  what the benchmark suite (make bench) needs: the driver
@@ -45,7 +46,7 @@ packages=(cmake make gcc pkg-config liblz4-dev libunwind-dev libdw-dev libsqlite
 # tree (tests/browser/package-lock.json pins it). Node may come from
 # elsewhere than Debian (its own packages bring npm): Debian's are
 # installed only when there is no npm at all.
-test_packages=(g++ clang sqlite3 curl chromium)
+test_packages=(g++ clang sqlite3 curl chromium man-db)
 command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
 list=0

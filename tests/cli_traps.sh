@@ -81,4 +81,21 @@ for arg in "$sampled" "$tmp/sampled"; do
 	expect "view --sampling $arg: the events" grep -q "one in ten 90" "$tmp/sampling.out"
 	expect "view --sampling $arg: the table" grep -q "^-- sampling: sampled_snapshot.c:28 1/10: kept 10, dropped 90" "$tmp/sampling.out"
 done
+
+# ---------------------------------------------------------------------------
+# Durations: one rule for options and TTLOG_* variables (a number alone is
+# seconds; units ns, us, ms, s, m or min, h, d; parts combined).
+
+"$bin" view --last 5s "$newest" >"$tmp/last.want"
+for d in 5 5.0 5000ms 0.0833333333333m; do
+	"$bin" view --last "$d" "$newest" >"$tmp/last.got" 2>&1
+	expect "view --last $d is --last 5s" cmp -s "$tmp/last.want" "$tmp/last.got"
+done
+check "view --last 1d" ~"before any span" 0 "" -- "$bin" view --last 1d "$newest"
+check "view --last 2min" ~"before any span" 0 "" -- "$bin" view --last 2min "$newest"
+check "view --last 5x" - 1 "bad duration '5x' for --last: missing or unknown unit" -- \
+	"$bin" view --last 5x "$newest"
+check "serve --time-limit 5000 (seconds: over 1h)" - 1 "--time-limit takes 1ms to 1h" -- \
+	"$bin" serve --time-limit 5000 "$newest"
+check "serve --time-limit 2h" - 1 "--time-limit takes 1ms to 1h" -- "$bin" serve --time-limit 2h "$newest"
 finish

@@ -285,7 +285,8 @@ void cli_filter_usage_times(FILE *out)
 	      "  F is a fraction of a second, 1 to 9 digits. Examples: 08:15:00.25,\n"
 	      "  '2026-01-31 08:15:00', 2026-01-31T08:15:00Z, -2s.\n"
 	      "\n"
-	      "Durations: a number and a unit (ns, us, ms, s, m, h), fractions allowed,\n"
-	      "  parts may be combined: 500ms, 1.5s, 1h30m.\n",
+	      "Durations: a number and a unit (ns, us, ms, s, m or min, h, d), fractions\n"
+	      "  allowed, parts may be combined: 500ms, 1.5s, 1h30m, 7d; a number alone is\n"
+	      "  seconds (5 is 5s). The same rule as the TTLOG_* variables that programs read.\n",
 	      out);
 }

@@ -98,4 +98,37 @@ check "view --last 5x" - 1 "bad duration '5x' for --last: missing or unknown uni
 check "serve --time-limit 5000 (seconds: over 1h)" - 1 "--time-limit takes 1ms to 1h" -- \
 	"$bin" serve --time-limit 5000 "$newest"
 check "serve --time-limit 2h" - 1 "--time-limit takes 1ms to 1h" -- "$bin" serve --time-limit 2h "$newest"
+
+# ---------------------------------------------------------------------------
+# Integers beyond 2^53 in JSON: bare numbers by default (exact digits),
+# strings with --json-big-as-string, so that a reader using doubles (jq,
+# JavaScript) gets them exact; smaller integers stay numbers.
+
+big_check() {
+	python3 -c '
+import json, sys
+want_str = sys.argv[1] == "str"
+found = 0
+for line in sys.stdin:
+    e = json.loads(line)
+    if not isinstance(e["time_ns"], str if want_str else int):
+        sys.exit("time_ns: %r" % (e["time_ns"],))
+    if e["message"].startswith("ints:"):
+        a = e["args"]
+        big = [str(2**64 - 1), str(-2**63)]
+        if want_str and (a[2] != big[1] or a[3] != big[0] or a[4] != 123456789012345 or a[0] != -42):
+            sys.exit("args: %r" % (a,))
+        if not want_str and (a[2] != -2**63 or a[3] != 2**64 - 1):
+            sys.exit("args: %r" % (a,))
+        found += 1
+sys.exit(0 if found else "no ints: event")' "$1"
+}
+"$bin" view -o json "$golden" | big_check num
+expect "view -o json: big integers are numbers" test "${PIPESTATUS[1]}" -eq 0
+"$bin" view -o json --json-big-as-string "$golden" | big_check str
+expect "view -o json --json-big-as-string: big integers are strings" test "${PIPESTATUS[1]}" -eq 0
+"$bin" export -F json --json-big-as-string "$golden" | big_check str
+expect "export --json-big-as-string: big integers are strings" test "${PIPESTATUS[1]}" -eq 0
+check "export -F csv --json-big-as-string" - 1 "is for --format jsonl only" -- \
+	"$bin" export -F csv --json-big-as-string "$golden"
 finish

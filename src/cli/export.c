@@ -74,6 +74,9 @@ void cli_export_usage(FILE *out)
 	      "                        otlp-json: the service.name resource attribute\n"
 	      "                        (default: the base name of the executable)\n"
 	      "      --no-spans        leave out span begins and ends (jsonl, csv, logfmt)\n"
+	      "      --json-big-as-string\n"
+	      "                        jsonl: time_ns, duration_ns and integers beyond\n"
+	      "                        +-2^53 as strings, as `ttlog view` documents it\n"
 	      "      --utc             read times in UTC instead of local time\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n",
@@ -228,6 +231,7 @@ enum {
 	OPT_SERVICE_NAME,
 	OPT_NO_SPANS,
 	OPT_UTC,
+	OPT_JSON_BIG,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -241,6 +245,7 @@ static const struct option long_options[] = {
 	{"service-name", required_argument, NULL, OPT_SERVICE_NAME},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"utc", no_argument, NULL, OPT_UTC},
+	{"json-big-as-string", no_argument, NULL, OPT_JSON_BIG},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -311,6 +316,9 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 		case OPT_NO_SPANS:
 			x->filter.logs_only = 1;
 			break;
+		case OPT_JSON_BIG:
+			x->json_big_as_string = 1;
+			break;
 		case OPT_UTC:
 			x->filter.utc = 1;
 			break;
@@ -326,6 +334,10 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 	if (!x->format) {
 		*status = cli_report_usage_error("export", "no --format given (use jsonl, csv, logfmt, chrome or "
 				      "otlp-json)");
+		return -1;
+	}
+	if (x->json_big_as_string && x->format != &cli_export_jsonl) {
+		*status = cli_report_usage_error("export", "--json-big-as-string is for --format jsonl only");
 		return -1;
 	}
 	if (x->format != &cli_export_otlp && (fo->signal || fo->service_name)) {

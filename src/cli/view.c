@@ -88,6 +88,11 @@ void cli_view_usage(FILE *out)
 	      "Output:\n"
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per event\n"
 	      "                        and line, summaries and errors on stderr\n"
+	      "      --json-big-as-string\n"
+	      "                        json: time_ns, duration_ns and integer arguments and\n"
+	      "                        fields beyond +-2^53 as strings (\"1764982800123456789\"):\n"
+	      "                        without it they are bare numbers, exact as text but\n"
+	      "                        rounded by readers that use doubles (JavaScript, jq)\n"
 	      "      --utc             show and read times in UTC instead of local time\n"
 	      "      --color[=WHEN]    colour lines by level: auto (the default: when stdout\n"
 	      "                        is a terminal and NO_COLOR is unset or empty), always\n"
@@ -507,6 +512,7 @@ enum {
 	OPT_HEADER,
 	OPT_NO_SPANS,
 	OPT_SAMPLING,
+	OPT_JSON_BIG,
 	OPT_METRICS,
 	OPT_REGISTERS,
 	OPT_MODULES,
@@ -525,6 +531,7 @@ static const struct option long_options[] = {
 	{"header", no_argument, NULL, OPT_HEADER},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"sampling", no_argument, NULL, OPT_SAMPLING},
+	{"json-big-as-string", no_argument, NULL, OPT_JSON_BIG},
 	{"metrics", no_argument, NULL, OPT_METRICS},
 	{"registers", no_argument, NULL, OPT_REGISTERS},
 	{"modules", no_argument, NULL, OPT_MODULES},
@@ -602,6 +609,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 			break;
 		case OPT_NO_SPANS:
 			v->spans = 0;
+			break;
+		case OPT_JSON_BIG:
+			v->cache.big_as_string = 1;
 			break;
 		case OPT_SAMPLING:
 			v->sampling = 1;

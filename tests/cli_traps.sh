@@ -131,4 +131,6 @@ expect "view -o json --json-big-as-string: big integers are strings" test "${PIP
 expect "export --json-big-as-string: big integers are strings" test "${PIPESTATUS[1]}" -eq 0
 check "export -F csv --json-big-as-string" - 1 "is for --format jsonl only" -- \
 	"$bin" export -F csv --json-big-as-string "$golden"
+check "view --json-big-as-string without -o json" - 1 "is for -o json only" -- \
+	"$bin" view --json-big-as-string "$golden"
 finish

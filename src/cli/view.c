@@ -648,6 +648,10 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	}
 	v->filter.utc = v->utc;
 	v->filter.logs_only = !v->spans;
+	if (v->cache.big_as_string && !v->json) {
+		*status = cli_report_usage_error("view", "--json-big-as-string is for -o json only");
+		return -1;
+	}
 	if (color_mode < 0) {
 		const char *no_color = getenv("NO_COLOR");
 		color_mode = !v->json && isatty(STDOUT_FILENO) && !(no_color && *no_color);

@@ -80,6 +80,7 @@ build: deps
 	$(call compile,build)
 
 test: build
+	@$(DEPS) --test
 	$(CTEST) --test-dir build $(CTEST_FLAGS)
 
 # The shop (examples/shop/): twelve services in three processes, run for
@@ -121,17 +122,20 @@ bench-quick: bench-build
 install: build
 	DESTDIR="$(DESTDIR)" $(CMAKE) --install build
 
-asan: deps
+asan:
+	@$(DEPS) --test
 	$(call configure,build-asan,$(CC),$(SANITIZED) -DTTLOG_SANITIZE=address)
 	$(call compile,build-asan)
 	$(CTEST) --test-dir build-asan $(CTEST_FLAGS)
 
-tsan: deps
+tsan:
+	@$(DEPS) --test
 	$(call configure,build-tsan,$(CC),$(SANITIZED) -DTTLOG_SANITIZE=thread)
 	$(call compile,build-tsan)
 	$(NO_ASLR) $(CTEST) --test-dir build-tsan $(CTEST_FLAGS) -L concurrency
 
-clang: deps
+clang:
+	@$(DEPS) --clang
 	$(call configure,build-clang,clang,$(RELEASE) -DCMAKE_CXX_COMPILER=clang++ -DTTLOG_WERROR=ON)
 	$(call compile,build-clang)
 	$(CTEST) --test-dir build-clang $(CTEST_FLAGS)

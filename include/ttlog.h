@@ -19,8 +19,10 @@
  * Thread safety: every function may be called from any thread. Functions
  * that are also async-signal-safe say so.
  *
- * Requires C11 with GNU extensions (gcc >= 5 or clang >= 3.9) or C++17
- * (g++ >= 8, clang++ >= 6), a little-endian 64-bit target, and Linux.
+ * Requires C11 (gcc >= 5 or clang >= 3.9) or C++17 (g++ >= 8, clang++ >=
+ * 6), ISO or GNU dialect (-std=c11, gnu11, c++17, ...: the macros compile
+ * without a -pedantic warning in each), a little-endian 64-bit target, and
+ * Linux.
  */
 #ifndef TTLOG_H
 #define TTLOG_H
@@ -58,7 +60,7 @@
 #define TTLOG__THREAD_FENCE(order) atomic_thread_fence(memory_order_##order)
 #define TTLOG__STATIC_ASSERT _Static_assert
 #define TTLOG__ALIGNAS(n) _Alignas(n)
-#define TTLOG__AUTO __auto_type
+#define TTLOG__AUTO __extension__ __auto_type
 #define TTLOG__EXTERN_C_BEGIN
 #define TTLOG__EXTERN_C_END
 #endif
@@ -539,10 +541,10 @@ TTLOG_API unsigned ttlog_context_depth(void);
  * open contexts and spans on a thread, a span is not recorded: its events
  * belong to the enclosing span.
  */
-#define TTLOG_SPAN_BEGIN(name, ...) ((void)TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__))
-#define TTLOG_SPAN(name, ...)                                                          \
+#define TTLOG_SPAN_BEGIN(...) ((void)TTLOG__SPAN_BEGIN(__VA_ARGS__))
+#define TTLOG_SPAN(...)                                                                \
 	__attribute__((cleanup(ttlog__span_cleanup), unused)) uint32_t TTLOG__CAT(      \
-		ttlog__span_, __COUNTER__) = TTLOG__SPAN_BEGIN(name, ##__VA_ARGS__)
+		ttlog__span_, __COUNTER__) = TTLOG__SPAN_BEGIN(__VA_ARGS__)
 #define TTLOG_SPAN_END() ttlog_span_end()
 #define TTLOG_SPAN_FIELD(key, value) TTLOG__SPAN_FIELD(key, value)
 
@@ -636,21 +638,22 @@ TTLOG_API int ttlog_trace_continue(const char *traceparent);
  */
 #define TTLOG_METRICS_MAX 256
 
-#define TTLOG_COUNTER_ADD(name, n, ...)                                                    \
+#define TTLOG_COUNTER_ADD(...)                                                             \
 	do {                                                                                \
-		TTLOG__METRIC(TTLOG__METRIC_COUNTER, name, ##__VA_ARGS__)                   \
-		TTLOG__STORE(*ttlog__slot, TTLOG__LOAD(*ttlog__slot, relaxed) + (uint64_t)(n), \
+		TTLOG__METRIC(TTLOG__METRIC_COUNTER, __VA_ARGS__)                           \
+		TTLOG__STORE(*ttlog__slot,                                                  \
+			     TTLOG__LOAD(*ttlog__slot, relaxed) + (uint64_t)(TTLOG__SECOND(__VA_ARGS__)), \
 			     relaxed);                                                      \
 	} while (0)
-#define TTLOG_GAUGE_SET(name, v, ...)                                \
-	do {                                                          \
-		TTLOG__METRIC(TTLOG__METRIC_GAUGE, name, ##__VA_ARGS__) \
-		ttlog__gauge_set(ttlog__slot, (double)(v));           \
+#define TTLOG_GAUGE_SET(...)                                                    \
+	do {                                                                     \
+		TTLOG__METRIC(TTLOG__METRIC_GAUGE, __VA_ARGS__)                  \
+		ttlog__gauge_set(ttlog__slot, (double)(TTLOG__SECOND(__VA_ARGS__))); \
 	} while (0)
-#define TTLOG_HISTOGRAM_RECORD(name, v, ...)                             \
-	do {                                                              \
-		TTLOG__METRIC(TTLOG__METRIC_HISTOGRAM, name, ##__VA_ARGS__) \
-		ttlog__histogram_record(ttlog__slot, (double)(v));        \
+#define TTLOG_HISTOGRAM_RECORD(...)                                                    \
+	do {                                                                            \
+		TTLOG__METRIC(TTLOG__METRIC_HISTOGRAM, __VA_ARGS__)                     \
+		ttlog__histogram_record(ttlog__slot, (double)(TTLOG__SECOND(__VA_ARGS__))); \
 	} while (0)
 
 /**

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# install-deps.sh - install the Debian packages that building and testing
-# ttlog need, and only those that are missing.
+# install-deps.sh - install the Debian packages that the make target being
+# built needs, and only those that are missing.
 #
-# Usage: scripts/install-deps.sh [--fuzz] [--bench]
-#   --fuzz   also install clang's sanitizer and libFuzzer runtimes, which only
-#            the libFuzzer build (make fuzz) needs
-#   --bench  also install what the benchmark suite (make bench) needs: the
-#            driver (python3), callgrind and its client-request headers
-#            (valgrind), the peer loggers spdlog and glog, and LTTng-UST with
-#            the lttng command and session daemon
+# Usage: scripts/install-deps.sh [--list] [--test] [--clang] [--fuzz] [--bench]
+#   --list   print the packages of the groups given, one a line, and install
+#            nothing
+#   (none)   what `make`, `make build` and `make install` need: the build of
+#            the libraries, the ttlog command, the examples and the test
+#            programs (CMake, gcc, pkg-config and the libraries they link)
+#   --test   also what running the tests needs (make test, make asan,
+#            make tsan): g++, clang and clang++ (the header is compiled in
+#            every language mode with each), the sqlite3 shell, curl, and
+#            chromium with node and npm for the browser test, man-db to
+#            render the man pages
+#   --clang  the same as --test (make clang builds with clang and runs them)
+#   --fuzz   clang with its sanitizer and libFuzzer runtimes (make fuzz)
+#   --bench  what the benchmark suite (make bench) needs: the driver
+#            (python3), callgrind and its client-request headers (valgrind),
+#            the peer loggers spdlog and glog, and LTTng-UST with the lttng
+#            command and session daemon
 #
 # Prints one line when everything is present, so that it can run before
 # every build. Runs apt-get non-interactively, through sudo when not root;
@@ -18,34 +28,41 @@ set -euo pipefail
 # Debian 12's clang is clang 14; its runtimes come in a versioned package.
 clang_rt=libclang-rt-14-dev
 
-# libsqlite3-dev: `ttlog query` and the SQLite extension; sqlite3 (the shell)
-# and python3: tests that load the extension and parse exported files back.
-# libunwind-dev: the crash handler's stack unwinder (the library links it);
-# libdw-dev: `ttlog view` symbolises stack traces with elfutils' libdw.
-# libmicrohttpd-dev: the HTTP server of `ttlog serve`. chromium, nodejs and
+# The build. liblz4-dev: block compression; libunwind-dev: the crash
+# handler's stack unwinder (the library links it); libdw-dev: `ttlog view`
+# symbolises stack traces with elfutils' libdw; libsqlite3-dev: `ttlog
+# query` and the SQLite extension; libmicrohttpd-dev: the HTTP server of
+# `ttlog serve`; libcurl4-openssl-dev and zlib1g-dev: the HTTP client of
+# `ttlog ship` and its gzip request bodies; libcmocka-dev: the unit tests,
+# which `make` builds too; python3: the layer check that the configure step
+# sets up, and tests that parse exported files back.
+packages=(cmake make gcc pkg-config liblz4-dev libunwind-dev libdw-dev libsqlite3-dev
+	libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libcmocka-dev python3)
+
+# Running the tests. g++, clang: the C++ tests and the header in every
+# language mode (tests/iso_modes.sh); sqlite3 (the shell): tests that load
+# the extension; curl: the API tests of `ttlog serve`; chromium, nodejs and
 # npm: the browser test of its page drives Debian's chromium headless
-# through playwright-core, which the test's CMake step installs from npm
-# into the build tree (tests/browser/package-lock.json pins it). curl: the
-# API tests of `ttlog serve` (tests/serve_api.sh). prometheus: its promtool
+# through playwright-core, which the test installs from npm into the build
+# tree (tests/browser/package-lock.json pins it); prometheus: its promtool
 # checks the Prometheus text ttlog writes, and the server itself scrapes
-# `ttlog serve` in tests/prometheus.sh.
-# libcurl4-openssl-dev and zlib1g-dev: the HTTP client of `ttlog ship` and
-# its gzip request bodies; clickhouse-server
-# and clickhouse-client: the ClickHouse server its test starts on loopback
-# (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh).
-packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev libsqlite3-dev sqlite3 python3
-	libunwind-dev libdw-dev libmicrohttpd-dev chromium curl prometheus libcurl4-openssl-dev zlib1g-dev
-	clickhouse-server clickhouse-client)
+# `ttlog serve` (tests/prometheus.sh); clickhouse-server and
+# clickhouse-client: the ClickHouse server the test of `ttlog ship` starts
+# on loopback (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh).
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+test_packages=(g++ clang sqlite3 curl chromium man-db prometheus clickhouse-server clickhouse-client)
+command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
+list=0
 for arg in "$@"; do
 	case "$arg" in
-	--fuzz) packages+=("$clang_rt") ;;
-	--bench) packages+=(python3 valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
+	--list) list=1 ;;
+	--test | --clang) packages+=("${test_packages[@]}") ;;
+	--fuzz) packages+=(clang "$clang_rt") ;;
+	--bench) packages+=(g++ valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
 	-h | --help)
-		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -54,6 +71,11 @@ for arg in "$@"; do
 		;;
 	esac
 done
+
+if [ "$list" -eq 1 ]; then
+	printf '%s\n' "${packages[@]}" | sort -u
+	exit 0
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: not a Debian-based system; make sure these (or their equivalents) are installed:" >&2

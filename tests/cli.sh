@@ -236,9 +236,9 @@ check "time that is not a time" empty.txt 1 "bad time 'yesterday'" -- \
 	"$bin" view --since yesterday "$snap"
 check "too many fraction digits" empty.txt 1 "at most 9 digits" -- \
 	"$bin" view --since 00:00:00.0000000001 "$snap"
-check "duration without a unit" empty.txt 1 "bad duration '5' for --last" -- \
-	"$bin" view --last 5 "$snap"
-check "duration with a bad unit" empty.txt 1 "unknown unit" -- "$bin" view --last 5d "$snap"
+check "duration with an unknown unit" empty.txt 1 "bad duration '5x' for --last" -- \
+	"$bin" view --last 5x "$snap"
+check "duration with a bad unit" empty.txt 1 "unknown unit" -- "$bin" view --last 5w "$snap"
 check "bad regex" empty.txt 1 "bad regular expression" -- "$bin" view --grep '(' "$snap"
 # glibc's regcomp took 4 GB for 30 stacked repetitions: refused first.
 check "stacked repetitions refused" empty.txt 1 "a repetition .* right after another is undefined" -- \

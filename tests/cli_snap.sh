@@ -61,8 +61,8 @@ check "snap of pid 0" empty.txt 1 "'0' is not a process id" -- "$bin" snap 0
 check "snap --signal BOGUS" empty.txt 1 "'BOGUS' is not a signal" -- "$bin" snap --signal BOGUS 1
 check "snap --signal KILL" empty.txt 1 "'KILL' is not a signal that can be caught" -- \
 	"$bin" snap --signal KILL 1
-check "snap --timeout without a unit" empty.txt 1 "--timeout '5': missing or unknown unit" -- \
-	"$bin" snap --timeout 5 1
+check "snap --timeout with an unknown unit" empty.txt 1 "--timeout '5x': missing or unknown unit" -- \
+	"$bin" snap --timeout 5x 1
 check "snap --bogus" empty.txt 1 "unknown option '--bogus'" -- "$bin" snap --bogus 1
 
 # ---------------------------------------------------------------------------

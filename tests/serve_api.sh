@@ -38,7 +38,7 @@ check "serve short token" - 1 "--token must be 8 to 256" -- "$bin" serve --token
 check "serve missing file" - 2 "no-such-dir: no such file" -- "$bin" serve --listen 127.0.0.1:0 "$tmp/no-such-dir"
 check "serve name as address" - 1 "not a numeric IPv4 or IPv6" -- "$bin" serve --listen localhost:0 "$data"
 
-serve_start main --time-limit 400 --sql-rows 5 "$data"
+serve_start main --time-limit 400ms --sql-rows 5 "$data"
 u=$url_main
 
 # The source whose label contains $1.

@@ -126,6 +126,46 @@ static void test_refused_values_quote_the_table(void **state)
 	}
 }
 
+/* Durations: the one rule of every TTLOG_* duration and of the ttlog
+ * command's options (src/cli/time_args.c): NUMBER UNIT parts, a number
+ * alone is seconds, nothing else. */
+static void test_durations(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		uint64_t ns;
+	} good[] = {
+		{"0", 0},
+		{"5", 5000000000ull},
+		{"1.5", 1500000000ull},
+		{"5s", 5000000000ull},
+		{"250ms", 250000000ull},
+		{"100us", 100000ull},
+		{"7ns", 7},
+		{"2m", 120000000000ull},
+		{"2min", 120000000000ull},
+		{"1h30m", 5400000000000ull},
+		{"7d", 604800000000000ull},
+		{"0.5ms", 500000},
+	};
+	static const char *const bad[] = {"", "-5", "+5s", " 5s", "5x", "1h5", "0s5", "1e3", "0x10",
+					  "inf", "5 s", "s", ".", "99999999999999999999d"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		uint64_t ns = 12345;
+		if (ttlog__parse_duration(good[i].text, &ns) != 0)
+			fail_msg("'%s' was refused", good[i].text);
+		if (ns != good[i].ns)
+			fail_msg("'%s' gave %llu ns, expected %llu", good[i].text, (unsigned long long)ns,
+				 (unsigned long long)good[i].ns);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		uint64_t ns;
+		if (ttlog__parse_duration(bad[i], &ns) == 0)
+			fail_msg("'%s' was accepted", bad[i]);
+	}
+}
+
 /* The settings, without the pointers to the environment's own strings
  * (which differ between "set" and "unset" whatever the value). */
 static void resolve(struct ttlog__settings *st)
@@ -178,6 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_table_shape, unset_all),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test_setup(test_refused_values_quote_the_table, unset_all),
 		cmocka_unit_test_setup(test_documented_defaults_apply, unset_all),
 	};

@@ -269,7 +269,7 @@ static void test_long_field_names_are_cut(void **state)
 static const char expanded_field[] = TEXT_OF(TTLOG_F("n", v));
 static const char expanded_wrapped[] = TEXT_OF(USER_FIELD(v));
 static const char site_text[] =
-	TTLOG__EACH(TTLOG__ARG_TEXT, count, TTLOG_F("user_id", uid), "str", USER_FIELD(z)) "";
+	TTLOG__EACH(TTLOG__ARG_TEXT, "fmt", count, TTLOG_F("user_id", uid), "str", USER_FIELD(z)) "";
 
 static void test_macro_text(void **state)
 {
@@ -296,7 +296,7 @@ static void test_macro_text(void **state)
 	assert_null(ttlog__site_arg_text(&old, 0));
 
 	/* No arguments: the list is just its terminator. */
-	static const char none[] = TTLOG__EACH(TTLOG__ARG_TEXT) "";
+	static const char none[] = TTLOG__EACH(TTLOG__ARG_TEXT, "fmt") "";
 	struct ttlog_site bare = {.nargs = 0, .arg_text = none};
 	assert_int_equal(ttlog__site_field_mask(&bare), 0);
 	assert_null(ttlog__site_arg_text(&bare, 0));

@@ -321,6 +321,23 @@ TTLOG__INLINE void ttlog__commit(struct ttlog__writer *w, uint64_t head, uint32_
 TTLOG__EXTERN_C_END
 #include <emmintrin.h>
 TTLOG__EXTERN_C_BEGIN
+
+/*
+ * strnlen() is POSIX, not ISO C: <string.h> declares it under -std=c11 and
+ * the like only when the program asks for POSIX 2008. memchr() (ISO C)
+ * does the same scan there.
+ */
+#if defined(__cplusplus) || !defined(__STRICT_ANSI__) || \
+	(defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200809L)
+#define TTLOG__STRNLEN(s, max) strnlen((s), (max))
+#else
+TTLOG__INLINE size_t ttlog__strnlen(const char *s, size_t max)
+{
+	const char *nul = (const char *)memchr(s, 0, max);
+	return nul ? (size_t)(nul - s) : max;
+}
+#define TTLOG__STRNLEN(s, max) ttlog__strnlen((s), (max))
+#endif
 /* Bit i set: byte i of the aligned block at p is 0. */
 TTLOG__INLINE uint32_t ttlog__nul_mask(const char *p)
 {
@@ -348,7 +365,7 @@ TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
 		return n + 16 + (uint32_t)__builtin_ctz(nul);
 	/* Longer strings: the C library scans wider blocks than SSE2's. */
 	n += 32;
-	return n > max ? n : n + (uint32_t)strnlen(block + 48, max + 1 - n);
+	return n > max ? n : n + (uint32_t)TTLOG__STRNLEN(block + 48, max + 1 - n);
 }
 
 /* Copies n bytes with at most two overlapping loads and stores up to 32
@@ -634,37 +651,60 @@ template <class T> TTLOG__ALWAYS_INLINE inline unsigned char *ttlog__arg_put(uns
 
 TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an LP64 target");
 
-/* Argument counting and per-argument expansion, for up to 16 arguments. */
+/*
+ * Argument lists and per-argument expansion, for up to 16 arguments.
+ *
+ * Every list these macros take starts with a head (the format, a span's
+ * name, a metric's value, or a placeholder) that is not itself expanded:
+ * TTLOG__EACH(m, head, a, b) is m(1, a) m(2, b). A list is thus never
+ * empty, which is what ISO C (c99/c11/c17) and ISO C++ (c++17/c++20)
+ * preprocessors need: a call without arguments, such as TTLOG_INFO("x"),
+ * then uses neither GNU's `, ##__VA_ARGS__` nor __VA_OPT__, and compiles
+ * without a -pedantic warning in any of those modes. A trailing `~` keeps
+ * the variable arguments of the helpers below non-empty too.
+ */
 #define TTLOG__CAT2(a, b) a##b
 #define TTLOG__CAT(a, b) TTLOG__CAT2(a, b)
-#define TTLOG__NARG(...) \
-	TTLOG__NARG_(_, ##__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define TTLOG__NARG_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, ...) n
-#define TTLOG__EACH(m, ...) TTLOG__CAT(TTLOG__EACH_, TTLOG__NARG(__VA_ARGS__))(m, ##__VA_ARGS__)
-#define TTLOG__EACH_0(m)
-#define TTLOG__EACH_1(m, a) m(1, a)
-#define TTLOG__EACH_2(m, a, b) m(1, a) m(2, b)
-#define TTLOG__EACH_3(m, a, b, c) TTLOG__EACH_2(m, a, b) m(3, c)
-#define TTLOG__EACH_4(m, a, b, c, d) TTLOG__EACH_3(m, a, b, c) m(4, d)
-#define TTLOG__EACH_5(m, a, b, c, d, e) TTLOG__EACH_4(m, a, b, c, d) m(5, e)
-#define TTLOG__EACH_6(m, a, b, c, d, e, f) TTLOG__EACH_5(m, a, b, c, d, e) m(6, f)
-#define TTLOG__EACH_7(m, a, b, c, d, e, f, g) TTLOG__EACH_6(m, a, b, c, d, e, f) m(7, g)
-#define TTLOG__EACH_8(m, a, b, c, d, e, f, g, h) TTLOG__EACH_7(m, a, b, c, d, e, f, g) m(8, h)
-#define TTLOG__EACH_9(m, a, b, c, d, e, f, g, h, i) TTLOG__EACH_8(m, a, b, c, d, e, f, g, h) m(9, i)
-#define TTLOG__EACH_10(m, a, b, c, d, e, f, g, h, i, j) \
-	TTLOG__EACH_9(m, a, b, c, d, e, f, g, h, i) m(10, j)
-#define TTLOG__EACH_11(m, a, b, c, d, e, f, g, h, i, j, k) \
-	TTLOG__EACH_10(m, a, b, c, d, e, f, g, h, i, j) m(11, k)
-#define TTLOG__EACH_12(m, a, b, c, d, e, f, g, h, i, j, k, l) \
-	TTLOG__EACH_11(m, a, b, c, d, e, f, g, h, i, j, k) m(12, l)
-#define TTLOG__EACH_13(m, a, b, c, d, e, f, g, h, i, j, k, l, n) \
-	TTLOG__EACH_12(m, a, b, c, d, e, f, g, h, i, j, k, l) m(13, n)
-#define TTLOG__EACH_14(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o) \
-	TTLOG__EACH_13(m, a, b, c, d, e, f, g, h, i, j, k, l, n) m(14, o)
-#define TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) \
-	TTLOG__EACH_14(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o) m(15, p)
-#define TTLOG__EACH_16(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p, q) \
-	TTLOG__EACH_15(m, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
+/* The number of arguments after the head. */
+#define TTLOG__NREST(...) \
+	TTLOG__NREST_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, ~)
+#define TTLOG__NREST_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, ...) n
+/* The head, and the second element of a list of two or more. */
+#define TTLOG__HEAD(...) TTLOG__HEAD_(__VA_ARGS__, ~)
+#define TTLOG__HEAD_(h, ...) h
+#define TTLOG__SECOND(...) TTLOG__SECOND_(__VA_ARGS__, ~)
+#define TTLOG__SECOND_(h, a, ...) a
+/* The list without its head; only for lists of two or more. */
+#define TTLOG__REST(...) TTLOG__REST_(__VA_ARGS__)
+#define TTLOG__REST_(h, ...) __VA_ARGS__
+#define TTLOG__EACH(m, ...) TTLOG__CAT(TTLOG__EACH_, TTLOG__NREST(__VA_ARGS__))(m, __VA_ARGS__)
+#define TTLOG__EACH_0(m, _)
+#define TTLOG__EACH_1(m, _, a) m(1, a)
+#define TTLOG__EACH_2(m, _, a, b) m(1, a) m(2, b)
+#define TTLOG__EACH_3(m, _, a, b, c) TTLOG__EACH_2(m, _, a, b) m(3, c)
+#define TTLOG__EACH_4(m, _, a, b, c, d) TTLOG__EACH_3(m, _, a, b, c) m(4, d)
+#define TTLOG__EACH_5(m, _, a, b, c, d, e) TTLOG__EACH_4(m, _, a, b, c, d) m(5, e)
+#define TTLOG__EACH_6(m, _, a, b, c, d, e, f) TTLOG__EACH_5(m, _, a, b, c, d, e) m(6, f)
+#define TTLOG__EACH_7(m, _, a, b, c, d, e, f, g) TTLOG__EACH_6(m, _, a, b, c, d, e, f) m(7, g)
+#define TTLOG__EACH_8(m, _, a, b, c, d, e, f, g, h) TTLOG__EACH_7(m, _, a, b, c, d, e, f, g) m(8, h)
+#define TTLOG__EACH_9(m, _, a, b, c, d, e, f, g, h, i) \
+	TTLOG__EACH_8(m, _, a, b, c, d, e, f, g, h) m(9, i)
+#define TTLOG__EACH_10(m, _, a, b, c, d, e, f, g, h, i, j) \
+	TTLOG__EACH_9(m, _, a, b, c, d, e, f, g, h, i) m(10, j)
+#define TTLOG__EACH_11(m, _, a, b, c, d, e, f, g, h, i, j, k) \
+	TTLOG__EACH_10(m, _, a, b, c, d, e, f, g, h, i, j) m(11, k)
+#define TTLOG__EACH_12(m, _, a, b, c, d, e, f, g, h, i, j, k, l) \
+	TTLOG__EACH_11(m, _, a, b, c, d, e, f, g, h, i, j, k) m(12, l)
+#define TTLOG__EACH_13(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n) \
+	TTLOG__EACH_12(m, _, a, b, c, d, e, f, g, h, i, j, k, l) m(13, n)
+#define TTLOG__EACH_14(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n, o) \
+	TTLOG__EACH_13(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n) m(14, o)
+#define TTLOG__EACH_15(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) \
+	TTLOG__EACH_14(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n, o) m(15, p)
+#define TTLOG__EACH_16(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p, q) \
+	TTLOG__EACH_15(m, _, a, b, c, d, e, f, g, h, i, j, k, l, n, o, p) m(16, q)
+/* ", a" per argument: inserts arguments between a list's head and the rest. */
+#define TTLOG__COMMA_ARG(i, x) , x
 
 #define TTLOG__ARG_DECL(i, x) TTLOG__AUTO ttlog__v##i = (x);
 
@@ -675,11 +715,11 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
  * come after the format's arguments and would be "too many arguments for
  * format", so that one warning is off for the check (and only for it).
  */
-#define TTLOG__CHECK_FORMAT(fmt, ...)                                           \
+#define TTLOG__CHECK_FORMAT(...)                                                \
 	_Pragma("GCC diagnostic push")                                          \
 	_Pragma("GCC diagnostic ignored \"-Wformat-extra-args\"")              \
 	if (0)                                                                  \
-		ttlog__check_format(fmt, ##__VA_ARGS__);                        \
+		ttlog__check_format(__VA_ARGS__);                               \
 	_Pragma("GCC diagnostic pop")
 #define TTLOG__ARG_SUM(i, x) +TTLOG__ARG_SIZE(ttlog__n##i)
 
@@ -691,11 +731,13 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
  * that registers as disabled, a sampled call the sampler drops, or an event
  * the slow path drops. `after` runs
  * once the record is published, with ttlog__rec and ttlog__len naming it.
+ * The arguments to record follow a head that is not recorded (see
+ * TTLOG__EACH).
  */
 #define TTLOG__RECORD(lvl, kind, fmt, text, after, ...)                                       \
-	static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, ##__VA_ARGS__) 0};  \
+	static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, __VA_ARGS__) 0};    \
 	static struct ttlog_site ttlog__site = {                                               \
-		0u, (uint8_t)(lvl), (uint8_t)TTLOG__NARG(__VA_ARGS__), kind, 0, __LINE__,      \
+		0u, (uint8_t)(lvl), (uint8_t)TTLOG__NREST(__VA_ARGS__), kind, 0, __LINE__,      \
 		ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET, text};                   \
 	uint64_t ttlog__word = TTLOG__LOAD(ttlog__site.word, relaxed);                         \
 	if (TTLOG__UNLIKELY(!(ttlog__word & TTLOG__WORD_ENABLED))) {                           \
@@ -706,9 +748,9 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 			break;                                                                 \
 	}                                                                                      \
 	struct ttlog__writer *ttlog__w = ttlog__tls_writer;                                    \
-	TTLOG__EACH(TTLOG__ARG_DECL, ##__VA_ARGS__)                                            \
-	TTLOG__EACH(TTLOG__ARG_LEN, ##__VA_ARGS__)                                             \
-	const uint32_t ttlog__len = (16u TTLOG__EACH(TTLOG__ARG_SUM, ##__VA_ARGS__) + 7u) & ~7u; \
+	TTLOG__EACH(TTLOG__ARG_DECL, __VA_ARGS__)                                              \
+	TTLOG__EACH(TTLOG__ARG_LEN, __VA_ARGS__)                                               \
+	const uint32_t ttlog__len = (16u TTLOG__EACH(TTLOG__ARG_SUM, __VA_ARGS__) + 7u) & ~7u;   \
 	uint64_t ttlog__head;                                                                  \
 	unsigned char *ttlog__p =                                                              \
 		ttlog__reserve(&ttlog__w, ttlog__word - 1u + ttlog__len, ttlog__len, &ttlog__head); \
@@ -717,21 +759,21 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 	unsigned char *const ttlog__rec = ttlog__p;                                            \
 	(void)ttlog__rec;                                                                      \
 	ttlog__p += 16;                                                                        \
-	TTLOG__EACH(TTLOG__ARG_PUT, ##__VA_ARGS__)                                             \
+	TTLOG__EACH(TTLOG__ARG_PUT, __VA_ARGS__)                                               \
 	(void)ttlog__p;                                                                        \
 	ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                                      \
 	after;
 
 /* The log call. */
-#define TTLOG__LOG(lvl, fmt, ...)                                                             \
+#define TTLOG__LOG(lvl, ...)                                                                  \
 	do {                                                                                  \
 		TTLOG__STATIC_ASSERT((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL, \
 			       "ttlog: the level must be TTLOG_LEVEL_TRACE ... TTLOG_LEVEL_FATAL"); \
 		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
-			TTLOG__CHECK_FORMAT(fmt, ##__VA_ARGS__);                              \
-			TTLOG__RECORD(lvl, TTLOG__KIND_LOG, fmt,                               \
-				      TTLOG__EACH(TTLOG__ARG_TEXT, ##__VA_ARGS__) "", (void)0, \
-				      ##__VA_ARGS__)                                           \
+			TTLOG__CHECK_FORMAT(__VA_ARGS__);                                     \
+			TTLOG__RECORD(lvl, TTLOG__KIND_LOG, TTLOG__HEAD(__VA_ARGS__),          \
+				      TTLOG__EACH(TTLOG__ARG_TEXT, __VA_ARGS__) "", (void)0,   \
+				      __VA_ARGS__)                                             \
 		}                                                                              \
 	} while (0)
 
@@ -747,7 +789,7 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		do {                                                                         \
 			TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_CONTEXT_PUSH, "" key, "",  \
 				      ttlog__depth = ttlog__context_pushed(ttlog__rec, ttlog__len), \
-				      value)                                                  \
+				      0, value)                                               \
 		} while (0);                                                                 \
 		ttlog__depth;                                                                \
 	})
@@ -757,19 +799,20 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
  * with the ids as its first four arguments, the fields after them.
  * Evaluates to the thread's span depth after it, or 0 if nothing began.
  */
-#define TTLOG__SPAN_BEGIN(name, ...)                                                         \
+#define TTLOG__SPAN_BEGIN(...)                                                               \
 	__extension__({                                                                      \
 		struct ttlog__span_ids ttlog__ids;                                           \
 		uint32_t ttlog__depth = ttlog__span_prepare(&ttlog__ids);                    \
 		if (ttlog__ids.id)                                                           \
 			do {                                                                 \
-				TTLOG__CHECK_FORMAT(name, ##__VA_ARGS__);                    \
-				TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_SPAN_BEGIN, "" name, \
-					      "\0\0\0\0" TTLOG__EACH(TTLOG__ARG_TEXT, ##__VA_ARGS__) "", \
+				TTLOG__CHECK_FORMAT(__VA_ARGS__);                            \
+				TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_SPAN_BEGIN,      \
+					      "" TTLOG__HEAD(__VA_ARGS__),                   \
+					      "\0\0\0\0" TTLOG__EACH(TTLOG__ARG_TEXT, __VA_ARGS__) "", \
 					      ttlog__depth = ttlog__span_begun(&ttlog__ids, ttlog__rec, \
 									       ttlog__len), \
-					      ttlog__ids.id, ttlog__ids.parent, ttlog__ids.trace_hi, \
-					      ttlog__ids.trace_lo, ##__VA_ARGS__)            \
+					      0, ttlog__ids.id, ttlog__ids.parent, ttlog__ids.trace_hi, \
+					      ttlog__ids.trace_lo TTLOG__EACH(TTLOG__COMMA_ARG, __VA_ARGS__)) \
 			} while (0);                                                         \
 		ttlog__depth;                                                                \
 	})
@@ -781,7 +824,7 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		if (!ttlog__span_id)                                                        \
 			break;                                                              \
 		TTLOG__RECORD(TTLOG_LEVEL_INFO, TTLOG__KIND_SPAN_FIELD, "" key, "\0\0", (void)0, \
-			      ttlog__span_id, value)                                        \
+			      0, ttlog__span_id, value)                                     \
 	} while (0)
 /* ---- 6c. Metrics ---------------------------------------------------------- */
 
@@ -846,11 +889,13 @@ TTLOG_API extern TTLOG__ATOMIC(int) ttlog__metrics_inline_clock;
 
 /* The part of an update shared by all types: the use's static data, its
  * registration, the thread's shard, and ttlog__slot naming the metric's
- * first slot. `break` leaves the caller's do-while. */
+ * first slot. The arguments after the name are the value (the head of the
+ * list, not used here) and the labels. `break` leaves the caller's
+ * do-while. */
 #define TTLOG__METRIC(type, name, ...)                                                         \
 	static struct ttlog_metric ttlog__metric = {                                           \
 		0u, (uint8_t)(type), {0, 0, 0}, __LINE__, "" name,                             \
-		TTLOG__EACH(TTLOG__LABEL_TEXT, ##__VA_ARGS__) "", __FILE__};                  \
+		TTLOG__EACH(TTLOG__LABEL_TEXT, __VA_ARGS__) "", __FILE__};                    \
 	uint64_t ttlog__mword = TTLOG__LOAD(ttlog__metric.word, relaxed);                      \
 	if (TTLOG__UNLIKELY(!(ttlog__mword & 1u))) {                                           \
 		ttlog__mword = ttlog__metric_register(&ttlog__metric);                          \

@@ -21,6 +21,7 @@
 
 #include "backtrace.h"
 #include "cli.h"
+#include "default_file.h"
 #include "store_args.h"
 #include "export.h"
 #include "filter.h"
@@ -34,19 +35,22 @@ static const struct export_format *const formats[] = {
 
 void cli_export_usage(FILE *out)
 {
-	fputs("Usage: ttlog export --format FORMAT [OPTIONS] FILE...\n"
+	fputs("Usage: ttlog export --format FORMAT [OPTIONS] [FILE...]\n"
 	      "\n"
 	      "Writes the events of ttlog snapshot files in a format other tools read:\n"
 	      "the files in the order given, the events of each file in time order, all\n"
 	      "in one output. A FILE may be a stream segment, a directory or a glob: with\n"
 	      "jsonl, csv and logfmt the files are then read as one store (merged in time\n"
 	      "order, a record in a snapshot and in a segment once), with chrome and\n"
-	      "otlp-json file after file.\n"
+	      "otlp-json file after file. Without a FILE: the newest snapshot of the\n"
+	      "default directory (the one `ttlog ls` lists), named on stderr.\n"
 	      "\n"
 	      "Formats (-F, --format):\n"
 	      "  jsonl       one JSON object per event and line, the same as\n"
-	      "              `ttlog view -o json` prints, then the file's stacks (a\n"
-	      "              crash's) as objects of kind \"stack\"\n"
+	      "              `ttlog view -o json` prints, then the file's stacks (a
+"
+	      "              crash's) as objects of kind \"stack\" (also: json)
+"
 	      "  csv         RFC 4180 CSV with a header: time, time_ns, level, tid, thread,\n"
 	      "              file, line, function, target, kind, message, trace_id, span_id,\n"
 	      "              then one column per field key found in the events exported\n"
@@ -75,6 +79,9 @@ void cli_export_usage(FILE *out)
 	      "                        otlp-json: the service.name resource attribute\n"
 	      "                        (default: the base name of the executable)\n"
 	      "      --no-spans        leave out span begins and ends (jsonl, csv, logfmt)\n"
+	      "      --json-big-as-string\n"
+	      "                        jsonl: time_ns, duration_ns and integers beyond\n"
+	      "                        +-2^53 as strings, as `ttlog view` documents it\n"
 	      "      --utc             read times in UTC instead of local time\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n",
@@ -276,6 +283,7 @@ enum {
 	OPT_SERVICE_NAME,
 	OPT_NO_SPANS,
 	OPT_UTC,
+	OPT_JSON_BIG,
 };
 
 /* ':' first: a missing argument is reported as ':' rather than '?'. */
@@ -289,6 +297,7 @@ static const struct option long_options[] = {
 	{"service-name", required_argument, NULL, OPT_SERVICE_NAME},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"utc", no_argument, NULL, OPT_UTC},
+	{"json-big-as-string", no_argument, NULL, OPT_JSON_BIG},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -326,6 +335,9 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 			for (size_t i = 0; i < NFORMATS; i++)
 				if (strcmp(optarg, formats[i]->name) == 0)
 					x->format = formats[i];
+			/* What `view -o json` calls it. */
+			if (strcmp(optarg, "json") == 0)
+				x->format = &cli_export_jsonl;
 			if (!x->format) {
 				*status = cli_report_usage_error("export", "unknown format '%s' (use jsonl, csv, logfmt, "
 						      "chrome or otlp-json)",
@@ -356,6 +368,9 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 		case OPT_NO_SPANS:
 			x->filter.logs_only = 1;
 			break;
+		case OPT_JSON_BIG:
+			x->json_big_as_string = 1;
+			break;
 		case OPT_UTC:
 			x->filter.utc = 1;
 			break;
@@ -373,13 +388,13 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 				      "otlp-json)");
 		return -1;
 	}
+	if (x->json_big_as_string && x->format != &cli_export_jsonl) {
+		*status = cli_report_usage_error("export", "--json-big-as-string is for --format jsonl only");
+		return -1;
+	}
 	if (x->format != &cli_export_otlp && (fo->signal || fo->service_name)) {
 		*status = cli_report_usage_error("export", "--%s is for --format otlp-json only",
 				      fo->signal ? "signal" : "service-name");
-		return -1;
-	}
-	if (optind >= argc) {
-		*status = cli_report_usage_error("export", "no FILE given");
 		return -1;
 	}
 	return 0;
@@ -413,10 +428,22 @@ int cli_export_main(int argc, char **argv)
 	struct format_options fo = {0};
 	int status = CLI_EXIT_OK;
 
+	char **args = argv + optind, *newest[1], path[8192];
+	int nargs = argc - optind;
 	if (parse_options(&x, &fo, argc, argv, &status) != 0)
 		goto out;
-	status = cli_store_check_service("ttlog export", argv + optind, argc - optind,
-					 x.filter.service);
+	args = argv + optind;
+	nargs = argc - optind;
+	if (nargs == 0) {
+		if (cli_default_snapshot("export", path, sizeof path) != 0) {
+			status = CLI_EXIT_USAGE;
+			goto out;
+		}
+		newest[0] = path;
+		args = newest;
+		nargs = 1;
+	}
+	status = cli_store_check_service("ttlog export", args, nargs, x.filter.service);
 	if (status != CLI_EXIT_OK)
 		goto out;
 	if (fo.output && redirect_stdout(fo.output) != 0) {
@@ -424,14 +451,16 @@ int cli_export_main(int argc, char **argv)
 		status = CLI_EXIT_DATA;
 		goto out;
 	}
-	if (store_format(x.format) && cli_store_args(argv + optind, argc - optind)) {
-		status = export_store(&x, argv + optind, argc - optind);
+	if (store_format(x.format) && cli_store_args(args, nargs)) {
+		status = export_store(&x, args, nargs);
+		if (status == CLI_EXIT_OK && !cli_stdout_failed())
+			status = cli_filter_report_threads(&x.filter, "export");
 		goto out;
 	}
 	/* A directory or a glob stands for its segments and snapshots. */
 	char **files;
 	int bad = 0;
-	int n = cli_store_expand(argv + optind, argc - optind, "ttlog export", &files, &bad);
+	int n = cli_store_expand(args, nargs, "ttlog export", &files, &bad);
 	if (bad)
 		status = CLI_EXIT_DATA;
 	if (x.format->survey_file || x.format->survey_event)
@@ -445,6 +474,8 @@ int cli_export_main(int argc, char **argv)
 	}
 	x.format->end(&x);
 	cli_store_free_list(files, n);
+	if (status == CLI_EXIT_OK && !cli_stdout_failed())
+		status = cli_filter_report_threads(&x.filter, "export");
 out:
 	cli_filter_free(&x.filter);
 	render_buf_free(&x.out);

@@ -40,6 +40,7 @@ struct export {
 	struct render_buf out;   /* output being built */
 	struct render_message msg; /* the current event's message, made when needed */
 	void *state;          /* the format's own, from its begin() */
+	int json_big_as_string; /* --json-big-as-string (jsonl) */
 };
 
 struct export_format {

@@ -71,6 +71,7 @@ static void jsonl_begin_file(struct export *x, ttlog_reader *r, const struct ttl
 	(void)r;
 	render_event_cache_reset(x->state); /* the last file's sites are gone */
 	((struct render_event_cache *)x->state)->service = info ? info->service : NULL;
+	((struct render_event_cache *)x->state)->big_as_string = x->json_big_as_string;
 }
 
 static void jsonl_end(struct export *x)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "report.h"
 #include "render/event_message.h"
 
 void cli_filter_init(struct cli_filter *f, int max_filters)
@@ -41,6 +42,7 @@ static void parse_thread(struct cli_thread_filter *t, const char *text)
 
 	t->name = text;
 	t->is_tid = 0;
+	t->matched = 0;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		tid = tid * 10 + (uint64_t)(*p - '0');
 		if (tid > UINT32_MAX)
@@ -213,9 +215,13 @@ int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size)
 	return 0;
 }
 
+static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_info *t);
+
 void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	for (size_t i = 0, n = f->nthreads ? ttlog_reader_thread_count(r) : 0; i < n; i++)
+		thread_matches(f, ttlog_reader_thread(r, i));
 	/* Relative times count back from the last event (per file). */
 	int64_t end = info ? (info->events ? info->last_ns : info->created_ns) : 0;
 
@@ -243,28 +249,44 @@ int cli_filter_file_wanted(const struct cli_filter *f, const ttlog_reader *r)
 	return !f->service || !info || strcmp(info->service, f->service) == 0;
 }
 
+/* Whether t is one of the --thread arguments; notes each that it is. */
 static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_info *t)
 {
+	int match = 0;
 	if (!t)
 		return 0;
 	for (size_t i = 0; i < f->nthreads; i++) {
-		const struct cli_thread_filter *tf = &f->threads[i];
-		if (tf->is_tid && tf->tid == t->tid)
-			return 1;
-		if (t->name && strcmp(t->name, tf->name) == 0)
-			return 1;
+		struct cli_thread_filter *tf = &f->threads[i];
+		if ((tf->is_tid && tf->tid == t->tid) || (t->name && strcmp(t->name, tf->name) == 0)) {
+			tf->matched = 1;
+			match = 1;
+		}
 	}
-	return 0;
+	return match;
+}
+
+int cli_filter_report_threads(const struct cli_filter *f, const char *who)
+{
+	int status = CLI_EXIT_OK;
+	for (size_t i = 0; i < f->nthreads; i++) {
+		if (f->threads[i].matched)
+			continue;
+		cli_report_usage_error(who, "--thread '%s' matches no thread (id or name) of the files read",
+				       f->threads[i].name);
+		status = CLI_EXIT_USAGE;
+	}
+	return status;
 }
 
 int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 		    struct render_message *msg)
 {
+	/* The thread first, so that every thread an event shows is noted. */
+	if (f->nthreads && !thread_matches(f, ev->thread))
+		return 0;
 	if (f->min_level >= 0 && render_event_level(ev) < f->min_level)
 		return 0;
 	if (ev->time_ns < f->since_ns || ev->time_ns > f->until_ns)
-		return 0;
-	if (f->nthreads && !thread_matches(f, ev->thread))
 		return 0;
 	if (f->logs_only && ev->kind != TTLOG_EVENT_LOG)
 		return 0;
@@ -291,7 +313,8 @@ void cli_filter_usage(FILE *out)
 	      "  -g, --grep REGEX      events whose message matches the POSIX extended\n"
 	      "                        regular expression REGEX (repeatable: all must match)\n"
 	      "  -t, --thread ID|NAME  events of the thread with this id or exact name\n"
-	      "                        (repeatable: any may match)\n"
+	      "                        (repeatable: any may match; one that matches no\n"
+	      "                        thread of the files read is an error)\n"
 	      "  -f, --field KEY=VALUE events with field KEY equal to VALUE (numbers compare\n"
 	      "                        as numbers, booleans as true/false); also KEY!=VALUE,\n"
 	      "                        and KEY<N, KEY<=N, KEY>N, KEY>=N for numeric fields\n"
@@ -314,7 +337,8 @@ void cli_filter_usage_times(FILE *out)
 	      "  F is a fraction of a second, 1 to 9 digits. Examples: 08:15:00.25,\n"
 	      "  '2026-01-31 08:15:00', 2026-01-31T08:15:00Z, -2s.\n"
 	      "\n"
-	      "Durations: a number and a unit (ns, us, ms, s, m, h), fractions allowed,\n"
-	      "  parts may be combined: 500ms, 1.5s, 1h30m.\n",
+	      "Durations: a number and a unit (ns, us, ms, s, m or min, h, d), fractions\n"
+	      "  allowed, parts may be combined: 500ms, 1.5s, 1h30m, 7d; a number alone is\n"
+	      "  seconds (5 is 5s). The same rule as the TTLOG_* variables that programs read.\n",
 	      out);
 }

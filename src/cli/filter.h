@@ -28,6 +28,7 @@ struct cli_thread_filter {
 	const char *name; /* the argument, compared with thread names */
 	int is_tid;       /* the argument is also a decimal thread id: */
 	uint32_t tid;
+	int matched;      /* a thread of a file read so far, or of an event, is it */
 };
 
 struct cli_filter {
@@ -104,7 +105,8 @@ void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r);
 
 /**
  * Whether the event passes every filter: a test of the event, which
- * changes neither f nor ev. msg is ev's message, not made yet
+ * changes neither f nor ev (but notes which --thread arguments matched the
+ * event's thread, for cli_filter_report_threads()). msg is ev's message, not made yet
  * (render_message_start() for ev): the filter asks for its text only for
  * --grep, and only once the cheaper tests passed, so that an event is
  * formatted at most once, whether the filter or the output needs its
@@ -115,6 +117,14 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 		    struct render_message *msg);
 
 void cli_filter_free(struct cli_filter *f);
+
+/**
+ * After the files were read: each --thread argument that matched no
+ * thread of a file read (its thread table, or an event's thread) is a
+ * usage error, said on stderr as "ttlog WHO: --thread 'X' matches no
+ * thread ...". Returns CLI_EXIT_USAGE if there was one, else CLI_EXIT_OK.
+ */
+int cli_filter_report_threads(const struct cli_filter *f, const char *who);
 
 /** Whether the file of reader r is one --service wants (always without it). */
 int cli_filter_file_wanted(const struct cli_filter *f, const ttlog_reader *r);

@@ -17,6 +17,7 @@
 #include "report.h"
 #include "serve/serve.h"
 #include "stack_json.h"
+#include "time_args.h"
 
 #define COMMAND "serve"
 
@@ -51,8 +52,9 @@ void cli_serve_usage(FILE *out)
 	      "      --port-file FILE    write the port listened on to FILE once listening\n"
 	      "      --page-max N        events in one page of /api/events at most\n"
 	      "                          (default 1000)\n"
-	      "      --time-limit MS     time one request (an SQL statement too) may take\n"
-	      "                          (default 5000)\n"
+	      "      --time-limit DURATION\n"
+	      "                          time one request (an SQL statement too) may take,\n"
+	      "                          1ms to 1h (default 5s; a number alone is seconds)\n"
 	      "      --sql-rows N        rows of an SQL result at most (default 10000)\n"
 	      "  -h, --help              show this help and exit\n"
 	      "\n"
@@ -177,11 +179,18 @@ int cli_serve_main(int argc, char **argv)
 				return cli_report_usage_error(COMMAND, "--page-max takes 1 to 100000");
 			cfg.limits.page_max = (unsigned)v;
 			break;
-		case OPT_TIME_LIMIT:
-			if (parse_uint(optarg, 1, 3600000, &v) != 0)
-				return cli_report_usage_error(COMMAND, "--time-limit takes 1 to 3600000 (ms)");
-			cfg.limits.time_ms = (unsigned)v;
+		case OPT_TIME_LIMIT: {
+			int64_t ns;
+			const char *why;
+			if (cli_duration_parse(optarg, &ns, &why) != 0)
+				return cli_report_usage_error(COMMAND, "bad duration '%s' for --time-limit: %s",
+							      optarg, why);
+			if (ns < 1000000 || ns > 3600 * 1000000000LL)
+				return cli_report_usage_error(COMMAND, "--time-limit takes 1ms to 1h (a number "
+							      "alone is seconds)");
+			cfg.limits.time_ms = (unsigned)(ns / 1000000);
 			break;
+		}
 		case OPT_SQL_ROWS:
 			if (parse_uint(optarg, 1, 10000000, &v) != 0)
 				return cli_report_usage_error(COMMAND, "--sql-rows takes 1 to 10000000");

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "default_file.h"
 #include "store_args.h"
 #include "render/event_message.h"
 #include "render/json_text.h"
@@ -75,7 +76,7 @@ struct stats {
 
 void cli_stats_usage(FILE *out)
 {
-	fputs("Usage: ttlog stats [OPTIONS] FILE...\n"
+	fputs("Usage: ttlog stats [OPTIONS] [FILE...]\n"
 	      "\n"
 	      "Reads every event of each snapshot file and reports, per file (a FILE may be\n"
 	      "a segment, or a directory or glob of segments and snapshots):\n"
@@ -97,7 +98,8 @@ void cli_stats_usage(FILE *out)
 	      "    records (FILE:LINE, level and format). A span's begin and end both count\n"
 	      "    at the site where the span began.\n"
 	      "Files are reported one after the other, each on its own: there are no totals\n"
-	      "across files.\n"
+	      "across files. Without a FILE: the newest snapshot of the default directory\n"
+	      "(the one `ttlog ls` lists), named on stderr.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --top N           show N call sites in each top list (default 10; 0\n"
@@ -814,10 +816,6 @@ static int parse_options(struct stats *s, int argc, char **argv, int *status)
 			return -1;
 		}
 	}
-	if (optind >= argc) {
-		*status = cli_report_usage_error(COMMAND, "no FILE given");
-		return -1;
-	}
 	return 0;
 }
 
@@ -826,13 +824,24 @@ int cli_stats_main(int argc, char **argv)
 	struct stats s = {0};
 	int status = CLI_EXIT_OK;
 
-	if (parse_options(&s, argc, argv, &status) == 0 &&
-	    (status = cli_store_check_service("ttlog stats", argv + optind, argc - optind,
-					      s.service)) == CLI_EXIT_OK) {
+	int parsed = parse_options(&s, argc, argv, &status) == 0;
+	char **args = argv + optind, *newest[1], path[8192];
+	int nargs = argc - optind;
+	if (parsed && nargs == 0) {
+		if (cli_default_snapshot("stats", path, sizeof path) != 0) {
+			status = CLI_EXIT_USAGE;
+			parsed = 0;
+		}
+		newest[0] = path;
+		args = newest;
+		nargs = 1;
+	}
+	if (parsed && (status = cli_store_check_service("ttlog stats", args, nargs, s.service)) ==
+			      CLI_EXIT_OK) {
 		/* A directory or a glob stands for its segments and snapshots. */
 		char **files;
 		int bad = 0;
-		int n = cli_store_expand(argv + optind, argc - optind, "ttlog stats", &files, &bad);
+		int n = cli_store_expand(args, nargs, "ttlog stats", &files, &bad);
 		if (bad)
 			status = CLI_EXIT_DATA;
 		for (int i = 0; i < n && !cli_stdout_failed(); i++) {

@@ -41,9 +41,11 @@ static const struct {
 	{"ns", 1},
 	{"us", 1000},
 	{"ms", 1000000},
+	{"min", 60 * NS_PER_SEC},
 	{"s", NS_PER_SEC},
 	{"m", 60 * NS_PER_SEC},
 	{"h", 3600 * NS_PER_SEC},
+	{"d", 86400 * NS_PER_SEC},
 };
 
 int cli_duration_parse(const char *text, int64_t *ns, const char **why)
@@ -56,6 +58,7 @@ int cli_duration_parse(const char *text, int64_t *ns, const char **why)
 		return -1;
 	}
 	while (*p) {
+		const char *part_start = p;
 		uint64_t whole = 0, frac = 0, frac_scale = 1;
 		int any = 0;
 
@@ -80,6 +83,8 @@ int cli_duration_parse(const char *text, int64_t *ns, const char **why)
 			*why = "expected NUMBER UNIT, as in 2s, 1.5ms or 1h30m";
 			return -1;
 		}
+		/* The whole text a number: seconds, as the library takes it. */
+		int64_t bare = *p == '\0' && part_start == text ? NS_PER_SEC : 0;
 		size_t u, len = 0;
 		for (u = 0; u < sizeof units / sizeof units[0]; u++) {
 			len = 0;
@@ -88,13 +93,14 @@ int cli_duration_parse(const char *text, int64_t *ns, const char **why)
 			if (units[u].name[len] == '\0')
 				break;
 		}
-		if (u == sizeof units / sizeof units[0]) {
-			*why = "missing or unknown unit (use ns, us, ms, s, m or h)";
+		if (u == sizeof units / sizeof units[0] && !bare) {
+			*why = "missing or unknown unit (use ns, us, ms, s, m or min, h or d; a number "
+			       "alone is seconds)";
 			return -1;
 		}
-		p += len;
+		p += bare ? 0 : len;
 
-		uint64_t unit = (uint64_t)units[u].ns;
+		uint64_t unit = bare ? (uint64_t)bare : (uint64_t)units[u].ns;
 		if (whole > (uint64_t)INT64_MAX / unit) {
 			*why = "duration too large";
 			return -1;

@@ -15,8 +15,10 @@
 
 /**
  * Parses a duration: one or more NUMBER UNIT parts ("2s", "1.5ms", "1h30m"),
- * units ns, us, ms, s, m, h, the number optionally with a fraction. Returns
- * 0 and sets *ns, or -1 and points *why at a static reason.
+ * units ns, us, ms, s, m or min, h, d, the number optionally with a
+ * fraction; a number alone is seconds ("5" is 5s), as the library reads
+ * TTLOG_WINDOW and its other durations. Returns 0 and sets *ns, or -1 and
+ * points *why at a static reason.
  */
 int cli_duration_parse(const char *text, int64_t *ns, const char **why);
 

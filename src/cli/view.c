@@ -22,6 +22,7 @@
 #include "backtrace.h"
 #include "cli.h"
 #include "crash_text.h"
+#include "default_file.h"
 #include "filter.h"
 #include "view_metrics.h"
 #include "render/event_json.h"
@@ -63,12 +64,16 @@ struct view {
 
 void cli_view_usage(FILE *out)
 {
-	fputs("Usage: ttlog view [OPTIONS] FILE...\n"
+	fputs("Usage: ttlog view [OPTIONS] [FILE...]\n"
 	      "\n"
 	      "Prints the events of ttlog snapshot files, one line per event: the files in\n"
 	      "the order given, the events of each file in time order. After a file's\n"
 	      "events come its crash summary and, when events were lost or sampled out\n"
 	      "(ttlog_set_sampling, TTLOG_SAMPLE), how many.\n"
+	      "\n"
+	      "Without a FILE: the newest snapshot of the default directory (the one\n"
+	      "`ttlog ls` lists: TTLOG_DIR, $XDG_RUNTIME_DIR/ttlog or /tmp/ttlog-UID),\n"
+	      "named on stderr.\n"
 	      "\n"
 	      "A FILE may be a stream's segment (*.ttseg). When a FILE is a directory or a\n"
 	      "glob pattern ('logs/*.ttseg'), all the FILEs are read as one store: the\n"
@@ -83,14 +88,19 @@ void cli_view_usage(FILE *out)
 	      "Output:\n"
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per event\n"
 	      "                        and line, summaries and errors on stderr\n"
+	      "      --json-big-as-string\n"
+	      "                        json: time_ns, duration_ns and integer arguments and\n"
+	      "                        fields beyond +-2^53 as strings (\"1764982800123456789\"):\n"
+	      "                        without it they are bare numbers, exact as text but\n"
+	      "                        rounded by readers that use doubles (JavaScript, jq)\n"
 	      "      --utc             show and read times in UTC instead of local time\n"
 	      "      --color[=WHEN]    colour lines by level: auto (the default: when stdout\n"
 	      "                        is a terminal and NO_COLOR is unset or empty), always\n"
 	      "                        or never\n"
 	      "      --header          print each file's details before its events\n"
 	      "      --no-spans        leave out span begins and ends, and do not indent\n"
-	      "      --sampling        after a file's events, one line per sampled call site:\n"
-	      "                        its rule (1/N, K/s), calls kept and dropped\n"
+	      "      --sampling        the events, then one line per sampled call site of\n"
+	      "                        each file: its rule (1/N, K/s), calls kept and dropped\n"
 	      "      --metrics         print the file's metrics instead of its events: tables\n"
 	      "                        of counters, gauges (value, time set) and histograms\n"
 	      "                        (count, sum, min, max, p50, p90, p99, p99.9), then\n"
@@ -337,7 +347,7 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 
 /* --sampling: one line per sampled site, "FILE:LINE RULE: kept K, dropped
  * A by 1-in-N, B by the rate limit". */
-static void print_sampling(struct view *v, ttlog_reader *r)
+static void print_sampling(struct view *v, const ttlog_reader *r)
 {
 	size_t n = ttlog_reader_sampling_count(r);
 	for (size_t i = 0; i < n; i++) {
@@ -476,6 +486,9 @@ static int view_store(struct view *v, char **args, int n)
 	for (size_t i = 0; i < nf; i++) {
 		if (!files[i]->reader)
 			continue;
+		/* --sampling: each file's table after the events of all. */
+		if (v->sampling)
+			print_sampling(v, files[i]->reader);
 		const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
 		lost += fi->stream_lost + fi->torn;
 		/* A ring overwrites what a stream has already written: only a
@@ -519,6 +532,7 @@ enum {
 	OPT_HEADER,
 	OPT_NO_SPANS,
 	OPT_SAMPLING,
+	OPT_JSON_BIG,
 	OPT_METRICS,
 	OPT_REGISTERS,
 	OPT_MODULES,
@@ -537,6 +551,7 @@ static const struct option long_options[] = {
 	{"header", no_argument, NULL, OPT_HEADER},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"sampling", no_argument, NULL, OPT_SAMPLING},
+	{"json-big-as-string", no_argument, NULL, OPT_JSON_BIG},
 	{"metrics", no_argument, NULL, OPT_METRICS},
 	{"registers", no_argument, NULL, OPT_REGISTERS},
 	{"modules", no_argument, NULL, OPT_MODULES},
@@ -615,6 +630,9 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 		case OPT_NO_SPANS:
 			v->spans = 0;
 			break;
+		case OPT_JSON_BIG:
+			v->cache.big_as_string = 1;
+			break;
 		case OPT_SAMPLING:
 			v->sampling = 1;
 			break;
@@ -650,8 +668,8 @@ static int parse_options(struct view *v, int argc, char **argv, int *status)
 	}
 	v->filter.utc = v->utc;
 	v->filter.logs_only = !v->spans;
-	if (optind >= argc) {
-		*status = cli_report_usage_error("view", "no FILE given");
+	if (v->cache.big_as_string && !v->json) {
+		*status = cli_report_usage_error("view", "--json-big-as-string is for -o json only");
 		return -1;
 	}
 	if (color_mode < 0) {
@@ -674,16 +692,27 @@ int cli_view_main(int argc, char **argv)
 	int status = CLI_EXIT_OK;
 
 	int parsed = parse_options(&v, argc, argv, &status) == 0;
-	if (parsed && (status = cli_store_check_service("ttlog view", argv + optind, argc - optind,
-							v.filter.service)) != CLI_EXIT_OK)
+	char **args = argv + optind, *newest[1], path[8192];
+	int nargs = argc - optind;
+	if (parsed && nargs == 0) {
+		if (cli_default_snapshot("view", path, sizeof path) != 0) {
+			status = CLI_EXIT_USAGE;
+			parsed = 0;
+		}
+		newest[0] = path;
+		args = newest;
+		nargs = 1;
+	}
+	if (parsed && (status = cli_store_check_service("ttlog view", args, nargs, v.filter.service)) !=
+			      CLI_EXIT_OK)
 		parsed = 0;
-	if (parsed && !v.metrics && cli_store_args(argv + optind, argc - optind)) {
-		status = view_store(&v, argv + optind, argc - optind);
+	if (parsed && !v.metrics && cli_store_args(args, nargs)) {
+		status = view_store(&v, args, nargs);
 	} else if (parsed) {
 		/* --metrics of a directory: each of its files. */
 		char **files;
 		int bad = 0;
-		int n = cli_store_expand(argv + optind, argc - optind, "ttlog", &files, &bad);
+		int n = cli_store_expand(args, nargs, "ttlog", &files, &bad);
 		if (bad)
 			status = CLI_EXIT_DATA;
 		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
@@ -693,6 +722,8 @@ int cli_view_main(int argc, char **argv)
 		}
 		cli_store_free_list(files, n);
 	}
+	if (parsed && status == CLI_EXIT_OK && !v.metrics && !cli_stdout_failed())
+		status = cli_filter_report_threads(&v.filter, "view");
 	view_free(&v);
 	return status;
 }

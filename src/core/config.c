@@ -84,38 +84,72 @@ static int parse_max_snapshot_bytes(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "5s", "250ms", "1.5s", "2m", "1h", "7d", "100us", "0": nanoseconds. A bare
- * number is seconds. */
+/*
+ * Durations, the same rule as the ttlog command's: one or more NUMBER UNIT
+ * parts ("250ms", "1.5s", "1h30m", "7d"), units ns, us, ms, s, m or min, h
+ * and d, the number optionally with a fraction; a bare number is seconds
+ * ("5" is 5s, "0" is 0). Nothing else: no sign, no exponent, no space.
+ */
 int ttlog__parse_duration(const char *s, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	if (*s == '-' || *s == '+')
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		/* Longer names first: "ms" and "min" are not "m" then more. */
+		{"ns", 1ull},
+		{"us", 1000ull},
+		{"ms", 1000000ull},
+		{"min", 60000000000ull},
+		{"s", 1000000000ull},
+		{"m", 60000000000ull},
+		{"h", 3600000000000ull},
+		{"d", 86400000000000ull},
+	};
+	const char *p = s;
+	uint64_t total = 0;
+	if (*p == '\0')
 		return -1;
-	double v = strtod(s, &end);
-	if (end == s || errno || v < 0)
-		return -1;
-	double mult = 1e9;
-	if (strcmp(end, "ns") == 0)
-		mult = 1;
-	else if (strcmp(end, "us") == 0)
-		mult = 1e3;
-	else if (strcmp(end, "ms") == 0)
-		mult = 1e6;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		mult = 1e9;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-		mult = 60e9;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600e9;
-	else if (strcmp(end, "d") == 0)
-		mult = 86400e9;
-	else
-		return -1;
-	double ns = v * mult;
-	if (ns >= 1.8e19)
-		return -1;
-	*out = (uint64_t)ns;
+	while (*p) {
+		const char *part_start = p;
+		uint64_t whole = 0, frac = 0, scale = 1;
+		int any = 0;
+		for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+			if (whole > (UINT64_MAX - 9) / 10)
+				return -1;
+			whole = whole * 10 + (uint64_t)(*p - '0');
+		}
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++, any = 1)
+				if (scale < 1000000000ull) {
+					frac = frac * 10 + (uint64_t)(*p - '0');
+					scale *= 10;
+				}
+		if (!any)
+			return -1;
+		uint64_t unit = 0;
+		if (*p == '\0' && part_start == s) {
+			unit = 1000000000ull; /* the whole text is a number: seconds */
+		} else {
+			for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+				size_t n = strlen(units[u].name);
+				if (strncmp(p, units[u].name, n) == 0) {
+					unit = units[u].ns;
+					p += n;
+					break;
+				}
+			}
+			if (!unit)
+				return -1;
+		}
+		if (whole > UINT64_MAX / unit)
+			return -1;
+		uint64_t part = whole * unit + (uint64_t)((unsigned __int128)frac * unit / scale);
+		if (part > UINT64_MAX - total)
+			return -1;
+		total += part;
+	}
+	*out = total;
 	return 0;
 }
 

@@ -44,7 +44,7 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 /* Creates and checks the snapshot directory. TTLOG_OK or TTLOG_E_DIR. */
 int ttlog__config_prepare_dir(const struct ttlog__settings *st, char *err, size_t errsize);
 
-/* "5s", "250ms", "1.5s", "2m", "100us", "0" (a bare number is seconds). */
+/* "5s", "250ms", "1.5s", "1h30m", "7d", "0"; a bare number is seconds. */
 int ttlog__parse_duration(const char *s, uint64_t *out_ns);
 
 #endif

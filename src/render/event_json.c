@@ -34,8 +34,42 @@ static void put_hex_member(struct render_buf *b, const char *name, uint64_t v)
 	render_buf_putc(b, '"');
 }
 
+/* Integers beyond this magnitude are not all doubles: 2^53. */
+#define EXACT_IN_DOUBLE 9007199254740992ull
+
+/* An i64 member value; quoted when c asks for it and it is beyond 2^53. */
+static void put_big_i64(struct render_buf *b, int64_t v, const struct render_event_cache *c)
+{
+	uint64_t mag = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
+	int quote = c && c->big_as_string && mag > EXACT_IN_DOUBLE;
+	if (quote)
+		render_buf_putc(b, '"');
+	render_buf_put_i64(b, v);
+	if (quote)
+		render_buf_putc(b, '"');
+}
+
+/* An argument's or field's value (render_field_json), its digits quoted
+ * when c asks for it and it is an integer beyond 2^53. */
+static void put_value(struct render_buf *b, const struct ttlog_arg *a, const struct render_event_cache *c)
+{
+	int big = 0;
+	if (c && c->big_as_string) {
+		if (a->type == TTLOG_ARG_I64)
+			big = a->v.i > (int64_t)EXACT_IN_DOUBLE || a->v.i < -(int64_t)EXACT_IN_DOUBLE;
+		else if (a->type == TTLOG_ARG_U64)
+			big = a->v.u > EXACT_IN_DOUBLE;
+	}
+	if (big)
+		render_buf_putc(b, '"');
+	render_field_json(b, a);
+	if (big)
+		render_buf_putc(b, '"');
+}
+
 /* The span members of a JSON event object. */
-static void json_span(struct render_buf *b, const struct ttlog_event *ev)
+static void json_span(struct render_buf *b, const struct ttlog_event *ev,
+		      const struct render_event_cache *c)
 {
 	const struct ttlog_span *sp = ev->span;
 	render_buf_puts(b, ",\"kind\":\"");
@@ -64,7 +98,7 @@ static void json_span(struct render_buf *b, const struct ttlog_event *ev)
 		return;
 	if (sp->duration_ns >= 0) {
 		render_buf_puts(b, ",\"duration_ns\":");
-		render_buf_put_i64(b, sp->duration_ns);
+		put_big_i64(b, sp->duration_ns, c);
 	} else {
 		render_buf_puts(b, ",\"duration_ns\":null");
 	}
@@ -243,7 +277,7 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 	render_buf_puts(b, "{\"time\":\"");
 	render_buf_put(b, tb, render_time_text(ev->time_ns, RENDER_TIME_ISO, tb));
 	render_buf_puts(b, "\",\"time_ns\":");
-	render_buf_put_i64(b, ev->time_ns);
+	put_big_i64(b, ev->time_ns, c);
 	put_level(b, ev, c);
 	put_part(b, ev, c, PART_THREAD, ev->thread);
 	put_part(b, ev, c, PART_SITE, ttlog_event_display_site(ev));
@@ -257,7 +291,7 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 		if (i > first)
 			render_buf_putc(b, ',');
 		size_t at = b->len;
-		render_field_json(b, &ev->args[i]);
+		put_value(b, &ev->args[i], c);
 		if (i < ARG_TEXTS) {
 			arg_at[i] = at;
 			arg_len[i] = b->len - at;
@@ -274,10 +308,10 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 		if (k < ARG_TEXTS)
 			put_again(b, arg_at[k], arg_len[k]);
 		else
-			render_field_json(b, value);
+			put_value(b, value, c);
 	}
 	render_buf_putc(b, '}');
-	json_span(b, ev);
+	json_span(b, ev, c);
 	if (ev->flags & TTLOG_EVENT_PROMOTED)
 		render_buf_puts(b, ",\"promoted\":true");
 	if (c->service && *c->service) {

@@ -26,6 +26,11 @@ struct render_event_cache {
 	struct render_buf text; /* the texts, one after the other */
 	const char *service;    /* set by the caller: the file's service, shown as
 				   "service" when not empty; NULL: not shown */
+	int big_as_string;      /* set by the caller: time_ns, duration_ns and
+				   integer arguments and fields beyond +-2^53 as
+				   strings of their digits ("1764982800123456789"),
+				   which readers that hold numbers as doubles
+				   (JavaScript, jq) cannot round */
 };
 
 /** Empties the cache (before a new file), keeping its memory. */

@@ -47,10 +47,8 @@ void cli_export_usage(FILE *out)
 	      "\n"
 	      "Formats (-F, --format):\n"
 	      "  jsonl       one JSON object per event and line, the same as\n"
-	      "              `ttlog view -o json` prints, then the file's stacks (a
-"
-	      "              crash's) as objects of kind \"stack\" (also: json)
-"
+	      "              `ttlog view -o json` prints, then the file's stacks (a\n"
+	      "              crash's) as objects of kind \"stack\" (also: json)\n"
 	      "  csv         RFC 4180 CSV with a header: time, time_ns, level, tid, thread,\n"
 	      "              file, line, function, target, kind, message, trace_id, span_id,\n"
 	      "              then one column per field key found in the events exported\n"

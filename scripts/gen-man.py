@@ -37,7 +37,7 @@ def commands(top_help):
         if inside:
             if not line.strip():
                 break
-            m = re.match(r"^  ([a-z][a-z0-9-]*)(?: [A-Z\[\]]+)*\s{2,}(\S.*)$", line)
+            m = re.match(r"^  ([a-z][a-z0-9-]*)(?: [A-Za-z\[\]]+)*\s{2,}(\S.*)$", line)
             if m:
                 found.append([m.group(1), m.group(2)])
             elif found and line.startswith("   "):

@@ -22,13 +22,15 @@ clang_rt=libclang-rt-14-dev
 # and python3: tests that load the extension and parse exported files back.
 # libunwind-dev: the crash handler's stack unwinder (the library links it);
 # libdw-dev: `ttlog view` symbolises stack traces with elfutils' libdw.
-# libmicrohttpd-dev: the HTTP server of `ttlog serve`. chromium, nodejs and
-# npm: the browser test of its page drives Debian's chromium headless
-# through playwright-core, which the test's CMake step installs from npm
-# into the build tree (tests/browser/package-lock.json pins it). curl: the
-# API tests of `ttlog serve` (tests/serve_api.sh).
+# libmicrohttpd-dev: the HTTP server of `ttlog serve`. chromium, firefox-esr,
+# nodejs and npm: the browser tests of its page drive Debian's chromium
+# (through playwright-core) and firefox-esr (through puppeteer-core, over
+# WebDriver BiDi) headless; the test installs both from npm into the build
+# tree (tests/browser/package-lock.json pins them). curl: the API tests of
+# `ttlog serve` (tests/serve_api.sh). util-linux (flock): the two browser
+# tests install the npm packages one at a time.
 packages=(cmake make gcc g++ clang pkg-config liblz4-dev libcmocka-dev libsqlite3-dev sqlite3 python3
-	libunwind-dev libdw-dev libmicrohttpd-dev chromium curl)
+	libunwind-dev libdw-dev libmicrohttpd-dev chromium firefox-esr curl util-linux)
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

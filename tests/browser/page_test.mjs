@@ -1,11 +1,17 @@
 // page_test.mjs - the page of `ttlog serve` (and of `ttlog report`) in a
-// real browser: Debian's chromium, headless, driven by playwright-core.
+// real browser, headless: Debian's chromium driven by playwright-core, or
+// Debian's firefox-esr driven by puppeteer-core over WebDriver BiDi. Both
+// run the same checks: for Firefox, a few lines below give puppeteer's page
+// the subset of playwright's page API that the checks use.
 //
-// Usage: node page_test.mjs MODULES_DIR CONFIG.json
-//   MODULES_DIR  where `npm ci` put playwright-core (the build tree)
+// Usage: node page_test.mjs MODULES_DIR CONFIG.json [chromium|firefox]
+//   MODULES_DIR  where `npm ci` put playwright-core and puppeteer-core
+//                (the build tree)
 //   CONFIG.json  {url, spans, fields, crash, metrics, store, shots, report}:
 //                the server's URL, the source ids of the test snapshots,
 //                the directory for screenshots, and a report file (or "")
+//   chromium     (the default) /usr/bin/chromium, or $TTLOG_CHROMIUM
+//   firefox      /usr/bin/firefox-esr, or $TTLOG_FIREFOX
 //
 // Prints "ok NAME" or "FAIL NAME: why" per check and "N passed, N failed";
 // exits 1 on any failure, also when the browser cannot start.
@@ -14,35 +20,94 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-const [modulesDir, configPath] = process.argv.slice(2);
+const [modulesDir, configPath, which = 'chromium'] = process.argv.slice(2);
 const cfg = JSON.parse(readFileSync(configPath, 'utf8'));
 const require = createRequire(resolve(modulesDir) + '/');
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (err) {
-  console.log(`FAIL playwright-core: cannot load it from ${modulesDir}: ${err.message}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
 
 let passed = 0, failed = 0;
 function check(name, ok, detail) {
   if (ok) { passed++; console.log('ok   ' + name); }
   else { failed++; console.log('FAIL ' + name + (detail !== undefined ? ': ' + detail : '')); }
 }
-
-const executablePath = process.env.TTLOG_CHROMIUM || '/usr/bin/chromium';
-let browser;
-try {
-  browser = await chromium.launch({ executablePath, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-} catch (err) {
-  console.log(`FAIL the browser did not start (${executablePath}): ${err.message.split('\n')[0]}`);
-  console.log('Install it with scripts/install-deps.sh (Debian package chromium).');
+function giveUp(message) {
+  console.log('FAIL ' + message);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+
+// puppeteer's page with the names and argument orders of playwright's.
+function asPlaywright(p) {
+  return {
+    on: (name, fn) => p.on(name, fn),
+    setDefaultTimeout: (ms) => p.setDefaultTimeout(ms),
+    goto: (url) => p.goto(url),
+    waitForSelector: (sel, opt) => p.waitForSelector(sel, opt),
+    waitForFunction: (fn, arg, opt) => p.waitForFunction(fn, { timeout: opt && opt.timeout }, arg),
+    $eval: (sel, fn, arg) => p.$eval(sel, fn, arg),
+    $$eval: (sel, fn, arg) => p.$$eval(sel, fn, arg),
+    evaluate: (fn, arg) => p.evaluate(fn, arg),
+    screenshot: (opt) => p.screenshot(opt),
+    selectOption: (sel, value) => p.select(sel, value),
+    click: (sel) => p.click(sel),
+    focus: (sel) => p.focus(sel),
+    keyboard: p.keyboard,
+    // Typed, as a user does: select what the input holds, then type over it.
+    fill: async (sel, text) => {
+      await p.$eval(sel, (e) => { e.focus(); e.select(); });
+      if (text) await p.keyboard.type(text);
+      else await p.keyboard.press('Backspace');
+    },
+    press: async (sel, key) => { await p.focus(sel); await p.keyboard.press(key); },
+    textContent: (sel) => p.$eval(sel, (e) => e.textContent),
+    inputValue: (sel) => p.$eval(sel, (e) => e.value),
+    close: () => p.close(),
+  };
+}
+
+let browser;
+if (which === 'firefox') {
+  let puppeteer;
+  try {
+    puppeteer = require('puppeteer-core');
+  } catch (err) {
+    giveUp(`puppeteer-core: cannot load it from ${modulesDir}: ${err.message}`);
+  }
+  const executablePath = process.env.TTLOG_FIREFOX || '/usr/bin/firefox-esr';
+  let ff;
+  try {
+    ff = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true,
+      protocolTimeout: 60000 });
+  } catch (err) {
+    giveUp(`the browser did not start (${executablePath}): ${err.message.split('\n')[0]}\n` +
+      'Install it with scripts/install-deps.sh (Debian package firefox-esr).');
+  }
+  browser = {
+    newPage: async (opt) => {
+      const p = await ff.newPage();
+      await p.setViewport((opt && opt.viewport) || { width: 1280, height: 900 });
+      return asPlaywright(p);
+    },
+    close: () => ff.close(),
+  };
+} else if (which === 'chromium') {
+  let chromium;
+  try {
+    ({ chromium } = require('playwright-core'));
+  } catch (err) {
+    giveUp(`playwright-core: cannot load it from ${modulesDir}: ${err.message}`);
+  }
+  const executablePath = process.env.TTLOG_CHROMIUM || '/usr/bin/chromium';
+  try {
+    browser = await chromium.launch({ executablePath, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  } catch (err) {
+    giveUp(`the browser did not start (${executablePath}): ${err.message.split('\n')[0]}\n` +
+      'Install it with scripts/install-deps.sh (Debian package chromium).');
+  }
+} else {
+  giveUp(`unknown browser '${which}': chromium or firefox`);
+}
+console.log('browser: ' + which);
 
 const problems = [];
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -98,6 +163,13 @@ await step('serve: filters', async () => {
   await page.fill('#f-field', 'ip=10.0.0.1');
   await page.press('#f-field', 'Enter');
   rows = await waitRows(3);
+  // Each browser's fonts: a timestamp ends before the level column starts.
+  const crowded = await page.$$eval('#table-spacer .row span:first-child', (ss) => ss.filter((x) => {
+    const r = document.createRange();
+    r.selectNodeContents(x);
+    return r.getBoundingClientRect().right + 2 > x.nextElementSibling.getBoundingClientRect().left;
+  }).map((x) => x.textContent));
+  check('the time column is wide enough for its timestamps', crowded.length === 0, JSON.stringify(crowded));
   check('field ip=10.0.0.1: three rows', rows.length === 3 && rows.every((r) => r.startsWith('auth.login ok')), JSON.stringify(rows));
   await page.click('#table-spacer .row[data-i="1"]');
   const detail = await page.textContent('#detail');

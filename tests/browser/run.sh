@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # run.sh - the browser test of `ttlog serve` and `ttlog report` (ctest
-# browser_page, label browser): installs playwright-core from
-# package-lock.json into the build tree (npm ci, once per lock), makes the
-# test snapshots, starts a server on 127.0.0.1 and runs page_test.mjs in
-# Debian's headless chromium. Screenshots go to the test's scratch
-# directory in the build tree (shots/). A browser that cannot start, or a
-# missing node or npm, is a failure with a message, never a skip.
+# browser_page for chromium, browser_firefox for firefox; label browser):
+# installs playwright-core and puppeteer-core from package-lock.json into
+# the build tree (npm ci, once per lock, under a lock file since both tests
+# may start at once), makes the test snapshots, starts a server on
+# 127.0.0.1 and runs page_test.mjs in Debian's headless chromium or
+# firefox-esr. Screenshots go to the test's scratch directory in the build
+# tree (shots/). A browser that cannot start, or a missing node or npm, is
+# a failure with a message, never a skip.
+#
+# Usage: run.sh [chromium|firefox]   (default chromium)
 
 # shellcheck disable=SC2154
 set -u
@@ -15,20 +19,29 @@ source "$here/../support/cli_lib.sh"
 # shellcheck source=../support/serve_lib.sh
 source "$here/../support/serve_lib.sh"
 
-for tool in node npm curl; do
+which=${1:-chromium}
+for tool in node npm curl flock; do
 	command -v "$tool" >/dev/null || { fail "$tool" "$tool is needed: run scripts/install-deps.sh"; finish; }
 done
 
-# playwright-core, into the build tree; npm ci again only when the lock changed.
+# The drivers, into the build tree; npm ci again only when the lock changed.
+# No browser download: the tests use Debian's.
 modules=$(cd "$(dirname "$bin")" && pwd)/browser-test
 mkdir -p "$modules"
-if ! cmp -s "$here/package-lock.json" "$modules/package-lock.json" ||
-	[ ! -f "$modules/node_modules/playwright-core/package.json" ]; then
-	cp "$here/package.json" "$here/package-lock.json" "$modules/"
-	if ! (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error) >"$tmp/npm.log" 2>&1; then
-		fail "npm ci" "could not install playwright-core:" "$(tail -5 "$tmp/npm.log")"
-		finish
+export PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if ! (
+	flock 9
+	if ! cmp -s "$here/package-lock.json" "$modules/package-lock.json" ||
+		[ ! -f "$modules/node_modules/playwright-core/package.json" ] ||
+		[ ! -f "$modules/node_modules/puppeteer-core/package.json" ]; then
+		cp "$here/package.json" "$here/package-lock.json" "$modules/"
+		# A failed install leaves no lock behind, so the next run tries again.
+		(cd "$modules" && npm ci --no-audit --no-fund --loglevel=error) >"$tmp/npm.log" 2>&1 ||
+			{ rm -f "$modules/package-lock.json"; exit 1; }
 	fi
+) 9>"$modules.lock"; then
+	fail "npm ci" "could not install playwright-core and puppeteer-core:" "$(tail -5 "$tmp/npm.log")"
+	finish
 fi
 
 data=$tmp/data
@@ -55,7 +68,7 @@ cat >"$tmp/config.json" <<JSON
  "shots": "$tmp/shots", "report": "$report"}
 JSON
 
-node "$here/page_test.mjs" "$modules/node_modules" "$tmp/config.json" >"$tmp/node.out" 2>&1
+node "$here/page_test.mjs" "$modules/node_modules" "$tmp/config.json" "$which" >"$tmp/node.out" 2>&1
 rc=$?
 cat "$tmp/node.out"
 counts=$(tail -1 "$tmp/node.out")

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "render/json_text.h"
@@ -175,7 +176,9 @@ static int token_ok(const char *given, const char *want)
 
 struct tail {
 	struct server *srv;
-	ttlog_store *store;
+	const struct serve_source *src;
+	ttlog_store *store;      /* a file or a store; NULL for a process */
+	struct serve_ptail pt;   /* a process: where its threads are */
 	struct serve_filter f;
 	char *param_copy;        /* the filter's strings, copied: the request's die with it */
 	struct render_buf pending, msg;
@@ -183,12 +186,14 @@ struct tail {
 	size_t sent;
 	int64_t quiet_ms;
 	int started;
+	int ended;               /* a process's tail said its last */
 };
 
 static void tail_free(void *cls)
 {
 	struct tail *t = cls;
 	ttlog_store_close(t->store);
+	serve_ptail_free(&t->pt);
 	render_buf_free(&t->pending);
 	render_buf_free(&t->msg);
 	serve_event_cache_free(&t->ec);
@@ -213,10 +218,64 @@ static void tail_drain(struct tail *t)
 	}
 }
 
+/* A process: waits for the next poll, then polls its mapping. Returns 0,
+ * or -1 when the tail ends (the server stops, the process ended, or its
+ * mapping cannot be read: said in pending). */
+static int tail_poll_process(struct tail *t)
+{
+	char err[600];
+	if (t->pt.primed) {
+		for (int ms = 0; ms < SERVE_PROCESS_POLL_MS && !t->srv->stop; ms += 50) {
+			struct timespec ts = {0, 50 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		if (t->srv->stop)
+			return -1;
+	}
+	int alive = serve_process_alive(t->src);
+	size_t before = t->pending.len;
+	int polled = serve_process_poll(&t->pt, t->src, &t->f, &t->pending, &t->msg, &t->ec, err,
+					sizeof err);
+	if (polled != 0 && alive) {
+		render_buf_puts(&t->pending, "event: error\ndata: {\"error\":");
+		render_json_cstring(&t->pending, err);
+		render_buf_puts(&t->pending, "}\n\n");
+		return -1;
+	}
+	if (!alive) {
+		/* Its last events were in the snapshot just read, if its
+		 * mapping was still there (a clean exit removes it). */
+		render_buf_printf(&t->pending, "event: ended\ndata: {\"pid\":%d}\n\n", t->src->pid);
+		return -1;
+	}
+	if (t->pending.len > before)
+		t->quiet_ms = 0;
+	else if ((t->quiet_ms += SERVE_PROCESS_POLL_MS) >= KEEPALIVE_MS) {
+		render_buf_puts(&t->pending, ": keepalive\n\n");
+		t->quiet_ms = 0;
+	}
+	return 0;
+}
+
 static ssize_t tail_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct tail *t = cls;
+	while (t->src->pid && t->sent == t->pending.len) {
+		render_buf_reset(&t->pending);
+		t->sent = 0;
+		if (t->srv->stop || t->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		int first = !t->started;
+		if (first) {
+			t->started = 1;
+			render_buf_puts(&t->pending, "retry: 2000\n: ttlog tail\n\n");
+		}
+		if (tail_poll_process(t) != 0)
+			t->ended = 1;
+		else if (first) /* what the process logs from now on is new */
+			render_buf_puts(&t->pending, "event: ready\ndata: {}\n\n");
+	}
 	while (t->sent == t->pending.len) {
 		render_buf_reset(&t->pending);
 		t->sent = 0;
@@ -287,6 +346,9 @@ static enum MHD_Result start_tail(struct server *srv, struct MHD_Connection *c,
 		tail_free(t);
 		return send_buf(c, status, &out, "application/json; charset=utf-8");
 	}
+	t->src = src;
+	if (src->pid)
+		goto respond; /* its first poll notes where its threads are */
 	/* Start at the end of what the source holds now: the newest time of
 	 * its files (their headers; nothing decoded). */
 	struct ttlog_store_options opt;
@@ -311,6 +373,7 @@ static enum MHD_Result start_tail(struct server *srv, struct MHD_Connection *c,
 		tail_free(t);
 		return send_buf(c, status, &out, "application/json; charset=utf-8");
 	}
+respond:
 	render_buf_free(&out);
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, tail_read,
 								   t, tail_free);
@@ -450,7 +513,7 @@ int serve_run(const struct serve_config *cfg)
 	srv->lim = cfg->limits;
 	serve_limits_default(&srv->lim);
 	char err[512];
-	if (serve_set_build(&srv->set, cfg->paths, cfg->npaths, err, sizeof err) != 0) {
+	if (serve_set_build(&srv->set, cfg->paths, cfg->npaths, cfg->shm_base, err, sizeof err) != 0) {
 		fprintf(stderr, "ttlog serve: %s\n", err);
 		free(srv);
 		return 2;
@@ -542,6 +605,7 @@ int serve_run(const struct serve_config *cfg)
 	fprintf(stderr, "ttlog serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
 	srv->stop = 1;
 	MHD_stop_daemon(d);
+	serve_process_cleanup();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	serve_set_free(&srv->set);
 	free(srv);

@@ -7,16 +7,19 @@
 // Usage: node page_test.mjs MODULES_DIR CONFIG.json [chromium|firefox]
 //   MODULES_DIR  where `npm ci` put playwright-core and puppeteer-core
 //                (the build tree)
-//   CONFIG.json  {url, spans, fields, crash, metrics, store, shots, report}:
-//                the server's URL, the source ids of the test snapshots,
-//                the directory for screenshots, and a report file (or "")
+//   CONFIG.json  {url, spans, fields, crash, metrics, store, live,
+//                live_input, shots, report}: the server's URL, the source
+//                ids of the test snapshots and of a running process
+//                (tests/progs/shm_echo, which logs each line written to
+//                live_input), the directory for screenshots, and a report
+//                file (or "")
 //   chromium     (the default) /usr/bin/chromium, or $TTLOG_CHROMIUM
 //   firefox      /usr/bin/firefox-esr, or $TTLOG_FIREFOX
 //
 // Prints "ok NAME" or "FAIL NAME: why" per check and "N passed, N failed";
 // exits 1 on any failure, also when the browser cannot start.
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -229,6 +232,22 @@ await step('serve: metrics', async () => {
   const titles = await page.$$eval('#charts .chart h4', (h) => h.map((x) => x.textContent));
   check('metrics charts', titles.length === 5 && titles.some((t) => t.startsWith('http.latency_ms')), JSON.stringify(titles));
   await page.screenshot({ path: cfg.shots + '/metrics.png' });
+});
+
+await step('serve: live tail of a running process', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.live}`);
+  await waitRows(3);
+  const before = await page.$$eval('#table-spacer .row .msg', (rs) => rs.map((r) => r.textContent));
+  check('live: the process\'s snapshot in the table', before.join() === 'echo start 1,echo start 2,echo start 3', before.join());
+  await page.click('#f-tail');
+  await page.waitForSelector('#live[data-ready="1"]');
+  appendFileSync(cfg.live_input, 'log first row live\nwarn second row live\n');
+  const rows = await waitRows(5);
+  check('live: the new events arrive as rows', rows.slice(3).join() === 'first row live,second row live', rows.join());
+  const status = await page.textContent('#status');
+  check('live: the status says live', /5 events \(live\)/.test(status), status);
+  await page.screenshot({ path: cfg.shots + '/live.png' });
+  await page.click('#f-tail');
 });
 
 check('no script error and no CSP violation on the served page', problems.length === 0, problems.join(' | '));

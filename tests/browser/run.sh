@@ -18,6 +18,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../support/cli_lib.sh"
 # shellcheck source=../support/serve_lib.sh
 source "$here/../support/serve_lib.sh"
+# shellcheck source=../support/logger_lib.sh
+source "$here/../support/logger_lib.sh"
+trap 'serve_stop_all; cleanup_loggers' EXIT
 
 which=${1:-chromium}
 for tool in node npm curl flock; do
@@ -51,7 +54,12 @@ mkdir -p "$data" "$tmp/shots"
 ("$progs/cli_snapshot" "$data" crash; true) >/dev/null 2>&1
 "$progs/metrics_snapshot" "$data" >/dev/null
 
-serve_start page "$data"
+# A running process in shared-memory mode for the live tail: it logs a
+# line of its input when the page test writes one (tests/progs/shm_echo).
+LOGGER_PROG=shm_echo start_logger TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$tmp/shm" \
+	TTLOG_DIR="$tmp/echo-snaps" -- 0 3 || finish
+echo_pid=$pid
+serve_start page --shm-dir "$tmp/shm" "$data" "pid:$echo_pid"
 u=$url_page
 src_of() {
 	jq_py "$u/api/files" "[s['id'] for s in j['sources'] if '$1' in s['label']][0]"
@@ -65,6 +73,7 @@ fi
 cat >"$tmp/config.json" <<JSON
 {"url": "$u", "store": 0, "spans": $(src_of -spans.ttlog), "fields": $(src_of -fields.ttlog),
  "crash": $(src_of -SIGSEGV.ttlog), "metrics": $(src_of -metrics.ttlog),
+ "live": $(src_of "pid:$echo_pid"), "live_input": "$tmp/logger$loggers.in",
  "shots": "$tmp/shots", "report": "$report"}
 JSON
 

@@ -129,7 +129,8 @@ async function loadFiles() {
   const body = document.querySelector('#files tbody');
   body.textContent = '';
   for (const s of d.sources) {
-    const label = (s.parent >= 0 ? '  ' : '') + s.name + (s.kind === 'store' ? ' (' + s.files + ' files)' : '');
+    const label = (s.parent >= 0 ? '  ' : '') + s.name + (s.kind === 'store' ? ' (' + s.files + ' files)' : '') +
+      (s.kind === 'process' ? ' ' + (s.executable || '') + ' (' + s.status + ')' : '');
     sel.append(el('option', { value: s.id, text: label }));
     if (s.kind !== 'file') continue;
     const tr = el('tr', { class: 'pick', tabindex: '0', title: 'show this file' },
@@ -588,18 +589,42 @@ function toggleTail() {
     state.tail.close();
     state.tail = null;
     $('live').hidden = true;
+    delete $('live').dataset.ready;
     return;
   }
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(filterParams())) if (v !== '' && v != null && k !== 'since' && k !== 'until') q.set(k, v);
   if (token) q.set('token', token);
   const es = new EventSource('api/tail?' + q.toString());
+  let lost = 0;
+  const live = () => state.rows.length + ' events (live' + (lost ? ', ' + lost + ' overwritten before they were seen' : '') + ')';
   es.onmessage = (m) => {
     state.rows.push(JSON.parse(m.data));
     renderRows();
-    setStatus(state.rows.length + ' events (live)');
+    setStatus(live(), lost > 0);
   };
-  es.addEventListener('error', () => setStatus('live tail: connection lost, retrying', true));
+  /* A process's ring overwrote events between two looks at its mapping:
+   * a row says where and how many (at most). */
+  es.addEventListener('lost', (m) => {
+    const d = JSON.parse(m.data);
+    lost += d.overwritten;
+    const last = state.rows[state.rows.length - 1];
+    state.rows.push({ time: last ? last.time : '', time_ns: last ? last.time_ns : 0, level: 'LOST', pid: d.pid,
+      tid: d.tid, thread: d.thread, kind: 'lost', fields: {},
+      message: 'up to ' + d.overwritten + ' events of this thread were overwritten before the live tail saw them' });
+    renderRows();
+    setStatus(live(), true);
+  });
+  es.addEventListener('ready', () => { $('live').dataset.ready = '1'; });
+  es.addEventListener('ended', (m) => {
+    es.close();
+    if (state.tail === es) { state.tail = null; $('live').hidden = true; }
+    setStatus(state.rows.length + ' events — process ' + JSON.parse(m.data).pid + ' has ended', lost > 0);
+  });
+  es.addEventListener('error', (m) => {
+    if (m.data) setStatus('live tail: ' + JSON.parse(m.data).error, true);
+    else if (state.tail === es) setStatus('live tail: connection lost, retrying', true);
+  });
   state.tail = es;
   $('live').hidden = false;
 }

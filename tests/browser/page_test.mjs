@@ -124,6 +124,13 @@ async function waitRows(n) {
   return page.$$eval('#table-spacer .row .msg', (rs) => rs.map((r) => r.textContent));
 }
 
+// The timeline's ticks once it drew them with the table's filters (or
+// without any): the number of events they stand for.
+async function ticks(filtered) {
+  await page.waitForSelector(`#timeline[data-drawn="1"][data-ticks-filtered="${filtered ? 1 : 0}"]`);
+  return page.$eval('#timeline', (t) => t.dataset.ticks);
+}
+
 async function step(name, fn) {
   try { await fn(); } catch (err) { check(name, false, err.message.split('\n')[0]); }
 }
@@ -157,10 +164,14 @@ await step('serve: filters', async () => {
   await page.goto(`${cfg.url}/#src=${cfg.fields}`);
   let rows = await waitRows(7);
   check('all 7 events of the fields file', rows.length === 7, rows.length);
+  let n = await ticks(false);
+  check('the timeline ticks stand for the 7 events', n === '7', n);
   await page.selectOption('#f-level', 'warn');
   rows = await waitRows(1);
   check('level warn: the one WARN row', rows.length === 1 && rows[0].startsWith('a=1 a=2'), JSON.stringify(rows));
   check('the hash names the filter', (await page.evaluate(() => location.hash)).includes('level=warn'));
+  n = await ticks(true);
+  check('level warn: the timeline ticks follow (1 event)', n === '1', n);
   await page.click('#f-clear');
   await waitRows(7);
   await page.fill('#f-field', 'ip=10.0.0.1');
@@ -174,6 +185,8 @@ await step('serve: filters', async () => {
   }).map((x) => x.textContent));
   check('the time column is wide enough for its timestamps', crowded.length === 0, JSON.stringify(crowded));
   check('field ip=10.0.0.1: three rows', rows.length === 3 && rows.every((r) => r.startsWith('auth.login ok')), JSON.stringify(rows));
+  n = await ticks(true);
+  check('field ip=10.0.0.1: the timeline ticks follow (3 events)', n === '3', n);
   await page.click('#table-spacer .row[data-i="1"]');
   const detail = await page.textContent('#detail');
   check('the detail panel shows the fields and call site', /user42/.test(detail.replace(/\s/g, '')) && /cli_snapshot\.c:\d+/.test(detail), detail.slice(0, 200));
@@ -270,6 +283,9 @@ if (cfg.report) {
     await rp.waitForFunction(() => document.getElementById('table').dataset.rows === '6');
     await rp.selectOption('#f-level', 'warn');
     await rp.waitForFunction(() => document.getElementById('table').dataset.rows === '1');
+    await rp.waitForSelector('#timeline[data-ticks-filtered="1"]');
+    const rticks = await rp.$eval('#timeline', (t) => t.dataset.ticks);
+    check('report: the timeline ticks follow the level filter offline', rticks === '1', rticks);
     const rows = await rp.$$eval('#table-spacer .row .msg', (r) => r.map((x) => x.textContent));
     check('report: the level filter works offline', rows.join() === 'slow response', rows.join());
     await rp.screenshot({ path: cfg.shots + '/report.png' });

@@ -56,6 +56,7 @@ struct serve_request {
 	const char *values[SERVE_MAX_PARAMS];
 	size_t nparams;
 	int64_t deadline_ns;      /* CLOCK_MONOTONIC time by which to answer */
+	struct serve_cache *cache; /* the server's overview cache (cache.c); NULL: none */
 	volatile const int *stop; /* the server is stopping: end early */
 };
 
@@ -124,6 +125,25 @@ void serve_event_json(struct render_buf *out, const struct ttlog_event *ev,
 		      const struct ttlog_store_file *from, struct render_buf *msg,
 		      struct serve_event_cache *ec);
 void serve_event_cache_free(struct serve_event_cache *ec);
+
+/* ---- The overview cache (cache.c) ------------------------------------------ */
+
+#define SERVE_PAGE_BINS 800 /* the bins of the page's overview (app.js asks for as many) */
+
+struct serve_cache;
+struct serve_cache *serve_cache_new(void);
+void serve_cache_free(struct serve_cache *c);
+/** The fingerprint of the source's files now; 0: not to be cached. */
+uint64_t serve_cache_key(const struct serve_source *s);
+/** Copies the cached answer into out: 1, or 0 if there is none for key. */
+int serve_cache_get(struct serve_cache *c, size_t src, int64_t bins, int spans, uint64_t key,
+		    struct render_buf *out);
+/** Keeps a copy of answer, computed when the source's key was key. */
+void serve_cache_put(struct serve_cache *c, size_t src, int64_t bins, int spans, uint64_t key,
+		     const struct render_buf *answer);
+/** Computes the page's overview of every source into c, until *stop. */
+void serve_cache_warm(const struct serve_set *set, const struct serve_limits *lim,
+		      struct serve_cache *c, volatile const int *stop);
 
 /* ---- Live processes (process.c) ------------------------------------------- */
 

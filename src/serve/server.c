@@ -25,7 +25,8 @@
  * SIGINT and SIGTERM are blocked before the threads start and taken by
  * the main thread with sigwait(); it then sets the stop flag (which ends
  * tails and cuts long handlers short) and stops the daemon, which joins
- * every connection's thread.
+ * every connection's thread, then joins the thread that fills the
+ * overview cache at start (cache.c).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -65,7 +66,17 @@ struct server {
 	char host_names[3][80];   /* the Host values a loopback server accepts */
 	volatile int stop;
 	int tails;                /* tails open (atomic) */
+	struct serve_cache *cache; /* the page's overviews (cache.c) */
+	pthread_t warm;           /* computes them at start */
+	int warming;
 };
+
+static void *warm_main(void *arg)
+{
+	struct server *srv = arg;
+	serve_cache_warm(&srv->set, &srv->lim, srv->cache, &srv->stop);
+	return NULL;
+}
 
 static const char *const known_params[] = {
 	"src", "since", "until", "level", "pid", "tid", "thread", "text", "field", "trace",
@@ -419,6 +430,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	rq.stack_json = srv->cfg->stack_json;
 	rq.stack_arg = srv->cfg->stack_arg;
 	rq.stop = &srv->stop;
+	rq.cache = srv->cache;
 	rq.deadline_ns = serve_now_ns() + (int64_t)srv->lim.time_ms * 1000000;
 	struct collect col = {&rq, NULL, ""};
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &col);
@@ -596,6 +608,10 @@ int serve_run(const struct serve_config *cfg)
 				rename(tmp, cfg->port_file);
 		}
 	}
+	/* The page's overview of each source, computed while nobody asks. */
+	srv->cache = serve_cache_new();
+	if (srv->cache)
+		srv->warming = pthread_create(&srv->warm, NULL, warm_main, srv) == 0;
 	if (cfg->open_browser)
 		open_browser(url);
 
@@ -605,6 +621,9 @@ int serve_run(const struct serve_config *cfg)
 	fprintf(stderr, "ttlog serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
 	srv->stop = 1;
 	MHD_stop_daemon(d);
+	if (srv->warming)
+		pthread_join(srv->warm, NULL);
+	serve_cache_free(srv->cache);
 	serve_process_cleanup();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	serve_set_free(&srv->set);

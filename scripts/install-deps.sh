@@ -43,15 +43,18 @@ packages=(cmake make gcc pkg-config liblz4-dev libunwind-dev libdw-dev libsqlite
 # language mode (tests/iso_modes.sh); sqlite3 (the shell): tests that load
 # the extension; curl: the API tests of `ttlog serve`; chromium, nodejs and
 # npm: the browser test of its page drives Debian's chromium headless
-# through playwright-core, which the test installs from npm into the build
-# tree (tests/browser/package-lock.json pins it); prometheus: its promtool
+# through playwright-core, and firefox-esr through puppeteer-core (over
+# WebDriver BiDi), both headless; the tests install both from npm into the
+# build tree (tests/browser/package-lock.json pins them), one at a time
+# (util-linux: flock); prometheus: its promtool
 # checks the Prometheus text ttlog writes, and the server itself scrapes
 # `ttlog serve` (tests/prometheus.sh); clickhouse-server and
 # clickhouse-client: the ClickHouse server the test of `ttlog ship` starts
 # on loopback (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh).
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
-test_packages=(g++ clang sqlite3 curl chromium man-db prometheus clickhouse-server clickhouse-client)
+test_packages=(g++ clang sqlite3 curl chromium firefox-esr util-linux man-db prometheus clickhouse-server
+	clickhouse-client)
 command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
 list=0

@@ -214,6 +214,15 @@ expect "random token: given -> 200" test "$(status "$any/api/files?token=$made")
 # ---------------------------------------------------------------------------
 # Live tail: a new snapshot in the directory reaches the stream.
 
+# The page's overview of a source is cached (computed at start, then per
+# state of its files): the cached answer is the one a pass gives (kind=log
+# is a filter, never cached, that changes nothing here), and a new file in
+# the directory makes it computed again.
+page_ov="$u/api/overview?src=0&bins=800&spans=1"
+expect "overview: the cached answer equals a new pass" \
+	test "$(curl -s "$page_ov")" = "$(curl -s "$page_ov&kind=log")"
+ov_before=$(jq_py "$page_ov" "j['events']")
+
 curl -s -N --max-time 4 "$u/api/tail?src=0" >"$tmp/tail.out" &
 tail_pid=$!
 sleep 1
@@ -222,6 +231,11 @@ mkdir -p "$tmp/late"
 # the others, as a stream's new events are.
 "$progs/metrics_snapshot" "$tmp/late" >/dev/null
 mv "$tmp/late"/*.ttlog "$data/"
+ov_after=$(jq_py "$page_ov" "j['events']")
+expect "overview: a new file in the directory is counted ($ov_before, then $ov_after)" \
+	test "$ov_after" = "$((ov_before + 1))"
+expect "overview: still the answer of a new pass" \
+	test "$(curl -s "$page_ov")" = "$(curl -s "$page_ov&kind=log")"
 wait "$tail_pid"
 expect "tail: a retry hint first" grep -q '^retry: ' "$tmp/tail.out"
 expect "tail: the new event as a data line" grep -q '^data: {.*"thread":"metrics_snapsho' "$tmp/tail.out"

@@ -1,6 +1,8 @@
 // page_timing.mjs - how long the page of `ttlog serve` takes, in Debian's
 // headless chromium through playwright-core: from navigation to a drawn
-// timeline, and to the first page of the event table. Prints JSON lines.
+// timeline (mark_ms: the page's performance mark ttlog-timeline-drawn,
+// from navigation start; timeline_ms: as the driver saw it), and to the
+// first page of the event table. Prints JSON lines.
 //
 // Usage: node page_timing.mjs MODULES_DIR URL SRC [RUNS]
 //   MODULES_DIR  node_modules with playwright-core (the browser test
@@ -22,6 +24,8 @@ for (let i = 0; i < Number(runs); i++) {
   const timeline = Date.now() - t0;
   /* The page's own view: its clock starts at navigation. */
   const inPage = await page.evaluate(() => ({
+    /* The page's mark at its first drawing with data (app.js). */
+    mark_ms: Math.round((performance.getEntriesByName('ttlog-timeline-drawn')[0] || { startTime: -1 }).startTime),
     drawn_ms: Math.round(performance.now()),
     requests: performance.getEntriesByType('resource').map((r) => [r.name.replace(/^.*\//, '').slice(0, 24), Math.round(r.startTime), Math.round(r.duration)]),
   }));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mapping.h"
 #include "report.h"
 #include "serve/serve.h"
 #include "stack_json.h"
@@ -49,6 +50,7 @@ int cli_htmlreport_main(int argc, char **argv)
 	struct serve_report_config cfg;
 	memset(&cfg, 0, sizeof cfg);
 	cfg.last_events = 100000;
+	cfg.shm_base = cli_shm_base(NULL);
 	int c;
 	opterr = 0;
 	optind = 1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mapping.h"
 #include "report.h"
 #include "serve/serve.h"
 #include "stack_json.h"
@@ -23,7 +24,7 @@
 
 void cli_serve_usage(FILE *out)
 {
-	fputs("Usage: ttlog serve [OPTIONS] DIR|FILE...\n"
+	fputs("Usage: ttlog serve [OPTIONS] DIR|FILE|pid:PID...\n"
 	      "\n"
 	      "Serves a web viewer of snapshot files, stream segments and stream\n"
 	      "directories: a timeline of processes, threads and spans, the events with\n"
@@ -31,6 +32,9 @@ void cli_serve_usage(FILE *out)
 	      "charts, the crash with its symbolised backtrace, SQL over the tables of\n"
 	      "`ttlog query`, and the new events of a stream as they are written. Each\n"
 	      "DIR is read as one store; each file in it is also listed on its own.\n"
+	      "pid:PID (or a bare PID that names no file) is a running process in\n"
+	      "shared-memory mode: each request reads a snapshot of its mapping, and\n"
+	      "the live tail shows its new events as it runs.\n"
 	      "The page is built into ttlog: it needs no network. Open the URL that is\n"
 	      "printed on stdout. Stops on Ctrl-C (SIGINT) or SIGTERM.\n"
 	      "\n"
@@ -56,6 +60,8 @@ void cli_serve_usage(FILE *out)
 	      "                          time one request (an SQL statement too) may take,\n"
 	      "                          1ms to 1h (default 5s; a number alone is seconds)\n"
 	      "      --sql-rows N        rows of an SQL result at most (default 10000)\n"
+	      "      --shm-dir DIR       the base directory of the mappings of pid:PID\n"
+	      "                          (default $TTLOG_SHARED_DIR, else /dev/shm)\n"
 	      "  -h, --help              show this help and exit\n"
 	      "\n"
 	      "Safety: the server only reads. Files are named in requests by their number\n"
@@ -63,12 +69,12 @@ void cli_serve_usage(FILE *out)
 	      "requests whose Host header names the loopback address. The API is\n"
 	      "described in docs/SERVE.md.\n"
 	      "\n"
-	      "Exit status: 0 stopped by a signal, 1 usage error, 2 cannot listen or a\n"
-	      "DIR|FILE does not exist.\n",
+	      "Exit status: 0 stopped by a signal, 1 usage error, 2 cannot listen, a\n"
+	      "DIR|FILE does not exist or a PID has no mapping.\n",
 	      out);
 }
 
-enum { OPT_OPEN = 256, OPT_PORT_FILE, OPT_PAGE_MAX, OPT_TIME_LIMIT, OPT_SQL_ROWS };
+enum { OPT_OPEN = 256, OPT_PORT_FILE, OPT_PAGE_MAX, OPT_TIME_LIMIT, OPT_SQL_ROWS, OPT_SHM_DIR };
 
 static const struct option long_options[] = {
 	{"listen", required_argument, NULL, 'l'},
@@ -78,6 +84,7 @@ static const struct option long_options[] = {
 	{"page-max", required_argument, NULL, OPT_PAGE_MAX},
 	{"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
 	{"sql-rows", required_argument, NULL, OPT_SQL_ROWS},
+	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -196,6 +203,9 @@ int cli_serve_main(int argc, char **argv)
 				return cli_report_usage_error(COMMAND, "--sql-rows takes 1 to 10000000");
 			cfg.limits.sql_rows = (unsigned)v;
 			break;
+		case OPT_SHM_DIR:
+			cfg.shm_base = optarg;
+			break;
 		case 'h':
 			cli_serve_usage(stdout);
 			return CLI_EXIT_OK;
@@ -204,7 +214,7 @@ int cli_serve_main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_report_usage_error(COMMAND, "expected one or more DIR|FILE");
+		return cli_report_usage_error(COMMAND, "expected one or more DIR|FILE|pid:PID");
 	char token[33];
 	if (!is_loopback(host) && !cfg.token) {
 		if (random_token(token) != 0) {
@@ -219,5 +229,6 @@ int cli_serve_main(int argc, char **argv)
 	cfg.paths = argv + optind;
 	cfg.npaths = (size_t)(argc - optind);
 	cfg.stack_json = cli_stack_json;
+	cfg.shm_base = cli_shm_base(cfg.shm_base);
 	return serve_run(&cfg);
 }

@@ -96,6 +96,13 @@ ttlog_store *serve_open_store(const struct serve_source *s, const struct ttlog_s
 			      struct render_buf *out, int *status)
 {
 	ttlog_store *st = NULL;
+	if (s->pid) {
+		char err[600];
+		int rc = serve_process_open(s, opt, &st, err, sizeof err);
+		if (!st)
+			*status = serve_fail(out, rc == TTLOG_E_NOMEM ? 503 : 502, "%s", err);
+		return st;
+	}
 	const char *p = s->path;
 	int rc = ttlog_store_open(&p, 1, opt, &st);
 	if (!st) {

@@ -13,7 +13,9 @@
 #include "render/json_text.h"
 #include "render/names.h"
 #include "render/time_text.h"
+#define TTLOG_TOOLS_UNSTABLE
 #include "serve/internal.h"
+#include "ttlog_tools.h"
 
 static const char *status_name(int rc, const struct ttlog_file_info *fi)
 {
@@ -71,6 +73,33 @@ static void describe_file(struct render_buf *b, const struct serve_source *s)
 	ttlog_reader_close(r);
 }
 
+/* A live process: its mapping's header, and whether it still runs. */
+static void describe_process(struct render_buf *b, const struct serve_source *s)
+{
+	struct ttlog__shm_info info;
+	char err[512];
+	if (ttlog__shm_inspect(s->path, &info, err, sizeof err) != 0) {
+		render_buf_printf(b, ",\"pid\":%d,\"status\":\"unreadable\"", s->pid);
+		str_member(b, "error", err);
+		return;
+	}
+	char tb[RENDER_TIME_BUF];
+	render_time_text(info.created_ns, RENDER_TIME_ISO, tb);
+	render_buf_printf(b, ",\"created_ns\":%" PRId64, info.created_ns);
+	str_member(b, "created", tb);
+	render_buf_printf(b, ",\"pid\":%d", info.pid);
+	str_member(b, "executable", render_base_name(info.executable));
+	render_buf_printf(b, ",\"threads\":%" PRIu32 ",\"size\":%" PRIu64, info.threads,
+			  info.bytes);
+	int alive = ttlog__shm_owner_alive(&info);
+	const char *state = !alive ? "ended"
+			    : info.state == TTLOG_SHM_CRASHED ? "crashed"
+			    : info.state == TTLOG_SHM_EXITING ? "exiting"
+							      : "running";
+	str_member(b, "status", state);
+	render_buf_puts(b, ",\"error\":null");
+}
+
 int serve_api_files(const struct serve_request *rq, struct render_buf *out)
 {
 	render_buf_reset(out);
@@ -80,10 +109,12 @@ int serve_api_files(const struct serve_request *rq, struct render_buf *out)
 		if (i)
 			render_buf_putc(out, ',');
 		render_buf_printf(out, "{\"id\":%zu,\"kind\":\"%s\",\"parent\":%d", i,
-				  s->is_file ? "file" : "store", s->parent);
+				  s->pid ? "process" : s->is_file ? "file" : "store", s->parent);
 		str_member(out, "label", s->label);
 		str_member(out, "name", render_base_name(s->label));
-		if (s->is_file) {
+		if (s->pid) {
+			describe_process(out, s);
+		} else if (s->is_file) {
 			describe_file(out, s);
 		} else {
 			size_t nfiles = 0;

@@ -7,7 +7,9 @@
  * event snapshot from a few thousand numbers; and the markers (a crash, a
  * snapshot's reason at its creation time). One pass over the range; with
  * spans=1 the same pass also gives the spans (as /api/spans), so that the
- * page reads the data once before it draws.
+ * page reads the data once before it draws. The page's overview of a
+ * whole source (no filter) is kept in the server's cache (cache.c) and
+ * computed again only when the source's files change.
  *
  * GET /api/spans: spans as intervals (begin, end, depth, ids, thread,
  * where they began), those that end in the range or are still open at the
@@ -213,6 +215,16 @@ int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 		with_spans = *v == '1';
 	else if (v)
 		return serve_fail(out, 400, "spans must be 0 or 1");
+	/* The page's view of a whole source comes from the cache when its
+	 * files have not changed since it was computed (cache.c). */
+	int filtered = 0;
+	for (size_t i = 0; i < rq->nparams; i++)
+		filtered |= strcmp(rq->keys[i], "src") != 0 && strcmp(rq->keys[i], "bins") != 0 &&
+			    strcmp(rq->keys[i], "spans") != 0 && strcmp(rq->keys[i], "token") != 0;
+	uint64_t key = rq->cache && !filtered ? serve_cache_key(src) : 0;
+	size_t src_id = (size_t)(src - rq->set->src);
+	if (key && serve_cache_get(rq->cache, src_id, nbins, with_spans, key, out))
+		return 200;
 	struct span_collect sc;
 	memset(&sc, 0, sizeof sc);
 	sc.f = &f;
@@ -351,6 +363,8 @@ int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 	free(lanes);
 	render_buf_free(&msg);
 	ttlog_store_close(st);
+	if (key && !partial)
+		serve_cache_put(rq->cache, src_id, nbins, with_spans, key, out);
 	return 200;
 }
 

@@ -27,6 +27,7 @@ struct serve_source {
 	char *path;       /* what the store opens (never shown to a request's choice) */
 	int is_file;      /* a file (else a directory or pattern: a store) */
 	int parent;       /* for a file found in a directory: that source's number; -1 */
+	int pid;          /* a live process (path: its mapping); 0 for files and stores */
 };
 
 struct serve_set {
@@ -34,9 +35,11 @@ struct serve_set {
 	size_t n;
 };
 
-/** Builds the set from the arguments. Returns 0, or -1 with a message in err. */
-int serve_set_build(struct serve_set *set, char *const *paths, size_t npaths, char *err,
-		    size_t errlen);
+/** Builds the set from the arguments (shm_base: the base directory of the
+ *  mappings of `pid:PID` sources, NULL for the default). Returns 0, or -1
+ *  with a message in err. */
+int serve_set_build(struct serve_set *set, char *const *paths, size_t npaths,
+		    const char *shm_base, char *err, size_t errlen);
 void serve_set_free(struct serve_set *set);
 
 /* ---- Requests ------------------------------------------------------------ */
@@ -53,6 +56,7 @@ struct serve_request {
 	const char *values[SERVE_MAX_PARAMS];
 	size_t nparams;
 	int64_t deadline_ns;      /* CLOCK_MONOTONIC time by which to answer */
+	struct serve_cache *cache; /* the server's overview cache (cache.c); NULL: none */
 	volatile const int *stop; /* the server is stopping: end early */
 };
 
@@ -121,6 +125,54 @@ void serve_event_json(struct render_buf *out, const struct ttlog_event *ev,
 		      const struct ttlog_store_file *from, struct render_buf *msg,
 		      struct serve_event_cache *ec);
 void serve_event_cache_free(struct serve_event_cache *ec);
+
+/* ---- The overview cache (cache.c) ------------------------------------------ */
+
+#define SERVE_PAGE_BINS 800 /* the bins of the page's overview (app.js asks for as many) */
+
+struct serve_cache;
+struct serve_cache *serve_cache_new(void);
+void serve_cache_free(struct serve_cache *c);
+/** The fingerprint of the source's files now; 0: not to be cached. */
+uint64_t serve_cache_key(const struct serve_source *s);
+/** Copies the cached answer into out: 1, or 0 if there is none for key. */
+int serve_cache_get(struct serve_cache *c, size_t src, int64_t bins, int spans, uint64_t key,
+		    struct render_buf *out);
+/** Keeps a copy of answer, computed when the source's key was key. */
+void serve_cache_put(struct serve_cache *c, size_t src, int64_t bins, int spans, uint64_t key,
+		     const struct render_buf *answer);
+/** Computes the page's overview of every source into c, until *stop. */
+void serve_cache_warm(const struct serve_set *set, const struct serve_limits *lim,
+		      struct serve_cache *c, volatile const int *stop);
+
+/* ---- Live processes (process.c) ------------------------------------------- */
+
+#define SERVE_PROCESS_POLL_MS 300 /* the live tail's look at a process's mapping */
+
+/** Opens a snapshot of the process's mapping, taken now, as a store.
+ *  Returns a TTLOG_* code; *st NULL with a message in err when it failed. */
+int serve_process_open(const struct serve_source *s, const struct ttlog_store_options *opt,
+		       ttlog_store **st, char *err, size_t errlen);
+/** 1 if the process still runs and maps its file. */
+int serve_process_alive(const struct serve_source *s);
+/** Removes the scratch directory of the snapshots (the server stops). */
+void serve_process_cleanup(void);
+
+/* Where the live tail of a process is, per thread. Zeroed: not started. */
+struct serve_ptail_thread;
+struct serve_ptail {
+	struct serve_ptail_thread *th;
+	size_t n;
+	int primed;   /* the first poll was made: later events are new */
+};
+/** One poll: appends to out an "event: lost" message per thread that lost
+ *  events since the last poll, then a "data:" message per new event that
+ *  passes f (the first poll only notes where each thread is). Returns 0,
+ *  or -1 with err. */
+int serve_process_poll(struct serve_ptail *pt, const struct serve_source *s,
+		       const struct serve_filter *f, struct render_buf *out, struct render_buf *msg,
+		       struct serve_event_cache *ec, char *err, size_t errlen);
+void serve_ptail_free(struct serve_ptail *pt);
 
 /* ---- Handlers ------------------------------------------------------------ */
 

@@ -93,7 +93,7 @@ int serve_report_write(const struct serve_report_config *cfg, FILE *out)
 {
 	struct serve_set set;
 	char err[512];
-	if (serve_set_build(&set, cfg->paths, cfg->npaths, err, sizeof err) != 0) {
+	if (serve_set_build(&set, cfg->paths, cfg->npaths, cfg->shm_base, err, sizeof err) != 0) {
 		fprintf(stderr, "ttlog report: %s\n", err);
 		return 2;
 	}

@@ -5,8 +5,9 @@
  *
  * The served set is fixed when the server starts: every command-line
  * argument is a source (a directory or pattern is read as one store, a file
- * as itself), and every file a directory holds when the server starts is a
- * source of its own too. Requests name a source by its number in that list
+ * as itself, pid:PID as a live process in shared-memory mode, read through
+ * its mapping), and every file a directory holds when the server starts is
+ * a source of its own too. Requests name a source by its number in that list
  * (`src=N`), never by a path, so no request can reach a file outside it.
  * The API (docs/SERVE.md) is read-only; every handler opens its own readers
  * and never reads more than its caps allow (events scanned, rows, bytes,
@@ -48,6 +49,7 @@ struct serve_config {
 	const char *token;        /* NULL: none (only on loopback) */
 	int open_browser;         /* --open: run xdg-open on the URL */
 	const char *port_file;    /* write the bound port here once listening (tests) */
+	const char *shm_base;     /* base directory of the mappings of pid:PID; NULL: default */
 	serve_stack_json_fn stack_json;
 	void *stack_arg;
 	struct serve_limits limits;
@@ -68,6 +70,7 @@ struct serve_report_config {
 	char *const *paths;
 	size_t npaths;
 	uint64_t last_events;     /* the last N events (default 100000) */
+	const char *shm_base;     /* base directory of the mappings of pid:PID; NULL: default */
 	serve_stack_json_fn stack_json;
 	void *stack_arg;
 };

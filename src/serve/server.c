@@ -26,7 +26,8 @@
  * SIGINT and SIGTERM are blocked before the threads start and taken by
  * the main thread with sigwait(); it then sets the stop flag (which ends
  * tails and cuts long handlers short) and stops the daemon, which joins
- * every connection's thread.
+ * every connection's thread, then joins the thread that fills the
+ * overview cache at start (cache.c).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "render/json_text.h"
@@ -65,7 +67,17 @@ struct server {
 	char host_names[3][80];   /* the Host values a loopback server accepts */
 	volatile int stop;
 	int tails;                /* tails open (atomic) */
+	struct serve_cache *cache; /* the page's overviews (cache.c) */
+	pthread_t warm;           /* computes them at start */
+	int warming;
 };
+
+static void *warm_main(void *arg)
+{
+	struct server *srv = arg;
+	serve_cache_warm(&srv->set, &srv->lim, srv->cache, &srv->stop);
+	return NULL;
+}
 
 static const char *const known_params[] = {
 	"src", "since", "until", "level", "pid", "tid", "thread", "text", "field", "trace",
@@ -176,7 +188,9 @@ static int token_ok(const char *given, const char *want)
 
 struct tail {
 	struct server *srv;
-	ttlog_store *store;
+	const struct serve_source *src;
+	ttlog_store *store;      /* a file or a store; NULL for a process */
+	struct serve_ptail pt;   /* a process: where its threads are */
 	struct serve_filter f;
 	char *param_copy;        /* the filter's strings, copied: the request's die with it */
 	struct render_buf pending, msg;
@@ -184,12 +198,14 @@ struct tail {
 	size_t sent;
 	int64_t quiet_ms;
 	int started;
+	int ended;               /* a process's tail said its last */
 };
 
 static void tail_free(void *cls)
 {
 	struct tail *t = cls;
 	ttlog_store_close(t->store);
+	serve_ptail_free(&t->pt);
 	render_buf_free(&t->pending);
 	render_buf_free(&t->msg);
 	serve_event_cache_free(&t->ec);
@@ -214,10 +230,64 @@ static void tail_drain(struct tail *t)
 	}
 }
 
+/* A process: waits for the next poll, then polls its mapping. Returns 0,
+ * or -1 when the tail ends (the server stops, the process ended, or its
+ * mapping cannot be read: said in pending). */
+static int tail_poll_process(struct tail *t)
+{
+	char err[600];
+	if (t->pt.primed) {
+		for (int ms = 0; ms < SERVE_PROCESS_POLL_MS && !t->srv->stop; ms += 50) {
+			struct timespec ts = {0, 50 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		if (t->srv->stop)
+			return -1;
+	}
+	int alive = serve_process_alive(t->src);
+	size_t before = t->pending.len;
+	int polled = serve_process_poll(&t->pt, t->src, &t->f, &t->pending, &t->msg, &t->ec, err,
+					sizeof err);
+	if (polled != 0 && alive) {
+		render_buf_puts(&t->pending, "event: error\ndata: {\"error\":");
+		render_json_cstring(&t->pending, err);
+		render_buf_puts(&t->pending, "}\n\n");
+		return -1;
+	}
+	if (!alive) {
+		/* Its last events were in the snapshot just read, if its
+		 * mapping was still there (a clean exit removes it). */
+		render_buf_printf(&t->pending, "event: ended\ndata: {\"pid\":%d}\n\n", t->src->pid);
+		return -1;
+	}
+	if (t->pending.len > before)
+		t->quiet_ms = 0;
+	else if ((t->quiet_ms += SERVE_PROCESS_POLL_MS) >= KEEPALIVE_MS) {
+		render_buf_puts(&t->pending, ": keepalive\n\n");
+		t->quiet_ms = 0;
+	}
+	return 0;
+}
+
 static ssize_t tail_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct tail *t = cls;
+	while (t->src->pid && t->sent == t->pending.len) {
+		render_buf_reset(&t->pending);
+		t->sent = 0;
+		if (t->srv->stop || t->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		int first = !t->started;
+		if (first) {
+			t->started = 1;
+			render_buf_puts(&t->pending, "retry: 2000\n: ttlog tail\n\n");
+		}
+		if (tail_poll_process(t) != 0)
+			t->ended = 1;
+		else if (first) /* what the process logs from now on is new */
+			render_buf_puts(&t->pending, "event: ready\ndata: {}\n\n");
+	}
 	while (t->sent == t->pending.len) {
 		render_buf_reset(&t->pending);
 		t->sent = 0;
@@ -288,6 +358,9 @@ static enum MHD_Result start_tail(struct server *srv, struct MHD_Connection *c,
 		tail_free(t);
 		return send_buf(c, status, &out, "application/json; charset=utf-8");
 	}
+	t->src = src;
+	if (src->pid)
+		goto respond; /* its first poll notes where its threads are */
 	/* Start at the end of what the source holds now: the newest time of
 	 * its files (their headers; nothing decoded). */
 	struct ttlog_store_options opt;
@@ -312,6 +385,7 @@ static enum MHD_Result start_tail(struct server *srv, struct MHD_Connection *c,
 		tail_free(t);
 		return send_buf(c, status, &out, "application/json; charset=utf-8");
 	}
+respond:
 	render_buf_free(&out);
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, tail_read,
 								   t, tail_free);
@@ -357,6 +431,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	rq.stack_json = srv->cfg->stack_json;
 	rq.stack_arg = srv->cfg->stack_arg;
 	rq.stop = &srv->stop;
+	rq.cache = srv->cache;
 	rq.deadline_ns = serve_now_ns() + (int64_t)srv->lim.time_ms * 1000000;
 	struct collect col = {&rq, NULL, ""};
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &col);
@@ -458,7 +533,7 @@ int serve_run(const struct serve_config *cfg)
 	srv->lim = cfg->limits;
 	serve_limits_default(&srv->lim);
 	char err[512];
-	if (serve_set_build(&srv->set, cfg->paths, cfg->npaths, err, sizeof err) != 0) {
+	if (serve_set_build(&srv->set, cfg->paths, cfg->npaths, cfg->shm_base, err, sizeof err) != 0) {
 		fprintf(stderr, "ttlog serve: %s\n", err);
 		free(srv);
 		return 2;
@@ -541,6 +616,10 @@ int serve_run(const struct serve_config *cfg)
 				rename(tmp, cfg->port_file);
 		}
 	}
+	/* The page's overview of each source, computed while nobody asks. */
+	srv->cache = serve_cache_new();
+	if (srv->cache)
+		srv->warming = pthread_create(&srv->warm, NULL, warm_main, srv) == 0;
 	if (cfg->open_browser)
 		open_browser(url);
 
@@ -550,6 +629,10 @@ int serve_run(const struct serve_config *cfg)
 	fprintf(stderr, "ttlog serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
 	srv->stop = 1;
 	MHD_stop_daemon(d);
+	if (srv->warming)
+		pthread_join(srv->warm, NULL);
+	serve_cache_free(srv->cache);
+	serve_process_cleanup();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	serve_set_free(&srv->set);
 	free(srv);

@@ -2,7 +2,9 @@
  * set.c - the served set: the sources `ttlog serve` was started with.
  *
  * Source 0.. are the command-line arguments in order: a file is a source
- * of its own, a directory or a glob pattern is read as one store. After
+ * of its own, a directory or a glob pattern is read as one store, and
+ * `pid:PID` (or a bare PID that names no file) is a live process in
+ * shared-memory mode, read through its mapping (process.c). After
  * them come the snapshot files and segments each directory held when the
  * server started, in name order, each a source whose parent is its
  * directory's. Requests choose a source by number; a path never comes from
@@ -17,7 +19,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define TTLOG_TOOLS_UNSTABLE
 #include "serve/internal.h"
+#include "ttlog_tools.h"
 
 static int add(struct serve_set *set, const char *label, const char *path, int is_file,
 	       int parent)
@@ -31,6 +35,7 @@ static int add(struct serve_set *set, const char *label, const char *path, int i
 	s->path = strdup(path);
 	s->is_file = is_file;
 	s->parent = parent;
+	s->pid = 0;
 	if (!s->label || !s->path) {
 		free(s->label);
 		free(s->path);
@@ -100,13 +105,66 @@ static int add_dir_files(struct serve_set *set, const char *dir, int parent)
 	return rc;
 }
 
-int serve_set_build(struct serve_set *set, char *const *paths, size_t npaths, char *err,
-		    size_t errlen)
+/* The pid of "pid:N", or of "N" when no such file exists; else 0. */
+static int pid_of(const char *arg)
+{
+	struct stat st;
+	const char *digits = arg;
+	if (strncmp(arg, "pid:", 4) == 0)
+		digits = arg + 4;
+	else if (stat(arg, &st) == 0)
+		return 0;
+	long long v = 0;
+	for (const char *p = digits; *p; p++) {
+		if (*p < '0' || *p > '9' || (v = v * 10 + (*p - '0')) > INT32_MAX)
+			return digits == arg ? 0 : -1;
+	}
+	return *digits && v > 0 ? (int)v : digits == arg ? 0 : -1;
+}
+
+/* Adds the process pid: its mapping must exist and be valid. */
+static int add_process(struct serve_set *set, const char *arg, int pid, const char *shm_base,
+		       char *err, size_t errlen)
+{
+	char map[4096], why[512], label[64];
+	struct ttlog__shm_info info;
+	if (ttlog__shm_path(shm_base, pid, map, sizeof map) != 0) {
+		snprintf(err, errlen, "%s: the mapping's path is too long", arg);
+		return -1;
+	}
+	if (ttlog__shm_inspect(map, &info, why, sizeof why) != 0) {
+		snprintf(err, errlen, "%s: no shared-memory mapping of process %d (%s)", arg, pid, why);
+		return -1;
+	}
+	snprintf(label, sizeof label, "pid:%d", pid);
+	if (add(set, label, map, 0, -1) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	set->src[set->n - 1].pid = pid;
+	return 0;
+}
+
+int serve_set_build(struct serve_set *set, char *const *paths, size_t npaths,
+		    const char *shm_base, char *err, size_t errlen)
 {
 	memset(set, 0, sizeof *set);
 	for (size_t i = 0; i < npaths; i++) {
 		struct stat st;
 		int is_file = 0;
+		int pid = pid_of(paths[i]);
+		if (pid < 0) {
+			snprintf(err, errlen, "%s: not a process id (pid:PID)", paths[i]);
+			serve_set_free(set);
+			return -1;
+		}
+		if (pid) {
+			if (add_process(set, paths[i], pid, shm_base, err, errlen) != 0) {
+				serve_set_free(set);
+				return -1;
+			}
+			continue;
+		}
 		if (stat(paths[i], &st) == 0) {
 			is_file = !S_ISDIR(st.st_mode);
 		} else {
@@ -128,7 +186,7 @@ int serve_set_build(struct serve_set *set, char *const *paths, size_t npaths, ch
 	}
 	for (size_t i = 0; i < npaths; i++) {
 		struct stat st;
-		if (!set->src[i].is_file && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		if (!set->src[i].is_file && !set->src[i].pid && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode) &&
 		    add_dir_files(set, paths[i], (int)i) != 0)
 			goto nomem;
 	}

@@ -1,48 +1,116 @@
 // page_test.mjs - the page of `ttlog serve` (and of `ttlog report`) in a
-// real browser: Debian's chromium, headless, driven by playwright-core.
+// real browser, headless: Debian's chromium driven by playwright-core, or
+// Debian's firefox-esr driven by puppeteer-core over WebDriver BiDi. Both
+// run the same checks: for Firefox, a few lines below give puppeteer's page
+// the subset of playwright's page API that the checks use.
 //
-// Usage: node page_test.mjs MODULES_DIR CONFIG.json
-//   MODULES_DIR  where `npm ci` put playwright-core (the build tree)
-//   CONFIG.json  {url, spans, fields, crash, metrics, store, shots, report}:
-//                the server's URL, the source ids of the test snapshots,
-//                the directory for screenshots, and a report file (or "")
+// Usage: node page_test.mjs MODULES_DIR CONFIG.json [chromium|firefox]
+//   MODULES_DIR  where `npm ci` put playwright-core and puppeteer-core
+//                (the build tree)
+//   CONFIG.json  {url, spans, fields, crash, metrics, store, live,
+//                live_input, shots, report}: the server's URL, the source
+//                ids of the test snapshots and of a running process
+//                (tests/progs/shm_echo, which logs each line written to
+//                live_input), the directory for screenshots, and a report
+//                file (or "")
+//   chromium     (the default) /usr/bin/chromium, or $TTLOG_CHROMIUM
+//   firefox      /usr/bin/firefox-esr, or $TTLOG_FIREFOX
 //
 // Prints "ok NAME" or "FAIL NAME: why" per check and "N passed, N failed";
 // exits 1 on any failure, also when the browser cannot start.
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-const [modulesDir, configPath] = process.argv.slice(2);
+const [modulesDir, configPath, which = 'chromium'] = process.argv.slice(2);
 const cfg = JSON.parse(readFileSync(configPath, 'utf8'));
 const require = createRequire(resolve(modulesDir) + '/');
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (err) {
-  console.log(`FAIL playwright-core: cannot load it from ${modulesDir}: ${err.message}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
 
 let passed = 0, failed = 0;
 function check(name, ok, detail) {
   if (ok) { passed++; console.log('ok   ' + name); }
   else { failed++; console.log('FAIL ' + name + (detail !== undefined ? ': ' + detail : '')); }
 }
-
-const executablePath = process.env.TTLOG_CHROMIUM || '/usr/bin/chromium';
-let browser;
-try {
-  browser = await chromium.launch({ executablePath, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-} catch (err) {
-  console.log(`FAIL the browser did not start (${executablePath}): ${err.message.split('\n')[0]}`);
-  console.log('Install it with scripts/install-deps.sh (Debian package chromium).');
+function giveUp(message) {
+  console.log('FAIL ' + message);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+
+// puppeteer's page with the names and argument orders of playwright's.
+function asPlaywright(p) {
+  return {
+    on: (name, fn) => p.on(name, fn),
+    setDefaultTimeout: (ms) => p.setDefaultTimeout(ms),
+    goto: (url) => p.goto(url),
+    waitForSelector: (sel, opt) => p.waitForSelector(sel, opt),
+    waitForFunction: (fn, arg, opt) => p.waitForFunction(fn, { timeout: opt && opt.timeout }, arg),
+    $eval: (sel, fn, arg) => p.$eval(sel, fn, arg),
+    $$eval: (sel, fn, arg) => p.$$eval(sel, fn, arg),
+    evaluate: (fn, arg) => p.evaluate(fn, arg),
+    screenshot: (opt) => p.screenshot(opt),
+    selectOption: (sel, value) => p.select(sel, value),
+    click: (sel) => p.click(sel),
+    focus: (sel) => p.focus(sel),
+    keyboard: p.keyboard,
+    // Typed, as a user does: select what the input holds, then type over it.
+    fill: async (sel, text) => {
+      await p.$eval(sel, (e) => { e.focus(); e.select(); });
+      if (text) await p.keyboard.type(text);
+      else await p.keyboard.press('Backspace');
+    },
+    press: async (sel, key) => { await p.focus(sel); await p.keyboard.press(key); },
+    textContent: (sel) => p.$eval(sel, (e) => e.textContent),
+    inputValue: (sel) => p.$eval(sel, (e) => e.value),
+    close: () => p.close(),
+  };
+}
+
+let browser;
+if (which === 'firefox') {
+  let puppeteer;
+  try {
+    puppeteer = require('puppeteer-core');
+  } catch (err) {
+    giveUp(`puppeteer-core: cannot load it from ${modulesDir}: ${err.message}`);
+  }
+  const executablePath = process.env.TTLOG_FIREFOX || '/usr/bin/firefox-esr';
+  let ff;
+  try {
+    ff = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true,
+      protocolTimeout: 60000 });
+  } catch (err) {
+    giveUp(`the browser did not start (${executablePath}): ${err.message.split('\n')[0]}\n` +
+      'Install it with scripts/install-deps.sh (Debian package firefox-esr).');
+  }
+  browser = {
+    newPage: async (opt) => {
+      const p = await ff.newPage();
+      await p.setViewport((opt && opt.viewport) || { width: 1280, height: 900 });
+      return asPlaywright(p);
+    },
+    close: () => ff.close(),
+  };
+} else if (which === 'chromium') {
+  let chromium;
+  try {
+    ({ chromium } = require('playwright-core'));
+  } catch (err) {
+    giveUp(`playwright-core: cannot load it from ${modulesDir}: ${err.message}`);
+  }
+  const executablePath = process.env.TTLOG_CHROMIUM || '/usr/bin/chromium';
+  try {
+    browser = await chromium.launch({ executablePath, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  } catch (err) {
+    giveUp(`the browser did not start (${executablePath}): ${err.message.split('\n')[0]}\n` +
+      'Install it with scripts/install-deps.sh (Debian package chromium).');
+  }
+} else {
+  giveUp(`unknown browser '${which}': chromium or firefox`);
+}
+console.log('browser: ' + which);
 
 const problems = [];
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -54,6 +122,13 @@ async function waitRows(n) {
   await page.waitForFunction((k) => document.getElementById('table').dataset.rows === String(k), n)
     .catch(() => {});
   return page.$$eval('#table-spacer .row .msg', (rs) => rs.map((r) => r.textContent));
+}
+
+// The timeline's ticks once it drew them with the table's filters (or
+// without any): the number of events they stand for.
+async function ticks(filtered) {
+  await page.waitForSelector(`#timeline[data-drawn="1"][data-ticks-filtered="${filtered ? 1 : 0}"]`);
+  return page.$eval('#timeline', (t) => t.dataset.ticks);
 }
 
 async function step(name, fn) {
@@ -89,16 +164,29 @@ await step('serve: filters', async () => {
   await page.goto(`${cfg.url}/#src=${cfg.fields}`);
   let rows = await waitRows(7);
   check('all 7 events of the fields file', rows.length === 7, rows.length);
+  let n = await ticks(false);
+  check('the timeline ticks stand for the 7 events', n === '7', n);
   await page.selectOption('#f-level', 'warn');
   rows = await waitRows(1);
   check('level warn: the one WARN row', rows.length === 1 && rows[0].startsWith('a=1 a=2'), JSON.stringify(rows));
   check('the hash names the filter', (await page.evaluate(() => location.hash)).includes('level=warn'));
+  n = await ticks(true);
+  check('level warn: the timeline ticks follow (1 event)', n === '1', n);
   await page.click('#f-clear');
   await waitRows(7);
   await page.fill('#f-field', 'ip=10.0.0.1');
   await page.press('#f-field', 'Enter');
   rows = await waitRows(3);
+  // Each browser's fonts: a timestamp ends before the level column starts.
+  const crowded = await page.$$eval('#table-spacer .row span:first-child', (ss) => ss.filter((x) => {
+    const r = document.createRange();
+    r.selectNodeContents(x);
+    return r.getBoundingClientRect().right + 2 > x.nextElementSibling.getBoundingClientRect().left;
+  }).map((x) => x.textContent));
+  check('the time column is wide enough for its timestamps', crowded.length === 0, JSON.stringify(crowded));
   check('field ip=10.0.0.1: three rows', rows.length === 3 && rows.every((r) => r.startsWith('auth.login ok')), JSON.stringify(rows));
+  n = await ticks(true);
+  check('field ip=10.0.0.1: the timeline ticks follow (3 events)', n === '3', n);
   await page.click('#table-spacer .row[data-i="1"]');
   const detail = await page.textContent('#detail');
   check('the detail panel shows the fields and call site', /user42/.test(detail.replace(/\s/g, '')) && /cli_snapshot\.c:\d+/.test(detail), detail.slice(0, 200));
@@ -159,6 +247,22 @@ await step('serve: metrics', async () => {
   await page.screenshot({ path: cfg.shots + '/metrics.png' });
 });
 
+await step('serve: live tail of a running process', async () => {
+  await page.goto(`${cfg.url}/#src=${cfg.live}`);
+  await waitRows(3);
+  const before = await page.$$eval('#table-spacer .row .msg', (rs) => rs.map((r) => r.textContent));
+  check('live: the process\'s snapshot in the table', before.join() === 'echo start 1,echo start 2,echo start 3', before.join());
+  await page.click('#f-tail');
+  await page.waitForSelector('#live[data-ready="1"]');
+  appendFileSync(cfg.live_input, 'log first row live\nwarn second row live\n');
+  const rows = await waitRows(5);
+  check('live: the new events arrive as rows', rows.slice(3).join() === 'first row live,second row live', rows.join());
+  const status = await page.textContent('#status');
+  check('live: the status says live', /5 events \(live\)/.test(status), status);
+  await page.screenshot({ path: cfg.shots + '/live.png' });
+  await page.click('#f-tail');
+});
+
 check('no script error and no CSP violation on the served page', problems.length === 0, problems.join(' | '));
 problems.length = 0;
 
@@ -179,6 +283,9 @@ if (cfg.report) {
     await rp.waitForFunction(() => document.getElementById('table').dataset.rows === '6');
     await rp.selectOption('#f-level', 'warn');
     await rp.waitForFunction(() => document.getElementById('table').dataset.rows === '1');
+    await rp.waitForSelector('#timeline[data-ticks-filtered="1"]');
+    const rticks = await rp.$eval('#timeline', (t) => t.dataset.ticks);
+    check('report: the timeline ticks follow the level filter offline', rticks === '1', rticks);
     const rows = await rp.$$eval('#table-spacer .row .msg', (r) => r.map((x) => x.textContent));
     check('report: the level filter works offline', rows.join() === 'slow response', rows.join());
     await rp.screenshot({ path: cfg.shots + '/report.png' });

@@ -15,6 +15,9 @@ const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 const LEVEL_COLORS = ['#9aa3b5', '#5f8dd3', '#2e9e5b', '#d99a00', '#d3412f', '#8e1b7c'];
 const ROW_H = 20;
 const PAGE = 500;
+/* The overview's bins: SERVE_PAGE_BINS of src/serve/internal.h, which the
+ * server computes ahead for every source. */
+const BINS = 800;
 
 const embedded = (() => {
   const el = document.getElementById('ttlog-data');
@@ -27,6 +30,7 @@ const state = {
   filters: { level: '', text: '', thread: '', field: '', trace: '', spans: false },
   rows: [], next: null, loading: false, selected: -1, gen: 0,
   overview: null, spans: [], view: null, tail: null,
+  ticks: null, ticksGen: 0,
 };
 
 /* ---- Data ---------------------------------------------------------------- */
@@ -64,6 +68,7 @@ async function api(name, params) {
 function embeddedApi(name, p) {
   const d = embedded;
   if (name === 'files') return d.files;
+  if (name === 'overview' && !p.spans) return embeddedTicks(p);
   if (name === 'overview') return { ...d.overview, spans: d.spans.spans };
   if (name === 'metrics') return d.metrics;
   if (name === 'crash') return d.crash;
@@ -87,6 +92,25 @@ function embeddedApi(name, p) {
     return { events: out, next: null, partial: false };
   }
   throw new Error('SQL needs `ttlog serve`: this is an offline report');
+}
+
+/* The report's filtered ticks: its events that pass, binned over the
+ * overview's range as the server bins them. */
+function embeddedTicks(p) {
+  const ov = embedded.overview;
+  const bins = Number(p.bins) || ov.bins;
+  const width = ov.last_ns - ov.first_ns + 1;
+  const lanes = new Map();
+  for (const e of embeddedApi('events', p).events) {
+    const k = laneKey(e.pid, e.tid);
+    if (!lanes.has(k)) lanes.set(k, { pid: e.pid, tid: e.tid, bins: new Map() });
+    const b = Math.min(bins - 1, Math.max(0, Math.floor(((e.time_ns - ov.first_ns) / width) * bins)));
+    const lv = Math.max(0, LEVELS.indexOf(e.level));
+    const cur = lanes.get(k).bins.get(b) || [b, 0, 0];
+    lanes.get(k).bins.set(b, [b, cur[1] + 1, Math.max(cur[2], lv)]);
+  }
+  return { first_ns: ov.first_ns, last_ns: ov.last_ns, bins,
+    lanes: [...lanes.values()].map((l) => ({ pid: l.pid, tid: l.tid, bins: [...l.bins.values()] })) };
 }
 
 /* ---- The URL's hash -------------------------------------------------------- */
@@ -129,7 +153,8 @@ async function loadFiles() {
   const body = document.querySelector('#files tbody');
   body.textContent = '';
   for (const s of d.sources) {
-    const label = (s.parent >= 0 ? '  ' : '') + s.name + (s.kind === 'store' ? ' (' + s.files + ' files)' : '');
+    const label = (s.parent >= 0 ? '  ' : '') + s.name + (s.kind === 'store' ? ' (' + s.files + ' files)' : '') +
+      (s.kind === 'process' ? ' ' + (s.executable || '') + ' (' + s.status + ')' : '');
     sel.append(el('option', { value: s.id, text: label }));
     if (s.kind !== 'file') continue;
     const tr = el('tr', { class: 'pick', tabindex: '0', title: 'show this file' },
@@ -162,7 +187,7 @@ const tl = { lanes: [], laneY: new Map(), h: 0, brush: null, drag: null };
 
 async function loadTimeline() {
   /* One pass over the data gives the lanes, the ticks and the spans. */
-  const ov = await api('overview', { src: state.src, bins: 800, spans: 1 });
+  const ov = await api('overview', { src: state.src, bins: BINS, spans: 1 });
   state.overview = ov;
   state.spans = ov.spans || [];
   if (!state.view) state.view = [ov.first_ns, Math.max(ov.last_ns, ov.first_ns + 1)];
@@ -175,6 +200,36 @@ async function loadTimeline() {
 }
 
 function laneKey(pid, tid) { return pid + '/' + tid; }
+
+/* The filters of the table that the ticks follow too (the time range is
+ * the table's alone: the timeline shows where it lies). */
+function tickFilters() {
+  const f = state.filters;
+  return { level: f.level, text: f.text, thread: f.thread, field: f.field, trace: f.trace, kind: f.spans ? 'all' : '' };
+}
+
+/* The ticks of the events that pass the table's filters: another overview
+ * of the same range, without spans; none when nothing is filtered (the
+ * overview's own ticks are those). */
+async function loadTicks() {
+  const gen = ++state.ticksGen;
+  const p = tickFilters();
+  if (!Object.values(p).some((v) => v)) {
+    state.ticks = null;
+    drawTimeline();
+    return;
+  }
+  try {
+    const d = await api('overview', { src: state.src, bins: BINS, ...p });
+    if (gen !== state.ticksGen) return;
+    state.ticks = { first_ns: d.first_ns, last_ns: d.last_ns, bins: d.bins,
+      lanes: new Map(d.lanes.map((l) => [laneKey(l.pid, l.tid), l.bins])) };
+  } catch (err) {
+    if (gen === state.ticksGen) setStatus('timeline: ' + err.message, true);
+    return;
+  }
+  drawTimeline();
+}
 
 function layoutLanes() {
   const ov = state.overview;
@@ -236,14 +291,17 @@ function drawTimeline() {
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, w, h);
   const ov = state.overview;
-  if (!ov) return;
-  const span0 = ov.last_ns - ov.first_ns + 1;
-  let drawn = 0;
+  if (!ov || !state.view) return;
+  /* Ticks: the filtered ones when the table is filtered. */
+  const tk = state.ticks || ov;
+  const span0 = tk.last_ns - tk.first_ns + 1;
+  let drawn = 0, ticks = 0;
   for (const l of tl.lanes) {
     g.fillStyle = '#f7f8fa';
     g.fillRect(0, l.y, w, l.h);
-    for (const [b, , lv] of l.bins) {
-      const t0 = ov.first_ns + (b / ov.bins) * span0, t1 = ov.first_ns + ((b + 1) / ov.bins) * span0;
+    for (const [b, n, lv] of (state.ticks ? state.ticks.lanes.get(laneKey(l.pid, l.tid)) || [] : l.bins)) {
+      ticks += n;
+      const t0 = tk.first_ns + (b / tk.bins) * span0, t1 = tk.first_ns + ((b + 1) / tk.bins) * span0;
       const x0 = xOf(t0, w), x1 = xOf(t1, w);
       if (x1 < 0 || x0 > w) continue;
       g.fillStyle = LEVEL_COLORS[Math.max(0, lv)] || '#888';
@@ -298,6 +356,10 @@ function drawTimeline() {
   const tlEl = $('timeline');
   tlEl.dataset.lanes = tl.lanes.length;
   tlEl.dataset.spans = drawn;
+  tlEl.dataset.ticks = ticks;
+  tlEl.dataset.ticksFiltered = state.ticks ? '1' : '0';
+  /* The first drawing of a source's data: a mark for timing the page. */
+  if (tlEl.dataset.drawn !== '1') performance.mark('ttlog-timeline-drawn');
   tlEl.dataset.drawn = '1';
 }
 
@@ -566,7 +628,7 @@ function initFilters() {
     readFilters();
     writeHash();
     reloadTable();
-    drawTimeline();
+    loadTicks();
   });
   $('f-level').addEventListener('change', () => $('filters').requestSubmit());
   $('f-spans').addEventListener('change', () => $('filters').requestSubmit());
@@ -576,7 +638,7 @@ function initFilters() {
     showFilters();
     writeHash();
     reloadTable();
-    drawTimeline();
+    loadTicks();
   });
   $('f-tail').addEventListener('click', toggleTail);
   if (embedded) $('f-tail').hidden = true;
@@ -588,18 +650,42 @@ function toggleTail() {
     state.tail.close();
     state.tail = null;
     $('live').hidden = true;
+    delete $('live').dataset.ready;
     return;
   }
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(filterParams())) if (v !== '' && v != null && k !== 'since' && k !== 'until') q.set(k, v);
   if (token) q.set('token', token);
   const es = new EventSource('api/tail?' + q.toString());
+  let lost = 0;
+  const live = () => state.rows.length + ' events (live' + (lost ? ', ' + lost + ' overwritten before they were seen' : '') + ')';
   es.onmessage = (m) => {
     state.rows.push(JSON.parse(m.data));
     renderRows();
-    setStatus(state.rows.length + ' events (live)');
+    setStatus(live(), lost > 0);
   };
-  es.addEventListener('error', () => setStatus('live tail: connection lost, retrying', true));
+  /* A process's ring overwrote events between two looks at its mapping:
+   * a row says where and how many (at most). */
+  es.addEventListener('lost', (m) => {
+    const d = JSON.parse(m.data);
+    lost += d.overwritten;
+    const last = state.rows[state.rows.length - 1];
+    state.rows.push({ time: last ? last.time : '', time_ns: last ? last.time_ns : 0, level: 'LOST', pid: d.pid,
+      tid: d.tid, thread: d.thread, kind: 'lost', fields: {},
+      message: 'up to ' + d.overwritten + ' events of this thread were overwritten before the live tail saw them' });
+    renderRows();
+    setStatus(live(), true);
+  });
+  es.addEventListener('ready', () => { $('live').dataset.ready = '1'; });
+  es.addEventListener('ended', (m) => {
+    es.close();
+    if (state.tail === es) { state.tail = null; $('live').hidden = true; }
+    setStatus(state.rows.length + ' events — process ' + JSON.parse(m.data).pid + ' has ended', lost > 0);
+  });
+  es.addEventListener('error', (m) => {
+    if (m.data) setStatus('live tail: ' + JSON.parse(m.data).error, true);
+    else if (state.tail === es) setStatus('live tail: connection lost, retrying', true);
+  });
   state.tail = es;
   $('live').hidden = false;
 }
@@ -809,7 +895,9 @@ async function reloadAll() {
   writeHash();
   setStatus('loading…');
   /* The timeline and the first page of the table load side by side. */
-  await Promise.all([loadTimeline().catch((err) => setStatus(err.message, true)), reloadTable()]);
+  state.ticks = null;
+  state.overview = null; /* another source's is of no use */
+  await Promise.all([loadTimeline().catch((err) => setStatus(err.message, true)), reloadTable(), loadTicks()]);
   if (state.tab !== 'events') showTab(state.tab);
 }
 
@@ -852,7 +940,7 @@ async function start() {
       state.view = null;
       await reloadAll();
     } else {
-      drawTimeline();
+      loadTicks();
       await reloadTable();
     }
     showTab(state.tab);

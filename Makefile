@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Makefile - short commands for the CMake build.
 #
 #   make / make build   install missing packages, configure build/, build

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """run.py - runs ttlog's benchmark suite and prints one table.
 
 Runs every logger adapter built under BUILD/bench/ (ttlog, the floors, the

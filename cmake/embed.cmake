@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # embed.cmake - turns the page's files (src/serve/page/) into a C source of
 # byte arrays, so that `ttlog serve` carries its page in the binary and
 # needs nothing on disk or on the network at run time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash.c - several threads log while they work; then one of them
  * dereferences a null pointer. ttlog's crash handler writes a snapshot of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hello.c - the smallest useful ttlog program: start the recorder, log a
  * few events, and ask for a snapshot.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_options.c - libFuzzer target for option and configuration parsing:
  * the filter options `ttlog view` and `export` share (--level, --since,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_shm.c - libFuzzer target for the reader of shared-memory mappings:
  * `ttlog recover` and `ttlog snap` turn a mapping another process left

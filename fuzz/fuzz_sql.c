@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_sql.c - libFuzzer target for the SQL module over a hostile file.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make_seed.py - turns a snapshot, segment or shared-memory mapping written
 on a build machine into a fuzz seed that names no machine: every occurrence
 of the given directories in the file's plain (uncompressed) bytes is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog.h - the public interface of ttlog, a time-travel debug logger.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog_reader.h - reading ttlog snapshot files and stream segments.
  *

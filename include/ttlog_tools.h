@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog_tools.h - what the `ttlog` command needs beyond ttlog.h and
  * ttlog_reader.h: the shared-memory mappings of processes in shared-memory

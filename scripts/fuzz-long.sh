@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fuzz-long.sh - runs every libFuzzer target of build-fuzz/ (make fuzz) for a
 # given time each and keeps what it finds.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # gen-cli-doc.sh - copies the help texts of the `ttlog` command into
 # docs/CLI.md, so that the reference cannot fall behind the command.
 #

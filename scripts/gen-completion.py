@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen-completion.py - bash completion for the `ttlog` command, made from its
 --help texts so that it offers what the command takes (the build runs this;
 `make install` installs the result where bash-completion looks for it).

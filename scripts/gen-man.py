@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen-man.py - man pages of the `ttlog` command, made from its --help texts
 so that they cannot fall behind it (the build runs this; `make install`
 installs the pages).

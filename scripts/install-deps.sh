@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install-deps.sh - install the Debian packages that the make target being
 # built needs, and only those that are missing.
 #
@@ -65,7 +66,7 @@ for arg in "$@"; do
 	--fuzz) packages+=(clang "$clang_rt") ;;
 	--bench) packages+=(g++ valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
 	-h | --help)
-		sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check_layers.py - every #include "dir/..." in src/ against the layer table.
 
 The table is the one in docs/DESIGN.md, section "Layers": one row per folder

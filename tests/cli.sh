@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli.sh - tests of the `ttlog` command, as exact expected output.
 #
 # Each case is one command with what it must produce (check, expect and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_dlopen.sh - a crash inside a library loaded with dlopen() after
 # ttlog_init(), which nothing but the crash handler saw
 # (tests/progs/dlopen_crash.c, tests/progs/plugin/crash_plugin.c): `ttlog

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_doc.sh - docs/CLI.md holds the help text of every `ttlog` command as
 # the command prints it: scripts/gen-cli-doc.sh --check fails on any
 # difference, and on a command that has no block in the document.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_export.sh - tests of `ttlog export`: every format parsed back and
 # checked by tests/export_check.py (JSON validity, CSV cells, logfmt pairs,
 # Chrome phases and nesting, OTLP field names, types and id lengths), small

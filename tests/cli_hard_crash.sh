@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cli_hard_crash.sh - crashes that are hard on the crash handler
 # (tests/progs/hard_crash.c), each in a child process under `timeout`: a
 # handler that deadlocked (say on malloc's lock) or looped would show up as

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_lsstats.sh - tests of `ttlog ls` and `ttlog stats`, as exact expected
 # output where it is fixed and as checked properties where it is not.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_query.sh - tests of `ttlog query` (SQL over snapshots) and of the
 # loadable SQLite extension built from the same module.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_query_pushdown.sh - `ttlog query` hands constraints on events.ts and
 # the level to the reader, which then decodes only the event blocks that
 # can hold matching events: shown by counting blocks (--stats) on a large

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_recover.sh - tests of `ttlog recover`: the mapping of a process killed
 # with SIGKILL turned into a snapshot holding exactly the events it had
 # logged; --list with a dead and a live mapping; --all and --clean leaving

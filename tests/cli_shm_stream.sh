@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_shm_stream.sh - streaming in shared-memory mode: a process that
 # streams (TTLOG_STREAM) with its rings in a mapping (TTLOG_SHARED_MEMORY)
 # is killed with SIGKILL while it logs; `ttlog recover` then writes the

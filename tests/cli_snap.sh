@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_snap.sh - tests of `ttlog snap PID`: a snapshot of a running process
 # read from its shared mapping (also while it is stopped), or asked of it
 # through its snapshot signal (private mode), and the refusals: a process

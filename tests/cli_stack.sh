@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_stack.sh - backtraces in `ttlog view`: a program that dies two known
 # functions deep (tests/progs/stack_crash.c) must show them as frames #0 and
 # #1 at their source lines; then --no-symbols, --registers, --modules,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_store.sh - the commands on stores: a directory or a glob of segments
 # and snapshots read as one (view, stats, ls, query, export), the --service
 # filter, promoted events marked, and `ttlog tail` with -f following a

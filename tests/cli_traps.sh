@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_traps.sh - what users of the `ttlog` command tripped on: reading
 # commands without a FILE (the newest snapshot of the default directory),
 # `export --format json`, counts that agree between commands, `view

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cli_view_many.sh - several files in one `ttlog view` or `ttlog export
 # --format jsonl`: the output must be that of each file on its own, one
 # after the other.

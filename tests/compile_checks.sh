@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # compile_checks.sh - what the compiler must accept and refuse in code that
 # logs: the format is checked like printf's (a wrong argument type is a
 # -Wformat warning), the format must be a string literal, a level must be

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # config_doc.sh - README.md's configuration table and the library's table of
 # TTLOG_* variables (src/core/config.c, printed by `ttlog help env`) list the
 # same variables, in the same order, with the same fields and defaults. The

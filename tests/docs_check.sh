@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # docs_check.sh - the documents hold together:
 #   - every relative link in README.md and docs/*.md names a file that
 #     exists and, with a #fragment, a heading of that file (as GitHub makes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # export_agree.sh - the outputs that write a span as one record agree with
 # each other and with docs/EXPORT.md: `ttlog export --format chrome`,
 # `--format otlp-json --signal traces` and the SQL spans table.

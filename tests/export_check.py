@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # export_check.py - a strict checker of the output of `ttlog export`, written
 # from the specifications of each format, for tests/cli_export.sh.
 #

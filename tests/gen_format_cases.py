@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes tests/format_cases.inc, the printf cases shared by the format tests.
 
 Every case is one line, FMT_CASE("format", C argument expressions...), whose

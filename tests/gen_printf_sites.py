@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen_printf_sites.py - writes tests/progs/printf_sites.inc, the call sites of
 tests/progs/printf_random.c: one per combination of conversion, length
 modifier and flags that C defines (no undefined combination: '#' only where

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install.sh - `make install` gives what an application and a tool need:
 # installs the build into a scratch prefix, then builds against it, once
 # with CMake's find_package(ttlog) and once with pkg-config, a program that

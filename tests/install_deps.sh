@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install_deps.sh - scripts/install-deps.sh installs per make target what
 # that target needs: a plain build (make, make install) needs neither clang
 # nor the fuzzing runtimes nor the benchmark peers, while the test, clang,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # iso_modes.sh - the public header in every language mode a user builds
 # with: ISO C (-std=c99, c11, c17: what CMake gives with C_EXTENSIONS OFF),
 # GNU C, ISO C++ (-std=c++17, c++20) and GNU C++, each with gcc/g++ and

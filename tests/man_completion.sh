@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # man_completion.sh - the man pages and the bash completion that the build
 # makes from the --help texts (scripts/gen-man.py, gen-completion.py): a
 # page for `ttlog` and for every command `ttlog --help` lists, each one

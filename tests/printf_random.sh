@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # printf_random.sh - random printf conformance through the whole path: a
 # program logs cases drawn from a seed (tests/progs/printf_random.c: every
 # conversion, length modifier and flag set C defines, '*' widths and '.*'

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # prometheus.sh - ttlog's Prometheus text against Debian's prometheus
 # package: promtool (`promtool check metrics`, the format and the naming
 # rules) must accept, without a single complaint, what

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # readme_example.sh - the C example of README.md ("Using it from C")
 # compiles as pasted and works, built the way the README says against a
 # private install prefix: the ```c block is taken from README.md as it is,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # serve_api.sh - the JSON API of `ttlog serve` over HTTP: status codes,
 # paging by cursor, the filters, spans, metrics, the crash, SQL (read-only,
 # time limit, row cap), the token, traversal attempts, oversized and

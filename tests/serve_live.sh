@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # serve_live.sh - `ttlog serve pid:PID`: a running process in shared-memory
 # mode served live. The API reads a snapshot of its mapping per request;
 # the live tail (/api/tail, server-sent events) polls the mapping and sends

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # serve_report.sh - `ttlog report`: options, errors, and what the HTML file
 # embeds (the last N events, the count left out, spans, the crash). The
 # file is opened in a browser by tests/browser/run.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ship_clickhouse.sh - `ttlog ship clickhouse` against a real ClickHouse
 # server (Debian's clickhouse-server, started by this test on 127.0.0.1:
 # support/clickhouse_lib.sh), checked with SQL in ClickHouse:

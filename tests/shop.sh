@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shop.sh - the shop example (examples/shop/) run briefly with a fixed seed
 # and checked from ttlog's files alone: every one of the twelve services
 # logged; a request's trace crosses the three processes with every parent

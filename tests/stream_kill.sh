@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # stream_kill.sh - a streaming process (no shared memory) killed with
 # SIGKILL leaves its open segment without THRD chunks, which are written
 # when a segment is closed; the segment names its threads as they appear

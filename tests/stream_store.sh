@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # stream_store.sh - a stream and a snapshot of the same process, written by
 # the library, read as one store: each record once, with one time. The
 # segment was started at ttlog_init and the snapshot later, so their

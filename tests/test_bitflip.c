@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_bitflip.c - every single-bit change and every truncation of a
  * reference crash snapshot, read back: the reader never crashes or runs

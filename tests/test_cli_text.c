@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_cli_text.c - the hand-made number and time texts of the ttlog
  * command (src/render/) against the printf formats they replace:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c - the table of TTLOG_* variables (ttlog_config_var()) says
  * what ttlog_init() does: each variable's documented default is what

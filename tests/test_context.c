@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_context.c - thread contexts: pushed and popped around events,
  * nested, ended by the end of a C block (also an early return), kept per

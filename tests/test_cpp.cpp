@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_cpp.cpp - ttlog.h from C++17: every kind of argument is recorded
  * with the same type code as in C and reads back as snprintf would print it;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_crash.c - crash snapshots, each crash in its own child process
  * (tests/progs/crasher.c): the child must still die of its signal, leave

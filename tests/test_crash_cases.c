@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_crash_cases.c - crashes that used to leave nothing behind
  * (tests/progs/crash_cases.c), each run in a child process, RUNS times a

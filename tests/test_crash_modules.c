@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_crash_modules.c - the crash path's module list (src/proc/modules.c):
  * the link-map walk that brings the last refresh's list up to date without

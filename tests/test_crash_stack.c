@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_crash_stack.c - stacks, registers and modules in snapshots (STCK
  * and MODS chunks): a crash in a known function (in a child process,

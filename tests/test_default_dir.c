@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_default_dir.c - ttlog_default_dir(): the directory tools look in for
  * snapshots follows the library's own rule (TTLOG_DIR, else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_double_text.c - render_double_text_fast() (src/render/double_text.c)
  * against the printf loop it replaces: snprintf "%.15g", "%.16g", "%.17g",

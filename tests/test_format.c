@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_format.c - ttlog_format() against the C library's snprintf.
  *

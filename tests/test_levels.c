@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_levels.c - filtering and configuration: the compile-time minimum
  * level, the runtime level, per-target levels, the snapshot window, events

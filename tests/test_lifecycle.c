@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lifecycle.c - rings outlive their threads: a snapshot shows what
  * exited threads did (with their names); under the memory cap, new threads

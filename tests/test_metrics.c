@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_metrics.c - counters, gauges and histograms (TTLOG_COUNTER_ADD & co.).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_pack.c - EVTS codec 2 (docs/FORMAT.md section 9.5): the encoder
  * (snapshot/pack.c) and the decoder (reader/unpack.c) round-trip random

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_reader_facts.c - what the reader says beyond the file's bytes:
  * ttlog_site_target() (a site's target, its file's base name by default),

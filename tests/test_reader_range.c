@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_reader_range.c - reading part of a large snapshot: a lazy open
  * (TTLOG_READER_LAZY) and a time and level range (ttlog_reader_set_range).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_retention.c - snapshot retention (src/snapshot/retention.c): a
  * directory is pruned to max_snapshots files and max_snapshot_bytes bytes,

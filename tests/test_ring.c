@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_ring.c - what a ring keeps: the newest records, in whole segments
  * (the current one and every full one before it that has not been reused),

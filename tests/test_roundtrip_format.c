@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_roundtrip_format.c - every case of format_cases.inc, end to end.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sampling.c - sampling and rate limits (ttlog_set_sampling,
  * TTLOG_SAMPLE): exactly 1 in N kept for a site, a target and "*" rule,

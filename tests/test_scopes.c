@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_scopes.c - the reader's rebuilding of a thread's contexts and spans
  * (src/reader/scope_track.c), fed record sequences directly, including ones a

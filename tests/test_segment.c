@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_segment.c - the reader on segment files (docs/FORMAT.md revision 5,
  * section 17): HEAD's service and segment, THRD's and END's stream counts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shm.c - shared-memory mode: a process's rings and call sites in a
  * mapping another process turns into a snapshot. Every process that logs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_site_desc.c - the resolved description of a call site
  * (src/sites/desc.h), which the library fills once when a site registers

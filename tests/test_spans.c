@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_spans.c - spans: nesting and parent ids, the scoped form's end (also
  * on an early return), durations, fields, W3C traceparent out and in, a

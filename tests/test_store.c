@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store.c - stores (ttlog_store_*): the segments and snapshots of a
  * directory read as one, in time order; a record in a snapshot and in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_stream.c - the service identity in every file, and the stream
  * (TTLOG_STREAM): segments written by the background drainer, their chunk

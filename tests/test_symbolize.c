@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_symbolize.c - the stack symboliser of `ttlog view` (src/cli/symbolize.c)
  * on this very process: its modules are listed with dl_iterate_phdr, as the

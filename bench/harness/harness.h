@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h - main() and the measurement modes shared by every logger
  * adapter in the benchmark suite.

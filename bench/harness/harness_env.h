@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness_env.h - what a benchmark adapter needs before it defines its hooks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clock_gettime.c - the floor of a logger that timestamps with
  * clock_gettime(CLOCK_REALTIME), as most text loggers do: one vDSO call

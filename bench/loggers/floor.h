@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * floor.h - the hooks of a "floor" adapter: a logger that does nothing but
  * take a timestamp, to show what the cheapest possible log call costs on

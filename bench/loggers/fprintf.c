@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fprintf.c - benchmark adapter for the simplest file logger: fprintf() of
  * the message (no timestamp, no level) to a FILE with a 1 MiB buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * glog.cpp - benchmark adapter for Google's glog writing to a file:
  * LOG(INFO) << the same fields, streamed as glog code is written (the

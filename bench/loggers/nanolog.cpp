@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nanolog.cpp - benchmark adapter for NanoLog, its C++17 variant (the
  * runtime library and NanoLogCpp17.h; no preprocessor pass).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nanolog_generated.cpp - the definitions NanoLog's runtime library expects
  * from its preprocessor variant, empty.

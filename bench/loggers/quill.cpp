@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * quill.cpp - benchmark adapter for Quill's asynchronous file logger:
  * LOG_INFO into the calling thread's queue, Quill's backend thread formats

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * quill.hpp - the part shared by the two Quill adapters (quill.cpp, the
  * file logger, and quill_backtrace.cpp, its backtrace ring).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * quill_backtrace.cpp - benchmark adapter for Quill's backtrace, the
  * closest thing Quill has to a flight recorder.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rdtsc.c - the floor under any logger that timestamps its events: one
  * read of the TSC stored into a sink, nothing else. A log call cannot cost

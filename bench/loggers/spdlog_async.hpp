@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spdlog_async.hpp - the part shared by the two asynchronous spdlog
  * adapters, which differ only in what happens when the queue is full

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spdlog_async_block.cpp - benchmark adapter for spdlog's asynchronous file
  * logger with the block policy: when the queue is full, the logging thread

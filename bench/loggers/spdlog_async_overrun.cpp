@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spdlog_async_overrun.cpp - benchmark adapter for spdlog's asynchronous
  * file logger with the overrun_oldest policy: when the queue is full, the

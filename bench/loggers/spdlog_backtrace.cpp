@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spdlog_backtrace.cpp - benchmark adapter for spdlog's in-memory
  * backtrace ring, the closest thing spdlog has to a flight recorder.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spdlog_calls.hpp - the workload as spdlog code writes it, shared by every
  * spdlog adapter: the three messages with "{}" placeholders, logged at INFO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog.c - benchmark adapter for ttlog itself: TTLOG_INFO into the calling
  * thread's in-memory ring, with the library's defaults except the snapshot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lttng.c - the LTTng-UST peer of the ttlog benchmark suite.
  *

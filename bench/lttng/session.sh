@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # session.sh - run a command under a private LTTng snapshot-mode session, for
 # the LTTng-UST peer of the ttlog benchmark suite (ttlog-bench-lttng).
 #

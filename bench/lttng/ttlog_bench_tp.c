@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog_bench_tp.c - the probe code of the "ttlog_bench" tracepoint provider
  * (ttlog_bench_tp.h), linked statically into ttlog-bench-lttng.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog_bench_tp.h - LTTng-UST tracepoint provider "ttlog_bench" for the
  * LTTng peer of the ttlog benchmark suite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_common.c - the helpers shared by the ttlog-specific benchmarks
  * (see bench_common.h): command line, scratch directory, timing, child

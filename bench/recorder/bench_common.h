@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_common.h - what the four ttlog-specific benchmarks in bench/recorder/
  * share: the common command line, a private scratch directory, timing,

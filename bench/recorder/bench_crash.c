@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_crash.c - ttlog-bench-crash: how long after a SIGSEGV the crash
  * snapshot is finished, seen from outside the crashing process.

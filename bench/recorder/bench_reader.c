@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_reader.c - ttlog-bench-reader: how fast the `ttlog` command reads a
  * set of 10 M events: `ttlog view` to text and to JSON, `ttlog export

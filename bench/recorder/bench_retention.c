@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_retention.c - ttlog-bench-retention: what snapshot retention adds
  * to each snapshot, as the time of one prune pass over a directory of 1000

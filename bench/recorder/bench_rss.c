@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_rss.c - ttlog-bench-rss: the resident memory ttlog adds to a small
  * program.

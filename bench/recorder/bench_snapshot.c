@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_snapshot.c - ttlog-bench-snapshot: how long ttlog_snapshot_path()
  * takes for full rings of 1, 8 and 64 MiB in total, and how compact the

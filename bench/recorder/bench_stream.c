@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_stream.c - ttlog's streaming mode (issue 15 section 4), two modes,
  * both run with TTLOG_STREAM=DIR (and any other TTLOG_STREAM_* variable) in

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # event_pages.py - time per page of /api/events of `ttlog serve`: 50 pages of
 # 200 and of 1000 events, paged by cursor from the middle of source 0.
 # Usage: bench/serve/event_pages.py http://127.0.0.1:PORT

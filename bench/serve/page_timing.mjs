@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // page_timing.mjs - how long the page of `ttlog serve` takes, in Debian's
 // headless chromium through playwright-core: from navigation to a drawn
 // timeline (mark_ms: the page's performance mark ttlog-timeline-drawn,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # demo.sh - the shop demo that `make demo` runs: the shop for 20 s, then
 # what ttlog's files say about it, each step titled and each command
 # printed before it runs, so that it can be typed again.

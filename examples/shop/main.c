@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - the shop's supervisor and chaos monkey: reads the options,
  * starts the three service processes, shapes the load over the run

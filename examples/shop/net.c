@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net.c - how the shop's services reach one another: the message format on
  * local Unix sockets (one request, one reply, each carrying a W3C

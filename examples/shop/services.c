@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * services.c - the shop's twelve services and the three processes that run
  * them: each service's worker threads and request handler (with its

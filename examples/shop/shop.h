@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shop.h - what the parts of the shop example share: the twelve services
  * and the three processes they live in, the run's options, the state the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # soak.sh - the shop unattended for a long run (`make soak`, 10 minutes by
 # default): samples the resident memory of its three processes every 30 s,
 # then reports events per second, the snapshot count, RSS over time, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ttlog/impl.h - the internals the macros of <ttlog.h> expand to.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backtrace.c - the stacks of a snapshot as backtraces, and the modules
  * recorded with them, for `ttlog view` (see backtrace.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backtrace.h - the stacks a snapshot holds, printed by `ttlog view` after
  * a file's crash summary as a debugger's backtraces: each stack innermost

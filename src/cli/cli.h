@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the source files of the `ttlog` command share: exit codes,
  * the subcommand entry points and stdout error tracking. Output lines are

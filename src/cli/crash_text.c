@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash_text.c - what a file says about its crash, in words: the thread it
  * names and the signal's description (see crash_text.h).

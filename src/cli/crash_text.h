@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash_text.h - the description of a file's crash, which `ttlog view`
  * prints as a summary and `ttlog export` writes as an event, and the thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * default_file.c - the newest snapshot of the default directory, for
  * `ttlog view`, `stats` and `export` run without a FILE (default_file.h).

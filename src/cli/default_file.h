@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * default_file.h - the file a reading command opens when it is given none:
  * the newest snapshot (*.ttlog) of the directory the library writes to by

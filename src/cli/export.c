@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export.c - `ttlog export`: reads snapshot files, keeps the events that
  * pass the filters (the same as `ttlog view`'s) and hands them to one

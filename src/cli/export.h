@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export.h - what the files of `ttlog export` share: the state of one
  * export, and the interface each output format implements (export.c reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export_chrome.c - `ttlog export --format chrome`: the Chrome Trace Event
  * format (JSON object form), which Perfetto and chrome://tracing open.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export_lines.c - the line formats of `ttlog export`: jsonl (the object of
  * `ttlog view -o json`), csv (RFC 4180, one column per field key) and

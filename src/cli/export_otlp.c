@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export_otlp.c - `ttlog export --format otlp-json`: an OpenTelemetry
  * ExportLogsServiceRequest (--signal logs) or ExportTraceServiceRequest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export_spans.c - pairs span begins with their ends for the exports that
  * write a span as one record (Chrome's complete events, OTLP spans), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * field_filter.c - the --field filter of the ttlog command: parsing
  * "KEY=VALUE" and friends, and matching an event's fields against it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * field_filter.h - the --field filter of `ttlog view` and `ttlog export`:
  * an event passes when one of its fields compares with the filter's value.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * filter.c - the event filters of `ttlog view` and `ttlog export`: parsing
  * their options, resolving times per file, and deciding whether an event is

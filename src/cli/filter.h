@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * filter.h - the event filters that `ttlog view` and `ttlog export` share:
  * --level, --since, --until, --last, --grep, --thread, --field and --trace,

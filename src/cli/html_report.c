@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * html_report.c - `ttlog report`: the options of the offline report, and
  * the report (src/serve/report.c) written to stdout.

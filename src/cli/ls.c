@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ls.c - `ttlog ls`: the snapshot files of a directory, newest first, one
  * line each (when, which process, why, crash signal, events, size), or one

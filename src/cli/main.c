@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - the `ttlog` command: dispatches to a subcommand, prints the
  * command's help and version, and owns stdout (write errors are detected

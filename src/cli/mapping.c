@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mapping.c - helpers of `ttlog recover` and `ttlog snap` (see mapping.h).
  *

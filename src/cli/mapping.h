@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mapping.h - what `ttlog recover` and `ttlog snap` share: the shared
  * mappings of processes in shared-memory mode (ttlog_tools.h) as the command

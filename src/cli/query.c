@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query.c - `ttlog query`: runs SQL over snapshot files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query_output.c - printing the rows of an SQL statement for `ttlog query`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query_output.h - how `ttlog query` prints the rows of a statement: an
  * aligned table, CSV or JSON lines.

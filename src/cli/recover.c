@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * recover.c - `ttlog recover`: the shared mappings that processes in
  * shared-memory mode leave in <base>/ttlog-<uid>/ (ttlog_tools.h) turned

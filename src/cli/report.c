@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.c - helpers of the report commands (`ttlog ls`, `ttlog stats`):
  * usage errors, safe text, human units and aligned tables (report.h).

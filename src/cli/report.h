@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.h - what the commands share to report on snapshot files: usage
  * errors, the reader's error after a file, text from a file shown safely,

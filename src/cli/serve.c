@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.c - `ttlog serve`: the options of the web viewer, checked here, and
  * the server (src/serve/) started with them. The command lends the server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ship.c - `ttlog ship clickhouse`: the command line of the shipper
  * (src/ship/), and what the command owns for it: the crash's one-line

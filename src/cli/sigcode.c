@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigcode.c - tables of Linux signal numbers and si_code values for the
  * crash summary of `ttlog view` (see sigcode.h).

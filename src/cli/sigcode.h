@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigcode.h - names for the signal numbers and si_code values recorded in a
  * snapshot's crash record, for the crash summary of `ttlog view`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * snap.c - `ttlog snap PID`: a snapshot of a running process, taken from
  * outside it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack_json.c - a stack as the JSON array of its frames, symbolised as
  * `ttlog view` symbolises backtraces (symbolize.c: function, file:line,

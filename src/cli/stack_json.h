@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack_json.h - a recorded stack as a JSON array of symbolised frames: the
  * command's symboliser lent to the web viewer (serve_stack_json_fn).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats.c - `ttlog stats`: what is in snapshot files, counted: events by
  * level, by thread and by call site (by count and by bytes), the time range

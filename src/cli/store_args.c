@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_args.c - directories and glob patterns as file arguments: expanded
  * to files, or opened as one store (see store_args.h).

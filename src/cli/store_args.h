@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_args.h - file arguments that name a store: a directory or a glob
  * pattern stands for the segments (*.ttseg) and snapshots (*.ttlog) in it.

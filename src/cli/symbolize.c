@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symbolize.c - addresses of a snapshot's stacks to functions and lines,
  * with elfutils' libdwfl (see symbolize.h for what is returned).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symbolize.h - turns the raw addresses of a snapshot's stacks into
  * function names and source lines, for `ttlog view`.

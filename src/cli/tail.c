@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tail.c - `ttlog tail`: the last events of a store (a directory, a glob, a
  * segment or a snapshot), and with -f the new ones as they are written,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * time_args.c - the time and duration arguments of the ttlog command:
  * parsing them, and resolving a time for a file (see time_args.h for the

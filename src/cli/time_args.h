@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * time_args.h - the times and durations that the ttlog command's options
  * take (`ttlog view --since/--until/--last`, `ttlog snap --timeout`).

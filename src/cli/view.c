@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * view.c - `ttlog view`: prints the events of snapshot files, as text lines
  * or JSON lines, filtered by level, time, thread and message, then what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * view_metrics.c - `ttlog view --metrics`: prints the metrics a snapshot holds
  * (its MTRC chunks, through ttlog_reader_metrics()).

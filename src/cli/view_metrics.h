@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * view_metrics.h - `ttlog view --metrics`: the metrics of a snapshot as a table
  * or as JSON lines.

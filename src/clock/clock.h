@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clock.h - event timestamps and their calibration against wall-clock time.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crc32c.c - CRC-32C: the SSE4.2 crc32 instruction where the processor has
  * it (x86-64, chosen once at load time), else slicing-by-8 over a table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * histogram.h - what a histogram bucket index means, for everyone who reads
  * buckets: the snapshot writer, the Prometheus writer and the reader.

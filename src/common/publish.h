@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * publish.h - how the layers below shm/ hand their rings, their call sites
  * and their clock to shared-memory mode without knowing it exists.

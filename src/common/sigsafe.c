@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigsafe.c - async-signal-safe helpers for the crash path (see sigsafe.h).
  * Every function in this file runs in signal context.

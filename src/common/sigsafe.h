@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigsafe.h - small string and file helpers that are async-signal-safe.
  *

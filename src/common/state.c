@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * state.c - the process-wide state every layer shares (common/state.h) and
  * the hooks of shared-memory mode (common/publish.h) and of the stream

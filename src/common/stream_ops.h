@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream_ops.h - how the layers below stream/ reach the stream (the
  * background drainer of src/stream/) without knowing it exists.

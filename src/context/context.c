@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * context.c - thread contexts (TTLOG_CONTEXT and friends): the records
  * that open and close them, and the depth the macros unwind to. Spans, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * context.h - what contexts (context.c) and spans (span.c) share: the
  * record that closes a scope, and the set-up of spans.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * span.c - spans (TTLOG_SPAN and friends, ttlog.h): their ids, their end,
  * and W3C Trace Context (`traceparent`) in and out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - turning struct ttlog_config and TTLOG_* environment variables
  * into settings, with an error message that names the bad value.

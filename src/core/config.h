@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.h - resolved settings (struct ttlog_config + environment).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fork.c - the one fork handler: what each layer does in a forked child.
  *

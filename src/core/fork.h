@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fork.h - the library's one fork handler (fork.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * init.c - the library's life cycle and small public functions: ttlog_init,
  * ttlog_shutdown, snapshots on request (with or without the caller's stack), statistics, versions, error texts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash.c - fatal-signal handlers: write a crash snapshot, then let the
  * signal do what it would have done without ttlog.

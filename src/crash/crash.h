@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash.h - fatal-signal handlers that write a snapshot, and the optional
  * on-demand snapshot signal.

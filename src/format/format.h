@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
  * (revision 7 of docs/FORMAT.md).

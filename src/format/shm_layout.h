@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layout.h - the byte layout of a shared-memory mapping (docs/SHM-FORMAT.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics.h - counters, gauges and histograms inside the library: the
  * registry of metrics, the per-thread shards their values live in, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * prometheus.c - ttlog_metrics_write_prometheus(): the metrics of the
  * running process in the Prometheus text exposition format, version 0.0.4.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * self.c - ttlog's own metrics, kept always: what was written, what was
  * lost and why, how full each ring is. Snapshots (MTRC) and the Prometheus

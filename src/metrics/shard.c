@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shard.c - per-thread metric shards: where a thread's metric updates go.
  *

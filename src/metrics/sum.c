@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sum.c - the value of a metric: its slots summed over every shard.
  *

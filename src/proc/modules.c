@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * modules.c - the list of loaded modules (path, load bias, address range,
  * GNU build-id) for the MODS chunk.

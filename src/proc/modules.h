@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * modules.h - the modules (executable, shared objects) mapped in the
  * process, kept for the MODS chunk (docs/FORMAT.md, MODS) so that the raw

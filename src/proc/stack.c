@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack.c - capturing a thread's stack as raw addresses with libunwind's
  * local unwinder, and the registers of a crash from the signal's ucontext.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack.h - a thread's stack as raw addresses, and the registers of a
  * crash, captured for the STCK chunk (docs/FORMAT.md, STCK).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * columns.c - values that several tables put in their columns: times as
  * ISO-8601 text, span and trace ids as hex, and the growable arrays of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cursor.c - the cursor every table shares: it walks the table's files,
  * opens each one's reader (once per cursor), applies an events scan's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * events.c - the events table: one row per event the reader returns (log
  * calls, span begins and span ends) of each file, in time order per file.

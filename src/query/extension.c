@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * extension.c - the entry point of the loadable SQLite extension
  * (ttlog_sqlite.so): `.load ./ttlog_sqlite` in the sqlite3 shell, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * info.c - the tables that come from a file's structure rather than its
  * events: threads, metrics and snapshots (one row per file). None of them

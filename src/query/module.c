@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * module.c - the six virtual-table modules: registration, making a table
  * over a list of files, the query plan (xBestIndex), the shared context and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query.h - ttlog snapshots as SQLite virtual tables: what the `ttlog query`
  * command and the loadable extension (extension.c) use of the module.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spans.c - the two tables made by reading all of a file's events before
  * the first row: spans (one row per span: its begin and its end joined)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqlite.h - the SQLite header every file of the query module includes.
  *

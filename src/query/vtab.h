@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vtab.h - what the files of the query module share: the virtual table
  * and cursor structures, and the table definitions that the generic cursor

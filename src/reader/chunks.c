@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chunks.c - pass 1 of opening a file (see reader/open.c): walks the chunks
  * from the file header to END. Every payload is checked against its CRC-32C

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * errors.c - the reader's status and message: the first problem found in a
  * file is kept ("PATH: offset N: expected ..., found ..."); later ones are

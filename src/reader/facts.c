@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * facts.c - what the reader says about a site or an event beyond the
  * file's bytes: a site's target with its default, the site a span end is

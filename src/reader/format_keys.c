@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * format_keys.c - the field keys a format names: in "user=%u", the
  * argument that %u prints is the field "user". Found once per call site

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * impl.h - what the files of the snapshot reader share: the reader's state
  * (struct ttlog_reader and what it holds) and the functions that one file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * index.c - opening a closed segment through its index (FORMAT.md 17.3),
  * for ttlog_reader_open_range(): reads the END at the end of the file, the

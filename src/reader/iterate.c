@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * iterate.c - hands out a file's events in time order (see reader/open.c
  * for the whole protocol): one cursor per thread over that thread's blocks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memory.c - where the reader keeps what it finds in a file: its strings
  * (an arena freed all at once), the arrays of sites, threads and blocks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mtrc_read.c - reads MTRC chunks (docs/FORMAT.md, MTRC) into the metrics that
  * ttlog_reader_metrics() returns, and computes histogram quantiles.

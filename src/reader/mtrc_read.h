@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mtrc_read.h - the reader's side of MTRC chunks (docs/FORMAT.md, MTRC): the
  * parser that reader/chunks.c calls for each MTRC chunk, and what it keeps.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * open.c - opens a snapshot file, checks every byte of it, and closes it.
  * This comment is the whole protocol of reading a file, which the files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * printf.c - printf-style formatting of decoded arguments.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * printf_spec.h - one conversion of a printf format ("%-08.3lld"), as
  * reader/printf.c parses it to format an event and reader/format_keys.c to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reader_internal.h - entry points of the snapshot reader that are not API.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * records.c - the records of EVTS blocks: decoding one record (the same
  * code checks every record in pass 2 and decodes it again for the

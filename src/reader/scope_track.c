@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scope_track.c - rebuilds, for one thread, the contexts and spans open at each
  * of its records, so that every event carries them.

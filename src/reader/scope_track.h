@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scope_track.h - what the reader rebuilds of a thread's open scopes (contexts
  * and spans) while it iterates the thread's records in order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smpl_read.c - decoding and checking SMPL chunks: which call sites were
  * sampled or rate-limited, and how many of their calls were kept and

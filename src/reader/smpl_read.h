@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smpl_read.h - the reader's side of the SMPL chunk (docs/FORMAT.md, SMPL):
  * per-site sampling rules and counts, checked and kept for

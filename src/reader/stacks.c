@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stacks.c - reads STCK and MODS chunks (docs/FORMAT.md, STCK and MODS) into
  * the stacks and modules that ttlog_reader_stacks() and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stacks.h - the reader's side of the STCK and MODS chunks (docs/FORMAT.md
  * 10.1 and 10.2): stacks as raw addresses, registers and the loaded

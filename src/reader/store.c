@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c - a store (ttlog_reader.h, "Stores"): the files of directories,
  * glob patterns and file names read as one time-ordered stream of events.

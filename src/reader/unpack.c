@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unpack.c - decoding EVTS codec 2 (see unpack.h; the encoding is
  * docs/FORMAT.md section 9.5, the writer's side snapshot/pack.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unpack.h - the decoder of EVTS codec 2 (PACKED, docs/FORMAT.md section
  * 9.5): a block's data back into the exact raw records (padding as zero

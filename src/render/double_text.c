@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * double_text.c - printf's "%.Pg" of a double for P = 15, 16, 17, and the
  * test of whether the text reads back as the same double, by integer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * double_text.h - a double as the shortest of printf's "%.15g", "%.16g"
  * and "%.17g" that reads back as the same double, without printf and

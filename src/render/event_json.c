@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_json.c - an event as a JSON object, the one of `ttlog view -o
  * json` and `ttlog export --format jsonl` (see event_json.h).

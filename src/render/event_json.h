@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_json.h - an event as one JSON object: the line of `ttlog view -o
  * json` and of `ttlog export --format jsonl`.

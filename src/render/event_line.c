@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_line.c - an event as one line of text, and text of any bytes made
  * fit for one line (see event_line.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_line.h - an event as one line of text, the line of `ttlog view`:
  *

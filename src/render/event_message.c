@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_message.c - the message of an event: its format with its
  * arguments, or the text of a span's begin or end (see event_message.h).

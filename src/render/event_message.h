@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_message.h - the message of an event as every output shows it, and
  * the level it is shown at.

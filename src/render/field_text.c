@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * field_text.c - the value of an event's field or argument as it appears in
  * a text line and in JSON (see field_text.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * field_text.h - the value of an event's field or argument as text: after
  * "key=" in a text line, and as a typed JSON value. Every output of events

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes src/render/pow10.inc, the powers of ten that double_text.c scales by.
 
 For every k from POW10_MIN to POW10_MAX the file holds 10^k as a 128-bit

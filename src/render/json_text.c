@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json_text.c - JSON strings and numbers (see json_text.h for the escaping
  * rules, which make any bytes a valid JSON string).

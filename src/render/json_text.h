@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json_text.h - JSON values, for every JSON output of events (`ttlog view
  * -o json`, the exports, the SQL module's JSON columns): strings from

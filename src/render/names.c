@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * names.c - base names of paths and names of clock sources (see names.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * names.h - the short names that output shows for what the reader gives as
  * a path or a number: a path's base name, a file's clock source.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * span_fields.c - a span's attributes with unique keys (see span_fields.h):
  * a short list searched by key, since a span has a handful of fields.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * span_fields.h - the attributes of a span as every output that writes a
  * span as one record gives them (the Chrome and OTLP exports, the SQL

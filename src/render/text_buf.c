@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * text_buf.c - the growable byte buffer (struct render_buf) and the
  * decimal text of integers appended to it (see text_buf.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * text_buf.h - the growable byte buffer that every text of an event is
  * built in (struct render_buf), and the decimal text of integers.

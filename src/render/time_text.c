@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * time_text.c - event times as text, in local time, UTC or ISO 8601 (see
  * time_text.h).

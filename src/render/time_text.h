@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * time_text.h - the text of event times, and the calendar that text is in.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * word_scan.h - finding the bytes of a text that need a closer look eight
  * at a time: the text and JSON escapers copy runs of ordinary bytes and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ring.c - a flight-recorder ring: its segments, the writer's step from one
  * segment to the next, and the lock-free reader.

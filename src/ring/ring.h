@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ring.h - one ring: its layout, its writer's segment step, and the reader
  * side.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api.c - what every handler of the JSON API uses: parameters, the
  * request's deadline, error bodies, the source a request names, and the

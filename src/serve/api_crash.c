@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_crash.c - GET /api/crash: for each file of a source that recorded a
  * crash or stacks, the crash (signal, code, address, thread), the crashing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_events.c - GET /api/events: one page of the events of a source that
  * pass the filter (filter.c), in time order, and the cursor of the next.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_files.c - GET /api/files: the served set with the columns of
  * `ttlog ls` (created, pid, executable, reason, signal, events, size,

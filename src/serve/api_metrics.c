@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_metrics.c - GET /api/metrics: the metrics of each file of a source
  * (a snapshot or segment holds the values at the time it was written), as

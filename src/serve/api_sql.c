@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_sql.c - GET /api/sql?src=N&q=SQL: one read-only SQL statement over the
  * tables of docs/QUERY.md (events, spans, threads, sites, metrics,

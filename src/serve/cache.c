@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cache.c - the answers of /api/overview that the page asks for when it
  * opens a source (no filter: the whole source's lanes, ticks and spans),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * filter.c - the event filter of the API, the same choices as `ttlog view`
  * has: since and until (ns since the epoch), level (the least level shown),

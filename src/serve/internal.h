@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - what the files of the web viewer share: the served set, a
  * request as the API handlers see it (its parameters, caps and deadline),

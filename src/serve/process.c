@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * process.c - a live process as a source of `ttlog serve`: a process in
  * shared-memory mode, read from outside through its mapping

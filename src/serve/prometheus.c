@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * prometheus.c - GET /metrics: the metrics of the served files in the
  * Prometheus text exposition format 0.0.4, for a Prometheus server to

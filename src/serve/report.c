@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.c - `ttlog report`: the page of `ttlog serve` as one HTML file with
  * its data embedded, which opens from disk with no server and no network

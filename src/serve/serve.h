@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * serve.h - the web viewer: the HTTP server of `ttlog serve`, its JSON API
  * and the page compiled into the binary, and the self-contained HTML file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.c - the HTTP side of `ttlog serve`, on libmicrohttpd.
  *

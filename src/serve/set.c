@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * set.c - the served set: the sources `ttlog serve` was started with.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cursor.c - the cursor files of the shipper (see cursor.h). A cursor file
  * is text, one item a line:

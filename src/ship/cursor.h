@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cursor.h - what the server acknowledged of one source file, kept in a
  * small text file in the state directory so that a later run (or the same

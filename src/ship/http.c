@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c - ClickHouse's HTTP interface through libcurl (see http.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.h - the requests the shipper makes to ClickHouse's HTTP interface,
  * through libcurl: a statement in the body (DDL, SELECT), or an INSERT in

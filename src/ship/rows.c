@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rows.c - events, spans, metrics and crash records as RowBinary rows (see
  * rows.h; the column order is schema.c's).

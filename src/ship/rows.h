@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rows.h - rows of the shipper's tables in ClickHouse's RowBinary format:
  * each column in the order of the INSERT's column list (schema.c), numbers

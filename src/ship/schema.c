@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.c - the tables of `ttlog ship clickhouse`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.h - the four tables the shipper fills (docs/FLEET.md explains
  * them): their CREATE statements, for a server of version 18.16 or later,

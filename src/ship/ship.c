@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ship.c - the run of `ttlog ship clickhouse` (see ship.h).
  *

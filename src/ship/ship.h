@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ship.h - shipping snapshots and stream segments into ClickHouse
  * (`ttlog ship clickhouse`). A tool over the public reader API: it reads

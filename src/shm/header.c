@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * header.c - shared-memory mode, what both sides need: checking the header
  * of a mapping file field by field (nothing in it is trusted). The owner

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * header.h - checking the header of a mapping file (src/shm/header.c), which
  * both sides of shared-memory mode need: the owner before it replaces a file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * map_snapshot.c - shared-memory mode, the reader's side: writing a normal snapshot
  * file from a mapping (ttlog__shm_snapshot), for `ttlog snap PID` and

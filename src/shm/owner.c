@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * owner.c - shared-memory mode, the owner's side: the process's rings, ring
  * table and call-site dictionary in a file-backed MAP_SHARED mapping

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * owner.h - the library side of shared-memory mode (src/shm/owner.c): the
  * mapping a process's rings and call sites live in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * path.c - where mappings live and who owns them: the per-user directory,
  * a mapping's path, a process's start time (which tells a live owner from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * path.h - helpers shared by the two sides of shared-memory mode
  * (src/shm/path.c); the paths themselves are declared in shm.h.

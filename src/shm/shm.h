@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shm.h - shared-memory mode: the rings, the thread table and the call-site
  * dictionary of a process live in a file-backed shared mapping, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * desc.c - resolves a call site into its description (sites/desc.h): the
  * target defaulted, the strings measured, the TTLOG_F() field names found

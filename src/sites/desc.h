@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * desc.h - the resolved description of a call site: what a snapshot's SITE
  * and SITX entries say about it, worked out once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fields.c - finds the names of TTLOG_F() fields in argument source text.
  *

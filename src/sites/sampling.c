@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sampling.c - keep 1 call in N, and/or at most K calls per second, of the
  * call sites a rule selects; count every call dropped.

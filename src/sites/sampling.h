@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sampling.h - sampling and rate-limit rules, and the per-site state that
  * applies them (ttlog_set_sampling, TTLOG_SAMPLE).

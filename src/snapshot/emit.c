@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * emit.c - chunks into a file: framing, the call-site dictionary, event
  * blocks (see emit.h). Used by the snapshot writer and the stream.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * emit.h - putting chunks into a file: the chunk framing and its CRC, the
  * call-site dictionary (SITE and SITX entries, each before the first block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics_chunk.c - writes the MTRC chunks of a snapshot (docs/FORMAT.md
  * 7.4): each registered metric summed over every thread's shard, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics_chunk.h - the MTRC chunks of a snapshot: the value of every
  * metric, ttlog's own included (docs/FORMAT.md, MTRC).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pack.c - the codec 2 (PACKED) encoder; the encoding is specified in
  * docs/FORMAT.md section 9.5 and summed up in pack.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pack.h - the encoder of EVTS codec 2 (PACKED, docs/FORMAT.md section
  * 9.5): each record of a block coded by its site's argument types against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * retention.c - removing old snapshot files so that a directory stays
  * within its limits (see retention.h, and docs/DESIGN.md for the policy).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * retention.h - keeping a snapshot directory within its limits: at most
  * max_files snapshot files and max_bytes of them, removing the oldest first

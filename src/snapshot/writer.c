@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * writer.c - the snapshot writer: rings in, one checksummed file out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * writer.h - writing snapshot files (format: docs/FORMAT.md).
  *

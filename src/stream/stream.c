@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.c - the drainer: one background thread, `ttlog-stream`, that
  * reads every thread's ring from where it last stopped and appends the

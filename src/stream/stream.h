@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.h - streaming mode: a background thread drains every thread's
  * ring into segment files (docs/FORMAT.md section 17) while the rings go on

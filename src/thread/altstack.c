@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * altstack.c - alternate signal stacks, so that the crash handler runs
  * even when a thread dies of a stack overflow.

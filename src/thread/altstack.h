@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * altstack.h - alternate signal stacks for the crash handler (altstack.c).
  */

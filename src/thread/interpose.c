@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interpose.c - pthread_create wrapped, so that every thread gets a signal
  * stack from its start (src/thread/start.c), including threads created by

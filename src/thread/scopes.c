@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scopes.c - a thread's open scopes (contexts and spans), kept next to its
  * ring, and their re-statement at the start of each segment.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scopes.h - a thread's open scopes (contexts and spans): the copies of
  * their opening records, kept with the thread's ring, and their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * start.c - every new thread gets an alternate signal stack from its very
  * start, so that a stack overflow in a thread that never logged still

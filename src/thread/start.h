@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * start.h - the wrapper of thread creation that gives every new thread an
  * alternate signal stack from its start (start.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * thread.c - which ring each thread writes: the process's list of rings,
  * giving a thread its ring at its first event and taking it back at its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * thread.h - the rings of the process's threads: which ring a thread
  * writes, the list of every ring, the log call's slow path

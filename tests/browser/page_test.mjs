@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // page_test.mjs - the page of `ttlog serve` (and of `ttlog report`) in a
 // real browser, headless: Debian's chromium driven by playwright-core, or
 // Debian's firefox-esr driven by puppeteer-core over WebDriver BiDi. Both

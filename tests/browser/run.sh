@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - the browser test of `ttlog serve` and `ttlog report` (ctest
 # browser_page for chromium, browser_firefox for firefox; label browser):
 # installs playwright-core and puppeteer-core from package-lock.json into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_snapshot.c - writes a deterministic snapshot for the tests of the
  * `ttlog` command (tests/cli.sh) and prints its path.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash_cases.c - crashes that used to leave nothing behind, for
  * tests/test_crash_cases.c. Each run is one process; the test runs each

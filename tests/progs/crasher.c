@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crasher.c - a program that logs and then dies in a chosen way, for the
  * crash tests (tests/test_crash.c runs it in a child process).

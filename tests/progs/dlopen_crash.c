@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dlopen_crash.c - loads a plugin with dlopen() after ttlog_init() and
  * dies of SIGSEGV inside it, for the tests of modules loaded after the last

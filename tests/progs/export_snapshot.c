@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export_snapshot.c - writes a deterministic snapshot for the tests of
  * `ttlog export` (tests/cli_export.sh) and prints its path.

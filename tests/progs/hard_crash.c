@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hard_crash.c - crashes that are hard on the crash handler, for
  * tests/cli_hard_crash.sh: a stack overflow, a fault inside malloc with a

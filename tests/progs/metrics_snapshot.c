@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics_snapshot.c - writes a snapshot with metrics of every type for the
  * tests of `ttlog view --metrics` (tests/cli.sh) and prints its path.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * printf_random.c - random printf cases for tests/printf_random.sh: logs N
  * cases drawn from SEED and writes what glibc's snprintf makes of each.

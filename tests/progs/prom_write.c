@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * prom_write.c - writes ttlog_metrics_write_prometheus()'s text to stdout
  * for tests/prometheus.sh, which hands it to promtool; with DIR, also a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query_snapshot.c - writes a snapshot of many event blocks over a long
  * time, for the push-down tests of `ttlog query` (tests/cli_query_pushdown.sh),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sampled_snapshot.c - writes a snapshot of sampled call sites for the
  * tests of `ttlog view` (tests/cli.sh) and prints its path.

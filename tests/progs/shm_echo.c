@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shm_echo.c - a running process for the live tail of `ttlog serve`
  * (tests/serve_live.sh): it logs what its input asks, when it asks, so

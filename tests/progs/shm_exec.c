@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shm_exec.c - a process that calls exec while in shared-memory mode, for
  * the tests of `ttlog recover` (tests/cli_recover.sh): exec keeps the pid

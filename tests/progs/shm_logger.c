@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shm_logger.c - a process for the tests of `ttlog snap` and `ttlog recover`
  * (tests/cli_snap.sh, tests/cli_recover.sh): it logs a known number of events

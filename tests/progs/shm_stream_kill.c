@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shm_stream_kill.c - logs self-checking events from several threads, paced,
  * in whatever mode the environment sets (the test: shared memory and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * span_attrs.c - writes a snapshot for the agreement tests of the exports
  * (tests/export_agree.sh) and prints its path.

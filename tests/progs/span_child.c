@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * span_child.c - a process started with a TRACEPARENT environment
  * variable, as a service would be by its caller: it opens one span, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack_crash.c - dies of SIGSEGV two known functions deep, for the
  * backtrace tests of `ttlog view` (tests/cli_stack.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stack_crasher.c - dies in a known function, for the crash-stack tests
  * (tests/test_crash_stack.c runs it in a child process).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream_crash.c - a streaming process that dies of SIGSEGV with records
  * of every kind in its rings, for tests/test_stream.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream_load.c - logs from several threads at full speed into a stream
  * (TTLOG_STREAM and the other variables come from the environment), for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream_snapshot.c - streams and then takes a snapshot, so that the same
  * records are in a segment and in a snapshot, for tests/stream_store.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cli_lib.sh - what the shell tests of the `ttlog` command share: exact
 # output checks against golden files, property checks, the final summary,
 # and making a snapshot with tests/progs/cli_snapshot. Sourced, not run.

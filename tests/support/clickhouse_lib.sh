@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # clickhouse_lib.sh - a ClickHouse server of the test's own: Debian's
 # clickhouse-server started as the current user with a configuration
 # generated into the test's scratch directory (listening on 127.0.0.1 only,

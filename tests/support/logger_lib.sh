@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # logger_lib.sh - running tests/progs/shm_logger in the background for the
 # tests of `ttlog snap` and `ttlog recover`, in step with it and without a
 # single sleep. Sourced after cli_lib.sh, not run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """mkseg.py - writes ttlog segment files (and revision 5 snapshots) from
 docs/FORMAT.md revision 5 alone, for the tests of the reader, the store and
 `ttlog tail`: file header, HEAD (SEGMENT flag, service, segment, stream

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # serve_lib.sh - what the tests of `ttlog serve` share: starting a server on
 # 127.0.0.1 with a free port (the kernel's choice, read back from
 # --port-file), stopping every server started (an EXIT trap), and asking it

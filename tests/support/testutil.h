@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testutil.h - helpers shared by the tests: scratch directories, snapshot
  * discovery, and running a program in a child process with a time limit.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * app.js - the page of `ttlog serve` and `ttlog report`: plain JavaScript,
  * no framework, no network but the server it came from.

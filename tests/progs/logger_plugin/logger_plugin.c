@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logger_plugin.c - a shared object that logs through ttlog, loaded with
  * dlopen() and unloaded with dlclose() by tests/progs/crash_cases.c: the

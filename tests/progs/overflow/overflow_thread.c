@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * overflow_thread.c - a stack overflow in a thread that never logs, for
  * tests/test_crash_cases.c. Such a thread attaches no ring, so only the

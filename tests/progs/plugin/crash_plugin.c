@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash_plugin.c - a shared object that tests/progs/dlopen_crash.c loads
  * with dlopen() after ttlog_init() and crashes in, so that the crash

@@ -80,7 +80,7 @@ sampled=$("$progs/sampled_snapshot" "$tmp/sampled")
 for arg in "$sampled" "$tmp/sampled"; do
 	"$bin" view --sampling "$arg" >"$tmp/sampling.out" 2>&1
 	expect "view --sampling $arg: the events" grep -q "one in ten 90" "$tmp/sampling.out"
-	expect "view --sampling $arg: the table" grep -q "^-- sampling: sampled_snapshot.c:28 1/10: kept 10, dropped 90" "$tmp/sampling.out"
+	expect "view --sampling $arg: the table" grep -q "^-- sampling: sampled_snapshot.c:29 1/10: kept 10, dropped 90" "$tmp/sampling.out"
 done
 
 # ---------------------------------------------------------------------------

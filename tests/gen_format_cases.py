@@ -360,7 +360,7 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "format_cases.inc")
     text, count = generate()
     with open(out, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.write("/* SPDX-License-Identifier: MIT */\n" + text)
     print("%s: %d cases" % (out, count))
 
 

@@ -64,7 +64,7 @@ def main():
         lines.append("POW10(0x%016xu, 0x%016xu, %d) /* 10^%d */"
                      % (c >> 64, c & (2 ** 64 - 1), e, k))
     with open(out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("/* SPDX-License-Identifier: MIT */\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

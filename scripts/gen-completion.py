@@ -14,31 +14,13 @@ first word; after `help`, the commands and `env`; for a word starting with
 """
 import os
 import re
-import subprocess
 import sys
 
-
-def run(ttlog, *args):
-    try:
-        out = subprocess.run([ttlog, *args], check=True, capture_output=True, text=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"gen-completion.py: `ttlog {' '.join(args)}` failed: {e}")
-    return out.stdout
+from ttlog_help import commands, run
 
 
-def commands(top_help):
-    names, inside = [], False
-    for line in top_help.splitlines():
-        if line.startswith("Commands:"):
-            inside = True
-            continue
-        if inside:
-            if not line.strip():
-                break
-            m = re.match(r"^  ([a-z][a-z0-9-]*)\b", line)
-            if m:
-                names.append(m.group(1))
-    return names
+
+
 
 
 OPTION_LINE = re.compile(r"^\s{2,8}(?:(-[A-Za-z0-9]),\s+)?(--[a-z0-9][a-z0-9-]*)")
@@ -59,14 +41,14 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: gen-completion.py TTLOG OUTFILE")
     ttlog, outfile = sys.argv[1], sys.argv[2]
-    cmds = commands(run(ttlog, "--help"))
+    cmds = [name for name, _ in commands(run("gen-completion.py", ttlog, "--help"))] + ["help"]
     if not cmds:
         sys.exit("gen-completion.py: `ttlog --help` lists no command")
     cases = []
     for name in cmds:
         if name == "help":
             continue
-        opts = options(run(ttlog, name, "--help"))
+        opts = options(run("gen-completion.py", ttlog, name, "--help"))
         cases.append(f"\t{name}) opts='{' '.join(opts)}' ;;")
     text = f"""# bash completion for ttlog -*- shell-script -*-
 # Generated from the command's --help texts by scripts/gen-completion.py.

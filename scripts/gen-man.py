@@ -16,34 +16,9 @@ the command cannot be run or a help text has no "Usage:" line.
 """
 import os
 import re
-import subprocess
 import sys
 
-
-def run(ttlog, *args):
-    try:
-        out = subprocess.run([ttlog, *args], check=True, capture_output=True, text=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"gen-man.py: `ttlog {' '.join(args)}` failed: {e}")
-    return out.stdout
-
-
-def commands(top_help):
-    """(name, description) of each command in `ttlog --help`'s list."""
-    found, inside = [], False
-    for line in top_help.splitlines():
-        if line.startswith("Commands:"):
-            inside = True
-            continue
-        if inside:
-            if not line.strip():
-                break
-            m = re.match(r"^  ([a-z][a-z0-9-]*)(?: [A-Za-z\[\]]+)*\s{2,}(\S.*)$", line)
-            if m:
-                found.append([m.group(1), m.group(2)])
-            elif found and line.startswith("   "):
-                found[-1][1] += " " + line.strip()
-    return [(n, d) for n, d in found if n != "help"]
+from ttlog_help import commands, run
 
 
 def roff_text(line):
@@ -89,12 +64,12 @@ def main():
         sys.exit("usage: gen-man.py TTLOG OUTDIR")
     ttlog, outdir = sys.argv[1], sys.argv[2]
     os.makedirs(outdir, exist_ok=True)
-    version = run(ttlog, "--version").split()[-1]
-    top = run(ttlog, "--help")
+    version = run("gen-man.py", ttlog, "--version").split()[-1]
+    top = run("gen-man.py", ttlog, "--help")
     cmds = commands(top)
     if not cmds:
         sys.exit("gen-man.py: `ttlog --help` lists no command")
-    env = run(ttlog, "help", "env")
+    env = run("gen-man.py", ttlog, "help", "env")
     env_body = "\n".join(l for l in env.splitlines() if not l.startswith("Usage:"))
     pages = {
         "ttlog": page("ttlog", "ttlog manual", version,
@@ -104,7 +79,7 @@ def main():
     }
     for name, desc in cmds:
         pages[f"ttlog-{name}"] = page(f"ttlog-{name}", "ttlog manual", version, desc,
-                                      run(ttlog, name, "--help"), see_also=["ttlog"])
+                                      run("gen-man.py", ttlog, name, "--help"), see_also=["ttlog"])
     for name, text in pages.items():
         path = os.path.join(outdir, f"{name}.1")
         tmp = path + ".tmp"

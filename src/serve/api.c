@@ -93,6 +93,16 @@ const struct serve_source *serve_source_param(const struct serve_request *rq,
 	return &rq->set->src[id];
 }
 
+const struct serve_source *serve_filtered_source(const struct serve_request *rq,
+						 struct serve_filter *f, struct render_buf *out,
+						 int *status)
+{
+	const struct serve_source *src = serve_source_param(rq, out, status);
+	if (src && (*status = serve_filter_parse(rq, f, out)) != 0)
+		return NULL;
+	return src;
+}
+
 ttlog_store *serve_open_store(const struct serve_source *s, const struct ttlog_store_options *opt,
 			      struct render_buf *out, int *status)
 {

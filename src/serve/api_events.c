@@ -55,11 +55,9 @@ static void put_cursor(struct render_buf *out, int64_t t, uint64_t n)
 int serve_api_events(const struct serve_request *rq, struct render_buf *out)
 {
 	int status = 200;
-	const struct serve_source *src = serve_source_param(rq, out, &status);
-	if (!src)
-		return status;
 	struct serve_filter f;
-	if ((status = serve_filter_parse(rq, &f, out)) != 0)
+	const struct serve_source *src = serve_filtered_source(rq, &f, out, &status);
+	if (!src)
 		return status;
 	int64_t limit = 200;
 	const char *v = serve_param(rq, "limit");

@@ -201,11 +201,9 @@ static void collect_finish(struct span_collect *sc)
 int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 {
 	int status = 200;
-	const struct serve_source *src = serve_source_param(rq, out, &status);
-	if (!src)
-		return status;
 	struct serve_filter f;
-	if ((status = serve_filter_parse(rq, &f, out)) != 0)
+	const struct serve_source *src = serve_filtered_source(rq, &f, out, &status);
+	if (!src)
 		return status;
 	int64_t nbins = 1000;
 	const char *v = serve_param(rq, "bins");
@@ -372,11 +370,9 @@ int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 int serve_api_spans(const struct serve_request *rq, struct render_buf *out)
 {
 	int status = 200;
-	const struct serve_source *src = serve_source_param(rq, out, &status);
-	if (!src)
-		return status;
 	struct serve_filter f;
-	if ((status = serve_filter_parse(rq, &f, out)) != 0)
+	const struct serve_source *src = serve_filtered_source(rq, &f, out, &status);
+	if (!src)
 		return status;
 	f.spans = 1;
 	struct ttlog_store_options opt;

@@ -105,6 +105,13 @@ struct serve_filter {
 /** Reads the filter parameters. Returns 0, or a 400 with out set. */
 int serve_filter_parse(const struct serve_request *rq, struct serve_filter *f,
 		       struct render_buf *out);
+/**
+ * The source of parameter src and the filter parameters into *f, as the
+ * event endpoints all begin. NULL with out and *status set on a bad one.
+ */
+const struct serve_source *serve_filtered_source(const struct serve_request *rq,
+						 struct serve_filter *f, struct render_buf *out,
+						 int *status);
 /** Store options for the filter's time and level range. */
 void serve_filter_store_options(const struct serve_filter *f, struct ttlog_store_options *opt);
 /** The event passes the filter; msg is scratch space for the message. */

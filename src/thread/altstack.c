@@ -21,21 +21,19 @@
 
 #include "ring/ring.h"
 
-#define ALTSTACK_SIZE (64u * 1024u)
-
 static void *main_altstack;
 static _Atomic int wanted; /* threads get a stack when they attach */
 
-static void *altstack_map(size_t *total)
+void *ttlog__altstack_map(size_t *total)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	*total = ALTSTACK_SIZE + page;
+	*total = TTLOG__ALTSTACK_SIZE + page;
 	void *m = mmap(NULL, *total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
 		       -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	mprotect(m, page, PROT_NONE); /* guard page below the stack */
-	stack_t ss = {.ss_sp = (char *)m + page, .ss_size = ALTSTACK_SIZE, .ss_flags = 0};
+	stack_t ss = {.ss_sp = (char *)m + page, .ss_size = TTLOG__ALTSTACK_SIZE, .ss_flags = 0};
 	if (sigaltstack(&ss, NULL) != 0) {
 		munmap(m, *total);
 		return NULL;
@@ -53,7 +51,7 @@ void ttlog__altstack_enable(struct ttlog__ring *r)
 {
 	if (ttlog__altstack_present())
 		return; /* the program's own, or the one ttlog_init made */
-	r->altstack = altstack_map(&r->altstack_size);
+	r->altstack = ttlog__altstack_map(&r->altstack_size);
 }
 
 int ttlog__altstack_enable_main(void)
@@ -61,7 +59,7 @@ int ttlog__altstack_enable_main(void)
 	size_t total;
 	if (main_altstack || ttlog__altstack_present())
 		return 0;
-	main_altstack = altstack_map(&total);
+	main_altstack = ttlog__altstack_map(&total);
 	return main_altstack ? 0 : -1;
 }
 

@@ -5,7 +5,17 @@
 #ifndef TTLOG__THREAD_ALTSTACK_H
 #define TTLOG__THREAD_ALTSTACK_H
 
+#include <stddef.h>
+
 struct ttlog__ring;
+
+/* The size of the signal stacks ttlog makes; a guard page lies below. */
+#define TTLOG__ALTSTACK_SIZE (64u * 1024u)
+
+/* Maps a signal stack (TTLOG__ALTSTACK_SIZE and a guard page below it) and
+ * installs it for the calling thread. Returns the mapping, *total bytes,
+ * or NULL (nothing left mapped). Not signal-safe. */
+void *ttlog__altstack_map(size_t *total);
 
 /* Gives the calling thread a signal stack kept with its ring, unless it has
  * one already. Not signal-safe. */

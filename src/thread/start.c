@@ -40,8 +40,6 @@
 #include "common/state.h"
 #include "thread/altstack.h"
 
-#define STACK_SIZE (64u * 1024u)
-
 struct start {
 	void *(*fn)(void *);
 	void *arg;
@@ -58,22 +56,14 @@ static _Atomic size_t budget_used;
  * budget; 0 on success (out->base set), -1 if none (counted). */
 static int take_stack(struct own_stack *out)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t total = STACK_SIZE + page;
+	size_t total = TTLOG__ALTSTACK_SIZE + (size_t)sysconf(_SC_PAGESIZE);
 	size_t cap = ttlog__g.memory_cap / 4;
 	size_t used = atomic_fetch_add_explicit(&budget_used, total, memory_order_relaxed);
 	if (used + total > cap)
 		goto refused;
-	void *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		       -1, 0);
-	if (m == MAP_FAILED)
+	void *m = ttlog__altstack_map(&total);
+	if (!m)
 		goto refused;
-	mprotect(m, page, PROT_NONE); /* guard page below the stack */
-	stack_t ss = {.ss_sp = (char *)m + page, .ss_size = STACK_SIZE, .ss_flags = 0};
-	if (sigaltstack(&ss, NULL) != 0) {
-		munmap(m, total);
-		goto refused;
-	}
 	out->base = m;
 	out->size = total;
 	return 0;
@@ -92,7 +82,7 @@ static void drop_stack(void *p)
 	stack_t cur;
 	/* Only if it is still ours: the program may have set its own since. */
 	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
-	    (char *)cur.ss_sp == (char *)s->base + (s->size - STACK_SIZE)) {
+	    (char *)cur.ss_sp == (char *)s->base + (s->size - TTLOG__ALTSTACK_SIZE)) {
 		stack_t off = {.ss_flags = SS_DISABLE};
 		if (sigaltstack(&off, NULL) != 0)
 			return; /* running on it: leave it mapped */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "numbers.h"
 #include "mapping.h"
 #include "report.h"
 #include "serve/serve.h"
@@ -92,18 +93,6 @@ static const struct option long_options[] = {
 
 #define SHORT_OPTIONS ":l:t:h"
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *v)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	unsigned long x = strtoul(s, &end, 10);
-	if (*end || x < min || x > max)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 /* "ADDR:PORT" or "[ADDR]:PORT" into host (a copy) and port. */
 static int parse_listen(const char *s, char *host, size_t hostlen, unsigned *port)
 {
@@ -124,7 +113,7 @@ static int parse_listen(const char *s, char *host, size_t hostlen, unsigned *por
 		hl = (size_t)(colon - s);
 	}
 	unsigned long p;
-	if (hl == 0 || hl >= hostlen || parse_uint(colon + 1, 0, 65535, &p) != 0)
+	if (hl == 0 || hl >= hostlen || cli_parse_count(colon + 1, 0, 65535, &p) != 0)
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
@@ -183,7 +172,7 @@ int cli_serve_main(int argc, char **argv)
 			cfg.port_file = optarg;
 			break;
 		case OPT_PAGE_MAX:
-			if (parse_uint(optarg, 1, 100000, &v) != 0)
+			if (cli_parse_count(optarg, 1, 100000, &v) != 0)
 				return cli_report_usage_error(COMMAND, "--page-max takes 1 to 100000");
 			cfg.limits.page_max = (unsigned)v;
 			break;
@@ -200,7 +189,7 @@ int cli_serve_main(int argc, char **argv)
 			break;
 		}
 		case OPT_SQL_ROWS:
-			if (parse_uint(optarg, 1, 10000000, &v) != 0)
+			if (cli_parse_count(optarg, 1, 10000000, &v) != 0)
 				return cli_report_usage_error(COMMAND, "--sql-rows takes 1 to 10000000");
 			cfg.limits.sql_rows = (unsigned)v;
 			break;

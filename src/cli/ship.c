@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "numbers.h"
 #include "crash_text.h"
 #include "render/names.h"
 #include "report.h"
 #include "ship/ship.h"
 #include "symbolize.h"
 
-#define COMMAND "ttlog ship"
+#define COMMAND "ship"
 
 void cli_ship_usage(FILE *out)
 {
@@ -113,18 +114,6 @@ static void stack_text(void *arg, const ttlog_reader *r, struct render_buf *out)
 	cli_sym_close(sym);
 }
 
-static int parse_count(const char *s, unsigned long min, unsigned long max, unsigned *v)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	unsigned long x = strtoul(s, &end, 10);
-	if (*end || x < min || x > max)
-		return -1;
-	*v = (unsigned)x;
-	return 0;
-}
-
 enum { OPT_URL = 256, OPT_CREATE, OPT_USER, OPT_PASSWORD, OPT_STATE, OPT_INTERVAL, OPT_BATCH, OPT_RETRIES };
 
 static const struct option long_options[] = {
@@ -154,6 +143,7 @@ int cli_ship_main(int argc, char **argv)
 	opt.retries = 3;
 	opt.interval_ms = 1000;
 	int quiet = 0;
+	unsigned long n;
 	opt.user = getenv("TTLOG_CLICKHOUSE_USER");
 	opt.password = getenv("TTLOG_CLICKHOUSE_PASSWORD");
 	if (opt.user && !*opt.user)
@@ -199,16 +189,19 @@ int cli_ship_main(int argc, char **argv)
 			opt.follow = 1;
 			break;
 		case OPT_INTERVAL:
-			if (parse_count(optarg, 10, 3600000, &opt.interval_ms) != 0)
+			if (cli_parse_count(optarg, 10, 3600000, &n) != 0)
 				return cli_report_usage_error(COMMAND, "--interval takes 10 to 3600000 (ms)");
+			opt.interval_ms = (unsigned)n;
 			break;
 		case OPT_BATCH:
-			if (parse_count(optarg, 1, 10000000, &opt.batch_rows) != 0)
+			if (cli_parse_count(optarg, 1, 10000000, &n) != 0)
 				return cli_report_usage_error(COMMAND, "--batch takes 1 to 10000000");
+			opt.batch_rows = (unsigned)n;
 			break;
 		case OPT_RETRIES:
-			if (parse_count(optarg, 0, 1000, &opt.retries) != 0)
+			if (cli_parse_count(optarg, 0, 1000, &n) != 0)
 				return cli_report_usage_error(COMMAND, "--retries takes 0 to 1000");
+			opt.retries = (unsigned)n;
 			break;
 		case 'z':
 			opt.gzip = 1;

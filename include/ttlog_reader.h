@@ -125,7 +125,7 @@ struct ttlog_thread_info {
 	const char *name;    /* "" if unknown */
 	int exited;          /* the thread had exited when the snapshot was taken */
 	int crashed;         /* the thread was the one that crashed */
-	uint64_t events;     /* events of this thread in the file */
+	uint64_t events;     /* events of this thread in the file (records, opened lazily) */
 	uint64_t overwritten;/* events its ring dropped to make room for newer ones */
 	uint64_t torn;       /* events overwritten while the snapshot copied them */
 	uint64_t torn_bytes;
@@ -191,6 +191,16 @@ struct ttlog_file_info {
 	int indexed;                 /* opened through the segment's index (ttlog_reader_open_range):
 					only the blocks the range needs were read, and events, blocks,
 					raw_bytes and the threads' events count those */
+	/* Added with format revision 9. `events` counts what the iteration
+	 * returns: log calls, span begins and ends; not the records that open
+	 * and close contexts or re-state open scopes. Opened with
+	 * TTLOG_READER_LAZY, the blocks are not decoded: `events` is then
+	 * END's count, and where a file has none (a revision 8 file, a file
+	 * without END), the records, and this flag is 1. The threads' events
+	 * count records in a lazily opened file. */
+	int events_are_records;
+	uint64_t records;            /* records in the blocks, events and scope records: what
+					overwritten, torn and ttlog_events_written_total count */
 };
 
 /* What an event is. */

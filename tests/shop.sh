@@ -186,12 +186,12 @@ expect "shop.gateway_requests = $gw (got $got)" test -n "$gw" -a "$got" = "$gw"
 written() { # FILE: ttlog_events_written_total in its metrics
 	q "SELECT value FROM metrics WHERE name = 'ttlog_events_written_total'" "$1"
 }
-in_file() { # FILE: its events plus those counted as overwritten or torn
-	q "SELECT events + overwritten + torn AS n FROM snapshots" "$1"
+in_file() { # FILE: its records plus those counted as overwritten or torn
+	q "SELECT records + overwritten + torn AS n FROM snapshots" "$1"
 }
 for f in "$final_edge" "$crash" "$back_metrics"; do
 	w=$(written "$f") n=$(in_file "$f")
-	expect "$(basename "$f"): events + overwritten + torn = written ($n, $w)" test -n "$w" -a "$n" = "$w"
+	expect "$(basename "$f"): records + overwritten + torn = written ($n, $w)" test -n "$w" -a "$n" = "$w"
 done
 # Backoffice's records after its stream's position are in the recovered
 # snapshot, which may hold none: at the shop's rates the stream has written

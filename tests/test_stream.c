@@ -264,7 +264,7 @@ static void seg_facts(const char *path, struct seg_facts *f)
 			f->has_index = 1;
 			f->index_off = at;
 		} else if (type == TTLOG__FMT_CHUNK_END) {
-			assert_int_equal(len, TTLOG__FMT_END_SEGMENT_SIZE);
+			assert_int_equal(len, TTLOG__FMT_END_FULL_SIZE);
 			f->has_end = 1;
 			f->end_off = at;
 			f->end_events = ttlog__get_u64(p + TTLOG__FMT_END_EVENTS_OFF);

@@ -116,8 +116,9 @@ void cli_ls_usage(FILE *out)
 	      "  writer died: valid up to its last whole chunk).\n"
 	      "Files are not decoded: every chunk's checksum is checked, the events inside\n"
 	      "  the blocks are not (`ttlog view` or `ttlog stats` read them). EVENTS is\n"
-	      "  the records the blocks hold, span and context records included, so it can\n"
-	      "  be more than the events `view` and `stats` count.\n"
+	      "  the count the file's END states, the events `view` and `stats` count;\n"
+	      "  a file written before ttlog 0.4's format revision 9, or one without END\n"
+	      "  (truncated, or a segment being written), is decoded to count them.\n"
 	      "JSON lines: path, name, status, error (the reader's message or null),\n"
 	      "  created (UTC) and created_ns, mtime_ns, pid, executable (the full path),\n"
 	      "  hostname, reason, complete, events, crashed, signal, signo, size (bytes);\n"
@@ -161,6 +162,20 @@ static enum entry_status status_of(int rc)
 	}
 }
 
+/* The events of a file whose END does not count them (written before
+ * format revision 9, or without END): its blocks decoded. `records` if
+ * that fails. */
+static uint64_t count_events(const char *path, uint64_t records)
+{
+	ttlog_reader *r = NULL;
+	int rc = ttlog_reader_open_ex(path, 0, &r);
+	uint64_t n = records;
+	if (r && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT))
+		n = ttlog_reader_info(r)->events;
+	ttlog_reader_close(r);
+	return n;
+}
+
 /* Fills e from the file's header (its reader is closed right after). */
 static void describe(struct entry *e, ttlog_reader *r)
 {
@@ -177,6 +192,8 @@ static void describe(struct entry *e, ttlog_reader *r)
 	e->reason = xstrdup(info->reason);
 	e->complete = info->complete;
 	e->events = info->events;
+	if (info->events_are_records)
+		e->events = count_events(e->path, info->events);
 	e->crashed = info->crashed;
 	if (info->crashed) {
 		const char *name = info->crash.signal_name;

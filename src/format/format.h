@@ -283,7 +283,10 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_END_STREAM_LOST_OFF 64  /* u64 sum of THRD.stream_lost */
 #define TTLOG__FMT_END_FILTERED_OFF 72     /* u64 sum of THRD.filtered */
 #define TTLOG__FMT_END_PROMOTED_OFF 80     /* u64 records in blocks after a PRMT */
-#define TTLOG__FMT_END_SEGMENT_SIZE 88
+#define TTLOG__FMT_END_SEGMENT_SIZE 88     /* a segment's END before revision 9 */
+/* Revision 9, every file's END (a snapshot's has zero segment fields): */
+#define TTLOG__FMT_END_LOG_EVENTS_OFF 88   /* u64 the events among the records */
+#define TTLOG__FMT_END_FULL_SIZE 96
 
 /* ---- PRMT: the next EVTS holds promoted records, revision 5 ------------- */
 #define TTLOG__FMT_PRMT_THREAD_OFF 0       /* u32 thread index of the EVTS that follows */
@@ -311,7 +314,9 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_INDX_E_FIRST_OFF 16     /* u64 EVTS: first_ticks; else 0 */
 #define TTLOG__FMT_INDX_E_LAST_OFF 24      /* u64 EVTS: last_ticks; else 0 */
 #define TTLOG__FMT_INDX_ENTRY_SIZE 32
-/* A closed segment ends with END's 16-byte chunk header and 88-byte payload. */
-#define TTLOG__FMT_SEGMENT_TRAILER_SIZE (TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_END_SEGMENT_SIZE)
+/* A closed segment ends with END's 16-byte chunk header and 96-byte payload
+ * (88 bytes before revision 9). */
+#define TTLOG__FMT_SEGMENT_TRAILER_SIZE (TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_END_FULL_SIZE)
+#define TTLOG__FMT_SEGMENT_TRAILER_SIZE_R5 (TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_END_SEGMENT_SIZE)
 
 #endif /* TTLOG__FORMAT_FORMAT_H */

@@ -244,7 +244,24 @@ enum {
 	SNAP_STREAM_LOST,
 	SNAP_FILTERED,
 	SNAP_PROMOTED,
+	SNAP_RECORDS,       /* format revision 9 */
 };
+
+/* The file's events: END's count, or where the file has none (written
+ * before format revision 9, or without END) its blocks decoded, the count
+ * the events table gives. */
+static uint64_t snapshot_events(struct query_cursor *c, const struct ttlog_file_info *info)
+{
+	if (!info->events_are_records)
+		return info->events;
+	ttlog_reader *r = NULL;
+	int rc = ttlog_reader_open_ex(c->vt->files[c->file], 0, &r);
+	uint64_t n = info->events;
+	if (r && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT))
+		n = ttlog_reader_info(r)->events;
+	ttlog_reader_close(r);
+	return n;
+}
 
 static int snapshots_start(struct query_cursor *c)
 {
@@ -283,7 +300,7 @@ static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int co
 	case SNAP_CLOCK: query_result_text(ctx, render_clock_name(info->clock)); break;
 	case SNAP_WINDOW_NS: sqlite3_result_int64(ctx, (sqlite3_int64)info->window_ns); break;
 	case SNAP_COMPLETE: sqlite3_result_int(ctx, info->complete != 0); break;
-	case SNAP_EVENTS: sqlite3_result_int64(ctx, (sqlite3_int64)info->events); break;
+	case SNAP_EVENTS: sqlite3_result_int64(ctx, (sqlite3_int64)snapshot_events(c, info)); break;
 	case SNAP_OVERWRITTEN: sqlite3_result_int64(ctx, (sqlite3_int64)info->overwritten); break;
 	case SNAP_TORN: sqlite3_result_int64(ctx, (sqlite3_int64)info->torn); break;
 	case SNAP_DROPPED: sqlite3_result_int64(ctx, (sqlite3_int64)info->dropped); break;
@@ -327,6 +344,7 @@ static int snapshots_column(struct query_cursor *c, sqlite3_context *ctx, int co
 	case SNAP_STREAM_LOST: sqlite3_result_int64(ctx, (sqlite3_int64)info->stream_lost); break;
 	case SNAP_FILTERED: sqlite3_result_int64(ctx, (sqlite3_int64)info->filtered); break;
 	case SNAP_PROMOTED: sqlite3_result_int64(ctx, (sqlite3_int64)info->promoted); break;
+	case SNAP_RECORDS: sqlite3_result_int64(ctx, (sqlite3_int64)info->records); break;
 	default: break;
 	}
 	return SQLITE_OK;
@@ -342,7 +360,8 @@ const struct query_table_def query_snapshots_table = {
 		  "blocks INTEGER, first_ts INTEGER, last_ts INTEGER, first_time TEXT, "
 		  "last_time TEXT, crashed INTEGER, signal TEXT, signal_code INTEGER, "
 		  "crash_address TEXT, crash_tid INTEGER, error TEXT, service TEXT, segment INTEGER, "
-		  "open INTEGER, stream_lost INTEGER, filtered INTEGER, promoted INTEGER)",
+		  "open INTEGER, stream_lost INTEGER, filtered INTEGER, promoted INTEGER, "
+		  "records INTEGER)",
 	.start = snapshots_start,
 	.next = numbered_next,
 	.column = snapshots_column,

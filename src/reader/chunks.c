@@ -699,6 +699,10 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 		r->end_stream_lost = ttlog__get_u64(p + TTLOG__FMT_END_STREAM_LOST_OFF);
 		r->end_filtered = ttlog__get_u64(p + TTLOG__FMT_END_FILTERED_OFF);
 		r->end_promoted = ttlog__get_u64(p + TTLOG__FMT_END_PROMOTED_OFF);
+		if (len >= TTLOG__FMT_END_FULL_SIZE) {
+			r->end_has_log_events = 1;
+			r->end_log_events = ttlog__get_u64(p + TTLOG__FMT_END_LOG_EVENTS_OFF);
+		}
 	} else if (r->info.is_segment) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, off + TTLOG__FMT_CH_LENGTH_OFF,
 				     "expected a segment's END of %u bytes, found %zu",

@@ -74,7 +74,9 @@ struct rsite {
 struct rthread {
 	struct ttlog_thread_info info;
 	size_t thrd_off;       /* file offset of its THRD chunk, NOWHERE if none */
-	uint64_t thrd_events;  /* the event count its THRD chunk states */
+	uint64_t thrd_events;  /* the record count its THRD chunk states */
+	uint64_t records;      /* its records in the blocks counted (THRD's events) */
+	uint32_t restate_left; /* counting events: records of a RESTATE group to come */
 	size_t blk_begin;      /* its blocks with records: r->tblocks[blk_begin..blk_end) */
 	size_t blk_end;
 	size_t max_raw;        /* largest compressed block's raw size */
@@ -107,6 +109,7 @@ struct rblock {
 	uint8_t promoted;      /* it follows a PRMT chunk */
 	uint32_t count;        /* records the header states */
 	uint32_t nrec;         /* records that decode */
+	uint32_t nev;          /* events among them (checked blocks) */
 	uint8_t codec;
 	uint64_t first_ticks;  /* as the header states */
 	uint64_t last_ticks;
@@ -141,6 +144,10 @@ struct ttlog_reader {
 	/* Revision 5 (segments) */
 	int end_long;          /* END has the 88-byte segment layout */
 	uint64_t end_index_off, end_stream_lost, end_filtered, end_promoted;
+	/* Revision 9 */
+	int end_has_log_events; /* END has the 96-byte layout */
+	uint64_t end_log_events;
+	uint64_t records;      /* records in the blocks counted (END's events) */
 	size_t indx_off;       /* the INDX chunk found by the walk, 0 if none */
 	uint64_t chunks_after_head; /* valid chunks after HEAD, for INDX's count */
 	int prmt_pending;      /* a PRMT was read; the next chunk must be its EVTS */

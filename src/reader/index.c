@@ -83,13 +83,20 @@ static int64_t to_ns(const struct ttlog_reader *r, uint64_t ticks)
 static int indexed(struct ttlog_reader *r, int fd)
 {
 	size_t size = r->size, hsize = file_header(r, fd);
+	/* END, the last 112 bytes (104 before revision 9). */
 	size_t trailer = TTLOG__FMT_SEGMENT_TRAILER_SIZE;
-	if (!hsize || size < hsize + 2 * TTLOG__FMT_CHUNK_HEADER_SIZE + trailer)
+	size_t end_len = TTLOG__FMT_END_FULL_SIZE;
+	size_t least = hsize + 2 * TTLOG__FMT_CHUNK_HEADER_SIZE;
+	if (!hsize || size < least + TTLOG__FMT_SEGMENT_TRAILER_SIZE_R5)
 		return 0;
-	/* END, the last 104 bytes. */
+	if (size < least + trailer ||
+	    !read_chunk(r, fd, size - trailer, TTLOG__FMT_CHUNK_END, end_len)) {
+		trailer = TTLOG__FMT_SEGMENT_TRAILER_SIZE_R5;
+		end_len = TTLOG__FMT_END_SEGMENT_SIZE;
+		if (!read_chunk(r, fd, size - trailer, TTLOG__FMT_CHUNK_END, end_len))
+			return 0;
+	}
 	size_t end_off = size - trailer;
-	if (!read_chunk(r, fd, end_off, TTLOG__FMT_CHUNK_END, TTLOG__FMT_END_SEGMENT_SIZE))
-		return 0;
 	uint64_t iof = ttlog__get_u64(r->data + end_off + TTLOG__FMT_CHUNK_HEADER_SIZE +
 				      TTLOG__FMT_END_INDEX_OFF);
 	if (iof < hsize || iof > end_off - TTLOG__FMT_CHUNK_HEADER_SIZE -

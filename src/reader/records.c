@@ -198,6 +198,34 @@ int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsign
 	return 0;
 }
 
+/* Whether a record is an event the iteration returns: a log call, a span's
+ * end, a span's begin that is not a re-statement (one of the records a
+ * RESTATE announces; *restate counts those still to come, over the blocks
+ * of the thread in file order). The rule of reader_scopes_record(), which
+ * the writer follows for END's log_events (docs/FORMAT.md 16). */
+static uint32_t is_event(const struct decoded *d, uint32_t *restate)
+{
+	int kind = d->site->info.kind;
+	unsigned nargs = d->site->info.nargs;
+	int opening = kind == TTLOG__FMT_KIND_CONTEXT_PUSH || kind == TTLOG__FMT_KIND_SPAN_BEGIN;
+	int restated = *restate > 0 && opening;
+	*restate = restated ? *restate - 1 : 0;
+	switch (kind) {
+	case TTLOG__FMT_KIND_LOG:
+		return 1;
+	case TTLOG__FMT_KIND_SPAN_END:
+		return nargs >= 1;
+	case TTLOG__FMT_KIND_SPAN_BEGIN:
+		return !restated && nargs >= 4;
+	case TTLOG__FMT_KIND_RESTATE:
+		if (nargs >= 1)
+			*restate = (uint32_t)d->args[0].v.u;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 				   const unsigned char *raw, uint64_t *min_ticks,
 				   uint64_t *max_ticks)
@@ -207,6 +235,8 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	uint64_t first = 0, last = 0;
 	size_t pos = 0;
 	uint32_t n = 0;
+	uint32_t nev = 0;
+	uint32_t *restate = &r->threads[b->slot].restate_left;
 	int bad = b->damaged; /* the decoder reported it */
 	size_t end = b->damaged ? b->good : b->raw_size;
 	while (pos < end) {
@@ -223,10 +253,12 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 			*min_ticks = TTLOG__MIN(*min_ticks, d.ticks);
 			*max_ticks = TTLOG__MAX(*max_ticks, d.ticks);
 		}
+		nev += is_event(&d, restate);
 		n++;
 		pos += d.size;
 	}
 	b->nrec = n;
+	b->nev = nev;
 	b->rec_first = first;
 	b->checked = 1;
 	size_t fields = b->chunk_off + TTLOG__FMT_CHUNK_HEADER_SIZE;
@@ -268,8 +300,10 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 		uint32_t n = ttlog__reader_check_block(r, b, raw, &min_ticks, &max_ticks);
 		r->counters.blocks_decoded++;
 		struct rthread *t = &r->threads[b->slot];
-		t->info.events += n;
-		r->info.events += n;
+		t->records += n;
+		r->records += n;
+		t->info.events += b->nev;
+		r->info.events += b->nev;
 		if (b->promoted)
 			r->info.promoted += n;
 		if (n && b->codec != TTLOG__FMT_CODEC_NONE) {
@@ -278,6 +312,7 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r)
 		}
 	}
 	free(scratch);
+	r->info.records = r->records;
 	if (r->info.events) {
 		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
 		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);
@@ -294,7 +329,9 @@ void ttlog__reader_count_blocks(struct ttlog_reader *r)
 		b->rec_first = b->first_ticks;
 		if (!b->count)
 			continue;
-		t->info.events += b->count;
+		t->records += b->count;
+		r->records += b->count;
+		t->info.events += b->count; /* records: only decoding tells events */
 		r->info.events += b->count;
 		if (b->promoted)
 			r->info.promoted += b->count;
@@ -305,6 +342,13 @@ void ttlog__reader_count_blocks(struct ttlog_reader *r)
 			c->max_raw = TTLOG__MAX(c->max_raw, (size_t)b->raw_size);
 		}
 	}
+	r->info.records = r->records;
+	/* The events among the records: END says, from revision 9. */
+	if (r->have_end && r->end_has_log_events && !r->info.indexed &&
+	    r->end_log_events <= r->info.events)
+		r->info.events = r->end_log_events;
+	else if (r->info.events)
+		r->info.events_are_records = 1;
 	if (r->info.events) {
 		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
 		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);

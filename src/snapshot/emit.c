@@ -60,7 +60,8 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->block_count = 0;
 	em->block_len = 0;
 	em->packed_len = 0;
-	em->unknown = em->strings_truncated = em->events = 0;
+	em->unknown = em->strings_truncated = em->events = em->log_events = 0;
+	em->block_events = em->restate_left = 0;
 	em->last_id = 0;
 	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
@@ -272,8 +273,10 @@ void ttlog__emit_flush_block(struct ttlog__emit *em)
 	p[TTLOG__FMT_EVTS_CODEC_OFF] = codec;
 	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, p, TTLOG__FMT_EVTS_FIXED_SIZE + (size_t)packed);
 	em->events += em->block_count;
+	em->log_events += em->block_events;
 	em->blocks++;
 	em->block_count = 0;
+	em->block_events = 0;
 	em->block_len = 0;
 	em->packed_len = 0;
 }
@@ -281,10 +284,39 @@ void ttlog__emit_flush_block(struct ttlog__emit *em)
 /* Runs in signal context. */
 void ttlog__emit_thread(struct ttlog__emit *em, uint32_t thread, uint32_t tid)
 {
-	if (em->block_count && (em->block_thread != thread || em->block_tid != tid))
-		ttlog__emit_flush_block(em);
+	if (em->block_thread != thread || em->block_tid != tid) {
+		if (em->block_count)
+			ttlog__emit_flush_block(em);
+		em->restate_left = 0; /* a RESTATE group is one thread's */
+	}
 	em->block_thread = thread;
 	em->block_tid = tid;
+}
+
+/* Whether a record is an event, the rule the reader's iteration follows
+ * (docs/FORMAT.md 16): a log call, a span's end, a span's begin unless it
+ * re-states a span already open (one of the records a RESTATE record
+ * announces). Keeps em->restate_left. Runs in signal context. */
+static uint32_t is_event(struct ttlog__emit *em, const struct ttlog__site_desc *d,
+			 const unsigned char *rec, uint32_t size)
+{
+	int opening = d->kind == TTLOG__KIND_CONTEXT_PUSH || d->kind == TTLOG__KIND_SPAN_BEGIN;
+	int restated = em->restate_left > 0 && opening;
+	em->restate_left = restated ? em->restate_left - 1 : 0;
+	switch (d->kind) {
+	case TTLOG__KIND_LOG:
+		return 1;
+	case TTLOG__KIND_SPAN_END:
+		return d->nargs >= 1;
+	case TTLOG__KIND_SPAN_BEGIN:
+		return !restated && d->nargs >= 4;
+	case TTLOG__KIND_RESTATE:
+		if (d->nargs >= 1 && size >= TTLOG__FMT_RECORD_HEADER_SIZE + 4)
+			em->restate_left = ttlog__get_u32(rec + TTLOG__FMT_RECORD_HEADER_SIZE);
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 /* Runs in signal context. */
@@ -328,5 +360,6 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 		cut = ttlog__record_truncated_strings(rec, size, d);
 	em->strings_truncated += cut;
 	em->block_count++;
+	em->block_events += is_event(em, d, rec, size);
 	return 0;
 }

@@ -83,6 +83,12 @@ struct ttlog__emit {
 	uint64_t unknown;
 	uint64_t strings_truncated;
 	uint64_t events;
+	/* Events among the records (END's log_events): log calls, span ends,
+	 * and span begins that are not re-statements. restate_left: records
+	 * of the current thread's RESTATE group still to come. */
+	uint64_t log_events;
+	uint32_t block_events;
+	uint32_t restate_left;
 	uint32_t sites, blocks;
 
 	unsigned char block[TTLOG__FMT_MAX_BLOCK_RAW];

@@ -472,7 +472,7 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
-	memset(p, 0, TTLOG__FMT_END_SIZE);
+	memset(p, 0, TTLOG__FMT_END_FULL_SIZE);
 	uint64_t dropped = ws->src->dropped(ws->src->ctx);
 	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, ws->em.events);
 	ttlog__put_u64(p + TTLOG__FMT_END_OVERWRITTEN_OFF, ws->overwritten);
@@ -482,7 +482,8 @@ static void write_end(struct workspace *ws)
 	ttlog__put_u32(p + TTLOG__FMT_END_THREADS_OFF, ws->threads);
 	ttlog__put_u32(p + TTLOG__FMT_END_SITES_OFF, ws->em.sites);
 	ttlog__put_u32(p + TTLOG__FMT_END_BLOCKS_OFF, ws->em.blocks);
-	emit_chunk(ws, TTLOG__FMT_CHUNK_END, p, TTLOG__FMT_END_SIZE);
+	ttlog__put_u64(p + TTLOG__FMT_END_LOG_EVENTS_OFF, ws->em.log_events);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_END, p, TTLOG__FMT_END_FULL_SIZE);
 }
 
 

@@ -1020,7 +1020,7 @@ static void close_segment(struct stream *s, int last)
 	ttlog__metrics_snapshot(&ms, s->em.strings_truncated);
 	uint64_t index_off = s->in_signal ? 0 : write_index(s);
 	unsigned char *p = s->small;
-	memset(p, 0, TTLOG__FMT_END_SEGMENT_SIZE);
+	memset(p, 0, TTLOG__FMT_END_FULL_SIZE);
 	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, s->em.events);
 	ttlog__put_u64(p + TTLOG__FMT_END_OVERWRITTEN_OFF, overwritten);
 	ttlog__put_u64(p + TTLOG__FMT_END_DROPPED_OFF, dropped_total());
@@ -1031,7 +1031,8 @@ static void close_segment(struct stream *s, int last)
 	ttlog__put_u64(p + TTLOG__FMT_END_STREAM_LOST_OFF, lost);
 	ttlog__put_u64(p + TTLOG__FMT_END_FILTERED_OFF, filtered);
 	ttlog__put_u64(p + TTLOG__FMT_END_PROMOTED_OFF, promoted);
-	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_END, 0, p, TTLOG__FMT_END_SEGMENT_SIZE);
+	ttlog__put_u64(p + TTLOG__FMT_END_LOG_EVENTS_OFF, s->em.log_events);
+	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_END, 0, p, TTLOG__FMT_END_FULL_SIZE);
 	ttlog__emit_flush(&s->em);
 	if (!s->em.file.failed && s->st.sync != TTLOG__SYNC_NONE)
 		fsync(s->fd);

@@ -53,8 +53,10 @@
  * CAS before its own; and the global level and the master switch are set
  * under levels_lock before LMM(sites:B), which publishes them.
  */
+#define _GNU_SOURCE /* dl_iterate_phdr */
 #include "sites/sites.h"
 
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -76,6 +78,9 @@ static _Atomic(struct ttlog_site *) site_table[TTLOG__MAX_SITES + 1];
  * pages of ids in use are ever touched. */
 static struct ttlog__site_desc site_descs[TTLOG__MAX_SITES + 1];
 static _Atomic uint32_t next_site_id = 1;
+/* Ids whose site was in a library since unloaded (dlclose): a level
+ * change no longer touches their word. Under levels_lock. */
+static uint8_t site_gone[TTLOG__MAX_SITES / 8 + 1];
 
 static _Atomic int global_level = TTLOG_LEVEL_TRACE;
 static _Atomic int master_on = 1;
@@ -236,9 +241,73 @@ uint32_t ttlog__site_id_limit(void)
 	return id_limit(atomic_load_explicit(&next_site_id, memory_order_relaxed));
 }
 
+/* ---- Sites of unloaded libraries ----------------------------------------
+ *
+ * A site lives in the data of the module that made the call: once a
+ * library is unloaded (dlclose), its sites' words are unmapped, or the
+ * memory of another module. Its description (site_descs) is a copy and
+ * stays; only a level change writes the word. So a level change first
+ * checks, when a library has ever been unloaded (the loader's count of
+ * removals, dlpi_subs), that each site still lies in the writable segment
+ * of a loaded module and still holds its own id; a site that fails is gone
+ * for good (the same library loaded again registers new sites). A library
+ * that another thread unloads while the level changes is not covered: the
+ * program must not unload a library while it changes levels.
+ */
+
+struct mapped {
+	uintptr_t *range;   /* begin, end pairs of writable PT_LOAD segments */
+	size_t n, cap;
+	unsigned long long subs;
+	int failed;
+};
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct mapped *m = arg;
+	(void)size;
+	m->subs = info->dlpi_subs;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		if (m->n == m->cap) {
+			size_t cap = m->cap ? 2 * m->cap : 64;
+			uintptr_t *r = realloc(m->range, cap * 2 * sizeof *r);
+			if (!r) {
+				m->failed = 1;
+				return 1;
+			}
+			m->range = r;
+			m->cap = cap;
+		}
+		m->range[2 * m->n] = info->dlpi_addr + ph->p_vaddr;
+		m->range[2 * m->n + 1] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		m->n++;
+	}
+	return 0;
+}
+
+/* Whether the word of site s, of id id, is still the site's. */
+static int site_mapped(const struct mapped *m, const struct ttlog_site *s, uint32_t id)
+{
+	uintptr_t a = (uintptr_t)s;
+	for (size_t i = 0; i < m->n; i++) {
+		if (a >= m->range[2 * i] && a + sizeof *s <= m->range[2 * i + 1])
+			return (uint32_t)(atomic_load_explicit(&s->word, memory_order_relaxed) >> 32) ==
+			       id;
+	}
+	return 0;
+}
+
 /* Caller holds levels_lock. */
 static void relevel_all_locked(void)
 {
+	struct mapped m = {0};
+	dl_iterate_phdr(add_module, &m);
+	/* No library was ever unloaded (or the list could not be made: then
+	 * as before, every site is taken as loaded). */
+	int check = m.subs != 0 && !m.failed;
 	/* LMM(sites:B) pairs with LMM(sites:A): the count moves, then the ids
 	 * and the slots are read, all seq_cst (see the top of this file). Its
 	 * release half pairs with LMM(sites:C). */
@@ -246,9 +315,15 @@ static void relevel_all_locked(void)
 	uint32_t limit = id_limit(atomic_load_explicit(&next_site_id, memory_order_seq_cst));
 	for (uint32_t id = 1; id < limit; id++) {
 		struct ttlog_site *s = atomic_load_explicit(&site_table[id], memory_order_seq_cst);
-		if (s)
-			relevel_site(s);
+		if (!s || (site_gone[id / 8] & (1u << (id % 8))))
+			continue;
+		if (check && !site_mapped(&m, s, id)) {
+			site_gone[id / 8] |= (uint8_t)(1u << (id % 8));
+			continue;
+		}
+		relevel_site(s);
 	}
+	free(m.range);
 }
 
 static int set_target_locked(const char *name, size_t len, int level)

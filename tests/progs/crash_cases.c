@@ -8,7 +8,8 @@
  *
  * MODE:
  *   dlclose   dlopen(PLUGIN) (tests/progs/logger_plugin/), log from it,
- *             dlclose() it, then ttlog_snapshot("unloaded"), log
+ *             dlclose() it, change the levels (which must not touch the
+ *             plugin's unmapped sites), then ttlog_snapshot("unloaded"), log
  *             "last %d" = 7 and die of SIGSEGV: both snapshots must
  *             describe the plugin's call sites.
  *   snapshot  a thread takes snapshots in a loop (ttlog_snapshot("busy"))
@@ -92,6 +93,13 @@ static int run_dlclose(const char *plugin_path)
 	}
 	if (dlopen(plugin_path, RTLD_NOW | RTLD_NOLOAD)) {
 		fprintf(stderr, "crash_cases: the plugin is still loaded after dlclose\n");
+		return 2;
+	}
+	/* Level changes rewrite every site's word: not those of the plugin. */
+	if (ttlog_set_level(TTLOG_LEVEL_DEBUG) != TTLOG_OK ||
+	    ttlog_set_target_level("plugin", TTLOG_LEVEL_WARN) != TTLOG_OK ||
+	    ttlog_set_level(TTLOG_LEVEL_TRACE) != TTLOG_OK) {
+		fprintf(stderr, "crash_cases: a level change failed\n");
 		return 2;
 	}
 	int rc = ttlog_snapshot("unloaded");

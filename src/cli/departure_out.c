@@ -172,8 +172,10 @@ static void json_side(struct render_buf *b, const struct dep_side *s)
 	render_json_cstring(b, s->label);
 	render_buf_printf(b, ",\"events\":%" PRIu64 ",\"seconds\":", s->events);
 	render_json_double(b, s->seconds);
-	render_buf_printf(b, ",\"from_ns\":%" PRId64 ",\"to_ns\":%" PRId64 "}", s->from,
-			  s->to);
+	/* The range as far as there are events in it. */
+	int64_t from = s->from > s->c->first_ns ? s->from : s->c->first_ns;
+	int64_t to = s->to == INT64_MAX ? s->c->last_ns : s->to;
+	render_buf_printf(b, ",\"from_ns\":%" PRId64 ",\"to_ns\":%" PRId64 "}", from, to);
 }
 
 static void json_site(struct render_buf *b, const struct dep_site *s)

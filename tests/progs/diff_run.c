@@ -3,7 +3,7 @@
  * diff_run.c - writes the snapshots that tests/cli_diff.sh compares with
  * `ttlog diff` and `ttlog explain`, and prints the path.
  *
- * Usage: diff_run DIR a|b|explain
+ * Usage: diff_run DIR a|b|explain [REQUESTS]
  *
  * A service handling one request a millisecond (fake clock): each request
  * logs "GET /users ... latency_ms=%f", "GET /items ... latency_ms=%f
@@ -16,6 +16,9 @@
  *            warning every 600th request (new in b)
  *   explain  5000 requests; the last 1000 (the last second) have /users 5
  *            times slower
+ * REQUESTS replaces the number of requests (the last fifth are the slow
+ * ones of explain), for the figures of docs/PERFORMANCE.md: 200000
+ * requests are 1 M events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +49,14 @@ int main(int argc, char **argv)
 	struct ttlog_config config;
 	char path[4096];
 
-	if (argc != 3 || (strcmp(argv[2], "a") && strcmp(argv[2], "b") && strcmp(argv[2], "explain"))) {
-		fprintf(stderr, "usage: diff_run DIR a|b|explain\n");
+	if ((argc != 3 && argc != 4) ||
+	    (strcmp(argv[2], "a") && strcmp(argv[2], "b") && strcmp(argv[2], "explain"))) {
+		fprintf(stderr, "usage: diff_run DIR a|b|explain [REQUESTS]\n");
+		return 2;
+	}
+	long given = argc == 4 ? strtol(argv[3], NULL, 10) : 0;
+	if (argc == 4 && (given < 1 || given > 10000000)) {
+		fprintf(stderr, "diff_run: REQUESTS must be 1 to 10000000\n");
 		return 2;
 	}
 	const char *mode = argv[2];
@@ -59,18 +68,20 @@ int main(int argc, char **argv)
 	ttlog_config_init(&config);
 	config.dir = argv[1];
 	config.crash_signals = -1;
-	config.ring_size = 16u << 20;
+	/* Room for every request's records (about 200 bytes). */
+	config.ring_size = given > 50000 ? 256u << 20 : 16u << 20;
+	config.memory_cap = config.ring_size;
 	int rc = ttlog_init(&config);
 	if (rc != TTLOG_OK) {
 		fprintf(stderr, "diff_run: ttlog_init: %s\n", ttlog_strerror(rc));
 		return 1;
 	}
 	int explain = strcmp(mode, "explain") == 0, b = strcmp(mode, "b") == 0;
-	unsigned requests = explain ? 5000 : 3000;
+	unsigned requests = given ? (unsigned)given : explain ? 5000 : 3000;
 	if (strcmp(mode, "a") == 0)
 		TTLOG_INFO("cache warmed in %d ms", 42);
 	for (unsigned i = 0; i < requests; i++) {
-		int slow = b || (explain && i >= requests - 1000);
+		int slow = b || (explain && i >= requests - requests / 5);
 		TTLOG_DEBUG("request %u queued depth=%d", i, (int)(i % 7));
 		TTLOG_INFO("GET /users done latency_ms=%f status=%d", (slow ? 50.0 : 10.0) * noise(), 200);
 		TTLOG_INFO("GET /items done latency_ms=%f bytes=%d", 20.0 * noise(), (int)(1000 * noise()));

@@ -113,6 +113,15 @@ check "diff: the text names what was not compared" \
 check "diff: directories and globs" '~^ 1 +[0-9.]+ +arg .* latency_ms ' 0 '' -- \
 	"$bin" diff "$tmp/a" "$tmp/b/*.ttlog"
 
+# Losses in the inputs are said with the side they belong to.
+lost=$(make_snapshot lost)
+check "diff: the events a file lost are said" \
+	'~^B: .*: [0-9]+ events over [0-9.]+ s; [1-9][0-9]* events lost from its files \(overwritten' 0 '' -- \
+	"$bin" diff "$a" "$lost"
+json_check "diff --json: lost" '
+assert doc["a"]["lost"] == 0 and doc["b"]["lost"] > 0, (doc["a"], doc["b"])
+' -- "$bin" diff --json "$a" "$lost"
+
 # ---------------------------------------------------------------------------
 # explain
 

@@ -303,6 +303,12 @@ int dep_read_source(const char *who, const char *source, struct dep_corpus *c)
 	int status = cli_store_report(store, who);
 	const struct ttlog_store_file *const *files;
 	size_t nfiles = ttlog_store_files(store, &files);
+	for (size_t i = 0; i < nfiles; i++) {
+		if (!files[i]->reader)
+			continue;
+		const struct ttlog_file_info *fi = ttlog_reader_info(files[i]->reader);
+		c->lost += fi->overwritten + fi->torn + fi->dropped + fi->stream_lost;
+	}
 	ttlog_store_close(store);
 	if (c->events == 0) {
 		cli_sync_stdout();

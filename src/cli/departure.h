@@ -100,6 +100,8 @@ struct dep_corpus {
 	size_t nptrs, ptrs_cap;
 	uint64_t events;
 	int64_t first_ns, last_ns; /* valid when events > 0 */
+	uint64_t lost;       /* events the files say were lost: overwritten, torn, dropped,
+				never streamed (dep_read_source() sums them) */
 };
 
 /**
@@ -117,6 +119,7 @@ struct dep_side {
 	double seconds;      /* at least 1 ms */
 	const char *label;   /* what the output calls it (a path, "before") */
 	uint64_t events;     /* events in the range (dep_side_count() sets it) */
+	uint64_t lost;       /* events lost from its files, shown with it */
 };
 
 /**

@@ -58,7 +58,12 @@ static void side_line(const struct dep_side *s, const char *name, struct render_
 	render_buf_reset(line);
 	render_buf_printf(line, "%s: ", name);
 	cli_report_text(line, s->label);
-	render_buf_printf(line, ": %" PRIu64 " events over %.3f s\n", s->events, s->seconds);
+	render_buf_printf(line, ": %" PRIu64 " events over %.3f s", s->events, s->seconds);
+	if (s->lost)
+		render_buf_printf(line, "; %" PRIu64 " events lost from its files (overwritten, torn, "
+					"dropped, not streamed): rates and counts are of what is left",
+				  s->lost);
+	render_buf_putc(line, '\n');
 	render_buf_write(line, stdout);
 }
 
@@ -170,7 +175,8 @@ static void json_side(struct render_buf *b, const struct dep_side *s)
 {
 	render_buf_puts(b, "{\"label\":");
 	render_json_cstring(b, s->label);
-	render_buf_printf(b, ",\"events\":%" PRIu64 ",\"seconds\":", s->events);
+	render_buf_printf(b, ",\"events\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"seconds\":", s->events,
+			  s->lost);
 	render_json_double(b, s->seconds);
 	/* The range as far as there are events in it. */
 	int64_t from = s->from > s->c->first_ns ? s->from : s->c->first_ns;

@@ -151,8 +151,8 @@ int cli_diff_main(int argc, char **argv)
 	int sa = dep_read_source("ttlog diff", pa, &ca);
 	int sb = dep_read_source("ttlog diff", pb, &cb);
 	if (sa >= 0 && sb >= 0) {
-		struct dep_side a = {&ca, INT64_MIN, INT64_MAX, side_seconds(&ca), pa, 0};
-		struct dep_side b = {&cb, INT64_MIN, INT64_MAX, side_seconds(&cb), pb, 0};
+		struct dep_side a = {&ca, INT64_MIN, INT64_MAX, side_seconds(&ca), pa, 0, ca.lost};
+		struct dep_side b = {&cb, INT64_MIN, INT64_MAX, side_seconds(&cb), pb, 0, cb.lost};
 		dep_side_count(&a);
 		dep_side_count(&b);
 		struct dep_report r;

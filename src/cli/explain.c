@@ -97,8 +97,10 @@ int cli_explain_main(int argc, char **argv)
 	snprintf(label_a, sizeof label_a, "%s before the window", source);
 	snprintf(label_b, sizeof label_b, "%s, the window (its last %.3f s)", source,
 		 (double)window_ns / 1e9);
-	struct dep_side before = {&c, INT64_MIN, cut, (double)(cut - c.first_ns) / 1e9, label_a, 0};
-	struct dep_side last = {&c, cut, INT64_MAX, (double)window_ns / 1e9, label_b, 0};
+	/* What a ring lost is its oldest history: it is shown with the part
+	 * before the window. */
+	struct dep_side before = {&c, INT64_MIN, cut, (double)(cut - c.first_ns) / 1e9, label_a, 0, c.lost};
+	struct dep_side last = {&c, cut, INT64_MAX, (double)window_ns / 1e9, label_b, 0, 0};
 	if (before.seconds < 0.001)
 		before.seconds = 0.001;
 	if (last.seconds < 0.001)

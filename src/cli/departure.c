@@ -124,7 +124,7 @@ static void series_add(struct dep_series *s, int64_t ts, double v)
 struct site_match {
 	const struct dep_corpus *c;
 	const char *key;
-	const void *ptr;
+	const void *ptr, *file;
 };
 
 static int match_site_key(size_t i, const void *ctx)
@@ -136,7 +136,7 @@ static int match_site_key(size_t i, const void *ctx)
 static int match_ptr(size_t i, const void *ctx)
 {
 	const struct site_match *m = ctx;
-	return m->c->ptrs[i].ptr == m->ptr;
+	return m->c->ptrs[i].ptr == m->ptr && m->c->ptrs[i].file == m->file;
 }
 
 /* The key of a site: what it is, without its line. Fields are separated
@@ -154,10 +154,14 @@ static char *site_key(const struct ttlog_site_info *si, struct render_buf *b)
 	return b->data;
 }
 
-static size_t site_of(struct dep_corpus *c, const struct ttlog_site_info *si, struct render_buf *b)
+/* The corpus' site of si, a site of the store's file `file`. A reader's
+ * site tables go when the store is done with its file, and a later file's
+ * may take their place: a pointer is only known together with its file. */
+static size_t site_of(struct dep_corpus *c, const struct ttlog_site_info *si, const void *file,
+		      struct render_buf *b)
 {
-	struct site_match m = {c, NULL, si};
-	uint64_t ph = hash_ptr(si);
+	struct site_match m = {c, NULL, si, file};
+	uint64_t ph = hash_ptr(si) ^ (hash_ptr(file) * 31);
 	size_t at = map_find(&c->site_ptrs, ph, match_ptr, &m);
 	if (at != SIZE_MAX)
 		return c->ptrs[at].site;
@@ -187,6 +191,7 @@ static size_t site_of(struct dep_corpus *c, const struct ttlog_site_info *si, st
 		c->ptrs = render_xrealloc(c->ptrs, c->ptrs_cap * sizeof *c->ptrs);
 	}
 	c->ptrs[c->nptrs].ptr = si;
+	c->ptrs[c->nptrs].file = file;
 	c->ptrs[c->nptrs].site = index;
 	map_put(&c->site_ptrs, ph, c->nptrs++);
 	return index;
@@ -250,8 +255,9 @@ int dep_corpus_read(struct dep_corpus *c, ttlog_store *store)
 {
 	struct ttlog_event ev;
 	struct render_buf key = {0};
+	const struct ttlog_store_file *from;
 
-	while (ttlog_store_next(store, &ev, NULL)) {
+	while (ttlog_store_next(store, &ev, &from)) {
 		if (c->events == 0)
 			c->first_ns = ev.time_ns;
 		c->last_ns = ev.time_ns;
@@ -266,7 +272,7 @@ int dep_corpus_read(struct dep_corpus *c, ttlog_store *store)
 		}
 		if (!ev.site)
 			continue;
-		size_t site = site_of(c, ev.site, &key);
+		size_t site = site_of(c, ev.site, from, &key);
 		series_add(&c->sites[site].events, ev.time_ns, 0);
 		for (unsigned i = 0; i < ev.nargs; i++) {
 			struct query_arg_row a;
@@ -433,14 +439,16 @@ static double cliff_delta(const double *a, size_t na, const double *b, size_t nb
 	return sum / ((double)na * (double)nb);
 }
 
-/* The shift from x to y in doublings (departure.h). */
-static double shift(double x, double y)
+/* The shift from x to y in doublings (departure.h). Between values of
+ * opposite signs, or from or to zero, a ratio means nothing: the shift is
+ * then how far the ranks moved, |delta|, at most one doubling. */
+static double shift(double x, double y, double delta)
 {
 	if (x == y)
 		return 0;
 	if ((x > 0 && y > 0) || (x < 0 && y < 0))
 		return log2(fabs(y) / fabs(x));
-	return y > x ? 1 : -1;
+	return y > x ? fabs(delta) : -fabs(delta);
 }
 
 static double weight(uint64_t n)
@@ -467,19 +475,19 @@ static void distribution(struct dep_result *r, const struct dep_side *a, const s
 			const char *name;
 			double x, y;
 		} q[3] = {{"p50", r->a.p50, r->b.p50}, {"p90", r->a.p90, r->b.p90}, {"p99", r->a.p99, r->b.p99}};
+		r->delta = cliff_delta(va, na, vb, nb);
 		double best = -1;
 		for (int i = 0; i < 3; i++) {
 			if (i == 1 && !with_p90)
 				continue;
-			double s = fabs(shift(q[i].x, q[i].y));
+			double s = fabs(shift(q[i].x, q[i].y, r->delta));
 			if (s > best) {
 				best = s;
 				r->figure = q[i].name;
-				r->ratio = q[i].x != 0 ? q[i].y / q[i].x : 0;
+				r->ratio = q[i].x == q[i].y ? 1 : q[i].x != 0 ? q[i].y / q[i].x : 0;
 			}
 		}
 		r->score = weight(na < nb ? na : nb) * best;
-		r->delta = cliff_delta(va, na, vb, nb);
 	}
 	free(va);
 	free(vb);
@@ -506,7 +514,7 @@ static const struct dep_site *match_site(const struct dep_corpus *o, const struc
 {
 	if (!o->nsites)
 		return NULL;
-	struct site_match m = {o, s->key, NULL};
+	struct site_match m = {o, s->key, NULL, NULL};
 	size_t at = map_find(&o->site_keys, hash_bytes(s->key, strlen(s->key)), match_site_key, &m);
 	return at == SIZE_MAX ? NULL : &o->sites[at];
 }

@@ -26,7 +26,7 @@
  *   new/gone  the side without events counts as half an event over its
  *             time; n is the other side's count
  * A shift between values of opposite signs, or from or to zero, counts as
- * one doubling. Arguments whose values only grow (sequence numbers, ids,
+ * |Cliff's delta| doublings (how far the ranks moved: at most one). Arguments whose values only grow (sequence numbers, ids,
  * clocks: 90 % of steps up, at least 10 values) are not compared; they
  * are counted and named in the output instead.
  */
@@ -91,10 +91,10 @@ struct dep_corpus {
 	struct dep_span *spans;
 	size_t nspans, spans_cap;
 	struct dep_map site_keys, span_names;
-	/* Site info pointers (stable while their reader is open) to sites. */
+	/* Site info pointers, with their file, to sites (while reading). */
 	struct dep_map site_ptrs;
 	struct dep_ptr {
-		const void *ptr;
+		const void *ptr, *file; /* a site info pointer of the store's file */
 		size_t site;
 	} *ptrs;
 	size_t nptrs, ptrs_cap;

@@ -2,7 +2,7 @@
 /*
  * fuzz_sql.c - libFuzzer target for the SQL module over a hostile file.
  *
- * The input is written to a memory file and made the one file of the six
+ * The input is written to a memory file and made the one file of the seven
  * tables (query_create_tables(), as `ttlog query` does); then statements
  * that read every column of every table run to the end: what `ttlog
  * query` users run, over whatever the bytes are. SQLite's answer may be
@@ -35,6 +35,7 @@ static const char *const statements[] = {
 	"SELECT * FROM sites",
 	"SELECT * FROM metrics",
 	"SELECT * FROM snapshots",
+	"SELECT * FROM args",
 	"SELECT level, count(*) FROM events WHERE level_num >= 2 GROUP BY level",
 	"SELECT s.name, e.message FROM spans s JOIN events e ON e.span_id = s.id LIMIT 100",
 	"SELECT ttlog_stats()",

@@ -39,7 +39,7 @@ check "help query" '~^Usage: ttlog query' 0 '' -- "$bin" help query
 check "help lists query" '~^  query ' 0 '' -- "$bin" help
 help_text=$("$bin" query --help)
 for word in --output --stats events spans threads sites metrics snapshots json_extract level_num \
-	span_id trace_id crash_address; do
+	span_id trace_id crash_address args int_value real_value text_value position; do
 	expect "query --help mentions $word" grep -q -- "$word" <<<"$help_text"
 done
 check "no arguments" - 1 "^ttlog query: expected SQL.*
@@ -75,6 +75,18 @@ check "sites: every column" query-sites.txt 0 '' -- "$bin" query \
 	        fields, events, snapshot = '$fields' AS snapshot_ok FROM sites" "$fields"
 check "sites: span sites" query-span-sites.txt 0 '' -- "$bin" query \
 	"SELECT id, level, kind, line, func, format, fields, events FROM sites" "$spans"
+check "args: every column" query-args.txt 0 '' -- "$bin" query \
+	"SELECT ts, time, level, level_num, kind, tid > 0 AS tid_ok, site, $(src_path file) AS file,
+	        line, format, position, field, source, type, int_value, real_value, text_value,
+	        text_value IS NULL AS text_null, snapshot = '$fields' AS snapshot_ok FROM args" "$fields"
+check "args: span begins and ends (a begin's ids, then its fields)" query-span-args.txt 0 '' -- \
+	"$bin" query "SELECT kind, line, format, position, field, type,
+	                     CASE WHEN field IS NULL THEN NULL ELSE real_value END AS value
+	              FROM args WHERE kind <> 'log'" "$spans"
+check "args: joined with events" '~^login,42$' 0 '' -- "$bin" query -o csv \
+	"SELECT e.message, a.int_value FROM args a JOIN events e
+	   ON e.snapshot = a.snapshot AND e.ts = a.ts AND e.tid = a.tid AND e.site = a.site
+	 WHERE a.field = 'user_id'" "$fields"
 check "metrics: every column" query-metrics.csv 0 '' -- "$bin" query -o csv \
 	"SELECT name, type, labels, $(src_path file) AS file, line > 0 AS line_ok, self, value,
 	        ts IS NOT NULL AS has_ts, count, sum, min, max, p50, p90, p99, p999, buckets,
@@ -142,6 +154,8 @@ check "ORDER BY ts DESC" '~^all 2 workers done$' 0 '' -- "$bin" query -o csv \
 	"SELECT message FROM events ORDER BY ts DESC LIMIT 1" "$snap"
 check "--stats: a ranged scan" - 0 '^ttlog query: stats: scans=1 ranged=1 ' -- "$bin" query --stats \
 	"SELECT count(*) FROM events WHERE ts BETWEEN $t0 AND $((t0 + 5000))" "$snap"
+check "--stats: args, a ranged scan" - 0 '^ttlog query: stats: scans=1 ranged=1 ' -- "$bin" query --stats \
+	"SELECT count(*) FROM args WHERE ts BETWEEN $t0 AND $((t0 + 5000)) AND level_num >= 2" "$snap"
 check "--stats: a full scan" - 0 '^ttlog query: stats: scans=1 ranged=0 ' -- "$bin" query --stats \
 	"SELECT count(*) FROM events" "$snap"
 check "ttlog_stats()" '~^\{"scans":1,"ranged_scans":1,' 0 '' -- "$bin" query \
@@ -206,7 +220,7 @@ cp "$snap" "$tmp/flipped.ttlog"
 size=$(wc -c <"$tmp/flipped.ttlog")
 printf '\377\377\377\377\377\377\377\377' | dd of="$tmp/flipped.ttlog" bs=1 seek=$((size / 2)) \
 	conv=notrunc status=none
-for table in events spans threads sites metrics snapshots; do
+for table in events spans threads sites metrics snapshots args; do
 	check "damaged file: $table" - 2 "^ttlog: $tmp/flipped.ttlog: " -- \
 		"$bin" query -o json "SELECT * FROM $table" "$tmp/flipped.ttlog"
 done
@@ -241,6 +255,10 @@ else
 		"CREATE VIRTUAL TABLE e USING ttlog_events('$fields')" \
 		"SELECT (SELECT value FROM m WHERE name = 'http.requests' AND labels = '{\"method\":\"GET\"}'),
 		        (SELECT json_extract(fields, '\$.user_id') FROM e WHERE message = 'login')"
+	check "extension: the args table" '~^42\|user_id\|explicit\|u32$' 0 '' -- sqlite3 :memory: \
+		".load $ext" \
+		"CREATE VIRTUAL TABLE a USING ttlog_args('$fields')" \
+		"SELECT int_value, field, source, type FROM a WHERE field = 'user_id'"
 	check "extension: no files" - 1 'ttlog_events: expected one or more snapshot files' -- \
 		sqlite3 :memory: ".load $ext" "CREATE VIRTUAL TABLE ev USING ttlog_events"
 	check "extension: ttlog_stats()" '~^\{"scans":1,"ranged_scans":1,' 0 '' -- sqlite3 :memory: \

@@ -78,6 +78,16 @@ int cli_ship_main(int argc, char **argv);
 /** Writes the help text of `ttlog ship` to out. */
 void cli_ship_usage(FILE *out);
 
+/** `ttlog diff`: argv[0] is "diff". Returns an exit code. */
+int cli_diff_main(int argc, char **argv);
+/** Writes the help text of `ttlog diff` to out. */
+void cli_diff_usage(FILE *out);
+
+/** `ttlog explain`: argv[0] is "explain". Returns an exit code. */
+int cli_explain_main(int argc, char **argv);
+/** Writes the help text of `ttlog explain` to out. */
+void cli_explain_usage(FILE *out);
+
 /* ---- stdout (main.c) ---------------------------------------------------- */
 
 /**

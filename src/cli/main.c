@@ -43,6 +43,9 @@ static void usage(FILE *out)
 	      "  stats        statistics of snapshot files: events by level, thread and\n"
 	      "               call site, time range and rate, losses, compression\n"
 	      "  query        run SQL over snapshot files (SQLite)\n"
+	      "  diff A B     what changed from A to B, ranked: new and gone sites,\n"
+	      "               rates, argument distributions, span durations\n"
+	      "  explain      what departed in the last window of a snapshot, ranked\n"
 	      "  export       write the events of snapshot files as JSON lines, CSV,\n"
 	      "               logfmt, a Chrome trace or an OTLP/JSON request\n"
 	      "  tail         the last events of a directory of segments and snapshots,\n"
@@ -128,6 +131,8 @@ static const struct command {
 	{"ls", cli_ls_main, cli_ls_usage},
 	{"stats", cli_stats_main, cli_stats_usage},
 	{"query", cli_query_main, cli_query_usage},
+	{"diff", cli_diff_main, cli_diff_usage},
+	{"explain", cli_explain_main, cli_explain_usage},
 	{"export", cli_export_main, cli_export_usage},
 	{"tail", cli_tail_main, cli_tail_usage},
 	{"snap", cli_snap_main, cli_snap_usage},

@@ -2,8 +2,8 @@
 /*
  * query.c - `ttlog query`: runs SQL over snapshot files.
  *
- * The files become six tables (events, spans, threads, sites, metrics,
- * snapshots) of an in-memory SQLite database, through the virtual-table
+ * The files become seven tables (events, spans, threads, sites, metrics,
+ * snapshots, args) of an in-memory SQLite database, through the virtual-table
  * module of src/query/; the statements run there and their rows are
  * printed by query_output.c. A file that cannot be read completely gives
  * the rows that survived, then the reader's message, and exit status 2.
@@ -59,6 +59,10 @@ void cli_query_usage(FILE *out)
 	      "             crash_address, crash_tid, error, service, segment (a stream's\n"
 	      "             segment number; 0: a snapshot), open (a segment still being\n"
 	      "             written), stream_lost, filtered, promoted\n"
+	      "  args       one row per argument of every event: ts, time, level,\n"
+	      "             level_num, kind, tid, site, file, line, format, position (0..),\n"
+	      "             field (its key, or NULL), source, type (i32, f64, str, ...),\n"
+	      "             int_value, real_value (every number), text_value, snapshot\n"
 	      "A FILE may be a directory or a glob: its *.ttseg and *.ttlog files.\n"
 	      "\n"
 	      "Fields are read with SQLite's JSON functions:\n"

@@ -2,7 +2,7 @@
 /*
  * extension.c - the entry point of the loadable SQLite extension
  * (ttlog_sqlite.so): `.load ./ttlog_sqlite` in the sqlite3 shell, or
- * sqlite3_load_extension(), registers the six ttlog_* modules and
+ * sqlite3_load_extension(), registers the seven ttlog_* modules and
  * ttlog_stats() with the connection. Only the `ttlog query` command leaves
  * this file out; it registers the modules itself.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * module.c - the six virtual-table modules: registration, making a table
+ * module.c - the seven virtual-table modules: registration, making a table
  * over a list of files, the query plan (xBestIndex), the shared context and
  * the SQL function ttlog_stats().
  *
@@ -22,7 +22,7 @@
 
 static const struct query_table_def *const table_defs[] = {
 	&query_events_table, &query_spans_table,   &query_threads_table,
-	&query_sites_table,  &query_metrics_table, &query_snapshots_table,
+	&query_sites_table,  &query_metrics_table, &query_snapshots_table, &query_args_table,
 };
 #define NTABLES (sizeof table_defs / sizeof table_defs[0])
 

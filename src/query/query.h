@@ -3,8 +3,9 @@
  * query.h - ttlog snapshots as SQLite virtual tables: what the `ttlog query`
  * command and the loadable extension (extension.c) use of the module.
  *
- * Six modules, one per table kind: ttlog_events, ttlog_spans,
- * ttlog_threads, ttlog_sites, ttlog_metrics and ttlog_snapshots. A table is
+ * Seven modules, one per table kind: ttlog_events, ttlog_spans,
+ * ttlog_threads, ttlog_sites, ttlog_metrics, ttlog_snapshots and ttlog_args
+ * (one typed row per argument). A table is
  * made over a list of snapshot files:
  *
  *   CREATE VIRTUAL TABLE ev USING ttlog_events('a.ttlog', 'b.ttlog');
@@ -40,14 +41,14 @@ struct query_totals {
 struct query_context;
 
 /**
- * Registers the six modules and the SQL function ttlog_stats() with db.
+ * Registers the seven modules and the SQL function ttlog_stats() with db.
  * *context (may be NULL) gets the shared state, owned by db: it lives
  * until sqlite3_close(). Returns an SQLite result code.
  */
 int query_register(sqlite3 *db, struct query_context **context);
 
 /**
- * Makes the tables events, spans, threads, sites, metrics and snapshots
+ * Makes the tables events, spans, threads, sites, metrics, snapshots and args
  * over files[0..nfiles-1] in db's main schema. Returns an SQLite result
  * code; the message is db's (sqlite3_errmsg).
  */

@@ -49,6 +49,7 @@ extern const struct query_table_def query_sites_table;
 extern const struct query_table_def query_threads_table;
 extern const struct query_table_def query_metrics_table;
 extern const struct query_table_def query_snapshots_table;
+extern const struct query_table_def query_args_table;
 
 struct query_file_error {
 	char *path;

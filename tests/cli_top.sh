@@ -138,6 +138,11 @@ check "query --pid all: the process is among them" '~^'"$load"',1$' 0 '' -- \
 	"$bin" query -o csv --pid all "select pid, count(*) > 0 from snapshots group by pid"
 check "query --pid: spans" '~^handle_request,1$' 0 '' -- \
 	"$bin" query -o csv --pid "$load" "select name, min(duration) >= 2000000 from spans where name = 'handle_request' and clipped is not 'end' group by name"
+check "query --pid finds the process's own base directory" '~^'"$load"'$' 0 '' -- \
+	env -u TTLOG_SHARED_DIR "$bin" query -o csv --pid "$load" "select distinct pid from events"
+check "query --pid --shm-dir elsewhere" empty.txt 2 \
+	"^ttlog query: process $load is not in shared-memory mode: it has no mapping $tmp/ttlog-$(id -u)/$load.ttshm" -- \
+	"$bin" query --shm-dir "$tmp" --pid "$load" "select 1"
 expect "query --pid left no file in TMPDIR" test -z "$(ls -A "$private")"
 expect "query --pid wrote no snapshot of the process" test -z "$(ls -A "$snaps")"
 expect "query --pid left the process running" alive "$load"

@@ -6,8 +6,8 @@
  * A process is found by its mapping, <base>/ttlog-<uid>/<pid>.ttshm
  * (ttlog_tools.h): base is --shm-dir, else the process's own
  * TTLOG_SHARED_DIR (read from /proc/PID/environ), else ours, else the
- * default. "all" lists the user's directory and keeps the mappings whose
- * owner still runs them.
+ * default. "all" lists the user's directory under --shm-dir, else ours,
+ * else the default, and keeps the mappings whose owner still runs them.
  *
  * The copy: the owner is never signalled or stopped; its mapping is only
  * read (mapped read-only, with the same lock-free protocol as any
@@ -93,8 +93,9 @@ static int find_one(const char *command, int pid, struct cli_live_set *set)
 				 pid);
 		return CLI_EXIT_DATA;
 	}
+	/* The process's own base directory, unless --shm-dir names one. */
 	const char *base = set->base;
-	if (!base && process_shared_dir(pid, process_base, sizeof process_base) == 0)
+	if (!set->base_given && process_shared_dir(pid, process_base, sizeof process_base) == 0)
 		base = process_base;
 	if (ttlog__shm_path(base, pid, map_path, sizeof map_path) != 0) {
 		cli_report_error(who, "the mapping of pid %d: its path is too long", pid);
@@ -175,6 +176,7 @@ int cli_live_find(const char *command, const char *arg, const char *shm_dir,
 	int pid;
 	memset(set, 0, sizeof *set);
 	set->base = cli_shm_base(shm_dir);
+	set->base_given = shm_dir != NULL;
 	if (strcmp(arg, "all") == 0) {
 		set->all = 1;
 		return cli_live_rescan(command, set) == 0 ? 0 : CLI_EXIT_DATA;

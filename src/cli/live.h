@@ -24,6 +24,7 @@ struct cli_live_set {
 	size_t n;
 	int all;                 /* "all": every live mapping of the user */
 	const char *base;        /* --shm-dir, $TTLOG_SHARED_DIR, or NULL */
+	int base_given;          /* --shm-dir was given */
 	char scratch[PATH_MAX];
 };
 

@@ -87,8 +87,9 @@ void cli_top_usage(FILE *out)
 	      "                        empty line, no terminal control; for scripts\n"
 	      "  -n, --iterations N    stop after N frames (default: until 'q' or\n"
 	      "                        Ctrl-C; in batch mode until killed)\n"
-	      "      --shm-dir DIR     the base directory of the mappings (default: the\n"
-	      "                        process's TTLOG_SHARED_DIR, else /dev/shm)\n"
+	      "      --shm-dir DIR     the base directory of the mappings (default: a\n"
+	      "                        PID's own TTLOG_SHARED_DIR, else this shell's,\n"
+	      "                        else /dev/shm)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Keys: r sort by rate, e by errors, s by site, q quit.\n"
@@ -481,8 +482,13 @@ static int collect(struct top *t)
 		memset(p, 0, sizeof *p);
 		p->pid = t->live.procs[i].pid;
 		collect_process(t, &t->live.procs[i], p);
-		if (p->error && !t->live.all && !cli_live_alive(&t->live.procs[i]))
-			return -1;
+		if (p->error && !p->exe && !cli_live_alive(&t->live.procs[i])) {
+			if (!t->live.all)
+				return -1;
+			/* One of 'all' ended since the directory was listed. */
+			free(p->error);
+			t->f.nprocs--;
+		}
 	}
 	/* Threads not seen now (exited, or their process gone) start afresh
 	 * if they come back (a reused tid is another thread). */

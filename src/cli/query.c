@@ -13,8 +13,8 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "cli.h"

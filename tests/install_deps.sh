@@ -33,10 +33,10 @@ for pkg in cmake gcc pkg-config liblz4-dev libunwind-dev libcmocka-dev python3; 
 	has "" "$pkg" yes
 	has "--test" "$pkg" yes
 done
-for pkg in clang g++ libclang-rt-14-dev valgrind libspdlog-dev chromium; do
+for pkg in clang g++ libclang-rt-14-dev valgrind libspdlog-dev chromium tmux; do
 	has "" "$pkg" no
 done
-for pkg in clang g++ sqlite3 curl chromium; do
+for pkg in clang g++ sqlite3 curl chromium tmux; do
 	has "--test" "$pkg" yes
 	has "--clang" "$pkg" yes
 done

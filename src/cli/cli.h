@@ -54,6 +54,10 @@ void cli_export_usage(FILE *out);
 int cli_tail_main(int argc, char **argv);
 /** Writes the help text of `ttlog tail` to out. */
 void cli_tail_usage(FILE *out);
+/** `ttlog top`: argv[0] is "top". Returns an exit code. */
+int cli_top_main(int argc, char **argv);
+/** Writes the help text of `ttlog top` to out. */
+void cli_top_usage(FILE *out);
 /** `ttlog snap`: argv[0] is "snap". Returns an exit code. */
 int cli_snap_main(int argc, char **argv);
 /** Writes the help text of `ttlog snap` to out. */

@@ -50,6 +50,8 @@ static void usage(FILE *out)
 	      "               logfmt, a Chrome trace or an OTLP/JSON request\n"
 	      "  tail         the last events of a directory of segments and snapshots,\n"
 	      "               then (-f) the new ones as they are written\n"
+	      "  top [PID]    live view of running processes: events/s per call site,\n"
+	      "               errors, span p50/p99, ring use and losses per thread\n"
 	      "  snap PID     take a snapshot of a running process, from its shared\n"
 	      "               mapping or through its snapshot signal\n"
 	      "  serve        a web viewer of snapshot files and stream directories:\n"
@@ -135,6 +137,7 @@ static const struct command {
 	{"explain", cli_explain_main, cli_explain_usage},
 	{"export", cli_export_main, cli_export_usage},
 	{"tail", cli_tail_main, cli_tail_usage},
+	{"top", cli_top_main, cli_top_usage},
 	{"snap", cli_snap_main, cli_snap_usage},
 	{"serve", cli_serve_main, cli_serve_usage},
 	{"report", cli_htmlreport_main, cli_htmlreport_usage},

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * query.c - `ttlog query`: runs SQL over snapshot files.
+ * query.c - `ttlog query`: runs SQL over snapshot files, or (--pid) over
+ * the rings of running processes in shared-memory mode (live.h: each
+ * process's rings are copied into an unlinked private file, read through
+ * its descriptor; the process is never stopped or signalled).
  *
  * The files become seven tables (events, spans, threads, sites, metrics,
  * snapshots, args) of an in-memory SQLite database, through the virtual-table
@@ -10,23 +13,40 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "live.h"
 #include "store_args.h"
 #include "report.h"
 #include "query/query.h"
 #include "query_output.h"
+#include "render/text_buf.h"
 
 void cli_query_usage(FILE *out)
 {
 	fputs("Usage: ttlog query [OPTIONS] SQL FILE...\n"
+	      "       ttlog query [OPTIONS] --pid PID|all SQL\n"
 	      "\n"
 	      "Runs SQL (SQLite's dialect; several statements may be separated by ';')\n"
 	      "over snapshot files, which appear as the tables below, each holding the\n"
 	      "rows of every FILE.\n"
 	      "\n"
+	      "With --pid, the tables hold the rings of a running process in shared-\n"
+	      "memory mode (TTLOG_SHARED_MEMORY=1) instead: its mapping is read, never\n"
+	      "written, and the process is neither stopped nor signalled. The copy of\n"
+	      "its rings is written to a private file that is unlinked at once and read\n"
+	      "through its descriptor, so nothing is left behind; the snapshot column\n"
+	      "then reads /proc/self/fd/N, and pid tells the processes apart.\n"
+	      "\n"
 	      "Options:\n"
+	      "  -p, --pid PID|all     read the rings of process PID, or of every process\n"
+	      "                        of this user in shared-memory mode (all); no FILE\n"
+	      "      --shm-dir DIR     the base directory of the mappings (default: a\n"
+	      "                        PID's own TTLOG_SHARED_DIR, else this shell's,\n"
+	      "                        else /dev/shm)\n"
 	      "  -o, --output FORMAT   table (the default: aligned columns, NULL empty),\n"
 	      "                        csv (RFC 4180, with a header line) or json (one\n"
 	      "                        object per row and line, typed values)\n"
@@ -74,7 +94,9 @@ void cli_query_usage(FILE *out)
 	      "                 AND level_num >= 3\" app.ttlog\n"
 	      "\n"
 	      "Exit status: 0 success, 1 usage or SQL error, 2 a file could not be read\n"
-	      "completely (its rows that survived are printed) or output failed.\n",
+	      "completely (its rows that survived are printed) or output failed, or\n"
+	      "(--pid) no such process, not ours, not in shared-memory mode, or none\n"
+	      "in shared-memory mode for 'all'.\n",
 	      out);
 }
 
@@ -126,10 +148,12 @@ static void print_stats(const struct query_totals *t)
 		(unsigned long long)t->records_decoded);
 }
 
-enum { OPT_STATS = 256 };
+enum { OPT_STATS = 256, OPT_SHM_DIR };
 
 static const struct option long_options[] = {
 	{"output", required_argument, NULL, 'o'},
+	{"pid", required_argument, NULL, 'p'},
+	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -139,10 +163,11 @@ int cli_query_main(int argc, char **argv)
 {
 	enum cli_query_format format = CLI_QUERY_TABLE;
 	int stats = 0, c;
+	const char *pid_arg = NULL, *shm_dir = NULL;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:p:h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (strcmp(optarg, "table") == 0)
@@ -158,6 +183,14 @@ int cli_query_main(int argc, char **argv)
 		case OPT_STATS:
 			stats = 1;
 			break;
+		case 'p':
+			pid_arg = optarg;
+			break;
+		case OPT_SHM_DIR:
+			if (!*optarg)
+				return cli_report_usage_error("query", "--shm-dir needs a directory, not ''");
+			shm_dir = optarg;
+			break;
 		case 'h':
 			cli_query_usage(stdout);
 			return CLI_EXIT_OK;
@@ -168,18 +201,61 @@ int cli_query_main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_report_usage_error("query", "expected SQL and one or more snapshot files");
-	if (optind + 1 >= argc)
+		return cli_report_usage_error("query", pid_arg ? "expected SQL"
+							       : "expected SQL and one or more snapshot files");
+	if (pid_arg && optind + 1 < argc)
+		return cli_report_usage_error("query", "--pid reads a process: give no FILE ('%s')",
+					      argv[optind + 1]);
+	if (!pid_arg && optind + 1 >= argc)
 		return cli_report_usage_error("query", "expected one or more snapshot files after the SQL");
 	const char *sql = argv[optind];
-	/* A directory or a glob stands for its segments and snapshots. */
-	char **files;
-	int bad = 0;
-	int nfiles = cli_store_expand(argv + optind + 1, argc - optind - 1, "ttlog query", &files,
-				      &bad);
-	if (bad || !nfiles) {
-		cli_store_free_list(files, nfiles);
-		return CLI_EXIT_DATA;
+	char **files = NULL;
+	int nfiles = 0;
+	struct cli_live_set live = {0};
+	int *fds = NULL;
+	if (pid_arg) {
+		int found = cli_live_find("query", pid_arg, shm_dir, &live);
+		if (found != 0)
+			return found;
+		if (!live.n) {
+			cli_live_free(&live);
+			cli_report_error("query", "no process of this user is in shared-memory mode "
+						  "(TTLOG_SHARED_MEMORY=1)");
+			return CLI_EXIT_DATA;
+		}
+		files = render_xrealloc(NULL, live.n * sizeof *files);
+		fds = render_xrealloc(NULL, live.n * sizeof *fds);
+		for (size_t i = 0; i < live.n; i++) {
+			char path[64], err[1024];
+			if (cli_live_copy(&live, &live.procs[i], &fds[nfiles], path, sizeof path, err,
+					  sizeof err) != 0) {
+				/* One of 'all' may end in between: the others are read. */
+				cli_report_error("query", "%s", err);
+				if (!live.all) {
+					free(files);
+					free(fds);
+					cli_live_free(&live);
+					return CLI_EXIT_DATA;
+				}
+				continue;
+			}
+			files[nfiles++] = strcpy(render_xrealloc(NULL, strlen(path) + 1), path);
+		}
+		cli_live_free(&live); /* the copies are unlinked: only the directory is left */
+		if (!nfiles) {
+			free(files);
+			free(fds);
+			return CLI_EXIT_DATA;
+		}
+	} else {
+		/* A directory or a glob stands for its segments and snapshots. */
+		int bad = 0;
+		nfiles = cli_store_expand(argv + optind + 1, argc - optind - 1, "ttlog query",
+					  &files, &bad);
+		if (bad || !nfiles) {
+			cli_store_free_list(files, nfiles);
+			return CLI_EXIT_DATA;
+		}
 	}
 
 	sqlite3 *db = NULL;
@@ -187,6 +263,9 @@ int cli_query_main(int argc, char **argv)
 	int status;
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK || query_register(db, &context) != SQLITE_OK ||
 	    query_create_tables(db, files, nfiles) != SQLITE_OK) {
+		for (int i = 0; fds && i < nfiles; i++)
+			close(fds[i]);
+		free(fds);
 		cli_store_free_list(files, nfiles);
 		cli_sync_stdout();
 		fprintf(stderr, "ttlog query: cannot set up the tables: %s\n",
@@ -206,6 +285,9 @@ int cli_query_main(int argc, char **argv)
 	if (nerrors && status == CLI_EXIT_OK)
 		status = CLI_EXIT_DATA;
 	sqlite3_close(db);
+	for (int i = 0; fds && i < nfiles; i++)
+		close(fds[i]);
+	free(fds);
 	cli_store_free_list(files, nfiles);
 	return status;
 }

@@ -262,6 +262,41 @@ static void test_foreign_files_untouched(void **state)
 	free(dir);
 }
 
+/* Files of another user, named like snapshots, newer than ours (dated in
+ * the future) and many: neither counted nor removed, and our own stay
+ * within the limits as if they were not there. Needs root, to give the
+ * files away (chown); fails without it, saying so. */
+static void test_other_users_files(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		fail_msg("test_other_users_files must run as root: it makes files of another user");
+	char *dir = tu_tmpdir("ret-planted");
+	char mine[3][128], planted[20][128], path[4096];
+	for (int i = 0; i < 3; i++) {
+		fake_name(mine[i], sizeof mine[i], 10 + i, "manual");
+		make_fake(dir, mine[i], 100, 0);
+	}
+	for (int i = 0; i < 20; i++) {
+		/* 2099: every one sorts after (is newer than) ours. */
+		snprintf(planted[i], sizeof planted[i],
+			 "ttlog-%d-20990101T0000%02d.000000000Z-manual.ttlog", 2000 + i, i);
+		make_fake(dir, planted[i], 100, 0);
+		snprintf(path, sizeof path, "%s/%s", dir, planted[i]);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+	}
+	/* Three of ours within three files and 300 bytes: nothing goes. */
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, mine[2], 3, NO_BYTES), 0);
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, mine[2], NO_FILES, 300), 0);
+	/* Down to two: our oldest goes, none of theirs. */
+	assert_int_equal(ttlog__retention_prune(TTLOG__WS_NORMAL, dir, mine[2], 2, NO_BYTES), 1);
+	assert_false(exists(dir, mine[0]));
+	assert_true(exists(dir, mine[1]) && exists(dir, mine[2]));
+	for (int i = 0; i < 20; i++)
+		assert_true(exists(dir, planted[i]));
+	free(dir);
+}
+
 /* More files to remove than one pass's table holds: several passes. */
 static void test_many_passes(void **state)
 {
@@ -415,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_just_written_is_kept),
 		cmocka_unit_test(test_crash_snapshots_last),
 		cmocka_unit_test(test_foreign_files_untouched),
+		cmocka_unit_test(test_other_users_files),
 		cmocka_unit_test(test_many_passes),
 		cmocka_unit_test(test_unlimited),
 		cmocka_unit_test(test_env_errors),

@@ -21,6 +21,11 @@
  * Several processes may prune one directory at once: each may remove a
  * file the other already did (ENOENT: counted as gone, not as ours), and
  * together they may remove one file more than needed. Nothing worse.
+ *
+ * Only the files of this process's user (its effective uid) are counted or
+ * removed: in a directory others can write to, a file of theirs named like
+ * a snapshot (a name dated in the future sorts as the newest) would make
+ * the limits remove our own files instead.
  */
 #define _GNU_SOURCE
 #include "snapshot/retention.h"
@@ -213,6 +218,7 @@ static int scan(struct prune_ws *ws, int dfd, const char *keep, uint64_t *files,
 	ws->nvictims = 0;
 	if (lseek(dfd, 0, SEEK_SET) != 0)
 		return -1;
+	uid_t uid = geteuid();
 	for (;;) {
 		long n = syscall(SYS_getdents64, dfd, ws->dents, sizeof ws->dents);
 		if (n < 0 && errno == EINTR)
@@ -231,6 +237,11 @@ static int scan(struct prune_ws *ws, int dfd, const char *keep, uint64_t *files,
 			struct stat st;
 			if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
 				continue; /* gone meanwhile, a symlink, a directory... */
+			/* Another user's file, named like a snapshot, is neither
+			 * counted nor removed: planted in a shared directory (dated
+			 * in the future, say), it would make us delete our own. */
+			if (st.st_uid != uid)
+				continue;
 			uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 			++*files;
 			*bytes += size;

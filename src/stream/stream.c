@@ -1107,6 +1107,8 @@ static void prune(struct stream *s)
 		struct stat sb;
 		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
 			continue;
+		if (sb.st_uid != geteuid())
+			continue; /* another user's, named like ours: not ours to count or remove */
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			struct seg_file *nf = realloc(files, nc * sizeof *nf);

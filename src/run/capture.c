@@ -38,6 +38,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,10 @@ struct line {
 
 /* [0] stdout, [1] stderr. */
 static __thread struct line lines[2] __attribute__((tls_model("initial-exec")));
+/* Non-zero while this thread assembles or logs a line: a signal handler
+ * that writes meanwhile (or a crash inside) is not captured, so that the
+ * line buffer and the log call are never re-entered on one thread. */
+static __thread volatile sig_atomic_t capturing __attribute__((tls_model("initial-exec")));
 
 static FILE *cookie_stdout, *cookie_stderr;
 
@@ -76,6 +81,7 @@ static fileno_fn *real_fileno_fn, *real_fileno_unlocked_fn;
 static vdprintf_fn *real_vdprintf_fn;
 static vdprintf_chk_fn *real_vdprintf_chk_fn;
 
+/* Runs in signal context (after the constructor has looked write up). */
 ssize_t run_real_write(int fd, const void *buf, size_t n)
 {
 	if (!real_write_fn)
@@ -99,8 +105,16 @@ static void line_end(int fd, struct line *l)
 
 void run_capture_bytes(int fd, const char *buf, size_t n)
 {
-	if (!run_active || run_quiet || (fd != 1 && fd != 2) || (fd == 1 && !run_capture_stdout))
+	if (!run_active || run_quiet || capturing || (fd != 1 && fd != 2) ||
+	    (fd == 1 && !run_capture_stdout))
 		return;
+	/* ttlog's crash handlers run on the alternate signal stack: what
+	 * they write on stderr is not captured (no regexec, no log call in
+	 * the crash path). One system call per write to 1 or 2. */
+	stack_t ss;
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+		return;
+	capturing = 1;
 	struct line *l = &lines[fd - 1];
 	while (n > 0) {
 		const char *nl = memchr(buf, '\n', n);
@@ -120,8 +134,16 @@ void run_capture_bytes(int fd, const char *buf, size_t n)
 			line_end(fd, l);
 		}
 	}
+	capturing = 0;
 }
 
+/*
+ * Runs in signal context: the crash path writes its files and its one
+ * line on stderr through write(2), which resolves to this. A descriptor
+ * other than 1 and 2 costs one compare; on 1 and 2, a write made on the
+ * alternate signal stack (a crash handler) or one that interrupts a
+ * capture on the same thread is not captured (run_capture_bytes()).
+ */
 RUN_INTERPOSE ssize_t write(int fd, const void *buf, size_t n)
 {
 	ssize_t r = run_real_write(fd, buf, n);
@@ -199,11 +221,12 @@ static FILE *replace(FILE *old, int fd, int mode)
 }
 
 /*
- * The C library's functions are looked up here, before the program's
- * main() and its threads; a call made earlier (another library's
+ * The C library's functions are looked up here, before ttlog_init()
+ * installs the crash handlers (which reach write()) and before the
+ * program's main() and its threads; a call made earlier (another library's
  * constructor) looks its own up, still single-threaded.
  */
-static void resolve(void)
+void run_capture_resolve(void)
 {
 	real_write_fn = (write_fn *)dlsym(RTLD_NEXT, "write");
 	real_writev_fn = (writev_fn *)dlsym(RTLD_NEXT, "writev");
@@ -215,7 +238,6 @@ static void resolve(void)
 
 void run_capture_init(void)
 {
-	resolve();
 	if (run_capture_stdout) {
 		cookie_stdout = replace(stdout, 1, isatty(1) ? _IOLBF : _IOFBF);
 		stdout = cookie_stdout;
@@ -228,8 +250,12 @@ void run_capture_flush(void)
 {
 	if (!run_active)
 		return;
-	fflush(stdout);
-	fflush(stderr);
+	/* NULL, not stdout: the program may have closed it (coreutils'
+	 * close_stdout() does, at exit), and only the list of open streams
+	 * is safe to walk then. */
+	fflush(NULL);
+	if (capturing)
+		return;
 	for (int i = 0; i < 2; i++)
 		if (lines[i].len > 0)
 			line_end(i + 1, &lines[i]);

@@ -152,6 +152,8 @@ __attribute__((constructor)) static void run_start(void)
 	if (spec && *spec)
 		run_levels_init(spec);
 
+	run_capture_resolve();
+	run_calls_resolve();
 	int rc = ttlog_init(NULL);
 	if (rc != TTLOG_OK) {
 		const char *why = ttlog_init_error();
@@ -159,7 +161,6 @@ __attribute__((constructor)) static void run_start(void)
 		say("  ", why && *why ? why : ttlog_strerror(rc), "");
 		return;
 	}
-	run_calls_resolve();
 	run_active = 1;
 	run_capture_init();
 }

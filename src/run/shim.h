@@ -58,14 +58,16 @@ int run_stderr_level(const char *line);
 /** Compiles TTLOG_RUN_LEVEL_REGEX; returns 0, or -1 after saying why on stderr. */
 int run_levels_init(const char *spec);
 
-/** The C library's write(2), bypassing the interposer. */
+/** The C library's write(2), bypassing the interposer. Runs in signal context. */
 ssize_t run_real_write(int fd, const void *buf, size_t n);
 
 /** Looks up the C library's syslog and warn functions the interposers call. */
 void run_calls_resolve(void);
 
-/** Looks up the C library's functions and installs the stdio side of the
- *  capture (stdout/stderr). */
+/** Looks up the C library's write, writev, fileno and dprintf functions. */
+void run_capture_resolve(void);
+
+/** Installs the stdio side of the capture (stdout/stderr). */
 void run_capture_init(void);
 
 /** Writes out stdio's buffers and logs this thread's unfinished lines. */

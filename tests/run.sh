@@ -44,12 +44,12 @@ ok() { passed=$((passed + 1)); }
 # sanitizer's runtime must be loaded first into the uninstrumented programs.
 shim_dir=$(dirname "$bin")
 runtime=$(ldd "$shim_dir/libttlog-run.so" 2>/dev/null | grep -oE '/[^ ]*lib(a|t)san\.so[^ ]*' | head -n 1)
+# Only the programs started through ttlog run get it; in them, leaks of
+# Debian's programs are not this test's business.
+run=("$bin" run)
 if [ -n "$runtime" ]; then
-	export LD_PRELOAD=$runtime
-	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0
+	run=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$bin" run)
 fi
-# What ttlog run would otherwise preload next to, in the programs run
-# without it here.
 plain_env=(env -u LD_PRELOAD)
 
 # ---- Output unchanged and in order -------------------------------------------
@@ -57,9 +57,9 @@ plain_env=(env -u LD_PRELOAD)
 for mode in exit segv err; do
 	{ "${plain_env[@]}" "$prog" "$mode" >"$tmp/plain.$mode" 2>&1; } 2>/dev/null
 	plain_rc=$?
-	"$bin" run --dir "$tmp/snaps.$mode" --stdout -- "$prog" "$mode" >"$tmp/run.$mode" 2>"$tmp/run.$mode.err" </dev/null
+	"${run[@]}" --dir "$tmp/snaps.$mode" --stdout -- "$prog" "$mode" >"$tmp/run.$mode" 2>"$tmp/run.$mode.err" </dev/null
 	# Both streams into one pipe, as 2>&1 does.
-	"$bin" run --dir "$tmp/snaps-pipe.$mode" --stdout -- "$prog" "$mode" 2>&1 |
+	"${run[@]}" --dir "$tmp/snaps-pipe.$mode" --stdout -- "$prog" "$mode" 2>&1 |
 		sed '/^ttlog run: snapshot written/d' >"$tmp/pipe.$mode"
 	rc=${PIPESTATUS[0]}
 	if cmp -s "$tmp/plain.$mode" "$tmp/pipe.$mode"; then ok; else
@@ -73,7 +73,7 @@ done
 # On a terminal stdout is line-buffered: the same bytes, CRs added by the tty.
 if command -v script >/dev/null; then
 	"${plain_env[@]}" script -qec "$prog exit" /dev/null >"$tmp/tty.plain" </dev/null
-	script -qec "$bin run --dir $tmp/snaps.tty --stdout -- $prog exit" /dev/null >"$tmp/tty.run" </dev/null
+	script -qec "${run[*]} --dir $tmp/snaps.tty --stdout -- $prog exit" /dev/null >"$tmp/tty.run" </dev/null
 	if cmp -s "$tmp/tty.plain" "$tmp/tty.run" && grep -q 'out unflushed' "$tmp/tty.run"; then ok; else
 		fail "output on a terminal differs" "$(diff "$tmp/tty.plain" "$tmp/tty.run")"
 	fi
@@ -83,7 +83,7 @@ fi
 
 # ---- The crash snapshot --------------------------------------------------------
 
-"$bin" run --dir "$tmp/lv" --stdout --level-regex '^ERROR:=error,^WARN =warn,fprintf 1$=debug' \
+"${run[@]}" --dir "$tmp/lv" --stdout --level-regex '^ERROR:=error,^WARN =warn,fprintf 1$=debug' \
 	-- "$prog" segv >/dev/null 2>"$tmp/lv.err"
 rc=$?
 [ "$rc" = 139 ] && ok || fail "segv: exit status $rc, not 139"
@@ -123,7 +123,7 @@ order=$(grep -oE '(out printf 0|err fprintf 0|out printf 1|out puts|out last|abo
 	ok || fail "events out of order: $order"
 
 # Without --stdout, stdout is not recorded; stderr is.
-"$bin" run --dir "$tmp/nostdout" -- "$prog" segv >/dev/null 2>&1
+"${run[@]}" --dir "$tmp/nostdout" -- "$prog" segv >/dev/null 2>&1
 snap=$(ls "$tmp"/nostdout/*.ttlog 2>/dev/null | head -n 1)
 text=$("$bin" view "$snap" 2>&1)
 if ! grep -q 'source=stdout' <<<"$text" && grep -q 'err fprintf 2 source=stderr' <<<"$text"; then ok; else
@@ -136,7 +136,7 @@ if ! grep -q 'snapshot' "$tmp/run.exit.err" && [ ! -e "$tmp/snaps.exit" ] || [ -
 fi
 
 # err(3) at error, seen through a stream segment (no snapshot at a normal exit).
-"$bin" run --dir "$tmp/errs" --stream "$tmp/stream" -- "$prog" err >/dev/null 2>&1
+"${run[@]}" --dir "$tmp/errs" --stream "$tmp/stream" -- "$prog" err >/dev/null 2>&1
 rc=$?
 [ "$rc" = 4 ] && ok || fail "err: exit status $rc, not 4"
 text=$("$bin" view "$tmp/stream" 2>&1)
@@ -148,10 +148,10 @@ fi
 
 # dash writes its own errors to fd 2 ("cd: can't cd to ..."); `echo x >&2`
 # is a write to fd 1 made a copy of fd 2, which counts as stdout.
-out=$("$bin" run --dir "$tmp/sh1" -- sh -c 'echo to-out; cd /outer-missing; echo "preload=${LD_PRELOAD:-none}"; sh -c "cd /inner-missing; kill -SEGV \$\$"; kill -SEGV $$' 2>"$tmp/sh1.err")
+out=$("${run[@]}" --dir "$tmp/sh1" -- sh -c 'echo to-out; cd /outer-missing; echo "preload=${LD_PRELOAD:-none}"; sh -c "cd /inner-missing; kill -SEGV \$\$"; kill -SEGV $$' 2>"$tmp/sh1.err")
 rc=$?
 [ "$rc" = 139 ] && ok || fail "sh: exit status $rc, not 139" "$(cat "$tmp/sh1.err")"
-case $out in *"preload=${LD_PRELOAD:-none}"*) ok ;; *) fail "sh without --follow-children: the shim stayed in LD_PRELOAD" "$out" ;; esac
+case $out in *"preload=${runtime:-none}"*) ok ;; *) fail "sh without --follow-children: the shim stayed in LD_PRELOAD" "$out" ;; esac
 n=$(ls "$tmp"/sh1/*.ttlog 2>/dev/null | wc -l)
 [ "$n" = 1 ] && ok || fail "sh without --follow-children: $n snapshots, not 1 (the outer shell's)" "$(ls "$tmp/sh1")"
 text=$("$bin" view "$tmp"/sh1/*.ttlog 2>&1)
@@ -160,7 +160,7 @@ if grep -q "can't cd to /outer-missing source=stderr" <<<"$text" && grep -q 'inn
 	fail "sh: the shell's stderr not recorded, or its child's recorded" "$text"
 fi
 
-out=$("$bin" run --dir "$tmp/sh2" --follow-children -- sh -c 'sh -c "cd /inner-missing; echo \"inner-preload=\$LD_PRELOAD\"; kill -SEGV \$\$"; cd /outer-missing' 2>"$tmp/sh2.err")
+out=$("${run[@]}" --dir "$tmp/sh2" --follow-children -- sh -c 'sh -c "cd /inner-missing; echo \"inner-preload=\$LD_PRELOAD\"; kill -SEGV \$\$"; cd /outer-missing' 2>"$tmp/sh2.err")
 rc=$?
 [ "$rc" = 2 ] && ok || fail "sh --follow-children: exit status $rc, not 2 (cd's)" "$(cat "$tmp/sh2.err")"
 case $out in *inner-preload=*libttlog-run.so*) ok ;; *) fail "--follow-children: LD_PRELOAD lost" "$out" ;; esac
@@ -175,7 +175,7 @@ fi
 refused() { # NAME EXIT REGEX -- ARGS...: ttlog run refuses, the program does not run
 	local name=$1 want=$2 re=$3
 	shift 4
-	"$bin" run --dir "$tmp/refused" "$@" >"$tmp/ref.out" 2>"$tmp/ref.err"
+	"${run[@]}" --dir "$tmp/refused" "$@" >"$tmp/ref.out" 2>"$tmp/ref.err"
 	local rc=$?
 	if [ "$rc" = "$want" ] && grep -Eq -- "$re" "$tmp/ref.err" && [ ! -s "$tmp/ref.out" ]; then ok; else
 		fail "$name: exit $rc (want $want), stderr:" "$(cat "$tmp/ref.err" "$tmp/ref.out")"
@@ -205,7 +205,7 @@ refused "bad level" 125 "unknown level 'loud'" -- --level-regex 'x=loud' -- true
 refused "bad regex" 125 'level-regex: .*\(' -- --level-regex '(=error' -- true
 refused "unknown option" 125 "unknown option '--nope'" -- --nope -- true
 TTLOG_RUN_SHIM=$tmp/none.so refused "shim not there" 125 'TTLOG_RUN_SHIM=.*none.so' -- true
-if "$bin" run --help | grep -q '^Usage: ttlog run'; then ok; else fail "ttlog run --help"; fi
+if "${run[@]}" --help | grep -q '^Usage: ttlog run'; then ok; else fail "ttlog run --help"; fi
 
 echo "run.sh: $passed passed, $failed failed"
 [ "$failed" = 0 ]

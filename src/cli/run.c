@@ -402,6 +402,12 @@ static int is_snapshot_name(const char *name)
 	return strncmp(name, "ttlog-", 6) == 0 && len > 12 && strcmp(name + len - 6, ".ttlog") == 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The snapshot names in dir, sorted; none when it cannot be read. */
 static void list_snapshots(const char *dir, struct names *out)
 {
 	DIR *d = opendir(dir);
@@ -423,11 +429,8 @@ static void list_snapshots(const char *dir, struct names *out)
 		out->n++;
 	}
 	closedir(d);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, cmp_names);
 }
 
 static void free_names(struct names *n)
@@ -443,12 +446,11 @@ static void report_snapshots(const char *dir, struct names *before, pid_t pid, i
 {
 	struct names after = {0};
 	list_snapshots(dir, &after);
-	qsort(after.v, after.n, sizeof *after.v, cmp_names);
 	char prefix[32];
 	snprintf(prefix, sizeof prefix, "ttlog-%d-", (int)pid);
 	for (size_t i = 0; i < after.n; i++) {
 		const char *name = after.v[i];
-		if (bsearch(&name, before->v, before->n, sizeof *before->v, cmp_names))
+		if (before->n && bsearch(&name, before->v, before->n, sizeof *before->v, cmp_names))
 			continue;
 		if (!any_pid && strncmp(name, prefix, strlen(prefix)) != 0)
 			continue;
@@ -600,7 +602,6 @@ int cli_run_main(int argc, char **argv)
 	struct names before = {0};
 	if (dir[0]) {
 		list_snapshots(dir, &before);
-		qsort(before.v, before.n, sizeof *before.v, cmp_names);
 	}
 
 	fflush(NULL);

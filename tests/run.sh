@@ -20,8 +20,9 @@
 #     shell's child is recorded, LD_PRELOAD kept) and without it (the child
 #     runs without the shim, LD_PRELOAD gone);
 #   - refusals before exec: a statically linked program (built here with
-#     gcc -static), setuid and setgid copies, a damaged ELF file, a missing
-#     command, bad options, a shim that is not there.
+#     gcc -static), setuid and setgid copies, a damaged ELF file, one for
+#     another machine, a missing command, bad options, a shim that is not
+#     there.
 set -u
 
 bin=${TTLOG_BIN:?TTLOG_BIN must name the ttlog command}
@@ -199,6 +200,10 @@ printf '#!%s\n' "$tmp/static_prog" >"$tmp/script" && chmod +x "$tmp/script"
 cp "$prog" "$tmp/bad_elf"
 printf '\000\000\000\000\000\001\000\000' | dd of="$tmp/bad_elf" bs=1 seek=32 conv=notrunc status=none
 refused "damaged ELF" 126 'damaged ELF file' -- "$tmp/bad_elf"
+# A program for another machine (e_machine, 2 bytes at offset 18: AArch64).
+cp "$prog" "$tmp/other_machine"
+printf '\267\000' | dd of="$tmp/other_machine" bs=1 seek=18 conv=notrunc status=none
+refused "another machine" 126 'built for another machine .*machine 183\) .*refused' -- "$tmp/other_machine"
 refused "missing command" 127 'no-such-command-here: command not found' -- no-such-command-here
 refused "no command" 125 'no program to run' --
 refused "bad level" 125 "unknown level 'loud'" -- --level-regex 'x=loud' -- true

@@ -9,7 +9,8 @@
  * would otherwise silently ignore: a program without PT_INTERP (statically
  * linked, static-pie included) never loads a preloaded library, and the
  * loader of a setuid or setgid program drops LD_PRELOAD. Both are refused.
- * A "#!" script is checked through its interpreter. The ELF header and
+ * A program for another ELF class or machine (a 32-bit one) could not
+ * load the shim either. A "#!" script is checked through its interpreter. The ELF header and
  * program header table are read from the file with every offset and count
  * checked against its size.
  *
@@ -33,6 +34,7 @@
 #include <limits.h>
 #include <regex.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +225,7 @@ static int read_at(int fd, void *buf, size_t n, off_t off)
  * 0 (no: statically linked), or -1 after saying on stderr why the file is
  * not an ELF file the command can read.
  */
-static int elf_has_interp(int fd, const char *path, off_t file_size)
+static int elf_has_interp(int fd, const char *path, off_t file_size, unsigned *machine)
 {
 	unsigned char ident[EI_NIDENT];
 	if (read_at(fd, ident, sizeof ident, 0) != 0) {
@@ -243,12 +245,14 @@ static int elf_has_interp(int fd, const char *path, off_t file_size)
 			goto truncated;
 		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
 		want = sizeof(Elf64_Phdr);
+		*machine = eh.e_machine | (ELFCLASS64 << 16);
 	} else {
 		Elf32_Ehdr eh;
 		if (read_at(fd, &eh, sizeof eh, 0) != 0)
 			goto truncated;
 		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
 		want = sizeof(Elf32_Phdr);
+		*machine = eh.e_machine | (ELFCLASS32 << 16);
 	}
 	if (phnum == 0)
 		return 0;
@@ -271,6 +275,28 @@ static int elf_has_interp(int fd, const char *path, off_t file_size)
 truncated:
 	error_line("%s: truncated ELF file", path);
 	return -1;
+}
+
+/* The ELF class and machine of this command (class << 16 | e_machine),
+ * which the shim, built with it, shares. */
+static unsigned own_machine(void)
+{
+	static unsigned own;
+	if (!own) {
+#if UINTPTR_MAX > 0xffffffffu
+		Elf64_Ehdr eh;
+		unsigned cls = ELFCLASS64;
+#else
+		Elf32_Ehdr eh;
+		unsigned cls = ELFCLASS32;
+#endif
+		int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && read_at(fd, &eh, sizeof eh, 0) == 0)
+			own = eh.e_machine | (cls << 16);
+		if (fd >= 0)
+			close(fd);
+	}
+	return own;
 }
 
 /*
@@ -316,8 +342,15 @@ static int check_program(const char *path, int depth)
 				rc = check_program(interp, depth + 1);
 			}
 		} else if (n >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0) {
-			int has = elf_has_interp(fd, path, st.st_size);
+			unsigned machine = 0;
+			int has = elf_has_interp(fd, path, st.st_size, &machine);
 			if (has < 0) {
+				rc = EXIT_CANNOT_RUN;
+			} else if (own_machine() && machine != own_machine()) {
+				error_line("%s is built for another machine or word size (ELF class %u, "
+					   "machine %u) than ttlog (class %u, machine %u): the shim "
+					   "cannot be loaded into it (refused)", path, machine >> 16,
+					   machine & 0xffff, own_machine() >> 16, own_machine() & 0xffff);
 				rc = EXIT_CANNOT_RUN;
 			} else if (has == 0) {
 				error_line("%s is statically linked (no PT_INTERP program header): no "

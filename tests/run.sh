@@ -48,10 +48,13 @@ runtime=$(ldd "$shim_dir/libttlog-run.so" 2>/dev/null | grep -oE '/[^ ]*lib(a|t)
 # Only the programs started through ttlog run get it; in them, leaks of
 # Debian's programs are not this test's business.
 run=("$bin" run)
+# The crash must reach ttlog's handler and then kill the program, as without
+# the sanitizer (TSan would report the re-raised signal and exit 66).
 if [ -n "$runtime" ]; then
-	run=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$bin" run)
+	run=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		"TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}handle_segv=0" "$bin" run)
 fi
-plain_env=(env -u LD_PRELOAD)
+plain_env=(env -u LD_PRELOAD "TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}handle_segv=0")
 
 # ---- Output unchanged and in order -------------------------------------------
 
@@ -156,10 +159,20 @@ case $out in *"preload=${runtime:-none}"*) ok ;; *) fail "sh without --follow-ch
 n=$(ls "$tmp"/sh1/*.ttlog 2>/dev/null | wc -l)
 [ "$n" = 1 ] && ok || fail "sh without --follow-children: $n snapshots, not 1 (the outer shell's)" "$(ls "$tmp/sh1")"
 text=$("$bin" view "$tmp"/sh1/*.ttlog 2>&1)
-if grep -q "can't cd to /outer-missing source=stderr" <<<"$text" && grep -q 'inner-missing' "$tmp/sh1.err" &&
-	! grep -q 'inner-missing source' <<<"$text"; then ok; else
+if grep -q "can't cd to /outer-missing source=stderr" <<<"$text" && ! grep -q 'inner-missing source' <<<"$text"; then ok; else
 	fail "sh: the shell's stderr not recorded, or its child's recorded" "$text"
 fi
+case $runtime in
+*libtsan*)
+	# Debian's dash with only the TSan runtime preloaded dies of SIGSEGV
+	# before its first line, shim or no shim in its parent.
+	echo "note: TSan build: the output of the child that runs without the shim is not checked"
+	;;
+*)
+	grep -q "can't cd to /inner-missing" "$tmp/sh1.err" && ok ||
+		fail "sh: the child without the shim did not run" "$(cat "$tmp/sh1.err")"
+	;;
+esac
 
 out=$("${run[@]}" --dir "$tmp/sh2" --follow-children -- sh -c 'sh -c "cd /inner-missing; echo \"inner-preload=\$LD_PRELOAD\"; kill -SEGV \$\$"; cd /outer-missing' 2>"$tmp/sh2.err")
 rc=$?

@@ -52,11 +52,14 @@ packages=(cmake make gcc pkg-config liblz4-dev libunwind-dev libdw-dev libsqlite
 # `ttlog serve` (tests/prometheus.sh); clickhouse-server and
 # clickhouse-client: the ClickHouse server the test of `ttlog ship` starts
 # on loopback (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh);
-# tmux: the terminal the test of `ttlog top` drives it in (tests/cli_top.sh).
+# tmux: the terminal the test of `ttlog top` drives it in (tests/cli_top.sh);
+# libc6-dev: its libc.a, for the statically linked program that `ttlog run`
+# must refuse, and bsdutils: script(1), the terminal `ttlog run`'s output
+# is compared on (tests/run.sh).
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
 test_packages=(g++ clang sqlite3 curl chromium firefox-esr util-linux man-db prometheus clickhouse-server
-	clickhouse-client tmux)
+	clickhouse-client tmux libc6-dev bsdutils)
 command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
 list=0

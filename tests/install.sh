@@ -6,7 +6,8 @@
 # logs (ttlog::ttlog, ttlog) and a tool that reads (ttlog::read, ttlog-read).
 # Each writer must write a snapshot that the installed ttlog and each reader
 # read back; the tool also uses the unstable ttlog_tools.h, which must refuse
-# to compile without TTLOG_TOOLS_UNSTABLE.
+# to compile without TTLOG_TOOLS_UNSTABLE. The installed `ttlog run` must
+# find the installed shim.
 #
 # Sanitizer and fuzzing builds are not installable as such (the consumer
 # would need the same -fsanitize flags), so this test only runs in plain
@@ -153,6 +154,19 @@ cc -std=gnu11 -o "$tmp/tool-pc" "$tmp/app/tool.c" $(pkg-config --cflags --libs t
 mkdir -p "$tmp/snap-pc"
 LD_LIBRARY_PATH="$libdir" "$tmp/app-pc" "$tmp/snap-pc" || fail "the pkg-config program failed"
 check_snapshot "$tmp/snap-pc" "$tmp/tool-pc"
+passed=$((passed + 1))
+
+# `ttlog run` finds the installed shim (libttlog-run.so in libdir, beside
+# libttlog.so, which it finds through its $ORIGIN run path) from the
+# installed command, with nothing in the environment pointing there.
+[ -e "$libdir/libttlog-run.so" ] || fail "not installed: libttlog-run.so"
+mkdir -p "$tmp/snap-run"
+out=$(env -u TTLOG_RUN_SHIM -u LD_LIBRARY_PATH "$prefix/bin/ttlog" run --dir "$tmp/snap-run" -- \
+	sh -c 'cd /installed-run-missing; kill -SEGV $$' 2>&1) && fail "ttlog run: exit status 0 after SIGSEGV: $out"
+snap=$(ls "$tmp"/snap-run/*.ttlog 2>/dev/null | head -n 1)
+[ -n "$snap" ] || fail "installed ttlog run wrote no snapshot: $out"
+"$prefix/bin/ttlog" view "$snap" | grep -q "can't cd to /installed-run-missing" ||
+	fail "the installed shim did not record sh's stderr: $("$prefix/bin/ttlog" view "$snap")"
 passed=$((passed + 1))
 
 echo "$passed passed, 0 failed"

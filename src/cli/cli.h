@@ -67,6 +67,11 @@ int cli_recover_main(int argc, char **argv);
 /** Writes the help text of `ttlog recover` to out. */
 void cli_recover_usage(FILE *out);
 
+/** `ttlog run`: argv[0] is "run". Returns the program's exit status. */
+int cli_run_main(int argc, char **argv);
+/** Writes the help text of `ttlog run` to out. */
+void cli_run_usage(FILE *out);
+
 /** `ttlog serve`: argv[0] is "serve". Returns an exit code. */
 int cli_serve_main(int argc, char **argv);
 /** Writes the help text of `ttlog serve` to out. */

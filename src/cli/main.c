@@ -62,6 +62,8 @@ static void usage(FILE *out)
 	      "               ClickHouse, exactly once; --follow ships a stream as it grows\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
+	      "  run CMD      run an unmodified program with its output, syslog calls\n"
+	      "               and crash recorded (a preloaded shim)\n"
 	      "  help [CMD]   show this help, or the help of command CMD;\n"
 	      "               'help env': the TTLOG_* variables programs read\n"
 	      "\n"
@@ -143,6 +145,7 @@ static const struct command {
 	{"report", cli_htmlreport_main, cli_htmlreport_usage},
 	{"ship", cli_ship_main, cli_ship_usage},
 	{"recover", cli_recover_main, cli_recover_usage},
+	{"run", cli_run_main, cli_run_usage},
 };
 
 static const struct command *find_command(const char *name)

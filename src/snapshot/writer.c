@@ -26,6 +26,11 @@
  * and the crash handler, or another process's shared-memory mapping for
  * src/shm/map_snapshot.c. The in-process source calls straight into the library.
  *
+ * An encrypted file (TTLOG_ENCRYPT_KEY; FORMAT.md 21) is the same bytes
+ * through the workspace's encrypting sink (src/snapshot/seal.c): the
+ * container header right after the temporary is created, the final
+ * message after END.
+ *
  * The file appears atomically: it is written as .ttlog-*.tmp (O_EXCL,
  * O_NOFOLLOW, mode 0600), fsync'd, hard-linked to its final name (link()
  * fails rather than replace an existing file), and the temporary unlinked.
@@ -60,6 +65,7 @@
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/retention.h"
+#include "snapshot/seal.h"
 #include "thread/thread.h"
 
 #define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
@@ -83,6 +89,7 @@ struct workspace {
 	/* The chunks, the dictionary and the blocks (em.file.failed: a write
 	 * failed, give up and remove the file). */
 	struct ttlog__emit em;
+	struct ttlog__seal seal;        /* this workspace's encryption state */
 	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
 };
 
@@ -121,9 +128,19 @@ int ttlog__snapshot_init(void)
 	return TTLOG_OK;
 }
 
-/* Relaxed: the child has one thread. */
+void ttlog__snapshot_seal_seed(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (workspaces[i] && ttlog__seal_on())
+			ttlog__seal_seed(&workspaces[i]->seal);
+}
+
+/* Relaxed: the child has one thread. Its key chains are seeded anew: the
+ * parent goes on with the ones it has, and two files must never share a
+ * key (randombytes_buf() in the child after fork(), normal context). */
 void ttlog__snapshot_after_fork(void)
 {
+	ttlog__snapshot_seal_seed();
 	for (int i = 0; i < 2; i++)
 		if (workspaces[i]) {
 			atomic_store_explicit(&workspaces[i]->busy, 0, memory_order_relaxed);
@@ -732,6 +749,11 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		rc = TTLOG_E_DIR;
 		goto out;
 	}
+	/* Only this process's own files: a snapshot of another process's
+	 * mapping is written by a tool, under that process's settings. */
+	int sealed = src->in_process && ttlog__seal_on();
+	if (sealed)
+		ttlog__seal_begin(&ws->seal, &ws->em.file);
 
 	struct ttlog__calibration cal;
 	int64_t created;
@@ -763,6 +785,8 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	}
 	write_end(ws);
 	ttlog__emit_flush(&ws->em);
+	if (sealed)
+		ttlog__seal_end(&ws->seal, &ws->em.file);
 	if (src->in_process)
 		atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
 

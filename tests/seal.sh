@@ -121,6 +121,29 @@ check "exit: the snapshot reads" "~secret-message i=$((N - 1)) " 0 '' \
 check "exit: the closed segments read without error" "~secret-message i=$((N - 1)) " 0 '' \
 	-- "$bin" view --key "$tmp/k.key" "$tmp/exit/stream"
 
+# ---- a mapping recovered by `ttlog recover`, with the key in its environment --
+mkdir -p "$tmp/rec"
+env TTLOG_DIR="$tmp/rec/snaps" TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$tmp/rec/shm" \
+	TTLOG_ENCRYPT_KEY="$tmp/k.pub" "$prog" "$N" hang >"$tmp/rec/out" 2>"$tmp/rec/err" </dev/null &
+pid=$!
+for _ in $(seq 1 200); do
+	grep -q ready "$tmp/rec/out" && break
+	sleep 0.05
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+check "recover: a bad TTLOG_ENCRYPT_KEY writes nothing" - 2 'TTLOG_ENCRYPT_KEY=.*k.key is not a readable ttlog public key file' \
+	-- env TTLOG_ENCRYPT_KEY="$tmp/k.key" "$bin" recover --shm-dir "$tmp/rec/shm" --dir "$tmp/rec/bad" --keep "$pid"
+expect "recover: nothing written with the bad key" eval '! compgen -G "$tmp/rec/bad/*.ttlog"'
+check "recover with TTLOG_ENCRYPT_KEY" - 0 '' -- env TTLOG_ENCRYPT_KEY="$tmp/k.pub" \
+	"$bin" recover --shm-dir "$tmp/rec/shm" --dir "$tmp/rec/out-snaps" "$pid"
+rec=("$tmp"/rec/out-snaps/*.ttlog)
+expect "recover: the snapshot is encrypted" \
+	test "$(head -c 8 "${rec[0]}" | od -An -c | tr -d ' ')" = '211TTENC\r\n'
+expect "recover: no message in clear" eval '! plain_in "$tmp/rec/out-snaps"'
+check "recover: the snapshot reads with --key" "~secret-message i=$((N - 1)) " 0 '' \
+	-- "$bin" view --key "$tmp/k.key" "${rec[0]}"
+
 # ---- a bad key setting: ttlog_init fails, naming the file ------------------
 run badkey snapshot TTLOG_ENCRYPT_KEY="$tmp/k.key"
 expect "a private key as TTLOG_ENCRYPT_KEY: init fails ($rc)" test "$rc" = 3

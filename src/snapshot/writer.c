@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <lz4.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -696,6 +697,26 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
+/* A tool that writes snapshots from mappings (`ttlog snap`, `ttlog
+ * recover`) encrypts them when its own environment has TTLOG_ENCRYPT_KEY,
+ * as the process would have: read once, at the first snapshot. Normal
+ * context. TTLOG_OK, or TTLOG_E_CONFIG for a key file that is not one. */
+static int tool_seal_setup(void)
+{
+	static int done, rc = TTLOG_OK;
+	if (done)
+		return rc;
+	done = 1;
+	const char *v = getenv("TTLOG_ENCRYPT_KEY");
+	if (!v || !*v || strcmp(v, "none") == 0 || strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		return rc;
+	char err[512];
+	rc = ttlog__seal_configure(v, err, sizeof err);
+	if (rc == TTLOG_OK)
+		ttlog__snapshot_seal_seed();
+	return rc;
+}
+
 /* Exported for libttlog-read: the mapping reader (src/shm/map_snapshot.c) writes
  * its snapshot with it. */
 TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src,
@@ -703,6 +724,9 @@ TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *
 {
 	if (ttlog__snapshot_init() != TTLOG_OK)
 		return TTLOG_E_NOMEM;
+	int rc = tool_seal_setup();
+	if (rc != TTLOG_OK)
+		return rc;
 	return write_from(TTLOG__WS_NORMAL, src, reason, NULL, NULL, path, path_size);
 }
 
@@ -749,9 +773,8 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		rc = TTLOG_E_DIR;
 		goto out;
 	}
-	/* Only this process's own files: a snapshot of another process's
-	 * mapping is written by a tool, under that process's settings. */
-	int sealed = src->in_process && ttlog__seal_on();
+	/* This process's key, or a tool's (tool_seal_setup()). */
+	int sealed = ttlog__seal_on();
 	if (sealed)
 		ttlog__seal_begin(&ws->seal, &ws->em.file);
 

@@ -8,12 +8,14 @@
  *
  * MODE: crash (a write through a NULL pointer: the crash handler writes
  * the snapshot and closes the stream's segment), snapshot (ttlog_snapshot,
- * then a normal exit, which closes the stream). The settings come from
+ * then a normal exit, which closes the stream), hang (prints "ready" and
+ * waits to be killed, for `ttlog recover`). The settings come from
  * the environment (TTLOG_DIR, TTLOG_ENCRYPT_KEY, TTLOG_STREAM, ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ttlog.h"
 
@@ -41,6 +43,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[2], "crash") == 0)
 		null_deref();
+	if (strcmp(argv[2], "hang") == 0) {
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	if (ttlog_snapshot("sealed") != TTLOG_OK)
 		return 4;
 	return 0;

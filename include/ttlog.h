@@ -142,7 +142,8 @@ TTLOG_API int ttlog_level_parse(const char *name);
 	X(TTLOG_E_NOT_TTLOG, 13, "not a ttlog snapshot file")                         \
 	X(TTLOG_E_OPEN, 14, "file cannot be opened")                                  \
 	X(TTLOG_E_RANGE, 15, "buffer too small")                                      \
-	X(TTLOG_E_NO_TRACE, 16, "no span is open and no trace is continued")
+	X(TTLOG_E_NO_TRACE, 16, "no span is open and no trace is continued")           \
+	X(TTLOG_E_KEY, 17, "file is encrypted: no key given, or not the key it was sealed to")
 
 enum ttlog_error {
 #define TTLOG__ENUM(name, value, text) name = value,
@@ -225,6 +226,11 @@ struct ttlog_config {
 	uint64_t promote_before_ns; /* 0 = default 2 s */
 	uint64_t promote_after_ns;  /* 0 = default 500 ms */
 	uint32_t promote_max;       /* 0 = default 10; UINT32_MAX = no limit */
+	/* Encryption at rest (TTLOG_ENCRYPT_KEY; README's "Encrypted files"):
+	 * the path of a public key file made by `ttlog keygen`. Every
+	 * snapshot and stream segment is then sealed to that key, and only
+	 * its private key (`ttlog --key`) reads them. NULL or "": off. */
+	const char *encrypt_key;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

@@ -273,6 +273,17 @@ struct ttlog_event {
  */
 TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader);
 
+/**
+ * Encrypted files (docs/FORMAT.md section 21): the private key that every
+ * later open uses, read from a key file made by `ttlog keygen`
+ * (PREFIX.key). NULL forgets it. Without it an encrypted file opens with
+ * TTLOG_E_KEY ("encrypted; give --key"). Call it before opening files, not
+ * while another thread opens one. Returns TTLOG_OK, TTLOG_E_OPEN (the file
+ * cannot be read) or TTLOG_E_KEY (not a private key file), with a message
+ * naming the file in err.
+ */
+TTLOG_API int ttlog_reader_set_key_file(const char *path, char *err, size_t errsize);
+
 /** The first problem found ("FILE: offset N: expected ..."), or NULL. */
 TTLOG_API const char *ttlog_reader_error(const ttlog_reader *reader);
 

@@ -96,6 +96,7 @@ static const struct {
 	{"TTLOG_PROMOTE_BEFORE", "a while"},
 	{"TTLOG_PROMOTE_AFTER", "later"},
 	{"TTLOG_PROMOTE_MAX", "10"},
+	{"TTLOG_ENCRYPT_KEY", NULL}, /* a path; its errors: tests/seal.sh */
 };
 
 static void test_refused_values_quote_the_table(void **state)

@@ -71,7 +71,7 @@ void bench_die(const char *fmt, ...)
 static void usage(FILE *out, const char *what)
 {
 	fprintf(out,
-		"Usage: %s [--quick] [--dir DIR] [--ttlog PATH]\n"
+		"Usage: %s [--quick] [--dir DIR] [--ttlog PATH] [--encrypt PREFIX]\n"
 		"\n"
 		"%s\n"
 		"\n"
@@ -82,6 +82,8 @@ static void usage(FILE *out, const char *what)
 		"                 (default: $TMPDIR, else /tmp)\n"
 		"  --ttlog PATH   the ttlog command (default: the one built with this\n"
 		"                 benchmark)\n"
+		"  --encrypt PREFIX  encrypted files: sealed to PREFIX.pub, read with\n"
+		"                 PREFIX.key (make them with 'ttlog keygen -o PREFIX')\n"
 		"  -h, --help     show this help and exit\n"
 		"\n"
 		"Output: one JSON object per line on stdout; diagnostics on stderr.\n"
@@ -124,7 +126,8 @@ void bench_parse(int argc, char **argv, const char *what, struct bench_opts *o)
 			usage(stdout, what);
 			exit(0);
 		} else if (option_value(argc, argv, &i, "--dir", &o->dir) ||
-			   option_value(argc, argv, &i, "--ttlog", &o->ttlog)) {
+			   option_value(argc, argv, &i, "--ttlog", &o->ttlog) ||
+			   option_value(argc, argv, &i, "--encrypt", &o->encrypt)) {
 			/* stored by option_value */
 		} else {
 			fprintf(stderr, "%s: unknown argument '%s'\n", bench_prog, a);
@@ -153,6 +156,20 @@ void bench_clear_ttlog_env(void)
 		bench_note("ignoring %s from the environment", names[i]);
 		unsetenv(names[i]);
 	}
+}
+
+void bench_apply_encrypt(const struct bench_opts *o)
+{
+	if (!o->encrypt)
+		return;
+	char pub[4096], key[4096], err[512];
+	snprintf(pub, sizeof pub, "%s.pub", o->encrypt);
+	snprintf(key, sizeof key, "%s.key", o->encrypt);
+	if (ttlog_reader_set_key_file(key, err, sizeof err) != TTLOG_OK)
+		bench_die("--encrypt: %s", err);
+	setenv("TTLOG_ENCRYPT_KEY", pub, 1);
+	setenv("TTLOG_KEY", key, 1);
+	bench_note("files sealed to %s", pub);
 }
 
 /* ---- Scratch directory --------------------------------------------------- */

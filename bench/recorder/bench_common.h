@@ -22,14 +22,20 @@ struct bench_opts {
 	int quick;            /* --quick: small sizes, under ~10 s */
 	const char *dir;      /* --dir: where the private scratch directory goes */
 	const char *ttlog;    /* --ttlog: the ttlog CLI (NULL until resolved) */
+	const char *encrypt;  /* --encrypt PREFIX: files sealed to PREFIX.pub (ttlog keygen) */
 };
 
 /*
- * Parses --quick, --dir DIR, --ttlog PATH and --help. `what` is the
+ * Parses --quick, --dir DIR, --ttlog PATH, --encrypt PREFIX and --help. `what` is the
  * program's own paragraph for --help. Unknown options are a usage error
  * (exit 1). Returns only when the program should run.
  */
 void bench_parse(int argc, char **argv, const char *what, struct bench_opts *o);
+
+/* With --encrypt PREFIX (after bench_clear_ttlog_env()): the program's
+ * files are sealed to PREFIX.pub (TTLOG_ENCRYPT_KEY) and read with
+ * PREFIX.key (the reader's key, and TTLOG_KEY for the ttlog command). */
+void bench_apply_encrypt(const struct bench_opts *o);
 
 /* The program's name in messages; set by bench_parse(). */
 extern const char *bench_prog;

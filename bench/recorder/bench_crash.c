@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 		    "(--quick: 3). The ttlog command is not used.",
 		    &o);
 	bench_clear_ttlog_env();
+	bench_apply_encrypt(&o);
 	const char *dir = bench_scratch_create(&o);
 	unsigned runs = o.quick ? 3 : 7;
 	double ms[16], events[16];

@@ -121,6 +121,7 @@ int main(int argc, char **argv)
 		    "file size and the size of the text `ttlog view` prints for that file.",
 		    &o);
 	bench_clear_ttlog_env();
+	bench_apply_encrypt(&o);
 	bench_find_cli(&o);
 	const char *dir = bench_scratch_create(&o);
 	unsigned reps = o.quick ? 3 : 5;

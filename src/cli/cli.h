@@ -33,6 +33,11 @@ int cli_view_main(int argc, char **argv);
 /** Writes the help text of `ttlog view` to out. */
 void cli_view_usage(FILE *out);
 
+/** `ttlog keygen`: argv[0] is "keygen". Returns an exit code. */
+int cli_keygen_main(int argc, char **argv);
+/** Writes the help text of `ttlog keygen` to out. */
+void cli_keygen_usage(FILE *out);
+
 /** `ttlog ls`: argv[0] is "ls". Returns an exit code. */
 int cli_ls_main(int argc, char **argv);
 /** Writes the help text of `ttlog ls` to out. */

@@ -3,14 +3,22 @@
  * main.c - the `ttlog` command: dispatches to a subcommand, prints the
  * command's help and version, and owns stdout (write errors are detected
  * here, at exit; a closed pipe ends the program quietly).
+ *
+ * Encrypted files: every command that reads files takes --key FILE (else
+ * TTLOG_KEY), the private key of `ttlog keygen`. The option is taken out of
+ * the command line here, before the command parses it, and given to the
+ * reader library (ttlog_reader_set_key_file), which every later open uses;
+ * the commands' help texts end with the same paragraph about it.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ttlog.h"
+#include "ttlog_reader.h"
 
 /* errno of the first write error on stdout, 0 while there was none. */
 static int stdout_errno;
@@ -64,6 +72,8 @@ static void usage(FILE *out)
 	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  run CMD      run an unmodified program with its output, syslog calls\n"
 	      "               and crash recorded (a preloaded shim)\n"
+	      "  keygen       make a key pair for encrypted snapshots and segments\n"
+	      "               (TTLOG_ENCRYPT_KEY; reading commands then take --key)\n"
 	      "  help [CMD]   show this help, or the help of command CMD;\n"
 	      "               'help env': the TTLOG_* variables programs read\n"
 	      "\n"
@@ -125,28 +135,103 @@ static int unknown_command(const char *name)
 	return CLI_EXIT_USAGE;
 }
 
-/* The subcommands, in the order of the usage text. */
+/* The subcommands, in the order of the usage text; reads: it opens
+ * snapshot files or segments, so it takes --key. */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	void (*usage)(FILE *out);
+	int reads;
 } commands[] = {
-	{"view", cli_view_main, cli_view_usage},
-	{"ls", cli_ls_main, cli_ls_usage},
-	{"stats", cli_stats_main, cli_stats_usage},
-	{"query", cli_query_main, cli_query_usage},
-	{"diff", cli_diff_main, cli_diff_usage},
-	{"explain", cli_explain_main, cli_explain_usage},
-	{"export", cli_export_main, cli_export_usage},
-	{"tail", cli_tail_main, cli_tail_usage},
-	{"top", cli_top_main, cli_top_usage},
-	{"snap", cli_snap_main, cli_snap_usage},
-	{"serve", cli_serve_main, cli_serve_usage},
-	{"report", cli_htmlreport_main, cli_htmlreport_usage},
-	{"ship", cli_ship_main, cli_ship_usage},
-	{"recover", cli_recover_main, cli_recover_usage},
-	{"run", cli_run_main, cli_run_usage},
+	{"view", cli_view_main, cli_view_usage, 1},
+	{"ls", cli_ls_main, cli_ls_usage, 1},
+	{"stats", cli_stats_main, cli_stats_usage, 1},
+	{"query", cli_query_main, cli_query_usage, 1},
+	{"diff", cli_diff_main, cli_diff_usage, 1},
+	{"explain", cli_explain_main, cli_explain_usage, 1},
+	{"export", cli_export_main, cli_export_usage, 1},
+	{"tail", cli_tail_main, cli_tail_usage, 1},
+	{"top", cli_top_main, cli_top_usage, 0},
+	{"snap", cli_snap_main, cli_snap_usage, 0},
+	{"serve", cli_serve_main, cli_serve_usage, 1},
+	{"report", cli_htmlreport_main, cli_htmlreport_usage, 1},
+	{"ship", cli_ship_main, cli_ship_usage, 1},
+	{"recover", cli_recover_main, cli_recover_usage, 1},
+	{"run", cli_run_main, cli_run_usage, 0},
+	{"keygen", cli_keygen_main, cli_keygen_usage, 0},
 };
+
+/* The paragraph that ends the help of every command that reads files. */
+static void key_usage(FILE *out)
+{
+	fputs("\n"
+	      "Encrypted files (written with TTLOG_ENCRYPT_KEY; see 'ttlog keygen'):\n"
+	      "  --key FILE     the private key that reads them (PREFIX.key of keygen);\n"
+	      "                 default: the file named by TTLOG_KEY. Without it an\n"
+	      "                 encrypted file is an error: 'encrypted; give --key'\n",
+	      out);
+}
+
+/*
+ * Takes --key FILE / --key=FILE out of argv (up to a "--"), else TTLOG_KEY,
+ * and hands the key to the reader. Sets *help when the command line asks
+ * for the help text. Returns -1 with *status on an error.
+ */
+static int take_key(const char *command, int *argc, char **argv, int *help, int *status)
+{
+	const char *path = NULL;
+	int n = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			*help = 1;
+		if (strcmp(a, "--key") == 0) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "ttlog %s: option '--key' needs a private key file\n"
+						"Run 'ttlog %s --help' for usage.\n",
+					command, command);
+				*status = CLI_EXIT_USAGE;
+				return -1;
+			}
+			path = argv[++i];
+			continue;
+		}
+		if (strncmp(a, "--key=", 6) == 0) {
+			path = a + 6;
+			continue;
+		}
+		argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	*argc = n;
+	const char *from = "--key";
+	if (!path) {
+		path = getenv("TTLOG_KEY");
+		from = "TTLOG_KEY";
+		if (path && !*path)
+			path = NULL;
+	}
+	if (!path || *help)
+		return 0;
+	if (!*path) {
+		fprintf(stderr, "ttlog %s: option '--key' needs a private key file, not ''\n",
+			command);
+		*status = CLI_EXIT_USAGE;
+		return -1;
+	}
+	char err[512];
+	if (ttlog_reader_set_key_file(path, err, sizeof err) != TTLOG_OK) {
+		fprintf(stderr, "ttlog %s: %s: %s\n", command, from, err);
+		*status = CLI_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
 
 static const struct command *find_command(const char *name)
 {
@@ -168,6 +253,15 @@ int main(int argc, char **argv)
 	const char *command = argv[1];
 	const struct command *c = find_command(command);
 
+	if (c && c->reads) {
+		int n = argc - 1, help = 0, status = CLI_EXIT_OK;
+		if (take_key(command, &n, argv + 1, &help, &status) != 0)
+			return finish(status);
+		status = c->run(n, argv + 1);
+		if (help && status == CLI_EXIT_OK)
+			key_usage(stdout);
+		return finish(status);
+	}
 	if (c)
 		return finish(c->run(argc - 1, argv + 1));
 	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
@@ -181,6 +275,8 @@ int main(int argc, char **argv)
 			if (!(c = find_command(argv[2])))
 				return unknown_command(argv[2]);
 			c->usage(stdout);
+			if (c->reads)
+				key_usage(stdout);
 			return finish(CLI_EXIT_OK);
 		}
 		usage(stdout);

@@ -77,6 +77,8 @@ void cli_snap_usage(FILE *out)
 	      "If PID runs in shared-memory mode (TTLOG_SHARED_MEMORY=1), its mapping in\n"
 	      "<base>/ttlog-UID is read directly: nothing is asked of the process, so this\n"
 	      "works while it is hung or stopped, and the snapshot's reason is 'external'.\n"
+	      "That snapshot is encrypted when TTLOG_ENCRYPT_KEY (a public key file of\n"
+	      "'ttlog keygen') is set for this command.\n"
 	      "\n"
 	      "Otherwise (or with --signal) the process's on-demand snapshot signal is sent\n"
 	      "(TTLOG_SNAPSHOT_SIGNAL) and the command waits for the new file\n"

@@ -146,11 +146,20 @@ void ttlog__sanitize_reason(const char *reason, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* Runs in signal context: ttlog__write_all(). */
+/* Runs in signal context: ttlog__write_all() or the sink. */
+void ttlog__fdbuf_write(struct ttlog__fdbuf *b, const void *data, size_t n)
+{
+	if (!n || b->failed)
+		return;
+	int rc = b->sink ? b->sink(b->sink_ctx, b->fd, data, n) : ttlog__write_all(b->fd, data, n);
+	if (rc != 0)
+		b->failed = 1;
+}
+
+/* Runs in signal context: ttlog__fdbuf_write(). */
 void ttlog__fdbuf_flush(struct ttlog__fdbuf *b)
 {
-	if (b->len && !b->failed && ttlog__write_all(b->fd, b->buf, b->len) != 0)
-		b->failed = 1;
+	ttlog__fdbuf_write(b, b->buf, b->len);
 	b->len = 0;
 }
 

@@ -33,16 +33,24 @@ int ttlog__write_all(int fd, const void *buf, size_t len);
  * Buffered output to a file descriptor: bytes collect in buf (cap bytes,
  * the caller's memory) and go out through ttlog__write_all() when it is
  * full and on flush. The first failed write sets `failed`; later bytes are
- * dropped, so a caller checks once, at the end.
+ * dropped, so a caller checks once, at the end. With a sink (an
+ * encrypted file: src/snapshot/seal.c), every run of bytes that would go to
+ * write(2) goes to the sink instead, which returns 0 or -1 as
+ * ttlog__write_all() does; sink must then run in signal context too.
  */
 struct ttlog__fdbuf {
 	int fd;
 	int failed;
 	unsigned char *buf;
 	size_t len, cap;
+	int (*sink)(void *ctx, int fd, const void *data, size_t n); /* NULL: write(2) */
+	void *sink_ctx;
 };
 void ttlog__fdbuf_put(struct ttlog__fdbuf *b, const void *data, size_t n);
 void ttlog__fdbuf_flush(struct ttlog__fdbuf *b);
+/* Writes n bytes now, past the buffer (which the caller flushed first),
+ * through the sink if there is one; sets failed on failure. */
+void ttlog__fdbuf_write(struct ttlog__fdbuf *b, const void *data, size_t n);
 
 /* Splits seconds since the Unix epoch into UTC calendar fields. */
 struct ttlog__civil {

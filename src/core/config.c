@@ -399,6 +399,12 @@ static int take_stream(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+static int take_encrypt_key(const char *v, struct resolving *r)
+{
+	r->st->encrypt_key = is_off(v) ? NULL : v;
+	return TAKEN;
+}
+
 static int take_stream_level(const char *v, struct resolving *r)
 {
 	if (ttlog__stream_check_level(v) != TTLOG_OK)
@@ -659,6 +665,9 @@ static const struct config_var {
 	{{"TTLOG_PROMOTE_MAX", "promote_max", "10/s", "N/s such as 10/s, or unlimited",
 	  "promotions a second; the others are counted (ttlog_stream_promotions_suppressed_total)"},
 	 take_promote_max, NULL},
+	{{"TTLOG_ENCRYPT_KEY", "encrypt_key", "none", "a public key file (ttlog keygen), or none",
+	  "seal every snapshot and segment to this key; reading them needs its private key (--key)"},
+	 take_encrypt_key, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -775,6 +784,10 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		st->shared_memory = cfg->shared_memory == 1;
 		r.shared_dir = cfg->shared_dir;
 	}
+
+	if (cfg->struct_size >= offsetof(struct ttlog_config, encrypt_key) + sizeof cfg->encrypt_key &&
+	    cfg->encrypt_key && *cfg->encrypt_key)
+		st->encrypt_key = cfg->encrypt_key;
 
 	for (size_t i = 0; i < CONFIG_VARS; i++) {
 		const struct config_var *var = &config_vars[i];

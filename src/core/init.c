@@ -33,6 +33,7 @@
 #include "sites/sampling.h"
 #include "sites/sites.h"
 #include "snapshot/retention.h"
+#include "snapshot/seal.h"
 #include "snapshot/writer.h"
 #include "stream/stream.h"
 #include "common/stream_ops.h"
@@ -198,6 +199,13 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		rc = TTLOG_E_NOMEM;
 		goto out;
 	}
+	/* Encryption at rest: the recipient's public key, and a fresh key
+	 * chain for each writer (src/snapshot/seal.c), before any handler can
+	 * write a file. */
+	rc = ttlog__seal_configure(st.encrypt_key, init_error, sizeof init_error);
+	if (rc != TTLOG_OK)
+		goto out;
+	ttlog__snapshot_seal_seed();
 	/* Levels: check the whole spec before touching anything. */
 	if (ttlog_set_level(st.min_level) != TTLOG_OK ||
 	    ttlog__levels_apply(st.levels) != TTLOG_OK) {

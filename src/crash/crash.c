@@ -109,7 +109,17 @@
  *       <dir>/.ttlog-<pid>-<tid>-<n>.tmp with the string builder of
  *       src/common/sigsafe.c (ttlog__sb_init, ttlog__sb_str, ttlog__sb_mem,
  *       ttlog__sb_u64: the caller's buffer only) and open()s it (O_CREAT |
- *       O_EXCL | O_NOFOLLOW, mode 0600).
+ *       O_EXCL | O_NOFOLLOW, mode 0600). An encrypted file
+ *       (ttlog__seal_on(): an acquire load) starts with
+ *       ttlog__seal_begin() (src/snapshot/seal.c): the workspace's key
+ *       chain gives the file's keys through libsodium's pure computation,
+ *       no randomness (crypto_kdf_derive_from_key, crypto_box_seed_keypair,
+ *       crypto_generichash_init/update/final, crypto_box_easy,
+ *       crypto_secretstream_xchacha20poly1305_init_pull, sodium_memzero:
+ *       BLAKE2b, X25519, XSalsa20-Poly1305 and HChaCha20 on the caller's
+ *       memory and stack, implementations chosen by sodium_init() at
+ *       ttlog_init), then ttlog__write_all() of the container header, and
+ *       it sets the output's sink to seal_write().
  *    b. The clock, self_clock(): ttlog__clock_calibrate() without waiting
  *       (the process is dying), ttlog__clock_realtime_ns(),
  *       ttlog__clock_now() (src/clock/clock.c: clock_ns() is clock_gettime,
@@ -122,8 +132,11 @@
  *       the emitter of src/snapshot/emit.c, ttlog__emit_chunk()
  *       (ttlog__chunk_crc and ttlog__crc32c: a table and the caller's
  *       bytes) into put_bytes(), ttlog__fdbuf_put() and,
- *       each time the 64 KiB output buffer fills, ttlog__fdbuf_flush() and
- *       ttlog__write_all(): write(2), retried on EINTR.
+ *       each time the 64 KiB output buffer fills, ttlog__fdbuf_flush(),
+ *       ttlog__fdbuf_write() and ttlog__write_all(): write(2), retried on
+ *       EINTR; for an encrypted file the sink seal_write() in between
+ *       (crypto_secretstream_xchacha20poly1305_push into the workspace's
+ *       message buffer, ttlog__put_u32, then ttlog__write_all()).
  *    d. Each ring (self_ring_next: the ring list), write_thread(): the
  *       ring reader of src/ring/ring.c, self_read_begin(),
  *       ttlog__ring_read_begin() and ttlog__ring_read_begin_at() (the
@@ -179,7 +192,10 @@
  *       workspace; the little-endian helpers of src/common/internal.h
  *       (ttlog__put_u16, ttlog__put_u32, ttlog__put_u64, ttlog__get_u32,
  *       ttlog__get_u64) are memcpy.
- *    g. ttlog__emit_flush() (ttlog__fdbuf_flush()), fsync(), close(). publish(): final_name()
+ *    g. ttlog__emit_flush() (ttlog__fdbuf_flush()); for an encrypted file
+ *       ttlog__seal_end(): the final message through seal_write(), then
+ *       ttlog__seal_abandon() wipes the stream state (sodium_memzero).
+ *       fsync(), close(). publish(): final_name()
  *       (ttlog__clock_wall_ns(), ttlog__civil_from_unix(): arithmetic)
  *       makes <dir>/ttlog-<pid>-<time>-<signal>[-N].ttlog, link() puts the
  *       temporary there without replacing anything (EEXIST: the next N),
@@ -229,13 +245,16 @@
  *    run_triggers(), promote_window(): ttlog__ring_read_begin() and
  *    ttlog__ring_read() again, pend_take()); finish_cycle() and count_cycle()
  *    count what was written or lost (add(): relaxed atomics; on a failed
- *    write, ftruncate() back to the cycle's start, close(), mono_ns():
- *    clock_gettime). Then close_segment(): write_thread() per ring (a
+ *    write, ttlog__seal_abandon() for an encrypted segment, ftruncate()
+ *    back to the cycle's start, close(), mono_ns(): clock_gettime); an
+ *    encrypted segment's bytes go through seal_write() as in step 7c.
+ *    Then close_segment(): write_thread() per ring (a
  *    live thread's name by ttlog__live_thread_name(), as in step 7d;
  *    ttlog__ring_overwritten()), ttlog__metrics_snapshot() through
  *    emit_metrics_chunk() as in step 7e, no INDX, the segment END with
  *    dropped_total(), after finalize() of what is still pending,
- *    ttlog__emit_flush(), fsync() (unless
+ *    ttlog__emit_flush(), ttlog__seal_end() for an encrypted segment (as
+ *    in step 7g), fsync() (unless
  *    TTLOG_STREAM_SYNC=none) and close(). The rings are still frozen, so
  *    the segment ends where the snapshot does.
  *

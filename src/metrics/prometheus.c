@@ -363,6 +363,7 @@ TTLOG_API int ttlog_metrics_write_prometheus(int fd)
 	o.f.buf = (unsigned char *)o.buf;
 	o.f.len = 0;
 	o.f.cap = sizeof o.buf;
+	o.f.sink = NULL;
 	o.family = NULL;
 	uint32_t n = ttlog__metrics_count();
 	for (uint32_t i = 0; i < n && !o.f.failed; i++) {

@@ -119,6 +119,16 @@ struct rblock {
 	uint32_t good;         /* damaged: bytes of the whole records before the damage */
 };
 
+/* Encrypted files (unseal.c): if r->data is an encrypted container,
+ * replaces it with the decrypted bytes (every whole message before any
+ * damage) and returns 1 if there is anything to parse; 0 with the status
+ * set (no key, wrong key, an unreadable header). Not encrypted: 1, nothing
+ * changed. */
+int ttlog__reader_unseal(struct ttlog_reader *r);
+/* After the parse: a cut container that is not an open segment is
+ * reported as truncated. */
+void ttlog__reader_unseal_check_end(struct ttlog_reader *r);
+
 struct ttlog_reader {
 	unsigned char *data;
 	size_t size;
@@ -127,6 +137,11 @@ struct ttlog_reader {
 	char *error;
 	int oom;               /* an allocation failed while opening */
 	struct ttlog_file_info info;
+	/* An encrypted file (reader/unseal.c): data holds the decrypted bytes. */
+	int sealed;
+	int seal_final;        /* its final message was read */
+	int seal_torn;         /* it ends inside a message */
+	size_t seal_end;       /* container offset where reading stopped */
 
 	/* HEAD */
 	int have_head;

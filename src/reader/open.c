@@ -53,6 +53,10 @@
  * ranged open (ttlog_reader_open_range) of a closed segment reads through
  * the index instead of walking the file: see reader/index.c.
  *
+ * Encrypted files (FORMAT.md 21): right after the file is read, unseal.c
+ * replaces an encrypted container by its decrypted bytes, and the passes
+ * run on those; a closed segment's index is not used for them.
+ *
  * Trust: every length, count and offset in the file is compared with the
  * bytes that remain (`len > left`, never `off + len > size`) before use; no
  * allocation is sized by a count read from the file, only by bytes that
@@ -409,6 +413,7 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 						? r->size * READER_BUFFER_FACTOR
 						: SIZE_MAX;
 		parse(r);
+		ttlog__reader_unseal_check_end(r);
 	}
 	if (!r->oom && r->ncursors) {
 		r->heap = malloc(r->ncursors * sizeof *r->heap);
@@ -449,8 +454,11 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 			close(fd);
 		}
 	}
-	if (!have)
+	if (!have) {
 		have = read_all(r, path);
+		if (have) /* an encrypted file becomes its plain bytes */
+			have = ttlog__reader_unseal(r);
+	}
 	return finish_open(r, have, reader);
 }
 
@@ -505,7 +513,7 @@ int ttlog__reader_open_memory(const void *data, size_t size, const char *name,
 	if (size)
 		memcpy(r->data, data, size);
 	r->size = size;
-	return finish_open(r, 1, reader);
+	return finish_open(r, ttlog__reader_unseal(r), reader);
 }
 
 TTLOG_API void ttlog_reader_close(ttlog_reader *r)

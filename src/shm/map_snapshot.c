@@ -697,7 +697,12 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	snprintf(why, sizeof why, "%s%s", reason ? reason : "recovered",
 		 s->stream ? "-after-stream" : "");
 	rc = ttlog__snapshot_write_source(&src, why, path, path_size);
-	if (rc != TTLOG_OK) {
+	if (rc == TTLOG_E_CONFIG) {
+		ttlog__shm_say(err, err_size,
+		    "%s: not written: TTLOG_ENCRYPT_KEY=%s is not a readable ttlog public key file "
+		    "(make one with 'ttlog keygen')",
+		    map_path, getenv("TTLOG_ENCRYPT_KEY"));
+	} else if (rc != TTLOG_OK) {
 		ttlog__shm_say(err, err_size, "%s: writing the snapshot into %s: %s", map_path, out_dir,
 		    ttlog_strerror(rc));
 	} else if (s->problem[0]) {

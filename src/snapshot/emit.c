@@ -50,6 +50,8 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->file.buf = out;
 	em->file.cap = cap;
 	em->file.len = 0;
+	em->file.sink = NULL; /* plain; src/snapshot/seal.c sets it for an encrypted file */
+	em->file.sink_ctx = NULL;
 	em->offset = em->flushed = 0;
 	em->prefix_type = 0;
 	em->site_count = 0;
@@ -98,9 +100,8 @@ void ttlog__emit_chunk(struct ttlog__emit *em, uint32_t type, uint32_t flags, co
 		ttlog__emit_flush(em);
 	if (em->whole_chunks && whole > em->file.cap) {
 		/* Larger than the buffer: on its own, right away. */
-		if (!em->file.failed && (ttlog__write_all(em->file.fd, hdr, sizeof hdr) != 0 ||
-					 ttlog__write_all(em->file.fd, payload, len) != 0))
-			em->file.failed = 1;
+		ttlog__fdbuf_write(&em->file, hdr, sizeof hdr);
+		ttlog__fdbuf_write(&em->file, payload, len);
 		em->offset += whole;
 		if (!em->file.failed)
 			em->flushed = em->offset;

@@ -26,6 +26,11 @@
  * and the crash handler, or another process's shared-memory mapping for
  * src/shm/map_snapshot.c. The in-process source calls straight into the library.
  *
+ * An encrypted file (TTLOG_ENCRYPT_KEY; FORMAT.md 21) is the same bytes
+ * through the workspace's encrypting sink (src/snapshot/seal.c): the
+ * container header right after the temporary is created, the final
+ * message after END.
+ *
  * The file appears atomically: it is written as .ttlog-*.tmp (O_EXCL,
  * O_NOFOLLOW, mode 0600), fsync'd, hard-linked to its final name (link()
  * fails rather than replace an existing file), and the temporary unlinked.
@@ -37,6 +42,7 @@
 #include <fcntl.h>
 #include <lz4.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -60,6 +66,7 @@
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/retention.h"
+#include "snapshot/seal.h"
 #include "thread/thread.h"
 
 #define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
@@ -83,6 +90,7 @@ struct workspace {
 	/* The chunks, the dictionary and the blocks (em.file.failed: a write
 	 * failed, give up and remove the file). */
 	struct ttlog__emit em;
+	struct ttlog__seal seal;        /* this workspace's encryption state */
 	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
 };
 
@@ -121,9 +129,19 @@ int ttlog__snapshot_init(void)
 	return TTLOG_OK;
 }
 
-/* Relaxed: the child has one thread. */
+void ttlog__snapshot_seal_seed(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (workspaces[i] && ttlog__seal_on())
+			ttlog__seal_seed(&workspaces[i]->seal);
+}
+
+/* Relaxed: the child has one thread. Its key chains are seeded anew: the
+ * parent goes on with the ones it has, and two files must never share a
+ * key (randombytes_buf() in the child after fork(), normal context). */
 void ttlog__snapshot_after_fork(void)
 {
+	ttlog__snapshot_seal_seed();
 	for (int i = 0; i < 2; i++)
 		if (workspaces[i]) {
 			atomic_store_explicit(&workspaces[i]->busy, 0, memory_order_relaxed);
@@ -680,6 +698,26 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
+/* A tool that writes snapshots from mappings (`ttlog snap`, `ttlog
+ * recover`) encrypts them when its own environment has TTLOG_ENCRYPT_KEY,
+ * as the process would have: read once, at the first snapshot. Normal
+ * context. TTLOG_OK, or TTLOG_E_CONFIG for a key file that is not one. */
+static int tool_seal_setup(void)
+{
+	static int done, rc = TTLOG_OK;
+	if (done)
+		return rc;
+	done = 1;
+	const char *v = getenv("TTLOG_ENCRYPT_KEY");
+	if (!v || !*v || strcmp(v, "none") == 0 || strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		return rc;
+	char err[512];
+	rc = ttlog__seal_configure(v, err, sizeof err);
+	if (rc == TTLOG_OK)
+		ttlog__snapshot_seal_seed();
+	return rc;
+}
+
 /* Exported for libttlog-read: the mapping reader (src/shm/map_snapshot.c) writes
  * its snapshot with it. */
 TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src,
@@ -687,6 +725,9 @@ TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *
 {
 	if (ttlog__snapshot_init() != TTLOG_OK)
 		return TTLOG_E_NOMEM;
+	int rc = tool_seal_setup();
+	if (rc != TTLOG_OK)
+		return rc;
 	return write_from(TTLOG__WS_NORMAL, src, reason, NULL, NULL, path, path_size);
 }
 
@@ -733,6 +774,10 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		rc = TTLOG_E_DIR;
 		goto out;
 	}
+	/* This process's key, or a tool's (tool_seal_setup()). */
+	int sealed = ttlog__seal_on();
+	if (sealed)
+		ttlog__seal_begin(&ws->seal, &ws->em.file);
 
 	struct ttlog__calibration cal;
 	int64_t created;
@@ -764,6 +809,8 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	}
 	write_end(ws);
 	ttlog__emit_flush(&ws->em);
+	if (sealed)
+		ttlog__seal_end(&ws->seal, &ws->em.file);
 	if (src->in_process)
 		atomic_fetch_add_explicit(&ttlog__g.torn_records, ws->torn, memory_order_relaxed);
 

@@ -26,6 +26,10 @@ struct ttlog__crash_info {
 	const struct ttlog__module_list *modules; /* for MODS; NULL: the last refresh's */
 };
 
+/* Gives both workspaces a fresh key chain when files are encrypted
+ * (src/snapshot/seal.c). Normal context: ttlog_init, after fork. */
+void ttlog__snapshot_seal_seed(void);
+
 enum ttlog__workspace { TTLOG__WS_NORMAL = 0, TTLOG__WS_CRASH = 1 };
 
 struct ttlog__ring;

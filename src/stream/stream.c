@@ -32,6 +32,11 @@
  * with a THRD per thread that had something to say, MTRC, INDX (normal
  * context only) and the 88-byte segment END.
  *
+ * With TTLOG_ENCRYPT_KEY a segment is written through the stream's
+ * encrypting sink (src/snapshot/seal.c, FORMAT.md 21): each flush becomes
+ * whole messages, so a reader of the growing file decrypts every message
+ * written so far; closing adds the final message.
+ *
  * A write that fails (full disk, quota, RLIMIT_FSIZE, I/O error) never
  * blocks or stops the program: the file is cut back to the last whole
  * chunk before this cycle, the cycle's records are counted as lost, the
@@ -99,6 +104,7 @@
 #include "sites/sites.h"
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/seal.h"
 #include "snapshot/writer.h"
 #include "thread/scopes.h"
 #include "thread/thread.h"
@@ -204,6 +210,13 @@ struct index_entry {
 
 struct stream {
 	struct ttlog__stream_settings st;
+	/* Encryption (src/snapshot/seal.c): the stream's own key chain and
+	 * state; sealed: the open segment is encrypted; cycle_sealed: the
+	 * container bytes written when the cycle began (where a failed
+	 * cycle cuts the file back to). */
+	struct ttlog__seal seal;
+	int sealed;
+	uint64_t cycle_sealed;
 	int level_global;
 	int ntargets;
 	struct {
@@ -860,6 +873,9 @@ static int open_segment(struct stream *s)
 	s->em.chunk_ctx = s;
 	s->em.lz4_state = s->lz4_state;
 	s->em.pack = &s->pack;
+	s->sealed = ttlog__seal_on();
+	if (s->sealed)
+		ttlog__seal_begin(&s->seal, &s->em.file);
 	s->nindex = 0;
 	s->index_broken = 0;
 	struct ttlog__calibration cal;
@@ -871,6 +887,8 @@ static int open_segment(struct stream *s)
 	ttlog__emit_flush(&s->em);
 	if (s->em.file.failed) {
 		int err = errno;
+		if (s->sealed)
+			ttlog__seal_abandon(&s->seal, &s->em.file);
 		for (uint32_t i = 0; i < s->nrings; i++)
 			s->rings[i].events = 0; /* the re-statements are not written */
 		close(fd);
@@ -1034,6 +1052,8 @@ static void close_segment(struct stream *s, int last)
 	ttlog__put_u64(p + TTLOG__FMT_END_LOG_EVENTS_OFF, s->em.log_events);
 	ttlog__emit_chunk(&s->em, TTLOG__FMT_CHUNK_END, 0, p, TTLOG__FMT_END_FULL_SIZE);
 	ttlog__emit_flush(&s->em);
+	if (s->sealed)
+		ttlog__seal_end(&s->seal, &s->em.file);
 	if (!s->em.file.failed && s->st.sync != TTLOG__SYNC_NONE)
 		fsync(s->fd);
 	close(s->fd);
@@ -1328,7 +1348,12 @@ static void finish_cycle(struct stream *s, uint64_t cycle_start)
 		 * filtered records carry over to it. */
 		for (uint32_t i = 0; i < s->nrings; i++)
 			s->rings[i].events = 0;
-		if (ftruncate(s->fd, (off_t)cycle_start) != 0) {
+		if (s->sealed)
+			ttlog__seal_abandon(&s->seal, &s->em.file);
+		/* An encrypted segment: back to the end of the last whole
+		 * message before the cycle, which a reader sees as an open
+		 * segment, as it sees a plain one without END. */
+		if (ftruncate(s->fd, (off_t)(s->sealed ? s->cycle_sealed : cycle_start)) != 0) {
 			/* The cut-back failed too: what is past it is unreadable
 			 * rather than wrong (a reader stops at a partial chunk). */
 		}
@@ -1363,6 +1388,7 @@ static uint64_t cycle(struct stream *s)
 	for (uint32_t i = 0; i < s->nrings; i++)
 		lost0 += s->rings[i].lost;
 	uint64_t start = s->fd >= 0 ? s->em.flushed : 0;
+	s->cycle_sealed = s->seal.written;
 	uint64_t bytes = drain(s);
 	finish_cycle(s, start);
 	count_cycle(s, lost0);
@@ -1635,6 +1661,8 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	s->seq = 0;
 	s->stream_start_ns = 0;
 	s->in_signal = 0;
+	if (ttlog__seal_on())
+		ttlog__seal_seed(&s->seal); /* normal context: a fresh key chain */
 	atomic_store_explicit(&s->owner, OWNER_FREE, memory_order_relaxed);
 	atomic_store_explicit(&s->stop, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->thread_tid, 0, memory_order_relaxed);

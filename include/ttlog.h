@@ -225,6 +225,13 @@ struct ttlog_config {
 	uint64_t promote_before_ns; /* 0 = default 2 s */
 	uint64_t promote_after_ns;  /* 0 = default 500 ms */
 	uint32_t promote_max;       /* 0 = default 10; UINT32_MAX = no limit */
+	/* How event blocks are stored (README's "Safe files"): "lz4", "packed"
+	 * (by record type), "zstd" or "zstd:LEVEL" (1 to 19, default 3, over
+	 * the packed form), "none". compression: snapshots, and segments unless
+	 * stream_compression says otherwise. NULL: lz4 for snapshots, packed
+	 * for segments. */
+	const char *compression;
+	const char *stream_compression;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

@@ -22,10 +22,12 @@ struct bench_opts {
 	int quick;            /* --quick: small sizes, under ~10 s */
 	const char *dir;      /* --dir: where the private scratch directory goes */
 	const char *ttlog;    /* --ttlog: the ttlog CLI (NULL until resolved) */
+	const char *compression; /* --compression: TTLOG_COMPRESSION's values; NULL: default */
 };
 
 /*
- * Parses --quick, --dir DIR, --ttlog PATH and --help. `what` is the
+ * Parses --quick, --dir DIR, --ttlog PATH, --compression CODEC and --help
+ * (bench_ttlog_init() uses the codec). `what` is the
  * program's own paragraph for --help. Unknown options are a usage error
  * (exit 1). Returns only when the program should run.
  */

@@ -35,6 +35,7 @@ struct ttlog__settings {
 	char service[TTLOG__SERVICE_MAX + 1]; /* "": the executable's base name */
 	struct ttlog__stream_settings stream; /* stream.dir "": streaming off */
 	int flush_signals;        /* -1 off, 0 auto (on with a stream), 1 on */
+	struct ttlog__compression compression; /* snapshots' codec (the stream's is in stream) */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

@@ -232,6 +232,12 @@ struct ttlog_config {
 	 * for segments. */
 	const char *compression;
 	const char *stream_compression;
+	/* Values that never reach a file (TTLOG_REDACT, README's "Safe
+	 * files"): "password,token,card*,arg:2@db.c:42": structured fields
+	 * whose key matches a glob, and argument N of the call at FILE:LINE.
+	 * Replaced by "[REDACTED n]" (numbers by 0) when a snapshot or segment
+	 * is written; the log call costs the same. NULL: none. */
+	const char *redact;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

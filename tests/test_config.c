@@ -98,6 +98,7 @@ static const struct {
 	{"TTLOG_PROMOTE_MAX", "10"},
 	{"TTLOG_COMPRESSION", "zstd:20"},
 	{"TTLOG_STREAM_COMPRESSION", "gzip"},
+	{"TTLOG_REDACT", NULL}, /* its own message: tests/redact.sh */
 };
 
 static void test_refused_values_quote_the_table(void **state)

@@ -84,6 +84,7 @@ void cli_stats_usage(FILE *out)
 	      "  - the process, the reason and whether the file is complete;\n"
 	      "  - events: the count, the time of the first and the last, the time between\n"
 	      "    them and the event rate over it (events/s), span begins and ends;\n"
+	      "  - redacted: the values TTLOG_REDACT replaced, for a file written with it;\n"
 	      "  - lost: events overwritten in their ring, torn while the snapshot copied\n"
 	      "    them (records and bytes), log calls dropped by the process, calls left\n"
 	      "    out by sampling rules (1-in-N and rate limits), string arguments\n"
@@ -297,6 +298,18 @@ static double compression_ratio(const struct ttlog_file_info *info)
 	return info->stored_bytes ? (double)info->raw_bytes / (double)info->stored_bytes : -1;
 }
 
+/* The values the writer's redaction rules replaced (the metric
+ * ttlog_redacted_values), or -1 for a file written without rules. */
+static int64_t redacted_values(ttlog_reader *r)
+{
+	size_t n = 0;
+	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
+	for (size_t i = 0; m && i < n; i++)
+		if (m[i].self && strcmp(m[i].name, "ttlog_redacted_values") == 0)
+			return (int64_t)m[i].gauge;
+	return -1;
+}
+
 /* The codecs of docs/FORMAT.md 9.1, by number, as TTLOG_COMPRESSION names them. */
 static const char *const codec_names[4] = {"none", "lz4", "packed", "zstd"};
 
@@ -417,6 +430,11 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		       sm->dropped_rate_limited);
 	cli_table_cell(&kv, "truncated strings");
 	cli_table_cell(&kv, "%" PRIu64, t->truncated_strings);
+	int64_t redacted = redacted_values(r);
+	if (redacted >= 0) {
+		cli_table_cell(&kv, "redacted");
+		cli_table_cell(&kv, "%" PRId64 " values (TTLOG_REDACT)", redacted);
+	}
 	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
 	if (rc && rc->chunks_unknown) {
 		cli_table_cell(&kv, "unknown chunks");

@@ -24,6 +24,7 @@
 #include "crash/crash.h"
 #include "sites/sampling.h"
 #include "snapshot/compression.h"
+#include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "stream/stream.h"
 
@@ -581,6 +582,12 @@ static int take_stream_compression(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+/* The rules' parser names the rule that is wrong. */
+static int take_redact(const char *v, struct resolving *r)
+{
+	return ttlog__redact_parse(v, &r->st->redact, r->err, r->errsize) == 0 ? TAKEN : REPORTED;
+}
+
 #define COMPRESSION_VALUES "lz4, packed, zstd, zstd:LEVEL (1 to 19) or none"
 
 static const struct config_var {
@@ -690,6 +697,10 @@ static const struct config_var {
 	{{"TTLOG_STREAM_COMPRESSION", "stream_compression", "TTLOG_COMPRESSION, else packed",
 	  COMPRESSION_VALUES, "the same for stream segments only"},
 	 take_stream_compression, NULL},
+	{{"TTLOG_REDACT", "redact", "none",
+	  "field keys (globs such as card*) or arg:N@FILE:LINE, separated by commas",
+	  "values that never reach a snapshot, segment or export: replaced by [REDACTED n]"},
+	 take_redact, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -809,6 +820,15 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		r.compression = cfg->compression && *cfg->compression ? cfg->compression : NULL;
 		r.stream_compression =
 			cfg->stream_compression && *cfg->stream_compression ? cfg->stream_compression : NULL;
+	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, redact) + sizeof cfg->redact &&
+	    cfg->redact && *cfg->redact &&
+	    ttlog__redact_parse(cfg->redact, &st->redact, err, errsize) != 0) {
+		/* The struct's field, named as such. */
+		char msg[256];
+		snprintf(msg, sizeof msg, "redact%s", err + strlen("TTLOG_REDACT"));
+		snprintf(err, errsize, "%s", msg);
+		return TTLOG_E_CONFIG;
 	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, service) + sizeof cfg->service &&
 	    cfg->service && *cfg->service) {

@@ -32,6 +32,7 @@
 #include "shm/owner.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
+#include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "snapshot/writer.h"
 #include "stream/stream.h"
@@ -191,6 +192,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	rc = ttlog__config_prepare_dir(&st, init_error, sizeof init_error);
 	if (rc != TTLOG_OK)
 		goto out;
+	ttlog__redact_set(&st.redact);
 	rc = ttlog__snapshot_init(&st.compression);
 	if (rc == TTLOG_E_CONFIG) {
 		snprintf(init_error, sizeof init_error, "TTLOG_COMPRESSION: zstd refused level %d",

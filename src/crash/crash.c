@@ -143,7 +143,11 @@
  *       ttlog__emit_add_site(), clamp_len(), ttlog__emit_put_text()), and
  *       for a SITX entry if it has fields or is not a plain log call
  *       (add_site_extension()): both copy the resolved
- *       description's strings and names, and parse nothing;
+ *       description's strings and names, and parse nothing; with
+ *       TTLOG_REDACT rules, ttlog__redact_mask() (src/snapshot/redact.c:
+ *       format_key_mask(), glob_match(), file_match(), over the rules
+ *       copied at init) and ttlog__redact_size()/ttlog__redact_copy()
+ *       (walk(), width(), marker()) rewrite the record into the block;
  *       ttlog__record_truncated_strings() and fixed_size()
  *       (src/snapshot/metrics_chunk.c) count cut strings. A full block,
  *       and the ring's last, goes out through ttlog__emit_flush_block()

@@ -42,6 +42,7 @@
 #include "sites/fields.h"
 #include "snapshot/compression.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/redact.h"
 
 _Static_assert(TTLOG__SITE_DESC_MAX_FIELDS == TTLOG__FMT_MAX_ARGS,
 	       "a description names the fields a SITX entry can");
@@ -64,7 +65,8 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->block_count = 0;
 	em->block_len = 0;
 	em->packed_len = 0;
-	em->unknown = em->strings_truncated = em->events = 0;
+	em->unknown = em->strings_truncated = em->events = em->redacted = 0;
+	em->last_redact = 0;
 	em->last_id = 0;
 	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
@@ -325,10 +327,20 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 		}
 		em->last_id = id;
 		em->last_desc = d;
+		em->last_redact = ttlog__redact_mask(em->redact, d);
 		if (!ttlog__emit_has_site(em, id))
 			ttlog__emit_add_site(em, id, d);
 	}
-	if (em->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
+	uint32_t rec_size = size;
+	if (em->last_redact) {
+		/* Values the rules name never reach the block (snapshot/redact.h). */
+		rec_size = ttlog__redact_size(rec, size, d, em->last_redact);
+		if (!rec_size || rec_size > TTLOG__FMT_MAX_BLOCK_RAW) {
+			em->unknown++; /* cannot be redacted: not written, counted as lost */
+			return -1;
+		}
+	}
+	if (em->block_len + rec_size > TTLOG__FMT_MAX_BLOCK_RAW)
 		ttlog__emit_flush_block(em);
 	if (!em->block_count) {
 		em->block_first = ticks;
@@ -337,7 +349,13 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 	}
 	em->block_last = ticks;
 	unsigned char *copy = em->block + em->block_len;
-	memcpy(copy, rec, size);
+	if (em->last_redact) {
+		em->redacted += ttlog__redact_copy(copy, rec, size, d, em->last_redact);
+		size = rec_size;
+		rec = copy;
+	} else {
+		memcpy(copy, rec, size);
+	}
 	em->block_len += size;
 	uint32_t cut = TTLOG__PACK_ESCAPED;
 	if (em->pack)

@@ -54,9 +54,13 @@ struct ttlog__emit {
 	/* The resolved description of a site id (sites/desc.h), NULL if none. */
 	const struct ttlog__site_desc *(*site)(void *ctx, uint32_t id);
 	void *site_ctx;
-	/* The last site looked up, and its description (NULL: none). */
+	/* The last site looked up, its description (NULL: none) and the
+	 * arguments the redaction rules name in it. */
 	uint32_t last_id;
 	const struct ttlog__site_desc *last_desc;
+	uint32_t last_redact;
+	/* The redaction rules (snapshot/redact.h), the owner's; NULL: none. */
+	const struct ttlog__redact *redact;
 	/* Told of every chunk once it is put, with its offset (INDX), or NULL. */
 	void (*chunk_done)(void *ctx, uint64_t off, uint32_t type, const unsigned char *payload,
 			   size_t len);
@@ -95,6 +99,7 @@ struct ttlog__emit {
 	 * records written; totals for END. */
 	uint64_t unknown;
 	uint64_t strings_truncated;
+	uint64_t redacted;          /* values the redaction rules replaced */
 	uint64_t events;
 	uint32_t sites, blocks;
 

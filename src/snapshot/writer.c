@@ -60,6 +60,7 @@
 #include "snapshot/compression.h"
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "thread/thread.h"
 
@@ -610,7 +611,8 @@ static void write_metrics(struct workspace *ws)
 	struct ttlog__mtrc_scratch s = {ws->em.packed, sizeof ws->em.packed, ws->em.block,
 					emit_metrics_chunk, ws};
 	_Static_assert(sizeof ws->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
-	ttlog__metrics_snapshot(&s, ws->em.strings_truncated);
+	ttlog__metrics_snapshot(&s, ws->em.strings_truncated,
+				ws->em.redact && ws->em.redact->n ? ws->em.redacted : UINT64_MAX);
 }
 
 /* ---- Entry point -------------------------------------------------------- */
@@ -630,6 +632,7 @@ static void reset_workspace(struct workspace *ws)
 			      ? &ws->pack
 			      : NULL;
 	ws->em.zstd = ws->zstd;
+	ws->em.redact = ttlog__redact_rules();
 	ws->em.zbuf = ws->zbuf;
 	ws->overwritten = ws->torn = ws->torn_bytes = 0;
 	ws->threads = 0;

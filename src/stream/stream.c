@@ -102,6 +102,7 @@
 #include "sites/sites.h"
 #include "snapshot/compression.h"
 #include "snapshot/emit.h"
+#include "snapshot/redact.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/writer.h"
 #include "thread/scopes.h"
@@ -873,6 +874,7 @@ static int open_segment(struct stream *s)
 			     ? &s->pack
 			     : NULL;
 	s->em.zstd = s->zstd;
+	s->em.redact = ttlog__redact_rules();
 	s->em.zbuf = s->zbuf;
 	s->nindex = 0;
 	s->index_broken = 0;
@@ -1031,7 +1033,8 @@ static void close_segment(struct stream *s, int last)
 	struct ttlog__mtrc_scratch ms = {s->em.packed, sizeof s->em.packed, s->em.block,
 					 emit_metrics_chunk, s};
 	_Static_assert(sizeof s->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
-	ttlog__metrics_snapshot(&ms, s->em.strings_truncated);
+	ttlog__metrics_snapshot(&ms, s->em.strings_truncated,
+				s->em.redact && s->em.redact->n ? s->em.redacted : UINT64_MAX);
 	uint64_t index_off = s->in_signal ? 0 : write_index(s);
 	unsigned char *p = s->small;
 	memset(p, 0, TTLOG__FMT_END_SEGMENT_SIZE);

@@ -231,6 +231,20 @@ struct ttlog_config {
 	 * snapshot and stream segment is then sealed to that key, and only
 	 * its private key (`ttlog --key`) reads them. NULL or "": off. */
 	const char *encrypt_key;
+
+	/* How event blocks are stored (README's "Safe files"): "lz4", "packed"
+	 * (by record type), "zstd" or "zstd:LEVEL" (1 to 19, default 3, over
+	 * the packed form), "none". compression: snapshots, and segments unless
+	 * stream_compression says otherwise. NULL: lz4 for snapshots, packed
+	 * for segments. */
+	const char *compression;
+	const char *stream_compression;
+	/* Values that never reach a file (TTLOG_REDACT, README's "Safe
+	 * files"): "password,token,card*,arg:2@db.c:42": structured fields
+	 * whose key matches a glob, and argument N of the call at FILE:LINE.
+	 * Replaced by "[REDACTED n]" (numbers by 0) when a snapshot or segment
+	 * is written; the log call costs the same. NULL: none. */
+	const char *redact;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

@@ -395,6 +395,10 @@ struct ttlog_reader_counters {
 	uint64_t chunks_unknown;  /* optional chunks of unknown types, skipped */
 	uint64_t chunk_unknown_offset; /* file offset of the first of them */
 	char chunk_unknown_type[16];   /* its type: four characters, or 0x%08x */
+	/* EVTS blocks by codec (docs/FORMAT.md 9.1: 0 none, 1 LZ4, 2 packed,
+	 * 3 zstd), and the bytes of their data in the file. */
+	uint64_t codec_blocks[4];
+	uint64_t codec_stored[4];
 };
 
 /** The counters, or NULL for a NULL reader. */

@@ -29,7 +29,7 @@ set -euo pipefail
 # Debian 12's clang is clang 14; its runtimes come in a versioned package.
 clang_rt=libclang-rt-14-dev
 
-# The build. liblz4-dev: block compression; libunwind-dev: the crash
+# The build. liblz4-dev and libzstd-dev: block compression; libunwind-dev: the crash
 # handler's stack unwinder (the library links it); libdw-dev: `ttlog view`
 # symbolises stack traces with elfutils' libdw; libsqlite3-dev: `ttlog
 # query` and the SQLite extension; libmicrohttpd-dev: the HTTP server of
@@ -38,7 +38,7 @@ clang_rt=libclang-rt-14-dev
 # rest (sealed snapshots and segments, `ttlog keygen`); libcmocka-dev: the unit tests,
 # which `make` builds too; python3: the layer check that the configure step
 # sets up, and tests that parse exported files back.
-packages=(cmake make gcc pkg-config liblz4-dev libunwind-dev libdw-dev libsqlite3-dev
+packages=(cmake make gcc pkg-config liblz4-dev libzstd-dev libunwind-dev libdw-dev libsqlite3-dev
 	libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libsodium-dev libcmocka-dev python3)
 
 # Running the tests. g++, clang: the C++ tests and the header in every

@@ -66,6 +66,8 @@ norm_stats() {
 		-e 's/^(  file size +)[0-9]+ bytes.*$/\1SIZE/' \
 		-e 's/^(  records +).*$/\1RECORDS/' \
 		-e 's/^(  compression +).*$/\1RATIO/' \
+		-e '/^  codecs /s/[0-9]+ bytes/N bytes/g' \
+		-e 's/^(  bytes per event +).*$/\1BPE/' \
 		-e '/^Threads:$/,/^$/s/^  [ 0-9]{6}[0-9]  /      TID  /' \
 		-e '/^Top .* by bytes:$/,/^$/d'
 }
@@ -273,6 +275,11 @@ for r in rows:
         assert r["compression_ratio"] == r["raw_bytes"] / r["stored_bytes"], r
     else:
         assert r["compression_ratio"] is None, r
+    assert sum(c["blocks"] for c in r["codecs"].values()) == r["blocks"], r
+    assert sum(c["stored_bytes"] for c in r["codecs"].values()) == r["stored_bytes"], r
+    assert r["bytes_per_event"]["stored"] == r["stored_bytes"] / r["events"], r
+    assert r["bytes_per_event"]["file"] == r["size"] / r["events"], r
+assert set(golden["codecs"]) == {"lz4"}, golden
 assert golden["events"] == 26 and golden["lost"]["truncated_strings"] == 1, golden
 assert golden["levels"] == {"TRACE": 3, "DEBUG": 8, "INFO": 8, "WARN": 3, "ERROR": 3, "FATAL": 1}, golden
 assert golden["top_by_count"][0]["events"] == 6 and golden["top_by_count"][0]["level"] == "DEBUG", golden
@@ -288,6 +295,17 @@ assert sampled["lost"]["sampled_out"] == 185, sampled
 assert sampled["lost"]["dropped_sampled"] == 90, sampled
 assert sampled["lost"]["dropped_rate_limited"] == 95, sampled
 PY
+
+# The codecs stats reports: a snapshot written with TTLOG_COMPRESSION=none
+# holds blocks of codec 0 only, one with packed of codec 2 (blocks this
+# small gain nothing from zstd, which stores them packed).
+mkdir -p "$tmp/none" "$tmp/packed"
+raw=$(TTLOG_COMPRESSION=none "$progs/cli_snapshot" "$tmp/none" golden)
+packed=$(TTLOG_COMPRESSION=packed "$progs/cli_snapshot" "$tmp/packed" golden)
+expect "stats names the codecs of the blocks" sh -c '
+	"$1" stats "$2" | grep -Eq "^  codecs +none 3 blocks, 880 bytes$" &&
+	"$1" stats "$3" | grep -Eq "^  codecs +packed 3 blocks, [0-9]+ bytes$" &&
+	"$1" stats -o json "$3" | grep -q "\"codecs\":{\"packed\":{\"blocks\":3,"' sh "$bin" "$raw" "$packed"
 
 # A chunk whose type was damaged under a valid checksum: the reader skips it
 # as a newer writer's optional chunk, and says so (here the crash stack).

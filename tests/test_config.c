@@ -97,6 +97,10 @@ static const struct {
 	{"TTLOG_PROMOTE_AFTER", "later"},
 	{"TTLOG_PROMOTE_MAX", "10"},
 	{"TTLOG_ENCRYPT_KEY", NULL}, /* a path; its errors: tests/seal.sh */
+
+	{"TTLOG_COMPRESSION", "zstd:20"},
+	{"TTLOG_STREAM_COMPRESSION", "gzip"},
+	{"TTLOG_REDACT", NULL}, /* its own message: tests/redact.sh */
 };
 
 static void test_refused_values_quote_the_table(void **state)
@@ -200,6 +204,21 @@ static void test_documented_defaults_apply(void **state)
 		 * when the stream starts: its default is the level it names. */
 		if (strcmp(v->name, "TTLOG_STREAM_LEVEL") == 0) {
 			assert_int_equal(ttlog_level_parse(v->default_value), TTLOG_LEVEL_INFO);
+			continue;
+		}
+		/* The codecs' defaults differ for snapshots and segments (the
+		 * documented text says so); the stream's follows TTLOG_COMPRESSION
+		 * (tests/test_compression.c). */
+		if (strcmp(v->name, "TTLOG_COMPRESSION") == 0) {
+			assert_int_equal(unset.compression.codec, TTLOG__FMT_CODEC_LZ4);
+			continue;
+		}
+		if (strcmp(v->name, "TTLOG_STREAM_COMPRESSION") == 0) {
+			assert_int_equal(unset.stream.compression.codec, TTLOG__FMT_CODEC_PACKED);
+			setenv(v->name, "packed", 1);
+			resolve(&set);
+			unsetenv(v->name);
+			assert_memory_equal(&set, &unset, sizeof set);
 			continue;
 		}
 		/* TTLOG_LEVEL is applied by ttlog_init(), after resolving: its

@@ -72,6 +72,7 @@ static void usage(FILE *out, const char *what)
 {
 	fprintf(out,
 		"Usage: %s [--quick] [--dir DIR] [--ttlog PATH] [--encrypt PREFIX]\n"
+		"       [--compression CODEC]\n"
 		"\n"
 		"%s\n"
 		"\n"
@@ -84,6 +85,9 @@ static void usage(FILE *out, const char *what)
 		"                 benchmark)\n"
 		"  --encrypt PREFIX  encrypted files: sealed to PREFIX.pub, read with\n"
 		"                 PREFIX.key (make them with 'ttlog keygen -o PREFIX')\n"
+		"  --compression CODEC  the snapshots' and segments' codec, as\n"
+		"                 TTLOG_COMPRESSION takes it: lz4, packed, zstd[:LEVEL],\n"
+		"                 none (default: ttlog's)\n"
 		"  -h, --help     show this help and exit\n"
 		"\n"
 		"Output: one JSON object per line on stdout; diagnostics on stderr.\n"
@@ -93,6 +97,9 @@ static void usage(FILE *out, const char *what)
 }
 
 /* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
+/* --compression, for bench_ttlog_init(). */
+static const char *bench_compression;
+
 static int option_value(int argc, char **argv, int *i, const char *name, const char **value)
 {
 	size_t n = strlen(name);
@@ -127,7 +134,8 @@ void bench_parse(int argc, char **argv, const char *what, struct bench_opts *o)
 			exit(0);
 		} else if (option_value(argc, argv, &i, "--dir", &o->dir) ||
 			   option_value(argc, argv, &i, "--ttlog", &o->ttlog) ||
-			   option_value(argc, argv, &i, "--encrypt", &o->encrypt)) {
+			   option_value(argc, argv, &i, "--encrypt", &o->encrypt) ||
+			   option_value(argc, argv, &i, "--compression", &o->compression)) {
 			/* stored by option_value */
 		} else {
 			fprintf(stderr, "%s: unknown argument '%s'\n", bench_prog, a);
@@ -135,6 +143,7 @@ void bench_parse(int argc, char **argv, const char *what, struct bench_opts *o)
 			exit(1);
 		}
 	}
+	bench_compression = o->compression;
 	if (o->dir && !*o->dir)
 		bench_die("--dir: empty directory name");
 }
@@ -427,6 +436,7 @@ void bench_ttlog_init(const char *dir, size_t ring_size, size_t memory_cap)
 	cfg.dir = dir;
 	cfg.ring_size = ring_size;
 	cfg.memory_cap = memory_cap;
+	cfg.compression = bench_compression;
 	if (ttlog_init(&cfg) != TTLOG_OK)
 		bench_die("ttlog_init: %s", ttlog_init_error());
 	init_ns = bench_now_ns();

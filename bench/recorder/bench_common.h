@@ -23,10 +23,12 @@ struct bench_opts {
 	const char *dir;      /* --dir: where the private scratch directory goes */
 	const char *ttlog;    /* --ttlog: the ttlog CLI (NULL until resolved) */
 	const char *encrypt;  /* --encrypt PREFIX: files sealed to PREFIX.pub (ttlog keygen) */
+	const char *compression; /* --compression: TTLOG_COMPRESSION's values; NULL: default */
 };
 
 /*
- * Parses --quick, --dir DIR, --ttlog PATH, --encrypt PREFIX and --help. `what` is the
+ * Parses --quick, --dir DIR, --ttlog PATH, --encrypt PREFIX, --compression
+ * CODEC and --help (bench_ttlog_init() uses the codec). `what` is the
  * program's own paragraph for --help. Unknown options are a usage error
  * (exit 1). Returns only when the program should run.
  */

@@ -84,6 +84,7 @@ void cli_stats_usage(FILE *out)
 	      "  - the process, the reason and whether the file is complete;\n"
 	      "  - events: the count, the time of the first and the last, the time between\n"
 	      "    them and the event rate over it (events/s), span begins and ends;\n"
+	      "  - redacted: the values TTLOG_REDACT replaced, for a file written with it;\n"
 	      "  - lost: events overwritten in their ring, torn while the snapshot copied\n"
 	      "    them (records and bytes), log calls dropped by the process, calls left\n"
 	      "    out by sampling rules (1-in-N and rate limits), string arguments\n"
@@ -91,7 +92,9 @@ void cli_stats_usage(FILE *out)
 	      "    stream lost (gone from the ring before the stream read them; what the\n"
 	      "    ring overwrote after the stream read it is no loss and counts 0);\n"
 	      "  - size: the file, the event records (decompressed and as stored, in how\n"
-	      "    many blocks) and the compression ratio (decompressed / stored);\n"
+	      "    many blocks), the compression ratio (decompressed / stored), the\n"
+	      "    codecs of the blocks (none, lz4, packed, zstd: blocks and stored bytes\n"
+	      "    of each) and the bytes per event (stored records, and the whole file);\n"
 	      "  - events by level (count and share), by thread (id, name, events, events\n"
 	      "    overwritten and torn, or for a segment lost by the stream, exited or\n"
 	      "    crashed);\n"
@@ -121,7 +124,9 @@ void cli_stats_usage(FILE *out)
 	      "  service, segment, open and stream {lost, filtered, promoted,\n"
 	      "  ring_overwritten (no loss: the stream had read them)}, size,\n"
 	      "  record_bytes, raw_bytes, stored_bytes, blocks, compression_ratio (null\n"
-	      "  when nothing is stored), levels {TRACE..FATAL: count}, threads [{tid,\n"
+	      "  when nothing is stored), codecs {none, lz4, packed, zstd: {blocks,\n"
+	      "  stored_bytes}, the codecs with blocks only}, bytes_per_event {stored,\n"
+	      "  file} (null without events), levels {TRACE..FATAL: count}, threads [{tid,\n"
 	      "  name, events, overwritten, torn, torn_bytes, stream_lost, exited,\n"
 	      "  crashed}], top_by_count and top_by_bytes [{file, line, function, level,\n"
 	      "  format, events, bytes}].\n"
@@ -293,6 +298,21 @@ static double compression_ratio(const struct ttlog_file_info *info)
 	return info->stored_bytes ? (double)info->raw_bytes / (double)info->stored_bytes : -1;
 }
 
+/* The values the writer's redaction rules replaced (the metric
+ * ttlog_redacted_values), or -1 for a file written without rules. */
+static int64_t redacted_values(ttlog_reader *r)
+{
+	size_t n = 0;
+	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
+	for (size_t i = 0; m && i < n; i++)
+		if (m[i].self && strcmp(m[i].name, "ttlog_redacted_values") == 0)
+			return (int64_t)m[i].gauge;
+	return -1;
+}
+
+/* The codecs of docs/FORMAT.md 9.1, by number, as TTLOG_COMPRESSION names them. */
+static const char *const codec_names[4] = {"none", "lz4", "packed", "zstd"};
+
 /* ---- Text report ---------------------------------------------------------- */
 
 static void put_line(struct stats *s, const char *text)
@@ -410,6 +430,11 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 		       sm->dropped_rate_limited);
 	cli_table_cell(&kv, "truncated strings");
 	cli_table_cell(&kv, "%" PRIu64, t->truncated_strings);
+	int64_t redacted = redacted_values(r);
+	if (redacted >= 0) {
+		cli_table_cell(&kv, "redacted");
+		cli_table_cell(&kv, "%" PRId64 " values (TTLOG_REDACT)", redacted);
+	}
 	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
 	if (rc && rc->chunks_unknown) {
 		cli_table_cell(&kv, "unknown chunks");
@@ -431,6 +456,24 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	double ratio = compression_ratio(info);
 	if (ratio >= 0)
 		cli_table_cell(&kv, "%.2f", ratio);
+	else
+		cli_table_cell(&kv, "-");
+	cli_table_cell(&kv, "codecs");
+	{
+		struct render_buf cb = {0};
+		for (int c = 0; rc && c < 4; c++)
+			if (rc->codec_blocks[c])
+				render_buf_printf(&cb, "%s%s %" PRIu64 " block%s, %" PRIu64 " bytes",
+						  cb.len ? "; " : "", codec_names[c], rc->codec_blocks[c],
+						  rc->codec_blocks[c] == 1 ? "" : "s", rc->codec_stored[c]);
+		cli_table_cell(&kv, "%s", cb.len ? cb.data : "-");
+		render_buf_free(&cb);
+	}
+	cli_table_cell(&kv, "bytes per event");
+	if (t->events)
+		cli_table_cell(&kv, "%.2f stored, %.2f in the file",
+			       (double)info->stored_bytes / (double)t->events,
+			       (double)file_size / (double)t->events);
 	else
 		cli_table_cell(&kv, "-");
 
@@ -667,6 +710,23 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 	else
 		render_buf_puts(b, "null");
 	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
+	render_buf_puts(b, ",\"codecs\":{");
+	for (int c = 0, any_codec = 0; rc && c < 4; c++)
+		if (rc->codec_blocks[c]) {
+			render_buf_printf(b, "%s\"%s\":{\"blocks\":%" PRIu64 ",\"stored_bytes\":%" PRIu64 "}",
+					  any_codec++ ? "," : "", codec_names[c], rc->codec_blocks[c],
+					  rc->codec_stored[c]);
+		}
+	render_buf_puts(b, "},\"bytes_per_event\":");
+	if (t->events) {
+		render_buf_puts(b, "{\"stored\":");
+		render_json_double(b, (double)info->stored_bytes / (double)t->events);
+		render_buf_puts(b, ",\"file\":");
+		render_json_double(b, (double)file_size / (double)t->events);
+		render_buf_puts(b, "}");
+	} else {
+		render_buf_puts(b, "null");
+	}
 	render_buf_printf(b, ",\"chunks_unknown\":%" PRIu64, rc ? rc->chunks_unknown : 0);
 	render_buf_puts(b, ",\"levels\":{");
 	for (int level = 0; level < NLEVELS; level++)

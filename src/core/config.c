@@ -23,6 +23,8 @@
 #include "common/internal.h"
 #include "crash/crash.h"
 #include "sites/sampling.h"
+#include "snapshot/compression.h"
+#include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "stream/stream.h"
 
@@ -251,6 +253,8 @@ struct resolving {
 	const char *var; /* the variable being read, for messages */
 	uint64_t ring, cap, max_string;
 	const char *dir, *shared_dir, *stream_dir;
+	/* The compression settings: the struct's, then the variables'. */
+	const char *compression, *stream_compression;
 	char *err;
 	size_t errsize;
 };
@@ -564,6 +568,34 @@ static int take_promote_max(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+/* Both settings are checked here and resolved once both are read (the
+ * stream's falls back to the general one). */
+static int take_compression(const char *v, struct resolving *r)
+{
+	struct ttlog__compression c;
+	if (ttlog__compression_parse(v, &c) != 0)
+		return REFUSED;
+	r->compression = v;
+	return TAKEN;
+}
+
+static int take_stream_compression(const char *v, struct resolving *r)
+{
+	struct ttlog__compression c;
+	if (ttlog__compression_parse(v, &c) != 0)
+		return REFUSED;
+	r->stream_compression = v;
+	return TAKEN;
+}
+
+/* The rules' parser names the rule that is wrong. */
+static int take_redact(const char *v, struct resolving *r)
+{
+	return ttlog__redact_parse(v, &r->st->redact, r->err, r->errsize) == 0 ? TAKEN : REPORTED;
+}
+
+#define COMPRESSION_VALUES "lz4, packed, zstd, zstd:LEVEL (1 to 19) or none"
+
 static const struct config_var {
 	struct ttlog_config_var doc; /* name, field, default, values, summary */
 	/* Called with the variable's value when it is set and not empty. */
@@ -668,6 +700,17 @@ static const struct config_var {
 	{{"TTLOG_ENCRYPT_KEY", "encrypt_key", "none", "a public key file (ttlog keygen), or none",
 	  "seal every snapshot and segment to this key; reading them needs its private key (--key)"},
 	 take_encrypt_key, NULL},
+
+	{{"TTLOG_COMPRESSION", "compression", "lz4 (snapshots), packed (segments)", COMPRESSION_VALUES,
+	  "how event blocks are stored in snapshots and segments; zstd packs, then compresses"},
+	 take_compression, NULL},
+	{{"TTLOG_STREAM_COMPRESSION", "stream_compression", "TTLOG_COMPRESSION, else packed",
+	  COMPRESSION_VALUES, "the same for stream segments only"},
+	 take_stream_compression, NULL},
+	{{"TTLOG_REDACT", "redact", "none",
+	  "field keys (globs such as card*) or arg:N@FILE:LINE, separated by commas",
+	  "values that never reach a snapshot, segment or export: replaced by [REDACTED n]"},
+	 take_redact, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -774,6 +817,29 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		if (cfg->promote_max)
 			st->stream.promote_max = cfg->promote_max == UINT32_MAX ? 0 : cfg->promote_max;
 	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, stream_compression) +
+				    sizeof cfg->stream_compression) {
+		struct ttlog__compression c;
+		if (cfg->compression && *cfg->compression &&
+		    ttlog__compression_parse(cfg->compression, &c) != 0)
+			return fail(err, errsize, "compression", COMPRESSION_VALUES, cfg->compression);
+		if (cfg->stream_compression && *cfg->stream_compression &&
+		    ttlog__compression_parse(cfg->stream_compression, &c) != 0)
+			return fail(err, errsize, "stream_compression", COMPRESSION_VALUES,
+				    cfg->stream_compression);
+		r.compression = cfg->compression && *cfg->compression ? cfg->compression : NULL;
+		r.stream_compression =
+			cfg->stream_compression && *cfg->stream_compression ? cfg->stream_compression : NULL;
+	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, redact) + sizeof cfg->redact &&
+	    cfg->redact && *cfg->redact &&
+	    ttlog__redact_parse(cfg->redact, &st->redact, err, errsize) != 0) {
+		/* The struct's field, named as such. */
+		char msg[256];
+		snprintf(msg, sizeof msg, "redact%s", err + strlen("TTLOG_REDACT"));
+		snprintf(err, errsize, "%s", msg);
+		return TTLOG_E_CONFIG;
+	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, service) + sizeof cfg->service &&
 	    cfg->service && *cfg->service) {
 		r.var = "service";
@@ -805,6 +871,15 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	}
 	uint64_t ring = r.ring, cap = r.cap, max_string = r.max_string;
 	const char *dir = r.dir, *shared_dir = r.shared_dir;
+	/* Checked when read: these parse. */
+	st->compression.codec = TTLOG__FMT_CODEC_LZ4;
+	st->stream.compression.codec = TTLOG__FMT_CODEC_PACKED;
+	if (r.compression)
+		ttlog__compression_parse(r.compression, &st->compression);
+	if (r.stream_compression)
+		ttlog__compression_parse(r.stream_compression, &st->stream.compression);
+	else if (r.compression)
+		ttlog__compression_parse(r.compression, &st->stream.compression);
 
 	if (ring < TTLOG__MIN_RING || ring > TTLOG__MAX_RING) {
 		snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)ring);

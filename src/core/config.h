@@ -10,6 +10,7 @@
 
 #include "clock/clock.h"
 #include "common/state.h"
+#include "snapshot/redact.h"
 #include "stream/stream.h"
 #include "ttlog.h"
 
@@ -36,6 +37,9 @@ struct ttlog__settings {
 	struct ttlog__stream_settings stream; /* stream.dir "": streaming off */
 	int flush_signals;        /* -1 off, 0 auto (on with a stream), 1 on */
 	const char *encrypt_key;  /* the public key file; NULL: files are not encrypted */
+
+	struct ttlog__compression compression; /* snapshots' codec (the stream's is in stream) */
+	struct ttlog__redact redact;  /* TTLOG_REDACT's rules */
 };
 
 /* Fills *st; on a bad value returns TTLOG_E_CONFIG (or TTLOG_E_INVALID for

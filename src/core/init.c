@@ -32,6 +32,7 @@
 #include "shm/owner.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
+#include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "snapshot/seal.h"
 #include "snapshot/writer.h"
@@ -192,7 +193,14 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	rc = ttlog__config_prepare_dir(&st, init_error, sizeof init_error);
 	if (rc != TTLOG_OK)
 		goto out;
-	if (ttlog__snapshot_init() != TTLOG_OK || ttlog__retention_init() != TTLOG_OK ||
+	ttlog__redact_set(&st.redact);
+	rc = ttlog__snapshot_init(&st.compression);
+	if (rc == TTLOG_E_CONFIG) {
+		snprintf(init_error, sizeof init_error, "TTLOG_COMPRESSION: zstd refused level %d",
+			 st.compression.level);
+		goto out;
+	}
+	if (rc != TTLOG_OK || ttlog__retention_init() != TTLOG_OK ||
 	    ttlog__rings_init() != 0 || ttlog__fork_init() != 0) {
 		snprintf(init_error, sizeof init_error, "ttlog_init: cannot reserve memory: %s",
 			 strerror(errno));

@@ -156,17 +156,30 @@
  *       ttlog__emit_add_site(), clamp_len(), ttlog__emit_put_text()), and
  *       for a SITX entry if it has fields or is not a plain log call
  *       (add_site_extension()): both copy the resolved
- *       description's strings and names, and parse nothing;
+ *       description's strings and names, and parse nothing; with
+ *       TTLOG_REDACT rules, ttlog__redact_mask() (src/snapshot/redact.c:
+ *       format_key_mask(), glob_match(), file_match(), over the rules
+ *       copied at init) and ttlog__redact_size()/ttlog__redact_copy()
+ *       (walk(), width(), marker()) rewrite the record into the block;
  *       ttlog__record_truncated_strings() and fixed_size()
  *       (src/snapshot/metrics_chunk.c) count cut strings. A full block,
  *       and the ring's last, goes out through ttlog__emit_flush_block()
  *       (after ttlog__emit_thread() chose the thread): ttlog__emit_flush_sites()
- *       writes the pending SITE and SITX chunks, then
- *       LZ4_compress_fast_extState() compresses the block with the LZ4
- *       state reserved in the workspace at init (LZ4_sizeofState() bytes;
- *       the extState call works in that state and the buffers it is
- *       given, and allocates nothing), stored as is if that does not make
- *       it smaller: an EVTS chunk. The THRD chunk closes the ring, with
+ *       writes the pending SITE and SITX chunks, then the block goes
+ *       out with the codec of TTLOG_COMPRESSION: by default
+ *       LZ4_compress_fast_extState() compresses it with the LZ4 state
+ *       reserved in the workspace at init (LZ4_sizeofState() bytes; the
+ *       extState call works in that state and the buffers it is given,
+ *       and allocates nothing); packed, the records were coded as they
+ *       came (ttlog__pack_record(), src/snapshot/pack.c, pure
+ *       computation in the workspace's struct ttlog__pack); with zstd,
+ *       ttlog__zstd_compress() (src/snapshot/compression.c) then runs
+ *       ZSTD_compress2() in the static context that ttlog__zstd_prepare()
+ *       made at init in the workspace (ZSTD_initStaticCCtx over
+ *       ZSTD_estimateCCtxSize_usingCParams() bytes, its parameters fixed
+ *       for the largest block, so it never asks for more memory: zstd
+ *       allocates nothing with a static context and takes no lock).
+ *       Stored as is if that does not make it smaller: an EVTS chunk. The THRD chunk closes the ring, with
  *       ttlog__ring_read_overwritten(); a ring that changed owner while
  *       being read gets none.
  *    e. write_sampling() (ttlog__site_id_limit() and its id_limit(),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 7 of docs/FORMAT.md).
+ * (revision 11 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -33,7 +33,9 @@
 /* Revision 6: the file may hold EVTS blocks of codec 2 (PACKED). A reader
  * older than revision 6 refuses such a file, saying it needs a newer ttlog. */
 #define TTLOG__FMT_INCOMPAT_PACKED 0x1u
-#define TTLOG__FMT_INCOMPAT_KNOWN 0x1u
+/* Revision 11: the file may hold EVTS blocks of codec 3 (ZSTD). */
+#define TTLOG__FMT_INCOMPAT_ZSTD 0x2u
+#define TTLOG__FMT_INCOMPAT_KNOWN 0x3u
 /* No compatible flags are defined. */
 
 /* ---- Chunks: a 16-byte header, then `length` payload bytes -------------- */
@@ -173,6 +175,8 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_CODEC_NONE 0
 #define TTLOG__FMT_CODEC_LZ4 1             /* one LZ4 block (not frame) */
 #define TTLOG__FMT_CODEC_PACKED 2          /* revision 6: records by type, section 9.5 */
+#define TTLOG__FMT_CODEC_ZSTD 3            /* revision 11: one zstd frame of codec 2 data */
+#define TTLOG__FMT_CODECS 4                /* codecs 0 to 3 are defined */
 #define TTLOG__FMT_MAX_BLOCK_RAW (64u << 10)
 
 /* ---- Codec 2 (PACKED), revision 6: docs/FORMAT.md section 9.5 ----------- */

@@ -92,9 +92,11 @@ struct ttlog__self_metric {
  * Calls fn once per self-metric, in a fixed order (all the metrics of one
  * name one after the other). strings_truncated is the count the caller
  * found (the snapshot writer counts the cut strings of the records it
- * writes), or UINT64_MAX to leave that metric out. Runs in signal context.
+ * writes), or UINT64_MAX to leave that metric out; redacted likewise, the
+ * values the writer's redaction rules replaced (UINT64_MAX without rules).
+ * Runs in signal context.
  */
 void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *m), void *ctx,
-			 uint64_t strings_truncated);
+			 uint64_t strings_truncated, uint64_t redacted);
 
 #endif

@@ -379,7 +379,7 @@ TTLOG_API int ttlog_metrics_write_prometheus(int fd)
 			if (strcmp(ttlog__metrics_entry(j)->name, e->name) == 0)
 				out_sample(&o, ttlog__metrics_entry(j));
 	}
-	ttlog__self_metrics(out_self, &o, UINT64_MAX);
+	ttlog__self_metrics(out_self, &o, UINT64_MAX, UINT64_MAX);
 	ttlog__fdbuf_flush(&o.f);
 	return o.f.failed ? TTLOG_E_IO : TTLOG_OK;
 }

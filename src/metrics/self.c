@@ -79,7 +79,7 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 
 /* See metrics.h. Runs in signal context. */
 void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *m), void *ctx,
-			 uint64_t strings_truncated)
+			 uint64_t strings_truncated, uint64_t redacted)
 {
 	uint64_t now = ttlog__clock_now();
 	emit_counter(fn, ctx, "ttlog_events_written_total", "Events written into the rings", "",
@@ -113,6 +113,16 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 		m.labels = "";
 		m.type = TTLOG__METRIC_GAUGE;
 		m.gauge = (double)strings_truncated;
+		m.gauge_ticks = now;
+		fn(ctx, &m);
+	}
+	if (redacted != UINT64_MAX) {
+		struct ttlog__self_metric m = {0};
+		m.name = "ttlog_redacted_values";
+		m.help = "Argument values of this file's events that TTLOG_REDACT replaced by a marker";
+		m.labels = "";
+		m.type = TTLOG__METRIC_GAUGE;
+		m.gauge = (double)redacted;
 		m.gauge_ticks = now;
 		fn(ctx, &m);
 	}

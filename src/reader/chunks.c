@@ -569,9 +569,11 @@ static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *
 					     b.data_len, (unsigned)b.raw_size);
 			return;
 		}
-	} else if (b.codec != TTLOG__FMT_CODEC_LZ4 && b.codec != TTLOG__FMT_CODEC_PACKED) {
+	} else if (b.codec != TTLOG__FMT_CODEC_LZ4 && b.codec != TTLOG__FMT_CODEC_PACKED &&
+		   b.codec != TTLOG__FMT_CODEC_ZSTD) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_EVTS_CODEC_OFF,
-				     "expected block codec 0 (none), 1 (LZ4) or 2 (packed), found %u",
+				     "expected block codec 0 (none), 1 (LZ4), 2 (packed) or 3 (zstd), "
+				     "found %u",
 				     (unsigned)b.codec);
 		return;
 	}

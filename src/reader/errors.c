@@ -75,7 +75,11 @@ void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b,
 		snprintf(where, sizeof where, "offset %zu", b->data_off + pos);
 	else
 		snprintf(where, sizeof where, "offset %zu (%s block, record at raw offset %zu)",
-			 b->chunk_off, b->codec == TTLOG__FMT_CODEC_LZ4 ? "LZ4" : "packed", pos);
+			 b->chunk_off,
+			 b->codec == TTLOG__FMT_CODEC_LZ4	 ? "LZ4"
+			 : b->codec == TTLOG__FMT_CODEC_ZSTD ? "zstd"
+							     : "packed",
+			 pos);
 	report_where(r, TTLOG_E_CORRUPT, where, "%s", why);
 }
 

@@ -195,6 +195,8 @@ struct ttlog_reader {
 	char *strbuf;
 	size_t strbuf_cap;
 	struct ttlog__unpack_state *unpack; /* codec 2 decoding state, made when first needed */
+	struct ZSTD_DCtx_s *zstd;   /* codec 3: the zstd context, made when first needed */
+	unsigned char *zbuf;        /* codec 3: the packed bytes a frame holds */
 
 	struct arena_block *arena;
 	struct ttlog__smpl smpl; /* SMPL entries (reader/smpl_read.c) */
@@ -381,10 +383,11 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 				size_t pos, struct decoded *d, char *why, size_t why_size);
 
 /*
- * Decodes an LZ4 (codec 1) or packed (codec 2) block into dst (raw_size
- * bytes). Returns 1 when all of it decodes. Otherwise reports the problem
- * and returns 0; a packed block damaged after some whole records is then
- * marked damaged, with `good` the bytes of those records, which dst holds.
+ * Decodes an LZ4 (codec 1), packed (codec 2) or zstd (codec 3: a zstd frame
+ * of packed data) block into dst (raw_size bytes). Returns 1 when all of it
+ * decodes. Otherwise reports the problem and returns 0; a packed block
+ * damaged after some whole records is then marked damaged, with `good` the
+ * bytes of those records, which dst holds.
  */
 int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsigned char *dst);
 

@@ -72,6 +72,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "reader/impl.h"
 #include "reader/mtrc_read.h"
@@ -275,6 +276,10 @@ static void parse(struct ttlog_reader *r)
 		r->info.blocks++;
 		r->info.raw_bytes += r->blocks[i].raw_size;
 		r->info.stored_bytes += r->blocks[i].data_len;
+		if (r->blocks[i].codec < TTLOG__FMT_CODECS) {
+			r->counters.codec_blocks[r->blocks[i].codec]++;
+			r->counters.codec_stored[r->blocks[i].codec] += r->blocks[i].data_len;
+		}
 	}
 	if (r->flags & TTLOG_READER_LAZY)
 		ttlog__reader_count_blocks(r);
@@ -391,6 +396,8 @@ static void reader_free(struct ttlog_reader *r)
 	free(r->heap);
 	free(r->strbuf);
 	free(r->unpack);
+	free(r->zbuf);
+	ZSTD_freeDCtx(r->zstd);
 	ttlog__smpl_free(&r->smpl);
 	ttlog__rmetrics_free(&r->metrics);
 	ttlog__rstacks_free(&r->stacks);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <lz4.h>
+#include <zstd.h>
 
 #include "common/internal.h"
 #include "reader/impl.h"
@@ -158,10 +159,87 @@ static const uint8_t *site_types(void *ctx, uint32_t id, unsigned *nargs)
 	return r->sites[si].types;
 }
 
+/* The packed data of a codec 3 block: its zstd frame, checked and
+ * decompressed into r->zbuf. Returns the packed length, or (size_t)-1
+ * after reporting what is wrong. */
+static size_t unzstd(struct ttlog_reader *r, const struct rblock *b, const unsigned char *data)
+{
+	const size_t bound = TTLOG__FMT_PK_BOUND((size_t)b->raw_size);
+	if (!r->zstd) {
+		r->zstd = ZSTD_createDCtx();
+		/* A writer's frame covers at most 80 KiB: a larger window is damage. */
+		if (r->zstd)
+			ZSTD_DCtx_setParameter(r->zstd, ZSTD_d_windowLogMax, 20);
+	}
+	if (!r->zbuf)
+		r->zbuf = malloc(TTLOG__FMT_PK_BOUND((size_t)TTLOG__FMT_MAX_BLOCK_RAW));
+	if (!r->zstd || !r->zbuf) {
+		ttlog__reader_report_plain(r, TTLOG_E_NOMEM, "out of memory decoding a block");
+		return (size_t)-1;
+	}
+	unsigned long long n = ZSTD_getFrameContentSize(data, b->data_len);
+	if (n == ZSTD_CONTENTSIZE_ERROR) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected a zstd frame, found invalid zstd data (no frame header)");
+		return (size_t)-1;
+	}
+	if (n == ZSTD_CONTENTSIZE_UNKNOWN) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected a zstd frame that states its content size, found "
+				     "one that does not");
+		return (size_t)-1;
+	}
+	if (n == 0 || n > bound) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected a zstd frame of 1 to %zu packed bytes for a raw "
+				     "size of %u, found one of %llu",
+				     bound, (unsigned)b->raw_size, n);
+		return (size_t)-1;
+	}
+	size_t whole = ZSTD_findFrameCompressedSize(data, b->data_len);
+	if (ZSTD_isError(whole)) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected one whole zstd frame in the %zu data bytes, found "
+				     "invalid zstd data (%s)",
+				     b->data_len, ZSTD_getErrorName(whole));
+		return (size_t)-1;
+	}
+	if (whole != b->data_len) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off + whole,
+				     "expected one zstd frame filling the %zu data bytes, found "
+				     "one of %zu",
+				     b->data_len, whole);
+		return (size_t)-1;
+	}
+	size_t got = ZSTD_decompressDCtx(r->zstd, r->zbuf, (size_t)n, data, b->data_len);
+	if (ZSTD_isError(got)) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected zstd data that decompresses to %llu packed bytes, "
+				     "found invalid zstd data (%s)",
+				     n, ZSTD_getErrorName(got));
+		return (size_t)-1;
+	}
+	if (got != n) {
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+				     "expected zstd data that decompresses to %llu packed bytes, "
+				     "found %zu bytes",
+				     n, got);
+		return (size_t)-1;
+	}
+	return got;
+}
+
 int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsigned char *dst)
 {
 	const unsigned char *data = r->data + b->data_off;
-	if (b->codec == TTLOG__FMT_CODEC_PACKED) {
+	size_t data_len = b->data_len;
+	if (b->codec == TTLOG__FMT_CODEC_ZSTD) {
+		data_len = unzstd(r, b, data);
+		if (data_len == (size_t)-1)
+			return 0;
+		data = r->zbuf;
+	}
+	if (b->codec == TTLOG__FMT_CODEC_PACKED || b->codec == TTLOG__FMT_CODEC_ZSTD) {
 		if (!r->unpack) {
 			r->unpack = malloc(sizeof *r->unpack);
 			if (!r->unpack) {
@@ -171,10 +249,16 @@ int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsign
 			}
 		}
 		struct ttlog__unpacked res;
-		if (ttlog__reader_unpack(r->unpack, data, b->data_len, dst, b->raw_size, site_types, r,
+		if (ttlog__reader_unpack(r->unpack, data, data_len, dst, b->raw_size, site_types, r,
 					 &res))
 			return 1;
-		ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off + res.err_off, "%s", res.why);
+		if (b->codec == TTLOG__FMT_CODEC_ZSTD)
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off,
+					     "in the packed data the zstd frame holds, at %zu: %s",
+					     res.err_off, res.why);
+		else
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, b->data_off + res.err_off, "%s",
+					     res.why);
 		if (res.records) {
 			b->damaged = 1;
 			b->good = (uint32_t)res.out_len;

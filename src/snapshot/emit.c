@@ -12,13 +12,16 @@
  * chunk; a site that has fields or is not a plain log call gets a SITX
  * entry, in a SITX chunk right after the SITE chunk. Entries are copied
  * from the site's resolved description (src/sites/desc.h): nothing is
- * parsed here. Blocks are LZ4-compressed with the state the owner
- * reserved or, when the owner gave a struct ttlog__pack (the stream),
- * packed by record type (codec 2, snapshot/pack.c) record by record as
- * they come; either way they are stored as they are when that does not
- * make them smaller. A file with packed blocks says so in its header
- * (incompatible flag PACKED), so that a reader that cannot decode them
- * refuses the file instead of losing its events.
+ * parsed here. Blocks are stored with the owner's codec (em->codec):
+ * LZ4-compressed with the state the owner reserved; packed by record type
+ * (codec 2, snapshot/pack.c) record by record as they come; or packed that
+ * way and then compressed by zstd with the context the owner reserved
+ * (codec 3, snapshot/compression.c), kept as packed when zstd does not
+ * make them smaller. Any block is stored as it is (codec 0) when its codec
+ * does not make it smaller, or when the owner asked for none. A file with
+ * packed or zstd blocks says so in its header (incompatible flags PACKED,
+ * ZSTD), so that a reader that cannot decode them refuses the file instead
+ * of losing its events.
  *
  * With whole_chunks set (a stream's segment), the output buffer goes out
  * only between chunks: a chunk that does not fit what is left of the
@@ -37,7 +40,9 @@
 #include "common/internal.h"
 #include "sites/desc.h"
 #include "sites/fields.h"
+#include "snapshot/compression.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/redact.h"
 
 _Static_assert(TTLOG__SITE_DESC_MAX_FIELDS == TTLOG__FMT_MAX_ARGS,
 	       "a description names the fields a SITX entry can");
@@ -62,8 +67,9 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->block_count = 0;
 	em->block_len = 0;
 	em->packed_len = 0;
-	em->unknown = em->strings_truncated = em->events = em->log_events = 0;
+	em->unknown = em->strings_truncated = em->events = em->log_events = em->redacted = 0;
 	em->block_events = em->restate_left = 0;
+	em->last_redact = 0;
 	em->last_id = 0;
 	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
@@ -120,7 +126,12 @@ void ttlog__emit_file_header(struct ttlog__emit *em)
 	memcpy(h, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN);
 	ttlog__put_u16(h + TTLOG__FMT_FH_VERSION_OFF, TTLOG__FMT_VERSION);
 	ttlog__put_u16(h + TTLOG__FMT_FH_HEADER_SIZE_OFF, TTLOG__FMT_FILE_HEADER_SIZE);
-	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, em->pack ? TTLOG__FMT_INCOMPAT_PACKED : 0);
+	uint32_t incompat = 0;
+	if (em->codec == TTLOG__FMT_CODEC_PACKED || em->codec == TTLOG__FMT_CODEC_ZSTD)
+		incompat |= TTLOG__FMT_INCOMPAT_PACKED;
+	if (em->codec == TTLOG__FMT_CODEC_ZSTD)
+		incompat |= TTLOG__FMT_INCOMPAT_ZSTD;
+	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, incompat);
 	ttlog__put_u32(h + TTLOG__FMT_FH_COMPAT_OFF, 0);
 	ttlog__put_u32(h + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG__FMT_FH_CRC_OFF));
 	put_bytes(em, h, sizeof h);
@@ -247,22 +258,34 @@ void ttlog__emit_flush_block(struct ttlog__emit *em)
 		em->prefix_type = 0;
 	}
 	unsigned char *p = em->packed;
-	int packed;
-	uint8_t codec;
-	if (em->pack) {
+	size_t packed = 0; /* 0: no codec made it smaller */
+	uint8_t codec = em->codec;
+	if (codec == TTLOG__FMT_CODEC_PACKED || codec == TTLOG__FMT_CODEC_ZSTD) {
 		/* Packed as the records came (ttlog__emit_record). */
-		packed = (int)em->packed_len;
-		codec = TTLOG__FMT_CODEC_PACKED;
-	} else {
-		packed = LZ4_compress_fast_extState(em->lz4_state, (const char *)em->block,
-						    (char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
-						    (int)em->block_len, TTLOG__EMIT_LZ4_BOUND, 1);
-		codec = TTLOG__FMT_CODEC_LZ4;
+		packed = em->packed_len;
+		if (codec == TTLOG__FMT_CODEC_ZSTD) {
+			/* Kept only when smaller than the packed data. */
+			size_t z = ttlog__zstd_compress(em->zstd, em->zbuf + TTLOG__FMT_EVTS_FIXED_SIZE,
+							packed - 1, p + TTLOG__FMT_EVTS_FIXED_SIZE,
+							packed);
+			if (z) {
+				p = em->zbuf;
+				packed = z;
+			} else {
+				codec = TTLOG__FMT_CODEC_PACKED;
+			}
+		}
+	} else if (codec == TTLOG__FMT_CODEC_LZ4) {
+		int n = LZ4_compress_fast_extState(em->lz4_state, (const char *)em->block,
+						   (char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
+						   (int)em->block_len, TTLOG__EMIT_LZ4_BOUND, 1);
+		packed = n > 0 ? (size_t)n : 0;
 	}
-	if (packed <= 0 || (size_t)packed >= em->block_len) {
-		codec = TTLOG__FMT_CODEC_NONE; /* incompressible: store as is */
+	if (packed == 0 || packed >= em->block_len) {
+		codec = TTLOG__FMT_CODEC_NONE; /* incompressible, or none asked for: as is */
+		p = em->packed;
 		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, em->block, em->block_len);
-		packed = (int)em->block_len;
+		packed = em->block_len;
 	}
 	memset(p, 0, TTLOG__FMT_EVTS_FIXED_SIZE);
 	ttlog__put_u32(p + TTLOG__FMT_EVTS_THREAD_OFF, em->block_thread);
@@ -272,7 +295,7 @@ void ttlog__emit_flush_block(struct ttlog__emit *em)
 	ttlog__put_u64(p + TTLOG__FMT_EVTS_FIRST_OFF, em->block_first);
 	ttlog__put_u64(p + TTLOG__FMT_EVTS_LAST_OFF, em->block_last);
 	p[TTLOG__FMT_EVTS_CODEC_OFF] = codec;
-	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, p, TTLOG__FMT_EVTS_FIXED_SIZE + (size_t)packed);
+	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, p, TTLOG__FMT_EVTS_FIXED_SIZE + packed);
 	em->events += em->block_count;
 	em->log_events += em->block_events;
 	em->blocks++;
@@ -337,10 +360,20 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 		}
 		em->last_id = id;
 		em->last_desc = d;
+		em->last_redact = ttlog__redact_mask(em->redact, d);
 		if (!ttlog__emit_has_site(em, id))
 			ttlog__emit_add_site(em, id, d);
 	}
-	if (em->block_len + size > TTLOG__FMT_MAX_BLOCK_RAW)
+	uint32_t rec_size = size;
+	if (em->last_redact) {
+		/* Values the rules name never reach the block (snapshot/redact.h). */
+		rec_size = ttlog__redact_size(rec, size, d, em->last_redact);
+		if (!rec_size || rec_size > TTLOG__FMT_MAX_BLOCK_RAW) {
+			em->unknown++; /* cannot be redacted: not written, counted as lost */
+			return -1;
+		}
+	}
+	if (em->block_len + rec_size > TTLOG__FMT_MAX_BLOCK_RAW)
 		ttlog__emit_flush_block(em);
 	if (!em->block_count) {
 		em->block_first = ticks;
@@ -349,7 +382,13 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 	}
 	em->block_last = ticks;
 	unsigned char *copy = em->block + em->block_len;
-	memcpy(copy, rec, size);
+	if (em->last_redact) {
+		em->redacted += ttlog__redact_copy(copy, rec, size, d, em->last_redact);
+		size = rec_size;
+		rec = copy;
+	} else {
+		memcpy(copy, rec, size);
+	}
 	em->block_len += size;
 	uint32_t cut = TTLOG__PACK_ESCAPED;
 	if (em->pack)

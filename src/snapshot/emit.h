@@ -2,17 +2,18 @@
 /*
  * emit.h - putting chunks into a file: the chunk framing and its CRC, the
  * call-site dictionary (SITE and SITX entries, each before the first block
- * that needs it), and event blocks (EVTS: LZ4-compressed, or packed by
- * record type with codec 2 when the owner gives the emitter a struct
- * ttlog__pack, as the stream does).
+ * that needs it), and event blocks (EVTS: stored with the codec the owner
+ * chose: as they are, LZ4-compressed, packed by record type with codec 2,
+ * or packed and then compressed by zstd, codec 3).
  *
  * Shared by every writer of the format: the snapshot writer (writer.c: a
  * file from this process or from a mapping, on demand or at a crash) and
  * the stream (src/stream/: segment files that grow while they are read).
  * Everything here runs in signal context: an emitter works only in the
  * memory its owner reserved for it (struct ttlog__emit, an LZ4 state of
- * LZ4_sizeofState() bytes, and for codec 2 a struct ttlog__pack) and
- * writes with write(2).
+ * LZ4_sizeofState() bytes, for codecs 2 and 3 a struct ttlog__pack, for
+ * codec 3 a zstd context made at init in reserved memory and an output
+ * buffer) and writes with write(2).
  */
 #ifndef TTLOG__SNAPSHOT_EMIT_H
 #define TTLOG__SNAPSHOT_EMIT_H
@@ -39,6 +40,10 @@ struct ttlog__site_desc;
 #define TTLOG__EMIT_DATA_BOUND \
 	(TTLOG__EMIT_LZ4_BOUND > TTLOG__EMIT_PK_BOUND ? TTLOG__EMIT_LZ4_BOUND : TTLOG__EMIT_PK_BOUND)
 
+/* The zstd output: an EVTS chunk's fixed fields, then a frame no larger
+ * than the packed data it replaces. */
+#define TTLOG__EMIT_ZBUF_SIZE (TTLOG__FMT_EVTS_FIXED_SIZE + TTLOG__EMIT_PK_BOUND)
+
 struct ttlog__emit {
 	struct ttlog__fdbuf file;   /* the output; file.failed: a write failed */
 	uint64_t offset;            /* file offset of the next byte put */
@@ -49,9 +54,13 @@ struct ttlog__emit {
 	/* The resolved description of a site id (sites/desc.h), NULL if none. */
 	const struct ttlog__site_desc *(*site)(void *ctx, uint32_t id);
 	void *site_ctx;
-	/* The last site looked up, and its description (NULL: none). */
+	/* The last site looked up, its description (NULL: none) and the
+	 * arguments the redaction rules name in it. */
 	uint32_t last_id;
 	const struct ttlog__site_desc *last_desc;
+	uint32_t last_redact;
+	/* The redaction rules (snapshot/redact.h), the owner's; NULL: none. */
+	const struct ttlog__redact *redact;
 	/* Told of every chunk once it is put, with its offset (INDX), or NULL. */
 	void (*chunk_done)(void *ctx, uint64_t off, uint32_t type, const unsigned char *payload,
 			   size_t len);
@@ -61,10 +70,18 @@ struct ttlog__emit {
 	uint32_t prefix_type, prefix_flags;
 	uint32_t prefix_len;
 	unsigned char prefix[32];
+	/* How blocks are stored, set by the owner before
+	 * ttlog__emit_file_header(): TTLOG__FMT_CODEC_NONE, _LZ4 (with
+	 * lz4_state), _PACKED (with pack) or _ZSTD (with pack, zstd and zbuf:
+	 * the packed bytes compressed by zstd). A block is stored as packed
+	 * when zstd does not make it smaller, and as it is when no codec does.
+	 * The file header says PACKED when blocks may be packed, ZSTD when
+	 * they may be zstd. */
+	uint8_t codec;
 	void *lz4_state;            /* LZ4_sizeofState() bytes, the owner's */
-	/* The owner's codec 2 state: blocks are packed (codec 2) and the file
-	 * header says so; NULL: LZ4. Set before ttlog__emit_file_header(). */
-	struct ttlog__pack *pack;
+	struct ttlog__pack *pack;   /* the owner's codec 2 state */
+	void *zstd;                 /* the owner's zstd context (snapshot/compression.h) */
+	unsigned char *zbuf;        /* TTLOG__EMIT_ZBUF_SIZE bytes of the owner's */
 
 	/* The dictionary entries waiting for the next block. */
 	uint32_t site_count;
@@ -82,6 +99,7 @@ struct ttlog__emit {
 	 * records written; totals for END. */
 	uint64_t unknown;
 	uint64_t strings_truncated;
+	uint64_t redacted;          /* values the redaction rules replaced */
 	uint64_t events;
 	/* Events among the records (END's log_events): log calls, span ends,
 	 * and span begins that are not re-statements. restate_left: records

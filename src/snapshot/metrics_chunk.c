@@ -160,14 +160,15 @@ static void write_self(void *ctx, const struct ttlog__self_metric *m)
 }
 
 /* Runs in signal context. */
-void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated)
+void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated,
+			     uint64_t redacted)
 {
 	struct builder b = {s, 0, 0};
 	chunk_begin(&b);
 	uint32_t n = ttlog__metrics_count();
 	for (uint32_t i = 0; i < n; i++)
 		write_entry(&b, ttlog__metrics_entry(i));
-	ttlog__self_metrics(write_self, &b, strings_truncated);
+	ttlog__self_metrics(write_self, &b, strings_truncated, redacted);
 	chunk_flush(&b);
 }
 

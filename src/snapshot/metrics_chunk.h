@@ -25,10 +25,12 @@ struct ttlog__mtrc_scratch {
 /*
  * Writes every registered metric and every self-metric as MTRC chunks of at
  * most payload_cap bytes each (whole entries: several chunks when they do
- * not fit in one). strings_truncated: the cut strings the writer counted in
+ * not fit in one). redacted: the values the redaction rules replaced
+ * (UINT64_MAX: no rules). strings_truncated: the cut strings the writer counted in
  * the records it wrote. Runs in signal context.
  */
-void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated);
+void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated,
+			     uint64_t redacted);
 
 struct ttlog__site_desc; /* sites/desc.h */
 

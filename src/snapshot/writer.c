@@ -63,8 +63,10 @@
 #include "sites/fields.h"
 #include "sites/sampling.h"
 #include "sites/sites.h"
+#include "snapshot/compression.h"
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "snapshot/seal.h"
 #include "thread/thread.h"
@@ -91,7 +93,12 @@ struct workspace {
 	 * failed, give up and remove the file). */
 	struct ttlog__emit em;
 	struct ttlog__seal seal;        /* this workspace's encryption state */
-	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
+	struct ttlog__pack pack;        /* codecs 2 and 3 */
+	unsigned char zbuf[TTLOG__EMIT_ZBUF_SIZE]; /* codec 3's output */
+	void *zstd;                     /* codec 3: the context in `tail` */
+	/* LZ4_sizeofState() bytes at lz4_off, then the zstd context's memory
+	 * at zstd_off (compression.h). */
+	_Alignas(64) unsigned char tail[];
 };
 
 static struct workspace *workspaces[2];
@@ -100,6 +107,10 @@ static struct workspace *workspaces[2];
  * message. Written by the workspace's owner only. */
 static int last_rc[2], last_errno[2];
 static size_t workspace_size;
+static size_t lz4_off, zstd_off, zstd_size; /* in a workspace's tail */
+/* The codec of snapshots (TTLOG_COMPRESSION); set at init, before any
+ * snapshot is written. */
+static struct ttlog__compression compression = {TTLOG__FMT_CODEC_LZ4, 0};
 static _Atomic uint32_t tmp_counter;
 /* Set while a crash is being written (and after it, unless the program's
  * own handler may survive it): on-demand snapshots of this process are
@@ -107,24 +118,49 @@ static _Atomic uint32_t tmp_counter;
  * behind. LMM(refuse:A/B). */
 static _Atomic int refuse_normal;
 
-int ttlog__snapshot_init(void)
+static void unmap_workspaces(void)
 {
-	if (workspaces[0])
+	for (int i = 0; i < 2; i++) {
+		if (workspaces[i])
+			munmap(workspaces[i], workspace_size);
+		workspaces[i] = NULL;
+	}
+}
+
+int ttlog__snapshot_init(const struct ttlog__compression *comp)
+{
+	if (comp)
+		compression = *comp;
+	else if (workspaces[0])
 		return TTLOG_OK;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	workspace_size = (sizeof(struct workspace) + (size_t)LZ4_sizeofState() + page - 1) & ~(page - 1);
-	for (int i = 0; i < 2; i++) {
-		void *m = mmap(NULL, workspace_size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (m == MAP_FAILED) {
-			if (i == 1) {
-				munmap(workspaces[0], workspace_size);
-				workspaces[0] = NULL;
+	size_t need_zstd = ttlog__zstd_reserve_size(&compression);
+	if (workspaces[0] && need_zstd > zstd_size)
+		unmap_workspaces(); /* too small for this level: new ones */
+	if (!workspaces[0]) {
+		lz4_off = 0;
+		zstd_off = ((size_t)LZ4_sizeofState() + 63) & ~(size_t)63;
+		zstd_size = need_zstd;
+		workspace_size = (sizeof(struct workspace) + zstd_off + zstd_size + page - 1) & ~(page - 1);
+		for (int i = 0; i < 2; i++) {
+			void *m = mmap(NULL, workspace_size, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			if (m == MAP_FAILED) {
+				unmap_workspaces();
+				return TTLOG_E_NOMEM;
 			}
-			return TTLOG_E_NOMEM;
+			workspaces[i] = m;
+			workspaces[i]->fd = -1;
 		}
-		workspaces[i] = m;
-		workspaces[i]->fd = -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct workspace *ws = workspaces[i];
+		ws->zstd = NULL;
+		if (compression.codec == TTLOG__FMT_CODEC_ZSTD) {
+			ws->zstd = ttlog__zstd_prepare(ws->tail + zstd_off, zstd_size, &compression);
+			if (!ws->zstd)
+				return TTLOG_E_CONFIG;
+		}
 	}
 	return TTLOG_OK;
 }
@@ -594,7 +630,8 @@ static void write_metrics(struct workspace *ws)
 	struct ttlog__mtrc_scratch s = {ws->em.packed, sizeof ws->em.packed, ws->em.block,
 					emit_metrics_chunk, ws};
 	_Static_assert(sizeof ws->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
-	ttlog__metrics_snapshot(&s, ws->em.strings_truncated);
+	ttlog__metrics_snapshot(&s, ws->em.strings_truncated,
+				ws->em.redact && ws->em.redact->n ? ws->em.redacted : UINT64_MAX);
 }
 
 /* ---- Entry point -------------------------------------------------------- */
@@ -607,7 +644,15 @@ static void reset_workspace(struct workspace *ws)
 	ws->em.site = source_site;
 	ws->em.site_ctx = (void *)ws->src;
 	ws->em.chunk_done = NULL;
-	ws->em.lz4_state = ws->lz4_state;
+	ws->em.codec = compression.codec;
+	ws->em.lz4_state = ws->tail + lz4_off;
+	ws->em.pack = compression.codec == TTLOG__FMT_CODEC_PACKED ||
+				      compression.codec == TTLOG__FMT_CODEC_ZSTD
+			      ? &ws->pack
+			      : NULL;
+	ws->em.zstd = ws->zstd;
+	ws->em.redact = ttlog__redact_rules();
+	ws->em.zbuf = ws->zbuf;
 	ws->overwritten = ws->torn = ws->torn_bytes = 0;
 	ws->threads = 0;
 }
@@ -723,7 +768,7 @@ static int tool_seal_setup(void)
 TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src,
 					   const char *reason, char *path, size_t path_size)
 {
-	if (ttlog__snapshot_init() != TTLOG_OK)
+	if (ttlog__snapshot_init(NULL) != TTLOG_OK)
 		return TTLOG_E_NOMEM;
 	int rc = tool_seal_setup();
 	if (rc != TTLOG_OK)

@@ -69,9 +69,15 @@ struct ttlog__snapshot_source {
 	int in_process;          /* sampling, metrics and the process's own counters */
 };
 
+struct ttlog__compression;
+
 /* Reserves the two workspaces (one for on-demand snapshots, one kept for
- * the crash handler). Idempotent. TTLOG_OK or TTLOG_E_NOMEM. */
-int ttlog__snapshot_init(void);
+ * the crash handler), with what the codec `comp` needs (its zstd context
+ * among it); NULL: the codec already chosen, at first LZ4. Called again,
+ * it keeps the workspaces and makes them ready for the codec given, with
+ * new ones if they are too small for it. TTLOG_OK, TTLOG_E_NOMEM, or
+ * TTLOG_E_CONFIG when zstd refuses the level. */
+int ttlog__snapshot_init(const struct ttlog__compression *comp);
 
 /*
  * Writes a snapshot using workspace `which`; crash may be NULL. path (if not

@@ -25,9 +25,12 @@
  * and spans re-stated (a RESTATE group, from the copies the drainer keeps
  * as it reads the scope records: restate_scopes), then SITE/SITX/EVTS as
  * the drain goes, with a TNAM naming each thread before its first block (a
- * killed process's segment gets no THRD), the EVTS blocks packed by record
- * type (codec 2, encoded by snapshot/pack.c as each record comes, also in
- * signal context when a crash handler closes the segment); closed (rotation
+ * killed process's segment gets no THRD), the EVTS blocks stored with the
+ * stream's codec (TTLOG_STREAM_COMPRESSION; by default packed by record
+ * type, codec 2, encoded by snapshot/pack.c as each record comes; zstd
+ * compresses those packed bytes with the context reserved when the stream
+ * started, also in signal context when a crash handler closes the
+ * segment); closed (rotation
  * at segment_size or segment_age_ns, shutdown, a flush signal, a crash)
  * with a THRD per thread that had something to say, MTRC, INDX (normal
  * context only) and the 88-byte segment END.
@@ -102,7 +105,9 @@
 #include "ring/ring.h"
 #include "sites/desc.h"
 #include "sites/sites.h"
+#include "snapshot/compression.h"
 #include "snapshot/emit.h"
+#include "snapshot/redact.h"
 #include "snapshot/metrics_chunk.h"
 #include "snapshot/seal.h"
 #include "snapshot/writer.h"
@@ -268,8 +273,13 @@ struct stream {
 	unsigned char small[SMALL_CAP];
 	unsigned char out[OUT_CAP];
 	struct ttlog__emit em;
-	struct ttlog__pack pack;         /* segments' blocks are codec 2 (FORMAT.md 9.5) */
-	_Alignas(16) unsigned char lz4_state[]; /* LZ4_sizeofState() bytes */
+	struct ttlog__pack pack;         /* codecs 2 and 3 (FORMAT.md 9.5) */
+	unsigned char zbuf[TTLOG__EMIT_ZBUF_SIZE]; /* codec 3's output */
+	void *zstd;                      /* codec 3: the context at zstd_off */
+	size_t zstd_off, zstd_cap;       /* the zstd context's memory in `tail` */
+	/* LZ4_sizeofState() bytes, then zstd_cap bytes at zstd_off; the ring
+	 * states follow in the same mapping. */
+	_Alignas(64) unsigned char tail[];
 };
 
 static struct stream *S;
@@ -871,8 +881,14 @@ static int open_segment(struct stream *s)
 	s->em.site_ctx = s;
 	s->em.chunk_done = note_chunk;
 	s->em.chunk_ctx = s;
-	s->em.lz4_state = s->lz4_state;
-	s->em.pack = &s->pack;
+	s->em.codec = s->st.compression.codec;
+	s->em.lz4_state = s->tail;
+	s->em.pack = s->em.codec == TTLOG__FMT_CODEC_PACKED || s->em.codec == TTLOG__FMT_CODEC_ZSTD
+			     ? &s->pack
+			     : NULL;
+	s->em.zstd = s->zstd;
+	s->em.redact = ttlog__redact_rules();
+	s->em.zbuf = s->zbuf;
 	s->sealed = ttlog__seal_on();
 	if (s->sealed)
 		ttlog__seal_begin(&s->seal, &s->em.file);
@@ -1035,7 +1051,8 @@ static void close_segment(struct stream *s, int last)
 	struct ttlog__mtrc_scratch ms = {s->em.packed, sizeof s->em.packed, s->em.block,
 					 emit_metrics_chunk, s};
 	_Static_assert(sizeof s->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
-	ttlog__metrics_snapshot(&ms, s->em.strings_truncated);
+	ttlog__metrics_snapshot(&ms, s->em.strings_truncated,
+				s->em.redact && s->em.redact->n ? s->em.redacted : UINT64_MAX);
 	uint64_t index_off = s->in_signal ? 0 : write_index(s);
 	unsigned char *p = s->small;
 	memset(p, 0, TTLOG__FMT_END_FULL_SIZE);
@@ -1596,13 +1613,15 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 	/* Every ring the process can have: the ones it has, and as many more
 	 * as the memory cap allows at the current ring size. */
 	uint64_t nrings = (uint64_t)ttlog__rings_count() + ttlog__g.memory_cap / ttlog__g.ring_size + 64;
-	if (!S || nrings > S->nrings) {
+	size_t need_zstd = ttlog__zstd_reserve_size(&st->compression);
+	if (!S || nrings > S->nrings || need_zstd > S->zstd_cap) {
 		/* The first start, or a later ttlog_init whose settings allow
 		 * more rings than the mapping has room for: a new mapping, into
 		 * which the consumers of the rings so far move. Not running now,
 		 * so nothing else looks at the old one. */
 		size_t page = (size_t)sysconf(_SC_PAGESIZE);
-		size_t need = sizeof(struct stream) + (size_t)LZ4_sizeofState() + 64;
+		size_t zstd_off = ((size_t)LZ4_sizeofState() + 63) & ~(size_t)63;
+		size_t need = sizeof(struct stream) + zstd_off + need_zstd + 64;
 		size_t rings_off = (need + 63) & ~(size_t)63;
 		size_t size = (rings_off + nrings * sizeof(struct ring_state) + page - 1) & ~(page - 1);
 		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -1621,12 +1640,23 @@ int ttlog__stream_start(const struct ttlog__stream_settings *st, char *err, size
 		S_size = size;
 		S->rings = rings;
 		S->nrings = (uint32_t)nrings;
+		S->zstd_off = zstd_off;
+		S->zstd_cap = need_zstd;
 	} else {
 		/* A later ttlog_init: the rings and their consumers go on. */
 		memset(S->keep, 0, sizeof S->keep);
 	}
 	struct stream *s = S;
 	s->st = *st;
+	s->zstd = NULL;
+	if (st->compression.codec == TTLOG__FMT_CODEC_ZSTD) {
+		s->zstd = ttlog__zstd_prepare(s->tail + s->zstd_off, s->zstd_cap, &st->compression);
+		if (!s->zstd) {
+			snprintf(err, errsize, "TTLOG_STREAM_COMPRESSION: zstd refused level %d",
+				 st->compression.level);
+			return TTLOG_E_CONFIG;
+		}
+	}
 	s->level_global = TTLOG_LEVEL_INFO;
 	s->ntargets = 0;
 	if (st->level && ttlog__levels_walk(st->level, level_item, s) != TTLOG_OK) {

@@ -17,6 +17,7 @@
 
 #include "common/state.h"
 #include "format/format.h" /* TTLOG__FMT_PROMOTE_*: the promotion scopes */
+#include "snapshot/compression.h"
 
 enum ttlog__stream_sync { TTLOG__SYNC_NONE = 0, TTLOG__SYNC_SEGMENT = 1, TTLOG__SYNC_INTERVAL = 2 };
 enum ttlog__stream_policy { TTLOG__POLICY_DROP = 0, TTLOG__POLICY_BLOCK = 1 };
@@ -34,6 +35,7 @@ struct ttlog__stream_settings {
 	int policy;                   /* enum ttlog__stream_policy */
 	int flush_signals;            /* SIGTERM, SIGINT: drain, close, then the signal */
 	uint64_t flush_ns;            /* a drain at least this often (tests may shorten it) */
+	struct ttlog__compression compression; /* the segments' codec; default packed */
 	/* Promotion (FORMAT.md 17.2): a log record at or above promote_level
 	 * makes the stream also write the records below its level from
 	 * [ticks - before, ticks + after] of the same thread, of every thread

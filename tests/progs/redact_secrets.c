@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * redact_secrets.c - logs secrets in fields and arguments for the test of
+ * TTLOG_REDACT (tests/redact.sh), takes a snapshot and exits normally
+ * (which closes a stream's segment). The configuration comes from the
+ * environment (TTLOG_REDACT, TTLOG_COMPRESSION, TTLOG_STREAM, ...).
+ *
+ * Usage: redact_secrets DIR
+ *
+ * The secrets: the password field (key= in the format), the card_number
+ * and token fields (TTLOG_F), the number in the ssn field, and the second
+ * argument of the "db connect" call (by position). The user name and the
+ * host are not secret and must stay.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ttlog.h"
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: redact_secrets DIR\n");
+		return 2;
+	}
+	struct ttlog_config cfg;
+	ttlog_config_init(&cfg);
+	cfg.dir = argv[1];
+	cfg.crash_signals = -1;
+	int rc = ttlog_init(&cfg);
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "redact_secrets: ttlog_init: %s\n", ttlog_init_error());
+		return 1;
+	}
+	for (int i = 0; i < 500; i++) {
+		TTLOG_INFO("auth.login ok user=%s password=%s", "alice", "hunter2-SECRET-PW");
+		TTLOG_INFO("payment", TTLOG_F("card_number", "4111111111111111"), TTLOG_F("amount", i));
+		TTLOG_INFO("token issued", TTLOG_F("token", "tok_SECRET_ABC123"));
+		TTLOG_WARN("ssn check ssn=%d", 987654321);
+		TTLOG_INFO("db connect %s as %s", "db.example.org", "DBPASS-SECRET-XYZ"); /* REDACT-ARG-2 */
+	}
+	char path[4096];
+	rc = ttlog_snapshot_path("secrets", path, sizeof path);
+	if (rc != TTLOG_OK) {
+		fprintf(stderr, "redact_secrets: ttlog_snapshot_path: %s\n", ttlog_strerror(rc));
+		return 1;
+	}
+	printf("%s\n", path);
+	ttlog_shutdown();
+	return 0;
+}

@@ -638,6 +638,15 @@ TTLOG_API int ttlog_vlog(int level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
 /*
+ * Whether ttlog_log(level, ...) records anything now, judged by the
+ * runtime site of "%s" at that level (the level of target "runtime", or
+ * the global one): lets a caller skip building a message that would be
+ * dropped, as the C++ stream lines of <ttlog.hpp> do. 0 for a level
+ * outside TRACE..FATAL.
+ */
+TTLOG_API int ttlog_log_enabled(int level);
+
+/*
  * A span whose name is known only at run time (a runtime site, as above):
  * what TTLOG_SPAN_BEGIN(name) does for a literal name. End it with
  * ttlog_span_end(). Returns the thread's span depth after it, or 0 if

@@ -120,6 +120,22 @@ TTLOG_API int ttlog_log(int level, const char *fmt, ...)
 	return rc;
 }
 
+TTLOG_API int ttlog_log_enabled(int level)
+{
+	if (level < TTLOG_LEVEL_TRACE || level > TTLOG_LEVEL_FATAL)
+		return 0;
+	static const uint8_t one_string = TTLOG_ARG_STR;
+	struct ttlog__rt_key key = {"%s", 0, 0, TTLOG__KIND_LOG, (uint8_t)level, 0};
+	ttlog__rt_key_hash(&key);
+	struct ttlog_site *s = ttlog__rt_intern(&key, &one_string, 1);
+	if (!s)
+		return 1; /* the table is full: ttlog_log() formats such events itself */
+	uint64_t word = TTLOG__LOAD(s->word, relaxed);
+	if (word == 0)
+		word = ttlog__register(s);
+	return (word & (TTLOG__WORD_ENABLED | TTLOG__WORD_ASK)) != 0;
+}
+
 TTLOG_API int ttlog_get_runtime_stats(struct ttlog_runtime_stats *st)
 {
 	if (!st)

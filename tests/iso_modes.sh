@@ -9,7 +9,7 @@
 # form that has no arguments after its first: a log call with no
 # arguments, scoped and explicit spans without fields, label-less metrics,
 # next to the same forms with arguments; in C++ also <ttlog.hpp> (scoped
-# spans and contexts, stream lines). Each build must compile without a
+# spans and contexts, stream lines), and <ttlog_compat.h>. Each build must compile without a
 # diagnostic, link against the library, run, and write a snapshot in which
 # `ttlog view` finds every event and span and `ttlog view --metrics` every
 # metric.
@@ -35,6 +35,7 @@ done
 # Valid C and C++ alike.
 cat >"$tmp/modes.c" <<'EOF'
 #include "ttlog.h"
+#include "ttlog_compat.h"
 #ifdef __cplusplus
 #include "ttlog.hpp"
 
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 	if (ttlog_init(&cfg) != TTLOG_OK)
 		return 1;
 	int n = work(41);
+	ttlog_syslog(3, "iso syslog n=%d", n);
+	ttlog_printf("iso printf");
 #ifdef __cplusplus
 	wrappers(n);
 #endif
@@ -151,6 +154,7 @@ mode() {
 	view=$("$TTLOG_BIN" view --color=never "$snap" 2>&1) || { fail "$name: ttlog view failed" "$view"; return; }
 	metrics=$("$TTLOG_BIN" view --metrics "$snap" 2>&1) || { fail "$name: ttlog view --metrics failed" "$metrics"; return; }
 	for want in "iso no arguments" "iso n=41" "iso field only" "iso in context" "iso done" \
+		"iso syslog n=42" "iso printf" \
 		iso.scoped iso.scoped_fields iso.explicit iso.explicit_fields "${cpp_wants[@]}"; do
 		grep -qF -- "$want" <<<"$view" || missing="$missing '$want'"
 	done

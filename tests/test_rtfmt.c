@@ -4,7 +4,8 @@
  * printf-style wrapper with formats in buffers the caller reuses, the
  * conversions the walk must get right beyond those of printf_random.sh
  * ("n$" positions, '*', %%, every length modifier), refused formats,
- * levels, formats of more than 16 arguments, and the table's bound (the
+ * levels, formats of more than 16 arguments, the syslog drop-in header
+ * <ttlog_compat.h>, and the table's bound (the
  * last test: it fills the table).
  *
  * Each test takes a snapshot and compares the events' texts, as the
@@ -20,7 +21,11 @@
 #include <cmocka.h>
 
 #include "support/testutil.h"
+#include <syslog.h>
+
 #include "ttlog.h"
+#define TTLOG_COMPAT_SYSLOG 1
+#include "ttlog_compat.h"
 #include "ttlog_reader.h"
 
 #define MAX_TEXTS 64
@@ -221,6 +226,39 @@ static void test_many_arguments(void **state)
 	assert_string_equal(t.text[0], "many 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17");
 }
 
+/* The drop-in header: syslog() calls become runtime log calls, with the
+ * priority's severity as the level. */
+static void vsyslog_wrapper(int prio, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+}
+
+static void test_compat(void **state)
+{
+	(void)state;
+	syslog(LOG_ERR | LOG_DAEMON, "compat.err %s=%d", "code", 7);
+	syslog(LOG_CRIT, "compat.crit");
+	syslog(LOG_DEBUG, "compat.debug %u", 3u);
+	syslog(LOG_NOTICE, "compat.notice");
+	vsyslog_wrapper(LOG_WARNING, "compat.warn %.2f", 0.5);
+	ttlog_printf("compat.printf %x", 255u);
+	struct texts t;
+	collect("compat.", &t);
+	assert_int_equal(t.n, 6);
+	static const char *const want[] = {"compat.err code=7", "compat.crit", "compat.debug 3",
+					   "compat.notice", "compat.warn 0.50", "compat.printf ff"};
+	static const int level[] = {TTLOG_LEVEL_ERROR, TTLOG_LEVEL_FATAL, TTLOG_LEVEL_DEBUG,
+				    TTLOG_LEVEL_INFO, TTLOG_LEVEL_WARN, TTLOG_LEVEL_INFO};
+	for (int i = 0; i < 6; i++) {
+		assert_string_equal(t.text[i], want[i]);
+		assert_int_equal(t.level[i], level[i]);
+		assert_string_equal(t.file[i], "<runtime>");
+	}
+}
+
 /* The bound: once TTLOG_RUNTIME_FORMATS_MAX sites are made, new formats
  * are recorded as text (counted), and formats made before still have
  * their sites. */
@@ -276,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_many_arguments),
+		cmocka_unit_test(test_compat),
 		cmocka_unit_test(test_table_bound), /* last: it fills the table */
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);

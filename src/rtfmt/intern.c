@@ -52,23 +52,45 @@ _Atomic uint64_t ttlog__rt_overflowed;
 /* Argument source texts of a runtime site: none (an empty text each). */
 static const char no_arg_text[18];
 
+/* Mixes one 8-byte word into h. */
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * UINT64_C(0xff51afd7ed558ccd);
+	return h ^ (h >> 29);
+}
+
+/*
+ * The length comes from the header's inline scan (aligned 16-byte blocks,
+ * the same argument as strlen's for reading past the end); the bytes are
+ * read as 8-byte words, the last word overlapping the one before it, so
+ * that no read leaves the text and no call is made for short formats.
+ */
 void ttlog__rt_key_hash(struct ttlog__rt_key *key)
 {
-	size_t len = strlen(key->text);
-	const unsigned char *p = (const unsigned char *)key->text;
+	const char *p = key->text;
+	size_t len = ttlog__str_scan(p, TTLOG__RT_TEXT_MAX);
+	if (len > TTLOG__RT_TEXT_MAX)
+		len = strlen(p);
 	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ ((uint64_t)len << 24) ^
 		     ((uint64_t)key->kind << 16) ^ ((uint64_t)key->level << 8) ^ key->vtype;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t v;
-		memcpy(&v, p + i, 8);
-		h = (h ^ v) * UINT64_C(0xff51afd7ed558ccd);
-		h ^= h >> 29;
-	}
-	if (i < len) {
-		uint64_t v = 0;
-		memcpy(&v, p + i, len - i);
-		h = (h ^ v) * UINT64_C(0xc4ceb9fe1a85ec53);
+	uint64_t v;
+	if (len >= 8) {
+		size_t i = 0;
+		for (; i + 8 < len; i += 8) {
+			memcpy(&v, p + i, 8);
+			h = mix(h, v);
+		}
+		memcpy(&v, p + len - 8, 8);
+		h = mix(h, v);
+	} else if (len >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + len - 4, 4);
+		h = mix(h, (uint64_t)a << 32 | b);
+	} else if (len > 0) {
+		v = (uint64_t)(unsigned char)p[0] << 16 | (uint64_t)(unsigned char)p[len / 2] << 8 |
+		    (unsigned char)p[len - 1];
+		h = mix(h, v);
 	}
 	h ^= h >> 32;
 	key->len = len;

@@ -1230,7 +1230,7 @@ def parse_args(argv):
         prog="run.py",
         description="Run ttlog's benchmarks (latency, throughput, instructions per call, "
                     "recorder) against peer loggers and print one table.",
-        epilog="Loggers: ttlog, ttlog-shm, ttlog-stream, ttlog-stream-block, rdtsc, clock_gettime, nanolog, quill, "
+        epilog="Loggers: ttlog, ttlog-runtime, ttlog-shm, ttlog-stream, ttlog-stream-block, rdtsc, clock_gettime, nanolog, quill, "
                "quill-backtrace, fprintf, spdlog-block, spdlog-overrun, spdlog-backtrace, glog, "
                "lttng; 'recorder' names the ttlog-only recorder benchmarks. NanoLog and Quill "
                "are built when NANOLOG_DIR / QUILL_DIR name their source trees (bench/README.md). "

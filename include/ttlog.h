@@ -28,6 +28,7 @@
 #ifndef TTLOG_H
 #define TTLOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -600,6 +601,104 @@ TTLOG_API int ttlog_traceparent(char *buf, size_t size);
  * process started with it joins its parent's trace.
  */
 TTLOG_API int ttlog_trace_continue(const char *traceparent);
+/* ---- Runtime formats ------------------------------------------------- */
+
+/*
+ * For code whose format is not a string literal: a wrapper such as
+ *   void my_log(const char *fmt, ...)
+ *   {
+ *           va_list ap;
+ *           va_start(ap, fmt);
+ *           ttlog_vlog(TTLOG_LEVEL_INFO, fmt, ap);
+ *           va_end(ap);
+ *   }
+ * forwards to ttlog, and the event is recorded as TTLOG_INFO() would record
+ * it: the arguments' raw values, formatted by the reader.
+ *
+ * How: each distinct (level, format) becomes a call site of its own the
+ * first time it is logged (the format is walked to learn its argument
+ * types, and copied, so the caller's buffer may change afterwards); later
+ * calls hash the format's text, find the site in a lock-free table, and
+ * read the arguments with va_arg by the types found then. Cost: a hash of
+ * the format (about one cycle a byte) and a probe on top of a macro's log
+ * call (figures in docs/PERFORMANCE.md); the first call of a format also
+ * walks and copies it. Levels, sampling and targets apply as to macro
+ * sites: the sites' target is "runtime", their file "<runtime>".
+ *
+ * Conversions: d i o u x X b B c s p f F e E g G a A % m, flags, widths
+ * and precisions (also '*' and ".*"), length modifiers hh h l ll q L j z
+ * Z t, and "n$" positions (all of the format's conversions, no gaps); %m
+ * prints "<?>" as in the macros' events (errno is not recorded). The
+ * format must match its arguments as printf's must (the compiler checks
+ * ttlog_log's as printf's). Refused, without reading any argument: %n,
+ * wide strings (%ls, %S), and "n$" mixed with plain conversions; the
+ * event is then recorded as "ttlog_log: format refused (REASON): FORMAT",
+ * counted in ttlog_runtime_stats.refused, and the call returns
+ * TTLOG_E_INVALID.
+ *
+ * Bound: TTLOG_RUNTIME_FORMATS_MAX runtime sites (formats, and the names
+ * and keys of ttlog_span_begin_named() and ttlog_context_push_*()), texts
+ * up to 4096 bytes, 1 MiB of text in all. An event beyond that, or of a
+ * format with more than 16 arguments, is formatted in the call (vsnprintf)
+ * and recorded as its text on one site whose format is "%s", cut at the
+ * string limit (max_string) like any string; counted in
+ * ttlog_runtime_stats.overflowed. Nothing is dropped.
+ *
+ * Thread-safe and fork-safe (no lock is taken). Not async-signal-safe:
+ * the first call of a format, or one beyond the bound, uses the C library.
+ * Returns TTLOG_OK (also when the level filters the event out, or before
+ * ttlog_init(), where the event is counted as for the macros),
+ * TTLOG_E_INVALID for a level outside TRACE..FATAL or a NULL format
+ * (nothing recorded) or a refused format (recorded as above).
+ */
+#define TTLOG_RUNTIME_FORMATS_MAX 4096
+
+TTLOG_API int ttlog_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TTLOG_API int ttlog_vlog(int level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/*
+ * Whether ttlog_log(level, ...) records anything now, judged by the
+ * runtime site of "%s" at that level (the level of target "runtime", or
+ * the global one): lets a caller skip building a message that would be
+ * dropped, as the C++ stream lines of <ttlog.hpp> do. 0 for a level
+ * outside TRACE..FATAL.
+ */
+TTLOG_API int ttlog_log_enabled(int level);
+
+/*
+ * A span whose name is known only at run time (a runtime site, as above):
+ * what TTLOG_SPAN_BEGIN(name) does for a literal name. End it with
+ * ttlog_span_end(). Returns the thread's span depth after it, or 0 if
+ * nothing began (ttlog is off). The C++ class ttlog::span (<ttlog.hpp>) is
+ * its scoped form.
+ */
+TTLOG_API unsigned ttlog_span_begin_named(const char *name);
+
+/*
+ * A context whose key is known only at run time: what TTLOG_CONTEXT_PUSH
+ * does for a literal key, with a value of the type in the name (strings
+ * are copied). Pop it with ttlog_context_pop(). Returns the thread's
+ * context depth after it, or 0 if nothing was pushed. The C++ class
+ * ttlog::context (<ttlog.hpp>) is its scoped form.
+ */
+TTLOG_API unsigned ttlog_context_push_str(const char *key, const char *value);
+TTLOG_API unsigned ttlog_context_push_i64(const char *key, int64_t value);
+TTLOG_API unsigned ttlog_context_push_u64(const char *key, uint64_t value);
+TTLOG_API unsigned ttlog_context_push_f64(const char *key, double value);
+
+/* The runtime site table's use (see "Runtime formats"). */
+struct ttlog_runtime_stats {
+	uint32_t formats;     /* runtime sites made (formats, span names, context keys) */
+	uint32_t formats_max; /* TTLOG_RUNTIME_FORMATS_MAX */
+	uint64_t overflowed;  /* events recorded as formatted text: the table was full,
+	                         the text too long, or more than 16 arguments */
+	uint64_t refused;     /* ttlog_log() calls whose format was refused (%n, ...) */
+};
+
+/** Fills *stats. Returns TTLOG_OK, or TTLOG_E_INVALID if stats is NULL. */
+TTLOG_API int ttlog_get_runtime_stats(struct ttlog_runtime_stats *stats);
+
 /* ---- Metrics ---------------------------------------------------------- */
 
 /*

@@ -7,8 +7,9 @@ it has a meaning, '0' not with c, s and p, '+' and ' ' only on signed
 conversions, no precision on c and p), each with a '*' width and, where
 allowed, a '.*' precision, between '<' and '>' so that padding shows.
 
-Each site is a case of a switch: the same format given to TTLOG_INFO() and
-to snprintf(), with the argument cast to the type the length modifier
+Each site is a case of a switch: the same format given to PRINTF_LOG()
+(TTLOG_INFO(), or ttlog_log() with the format copied into a buffer, as
+printf_random.c chooses) and to snprintf(), with the argument cast to the type the length modifier
 names. The program draws the site, the width, the precision and the value
 at run time from a seed, so each run tries other cases; this file only
 lists what can be drawn.
@@ -88,7 +89,7 @@ def main():
         args = "w, p, " if prec else "w, "
         value = "(%s)v->%s" % (ctype, member)
         out.append("\tcase %d:" % n)
-        out.append('\t\tTTLOG_INFO("%s", %s%s);' % (full, args, value))
+        out.append('\t\tPRINTF_LOG("%s", %s%s);' % (full, args, value))
         out.append('\t\tlen = snprintf(expect, cap, "%s", %s%s);' % (full, args, value))
         out.append("\t\tbreak;")
     out.append("\t}")

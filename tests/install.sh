@@ -32,7 +32,7 @@ fail() {
 }
 
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" || fail "cmake --install: $(cat "$tmp/install.log")"
-for f in include/ttlog.h include/ttlog/impl.h include/ttlog_reader.h include/ttlog_tools.h bin/ttlog; do
+for f in include/ttlog.h include/ttlog.hpp include/ttlog_compat.h include/ttlog/impl.h include/ttlog_reader.h include/ttlog_tools.h bin/ttlog; do
 	[ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 pc=$(find "$prefix" -name ttlog.pc | head -n 1)

@@ -8,7 +8,8 @@
 # clang accept in c99 mode as extensions). The program uses every macro
 # form that has no arguments after its first: a log call with no
 # arguments, scoped and explicit spans without fields, label-less metrics,
-# next to the same forms with arguments. Each build must compile without a
+# next to the same forms with arguments; in C++ also <ttlog.hpp> (scoped
+# spans and contexts, stream lines), and <ttlog_compat.h>. Each build must compile without a
 # diagnostic, link against the library, run, and write a snapshot in which
 # `ttlog view` finds every event and span and `ttlog view --metrics` every
 # metric.
@@ -34,6 +35,19 @@ done
 # Valid C and C++ alike.
 cat >"$tmp/modes.c" <<'EOF'
 #include "ttlog.h"
+#include "ttlog_compat.h"
+#ifdef __cplusplus
+#include "ttlog.hpp"
+
+static void wrappers(int n)
+{
+	ttlog::span s("iso.cpp_span");
+	ttlog::context c("iso_key", n);
+	ttlog::context k(std::string("iso_text"), "v");
+	ttlog::info() << "iso stream n=" << n;
+	TTLOG_STREAM(TTLOG_LEVEL_WARN) << "iso stream macro " << 1.5;
+}
+#endif
 
 static int work(int n)
 {
@@ -56,6 +70,11 @@ int main(int argc, char **argv)
 	if (ttlog_init(&cfg) != TTLOG_OK)
 		return 1;
 	int n = work(41);
+	ttlog_syslog(3, "iso syslog n=%d", n);
+	ttlog_printf("iso printf");
+#ifdef __cplusplus
+	wrappers(n);
+#endif
 	TTLOG_SPAN_BEGIN("iso.explicit");
 	TTLOG_SPAN_BEGIN("iso.explicit_fields", TTLOG_F("n", n));
 	TTLOG_SPAN_END();
@@ -130,11 +149,13 @@ mode() {
 		fail "$name: no snapshot written"
 		return
 	fi
-	local view metrics want missing=""
+	local view metrics want missing="" cpp_wants=()
+	case $std in *++*) cpp_wants=("iso stream n=42" "iso stream macro 1.5" iso.cpp_span) ;; esac
 	view=$("$TTLOG_BIN" view --color=never "$snap" 2>&1) || { fail "$name: ttlog view failed" "$view"; return; }
 	metrics=$("$TTLOG_BIN" view --metrics "$snap" 2>&1) || { fail "$name: ttlog view --metrics failed" "$metrics"; return; }
 	for want in "iso no arguments" "iso n=41" "iso field only" "iso in context" "iso done" \
-		iso.scoped iso.scoped_fields iso.explicit iso.explicit_fields; do
+		"iso syslog n=42" "iso printf" \
+		iso.scoped iso.scoped_fields iso.explicit iso.explicit_fields "${cpp_wants[@]}"; do
 		grep -qF -- "$want" <<<"$view" || missing="$missing '$want'"
 	done
 	for want in iso_counter iso_counter_labelled iso_gauge iso_gauge_labelled \

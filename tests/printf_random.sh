@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# printf_random.sh - random printf conformance through the whole path: a
+# printf_random.sh - random printf conformance through the whole path, for
+# TTLOG_INFO() and for ttlog_log() (runtime formats): a
 # program logs cases drawn from a seed (tests/progs/printf_random.c: every
 # conversion, length modifier and flag set C defines, '*' widths and '.*'
 # precisions, edge and random values), the snapshot is read back by
@@ -25,12 +26,17 @@ echo "printf_random: seed $seed, $cases cases (TTLOG_PRINTF_SEED=$seed repeats t
 
 expect "printf_sites.inc is up to date" python3 "$src/tests/gen_printf_sites.py" --check
 
-mkdir -p "$tmp/printf"
-path=$("$progs/printf_random" "$seed" "$cases" "$tmp/printf" "$tmp/expected.txt")
-expect "printf_random wrote a snapshot" test -f "$path"
-"$bin" view -o json "$path" >"$tmp/view.json"
-expect "view -o json of the snapshot" test $? = 0
-expect "every message equals snprintf's text (seed $seed)" python3 - "$tmp/expected.txt" "$tmp/view.json" "$cases" <<'PY'
+# One run: MODE is "" (TTLOG_INFO) or "runtime" (ttlog_log with the format
+# in a buffer), N the number of cases.
+run_cases() {
+	local mode=$1 n=$2 dir="$tmp/printf${1:+-$1}"
+	mkdir -p "$dir"
+	local path
+	path=$("$progs/printf_random" "$seed" "$n" "$dir" "$dir/expected.txt" ${mode:+"$mode"})
+	expect "printf_random $mode wrote a snapshot" test -f "$path"
+	"$bin" view -o json "$path" >"$dir/view.json"
+	expect "view -o json of the $mode snapshot" test $? = 0
+	expect "every ${mode:+$mode }message equals snprintf's text (seed $seed)" python3 - "$dir/expected.txt" "$dir/view.json" "$n" "$mode" <<'PY'
 import json, sys
 expected = [line.rstrip("\n").split("\t", 1) for line in open(sys.argv[1])]
 events = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")]
@@ -38,6 +44,8 @@ events = [e for e in events if e.get("kind", "log") == "log" and "message" in e]
 cases = int(sys.argv[3])
 assert len(expected) == cases, (len(expected), cases)
 assert len(events) == cases, ("events in the snapshot", len(events), cases)
+if sys.argv[4] == "runtime":  # each one through a runtime site, none formatted in the call
+    assert all(e["file"] == "<runtime>" and e["args"] for e in events), "not runtime sites"
 bad = 0
 for i, ((want_hex, what), e) in enumerate(zip(expected, events)):
     want = bytes.fromhex(want_hex)
@@ -49,5 +57,11 @@ for i, ((want_hex, what), e) in enumerate(zip(expected, events)):
 if bad:
     sys.exit("%d of %d cases differ" % (bad, cases))
 PY
+}
+
+run_cases "" "$cases"
+# The runtime path: ttlog_log() with the same sites (fewer cases: each
+# format is walked and copied once, the same code as the first run after).
+run_cases runtime "$(( cases / 2 ))"
 
 finish

@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#ifndef BENCH_LOGGER
 #define BENCH_LOGGER "ttlog"
+#endif
 #define BENCH_HAS_REPORT 1
 
 static const char *bench_stream_dir; /* TTLOG_STREAM, or NULL */
@@ -88,6 +90,24 @@ static void bench_thread_setup(void)
 {
 }
 
+#ifdef BENCH_TTLOG_RUNTIME
+/* ttlog_runtime.c: the same messages through ttlog_log(), their formats
+ * read from variables, as a wrapper would pass them. */
+BENCH_INLINE void bench_log_args3(int i, double d, const char *s)
+{
+	ttlog_log(TTLOG_LEVEL_INFO, bench_rt_args3, i, d, s);
+}
+
+BENCH_INLINE void bench_log_noargs(void)
+{
+	ttlog_log(TTLOG_LEVEL_INFO, bench_rt_noargs);
+}
+
+BENCH_INLINE void bench_log_str200(const char *s)
+{
+	ttlog_log(TTLOG_LEVEL_INFO, bench_rt_str200, s);
+}
+#else
 BENCH_INLINE void bench_log_args3(int i, double d, const char *s)
 {
 	TTLOG_INFO("request id=%d latency=%f path=%s", i, d, s);
@@ -102,6 +122,7 @@ BENCH_INLINE void bench_log_str200(const char *s)
 {
 	TTLOG_INFO("payload=%s", s);
 }
+#endif
 
 /* 1 when dir holds a segment file (NAME.ttseg), directly or one level down. */
 static int bench_has_segment(const char *dir, int depth)

@@ -3,7 +3,11 @@
  * printf_random.c - random printf cases for tests/printf_random.sh: logs N
  * cases drawn from SEED and writes what glibc's snprintf makes of each.
  *
- * Usage: printf_random SEED N DIR EXPECTED
+ * Usage: printf_random SEED N DIR EXPECTED [runtime]
+ *
+ * With "runtime", every case goes through ttlog_log() instead of
+ * TTLOG_INFO(), its format copied into a buffer that is overwritten after
+ * the call (a runtime format, which the library must copy and walk).
  *
  * Each case is one of the 744 call sites of printf_sites.inc (every
  * conversion, length modifier and flag set that C defines, with '*' width
@@ -45,6 +49,21 @@ union value {
 	void *p;
 	const char *s;
 };
+
+/* 1: cases go through ttlog_log() (the runtime path). */
+static int runtime;
+static char format_buffer[64];
+
+#define PRINTF_LOG(fmt, ...)                                                        \
+	do {                                                                        \
+		if (runtime) {                                                      \
+			strcpy(format_buffer, fmt);                                 \
+			ttlog_log(TTLOG_LEVEL_INFO, format_buffer, __VA_ARGS__);   \
+			memset(format_buffer, '?', sizeof format_buffer - 1);      \
+		} else {                                                            \
+			TTLOG_INFO(fmt, __VA_ARGS__);                              \
+		}                                                                   \
+	} while (0)
 
 /* Some sites combine flags that C defines but ignores ('0' with '-', or
  * with a precision on an integer): gcc's format check warns about them. */
@@ -187,10 +206,11 @@ static void describe(FILE *out, char kind, const union value *v)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: printf_random SEED N DIR EXPECTED\n");
+	if (argc != 5 && !(argc == 6 && strcmp(argv[5], "runtime") == 0)) {
+		fprintf(stderr, "usage: printf_random SEED N DIR EXPECTED [runtime]\n");
 		return 2;
 	}
+	runtime = argc == 6;
 	rng = strtoull(argv[1], NULL, 10) * UINT64_C(0x9E3779B97F4A7C15) + 1;
 	long n = strtol(argv[2], NULL, 10);
 	setenv("TTLOG_DIR", argv[3], 1);

@@ -13,7 +13,7 @@
 #            make tsan): g++, clang and clang++ (the header is compiled in
 #            every language mode with each), the sqlite3 shell, curl, and
 #            chromium with node and npm for the browser test, man-db to
-#            render the man pages
+#            render the man pages, gdb (gcore) for core dumps
 #   --clang  the same as --test (make clang builds with clang and runs them)
 #   --fuzz   clang with its sanitizer and libFuzzer runtimes (make fuzz)
 #   --bench  what the benchmark suite (make bench) needs: the driver
@@ -51,11 +51,13 @@ packages=(cmake make gcc pkg-config liblz4-dev libunwind-dev libdw-dev libsqlite
 # checks the Prometheus text ttlog writes, and the server itself scrapes
 # `ttlog serve` (tests/prometheus.sh); clickhouse-server and
 # clickhouse-client: the ClickHouse server the test of `ttlog ship` starts
-# on loopback (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh).
+# on loopback (tests/ship_clickhouse.sh, tests/support/clickhouse_lib.sh);
+# gdb: its gcore dumps a running process for the test of `ttlog recover
+# --core` (tests/core_recover.sh) where the kernel's core dumps go elsewhere.
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
 test_packages=(g++ clang sqlite3 curl chromium firefox-esr util-linux man-db prometheus clickhouse-server
-	clickhouse-client)
+	clickhouse-client gdb)
 command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
 list=0

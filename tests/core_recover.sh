@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# core_recover.sh - `ttlog recover --core CORE [--exe PROGRAM]`: a snapshot
+# from a real core dump of a process in private mode (tests/progs/
+# core_dumper: three threads log 3000 events each into 16 KiB rings, the
+# main thread one more). Its last events, of every thread, must be in the
+# snapshot, with the reason 'core'.
+#
+# Two cores: the kernel's (the child raises RLIMIT_CORE and aborts; used
+# when /proc/sys/kernel/core_pattern writes a file in the working
+# directory, not when it pipes to systemd-coredump or apport, which is
+# said), and gdb's gcore of the running process (always). Then the
+# refusals, each with its message: a core of a program without ttlog, of
+# one that had not called ttlog_init(), a truncated core (what it holds is
+# still written), garbage, an ELF file that is not a core, a missing file,
+# and the usage errors. Every process started is stopped by an EXIT trap.
+
+set -u
+
+# shellcheck source=support/cli_lib.sh
+source "$(dirname "$0")/support/cli_lib.sh"
+
+command -v gcore >/dev/null ||
+	{ fail "gcore" "gdb's gcore is needed (scripts/install-deps.sh --test installs gdb)"; finish; }
+
+dumper=$progs/core_dumper
+out=$tmp/out
+mkdir -p "$out"
+pids=()
+# shellcheck disable=SC2317 # the EXIT trap runs it
+stop_all() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+}
+trap stop_all EXIT
+
+# Starts "$@" in the background, waits for its "ready PID" line; sets $ready.
+start_ready() {
+	local log=$tmp/ready.$RANDOM _
+	"$@" >"$log" 2>&1 &
+	pids+=($!)
+	ready=
+	for _ in $(seq 1 100); do
+		ready=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$log")
+		[ -n "$ready" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# gcore of process $1 into $2 (gcore adds .PID), then the process is killed.
+dump_with_gcore() {
+	gcore -o "$2" "$1" >"$tmp/gcore.log" 2>&1
+	local rc=$?
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	[ $rc = 0 ] && [ -s "$2.$1" ] && mv "$2.$1" "$2"
+}
+
+# The checks of a recovered snapshot of core_dumper: $1 names the core.
+check_snapshot() {
+	local name=$1 file=$2
+	expect "$name: file named ...-core.ttlog" bash -c "[[ '$file' == $out/ttlog-*-core.ttlog ]]"
+	"$bin" view --utc "$file" >"$tmp/view" 2>&1
+	"$bin" stats "$file" >"$tmp/stats" 2>&1
+	expect "$name: reason core" grep -Eq '^  reason +core$' "$tmp/stats"
+	expect "$name: complete" grep -Eq '^  state +complete$' "$tmp/stats"
+	local w
+	for w in 0 1 2; do
+		expect "$name: thread core-w$w ends with seq=2999" \
+			bash -c "grep ' core-w$w\\] ' '$tmp/view' | tail -n 1 | grep -q ' w$w seq=2999\$'"
+		expect "$name: thread core-w$w's last 100 in order" \
+			bash -c "grep ' core-w$w\\] ' '$tmp/view' | tail -n 100 | sed 's/.* seq=//' | diff -q - <(seq 2900 2999) >/dev/null"
+	done
+	expect "$name: the main thread's last event, last" \
+		bash -c "grep -v '^--' '$tmp/view' | tail -n 1 | grep -q '\\[[0-9]* core_dumper\\] .* main last=42\$'"
+	expect "$name: losses counted" grep -Eq '^-- lost: [1-9][0-9]* overwritten, 0 torn' "$tmp/view"
+}
+
+# ---- The kernel's core dump -------------------------------------------------
+pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
+mkdir -p "$tmp/kcore"
+( cd "$tmp/kcore" && ulimit -c unlimited 2>/dev/null; exec "$dumper" abort ) >/dev/null 2>&1
+kcore=$(find "$tmp/kcore" -maxdepth 1 -name 'core*' -type f | head -n 1)
+if [ -n "$kcore" ]; then
+	check "kernel core: recovered" "~^$out/ttlog-[0-9]+-.*-core\\.ttlog$" 0 '' -- \
+		"$bin" recover --core "$kcore" --dir "$out"
+	check_snapshot "kernel core" "$(ls -t "$out"/*.ttlog | head -n 1)"
+	rm -f "$kcore"
+else
+	echo "note: no core file from the kernel (core_pattern '$pattern', or core dumps not allowed):" \
+		"the kernel's core is not checked here; gcore's is"
+fi
+
+# ---- gcore ---------------------------------------------------------------------
+rm -f "$out"/*
+if start_ready "$dumper" wait && dump_with_gcore "$ready" "$tmp/gcore"; then
+	check "gcore: recovered" "~^$out/ttlog-$ready-.*-core\\.ttlog$" 0 '' -- \
+		"$bin" recover --core "$tmp/gcore" --exe "$dumper" --dir "$out"
+	check_snapshot "gcore" "$(ls -t "$out"/*.ttlog | head -n 1)"
+	# Truncated: the headers and the first part are kept.
+	head -c $(($(stat -c %s "$tmp/gcore") / 2)) "$tmp/gcore" >"$tmp/cut"
+	rm -f "$tmp/gcore"
+	check "truncated core" - 2 "cut: truncated: the segment at 0x[0-9a-f]+ runs past the end of the file \\([0-9]+ bytes\\)" -- \
+		"$bin" recover --core "$tmp/cut" --dir "$out"
+	rm -f "$tmp/cut"
+else
+	fail "gcore" "could not dump core_dumper: $(cat "$tmp/gcore.log" 2>/dev/null)"
+fi
+
+# ---- Refusals ----------------------------------------------------------------
+if start_ready "$dumper" noinit && dump_with_gcore "$ready" "$tmp/noinit"; then
+	check "ttlog_init not called" - 2 "noinit: the process linked ttlog but had not finished ttlog_init\\(\\)" -- \
+		"$bin" recover --core "$tmp/noinit" --dir "$out"
+	rm -f "$tmp/noinit"
+else
+	fail "gcore noinit" "could not dump core_dumper noinit"
+fi
+sleep 60 &
+sleeper=$!
+pids+=("$sleeper")
+if dump_with_gcore "$sleeper" "$tmp/nottlog"; then
+	check "no ttlog in the process" - 2 "nottlog: no ttlog anchor in the core: the process did not link ttlog" -- \
+		"$bin" recover --core "$tmp/nottlog" --dir "$out"
+	rm -f "$tmp/nottlog"
+else
+	fail "gcore sleep" "could not dump sleep"
+fi
+head -c 65536 /dev/urandom >"$tmp/garbage"
+check "garbage" - 2 "garbage: not a core dump \\(not an ELF file\\)" -- \
+	"$bin" recover --core "$tmp/garbage" --dir "$out"
+printf '\177ELF' >"$tmp/tiny"
+check "tiny ELF" - 2 "tiny: truncated: 4 bytes, an ELF header needs 64" -- \
+	"$bin" recover --core "$tmp/tiny" --dir "$out"
+check "a program, not a core" - 2 "not a core dump: ELF type 3 .*give the program with --exe" -- \
+	"$bin" recover --core "$dumper" --dir "$out"
+check "missing core" - 2 "nowhere: cannot read: No such file or directory" -- \
+	"$bin" recover --core "$tmp/nowhere" --dir "$out"
+check "--exe without --core" - 1 "--exe names the program of a core: it goes with --core" -- \
+	"$bin" recover --exe "$dumper"
+check "--core with a PID" - 1 "--core takes no PID or FILE" -- \
+	"$bin" recover --core "$tmp/garbage" 123
+check "--core ''" - 1 "option '--core' needs a file" -- \
+	"$bin" recover --core ''
+finish

@@ -100,6 +100,62 @@ if start_ready "$dumper" wait && dump_with_gcore "$ready" "$tmp/gcore"; then
 	check "gcore: recovered" "~^$out/ttlog-$ready-.*-core\\.ttlog$" 0 '' -- \
 		"$bin" recover --core "$tmp/gcore" --exe "$dumper" --dir "$out"
 	check_snapshot "gcore" "$(ls -t "$out"/*.ttlog | head -n 1)"
+	# A damaged anchor or damaged structures behind it: a clear error, the
+	# rest still written where there is a rest. Each patch is undone after.
+	damage() { # FIELD VALUE: prints the old value (to undo it)
+		python3 - "$tmp/gcore" "$1" "$2" <<'PY'
+import mmap, struct, sys
+path, field, value = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
+with open(path, "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    phoff, = struct.unpack_from("<Q", m, 32)
+    phnum, = struct.unpack_from("<H", m, 56)
+    segs = []
+    for i in range(phnum):
+        t, _, off, va, _, fsz = struct.unpack_from("<IIQQQQ", m, phoff + 56 * i)
+        if t == 1:
+            segs.append((va, off, fsz))
+    def at(addr):
+        for va, off, fsz in segs:
+            if va <= addr < va + fsz:
+                return off + addr - va
+        raise SystemExit("address %#x not in the core" % addr)
+    a = m.find(b"\x89TTLOG-ANCHOR\r\n\x1a")
+    while a >= 0 and struct.unpack_from("<Q", m, a + 24)[0] == 0:
+        a = m.find(b"\x89TTLOG-ANCHOR\r\n\x1a", a + 1)
+    if field == "first_ring_next":  # the first ring's next: the ring itself
+        head, = struct.unpack_from("<Q", m, at(struct.unpack_from("<Q", m, a + 72)[0]))
+        where, size = at(head + struct.unpack_from("<I", m, a + 92)[0]), 8
+        value = head if value == -1 else value
+    else:
+        where, size = a + {"version": 16, "ring_list": 72, "site_descs": 112}[field], 8
+        if field == "version":
+            size = 4
+    fmt = "<I" if size == 4 else "<Q"
+    print(struct.unpack_from(fmt, m, where)[0])
+    struct.pack_into(fmt, m, where, value)
+    m.flush()
+PY
+	}
+	old=$(damage ring_list 0x10)
+	check "anchor: ring list head not in the core" - 2 "gcore: the ring list's head at 0x10 is not in the core \\(the rest is in $out/" -- \
+		"$bin" recover --core "$tmp/gcore" --dir "$out"
+	damage ring_list "$old" >/dev/null
+	old=$(damage first_ring_next -1)
+	check "rings: a loop" - 2 "gcore: ring 1 at 0x[0-9a-f]+ was met before: the list loops" -- \
+		"$bin" recover --core "$tmp/gcore" --dir "$out"
+	damage first_ring_next "$old" >/dev/null
+	old=$(damage site_descs 0x11)
+	check "sites: descriptions not in the core" - 2 "gcore: call site [0-9]+ \\(description at 0x[0-9a-f]+\\): not in the core; its events are left out" -- \
+		"$bin" recover --core "$tmp/gcore" --dir "$out"
+	expect "sites: the events left out are counted as torn" \
+		bash -c "'$bin' stats \"\$(ls -t '$out'/*.ttlog | head -n 1)\" | grep -Eq '^  torn +[1-9]'"
+	damage site_descs "$old" >/dev/null
+	old=$(damage version 9)
+	check "anchor: another layout" - 2 "gcore: the process used ttlog [0-9.]+, whose memory layout this ttlog \\([0-9.]+\\) cannot read" -- \
+		"$bin" recover --core "$tmp/gcore" --dir "$out"
+	damage version "$old" >/dev/null
+	check "undamaged again" "~^$out/ttlog-$ready-" 0 '' -- "$bin" recover --core "$tmp/gcore" --dir "$out"
 	# Truncated: the headers and the first part are kept.
 	head -c $(($(stat -c %s "$tmp/gcore") / 2)) "$tmp/gcore" >"$tmp/cut"
 	rm -f "$tmp/gcore"

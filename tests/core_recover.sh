@@ -9,11 +9,15 @@
 # Two cores: the kernel's (the child raises RLIMIT_CORE and aborts; used
 # when /proc/sys/kernel/core_pattern writes a file in the working
 # directory, not when it pipes to systemd-coredump or apport, which is
-# said), and gdb's gcore of the running process (always). Then the
-# refusals, each with its message: a core of a program without ttlog, of
-# one that had not called ttlog_init(), a truncated core (what it holds is
-# still written), garbage, an ELF file that is not a core, a missing file,
-# and the usage errors. Every process started is stopped by an EXIT trap.
+# said), and gdb's gcore of the running process (except in a sanitizer
+# build, where gcore would write the sanitizer's shadow memory, terabytes
+# of address space that the kernel leaves out; said too). At least one of
+# them must work. Then, on one of those cores patched in place, damaged
+# structures; then the refusals, each with its message: a core of a
+# program without ttlog, of one that had not called ttlog_init(), a
+# truncated core (what it holds is still written), garbage, an ELF file
+# that is not a core, a missing file, and the usage errors. Every process
+# started is stopped by an EXIT trap.
 
 set -u
 
@@ -79,31 +83,80 @@ check_snapshot() {
 	expect "$name: losses counted" grep -Eq '^-- lost: [1-9][0-9]* overwritten, 0 torn' "$tmp/view"
 }
 
-# ---- The kernel's core dump -------------------------------------------------
+# Does the kernel write core files here? ($kernel: 1 or 0.)
 pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
-mkdir -p "$tmp/kcore"
-( cd "$tmp/kcore" && ulimit -c unlimited 2>/dev/null; exec "$dumper" abort ) >/dev/null 2>&1
-kcore=$(find "$tmp/kcore" -maxdepth 1 -name 'core*' -type f | head -n 1)
-if [ -n "$kcore" ]; then
+# A sanitizer build: gcore is not used (see the top).
+sanitized=0
+if ldd "$dumper" 2>/dev/null | grep -Eq 'lib(asan|tsan|ubsan)' ||
+	nm "$dumper" 2>/dev/null | grep -q '__asan_init\|__tsan_init'; then
+	sanitized=1
+fi
+
+# A kernel core of `"$@"` (run in a fresh directory with RLIMIT_CORE
+# raised) into $1; 0 if there is one.
+kernel_core() {
+	local to=$1 dir=$tmp/kdir.$RANDOM f
+	shift
+	mkdir -p "$dir"
+	( cd "$dir" && ulimit -c unlimited 2>/dev/null; exec "$@" ) >/dev/null 2>&1
+	f=$(find "$dir" -maxdepth 1 -name 'core*' -type f | head -n 1)
+	[ -n "$f" ] && mv "$f" "$to"
+	rm -rf "$dir"
+	[ -s "$to" ]
+}
+
+# A core of core_dumper MODE (abort or noinit) into $2, by the kernel when
+# it writes core files, else by gcore; 0 if there is one.
+dumper_core() {
+	if [ "$kernel" = 1 ]; then
+		kernel_core "$2" "$dumper" "$1-abort"
+		return
+	fi
+	[ "$sanitized" = 0 ] || return 1
+	local wait_mode=wait
+	[ "$1" = noinit ] && wait_mode=noinit
+	start_ready "$dumper" "$wait_mode" && dump_with_gcore "$ready" "$2"
+}
+
+# ---- The kernel's core dump -------------------------------------------------
+kernel=0
+if kernel_core "$tmp/kcore" "$dumper" abort; then
+	kernel=1
 	check "kernel core: recovered" "~^$out/ttlog-[0-9]+-.*-core\\.ttlog$" 0 '' -- \
-		"$bin" recover --core "$kcore" --dir "$out"
+		"$bin" recover --core "$tmp/kcore" --dir "$out"
 	check_snapshot "kernel core" "$(ls -t "$out"/*.ttlog | head -n 1)"
-	rm -f "$kcore"
 else
 	echo "note: no core file from the kernel (core_pattern '$pattern', or core dumps not allowed):" \
-		"the kernel's core is not checked here; gcore's is"
+		"the kernel's core is not checked here"
 fi
 
 # ---- gcore ---------------------------------------------------------------------
 rm -f "$out"/*
-if start_ready "$dumper" wait && dump_with_gcore "$ready" "$tmp/gcore"; then
+if [ "$sanitized" = 1 ]; then
+	echo "note: a sanitizer build: gcore's core is not checked here (it would hold the shadow memory)"
+elif start_ready "$dumper" wait && dump_with_gcore "$ready" "$tmp/gcore"; then
 	check "gcore: recovered" "~^$out/ttlog-$ready-.*-core\\.ttlog$" 0 '' -- \
 		"$bin" recover --core "$tmp/gcore" --exe "$dumper" --dir "$out"
 	check_snapshot "gcore" "$(ls -t "$out"/*.ttlog | head -n 1)"
-	# A damaged anchor or damaged structures behind it: a clear error, the
-	# rest still written where there is a rest. Each patch is undone after.
-	damage() { # FIELD VALUE: prints the old value (to undo it)
-		python3 - "$tmp/gcore" "$1" "$2" <<'PY'
+	if [ "$kernel" = 1 ]; then
+		rm -f "$tmp/gcore" # the kernel's, smaller, is damaged below
+	else
+		mv "$tmp/gcore" "$tmp/kcore"
+	fi
+else
+	fail "gcore" "could not dump core_dumper: $(cat "$tmp/gcore.log" 2>/dev/null)"
+fi
+if [ ! -s "$tmp/kcore" ]; then
+	fail "a core" "neither the kernel nor gcore made a core of core_dumper: nothing to recover"
+	finish
+fi
+
+# ---- Damage ------------------------------------------------------------------
+# A damaged anchor or damaged structures behind it: a clear error, the
+# rest still written where there is a rest. Each patch is undone after.
+core=$tmp/kcore
+damage() { # FIELD VALUE: prints the old value (to undo it)
+	python3 - "$core" "$1" "$2" <<'PY'
 import mmap, struct, sys
 path, field, value = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
 with open(path, "r+b") as f:
@@ -136,53 +189,65 @@ with open(path, "r+b") as f:
     struct.pack_into(fmt, m, where, value)
     m.flush()
 PY
-	}
-	old=$(damage ring_list 0x10)
-	check "anchor: ring list head not in the core" - 2 "gcore: the ring list's head at 0x10 is not in the core \\(the rest is in $out/" -- \
-		"$bin" recover --core "$tmp/gcore" --dir "$out"
-	damage ring_list "$old" >/dev/null
-	old=$(damage first_ring_next -1)
-	check "rings: a loop" - 2 "gcore: ring 1 at 0x[0-9a-f]+ was met before: the list loops" -- \
-		"$bin" recover --core "$tmp/gcore" --dir "$out"
-	damage first_ring_next "$old" >/dev/null
-	old=$(damage site_descs 0x11)
-	check "sites: descriptions not in the core" - 2 "gcore: call site [0-9]+ \\(description at 0x[0-9a-f]+\\): not in the core; its events are left out" -- \
-		"$bin" recover --core "$tmp/gcore" --dir "$out"
-	expect "sites: the events left out are counted as torn" \
-		bash -c "'$bin' stats \"\$(ls -t '$out'/*.ttlog | head -n 1)\" | grep -Eq '^  torn +[1-9]'"
-	damage site_descs "$old" >/dev/null
-	old=$(damage version 9)
-	check "anchor: another layout" - 2 "gcore: the process used ttlog [0-9.]+, whose memory layout this ttlog \\([0-9.]+\\) cannot read" -- \
-		"$bin" recover --core "$tmp/gcore" --dir "$out"
-	damage version "$old" >/dev/null
-	check "undamaged again" "~^$out/ttlog-$ready-" 0 '' -- "$bin" recover --core "$tmp/gcore" --dir "$out"
-	# Truncated: the headers and the first part are kept.
-	head -c $(($(stat -c %s "$tmp/gcore") / 2)) "$tmp/gcore" >"$tmp/cut"
-	rm -f "$tmp/gcore"
-	check "truncated core" - 2 "cut: truncated: the segment at 0x[0-9a-f]+ runs past the end of the file \\([0-9]+ bytes\\)" -- \
-		"$bin" recover --core "$tmp/cut" --dir "$out"
-	rm -f "$tmp/cut"
-else
-	fail "gcore" "could not dump core_dumper: $(cat "$tmp/gcore.log" 2>/dev/null)"
-fi
+}
+old=$(damage ring_list 0x10)
+check "anchor: ring list head not in the core" - 2 "kcore: the ring list's head at 0x10 is not in the core \\(the rest is in $out/" -- \
+	"$bin" recover --core "$core" --dir "$out"
+damage ring_list "$old" >/dev/null
+old=$(damage first_ring_next -1)
+check "rings: a loop" - 2 "kcore: ring 1 at 0x[0-9a-f]+ was met before: the list loops" -- \
+	"$bin" recover --core "$core" --dir "$out"
+damage first_ring_next "$old" >/dev/null
+old=$(damage site_descs 0x11)
+check "sites: descriptions not in the core" - 2 "kcore: call site [0-9]+ \\(description at 0x[0-9a-f]+\\): not in the core; its events are left out" -- \
+	"$bin" recover --core "$core" --dir "$out"
+expect "sites: the events left out are counted as torn" \
+	bash -c "'$bin' stats \"\$(ls -t '$out'/*.ttlog | head -n 1)\" | grep -Eq '^  torn +[1-9]'"
+damage site_descs "$old" >/dev/null
+old=$(damage version 9)
+check "anchor: another layout" - 2 "kcore: the process used ttlog [0-9.]+, whose memory layout this ttlog \\([0-9.]+\\) cannot read" -- \
+	"$bin" recover --core "$core" --dir "$out"
+damage version "$old" >/dev/null
+check "undamaged again" "~^$out/ttlog-[0-9]+-" 0 '' -- "$bin" recover --core "$core" --dir "$out"
+# Truncated: the headers and the first part are kept.
+head -c $(($(stat -c %s "$core") / 2)) "$core" >"$tmp/cut"
+check "truncated core" - 2 "cut: truncated: the segment at 0x[0-9a-f]+ runs past the end of the file \\([0-9]+ bytes\\)" -- \
+	"$bin" recover --core "$tmp/cut" --dir "$out"
+rm -f "$tmp/cut" "$core"
 
 # ---- Refusals ----------------------------------------------------------------
-if start_ready "$dumper" noinit && dump_with_gcore "$ready" "$tmp/noinit"; then
+if dumper_core noinit "$tmp/noinit"; then
 	check "ttlog_init not called" - 2 "noinit: the process linked ttlog but had not finished ttlog_init\\(\\)" -- \
 		"$bin" recover --core "$tmp/noinit" --dir "$out"
 	rm -f "$tmp/noinit"
 else
-	fail "gcore noinit" "could not dump core_dumper noinit"
+	fail "noinit core" "could not dump core_dumper noinit"
 fi
-sleep 60 &
-sleeper=$!
-pids+=("$sleeper")
-if dump_with_gcore "$sleeper" "$tmp/nottlog"; then
+# A program without ttlog: sleep, dumped by the kernel (SIGQUIT) or gcore.
+made=0
+if [ "$kernel" = 1 ]; then
+	mkdir -p "$tmp/sleepdir"
+	( cd "$tmp/sleepdir" && ulimit -c unlimited 2>/dev/null; exec sleep 30 ) >/dev/null 2>&1 &
+	sleeper=$!
+	pids+=("$sleeper")
+	sleep 0.3
+	kill -QUIT "$sleeper"
+	wait "$sleeper" 2>/dev/null
+	f=$(find "$tmp/sleepdir" -maxdepth 1 -name 'core*' -type f | head -n 1)
+	[ -n "$f" ] && mv "$f" "$tmp/nottlog" && made=1
+	rm -rf "$tmp/sleepdir"
+elif [ "$sanitized" = 0 ]; then
+	sleep 60 &
+	sleeper=$!
+	pids+=("$sleeper")
+	dump_with_gcore "$sleeper" "$tmp/nottlog" && made=1
+fi
+if [ "$made" = 1 ]; then
 	check "no ttlog in the process" - 2 "nottlog: no ttlog anchor in the core: the process did not link ttlog" -- \
 		"$bin" recover --core "$tmp/nottlog" --dir "$out"
 	rm -f "$tmp/nottlog"
 else
-	fail "gcore sleep" "could not dump sleep"
+	fail "core of sleep" "could not dump sleep"
 fi
 head -c 65536 /dev/urandom >"$tmp/garbage"
 check "garbage" - 2 "garbage: not a core dump \\(not an ELF file\\)" -- \

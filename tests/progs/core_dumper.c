@@ -15,6 +15,7 @@
  *           dumps it with gcore).
  *   noinit  (no ttlog_init) prints "ready PID" and sleeps: a process whose
  *           anchor was never filled.
+ *   noinit-abort  the same, aborting as in abort mode instead.
  * Exit status 2 is a set-up error.
  */
 #define _GNU_SOURCE
@@ -45,6 +46,17 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void dump_core(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_CORE, &rl);
+	}
+	signal(SIGABRT, SIG_DFL);
+	abort();
+}
+
 static void ready_and_sleep(void)
 {
 	printf("ready %d\n", (int)getpid());
@@ -56,11 +68,13 @@ static void ready_and_sleep(void)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: core_dumper abort|wait|noinit\n");
+		fprintf(stderr, "usage: core_dumper abort|wait|noinit|noinit-abort\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "noinit") == 0)
 		ready_and_sleep();
+	if (strcmp(argv[1], "noinit-abort") == 0)
+		dump_core();
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
 	cfg.crash_signals = -1;
@@ -78,14 +92,7 @@ int main(int argc, char **argv)
 			return 2;
 	pthread_barrier_wait(&logged);
 	TTLOG_INFO("main last=%d", 42);
-	if (strcmp(argv[1], "abort") == 0) {
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_CORE, &rl) == 0) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_CORE, &rl);
-		}
-		signal(SIGABRT, SIG_DFL);
-		abort();
-	}
+	if (strcmp(argv[1], "abort") == 0)
+		dump_core();
 	ready_and_sleep();
 }

@@ -12,7 +12,9 @@
  * self-checking events into small rings (they wrap many times) while this
  * thread reads them live again and again, and a second reader thread does
  * too: every event handed out is intact and each writer's are in order,
- * and nothing is written in the snapshot directory. Labelled concurrency:
+ * and nothing is written in the snapshot directory. A process that forks
+ * while another of its threads reads live: the child reads live too (the
+ * reader's lock is not left held in it). Labelled concurrency:
  * CI runs it under ThreadSanitizer.
  */
 #define _GNU_SOURCE
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -408,6 +411,59 @@ static void test_while_logging(void **state)
 	tu_free_list(paths, n);
 }
 
+/* ---- fork() while another thread reads ----------------------------------- */
+
+static atomic_int stop_reading;
+
+static int count_events(const struct ttlog_event *ev, const char *message, void *ctx)
+{
+	(void)ev;
+	(void)message;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+static void *reader_loop(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop_reading)) {
+		uint64_t n = 0;
+		if (ttlog_live_foreach(NULL, count_events, &n, NULL) != TTLOG_OK)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_fork_while_reading(void **state)
+{
+	(void)state;
+	pthread_t t;
+	atomic_store(&stop_reading, 0);
+	assert_int_equal(pthread_create(&t, NULL, reader_loop, NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		usleep(3000);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			alarm(20); /* a lock left held would hang here: killed, and the test fails */
+			/* The child's history starts at the fork: one event of its own. */
+			TTLOG_INFO("child %d", i);
+			uint64_t n = 0;
+			int rc = ttlog_live_foreach(NULL, count_events, &n, NULL);
+			_exit(rc != TTLOG_OK ? 2 : n == 1 ? 0 : 1);
+		}
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("child %d: status %#x (a signal: it hung on a lock; exit 2: the live read "
+				 "failed; 1: not its one event)", i, status);
+	}
+	atomic_store(&stop_reading, 1);
+	void *ret;
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_null(ret);
+}
+
 static int start(void **state)
 {
 	(void)state;
@@ -431,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_quiet_fields),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_while_logging),
+		cmocka_unit_test(test_fork_while_reading),
 	};
 	return cmocka_run_group_tests(tests, start, tu_stop);
 }

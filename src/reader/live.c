@@ -34,6 +34,25 @@
 #define MESSAGE_MAX 4096
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* fork() in one thread while another reads: the lock is taken around the
+ * fork, so that the child does not start with it held by a thread it does
+ * not have. */
+static void before_fork(void)
+{
+	pthread_mutex_lock(&live_lock);
+}
+
+static void after_fork(void)
+{
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(before_fork, after_fork, after_fork);
+}
 
 TTLOG_API void ttlog_live_filter_init(struct ttlog_live_filter *filter)
 {
@@ -97,6 +116,7 @@ TTLOG_API int ttlog_live_foreach(const struct ttlog_live_filter *filter,
 	if (!message)
 		return TTLOG_E_NOMEM;
 
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&live_lock);
 	int rc;
 	ttlog_reader *r = read_rings(&rc);

@@ -136,6 +136,9 @@ void ttlog__snapshot_after_fork(void)
 			atomic_store_explicit(&workspaces[i]->tmp_named, 0, memory_order_relaxed);
 		}
 	atomic_store_explicit(&refuse_normal, 0, memory_order_relaxed);
+	struct workspace *live = atomic_load_explicit(&live_ws, memory_order_relaxed);
+	if (live) /* a live read of another thread of the parent's is not the child's */
+		atomic_store_explicit(&live->busy, 0, memory_order_relaxed);
 }
 
 /* Runs in signal context. */

@@ -718,6 +718,72 @@ TTLOG_API size_t ttlog_reader_modules(const ttlog_reader *reader, const struct t
  * incomplete when this is not 0. */
 TTLOG_API uint32_t ttlog_reader_modules_missing(const ttlog_reader *reader);
 
+/* ---- Live inspection: this process's own rings ---------------------------
+ * For a program's own debug or health endpoint ("what happened just now"):
+ * the events currently in every ring of the calling process, decoded as
+ * from a file, without a file. The library writes the rings as a snapshot
+ * (reason "live") into an anonymous memory file (memfd_create) and reads it
+ * back with this reader, so every rule of snapshots holds: other threads
+ * keep logging while it runs (no lock is taken on their path), a record
+ * overwritten while it is copied is left out and counted (thread->torn),
+ * what the rings lost before is counted (thread->overwritten), and the
+ * window of TTLOG_WINDOW applies. It costs about what a snapshot costs
+ * (the whole rings are copied and compressed, then decoded), so it suits a
+ * request now and then, not a loop. Calls from several threads are taken
+ * one at a time (a mutex); ttlog_snapshot() and the crash handler never
+ * wait for it. NOT async-signal-safe (it allocates and takes a lock): never
+ * call it from a signal handler. */
+
+/** Which events ttlog_live_foreach() hands out; zero-filled with
+ *  ttlog_live_filter_init(), which keeps everything. */
+struct ttlog_live_filter {
+	unsigned level_mask;         /* bit 1u << TTLOG_LEVEL_x: events of that level;
+					0 or TTLOG_READER_ALL_LEVELS: every level */
+	const char *contains;        /* only messages with this substring (case-sensitive,
+					in the formatted message); NULL or "": any */
+	uint32_t tid;                /* only the thread of this OS thread id; 0: any */
+	int64_t since_ns;            /* only events at or after this time (ns since the
+					epoch, UTC); 0: any */
+	uint64_t reserved[4];        /* zero */
+};
+
+/** Sets the filter that keeps every event. */
+TTLOG_API void ttlog_live_filter_init(struct ttlog_live_filter *filter);
+
+/** What one ttlog_live_foreach() read: the events and what was lost. */
+struct ttlog_live_stats {
+	uint64_t events;             /* events in the rings (read) */
+	uint64_t matched;            /* of them, handed to the callback */
+	uint64_t threads;            /* rings read */
+	uint64_t overwritten;        /* events the rings dropped for newer ones, ever */
+	uint64_t torn;               /* events overwritten while they were copied */
+	uint64_t dropped;            /* log calls the process dropped (no ring, not initialised) */
+	uint64_t reserved[4];        /* zero */
+};
+
+/**
+ * Called for each event that passes the filter, in time order (ties by
+ * thread). message is the formatted message (ttlog_event_format()),
+ * cut at 4095 bytes; ev->thread has the thread's tid, name and losses.
+ * Both are valid only during the call. Return 0 to go on, anything else
+ * to stop (ttlog_live_foreach() then returns TTLOG_OK).
+ */
+typedef int (*ttlog_live_callback)(const struct ttlog_event *ev, const char *message, void *ctx);
+
+/**
+ * Hands the events now in this process's rings that pass filter (NULL:
+ * all) to callback, oldest first, and fills *stats (may be NULL). Returns
+ * TTLOG_OK (also when there is no event: a process that never logged),
+ * TTLOG_E_INVALID (callback NULL, a reserved member not zero),
+ * TTLOG_E_NOT_INITIALIZED (ttlog_init() was not called), TTLOG_E_NOMEM,
+ * TTLOG_E_IO (the memory file could not be made or written) or, should the
+ * file the library wrote not read back whole, the reader's code (a bug:
+ * the events read are still handed out first). Not async-signal-safe.
+ */
+TTLOG_API int ttlog_live_foreach(const struct ttlog_live_filter *filter,
+				 ttlog_live_callback callback, void *ctx,
+				 struct ttlog_live_stats *stats);
+
 TTLOG__EXTERN_C_END
 
 #endif /* TTLOG_READER_H */

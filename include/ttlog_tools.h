@@ -18,7 +18,8 @@
  *     #define TTLOG_TOOLS_UNSTABLE
  *     #include <ttlog_tools.h>
  *
- * Where the functions are: ttlog__shm_snapshot() is in libttlog-read, the
+ * Where the functions are: ttlog__shm_snapshot() and ttlog__core_snapshot()
+ * are in libttlog-read, the
  * rest in libttlog, which libttlog-read links; a tool links ttlog-read
  * (pkg-config ttlog-read, CMake ttlog::read).
  *
@@ -151,6 +152,27 @@ static inline int ttlog__shm_owner_counts_alive(int owner)
  */
 TTLOG_API int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason,
 				  char *path, size_t path_size, char *err, size_t err_size);
+
+/**
+ * Writes a normal snapshot file, with the reason "core", into directory
+ * dir from the core dump at core_path of a process that linked ttlog (in
+ * private or shared-memory mode): the core anchor in the library's data
+ * (docs/CORE-FORMAT.md) is found in the core's PT_LOAD segments and leads
+ * to the rings, the call-site descriptions and the clock calibration.
+ * exe_path (may be NULL) is the program that dumped it, read for call-site
+ * strings the core does not hold. path receives the file's name. Returns
+ * a TTLOG_* code with a one-line reason in err: TTLOG_E_OPEN (cannot read
+ * a file), TTLOG_E_NOT_TTLOG (not an ELF core, or no anchor: no ttlog in
+ * the process), TTLOG_E_NOT_INITIALIZED (ttlog_init() had not finished),
+ * TTLOG_E_VERSION (another machine type, or another ttlog's layout),
+ * TTLOG_E_TRUNCATED (with path empty: nothing usable; with path set: the
+ * core was cut, the snapshot holds what it has), TTLOG_E_CORRUPT with path
+ * set (some rings or sites were skipped: err names the first). TTLOG_OK
+ * with err non-empty: a note (e.g. times estimated for a core of another
+ * boot). Not for signal context. (libttlog-read)
+ */
+TTLOG_API int ttlog__core_snapshot(const char *core_path, const char *exe_path, const char *dir,
+				   char *path, size_t path_size, char *err, size_t err_size);
 
 /** The name the library gives signal signo ("SIGSEGV" for SIGSEGV, ...),
  *  which its snapshot-signal handler uses as the snapshot's reason; NULL

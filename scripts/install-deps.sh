@@ -13,7 +13,8 @@
 #            make tsan): g++, clang and clang++ (the header is compiled in
 #            every language mode with each), the sqlite3 shell, curl, and
 #            chromium with node and npm for the browser test, man-db to
-#            render the man pages, tmux for the test of `ttlog top`
+#            render the man pages, tmux for the test of `ttlog top`, gdb
+#            (gcore) for core dumps
 #   --clang  the same as --test (make clang builds with clang and runs them)
 #   --fuzz   clang with its sanitizer and libFuzzer runtimes (make fuzz)
 #   --bench  what the benchmark suite (make bench) needs: the driver
@@ -56,11 +57,13 @@ packages=(cmake make gcc pkg-config liblz4-dev libzstd-dev libunwind-dev libdw-d
 # tmux: the terminal the test of `ttlog top` drives it in (tests/cli_top.sh);
 # libc6-dev: its libc.a, for the statically linked program that `ttlog run`
 # must refuse, and bsdutils: script(1), the terminal `ttlog run`'s output
-# is compared on (tests/run.sh).
+# is compared on (tests/run.sh); gdb: its gcore dumps a running process for
+# the test of `ttlog recover --core` (tests/core_recover.sh) where the
+# kernel's core dumps go elsewhere.
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
 test_packages=(g++ clang sqlite3 curl chromium firefox-esr util-linux man-db prometheus clickhouse-server
-	clickhouse-client tmux libc6-dev bsdutils)
+	clickhouse-client tmux libc6-dev bsdutils gdb)
 command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
 list=0
@@ -71,7 +74,7 @@ for arg in "$@"; do
 	--fuzz) packages+=(clang "$clang_rt") ;;
 	--bench) packages+=(g++ valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
 	-h | --help)
-		sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)

@@ -66,6 +66,8 @@ struct mapping {
 
 struct recover {
 	int all, list, clean, keep, live, json, utc;
+	const char *core;      /* --core: a core dump to recover from */
+	const char *exe;       /* --exe: its program */
 	const char *dir;       /* --dir; NULL: the directory in each mapping's header */
 	const char *base;      /* --shm-dir or $TTLOG_SHARED_DIR; NULL: the default */
 	char user_dir[PATH_MAX];
@@ -77,6 +79,7 @@ struct recover {
 void cli_recover_usage(FILE *out)
 {
 	fputs("Usage: ttlog recover [OPTIONS] [PID|FILE]...\n"
+	      "       ttlog recover --core CORE [--exe PROGRAM] [--dir DIR]\n"
 	      "\n"
 	      "Turns the shared mapping of a process that ran in shared-memory mode\n"
 	      "(TTLOG_SHARED_MEMORY=1) into a normal snapshot file, with the reason\n"
@@ -108,6 +111,13 @@ void cli_recover_usage(FILE *out)
 	      "recovered and removed like a dead one's. When /proc/PID/maps cannot be read\n"
 	      "(a process that is not dumpable), pid and start time decide, with a note.\n"
 	      "\n"
+	      "With --core, writes a snapshot with the reason 'core' from a core dump of a\n"
+	      "process that linked ttlog (shared-memory mode not needed): the library keeps\n"
+	      "a self-describing anchor in its data (docs/CORE-FORMAT.md), found in the\n"
+	      "core's memory, which leads to the rings, the call sites and the clock. A\n"
+	      "core of a program without ttlog, a truncated core or a file that is not a\n"
+	      "core gets a clear error; a truncated core still gives what it holds.\n"
+	      "\n"
 	      "Options:\n"
 	      "  -a, --all             recover every mapping whose process is gone; running\n"
 	      "                        ones are skipped with a note on stderr\n"
@@ -124,6 +134,11 @@ void cli_recover_usage(FILE *out)
 	      "                        (.ttlog-PID-*.tmp, yours, of processes that are gone)\n"
 	      "                        in --dir DIR, else in the default snapshot directory\n"
 	      "                        and in the one of each mapping\n"
+	      "      --core CORE       recover from the core dump CORE (no PID or FILE; the\n"
+	      "                        snapshot goes to --dir DIR, else to the default\n"
+	      "                        snapshot directory, as 'ttlog ls' shows it)\n"
+	      "      --exe PROGRAM     with --core: the program that dumped it, for call-site\n"
+	      "                        strings the core does not hold (rarely needed)\n"
 	      "  -k, --keep            do not remove a mapping after recovering it\n"
 	      "      --live            also recover the mappings of running processes\n"
 	      "  -d, --dir DIR         write the snapshots to DIR, made if missing (default:\n"
@@ -690,7 +705,7 @@ static int list(struct recover *r)
 
 /* ---- Options ------------------------------------------------------------ */
 
-enum { OPT_CLEAN = 256, OPT_LIVE, OPT_SHM_DIR, OPT_UTC };
+enum { OPT_CLEAN = 256, OPT_LIVE, OPT_SHM_DIR, OPT_UTC, OPT_CORE, OPT_EXE };
 
 #define SHORT_OPTIONS ":ad:hklo:"
 
@@ -704,6 +719,8 @@ static const struct option long_options[] = {
 	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
 	{"output", required_argument, NULL, 'o'},
 	{"utc", no_argument, NULL, OPT_UTC},
+	{"core", required_argument, NULL, OPT_CORE},
+	{"exe", required_argument, NULL, OPT_EXE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -712,7 +729,7 @@ static const struct option long_options[] = {
  * *status (a usage error, or --help). */
 static int parse_options(struct recover *r, int argc, char **argv, int *status)
 {
-	const char *shm_dir = NULL;
+	const char *shm_dir = NULL, *empty_option = "";
 	int c, output_given = 0;
 
 	opterr = 0; /* the messages below say which command and where to get help */
@@ -759,6 +776,20 @@ static int parse_options(struct recover *r, int argc, char **argv, int *status)
 		case OPT_UTC:
 			r->utc = 1;
 			break;
+		case OPT_CORE:
+			if (!*optarg) {
+				empty_option = "--core";
+				goto empty_file;
+			}
+			r->core = optarg;
+			break;
+		case OPT_EXE:
+			if (!*optarg) {
+				empty_option = "--exe";
+				goto empty_file;
+			}
+			r->exe = optarg;
+			break;
 		default:
 			*status = cli_report_bad_option(COMMAND, c, argv, SHORT_OPTIONS);
 			return -1;
@@ -766,7 +797,13 @@ static int parse_options(struct recover *r, int argc, char **argv, int *status)
 	}
 	int args = argc - optind;
 	const char *conflict = NULL;
-	if (r->list && (r->all || r->clean || r->keep || r->live || r->dir || args))
+	if (r->exe && !r->core)
+		conflict = "--exe names the program of a core: it goes with --core";
+	else if (r->core && (r->list || r->all || r->clean || r->keep || r->live || args ||
+			     output_given || r->utc || shm_dir))
+		conflict = "--core takes no PID or FILE and none of --list, --all, --clean, --keep, "
+			   "--live, --shm-dir, --output, --utc (only --exe and --dir)";
+	else if (r->list && (r->all || r->clean || r->keep || r->live || r->dir || args))
 		conflict = "--list takes no PID or FILE and none of --all, --clean, --keep, --live, "
 			   "--dir";
 	else if (r->clean && (r->keep || r->live))
@@ -793,6 +830,43 @@ empty:
 	*status = cli_report_usage_error(COMMAND, "option '%s' needs a directory, not ''",
 					 argv[optind - 1]);
 	return -1;
+empty_file:
+	*status = cli_report_usage_error(COMMAND, "option '%s' needs a file, not ''", empty_option);
+	return -1;
+}
+
+/* --core: a snapshot from a core dump. */
+static int recover_core(struct recover *r)
+{
+	char dir[PATH_MAX], file[PATH_MAX], err[1024];
+	if (r->dir) {
+		snprintf(dir, sizeof dir, "%s", r->dir);
+	} else if (ttlog_default_dir(dir, sizeof dir) != TTLOG_OK) {
+		error_line("no default snapshot directory: give one with --dir DIR");
+		return CLI_EXIT_USAGE;
+	} else if (cli_make_dir(COMMAND, dir) != 0) {
+		return CLI_EXIT_DATA;
+	}
+	int rc = ttlog__core_snapshot(r->core, r->exe, dir, file, sizeof file, err, sizeof err);
+	const char *partial = cli_partial_snapshot(rc, file);
+	if (partial && rc == TTLOG_E_TRUNCATED)
+		partial = "what the core holds";
+	if (rc != TTLOG_OK && !partial) {
+		error_line("%s", err[0] ? err : ttlog_strerror(rc));
+		return CLI_EXIT_DATA;
+	}
+	render_buf_reset(&r->line);
+	cli_report_text(&r->line, file);
+	render_buf_putc(&r->line, '\n');
+	render_buf_write(&r->line, stdout);
+	cli_sync_stdout();
+	if (partial) {
+		error_line("%s (%s is in %s)", err, partial, file);
+		return CLI_EXIT_DATA;
+	}
+	if (err[0])
+		error_line("note: %s", err);
+	return CLI_EXIT_OK;
 }
 
 static void recover_free(struct recover *r)
@@ -812,7 +886,12 @@ int cli_recover_main(int argc, char **argv)
 
 	if (parse_options(&r, argc, argv, &status) != 0)
 		goto out;
-	if (r.list) {
+	if (r.core) {
+		if (r.dir && cli_make_dir(COMMAND, r.dir) != 0)
+			status = CLI_EXIT_DATA;
+		else
+			status = recover_core(&r);
+	} else if (r.list) {
 		status = list(&r);
 	} else if (r.dir && !r.clean && cli_make_dir(COMMAND, r.dir) != 0) {
 		status = CLI_EXIT_DATA;

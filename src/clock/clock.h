@@ -58,6 +58,9 @@ void ttlog__clock_reset_fake(void);
  * wait). Runs in signal context. */
 void ttlog__clock_calibrate(struct ttlog__calibration *out, int may_wait);
 
+/* Where calibration point 0 is kept (for the core anchor). */
+const struct ttlog__calibration *ttlog__clock_point0(void);
+
 /* The current tick value without advancing the fake clock; for the window
  * cut-off of a snapshot. Runs in signal context. */
 uint64_t ttlog__clock_now(void);

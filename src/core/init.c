@@ -22,6 +22,7 @@
 #include "common/internal.h"
 #include "common/state.h"
 #include "context/context.h"
+#include "core/anchor.h"
 #include "core/config.h"
 #include "core/fork.h"
 #include "crash/crash.h"
@@ -294,6 +295,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	if (!crash_atexit_registered && atexit(ttlog__crash_wait_at_exit) == 0)
 		crash_atexit_registered = 1;
 	ttlog__sites_set_master(1);
+	ttlog__anchor_fill();
 	/* LMM(init:A) Everything above is published to other threads (and to
 	 * signal handlers) by this store. Pairs with LMM(init:B), the acquire
 	 * loads of the log call's slow path, the snapshot writer, metric

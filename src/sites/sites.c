@@ -225,6 +225,13 @@ static uint32_t id_limit(uint32_t next)
 	return next > TTLOG__MAX_SITES + 1 ? TTLOG__MAX_SITES + 1 : next;
 }
 
+const void *ttlog__site_desc_table(uint32_t *capacity, const void **next_id)
+{
+	*capacity = (uint32_t)(sizeof site_descs / sizeof site_descs[0]);
+	*next_id = &next_site_id;
+	return site_descs;
+}
+
 /* Runs in signal context: two atomic loads. */
 const struct ttlog__site_desc *ttlog__site_desc_lookup(uint32_t id)
 {

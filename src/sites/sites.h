@@ -42,6 +42,10 @@ const struct ttlog__site_desc *ttlog__site_desc_lookup(uint32_t id);
 /* One more than the highest id handed out. Runs in signal context. */
 uint32_t ttlog__site_id_limit(void);
 
+/* Where the descriptions by id (*capacity of them) and the next id to hand
+ * out (a u32) are, for the core anchor (src/core/anchor.c). */
+const void *ttlog__site_desc_table(uint32_t *capacity, const void **next_id);
+
 /* Applies "LEVEL", "target=LEVEL,..." or a mix; on a syntax error returns
  * TTLOG_E_CONFIG and leaves the levels as they were. */
 int ttlog__levels_apply(const char *spec);

@@ -52,6 +52,7 @@
 #include "clock/clock.h"
 #include "common/crc32c.h"
 #include "common/internal.h"
+#include "common/live.h"
 #include "common/publish.h"
 #include "common/sigsafe.h"
 #include "common/state.h"
@@ -102,6 +103,10 @@ struct workspace {
 };
 
 static struct workspace *workspaces[2];
+/* Live inspection's own, mapped at its first use (_Atomic: a live read in
+ * one thread may race a first one in another; the mapping is published with
+ * release, LMM(live:A), and read with acquire, LMM(live:B)). */
+static struct workspace *_Atomic live_ws;
 /* The last failure of each workspace: the TTLOG_E_* code and the errno of
  * the system call that failed (0 if none did), for the crash handler's
  * message. Written by the workspace's owner only. */
@@ -185,6 +190,9 @@ void ttlog__snapshot_after_fork(void)
 			atomic_store_explicit(&workspaces[i]->tmp_named, 0, memory_order_relaxed);
 		}
 	atomic_store_explicit(&refuse_normal, 0, memory_order_relaxed);
+	struct workspace *live = atomic_load_explicit(&live_ws, memory_order_relaxed);
+	if (live) /* a live read of another thread of the parent's is not the child's */
+		atomic_store_explicit(&live->busy, 0, memory_order_relaxed);
 }
 
 /* Runs in signal context. */
@@ -776,12 +784,101 @@ TTLOG_API int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *
 	return write_from(TTLOG__WS_NORMAL, src, reason, NULL, NULL, path, path_size);
 }
 
+/*
+ * The body of a live read (write_from() took the live workspace's busy
+ * flag): the same chunks as a snapshot of this process but for sampling,
+ * metrics, crash and stack, written straight to the caller's descriptor.
+ * Nothing is counted in the process's statistics: a live read is neither a
+ * snapshot nor a loss of the program's (torn records are counted in the
+ * file's THRD chunks, which the caller shows).
+ */
+static int write_live(struct workspace *ws, const struct ttlog__snapshot_source *src)
+{
+	int saved_errno = errno;
+	int rc = TTLOG_OK;
+	ws->src = src;
+	reset_workspace(ws);
+	ws->fd = src->live_fd;
+	ws->em.file.fd = ws->fd;
+	struct ttlog__calibration cal;
+	int64_t created;
+	uint64_t now;
+	src->clock(src->ctx, 0, &cal, &created, &now); /* never waits for a rate */
+	uint64_t cutoff = 0;
+	if (src->window_ns) {
+		unsigned __int128 wt = (unsigned __int128)src->window_ns * (cal.tick1 - cal.tick0) /
+				       (uint64_t)(cal.ns1 - cal.ns0 > 0 ? cal.ns1 - cal.ns0 : 1);
+		cutoff = wt < now ? now - (uint64_t)wt : 0;
+	}
+	ttlog__emit_file_header(&ws->em);
+	write_head(ws, "live", 0, &cal, created);
+	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->em.file.failed;
+	     r = src->ring_next(src->ctx, r))
+		write_thread(ws, r, cutoff, NULL);
+	write_end(ws);
+	ttlog__emit_flush(&ws->em);
+	if (ws->em.file.failed)
+		rc = TTLOG_E_IO;
+	ws->fd = -1;
+	atomic_store_explicit(&ws->busy_tid, 0, memory_order_relaxed);
+	/* LMM(ws:A) pairs with LMM(ws:B): this use is over before the next. */
+	atomic_store_explicit(&ws->busy, 0, memory_order_release);
+	errno = saved_errno;
+	return rc;
+}
+
+/* Exported for libttlog-read (src/reader/live.c). Not for signal context. */
+TTLOG_API int ttlog__snapshot_write_live(int fd)
+{
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
+	 * read below. */
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON)
+		return TTLOG_E_NOT_INITIALIZED;
+	if (fd < 0)
+		return TTLOG_E_INVALID;
+	/* LMM(live:B) pairs with LMM(live:A). */
+	if (!atomic_load_explicit(&live_ws, memory_order_acquire)) {
+		if (!workspace_size)
+			return TTLOG_E_NOT_INITIALIZED;
+		void *m = mmap(NULL, workspace_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return TTLOG_E_NOMEM;
+		((struct workspace *)m)->fd = -1;
+		struct workspace *none = NULL;
+		/* LMM(live:A) pairs with LMM(live:B): the zeroed workspace is
+		 * published whole. A racing first call keeps the other's. */
+		if (!atomic_compare_exchange_strong_explicit(&live_ws, &none, m, memory_order_acq_rel,
+							     memory_order_acquire))
+			munmap(m, workspace_size);
+	}
+	const struct ttlog__snapshot_source src = {
+		.ring_next = self_ring_next,
+		.read_begin = self_read_begin,
+		.site = self_site,
+		.clock = self_clock,
+		.dropped = self_dropped,
+		.pid = ttlog__g.pid,
+		.names_pid = 0,
+		.executable = ttlog__g.executable,
+		.hostname = ttlog__g.hostname,
+		.service = ttlog__g.service,
+		.dir = ttlog__g.dir,
+		.window_ns = ttlog__g.window_ns,
+		.in_process = 0,
+		.live = 1,
+		.live_fd = fd,
+	};
+	return write_from(TTLOG__WS_NORMAL, &src, "live", NULL, NULL, NULL, 0);
+}
+
 /* Runs in signal context. */
 static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_source *src,
 		      const char *reason_in, const struct ttlog__crash_info *crash,
 		      const struct ttlog__stack *stack, char *path, size_t path_size)
 {
-	struct workspace *ws = workspaces[which];
+	struct workspace *ws = src->live ? atomic_load_explicit(&live_ws, memory_order_acquire)
+					 : workspaces[which];
 	int expected = 0;
 	/* LMM(ws:B) pairs with LMM(ws:A): the previous writer's use of the
 	 * workspace is over. seq_cst rather than acquire: it is also the
@@ -796,6 +893,8 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	int saved_errno = errno;
 	int rc = TTLOG_OK;
 	int failed_errno = 0;
+	if (src->live)
+		return write_live(ws, src);
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	atomic_store_explicit(&ws->busy_tid, tid, memory_order_relaxed);
 	/* LMM(refuse:B) pairs with LMM(refuse:A): busy taken, then the flag

@@ -67,6 +67,9 @@ struct ttlog__snapshot_source {
 	const char *dir;         /* where the file goes */
 	uint64_t window_ns;      /* 0: whole rings */
 	int in_process;          /* sampling, metrics and the process's own counters */
+	int live;                /* live inspection (ttlog__snapshot_write_live): into live_fd,
+				    no file, no counters, no retention */
+	int live_fd;
 };
 
 struct ttlog__compression;

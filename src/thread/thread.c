@@ -108,6 +108,11 @@ static struct ttlog__ring *ring_of(struct ttlog__writer *w)
 }
 
 /* Runs in signal context. */
+const void *ttlog__ring_list_address(void)
+{
+	return &ring_list;
+}
+
 struct ttlog__ring *ttlog__ring_first(void)
 {
 	/* LMM(list:B) pairs with LMM(list:A) in ring_new(). */

@@ -19,6 +19,9 @@ struct ttlog__writer *ttlog__thread_attach(void);
  * signal context. */
 struct ttlog__ring *ttlog__ring_first(void);
 
+/* Where the list's head pointer is (for the core anchor, src/core/anchor.c). */
+const void *ttlog__ring_list_address(void);
+
 /* The calling thread's ring, or NULL. Runs in signal context. */
 struct ttlog__ring *ttlog__ring_self(void);
 

@@ -74,7 +74,8 @@ for arg in "$@"; do
 	--fuzz) packages+=(clang "$clang_rt") ;;
 	--bench) packages+=(g++ valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
 	-h | --help)
-		sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
+		# The comment at the top, from its third line to its end.
+		awk 'NR >= 3 && !/^#/ { exit } NR >= 3 { sub(/^# ?/, ""); print }' "$0"
 		exit 0
 		;;
 	*)

@@ -10,7 +10,9 @@
  * The secrets: the password field (key= in the format), the card_number
  * and token fields (TTLOG_F), the number in the ssn field, and the second
  * argument of the "db connect" call (by position). The user name and the
- * host are not secret and must stay.
+ * host are not secret and must stay. For the re: patterns
+ * (tests/redact_re.sh): a card number inside the order note and an AWS
+ * key id inside the env field, with text around them that must stay.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
 		TTLOG_INFO("token issued", TTLOG_F("token", "tok_SECRET_ABC123"));
 		TTLOG_WARN("ssn check ssn=%d", 987654321);
 		TTLOG_INFO("db connect %s as %s", "db.example.org", "DBPASS-SECRET-XYZ"); /* REDACT-ARG-2 */
+		TTLOG_INFO("order note=%s", "paid by card 5500000000000004, thanks");
+		TTLOG_INFO("deploy", TTLOG_F("env", "key AKIAIOSFODNN7EXAMPLE in use"));
 	}
 	char path[4096];
 	rc = ttlog_snapshot_path("secrets", path, sizeof path);

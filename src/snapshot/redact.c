@@ -19,6 +19,8 @@
 #include "common/internal.h"
 #include "format/format.h"
 #include "sites/desc.h"
+#define TTLOG_TOOLS_UNSTABLE
+#include "ttlog_tools.h"
 
 static struct ttlog__redact current;
 
@@ -28,6 +30,19 @@ void ttlog__redact_set(const struct ttlog__redact *rules)
 		current = *rules;
 	else
 		current.n = current.npat = 0;
+}
+
+TTLOG_API int ttlog__snapshot_redact(const char *spec, char *err, size_t err_size)
+{
+	static struct ttlog__redact parsed; /* a few kilobytes: not on the stack */
+	char msg[512];
+	if (ttlog__redact_parse(spec, &parsed, msg, sizeof msg) != 0) {
+		if (err && err_size)
+			snprintf(err, err_size, "%s", msg);
+		return TTLOG_E_CONFIG;
+	}
+	ttlog__redact_set(&parsed);
+	return TTLOG_OK;
 }
 
 const struct ttlog__redact *ttlog__redact_rules(void)

@@ -3,8 +3,8 @@
  * redact_opt.h - the redaction rules of the commands that write snapshots
  * from a shared mapping (ttlog snap, ttlog recover): --redact RULES, else
  * TTLOG_REDACT of the command's environment, in the syntax of the
- * library's TTLOG_REDACT, set as the rules the
- * snapshot writer of this process applies (ttlog__snapshot_redact).
+ * library's TTLOG_REDACT, set as the rules the snapshot writer of this
+ * process applies (ttlog__snapshot_redact).
  */
 #ifndef TTLOG_CLI_REDACT_OPT_H
 #define TTLOG_CLI_REDACT_OPT_H

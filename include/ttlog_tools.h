@@ -154,6 +154,17 @@ TTLOG_API int ttlog__shm_snapshot(const char *map_path, const char *dir, const c
 				  char *path, size_t path_size, char *err, size_t err_size);
 
 /**
+ * Sets the redaction rules, in TTLOG_REDACT's syntax (NULL, "" or "none":
+ * no rules), that every snapshot this process writes from then on applies,
+ * those of ttlog__shm_snapshot() and ttlog__core_snapshot() included: a
+ * mapping or a core does not carry its process's rules. Returns TTLOG_OK,
+ * or TTLOG_E_CONFIG with the message (naming the bad rule or the position
+ * in a pattern) in err. Not while a snapshot is written; not for signal
+ * context. (libttlog)
+ */
+TTLOG_API int ttlog__snapshot_redact(const char *spec, char *err, size_t err_size);
+
+/**
  * Writes a normal snapshot file, with the reason "core", into directory
  * dir from the core dump at core_path of a process that linked ttlog (in
  * private or shared-memory mode): the core anchor in the library's data

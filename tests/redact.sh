@@ -91,7 +91,7 @@ done
 mkdir -p "$tmp/bad"
 for rule in "arg:0@x.c:1" "arg:2@x.c" "arg:2@:5" "a b" "arg:17@x.c:3"; do
 	check "TTLOG_REDACT='$rule' is refused" - 1 \
-		"redact_secrets: ttlog_init: TTLOG_REDACT: expected field keys \(globs such as card\*\) or arg:N@FILE:LINE, separated by commas, got '$rule'" \
+		"redact_secrets: ttlog_init: TTLOG_REDACT: expected field keys \(globs such as card\*\), arg:N@FILE:LINE or re:PATTERN, separated by commas, got '$rule'" \
 		-- env TTLOG_REDACT="$rule" "$progs/redact_secrets" "$tmp/bad"
 done
 

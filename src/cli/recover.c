@@ -42,6 +42,7 @@
 #include "render/json_text.h"
 #include "render/names.h"
 #include "render/time_text.h"
+#include "redact_opt.h"
 #include "report.h"
 #include "ttlog_reader.h"
 
@@ -152,6 +153,10 @@ void cli_recover_usage(FILE *out)
 	      "                        maps_checked, executable, created, created_ns,\n"
 	      "                        threads, size, snapshot_dir, snapshot_signal, error\n"
 	      "      --utc             with --list: times in UTC instead of local time\n"
+	      "      --redact RULES    the redaction rules the snapshots apply, in\n"
+	      "                        TTLOG_REDACT's syntax (default: this command's\n"
+	      "                        TTLOG_REDACT); the mapping does not carry the\n"
+	      "                        process's rules, so give them here\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 success (nothing to recover too), 1 usage error, or a running\n"
@@ -705,7 +710,7 @@ static int list(struct recover *r)
 
 /* ---- Options ------------------------------------------------------------ */
 
-enum { OPT_CLEAN = 256, OPT_LIVE, OPT_SHM_DIR, OPT_UTC, OPT_CORE, OPT_EXE };
+enum { OPT_CLEAN = 256, OPT_LIVE, OPT_SHM_DIR, OPT_UTC, OPT_CORE, OPT_EXE, OPT_REDACT };
 
 #define SHORT_OPTIONS ":ad:hklo:"
 
@@ -717,6 +722,7 @@ static const struct option long_options[] = {
 	{"live", no_argument, NULL, OPT_LIVE},
 	{"dir", required_argument, NULL, 'd'},
 	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
+	{"redact", required_argument, NULL, OPT_REDACT},
 	{"output", required_argument, NULL, 'o'},
 	{"utc", no_argument, NULL, OPT_UTC},
 	{"core", required_argument, NULL, OPT_CORE},
@@ -729,7 +735,7 @@ static const struct option long_options[] = {
  * *status (a usage error, or --help). */
 static int parse_options(struct recover *r, int argc, char **argv, int *status)
 {
-	const char *shm_dir = NULL, *empty_option = "";
+	const char *shm_dir = NULL, *empty_option = "", *redact = NULL;
 	int c, output_given = 0;
 
 	opterr = 0; /* the messages below say which command and where to get help */
@@ -758,6 +764,9 @@ static int parse_options(struct recover *r, int argc, char **argv, int *status)
 			if (!*optarg)
 				goto empty;
 			r->dir = optarg;
+			break;
+		case OPT_REDACT:
+			redact = optarg;
 			break;
 		case OPT_SHM_DIR:
 			if (!*optarg)
@@ -817,6 +826,10 @@ static int parse_options(struct recover *r, int argc, char **argv, int *status)
 		conflict = "--output and --utc are options of --list";
 	if (conflict) {
 		*status = cli_report_usage_error(COMMAND, "%s", conflict);
+		return -1;
+	}
+	if (cli_redact_setup(COMMAND, redact) != 0) {
+		*status = CLI_EXIT_USAGE;
 		return -1;
 	}
 	r->base = cli_shm_base(shm_dir);

@@ -38,6 +38,7 @@
 #include "cli.h"
 #include "mapping.h"
 #include "render/event_message.h"
+#include "redact_opt.h"
 #include "report.h"
 #include "time_args.h"
 #include "ttlog_reader.h"
@@ -102,6 +103,10 @@ void cli_snap_usage(FILE *out)
 	      "      --shm-dir BASE    the mappings are in BASE/ttlog-UID (default: the\n"
 	      "                        process's TTLOG_SHARED_DIR, else ours, else\n"
 	      "                        " TTLOG_SHM_DEFAULT_BASE ")\n"
+	      "      --redact RULES    with a mapping: the redaction rules the snapshot\n"
+	      "                        applies, in TTLOG_REDACT's syntax (default: this\n"
+	      "                        command's TTLOG_REDACT; a signal's snapshot has\n"
+	      "                        the process's own rules)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 the snapshot was written; 1 usage error, or the signal or\n"
@@ -526,7 +531,7 @@ static int snap_signal(struct snap *s)
 
 /* ---- Options ------------------------------------------------------------ */
 
-enum { OPT_SHM_DIR = 256 };
+enum { OPT_SHM_DIR = 256, OPT_REDACT };
 
 #define SHORT_OPTIONS ":d:hs:t:"
 
@@ -535,6 +540,7 @@ static const struct option long_options[] = {
 	{"dir", required_argument, NULL, 'd'},
 	{"timeout", required_argument, NULL, 't'},
 	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
+	{"redact", required_argument, NULL, OPT_REDACT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -543,7 +549,7 @@ static const struct option long_options[] = {
  * *status (a usage error, or --help). */
 static int parse_options(struct snap *s, int argc, char **argv, int *status)
 {
-	const char *shm_dir = NULL, *why;
+	const char *shm_dir = NULL, *why, *redact = NULL;
 	int c;
 
 	opterr = 0; /* the messages below say which command and where to get help */
@@ -579,6 +585,9 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 				return -1;
 			}
 			break;
+		case OPT_REDACT:
+			redact = optarg;
+			break;
 		case OPT_SHM_DIR:
 			if (!*optarg) {
 				*status = cli_report_usage_error(COMMAND,
@@ -599,6 +608,10 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 	}
 	if (cli_parse_pid(argv[optind], &s->pid) != 0) {
 		*status = cli_report_usage_error(COMMAND, "'%s' is not a process id", argv[optind]);
+		return -1;
+	}
+	if (cli_redact_setup(COMMAND, redact) != 0) {
+		*status = CLI_EXIT_USAGE;
 		return -1;
 	}
 	s->base = cli_shm_base(shm_dir);

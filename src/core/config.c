@@ -708,8 +708,9 @@ static const struct config_var {
 	  COMPRESSION_VALUES, "the same for stream segments only"},
 	 take_stream_compression, NULL},
 	{{"TTLOG_REDACT", "redact", "none",
-	  "field keys (globs such as card*) or arg:N@FILE:LINE, separated by commas",
-	  "values that never reach a snapshot, segment or export: replaced by [REDACTED n]"},
+	  "field keys (globs such as card*), arg:N@FILE:LINE or re:PATTERN, separated by commas",
+	  "values that never reach a snapshot, segment or export: replaced by [REDACTED n], "
+	  "pattern matches by '*' bytes"},
 	 take_redact, NULL},
 };
 

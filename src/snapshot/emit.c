@@ -70,6 +70,7 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->unknown = em->strings_truncated = em->events = em->log_events = em->redacted = 0;
 	em->block_events = em->restate_left = 0;
 	em->last_redact = 0;
+	em->last_scan = 0;
 	em->last_id = 0;
 	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
@@ -361,11 +362,12 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 		em->last_id = id;
 		em->last_desc = d;
 		em->last_redact = ttlog__redact_mask(em->redact, d);
+		em->last_scan = ttlog__redact_scans(em->redact, d);
 		if (!ttlog__emit_has_site(em, id))
 			ttlog__emit_add_site(em, id, d);
 	}
 	uint32_t rec_size = size;
-	if (em->last_redact) {
+	if (em->last_redact || em->last_scan) {
 		/* Values the rules name never reach the block (snapshot/redact.h). */
 		rec_size = ttlog__redact_size(rec, size, d, em->last_redact);
 		if (!rec_size || rec_size > TTLOG__FMT_MAX_BLOCK_RAW) {
@@ -382,8 +384,9 @@ int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_
 	}
 	em->block_last = ticks;
 	unsigned char *copy = em->block + em->block_len;
-	if (em->last_redact) {
-		em->redacted += ttlog__redact_copy(copy, rec, size, d, em->last_redact);
+	if (em->last_redact || em->last_scan) {
+		em->redacted += ttlog__redact_copy(copy, rec, size, d, em->last_redact,
+						   em->last_scan ? em->redact : NULL);
 		size = rec_size;
 		rec = copy;
 	} else {

@@ -59,6 +59,8 @@ struct ttlog__emit {
 	uint32_t last_id;
 	const struct ttlog__site_desc *last_desc;
 	uint32_t last_redact;
+	/* Whether the re: patterns scan that site's strings. */
+	int last_scan;
 	/* The redaction rules (snapshot/redact.h), the owner's; NULL: none. */
 	const struct ttlog__redact *redact;
 	/* Told of every chunk once it is put, with its offset (INDX), or NULL. */

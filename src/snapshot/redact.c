@@ -19,6 +19,8 @@
 #include "common/internal.h"
 #include "format/format.h"
 #include "sites/desc.h"
+#define TTLOG_TOOLS_UNSTABLE
+#include "ttlog_tools.h"
 
 static struct ttlog__redact current;
 
@@ -27,7 +29,20 @@ void ttlog__redact_set(const struct ttlog__redact *rules)
 	if (rules)
 		current = *rules;
 	else
-		current.n = 0;
+		current.n = current.npat = 0;
+}
+
+TTLOG_API int ttlog__snapshot_redact(const char *spec, char *err, size_t err_size)
+{
+	static struct ttlog__redact parsed; /* a few kilobytes: not on the stack */
+	char msg[512];
+	if (ttlog__redact_parse(spec, &parsed, msg, sizeof msg) != 0) {
+		if (err && err_size)
+			snprintf(err, err_size, "%s", msg);
+		return TTLOG_E_CONFIG;
+	}
+	ttlog__redact_set(&parsed);
+	return TTLOG_OK;
 }
 
 const struct ttlog__redact *ttlog__redact_rules(void)
@@ -38,10 +53,219 @@ const struct ttlog__redact *ttlog__redact_rules(void)
 static int bad(char *err, size_t errsize, const char *item, size_t n)
 {
 	snprintf(err, errsize,
-		 "TTLOG_REDACT: expected field keys (globs such as card*) or arg:N@FILE:LINE, "
+		 "TTLOG_REDACT: expected field keys (globs such as card*), arg:N@FILE:LINE or "
+		 "re:PATTERN, "
 		 "separated by commas, got '%.*s'",
 		 (int)n, item);
 	return -1;
+}
+
+/* ---- re: patterns (redact.h) ---------------------------------------------- */
+
+static int bad_pat(char *err, size_t errsize, const char *item, size_t n, size_t pos,
+		   const char *why)
+{
+	snprintf(err, errsize, "TTLOG_REDACT: pattern '%.*s': %s at position %zu", (int)n, item,
+		 why, pos + 1);
+	return -1;
+}
+
+/* A count of {m,n} at *i in p (n bytes); -1 if none or above 64. */
+static int pat_count(const char *p, size_t n, size_t *i)
+{
+	int v = -1;
+	while (*i < n && p[*i] >= '0' && p[*i] <= '9') {
+		v = (v < 0 ? 0 : v) * 10 + (p[(*i)++] - '0');
+		if (v > TTLOG__REDACT_PAT_STATES)
+			return -2;
+	}
+	return v;
+}
+
+/* Compiles the n bytes of pattern p (after "re:") into *pat; item/len is
+ * the whole rule for messages, off the pattern's offset in it. */
+static int compile_pat(const char *p, size_t n, struct ttlog__redact_pat *pat, const char *item,
+		       size_t len, size_t off, char *err, size_t errsize)
+{
+	memset(pat, 0, sizeof *pat);
+	if (n == 0)
+		return bad_pat(err, errsize, item, len, off, "expected a pattern");
+	if (n > TTLOG__REDACT_PATTERN_MAX)
+		return bad_pat(err, errsize, item, len, off + TTLOG__REDACT_PATTERN_MAX,
+			       "longer than 64 bytes");
+	unsigned required = 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t at = i;
+		if (pat->natoms == TTLOG__REDACT_PAT_ATOMS)
+			return bad_pat(err, errsize, item, len, off + at, "more than 32 atoms");
+		uint8_t *set = pat->set[pat->natoms];
+		char c = p[i++];
+		if (c == '.') {
+			memset(set, 0xff, 32);
+		} else if (c == '[') {
+			int neg = i < n && p[i] == '^';
+			i += (size_t)neg;
+			int any = 0;
+			for (;;) {
+				if (i >= n)
+					return bad_pat(err, errsize, item, len, off + at,
+						       "expected ']' to close this class");
+				if (p[i] == ']' && any)
+					break;
+				if (p[i] == ']')
+					return bad_pat(err, errsize, item, len, off + i,
+						       "empty class");
+				unsigned char lo = (unsigned char)p[i++];
+				if (lo == '\\') {
+					if (i >= n)
+						return bad_pat(err, errsize, item, len, off + i - 1,
+							       "expected a byte after '\\'");
+					lo = (unsigned char)p[i++];
+				}
+				unsigned char hi = lo;
+				if (i + 1 < n && p[i] == '-' && p[i + 1] != ']') {
+					i++;
+					hi = (unsigned char)p[i++];
+					if (hi == '\\') {
+						if (i >= n)
+							return bad_pat(err, errsize, item, len, off + i - 1,
+								       "expected a byte after '\\'");
+						hi = (unsigned char)p[i++];
+					}
+					if (hi < lo)
+						return bad_pat(err, errsize, item, len, off + i - 1,
+							       "range out of order");
+				}
+				for (unsigned b = lo; b <= hi; b++)
+					set[b >> 3] |= (uint8_t)(1u << (b & 7));
+				any = 1;
+			}
+			i++; /* ']' */
+			if (neg)
+				for (unsigned k = 0; k < 32; k++)
+					set[k] = (uint8_t)~set[k];
+		} else if (c == ']' || c == '{' || c == '}' || c == '?' || c == '*' || c == '+') {
+			return bad_pat(err, errsize, item, len, off + at,
+				       c == ']' || c == '}' ? "unmatched bracket"
+							    : "quantifier without an atom before it");
+		} else {
+			if (c == '\\') {
+				if (i >= n)
+					return bad_pat(err, errsize, item, len, off + at,
+						       "expected a byte after '\\'");
+				c = p[i++];
+			}
+			unsigned char b = (unsigned char)c;
+			set[b >> 3] |= (uint8_t)(1u << (b & 7));
+		}
+		/* The quantifier. */
+		int lo = 1, hi = 1; /* hi -1: unbounded */
+		if (i < n && (p[i] == '?' || p[i] == '*' || p[i] == '+')) {
+			lo = p[i] == '+';
+			hi = p[i] == '?' ? 1 : -1;
+			i++;
+		} else if (i < n && p[i] == '{') {
+			size_t q = i++;
+			lo = pat_count(p, n, &i);
+			if (lo < 0)
+				return bad_pat(err, errsize, item, len, off + q,
+					       lo == -2 ? "count above 64" : "expected {m}, {m,n} or {m,}");
+			hi = lo;
+			if (i < n && p[i] == ',') {
+				i++;
+				hi = pat_count(p, n, &i);
+				if (hi == -2)
+					return bad_pat(err, errsize, item, len, off + q, "count above 64");
+				if (hi >= 0 && hi < lo)
+					return bad_pat(err, errsize, item, len, off + q,
+						       "{m,n} with n below m");
+			}
+			if (i >= n || p[i] != '}')
+				return bad_pat(err, errsize, item, len, off + q,
+					       "expected {m}, {m,n} or {m,}");
+			i++;
+			if (hi == 0)
+				return bad_pat(err, errsize, item, len, off + q, "count of 0");
+		}
+		unsigned states = hi < 0 ? (unsigned)(lo ? lo : 1) : (unsigned)hi;
+		if (pat->nstates + states > TTLOG__REDACT_PAT_STATES)
+			return bad_pat(err, errsize, item, len, off + at,
+				       "more than 64 states (repetitions unrolled)");
+		for (unsigned k = 0; k < states; k++) {
+			unsigned s = pat->nstates++;
+			pat->cls[s] = pat->natoms;
+			pat->opt[s] = (int)k >= lo;
+			pat->loop[s] = hi < 0 && k + 1 == states;
+		}
+		if (hi < 0 && lo == 0)
+			pat->opt[pat->nstates - 1] = 1;
+		required += (unsigned)lo;
+		pat->natoms++;
+	}
+	if (!required)
+		return bad_pat(err, errsize, item, len, off, "matches the empty string");
+	return 0;
+}
+
+/* Runs in signal context. */
+static int in_set(const uint8_t *set, unsigned char b)
+{
+	return (set[b >> 3] >> (b & 7)) & 1;
+}
+
+/* One pattern over s; replaces its matches with '*'. Runs in signal context. */
+static uint32_t scrub_one(const struct ttlog__redact_pat *pat, unsigned char *s, uint32_t n)
+{
+	/* start[k]: the earliest start of a partial match about to match
+	 * state k (state nstates: a whole match); UINT32_MAX: none. */
+	uint32_t cur[TTLOG__REDACT_PAT_STATES + 1], nxt[TTLOG__REDACT_PAT_STATES + 1];
+	unsigned ns = pat->nstates;
+	uint32_t runs = 0, masked = 0; /* bytes before masked are replaced */
+	for (unsigned k = 0; k <= ns; k++)
+		cur[k] = UINT32_MAX;
+	for (uint32_t p = 0;; p++) {
+		if (cur[0] > p)
+			cur[0] = p;
+		/* Skipping optional states: forward only, so one pass. */
+		for (unsigned k = 0; k < ns; k++)
+			if (pat->opt[k] && cur[k] < cur[k + 1])
+				cur[k + 1] = cur[k];
+		if (cur[ns] != UINT32_MAX) {
+			uint32_t from = cur[ns] > masked ? cur[ns] : masked;
+			if (cur[ns] >= masked && from < p)
+				runs++;
+			for (uint32_t q = from; q < p; q++)
+				s[q] = '*';
+			if (p > masked)
+				masked = p;
+		}
+		if (p == n)
+			break;
+		/* Only bytes before p are ever replaced: b is as written. */
+		unsigned char b = s[p];
+		for (unsigned k = 0; k <= ns; k++)
+			nxt[k] = UINT32_MAX;
+		for (unsigned k = 0; k < ns; k++) {
+			if (cur[k] == UINT32_MAX || !in_set(pat->set[pat->cls[k]], b))
+				continue;
+			if (cur[k] < nxt[k + 1])
+				nxt[k + 1] = cur[k];
+			if (pat->loop[k] && cur[k] < nxt[k])
+				nxt[k] = cur[k];
+		}
+		memcpy(cur, nxt, sizeof cur);
+	}
+	return runs;
+}
+
+/* Runs in signal context. */
+uint32_t ttlog__redact_scrub(const struct ttlog__redact *rules, unsigned char *s, uint32_t n)
+{
+	uint32_t runs = 0;
+	for (unsigned k = 0; rules && k < rules->npat; k++)
+		runs += scrub_one(&rules->pat[k], s, n);
+	return runs;
 }
 
 /* One rule, n bytes at item. */
@@ -86,15 +310,56 @@ static int parse_rule(const char *item, size_t n, struct ttlog__redact_rule *r, 
 	return 0;
 }
 
+/* The comma that ends the rule at p, or NULL: for a re: rule, a comma
+ * inside {...} or [...] (or after '\\') is part of the pattern. */
+static const char *rule_end(const char *p)
+{
+	if (strncmp(p, "re:", 3) != 0)
+		return strchr(p, ',');
+	int brace = 0, bracket = 0;
+	for (const char *q = p + 3; *q; q++) {
+		if (*q == '\\' && q[1])
+			q++;
+		else if (bracket)
+			bracket = *q != ']';
+		else if (*q == '[')
+			bracket = 1;
+		else if (*q == '{')
+			brace = 1;
+		else if (*q == '}')
+			brace = 0;
+		else if (*q == ',' && !brace)
+			return q;
+	}
+	return NULL;
+}
+
 int ttlog__redact_parse(const char *spec, struct ttlog__redact *out, char *err, size_t errsize)
 {
 	out->n = 0;
+	out->npat = 0;
 	if (!spec || !*spec || strcmp(spec, "none") == 0)
 		return 0;
 	const char *p = spec;
 	for (;;) {
-		const char *comma = strchr(p, ',');
+		const char *comma = rule_end(p);
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n >= 3 && memcmp(p, "re:", 3) == 0) {
+			if (out->npat == TTLOG__REDACT_MAX_PATTERNS) {
+				snprintf(err, errsize,
+					 "TTLOG_REDACT: expected at most %d re: patterns, got more",
+					 TTLOG__REDACT_MAX_PATTERNS);
+				return -1;
+			}
+			if (compile_pat(p + 3, n - 3, &out->pat[out->npat], p, n, 3, err,
+					errsize) != 0)
+				return -1;
+			out->npat++;
+			if (!comma)
+				return 0;
+			p = comma + 1;
+			continue;
+		}
 		if (out->n == TTLOG__REDACT_MAX_RULES) {
 			snprintf(err, errsize, "TTLOG_REDACT: expected at most %d rules, got more",
 				 TTLOG__REDACT_MAX_RULES);
@@ -300,7 +565,8 @@ static uint32_t marker(char *buf, uint32_t n)
  * Returns the redacted record's size (0: the arguments do not fill rec),
  * and the values replaced in *count. Runs in signal context. */
 static uint32_t walk(const unsigned char *rec, uint32_t size, const struct ttlog__site_desc *d,
-		     uint32_t mask, unsigned char *out, uint32_t *count)
+		     uint32_t mask, unsigned char *out, uint32_t *count,
+		     const struct ttlog__redact *rules)
 {
 	uint32_t in = TTLOG__FMT_RECORD_HEADER_SIZE, at = TTLOG__FMT_RECORD_HEADER_SIZE;
 	*count = 0;
@@ -336,8 +602,10 @@ static uint32_t walk(const unsigned char *rec, uint32_t size, const struct ttlog
 			*count += 1;
 			at += 4 + mlen;
 		} else {
-			if (out)
+			if (out) {
 				memcpy(out + at, rec + in, 4 + n);
+				*count += ttlog__redact_scrub(rules, out + at + 4, n);
+			}
 			at += 4 + n;
 		}
 		in += 4 + n;
@@ -358,14 +626,26 @@ uint32_t ttlog__redact_size(const unsigned char *rec, uint32_t size,
 	uint32_t count;
 	if (size < TTLOG__FMT_RECORD_HEADER_SIZE)
 		return 0;
-	return walk(rec, size, d, mask, NULL, &count);
+	return walk(rec, size, d, mask, NULL, &count, NULL);
 }
 
 /* Runs in signal context. */
 uint32_t ttlog__redact_copy(unsigned char *out, const unsigned char *rec, uint32_t size,
-			    const struct ttlog__site_desc *d, uint32_t mask)
+			    const struct ttlog__site_desc *d, uint32_t mask,
+			    const struct ttlog__redact *rules)
 {
 	uint32_t count;
-	walk(rec, size, d, mask, out, &count);
+	walk(rec, size, d, mask, out, &count, rules);
 	return count;
+}
+
+/* Runs in signal context. */
+int ttlog__redact_scans(const struct ttlog__redact *rules, const struct ttlog__site_desc *d)
+{
+	if (!rules || !d || !rules->npat)
+		return 0;
+	for (unsigned i = 0; i < d->nargs; i++)
+		if (d->arg_types[i] == TTLOG_ARG_STR)
+			return 1;
+	return 0;
 }

@@ -639,7 +639,7 @@ static void write_metrics(struct workspace *ws)
 					emit_metrics_chunk, ws};
 	_Static_assert(sizeof ws->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
 	ttlog__metrics_snapshot(&s, ws->em.strings_truncated,
-				ws->em.redact && ws->em.redact->n ? ws->em.redacted : UINT64_MAX);
+				ws->em.redact && (ws->em.redact->n || ws->em.redact->npat) ? ws->em.redacted : UINT64_MAX);
 }
 
 /* ---- Entry point -------------------------------------------------------- */

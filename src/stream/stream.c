@@ -1052,7 +1052,7 @@ static void close_segment(struct stream *s, int last)
 					 emit_metrics_chunk, s};
 	_Static_assert(sizeof s->em.block >= 8 * (size_t)TTLOG__HIST_BUCKETS, "bucket sums fit");
 	ttlog__metrics_snapshot(&ms, s->em.strings_truncated,
-				s->em.redact && s->em.redact->n ? s->em.redacted : UINT64_MAX);
+				s->em.redact && (s->em.redact->n || s->em.redact->npat) ? s->em.redacted : UINT64_MAX);
 	uint64_t index_off = s->in_signal ? 0 : write_index(s);
 	unsigned char *p = s->small;
 	memset(p, 0, TTLOG__FMT_END_FULL_SIZE);

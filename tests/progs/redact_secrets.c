@@ -6,26 +6,38 @@
  * environment (TTLOG_REDACT, TTLOG_COMPRESSION, TTLOG_STREAM, ...).
  *
  * Usage: redact_secrets DIR
+ *        redact_secrets wait EVENTS
+ *
+ * With wait (for `ttlog snap` and `ttlog recover` in shared-memory mode,
+ * tests/redact_shm.sh, through tests/support/logger_lib.sh): the snapshot
+ * directory comes from TTLOG_DIR; after logging, it writes "ready PID
+ * EVENTS" (EVENTS must be 500) and waits for the end of its input.
  *
  * The secrets: the password field (key= in the format), the card_number
  * and token fields (TTLOG_F), the number in the ssn field, and the second
  * argument of the "db connect" call (by position). The user name and the
- * host are not secret and must stay.
+ * host are not secret and must stay. For the re: patterns
+ * (tests/redact_re.sh): a card number inside the order note and an AWS
+ * key id inside the env field, with text around them that must stay.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ttlog.h"
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: redact_secrets DIR\n");
+	int wait = argc == 3 && strcmp(argv[1], "wait") == 0 && strcmp(argv[2], "500") == 0;
+	if (argc != 2 && !wait) {
+		fprintf(stderr, "usage: redact_secrets DIR | redact_secrets wait 500\n");
 		return 2;
 	}
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
-	cfg.dir = argv[1];
+	if (!wait)
+		cfg.dir = argv[1];
 	cfg.crash_signals = -1;
 	int rc = ttlog_init(&cfg);
 	if (rc != TTLOG_OK) {
@@ -38,6 +50,16 @@ int main(int argc, char **argv)
 		TTLOG_INFO("token issued", TTLOG_F("token", "tok_SECRET_ABC123"));
 		TTLOG_WARN("ssn check ssn=%d", 987654321);
 		TTLOG_INFO("db connect %s as %s", "db.example.org", "DBPASS-SECRET-XYZ"); /* REDACT-ARG-2 */
+		TTLOG_INFO("order note=%s", "paid by card 5500000000000004, thanks");
+		TTLOG_INFO("deploy", TTLOG_F("env", "key AKIAIOSFODNN7EXAMPLE in use"));
+	}
+	if (wait) {
+		printf("ready %d 500\n", (int)getpid());
+		fflush(stdout);
+		while (getchar() != EOF)
+			;
+		ttlog_shutdown();
+		return 0;
 	}
 	char path[4096];
 	rc = ttlog_snapshot_path("secrets", path, sizeof path);

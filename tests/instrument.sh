@@ -13,7 +13,12 @@
 #   - 300 generated functions, each called once: 300 spans named gen_00 ..
 #     gen_299, through the address table;
 #   - a library whose table has 64 slots: the functions beyond it are
-#     spans named ttlog.function with their address, counted as uncached.
+#     spans named ttlog.function with their address, counted as uncached;
+#   - `ttlog run --instrument` on tests/progs/plain_instrumented (built
+#     with -finstrument-functions, no ttlog in it) that crashes in third():
+#     the crash snapshot has first, second, third nested; without
+#     --instrument no span; a shim with no libttlog-instrument.so beside it
+#     is a clear error (exit 125) before the program runs.
 set -u
 
 bin=${TTLOG_BIN:?TTLOG_BIN must name the ttlog command}
@@ -28,7 +33,7 @@ fail() {
 }
 ok() { passed=$((passed + 1)); }
 
-for p in instrumented instrumented_small; do
+for p in instrumented instrumented_small plain_instrumented; do
 	if [ ! -x "$progs/$p" ]; then
 		echo "FAIL $progs/$p was not built"
 		exit 1
@@ -117,6 +122,34 @@ if run "$progs/instrumented_small" many; then
 	v=$("$bin" view "$snap" 2>&1)
 	grep -q 'address table' <<<"$v" && ok || fail "the full table is reported by a warning event" "$(tail -5 <<<"$v")"
 fi
+
+# ---- ttlog run --instrument ------------------------------------------------------
+d=$PWD/run-instr
+rm -rf "$d"
+out=$("$bin" run --instrument --dir "$d" -- "$progs/plain_instrumented" 2>&1)
+rc=$?
+[ "$rc" = $((128 + 11)) ] && ok || fail "run --instrument: exit $rc, not 139" "$out"
+snap=$(ls "$d"/*.ttlog 2>/dev/null | head -1)
+if [ -n "$snap" ]; then
+	b=$(begins "$snap")
+	names=$(awk '{print $1}' <<<"$b" | tr '\n' ' ')
+	[ "$names" = "main first second third " ] && ok || fail "run --instrument spans" "$b"
+	read -r -a rows <<<"$(tr '\n' ' ' <<<"$b")"
+	[ "${rows[5]}" = "${rows[1]}" ] && [ "${rows[8]}" = "${rows[4]}" ] && [ "${rows[11]}" = "${rows[7]}" ] &&
+		ok || fail "run --instrument parent links" "$b"
+else
+	fail "run --instrument: no snapshot in $d" "$out"
+fi
+rm -rf "$d"
+"$bin" run --dir "$d" -- "$progs/plain_instrumented" >/dev/null 2>&1
+snap=$(ls "$d"/*.ttlog 2>/dev/null | head -1)
+[ -n "$snap" ] && [ -z "$(begins "$snap")" ] && ok || fail "run without --instrument: no spans ($snap)"
+mkdir -p lonely
+cp "$(dirname "$bin")/libttlog-run.so" lonely/
+out=$(TTLOG_RUN_SHIM=lonely/libttlog-run.so "$bin" run --instrument -- "$progs/plain_instrumented" exit 2>&1)
+rc=$?
+[ "$rc" = 125 ] && grep -q 'libttlog-instrument.so' <<<"$out" && ! grep -q 'third reached' <<<"$out" && ok ||
+	fail "run --instrument without the library: exit $rc" "$out"
 
 echo "instrument: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -86,9 +86,12 @@ static atomic_size_t text_used;
 static atomic_uint_fast64_t n_uncached, n_too_deep, n_excluded_cached, n_resolved;
 static atomic_int warned;
 
-static _Thread_local int in_hook;
-static _Thread_local unsigned depth;
-static _Thread_local uint64_t began[DEPTH_BITS / 64];
+/* initial-exec: the hooks reach their thread's state without a call to
+ * __tls_get_addr (the library is linked or preloaded, not dlopen()ed). */
+#define TLS static _Thread_local __attribute__((tls_model("initial-exec")))
+TLS int in_hook;
+TLS unsigned depth;
+TLS uint64_t began[DEPTH_BITS / 64];
 
 /* ---- include/exclude lists, read once ------------------------------------- */
 

@@ -6,7 +6,7 @@
 #   - main -> outer -> middle -> inner, twice: `ttlog export --format
 #     jsonl` has the begins of outer, middle and inner in that order, each
 #     span's parent the one before it, and `ttlog view` shows the names;
-#   - TTLOG_INSTRUMENT_EXCLUDE=secret_*: secret_helper leaves no span, and
+#   - TTLOG_INSTRUMENT_EXCLUDE=secret_*: secret_step leaves no span, and
 #     the inner() it calls is a child of middle; without the variable it
 #     has its span, between middle and that inner;
 #   - TTLOG_INSTRUMENT_INCLUDE=gen_1*: only those of the 300 functions;
@@ -80,13 +80,13 @@ $b"
 	for n in outer middle inner; do
 		grep -q "$n" <<<"$v" && ok || fail "ttlog view names $n" "$v"
 	done
-	grep -q secret_helper <<<"$v" && fail "ttlog view shows the excluded secret_helper" "$v" || ok
+	grep -q secret_step <<<"$v" && fail "ttlog view shows the excluded secret_step" "$v" || ok
 fi
 
-# ---- without the exclusion secret_helper has its span ------------------------
+# ---- without the exclusion secret_step has its span ------------------------
 if run "$progs/instrumented"; then
 	names=$(begins "$snap" | awk '{print $1}' | tr '\n' ' ')
-	want="outer middle inner secret_helper inner outer middle inner secret_helper inner "
+	want="outer middle inner secret_step inner outer middle inner secret_step inner "
 	[ "$names" = "$want" ] && ok || fail "span names without exclusion" "$names"
 fi
 

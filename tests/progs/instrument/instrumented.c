@@ -4,7 +4,7 @@
  * with libttlog-instrument (tests/instrument.sh).
  *
  * main() starts ttlog, then calls outer() -> middle() -> inner() twice,
- * secret_helper() (which the test excludes with TTLOG_INSTRUMENT_EXCLUDE)
+ * secret_step() (which the test excludes with TTLOG_INSTRUMENT_EXCLUDE)
  * from middle(), and each of 300 generated functions gen_00..gen_299 once
  * (argv[1] = "many"), then writes a snapshot and prints its path and the
  * hooks' statistics ("resolved=N excluded=N uncached=N too_deep=N").
@@ -22,7 +22,7 @@ __attribute__((noinline)) void inner(int x)
 	sink += x;
 }
 
-__attribute__((noinline)) void secret_helper(int x)
+__attribute__((noinline)) void secret_step(int x)
 {
 	sink ^= x;
 	inner(x + 100); /* a recorded child of an excluded function */
@@ -31,7 +31,7 @@ __attribute__((noinline)) void secret_helper(int x)
 __attribute__((noinline)) void middle(int x)
 {
 	inner(x);
-	secret_helper(x);
+	secret_step(x);
 }
 
 __attribute__((noinline)) void outer(int x)

@@ -169,4 +169,30 @@ snap=$(ls "$tmp"/snap-run/*.ttlog 2>/dev/null | head -n 1)
 	fail "the installed shim did not record sh's stderr: $("$prefix/bin/ttlog" view "$snap")"
 passed=$((passed + 1))
 
+# libttlog-instrument: installed with its header, and a program built with
+# -finstrument-functions against the install records its functions.
+[ -e "$libdir/libttlog-instrument.so" ] || fail "not installed: libttlog-instrument.so"
+[ -e "$prefix/include/ttlog_instrument.h" ] || fail "not installed: ttlog_instrument.h"
+cat >"$tmp/app/instr.c" <<'INSTR'
+#include <stdio.h>
+#include <ttlog.h>
+__attribute__((noinline)) void installed_leaf(void);
+__attribute__((noinline)) void installed_leaf(void) { puts("leaf"); }
+int main(void)
+{
+	if (ttlog_init(NULL) != TTLOG_OK)
+		return 1;
+	installed_leaf();
+	return ttlog_snapshot("instr") == TTLOG_OK ? 0 : 1;
+}
+INSTR
+cc -std=gnu11 -finstrument-functions -rdynamic -I"$prefix/include" -o "$tmp/instr" "$tmp/app/instr.c" \
+	-L"$libdir" -Wl,-rpath,"$libdir" -lttlog-instrument -lttlog || fail "building against libttlog-instrument"
+mkdir -p "$tmp/snap-instr"
+TTLOG_DIR="$tmp/snap-instr" "$tmp/instr" >/dev/null || fail "the instrumented program failed"
+snap=$(ls "$tmp"/snap-instr/*.ttlog 2>/dev/null | head -n 1)
+[ -n "$snap" ] && "$prefix/bin/ttlog" view "$snap" | grep -q "begin installed_leaf" ||
+	fail "no span of installed_leaf: $([ -n "$snap" ] && "$prefix/bin/ttlog" view "$snap")"
+passed=$((passed + 1))
+
 echo "$passed passed, 0 failed"

@@ -99,6 +99,11 @@ void cli_run_usage(FILE *out)
 	      "  -f, --follow-children  record the programs CMD executes too (the shim\n"
 	      "                        stays in their LD_PRELOAD); without it they run\n"
 	      "                        without the shim\n"
+	      "      --instrument      preload libttlog-instrument.so too (found beside the\n"
+	      "                        shim): a program built with -finstrument-functions\n"
+	      "                        records a span per function call, named after the\n"
+	      "                        function (TTLOG_INSTRUMENT_INCLUDE/_EXCLUDE: globs\n"
+	      "                        of symbols or module paths); no effect on others\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Other TTLOG_* variables in the environment apply as usual ('ttlog help env').\n"
@@ -115,7 +120,7 @@ void cli_run_usage(FILE *out)
 
 struct run_opts {
 	const char *dir, *stream, *service, *level_regex;
-	int shared_memory, capture_stdout, follow;
+	int shared_memory, capture_stdout, follow, instrument;
 };
 
 /* ---- Checking the level rules ----------------------------------------- */
@@ -422,6 +427,31 @@ static void preload_list(const char *shim, char *out, size_t size)
 	snprintf(out, size, "%s:%s", lib, shim);
 }
 
+/*
+ * --instrument: libttlog-instrument.so, the file beside the shim (both are
+ * built into the same directory and installed into the same libdir), goes
+ * after the shim in LD_PRELOAD; the shim takes it out for the program's
+ * children with the rest, unless it follows them.
+ */
+#define INSTRUMENT_NAME "libttlog-instrument.so"
+static int add_instrument(const char *shim, char *preload, size_t size)
+{
+	char lib[PATH_MAX + 64];
+	const char *slash = strrchr(shim, '/');
+	snprintf(lib, sizeof lib, "%.*s/" INSTRUMENT_NAME, (int)(slash ? slash - shim : 1),
+		 slash ? shim : ".");
+	if (access(lib, R_OK) != 0) {
+		error_line("--instrument: %s: %s", lib, strerror(errno));
+		return -1;
+	}
+	size_t used = strlen(preload);
+	if ((size_t)snprintf(preload + used, size - used, ":%s", lib) >= size - used) {
+		error_line("--instrument: the path %s is too long", lib);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- Snapshots written during the run ----------------------------------- */
 
 struct names {
@@ -561,6 +591,7 @@ int cli_run_main(int argc, char **argv)
 		{"stdout", no_argument, NULL, 'O'},
 		{"level-regex", required_argument, NULL, 'l'},
 		{"follow-children", no_argument, NULL, 'f'},
+		{"instrument", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -591,6 +622,9 @@ int cli_run_main(int argc, char **argv)
 			break;
 		case 'f':
 			o.follow = 1;
+			break;
+		case 'I':
+			o.instrument = 1;
 			break;
 		case 'h':
 			cli_run_usage(stdout);
@@ -624,8 +658,10 @@ int cli_run_main(int argc, char **argv)
 		return rc;
 	if (find_shim(shim, sizeof shim) != 0)
 		return EXIT_RUN_FAILED;
-	char preload[2 * PATH_MAX + 64];
+	char preload[3 * PATH_MAX + 64];
 	preload_list(shim, preload, sizeof preload);
+	if (o.instrument && add_instrument(shim, preload, sizeof preload) != 0)
+		return EXIT_RUN_FAILED;
 
 	char dir[PATH_MAX];
 	if (o.dir)

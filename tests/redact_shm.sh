@@ -89,4 +89,35 @@ if start_logger "${shm_env[@]}" TTLOG_DIR="$tmp/snaps" -- wait 500; then
 	no_secret "recover --redact: no secret in any byte of the file" "$f"
 fi
 
+# The process's own rules travel in its mapping (SHM-FORMAT.md 1.2): snap
+# and recover apply them with no --redact and no TTLOG_REDACT of their own.
+mkdir -p "$tmp/own"
+if start_logger "${shm_env[@]}" TTLOG_DIR="$tmp/own" TTLOG_REDACT="$rules" -- wait 500; then
+	p=$pid
+	f=$(env -u TTLOG_REDACT "$bin" snap --shm-dir "$shm" --dir "$tmp/own-snap" "$p")
+	expect "snap of a process with rules, none given: a file" test -f "$f"
+	no_secret "snap applies the process's own rules: no secret in any byte of the file" "$f"
+	expect "snap with the process's rules: markers" sh -c \
+		'"$1" view "$2" | grep -q "password=\[REDACTED 17\]"' sh "$bin" "$f"
+	kill_logger "$p"
+	f=$(env -u TTLOG_REDACT "$bin" recover --shm-dir "$shm" --dir "$tmp/own-rec" "$p")
+	expect "recover of a process with rules, none given: a file" test -f "$f"
+	no_secret "recover applies the process's own rules: no secret in any byte of the file" "$f"
+fi
+
+# Rules too long for the mapping: the tool must be given them.
+long=$rules
+for i in $(seq 1 12); do long="$long,key$i-which-is-rather-long-indeed"; done
+mkdir -p "$tmp/long"
+if start_logger "${shm_env[@]}" TTLOG_DIR="$tmp/long" TTLOG_REDACT="$long" -- wait 500; then
+	p=$pid
+	check "snap: the process's rules did not fit in its mapping" - 2 \
+		"too long for its mapping; give them with --redact" -- \
+		env -u TTLOG_REDACT "$bin" snap --shm-dir "$shm" --dir "$tmp/long-snap" "$p"
+	f=$(env -u TTLOG_REDACT "$bin" snap --shm-dir "$shm" --dir "$tmp/long-snap2" --redact "$rules" "$p")
+	expect "snap --redact of a process whose rules did not fit: a file" test -f "$f"
+	no_secret "snap --redact of a process whose rules did not fit: no secret" "$f"
+	kill_logger "$p"
+fi
+
 finish

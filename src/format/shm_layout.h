@@ -27,7 +27,10 @@
 #define TTLOG__SHM_MAGIC "TTLOGSHM"
 #define TTLOG__SHM_MAGIC_LEN 8
 #define TTLOG__SHM_MAJOR 1           /* a reader refuses any other major */
-#define TTLOG__SHM_MINOR 1           /* additions a version-1 reader may ignore (1: the stream table) */
+#define TTLOG__SHM_MINOR 2           /* additions a version-1 reader may ignore (1: the stream table,
+					2: the redaction rules) */
+#define TTLOG__SHM_REDACT_MAX 460    /* the redaction rules' text, its NUL included */
+#define TTLOG__SHM_REDACT_CUT 0xffffffffu /* redact_len: the owner's rules were longer */
 #define TTLOG__SHM_BYTE_ORDER 0x01020304u
 #define TTLOG__SHM_HEADER_SIZE 8192u
 #define TTLOG__SHM_PAGE 4096u        /* alignment of the parts (not the system's page size) */
@@ -86,7 +89,9 @@ struct ttlog__shm_header {
 	unsigned char reserved2[8];          /*  248 zero */
 	char boot_id[TTLOG__SHM_BOOT_ID_MAX]; /*  256 /proc/sys/kernel/random/boot_id, NUL-terminated */
 	char hostname[TTLOG__SHM_HOST_MAX];   /*  304 */
-	unsigned char reserved3[464];        /*  560 zero */
+	uint32_t redact_len;                 /*  560 (1.2) bytes of `redact`; 0 none;
+						  TTLOG__SHM_REDACT_CUT: too long to keep */
+	char redact[TTLOG__SHM_REDACT_MAX];  /*  564 (1.2) the owner's TTLOG_REDACT, NUL-terminated */
 	char executable[TTLOG__SHM_EXE_MAX];  /* 1024 */
 	char snapshot_dir[TTLOG__SHM_DIR_MAX]; /* 5120 */
 };                                           /* 8192 */
@@ -141,6 +146,7 @@ _Static_assert(offsetof(struct ttlog__shm_header, stream_off) == 232, "stream_of
 _Static_assert(offsetof(struct ttlog__shm_header, stream_state) == 240, "stream_state");
 _Static_assert(offsetof(struct ttlog__shm_header, boot_id) == 256, "boot_id");
 _Static_assert(offsetof(struct ttlog__shm_header, hostname) == 304, "hostname");
+_Static_assert(offsetof(struct ttlog__shm_header, redact) == 564, "redact");
 _Static_assert(offsetof(struct ttlog__shm_header, executable) == 1024, "executable");
 _Static_assert(offsetof(struct ttlog__shm_header, snapshot_dir) == 5120, "snapshot_dir");
 _Static_assert(sizeof(struct ttlog__shm_ring_entry) == 32, "ring entry");

@@ -49,6 +49,7 @@
 #include "shm/path.h"
 #include "format/format.h"
 #include "sites/desc.h"
+#include "snapshot/redact.h"
 #include "snapshot/writer.h"
 #include "ttlog.h"
 
@@ -690,6 +691,28 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		.window_ns = s->alive ? s->h.window_ns : 0,
 		.in_process = 0,
 	};
+	/* The owner's redaction rules (layout 1.2) apply, with this
+	 * process's own (ttlog__snapshot_redact: the tool's --redact). */
+	int swapped = 0;
+	if (s->h.minor >= 2 && s->h.redact_len) {
+		char msg[600];
+		int cut = s->h.redact_len == TTLOG__SHM_REDACT_CUT;
+		if (!cut && (s->h.redact_len >= TTLOG__SHM_REDACT_MAX ||
+			     s->h.redact[s->h.redact_len] != '\0')) {
+			ttlog__shm_say(err, err_size,
+			    "%s: not written: offset 560: expected a redaction rules length below %u "
+			    "that ends the text, found %u",
+			    map_path, TTLOG__SHM_REDACT_MAX, (unsigned)s->h.redact_len);
+			rc = TTLOG_E_CORRUPT;
+			goto out;
+		}
+		rc = ttlog__snapshot_redact_owner(cut ? NULL : s->h.redact, cut, msg, sizeof msg);
+		if (rc != TTLOG_OK) {
+			ttlog__shm_say(err, err_size, "%s: not written: %s", map_path, msg);
+			goto out;
+		}
+		swapped = !cut;
+	}
 	/* The reason says that the snapshot is to be read with the stream's
 	 * segments, which hold some of its events too (the writer asks for
 	 * the reason before reading any ring). */
@@ -697,6 +720,8 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 	snprintf(why, sizeof why, "%s%s", reason ? reason : "recovered",
 		 s->stream ? "-after-stream" : "");
 	rc = ttlog__snapshot_write_source(&src, why, path, path_size);
+	if (swapped)
+		ttlog__snapshot_redact_owner(NULL, 0, NULL, 0);
 	if (rc == TTLOG_E_CONFIG) {
 		ttlog__shm_say(err, err_size,
 		    "%s: not written: TTLOG_ENCRYPT_KEY=%s is not a readable ttlog public key file "

@@ -62,6 +62,7 @@
 #include "ring/ring.h"
 #include "shm/path.h"
 #include "shm/shm.h"
+#include "snapshot/redact.h"
 #include "thread/thread.h"
 
 _Static_assert(TTLOG__SHM_DIR_MAX == TTLOG__DIR_MAX, "snapshot dir fits");
@@ -248,6 +249,16 @@ static void fill_header(struct mapping *m, int snapshot_signal, uint64_t table_o
 	snprintf(h->hostname, sizeof h->hostname, "%s", ttlog__g.hostname);
 	snprintf(h->executable, sizeof h->executable, "%s", ttlog__g.executable);
 	snprintf(h->snapshot_dir, sizeof h->snapshot_dir, "%s", ttlog__g.dir);
+	/* The redaction rules, for the tools that write snapshots from the
+	 * mapping (ttlog snap, ttlog recover) to apply them too. */
+	const struct ttlog__redact *rules = ttlog__redact_rules();
+	if (rules->spec_cut) {
+		h->redact_len = TTLOG__SHM_REDACT_CUT;
+	} else if (rules->spec[0]) {
+		_Static_assert(TTLOG__REDACT_SPEC_MAX < TTLOG__SHM_REDACT_MAX, "the rules fit");
+		h->redact_len = (uint32_t)strlen(rules->spec);
+		memcpy(h->redact, rules->spec, h->redact_len + 1);
+	}
 }
 
 static void shm_site_added(const struct ttlog__site_desc *d);

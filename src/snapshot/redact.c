@@ -32,6 +32,66 @@ void ttlog__redact_set(const struct ttlog__redact *rules)
 		current.n = current.npat = 0;
 }
 
+int ttlog__redact_merge(struct ttlog__redact *into, const struct ttlog__redact *more)
+{
+	if (into->n + more->n > TTLOG__REDACT_MAX_RULES ||
+	    into->npat + more->npat > TTLOG__REDACT_MAX_PATTERNS)
+		return -1;
+	memcpy(&into->rule[into->n], more->rule, more->n * sizeof more->rule[0]);
+	into->n += more->n;
+	memcpy(&into->pat[into->npat], more->pat, more->npat * sizeof more->pat[0]);
+	into->npat += more->npat;
+	return 0;
+}
+
+/* The rules in force before ttlog__snapshot_redact_owner() added an
+ * owner's; swapped: they are to be put back. */
+static struct ttlog__redact before_owner, with_owner, owner_rules;
+static int swapped;
+
+/* For the snapshot a tool writes from a shared mapping (shm/map_snapshot.c,
+ * which libttlog-read builds, hence exported): adds the rules of the
+ * mapping's owner (SHM-FORMAT.md 1.2), owner_spec, to this process's, until
+ * the next call with owner_spec NULL puts them back. cut: the owner's rules
+ * were too long for its mapping, and this process must have rules of its
+ * own (--redact). TTLOG_OK, else TTLOG_E_CORRUPT (the owner's text does not
+ * parse) or TTLOG_E_INVALID (cut without rules of ours; too many together),
+ * with err set. Not thread-safe, as ttlog__snapshot_redact(). */
+TTLOG_API int ttlog__snapshot_redact_owner(const char *owner_spec, int cut, char *err,
+					   size_t err_size)
+{
+	if (!owner_spec && !cut) {
+		if (swapped)
+			current = before_owner;
+		swapped = 0;
+		return TTLOG_OK;
+	}
+	if (cut) {
+		if (current.n || current.npat)
+			return TTLOG_OK;
+		snprintf(err, err_size, "the process's redaction rules (TTLOG_REDACT) were too long "
+					"for its mapping; give them with --redact");
+		return TTLOG_E_INVALID;
+	}
+	char msg[512];
+	if (ttlog__redact_parse(owner_spec, &owner_rules, msg, sizeof msg) != 0) {
+		snprintf(err, err_size, "the process's redaction rules cannot be read: %s", msg);
+		return TTLOG_E_CORRUPT;
+	}
+	with_owner = current;
+	if (ttlog__redact_merge(&with_owner, &owner_rules) != 0) {
+		snprintf(err, err_size,
+			 "the process's redaction rules and --redact's are together more than %d "
+			 "rules or %d patterns",
+			 TTLOG__REDACT_MAX_RULES, TTLOG__REDACT_MAX_PATTERNS);
+		return TTLOG_E_INVALID;
+	}
+	before_owner = current;
+	current = with_owner;
+	swapped = 1;
+	return TTLOG_OK;
+}
+
 TTLOG_API int ttlog__snapshot_redact(const char *spec, char *err, size_t err_size)
 {
 	static struct ttlog__redact parsed; /* a few kilobytes: not on the stack */
@@ -338,8 +398,15 @@ int ttlog__redact_parse(const char *spec, struct ttlog__redact *out, char *err, 
 {
 	out->n = 0;
 	out->npat = 0;
+	out->spec[0] = '\0';
+	out->spec_cut = 0;
 	if (!spec || !*spec || strcmp(spec, "none") == 0)
 		return 0;
+	size_t len = strlen(spec);
+	if (len <= TTLOG__REDACT_SPEC_MAX)
+		memcpy(out->spec, spec, len + 1);
+	else
+		out->spec_cut = 1;
 	const char *p = spec;
 	for (;;) {
 		const char *comma = rule_end(p);

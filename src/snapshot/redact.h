@@ -88,7 +88,15 @@ struct ttlog__redact_pat {
 	uint8_t set[TTLOG__REDACT_PAT_ATOMS][32]; /* bit b: byte b is in the class */
 };
 
+/* Longest rules text a shared mapping carries (SHM-FORMAT.md 4: its
+ * `redact` field holds 460 bytes, the NUL included). */
+#define TTLOG__REDACT_SPEC_MAX 459
+
 struct ttlog__redact {
+	/* The rules as given, for a shared mapping to carry to the tools that
+	 * write snapshots from it; spec_cut: longer than SPEC_MAX, not kept. */
+	char spec[TTLOG__REDACT_SPEC_MAX + 1];
+	uint8_t spec_cut;
 	unsigned n;
 	struct ttlog__redact_rule rule[TTLOG__REDACT_MAX_RULES];
 	unsigned npat;
@@ -101,6 +109,13 @@ int ttlog__redact_parse(const char *spec, struct ttlog__redact *out, char *err, 
 
 /* The rules the writers of this process apply (set at init; none before). */
 void ttlog__redact_set(const struct ttlog__redact *rules);
+
+/* Adds the rules and patterns of `more` to `into`. 0, or -1 when together
+ * they are more than a rule set holds. */
+int ttlog__redact_merge(struct ttlog__redact *into, const struct ttlog__redact *more);
+
+/* Exported for libttlog-read's mapping reader: see redact.c. */
+int ttlog__snapshot_redact_owner(const char *owner_spec, int cut, char *err, size_t err_size);
 const struct ttlog__redact *ttlog__redact_rules(void);
 
 /* The arguments of site d that the rules redact: bit i for argument i.

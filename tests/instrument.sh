@@ -124,9 +124,18 @@ if run "$progs/instrumented_small" many; then
 fi
 
 # ---- ttlog run --instrument ------------------------------------------------------
+# In a sanitizer build the shim, this library and libttlog are instrumented:
+# the sanitizer's runtime must be loaded first into the uninstrumented
+# program (as tests/run.sh does).
+runtime=$(ldd "$(dirname "$bin")/libttlog-run.so" 2>/dev/null | grep -oE '/[^ ]*lib(a|t)san\.so[^ ]*' | head -n 1)
+run=("$bin" run)
+if [ -n "$runtime" ]; then
+	run=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		"TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}handle_segv=0" "$bin" run)
+fi
 d=$PWD/run-instr
 rm -rf "$d"
-out=$("$bin" run --instrument --dir "$d" -- "$progs/plain_instrumented" 2>&1)
+out=$("${run[@]}" --instrument --dir "$d" -- "$progs/plain_instrumented" 2>&1)
 rc=$?
 [ "$rc" = $((128 + 11)) ] && ok || fail "run --instrument: exit $rc, not 139" "$out"
 snap=$(ls "$d"/*.ttlog 2>/dev/null | head -1)
@@ -141,12 +150,12 @@ else
 	fail "run --instrument: no snapshot in $d" "$out"
 fi
 rm -rf "$d"
-"$bin" run --dir "$d" -- "$progs/plain_instrumented" >/dev/null 2>&1
+"${run[@]}" --dir "$d" -- "$progs/plain_instrumented" >/dev/null 2>&1
 snap=$(ls "$d"/*.ttlog 2>/dev/null | head -1)
 [ -n "$snap" ] && [ -z "$(begins "$snap")" ] && ok || fail "run without --instrument: no spans ($snap)"
 mkdir -p lonely
 cp "$(dirname "$bin")/libttlog-run.so" lonely/
-out=$(TTLOG_RUN_SHIM=lonely/libttlog-run.so "$bin" run --instrument -- "$progs/plain_instrumented" exit 2>&1)
+out=$(TTLOG_RUN_SHIM=lonely/libttlog-run.so "${run[@]}" --instrument -- "$progs/plain_instrumented" exit 2>&1)
 rc=$?
 [ "$rc" = 125 ] && grep -q 'libttlog-instrument.so' <<<"$out" && ! grep -q 'third reached' <<<"$out" && ok ||
 	fail "run --instrument without the library: exit $rc" "$out"

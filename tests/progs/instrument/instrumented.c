@@ -15,7 +15,7 @@
 #include "ttlog.h"
 #include "ttlog_instrument.h"
 
-volatile int sink;
+volatile unsigned sink; /* unsigned: its arithmetic wraps, as UBSan wants */
 
 __attribute__((noinline)) void inner(int x)
 {

@@ -437,6 +437,19 @@ static void *reader_loop(void *arg)
 static void test_fork_while_reading(void **state)
 {
 	(void)state;
+	/* Under ASan the child may hang in the sanitizer's own allocator, left
+	 * locked by a thread that was inside malloc at the fork (the libasan of
+	 * GCC 12 does not lock it around fork()): not this test's subject. The
+	 * case runs in the plain builds and under TSan. */
+#if defined(__SANITIZE_ADDRESS__)
+	print_message("fork while reading: not run under ASan (its allocator is not fork-safe)\n");
+	skip();
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	print_message("fork while reading: not run under ASan (its allocator is not fork-safe)\n");
+	skip();
+#endif
+#endif
 	pthread_t t;
 	atomic_store(&stop_reading, 0);
 	assert_int_equal(pthread_create(&t, NULL, reader_loop, NULL), 0);

@@ -98,7 +98,7 @@
  *
  * 7. ttlog__snapshot_write(TTLOG__WS_CRASH, ...) (src/snapshot/writer.c),
  *    through ttlog__snapshot_write_stack() (an acquire load of the state:
- *    the settings) to write_from(), with the in-process source whose
+ *    the settings) to write_from(), with the in-process source (self_source()) whose
  *    callbacks are self_ring_next(), self_read_begin(), self_site(),
  *    self_clock() and self_dropped(). Everything it uses is in the crash
  *    workspace, reserved at init and never shared with ttlog_snapshot()
@@ -151,7 +151,7 @@
  *       the description filled at registration, src/sites/desc.c) says
  *       they open or close a context or a span. ttlog__emit_record()
  *       (src/snapshot/emit.c, with source_site()) puts each record in a
- *       block; a site seen for the first time is queued for the SITE
+ *       block, and is_event() counts the events among them for END; a site seen for the first time is queued for the SITE
  *       chunk that precedes the block (ttlog__emit_has_site(),
  *       ttlog__emit_add_site(), clamp_len(), ttlog__emit_put_text()), and
  *       for a SITX entry if it has fields or is not a plain log call

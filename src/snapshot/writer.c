@@ -720,6 +720,26 @@ int ttlog__snapshot_write(enum ttlog__workspace which, const char *reason,
 	return ttlog__snapshot_write_stack(which, reason, crash, NULL, path, path_size);
 }
 
+/* This process as a snapshot source: its rings, sites, clock and
+ * settings; in_process and live are the caller's. Runs in signal context. */
+static struct ttlog__snapshot_source self_source(void)
+{
+	return (struct ttlog__snapshot_source){
+		.ring_next = self_ring_next,
+		.read_begin = self_read_begin,
+		.site = self_site,
+		.clock = self_clock,
+		.dropped = self_dropped,
+		.pid = ttlog__g.pid,
+		.names_pid = 0,
+		.executable = ttlog__g.executable,
+		.hostname = ttlog__g.hostname,
+		.service = ttlog__g.service,
+		.dir = ttlog__g.dir,
+		.window_ns = ttlog__g.window_ns,
+	};
+}
+
 /* Runs in signal context. */
 int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_in,
 				const struct ttlog__crash_info *crash,
@@ -733,21 +753,8 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 		last_errno[which] = 0;
 		return TTLOG_E_NOT_INITIALIZED;
 	}
-	const struct ttlog__snapshot_source src = {
-		.ring_next = self_ring_next,
-		.read_begin = self_read_begin,
-		.site = self_site,
-		.clock = self_clock,
-		.dropped = self_dropped,
-		.pid = ttlog__g.pid,
-		.names_pid = 0,
-		.executable = ttlog__g.executable,
-		.hostname = ttlog__g.hostname,
-		.service = ttlog__g.service,
-		.dir = ttlog__g.dir,
-		.window_ns = ttlog__g.window_ns,
-		.in_process = 1,
-	};
+	struct ttlog__snapshot_source src = self_source();
+	src.in_process = 1;
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
@@ -852,23 +859,9 @@ TTLOG_API int ttlog__snapshot_write_live(int fd)
 							     memory_order_acquire))
 			munmap(m, workspace_size);
 	}
-	const struct ttlog__snapshot_source src = {
-		.ring_next = self_ring_next,
-		.read_begin = self_read_begin,
-		.site = self_site,
-		.clock = self_clock,
-		.dropped = self_dropped,
-		.pid = ttlog__g.pid,
-		.names_pid = 0,
-		.executable = ttlog__g.executable,
-		.hostname = ttlog__g.hostname,
-		.service = ttlog__g.service,
-		.dir = ttlog__g.dir,
-		.window_ns = ttlog__g.window_ns,
-		.in_process = 0,
-		.live = 1,
-		.live_fd = fd,
-	};
+	struct ttlog__snapshot_source src = self_source();
+	src.live = 1;
+	src.live_fd = fd;
 	return write_from(TTLOG__WS_NORMAL, &src, "live", NULL, NULL, NULL, 0);
 }
 

@@ -336,6 +336,46 @@ expect "recover --clean removes the user's stale temporary" \
 expect "recover --clean names it" grep -q "fedcba9876543210" "$work/clean.out"
 expect "recover --clean leaves root's alone" test -e "$tdir/.ttlog-$dead-2-0123456789abcdef.tmp"
 
+# How the temporary is made, seen by strace: an unnamed file (O_TMPFILE)
+# linked through /proc/self/fd; where that cannot be (no /proc: a mount
+# namespace with an empty one), a named one whose 16 hex digits differ
+# from run to run, created O_EXCL|O_NOFOLLOW with mode 0600.
+if ! command -v strace >/dev/null || ! command -v unshare >/dev/null; then
+	fail "temporaries seen by strace" "strace and unshare are needed (scripts/install-deps.sh --test)"
+else
+	rc=0
+	strace -f -o "$work/tmpfile.trace" -e trace=openat,link,linkat \
+		setpriv --reuid="$vuid" --regid="$vgid" --clear-groups env TTLOG_DIR="$tdir" \
+		"$victim_prog" >"$work/tmpfile.out" 2>&1 </dev/null || rc=$?
+	expect "unnamed temporary: the snapshot is written" test "$rc" = 0
+	expect "unnamed temporary: opened O_TMPFILE in the directory, mode 0600" \
+		grep -Eq "openat\(AT_FDCWD, \"$tdir\", O_WRONLY\|O_CLOEXEC\|O_TMPFILE, 0600\) = [0-9]+" \
+		"$work/tmpfile.trace"
+	expect "unnamed temporary: linked through /proc/self/fd" \
+		grep -Eq "linkat\(AT_FDCWD, \"/proc/self/fd/[0-9]+\", AT_FDCWD, \"$tdir/ttlog-[0-9]+-.*-victim\.ttlog\", AT_SYMLINK_FOLLOW\) = 0" \
+		"$work/tmpfile.trace"
+	for run in 1 2; do
+		rc=0
+		unshare --mount --propagation private bash -c '
+			mount -t tmpfs none /proc || exit 9
+			exec strace -f -o "$1" -e trace=openat,link,linkat \
+				setpriv --reuid="$2" --regid="$3" --clear-groups env TTLOG_DIR="$4" "$5"' \
+			_ "$work/named$run.trace" "$vuid" "$vgid" "$tdir" "$victim_prog" \
+			>"$work/named$run.out" 2>&1 </dev/null || rc=$?
+		expect "named temporary, run $run: the snapshot is written without /proc" test "$rc" = 0
+	done
+	named1=$(grep -Eo "$tdir/\.ttlog-[0-9]+-[0-9]+-[0-9a-f]{16}\.tmp\", O_WRONLY\|O_CREAT\|O_EXCL\|O_NOFOLLOW\|O_CLOEXEC, 0600\) = [0-9]+" \
+		"$work/named1.trace" | sed -E 's/.*-([0-9a-f]{16})\.tmp.*/\1/')
+	named2=$(grep -Eo "$tdir/\.ttlog-[0-9]+-[0-9]+-[0-9a-f]{16}\.tmp\", O_WRONLY\|O_CREAT\|O_EXCL\|O_NOFOLLOW\|O_CLOEXEC, 0600\) = [0-9]+" \
+		"$work/named2.trace" | sed -E 's/.*-([0-9a-f]{16})\.tmp.*/\1/')
+	expect "named temporary: created O_EXCL|O_NOFOLLOW, 0600, with 16 hex digits" \
+		test -n "$named1" -a -n "$named2"
+	expect "named temporary: the digits differ between runs ($named1, $named2)" \
+		test "$named1" != "$named2"
+	expect "named temporary: linked, then unlinked (none left)" \
+		test -z "$(find "$tdir" -name "*-$named1.tmp" -o -name "*-$named2.tmp")"
+fi
+
 # ---------------------------------------------------------------------------
 # The second user's commands against root's process and files
 

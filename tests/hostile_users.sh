@@ -27,6 +27,9 @@
 # fails with a message saying so.
 
 set -u
+# A write to a victim's FIFO after it ended is an error to report, not a
+# signal that ends the test without a word.
+trap '' PIPE
 
 # shellcheck source=support/cli_lib.sh
 source "$(dirname "$0")/support/cli_lib.sh"
@@ -292,10 +295,10 @@ touch -h -d '-1 hour' "$tdir/.ttlog-$dead-1-0123456789abcdef.tmp"
 fifo_in=$work/victim.in
 rm -f "$fifo_in"
 mkfifo "$fifo_in"
-as_victim env TTLOG_DIR="$tdir" timeout 30 "$victim_prog" wait <"$fifo_in" >"$work/temps.out" 2>"$work/temps.err" &
+as_victim env TTLOG_DIR="$tdir" timeout 120 "$victim_prog" wait <"$fifo_in" >"$work/temps.out" 2>"$work/temps.err" &
 vpid=$!
 exec 7>"$fifo_in"
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
 	grep -q '^ready ' "$work/temps.out" 2>/dev/null && break
 	sleep 0.05
 done
@@ -304,14 +307,22 @@ expect "temporaries: the victim is ready" test -n "$pid"
 expect "init removed the victim's own stale temporary" test ! -e "$tdir/.ttlog-$dead-1-0123456789abcdef.tmp"
 expect "init left root's stale temporary alone" test -e "$tdir/.ttlog-$dead-2-0123456789abcdef.tmp"
 # Every name the old writer would have tried, planted: links to another
-# user's file, and a FIFO for the first.
-for n in $(seq 0 99); do
-	ln -s "$work/precious" "$tdir/.ttlog-$pid-$pid-$n.tmp"
-	chown -h "$other" "$tdir/.ttlog-$pid-$pid-$n.tmp"
-done
-rm -f "$tdir/.ttlog-$pid-$pid-0.tmp"
+# user's file, a FIFO for the first and a regular file of theirs for the
+# second.
+python3 - "$work/precious" "$tdir" "$pid" "$other" <<'PLANT'
+import os, sys
+target, tdir, pid, other = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+for n in range(100):
+    name = "%s/.ttlog-%s-%s-%d.tmp" % (tdir, pid, pid, n)
+    os.symlink(target, name)
+    os.lchown(name, other, -1)
+PLANT
+rm -f "$tdir/.ttlog-$pid-$pid-0.tmp" "$tdir/.ttlog-$pid-$pid-1.tmp"
 mkfifo "$tdir/.ttlog-$pid-$pid-0.tmp"
-echo go >&7
+printf 'theirs\n' >"$tdir/.ttlog-$pid-$pid-1.tmp"
+chown "$other" "$tdir/.ttlog-$pid-$pid-1.tmp"
+chmod 0666 "$tdir/.ttlog-$pid-$pid-1.tmp"
+echo go >&7 || fail "planted temporaries: the victim ended before it was told to go"
 exec 7>&-
 rc=0
 wait "$vpid" || rc=$?
@@ -322,7 +333,9 @@ expect "planted temporaries: the snapshot reads back" \
 	test "$("$bin" view "$snap" 2>/dev/null | grep -c 'victim event')" = 5
 expect "planted temporaries: the linked-to file is untouched" \
 	test "$(cat "$work/precious")" = precious -a "$(owner_of "$work/precious")" = "$other"
-expect "planted temporaries: the links and the FIFO are still there" \
+expect "planted temporaries: their regular file is untouched" \
+	test "$(cat "$tdir/.ttlog-$pid-$pid-1.tmp")" = theirs
+expect "planted temporaries: the links, the FIFO and the file are still there" \
 	test "$(find "$tdir" -name ".ttlog-$pid-$pid-*.tmp" | wc -l)" = 100
 expect "planted temporaries: no temporary of the victim left behind" \
 	test -z "$(find "$tdir" -name ".ttlog-$pid-*" -user "$vuid")"
@@ -386,10 +399,10 @@ rfifo=$work/root.in
 rm -f "$rfifo"
 mkfifo "$rfifo"
 TTLOG_DIR="$work/root-snaps" TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$rshm" \
-	timeout 30 "$victim_prog" wait <"$rfifo" >"$work/root.out" 2>&1 &
+	timeout 120 "$victim_prog" wait <"$rfifo" >"$work/root.out" 2>&1 &
 rpid_job=$!
 exec 8>"$rfifo"
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
 	grep -q '^ready ' "$work/root.out" 2>/dev/null && break
 	sleep 0.05
 done
@@ -402,7 +415,7 @@ check "recover of root's mapping by the second user: refused" - 2 \
 	"ttlog recover: .*$rpid" -- as_victim "$bin" recover --shm-dir "$rshm" "$rpid"
 expect "root's snapshot directory: the second user wrote nothing there" \
 	test -z "$(ls -A "$work/root-snaps")"
-echo go >&8
+echo go >&8 || fail "root's process ended before it was told to go"
 exec 8>&-
 wait "$rpid_job"
 

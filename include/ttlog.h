@@ -446,6 +446,22 @@ TTLOG_API const char *ttlog_init_error(void);
 /** Fills *stats. Returns TTLOG_E_INVALID if stats is NULL. */
 TTLOG_API int ttlog_get_stats(struct ttlog_stats *stats);
 
+/*
+ * Directories the last ttlog_init() refused and worked around, as
+ * TTLOG_REFUSED_* bits (0: none). A default directory that another user
+ * created, that is a symbolic link, a file or a FIFO, or that others can
+ * write does not switch ttlog off: init prints one line on stderr saying
+ * what it refused and why, and
+ *   TTLOG_REFUSED_SNAPSHOT_DIR: snapshots go to a new private directory
+ *     made beside it (named on that line), or nowhere if none can be made;
+ *   TTLOG_REFUSED_SHARED_DIR: the rings are in private memory, so
+ *     `ttlog snap` and `ttlog recover` cannot reach this process.
+ * The snapshots' self metrics say the same (ttlog_dirs_refused).
+ */
+#define TTLOG_REFUSED_SNAPSHOT_DIR 1u
+#define TTLOG_REFUSED_SHARED_DIR 2u
+TTLOG_API unsigned ttlog_refused_dirs(void);
+
 /* ===================================================================== */
 /* 5. The logging macros                                                 */
 /* ===================================================================== */

@@ -59,11 +59,15 @@ packages=(cmake make gcc pkg-config liblz4-dev libzstd-dev libunwind-dev libdw-d
 # must refuse, and bsdutils: script(1), the terminal `ttlog run`'s output
 # is compared on (tests/run.sh); gdb: its gcore dumps a running process for
 # the test of `ttlog recover --core` (tests/core_recover.sh) where the
-# kernel's core dumps go elsewhere.
+# kernel's core dumps go elsewhere; passwd (useradd, userdel) and
+# util-linux (setpriv, unshare): the second local user that
+# tests/hostile_users.sh creates and runs the process under test as, and
+# the mount namespace without /proc it also runs it in; strace: that test
+# sees with it how snapshot temporaries are created.
 # Node may come from elsewhere than Debian (its own packages bring npm):
 # Debian's are installed only when there is no npm at all.
 test_packages=(g++ clang sqlite3 curl chromium firefox-esr util-linux man-db prometheus clickhouse-server
-	clickhouse-client tmux libc6-dev bsdutils gdb)
+	clickhouse-client tmux libc6-dev bsdutils gdb passwd strace)
 command -v npm >/dev/null 2>&1 || test_packages+=(nodejs npm)
 
 list=0

@@ -407,7 +407,7 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
  */
 static int redirect_stdout(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* as private as the snapshots */
 	if (fd < 0)
 		return -1;
 	if (fd != STDOUT_FILENO && dup2(fd, STDOUT_FILENO) < 0) {

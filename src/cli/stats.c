@@ -85,6 +85,8 @@ void cli_stats_usage(FILE *out)
 	      "  - events: the count, the time of the first and the last, the time between\n"
 	      "    them and the event rate over it (events/s), span begins and ends;\n"
 	      "  - redacted: the values TTLOG_REDACT replaced, for a file written with it;\n"
+	      "  - refused dirs: default directories the process's ttlog_init refused as\n"
+	      "    unsafe (snapshot, shared_memory), for a file written by such a process;\n"
 	      "  - lost: events overwritten in their ring, torn while the snapshot copied\n"
 	      "    them (records and bytes), log calls dropped by the process, calls left\n"
 	      "    out by sampling rules (1-in-N and rate limits), string arguments\n"
@@ -310,6 +312,21 @@ static int64_t redacted_values(ttlog_reader *r)
 	return -1;
 }
 
+/* The directories the writing process's ttlog_init refused (the metric
+ * ttlog_dirs_refused, one per directory, label dir=snapshot or
+ * dir=shared_memory), as "shared_memory, snapshot"; "" when none was. */
+static void refused_dirs(ttlog_reader *r, struct render_buf *out)
+{
+	size_t n = 0;
+	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
+	render_buf_reset(out);
+	for (size_t i = 0; m && i < n; i++) {
+		if (!m[i].self || strcmp(m[i].name, "ttlog_dirs_refused") != 0 || m[i].nlabels != 1)
+			continue;
+		render_buf_printf(out, "%s%s", out->len ? ", " : "", m[i].labels[0].value);
+	}
+}
+
 /* The codecs of docs/FORMAT.md 9.1, by number, as TTLOG_COMPRESSION names them. */
 static const char *const codec_names[4] = {"none", "lz4", "packed", "zstd"};
 
@@ -434,6 +451,13 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	if (redacted >= 0) {
 		cli_table_cell(&kv, "redacted");
 		cli_table_cell(&kv, "%" PRId64 " values (TTLOG_REDACT)", redacted);
+	}
+	render_buf_reset(&text);
+	refused_dirs(r, &text);
+	if (text.len) {
+		cli_table_cell(&kv, "refused dirs");
+		cli_table_cell(&kv, "%s (unsafe at ttlog_init: another user's, a link, or open to "
+			       "others; see ttlog_refused_dirs())", text.data);
 	}
 	const struct ttlog_reader_counters *rc = ttlog_reader_counters(r);
 	if (rc && rc->chunks_unknown) {
@@ -728,6 +752,18 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 		render_buf_puts(b, "null");
 	}
 	render_buf_printf(b, ",\"chunks_unknown\":%" PRIu64, rc ? rc->chunks_unknown : 0);
+	struct render_buf dirs = {0};
+	refused_dirs(r, &dirs);
+	render_buf_puts(b, ",\"refused_dirs\":[");
+	for (const char *p = dirs.len ? dirs.data : ""; *p;) {
+		size_t len = strcspn(p, ",");
+		render_buf_printf(b, "%s\"%.*s\"", p == dirs.data ? "" : ",", (int)len, p);
+		p += len;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	render_buf_puts(b, "]");
+	render_buf_free(&dirs);
 	render_buf_puts(b, ",\"levels\":{");
 	for (int level = 0; level < NLEVELS; level++)
 		render_buf_printf(b, "%s\"%s\":%" PRIu64, level ? "," : "", ttlog_level_name(level),

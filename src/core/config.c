@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dir_rules.h"
 #include "common/internal.h"
 #include "crash/crash.h"
 #include "sites/sampling.h"
@@ -604,7 +605,9 @@ static const struct config_var {
 	int (*check_struct)(struct resolving *r);
 } config_vars[] = {
 	{{"TTLOG_DIR", "dir", "$XDG_RUNTIME_DIR/ttlog, else /tmp/ttlog-UID", "a directory path",
-	  "where snapshots go; created with mode 0700"},
+	  "where snapshots go; created with mode 0700; must be owned by you and not writable "
+	  "by everyone (a default one that is not is replaced by a private one, with a "
+	  "warning)"},
 	 take_dir, NULL},
 	{{"TTLOG_RING_SIZE", "ring_size", "1M", "a size such as 1M or 65536",
 	  "bytes of history per thread, 1K to 1G; suffixes K, M, G"},
@@ -947,41 +950,81 @@ int ttlog_default_dir(char *buf, size_t size)
 	return TTLOG_OK;
 }
 
-/* Creates dir (and its parents) with mode 0700. The default directory must
- * also be ours alone: a directory, not a symlink, owned by us, and writable
- * by nobody else, since other users could otherwise plant files in it. */
-int ttlog__config_prepare_dir(const struct ttlog__settings *st, char *err, size_t errsize)
+/* Creates dir's missing parents and dir itself, each with mode 0700 (an
+ * existing one is left as it is). 0, or -1 with a message in err. */
+static int make_path(const char *dir, char *err, size_t errsize)
 {
-	char path[sizeof st->dir];
-	strcpy(path, st->dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
+	char path[TTLOG__DIR_MAX];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
 			continue;
+		char c = *p;
 		*p = '\0';
 		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errsize, "snapshot directory %s: cannot create %s: %s", st->dir, path,
+			snprintf(err, errsize, "snapshot directory %s: cannot create %s: %s", dir, path,
 				 strerror(errno));
+			return -1;
+		}
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+/*
+ * The default directory refused (another user made it, or it is a link, a
+ * file, or others can write it): snapshots go to a new directory beside it,
+ * DIR-XXXXXX, made by mkdtemp (unpredictable, ours, 0700), or nowhere.
+ * Init goes on either way; one stderr line says what happened.
+ */
+static void fall_back(struct ttlog__settings *st, const char *why)
+{
+	char refused[TTLOG__DIR_MAX], made[TTLOG__DIR_MAX], check[256];
+	snprintf(refused, sizeof refused, "%s", st->dir);
+	int n = snprintf(made, sizeof made, "%s-XXXXXX", st->dir);
+	ttlog__dir_refused_set(TTLOG_REFUSED_SNAPSHOT_DIR);
+	if (n > 0 && (size_t)n < sizeof made && mkdtemp(made) &&
+	    ttlog__dir_check(made, TTLOG__DIR_OWN, check, sizeof check) == 0) {
+		memcpy(st->dir, made, (size_t)n + 1);
+		fprintf(stderr, "ttlog: snapshot directory %s refused: it %s; snapshots go to %s instead\n",
+			refused, why, made);
+		return;
+	}
+	st->dir[0] = '\0';
+	fprintf(stderr,
+		"ttlog: snapshot directory %s refused: it %s; no other could be made (%s), so no "
+		"snapshot will be written\n",
+		refused, why, strerror(errno));
+}
+
+/*
+ * Creates the snapshot directory (and its parents) with mode 0700, and
+ * checks it (common/dir_rules.h): ours, and not open to everyone. A
+ * directory the user named that fails is an error; the default one that
+ * fails, which any local user could have made first, is worked around
+ * (fall_back()), so that nobody can switch ttlog off for another user.
+ */
+int ttlog__config_prepare_dir(struct ttlog__settings *st, char *err, size_t errsize)
+{
+	char why[256];
+	if (make_path(st->dir, err, errsize) != 0)
+		return TTLOG_E_DIR;
+	if (ttlog__dir_check(st->dir, st->dir_is_default ? TTLOG__DIR_OWN : TTLOG__DIR_NAMED, why,
+			     sizeof why) != 0) {
+		if (!why[0])
+			snprintf(why, sizeof why, "cannot be examined: %s", strerror(errno));
+		if (!st->dir_is_default) {
+			snprintf(err, errsize,
+				 "snapshot directory %s: refused: it %s (it must be owned by this user "
+				 "and not writable by every user)",
+				 st->dir, why);
 			return TTLOG_E_DIR;
 		}
-		*p = '/';
+		fall_back(st, why);
+		return TTLOG_OK;
 	}
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errsize, "snapshot directory %s: cannot create it: %s", st->dir,
-			 strerror(errno));
-		return TTLOG_E_DIR;
-	}
-	struct stat sb;
-	if ((st->dir_is_default ? lstat(path, &sb) : stat(path, &sb)) != 0 || !S_ISDIR(sb.st_mode)) {
-		snprintf(err, errsize, "snapshot directory %s: not a directory", st->dir);
-		return TTLOG_E_DIR;
-	}
-	if (st->dir_is_default && (sb.st_uid != geteuid() || (sb.st_mode & 022))) {
-		snprintf(err, errsize,
-			 "snapshot directory %s: must be owned by uid %u and not writable by others",
-			 st->dir, (unsigned)geteuid());
-		return TTLOG_E_DIR;
-	}
-	if (access(path, W_OK | X_OK) != 0) {
+	if (access(st->dir, W_OK | X_OK) != 0) {
 		snprintf(err, errsize, "snapshot directory %s: not writable: %s", st->dir,
 			 strerror(errno));
 		return TTLOG_E_DIR;

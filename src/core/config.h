@@ -47,8 +47,9 @@ struct ttlog__settings {
 int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings *st, char *err,
 			  size_t errsize);
 
-/* Creates and checks the snapshot directory. TTLOG_OK or TTLOG_E_DIR. */
-int ttlog__config_prepare_dir(const struct ttlog__settings *st, char *err, size_t errsize);
+/* Creates and checks the snapshot directory; a refused default one is
+ * replaced in st->dir (see config.c). TTLOG_OK or TTLOG_E_DIR. */
+int ttlog__config_prepare_dir(struct ttlog__settings *st, char *err, size_t errsize);
 
 /* "5s", "250ms", "1.5s", "1h30m", "7d", "0"; a bare number is seconds. */
 int ttlog__parse_duration(const char *s, uint64_t *out_ns);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock/clock.h"
+#include "common/dir_rules.h"
 #include "common/internal.h"
 #include "common/state.h"
 #include "context/context.h"
@@ -100,6 +101,11 @@ TTLOG_API void ttlog_config_init(struct ttlog_config *config)
 TTLOG_API const char *ttlog_init_error(void)
 {
 	return init_error;
+}
+
+TTLOG_API unsigned ttlog_refused_dirs(void)
+{
+	return ttlog__dir_refused();
 }
 
 static void describe_process(void)
@@ -188,6 +194,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		rc = TTLOG_E_ALREADY_INITIALIZED;
 		goto out;
 	}
+	ttlog__dir_refused_clear();
 	rc = ttlog__config_resolve(config, &st, init_error, sizeof init_error);
 	if (rc != TTLOG_OK)
 		goto out;
@@ -253,11 +260,15 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		rc = TTLOG_E_NOMEM;
 		goto out;
 	}
-	remove_stale_temporaries(ttlog__g.dir);
-	/* A program restarted in a crash loop prunes at each start, so the
-	 * directory is within its limits before the next crash adds to it. */
-	ttlog__retention_prune(TTLOG__WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
-			       ttlog__g.max_snapshot_bytes);
+	/* An empty directory: the default one was refused and no other could
+	 * be made (config.c); snapshots fail and are counted. */
+	if (ttlog__g.dir[0]) {
+		remove_stale_temporaries(ttlog__g.dir);
+		/* A program restarted in a crash loop prunes at each start, so the
+		 * directory is within its limits before the next crash adds to it. */
+		ttlog__retention_prune(TTLOG__WS_NORMAL, ttlog__g.dir, NULL, ttlog__g.max_snapshots,
+				       ttlog__g.max_snapshot_bytes);
+	}
 	ttlog__clock_init(st.clock);
 	/* The layers below reach shared-memory mode through this table. */
 	ttlog__publisher_set(&ttlog__shm_publisher);

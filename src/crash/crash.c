@@ -105,11 +105,14 @@
  *    (which has the other one), taken with a compare-and-swap of its busy
  *    flag. In order:
  *    a. reset_workspace(); ttlog__sanitize_reason() makes the signal's
- *       name the file's reason; open_temporary() builds
- *       <dir>/.ttlog-<pid>-<tid>-<n>.tmp with the string builder of
- *       src/common/sigsafe.c (ttlog__sb_init, ttlog__sb_str, ttlog__sb_mem,
- *       ttlog__sb_u64: the caller's buffer only) and open()s it (O_CREAT |
- *       O_EXCL | O_NOFOLLOW, mode 0600). An encrypted file
+ *       name the file's reason; open_temporary() open()s an unnamed
+ *       file in the directory (O_TMPFILE, mode 0600) or, where the file
+ *       system has none, builds <dir>/.ttlog-<pid>-<tid>-<16 hex>.tmp
+ *       with the string builder of src/common/sigsafe.c (ttlog__sb_init,
+ *       ttlog__sb_str, ttlog__sb_mem, ttlog__sb_u64: the caller's buffer
+ *       only), the digits from name_bits() (arithmetic on random bytes
+ *       read at init), and open()s it (O_CREAT | O_EXCL | O_NOFOLLOW,
+ *       mode 0600). An encrypted file
  *       (ttlog__seal_on(): an acquire load) starts with
  *       ttlog__seal_begin() (src/snapshot/seal.c): the workspace's key
  *       chain gives the file's keys through libsodium's pure computation,
@@ -208,12 +211,16 @@
  *    g. ttlog__emit_flush() (ttlog__fdbuf_flush()); for an encrypted file
  *       ttlog__seal_end(): the final message through seal_write(), then
  *       ttlog__seal_abandon() wipes the stream state (sodium_memzero).
- *       fsync(), close(). publish(): final_name()
+ *       fsync(). publish(): final_name()
  *       (ttlog__clock_wall_ns(), ttlog__civil_from_unix(): arithmetic)
- *       makes <dir>/ttlog-<pid>-<time>-<signal>[-N].ttlog, link() puts the
- *       temporary there without replacing anything (EEXIST: the next N),
- *       unlink() removes the temporary's name, and open(), fsync() and
- *       close() of the directory make the new name durable. A temporary
+ *       makes <dir>/ttlog-<pid>-<time>-<signal>[-N].ttlog;
+ *       link_temporary() puts the temporary there without replacing
+ *       anything (EEXIST: the next N): linkat() of /proc/self/fd/<fd>
+ *       (AT_SYMLINK_FOLLOW), or of the descriptor (AT_EMPTY_PATH) when
+ *       /proc is gone, for an unnamed file, link() for a named one;
+ *       drop_temporary() unlink()s a named temporary, and open(), fsync()
+ *       and close() of the directory make the new name durable; then
+ *       close() of the file (an unnamed file never linked goes with it). A temporary
  *       that cannot be created ends the write with TTLOG_E_DIR; a write,
  *       fsync or link that fails unlinks the temporary and ends it with
  *       TTLOG_E_IO; either way the errno is kept for step 10.
@@ -279,10 +286,12 @@
  *    came (the normal workspace busy: a seq_cst load, the other half of
  *    4b's Dekker pair) is let finish, polling with nanosleep 2 ms at a time
  *    for at most 2 s; if this very thread was writing it (the crash
- *    interrupted it), or it is still not done, its temporary is unlink()ed
- *    (the name is read after an acquire load of the flag set once the file
- *    was created). The writer, if it still runs, then fails at link() and
- *    publishes nothing: no half file, no temporary.
+ *    interrupted it), or it is still not done, its named temporary is
+ *    unlink()ed (the name is read after an acquire load of the flag set
+ *    once the file was created; an unnamed one has no name and vanishes
+ *    with the process). The writer, if it still runs, then fails at link()
+ *    and publishes nothing (named), or links its whole file (unnamed): no
+ *    half file, no temporary.
  *
  * 10. report_unwritten_snapshot(): when the file could not be written
  *    (ttlog__snapshot_last_error()), one line on stderr, built on the stack

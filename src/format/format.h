@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 11 of docs/FORMAT.md).
+ * (revision 12 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "clock/clock.h"
+#include "common/dir_rules.h"
 #include "common/internal.h"
 #include "common/sigsafe.h"
 #include "common/state.h"
@@ -72,6 +73,35 @@ static void ring_use(void (*fn)(void *, const struct ttlog__self_metric *), void
 		m.labels_len = sb.len + 1;
 		m.type = TTLOG__METRIC_GAUGE;
 		m.gauge = r->size ? (double)used / (double)r->size : 0.0;
+		m.gauge_ticks = now;
+		fn(ctx, &m);
+	}
+}
+
+/* The directories init refused (common/dir_rules.h), one gauge of 1 for
+ * each; none when all were accepted, as in almost every process. Runs in
+ * signal context. */
+static void dirs_refused(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx,
+			 uint64_t now)
+{
+	static const struct {
+		unsigned bit;
+		const char *label;
+	} dirs[] = {{TTLOG_REFUSED_SNAPSHOT_DIR, "dir=snapshot"},
+		    {TTLOG_REFUSED_SHARED_DIR, "dir=shared_memory"}};
+	unsigned refused = ttlog__dir_refused();
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		if (!(refused & dirs[i].bit))
+			continue;
+		struct ttlog__self_metric m = {0};
+		m.name = "ttlog_dirs_refused";
+		m.help = "Default directories ttlog_init refused as unsafe (another user's, a link, "
+			 "a file, or writable by others): snapshot, written to a private directory "
+			 "beside it instead; shared_memory, rings kept in private memory";
+		m.labels = dirs[i].label;
+		m.labels_len = strlen(dirs[i].label) + 1;
+		m.type = TTLOG__METRIC_GAUGE;
+		m.gauge = 1.0;
 		m.gauge_ticks = now;
 		fn(ctx, &m);
 	}
@@ -147,5 +177,6 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 	emit_counter(fn, ctx, "ttlog_stream_promotions_suppressed_total",
 		     "Promotions the stream left out: more than TTLOG_PROMOTE_MAX in a second", "",
 		     g_load(&ttlog__g.promotions_suppressed));
+	dirs_refused(fn, ctx, now);
 	ring_use(fn, ctx, now);
 }

@@ -610,7 +610,10 @@ int serve_run(const struct serve_config *cfg)
 		/* Written whole, then renamed: a reader never sees half of it. */
 		char tmp[4096];
 		snprintf(tmp, sizeof tmp, "%s.tmp", cfg->port_file);
-		FILE *pf = fopen(tmp, "w");
+		int pfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		FILE *pf = pfd >= 0 ? fdopen(pfd, "w") : NULL;
+		if (pfd >= 0 && !pf)
+			close(pfd);
 		if (pf) {
 			fprintf(pf, "%u\n", srv->port);
 			if (fclose(pf) == 0)

@@ -107,7 +107,7 @@ int ship_cursor_save(const struct ship_cursor *c, const char *source, struct ren
 					  c->threads[i].rank);
 	render_buf_printf(&tmp, "%s.tmp", c->path);
 	int rc = -1;
-	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		render_buf_printf(err, "%s: %s", tmp.data, strerror(errno));
 		goto out;

@@ -409,13 +409,13 @@ static int make_dirs(const char *path)
 		if (*q != '/')
 			continue;
 		*q = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
 			free(p);
 			return -1;
 		}
 		*q = '/';
 	}
-	int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
 	free(p);
 	return rc;
 }

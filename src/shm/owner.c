@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "clock/clock.h"
+#include "common/dir_rules.h"
 #include "common/internal.h"
 #include "common/state.h"
 #include "format/shm_layout.h"
@@ -151,9 +152,12 @@ static int make_dirs(const char *dir, char *err, size_t errsize)
 	return 0;
 }
 
-/* The per-user directory must be ours alone: others could otherwise plant
- * or read mappings in it. */
-static int prepare_user_dir(const char *base, char *dir, size_t size, char *err, size_t errsize)
+/* The per-user directory must be ours alone (common/dir_rules.h), and
+ * readable by nobody else either: others could otherwise plant or read
+ * mappings in it. 0; -1 with a message in err when it cannot be made;
+ * 1 with the reason in why when it exists but is refused. */
+static int prepare_user_dir(const char *base, char *dir, size_t size, char *why, size_t whysize,
+			    char *err, size_t errsize)
 {
 	if (ttlog__shm_user_dir(base, dir, size) != 0) {
 		snprintf(err, errsize, "shared memory directory %s: path too long", base);
@@ -161,16 +165,20 @@ static int prepare_user_dir(const char *base, char *dir, size_t size, char *err,
 	}
 	if (make_dirs(dir, err, errsize) != 0)
 		return -1;
-	struct stat sb;
-	if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		snprintf(err, errsize, "shared memory directory %s: not a directory", dir);
-		return -1;
+	if (ttlog__dir_check(dir, TTLOG__DIR_OWN, why, whysize) != 0) {
+		if (!why[0])
+			snprintf(why, whysize, "cannot be examined: %s", strerror(errno));
+		return 1;
 	}
-	if (sb.st_uid != geteuid() || (sb.st_mode & 077)) {
-		snprintf(err, errsize,
-			 "shared memory directory %s: must be owned by uid %u with mode 0700",
-			 dir, (unsigned)geteuid());
-		return -1;
+	struct stat sb;
+	if (lstat(dir, &sb) != 0) {
+		snprintf(why, whysize, "cannot be examined: %s", strerror(errno));
+		return 1;
+	}
+	if (sb.st_mode & 077) {
+		snprintf(why, whysize, "is open to others (mode %04o, not 0700)",
+			 (unsigned)(sb.st_mode & 07777));
+		return 1;
 	}
 	return 0;
 }
@@ -292,8 +300,21 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	m->fd = -1;
 	m->pid = (int)getpid();
 	snprintf(m->base_dir, sizeof m->base_dir, "%s", base_dir);
-	if (prepare_user_dir(base_dir, dir, sizeof dir, err, errsize) != 0 ||
-	    ttlog__shm_path(base_dir, m->pid, m->path, sizeof m->path) != 0) {
+	char why[256];
+	int prepared = prepare_user_dir(base_dir, dir, sizeof dir, why, sizeof why, err, errsize);
+	if (prepared > 0) {
+		/* Another user made it first, or it is a link, a file, or open
+		 * to others: that must not switch ttlog off. The rings stay in
+		 * private memory. */
+		ttlog__dir_refused_set(TTLOG_REFUSED_SHARED_DIR);
+		fprintf(stderr,
+			"ttlog: shared memory directory %s refused: it %s; the rings are in private "
+			"memory, so ttlog snap and ttlog recover cannot reach this process\n",
+			dir, why);
+		free(m);
+		return TTLOG_OK;
+	}
+	if (prepared < 0 || ttlog__shm_path(base_dir, m->pid, m->path, sizeof m->path) != 0) {
 		if (!err[0])
 			snprintf(err, errsize, "shared memory directory %s: path too long", base_dir);
 		free(m);

@@ -31,9 +31,15 @@
  * container header right after the temporary is created, the final
  * message after END.
  *
- * The file appears atomically: it is written as .ttlog-*.tmp (O_EXCL,
- * O_NOFOLLOW, mode 0600), fsync'd, hard-linked to its final name (link()
- * fails rather than replace an existing file), and the temporary unlinked.
+ * The file appears atomically. Where the file system allows, it is written
+ * as an unnamed file (O_TMPFILE, mode 0600), fsync'd, and given its final
+ * name with linkat() through /proc/self/fd (which fails rather than replace
+ * an existing file): it has no name another user could plant or guess, and
+ * a process killed while writing leaves nothing behind. Elsewhere it is
+ * written as .ttlog-<pid>-<tid>-<16 hex digits>.tmp (O_EXCL, O_NOFOLLOW,
+ * mode 0600), whose digits come from random bytes reserved at init (no
+ * getrandom() in signal context), hard-linked to its final name, and the
+ * temporary unlinked.
  */
 #define _GNU_SOURCE
 #include "snapshot/writer.h"
@@ -45,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +87,7 @@ struct workspace {
 	_Atomic int busy;
 	_Atomic uint32_t busy_tid;      /* the thread holding busy (0: none) */
 	_Atomic int tmp_named;          /* tmp_path names a temporary this use created */
+	int unnamed;                    /* fd is an O_TMPFILE file: no tmp_path */
 	const struct ttlog__snapshot_source *src; /* what this snapshot is written from */
 	int fd;                         /* the temporary file */
 	/* totals for END beside the emitter's */
@@ -117,6 +125,12 @@ static size_t lz4_off, zstd_off, zstd_size; /* in a workspace's tail */
  * snapshot is written. */
 static struct ttlog__compression compression = {TTLOG__FMT_CODEC_LZ4, 0};
 static _Atomic uint32_t tmp_counter;
+/* The random parts of temporary names: bytes from getrandom() at init
+ * (and in a forked child), mixed with the counter in signal context. */
+#define TMP_RANDOM 64
+static uint64_t tmp_random[TMP_RANDOM];
+/* O_TMPFILE files can be linked: /proc/self/fd is there (checked at init). */
+static int tmp_unnamed_ok;
 /* Set while a crash is being written (and after it, unless the program's
  * own handler may survive it): on-demand snapshots of this process are
  * refused, so that none starts a temporary the dying process would leave
@@ -132,8 +146,31 @@ static void unmap_workspaces(void)
 	}
 }
 
+/* Normal context: getrandom() may block until the pool is ready (early
+ * boot); a short read leaves the clock and the pid mixed in instead. */
+static void seed_temporary_names(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t salt = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+			((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&salt;
+	size_t got = 0;
+	while (got < sizeof tmp_random) {
+		ssize_t n = getrandom((unsigned char *)tmp_random + got, sizeof tmp_random - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < TMP_RANDOM; i++)
+		tmp_random[i] ^= salt * (2 * i + 1);
+	tmp_unnamed_ok = access("/proc/self/fd", X_OK) == 0;
+}
+
 int ttlog__snapshot_init(const struct ttlog__compression *comp)
 {
+	seed_temporary_names();
 	if (comp)
 		compression = *comp;
 	else if (workspaces[0])
@@ -183,6 +220,7 @@ void ttlog__snapshot_seal_seed(void)
 void ttlog__snapshot_after_fork(void)
 {
 	ttlog__snapshot_seal_seed();
+	seed_temporary_names(); /* the parent's names are not the child's to know */
 	for (int i = 0; i < 2; i++)
 		if (workspaces[i]) {
 			atomic_store_explicit(&workspaces[i]->busy, 0, memory_order_relaxed);
@@ -571,10 +609,37 @@ static void final_name(struct workspace *ws, int64_t now_ns, const char *reason,
 	ttlog__sb_str(&sb, ".ttlog");
 }
 
-/* Creates the temporary, <dir>/.ttlog-<pid>-<tid>-<n>.tmp: its descriptor,
- * or -1. Runs in signal context: open(2). */
+/* 64 bits no other process can tell: the n-th name's random bytes,
+ * stirred (splitmix64's finaliser) with n. Runs in signal context. */
+static uint64_t name_bits(uint32_t n)
+{
+	uint64_t z = tmp_random[n % TMP_RANDOM] + (uint64_t)n * 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Creates the temporary: an unnamed file in the directory (O_TMPFILE) if
+ * its file system has them, else <dir>/.ttlog-<pid>-<tid>-<16 hex>.tmp.
+ * Its descriptor, or -1. Runs in signal context: open(2). */
 static int open_temporary(struct workspace *ws, uint32_t tid)
 {
+	ws->unnamed = 0;
+	ws->tmp_path[0] = '\0';
+	if (!ws->src->dir[0]) { /* the default directory was refused, no other made */
+		errno = ENOENT;
+		return -1;
+	}
+	if (tmp_unnamed_ok) {
+		int fd = open(ws->src->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			ws->unnamed = 1;
+			return fd;
+		}
+		/* EOPNOTSUPP, EISDIR, EINVAL: not on this file system; anything
+		 * else the named file meets too, and reports. */
+	}
+	static const char hex[] = "0123456789abcdef";
 	for (int attempt = 0; attempt < 100; attempt++) {
 		struct ttlog__sbuf sb;
 		ttlog__sb_init(&sb, ws->tmp_path, sizeof ws->tmp_path);
@@ -585,11 +650,16 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 		ttlog__sb_u64(&sb, tid, 0);
 		ttlog__sb_str(&sb, "-");
 		/* Relaxed: only the value must differ from every other call's. */
-		uint32_t n = atomic_fetch_add_explicit(&tmp_counter, 1, memory_order_relaxed);
-		ttlog__sb_u64(&sb, n, 0);
+		uint64_t bits = name_bits(atomic_fetch_add_explicit(&tmp_counter, 1, memory_order_relaxed));
+		char digits[16];
+		for (int k = 0; k < 16; k++)
+			digits[k] = hex[(bits >> (60 - 4 * k)) & 15];
+		ttlog__sb_mem(&sb, digits, sizeof digits);
 		ttlog__sb_str(&sb, ".tmp");
-		if (sb.overflow)
+		if (sb.overflow) {
+			errno = ENAMETOOLONG;
 			return -1;
+		}
 		int fd = open(ws->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			/* LMM(tmp:A) pairs with LMM(tmp:B) in
@@ -601,14 +671,41 @@ static int open_temporary(struct workspace *ws, uint32_t tid)
 	return -1;
 }
 
-/* Gives the finished temporary its final name without replacing anything.
- * Runs in signal context. */
+/* Links the temporary to ws->final_path: linkat() of the unnamed file
+ * through /proc/self/fd (or by its descriptor, which needs
+ * CAP_DAC_READ_SEARCH), or link() of the named one. Runs in signal
+ * context. */
+static int link_temporary(struct workspace *ws)
+{
+	if (!ws->unnamed)
+		return link(ws->tmp_path, ws->final_path);
+	char proc[48];
+	struct ttlog__sbuf sb;
+	ttlog__sb_init(&sb, proc, sizeof proc);
+	ttlog__sb_str(&sb, "/proc/self/fd/");
+	ttlog__sb_u64(&sb, (uint64_t)ws->fd, 0);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, ws->final_path, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	return linkat(ws->fd, "", AT_FDCWD, ws->final_path, AT_EMPTY_PATH);
+}
+
+/* Removes a named temporary. Runs in signal context. */
+static void drop_temporary(struct workspace *ws)
+{
+	if (!ws->unnamed)
+		unlink(ws->tmp_path);
+}
+
+/* Gives the finished temporary (still open) its final name without
+ * replacing anything. Runs in signal context. */
 static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 {
 	for (unsigned n = 0; n < 1000; n++) {
 		final_name(ws, now_ns, reason, n);
-		if (link(ws->tmp_path, ws->final_path) == 0) {
-			unlink(ws->tmp_path);
+		if (link_temporary(ws) == 0) {
+			drop_temporary(ws);
 			int dfd = open(ws->src->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (dfd >= 0) { /* make the new name itself durable */
 				fsync(dfd);
@@ -619,7 +716,9 @@ static int publish(struct workspace *ws, int64_t now_ns, const char *reason)
 		if (errno != EEXIST)
 			break;
 	}
-	unlink(ws->tmp_path);
+	int saved = errno;
+	drop_temporary(ws);
+	errno = saved;
 	return -1;
 }
 
@@ -954,13 +1053,14 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	if (ws->em.file.failed || fsync(ws->fd) != 0) {
 		failed_errno = errno;
 		close(ws->fd);
-		unlink(ws->tmp_path);
+		drop_temporary(ws);
 		rc = TTLOG_E_IO;
 		goto out;
 	}
-	close(ws->fd);
-	if (publish(ws, ttlog__clock_wall_ns(), reason) != 0) {
-		failed_errno = errno;
+	int published = publish(ws, ttlog__clock_wall_ns(), reason);
+	failed_errno = published != 0 ? errno : 0;
+	close(ws->fd); /* an unnamed file that was not linked goes with it */
+	if (published != 0) {
 		rc = TTLOG_E_IO;
 		goto out;
 	}

@@ -4,7 +4,7 @@
  *
  * The writer runs both from ttlog_snapshot() and from the crash handler, so
  * all of it is async-signal-safe: it works only in a workspace reserved by
- * ttlog__snapshot_init() and uses only open/write/fsync/link/unlink/close.
+ * ttlog__snapshot_init() and uses only open/write/fsync/link/linkat/unlink/close.
  */
 #ifndef TTLOG__SNAPSHOT_WRITER_H
 #define TTLOG__SNAPSHOT_WRITER_H

@@ -96,6 +96,7 @@
 #include <unistd.h>
 
 #include "clock/clock.h"
+#include "common/dir_rules.h"
 #include "common/internal.h"
 #include "common/publish.h"
 #include "common/sigsafe.h"
@@ -1533,7 +1534,7 @@ static void *drainer_main(void *arg)
 
 /* ---- Start, stop, signals ------------------------------------------------ */
 
-/* Creates dir and its parents, mode 0700. */
+/* Creates dir and its parents, mode 0700, and checks it. */
 static int make_dir(const char *dir, char *err, size_t errsize)
 {
 	char path[TTLOG__DIR_MAX];
@@ -1552,8 +1553,19 @@ static int make_dir(const char *dir, char *err, size_t errsize)
 		if (!c)
 			break;
 	}
-	struct stat sb;
-	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) != 0) {
+	/* The rules of every directory the library writes to
+	 * (common/dir_rules.h): segments are as private as snapshots. */
+	char why[256];
+	if (ttlog__dir_check(dir, TTLOG__DIR_NAMED, why, sizeof why) != 0) {
+		if (!why[0])
+			snprintf(why, sizeof why, "cannot be examined: %s", strerror(errno));
+		snprintf(err, errsize,
+			 "stream directory %s: refused: it %s (it must be owned by this user and "
+			 "not writable by every user)",
+			 dir, why);
+		return TTLOG_E_DIR;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
 		snprintf(err, errsize, "stream directory %s: not a writable directory", dir);
 		return TTLOG_E_DIR;
 	}

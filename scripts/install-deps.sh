@@ -49,7 +49,9 @@ packages=(cmake make gcc pkg-config liblz4-dev libzstd-dev libunwind-dev libdw-d
 # through playwright-core, and firefox-esr through puppeteer-core (over
 # WebDriver BiDi), both headless; the tests install both from npm into the
 # build tree (tests/browser/package-lock.json pins them), one at a time
-# (util-linux: flock); prometheus: its promtool
+# (util-linux: flock); node and npm also check the OTLP/JSON export with
+# protobufjs and the official OpenTelemetry .proto files (npm packages
+# pinned in tests/otlp_json/package-lock.json, tests/otlp_json.sh); prometheus: its promtool
 # checks the Prometheus text ttlog writes, and the server itself scrapes
 # `ttlog serve` (tests/prometheus.sh); clickhouse-server and
 # clickhouse-client: the ClickHouse server the test of `ttlog ship` starts

@@ -293,8 +293,8 @@ check "no --format" empty.txt 1 "no --format given" -- "$bin" export "$snap"
 check "unknown format" empty.txt 1 "unknown format 'xml'" -- "$bin" export -F xml "$snap"
 check "--signal with csv" empty.txt 1 "--signal is for --format otlp-json only" -- \
 	"$bin" export -F csv --signal traces "$snap"
-check "unknown signal" empty.txt 1 "unknown signal 'metrics'" -- \
-	"$bin" export -F otlp-json --signal metrics "$snap"
+check "unknown signal" empty.txt 1 "unknown signal 'events'" -- \
+	"$bin" export -F otlp-json --signal events "$snap"
 check "bad level" empty.txt 1 "^ttlog export: unknown level 'loud'" -- \
 	"$bin" export -F csv --level loud "$snap"
 check "bad time" empty.txt 1 "bad time '25:61' for --since" -- "$bin" export -F csv --since 25:61 "$snap"

@@ -10,7 +10,9 @@
  * damaged file gives every event that survived, then the reader's error on
  * stderr (exit 2), and the next file is read all the same. Formats that
  * need to know something before they write (the CSV header, the Chrome time
- * base) get a first, silent pass over the files.
+ * base) get a first, silent pass over the files. otlp-json reads the files
+ * once per signal asked for (--signals), each pass writing one request;
+ * the passes after the first keep quiet about what the first reported.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,11 +62,14 @@ void cli_export_usage(FILE *out)
 	      "              per thread, spans as complete events with their fields as\n"
 	      "              args, log events as instant events, metrics as counters at\n"
 	      "              the snapshot's time, a crash as a global instant event\n"
-	      "  otlp-json   an OpenTelemetry OTLP/JSON request, as OTLP/HTTP posts it:\n"
-	      "              ExportLogsServiceRequest (log events) or, with --signal\n"
-	      "              traces, ExportTraceServiceRequest (spans); one resource per\n"
-	      "              file. A crash is an exception (exception.type, .message,\n"
-	      "              .stacktrace) on its log record and on the span it ended\n"
+	      "  otlp-json   OpenTelemetry OTLP/JSON requests, as OTLP/HTTP posts them:\n"
+	      "              ExportLogsServiceRequest (log events), ExportTraceService-\n"
+	      "              Request (spans), ExportMetricsServiceRequest (the files'\n"
+	      "              metrics: counters as monotonic cumulative sums, gauges,\n"
+	      "              histograms with explicit bounds); see --signals. One\n"
+	      "              resource per file, the same in each signal. A crash is an\n"
+	      "              exception (exception.type, .message, .stacktrace) on its\n"
+	      "              log record and on the span it ended\n"
 	      "\n"
 	      "Filters (an event is exported if it passes all of them):\n",
 	      out);
@@ -73,7 +78,16 @@ void cli_export_usage(FILE *out)
 	      "Output:\n"
 	      "  -F, --format FORMAT   jsonl, csv, logfmt, chrome or otlp-json (required)\n"
 	      "  -o, --output FILE     write to FILE instead of standard output\n"
-	      "      --signal SIGNAL   otlp-json: logs (the default) or traces\n"
+	      "      --signals LIST    otlp-json: the signals to write, a comma-separated\n"
+	      "                        list of logs, traces and metrics, or all (the\n"
+	      "                        three); default logs. One signal: one request, a\n"
+	      "                        JSON document to post to /v1/logs, /v1/traces or\n"
+	      "                        /v1/metrics. Several: one request per line, in\n"
+	      "                        the order logs, traces, metrics (the JSON Lines of\n"
+	      "                        the Collector's file exporter and otlpjsonfile\n"
+	      "                        receiver). The event filters do not apply to\n"
+	      "                        metrics, which are the files' totals\n"
+	      "      --signal SIGNAL   the same as --signals\n"
 	      "      --service-name NAME\n"
 	      "                        otlp-json: the service.name resource attribute\n"
 	      "                        (default: the base name of the executable)\n"
@@ -147,8 +161,12 @@ static void survey_file(struct export *x, const char *path)
 }
 
 /* A note of the symboliser, on stderr: stdout holds only the export. */
+static int quiet_notes; /* a repeated pass: the notes were given */
+
 static void symbols_note(void *arg, const char *text)
 {
+	if (quiet_notes)
+		return;
 	cli_sync_stdout();
 	fprintf(stderr, "ttlog: %s: symbols: %s\n", (const char *)arg, text);
 }
@@ -190,8 +208,10 @@ static int export_file(struct export *x, const char *path)
 
 	x->path = path;
 	if (!r) {
-		cli_sync_stdout();
-		fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(rc));
+		if (!x->repeat_pass) {
+			cli_sync_stdout();
+			fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(rc));
+		}
 		return CLI_EXIT_DATA;
 	}
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
@@ -203,7 +223,9 @@ static int export_file(struct export *x, const char *path)
 	}
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
-	while (!cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+	/* Metrics are the file's, not its events'. */
+	while (!cli_stdout_failed() && !(x->format == &cli_export_otlp && x->signal == EXPORT_SIGNAL_METRICS) &&
+	       ttlog_reader_next(r, &ev)) {
 		render_message_start(&x->msg, &ev);
 		if (cli_filter_keep(&x->filter, &ev, &x->msg))
 			x->format->event(x, &ev);
@@ -211,7 +233,11 @@ static int export_file(struct export *x, const char *path)
 	x->format->end_file(x, r, info);
 	export_stacks(x, r, path);
 
-	int status = cli_report_reader_status(r, path, "ttlog");
+	int status;
+	if (x->repeat_pass) /* reported by the first pass */
+		status = ttlog_reader_status(r) == TTLOG_OK ? CLI_EXIT_OK : CLI_EXIT_DATA;
+	else
+		status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
 	return status;
 }
@@ -293,6 +319,7 @@ static const struct option long_options[] = {
 	{"format", required_argument, NULL, 'F'},
 	{"output", required_argument, NULL, 'o'},
 	{"signal", required_argument, NULL, OPT_SIGNAL},
+	{"signals", required_argument, NULL, OPT_SIGNAL},
 	{"service-name", required_argument, NULL, OPT_SERVICE_NAME},
 	{"no-spans", no_argument, NULL, OPT_NO_SPANS},
 	{"utc", no_argument, NULL, OPT_UTC},
@@ -301,9 +328,42 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* --signals: "all", or names separated by commas, each once. */
+static int parse_signals(const char *arg, unsigned *set, char *err, size_t err_size)
+{
+	static const char *const names[EXPORT_NSIGNALS] = {"logs", "traces", "metrics"};
+	*set = 0;
+	if (strcmp(arg, "all") == 0) {
+		*set = EXPORT_SIGNAL_BIT(EXPORT_NSIGNALS) - 1;
+		return 0;
+	}
+	for (const char *p = arg;; p++) {
+		size_t len = strcspn(p, ",");
+		int found = -1;
+		for (int i = 0; i < EXPORT_NSIGNALS; i++)
+			if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0)
+				found = i;
+		if (found < 0) {
+			snprintf(err, err_size, "unknown signal '%.*s' (use logs, traces, metrics or all, separated "
+				 "by commas)",
+				 (int)len, p);
+			return -1;
+		}
+		if (*set & EXPORT_SIGNAL_BIT(found)) {
+			snprintf(err, err_size, "signal '%s' given twice", names[found]);
+			return -1;
+		}
+		*set |= EXPORT_SIGNAL_BIT(found);
+		p += len;
+		if (!*p)
+			return 0;
+	}
+}
+
 /* Options that only one format takes, to refuse them with another. */
 struct format_options {
 	const char *signal, *service_name, *output;
+	const char *signal_option; /* "signal" or "signals", as given */
 };
 
 /* Parses the options into *x; returns -1 when the program should exit with
@@ -316,7 +376,8 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 
 	cli_filter_init(&x->filter, argc);
 	opterr = 0; /* the messages below say which command and where to get help */
-	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
+	int li = -1;
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, &li)) != -1) {
 		int handled = cli_filter_option(&x->filter, c, optarg, err, sizeof err);
 		if (handled < 0) {
 			*status = cli_report_usage_error("export", "%s", err);
@@ -348,17 +409,12 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 			fo->output = optarg;
 			break;
 		case OPT_SIGNAL:
-			if (strcmp(optarg, "logs") == 0) {
-				x->signal = EXPORT_SIGNAL_LOGS;
-			} else if (strcmp(optarg, "traces") == 0) {
-				x->signal = EXPORT_SIGNAL_TRACES;
-			} else {
-				*status = cli_report_usage_error("export", "unknown signal '%s' for --signal (use logs or "
-						      "traces)",
-						      optarg);
+			if (parse_signals(optarg, &x->signals, err, sizeof err) != 0) {
+				*status = cli_report_usage_error("export", "%s", err);
 				return -1;
 			}
 			fo->signal = optarg;
+			fo->signal_option = li >= 0 ? long_options[li].name : "signals";
 			break;
 		case OPT_SERVICE_NAME:
 			x->service_name = optarg;
@@ -393,7 +449,7 @@ static int parse_options(struct export *x, struct format_options *fo, int argc, 
 	}
 	if (x->format != &cli_export_otlp && (fo->signal || fo->service_name)) {
 		*status = cli_report_usage_error("export", "--%s is for --format otlp-json only",
-				      fo->signal ? "signal" : "service-name");
+				      fo->signal ? fo->signal_option : "service-name");
 		return -1;
 	}
 	return 0;
@@ -465,13 +521,25 @@ int cli_export_main(int argc, char **argv)
 	if (x.format->survey_file || x.format->survey_event)
 		for (int i = 0; i < n; i++)
 			survey_file(&x, files[i]);
-	x.format->begin(&x);
-	for (int i = 0; i < n && !cli_stdout_failed(); i++) {
-		int st = export_file(&x, files[i]);
-		if (st > status)
-			status = st;
+	/* One pass per signal (otlp-json); the other formats have one. */
+	unsigned signals = x.signals ? x.signals : EXPORT_SIGNAL_BIT(EXPORT_SIGNAL_LOGS);
+	x.one_line = (signals & (signals - 1)) != 0;
+	for (int s = 0; s < EXPORT_NSIGNALS && !cli_stdout_failed(); s++) {
+		if (!(signals & EXPORT_SIGNAL_BIT(s)))
+			continue;
+		x.signal = (enum export_signal)s;
+		x.format->begin(&x);
+		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+			int st = export_file(&x, files[i]);
+			if (st > status)
+				status = st;
+		}
+		x.format->end(&x);
+		if (x.format != &cli_export_otlp)
+			break;
+		x.repeat_pass = 1;
+		quiet_notes = 1;
 	}
-	x.format->end(&x);
 	cli_store_free_list(files, n);
 	if (status == CLI_EXIT_OK && !cli_stdout_failed())
 		status = cli_filter_report_threads(&x.filter, "export");

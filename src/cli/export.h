@@ -28,14 +28,19 @@
 #include "render/span_fields.h"
 #include "ttlog_reader.h"
 
-/* --signal of otlp-json. */
-enum export_signal { EXPORT_SIGNAL_LOGS, EXPORT_SIGNAL_TRACES };
+/* A signal of otlp-json (--signals); EXPORT_SIGNAL_BIT(s) in a set. */
+enum export_signal { EXPORT_SIGNAL_LOGS, EXPORT_SIGNAL_TRACES, EXPORT_SIGNAL_METRICS, EXPORT_NSIGNALS };
+#define EXPORT_SIGNAL_BIT(s) (1u << (s))
 
 struct export {
 	const struct export_format *format;
 	struct cli_filter filter;
 	const char *service_name; /* --service-name, or NULL: the executable's */
-	enum export_signal signal;
+	enum export_signal signal; /* the one being written */
+	unsigned signals;       /* --signals: the set to write, one pass each */
+	int one_line;           /* otlp-json: each request on one line (several signals) */
+	int repeat_pass;        /* a second or later pass over the same files: the
+				   reader's and the symboliser's messages were given */
 
 	const char *path;     /* the file being read */
 	struct render_buf out;   /* output being built */

@@ -1,24 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * export_otlp.c - `ttlog export --format otlp-json`: an OpenTelemetry
- * ExportLogsServiceRequest (--signal logs) or ExportTraceServiceRequest
- * (--signal traces) in the JSON encoding OTLP/HTTP uses: the protobuf JSON
- * mapping with lowerCamelCase names, 64-bit integers as decimal strings,
- * enums as numbers, and (OTLP's exception to the mapping) trace and span
- * ids as lowercase hex instead of base64.
+ * ExportLogsServiceRequest (signal logs), ExportTraceServiceRequest
+ * (traces) or ExportMetricsServiceRequest (metrics) in the JSON encoding
+ * OTLP/HTTP uses: the protobuf JSON mapping with lowerCamelCase names,
+ * 64-bit integers as decimal strings, enums as numbers, and (OTLP's
+ * exception to the mapping) trace and span ids as lowercase hex instead of
+ * base64. export.c runs one pass over the files per signal asked for; with
+ * more than one, each request is written on a line of its own (x->one_line),
+ * the JSON Lines that the OpenTelemetry Collector's file exporter writes
+ * and its otlpjsonfile receiver reads.
  *
  * One resource per file: service.name (--service-name, else the
  * executable's base name), host.name, process.pid, process.executable.path
- * and ttlog.snapshot.reason; one scope, "ttlog" with the version of the
- * writer. Code and thread attributes follow the semantic conventions
- * (code.file.path, code.line.number, code.function.name, thread.id,
- * thread.name); an event's fields are attributes under their own keys.
+ * and ttlog.snapshot.reason, the same in every signal; one scope, "ttlog"
+ * with the version of the writer. Code and thread attributes follow the
+ * semantic conventions (code.file.path, code.line.number,
+ * code.function.name, thread.id, thread.name); an event's fields are
+ * attributes under their own keys.
  *
  * Logs: one logRecord per log event (span begins and ends are the spans of
  * the traces signal), and one for the crash (severity FATAL). Traces: one
  * span per span whose trace is known, with the attributes of its begin and
  * its end; see export_chrome.c for spans cut by the file's ends, which get
  * the attribute ttlog.clipped here.
+ *
+ * Metrics: the file's metrics (its MTRC chunks) at the time the file was
+ * written, one Metric per name with a data point per label set (the labels
+ * are its attributes): a counter is a monotonic cumulative sum (asInt, or
+ * asDouble beyond int64), a gauge a gauge stamped with the time it was set
+ * (no data point if it never was), a histogram an explicit-bucket
+ * histogram. ttlog's buckets hold (L, U], which is what OTLP's bounds mean
+ * ((bounds[i-1], bounds[i]]), so the bounds are the edges of the buckets
+ * that hold values, with empty buckets for the gaps between them: every
+ * count stays in its exact range. (OTLP's exponential histogram cannot say
+ * this: its buckets grow by a constant factor, ttlog's split each power of
+ * two into 64 equal parts.) The start of the cumulation is not in the file
+ * and is left out.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -74,7 +92,16 @@ static void attr_start(struct render_buf *b, int *first, const char *key, const 
 {
 	render_buf_puts(b, *first ? "{\"key\":" : ",{\"key\":");
 	*first = 0;
-	cli_export_json_key(b, key, reserved);
+	/* A reserved key becomes "field.KEY", as cli_export_json_key() does. */
+	for (; reserved && *reserved; reserved++) {
+		if (strcmp(key, *reserved) == 0) {
+			render_buf_puts(b, "\"field.");
+			render_buf_puts(b, key); /* reserved names are plain ASCII */
+			render_buf_puts(b, "\",\"value\":");
+			return;
+		}
+	}
+	render_json_cstring_utf8(b, key);
 	render_buf_puts(b, ",\"value\":");
 }
 
@@ -82,7 +109,7 @@ static void attr_string(struct render_buf *b, int *first, const char *key, const
 {
 	attr_start(b, first, key, NULL);
 	render_buf_puts(b, "{\"stringValue\":");
-	render_json_cstring(b, value ? value : "");
+	render_json_cstring_utf8(b, value ? value : "");
 	render_buf_puts(b, "}}");
 }
 
@@ -90,6 +117,18 @@ static void attr_int(struct render_buf *b, int *first, const char *key, int64_t 
 {
 	attr_start(b, first, key, NULL);
 	render_buf_printf(b, "{\"intValue\":\"%" PRId64 "\"}}", value);
+}
+
+/* A double as the JSON mapping writes it: a number, or "NaN", "Infinity",
+ * "-Infinity". */
+static void put_double(struct render_buf *b, double d)
+{
+	if (isnan(d))
+		render_buf_puts(b, "\"NaN\"");
+	else if (isinf(d))
+		render_buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+	else
+		render_json_double(b, d);
 }
 
 /* An argument as an AnyValue. */
@@ -120,12 +159,7 @@ static void any_value(struct render_buf *b, const struct ttlog_arg *a)
 	case TTLOG_ARG_LDBL:
 	case TTLOG_ARG_LD80: /* OTLP has doubles only */
 		render_buf_puts(b, "{\"doubleValue\":");
-		if (isnan(a->v.d))
-			render_buf_puts(b, "\"NaN\"");
-		else if (isinf(a->v.d))
-			render_buf_puts(b, a->v.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-		else
-			render_json_double(b, a->v.d);
+		put_double(b, a->v.d);
 		render_buf_putc(b, '}');
 		break;
 	case TTLOG_ARG_PTR:
@@ -141,10 +175,10 @@ static void any_value(struct render_buf *b, const struct ttlog_arg *a)
 			struct render_buf cut = {0};
 			render_buf_put(&cut, a->str, a->str_len);
 			render_buf_puts(&cut, "...");
-			render_json_string(b, cut.data, cut.len);
+			render_json_string_utf8(b, cut.data, cut.len);
 			render_buf_free(&cut);
 		} else {
-			render_json_string(b, a->str, a->str_len);
+			render_json_string_utf8(b, a->str, a->str_len);
 		}
 		render_buf_putc(b, '}');
 		break;
@@ -186,13 +220,28 @@ static const char *service_name(const struct export *x, const struct ttlog_file_
 	return info->executable && *info->executable ? render_base_name(info->executable) : "unknown_service";
 }
 
+/* What each signal's request calls its parts. */
+static const struct {
+	const char *upper; /* resourceLogs, scopeLogs */
+	const char *items; /* the records of a scope */
+} signal_names[EXPORT_NSIGNALS] = {
+	[EXPORT_SIGNAL_LOGS] = {"Logs", "logRecords"},
+	[EXPORT_SIGNAL_TRACES] = {"Spans", "spans"},
+	[EXPORT_SIGNAL_METRICS] = {"Metrics", "metrics"},
+};
+
+/* The line break between records: none when a request is one line. */
+static const char *nl(const struct export *x)
+{
+	return x->one_line ? "" : "\n";
+}
+
 static void otlp_begin(struct export *x)
 {
 	struct otlp *o = otlp_state(x);
 
 	o->first_resource = 1;
-	render_buf_puts(&x->out, x->signal == EXPORT_SIGNAL_TRACES ? "{\"resourceSpans\":["
-								 : "{\"resourceLogs\":[");
+	render_buf_printf(&x->out, "{\"resource%s\":[", signal_names[x->signal].upper);
 }
 
 static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
@@ -209,7 +258,9 @@ static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlo
 	o->created_ns = info->created_ns;
 	o->file_first_ns = info->events ? info->first_ns : info->created_ns;
 	o->file_last_ns = info->events ? info->last_ns : info->created_ns;
-	render_buf_puts(b, o->first_resource ? "\n" : ",\n");
+	if (!o->first_resource)
+		render_buf_putc(b, ',');
+	render_buf_puts(b, nl(x));
 	o->first_resource = 0;
 	render_buf_puts(b, "{\"resource\":{\"attributes\":[");
 	attr_string(b, &first, "service.name", service_name(x, info));
@@ -220,8 +271,8 @@ static void otlp_begin_file(struct export *x, ttlog_reader *r, const struct ttlo
 	render_buf_printf(b,
 			  "]},\"scope%s\":[{\"scope\":{\"name\":\"ttlog\",\"version\":\"%u.%u.%u\"},"
 			  "\"%s\":[",
-			  x->signal == EXPORT_SIGNAL_TRACES ? "Spans" : "Logs", wv / 10000, wv / 100 % 100,
-			  wv % 100, x->signal == EXPORT_SIGNAL_TRACES ? "spans" : "logRecords");
+			  signal_names[x->signal].upper, wv / 10000, wv / 100 % 100, wv % 100,
+			  signal_names[x->signal].items);
 	cli_export_flush(x);
 }
 
@@ -243,14 +294,14 @@ static void attr_exception(struct export *x, struct otlp *o, struct render_buf *
 	cli_crash_text(&text, info);
 	attr_start(b, first, "exception.message", NULL);
 	render_buf_puts(b, "{\"stringValue\":");
-	render_json_string(b, text.data, text.len);
+	render_json_string_utf8(b, text.data, text.len);
 	render_buf_puts(b, "}}");
 	render_buf_reset(&text);
 	cli_export_stack_text(o->r, x->path, &text);
 	if (text.len) {
 		attr_start(b, first, "exception.stacktrace", NULL);
 		render_buf_puts(b, "{\"stringValue\":");
-		render_json_string(b, text.data, text.len);
+		render_json_string_utf8(b, text.data, text.len);
 		render_buf_puts(b, "}}");
 	}
 	render_buf_free(&text);
@@ -258,7 +309,10 @@ static void attr_exception(struct export *x, struct otlp *o, struct render_buf *
 
 static void record_start(struct export *x, struct otlp *o)
 {
-	render_buf_puts(&x->out, o->first_record ? "\n{" : ",\n{");
+	if (!o->first_record)
+		render_buf_putc(&x->out, ',');
+	render_buf_puts(&x->out, nl(x));
+	render_buf_putc(&x->out, '{');
 	o->first_record = 0;
 }
 
@@ -285,7 +339,7 @@ static void log_record(struct export *x, struct otlp *o, const struct ttlog_even
 	put_severity(b, render_event_level(ev));
 	render_buf_puts(b, ",\"body\":{\"stringValue\":");
 	const struct render_buf *msg = render_message_text(&x->msg);
-	render_json_string(b, msg->data, msg->len);
+	render_json_string_utf8(b, msg->data, msg->len);
 	render_buf_puts(b, "},\"attributes\":[");
 	attr_site(b, &first, ttlog_event_display_site(ev), ev->thread);
 	attr_fields(b, &first, ev);
@@ -326,7 +380,7 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 	if (sp->parent)
 		render_buf_printf(b, ",\"parentSpanId\":\"%016" PRIx64 "\"", sp->parent);
 	render_buf_puts(b, ",\"name\":");
-	render_json_cstring(b, *sp->name ? sp->name : "span");
+	render_json_cstring_utf8(b, *sp->name ? sp->name : "span");
 	render_buf_puts(b, ",\"kind\":1,"); /* SPAN_KIND_INTERNAL */
 	put_nanos(b, "startTimeUnixNano", begin);
 	render_buf_putc(b, ',');
@@ -357,7 +411,7 @@ static void span_record(struct export *x, struct otlp *o, const struct export_sp
 	render_buf_puts(b, "]}],\"status\":{\"code\":2,\"message\":");
 	struct render_buf text = {0};
 	cli_crash_text(&text, o->info);
-	render_json_string(b, text.data, text.len);
+	render_json_string_utf8(b, text.data, text.len);
 	render_buf_free(&text);
 	render_buf_puts(b, "}}");
 	cli_export_flush(x);
@@ -372,6 +426,8 @@ static void otlp_event(struct export *x, const struct ttlog_event *ev)
 			log_record(x, o, ev);
 		return;
 	}
+	if (x->signal != EXPORT_SIGNAL_TRACES)
+		return;
 	if (ev->kind == TTLOG_EVENT_SPAN_BEGIN) {
 		struct export_span *sp = cli_export_span_begin(&o->spans, ev);
 		render_span_fields_add(&sp->fields, ev, 0, any_value);
@@ -400,7 +456,7 @@ static void crash_record(struct export *x, struct otlp *o, ttlog_reader *r,
 	put_nanos(b, "observedTimeUnixNano", info->created_ns);
 	put_severity(b, TTLOG_LEVEL_FATAL);
 	render_buf_puts(b, ",\"body\":{\"stringValue\":");
-	render_json_string(b, text.data, text.len);
+	render_json_string_utf8(b, text.data, text.len);
 	render_buf_puts(b, "},\"attributes\":[");
 	attr_int(b, &first, "thread.id", info->crash.tid);
 	if (t && t->name && *t->name)
@@ -410,6 +466,160 @@ static void crash_record(struct export *x, struct otlp *o, ttlog_reader *r,
 	render_buf_puts(b, "]}");
 	render_buf_free(&text);
 	cli_export_flush(x);
+}
+
+/* ---- Metrics ------------------------------------------------------------- */
+
+/* A data point's start: its attributes (the metric's labels; a key given
+ * twice, which a hand-made file may hold, is kept once), then its time. */
+static void point_start(struct render_buf *b, const struct ttlog_metric_value *m, int64_t ns)
+{
+	render_buf_putc(b, '{');
+	if (m->nlabels) {
+		int first = 1;
+		render_buf_puts(b, "\"attributes\":[");
+		for (unsigned i = 0; i < m->nlabels; i++) {
+			int seen = 0;
+			for (unsigned j = 0; j < i && !seen; j++)
+				seen = strcmp(m->labels[j].key, m->labels[i].key) == 0;
+			if (!seen)
+				attr_string(b, &first, m->labels[i].key, m->labels[i].value);
+		}
+		render_buf_puts(b, "],");
+	}
+	put_nanos(b, "timeUnixNano", ns);
+}
+
+static void number_point(struct render_buf *b, const struct ttlog_metric_value *m, int64_t file_ns)
+{
+	if (m->type == TTLOG_METRIC_COUNTER) {
+		point_start(b, m, file_ns);
+		/* asInt is an int64: a larger count goes as a double. */
+		if (m->counter <= INT64_MAX)
+			render_buf_printf(b, ",\"asInt\":\"%" PRIu64 "\"}", m->counter);
+		else
+			render_buf_printf(b, ",\"asDouble\":%.17g}", (double)m->counter);
+		return;
+	}
+	point_start(b, m, m->gauge_time_ns);
+	render_buf_puts(b, ",\"asDouble\":");
+	put_double(b, m->gauge);
+	render_buf_putc(b, '}');
+}
+
+/*
+ * A histogram data point with explicit bounds: the buckets that hold values,
+ * each (L, U] with L and U as bounds, and a bucket of count 0 for each gap
+ * between them (and below the first, above the last). The lowest bucket's
+ * L (-inf) and the highest's U (+inf) are OTLP's own outer ends.
+ */
+static void histogram_point(struct render_buf *b, const struct ttlog_metric_value *m, int64_t ns)
+{
+	struct render_buf counts = {0}, bounds = {0};
+	double prev = -INFINITY;
+	int closed = 0;
+	size_t nb = 0;
+
+	point_start(b, m, ns);
+	render_buf_printf(b, ",\"count\":\"%" PRIu64 "\",\"sum\":", m->hist.count);
+	put_double(b, m->hist.sum);
+	for (size_t i = 0; i < m->hist.nbuckets && !closed; i++) {
+		const struct ttlog_metric_bucket *k = &m->hist.buckets[i];
+		if (!(k->lower >= prev) || !(k->upper > k->lower))
+			continue; /* out of order: the reader gives them in order */
+		if (k->lower > prev) { /* the gap below it: empty */
+			render_buf_puts(&counts, nb ? ",\"0\"" : "\"0\"");
+			if (nb)
+				render_buf_putc(&bounds, ',');
+			render_json_double(&bounds, k->lower);
+			nb++;
+		}
+		render_buf_printf(&counts, nb ? ",\"%" PRIu64 "\"" : "\"%" PRIu64 "\"", k->count);
+		if (isinf(k->upper)) {
+			closed = 1;
+		} else {
+			if (nb)
+				render_buf_putc(&bounds, ',');
+			render_json_double(&bounds, k->upper);
+			prev = k->upper;
+		}
+		nb++;
+	}
+	if (!closed)
+		render_buf_puts(&counts, nb ? ",\"0\"" : "\"0\"");
+	render_buf_puts(b, ",\"bucketCounts\":[");
+	render_buf_put(b, counts.data, counts.len);
+	render_buf_puts(b, "],\"explicitBounds\":[");
+	render_buf_put(b, bounds.data, bounds.len);
+	render_buf_putc(b, ']');
+	if (m->hist.count) {
+		render_buf_puts(b, ",\"min\":");
+		put_double(b, m->hist.min);
+		render_buf_puts(b, ",\"max\":");
+		put_double(b, m->hist.max);
+	}
+	render_buf_putc(b, '}');
+	render_buf_free(&counts);
+	render_buf_free(&bounds);
+}
+
+/* The file's metrics: one Metric per name and type, in the order of their
+ * first appearance, with a data point per label set. */
+static void metrics_records(struct export *x, struct otlp *o, ttlog_reader *r,
+			    const struct ttlog_file_info *info)
+{
+	struct render_buf *b = &x->out;
+	size_t n = 0;
+	const struct ttlog_metric_value *ms = ttlog_reader_metrics(r, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ttlog_metric_value *m = &ms[i];
+		int seen = 0;
+		if (m->type < TTLOG_METRIC_COUNTER || m->type > TTLOG_METRIC_HISTOGRAM)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = ms[j].type == m->type && strcmp(ms[j].name, m->name) == 0;
+		if (seen)
+			continue; /* written with the first of its name */
+		record_start(x, o);
+		render_buf_puts(b, "\"name\":");
+		render_json_cstring_utf8(b, m->name);
+		if (m->self) {
+			render_buf_puts(b, ",\"description\":\"ttlog's own metric\"");
+		} else if (m->file && *m->file) {
+			struct render_buf d = {0};
+			render_buf_printf(&d, "registered at %s:%" PRIu32, m->file, m->line);
+			render_buf_puts(b, ",\"description\":");
+			render_json_string_utf8(b, d.data, d.len);
+			render_buf_free(&d);
+		}
+		render_buf_puts(b, m->type == TTLOG_METRIC_COUNTER ? ",\"sum\":{\"dataPoints\":["
+				   : m->type == TTLOG_METRIC_GAUGE ? ",\"gauge\":{\"dataPoints\":["
+								   : ",\"histogram\":{\"dataPoints\":[");
+		int first = 1;
+		for (size_t j = i; j < n; j++) {
+			const struct ttlog_metric_value *p = &ms[j];
+			if (p->type != m->type || strcmp(p->name, m->name) != 0)
+				continue;
+			if (p->type == TTLOG_METRIC_GAUGE && !p->gauge_set)
+				continue; /* never set: no value to give */
+			if (!first)
+				render_buf_putc(b, ',');
+			first = 0;
+			if (p->type == TTLOG_METRIC_HISTOGRAM)
+				histogram_point(b, p, info->created_ns);
+			else
+				number_point(b, p, info->created_ns);
+		}
+		render_buf_putc(b, ']');
+		/* AGGREGATION_TEMPORALITY_CUMULATIVE: totals since the start. */
+		if (m->type == TTLOG_METRIC_COUNTER)
+			render_buf_puts(b, ",\"aggregationTemporality\":2,\"isMonotonic\":true");
+		else if (m->type == TTLOG_METRIC_HISTOGRAM)
+			render_buf_puts(b, ",\"aggregationTemporality\":2");
+		render_buf_puts(b, "}}");
+		cli_export_flush(x);
+	}
 }
 
 static void otlp_end_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
@@ -427,6 +637,8 @@ static void otlp_end_file(struct export *x, ttlog_reader *r, const struct ttlog_
 		for (size_t i = 0; i < o->spans.n; i++)
 			span_record(x, o, &o->spans.open[i], NULL, i == crashed);
 		cli_export_spans_clear(&o->spans);
+	} else if (x->signal == EXPORT_SIGNAL_METRICS) {
+		metrics_records(x, o, r, info);
 	} else if (info->crashed) {
 		crash_record(x, o, r, info);
 	}
@@ -444,7 +656,8 @@ static void otlp_end(struct export *x)
 {
 	struct otlp *o = otlp_state(x);
 
-	render_buf_puts(&x->out, "\n]}\n");
+	render_buf_puts(&x->out, nl(x));
+	render_buf_puts(&x->out, "]}\n");
 	cli_export_flush(x);
 	cli_export_spans_clear(&o->spans);
 	free(o);

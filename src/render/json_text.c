@@ -80,7 +80,8 @@ static uint64_t word_to_look_at(uint64_t w)
 	return (w | del | ~(printable & not_quote & not_backslash)) & RENDER_WORD_HIGHS;
 }
 
-void render_json_string(struct render_buf *b, const char *s, size_t len)
+/* replace: a byte that is not UTF-8 becomes U+FFFD instead of \udcXX. */
+static void json_string(struct render_buf *b, const char *s, size_t len, int replace)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -127,6 +128,8 @@ void render_json_string(struct render_buf *b, const char *s, size_t len)
 		} else if (c < 0x80) {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			render_buf_put(b, esc, 6);
+		} else if (replace) {
+			render_buf_put(b, "\\ufffd", 6);
 		} else {
 			/* Not UTF-8: the byte as a lone low surrogate, U+DC80 to
 			 * U+DCFF (the rule of Python's surrogateescape), so that
@@ -138,6 +141,24 @@ void render_json_string(struct render_buf *b, const char *s, size_t len)
 	}
 	render_buf_put(b, p + run, i - run);
 	render_buf_putc(b, '"');
+}
+
+void render_json_string(struct render_buf *b, const char *s, size_t len)
+{
+	json_string(b, s, len, 0);
+}
+
+void render_json_string_utf8(struct render_buf *b, const char *s, size_t len)
+{
+	json_string(b, s, len, 1);
+}
+
+void render_json_cstring_utf8(struct render_buf *b, const char *s)
+{
+	if (s)
+		json_string(b, s, strlen(s), 1);
+	else
+		render_buf_puts(b, "null");
 }
 
 void render_json_labels(struct render_buf *b, const struct ttlog_metric_label *labels, unsigned n)

@@ -25,6 +25,15 @@ void render_json_string(struct render_buf *b, const char *s, size_t len);
 void render_json_cstring(struct render_buf *b, const char *s);
 
 /**
+ * render_json_string() and render_json_cstring() for outputs whose strings
+ * must be valid Unicode (OTLP: protobuf strings are UTF-8): each byte that
+ * is not part of well-formed UTF-8 becomes U+FFFD, which cannot give the
+ * bytes back.
+ */
+void render_json_string_utf8(struct render_buf *b, const char *s, size_t len);
+void render_json_cstring_utf8(struct render_buf *b, const char *s);
+
+/**
  * Appends d as the shortest JSON number that reads back as the same double;
  * NaN and infinities, which JSON numbers cannot express, become the strings
  * "nan", "inf" and "-inf".

@@ -358,10 +358,14 @@ run_shop() {
 				"$dir/shop-output.txt")
 		fi
 		# Snapshots on demand while the traffic runs (not in the end phase,
-		# where the processes end one by one).
+		# where the processes end one by one). A process gets the signal
+		# once it has a stream segment: ttlog_init() installs the handler
+		# before it starts the stream (SigCgt in /proc/PID/status would
+		# not do: valgrind catches every signal itself).
 		if [ ${#pids[@]} -eq 3 ] && [ "$now" -lt "$secs" ] && [ $((now - last_snap)) -ge "$every" ]; then
 			last_snap=$now
 			for p in "${pids[@]}"; do
+				compgen -G "$shopdir/stream/*-$p-*.ttseg" >/dev/null || continue
 				kill -USR2 "$p" 2>/dev/null && signals=$((signals + 1))
 			done
 		fi
@@ -484,16 +488,26 @@ shop_end() {
 }
 
 report_shop() {
-	local dir=$1 secs=$2
+	local dir=$1 ttlog_bin=$2
 	local seen gone snaps
 	seen=$(grep -c . "$dir/seen.txt")
 	gone=$(grep -c . "$dir/seen.txt.gone" 2>/dev/null)
-	echo "  shop: $(grep -E '^shop: (checkout|edge|backoffice) ' "$dir/shop-output.txt" | sed 's/^shop: //' | tr '\n' ';' | sed 's/;$//')"
+	grep -E '^shop: (checkout|edge|backoffice) \(pid' "$dir/shop-output.txt" | sed 's/^/  /'
 	grep -E '^total (gateway|snapshots)' "$dir/shop-output.txt" | sed 's/^/  shop: /'
 	echo "  snapshot signals sent: $(cat "$dir/signals.txt")"
 	echo "  snapshots written: ${seen:-0} (checked by \`ttlog stats\` as they appeared: $((seen - ${gone:-0})); pruned before they could be: ${gone:-0})"
 	snaps=$(grep -c 'SIGUSR2\.ttlog ' "$dir/lost.txt" 2>/dev/null)
-	echo "    of them by the snapshot signal: ${snaps:-0}"
+	echo "    of them by the snapshot signal: ${snaps:-0} (one that comes while another snapshot is being written is refused, counted as busy below, or merged by the kernel with one still pending)"
+	# ttlog's own counters, from each process's last snapshot with metrics.
+	local finals
+	finals=$(find "$dir/shop" -maxdepth 1 \( -name '*-end_of_run.ttlog' -o -name '*-SIGSEGV.ttlog' \
+		-o -name '*-end_of_day.ttlog' \) | tr '\n' ' ')
+	if [ -n "$finals" ]; then
+		# shellcheck disable=SC2086 # the file names, split on purpose
+		echo "  ttlog's counters in the last snapshots: $("$ttlog_bin" query -o csv \
+			"SELECT name, sum(value) AS v FROM metrics WHERE name LIKE 'ttlog_snapshots_%' GROUP BY name ORDER BY name" \
+			$finals | sed 1d | sed 's/^ttlog_snapshots_\(.*\)_total,/\1 /' | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+	fi
 	echo "  events lost, the last files of each process: $(sum_lost "$dir/final-lost.txt" '(end_of_run|SIGSEGV|end_of_day|recovered)')"
 	echo "  events lost, the stream segments kept: $(sum_lost "$dir/final-lost.txt" '[.]ttseg$')"
 	[ "${seen:-0}" -gt 0 ] || fail "the shop wrote no snapshot"
@@ -539,7 +553,7 @@ if [ "$seconds" -gt 0 ]; then
 	wait "$cycles_pid"
 	forget "$cycles_pid"
 	shop_end "$a" "$asan_build/ttlog" "$a/lost.txt"
-	report_shop "$a" "$seconds"
+	report_shop "$a" "$asan_build/ttlog"
 	report_cycles "$a/cycles"
 	echo "  resident memory (VmRSS, sampled every 10 s; warm-up: the first $((seconds / 5 > 60 ? seconds / 5 : 60)) s):"
 	rss_verdict "$a/rss.txt" "$seconds"
@@ -575,12 +589,13 @@ if [ "$vg_seconds" -gt 0 ]; then
 	stats_run=("${vg[@]}")
 	shop_end "$v" "$plain_build/ttlog" "$v/lost.txt"
 	stats_run=()
-	report_shop "$v" "$vg_seconds"
+	report_shop "$v" "$plain_build/ttlog"
 	report_cycles "$v/cycles"
 	logs=$(find "$v/logs" -type f | wc -l)
 	summaries=$(cat "$v"/logs/* | grep -c 'ERROR SUMMARY')
 	errors=$(cat "$v"/logs/* | sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-	echo "  memcheck: $logs processes, $summaries ERROR SUMMARY lines (SIGKILLed ones print none), $errors errors"
+	suppressed=$(cat "$v"/logs/* | sed -n 's/.*ERROR SUMMARY: .*(suppressed: \([0-9]*\) from.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	echo "  memcheck: $logs processes, $summaries ERROR SUMMARY lines (SIGKILLed ones print none), $errors errors ($suppressed suppressed by scripts/soak.supp)"
 	if [ "$errors" -gt 0 ]; then
 		grep -l 'ERROR SUMMARY: [1-9]' "$v"/logs/* | head -n 5 | sed 's/^/    /'
 		fail "memcheck found $errors errors (logs in $v/logs)"

@@ -495,7 +495,7 @@ report_shop() {
 	grep -E '^shop: (checkout|edge|backoffice) \(pid' "$dir/shop-output.txt" | sed 's/^/  /'
 	grep -E '^total (gateway|snapshots)' "$dir/shop-output.txt" | sed 's/^/  shop: /'
 	echo "  snapshot signals sent: $(cat "$dir/signals.txt")"
-	echo "  snapshots written: ${seen:-0} (checked by \`ttlog stats\` as they appeared: $((seen - ${gone:-0})); pruned before they could be: ${gone:-0})"
+	echo "  snapshot files seen: ${seen:-0} (checked by \`ttlog stats\` as they appeared: $((seen - ${gone:-0})); pruned between being seen and being checked: ${gone:-0}; a file pruned before the checker looked again is not seen: ttlog's own count is below)"
 	snaps=$(grep -c 'SIGUSR2\.ttlog ' "$dir/lost.txt" 2>/dev/null)
 	echo "    of them by the snapshot signal: ${snaps:-0} (one that comes while another snapshot is being written is refused, counted as busy below, or merged by the kernel with one still pending)"
 	# ttlog's own counters, from each process's last snapshot with metrics.

@@ -104,7 +104,7 @@ demo:
 # (default 90, 0 skips it) under valgrind with build/; fails on any
 # sanitizer or memcheck report, growing memory or a file that does not
 # open. The builds' output goes to build-soak/build.log. SOAK_SNAPSHOT_EVERY,
-# SOAK_MAX_SNAPSHOTS and SOAK_RSS_BOUND_KIB are read by the script.
+# SOAK_MAX_SNAPSHOTS, SOAK_RING_SIZE and SOAK_RSS_BOUND_KIB are read by the script.
 SOAK_SECONDS ?= 600
 SOAK_VALGRIND_SECONDS ?= 90
 soak:

@@ -72,7 +72,7 @@ while [ $# -gt 0 ]; do
 	--asan-build) asan_build=${2:?--asan-build needs a directory}; shift 2 ;;
 	--plain-build) plain_build=${2:?--plain-build needs a directory}; shift 2 ;;
 	--out) out=${2:?--out needs a directory}; shift 2 ;;
-	-h | --help) sed -n '3,55p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "soak: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -82,7 +82,8 @@ snap_every=${SOAK_SNAPSHOT_EVERY:-3}
 max_snapshots=${SOAK_MAX_SNAPSHOTS:-20}
 rss_bound=${SOAK_RSS_BOUND_KIB:-8192}
 ring_size=${SOAK_RING_SIZE:-64K}
-for v in seconds vg_seconds snap_every max_snapshots rss_bound; do
+for v in SOAK_SECONDS SOAK_VALGRIND_SECONDS SOAK_SNAPSHOT_EVERY SOAK_MAX_SNAPSHOTS SOAK_RSS_BOUND_KIB; do
+	[ -n "${!v+set}" ] || continue
 	case ${!v} in
 	'' | *[!0-9]*) echo "soak: $v must be a whole number, not '${!v}'" >&2; exit 2 ;;
 	esac

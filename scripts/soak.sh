@@ -88,6 +88,8 @@ for v in SOAK_SECONDS SOAK_VALGRIND_SECONDS SOAK_SNAPSHOT_EVERY SOAK_MAX_SNAPSHO
 	'' | *[!0-9]*) echo "soak: $v must be a whole number, not '${!v}'" >&2; exit 2 ;;
 	esac
 done
+[ "$seconds" -gt 0 ] || [ "$vg_seconds" -gt 0 ] ||
+	{ echo "soak: SOAK_SECONDS and SOAK_VALGRIND_SECONDS are both 0: nothing to run" >&2; exit 2; }
 [ "$seconds" = 0 ] || [ "$seconds" -ge 10 ] ||
 	{ echo "soak: SOAK_SECONDS must be 0 (no ASan phase) or at least 10" >&2; exit 2; }
 [ "$snap_every" -ge 1 ] || { echo "soak: SOAK_SNAPSHOT_EVERY must be at least 1" >&2; exit 2; }

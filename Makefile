@@ -4,7 +4,9 @@
 #   make / make build   install missing packages, configure build/, build
 #   make test           build, then run every test with CTest
 #   make demo           build, run the shop example 20 s and examine it (~35 s)
-#   make soak           the shop for 10 minutes: events/s, snapshots, RSS
+#   make soak           the shop SOAK_SECONDS (600) under ASan+UBSan in build-soak/,
+#                       then SOAK_VALGRIND_SECONDS (90) under valgrind: snapshots,
+#                       kill/recover cycles, pruning, RSS (scripts/soak.sh)
 #   make install        install under PREFIX (default /usr/local; DESTDIR works)
 #   make asan           ASan+UBSan build in build-asan/, all tests
 #   make tsan           TSan build in build-tsan/, the concurrency tests
@@ -74,7 +76,7 @@ compile = $(CMAKE) --build $(1) -j$(JOBS)
 all: build
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '4,/^#$$/p' Makefile | sed '$$d; s/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -102,14 +104,25 @@ demo:
 		{ tail -n 40 build/demo-build.log; echo "demo: the build failed" >&2; exit 1; }
 	@bash examples/shop/demo.sh build
 
-# The shop unattended for SOAK_SECONDS (default 600): events/s, snapshot
-# count and RSS over time, and a check that every snapshot opens.
+# The soak (scripts/soak.sh; not part of `make test`): the shop and
+# kill/recover cycles for SOAK_SECONDS (default 600) under ASan+UBSan, built
+# in build-soak/ (only what the run needs), then SOAK_VALGRIND_SECONDS
+# (default 90, 0 skips it) under valgrind with build/; fails on any
+# sanitizer or memcheck report, growing memory or a file that does not
+# open. The builds' output goes to build-soak/build.log. SOAK_SNAPSHOT_EVERY,
+# SOAK_MAX_SNAPSHOTS, SOAK_RING_SIZE and SOAK_RSS_BOUND_KIB are read by the script.
 SOAK_SECONDS ?= 600
+SOAK_VALGRIND_SECONDS ?= 90
 soak:
-	@mkdir -p build
-	@$(MAKE) --no-print-directory -s build >build/soak-build.log 2>&1 || \
-		{ tail -n 40 build/soak-build.log; echo "soak: the build failed" >&2; exit 1; }
-	@bash examples/shop/soak.sh build $(SOAK_SECONDS)
+	@$(DEPS) --soak
+	@mkdir -p build-soak
+	@{ $(MAKE) --no-print-directory -s build && \
+	   $(call configure,build-soak,$(CC),$(SANITIZED) -DTTLOG_SANITIZE=address) && \
+	   $(CMAKE) --build build-soak -j$(JOBS) --target ttlog_cli example_shop prog_shm_logger; \
+	 } >build-soak/build.log 2>&1 || \
+		{ tail -n 40 build-soak/build.log; echo "soak: the build failed (build-soak/build.log)" >&2; exit 1; }
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_VALGRIND_SECONDS=$(SOAK_VALGRIND_SECONDS) \
+		bash scripts/soak.sh --asan-build build-soak --plain-build build
 
 # The benchmarks build into build/ (with TTLOG_BENCH=ON) so that their
 # results sit next to the library they measured: build/bench-results/.
@@ -162,4 +175,4 @@ fuzz-long: fuzz
 	scripts/fuzz-long.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf build build-asan build-tsan build-clang build-fuzz
+	rm -rf build build-asan build-tsan build-clang build-fuzz build-soak

@@ -3,7 +3,7 @@
 # install-deps.sh - install the Debian packages that the make target being
 # built needs, and only those that are missing.
 #
-# Usage: scripts/install-deps.sh [--list] [--test] [--clang] [--fuzz] [--bench]
+# Usage: scripts/install-deps.sh [--list] [--test] [--clang] [--fuzz] [--bench] [--soak]
 #   --list   print the packages of the groups given, one a line, and install
 #            nothing
 #   (none)   what `make`, `make build` and `make install` need: the build of
@@ -21,6 +21,8 @@
 #            (python3), callgrind and its client-request headers (valgrind),
 #            the peer loggers spdlog and glog, and LTTng-UST with the lttng
 #            command and session daemon
+#   --soak   what the soak run (make soak) needs: valgrind (its memcheck
+#            phase) and python3
 #
 # Prints one line when everything is present, so that it can run before
 # every build. Runs apt-get non-interactively, through sudo when not root;
@@ -78,6 +80,7 @@ for arg in "$@"; do
 	--list) list=1 ;;
 	--test | --clang) packages+=("${test_packages[@]}") ;;
 	--fuzz) packages+=(clang "$clang_rt") ;;
+	--soak) packages+=(valgrind python3) ;;
 	--bench) packages+=(g++ valgrind libspdlog-dev libgoogle-glog-dev liblttng-ust-dev lttng-tools) ;;
 	-h | --help)
 		# The comment at the top, from its third line to its end.

@@ -3,7 +3,7 @@
 # install_deps.sh - scripts/install-deps.sh installs per make target what
 # that target needs: a plain build (make, make install) needs neither clang
 # nor the fuzzing runtimes nor the benchmark peers, while the test, clang,
-# fuzz and bench groups add theirs. Checked through --list, which installs
+# fuzz, bench and soak groups add theirs. Checked through --list, which installs
 # nothing.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ passed=0 failed=0
 
 # The list of each group, asked once.
 declare -A lists
-for args in "" --test --clang --fuzz --bench; do
+for args in "" --test --clang --fuzz --bench --soak; do
 	# shellcheck disable=SC2086 # the group option, split on purpose
 	lists[x$args]=$(bash "$script" --list $args)
 done
@@ -47,6 +47,8 @@ has "--fuzz" chromium no
 has "--bench" valgrind yes
 has "--bench" libspdlog-dev yes
 has "--bench" clang no
+has "--soak" valgrind yes
+has "--soak" clang no
 
 if bash "$script" --bogus >/dev/null 2>&1; then
 	failed=$((failed + 1))

@@ -123,100 +123,87 @@ expect "the shop's files are shipped (exit $status: $(head -c 300 "$tmp/ship.err
 total=$(field events <<<"$out")
 expect "several batches were sent ($out)" test "$(field batches <<<"$out")" -gt 6
 decode r1
-expect "every request decodes with the official definitions: $(py r1 'print(d["problems"][:5])')" \
-	test "$(py r1 'print(len(d["problems"]))')" = 0
-expect "protobuf, with the Authorization header" \
-	test "$(py r1 'print(set((r["encoding"], r["auth"]) for r in d["requests"]))')" = "{('protobuf', 'Bearer s3cret')}"
-expect "the receiver kept what the summary says ($out)" test "$(py r1 '
-logs = [l for l in d["logs"] if "exception.type" not in l["attributes"]]
-print(len(logs), len(d["logs"]) - len(logs), len(d["spans"]), len(d["metrics"]))')" = \
-	"$total $(field crashes <<<"$out") $(field spans <<<"$out") $(field metrics <<<"$out")"
-expect "each record once (log.record.uid)" test "$(py r1 '
-u = [l["attributes"]["log.record.uid"] for l in d["logs"] if "log.record.uid" in l["attributes"]]
-print(len(u) == len(set(u)))')" = True
-
-# Per service: the events `ttlog view` reads from the same store.
-got=$(py r1 '
-c = collections.Counter(l["service"] for l in d["logs"] if "exception.type" not in l["attributes"])
-print(" ".join("%s:%d" % kv for kv in sorted(c.items())))')
-want=
-for svc in backoffice checkout edge; do
-	want="$want $svc:$("$bin" view --service "$svc" -o json "$snaps" "$snaps/stream" | wc -l)"
-done
-expect "log records per service: ttlog '${want# }', receiver '$got'" test "$got" = "${want# }"
-
-# Every field of every event, by key and value (fields as `ttlog view -o json`
-# gives them), and each record's site, thread, time and severity.
 "$bin" view -o json "$snaps" "$snaps/stream" >"$tmp/view.jsonl"
-got=$(py r1 '
-want = collections.Counter()
-for line in open("'"$tmp/view.jsonl"'"):
-    e = json.loads(line)
-    for k, v in (e.get("fields") or {}).items():
-        want[(k, str(v))] += 1
-have = collections.Counter()
-bad = 0
-for l in d["logs"]:
-    a = l["attributes"]
-    if "exception.type" in a:
-        continue
-    for k, v in a.items():
-        if k in ("code.file.path", "code.line.number", "code.function.name", "ttlog.target", "thread.id",
-                 "thread.name", "log.record.uid", "ttlog.event.kind", "ttlog.promoted"):
-            continue
-        have[(k, str(v))] += 1
-    if not (l["time"] and l["observed"] and l["severityText"] and l["body"] is not None
-            and "code.file.path" in a and "code.line.number" in a and "thread.id" in a):
-        bad += 1
-print(sum(want.values()), want == have, bad)')
+# What arrived, in one pass (a line "NAME VALUE..." each, read with r NAME):
+# problems, encodings and headers, counts, per service against ttlog view,
+# every field, a trace across the three processes, metric values, the crash.
+python3 - "$tmp/r1.json" "$tmp/view.jsonl" "$edge" >"$tmp/r1.res" <<'PY'
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+view = [json.loads(line) for line in open(sys.argv[2])]
+edge = sys.argv[3]
+def out(name, *v):
+    print(name, *v)
+out("problems", len(d["problems"]), d["problems"][:3])
+out("encodings", sorted(set((r["encoding"], r["auth"]) for r in d["requests"])))
+crash = [l for l in d["logs"] if "exception.type" in l["attributes"]]
+logs = [l for l in d["logs"] if "exception.type" not in l["attributes"]]
+out("counts", len(logs), len(crash), len(d["spans"]), len(d["metrics"]))
+u = [l["attributes"].get("log.record.uid") for l in logs]
+out("unique", None not in u and len(u) == len(set(u)))
+per = lambda c: " ".join("%s:%d" % kv for kv in sorted(c.items()))
+out("services", per(collections.Counter(l["service"] for l in logs)))
+out("view_services", per(collections.Counter(e["service"] for e in view)))
+# Every field, by key and value; each record's site, thread, times, severity.
+own = ("code.file.path", "code.line.number", "code.function.name", "ttlog.target", "thread.id",
+       "thread.name", "log.record.uid", "ttlog.event.kind", "ttlog.promoted")
+want = collections.Counter((k, str(v)) for e in view for k, v in (e.get("fields") or {}).items())
+have = collections.Counter((k, str(v)) for l in logs for k, v in l["attributes"].items() if k not in own)
+bad = sum(1 for l in logs if not (l["time"] and l["observed"] and l["severityText"] and l["body"] is not None
+          and all(k in l["attributes"] for k in ("code.file.path", "code.line.number", "thread.id"))))
+out("fields", sum(want.values()), want == have, bad)
+# A trace across the three processes: one root, the edge's http.request.
+traces = collections.defaultdict(list)
+for sp in d["spans"]:
+    traces[sp["traceId"]].append(sp)
+trace = ""
+for tid in sorted(traces):
+    ss = traces[tid]
+    roots = [sp for sp in ss if not sp["parentSpanId"]]
+    if len(set(sp["pid"] for sp in ss)) == 3 and len(roots) == 1 and roots[0]["name"] == "http.request" \
+       and roots[0]["pid"] == edge:
+        trace = tid
+        break
+ss = traces.get(trace, [])
+ids = set(sp["spanId"] for sp in ss)
+orphans = [sp for sp in ss if sp["parentSpanId"] and sp["parentSpanId"] not in ids]
+ok = all(int(sp["start"]) <= int(sp["end"]) and sp["name"] and sp["kind"] == 1 for sp in ss)
+out("trace", trace or "-", len(ss), len(ids), len(orphans), ok,
+    sum(1 for e in view if e["kind"] == "span_end" and trace and trace in json.dumps(e)))
+# Metrics and the crash.
+out("gateway", *[m["asInt"] for m in d["metrics"] if m["name"] == "shop.gateway_requests" and m["pid"] == edge
+                 and m["reason"] == "end_of_run" and m["kind"] == "sum" and m["monotonic"]
+                 and m["temporality"] == 2])
+h = [m for m in d["metrics"] if m["kind"] == "histogram" and int(m["count"]) > 0]
+out("histograms", len(h) > 0, all(sum(int(c) for c in m["bucketCounts"]) == int(m["count"])
+    and len(m["bucketCounts"]) == len(m["explicitBounds"]) + 1
+    and m["explicitBounds"] == sorted(set(m["explicitBounds"])) and m["min"] <= m["max"] for m in h))
+a = crash[0]["attributes"] if crash else {}
+out("crash", len(crash), a.get("exception.type"), crash[0]["pid"] if crash else "-",
+    crash[0]["severityNumber"] if crash else "-", "reconcile_refund" in (a.get("exception.stacktrace") or ""))
+PY
+r() { sed -n "s/^$1 //p" "$tmp/r1.res"; }
+expect "every request decodes with the official definitions ($(r problems))" test "$(r problems)" = "0 []"
+expect "protobuf, with the Authorization header ($(r encodings))" \
+	test "$(r encodings)" = "[('protobuf', 'Bearer s3cret')]"
+expect "the receiver kept what the summary says ($out; $(r counts))" test "$(r counts)" = \
+	"$total $(field crashes <<<"$out") $(field spans <<<"$out") $(field metrics <<<"$out")"
+expect "each record once (log.record.uid)" test "$(r unique)" = True
+expect "log records per service: ttlog view '$(r view_services)', receiver '$(r services)'" \
+	test "$(r services)" = "$(r view_services)"
+got=$(r fields)
 expect "every field arrived with its value, every record has its site, thread, times and severity ($got)" \
 	test "${got#* }" = "True 0" -a "${got%% *}" -gt 1000
-
-# A trace across the three processes: one root, the edge's http.request,
-# and every other span's parent among its spans; as many spans as ttlog
-# shows ended.
-trace=$(py r1 '
-t = collections.defaultdict(list)
-for s in d["spans"]:
-    t[s["traceId"]].append(s)
-for tid in sorted(t):
-    ss = t[tid]
-    roots = [s for s in ss if not s["parentSpanId"]]
-    if len(set(s["pid"] for s in ss)) == 3 and len(roots) == 1 \
-       and roots[0]["name"] == "http.request" and roots[0]["pid"] == "'"$edge"'":
-        print(tid)
-        break')
-expect "a trace crosses the three processes with one root ($trace)" test -n "$trace"
-got=$(py r1 '
-ss = [s for s in d["spans"] if s["traceId"] == "'"$trace"'"]
-ids = set(s["spanId"] for s in ss)
-orphans = [s for s in ss if s["parentSpanId"] and s["parentSpanId"] not in ids]
-ok = all(int(s["start"]) <= int(s["end"]) and s["name"] and s["kind"] == 1 for s in ss)
-print(len(ss), len(ids), len(orphans), ok)')
-want=$(grep -c "\"kind\":\"span_end\".*$trace" "$tmp/view.jsonl")
-expect "the trace has the $want spans ttlog shows ended, no parent lost (spans ids orphans ok: $got)" \
-	test "$want" -gt 2 -a "$got" = "$want $want 0 True"
-
-# Metrics: the gateway's request counter at the end of the run, a
-# histogram whose buckets hold its count, and the crash.
+set -- $(r trace)
+expect "a trace crosses the three processes with one root ($1): its $6 spans ttlog shows ended arrived,
+     no parent lost (spans ids orphans ok: $2 $3 $4 $5)" \
+	test "$6" -gt 2 -a "$2 $3 $4 $5" = "$6 $6 0 True"
 gw=$(sed -n 's/^total .*\bgateway\b.* requests=\([0-9]*\).*/\1/p' "$tmp/shop.out")
-got=$(py r1 '
-print(" ".join(m["asInt"] for m in d["metrics"] if m["name"] == "shop.gateway_requests"
-      and m["pid"] == "'"$edge"'" and m["reason"] == "end_of_run"
-      and m["kind"] == "sum" and m["monotonic"] and m["temporality"] == 2))')
-expect "shop.gateway_requests at the end of the run = $gw (got $got)" test -n "$gw" -a "$got" = "$gw"
-got=$(py r1 '
-h = [m for m in d["metrics"] if m["kind"] == "histogram" and int(m["count"]) > 0]
-ok = all(sum(int(c) for c in m["bucketCounts"]) == int(m["count"]) and len(m["bucketCounts"]) == len(m["explicitBounds"]) + 1
-         and m["explicitBounds"] == sorted(set(m["explicitBounds"])) and m["min"] <= m["max"] for m in h)
-print(len(h) > 0, ok)')
-expect "histograms: their buckets hold their count, bounds increase ($got)" test "$got" = "True True"
-got=$(py r1 '
-c = [l for l in d["logs"] if "exception.type" in l["attributes"]]
-a = c[0]["attributes"] if c else {}
-print(len(c), a.get("exception.type"), c[0]["pid"] if c else "", c[0]["severityNumber"] if c else "",
-      "reconcile_refund" in (a.get("exception.stacktrace") or ""))')
-expect "the crash arrived as a FATAL record with its stack ($got)" test "$got" = "1 SIGSEGV $checkout 21 True"
+expect "shop.gateway_requests at the end of the run = $gw (got $(r gateway))" test -n "$gw" -a "$(r gateway)" = "$gw"
+expect "histograms: their buckets hold their count, bounds increase ($(r histograms))" \
+	test "$(r histograms)" = "True True"
+expect "the crash arrived as a FATAL record with its stack ($(r crash))" \
+	test "$(r crash)" = "1 SIGSEGV $checkout 21 True"
 
 # ---------------------------------------------------------------------------
 # Exactly once: a second run sends nothing

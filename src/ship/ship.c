@@ -357,7 +357,11 @@ static void finish_files(struct shipper *s, ttlog_store *store)
 		struct source_file *f = file_of(s, sf->path);
 		if (!f)
 			continue;
-		if (sf->status != TTLOG_OK && !f->warned) {
+		/* While following, a file may be seen between its creation and
+		 * its header (0 bytes): its damage is judged when following
+		 * stops, by then the store has read it again. */
+		int judge = !s->opt->follow || stop_requested;
+		if (sf->status != TTLOG_OK && !f->warned && judge) {
 			fprintf(stderr, "ttlog ship: %s (its valid events were shipped)\n",
 				sf->error ? sf->error : ttlog_strerror(sf->status));
 			f->warned = 1;

@@ -37,12 +37,15 @@ clang_rt=libclang-rt-14-dev
 # symbolises stack traces with elfutils' libdw; libsqlite3-dev: `ttlog
 # query` and the SQLite extension; libmicrohttpd-dev: the HTTP server of
 # `ttlog serve`; libcurl4-openssl-dev and zlib1g-dev: the HTTP client of
-# `ttlog ship` and its gzip request bodies; libsodium-dev: encryption at
+# `ttlog ship` and its gzip request bodies; libprotobuf-c-dev and
+# protobuf-c-compiler: the OTLP protobuf messages of `ttlog ship otlp`
+# (protoc-c makes their C at build time); libsodium-dev: encryption at
 # rest (sealed snapshots and segments, `ttlog keygen`); libcmocka-dev: the unit tests,
 # which `make` builds too; python3: the layer check that the configure step
 # sets up, and tests that parse exported files back.
 packages=(cmake make gcc pkg-config liblz4-dev libzstd-dev libunwind-dev libdw-dev libsqlite3-dev
-	libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libsodium-dev libcmocka-dev python3)
+	libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler libsodium-dev
+	libcmocka-dev python3)
 
 # Running the tests. g++, clang: the C++ tests and the header in every
 # language mode (tests/iso_modes.sh); sqlite3 (the shell): tests that load

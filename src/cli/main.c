@@ -68,6 +68,8 @@ static void usage(FILE *out)
 	      "               the data of FILE embedded (to attach to a ticket)\n"
 	      "  ship clickhouse  insert events, spans, metrics and crashes into\n"
 	      "               ClickHouse, exactly once; --follow ships a stream as it grows\n"
+	      "  ship otlp    send logs, traces and metrics to an OpenTelemetry collector\n"
+	      "               over OTLP/HTTP (protobuf or JSON), exactly once per file position\n"
 	      "  recover      turn the shared mappings of processes that died (SIGKILL,\n"
 	      "               the OOM killer) into snapshot files; list or remove them\n"
 	      "  run CMD      run an unmodified program with its output, syslog calls\n"

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.h - the requests the shipper makes to ClickHouse's HTTP interface,
- * through libcurl: a statement in the body (DDL, SELECT), or an INSERT in
- * the URL's query parameter with its rows as the body. One connection is
+ * http.h - the requests the shipper makes, through libcurl: to ClickHouse's
+ * HTTP interface a statement in the body (DDL, SELECT), or an INSERT in
+ * the URL's query parameter with its rows as the body (ship_http_post);
+ * to an OTLP/HTTP endpoint a POST of an export request to a path
+ * (ship_http_send), with the user's extra headers. One connection is
  * kept open between requests (keep-alive). An answer that is not 200 is an
  * error with the server's own message ("Code: 60, ... Table x doesn't
- * exist"); bodies may go gzip-compressed; errors are sorted into those worth trying again (no connection,
- * a timeout, 502/503/504) and the others.
+ * exist"); bodies may go gzip-compressed; errors are sorted into those
+ * worth trying again (no connection, a timeout, 429, 502, 503, 504) and the
+ * others.
  */
 #ifndef TTLOG__SHIP_HTTP_H
 #define TTLOG__SHIP_HTTP_H
@@ -43,6 +46,35 @@ unsigned long long ship_http_bytes_sent(const struct ship_http *h);
  */
 int ship_http_post(struct ship_http *h, const char *database, const char *query, const void *body,
 		   size_t len, struct render_buf *answer, struct render_buf *err);
+
+/** Names the server in messages ("ClickHouse answered 404: ..."); the
+ *  default is "ClickHouse". */
+void ship_http_set_server(struct ship_http *h, const char *name);
+
+/** Sends header ("Name: value") with every later request. Returns 0, or
+ *  -1 with the reason in err when it is not of that form. */
+int ship_http_add_header(struct ship_http *h, const char *header, struct render_buf *err);
+
+/** The Content-Type of the bodies of ship_http_send(). */
+void ship_http_set_content_type(struct ship_http *h, const char *type);
+
+/* What a server answered to ship_http_send(). */
+struct ship_http_answer {
+	long status;             /* 0 when no answer came */
+	unsigned retry_after;    /* Retry-After in seconds (a date is made a wait); 0 when none */
+	char content_type[128];  /* "" when none */
+	struct render_buf body;
+};
+
+/**
+ * POSTs body to BASE/path. Returns SHIP_HTTP_OK for a 2xx answer,
+ * SHIP_HTTP_RETRY when the server could not be reached or answered 429,
+ * 502, 503 or 504, else SHIP_HTTP_FAILED; *ans gets the answer in every
+ * case, *err what went wrong ("SERVER answered 400"; the caller adds the
+ * message it finds in the body).
+ */
+int ship_http_send(struct ship_http *h, const char *path, const void *body, size_t len,
+		   struct ship_http_answer *ans, struct render_buf *err);
 
 void ship_http_close(struct ship_http *h);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ship.c - the run of `ttlog ship clickhouse` (see ship.h).
+ * ship.c - the run of `ttlog ship` (see ship.h), whatever the destination:
+ * a sink (sink.h) makes and sends what its server takes.
  *
  * The sources are read as one store (ttlog_store_open): events in time
  * order, a record that two files of a process hold returned once, and the
@@ -8,12 +9,12 @@
  * record gets the same time and so the same place in the tables. Each
  * event comes with the file it was read from; that file's cursor says
  * whether the server has it already (then it is passed over), else it
- * becomes a row in the table buffers. A batch is sent when the logs table
- * holds batch_rows rows and when the store has no more events: each
- * table's rows in one INSERT, then the cursor of every file with rows in
- * the batch is saved. So a cursor never claims rows the server did not
- * acknowledge; rows the server took whose cursor was not saved (a kill in
- * between) are sent again by the next run and collapse by their id.
+ * is handed to the sink. A batch is sent when it holds batch_rows events
+ * and when the store has no more events: each of the sink's parts in one
+ * request, then the cursor of every file with events in the batch is
+ * saved. So a cursor never claims events the server did not acknowledge;
+ * events the server took whose cursor was not saved (a kill in between)
+ * are sent again by the next run (ClickHouse's rows collapse by their id).
  *
  * Metrics and the crash record of a file are shipped once the file is
  * complete (a snapshot, or a segment that was closed), with the batch
@@ -21,8 +22,9 @@
  *
  * Following (--follow), the store waits for its files to grow and for new
  * ones (ttlog_store_follow, inotify) until SIGINT or SIGTERM. A batch the
- * server cannot take because it is away (no connection, 502, 503, 504) is
- * tried again with a backoff from 0.5 s to 30 s, as long as it takes;
+ * server cannot take because it is away or busy (no connection, 429, 502,
+ * 503, 504) is tried again after the wait the server asked for
+ * (Retry-After), else with a backoff from 0.5 s to 30 s, as long as it takes;
  * without --follow it is tried `retries` times more. Local files are only
  * ever read.
  */
@@ -42,7 +44,7 @@
 #include "ship/cursor.h"
 #include "ship/http.h"
 #include "ship/rows.h"
-#include "ship/schema.h"
+#include "ship/sink.h"
 
 struct source_file {
 	char *path;
@@ -57,11 +59,9 @@ struct source_file {
 struct shipper {
 	const struct ship_options *opt;
 	struct ship_totals *tot;
-	struct ship_http *http;
-	const char *database;
+	struct ship_sink *sink;
 	char *state_dir;
-	struct render_buf table[SHIP_TABLES];
-	uint64_t rows[SHIP_TABLES];
+	uint64_t pending;        /* events in the batch */
 	struct source_file **files;
 	size_t nfiles, capfiles;
 	struct source_file **slots; /* hash table of files by path */
@@ -184,27 +184,24 @@ static int list_source(const char *src, char ***list, size_t *n, size_t *cap)
 
 /* ---- Batches ----------------------------------------------------------- */
 
-/* Sends every table's rows and saves the cursors of the files in the batch.
+/* Sends every part of the batch and saves the cursors of the files in it.
  * Returns 0, or -1 when a batch could not be delivered (said on stderr). */
 static int flush(struct shipper *s)
 {
-	struct render_buf err = {0};
-	for (int t = 0; t < SHIP_TABLES; t++) {
-		if (!s->rows[t])
+	struct render_buf err = {0}, what = {0};
+	const struct ship_sink_ops *ops = s->sink->ops;
+	for (int part = 0; part < ops->nparts; part++) {
+		if (!ops->pending(s->sink, part))
 			continue;
 		unsigned backoff = 500, attempt = 0;
 		for (;;) {
 			render_buf_reset(&err);
-			int rc = ship_http_post(s->http, s->database, ship_table_insert(t), s->table[t].data,
-						s->table[t].len, NULL, &err);
+			render_buf_reset(&what);
+			unsigned retry_after = 0;
+			int rc = ops->send(s->sink, part, s->tot, &what, &err, &retry_after);
 			if (rc == SHIP_HTTP_OK)
 				break;
-			struct render_buf what = {0};
-			render_buf_printf(&what, "inserting %llu rows into %s.%s", (unsigned long long)s->rows[t],
-					  s->database, ship_table_name(t));
 			if (rc == SHIP_HTTP_FAILED) {
-				if (strstr(err.data, "doesn't exist"))
-					render_buf_puts(&err, " (make the tables with --create)");
 				error(what.data, &err);
 				render_buf_free(&what);
 				render_buf_free(&err);
@@ -219,21 +216,24 @@ static int flush(struct shipper *s)
 				render_buf_free(&err);
 				return -1;
 			}
+			/* The server's wait, when it asked for one (bounded: an hour),
+			 * else the backoff. */
+			unsigned wait = backoff;
+			if (retry_after)
+				wait = (retry_after > 3600 ? 3600 : retry_after) * 1000u;
 			render_buf_printf(&what, " (try %u)", attempt);
-			render_buf_printf(&err, "; trying again in %.1f s", backoff / 1000.0);
+			render_buf_printf(&err, "; trying again in %.1f s%s", wait / 1000.0,
+					  retry_after ? " (Retry-After)" : "");
 			error(what.data, &err);
-			render_buf_free(&what);
 			s->tot->retries++;
-			sleep_ms(backoff);
-			backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+			sleep_ms(wait);
+			if (!retry_after)
+				backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 		}
 		s->tot->batches++;
-		uint64_t *acked[SHIP_TABLES] = {&s->tot->events, &s->tot->spans, &s->tot->metrics,
-						&s->tot->crashes};
-		*acked[t] += s->rows[t];
-		render_buf_reset(&s->table[t]);
-		s->rows[t] = 0;
 	}
+	render_buf_free(&what);
+	s->pending = 0;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		struct source_file *f = s->files[i];
 		if (!f->dirty)
@@ -285,7 +285,7 @@ static struct source_file *file_of(struct shipper *s, const char *path)
 	struct source_file *f = find_file(s, path);
 	s->slots[k] = f;
 	struct render_buf err = {0};
-	f->cur.path = ship_cursor_path(s->state_dir, f->path, s->opt->url, s->database);
+	f->cur.path = ship_cursor_path(s->state_dir, f->path, s->opt->url, s->sink->cursor_key);
 	if (ship_cursor_load(&f->cur, &err) != 0) {
 		error("reading a cursor", &err);
 		render_buf_free(&err);
@@ -327,9 +327,8 @@ static int add_event(struct shipper *s, const struct ttlog_event *ev, const stru
 		return 0;
 	}
 	uint64_t id = ship_event_id(&f->rows, ev, rank);
-	int span = ship_rows_event(&f->rows, ev, id, &s->table[SHIP_LOGS], &s->table[SHIP_SPANS]);
-	s->rows[SHIP_SPANS] += (uint64_t)span;
-	s->rows[SHIP_LOGS]++;
+	s->sink->ops->event(s->sink, &f->rows, ev, id);
+	s->pending++;
 	/* A promoted event placed before the cursor's point is sent again (it
 	 * may be new; its id makes a second copy collapse); the point itself
 	 * only moves forward. */
@@ -339,7 +338,7 @@ static int add_event(struct shipper *s, const struct ttlog_event *ev, const stru
 		p->have = 1;
 	}
 	f->dirty = 1;
-	if (s->rows[SHIP_LOGS] >= s->opt->batch_rows)
+	if (s->pending >= s->opt->batch_rows)
 		return flush(s);
 	return 0;
 }
@@ -358,7 +357,11 @@ static void finish_files(struct shipper *s, ttlog_store *store)
 		struct source_file *f = file_of(s, sf->path);
 		if (!f)
 			continue;
-		if (sf->status != TTLOG_OK && !f->warned) {
+		/* While following, a file may be seen between its creation and
+		 * its header (0 bytes): its damage is judged when following
+		 * stops, by then the store has read it again. */
+		int judge = !s->opt->follow || stop_requested;
+		if (sf->status != TTLOG_OK && !f->warned && judge) {
 			fprintf(stderr, "ttlog ship: %s (its valid events were shipped)\n",
 				sf->error ? sf->error : ttlog_strerror(sf->status));
 			f->warned = 1;
@@ -375,20 +378,17 @@ static void finish_files(struct shipper *s, ttlog_store *store)
 		if (r) {
 			struct ship_file_rows rows = {.info = ttlog_reader_info(r), .source = f->path};
 			ship_rows_start(&rows);
-			uint64_t nm = ship_rows_metrics(&rows, r, &s->table[SHIP_METRICS]);
-			s->rows[SHIP_METRICS] += nm;
+			struct render_buf summary = {0}, stack = {0};
 			if (rows.info->crashed) {
-				struct render_buf summary = {0}, stack = {0};
 				if (s->opt->crash_text)
 					s->opt->crash_text(s->opt->text_arg, rows.info, &summary);
 				if (s->opt->stack_text)
 					s->opt->stack_text(s->opt->text_arg, r, &stack);
-				ship_rows_crash(&rows, r, summary.data ? summary.data : "",
-						stack.data ? stack.data : "", &s->table[SHIP_CRASHES]);
-				s->rows[SHIP_CRASHES]++;
-				render_buf_free(&summary);
-				render_buf_free(&stack);
 			}
+			s->sink->ops->extras(s->sink, &rows, r, summary.data ? summary.data : "",
+					     stack.data ? stack.data : "");
+			render_buf_free(&summary);
+			render_buf_free(&stack);
 			ship_rows_free(&rows);
 			ttlog_reader_close(r);
 		}
@@ -431,29 +431,6 @@ static char *default_state_dir(void)
 	else
 		render_buf_puts(&b, ".ttlog-ship");
 	return b.data;
-}
-
-static int create_tables(struct shipper *s)
-{
-	struct render_buf err = {0}, sql = {0};
-	int rc = 0;
-	render_buf_printf(&sql, "CREATE DATABASE IF NOT EXISTS `%s`", s->database);
-	if (ship_http_post(s->http, NULL, NULL, sql.data, sql.len, NULL, &err) != SHIP_HTTP_OK) {
-		error("creating the database", &err);
-		rc = -1;
-	}
-	for (int t = 0; rc == 0 && t < SHIP_TABLES; t++) {
-		const char *c = ship_table_create(t);
-		if (ship_http_post(s->http, s->database, NULL, c, strlen(c), NULL, &err) != SHIP_HTTP_OK) {
-			render_buf_reset(&sql);
-			render_buf_printf(&sql, "creating table %s.%s", s->database, ship_table_name(t));
-			error(sql.data, &err);
-			rc = -1;
-		}
-	}
-	render_buf_free(&err);
-	render_buf_free(&sql);
-	return rc;
 }
 
 /* Checks that every source names something (a directory, a file, or a
@@ -504,28 +481,17 @@ static int ship_store(struct shipper *s, ttlog_store *store)
 	}
 }
 
-int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
+int ship_run(const struct ship_options *opt, struct ship_sink *sink, struct ship_totals *totals)
 {
-	struct shipper s = {.opt = opt, .tot = totals};
-	memset(totals, 0, sizeof *totals);
-	s.database = opt->database ? opt->database : "ttlog";
+	struct shipper s = {.opt = opt, .tot = totals, .sink = sink};
 	s.state_dir = opt->state_dir ? strdup(opt->state_dir) : default_state_dir();
 	if (!s.state_dir || make_dirs(s.state_dir) != 0) {
 		fprintf(stderr, "ttlog ship: state directory %s: %s\n", s.state_dir ? s.state_dir : "?",
 			strerror(errno));
 		free(s.state_dir);
+		sink->ops->close(sink);
 		return SHIP_FAILED;
 	}
-	struct render_buf err = {0};
-	s.http = ship_http_open(opt->url, opt->user, opt->password, &err);
-	if (!s.http) {
-		error("--url", &err);
-		render_buf_free(&err);
-		free(s.state_dir);
-		return SHIP_USAGE;
-	}
-	render_buf_free(&err);
-	ship_http_set_gzip(s.http, opt->gzip);
 
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof sa);
@@ -536,7 +502,7 @@ int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
 	sigaction(SIGTERM, &sa, &old_term);
 
 	int rc = check_sources(opt);
-	if (rc == SHIP_OK && opt->create && create_tables(&s) != 0)
+	if (rc == SHIP_OK && sink->ops->prepare && sink->ops->prepare(sink) != 0)
 		rc = SHIP_FAILED;
 	if (rc == SHIP_OK) {
 		ttlog_store *store = NULL;
@@ -555,8 +521,6 @@ int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
 
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	for (int t = 0; t < SHIP_TABLES; t++)
-		render_buf_free(&s.table[t]);
 	for (size_t i = 0; i < s.nfiles; i++) {
 		ship_cursor_free(&s.files[i]->cur);
 		ship_cursor_free(&s.files[i]->seen);
@@ -567,7 +531,32 @@ int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
 	free(s.files);
 	free(s.slots);
 	free(s.state_dir);
-	totals->bytes = ship_http_bytes_sent(s.http);
-	ship_http_close(s.http);
+	totals->bytes = sink->ops->bytes_sent(sink);
+	sink->ops->close(sink);
 	return rc;
+}
+
+static int start(const struct ship_options *opt, struct ship_totals *totals,
+		 struct ship_sink *(*make)(const struct ship_options *, struct render_buf *))
+{
+	memset(totals, 0, sizeof *totals);
+	struct render_buf err = {0};
+	struct ship_sink *sink = make(opt, &err);
+	if (!sink) {
+		error(opt->url_option, &err);
+		render_buf_free(&err);
+		return SHIP_USAGE;
+	}
+	render_buf_free(&err);
+	return ship_run(opt, sink, totals);
+}
+
+int ship_clickhouse(const struct ship_options *opt, struct ship_totals *totals)
+{
+	return start(opt, totals, ship_clickhouse_sink);
+}
+
+int ship_otlp(const struct ship_options *opt, struct ship_totals *totals)
+{
+	return start(opt, totals, ship_otlp_sink);
 }

@@ -21,7 +21,14 @@
  * (tests/test_reader.c): valid files in several shapes and damaged ones;
  * stack.ttlog and bad-stack.ttlog (STCK and MODS, the second with a frame
  * count and a module path length too big for their chunks) come from a
- * crash of tests/progs/stack_crasher with its paths replaced.
+ * crash of tests/progs/stack_crasher with its paths replaced. The larger
+ * seeds are real files made machine-neutral by fuzz/make_seed.py: crashes
+ * with spans, metrics and contexts, packed segments, zstd blocks
+ * (crash-zstd: tests/progs/seal_crash 3000 crash; sampled-zstd, with an
+ * SMPL chunk: tests/progs/sampled_snapshot; both TTLOG_COMPRESSION=zstd)
+ * and an encrypted snapshot (crash-sealed: seal_crash 200 crash with
+ * TTLOG_ENCRYPT_KEY), which this target, having no key, reads up to the
+ * container's header.
  */
 #include "common/internal.h"
 

@@ -10,11 +10,14 @@
 # corpus of earlier long runs (build-fuzz/corpus/NAME, kept between runs;
 # libFuzzer writes new inputs there). The longest input allowed is the
 # larger of 64 KiB and the longest seed, so the real snapshots and mappings
-# among the seeds are in reach. A crash, leak or timeout leaves its input
-# in build-fuzz/findings/NAME/ and the run goes on with the next target.
-# At the end, one line per target: executions, coverage (libFuzzer's cov:
-# edges), corpus size, and findings; and the totals. The exit status is 1
-# if any target found something.
+# among the seeds are in reach. A crash, leak, out-of-memory or timeout
+# leaves its input in build-fuzz/findings/NAME/ and the run goes on with
+# the next target. An input that took over 10 s but less than the timeout
+# is kept there too (slow-unit-*), counted apart: on a loaded machine it is
+# often the load; replay it to tell. At the end, one line per target:
+# executions, coverage (libFuzzer's cov: edges), corpus size, findings and
+# slow inputs; and the totals. The exit status is 1 if any target found
+# something.
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,11 +67,12 @@ for name in "${targets[@]}"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | sed 's/cov: //')
 	files=$(find "$corpus" -type f | wc -l)
-	found=$(find "$findings" -type f | wc -l)
+	found=$(find "$findings" -type f ! -name 'slow-unit-*' | wc -l)
+	slow=$(find "$findings" -type f -name 'slow-unit-*' | wc -l)
 	[ "$found" -gt 0 ] || [ "$status" -ne 0 ] && found_any=1
 	total_execs=$((total_execs + ${execs:-0}))
-	summary+=("$(printf '%-10s %14s execs  cov %6s  corpus %6s  findings %s  (exit %s)' \
-		"$name" "${execs:-?}" "${cov:-?}" "$files" "$found" "$status")")
+	summary+=("$(printf '%-10s %14s execs  cov %6s  corpus %6s  findings %s  slow %s  (exit %s)' \
+		"$name" "${execs:-?}" "${cov:-?}" "$files" "$found" "$slow" "$status")")
 done
 printf '%s\n' "${summary[@]}"
 echo "total: $total_execs executions"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * api.c - what every handler of the JSON API uses: parameters, the
- * request's deadline, error bodies, the source a request names, and the
- * table from /api/NAME to its handler.
+ * request's caps and deadline, error bodies, the source a request names,
+ * and the table from /api/NAME to its handler.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +22,22 @@ const char *serve_param(const struct serve_request *rq, const char *key)
 		if (strcmp(rq->keys[i], key) == 0)
 			return rq->values[i];
 	return NULL;
+}
+
+void serve_limits_default(struct serve_limits *l)
+{
+	if (!l->page_max)
+		l->page_max = 1000;
+	if (!l->scan_max)
+		l->scan_max = 5000000;
+	if (!l->time_ms)
+		l->time_ms = 5000;
+	if (!l->sql_rows)
+		l->sql_rows = 10000;
+	if (!l->out_bytes)
+		l->out_bytes = 32u << 20;
+	if (!l->spans_max)
+		l->spans_max = 100000;
 }
 
 int64_t serve_now_ns(void)

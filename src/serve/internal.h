@@ -211,4 +211,41 @@ extern const size_t serve_nassets;
 /** The asset called name, or NULL. */
 const struct serve_asset *serve_asset_find(const char *name);
 
+/* ---- The gate and the routes (gate.c) ------------------------------------- */
+
+/* What the server accepts: its token, or (none: loopback only) the Host
+ * values that name it. */
+struct serve_gate {
+	const char *token;
+	const char *const *hosts;
+	size_t nhosts;
+};
+
+/* What the gate reads of a request besides its parameters. */
+struct serve_headers {
+	const char *authorization; /* the Authorization header, or NULL */
+	const char *host;          /* the Host header, or NULL */
+	int had_body;              /* a body came */
+};
+
+/** 0 for GET and HEAD; else a 405 in out. */
+int serve_gate_method(const char *method, struct render_buf *out);
+/** Adds one query parameter as the transport decoded it (NULL key or value:
+ *  empty). Returns 0, or -1 with the reason in problem (unknown, too long,
+ *  given twice, too many): the request is then answered 400. */
+int serve_param_add(struct serve_request *rq, const char *key, const char *value, char *problem,
+		    size_t len);
+/** The gate after the method: body, token or Host, then param_problem (the
+ *  first of serve_param_add, or NULL). Returns 0, or the status with out
+ *  set. */
+int serve_gate_check(const struct serve_gate *g, const struct serve_headers *h,
+		     const struct serve_request *rq, const char *param_problem,
+		     struct render_buf *out);
+/** Answers a request that passed the gate, for every route but the live
+ *  tail: the status, the body in out and its type in *type; for a file of
+ *  the page, 200 with *asset set (its bytes are the body) and out empty;
+ *  0 for /api/tail, which the transport streams. */
+int serve_answer(struct serve_request *rq, const char *url, struct render_buf *out,
+		 const char **type, const struct serve_asset **asset);
+
 #endif /* TTLOG__SERVE_INTERNAL_H */

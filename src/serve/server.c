@@ -4,23 +4,12 @@
  *
  * One thread per connection (at most CONNECTION_LIMIT), started by
  * libmicrohttpd; each request runs its handler on its own readers, so
- * requests share nothing but the served set, which never changes. Every
- * request goes through the same gate, in this order:
- *   method    GET or HEAD, else 405 (nothing here writes);
- *   body      none allowed: 413;
- *   token     when the server has one: "Authorization: Bearer T" or
- *             token=T, compared in constant time, else 401;
- *   host      without a token (loopback only), the Host header must name
- *             the loopback address and port, else 421: a page elsewhere
- *             that makes the browser resolve its own name to 127.0.0.1
- *             (DNS rebinding) gets nothing;
- *   params    at most SERVE_MAX_PARAMS, each known, once, and at most
- *             SERVE_MAX_PARAM_LEN bytes, else 400;
- * then the route: "/" (the page), "/app.js", "/style.css", "/api/NAME"
- * (api.c's table), "/api/tail" (server-sent events) and "/metrics" (the
- * Prometheus text of prometheus.c, for a scraper). Anything else is
- * 404; no path reaches the file system. Oversized headers and URLs are
- * refused by libmicrohttpd itself (its per-connection memory limit).
+ * requests share nothing but the served set, which never changes. What
+ * libmicrohttpd hands over (method, path, decoded parameters, headers,
+ * whether a body came) goes through the gate and the routes of gate.c;
+ * this file streams "/api/tail" (server-sent events) itself. Oversized
+ * headers and URLs are refused by libmicrohttpd itself (its
+ * per-connection memory limit).
  * Every response carries a Content-Security-Policy that allows only the
  * page's own script and style, nosniff, no-referrer and no-store.
  *
@@ -43,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,11 +67,6 @@ static void *warm_main(void *arg)
 	serve_cache_warm(&srv->set, &srv->lim, srv->cache, &srv->stop);
 	return NULL;
 }
-
-static const char *const known_params[] = {
-	"src", "since", "until", "level", "pid", "tid", "thread", "text", "field", "trace",
-	"kind", "limit", "cursor", "bins", "self", "spans", "q", "token", NULL,
-};
 
 static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
@@ -128,7 +111,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int status, const ch
 
 struct collect {
 	struct serve_request *rq;
-	const char *problem;
+	int problem;
 	char detail[120];
 };
 
@@ -137,52 +120,13 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
 {
 	(void)kind;
 	struct collect *col = cls;
-	struct serve_request *rq = col->rq;
 	if (col->problem)
 		return MHD_NO;
-	if (!key)
-		key = "";
-	if (!value)
-		value = "";
-	int known = 0;
-	for (size_t i = 0; known_params[i]; i++)
-		known |= strcmp(known_params[i], key) == 0;
-	if (!known) {
-		col->problem = "unknown parameter";
-		snprintf(col->detail, sizeof col->detail, "unknown parameter '%.60s'", key);
+	if (serve_param_add(col->rq, key, value, col->detail, sizeof col->detail) != 0) {
+		col->problem = 1;
 		return MHD_NO;
 	}
-	if (strlen(value) > SERVE_MAX_PARAM_LEN) {
-		col->problem = "too long";
-		snprintf(col->detail, sizeof col->detail, "parameter %s is longer than %d bytes", key,
-			 SERVE_MAX_PARAM_LEN);
-		return MHD_NO;
-	}
-	if (serve_param(rq, key)) {
-		col->problem = "twice";
-		snprintf(col->detail, sizeof col->detail, "parameter %s given twice", key);
-		return MHD_NO;
-	}
-	if (rq->nparams == SERVE_MAX_PARAMS) {
-		col->problem = "too many";
-		snprintf(col->detail, sizeof col->detail, "more than %d parameters", SERVE_MAX_PARAMS);
-		return MHD_NO;
-	}
-	rq->keys[rq->nparams] = key;
-	rq->values[rq->nparams++] = value;
 	return MHD_YES;
-}
-
-/* Constant-time comparison of a presented token with the server's. */
-static int token_ok(const char *given, const char *want)
-{
-	if (!given)
-		return 0;
-	size_t n = strlen(want), m = strlen(given);
-	unsigned diff = (unsigned)(n ^ m);
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)want[i] ^ (unsigned char)(i < m ? given[i] : 0);
-	return diff == 0;
 }
 
 /* ---- Live tail (server-sent events) ----------------------------------------- */
@@ -413,8 +357,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct server *srv = cls;
 	if (*con_cls == NULL) {
 		*con_cls = &marker;
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-			return send_error(c, 405, "only GET and HEAD: the viewer is read-only");
+		struct render_buf out = {0};
+		int status = serve_gate_method(method, &out);
+		if (status)
+			return send_buf(c, status, &out, "application/json; charset=utf-8");
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -422,8 +368,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*con_cls = &had_body; /* remember: a body came */
 		return MHD_YES;
 	}
-	if (*con_cls == &had_body)
-		return send_error(c, 413, "a request has no body here");
 
 	struct serve_request rq;
 	memset(&rq, 0, sizeof rq);
@@ -434,32 +378,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	rq.stop = &srv->stop;
 	rq.cache = srv->cache;
 	rq.deadline_ns = serve_now_ns() + (int64_t)srv->lim.time_ms * 1000000;
-	struct collect col = {&rq, NULL, ""};
+	struct collect col = {&rq, 0, ""};
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, &col);
 
-	if (srv->cfg->token) {
-		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-		const char *given = serve_param(&rq, "token");
-		if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-			given = auth + 7;
-		if (!token_ok(given, srv->cfg->token))
-			return send_error(c, 401, "a token is required (Authorization: Bearer T, or token=T)");
-	} else {
-		const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-		int ok = 0;
-		for (int i = 0; i < 3 && host; i++)
-			ok |= strcasecmp(host, srv->host_names[i]) == 0;
-		if (!ok)
-			return send_error(c, 421, "the Host header does not name this server");
-	}
-	if (col.problem)
-		return send_error(c, 400, col.detail);
+	const char *hosts[3] = {srv->host_names[0], srv->host_names[1], srv->host_names[2]};
+	struct serve_gate gate = {srv->cfg->token, hosts, 3};
+	struct serve_headers h = {
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"),
+		*con_cls == &had_body,
+	};
+	struct render_buf out = {0};
+	int status = serve_gate_check(&gate, &h, &rq, col.problem ? col.detail : NULL, &out);
+	if (status)
+		return send_buf(c, status, &out, "application/json; charset=utf-8");
 
-	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0 || strcmp(url, "/app.js") == 0 ||
-	    strcmp(url, "/style.css") == 0) {
-		const struct serve_asset *a = serve_asset_find(strcmp(url, "/") == 0 ? "index.html" : url + 1);
-		if (!a)
-			return send_error(c, 404, "no such page");
+	const char *type;
+	const struct serve_asset *a;
+	status = serve_answer(&rq, url, &out, &type, &a);
+	if (status == 0) {
+		render_buf_free(&out);
+		return start_tail(srv, c, &rq);
+	}
+	if (a) {
+		render_buf_free(&out);
 		struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data,
 									 MHD_RESPMEM_PERSISTENT);
 		if (!r)
@@ -469,46 +411,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		MHD_destroy_response(r);
 		return ret;
 	}
-	if (strcmp(url, "/api/tail") == 0)
-		return start_tail(srv, c, &rq);
-	if (strcmp(url, "/metrics") == 0) {
-		struct render_buf out = {0};
-		int status = serve_prometheus(&rq, &out);
-		return send_buf(c, status, &out,
-				status == 200 ? "text/plain; version=0.0.4; charset=utf-8"
-					      : "application/json; charset=utf-8");
-	}
-	if (strncmp(url, "/api/", 5) == 0) {
-		serve_handler_fn fn = serve_api_handler(url + 5);
-		if (!fn)
-			return send_error(c, 404, "no such endpoint");
-		struct render_buf out = {0};
-		int status = fn(&rq, &out);
-		if (status == 200 && out.len > srv->lim.out_bytes)
-			status = serve_fail(&out, 413, "the answer exceeds %zu bytes: narrow the range",
-					    srv->lim.out_bytes);
-		return send_buf(c, status, &out, "application/json; charset=utf-8");
-	}
-	return send_error(c, 404, "not found");
+	return send_buf(c, status, &out, type);
 }
 
 /* ---- Starting and stopping ----------------------------------------------------- */
-
-void serve_limits_default(struct serve_limits *l)
-{
-	if (!l->page_max)
-		l->page_max = 1000;
-	if (!l->scan_max)
-		l->scan_max = 5000000;
-	if (!l->time_ms)
-		l->time_ms = 5000;
-	if (!l->sql_rows)
-		l->sql_rows = 10000;
-	if (!l->out_bytes)
-		l->out_bytes = 32u << 20;
-	if (!l->spans_max)
-		l->spans_max = 100000;
-}
 
 static void open_browser(const char *url)
 {

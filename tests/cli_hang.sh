@@ -120,6 +120,52 @@ check "--json: each stack says how it was taken" '~^\{"kind":"stack","tid":(TID|
 # A second snapshot of the same hang works too: the first one let go.
 check "snap --stacks again" '~\.ttlog$' 0 '' -- "$bin" snap --stacks "$deadlocked"
 
+# ---- The watchdog (TTLOG_WATCHDOG) ------------------------------------------------
+
+# Each stalled thread answers the watchdog's signal with its own stack; the
+# main thread sleeps too, but outside any span: not stalled.
+check_watchdog() {
+	local label=$1 dir=$2 file= i
+	shift 2
+	mkdir -p "$dir"
+	start_deadlock TTLOG_DIR="$dir" TTLOG_WATCHDOG=300ms "$@"
+	# Waits for the file (a bound, not a timing: the watchdog needs one
+	# period after the last event).
+	for i in $(seq 1 600); do
+		for f in "$dir"/*-watchdog.ttlog; do
+			[ -f "$f" ] && file=$f
+		done
+		[ -n "$file" ] && break
+		sleep 0.1
+	done
+	expect "$label: the watchdog wrote a snapshot" test -n "$file"
+	[ -n "$file" ] || return
+	"$bin" view "$file" >"$tmp/wd.txt" 2>"$tmp/wd.err"
+	local text
+	text=$(cat "$tmp/wd.txt")
+	for who in ab:B ba:A; do
+		local name=locker-${who%%:*} other=${who##*:} st
+		st=$(stack_of "$text" "$name")
+		expect "$label: $name's stack, stalled" \
+			grep -Eq "^stack of thread [0-9]+ \\($name\\), stalled \\(watchdog\\):\$" <<<"$st"
+		expect "$label: $name in the lock call" grep -Eq "^  #[0-3]  $addr in [^ ]*$lock_frame" <<<"$st"
+		expect "$label: $name's lock asked for by locker()" \
+			grep -Eq "^  #[0-9]+  $addr in locker at .*/deadlock\\.c:[0-9]+\$" <<<"$st"
+		expect "$label: $name's last event" \
+			grep -Eq "^.* \\[[0-9]+ $name\\] .* $name waits for $other\$" <<<"$text"
+	done
+	expect "$label: only the two stalled threads' stacks" \
+		test "$(grep -Ec '^stack of thread ' <<<"$text")" = 2
+	# Once per stall: more periods pass, no second file.
+	sleep 1.5
+	expect "$label: one snapshot for the stall" \
+		test "$(find "$dir" -name '*-watchdog.ttlog' | wc -l)" = 1
+	{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+}
+
+check_watchdog "watchdog thread" "$tmp/wd_own"
+check_watchdog "watchdog on the stream's thread" "$tmp/wd_stream" TTLOG_STREAM="$tmp/wd_stream/segments"
+
 # ---- Refusals ----------------------------------------------------------------
 
 sleep 300 &

@@ -101,7 +101,7 @@ void cli_snap_usage(FILE *out)
 	      "With --stacks, the stack of every thread of the process is written into the\n"
 	      "snapshot too, for a process that hangs or deadlocks: each thread is stopped\n"
 	      "(ptrace), unwound from outside with elfutils, and let go; the process stands\n"
-	      "still for about a millisecond per thread (--verbose prints how long). 'ttlog\n"
+	      "still only while its threads are unwound (--verbose prints how long). 'ttlog\n"
 	      "view' shows each thread's stack by tid and name, symbolised, after the events.\n"
 	      "It needs the right to ptrace the process: the same user with\n"
 	      "kernel.yama.ptrace_scope 0, or root (CAP_SYS_PTRACE), and no debugger\n"

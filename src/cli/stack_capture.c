@@ -9,11 +9,13 @@
  *      file work, done while the process runs;
  *   2. every thread listed in /proc/PID/task is seized (PTRACE_SEIZE, which
  *      unlike PTRACE_ATTACH sends no SIGSTOP) and interrupted
- *      (PTRACE_INTERRUPT), and waited for; the list is read again until no
- *      new thread appears, since a thread not yet stopped may start one;
- *   3. libdwfl unwinds each stopped thread (dwfl_linux_proc_attach told
- *      that the threads are stopped already: it reads their registers and
- *      memory through ptrace, from the tables loaded in step 1);
+ *      (PTRACE_INTERRUPT), all of them before the first is waited for, so
+ *      that they stop in parallel; the list is read again until no new
+ *      thread appears, since a thread not yet stopped may start one;
+ *   3. libdwfl unwinds each stopped thread (dwfl_linux_proc_attach, called
+ *      before anything stops, was told that the threads would be stopped
+ *      by us: it reads their registers and memory through ptrace, with the
+ *      tables loaded in step 1);
  *   4. every thread is detached at once; a signal that arrived for a thread
  *      while it was stopped (a signal-delivery stop seen instead of the
  *      interrupt) is handed back to it by PTRACE_DETACH.
@@ -257,18 +259,34 @@ static int stop_new_threads(int pid, struct task **tasks, size_t *n, size_t *cap
 				   (int)t->tid, pid, strerror(e));
 		}
 		t->seized = 1;
-		(*n)++;
-		found = 1;
 		if (!*first_stop)
 			*first_stop = mono_ns();
-		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) != 0 || wait_stop(t) != 0) {
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) != 0) {
 			(*gone)++;
-			if (t->seized)
-				ptrace(PTRACE_DETACH, t->tid, 0, 0);
-			(*n)--;
+			ptrace(PTRACE_DETACH, t->tid, 0, 0);
+			continue;
 		}
+		(*n)++;
+		found = 1;
 	}
 	closedir(dir);
+	/* Every new thread was asked to stop; now wait for each (they stop
+	 * in parallel, each when it next runs). */
+	for (size_t i = 0; i < *n; i++) {
+		struct task *t = &(*tasks)[i];
+		if (t->stopped || !t->seized)
+			continue;
+		if (wait_stop(t) != 0) {
+			(*gone)++;
+			t->seized = 0;
+		}
+	}
+	/* Threads that ended while stopping are dropped from the list. */
+	size_t kept = 0;
+	for (size_t i = 0; i < *n; i++)
+		if ((*tasks)[i].seized)
+			(*tasks)[kept++] = (*tasks)[i];
+	*n = kept;
 	return found;
 }
 
@@ -383,6 +401,11 @@ int cli_stacks_capture(int pid, struct cli_stacks *out, char *err, size_t size)
 	if (dwfl_getmodules(dwfl, add_module, &ml, 0) != 0)
 		return say(err, size, "out of memory");
 
+	/* libdwfl's view of the process's threads, told that they will be
+	 * stopped by us: it reads nothing of them until the unwinding. */
+	if (dwfl_linux_proc_attach(dwfl, pid, true) != 0)
+		return say(err, size, "libdwfl cannot unwind process %d: %s", pid, dwfl_errmsg(-1));
+
 	/* 2. Stop every thread. */
 	int64_t first = 0;
 	int found = 1;
@@ -396,10 +419,6 @@ int cli_stacks_capture(int pid, struct cli_stacks *out, char *err, size_t size)
 	}
 
 	/* 3. Unwind each one. */
-	if (dwfl_linux_proc_attach(dwfl, pid, true) != 0) {
-		say(err, size, "libdwfl cannot unwind process %d: %s", pid, dwfl_errmsg(-1));
-		goto detach;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct walk w = {&tasks[i]};
 		if (dwfl_getthread_frames(dwfl, tasks[i].tid, on_frame, &w) != 0 &&

@@ -88,7 +88,7 @@ static pthread_t thread;
 static int own_thread;              /* thread runs (joined by stop) */
 static int on_stream;               /* tick() is the stream's timer */
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t wake;       /* init_wake() */
 static int stopping;                /* under wake_lock */
 
 static _Atomic(struct ttlog__stack *) slot;
@@ -246,6 +246,18 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
+/* The wake-up's condition variable, timed on CLOCK_MONOTONIC (the default,
+ * CLOCK_REALTIME, would take the thread's monotonic deadlines as long past
+ * and never let it sleep). */
+static void init_wake(void)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&wake, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
 /* The highest real-time signal nobody handles, installed; 0 if none. */
 static int reserve_signal(void)
 {
@@ -291,6 +303,7 @@ int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 		on_stream = 1;
 		return TTLOG_OK;
 	}
+	init_wake();
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	int rc = pthread_create(&thread, &attr, watchdog_main, NULL);
@@ -333,5 +346,5 @@ void ttlog__watchdog_after_fork(void)
 	own_thread = 0;
 	on_stream = 0;
 	pthread_mutex_init(&wake_lock, NULL);
-	pthread_cond_init(&wake, NULL);
+	init_wake();
 }

@@ -91,6 +91,13 @@ static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;       /* init_wake() */
 static int stopping;                /* under wake_lock */
 
+/* On the drainer, tick() and ttlog__watchdog_stop() meet Dekker-style, all
+ * seq_cst: tick sets in_tick, then reads active; stop clears active, then
+ * waits for in_tick to be 0. Either tick sees active 0 and does nothing,
+ * or stop sees its in_tick and waits for the end of the look: the signal
+ * handler is never put back while a stalled thread is being asked. */
+static _Atomic int active;
+static _Atomic int in_tick;
 static _Atomic(struct ttlog__stack *) slot;
 static _Atomic uint32_t want_tid;   /* the thread asked; | BUSY_BIT while it unwinds */
 static _Atomic uint32_t answered_tid;
@@ -159,8 +166,19 @@ static int ask_stack(uint32_t tid, struct ttlog__stack *st)
 	return 1;
 }
 
-/* One look at every ring. Normal context, on one thread at a time. */
+static void look(void);
+
+/* One look at every ring, marked as running for ttlog__watchdog_stop().
+ * Normal context, on one thread at a time. */
 static void tick(void)
+{
+	atomic_store_explicit(&in_tick, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&active, memory_order_seq_cst))
+		look();
+	atomic_store_explicit(&in_tick, 0, memory_order_seq_cst);
+}
+
+static void look(void)
 {
 	uint64_t now = mono_ns();
 	if (now - last_tick_ns < period_ns / 4)
@@ -239,7 +257,7 @@ static void *watchdog_main(void *arg)
 		if (stopping)
 			break;
 		pthread_mutex_unlock(&wake_lock);
-		tick();
+		look();
 		pthread_mutex_lock(&wake_lock);
 	}
 	pthread_mutex_unlock(&wake_lock);
@@ -299,6 +317,7 @@ int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 		return TTLOG_E_SIGNAL;
 	}
 	stopping = 0;
+	atomic_store_explicit(&active, 1, memory_order_seq_cst);
 	if (ttlog__stream_set_timer(tick) == 0) {
 		on_stream = 1;
 		return TTLOG_OK;
@@ -322,8 +341,13 @@ int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 void ttlog__watchdog_stop(void)
 {
 	if (on_stream) {
+		atomic_store_explicit(&active, 0, memory_order_seq_cst);
 		ttlog__stream_set_timer(NULL);
 		on_stream = 0;
+		/* A look the drainer began before may be asking a thread for
+		 * its stack: the handler must stay until it is over. */
+		while (atomic_load_explicit(&in_tick, memory_order_seq_cst))
+			sleep_ms(1);
 	}
 	if (own_thread) {
 		pthread_mutex_lock(&wake_lock);

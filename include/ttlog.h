@@ -246,6 +246,13 @@ struct ttlog_config {
 	 * Replaced by "[REDACTED n]" (numbers by 0) when a snapshot or segment
 	 * is written; the log call costs the same. NULL: none. */
 	const char *redact;
+	/* The watchdog (TTLOG_WATCHDOG, README's "Hang forensics"): a thread
+	 * inside a span whose ring has not moved for watchdog_ns is stalled;
+	 * a low-rate timer (the stream's thread when streaming, else one of
+	 * its own) then writes one snapshot, reason "watchdog", with the
+	 * stalled threads' stacks, once per stall. 0: off (the default; no
+	 * thread, no signal); at least 100 ms. */
+	uint64_t watchdog_ns;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */

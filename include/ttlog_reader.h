@@ -23,6 +23,9 @@
  * ttlog_file_info service .. indexed, ttlog_thread_info stream_lost and
  * filtered, ttlog_event flags (TTLOG_EVENT_PROMOTED),
  * ttlog_reader_open_range(), ttlog_reader_set_start() and the store.
+ * Revision 12 appended origin and name to ttlog_stack, which the reader
+ * hands out as an array: a program built against an earlier header must
+ * be rebuilt.
  * Programs that only log do not need
  * this header: it is libttlog-read's, which tools link (pkg-config ttlog-read,
  * CMake ttlog::read) and which links libttlog, the writer.
@@ -694,6 +697,11 @@ struct ttlog_register {
 #define TTLOG_STACK_FAULTED    4u  /* the unwinder stopped at memory it could not read */
 #define TTLOG_STACK_CRASH      8u  /* the stack of the crashing thread (else: on demand) */
 
+/* How a stack was taken (format revision 13; earlier files: SELF). */
+#define TTLOG_STACK_ORIGIN_SELF     0u /* by the thread itself: the crash, or on request */
+#define TTLOG_STACK_ORIGIN_PTRACE   1u /* stopped and unwound from outside (ttlog snap --stacks) */
+#define TTLOG_STACK_ORIGIN_WATCHDOG 2u /* a stalled thread, by its own signal handler */
+
 /** A thread's stack as raw addresses, innermost first. */
 struct ttlog_stack {
 	uint32_t tid;
@@ -704,6 +712,8 @@ struct ttlog_stack {
 	uint32_t nregs;
 	const struct ttlog_register *regs; /* crash stacks only; 0 otherwise */
 	const char *arch;          /* "x86_64", "aarch64", ... */
+	uint32_t origin;           /* TTLOG_STACK_ORIGIN_* (revision 13) */
+	const char *name;          /* the thread's name when taken, NULL if not recorded (revision 13) */
 };
 
 /** The stacks in the file, crashing thread first; 0 if none. Valid until

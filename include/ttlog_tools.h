@@ -153,6 +153,46 @@ static inline int ttlog__shm_owner_counts_alive(int owner)
 TTLOG_API int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason,
 				  char *path, size_t path_size, char *err, size_t err_size);
 
+/** One thread's stack, captured from outside the process (ttlog snap
+ *  --stacks): raw addresses, innermost first. */
+struct ttlog__thread_stack {
+	uint32_t tid;
+	uint32_t flags;            /* TTLOG_STACK_PC_FIRST, _TRUNCATED, _FAULTED (ttlog_reader.h) */
+	uint32_t nframes;          /* at most TTLOG__EXT_MAX_FRAMES are written */
+	const uint64_t *frames;
+	const char *name;          /* the thread's name (/proc/PID/task/TID/comm); may be NULL */
+};
+
+/** A module mapped in that process, for the MODS chunk. */
+struct ttlog__thread_module {
+	const char *path;
+	uint64_t bias, start, end; /* as struct ttlog_module */
+	const uint8_t *build_id;   /* NULL: none */
+	uint32_t build_id_len;     /* at most 64 */
+};
+
+/** What ttlog__shm_snapshot_stacks() adds to the snapshot. */
+struct ttlog__ext_stacks {
+	const struct ttlog__thread_stack *stacks;
+	size_t nstacks;
+	const struct ttlog__thread_module *modules;
+	size_t nmodules;
+	uint32_t origin;           /* TTLOG_STACK_ORIGIN_* of ttlog_reader.h */
+};
+
+#define TTLOG__EXT_MAX_FRAMES 128u
+
+/**
+ * ttlog__shm_snapshot() with the stacks of the process's threads (a STCK
+ * chunk each, in the order given, then MODS), each labelled with its
+ * thread's ring when one has the stack's tid. ext NULL: no stacks. Stacks
+ * or modules past the writer's limits (128 frames, 512 modules, 96 KiB of
+ * paths) are cut and counted (TRUNCATED, MODS missing). (libttlog-read)
+ */
+TTLOG_API int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char *reason,
+					 const struct ttlog__ext_stacks *ext, char *path,
+					 size_t path_size, char *err, size_t err_size);
+
 /**
  * Sets the redaction rules, in TTLOG_REDACT's syntax (NULL, "" or "none":
  * no rules), that every snapshot this process writes from then on applies,

@@ -67,7 +67,7 @@ EXTRA_KEYS = SPAN_KEYS | {"service", "promoted"}
 
 
 # A stack (a crash's), after the events: the members of `ttlog view -o json`.
-STACK_KEYS = ["kind", "tid", "thread", "crashed", "arch", "truncated", "faulted", "frames"]
+STACK_KEYS = ["kind", "tid", "thread", "crashed", "origin", "arch", "truncated", "faulted", "frames"]
 FRAME_KEYS = ["index", "address", "function", "file", "line", "module", "offset", "inlined"]
 
 

@@ -101,6 +101,7 @@ static const struct {
 	{"TTLOG_COMPRESSION", "zstd:20"},
 	{"TTLOG_STREAM_COMPRESSION", "gzip"},
 	{"TTLOG_REDACT", NULL}, /* its own message: tests/redact.sh */
+	{"TTLOG_WATCHDOG", "50ms"}, /* below its 100 ms floor */
 };
 
 static void test_refused_values_quote_the_table(void **state)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,10 @@
 #include "common/internal.h"
 #include "reader/reader_internal.h"
 #include "format/format.h"
+#include "proc/stack.h"
+#include "ring/ring.h"
+#include "snapshot/writer.h"
+#include "thread/thread.h"
 #include "support/testutil.h"
 #include "ttlog_reader.h"
 
@@ -428,6 +433,105 @@ static void test_damaged_mods(void **state)
 	free(f.data);
 }
 
+/* ---- Stacks of other threads (format revision 13) ------------------------ */
+
+/* The STCK chunk at off whose tid is tid, or 0. */
+static size_t find_stck(const struct file *f, uint32_t tid)
+{
+	for (size_t off = TTLOG__FMT_FILE_HEADER_SIZE; off + TTLOG__FMT_CHUNK_HEADER_SIZE <= f->size;) {
+		uint32_t type = ttlog__get_u32(f->data + off);
+		if (type == TTLOG__FMT_CHUNK_STCK &&
+		    ttlog__get_u32(f->data + off + TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_STCK_TID_OFF) == tid)
+			return off;
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + ttlog__get_u32(f->data + off + TTLOG__FMT_CH_LENGTH_OFF);
+	}
+	return 0;
+}
+
+/* Two stacks as the watchdog and ttlog snap --stacks write them: one of a
+ * thread without a ring (tid 4242), one of this thread, whose ring the
+ * writer finds by tid. Both carry their origin and name; then the name and
+ * the origin are damaged, and the stacks are still read. */
+static void test_stacks_of_other_threads(void **state)
+{
+	(void)state;
+	struct ttlog__stack *st = calloc(2, sizeof *st);
+	assert_non_null(st);
+	TTLOG_INFO("event before the stacks of other threads %d", 3);
+	uint32_t self = (uint32_t)syscall(SYS_gettid);
+	st[0].tid = 4242;
+	st[0].thread_index = 0xffffffffu;
+	st[0].flags = TTLOG__FMT_STACK_PC_FIRST;
+	st[0].nframes = 2;
+	st[0].frames[0] = 0x1000;
+	st[0].frames[1] = 0x2000;
+	st[0].origin = TTLOG__FMT_STACK_ORIGIN_WATCHDOG;
+	strcpy(st[0].name, "stalled-one");
+	st[1].tid = self;
+	st[1].thread_index = 0xffffffffu;
+	st[1].nframes = 1;
+	st[1].frames[0] = 0x3000;
+	st[1].origin = TTLOG__FMT_STACK_ORIGIN_PTRACE;
+	strcpy(st[1].name, "me");
+	char path[PATH_MAX];
+	assert_int_equal(ttlog__snapshot_write_stacks(TTLOG__WS_NORMAL, "stacks", st, 2, path, sizeof path),
+			 TTLOG_OK);
+	free(st);
+
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	const struct ttlog_stack *got = NULL;
+	assert_int_equal(ttlog_reader_stacks(r, &got), 2);
+	assert_int_equal(got[0].tid, 4242);
+	assert_int_equal(got[0].thread_index, 0xffffffffu);
+	assert_int_equal(got[0].origin, TTLOG_STACK_ORIGIN_WATCHDOG);
+	assert_string_equal(got[0].name, "stalled-one");
+	assert_int_equal(got[0].nframes, 2);
+	assert_int_equal(got[0].frames[1], 0x2000);
+	assert_int_equal(got[1].tid, self);
+	assert_int_equal(got[1].thread_index, ttlog__ring_self()->index);
+	assert_int_equal(got[1].origin, TTLOG_STACK_ORIGIN_PTRACE);
+	assert_string_equal(got[1].name, "me");
+	assert_true(ttlog_reader_modules(r, NULL) > 0); /* this process's, for both */
+	ttlog_reader_close(r);
+
+	struct file f;
+	memset(&f, 0, sizeof f);
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	f.data = malloc(1 << 24);
+	f.size = fread(f.data, 1, 1 << 24, fp);
+	fclose(fp);
+	unlink(path);
+	assert_int_equal(ttlog__reader_open_memory(f.data, f.size, "good", &r), TTLOG_OK);
+	f.events = ttlog_reader_info(r)->events;
+	ttlog_reader_close(r);
+	size_t chunk = find_stck(&f, 4242);
+	assert_true(chunk > 0);
+	/* origin after 2 frames, no registers; the name's length after it */
+	unsigned char *tail = f.data + chunk + TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_STCK_FIXED_SIZE +
+			      2 * TTLOG__FMT_STCK_FRAME_SIZE;
+	assert_int_equal(ttlog__get_u32(tail), TTLOG__FMT_STACK_ORIGIN_WATCHDOG);
+	assert_int_equal(ttlog__get_u32(tail + 4), strlen("stalled-one"));
+
+	ttlog__put_u32(tail + 4, 65);
+	reseal(&f, chunk);
+	r = expect_damage(&f, "expected a thread name of at most 64 bytes");
+	assert_int_equal(ttlog_reader_stacks(r, &got), 2);
+	assert_null(got[0].name);
+	assert_int_equal(got[0].nframes, 2);
+	ttlog_reader_close(r);
+	ttlog__put_u32(tail + 4, (uint32_t)strlen("stalled-one"));
+
+	ttlog__put_u32(tail, 9);
+	reseal(&f, chunk);
+	r = expect_damage(&f, "expected a STCK origin of 0 to 2, found 9");
+	assert_int_equal(ttlog_reader_stacks(r, &got), 2);
+	assert_string_equal(got[0].name, "stalled-one");
+	ttlog_reader_close(r);
+	free(f.data);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -446,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_plain_snapshot_has_no_stack),
 		cmocka_unit_test(test_damaged_stck),
 		cmocka_unit_test(test_damaged_mods),
+		cmocka_unit_test(test_stacks_of_other_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

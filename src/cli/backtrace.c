@@ -139,6 +139,13 @@ static void print_stack(struct cli_backtrace *bt, const ttlog_reader *r, const s
 	const struct ttlog_thread_info *t = cli_find_thread(r, st->thread_index, st->tid);
 	const char *name = t && t->name && *t->name ? t->name : NULL;
 	int crash = (st->flags & TTLOG_STACK_CRASH) != 0;
+	/* The name it had when the stack was taken, for a thread without a
+	 * ring or one renamed since. */
+	if (st->name && *st->name)
+		name = st->name;
+	const char *origin = st->origin == TTLOG_STACK_ORIGIN_PTRACE     ? "ptrace"
+			     : st->origin == TTLOG_STACK_ORIGIN_WATCHDOG ? "watchdog"
+									 : "self";
 	struct render_buf json = {0};
 	struct cli_sym_frame f[MAX_INLINED];
 	unsigned index = 0;
@@ -146,7 +153,8 @@ static void print_stack(struct cli_backtrace *bt, const ttlog_reader *r, const s
 	if (bt->json) {
 		render_buf_printf(&json, "{\"kind\":\"stack\",\"tid\":%" PRIu32 ",\"thread\":", st->tid);
 		render_json_cstring(&json, name ? name : "");
-		render_buf_printf(&json, ",\"crashed\":%s,\"arch\":", crash ? "true" : "false");
+		render_buf_printf(&json, ",\"crashed\":%s,\"origin\":\"%s\",\"arch\":",
+				  crash ? "true" : "false", origin);
 		render_json_cstring(&json, st->arch);
 		render_buf_printf(&json, ",\"truncated\":%s,\"faulted\":%s,\"frames\":[",
 				  st->flags & TTLOG_STACK_TRUNCATED ? "true" : "false",
@@ -160,7 +168,13 @@ static void print_stack(struct cli_backtrace *bt, const ttlog_reader *r, const s
 			render_line_cstring(&bt->line, name);
 			render_buf_putc(&bt->line, ')');
 		}
-		render_buf_puts(&bt->line, crash ? ", crashed:\n" : ", at snapshot:\n");
+		render_buf_puts(&bt->line,
+				crash ? ", crashed:\n"
+				: st->origin == TTLOG_STACK_ORIGIN_PTRACE
+					? ", stopped from outside (ptrace):\n"
+				: st->origin == TTLOG_STACK_ORIGIN_WATCHDOG
+					? ", stalled (watchdog):\n"
+					: ", at snapshot:\n");
 		emit(bt, &bt->line);
 	}
 
@@ -195,7 +209,10 @@ static void print_stack(struct cli_backtrace *bt, const ttlog_reader *r, const s
 	} else {
 		/* Nothing is lost silently: say where the stack was cut. */
 		if (!st->nframes)
-			stack_line(bt, "  (no frames)");
+			stack_line(bt, st->origin == TTLOG_STACK_ORIGIN_WATCHDOG
+					       ? "  (no frames: the thread did not answer the watchdog's "
+						 "signal in time)"
+					       : "  (no frames)");
 		if (st->flags & TTLOG_STACK_TRUNCATED) {
 			render_buf_reset(&bt->line);
 			render_buf_printf(&bt->line, "  (stack truncated at %" PRIu32 " frames)\n",

@@ -13,6 +13,10 @@
  *     command waits for a new file ttlog-PID-*-SIGNAL.ttlog in the process's
  *     snapshot directory.
  *
+ * With --stacks (a mapping only), every thread's stack is taken from
+ * outside first (stack_capture.c: each thread stopped with ptrace for the
+ * unwinding, then let go) and written into the snapshot as STCK chunks.
+ *
  * A signal is sent only to a process that catches it (its bit is set in
  * SigCgt of /proc/PID/status): most signals end a process that does not
  * handle them, and a snapshot is not worth a killed server. Which signal
@@ -40,6 +44,7 @@
 #include "render/event_message.h"
 #include "redact_opt.h"
 #include "report.h"
+#include "stack_capture.h"
 #include "time_args.h"
 #include "ttlog_reader.h"
 
@@ -57,6 +62,8 @@ struct snap {
 	const char *base;       /* --shm-dir, the process's or our $TTLOG_SHARED_DIR;
 				   NULL: the default */
 	int base_given;         /* --shm-dir */
+	int stacks;             /* --stacks */
+	int verbose;            /* --verbose */
 	int64_t timeout_ns;
 	char map_path[PATH_MAX];
 	int have_map;           /* map_path holds a readable header of this process: info */
@@ -91,7 +98,19 @@ void cli_snap_usage(FILE *out)
 	      "the process catches it (SigCgt in /proc/PID/status): one it does not catch\n"
 	      "would likely end it.\n"
 	      "\n"
+	      "With --stacks, the stack of every thread of the process is written into the\n"
+	      "snapshot too, for a process that hangs or deadlocks: each thread is stopped\n"
+	      "(ptrace), unwound from outside with elfutils, and let go; the process stands\n"
+	      "still only while its threads are unwound (--verbose prints how long). 'ttlog\n"
+	      "view' shows each thread's stack by tid and name, symbolised, after the events.\n"
+	      "It needs the right to ptrace the process: the same user with\n"
+	      "kernel.yama.ptrace_scope 0, or root (CAP_SYS_PTRACE), and no debugger\n"
+	      "attached.\n"
+	      "\n"
 	      "Options:\n"
+	      "      --stacks          with a mapping: also take every thread's stack\n"
+	      "  -v, --verbose         say on stderr how long the process was stopped for\n"
+	      "                        --stacks, and how many threads were unwound\n"
 	      "  -s, --signal SIG      take the snapshot through signal SIG (USR2, SIGUSR2,\n"
 	      "                        12), or 'auto' for the process's own, even when it\n"
 	      "                        has a mapping\n"
@@ -113,7 +132,9 @@ void cli_snap_usage(FILE *out)
 	      "Exit status: 0 the snapshot was written; 1 usage error, or the signal or\n"
 	      "the directory cannot be told and must be given; 2 no such process, not\n"
 	      "permitted, a damaged mapping, the process does not catch the signal (it is\n"
-	      "not sent), or no snapshot appeared before the timeout.\n",
+	      "not sent), no snapshot appeared before the timeout, or --stacks could not\n"
+	      "stop the process (not permitted: the message says what to do) or it is not\n"
+	      "in shared-memory mode.\n",
 	      out);
 }
 
@@ -264,12 +285,47 @@ static int find_mapping(struct snap *s)
 	return 1;
 }
 
+/* --stacks: every thread's stack, into *st. 0, or an exit status after a
+ * message. */
+static int take_stacks(struct snap *s, struct cli_stacks *st)
+{
+	char err[1024];
+	if (cli_stacks_capture(s->pid, st, err, sizeof err) != 0) {
+		error_line("--stacks: %s", err);
+		return CLI_EXIT_DATA;
+	}
+	if (s->verbose) {
+		error_line("stopped process %d for %.3f ms to take the stacks of %zu thread%s",
+			   s->pid, (double)st->stopped_ns / 1e6, st->ext.nstacks,
+			   st->ext.nstacks == 1 ? "" : "s");
+	}
+	/* Nothing is lost silently. */
+	if (st->gone)
+		error_line("note: %u thread%s of process %d ended before %s could be stopped",
+			   st->gone, st->gone == 1 ? "" : "s", s->pid, st->gone == 1 ? "it" : "they");
+	if (st->failed)
+		error_line("note: %u thread%s of process %d could not be unwound (%s): written "
+			   "without frames", st->failed, st->failed == 1 ? "" : "s", s->pid, st->note);
+	return 0;
+}
+
 static int snap_mapping(struct snap *s)
 {
 	char file[PATH_MAX], err[1024];
+	struct cli_stacks st;
+	memset(&st, 0, sizeof st);
 	if (s->dir && cli_make_dir(COMMAND, s->dir) != 0)
 		return CLI_EXIT_DATA;
-	int rc = ttlog__shm_snapshot(s->map_path, s->dir, REASON, file, sizeof file, err, sizeof err);
+	if (s->stacks) {
+		int status = take_stacks(s, &st);
+		if (status != 0) {
+			cli_stacks_free(&st);
+			return status;
+		}
+	}
+	int rc = ttlog__shm_snapshot_stacks(s->map_path, s->dir, REASON, s->stacks ? &st.ext : NULL,
+					    file, sizeof file, err, sizeof err);
+	cli_stacks_free(&st);
 	const char *partial = cli_partial_snapshot(rc, file);
 	if (partial) {
 		/* Written from everything valid; err names what was skipped, or
@@ -532,9 +588,9 @@ static int snap_signal(struct snap *s)
 
 /* ---- Options ------------------------------------------------------------ */
 
-enum { OPT_SHM_DIR = 256, OPT_REDACT };
+enum { OPT_SHM_DIR = 256, OPT_REDACT, OPT_STACKS };
 
-#define SHORT_OPTIONS ":d:hs:t:"
+#define SHORT_OPTIONS ":d:hs:t:v"
 
 static const struct option long_options[] = {
 	{"signal", required_argument, NULL, 's'},
@@ -542,6 +598,8 @@ static const struct option long_options[] = {
 	{"timeout", required_argument, NULL, 't'},
 	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
 	{"redact", required_argument, NULL, OPT_REDACT},
+	{"stacks", no_argument, NULL, OPT_STACKS},
+	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -589,6 +647,12 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 		case OPT_REDACT:
 			redact = optarg;
 			break;
+		case OPT_STACKS:
+			s->stacks = 1;
+			break;
+		case 'v':
+			s->verbose = 1;
+			break;
 		case OPT_SHM_DIR:
 			if (!*optarg) {
 				*status = cli_report_usage_error(COMMAND,
@@ -605,6 +669,11 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 	if (argc - optind != 1) {
 		*status = cli_report_usage_error(COMMAND, "expected one PID (got %d arguments)",
 						 argc - optind);
+		return -1;
+	}
+	if (s->stacks && s->via_signal) {
+		*status = cli_report_usage_error(COMMAND, "--stacks works with the process's mapping "
+							  "only, not with --signal");
 		return -1;
 	}
 	if (cli_parse_pid(argv[optind], &s->pid) != 0) {
@@ -645,6 +714,14 @@ int cli_snap_main(int argc, char **argv)
 	}
 	if (found && !s->via_signal) {
 		status = snap_mapping(s);
+		goto out;
+	}
+	if (s->stacks) {
+		error_line("--stacks: process %d is not a ttlog process in shared-memory mode (no "
+			   "live mapping %s): its rings cannot be read from outside; start it with "
+			   "TTLOG_SHARED_MEMORY=1 (or give --shm-dir, if its mappings are elsewhere)",
+			   s->pid, s->map_path);
+		status = CLI_EXIT_DATA;
 		goto out;
 	}
 	status = snap_signal(s);

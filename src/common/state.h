@@ -59,6 +59,12 @@ struct ttlog__global {
 	_Atomic uint64_t threads_without_altstack;
 	/* What rings held before they were reused (metrics: totals never go back) */
 	_Atomic uint64_t promotions_suppressed; /* the stream's, over TTLOG_PROMOTE_MAX */
+	/* The watchdog (src/watchdog/): threads found stalled, its snapshots
+	 * written and failed, stalled threads that did not answer its signal. */
+	_Atomic uint64_t watchdog_stalls;
+	_Atomic uint64_t watchdog_snapshots;
+	_Atomic uint64_t watchdog_failed;
+	_Atomic uint64_t watchdog_unanswered;
 	_Atomic uint64_t records_retired;
 	_Atomic uint64_t overwritten_retired;
 };

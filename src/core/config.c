@@ -290,6 +290,19 @@ static int take_window(const char *v, struct resolving *r)
 	return ttlog__parse_duration(v, &r->st->window_ns) == 0 ? TAKEN : REFUSED;
 }
 
+static int take_watchdog(const char *v, struct resolving *r)
+{
+	if (strcmp(v, "none") == 0 || strcmp(v, "off") == 0) {
+		r->st->watchdog_ns = 0;
+		return TAKEN;
+	}
+	uint64_t ns;
+	if (ttlog__parse_duration(v, &ns) != 0 || (ns && ns < TTLOG__WATCHDOG_MIN_NS))
+		return REFUSED;
+	r->st->watchdog_ns = ns;
+	return TAKEN;
+}
+
 static int take_max_snapshots(const char *v, struct resolving *r)
 {
 	return parse_max_snapshots(v, &r->st->max_snapshots) == 0 ? TAKEN : REFUSED;
@@ -715,6 +728,10 @@ static const struct config_var {
 	  "values that never reach a snapshot, segment or export: replaced by [REDACTED n], "
 	  "pattern matches by '*' bytes"},
 	 take_redact, NULL},
+	{{"TTLOG_WATCHDOG", "watchdog_ns", "none", "a duration of at least 100ms such as 2s, or none",
+	  "a thread inside a span whose ring has not moved this long is stalled: one snapshot "
+	  "(reason watchdog) with the stalled threads' stacks"},
+	 take_watchdog, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -834,6 +851,14 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		r.compression = cfg->compression && *cfg->compression ? cfg->compression : NULL;
 		r.stream_compression =
 			cfg->stream_compression && *cfg->stream_compression ? cfg->stream_compression : NULL;
+	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, watchdog_ns) + sizeof cfg->watchdog_ns &&
+	    cfg->watchdog_ns) {
+		if (cfg->watchdog_ns < TTLOG__WATCHDOG_MIN_NS) {
+			snprintf(numbuf, sizeof numbuf, "%llu", (unsigned long long)cfg->watchdog_ns);
+			return fail(err, errsize, "watchdog_ns", "at least 100ms (100000000)", numbuf);
+		}
+		st->watchdog_ns = cfg->watchdog_ns;
 	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, redact) + sizeof cfg->redact &&
 	    cfg->redact && *cfg->redact &&

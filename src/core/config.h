@@ -11,6 +11,8 @@
 #include "clock/clock.h"
 #include "common/state.h"
 #include "snapshot/redact.h"
+
+#define TTLOG__WATCHDOG_MIN_NS 100000000ull /* 100 ms */
 #include "stream/stream.h"
 #include "ttlog.h"
 
@@ -28,6 +30,7 @@ struct ttlog__settings {
 	const char *sample_env;   /* from TTLOG_SAMPLE (checked), applied after `sample` */
 	uint64_t crash_mask;
 	int snapshot_signal;
+	uint64_t watchdog_ns;   /* TTLOG_WATCHDOG; 0: off */
 	enum ttlog__clock_choice clock;
 	uint32_t max_snapshots;       /* resolved: never 0; UINT32_MAX = no limit */
 	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */

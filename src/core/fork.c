@@ -20,6 +20,7 @@
 #include "common/state.h"
 #include "crash/crash.h"
 #include "stream/stream.h"
+#include "watchdog/watchdog.h"
 #include "shm/owner.h"
 #include "sites/sampling.h"
 #include "snapshot/writer.h"
@@ -47,6 +48,7 @@ static void after_fork_child(void)
 	ttlog__snapshot_after_fork();
 	ttlog__crash_after_fork();
 	ttlog__stream_after_fork();
+	ttlog__watchdog_after_fork();
 }
 
 int ttlog__fork_init(void)

@@ -39,6 +39,7 @@
 #include "snapshot/seal.h"
 #include "snapshot/writer.h"
 #include "stream/stream.h"
+#include "watchdog/watchdog.h"
 #include "common/stream_ops.h"
 #include "thread/thread.h"
 
@@ -301,6 +302,15 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		if (!atexit_registered && atexit(stop_stream_at_exit) == 0)
 			atexit_registered = 1;
 	}
+	/* The watchdog, on the drainer thread if there is one. */
+	rc = ttlog__watchdog_start(st.watchdog_ns, init_error, sizeof init_error);
+	if (rc != TTLOG_OK) {
+		ttlog__stream_stop();
+		ttlog__stream_ops_set(NULL);
+		ttlog__crash_uninstall();
+		ttlog__shm_close();
+		goto out;
+	}
 	/* Last of ttlog's exit hooks, so it runs first: exit() in one thread
 	 * while another writes a crash snapshot waits for it (crash.c). */
 	if (!crash_atexit_registered && atexit(ttlog__crash_wait_at_exit) == 0)
@@ -325,6 +335,7 @@ TTLOG_API int ttlog_shutdown(void)
 		pthread_mutex_unlock(&init_lock);
 		return TTLOG_E_NOT_INITIALIZED;
 	}
+	ttlog__watchdog_stop();
 	/* The stream reads everything logged so far and closes its segment. */
 	ttlog__stream_stop();
 	ttlog__stream_ops_set(NULL);

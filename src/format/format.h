@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 12 of docs/FORMAT.md).
+ * (revision 13 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -243,6 +243,13 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_STACK_FAULTED 0x4u      /* the unwinder stopped at memory it could not read */
 #define TTLOG__FMT_STACK_CRASH 0x8u        /* the crashing thread's stack (CRSH) */
 #define TTLOG__FMT_STACK_FLAGS_KNOWN 0xfu
+/* Revision 12: after the registers, optionally, u32 origin and a str name
+ * (the thread's name, at most TTLOG__FMT_STCK_NAME_MAX bytes). A writer
+ * appends them only to stacks whose origin is not SELF. */
+#define TTLOG__FMT_STACK_ORIGIN_SELF 0u     /* the thread itself: a crash or on request */
+#define TTLOG__FMT_STACK_ORIGIN_PTRACE 1u   /* stopped and unwound by another process */
+#define TTLOG__FMT_STACK_ORIGIN_WATCHDOG 2u /* unwound by its own signal handler, stalled */
+#define TTLOG__FMT_STCK_NAME_MAX 64u
 #define TTLOG__FMT_ARCH_UNKNOWN 0          /* no registers */
 #define TTLOG__FMT_ARCH_X86_64 1
 #define TTLOG__FMT_ARCH_AARCH64 2

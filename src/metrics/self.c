@@ -167,6 +167,18 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 	emit_counter(fn, ctx, "ttlog_snapshots_busy_total",
 		     "Snapshot requests refused because one was being written", "",
 		     g_load(&ttlog__g.snapshots_busy));
+	emit_counter(fn, ctx, "ttlog_watchdog_stalls_total",
+		     "Threads the watchdog (TTLOG_WATCHDOG) found stalled inside a span, each "
+		     "stall once", "", g_load(&ttlog__g.watchdog_stalls));
+	emit_counter(fn, ctx, "ttlog_watchdog_snapshots_total",
+		     "Snapshots the watchdog wrote (reason watchdog)", "",
+		     g_load(&ttlog__g.watchdog_snapshots));
+	emit_counter(fn, ctx, "ttlog_watchdog_snapshots_failed_total",
+		     "Watchdog snapshots that could not be written", "",
+		     g_load(&ttlog__g.watchdog_failed));
+	emit_counter(fn, ctx, "ttlog_watchdog_unanswered_total",
+		     "Stalled threads that did not run the watchdog's signal handler in time: "
+		     "their stacks are empty", "", g_load(&ttlog__g.watchdog_unanswered));
 	emit_counter(fn, ctx, "ttlog_metrics_refused_total",
 		     "Metrics refused because the registry or the shards were full", "",
 		     ttlog__metrics_refused());

@@ -228,6 +228,8 @@ static void reset(struct ttlog__stack *st, uint32_t tid, uint32_t flags)
 	st->arch = host_arch();
 	st->nframes = 0;
 	st->nregs = 0;
+	st->origin = TTLOG__FMT_STACK_ORIGIN_SELF;
+	st->name[0] = '\0';
 }
 
 /* Runs in signal context. */
@@ -235,6 +237,13 @@ void ttlog__stack_capture_crash(struct ttlog__stack *st, void *uc, uint32_t tid)
 {
 	reset(st, tid, TTLOG__FMT_STACK_CRASH | TTLOG__FMT_STACK_PC_FIRST);
 	copy_registers(st, uc);
+	guarded_unwind(st, uc, UNW_INIT_SIGNAL_FRAME, tid);
+}
+
+/* Runs in signal context. */
+void ttlog__stack_capture_signal(struct ttlog__stack *st, void *uc, uint32_t tid)
+{
+	reset(st, tid, TTLOG__FMT_STACK_PC_FIRST);
 	guarded_unwind(st, uc, UNW_INIT_SIGNAL_FRAME, tid);
 }
 

@@ -28,6 +28,8 @@ struct ttlog__stack {
 	uint64_t frames[TTLOG__STACK_MAX_FRAMES];  /* innermost first */
 	uint32_t reg_ids[TTLOG__STACK_MAX_REGS];   /* TTLOG__FMT_REG_<arch>_* */
 	uint64_t reg_values[TTLOG__STACK_MAX_REGS];
+	uint32_t origin;                /* TTLOG__FMT_STACK_ORIGIN_*; SELF writes no name */
+	char name[TTLOG__FMT_STCK_NAME_MAX]; /* the thread's name (origin not SELF); "" if unknown */
 };
 
 /*
@@ -45,6 +47,15 @@ void ttlog__stack_init(void);
  * Runs in signal context.
  */
 void ttlog__stack_capture_crash(struct ttlog__stack *st, void *uc, uint32_t tid);
+
+/*
+ * A stalled thread's stack, from its own handler of the watchdog's signal
+ * (src/watchdog/): as ttlog__stack_capture_crash() from the signal's
+ * context uc, frame 0 the interrupted pc, but no registers and no CRASH
+ * flag. It shares the crash capture's fault escape, so the watchdog asks
+ * one thread at a time. Runs in signal context.
+ */
+void ttlog__stack_capture_signal(struct ttlog__stack *st, void *uc, uint32_t tid);
 
 /*
  * Called first thing by the crash handler: if this thread (tid) is inside

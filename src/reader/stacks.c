@@ -149,8 +149,36 @@ int ttlog__stck_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 
 	/* nframes * 8 + nregs * 16 bytes exist, and a struct ttlog_register
 	 * is at most 16 bytes on the hosts ttlog runs on. */
+	/* Revision 12: origin and the thread's name after the registers. */
+	const unsigned char *tail = p + TTLOG__FMT_STCK_FIXED_SIZE + need;
+	size_t tail_left = left - need, tail_at = off + TTLOG__FMT_STCK_FIXED_SIZE + need;
+	uint32_t name_len = 0;
+	const unsigned char *name = NULL;
+	if (tail_left >= 4) {
+		st.origin = ttlog__get_u32(tail);
+		if (st.origin > TTLOG__FMT_STACK_ORIGIN_WATCHDOG)
+			problem(pb, TTLOG_E_CORRUPT, tail_at,
+				"expected a STCK origin of 0 to %u, found %u",
+				TTLOG__FMT_STACK_ORIGIN_WATCHDOG, (unsigned)st.origin);
+		if (tail_left >= 8) {
+			name_len = ttlog__get_u32(tail + 4);
+			if (name_len > TTLOG__FMT_STCK_NAME_MAX || name_len > tail_left - 8 ||
+			    memchr(tail + 8, 0, name_len)) {
+				problem(pb, TTLOG_E_CORRUPT, tail_at + 4,
+					"expected a thread name of at most %u bytes without NUL in the "
+					"%zu bytes left of the STCK chunk, found a length of %u (name "
+					"left out)",
+					TTLOG__FMT_STCK_NAME_MAX, tail_left - 8, (unsigned)name_len);
+				name_len = 0;
+			} else {
+				name = tail + 8;
+			}
+		}
+	}
+
 	uint64_t *frames = keep_block(s, (size_t)nframes * sizeof *frames +
-						 (size_t)nregs * sizeof(struct ttlog_register));
+						 (size_t)nregs * sizeof(struct ttlog_register) +
+						 name_len + 1);
 	if (!frames)
 		return nomem(pb);
 	struct ttlog_register *regs = (struct ttlog_register *)(frames + nframes);
@@ -174,6 +202,12 @@ int ttlog__stck_parse(struct ttlog__rstacks *s, const unsigned char *p, size_t l
 		regs[st.nregs].name = names[id];
 		regs[st.nregs].value = ttlog__get_u64(q + TTLOG__FMT_STCK_REG_VALUE_OFF);
 		st.nregs++;
+	}
+	if (name) {
+		char *copy = (char *)(regs + nregs);
+		memcpy(copy, name, name_len);
+		copy[name_len] = '\0';
+		st.name = copy;
 	}
 	st.nframes = nframes;
 	st.frames = frames;

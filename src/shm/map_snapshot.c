@@ -48,6 +48,8 @@
 #include "shm/header.h"
 #include "shm/path.h"
 #include "format/format.h"
+#include "proc/modules.h"
+#include "proc/stack.h"
 #include "sites/desc.h"
 #include "snapshot/redact.h"
 #include "snapshot/writer.h"
@@ -610,9 +612,76 @@ static uint64_t src_dropped(void *ctx)
 	       atomic_load_explicit(&s->live->dropped_no_ring, memory_order_relaxed);
 }
 
+/* ---- Stacks taken from outside (ttlog snap --stacks) -------------------- */
+
+/* The writer's forms of ext's stacks and modules, in *stacks and *mods
+ * (calloc'd; the caller frees them). 0, or -1 when out of memory. */
+static int convert_stacks(const struct ttlog__ext_stacks *ext, struct ttlog__stack **stacks,
+			  struct ttlog__module_list **mods)
+{
+	*stacks = calloc(ext->nstacks ? ext->nstacks : 1, sizeof **stacks);
+	*mods = calloc(1, sizeof **mods);
+	if (!*stacks || !*mods)
+		return -1;
+	for (size_t i = 0; i < ext->nstacks; i++) {
+		const struct ttlog__thread_stack *e = &ext->stacks[i];
+		struct ttlog__stack *st = &(*stacks)[i];
+		st->tid = e->tid;
+		st->thread_index = 0xffffffffu; /* the writer finds the ring by tid */
+		st->flags = e->flags & (TTLOG__FMT_STACK_PC_FIRST | TTLOG__FMT_STACK_TRUNCATED |
+					TTLOG__FMT_STACK_FAULTED);
+#if defined(__x86_64__)
+		st->arch = TTLOG__FMT_ARCH_X86_64;
+#elif defined(__aarch64__)
+		st->arch = TTLOG__FMT_ARCH_AARCH64;
+#endif
+		st->nframes = e->frames ? e->nframes : 0;
+		if (st->nframes > TTLOG__STACK_MAX_FRAMES) {
+			st->nframes = TTLOG__STACK_MAX_FRAMES;
+			st->flags |= TTLOG__FMT_STACK_TRUNCATED;
+		}
+		memcpy(st->frames, e->frames, st->nframes * sizeof *st->frames);
+		st->origin = ext->origin;
+		if (e->name)
+			snprintf(st->name, sizeof st->name, "%s", e->name);
+	}
+	struct ttlog__module_list *l = *mods;
+	for (size_t i = 0; i < ext->nmodules; i++) {
+		const struct ttlog__thread_module *m = &ext->modules[i];
+		size_t plen = m->path ? strlen(m->path) : 0;
+		if (l->count == TTLOG__MAX_MODULES || plen > PATH_MAX ||
+		    plen > TTLOG__MODULE_PATHS - l->paths_len || m->start > m->end ||
+		    m->build_id_len > TTLOG__FMT_MOD_MAX_BUILD_ID) {
+			l->missing++;
+			continue;
+		}
+		struct ttlog__module *d = &l->mods[l->count++];
+		d->bias = m->bias;
+		d->start = m->start;
+		d->end = m->end;
+		d->build_id_len = m->build_id ? m->build_id_len : 0;
+		memcpy(d->build_id, m->build_id, d->build_id_len);
+		d->path_off = l->paths_len;
+		d->path_len = (uint32_t)plen;
+		memcpy(l->paths + l->paths_len, m->path, plen);
+		l->paths_len += (uint32_t)plen;
+	}
+	return 0;
+}
+
 int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reason, char *path,
 			size_t path_size, char *err, size_t err_size)
 {
+	return ttlog__shm_snapshot_stacks(map_path, dir, reason, NULL, path, path_size, err,
+					  err_size);
+}
+
+int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char *reason,
+			       const struct ttlog__ext_stacks *ext, char *path, size_t path_size,
+			       char *err, size_t err_size)
+{
+	struct ttlog__stack *stacks = NULL;
+	struct ttlog__module_list *mods = NULL;
 	struct source *s = calloc(1, sizeof *s);
 	struct stat sb;
 	int rc, guarded = 0;
@@ -672,7 +741,15 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 		rc = TTLOG_E_DIR;
 		goto out;
 	}
+	if (ext && ext->nstacks && convert_stacks(ext, &stacks, &mods) != 0) {
+		ttlog__shm_say(err, err_size, "%s: out of memory", map_path);
+		rc = TTLOG_E_NOMEM;
+		goto out;
+	}
 	const struct ttlog__snapshot_source src = {
+		.stacks = stacks,
+		.nstacks = stacks ? (uint32_t)ext->nstacks : 0,
+		.modules = mods,
 		.ctx = s,
 		.ring_next = src_ring_next,
 		.read_begin = src_read_begin,
@@ -755,5 +832,7 @@ out:;
 	free(s->rings);
 	free(s->copy);
 	free(s);
+	free(stacks);
+	free(mods);
 	return rc;
 }

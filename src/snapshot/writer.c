@@ -498,13 +498,23 @@ static void write_crash(struct workspace *ws, const struct ttlog__crash_info *c)
 static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
 {
 	_Static_assert(TTLOG__FMT_STCK_FIXED_SIZE + TTLOG__STACK_MAX_FRAMES * TTLOG__FMT_STCK_FRAME_SIZE +
-			       TTLOG__STACK_MAX_REGS * TTLOG__FMT_STCK_REG_SIZE <= SMALL_BUF,
+			       TTLOG__STACK_MAX_REGS * TTLOG__FMT_STCK_REG_SIZE + 8 +
+				       TTLOG__FMT_STCK_NAME_MAX <= SMALL_BUF,
 		       "a stack fits the small buffer");
 	unsigned char *p = ws->small;
 	uint32_t nframes = TTLOG__MIN(st->nframes, TTLOG__STACK_MAX_FRAMES);
 	uint32_t nregs = TTLOG__MIN(st->nregs, TTLOG__STACK_MAX_REGS);
+	uint32_t index = st->thread_index;
+	/* A stack taken from outside the thread names it by tid only. */
+	for (struct ttlog__ring *r = index == 0xffffffffu ? ws->src->ring_next(ws->src->ctx, NULL) : NULL;
+	     r; r = ws->src->ring_next(ws->src->ctx, r)) {
+		if (atomic_load_explicit(&r->tid, memory_order_relaxed) == st->tid) {
+			index = r->index;
+			break;
+		}
+	}
 	ttlog__put_u32(p + TTLOG__FMT_STCK_TID_OFF, st->tid);
-	ttlog__put_u32(p + TTLOG__FMT_STCK_THREAD_OFF, st->thread_index);
+	ttlog__put_u32(p + TTLOG__FMT_STCK_THREAD_OFF, index);
 	ttlog__put_u32(p + TTLOG__FMT_STCK_FLAGS_OFF, st->flags);
 	ttlog__put_u32(p + TTLOG__FMT_STCK_ARCH_OFF, st->arch);
 	ttlog__put_u32(p + TTLOG__FMT_STCK_NFRAMES_OFF, nframes);
@@ -516,6 +526,15 @@ static void write_stack(struct workspace *ws, const struct ttlog__stack *st)
 		ttlog__put_u32(p + len + TTLOG__FMT_STCK_REG_ID_OFF, st->reg_ids[i]);
 		ttlog__put_u32(p + len + TTLOG__FMT_STCK_REG_RESERVED_OFF, 0);
 		ttlog__put_u64(p + len + TTLOG__FMT_STCK_REG_VALUE_OFF, st->reg_values[i]);
+	}
+	if (st->origin != TTLOG__FMT_STACK_ORIGIN_SELF) { /* revision 13 */
+		uint32_t n = 0;
+		while (n < TTLOG__FMT_STCK_NAME_MAX && st->name[n])
+			n++;
+		ttlog__put_u32(p + len, st->origin);
+		ttlog__put_u32(p + len + 4, n);
+		memcpy(p + len + 8, st->name, n);
+		len += 8 + n;
 	}
 	emit_chunk(ws, TTLOG__FMT_CHUNK_STCK, p, len);
 }
@@ -857,6 +876,25 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
+/* Runs in signal context. */
+int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason,
+				 const struct ttlog__stack *stacks, uint32_t nstacks, char *path,
+				 size_t path_size)
+{
+	struct workspace *ws = workspaces[which];
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
+	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
+		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
+		last_errno[which] = 0;
+		return TTLOG_E_NOT_INITIALIZED;
+	}
+	struct ttlog__snapshot_source src = self_source();
+	src.in_process = 1;
+	src.stacks = stacks;
+	src.nstacks = nstacks;
+	return write_from(which, &src, reason, NULL, NULL, path, path_size);
+}
+
 /* A tool that writes snapshots from mappings (`ttlog snap`, `ttlog
  * recover`) encrypts them when its own environment has TTLOG_ENCRYPT_KEY,
  * as the process would have: read once, at the first snapshot. Normal
@@ -1039,10 +1077,13 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	}
 	if (crash)
 		write_crash(ws, crash);
-	if (crash ? crash->stack != NULL : stack != NULL) {
+	if (crash ? crash->stack != NULL : stack != NULL)
 		write_stack(ws, crash ? crash->stack : stack);
-		write_modules(ws, crash && crash->modules ? crash->modules : ttlog__modules_current());
-	}
+	for (uint32_t i = 0; i < src->nstacks && src->stacks; i++)
+		write_stack(ws, &src->stacks[i]);
+	if ((crash ? crash->stack != NULL : stack != NULL) || (src->nstacks && src->stacks))
+		write_modules(ws, crash && crash->modules ? crash->modules
+				  : src->modules ? src->modules : ttlog__modules_current());
 	write_end(ws);
 	ttlog__emit_flush(&ws->em);
 	if (sealed)

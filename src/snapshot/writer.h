@@ -70,6 +70,14 @@ struct ttlog__snapshot_source {
 	int live;                /* live inspection (ttlog__snapshot_write_live): into live_fd,
 				    no file, no counters, no retention */
 	int live_fd;
+	/* More stacks, each written as a STCK after the crash's or the
+	 * caller's (ttlog snap --stacks, the watchdog), and the module list
+	 * MODS gives for them; NULL: the process's own current list. A stack
+	 * whose thread_index is 0xffffffff gets the index of the ring whose
+	 * thread has its tid, if there is one. */
+	const struct ttlog__stack *stacks;
+	uint32_t nstacks;
+	const struct ttlog__module_list *modules;
 };
 
 struct ttlog__compression;
@@ -107,6 +115,15 @@ int ttlog__snapshot_last_error(enum ttlog__workspace which, int *sys_errno);
 int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason,
 				const struct ttlog__crash_info *crash,
 				const struct ttlog__stack *stack, char *path, size_t path_size);
+
+/*
+ * ttlog__snapshot_write() of this process with the stacks given, a STCK
+ * each, then MODS (the watchdog: the stalled threads' stacks). Runs in
+ * signal context.
+ */
+int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason,
+				 const struct ttlog__stack *stacks, uint32_t nstacks, char *path,
+				 size_t path_size);
 
 /*
  * Writes a snapshot from src (another process's mapping) with the normal

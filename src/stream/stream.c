@@ -1488,6 +1488,17 @@ static void pause_ns(struct stream *s, uint64_t ns)
 	syscall(SYS_futex, (int *)&s->waiting, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 }
 
+/* The watchdog's timer (ttlog__stream_set_timer), NULL if none. */
+static _Atomic(void (*)(void)) timer_fn;
+
+int ttlog__stream_set_timer(void (*fn)(void))
+{
+	if (fn && !ttlog__stream_running())
+		return -1;
+	atomic_store_explicit(&timer_fn, fn, memory_order_release);
+	return 0;
+}
+
 static void *drainer_main(void *arg)
 {
 	struct stream *s = arg;
@@ -1510,6 +1521,9 @@ static void *drainer_main(void *arg)
 		}
 		housekeeping(s);
 		give_back(s);
+		void (*timer)(void) = atomic_load_explicit(&timer_fn, memory_order_acquire);
+		if (timer)
+			timer();
 		/* A cycle that read a lot, or after which a thread waits for
 		 * room in its ring (the block policy), goes again at once; one
 		 * that read something waits 1 ms; quiet cycles wait twice as

@@ -67,6 +67,12 @@ void ttlog__stream_stop(void);
 /* Whether the stream is running. */
 int ttlog__stream_running(void);
 
+/* A function the drainer thread calls once per cycle (at least every
+ * TTLOG_STREAM's flush interval, 50 ms), in normal context, for the
+ * watchdog (src/watchdog/), which then needs no thread of its own; NULL
+ * stops the calls. Returns 0, or -1 if the stream is not running. */
+int ttlog__stream_set_timer(void (*fn)(void));
+
 /* Counters for ttlog_get_stats(). */
 struct ttlog__stream_counters {
 	uint64_t streamed, lost, filtered, promoted;

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * watchdog.h - the in-process watchdog (TTLOG_WATCHDOG): a thread inside a
+ * span whose ring has not moved for the period is stalled, and one
+ * snapshot (reason "watchdog") records the stalled threads' stacks, once
+ * per stall. Off unless configured: then there is no thread, no signal and
+ * no memory.
+ */
+#ifndef TTLOG__WATCHDOG_WATCHDOG_H
+#define TTLOG__WATCHDOG_WATCHDOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts the watchdog with this period (0: does nothing): reserves its
+ * memory and a real-time signal that no one handles, then rides on the
+ * stream's drainer thread if the stream runs, else starts a thread of its
+ * own. Normal context, from ttlog_init() after the stream started (no
+ * snapshot is due before a whole period has passed). TTLOG_OK,
+ * TTLOG_E_NOMEM (no memory, or no thread), TTLOG_E_SIGNAL (every
+ * real-time signal is taken); err says which. */
+int ttlog__watchdog_start(uint64_t period_ns, char *err, size_t err_size);
+
+/* Stops it: the thread is joined, the signal handler put back. Normal context. */
+void ttlog__watchdog_stop(void);
+
+/* In a forked child: the watchdog's thread is not there. */
+void ttlog__watchdog_after_fork(void);
+
+/* Its counters are in ttlog__g (common/state.h), for ttlog's own metrics. */
+
+#endif

@@ -640,7 +640,8 @@ static int convert_stacks(const struct ttlog__ext_stacks *ext, struct ttlog__sta
 			st->nframes = TTLOG__STACK_MAX_FRAMES;
 			st->flags |= TTLOG__FMT_STACK_TRUNCATED;
 		}
-		memcpy(st->frames, e->frames, st->nframes * sizeof *st->frames);
+		if (st->nframes)
+			memcpy(st->frames, e->frames, st->nframes * sizeof *st->frames);
 		st->origin = ext->origin;
 		if (e->name)
 			snprintf(st->name, sizeof st->name, "%s", e->name);
@@ -660,10 +661,12 @@ static int convert_stacks(const struct ttlog__ext_stacks *ext, struct ttlog__sta
 		d->start = m->start;
 		d->end = m->end;
 		d->build_id_len = m->build_id ? m->build_id_len : 0;
-		memcpy(d->build_id, m->build_id, d->build_id_len);
+		if (d->build_id_len) /* memcpy from NULL is undefined even for 0 bytes */
+			memcpy(d->build_id, m->build_id, d->build_id_len);
 		d->path_off = l->paths_len;
 		d->path_len = (uint32_t)plen;
-		memcpy(l->paths + l->paths_len, m->path, plen);
+		if (plen)
+			memcpy(l->paths + l->paths_len, m->path, plen);
 		l->paths_len += (uint32_t)plen;
 	}
 	return 0;

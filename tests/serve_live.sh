@@ -40,14 +40,25 @@ trap stop_everything EXIT
 shm=$tmp/shm
 mkdir -p "$shm" "$tmp/snaps"
 
-# Waits (up to 20 s) until file $1 has a line matching $2, $3 times (default 1).
+# Waits (up to 20 s) until file $1 has a complete line (one curl has
+# finished writing) matching $2, $3 times (default 1).
 wait_for() {
 	local _
 	for _ in $(seq 1 200); do
-		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		[ "$(complete_lines "$1" | grep -c -- "$2")" -ge "${3:-1}" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# The lines of file $1 that end in a newline.
+complete_lines() {
+	[ -f "$1" ] || return 0
+	if [ -s "$1" ] && [ -n "$(tail -c 1 "$1")" ]; then
+		head -n -1 "$1"
+	else
+		cat "$1"
+	fi
 }
 
 # Starts a tail of source 0 with parameters $2 into file $1 (sets tail_pid)
@@ -64,7 +75,7 @@ messages() {
 	python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
-    if line.startswith("data: "):
+    if line.startswith("data: ") and line.endswith("\n"):
         e = json.loads(line[6:])
         if "message" in e:
             print(e["thread"] + ": " + e["message"])' "$1"
@@ -102,10 +113,11 @@ start_tail "$tmp/warn.out" "&level=warn"
 echo "log first live" >&"$to_echo"
 echo "thread from a thread" >&"$to_echo"
 echo "warn careful" >&"$to_echo"
-wait_for "$tmp/all.out" '^data: ' 3 || fail "tail: three new events" "$(head -c 600 "$tmp/all.out")"
+# Event lines only: the first poll's "event: ready" has a data line too.
+wait_for "$tmp/all.out" '^data: .*"message"' 3 || fail "tail: three new events" "$(head -c 600 "$tmp/all.out")"
 expect "tail: the new events, once, in order, from both threads" test "$(messages "$tmp/all.out")" = \
 	"$(printf 'shm_echo: first live\necho-thread: from a thread\nshm_echo: careful')"
-wait_for "$tmp/warn.out" '^data: ' || fail "tail level=warn: an event" "$(head -c 600 "$tmp/warn.out")"
+wait_for "$tmp/warn.out" '^data: .*"message"' || fail "tail level=warn: an event" "$(head -c 600 "$tmp/warn.out")"
 expect "tail level=warn: only the warning" test "$(messages "$tmp/warn.out")" = "shm_echo: careful"
 
 # 20000 events in a ring of about 1600 between two polls: most are lost,
@@ -118,6 +130,8 @@ import json, sys
 lost, seen, order = 0, [], []
 kind = None
 for line in open(sys.argv[1]):
+    if not line.endswith("\n"):
+        break
     line = line.rstrip("\n")
     if line.startswith("event: "):
         kind = line[7:]

@@ -203,6 +203,8 @@ struct source {
 	int alive, same_boot;
 	const struct ttlog__shm_stream_entry *stream; /* a dead owner's stream table, or NULL */
 	uint64_t after_stream;        /* rings whose stream place was used */
+	uint64_t *claimed;            /* thread indexes written, + 1, open addressing */
+	size_t claimed_cap;           /* a power of 2 above twice the rings; 0: none */
 	unsigned char *copy;          /* a private copy of the ring being read */
 	size_t copy_cap;
 	char problem[512];            /* the first entry skipped, for the caller */
@@ -232,6 +234,11 @@ static void collect_rings(struct source *s)
 		problem(s, "out of memory for %u rings", n);
 		return;
 	}
+	size_t cap = 16;
+	while (cap < 2 * (size_t)n)
+		cap *= 2;
+	s->claimed = calloc(cap, sizeof *s->claimed);
+	s->claimed_cap = s->claimed ? cap : 0;
 	uint64_t arena_end = h->arena_off + h->arena_size;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t at = h->table_off + (uint64_t)i * sizeof(struct ttlog__shm_ring_entry);
@@ -494,6 +501,27 @@ static void note_streamed(struct source *s, const struct ttlog__ring *r, struct 
 	s->after_stream++;
 }
 
+/*
+ * A snapshot has one THRD per thread index (docs/FORMAT.md 10), and an
+ * owner gives each ring an index of its own: a second ring with an index
+ * already written (or the same ring named twice by the table) is damage,
+ * skipped and said. 1 if index is new, now taken. Without the memory for
+ * the set, every ring is taken as it comes.
+ */
+static int claim_index(struct source *s, uint32_t index)
+{
+	if (!s->claimed_cap)
+		return 1;
+	uint64_t key = (uint64_t)index + 1;
+	size_t mask = s->claimed_cap - 1, at = (index * 2654435761u) & mask;
+	while (s->claimed[at] && s->claimed[at] != key)
+		at = (at + 1) & mask;
+	if (s->claimed[at])
+		return 0;
+	s->claimed[at] = key; /* at most one per ring: the set never fills */
+	return 1;
+}
+
 static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	struct source *s = ctx;
@@ -502,6 +530,11 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 		return 0;
 	if (!ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur))
 		return 0;
+	if (!claim_index(s, r->index)) {
+		problem(s, "a second ring (table entry %zu of those kept) says it is thread %u: skipped",
+			s->pos, r->index);
+		return 0;
+	}
 	/* A live owner that logs faster than the snapshot is written would
 	 * overwrite a busy ring from its oldest end all the while it is read,
 	 * and could leave nothing of it: the ring is copied first, newest
@@ -833,6 +866,7 @@ out:;
 		munmap((void *)s->map, (size_t)s->size);
 	free(s->sites);
 	free(s->rings);
+	free(s->claimed);
 	free(s->copy);
 	free(s);
 	free(stacks);

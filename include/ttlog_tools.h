@@ -71,6 +71,9 @@ struct ttlog__shm_info {
 	char snapshot_dir[PATH_MAX]; /* where the owner writes its snapshots */
 	uint64_t dev, ino;       /* the file the header was read from (fstat): what
 				    the owner must still map to count as alive */
+	int major, minor;        /* the layout version (docs/SHM-FORMAT.md) */
+	int has_metrics;         /* layout 1.3 with a metrics part: the process's
+				    metrics can be read from outside */
 };
 
 /**

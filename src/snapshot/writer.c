@@ -760,6 +760,16 @@ static void write_metrics(struct workspace *ws)
 				ws->em.redact && (ws->em.redact->n || ws->em.redact->npat) ? ws->em.redacted : UINT64_MAX);
 }
 
+/* The MTRC chunks of another process's metrics (a mapping's), with the
+ * same buffers. */
+static void write_source_metrics(struct workspace *ws, const struct ttlog__snapshot_source *src)
+{
+	struct ttlog__mtrc_scratch s = {ws->em.packed, sizeof ws->em.packed, ws->em.block,
+					emit_metrics_chunk, ws};
+	ttlog__metrics_snapshot_of(&s, src->metrics, src->nmetrics, src->metric_read, src->ctx,
+				   src->metric_shards_private);
+}
+
 /* ---- Entry point -------------------------------------------------------- */
 
 /* Runs in signal context. */
@@ -1071,9 +1081,11 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->em.file.failed;
 	     r = src->ring_next(src->ctx, r))
 		write_thread(ws, r, cutoff, crash);
-	if (src->in_process) { /* a mapping has neither (docs/SHM-FORMAT.md) */
+	if (src->in_process) { /* a mapping has no sampling (docs/SHM-FORMAT.md) */
 		write_sampling(ws);
 		write_metrics(ws);
+	} else if (src->nmetrics && src->metrics && src->metric_read) {
+		write_source_metrics(ws, src); /* a mapping's metrics (layout 1.3) */
 	}
 	if (crash)
 		write_crash(ws, crash);

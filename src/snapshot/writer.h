@@ -36,6 +36,8 @@ struct ttlog__ring;
 struct ttlog__ring_cursor;
 struct ttlog__calibration;
 struct ttlog__site_desc;
+struct ttlog__metric_entry;
+struct ttlog__metric_sum;
 
 /*
  * What a snapshot is written from: this process (ttlog__snapshot_write
@@ -78,6 +80,15 @@ struct ttlog__snapshot_source {
 	const struct ttlog__stack *stacks;
 	uint32_t nstacks;
 	const struct ttlog__module_list *modules;
+	/* The metrics of a source that is not this process (a mapping of
+	 * layout 1.3): nmetrics entries, each summed by metric_read (out and
+	 * buckets as ttlog__metric_read fills them), written as MTRC chunks.
+	 * 0: none. */
+	uint32_t nmetrics;
+	const struct ttlog__metric_entry *metrics;
+	void (*metric_read)(void *ctx, const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
+			    unsigned char *buckets);
+	uint64_t metric_shards_private; /* its threads whose shards it could not read */
 };
 
 struct ttlog__compression;

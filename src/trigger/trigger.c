@@ -661,7 +661,9 @@ static void eval_metric(const struct look *lk, uint32_t i)
 {
 	struct rule_state *s = &mem->rules[i];
 	find_entries(s);
-	if (!s->nentries)
+	/* A metric not registered yet is 0: a windowed rule keeps its history
+	 * from the start, so that the first updates count in its rate. */
+	if (!s->nentries && (s->r.kind == TTLOG__TRIG_GAUGE || s->r.kind == TTLOG__TRIG_TOTAL))
 		return;
 	uint64_t counter;
 	double gauge = 0, mn = 0, mx = 0;

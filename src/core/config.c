@@ -307,7 +307,7 @@ static int take_watchdog(const char *v, struct resolving *r)
  * and left out. */
 static int take_trigger(const char *v, struct resolving *r)
 {
-	r->st->trigger_env = v;
+	r->st->trigger_env = strcmp(v, "none") == 0 ? NULL : v;
 	return TAKEN;
 }
 

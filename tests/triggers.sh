@@ -12,6 +12,7 @@
 #   - span, gauge and counter-rate rules, one snapshot each;
 #   - bad rules: each named on stderr with its column, left out, and the
 #     process logs on with the good rule;
+#   - exit() while a snapshot waits for its post-roll: it is written then;
 #   - ttlog_trigger_add(): a bad rule refused with its message, a good one
 #     fires.
 # The program waits for files and counts, never for times; nothing here
@@ -188,6 +189,21 @@ if [ "${#files[@]}" = 1 ]; then
 	check "bad: its snapshot holds the events" "~injected error seq=[0-9]+" 0 '' -- "$bin" view "${files[0]}"
 	check "bad: the refused rules are counted" '~ttlog_trigger_rules_refused_total +5$' 0 '' -- \
 		"$bin" view --metrics "${files[0]}"
+fi
+
+# ---- exit() during the post-roll ---------------------------------------------------
+
+dir=$tmp/exit
+mkdir -p "$dir"
+rc=0
+env TTLOG_DIR="$dir" TTLOG_TRIGGER='level>=error post=1h' \
+	"$progs/trigger_burst" exit >"$tmp/exit.out" 2>"$tmp/exit.err" </dev/null || rc=$?
+expect "exit: the program exited (exit $rc: $(head -c 300 "$tmp/exit.err"))" test "$rc" = 0
+mapfile -t files < <(trigger_files "$dir")
+expect "exit: the snapshot waiting for its post-roll was written at exit (found ${#files[@]})" \
+	test "${#files[@]}" = 1
+if [ "${#files[@]}" = 1 ]; then
+	check "exit: it holds the events up to the exit" "~exiting seq=[0-9]+" 0 '' -- "$bin" view "${files[0]}"
 fi
 
 # ---- ttlog_trigger_add() ---------------------------------------------------------------

@@ -180,6 +180,7 @@ static void refuse_rule(void *ctx, const char *message)
 }
 
 static struct ttlog__trigger_rule init_rules[TTLOG__TRIGGER_MAX]; /* under init_lock */
+static int trigger_atexit_registered;
 
 /* ttlog_trigger_add's bad rule: the first one's message for the caller. */
 struct first_fault_ctx {
@@ -209,6 +210,10 @@ static int start_triggers(const char *from_struct, const char *from_env)
 	if (rc == TTLOG_OK && n)
 		rc = ttlog__watchdog_hook(ttlog__trigger_tick, TTLOG__TRIGGER_STEP_NS, init_error,
 					  sizeof init_error);
+	/* exit() without ttlog_shutdown still writes the snapshots that wait
+	 * for their post-roll. */
+	if (rc == TTLOG_OK && n && !trigger_atexit_registered && atexit(ttlog__trigger_flush_at_exit) == 0)
+		trigger_atexit_registered = 1;
 	return rc;
 }
 
@@ -237,6 +242,8 @@ TTLOG_API int ttlog_trigger_add(const char *rules, char *err, size_t err_size)
 	rc = n ? ttlog__trigger_add(init_rules, n, why, sizeof why) : TTLOG_OK;
 	if (rc == TTLOG_OK && n)
 		rc = ttlog__watchdog_hook(ttlog__trigger_tick, TTLOG__TRIGGER_STEP_NS, why, sizeof why);
+	if (rc == TTLOG_OK && n && !trigger_atexit_registered && atexit(ttlog__trigger_flush_at_exit) == 0)
+		trigger_atexit_registered = 1;
 	if (rc != TTLOG_OK && err && err_size)
 		snprintf(err, err_size, "%s", why);
 out:

@@ -89,6 +89,7 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
 #define TTLOG__FMT_HEAD_FLAG_CRASH 0x1u
 #define TTLOG__FMT_HEAD_FLAG_SEGMENT 0x2u  /* revision 5: a segment file (FORMAT.md section 17) */
+#define TTLOG__FMT_HEAD_FLAG_TRIGGER 0x4u  /* revision 14: trigger_ns and trigger_rule follow */
 /* Revision 5 appends, after the reason string: the service string, then
  * u64 segment (sequence number from 1; 0 in a snapshot), then i64
  * stream_start_ns (0 in a snapshot). */

@@ -244,9 +244,9 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 				     "expected a segment number of at least 1 in a segment, "
 				     "found 0");
 	cur_skip(&c, TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE);
-	/* Revision 14: a trigger's snapshot goes on with trigger_ns and the
-	 * rule; other files end here. */
-	if (c.left == 0)
+	/* Revision 14: with the flag TRIGGER, trigger_ns and the rule follow;
+	 * without it, what follows is left for later versions. */
+	if (!(ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) & TTLOG__FMT_HEAD_FLAG_TRIGGER))
 		return;
 	if (!cur_need(r, &c, TTLOG__FMT_HEAD_TRIGGER_NS_SIZE, "the trigger's time"))
 		return;

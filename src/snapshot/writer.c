@@ -457,7 +457,9 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG__FMT_HEAD_FIXED_SIZE);
 	ttlog__put_u32(p + TTLOG__FMT_HEAD_PID_OFF, (uint32_t)ws->src->pid);
-	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF, crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF,
+		       (crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0) |
+			       (ws->src->trigger_rule ? TTLOG__FMT_HEAD_FLAG_TRIGGER : 0));
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_CREATED_OFF, (uint64_t)created);
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_TICK0_OFF, cal->tick0);
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_NS0_OFF, (uint64_t)cal->ns0);
@@ -476,8 +478,9 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	ttlog__put_u64(p + len, 0);
 	ttlog__put_u64(p + len + TTLOG__FMT_HEAD_SEGMENT_SIZE, 0);
 	len += TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE;
-	/* Revision 14, a trigger's snapshot only: when the rule fired, and
-	 * the rule. Other files end HEAD above, as in revision 13. */
+	/* Revision 14, a trigger's snapshot only (flag TRIGGER): when the
+	 * rule fired, and the rule. Other files end HEAD above, as in
+	 * revision 13. */
 	if (ws->src->trigger_rule) {
 		ttlog__put_u64(p + len, (uint64_t)ws->src->trigger_ns);
 		len += TTLOG__FMT_HEAD_TRIGGER_NS_SIZE;

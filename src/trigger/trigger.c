@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -121,6 +122,9 @@ struct memory {
 };
 
 static struct memory *mem;
+/* The tick's state against ttlog__trigger_flush_at_exit(), which may run in
+ * the thread that calls exit() while the timer still runs. */
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t nrules;
 static uint32_t seen_rules;           /* the tick's: nrules at its last look */
 static uint64_t last_look;            /* the tick's: monotonic ns */
@@ -525,6 +529,9 @@ static void record(const struct look *lk, struct ring_look *rl, const unsigned c
 	}
 	if (d->kind != TTLOG__KIND_SPAN_BEGIN)
 		return;
+	for (uint32_t j = 0; j < OPEN_SPANS; j++)
+		if (rl->spans[j].rules && rl->spans[j].id == span)
+			return; /* a re-statement of a begin seen already (RESTATE) */
 	uint32_t k = 0;
 	while (k < OPEN_SPANS && rl->spans[k].rules)
 		k++;
@@ -719,10 +726,19 @@ static void eval_metric(const struct look *lk, uint32_t i)
 
 /* ---- The tick --------------------------------------------------------------- */
 
+static void tick_locked(void);
+
 void ttlog__trigger_tick(void)
 {
 	if (!mem)
 		return;
+	pthread_mutex_lock(&tick_lock);
+	tick_locked();
+	pthread_mutex_unlock(&tick_lock);
+}
+
+static void tick_locked(void)
+{
 	/* LMM(trig:B) pairs with LMM(trig:A). */
 	uint32_t n = atomic_load_explicit(&nrules, memory_order_acquire);
 	if (n != seen_rules) {
@@ -755,21 +771,39 @@ void ttlog__trigger_tick(void)
 	reap(0);
 }
 
-void ttlog__trigger_stop(void)
+/* The snapshots still in their post-roll, written now. */
+static void write_pending(void)
 {
-	if (!mem)
-		return;
 	uint32_t n = atomic_load_explicit(&nrules, memory_order_acquire);
 	uint64_t now = mono_ns();
 	for (uint32_t i = 0; i < n; i++)
 		if (mem->rules[i].pending)
 			write_snapshot(&mem->rules[i], now, 1);
+}
+
+void ttlog__trigger_stop(void)
+{
+	if (!mem)
+		return;
+	pthread_mutex_lock(&tick_lock);
+	write_pending();
 	reap(1);
 	memset(mem->children, 0, sizeof mem->children);
+	pthread_mutex_unlock(&tick_lock);
+}
+
+void ttlog__trigger_flush_at_exit(void)
+{
+	if (!mem)
+		return;
+	pthread_mutex_lock(&tick_lock);
+	write_pending();
+	pthread_mutex_unlock(&tick_lock);
 }
 
 void ttlog__trigger_after_fork(void)
 {
+	pthread_mutex_init(&tick_lock, NULL);
 	if (!mem)
 		return;
 	uint32_t n = atomic_load_explicit(&nrules, memory_order_relaxed);

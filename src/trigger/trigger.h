@@ -101,6 +101,11 @@ void ttlog__trigger_tick(void);
  * still running, then forgets them. Normal context. */
 void ttlog__trigger_stop(void);
 
+/* exit() without ttlog_shutdown: writes the snapshots still in their
+ * post-roll, as ttlog__trigger_stop() does (the timer may still run; they
+ * take turns). Normal context. */
+void ttlog__trigger_flush_at_exit(void);
+
 /* In a forked child: its parent's pending snapshots and commands are not
  * its own. */
 void ttlog__trigger_after_fork(void);

@@ -19,6 +19,10 @@
  *   more   a span "checkout" of 120 ms, then a gauge queue.depth of 2000,
  *          then 100 increments of counter errors, each followed by logging
  *          until one more trigger snapshot is there.
+ *   exit   logs an error, logs on until the trigger has fired
+ *          (ttlog_trigger_fires_total), then calls exit() without
+ *          ttlog_shutdown while the rule's post-roll (TTLOG_TRIGGER's
+ *          post=) still runs: the snapshot must be written at exit.
  *   api    ttlog_trigger_add() with a bad rule (it must be refused, its
  *          message on stdout), then with "level>=error post=300ms", then
  *          an error, then logging until one trigger snapshot is there.
@@ -74,8 +78,8 @@ static int trigger_files(void)
 	return n;
 }
 
-/* ttlog_trigger_matches_held_total, from the process's own metrics. */
-static long held(void)
+/* A counter of the process's own metrics, -1 if absent. */
+static long own_counter(const char *name)
 {
 	int fd = memfd_create("metrics", 0);
 	if (fd < 0 || ttlog_metrics_write_prometheus(fd) != TTLOG_OK)
@@ -86,8 +90,15 @@ static long held(void)
 	if (n <= 0)
 		return -1;
 	text[n] = '\0';
-	const char *p = strstr(text, "\nttlog_trigger_matches_held_total ");
-	return p ? strtol(p + 34, NULL, 10) : -1;
+	char key[128];
+	snprintf(key, sizeof key, "\n%s ", name);
+	const char *p = strstr(text, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static long held(void)
+{
+	return own_counter("ttlog_trigger_matches_held_total");
 }
 
 /* Logs steadily until there are `files` trigger snapshots. */
@@ -191,6 +202,23 @@ static int run_more(void)
 	return wait_files(3, "the counter's rate");
 }
 
+static int run_exit(void)
+{
+	for (int i = 0; i < 20; i++)
+		step();
+	TTLOG_ERROR("injected error seq=%d", seq);
+	for (int i = 0; i < WAIT_LOOKS && own_counter("ttlog_trigger_fires_total") < 1; i++) {
+		step();
+		pause_ms(50);
+	}
+	if (own_counter("ttlog_trigger_fires_total") < 1) {
+		fprintf(stderr, "trigger_burst: the error never fired\n");
+		return 3;
+	}
+	TTLOG_INFO("exiting seq=%d", seq);
+	exit(0);
+}
+
 static int run_api(void)
 {
 	char err[512];
@@ -207,7 +235,7 @@ static int run_api(void)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: trigger_burst burst|error|more|api\n");
+		fprintf(stderr, "usage: trigger_burst burst|error|more|exit|api\n");
 		return 1;
 	}
 	if (ttlog_init(NULL) != TTLOG_OK) {
@@ -223,8 +251,10 @@ int main(int argc, char **argv)
 		rc = run_more();
 	else if (strcmp(argv[1], "api") == 0)
 		rc = run_api();
+	else if (strcmp(argv[1], "exit") == 0)
+		rc = run_exit();
 	else {
-		fprintf(stderr, "usage: trigger_burst burst|error|more|api\n");
+		fprintf(stderr, "usage: trigger_burst burst|error|more|exit|api\n");
 		rc = 1;
 	}
 	ttlog_shutdown();

@@ -253,6 +253,13 @@ struct ttlog_config {
 	 * stalled threads' stacks, once per stall. 0: off (the default; no
 	 * thread, no signal); at least 100 ms. */
 	uint64_t watchdog_ns;
+	/* Triggers (TTLOG_TRIGGER, README's "Triggers"): rules separated by
+	 * ';' such as "level>=error post=2s action=snapshot,stderr" or
+	 * "metric http.latency_ms p99>250 over=10s", evaluated by a low-rate
+	 * timer inside the process; TTLOG_TRIGGER's rules are added to these.
+	 * A bad rule is reported on stderr and left out; the others apply.
+	 * NULL: none (the default; no timer). */
+	const char *trigger;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -299,6 +306,16 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config);
  * Returns TTLOG_OK or TTLOG_E_NOT_INITIALIZED.
  */
 TTLOG_API int ttlog_shutdown(void);
+
+/**
+ * Adds trigger rules at run time, in TTLOG_TRIGGER's language (README's
+ * "Triggers"), starting the timer that evaluates them if none runs. All or
+ * nothing: if one rule is bad, none is added and err (if not NULL)
+ * receives the reason, naming the rule and the column. Returns TTLOG_OK,
+ * TTLOG_E_NOT_INITIALIZED, TTLOG_E_INVALID (rules NULL), TTLOG_E_CONFIG (a
+ * bad rule) or TTLOG_E_NOMEM (32 rules already, or no thread).
+ */
+TTLOG_API int ttlog_trigger_add(const char *rules, char *err, size_t err_size);
 
 /** Sets the runtime minimum level for targets that have no level of their own. */
 TTLOG_API int ttlog_set_level(int level);

@@ -204,6 +204,11 @@ struct ttlog_file_info {
 	int events_are_records;
 	uint64_t records;            /* records in the blocks, events and scope records: what
 					overwritten, torn and ttlog_events_written_total count */
+	/* Added with format revision 14 (docs/FORMAT.md section 6): a
+	 * trigger's snapshot (TTLOG_TRIGGER, reason "trigger") names the rule
+	 * that fired and when. Other files read as "" and 0. */
+	const char *trigger_rule;
+	int64_t trigger_ns;          /* ns since the Unix epoch, UTC */
 };
 
 /* What an event is. */

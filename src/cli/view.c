@@ -129,6 +129,11 @@ void cli_view_usage(FILE *out)
 	      "  has no parent on its thread) and its end \"end NAME DURATION\"; events are\n"
 	      "  indented by two spaces per span open on their thread.\n"
 	      "\n"
+	      "Triggers: a snapshot a TTLOG_TRIGGER rule wrote (reason trigger) gets the\n"
+	      "  line \"-- trigger fired: RULE\" before its first event at or after the\n"
+	      "  moment the rule fired; --header also prints \"-- trigger: RULE, fired at\n"
+	      "  TIME\" (in JSON mode, on stderr).\n"
+	      "\n"
 	      "Text lines: TIME LEVEL [TID NAME] FILE:LINE MESSAGE key=value... with the\n"
 	      "  level followed by + for a promoted event (a segment's record below the\n"
 	      "  stream's level, streamed because of an error near it), and with the\n"
@@ -247,6 +252,14 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	render_line_cstring(&v->line, info->hostname);
 	note_end(v, "");
 	note_string(v, "reason: ", info->reason);
+	if (info->trigger_rule && *info->trigger_rule) {
+		note_begin(v, "");
+		render_buf_puts(&v->line, "trigger: ");
+		render_line_cstring(&v->line, info->trigger_rule);
+		render_buf_printf(&v->line, ", fired at %s",
+				  render_time_format(info->trigger_ns, style, t1));
+		note_end(v, "");
+	}
 	note(v, "", "created: %s", render_time_format(info->created_ns, style, t1));
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
@@ -411,6 +424,16 @@ static void show_event(struct view *v, const struct ttlog_event *ev)
 		print_text_event(v, ev);
 }
 
+/* "-- trigger fired: RULE" between the events, at the trigger's time. */
+static void print_trigger_mark(struct view *v, const struct ttlog_file_info *info)
+{
+	flush_events(v);
+	note_begin(v, COLOR_LOST);
+	render_buf_puts(&v->line, "trigger fired: ");
+	render_line_cstring(&v->line, info->trigger_rule);
+	note_end(v, COLOR_LOST);
+}
+
 /* ---- Files -------------------------------------------------------------- */
 
 static int view_file(struct view *v, const char *path)
@@ -443,8 +466,18 @@ static int view_file(struct view *v, const char *path)
 		cli_metrics_print(r, v->json,
 				  v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
-	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev))
+	/* A trigger's snapshot: a line among the events where the rule fired
+	 * (text mode; JSON has the header's note). */
+	int mark = described && !v->json && !v->metrics && info->trigger_rule && *info->trigger_rule;
+	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+		if (mark && ev.time_ns >= info->trigger_ns) {
+			print_trigger_mark(v, info);
+			mark = 0;
+		}
 		show_event(v, &ev);
+	}
+	if (mark && !cli_stdout_failed())
+		print_trigger_mark(v, info);
 	flush_events(v);
 	if (cli_stdout_failed()) {
 		/* Nobody reads the output any more (or it cannot be written):

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 13 of docs/FORMAT.md).
+ * (revision 14 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -89,11 +89,15 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
 #define TTLOG__FMT_HEAD_FLAG_CRASH 0x1u
 #define TTLOG__FMT_HEAD_FLAG_SEGMENT 0x2u  /* revision 5: a segment file (FORMAT.md section 17) */
+#define TTLOG__FMT_HEAD_FLAG_TRIGGER 0x4u  /* revision 14: trigger_ns and trigger_rule follow */
 /* Revision 5 appends, after the reason string: the service string, then
  * u64 segment (sequence number from 1; 0 in a snapshot), then i64
  * stream_start_ns (0 in a snapshot). */
 #define TTLOG__FMT_HEAD_SEGMENT_SIZE 8
 #define TTLOG__FMT_HEAD_STREAM_START_SIZE 8
+/* Revision 14, a trigger's snapshot: trigger_ns (i64), then the rule (str). */
+#define TTLOG__FMT_HEAD_TRIGGER_NS_SIZE 8
+#define TTLOG__FMT_HEAD_TRIGGER_MAX 256u
 
 #define TTLOG__FMT_CLOCK_TSC 0             /* x86-64 time-stamp counter */
 #define TTLOG__FMT_CLOCK_CNTVCT 1          /* aarch64 virtual counter */

@@ -243,6 +243,20 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off,
 				     "expected a segment number of at least 1 in a segment, "
 				     "found 0");
+	cur_skip(&c, TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE);
+	/* Revision 14: with the flag TRIGGER, trigger_ns and the rule follow;
+	 * without it, what follows is left for later versions. */
+	if (!(ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) & TTLOG__FMT_HEAD_FLAG_TRIGGER))
+		return;
+	if (!cur_need(r, &c, TTLOG__FMT_HEAD_TRIGGER_NS_SIZE, "the trigger's time"))
+		return;
+	int64_t when = (int64_t)ttlog__get_u64(c.p);
+	cur_skip(&c, TTLOG__FMT_HEAD_TRIGGER_NS_SIZE);
+	const char *rule = NULL;
+	if (!cur_str(r, &c, "trigger rule", &rule))
+		return;
+	r->info.trigger_ns = when;
+	r->info.trigger_rule = rule;
 	/* Bytes after these fields are left for later versions. */
 }
 

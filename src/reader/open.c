@@ -322,6 +322,7 @@ static struct ttlog_reader *reader_new(const char *name)
 	r->info.reason = "";
 	r->info.crash.signal_name = "";
 	r->info.service = "";
+	r->info.trigger_rule = "";
 	return r;
 }
 

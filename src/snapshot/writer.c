@@ -457,7 +457,9 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG__FMT_HEAD_FIXED_SIZE);
 	ttlog__put_u32(p + TTLOG__FMT_HEAD_PID_OFF, (uint32_t)ws->src->pid);
-	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF, crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF,
+		       (crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0) |
+			       (ws->src->trigger_rule ? TTLOG__FMT_HEAD_FLAG_TRIGGER : 0));
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_CREATED_OFF, (uint64_t)created);
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_TICK0_OFF, cal->tick0);
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_NS0_OFF, (uint64_t)cal->ns0);
@@ -476,6 +478,14 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	ttlog__put_u64(p + len, 0);
 	ttlog__put_u64(p + len + TTLOG__FMT_HEAD_SEGMENT_SIZE, 0);
 	len += TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE;
+	/* Revision 14, a trigger's snapshot only (flag TRIGGER): when the
+	 * rule fired, and the rule. Other files end HEAD above, as in
+	 * revision 13. */
+	if (ws->src->trigger_rule) {
+		ttlog__put_u64(p + len, (uint64_t)ws->src->trigger_ns);
+		len += TTLOG__FMT_HEAD_TRIGGER_NS_SIZE;
+		put_string(p, &len, ws->src->trigger_rule, TTLOG__FMT_HEAD_TRIGGER_MAX);
+	}
 	emit_chunk(ws, TTLOG__FMT_CHUNK_HEAD, p, len);
 }
 
@@ -902,6 +912,24 @@ int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason
 	src.in_process = 1;
 	src.stacks = stacks;
 	src.nstacks = nstacks;
+	return write_from(which, &src, reason, NULL, NULL, path, path_size);
+}
+
+/* Runs in signal context. */
+int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reason,
+				  const char *rule, int64_t trigger_ns, char *path, size_t path_size)
+{
+	struct workspace *ws = workspaces[which];
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
+	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
+		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
+		last_errno[which] = 0;
+		return TTLOG_E_NOT_INITIALIZED;
+	}
+	struct ttlog__snapshot_source src = self_source();
+	src.in_process = 1;
+	src.trigger_rule = rule ? rule : "";
+	src.trigger_ns = trigger_ns;
 	return write_from(which, &src, reason, NULL, NULL, path, path_size);
 }
 

@@ -89,6 +89,10 @@ struct ttlog__snapshot_source {
 	void (*metric_read)(void *ctx, const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
 			    unsigned char *buckets);
 	uint64_t metric_shards_private; /* its threads whose shards it could not read */
+	/* A trigger's snapshot (src/trigger/): the rule that fired and when
+	 * (CLOCK_REALTIME ns), appended to HEAD (revision 14); NULL: none. */
+	const char *trigger_rule;
+	int64_t trigger_ns;
 };
 
 struct ttlog__compression;
@@ -135,6 +139,14 @@ int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason,
 int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason,
 				 const struct ttlog__stack *stacks, uint32_t nstacks, char *path,
 				 size_t path_size);
+
+/*
+ * ttlog__snapshot_write() of this process for a trigger: HEAD names the
+ * rule (at most TTLOG__FMT_HEAD_TRIGGER_MAX bytes of it are kept) and the
+ * time it fired, ns since the epoch. Runs in signal context.
+ */
+int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reason,
+				  const char *rule, int64_t trigger_ns, char *path, size_t path_size);
 
 /*
  * Writes a snapshot from src (another process's mapping) with the normal

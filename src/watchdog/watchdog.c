@@ -37,6 +37,11 @@
  *   wait for answered (the unwind is bounded).
  * A signal that comes after the watchdog gave up finds want != its tid and
  * does nothing.
+ *
+ * The timer also runs one more function, the hook (the triggers,
+ * src/trigger/, set by core): ttlog__watchdog_hook() starts the timer if
+ * the watchdog did not, and the thread then wakes at the shorter of the
+ * two steps. The signal is reserved only for the watchdog itself.
  */
 #define _GNU_SOURCE
 #include "watchdog/watchdog.h"
@@ -99,6 +104,8 @@ static int stopping;                /* under wake_lock */
 static _Atomic int active;
 static _Atomic int in_tick;
 static _Atomic(struct ttlog__stack *) slot;
+static _Atomic(void (*)(void)) hook;  /* the triggers' tick; NULL: none */
+static _Atomic uint64_t hook_step_ns; /* its step; 0: none */
 static _Atomic uint32_t want_tid;   /* the thread asked; | BUSY_BIT while it unwinds */
 static _Atomic uint32_t answered_tid;
 
@@ -173,8 +180,13 @@ static void look(void);
 static void tick(void)
 {
 	atomic_store_explicit(&in_tick, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&active, memory_order_seq_cst))
-		look();
+	if (atomic_load_explicit(&active, memory_order_seq_cst)) {
+		if (period_ns)
+			look();
+		void (*fn)(void) = atomic_load_explicit(&hook, memory_order_acquire);
+		if (fn)
+			fn();
+	}
 	atomic_store_explicit(&in_tick, 0, memory_order_seq_cst);
 }
 
@@ -246,7 +258,10 @@ static void *watchdog_main(void *arg)
 	while (!stopping) {
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		uint64_t step = period_ns / 4;
+		uint64_t hs = atomic_load_explicit(&hook_step_ns, memory_order_relaxed);
+		uint64_t step = period_ns ? period_ns / 4 : hs;
+		if (hs && hs < step)
+			step = hs;
 		until.tv_sec += (time_t)(step / 1000000000ull);
 		until.tv_nsec += (long)(step % 1000000000ull);
 		if (until.tv_nsec >= 1000000000L) {
@@ -257,7 +272,7 @@ static void *watchdog_main(void *arg)
 		if (stopping)
 			break;
 		pthread_mutex_unlock(&wake_lock);
-		look();
+		tick();
 		pthread_mutex_lock(&wake_lock);
 	}
 	pthread_mutex_unlock(&wake_lock);
@@ -295,6 +310,33 @@ static int reserve_signal(void)
 	return 0;
 }
 
+/* The timer: the stream's drainer if it runs, else a thread of its own.
+ * Does nothing if it runs already. */
+static int start_timer(char *err, size_t err_size)
+{
+	if (on_stream || own_thread)
+		return TTLOG_OK;
+	stopping = 0;
+	atomic_store_explicit(&active, 1, memory_order_seq_cst);
+	if (ttlog__stream_set_timer(tick) == 0) {
+		on_stream = 1;
+		return TTLOG_OK;
+	}
+	init_wake();
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	int rc = pthread_create(&thread, &attr, watchdog_main, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		atomic_store_explicit(&active, 0, memory_order_seq_cst);
+		snprintf(err, err_size, "watchdog: cannot start its thread: %s", strerror(rc));
+		return TTLOG_E_NOMEM;
+	}
+	pthread_setname_np(thread, "ttlog-watchdog");
+	own_thread = 1;
+	return TTLOG_OK;
+}
+
 int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 {
 	if (!period || signo)
@@ -309,33 +351,29 @@ int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 		mem = m;
 	}
 	memset(mem->rings, 0, sizeof mem->rings);
-	period_ns = period;
 	last_tick_ns = 0;
 	signo = reserve_signal();
 	if (!signo) {
 		snprintf(err, err_size, "watchdog: every real-time signal has a handler already");
 		return TTLOG_E_SIGNAL;
 	}
-	stopping = 0;
-	atomic_store_explicit(&active, 1, memory_order_seq_cst);
-	if (ttlog__stream_set_timer(tick) == 0) {
-		on_stream = 1;
-		return TTLOG_OK;
-	}
-	init_wake();
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	int rc = pthread_create(&thread, &attr, watchdog_main, NULL);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
+	/* Before the timer can see it: the thread reads it unsynchronised. */
+	period_ns = period;
+	int rc = start_timer(err, err_size);
+	if (rc != TTLOG_OK) {
+		period_ns = 0;
 		sigaction(signo, &old_action, NULL);
 		signo = 0;
-		snprintf(err, err_size, "watchdog: cannot start its thread: %s", strerror(rc));
-		return TTLOG_E_NOMEM;
 	}
-	pthread_setname_np(thread, "ttlog-watchdog");
-	own_thread = 1;
-	return TTLOG_OK;
+	return rc;
+}
+
+int ttlog__watchdog_hook(void (*fn)(void), uint64_t step_ns, char *err, size_t err_size)
+{
+	/* A running thread takes the step at its next wait. */
+	atomic_store_explicit(&hook_step_ns, step_ns, memory_order_relaxed);
+	atomic_store_explicit(&hook, fn, memory_order_release);
+	return start_timer(err, err_size);
 }
 
 void ttlog__watchdog_stop(void)
@@ -361,6 +399,9 @@ void ttlog__watchdog_stop(void)
 		sigaction(signo, &old_action, NULL);
 		signo = 0;
 	}
+	period_ns = 0;
+	atomic_store_explicit(&hook_step_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&hook, NULL, memory_order_relaxed);
 }
 
 void ttlog__watchdog_after_fork(void)

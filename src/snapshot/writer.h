@@ -78,9 +78,19 @@ struct ttlog__snapshot_source {
 	const struct ttlog__stack *stacks;
 	uint32_t nstacks;
 	const struct ttlog__module_list *modules;
+	/* Only the records of this trace and the scopes that enclose them
+	 * (snapshot/trace_filter.h), with a TRCE chunk saying what was left
+	 * out; its counts are filled in. NULL: every record. The filter
+	 * allocates: a source with a trace is never written from a signal
+	 * handler. */
+	struct ttlog__trace_want *trace;
+	/* The file is written as a member of a bundle (FORMAT.md 22), to be
+	 * put together with others: its header says BUNDLE. */
+	int bundle;
 };
 
 struct ttlog__compression;
+struct ttlog__trace_want;
 
 /* Reserves the two workspaces (one for on-demand snapshots, one kept for
  * the crash handler), with what the codec `comp` needs (its zstd context
@@ -130,6 +140,11 @@ int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason
  * workspace, reserving it if this process never ran ttlog_init. Same
  * results as ttlog__snapshot_write. Not for signal context.
  */
+/* A snapshot of this process with only the records of want's trace (see
+ * the source's `trace`); want's counts are filled in. Normal context only. */
+int ttlog__snapshot_write_trace(struct ttlog__trace_want *want, const char *reason, char *path,
+				size_t path_size);
+
 int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
 				 char *path, size_t path_size);
 

@@ -131,6 +131,11 @@ expect "the events left out are counted" \
 left=$(sed -nE 's/.*events from 3 of 3 processes; ([0-9]+) events.*/\1/p' "$tmp/snap.err")
 expect "view counts what snap left out ($left)" grep -q "): $left events of other requests" "$tmp/view.txt"
 
+# A command that reads one file at a time says that it read one process.
+"$bin" stats "$file" >/dev/null 2>"$tmp/stats.err"
+expect "stats of the bundle says it read only the first process" \
+	grep -q 'note: a bundle of several processes' "$tmp/stats.err"
+
 # ---- The callers' own dumps (ttlog_trace_dump, told by the tracestate) ----------
 
 mapfile -t dumps < <(ls "$own"/ttlog-*-trace-"$id".ttlog 2>/dev/null)

@@ -641,6 +641,61 @@ TTLOG_API int ttlog_traceparent(char *buf, size_t size);
  * process started with it joins its parent's trace.
  */
 TTLOG_API int ttlog_trace_continue(const char *traceparent);
+
+/*
+ * One request out of every process: the `tracestate` member `ttlog=dump`.
+ *
+ * A service that fails a request adds `ttlog=dump` to the W3C `tracestate`
+ * of its response (ttlog_tracestate_dump()). A caller that finds it there
+ * (ttlog_tracestate_wants_dump()) calls ttlog_trace_dump() in the request's
+ * span: its own events of that trace go into a snapshot named after the
+ * trace (reason "trace-<32 hex digits>"), with nothing of other requests,
+ * and it passes the member on in its own response, so that every process
+ * up to the first caller writes its part. Nothing runs in the background:
+ * each process writes its own file when it learns of the failure, from its
+ * own rings, which still hold the request. To collect every process's part
+ * at once, in one file merged by time, `ttlog snap --trace ID --all` reads
+ * the rings of every process in shared-memory mode from outside.
+ *
+ * A tracestate is untrusted input, parsed strictly by the list grammar of
+ * W3C Trace Context (lower-case keys of at most 256 characters, or
+ * tenant@system; values of at most 256 printable characters), at most
+ * TTLOG_TRACESTATE_MEMBERS_MAX members and TTLOG_TRACESTATE_MAX bytes, each
+ * key once. A list that breaks a rule is malformed as a whole and, as the
+ * specification requires, none of it is used.
+ */
+#define TTLOG_TRACESTATE_MAX 8192
+#define TTLOG_TRACESTATE_MEMBERS_MAX 32
+
+/**
+ * Writes into buf (size bytes, NUL-terminated) the tracestate to return
+ * upstream: "ttlog=dump" first, then the members of `tracestate` (the
+ * request's, or NULL) but its own earlier ttlog member, the rightmost left
+ * out beyond 32 members. Returns TTLOG_OK; TTLOG_E_INVALID (buf NULL, or a
+ * malformed `tracestate`, which is then discarded: buf holds "ttlog=dump");
+ * TTLOG_E_RANGE when not every member fit (buf holds those that did; with
+ * size < 11, nothing).
+ */
+TTLOG_API int ttlog_tracestate_dump(char *buf, size_t size, const char *tracestate);
+
+/**
+ * 1 if `tracestate` is a well-formed list whose ttlog member is "dump",
+ * else 0 (NULL, no such member, or a malformed list).
+ */
+TTLOG_API int ttlog_tracestate_wants_dump(const char *tracestate);
+
+/**
+ * Writes a snapshot of this process that holds only the events of one
+ * trace, with the spans and contexts that enclose them, from every thread:
+ * `trace` is 32 lower-case hex digits or a traceparent; NULL: the calling
+ * thread's (its innermost span's, or the one it continues). The reason is
+ * "trace-<32 hex digits>", and the file says how many events of other
+ * requests it left out. path (if not NULL) receives the file's name.
+ * Allocates while it runs: not for signal handlers. Returns TTLOG_OK,
+ * TTLOG_E_INVALID (a malformed trace), TTLOG_E_NO_TRACE (NULL with no
+ * trace on the thread), or what ttlog_snapshot() returns.
+ */
+TTLOG_API int ttlog_trace_dump(const char *trace, char *path, size_t path_size);
 /* ---- Runtime formats ------------------------------------------------- */
 
 /*

@@ -197,6 +197,18 @@ TTLOG_API int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, 
 					 size_t path_size, char *err, size_t err_size);
 
 /**
+ * ttlog__shm_snapshot() of one trace only: the records of the trace
+ * trace_hi:trace_lo and the spans and contexts that enclose them, with a
+ * TRCE chunk (docs/FORMAT.md 22) that counts what was left out. The events
+ * kept and left out go to *kept_events and *left_events (either may be
+ * NULL). (libttlog-read)
+ */
+TTLOG_API int ttlog__shm_snapshot_trace(const char *map_path, const char *dir, const char *reason,
+					uint64_t trace_hi, uint64_t trace_lo, uint64_t *kept_events,
+					uint64_t *left_events, char *path, size_t path_size,
+					char *err, size_t err_size);
+
+/**
  * Sets the redaction rules, in TTLOG_REDACT's syntax (NULL, "" or "none":
  * no rules), that every snapshot this process writes from then on applies,
  * those of ttlog__shm_snapshot() and ttlog__core_snapshot() included: a

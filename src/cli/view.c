@@ -332,6 +332,10 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 	 * shape: no stack objects among them. */
 	if (!(v->json && v->metrics))
 		cli_backtrace_print(&v->bt, r);
+	if (info->trace_filtered)
+		note(v, COLOR_LOST, "trace %016" PRIx64 "%016" PRIx64 " only: %" PRIu64 " events of "
+			 "other requests (or of none) left out by the trace filter",
+		     info->trace_hi, info->trace_lo, info->trace_left_events);
 	/* Nothing is lost silently: any loss is reported, filters or not. A
 	 * segment's overwritten count is its rings' and no loss: the stream
 	 * had read those records (what it had not is stream_lost, below). */
@@ -517,10 +521,19 @@ static int view_store(struct view *v, char **args, int n)
 	}
 	const struct ttlog_store_file *const *files;
 	size_t nf = ttlog_store_files(s, &files);
-	uint64_t lost = 0, overwritten = 0, filtered = 0;
+	uint64_t lost = 0, overwritten = 0, filtered = 0, trace_left = 0;
+	size_t trace_files = 0, processes = 0;
+	const struct ttlog_file_info *traced = NULL;
 	for (size_t i = 0; i < nf; i++) {
 		if (!files[i]->reader)
 			continue;
+		const struct ttlog_file_info *ti = ttlog_reader_info(files[i]->reader);
+		processes++;
+		if (ti->trace_filtered) {
+			trace_files++;
+			trace_left += ti->trace_left_events;
+			traced = ti;
+		}
 		/* --sampling: each file's table after the events of all. */
 		if (v->sampling)
 			print_sampling(v, files[i]->reader);
@@ -544,6 +557,11 @@ static int view_store(struct view *v, char **args, int n)
 			     rc->chunk_unknown_offset);
 	}
 	struct ttlog_store_counters c = ttlog_store_counters(s);
+	if (traced)
+		note(v, COLOR_LOST, "trace %016" PRIx64 "%016" PRIx64 " only (%zu of %zu "
+			 "snapshots): %" PRIu64 " events of other requests (or of none) left out "
+			 "by the trace filter",
+		     traced->trace_hi, traced->trace_lo, trace_files, processes, trace_left);
 	if (lost)
 		note(v, COLOR_LOST, "%" PRIu64 " events lost by the stream or torn while copied "
 			 "(ttlog stats)", lost);

@@ -54,6 +54,7 @@
 #include "proc/stack.h"
 #include "sites/desc.h"
 #include "snapshot/redact.h"
+#include "snapshot/trace_filter.h"
 #include "snapshot/writer.h"
 #include "ttlog.h"
 
@@ -874,9 +875,37 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 					  err_size);
 }
 
+static int snapshot_from(const char *map_path, const char *dir, const char *reason,
+			 const struct ttlog__ext_stacks *ext, struct ttlog__trace_want *want,
+			 char *path, size_t path_size, char *err, size_t err_size);
+
 int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char *reason,
 			       const struct ttlog__ext_stacks *ext, char *path, size_t path_size,
 			       char *err, size_t err_size)
+{
+	return snapshot_from(map_path, dir, reason, ext, NULL, path, path_size, err, err_size);
+}
+
+int ttlog__shm_snapshot_trace(const char *map_path, const char *dir, const char *reason,
+			      uint64_t trace_hi, uint64_t trace_lo, uint64_t *kept_events,
+			      uint64_t *left_events, char *path, size_t path_size, char *err,
+			      size_t err_size)
+{
+	struct ttlog__trace_want want;
+	memset(&want, 0, sizeof want);
+	want.trace_hi = trace_hi;
+	want.trace_lo = trace_lo;
+	int rc = snapshot_from(map_path, dir, reason, NULL, &want, path, path_size, err, err_size);
+	if (kept_events)
+		*kept_events = want.kept_events;
+	if (left_events)
+		*left_events = want.left_events;
+	return rc;
+}
+
+static int snapshot_from(const char *map_path, const char *dir, const char *reason,
+			 const struct ttlog__ext_stacks *ext, struct ttlog__trace_want *want,
+			 char *path, size_t path_size, char *err, size_t err_size)
 {
 	struct ttlog__stack *stacks = NULL;
 	struct ttlog__module_list *mods = NULL;
@@ -979,6 +1008,10 @@ int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char
 		.metrics = s->metrics,
 		.metric_read = src_metric_read,
 		.metric_shards_private = s->shards_private,
+		.trace = want,
+		/* `ttlog snap --trace ID --all` puts the files of every
+		 * process together into one bundle. */
+		.bundle = want != NULL,
 	};
 	/* The owner's redaction rules (layout 1.2) apply, with this
 	 * process's own (ttlog__snapshot_redact: the tool's --redact). */

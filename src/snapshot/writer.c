@@ -77,6 +77,7 @@
 #include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "snapshot/seal.h"
+#include "snapshot/trace_filter.h"
 #include "thread/thread.h"
 
 #define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
@@ -89,6 +90,7 @@ struct workspace {
 	_Atomic int tmp_named;          /* tmp_path names a temporary this use created */
 	int unnamed;                    /* fd is an O_TMPFILE file: no tmp_path */
 	const struct ttlog__snapshot_source *src; /* what this snapshot is written from */
+	struct ttlog__trace_filter *trace;       /* src->trace's filter, or NULL */
 	int fd;                         /* the temporary file */
 	/* totals for END beside the emitter's */
 	uint64_t overwritten, torn, torn_bytes;
@@ -354,6 +356,8 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	}
 
 	ttlog__emit_thread(&ws->em, r->index, tid);
+	if (ws->trace)
+		ttlog__trace_filter_thread(ws->trace);
 	uint64_t unknown_before = ws->em.unknown;
 	uint64_t events_before = ws->em.events;
 	size_t n;
@@ -363,7 +367,12 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 			uint32_t id = ttlog__get_u32(ws->stage + off + 4);
 			if (id != 0) {
 				uint64_t ticks = ttlog__get_u64(ws->stage + off + 8);
-				if (ticks >= cutoff || keeps_state(ws, id))
+				if (!(ticks >= cutoff || keeps_state(ws, id)))
+					;
+				else if (ws->trace) /* not in signal context: see writer.h */
+					ttlog__trace_filter_record(ws->trace, &ws->em, ws->stage + off,
+								   size, id, ticks);
+				else
 					ttlog__emit_record(&ws->em, ws->stage + off, size, id, ticks);
 			}
 			off += size;
@@ -595,6 +604,20 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 		len += 4 + m->path_len;
 		count++;
 	}
+}
+
+/* TRCE: the trace the records were filtered by, and what that left out
+ * (FORMAT.md 22). Not in signal context: only a trace's snapshot has it. */
+static void write_trace(struct workspace *ws)
+{
+	const struct ttlog__trace_want *t = ws->src->trace;
+	unsigned char *p = ws->small;
+	memset(p, 0, TTLOG__FMT_TRCE_SIZE);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_TRACE_HI_OFF, t->trace_hi);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_TRACE_LO_OFF, t->trace_lo);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_LEFT_EVENTS_OFF, t->left_events);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_LEFT_RECORDS_OFF, t->left_records);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_TRCE, p, TTLOG__FMT_TRCE_SIZE);
 }
 
 /* END: the totals. Runs in signal context. */
@@ -933,6 +956,21 @@ int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reaso
 	return write_from(which, &src, reason, NULL, NULL, path, path_size);
 }
 
+/* A snapshot of this process holding only the records of one trace
+ * (ttlog_trace_dump()). Normal context only: the trace filter allocates. */
+int ttlog__snapshot_write_trace(struct ttlog__trace_want *want, const char *reason, char *path,
+				size_t path_size)
+{
+	struct workspace *ws = workspaces[TTLOG__WS_NORMAL];
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
+	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON)
+		return TTLOG_E_NOT_INITIALIZED;
+	struct ttlog__snapshot_source src = self_source();
+	src.in_process = 1;
+	src.trace = want;
+	return write_from(TTLOG__WS_NORMAL, &src, reason, NULL, NULL, path, path_size);
+}
+
 /* A tool that writes snapshots from mappings (`ttlog snap`, `ttlog
  * recover`) encrypts them when its own environment has TTLOG_ENCRYPT_KEY,
  * as the process would have: read once, at the first snapshot. Normal
@@ -1104,11 +1142,31 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		cutoff = wt < now ? now - (uint64_t)wt : 0;
 	}
 
+	ws->em.bundle = src->bundle;
 	ttlog__emit_file_header(&ws->em);
+	ws->em.bundle = 0;
 	write_head(ws, reason, crash != NULL, &cal, created);
+	struct ttlog__trace_filter trace;
+	ws->trace = NULL;
+	if (src->trace) { /* never in signal context (writer.h) */
+		ttlog__trace_filter_init(&trace, src->trace);
+		ws->trace = &trace;
+	}
 	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->em.file.failed;
 	     r = src->ring_next(src->ctx, r))
 		write_thread(ws, r, cutoff, crash);
+	int trace_oom = 0;
+	if (ws->trace) {
+		trace_oom = trace.oom;
+		ttlog__trace_filter_free(&trace);
+		ws->trace = NULL;
+		if (trace_oom) {
+			close(ws->fd);
+			drop_temporary(ws);
+			rc = TTLOG_E_NOMEM;
+			goto out;
+		}
+	}
 	if (src->in_process) { /* a mapping has no sampling (docs/SHM-FORMAT.md) */
 		write_sampling(ws);
 		write_metrics(ws);
@@ -1124,6 +1182,8 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	if ((crash ? crash->stack != NULL : stack != NULL) || (src->nstacks && src->stacks))
 		write_modules(ws, crash && crash->modules ? crash->modules
 				  : src->modules ? src->modules : ttlog__modules_current());
+	if (src->trace)
+		write_trace(ws);
 	write_end(ws);
 	ttlog__emit_flush(&ws->em);
 	if (sealed)

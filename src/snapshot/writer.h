@@ -93,9 +93,19 @@ struct ttlog__snapshot_source {
 	 * (CLOCK_REALTIME ns), appended to HEAD (revision 14); NULL: none. */
 	const char *trigger_rule;
 	int64_t trigger_ns;
+	/* Only the records of this trace and the scopes that enclose them
+	 * (snapshot/trace_filter.h), with a TRCE chunk saying what was left
+	 * out; its counts are filled in. NULL: every record. The filter
+	 * allocates: a source with a trace is never written from a signal
+	 * handler. */
+	struct ttlog__trace_want *trace;
+	/* The file is written as a member of a bundle (FORMAT.md 22), to be
+	 * put together with others: its header says BUNDLE. */
+	int bundle;
 };
 
 struct ttlog__compression;
+struct ttlog__trace_want;
 
 /* Reserves the two workspaces (one for on-demand snapshots, one kept for
  * the crash handler), with what the codec `comp` needs (its zstd context
@@ -153,6 +163,11 @@ int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reaso
  * workspace, reserving it if this process never ran ttlog_init. Same
  * results as ttlog__snapshot_write. Not for signal context.
  */
+/* A snapshot of this process with only the records of want's trace (see
+ * the source's `trace`); want's counts are filled in. Normal context only. */
+int ttlog__snapshot_write_trace(struct ttlog__trace_want *want, const char *reason, char *path,
+				size_t path_size);
+
 int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
 				 char *path, size_t path_size);
 

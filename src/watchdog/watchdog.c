@@ -12,9 +12,11 @@
  * thread has a span open (the span began and has not ended: the thread
  * is inside a unit of work, not idle between two). Each stall is reported
  * once: the ring's entry is marked, and only a move of its head (or a new
- * owner) clears the mark. The stalled threads found in one tick (at most
- * MAX_STALLED; more are counted in stalls but have no stack) go into one
- * snapshot, reason "watchdog", written from the normal workspace.
+ * owner) clears the mark. The stalled threads found in one tick, and with
+ * them the threads still in a span for half the period (threads that stop
+ * together stop a few instants apart), go into one snapshot (at most
+ * MAX_STALLED stacks; more are counted in stalls but have no stack),
+ * reason "watchdog", written from the normal workspace.
  *
  * The stacks: a thread cannot ptrace its own process, so each stalled
  * thread is asked for its own stack: the watchdog's signal (a real-time
@@ -190,13 +192,54 @@ static void tick(void)
 	atomic_store_explicit(&in_tick, 0, memory_order_seq_cst);
 }
 
+/* 1 if ring r, watched as w, is still for at least `age` ns now, unreported,
+ * with a span open. */
+static int still_in_span(struct ttlog__ring *r, const struct watched *w, uint64_t now, uint64_t age)
+{
+	if (!w->tid || w->reported || now - w->since_ns < age)
+		return 0;
+	/* The owner's count of open spans: read without its cooperation,
+	 * but its ring has not moved for that long, so neither has the
+	 * count. */
+	uint32_t spans = __atomic_load_n(&r->scopes.spans, __ATOMIC_RELAXED) +
+			 __atomic_load_n(&r->scopes.over_spans, __ATOMIC_RELAXED);
+	return spans != 0;
+}
+
+/* Puts the stack of ring r's thread in slot *n of the snapshot (if one
+ * is left) and marks the stall reported. */
+static void take(struct ttlog__ring *r, struct watched *w, uint32_t *n)
+{
+	w->reported = 1;
+	atomic_fetch_add_explicit(&ttlog__g.watchdog_stalls, 1, memory_order_relaxed);
+	if (*n == MAX_STALLED)
+		return;
+	struct ttlog__stack *st = &mem->stacks[(*n)++];
+	if (!ask_stack(w->tid, st)) {
+		atomic_fetch_add_explicit(&ttlog__g.watchdog_unanswered, 1, memory_order_relaxed);
+		memset(st, 0, sizeof *st);
+	}
+	st->tid = w->tid;
+	st->thread_index = r->index;
+	st->origin = TTLOG__FMT_STACK_ORIGIN_WATCHDOG;
+	memcpy(st->name, r->name, sizeof r->name);
+	st->name[sizeof r->name - 1] = '\0';
+}
+
+/*
+ * One look at every ring. Threads that stop together (a deadlock) stop a
+ * few instants apart, which may put a tick between them: when a thread
+ * has been still for the period, the snapshot also takes every thread
+ * still in a span for half of it, so that one stall gives one file with
+ * all of them (stalled first, then those, up to MAX_STALLED stacks).
+ */
 static void look(void)
 {
 	uint64_t now = mono_ns();
 	if (now - last_tick_ns < period_ns / 4)
 		return;
 	last_tick_ns = now;
-	uint32_t n = 0;
+	int stalled = 0;
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		if (r->index >= MAX_WATCHED)
 			continue;
@@ -215,29 +258,20 @@ static void look(void)
 			w->reported = 0;
 			continue;
 		}
-		if (w->reported || now - w->since_ns < period_ns)
-			continue;
-		/* The owner's count of open spans: read without its
-		 * cooperation, but its ring has not moved for a whole period,
-		 * so neither has the count. */
-		uint32_t spans = __atomic_load_n(&r->scopes.spans, __ATOMIC_RELAXED) +
-				 __atomic_load_n(&r->scopes.over_spans, __ATOMIC_RELAXED);
-		if (!spans)
-			continue;
-		w->reported = 1;
-		atomic_fetch_add_explicit(&ttlog__g.watchdog_stalls, 1, memory_order_relaxed);
-		if (n == MAX_STALLED)
-			continue;
-		struct ttlog__stack *st = &mem->stacks[n++];
-		if (!ask_stack(tid, st)) {
-			atomic_fetch_add_explicit(&ttlog__g.watchdog_unanswered, 1, memory_order_relaxed);
-			memset(st, 0, sizeof *st);
+		stalled |= still_in_span(r, w, now, period_ns);
+	}
+	if (!stalled)
+		return;
+	uint32_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t age = pass == 0 ? period_ns : period_ns / 2;
+		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+			if (r->index >= MAX_WATCHED)
+				continue;
+			struct watched *w = &mem->rings[r->index];
+			if (still_in_span(r, w, now, age))
+				take(r, w, &n);
 		}
-		st->tid = tid;
-		st->thread_index = r->index;
-		st->origin = TTLOG__FMT_STACK_ORIGIN_WATCHDOG;
-		memcpy(st->name, r->name, sizeof r->name);
-		st->name[sizeof r->name - 1] = '\0';
 	}
 	if (!n)
 		return;

@@ -26,6 +26,8 @@ source "$(dirname "$0")/support/cli_lib.sh"
 source "$(dirname "$0")/support/serve_lib.sh"
 # shellcheck source=support/logger_lib.sh
 source "$(dirname "$0")/support/logger_lib.sh"
+# shellcheck source=support/prometheus_lib.sh
+source "$(dirname "$0")/support/prometheus_lib.sh"
 
 for tool in promtool prometheus curl python3; do
 	if ! command -v "$tool" >/dev/null; then
@@ -39,13 +41,9 @@ user_dir=$shm/ttlog-$(id -u)
 rm -rf "$shm" "$tmp/rec"
 shm_env=(TTLOG_SHARED_MEMORY=1 TTLOG_SHARED_DIR="$shm" TTLOG_DIR="$tmp/snaps" TTLOG_SERVICE=livesvc)
 
-prom_pid=
 proc=
 stop_all() {
-	if [ -n "$prom_pid" ]; then
-		kill -TERM "$prom_pid" 2>/dev/null
-		wait "$prom_pid" 2>/dev/null
-	fi
+	prometheus_stop
 	serve_stop_all
 	if [ -n "$proc" ]; then
 		kill -KILL "$proc" 2>/dev/null
@@ -53,19 +51,6 @@ stop_all() {
 	fi
 }
 trap stop_all EXIT
-
-# promtool check metrics: exit 0 and nothing said, else the test names what it said.
-promtool_clean() { # NAME FILE
-	local said rc
-	said=$(promtool check metrics <"$2" 2>&1)
-	rc=$?
-	if [ "$rc" -ne 0 ] || [ -n "$said" ]; then
-		fail "$1" "promtool check metrics exited $rc: $said"
-	else
-		passed=$((passed + 1))
-		printf 'ok   %s\n' "$1"
-	fi
-}
 
 metrics() {
 	"$bin" metrics --shm-dir "$shm" "$@"
@@ -158,52 +143,17 @@ curl -s -o "$tmp/served.txt" --max-time 30 "$u/metrics"
 promtool_clean "promtool accepts /metrics of pid:PID" "$tmp/served.txt"
 expect "/metrics of pid:PID: the counter" grep -qxF "jobs_done_total{$labels} 42" "$tmp/served.txt"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-pport=$(free_port)
-cat >"$tmp/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: live
-    static_configs:
-      - targets: ['${u#http://}']
-YML
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
-prom_pid=$!
-purl="http://127.0.0.1:$pport"
+prometheus_start live "${u#http://}"
 
-# PromQL through /api/v1/query: the first result's value, or nothing.
-promql() {
-	curl -s --max-time 5 --data-urlencode "query=$1" "$purl/api/v1/query" | python3 -c '
-import json, sys
-try:
-    j = json.load(sys.stdin)
-    r = j["data"]["result"]
-    print(r[0]["value"][1] if j["status"] == "success" and r else "")
-except Exception:
-    print("")'
-}
 
-got=
-for _ in $(seq 1 300); do
-	kill -0 "$prom_pid" 2>/dev/null || break
-	got=$(promql "jobs_done_total{job=\"live\",pid=\"$proc\"}")
-	[ -n "$got" ] && break
-	sleep 0.2
-done
-if [ -z "$got" ]; then
+if ! prometheus_wait "jobs_done_total{job=\"live\",pid=\"$proc\"}"; then
 	fail "prometheus scraped /metrics of pid:PID" "no answer; its log: $(tail -c 600 "$tmp/prometheus.log")"
 else
 	expect "PromQL: the live counter" test "$got" = 42
 	expect "PromQL: the live gauge" test "$(promql 'queue_depth{job="live",service="livesvc"}')" = 17.5
 	expect "PromQL: the live histogram's count" test "$(promql 'latency_seconds_count{job="live"}')" = 4
 fi
-kill -TERM "$prom_pid" 2>/dev/null
-wait "$prom_pid" 2>/dev/null
+prometheus_stop
 prom_pid=
 serve_stop_all
 

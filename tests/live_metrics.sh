@@ -145,7 +145,6 @@ expect "/metrics of pid:PID: the counter" grep -qxF "jobs_done_total{$labels} 42
 
 prometheus_start live "${u#http://}"
 
-
 if ! prometheus_wait "jobs_done_total{job=\"live\",pid=\"$proc\"}"; then
 	fail "prometheus scraped /metrics of pid:PID" "no answer; its log: $(tail -c 600 "$tmp/prometheus.log")"
 else

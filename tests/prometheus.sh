@@ -73,7 +73,6 @@ check "/metrics refuses a foreign Host" - 0 '' -- test "$(status "$u/metrics" -H
 
 prometheus_start ttlog "${u#http://}"
 
-
 # Wait (up to 60 s) for the first scrape that has the counter.
 if ! prometheus_wait 'sum(http_requests_total{job="ttlog"})'; then
 	fail "prometheus scraped /metrics" "no answer; its log: $(tail -c 600 "$tmp/prometheus.log")"

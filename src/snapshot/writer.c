@@ -901,21 +901,33 @@ static struct ttlog__snapshot_source self_source(void)
 	};
 }
 
+/* The source of a snapshot of this process into workspace `which`, if
+ * ttlog is on: TTLOG_OK with *src filled, else the error, remembered as
+ * the workspace's last. Runs in signal context. */
+static int self_ready(enum ttlog__workspace which, struct ttlog__snapshot_source *src)
+{
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
+	 * read by the writer. */
+	if (!workspaces[which] ||
+	    atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
+		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
+		last_errno[which] = 0;
+		return TTLOG_E_NOT_INITIALIZED;
+	}
+	*src = self_source();
+	src->in_process = 1;
+	return TTLOG_OK;
+}
+
 /* Runs in signal context. */
 int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_in,
 				const struct ttlog__crash_info *crash,
 				const struct ttlog__stack *stack, char *path, size_t path_size)
 {
-	struct workspace *ws = workspaces[which];
-	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
-	 * read below. */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
-		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
-		last_errno[which] = 0;
-		return TTLOG_E_NOT_INITIALIZED;
-	}
-	struct ttlog__snapshot_source src = self_source();
-	src.in_process = 1;
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(which, &src);
+	if (rc != TTLOG_OK)
+		return rc;
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
@@ -924,15 +936,10 @@ int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason
 				 const struct ttlog__stack *stacks, uint32_t nstacks, char *path,
 				 size_t path_size)
 {
-	struct workspace *ws = workspaces[which];
-	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
-		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
-		last_errno[which] = 0;
-		return TTLOG_E_NOT_INITIALIZED;
-	}
-	struct ttlog__snapshot_source src = self_source();
-	src.in_process = 1;
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(which, &src);
+	if (rc != TTLOG_OK)
+		return rc;
 	src.stacks = stacks;
 	src.nstacks = nstacks;
 	return write_from(which, &src, reason, NULL, NULL, path, path_size);
@@ -942,15 +949,10 @@ int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason
 int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reason,
 				  const char *rule, int64_t trigger_ns, char *path, size_t path_size)
 {
-	struct workspace *ws = workspaces[which];
-	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
-		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
-		last_errno[which] = 0;
-		return TTLOG_E_NOT_INITIALIZED;
-	}
-	struct ttlog__snapshot_source src = self_source();
-	src.in_process = 1;
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(which, &src);
+	if (rc != TTLOG_OK)
+		return rc;
 	src.trigger_rule = rule ? rule : "";
 	src.trigger_ns = trigger_ns;
 	return write_from(which, &src, reason, NULL, NULL, path, path_size);
@@ -961,12 +963,10 @@ int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reaso
 int ttlog__snapshot_write_trace(struct ttlog__trace_want *want, const char *reason, char *path,
 				size_t path_size)
 {
-	struct workspace *ws = workspaces[TTLOG__WS_NORMAL];
-	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON)
-		return TTLOG_E_NOT_INITIALIZED;
-	struct ttlog__snapshot_source src = self_source();
-	src.in_process = 1;
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(TTLOG__WS_NORMAL, &src);
+	if (rc != TTLOG_OK)
+		return rc;
 	src.trace = want;
 	return write_from(TTLOG__WS_NORMAL, &src, reason, NULL, NULL, path, path_size);
 }

@@ -1058,6 +1058,10 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
     check("hot path p99.9 ≤ 60 ns (latency args3 spaced)",
           f"{t999:.1f} ns" if t999 is not None else "", None if t999 is None else t999 <= 60,
           peer_text=peers(mk, "p99_9", ns))
+    t9999 = med("ttlog", mk, "p99_99")
+    check("hot path p99.99 ≤ 200 ns (latency args3 spaced)",
+          f"{t9999:.1f} ns" if t9999 is not None else "", None if t9999 is None else t9999 <= 200,
+          peer_text=peers(mk, "p99_99", ns))
     for msg, limit in (("args3", 60), ("noargs", 20)):
         v = med("ttlog", f"instr/{msg}", "instr_per_call")
         why = ("not run: --skip-instr" if args.skip_instr else

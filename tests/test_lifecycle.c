@@ -2,8 +2,9 @@
 /*
  * test_lifecycle.c - rings outlive their threads: a snapshot shows what
  * exited threads did (with their names); under the memory cap, new threads
- * reuse the ring of the thread that exited first; with no ring to reuse,
- * a thread's events are dropped and counted, never lost silently.
+ * reuse the ring of the thread that exited first, and a reused ring fills
+ * from its first segment again; with no ring to reuse, a thread's events
+ * are dropped and counted, never lost silently.
  *
  * The main thread never logs here, so the cap is shared by the test's
  * threads only: two rings.
@@ -120,6 +121,57 @@ static void test_no_ring_left_counts_drops(void **state)
 	pthread_barrier_destroy(&hold);
 }
 
+static void *lap_main(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "lapper");
+	for (uint32_t i = 0; i < 1000; i++)
+		TTLOG_INFO("lap %u", i);
+	return NULL;
+}
+
+/* A reused ring starts again at its first segment, wherever its previous
+ * owner stopped: both rings are left by threads that ended in their first
+ * segment, then a thread that takes one of them laps it many times. What
+ * the snapshot shows of it is its newest events, in order, and every
+ * other one counted as overwritten. */
+static void test_reused_ring_starts_at_its_first_segment(void **state)
+{
+	(void)state;
+	run_job("one-a", 1);
+	run_job("one-b", 1);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, lap_main, NULL), 0);
+	pthread_join(t, NULL);
+
+	ttlog_reader *r = tu_snapshot_open("lifecycle");
+	assert_non_null(r);
+	const struct ttlog_thread_info *th = NULL;
+	for (size_t i = 0; i < ttlog_reader_thread_count(r); i++)
+		if (strcmp(ttlog_reader_thread(r, i)->name, "lapper") == 0)
+			th = ttlog_reader_thread(r, i);
+	assert_non_null(th);
+	struct ttlog_event ev;
+	uint64_t n = 0, expect = 0;
+	while (ttlog_reader_next(r, &ev) == 1) {
+		if (ev.thread != th)
+			continue;
+		assert_int_equal(ev.nargs, 1);
+		if (n == 0)
+			expect = ev.args[0].v.u;
+		assert_int_equal(ev.args[0].v.u, expect); /* no holes, no reordering */
+		expect++;
+		n++;
+	}
+	assert_int_equal(expect, 1000);            /* ends with the newest */
+	assert_true(n >= RING_SIZE / 2 / 24);      /* a whole segment of 24-byte records */
+	assert_int_equal(th->events, n);
+	assert_int_equal(th->overwritten, 1000 - n);
+	assert_int_equal(th->torn, 0);
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	ttlog_reader_close(r);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -136,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_exited_threads_stay_in_snapshots),
 		cmocka_unit_test(test_oldest_exited_ring_is_reused),
 		cmocka_unit_test(test_no_ring_left_counts_drops),
+		cmocka_unit_test(test_reused_ring_starts_at_its_first_segment),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

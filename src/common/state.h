@@ -32,6 +32,11 @@ struct ttlog__trigger_fired; /* below */
 
 struct ttlog__global {
 	_Atomic int state;          /* TTLOG__STATE_*; release-stored last by ttlog_init */
+	/* While the crash handler copies the rings, other threads' log calls
+	 * are refused (ttlog__rings_freeze in src/thread/thread.c) and counted
+	 * in dropped_frozen. Next to state: the slow path reads both, and one
+	 * line is one miss when it runs cold. */
+	_Atomic int frozen;
 	int pid;                    /* refreshed in a forked child */
 	uint32_t ring_size;         /* bytes per new ring */
 	uint32_t max_string;
@@ -46,9 +51,6 @@ struct ttlog__global {
 
 	_Atomic uint64_t dropped_uninitialized;
 	_Atomic uint64_t dropped_no_ring;
-	/* While the crash handler copies the rings, other threads' log calls
-	 * are refused (ttlog__rings_freeze in src/thread/thread.c) and counted. */
-	_Atomic int frozen;
 	_Atomic uint64_t dropped_frozen;
 	_Atomic uint64_t dropped_sites;
 	_Atomic uint64_t snapshots_written;

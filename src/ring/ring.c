@@ -34,6 +34,23 @@
  * in a segment: segment_max_string() bounds string arguments so that even
  * 16 of them do.
  *
+ * The segment switch
+ * ------------------
+ * The switch is the one log call in a segment that takes the slow path, so
+ * its cost is the log call's tail (one call in about 290 for a 56-byte
+ * record in 16 KiB segments). A thread that logs now and then reaches it
+ * with cold caches, so it is built to touch little and to wait once:
+ * the writer keeps the index of the segment being filled (seg_k) next to
+ * seg_end, in the one line of the ring the switch reads, instead of
+ * dividing the head by the geometry; ttlog__reserve_slow() prefetches
+ * every line it will read (that one, the scope stack's count, the globals
+ * it checks) and the new segment's first line at its start, so that their
+ * misses overlap; and what is not the switch (refusals, the first call of a
+ * thread, re-stating open scopes, a tick source other than the CPU's
+ * counter) is out of its straight line. The padding record is one 8-byte
+ * store into a line the last record usually shares. Nothing about the
+ * protocol below changes: the same stores, in the same order.
+ *
  * Requirements the writer keeps and readers rely on:
  *   Req1  tail <= head, head - tail <= size, and both are record boundaries.
  *   Req2  Every byte in [pub_tail, head) belongs to a complete record.
@@ -154,6 +171,7 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	r->w.base = (uintptr_t)r->data;
 	r->w.records = 0;
 	r->seg_end = 0;
+	r->seg_k = r->nseg - 1; /* the first switch enters segment 0 */
 	for (uint32_t k = 0; k < TTLOG__RING_MAX_SEGMENTS; k++)
 		atomic_store_explicit(&r->seg_first[k], 0, memory_order_relaxed);
 	atomic_store_explicit(&r->w.limit, 0, memory_order_relaxed); /* first call: slow path */

@@ -68,12 +68,14 @@ struct ttlog__ring {
 	struct ttlog__writer w;          /* first: the hot path's view */
 
 	/* The bytes and their division into segments (see ring.c). data and
-	 * size and the division into segments never change; seg_end is used
-	 * only by the ring's owner. */
+	 * size and the division into segments never change; seg_k and
+	 * seg_end are used only by the ring's owner. This line is all the
+	 * segment switch reads of the ring (ttlog__ring_advance). */
 	unsigned char *data;
 	uint32_t size;                   /* nseg * seg_size; a multiple of 8 */
 	uint32_t seg_size;               /* a multiple of 8 */
 	uint32_t nseg;
+	uint32_t seg_k;                  /* the segment being filled; nseg - 1 before the first */
 	uint64_t seg_end;                /* logical end of the segment being filled */
 
 	/* Published for readers, written by the owner. */
@@ -117,18 +119,25 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name);
  * call's own reserve and commit in ttlog.h: the slow path runs once per
  * segment, and a call here would cost every log call a share of it. The
  * orders it keeps are described at the top of ring.c.
+ *
+ * The switch is the log call's tail (see "The segment switch" in ring.c),
+ * so it is kept short: it reads only the ring's geometry line, and seg_k
+ * counts segments, so that no division finds the next one.
  */
 static inline uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h)
 {
-	if (h < r->seg_end) {
+	if (TTLOG__LIKELY(h < r->seg_end)) {
 		uint64_t pad = r->seg_end - h; /* site id 0: padding */
 		memcpy((unsigned char *)(r->w.base + h), &pad, sizeof pad);
 		h = r->seg_end;
 		/* LMM(commit:A), as in ttlog__commit(). */
 		atomic_store_explicit(&r->w.head, h, memory_order_release);
 	}
-	uint32_t k = (uint32_t)(h / r->seg_size % r->nseg);
-	if (h >= r->size) {
+	/* h is the end of the segment just filled, seg_end (or 0 in a ring
+	 * just reset), so the segment it starts is the one after seg_k. */
+	uint32_t k = TTLOG__LIKELY(r->seg_k + 1 != r->nseg) ? r->seg_k + 1 : 0;
+	r->seg_k = k;
+	if (TTLOG__LIKELY(h >= r->size)) {
 		/* Segment k holds the previous lap's records: drop them. The
 		 * oldest record left is the first of segment k+1 of that lap. */
 		atomic_store_explicit(&r->pub_tail, h - r->size + r->seg_size, memory_order_relaxed);
@@ -140,7 +149,7 @@ static inline uint64_t ttlog__ring_advance(struct ttlog__ring *r, uint64_t h)
 		TTLOG__FENCE_RELEASE();
 	}
 	atomic_store_explicit(&r->seg_first[k], r->w.records, memory_order_relaxed);
-	if (k == 0)
+	if (TTLOG__UNLIKELY(k == 0))
 		r->w.base = (uintptr_t)r->data - h;
 	r->seg_end = h + r->seg_size;
 	return h;

@@ -256,57 +256,93 @@ static struct ttlog__ring *ring_reuse(void)
 }
 
 /*
+ * Starts, all at once, the cache misses a segment switch takes when it runs
+ * cold (a thread that logs now and then switches every few milliseconds,
+ * and whatever ran in between has had the caches): the ring's geometry
+ * line, its scope stack's count, the globals the slow path reads, and the
+ * first line of the segment the switch enters (base + limit, the end of the
+ * current segment; at a lap's end, an address past the data, harmless: a
+ * prefetch never faults). Issued before the first of them is waited for,
+ * the misses overlap instead of following one another.
+ */
+static inline void prefetch_switch(const struct ttlog__writer *w)
+{
+	const struct ttlog__ring *r = ring_of((struct ttlog__writer *)w);
+	__builtin_prefetch(&r->seg_end, 0, 3);
+	__builtin_prefetch(&r->scopes.n, 0, 3);
+	__builtin_prefetch(&ttlog__g.state, 0, 3);
+	__builtin_prefetch(&ttlog__stream_ops, 0, 3);
+	__builtin_prefetch(&ttlog__clock_kind, 0, 3);
+	__builtin_prefetch(&ttlog__publish_next_refresh, 0, 3);
+	__builtin_prefetch((const void *)(w->base + atomic_load_explicit(&w->limit, memory_order_relaxed)), 1, 3);
+}
+
+/* A log call the slow path refuses, counted in *counter. Out of line and
+ * cold, so that the segment switch's code stays in few cache lines. */
+static __attribute__((noinline, cold)) unsigned char *refuse(_Atomic uint64_t *counter)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+	return NULL;
+}
+
+/*
  * The slow path of a log call (declared in ttlog.h): the thread's first
  * event, the end of a segment, or a tick source that is not read inline.
+ * The end of a segment is the common case and the log call's tail: its
+ * path through here is straight (prefetch_switch, two flag checks,
+ * ttlog__ring_advance, the inline tick read), and the rest is out of its way.
  */
 TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 {
 	uint32_t len = (uint32_t)hdr;
+	struct ttlog__writer *w = ttlog__tls_writer;
+	if (TTLOG__LIKELY(w != &idle_writer))
+		prefetch_switch(w);
 	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings. */
-	if (atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_uninitialized, 1, memory_order_relaxed);
-		return NULL;
-	}
+	if (TTLOG__UNLIKELY(atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON))
+		return refuse(&ttlog__g.dropped_uninitialized);
 	/* LMM(freeze:B) pairs with LMM(freeze:A) in ttlog__rings_freeze(): the
 	 * inline load of the limit that sent this call here comes before the
 	 * load of the flag, so a limit of 0 stored by the freeze comes with
 	 * the flag. A fence here rather than an acquire load there keeps the
 	 * log call's own code as it is. */
 	TTLOG__FENCE_ACQUIRE();
-	if (atomic_load_explicit(&ttlog__g.frozen, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&ttlog__g.dropped_frozen, 1, memory_order_relaxed);
-		return NULL;
-	}
-	struct ttlog__writer *w = ttlog__tls_writer;
-	if (w == &idle_writer && !(w = ttlog__thread_attach()))
+	if (TTLOG__UNLIKELY(atomic_load_explicit(&ttlog__g.frozen, memory_order_relaxed)))
+		return refuse(&ttlog__g.dropped_frozen);
+	if (TTLOG__UNLIKELY(w == &idle_writer) && !(w = ttlog__thread_attach()))
 		return NULL;
 	struct ttlog__ring *r = ring_of(w);
-	if (len > r->seg_size) {
+	if (TTLOG__UNLIKELY(len > r->seg_size)) {
 		/* Only a ring left from an earlier ttlog_init() with a smaller
 		 * size can meet a record sized for the current settings that
 		 * does not fit one of its segments. */
-		atomic_fetch_add_explicit(&ttlog__g.dropped_no_ring, 1, memory_order_relaxed);
-		return NULL;
+		return refuse(&ttlog__g.dropped_no_ring);
 	}
 	uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
-	if (h + len > r->seg_end) {
+	if (TTLOG__LIKELY(h + len > r->seg_end)) {
 		/* Entering a segment of the next lap drops what the previous lap
 		 * left there; under the stream's block policy, not before the
 		 * stream has read it (common/stream_ops.h). */
 		uint64_t next = h < r->seg_end ? r->seg_end : h;
-		if (next >= r->size)
+		if (TTLOG__LIKELY(next >= r->size))
 			ttlog__stream_before_drop(r, next - r->size + r->seg_size);
 		h = ttlog__ring_advance(r, h);
 		/* The records that drop out with this segment's old contents
 		 * may open contexts or spans: the open ones are re-stated at
 		 * the start of every segment, leaving room for this record. */
-		h = ttlog__scopes_restate(r, h, r->seg_size - len);
+		if (TTLOG__UNLIKELY(r->scopes.n))
+			h = ttlog__scopes_restate(r, h, r->seg_size - len);
 	}
-	/* With another tick source the limit stays 0: every call comes here. */
-	atomic_store_explicit(&w->limit, ttlog__clock_inline_ok() ? r->seg_end : 0,
-			      memory_order_relaxed);
 	unsigned char *p = (unsigned char *)(w->base + h);
-	uint64_t ticks = ttlog__clock_ticks();
+	uint64_t ticks;
+	if (TTLOG__LIKELY(ttlog__clock_inline_ok())) {
+		atomic_store_explicit(&w->limit, r->seg_end, memory_order_relaxed);
+		TTLOG__STORE_TICKS((unsigned char *)&ticks);
+	} else {
+		/* With another tick source the limit stays 0: every call comes here. */
+		atomic_store_explicit(&w->limit, 0, memory_order_relaxed);
+		ticks = ttlog__clock_ticks();
+	}
 	memcpy(p, &hdr, 8);
 	memcpy(p + 8, &ticks, 8);
 	ttlog__publish_maybe_refresh(ticks); /* one compare unless shared memory is due */

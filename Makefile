@@ -171,8 +171,9 @@ fuzz:
 	@ls build-fuzz/fuzz/fuzz_* 2>/dev/null || echo "fuzz: no fuzz/fuzz_*.c targets"
 
 FUZZ_SECONDS ?= 600
+FUZZ_RUNS ?=
 fuzz-long: fuzz
-	scripts/fuzz-long.sh $(FUZZ_SECONDS)
+	scripts/fuzz-long.sh $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-fuzz build-soak

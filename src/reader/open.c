@@ -14,9 +14,14 @@
  *      chunks only have their fixed fields checked and their position
  *      remembered. A damaged chunk is dropped and the walk resynchronises
  *      (see resync_after()), so one bad chunk costs only its own contents.
- *   2. The block pass (reader/records.c) decodes every record of every
- *      block once, one block at a time through a single 64 KiB scratch
- *      buffer. It counts the events exactly (ttlog_file_info.events is the
+ *   2. The block pass (reader/pass2.c, the checks in reader/records.c)
+ *      decompresses every block and checks every record once, on the
+ *      calling thread and, with TTLOG_READER_JOBS(n), n - 1 worker threads
+ *      (the result, problems included, is that of one thread; see the top
+ *      of pass2.c). The decoded bytes of the blocks are kept for the
+ *      iteration up to a budget (READER_KEEP_BUDGET), so that a block is
+ *      decompressed once; a block over it is decompressed again when the
+ *      iteration reaches it. It counts the events exactly (ttlog_file_info.events is the
  *      number of records the iteration will return, also for a damaged
  *      file), finds where a block stops being decodable, and finds the
  *      first and last times. Because it runs after the chunk pass, a site
@@ -33,9 +38,10 @@
  * Iteration (reader/iterate.c) keeps one cursor per thread over that
  * thread's blocks in file order and merges the threads through a binary
  * min-heap keyed by (ticks of the cursor's next record, thread index). A
- * compressed block is decoded again when its thread's cursor reaches it; at
- * most one block per thread is held decoded, and a budget
- * (READER_BUFFER_BUDGET) bounds them all together.
+ * block pass 2 kept is read from its kept bytes, which are freed when the
+ * thread's cursor moves on; any other compressed block is decompressed when
+ * its thread's cursor reaches it: at most one such block per thread is held
+ * decoded, and a budget (READER_BUFFER_BUDGET) bounds them all together.
  *
  * Segments (format revision 5, FORMAT.md 17). A segment without END is
  * open (info.open), not truncated: the writer is still adding to it or
@@ -64,10 +70,12 @@
  * ("PATH: offset N: expected ..."); later problems are usually its
  * consequences and are not reported.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "common/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +293,7 @@ static void parse(struct ttlog_reader *r)
 	if (r->flags & TTLOG_READER_LAZY)
 		ttlog__reader_count_blocks(r);
 	else
-		ttlog__reader_decode_blocks(r);
+		ttlog__reader_decode_blocks(r, (r->flags & TTLOG_READER_JOBS_MASK) >> 8);
 	if (r->oom)
 		return;
 	list_blocks(r);
@@ -393,6 +401,7 @@ static void reader_free(struct ttlog_reader *r)
 	}
 	free(r->threads);
 	ttlog__reader_idmap_free(&r->thread_map);
+	ttlog__reader_free_kept(r);
 	free(r->blocks);
 	free(r->tblocks);
 	free(r->heap);
@@ -444,7 +453,7 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~TTLOG_READER_LAZY))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	struct ttlog_reader *r = reader_new(path);
 	if (!r)
@@ -472,6 +481,15 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 }
 
 /* No range: the whole file, never through its index. */
+TTLOG_API unsigned ttlog_reader_cpu_count(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 && n < 4096 ? (unsigned)n : 1u;
+}
+
 TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader)
 {
 	return ttlog_reader_open_range(path, flags, INT64_MIN, INT64_MAX, reader);
@@ -489,7 +507,7 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~TTLOG_READER_LAZY))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	if (offset == 0)
 		return ttlog_reader_open_ex(path, flags, reader);

@@ -348,8 +348,7 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
  * calling thread alone). Opening decompresses and checks every block on
  * the calling thread and n - 1 worker threads that end before the open
  * returns; the events, counts and problems found are exactly those of one
- * thread, in the same order. Blocks decoded while opening are kept for the
- * iteration (up to 64 MiB per file), so it does not decompress them again.
+ * thread, in the same order.
  * TTLOG_READER_JOBS(ttlog_reader_cpu_count()) uses every CPU.
  */
 #define TTLOG_READER_JOBS(n) (((unsigned)(n) & 0xffu) << 8)

@@ -97,8 +97,6 @@ struct rthread {
 	 * r->threads[main]. */
 	int promo;
 	size_t main;           /* the thread's own slot (its own for a main cursor) */
-	size_t kept;           /* 1 + the block whose kept bytes (rblock.kept) the cursor
-				  is in, freed when it moves to another; 0: none */
 };
 
 struct rblock {
@@ -120,9 +118,6 @@ struct rblock {
 	uint8_t checked;       /* its records were walked and nrec is exact */
 	uint8_t damaged;       /* codec 2 data that decodes only up to `good` */
 	uint32_t good;         /* damaged: bytes of the whole records before the damage */
-	uint8_t keep;          /* pass 2 keeps its decoded bytes (within the budget) */
-	unsigned char *kept;   /* its decoded bytes from pass 2 (raw_size), or NULL: the
-				  iteration decodes it again */
 };
 
 /* Encrypted files (unseal.c): if r->data is an encrypted container,
@@ -418,9 +413,6 @@ uint32_t ttlog__reader_count_events(const struct ttlog_reader *r, const struct r
 /* Pass 2 on jobs threads (reader/pass2.c): checks every record once; see
  * the top of reader/open.c. */
 void ttlog__reader_decode_blocks(struct ttlog_reader *r, unsigned jobs);
-
-/* Frees the bytes pass 2 kept of every block. */
-void ttlog__reader_free_kept(struct ttlog_reader *r);
 
 /*
  * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at

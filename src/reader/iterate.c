@@ -118,7 +118,6 @@ void ttlog__reader_release(struct ttlog_reader *r)
 		r->threads[i].loaded = NOWHERE;
 	}
 	r->buf_total = 0;
-	ttlog__reader_free_kept(r);
 	free(r->heap); /* rewind then finds no event */
 	r->heap = NULL;
 	r->heap_len = 0;
@@ -156,19 +155,8 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 	size_t bi = r->tblocks[t->cur];
 	struct rblock *b = &r->blocks[bi];
 	const unsigned char *raw = NULL;
-	if (t->kept && t->kept != bi + 1) {
-		/* The cursor left the kept block it was in: not needed again
-		 * before a rewind, which decodes it again. */
-		struct rblock *old = &r->blocks[t->kept - 1];
-		free(old->kept);
-		old->kept = NULL;
-		t->kept = 0;
-	}
 	if (b->codec == TTLOG__FMT_CODEC_NONE) {
 		raw = r->data + b->data_off;
-	} else if (b->kept) {
-		t->kept = bi + 1;
-		raw = b->kept;
 	} else if (t->loaded == bi) {
 		return t->buf;
 	} else {

@@ -18,10 +18,7 @@
  *      decompresses every block and checks every record once, on the
  *      calling thread and, with TTLOG_READER_JOBS(n), n - 1 worker threads
  *      (the result, problems included, is that of one thread; see the top
- *      of pass2.c). The decoded bytes of the blocks are kept for the
- *      iteration up to a budget (READER_KEEP_BUDGET), so that a block is
- *      decompressed once; a block over it is decompressed again when the
- *      iteration reaches it. It counts the events exactly (ttlog_file_info.events is the
+ *      of pass2.c). It counts the events exactly (ttlog_file_info.events is the
  *      number of records the iteration will return, also for a damaged
  *      file), finds where a block stops being decodable, and finds the
  *      first and last times. Because it runs after the chunk pass, a site
@@ -38,10 +35,9 @@
  * Iteration (reader/iterate.c) keeps one cursor per thread over that
  * thread's blocks in file order and merges the threads through a binary
  * min-heap keyed by (ticks of the cursor's next record, thread index). A
- * block pass 2 kept is read from its kept bytes, which are freed when the
- * thread's cursor moves on; any other compressed block is decompressed when
- * its thread's cursor reaches it: at most one such block per thread is held
- * decoded, and a budget (READER_BUFFER_BUDGET) bounds them all together.
+ * compressed block is decoded again when its thread's cursor reaches it; at
+ * most one block per thread is held decoded, and a budget
+ * (READER_BUFFER_BUDGET) bounds them all together.
  *
  * Segments (format revision 5, FORMAT.md 17). A segment without END is
  * open (info.open), not truncated: the writer is still adding to it or
@@ -401,7 +397,6 @@ static void reader_free(struct ttlog_reader *r)
 	}
 	free(r->threads);
 	ttlog__reader_idmap_free(&r->thread_map);
-	ttlog__reader_free_kept(r);
 	free(r->blocks);
 	free(r->tblocks);
 	free(r->heap);

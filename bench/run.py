@@ -1139,10 +1139,22 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
               peer_text=peers(None, None, None))
     else:
         check("ttlog_snapshot() ≤ 20 ms (8 MiB of rings)", "", None, peer_text=peers(None, None, None))
-    v = med("ttlog", "recorder/reader", "json_events_per_s")
-    check("reader ≥ 10 M events/s to JSON", f"{v / 1e6:.1f} M/s" if v else "",
-          None if v is None else v >= 10e6,
-          peer_text=" · NanoLog's decompressor, Quill: not measured by this suite yet")
+    # The reader's targets are for both cores of a quiet machine: the
+    # CPUs and the load average while the table is made say how far this
+    # run was from that.
+    try:
+        load = f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        load = "?"
+    where = f" (--jobs {os.cpu_count() or 1}, load {load})"
+    for key, name, target in (
+            ("text_events_per_s", "ttlog view text ≥ 10 M events/s", 10e6),
+            ("json_events_per_s", "ttlog view -o json ≥ 10 M events/s", 10e6),
+            ("export_jsonl_events_per_s", "ttlog export --format jsonl ≥ 8 M events/s", 8e6)):
+        v = med("ttlog", "recorder/reader", key)
+        check(name, f"{v / 1e6:.1f} M/s{where}" if v else "",
+              None if v is None else v >= target,
+              peer_text=" · NanoLog's decompressor, Quill: not measured by this suite yet")
     v = med("ttlog", "recorder/reader", "query_join_s")
     check("SQL join of events and spans ≤ 1 s (8 × 8 MiB of rings)", f"{v:.2f} s" if v else "",
           None if v is None or args.quick else v <= 1.0, peer_text=peers(None, None, None))

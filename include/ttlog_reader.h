@@ -343,6 +343,16 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 
 /** Flags of ttlog_reader_open_ex(). */
 #define TTLOG_READER_LAZY 1u /* check and decode each block only when it is read */
+/*
+ * Decode the blocks on n threads (1 to 255; 0, the default, is one: the
+ * calling thread alone). Opening decompresses and checks every block on
+ * the calling thread and n - 1 worker threads that end before the open
+ * returns; the events, counts and problems found are exactly those of one
+ * thread, in the same order.
+ * TTLOG_READER_JOBS(ttlog_reader_cpu_count()) uses every CPU.
+ */
+#define TTLOG_READER_JOBS(n) (((unsigned)(n) & 0xffu) << 8)
+#define TTLOG_READER_JOBS_MASK 0xff00u
 
 /**
  * ttlog_reader_open() with flags. With TTLOG_READER_LAZY, opening checks
@@ -358,6 +368,9 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
  * decoding the rest.
  */
 TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader);
+
+/** The CPUs this process may run on (at least 1), for TTLOG_READER_JOBS(). */
+TTLOG_API unsigned ttlog_reader_cpu_count(void);
 
 /**
  * ttlog_reader_open_ex() for a time range known before opening: the range

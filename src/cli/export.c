@@ -74,6 +74,8 @@ void cli_export_usage(FILE *out)
 	      "Filters (an event is exported if it passes all of them):\n",
 	      out);
 	cli_filter_usage(out);
+	fputs("\n", out);
+	cli_filter_jobs_usage(out);
 	fputs("\n"
 	      "Output:\n"
 	      "  -F, --format FORMAT   jsonl, csv, logfmt, chrome or otlp-json (required)\n"
@@ -124,11 +126,11 @@ void cli_export_flush(struct export *x)
 
 /* Opens a file; NULL (and *rc) for one that gives nothing to export: the
  * other errors leave the file's details and events worth exporting. */
-static ttlog_reader *open_file(const char *path, int *rc)
+static ttlog_reader *open_file(const char *path, unsigned flags, int *rc)
 {
 	ttlog_reader *r = NULL;
 
-	*rc = ttlog_reader_open(path, &r);
+	*rc = ttlog_reader_open_ex(path, flags, &r);
 	if (r && (*rc == TTLOG_OK || *rc == TTLOG_E_TRUNCATED || *rc == TTLOG_E_CORRUPT) &&
 	    ttlog_reader_info(r))
 		return r;
@@ -140,7 +142,7 @@ static ttlog_reader *open_file(const char *path, int *rc)
 static void survey_file(struct export *x, const char *path)
 {
 	int rc;
-	ttlog_reader *r = open_file(path, &rc);
+	ttlog_reader *r = open_file(path, cli_filter_reader_flags(&x->filter), &rc);
 	if (!r)
 		return;
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
@@ -204,7 +206,7 @@ static void export_stacks(struct export *x, const ttlog_reader *r, const char *p
 static int export_file(struct export *x, const char *path)
 {
 	int rc;
-	ttlog_reader *r = open_file(path, &rc);
+	ttlog_reader *r = open_file(path, cli_filter_reader_flags(&x->filter), &rc);
 
 	x->path = path;
 	if (!r) {

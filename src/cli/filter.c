@@ -4,6 +4,7 @@
  * their options, resolving times per file, and deciding whether an event is
  * kept (see filter.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ void cli_filter_init(struct cli_filter *f, int max_filters)
 	f->fields = render_xrealloc(NULL, n * sizeof *f->fields);
 	f->since_ns = INT64_MIN;
 	f->until_ns = INT64_MAX;
+	unsigned cpus = ttlog_reader_cpu_count();
+	f->jobs = cpus > 255 ? 255 : cpus;
 }
 
 void cli_filter_free(struct cli_filter *f)
@@ -188,6 +191,19 @@ int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, s
 	case CLI_OPT_SERVICE:
 		f->service = arg;
 		return 1;
+	case CLI_OPT_JOBS: {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || n < 1 || n > 255) {
+			snprintf(err, err_size,
+				 "bad value '%s' for --jobs (use a number of threads from 1 to 255)",
+				 arg);
+			return -1;
+		}
+		f->jobs = (unsigned)n;
+		return 1;
+	}
 	case CLI_OPT_TRACE:
 		if (parse_trace_id(arg, &f->trace_hi, &f->trace_lo) != 0) {
 			snprintf(err, err_size,
@@ -302,6 +318,20 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 		if (regexec(&f->greps[i], render_message_text(msg)->data, 0, NULL, 0) != 0)
 			return 0;
 	return 1;
+}
+
+void cli_filter_jobs_usage(FILE *out)
+{
+	fputs("Reading:\n"
+	      "      --jobs N          decompress and check each file's blocks on N threads\n"
+	      "                        (1 to 255; the default is the number of CPUs); 1 reads\n"
+	      "                        on one thread. The output is the same for every N\n",
+	      out);
+}
+
+unsigned cli_filter_reader_flags(const struct cli_filter *f)
+{
+	return TTLOG_READER_JOBS(f->jobs ? f->jobs : 1);
 }
 
 void cli_filter_usage(FILE *out)

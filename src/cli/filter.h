@@ -49,6 +49,7 @@ struct cli_filter {
 	int logs_only;  /* set by the command: leave out span begins and ends */
 	int utc;        /* set by the command: times without Z are UTC, not local */
 	const char *service; /* --service: only files of this service; NULL: all */
+	unsigned jobs;  /* --jobs: threads that decode a file's blocks (1 to 255) */
 
 	/* The file being read: --since/--until/--last resolved for it. */
 	int64_t since_ns, until_ns;
@@ -62,6 +63,7 @@ enum {
 	CLI_OPT_LAST,
 	CLI_OPT_TRACE,
 	CLI_OPT_SERVICE,
+	CLI_OPT_JOBS,
 };
 
 #define CLI_FILTER_SHORT_OPTIONS "l:g:t:f:"
@@ -75,7 +77,8 @@ enum {
 	{"thread", required_argument, NULL, 't'},                 \
 	{"field", required_argument, NULL, 'f'},                  \
 	{"trace", required_argument, NULL, CLI_OPT_TRACE},        \
-	{"service", required_argument, NULL, CLI_OPT_SERVICE}
+	{"service", required_argument, NULL, CLI_OPT_SERVICE},    \
+	{"jobs", required_argument, NULL, CLI_OPT_JOBS}
 
 /**
  * Prepares f for at most max_filters filter options (argc is always
@@ -89,6 +92,12 @@ void cli_filter_init(struct cli_filter *f, int max_filters);
  * for a bad argument, with the message in err (err_size bytes).
  */
 int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, size_t err_size);
+
+/** The --jobs option's help (a section of its own: it filters nothing). */
+void cli_filter_jobs_usage(FILE *out);
+
+/** The flags that open a file with f's --jobs (ttlog_reader_open_ex). */
+unsigned cli_filter_reader_flags(const struct cli_filter *f);
 
 /**
  * Checks the options together once all are read (--since with --last).

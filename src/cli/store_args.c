@@ -180,6 +180,7 @@ ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, cons
 	ttlog_store_options_init(&o);
 	o.service = f->service;
 	o.level_mask = cli_filter_levels(f);
+	o.flags = cli_filter_reader_flags(f);
 	ttlog_store *s = NULL;
 	int64_t end = 0;
 	if (relative(&f->since) || relative(&f->until)) {

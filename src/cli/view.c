@@ -85,6 +85,8 @@ void cli_view_usage(FILE *out)
 	      "Filters (an event is printed if it passes all of them):\n",
 	      out);
 	cli_filter_usage(out);
+	fputs("\n", out);
+	cli_filter_jobs_usage(out);
 	fputs("\n"
 	      "Output:\n"
 	      "  -o, --output FORMAT   text (the default) or json: one JSON object per event\n"
@@ -443,7 +445,7 @@ static void print_trigger_mark(struct view *v, const struct ttlog_file_info *inf
 static int view_file(struct view *v, const char *path)
 {
 	ttlog_reader *r = NULL;
-	int rc = ttlog_reader_open(path, &r);
+	int rc = ttlog_reader_open_ex(path, cli_filter_reader_flags(&v->filter), &r);
 
 	v->path = path;
 	if (!r) {

@@ -10,7 +10,8 @@
  *   open.c     opening and closing: reads the file, runs the two passes,
  *              hands out what they found
  *   chunks.c   pass 1, the chunk walk, and the fields of each site
- *   records.c  decoding a record, checking a block; pass 2
+ *   records.c  decoding a record, checking a block
+ *   pass2.c    pass 2: every block checked, on one or more threads
  *   iterate.c  the events in time order: per-thread cursors and their merge
  *   index.c    opening a closed segment through its index (INDX)
  *   store.c    a store: many files read as one
@@ -400,12 +401,18 @@ int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsign
  * left out). Returns the number of records that decode.
  */
 uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
-				   const unsigned char *raw, uint64_t *min_ticks,
-				   uint64_t *max_ticks);
+				   const unsigned char *raw, uint32_t *restate,
+				   uint64_t *min_ticks, uint64_t *max_ticks);
 
+/* The events among the b->nrec records of checked block b (decoded bytes at
+ * raw), with *restate the re-stated openings still to come before it (see
+ * is_event() in records.c); *restate is left as it is after the block. */
+uint32_t ttlog__reader_count_events(const struct ttlog_reader *r, const struct rblock *b,
+				    const unsigned char *raw, uint32_t *restate);
 
-/* Pass 2: decodes every record once; see the top of reader/open.c. */
-void ttlog__reader_decode_blocks(struct ttlog_reader *r);
+/* Pass 2 on jobs threads (reader/pass2.c): checks every record once; see
+ * the top of reader/open.c. */
+void ttlog__reader_decode_blocks(struct ttlog_reader *r, unsigned jobs);
 
 /*
  * Pass 2 of a lazy open (TTLOG_READER_LAZY): takes every block header at

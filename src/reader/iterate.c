@@ -196,7 +196,7 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 	}
 	if (!b->checked) {
 		uint64_t lo = UINT64_MAX, hi = 0;
-		ttlog__reader_check_block(r, b, raw, &lo, &hi);
+		ttlog__reader_check_block(r, b, raw, &r->threads[b->slot].restate_left, &lo, &hi);
 	}
 	return raw;
 }

@@ -14,9 +14,11 @@
  *      chunks only have their fixed fields checked and their position
  *      remembered. A damaged chunk is dropped and the walk resynchronises
  *      (see resync_after()), so one bad chunk costs only its own contents.
- *   2. The block pass (reader/records.c) decodes every record of every
- *      block once, one block at a time through a single 64 KiB scratch
- *      buffer. It counts the events exactly (ttlog_file_info.events is the
+ *   2. The block pass (reader/pass2.c, the checks in reader/records.c)
+ *      decompresses every block and checks every record once, on the
+ *      calling thread and, with TTLOG_READER_JOBS(n), n - 1 worker threads
+ *      (the result, problems included, is that of one thread; see the top
+ *      of pass2.c). It counts the events exactly (ttlog_file_info.events is the
  *      number of records the iteration will return, also for a damaged
  *      file), finds where a block stops being decodable, and finds the
  *      first and last times. Because it runs after the chunk pass, a site
@@ -64,10 +66,12 @@
  * ("PATH: offset N: expected ..."); later problems are usually its
  * consequences and are not reported.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "common/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +289,7 @@ static void parse(struct ttlog_reader *r)
 	if (r->flags & TTLOG_READER_LAZY)
 		ttlog__reader_count_blocks(r);
 	else
-		ttlog__reader_decode_blocks(r);
+		ttlog__reader_decode_blocks(r, (r->flags & TTLOG_READER_JOBS_MASK) >> 8);
 	if (r->oom)
 		return;
 	list_blocks(r);
@@ -444,7 +448,7 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~TTLOG_READER_LAZY))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	struct ttlog_reader *r = reader_new(path);
 	if (!r)
@@ -472,6 +476,15 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 }
 
 /* No range: the whole file, never through its index. */
+TTLOG_API unsigned ttlog_reader_cpu_count(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 && n < 4096 ? (unsigned)n : 1u;
+}
+
 TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader)
 {
 	return ttlog_reader_open_range(path, flags, INT64_MIN, INT64_MAX, reader);
@@ -489,7 +502,7 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~TTLOG_READER_LAZY))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	if (offset == 0)
 		return ttlog_reader_open_ex(path, flags, reader);

@@ -4,9 +4,9 @@
  * code checks every record in pass 2 and decodes it again for the
  * iteration, so both agree), decoding a block (LZ4, or codec 2 through
  * reader/unpack.c, which keeps the records before any damage), checking a block
- * against what its header states, and pass 2 itself (see reader/open.c),
- * or for a lazy open its stand-in that takes the block headers at their
- * word.
+ * against what its header states (pass 2 runs it on every block:
+ * reader/pass2.c), and for a lazy open pass 2's stand-in that takes the
+ * block headers at their word.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,8 +311,8 @@ static uint32_t is_event(const struct decoded *d, uint32_t *restate)
 }
 
 uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
-				   const unsigned char *raw, uint64_t *min_ticks,
-				   uint64_t *max_ticks)
+				   const unsigned char *raw, uint32_t *restate,
+				   uint64_t *min_ticks, uint64_t *max_ticks)
 {
 	struct decoded d;
 	char why[300];
@@ -320,7 +320,6 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	size_t pos = 0;
 	uint32_t n = 0;
 	uint32_t nev = 0;
-	uint32_t *restate = &r->threads[b->slot].restate_left;
 	int bad = b->damaged; /* the decoder reported it */
 	size_t end = b->damaged ? b->good : b->raw_size;
 	while (pos < end) {
@@ -360,47 +359,20 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	return n;
 }
 
-void ttlog__reader_decode_blocks(struct ttlog_reader *r)
+uint32_t ttlog__reader_count_events(const struct ttlog_reader *r, const struct rblock *b,
+				    const unsigned char *raw, uint32_t *restate)
 {
-	unsigned char *scratch = NULL;
-	uint64_t min_ticks = UINT64_MAX, max_ticks = 0;
-	for (size_t i = 0; i < r->nblocks && !r->oom; i++) {
-		struct rblock *b = &r->blocks[i];
-		const unsigned char *raw = r->data + b->data_off;
-		if (b->codec != TTLOG__FMT_CODEC_NONE) {
-			if (!scratch) {
-				scratch = malloc(TTLOG__FMT_MAX_BLOCK_RAW);
-				if (!scratch) {
-					r->oom = 1;
-					break;
-				}
-			}
-			if (!ttlog__reader_block_inflate(r, b, scratch) && !b->damaged) {
-				b->checked = 1; /* nrec stays 0 */
-				continue;
-			}
-			raw = scratch;
-		}
-		uint32_t n = ttlog__reader_check_block(r, b, raw, &min_ticks, &max_ticks);
-		r->counters.blocks_decoded++;
-		struct rthread *t = &r->threads[b->slot];
-		t->records += n;
-		r->records += n;
-		t->info.events += b->nev;
-		r->info.events += b->nev;
-		if (b->promoted)
-			r->info.promoted += n;
-		if (n && b->codec != TTLOG__FMT_CODEC_NONE) {
-			struct rthread *c = &r->threads[b->cursor];
-			c->max_raw = TTLOG__MAX(c->max_raw, (size_t)b->raw_size);
-		}
+	struct decoded d;
+	char why[300];
+	size_t pos = 0, end = b->damaged ? b->good : b->raw_size;
+	uint32_t nev = 0;
+	for (uint32_t k = 0; k < b->nrec; k++) {
+		if (!ttlog__reader_decode_record(r, raw, end, pos, &d, why, sizeof why))
+			break; /* decoded when checked; cannot happen */
+		nev += is_event(&d, restate);
+		pos += d.size;
 	}
-	free(scratch);
-	r->info.records = r->records;
-	if (r->info.events) {
-		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
-		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);
-	}
+	return nev;
 }
 
 void ttlog__reader_count_blocks(struct ttlog_reader *r)

@@ -949,6 +949,21 @@ def recorder_rows(store, args):
             jev = ok[0].get("join_file_events")
             add("ttlog query, join of log events with their spans (s)", "query_join_s",
                 note=f"{fmt_num(jev)} events, {fmt_num(ok[0].get('join_rows'))} joined" if jev else "")
+            tb = ok[0].get("text_bytes")
+            add("cat of the viewer's text to /dev/null, the I/O floor (M events/s)", "cat_events_per_s", 1e6,
+                note=f"{tb / 1048576:.0f} MiB of text" if tb else "")
+            add("ttlog view --last 1s (s)", "last_1s_s",
+                note=f"{fmt_num(ok[0].get('last_1s_events'))} lines printed"
+                if ok[0].get("last_1s_events") is not None else "")
+            if ok[0].get("nanolog_decompress_events_per_s") is not None:
+                nb = ok[0].get("nanolog_bytes")
+                rows.append(Row("NanoLog's decompressor, same events to text (M events/s)", "NanoLog",
+                                fmt_num(stat_summary(store.values("ttlog", mk, "nanolog_decompress_events_per_s"))[0]
+                                        / 1e6),
+                                "", "", f"its log: {nb / ev:.1f} bytes per event" if nb and ev else ""))
+            elif ok[0].get("nanolog_decompress"):
+                rows.append(Row("NanoLog's decompressor, same events to text (M events/s)", "NanoLog",
+                                ok[0]["nanolog_decompress"]))
         elif parts[1] == "rss":
             add(f"RSS, {parts[2]} threads logging, with ttlog (KiB)", "with_ttlog_kib")
             add(f"RSS, {parts[2]} threads, same work without ttlog (KiB)", "without_kib")
@@ -1022,6 +1037,23 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
             r = ratio(tv, v)
             parts.append(f"{name} {fmt(v)}" + (f" (ttlog ÷ {name} {fmt_ratio(r)})" if r is not None else ""))
         return " · " + " · ".join(parts)
+
+    def reader_floors(field):
+        """The viewer's speed as a fraction of the I/O floor (cat of its text)
+        and as a multiple of NanoLog's decompressor on the same events."""
+        v = med("ttlog", "recorder/reader", field)
+        if v is None:
+            return ""
+        parts = []
+        cat = med("ttlog", "recorder/reader", "cat_events_per_s")
+        if cat:
+            parts.append(f"{v / cat:.2f} of the I/O floor (cat of the text: {cat / 1e6:.0f} M/s)")
+        nl = med("ttlog", "recorder/reader", "nanolog_decompress_events_per_s")
+        if nl:
+            parts.append(f"{v / nl:.1f}× NanoLog's decompressor ({nl / 1e6:.2f} M/s)")
+        else:
+            parts.append("NanoLog's decompressor not run")
+        return " · " + ", ".join(parts)
 
     def check(name, value_text, ok, why=None, peer_text=""):
         if ok is None:
@@ -1154,7 +1186,10 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
         v = med("ttlog", "recorder/reader", key)
         check(name, f"{v / 1e6:.1f} M/s{where}" if v else "",
               None if v is None else v >= target,
-              peer_text=" · NanoLog's decompressor, Quill: not measured by this suite yet")
+              peer_text=reader_floors(key))
+    v = med("ttlog", "recorder/reader", "last_1s_s")
+    check("ttlog view --last 1s ≤ 50 ms", f"{v * 1e3:.0f} ms" if v is not None else "",
+          None if v is None else v <= 0.05, peer_text=peers(None, None, None))
     v = med("ttlog", "recorder/reader", "query_join_s")
     check("SQL join of events and spans ≤ 1 s (8 × 8 MiB of rings)", f"{v:.2f} s" if v else "",
           None if v is None or args.quick else v <= 1.0, peer_text=peers(None, None, None))

@@ -387,6 +387,27 @@ int bench_run_output(char *const argv[], char *out, size_t cap)
 	return run_child(argv, &count, out, cap, NULL);
 }
 
+int bench_run_to_file(char *const argv[], const char *outpath, const char *cwd)
+{
+	posix_spawn_file_actions_t fa;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		bench_die("posix_spawn_file_actions_init failed");
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		bench_die("cannot run %s: %s", argv[0], strerror(rc));
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			bench_die("waitpid: %s", strerror(errno));
+	return status;
+}
+
 static volatile sig_atomic_t alarm_fired;
 
 static void on_alarm(int signo)

@@ -91,6 +91,11 @@ int bench_run_quiet(char *const argv[], const char *errpath);
  * (NUL-terminated). */
 int bench_run_output(char *const argv[], char *out, size_t cap);
 
+/* Runs argv with stdout to outpath (created or truncated, 0600), stdin from
+ * /dev/null, stderr inherited, in directory cwd (NULL: this one). Returns
+ * the wait status. */
+int bench_run_to_file(char *const argv[], const char *outpath, const char *cwd);
+
 /*
  * Waits for pid for at most timeout_s seconds (then kills it by its pid and
  * dies). Returns the status as waitpid() gives it.

@@ -21,10 +21,20 @@
  * were just written, so they are read from the page cache: this measures
  * decoding and formatting, not the disk.
  *
- * Last, the join of docs/QUERY.md (every log event with the span it ran
+ * Then the join of docs/QUERY.md (every log event with the span it ran
  * in) over one more file, written by another child: 8 threads log
  * requests, a span around three benchmark events each, until their 8 MiB
  * rings (--quick: 1 MiB) have wrapped, and one snapshot is taken.
+ *
+ * Two floors put the viewer's speed in proportion, timed the same way:
+ *   - the I/O floor: `cat` of the text `ttlog view` printed (kept in a file
+ *     of the scratch directory) to /dev/null, the least any program that
+ *     prints this text can take;
+ *   - NanoLog's decompressor, when NanoLog was built (NANOLOG_DIR, see
+ *     bench/README.md): ttlog-bench-nanolog-set logs the same number of
+ *     the same events from 8 threads into a NanoLog log, and the time of
+ *     `decompressor decompress LOG` (its time-ordered text) is reported.
+ * And `ttlog view --last 1s` over the set, with the events it printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -153,12 +163,29 @@ static double time_cli(char **argv, const char *what, const char *dir)
 		int64_t t1 = bench_now_ns();
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			show_file(errpath);
-			bench_die("ttlog %s (%s) failed (status %#x)", argv[1], what, status);
+			bench_die("%s %s (%s) failed (status %#x)", argv[0], argv[1], what, status);
 		}
 		s[r] = (double)(t1 - t0) / 1e9;
 	}
 	bench_note("%s: %.3f %.3f %.3f s", what, s[0], s[1], s[2]);
 	return bench_median(s, RUNS);
+}
+
+/* The lines of a file (the events `ttlog view` printed: one line each
+ * here, the benchmark's messages having no newline). */
+static unsigned long long count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		bench_die("%s: %s", path, strerror(errno));
+	static char buf[1 << 16];
+	unsigned long long lines = 0;
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))); p++)
+			lines++;
+	fclose(f);
+	return lines;
 }
 
 int main(int argc, char **argv)
@@ -171,7 +198,9 @@ int main(int argc, char **argv)
 		    "`ttlog query` of a GROUP BY level over every event and of a one-second\n"
 		    "time range; then the join of docs/QUERY.md (log events with their spans)\n"
 		    "over a snapshot of 8 threads x 8 MiB rings (--quick: 1 MiB) of requests\n"
-		    "in spans. Reports events per second and seconds.",
+		    "in spans; `cat` of the viewer's text (the I/O floor), `ttlog view\n"
+		    "--last 1s`, and NanoLog's decompressor on the same events when NanoLog\n"
+		    "is built. Reports events per second and seconds.",
 		    &o);
 	bench_clear_ttlog_env();
 	bench_find_cli(&o);
@@ -230,6 +259,36 @@ int main(int argc, char **argv)
 	args[2] = "--color=never";
 	memcpy(args + 3, files, nfiles * sizeof *files);
 	double text_s = time_cli(args, "text", dir);
+
+	/* The I/O floor: the same text, from a file in the page cache. */
+	char textpath[PATH_MAX];
+	snprintf(textpath, sizeof textpath, "%s/view.txt", dir);
+	status = bench_run_to_file(args, textpath, NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("ttlog view > %s failed (status %#x)", textpath, status);
+	uint64_t text_bytes = bench_file_size(textpath);
+	char *cat_args[] = {"/bin/cat", textpath, NULL};
+	double cat_s = time_cli(cat_args, "cat of the text (I/O floor)", dir);
+	unlink(textpath);
+
+	/* The last second of every file. */
+	char **last = calloc(nfiles + 6, sizeof *last);
+	if (!last)
+		bench_die("out of memory");
+	last[0] = (char *)o.ttlog;
+	last[1] = "view";
+	last[2] = "--color=never";
+	last[3] = "--last";
+	last[4] = "1s";
+	memcpy(last + 5, files, nfiles * sizeof *files);
+	double last_s = time_cli(last, "view --last 1s", dir);
+	status = bench_run_to_file(last, textpath, NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("ttlog view --last 1s > %s failed (status %#x)", textpath, status);
+	unsigned long long last_events = count_lines(textpath);
+	unlink(textpath);
+	free(last);
+
 	args[2] = "-o";
 	args[3] = "json";
 	memcpy(args + 4, files, nfiles * sizeof *files);
@@ -312,15 +371,50 @@ int main(int argc, char **argv)
 	bench_note("join: %llu rows of %llu events, file of %.1f MiB", join_rows, span_file_events,
 		   (double)bench_file_size(span_file) / 1048576.0);
 
+	/* NanoLog's decompressor on the same events. */
+	char nanolog_json[256];
+#ifdef TTLOG_BENCH_NANOLOG_DECOMPRESSOR
+	{
+		char nlpath[PATH_MAX], nevents[32];
+		snprintf(nlpath, sizeof nlpath, "%s/nanolog.bin", dir);
+		snprintf(nevents, sizeof nevents, "%llu", (unsigned long long)events);
+		char *set_args[] = {TTLOG_BENCH_NANOLOG_SET, nlpath, nevents, "8", NULL};
+		char setout[PATH_MAX];
+		snprintf(setout, sizeof setout, "%s/nanolog-set.json", dir);
+		int64_t n0 = bench_now_ns();
+		/* In the scratch directory: NanoLog opens a default log file in the
+		 * working directory when the program starts. */
+		status = bench_run_to_file(set_args, setout, dir);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			bench_die("%s failed (status %#x)", set_args[0], status);
+		bench_note("NanoLog log of %llu events: %.1f MiB in %.1f s", (unsigned long long)events,
+			   (double)bench_file_size(nlpath) / 1048576.0, (double)(bench_now_ns() - n0) / 1e9);
+		char *dec_args[] = {TTLOG_BENCH_NANOLOG_DECOMPRESSOR, "decompress", nlpath, NULL};
+		double nl_s = time_cli(dec_args, "NanoLog's decompressor", dir);
+		snprintf(nanolog_json, sizeof nanolog_json,
+			 ",\"nanolog_decompress_events_per_s\":%.0f,\"nanolog_decompress_s\":%.3f,"
+			 "\"nanolog_bytes\":%llu",
+			 (double)events / nl_s, nl_s, (unsigned long long)bench_file_size(nlpath));
+		unlink(nlpath);
+		unlink(setout);
+	}
+#else
+	snprintf(nanolog_json, sizeof nanolog_json,
+		 ",\"nanolog_decompress\":\"not built: NANOLOG_DIR not given (see bench/README.md)\"");
+#endif
+
 	printf("{\"bench\":\"reader\",\"events\":%llu,\"files\":%u,\"text_events_per_s\":%.0f,"
 	       "\"json_events_per_s\":%.0f,\"text_s\":%.3f,\"json_s\":%.3f,"
 	       "\"export_jsonl_events_per_s\":%.0f,\"export_jsonl_s\":%.3f,"
 	       "\"query_group_s\":%.3f,\"query_range_s\":%.3f,\"query_range_events\":%llu,"
 	       "\"query_join_s\":%.3f,\"join_rows\":%llu,\"join_file_events\":%llu,"
-	       "\"join_file_bytes\":%llu}\n",
+	       "\"join_file_bytes\":%llu,\"text_bytes\":%llu,\"cat_events_per_s\":%.0f,\"cat_s\":%.3f,"
+	       "\"last_1s_s\":%.3f,\"last_1s_events\":%llu%s}\n",
 	       (unsigned long long)events, nfiles, (double)events / text_s, (double)events / json_s,
 	       text_s, json_s, (double)events / export_s, export_s, group_s, range_s, range_events,
-	       join_s, join_rows, span_file_events, (unsigned long long)bench_file_size(span_file));
+	       join_s, join_rows, span_file_events, (unsigned long long)bench_file_size(span_file),
+	       (unsigned long long)text_bytes, (double)events / cat_s, cat_s, last_s, last_events,
+	       nanolog_json);
 	for (unsigned i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(args);

@@ -66,6 +66,9 @@ struct ttlog__metric_sum {
 	uint64_t gauge_ticks;       /* ... and its time; 0: never set */
 	uint64_t count;             /* histograms: the sum of the buckets */
 	double sum, min, max;       /* min and max are 0 when count is 0 */
+	int capped;                 /* histograms: bucket counts were cut so that
+	                               their total fits 64 bits (only the shards
+	                               of a damaged mapping can hold such counts) */
 };
 
 /*

@@ -63,6 +63,15 @@ static void read_histogram(const unsigned char *shard, uint32_t off, struct ttlo
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < TTLOG__HIST_BUCKETS; i++) {
 		uint64_t c = slot_load(shard, off, 4 + i);
+		/* The total over every shard must fit 64 bits, as the snapshot
+		 * format requires of a histogram's buckets. A live process never
+		 * gets near it; a damaged mapping's shards can hold anything, so
+		 * what would pass it is cut and the sum says so. */
+		uint64_t room = UINT64_MAX - out->count - n;
+		if (c > room) {
+			c = room;
+			out->capped = 1;
+		}
 		if (!c)
 			continue;
 		n += c;

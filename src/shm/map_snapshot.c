@@ -717,6 +717,10 @@ static void src_metric_read(void *ctx, const struct ttlog__metric_entry *e, stru
 		memset(buckets, 0, 8 * (size_t)TTLOG__HIST_BUCKETS);
 	for (uint32_t k = 0; k < s->nshards; k++)
 		ttlog__metric_add_shard(s->shards + (size_t)k * s->shard_size, e, out, buckets, NULL);
+	if (out->capped)
+		problem(s, "metrics part: histogram '%s': its bucket counts add up to more than 64 bits; "
+			   "the snapshot keeps them cut to fit",
+			e->name);
 }
 
 static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)

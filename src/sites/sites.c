@@ -199,6 +199,15 @@ TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
 	return (w & ~(uint64_t)TTLOG__WORD_STATE) | TTLOG__WORD_ENABLED;
 }
 
+/* Declared in ttlog.h: a site without arguments that is neither ENABLED
+ * nor OFF. */
+TTLOG_API void ttlog__register_write_empty(struct ttlog_site *s)
+{
+	uint64_t w = ttlog__register(s);
+	if (w & TTLOG__WORD_ENABLED)
+		ttlog__write_empty(w - 1u + 16u);
+}
+
 /* The built-in sites of ttlog's own records (context pops, span ends,
  * re-statements) are always enabled while ttlog is on. */
 uint64_t ttlog__site_builtin_word(struct ttlog_site *site)

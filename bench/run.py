@@ -1031,6 +1031,9 @@ def recorder_rows(store, args):
             rng = ok[0].get("query_range_events")
             add("ttlog query, a one-second time range (s)", "query_range_s",
                 note=f"{fmt_num(rng)} events in the range" if rng is not None else "")
+            jev = ok[0].get("join_file_events")
+            add("ttlog query, join of log events with their spans (s)", "query_join_s",
+                note=f"{fmt_num(jev)} events, {fmt_num(ok[0].get('join_rows'))} joined" if jev else "")
         elif parts[1] == "rss":
             add(f"RSS, {parts[2]} threads logging, with ttlog (KiB)", "with_ttlog_kib")
             add(f"RSS, {parts[2]} threads, same work without ttlog (KiB)", "without_kib")
@@ -1288,6 +1291,9 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
     check("reader ≥ 10 M events/s to JSON", f"{v / 1e6:.1f} M/s" if v else "",
           None if v is None else v >= 10e6,
           peer_text=" · NanoLog's decompressor, Quill: not measured by this suite yet")
+    v = med("ttlog", "recorder/reader", "query_join_s")
+    check("SQL join of events and spans ≤ 1 s (8 × 8 MiB of rings)", f"{v:.2f} s" if v else "",
+          None if v is None or args.quick else v <= 1.0, peer_text=peers(None, None, None))
     snaps = [mk for (lk, mk) in store.ok if mk.startswith("recorder/snapshot/")]
     snap_peers = peers(None, None, None)
     if snaps:

@@ -106,14 +106,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cli_filter_init(&f, MAX_LINES);
 	char err[512];
 	const char *set[MAX_LINES];
+	char names[MAX_LINES][MAX_LINE];
 	size_t nset = 0;
 	for (size_t i = 0; i < nlines; i++) {
 		char *line = lines[i];
 		char *eq = strchr(line, '=');
 		if (strncmp(line, "TTLOG_", 6) == 0 && eq) {
-			*eq = '\0';
-			if (setenv(line, eq + 1, 1) == 0)
-				set[nset++] = line;
+			/* putenv, not setenv: glibc's setenv keeps every
+			 * NAME=value string it ever made, so millions of runs
+			 * with new values grow without bound (an out-of-memory
+			 * report that is the C library's, not ours). putenv
+			 * uses the line itself, removed before it goes away. */
+			size_t n = (size_t)(eq - line);
+			memcpy(names[nset], line, n);
+			names[nset][n] = '\0';
+			if (putenv(line) == 0) {
+				set[nset] = names[nset];
+				nset++;
+			}
 			continue;
 		}
 		if (!*line)

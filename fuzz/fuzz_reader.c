@@ -58,7 +58,7 @@ static void check_site(const struct ttlog_site_info *s)
 	CHECK(s->level >= TTLOG_LEVEL_TRACE && s->level <= TTLOG_LEVEL_FATAL);
 	CHECK(s->nargs <= 16);
 	for (unsigned i = 0; i < s->nargs; i++)
-		CHECK(s->arg_types[i] >= TTLOG_ARG_BOOL && s->arg_types[i] <= TTLOG_ARG_STR);
+		CHECK(s->arg_types[i] >= TTLOG_ARG_BOOL && s->arg_types[i] <= TTLOG_ARG_LD80);
 	CHECK(s->format && s->file && s->function && s->target);
 	(void)strlen(s->format);
 	(void)strlen(s->target);

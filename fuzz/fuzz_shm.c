@@ -12,7 +12,11 @@
  *
  * The seed corpus, fuzz/corpus/shm, holds mappings of tests/progs/
  * shm_logger with small rings (what `ttlog recover` reads after a
- * SIGKILL) and damaged copies.
+ * SIGKILL) and damaged copies, and of tests/progs/shm_metrics (layout 1.3:
+ * a metrics part whose table names a counter, a labelled counter, a gauge
+ * and a histogram, and two threads' shards, cut to their first 36 KiB by
+ * make_seed.py --shard-bytes), whole and damaged (labels without their
+ * NUL, slots past the shard, counts past the table and the shards).
  */
 #define _GNU_SOURCE
 #include <stddef.h>

@@ -253,6 +253,13 @@ struct ttlog_config {
 	 * stalled threads' stacks, once per stall. 0: off (the default; no
 	 * thread, no signal); at least 100 ms. */
 	uint64_t watchdog_ns;
+	/* Triggers (TTLOG_TRIGGER, README's "Triggers"): rules separated by
+	 * ';' such as "level>=error post=2s action=snapshot,stderr" or
+	 * "metric http.latency_ms p99>250 over=10s", evaluated by a low-rate
+	 * timer inside the process; TTLOG_TRIGGER's rules are added to these.
+	 * A bad rule is reported on stderr and left out; the others apply.
+	 * NULL: none (the default; no timer). */
+	const char *trigger;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -299,6 +306,16 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config);
  * Returns TTLOG_OK or TTLOG_E_NOT_INITIALIZED.
  */
 TTLOG_API int ttlog_shutdown(void);
+
+/**
+ * Adds trigger rules at run time, in TTLOG_TRIGGER's language (README's
+ * "Triggers"), starting the timer that evaluates them if none runs. All or
+ * nothing: if one rule is bad, none is added and err (if not NULL)
+ * receives the reason, naming the rule and the column. Returns TTLOG_OK,
+ * TTLOG_E_NOT_INITIALIZED, TTLOG_E_INVALID (rules NULL), TTLOG_E_CONFIG (a
+ * bad rule) or TTLOG_E_NOMEM (32 rules already, or no thread).
+ */
+TTLOG_API int ttlog_trigger_add(const char *rules, char *err, size_t err_size);
 
 /** Sets the runtime minimum level for targets that have no level of their own. */
 TTLOG_API int ttlog_set_level(int level);
@@ -624,6 +641,61 @@ TTLOG_API int ttlog_traceparent(char *buf, size_t size);
  * process started with it joins its parent's trace.
  */
 TTLOG_API int ttlog_trace_continue(const char *traceparent);
+
+/*
+ * One request out of every process: the `tracestate` member `ttlog=dump`.
+ *
+ * A service that fails a request adds `ttlog=dump` to the W3C `tracestate`
+ * of its response (ttlog_tracestate_dump()). A caller that finds it there
+ * (ttlog_tracestate_wants_dump()) calls ttlog_trace_dump() in the request's
+ * span: its own events of that trace go into a snapshot named after the
+ * trace (reason "trace-<32 hex digits>"), with nothing of other requests,
+ * and it passes the member on in its own response, so that every process
+ * up to the first caller writes its part. Nothing runs in the background:
+ * each process writes its own file when it learns of the failure, from its
+ * own rings, which still hold the request. To collect every process's part
+ * at once, in one file merged by time, `ttlog snap --trace ID --all` reads
+ * the rings of every process in shared-memory mode from outside.
+ *
+ * A tracestate is untrusted input, parsed strictly by the list grammar of
+ * W3C Trace Context (lower-case keys of at most 256 characters, or
+ * tenant@system; values of at most 256 printable characters), at most
+ * TTLOG_TRACESTATE_MEMBERS_MAX members and TTLOG_TRACESTATE_MAX bytes, each
+ * key once. A list that breaks a rule is malformed as a whole and, as the
+ * specification requires, none of it is used.
+ */
+#define TTLOG_TRACESTATE_MAX 8192
+#define TTLOG_TRACESTATE_MEMBERS_MAX 32
+
+/**
+ * Writes into buf (size bytes, NUL-terminated) the tracestate to return
+ * upstream: "ttlog=dump" first, then the members of `tracestate` (the
+ * request's, or NULL) but its own earlier ttlog member, the rightmost left
+ * out beyond 32 members. Returns TTLOG_OK; TTLOG_E_INVALID (buf NULL, or a
+ * malformed `tracestate`, which is then discarded: buf holds "ttlog=dump");
+ * TTLOG_E_RANGE when not every member fit (buf holds those that did; with
+ * size < 11, nothing).
+ */
+TTLOG_API int ttlog_tracestate_dump(char *buf, size_t size, const char *tracestate);
+
+/**
+ * 1 if `tracestate` is a well-formed list whose ttlog member is "dump",
+ * else 0 (NULL, no such member, or a malformed list).
+ */
+TTLOG_API int ttlog_tracestate_wants_dump(const char *tracestate);
+
+/**
+ * Writes a snapshot of this process that holds only the events of one
+ * trace, with the spans and contexts that enclose them, from every thread:
+ * `trace` is 32 lower-case hex digits or a traceparent; NULL: the calling
+ * thread's (its innermost span's, or the one it continues). The reason is
+ * "trace-<32 hex digits>", and the file says how many events of other
+ * requests it left out. path (if not NULL) receives the file's name.
+ * Allocates while it runs: not for signal handlers. Returns TTLOG_OK,
+ * TTLOG_E_INVALID (a malformed trace), TTLOG_E_NO_TRACE (NULL with no
+ * trace on the thread), or what ttlog_snapshot() returns.
+ */
+TTLOG_API int ttlog_trace_dump(const char *trace, char *path, size_t path_size);
 /* ---- Runtime formats ------------------------------------------------- */
 
 /*

@@ -204,6 +204,19 @@ struct ttlog_file_info {
 	int events_are_records;
 	uint64_t records;            /* records in the blocks, events and scope records: what
 					overwritten, torn and ttlog_events_written_total count */
+	/* Added with format revision 14 (docs/FORMAT.md section 6): a
+	 * trigger's snapshot (TTLOG_TRIGGER, reason "trigger") names the rule
+	 * that fired and when. Other files read as "" and 0. */
+	const char *trigger_rule;
+	int64_t trigger_ns;          /* ns since the Unix epoch, UTC */
+	/* Added with format revision 15 (docs/FORMAT.md 22). */
+	int trace_filtered;          /* a TRCE chunk: only one trace's records were kept */
+	uint64_t trace_hi, trace_lo; /* that trace */
+	uint64_t trace_left_events;  /* events of other requests (or of none) left out */
+	uint64_t trace_left_records; /* records left out, events and scope records */
+	int bundle;                  /* a member of a bundle (one process of several) */
+	uint64_t bundle_next;        /* the next member's offset in the file; 0: none */
+	uint64_t bundle_offset;      /* this member's offset in the file */
 };
 
 /* What an event is. */
@@ -275,6 +288,17 @@ struct ttlog_event {
  * with the details in ttlog_reader_error().
  */
 TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader);
+
+/**
+ * Opens the member of a bundle (docs/FORMAT.md 22: the snapshots of several
+ * processes in one file) that starts at byte offset of path, as
+ * ttlog_reader_open_ex() opens a file; offsets in its messages count from
+ * the member's start, and its path is "PATH@OFFSET". ttlog_reader_open()
+ * opens the first member; info->bundle_next gives the next. A store reads
+ * every member of a bundle, merged by time like the files of a directory.
+ */
+TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsigned flags,
+				       ttlog_reader **reader);
 
 /**
  * Encrypted files (docs/FORMAT.md section 21): the private key that every

@@ -71,6 +71,9 @@ struct ttlog__shm_info {
 	char snapshot_dir[PATH_MAX]; /* where the owner writes its snapshots */
 	uint64_t dev, ino;       /* the file the header was read from (fstat): what
 				    the owner must still map to count as alive */
+	int major, minor;        /* the layout version (docs/SHM-FORMAT.md) */
+	int has_metrics;         /* layout 1.3 with a metrics part: the process's
+				    metrics can be read from outside */
 };
 
 /**
@@ -192,6 +195,18 @@ struct ttlog__ext_stacks {
 TTLOG_API int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char *reason,
 					 const struct ttlog__ext_stacks *ext, char *path,
 					 size_t path_size, char *err, size_t err_size);
+
+/**
+ * ttlog__shm_snapshot() of one trace only: the records of the trace
+ * trace_hi:trace_lo and the spans and contexts that enclose them, with a
+ * TRCE chunk (docs/FORMAT.md 22) that counts what was left out. The events
+ * kept and left out go to *kept_events and *left_events (either may be
+ * NULL). (libttlog-read)
+ */
+TTLOG_API int ttlog__shm_snapshot_trace(const char *map_path, const char *dir, const char *reason,
+					uint64_t trace_hi, uint64_t trace_lo, uint64_t *kept_events,
+					uint64_t *left_events, char *path, size_t path_size,
+					char *err, size_t err_size);
 
 /**
  * Sets the redaction rules, in TTLOG_REDACT's syntax (NULL, "" or "none":

@@ -3,8 +3,10 @@
 # fuzz-long.sh - runs every libFuzzer target of build-fuzz/ (make fuzz) for a
 # given time each and keeps what it finds.
 #
-# Usage: scripts/fuzz-long.sh [SECONDS_PER_TARGET] [TARGET...]
-#        (default 600 s; the targets default to every build-fuzz/fuzz/fuzz_*)
+# Usage: scripts/fuzz-long.sh [--runs N] [SECONDS_PER_TARGET] [TARGET...]
+#        (default 600 s; the targets default to every build-fuzz/fuzz/fuzz_*;
+#        --runs N also stops each target after N executions, whichever of
+#        the two limits comes first)
 #
 # Each target starts from its checked-in seeds (fuzz/corpus/NAME) and the
 # corpus of earlier long runs (build-fuzz/corpus/NAME, kept between runs;
@@ -21,6 +23,17 @@
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+runs=-1
+if [ "${1:-}" = --runs ]; then
+	runs=${2:-}
+	case $runs in
+	'' | *[!0-9]*)
+		echo "fuzz-long.sh: --runs needs a whole number of executions, not '$runs'" >&2
+		exit 2
+		;;
+	esac
+	shift 2
+fi
 seconds=${1:-600}
 shift || true
 case $seconds in
@@ -60,7 +73,7 @@ for name in "${targets[@]}"; do
 		[ -n "$longest" ] && [ "$longest" -gt "$max_len" ] && max_len=$longest
 	fi
 	echo "fuzz-long.sh: $name for ${seconds} s (max_len $max_len), log in $log" >&2
-	(cd "$findings" && "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=25 \
+	(cd "$findings" && "$bin" -max_total_time="$seconds" -runs="$runs" -max_len="$max_len" -timeout=25 \
 		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$findings/" \
 		"$corpus" "$seeds") >"$log" 2>&1
 	status=$?

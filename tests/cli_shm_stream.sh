@@ -44,7 +44,7 @@ for line in sys.stdin:
 
 # $1: the stream's events, $2: the snapshot's; every thread 0..$3-1 has
 # every I from 0 to its highest (at least ready - 1) in the union, and the
-# snapshot holds the whole ring (it repeats most of what the stream wrote
+# snapshot holds the whole ring (it repeats some of what the stream wrote
 # of it).
 union_complete() {
 	python3 - "$1" "$2" "$3" "$ready" <<'PY'
@@ -68,9 +68,12 @@ for t in range(threads):
     missing = sorted(set(range(mine[-1] + 1)) - set(mine))
     if missing:
         print("thread %d: %d events missing, first %d" % (t, len(missing), missing[0])); ok = False
+# A snapshot cut at the stream's place would repeat none; how much it
+# repeats depends on how far the stream was behind when the process died
+# (up to a ring with TTLOG_STREAM_POLICY=block), which is scheduling.
 over = len(sa & sb)
-if over * 2 < len(sb):
-    print("the snapshot repeats only %d of its %d events from the stream" % (over, len(sb))); ok = False
+if over == 0:
+    print("the snapshot repeats none of its %d events from the stream" % len(sb)); ok = False
 print("stream %d, snapshot %d, both %d" % (len(sa), len(sb), over), file=sys.stderr)
 sys.exit(0 if ok else 1)
 PY

@@ -21,6 +21,8 @@ set -u
 source "$(dirname "$0")/support/cli_lib.sh"
 # shellcheck source=support/serve_lib.sh
 source "$(dirname "$0")/support/serve_lib.sh"
+# shellcheck source=support/prometheus_lib.sh
+source "$(dirname "$0")/support/prometheus_lib.sh"
 
 for tool in promtool prometheus curl python3; do
 	if ! command -v "$tool" >/dev/null; then
@@ -29,27 +31,11 @@ for tool in promtool prometheus curl python3; do
 	fi
 done
 
-prom_pid=
 stop_all() {
-	if [ -n "$prom_pid" ]; then
-		kill -TERM "$prom_pid" 2>/dev/null
-		wait "$prom_pid" 2>/dev/null
-	fi
+	prometheus_stop
 	serve_stop_all
 }
 trap stop_all EXIT
-
-# promtool check metrics: exit 0 and nothing said, else the test names what it said.
-promtool_clean() { # NAME FILE
-	local said rc
-	said=$(promtool check metrics <"$2" 2>&1)
-	rc=$?
-	if [ "$rc" -ne 0 ] || [ -n "$said" ]; then
-		fail "$1" "promtool check metrics exited $rc: $said"
-	else
-		passed=$((passed + 1))
-	fi
-}
 
 # ---------------------------------------------------------------------------
 # ttlog_metrics_write_prometheus() in a program
@@ -85,48 +71,10 @@ check "/metrics refuses a foreign Host" - 0 '' -- test "$(status "$u/metrics" -H
 # ---------------------------------------------------------------------------
 # A Prometheus server scrapes it
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-pport=$(free_port)
-target=${u#http://}
-cat >"$tmp/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: ttlog
-    static_configs:
-      - targets: ['$target']
-YML
-promtool check config "$tmp/prometheus.yml" >"$tmp/config.out" 2>&1 ||
-	fail "promtool check config" "$(cat "$tmp/config.out")"
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
-prom_pid=$!
-purl="http://127.0.0.1:$pport"
-
-# PromQL through /api/v1/query: the first result's value, or nothing.
-promql() {
-	curl -s --max-time 5 --data-urlencode "query=$1" "$purl/api/v1/query" | python3 -c '
-import json, sys
-try:
-    j = json.load(sys.stdin)
-    r = j["data"]["result"]
-    print(r[0]["value"][1] if j["status"] == "success" and r else "")
-except Exception:
-    print("")'
-}
+prometheus_start ttlog "${u#http://}"
 
 # Wait (up to 60 s) for the first scrape that has the counter.
-got=
-for _ in $(seq 1 300); do
-	kill -0 "$prom_pid" 2>/dev/null || break
-	got=$(promql 'sum(http_requests_total{job="ttlog"})')
-	[ -n "$got" ] && break
-	sleep 0.2
-done
-if [ -z "$got" ]; then
+if ! prometheus_wait 'sum(http_requests_total{job="ttlog"})'; then
 	fail "prometheus scraped /metrics" "no answer; its log: $(tail -c 600 "$tmp/prometheus.log")"
 	finish
 fi

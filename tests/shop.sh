@@ -82,8 +82,9 @@ crash=$(ls "$snaps"/ttlog-"$checkout"-*-SIGSEGV.ttlog 2>/dev/null)
 expect "the edge wrote its end-of-run snapshot" test -f "$final_edge"
 expect "checkout's crash left a snapshot" test -f "$crash"
 finals=("$final_edge" "$crash" "$recovered" "${back_segs[@]}")
-# The recovered snapshot holds no metrics (a snapshot made from a shared
-# mapping has none): backoffice wrote them at the end of its day.
+# The recovered snapshot holds backoffice's metrics as the kill left them
+# but not ttlog's own (a shared mapping has none of those): the checks
+# below use its end-of-day snapshot, which has both.
 back_metrics=$(ls "$snaps"/ttlog-"$back"-*-end_of_day.ttlog 2>/dev/null)
 expect "backoffice wrote its end-of-day snapshot" test -f "$back_metrics"
 all=("$snaps"/*.ttlog)

@@ -102,6 +102,7 @@ static const struct {
 	{"TTLOG_STREAM_COMPRESSION", "gzip"},
 	{"TTLOG_REDACT", NULL}, /* its own message: tests/redact.sh */
 	{"TTLOG_WATCHDOG", "50ms"}, /* below its 100 ms floor */
+	{"TTLOG_TRIGGER", NULL}, /* a bad rule is left out, init goes on: tests/triggers.sh */
 };
 
 static void test_refused_values_quote_the_table(void **state)

@@ -762,7 +762,7 @@ static void test_version_2(void **state)
 
 	/* An unknown incompatible flag is refused too. */
 	f.b.p[TTLOG__FMT_FH_VERSION_OFF] = 1;
-	f.b.p[TTLOG__FMT_FH_INCOMPAT_OFF] = 0x4;
+	f.b.p[TTLOG__FMT_FH_INCOMPAT_OFF] = 0x8; /* bits 0 to 2 are known (PACKED, ZSTD, BUNDLE) */
 	set_u32(&f.b, TTLOG__FMT_FH_CRC_OFF, crc(f.b.p, 20));
 	r = open_bytes(f.b.p, f.b.len, &st);
 	assert_int_equal(st, TTLOG_E_VERSION);

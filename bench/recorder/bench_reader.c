@@ -20,6 +20,11 @@
  * middle file; a second run through a pipe gets its row count. The files
  * were just written, so they are read from the page cache: this measures
  * decoding and formatting, not the disk.
+ *
+ * Last, the join of docs/QUERY.md (every log event with the span it ran
+ * in) over one more file, written by another child: 8 threads log
+ * requests, a span around three benchmark events each, until their 8 MiB
+ * rings (--quick: 1 MiB) have wrapped, and one snapshot is taken.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +74,53 @@ static void generate(const char *dir, uint64_t target, int fd)
 	if (fclose(out) != 0)
 		bench_die("writing to the parent: %s", strerror(errno));
 	bench_pool_stop(pool);
+}
+
+struct span_pool {
+	uint64_t requests;
+	pthread_barrier_t logged, taken;
+};
+
+static void *span_worker(void *arg)
+{
+	struct span_pool *p = arg;
+	for (uint64_t k = 0; k < p->requests; k++) {
+		TTLOG_SPAN_BEGIN("request");
+		for (int j = 0; j < 3; j++)
+			bench_log_event((int)((k * 3 + (uint64_t)j) & 0x7fffffff));
+		TTLOG_SPAN_END();
+	}
+	pthread_barrier_wait(&p->logged);
+	pthread_barrier_wait(&p->taken); /* alive while the snapshot is written */
+	return NULL;
+}
+
+/* The child of the join: the file of spans, reported as "EVENTS PATH\n". */
+static void generate_spans(const char *dir, size_t ring, int fd)
+{
+	bench_ttlog_init(dir, ring, THREADS * ring);
+	struct span_pool p;
+	p.requests = bench_events_to_wrap(ring, 0) / 3 + 1;
+	pthread_t t[THREADS];
+	if (pthread_barrier_init(&p.logged, NULL, THREADS + 1) != 0 ||
+	    pthread_barrier_init(&p.taken, NULL, THREADS + 1) != 0)
+		bench_die("pthread_barrier_init failed");
+	for (unsigned i = 0; i < THREADS; i++) {
+		int rc = pthread_create(&t[i], NULL, span_worker, &p);
+		if (rc != 0)
+			bench_die("pthread_create: %s", strerror(rc));
+	}
+	pthread_barrier_wait(&p.logged);
+	char path[PATH_MAX];
+	int rc = ttlog_snapshot_path("spans", path, sizeof path);
+	pthread_barrier_wait(&p.taken);
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	if (rc != TTLOG_OK)
+		bench_die("ttlog_snapshot_path: %s", ttlog_strerror(rc));
+	struct bench_file f;
+	bench_read_file(path, &f);
+	dprintf(fd, "%llu %s\n", (unsigned long long)f.events, path);
 }
 
 /* Shows the file the CLI wrote its diagnostics to. */
@@ -116,7 +169,9 @@ int main(int argc, char **argv)
 		    "(--quick: 1 M), then times, with stdout to /dev/null (median of 3 runs\n"
 		    "each): `ttlog view`, `ttlog view -o json`, `ttlog export --format jsonl`,\n"
 		    "`ttlog query` of a GROUP BY level over every event and of a one-second\n"
-		    "time range, and reports events per second and seconds.",
+		    "time range; then the join of docs/QUERY.md (log events with their spans)\n"
+		    "over a snapshot of 8 threads x 8 MiB rings (--quick: 1 MiB) of requests\n"
+		    "in spans. Reports events per second and seconds.",
 		    &o);
 	bench_clear_ttlog_env();
 	bench_find_cli(&o);
@@ -213,12 +268,59 @@ int main(int argc, char **argv)
 	char *nl = strchr(out, '\n'); /* after the CSV header */
 	unsigned long long range_events = nl ? strtoull(nl + 1, NULL, 10) : 0;
 
+	/* The join of docs/QUERY.md over a file of spans. */
+	int sfds[2];
+	if (pipe(sfds) != 0)
+		bench_die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sfds[0]);
+		generate_spans(dir, o.quick ? RING / 8 : RING, sfds[1]);
+		_exit(0);
+	}
+	close(sfds[1]);
+	char sline[PATH_MAX + 32] = "";
+	ssize_t got = 0, n;
+	while (got < (ssize_t)sizeof sline - 1 &&
+	       (n = read(sfds[0], sline + got, sizeof sline - 1 - (size_t)got)) > 0)
+		got += n;
+	close(sfds[0]);
+	sline[got] = '\0';
+	status = bench_wait(pid, 600);
+	char *ssp = strchr(sline, ' '), *snl = strchr(sline, '\n');
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !ssp || !snl)
+		bench_die("writing the file of spans failed (status %#x): %s", status, sline);
+	*snl = '\0';
+	unsigned long long span_file_events = strtoull(sline, NULL, 10);
+	const char *span_file = ssp + 1;
+	char *jargs[] = {(char *)o.ttlog, "query", "-o", "csv",
+			 "SELECT count(*) FROM spans s JOIN events e ON e.span_id = s.id "
+			 "AND e.snapshot = s.snapshot AND e.kind = 'log'",
+			 (char *)span_file, NULL};
+	double join_s = time_cli(jargs, "join of events and spans", dir);
+	status = bench_run_output(jargs, out, sizeof out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("ttlog query (join) failed (status %#x)", status);
+	nl = strchr(out, '\n');
+	unsigned long long join_rows = nl ? strtoull(nl + 1, NULL, 10) : 0;
+	if (join_rows == 0)
+		bench_die("the join found no rows: %s", out);
+	bench_note("join: %llu rows of %llu events, file of %.1f MiB", join_rows, span_file_events,
+		   (double)bench_file_size(span_file) / 1048576.0);
+
 	printf("{\"bench\":\"reader\",\"events\":%llu,\"files\":%u,\"text_events_per_s\":%.0f,"
 	       "\"json_events_per_s\":%.0f,\"text_s\":%.3f,\"json_s\":%.3f,"
 	       "\"export_jsonl_events_per_s\":%.0f,\"export_jsonl_s\":%.3f,"
-	       "\"query_group_s\":%.3f,\"query_range_s\":%.3f,\"query_range_events\":%llu}\n",
+	       "\"query_group_s\":%.3f,\"query_range_s\":%.3f,\"query_range_events\":%llu,"
+	       "\"query_join_s\":%.3f,\"join_rows\":%llu,\"join_file_events\":%llu,"
+	       "\"join_file_bytes\":%llu}\n",
 	       (unsigned long long)events, nfiles, (double)events / text_s, (double)events / json_s,
-	       text_s, json_s, (double)events / export_s, export_s, group_s, range_s, range_events);
+	       text_s, json_s, (double)events / export_s, export_s, group_s, range_s, range_events,
+	       join_s, join_rows, span_file_events, (unsigned long long)bench_file_size(span_file));
 	for (unsigned i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(args);

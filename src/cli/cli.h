@@ -65,6 +65,9 @@ int cli_top_main(int argc, char **argv);
 void cli_top_usage(FILE *out);
 /** `ttlog snap`: argv[0] is "snap". Returns an exit code. */
 int cli_snap_main(int argc, char **argv);
+/** `ttlog metrics PID...|all`: live metrics of shared-memory processes (metrics.c). */
+int cli_metrics_main(int argc, char **argv);
+void cli_metrics_usage(FILE *out);
 /** Writes the help text of `ttlog snap` to out. */
 void cli_snap_usage(FILE *out);
 /** `ttlog recover`: argv[0] is "recover". Returns an exit code. */

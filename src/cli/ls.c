@@ -66,6 +66,8 @@ struct entry {
 	int64_t created_ns;
 	uint32_t pid;
 	char *executable, *hostname, *reason;
+	char *trigger_rule;          /* a trigger's snapshot: the rule; "" otherwise */
+	int64_t trigger_ns;
 	int complete;
 	uint64_t events;
 	int crashed, signo;
@@ -103,7 +105,8 @@ void cli_ls_usage(FILE *out)
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Columns: CREATED (when the snapshot was written, to the second), PID and\n"
-	      "  EXECUTABLE (base name) of the process, REASON, SIGNAL (the crash signal,\n"
+	      "  EXECUTABLE (base name) of the process, REASON (for a trigger's snapshot,\n"
+	      "  `trigger: ` and the rule that fired), SIGNAL (the crash signal,\n"
 	      "  or - when the process did not crash), EVENTS, SIZE (K, M, G: powers of\n"
 	      "  1024), STATUS and FILE (DIR/NAME, ready for `ttlog view`). Text from the\n"
 	      "  file is shown with control characters as \\xNN.\n"
@@ -121,7 +124,9 @@ void cli_ls_usage(FILE *out)
 	      "  (truncated, or a segment being written), is decoded to count them.\n"
 	      "JSON lines: path, name, status, error (the reader's message or null),\n"
 	      "  created (UTC) and created_ns, mtime_ns, pid, executable (the full path),\n"
-	      "  hostname, reason, complete, events, crashed, signal, signo, size (bytes);\n"
+	      "  hostname, reason, complete, events, crashed, signal, signo, trigger_rule and\n"
+	      "  trigger_ns (a trigger's snapshot: the rule that fired and when; else null),\n"
+	      "  size (bytes);\n"
 	      "  what the file could not tell is null.\n"
 	      "\n"
 	      "Exit status: 0 success (an empty directory too), 1 usage error, 2 the\n"
@@ -190,6 +195,8 @@ static void describe(struct entry *e, ttlog_reader *r)
 	e->executable = xstrdup(info->executable);
 	e->hostname = xstrdup(info->hostname);
 	e->reason = xstrdup(info->reason);
+	e->trigger_rule = xstrdup(info->trigger_rule);
+	e->trigger_ns = info->trigger_ns;
 	e->complete = info->complete;
 	e->events = info->events;
 	if (info->events_are_records)
@@ -337,7 +344,16 @@ static void print_text(struct ls *ls)
 		if (e->described) {
 			cli_table_cell(&t, "%" PRIu32, e->pid);
 			cli_table_text(&t, render_base_name(e->executable));
-			cli_table_text(&t, e->reason);
+			if (e->trigger_rule && e->trigger_rule[0]) {
+				/* A trigger's snapshot: the rule that fired. */
+				size_t n = strlen(e->reason) + strlen(e->trigger_rule) + 3;
+				char *both = render_xrealloc(NULL, n);
+				snprintf(both, n, "%s: %s", e->reason, e->trigger_rule);
+				cli_table_text(&t, both);
+				free(both);
+			} else {
+				cli_table_text(&t, e->reason);
+			}
 			if (!e->crashed)
 				cli_table_cell(&t, "-");
 			else if (e->signal)
@@ -394,10 +410,18 @@ static void print_json(struct ls *ls)
 				render_buf_printf(b, ",\"signo\":%d", e->signo);
 			else
 				render_buf_puts(b, ",\"signo\":null");
+			if (e->trigger_rule && e->trigger_rule[0]) {
+				render_buf_puts(b, ",\"trigger_rule\":");
+				render_json_cstring(b, e->trigger_rule);
+				render_buf_printf(b, ",\"trigger_ns\":%" PRId64, e->trigger_ns);
+			} else {
+				render_buf_puts(b, ",\"trigger_rule\":null,\"trigger_ns\":null");
+			}
 		} else {
 			render_buf_puts(b, ",\"pid\":null,\"executable\":null,\"hostname\":null,"
 					"\"reason\":null,\"complete\":false,\"events\":null,"
-					"\"crashed\":null,\"signal\":null,\"signo\":null");
+					"\"crashed\":null,\"signal\":null,\"signo\":null,"
+					"\"trigger_rule\":null,\"trigger_ns\":null");
 		}
 		render_buf_printf(b, ",\"size\":%" PRIu64 "}\n", e->size);
 		render_buf_write(b, stdout);
@@ -467,6 +491,7 @@ static void ls_free(struct ls *ls)
 		free(e->executable);
 		free(e->hostname);
 		free(e->reason);
+		free(e->trigger_rule);
 		free(e->signal);
 	}
 	free(ls->entries);

@@ -62,6 +62,8 @@ static void usage(FILE *out)
 	      "               errors, span p50/p99, ring use and losses per thread\n"
 	      "  snap PID     take a snapshot of a running process, from its shared\n"
 	      "               mapping or through its snapshot signal\n"
+	      "  metrics PID  the live metrics of running processes in shared-memory mode,\n"
+	      "               in the Prometheus text format (or --json); 'all' for every one\n"
 	      "  serve        a web viewer of snapshot files and stream directories:\n"
 	      "               timeline, events, traces, metrics, crash, SQL, live tail\n"
 	      "  report FILE  the viewer's page as one self-contained HTML file with\n"
@@ -155,6 +157,7 @@ static const struct command {
 	{"tail", cli_tail_main, cli_tail_usage, 1},
 	{"top", cli_top_main, cli_top_usage, 0},
 	{"snap", cli_snap_main, cli_snap_usage, 0},
+	{"metrics", cli_metrics_main, cli_metrics_usage, 0},
 	{"serve", cli_serve_main, cli_serve_usage, 1},
 	{"report", cli_htmlreport_main, cli_htmlreport_usage, 1},
 	{"ship", cli_ship_main, cli_ship_usage, 1},

@@ -64,6 +64,16 @@ int cli_report_bad_option(const char *command, int c, char **argv, const char *s
 int cli_report_reader_status(struct ttlog_reader *r, const char *path, const char *who)
 {
 	int st = ttlog_reader_status(r);
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	if (info && info->bundle_next && !cli_stdout_failed()) {
+		/* Nothing is left out silently: this command read one process
+		 * of several (FORMAT.md 22). */
+		cli_sync_stdout();
+		fprintf(stderr, "%s: %s: note: a bundle of several processes' snapshots; this "
+				"command read only the first (ttlog view and ttlog export read them "
+				"all)\n",
+			who, path);
+	}
 	if (st == TTLOG_OK)
 		return CLI_EXIT_OK;
 	if (cli_stdout_failed())

@@ -44,6 +44,7 @@
 #include "render/event_message.h"
 #include "redact_opt.h"
 #include "report.h"
+#include "snap_trace.h"
 #include "stack_capture.h"
 #include "time_args.h"
 #include "ttlog_reader.h"
@@ -64,6 +65,9 @@ struct snap {
 	int base_given;         /* --shm-dir */
 	int stacks;             /* --stacks */
 	int verbose;            /* --verbose */
+	int have_trace;         /* --trace ID */
+	int all, all_users;     /* --all, --all-users */
+	uint64_t trace_hi, trace_lo;
 	int64_t timeout_ns;
 	char map_path[PATH_MAX];
 	int have_map;           /* map_path holds a readable header of this process: info */
@@ -79,8 +83,20 @@ struct snap {
 void cli_snap_usage(FILE *out)
 {
 	fputs("Usage: ttlog snap [OPTIONS] PID\n"
+	      "       ttlog snap --trace ID --all [--all-users] [--dir DIR]\n"
 	      "\n"
 	      "Takes a snapshot of the running process PID and prints the path of the file.\n"
+	      "\n"
+	      "With --trace ID --all: one request out of every process. Every process of\n"
+	      "this user in shared-memory mode (of every user with --all-users, as root) is\n"
+	      "read from outside, and of each, only the events of the trace ID are kept,\n"
+	      "with the spans and contexts that enclose them (so each line shows where it\n"
+	      "ran), from every thread. The processes' snapshots go into ONE file, a\n"
+	      "bundle that keeps each process's pid, service, executable and clock; 'ttlog\n"
+	      "view FILE' merges them by time and says how many events of other requests\n"
+	      "were left out. The file goes to --dir DIR, else the default snapshot\n"
+	      "directory (ttlog ls), named ttlog-<our pid>-<time>-trace-<ID>.ttlog; its path\n"
+	      "is printed, and a summary on stderr. ID: 32 hex digits or a traceparent.\n"
 	      "\n"
 	      "If PID runs in shared-memory mode (TTLOG_SHARED_MEMORY=1), its mapping in\n"
 	      "<base>/ttlog-UID is read directly: nothing is asked of the process, so this\n"
@@ -108,6 +124,9 @@ void cli_snap_usage(FILE *out)
 	      "attached.\n"
 	      "\n"
 	      "Options:\n"
+	      "      --trace ID        with --all: only the events of trace ID (see above)\n"
+	      "      --all             with --trace: every shared-memory process of the user\n"
+	      "      --all-users       with --trace --all: of every user (needs root)\n"
 	      "      --stacks          with a mapping: also take every thread's stack\n"
 	      "  -v, --verbose         say on stderr how long the process was stopped for\n"
 	      "                        --stacks, and how many threads were unwound\n"
@@ -134,7 +153,9 @@ void cli_snap_usage(FILE *out)
 	      "permitted, a damaged mapping, the process does not catch the signal (it is\n"
 	      "not sent), no snapshot appeared before the timeout, or --stacks could not\n"
 	      "stop the process (not permitted: the message says what to do) or it is not\n"
-	      "in shared-memory mode.\n",
+	      "in shared-memory mode. With --trace: 0 the file was written (2 if a\n"
+	      "process's mapping was damaged: its valid records are in it); 1 usage error,\n"
+	      "a bad trace id; 3 no process holds an event of the trace (nothing written).\n",
 	      out);
 }
 
@@ -588,7 +609,7 @@ static int snap_signal(struct snap *s)
 
 /* ---- Options ------------------------------------------------------------ */
 
-enum { OPT_SHM_DIR = 256, OPT_REDACT, OPT_STACKS };
+enum { OPT_SHM_DIR = 256, OPT_REDACT, OPT_STACKS, OPT_TRACE, OPT_ALL, OPT_ALL_USERS };
 
 #define SHORT_OPTIONS ":d:hs:t:v"
 
@@ -599,6 +620,9 @@ static const struct option long_options[] = {
 	{"shm-dir", required_argument, NULL, OPT_SHM_DIR},
 	{"redact", required_argument, NULL, OPT_REDACT},
 	{"stacks", no_argument, NULL, OPT_STACKS},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"all-users", no_argument, NULL, OPT_ALL_USERS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -650,6 +674,22 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 		case OPT_STACKS:
 			s->stacks = 1;
 			break;
+		case OPT_TRACE:
+			if (cli_parse_trace_id(optarg, &s->trace_hi, &s->trace_lo) != 0) {
+				*status = cli_report_usage_error(COMMAND, "bad trace id '%s' for --trace "
+									  "(use 32 hex digits, not all "
+									  "zeros, or a traceparent)",
+								 optarg);
+				return -1;
+			}
+			s->have_trace = 1;
+			break;
+		case OPT_ALL:
+			s->all = 1;
+			break;
+		case OPT_ALL_USERS:
+			s->all_users = 1;
+			break;
 		case 'v':
 			s->verbose = 1;
 			break;
@@ -665,6 +705,30 @@ static int parse_options(struct snap *s, int argc, char **argv, int *status)
 			*status = cli_report_bad_option(COMMAND, c, argv, SHORT_OPTIONS);
 			return -1;
 		}
+	}
+	if (s->have_trace || s->all || s->all_users) {
+		const char *why = NULL;
+		if (!s->have_trace)
+			why = "--all and --all-users go with --trace ID";
+		else if (!s->all)
+			why = "--trace ID needs --all (one request out of every process)";
+		else if (argc - optind != 0)
+			why = "--trace ID --all takes no PID";
+		else if (s->stacks || s->via_signal)
+			why = "--trace does not go with --stacks or --signal";
+		else if (s->all_users && geteuid() != 0)
+			why = "--all-users needs root: another user's mappings are readable by "
+			      "that user only";
+		if (why) {
+			*status = cli_report_usage_error(COMMAND, "%s", why);
+			return -1;
+		}
+		if (cli_redact_setup(COMMAND, redact) != 0) {
+			*status = CLI_EXIT_USAGE;
+			return -1;
+		}
+		s->base = cli_shm_base(shm_dir);
+		return 0;
 	}
 	if (argc - optind != 1) {
 		*status = cli_report_usage_error(COMMAND, "expected one PID (got %d arguments)",
@@ -698,6 +762,12 @@ int cli_snap_main(int argc, char **argv)
 	s->timeout_ns = DEFAULT_TIMEOUT_NS;
 	if (parse_options(s, argc, argv, &status) != 0)
 		goto out;
+	if (s->have_trace) {
+		struct cli_snap_trace t = {s->trace_hi, s->trace_lo, s->base, s->dir, s->all_users,
+					   s->verbose};
+		status = cli_snap_trace(&t);
+		goto out;
+	}
 	if (check_process(s->pid) != 0) {
 		status = CLI_EXIT_DATA;
 		goto out;

@@ -5,6 +5,8 @@
  */
 #include <dirent.h>
 #include <glob.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,10 +24,29 @@ int cli_store_arg(const char *arg)
 	return strpbrk(arg, "*?[") != NULL;
 }
 
+/* Whether path is a bundle (FORMAT.md 22: the snapshots of several
+ * processes, as `ttlog snap --trace ID --all` writes them): its file header
+ * is whole and has the incompatible flag BUNDLE. Read as a store, so that
+ * every member is merged by time. */
+static int is_bundle(const char *path)
+{
+	unsigned char h[24];
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return 0;
+	size_t n = fread(h, 1, sizeof h, f);
+	fclose(f);
+	if (n != sizeof h || memcmp(h, "\x89TTLOG\r\n", 8) != 0)
+		return 0;
+	uint32_t incompat = (uint32_t)h[12] | (uint32_t)h[13] << 8 | (uint32_t)h[14] << 16 |
+			    (uint32_t)h[15] << 24;
+	return (incompat & 0x4u) != 0; /* BUNDLE */
+}
+
 int cli_store_args(char *const *args, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (cli_store_arg(args[i]))
+		if (cli_store_arg(args[i]) || is_bundle(args[i]))
 			return 1;
 	return 0;
 }

@@ -639,8 +639,7 @@ static void render(const struct top *t, struct render_buf *out, size_t max_rows)
 				  th->overwritten, th->lost / th->seconds, th->torn, th->name,
 				  th->exited ? " (exited)" : "");
 	}
-	render_buf_puts(out, "\nMETRICS: not available: a shared mapping holds no metrics (a "
-			     "snapshot taken with 'ttlog snap --signal' has them)\n");
+	render_buf_puts(out, "\nMETRICS: not shown here: 'ttlog metrics PID' prints them\n");
 }
 
 /* ---- The terminal --------------------------------------------------------- */

@@ -129,6 +129,11 @@ void cli_view_usage(FILE *out)
 	      "  has no parent on its thread) and its end \"end NAME DURATION\"; events are\n"
 	      "  indented by two spaces per span open on their thread.\n"
 	      "\n"
+	      "Triggers: a snapshot a TTLOG_TRIGGER rule wrote (reason trigger) gets the\n"
+	      "  line \"-- trigger fired: RULE\" before its first event at or after the\n"
+	      "  moment the rule fired; --header also prints \"-- trigger: RULE, fired at\n"
+	      "  TIME\" (in JSON mode, on stderr).\n"
+	      "\n"
 	      "Text lines: TIME LEVEL [TID NAME] FILE:LINE MESSAGE key=value... with the\n"
 	      "  level followed by + for a promoted event (a segment's record below the\n"
 	      "  stream's level, streamed because of an error near it), and with the\n"
@@ -247,6 +252,14 @@ static void print_header(struct view *v, ttlog_reader *r, const struct ttlog_fil
 	render_line_cstring(&v->line, info->hostname);
 	note_end(v, "");
 	note_string(v, "reason: ", info->reason);
+	if (info->trigger_rule && *info->trigger_rule) {
+		note_begin(v, "");
+		render_buf_puts(&v->line, "trigger: ");
+		render_line_cstring(&v->line, info->trigger_rule);
+		render_buf_printf(&v->line, ", fired at %s",
+				  render_time_format(info->trigger_ns, style, t1));
+		note_end(v, "");
+	}
 	note(v, "", "created: %s", render_time_format(info->created_ns, style, t1));
 	note(v, "", "written by ttlog %u.%u.%u, format %u, clock %s%s", wv / 10000, wv / 100 % 100,
 	     wv % 100, info->format_version,
@@ -319,6 +332,10 @@ static void print_summaries(struct view *v, ttlog_reader *r, const struct ttlog_
 	 * shape: no stack objects among them. */
 	if (!(v->json && v->metrics))
 		cli_backtrace_print(&v->bt, r);
+	if (info->trace_filtered)
+		note(v, COLOR_LOST, "trace %016" PRIx64 "%016" PRIx64 " only: %" PRIu64 " events of "
+			 "other requests (or of none) left out by the trace filter",
+		     info->trace_hi, info->trace_lo, info->trace_left_events);
 	/* Nothing is lost silently: any loss is reported, filters or not. A
 	 * segment's overwritten count is its rings' and no loss: the stream
 	 * had read those records (what it had not is stream_lost, below). */
@@ -411,6 +428,16 @@ static void show_event(struct view *v, const struct ttlog_event *ev)
 		print_text_event(v, ev);
 }
 
+/* "-- trigger fired: RULE" between the events, at the trigger's time. */
+static void print_trigger_mark(struct view *v, const struct ttlog_file_info *info)
+{
+	flush_events(v);
+	note_begin(v, COLOR_LOST);
+	render_buf_puts(&v->line, "trigger fired: ");
+	render_line_cstring(&v->line, info->trigger_rule);
+	note_end(v, COLOR_LOST);
+}
+
 /* ---- Files -------------------------------------------------------------- */
 
 static int view_file(struct view *v, const char *path)
@@ -443,8 +470,18 @@ static int view_file(struct view *v, const char *path)
 		cli_metrics_print(r, v->json,
 				  v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
 	struct ttlog_event ev;
-	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev))
+	/* A trigger's snapshot: a line among the events where the rule fired
+	 * (text mode; JSON has the header's note). */
+	int mark = described && !v->json && !v->metrics && info->trigger_rule && *info->trigger_rule;
+	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+		if (mark && ev.time_ns >= info->trigger_ns) {
+			print_trigger_mark(v, info);
+			mark = 0;
+		}
 		show_event(v, &ev);
+	}
+	if (mark && !cli_stdout_failed())
+		print_trigger_mark(v, info);
 	flush_events(v);
 	if (cli_stdout_failed()) {
 		/* Nobody reads the output any more (or it cannot be written):
@@ -484,10 +521,19 @@ static int view_store(struct view *v, char **args, int n)
 	}
 	const struct ttlog_store_file *const *files;
 	size_t nf = ttlog_store_files(s, &files);
-	uint64_t lost = 0, overwritten = 0, filtered = 0;
+	uint64_t lost = 0, overwritten = 0, filtered = 0, trace_left = 0;
+	size_t trace_files = 0, processes = 0;
+	const struct ttlog_file_info *traced = NULL;
 	for (size_t i = 0; i < nf; i++) {
 		if (!files[i]->reader)
 			continue;
+		const struct ttlog_file_info *ti = ttlog_reader_info(files[i]->reader);
+		processes++;
+		if (ti->trace_filtered) {
+			trace_files++;
+			trace_left += ti->trace_left_events;
+			traced = ti;
+		}
 		/* --sampling: each file's table after the events of all. */
 		if (v->sampling)
 			print_sampling(v, files[i]->reader);
@@ -511,6 +557,11 @@ static int view_store(struct view *v, char **args, int n)
 			     rc->chunk_unknown_offset);
 	}
 	struct ttlog_store_counters c = ttlog_store_counters(s);
+	if (traced)
+		note(v, COLOR_LOST, "trace %016" PRIx64 "%016" PRIx64 " only (%zu of %zu "
+			 "snapshots): %" PRIu64 " events of other requests (or of none) left out "
+			 "by the trace filter",
+		     traced->trace_hi, traced->trace_lo, trace_files, processes, trace_left);
 	if (lost)
 		note(v, COLOR_LOST, "%" PRIu64 " events lost by the stream or torn while copied "
 			 "(ttlog stats)", lost);

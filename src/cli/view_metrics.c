@@ -231,13 +231,20 @@ static void json_double(struct render_buf *b, const char *key, double d)
 		render_json_double(b, d);
 }
 
-static void print_json(const struct ttlog_metric_value *m, size_t n)
+/* who (not NULL): pid and service first in every object. */
+static void print_json(const struct ttlog_metric_value *m, size_t n, const struct ttlog_file_info *who)
 {
 	static const char *const types[] = {"", "counter", "gauge", "histogram"};
 	struct render_buf b = {0};
 	for (size_t i = 0; i < n && !cli_stdout_failed(); i++) {
 		render_buf_reset(&b);
-		render_buf_puts(&b, "{\"name\":");
+		if (who) {
+			render_buf_printf(&b, "{\"pid\":%" PRIu32 ",\"service\":", who->pid);
+			render_json_cstring(&b, who->service ? who->service : "");
+			render_buf_puts(&b, ",\"name\":");
+		} else {
+			render_buf_puts(&b, "{\"name\":");
+		}
 		render_json_cstring(&b, m[i].name);
 		render_buf_printf(&b, ",\"type\":\"%s\"", types[m[i].type]);
 		json_labels(&b, &m[i]);
@@ -288,7 +295,7 @@ void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style)
 	size_t n;
 	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
 	if (json) {
-		print_json(m, n);
+		print_json(m, n, NULL);
 		return;
 	}
 	if (!n) {
@@ -296,4 +303,11 @@ void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style)
 		return;
 	}
 	print_text(m, n, style);
+}
+
+void cli_metrics_print_json_process(ttlog_reader *r)
+{
+	size_t n;
+	const struct ttlog_metric_value *m = ttlog_reader_metrics(r, &n);
+	print_json(m, n, ttlog_reader_info(r));
 }

@@ -18,4 +18,8 @@
  */
 void cli_metrics_print(ttlog_reader *r, int json, enum render_time_style style);
 
+/** The JSON lines of cli_metrics_print(), each object starting with the
+ *  file's pid and service ('ttlog metrics --json'). */
+void cli_metrics_print_json_process(ttlog_reader *r);
+
 #endif /* TTLOG__CLI_VIEW_METRICS_H */

@@ -30,6 +30,7 @@
 struct ttlog__ring;
 struct ttlog__site_desc;
 struct ttlog__calibration;
+struct ttlog__metric_entry;
 
 struct ttlog__publisher {
 	/* 1 while rings are allocated in a mapping. Runs in signal context. */
@@ -59,6 +60,17 @@ struct ttlog__publisher {
 	 * written before it). Runs in signal context (the crash path closes
 	 * the stream). */
 	void (*stream_done)(struct ttlog__ring *r, uint32_t gen, uint64_t pos, uint64_t index);
+	/* A metric shard in the mapping, backed for every slot given out so
+	 * far (and for later ones by metric_added); NULL when the mode is off
+	 * or the mapping has no room (the shard is then private). Not
+	 * signal-safe. */
+	unsigned char *(*metrics_shard)(void);
+	/* Metric i of the registry (src/metrics/registry.c), whose slots end at
+	 * byte `end` of every shard, enters the mapping's metric table; every
+	 * shard handed out is backed up to end first. -1: no memory to back
+	 * them (the metric is refused). Called under the registry's lock,
+	 * before the metric is used. Not signal-safe. */
+	int (*metric_added)(uint32_t i, const struct ttlog__metric_entry *e, uint32_t end);
 };
 
 extern const struct ttlog__publisher *_Atomic ttlog__publisher;

@@ -28,6 +28,8 @@ enum { TTLOG__STATE_OFF = 0, TTLOG__STATE_ON = 1 };
 #define TTLOG__DEFAULT_MAX_STRING 256u
 #define TTLOG__MAX_MAX_STRING TTLOG__MAX_STRING_LIMIT /* keeps every record under one 64 KiB block */
 
+struct ttlog__trigger_fired; /* below */
+
 struct ttlog__global {
 	_Atomic int state;          /* TTLOG__STATE_*; release-stored last by ttlog_init */
 	int pid;                    /* refreshed in a forked child */
@@ -67,6 +69,32 @@ struct ttlog__global {
 	_Atomic uint64_t watchdog_unanswered;
 	_Atomic uint64_t records_retired;
 	_Atomic uint64_t overwritten_retired;
+	/* Triggers (src/trigger/): fires, matches the rate policy held back,
+	 * their snapshots written and failed, commands that could not start,
+	 * records the timer never saw (gone from the ring before its look),
+	 * rules refused at init. trigger_fired: each rule's fires, for the
+	 * metric action; NULL until the first rule. */
+	_Atomic uint64_t triggers_fired;
+	_Atomic uint64_t triggers_suppressed;
+	_Atomic uint64_t trigger_snapshots;
+	_Atomic uint64_t trigger_snapshots_failed;
+	_Atomic uint64_t trigger_exec_failed;
+	_Atomic uint64_t trigger_records_missed;
+	_Atomic uint64_t triggers_refused;
+	_Atomic(struct ttlog__trigger_fired *) trigger_fired;
+};
+
+/* One rule's count of fires as ttlog_triggers_fired_total{rule=label}:
+ * written by the trigger timer, read by the metrics (in signal context).
+ * An entry below `n` (acquire) is complete and its label never changes. */
+#define TTLOG__TRIGGER_FIRED_MAX 32u
+struct ttlog__trigger_fired {
+	_Atomic uint32_t n;
+	struct {
+		char label[256];        /* "rule=TEXT" */
+		int metric;             /* the rule has the metric action */
+		_Atomic uint64_t fired;
+	} rule[TTLOG__TRIGGER_FIRED_MAX];
 };
 
 extern struct ttlog__global ttlog__g;

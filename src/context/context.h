@@ -22,4 +22,8 @@ void ttlog__scopes_close_record(struct ttlog_site *site, const uint64_t *id);
  * ttlog_init() before it publishes the state. */
 void ttlog__spans_init(void);
 
+/* A trace id given as 32 lower-case hex digits, or the one of a W3C
+ * traceparent, into *hi and *lo. 1, or 0 if s is neither (or all zeros). */
+int ttlog__trace_id_parse(const char *s, uint64_t *hi, uint64_t *lo);
+
 #endif

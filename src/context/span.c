@@ -291,6 +291,22 @@ static int parse_traceparent(const char *s, struct remote_parent *out)
 	return 1;
 }
 
+int ttlog__trace_id_parse(const char *s, uint64_t *hi, uint64_t *lo)
+{
+	struct remote_parent rp;
+	if (!s)
+		return 0;
+	if (strnlen(s, 33) == 32 && get_hex(s, 16, &rp.trace_hi) && get_hex(s + 16, 16, &rp.trace_lo)) {
+		if ((rp.trace_hi | rp.trace_lo) == 0)
+			return 0;
+	} else if (!parse_traceparent(s, &rp)) {
+		return 0;
+	}
+	*hi = rp.trace_hi;
+	*lo = rp.trace_lo;
+	return 1;
+}
+
 TTLOG_API int ttlog_trace_continue(const char *traceparent)
 {
 	if (!traceparent || !*traceparent) {

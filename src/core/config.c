@@ -303,6 +303,14 @@ static int take_watchdog(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+/* Bad rules do not stop ttlog_init: they are reported there, one by one,
+ * and left out. */
+static int take_trigger(const char *v, struct resolving *r)
+{
+	r->st->trigger_env = strcmp(v, "none") == 0 ? NULL : v;
+	return TAKEN;
+}
+
 static int take_max_snapshots(const char *v, struct resolving *r)
 {
 	return parse_max_snapshots(v, &r->st->max_snapshots) == 0 ? TAKEN : REFUSED;
@@ -732,6 +740,11 @@ static const struct config_var {
 	  "a thread inside a span whose ring has not moved this long is stalled: one snapshot "
 	  "(reason watchdog) with the stalled threads' stacks"},
 	 take_watchdog, NULL},
+	{{"TTLOG_TRIGGER", "trigger", "none",
+	  "rules separated by ';' such as 'level>=error post=2s action=snapshot,stderr'",
+	  "conditions (level, span, metric quantile, counter rate, gauge) evaluated by a timer "
+	  "inside the process: a snapshot after a post-roll, a stderr line, a command, a metric"},
+	 take_trigger, NULL},
 };
 
 #define CONFIG_VARS (sizeof config_vars / sizeof config_vars[0])
@@ -860,6 +873,9 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 		}
 		st->watchdog_ns = cfg->watchdog_ns;
 	}
+	if (cfg->struct_size >= offsetof(struct ttlog_config, trigger) + sizeof cfg->trigger &&
+	    cfg->trigger && *cfg->trigger)
+		st->trigger = cfg->trigger;
 	if (cfg->struct_size >= offsetof(struct ttlog_config, redact) + sizeof cfg->redact &&
 	    cfg->redact && *cfg->redact &&
 	    ttlog__redact_parse(cfg->redact, &st->redact, err, errsize) != 0) {

@@ -31,6 +31,8 @@ struct ttlog__settings {
 	uint64_t crash_mask;
 	int snapshot_signal;
 	uint64_t watchdog_ns;   /* TTLOG_WATCHDOG; 0: off */
+	const char *trigger;      /* trigger rules from the struct (checked at init) */
+	const char *trigger_env;  /* from TTLOG_TRIGGER, added after `trigger` */
 	enum ttlog__clock_choice clock;
 	uint32_t max_snapshots;       /* resolved: never 0; UINT32_MAX = no limit */
 	uint64_t max_snapshot_bytes;  /* resolved: never 0; UINT64_MAX = no limit */

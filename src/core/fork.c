@@ -20,6 +20,7 @@
 #include "common/state.h"
 #include "crash/crash.h"
 #include "stream/stream.h"
+#include "trigger/trigger.h"
 #include "watchdog/watchdog.h"
 #include "shm/owner.h"
 #include "sites/sampling.h"
@@ -49,6 +50,7 @@ static void after_fork_child(void)
 	ttlog__crash_after_fork();
 	ttlog__stream_after_fork();
 	ttlog__watchdog_after_fork();
+	ttlog__trigger_after_fork();
 }
 
 int ttlog__fork_init(void)

@@ -39,6 +39,8 @@
 #include "snapshot/seal.h"
 #include "snapshot/writer.h"
 #include "stream/stream.h"
+#include "core/trigger_rules.h"
+#include "trigger/trigger.h"
 #include "watchdog/watchdog.h"
 #include "common/stream_ops.h"
 #include "thread/thread.h"
@@ -167,6 +169,86 @@ static void remove_stale_temporaries(const char *dir)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
+}
+
+/* A bad rule of ttlog_init's: said on stderr, counted, left out. */
+static void refuse_rule(void *ctx, const char *message)
+{
+	(void)ctx;
+	atomic_fetch_add_explicit(&ttlog__g.triggers_refused, 1, memory_order_relaxed);
+	fprintf(stderr, "ttlog: %s; this rule is ignored, ttlog runs with the others\n", message);
+}
+
+static struct ttlog__trigger_rule init_rules[TTLOG__TRIGGER_MAX]; /* under init_lock */
+static int trigger_atexit_registered;
+
+/* ttlog_trigger_add's bad rule: the first one's message for the caller. */
+struct first_fault_ctx {
+	char *err;
+	size_t size;
+	uint32_t count;
+};
+
+static void first_fault(void *ctx, const char *message)
+{
+	struct first_fault_ctx *b = ctx;
+	if (!b->count++ && b->err && b->size)
+		snprintf(b->err, b->size, "%s", message);
+}
+
+/* The trigger rules of the struct, then TTLOG_TRIGGER's; with any, the
+ * timer that evaluates them. TTLOG_OK, or TTLOG_E_NOMEM (init_error). */
+static int start_triggers(const char *from_struct, const char *from_env)
+{
+	uint32_t n = 0, more = 0;
+	ttlog__trigger_rules_parse(from_struct, "trigger", init_rules, TTLOG__TRIGGER_MAX, &n,
+				   refuse_rule, NULL);
+	ttlog__trigger_rules_parse(from_env, "TTLOG_TRIGGER", init_rules + n, TTLOG__TRIGGER_MAX - n,
+				   &more, refuse_rule, NULL);
+	n += more;
+	int rc = ttlog__trigger_set(init_rules, n, init_error, sizeof init_error);
+	if (rc == TTLOG_OK && n)
+		rc = ttlog__watchdog_hook(ttlog__trigger_tick, TTLOG__TRIGGER_STEP_NS, init_error,
+					  sizeof init_error);
+	/* exit() without ttlog_shutdown still writes the snapshots that wait
+	 * for their post-roll. */
+	if (rc == TTLOG_OK && n && !trigger_atexit_registered && atexit(ttlog__trigger_flush_at_exit) == 0)
+		trigger_atexit_registered = 1;
+	return rc;
+}
+
+TTLOG_API int ttlog_trigger_add(const char *rules, char *err, size_t err_size)
+{
+	struct first_fault_ctx b = {err, err_size, 0};
+	if (err && err_size)
+		err[0] = '\0';
+	if (!rules)
+		return TTLOG_E_INVALID;
+	pthread_mutex_lock(&init_lock);
+	int rc = TTLOG_OK;
+	/* Relaxed: under init_lock, as in ttlog_init. */
+	if (atomic_load_explicit(&ttlog__g.state, memory_order_relaxed) != TTLOG__STATE_ON) {
+		rc = TTLOG_E_NOT_INITIALIZED;
+		goto out;
+	}
+	uint32_t n = 0;
+	uint32_t room = TTLOG__TRIGGER_MAX - ttlog__trigger_count();
+	if (ttlog__trigger_rules_parse(rules, "ttlog_trigger_add", init_rules, room, &n,
+				       first_fault, &b) != 0) {
+		rc = TTLOG_E_CONFIG;
+		goto out;
+	}
+	char why[512];
+	rc = n ? ttlog__trigger_add(init_rules, n, why, sizeof why) : TTLOG_OK;
+	if (rc == TTLOG_OK && n)
+		rc = ttlog__watchdog_hook(ttlog__trigger_tick, TTLOG__TRIGGER_STEP_NS, why, sizeof why);
+	if (rc == TTLOG_OK && n && !trigger_atexit_registered && atexit(ttlog__trigger_flush_at_exit) == 0)
+		trigger_atexit_registered = 1;
+	if (rc != TTLOG_OK && err && err_size)
+		snprintf(err, err_size, "%s", why);
+out:
+	pthread_mutex_unlock(&init_lock);
+	return rc;
 }
 
 static int atexit_registered;
@@ -311,6 +393,15 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		ttlog__shm_close();
 		goto out;
 	}
+	rc = start_triggers(st.trigger, st.trigger_env);
+	if (rc != TTLOG_OK) {
+		ttlog__watchdog_stop();
+		ttlog__stream_stop();
+		ttlog__stream_ops_set(NULL);
+		ttlog__crash_uninstall();
+		ttlog__shm_close();
+		goto out;
+	}
 	/* Last of ttlog's exit hooks, so it runs first: exit() in one thread
 	 * while another writes a crash snapshot waits for it (crash.c). */
 	if (!crash_atexit_registered && atexit(ttlog__crash_wait_at_exit) == 0)
@@ -336,6 +427,8 @@ TTLOG_API int ttlog_shutdown(void)
 		return TTLOG_E_NOT_INITIALIZED;
 	}
 	ttlog__watchdog_stop();
+	/* Snapshots still in their post-roll are written now, with what there is. */
+	ttlog__trigger_stop();
 	/* The stream reads everything logged so far and closes its segment. */
 	ttlog__stream_stop();
 	ttlog__stream_ops_set(NULL);

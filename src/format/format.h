@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 13 of docs/FORMAT.md).
+ * (revision 15 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -35,7 +35,12 @@
 #define TTLOG__FMT_INCOMPAT_PACKED 0x1u
 /* Revision 11: the file may hold EVTS blocks of codec 3 (ZSTD). */
 #define TTLOG__FMT_INCOMPAT_ZSTD 0x2u
-#define TTLOG__FMT_INCOMPAT_KNOWN 0x3u
+/* Revision 15: the file is a bundle of snapshots (FORMAT.md 22): more
+ * complete snapshots, each with its own file header, may follow END. A
+ * reader older than revision 15 refuses it instead of showing only the
+ * first process's events. */
+#define TTLOG__FMT_INCOMPAT_BUNDLE 0x4u
+#define TTLOG__FMT_INCOMPAT_KNOWN 0x7u
 /* No compatible flags are defined. */
 
 /* ---- Chunks: a 16-byte header, then `length` payload bytes -------------- */
@@ -67,6 +72,7 @@
 #define TTLOG__FMT_CHUNK_PRMT TTLOG__FMT_FOURCC('P', 'R', 'M', 'T') /* revision 5, REQUIRED */
 #define TTLOG__FMT_CHUNK_INDX TTLOG__FMT_FOURCC('I', 'N', 'D', 'X') /* revision 5 */
 #define TTLOG__FMT_CHUNK_TNAM TTLOG__FMT_FOURCC('T', 'N', 'A', 'M') /* revision 6 */
+#define TTLOG__FMT_CHUNK_TRCE TTLOG__FMT_FOURCC('T', 'R', 'C', 'E') /* revision 15 */
 
 /* The chunk CRC: a damaged type, flag or length is caught like damaged
  * payload. Runs in signal context. */
@@ -89,11 +95,15 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_HEAD_FIXED_SIZE 64      /* then three strings: executable, hostname, reason */
 #define TTLOG__FMT_HEAD_FLAG_CRASH 0x1u
 #define TTLOG__FMT_HEAD_FLAG_SEGMENT 0x2u  /* revision 5: a segment file (FORMAT.md section 17) */
+#define TTLOG__FMT_HEAD_FLAG_TRIGGER 0x4u  /* revision 14: trigger_ns and trigger_rule follow */
 /* Revision 5 appends, after the reason string: the service string, then
  * u64 segment (sequence number from 1; 0 in a snapshot), then i64
  * stream_start_ns (0 in a snapshot). */
 #define TTLOG__FMT_HEAD_SEGMENT_SIZE 8
 #define TTLOG__FMT_HEAD_STREAM_START_SIZE 8
+/* Revision 14, a trigger's snapshot: trigger_ns (i64), then the rule (str). */
+#define TTLOG__FMT_HEAD_TRIGGER_NS_SIZE 8
+#define TTLOG__FMT_HEAD_TRIGGER_MAX 256u
 
 #define TTLOG__FMT_CLOCK_TSC 0             /* x86-64 time-stamp counter */
 #define TTLOG__FMT_CLOCK_CNTVCT 1          /* aarch64 virtual counter */
@@ -309,6 +319,13 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 #define TTLOG__FMT_PROMOTE_THREAD 0
 #define TTLOG__FMT_PROMOTE_PROCESS 1
 #define TTLOG__FMT_PROMOTE_TRACE 2
+
+/* ---- TRCE: the trace filter a snapshot was written with, revision 15 ---- */
+#define TTLOG__FMT_TRCE_TRACE_HI_OFF 0     /* u64 the trace id's high 64 bits */
+#define TTLOG__FMT_TRCE_TRACE_LO_OFF 8     /* u64 its low 64 bits */
+#define TTLOG__FMT_TRCE_LEFT_EVENTS_OFF 16 /* u64 events of other traces, or of none, left out */
+#define TTLOG__FMT_TRCE_LEFT_RECORDS_OFF 24 /* u64 records left out, events and scope records */
+#define TTLOG__FMT_TRCE_SIZE 32
 
 /* ---- TNAM: a thread's name in a segment, before its THRD, revision 6 ---- */
 #define TTLOG__FMT_TNAM_INDEX_OFF 0        /* u32 thread index */

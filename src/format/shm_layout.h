@@ -14,7 +14,8 @@
  * depends on nothing of the writer.
  *
  * Order in the file, each part starting on a page boundary:
- *   header | ring table | site index | site dictionary | stream table (1.1) | ring arena
+ *   header | ring table | site index | site dictionary | stream table (1.1) |
+ *   metrics part (1.3) | ring arena | metric shards (1.3)
  */
 #ifndef TTLOG__FORMAT_SHM_LAYOUT_H
 #define TTLOG__FORMAT_SHM_LAYOUT_H
@@ -27,8 +28,8 @@
 #define TTLOG__SHM_MAGIC "TTLOGSHM"
 #define TTLOG__SHM_MAGIC_LEN 8
 #define TTLOG__SHM_MAJOR 1           /* a reader refuses any other major */
-#define TTLOG__SHM_MINOR 2           /* additions a version-1 reader may ignore (1: the stream table,
-					2: the redaction rules) */
+#define TTLOG__SHM_MINOR 3           /* additions a version-1 reader may ignore (1: the stream table,
+					2: the redaction rules, 3: the metrics) */
 #define TTLOG__SHM_REDACT_MAX 460    /* the redaction rules' text, its NUL included */
 #define TTLOG__SHM_REDACT_CUT 0xffffffffu /* redact_len: the owner's rules were longer */
 #define TTLOG__SHM_BYTE_ORDER 0x01020304u
@@ -86,7 +87,7 @@ struct ttlog__shm_header {
 	uint64_t stream_off;                 /*  232 (1.1) stream table, table_cap entries; 0: none */
 	_Atomic uint32_t stream_state;       /*  240 (1.1) enum ttlog__shm_stream_state */
 	uint32_t reserved4;                  /*  244 zero */
-	unsigned char reserved2[8];          /*  248 zero */
+	uint64_t metrics_off;                /*  248 (1.3) the metrics part; 0: none */
 	char boot_id[TTLOG__SHM_BOOT_ID_MAX]; /*  256 /proc/sys/kernel/random/boot_id, NUL-terminated */
 	char hostname[TTLOG__SHM_HOST_MAX];   /*  304 */
 	uint32_t redact_len;                 /*  560 (1.2) bytes of `redact`; 0 none;
@@ -144,6 +145,7 @@ _Static_assert(offsetof(struct ttlog__shm_header, tick1) == 104, "tick1");
 _Static_assert(offsetof(struct ttlog__shm_header, dict_used) == 224, "dict_used");
 _Static_assert(offsetof(struct ttlog__shm_header, stream_off) == 232, "stream_off");
 _Static_assert(offsetof(struct ttlog__shm_header, stream_state) == 240, "stream_state");
+_Static_assert(offsetof(struct ttlog__shm_header, metrics_off) == 248, "metrics_off");
 _Static_assert(offsetof(struct ttlog__shm_header, boot_id) == 256, "boot_id");
 _Static_assert(offsetof(struct ttlog__shm_header, hostname) == 304, "hostname");
 _Static_assert(offsetof(struct ttlog__shm_header, redact) == 564, "redact");
@@ -152,6 +154,60 @@ _Static_assert(offsetof(struct ttlog__shm_header, snapshot_dir) == 5120, "snapsh
 _Static_assert(sizeof(struct ttlog__shm_ring_entry) == 32, "ring entry");
 _Static_assert(sizeof(struct ttlog__shm_site_entry) == 24, "site entry");
 _Static_assert(sizeof(struct ttlog__shm_stream_entry) == 32, "stream entry");
+
+/* ---- Metrics (1.3, docs/SHM-FORMAT.md section 6.6) ------------------------
+ *
+ * The metrics part, at metrics_off: this header (with the owner's service,
+ * which the header proper has no room for), then entry_cap entries
+ * of entry_size bytes. Entry i is the registry's metric i (its name,
+ * labels, type and the offset of its slots in every shard); the shards
+ * themselves, one per thread ring that updated a metric, are shard_size
+ * bytes each from shards_off on: the very memory the owner's threads add
+ * into (src/metrics/shard.c), so that an update costs what it costs in a
+ * private shard. */
+#define TTLOG__SHM_METRIC_ENTRY_SIZE 1280u
+#define TTLOG__SHM_METRIC_NAME_MAX 128u
+#define TTLOG__SHM_METRIC_FILE_MAX 104u  /* the end of the source file's path */
+#define TTLOG__SHM_METRIC_LABELS_MAX 1024u
+#define TTLOG__SHM_METRICS_CAP_MAX 4096u /* a reader refuses more entries */
+#define TTLOG__SHM_SHARD_SIZE_MAX ((uint64_t)64 << 20) /* and larger shards */
+#define TTLOG__SHM_SERVICE_MAX 128u
+#define TTLOG__SHM_SHARDS_MAX 128u     /* shards an owner puts in its mapping at most */
+
+struct ttlog__shm_metrics {
+	uint32_t entry_size;                 /*  0 TTLOG__SHM_METRIC_ENTRY_SIZE */
+	uint32_t entry_cap;                  /*  4 entries in the table */
+	_Atomic uint32_t entry_count;        /*  8 one more than the highest entry committed */
+	uint32_t shard_cap;                  /* 12 shards at most */
+	uint64_t shards_off;                 /* 16 shard k at shards_off + k * shard_size */
+	uint64_t shard_size;                 /* 24 a multiple of 4096 */
+	_Atomic uint32_t shards_used;        /* 32 shards handed out (may exceed shard_cap) */
+	_Atomic uint32_t layout_used;        /* 36 bytes of every shard given to metrics */
+	_Atomic uint64_t shards_private;     /* 40 shards that got no place here (private) */
+	uint64_t reserved[2];                /* 48 zero */
+	char service[TTLOG__SHM_SERVICE_MAX]; /* 64 the owner's service (TTLOG_SERVICE or its
+						 executable's name), NUL-terminated */
+};                                           /* 192, then the entries */
+
+/* One metric: written once, then `commit` is set to 1 with release. */
+struct ttlog__shm_metric_entry {
+	_Atomic uint32_t commit;             /*    0 0: not yet (skip), 1: valid */
+	uint8_t type;                        /*    4 1 counter, 2 gauge, 3 histogram */
+	uint8_t reserved[3];                 /*    5 zero */
+	uint32_t offset;                     /*    8 of its slots in every shard, a multiple of 8 */
+	uint32_t line;                       /*   12 the source line that registered it */
+	uint16_t name_len;                   /*   16 1..128 */
+	uint16_t file_len;                   /*   18 0..104 */
+	uint32_t labels_len;                 /*   20 0..1024: "k=v\0" each */
+	char name[TTLOG__SHM_METRIC_NAME_MAX]; /* 24 */
+	char file[TTLOG__SHM_METRIC_FILE_MAX]; /* 152 */
+	char labels[TTLOG__SHM_METRIC_LABELS_MAX]; /* 256 */
+};                                           /* 1280 */
+
+_Static_assert(sizeof(struct ttlog__shm_metrics) == 192, "metrics part header");
+_Static_assert(offsetof(struct ttlog__shm_metrics, shards_used) == 32, "shards_used");
+_Static_assert(sizeof(struct ttlog__shm_metric_entry) == TTLOG__SHM_METRIC_ENTRY_SIZE, "metric entry");
+_Static_assert(offsetof(struct ttlog__shm_metric_entry, labels) == 256, "labels");
 
 /* The fields of struct ttlog__ring a reader uses, at the offsets that
  * docs/SHM-FORMAT.md gives for layout 1 on 64-bit Linux (asserted in

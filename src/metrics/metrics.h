@@ -46,6 +46,9 @@ const struct ttlog__metric_entry *ttlog__metrics_entry(uint32_t i);
  * type). Run in signal context. */
 uint32_t ttlog__metrics_refused(void);
 uint64_t ttlog__metrics_rejected(void);
+/* Tells the publisher (shared-memory mode) every metric registered so far.
+ * Not signal-safe. */
+void ttlog__metrics_republish(void);
 
 /* ---- Shards (shard.c) ----------------------------------------------------- */
 
@@ -74,6 +77,15 @@ struct ttlog__metric_sum {
  */
 void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
 			unsigned char *buckets, uint64_t *octaves);
+
+/* Adds metric e's slots in one shard to out (and to buckets, octaves), as
+ * ttlog__metric_read does for each shard; out, buckets and octaves must
+ * start zeroed. The shard may be another process's (a mapping's: the
+ * caller has checked that e's slots lie within it). Exported for the
+ * mapping reader of libttlog-read. Runs in signal context. */
+TTLOG_API void ttlog__metric_add_shard(const unsigned char *shard, const struct ttlog__metric_entry *e,
+				       struct ttlog__metric_sum *out, unsigned char *buckets,
+				       uint64_t *octaves);
 
 /* ---- ttlog's own metrics (self.c) ----------------------------------------- */
 

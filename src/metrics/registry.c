@@ -11,6 +11,11 @@
  * the first type keeps the name. So is a name that differs from a registered
  * one only by '.' against '_' (the same name in Prometheus output).
  *
+ * In shared-memory mode every new metric is also entered in the mapping's
+ * metric table (through the publisher, common/publish.h), so that another
+ * process can name the slots it reads there; one that the mapping cannot
+ * give room is refused like one that does not fit.
+ *
  * Concurrency. Registration is rare and takes a mutex. Readers (snapshots,
  * in signal context) take no lock: they read ttlog__metrics_count() with
  * acquire and only the entries below it, which are filled before the count
@@ -24,6 +29,7 @@
 
 #include "common/histogram.h"
 #include "common/internal.h"
+#include "common/publish.h"
 #include "metrics/metrics.h"
 
 static struct ttlog__metric_entry entries[TTLOG_METRICS_MAX];
@@ -138,11 +144,32 @@ static uint64_t register_locked(const struct ttlog_metric *m)
 	e->line = m->line;
 	e->type = m->type;
 	e->offset = next_offset;
+	/* In shared-memory mode the mapping's shards get room for the slots
+	 * (and the mapping the entry) before any thread can write them. */
+	const struct ttlog__publisher *p = ttlog__publisher_get();
+	if (p && p->metric_added && p->metric_added(n, e, next_offset + bytes) != 0) {
+		atomic_fetch_add_explicit(&refused, 1, memory_order_relaxed);
+		return TTLOG__METRIC_GIVEN_UP;
+	}
 	next_offset += bytes;
 	/* LMM(reg:A) The entry is filled before readers may see it. Pairs
 	 * with LMM(reg:B) in ttlog__metrics_count(). */
 	atomic_store_explicit(&entry_count, n + 1, memory_order_release);
 	return (uint64_t)e->offset + 1u;
+}
+
+/* The metrics registered so far, told to a new shared mapping (its table
+ * starts empty). Called by src/shm/owner.c when it opens one. */
+void ttlog__metrics_republish(void)
+{
+	const struct ttlog__publisher *p = ttlog__publisher_get();
+	if (!p || !p->metric_added)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	uint32_t n = atomic_load_explicit(&entry_count, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++)
+		p->metric_added(i, &entries[i], next_offset);
+	pthread_mutex_unlock(&registry_lock);
 }
 
 /* Called by the first update of a use (ttlog.h), from any thread. */

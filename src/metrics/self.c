@@ -107,6 +107,46 @@ static void dirs_refused(void (*fn)(void *, const struct ttlog__self_metric *), 
 	}
 }
 
+/* The triggers' metrics (TTLOG_TRIGGER, src/trigger/), only in a process
+ * with rules or with rules refused, so that other files keep their
+ * metrics as before: each rule with the metric action's fires, then the
+ * totals. Runs in signal context. */
+static void triggers(void (*fn)(void *, const struct ttlog__self_metric *), void *ctx)
+{
+	const struct ttlog__trigger_fired *t =
+		atomic_load_explicit(&ttlog__g.trigger_fired, memory_order_acquire);
+	uint32_t n = t ? atomic_load_explicit(&t->n, memory_order_acquire) : 0;
+	uint64_t refused = g_load(&ttlog__g.triggers_refused);
+	if (!n && !refused)
+		return;
+	for (uint32_t i = 0; i < n && i < TTLOG__TRIGGER_FIRED_MAX; i++)
+		if (t->rule[i].metric)
+			emit_counter(fn, ctx, "ttlog_triggers_fired_total",
+				     "Fires of a trigger rule with the metric action (rule: its name= "
+				     "or its text)",
+				     t->rule[i].label, atomic_load_explicit(&t->rule[i].fired,
+									   memory_order_relaxed));
+	emit_counter(fn, ctx, "ttlog_trigger_fires_total", "Fires of every trigger rule", "",
+		     g_load(&ttlog__g.triggers_fired));
+	emit_counter(fn, ctx, "ttlog_trigger_matches_held_total",
+		     "Trigger matches the rate policy held back (every:N, max=N/PERIOD, once, or "
+		     "during the post-roll of the rule's last fire)", "",
+		     g_load(&ttlog__g.triggers_suppressed));
+	emit_counter(fn, ctx, "ttlog_trigger_snapshots_total", "Snapshots triggers wrote (reason trigger)",
+		     "", g_load(&ttlog__g.trigger_snapshots));
+	emit_counter(fn, ctx, "ttlog_trigger_snapshots_failed_total",
+		     "Trigger snapshots that could not be written", "",
+		     g_load(&ttlog__g.trigger_snapshots_failed));
+	emit_counter(fn, ctx, "ttlog_trigger_commands_failed_total",
+		     "Trigger commands (exec:) that could not be started", "",
+		     g_load(&ttlog__g.trigger_exec_failed));
+	emit_counter(fn, ctx, "ttlog_trigger_records_missed_total",
+		     "Records the trigger timer never saw: gone from their ring before its look", "",
+		     g_load(&ttlog__g.trigger_records_missed));
+	emit_counter(fn, ctx, "ttlog_trigger_rules_refused_total",
+		     "Trigger rules ttlog_init refused as bad (said on stderr)", "", refused);
+}
+
 /* See metrics.h. Runs in signal context. */
 void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *m), void *ctx,
 			 uint64_t strings_truncated, uint64_t redacted)
@@ -189,6 +229,7 @@ void ttlog__self_metrics(void (*fn)(void *ctx, const struct ttlog__self_metric *
 	emit_counter(fn, ctx, "ttlog_stream_promotions_suppressed_total",
 		     "Promotions the stream left out: more than TTLOG_PROMOTE_MAX in a second", "",
 		     g_load(&ttlog__g.promotions_suppressed));
+	triggers(fn, ctx);
 	dirs_refused(fn, ctx, now);
 	ring_use(fn, ctx, now);
 }

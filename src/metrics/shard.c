@@ -13,6 +13,11 @@
  * slots. So the values of exited threads are never lost and sums stay sums.
  * Rings are never freed, and neither are shards.
  *
+ * In shared-memory mode a shard is a slot of the mapping's shard part
+ * instead (src/shm/owner.c), backed for the slots given out so far: the
+ * same memory for the same stores, which another process can read
+ * (`ttlog metrics PID`, the MTRC chunk of `ttlog snap` and `recover`).
+ *
  * The hot path finds the shard through the thread's writer (w->metrics in
  * ttlog.h). NULL there sends the next update to ttlog__metrics_attach(),
  * the same trick as a writer's limit of 0 for log calls: ttlog_init and
@@ -27,6 +32,7 @@
 #include <sys/mman.h>
 
 #include "clock/clock.h"
+#include "common/publish.h"
 #include "common/internal.h"
 #include "common/state.h"
 #include "metrics/metrics.h"
@@ -35,8 +41,14 @@
 
 TTLOG_API _Atomic int ttlog__metrics_inline_clock;
 
+/* A shard in the shared mapping when there is one (readable from outside,
+ * docs/SHM-FORMAT.md 6.6), else private memory. */
 static unsigned char *shard_new(void)
 {
+	const struct ttlog__publisher *p = ttlog__publisher_get();
+	unsigned char *in_map = p && p->metrics_shard ? p->metrics_shard() : NULL;
+	if (in_map)
+		return in_map;
 	void *m = mmap(NULL, TTLOG__METRICS_SHARD_BYTES, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return m == MAP_FAILED ? NULL : m;

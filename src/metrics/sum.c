@@ -92,18 +92,25 @@ void ttlog__metric_read(const struct ttlog__metric_entry *e, struct ttlog__metri
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		/* LMM(shard:B) pairs with LMM(shard:A) in shard.c. */
 		const unsigned char *shard = atomic_load_explicit(&r->metrics_shard, memory_order_acquire);
-		if (!shard)
-			continue;
-		switch (e->type) {
-		case TTLOG__METRIC_COUNTER:
-			out->counter += slot_load(shard, e->offset, 0);
-			break;
-		case TTLOG__METRIC_GAUGE:
-			read_gauge(shard, e->offset, out);
-			break;
-		case TTLOG__METRIC_HISTOGRAM:
-			read_histogram(shard, e->offset, out, buckets, octaves);
-			break;
-		}
+		if (shard)
+			ttlog__metric_add_shard(shard, e, out, buckets, octaves);
+	}
+}
+
+/* See metrics.h. Runs in signal context. */
+TTLOG_API void ttlog__metric_add_shard(const unsigned char *shard, const struct ttlog__metric_entry *e,
+				       struct ttlog__metric_sum *out, unsigned char *buckets,
+				       uint64_t *octaves)
+{
+	switch (e->type) {
+	case TTLOG__METRIC_COUNTER:
+		out->counter += slot_load(shard, e->offset, 0);
+		break;
+	case TTLOG__METRIC_GAUGE:
+		read_gauge(shard, e->offset, out);
+		break;
+	case TTLOG__METRIC_HISTOGRAM:
+		read_histogram(shard, e->offset, out, buckets, octaves);
+		break;
 	}
 }

@@ -6,12 +6,19 @@
  * found in the files and, when the cursor closes, adds what its readers
  * did to the context's totals.
  *
+ * A cached table (spans, sites: rows made from the whole file) makes each
+ * file's rows once per cursor and keeps them until the cursor closes;
+ * an = constraint on its key column is answered from the rows sorted by
+ * key (built on the first such scan), so a join that finds spans by id
+ * costs a binary search per outer row instead of a pass over the file.
+ *
  * Readers are opened with TTLOG_READER_LAZY: a block is decoded only when
  * the iteration reaches it, so that a range limits what is decoded, and
  * tables that need no events (threads, metrics, snapshots) decode none.
  */
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "query/vtab.h"
@@ -30,17 +37,44 @@ int query_cursor_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
 		return SQLITE_NOMEM;
 	}
 	memset(c->readers, 0, (size_t)vt->nfiles * sizeof *c->readers);
+	if (vt->def->cached) {
+		c->cache = sqlite3_malloc64((size_t)vt->nfiles * sizeof *c->cache);
+		if (!c->cache) {
+			sqlite3_free(c->readers);
+			sqlite3_free(c);
+			return SQLITE_NOMEM;
+		}
+		memset(c->cache, 0, (size_t)vt->nfiles * sizeof *c->cache);
+	}
 	c->eof = 1;
 	*out = &c->base;
 	return SQLITE_OK;
 }
 
-/* Ends the current file's rows (if any). */
+/* Ends the current file's rows (if any); a cached table's stay. */
 static void leave_file(struct query_cursor *c)
 {
-	if (c->r)
+	if (c->r && !c->vt->def->cached)
 		c->vt->def->clear(c);
+	if (c->vt->def->cached)
+		memset(&c->rows, 0, sizeof c->rows); /* a view of the cache */
 	c->r = NULL;
+}
+
+/* Frees a cached table's rows of every file. */
+static void free_cache(struct query_cursor *c)
+{
+	for (int i = 0; c->cache && i < c->vt->nfiles; i++) {
+		struct query_file_rows *fr = &c->cache[i];
+		if (fr->built) {
+			c->rows = fr->rows;
+			c->vt->def->clear(c);
+		}
+		sqlite3_free(fr->keys);
+	}
+	memset(&c->rows, 0, sizeof c->rows);
+	sqlite3_free(c->cache);
+	c->cache = NULL;
 }
 
 static void add_counters(struct query_totals *t, const struct ttlog_reader_counters *k)
@@ -58,6 +92,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 {
 	struct query_cursor *c = (struct query_cursor *)base;
 	leave_file(c);
+	free_cache(c);
 	for (int i = 0; i < c->vt->nfiles; i++) {
 		if (!c->readers[i])
 			continue;
@@ -93,12 +128,77 @@ static int ranged(const struct query_range *range)
 	       range->level_mask != TTLOG_READER_ALL_LEVELS;
 }
 
+static int by_key(const void *a, const void *b)
+{
+	const struct query_key_row *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Sorts the keys of a file's cached rows, once. */
+static int index_keys(const struct query_table_def *def, struct query_file_rows *fr)
+{
+	if (fr->keys || fr->rows.count == 0)
+		return SQLITE_OK;
+	fr->keys = sqlite3_malloc64(fr->rows.count * sizeof *fr->keys);
+	if (!fr->keys)
+		return SQLITE_NOMEM;
+	for (size_t i = 0; i < fr->rows.count; i++) {
+		fr->keys[i].key = def->row_key(query_rows_at(&fr->rows, i));
+		fr->keys[i].row = i;
+	}
+	qsort(fr->keys, fr->rows.count, sizeof *fr->keys, by_key);
+	return SQLITE_OK;
+}
+
+/* The cursor on the rows of the current file that a scan wants: all of
+ * them, or those with the key looked up (c->match .. c->match_end). */
+static int start_cached(struct query_cursor *c, struct query_file_rows *fr)
+{
+	c->rows = fr->rows;
+	c->row = (size_t)-1;
+	if (!c->lookup)
+		return SQLITE_OK;
+	int rc = index_keys(c->vt->def, fr);
+	if (rc != SQLITE_OK)
+		return rc;
+	size_t lo = 0, hi = fr->rows.count;
+	while (lo < hi) { /* the first key >= c->key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (fr->keys[mid].key < c->key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	c->match = c->match_end = lo;
+	while (c->match_end < fr->rows.count && fr->keys[c->match_end].key == c->key)
+		c->match_end++;
+	return SQLITE_OK;
+}
+
+static int next_cached(struct query_cursor *c)
+{
+	if (!c->lookup)
+		return ++c->row < c->rows.count;
+	if (c->match == c->match_end)
+		return 0;
+	c->row = c->cache[c->file].keys[c->match++].row;
+	return 1;
+}
+
 /* Opens (or rewinds) the reader of file c->file and starts its rows. */
 static int enter_file(struct query_cursor *c)
 {
 	struct query_vtab *vt = c->vt;
 	const char *path = vt->files[c->file];
 	ttlog_reader **slot = &c->readers[c->file];
+	struct query_file_rows *fr = vt->def->cached ? &c->cache[c->file] : NULL;
+
+	if (fr && fr->built) {
+		c->r = *slot;
+		return start_cached(c, fr);
+	}
 
 	if (!*slot) {
 		/* Any status but NOMEM/INVALID leaves a reader (maybe of an
@@ -120,6 +220,12 @@ static int enter_file(struct query_cursor *c)
 	int rc = note_status(c, path);
 	if (rc == SQLITE_OK)
 		rc = vt->def->start(c);
+	if (fr) {
+		fr->rows = c->rows; /* kept, whole or not, and freed at close */
+		fr->built = 1;
+		if (rc == SQLITE_OK)
+			rc = start_cached(c, fr);
+	}
 	return rc;
 }
 
@@ -129,7 +235,7 @@ static int advance(struct query_cursor *c)
 	struct query_vtab *vt = c->vt;
 	for (;;) {
 		if (c->r) {
-			if (vt->def->next(c)) {
+			if (vt->def->cached ? next_cached(c) : vt->def->next(c)) {
 				c->rowid++;
 				return SQLITE_OK;
 			}
@@ -221,6 +327,16 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	c->range.since_ns = INT64_MIN;
 	c->range.until_ns = INT64_MAX;
 	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
+	c->lookup = 0;
+	if (c->vt->def->cached && idx_str && idx_str[0] == 'k' && argc >= 1) {
+		int found = c->vt->def->parse_key(argv[0], &c->key);
+		if (found == 0) { /* no row can match */
+			c->eof = 1;
+			return SQLITE_OK;
+		}
+		c->lookup = found == 1;
+		idx_num = 0;
+	}
 	for (int i = 0; idx_str && i < idx_num && i < argc; i++) {
 		char column = idx_str[2 * i], op = idx_str[2 * i + 1];
 		if (column == 't')

@@ -219,11 +219,39 @@ static int plan_code(int column, unsigned char op, char code[2])
 	return code[0] != 'l' || code[1] == '=';
 }
 
+/* The plan of a cached table (spans, sites): "k" with the value of an =
+ * on its key column, when there is one: rows found by key in rows kept in
+ * memory, nearly free; a scan of all rows costs one read of the files the
+ * first time, then a walk through memory. Costs that say so make SQLite
+ * put these tables inside a join's loop, found by key, and the events
+ * outside, read once. */
+static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
+{
+	for (int i = 0; vt->def->parse_key && i < info->nConstraint; i++) {
+		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+		if (!c->usable || c->iColumn != vt->def->key_column || c->op != SQLITE_INDEX_CONSTRAINT_EQ)
+			continue;
+		info->aConstraintUsage[i].argvIndex = 1;
+		info->aConstraintUsage[i].omit = 0; /* checked again: see parse_key */
+		info->idxNum = 1;
+		info->idxStr = "k";
+		info->estimatedRows = vt->nfiles;
+		info->estimatedCost = 10.0 * vt->nfiles;
+		return SQLITE_OK;
+	}
+	info->estimatedRows = (sqlite3_int64)1e4 * vt->nfiles;
+	info->estimatedCost = 1e4 * vt->nfiles;
+	return SQLITE_OK;
+}
+
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct query_vtab *vt = (struct query_vtab *)base;
 	char plan[2 * MAX_PUSHED + 1];
 	int n = 0, on_time = 0, on_level = 0;
+
+	if (vt->def->cached)
+		return best_index_cached(vt, info);
 
 	for (int i = 0; vt->def->ranged && i < info->nConstraint && n < MAX_PUSHED; i++) {
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];

@@ -201,9 +201,35 @@ static int spans_start(struct query_cursor *c)
 	return rc;
 }
 
-static int spans_next(struct query_cursor *c)
+/* A span id as the id column shows it: 16 hex digits. Other text may
+ * still equal it under another collation: every row is handed out then. */
+static int span_key(sqlite3_value *value, uint64_t *key)
 {
-	return ++c->row < c->rows.count;
+	switch (sqlite3_value_type(value)) {
+	case SQLITE_NULL: return 0; /* = NULL is never true */
+	case SQLITE_TEXT: break;
+	default: return -1;
+	}
+	const char *text = (const char *)sqlite3_value_text(value);
+	uint64_t k = 0;
+	if (!text || sqlite3_value_bytes(value) != 16)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		char ch = text[i];
+		unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+			   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+			   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10) : 16u;
+		if (d == 16)
+			return -1;
+		k = k << 4 | d;
+	}
+	*key = k;
+	return 1;
+}
+
+static uint64_t span_row_key(const void *row)
+{
+	return ((const struct span_row *)row)->id;
 }
 
 static void spans_clear(struct query_cursor *c)
@@ -267,8 +293,11 @@ const struct query_table_def query_spans_table = {
 		  "end INTEGER, duration INTEGER, start_time TEXT, tid INTEGER, thread TEXT, "
 		  "depth INTEGER, file TEXT, line INTEGER, func TEXT, fields TEXT, snapshot TEXT, "
 		  "clipped TEXT)",
+	.cached = 1,
+	.key_column = SPAN_ID,
+	.parse_key = span_key,
+	.row_key = span_row_key,
 	.start = spans_start,
-	.next = spans_next,
 	.column = spans_column,
 	.clear = spans_clear,
 };
@@ -322,6 +351,28 @@ static int sites_start(struct query_cursor *c)
 	id_map_free(&ids);
 	c->row = (size_t)-1;
 	return rc;
+}
+
+/* A site id: an integer. A number in text equals it too (the column's
+ * integer affinity), which SQLite decides: every row is handed out then. */
+static int site_key(sqlite3_value *value, uint64_t *key)
+{
+	switch (sqlite3_value_type(value)) {
+	case SQLITE_NULL: return 0;
+	case SQLITE_INTEGER: {
+		sqlite3_int64 v = sqlite3_value_int64(value);
+		if (v < 0 || v > UINT32_MAX)
+			return 0; /* no site has it */
+		*key = (uint64_t)v;
+		return 1;
+	}
+	default: return -1;
+	}
+}
+
+static uint64_t site_row_key(const void *row)
+{
+	return ((const struct site_row *)row)->site->id;
 }
 
 static void sites_clear(struct query_cursor *c)
@@ -380,8 +431,11 @@ const struct query_table_def query_sites_table = {
 	.schema = "CREATE TABLE x(id INTEGER, level TEXT, level_num INTEGER, kind TEXT, target TEXT, "
 		  "file TEXT, line INTEGER, func TEXT, format TEXT, fields TEXT, events INTEGER, "
 		  "snapshot TEXT)",
+	.cached = 1,
+	.key_column = SITE_ID,
+	.parse_key = site_key,
+	.row_key = site_row_key,
 	.start = sites_start,
-	.next = spans_next,
 	.column = sites_column,
 	.clear = sites_clear,
 };

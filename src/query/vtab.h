@@ -28,6 +28,18 @@ struct query_table_def {
 	const char *table;   /* "events": its name in `ttlog query` */
 	const char *schema;  /* CREATE TABLE x(...) for sqlite3_declare_vtab() */
 	int ranged;          /* ts and level constraints push down (events) */
+	/* Rows made up front from the whole file (spans, sites): kept per
+	 * file for the cursor's life, so that a scan SQLite repeats (the
+	 * inner loop of a join) reads the file once, not once per outer row.
+	 * The cursor steps through them itself (`next` is not used). With
+	 * parse_key, an = constraint on key_column finds rows by key. */
+	int cached;
+	int key_column;
+	/* The key in a constraint's value: 1 with *key set; 0 if no row can
+	 * match; -1 if rows cannot be found by it (every row is handed to
+	 * SQLite, which checks the constraint itself). */
+	int (*parse_key)(sqlite3_value *value, uint64_t *key);
+	uint64_t (*row_key)(const void *row);
 	/* The reader is c->r, rewound; returns an SQLite result code. */
 	int (*start)(struct query_cursor *c);
 	/* 1: the cursor is on a row; 0: the file has no more rows. */
@@ -87,6 +99,18 @@ struct query_rows {
 	size_t count, cap, size; /* size: bytes of one item */
 };
 
+/* A cached table's rows of one file, and their keys in order. */
+struct query_key_row {
+	uint64_t key;
+	size_t row;
+};
+
+struct query_file_rows {
+	struct query_rows rows;
+	int built;                  /* rows made (also after an error) */
+	struct query_key_row *keys; /* sorted by key, then row; NULL until a lookup */
+};
+
 struct query_cursor {
 	sqlite3_vtab_cursor base; /* first: SQLite sees this */
 	struct query_vtab *vt;
@@ -101,6 +125,11 @@ struct query_cursor {
 	size_t row;               /* the other tables: an index */
 	struct query_rows rows;
 	struct render_buf text;      /* scratch for formatting a value */
+	/* Cached tables: */
+	struct query_file_rows *cache; /* one per file */
+	int lookup;                  /* 1: only the rows with key `key` */
+	uint64_t key;
+	size_t match, match_end;     /* the current file's matching keys[] */
 };
 
 /* ---- Helpers of the row builders (columns.c) ---------------------------- */

@@ -243,6 +243,20 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off,
 				     "expected a segment number of at least 1 in a segment, "
 				     "found 0");
+	cur_skip(&c, TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE);
+	/* Revision 14: with the flag TRIGGER, trigger_ns and the rule follow;
+	 * without it, what follows is left for later versions. */
+	if (!(ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) & TTLOG__FMT_HEAD_FLAG_TRIGGER))
+		return;
+	if (!cur_need(r, &c, TTLOG__FMT_HEAD_TRIGGER_NS_SIZE, "the trigger's time"))
+		return;
+	int64_t when = (int64_t)ttlog__get_u64(c.p);
+	cur_skip(&c, TTLOG__FMT_HEAD_TRIGGER_NS_SIZE);
+	const char *rule = NULL;
+	if (!cur_str(r, &c, "trigger rule", &rule))
+		return;
+	r->info.trigger_ns = when;
+	r->info.trigger_rule = rule;
 	/* Bytes after these fields are left for later versions. */
 }
 
@@ -869,8 +883,27 @@ int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char 
 		break;
 	case TTLOG__FMT_CHUNK_END:
 		parse_end(r, off, payload, len);
-		if (r->have_end)
-			return 0; /* whatever follows END is not part of the file */
+		if (r->have_end) {
+			/* Whatever follows END is not part of the file; in a
+			 * bundle, it is the next member (FORMAT.md 22). */
+			size_t next = off + TTLOG__FMT_CHUNK_HEADER_SIZE + len;
+			if (r->bundle && next < r->size)
+				r->info.bundle_next = r->info.bundle_offset + next;
+			return 0;
+		}
+		break;
+	case TTLOG__FMT_CHUNK_TRCE:
+		if (len < TTLOG__FMT_TRCE_SIZE) {
+			ttlog__reader_report(r, TTLOG_E_CORRUPT, off + TTLOG__FMT_CH_LENGTH_OFF,
+					     "expected a TRCE chunk of %u bytes, found %u",
+					     TTLOG__FMT_TRCE_SIZE, (unsigned)len);
+			break;
+		}
+		r->info.trace_filtered = 1;
+		r->info.trace_hi = ttlog__get_u64(payload + TTLOG__FMT_TRCE_TRACE_HI_OFF);
+		r->info.trace_lo = ttlog__get_u64(payload + TTLOG__FMT_TRCE_TRACE_LO_OFF);
+		r->info.trace_left_events = ttlog__get_u64(payload + TTLOG__FMT_TRCE_LEFT_EVENTS_OFF);
+		r->info.trace_left_records = ttlog__get_u64(payload + TTLOG__FMT_TRCE_LEFT_RECORDS_OFF);
 		break;
 	default:
 		if (flags & TTLOG__FMT_CHUNK_REQUIRED) {
@@ -942,6 +975,8 @@ size_t ttlog__reader_parse_file_header(struct ttlog_reader *r)
 				     (unsigned)incompat);
 		return 0;
 	}
+	r->bundle = (incompat & TTLOG__FMT_INCOMPAT_BUNDLE) != 0;
+	r->info.bundle = r->bundle;
 	if (hsize < TTLOG__FMT_FILE_HEADER_SIZE) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG__FMT_FH_HEADER_SIZE_OFF,
 				     "expected a file header size of at least %u, found %u",

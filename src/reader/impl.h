@@ -151,6 +151,7 @@ struct ttlog_reader {
 
 	/* END, and what it is checked against */
 	int have_end;
+	int bundle;            /* the file header's BUNDLE flag */
 	size_t end_off;
 	uint64_t end_events, end_overwritten, end_torn, end_torn_bytes;
 	uint32_t end_threads, end_sites, end_blocks;

@@ -68,6 +68,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -322,6 +323,7 @@ static struct ttlog_reader *reader_new(const char *name)
 	r->info.reason = "";
 	r->info.crash.signal_name = "";
 	r->info.service = "";
+	r->info.trigger_rule = "";
 	return r;
 }
 
@@ -478,6 +480,41 @@ TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reade
 TTLOG_API int ttlog_reader_open(const char *path, ttlog_reader **reader)
 {
 	return ttlog_reader_open_ex(path, 0, reader);
+}
+
+/* A bundle's member: the file read whole, the bytes before it dropped. */
+TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsigned flags,
+				       ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!path || (flags & ~TTLOG_READER_LAZY))
+		return TTLOG_E_INVALID;
+	if (offset == 0)
+		return ttlog_reader_open_ex(path, flags, reader);
+	size_t n = strlen(path) + 32;
+	char *name = malloc(n);
+	if (!name)
+		return TTLOG_E_NOMEM;
+	snprintf(name, n, "%s@%llu", path, (unsigned long long)offset);
+	struct ttlog_reader *r = reader_new(name);
+	free(name);
+	if (!r)
+		return TTLOG_E_NOMEM;
+	r->flags = flags;
+	int have = read_all(r, path);
+	if (have && offset >= r->size) {
+		ttlog__reader_report_plain(r, TTLOG_E_TRUNCATED,
+					   "expected a bundle member at byte %llu, the file has %zu",
+					   (unsigned long long)offset, r->size);
+		have = 0;
+	} else if (have) {
+		memmove(r->data, r->data + offset, r->size - (size_t)offset);
+		r->size -= (size_t)offset;
+		r->info.bundle_offset = offset;
+	}
+	return finish_open(r, have, reader);
 }
 
 TTLOG_API size_t ttlog_reader_stacks(const ttlog_reader *r, const struct ttlog_stack **stacks)

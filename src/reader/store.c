@@ -55,7 +55,9 @@
 
 struct sfile {
 	struct ttlog_store_file pub;
-	char *path;
+	char *path;              /* "FILE@OFFSET" for a bundle's member after the first */
+	char *file;              /* a member's file; NULL: path */
+	uint64_t member;         /* a member's offset in it */
 	ttlog_reader *r;
 	long long size;          /* bytes when it was opened */
 	/* From the name: */
@@ -276,6 +278,40 @@ static int add_file(struct ttlog_store *s, const char *path)
 	return 0;
 }
 
+/* The member of bundle file at offset (FORMAT.md 22) as a file of the
+ * store, opened like a snapshot: at once (ttlog_store_open() and
+ * refresh() go on to the files added). */
+static int add_member(struct ttlog_store *s, const char *file, uint64_t offset)
+{
+	size_t n = strlen(file) + 32;
+	char *name = malloc(n);
+	if (!name)
+		return -1;
+	snprintf(name, n, "%s@%llu", file, (unsigned long long)offset);
+	if (has_file(s, name)) {
+		free(name);
+		return 0;
+	}
+	int rc = add_file(s, name);
+	free(name);
+	if (rc != 0)
+		return -1;
+	struct sfile *f = s->files[s->nfiles - 1];
+	f->file = strdup(file);
+	f->member = offset;
+	f->seg_name = 0;
+	f->name_ns = 0;
+	if (!f->file)
+		return -1;
+	struct ttlog_store_file const **p = realloc(s->pub, s->nfiles * sizeof *p);
+	if (!p)
+		return -1;
+	s->pub = p;
+	for (size_t i = 0; i < s->nfiles; i++)
+		p[i] = &s->files[i]->pub;
+	return 0;
+}
+
 static int store_name(const char *name)
 {
 	size_t n = strlen(name);
@@ -441,7 +477,8 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	 * start were returned already and are taken at their headers' word
 	 * (TTLOG_READER_LAZY), not decoded again. */
 	unsigned flags = s->opt.flags | (start ? TTLOG_READER_LAZY : 0);
-	int rc = ttlog_reader_open_range(f->path, flags, s->opt.since_ns, s->opt.until_ns, &r);
+	int rc = f->file ? ttlog_reader_open_member(f->file, f->member, flags, &r)
+			 : ttlog_reader_open_range(f->path, flags, s->opt.since_ns, s->opt.until_ns, &r);
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;
@@ -467,6 +504,8 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	}
 	if (rc != TTLOG_OK)
 		store_report(s, rc, f->path, f->pub.error ? f->pub.error : ttlog_strerror(rc));
+	if (fi->bundle_next && add_member(s, f->file ? f->file : f->path, fi->bundle_next) != 0)
+		store_report(s, TTLOG_E_NOMEM, f->path, "out of memory for the bundle's next member");
 	share_clock(s, i);
 	ttlog_reader_set_range(r, s->opt.since_ns, s->opt.until_ns, s->opt.level_mask);
 	ttlog_reader_set_start(r, start);
@@ -1183,6 +1222,7 @@ TTLOG_API void ttlog_store_close(ttlog_store *s)
 	for (size_t i = 0; i < s->nfiles; i++) {
 		ttlog_reader_close(s->files[i]->r);
 		free(s->files[i]->path);
+		free(s->files[i]->file);
 		free(s->files[i]->name_service);
 		free(s->files[i]);
 	}

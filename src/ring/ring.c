@@ -475,8 +475,17 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 				break;
 			}
 			if (size > n - walked) {
-				if (id == 0)
+				if (id == 0) {
 					skip = size;
+				} else if (walked == off && (n < cap || size > cap)) {
+					/* A record that runs past the end of what
+					 * is to be read, or is larger than any
+					 * record can be: never with intact data;
+					 * reading on would not move (a hostile
+					 * mapping made this loop forever). */
+					count_lost(cur, cur->end - (cur->pos + walked));
+					cur->aborted = 1;
+				}
 				break;
 			}
 			cur->records_seen += id != 0;

@@ -163,6 +163,10 @@ int serve_process_open(const struct serve_source *s, const struct ttlog_store_op
 		       ttlog_store **st, char *err, size_t errlen);
 /** 1 if the process still runs and maps its file. */
 int serve_process_alive(const struct serve_source *s);
+/* A snapshot of the process's mapping, taken now, into the server's scratch
+ * directory: its path in path, which the caller unlinks. 0, or -1 with err. */
+int serve_process_snapshot(const struct serve_source *s, char *path, size_t size, char *err,
+			   size_t errlen);
 /** Removes the scratch directory of the snapshots (the server stops). */
 void serve_process_cleanup(void);
 

@@ -69,6 +69,12 @@ static int take_snapshot(const struct serve_source *s, char *path, size_t size, 
 	return 0; /* a damaged ring table still gives a file: its reader says what */
 }
 
+int serve_process_snapshot(const struct serve_source *s, char *path, size_t size, char *err,
+			   size_t errlen)
+{
+	return take_snapshot(s, path, size, err, errlen);
+}
+
 int serve_process_open(const struct serve_source *s, const struct ttlog_store_options *opt,
 		       ttlog_store **st, char *err, size_t errlen)
 {

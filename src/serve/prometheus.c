@@ -4,6 +4,10 @@
  * Prometheus text exposition format 0.0.4, for a Prometheus server to
  * scrape.
  *
+ * A live process of the served set (pid:PID) is read through a snapshot of
+ * its shared mapping, taken for the request: its metrics as they are now
+ * (layout 1.3 of docs/SHM-FORMAT.md puts them in the mapping).
+ *
  * What is exposed: per process (host name, service and pid of a file's
  * header), the metrics of its newest file that has any (a snapshot or
  * segment holds the values at the time it was written; a streaming
@@ -27,10 +31,12 @@
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "serve/internal.h"
 
@@ -222,23 +228,20 @@ static size_t pick_files(const struct ttlog_store_file *const *files, size_t nf,
 	return np;
 }
 
-int serve_prometheus(const struct serve_request *rq, struct render_buf *out)
+/* The metrics of the files paths (the newest of each process that has
+ * any) into out, rendered. 0, or -1 with the reason in err. */
+int serve_prometheus_files(const char *const *paths, size_t npaths, struct render_buf *out, char *err,
+			   size_t errlen)
 {
-	const char **paths = calloc(rq->set->n ? rq->set->n : 1, sizeof *paths);
-	if (!paths)
-		return serve_fail(out, 500, "out of memory");
-	size_t npaths = 0;
-	for (size_t i = 0; i < rq->set->n; i++)
-		if (rq->set->src[i].parent < 0)
-			paths[npaths++] = rq->set->src[i].path;
 	struct ttlog_store_options opt;
 	ttlog_store_options_init(&opt);
 	opt.flags = TTLOG_READER_LAZY;
 	ttlog_store *st = NULL;
-	int rc = ttlog_store_open(paths, npaths, &opt, &st);
-	free(paths);
-	if (!st)
-		return serve_fail(out, 500, "cannot open the served files: %s", ttlog_strerror(rc));
+	int rc = ttlog_store_open((const char **)paths, npaths, &opt, &st);
+	if (!st) {
+		snprintf(err, errlen, "cannot open the served files: %s", ttlog_strerror(rc));
+		return -1;
+	}
 	const struct ttlog_store_file *const *files;
 	size_t nf = ttlog_store_files(st, &files);
 	struct pick *picks = calloc(nf ? nf : 1, sizeof *picks);
@@ -254,7 +257,8 @@ int serve_prometheus(const struct serve_request *rq, struct render_buf *out)
 		free(picks);
 		free(s);
 		ttlog_store_close(st);
-		return serve_fail(out, 500, "out of memory");
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	size_t np = pick_files(files, nf, picks);
 	uint64_t bad_names = 0, type_clash = 0;
@@ -336,6 +340,60 @@ int serve_prometheus(const struct serve_request *rq, struct render_buf *out)
 	free(picks);
 	free(s);
 	ttlog_store_close(st);
+	return 0;
+}
+
+/*
+ * GET /metrics: the top-level sources' files, and for each live process a
+ * snapshot of its mapping taken now (process.c), whose MTRC chunk holds
+ * the values its shards have at this moment (a mapping of layout 1.3;
+ * an earlier one has none to give).
+ */
+int serve_prometheus(const struct serve_request *rq, struct render_buf *out)
+{
+	size_t n = rq->set->n;
+	const char **paths = calloc(n ? n : 1, sizeof *paths);
+	char **snaps = calloc(n ? n : 1, sizeof *snaps);
+	if (!paths || !snaps) {
+		free(paths);
+		free(snaps);
+		return serve_fail(out, 500, "out of memory");
+	}
+	size_t npaths = 0, nsnaps = 0;
+	char err[600] = "";
+	int status = 200;
+	for (size_t i = 0; i < n && status == 200; i++) {
+		const struct serve_source *src = &rq->set->src[i];
+		if (src->parent >= 0)
+			continue;
+		if (!src->pid) {
+			paths[npaths++] = src->path;
+			continue;
+		}
+		char path[PATH_MAX];
+		if (serve_process_snapshot(src, path, sizeof path, err, sizeof err) != 0) {
+			status = 503;
+			break;
+		}
+		snaps[nsnaps] = strdup(path);
+		if (!snaps[nsnaps]) {
+			unlink(path);
+			snprintf(err, sizeof err, "out of memory");
+			status = 500;
+			break;
+		}
+		paths[npaths++] = snaps[nsnaps++];
+	}
+	if (status == 200 && serve_prometheus_files(paths, npaths, out, err, sizeof err) != 0)
+		status = 500;
+	for (size_t i = 0; i < nsnaps; i++) {
+		unlink(snaps[i]);
+		free(snaps[i]);
+	}
+	free(paths);
+	free(snaps);
+	if (status != 200)
+		return serve_fail(out, status, "%s", err);
 	if (out->len > rq->lim->out_bytes)
 		return serve_fail(out, 413, "the metrics exceed the response cap of %zu bytes",
 				  rq->lim->out_bytes);

@@ -66,6 +66,15 @@ void serve_limits_default(struct serve_limits *l);
  */
 int serve_run(const struct serve_config *cfg);
 
+/**
+ * The metrics of the files paths (of each process, the newest file that has
+ * any) in the Prometheus text format of GET /metrics into out: every sample
+ * labelled with its process's service, host and pid. 0, or -1 with the
+ * reason in err. (`ttlog metrics` renders live processes' snapshots with it.)
+ */
+int serve_prometheus_files(const char *const *paths, size_t npaths, struct render_buf *out, char *err,
+			   size_t errlen);
+
 /* The offline report: the page with the data of one source embedded. */
 struct serve_report_config {
 	char *const *paths;

@@ -126,6 +126,15 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 		    path, (unsigned long long)h->stream_off, h->table_cap);
 		return TTLOG_E_CORRUPT;
 	}
+	/* The metrics part (1.3): its own header here, its entries and shards
+	 * where the metrics are read (map_snapshot.c). */
+	if (h->minor >= 3 && h->metrics_off != 0 &&
+	    (h->metrics_off < hs || h->metrics_off % TTLOG__SHM_PAGE ||
+	     !ttlog__shm_fits(h->metrics_off, sizeof(struct ttlog__shm_metrics), file_size))) {
+		ttlog__shm_say(err, err_size, "%s: offset 248: metrics part at %llu is not a page of the file",
+		    path, (unsigned long long)h->metrics_off);
+		return TTLOG_E_CORRUPT;
+	}
 	return TTLOG_OK;
 }
 
@@ -179,6 +188,9 @@ TTLOG_API void ttlog__shm_fill_info(const struct ttlog__shm_header *h, const str
 	info->threads = TTLOG__MIN(atomic_load_explicit(&h->table_used, memory_order_relaxed), h->table_cap);
 	info->bytes = size;
 	info->snapshot_signal = h->snapshot_signal;
+	info->major = h->major;
+	info->minor = h->minor;
+	info->has_metrics = h->minor >= 3 && h->metrics_off != 0;
 	snprintf(info->executable, sizeof info->executable, "%s", h->executable);
 	snprintf(info->snapshot_dir, sizeof info->snapshot_dir, "%s", h->snapshot_dir);
 }

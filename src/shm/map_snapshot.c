@@ -42,7 +42,9 @@
 #include <unistd.h>
 
 #include "clock/clock.h"
+#include "common/histogram.h"
 #include "common/internal.h"
+#include "metrics/metrics.h"
 #include "ring/ring.h"
 #include "format/shm_layout.h"
 #include "shm/header.h"
@@ -52,8 +54,13 @@
 #include "proc/stack.h"
 #include "sites/desc.h"
 #include "snapshot/redact.h"
+#include "snapshot/trace_filter.h"
 #include "snapshot/writer.h"
 #include "ttlog.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 
 /* ---- Reading a file that may shrink -------------------------------------- */
 
@@ -203,9 +210,21 @@ struct source {
 	int alive, same_boot;
 	const struct ttlog__shm_stream_entry *stream; /* a dead owner's stream table, or NULL */
 	uint64_t after_stream;        /* rings whose stream place was used */
+	uint64_t *claimed;            /* thread indexes written, + 1, open addressing */
+	size_t claimed_cap;           /* a power of 2 above twice the rings; 0: none */
 	unsigned char *copy;          /* a private copy of the ring being read */
 	size_t copy_cap;
 	char problem[512];            /* the first entry skipped, for the caller */
+	/* The metrics (layout 1.3): checked entries whose strings point into
+	 * metric_text, and the shards to sum them over. */
+	struct ttlog__metric_entry *metrics;
+	uint32_t nmetrics;
+	char *metric_text;
+	const unsigned char *shards;  /* shard k at shards + k * shard_size */
+	uint32_t nshards;
+	uint64_t shard_size;
+	uint64_t shards_private;      /* the owner's threads with private shards */
+	char service[TTLOG__SHM_SERVICE_MAX]; /* the owner's (1.3), else "" */
 };
 
 static void problem(struct source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -232,6 +251,11 @@ static void collect_rings(struct source *s)
 		problem(s, "out of memory for %u rings", n);
 		return;
 	}
+	size_t cap = 16;
+	while (cap < 2 * (size_t)n)
+		cap *= 2;
+	s->claimed = calloc(cap, sizeof *s->claimed);
+	s->claimed_cap = s->claimed ? cap : 0;
 	uint64_t arena_end = h->arena_off + h->arena_size;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t at = h->table_off + (uint64_t)i * sizeof(struct ttlog__shm_ring_entry);
@@ -494,6 +518,27 @@ static void note_streamed(struct source *s, const struct ttlog__ring *r, struct 
 	s->after_stream++;
 }
 
+/*
+ * A snapshot has one THRD per thread index (docs/FORMAT.md 10), and an
+ * owner gives each ring an index of its own: a second ring with an index
+ * already written (or the same ring named twice by the table) is damage,
+ * skipped and said. 1 if index is new, now taken. Without the memory for
+ * the set, every ring is taken as it comes.
+ */
+static int claim_index(struct source *s, uint32_t index)
+{
+	if (!s->claimed_cap)
+		return 1;
+	uint64_t key = (uint64_t)index + 1;
+	size_t mask = s->claimed_cap - 1, at = (index * 2654435761u) & mask;
+	while (s->claimed[at] && s->claimed[at] != key)
+		at = (at + 1) & mask;
+	if (s->claimed[at])
+		return 0;
+	s->claimed[at] = key; /* at most one per ring: the set never fills */
+	return 1;
+}
+
 static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	struct source *s = ctx;
@@ -502,6 +547,11 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 		return 0;
 	if (!ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur))
 		return 0;
+	if (!claim_index(s, r->index)) {
+		problem(s, "a second ring (table entry %zu of those kept) says it is thread %u: skipped",
+			s->pos, r->index);
+		return 0;
+	}
 	/* A live owner that logs faster than the snapshot is written would
 	 * overwrite a busy ring from its oldest end all the while it is read,
 	 * and could leave nothing of it: the ring is copied first, newest
@@ -521,6 +571,152 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	if (more)
 		note_streamed(s, r, cur);
 	return more;
+}
+
+/* ---- Metrics (layout 1.3) ------------------------------------------------ */
+
+/* Bytes of slots of a metric of this type in every shard; 0: no type. */
+static uint64_t metric_slot_bytes(uint8_t type)
+{
+	switch (type) {
+	case TTLOG__METRIC_COUNTER: return 8;
+	case TTLOG__METRIC_GAUGE: return 16;
+	case TTLOG__METRIC_HISTOGRAM: return 8 * (uint64_t)TTLOG__HIST_SLOTS;
+	default: return 0;
+	}
+}
+
+/* Why a metric entry (a checked copy) cannot be used, or NULL. */
+static const char *metric_entry_problem(const struct ttlog__shm_metric_entry *e, uint64_t shard_size)
+{
+	uint64_t slots = metric_slot_bytes(e->type);
+	if (!slots)
+		return "type is not 1 (counter), 2 (gauge) or 3 (histogram)";
+	if (e->offset % 8 || !ttlog__shm_fits(e->offset, slots, shard_size))
+		return "its slots are not an 8-byte aligned place within a shard";
+	if (e->name_len == 0 || e->name_len > TTLOG__SHM_METRIC_NAME_MAX)
+		return "name length is not 1..128";
+	if (e->name[0] >= '0' && e->name[0] <= '9')
+		return "name starts with a digit";
+	for (uint32_t i = 0; i < e->name_len; i++) {
+		char c = e->name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == ':'))
+			return "name has a character other than [A-Za-z0-9_.:]";
+	}
+	if (e->file_len > TTLOG__SHM_METRIC_FILE_MAX)
+		return "file length is more than 104";
+	if (e->labels_len > TTLOG__SHM_METRIC_LABELS_MAX)
+		return "labels length is more than 1024";
+	if (e->labels_len && e->labels[e->labels_len - 1] != '\0')
+		return "labels do not end with a NUL";
+	for (uint32_t at = 0; at < e->labels_len;) {
+		size_t n = strnlen(e->labels + at, e->labels_len - at);
+		const char *eq = memchr(e->labels + at, '=', n);
+		if (!eq || eq == e->labels + at)
+			return "a label is not key=value";
+		at += (uint32_t)n + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Reads the metrics part (section 6.6 of docs/SHM-FORMAT.md): its header
+ * checked against the file, then each committed entry copied and checked
+ * before any of it is used. A bad part leaves the snapshot without metrics,
+ * a bad entry without that metric; either is named (problem()).
+ */
+static void collect_metrics(struct source *s)
+{
+	const struct ttlog__shm_header *h = &s->h;
+	if (h->minor < 3 || !h->metrics_off)
+		return; /* an earlier layout: no metrics in the mapping */
+	struct ttlog__shm_metrics mp;
+	const struct ttlog__shm_metrics *live = (const void *)(s->map + h->metrics_off);
+	memcpy(&mp, live, sizeof mp);
+	uint64_t table = h->metrics_off + sizeof mp;
+	const char *why = NULL;
+	if (mp.entry_size != TTLOG__SHM_METRIC_ENTRY_SIZE)
+		why = "entry size is not 1280";
+	else if (mp.entry_cap > TTLOG__SHM_METRICS_CAP_MAX ||
+		 !ttlog__shm_fits(table, (uint64_t)mp.entry_cap * mp.entry_size, s->size))
+		why = "the metric table is not within the file (or has more than 4096 entries)";
+	else if (mp.shard_size == 0 || mp.shard_size % TTLOG__SHM_PAGE || mp.shard_size > TTLOG__SHM_SHARD_SIZE_MAX)
+		why = "shard size is not a multiple of 4096 up to 64 MiB";
+	else if (mp.shard_cap > TTLOG__SHM_MAX_TABLE || mp.shards_off % TTLOG__SHM_PAGE ||
+		 mp.shards_off < h->header_size ||
+		 !ttlog__shm_fits(mp.shards_off, (uint64_t)mp.shard_cap * mp.shard_size, s->size))
+		why = "the shards are not within the file (or more than 16384)";
+	if (why) {
+		problem(s, "offset %llu: metrics part (%u entries of %u bytes, %u shards of %llu bytes at "
+			   "%llu): %s",
+			(unsigned long long)h->metrics_off, mp.entry_cap, mp.entry_size, mp.shard_cap,
+			(unsigned long long)mp.shard_size, (unsigned long long)mp.shards_off, why);
+		return;
+	}
+	uint32_t n = TTLOG__MIN(atomic_load_explicit(&live->entry_count, memory_order_relaxed), mp.entry_cap);
+	size_t text = TTLOG__SHM_METRIC_NAME_MAX + 1 + TTLOG__SHM_METRIC_FILE_MAX + 1 +
+		      TTLOG__SHM_METRIC_LABELS_MAX + 1;
+	s->metrics = calloc(n ? n : 1, sizeof *s->metrics);
+	s->metric_text = malloc((n ? n : 1) * text);
+	if (!s->metrics || !s->metric_text) {
+		problem(s, "out of memory for %u metrics", n);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t at = table + (uint64_t)i * mp.entry_size;
+		const struct ttlog__shm_metric_entry *le = (const void *)(s->map + at);
+		/* LMM(mtab:B) pairs with LMM(mtab:A) in owner.c: a committed
+		 * entry is whole. */
+		if (!atomic_load_explicit(&le->commit, memory_order_acquire))
+			continue; /* registered in the owner while it was read, or refused */
+		struct ttlog__shm_metric_entry e;
+		memcpy(&e, le, sizeof e); /* checked and used from this copy only */
+		const char *bad = metric_entry_problem(&e, mp.shard_size);
+		if (bad) {
+			problem(s, "offset %llu: metric entry %u (type %u, slots at %u): %s",
+				(unsigned long long)at, i, e.type, e.offset, bad);
+			continue;
+		}
+		char *t = s->metric_text + (size_t)s->nmetrics * text;
+		char *name = t, *file = name + e.name_len + 1, *labels = file + e.file_len + 1;
+		memcpy(name, e.name, e.name_len);
+		name[e.name_len] = '\0';
+		memcpy(file, e.file, e.file_len);
+		file[e.file_len] = '\0';
+		memcpy(labels, e.labels, e.labels_len);
+		labels[e.labels_len] = '\0';
+		struct ttlog__metric_entry *m = &s->metrics[s->nmetrics++];
+		m->name = name;
+		m->file = file;
+		m->labels = labels;
+		m->labels_len = e.labels_len;
+		m->line = e.line;
+		m->type = e.type;
+		m->offset = e.offset;
+	}
+	if (memchr(mp.service, '\0', sizeof mp.service))
+		memcpy(s->service, mp.service, sizeof s->service);
+	else
+		problem(s, "offset %llu: metrics part: the service name is not terminated",
+			(unsigned long long)h->metrics_off + 64);
+	s->shards = s->map + mp.shards_off;
+	s->shard_size = mp.shard_size;
+	s->nshards = TTLOG__MIN(atomic_load_explicit(&live->shards_used, memory_order_relaxed), mp.shard_cap);
+	s->shards_private = atomic_load_explicit(&live->shards_private, memory_order_relaxed);
+}
+
+/* Metric e summed over the mapping's shards, as the owner sums its own
+ * (src/metrics/sum.c). */
+static void src_metric_read(void *ctx, const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
+			    unsigned char *buckets)
+{
+	struct source *s = ctx;
+	memset(out, 0, sizeof *out);
+	if (buckets)
+		memset(buckets, 0, 8 * (size_t)TTLOG__HIST_BUCKETS);
+	for (uint32_t k = 0; k < s->nshards; k++)
+		ttlog__metric_add_shard(s->shards + (size_t)k * s->shard_size, e, out, buckets, NULL);
 }
 
 static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
@@ -679,9 +875,37 @@ int ttlog__shm_snapshot(const char *map_path, const char *dir, const char *reaso
 					  err_size);
 }
 
+static int snapshot_from(const char *map_path, const char *dir, const char *reason,
+			 const struct ttlog__ext_stacks *ext, struct ttlog__trace_want *want,
+			 char *path, size_t path_size, char *err, size_t err_size);
+
 int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char *reason,
 			       const struct ttlog__ext_stacks *ext, char *path, size_t path_size,
 			       char *err, size_t err_size)
+{
+	return snapshot_from(map_path, dir, reason, ext, NULL, path, path_size, err, err_size);
+}
+
+int ttlog__shm_snapshot_trace(const char *map_path, const char *dir, const char *reason,
+			      uint64_t trace_hi, uint64_t trace_lo, uint64_t *kept_events,
+			      uint64_t *left_events, char *path, size_t path_size, char *err,
+			      size_t err_size)
+{
+	struct ttlog__trace_want want;
+	memset(&want, 0, sizeof want);
+	want.trace_hi = trace_hi;
+	want.trace_lo = trace_lo;
+	int rc = snapshot_from(map_path, dir, reason, NULL, &want, path, path_size, err, err_size);
+	if (kept_events)
+		*kept_events = want.kept_events;
+	if (left_events)
+		*left_events = want.left_events;
+	return rc;
+}
+
+static int snapshot_from(const char *map_path, const char *dir, const char *reason,
+			 const struct ttlog__ext_stacks *ext, struct ttlog__trace_want *want,
+			 char *path, size_t path_size, char *err, size_t err_size)
 {
 	struct ttlog__stack *stacks = NULL;
 	struct ttlog__module_list *mods = NULL;
@@ -701,8 +925,16 @@ int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char
 	if (fd < 0)
 		goto out;
 	s->size = (uint64_t)sb.st_size;
-	/* Populated: a busy ring is copied faster without a page fault per page. */
-	void *map = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	/* Populated: a busy ring is copied faster without a page fault per
+	 * page; but not the metric shards of layout 1.3 (address space mostly:
+	 * a read of a page the owner never backed would back it). */
+	uint64_t populate = s->size;
+	if (s->h.minor >= 3 && s->h.metrics_off)
+		populate = TTLOG__MIN(populate, s->h.arena_off + s->h.arena_size);
+	void *map = mmap(NULL, (size_t)s->size, PROT_READ,
+			 MAP_SHARED | (populate == s->size ? MAP_POPULATE : 0), fd, 0);
+	if (map != MAP_FAILED && populate < s->size)
+		madvise(map, (size_t)populate, MADV_POPULATE_READ); /* kernels before 5.14: not populated */
 	if (map == MAP_FAILED) {
 		ttlog__shm_say(err, err_size, "%s: cannot map %llu bytes: %s", map_path,
 		    (unsigned long long)s->size, strerror(errno));
@@ -730,6 +962,7 @@ int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char
 		       strcmp(boot, s->h.boot_id) == 0;
 	collect_rings(s);
 	collect_sites(s);
+	collect_metrics(s);
 	/* A live owner's snapshot keeps the whole rings, like any snapshot;
 	 * a dead one's that was streaming uses the stream's places for the
 	 * overwritten counts (note_streamed). */
@@ -765,11 +998,20 @@ int ttlog__shm_snapshot_stacks(const char *map_path, const char *dir, const char
 		.names_pid = s->alive ? s->h.pid : -1,
 		.executable = s->h.executable,
 		.hostname = s->h.hostname,
+		.service = s->service[0] ? s->service : NULL,
 		.dir = out_dir,
 		/* The window counts back from now, which for a process that is
 		 * gone is no moment of its life: keep everything. */
 		.window_ns = s->alive ? s->h.window_ns : 0,
 		.in_process = 0,
+		.nmetrics = s->nmetrics,
+		.metrics = s->metrics,
+		.metric_read = src_metric_read,
+		.metric_shards_private = s->shards_private,
+		.trace = want,
+		/* `ttlog snap --trace ID --all` puts the files of every
+		 * process together into one bundle. */
+		.bundle = want != NULL,
 	};
 	/* The owner's redaction rules (layout 1.2) apply, with this
 	 * process's own (ttlog__snapshot_redact: the tool's --redact). */
@@ -833,7 +1075,10 @@ out:;
 		munmap((void *)s->map, (size_t)s->size);
 	free(s->sites);
 	free(s->rings);
+	free(s->claimed);
 	free(s->copy);
+	free(s->metrics);
+	free(s->metric_text);
 	free(s);
 	free(stacks);
 	free(mods);

@@ -34,8 +34,19 @@
  *   site:  entry bytes, then index[id] = offset (release CAS)  LMM(dict:A)
  *   clock: calib_seq odd, tick1/ns1, calib_seq even (release)  LMM(cal:A/B)
  *   stream: entry seq odd, gen/pos/index, seq even (release)  LMM(spos:A/B)
+ *   metric: entry fields, then commit = 1 (release)            LMM(mtab:A)
  * each paired with the reader's acquire load of the same word
- * (LMM(table:B), LMM(dict:B), LMM(cal:C/D), LMM(spos:C/D)). The header's magic is written
+ * (LMM(table:B), LMM(dict:B), LMM(cal:C/D), LMM(spos:C/D), LMM(mtab:B)).
+ *
+ * Metric shards (1.3) live in the mapping's shard part: a thread's first
+ * metric update takes the next shard (shards_used) and backs it up to
+ * layout_used; a new metric raises layout_used and then backs every
+ * shard handed out up to its end, before the registry lets anyone use it.
+ * Both sides store first and load second, sequentially consistent
+ * (LMM(mshard:A) in shm_metrics_shard, LMM(mshard:B) in shm_metric_added),
+ * so at least one of them sees the other: no shard is left with an
+ * unbacked slot that a thread writes (a store there could meet a full
+ * file system as a SIGBUS). The header's magic is written
  * last, after a release fence (LMM(magic:A)), which no acquire pairs
  * with: the reader copies the header and checks every field, so one that
  * sees the magic early rejects what it read, no worse. Everything else in
@@ -60,6 +71,7 @@
 #include "common/internal.h"
 #include "common/state.h"
 #include "format/shm_layout.h"
+#include "metrics/metrics.h"
 #include "ring/ring.h"
 #include "shm/path.h"
 #include "shm/shm.h"
@@ -88,6 +100,9 @@ struct mapping {
 
 static _Atomic(struct mapping *) cur;
 static _Atomic int shm_on;
+
+static struct ttlog__shm_metrics *metrics_part(const struct mapping *m);
+static unsigned char *shard_at(const struct mapping *m, const struct ttlog__shm_metrics *mp, uint32_t k);
 
 static size_t round_page(size_t n)
 {
@@ -330,9 +345,16 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	uint64_t index_off = table_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_ring_entry));
 	uint64_t dict_off = index_off + round_page((size_t)TTLOG__SHM_SITE_IDS * 4u);
 	uint64_t stream_off = dict_off + TTLOG__SHM_DICT_SIZE;
-	uint64_t arena_off =
+	uint64_t metrics_off =
 		stream_off + round_page((size_t)table_cap * sizeof(struct ttlog__shm_stream_entry));
-	m->size = (size_t)arena_off + (size_t)table_cap * slot;
+	uint64_t arena_off = metrics_off + round_page(sizeof(struct ttlog__shm_metrics) +
+						      (size_t)TTLOG_METRICS_MAX * TTLOG__SHM_METRIC_ENTRY_SIZE);
+	uint64_t shards_off = arena_off + (uint64_t)table_cap * slot;
+	/* Shards are 4 MiB of address space each, which a file must hold as
+	 * its size: at most TTLOG__SHM_SHARDS_MAX of them (threads past that
+	 * have private shards, counted in shards_private). */
+	uint32_t shard_cap = TTLOG__MIN(table_cap, (uint32_t)TTLOG__SHM_SHARDS_MAX);
+	m->size = (size_t)shards_off + (size_t)shard_cap * TTLOG__METRICS_SHARD_BYTES;
 
 	int rc = TTLOG_E_DIR;
 	m->fd = create_file(m->path, err, errsize);
@@ -355,7 +377,9 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	}
 	m->base = base;
 	m->hdr = base;
-	if (back_range(m, base, (size_t)arena_off) != 0) {
+	/* The fixed parts but the metric table, whose entries are backed as
+	 * metrics come (a process with few metrics pays for few pages). */
+	if (back_range(m, base, (size_t)metrics_off + sizeof(struct ttlog__shm_metrics)) != 0) {
 		snprintf(err, errsize, "shared memory mapping %s: no room for %llu bytes in %s",
 			 m->path, (unsigned long long)arena_off, dir);
 		rc = TTLOG_E_NOMEM;
@@ -363,6 +387,16 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	}
 	fill_header(m, snapshot_signal, table_off, table_cap, index_off, dict_off, arena_off);
 	m->hdr->stream_off = stream_off;
+	m->hdr->arena_size = shards_off - arena_off;
+	m->hdr->metrics_off = metrics_off;
+	struct ttlog__shm_metrics *mp = (struct ttlog__shm_metrics *)(m->base + metrics_off);
+	mp->entry_size = TTLOG__SHM_METRIC_ENTRY_SIZE;
+	mp->entry_cap = TTLOG_METRICS_MAX;
+	mp->shard_cap = shard_cap;
+	mp->shards_off = shards_off;
+	mp->shard_size = TTLOG__METRICS_SHARD_BYTES;
+	_Static_assert(TTLOG__SERVICE_MAX < TTLOG__SHM_SERVICE_MAX, "the service fits");
+	snprintf(mp->service, sizeof mp->service, "%s", ttlog__g.service);
 	/* The magic last: a reader that sees it sees a filled header (it
 	 * checks every field anyway). LMM(magic:A), paired with no acquire
 	 * (see the top of this file). */
@@ -374,6 +408,7 @@ int ttlog__shm_open(int on, const char *base_dir, int snapshot_signal, char *err
 	/* LMM(on:A) pairs with LMM(on:B) in active(). */
 	atomic_store_explicit(&shm_on, 1, memory_order_release);
 	add_known_sites();
+	ttlog__metrics_republish();
 	atomic_store_explicit(&ttlog__publish_next_refresh, 0, memory_order_relaxed);
 	static int atexit_done;
 	if (!atexit_done && atexit(ttlog__shm_close) == 0)
@@ -588,6 +623,17 @@ static int fork_private(struct mapping *m)
 		return -1;
 	memcpy(tmp, m->base, (size_t)h->arena_off + (size_t)TTLOG__MIN(
 		atomic_load_explicit(&h->arena_used, memory_order_relaxed), h->arena_size));
+	/* The metric shards handed out, up to the slots given out: the
+	 * child's threads keep adding to their own. */
+	const struct ttlog__shm_metrics *mp = metrics_part(m);
+	if (mp) {
+		uint32_t ns = TTLOG__MIN(atomic_load_explicit(&mp->shards_used, memory_order_relaxed), mp->shard_cap);
+		uint32_t lay = atomic_load_explicit(&mp->layout_used, memory_order_relaxed);
+		for (uint32_t k = 0; k < ns && lay; k++) {
+			size_t off = (size_t)(shard_at(m, mp, k) - m->base);
+			memcpy((unsigned char *)tmp + off, m->base + off, lay);
+		}
+	}
 	if (mremap(tmp, m->size, m->size, MREMAP_MAYMOVE | MREMAP_FIXED, m->base) == MAP_FAILED) {
 		munmap(tmp, m->size);
 		return -1;
@@ -642,6 +688,19 @@ static int fork_own_file(struct mapping *m, struct mapping *c)
 		if (pwrite(c->fd, m->base + off, sizeof(struct ttlog__ring), (off_t)off) !=
 		    (ssize_t)sizeof(struct ttlog__ring))
 			goto fail;
+	}
+	/* The metric shards handed out, backed and with their values: the
+	 * child's threads keep adding to them. */
+	const struct ttlog__shm_metrics *mp = metrics_part(m);
+	if (mp) {
+		uint32_t ns = TTLOG__MIN(atomic_load_explicit(&mp->shards_used, memory_order_relaxed), mp->shard_cap);
+		uint32_t lay = atomic_load_explicit(&mp->layout_used, memory_order_relaxed);
+		for (uint32_t k = 0; k < ns && lay; k++) {
+			off_t off = (off_t)(shard_at(m, mp, k) - m->base);
+			if (fallocate(c->fd, 0, off, (off_t)round_page(lay)) != 0 ||
+			    pwrite(c->fd, m->base + off, lay, off) != (ssize_t)lay)
+				goto fail;
+		}
 	}
 	/* The calling thread's ring is used at once, without a claim. */
 	struct ttlog__ring *self = ttlog__ring_self();
@@ -764,6 +823,94 @@ static void shm_stream_done(struct ttlog__ring *r, uint32_t gen, uint64_t pos, u
 	atomic_store_explicit(&e->seq, (seq | 1u) + 1u, memory_order_release);
 }
 
+/* ---- Metrics (1.3) ------------------------------------------------------ */
+
+static struct ttlog__shm_metrics *metrics_part(const struct mapping *m)
+{
+	return m->hdr->metrics_off ? (struct ttlog__shm_metrics *)(m->base + m->hdr->metrics_off) : NULL;
+}
+
+/* Shard k of the mapping. */
+static unsigned char *shard_at(const struct mapping *m, const struct ttlog__shm_metrics *mp, uint32_t k)
+{
+	return m->base + mp->shards_off + (size_t)k * (size_t)mp->shard_size;
+}
+
+/* A thread's first metric update: the next shard of the mapping. */
+static unsigned char *shm_metrics_shard(void)
+{
+	struct mapping *m = active();
+	struct ttlog__shm_metrics *mp = m ? metrics_part(m) : NULL;
+	if (!mp)
+		return NULL;
+	/* LMM(mshard:A) the shard is handed out before layout_used is read;
+	 * pairs with LMM(mshard:B) (see the top of this file). */
+	uint32_t k = atomic_fetch_add_explicit(&mp->shards_used, 1, memory_order_seq_cst);
+	if (k >= mp->shard_cap) {
+		atomic_fetch_add_explicit(&mp->shards_private, 1, memory_order_relaxed);
+		return NULL;
+	}
+	uint32_t need = atomic_load_explicit(&mp->layout_used, memory_order_seq_cst);
+	unsigned char *shard = shard_at(m, mp, k);
+	if (back_range(m, shard, need ? need : 8) != 0) {
+		/* Left unused: it reads as zeros. */
+		atomic_fetch_add_explicit(&mp->shards_private, 1, memory_order_relaxed);
+		return NULL;
+	}
+	return shard;
+}
+
+/* Copies the end of s that fits in cap bytes (a path's file name matters
+ * most); its length. */
+static size_t copy_tail(char *dst, size_t cap, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	const char *from = n > cap ? s + (n - cap) : s;
+	n = TTLOG__MIN(n, cap);
+	if (n)
+		memcpy(dst, from, n);
+	return n;
+}
+
+/* A new metric enters the table, once every shard has room for it. */
+static int shm_metric_added(uint32_t i, const struct ttlog__metric_entry *e, uint32_t end)
+{
+	struct mapping *m = active();
+	struct ttlog__shm_metrics *mp = m ? metrics_part(m) : NULL;
+	if (!mp || i >= mp->entry_cap)
+		return 0;
+	/* LMM(mshard:B) layout_used is raised before the shards are counted;
+	 * pairs with LMM(mshard:A). */
+	uint32_t had = atomic_load_explicit(&mp->layout_used, memory_order_relaxed);
+	if (end > had)
+		atomic_store_explicit(&mp->layout_used, end, memory_order_seq_cst);
+	uint32_t n = TTLOG__MIN(atomic_load_explicit(&mp->shards_used, memory_order_seq_cst), mp->shard_cap);
+	for (uint32_t k = 0; k < n; k++)
+		if (back_range(m, shard_at(m, mp, k), end) != 0)
+			return -1;
+	struct ttlog__shm_metric_entry *x = (struct ttlog__shm_metric_entry *)((unsigned char *)mp + sizeof *mp) + i;
+	if (back_range(m, x, sizeof *x) != 0)
+		return -1;
+	x->type = e->type;
+	x->offset = e->offset;
+	x->line = e->line;
+	size_t name_len = TTLOG__MIN(strlen(e->name), (size_t)TTLOG__SHM_METRIC_NAME_MAX);
+	memcpy(x->name, e->name, name_len);
+	x->name_len = (uint16_t)name_len;
+	x->file_len = (uint16_t)copy_tail(x->file, sizeof x->file, e->file);
+	_Static_assert(TTLOG__METRIC_LABELS_MAX == TTLOG__SHM_METRIC_LABELS_MAX, "labels fit");
+	x->labels_len = (uint32_t)e->labels_len;
+	if (e->labels_len)
+		memcpy(x->labels, e->labels, e->labels_len);
+	/* LMM(mtab:A) pairs with LMM(mtab:B) in map_snapshot.c: the entry is
+	 * whole for whoever sees commit. */
+	atomic_store_explicit(&x->commit, 1, memory_order_release);
+	uint32_t count = atomic_load_explicit(&mp->entry_count, memory_order_relaxed);
+	if (count < i + 1)
+		atomic_store_explicit(&mp->entry_count, i + 1, memory_order_relaxed);
+	return 0;
+}
+
 const struct ttlog__publisher ttlog__shm_publisher = {
 	.active = shm_active,
 	.alloc = shm_alloc,
@@ -775,4 +922,6 @@ const struct ttlog__publisher ttlog__shm_publisher = {
 	.crashed = shm_crashed,
 	.stream_state = shm_stream_state,
 	.stream_done = shm_stream_done,
+	.metrics_shard = shm_metrics_shard,
+	.metric_added = shm_metric_added,
 };

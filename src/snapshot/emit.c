@@ -59,6 +59,7 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->file.sink_ctx = NULL;
 	em->offset = em->flushed = 0;
 	em->prefix_type = 0;
+	em->bundle = 0;
 	em->site_count = 0;
 	em->site_len = 4;
 	em->sitx_count = 0;
@@ -132,6 +133,8 @@ void ttlog__emit_file_header(struct ttlog__emit *em)
 		incompat |= TTLOG__FMT_INCOMPAT_PACKED;
 	if (em->codec == TTLOG__FMT_CODEC_ZSTD)
 		incompat |= TTLOG__FMT_INCOMPAT_ZSTD;
+	if (em->bundle)
+		incompat |= TTLOG__FMT_INCOMPAT_BUNDLE;
 	ttlog__put_u32(h + TTLOG__FMT_FH_INCOMPAT_OFF, incompat);
 	ttlog__put_u32(h + TTLOG__FMT_FH_COMPAT_OFF, 0);
 	ttlog__put_u32(h + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, h, TTLOG__FMT_FH_CRC_OFF));

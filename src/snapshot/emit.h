@@ -80,6 +80,9 @@ struct ttlog__emit {
 	 * The file header says PACKED when blocks may be packed, ZSTD when
 	 * they may be zstd. */
 	uint8_t codec;
+	/* The file is a member of a bundle (FORMAT.md 22): its header says
+	 * BUNDLE. Set by the owner before ttlog__emit_file_header(). */
+	uint8_t bundle;
 	void *lz4_state;            /* LZ4_sizeofState() bytes, the owner's */
 	struct ttlog__pack *pack;   /* the owner's codec 2 state */
 	void *zstd;                 /* the owner's zstd context (snapshot/compression.h) */

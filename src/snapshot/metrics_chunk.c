@@ -94,13 +94,25 @@ static void put_double(unsigned char *p, double d)
 	ttlog__put_u64(p, v);
 }
 
+typedef void (*metric_reader)(void *ctx, const struct ttlog__metric_entry *e,
+			      struct ttlog__metric_sum *out, unsigned char *buckets);
+
+/* This process's shards. Runs in signal context. */
+static void read_local(void *ctx, const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
+		       unsigned char *buckets)
+{
+	(void)ctx;
+	ttlog__metric_read(e, out, buckets, NULL);
+}
+
 /* One registered metric, summed over the shards. Runs in signal context. */
-static void write_entry(struct builder *b, const struct ttlog__metric_entry *e)
+static void write_entry(struct builder *b, const struct ttlog__metric_entry *e, metric_reader read,
+			void *ctx)
 {
 	struct ttlog__metric_sum sum;
 	unsigned char *acc = b->s->buckets;
 	int hist = e->type == TTLOG__METRIC_HISTOGRAM;
-	ttlog__metric_read(e, &sum, hist ? acc : NULL, NULL);
+	read(ctx, e, &sum, hist ? acc : NULL);
 	size_t value_size = 8;
 	uint32_t used = 0;
 	if (e->type == TTLOG__METRIC_GAUGE) {
@@ -167,8 +179,32 @@ void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strin
 	chunk_begin(&b);
 	uint32_t n = ttlog__metrics_count();
 	for (uint32_t i = 0; i < n; i++)
-		write_entry(&b, ttlog__metrics_entry(i));
+		write_entry(&b, ttlog__metrics_entry(i), read_local, NULL);
 	ttlog__self_metrics(write_self, &b, strings_truncated, redacted);
+	chunk_flush(&b);
+}
+
+void ttlog__metrics_snapshot_of(const struct ttlog__mtrc_scratch *s,
+				const struct ttlog__metric_entry *entries, uint32_t n,
+				void (*read)(void *ctx, const struct ttlog__metric_entry *e,
+					     struct ttlog__metric_sum *out, unsigned char *buckets),
+				void *ctx, uint64_t shards_private)
+{
+	struct builder b = {s, 0, 0};
+	chunk_begin(&b);
+	for (uint32_t i = 0; i < n; i++)
+		write_entry(&b, &entries[i], read, ctx);
+	if (shards_private != UINT64_MAX) {
+		const struct ttlog__self_metric m = {
+			.name = "ttlog_metric_shards_private_total",
+			.help = "Threads whose metric updates are in private memory, not in the sums "
+				"read from the process's mapping",
+			.labels = "",
+			.type = TTLOG__METRIC_COUNTER,
+			.counter = shards_private,
+		};
+		write_self(&b, &m);
+	}
 	chunk_flush(&b);
 }
 

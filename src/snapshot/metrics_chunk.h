@@ -32,6 +32,23 @@ struct ttlog__mtrc_scratch {
 void ttlog__metrics_snapshot(const struct ttlog__mtrc_scratch *s, uint64_t strings_truncated,
 			     uint64_t redacted);
 
+struct ttlog__metric_entry; /* metrics/metrics.h */
+struct ttlog__metric_sum;
+
+/*
+ * Writes the n metrics of entries, each summed by read (another process's,
+ * read from its mapping), as MTRC chunks; of the self-metrics (this
+ * process's) only ttlog_metric_shards_private_total, the other process's
+ * threads whose shards are not in its mapping, unless shards_private is
+ * UINT64_MAX. read fills out and, for a histogram, buckets
+ * (TTLOG__HIST_BUCKETS little-endian u64) from zero.
+ */
+void ttlog__metrics_snapshot_of(const struct ttlog__mtrc_scratch *s,
+				const struct ttlog__metric_entry *entries, uint32_t n,
+				void (*read)(void *ctx, const struct ttlog__metric_entry *e,
+					     struct ttlog__metric_sum *out, unsigned char *buckets),
+				void *ctx, uint64_t shards_private);
+
 struct ttlog__site_desc; /* sites/desc.h */
 
 /* How many string arguments of a record were cut (TTLOG__STR_TRUNCATED),

@@ -77,6 +77,7 @@
 #include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "snapshot/seal.h"
+#include "snapshot/trace_filter.h"
 #include "thread/thread.h"
 
 #define STAGE_CAP (TTLOG__FMT_MAX_BLOCK_RAW + 64u)
@@ -89,6 +90,7 @@ struct workspace {
 	_Atomic int tmp_named;          /* tmp_path names a temporary this use created */
 	int unnamed;                    /* fd is an O_TMPFILE file: no tmp_path */
 	const struct ttlog__snapshot_source *src; /* what this snapshot is written from */
+	struct ttlog__trace_filter *trace;       /* src->trace's filter, or NULL */
 	int fd;                         /* the temporary file */
 	/* totals for END beside the emitter's */
 	uint64_t overwritten, torn, torn_bytes;
@@ -354,6 +356,8 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	}
 
 	ttlog__emit_thread(&ws->em, r->index, tid);
+	if (ws->trace)
+		ttlog__trace_filter_thread(ws->trace);
 	uint64_t unknown_before = ws->em.unknown;
 	uint64_t events_before = ws->em.events;
 	size_t n;
@@ -363,7 +367,12 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 			uint32_t id = ttlog__get_u32(ws->stage + off + 4);
 			if (id != 0) {
 				uint64_t ticks = ttlog__get_u64(ws->stage + off + 8);
-				if (ticks >= cutoff || keeps_state(ws, id))
+				if (!(ticks >= cutoff || keeps_state(ws, id)))
+					;
+				else if (ws->trace) /* not in signal context: see writer.h */
+					ttlog__trace_filter_record(ws->trace, &ws->em, ws->stage + off,
+								   size, id, ticks);
+				else
 					ttlog__emit_record(&ws->em, ws->stage + off, size, id, ticks);
 			}
 			off += size;
@@ -457,7 +466,9 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	unsigned char *p = ws->small;
 	memset(p, 0, TTLOG__FMT_HEAD_FIXED_SIZE);
 	ttlog__put_u32(p + TTLOG__FMT_HEAD_PID_OFF, (uint32_t)ws->src->pid);
-	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF, crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0);
+	ttlog__put_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF,
+		       (crashed ? TTLOG__FMT_HEAD_FLAG_CRASH : 0) |
+			       (ws->src->trigger_rule ? TTLOG__FMT_HEAD_FLAG_TRIGGER : 0));
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_CREATED_OFF, (uint64_t)created);
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_TICK0_OFF, cal->tick0);
 	ttlog__put_u64(p + TTLOG__FMT_HEAD_NS0_OFF, (uint64_t)cal->ns0);
@@ -476,6 +487,14 @@ static void write_head(struct workspace *ws, const char *reason, int crashed,
 	ttlog__put_u64(p + len, 0);
 	ttlog__put_u64(p + len + TTLOG__FMT_HEAD_SEGMENT_SIZE, 0);
 	len += TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE;
+	/* Revision 14, a trigger's snapshot only (flag TRIGGER): when the
+	 * rule fired, and the rule. Other files end HEAD above, as in
+	 * revision 13. */
+	if (ws->src->trigger_rule) {
+		ttlog__put_u64(p + len, (uint64_t)ws->src->trigger_ns);
+		len += TTLOG__FMT_HEAD_TRIGGER_NS_SIZE;
+		put_string(p, &len, ws->src->trigger_rule, TTLOG__FMT_HEAD_TRIGGER_MAX);
+	}
 	emit_chunk(ws, TTLOG__FMT_CHUNK_HEAD, p, len);
 }
 
@@ -585,6 +604,20 @@ static void write_modules(struct workspace *ws, const struct ttlog__module_list 
 		len += 4 + m->path_len;
 		count++;
 	}
+}
+
+/* TRCE: the trace the records were filtered by, and what that left out
+ * (FORMAT.md 22). Not in signal context: only a trace's snapshot has it. */
+static void write_trace(struct workspace *ws)
+{
+	const struct ttlog__trace_want *t = ws->src->trace;
+	unsigned char *p = ws->small;
+	memset(p, 0, TTLOG__FMT_TRCE_SIZE);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_TRACE_HI_OFF, t->trace_hi);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_TRACE_LO_OFF, t->trace_lo);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_LEFT_EVENTS_OFF, t->left_events);
+	ttlog__put_u64(p + TTLOG__FMT_TRCE_LEFT_RECORDS_OFF, t->left_records);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_TRCE, p, TTLOG__FMT_TRCE_SIZE);
 }
 
 /* END: the totals. Runs in signal context. */
@@ -760,6 +793,16 @@ static void write_metrics(struct workspace *ws)
 				ws->em.redact && (ws->em.redact->n || ws->em.redact->npat) ? ws->em.redacted : UINT64_MAX);
 }
 
+/* The MTRC chunks of another process's metrics (a mapping's), with the
+ * same buffers. */
+static void write_source_metrics(struct workspace *ws, const struct ttlog__snapshot_source *src)
+{
+	struct ttlog__mtrc_scratch s = {ws->em.packed, sizeof ws->em.packed, ws->em.block,
+					emit_metrics_chunk, ws};
+	ttlog__metrics_snapshot_of(&s, src->metrics, src->nmetrics, src->metric_read, src->ctx,
+				   src->metric_shards_private);
+}
+
 /* ---- Entry point -------------------------------------------------------- */
 
 /* Runs in signal context. */
@@ -858,21 +901,33 @@ static struct ttlog__snapshot_source self_source(void)
 	};
 }
 
+/* The source of a snapshot of this process into workspace `which`, if
+ * ttlog is on: TTLOG_OK with *src filled, else the error, remembered as
+ * the workspace's last. Runs in signal context. */
+static int self_ready(enum ttlog__workspace which, struct ttlog__snapshot_source *src)
+{
+	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
+	 * read by the writer. */
+	if (!workspaces[which] ||
+	    atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
+		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
+		last_errno[which] = 0;
+		return TTLOG_E_NOT_INITIALIZED;
+	}
+	*src = self_source();
+	src->in_process = 1;
+	return TTLOG_OK;
+}
+
 /* Runs in signal context. */
 int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_in,
 				const struct ttlog__crash_info *crash,
 				const struct ttlog__stack *stack, char *path, size_t path_size)
 {
-	struct workspace *ws = workspaces[which];
-	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(): the settings
-	 * read below. */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
-		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
-		last_errno[which] = 0;
-		return TTLOG_E_NOT_INITIALIZED;
-	}
-	struct ttlog__snapshot_source src = self_source();
-	src.in_process = 1;
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(which, &src);
+	if (rc != TTLOG_OK)
+		return rc;
 	return write_from(which, &src, reason_in, crash, stack, path, path_size);
 }
 
@@ -881,18 +936,39 @@ int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason
 				 const struct ttlog__stack *stacks, uint32_t nstacks, char *path,
 				 size_t path_size)
 {
-	struct workspace *ws = workspaces[which];
-	/* LMM(init:B) pairs with LMM(init:A) in ttlog_init(). */
-	if (!ws || atomic_load_explicit(&ttlog__g.state, memory_order_acquire) != TTLOG__STATE_ON) {
-		last_rc[which] = TTLOG_E_NOT_INITIALIZED;
-		last_errno[which] = 0;
-		return TTLOG_E_NOT_INITIALIZED;
-	}
-	struct ttlog__snapshot_source src = self_source();
-	src.in_process = 1;
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(which, &src);
+	if (rc != TTLOG_OK)
+		return rc;
 	src.stacks = stacks;
 	src.nstacks = nstacks;
 	return write_from(which, &src, reason, NULL, NULL, path, path_size);
+}
+
+/* Runs in signal context. */
+int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reason,
+				  const char *rule, int64_t trigger_ns, char *path, size_t path_size)
+{
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(which, &src);
+	if (rc != TTLOG_OK)
+		return rc;
+	src.trigger_rule = rule ? rule : "";
+	src.trigger_ns = trigger_ns;
+	return write_from(which, &src, reason, NULL, NULL, path, path_size);
+}
+
+/* A snapshot of this process holding only the records of one trace
+ * (ttlog_trace_dump()). Normal context only: the trace filter allocates. */
+int ttlog__snapshot_write_trace(struct ttlog__trace_want *want, const char *reason, char *path,
+				size_t path_size)
+{
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(TTLOG__WS_NORMAL, &src);
+	if (rc != TTLOG_OK)
+		return rc;
+	src.trace = want;
+	return write_from(TTLOG__WS_NORMAL, &src, reason, NULL, NULL, path, path_size);
 }
 
 /* A tool that writes snapshots from mappings (`ttlog snap`, `ttlog
@@ -1066,14 +1142,36 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		cutoff = wt < now ? now - (uint64_t)wt : 0;
 	}
 
+	ws->em.bundle = src->bundle;
 	ttlog__emit_file_header(&ws->em);
+	ws->em.bundle = 0;
 	write_head(ws, reason, crash != NULL, &cal, created);
+	struct ttlog__trace_filter trace;
+	ws->trace = NULL;
+	if (src->trace) { /* never in signal context (writer.h) */
+		ttlog__trace_filter_init(&trace, src->trace);
+		ws->trace = &trace;
+	}
 	for (struct ttlog__ring *r = src->ring_next(src->ctx, NULL); r && !ws->em.file.failed;
 	     r = src->ring_next(src->ctx, r))
 		write_thread(ws, r, cutoff, crash);
-	if (src->in_process) { /* a mapping has neither (docs/SHM-FORMAT.md) */
+	int trace_oom = 0;
+	if (ws->trace) {
+		trace_oom = trace.oom;
+		ttlog__trace_filter_free(&trace);
+		ws->trace = NULL;
+		if (trace_oom) {
+			close(ws->fd);
+			drop_temporary(ws);
+			rc = TTLOG_E_NOMEM;
+			goto out;
+		}
+	}
+	if (src->in_process) { /* a mapping has no sampling (docs/SHM-FORMAT.md) */
 		write_sampling(ws);
 		write_metrics(ws);
+	} else if (src->nmetrics && src->metrics && src->metric_read) {
+		write_source_metrics(ws, src); /* a mapping's metrics (layout 1.3) */
 	}
 	if (crash)
 		write_crash(ws, crash);
@@ -1084,6 +1182,8 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	if ((crash ? crash->stack != NULL : stack != NULL) || (src->nstacks && src->stacks))
 		write_modules(ws, crash && crash->modules ? crash->modules
 				  : src->modules ? src->modules : ttlog__modules_current());
+	if (src->trace)
+		write_trace(ws);
 	write_end(ws);
 	ttlog__emit_flush(&ws->em);
 	if (sealed)

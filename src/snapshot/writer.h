@@ -36,6 +36,8 @@ struct ttlog__ring;
 struct ttlog__ring_cursor;
 struct ttlog__calibration;
 struct ttlog__site_desc;
+struct ttlog__metric_entry;
+struct ttlog__metric_sum;
 
 /*
  * What a snapshot is written from: this process (ttlog__snapshot_write
@@ -78,9 +80,32 @@ struct ttlog__snapshot_source {
 	const struct ttlog__stack *stacks;
 	uint32_t nstacks;
 	const struct ttlog__module_list *modules;
+	/* The metrics of a source that is not this process (a mapping of
+	 * layout 1.3): nmetrics entries, each summed by metric_read (out and
+	 * buckets as ttlog__metric_read fills them), written as MTRC chunks.
+	 * 0: none. */
+	uint32_t nmetrics;
+	const struct ttlog__metric_entry *metrics;
+	void (*metric_read)(void *ctx, const struct ttlog__metric_entry *e, struct ttlog__metric_sum *out,
+			    unsigned char *buckets);
+	uint64_t metric_shards_private; /* its threads whose shards it could not read */
+	/* A trigger's snapshot (src/trigger/): the rule that fired and when
+	 * (CLOCK_REALTIME ns), appended to HEAD (revision 14); NULL: none. */
+	const char *trigger_rule;
+	int64_t trigger_ns;
+	/* Only the records of this trace and the scopes that enclose them
+	 * (snapshot/trace_filter.h), with a TRCE chunk saying what was left
+	 * out; its counts are filled in. NULL: every record. The filter
+	 * allocates: a source with a trace is never written from a signal
+	 * handler. */
+	struct ttlog__trace_want *trace;
+	/* The file is written as a member of a bundle (FORMAT.md 22), to be
+	 * put together with others: its header says BUNDLE. */
+	int bundle;
 };
 
 struct ttlog__compression;
+struct ttlog__trace_want;
 
 /* Reserves the two workspaces (one for on-demand snapshots, one kept for
  * the crash handler), with what the codec `comp` needs (its zstd context
@@ -126,10 +151,23 @@ int ttlog__snapshot_write_stacks(enum ttlog__workspace which, const char *reason
 				 size_t path_size);
 
 /*
+ * ttlog__snapshot_write() of this process for a trigger: HEAD names the
+ * rule (at most TTLOG__FMT_HEAD_TRIGGER_MAX bytes of it are kept) and the
+ * time it fired, ns since the epoch. Runs in signal context.
+ */
+int ttlog__snapshot_write_trigger(enum ttlog__workspace which, const char *reason,
+				  const char *rule, int64_t trigger_ns, char *path, size_t path_size);
+
+/*
  * Writes a snapshot from src (another process's mapping) with the normal
  * workspace, reserving it if this process never ran ttlog_init. Same
  * results as ttlog__snapshot_write. Not for signal context.
  */
+/* A snapshot of this process with only the records of want's trace (see
+ * the source's `trace`); want's counts are filled in. Normal context only. */
+int ttlog__snapshot_write_trace(struct ttlog__trace_want *want, const char *reason, char *path,
+				size_t path_size);
+
 int ttlog__snapshot_write_source(const struct ttlog__snapshot_source *src, const char *reason,
 				 char *path, size_t path_size);
 

@@ -12,9 +12,11 @@
  * thread has a span open (the span began and has not ended: the thread
  * is inside a unit of work, not idle between two). Each stall is reported
  * once: the ring's entry is marked, and only a move of its head (or a new
- * owner) clears the mark. The stalled threads found in one tick (at most
- * MAX_STALLED; more are counted in stalls but have no stack) go into one
- * snapshot, reason "watchdog", written from the normal workspace.
+ * owner) clears the mark. The stalled threads found in one tick, and with
+ * them the threads still in a span for half the period (threads that stop
+ * together stop a few instants apart), go into one snapshot (at most
+ * MAX_STALLED stacks; more are counted in stalls but have no stack),
+ * reason "watchdog", written from the normal workspace.
  *
  * The stacks: a thread cannot ptrace its own process, so each stalled
  * thread is asked for its own stack: the watchdog's signal (a real-time
@@ -37,6 +39,11 @@
  *   wait for answered (the unwind is bounded).
  * A signal that comes after the watchdog gave up finds want != its tid and
  * does nothing.
+ *
+ * The timer also runs one more function, the hook (the triggers,
+ * src/trigger/, set by core): ttlog__watchdog_hook() starts the timer if
+ * the watchdog did not, and the thread then wakes at the shorter of the
+ * two steps. The signal is reserved only for the watchdog itself.
  */
 #define _GNU_SOURCE
 #include "watchdog/watchdog.h"
@@ -99,6 +106,8 @@ static int stopping;                /* under wake_lock */
 static _Atomic int active;
 static _Atomic int in_tick;
 static _Atomic(struct ttlog__stack *) slot;
+static _Atomic(void (*)(void)) hook;  /* the triggers' tick; NULL: none */
+static _Atomic uint64_t hook_step_ns; /* its step; 0: none */
 static _Atomic uint32_t want_tid;   /* the thread asked; | BUSY_BIT while it unwinds */
 static _Atomic uint32_t answered_tid;
 
@@ -173,18 +182,64 @@ static void look(void);
 static void tick(void)
 {
 	atomic_store_explicit(&in_tick, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&active, memory_order_seq_cst))
-		look();
+	if (atomic_load_explicit(&active, memory_order_seq_cst)) {
+		if (period_ns)
+			look();
+		void (*fn)(void) = atomic_load_explicit(&hook, memory_order_acquire);
+		if (fn)
+			fn();
+	}
 	atomic_store_explicit(&in_tick, 0, memory_order_seq_cst);
 }
 
+/* 1 if ring r, watched as w, is still for at least `age` ns now, unreported,
+ * with a span open. */
+static int still_in_span(struct ttlog__ring *r, const struct watched *w, uint64_t now, uint64_t age)
+{
+	if (!w->tid || w->reported || now - w->since_ns < age)
+		return 0;
+	/* The owner's count of open spans: read without its cooperation,
+	 * but its ring has not moved for that long, so neither has the
+	 * count. */
+	uint32_t spans = __atomic_load_n(&r->scopes.spans, __ATOMIC_RELAXED) +
+			 __atomic_load_n(&r->scopes.over_spans, __ATOMIC_RELAXED);
+	return spans != 0;
+}
+
+/* Puts the stack of ring r's thread in slot *n of the snapshot (if one
+ * is left) and marks the stall reported. */
+static void take(struct ttlog__ring *r, struct watched *w, uint32_t *n)
+{
+	w->reported = 1;
+	atomic_fetch_add_explicit(&ttlog__g.watchdog_stalls, 1, memory_order_relaxed);
+	if (*n == MAX_STALLED)
+		return;
+	struct ttlog__stack *st = &mem->stacks[(*n)++];
+	if (!ask_stack(w->tid, st)) {
+		atomic_fetch_add_explicit(&ttlog__g.watchdog_unanswered, 1, memory_order_relaxed);
+		memset(st, 0, sizeof *st);
+	}
+	st->tid = w->tid;
+	st->thread_index = r->index;
+	st->origin = TTLOG__FMT_STACK_ORIGIN_WATCHDOG;
+	memcpy(st->name, r->name, sizeof r->name);
+	st->name[sizeof r->name - 1] = '\0';
+}
+
+/*
+ * One look at every ring. Threads that stop together (a deadlock) stop a
+ * few instants apart, which may put a tick between them: when a thread
+ * has been still for the period, the snapshot also takes every thread
+ * still in a span for half of it, so that one stall gives one file with
+ * all of them (stalled first, then those, up to MAX_STALLED stacks).
+ */
 static void look(void)
 {
 	uint64_t now = mono_ns();
 	if (now - last_tick_ns < period_ns / 4)
 		return;
 	last_tick_ns = now;
-	uint32_t n = 0;
+	int stalled = 0;
 	for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
 		if (r->index >= MAX_WATCHED)
 			continue;
@@ -203,29 +258,20 @@ static void look(void)
 			w->reported = 0;
 			continue;
 		}
-		if (w->reported || now - w->since_ns < period_ns)
-			continue;
-		/* The owner's count of open spans: read without its
-		 * cooperation, but its ring has not moved for a whole period,
-		 * so neither has the count. */
-		uint32_t spans = __atomic_load_n(&r->scopes.spans, __ATOMIC_RELAXED) +
-				 __atomic_load_n(&r->scopes.over_spans, __ATOMIC_RELAXED);
-		if (!spans)
-			continue;
-		w->reported = 1;
-		atomic_fetch_add_explicit(&ttlog__g.watchdog_stalls, 1, memory_order_relaxed);
-		if (n == MAX_STALLED)
-			continue;
-		struct ttlog__stack *st = &mem->stacks[n++];
-		if (!ask_stack(tid, st)) {
-			atomic_fetch_add_explicit(&ttlog__g.watchdog_unanswered, 1, memory_order_relaxed);
-			memset(st, 0, sizeof *st);
+		stalled |= still_in_span(r, w, now, period_ns);
+	}
+	if (!stalled)
+		return;
+	uint32_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t age = pass == 0 ? period_ns : period_ns / 2;
+		for (struct ttlog__ring *r = ttlog__ring_first(); r; r = r->next) {
+			if (r->index >= MAX_WATCHED)
+				continue;
+			struct watched *w = &mem->rings[r->index];
+			if (still_in_span(r, w, now, age))
+				take(r, w, &n);
 		}
-		st->tid = tid;
-		st->thread_index = r->index;
-		st->origin = TTLOG__FMT_STACK_ORIGIN_WATCHDOG;
-		memcpy(st->name, r->name, sizeof r->name);
-		st->name[sizeof r->name - 1] = '\0';
 	}
 	if (!n)
 		return;
@@ -246,7 +292,10 @@ static void *watchdog_main(void *arg)
 	while (!stopping) {
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		uint64_t step = period_ns / 4;
+		uint64_t hs = atomic_load_explicit(&hook_step_ns, memory_order_relaxed);
+		uint64_t step = period_ns ? period_ns / 4 : hs;
+		if (hs && hs < step)
+			step = hs;
 		until.tv_sec += (time_t)(step / 1000000000ull);
 		until.tv_nsec += (long)(step % 1000000000ull);
 		if (until.tv_nsec >= 1000000000L) {
@@ -257,7 +306,7 @@ static void *watchdog_main(void *arg)
 		if (stopping)
 			break;
 		pthread_mutex_unlock(&wake_lock);
-		look();
+		tick();
 		pthread_mutex_lock(&wake_lock);
 	}
 	pthread_mutex_unlock(&wake_lock);
@@ -295,6 +344,33 @@ static int reserve_signal(void)
 	return 0;
 }
 
+/* The timer: the stream's drainer if it runs, else a thread of its own.
+ * Does nothing if it runs already. */
+static int start_timer(char *err, size_t err_size)
+{
+	if (on_stream || own_thread)
+		return TTLOG_OK;
+	stopping = 0;
+	atomic_store_explicit(&active, 1, memory_order_seq_cst);
+	if (ttlog__stream_set_timer(tick) == 0) {
+		on_stream = 1;
+		return TTLOG_OK;
+	}
+	init_wake();
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	int rc = pthread_create(&thread, &attr, watchdog_main, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		atomic_store_explicit(&active, 0, memory_order_seq_cst);
+		snprintf(err, err_size, "watchdog: cannot start its thread: %s", strerror(rc));
+		return TTLOG_E_NOMEM;
+	}
+	pthread_setname_np(thread, "ttlog-watchdog");
+	own_thread = 1;
+	return TTLOG_OK;
+}
+
 int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 {
 	if (!period || signo)
@@ -309,33 +385,29 @@ int ttlog__watchdog_start(uint64_t period, char *err, size_t err_size)
 		mem = m;
 	}
 	memset(mem->rings, 0, sizeof mem->rings);
-	period_ns = period;
 	last_tick_ns = 0;
 	signo = reserve_signal();
 	if (!signo) {
 		snprintf(err, err_size, "watchdog: every real-time signal has a handler already");
 		return TTLOG_E_SIGNAL;
 	}
-	stopping = 0;
-	atomic_store_explicit(&active, 1, memory_order_seq_cst);
-	if (ttlog__stream_set_timer(tick) == 0) {
-		on_stream = 1;
-		return TTLOG_OK;
-	}
-	init_wake();
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	int rc = pthread_create(&thread, &attr, watchdog_main, NULL);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
+	/* Before the timer can see it: the thread reads it unsynchronised. */
+	period_ns = period;
+	int rc = start_timer(err, err_size);
+	if (rc != TTLOG_OK) {
+		period_ns = 0;
 		sigaction(signo, &old_action, NULL);
 		signo = 0;
-		snprintf(err, err_size, "watchdog: cannot start its thread: %s", strerror(rc));
-		return TTLOG_E_NOMEM;
 	}
-	pthread_setname_np(thread, "ttlog-watchdog");
-	own_thread = 1;
-	return TTLOG_OK;
+	return rc;
+}
+
+int ttlog__watchdog_hook(void (*fn)(void), uint64_t step_ns, char *err, size_t err_size)
+{
+	/* A running thread takes the step at its next wait. */
+	atomic_store_explicit(&hook_step_ns, step_ns, memory_order_relaxed);
+	atomic_store_explicit(&hook, fn, memory_order_release);
+	return start_timer(err, err_size);
 }
 
 void ttlog__watchdog_stop(void)
@@ -361,6 +433,9 @@ void ttlog__watchdog_stop(void)
 		sigaction(signo, &old_action, NULL);
 		signo = 0;
 	}
+	period_ns = 0;
+	atomic_store_explicit(&hook_step_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&hook, NULL, memory_order_relaxed);
 }
 
 void ttlog__watchdog_after_fork(void)

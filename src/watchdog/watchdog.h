@@ -21,7 +21,14 @@
  * real-time signal is taken); err says which. */
 int ttlog__watchdog_start(uint64_t period_ns, char *err, size_t err_size);
 
-/* Stops it: the thread is joined, the signal handler put back. Normal context. */
+/* Runs fn at every step of the timer (at most every step_ns), starting the
+ * timer (the stream's drainer, else the thread) if the watchdog did not:
+ * the triggers' tick (src/trigger/). Normal context, under ttlog_init's
+ * lock. TTLOG_OK or TTLOG_E_NOMEM (no thread; err says so). */
+int ttlog__watchdog_hook(void (*fn)(void), uint64_t step_ns, char *err, size_t err_size);
+
+/* Stops it and the hook: the thread is joined (or the drainer's calls
+ * end), the signal handler put back. Normal context. */
 void ttlog__watchdog_stop(void);
 
 /* In a forked child: the watchdog's thread is not there. */

@@ -34,7 +34,8 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
 
-MSGS = ("args3", "noargs", "str200")
+# args3s8: args3 with an 8-byte string (the short strings logs mostly carry).
+MSGS = ("args3", "noargs", "str200", "args3s8")
 LAT_STATS = ("p50", "p90", "p99", "p99_9", "p99_99", "max", "mean_to_p99")
 LAT_STAT_NAMES = ("p50", "p90", "p99", "p99.9", "p99.99", "max", "mean≤p99")
 TP_THREADS = (1, 2, 4)
@@ -54,9 +55,11 @@ FULL_PLAN = {
         ("args3", "spaced", 1000000, 100000),
         ("noargs", "spaced", 200000, 100000),
         ("str200", "spaced", 200000, 100000),
+        ("args3s8", "spaced", 200000, 100000),
         ("args3", "burst", 1000000, 100000),
         ("noargs", "burst", 1000000, 100000),
         ("str200", "burst", 1000000, 100000),
+        ("args3s8", "burst", 1000000, 100000),
     ],
     # Throughput calls per logger: about tp_budget seconds of one thread's
     # work at the rate a pilot run measured, within [tp_min, tp_max].
@@ -79,9 +82,10 @@ QUICK_PLAN = {
         ("args3", "burst", 50000, 100000),
         ("noargs", "burst", 50000, 100000),
         ("str200", "burst", 50000, 100000),
+        ("args3s8", "burst", 50000, 100000),
     ],
     "tp_pilot": 50000, "tp_budget": 0.1, "tp_min": 100000, "tp_max": 2000000,
-    "instr_msgs": ("args3", "noargs"), "instr_calls": 20000, "instr_warmup": 2000,
+    "instr_msgs": ("args3", "noargs", "args3s8"), "instr_calls": 20000, "instr_warmup": 2000,
     "instr_only_ttlog": True,
     "recorder_quick": True, "recorder_every_round": False,
     "sustain_seconds": 1.0,
@@ -190,7 +194,7 @@ INSTR_QUICK_KEYS = TTLOG_KEYS + PEER_KEYS
 # a time) that spinning would be counted as part of the calls. These counts
 # fit in the buffer (args3 ~46, noargs 16, str200 ~217 bytes per entry);
 # the adapter empties it after the warm-up (bench_settle).
-INSTR_CALLS_CAP = {"nanolog": {"args3": 15000, "noargs": 20000, "str200": 3000}}
+INSTR_CALLS_CAP = {"nanolog": {"args3": 15000, "noargs": 20000, "str200": 3000, "args3s8": 15000}}
 
 
 class Logger:
@@ -1192,6 +1196,16 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
         check(f"≤ {limit} instructions per call ({msg})",
               f"{v:.1f}" if v is not None else "", None if v is None else v <= limit, why,
               peers(f"instr/{msg}", "instr_per_call", num))
+    # A string shorter than 16 bytes is copied inline as a 17-byte one is:
+    # it may cost a range test more, not a call.
+    v3 = med("ttlog", "instr/args3", "instr_per_call")
+    v8 = med("ttlog", "instr/args3s8", "instr_per_call")
+    check("short string: instructions per call (args3s8, 8 bytes) ≤ args3's + 2",
+          f"{v8:.1f} vs {v3:.1f} + 2" if v8 is not None and v3 is not None else "",
+          None if v8 is None or v3 is None else v8 <= v3 + 2,
+          ("not run: --skip-instr" if args.skip_instr else
+           None if have_valgrind else "not run: valgrind not installed"),
+          peers("instr/args3s8", "instr_per_call", num))
     v = med("ttlog", "throughput/args3/1", "calls_per_s")
     tp_peers = peers("throughput/args3/1", "calls_per_s", mps)
     check("≥ 50 M calls/s from one thread (args3)", f"{v / 1e6:.1f} M/s" if v else "",

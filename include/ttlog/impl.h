@@ -418,7 +418,9 @@ TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
 }
 
 /* Copies n bytes: 16 to 32 with two overlapping 16-byte loads and stores
- * inline, any other length out of line. Reads only [s, s + n). */
+ * inline, 8 to 15 with two overlapping 8-byte ones (a second range test,
+ * taken only by strings shorter than 16 bytes), any other length out of
+ * line. Reads only [s, s + n). */
 TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 {
 	TTLOG__HIDE(s);
@@ -427,6 +429,12 @@ TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 		__m128i last = _mm_loadu_si128((const __m128i *)(s + n - 16));
 		_mm_storeu_si128((__m128i *)d, first);
 		_mm_storeu_si128((__m128i *)(d + n - 16), last);
+	} else if (TTLOG__LIKELY(n - 8u < 8u)) {
+		uint64_t first, last;
+		memcpy(&first, s, 8);
+		memcpy(&last, s + n - 8, 8);
+		memcpy(d, &first, 8);
+		memcpy(d + n - 8, &last, 8);
 	} else {
 		ttlog__str_copy_long(d, s, n);
 	}

@@ -34,7 +34,8 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
 
-MSGS = ("args3", "noargs", "str200")
+# args3s8: args3 with an 8-byte string (the short strings logs mostly carry).
+MSGS = ("args3", "noargs", "str200", "args3s8")
 LAT_STATS = ("p50", "p90", "p99", "p99_9", "p99_99", "max", "mean_to_p99")
 LAT_STAT_NAMES = ("p50", "p90", "p99", "p99.9", "p99.99", "max", "mean≤p99")
 TP_THREADS = (1, 2, 4)
@@ -54,9 +55,11 @@ FULL_PLAN = {
         ("args3", "spaced", 1000000, 100000),
         ("noargs", "spaced", 200000, 100000),
         ("str200", "spaced", 200000, 100000),
+        ("args3s8", "spaced", 200000, 100000),
         ("args3", "burst", 1000000, 100000),
         ("noargs", "burst", 1000000, 100000),
         ("str200", "burst", 1000000, 100000),
+        ("args3s8", "burst", 1000000, 100000),
     ],
     # Throughput calls per logger: about tp_budget seconds of one thread's
     # work at the rate a pilot run measured, within [tp_min, tp_max].
@@ -68,6 +71,8 @@ FULL_PLAN = {
     "recorder_quick": False, "recorder_every_round": False,
     # Sustained rate to disk: seconds of logging per run (then the drain).
     "sustain_seconds": 5.0,
+    # Many sites (bench/manysites/): timed calls per program and round.
+    "manysites_calls": 1000000,
     "timeout": 600,
 }
 QUICK_PLAN = {
@@ -77,12 +82,14 @@ QUICK_PLAN = {
         ("args3", "burst", 50000, 100000),
         ("noargs", "burst", 50000, 100000),
         ("str200", "burst", 50000, 100000),
+        ("args3s8", "burst", 50000, 100000),
     ],
     "tp_pilot": 50000, "tp_budget": 0.1, "tp_min": 100000, "tp_max": 2000000,
-    "instr_msgs": ("args3", "noargs"), "instr_calls": 20000, "instr_warmup": 2000,
+    "instr_msgs": ("args3", "noargs", "args3s8"), "instr_calls": 20000, "instr_warmup": 2000,
     "instr_only_ttlog": True,
     "recorder_quick": True, "recorder_every_round": False,
     "sustain_seconds": 1.0,
+    "manysites_calls": 200000,
     "timeout": 120,
 }
 
@@ -187,7 +194,7 @@ INSTR_QUICK_KEYS = TTLOG_KEYS + PEER_KEYS
 # a time) that spinning would be counted as part of the calls. These counts
 # fit in the buffer (args3 ~46, noargs 16, str200 ~217 bytes per entry);
 # the adapter empties it after the warm-up (bench_settle).
-INSTR_CALLS_CAP = {"nanolog": {"args3": 15000, "noargs": 20000, "str200": 3000}}
+INSTR_CALLS_CAP = {"nanolog": {"args3": 15000, "noargs": 20000, "str200": 3000, "args3s8": 15000}}
 
 
 class Logger:
@@ -524,6 +531,87 @@ def run_recorder(runner, store, name, exe, quick):
 
 
 # --------------------------------------------------------------------------
+# Many sites (bench/manysites/)
+
+MANYSITES_KINDS = ("args3", "noargs", "empty")
+
+
+def manysites_programs(build):
+    """[(kind, sites, executable, object file)] from the manifest that
+    bench/manysites/CMakeLists.txt writes, or ([], reason)."""
+    path = os.path.join(build, "bench", "manysites", "manysites.tsv")
+    text = read_text(path)
+    if not text:
+        return [], f"{os.path.relpath(path)} not found (bench/manysites not built)"
+    progs = []
+    for raw in text.splitlines():
+        if not raw or raw.startswith("#"):
+            continue
+        parts = raw.split("\t")
+        if len(parts) != 4 or parts[0] not in MANYSITES_KINDS or not parts[1].isdigit():
+            continue
+        progs.append((parts[0], int(parts[1]), parts[2], parts[3]))
+    return progs, None if progs else f"{os.path.relpath(path)} lists no programs"
+
+
+def code_bytes(obj):
+    """(bytes of executable code in an object file, None) or (None, reason):
+    the sizes of its .text sections (.text, .text.unlikely, .text.hot, ...),
+    as `size -A` gives them."""
+    size = shutil.which("size")
+    if not size:
+        return None, "size (binutils) not found"
+    try:
+        p = subprocess.run([size, "-A", obj], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, f"size -A failed: {e}"
+    if p.returncode != 0:
+        return None, f"size -A {os.path.basename(obj)}: {last_line(p.stderr)}"
+    total = 0
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) >= 2 and (f[0] == ".text" or f[0].startswith(".text.")) and f[1].isdigit():
+            total += int(f[1])
+    return total, None
+
+
+def measure_manysites_code(store, progs):
+    """Code per site: (code of N sites of a kind - code of N empty
+    functions) / N, from the object files, so that what a function costs
+    without its log statement is not counted."""
+    code = {}
+    for kind, n, _, obj in progs:
+        v, why = code_bytes(obj)
+        if v is None:
+            store.add("ttlog", f"manysites-code/{kind}/{n}", reason=why)
+        else:
+            code[(kind, n)] = v
+    for (kind, n), v in sorted(code.items()):
+        if kind == "empty":
+            continue
+        base = code.get(("empty", n))
+        if base is None:
+            store.add("ttlog", f"manysites-code/{kind}/{n}",
+                      reason=store.reason("ttlog", f"manysites-code/empty/{n}") or "no empty program")
+            continue
+        store.add("ttlog", f"manysites-code/{kind}/{n}",
+                  {"code_bytes": v, "empty_bytes": base, "bytes_per_site": (v - base) / n})
+
+
+def run_manysites(runner, store, kind, n, exe, calls):
+    mkey = f"manysites/{kind}/{n}"
+    d = runner.scratch(f"manysites-{kind}-{n}")
+    objs, why = runner.run([exe, "--calls", str(calls), "--dir", d], f"ttlog {mkey}", cwd=d)
+    runner.cleanup(d)
+    if objs:
+        store.add("ttlog", mkey, objs[0])
+    else:
+        store.add("ttlog", mkey, reason=why)
+    return why
+
+
+# --------------------------------------------------------------------------
 # The machine
 
 
@@ -812,6 +900,7 @@ def build_rows(loggers, store, plan, args, have_valgrind):
                             "not run: --quick counts ttlog, NanoLog and Quill only"))
 
     rows.extend(recorder_rows(store, args))
+    rows.extend(manysites_rows(store, args, plan))
 
     first = True
     for lg in loggers:
@@ -979,6 +1068,48 @@ def recorder_rows(store, args):
     return rows
 
 
+def manysites_rows(store, args, plan):
+    """Many sites: per kind and site count, the code per site and the time
+    per call (p50 / p90 / p99), and p50 against the same kind's smallest
+    program."""
+    rows = []
+    if not args_includes(args, "manysites"):
+        return rows
+    keys = {mk for (lk, mk) in list(store.ok) + list(store.err) if mk.startswith("manysites")}
+    if not keys:
+        return rows
+    label = (f"many sites (bench/manysites; {fmt_num(plan['manysites_calls'])} calls in shuffled order): "
+             "code bytes per site / p50 / p90 / p99 ns per call")
+    counts = sorted({int(mk.split("/")[2]) for mk in keys})
+    first = True
+    for kind in MANYSITES_KINDS:
+        for n in counts:
+            mk, ck = f"manysites/{kind}/{n}", f"manysites-code/{kind}/{n}"
+            if mk not in keys and ck not in keys:
+                continue
+            name = label if first else ""
+            first = False
+            who = f"ttlog {kind}, {n} sites" if kind != "empty" else f"empty functions, {n}"
+            bps = median(store.values("ttlog", ck, "bytes_per_site"))
+            code = (f"{bps:.0f} B" if bps is not None else
+                    "—" if kind == "empty" else "? B")
+            if not store.ok.get(("ttlog", mk)):
+                why = store.reason("ttlog", mk)
+                rows.append(Row(name, who, f"{code} / not run" + (f": {why}" if why else "")))
+                continue
+            vals = [median(store.values("ttlog", mk, f)) for f in ("p50_ns", "p90_ns", "p99_ns")]
+            lo_p50 = median(store.values("ttlog", f"manysites/{kind}/{counts[0]}", "p50_ns"))
+            spread = [store.values("ttlog", mk, "p50_ns")]
+            note = ""
+            if n != counts[0] and lo_p50:
+                note = f"p50 ÷ {counts[0]}-site p50 = {vals[0] / lo_p50:.2f}"
+            if store.reason("ttlog", ck) and kind != "empty":
+                note = (note + "; " if note else "") + f"code not measured: {store.reason('ttlog', ck)}"
+            rows.append(Row(name, who, code + " / " + " / ".join(fmt_num(v) for v in vals),
+                            spread_cell(min(spread[0]), max(spread[0])) if spread[0] else "—", "", note))
+    return rows
+
+
 def recorder_order(mk):
     parts = mk.split("/")
     rank = {"snapshot": 0, "crash": 1, "reader": 2, "rss": 3}.get(parts[1], 9)
@@ -1101,6 +1232,16 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
         check(f"≤ {limit} instructions per call ({msg})",
               f"{v:.1f}" if v is not None else "", None if v is None else v <= limit, why,
               peers(f"instr/{msg}", "instr_per_call", num))
+    # A string shorter than 16 bytes is copied inline as a 17-byte one is:
+    # it may cost a range test more, not a call.
+    v3 = med("ttlog", "instr/args3", "instr_per_call")
+    v8 = med("ttlog", "instr/args3s8", "instr_per_call")
+    check("short string: instructions per call (args3s8, 8 bytes) ≤ args3's + 2",
+          f"{v8:.1f} vs {v3:.1f} + 2" if v8 is not None and v3 is not None else "",
+          None if v8 is None or v3 is None else v8 <= v3 + 2,
+          ("not run: --skip-instr" if args.skip_instr else
+           None if have_valgrind else "not run: valgrind not installed"),
+          peers("instr/args3s8", "instr_per_call", num))
     v = med("ttlog", "throughput/args3/1", "calls_per_s")
     tp_peers = peers("throughput/args3/1", "calls_per_s", mps)
     check("≥ 50 M calls/s from one thread (args3)", f"{v / 1e6:.1f} M/s" if v else "",
@@ -1158,6 +1299,31 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
                                               if store.reason("ttlog-stream", mk) else "not run"),
           peers(mk, "disk_bytes_per_event", lambda x: f"{x:.1f} bytes", tkey="ttlog-stream",
                 keys=("nanolog", "quill")))
+
+    # Many sites: code per site (the worst site count) and the median call
+    # at the most sites against the fewest.
+    ms_peers = peers(None, None, None)
+    for kind, limit, what in (("args3", 250, "three-argument"), ("noargs", 100, "argument-less")):
+        per = {int(mk.split("/")[2]): median(store.values("ttlog", mk, "bytes_per_site"))
+               for (lk, mk) in store.ok if lk == "ttlog" and mk.startswith(f"manysites-code/{kind}/")}
+        per = {n: v for n, v in per.items() if v is not None}
+        worst = max(per, key=per.get) if per else None
+        why = next((store.reason("ttlog", mk) for (lk, mk) in store.err
+                    if mk.startswith(f"manysites-code/{kind}/")), None)
+        check(f"≤ {limit} bytes of code per {what} site (many sites, from the object file)",
+              f"{per[worst]:.0f} bytes (worst: {worst} sites)" if per else "",
+              None if not per else per[worst] <= limit,
+              f"not measured: {why}" if why else "not measured (bench/manysites not run)", ms_peers)
+    for kind in ("args3", "noargs"):
+        ns_ = sorted({int(mk.split("/")[2]) for (lk, mk) in store.ok
+                      if lk == "ttlog" and mk.startswith(f"manysites/{kind}/")})
+        lo = median(store.values("ttlog", f"manysites/{kind}/{ns_[0]}", "p50_ns")) if ns_ else None
+        hi = median(store.values("ttlog", f"manysites/{kind}/{ns_[-1]}", "p50_ns")) if ns_ else None
+        ok_ = None if lo is None or hi is None or len(ns_) < 2 else hi <= 2 * max(lo, 0.5)
+        check(f"many sites: p50 at {ns_[-1] if ns_ else 'the most'} {kind} sites ≤ 2 × p50 at "
+              f"{ns_[0] if ns_ else 'the fewest'}",
+              f"{hi:.1f} ns vs 2 × {lo:.1f} ns" if ok_ is not None else "", ok_,
+              "not measured (bench/manysites not run)", ms_peers)
 
     crash = [v for (lk, mk), rs in store.ok.items() if mk == "recorder/crash/8"
              for v in [r.get("ms") for r in rs] if v is not None]
@@ -1289,7 +1455,7 @@ def parse_args(argv):
                     "recorder) against peer loggers and print one table.",
         epilog="Loggers: ttlog, ttlog-runtime, ttlog-shm, ttlog-stream, ttlog-stream-block, rdtsc, clock_gettime, nanolog, quill, "
                "quill-backtrace, fprintf, spdlog-block, spdlog-overrun, spdlog-backtrace, glog, "
-               "lttng; 'recorder' names the ttlog-only recorder benchmarks. NanoLog and Quill "
+               "lttng; 'recorder' names the ttlog-only recorder benchmarks, 'manysites' the programs with many log sites (bench/manysites). NanoLog and Quill "
                "are built when NANOLOG_DIR / QUILL_DIR name their source trees (bench/README.md). "
                "See docs/PERFORMANCE.md.")
     p.add_argument("--build", default="build", help="the CMake build directory configured with "
@@ -1297,7 +1463,7 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="1 round, small counts, ttlog-only instruction counts, recorder --quick")
     p.add_argument("--rounds", type=int, help="rounds of every measurement (default 3; 1 with --quick)")
-    p.add_argument("--only", help="comma-separated loggers to run (and/or 'recorder')")
+    p.add_argument("--only", help="comma-separated loggers to run (and/or 'recorder', 'manysites')")
     p.add_argument("--skip-instr", action="store_true", help="skip the callgrind instruction counts")
     p.add_argument("--out", help="directory for the JSON and Markdown results "
                    "(default: BUILD/bench-results)")
@@ -1318,7 +1484,7 @@ def main(argv=None):
     global SINGLE_ROUND
     SINGLE_ROUND = rounds == 1
     loggers = discover(build)
-    known = {lg.key for lg in loggers} | {"recorder", "lttng"}
+    known = {lg.key for lg in loggers} | {"recorder", "lttng", "manysites"}
     if args.only:
         unknown = [k for k in args.only if k not in known]
         if unknown:
@@ -1328,6 +1494,7 @@ def main(argv=None):
     active = [lg for lg in runnable if not lg.stream]
     streamers = [lg for lg in runnable if lg.stream]
     recorders = recorder_exes(build) if args_includes(args, "recorder") else {}
+    ms_progs, ms_why = manysites_programs(build) if args_includes(args, "manysites") else ([], None)
     valgrind = shutil.which("valgrind")
     progress = Progress()
     runner = Runner(build, plan, progress)
@@ -1402,6 +1569,21 @@ def main(argv=None):
                     why = run_recorder(runner, store, name, exe, plan["recorder_quick"])
                     progress.line(f"  recorder {name}: {time.monotonic() - t0:.1f} s"
                                   + (f"; not run: {why}" if why else ""))
+            if ms_progs:
+                if rnd == 0:
+                    measure_manysites_code(store, ms_progs)
+                t0 = time.monotonic()
+                failed = []
+                for kind, n, exe, _ in ms_progs:
+                    progress.step(f"many sites: {kind} {n}")
+                    why = run_manysites(runner, store, kind, n, exe, plan["manysites_calls"])
+                    if why:
+                        failed.append(f"{kind} {n} ({why})")
+                progress.line(f"  many sites: {time.monotonic() - t0:.1f} s"
+                              + (f"; not run: {'; '.join(failed)}" if failed else ""))
+            elif ms_why and rnd == 0:
+                store.add("ttlog", "manysites/args3/10", reason=ms_why)
+                store.add("ttlog", "manysites-code/args3/10", reason=ms_why)
     except KeyboardInterrupt:
         shutil.rmtree(runner.scratch_root, ignore_errors=True)
         progress.line("bench: interrupted")

@@ -260,6 +260,12 @@ struct ttlog_config {
 	 * A bad rule is reported on stderr and left out; the others apply.
 	 * NULL: none (the default; no timer). */
 	const char *trigger;
+	/* Call sites that get an id (TTLOG_MAX_SITES, README's
+	 * "Configuration"): 1 to 65535, the default and the most. A site
+	 * whose first call comes once that many have registered is disabled
+	 * for good and counted (ttlog_stats.dropped_sites, `ttlog stats`'
+	 * "sites without an id"). 0: the default. */
+	uint32_t max_sites;
 };
 
 /** Fills *config with the defaults (all zero plus struct_size). */
@@ -429,7 +435,7 @@ struct ttlog_stats {
 	uint64_t events_overwritten;    /* oldest records replaced by newer ones (all rings) */
 	uint64_t dropped_uninitialized; /* log calls before ttlog_init() or after shutdown */
 	uint64_t dropped_no_ring;       /* log calls of threads that got no ring (memory cap) */
-	uint64_t dropped_sites;         /* call sites beyond the site table's capacity */
+	uint64_t dropped_sites;         /* call sites disabled for good: no id left (max_sites) */
 	uint64_t snapshots_written;
 	uint64_t snapshots_failed;
 	uint64_t snapshots_busy;        /* requests refused because one was in progress */

@@ -217,6 +217,11 @@ struct ttlog_file_info {
 	int bundle;                  /* a member of a bundle (one process of several) */
 	uint64_t bundle_next;        /* the next member's offset in the file; 0: none */
 	uint64_t bundle_offset;      /* this member's offset in the file */
+	/* Added with format revision 16 (docs/FORMAT.md 16): call sites the
+	 * process disabled for good because no site id was left (its
+	 * max_sites, TTLOG_MAX_SITES); their calls are not counted. 0 in
+	 * older files and in segments. */
+	uint64_t dropped_sites;
 };
 
 /* What an event is. */

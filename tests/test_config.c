@@ -70,6 +70,7 @@ static const struct {
 	{"TTLOG_RING_SIZE", "lots"},
 	{"TTLOG_MEMORY_CAP", "-1"},
 	{"TTLOG_MAX_STRING", "12X"},
+	{"TTLOG_MAX_SITES", "65536"},
 	{"TTLOG_WINDOW", "soon"},
 	{"TTLOG_MAX_SNAPSHOTS", "0"},
 	{"TTLOG_MAX_SNAPSHOT_BYTES", "0"},

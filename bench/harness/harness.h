@@ -38,11 +38,11 @@
  * Modes (one JSON object per line on stdout; errors on stderr; exit status
  * 77 when the logger cannot run here):
  *
- *   latency --msg args3|noargs|str200 --variant spaced|burst
+ *   latency --msg args3|noargs|str200|args3s8 --variant spaced|burst
  *           [--calls N] [--warmup N] [--gap-ns NS] [--cpu C] --dir DIR
- *   throughput --msg args3|noargs|str200 [--calls N] [--warmup N]
+ *   throughput --msg args3|noargs|str200|args3s8 [--calls N] [--warmup N]
  *           --threads T --dir DIR
- *   instr --msg args3|noargs|str200 [--calls N] [--warmup N] --dir DIR
+ *   instr --msg args3|noargs|str200|args3s8 [--calls N] [--warmup N] --dir DIR
  *   sustain --msg args3 [--seconds S] --threads T --dir DIR
  *
  * Every mode that drains a logger with a file adds the bytes it left in the
@@ -85,8 +85,8 @@
 /* ------------------------------------------------------------------ */
 /* Options                                                             */
 
-enum bench_msg { BENCH_MSG_ARGS3, BENCH_MSG_NOARGS, BENCH_MSG_STR200 };
-static const char *const bench_msg_names[] = {"args3", "noargs", "str200"};
+enum bench_msg { BENCH_MSG_ARGS3, BENCH_MSG_NOARGS, BENCH_MSG_STR200, BENCH_MSG_ARGS3S8 };
+static const char *const bench_msg_names[] = {"args3", "noargs", "str200", "args3s8"};
 
 struct bench_opts {
 	const char *mode;
@@ -105,7 +105,7 @@ static void bench_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: %s MODE [options]   (logger: %s)\n"
-		"  latency    --msg args3|noargs|str200 --variant spaced|burst [--calls N(1000000)]\n"
+		"  latency    --msg args3|noargs|str200|args3s8 --variant spaced|burst [--calls N(1000000)]\n"
 		"             [--warmup N(100000)] [--gap-ns NS(5000)] [--cpu C|-1] --dir DIR\n"
 		"  throughput --msg args3 [--calls N(10000000)] [--warmup N] --threads T --dir DIR\n"
 		"  instr      --msg M [--calls N(200000)] [--warmup N] --dir DIR   (under callgrind)\n"
@@ -170,6 +170,8 @@ static int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 				o->msg = BENCH_MSG_NOARGS;
 			else if (!strcmp(val, "str200"))
 				o->msg = BENCH_MSG_STR200;
+			else if (!strcmp(val, "args3s8"))
+				o->msg = BENCH_MSG_ARGS3S8;
 			else {
 				fprintf(stderr, "bench: unknown --msg %s\n", val);
 				return -1;
@@ -240,6 +242,7 @@ static int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
  * program gets).
  */
 static char bench_path_arg[] = BENCH_PATH_STRING;
+static char bench_short_arg[] = BENCH_SHORT_STRING;
 static char bench_str200_arg[BENCH_STR200_LEN + 1];
 
 static void bench_init_args(void)
@@ -436,10 +439,12 @@ static int bench_cmp_u32(const void *a, const void *b)
 /* msg < 0: the empty interval, for the timer's own cost. */
 static void bench_timed_calls(int msg, uint32_t *out, long n, uint64_t gap)
 {
-	const char *path = bench_opaque_ptr(bench_path_arg);
+	/* args3s8 is args3 with the short string as its p. */
+	const char *path = bench_opaque_ptr(msg == BENCH_MSG_ARGS3S8 ? bench_short_arg : bench_path_arg);
 	const char *big = bench_opaque_ptr(bench_str200_arg);
 	switch (msg) {
 	case BENCH_MSG_ARGS3:
+	case BENCH_MSG_ARGS3S8:
 		BENCH_TIMED_LOOP(bench_log_args3(i, d, p))
 		break;
 	case BENCH_MSG_NOARGS:
@@ -613,9 +618,13 @@ static void bench_tp_calls(enum bench_msg msg, long first, long n)
 {
 	const char *path = bench_opaque_ptr(bench_path_arg);
 	const char *big = bench_opaque_ptr(bench_str200_arg);
+	const char *shrt = bench_opaque_ptr(bench_short_arg);
 	switch (msg) {
 	case BENCH_MSG_ARGS3:
 		BENCH_CALL_LOOP(bench_log_args3(i, i * 0.5, path))
+		break;
+	case BENCH_MSG_ARGS3S8:
+		BENCH_CALL_LOOP(bench_log_args3(i, i * 0.5, shrt))
 		break;
 	case BENCH_MSG_NOARGS:
 		BENCH_CALL_LOOP(bench_log_noargs())
@@ -808,11 +817,12 @@ __attribute__((noinline)) static void bench_loop_log(enum bench_msg msg, long n)
 
 __attribute__((noinline)) static void bench_loop_base(enum bench_msg msg, long n)
 {
-	const char *path = bench_opaque_ptr(bench_path_arg);
+	const char *path = bench_opaque_ptr(msg == BENCH_MSG_ARGS3S8 ? bench_short_arg : bench_path_arg);
 	const char *big = bench_opaque_ptr(bench_str200_arg);
 	const long first = 0;
 	switch (msg) {
 	case BENCH_MSG_ARGS3:
+	case BENCH_MSG_ARGS3S8:
 		BENCH_CALL_LOOP(double d = i * 0.5; __asm__ __volatile__("" : : "r"(i), "x"(d), "r"(path)))
 		break;
 	case BENCH_MSG_NOARGS:

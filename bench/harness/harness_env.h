@@ -44,6 +44,9 @@
 /* The message arguments every logger receives: same text, same lengths. */
 #define BENCH_PATH_STRING "GET /api/v1/users" /* 17 characters */
 #define BENCH_STR200_LEN 200
+/* args3s8: args3 with a string shorter than 16 bytes, the common case of a
+ * short name or key (8 characters). */
+#define BENCH_SHORT_STRING "GET /a/b"
 
 struct bench_env {
 	const char *dir; /* empty scratch directory for any files the logger writes */

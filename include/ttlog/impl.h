@@ -188,6 +188,11 @@ TTLOG_API extern __thread struct ttlog__writer *ttlog__tls_writer
  */
 TTLOG_API uint64_t ttlog__register(struct ttlog_site *site);
 
+/* ttlog__register(), then, if the call logs, the record of a site without
+ * arguments (ttlog__write_empty()): the whole unlikely path of such a call
+ * site in one call that it ends with. */
+TTLOG_API void ttlog__register_write_empty(struct ttlog_site *site);
+
 /*
  * The slow path of a log call whose record does not fit below the writer's
  * limit: gives the thread a ring, moves to the next segment of its ring
@@ -197,6 +202,23 @@ TTLOG_API uint64_t ttlog__register(struct ttlog_site *site);
  * the arguments and publishes the record with ttlog__commit().
  */
 TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr);
+
+/*
+ * The slow path of a record without arguments (hdr's low half is 16): what
+ * ttlog__reserve_slow() does, and the record's publication, so that the
+ * call site has nothing left to do after the call.
+ */
+TTLOG_API void ttlog__write_slow(uint64_t hdr);
+
+/*
+ * The out-of-line halves of a string argument (see "Strings on the hot
+ * path" below): the size word of a string whose terminator is not within
+ * its first 16 to 32 bytes (the two aligned blocks scanned inline), and a
+ * copy of a length the inline copy does not take (below 16 or above 32
+ * bytes). They keep the rare cases' code out of every call site.
+ */
+TTLOG_API uint32_t ttlog__str_len_long(const char *s, uint32_t max);
+TTLOG_API void ttlog__str_copy_long(unsigned char *d, const char *s, uint32_t n);
 
 /* After a context push record (rec, len bytes) was committed: keeps a copy
  * and returns the new depth. */
@@ -292,6 +314,25 @@ TTLOG__INLINE void ttlog__commit(struct ttlog__writer *w, uint64_t head, uint32_
 }
 
 /*
+ * A whole record without arguments (16 bytes: header and time), hdr as
+ * for ttlog__reserve(). Its slow path publishes the record too, so that
+ * nothing of the call site is needed after the call.
+ */
+TTLOG__INLINE void ttlog__write_empty(uint64_t hdr)
+{
+	struct ttlog__writer *w = ttlog__tls_writer;
+	uint64_t h = TTLOG__LOAD(w->head, relaxed);
+	if (TTLOG__LIKELY(h + 16u <= TTLOG__LOAD(w->limit, relaxed))) {
+		unsigned char *p = (unsigned char *)(w->base + h);
+		memcpy(p, &hdr, 8);
+		TTLOG__STORE_TICKS(p + 8);
+		ttlog__commit(w, h, 16u);
+		return;
+	}
+	ttlog__write_slow(hdr);
+}
+
+/*
  * Strings on the hot path. The C library's strnlen and memcpy cost a call
  * each and a dispatch on the size; for the short strings that logs mostly
  * carry, these inline versions do the same work in fewer instructions.
@@ -346,61 +387,59 @@ TTLOG__INLINE uint32_t ttlog__nul_mask(const char *p)
 		_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)p), _mm_setzero_si128()));
 }
 
-TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
+/*
+ * The length of s if its terminator is in the 16-byte aligned block that
+ * holds s or in the next one (every string of up to 16 bytes, and up to 31
+ * depending on its alignment), else UINT32_MAX: ttlog__len_str() then asks
+ * ttlog__str_len_long(). Reading the next block needs no bound: the string
+ * goes on into it.
+ */
+TTLOG__INLINE uint32_t ttlog__str_scan_short(const char *s)
 {
 	const char *block = (const char *)((uintptr_t)s & ~(uintptr_t)15);
 	TTLOG__HIDE(block);
 	uint32_t nul = ttlog__nul_mask(block) >> ((uintptr_t)s & 15); /* bytes before s are not the string's */
 	if (TTLOG__LIKELY(nul != 0))
 		return (uint32_t)__builtin_ctz(nul);
-	/* No terminator in a block: the string goes on into the next one,
-	 * which can therefore be read without looking at max. Two more blocks
-	 * are scanned inline, so that every string of up to 32 bytes is,
-	 * whatever its alignment. */
-	uint32_t n = (uint32_t)(block + 16 - s);
 	nul = ttlog__nul_mask(block + 16);
 	if (TTLOG__LIKELY(nul != 0))
-		return n + (uint32_t)__builtin_ctz(nul);
-	nul = ttlog__nul_mask(block + 32);
-	if (nul != 0)
-		return n + 16 + (uint32_t)__builtin_ctz(nul);
-	/* Longer strings: the C library scans wider blocks than SSE2's. */
-	n += 32;
-	return n > max ? n : n + (uint32_t)TTLOG__STRNLEN(block + 48, max + 1 - n);
+		return (uint32_t)(block + 16 - s) + (uint32_t)__builtin_ctz(nul);
+	return UINT32_MAX;
 }
 
-/* Copies n bytes with at most two overlapping loads and stores up to 32
- * bytes; memcpy beyond. Reads only [s, s + n). */
+/* strlen(s) if it is at most max, else some value above max. */
+TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
+{
+	uint32_t n = ttlog__str_scan_short(s);
+	if (n != UINT32_MAX)
+		return n;
+	n = (uint32_t)TTLOG__STRNLEN(s, (size_t)max + 1);
+	return n;
+}
+
+/* Copies n bytes: 16 to 32 with two overlapping 16-byte loads and stores
+ * inline, 8 to 15 with two overlapping 8-byte ones (a second range test,
+ * taken only by strings shorter than 16 bytes), any other length out of
+ * line. Reads only [s, s + n). */
 TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 {
 	TTLOG__HIDE(s);
-	if (n >= 16) {
-		if (TTLOG__UNLIKELY(n > 32)) {
-			memcpy(d, s, n);
-			return;
-		}
+	if (TTLOG__LIKELY(n - 16u <= 16u)) {
 		__m128i first = _mm_loadu_si128((const __m128i *)s);
 		__m128i last = _mm_loadu_si128((const __m128i *)(s + n - 16));
 		_mm_storeu_si128((__m128i *)d, first);
 		_mm_storeu_si128((__m128i *)(d + n - 16), last);
-	} else if (n >= 8) {
+	} else if (TTLOG__LIKELY(n - 8u < 8u)) {
 		uint64_t first, last;
 		memcpy(&first, s, 8);
 		memcpy(&last, s + n - 8, 8);
 		memcpy(d, &first, 8);
 		memcpy(d + n - 8, &last, 8);
-	} else if (n >= 4) {
-		uint32_t first, last;
-		memcpy(&first, s, 4);
-		memcpy(&last, s + n - 4, 4);
-		memcpy(d, &first, 4);
-		memcpy(d + n - 4, &last, 4);
-	} else if (n > 0) {
-		d[0] = (unsigned char)s[0];
-		d[n / 2] = (unsigned char)s[n / 2];
-		d[n - 1] = (unsigned char)s[n - 1];
+	} else {
+		ttlog__str_copy_long(d, s, n);
 	}
 }
+#define TTLOG__SCAN_SHORT 1
 #else
 TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
 {
@@ -430,8 +469,14 @@ TTLOG__INLINE uint32_t ttlog__len_str(const void *v, uint32_t max)
 		__builtin_unreachable(); /* lets the compiler drop TTLOG__ARG_SIZE's mask */
 	if (TTLOG__UNLIKELY(!v))
 		return 4u | TTLOG__STR_NULL;
+#ifdef TTLOG__SCAN_SHORT
+	uint32_t n = ttlog__str_scan_short((const char *)v);
+	if (TTLOG__UNLIKELY(n == UINT32_MAX))
+		return ttlog__str_len_long((const char *)v, max);
+#else
 	uint32_t n = ttlog__str_scan((const char *)v, max);
-	return n <= max ? 4u + n : (4u + max) | TTLOG__STR_TRUNCATED;
+#endif
+	return TTLOG__LIKELY(n <= max) ? 4u + n : (4u + max) | TTLOG__STR_TRUNCATED;
 }
 TTLOG__INLINE unsigned char *ttlog__put_str(unsigned char *p, const void *v, uint32_t n)
 {
@@ -730,7 +775,9 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
  * Record header: u32 size, u32 site id, u64 ticks (docs/FORMAT.md
  * "Records"). `break` leaves the caller's do-while: a disabled site, a site
  * that registers as disabled, a sampled call the sampler drops, or an event
- * the slow path drops. `after` runs
+ * the slow path drops. A record without arguments (only log calls have
+ * none; their `after` is empty) is written by ttlog__write_empty(), whose
+ * slow path also publishes it: its call site ends with that call. `after` runs
  * once the record is published, with ttlog__rec and ttlog__len naming it.
  * The arguments to record follow a head that is not recorded (see
  * TTLOG__EACH).
@@ -744,9 +791,17 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 	if (TTLOG__UNLIKELY(!(ttlog__word & TTLOG__WORD_ENABLED))) {                           \
 		if (TTLOG__LIKELY(ttlog__word & TTLOG__WORD_OFF))                              \
 			break;                                                                 \
+		if (TTLOG__NREST(__VA_ARGS__) == 0) {                                          \
+			ttlog__register_write_empty(&ttlog__site);                             \
+			break;                                                                 \
+		}                                                                              \
 		ttlog__word = ttlog__register(&ttlog__site);                                   \
 		if (!(ttlog__word & 1u))                                                       \
 			break;                                                                 \
+	}                                                                                      \
+	if (TTLOG__NREST(__VA_ARGS__) == 0) {                                                  \
+		ttlog__write_empty(ttlog__word - 1u + 16u);                                    \
+		break;                                                                         \
 	}                                                                                      \
 	struct ttlog__writer *ttlog__w = ttlog__tls_writer;                                    \
 	TTLOG__EACH(TTLOG__ARG_DECL, __VA_ARGS__)                                              \

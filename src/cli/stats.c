@@ -92,7 +92,10 @@ void cli_stats_usage(FILE *out)
 	      "    out by sampling rules (1-in-N and rate limits), string arguments\n"
 	      "    truncated at the writer's limit, and for a segment the events its\n"
 	      "    stream lost (gone from the ring before the stream read them; what the\n"
-	      "    ring overwrote after the stream read it is no loss and counts 0);\n"
+	      "    ring overwrote after the stream read it is no loss and counts 0); and\n"
+	      "    the call sites the process disabled for want of a site id (its\n"
+	      "    TTLOG_MAX_SITES was reached; their calls are not counted), shown\n"
+	      "    when there are any;\n"
 	      "  - size: the file, the event records (decompressed and as stored, in how\n"
 	      "    many blocks), the compression ratio (decompressed / stored), the\n"
 	      "    codecs of the blocks (none, lz4, packed, zstd: blocks and stored bytes\n"
@@ -122,9 +125,9 @@ void cli_stats_usage(FILE *out)
 	      "  first_ns, last_ns, duration_ns, rate (events/s, null below two events or\n"
 	      "  with no time between them), spans_begun, spans_ended, lost {overwritten,\n"
 	      "  torn, torn_bytes, dropped, sampled_out, dropped_sampled,\n"
-	      "  dropped_rate_limited, truncated_strings, stream_lost}, for a segment\n"
-	      "  service, segment, open and stream {lost, filtered, promoted,\n"
-	      "  ring_overwritten (no loss: the stream had read them)}, size,\n"
+	      "  dropped_rate_limited, truncated_strings, stream_lost, dropped_sites},\n"
+	      "  for a segment service, segment, open and stream {lost, filtered,\n"
+	      "  promoted, ring_overwritten (no loss: the stream had read them)}, size,\n"
 	      "  record_bytes, raw_bytes, stored_bytes, blocks, compression_ratio (null\n"
 	      "  when nothing is stored), codecs {none, lz4, packed, zstd: {blocks,\n"
 	      "  stored_bytes}, the codecs with blocks only}, bytes_per_event {stored,\n"
@@ -430,6 +433,12 @@ static void print_summary(struct stats *s, ttlog_reader *r, const struct tally *
 	cli_table_cell(&kv, "%" PRIu64 " (%" PRIu64 " bytes)", info->torn, info->torn_bytes);
 	cli_table_cell(&kv, "dropped");
 	cli_table_cell(&kv, "%" PRIu64, info->dropped);
+	if (info->dropped_sites) {
+		/* Their calls were never counted: only the sites are. */
+		cli_table_cell(&kv, "sites without an id");
+		cli_table_cell(&kv, "%" PRIu64 " (disabled for good: max_sites reached; their "
+				    "calls are not counted)", info->dropped_sites);
+	}
 	if (info->is_segment) {
 		cli_table_cell(&kv, "stream lost");
 		cli_table_cell(&kv, "%" PRIu64 " (gone from the rings before the stream read them)",
@@ -708,11 +717,13 @@ static void print_json(struct stats *s, const char *path, ttlog_reader *r, struc
 			  ",\"lost\":{\"overwritten\":%" PRIu64 ",\"torn\":%" PRIu64
 			  ",\"torn_bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sampled_out\":%" PRIu64
 			  ",\"dropped_sampled\":%" PRIu64 ",\"dropped_rate_limited\":%" PRIu64
-			  ",\"truncated_strings\":%" PRIu64 ",\"stream_lost\":%" PRIu64 "}",
+			  ",\"truncated_strings\":%" PRIu64 ",\"stream_lost\":%" PRIu64
+			  ",\"dropped_sites\":%" PRIu64 "}",
 			  t->spans_begun, t->spans_ended, info->is_segment ? 0 : info->overwritten,
 			  info->torn, info->torn_bytes, info->dropped,
 			  sm->dropped_sampled + sm->dropped_rate_limited, sm->dropped_sampled,
-			  sm->dropped_rate_limited, t->truncated_strings, info->stream_lost);
+			  sm->dropped_rate_limited, t->truncated_strings, info->stream_lost,
+			  info->dropped_sites);
 	if (*info->service || info->is_segment) {
 		render_buf_puts(b, ",\"service\":");
 		render_json_cstring(b, info->service);

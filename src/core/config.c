@@ -24,6 +24,7 @@
 #include "common/internal.h"
 #include "crash/crash.h"
 #include "sites/sampling.h"
+#include "sites/sites.h"
 #include "snapshot/compression.h"
 #include "snapshot/redact.h"
 #include "snapshot/retention.h"
@@ -309,6 +310,23 @@ static int take_trigger(const char *v, struct resolving *r)
 {
 	r->st->trigger_env = strcmp(v, "none") == 0 ? NULL : v;
 	return TAKEN;
+}
+
+/* TTLOG_MAX_SITES: a count of call sites from 1 to TTLOG__MAX_SITES. */
+static int parse_max_sites(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *end || errno || *s == '-' || *s == '+' || v == 0 || v > TTLOG__MAX_SITES)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int take_max_sites(const char *v, struct resolving *r)
+{
+	return parse_max_sites(v, &r->st->max_sites) == 0 ? TAKEN : REFUSED;
 }
 
 static int take_max_snapshots(const char *v, struct resolving *r)
@@ -639,6 +657,10 @@ static const struct config_var {
 	{{"TTLOG_MAX_STRING", "max_string", "256", "a byte count such as 256",
 	  "%s arguments are cut after this many bytes, 1 to 4000"},
 	 take_max_string, NULL},
+	{{"TTLOG_MAX_SITES", "max_sites", "65535", "a number of call sites from 1 to 65535",
+	  "call sites that get an id; a site past it is disabled for good and counted "
+	  "(sites without an id)"},
+	 take_max_sites, NULL},
 	{{"TTLOG_WINDOW", "window_ns", "0", "a duration such as 5s, 250ms or 0",
 	  "snapshots keep only this much recent history; 0 keeps all of it"},
 	 take_window, NULL},
@@ -876,6 +898,16 @@ int ttlog__config_resolve(const struct ttlog_config *cfg, struct ttlog__settings
 	if (cfg->struct_size >= offsetof(struct ttlog_config, trigger) + sizeof cfg->trigger &&
 	    cfg->trigger && *cfg->trigger)
 		st->trigger = cfg->trigger;
+	st->max_sites = TTLOG__MAX_SITES;
+	if (cfg->struct_size >= offsetof(struct ttlog_config, max_sites) + sizeof cfg->max_sites &&
+	    cfg->max_sites) {
+		if (cfg->max_sites > TTLOG__MAX_SITES) {
+			snprintf(numbuf, sizeof numbuf, "%u", (unsigned)cfg->max_sites);
+			return fail(err, errsize, "max_sites", "a number of call sites from 1 to 65535",
+				    numbuf);
+		}
+		st->max_sites = cfg->max_sites;
+	}
 	if (cfg->struct_size >= offsetof(struct ttlog_config, redact) + sizeof cfg->redact &&
 	    cfg->redact && *cfg->redact &&
 	    ttlog__redact_parse(cfg->redact, &st->redact, err, errsize) != 0) {

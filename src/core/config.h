@@ -22,6 +22,7 @@ struct ttlog__settings {
 	uint32_t ring_size;
 	size_t memory_cap;
 	uint32_t max_string;
+	uint32_t max_sites;       /* resolved: 1 to TTLOG__MAX_SITES */
 	uint64_t window_ns;
 	int min_level;
 	const char *levels;       /* from the struct */

@@ -330,6 +330,7 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 	ttlog__g.ring_size = st.ring_size;
 	ttlog__g.memory_cap = st.memory_cap;
 	ttlog__g.max_string = st.max_string;
+	ttlog__sites_set_limit(st.max_sites);
 	ttlog__g.window_ns = st.window_ns;
 	ttlog__g.max_snapshots = st.max_snapshots;
 	ttlog__g.max_snapshot_bytes = st.max_snapshot_bytes;

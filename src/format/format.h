@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * format.h - constants and layouts of the snapshot file format, version 1
- * (revision 15 of docs/FORMAT.md).
+ * (revision 16 of docs/FORMAT.md).
  *
  * This header is the code side of docs/FORMAT.md, which is normative: a
  * change here is a change there, in the same commit. Shared by the writer
@@ -308,6 +308,9 @@ static inline uint32_t ttlog__chunk_crc(const unsigned char *header, const void 
 /* Revision 9, every file's END (a snapshot's has zero segment fields): */
 #define TTLOG__FMT_END_LOG_EVENTS_OFF 88   /* u64 the events among the records */
 #define TTLOG__FMT_END_FULL_SIZE 96
+/* Revision 16, a snapshot's END only (a segment's stays 96 bytes): */
+#define TTLOG__FMT_END_DROPPED_SITES_OFF 96 /* u64 call sites that got no id */
+#define TTLOG__FMT_END_SNAPSHOT_SIZE 104
 
 /* ---- PRMT: the next EVTS holds promoted records, revision 5 ------------- */
 #define TTLOG__FMT_PRMT_THREAD_OFF 0       /* u32 thread index of the EVTS that follows */

@@ -719,6 +719,8 @@ static void parse_end(struct ttlog_reader *r, size_t off, const unsigned char *p
 			r->end_has_log_events = 1;
 			r->end_log_events = ttlog__get_u64(p + TTLOG__FMT_END_LOG_EVENTS_OFF);
 		}
+		if (len >= TTLOG__FMT_END_SNAPSHOT_SIZE)
+			r->info.dropped_sites = ttlog__get_u64(p + TTLOG__FMT_END_DROPPED_SITES_OFF);
 	} else if (r->info.is_segment) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, off + TTLOG__FMT_CH_LENGTH_OFF,
 				     "expected a segment's END of %u bytes, found %zu",

@@ -812,6 +812,12 @@ static uint64_t src_dropped(void *ctx)
 	       atomic_load_explicit(&s->live->dropped_no_ring, memory_order_relaxed);
 }
 
+static uint64_t src_dropped_sites(void *ctx)
+{
+	struct source *s = ctx;
+	return atomic_load_explicit(&s->live->dropped_sites, memory_order_relaxed);
+}
+
 /* ---- Stacks taken from outside (ttlog snap --stacks) -------------------- */
 
 /* The writer's forms of ext's stacks and modules, in *stacks and *mods
@@ -996,6 +1002,7 @@ static int snapshot_from(const char *map_path, const char *dir, const char *reas
 		.site = src_site,
 		.clock = src_clock,
 		.dropped = src_dropped,
+		.dropped_sites = src_dropped_sites,
 		.pid = s->h.pid,
 		/* A dead owner's pid may belong to someone else by now, and
 		 * an exec'd one's threads are another program's. */

@@ -78,6 +78,13 @@ static _Atomic(struct ttlog_site *) site_table[TTLOG__MAX_SITES + 1];
  * pages of ids in use are ever touched. */
 static struct ttlog__site_desc site_descs[TTLOG__MAX_SITES + 1];
 static _Atomic uint32_t next_site_id = 1;
+/* The highest id handed out (TTLOG_MAX_SITES, at most TTLOG__MAX_SITES):
+ * a site that would get a higher one is given up on. The tables above are
+ * reserved whole, in .bss, whatever the limit: registration, which may run
+ * in a signal handler, and the crash path, which reads them, never see a
+ * table move or grow. Relaxed: a registration racing with ttlog_init's
+ * setting of it takes the old limit or the new one, either being valid. */
+static _Atomic uint32_t site_limit = TTLOG__MAX_SITES;
 /* Ids whose site was in a library since unloaded (dlclose): a level
  * change no longer touches their word. Under levels_lock. */
 static uint8_t site_gone[TTLOG__MAX_SITES / 8 + 1];
@@ -153,7 +160,7 @@ static uint64_t register_site(struct ttlog_site *s)
 	/* seq_cst: part of LMM(sites:A), so that a level change that misses
 	 * this registration's move of levels_seq sees the id. */
 	uint32_t id = atomic_fetch_add_explicit(&next_site_id, 1, memory_order_seq_cst);
-	if (id > TTLOG__MAX_SITES) {
+	if (id > atomic_load_explicit(&site_limit, memory_order_relaxed)) {
 		/* Table full: this site stays disabled for good (a non-zero
 		 * word without an id), and says so, once. Relaxed: the CAS only
 		 * decides who counts it. */
@@ -199,6 +206,15 @@ TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
 	return (w & ~(uint64_t)TTLOG__WORD_STATE) | TTLOG__WORD_ENABLED;
 }
 
+/* Declared in ttlog.h: a site without arguments that is neither ENABLED
+ * nor OFF. */
+TTLOG_API void ttlog__register_write_empty(struct ttlog_site *s)
+{
+	uint64_t w = ttlog__register(s);
+	if (w & TTLOG__WORD_ENABLED)
+		ttlog__write_empty(w - 1u + 16u);
+}
+
 /* The built-in sites of ttlog's own records (context pops, span ends,
  * re-statements) are always enabled while ttlog is on. */
 uint64_t ttlog__site_builtin_word(struct ttlog_site *site)
@@ -207,6 +223,12 @@ uint64_t ttlog__site_builtin_word(struct ttlog_site *site)
 	if (word == 0)
 		word = ttlog__register(site);
 	return word & 1u ? word : 0;
+}
+
+void ttlog__sites_set_limit(uint32_t max)
+{
+	atomic_store_explicit(&site_limit, max && max < TTLOG__MAX_SITES ? max : TTLOG__MAX_SITES,
+			      memory_order_relaxed);
 }
 
 /* Runs in signal context: one atomic load. */

@@ -18,6 +18,11 @@
 
 #define TTLOG__MAX_SITES 65535u
 
+/* Sets the highest site id handed out from now on (TTLOG_MAX_SITES, 1 to
+ * TTLOG__MAX_SITES; 0: TTLOG__MAX_SITES). Sites registered past it are
+ * disabled for good and counted in ttlog__g.dropped_sites. */
+void ttlog__sites_set_limit(uint32_t max);
+
 /* The word of a site that could not get an id (the table is full): OFF
  * without an id, so the hot path treats it as disabled without trying
  * again, and it can never be taken for a sampled (ASK) word. */

@@ -624,8 +624,9 @@ static void write_trace(struct workspace *ws)
 static void write_end(struct workspace *ws)
 {
 	unsigned char *p = ws->small;
-	memset(p, 0, TTLOG__FMT_END_FULL_SIZE);
+	memset(p, 0, TTLOG__FMT_END_SNAPSHOT_SIZE);
 	uint64_t dropped = ws->src->dropped(ws->src->ctx);
+	uint64_t dropped_sites = ws->src->dropped_sites ? ws->src->dropped_sites(ws->src->ctx) : 0;
 	ttlog__put_u64(p + TTLOG__FMT_END_EVENTS_OFF, ws->em.events);
 	ttlog__put_u64(p + TTLOG__FMT_END_OVERWRITTEN_OFF, ws->overwritten);
 	ttlog__put_u64(p + TTLOG__FMT_END_TORN_OFF, ws->torn);
@@ -635,7 +636,8 @@ static void write_end(struct workspace *ws)
 	ttlog__put_u32(p + TTLOG__FMT_END_SITES_OFF, ws->em.sites);
 	ttlog__put_u32(p + TTLOG__FMT_END_BLOCKS_OFF, ws->em.blocks);
 	ttlog__put_u64(p + TTLOG__FMT_END_LOG_EVENTS_OFF, ws->em.log_events);
-	emit_chunk(ws, TTLOG__FMT_CHUNK_END, p, TTLOG__FMT_END_FULL_SIZE);
+	ttlog__put_u64(p + TTLOG__FMT_END_DROPPED_SITES_OFF, dropped_sites);
+	emit_chunk(ws, TTLOG__FMT_CHUNK_END, p, TTLOG__FMT_END_SNAPSHOT_SIZE);
 }
 
 
@@ -870,6 +872,13 @@ static uint64_t self_dropped(void *ctx)
 	       atomic_load_explicit(&ttlog__g.dropped_frozen, memory_order_relaxed);
 }
 
+/* Runs in signal context. */
+static uint64_t self_dropped_sites(void *ctx)
+{
+	(void)ctx;
+	return atomic_load_explicit(&ttlog__g.dropped_sites, memory_order_relaxed);
+}
+
 static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_source *src,
 		      const char *reason_in, const struct ttlog__crash_info *crash,
 		      const struct ttlog__stack *stack, char *path, size_t path_size);
@@ -891,6 +900,7 @@ static struct ttlog__snapshot_source self_source(void)
 		.site = self_site,
 		.clock = self_clock,
 		.dropped = self_dropped,
+		.dropped_sites = self_dropped_sites,
 		.pid = ttlog__g.pid,
 		.names_pid = 0,
 		.executable = ttlog__g.executable,

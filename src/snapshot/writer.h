@@ -60,6 +60,9 @@ struct ttlog__snapshot_source {
 		      uint64_t *now);
 	/* Log calls the process dropped (END chunk). */
 	uint64_t (*dropped)(void *ctx);
+	/* Call sites the process disabled for want of an id (END chunk,
+	 * revision 16); NULL: 0. */
+	uint64_t (*dropped_sites)(void *ctx);
 	int pid;                 /* in the HEAD chunk and the file name */
 	int names_pid;           /* names of live threads from /proc/<names_pid>/task (0: this
 				    process); -1: only the name kept in the ring */

@@ -349,6 +349,18 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	return p;
 }
 
+/* The slow path of a record without arguments (declared in ttlog.h):
+ * reserves it as above, and publishes it. */
+TTLOG_API void ttlog__write_slow(uint64_t hdr)
+{
+	if (!ttlog__reserve_slow(hdr))
+		return;
+	/* reserve_slow may have given the thread its ring: the writer and
+	 * head are read again, as the inline ttlog__reserve() does. */
+	struct ttlog__writer *w = ttlog__tls_writer;
+	ttlog__commit(w, atomic_load_explicit(&w->head, memory_order_relaxed), (uint32_t)hdr);
+}
+
 /*
  * Stops (on = 1) or resumes (on = 0) logging into the rings. The crash
  * handler freezes them while it copies them: a thread logging at full speed

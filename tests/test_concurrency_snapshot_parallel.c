@@ -102,12 +102,18 @@ static void *logger(void *arg)
 	return NULL;
 }
 
+/* Loggers that have logged their first events. */
+static _Atomic unsigned loggers_started;
+
 static void *logger_forever(void *arg)
 {
 	_Atomic int *stop = arg;
 	unsigned i = 0;
-	while (!atomic_load_explicit(stop, memory_order_relaxed))
+	while (!atomic_load_explicit(stop, memory_order_relaxed)) {
 		TTLOG_INFO("busy %u", i++);
+		if (i == 1000)
+			atomic_fetch_add_explicit(&loggers_started, 1, memory_order_relaxed);
+	}
 	return NULL;
 }
 
@@ -299,6 +305,8 @@ static void while_logging_child(const char *codec)
 	pthread_t t[LOGGERS];
 	for (unsigned i = 0; i < LOGGERS; i++)
 		CHECK(pthread_create(&t[i], NULL, logger_forever, (void *)&stop) == 0, "pthread_create");
+	while (atomic_load_explicit(&loggers_started, memory_order_relaxed) < LOGGERS)
+		usleep(1000);
 	for (int k = 0; k < 8; k++) {
 		char path[PATH_MAX];
 		int rc = ttlog_snapshot_path("busy", path, sizeof path);

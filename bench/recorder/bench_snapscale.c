@@ -33,6 +33,9 @@
  * the machine's memory (MemAvailable: the ring plus room for the file in
  * the page cache); a point left out is printed as such.
  *
+ * --snapshot-threads 1 measures snapshots compressed on the calling thread
+ * alone (TTLOG_SNAPSHOT_THREADS=1), for a comparison with the default.
+ *
  * Output: one JSON object per point on stdout (bench/run.py reads them),
  * the table on stderr.
  */
@@ -396,6 +399,24 @@ static void summarise(const struct point *pts, const struct result *res, size_t 
 
 int main(int argc, char **argv)
 {
+	/* --snapshot-threads N (1 or 2): TTLOG_SNAPSHOT_THREADS for the
+	 * measured processes, taken out before the common options are read. */
+	const char *zip = NULL;
+	int kept = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--snapshot-threads") == 0 && i + 1 < argc) {
+			zip = argv[++i];
+			if (strcmp(zip, "1") != 0 && strcmp(zip, "2") != 0) {
+				fprintf(stderr, "%s: --snapshot-threads: expected 1 or 2, got '%s'\n",
+					argv[0], zip);
+				return 1;
+			}
+		} else {
+			argv[kept++] = argv[i];
+		}
+	}
+	argc = kept;
+	argv[argc] = NULL;
 	struct bench_opts o;
 	bench_parse(argc, argv,
 		    "How ttlog_snapshot_path() time and crash-to-file time grow with the ring\n"
@@ -404,9 +425,13 @@ int main(int argc, char **argv)
 		    "(10 ... 100 000, one 4 MiB ring). Crash-to-file: from just before the\n"
 		    "fault until the snapshot's final name appears (inotify); the time until\n"
 		    "waitpid() returns is printed beside it. Prints a table and the growth\n"
-		    "exponent between points (flagged above 1.25). --quick: fewer points.",
+		    "exponent between points (flagged above 1.25). --quick: fewer points.\n"
+		    "--snapshot-threads N: TTLOG_SNAPSHOT_THREADS=N (1 or 2) in the measured\n"
+		    "processes; default: the library's (auto).",
 		    &o);
 	bench_clear_ttlog_env();
+	if (zip)
+		setenv("TTLOG_SNAPSHOT_THREADS", zip, 1);
 	bench_apply_encrypt(&o);
 	const char *dir = bench_scratch_create(&o);
 	snap_reps = o.quick ? 1 : 3;

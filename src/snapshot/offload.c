@@ -36,6 +36,7 @@
 #include "format/format.h"
 #include "snapshot/compression.h"
 #include "snapshot/emit.h"
+#include "thread/start.h"
 
 struct zip {
 	_Atomic uint32_t submitted;
@@ -162,7 +163,11 @@ int ttlog__offload_start(unsigned threads, const struct ttlog__compression *comp
 	for (size_t i = 0; i < sizeof sync_signals / sizeof sync_signals[0]; i++)
 		sigdelset(&all, sync_signals[i]);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* No signal stack from the program's budget (thread/start.h): the
+	 * thread's stack use is small and fixed. */
+	ttlog__thread_create_bare = 1;
 	int rc = pthread_create(&z->thread, NULL, zip_main, z);
+	ttlog__thread_create_bare = 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		munmap(z, size);

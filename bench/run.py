@@ -40,7 +40,7 @@ LAT_STATS = ("p50", "p90", "p99", "p99_9", "p99_99", "max", "mean_to_p99")
 LAT_STAT_NAMES = ("p50", "p90", "p99", "p99.9", "p99.99", "max", "mean≤p99")
 TP_THREADS = (1, 2, 4)
 SUSTAIN_THREADS = (1, 2)
-RECORDER = ("snapshot", "crash", "reader", "rss")
+RECORDER = ("snapshot", "crash", "reader", "rss", "snapscale")
 SKIP = 77
 SINGLE_ROUND = False  # set by main(): with one round there is no spread to show
 
@@ -524,6 +524,10 @@ def run_recorder(runner, store, name, exe, quick):
             key = f"recorder/crash/{o.get('ring_mib')}"
         elif o.get("bench") == "rss":
             key = f"recorder/rss/{o.get('threads')}"
+        elif o.get("bench") == "snapscale":
+            key = f"recorder/snapscale/{o.get('axis')}/{o.get('x'):g}"
+        elif o.get("bench") == "snapscale_fit":
+            key = f"recorder/snapscale/{o.get('axis')}/fit"
         else:
             key = f"recorder/{o.get('bench', name)}"
         store.add("ttlog", key, o)
@@ -1063,6 +1067,19 @@ def recorder_rows(store, args):
             if md is not None:
                 rows.append(Row(f"RSS added by ttlog, {parts[2]} threads (KiB)", "ttlog", fmt_num(md),
                                 spread_cell(lo, hi) if len(diffs) > 1 else ""))
+        elif parts[1] == "snapscale" and parts[3] == "fit":
+            worse = any(r.get("worse_than_linear") for r in ok)
+            rows.append(Row(f"snapshot scaling by {parts[2]}: worse than linear?", "ttlog",
+                            "YES" if worse else "no", "", "",
+                            "growth exponent > 1.25 between the last two points" if worse else ""))
+        elif parts[1] == "snapscale":
+            axis, x = parts[2], parts[3]
+            what = {"ring": f"{x} MiB ring, 1 thread", "thread": f"{x} threads × 1 MiB",
+                    "site": f"{x} sites, 4 MiB ring"}.get(axis, f"{axis} {x}")
+            ev = ok[0].get("events")
+            add(f"scaling: ttlog_snapshot(), {what} (ms)", "ms",
+                note=f"{fmt_num(ev)} events" if ev else "")
+            add(f"scaling: crash → snapshot file, {what} (ms)", "crash_ms")
         else:
             rows.append(Row(mk, "ttlog", json.dumps(ok[0])[:100]))
     return rows
@@ -1112,7 +1129,11 @@ def manysites_rows(store, args, plan):
 
 def recorder_order(mk):
     parts = mk.split("/")
-    rank = {"snapshot": 0, "crash": 1, "reader": 2, "rss": 3}.get(parts[1], 9)
+    rank = {"snapshot": 0, "crash": 1, "snapscale": 2, "reader": 3, "rss": 4}.get(parts[1], 9)
+    if parts[1] == "snapscale":
+        axis = {"ring": 0, "thread": 1, "site": 2}.get(parts[2], 9)
+        x = float("inf") if parts[3] == "fit" else float(parts[3])
+        return (rank, [axis, x])
     nums = [int(p) for p in parts[2:] if p.isdigit()]
     return (rank, nums)
 

@@ -100,6 +100,7 @@ static const struct {
 	{"TTLOG_ENCRYPT_KEY", NULL}, /* a path; its errors: tests/seal.sh */
 
 	{"TTLOG_COMPRESSION", "zstd:20"},
+	{"TTLOG_SNAPSHOT_THREADS", "3"},
 	{"TTLOG_STREAM_COMPRESSION", "gzip"},
 	{"TTLOG_REDACT", NULL}, /* its own message: tests/redact.sh */
 	{"TTLOG_WATCHDOG", "50ms"}, /* below its 100 ms floor */

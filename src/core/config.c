@@ -608,6 +608,19 @@ static int take_promote_max(const char *v, struct resolving *r)
 	return TAKEN;
 }
 
+static int take_snapshot_threads(const char *v, struct resolving *r)
+{
+	if (strcasecmp(v, "auto") == 0)
+		r->st->snapshot_threads = 0;
+	else if (strcmp(v, "1") == 0)
+		r->st->snapshot_threads = 1;
+	else if (strcmp(v, "2") == 0)
+		r->st->snapshot_threads = 2;
+	else
+		return REFUSED;
+	return TAKEN;
+}
+
 /* Both settings are checked here and resolved once both are read (the
  * stream's falls back to the general one). */
 static int take_compression(const char *v, struct resolving *r)
@@ -750,6 +763,10 @@ static const struct config_var {
 	{{"TTLOG_COMPRESSION", "compression", "lz4 (snapshots), packed (segments)", COMPRESSION_VALUES,
 	  "how event blocks are stored in snapshots and segments; zstd packs, then compresses"},
 	 take_compression, NULL},
+	{{"TTLOG_SNAPSHOT_THREADS", "", "auto", "auto, 1 or 2",
+	  "threads that compress a ttlog_snapshot(): 2 adds the ttlog-snapzip thread; auto: 2 when "
+	  "more than one CPU is online (crash snapshots always use one)"},
+	 take_snapshot_threads, NULL},
 	{{"TTLOG_STREAM_COMPRESSION", "stream_compression", "TTLOG_COMPRESSION, else packed",
 	  COMPRESSION_VALUES, "the same for stream segments only"},
 	 take_stream_compression, NULL},

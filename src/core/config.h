@@ -45,6 +45,7 @@ struct ttlog__settings {
 	const char *encrypt_key;  /* the public key file; NULL: files are not encrypted */
 
 	struct ttlog__compression compression; /* snapshots' codec (the stream's is in stream) */
+	unsigned snapshot_threads;    /* TTLOG_SNAPSHOT_THREADS: 0 auto, 1 or 2 */
 	struct ttlog__redact redact;  /* TTLOG_REDACT's rules */
 };
 

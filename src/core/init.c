@@ -291,6 +291,14 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 			 st.compression.level);
 		goto out;
 	}
+	if (rc == TTLOG_OK) {
+		/* A second thread for ttlog_snapshot()'s compression; without
+		 * it (one CPU, or it cannot be made) snapshots use one. */
+		unsigned zip = st.snapshot_threads;
+		if (!zip)
+			zip = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+		ttlog__snapshot_threads(zip);
+	}
 	if (rc != TTLOG_OK || ttlog__retention_init() != TTLOG_OK ||
 	    ttlog__rings_init() != 0 || ttlog__fork_init() != 0) {
 		snprintf(init_error, sizeof init_error, "ttlog_init: cannot reserve memory: %s",
@@ -434,6 +442,7 @@ TTLOG_API int ttlog_shutdown(void)
 	ttlog__stream_stop();
 	ttlog__stream_ops_set(NULL);
 	ttlog__crash_uninstall();
+	ttlog__snapshot_threads(1); /* the compression thread ends */
 	ttlog__sites_set_master(0);
 	/* Relaxed: OFF publishes nothing. A thread that loads it (LMM(init:B))
 	 * stops before reading any setting, and the next ttlog_init publishes
@@ -448,7 +457,7 @@ TTLOG_API int ttlog_shutdown(void)
 /* Async-signal-safe (see ttlog.h). */
 TTLOG_API int ttlog_snapshot_path(const char *reason, char *path, size_t path_size)
 {
-	return ttlog__snapshot_write(TTLOG__WS_NORMAL, reason, NULL, path, path_size);
+	return ttlog__snapshot_write_api(reason, path, path_size);
 }
 
 /* Async-signal-safe (see ttlog.h). */

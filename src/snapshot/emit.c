@@ -75,12 +75,17 @@ void ttlog__emit_reset(struct ttlog__emit *em, int fd, unsigned char *out, size_
 	em->last_id = 0;
 	em->last_desc = NULL;
 	em->sites = em->blocks = 0;
+	em->offload = NULL;
 	memset(em->site_seen, 0, sizeof em->site_seen);
 }
+
+static void drain_offload(struct ttlog__emit *em);
 
 /* Runs in signal context. */
 void ttlog__emit_flush(struct ttlog__emit *em)
 {
+	if (em->offload && em->offload->pending)
+		drain_offload(em);
 	ttlog__fdbuf_flush(&em->file);
 	if (!em->file.failed)
 		em->flushed = em->offset;
@@ -97,6 +102,9 @@ static void put_bytes(struct ttlog__emit *em, const void *data, size_t len)
 void ttlog__emit_chunk(struct ttlog__emit *em, uint32_t type, uint32_t flags, const void *payload,
 		       size_t len)
 {
+	/* An offloaded block comes before every chunk put after it. */
+	if (em->offload && em->offload->pending)
+		drain_offload(em);
 	unsigned char hdr[TTLOG__FMT_CHUNK_HEADER_SIZE];
 	ttlog__put_u32(hdr + TTLOG__FMT_CH_TYPE_OFF, type);
 	ttlog__put_u32(hdr + TTLOG__FMT_CH_FLAGS_OFF, flags);
@@ -251,55 +259,119 @@ void ttlog__emit_add_site(struct ttlog__emit *em, uint32_t id, const struct ttlo
 
 /* ---- Event blocks ------------------------------------------------------- */
 
-/* Runs in signal context. */
-void ttlog__emit_flush_block(struct ttlog__emit *em)
+/* The EVTS payload of a block: packed (codecs 2 and 3), then zstd (codec
+ * 3, kept when smaller), or LZ4 (codec 1); stored as it is when no codec
+ * made it smaller. Its data goes after the fixed fields at *out. Runs in
+ * signal context. */
+static void compress_block(uint8_t codec, void *lz4_state, void *zstd, const unsigned char *block,
+			   size_t block_len, unsigned char *packed_buf, size_t packed_len,
+			   unsigned char *zbuf, uint32_t thread, uint32_t tid, uint32_t count,
+			   uint64_t first, uint64_t last, const unsigned char **out, size_t *out_len)
 {
-	if (!em->block_count)
-		return;
-	ttlog__emit_flush_sites(em); /* the dictionary entries this block needs come first */
-	if (em->prefix_type) {
-		ttlog__emit_chunk(em, em->prefix_type, em->prefix_flags, em->prefix, em->prefix_len);
-		em->prefix_type = 0;
-	}
-	unsigned char *p = em->packed;
+	unsigned char *p = packed_buf;
 	size_t packed = 0; /* 0: no codec made it smaller */
-	uint8_t codec = em->codec;
 	if (codec == TTLOG__FMT_CODEC_PACKED || codec == TTLOG__FMT_CODEC_ZSTD) {
 		/* Packed as the records came (ttlog__emit_record). */
-		packed = em->packed_len;
+		packed = packed_len;
 		if (codec == TTLOG__FMT_CODEC_ZSTD) {
 			/* Kept only when smaller than the packed data. */
-			size_t z = ttlog__zstd_compress(em->zstd, em->zbuf + TTLOG__FMT_EVTS_FIXED_SIZE,
+			size_t z = ttlog__zstd_compress(zstd, zbuf + TTLOG__FMT_EVTS_FIXED_SIZE,
 							packed - 1, p + TTLOG__FMT_EVTS_FIXED_SIZE,
 							packed);
 			if (z) {
-				p = em->zbuf;
+				p = zbuf;
 				packed = z;
 			} else {
 				codec = TTLOG__FMT_CODEC_PACKED;
 			}
 		}
 	} else if (codec == TTLOG__FMT_CODEC_LZ4) {
-		int n = LZ4_compress_fast_extState(em->lz4_state, (const char *)em->block,
+		int n = LZ4_compress_fast_extState(lz4_state, (const char *)block,
 						   (char *)p + TTLOG__FMT_EVTS_FIXED_SIZE,
-						   (int)em->block_len, TTLOG__EMIT_LZ4_BOUND, 1);
+						   (int)block_len, TTLOG__EMIT_LZ4_BOUND, 1);
 		packed = n > 0 ? (size_t)n : 0;
 	}
-	if (packed == 0 || packed >= em->block_len) {
+	if (packed == 0 || packed >= block_len) {
 		codec = TTLOG__FMT_CODEC_NONE; /* incompressible, or none asked for: as is */
-		p = em->packed;
-		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, em->block, em->block_len);
-		packed = em->block_len;
+		p = packed_buf;
+		memcpy(p + TTLOG__FMT_EVTS_FIXED_SIZE, block, block_len);
+		packed = block_len;
 	}
 	memset(p, 0, TTLOG__FMT_EVTS_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_THREAD_OFF, em->block_thread);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_TID_OFF, em->block_tid);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_COUNT_OFF, em->block_count);
-	ttlog__put_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF, (uint32_t)em->block_len);
-	ttlog__put_u64(p + TTLOG__FMT_EVTS_FIRST_OFF, em->block_first);
-	ttlog__put_u64(p + TTLOG__FMT_EVTS_LAST_OFF, em->block_last);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_THREAD_OFF, thread);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_TID_OFF, tid);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_COUNT_OFF, count);
+	ttlog__put_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF, (uint32_t)block_len);
+	ttlog__put_u64(p + TTLOG__FMT_EVTS_FIRST_OFF, first);
+	ttlog__put_u64(p + TTLOG__FMT_EVTS_LAST_OFF, last);
 	p[TTLOG__FMT_EVTS_CODEC_OFF] = codec;
-	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, p, TTLOG__FMT_EVTS_FIXED_SIZE + packed);
+	*out = p;
+	*out_len = TTLOG__FMT_EVTS_FIXED_SIZE + packed;
+}
+
+/* Runs in signal context. */
+void ttlog__emit_compress(struct ttlog__emit_job *j)
+{
+	compress_block(j->codec, j->lz4_state, j->zstd, j->block, j->block_len, j->packed,
+		       j->packed_len, j->zbuf, j->thread, j->tid, j->count, j->first, j->last,
+		       &j->out, &j->out_len);
+}
+
+/* The offloaded block's EVTS chunk, once it is compressed: written before
+ * any later chunk. Runs in signal context (the wait is a futex). */
+static void drain_offload(struct ttlog__emit *em)
+{
+	struct ttlog__emit_offload *o = em->offload;
+	o->pending = 0;
+	o->wait(o->ctx);
+	ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, o->job->out, o->job->out_len);
+}
+
+/* Hands the pending block to the offload: copies of its records and
+ * packed data, and what its chunk's fixed fields say. Runs in signal
+ * context. */
+static void submit_offload(struct ttlog__emit *em)
+{
+	struct ttlog__emit_offload *o = em->offload;
+	struct ttlog__emit_job *j = o->job;
+	j->codec = em->codec;
+	j->thread = em->block_thread;
+	j->tid = em->block_tid;
+	j->count = em->block_count;
+	j->first = em->block_first;
+	j->last = em->block_last;
+	j->block_len = em->block_len;
+	j->packed_len = em->packed_len;
+	memcpy(j->block, em->block, em->block_len);
+	if (em->codec == TTLOG__FMT_CODEC_PACKED || em->codec == TTLOG__FMT_CODEC_ZSTD)
+		memcpy(j->packed + TTLOG__FMT_EVTS_FIXED_SIZE, em->packed + TTLOG__FMT_EVTS_FIXED_SIZE,
+		       em->packed_len);
+	o->pending = 1;
+	o->submit(o->ctx, j);
+}
+
+/* Runs in signal context. */
+void ttlog__emit_flush_block(struct ttlog__emit *em)
+{
+	if (!em->block_count)
+		return;
+	if (em->offload && em->offload->pending)
+		drain_offload(em);
+	ttlog__emit_flush_sites(em); /* the dictionary entries this block needs come first */
+	if (em->prefix_type) {
+		ttlog__emit_chunk(em, em->prefix_type, em->prefix_flags, em->prefix, em->prefix_len);
+		em->prefix_type = 0;
+	}
+	if (em->offload) {
+		submit_offload(em);
+	} else {
+		const unsigned char *p;
+		size_t len;
+		compress_block(em->codec, em->lz4_state, em->zstd, em->block, em->block_len, em->packed,
+			       em->packed_len, em->zbuf, em->block_thread, em->block_tid,
+			       em->block_count, em->block_first, em->block_last, &p, &len);
+		ttlog__emit_chunk(em, TTLOG__FMT_CHUNK_EVTS, 0, p, len);
+	}
 	em->events += em->block_count;
 	em->log_events += em->block_events;
 	em->blocks++;

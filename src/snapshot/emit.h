@@ -44,6 +44,44 @@ struct ttlog__site_desc;
  * than the packed data it replaces. */
 #define TTLOG__EMIT_ZBUF_SIZE (TTLOG__FMT_EVTS_FIXED_SIZE + TTLOG__EMIT_PK_BOUND)
 
+/*
+ * A block handed to another thread to be compressed (snapshot/offload.h):
+ * copies of the block's records and of their packed form, the state the
+ * codec needs, and, once compressed, the EVTS chunk's payload (out,
+ * out_len), which the emitter then writes where the block was in the
+ * order of chunks. Filled by the emitter, compressed by
+ * ttlog__emit_compress() on whichever thread the owner chose.
+ */
+struct ttlog__emit_job {
+	uint8_t codec;
+	void *lz4_state;            /* LZ4_sizeofState() bytes */
+	void *zstd;                 /* codec 3: a context of its own */
+	uint32_t thread, tid, count;
+	uint64_t first, last;
+	size_t block_len, packed_len;
+	const unsigned char *out;   /* the EVTS payload: packed or zbuf */
+	size_t out_len;
+	unsigned char block[TTLOG__FMT_MAX_BLOCK_RAW];
+	unsigned char packed[TTLOG__FMT_EVTS_FIXED_SIZE + TTLOG__EMIT_DATA_BOUND];
+	unsigned char zbuf[TTLOG__EMIT_ZBUF_SIZE];
+};
+
+/*
+ * Compression on another thread: submit() starts compressing the job,
+ * wait() returns once that job is done (its out and out_len set). At most
+ * one job is in flight: while the other thread compresses block n, the
+ * emitter gathers block n + 1; the EVTS chunk of block n is written
+ * before any chunk that follows it, so the file is byte for byte what one
+ * thread would write.
+ */
+struct ttlog__emit_offload {
+	void (*submit)(void *ctx, struct ttlog__emit_job *job);
+	void (*wait)(void *ctx);
+	void *ctx;
+	struct ttlog__emit_job *job;
+	int pending;                /* a job is submitted and its chunk not yet written */
+};
+
 struct ttlog__emit {
 	struct ttlog__fdbuf file;   /* the output; file.failed: a write failed */
 	uint64_t offset;            /* file offset of the next byte put */
@@ -84,6 +122,9 @@ struct ttlog__emit {
 	 * BUNDLE. Set by the owner before ttlog__emit_file_header(). */
 	uint8_t bundle;
 	void *lz4_state;            /* LZ4_sizeofState() bytes, the owner's */
+	/* NULL: blocks are compressed in the calling thread. Set by the
+	 * owner, for one file, never in signal context (offload.h). */
+	struct ttlog__emit_offload *offload;
 	struct ttlog__pack *pack;   /* the owner's codec 2 state */
 	void *zstd;                 /* the owner's zstd context (snapshot/compression.h) */
 	unsigned char *zbuf;        /* TTLOG__EMIT_ZBUF_SIZE bytes of the owner's */
@@ -148,8 +189,14 @@ void ttlog__emit_thread(struct ttlog__emit *em, uint32_t thread, uint32_t tid);
 int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks);
 
+/* Compresses a job's block into its EVTS payload (job->out, out_len):
+ * the codec's choice as ttlog__emit_flush_block() makes it. Pure
+ * computation over the job's memory. Runs in signal context. */
+void ttlog__emit_compress(struct ttlog__emit_job *job);
+
 /* Writes the pending block as an EVTS chunk, after the SITE entries (and
- * the prefix chunk) it needs. Runs in signal context. */
+ * the prefix chunk) it needs; with an offload, hands the block to it and
+ * writes the chunk when the next chunk is put. Runs in signal context. */
 void ttlog__emit_flush_block(struct ttlog__emit *em);
 
 /* Queues a site for the next SITE chunk; whether the file has it already.

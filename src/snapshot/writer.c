@@ -74,6 +74,7 @@
 #include "snapshot/compression.h"
 #include "snapshot/emit.h"
 #include "snapshot/metrics_chunk.h"
+#include "snapshot/offload.h"
 #include "snapshot/redact.h"
 #include "snapshot/retention.h"
 #include "snapshot/seal.h"
@@ -221,6 +222,7 @@ void ttlog__snapshot_seal_seed(void)
  * key (randombytes_buf() in the child after fork(), normal context). */
 void ttlog__snapshot_after_fork(void)
 {
+	ttlog__offload_after_fork();
 	ttlog__snapshot_seal_seed();
 	seed_temporary_names(); /* the parent's names are not the child's to know */
 	for (int i = 0; i < 2; i++)
@@ -930,6 +932,37 @@ static int self_ready(enum ttlog__workspace which, struct ttlog__snapshot_source
 }
 
 /* Runs in signal context. */
+int ttlog__snapshot_write_api(const char *reason, char *path, size_t path_size)
+{
+	struct ttlog__snapshot_source src;
+	int rc = self_ready(TTLOG__WS_NORMAL, &src);
+	if (rc != TTLOG_OK)
+		return rc;
+	src.may_offload = 1;
+	return write_from(TTLOG__WS_NORMAL, &src, reason, NULL, NULL, path, path_size);
+}
+
+int ttlog__snapshot_threads(unsigned threads)
+{
+	struct workspace *ws = workspaces[TTLOG__WS_NORMAL];
+	int expected = 0;
+	/* The normal workspace is taken, so that no snapshot uses the
+	 * thread while it starts or stops: LMM(ws:B)/LMM(ws:A) as in
+	 * write_from(). */
+	while (ws && !atomic_compare_exchange_weak_explicit(&ws->busy, &expected, 1,
+							   memory_order_seq_cst,
+							   memory_order_relaxed)) {
+		expected = 0;
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+	int rc = ttlog__offload_start(threads, &compression);
+	if (ws)
+		atomic_store_explicit(&ws->busy, 0, memory_order_release);
+	return rc;
+}
+
+/* Runs in signal context. */
 int ttlog__snapshot_write_stack(enum ttlog__workspace which, const char *reason_in,
 				const struct ttlog__crash_info *crash,
 				const struct ttlog__stack *stack, char *path, size_t path_size)
@@ -1126,6 +1159,10 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 	ttlog__sanitize_reason(reason_in, reason, sizeof reason);
 	ws->src = src;
 	reset_workspace(ws);
+	/* ttlog_snapshot(): blocks compressed on the second thread, if there
+	 * is one (snapshot/offload.h). */
+	if (which == TTLOG__WS_NORMAL && src->may_offload && !src->trace)
+		ws->em.offload = ttlog__offload_get();
 
 	ws->fd = open_temporary(ws, tid);
 	ws->em.file.fd = ws->fd;
@@ -1234,6 +1271,15 @@ static int write_from(enum ttlog__workspace which, const struct ttlog__snapshot_
 		path[n] = '\0';
 	}
 out:
+	if (ws->em.offload) {
+		/* A block still being compressed (a failed write left it):
+		 * the thread is done with the job before the next use. */
+		if (ws->em.offload->pending) {
+			ws->em.offload->pending = 0;
+			ws->em.offload->wait(ws->em.offload->ctx);
+		}
+		ws->em.offload = NULL;
+	}
 	ws->fd = -1;
 	last_rc[which] = rc;
 	last_errno[which] = failed_errno;

@@ -105,6 +105,9 @@ struct ttlog__snapshot_source {
 	/* The file is written as a member of a bundle (FORMAT.md 22), to be
 	 * put together with others: its header says BUNDLE. */
 	int bundle;
+	/* ttlog_snapshot(): event blocks may be compressed on the
+	 * `ttlog-snapzip` thread (snapshot/offload.h). */
+	int may_offload;
 };
 
 struct ttlog__compression;
@@ -190,6 +193,17 @@ void ttlog__snapshot_refuse(int on);
  * written after the wait, has its temporary file removed, so that the
  * dying process leaves no temporary behind. Runs in signal context. */
 void ttlog__snapshot_settle(uint32_t tid, unsigned max_wait_ms);
+
+/* ttlog_snapshot(): ttlog__snapshot_write() of this process with the
+ * normal workspace, its blocks compressed on the second thread when there
+ * is one (snapshot/offload.h). Runs in signal context. */
+int ttlog__snapshot_write_api(const char *reason, char *path, size_t path_size);
+
+/* Starts (threads 2) or stops (threads 1) the compression thread of
+ * ttlog__snapshot_write_api(), waiting for a snapshot in progress to end
+ * first. 0, or -1 when the thread could not be started (snapshots then
+ * use one thread). Normal context: ttlog_init, ttlog_shutdown. */
+int ttlog__snapshot_threads(unsigned threads);
 
 /* In a forked child: a snapshot that was in progress in the parent is not. */
 void ttlog__snapshot_after_fork(void);

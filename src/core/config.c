@@ -763,7 +763,7 @@ static const struct config_var {
 	{{"TTLOG_COMPRESSION", "compression", "lz4 (snapshots), packed (segments)", COMPRESSION_VALUES,
 	  "how event blocks are stored in snapshots and segments; zstd packs, then compresses"},
 	 take_compression, NULL},
-	{{"TTLOG_SNAPSHOT_THREADS", "", "auto", "auto, 1 or 2",
+	{{"TTLOG_SNAPSHOT_THREADS", "", "1", "auto, 1 or 2",
 	  "threads that compress a ttlog_snapshot(): 2 adds the ttlog-snapzip thread; auto: 2 when "
 	  "more than one CPU is online (crash snapshots always use one)"},
 	 take_snapshot_threads, NULL},

@@ -611,9 +611,9 @@ static int take_promote_max(const char *v, struct resolving *r)
 static int take_snapshot_threads(const char *v, struct resolving *r)
 {
 	if (strcasecmp(v, "auto") == 0)
-		r->st->snapshot_threads = 0;
+		r->st->snapshot_threads = TTLOG__SNAPSHOT_THREADS_AUTO;
 	else if (strcmp(v, "1") == 0)
-		r->st->snapshot_threads = 1;
+		r->st->snapshot_threads = 0; /* the default, as when unset */
 	else if (strcmp(v, "2") == 0)
 		r->st->snapshot_threads = 2;
 	else

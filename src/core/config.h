@@ -16,6 +16,9 @@
 #include "stream/stream.h"
 #include "ttlog.h"
 
+/* TTLOG_SNAPSHOT_THREADS=auto: two threads when more than one CPU is online. */
+#define TTLOG__SNAPSHOT_THREADS_AUTO 3u
+
 struct ttlog__settings {
 	char dir[TTLOG__DIR_MAX];
 	int dir_is_default;
@@ -45,7 +48,8 @@ struct ttlog__settings {
 	const char *encrypt_key;  /* the public key file; NULL: files are not encrypted */
 
 	struct ttlog__compression compression; /* snapshots' codec (the stream's is in stream) */
-	unsigned snapshot_threads;    /* TTLOG_SNAPSHOT_THREADS: 0 auto, 1 or 2 */
+	unsigned snapshot_threads;    /* TTLOG_SNAPSHOT_THREADS: 0 one thread (the
+	                                 default), 2, or TTLOG__SNAPSHOT_THREADS_AUTO */
 	struct ttlog__redact redact;  /* TTLOG_REDACT's rules */
 };
 

@@ -295,8 +295,10 @@ TTLOG_API int ttlog_init(const struct ttlog_config *config)
 		/* A second thread for ttlog_snapshot()'s compression; without
 		 * it (one CPU, or it cannot be made) snapshots use one. */
 		unsigned zip = st.snapshot_threads;
-		if (!zip)
+		if (zip == TTLOG__SNAPSHOT_THREADS_AUTO)
 			zip = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+		else if (zip == 0)
+			zip = 1;
 		ttlog__snapshot_threads(zip);
 	}
 	if (rc != TTLOG_OK || ttlog__retention_init() != TTLOG_OK ||

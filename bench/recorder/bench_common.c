@@ -387,6 +387,26 @@ int bench_run_output(char *const argv[], char *out, size_t cap)
 	return run_child(argv, &count, out, cap, NULL);
 }
 
+pid_t bench_fork_pipe(void (*fn)(void *arg, int fd), void *arg, int *rfd)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		bench_die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fds[0]);
+		fn(arg, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+	*rfd = fds[0];
+	return pid;
+}
+
 int bench_run_to_file(char *const argv[], const char *outpath, const char *cwd)
 {
 	posix_spawn_file_actions_t fa;

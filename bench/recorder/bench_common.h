@@ -96,6 +96,12 @@ int bench_run_output(char *const argv[], char *out, size_t cap);
  * the wait status. */
 int bench_run_to_file(char *const argv[], const char *outpath, const char *cwd);
 
+/* Forks a child that runs fn(arg, fd), fd the write end of a pipe, and
+ * then exits with 0 (fn may also end the child itself). stdout and stderr
+ * are flushed first, so that the child does not repeat what they held.
+ * Returns the child's pid; *rfd is the read end (the caller closes it). */
+pid_t bench_fork_pipe(void (*fn)(void *arg, int fd), void *arg, int *rfd);
+
 /*
  * Waits for pid for at most timeout_s seconds (then kills it by its pid and
  * dies). Returns the status as waitpid() gives it.

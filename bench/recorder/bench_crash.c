@@ -42,9 +42,10 @@
 #define THREADS 8u
 #define RING ((size_t)1 << 20)
 
-/* The child: never returns. */
-static void crash_child(const char *dir, int fd)
+/* The child: never returns. arg is the scratch directory. */
+static void crash_child(void *arg, int fd)
 {
+	const char *dir = arg;
 	struct rlimit no_core = {0, 0};
 	if (setrlimit(RLIMIT_CORE, &no_core) != 0)
 		bench_die("setrlimit(RLIMIT_CORE): %s", strerror(errno));
@@ -105,27 +106,16 @@ int main(int argc, char **argv)
 	double ms[16], events[16];
 
 	for (unsigned r = 0; r < runs; r++) {
-		int fds[2];
-		if (pipe(fds) != 0)
-			bench_die("pipe: %s", strerror(errno));
-		fflush(stdout);
-		fflush(stderr);
-		pid_t pid = fork();
-		if (pid < 0)
-			bench_die("fork: %s", strerror(errno));
-		if (pid == 0) {
-			close(fds[0]);
-			crash_child(dir, fds[1]);
-		}
-		close(fds[1]);
+		int rfd;
+		pid_t pid = bench_fork_pipe(crash_child, (void *)dir, &rfd);
 		int64_t t_fault;
 		ssize_t n;
 		do {
-			n = read(fds[0], &t_fault, sizeof t_fault);
+			n = read(rfd, &t_fault, sizeof t_fault);
 		} while (n < 0 && errno == EINTR);
 		int status = bench_wait(pid, 120);
 		int64_t t_dead = bench_now_ns();
-		close(fds[0]);
+		close(rfd);
 		if (n != (ssize_t)sizeof t_fault)
 			bench_die("the child ended before the fault (status %#x)", status);
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV)

@@ -133,6 +133,25 @@ static void generate_spans(const char *dir, size_t ring, int fd)
 	dprintf(fd, "%llu %s\n", (unsigned long long)f.events, path);
 }
 
+/* What a generating child gets (bench_fork_pipe). */
+struct child_arg {
+	const char *dir;
+	uint64_t target; /* generate: events */
+	size_t ring;     /* generate_spans: ring size */
+};
+
+static void generate_child(void *arg, int fd)
+{
+	const struct child_arg *a = arg;
+	generate(a->dir, a->target, fd);
+}
+
+static void generate_spans_child(void *arg, int fd)
+{
+	const struct child_arg *a = arg;
+	generate_spans(a->dir, a->ring, fd);
+}
+
 /* Shows the file the CLI wrote its diagnostics to. */
 static void show_file(const char *path)
 {
@@ -207,27 +226,16 @@ int main(int argc, char **argv)
 	const char *dir = bench_scratch_create(&o);
 	uint64_t target = o.quick ? 1000000u : 10000000u;
 
-	int fds[2];
-	if (pipe(fds) != 0)
-		bench_die("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
 	int64_t g0 = bench_now_ns();
-	pid_t pid = fork();
-	if (pid < 0)
-		bench_die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(fds[0]);
-		generate(dir, target, fds[1]);
-		_exit(0);
-	}
-	close(fds[1]);
+	struct child_arg ga = {dir, target, 0};
+	int gfd;
+	pid_t pid = bench_fork_pipe(generate_child, &ga, &gfd);
 
 	/* argv for the CLI: ttlog view [-o json] FILES... NULL */
 	static char *files[MAX_FILES];
 	unsigned nfiles = 0;
 	uint64_t events = 0;
-	FILE *in = fdopen(fds[0], "r");
+	FILE *in = fdopen(gfd, "r");
 	if (!in)
 		bench_die("fdopen: %s", strerror(errno));
 	char line[PATH_MAX + 32];
@@ -328,26 +336,15 @@ int main(int argc, char **argv)
 	unsigned long long range_events = nl ? strtoull(nl + 1, NULL, 10) : 0;
 
 	/* The join of docs/QUERY.md over a file of spans. */
-	int sfds[2];
-	if (pipe(sfds) != 0)
-		bench_die("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bench_die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(sfds[0]);
-		generate_spans(dir, o.quick ? RING / 8 : RING, sfds[1]);
-		_exit(0);
-	}
-	close(sfds[1]);
+	struct child_arg sa = {dir, 0, o.quick ? RING / 8 : RING};
+	int sfd;
+	pid = bench_fork_pipe(generate_spans_child, &sa, &sfd);
 	char sline[PATH_MAX + 32] = "";
 	ssize_t got = 0, n;
 	while (got < (ssize_t)sizeof sline - 1 &&
-	       (n = read(sfds[0], sline + got, sizeof sline - 1 - (size_t)got)) > 0)
+	       (n = read(sfd, sline + got, sizeof sline - 1 - (size_t)got)) > 0)
 		got += n;
-	close(sfds[0]);
+	close(sfd);
 	sline[got] = '\0';
 	status = bench_wait(pid, 600);
 	char *ssp = strchr(sline, ' '), *snl = strchr(sline, '\n');

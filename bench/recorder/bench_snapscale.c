@@ -209,25 +209,23 @@ static void crash_child(const struct point *pt, const char *dir, int fd)
 
 /* ---- The parent --------------------------------------------------------- */
 
+struct child_arg {
+	void (*fn)(const struct point *, const char *, int);
+	const struct point *pt;
+	const char *dir;
+};
+
+static void run_child_fn(void *arg, int fd)
+{
+	const struct child_arg *a = arg;
+	a->fn(a->pt, a->dir, fd);
+}
+
 static pid_t spawn(void (*fn)(const struct point *, const char *, int), const struct point *pt,
 		   const char *dir, int *rfd)
 {
-	int fds[2];
-	if (pipe(fds) != 0)
-		bench_die("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		bench_die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(fds[0]);
-		fn(pt, dir, fds[1]);
-		_exit(0);
-	}
-	close(fds[1]);
-	*rfd = fds[0];
-	return pid;
+	struct child_arg a = {fn, pt, dir};
+	return bench_fork_pipe(run_child_fn, &a, rfd);
 }
 
 static unsigned snap_reps;

@@ -166,6 +166,9 @@ struct ttlog_reader {
 	uint64_t end_log_events;
 	uint64_t records;      /* records in the blocks counted (END's events) */
 	size_t indx_off;       /* the INDX chunk found by the walk, 0 if none */
+	uint32_t index_blocks; /* an indexed open (info.indexed): the EVTS entries of the
+	                          index, read or not, and the newest last_ticks among them */
+	uint64_t index_last_ticks;
 	uint64_t chunks_after_head; /* valid chunks after HEAD, for INDX's count */
 	int prmt_pending;      /* a PRMT was read; the next chunk must be its EVTS */
 	size_t prmt_off;

@@ -156,6 +156,10 @@ static int indexed(struct ttlog_reader *r, int fd)
 		/* A required SITX: sites that open or close scopes (FORMAT.md 5.2). */
 		if (e[i].type == TTLOG__FMT_CHUNK_SITX)
 			scopes = 1;
+		if (e[i].type == TTLOG__FMT_CHUNK_EVTS) {
+			r->index_blocks++;
+			r->index_last_ticks = TTLOG__MAX(r->index_last_ticks, e[i].last);
+		}
 	}
 	if (ok && prev_end != indx_off)
 		ok = 0;
@@ -190,6 +194,8 @@ static int indexed(struct ttlog_reader *r, int fd)
 	if (!ok) {
 		free(e);
 		r->cal_ok = 0;
+		r->index_blocks = 0;
+		r->index_last_ticks = 0;
 		return 0;
 	}
 	/* Everything needed is framed and checked: decode it in file order. */

@@ -1012,7 +1012,12 @@ static int end_of_file(struct ttlog_store *s, struct sfile *f, int64_t *end)
 			return 0;
 	}
 	ttlog_reader *r = NULL;
-	int rc = ttlog_reader_open_ex(f->path, TTLOG_READER_LAZY, &r);
+	/* A range after every event: a closed segment with a sound index is
+	 * read through it (HEAD, END, INDX and the chunks that are not event
+	 * blocks), and the index's block times give its end, so that `--last`
+	 * costs what `--since` does. Any other file is read whole, lazily
+	 * (block headers, not records). */
+	int rc = ttlog_reader_open_range(f->path, TTLOG_READER_LAZY, INT64_MAX - 1, INT64_MAX, &r);
 	if (!r) {
 		store_report(s, rc, f->path, ttlog_strerror(rc));
 		return 0;
@@ -1022,10 +1027,16 @@ static int end_of_file(struct ttlog_store *s, struct sfile *f, int64_t *end)
 	const struct ttlog_file_info *fi = ttlog_reader_info(r);
 	int any = 0;
 	if (!s->opt.service || strcmp(fi->service, s->opt.service) == 0) {
-		int64_t e = fi->events ? fi->last_ns : fi->created_ns;
+		int64_t e;
+		if (fi->indexed) {
+			any = r->index_blocks != 0;
+			e = any ? ttlog__reader_ticks_to_ns(r, r->index_last_ticks) : fi->created_ns;
+		} else {
+			any = fi->events != 0;
+			e = any ? fi->last_ns : fi->created_ns;
+		}
 		if (e > *end)
 			*end = e;
-		any = fi->events != 0;
 	}
 	ttlog_reader_close(r);
 	return any;

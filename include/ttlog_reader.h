@@ -592,8 +592,10 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 /**
  * The time of the last event of a store (of opt's service; the range and
  * levels of opt do not apply), for times relative to its end: the newest
- * segment with events of each stream and every snapshot are read (block
- * headers only), not the older segments. A file without events counts by
+ * segment with events of each stream and every snapshot are read (of a
+ * closed segment with a sound index, only HEAD, END, INDX and the chunks
+ * that are not event blocks; of other files, block headers only), not the
+ * older segments. A file without events counts by
  * its creation time. *end_ns is 0 when no file counts. Returns what
  * ttlog_store_open() would return.
  */

@@ -1046,8 +1046,10 @@ static int end_of_file(struct ttlog_store *s, struct sfile *f, int64_t *end)
  * The end of a store without reading all of it. A segment holds nothing
  * logged after the next segment of its stream was started (its events are
  * drained in order), so of a stream only the newest segment that has
- * events is read, lazily (block headers, not records); snapshots and files
- * whose names are not a writer's are read lazily too. The files of another
+ * events is read: through its index when it is closed and the index
+ * checks (the index's block times give the end), else lazily (block
+ * headers, not records); snapshots and files whose names are not a
+ * writer's are read lazily too. The files of another
  * service (by name, then by HEAD) are left out.
  */
 TTLOG_API int ttlog_store_end(const char *const *paths, size_t npaths,

@@ -34,7 +34,12 @@
  *     bench/README.md): ttlog-bench-nanolog-set logs the same number of
  *     the same events from 8 threads into a NanoLog log, and the time of
  *     `decompressor decompress LOG` (its time-ordered text) is reported.
- * And `ttlog view --last 1s` over the set, with the events it printed.
+ * And `ttlog view --last 1s` over a stream store whose last second is a
+ * small part of it (the snapshots above are each written in well under a
+ * second, so their last second is all of them): ttlog-bench-stream fill,
+ * from this program's directory, writes 512 MiB (--quick: 128 MiB) of
+ * segments at full speed and then 5 s at 10,000 events/s; reported with
+ * the lines printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -218,7 +223,8 @@ int main(int argc, char **argv)
 		    "time range; then the join of docs/QUERY.md (log events with their spans)\n"
 		    "over a snapshot of 8 threads x 8 MiB rings (--quick: 1 MiB) of requests\n"
 		    "in spans; `cat` of the viewer's text (the I/O floor), `ttlog view\n"
-		    "--last 1s`, and NanoLog's decompressor on the same events when NanoLog\n"
+		    "--last 1s` of a 512 MiB stream store (--quick: 128 MiB), and NanoLog's\n"
+		    "decompressor on the same events when NanoLog\n"
 		    "is built. Reports events per second and seconds.",
 		    &o);
 	bench_clear_ttlog_env();
@@ -279,23 +285,39 @@ int main(int argc, char **argv)
 	double cat_s = time_cli(cat_args, "cat of the text (I/O floor)", dir);
 	unlink(textpath);
 
-	/* The last second of every file. */
-	char **last = calloc(nfiles + 6, sizeof *last);
-	if (!last)
-		bench_die("out of memory");
-	last[0] = (char *)o.ttlog;
-	last[1] = "view";
-	last[2] = "--color=never";
-	last[3] = "--last";
-	last[4] = "1s";
-	memcpy(last + 5, files, nfiles * sizeof *files);
-	double last_s = time_cli(last, "view --last 1s", dir);
+	/* The last second of a stream store. */
+	char store[PATH_MAX], filler[PATH_MAX], self[PATH_MAX];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (sl <= 0)
+		bench_die("readlink /proc/self/exe: %s", strerror(errno));
+	self[sl] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(filler, sizeof filler, "%s/ttlog-bench-stream", self);
+	snprintf(store, sizeof store, "%s/store", dir);
+	char store_env[PATH_MAX + 16];
+	snprintf(store_env, sizeof store_env, "TTLOG_STREAM=%s", store);
+	char *fill_args[] = {filler, "fill", "--bytes", o.quick ? "134217728" : "536870912",
+			     "--tail-seconds", "5", NULL};
+	char fillout[PATH_MAX];
+	snprintf(fillout, sizeof fillout, "%s/fill.json", dir);
+	if (putenv(store_env) != 0)
+		bench_die("putenv: %s", strerror(errno));
+	status = bench_run_to_file(fill_args, fillout, NULL);
+	unsetenv("TTLOG_STREAM");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		bench_die("%s fill failed (status %#x)", filler, status);
+	char *last[] = {(char *)o.ttlog, "view", "--color=never", "--last", "1s", store, NULL};
+	double last_s = time_cli(last, "view --last 1s of a stream store", dir);
 	status = bench_run_to_file(last, textpath, NULL);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		bench_die("ttlog view --last 1s > %s failed (status %#x)", textpath, status);
 	unsigned long long last_events = count_lines(textpath);
 	unlink(textpath);
-	free(last);
+	char *rm_args[] = {"/bin/rm", "-rf", store, NULL};
+	bench_run_to_file(rm_args, "/dev/null", NULL);
+	unlink(fillout);
 
 	args[2] = "-o";
 	args[3] = "json";

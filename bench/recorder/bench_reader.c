@@ -294,8 +294,9 @@ int main(int argc, char **argv)
 	char *slash = strrchr(self, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(filler, sizeof filler, "%s/ttlog-bench-stream", self);
-	snprintf(store, sizeof store, "%s/store", dir);
+	if (snprintf(filler, sizeof filler, "%s/ttlog-bench-stream", self) >= (int)sizeof filler ||
+	    snprintf(store, sizeof store, "%s/store", dir) >= (int)sizeof store)
+		bench_die("path too long: %s", self);
 	char store_env[PATH_MAX + 16];
 	snprintf(store_env, sizeof store_env, "TTLOG_STREAM=%s", store);
 	char *fill_args[] = {filler, "fill", "--bytes", o.quick ? "134217728" : "536870912",

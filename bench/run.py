@@ -1045,7 +1045,7 @@ def recorder_rows(store, args):
             tb = ok[0].get("text_bytes")
             add("cat of the viewer's text to /dev/null, the I/O floor (M events/s)", "cat_events_per_s", 1e6,
                 note=f"{tb / 1048576:.0f} MiB of text" if tb else "")
-            add("ttlog view --last 1s of a 512 MiB stream store (s)", "last_1s_s",
+            add("ttlog view --last 1s of a stream store, 512 MiB (--quick: 128) (s)", "last_1s_s",
                 note=f"{fmt_num(ok[0].get('last_1s_events'))} lines printed"
                 if ok[0].get("last_1s_events") is not None else "")
             if ok[0].get("nanolog_decompress_events_per_s") is not None:

@@ -261,30 +261,7 @@ static inline const char *bench_opaque_ptr(const char *p)
 /* ------------------------------------------------------------------ */
 /* Time                                                                */
 
-static inline uint64_t bench_rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* Start of an interval: earlier instructions complete before the read. */
-static inline uint64_t bench_tsc_begin(void)
-{
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* End of an interval: rdtscp waits for earlier instructions, the lfence
- * keeps later ones from starting before the read. */
-static inline uint64_t bench_tsc_end(void)
-{
-	uint32_t lo, hi, aux;
-	__asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
-	(void)aux;
-	return (uint64_t)hi << 32 | lo;
-}
+#include "tsc.h"
 
 static inline uint64_t bench_now_ns(clockid_t id)
 {

@@ -32,21 +32,7 @@
 #include <ttlog.h>
 
 #include "manysites.h"
-
-static inline uint64_t tsc_begin(void)
-{
-	uint32_t lo, hi;
-	__asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static inline uint64_t tsc_end(void)
-{
-	uint32_t lo, hi, aux;
-	__asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
-	(void)aux;
-	return (uint64_t)hi << 32 | lo;
-}
+#include "tsc.h"
 
 static uint64_t now_ns(void)
 {
@@ -168,7 +154,7 @@ int main(int argc, char **argv)
 		for (uint32_t k = 0; k < n; k++)
 			ms_sites[k]((int)k, k * 0.5, s);
 
-	uint64_t t0 = tsc_begin(), ns0 = now_ns();
+	uint64_t t0 = bench_tsc_begin(), ns0 = now_ns();
 	uint32_t pos = n;
 	for (long c = 0; c < calls; c++) {
 		if (pos == n) {
@@ -176,17 +162,17 @@ int main(int argc, char **argv)
 			pos = 0;
 		}
 		ms_site_fn fn = ms_sites[order[pos++]];
-		uint64_t a = tsc_begin();
+		uint64_t a = bench_tsc_begin();
 		fn((int)c, (double)c * 0.25, s);
-		uint64_t b = tsc_end();
+		uint64_t b = bench_tsc_end();
 		samples[c] = b - a;
 	}
 	for (long c = 0; c < calls; c++) {
-		uint64_t a = tsc_begin();
-		uint64_t b = tsc_end();
+		uint64_t a = bench_tsc_begin();
+		uint64_t b = bench_tsc_end();
 		timer[c] = b - a;
 	}
-	uint64_t t1 = tsc_end(), ns1 = now_ns();
+	uint64_t t1 = bench_tsc_end(), ns1 = now_ns();
 	double ghz = (double)(t1 - t0) / (double)(ns1 - ns0);
 
 	qsort(samples, (size_t)calls, sizeof *samples, cmp_u64);

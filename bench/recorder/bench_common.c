@@ -33,6 +33,7 @@ const char *bench_prog = "ttlog-bench";
 static char scratch_path[PATH_MAX];
 static pid_t scratch_owner; /* forked children must not remove the parent's directory */
 static char made_base[PATH_MAX]; /* --dir, when this program created it */
+static int keep_scratch;         /* --keep */
 
 /* ---- Messages ------------------------------------------------------------ */
 
@@ -71,8 +72,8 @@ void bench_die(const char *fmt, ...)
 static void usage(FILE *out, const char *what)
 {
 	fprintf(out,
-		"Usage: %s [--quick] [--dir DIR] [--ttlog PATH] [--encrypt PREFIX]\n"
-		"       [--compression CODEC]\n"
+		"Usage: %s [--quick] [--dir DIR] [--keep] [--ttlog PATH]\n"
+		"       [--encrypt PREFIX] [--compression CODEC]\n"
 		"\n"
 		"%s\n"
 		"\n"
@@ -81,6 +82,9 @@ static void usage(FILE *out, const char *what)
 		"  --dir DIR      scratch directory; the program works in a private\n"
 		"                 subdirectory of DIR and removes it at the end\n"
 		"                 (default: $TMPDIR, else /tmp)\n"
+		"  --keep         leave the scratch directory and its files in place\n"
+		"                 at the end (its path is printed), to profile a\n"
+		"                 command on the same files\n"
 		"  --ttlog PATH   the ttlog command (default: the one built with this\n"
 		"                 benchmark)\n"
 		"  --encrypt PREFIX  encrypted files: sealed to PREFIX.pub, read with\n"
@@ -129,6 +133,8 @@ void bench_parse(int argc, char **argv, const char *what, struct bench_opts *o)
 		const char *a = argv[i];
 		if (strcmp(a, "--quick") == 0) {
 			o->quick = 1;
+		} else if (strcmp(a, "--keep") == 0) {
+			keep_scratch = 1;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout, what);
 			exit(0);
@@ -216,6 +222,12 @@ void bench_scratch_remove(void)
 {
 	if (!scratch_owner || getpid() != scratch_owner)
 		return;
+	if (keep_scratch && scratch_path[0]) {
+		fprintf(stderr, "%s: --keep: the files are in %s\n", bench_prog, scratch_path);
+		scratch_path[0] = '\0';
+		made_base[0] = '\0';
+		return;
+	}
 	DIR *d = scratch_path[0] ? opendir(scratch_path) : NULL;
 	if (d) {
 		struct dirent *e;

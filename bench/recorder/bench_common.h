@@ -27,7 +27,7 @@ struct bench_opts {
 };
 
 /*
- * Parses --quick, --dir DIR, --ttlog PATH, --encrypt PREFIX, --compression
+ * Parses --quick, --dir DIR, --keep, --ttlog PATH, --encrypt PREFIX, --compression
  * CODEC and --help (bench_ttlog_init() uses the codec). `what` is the
  * program's own paragraph for --help. Unknown options are a usage error
  * (exit 1). Returns only when the program should run.

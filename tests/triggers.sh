@@ -42,6 +42,10 @@ line_of() {
 view_has_both_sides() {
 	local out=$tmp/$1.view mark before after
 	"$bin" view "$2" >"$out" 2>&1
+	# The mark comes between the events rendered on other threads too.
+	"$bin" view --jobs 1 "$2" >"$out.1" 2>&1
+	"$bin" view --jobs 4 "$2" >"$out.4" 2>&1
+	expect "$1: view prints the same with --jobs 1 and --jobs 4" cmp -s "$out.1" "$out.4"
 	mark=$(line_of "$out" "-- trigger fired: ")
 	if [ "$mark" -eq 0 ]; then
 		fail "$1: view marks the trigger" "no '-- trigger fired:' line in $(head -c 300 "$out")"

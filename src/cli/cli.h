@@ -113,6 +113,10 @@ void cli_explain_usage(FILE *out);
  * lets main() report it (quietly for a closed pipe, EPIPE).
  */
 int cli_stdout_failed(void);
+/* A write to stdout made on another thread failed with errno err (stdout's
+ * error flag is set too): the error cli_stdout_failed() keeps, unless one
+ * came first. */
+void cli_stdout_note_errno(int err);
 
 /** Flushes stdout before a message on stderr, so that both keep their order. */
 void cli_sync_stdout(void);

@@ -28,6 +28,7 @@
 #include "store_args.h"
 #include "export.h"
 #include "filter.h"
+#include "render/event_json.h"
 #include "report.h"
 #include "ttlog_reader.h"
 
@@ -118,6 +119,8 @@ void cli_export_usage(FILE *out)
 
 void cli_export_flush(struct export *x)
 {
+	if (x->pool && !cli_render_pool_drain(x->pool))
+		cli_stdout_note_errno(cli_render_pool_errno(x->pool));
 	render_buf_write(&x->out, stdout);
 	render_buf_reset(&x->out);
 }
@@ -203,10 +206,78 @@ static void export_stacks(struct export *x, const ttlog_reader *r, const char *p
 	cli_backtrace_free(&bt);
 }
 
-static int export_file(struct export *x, const char *path)
+/* What a rendering thread of jsonl has of its own. */
+struct export_worker {
+	struct render_message msg;
+	struct render_event_cache cache;
+};
+
+static void render_jsonl(void *ctx, struct render_buf *out, const struct ttlog_event *ev)
+{
+	struct export_worker *w = ctx;
+	render_message_start(&w->msg, ev);
+	render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
+	render_buf_putc(out, '\n');
+}
+
+/* jsonl with --jobs N > 1: N threads render the events (not with --grep,
+ * which needs the message where the filters run). Without them the events
+ * are rendered on this thread: the same bytes. */
+static void start_workers(struct export *x)
+{
+	unsigned n = x->filter.jobs;
+	if (n < 2 || x->filter.ngreps || x->format != &cli_export_jsonl)
+		return;
+	x->workers = calloc(n, sizeof *x->workers);
+	x->worker_ctx = calloc(n, sizeof *x->worker_ctx);
+	if (!x->workers || !x->worker_ctx)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		x->worker_ctx[i] = &x->workers[i];
+	x->nworkers = n;
+	x->pool = cli_render_pool_start(n, render_jsonl, x->worker_ctx, stdout);
+}
+
+static void stop_workers(struct export *x)
+{
+	cli_open_ahead_cancel(&x->ahead);
+	cli_render_pool_stop(x->pool);
+	x->pool = NULL;
+	for (unsigned i = 0; i < x->nworkers; i++) {
+		render_message_free(&x->workers[i].msg);
+		render_event_cache_free(&x->workers[i].cache);
+	}
+	free(x->workers);
+	free(x->worker_ctx);
+	x->workers = NULL;
+	x->worker_ctx = NULL;
+	x->nworkers = 0;
+}
+
+/* The rendering threads' caches for a new file (they are idle). */
+static void workers_begin_file(struct export *x, const struct ttlog_file_info *info)
+{
+	for (unsigned i = 0; i < x->nworkers; i++) {
+		render_event_cache_reset(&x->workers[i].cache);
+		x->workers[i].cache.service = info ? info->service : NULL;
+		x->workers[i].cache.big_as_string = x->json_big_as_string;
+	}
+}
+
+/* Exports the file path; next, if not NULL, is the file that comes after
+ * it, opened meanwhile with --jobs N > 1 (cli/open_ahead.h). */
+static int export_file(struct export *x, const char *path, const char *next)
 {
 	int rc;
-	ttlog_reader *r = open_file(path, cli_filter_reader_flags(&x->filter), &rc);
+	unsigned flags = cli_filter_reader_flags(&x->filter);
+	ttlog_reader *r = cli_open_ahead_take(&x->ahead, path, flags, &rc);
+	if (r && !((rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) &&
+		   ttlog_reader_info(r))) {
+		ttlog_reader_close(r); /* as open_file() */
+		r = NULL;
+	}
+	if (next && x->filter.jobs > 1)
+		cli_open_ahead_start(&x->ahead, next, flags);
 
 	x->path = path;
 	if (!r) {
@@ -225,9 +296,18 @@ static int export_file(struct export *x, const char *path)
 	}
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
-	/* Metrics are the file's, not its events'. */
-	while (!cli_stdout_failed() && !(x->format == &cli_export_otlp && x->signal == EXPORT_SIGNAL_METRICS) &&
+	workers_begin_file(x, info);
+	/* Metrics are the file's, not its events'. With the threads, a write
+	 * error is the pool's until it is drained (cli_export_flush()). */
+	while (!(x->pool ? 0 : cli_stdout_failed()) &&
+	       !(x->format == &cli_export_otlp && x->signal == EXPORT_SIGNAL_METRICS) &&
 	       ttlog_reader_next(r, &ev)) {
+		if (x->pool) {
+			/* No --grep: the filters do not need the message. */
+			if (cli_filter_keep(&x->filter, &ev, NULL) && !cli_render_pool_add(x->pool, &ev))
+				break;
+			continue;
+		}
 		render_message_start(&x->msg, &ev);
 		if (cli_filter_keep(&x->filter, &ev, &x->msg))
 			x->format->event(x, &ev);
@@ -531,11 +611,13 @@ int cli_export_main(int argc, char **argv)
 			continue;
 		x.signal = (enum export_signal)s;
 		x.format->begin(&x);
+		start_workers(&x);
 		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
-			int st = export_file(&x, files[i]);
+			int st = export_file(&x, files[i], i + 1 < n ? files[i + 1] : NULL);
 			if (st > status)
 				status = st;
 		}
+		stop_workers(&x);
 		x.format->end(&x);
 		if (x.format != &cli_export_otlp)
 			break;

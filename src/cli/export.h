@@ -26,6 +26,8 @@
 #include "filter.h"
 #include "render/event_message.h"
 #include "render/span_fields.h"
+#include "open_ahead.h"
+#include "render_pool.h"
 #include "ttlog_reader.h"
 
 /* A signal of otlp-json (--signals); EXPORT_SIGNAL_BIT(s) in a set. */
@@ -47,6 +49,14 @@ struct export {
 	struct render_message msg; /* the current event's message, made when needed */
 	void *state;          /* the format's own, from its begin() */
 	int json_big_as_string; /* --json-big-as-string (jsonl) */
+
+	/* jsonl with --jobs N > 1 and no --grep: a file's events rendered on
+	 * N threads (cli/render_pool.h), the next file opened meanwhile. */
+	struct cli_render_pool *pool;
+	struct export_worker *workers;
+	void **worker_ctx;
+	unsigned nworkers;
+	struct cli_open_ahead ahead;
 };
 
 struct export_format {

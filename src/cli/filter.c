@@ -323,8 +323,11 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 void cli_filter_jobs_usage(FILE *out)
 {
 	fputs("Reading:\n"
-	      "      --jobs N          decompress and check each file's blocks on N threads\n"
-	      "                        (1 to 255; the default is the number of CPUs); 1 reads\n"
+	      "      --jobs N          use N threads (1 to 255; the default is the number of\n"
+	      "                        CPUs): each file's blocks are decompressed and checked\n"
+	      "                        on N threads, the next file is opened while one is\n"
+	      "                        printed, and the lines are made on N threads (view,\n"
+	      "                        and export's jsonl; not with --grep); 1 does all of it\n"
 	      "                        on one thread. The output is the same for every N\n",
 	      out);
 }

@@ -32,6 +32,12 @@ int cli_stdout_failed(void)
 	return -1;
 }
 
+void cli_stdout_note_errno(int err)
+{
+	if (stdout_errno == 0 && err)
+		stdout_errno = err;
+}
+
 void cli_sync_stdout(void)
 {
 	fflush(stdout);

@@ -31,6 +31,8 @@
 #include "render/event_message.h"
 #include "render/names.h"
 #include "render/time_text.h"
+#include "open_ahead.h"
+#include "render_pool.h"
 #include "report.h"
 #include "store_args.h"
 #include "ttlog_reader.h"
@@ -56,6 +58,22 @@ struct view {
 	struct render_line_style style;  /* how text lines look */
 	struct render_buf events;        /* event lines not written yet (EVENT_BLOCK) */
 	struct render_event_cache cache; /* JSON parts of the file's levels, sites and threads */
+
+	/* --jobs N > 1 and no --grep: the events of a file are rendered on
+	 * N threads (cli/render_pool.h), each with its own message and cache. */
+	struct cli_render_pool *pool;
+	struct view_worker *workers;
+	void **worker_ctx;
+	unsigned nworkers;
+	int stopped;                     /* the output failed: read no further */
+	struct cli_open_ahead ahead;     /* the next file, opened meanwhile */
+};
+
+/* What a rendering thread of the pool has of its own. */
+struct view_worker {
+	const struct view *v;
+	struct render_message msg;
+	struct render_event_cache cache;
 };
 
 /* Event lines are written in blocks of this many bytes or more, not one by
@@ -396,11 +414,17 @@ static void print_sampling(struct view *v, const ttlog_reader *r)
 
 /* ---- Events ------------------------------------------------------------- */
 
-/* Writes the event lines built so far. */
+/* Writes the event lines built so far (the pool's first). */
 static void flush_events(struct view *v)
 {
+	if (v->pool && !cli_render_pool_drain(v->pool)) {
+		cli_stdout_note_errno(cli_render_pool_errno(v->pool));
+		v->stopped = 1;
+	}
 	render_buf_write(&v->events, stdout);
 	render_buf_reset(&v->events);
+	if (cli_stdout_failed())
+		v->stopped = 1;
 }
 
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
@@ -408,6 +432,19 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 	render_event_line(&v->events, ev, render_message_text(&v->msg), &v->style);
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
+}
+
+/* The pool's render function: one event's line, text or JSON. */
+static void render_pooled(void *ctx, struct render_buf *out, const struct ttlog_event *ev)
+{
+	struct view_worker *w = ctx;
+	render_message_start(&w->msg, ev);
+	if (w->v->json) {
+		render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
+		render_buf_putc(out, '\n');
+	} else {
+		render_event_line(out, ev, render_message_text(&w->msg), &w->v->style);
+	}
 }
 
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
@@ -421,6 +458,11 @@ static void print_json_event(struct view *v, const struct ttlog_event *ev)
 /* One event of a file or a store: printed if the filters keep it. */
 static void show_event(struct view *v, const struct ttlog_event *ev)
 {
+	if (v->pool) { /* no --grep: the filters do not need the message */
+		if (cli_filter_keep(&v->filter, ev, NULL) && !cli_render_pool_add(v->pool, ev))
+			v->stopped = 1;
+		return;
+	}
 	render_message_start(&v->msg, ev);
 	if (!cli_filter_keep(&v->filter, ev, &v->msg))
 		return;
@@ -442,10 +484,15 @@ static void print_trigger_mark(struct view *v, const struct ttlog_file_info *inf
 
 /* ---- Files -------------------------------------------------------------- */
 
-static int view_file(struct view *v, const char *path)
+/* Prints the file path; next, if not NULL, is the file that comes after it,
+ * opened meanwhile with --jobs N > 1 (cli/open_ahead.h). */
+static int view_file(struct view *v, const char *path, const char *next)
 {
-	ttlog_reader *r = NULL;
-	int rc = ttlog_reader_open_ex(path, cli_filter_reader_flags(&v->filter), &r);
+	int rc;
+	unsigned flags = cli_filter_reader_flags(&v->filter);
+	ttlog_reader *r = cli_open_ahead_take(&v->ahead, path, flags, &rc);
+	if (next && v->filter.jobs > 1 && !v->metrics)
+		cli_open_ahead_start(&v->ahead, next, flags);
 
 	v->path = path;
 	if (!r) {
@@ -464,6 +511,10 @@ static int view_file(struct view *v, const char *path)
 	cli_filter_begin_file(&v->filter, r);
 	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
 	v->cache.service = info ? info->service : NULL;
+	for (unsigned i = 0; i < v->nworkers; i++) { /* idle: the last file was flushed */
+		render_event_cache_reset(&v->workers[i].cache);
+		v->workers[i].cache.service = v->cache.service;
+	}
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -475,14 +526,15 @@ static int view_file(struct view *v, const char *path)
 	/* A trigger's snapshot: a line among the events where the rule fired
 	 * (text mode; JSON has the header's note). */
 	int mark = described && !v->json && !v->metrics && info->trigger_rule && *info->trigger_rule;
-	while (!v->metrics && !cli_stdout_failed() && ttlog_reader_next(r, &ev)) {
+	v->stopped = cli_stdout_failed();
+	while (!v->metrics && !v->stopped && ttlog_reader_next(r, &ev)) {
 		if (mark && ev.time_ns >= info->trigger_ns) {
 			print_trigger_mark(v, info);
 			mark = 0;
 		}
 		show_event(v, &ev);
 	}
-	if (mark && !cli_stdout_failed())
+	if (mark && !v->stopped)
 		print_trigger_mark(v, info);
 	flush_events(v);
 	if (cli_stdout_failed()) {
@@ -616,8 +668,47 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* --jobs N > 1: N threads render the events of a file (not with --grep,
+ * which needs the message where the filters run, nor for a store, whose
+ * files come and go while it is read). Without them, or when the threads
+ * cannot be had, the events are rendered on this thread: the same bytes. */
+static void start_workers(struct view *v)
+{
+	unsigned n = v->filter.jobs;
+	if (n < 2 || v->filter.ngreps || v->metrics)
+		return;
+	v->workers = calloc(n, sizeof *v->workers);
+	v->worker_ctx = calloc(n, sizeof *v->worker_ctx);
+	if (!v->workers || !v->worker_ctx)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		v->workers[i].v = v;
+		v->workers[i].cache.big_as_string = v->cache.big_as_string;
+		v->worker_ctx[i] = &v->workers[i];
+	}
+	v->nworkers = n;
+	v->pool = cli_render_pool_start(n, render_pooled, v->worker_ctx, stdout);
+}
+
+static void stop_workers(struct view *v)
+{
+	cli_render_pool_stop(v->pool);
+	v->pool = NULL;
+	for (unsigned i = 0; i < v->nworkers; i++) {
+		render_message_free(&v->workers[i].msg);
+		render_event_cache_free(&v->workers[i].cache);
+	}
+	free(v->workers);
+	free(v->worker_ctx);
+	v->workers = NULL;
+	v->worker_ctx = NULL;
+	v->nworkers = 0;
+}
+
 static void view_free(struct view *v)
 {
+	cli_open_ahead_cancel(&v->ahead);
+	stop_workers(v);
 	cli_filter_free(&v->filter);
 	render_buf_free(&v->line);
 	render_message_free(&v->msg);
@@ -770,8 +861,9 @@ int cli_view_main(int argc, char **argv)
 		int n = cli_store_expand(args, nargs, "ttlog", &files, &bad);
 		if (bad)
 			status = CLI_EXIT_DATA;
+		start_workers(&v);
 		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
-			int st = view_file(&v, files[i]);
+			int st = view_file(&v, files[i], i + 1 < n ? files[i + 1] : NULL);
 			if (st > status)
 				status = st;
 		}

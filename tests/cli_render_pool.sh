@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# cli_render_pool.sh - the threads of `ttlog view` and `ttlog export
+# --format jsonl` with --jobs N > 1: each event is copied for a rendering
+# thread (cli/event_copy.c) with what the reader reuses at its next event,
+# the rendered batches are written in order (cli/render_pool.c), and the
+# next file of a list is opened meanwhile (cli/open_ahead.c). What the
+# commands print must not depend on N: stdout, stderr and the exit status
+# of --jobs 1 and --jobs 4 are the same, on snapshots whose events carry
+# strings with odd bytes, fields, spans and contexts (tests/progs/
+# export_snapshot and span_attrs), on lists of files (one of them missing,
+# one damaged), with filters, and when the output stops being read.
+# Labelled "concurrency": CI runs it under TSan too.
+set -u
+
+# shellcheck source=support/cli_lib.sh
+source "$(dirname "$0")/support/cli_lib.sh"
+
+mkdir -p "$tmp/hostile" "$tmp/attrs" "$tmp/stream"
+hostile=$(TTLOG_CLOCK=fake "$progs/export_snapshot" "$tmp/hostile")
+expect "export_snapshot wrote a snapshot" test -f "$hostile"
+attrs=$("$progs/span_attrs" "$tmp/attrs")
+expect "span_attrs wrote a snapshot" test -f "$attrs"
+expect "two threads log into a stream" \
+	env TTLOG_STREAM="$tmp/stream" TTLOG_RING_SIZE=64K "$progs/stream_load" 2 100 >"$tmp/load.out"
+seg=$(ls -S "$tmp/stream"/*.ttseg | head -n 1)
+expect "the stream wrote a segment" test -f "$seg"
+cut=$tmp/cut.ttseg
+head -c "$(($(stat -c %s "$seg") / 2))" "$seg" >"$cut"
+
+# same_jobs NAME ARGS...: `ttlog ARGS` with --jobs 1 and --jobs 4 prints
+# the same and exits the same.
+same_jobs() {
+	local name=$1 s1 s4
+	shift
+	"$bin" "$@" --jobs 1 >"$tmp/j1.out" 2>"$tmp/j1.err"
+	s1=$?
+	"$bin" "$@" --jobs 4 >"$tmp/j4.out" 2>"$tmp/j4.err"
+	s4=$?
+	expect "$name: has events" test -s "$tmp/j1.out"
+	expect "$name: stdout of --jobs 4 is that of --jobs 1" cmp -s "$tmp/j1.out" "$tmp/j4.out"
+	expect "$name: stderr of --jobs 4 is that of --jobs 1" cmp -s "$tmp/j1.err" "$tmp/j4.err"
+	expect "$name: exit status of --jobs 4 is that of --jobs 1" test "$s1" = "$s4"
+}
+
+same_jobs "view text, odd bytes and spans" view --color=never --utc "$hostile"
+same_jobs "view json, odd bytes and spans" view -o json "$hostile"
+same_jobs "view json, big numbers as strings" view -o json --json-big-as-string "$hostile"
+same_jobs "export jsonl, odd bytes and spans" export --format jsonl "$hostile"
+same_jobs "view text, contexts" view --color=never "$attrs"
+same_jobs "view json, contexts" view -o json "$attrs"
+expect "contexts: the context's field is shown" grep -q '"request_id":17' "$tmp/j4.out"
+expect "contexts: the span's name is shown" grep -q '"span_name":"op"' "$tmp/j4.out"
+
+# A list of files: each printed in turn, the next one opened meanwhile; a
+# missing file is reported at its place, and the others still shown.
+same_jobs "view text, a list of files" view --color=never "$seg" "$hostile" "$tmp/missing.ttlog" "$attrs" "$cut"
+expect "a list: the missing file is named" grep -q "missing.ttlog" "$tmp/j4.err"
+expect "a list: the files come in the order given" \
+	test "$(grep -n 'span_attrs.c' "$tmp/j4.out" | head -n 1 | cut -d: -f1)" -gt "$(grep -n 'export_snapshot.c' "$tmp/j4.out" | tail -n 1 | cut -d: -f1)"
+expect "a list: exit status 2 (a file could not be read)" test "$("$bin" view --jobs 4 "$seg" "$tmp/missing.ttlog" "$attrs" >/dev/null 2>&1; echo $?)" = 2
+same_jobs "view json, a list of files" view -o json "$seg" "$hostile" "$tmp/missing.ttlog" "$cut" "$attrs"
+same_jobs "export jsonl, a list of files" export --format jsonl "$seg" "$hostile" "$cut" "$attrs"
+same_jobs "view text, a list, filtered by level" view --color=never --level warn "$seg" "$hostile" "$attrs"
+same_jobs "view json, a list, filtered by field" view -o json --field request_id=17 "$hostile" "$attrs"
+same_jobs "view text, with --grep (one thread renders)" view --color=never --grep 'load|op' "$seg" "$attrs"
+
+# Output that stops being read: the command ends without an error of its own.
+"$bin" view --jobs 4 "$seg" "$hostile" "$seg" 2>"$tmp/pipe.err" | head -n 3 >"$tmp/pipe.out"
+expect "a closed pipe: the first lines arrive" test "$(wc -l <"$tmp/pipe.out")" = 3
+expect "a closed pipe: nothing said on stderr" test ! -s "$tmp/pipe.err"
+"$bin" export --format jsonl --jobs 4 "$seg" "$seg" 2>"$tmp/pipe.err" | head -n 2 >"$tmp/pipe.out"
+expect "a closed pipe, export: the first lines arrive" test "$(wc -l <"$tmp/pipe.out")" = 2
+expect "a closed pipe, export: nothing said on stderr" test ! -s "$tmp/pipe.err"
+# A full device: the error is said, and the exit status is 2.
+if [ -w /dev/full ]; then
+	"$bin" view --jobs 4 "$seg" >/dev/full 2>"$tmp/full.err"
+	expect "a full device: exit status 2" test $? = 2
+	expect "a full device: the error is said" grep -q "No space left on device" "$tmp/full.err"
+fi
+
+finish

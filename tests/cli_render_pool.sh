@@ -9,7 +9,8 @@
 # of --jobs 1 and --jobs 4 are the same, on snapshots whose events carry
 # strings with odd bytes, fields, spans and contexts (tests/progs/
 # export_snapshot and span_attrs), on lists of files (one of them missing,
-# one damaged), with filters, and when the output stops being read.
+# one cut), on a directory read as one store, with filters, and when the
+# output stops being read.
 # Labelled "concurrency": CI runs it under TSan too.
 set -u
 
@@ -64,6 +65,15 @@ same_jobs "export jsonl, a list of files" export --format jsonl "$seg" "$hostile
 same_jobs "view text, a list, filtered by level" view --color=never --level warn "$seg" "$hostile" "$attrs"
 same_jobs "view json, a list, filtered by field" view -o json --field request_id=17 "$hostile" "$attrs"
 same_jobs "view text, with --grep (one thread renders)" view --color=never --grep 'load|op' "$seg" "$attrs"
+
+# A store: the files of a directory merged in time order, each event with
+# its own file's service.
+mkdir -p "$tmp/store"
+cp "$hostile" "$attrs" "$tmp/store/"
+same_jobs "view json, a store of two services" view -o json "$tmp/store"
+expect "a store: the events of one service" grep -q '"service":"export_snapshot"' "$tmp/j4.out"
+expect "a store: the events of the other" grep -q '"service":"span_attrs"' "$tmp/j4.out"
+same_jobs "view text, a store" view --color=never "$tmp/store"
 
 # Output that stops being read: the command ends without an error of its own.
 "$bin" view --jobs 4 "$seg" "$hostile" "$seg" 2>"$tmp/pipe.err" | head -n 3 >"$tmp/pipe.out"

@@ -212,9 +212,11 @@ struct export_worker {
 	struct render_event_cache cache;
 };
 
-static void render_jsonl(void *ctx, struct render_buf *out, const struct ttlog_event *ev)
+static void render_jsonl(void *ctx, struct render_buf *out, const struct ttlog_event *ev,
+			 const void *tag)
 {
 	struct export_worker *w = ctx;
+	(void)tag;
 	render_message_start(&w->msg, ev);
 	render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
 	render_buf_putc(out, '\n');
@@ -304,7 +306,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	       ttlog_reader_next(r, &ev)) {
 		if (x->pool) {
 			/* No --grep: the filters do not need the message. */
-			if (cli_filter_keep(&x->filter, &ev, NULL) && !cli_render_pool_add(x->pool, &ev))
+			if (cli_filter_keep(&x->filter, &ev, NULL) && !cli_render_pool_add(x->pool, &ev, NULL))
 				break;
 			continue;
 		}

@@ -41,6 +41,7 @@ struct batch {
 	unsigned char *copies; /* the events' copies, one after the other */
 	size_t used, cap;
 	size_t *at;            /* offset of each copy in `copies` */
+	const void **tags;     /* the tag of each */
 	size_t n, at_cap;
 	struct render_buf text;
 };
@@ -113,7 +114,8 @@ static void *worker(void *arg)
 		b->state = SLOT_RENDERING;
 		pthread_mutex_unlock(&p->lock);
 		for (size_t i = 0; i < b->n; i++)
-			p->render(ctx, &b->text, (const struct ttlog_event *)(b->copies + b->at[i]));
+			p->render(ctx, &b->text, (const struct ttlog_event *)(b->copies + b->at[i]),
+				  b->tags[i]);
 		pthread_mutex_lock(&p->lock);
 		b->state = SLOT_RENDERED;
 		write_in_order(p);
@@ -175,7 +177,7 @@ static void submit(struct cli_render_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev)
+int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev, const void *tag)
 {
 	if (atomic_load_explicit(&p->failed, memory_order_relaxed))
 		return 0;
@@ -193,7 +195,7 @@ int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev)
 	if (b->used + need > b->cap) {
 		if (b->n) { /* full: the event starts the next batch */
 			submit(p);
-			return cli_render_pool_add(p, ev);
+			return cli_render_pool_add(p, ev, tag);
 		}
 		size_t cap = need > BATCH_BYTES ? need : BATCH_BYTES;
 		b->copies = render_xrealloc(b->copies, cap);
@@ -202,7 +204,9 @@ int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev)
 	if (b->n == b->at_cap) {
 		b->at_cap = BATCH_EVENTS;
 		b->at = render_xrealloc(b->at, b->at_cap * sizeof *b->at);
+		b->tags = render_xrealloc(b->tags, b->at_cap * sizeof *b->tags);
 	}
+	b->tags[b->n] = tag;
 	b->at[b->n++] = b->used;
 	cli_event_copy(b->copies + b->used, ev);
 	b->used += need;
@@ -241,6 +245,7 @@ void cli_render_pool_stop(struct cli_render_pool *p)
 	for (unsigned i = 0; i < p->nslots; i++) {
 		free(p->slots[i].copies);
 		free(p->slots[i].at);
+		free(p->slots[i].tags);
 		render_buf_free(&p->slots[i].text);
 	}
 	pthread_cond_destroy(&p->work);

@@ -32,8 +32,10 @@
 
 struct cli_render_pool;
 
-/* Appends the text of ev to out, with a worker's context. */
-typedef void (*cli_render_fn)(void *ctx, struct render_buf *out, const struct ttlog_event *ev);
+/* Appends the text of ev to out, with a worker's context; tag is what was
+ * added with the event. */
+typedef void (*cli_render_fn)(void *ctx, struct render_buf *out, const struct ttlog_event *ev,
+			      const void *tag);
 
 /**
  * Starts `workers` threads (1 to 255) that render with render(ctx[i], ...)
@@ -43,9 +45,11 @@ typedef void (*cli_render_fn)(void *ctx, struct render_buf *out, const struct tt
 struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn render, void **ctx,
 					      FILE *out);
 
-/** Copies ev for rendering. Returns 0 once writing to the output has
- *  failed (the caller stops reading), else 1. */
-int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev);
+/** Copies ev for rendering, with a tag of the caller's that the render
+ *  function gets with it (not copied: it must stay valid until the next
+ *  drain). Returns 0 once writing to the output has failed (the caller
+ *  stops reading), else 1. */
+int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev, const void *tag);
 
 /** Renders and writes every event added so far, then returns with the
  *  workers idle. Returns 0 if writing to the output failed, else 1. */

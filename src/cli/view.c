@@ -435,11 +435,13 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 }
 
 /* The pool's render function: one event's line, text or JSON. */
-static void render_pooled(void *ctx, struct render_buf *out, const struct ttlog_event *ev)
+static void render_pooled(void *ctx, struct render_buf *out, const struct ttlog_event *ev,
+			  const void *service)
 {
 	struct view_worker *w = ctx;
 	render_message_start(&w->msg, ev);
 	if (w->v->json) {
+		w->cache.service = service;
 		render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
 		render_buf_putc(out, '\n');
 	} else {
@@ -459,7 +461,8 @@ static void print_json_event(struct view *v, const struct ttlog_event *ev)
 static void show_event(struct view *v, const struct ttlog_event *ev)
 {
 	if (v->pool) { /* no --grep: the filters do not need the message */
-		if (cli_filter_keep(&v->filter, ev, NULL) && !cli_render_pool_add(v->pool, ev))
+		if (cli_filter_keep(&v->filter, ev, NULL) &&
+		    !cli_render_pool_add(v->pool, ev, v->cache.service))
 			v->stopped = 1;
 		return;
 	}
@@ -511,10 +514,8 @@ static int view_file(struct view *v, const char *path, const char *next)
 	cli_filter_begin_file(&v->filter, r);
 	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
 	v->cache.service = info ? info->service : NULL;
-	for (unsigned i = 0; i < v->nworkers; i++) { /* idle: the last file was flushed */
+	for (unsigned i = 0; i < v->nworkers; i++) /* idle: the last file was flushed */
 		render_event_cache_reset(&v->workers[i].cache);
-		v->workers[i].cache.service = v->cache.service;
-	}
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -564,7 +565,8 @@ static int view_store(struct view *v, char **args, int n)
 	render_event_cache_reset(&v->cache);
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from;
-	while (!cli_stdout_failed() && ttlog_store_next(s, &ev, &from)) {
+	v->stopped = cli_stdout_failed();
+	while (!v->stopped && ttlog_store_next(s, &ev, &from)) {
 		v->cache.service = ttlog_reader_info(from->reader)->service;
 		show_event(v, &ev);
 	}
@@ -668,10 +670,12 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* --jobs N > 1: N threads render the events of a file (not with --grep,
- * which needs the message where the filters run, nor for a store, whose
- * files come and go while it is read). Without them, or when the threads
- * cannot be had, the events are rendered on this thread: the same bytes. */
+/* --jobs N > 1: N threads render the events (not with --grep, which needs
+ * the message where the filters run). Each event goes with its file's
+ * service, which a store's events change. Without the threads, or when
+ * they cannot be had, the events are rendered on this thread: the same
+ * bytes. A store's files stay open (their sites and threads with them)
+ * until it is closed, after the last drain. */
 static void start_workers(struct view *v)
 {
 	unsigned n = v->filter.jobs;
@@ -853,6 +857,7 @@ int cli_view_main(int argc, char **argv)
 			      CLI_EXIT_OK)
 		parsed = 0;
 	if (parsed && !v.metrics && cli_store_args(args, nargs)) {
+		start_workers(&v);
 		status = view_store(&v, args, nargs);
 	} else if (parsed) {
 		/* --metrics of a directory: each of its files. */

@@ -261,7 +261,8 @@ int main(int argc, char **argv)
 	 * --jobs the next one while the last is still in use: glibc would map
 	 * each such buffer afresh and have the kernel fault in and clear every
 	 * page of it again. Kept in the heap instead, a freed buffer is used
-	 * again as it is (docs/PERFORMANCE.md, "lines made on both cores"). */
+	 * again as it is (docs/PERFORMANCE.md, "Reader: lines made on both
+	 * cores"). */
 	mallopt(M_MMAP_THRESHOLD, 512 << 20);
 	mallopt(M_TRIM_THRESHOLD, 1024 << 20);
 	mallopt(M_ARENA_MAX, 1); /* the threads' buffers, freed by others, reused too */

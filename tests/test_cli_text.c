@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "render/event_line.h"
 #include "render/json_text.h"
 #include "render/text_buf.h"
 #include "render/time_text.h"
@@ -186,11 +187,32 @@ static void reference_json(struct render_buf *b, const char *s, size_t len)
 	render_buf_putc(b, '"');
 }
 
-/* Random strings of ordinary and special bytes and UTF-8 sequences (whole,
- * cut short and ill-formed), at every alignment. */
-static void test_json_strings(void **state)
+/* event_line.h's rules for text, one character at a time: printable
+ * ASCII, tab and well-formed UTF-8 as they are, any other byte as \xNN. */
+static void reference_text(struct render_buf *b, const char *s, size_t len)
 {
-	(void)state;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c >= 0x80 ? render_utf8_length(s + i, len - i) : 0;
+		if ((c >= 0x20 && c < 0x7f) || c == '\t') {
+			render_buf_putc(b, (char)c);
+			i++;
+		} else if (n) {
+			render_buf_put(b, s + i, n);
+			i += n;
+		} else {
+			render_buf_printf(b, "\\x%02x", c);
+			i++;
+		}
+	}
+}
+
+/* Random strings of ordinary and special bytes and UTF-8 sequences (whole,
+ * cut short and ill-formed), at every alignment, through `escape` against
+ * `reference`. */
+static void check_strings(void (*escape)(struct render_buf *, const char *, size_t),
+			  void (*reference)(struct render_buf *, const char *, size_t))
+{
 	static const char *const pieces[] = {
 		"a", "Z", " ", "~", "\"", "\\", "\t", "\n", "\x01", "\x1f", "\x7f", "/",
 		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80",
@@ -221,13 +243,25 @@ static void test_json_strings(void **state)
 		render_buf_reset(&got);
 		render_buf_puts(&got, "x"); /* appended, not written over */
 		render_buf_puts(&want, "x");
-		reference_json(&want, text + off, len);
-		render_json_string(&got, text + off, len);
+		reference(&want, text + off, len);
+		escape(&got, text + off, len);
 		assert_int_equal(got.len, want.len);
 		assert_memory_equal(got.data, want.data, want.len + 1);
 	}
 	render_buf_free(&want);
 	render_buf_free(&got);
+}
+
+static void test_json_strings(void **state)
+{
+	(void)state;
+	check_strings(render_json_string, reference_json);
+}
+
+static void test_text_strings(void **state)
+{
+	(void)state;
+	check_strings(render_line_text, reference_text);
 }
 
 int main(void)
@@ -237,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_times_utc),
 		cmocka_unit_test(test_times_local),
 		cmocka_unit_test(test_json_strings),
+		cmocka_unit_test(test_text_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

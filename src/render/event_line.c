@@ -42,7 +42,7 @@ static uint64_t word_to_look_at(uint64_t w)
 static void put_text(struct render_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0, i = render_plain_prefix(s, len, word_to_look_at);
+	size_t run = 0, i = render_plain_prefix_wide(s, len, 0x7f, 0x7f, word_to_look_at);
 	uint64_t w;
 
 	/* Most texts have nothing to show otherwise: one copy. */

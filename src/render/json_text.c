@@ -85,7 +85,8 @@ static void json_string(struct render_buf *b, const char *s, size_t len, int rep
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = render_plain_prefix(p, len, word_to_look_at), run = 0; /* p[run..i-1] is copied as it is */
+	/* p[run..i-1] is copied as it is */
+	size_t i = render_plain_prefix_wide(p, len, '"', '\\', word_to_look_at), run = 0;
 
 	if (b->cap - b->len <= len + 2)
 		render_buf_reserve(b, len + 2);

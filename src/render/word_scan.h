@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define RENDER_WORD_ONES UINT64_C(0x0101010101010101)
 #define RENDER_WORD_HIGHS UINT64_C(0x8080808080808080)
@@ -47,13 +50,67 @@ static inline size_t render_plain_prefix(const void *p, size_t len, uint64_t (*l
 		if (look(w))
 			return i;
 	}
-	if (i < len) {
-		w = RENDER_WORD_ONES * 'a';
-		memcpy(&w, s + i, len - i);
-		if (look(w))
-			return i;
+	if (i == len)
+		return len;
+	/* The last, short word, read without copying it byte by byte into a
+	 * padded word (whose load then waited for the bytes' stores): the
+	 * last eight bytes, over some already looked at; or, in a text
+	 * shorter than eight, its first and last four, or its first, middle
+	 * and last byte (padded with 'a'). Every byte of the word is one of
+	 * the text's, so the answer is as exact. */
+	if (len >= 8) {
+		memcpy(&w, s + len - 8, sizeof w);
+	} else if (len >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, sizeof lo);
+		memcpy(&hi, s + len - 4, sizeof hi);
+		w = lo | (uint64_t)hi << 32;
+	} else {
+		w = (RENDER_WORD_ONES * 'a' & ~UINT64_C(0xffffff)) | s[0] |
+		    (uint64_t)s[len / 2] << 8 | (uint64_t)s[len - 1] << 16;
 	}
-	return len;
+	return look(w) ? i : len;
+}
+
+/**
+ * As render_plain_prefix(), sixteen bytes at a time where the processor has
+ * SSE2 (every x86-64): the number of leading bytes of p that are neither
+ * below 0x20, nor DEL, nor from 0x80, nor a, nor b (the index of the first
+ * such byte, or len). A text shorter than 16 bytes goes to
+ * render_plain_prefix() with look(), which must flag the same bytes.
+ */
+static inline size_t render_plain_prefix_wide(const void *p, size_t len, unsigned char a,
+					      unsigned char b, uint64_t (*look)(uint64_t))
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const unsigned char *s = p;
+	const __m128i below = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+	for (;; i += 16) {
+		/* The last block overlaps bytes already looked at, which are
+		 * plain: a hit there is at or after i. */
+		size_t at = len - i >= 16 ? i : len - 16;
+		if (len < 16)
+			break;
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+		/* 0xff where v <= 0x1f (min(v, 0x1f) == v), == DEL, a or b; the
+		 * bytes from 0x80 have their top bit set already. */
+		__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, below), v),
+					   _mm_or_si128(_mm_cmpeq_epi8(v, del),
+							_mm_or_si128(_mm_cmpeq_epi8(v, va),
+								     _mm_cmpeq_epi8(v, vb))));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(odd, v));
+		if (m)
+			return at + (size_t)__builtin_ctz(m);
+		if (at + 16 >= len)
+			return len;
+	}
+#else
+	(void)a;
+	(void)b;
+#endif
+	return i + render_plain_prefix((const unsigned char *)p + i, len - i, look);
 }
 
 #endif /* TTLOG__RENDER_WORD_SCAN_H */

@@ -330,12 +330,37 @@ static int fmt_star_value(const struct ttlog_arg *a)
 }
 
 /* Writes v in decimal backwards, ending just before p; returns its start. */
+/* "00" to "99": two digits per division when writing a number. */
+static const char fmt_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				   "8081828384858687888990919293949596979899";
+
+/* Writes exactly n digits of v (the last n, zeros in front) before p. */
+static char *fmt_digits_fixed_before(char *p, uint64_t v, int n)
+{
+	for (; n >= 2; n -= 2) {
+		p -= 2;
+		memcpy(p, fmt_pairs + 2 * (v % 100u), 2);
+		v /= 100u;
+	}
+	if (n)
+		*--p = (char)('0' + v % 10u);
+	return p;
+}
+
 static char *fmt_decimal_before(char *p, uint64_t v)
 {
-	do {
-		*--p = (char)('0' + v % 10u);
-		v /= 10u;
-	} while (v);
+	while (v >= 100u) {
+		p -= 2;
+		memcpy(p, fmt_pairs + 2 * (v % 100u), 2);
+		v /= 100u;
+	}
+	if (v >= 10u) {
+		p -= 2;
+		memcpy(p, fmt_pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
 	return p;
 }
 
@@ -507,10 +532,7 @@ static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d
 	char text[48];
 	char *const end = text + sizeof text;
 	char *p = end;
-	for (int i = 0; i < prec; i++) {
-		*--p = (char)('0' + part % 10u);
-		part /= 10u;
-	}
+	p = fmt_digits_fixed_before(p, part, prec);
 	if (prec > 0)
 		*--p = '.';
 	p = fmt_decimal_before(p, whole);

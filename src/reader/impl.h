@@ -386,6 +386,11 @@ void ttlog__reader_release(struct ttlog_reader *r);
  */
 int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
 				size_t pos, struct decoded *d, char *why, size_t why_size);
+/* The same check, with the same answer and message, but d's arguments are
+ * left undecoded (but for a RESTATE record's): size, ticks and site only.
+ * For the block pass, which counts and checks every record. */
+int ttlog__reader_check_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+			       size_t pos, struct decoded *d, char *why, size_t why_size);
 
 /*
  * Decodes an LZ4 (codec 1), packed (codec 2) or zstd (codec 3: a zstd frame

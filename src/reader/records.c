@@ -44,8 +44,15 @@ static size_t arg_width(int type)
 	}
 }
 
-int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
-				size_t pos, struct decoded *d, char *why, size_t why_size)
+/*
+ * The record at raw[pos..len): checked whole, and its arguments' values
+ * decoded when `values` is set or its site re-states scopes (is_event()
+ * reads the count). Inline in both callers below, so that the check of
+ * the block pass does not pay for the values it does not read.
+ */
+static inline __attribute__((always_inline)) int
+decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len, size_t pos,
+	      struct decoded *d, char *why, size_t why_size, int values)
 {
 	size_t left = len - pos;
 	const unsigned char *p = raw + pos;
@@ -73,13 +80,16 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 	d->size = size;
 	d->ticks = ttlog__get_u64(p + 8);
 	d->site = site;
+	const int fill = values || site->info.kind == TTLOG__FMT_KIND_RESTATE;
 	size_t at = TTLOG__FMT_RECORD_HEADER_SIZE;
 	for (unsigned i = 0; i < site->info.nargs; i++) {
 		struct ttlog_arg *a = &d->args[i];
 		int type = site->types[i];
 		size_t w = arg_width(type);
-		memset(a, 0, sizeof *a);
-		a->type = type;
+		if (fill) {
+			memset(a, 0, sizeof *a);
+			a->type = type;
+		}
 		if (w > size - at) {
 			snprintf(why, why_size,
 				 "expected argument %u (%s) of site %u within the %u-byte record, "
@@ -89,6 +99,8 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 		}
 		const unsigned char *q = p + at;
 		at += w;
+		if (!fill && type != TTLOG_ARG_STR)
+			continue; /* its width is all there is to check */
 		switch (type) {
 		case TTLOG_ARG_BOOL: a->v.i = q[0]; break;
 		case TTLOG_ARG_CHAR:
@@ -129,11 +141,13 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 					 i + 1, (unsigned)n, (unsigned)size, size - at);
 				return 0;
 			}
+			at += n;
+			if (!fill)
+				break;
 			a->str = (const char *)(q + 4);
 			a->str_len = n;
 			a->str_null = (word & TTLOG__STR_NULL) != 0;
 			a->str_truncated = (word & TTLOG__STR_TRUNCATED) != 0;
-			at += n;
 			break;
 		}
 		default: a->v.u = ttlog__get_u64(q); break; /* U64, PTR */
@@ -146,6 +160,18 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
 		return 0;
 	}
 	return 1;
+}
+
+int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d, char *why, size_t why_size)
+{
+	return decode_record(r, raw, len, pos, d, why, why_size, 1);
+}
+
+int ttlog__reader_check_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+			       size_t pos, struct decoded *d, char *why, size_t why_size)
+{
+	return decode_record(r, raw, len, pos, d, why, why_size, 0);
 }
 
 /* The argument types of a site the SITE chunks define (codec 2). */
@@ -323,7 +349,7 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	int bad = b->damaged; /* the decoder reported it */
 	size_t end = b->damaged ? b->good : b->raw_size;
 	while (pos < end) {
-		if (!ttlog__reader_decode_record(r, raw, end, pos, &d, why, sizeof why)) {
+		if (!ttlog__reader_check_record(r, raw, end, pos, &d, why, sizeof why)) {
 			ttlog__reader_report_record(r, b, pos, why);
 			bad = 1;
 			break;
@@ -367,7 +393,7 @@ uint32_t ttlog__reader_count_events(const struct ttlog_reader *r, const struct r
 	size_t pos = 0, end = b->damaged ? b->good : b->raw_size;
 	uint32_t nev = 0;
 	for (uint32_t k = 0; k < b->nrec; k++) {
-		if (!ttlog__reader_decode_record(r, raw, end, pos, &d, why, sizeof why))
+		if (!ttlog__reader_check_record(r, raw, end, pos, &d, why, sizeof why))
 			break; /* decoded when checked; cannot happen */
 		nev += is_event(&d, restate);
 		pos += d.size;

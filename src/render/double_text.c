@@ -47,6 +47,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "render/digit_pairs.h"
 #include "render/double_text.h"
 
 typedef unsigned __int128 u128;
@@ -128,13 +129,9 @@ static size_t format_g(char *out, uint64_t n, int P, int X)
 
 	/* Two digits per division: the divisions' latency was most of the
 	 * time of a double's text. */
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-				       "25262728293031323334353637383940414243444546474849"
-				       "50515253545556575859606162636465666768697071727374"
-				       "75767778798081828384858687888990919293949596979899";
 	int i = P - 1;
 	for (; i >= 1; i -= 2, n /= 100)
-		memcpy(digit + i - 1, pairs + 2 * (n % 100), 2);
+		memcpy(digit + i - 1, render_digit_pairs + 2 * (n % 100), 2);
 	if (i == 0)
 		digit[0] = (char)('0' + n % 10);
 	while (len > 1 && digit[len - 1] == '0')

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/digit_pairs.h"
 #include "render/text_buf.h"
 
 /* stdout first, so that what was printed before is not lost behind the
@@ -58,14 +59,7 @@ void render_buf_free(struct render_buf *b)
 /* Decimal digits without printf: an event's JSON has several integers and
  * vfprintf was most of the cost of writing one. Two digits per division,
  * from a table of "00" to "99": a 19-digit time in nanoseconds is ten
- * steps instead of nineteen. */
-static const char digit_pairs[201] =
-	"0001020304050607080910111213141516171819"
-	"2021222324252627282930313233343536373839"
-	"4041424344454647484950515253545556575859"
-	"6061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
+ * steps instead of nineteen (render/digit_pairs.h). */
 size_t render_u64_text(uint64_t v, char *out)
 {
 	/* 10^i for i = 0..19, to count the digits. */
@@ -88,11 +82,11 @@ size_t render_u64_text(uint64_t v, char *out)
 	*p = '\0';
 	while (v >= 100) {
 		p -= 2;
-		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		memcpy(p, render_digit_pairs + 2 * (v % 100), 2);
 		v /= 100;
 	}
 	if (v >= 10)
-		memcpy(p - 2, digit_pairs + 2 * v, 2);
+		memcpy(p - 2, render_digit_pairs + 2 * v, 2);
 	else
 		p[-1] = (char)('0' + v);
 	return n;

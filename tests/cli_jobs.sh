@@ -50,23 +50,6 @@ expect "the segment has five blocks to damage" test -n "$first_bad"
 cut=$tmp/cut.ttseg
 head -c "$(($(stat -c %s "$seg") / 2))" "$seg" >"$cut"
 
-# same_jobs NAME ARGS...: `ttlog ARGS` with --jobs 1 and --jobs 4 prints
-# the same and exits the same.
-same_jobs() {
-	local name=$1
-	shift
-	local s1 s4
-	"$bin" "$@" --jobs 1 >"$tmp/j1.out" 2>"$tmp/j1.err"
-	s1=$?
-	last_s1=$s1
-	"$bin" "$@" --jobs 4 >"$tmp/j4.out" 2>"$tmp/j4.err"
-	s4=$?
-	expect "$name: has events" test -s "$tmp/j1.out"
-	expect "$name: stdout of --jobs 4 is that of --jobs 1" cmp -s "$tmp/j1.out" "$tmp/j4.out"
-	expect "$name: stderr of --jobs 4 is that of --jobs 1" cmp -s "$tmp/j1.err" "$tmp/j4.err"
-	expect "$name: exit status of --jobs 4 is that of --jobs 1" test "$s1" = "$s4"
-}
-
 # same_default NAME ARGS...: the default (the CPU count) prints what
 # --jobs 1 printed last, and exits the same.
 same_default() {

@@ -206,18 +206,11 @@ static void export_stacks(struct export *x, const ttlog_reader *r, const char *p
 	cli_backtrace_free(&bt);
 }
 
-/* What a rendering thread of jsonl has of its own. */
-struct export_worker {
-	struct render_message msg;
-	struct render_event_cache cache;
-};
-
-static void render_jsonl(void *ctx, struct render_buf *out, const struct ttlog_event *ev,
-			 const void *tag)
+static void render_jsonl(struct cli_render_worker *w, struct render_buf *out,
+			 const struct ttlog_event *ev, const void *service)
 {
-	struct export_worker *w = ctx;
-	(void)tag;
 	render_message_start(&w->msg, ev);
+	w->cache.service = service;
 	render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
 	render_buf_putc(out, '\n');
 }
@@ -227,17 +220,9 @@ static void render_jsonl(void *ctx, struct render_buf *out, const struct ttlog_e
  * are rendered on this thread: the same bytes. */
 static void start_workers(struct export *x)
 {
-	unsigned n = x->filter.jobs;
-	if (n < 2 || x->filter.ngreps || x->format != &cli_export_jsonl)
-		return;
-	x->workers = calloc(n, sizeof *x->workers);
-	x->worker_ctx = calloc(n, sizeof *x->worker_ctx);
-	if (!x->workers || !x->worker_ctx)
-		return;
-	for (unsigned i = 0; i < n; i++)
-		x->worker_ctx[i] = &x->workers[i];
-	x->nworkers = n;
-	x->pool = cli_render_pool_start(n, render_jsonl, x->worker_ctx, stdout);
+	if (x->filter.jobs >= 2 && !x->filter.ngreps && x->format == &cli_export_jsonl)
+		x->pool = cli_render_pool_start(x->filter.jobs, render_jsonl, x, x->json_big_as_string,
+						stdout);
 }
 
 static void stop_workers(struct export *x)
@@ -245,25 +230,6 @@ static void stop_workers(struct export *x)
 	cli_open_ahead_cancel(&x->ahead);
 	cli_render_pool_stop(x->pool);
 	x->pool = NULL;
-	for (unsigned i = 0; i < x->nworkers; i++) {
-		render_message_free(&x->workers[i].msg);
-		render_event_cache_free(&x->workers[i].cache);
-	}
-	free(x->workers);
-	free(x->worker_ctx);
-	x->workers = NULL;
-	x->worker_ctx = NULL;
-	x->nworkers = 0;
-}
-
-/* The rendering threads' caches for a new file (they are idle). */
-static void workers_begin_file(struct export *x, const struct ttlog_file_info *info)
-{
-	for (unsigned i = 0; i < x->nworkers; i++) {
-		render_event_cache_reset(&x->workers[i].cache);
-		x->workers[i].cache.service = info ? info->service : NULL;
-		x->workers[i].cache.big_as_string = x->json_big_as_string;
-	}
 }
 
 /* Exports the file path; next, if not NULL, is the file that comes after
@@ -298,7 +264,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	}
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
-	workers_begin_file(x, info);
+	cli_render_pool_new_file(x->pool); /* idle: the last file was flushed */
 	/* Metrics are the file's, not its events'. With the threads, a write
 	 * error is the pool's until it is drained (cli_export_flush()). */
 	while (!(x->pool ? 0 : cli_stdout_failed()) &&
@@ -306,7 +272,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	       ttlog_reader_next(r, &ev)) {
 		if (x->pool) {
 			/* No --grep: the filters do not need the message. */
-			if (cli_filter_keep(&x->filter, &ev, NULL) && !cli_render_pool_add(x->pool, &ev, NULL))
+			if (cli_filter_keep(&x->filter, &ev, NULL) && !cli_render_pool_add(x->pool, &ev, info ? info->service : NULL))
 				break;
 			continue;
 		}

@@ -53,9 +53,6 @@ struct export {
 	/* jsonl with --jobs N > 1 and no --grep: a file's events rendered on
 	 * N threads (cli/render_pool.h), the next file opened meanwhile. */
 	struct cli_render_pool *pool;
-	struct export_worker *workers;
-	void **worker_ctx;
-	unsigned nworkers;
 	struct cli_open_ahead ahead;
 };
 

@@ -58,7 +58,7 @@ struct cli_render_pool {
 	int write_errno;       /* its errno (set before `failed`) */
 	struct batch *filling; /* the reading thread's, outside the mutex */
 	cli_render_fn render;
-	void **ctx;
+	struct cli_render_worker *workers;
 	FILE *out;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -103,7 +103,7 @@ static void *worker(void *arg)
 {
 	struct worker_arg *w = arg;
 	struct cli_render_pool *p = w->p;
-	void *ctx = p->ctx[w->index];
+	struct cli_render_worker *ctx = &p->workers[w->index];
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->stop && p->taken == p->queued)
@@ -124,8 +124,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn render, void **ctx,
-					      FILE *out)
+struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn render,
+					      const void *owner, int big_as_string, FILE *out)
 {
 	if (workers < 1 || workers > 255)
 		return NULL;
@@ -136,19 +136,25 @@ struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn re
 	p->slots = calloc(p->nslots, sizeof *p->slots);
 	p->threads = calloc(workers, sizeof *p->threads);
 	p->args = calloc(workers, sizeof *p->args);
+	p->workers = calloc(workers, sizeof *p->workers);
 	p->render = render;
-	p->ctx = ctx;
 	p->out = out;
 	atomic_init(&p->failed, 0);
-	if (!p->slots || !p->threads || !p->args || pthread_mutex_init(&p->lock, NULL) != 0) {
+	if (!p->slots || !p->threads || !p->args || !p->workers ||
+	    pthread_mutex_init(&p->lock, NULL) != 0) {
 		free(p->slots);
 		free(p->threads);
 		free(p->args);
+		free(p->workers);
 		free(p);
 		return NULL;
 	}
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->freed, NULL);
+	for (unsigned i = 0; i < workers; i++) {
+		p->workers[i].owner = owner;
+		p->workers[i].cache.big_as_string = big_as_string;
+	}
 	for (unsigned i = 0; i < workers; i++) {
 		p->args[i].p = p;
 		p->args[i].index = i;
@@ -161,6 +167,12 @@ struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn re
 		return NULL;
 	}
 	return p;
+}
+
+void cli_render_pool_new_file(struct cli_render_pool *p)
+{
+	for (unsigned i = 0; p && i < p->nthreads; i++)
+		render_event_cache_reset(&p->workers[i].cache);
 }
 
 /* Hands the batch being filled to the workers. */
@@ -242,6 +254,10 @@ void cli_render_pool_stop(struct cli_render_pool *p)
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	for (unsigned i = 0; i < p->nthreads; i++) {
+		render_message_free(&p->workers[i].msg);
+		render_event_cache_free(&p->workers[i].cache);
+	}
 	for (unsigned i = 0; i < p->nslots; i++) {
 		free(p->slots[i].copies);
 		free(p->slots[i].at);
@@ -254,5 +270,6 @@ void cli_render_pool_stop(struct cli_render_pool *p)
 	free(p->slots);
 	free(p->threads);
 	free(p->args);
+	free(p->workers);
 	free(p);
 }

@@ -17,33 +17,48 @@
  * to be written before it refills it, so memory stays bounded (a few
  * batches per worker) whatever the file's size.
  *
- * Each worker has its own context (the caller's: a message buffer, a JSON
- * cache), passed to the render function. Between cli_render_pool_drain()
- * and the next add the workers are idle, and the caller may change the
- * contexts (a new file) or write to the output itself.
+ * Each worker has its own message buffer and JSON cache, passed to the
+ * render function. Between cli_render_pool_drain() and the next add the
+ * workers are idle, and the caller may empty the caches (a new file) or
+ * write to the output itself.
  */
 #ifndef TTLOG__CLI_RENDER_POOL_H
 #define TTLOG__CLI_RENDER_POOL_H
 
 #include <stdio.h>
 
+#include "render/event_json.h"
+#include "render/event_message.h"
 #include "render/text_buf.h"
 #include "ttlog_reader.h"
 
 struct cli_render_pool;
 
-/* Appends the text of ev to out, with a worker's context; tag is what was
- * added with the event. */
-typedef void (*cli_render_fn)(void *ctx, struct render_buf *out, const struct ttlog_event *ev,
-			      const void *tag);
+/* What a rendering thread has of its own: the message and JSON cache of
+ * the events it renders, and the caller's pointer. */
+struct cli_render_worker {
+	const void *owner;
+	struct render_message msg;
+	struct render_event_cache cache;
+};
+
+/* Appends the text of ev to out, on worker w; tag is what was added with
+ * the event. */
+typedef void (*cli_render_fn)(struct cli_render_worker *w, struct render_buf *out,
+			      const struct ttlog_event *ev, const void *tag);
 
 /**
- * Starts `workers` threads (1 to 255) that render with render(ctx[i], ...)
- * and write to out. Returns NULL if a thread or memory could not be had
- * (the caller then renders on its own thread).
+ * Starts `workers` threads (1 to 255) that render with render() and write
+ * to out; each worker's owner is `owner`, and its JSON cache writes big
+ * numbers as strings if big_as_string. Returns NULL if a thread or memory
+ * could not be had (the caller then renders on its own thread).
  */
-struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn render, void **ctx,
-					      FILE *out);
+struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn render,
+					      const void *owner, int big_as_string, FILE *out);
+
+/** Empties the workers' JSON caches for a new file, whose sites are not
+ *  the last file's. Only between a drain and the next add. */
+void cli_render_pool_new_file(struct cli_render_pool *p);
 
 /** Copies ev for rendering, with a tag of the caller's that the render
  *  function gets with it (not copied: it must stay valid until the next

@@ -62,19 +62,10 @@ struct view {
 	/* --jobs N > 1 and no --grep: the events of a file are rendered on
 	 * N threads (cli/render_pool.h), each with its own message and cache. */
 	struct cli_render_pool *pool;
-	struct view_worker *workers;
-	void **worker_ctx;
-	unsigned nworkers;
 	int stopped;                     /* the output failed: read no further */
 	struct cli_open_ahead ahead;     /* the next file, opened meanwhile */
 };
 
-/* What a rendering thread of the pool has of its own. */
-struct view_worker {
-	const struct view *v;
-	struct render_message msg;
-	struct render_event_cache cache;
-};
 
 /* Event lines are written in blocks of this many bytes or more, not one by
  * one: a write per line was a good part of the cost of a short line. The
@@ -435,17 +426,17 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 }
 
 /* The pool's render function: one event's line, text or JSON. */
-static void render_pooled(void *ctx, struct render_buf *out, const struct ttlog_event *ev,
-			  const void *service)
+static void render_pooled(struct cli_render_worker *w, struct render_buf *out,
+			  const struct ttlog_event *ev, const void *service)
 {
-	struct view_worker *w = ctx;
+	const struct view *v = w->owner;
 	render_message_start(&w->msg, ev);
-	if (w->v->json) {
+	if (v->json) {
 		w->cache.service = service;
 		render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
 		render_buf_putc(out, '\n');
 	} else {
-		render_event_line(out, ev, render_message_text(&w->msg), &w->v->style);
+		render_event_line(out, ev, render_message_text(&w->msg), &v->style);
 	}
 }
 
@@ -514,8 +505,7 @@ static int view_file(struct view *v, const char *path, const char *next)
 	cli_filter_begin_file(&v->filter, r);
 	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
 	v->cache.service = info ? info->service : NULL;
-	for (unsigned i = 0; i < v->nworkers; i++) /* idle: the last file was flushed */
-		render_event_cache_reset(&v->workers[i].cache);
+	cli_render_pool_new_file(v->pool); /* idle: the last file was flushed */
 
 	if (v->header && described)
 		print_header(v, r, info);
@@ -678,41 +668,15 @@ static const struct option long_options[] = {
  * until it is closed, after the last drain. */
 static void start_workers(struct view *v)
 {
-	unsigned n = v->filter.jobs;
-	if (n < 2 || v->filter.ngreps || v->metrics)
-		return;
-	v->workers = calloc(n, sizeof *v->workers);
-	v->worker_ctx = calloc(n, sizeof *v->worker_ctx);
-	if (!v->workers || !v->worker_ctx)
-		return;
-	for (unsigned i = 0; i < n; i++) {
-		v->workers[i].v = v;
-		v->workers[i].cache.big_as_string = v->cache.big_as_string;
-		v->worker_ctx[i] = &v->workers[i];
-	}
-	v->nworkers = n;
-	v->pool = cli_render_pool_start(n, render_pooled, v->worker_ctx, stdout);
-}
-
-static void stop_workers(struct view *v)
-{
-	cli_render_pool_stop(v->pool);
-	v->pool = NULL;
-	for (unsigned i = 0; i < v->nworkers; i++) {
-		render_message_free(&v->workers[i].msg);
-		render_event_cache_free(&v->workers[i].cache);
-	}
-	free(v->workers);
-	free(v->worker_ctx);
-	v->workers = NULL;
-	v->worker_ctx = NULL;
-	v->nworkers = 0;
+	if (v->filter.jobs >= 2 && !v->filter.ngreps && !v->metrics)
+		v->pool = cli_render_pool_start(v->filter.jobs, render_pooled, v, v->cache.big_as_string,
+						stdout);
 }
 
 static void view_free(struct view *v)
 {
 	cli_open_ahead_cancel(&v->ahead);
-	stop_workers(v);
+	cli_render_pool_stop(v->pool);
 	cli_filter_free(&v->filter);
 	render_buf_free(&v->line);
 	render_message_free(&v->msg);

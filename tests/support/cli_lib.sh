@@ -12,6 +12,8 @@
 #             for an empty stderr
 #   expect NAME COMMAND [ARGS...]   the command must succeed
 #   finish                          prints the counts; exits 1 if any failed
+#   same_jobs NAME ARGS...          `ttlog ARGS` prints the same with --jobs 1
+#                                   and --jobs 4
 #
 # Environment (set by CTest): TTLOG_BIN (the ttlog command), TTLOG_PROGS
 # (the test programs), TTLOG_TEST_TMP (a scratch directory).
@@ -163,4 +165,22 @@ for line in sys.stdin:
     r = json.loads(line)
     if r["path"] == sys.argv[1]:
         print(r["reason"])' "$1"
+}
+
+# same_jobs NAME ARGS...: `ttlog ARGS` with --jobs 1 and --jobs 4 prints
+# the same on stdout and stderr and exits the same (the reading, checking
+# and rendering threads change nothing of what is printed). Leaves the
+# outputs in $tmp/j1.out, j1.err, j4.out and j4.err, and --jobs 1's exit
+# status in last_s1.
+same_jobs() {
+	local name=$1 s4
+	shift
+	"$bin" "$@" --jobs 1 >"$tmp/j1.out" 2>"$tmp/j1.err"
+	last_s1=$?
+	"$bin" "$@" --jobs 4 >"$tmp/j4.out" 2>"$tmp/j4.err"
+	s4=$?
+	expect "$name: has events" test -s "$tmp/j1.out"
+	expect "$name: stdout of --jobs 4 is that of --jobs 1" cmp -s "$tmp/j1.out" "$tmp/j4.out"
+	expect "$name: stderr of --jobs 4 is that of --jobs 1" cmp -s "$tmp/j1.err" "$tmp/j4.err"
+	expect "$name: exit status of --jobs 4 is that of --jobs 1" test "$last_s1" = "$s4"
 }

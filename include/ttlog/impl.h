@@ -169,12 +169,23 @@ struct ttlog__writer {
 	uintptr_t base;                /* address of logical offset 0 of the current lap */
 	uint64_t records;              /* records written, padding excluded */
 	uint32_t max_string;           /* string truncation limit */
-	uint32_t reserved;
+	uint32_t str_fast;             /* ttlog__str_fast(max_string): which strings the
+					  inline code of a log call copies */
 	/* The ring's metric shard (src/metrics/), or NULL: the next metric
 	 * update takes ttlog__metrics_attach(). Written by the owner and by
 	 * ttlog_init/ttlog_shutdown (to NULL); read by the owner only. */
 	TTLOG__ATOMIC(ttlog__bytes) metrics;
 };
+
+/*
+ * A log call copies a string of n bytes inline when n - 8 < str_fast (as
+ * unsigned numbers): 8 to 32 bytes and at most max_string. Set with
+ * max_string by the library; one compare on the hot path instead of two.
+ */
+static inline uint32_t ttlog__str_fast(uint32_t max_string)
+{
+	return max_string < 8u ? 0u : (max_string < 32u ? max_string : 32u) - 7u;
+}
 
 /* The calling thread's writer; never NULL (the idle writer until its first event). */
 TTLOG_API extern __thread struct ttlog__writer *ttlog__tls_writer
@@ -400,6 +411,15 @@ TTLOG__INLINE uint32_t ttlog__nul_mask(const char *p)
 		_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)p), _mm_setzero_si128()));
 }
 
+/* The index of the lowest set bit of x, which is not 0: bsf, 3 bytes,
+ * where __builtin_ctz gives tzcnt and a zeroing xor (6). */
+TTLOG__INLINE uint32_t ttlog__low_bit(uint32_t x)
+{
+	uint32_t r;
+	__asm__("bsf %1, %0" : "=r"(r) : "rm"(x) : "cc");
+	return r;
+}
+
 /*
  * The length of s if its terminator is in the 16-byte aligned block that
  * holds s or in the next one (every string of up to 16 bytes, and up to 31
@@ -413,10 +433,10 @@ TTLOG__INLINE uint32_t ttlog__str_scan_short(const char *s)
 	TTLOG__HIDE(block);
 	uint32_t nul = ttlog__nul_mask(block) >> ((uintptr_t)s & 15); /* bytes before s are not the string's */
 	if (TTLOG__LIKELY(nul != 0))
-		return (uint32_t)__builtin_ctz(nul);
+		return ttlog__low_bit(nul);
 	nul = ttlog__nul_mask(block + 16);
 	if (TTLOG__LIKELY(nul != 0))
-		return (uint32_t)(block + 16 - s) + (uint32_t)__builtin_ctz(nul);
+		return (uint32_t)(block + 16 - s) + ttlog__low_bit(nul);
 	return UINT32_MAX;
 }
 
@@ -461,15 +481,19 @@ TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
  * inline, one longer than max (truncated), and lengths the inline copy does
  * not take (below 8 or above 32 bytes).
  */
-TTLOG__INLINE uint32_t ttlog__fast_len_str(const void *v, uint32_t max)
+TTLOG__INLINE uint32_t ttlog__fast_len_str(const void *v, uint32_t str_fast)
 {
+	if (str_fast > 25u)
+		__builtin_unreachable(); /* ttlog__str_fast()'s range: n stays below 33 */
 	if (TTLOG__UNLIKELY(!v))
 		return 0;
 	uint32_t n = ttlog__str_scan_short((const char *)v);
-	if (TTLOG__UNLIKELY(n - 8u > 24u || n > max))
+	if (TTLOG__UNLIKELY(n - 8u >= str_fast))
 		return 0;
 	return 4u + n;
 }
+/* What the inline code of a log call passes to ttlog__fast_len_str(). */
+#define TTLOG__FAST_LIMIT(w) ((w)->str_fast)
 
 /* Copies n bytes, 8 to 32 (what ttlog__fast_len_str() lets through). */
 TTLOG__INLINE void ttlog__fast_copy(unsigned char *d, const char *s, uint32_t n)
@@ -513,6 +537,7 @@ TTLOG__INLINE uint32_t ttlog__fast_len_str(const void *v, uint32_t max)
 	uint32_t n = ttlog__str_scan((const char *)v, max);
 	return TTLOG__LIKELY(n <= max) ? 4u + n : 0u;
 }
+#define TTLOG__FAST_LIMIT(w) ((w)->max_string)
 
 TTLOG__INLINE void ttlog__fast_copy(unsigned char *d, const char *s, uint32_t n)
 {
@@ -723,7 +748,7 @@ TTLOG__INLINE uint64_t ttlog__pass_ptr(const volatile void *v)
 #define TTLOG__ARG_FLEN(i, x)                                                                  \
 	const uint32_t ttlog__n##i = TTLOG__STR_OR(ttlog__v##i, ttlog__fast_len_str,            \
 						   TTLOG__SELECT(ttlog__v##i, len))(ttlog__v##i, \
-										ttlog__w->max_string); \
+										TTLOG__FAST_LIMIT(ttlog__w)); \
 	if (TTLOG__UNLIKELY(!ttlog__n##i))                                                     \
 		break;
 #define TTLOG__ARG_FPUT(i, x)                                                           \
@@ -848,7 +873,7 @@ template <class T> TTLOG__ALWAYS_INLINE inline auto ttlog__arg_pass(const T &v)
 }
 
 #define TTLOG__ARG_FLEN(i, x)                                                            \
-	const uint32_t ttlog__n##i = ttlog__arg_flen(ttlog__v##i, ttlog__w->max_string); \
+	const uint32_t ttlog__n##i = ttlog__arg_flen(ttlog__v##i, TTLOG__FAST_LIMIT(ttlog__w)); \
 	if (TTLOG__UNLIKELY(!ttlog__n##i))                                               \
 		break;
 #define TTLOG__ARG_FPUT(i, x) ttlog__p = ttlog__arg_fput(ttlog__p, ttlog__v##i, ttlog__n##i);

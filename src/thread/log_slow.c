@@ -10,9 +10,10 @@
  * first call, a kept sampled call) calls this function once with the site,
  * its word and the values, and the call site ends there. Nothing of the
  * record was written before the call, so the record is written here whole,
- * through the same helpers as the inline code (ttlog__len_str,
- * ttlog__put_str, ttlog__reserve, ttlog__commit): the bytes are those the
- * inline code writes, which the golden-file tests check.
+ * with the same encoding (a string's size word as ttlog__len_str() makes
+ * it, then its bytes) and through the same ttlog__reserve and
+ * ttlog__commit: the bytes are those the inline code writes, which
+ * tests/test_record_paths.c checks.
  *
  * The values arrive as variable arguments in the forms the call site's
  * TTLOG__ARG_PASS gives them (<ttlog/impl.h>): an unsigned int for every
@@ -60,6 +61,20 @@ static uint32_t fixed_size(uint8_t t)
 	}
 }
 
+/*
+ * A string's size word plus 4, as ttlog__len_str() gives it: the length
+ * (up to max) and the flags. The inline scan of the first blocks is not
+ * repeated here: most strings that come here are long or short, and
+ * strnlen is quick for both.
+ */
+static uint32_t str_size(const void *s, uint32_t max)
+{
+	if (!s)
+		return 4u | TTLOG__STR_NULL;
+	size_t n = strnlen((const char *)s, (size_t)max + 1);
+	return n <= max ? 4u + (uint32_t)n : (4u + max) | TTLOG__STR_TRUNCATED;
+}
+
 TTLOG_API void ttlog__log_slow(struct ttlog_site *site, uint64_t word, ...)
 {
 	const uint8_t *types = site->arg_types;
@@ -76,7 +91,7 @@ TTLOG_API void ttlog__log_slow(struct ttlog_site *site, uint64_t word, ...)
 		switch (types[i]) {
 		case TTLOG_ARG_STR:
 			v[i].s = va_arg(ap, const void *);
-			n[i] = ttlog__len_str(v[i].s, w->max_string);
+			n[i] = str_size(v[i].s, w->max_string);
 			break;
 		case TTLOG_ARG_F64:
 			v[i].d = va_arg(ap, double);
@@ -109,9 +124,14 @@ TTLOG_API void ttlog__log_slow(struct ttlog_site *site, uint64_t word, ...)
 	p += 16;
 	for (unsigned i = 0; i < nargs; i++) {
 		switch (types[i]) {
-		case TTLOG_ARG_STR:
-			p = ttlog__put_str(p, v[i].s, n[i]);
+		case TTLOG_ARG_STR: {
+			uint32_t sw = n[i] - 4u, size = n[i] & TTLOG__STR_LEN_MASK;
+			memcpy(p, &sw, 4);
+			if (size > 4u) /* not a NULL string */
+				memcpy(p + 4, v[i].s, size - 4u);
+			p += size;
 			break;
+		}
 		case TTLOG_ARG_F64:
 			memcpy(p, &v[i].d, 8);
 			p += 8;

@@ -31,35 +31,12 @@
 
 #include "ttlog.h"
 
-/* One value as it was passed. */
-union value {
-	uint64_t u;
-	double d;
-	long double ld;
-	const void *s;
-};
-
-/* The bytes a fixed-size argument of type t takes in a record. */
-static uint32_t fixed_size(uint8_t t)
-{
-	switch (t) {
-	case TTLOG_ARG_BOOL:
-	case TTLOG_ARG_CHAR:
-	case TTLOG_ARG_I8:
-	case TTLOG_ARG_U8:
-		return 1;
-	case TTLOG_ARG_I16:
-	case TTLOG_ARG_U16:
-		return 2;
-	case TTLOG_ARG_I32:
-	case TTLOG_ARG_U32:
-		return 4;
-	case TTLOG_ARG_LD80:
-		return 10;
-	default:
-		return 8; /* I64, U64, F64, LDBL, PTR */
-	}
-}
+/* The bytes an argument of type t takes in a record, strings aside. */
+static const uint8_t fixed_size[16] = {
+	[TTLOG_ARG_BOOL] = 1, [TTLOG_ARG_CHAR] = 1, [TTLOG_ARG_I8] = 1,   [TTLOG_ARG_U8] = 1,
+	[TTLOG_ARG_I16] = 2,  [TTLOG_ARG_U16] = 2,  [TTLOG_ARG_I32] = 4,  [TTLOG_ARG_U32] = 4,
+	[TTLOG_ARG_I64] = 8,  [TTLOG_ARG_U64] = 8,  [TTLOG_ARG_F64] = 8,  [TTLOG_ARG_LDBL] = 8,
+	[TTLOG_ARG_PTR] = 8,  [TTLOG_ARG_LD80] = 10};
 
 /*
  * A string's size word plus 4, as ttlog__len_str() gives it: the length
@@ -79,39 +56,37 @@ TTLOG_API void ttlog__log_slow(struct ttlog_site *site, uint64_t word, ...)
 {
 	const uint8_t *types = site->arg_types;
 	unsigned nargs = site->nargs;
-	union value v[16];
-	uint32_t n[16];
 	if (nargs > 16) /* the macros take 16 at most */
 		nargs = 16;
+	/* u: an integer's or pointer's value, a double's bits, a string's
+	 * address; ld: a long double's value. n: the argument's size as
+	 * ttlog__len_str() gives it for a string. */
+	uint64_t u[16];
+	long double ld[16];
+	uint32_t n[16];
 	struct ttlog__writer *w = ttlog__tls_writer;
 	uint32_t len = 16;
 	va_list ap;
 	va_start(ap, word);
 	for (unsigned i = 0; i < nargs; i++) {
-		switch (types[i]) {
-		case TTLOG_ARG_STR:
-			v[i].s = va_arg(ap, const void *);
-			n[i] = str_size(v[i].s, w->max_string);
-			break;
-		case TTLOG_ARG_F64:
-			v[i].d = va_arg(ap, double);
+		uint8_t t = types[i];
+		if (t <= TTLOG_ARG_U32) { /* the types of up to 32 bits */
+			u[i] = va_arg(ap, unsigned int);
+			n[i] = fixed_size[t];
+		} else if (t == TTLOG_ARG_STR) {
+			const void *str = va_arg(ap, const void *);
+			u[i] = (uint64_t)(uintptr_t)str;
+			n[i] = str_size(str, w->max_string);
+		} else if (t == TTLOG_ARG_F64) {
+			double d = va_arg(ap, double);
+			memcpy(&u[i], &d, 8);
 			n[i] = 8;
-			break;
-		case TTLOG_ARG_LDBL:
-		case TTLOG_ARG_LD80:
-			v[i].ld = va_arg(ap, long double);
-			n[i] = fixed_size(types[i]);
-			break;
-		case TTLOG_ARG_I64:
-		case TTLOG_ARG_U64:
-		case TTLOG_ARG_PTR:
-			v[i].u = va_arg(ap, uint64_t);
+		} else if (t == TTLOG_ARG_LDBL || t == TTLOG_ARG_LD80) {
+			ld[i] = va_arg(ap, long double);
+			n[i] = fixed_size[t];
+		} else { /* I64, U64, PTR */
+			u[i] = va_arg(ap, uint64_t);
 			n[i] = 8;
-			break;
-		default: /* the types of up to 32 bits */
-			v[i].u = va_arg(ap, unsigned int);
-			n[i] = fixed_size(types[i]);
-			break;
 		}
 		len += TTLOG__ARG_SIZE(n[i]);
 	}
@@ -123,33 +98,34 @@ TTLOG_API void ttlog__log_slow(struct ttlog_site *site, uint64_t word, ...)
 		return; /* dropped and counted by the reserve's slow path */
 	p += 16;
 	for (unsigned i = 0; i < nargs; i++) {
-		switch (types[i]) {
-		case TTLOG_ARG_STR: {
+		uint8_t t = types[i];
+		if (t == TTLOG_ARG_STR) {
 			uint32_t sw = n[i] - 4u, size = n[i] & TTLOG__STR_LEN_MASK;
 			memcpy(p, &sw, 4);
 			if (size > 4u) /* not a NULL string */
-				memcpy(p + 4, v[i].s, size - 4u);
+				memcpy(p + 4, (const void *)(uintptr_t)u[i], size - 4u);
 			p += size;
-			break;
-		}
-		case TTLOG_ARG_F64:
-			memcpy(p, &v[i].d, 8);
-			p += 8;
-			break;
-		case TTLOG_ARG_LD80:
-			memcpy(p, &v[i].ld, 10); /* the x87 value's ten bytes */
+		} else if (t == TTLOG_ARG_LD80) {
+			memcpy(p, &ld[i], 10); /* the x87 value's ten bytes */
 			p += 10;
-			break;
-		case TTLOG_ARG_LDBL: {
-			double d = (double)v[i].ld;
+		} else if (t == TTLOG_ARG_LDBL) {
+			double d = (double)ld[i];
 			memcpy(p, &d, 8);
 			p += 8;
-			break;
-		}
-		default: /* integers and pointers: their low n bytes, little-endian */
-			memcpy(p, &v[i].u, n[i]);
+		} else { /* integers, pointers, doubles: their low n bytes, little-endian */
+			uint64_t v = u[i];
+			if (n[i] == 8u) {
+				memcpy(p, &v, 8);
+			} else if (n[i] == 4u) {
+				uint32_t x = (uint32_t)v;
+				memcpy(p, &x, 4);
+			} else if (n[i] == 2u) {
+				uint16_t x = (uint16_t)v;
+				memcpy(p, &x, 2);
+			} else {
+				*p = (unsigned char)v;
+			}
 			p += n[i];
-			break;
 		}
 	}
 	ttlog__commit(w, head, len);

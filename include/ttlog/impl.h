@@ -169,12 +169,23 @@ struct ttlog__writer {
 	uintptr_t base;                /* address of logical offset 0 of the current lap */
 	uint64_t records;              /* records written, padding excluded */
 	uint32_t max_string;           /* string truncation limit */
-	uint32_t reserved;
+	uint32_t str_fast;             /* ttlog__str_fast(max_string): which strings the
+					  inline code of a log call copies */
 	/* The ring's metric shard (src/metrics/), or NULL: the next metric
 	 * update takes ttlog__metrics_attach(). Written by the owner and by
 	 * ttlog_init/ttlog_shutdown (to NULL); read by the owner only. */
 	TTLOG__ATOMIC(ttlog__bytes) metrics;
 };
+
+/*
+ * A log call copies a string of n bytes inline when n - 8 < str_fast (as
+ * unsigned numbers): 8 to 32 bytes and at most max_string. Set with
+ * max_string by the library; one compare on the hot path instead of two.
+ */
+static inline uint32_t ttlog__str_fast(uint32_t max_string)
+{
+	return max_string < 8u ? 0u : (max_string < 32u ? max_string : 32u) - 7u;
+}
 
 /* The calling thread's writer; never NULL (the idle writer until its first event). */
 TTLOG_API extern __thread struct ttlog__writer *ttlog__tls_writer
@@ -219,6 +230,19 @@ TTLOG_API void ttlog__write_slow(uint64_t hdr);
  */
 TTLOG_API uint32_t ttlog__str_len_long(const char *s, uint32_t max);
 TTLOG_API void ttlog__str_copy_long(unsigned char *d, const char *s, uint32_t n);
+
+/*
+ * The whole record of a log call that its inline code does not write (see
+ * TTLOG__LOG_RECORD): the site's word says the call logs (registered and
+ * sampled already), and the values follow as the call site passes them
+ * (TTLOG__ARG_PASS): every integer of up to 32 bits as an unsigned int,
+ * wider ones and pointers as uint64_t, float and double as double, long
+ * double as itself, strings as const void *. It writes the bytes the
+ * inline code would have written (the types come from the site's
+ * arg_types) and counts a drop as the inline code's slow path does. One
+ * function for every site keeps each site's rare cases to one call.
+ */
+TTLOG_API void ttlog__log_slow(struct ttlog_site *site, uint64_t word, ...);
 
 /* After a context push record (rec, len bytes) was committed: keeps a copy
  * and returns the new depth. */
@@ -387,6 +411,15 @@ TTLOG__INLINE uint32_t ttlog__nul_mask(const char *p)
 		_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)p), _mm_setzero_si128()));
 }
 
+/* The index of the lowest set bit of x, which is not 0: bsf, 3 bytes,
+ * where __builtin_ctz gives tzcnt and a zeroing xor (6). */
+TTLOG__INLINE uint32_t ttlog__low_bit(uint32_t x)
+{
+	uint32_t r;
+	__asm__("bsf %1, %0" : "=r"(r) : "rm"(x) : "cc");
+	return r;
+}
+
 /*
  * The length of s if its terminator is in the 16-byte aligned block that
  * holds s or in the next one (every string of up to 16 bytes, and up to 31
@@ -400,10 +433,10 @@ TTLOG__INLINE uint32_t ttlog__str_scan_short(const char *s)
 	TTLOG__HIDE(block);
 	uint32_t nul = ttlog__nul_mask(block) >> ((uintptr_t)s & 15); /* bytes before s are not the string's */
 	if (TTLOG__LIKELY(nul != 0))
-		return (uint32_t)__builtin_ctz(nul);
+		return ttlog__low_bit(nul);
 	nul = ttlog__nul_mask(block + 16);
 	if (TTLOG__LIKELY(nul != 0))
-		return (uint32_t)(block + 16 - s) + (uint32_t)__builtin_ctz(nul);
+		return (uint32_t)(block + 16 - s) + ttlog__low_bit(nul);
 	return UINT32_MAX;
 }
 
@@ -439,6 +472,46 @@ TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 		ttlog__str_copy_long(d, s, n);
 	}
 }
+
+/*
+ * The inline half of a log call's string (TTLOG__LOG_RECORD): the size of
+ * the argument (4 + the length) when the call's inline code can write it,
+ * else 0 and the call hands its whole record to ttlog__log_slow(): a NULL
+ * string, one whose terminator is not in the one or two blocks scanned
+ * inline, one longer than max (truncated), and lengths the inline copy does
+ * not take (below 8 or above 32 bytes).
+ */
+TTLOG__INLINE uint32_t ttlog__fast_len_str(const void *v, uint32_t str_fast)
+{
+	if (str_fast > 25u)
+		__builtin_unreachable(); /* ttlog__str_fast()'s range: n stays below 33 */
+	if (TTLOG__UNLIKELY(!v))
+		return 0;
+	uint32_t n = ttlog__str_scan_short((const char *)v);
+	if (TTLOG__UNLIKELY(n - 8u >= str_fast))
+		return 0;
+	return 4u + n;
+}
+/* What the inline code of a log call passes to ttlog__fast_len_str(). */
+#define TTLOG__FAST_LIMIT(w) ((w)->str_fast)
+
+/* Copies n bytes, 8 to 32 (what ttlog__fast_len_str() lets through). */
+TTLOG__INLINE void ttlog__fast_copy(unsigned char *d, const char *s, uint32_t n)
+{
+	TTLOG__HIDE(s);
+	if (TTLOG__LIKELY(n >= 16u)) {
+		__m128i first = _mm_loadu_si128((const __m128i *)s);
+		__m128i last = _mm_loadu_si128((const __m128i *)(s + n - 16));
+		_mm_storeu_si128((__m128i *)d, first);
+		_mm_storeu_si128((__m128i *)(d + n - 16), last);
+	} else {
+		uint64_t first, last;
+		memcpy(&first, s, 8);
+		memcpy(&last, s + n - 8, 8);
+		memcpy(d, &first, 8);
+		memcpy(d + n - 8, &last, 8);
+	}
+}
 #define TTLOG__SCAN_SHORT 1
 #else
 TTLOG__INLINE uint32_t ttlog__str_scan(const char *s, uint32_t max)
@@ -453,6 +526,23 @@ TTLOG__INLINE void ttlog__str_copy(unsigned char *d, const char *s, uint32_t n)
 	TTLOG__HIDE(s);
 	if (n) /* s may be NULL when n is 0, which memcpy does not allow */
 		memcpy(d, s, n);
+}
+
+/* The inline half of a log call's string where the blocks are not scanned
+ * inline: every string but a NULL or truncated one. */
+TTLOG__INLINE uint32_t ttlog__fast_len_str(const void *v, uint32_t max)
+{
+	if (TTLOG__UNLIKELY(!v))
+		return 0;
+	uint32_t n = ttlog__str_scan((const char *)v, max);
+	return TTLOG__LIKELY(n <= max) ? 4u + n : 0u;
+}
+#define TTLOG__FAST_LIMIT(w) ((w)->max_string)
+
+TTLOG__INLINE void ttlog__fast_copy(unsigned char *d, const char *s, uint32_t n)
+{
+	TTLOG__HIDE(s);
+	memcpy(d, s, n); /* s is not NULL */
 }
 #endif
 
@@ -486,6 +576,14 @@ TTLOG__INLINE unsigned char *ttlog__put_str(unsigned char *p, const void *v, uin
 	return p + size;
 }
 #define TTLOG__ARG_SIZE(n) ((n) & TTLOG__STR_LEN_MASK)
+/* A string's argument on the inline path: n is 4 + its length, no flag. */
+TTLOG__INLINE unsigned char *ttlog__fast_put_str(unsigned char *p, const void *v, uint32_t n)
+{
+	uint32_t word = n - 4u;
+	memcpy(p, &word, 4);
+	ttlog__fast_copy(p + 4, (const char *)v, word);
+	return p + n;
+}
 TTLOG__INLINE unsigned char *ttlog__put_ptr(unsigned char *p, const volatile void *v, uint32_t n)
 {
 	uint64_t a = (uint64_t)(uintptr_t)v;
@@ -505,7 +603,11 @@ TTLOG__EXTERN_C_END
 #ifndef __cplusplus
 
 /* Per-type size and store functions, selected by _Generic. */
-#define TTLOG__FIXED(name, ctype, stype)                                                 \
+#define TTLOG__FIXED(name, ctype, stype, ptype)                                          \
+	TTLOG__INLINE ptype ttlog__pass_##name(ctype v)                                  \
+	{                                                                                \
+		return (ptype)(stype)v;                                                  \
+	}                                                                                \
 	TTLOG__INLINE uint32_t ttlog__len_##name(ctype v, uint32_t max)                 \
 	{                                                                                \
 		(void)v;                                                                 \
@@ -519,20 +621,22 @@ TTLOG__EXTERN_C_END
 		memcpy(p, &s, sizeof s);                                                 \
 		return p + sizeof s;                                                     \
 	}
-TTLOG__FIXED(bool, _Bool, uint8_t)
-TTLOG__FIXED(char, char, char)
-TTLOG__FIXED(schar, signed char, int8_t)
-TTLOG__FIXED(uchar, unsigned char, uint8_t)
-TTLOG__FIXED(short, short, int16_t)
-TTLOG__FIXED(ushort, unsigned short, uint16_t)
-TTLOG__FIXED(int, int, int32_t)
-TTLOG__FIXED(uint, unsigned int, uint32_t)
-TTLOG__FIXED(long, long, int64_t)
-TTLOG__FIXED(ulong, unsigned long, uint64_t)
-TTLOG__FIXED(llong, long long, int64_t)
-TTLOG__FIXED(ullong, unsigned long long, uint64_t)
-TTLOG__FIXED(float, float, double)
-TTLOG__FIXED(double, double, double)
+/* The last column is how ttlog__log_slow() receives the value (its
+ * comment): the stored value converted, so that it keeps the stored bits. */
+TTLOG__FIXED(bool, _Bool, uint8_t, uint32_t)
+TTLOG__FIXED(char, char, char, uint32_t)
+TTLOG__FIXED(schar, signed char, int8_t, uint32_t)
+TTLOG__FIXED(uchar, unsigned char, uint8_t, uint32_t)
+TTLOG__FIXED(short, short, int16_t, uint32_t)
+TTLOG__FIXED(ushort, unsigned short, uint16_t, uint32_t)
+TTLOG__FIXED(int, int, int32_t, uint32_t)
+TTLOG__FIXED(uint, unsigned int, uint32_t, uint32_t)
+TTLOG__FIXED(long, long, int64_t, uint64_t)
+TTLOG__FIXED(ulong, unsigned long, uint64_t, uint64_t)
+TTLOG__FIXED(llong, long long, int64_t, uint64_t)
+TTLOG__FIXED(ullong, unsigned long long, uint64_t, uint64_t)
+TTLOG__FIXED(float, float, double, double)
+TTLOG__FIXED(double, double, double, double)
 #undef TTLOG__FIXED
 
 TTLOG__INLINE uint32_t ttlog__len_ldouble(long double v, uint32_t max)
@@ -561,6 +665,19 @@ TTLOG__INLINE uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
 	(void)v;
 	(void)max;
 	return 8;
+}
+
+TTLOG__INLINE long double ttlog__pass_ldouble(long double v)
+{
+	return v;
+}
+TTLOG__INLINE const void *ttlog__pass_str(const void *v)
+{
+	return v;
+}
+TTLOG__INLINE uint64_t ttlog__pass_ptr(const volatile void *v)
+{
+	return (uint64_t)(uintptr_t)v;
 }
 
 #define TTLOG__SELECT(x, op)                              \
@@ -617,6 +734,27 @@ TTLOG__INLINE uint32_t ttlog__len_ptr(const volatile void *v, uint32_t max)
 #define TTLOG__ARG_LEN(i, x) \
 	const uint32_t ttlog__n##i = TTLOG__SELECT(ttlog__v##i, len)(ttlog__v##i, ttlog__w->max_string);
 #define TTLOG__ARG_PUT(i, x) ttlog__p = TTLOG__SELECT(ttlog__v##i, put)(ttlog__p, ttlog__v##i, ttlog__n##i);
+
+/* The inline path of TTLOG__LOG_RECORD: strings through ttlog__fast_*. */
+#define TTLOG__STR_OR(x, str, other)               \
+	_Generic((x),                              \
+		char *: str,                       \
+		const char *: str,                 \
+		signed char *: str,                \
+		const signed char *: str,          \
+		unsigned char *: str,              \
+		const unsigned char *: str,        \
+		default: other)
+#define TTLOG__ARG_FLEN(i, x)                                                                  \
+	const uint32_t ttlog__n##i = TTLOG__STR_OR(ttlog__v##i, ttlog__fast_len_str,            \
+						   TTLOG__SELECT(ttlog__v##i, len))(ttlog__v##i, \
+										TTLOG__FAST_LIMIT(ttlog__w)); \
+	if (TTLOG__UNLIKELY(!ttlog__n##i))                                                     \
+		break;
+#define TTLOG__ARG_FPUT(i, x)                                                           \
+	ttlog__p = TTLOG__STR_OR(ttlog__v##i, ttlog__fast_put_str, TTLOG__SELECT(ttlog__v##i, put))( \
+		ttlog__p, ttlog__v##i, ttlog__n##i);
+#define TTLOG__ARG_PASS(i, x) , TTLOG__SELECT(ttlog__v##i, pass)(ttlog__v##i)
 
 #else /* ---- 6b. Argument encoding: C++ selects with templates --------- */
 
@@ -693,6 +831,54 @@ template <class T> TTLOG__ALWAYS_INLINE inline unsigned char *ttlog__arg_put(uns
 	const uint32_t ttlog__n##i = ttlog__arg_len(ttlog__v##i, ttlog__w->max_string);
 #define TTLOG__ARG_PUT(i, x) ttlog__p = ttlog__arg_put(ttlog__p, ttlog__v##i, ttlog__n##i);
 
+/* The inline path of TTLOG__LOG_RECORD: strings through ttlog__fast_*. */
+template <class T> TTLOG__ALWAYS_INLINE inline uint32_t ttlog__arg_flen(const T &v, uint32_t max)
+{
+	if constexpr (ttlog__type_code<T>() == TTLOG_ARG_STR)
+		return ttlog__fast_len_str(v, max);
+	else
+		return ttlog__arg_len(v, max);
+}
+
+template <class T> TTLOG__ALWAYS_INLINE inline unsigned char *ttlog__arg_fput(unsigned char *p, const T &v, uint32_t n)
+{
+	if constexpr (ttlog__type_code<T>() == TTLOG_ARG_STR)
+		return ttlog__fast_put_str(p, v, n);
+	else
+		return ttlog__arg_put(p, v, n);
+}
+
+/* How ttlog__log_slow() receives a value (its comment): converted so that
+ * it keeps the bits the inline code stores. */
+template <class T> TTLOG__ALWAYS_INLINE inline auto ttlog__arg_pass(const T &v)
+{
+	constexpr int t = ttlog__type_code<T>();
+	if constexpr (t == TTLOG_ARG_STR)
+		return (const void *)v;
+	else if constexpr (t == TTLOG_ARG_PTR)
+		return (uint64_t)(uintptr_t)(const volatile void *)v;
+	else if constexpr (t == TTLOG_ARG_F64)
+		return (double)v;
+	else if constexpr (t == TTLOG_ARG_LDBL || t == TTLOG_ARG_LD80)
+		return (long double)v;
+	else if constexpr (sizeof(T) <= 4) {
+		uint32_t u = 0;
+		memcpy(&u, &v, sizeof(T)); /* the stored bytes; the rest zero */
+		return u;
+	} else {
+		uint64_t u;
+		memcpy(&u, &v, 8);
+		return u;
+	}
+}
+
+#define TTLOG__ARG_FLEN(i, x)                                                            \
+	const uint32_t ttlog__n##i = ttlog__arg_flen(ttlog__v##i, TTLOG__FAST_LIMIT(ttlog__w)); \
+	if (TTLOG__UNLIKELY(!ttlog__n##i))                                               \
+		break;
+#define TTLOG__ARG_FPUT(i, x) ttlog__p = ttlog__arg_fput(ttlog__p, ttlog__v##i, ttlog__n##i);
+#define TTLOG__ARG_PASS(i, x) , ttlog__arg_pass(ttlog__v##i)
+
 #endif /* __cplusplus */
 
 TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an LP64 target");
@@ -714,6 +900,9 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 /* The number of arguments after the head. */
 #define TTLOG__NREST(...) \
 	TTLOG__NREST_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, ~)
+/* 0 if the list has no arguments after its head, else 1. */
+#define TTLOG__ANY(...) \
+	TTLOG__NREST_(__VA_ARGS__, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, ~)
 #define TTLOG__NREST_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, ...) n
 /* The head, and the second element of a list of two or more. */
 #define TTLOG__HEAD(...) TTLOG__HEAD_(__VA_ARGS__, ~)
@@ -768,6 +957,7 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 		ttlog__check_format(__VA_ARGS__);                               \
 	_Pragma("GCC diagnostic pop")
 #define TTLOG__ARG_SUM(i, x) +TTLOG__ARG_SIZE(ttlog__n##i)
+#define TTLOG__ARG_FSUM(i, x) +ttlog__n##i /* no flag on the inline path */
 
 /*
  * One record of a call site, shared by log calls and context pushes: the
@@ -820,18 +1010,81 @@ TTLOG__STATIC_ASSERT(sizeof(long) == 8 && sizeof(void *) == 8, "ttlog needs an L
 	ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                                      \
 	after;
 
-/* The log call. */
+/*
+ * The record of a log call with arguments: only its common case inline,
+ * everything else in one call that ends it (ttlog__log_slow()), so that a
+ * site is small (docs/DESIGN.md, "What a call site costs in code").
+ *
+ * The word is tested first; a disabled site stops there. An unregistered or
+ * sampled site asks ttlog__register() before its arguments are evaluated
+ * (they are evaluated only if the call logs) and then goes to the slow call.
+ * The inline code runs inside `switch (0)`: its `break` leaves the switch
+ * for the slow call, which then writes the whole record, and its `continue`
+ * leaves the caller's do-while once the record is published. Nothing is
+ * written before the last test that may send the call to the slow call
+ * (the reserve's), so the slow call starts from scratch. It takes:
+ * a string that is NULL, truncated, shorter than 8 or longer than 32 bytes,
+ * or whose terminator is not in the blocks scanned inline; a record that
+ * does not fit below the writer's limit (segment switch, first ring, a
+ * clock other than the CPU's counter); and the first call of a site and
+ * every kept call of a sampled one.
+ */
+#define TTLOG__LOG_RECORD(lvl, fmt, text, ...)                                                 \
+	static const uint8_t ttlog__types[] = {TTLOG__EACH(TTLOG__ARG_TYPE, __VA_ARGS__) 0};    \
+	static struct ttlog_site ttlog__site = {                                               \
+		0u, (uint8_t)(lvl), (uint8_t)TTLOG__NREST(__VA_ARGS__), TTLOG__KIND_LOG, 0,     \
+		__LINE__, ttlog__types, fmt, __FILE__, __func__, TTLOG__TARGET, text};         \
+	const uint64_t ttlog__word0 = TTLOG__LOAD(ttlog__site.word, relaxed);                  \
+	uint64_t ttlog__word = ttlog__word0;                                                   \
+	if (TTLOG__UNLIKELY(!(ttlog__word & TTLOG__WORD_ENABLED))) {                           \
+		if (TTLOG__LIKELY(ttlog__word & TTLOG__WORD_OFF))                              \
+			break;                                                                 \
+		ttlog__word = ttlog__register(&ttlog__site);                                   \
+		if (!(ttlog__word & 1u))                                                       \
+			break;                                                                 \
+	}                                                                                      \
+	TTLOG__EACH(TTLOG__ARG_DECL, __VA_ARGS__)                                              \
+	switch (0) {                                                                           \
+	default: {                                                                             \
+		if (TTLOG__UNLIKELY(!(ttlog__word0 & TTLOG__WORD_ENABLED)))                    \
+			break;                                                                 \
+		struct ttlog__writer *const ttlog__w = ttlog__tls_writer;                      \
+		TTLOG__EACH(TTLOG__ARG_FLEN, __VA_ARGS__)                                      \
+		const uint32_t ttlog__len =                                                    \
+			(16u TTLOG__EACH(TTLOG__ARG_FSUM, __VA_ARGS__) + 7u) & ~7u;             \
+		const uint64_t ttlog__head = TTLOG__LOAD(ttlog__w->head, relaxed);             \
+		if (TTLOG__UNLIKELY(ttlog__head + ttlog__len >                                 \
+				    TTLOG__LOAD(ttlog__w->limit, relaxed)))                    \
+			break;                                                                 \
+		unsigned char *ttlog__p = (unsigned char *)(ttlog__w->base + ttlog__head);     \
+		const uint64_t ttlog__hdr = ttlog__word - 1u + ttlog__len;                     \
+		memcpy(ttlog__p, &ttlog__hdr, 8);                                              \
+		TTLOG__STORE_TICKS(ttlog__p + 8);                                              \
+		ttlog__p += 16;                                                                \
+		TTLOG__EACH(TTLOG__ARG_FPUT, __VA_ARGS__)                                      \
+		(void)ttlog__p;                                                                \
+		ttlog__commit(ttlog__w, ttlog__head, ttlog__len);                              \
+		continue;                                                                      \
+	}                                                                                      \
+	}                                                                                      \
+	ttlog__log_slow(&ttlog__site, ttlog__word TTLOG__EACH(TTLOG__ARG_PASS, __VA_ARGS__));
+
+/* The log call. A call without arguments keeps TTLOG__RECORD's path: its
+ * whole record is inline, and its slow path one call that ends it. */
 #define TTLOG__LOG(lvl, ...)                                                                  \
 	do {                                                                                  \
 		TTLOG__STATIC_ASSERT((lvl) >= TTLOG_LEVEL_TRACE && (lvl) <= TTLOG_LEVEL_FATAL, \
 			       "ttlog: the level must be TTLOG_LEVEL_TRACE ... TTLOG_LEVEL_FATAL"); \
 		if ((lvl) >= TTLOG_COMPILE_MIN_LEVEL) {                                       \
 			TTLOG__CHECK_FORMAT(__VA_ARGS__);                                     \
-			TTLOG__RECORD(lvl, TTLOG__KIND_LOG, TTLOG__HEAD(__VA_ARGS__),          \
-				      TTLOG__EACH(TTLOG__ARG_TEXT, __VA_ARGS__) "", (void)0,   \
-				      __VA_ARGS__)                                             \
+			TTLOG__CAT(TTLOG__LOG_ARGS_, TTLOG__ANY(__VA_ARGS__))(lvl, __VA_ARGS__) \
 		}                                                                              \
 	} while (0)
+#define TTLOG__LOG_ARGS_0(lvl, ...)                                                    \
+	TTLOG__RECORD(lvl, TTLOG__KIND_LOG, TTLOG__HEAD(__VA_ARGS__), "", (void)0, __VA_ARGS__)
+#define TTLOG__LOG_ARGS_1(lvl, ...)                                                    \
+	TTLOG__LOG_RECORD(lvl, TTLOG__HEAD(__VA_ARGS__),                               \
+			  TTLOG__EACH(TTLOG__ARG_TEXT, __VA_ARGS__) "", __VA_ARGS__)
 
 /*
  * A context push: a record of one argument whose site is of kind

@@ -168,6 +168,7 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	 * with the reader's fence and re-check in ttlog__ring_read (LMM(gen:B)). */
 	TTLOG__FENCE_RELEASE();
 	r->w.max_string = ttlog__ring_max_string(r->seg_size);
+	r->w.str_fast = ttlog__str_fast(r->w.max_string);
 	r->w.base = (uintptr_t)r->data;
 	r->w.records = 0;
 	r->seg_end = 0;

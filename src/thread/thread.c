@@ -131,6 +131,7 @@ void ttlog__rings_configure(void)
 	uint32_t nseg, seg_size;
 	ttlog__ring_divide(ttlog__g.ring_size, &nseg, &seg_size);
 	idle_writer.max_string = ttlog__ring_max_string(seg_size);
+	idle_writer.str_fast = ttlog__str_fast(idle_writer.max_string);
 	/* The tick source may have changed: send every ring's next call to the
 	 * slow path, which sets its limit for the new source. A ring whose
 	 * owner is in the slow path right now may keep the old limit until

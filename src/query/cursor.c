@@ -93,6 +93,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 	struct query_cursor *c = (struct query_cursor *)base;
 	leave_file(c);
 	free_cache(c);
+	query_grouped_clear(c);
 	for (int i = 0; i < c->vt->nfiles; i++) {
 		if (!c->readers[i])
 			continue;
@@ -106,7 +107,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 }
 
 /* Records the file's problem, if it has one, for whoever runs the query. */
-static int note_status(struct query_cursor *c, const char *path)
+int query_cursor_note_status(struct query_cursor *c, const char *path)
 {
 	int st = c->r ? ttlog_reader_status(c->r) : TTLOG_E_NOMEM;
 	if (st == TTLOG_OK)
@@ -217,7 +218,7 @@ static int enter_file(struct query_cursor *c)
 	vt->context->totals.scans++;
 	if (vt->def->ranged && ranged(&c->range))
 		vt->context->totals.ranged_scans++;
-	int rc = note_status(c, path);
+	int rc = query_cursor_note_status(c, path);
 	if (rc == SQLITE_OK)
 		rc = vt->def->start(c);
 	if (fr) {
@@ -233,6 +234,8 @@ static int enter_file(struct query_cursor *c)
 static int advance(struct query_cursor *c)
 {
 	struct query_vtab *vt = c->vt;
+	if (c->grouped)
+		return query_grouped_next(c, 1);
 	for (;;) {
 		if (c->r) {
 			if (vt->def->cached ? next_cached(c) : vt->def->next(c)) {
@@ -240,7 +243,7 @@ static int advance(struct query_cursor *c)
 				return SQLITE_OK;
 			}
 			/* A problem met while decoding shows only now. */
-			int rc = note_status(c, vt->files[c->file]);
+			int rc = query_cursor_note_status(c, vt->files[c->file]);
 			leave_file(c);
 			c->file++;
 			if (rc != SQLITE_OK)
@@ -324,6 +327,8 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	struct query_cursor *c = (struct query_cursor *)base;
 
 	leave_file(c);
+	query_grouped_clear(c);
+	c->grouped = 0;
 	c->range.since_ns = INT64_MIN;
 	c->range.until_ns = INT64_MAX;
 	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
@@ -347,6 +352,11 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	c->file = 0;
 	c->eof = 0;
 	c->rowid = 0;
+	const char *group = idx_str ? strchr(idx_str, '/') : NULL;
+	if (group && c->vt->def->ranged) {
+		c->grouped = 1;
+		return query_grouped_start(c, group + 1);
+	}
 	return advance(c);
 }
 

@@ -247,7 +247,7 @@ static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct query_vtab *vt = (struct query_vtab *)base;
-	char plan[2 * MAX_PUSHED + 1];
+	char plan[2 * MAX_PUSHED + 2 + 2 * QUERY_MAX_GROUPED + 1];
 	int n = 0, on_time = 0, on_level = 0;
 
 	if (vt->def->cached)
@@ -266,7 +266,17 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	}
 	plan[2 * n] = '\0';
 	info->idxNum = n;
-	if (n > 0) {
+	/* Grouped rows (grouped.c): SQLite sorts nothing. */
+	int grouped = 0;
+	if (vt->def->ranged) {
+		char spec[2 * QUERY_MAX_GROUPED + 1];
+		grouped = query_events_group_plan(info, spec);
+		if (grouped) {
+			plan[2 * n] = '/';
+			memcpy(&plan[2 * n + 1], spec, strlen(spec) + 1);
+		}
+	}
+	if (n > 0 || grouped) {
 		info->idxStr = sqlite3_mprintf("%s", plan);
 		if (!info->idxStr)
 			return SQLITE_NOMEM;
@@ -283,6 +293,10 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	info->estimatedRows = (sqlite3_int64)rows;
 	info->estimatedCost = rows;
 
+	if (grouped) {
+		info->orderByConsumed = 1;
+		return SQLITE_OK;
+	}
 	/* One file's events come in time order. */
 	if (vt->def->ranged && vt->nfiles == 1 && info->nOrderBy == 1 &&
 	    info->aOrderBy[0].iColumn == QUERY_EVENTS_TS && !info->aOrderBy[0].desc)

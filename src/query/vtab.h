@@ -48,12 +48,38 @@ struct query_table_def {
 	void (*clear)(struct query_cursor *c);
 };
 
-/* Columns of events that xBestIndex looks at (the order of its schema). */
+/* Columns of events that the plan and the grouped scan look at (the
+ * order of its schema). */
 enum {
 	QUERY_EVENTS_TS = 0,
 	QUERY_EVENTS_LEVEL = 2,
 	QUERY_EVENTS_LEVEL_NUM = 3,
+	QUERY_EVENTS_KIND = 4,
+	QUERY_EVENTS_TARGET = 7,
+	QUERY_EVENTS_FILE = 8,
+	QUERY_EVENTS_LINE = 9,
+	QUERY_EVENTS_FUNC = 10,
+	QUERY_EVENTS_SITE = 11,
+	QUERY_EVENTS_SNAPSHOT = 17,
+	QUERY_EVENTS_SERVICE = 18,
+	QUERY_EVENTS_PID = 19,
 };
+
+/* Columns of events whose value follows from the event's file, record
+ * site and shown site alone: a scan that reads no other may group rows
+ * (grouped.c). A mask of bits 1 << column, as colUsed has them. */
+#define QUERY_EVENTS_SITE_COLUMNS                                                              \
+	((1ull << QUERY_EVENTS_LEVEL) | (1ull << QUERY_EVENTS_LEVEL_NUM) |                     \
+	 (1ull << QUERY_EVENTS_KIND) | (1ull << QUERY_EVENTS_TARGET) |                         \
+	 (1ull << QUERY_EVENTS_FILE) | (1ull << QUERY_EVENTS_LINE) |                           \
+	 (1ull << QUERY_EVENTS_FUNC) | (1ull << QUERY_EVENTS_SITE) |                           \
+	 (1ull << QUERY_EVENTS_SNAPSHOT) | (1ull << QUERY_EVENTS_SERVICE) |                    \
+	 (1ull << QUERY_EVENTS_PID))
+
+/* Grouped columns a plan hands to the grouped scan, at most. */
+#define QUERY_MAX_GROUPED 16
+
+struct query_group;
 
 extern const struct query_table_def query_events_table;
 extern const struct query_table_def query_spans_table;
@@ -130,6 +156,13 @@ struct query_cursor {
 	int lookup;                  /* 1: only the rows with key `key` */
 	uint64_t key;
 	size_t match, match_end;     /* the current file's matching keys[] */
+	/* A grouped scan of events (grouped.c): */
+	int grouped;
+	char group_spec[2 * QUERY_MAX_GROUPED + 1];
+	struct query_group *groups;
+	size_t ngroups, group;       /* the groups, and the current one */
+	uint64_t group_left;         /* rows of the current group still to come, this one included */
+	const struct ttlog_site_info *shown; /* the current row's shown site */
 };
 
 /* ---- Helpers of the row builders (columns.c) ---------------------------- */
@@ -144,6 +177,19 @@ int query_cursor_next(sqlite3_vtab_cursor *base);
 int query_cursor_eof(sqlite3_vtab_cursor *base);
 int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
 int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
+/** Records the problem of the file of c->r, if it has one; an SQLite code. */
+int query_cursor_note_status(struct query_cursor *c, const char *path);
+
+/* The grouped scan (grouped.c). start: counts the files' events with the
+ * cursor's range and moves to the first row (spec: the plan's grouped
+ * columns); next: to the following row (step 1) or stays (step 0), setting
+ * c->eof after the last; clear: frees the counts. */
+int query_grouped_start(struct query_cursor *c, const char *spec);
+int query_grouped_next(struct query_cursor *c, int step);
+void query_grouped_clear(struct query_cursor *c);
+/** The grouped plan of an events scan: writes the grouped columns to spec
+ *  (2 * QUERY_MAX_GROUPED + 1 bytes) and returns 1 when the scan may use it. */
+int query_events_group_plan(sqlite3_index_info *info, char *spec);
 
 void query_result_buf(sqlite3_context *ctx, const struct render_buf *b);
 /** Sets the result to s (copied), or NULL for a NULL s. */

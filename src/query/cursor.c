@@ -71,6 +71,7 @@ static void free_cache(struct query_cursor *c)
 			c->vt->def->clear(c);
 		}
 		sqlite3_free(fr->keys);
+		sqlite3_free(fr->first);
 	}
 	memset(&c->rows, 0, sizeof c->rows);
 	sqlite3_free(c->cache);
@@ -137,7 +138,17 @@ static int by_key(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Sorts the keys of a file's cached rows, once. */
+static size_t key_hash(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
+/* Sorts the keys of a file's cached rows, once, and puts where each key
+ * first is in a hash table: a lookup per outer row of a join is then one
+ * probe, not a binary search through memory the caches do not hold. */
 static int index_keys(const struct query_table_def *def, struct query_file_rows *fr)
 {
 	if (fr->keys || fr->rows.count == 0)
@@ -150,7 +161,37 @@ static int index_keys(const struct query_table_def *def, struct query_file_rows 
 		fr->keys[i].row = i;
 	}
 	qsort(fr->keys, fr->rows.count, sizeof *fr->keys, by_key);
+	size_t cap = 64;
+	while (cap < 2 * fr->rows.count)
+		cap *= 2;
+	fr->first = sqlite3_malloc64(cap * sizeof *fr->first);
+	if (!fr->first) {
+		sqlite3_free(fr->keys);
+		fr->keys = NULL;
+		return SQLITE_NOMEM;
+	}
+	memset(fr->first, 0, cap * sizeof *fr->first);
+	fr->first_cap = cap;
+	for (size_t i = 0; i < fr->rows.count; i++) {
+		if (i > 0 && fr->keys[i].key == fr->keys[i - 1].key)
+			continue;
+		size_t h = key_hash(fr->keys[i].key, cap);
+		while (fr->first[h].row)
+			h = (h + 1) & (cap - 1);
+		fr->first[h].key = fr->keys[i].key;
+		fr->first[h].row = i + 1;
+	}
 	return SQLITE_OK;
+}
+
+/* Where key first is in fr->keys, or fr->rows.count if it is not there. */
+static size_t find_key(const struct query_file_rows *fr, uint64_t key)
+{
+	for (size_t h = key_hash(key, fr->first_cap); fr->first[h].row;
+	     h = (h + 1) & (fr->first_cap - 1))
+		if (fr->first[h].key == key)
+			return fr->first[h].row - 1;
+	return fr->rows.count;
 }
 
 /* The cursor on the rows of the current file that a scan wants: all of
@@ -164,15 +205,7 @@ static int start_cached(struct query_cursor *c, struct query_file_rows *fr)
 	int rc = index_keys(c->vt->def, fr);
 	if (rc != SQLITE_OK)
 		return rc;
-	size_t lo = 0, hi = fr->rows.count;
-	while (lo < hi) { /* the first key >= c->key */
-		size_t mid = lo + (hi - lo) / 2;
-		if (fr->keys[mid].key < c->key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	c->match = c->match_end = lo;
+	c->match = c->match_end = fr->rows.count ? find_key(fr, c->key) : 0;
 	while (c->match_end < fr->rows.count && fr->keys[c->match_end].key == c->key)
 		c->match_end++;
 	return SQLITE_OK;
@@ -196,6 +229,15 @@ static int enter_file(struct query_cursor *c)
 	ttlog_reader **slot = &c->readers[c->file];
 	struct query_file_rows *fr = vt->def->cached ? &c->cache[c->file] : NULL;
 
+	if (fr && fr->built && fr->costly < c->costly) {
+		/* Made without the costly column, which this scan reads. */
+		c->rows = fr->rows;
+		vt->def->clear(c);
+		sqlite3_free(fr->keys);
+		sqlite3_free(fr->first);
+		memset(fr, 0, sizeof *fr);
+		memset(&c->rows, 0, sizeof c->rows);
+	}
 	if (fr && fr->built) {
 		c->r = *slot;
 		return start_cached(c, fr);
@@ -224,6 +266,7 @@ static int enter_file(struct query_cursor *c)
 	if (fr) {
 		fr->rows = c->rows; /* kept, whole or not, and freed at close */
 		fr->built = 1;
+		fr->costly = c->costly;
 		if (rc == SQLITE_OK)
 			rc = start_cached(c, fr);
 	}
@@ -333,6 +376,11 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	c->range.until_ns = INT64_MAX;
 	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
 	c->lookup = 0;
+	if (c->vt->def->cached) {
+		/* Without the plan's word, the costly column is made. */
+		c->costly = !(idx_num & QUERY_PLAN_NO_COSTLY);
+		idx_num &= ~QUERY_PLAN_NO_COSTLY;
+	}
 	if (c->vt->def->cached && idx_str && idx_str[0] == 'k' && argc >= 1) {
 		int found = c->vt->def->parse_key(argv[0], &c->key);
 		if (found == 0) { /* no row can match */

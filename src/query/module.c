@@ -225,7 +225,7 @@ static int plan_code(int column, unsigned char op, char code[2])
  * first time, then a walk through memory. Costs that say so make SQLite
  * put these tables inside a join's loop, found by key, and the events
  * outside, read once. */
-static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
+static int best_index_key(struct query_vtab *vt, sqlite3_index_info *info)
 {
 	for (int i = 0; vt->def->parse_key && i < info->nConstraint; i++) {
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -242,6 +242,17 @@ static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
 	info->estimatedRows = (sqlite3_int64)1e4 * vt->nfiles;
 	info->estimatedCost = 1e4 * vt->nfiles;
 	return SQLITE_OK;
+}
+
+/* The plan of a cached table: by key where it can be, and without its
+ * costly column (spans.fields) when the statement does not read it. */
+static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
+{
+	int costly = vt->def->costly_column;
+	int rc = best_index_key(vt, info);
+	if (costly > 0 && !((info->colUsed >> (costly < 63 ? costly : 63)) & 1))
+		info->idxNum |= QUERY_PLAN_NO_COSTLY;
+	return rc;
 }
 
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)

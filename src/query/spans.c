@@ -174,7 +174,9 @@ static int spans_start(struct query_cursor *c)
 			row->end_ns = ev.time_ns;
 			row->duration_ns = sp->duration_ns;
 		}
-		render_span_fields_add(&row->fields, &ev, ev.kind == TTLOG_EVENT_SPAN_END, render_field_json);
+		if (c->costly)
+			render_span_fields_add(&row->fields, &ev, ev.kind == TTLOG_EVENT_SPAN_END,
+					       render_field_json);
 	}
 	id_map_free(&ids);
 	/* Spans cut by the file, as docs/EXPORT.md says every export cuts them:
@@ -297,6 +299,7 @@ const struct query_table_def query_spans_table = {
 	.key_column = SPAN_ID,
 	.parse_key = span_key,
 	.row_key = span_row_key,
+	.costly_column = SPAN_FIELDS,
 	.start = spans_start,
 	.column = spans_column,
 	.clear = spans_clear,

@@ -40,6 +40,9 @@ struct query_table_def {
 	 * SQLite, which checks the constraint itself). */
 	int (*parse_key)(sqlite3_value *value, uint64_t *key);
 	uint64_t (*row_key)(const void *row);
+	/* A column of a cached table that costs much to make (spans.fields),
+	 * made only when the statement reads it (colUsed); 0: none. */
+	int costly_column;
 	/* The reader is c->r, rewound; returns an SQLite result code. */
 	int (*start)(struct query_cursor *c);
 	/* 1: the cursor is on a row; 0: the file has no more rows. */
@@ -75,6 +78,10 @@ enum {
 	 (1ull << QUERY_EVENTS_FUNC) | (1ull << QUERY_EVENTS_SITE) |                           \
 	 (1ull << QUERY_EVENTS_SNAPSHOT) | (1ull << QUERY_EVENTS_SERVICE) |                    \
 	 (1ull << QUERY_EVENTS_PID))
+
+/* In a cached table's idxNum: the statement does not read the costly
+ * column. */
+#define QUERY_PLAN_NO_COSTLY 0x100
 
 /* Grouped columns a plan hands to the grouped scan, at most. */
 #define QUERY_MAX_GROUPED 16
@@ -134,7 +141,12 @@ struct query_key_row {
 struct query_file_rows {
 	struct query_rows rows;
 	int built;                  /* rows made (also after an error) */
+	int costly;                 /* ... with the costly column */
 	struct query_key_row *keys; /* sorted by key, then row; NULL until a lookup */
+	/* Where each key first is in keys[], by hash (.row: index + 1, 0
+	 * empty). */
+	struct query_key_row *first;
+	size_t first_cap;           /* a power of two */
 };
 
 struct query_cursor {
@@ -154,6 +166,7 @@ struct query_cursor {
 	/* Cached tables: */
 	struct query_file_rows *cache; /* one per file */
 	int lookup;                  /* 1: only the rows with key `key` */
+	int costly;                  /* 1: the statement reads the costly column */
 	uint64_t key;
 	size_t match, match_end;     /* the current file's matching keys[] */
 	/* A grouped scan of events (grouped.c): */
@@ -196,6 +209,8 @@ void query_result_buf(sqlite3_context *ctx, const struct render_buf *b);
 void query_result_text(sqlite3_context *ctx, const char *s);
 /** Sets the result to ns as ISO-8601 UTC text. */
 void query_result_time(sqlite3_context *ctx, int64_t ns);
+/** Writes id as 16 lower-case hex digits (no NUL). */
+void query_hex16(char out[16], uint64_t id);
 /** Sets the result to a 16-digit hex id, or NULL for 0 when zero_is_null. */
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
 /** Sets the result to a 32-digit trace id, or NULL for 0:0. */

@@ -50,6 +50,8 @@ int query_events_group_plan(sqlite3_index_info *info, char *spec)
 	/* Rows need only be grouped (a GROUP BY: not a DISTINCT, whose rows
 	 * come in the order of the scan), on columns of the site alone, and
 	 * no other column is read. */
+	if (sqlite3_libversion_number() < 3038000) /* no sqlite3_vtab_distinct() */
+		return 0;
 	if (sqlite3_vtab_distinct(info) != 1 || info->nOrderBy < 1 ||
 	    info->nOrderBy > QUERY_MAX_GROUPED || (info->colUsed & ~QUERY_EVENTS_SITE_COLUMNS))
 		return 0;

@@ -138,14 +138,6 @@ static int by_key(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-static size_t key_hash(uint64_t key, size_t cap)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdull;
-	key ^= key >> 33;
-	return (size_t)key & (cap - 1);
-}
-
 /* Sorts the keys of a file's cached rows, once, and puts where each key
  * first is in a hash table: a lookup per outer row of a join is then one
  * probe, not a binary search through memory the caches do not hold. */
@@ -175,7 +167,7 @@ static int index_keys(const struct query_table_def *def, struct query_file_rows 
 	for (size_t i = 0; i < fr->rows.count; i++) {
 		if (i > 0 && fr->keys[i].key == fr->keys[i - 1].key)
 			continue;
-		size_t h = key_hash(fr->keys[i].key, cap);
+		size_t h = query_hash64(fr->keys[i].key, cap);
 		while (fr->first[h].row)
 			h = (h + 1) & (cap - 1);
 		fr->first[h].key = fr->keys[i].key;
@@ -187,7 +179,7 @@ static int index_keys(const struct query_table_def *def, struct query_file_rows 
 /* Where key first is in fr->keys, or fr->rows.count if it is not there. */
 static size_t find_key(const struct query_file_rows *fr, uint64_t key)
 {
-	for (size_t h = key_hash(key, fr->first_cap); fr->first[h].row;
+	for (size_t h = query_hash64(key, fr->first_cap); fr->first[h].row;
 	     h = (h + 1) & (fr->first_cap - 1))
 		if (fr->first[h].key == key)
 			return fr->first[h].row - 1;

@@ -221,6 +221,15 @@ const char *query_level_name(int level);
 /** Adds an item of rows->size bytes (zeroed); NULL when memory runs out. */
 void *query_rows_add(struct query_rows *rows);
 void query_rows_free(struct query_rows *rows);
+/** A slot for a 64-bit key in a table of cap slots (a power of two). */
+static inline size_t query_hash64(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
 static inline void *query_rows_at(const struct query_rows *rows, size_t i)
 {
 	return (char *)rows->items + i * rows->size;

@@ -4,8 +4,6 @@
  * ISO-8601 text, span and trace ids as hex, and the growable arrays of
  * rows that spans and sites build.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "query/vtab.h"
@@ -30,25 +28,34 @@ void query_result_time(sqlite3_context *ctx, int64_t ns)
 	sqlite3_result_text(ctx, render_time_format(ns, RENDER_TIME_ISO, text), -1, SQLITE_TRANSIENT);
 }
 
+void query_hex16(char out[16], uint64_t id)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 15; i >= 0; i--, id >>= 4)
+		out[i] = digits[id & 15];
+}
+
+/* An id is in every row of a join's outer loop: no printf. */
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null)
 {
-	char text[17];
+	char text[16];
 	if (id == 0 && zero_is_null) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	snprintf(text, sizeof text, "%016" PRIx64, id);
+	query_hex16(text, id);
 	sqlite3_result_text(ctx, text, 16, SQLITE_TRANSIENT);
 }
 
 void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo)
 {
-	char text[33];
+	char text[32];
 	if ((hi | lo) == 0) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	snprintf(text, sizeof text, "%016" PRIx64 "%016" PRIx64, hi, lo);
+	query_hex16(text, hi);
+	query_hex16(text + 16, lo);
 	sqlite3_result_text(ctx, text, 32, SQLITE_TRANSIENT);
 }
 

@@ -71,6 +71,7 @@ static void free_cache(struct query_cursor *c)
 			c->vt->def->clear(c);
 		}
 		sqlite3_free(fr->keys);
+		sqlite3_free(fr->first);
 	}
 	memset(&c->rows, 0, sizeof c->rows);
 	sqlite3_free(c->cache);
@@ -93,6 +94,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 	struct query_cursor *c = (struct query_cursor *)base;
 	leave_file(c);
 	free_cache(c);
+	query_grouped_clear(c);
 	for (int i = 0; i < c->vt->nfiles; i++) {
 		if (!c->readers[i])
 			continue;
@@ -106,7 +108,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 }
 
 /* Records the file's problem, if it has one, for whoever runs the query. */
-static int note_status(struct query_cursor *c, const char *path)
+int query_cursor_note_status(struct query_cursor *c, const char *path)
 {
 	int st = c->r ? ttlog_reader_status(c->r) : TTLOG_E_NOMEM;
 	if (st == TTLOG_OK)
@@ -136,7 +138,9 @@ static int by_key(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Sorts the keys of a file's cached rows, once. */
+/* Sorts the keys of a file's cached rows, once, and puts where each key
+ * first is in a hash table: a lookup per outer row of a join is then one
+ * probe, not a binary search through memory the caches do not hold. */
 static int index_keys(const struct query_table_def *def, struct query_file_rows *fr)
 {
 	if (fr->keys || fr->rows.count == 0)
@@ -149,7 +153,37 @@ static int index_keys(const struct query_table_def *def, struct query_file_rows 
 		fr->keys[i].row = i;
 	}
 	qsort(fr->keys, fr->rows.count, sizeof *fr->keys, by_key);
+	size_t cap = 64;
+	while (cap < 2 * fr->rows.count)
+		cap *= 2;
+	fr->first = sqlite3_malloc64(cap * sizeof *fr->first);
+	if (!fr->first) {
+		sqlite3_free(fr->keys);
+		fr->keys = NULL;
+		return SQLITE_NOMEM;
+	}
+	memset(fr->first, 0, cap * sizeof *fr->first);
+	fr->first_cap = cap;
+	for (size_t i = 0; i < fr->rows.count; i++) {
+		if (i > 0 && fr->keys[i].key == fr->keys[i - 1].key)
+			continue;
+		size_t h = query_hash64(fr->keys[i].key, cap);
+		while (fr->first[h].row)
+			h = (h + 1) & (cap - 1);
+		fr->first[h].key = fr->keys[i].key;
+		fr->first[h].row = i + 1;
+	}
 	return SQLITE_OK;
+}
+
+/* Where key first is in fr->keys, or fr->rows.count if it is not there. */
+static size_t find_key(const struct query_file_rows *fr, uint64_t key)
+{
+	for (size_t h = query_hash64(key, fr->first_cap); fr->first[h].row;
+	     h = (h + 1) & (fr->first_cap - 1))
+		if (fr->first[h].key == key)
+			return fr->first[h].row - 1;
+	return fr->rows.count;
 }
 
 /* The cursor on the rows of the current file that a scan wants: all of
@@ -163,15 +197,7 @@ static int start_cached(struct query_cursor *c, struct query_file_rows *fr)
 	int rc = index_keys(c->vt->def, fr);
 	if (rc != SQLITE_OK)
 		return rc;
-	size_t lo = 0, hi = fr->rows.count;
-	while (lo < hi) { /* the first key >= c->key */
-		size_t mid = lo + (hi - lo) / 2;
-		if (fr->keys[mid].key < c->key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	c->match = c->match_end = lo;
+	c->match = c->match_end = fr->rows.count ? find_key(fr, c->key) : 0;
 	while (c->match_end < fr->rows.count && fr->keys[c->match_end].key == c->key)
 		c->match_end++;
 	return SQLITE_OK;
@@ -195,6 +221,15 @@ static int enter_file(struct query_cursor *c)
 	ttlog_reader **slot = &c->readers[c->file];
 	struct query_file_rows *fr = vt->def->cached ? &c->cache[c->file] : NULL;
 
+	if (fr && fr->built && fr->costly < c->costly) {
+		/* Made without the costly column, which this scan reads. */
+		c->rows = fr->rows;
+		vt->def->clear(c);
+		sqlite3_free(fr->keys);
+		sqlite3_free(fr->first);
+		memset(fr, 0, sizeof *fr);
+		memset(&c->rows, 0, sizeof c->rows);
+	}
 	if (fr && fr->built) {
 		c->r = *slot;
 		return start_cached(c, fr);
@@ -217,12 +252,13 @@ static int enter_file(struct query_cursor *c)
 	vt->context->totals.scans++;
 	if (vt->def->ranged && ranged(&c->range))
 		vt->context->totals.ranged_scans++;
-	int rc = note_status(c, path);
+	int rc = query_cursor_note_status(c, path);
 	if (rc == SQLITE_OK)
 		rc = vt->def->start(c);
 	if (fr) {
 		fr->rows = c->rows; /* kept, whole or not, and freed at close */
 		fr->built = 1;
+		fr->costly = c->costly;
 		if (rc == SQLITE_OK)
 			rc = start_cached(c, fr);
 	}
@@ -233,6 +269,8 @@ static int enter_file(struct query_cursor *c)
 static int advance(struct query_cursor *c)
 {
 	struct query_vtab *vt = c->vt;
+	if (c->grouped)
+		return query_grouped_next(c, 1);
 	for (;;) {
 		if (c->r) {
 			if (vt->def->cached ? next_cached(c) : vt->def->next(c)) {
@@ -240,7 +278,7 @@ static int advance(struct query_cursor *c)
 				return SQLITE_OK;
 			}
 			/* A problem met while decoding shows only now. */
-			int rc = note_status(c, vt->files[c->file]);
+			int rc = query_cursor_note_status(c, vt->files[c->file]);
 			leave_file(c);
 			c->file++;
 			if (rc != SQLITE_OK)
@@ -324,10 +362,17 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	struct query_cursor *c = (struct query_cursor *)base;
 
 	leave_file(c);
+	query_grouped_clear(c);
+	c->grouped = 0;
 	c->range.since_ns = INT64_MIN;
 	c->range.until_ns = INT64_MAX;
 	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
 	c->lookup = 0;
+	if (c->vt->def->cached) {
+		/* Without the plan's word, the costly column is made. */
+		c->costly = !(idx_num & QUERY_PLAN_NO_COSTLY);
+		idx_num &= ~QUERY_PLAN_NO_COSTLY;
+	}
 	if (c->vt->def->cached && idx_str && idx_str[0] == 'k' && argc >= 1) {
 		int found = c->vt->def->parse_key(argv[0], &c->key);
 		if (found == 0) { /* no row can match */
@@ -347,6 +392,11 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	c->file = 0;
 	c->eof = 0;
 	c->rowid = 0;
+	const char *group = idx_str ? strchr(idx_str, '/') : NULL;
+	if (group && c->vt->def->ranged) {
+		c->grouped = 1;
+		return query_grouped_start(c, group + 1);
+	}
 	return advance(c);
 }
 

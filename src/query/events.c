@@ -35,8 +35,47 @@ enum {
 	COL_PROMOTED,
 };
 _Static_assert((int)COL_TS == (int)QUERY_EVENTS_TS && (int)COL_LEVEL == (int)QUERY_EVENTS_LEVEL &&
-		       (int)COL_LEVEL_NUM == (int)QUERY_EVENTS_LEVEL_NUM,
-	       "module.c plans with these column numbers");
+		       (int)COL_LEVEL_NUM == (int)QUERY_EVENTS_LEVEL_NUM &&
+		       (int)COL_KIND == (int)QUERY_EVENTS_KIND &&
+		       (int)COL_TARGET == (int)QUERY_EVENTS_TARGET &&
+		       (int)COL_FILE == (int)QUERY_EVENTS_FILE && (int)COL_LINE == (int)QUERY_EVENTS_LINE &&
+		       (int)COL_FUNC == (int)QUERY_EVENTS_FUNC && (int)COL_SITE == (int)QUERY_EVENTS_SITE &&
+		       (int)COL_SNAPSHOT == (int)QUERY_EVENTS_SNAPSHOT &&
+		       (int)COL_SERVICE == (int)QUERY_EVENTS_SERVICE &&
+		       (int)COL_PID == (int)QUERY_EVENTS_PID,
+	       "module.c and grouped.c use these column numbers");
+
+int query_events_group_plan(sqlite3_index_info *info, char *spec)
+{
+	/* Rows need only be grouped (a GROUP BY: not a DISTINCT, whose rows
+	 * come in the order of the scan), on columns of the site alone, and
+	 * no other column is read. */
+	if (sqlite3_libversion_number() < 3038000) /* no sqlite3_vtab_distinct() */
+		return 0;
+	if (sqlite3_vtab_distinct(info) != 1 || info->nOrderBy < 1 ||
+	    info->nOrderBy > QUERY_MAX_GROUPED || (info->colUsed & ~QUERY_EVENTS_SITE_COLUMNS))
+		return 0;
+	size_t n = 0;
+	for (int i = 0; i < info->nOrderBy; i++) {
+		int col = info->aOrderBy[i].iColumn;
+		if (col < 0 || col >= 63 || !((QUERY_EVENTS_SITE_COLUMNS >> col) & 1))
+			return 0;
+		spec[n++] = (char)('A' + col);
+		if (info->aOrderBy[i].desc)
+			spec[n++] = '-';
+	}
+	spec[n] = '\0';
+	return 1;
+}
+
+/* Names that live as long as the program: no copy. */
+static void result_static(sqlite3_context *ctx, const char *s)
+{
+	if (s)
+		sqlite3_result_text(ctx, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_result_null(ctx);
+}
 
 static int events_start(struct query_cursor *c)
 {
@@ -69,7 +108,7 @@ static void format_message(struct query_cursor *c, sqlite3_context *ctx)
 static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 {
 	const struct ttlog_event *ev = &c->ev;
-	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
+	const struct ttlog_site_info *site = c->grouped ? c->shown : ttlog_event_display_site(ev);
 	const struct ttlog_thread_info *thread = ev->thread;
 	const struct ttlog_span *span = ev->span;
 
@@ -81,14 +120,14 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		query_result_time(ctx, ev->time_ns);
 		break;
 	case COL_LEVEL:
-		query_result_text(ctx, site ? query_level_name(site->level) : NULL);
+		result_static(ctx, site ? query_level_name(site->level) : NULL);
 		break;
 	case COL_LEVEL_NUM:
 		if (site)
 			sqlite3_result_int(ctx, site->level);
 		break;
 	case COL_KIND:
-		query_result_text(ctx, ttlog_event_kind_name(ev->kind));
+		result_static(ctx, ttlog_event_kind_name(ev->kind));
 		break;
 	case COL_TID:
 		if (thread)

@@ -225,7 +225,7 @@ static int plan_code(int column, unsigned char op, char code[2])
  * first time, then a walk through memory. Costs that say so make SQLite
  * put these tables inside a join's loop, found by key, and the events
  * outside, read once. */
-static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
+static int best_index_key(struct query_vtab *vt, sqlite3_index_info *info)
 {
 	for (int i = 0; vt->def->parse_key && i < info->nConstraint; i++) {
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -244,10 +244,21 @@ static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
 	return SQLITE_OK;
 }
 
+/* The plan of a cached table: by key where it can be, and without its
+ * costly column (spans.fields) when the statement does not read it. */
+static int best_index_cached(struct query_vtab *vt, sqlite3_index_info *info)
+{
+	int costly = vt->def->costly_column;
+	int rc = best_index_key(vt, info);
+	if (costly > 0 && !((info->colUsed >> (costly < 63 ? costly : 63)) & 1))
+		info->idxNum |= QUERY_PLAN_NO_COSTLY;
+	return rc;
+}
+
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct query_vtab *vt = (struct query_vtab *)base;
-	char plan[2 * MAX_PUSHED + 1];
+	char plan[2 * MAX_PUSHED + 2 + 2 * QUERY_MAX_GROUPED + 1];
 	int n = 0, on_time = 0, on_level = 0;
 
 	if (vt->def->cached)
@@ -266,7 +277,17 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	}
 	plan[2 * n] = '\0';
 	info->idxNum = n;
-	if (n > 0) {
+	/* Grouped rows (grouped.c): SQLite sorts nothing. */
+	int grouped = 0;
+	if (vt->def->ranged) {
+		char spec[2 * QUERY_MAX_GROUPED + 1];
+		grouped = query_events_group_plan(info, spec);
+		if (grouped) {
+			plan[2 * n] = '/';
+			memcpy(&plan[2 * n + 1], spec, strlen(spec) + 1);
+		}
+	}
+	if (n > 0 || grouped) {
 		info->idxStr = sqlite3_mprintf("%s", plan);
 		if (!info->idxStr)
 			return SQLITE_NOMEM;
@@ -283,6 +304,10 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	info->estimatedRows = (sqlite3_int64)rows;
 	info->estimatedCost = rows;
 
+	if (grouped) {
+		info->orderByConsumed = 1;
+		return SQLITE_OK;
+	}
 	/* One file's events come in time order. */
 	if (vt->def->ranged && vt->nfiles == 1 && info->nOrderBy == 1 &&
 	    info->aOrderBy[0].iColumn == QUERY_EVENTS_TS && !info->aOrderBy[0].desc)

@@ -24,18 +24,10 @@ struct id_map {
 	size_t count;
 };
 
-static size_t id_hash(uint64_t key, size_t cap)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdull;
-	key ^= key >> 33;
-	return (size_t)key & (cap - 1);
-}
-
 /* The index stored for key, or (size_t)-1. */
 static size_t id_map_find(const struct id_map *m, uint64_t key)
 {
-	for (size_t i = m->cap ? id_hash(key, m->cap) : 0; m->cap && m->slots[i]; i = (i + 1) & (m->cap - 1))
+	for (size_t i = m->cap ? query_hash64(key, m->cap) : 0; m->cap && m->slots[i]; i = (i + 1) & (m->cap - 1))
 		if (m->keys[i] == key)
 			return m->slots[i] - 1;
 	return (size_t)-1;
@@ -69,7 +61,7 @@ static int id_map_put(struct id_map *m, uint64_t key, size_t index)
 {
 	if (2 * (m->count + 1) > m->cap && id_map_grow(m) != SQLITE_OK)
 		return SQLITE_NOMEM;
-	size_t i = id_hash(key, m->cap);
+	size_t i = query_hash64(key, m->cap);
 	while (m->slots[i] && m->keys[i] != key)
 		i = (i + 1) & (m->cap - 1);
 	if (!m->slots[i])
@@ -174,7 +166,9 @@ static int spans_start(struct query_cursor *c)
 			row->end_ns = ev.time_ns;
 			row->duration_ns = sp->duration_ns;
 		}
-		render_span_fields_add(&row->fields, &ev, ev.kind == TTLOG_EVENT_SPAN_END, render_field_json);
+		if (c->costly)
+			render_span_fields_add(&row->fields, &ev, ev.kind == TTLOG_EVENT_SPAN_END,
+					       render_field_json);
 	}
 	id_map_free(&ids);
 	/* Spans cut by the file, as docs/EXPORT.md says every export cuts them:
@@ -297,6 +291,7 @@ const struct query_table_def query_spans_table = {
 	.key_column = SPAN_ID,
 	.parse_key = span_key,
 	.row_key = span_row_key,
+	.costly_column = SPAN_FIELDS,
 	.start = spans_start,
 	.column = spans_column,
 	.clear = spans_clear,

@@ -40,6 +40,9 @@ struct query_table_def {
 	 * SQLite, which checks the constraint itself). */
 	int (*parse_key)(sqlite3_value *value, uint64_t *key);
 	uint64_t (*row_key)(const void *row);
+	/* A column of a cached table that costs much to make (spans.fields),
+	 * made only when the statement reads it (colUsed); 0: none. */
+	int costly_column;
 	/* The reader is c->r, rewound; returns an SQLite result code. */
 	int (*start)(struct query_cursor *c);
 	/* 1: the cursor is on a row; 0: the file has no more rows. */
@@ -48,12 +51,42 @@ struct query_table_def {
 	void (*clear)(struct query_cursor *c);
 };
 
-/* Columns of events that xBestIndex looks at (the order of its schema). */
+/* Columns of events that the plan and the grouped scan look at (the
+ * order of its schema). */
 enum {
 	QUERY_EVENTS_TS = 0,
 	QUERY_EVENTS_LEVEL = 2,
 	QUERY_EVENTS_LEVEL_NUM = 3,
+	QUERY_EVENTS_KIND = 4,
+	QUERY_EVENTS_TARGET = 7,
+	QUERY_EVENTS_FILE = 8,
+	QUERY_EVENTS_LINE = 9,
+	QUERY_EVENTS_FUNC = 10,
+	QUERY_EVENTS_SITE = 11,
+	QUERY_EVENTS_SNAPSHOT = 17,
+	QUERY_EVENTS_SERVICE = 18,
+	QUERY_EVENTS_PID = 19,
 };
+
+/* Columns of events whose value follows from the event's file, record
+ * site and shown site alone: a scan that reads no other may group rows
+ * (grouped.c). A mask of bits 1 << column, as colUsed has them. */
+#define QUERY_EVENTS_SITE_COLUMNS                                                              \
+	((1ull << QUERY_EVENTS_LEVEL) | (1ull << QUERY_EVENTS_LEVEL_NUM) |                     \
+	 (1ull << QUERY_EVENTS_KIND) | (1ull << QUERY_EVENTS_TARGET) |                         \
+	 (1ull << QUERY_EVENTS_FILE) | (1ull << QUERY_EVENTS_LINE) |                           \
+	 (1ull << QUERY_EVENTS_FUNC) | (1ull << QUERY_EVENTS_SITE) |                           \
+	 (1ull << QUERY_EVENTS_SNAPSHOT) | (1ull << QUERY_EVENTS_SERVICE) |                    \
+	 (1ull << QUERY_EVENTS_PID))
+
+/* In a cached table's idxNum: the statement does not read the costly
+ * column. */
+#define QUERY_PLAN_NO_COSTLY 0x100
+
+/* Grouped columns a plan hands to the grouped scan, at most. */
+#define QUERY_MAX_GROUPED 16
+
+struct query_group;
 
 extern const struct query_table_def query_events_table;
 extern const struct query_table_def query_spans_table;
@@ -108,7 +141,12 @@ struct query_key_row {
 struct query_file_rows {
 	struct query_rows rows;
 	int built;                  /* rows made (also after an error) */
+	int costly;                 /* ... with the costly column */
 	struct query_key_row *keys; /* sorted by key, then row; NULL until a lookup */
+	/* Where each key first is in keys[], by hash (.row: index + 1, 0
+	 * empty). */
+	struct query_key_row *first;
+	size_t first_cap;           /* a power of two */
 };
 
 struct query_cursor {
@@ -128,8 +166,16 @@ struct query_cursor {
 	/* Cached tables: */
 	struct query_file_rows *cache; /* one per file */
 	int lookup;                  /* 1: only the rows with key `key` */
+	int costly;                  /* 1: the statement reads the costly column */
 	uint64_t key;
 	size_t match, match_end;     /* the current file's matching keys[] */
+	/* A grouped scan of events (grouped.c): */
+	int grouped;
+	char group_spec[2 * QUERY_MAX_GROUPED + 1];
+	struct query_group *groups;
+	size_t ngroups, group;       /* the groups, and the current one */
+	uint64_t group_left;         /* rows of the current group still to come, this one included */
+	const struct ttlog_site_info *shown; /* the current row's shown site */
 };
 
 /* ---- Helpers of the row builders (columns.c) ---------------------------- */
@@ -144,12 +190,27 @@ int query_cursor_next(sqlite3_vtab_cursor *base);
 int query_cursor_eof(sqlite3_vtab_cursor *base);
 int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
 int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
+/** Records the problem of the file of c->r, if it has one; an SQLite code. */
+int query_cursor_note_status(struct query_cursor *c, const char *path);
+
+/* The grouped scan (grouped.c). start: counts the files' events with the
+ * cursor's range and moves to the first row (spec: the plan's grouped
+ * columns); next: to the following row (step 1) or stays (step 0), setting
+ * c->eof after the last; clear: frees the counts. */
+int query_grouped_start(struct query_cursor *c, const char *spec);
+int query_grouped_next(struct query_cursor *c, int step);
+void query_grouped_clear(struct query_cursor *c);
+/** The grouped plan of an events scan: writes the grouped columns to spec
+ *  (2 * QUERY_MAX_GROUPED + 1 bytes) and returns 1 when the scan may use it. */
+int query_events_group_plan(sqlite3_index_info *info, char *spec);
 
 void query_result_buf(sqlite3_context *ctx, const struct render_buf *b);
 /** Sets the result to s (copied), or NULL for a NULL s. */
 void query_result_text(sqlite3_context *ctx, const char *s);
 /** Sets the result to ns as ISO-8601 UTC text. */
 void query_result_time(sqlite3_context *ctx, int64_t ns);
+/** Writes id as 16 lower-case hex digits (no NUL). */
+void query_hex16(char out[16], uint64_t id);
 /** Sets the result to a 16-digit hex id, or NULL for 0 when zero_is_null. */
 void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
 /** Sets the result to a 32-digit trace id, or NULL for 0:0. */
@@ -160,6 +221,15 @@ const char *query_level_name(int level);
 /** Adds an item of rows->size bytes (zeroed); NULL when memory runs out. */
 void *query_rows_add(struct query_rows *rows);
 void query_rows_free(struct query_rows *rows);
+/** A slot for a 64-bit key in a table of cap slots (a power of two). */
+static inline size_t query_hash64(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
 static inline void *query_rows_at(const struct query_rows *rows, size_t i)
 {
 	return (char *)rows->items + i * rows->size;

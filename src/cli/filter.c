@@ -326,9 +326,9 @@ void cli_filter_jobs_usage(FILE *out)
 	      "      --jobs N          use N threads (1 to 255; the default is the number of\n"
 	      "                        CPUs): each file's blocks are decompressed and checked\n"
 	      "                        on N threads, the next file is opened while one is\n"
-	      "                        printed, and the lines are made on N threads (view,\n"
-	      "                        and export's jsonl; not with --grep); 1 does all of it\n"
-	      "                        on one thread. The output is the same for every N\n",
+	      "                        printed, and JSON lines are made on N threads (view -o\n"
+	      "                        json, export's jsonl; not with --grep); 1 does all of\n"
+	      "                        it on one thread. The output is the same for every N\n",
 	      out);
 }
 

@@ -37,7 +37,7 @@ struct cli_render_pool;
 /* What a rendering thread has of its own: the message and JSON cache of
  * the events it renders, and the caller's pointer. */
 struct cli_render_worker {
-	const void *owner;
+	_Alignas(64) const void *owner; /* each worker on cache lines of its own */
 	struct render_message msg;
 	struct render_event_cache cache;
 };

@@ -660,15 +660,18 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* --jobs N > 1: N threads render the events (not with --grep, which needs
- * the message where the filters run). Each event goes with its file's
+/* --jobs N > 1 with -o json: N threads render the events (not with --grep,
+ * which needs the message where the filters run). Not for text: handing
+ * each event to another core cost the reading thread more than a text
+ * line costs to make (docs/PERFORMANCE.md, "Reader: lines made on both
+ * cores"). Each event goes with its file's
  * service, which a store's events change. Without the threads, or when
  * they cannot be had, the events are rendered on this thread: the same
  * bytes. A store's files stay open (their sites and threads with them)
  * until it is closed, after the last drain. */
 static void start_workers(struct view *v)
 {
-	if (v->filter.jobs >= 2 && !v->filter.ngreps && !v->metrics)
+	if (v->filter.jobs >= 2 && v->json && !v->filter.ngreps && !v->metrics)
 		v->pool = cli_render_pool_start(v->filter.jobs, render_pooled, v, v->cache.big_as_string,
 						stdout);
 }

@@ -81,6 +81,13 @@ struct rthread {
 	size_t blk_begin;      /* its blocks with records: r->tblocks[blk_begin..blk_end) */
 	size_t blk_end;
 	size_t max_raw;        /* largest compressed block's raw size */
+	/* The cursor below is written at every event; `info` above is read at
+	 * every event by whoever renders it, possibly on other threads (the
+	 * command's --jobs). A cache line's worth of bytes on each side keeps
+	 * the two off the same line, here and between neighbours in
+	 * r->threads, so that no event's write takes the line away from the
+	 * cores that read it. */
+	unsigned char apart_from_info[64];
 	/* Iteration cursor. */
 	size_t cur;            /* position in r->tblocks */
 	size_t pos;            /* raw offset of the next record in the block */
@@ -97,6 +104,7 @@ struct rthread {
 	 * r->threads[main]. */
 	int promo;
 	size_t main;           /* the thread's own slot (its own for a main cursor) */
+	unsigned char apart_from_next[64]; /* from the next entry's info (see above) */
 };
 
 struct rblock {

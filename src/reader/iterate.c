@@ -215,7 +215,17 @@ static int copy_strings(struct ttlog_reader *r, const struct decoded *d)
 	}
 	char *out = r->strbuf;
 	for (unsigned i = 0; i < d->site->info.nargs; i++) {
-		r->args[i] = d->args[i];
+		/* Member by member, as the decoder stored them: a copy of the
+		 * whole struct loads 16 bytes over several smaller stores, which
+		 * cannot be forwarded and waits for every store before it. */
+		struct ttlog_arg *a = &r->args[i];
+		const struct ttlog_arg *from = &d->args[i];
+		a->type = from->type;
+		a->v = from->v;
+		a->str = from->str;
+		a->str_len = from->str_len;
+		a->str_null = from->str_null;
+		a->str_truncated = from->str_truncated;
 		if (d->args[i].type == TTLOG_ARG_LD80) {
 			memcpy(out, d->args[i].str, 10);
 			r->args[i].str = out;

@@ -64,6 +64,15 @@ same_jobs "view text, a store" view --color=never "$tmp/store"
 "$bin" view --jobs 4 "$seg" "$hostile" "$seg" 2>"$tmp/pipe.err" | head -n 3 >"$tmp/pipe.out"
 expect "a closed pipe: the first lines arrive" test "$(wc -l <"$tmp/pipe.out")" = 3
 expect "a closed pipe: nothing said on stderr" test ! -s "$tmp/pipe.err"
+# Many files, the next one being opened when the output stops: it is
+# waited for before the list of names goes (ASan saw a name used after).
+many=()
+for _ in $(seq 1 40); do many+=("$hostile"); done
+"$bin" view --jobs 4 "${many[@]}" 2>"$tmp/pipe.err" | head -n 1 >"$tmp/pipe.out"
+expect "a closed pipe, many files: the first line arrives" test "$(wc -l <"$tmp/pipe.out")" = 1
+expect "a closed pipe, many files: nothing said on stderr" test ! -s "$tmp/pipe.err"
+"$bin" export --format jsonl --jobs 4 "${many[@]}" 2>"$tmp/pipe.err" | head -n 1 >"$tmp/pipe.out"
+expect "a closed pipe, many files, export: nothing said on stderr" test ! -s "$tmp/pipe.err"
 "$bin" export --format jsonl --jobs 4 "$seg" "$seg" 2>"$tmp/pipe.err" | head -n 2 >"$tmp/pipe.out"
 expect "a closed pipe, export: the first lines arrive" test "$(wc -l <"$tmp/pipe.out")" = 2
 expect "a closed pipe, export: nothing said on stderr" test ! -s "$tmp/pipe.err"

@@ -839,6 +839,9 @@ int cli_view_main(int argc, char **argv)
 			if (st > status)
 				status = st;
 		}
+		/* A file may still be opening (the output stopped early): it has
+		 * its name from the list. */
+		cli_open_ahead_cancel(&v.ahead);
 		cli_store_free_list(files, n);
 	}
 	if (parsed && status == CLI_EXIT_OK && !v.metrics && !cli_stdout_failed())

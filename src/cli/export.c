@@ -127,18 +127,25 @@ void cli_export_flush(struct export *x)
 
 /* ---- Files -------------------------------------------------------------- */
 
-/* Opens a file; NULL (and *rc) for one that gives nothing to export: the
- * other errors leave the file's details and events worth exporting. */
+/* The reader of a file opened with status rc; NULL (and the reader closed)
+ * for one that gives nothing to export: the other errors leave the file's
+ * details and events worth exporting. */
+static ttlog_reader *usable_file(ttlog_reader *r, int rc)
+{
+	if (r && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) &&
+	    ttlog_reader_info(r))
+		return r;
+	ttlog_reader_close(r);
+	return NULL;
+}
+
+/* Opens a file: usable_file() of what ttlog_reader_open_ex() gave. */
 static ttlog_reader *open_file(const char *path, unsigned flags, int *rc)
 {
 	ttlog_reader *r = NULL;
 
 	*rc = ttlog_reader_open_ex(path, flags, &r);
-	if (r && (*rc == TTLOG_OK || *rc == TTLOG_E_TRUNCATED || *rc == TTLOG_E_CORRUPT) &&
-	    ttlog_reader_info(r))
-		return r;
-	ttlog_reader_close(r);
-	return NULL;
+	return usable_file(r, *rc);
 }
 
 /* The first pass: silent, since the second reports every problem. */
@@ -206,23 +213,13 @@ static void export_stacks(struct export *x, const ttlog_reader *r, const char *p
 	cli_backtrace_free(&bt);
 }
 
-static void render_jsonl(struct cli_render_worker *w, struct render_buf *out,
-			 const struct ttlog_event *ev, const void *service)
-{
-	render_message_start(&w->msg, ev);
-	w->cache.service = service;
-	render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
-	render_buf_putc(out, '\n');
-}
-
 /* jsonl with --jobs N > 1: N threads render the events (not with --grep,
  * which needs the message where the filters run). Without them the events
  * are rendered on this thread: the same bytes. */
 static void start_workers(struct export *x)
 {
 	if (x->filter.jobs >= 2 && !x->filter.ngreps && x->format == &cli_export_jsonl)
-		x->pool = cli_render_pool_start(x->filter.jobs, render_jsonl, x, x->json_big_as_string,
-						stdout);
+		x->pool = cli_render_pool_start(x->filter.jobs, x->json_big_as_string, stdout);
 }
 
 static void stop_workers(struct export *x)
@@ -239,11 +236,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	int rc;
 	unsigned flags = cli_filter_reader_flags(&x->filter);
 	ttlog_reader *r = cli_open_ahead_take(&x->ahead, path, flags, &rc);
-	if (r && !((rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT) &&
-		   ttlog_reader_info(r))) {
-		ttlog_reader_close(r); /* as open_file() */
-		r = NULL;
-	}
+	r = usable_file(r, rc);
 	if (next && x->filter.jobs > 1)
 		cli_open_ahead_start(&x->ahead, next, flags);
 
@@ -267,7 +260,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	cli_render_pool_new_file(x->pool); /* idle: the last file was flushed */
 	/* Metrics are the file's, not its events'. With the threads, a write
 	 * error is the pool's until it is drained (cli_export_flush()). */
-	while (!(x->pool ? 0 : cli_stdout_failed()) &&
+	while ((x->pool || !cli_stdout_failed()) &&
 	       !(x->format == &cli_export_otlp && x->signal == EXPORT_SIGNAL_METRICS) &&
 	       ttlog_reader_next(r, &ev)) {
 		if (x->pool) {

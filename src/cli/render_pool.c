@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include "event_copy.h"
+#include "render/event_json.h"
+#include "render/event_message.h"
 #include "render_pool.h"
 
 /* A batch is queued at this many events or bytes of copies: enough that
@@ -43,12 +45,19 @@ enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RENDERING, SLOT_RENDERED };
  * the buffer's size; 4 % once apart). */
 #define LINE 64
 
+/* What a rendering thread has of its own: the message and JSON cache of
+ * the events it renders. */
+struct line_maker {
+	_Alignas(LINE) struct render_message msg;
+	struct render_event_cache cache;
+};
+
 struct batch {
 	_Alignas(LINE) int state;
 	unsigned char *copies; /* the events' copies, one after the other */
 	size_t used, cap;
 	size_t *at;            /* offset of each copy in `copies` */
-	const void **tags;     /* the tag of each */
+	const char **services; /* the service of each one's file */
 	size_t n, at_cap;
 	struct render_buf text;
 };
@@ -64,8 +73,7 @@ struct cli_render_pool {
 	atomic_int failed;     /* a write to the output failed */
 	int write_errno;       /* its errno (set before `failed`) */
 	struct batch *filling; /* the reading thread's, outside the mutex */
-	cli_render_fn render;
-	struct cli_render_worker *workers;
+	struct line_maker *workers;
 	FILE *out;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -116,11 +124,20 @@ static void write_in_order(struct cli_render_pool *p)
 	}
 }
 
+static void json_line(struct line_maker *m, struct render_buf *out, const struct ttlog_event *ev,
+		      const char *service)
+{
+	render_message_start(&m->msg, ev);
+	m->cache.service = service;
+	render_event_json(out, ev, render_message_text(&m->msg), &m->cache);
+	render_buf_putc(out, '\n');
+}
+
 static void *worker(void *arg)
 {
 	struct worker_arg *w = arg;
 	struct cli_render_pool *p = w->p;
-	struct cli_render_worker *ctx = &p->workers[w->index];
+	struct line_maker *m = &p->workers[w->index];
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->stop && p->taken == p->queued)
@@ -131,8 +148,8 @@ static void *worker(void *arg)
 		b->state = SLOT_RENDERING;
 		pthread_mutex_unlock(&p->lock);
 		for (size_t i = 0; i < b->n; i++)
-			p->render(ctx, &b->text, (const struct ttlog_event *)(b->copies + b->at[i]),
-				  b->tags[i]);
+			json_line(m, &b->text, (const struct ttlog_event *)(b->copies + b->at[i]),
+				  b->services[i]);
 		pthread_mutex_lock(&p->lock);
 		b->state = SLOT_RENDERED;
 		write_in_order(p);
@@ -141,8 +158,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn render,
-					      const void *owner, int big_as_string, FILE *out)
+struct cli_render_pool *cli_render_pool_start(unsigned workers, int big_as_string, FILE *out)
 {
 	if (workers < 1 || workers > 255)
 		return NULL;
@@ -154,7 +170,6 @@ struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn re
 	p->threads = calloc(workers, sizeof *p->threads);
 	p->args = calloc(workers, sizeof *p->args);
 	p->workers = lines_calloc(workers, sizeof *p->workers);
-	p->render = render;
 	p->out = out;
 	atomic_init(&p->failed, 0);
 	if (!p->slots || !p->threads || !p->args || !p->workers ||
@@ -168,10 +183,8 @@ struct cli_render_pool *cli_render_pool_start(unsigned workers, cli_render_fn re
 	}
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->freed, NULL);
-	for (unsigned i = 0; i < workers; i++) {
-		p->workers[i].owner = owner;
+	for (unsigned i = 0; i < workers; i++)
 		p->workers[i].cache.big_as_string = big_as_string;
-	}
 	for (unsigned i = 0; i < workers; i++) {
 		p->args[i].p = p;
 		p->args[i].index = i;
@@ -206,7 +219,8 @@ static void submit(struct cli_render_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev, const void *tag)
+int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev,
+			const char *service)
 {
 	if (atomic_load_explicit(&p->failed, memory_order_relaxed))
 		return 0;
@@ -224,7 +238,7 @@ int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev,
 	if (b->used + need > b->cap) {
 		if (b->n) { /* full: the event starts the next batch */
 			submit(p);
-			return cli_render_pool_add(p, ev, tag);
+			return cli_render_pool_add(p, ev, service);
 		}
 		size_t cap = need > BATCH_BYTES ? need : BATCH_BYTES;
 		b->copies = render_xrealloc(b->copies, cap);
@@ -233,9 +247,9 @@ int cli_render_pool_add(struct cli_render_pool *p, const struct ttlog_event *ev,
 	if (b->n == b->at_cap) {
 		b->at_cap = BATCH_EVENTS;
 		b->at = render_xrealloc(b->at, b->at_cap * sizeof *b->at);
-		b->tags = render_xrealloc(b->tags, b->at_cap * sizeof *b->tags);
+		b->services = render_xrealloc(b->services, b->at_cap * sizeof *b->services);
 	}
-	b->tags[b->n] = tag;
+	b->services[b->n] = service;
 	b->at[b->n++] = b->used;
 	cli_event_copy(b->copies + b->used, ev);
 	b->used += need;
@@ -278,7 +292,7 @@ void cli_render_pool_stop(struct cli_render_pool *p)
 	for (unsigned i = 0; i < p->nslots; i++) {
 		free(p->slots[i].copies);
 		free(p->slots[i].at);
-		free(p->slots[i].tags);
+		free(p->slots[i].services);
 		render_buf_free(&p->slots[i].text);
 	}
 	pthread_cond_destroy(&p->work);

@@ -59,8 +59,8 @@ struct view {
 	struct render_buf events;        /* event lines not written yet (EVENT_BLOCK) */
 	struct render_event_cache cache; /* JSON parts of the file's levels, sites and threads */
 
-	/* --jobs N > 1 and no --grep: the events of a file are rendered on
-	 * N threads (cli/render_pool.h), each with its own message and cache. */
+	/* -o json, --jobs N > 1 and no --grep: the JSON lines are made on N
+	 * threads (cli/render_pool.h). */
 	struct cli_render_pool *pool;
 	int stopped;                     /* the output failed: read no further */
 	struct cli_open_ahead ahead;     /* the next file, opened meanwhile */
@@ -425,21 +425,6 @@ static void print_text_event(struct view *v, const struct ttlog_event *ev)
 		flush_events(v);
 }
 
-/* The pool's render function: one event's line, text or JSON. */
-static void render_pooled(struct cli_render_worker *w, struct render_buf *out,
-			  const struct ttlog_event *ev, const void *service)
-{
-	const struct view *v = w->owner;
-	render_message_start(&w->msg, ev);
-	if (v->json) {
-		w->cache.service = service;
-		render_event_json(out, ev, render_message_text(&w->msg), &w->cache);
-		render_buf_putc(out, '\n');
-	} else {
-		render_event_line(out, ev, render_message_text(&w->msg), &v->style);
-	}
-}
-
 static void print_json_event(struct view *v, const struct ttlog_event *ev)
 {
 	render_event_json(&v->events, ev, render_message_text(&v->msg), &v->cache);
@@ -664,16 +649,15 @@ static const struct option long_options[] = {
  * which needs the message where the filters run). Not for text: handing
  * each event to another core cost the reading thread more than a text
  * line costs to make (docs/PERFORMANCE.md, "Reader: lines made on both
- * cores"). Each event goes with its file's
- * service, which a store's events change. Without the threads, or when
+ * cores"). Each event goes with its file's service, which a store's
+ * events change. Without the threads, or when
  * they cannot be had, the events are rendered on this thread: the same
  * bytes. A store's files stay open (their sites and threads with them)
  * until it is closed, after the last drain. */
 static void start_workers(struct view *v)
 {
 	if (v->filter.jobs >= 2 && v->json && !v->filter.ngreps && !v->metrics)
-		v->pool = cli_render_pool_start(v->filter.jobs, render_pooled, v, v->cache.big_as_string,
-						stdout);
+		v->pool = cli_render_pool_start(v->filter.jobs, v->cache.big_as_string, stdout);
 }
 
 static void view_free(struct view *v)

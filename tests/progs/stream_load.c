@@ -12,7 +12,9 @@
  * "thread T INDEX N D" (its ring's thread index, how many INFO events it
  * logged) and D (the DEBUG records it logged), and after ttlog_shutdown() the stream counters, "stats
  * STREAMED LOST FILTERED ERRORS SEGMENTS DELETED DEBUG" (DEBUG: debug
- * records logged). --fsize sets RLIMIT_FSIZE first (a disk that fills).
+ * records logged). --fsize sets RLIMIT_FSIZE first (a disk that fills),
+ * and the threads run until the stream has counted a write error
+ * (MILLISECONDS then only bounds it), whatever the machine's speed.
  * --churn ROUNDS: the threads run ROUNDS times, each time new threads that
  * log 20000 events and exit (with a small TTLOG_MEMORY_CAP, each round's
  * threads reuse the rings of the last); prints "churn LOGGED" (all records).
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
 	long ms = atol(argv[2]);
 	int term = 0, cpu = 0;
 	unsigned long long segments = 0;
+	int until_error = 0;
 	for (int a = 3; a < argc; a++) {
 		if (strcmp(argv[a], "--term") == 0) {
 			term = 1;
@@ -135,6 +138,7 @@ int main(int argc, char **argv)
 			rl.rlim_cur = rl.rlim_max = (rlim_t)atoll(argv[++a]);
 			if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
 				return 3;
+			until_error = 1;
 		}
 	}
 	if (threads < 1 || threads > MAX_THREADS)
@@ -163,13 +167,14 @@ int main(int argc, char **argv)
 	}
 	for (unsigned t = 0; t < threads; t++)
 		pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t);
-	if (segments && threads) {
+	if ((segments || until_error) && threads) {
 		struct ttlog_stats st;
 		struct timespec step = {0, 5 * 1000000};
 		do {
 			nanosleep(&step, NULL);
 			ttlog_get_stats(&st);
-		} while (st.stream_segments < segments && now_ns() < deadline_ns);
+		} while ((segments ? st.stream_segments < segments : st.stream_errors == 0) &&
+			 now_ns() < deadline_ns);
 		deadline_ns = now_ns(); /* the threads stop */
 	}
 	unsigned long debug_total = 0;

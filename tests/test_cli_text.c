@@ -10,6 +10,8 @@
  * Times are checked in order (many per second, as events come), out of
  * order, before 1970, with the three styles interleaved so that each keeps
  * its own second, and in a local time zone with a half-hour offset.
+ * And the parts of a text line kept in a render_event_cache against the
+ * same parts made for each line.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -264,6 +266,73 @@ static void test_text_strings(void **state)
 	check_strings(render_line_text, reference_text);
 }
 
+/* One text line of ev, with the cache c or without one (NULL). */
+static void line_of(struct render_buf *b, const struct ttlog_event *ev,
+		    const struct render_line_style *style, struct render_event_cache *c)
+{
+	static const struct render_buf msg = {(char *)"hello", 5, 6};
+	render_buf_reset(b);
+	render_event_line(b, ev, &msg, style, c);
+}
+
+/*
+ * The thread's and site's parts of a text line from the cache are the
+ * bytes made without it: in runs of one thread and site (the last key
+ * kept), alternating, past the table's growth (more than 32 keys), and
+ * after a reset with the same addresses holding other threads and sites,
+ * as the next file's reader may reuse the last one's memory.
+ */
+static void test_line_parts_cached(void **state)
+{
+	(void)state;
+	enum { NT = 40, NS = 40 };
+	static struct ttlog_thread_info threads[NT];
+	static struct ttlog_site_info sites[NS];
+	static char names[NT][16], files[NS][32];
+	struct render_line_style style;
+	render_line_style_init(&style, RENDER_TIME_UTC, 0, 1);
+	struct render_event_cache cache = {0};
+	struct render_buf with = {0}, without = {0};
+	uint64_t rnd = 7;
+
+	for (int file = 0; file < 2; file++) {
+		for (int i = 0; i < NT; i++) {
+			threads[i] = (struct ttlog_thread_info){.index = (uint32_t)i,
+								 .tid = (uint32_t)(1000 * file + i)};
+			snprintf(names[i], sizeof names[i], i == 3 ? "ctl\001%d" : "w%d-%d", file, i);
+			threads[i].name = i == 5 ? "" : names[i];
+		}
+		for (int i = 0; i < NS; i++) {
+			snprintf(files[i], sizeof files[i], "/src/f%d/part%d.c", file, i);
+			sites[i] = (struct ttlog_site_info){.id = (uint32_t)i, .level = i % 6,
+							    .line = (uint32_t)(100 * file + i),
+							    .file = i == 7 ? NULL : files[i]};
+		}
+		render_event_cache_reset(&cache);
+		for (int k = 0; k < 2000; k++) {
+			struct ttlog_event ev = {0};
+			ev.time_ns = 1764982800123456789 + k;
+			ev.kind = TTLOG_EVENT_LOG;
+			/* Runs of a few events, then a jump to any thread and site. */
+			int t = k < 500 ? (k / 7) % 3 : (int)(next_random(&rnd) % NT);
+			int si = k < 500 ? (k / 5) % 4 : (int)(next_random(&rnd) % NS);
+			if (k == 1999) /* the next file begins with the same addresses */
+				t = si = 0;
+			ev.thread = k % 97 == 50 ? NULL : &threads[t];
+			ev.site = &sites[si];
+			line_of(&with, &ev, &style, &cache);
+			line_of(&without, &ev, &style, NULL);
+			if (with.len != without.len || memcmp(with.data, without.data, with.len) != 0)
+				fail_msg("file %d event %d: cached \"%s\", made \"%s\"", file, k, with.data,
+					 without.data);
+		}
+	}
+	assert_true(cache.used > 64); /* the table grew */
+	render_buf_free(&with);
+	render_buf_free(&without);
+	render_event_cache_free(&cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_times_local),
 		cmocka_unit_test(test_json_strings),
 		cmocka_unit_test(test_text_strings),
+		cmocka_unit_test(test_line_parts_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,7 +91,7 @@ static void render(struct tail *t, struct render_buf *b, const struct ttlog_even
 		render_event_json(b, ev, render_message_text(&t->msg), &t->cache);
 		render_buf_putc(b, '\n');
 	} else {
-		render_event_line(b, ev, render_message_text(&t->msg), &t->style);
+		render_event_line(b, ev, render_message_text(&t->msg), &t->style, &t->cache);
 	}
 }
 

@@ -449,7 +449,7 @@ static void flush_events(struct view *v)
 
 static void print_text_event(struct view *v, const struct ttlog_event *ev)
 {
-	render_event_line(&v->events, ev, render_message_text(&v->msg), &v->style);
+	render_event_line(&v->events, ev, render_message_text(&v->msg), &v->style, &v->cache);
 	if (v->events.len >= EVENT_BLOCK)
 		flush_events(v);
 }

@@ -116,11 +116,6 @@ static void json_span(struct render_buf *b, const struct ttlog_event *ev,
  * thread of a file and copied afterwards. The level's text is found by its
  * number, the others in a hash table by the reader's pointer. */
 
-enum part {
-	PART_THREAD, /* TID,"thread":NAME        from ev->thread */
-	PART_SITE,   /* ,"file":..."message":    from ttlog_event_display_site(ev) */
-};
-
 /* ,"level":L,"tid":                           from ev->site's level */
 static void part_level(struct render_buf *b, const struct ttlog_event *ev)
 {
@@ -151,78 +146,6 @@ static void part_site(struct render_buf *b, const struct ttlog_event *ev)
 	render_buf_puts(b, ",\"site\":");
 	render_buf_put_u64(b, site ? site->id : 0);
 	render_buf_puts(b, ",\"message\":");
-}
-
-static void (*const part_writers[])(struct render_buf *, const struct ttlog_event *) = {
-	[PART_THREAD] = part_thread,
-	[PART_SITE] = part_site,
-};
-
-struct render_event_cache_slot {
-	const void *key; /* the site or thread; NULL: a free slot */
-	int part;
-	size_t off, len; /* the text, in the cache's arena */
-};
-
-void render_event_cache_reset(struct render_event_cache *c)
-{
-	for (size_t i = 0; i < c->cap; i++)
-		c->slots[i].key = NULL;
-	c->used = 0;
-	c->levels_made = 0;
-	render_buf_reset(&c->text);
-}
-
-void render_event_cache_free(struct render_event_cache *c)
-{
-	free(c->slots);
-	render_buf_free(&c->text);
-	memset(c, 0, sizeof *c);
-}
-
-static size_t slot_index(const struct render_event_cache *c, const void *key, int part)
-{
-	uintptr_t h = ((uintptr_t)key >> 4) * 3 + (uintptr_t)part;
-	size_t i = (size_t)(h ^ h >> 11) & (c->cap - 1);
-	while (c->slots[i].key && !(c->slots[i].key == key && c->slots[i].part == part))
-		i = (i + 1) & (c->cap - 1); /* never full: kept at most half full */
-	return i;
-}
-
-/* Doubles the table (from 64 slots) and places the entries again. */
-static void cache_grow(struct render_event_cache *c)
-{
-	struct render_event_cache_slot *old = c->slots;
-	size_t old_cap = c->cap;
-
-	c->cap = old_cap ? old_cap * 2 : 64;
-	c->slots = render_xrealloc(NULL, c->cap * sizeof *c->slots);
-	for (size_t i = 0; i < c->cap; i++)
-		c->slots[i].key = NULL;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].key)
-			c->slots[slot_index(c, old[i].key, old[i].part)] = old[i];
-	free(old);
-}
-
-/* Appends one part of the event's JSON, from the cache when it has it. */
-static void put_part(struct render_buf *b, const struct ttlog_event *ev, struct render_event_cache *c,
-		     int part, const void *key)
-{
-	if (!c || !key) {
-		part_writers[part](b, ev);
-		return;
-	}
-	if ((c->used + 1) * 2 > c->cap)
-		cache_grow(c);
-	struct render_event_cache_slot *slot = &c->slots[slot_index(c, key, part)];
-	if (!slot->key) {
-		size_t off = c->text.len;
-		part_writers[part](&c->text, ev);
-		*slot = (struct render_event_cache_slot){key, part, off, c->text.len - off};
-		c->used++;
-	}
-	render_buf_put(b, c->text.data + slot->off, slot->len);
 }
 
 /* Appends the level's part, from the cache when it has it. */
@@ -280,8 +203,8 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 	render_buf_puts(b, "\",\"time_ns\":");
 	put_big_i64(b, ev->time_ns, c);
 	put_level(b, ev, c);
-	put_part(b, ev, c, PART_THREAD, ev->thread);
-	put_part(b, ev, c, PART_SITE, ttlog_event_display_site(ev));
+	render_event_cache_put(b, c, RENDER_PART_JSON_THREAD, ev->thread, part_thread, ev);
+	render_event_cache_put(b, c, RENDER_PART_JSON_SITE, ttlog_event_display_site(ev), part_site, ev);
 	render_json_string(b, msg->data, msg->len);
 	render_buf_puts(b, ",\"args\":[");
 	/* Where each argument's text is in b: a field is mostly one of the

@@ -117,11 +117,33 @@ void render_line_style_init(struct render_line_style *style, enum render_time_st
 	}
 }
 
-void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
-		       const struct render_buf *msg, const struct render_line_style *style)
+/* " [TID NAME] ": the thread's part of a line (render/event_cache.h). */
+static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
+{
+	const struct ttlog_thread_info *thread = ev->thread;
+	render_buf_puts(b, " [");
+	render_buf_put_u64(b, thread ? thread->tid : 0);
+	if (thread && thread->name && *thread->name) {
+		render_buf_putc(b, ' ');
+		put_text_cstring(b, thread->name);
+	}
+	render_buf_puts(b, "] ");
+}
+
+/* "FILE:LINE ": the shown site's part of a line. */
+static void part_site(struct render_buf *b, const struct ttlog_event *ev)
 {
 	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
-	const struct ttlog_thread_info *thread = ev->thread;
+	put_text_cstring(b, render_base_name(site ? site->file : NULL));
+	render_buf_putc(b, ':');
+	render_buf_put_u64(b, site ? site->line : 0);
+	render_buf_putc(b, ' ');
+}
+
+void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
+		       const struct render_buf *msg, const struct render_line_style *style,
+		       struct render_event_cache *cache)
+{
 	int level = render_event_level(ev);
 	const char *color = style->color && level >= 0 && level <= TTLOG_LEVEL_FATAL
 				    ? level_colors[level]
@@ -139,17 +161,9 @@ void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
 		put_level(b, ttlog_level_name(level), strlen(ttlog_level_name(level)));
 	if (ev->flags & TTLOG_EVENT_PROMOTED)
 		render_buf_putc(b, '+'); /* streamed because of an error near it */
-	render_buf_puts(b, " [");
-	render_buf_put_u64(b, thread ? thread->tid : 0);
-	if (thread && thread->name && *thread->name) {
-		render_buf_putc(b, ' ');
-		put_text_cstring(b, thread->name);
-	}
-	render_buf_puts(b, "] ");
-	put_text_cstring(b, render_base_name(site ? site->file : NULL));
-	render_buf_putc(b, ':');
-	render_buf_put_u64(b, site ? site->line : 0);
-	render_buf_putc(b, ' ');
+	render_event_cache_put(b, cache, RENDER_PART_LINE_THREAD, ev->thread, part_thread, ev);
+	render_event_cache_put(b, cache, RENDER_PART_LINE_SITE, ttlog_event_display_site(ev), part_site,
+			       ev);
 	if (style->indent)
 		for (unsigned i = 0; i < ev->depth && i < MAX_INDENT; i++)
 			render_buf_puts(b, "  ");

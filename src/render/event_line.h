@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "render/event_cache.h"
 #include "render/text_buf.h"
 #include "render/time_text.h"
 #include "ttlog_reader.h"
@@ -40,10 +41,12 @@ void render_line_style_init(struct render_line_style *style, enum render_time_st
 /**
  * Appends the event's line, newline included, with msg as its message
  * (render/event_message.h). FILE:LINE are those of
- * ttlog_event_display_site(), FILE as its base name.
+ * ttlog_event_display_site(), FILE as its base name. The thread's and the
+ * site's parts come from cache (NULL: none; the bytes are the same).
  */
 void render_event_line(struct render_buf *b, const struct ttlog_event *ev,
-		       const struct render_buf *msg, const struct render_line_style *style);
+		       const struct render_buf *msg, const struct render_line_style *style,
+		       struct render_event_cache *cache);
 
 /** Appends s[0..len-1] with control characters (except tab) as \xNN. */
 void render_line_text(struct render_buf *b, const char *s, size_t len);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * event_cache.h - the texts of an event that depend only on its thread, its
+ * shown site or its level, made once per file and copied into each line
+ * that needs them: the members of a JSON object (render/event_json.h) and
+ * the "[TID NAME] FILE:LINE " of a text line (render/event_line.h).
+ *
+ * The keys are the reader's pointers: a cache serves one file at a time
+ * (or one store, whose files stay open together), and must be reset before
+ * the events of the next file (its reader may reuse the last one's
+ * addresses). A zeroed struct is an empty cache. A cache belongs to one
+ * thread.
+ */
+#ifndef TTLOG__RENDER_EVENT_CACHE_H
+#define TTLOG__RENDER_EVENT_CACHE_H
+
+#include <stddef.h>
+
+#include "render/text_buf.h"
+#include "ttlog_reader.h"
+
+/* The parts kept, each made by its own function from the event. */
+enum render_part {
+	RENDER_PART_JSON_THREAD, /* TID,"thread":NAME           from ev->thread */
+	RENDER_PART_JSON_SITE,   /* ,"file":..."message":       from the shown site */
+	RENDER_PART_LINE_THREAD, /* " [TID NAME] "              from ev->thread */
+	RENDER_PART_LINE_SITE,   /* "FILE:LINE "                from the shown site */
+};
+
+/* Appends a part of ev to b. */
+typedef void render_part_fn(struct render_buf *b, const struct ttlog_event *ev);
+
+struct render_event_cache {
+	struct render_event_cache_slot *slots; /* open addressing, cap a power of two */
+	size_t cap, used;
+	unsigned levels_made;   /* bit L: level L's JSON text is in the arena */
+	size_t level_off[TTLOG_LEVEL_FATAL + 1], level_len[TTLOG_LEVEL_FATAL + 1];
+	struct render_buf text; /* the texts, one after the other */
+	/* Each part's last key and its slot: events come in runs of one
+	 * thread and site, and then need no hash. */
+	const void *last_key[RENDER_PART_LINE_SITE + 1];
+	size_t last_slot[RENDER_PART_LINE_SITE + 1];
+	const char *service;    /* set by the caller: the file's service, shown as
+				   "service" when not empty; NULL: not shown */
+	int big_as_string;      /* set by the caller: time_ns, duration_ns and
+				   integer arguments and fields beyond +-2^53 as
+				   strings of their digits ("1764982800123456789"),
+				   which readers that hold numbers as doubles
+				   (JavaScript, jq) cannot round */
+};
+
+/** Empties the cache (before a new file), keeping its memory. */
+void render_event_cache_reset(struct render_event_cache *c);
+/** Frees the cache's memory; it is then an empty cache again. */
+void render_event_cache_free(struct render_event_cache *c);
+
+/**
+ * Appends part `part` of ev, whose key (its thread or shown site) is key:
+ * made by make() into the cache the first time, copied from it after.
+ * Without a cache or a key, made into b every time (the same bytes).
+ */
+void render_event_cache_put(struct render_buf *b, struct render_event_cache *c,
+			    enum render_part part, const void *key, render_part_fn *make,
+			    const struct ttlog_event *ev);
+
+#endif /* TTLOG__RENDER_EVENT_CACHE_H */

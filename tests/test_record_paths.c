@@ -20,8 +20,23 @@
  *    and a double: the string's bytes, length and flags, the neighbours'
  *    values and the record's size are what they must be, whichever path
  *    wrote them;
- *  - two strings in one call, one taken inline and one not.
+ *  - two strings in one call, one taken inline and one not;
+ *  - long strings (every length to 80, then around the 32-byte chunks and
+ *    the limit, to 300) at each of 32 alignments, with the default
+ *    max_string (256), at a site whose only argument is the string (which
+ *    the slow call writes in one pass, measuring the string while it copies
+ *    it) and at a site with an int and a double around it;
+ *  - strings of 0 to 300 bytes that end on the last byte of a page followed
+ *    by an unmapped page, and that start on a page preceded by one, so that
+ *    a read past the terminator or before the string faults;
+ *  - the copy routines of ring/str_copy.h themselves (the plain one, and
+ *    SSE2 and AVX2 where the build and the processor have them, whichever
+ *    the slow call uses on this machine), against strnlen and memcpy: every
+ *    length to max + 40 at 64 alignments, strings against a page's end and
+ *    start, limits below, at and above the 32-byte chunk, and no byte of
+ *    the destination written outside the string's.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,10 +44,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ring/str_copy.h"
 #include "support/testutil.h"
 #include "ttlog.h"
 #include "ttlog_reader.h"
@@ -222,10 +239,263 @@ static void test_every_type_both_paths(void **state)
 	free(dir);
 }
 
+/* ---- Long strings ------------------------------------------------------ */
+
+#define LONG_MAX_STRING 256u
+
+/* Every length to 80, then around the 32-byte chunks and the limit. */
+static const uint32_t long_lens[] = {
+	0,   1,   2,   3,   4,   5,   6,   7,   8,   9,   10,  11,  12,  13,  14,  15,  16,
+	17,  18,  19,  20,  21,  22,  23,  24,  25,  26,  27,  28,  29,  30,  31,  32,  33,
+	34,  35,  36,  37,  38,  39,  40,  41,  42,  43,  44,  45,  46,  47,  48,  49,  50,
+	51,  52,  53,  54,  55,  56,  57,  58,  59,  60,  61,  62,  63,  64,  65,  66,  67,
+	68,  69,  70,  71,  72,  73,  74,  75,  76,  77,  78,  79,  80,  95,  96,  97,  127,
+	128, 129, 159, 160, 161, 191, 192, 193, 200, 223, 224, 225, 250, 251, 252, 253, 254,
+	255, 256, 257, 258, 259, 260, 287, 288, 289, 300};
+#define N_LONG_LENS (sizeof long_lens / sizeof long_lens[0])
+
+/* The byte j of a test string with seed k: never 0, never '#'. */
+static char long_byte(uint32_t j, uint32_t k)
+{
+	return (char)('0' + (j * 7u + k) % 64u);
+}
+
+/* len bytes of the string with seed k at p, then its terminator. */
+static void long_fill(char *p, uint32_t len, uint32_t k)
+{
+	for (uint32_t j = 0; j < len; j++)
+		p[j] = long_byte(j, k);
+	p[len] = '\0';
+}
+
+/* An event of one of the two long-string sites holds the string of len
+ * bytes with seed k, cut at LONG_MAX_STRING, and the record has its size. */
+static void long_check(const struct ttlog_event *ev, int site, uint32_t len, uint32_t k,
+		       const char *where)
+{
+	uint32_t kept = len <= LONG_MAX_STRING ? len : LONG_MAX_STRING;
+	const struct ttlog_arg *str = &ev->args[site ? 1 : 0];
+	if (ev->nargs != (site ? 3u : 1u))
+		fail_msg("%s: string of %u bytes: %u arguments", where, len, ev->nargs);
+	assert_int_equal(str->type, TTLOG_ARG_STR);
+	int same = str->str_len == kept && str->str_truncated == (len > LONG_MAX_STRING) &&
+		   !str->str_null;
+	for (uint32_t j = 0; same && j < kept; j++)
+		same = str->str[j] == long_byte(j, k);
+	if (!same) {
+		tu_show_bytes("recorded", str->str, str->str_len);
+		fail_msg("%s: string of %u bytes (seed %u), site %d: recorded %u bytes, truncated %d", where,
+			 len, k, site, str->str_len, str->str_truncated);
+	}
+	if (site) {
+		assert_int_equal(ev->args[0].v.i, (int64_t)(len * 100 + k));
+		assert_true(ev->args[2].v.d == 0.25 * k);
+		assert_int_equal(ev->size, str_record_size(kept));
+	} else {
+		assert_int_equal(ev->size, (16u + 4u + kept + 7u) & ~7u);
+	}
+}
+
+/* The next event of the two long-string sites (the ring may still hold the
+ * events of the test before, written under an earlier ttlog_init()). */
+static int next_long(ttlog_reader *reader, struct ttlog_event *ev)
+{
+	while (ttlog_reader_next(reader, ev))
+		if (!strcmp(ev->site->format, "payload=%s") ||
+		    !strcmp(ev->site->format, "long i=%d s=%s d=%f"))
+			return 1;
+	return 0;
+}
+
+static void log_long(const char *s, uint32_t len, uint32_t k)
+{
+	TTLOG_INFO("payload=%s", s);
+	TTLOG_INFO("long i=%d s=%s d=%f", (int)(len * 100 + k), s, 0.25 * k);
+}
+
+/* The calls, on a thread of their own: the test thread's ring keeps the
+ * string limit of the ttlog_init() it was attached under (the test before
+ * ran with MAX_STRING), a new thread's ring takes this one's. */
+static void *log_long_strings(void *arg)
+{
+	(void)arg;
+	/* Every length at each of 32 alignments, '#' after the terminator. */
+	static char buf[32 + 320 + 64] __attribute__((aligned(64)));
+	for (uint32_t off = 0; off < 32; off++)
+		for (size_t i = 0; i < N_LONG_LENS; i++) {
+			memset(buf, '#', sizeof buf);
+			long_fill(buf + off, long_lens[i], off);
+			log_long(buf + off, long_lens[i], off);
+		}
+
+	/* Against unmapped pages: the terminator on a page's last byte, and
+	 * the string at a page's first. */
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED || mprotect(map, pg, PROT_NONE) || mprotect(map + 2 * pg, pg, PROT_NONE))
+		return (void *)"mmap";
+	char *page = map + pg;
+	for (uint32_t len = 0; len <= 300; len++) {
+		memset(page, '#', pg);
+		long_fill(page + pg - 1 - len, len, 1);
+		log_long(page + pg - 1 - len, len, 1);
+		memset(page, '#', pg);
+		long_fill(page, len, 2);
+		log_long(page, len, 2);
+	}
+	munmap(map, 3 * pg);
+	return NULL;
+}
+
+static void test_long_strings(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("recpaths-long");
+	assert_non_null(dir);
+	struct ttlog_config config;
+	ttlog_config_init(&config);
+	config.dir = dir;
+	config.crash_signals = -1;
+	config.ring_size = 4u << 20;
+	config.max_string = LONG_MAX_STRING;
+	assert_int_equal(ttlog_init(&config), TTLOG_OK);
+
+	pthread_t t;
+	void *failed = NULL;
+	assert_int_equal(pthread_create(&t, NULL, log_long_strings, NULL), 0);
+	assert_int_equal(pthread_join(t, &failed), 0);
+	assert_null(failed);
+
+	struct ttlog_stats stats;
+	assert_int_equal(ttlog_get_stats(&stats), TTLOG_OK);
+	assert_int_equal(stats.events_overwritten, 0);
+
+	char *path = snapshot_of(dir, "recpaths-long");
+	ttlog_reader *reader = NULL;
+	assert_int_equal(ttlog_reader_open(path, &reader), TTLOG_OK);
+	struct ttlog_event ev;
+	for (uint32_t off = 0; off < 32; off++)
+		for (size_t i = 0; i < N_LONG_LENS; i++)
+			for (int site = 0; site < 2; site++) {
+				assert_true(next_long(reader, &ev));
+				long_check(&ev, site, long_lens[i], off, "aligned");
+			}
+	for (uint32_t len = 0; len <= 300; len++)
+		for (uint32_t k = 1; k <= 2; k++)
+			for (int site = 0; site < 2; site++) {
+				assert_true(next_long(reader, &ev));
+				long_check(&ev, site, len, k, k == 1 ? "at a page's end" : "at a page's start");
+			}
+	assert_false(next_long(reader, &ev));
+	assert_int_equal(ttlog_reader_status(reader), TTLOG_OK);
+	ttlog_reader_close(reader);
+	assert_int_equal(ttlog_shutdown(), TTLOG_OK);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
+/* ---- The copy routines ------------------------------------------------ */
+
+typedef uint32_t (*copy_fn)(unsigned char *d, const char *s, uint32_t max);
+
+static uint32_t copy_plain(unsigned char *d, const char *s, uint32_t max)
+{
+	return ttlog__str_copy_plain(d, s, max);
+}
+
+#ifdef TTLOG__STR_COPY_AVX2
+static uint32_t copy_sse2(unsigned char *d, const char *s, uint32_t max)
+{
+	return ttlog__str_copy_sse2(d, s, max);
+}
+
+__attribute__((target("avx2"))) static uint32_t copy_avx2(unsigned char *d, const char *s, uint32_t max)
+{
+	return ttlog__str_copy_avx2(d, s, max);
+}
+#endif
+
+#define SENTINEL 0xa5
+
+/* Copies the string at s (len bytes) with limit max into a destination at
+ * offset doff of a buffer of sentinel bytes; checks the size word, the bytes,
+ * and that nothing around them was written. */
+static void copy_check(const char *name, copy_fn fn, const char *s, uint32_t len, uint32_t max,
+		       uint32_t doff, unsigned char *dbuf, size_t dsize)
+{
+	memset(dbuf, SENTINEL, dsize);
+	unsigned char *d = dbuf + 64 + doff;
+	uint32_t kept = len <= max ? len : max;
+	uint32_t want = kept | (len > max ? TTLOG__STR_TRUNCATED : 0u);
+	uint32_t got = fn(d, s, max);
+	int ok = got == want && memcmp(d, s, kept) == 0;
+	for (size_t j = 0; ok && j < dsize; j++)
+		if (dbuf + j < d || dbuf + j >= d + kept)
+			ok = dbuf[j] == SENTINEL;
+	if (!ok)
+		fail_msg("%s: string of %u bytes at %p, max %u, destination offset %u: got 0x%x, want 0x%x%s",
+			 name, len, (const void *)s, max, doff, got, want,
+			 got == want ? " (bytes differ, or written outside)" : "");
+}
+
+static void test_copy_routines(void **state)
+{
+	(void)state;
+	struct {
+		const char *name;
+		copy_fn fn;
+	} fns[3];
+	int nfns = 0;
+	fns[nfns].name = "plain";
+	fns[nfns++].fn = copy_plain;
+#ifdef TTLOG__STR_COPY_AVX2
+	fns[nfns].name = "sse2";
+	fns[nfns++].fn = copy_sse2;
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2")) {
+		fns[nfns].name = "avx2";
+		fns[nfns++].fn = copy_avx2;
+	} else {
+		print_message("no AVX2 on this processor: its copy is not tested\n");
+	}
+#endif
+	static const uint32_t maxes[] = {1, 5, 31, 32, 33, 36, 63, 64, 65, 100, 255, 256, 257, 1000};
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	assert_true(pg >= 2048);
+	char *map = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map, pg, PROT_NONE), 0);
+	assert_int_equal(mprotect(map + 2 * pg, pg, PROT_NONE), 0);
+	char *page = map + pg;
+	static unsigned char dbuf[64 + 8 + 1100 + 64];
+	for (int f = 0; f < nfns; f++)
+		for (size_t mi = 0; mi < sizeof maxes / sizeof maxes[0]; mi++) {
+			uint32_t max = maxes[mi];
+			for (uint32_t len = 0; len <= max + 40; len++)
+				for (uint32_t off = 0; off < 64; off++) {
+					/* From a page's start plus off ('#' after the terminator). */
+					char *s = page + off;
+					memset(page, '#', pg);
+					long_fill(s, len, off);
+					copy_check(fns[f].name, fns[f].fn, s, len, max, off & 7u, dbuf, sizeof dbuf);
+					/* Ending off bytes before the page's end (at its last byte
+					 * when off is 0). */
+					s = page + pg - 1 - off - len;
+					memset(page, '#', pg);
+					long_fill(s, len, off);
+					copy_check(fns[f].name, fns[f].fn, s, len, max, (off + 3u) & 7u, dbuf, sizeof dbuf);
+				}
+		}
+	assert_int_equal(munmap(map, 3 * pg), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type_both_paths),
+		cmocka_unit_test(test_long_strings),
+		cmocka_unit_test(test_copy_routines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,14 +372,7 @@ static int export_files_jobs(struct export *x, char **files, int n)
 		struct export *w = &ej.workers[i];
 		*w = (struct export){0};
 		w->format = x->format;
-		w->filter = x->filter;
-		w->filter.jobs = 1; /* the files are the unit of work now */
-		w->filter.threads = NULL;
-		if (x->filter.nthreads) {
-			size_t size = x->filter.nthreads * sizeof *w->filter.threads;
-			w->filter.threads = render_xrealloc(NULL, size);
-			memcpy(w->filter.threads, x->filter.threads, size);
-		}
+		cli_filter_worker(&w->filter, &x->filter);
 		w->signal = x->signal;
 		w->json_big_as_string = x->json_big_as_string;
 		w->format->begin(w);
@@ -401,9 +394,7 @@ static int export_files_jobs(struct export *x, char **files, int n)
 		ttlog_reader_close(ej.parts[i].r);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct export *w = &ej.workers[i];
-		for (size_t t = 0; t < x->filter.nthreads; t++)
-			x->filter.threads[t].matched |= w->filter.threads[t].matched;
-		free(w->filter.threads);
+		cli_filter_worker_end(&w->filter, &x->filter);
 		w->format->end(w);
 		render_buf_free(&w->out);
 		render_message_free(&w->msg);

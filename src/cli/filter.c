@@ -41,6 +41,26 @@ void cli_filter_free(struct cli_filter *f)
 	memset(f, 0, sizeof *f);
 }
 
+void cli_filter_worker(struct cli_filter *w, const struct cli_filter *f)
+{
+	*w = *f;
+	w->jobs = 1; /* the files are the unit of work */
+	w->threads = NULL;
+	if (f->nthreads) {
+		size_t size = f->nthreads * sizeof *w->threads;
+		w->threads = render_xrealloc(NULL, size);
+		memcpy(w->threads, f->threads, size);
+	}
+}
+
+void cli_filter_worker_end(struct cli_filter *w, struct cli_filter *f)
+{
+	for (size_t i = 0; i < f->nthreads; i++)
+		f->threads[i].matched |= w->threads[i].matched;
+	free(w->threads);
+	w->threads = NULL;
+}
+
 static void parse_thread(struct cli_thread_filter *t, const char *text)
 {
 	uint64_t tid = 0;

@@ -135,6 +135,15 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 void cli_filter_free(struct cli_filter *f);
 
 /**
+ * A copy of f for a thread that reads files of its own (cli/file_jobs.h):
+ * the same options, opening each file on one thread, and its own --thread
+ * matches. Free it with cli_filter_worker_end(), which adds its matches to
+ * f's.
+ */
+void cli_filter_worker(struct cli_filter *w, const struct cli_filter *f);
+void cli_filter_worker_end(struct cli_filter *w, struct cli_filter *f);
+
+/**
  * After the files were read: each --thread argument that matched no
  * thread of a file read (its thread table, or an event's thread) is a
  * usage error, said on stderr as "ttlog WHO: --thread 'X' matches no

@@ -609,18 +609,11 @@ static void file_job(void *arg, unsigned worker, size_t file, struct cli_job_out
 }
 
 /* A worker's view: v's options, buffers of its own, and a filter whose
- * --thread matches are its own (merged by view_files_jobs()). */
+ * --thread matches are its own (cli_filter_worker()). */
 static void worker_view(struct view *w, const struct view *v)
 {
 	*w = (struct view){0};
-	w->filter = v->filter;
-	w->filter.jobs = 1; /* the files are the unit of work now */
-	w->filter.threads = NULL;
-	if (v->filter.nthreads) {
-		size_t size = v->filter.nthreads * sizeof *w->filter.threads;
-		w->filter.threads = render_xrealloc(NULL, size);
-		memcpy(w->filter.threads, v->filter.threads, size);
-	}
+	cli_filter_worker(&w->filter, &v->filter);
 	w->json = v->json;
 	w->utc = v->utc;
 	w->color = v->color;
@@ -633,9 +626,7 @@ static void worker_view(struct view *w, const struct view *v)
 
 static void worker_view_free(struct view *w, struct view *v)
 {
-	for (size_t i = 0; i < v->filter.nthreads; i++)
-		v->filter.threads[i].matched |= w->filter.threads[i].matched;
-	free(w->filter.threads);
+	cli_filter_worker_end(&w->filter, &v->filter);
 	render_buf_free(&w->line);
 	render_message_free(&w->msg);
 	render_buf_free(&w->events);

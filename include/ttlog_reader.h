@@ -19,7 +19,8 @@
  * ABI: structs the reader hands out by pointer (ttlog_file_info,
  * ttlog_thread_info) may gain members at their end; ttlog_event, which the
  * caller allocates, keeps its size and takes new members from its
- * reserved tail (format revision 5 took flags). Added in revision 5:
+ * reserved tail (format revision 5 took flags; format_plan, the reader's
+ * parsed format, took a reserved word later). Added in revision 5:
  * ttlog_file_info service .. indexed, ttlog_thread_info stream_lost and
  * filtered, ttlog_event flags (TTLOG_EVENT_PROMOTED),
  * ttlog_reader_open_range(), ttlog_reader_set_start() and the store.
@@ -246,6 +247,9 @@ struct ttlog_span {
 	int64_t duration_ns;         /* span end events: end - begin; -1 if unknown */
 };
 
+/* What ttlog_event's format_plan points to: the reader's, not API. */
+struct ttlog__format_plan;
+
 /**
  * One event, filled by ttlog_reader_next() into the caller's struct.
  * Pointers stay valid until the next ttlog_reader_next() or close. Members
@@ -271,7 +275,21 @@ struct ttlog_event {
 	uint32_t flags;                      /* TTLOG_EVENT_* flags below (taken from the reserved
 						tail with format revision 5; the struct keeps its size) */
 	uint32_t reserved32;                 /* zero */
-	uint64_t reserved[3];                /* zero */
+	/* The reader's parsed form of site->format, which
+	 * ttlog_event_format() runs instead of reading the format again:
+	 * set in every event a reader returns, and used only while it
+	 * still belongs to the event's site (the same site and the same
+	 * format pointers), so an event whose site was replaced is
+	 * formatted from its new site. A copy of the event keeps it valid
+	 * until the reader is closed. NULL in an event made by anything
+	 * else: zero the whole struct before filling an event of your own.
+	 * (It took the first of three reserved words; the struct keeps its
+	 * size and layout.) */
+	union {
+		const struct ttlog__format_plan *format_plan;
+		uint64_t reserved0;
+	};
+	uint64_t reserved[2];                /* zero */
 };
 
 /**
@@ -505,7 +523,9 @@ TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, 
 			      char *buf, size_t size);
 
 /** ttlog_format() for an event's site format and the arguments that are
- *  not TTLOG_F() fields. */
+ *  not TTLOG_F() fields. An event from a reader carries its site's format
+ *  already parsed (format_plan), which is then used instead of the text;
+ *  the result is the same. */
 TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size);
 
 /* ---- What an event shows -------------------------------------------------

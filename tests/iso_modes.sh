@@ -9,10 +9,12 @@
 # form that has no arguments after its first: a log call with no
 # arguments, scoped and explicit spans without fields, label-less metrics,
 # next to the same forms with arguments; in C++ also <ttlog.hpp> (scoped
-# spans and contexts, stream lines), and <ttlog_compat.h>. Each build must compile without a
-# diagnostic, link against the library, run, and write a snapshot in which
-# `ttlog view` finds every event and span and `ttlog view --metrics` every
-# metric.
+# spans and contexts, stream lines), and <ttlog_compat.h>; and
+# <ttlog_reader.h>, whose struct ttlog_event holds an anonymous union (its
+# functions are not called: the program links libttlog only). Each build
+# must compile without a diagnostic, link against the library, run, and
+# write a snapshot in which `ttlog view` finds every event and span and
+# `ttlog view --metrics` every metric.
 set -euo pipefail
 
 build=$(dirname "$TTLOG_BIN")
@@ -34,8 +36,11 @@ done
 
 # Valid C and C++ alike.
 cat >"$tmp/modes.c" <<'EOF'
+#include <string.h>
+
 #include "ttlog.h"
 #include "ttlog_compat.h"
+#include "ttlog_reader.h"
 #ifdef __cplusplus
 #include "ttlog.hpp"
 
@@ -48,6 +53,13 @@ static void wrappers(int n)
 	TTLOG_STREAM(TTLOG_LEVEL_WARN) << "iso stream macro " << 1.5;
 }
 #endif
+
+static int event_without_plan(void)
+{
+	struct ttlog_event ev;
+	memset(&ev, 0, sizeof ev);
+	return ev.format_plan == NULL && ev.reserved[1] == 0;
+}
 
 static int work(int n)
 {
@@ -64,7 +76,7 @@ int main(int argc, char **argv)
 {
 	struct ttlog_config cfg;
 	ttlog_config_init(&cfg);
-	if (argc != 2)
+	if (argc != 2 || !event_without_plan())
 		return 2;
 	cfg.dir = argv[1];
 	if (ttlog_init(&cfg) != TTLOG_OK)

@@ -10,6 +10,10 @@
 # program. JSON strings are decoded with surrogateescape, the lossless rule
 # of docs/EXPORT.md, so bytes that are not UTF-8 are compared too.
 #
+# Each snapshot is also read by tests/progs/plan_check.c: every message
+# through the plan the reader made of its site's format must equal the
+# message made from the format's text, at every buffer size it tries.
+#
 # The seed is new at each run and printed; TTLOG_PRINTF_SEED=N repeats a
 # run, TTLOG_PRINTF_CASES=N sets how many cases (default 10000).
 # Also checks that tests/progs/printf_sites.inc is what
@@ -57,6 +61,12 @@ for i, ((want_hex, what), e) in enumerate(zip(expected, events)):
 if bad:
     sys.exit("%d of %d cases differ" % (bad, cases))
 PY
+	local check status=0
+	check=$("$progs/plan_check" "$path") || status=$?
+	echo "plan_check: $check"
+	expect "every ${mode:+$mode }message through its site's plan equals the one from the format's text" \
+		test "$status" = 0
+	expect "every ${mode:+$mode }event has a plan" test "$check" = "$n events, $n with a plan, 0 differ"
 }
 
 run_cases "" "$cases"

@@ -14,6 +14,12 @@
  * The rest are expected-text cases for what snprintf cannot tell: "<?>"
  * for a missing or mismatched argument, %n, %m, truncated strings, %p of a
  * string, hostile widths, incomplete conversions and the buffer contract.
+ *
+ * Every format of both kinds is also formatted through a plan, the form a
+ * reader compiles each site's format into at open, which
+ * ttlog_event_format() runs (check_plan()): the bytes and the length must
+ * be those of ttlog_format(), with and without TTLOG_F() fields among the
+ * arguments, and for an event whose site is no longer the plan's.
  */
 #include <float.h>
 #include <limits.h>
@@ -30,6 +36,7 @@
 
 #include <cmocka.h>
 
+#include "reader/reader_internal.h"
 #include "support/testutil.h"
 #include "ttlog_reader.h"
 
@@ -150,6 +157,110 @@ static const char *volatile fmt_null_str;
 #define FMT_NULL_STR fmt_null_str
 
 
+/* ------------------------------------------------------------------ */
+/* The plan path                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Room for the largest plan: 33 steps of a few words. */
+#define PLAN_MEM 4096
+
+/*
+ * Formats ev into buffers of size 0, 1, a few bytes, about half the text,
+ * the text exactly, one more, and FMT_BUF, and compares each with want
+ * (want_len bytes, from ttlog_format()): the returned length, the bytes
+ * that fit, the NUL after them, and the byte after the buffer untouched.
+ * Returns 0, or 1 after printing what differed.
+ */
+static int compare_event(const char *where, int line, const char *what,
+			 const struct ttlog_event *ev, const char *want, size_t want_len)
+{
+	static char got[FMT_BUF + 1];
+	const size_t sizes[] = {0, 1, 3, want_len / 2, want_len, want_len + 1, FMT_BUF};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		size_t size = sizes[i] < FMT_BUF ? sizes[i] : FMT_BUF;
+		memset(got, 'x', size + 1);
+		size_t n = ttlog_event_format(ev, got, size);
+		int bad = n != want_len || got[size] != 'x';
+		if (size > 0) {
+			size_t keep = want_len < size - 1 ? want_len : size - 1;
+			bad |= memcmp(got, want, keep) != 0 || got[keep] != '\0';
+		}
+		if (bad) {
+			print_error("%s:%d: format \"%s\" (%s), %zu-byte buffer: length %zu, "
+				    "ttlog_format() gives %zu\n",
+				    where, line, ev->site->format, what, size, n, want_len);
+			want_len = want_len < FMT_BUF ? want_len : FMT_BUF - 1;
+			tu_show_bytes("ttlog_format", want, want_len < FMT_BUF ? want_len : FMT_BUF - 1);
+			tu_show_bytes("event", got, size ? strnlen(got, size) : 0);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The plan path against ttlog_format() for one format and its arguments.
+ * Three layouts of the event's arguments: the format's alone; a TTLOG_F()
+ * field before each of them (when they fit in the 32 bits of
+ * explicit_args); a field first and one last. In each, the fields are
+ * strings that no conversion of the format may print, the site's
+ * explicit_args says where they are, and the plan is made from the site as
+ * a reader makes it. The event must format as ttlog_format() formats the
+ * format's arguments: with the plan; with the plan but the site replaced
+ * by a copy of it (the plan is then not the site's and is left alone); and
+ * without a plan. has_plan says whether the format is short enough for a
+ * plan (-1: either way). Returns the number of failures.
+ */
+static int check_plan(const char *where, int line, const char *fmt, const struct ttlog_arg *args,
+		      unsigned nargs, int has_plan)
+{
+	static char want[FMT_BUF];
+	static _Alignas(8) unsigned char mem[PLAN_MEM];
+	size_t want_len = ttlog_format(fmt, args, nargs, want, sizeof want);
+	int failures = 0;
+
+	for (int layout = 0; layout < 3; layout++) {
+		struct ttlog_arg all[64];
+		uint32_t mask = 0;
+		unsigned n = 0;
+		if (nargs > 64 || (layout == 1 && 2 * nargs + 1 > 32) ||
+		    (layout == 2 && nargs + 2 > 32))
+			continue; /* fields are in the 32 bits of explicit_args */
+		for (unsigned i = 0; i < nargs; i++) {
+			if (layout == 1 || (layout == 2 && i == 0)) {
+				mask |= UINT32_C(1) << n;
+				all[n++] = arg_text("FIELD");
+			}
+			all[n++] = args ? args[i] : arg_text("?");
+		}
+		if (layout == 1 || layout == 2) {
+			mask |= UINT32_C(1) << n;
+			all[n++] = arg_text("FIELD");
+		}
+		struct ttlog_site_info site = {.id = 1, .format = fmt, .nargs = n, .explicit_args = mask};
+		struct ttlog_site_info other = site;
+		size_t bytes = ttlog__format_plan_make(&site, mem, sizeof mem);
+		if (bytes > sizeof mem || (has_plan >= 0 && (bytes > 0) != has_plan)) {
+			print_error("%s:%d: format \"%s\": a plan of %zu bytes, expected %s\n", where,
+				    line, fmt, bytes, has_plan ? "one" : "none");
+			return failures + 1;
+		}
+		struct ttlog_event ev = {.site = &site, .nargs = n, .args = n ? all : NULL};
+		ev.format_plan = bytes ? (const struct ttlog__format_plan *)mem : NULL;
+		static const char *const what[] = {"plan", "plan, fields among the arguments",
+						   "plan, fields around the arguments"};
+		failures += compare_event(where, line, what[layout], &ev, want, want_len);
+		ev.site = &other; /* a site of the program's own, with the same format */
+		failures += compare_event(where, line, "plan of another site", &ev, want, want_len);
+		ev.site = &site;
+		ev.format_plan = NULL;
+		failures += compare_event(where, line, "no plan", &ev, want, want_len);
+		if (failures)
+			break;
+	}
+	return failures;
+}
+
 /*
  * Compares ttlog_format() with the expected text (want bytes; a negative
  * want, snprintf's failure, expects "<?>"), then checks the buffer contract
@@ -195,7 +306,7 @@ static int check_case(const char *where, int line, const char *fmt, const struct
 			return 1;
 		}
 	}
-	return 0;
+	return check_plan(where, line, fmt, args, nargs, 1) ? 1 : 0;
 }
 
 /*
@@ -292,6 +403,7 @@ static void expect_text(const char *format, const struct ttlog_arg *args, unsign
 		print_error("format \"%s\": expected \"%s\", got \"%s\" (%zu)\n", format, want, buf, n);
 	assert_string_equal(buf, want);
 	assert_int_equal(n, strlen(want));
+	assert_int_equal(check_plan(__FILE__, 0, format, args, nargs, -1), 0);
 }
 
 #define ARGS(...) ((const struct ttlog_arg[]){__VA_ARGS__})
@@ -391,6 +503,7 @@ static void test_percent_n_and_m(void **state)
 			print_error("format \"%s\": expected \"%s\", got \"%s\"\n", format, want_, got_); \
 		assert_string_equal(got_, want_);                                \
 		assert_int_equal(r_, (size_t)n_);                                \
+		assert_int_equal(check_plan(__FILE__, __LINE__, format, &a_, 1, 1), 0); \
 	} while (0)
 
 static void test_truncated_strings(void **state)
@@ -545,6 +658,163 @@ static void test_event_format(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* A format of count copies of piece. */
+static char *repeat(char *out, size_t size, const char *piece, unsigned count)
+{
+	out[0] = '\0';
+	for (unsigned i = 0; i < count; i++)
+		strncat(out, piece, size - strlen(out) - 1);
+	return out;
+}
+
+static size_t plan_size(const char *format, uint32_t explicit_args)
+{
+	struct ttlog_site_info site = {.format = format, .explicit_args = explicit_args};
+	return ttlog__format_plan_make(&site, NULL, 0);
+}
+
+static void test_plan_cap(void **state)
+{
+	(void)state;
+	char f[512];
+	/* 16 directives make a plan; the 17th is one too many. */
+	assert_true(plan_size(repeat(f, sizeof f, "v=%d ", 16), 0) > 0);
+	assert_int_equal(plan_size(repeat(f, sizeof f, "v=%d ", 17), 0), 0);
+	assert_true(plan_size(repeat(f, sizeof f, "%d", 16), 0) > 0);
+	assert_int_equal(plan_size(repeat(f, sizeof f, "%d", 17), 0), 0);
+	/* Every '%' counts: "%%", unknown conversions, one cut by the end. */
+	assert_true(plan_size(repeat(f, sizeof f, "100%% ", 16), 0) > 0);
+	assert_int_equal(plan_size(repeat(f, sizeof f, "100%% ", 17), 0), 0);
+	assert_int_equal(plan_size(repeat(f, sizeof f, "%y", 17), 0), 0);
+	strcat(repeat(f, sizeof f, "%d ", 16), "%");
+	assert_int_equal(plan_size(f, 0), 0);
+	/* Text without '%' is one step; an empty or NULL format, none. */
+	assert_int_equal(plan_size("no conversions at all", 0), plan_size("%d", 0));
+	assert_true(plan_size("%d", 0) > plan_size("", 0));
+	assert_true(plan_size("", 0) > 0);
+	assert_int_equal(plan_size(NULL, 0), plan_size("", 0));
+	/* A hostile length: 64 KiB of text and conversions, no plan past the cap. */
+	static char big[65536];
+	memset(big, 'a', sizeof big - 1);
+	for (size_t i = 0; i + 2 < sizeof big - 1; i += 2048)
+		memcpy(big + i, "%s", 2);
+	assert_int_equal(plan_size(big, 0), 0);
+	memset(big, 'a', sizeof big - 1);
+	memcpy(big + 30000, "%d", 2);
+	assert_true(plan_size(big, 0) > 0);
+}
+
+/*
+ * Formats with more directives than a plan holds are compiled and run in
+ * pieces: arguments taken in order across the pieces, positions and '*'
+ * in later pieces, fields among the arguments. snprintf, or the text
+ * piece by piece, tells what each must print.
+ */
+static void test_plan_pieces(void **state)
+{
+	(void)state;
+	char f[1024], want[2048], piece[64];
+	struct ttlog_arg args[34];
+
+	/* 20 sequential conversions. */
+	want[0] = '\0';
+	for (int i = 0; i < 20; i++) {
+		args[i] = fa_int(i * 7 - 30);
+		snprintf(piece, sizeof piece, "[%d]", i * 7 - 30);
+		strcat(want, piece);
+	}
+	expect_text(repeat(f, sizeof f, "[%d]", 20), args, 20, want);
+	assert_int_equal(check_plan(__FILE__, __LINE__, f, args, 20, 0), 0);
+
+	/* 17 '*' widths: two arguments each, across the piece boundary. */
+	want[0] = '\0';
+	for (int i = 0; i < 17; i++) {
+		args[2 * i] = fa_int(i % 5 - 2);
+		args[2 * i + 1] = fa_uint((unsigned)i);
+		snprintf(piece, sizeof piece, "%*u,", i % 5 - 2, (unsigned)i);
+		strcat(want, piece);
+	}
+	expect_text(repeat(f, sizeof f, "%*u,", 17), args, 34, want);
+	assert_int_equal(check_plan(__FILE__, __LINE__, f, args, 34, 0), 0);
+
+	/* Positions after the boundary, "%%" and unknown conversions in it,
+	 * a '%' at the very end. */
+	args[0] = fa_int(5);
+	args[1] = fa_str("five");
+	strcat(repeat(f, sizeof f, "%% %y ", 9), "%2$s=%1$d %*1$d|%");
+	expect_text(f, args, 2, "% %y % %y % %y % %y % %y % %y % %y % %y % %y five=5     5|%");
+	assert_int_equal(check_plan(__FILE__, __LINE__, f, args, 2, 0), 0);
+	expect_text(repeat(f, sizeof f, "%1$d", 18), args, 2, "555555555555555555");
+	assert_int_equal(check_plan(__FILE__, __LINE__, f, args, 2, 0), 0);
+
+	/* Too few arguments for the later pieces. */
+	expect_text(repeat(f, sizeof f, "%s.", 18), args + 1, 1,
+		    "five.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.<?>.");
+	assert_int_equal(check_plan(__FILE__, __LINE__, f, args + 1, 1, 0), 0);
+}
+
+/* Formats with positions, '*' and fields mixed in, through their plans. */
+static void test_plan_positions_and_stars(void **state)
+{
+	(void)state;
+	EXPECT("%2$s %1$d %2$s", "b 1 b", fa_int(1), fa_str("b"));
+	EXPECT("%*d|%-*s|%.*f", "   42|ab   |3.14", fa_int(5), fa_int(42), fa_int(5), fa_str("ab"),
+	       fa_int(2), fa_double(3.14159));
+	EXPECT("%*2$d|%1$d", "    7|7", fa_int(7), fa_int(5));
+	EXPECT("%.*2$f|%3$s", "1.50|z", fa_double(1.5), fa_int(2), fa_str("z"));
+	EXPECT("%d %2$d %d", "1 2 2", fa_int(1), fa_int(2));
+	EXPECT("%.*d|%.*f", "7|2.500000", fa_int(-1), fa_int(7), fa_int(-3), fa_double(2.5));
+	EXPECT("%5%|%-5%|%%%d", "%|%|%3", fa_int(3));
+	EXPECT("%lld %lx %zu %jd %td %hd %hhu", "-1 ff 7 -2 3 -1 255", fa_llong(-1), fa_ulong(255),
+	       fa_ulong(7), fa_llong(-2), fa_long(3), fa_int(-1), fa_int(-1));
+	EXPECT("%s|%f|%d", "<?>|<?>|<?>", fa_int(1), fa_str("x"), fa_double(1.0));
+	EXPECT("%.0f %.9f %F %f", "2 0.333333333 INF nan", fa_double(2.5), fa_double(1.0 / 3),
+	       fa_double(INFINITY), fa_double(NAN));
+	EXPECT("%f", "18446744073709551616.000000", fa_double(18446744073709551616.0));
+	EXPECT("%s%s", "abc...(null)", cut_str("abc"), fa_str(NULL));
+}
+
+/*
+ * An event keeps its plan, but its site is the program's own: a copy with
+ * another format, or the same site whose format pointer was changed. The
+ * plan is not used, and the text is the site's.
+ */
+static void test_plan_of_replaced_site(void **state)
+{
+	(void)state;
+	static _Alignas(8) unsigned char mem[PLAN_MEM];
+	struct ttlog_site_info site = {.id = 3, .format = "a=%d b=%s", .nargs = 3,
+				       .explicit_args = 0x1};
+	const struct ttlog_arg args[] = {fa_str("field"), fa_int(7), fa_str("x")};
+	assert_true(ttlog__format_plan_make(&site, mem, sizeof mem) > 0);
+	struct ttlog_event ev = {.site = &site, .nargs = 3, .args = args};
+	ev.format_plan = (const struct ttlog__format_plan *)mem;
+	char buf[64];
+
+	assert_int_equal(ttlog_event_format(&ev, buf, sizeof buf), 7);
+	assert_string_equal(buf, "a=7 b=x");
+	/* The program's own site: another format, no explicit fields. */
+	struct ttlog_site_info own = {.id = 3, .format = "own %s|%d|%s", .nargs = 3};
+	ev.site = &own;
+	assert_int_equal(ttlog_event_format(&ev, buf, sizeof buf), 13);
+	assert_string_equal(buf, "own field|7|x");
+	/* A copy of the plan's site, with the same format text elsewhere. */
+	struct ttlog_site_info copy = site;
+	char text[] = "a=%d b=%s";
+	copy.format = text;
+	ev.site = &copy;
+	assert_int_equal(ttlog_event_format(&ev, buf, sizeof buf), 7);
+	assert_string_equal(buf, "a=7 b=x");
+	/* The plan's own site, its format replaced. */
+	ev.site = &site;
+	site.format = "now %2$s %1$d";
+	assert_int_equal(ttlog_event_format(&ev, buf, 6), 7);
+	assert_string_equal(buf, "now x");
+	site.explicit_args = 0;
+	assert_int_equal(ttlog_event_format(&ev, buf, sizeof buf), 11);
+	assert_string_equal(buf, "now <?> <?>");
+}
+
 /*
  * %f with precisions 0 to 9 is formatted without the C library (exactly,
  * by integer arithmetic); compare it with snprintf on values that stress
@@ -565,11 +835,26 @@ static uint64_t fixed_next(void)
 static size_t fixed_check(double d)
 {
 	static const char *const formats[] = {"%f", "%.0f", "%.1f", "%.3f", "%.9f", "%F"};
-	char got[512], want[512];
+	enum { NFORMATS = sizeof formats / sizeof formats[0] };
+	/* Each format's plan too, made once: the plan runs the same code. */
+	static struct ttlog_site_info sites[NFORMATS];
+	static _Alignas(8) unsigned char plans[NFORMATS][PLAN_MEM];
+	char got[512], want[512], planned[512];
 	size_t failures = 0;
-	for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+	for (size_t f = 0; f < NFORMATS; f++) {
 		struct ttlog_arg a = fa_double(d);
+		if (!sites[f].format) {
+			sites[f].format = formats[f];
+			sites[f].nargs = 1;
+			assert_true(ttlog__format_plan_make(&sites[f], plans[f], PLAN_MEM) > 0);
+		}
+		struct ttlog_event ev = {.site = &sites[f], .nargs = 1, .args = &a};
+		ev.format_plan = (const struct ttlog__format_plan *)plans[f];
+		ttlog_event_format(&ev, planned, sizeof planned);
 		ttlog_format(formats[f], &a, 1, got, sizeof got);
+		if (strcmp(planned, got) != 0 && failures++ < 5)
+			print_message("%s of %a: '%s' through its plan, '%s' from ttlog_format()\n",
+				      formats[f], d, planned, got);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 		snprintf(want, sizeof want, formats[f], d);
@@ -623,6 +908,10 @@ int main(void)
 		cmocka_unit_test(test_hostile_widths),
 		cmocka_unit_test(test_buffer_contract),
 		cmocka_unit_test(test_event_format),
+		cmocka_unit_test(test_plan_cap),
+		cmocka_unit_test(test_plan_pieces),
+		cmocka_unit_test(test_plan_positions_and_stars),
+		cmocka_unit_test(test_plan_of_replaced_site),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

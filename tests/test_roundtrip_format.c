@@ -10,6 +10,13 @@
  * case i, byte for byte. The ring is large enough that nothing is
  * overwritten, and max_string is above the longest string of the table,
  * so no string is truncated.
+ *
+ * Each event carries its site's format as the reader compiled it at open
+ * (format_plan); the same event without it, and with its site replaced by
+ * a copy (so that the plan is not used), must give the same bytes and the
+ * same length at every buffer size tried. Three more events follow the
+ * table: a format with more directives than a plan holds (no plan), one
+ * with TTLOG_F() fields among its arguments, and one with no conversion.
  */
 #include <float.h>
 #include <limits.h>
@@ -90,11 +97,68 @@ static void (*const rt_cases[])(struct rt_expect *e) = {
 
 #define RT_COUNT (sizeof rt_cases / sizeof rt_cases[0])
 
+/* The events logged after the table, and whether each has a plan. */
+static void rt_extra(struct rt_expect *e)
+{
+	char text[RT_BUF];
+	int n;
+#define RT_SIXTEEN "%d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d 100%%"
+	TTLOG_INFO(RT_SIXTEEN, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	n = snprintf(text, sizeof text, RT_SIXTEEN, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+		     14, 15);
+	rt_keep(&e[0], RT_SIXTEEN, __LINE__, text, n);
+#undef RT_SIXTEEN
+	/* (The compiler's format check takes the fields for arguments: ints
+	 * all, so that it finds nothing wrong.) */
+	TTLOG_INFO("a=%d b=%d", TTLOG_F("first", 1), 5, TTLOG_F("mid", 2), 6, TTLOG_F("last", 3));
+	rt_keep(&e[1], "a=%d b=%d", __LINE__, "a=5 b=6", 7);
+	TTLOG_INFO("no conversions here");
+	rt_keep(&e[2], "no conversions here", __LINE__, "no conversions here", 19);
+}
+#define RT_EXTRA 3
+static const int rt_extra_planned[RT_EXTRA] = {0, 1, 1};
+
+/*
+ * ev, formatted with its plan, without it, and with its site replaced by a
+ * copy, into buffers of several sizes: each must give want (len bytes)
+ * and len. Returns the number of failures.
+ */
+static size_t rt_compare_paths(const struct ttlog_event *ev, const char *want, size_t len)
+{
+	static char got[RT_BUF + 1];
+	struct ttlog_site_info own = *ev->site;
+	struct ttlog_event plain = *ev, replaced = *ev;
+	plain.format_plan = NULL;
+	replaced.site = &own;
+	const struct ttlog_event *const ways[] = {ev, &plain, &replaced};
+	const char *const names[] = {"its plan", "no plan", "a replaced site"};
+	const size_t sizes[] = {0, 1, 3, len / 2, len, len + 1, RT_BUF};
+	for (size_t w = 0; w < 3; w++) {
+		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+			size_t size = sizes[i] < RT_BUF ? sizes[i] : RT_BUF;
+			memset(got, 'x', size + 1);
+			size_t n = ttlog_event_format(ways[w], got, size);
+			int bad = n != len || got[size] != 'x';
+			if (size > 0) {
+				size_t keep = len < size - 1 ? len : size - 1;
+				bad |= memcmp(got, want, keep) != 0 || got[keep] != '\0';
+			}
+			if (bad) {
+				print_error("format \"%s\" with %s, %zu-byte buffer: length %zu, "
+					    "expected %zu\n",
+					    ev->site->format, names[w], size, n, len);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 
 static void test_every_case_survives_a_snapshot(void **state)
 {
 	(void)state;
-	static struct rt_expect expect[RT_COUNT];
+	static struct rt_expect expect[RT_COUNT + RT_EXTRA];
 	static char got[RT_BUF];
 	char path[4096];
 	char *dir = tu_tmpdir("formats");
@@ -111,6 +175,7 @@ static void test_every_case_survives_a_snapshot(void **state)
 
 	for (size_t i = 0; i < RT_COUNT; i++)
 		rt_cases[i](&expect[i]);
+	rt_extra(&expect[RT_COUNT]);
 
 	struct ttlog_stats stats;
 	assert_int_equal(ttlog_get_stats(&stats), TTLOG_OK);
@@ -131,7 +196,7 @@ static void test_every_case_survives_a_snapshot(void **state)
 	struct ttlog_event ev;
 	size_t events = 0, failures = 0;
 	while (ttlog_reader_next(reader, &ev)) {
-		if (events >= RT_COUNT) {
+		if (events >= RT_COUNT + RT_EXTRA) {
 			events++;
 			continue;
 		}
@@ -147,6 +212,14 @@ static void test_every_case_survives_a_snapshot(void **state)
 			tu_show_bytes("expected", e->text, e->len);
 			tu_show_bytes("got", got, n < sizeof got ? n : sizeof got - 1);
 			failures++;
+		} else {
+			int planned = events < RT_COUNT || rt_extra_planned[events - RT_COUNT];
+			if (!ev.format_plan != !planned) {
+				print_error("format_cases.inc:%d: format \"%s\": %s\n", e->line,
+					    e->format, planned ? "no plan" : "a plan, over the cap");
+				failures++;
+			}
+			failures += rt_compare_paths(&ev, e->text, e->len);
 		}
 		events++;
 	}
@@ -154,15 +227,16 @@ static void test_every_case_survives_a_snapshot(void **state)
 	if (status != TTLOG_OK)
 		print_error("reader status %s: %s\n", ttlog_strerror(status),
 			    ttlog_reader_error(reader) ? ttlog_reader_error(reader) : "");
-	print_message("%zu cases, %zu events, %zu failed\n", (size_t)RT_COUNT, events, failures);
+	print_message("%zu cases, %zu events, %zu failed\n", (size_t)(RT_COUNT + RT_EXTRA), events,
+		      failures);
 
 	assert_int_equal(status, TTLOG_OK);
-	assert_int_equal(events, RT_COUNT);
+	assert_int_equal(events, RT_COUNT + RT_EXTRA);
 	assert_int_equal(failures, 0);
 
 	ttlog_reader_close(reader);
 	assert_int_equal(ttlog_shutdown(), TTLOG_OK);
-	for (size_t i = 0; i < RT_COUNT; i++)
+	for (size_t i = 0; i < RT_COUNT + RT_EXTRA; i++)
 		free(expect[i].text);
 	unlink(path);
 	rmdir(dir);

@@ -3,7 +3,7 @@
  * format_keys.c - the field keys a format names: in "user=%u", the
  * argument that %u prints is the field "user". Found once per call site
  * when a file is opened (ttlog__reader_site_fields() in reader/chunks.c),
- * with the conversion parser that ttlog_format() uses (reader/printf.c),
+ * with the conversion parser that ttlog_format() uses (reader/format_plan.c),
  * so that the fields and the formatted message read a format alike.
  */
 #include <string.h>

@@ -16,11 +16,12 @@
  *   index.c    opening a closed segment through its index (INDX)
  *   store.c    a store: many files read as one
  *   errors.c   the reader's first problem, as its status and message
- *   memory.c   the string arena, the growing arrays, the id maps
+ *   memory.c   the arena (strings, format plans), the growing arrays, the id maps
  * and, each behind its own header, smpl_read.c, mtrc_read.c and stacks.c
  * (SMPL, MTRC, STCK and MODS chunks), scope_track.c (contexts and spans),
- * printf.c (formatting events) and format_keys.c (the fields a format
- * names).
+ * printf.c (formatting events), format_plan.c (formats parsed, and
+ * compiled into each site's plan at open) and format_keys.c (the fields a
+ * format names).
  *
  * Of what the per-event path calls, only ttlog__reader_decode_record()
  * went to another file than iterate.c, and it was not inlined when the
@@ -62,6 +63,10 @@ struct idmap {
 
 struct rsite {
 	struct ttlog_site_info info; /* arg_types and fields set once the array stops moving */
+	/* Its format compiled (reader/format_plan.c), made once the array
+	 * stops moving (it points at info); NULL for a format with too many
+	 * directives. Every event of the site carries it. */
+	const struct ttlog__format_plan *plan;
 	uint8_t types[TTLOG__FMT_MAX_ARGS];
 	int extended;                /* a SITX entry was found for it */
 	const char *explicit_names[TTLOG__FMT_MAX_ARGS]; /* by argument, for explicit_args */
@@ -258,6 +263,10 @@ void ttlog__reader_report_record(struct ttlog_reader *r, const struct rblock *b,
 /* A copy of n bytes at s, NUL-terminated, kept until the reader is closed. */
 char *ttlog__reader_arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n);
 
+/* n bytes, 8-aligned, kept until the reader is closed; NULL (r->oom set)
+ * when memory is short. */
+void *ttlog__reader_arena_alloc(struct ttlog_reader *r, size_t n);
+
 /* Makes room for one more element in a growing array. */
 int ttlog__reader_grow(struct ttlog_reader *r, void **array, size_t *cap, size_t count,
 		       size_t elem);
@@ -365,6 +374,16 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);
  * explicit field.
  */
 void ttlog__reader_site_fields(struct ttlog_reader *r, struct rsite *st);
+
+/* ---- Format plans (reader/format_plan.c) -------------------------------- */
+
+/*
+ * site's format compiled into a plan in r's arena, for the events of site
+ * (see reader/format_plan.h). NULL when the format has more directives than
+ * a plan holds, or on OOM (r->oom set). site must stay where it is.
+ */
+const struct ttlog__format_plan *ttlog__reader_format_plan(struct ttlog_reader *r,
+							    const struct ttlog_site_info *site);
 
 /* ---- The segment index (reader/index.c) ---------------------------------- */
 

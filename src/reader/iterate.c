@@ -9,6 +9,7 @@
  * contexts and spans open at each record are rebuilt per thread by
  * reader/scope_track.c.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,10 @@
 /* The caller allocates struct ttlog_event: members added later take its
  * reserved tail, and its size never changes (64-bit targets). */
 _Static_assert(sizeof(struct ttlog_event) == 120, "struct ttlog_event keeps its size");
+_Static_assert(offsetof(struct ttlog_event, format_plan) == offsetof(struct ttlog_event, reserved0) &&
+		       offsetof(struct ttlog_event, reserved) ==
+			       offsetof(struct ttlog_event, reserved0) + sizeof(uint64_t),
+	       "format_plan takes the first reserved word, in its place");
 
 static int heap_before(const struct ttlog_reader *r, size_t a, size_t b)
 {
@@ -399,6 +404,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->size = d.size;
 			ev->flags = t->promo ? TTLOG_EVENT_PROMOTED : 0;
 			ev->reserved32 = 0;
+			ev->format_plan = d.site->plan;
 			memset(ev->reserved, 0, sizeof ev->reserved);
 		}
 		/* The cursor moves on before the event is returned; the event

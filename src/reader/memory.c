@@ -1,23 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memory.c - where the reader keeps what it finds in a file: its strings
- * (an arena freed all at once), the arrays of sites, threads and blocks
- * (grown as entries are found), and the maps from ids to array indexes.
+ * and its sites' format plans (an arena freed all at once), the arrays of
+ * sites, threads and blocks (grown as entries are found), and the maps
+ * from ids to array indexes.
  * An allocation that fails sets r->oom, which ends the open with
  * TTLOG_E_NOMEM.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/internal.h"
 #include "reader/impl.h"
 
-char *ttlog__reader_arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n)
+/* Room for n bytes at a multiple of align (a power of two, at most 8) in
+ * the arena, or NULL (r->oom set). */
+static void *arena_take(struct ttlog_reader *r, size_t n, size_t align)
 {
 	const size_t block = 65536 - sizeof(struct arena_block);
 	struct arena_block *a = r->arena;
-	if (!a || a->size - a->used <= n) {
-		size_t size = n >= block ? n + 1 : block;
+	size_t pad = a ? (size_t)(-(uintptr_t)(a->data + a->used) & (align - 1)) : 0;
+	if (!a || a->size - a->used < pad || a->size - a->used - pad < n) {
+		size_t size = n > block ? n : block;
 		a = malloc(sizeof *a + size);
 		if (!a) {
 			r->oom = 1;
@@ -27,13 +33,28 @@ char *ttlog__reader_arena_str(struct ttlog_reader *r, const unsigned char *s, si
 		a->used = 0;
 		a->size = size;
 		r->arena = a;
+		pad = 0; /* data is 8-aligned: malloc's alignment, and the assertion below */
 	}
-	char *d = a->data + a->used;
+	void *d = a->data + a->used + pad;
+	a->used += pad + n;
+	return d;
+}
+_Static_assert(offsetof(struct arena_block, data) % 8 == 0, "arena data is 8-aligned");
+
+char *ttlog__reader_arena_str(struct ttlog_reader *r, const unsigned char *s, size_t n)
+{
+	char *d = arena_take(r, n + 1, 1);
+	if (!d)
+		return NULL;
 	if (n)
 		memcpy(d, s, n);
 	d[n] = '\0';
-	a->used += n + 1;
 	return d;
+}
+
+void *ttlog__reader_arena_alloc(struct ttlog_reader *r, size_t n)
+{
+	return arena_take(r, n, 8);
 }
 
 int ttlog__reader_grow(struct ttlog_reader *r, void **array, size_t *cap, size_t count,

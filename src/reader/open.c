@@ -300,6 +300,7 @@ static void parse(struct ttlog_reader *r)
 		r->sites[i].info.arg_types = r->sites[i].types;
 		ttlog__reader_site_fields(r, &r->sites[i]);
 		r->sites[i].info.fields = r->sites[i].fields;
+		r->sites[i].plan = ttlog__reader_format_plan(r, &r->sites[i].info);
 		if (r->sites[i].info.kind != TTLOG__FMT_KIND_LOG)
 			r->has_scopes = 1;
 	}

@@ -10,10 +10,22 @@
  * the value cast to exactly the type that spec reads, so numbers are
  * formatted by the same code a direct printf would have used.
  *
- * The format is parsed again for every event, conversion by conversion
- * (ttlog__reader_fmt_parse(), declared in reader/printf_spec.h), so the
- * parser lives here, beside its caller on that path; reader/format_keys.c
- * calls it once per site to find the fields a format names.
+ * The format is not parsed here. reader/format_plan.c compiles it into
+ * steps (reader/format_plan.h): literal runs, and conversions already
+ * parsed, each with the index of every argument it takes among the
+ * event's (the TTLOG_F() fields of explicit_args passed over, "n$"
+ * positions resolved, so the arguments are never copied) and the kind of
+ * code that prints it; fmt_run() runs them. A reader compiles each site's
+ * format once, when it opens the file, into a plan that every event it
+ * returns carries (struct ttlog_event's format_plan, a pointer into the
+ * reader's memory). ttlog_event_format() runs that plan only if it is
+ * still the event's: plan->site == event->site and plan->format ==
+ * event->site->format, pointers compared, since a program may hand in an
+ * event it made or changed itself. Otherwise, and for ttlog_format(), the
+ * format is compiled piece by piece on the stack (at most
+ * FMT_PLAN_MAX_DIRECTIVES directives a piece) and each piece run at once,
+ * for every call: one way of formatting, with or without a plan. A site
+ * whose format has more directives than a plan holds gets none.
  *
  * Where the result deliberately differs from a direct printf:
  *   - A conversion whose argument is missing or of the wrong kind prints
@@ -54,6 +66,7 @@
 #include <wchar.h>
 
 #include "common/internal.h"
+#include "reader/format_plan.h"
 #include "reader/impl.h"
 #include "reader/printf_spec.h"
 #include "ttlog_reader.h"
@@ -71,13 +84,6 @@ struct fmt_out {
 	char *buf;
 	size_t size;
 	size_t len;
-};
-
-/* The arguments, and the next one a conversion without "n$" takes. */
-struct fmt_args {
-	const struct ttlog_arg *args;
-	unsigned nargs;
-	unsigned next;
 };
 
 static void fmt_put(struct fmt_out *o, const char *s, size_t n)
@@ -172,117 +178,6 @@ static void fmt_build(char out[32], const struct fmt_spec *s, int prec, const ch
 	*p = '\0';
 }
 
-/* Reads decimal digits, saturating at INT_MAX. */
-static const char *fmt_number(const char *p, int *out)
-{
-	long v = 0;
-
-	while (*p >= '0' && *p <= '9') {
-		if (v <= INT_MAX)
-			v = v * 10 + (*p - '0');
-		p++;
-	}
-	*out = v > INT_MAX ? INT_MAX : (int)v;
-	return p;
-}
-
-/* After a '*': "n$" makes it positional, otherwise it takes the next argument. */
-static const char *fmt_star(const char *p, int *from)
-{
-	if (*p >= '1' && *p <= '9') {
-		int n;
-		const char *q = fmt_number(p, &n);
-		if (*q == '$') {
-			*from = n;
-			return q + 1;
-		}
-	}
-	*from = FMT_FROM_NEXT;
-	return p;
-}
-
-const char *ttlog__reader_fmt_parse(const char *p, struct fmt_spec *s)
-{
-	s->flags = 0;
-	s->width = -1;
-	s->prec = -1;
-	s->width_from = FMT_FROM_NONE;
-	s->prec_from = FMT_FROM_NONE;
-	s->value_from = FMT_FROM_NEXT;
-	s->len = FMT_LEN_NONE;
-
-	if (*p >= '1' && *p <= '9') {
-		int n;
-		const char *q = fmt_number(p, &n);
-		if (*q == '$') {
-			s->value_from = n;
-			p = q + 1;
-		}
-	}
-	for (;; p++) {
-		switch (*p) {
-		case '-': s->flags |= FMT_F_MINUS; continue;
-		case '+': s->flags |= FMT_F_PLUS; continue;
-		case ' ': s->flags |= FMT_F_SPACE; continue;
-		case '#': s->flags |= FMT_F_HASH; continue;
-		case '0': s->flags |= FMT_F_ZERO; continue;
-		case '\'': s->flags |= FMT_F_QUOTE; continue;
-		case 'I': continue; /* glibc's locale digits: dropped */
-		default: break;
-		}
-		break;
-	}
-	if (*p == '*')
-		p = fmt_star(p + 1, &s->width_from);
-	else if (*p >= '1' && *p <= '9')
-		p = fmt_number(p, &s->width);
-	if (*p == '.') {
-		p++;
-		if (*p == '*')
-			p = fmt_star(p + 1, &s->prec_from);
-		else
-			p = fmt_number(p, &s->prec); /* "." alone is precision 0 */
-	}
-	switch (*p) {
-	case 'h':
-		p++;
-		s->len = FMT_LEN_H;
-		if (*p == 'h') {
-			p++;
-			s->len = FMT_LEN_HH;
-		}
-		break;
-	case 'l':
-		p++;
-		s->len = FMT_LEN_L;
-		if (*p == 'l') {
-			p++;
-			s->len = FMT_LEN_BIG;
-		}
-		break;
-	case 'L':
-	case 'q': p++; s->len = FMT_LEN_BIG; break;
-	case 'j': p++; s->len = FMT_LEN_J; break;
-	case 'z':
-	case 'Z': p++; s->len = FMT_LEN_Z; break;
-	case 't': p++; s->len = FMT_LEN_T; break;
-	default: break;
-	}
-	if (*p == '\0')
-		return NULL;
-	s->conv = *p;
-	return p + 1;
-}
-
-static const struct ttlog_arg *fmt_take(struct fmt_args *a, int from)
-{
-	if (from > 0)
-		return (unsigned)from <= a->nargs ? &a->args[from - 1] : NULL;
-	if (a->next < a->nargs)
-		return &a->args[a->next++];
-	return NULL;
-}
-
 static int fmt_is_integer(const struct ttlog_arg *a)
 {
 	return a->type >= TTLOG_ARG_BOOL && a->type <= TTLOG_ARG_U64;
@@ -366,40 +261,28 @@ static char *fmt_decimal_before(char *p, uint64_t v)
 
 /*
  * The most common integer conversions without the C library: %d, %i, %u,
- * %x and %X with no flag, width or precision, of an int or a 64-bit
- * length. vsnprintf costs more to parse the spec than to make the digits,
- * and these are most of what logs print. The text is the one printf
- * produces (test_format compares every case with snprintf). Returns 0 for
- * anything else, which fmt_integer() hands to the C library.
+ * %x and %X with no flag, width or precision, of an int (wide 0) or a
+ * 64-bit length (wide 1). vsnprintf costs more to parse the spec than to
+ * make the digits, and these are most of what logs print. The text is the
+ * one printf produces (test_format compares every case with snprintf).
+ * conv is one of the five.
  */
-static int fmt_integer_plain(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
+static void fmt_int_digits(struct fmt_out *o, char conv, int wide, uint64_t bits)
 {
-	if (s->flags != 0 || s->width >= 0 || s->prec >= 0 || s->len == FMT_LEN_HH ||
-	    s->len == FMT_LEN_H)
-		return 0;
 	char digits[24];
 	char *const end = digits + sizeof digits;
 	char *p = end;
 	uint64_t v;
 	int negative = 0;
-	switch (s->conv) {
-	case 'd':
-	case 'i': {
-		int64_t sv = s->len == FMT_LEN_NONE ? (int64_t)(int)(int64_t)bits : (int64_t)bits;
+	if (conv == 'd' || conv == 'i') {
+		int64_t sv = wide ? (int64_t)bits : (int64_t)(int)(int64_t)bits;
 		negative = sv < 0;
 		v = negative ? 0 - (uint64_t)sv : (uint64_t)sv;
-		break;
+	} else {
+		v = wide ? bits : (uint64_t)(unsigned int)bits;
 	}
-	case 'u':
-	case 'x':
-	case 'X':
-		v = s->len == FMT_LEN_NONE ? (uint64_t)(unsigned int)bits : bits;
-		break;
-	default:
-		return 0;
-	}
-	if (s->conv == 'x' || s->conv == 'X') {
-		const char *hex = s->conv == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+	if (conv == 'x' || conv == 'X') {
+		const char *hex = conv == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
 		do {
 			*--p = hex[v & 15u];
 			v >>= 4;
@@ -410,7 +293,28 @@ static int fmt_integer_plain(struct fmt_out *o, const struct fmt_spec *s, uint64
 	if (negative)
 		*--p = '-';
 	fmt_put(o, p, (size_t)(end - p));
-	return 1;
+}
+
+/* Prints the conversion with fmt_int_digits() if it is one of those, else
+ * returns 0 for fmt_integer() to hand it to the C library. A plan decides
+ * it at compile time (step_kind() in reader/format_plan.c: FMT_STEP_INT);
+ * this is for a '*' precision that turns out negative, as if omitted. */
+static int fmt_integer_plain(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
+{
+	if (s->flags != 0 || s->width >= 0 || s->prec >= 0 || s->len == FMT_LEN_HH ||
+	    s->len == FMT_LEN_H)
+		return 0;
+	switch (s->conv) {
+	case 'd':
+	case 'i':
+	case 'u':
+	case 'x':
+	case 'X':
+		fmt_int_digits(o, s->conv, s->len != FMT_LEN_NONE, bits);
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static void fmt_integer(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
@@ -471,14 +375,14 @@ static void fmt_integer(struct fmt_out *o, const struct fmt_spec *s, uint64_t bi
 	}
 }
 
-/* Powers of ten that fmt_fixed_plain() scales by: precisions 0 to 9. */
+/* Powers of ten that fmt_fixed_digits() scales by: precisions 0 to 9. */
 static const uint64_t fmt_pow10[] = {
 	1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
 };
 
 /*
- * %f and %F with no flag or width and a precision of 0 to 9 (6 by default),
- * without the C library, whose exact multi-precision code is most of what
+ * %f and %F with no flag or width and a precision of 0 to 9, without the
+ * C library, whose exact multi-precision code is most of what
  * a viewer spends on a message with a double. The result is exact, as
  * glibc's is: a double is m * 2^e, so value * 10^prec = m * 10^prec / 2^-e,
  * which 128-bit integers hold for the exponents handled here, rounded to
@@ -486,11 +390,8 @@ static const uint64_t fmt_pow10[] = {
  * printf uses). Returns 0 for infinities, NaNs and values of 2^63 or more,
  * which go to the C library. test_format compares with snprintf.
  */
-static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d)
+static int fmt_fixed_digits(struct fmt_out *o, int prec, double d)
 {
-	const int prec = s->prec < 0 ? 6 : s->prec;
-	if ((s->conv != 'f' && s->conv != 'F') || s->flags != 0 || s->width >= 0 || prec > 9)
-		return 0;
 	uint64_t bits;
 	memcpy(&bits, &d, sizeof bits);
 	const int negative = (int)(bits >> 63);
@@ -540,6 +441,18 @@ static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d
 		*--p = '-'; /* also for -0.0 and negatives that round to zero, as printf */
 	fmt_put(o, p, (size_t)(end - p));
 	return 1;
+}
+
+/* fmt_fixed_digits() for %f and %F with no flag or width and a precision
+ * of 0 to 9 (6 without one); 0 for anything else or what it refuses. A
+ * plan decides it at compile time (FMT_STEP_FIXED); this is for a '*'
+ * precision, known only at run time. */
+static int fmt_fixed_plain(struct fmt_out *o, const struct fmt_spec *s, double d)
+{
+	const int prec = s->prec < 0 ? 6 : s->prec;
+	if ((s->conv != 'f' && s->conv != 'F') || s->flags != 0 || s->width >= 0 || prec > 9)
+		return 0;
+	return fmt_fixed_digits(o, prec, d);
 }
 
 static void fmt_floating(struct fmt_out *o, const struct fmt_spec *s, const struct ttlog_arg *a)
@@ -710,66 +623,84 @@ static void fmt_convert(struct fmt_out *o, struct fmt_spec *s, const struct ttlo
 	}
 }
 
-int ttlog__reader_fmt_known(char conv, int *takes_value)
+/* The argument at index i of the event's, or NULL when it has none there. */
+static const struct ttlog_arg *fmt_arg(const struct ttlog_arg *args, unsigned nargs, uint32_t i)
 {
-	*takes_value = conv != '%' && conv != 'm';
-	if (!*takes_value)
-		return 1;
-	/* A switch, not strchr(): every conversion of every event comes here. */
-	switch (conv) {
-	case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'b': case 'B':
-	case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
-	case 'c': case 'C': case 's': case 'S': case 'p': case 'n':
-		return 1;
-	default:
-		return 0;
+	return i < nargs ? &args[i] : NULL;
+}
+
+/*
+ * Runs n compiled steps (reader/format_plan.h) with the event's arguments.
+ * The fast kinds print what fmt_convert() would print for their spec, by
+ * the same functions, without its checks: the compiler chose them for
+ * specs those checks pass (no '*', no flag or width).
+ */
+static void fmt_run(struct fmt_out *o, const struct fmt_step *st, unsigned n,
+		    const struct ttlog_arg *args, unsigned nargs)
+{
+	for (const struct fmt_step *const end = st + n; st < end; st++) {
+		const struct ttlog_arg *v = fmt_arg(args, nargs, st->value_arg);
+		switch (st->kind) {
+		case FMT_STEP_TEXT:
+			fmt_put(o, st->lit.text, st->lit.len);
+			break;
+		case FMT_STEP_INT:
+			if (v && (fmt_is_integer(v) || v->type == TTLOG_ARG_PTR))
+				fmt_int_digits(o, st->spec.conv, st->spec.len != FMT_LEN_NONE,
+					       fmt_bits(v));
+			else
+				fmt_unknown(o);
+			break;
+		case FMT_STEP_FIXED:
+			if (!v || !fmt_is_floating(v))
+				fmt_unknown(o);
+			else if (!fmt_fixed_digits(o, st->spec.prec < 0 ? 6 : st->spec.prec, v->v.d))
+				fmt_floating(o, &st->spec, v); /* infinities, NaNs, 2^63 and more */
+			break;
+		case FMT_STEP_STR:
+			if (!v || v->type != TTLOG_ARG_STR)
+				fmt_unknown(o);
+			else if (!v->str_truncated && !v->str_null && v->str)
+				fmt_put(o, v->str, strnlen(v->str, v->str_len));
+			else
+				fmt_string(o, &st->spec, 1, v);
+			break;
+		default: {
+			struct fmt_spec s = st->spec; /* '*' values are written into it */
+			fmt_convert(o, &s, fmt_arg(args, nargs, st->width_arg),
+				    fmt_arg(args, nargs, st->prec_arg), v);
+			break;
+		}
+		}
 	}
+}
+
+/* Compiles format piece by piece on the stack and runs each piece. */
+static void fmt_walk_run(struct fmt_out *o, const char *format, uint32_t skip,
+			 const struct ttlog_arg *args, unsigned nargs)
+{
+	struct fmt_step steps[FMT_PLAN_MAX_STEPS];
+	struct fmt_walk w = {format ? format : "", 0, skip};
+	while (*w.p) {
+		unsigned n = ttlog__fmt_compile(&w, steps);
+		fmt_run(o, steps, n, args, nargs);
+	}
+}
+
+/* Terminates the text and returns its whole length. */
+static size_t fmt_finish(struct fmt_out *o)
+{
+	if (o->size > 0)
+		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
+	return o->len;
 }
 
 TTLOG_API size_t ttlog_format(const char *format, const struct ttlog_arg *args, unsigned nargs,
 			      char *buf, size_t size)
 {
 	struct fmt_out o = {buf, buf ? size : 0, 0};
-	struct fmt_args a = {args, args ? nargs : 0, 0};
-	const char *p = format ? format : "";
-
-	while (*p) {
-		const char *pct = strchr(p, '%');
-		if (!pct) {
-			fmt_put(&o, p, strlen(p));
-			break;
-		}
-		fmt_put(&o, p, (size_t)(pct - p));
-
-		struct fmt_spec s;
-		const char *end = ttlog__reader_fmt_parse(pct + 1, &s);
-		int takes_value;
-		if (!end) {
-			fmt_put(&o, pct, strlen(pct)); /* cut by the end of the format */
-			break;
-		}
-		p = end;
-		if (!ttlog__reader_fmt_known(s.conv, &takes_value)) {
-			fmt_put(&o, pct, (size_t)(end - pct));
-			continue;
-		}
-		if (s.conv == '%') {
-			fmt_put(&o, "%", 1); /* glibc ignores flags and width here */
-			continue;
-		}
-		const struct ttlog_arg *w = NULL, *pr = NULL, *v = NULL;
-		if (s.width_from != FMT_FROM_NONE)
-			w = fmt_take(&a, s.width_from);
-		if (s.prec_from != FMT_FROM_NONE)
-			pr = fmt_take(&a, s.prec_from);
-		if (takes_value)
-			v = fmt_take(&a, s.value_from);
-		fmt_convert(&o, &s, w, pr, v);
-	}
-
-	if (o.size > 0)
-		o.buf[o.len < o.size ? o.len : o.size - 1] = '\0';
-	return o.len;
+	fmt_walk_run(&o, format, 0, args, args ? nargs : 0);
+	return fmt_finish(&o);
 }
 
 TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, size_t size)
@@ -779,13 +710,13 @@ TTLOG_API size_t ttlog_event_format(const struct ttlog_event *event, char *buf, 
 			buf[0] = '\0';
 		return 0;
 	}
-	uint32_t skip = event->site->explicit_args;
-	if (!skip)
-		return ttlog_format(event->site->format, event->args, event->nargs, buf, size);
-	struct ttlog_arg args[32]; /* TTLOG_F() fields are not the format's */
-	unsigned n = 0;
-	for (unsigned i = 0; i < event->nargs && i < 32; i++)
-		if (!(skip & (1u << i)))
-			args[n++] = event->args[i];
-	return ttlog_format(event->site->format, args, n, buf, size);
+	struct fmt_out o = {buf, buf ? size : 0, 0};
+	const struct ttlog_site_info *site = event->site;
+	const struct ttlog__format_plan *plan = event->format_plan;
+	unsigned nargs = event->args ? event->nargs : 0;
+	if (plan && plan->site == site && plan->format == site->format)
+		fmt_run(&o, plan->steps, plan->nsteps, event->args, nargs);
+	else
+		fmt_walk_run(&o, site->format, site->explicit_args, event->args, nargs);
+	return fmt_finish(&o);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * printf_spec.h - one conversion of a printf format ("%-08.3lld"), as
- * reader/printf.c parses it to format an event and reader/format_keys.c to
- * find the fields a format names. The parser lives in printf.c, with the
- * formatting that calls it for every conversion of every event.
+ * reader/format_plan.c parses it to compile a format for reader/printf.c,
+ * and reader/format_keys.c to find the fields a format names. The parser
+ * lives in format_plan.c.
  */
 #ifndef TTLOG__READER_PRINTF_SPEC_H
 #define TTLOG__READER_PRINTF_SPEC_H

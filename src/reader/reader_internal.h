@@ -40,4 +40,13 @@ struct ttlog__format_key {
 unsigned ttlog__format_keys(const char *format, struct ttlog__format_key *keys, unsigned max,
 			   unsigned *used);
 
+/*
+ * The plan a reader makes of site->format at open (reader/format_plan.h),
+ * made in mem instead of a reader's arena: for a test that sets it as an
+ * event's format_plan. mem must be aligned for a pointer. Returns the bytes
+ * the plan takes, written only if they fit in size, or 0 if the format has
+ * too many directives to get a plan.
+ */
+size_t ttlog__format_plan_make(const struct ttlog_site_info *site, void *mem, size_t size);
+
 #endif /* TTLOG__READER_READER_INTERNAL_H */

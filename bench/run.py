@@ -1377,6 +1377,10 @@ def evaluate_targets(store, info, args, have_valgrind, loggers=()):
     v = med("ttlog", "recorder/reader", "last_1s_s")
     check("ttlog view --last 1s ≤ 50 ms", f"{v * 1e3:.0f} ms" if v is not None else "",
           None if v is None else v <= 0.05, peer_text=peers(None, None, None))
+    v = med("ttlog", "recorder/reader", "query_group_s")
+    check("SQL GROUP BY level over every event ≤ 1 s (the reader's 10 M events)",
+          f"{v:.2f} s" if v else "", None if v is None or args.quick else v <= 1.0,
+          peer_text=peers(None, None, None))
     v = med("ttlog", "recorder/reader", "query_join_s")
     check("SQL join of events and spans ≤ 1 s (8 × 8 MiB of rings)", f"{v:.2f} s" if v else "",
           None if v is None or args.quick else v <= 1.0, peer_text=peers(None, None, None))

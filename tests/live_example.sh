@@ -42,10 +42,14 @@ get() {
 	code=$(curl -s --max-time 20 -o "$tmp/body" -w '%{http_code}' "$u$1")
 }
 
-# Waits until the workers logged some errors (they log one now and then).
-for _ in $(seq 1 100); do
+# Waits until the workers logged some errors (they log one now and then),
+# and at least the 100 events the endpoint shows by default: an error may
+# come among the first few events, on a slow or busy machine well before
+# the hundredth.
+for _ in $(seq 1 300); do
 	get '/debug/events?level=error&last=1'
-	grep -q ' ERROR ' "$tmp/body" && break
+	events=$(sed -n 's/^# \([0-9]*\) events in .*/\1/p' "$tmp/body")
+	grep -q ' ERROR ' "$tmp/body" && [ "${events:-0}" -ge 100 ] && break
 	sleep 0.1
 done
 

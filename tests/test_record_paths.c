@@ -97,18 +97,27 @@ static void log_all_types(void)
 		TTLOG_INFO("p=%p str=%s", (void *)&ld, "eight by");
 }
 
-static void test_every_type_both_paths(void **state)
+/* ttlog initialised with snapshots in a new directory named after prefix
+ * (returned, for the caller to free), 4 MiB rings, strings cut at
+ * max_string and no crash handler. */
+static char *init_in(const char *prefix, uint32_t max_string)
 {
-	(void)state;
-	char *dir = tu_tmpdir("recpaths");
+	char *dir = tu_tmpdir(prefix);
 	assert_non_null(dir);
 	struct ttlog_config config;
 	ttlog_config_init(&config);
 	config.dir = dir;
 	config.crash_signals = -1;
 	config.ring_size = 4u << 20;
-	config.max_string = MAX_STRING;
+	config.max_string = max_string;
 	assert_int_equal(ttlog_init(&config), TTLOG_OK);
+	return dir;
+}
+
+static void test_every_type_both_paths(void **state)
+{
+	(void)state;
+	char *dir = init_in("recpaths", MAX_STRING);
 
 	log_all_types();
 
@@ -350,15 +359,7 @@ static void *log_long_strings(void *arg)
 static void test_long_strings(void **state)
 {
 	(void)state;
-	char *dir = tu_tmpdir("recpaths-long");
-	assert_non_null(dir);
-	struct ttlog_config config;
-	ttlog_config_init(&config);
-	config.dir = dir;
-	config.crash_signals = -1;
-	config.ring_size = 4u << 20;
-	config.max_string = LONG_MAX_STRING;
-	assert_int_equal(ttlog_init(&config), TTLOG_OK);
+	char *dir = init_in("recpaths-long", LONG_MAX_STRING);
 
 	pthread_t t;
 	void *failed = NULL;

@@ -265,7 +265,8 @@ static int export_file(struct export *x, const char *path, const char *next)
 	       ttlog_reader_next(r, &ev)) {
 		if (x->pool) {
 			/* No --grep: the filters do not need the message. */
-			if (cli_filter_keep(&x->filter, &ev, NULL) && !cli_render_pool_add(x->pool, &ev, info ? info->service : NULL))
+			if (cli_filter_keep(&x->filter, &ev, NULL) &&
+			    !cli_render_pool_add(x->pool, &ev, info ? info->service : NULL))
 				break;
 			continue;
 		}

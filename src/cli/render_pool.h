@@ -8,18 +8,18 @@
  * hands each event it keeps to cli_render_pool_add(), which copies it
  * (cli/event_copy.h) into the batch being filled. A full batch is queued;
  * a worker takes the oldest queued batch, renders its events one after the
- * other into the batch's text, and then writes
- * the texts of every rendered batch whose turn it is, oldest first: batch
- * k's text goes out only after batch k - 1's. So the output is the same,
- * byte for byte, as rendering on one thread.
+ * other into the batch's text, and then writes the texts of every
+ * rendered batch whose turn it is, oldest first: batch k's text goes out
+ * only after batch k - 1's. So the output is the same, byte for byte, as
+ * rendering on one thread.
  *
  * Batches are used in a ring; the reading thread waits for the oldest one
  * to be written before it refills it, so memory stays bounded (a few
  * batches per worker) whatever the file's size.
  *
- * Each worker has its own message buffer and JSON cache. Between cli_render_pool_drain() and the next add the
- * workers are idle, and the caller may empty the caches (a new file) or
- * write to the output itself.
+ * Each worker has its own message buffer and JSON cache. Between
+ * cli_render_pool_drain() and the next add the workers are idle, and the
+ * caller may empty the caches (a new file) or write to the output itself.
  */
 #ifndef TTLOG__CLI_RENDER_POOL_H
 #define TTLOG__CLI_RENDER_POOL_H

@@ -173,21 +173,17 @@ static uint32_t walk_arg(struct fmt_walk *w, int from)
 	return FMT_NO_ARG;
 }
 
-/* Which code prints a known conversion that takes a value (printf.c has
- * the fast kinds' conditions beside their code). */
+/* Which code prints a known conversion that takes a value (the plain
+ * integer's condition is fmt_spec_plain_int(), reader/printf_spec.h; the
+ * others' are beside their code in printf.c). */
 static uint32_t step_kind(const struct fmt_spec *s)
 {
 	if (s->flags || s->width >= 0 || s->width_from != FMT_FROM_NONE ||
 	    s->prec_from != FMT_FROM_NONE)
 		return FMT_STEP_CONVERT;
+	if (fmt_spec_plain_int(s))
+		return FMT_STEP_INT;
 	switch (s->conv) {
-	case 'd':
-	case 'i':
-	case 'u':
-	case 'x':
-	case 'X':
-		return s->prec < 0 && s->len != FMT_LEN_HH && s->len != FMT_LEN_H ? FMT_STEP_INT
-										   : FMT_STEP_CONVERT;
 	case 'f':
 	case 'F':
 		return s->prec <= 9 && s->len != FMT_LEN_BIG ? FMT_STEP_FIXED : FMT_STEP_CONVERT;

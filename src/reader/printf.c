@@ -301,20 +301,10 @@ static void fmt_int_digits(struct fmt_out *o, char conv, int wide, uint64_t bits
  * this is for a '*' precision that turns out negative, as if omitted. */
 static int fmt_integer_plain(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)
 {
-	if (s->flags != 0 || s->width >= 0 || s->prec >= 0 || s->len == FMT_LEN_HH ||
-	    s->len == FMT_LEN_H)
+	if (!fmt_spec_plain_int(s))
 		return 0;
-	switch (s->conv) {
-	case 'd':
-	case 'i':
-	case 'u':
-	case 'x':
-	case 'X':
-		fmt_int_digits(o, s->conv, s->len != FMT_LEN_NONE, bits);
-		return 1;
-	default:
-		return 0;
-	}
+	fmt_int_digits(o, s->conv, s->len != FMT_LEN_NONE, bits);
+	return 1;
 }
 
 static void fmt_integer(struct fmt_out *o, const struct fmt_spec *s, uint64_t bits)

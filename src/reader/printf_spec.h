@@ -45,6 +45,29 @@ struct fmt_spec {
 };
 
 /*
+ * Whether s is an integer conversion that reader/printf.c writes without
+ * the C library: %d %i %u %x %X with no flag, width or precision and no h
+ * or hh. A plan decides it when compiling (a '*' width or precision is
+ * not known then); the general path decides it again once they are read.
+ */
+static inline int fmt_spec_plain_int(const struct fmt_spec *s)
+{
+	if (s->flags || s->width >= 0 || s->prec >= 0 || s->len == FMT_LEN_HH ||
+	    s->len == FMT_LEN_H)
+		return 0;
+	switch (s->conv) {
+	case 'd':
+	case 'i':
+	case 'u':
+	case 'x':
+	case 'X':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Parses the conversion after a '%' (p points past it). Returns a pointer
  * past the conversion character, or NULL if the format ends first.
  */

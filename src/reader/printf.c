@@ -65,6 +65,7 @@
 #include <sys/types.h>
 #include <wchar.h>
 
+#include "common/decimal.h"
 #include "common/internal.h"
 #include "reader/format_plan.h"
 #include "reader/impl.h"
@@ -226,37 +227,26 @@ static int fmt_star_value(const struct ttlog_arg *a)
 
 /* Writes v in decimal backwards, ending just before p; returns its start. */
 /* "00" to "99": two digits per division when writing a number. */
-static const char fmt_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-				   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-				   "8081828384858687888990919293949596979899";
+/*
+ * Digits are written straight into the caller's buffer when it has room
+ * for the longest conversion of this kind and the whole-word stores of
+ * common/decimal.h (FMT_DIRECT_ROOM bytes, the NUL included), else into a
+ * local buffer that fmt_put() cuts to fit. fmt_direct() says where;
+ * fmt_commit() counts the text written there.
+ */
+#define FMT_DIRECT_ROOM 48
 
-/* Writes exactly n digits of v (the last n, zeros in front) before p. */
-static char *fmt_digits_fixed_before(char *p, uint64_t v, int n)
+static char *fmt_direct(struct fmt_out *o, char *local)
 {
-	for (; n >= 2; n -= 2) {
-		p -= 2;
-		memcpy(p, fmt_pairs + 2 * (v % 100u), 2);
-		v /= 100u;
-	}
-	if (n)
-		*--p = (char)('0' + v % 10u);
-	return p;
+	return o->len < o->size && o->size - o->len >= FMT_DIRECT_ROOM ? o->buf + o->len : local;
 }
 
-static char *fmt_decimal_before(char *p, uint64_t v)
+static void fmt_commit(struct fmt_out *o, const char *start, const char *end, const char *local)
 {
-	while (v >= 100u) {
-		p -= 2;
-		memcpy(p, fmt_pairs + 2 * (v % 100u), 2);
-		v /= 100u;
-	}
-	if (v >= 10u) {
-		p -= 2;
-		memcpy(p, fmt_pairs + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return p;
+	if (start == local)
+		fmt_put(o, start, (size_t)(end - start));
+	else
+		o->len += (size_t)(end - start);
 }
 
 /*
@@ -269,30 +259,31 @@ static char *fmt_decimal_before(char *p, uint64_t v)
  */
 static void fmt_int_digits(struct fmt_out *o, char conv, int wide, uint64_t bits)
 {
-	char digits[24];
-	char *const end = digits + sizeof digits;
-	char *p = end;
+	char local[FMT_DIRECT_ROOM];
+	char *const start = fmt_direct(o, local);
+	char *p = start;
 	uint64_t v;
-	int negative = 0;
 	if (conv == 'd' || conv == 'i') {
 		int64_t sv = wide ? (int64_t)bits : (int64_t)(int)(int64_t)bits;
-		negative = sv < 0;
-		v = negative ? 0 - (uint64_t)sv : (uint64_t)sv;
+		if (sv < 0)
+			*p++ = '-';
+		v = sv < 0 ? 0 - (uint64_t)sv : (uint64_t)sv;
 	} else {
 		v = wide ? bits : (uint64_t)(unsigned int)bits;
 	}
 	if (conv == 'x' || conv == 'X') {
 		const char *hex = conv == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
-		do {
-			*--p = hex[v & 15u];
-			v >>= 4;
-		} while (v);
+		unsigned n = 0;
+		for (uint64_t w = v; w; w >>= 4)
+			n++;
+		n += n == 0;
+		for (unsigned i = n; i-- > 0; v >>= 4)
+			p[i] = hex[v & 15u];
+		p += n;
 	} else {
-		p = fmt_decimal_before(p, v);
+		p = ttlog__decimal_write(p, v);
 	}
-	if (negative)
-		*--p = '-';
-	fmt_put(o, p, (size_t)(end - p));
+	fmt_commit(o, start, p, local);
 }
 
 /* Prints the conversion with fmt_int_digits() if it is one of those, else
@@ -420,16 +411,17 @@ static int fmt_fixed_digits(struct fmt_out *o, int prec, double d)
 		part = (uint64_t)(r % scale);
 	}
 
-	char text[48];
-	char *const end = text + sizeof text;
-	char *p = end;
-	p = fmt_digits_fixed_before(p, part, prec);
-	if (prec > 0)
-		*--p = '.';
-	p = fmt_decimal_before(p, whole);
+	char local[FMT_DIRECT_ROOM];
+	char *const start = fmt_direct(o, local);
+	char *p = start;
 	if (negative)
-		*--p = '-'; /* also for -0.0 and negatives that round to zero, as printf */
-	fmt_put(o, p, (size_t)(end - p));
+		*p++ = '-'; /* also for -0.0 and negatives that round to zero, as printf */
+	p = ttlog__decimal_write(p, whole);
+	if (prec > 0) {
+		*p++ = '.';
+		p = ttlog__decimal_fixed(p, part, (unsigned)prec);
+	}
+	fmt_commit(o, start, p, local);
 	return 1;
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "render/digit_pairs.h"
+#include "common/decimal.h"
 #include "render/time_text.h"
 
 #define NS_PER_SEC 1000000000LL
@@ -48,19 +48,6 @@ struct second_text {
  */
 static _Thread_local struct second_text last_second[RENDER_TIME_ISO + 1];
 
-/* Writes n as exactly `width` digits (n < 10^width), for the hand-made
- * fields of a time: two per division, as the nine of every event's
- * fraction were a good part of a time's cost one by one. */
-static char *put_digits(char *out, unsigned n, int width)
-{
-	int i = width - 1;
-	for (; i >= 1; i -= 2, n /= 100)
-		memcpy(out + i - 1, render_digit_pairs + 2 * (n % 100), 2);
-	if (i == 0)
-		out[0] = (char)('0' + n % 10);
-	return out + width;
-}
-
 /* Fills s with the date and time of day of sec, as render_time_format()'s
  * layout has it; returns -1 when the C library cannot break sec down. */
 static int format_second(struct second_text *s, int64_t sec, enum render_time_style style)
@@ -93,7 +80,7 @@ size_t render_time_text(int64_t ns, enum render_time_style style, char *buf)
 		return (size_t)snprintf(buf, RENDER_TIME_BUF, "@%" PRId64, ns);
 	}
 	memcpy(buf, s->text, s->len);
-	char *end = put_digits(buf + s->len, (unsigned)nsec, 9);
+	char *end = ttlog__decimal_fixed(buf + s->len, (uint64_t)nsec, 9);
 	if (style == RENDER_TIME_ISO)
 		*end++ = 'Z';
 	*end = '\0';

@@ -396,6 +396,70 @@ static void test_long_strings(void **state)
 	free(dir);
 }
 
+/* ---- The string limit across ttlog_init() ----------------------------- */
+
+/* Logs a 100-byte string through a one-string site and a three-argument
+ * site, snapshots, and checks what each kept: the whole string up to
+ * max_string, cut there beyond it. The calling thread keeps its ring
+ * across ttlog_shutdown() and ttlog_init(). */
+static void log_and_check_limit(const char *dir, uint32_t max_string)
+{
+	char s[101];
+	for (int i = 0; i < 100; i++)
+		s[i] = (char)('a' + i % 26);
+	s[100] = '\0';
+	TTLOG_INFO("only=%s", s);
+	TTLOG_INFO("n=%d s=%s d=%f", 7, s, 0.5);
+
+	char *path = snapshot_of(dir, "recpaths-reinit");
+	ttlog_reader *reader = NULL;
+	assert_int_equal(ttlog_reader_open(path, &reader), TTLOG_OK);
+	struct ttlog_event ev;
+	/* The ring keeps what earlier rounds and tests logged on this thread:
+	 * the last event of each site is this round's. */
+	uint32_t len[2] = {0, 0};
+	int truncated[2] = {0, 0}, same[2] = {0, 0}, seen[2] = {0, 0};
+	const uint32_t kept = max_string < 100 ? max_string : 100;
+	while (ttlog_reader_next(reader, &ev)) {
+		int k;
+		if (strcmp(ev.site->format, "only=%s") == 0)
+			k = 0;
+		else if (strcmp(ev.site->format, "n=%d s=%s d=%f") == 0)
+			k = 1;
+		else
+			continue;
+		const struct ttlog_arg *a = &ev.args[k];
+		assert_int_equal(a->type, TTLOG_ARG_STR);
+		seen[k] = 1;
+		len[k] = a->str_len;
+		truncated[k] = a->str_truncated;
+		same[k] = a->str_len <= 100 && memcmp(a->str, s, a->str_len) == 0;
+	}
+	for (int k = 0; k < 2; k++) {
+		assert_true(seen[k]);
+		if (len[k] != kept || !same[k] || truncated[k] != (kept < 100))
+			fail_msg("max_string %u, %s site: a string of %u bytes%s, want %u%s", max_string,
+				 k ? "three-argument" : "one-string", len[k], truncated[k] ? " (cut)" : "",
+				 kept, kept < 100 ? " (cut)" : "");
+	}
+	assert_int_equal(ttlog_reader_status(reader), TTLOG_OK);
+	ttlog_reader_close(reader);
+	unlink(path);
+}
+
+static void test_string_limit_follows_init(void **state)
+{
+	(void)state;
+	static const uint32_t limits[] = {16, 200, 40, 16};
+	for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+		char *dir = init_in("recpaths-reinit", limits[i]);
+		log_and_check_limit(dir, limits[i]);
+		assert_int_equal(ttlog_shutdown(), TTLOG_OK);
+		rmdir(dir);
+		free(dir);
+	}
+}
+
 /* ---- The copy routines ------------------------------------------------ */
 
 typedef uint32_t (*copy_fn)(unsigned char *d, const char *s, uint32_t max);
@@ -496,6 +560,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type_both_paths),
 		cmocka_unit_test(test_long_strings),
+		cmocka_unit_test(test_string_limit_follows_init),
 		cmocka_unit_test(test_copy_routines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

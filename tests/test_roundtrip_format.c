@@ -195,7 +195,12 @@ static void test_every_case_survives_a_snapshot(void **state)
 
 	struct ttlog_event ev;
 	size_t events = 0, failures = 0;
+	memset(&ev, 0xa5, sizeof ev); /* what the reader must overwrite */
 	while (ttlog_reader_next(reader, &ev)) {
+		/* The word of the plan holds the pointer and nothing else (its
+		 * high half on 32-bit), and the reserved words are zero. */
+		assert_true(ev.reserved0 == (uint64_t)(uintptr_t)ev.format_plan);
+		assert_true(ev.reserved[0] == 0 && ev.reserved[1] == 0);
 		if (events >= RT_COUNT + RT_EXTRA) {
 			events++;
 			continue;

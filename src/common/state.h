@@ -37,6 +37,10 @@ struct ttlog__global {
 	 * in dropped_frozen. Next to state: the slow path reads both, and one
 	 * line is one miss when it runs cold. */
 	_Atomic int frozen;
+	/* Counts ttlog_init()'s settings of the rings (ttlog__rings_configure);
+	 * a ring's owner takes the new string limit in its next slow path when
+	 * its ring's copy differs. Next to state for the same reason. */
+	_Atomic uint32_t ring_config;
 	int pid;                    /* refreshed in a forked child */
 	uint32_t ring_size;         /* bytes per new ring */
 	uint32_t max_string;

@@ -404,6 +404,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->size = d.size;
 			ev->flags = t->promo ? TTLOG_EVENT_PROMOTED : 0;
 			ev->reserved32 = 0;
+			ev->reserved0 = 0; /* the high half of the word on 32-bit */
 			ev->format_plan = d.site->plan;
 			memset(ev->reserved, 0, sizeof ev->reserved);
 		}

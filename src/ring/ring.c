@@ -160,6 +160,13 @@ void ttlog__ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size)
 	*seg_size = (uint32_t)(bytes / n) & ~7u;
 }
 
+void ttlog__ring_take_settings(struct ttlog__ring *r)
+{
+	r->config = atomic_load_explicit(&ttlog__g.ring_config, memory_order_relaxed);
+	r->w.max_string = ttlog__ring_max_string(r->seg_size);
+	r->w.str_fast = ttlog__str_fast(r->w.max_string);
+}
+
 void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 {
 	uint32_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
@@ -167,8 +174,7 @@ void ttlog__ring_reset(struct ttlog__ring *r, uint32_t tid, const char *name)
 	/* LMM(gen:A) The odd count is visible before any reset store; pairs
 	 * with the reader's fence and re-check in ttlog__ring_read (LMM(gen:B)). */
 	TTLOG__FENCE_RELEASE();
-	r->w.max_string = ttlog__ring_max_string(r->seg_size);
-	r->w.str_fast = ttlog__str_fast(r->w.max_string);
+	ttlog__ring_take_settings(r);
 	r->w.base = (uintptr_t)r->data;
 	r->w.records = 0;
 	r->seg_end = 0;

@@ -77,6 +77,7 @@ struct ttlog__ring {
 	uint32_t nseg;
 	uint32_t seg_k;                  /* the segment being filled; nseg - 1 before the first */
 	uint64_t seg_end;                /* logical end of the segment being filled */
+	uint32_t config;                 /* ttlog__g.ring_config when w.max_string was set */
 
 	/* Published for readers, written by the owner. */
 	_Alignas(64) _Atomic uint64_t pub_tail;     /* logical offset of the oldest record */
@@ -106,6 +107,12 @@ void ttlog__ring_divide(size_t bytes, uint32_t *nseg, uint32_t *seg_size);
 /* The longest string argument a ring with segments of seg_size takes, so
  * that the largest record still fits a segment. */
 uint32_t ttlog__ring_max_string(uint32_t seg_size);
+
+/* Sets the writer's string limit (and its inline copy's bound) from the
+ * current settings and the ring's segment size, and notes which settings
+ * those were (ttlog__g.ring_config). Its owner only: the log call reads
+ * both without synchronisation. */
+void ttlog__ring_take_settings(struct ttlog__ring *r);
 
 /* Empties the ring and makes it LIVE for the thread tid named name (16
  * bytes). The ring is not LIVE or EXITED while this runs, or is the

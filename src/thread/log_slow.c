@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "ring/str_copy.h"
+#include "thread/thread.h"
 #include "ttlog.h"
 
 /* The bytes an argument of type t takes in a record, strings aside. */
@@ -106,6 +107,7 @@ static uint32_t str_size(const void *s, uint32_t max)
 static NOINLINE void log_string_reserve(uint64_t word, const char *s)
 {
 	struct ttlog__writer *w = ttlog__tls_writer;
+	ttlog__writer_settings(w); /* the first call after ttlog_init() comes here */
 	const uint32_t n = str_size(s, w->max_string);
 	const uint32_t len = (16u + TTLOG__ARG_SIZE(n) + 7u) & ~7u;
 	uint64_t head;
@@ -288,6 +290,7 @@ static ALWAYS_INLINE void write_two_pass(struct ttlog__writer *w, uint64_t word,
 	long double ld[16];
 	uint32_t n[16];
 	uint32_t len = 16;
+	ttlog__writer_settings(w); /* the first call after ttlog_init() comes here */
 	for (unsigned i = 0; i < nargs; i++) {
 		uint8_t t = types[i];
 		if (t <= TTLOG_ARG_U32) { /* the types of up to 32 bits */

@@ -132,6 +132,10 @@ void ttlog__rings_configure(void)
 	ttlog__ring_divide(ttlog__g.ring_size, &nseg, &seg_size);
 	idle_writer.max_string = ttlog__ring_max_string(seg_size);
 	idle_writer.str_fast = ttlog__str_fast(idle_writer.max_string);
+	/* Rings keep their size across ttlog_shutdown() and ttlog_init(), and
+	 * their owners take the new string limit in their next slow path,
+	 * where the limit of 0 below sends them. */
+	atomic_fetch_add_explicit(&ttlog__g.ring_config, 1, memory_order_relaxed);
 	/* The tick source may have changed: send every ring's next call to the
 	 * slow path, which sets its limit for the new source. A ring whose
 	 * owner is in the slow path right now may keep the old limit until
@@ -278,6 +282,15 @@ static inline void prefetch_switch(const struct ttlog__writer *w)
 	__builtin_prefetch((const void *)(w->base + atomic_load_explicit(&w->limit, memory_order_relaxed)), 1, 3);
 }
 
+void ttlog__writer_settings(struct ttlog__writer *w)
+{
+	if (w == &idle_writer) /* set by ttlog__rings_configure() itself */
+		return;
+	struct ttlog__ring *r = ring_of(w);
+	if (r->config != atomic_load_explicit(&ttlog__g.ring_config, memory_order_relaxed))
+		ttlog__ring_take_settings(r);
+}
+
 /* A log call the slow path refuses, counted in *counter. Out of line and
  * cold, so that the segment switch's code stays in few cache lines. */
 static __attribute__((noinline, cold)) unsigned char *refuse(_Atomic uint64_t *counter)
@@ -313,6 +326,10 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	if (TTLOG__UNLIKELY(w == &idle_writer) && !(w = ttlog__thread_attach()))
 		return NULL;
 	struct ttlog__ring *r = ring_of(w);
+	/* LMM(init:B) above orders this load after ttlog_init()'s increment. */
+	if (TTLOG__UNLIKELY(r->config != atomic_load_explicit(&ttlog__g.ring_config,
+							       memory_order_relaxed)))
+		ttlog__ring_take_settings(r);
 	if (TTLOG__UNLIKELY(len > r->seg_size)) {
 		/* Only a ring left from an earlier ttlog_init() with a smaller
 		 * size can meet a record sized for the current settings that

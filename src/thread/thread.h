@@ -26,8 +26,15 @@ const void *ttlog__ring_list_address(void);
 struct ttlog__ring *ttlog__ring_self(void);
 
 /* Applies ttlog_init's ring size and string limit to the rings given out
- * from now on. Called by ttlog_init before it enables logging. */
+ * from now on, and its string limit to the rings there are (each owner
+ * takes it in its next slow path or ttlog__writer_settings() call). Called
+ * by ttlog_init before it enables logging. */
 void ttlog__rings_configure(void);
+
+/* Brings w's string limit up to date with ttlog_init's settings: the
+ * paths that size a record before reserving it (src/thread/log_slow.c)
+ * call it first. The calling thread's own writer only. */
+void ttlog__writer_settings(struct ttlog__writer *w);
 
 /* Installs the thread-exit hook. Called once by ttlog_init. */
 int ttlog__rings_init(void);

@@ -1072,6 +1072,50 @@ static void test_calibration(void **state)
 	ttlog_reader_close(r);
 	free(b.p);
 
+	/* Both ways of scaling the remainder: a calibration whose span times
+	 * its nanoseconds fits 64 bits (1 s at 3 GHz) and one that does not
+	 * (100 s at 3.3 GHz), against the exact quotient in 128 bits, at
+	 * ticks on both sides of tick0 and beyond tick1. */
+	const struct calib cals[] = {
+		{5000, 5000 + 3000000000ull, 1700000000000000000ll, 1700000001000000000ll},
+		{5000, 5000 + 330000000007ull, 1700000000000000000ll, 1700000100000000000ll},
+	};
+	for (size_t k = 0; k < COUNT_OF(cals); k++) {
+		const struct calib *c = &cals[k];
+		uint64_t ts[64];
+		uint64_t x = 0x9e3779b97f4a7c15ull;
+		for (size_t i = 0; i < COUNT_OF(ts); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			ts[i] = c->tick0 + x % (4 * (c->tick1 - c->tick0)); /* in order below */
+		}
+		ts[0] = 0;
+		ts[1] = c->tick0 - 1;
+		for (size_t i = 1; i < COUNT_OF(ts); i++) /* the ticks of one thread ascend */
+			for (size_t j = i; j > 0 && ts[j] < ts[j - 1]; j--) {
+				uint64_t t = ts[j];
+				ts[j] = ts[j - 1];
+				ts[j - 1] = t;
+			}
+		build_small(&b, c, ts, COUNT_OF(ts));
+		r = open_bytes(b.p, b.len, &st);
+		assert_int_equal(st, TTLOG_OK);
+		const unsigned __int128 span = c->tick1 - c->tick0, dns = (uint64_t)(c->ns1 - c->ns0);
+		for (size_t i = 0; i < COUNT_OF(ts); i++) {
+			assert_int_equal(ttlog_reader_next(r, &e), 1);
+			int before = ts[i] < c->tick0;
+			unsigned __int128 dt = before ? c->tick0 - ts[i] : ts[i] - c->tick0;
+			int64_t off = (int64_t)(dt * dns / span);
+			int64_t want_ns = before ? c->ns0 - off : c->ns0 + off;
+			if (e.time_ns != want_ns)
+				fail_msg("calibration %zu, ticks %llu: %lld ns, want %lld", k,
+					 (unsigned long long)ts[i], (long long)e.time_ns, (long long)want_ns);
+		}
+		ttlog_reader_close(r);
+		free(b.p);
+	}
+
 	/* Times beyond the int64 range saturate. */
 	const struct calib edge = {10, 11, INT64_MAX - 100, INT64_MAX - 99};
 	const uint64_t edge_ticks[] = {0, 10, 200};

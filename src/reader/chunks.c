@@ -211,9 +211,7 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 	r->info.window_ns = ttlog__get_u64(p + TTLOG__FMT_HEAD_WINDOW_OFF);
 	r->info.is_segment = (ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) &
 			      TTLOG__FMT_HEAD_FLAG_SEGMENT) != 0;
-	if (r->tick1 > r->tick0) {
-		r->cal_ok = 1;
-	} else {
+	if (!ttlog__reader_calibrate(r)) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_HEAD_TICK1_OFF,
 				     "expected calibration ticks tick1 > tick0 = %llu, found %llu "
 				     "(times are shown as raw ticks)",

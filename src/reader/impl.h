@@ -159,7 +159,7 @@ struct ttlog_reader {
 
 	/* HEAD */
 	int have_head;
-	int cal_ok;            /* 0: times are the raw ticks */
+	int cal_ok;            /* 0: times are the raw ticks; READER_CAL_* */
 	uint64_t tick0, tick1;
 	int64_t ns0, ns1;
 
@@ -329,9 +329,28 @@ static inline long double ttlog__ld80_value(const unsigned char *p)
  * ns = ns0 + (ticks - tick0) * (ns1 - ns0) / (tick1 - tick0), exact to the
  * nanosecond for any ticks: the quotient and the remainder of
  * |ticks - tick0| / span are scaled separately, so no product exceeds
- * 128 bits. The result saturates at the int64 range. Inline: the time of
- * every event is converted.
+ * 128 bits; when span * (ns1 - ns0) fits 64 bits (checked once at open,
+ * READER_CAL_NARROW: a calibration interval of up to about 2 s at 4 GHz),
+ * the remainder's product does too and is divided without the 128-bit
+ * library call. The result saturates at the int64 range. Inline: the time
+ * of every event is converted.
  */
+#define READER_CAL_WIDE 1   /* span * dns may exceed 64 bits */
+#define READER_CAL_NARROW 2 /* span * dns < 2^64: the remainder's scaling is 64-bit */
+
+/* Takes tick0..tick1 and ns0..ns1 as read (HEAD); returns 0 when tick1 is
+ * not after tick0 (cal_ok is then left 0). */
+static inline int ttlog__reader_calibrate(struct ttlog_reader *r)
+{
+	if (r->tick1 <= r->tick0)
+		return 0;
+	uint64_t span = r->tick1 - r->tick0;
+	uint64_t dns = r->ns1 < r->ns0 ? (uint64_t)r->ns0 - (uint64_t)r->ns1
+				       : (uint64_t)r->ns1 - (uint64_t)r->ns0;
+	r->cal_ok = dns <= UINT64_MAX / span ? READER_CAL_NARROW : READER_CAL_WIDE;
+	return 1;
+}
+
 static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, uint64_t ticks)
 {
 	if (!r->cal_ok)
@@ -342,7 +361,10 @@ static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, ui
 	int backwards = r->ns1 < r->ns0;
 	uint64_t dns = backwards ? (uint64_t)r->ns0 - (uint64_t)r->ns1
 				 : (uint64_t)r->ns1 - (uint64_t)r->ns0;
-	reader_u128 off = (reader_u128)(dt / span) * dns + (reader_u128)(dt % span) * dns / span;
+	uint64_t rem = dt % span; /* < span, so rem * dns < span * dns */
+	reader_u128 off = (reader_u128)(dt / span) * dns +
+			  (r->cal_ok == READER_CAL_NARROW ? (reader_u128)(rem * dns / span)
+							  : (reader_u128)rem * dns / span);
 	if (off > (reader_u128)UINT64_MAX)
 		return before != backwards ? INT64_MIN : INT64_MAX;
 	reader_i128 v = (reader_i128)r->ns0;

@@ -126,9 +126,8 @@ static int indexed(struct ttlog_reader *r, int fd)
 	r->ns0 = (int64_t)ttlog__get_u64(hp + TTLOG__FMT_HEAD_NS0_OFF);
 	r->tick1 = ttlog__get_u64(hp + TTLOG__FMT_HEAD_TICK1_OFF);
 	r->ns1 = (int64_t)ttlog__get_u64(hp + TTLOG__FMT_HEAD_NS1_OFF);
-	if (r->tick1 <= r->tick0)
+	if (!ttlog__reader_calibrate(r))
 		return 0;
-	r->cal_ok = 1;
 
 	struct ientry *e = count ? calloc(count, sizeof *e) : NULL;
 	if (count && !e)

@@ -25,11 +25,12 @@ and the code layout are unrelated.
 
 The functions are spread over the PART files in that order, the same
 number in each (give or take one), and the table goes to a file of its own.
-Each site expands to some 13 KB of C and, with -g, 50 KB of assembly, and
-the assembler's time and memory grow faster than the size of its input:
-one file of 10 000 sites took `as` over 10 CPU-minutes and 4 GB, where
-files of 500 take about a second each. Concatenating the parts' code in
-order gives the layout one file would have had.
+Each site expands to some 13 KB of C and, with -g, 52 KB of assembly, and
+the compiler's memory and the assembler's time grow faster than the
+number of sites in a file: `as` took 1.3 s for 500 args3 sites and 24 s
+and 1.8 GB for 4 000 (docs/PERFORMANCE.md, "10 000 sites: the build, and
+the figures"). Concatenating the parts' code in order gives the layout
+one file would have had.
 
 Usage: gen_sites.py --sites N --kind args3|noargs|empty [--seed S]
                     --table FILE PART [PART ...]

@@ -541,8 +541,9 @@ MANYSITES_KINDS = ("args3", "noargs", "empty")
 
 
 def manysites_programs(build):
-    """[(kind, sites, executable, object file)] from the manifest that
-    bench/manysites/CMakeLists.txt writes, or ([], reason)."""
+    """[(kind, sites, executable, [object files])] from the manifest that
+    bench/manysites/CMakeLists.txt writes (the objects of a program's
+    generated part separated by ';'), or ([], reason)."""
     path = os.path.join(build, "bench", "manysites", "manysites.tsv")
     text = read_text(path)
     if not text:
@@ -554,29 +555,32 @@ def manysites_programs(build):
         parts = raw.split("\t")
         if len(parts) != 4 or parts[0] not in MANYSITES_KINDS or not parts[1].isdigit():
             continue
-        progs.append((parts[0], int(parts[1]), parts[2], parts[3]))
+        objs = [o for o in parts[3].split(";") if o]
+        if objs:
+            progs.append((parts[0], int(parts[1]), parts[2], objs))
     return progs, None if progs else f"{os.path.relpath(path)} lists no programs"
 
 
-def code_bytes(obj):
-    """(bytes of executable code in an object file, None) or (None, reason):
-    the sizes of its .text sections (.text, .text.unlikely, .text.hot, ...),
-    as `size -A` gives them."""
+def code_bytes(objs):
+    """(bytes of executable code in the object files, None) or (None,
+    reason): the sum of the sizes of their .text sections (.text,
+    .text.unlikely, .text.hot, ...), as `size -A` gives them."""
     size = shutil.which("size")
     if not size:
         return None, "size (binutils) not found"
-    try:
-        p = subprocess.run([size, "-A", obj], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError) as e:
-        return None, f"size -A failed: {e}"
-    if p.returncode != 0:
-        return None, f"size -A {os.path.basename(obj)}: {last_line(p.stderr)}"
     total = 0
-    for line in p.stdout.splitlines():
-        f = line.split()
-        if len(f) >= 2 and (f[0] == ".text" or f[0].startswith(".text.")) and f[1].isdigit():
-            total += int(f[1])
+    for obj in objs:
+        try:
+            p = subprocess.run([size, "-A", obj], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, timeout=60, check=False)
+        except (OSError, subprocess.SubprocessError) as e:
+            return None, f"size -A failed: {e}"
+        if p.returncode != 0:
+            return None, f"size -A {os.path.basename(obj)}: {last_line(p.stderr)}"
+        for line in p.stdout.splitlines():
+            f = line.split()
+            if len(f) >= 2 and (f[0] == ".text" or f[0].startswith(".text.")) and f[1].isdigit():
+                total += int(f[1])
     return total, None
 
 
@@ -585,8 +589,8 @@ def measure_manysites_code(store, progs):
     functions) / N, from the object files, so that what a function costs
     without its log statement is not counted."""
     code = {}
-    for kind, n, _, obj in progs:
-        v, why = code_bytes(obj)
+    for kind, n, _, objs in progs:
+        v, why = code_bytes(objs)
         if v is None:
             store.add("ttlog", f"manysites-code/{kind}/{n}", reason=why)
         else:

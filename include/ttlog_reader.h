@@ -359,6 +359,25 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *reader, struct ttlog_event *event)
 /** Starts the iteration again from the first event. */
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
 
+/**
+ * Frees the file's bytes and the decoded blocks (most of a reader's memory)
+ * for a caller that has read the events it wants, so that reading many
+ * files one after the other holds one file's bytes at a time, not all of
+ * them. Everything else stays valid until ttlog_reader_close(): the info,
+ * threads, sites and spans, the last event returned, stacks, modules,
+ * metrics, sampling, counters, status and error. The events that were not
+ * returned yet are given up: from now on ttlog_reader_next() returns 0,
+ * also after ttlog_reader_rewind() (an empty iteration, which
+ * ttlog_reader_released() tells from a file without events); to read them
+ * again, open the file again. Releasing twice, or a NULL reader, does
+ * nothing.
+ */
+TTLOG_API void ttlog_reader_release(ttlog_reader *reader);
+
+/** 1 once ttlog_reader_release() was called on the reader, else 0 (also
+ *  for NULL). */
+TTLOG_API int ttlog_reader_released(const ttlog_reader *reader);
+
 /** Closes the reader and frees everything it returned. NULL is allowed. */
 TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 

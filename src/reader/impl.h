@@ -231,6 +231,7 @@ struct ttlog_reader {
 	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
 	uint64_t want_start, start_off; /* ttlog_reader_set_start(): blocks before it are silent */
 	struct ttlog_reader_counters counters;
+	int released;          /* ttlog_reader_release(): no bytes, no events */
 };
 
 /* A record decoded in place: STR arguments point into the block and are not
@@ -394,15 +395,6 @@ const struct ttlog__format_plan *ttlog__reader_format_plan(struct ttlog_reader *
  * nothing decoded and nothing allocated, and the caller reads the file.
  */
 int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
-
-/* ---- Iteration (reader/iterate.c) ---------------------------------------- */
-
-/*
- * For a store (store.c), once every event of r was returned: frees the
- * file's bytes and the decoded blocks, keeping the info, threads, sites and
- * counters. r then has no event (also after a rewind) until it is closed.
- */
-void ttlog__reader_release(struct ttlog_reader *r);
 
 /* ---- Records (reader/records.c) ------------------------------------------ */
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "common/internal.h"
 #include "reader/impl.h"
@@ -112,8 +113,10 @@ static void leave_thread(struct ttlog_reader *r, struct rthread *t)
 	heap_pop(r);
 }
 
-void ttlog__reader_release(struct ttlog_reader *r)
+TTLOG_API void ttlog_reader_release(ttlog_reader *r)
 {
+	if (!r)
+		return;
 	free(r->data);
 	r->data = NULL;
 	r->size = 0;
@@ -123,9 +126,22 @@ void ttlog__reader_release(struct ttlog_reader *r)
 		r->threads[i].loaded = NOWHERE;
 	}
 	r->buf_total = 0;
+	/* The decoders' state: no block is decoded any more. */
+	free(r->unpack);
+	r->unpack = NULL;
+	free(r->zbuf);
+	r->zbuf = NULL;
+	ZSTD_freeDCtx(r->zstd);
+	r->zstd = NULL;
 	free(r->heap); /* rewind then finds no event */
 	r->heap = NULL;
 	r->heap_len = 0;
+	r->released = 1;
+}
+
+TTLOG_API int ttlog_reader_released(const ttlog_reader *r)
+{
+	return r ? r->released : 0;
 }
 
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)

@@ -386,6 +386,16 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 /** Flags of ttlog_reader_open_ex(). */
 #define TTLOG_READER_LAZY 1u /* check and decode each block only when it is read */
 /*
+ * Events without their arguments and fields (nargs and nfields 0), for a
+ * caller that looks only at an event's time, site, thread, kind, span and
+ * depth (counts by site): a log record's arguments are checked as always,
+ * and a damaged one reported, but not decoded or copied. Contexts and
+ * spans are followed as usual, so every event has its span. The events
+ * are the same ones, in the same order. Not for formatting: a message
+ * needs its arguments. A store refuses it.
+ */
+#define TTLOG_READER_NO_ARGS 2u
+/*
  * Decode the blocks on n threads (1 to 255; 0, the default, is one: the
  * calling thread alone). Opening decompresses and checks every block on
  * the calling thread and n - 1 worker threads that end before the open
@@ -598,7 +608,9 @@ typedef struct ttlog_store ttlog_store;
 struct ttlog_store_options {
 	int64_t since_ns, until_ns;  /* the time range (INT64_MIN, INT64_MAX: none) */
 	unsigned level_mask;         /* as for ttlog_reader_set_range() */
-	unsigned flags;              /* TTLOG_READER_LAZY for every file */
+	unsigned flags;              /* TTLOG_READER_LAZY for every file; not
+					TTLOG_READER_NO_ARGS (TTLOG_E_INVALID): a
+					store tells duplicates by their arguments */
 	const char *service;         /* only files of this service (HEAD service); NULL: all */
 	uint64_t reserved[4];        /* zero */
 };

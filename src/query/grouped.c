@@ -16,6 +16,10 @@
  * bytes; DESC reversed), ties by file and site. The rows are the ones a
  * plain scan gives, in another order; their number is the same.
  *
+ * The count reads the events without their arguments
+ * (TTLOG_READER_NO_ARGS): a row needs the record's site and the shown
+ * site, which the spans followed as usual give.
+ *
  * The rows need a file's sites and info, not its bytes: each reader
  * releases them (ttlog_reader_release) as soon as its file is counted, so
  * that the next file read on that thread takes the same memory instead of
@@ -122,7 +126,8 @@ static void count_file(struct tally_job *job, int f)
 	if (!*slot) {
 		/* As enter_file() in cursor.c: a reader is left unless memory
 		 * ran out; the file's problem is noted afterwards. */
-		int st = ttlog_reader_open_ex(c->vt->files[f], TTLOG_READER_LAZY, slot);
+		int st = ttlog_reader_open_ex(c->vt->files[f],
+					      TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS, slot);
 		if (!*slot) {
 			job->tallies[f].rc = st == TTLOG_E_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 			return;

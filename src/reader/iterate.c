@@ -337,8 +337,17 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				heap_pop(r);
 			continue;
 		}
-		if (!ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
-						 sizeof why)) {
+		/* Without arguments, a log record's are checked, not decoded; a
+		 * record that opens or closes a scope still needs its own. */
+		int bare = (r->flags & TTLOG_READER_NO_ARGS) != 0;
+		int decoded = bare ? ttlog__reader_check_record(r, raw, b->raw_size, t->pos, &d, why,
+								 sizeof why)
+				   : ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d,
+								  why, sizeof why);
+		if (decoded && bare && d.site->info.kind != TTLOG__FMT_KIND_LOG)
+			decoded = ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
+							      sizeof why);
+		if (!decoded) {
 			ttlog__reader_report_record(r, b, t->pos,
 						    why); /* checked before; cannot happen */
 			leave_thread(r, t);
@@ -376,7 +385,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				continue;
 			}
 		}
-		if (!copy_strings(r, &d)) {
+		if ((!bare || d.site->info.kind != TTLOG__FMT_KIND_LOG) && !copy_strings(r, &d)) {
 			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
 						   "out of memory decoding the events of thread %u",
 						   (unsigned)t->info.index);
@@ -408,10 +417,10 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->time_ns = ns;
 			ev->site = &d.site->info;
 			ev->thread = &owner->info;
-			ev->nargs = d.site->info.nargs;
+			ev->nargs = bare ? 0 : d.site->info.nargs;
 			ev->args = r->args;
 			ev->fields = r->fields;
-			ev->nfields = event_fields(r, owner, d.site);
+			ev->nfields = bare ? 0 : event_fields(r, owner, d.site);
 			ev->kind = d.site->info.kind == TTLOG__FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
 				   : d.site->info.kind == TTLOG__FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
 										 : TTLOG_EVENT_LOG;

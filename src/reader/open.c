@@ -490,7 +490,7 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	struct ttlog_reader *r = reader_new(path);
 	if (!r)
@@ -544,7 +544,7 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	if (offset == 0)
 		return ttlog_reader_open_ex(path, flags, reader);

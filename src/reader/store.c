@@ -887,7 +887,8 @@ static int store_new(const char *const *paths, size_t npaths,
 	if (!out)
 		return TTLOG_E_INVALID;
 	*out = NULL;
-	if (!paths || !npaths)
+	/* Duplicates are told apart by their arguments. */
+	if (!paths || !npaths || (opt && (opt->flags & TTLOG_READER_NO_ARGS)))
 		return TTLOG_E_INVALID;
 	struct ttlog_store *s = calloc(1, sizeof *s);
 	if (!s)

@@ -388,8 +388,8 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 /*
  * Events without their arguments and fields (nargs and nfields 0), for a
  * caller that looks only at an event's time, site, thread, kind, span and
- * depth (counts by site): a log record's arguments are checked as always,
- * and a damaged one reported, but not decoded or copied. Contexts and
+ * depth (counts by site): a log record's arguments are checked with its
+ * block as always, and a damaged one reported, but not decoded or copied. Contexts and
  * spans are followed as usual, so every event has its span. The events
  * are the same ones, in the same order. Not for formatting: a message
  * needs its arguments. A store refuses it.

@@ -410,6 +410,13 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
  * For the block pass, which counts and checks every record. */
 int ttlog__reader_check_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
 			       size_t pos, struct decoded *d, char *why, size_t why_size);
+/* Size, ticks and site of a record that ttlog__reader_check_block() passed
+ * (one of its block's first nrec), for TTLOG_READER_NO_ARGS: its arguments
+ * are not looked at again. Returns 0 (nothing read outside raw[pos..len))
+ * for what cannot be such a record; the caller then decodes it whole,
+ * which says what is wrong. */
+int ttlog__reader_record_header(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d);
 
 /*
  * Decodes an LZ4 (codec 1), packed (codec 2) or zstd (codec 3: a zstd frame

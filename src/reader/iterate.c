@@ -337,17 +337,14 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				heap_pop(r);
 			continue;
 		}
-		/* Without arguments, a log record's are checked, not decoded; a
-		 * record that opens or closes a scope still needs its own. */
+		/* Without arguments, a log record's header is all that is read
+		 * (the block's check went through its arguments); a record that
+		 * opens or closes a scope is decoded whole. */
 		int bare = (r->flags & TTLOG_READER_NO_ARGS) != 0;
-		int decoded = bare ? ttlog__reader_check_record(r, raw, b->raw_size, t->pos, &d, why,
-								 sizeof why)
-				   : ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d,
-								  why, sizeof why);
-		if (decoded && bare && d.site->info.kind != TTLOG__FMT_KIND_LOG)
-			decoded = ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
-							      sizeof why);
-		if (!decoded) {
+		int header = bare && ttlog__reader_record_header(r, raw, b->raw_size, t->pos, &d) &&
+			     d.site->info.kind == TTLOG__FMT_KIND_LOG;
+		if (!header && !ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
+							    sizeof why)) {
 			ttlog__reader_report_record(r, b, t->pos,
 						    why); /* checked before; cannot happen */
 			leave_thread(r, t);

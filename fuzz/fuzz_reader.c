@@ -5,6 +5,8 @@
  * Opens the input as a snapshot (through the in-memory entry point, so no
  * file is written), reads every piece of file and thread information,
  * iterates and formats every event twice (the second time after a rewind),
+ * then counts them a third time without their arguments
+ * (TTLOG_READER_NO_ARGS) and once more after ttlog_reader_release() (none),
  * and checks the reader's promises on the way: an error message exactly
  * when the status is not TTLOG_OK, as many events as info.events says
  * (fewer only in a damaged file with contexts),
@@ -92,6 +94,22 @@ static uint64_t iterate(ttlog_reader *r)
 		CHECK(text[len < sizeof text ? len : sizeof text - 1] == '\0');
 	}
 	CHECK(!ttlog_reader_next(r, &e));
+	return n;
+}
+
+/* The events again without their arguments (TTLOG_READER_NO_ARGS): the
+ * same sites, times and kinds, none with arguments or fields. */
+static uint64_t iterate_bare(ttlog_reader *r)
+{
+	struct ttlog_event e;
+	uint64_t n = 0;
+	while (ttlog_reader_next(r, &e)) {
+		n++;
+		check_site(e.site);
+		CHECK(e.thread != NULL);
+		CHECK(e.nargs == 0 && e.nfields == 0);
+		CHECK(e.kind != TTLOG_EVENT_SPAN_END || !e.span || e.span->name);
+	}
 	return n;
 }
 
@@ -184,6 +202,17 @@ static void run(const uint8_t *data, size_t size)
 	ttlog_reader_rewind(r);
 	CHECK(iterate(r) == n);
 	CHECK(ttlog_reader_status(r) == status);
+	r->flags |= TTLOG_READER_NO_ARGS; /* as if opened with it */
+	ttlog_reader_rewind(r);
+	CHECK(iterate_bare(r) == n);
+	CHECK(ttlog_reader_status(r) == status);
+	/* Released: no event, the rest as before. */
+	ttlog_reader_release(r);
+	CHECK(ttlog_reader_released(r));
+	ttlog_reader_rewind(r);
+	CHECK(iterate_bare(r) == 0);
+	CHECK(ttlog_reader_status(r) == status);
+	CHECK(ttlog_reader_info(r) == info && ttlog_reader_thread_count(r) == threads);
 	ttlog_reader_close(r);
 }
 

@@ -359,6 +359,25 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *reader, struct ttlog_event *event)
 /** Starts the iteration again from the first event. */
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
 
+/**
+ * Frees the file's bytes and the decoded blocks (most of a reader's memory)
+ * for a caller that has read the events it wants, so that reading many
+ * files one after the other holds one file's bytes at a time, not all of
+ * them. Everything else stays valid until ttlog_reader_close(): the info,
+ * threads, sites and spans, the last event returned, stacks, modules,
+ * metrics, sampling, counters, status and error. The events that were not
+ * returned yet are given up: from now on ttlog_reader_next() returns 0,
+ * also after ttlog_reader_rewind() (an empty iteration, which
+ * ttlog_reader_released() tells from a file without events); to read them
+ * again, open the file again. Releasing twice, or a NULL reader, does
+ * nothing.
+ */
+TTLOG_API void ttlog_reader_release(ttlog_reader *reader);
+
+/** 1 once ttlog_reader_release() was called on the reader, else 0 (also
+ *  for NULL). */
+TTLOG_API int ttlog_reader_released(const ttlog_reader *reader);
+
 /** Closes the reader and frees everything it returned. NULL is allowed. */
 TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 
@@ -366,6 +385,16 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 
 /** Flags of ttlog_reader_open_ex(). */
 #define TTLOG_READER_LAZY 1u /* check and decode each block only when it is read */
+/*
+ * Events without their arguments and fields (nargs and nfields 0), for a
+ * caller that looks only at an event's time, site, thread, kind, span and
+ * depth (counts by site): a log record's arguments are checked with its
+ * block as always, and a damaged one reported, but not decoded or copied. Contexts and
+ * spans are followed as usual, so every event has its span. The events
+ * are the same ones, in the same order. Not for formatting: a message
+ * needs its arguments. A store refuses it.
+ */
+#define TTLOG_READER_NO_ARGS 2u
 /*
  * Decode the blocks on n threads (1 to 255; 0, the default, is one: the
  * calling thread alone). Opening decompresses and checks every block on
@@ -579,7 +608,9 @@ typedef struct ttlog_store ttlog_store;
 struct ttlog_store_options {
 	int64_t since_ns, until_ns;  /* the time range (INT64_MIN, INT64_MAX: none) */
 	unsigned level_mask;         /* as for ttlog_reader_set_range() */
-	unsigned flags;              /* TTLOG_READER_LAZY for every file */
+	unsigned flags;              /* TTLOG_READER_LAZY for every file; not
+					TTLOG_READER_NO_ARGS (TTLOG_E_INVALID): a
+					store tells duplicates by their arguments */
 	const char *service;         /* only files of this service (HEAD service); NULL: all */
 	uint64_t reserved[4];        /* zero */
 };

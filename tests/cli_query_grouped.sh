@@ -63,6 +63,30 @@ same_rows "level_num pushed down" "SELECT level, count(*) FROM events" "level_nu
 	"GROUP BY level"
 same_rows "a HAVING" "SELECT level, count(*) FROM events" "" "GROUP BY level HAVING count(*) > 100"
 
+# A grouped scan releases each file's bytes once counted. An IN list runs
+# the scan once per value on the same cursor, and each run opens the files
+# again: the same answers as the full scan's, a scan per value and file,
+# the files' blocks counted once (as a plain scan counts them), decoded
+# once per run.
+in_list="level IN ('trace', 'warn', 'error')"
+grouped=$("$bin" query -o csv "SELECT level, count(*) FROM events WHERE $in_list GROUP BY level" \
+	"${files[@]}" 2>&1) || fail "an IN list: grouped query failed" "$grouped"
+full=$("$bin" query -o csv "SELECT level, count(*) FROM events WHERE $in_list
+	AND ts IS NOT NULL GROUP BY level" "${files[@]}" 2>&1) || fail "an IN list: full query failed" "$full"
+expect "an IN list: rows as a full scan's" test "$grouped" = "$full"
+expect "an IN list: rows of three levels" test "$(wc -l <<<"$grouped")" = 4
+expect "an IN list: grouped by the module" grep -q 'INDEX [0-9]*:[^ ]*/' \
+	<<<"$(plan "SELECT level, count(*) FROM events WHERE $in_list GROUP BY level")"
+stat_of() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$2"; }
+"$bin" query --stats "SELECT level, count(*) FROM events WHERE $in_list GROUP BY level" \
+	"${files[@]}" >/dev/null 2>"$tmp/stats.in"
+"$bin" query --stats "SELECT count(*) FROM events" "${files[@]}" >/dev/null 2>"$tmp/stats.plain"
+expect "an IN list: a scan per value and file" test "$(stat_of scans "$tmp/stats.in")" = 9
+expect "an IN list: the files' blocks counted once" \
+	test "$(stat_of blocks "$tmp/stats.in")" = "$(stat_of blocks "$tmp/stats.plain")"
+expect "an IN list: the blocks decoded once per run" \
+	test "$(stat_of decoded "$tmp/stats.in")" = "$((3 * $(stat_of decoded "$tmp/stats.plain")))"
+
 # A time range reads ts, so it is not grouped; its answer is exact.
 t0=1767225600000000000 # query_snapshot's first event; one every 2 ms
 check "a time range: exact" '~^warn,50$' 0 '' -- "$bin" query -o csv \

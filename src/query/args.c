@@ -92,7 +92,7 @@ static int args_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	switch (col) {
 	case COL_TS: sqlite3_result_int64(ctx, ev->time_ns); break;
 	case COL_TIME: query_result_time(ctx, ev->time_ns); break;
-	case COL_LEVEL: query_result_text(ctx, site ? query_level_name(site->level) : NULL); break;
+	case COL_LEVEL: query_result_level(ctx, site); break;
 	case COL_LEVEL_NUM:
 		if (site)
 			sqlite3_result_int(ctx, site->level);

@@ -59,10 +59,27 @@ void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo)
 	sqlite3_result_text(ctx, text, 32, SQLITE_TRANSIENT);
 }
 
+static const struct {
+	const char *name;
+	int len;
+} level_names[] = {{"trace", 5}, {"debug", 5}, {"info", 4}, {"warn", 4}, {"error", 5}, {"fatal", 5}};
+
 const char *query_level_name(int level)
 {
-	static const char *const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
-	return level >= 0 && level < (int)(sizeof names / sizeof names[0]) ? names[level] : NULL;
+	return level >= 0 && level < (int)(sizeof level_names / sizeof level_names[0])
+		       ? level_names[level].name
+		       : NULL;
+}
+
+/* In every row of a grouped count: no copy, no strlen. */
+void query_result_level(sqlite3_context *ctx, const struct ttlog_site_info *site)
+{
+	int level = site ? site->level : -1;
+	if (level >= 0 && level < (int)(sizeof level_names / sizeof level_names[0]))
+		sqlite3_result_text(ctx, level_names[level].name, level_names[level].len,
+				    SQLITE_STATIC);
+	else
+		sqlite3_result_null(ctx);
 }
 
 void *query_rows_add(struct query_rows *rows)

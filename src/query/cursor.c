@@ -15,6 +15,8 @@
  * Readers are opened with TTLOG_READER_LAZY: a block is decoded only when
  * the iteration reaches it, so that a range limits what is decoded, and
  * tables that need no events (threads, metrics, snapshots) decode none.
+ * A grouped scan (grouped.c) releases each file's bytes once it has
+ * counted them; a later scan of the same cursor opens such a file again.
  */
 #include <limits.h>
 #include <math.h>
@@ -78,15 +80,29 @@ static void free_cache(struct query_cursor *c)
 	c->cache = NULL;
 }
 
-static void add_counters(struct query_totals *t, const struct ttlog_reader_counters *k)
+/* with_blocks: 0 for a reader that a new one of the same file replaces,
+ * whose blocks that one counts. */
+static void add_counters(struct query_totals *t, const struct ttlog_reader_counters *k,
+			 int with_blocks)
 {
 	if (!k)
 		return;
-	t->blocks += k->blocks;
+	if (with_blocks)
+		t->blocks += k->blocks;
 	t->blocks_decoded += k->blocks_decoded;
 	t->blocks_scanned += k->blocks_scanned;
 	t->blocks_skipped += k->blocks_skipped;
 	t->records_decoded += k->records_decoded;
+}
+
+void query_cursor_reopen_released(struct query_cursor *c, int f)
+{
+	ttlog_reader *r = c->readers[f];
+	if (!r || !ttlog_reader_released(r))
+		return;
+	add_counters(&c->vt->context->totals, ttlog_reader_counters(r), 0);
+	ttlog_reader_close(r);
+	c->readers[f] = NULL;
 }
 
 int query_cursor_close(sqlite3_vtab_cursor *base)
@@ -98,7 +114,7 @@ int query_cursor_close(sqlite3_vtab_cursor *base)
 	for (int i = 0; i < c->vt->nfiles; i++) {
 		if (!c->readers[i])
 			continue;
-		add_counters(&c->vt->context->totals, ttlog_reader_counters(c->readers[i]));
+		add_counters(&c->vt->context->totals, ttlog_reader_counters(c->readers[i]), 1);
 		ttlog_reader_close(c->readers[i]);
 	}
 	sqlite3_free(c->readers);
@@ -235,6 +251,7 @@ static int enter_file(struct query_cursor *c)
 		return start_cached(c, fr);
 	}
 
+	query_cursor_reopen_released(c, c->file);
 	if (!*slot) {
 		/* Any status but NOMEM/INVALID leaves a reader (maybe of an
 		 * unreadable file, which then has no rows); its problem is

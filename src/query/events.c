@@ -120,7 +120,7 @@ static int events_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 		query_result_time(ctx, ev->time_ns);
 		break;
 	case COL_LEVEL:
-		result_static(ctx, site ? query_level_name(site->level) : NULL);
+		query_result_level(ctx, site);
 		break;
 	case COL_LEVEL_NUM:
 		if (site)

@@ -16,6 +16,17 @@
  * bytes; DESC reversed), ties by file and site. The rows are the ones a
  * plain scan gives, in another order; their number is the same.
  *
+ * The count reads the events without their arguments
+ * (TTLOG_READER_NO_ARGS): a row needs the record's site and the shown
+ * site, which the spans followed as usual give.
+ *
+ * The rows need a file's sites and info, not its bytes: each reader
+ * releases them (ttlog_reader_release) as soon as its file is counted, so
+ * that the next file read on that thread takes the same memory instead of
+ * fresh pages that the kernel must clear; the files' bytes are held one
+ * per counting thread, not all at once. A later scan of the cursor (an IN
+ * list runs one per value) opens the files again.
+ *
  * The plan (module.c) writes the grouped columns after a '/' in idxStr:
  * one letter per column ('A' + column number), followed by '-' when
  * descending.
@@ -115,7 +126,8 @@ static void count_file(struct tally_job *job, int f)
 	if (!*slot) {
 		/* As enter_file() in cursor.c: a reader is left unless memory
 		 * ran out; the file's problem is noted afterwards. */
-		int st = ttlog_reader_open_ex(c->vt->files[f], TTLOG_READER_LAZY, slot);
+		int st = ttlog_reader_open_ex(c->vt->files[f],
+					      TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS, slot);
 		if (!*slot) {
 			job->tallies[f].rc = st == TTLOG_E_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 			return;
@@ -124,6 +136,9 @@ static void count_file(struct tally_job *job, int f)
 	ttlog_reader_set_range(*slot, c->range.since_ns, c->range.until_ns, c->range.level_mask);
 	ttlog_reader_rewind(*slot);
 	job->tallies[f].rc = tally_file(*slot, f, &job->tallies[f]);
+	/* The rows need the file's sites and info, not its bytes: freed
+	 * now, the next file read on this thread reuses the memory. */
+	ttlog_reader_release(*slot);
 }
 
 static void *count_files(void *arg)
@@ -262,6 +277,8 @@ int query_grouped_start(struct query_cursor *c, const char *spec)
 	if (!job.tallies)
 		return SQLITE_NOMEM;
 	atomic_init(&job.next, 0);
+	for (int f = 0; f < nfiles; f++)
+		query_cursor_reopen_released(c, f); /* counted before: read again */
 	count_all(&job);
 
 	size_t total = 0;
@@ -307,6 +324,12 @@ int query_grouped_start(struct query_cursor *c, const char *spec)
 
 int query_grouped_next(struct query_cursor *c, int step)
 {
+	/* The rows of a group are alike: the next one changes the rowid only. */
+	if (step && c->group_left > 1) {
+		c->group_left--;
+		c->rowid++;
+		return SQLITE_OK;
+	}
 	if (step && c->group_left)
 		c->group_left--;
 	while (c->group < c->ngroups && c->group_left == 0) {

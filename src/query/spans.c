@@ -391,7 +391,7 @@ static int sites_column(struct query_cursor *c, sqlite3_context *ctx, int col)
 	const struct ttlog_site_info *site = row->site;
 	switch (col) {
 	case SITE_ID: sqlite3_result_int64(ctx, site->id); break;
-	case SITE_LEVEL: query_result_text(ctx, query_level_name(site->level)); break;
+	case SITE_LEVEL: query_result_level(ctx, site); break;
 	case SITE_LEVEL_NUM: sqlite3_result_int(ctx, site->level); break;
 	case SITE_KIND: query_result_text(ctx, site_kind(site)); break;
 	case SITE_TARGET: query_result_text(ctx, ttlog_site_target(site)); break;

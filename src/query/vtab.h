@@ -190,6 +190,10 @@ int query_cursor_next(sqlite3_vtab_cursor *base);
 int query_cursor_eof(sqlite3_vtab_cursor *base);
 int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col);
 int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid);
+/** Closes file f's reader if its bytes were released (ttlog_reader_release),
+ *  adding what it did to the totals, so that the next scan opens the file
+ *  again. */
+void query_cursor_reopen_released(struct query_cursor *c, int f);
 /** Records the problem of the file of c->r, if it has one; an SQLite code. */
 int query_cursor_note_status(struct query_cursor *c, const char *path);
 
@@ -217,6 +221,9 @@ void query_result_id(sqlite3_context *ctx, uint64_t id, int zero_is_null);
 void query_result_trace(sqlite3_context *ctx, uint64_t hi, uint64_t lo);
 /** A level as the level column has it: "trace" .. "fatal"; NULL if unknown. */
 const char *query_level_name(int level);
+/** Sets the result to the level name of site (static text), or NULL for
+ *  no site or an unknown level. */
+void query_result_level(sqlite3_context *ctx, const struct ttlog_site_info *site);
 
 /** Adds an item of rows->size bytes (zeroed); NULL when memory runs out. */
 void *query_rows_add(struct query_rows *rows);

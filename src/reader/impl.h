@@ -231,6 +231,7 @@ struct ttlog_reader {
 	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
 	uint64_t want_start, start_off; /* ttlog_reader_set_start(): blocks before it are silent */
 	struct ttlog_reader_counters counters;
+	int released;          /* ttlog_reader_release(): no bytes, no events */
 };
 
 /* A record decoded in place: STR arguments point into the block and are not
@@ -417,15 +418,6 @@ const struct ttlog__format_plan *ttlog__reader_format_plan(struct ttlog_reader *
  */
 int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
 
-/* ---- Iteration (reader/iterate.c) ---------------------------------------- */
-
-/*
- * For a store (store.c), once every event of r was returned: frees the
- * file's bytes and the decoded blocks, keeping the info, threads, sites and
- * counters. r then has no event (also after a rewind) until it is closed.
- */
-void ttlog__reader_release(struct ttlog_reader *r);
-
 /* ---- Records (reader/records.c) ------------------------------------------ */
 
 /*
@@ -440,6 +432,13 @@ int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned cha
  * For the block pass, which counts and checks every record. */
 int ttlog__reader_check_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
 			       size_t pos, struct decoded *d, char *why, size_t why_size);
+/* Size, ticks and site of a record that ttlog__reader_check_block() passed
+ * (one of its block's first nrec), for TTLOG_READER_NO_ARGS: its arguments
+ * are not looked at again. Returns 0 (nothing read outside raw[pos..len))
+ * for what cannot be such a record; the caller then decodes it whole,
+ * which says what is wrong. */
+int ttlog__reader_record_header(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d);
 
 /*
  * Decodes an LZ4 (codec 1), packed (codec 2) or zstd (codec 3: a zstd frame

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "common/internal.h"
 #include "reader/impl.h"
@@ -112,8 +113,10 @@ static void leave_thread(struct ttlog_reader *r, struct rthread *t)
 	heap_pop(r);
 }
 
-void ttlog__reader_release(struct ttlog_reader *r)
+TTLOG_API void ttlog_reader_release(ttlog_reader *r)
 {
+	if (!r)
+		return;
 	free(r->data);
 	r->data = NULL;
 	r->size = 0;
@@ -123,9 +126,22 @@ void ttlog__reader_release(struct ttlog_reader *r)
 		r->threads[i].loaded = NOWHERE;
 	}
 	r->buf_total = 0;
+	/* The decoders' state: no block is decoded any more. */
+	free(r->unpack);
+	r->unpack = NULL;
+	free(r->zbuf);
+	r->zbuf = NULL;
+	ZSTD_freeDCtx(r->zstd);
+	r->zstd = NULL;
 	free(r->heap); /* rewind then finds no event */
 	r->heap = NULL;
 	r->heap_len = 0;
+	r->released = 1;
+}
+
+TTLOG_API int ttlog_reader_released(const ttlog_reader *r)
+{
+	return r ? r->released : 0;
 }
 
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
@@ -321,8 +337,14 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				heap_pop(r);
 			continue;
 		}
-		if (!ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
-						 sizeof why)) {
+		/* Without arguments, a log record's header is all that is read
+		 * (the block's check went through its arguments); a record that
+		 * opens or closes a scope is decoded whole. */
+		int bare = (r->flags & TTLOG_READER_NO_ARGS) != 0;
+		int header = bare && ttlog__reader_record_header(r, raw, b->raw_size, t->pos, &d) &&
+			     d.site->info.kind == TTLOG__FMT_KIND_LOG;
+		if (!header && !ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
+							    sizeof why)) {
 			ttlog__reader_report_record(r, b, t->pos,
 						    why); /* checked before; cannot happen */
 			leave_thread(r, t);
@@ -360,7 +382,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				continue;
 			}
 		}
-		if (!copy_strings(r, &d)) {
+		if ((!bare || d.site->info.kind != TTLOG__FMT_KIND_LOG) && !copy_strings(r, &d)) {
 			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,
 						   "out of memory decoding the events of thread %u",
 						   (unsigned)t->info.index);
@@ -392,10 +414,10 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->time_ns = ns;
 			ev->site = &d.site->info;
 			ev->thread = &owner->info;
-			ev->nargs = d.site->info.nargs;
+			ev->nargs = bare ? 0 : d.site->info.nargs;
 			ev->args = r->args;
 			ev->fields = r->fields;
-			ev->nfields = event_fields(r, owner, d.site);
+			ev->nfields = bare ? 0 : event_fields(r, owner, d.site);
 			ev->kind = d.site->info.kind == TTLOG__FMT_KIND_SPAN_BEGIN ? TTLOG_EVENT_SPAN_BEGIN
 				   : d.site->info.kind == TTLOG__FMT_KIND_SPAN_END ? TTLOG_EVENT_SPAN_END
 										 : TTLOG_EVENT_LOG;

@@ -356,6 +356,21 @@ static void hint_huge_pages(void *buf, size_t size)
 #endif
 }
 
+/*
+ * A big file's buffer is a multiple of 2 MiB: files of about the same size
+ * then ask for the same size, so that the buffer of a file released
+ * (ttlog_reader_release) or closed serves the next one, whose pages are
+ * then neither faulted in nor cleared again. The part past the file's end
+ * is never touched and costs address space only.
+ */
+static size_t buffer_size(size_t need)
+{
+	const size_t unit = (size_t)2 << 20;
+	if (need < 2 * unit || need > SIZE_MAX - unit)
+		return need;
+	return (need + unit - 1) & ~(unit - 1);
+}
+
 /* Reads the whole file; on failure sets the error (or oom) and returns 0. */
 static int read_all(struct ttlog_reader *r, const char *path)
 {
@@ -372,6 +387,7 @@ static int read_all(struct ttlog_reader *r, const char *path)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uint64_t)st.st_size < SIZE_MAX)
 		cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end fits */
+	cap = buffer_size(cap);
 	unsigned char *buf = malloc(cap);
 	hint_huge_pages(buf, cap);
 	size_t len = 0;
@@ -474,7 +490,7 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	struct ttlog_reader *r = reader_new(path);
 	if (!r)
@@ -528,7 +544,7 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_JOBS_MASK)))
+	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
 		return TTLOG_E_INVALID;
 	if (offset == 0)
 		return ttlog_reader_open_ex(path, flags, reader);

@@ -174,6 +174,27 @@ int ttlog__reader_check_record(const struct ttlog_reader *r, const unsigned char
 	return decode_record(r, raw, len, pos, d, why, why_size, 0);
 }
 
+int ttlog__reader_record_header(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
+				size_t pos, struct decoded *d)
+{
+	/* The check passed; the bounds are kept all the same, so that a
+	 * mistaken caller reads nothing outside the block. */
+	if (pos > len || len - pos < TTLOG__FMT_RECORD_HEADER_SIZE)
+		return 0;
+	const unsigned char *p = raw + pos;
+	uint32_t size = ttlog__get_u32(p);
+	uint32_t id = ttlog__get_u32(p + 4);
+	if (size < TTLOG__FMT_RECORD_HEADER_SIZE || size > len - pos)
+		return 0;
+	size_t si = id ? ttlog__reader_idmap_find(&r->site_map, id) : NOWHERE;
+	if (si == NOWHERE)
+		return 0;
+	d->size = size;
+	d->ticks = ttlog__get_u64(p + 8);
+	d->site = &r->sites[si];
+	return 1;
+}
+
 /* The argument types of a site the SITE chunks define (codec 2). */
 static const uint8_t *site_types(void *ctx, uint32_t id, unsigned *nargs)
 {

@@ -13,7 +13,7 @@
  * range or the service (see name_skip()). A segment after the first of its
  * stream is opened only when the merge reaches the time before which it
  * has no event (first_bound(), from its name), and a file whose events
- * were all returned frees its bytes (ttlog__reader_release()): memory
+ * were all returned frees its bytes (ttlog_reader_release()): memory
  * follows the files being merged, not the size of the store. Following (ttlog_store_follow)
  * watches the directories of the sources with inotify; a file that grew
  * is opened again and only its blocks after what was read before are
@@ -743,7 +743,7 @@ static void heap_up(struct ttlog_store *s, size_t k)
 static void release(struct sfile *f)
 {
 	if (f->r && !f->released) {
-		ttlog__reader_release(f->r);
+		ttlog_reader_release(f->r);
 		f->released = 1;
 	}
 }
@@ -887,7 +887,8 @@ static int store_new(const char *const *paths, size_t npaths,
 	if (!out)
 		return TTLOG_E_INVALID;
 	*out = NULL;
-	if (!paths || !npaths)
+	/* Duplicates are told apart by their arguments. */
+	if (!paths || !npaths || (opt && (opt->flags & TTLOG_READER_NO_ARGS)))
 		return TTLOG_E_INVALID;
 	struct ttlog_store *s = calloc(1, sizeof *s);
 	if (!s)

@@ -178,6 +178,7 @@ struct ttlog_reader {
 	int end_has_log_events; /* END has the 96-byte layout */
 	uint64_t end_log_events;
 	uint64_t records;      /* records in the blocks counted (END's events) */
+	uint64_t event_key;    /* ttlog_reader_event_key() of the last event returned */
 	size_t indx_off;       /* the INDX chunk found by the walk, 0 if none */
 	uint32_t index_blocks; /* an indexed open (info.indexed): the EVTS entries of the
 	                          index, read or not, and the newest last_ticks among them */
@@ -339,8 +340,9 @@ static inline long double ttlog__ld80_value(const unsigned char *p)
 #define READER_CAL_WIDE 1   /* span * dns may exceed 64 bits */
 #define READER_CAL_NARROW 2 /* span * dns < 2^64: the remainder's scaling is 64-bit */
 
-/* Takes tick0..tick1 and ns0..ns1 as read (HEAD); returns 0 when tick1 is
- * not after tick0 (cal_ok is then left 0). */
+/* Takes tick0..tick1 and ns0..ns1 as read (HEAD), or as a store changed
+ * them (store.c: share_clock, spread_clock), which must call it again;
+ * returns 0 when tick1 is not after tick0 (cal_ok is then left as it is). */
 static inline int ttlog__reader_calibrate(struct ttlog_reader *r)
 {
 	if (r->tick1 <= r->tick0)

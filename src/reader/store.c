@@ -423,6 +423,7 @@ static int share_clock(struct ttlog_store *s, size_t i)
 		return 0;
 	r->tick1 = best->tick1;
 	r->ns1 = best->ns1;
+	(void)ttlog__reader_calibrate(r); /* the scaling's width goes with the span */
 	return 1;
 }
 
@@ -450,6 +451,7 @@ static void spread_clock(struct ttlog_store *s, size_t i)
 			continue;
 		o->tick1 = r->tick1;
 		o->ns1 = r->ns1;
+		(void)ttlog__reader_calibrate(o);
 		if (f->have) {
 			f->ev.time_ns = ttlog__reader_ticks_to_ns(o, f->ev.ticks);
 			moved = 1;

@@ -360,6 +360,19 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *reader, struct ttlog_event *event)
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *reader);
 
 /**
+ * A key of the event ttlog_reader_next() returned last: no two events of
+ * a file have the same key, and an event has the same key however the
+ * file is opened and whichever of its events are read (range, levels,
+ * flags), so that two reads of a file can tell the events they share.
+ * It is where the event's record is in the file: its block's chunk offset
+ * times 2^13 plus the record's offset in the decoded block divided by 8,
+ * plus 1; below 2^13 times the file's size plus 2^13. 0 for NULL, after
+ * ttlog_reader_rewind() and before the first event. Keys of different
+ * files may be equal.
+ */
+TTLOG_API uint64_t ttlog_reader_event_key(const ttlog_reader *reader);
+
+/**
  * Frees the file's bytes and the decoded blocks (most of a reader's memory)
  * for a caller that has read the events it wants, so that reading many
  * files one after the other holds one file's bytes at a time, not all of

@@ -323,6 +323,80 @@ static void test_empty_ranges(void **state)
 	unlink(path);
 }
 
+/* ttlog_reader_event_key(): distinct for the events of a file, and the same
+ * for an event whether the file is read whole, lazily with a range and a
+ * level mask, or without arguments. */
+struct keyed {
+	uint64_t key;
+	int64_t time_ns;
+	int64_t value;
+};
+
+static int keyed_order(const void *a, const void *b)
+{
+	uint64_t x = ((const struct keyed *)a)->key, y = ((const struct keyed *)b)->key;
+	return x < y ? -1 : x > y;
+}
+
+static const struct keyed *keyed_find(const struct keyed *all, size_t n, uint64_t key)
+{
+	struct keyed k = {key, 0, 0};
+	return bsearch(&k, all, n, sizeof k, keyed_order);
+}
+
+static void test_event_keys(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("keys", 1, &tid);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	assert_int_equal(ttlog_reader_event_key(r), 0); /* before the first event */
+	size_t cap = ttlog_reader_info(r)->events, n = 0;
+	struct keyed *all = calloc(cap ? cap : 1, sizeof *all);
+	assert_non_null(all);
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev)) {
+		assert_true(n < cap);
+		all[n].key = ttlog_reader_event_key(r);
+		all[n].time_ns = ev.time_ns;
+		all[n].value = ev.kind == TTLOG_EVENT_LOG && ev.nargs ? ev.args[0].v.i : 0;
+		assert_true(all[n].key != 0);
+		n++;
+	}
+	assert_int_equal(n, cap);
+	ttlog_reader_rewind(r);
+	assert_int_equal(ttlog_reader_event_key(r), 0);
+	ttlog_reader_close(r);
+	assert_int_equal(ttlog_reader_event_key(NULL), 0);
+	qsort(all, n, sizeof *all, keyed_order);
+	for (size_t i = 1; i < n; i++)
+		assert_true(all[i - 1].key < all[i].key); /* no two events share a key */
+
+	static const unsigned flags[] = {TTLOG_READER_LAZY, TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS,
+					 TTLOG_READER_JOBS(2)};
+	for (size_t k = 0; k < sizeof flags / sizeof *flags; k++) {
+		assert_int_equal(ttlog_reader_open_ex(path, flags[k], &r), TTLOG_OK);
+		int64_t t0 = ttlog_reader_info(r)->first_ns;
+		ttlog_reader_set_range(r, t0 + 5 * (int64_t)1000000000, t0 + 9 * (int64_t)1000000000,
+				       TTLOG_READER_ALL_LEVELS & ~(1u << TTLOG_LEVEL_INFO));
+		ttlog_reader_rewind(r);
+		size_t got = 0;
+		while (ttlog_reader_next(r, &ev)) {
+			const struct keyed *e = keyed_find(all, n, ttlog_reader_event_key(r));
+			assert_non_null(e);
+			assert_true(e->time_ns == ev.time_ns);
+			if (!(flags[k] & TTLOG_READER_NO_ARGS) && ev.kind == TTLOG_EVENT_LOG && ev.nargs)
+				assert_true(e->value == ev.args[0].v.i);
+			got++;
+		}
+		assert_true(got > 0 && got < n);
+		ttlog_reader_close(r);
+	}
+	free(all);
+	unlink(path);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -342,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_empty_ranges),
 		cmocka_unit_test(test_scopes_kept),
+		cmocka_unit_test(test_event_keys),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);

@@ -65,6 +65,14 @@ static int args_next(struct query_cursor *c)
 	return 0;
 }
 
+/* An event has at most TTLOG__FMT_MAX_ARGS (16) arguments. */
+#define ARGS_PER_EVENT 16u
+
+static sqlite3_int64 args_rowid(const struct query_cursor *c)
+{
+	return query_event_rowid(c, ARGS_PER_EVENT, (unsigned)c->row % ARGS_PER_EVENT);
+}
+
 static void args_clear(struct query_cursor *c)
 {
 	c->ev.nargs = 0;
@@ -163,6 +171,7 @@ const struct query_table_def query_args_table = {
 	.ranged = 1,
 	.start = args_start,
 	.next = args_next,
+	.rowid = args_rowid,
 	.column = args_column,
 	.clear = args_clear,
 };

@@ -433,8 +433,25 @@ int query_cursor_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col
 	return c->vt->def->column(c, ctx, col);
 }
 
+/*
+ * key * nfiles + file, times per_event, plus within: distinct for distinct
+ * events (keys are distinct within a file) and the same in every scan. A
+ * key is below 2^13 times its file's size (plus 2^13), so this stays below
+ * 2^63 for files of up to 2^50 / (nfiles * per_event) bytes in all; past
+ * that the rows are numbered in scan order instead (c->rowid).
+ */
+sqlite3_int64 query_event_rowid(const struct query_cursor *c, unsigned per_event, unsigned within)
+{
+	uint64_t n = (uint64_t)c->vt->nfiles, key = ttlog_reader_event_key(c->r);
+	if (n == 0 || key > ((uint64_t)INT64_MAX / per_event - (uint64_t)c->file) / n)
+		return c->rowid;
+	return (sqlite3_int64)((key * n + (uint64_t)c->file) * per_event + within);
+}
+
+/* Made when SQLite asks (an OR by union, a SELECT of rowid), not per row. */
 int query_cursor_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
 {
-	*rowid = ((struct query_cursor *)base)->rowid;
+	const struct query_cursor *c = (const struct query_cursor *)base;
+	*rowid = c->vt->def->rowid && !c->grouped && c->r ? c->vt->def->rowid(c) : c->rowid;
 	return SQLITE_OK;
 }

@@ -88,6 +88,11 @@ static int events_next(struct query_cursor *c)
 	return ttlog_reader_next(c->r, &c->ev);
 }
 
+static sqlite3_int64 events_rowid(const struct query_cursor *c)
+{
+	return query_event_rowid(c, 1, 0);
+}
+
 static void events_clear(struct query_cursor *c)
 {
 	(void)c;
@@ -202,6 +207,7 @@ const struct query_table_def query_events_table = {
 	.ranged = 1,
 	.start = events_start,
 	.next = events_next,
+	.rowid = events_rowid,
 	.column = events_column,
 	.clear = events_clear,
 };

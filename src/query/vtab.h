@@ -47,6 +47,12 @@ struct query_table_def {
 	int (*start)(struct query_cursor *c);
 	/* 1: the cursor is on a row; 0: the file has no more rows. */
 	int (*next)(struct query_cursor *c);
+	/* The row's rowid, the same for the same row in every scan of the
+	 * statement (SQLite's OR by union drops a row whose rowid an earlier
+	 * scan returned), made only when SQLite asks for it; NULL: rows are
+	 * numbered in the order of the scan (c->rowid), which is only right
+	 * for tables every scan reads whole. */
+	sqlite3_int64 (*rowid)(const struct query_cursor *c);
 	int (*column)(struct query_cursor *c, sqlite3_context *ctx, int col);
 	void (*clear)(struct query_cursor *c);
 };
@@ -87,6 +93,10 @@ enum {
 #define QUERY_MAX_GROUPED 16
 
 struct query_group;
+
+/* The rowid of the event c->ev from file c->file (ttlog_reader_event_key()),
+ * times per_event plus within (0 <= within < per_event): events.c and args.c. */
+sqlite3_int64 query_event_rowid(const struct query_cursor *c, unsigned per_event, unsigned within);
 
 extern const struct query_table_def query_events_table;
 extern const struct query_table_def query_spans_table;

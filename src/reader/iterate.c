@@ -144,10 +144,24 @@ TTLOG_API int ttlog_reader_released(const ttlog_reader *r)
 	return r ? r->released : 0;
 }
 
+/*
+ * Where the record is: its block's chunk offset in the file and its own
+ * offset in the decoded block, which is below 64 KiB and a multiple of 8
+ * (records are 8-byte aligned), so 13 bits hold it. Neither depends on how
+ * the file is opened or which of its events are returned.
+ */
+_Static_assert(TTLOG__FMT_MAX_BLOCK_RAW <= 8u << 13, "a record's offset / 8 in 13 bits");
+
+TTLOG_API uint64_t ttlog_reader_event_key(const ttlog_reader *r)
+{
+	return r ? r->event_key : 0;
+}
+
 TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 {
 	if (!r)
 		return;
+	r->event_key = 0;
 	r->since_ns = r->want_since;
 	r->until_ns = r->want_until;
 	r->levels = r->want_levels;
@@ -426,6 +440,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			ev->size = d.size;
 			ev->flags = t->promo ? TTLOG_EVENT_PROMOTED : 0;
 			ev->reserved32 = 0;
+			r->event_key = ((uint64_t)b->chunk_off << 13) + (t->pos >> 3) + 1u;
 			ev->reserved0 = 0; /* the high half of the word on 32-bit */
 			ev->format_plan = d.site->plan;
 			memset(ev->reserved, 0, sizeof ev->reserved);

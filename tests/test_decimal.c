@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "common/decimal.h"
+#include "support/testutil.h"
 
 #define GUARD 0x5a
 
@@ -26,10 +27,7 @@ static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
 static uint64_t next_random(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return tu_random(&rng_state);
 }
 
 static void check_word(uint32_t v)

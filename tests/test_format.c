@@ -826,10 +826,7 @@ static uint64_t fixed_rng = 0x9e3779b97f4a7c15u;
 
 static uint64_t fixed_next(void)
 {
-	fixed_rng ^= fixed_rng << 13;
-	fixed_rng ^= fixed_rng >> 7;
-	fixed_rng ^= fixed_rng << 17;
-	return fixed_rng;
+	return tu_random(&fixed_rng);
 }
 
 static size_t fixed_check(double d)

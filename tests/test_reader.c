@@ -31,6 +31,7 @@
 #include "format/format.h"
 #include "ttlog.h"
 #include "ttlog_reader.h"
+#include "support/testutil.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1084,12 +1085,8 @@ static void test_calibration(void **state)
 		const struct calib *c = &cals[k];
 		uint64_t ts[64];
 		uint64_t x = 0x9e3779b97f4a7c15ull;
-		for (size_t i = 0; i < COUNT_OF(ts); i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			ts[i] = c->tick0 + x % (4 * (c->tick1 - c->tick0)); /* in order below */
-		}
+		for (size_t i = 0; i < COUNT_OF(ts); i++) /* put in order below */
+			ts[i] = c->tick0 + tu_random(&x) % (4 * (c->tick1 - c->tick0));
 		ts[0] = 0;
 		ts[1] = c->tick0 - 1;
 		for (size_t i = 1; i < COUNT_OF(ts); i++) /* the ticks of one thread ascend */

@@ -7,6 +7,7 @@
 #define TTLOG_TESTS_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ttlog_reader.h"
 
@@ -62,6 +63,18 @@ void tu_show_bytes(const char *label, const char *text, size_t len);
 
 /* Events in r whose site format is `format` (iterates r from the start). */
 int tu_count_format(ttlog_reader *r, const char *format);
+
+/* The next of a fixed pseudo-random sequence (xorshift64) kept in *state,
+ * which must not start at 0: the same numbers at every run, so that a
+ * failure repeats. */
+static inline uint64_t tu_random(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *state = x;
+}
 
 #ifdef __cplusplus
 }

@@ -9,8 +9,9 @@
 # of --jobs 1 and --jobs 4 are the same, on snapshots whose events carry
 # strings with odd bytes, fields, spans and contexts (tests/progs/
 # export_snapshot and span_attrs), on lists of files (one of them missing,
-# one cut), on a directory read as one store, with filters, and when the
-# output stops being read.
+# one cut: printed by file jobs, each file on a thread of its own, see
+# cli/file_jobs.c), on a directory read as one store, with filters, and
+# when the output stops being read.
 # Labelled "concurrency": CI runs it under TSan too.
 set -u
 
@@ -51,8 +52,9 @@ same_jobs "view text, a list, filtered by level" view --color=never --level warn
 same_jobs "view json, a list, filtered by field" view -o json --field request_id=17 "$hostile" "$attrs"
 same_jobs "view text, with --grep (one thread renders)" view --color=never --grep 'load|op' "$seg" "$attrs"
 
-# A list of files with their details: stdout and stderr interleaved as one
-# thread writes them.
+# A list of files is printed by file jobs (cli/file_jobs.c): each file on a
+# thread of its own, the output written in the order of the list, stdout
+# and stderr interleaved as one thread writes them.
 same_jobs "view text, a list, with details" view --color=never --header "$seg" "$hostile" "$tmp/missing.ttlog" "$attrs" "$cut"
 same_jobs "view json, a list, with details" view -o json --header "$seg" "$hostile" "$tmp/missing.ttlog" "$attrs" "$cut"
 for j in 1 4; do
@@ -61,6 +63,17 @@ done
 expect "a list: stdout and stderr interleave as with one thread" cmp -s "$tmp/both1.out" "$tmp/both4.out"
 expect "a list: a file's notes come after the summary of the file before it" \
 	test "$(grep -n 'export.ttlog: pid' "$tmp/both4.out" | cut -d: -f1)" -gt "$(grep -n 'ttseg: lost by the stream' "$tmp/both4.out" | head -n 1 | cut -d: -f1)"
+# Jobs ahead of the one being written wait when they hold their share of
+# --jobs-memory (here 256 KiB a thread, the least: each file's output is
+# far more), and go on as the writer takes their chunks.
+same_jobs "view text, a list, little memory" view --color=never --jobs-memory 1 "$seg" "$hostile" "$seg" "$cut" "$seg"
+same_jobs "view json, a list, little memory" view -o json --jobs-memory 1 "$seg" "$seg" "$tmp/missing.ttlog" "$seg"
+same_jobs "export jsonl, a list, little memory" export --format jsonl --jobs-memory 1 "$seg" "$cut" "$seg" "$seg"
+"$bin" view --jobs 4 --jobs-memory 1 "$seg" "$seg" "$seg" "$seg" "$seg" 2>"$tmp/pipe.err" | head -n 5 >"$tmp/pipe.out"
+expect "a closed pipe, jobs waiting for memory: the first lines arrive" test "$(wc -l <"$tmp/pipe.out")" = 5
+expect "a closed pipe, jobs waiting for memory: nothing said on stderr" test ! -s "$tmp/pipe.err"
+expect "--jobs-memory 0 is a usage error" test "$("$bin" view --jobs-memory 0 "$seg" >/dev/null 2>&1; echo $?)" = 1
+
 # --thread matches over the whole list: a thread of the last file only is
 # no usage error, one of none is.
 same_jobs "view text, a list, --thread of the last file" view --color=never --thread span_attrs "$seg" "$hostile" "$attrs"

@@ -119,6 +119,11 @@ void cli_export_usage(FILE *out)
 
 void cli_export_flush(struct export *x)
 {
+	if (x->job) { /* a worker's: handed to the writer */
+		if (!cli_job_out_put(x->job, 1, &x->out))
+			x->job_stopped = 1;
+		return;
+	}
 	if (x->pool && !cli_render_pool_drain(x->pool))
 		cli_stdout_note_errno(cli_render_pool_errno(x->pool));
 	render_buf_write(&x->out, stdout);
@@ -229,38 +234,48 @@ static void stop_workers(struct export *x)
 	x->pool = NULL;
 }
 
-/* Exports the file path; next, if not NULL, is the file that comes after
- * it, opened meanwhile with --jobs N > 1 (cli/open_ahead.h). */
-static int export_file(struct export *x, const char *path, const char *next)
-{
+/* One file, from its open to its last event (export_file_events()); the
+ * rest (export_file_end()) is done on the calling thread. */
+struct export_part {
+	ttlog_reader *r; /* NULL: nothing to export (rc) */
 	int rc;
+	int wanted;      /* --service wants it: its events were exported */
+};
+
+/* Whether the output has failed: stdout's, or on a worker the writer's. */
+static int output_failed(struct export *x)
+{
+	return x->job ? x->job_stopped : cli_stdout_failed();
+}
+
+/*
+ * The first part of exporting the file path: opening it and its events,
+ * into *p. next, if not NULL, is the file that comes after it, opened
+ * meanwhile with --jobs N > 1 (cli/open_ahead.h). On a worker thread
+ * (x->job set) for a list of files in jsonl.
+ */
+static void export_file_events(struct export *x, const char *path, const char *next,
+			       struct export_part *p)
+{
 	unsigned flags = cli_filter_reader_flags(&x->filter);
-	ttlog_reader *r = cli_open_ahead_take(&x->ahead, path, flags, &rc);
-	r = usable_file(r, rc);
+	*p = (struct export_part){0};
+	p->r = usable_file(cli_open_ahead_take(&x->ahead, path, flags, &p->rc), p->rc);
 	if (next && x->filter.jobs > 1)
 		cli_open_ahead_start(&x->ahead, next, flags);
 
 	x->path = path;
-	if (!r) {
-		if (!x->repeat_pass) {
-			cli_sync_stdout();
-			fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(rc));
-		}
-		return CLI_EXIT_DATA;
-	}
+	ttlog_reader *r = p->r;
+	if (!r || !cli_filter_file_wanted(&x->filter, r)) /* --service */
+		return;
+	p->wanted = 1;
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	struct ttlog_event ev;
-
-	if (!cli_filter_file_wanted(&x->filter, r)) { /* --service */
-		ttlog_reader_close(r);
-		return CLI_EXIT_OK;
-	}
 	cli_filter_begin_file(&x->filter, r);
 	x->format->begin_file(x, r, info);
 	cli_render_pool_new_file(x->pool); /* idle: the last file was flushed */
 	/* Metrics are the file's, not its events'. With the threads, a write
 	 * error is the pool's until it is drained (cli_export_flush()). */
-	while ((x->pool || !cli_stdout_failed()) &&
+	while ((x->pool || !output_failed(x)) &&
 	       !(x->format == &cli_export_otlp && x->signal == EXPORT_SIGNAL_METRICS) &&
 	       ttlog_reader_next(r, &ev)) {
 		if (x->pool) {
@@ -275,6 +290,29 @@ static int export_file(struct export *x, const char *path, const char *next)
 			x->format->event(x, &ev);
 	}
 	x->format->end_file(x, r, info);
+}
+
+/*
+ * The rest of exporting the file path, after export_file_events(): what
+ * the open found, the file's stacks (jsonl) and the reader's status;
+ * closes the file. On the calling thread: stacks are symbolised there.
+ */
+static int export_file_end(struct export *x, const char *path, struct export_part *p)
+{
+	ttlog_reader *r = p->r;
+	p->r = NULL;
+	x->path = path;
+	if (!r) {
+		if (!x->repeat_pass) {
+			cli_sync_stdout();
+			fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(p->rc));
+		}
+		return CLI_EXIT_DATA;
+	}
+	if (!p->wanted) {
+		ttlog_reader_close(r);
+		return CLI_EXIT_OK;
+	}
 	export_stacks(x, r, path);
 
 	int status;
@@ -283,6 +321,87 @@ static int export_file(struct export *x, const char *path, const char *next)
 	else
 		status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
+	return status;
+}
+
+/* Exports the file path; next as for export_file_events(). */
+static int export_file(struct export *x, const char *path, const char *next)
+{
+	struct export_part p;
+	export_file_events(x, path, next, &p);
+	return export_file_end(x, path, &p);
+}
+
+/* ---- A list of files on --jobs threads (jsonl) ---------------------------- */
+
+/* What the file jobs of a list share: the command's export, each worker's
+ * own, and what each file's job left for export_file_end(). */
+struct export_jobs {
+	struct export *x;
+	struct export *workers;
+	struct export_part *parts;
+	char **files;
+};
+
+/* A file's job (cli_file_job_fn), on the worker's own export. */
+static void export_job(void *arg, unsigned worker, size_t file, struct cli_job_out *out)
+{
+	struct export_jobs *ej = arg;
+	struct export *w = &ej->workers[worker];
+	w->job = out;
+	w->job_stopped = cli_job_out_stopped(out);
+	export_file_events(w, ej->files[file], NULL, &ej->parts[file]);
+	w->job = NULL;
+}
+
+/*
+ * jsonl of the files, n of them (more than one), with --jobs N > 1: each
+ * file's events made by a job (export_job()) on a worker export of its
+ * own (its buffers, the format's state, a filter whose --thread matches
+ * are merged back), written here in list order, each file's end done here
+ * after them. Returns the highest exit status, or -1 if no thread could
+ * be started (the caller exports the files one by one).
+ */
+static int export_files_jobs(struct export *x, char **files, int n)
+{
+	unsigned nworkers = x->filter.jobs < (unsigned)n ? x->filter.jobs : (unsigned)n;
+	struct export_jobs ej = {x, NULL, NULL, files};
+	ej.parts = render_xrealloc(NULL, (size_t)n * sizeof *ej.parts);
+	memset(ej.parts, 0, (size_t)n * sizeof *ej.parts);
+	ej.workers = render_xrealloc(NULL, nworkers * sizeof *ej.workers);
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct export *w = &ej.workers[i];
+		*w = (struct export){0};
+		w->format = x->format;
+		cli_filter_worker(&w->filter, &x->filter);
+		w->signal = x->signal;
+		w->json_big_as_string = x->json_big_as_string;
+		w->format->begin(w);
+	}
+	struct cli_file_jobs *jobs = cli_file_jobs_start(nworkers, (size_t)n, x->filter.jobs_memory, export_job, &ej);
+
+	int status = jobs ? CLI_EXIT_OK : -1;
+	for (int i = 0; jobs && i < n; i++) {
+		if (!cli_file_jobs_write(jobs, (size_t)i))
+			break; /* the output failed: main() says so */
+		int st = export_file_end(x, files[i], &ej.parts[i]);
+		if (st > status)
+			status = st;
+		if (cli_stdout_failed())
+			break;
+	}
+	cli_file_jobs_stop(jobs);
+	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
+		ttlog_reader_close(ej.parts[i].r);
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct export *w = &ej.workers[i];
+		cli_filter_worker_end(&w->filter, &x->filter);
+		w->format->end(w);
+		render_buf_free(&w->out);
+		render_message_free(&w->msg);
+	}
+	free(ej.workers);
+	free(ej.parts);
 	return status;
 }
 
@@ -573,8 +692,16 @@ int cli_export_main(int argc, char **argv)
 			continue;
 		x.signal = (enum export_signal)s;
 		x.format->begin(&x);
-		start_workers(&x);
-		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+		int done = 0;
+		if (x.format == &cli_export_jsonl && n > 1 && x.filter.jobs > 1) {
+			int st = export_files_jobs(&x, files, n);
+			done = st >= 0;
+			if (st > status)
+				status = st;
+		}
+		if (!done)
+			start_workers(&x);
+		for (int i = 0; !done && i < n && !cli_stdout_failed(); i++) {
 			int st = export_file(&x, files[i], i + 1 < n ? files[i + 1] : NULL);
 			if (st > status)
 				status = st;

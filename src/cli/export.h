@@ -26,6 +26,7 @@
 #include "filter.h"
 #include "render/event_message.h"
 #include "render/span_fields.h"
+#include "file_jobs.h"
 #include "open_ahead.h"
 #include "render_pool.h"
 #include "ttlog_reader.h"
@@ -54,6 +55,10 @@ struct export {
 	 * N threads (cli/render_pool.h), the next file opened meanwhile. */
 	struct cli_render_pool *pool;
 	struct cli_open_ahead ahead;
+	/* A list of files in jsonl with --jobs N > 1: on a worker thread of
+	 * the file jobs (cli/file_jobs.h), where its output goes. */
+	struct cli_job_out *job;
+	int job_stopped;       /* its output failed: read no further */
 };
 
 struct export_format {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "numbers.h"
 #include "report.h"
 #include "render/event_message.h"
 
@@ -25,6 +26,7 @@ void cli_filter_init(struct cli_filter *f, int max_filters)
 	f->until_ns = INT64_MAX;
 	unsigned cpus = ttlog_reader_cpu_count();
 	f->jobs = cpus > 255 ? 255 : cpus;
+	f->jobs_memory = CLI_JOBS_MEMORY_DEFAULT;
 }
 
 void cli_filter_free(struct cli_filter *f)
@@ -37,6 +39,26 @@ void cli_filter_free(struct cli_filter *f)
 		cli_field_filter_free(&f->fields[i]);
 	free(f->fields);
 	memset(f, 0, sizeof *f);
+}
+
+void cli_filter_worker(struct cli_filter *w, const struct cli_filter *f)
+{
+	*w = *f;
+	w->jobs = 1; /* the files are the unit of work */
+	w->threads = NULL;
+	if (f->nthreads) {
+		size_t size = f->nthreads * sizeof *w->threads;
+		w->threads = render_xrealloc(NULL, size);
+		memcpy(w->threads, f->threads, size);
+	}
+}
+
+void cli_filter_worker_end(struct cli_filter *w, struct cli_filter *f)
+{
+	for (size_t i = 0; i < f->nthreads; i++)
+		f->threads[i].matched |= w->threads[i].matched;
+	free(w->threads);
+	w->threads = NULL;
 }
 
 static void parse_thread(struct cli_thread_filter *t, const char *text)
@@ -204,6 +226,18 @@ int cli_filter_option(struct cli_filter *f, int c, const char *arg, char *err, s
 		f->jobs = (unsigned)n;
 		return 1;
 	}
+	case CLI_OPT_JOBS_MEMORY: {
+		unsigned long mib;
+		if (cli_parse_count(arg, 1, 1u << 20, &mib) != 0) {
+			snprintf(err, err_size,
+				 "bad value '%s' for --jobs-memory (use a number of MiB from 1 to "
+				 "1048576)",
+				 arg);
+			return -1;
+		}
+		f->jobs_memory = (size_t)mib << 20;
+		return 1;
+	}
 	case CLI_OPT_TRACE:
 		if (parse_trace_id(arg, &f->trace_hi, &f->trace_lo) != 0) {
 			snprintf(err, err_size,
@@ -324,11 +358,17 @@ void cli_filter_jobs_usage(FILE *out)
 {
 	fputs("Reading:\n"
 	      "      --jobs N          use N threads (1 to 255; the default is the number of\n"
-	      "                        CPUs): each file's blocks are decompressed and checked\n"
-	      "                        on N threads, the next file is opened while one is\n"
-	      "                        printed, and JSON lines are made on N threads (view -o\n"
-	      "                        json, export's jsonl; not with --grep); 1 does all of\n"
-	      "                        it on one thread. The output is the same for every N\n",
+	      "                        CPUs). A list of files (view, export's jsonl) is read\n"
+	      "                        N files at a time, each on a thread of its own, its\n"
+	      "                        output held until the files before it are written\n"
+	      "                        (see --jobs-memory).\n"
+	      "                        Otherwise each file's blocks are decompressed and\n"
+	      "                        checked on N threads, and JSON lines are made on N\n"
+	      "                        threads (view -o json, export's jsonl; not with\n"
+	      "                        --grep). 1 does all of it on one thread. The output\n"
+	      "                        is the same for every N\n"
+	      "      --jobs-memory MIB the output of files read ahead held at most, in MiB\n"
+	      "                        (default 256; 256 KiB a thread at least)\n",
 	      out);
 }
 

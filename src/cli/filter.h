@@ -50,10 +50,14 @@ struct cli_filter {
 	int utc;        /* set by the command: times without Z are UTC, not local */
 	const char *service; /* --service: only files of this service; NULL: all */
 	unsigned jobs;  /* --jobs: threads that decode a file's blocks (1 to 255) */
+	size_t jobs_memory; /* --jobs-memory: output held for files read ahead, bytes */
 
 	/* The file being read: --since/--until/--last resolved for it. */
 	int64_t since_ns, until_ns;
 };
+
+/* --jobs-memory's default: 256 MiB. */
+#define CLI_JOBS_MEMORY_DEFAULT ((size_t)256 << 20)
 
 /* Option codes of the long options without a short form; above the codes
  * commands use for their own (256 and up), so both fit in one switch. */
@@ -64,6 +68,7 @@ enum {
 	CLI_OPT_TRACE,
 	CLI_OPT_SERVICE,
 	CLI_OPT_JOBS,
+	CLI_OPT_JOBS_MEMORY,
 };
 
 #define CLI_FILTER_SHORT_OPTIONS "l:g:t:f:"
@@ -78,7 +83,8 @@ enum {
 	{"field", required_argument, NULL, 'f'},                  \
 	{"trace", required_argument, NULL, CLI_OPT_TRACE},        \
 	{"service", required_argument, NULL, CLI_OPT_SERVICE},    \
-	{"jobs", required_argument, NULL, CLI_OPT_JOBS}
+	{"jobs", required_argument, NULL, CLI_OPT_JOBS},          \
+	{"jobs-memory", required_argument, NULL, CLI_OPT_JOBS_MEMORY}
 
 /**
  * Prepares f for at most max_filters filter options (argc is always
@@ -127,6 +133,15 @@ int cli_filter_keep(const struct cli_filter *f, const struct ttlog_event *ev,
 		    struct render_message *msg);
 
 void cli_filter_free(struct cli_filter *f);
+
+/**
+ * A copy of f for a thread that reads files of its own (cli/file_jobs.h):
+ * the same options, opening each file on one thread, and its own --thread
+ * matches. Free it with cli_filter_worker_end(), which adds its matches to
+ * f's.
+ */
+void cli_filter_worker(struct cli_filter *w, const struct cli_filter *f);
+void cli_filter_worker_end(struct cli_filter *w, struct cli_filter *f);
 
 /**
  * After the files were read: each --thread argument that matched no

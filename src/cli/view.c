@@ -31,6 +31,7 @@
 #include "render/event_message.h"
 #include "render/names.h"
 #include "render/time_text.h"
+#include "file_jobs.h"
 #include "open_ahead.h"
 #include "render_pool.h"
 #include "report.h"
@@ -64,6 +65,26 @@ struct view {
 	struct cli_render_pool *pool;
 	int stopped;                     /* the output failed: read no further */
 	struct cli_open_ahead ahead;     /* the next file, opened meanwhile */
+
+	/* A list of files with --jobs N > 1: each file's events are printed
+	 * on a thread of their own (cli/file_jobs.h). On the calling thread:
+	 * the jobs, the view of each worker thread and what each file's job
+	 * left (read by the calling thread once the job has ended). On a
+	 * worker's view: where its output goes. */
+	struct cli_file_jobs *jobs;
+	struct view *workers;
+	struct view_part *parts;
+	char **files;
+	struct cli_job_out *out;
+};
+
+/* One file, from its open to its last event (view_file_events()); the
+ * rest (view_file_end()) is done on the calling thread. */
+struct view_part {
+	ttlog_reader *r; /* NULL: it could not be opened (rc) */
+	int rc;
+	int wanted;      /* --service wants it: its events were printed */
+	int described;   /* its details are worth showing */
 };
 
 
@@ -209,7 +230,10 @@ static void note_end(struct view *v, const char *color)
 	if (!v->json && v->color && *color)
 		render_buf_puts(&v->line, RENDER_COLOR_RESET);
 	render_buf_putc(&v->line, '\n');
-	if (v->json) {
+	if (v->out) {
+		if (!cli_job_out_put(v->out, v->json ? 2 : 1, &v->line))
+			v->stopped = 1;
+	} else if (v->json) {
 		cli_sync_stdout();
 		render_buf_write(&v->line, stderr);
 	} else {
@@ -408,6 +432,11 @@ static void print_sampling(struct view *v, const ttlog_reader *r)
 /* Writes the event lines built so far (the pool's first). */
 static void flush_events(struct view *v)
 {
+	if (v->out) { /* a worker's: handed to the writer */
+		if (!cli_job_out_put(v->out, 1, &v->events))
+			v->stopped = 1;
+		return;
+	}
 	if (v->pool && !cli_render_pool_drain(v->pool)) {
 		cli_stdout_note_errno(cli_render_pool_errno(v->pool));
 		v->stopped = 1;
@@ -463,36 +492,44 @@ static void print_trigger_mark(struct view *v, const struct ttlog_file_info *inf
 
 /* ---- Files -------------------------------------------------------------- */
 
-/* Prints the file path; next, if not NULL, is the file that comes after it,
- * opened meanwhile with --jobs N > 1 (cli/open_ahead.h). */
-static int view_file(struct view *v, const char *path, const char *next)
+/* Whether the output has failed: stdout's, or on a worker the writer's. */
+static int output_failed(struct view *v)
 {
-	int rc;
+	return v->out ? cli_job_out_stopped(v->out) : cli_stdout_failed();
+}
+
+/*
+ * The first part of printing the file path: opening it, its details
+ * (--header) and its events, into *p. next, if not NULL, is the file that
+ * comes after it, opened meanwhile with --jobs N > 1 (cli/open_ahead.h).
+ * On a worker thread (v->out set) for a list of files.
+ */
+static void view_file_events(struct view *v, const char *path, const char *next,
+			     struct view_part *p)
+{
 	unsigned flags = cli_filter_reader_flags(&v->filter);
-	ttlog_reader *r = cli_open_ahead_take(&v->ahead, path, flags, &rc);
+	*p = (struct view_part){0};
+	p->r = cli_open_ahead_take(&v->ahead, path, flags, &p->rc);
 	if (next && v->filter.jobs > 1 && !v->metrics)
 		cli_open_ahead_start(&v->ahead, next, flags);
 
 	v->path = path;
-	if (!r) {
-		cli_sync_stdout();
-		fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(rc));
-		return CLI_EXIT_DATA;
-	}
+	if (!p->r)
+		return;
+	ttlog_reader *r = p->r;
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	/* Only these errors leave file details worth showing. */
-	int described = info && (rc == TTLOG_OK || rc == TTLOG_E_TRUNCATED || rc == TTLOG_E_CORRUPT);
-
-	if (!cli_filter_file_wanted(&v->filter, r)) { /* --service */
-		ttlog_reader_close(r);
-		return CLI_EXIT_OK;
-	}
+	p->described = info && (p->rc == TTLOG_OK || p->rc == TTLOG_E_TRUNCATED ||
+				p->rc == TTLOG_E_CORRUPT);
+	if (!cli_filter_file_wanted(&v->filter, r)) /* --service */
+		return;
+	p->wanted = 1;
 	cli_filter_begin_file(&v->filter, r);
 	render_event_cache_reset(&v->cache); /* the last file's sites are gone */
 	v->cache.service = info ? info->service : NULL;
 	cli_render_pool_new_file(v->pool); /* idle: the last file was flushed */
 
-	if (v->header && described)
+	if (v->header && p->described)
 		print_header(v, r, info);
 
 	if (v->metrics)
@@ -501,8 +538,9 @@ static int view_file(struct view *v, const char *path, const char *next)
 	struct ttlog_event ev;
 	/* A trigger's snapshot: a line among the events where the rule fired
 	 * (text mode; JSON has the header's note). */
-	int mark = described && !v->json && !v->metrics && info->trigger_rule && *info->trigger_rule;
-	v->stopped = cli_stdout_failed();
+	int mark = p->described && !v->json && !v->metrics && info->trigger_rule &&
+		   *info->trigger_rule;
+	v->stopped = output_failed(v);
 	while (!v->metrics && !v->stopped && ttlog_reader_next(r, &ev)) {
 		if (mark && ev.time_ns >= info->trigger_ns) {
 			print_trigger_mark(v, info);
@@ -513,19 +551,127 @@ static int view_file(struct view *v, const char *path, const char *next)
 	if (mark && !v->stopped)
 		print_trigger_mark(v, info);
 	flush_events(v);
-	if (cli_stdout_failed()) {
-		/* Nobody reads the output any more (or it cannot be written):
-		 * stop quietly, main() decides what to say. */
+}
+
+/*
+ * The rest of printing the file path, after view_file_events(): what the
+ * open found, the summaries after the events (crash, stacks, losses,
+ * sampling) and the reader's status; closes the file. On the calling
+ * thread: stacks are symbolised by one cli_backtrace.
+ */
+static int view_file_end(struct view *v, const char *path, struct view_part *p)
+{
+	ttlog_reader *r = p->r;
+	p->r = NULL;
+	v->path = path;
+	if (!r) {
+		cli_sync_stdout();
+		fprintf(stderr, "ttlog: %s: %s\n", path, ttlog_strerror(p->rc));
+		return CLI_EXIT_DATA;
+	}
+	if (!p->wanted || cli_stdout_failed()) {
+		/* Not this --service's; or nobody reads the output any more (or
+		 * it cannot be written): stop quietly, main() decides what to say. */
 		ttlog_reader_close(r);
 		return CLI_EXIT_OK;
 	}
-	if (described && v->sampling)
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	if (p->described && v->sampling)
 		print_sampling(v, r);
-	if (described)
+	if (p->described)
 		print_summaries(v, r, info);
 
 	int status = cli_report_reader_status(r, path, "ttlog");
 	ttlog_reader_close(r);
+	return status;
+}
+
+/* Prints the file path, after whatever came before it; next as for
+ * view_file_events(). */
+static int view_file(struct view *v, const char *path, const char *next)
+{
+	struct view_part p;
+	view_file_events(v, path, next, &p);
+	return view_file_end(v, path, &p);
+}
+
+/* ---- A list of files on --jobs threads ---------------------------------- */
+
+/* A file's job (cli_file_job_fn): the first part of printing it, on the
+ * worker's own view. */
+static void file_job(void *arg, unsigned worker, size_t file, struct cli_job_out *out)
+{
+	struct view *v = arg;
+	struct view *w = &v->workers[worker];
+	w->out = out;
+	view_file_events(w, v->files[file], NULL, &v->parts[file]);
+	w->out = NULL;
+}
+
+/* A worker's view: v's options, buffers of its own, and a filter whose
+ * --thread matches are its own (cli_filter_worker()). */
+static void worker_view(struct view *w, const struct view *v)
+{
+	*w = (struct view){0};
+	cli_filter_worker(&w->filter, &v->filter);
+	w->json = v->json;
+	w->utc = v->utc;
+	w->color = v->color;
+	w->header = v->header;
+	w->sampling = v->sampling;
+	w->spans = v->spans;
+	w->style = v->style;
+	w->cache.big_as_string = v->cache.big_as_string;
+}
+
+static void worker_view_free(struct view *w, struct view *v)
+{
+	cli_filter_worker_end(&w->filter, &v->filter);
+	render_buf_free(&w->line);
+	render_message_free(&w->msg);
+	render_buf_free(&w->events);
+	render_event_cache_free(&w->cache);
+}
+
+/*
+ * The files, n of them (more than one), with --jobs N > 1: each file's
+ * events made by a job (file_job()), written here in the order of the
+ * list, each file's end done here after them. Returns the highest exit
+ * status, or -1 if no thread could be started (the caller prints the
+ * files one by one).
+ */
+static int view_files_jobs(struct view *v, char **files, int n)
+{
+	unsigned nworkers = v->filter.jobs < (unsigned)n ? v->filter.jobs : (unsigned)n;
+	v->files = files;
+	v->parts = render_xrealloc(NULL, (size_t)n * sizeof *v->parts);
+	memset(v->parts, 0, (size_t)n * sizeof *v->parts);
+	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
+	for (unsigned i = 0; i < nworkers; i++)
+		worker_view(&v->workers[i], v);
+	v->jobs = cli_file_jobs_start(nworkers, (size_t)n, v->filter.jobs_memory, file_job, v);
+
+	int status = v->jobs ? CLI_EXIT_OK : -1;
+	for (int i = 0; v->jobs && i < n; i++) {
+		if (!cli_file_jobs_write(v->jobs, (size_t)i))
+			break; /* the output failed: main() says so */
+		int st = view_file_end(v, files[i], &v->parts[i]);
+		if (st > status)
+			status = st;
+		if (cli_stdout_failed())
+			break;
+	}
+	cli_file_jobs_stop(v->jobs);
+	v->jobs = NULL;
+	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
+		ttlog_reader_close(v->parts[i].r);
+	for (unsigned i = 0; i < nworkers; i++)
+		worker_view_free(&v->workers[i], v);
+	free(v->workers);
+	free(v->parts);
+	v->workers = NULL;
+	v->parts = NULL;
+	v->files = NULL;
 	return status;
 }
 
@@ -817,8 +963,16 @@ int cli_view_main(int argc, char **argv)
 		int n = cli_store_expand(args, nargs, "ttlog", &files, &bad);
 		if (bad)
 			status = CLI_EXIT_DATA;
-		start_workers(&v);
-		for (int i = 0; i < n && !cli_stdout_failed(); i++) {
+		int done = 0;
+		if (n > 1 && v.filter.jobs > 1 && !v.metrics) {
+			int st = view_files_jobs(&v, files, n);
+			done = st >= 0;
+			if (st > status)
+				status = st;
+		}
+		if (!done)
+			start_workers(&v);
+		for (int i = 0; !done && i < n && !cli_stdout_failed(); i++) {
 			int st = view_file(&v, files[i], i + 1 < n ? files[i + 1] : NULL);
 			if (st > status)
 				status = st;

@@ -282,13 +282,19 @@ static inline void prefetch_switch(const struct ttlog__writer *w)
 	__builtin_prefetch((const void *)(w->base + atomic_load_explicit(&w->limit, memory_order_relaxed)), 1, 3);
 }
 
+/* Ring r takes ttlog_init()'s string limit if it has not yet: the one
+ * check of both ttlog__writer_settings() and the slow path. */
+static inline void ring_settings_current(struct ttlog__ring *r)
+{
+	if (TTLOG__UNLIKELY(r->config !=
+			    atomic_load_explicit(&ttlog__g.ring_config, memory_order_relaxed)))
+		ttlog__ring_take_settings(r);
+}
+
 void ttlog__writer_settings(struct ttlog__writer *w)
 {
-	if (w == &idle_writer) /* set by ttlog__rings_configure() itself */
-		return;
-	struct ttlog__ring *r = ring_of(w);
-	if (r->config != atomic_load_explicit(&ttlog__g.ring_config, memory_order_relaxed))
-		ttlog__ring_take_settings(r);
+	if (w != &idle_writer) /* whose limit ttlog__rings_configure() sets itself */
+		ring_settings_current(ring_of(w));
 }
 
 /* A log call the slow path refuses, counted in *counter. Out of line and
@@ -326,10 +332,8 @@ TTLOG_API unsigned char *ttlog__reserve_slow(uint64_t hdr)
 	if (TTLOG__UNLIKELY(w == &idle_writer) && !(w = ttlog__thread_attach()))
 		return NULL;
 	struct ttlog__ring *r = ring_of(w);
-	/* LMM(init:B) above orders this load after ttlog_init()'s increment. */
-	if (TTLOG__UNLIKELY(r->config != atomic_load_explicit(&ttlog__g.ring_config,
-							       memory_order_relaxed)))
-		ttlog__ring_take_settings(r);
+	/* LMM(init:B) above orders its load after ttlog_init()'s increment. */
+	ring_settings_current(r);
 	if (TTLOG__UNLIKELY(len > r->seg_size)) {
 		/* Only a ring left from an earlier ttlog_init() with a smaller
 		 * size can meet a record sized for the current settings that

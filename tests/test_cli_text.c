@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "render/event_json.h"
 #include "render/event_line.h"
 #include "render/json_text.h"
 #include "render/text_buf.h"
@@ -333,6 +334,144 @@ static void test_line_parts_cached(void **state)
 	render_event_cache_free(&cache);
 }
 
+/* The JSON object of ev with a cache kept across events (with) and with
+ * one emptied before each (fresh, which makes every part anew). */
+static void json_both(struct render_buf *with, struct render_buf *fresh,
+		      const struct ttlog_event *ev, struct render_event_cache *kept,
+		      struct render_event_cache *once)
+{
+	struct render_buf msg = {0};
+	render_buf_puts(&msg, "a \"message\"");
+	render_buf_reset(with);
+	render_buf_reset(fresh);
+	render_event_json(with, ev, &msg, kept);
+	render_event_cache_reset(once);
+	once->service = kept->service;
+	once->big_as_string = kept->big_as_string;
+	render_event_json(fresh, ev, &msg, once);
+	render_buf_free(&msg);
+}
+
+/* The parts of a JSON object that the cache keeps (thread, site, level,
+ * field keys, the end of a log event, the digits of time_ns' seconds) are
+ * the bytes made anew, across files, services and kinds of events; and
+ * time_ns is the event's time. */
+static void test_json_parts_cached(void **state)
+{
+	(void)state;
+	enum { NT = 6, NS = 5 };
+	static struct ttlog_thread_info threads[NT];
+	static struct ttlog_site_info sites[NS];
+	static const char *keys[NS][6];
+	static char key_text[NS][6][16];
+	struct ttlog_arg args[6];
+	struct ttlog_field fields[8];
+	struct ttlog_span span = {.trace_hi = 1, .trace_lo = 2, .id = 3, .parent = 0,
+				  .name = "op", .duration_ns = 1500};
+	struct render_event_cache kept = {0}, once = {0};
+	struct render_buf with = {0}, fresh = {0};
+	static const char *const services[] = {NULL, "", "shop \"api\"", "billing"};
+	static const int64_t times[] = {
+		-1500000001, -1, 0, 1, 999999999, 1000000000, 1000000001, 9007199254740991,
+		9007199254740992, 9007199254740993, 1764982800999999999, 1764982801000000000,
+		INT64_MAX, INT64_MIN};
+	uint64_t rnd = 11;
+
+	for (int file = 0; file < 8; file++) {
+		kept.service = services[file % 4];
+		kept.big_as_string = file / 4;
+		for (int i = 0; i < NT; i++) {
+			threads[i] = (struct ttlog_thread_info){.index = (uint32_t)i,
+								 .tid = (uint32_t)(1000 * file + i)};
+			threads[i].name = i == 2 ? "" : "worker";
+		}
+		for (int i = 0; i < NS; i++) {
+			sites[i] = (struct ttlog_site_info){.id = (uint32_t)i, .level = i % 6,
+							    .line = (uint32_t)(100 * file + i),
+							    .file = "/src/a.c"};
+			for (int k = 0; k < 6; k++) {
+				/* The same addresses in every file, other texts. */
+				snprintf(key_text[i][k], sizeof key_text[i][k], "k%d_%d%s", file, k,
+					 k == 4 ? "\"" : "");
+				keys[i][k] = key_text[i][k];
+			}
+		}
+		render_event_cache_reset(&kept);
+		for (int e = 0; e < 3000; e++) {
+			struct ttlog_event ev = {0};
+			uint64_t r = next_random(&rnd);
+			if (e % 500 == 499) /* another service, without a reset */
+				kept.service = services[(file + e / 500) % 4];
+			ev.time_ns = e < (int)(sizeof times / sizeof times[0])
+					     ? times[e]
+					     : 1764982800000000000 + (int64_t)(e * 7919) * 100003 +
+						       (int64_t)(r % 3);
+			ev.thread = &threads[r % NT];
+			int si = e < 1500 ? (e / 9) % NS : (int)((r >> 8) % NS);
+			ev.site = &sites[si];
+			ev.nargs = (unsigned)(r >> 16) % 7;
+			for (unsigned a = 0; a < ev.nargs; a++) {
+				args[a] = (struct ttlog_arg){.type = a % 3 == 0   ? TTLOG_ARG_I64
+								     : a % 3 == 1 ? TTLOG_ARG_F64
+										  : TTLOG_ARG_STR};
+				args[a].v.i = (int64_t)(r >> a);
+				if (a % 3 == 1)
+					args[a].v.d = (double)(e % 1000) / 8;
+				args[a].str = "path";
+				args[a].str_len = 4;
+			}
+			ev.args = args;
+			ev.fields = fields;
+			/* Site fields, then a context field with a key of its own. */
+			ev.nfields = ev.nargs;
+			for (unsigned f = 0; f < ev.nfields; f++)
+				fields[f] = (struct ttlog_field){keys[si][f], &args[f], TTLOG_FIELD_FORMAT};
+			if ((r >> 24) % 3 == 0)
+				fields[ev.nfields++] = (struct ttlog_field){e % 2 ? "ctx" : "req",
+									    &args[0], TTLOG_FIELD_CONTEXT};
+			int kind = (int)((r >> 32) % 8);
+			ev.kind = kind == 0 ? TTLOG_EVENT_SPAN_BEGIN
+				  : kind == 1 ? TTLOG_EVENT_SPAN_END
+					      : TTLOG_EVENT_LOG;
+			ev.span = kind <= 2 ? &span : NULL;
+			ev.flags = kind == 3 ? TTLOG_EVENT_PROMOTED : 0;
+			json_both(&with, &fresh, &ev, &kept, &once);
+			if (with.len != fresh.len || memcmp(with.data, fresh.data, with.len) != 0)
+				fail_msg("file %d event %d: cached %s, made %s", file, e, with.data,
+					 fresh.data);
+			/* The service, made by hand. */
+			char service[64] = "";
+			if (kept.service && *kept.service) {
+				struct render_buf q = {0};
+				render_json_cstring(&q, kept.service);
+				snprintf(service, sizeof service, ",\"service\":%s}", q.data);
+				render_buf_free(&q);
+				assert_true(with.len > strlen(service));
+				assert_string_equal(with.data + with.len - strlen(service), service);
+			} else {
+				assert_null(strstr(with.data, "\"service\""));
+			}
+			/* time_ns, read back: the digits of the seconds kept. */
+			const char *at = strstr(with.data, "\"time_ns\":");
+			assert_non_null(at);
+			at += strlen("\"time_ns\":");
+			int quoted = *at == '"';
+			assert_int_equal(quoted,
+					 file / 4 && (ev.time_ns > 9007199254740992 ||
+						      ev.time_ns < -9007199254740992));
+			char want[32];
+			snprintf(want, sizeof want, "%" PRId64 "%s", ev.time_ns, quoted ? "\"" : ",");
+			if (strncmp(at + quoted, want, strlen(want)) != 0)
+				fail_msg("event %d: time_ns %" PRId64 " printed as %.24s", e, ev.time_ns,
+					 at);
+		}
+	}
+	render_buf_free(&with);
+	render_buf_free(&fresh);
+	render_event_cache_free(&kept);
+	render_event_cache_free(&once);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_json_strings),
 		cmocka_unit_test(test_text_strings),
 		cmocka_unit_test(test_line_parts_cached),
+		cmocka_unit_test(test_json_parts_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,37 @@ static void test_short_decimals(void **state)
 	assert_true(t.declined * 10000 < t.checked);
 }
 
+/* Decimals with one to five digits after the point (the shortcut for up
+ * to four and its neighbours), as strtod reads them: every numerator up to
+ * 30 000, random ones up to 10^16 (around the shortcut's bound of 10^11),
+ * and the doubles next to each, all against printf. */
+static void test_few_decimals(void **state)
+{
+	(void)state;
+	struct tally t = {0};
+	uint64_t s = UINT64_C(0x5851f42d4c957f2d);
+	uint64_t n = random_count() / 20;
+
+	for (int j = 1; j <= 5; j++) {
+		for (uint64_t i = 0; i < 30000 + n; i++) {
+			uint64_t k = i < 30000 ? i + 1 : next_random(&s) % (UINT64_C(1) << (10 + i % 44));
+			char text[48];
+			snprintf(text, sizeof text, "%llue-%d", (unsigned long long)k, j);
+			double d = strtod(text, NULL);
+			if (d == 0)
+				continue;
+			check(d, &t);
+			if (i % 16 == 0) {
+				check(nextafter(d, 0), &t);
+				check(nextafter(d, INFINITY), &t);
+			}
+		}
+	}
+	print_message("few decimals: %llu formatted, %llu left to printf\n",
+		      (unsigned long long)t.checked, (unsigned long long)t.declined);
+	assert_true(t.declined * 10000 < t.checked);
+}
+
 static void test_random_bits(void **state)
 {
 	(void)state;
@@ -242,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_known_texts),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_short_decimals),
+		cmocka_unit_test(test_few_decimals),
 		cmocka_unit_test(test_random_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,7 @@
  * of ten, the carry makes it 10^(P-1) with exponent X+1), so no margin is
  * needed there beyond not retrying forever.
  */
+#include <float.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -222,6 +223,49 @@ static int exact_digits(uint64_t m, int E, int k, int P, int lower_closer, uint6
 	return 1;
 }
 
+/* Fractions tried by few_decimals(): 10^-1 to 10^-FEW_DECIMALS. */
+#define FEW_DECIMALS 4
+
+/*
+ * The text of a > 0 when it is a decimal with one to FEW_DECIMALS digits
+ * after the point, below 10^11 (a latency of 12.5 ms, a ratio of 0.25), in
+ * a few instructions: N / 10^j with j as small as it can be, found by
+ * scaling a and rounding, and taken only if the quotient N / 10^j, which
+ * IEEE division rounds to the nearest double exactly as strtod() rounds
+ * the text, is a again. Such an N has at most 15 digits, and a lies within
+ * half its ulp (below 1.2e-16 of it) of N / 10^j, far inside half a unit
+ * of the 15th digit (5e-16 of it at least), so that text is what "%.15g"
+ * prints, and it reads back. Returns 0 for every other value.
+ * Needs arithmetic in double precision (FLT_EVAL_METHOD 0).
+ */
+static size_t few_decimals(double a, char *out)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+	static const double scale[FEW_DECIMALS] = {1e1, 1e2, 1e3, 1e4};
+	if (!(a < 1e11))
+		return 0;
+	for (unsigned j = 1; j <= FEW_DECIMALS; j++) {
+		const double t = a * scale[j - 1];
+		const uint64_t n = (uint64_t)(t + 0.5);
+		if ((double)n / scale[j - 1] != a)
+			continue;
+		/* With j the smallest, N ends in 0 only if a is whole (j = 1):
+		 * that text has no point, and is the general method's. */
+		if (n % 10 == 0)
+			return 0;
+		char *o = ttlog__decimal_write(out, n / pow10_u64[j]);
+		*o++ = '.';
+		o = ttlog__decimal_fixed(o, n % pow10_u64[j], j);
+		*o = '\0';
+		return (size_t)(o - out);
+	}
+#else
+	(void)a;
+	(void)out;
+#endif
+	return 0;
+}
+
 size_t render_double_text_fast(double d, char *text)
 {
 	uint64_t bits;
@@ -247,6 +291,9 @@ size_t render_double_text_fast(double d, char *text)
 	char *out = text;
 	if (bits >> 63)
 		*out++ = '-';
+	size_t few = few_decimals(d < 0 ? -d : d, out);
+	if (few)
+		return (size_t)(out - text) + few;
 	for (int P = 15; P <= 17; P++) {
 		const u128 lo = (u128)pow10_u64[P - 1] << 64, hi = (u128)pow10_u64[P] << 64;
 		const struct pow10 *p;

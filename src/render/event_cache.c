@@ -22,6 +22,7 @@ void render_event_cache_reset(struct render_event_cache *c)
 		c->slots[i].key = NULL;
 	c->used = 0;
 	c->levels_made = 0;
+	c->sec_digits_len = 0;
 	memset(c->last_key, 0, sizeof c->last_key);
 	render_buf_reset(&c->text);
 }
@@ -56,33 +57,28 @@ static void cache_grow(struct render_event_cache *c)
 		if (old[i].key)
 			c->slots[slot_index(c, old[i].key, old[i].part)] = old[i];
 	free(old);
-	memset(c->last_key, 0, sizeof c->last_key); /* the slots moved */
 }
 
-void render_event_cache_put(struct render_buf *b, struct render_event_cache *c,
-			    enum render_part part, const void *key, render_part_fn *make,
-			    const struct ttlog_event *ev)
+/* The part's key is not its last one (or there is no cache). */
+void render_event_cache_put_new(struct render_buf *b, struct render_event_cache *c,
+				enum render_part part, const void *key, render_part_fn *make,
+				const struct ttlog_event *ev)
 {
 	if (!c || !key) {
-		make(b, ev);
+		make(b, ev, key);
 		return;
 	}
-	struct render_event_cache_slot *slot;
-	if (c->last_key[part] == key) {
-		slot = &c->slots[c->last_slot[part]];
-	} else {
-		if ((c->used + 1) * 2 > c->cap)
-			cache_grow(c);
-		size_t i = slot_index(c, key, (int)part);
-		slot = &c->slots[i];
-		if (!slot->key) {
-			size_t off = c->text.len;
-			make(&c->text, ev);
-			*slot = (struct render_event_cache_slot){key, (int)part, off, c->text.len - off};
-			c->used++;
-		}
-		c->last_key[part] = key;
-		c->last_slot[part] = i;
+	if ((c->used + 1) * 2 > c->cap)
+		cache_grow(c);
+	struct render_event_cache_slot *slot = &c->slots[slot_index(c, key, (int)part)];
+	if (!slot->key) {
+		size_t off = c->text.len;
+		make(&c->text, ev, key);
+		*slot = (struct render_event_cache_slot){key, (int)part, off, c->text.len - off};
+		c->used++;
 	}
+	c->last_key[part] = key;
+	c->last_off[part] = slot->off;
+	c->last_len[part] = slot->len;
 	render_buf_put(b, c->text.data + slot->off, slot->len);
 }

@@ -38,6 +38,8 @@ static void put_hex_member(struct render_buf *b, const char *name, uint64_t v)
 /* Integers beyond this magnitude are not all doubles: 2^53. */
 #define EXACT_IN_DOUBLE 9007199254740992ull
 
+#define NS_PER_SEC 1000000000
+
 /* An i64 member value; quoted when c asks for it and it is beyond 2^53. */
 static void put_big_i64(struct render_buf *b, int64_t v, const struct render_event_cache *c)
 {
@@ -66,6 +68,47 @@ static void put_value(struct render_buf *b, const struct ttlog_arg *a, const str
 	render_field_json(b, a);
 	if (big)
 		render_buf_putc(b, '"');
+}
+
+/* {"time":"ISO","time_ns":NS, straight into b. From the second 1 on, the
+ * digits of time_ns are those of its whole seconds, kept in c while they
+ * stay the same, and the nine of the fraction that the ISO text ends with
+ * before its 'Z'. */
+static void put_times(struct render_buf *b, int64_t ns, struct render_event_cache *c)
+{
+	static const char open[] = "{\"time\":\"", mid[] = "\",\"time_ns\":";
+	const size_t room = sizeof open + RENDER_TIME_BUF + sizeof mid + RENDER_INT_BUF + 2;
+	if (b->cap - b->len <= room)
+		render_buf_reserve(b, room);
+	char *o = b->data + b->len;
+	memcpy(o, open, sizeof open - 1);
+	o += sizeof open - 1;
+	const size_t n = render_time_text(ns, RENDER_TIME_ISO, o);
+	const char *fraction = n >= 10 && o[n - 1] == 'Z' ? o + n - 10 : NULL;
+	o += n;
+	memcpy(o, mid, sizeof mid - 1);
+	o += sizeof mid - 1;
+	const uint64_t mag = ns < 0 ? 0u - (uint64_t)ns : (uint64_t)ns;
+	const int quote = c && c->big_as_string && mag > EXACT_IN_DOUBLE;
+	if (quote)
+		*o++ = '"';
+	if (c && fraction && ns >= NS_PER_SEC) {
+		const int64_t sec = ns / NS_PER_SEC;
+		if (!c->sec_digits_len || c->sec_digits_of != sec) {
+			c->sec_digits_len = render_u64_text((uint64_t)sec, c->sec_digits);
+			c->sec_digits_of = sec;
+		}
+		memcpy(o, c->sec_digits, c->sec_digits_len);
+		o += c->sec_digits_len;
+		memcpy(o, fraction, 9);
+		o += 9;
+	} else {
+		o += render_i64_text(ns, o);
+	}
+	if (quote)
+		*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->data);
 }
 
 /* The span members of a JSON event object. */
@@ -124,16 +167,18 @@ static void part_level(struct render_buf *b, const struct ttlog_event *ev)
 	render_buf_puts(b, ",\"tid\":");
 }
 
-static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
+static void part_thread(struct render_buf *b, const struct ttlog_event *ev, const void *key)
 {
+	(void)key;
 	const struct ttlog_thread_info *thread = ev->thread;
 	render_buf_put_u64(b, thread ? thread->tid : 0);
 	render_buf_puts(b, ",\"thread\":");
 	render_json_cstring(b, thread && thread->name ? thread->name : "");
 }
 
-static void part_site(struct render_buf *b, const struct ttlog_event *ev)
+static void part_site(struct render_buf *b, const struct ttlog_event *ev, const void *key)
 {
+	(void)key;
 	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
 	render_buf_puts(b, ",\"file\":");
 	render_json_cstring(b, site ? site->file : NULL);
@@ -146,6 +191,37 @@ static void part_site(struct render_buf *b, const struct ttlog_event *ev)
 	render_buf_puts(b, ",\"site\":");
 	render_buf_put_u64(b, site ? site->id : 0);
 	render_buf_puts(b, ",\"message\":");
+}
+
+/* "KEY": a field's key, from the key's text (key). */
+static void part_key(struct render_buf *b, const struct ttlog_event *ev, const void *key)
+{
+	(void)ev;
+	render_json_cstring(b, key);
+	render_buf_putc(b, ':');
+}
+
+/* What ends every object: ,"promoted":true when it was, the service when
+ * there is one, and the brace. */
+static void put_end(struct render_buf *b, const struct ttlog_event *ev, const char *service)
+{
+	if (ev->flags & TTLOG_EVENT_PROMOTED)
+		render_buf_puts(b, ",\"promoted\":true");
+	if (service && *service) {
+		render_buf_puts(b, ",\"service\":");
+		render_json_cstring(b, service);
+	}
+	render_buf_putc(b, '}');
+}
+
+/* ,"kind":"log",...}: the end of a log event outside any span that was not
+ * promoted, the same for all of a file's. Its key is the service, or
+ * no_service. */
+static const char no_service[] = "";
+static void part_tail(struct render_buf *b, const struct ttlog_event *ev, const void *key)
+{
+	json_span(b, ev, NULL);
+	put_end(b, ev, key);
 }
 
 /* Appends the level's part, from the cache when it has it. */
@@ -196,12 +272,7 @@ static void put_again(struct render_buf *b, size_t at, size_t len)
 void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 		       const struct render_buf *msg, struct render_event_cache *c)
 {
-	char tb[RENDER_TIME_BUF];
-
-	render_buf_puts(b, "{\"time\":\"");
-	render_buf_put(b, tb, render_time_text(ev->time_ns, RENDER_TIME_ISO, tb));
-	render_buf_puts(b, "\",\"time_ns\":");
-	put_big_i64(b, ev->time_ns, c);
+	put_times(b, ev->time_ns, c);
 	put_level(b, ev, c);
 	render_event_cache_put(b, c, RENDER_PART_JSON_THREAD, ev->thread, part_thread, ev);
 	render_event_cache_put(b, c, RENDER_PART_JSON_SITE, ttlog_event_display_site(ev), part_site, ev);
@@ -227,20 +298,26 @@ void render_event_json(struct render_buf *b, const struct ttlog_event *ev,
 		unsigned k = printed_arg(ev, first, value);
 		if (i)
 			render_buf_putc(b, ',');
-		render_json_cstring(b, ev->fields[i].key);
-		render_buf_putc(b, ':');
+		if (ev->fields[i].source != TTLOG_FIELD_CONTEXT && ev->fields[i].source != TTLOG_FIELD_SPAN)
+			render_event_cache_put(b, c,
+					       i < RENDER_PART_JSON_KEY_LAST - RENDER_PART_JSON_KEY
+						       ? RENDER_PART_JSON_KEY + i
+						       : RENDER_PART_JSON_KEY_LAST,
+					       ev->fields[i].key, part_key, ev);
+		else
+			part_key(b, ev, ev->fields[i].key);
 		if (k < ARG_TEXTS)
 			put_again(b, arg_at[k], arg_len[k]);
 		else
 			put_value(b, value, c);
 	}
 	render_buf_putc(b, '}');
-	json_span(b, ev, c);
-	if (ev->flags & TTLOG_EVENT_PROMOTED)
-		render_buf_puts(b, ",\"promoted\":true");
-	if (c->service && *c->service) {
-		render_buf_puts(b, ",\"service\":");
-		render_json_cstring(b, c->service);
+	if (ev->kind == TTLOG_EVENT_LOG && !ev->span && !(ev->flags & TTLOG_EVENT_PROMOTED)) {
+		/* The same for every such event of the file. */
+		const char *service = c && c->service && *c->service ? c->service : no_service;
+		render_event_cache_put(b, c, RENDER_PART_JSON_TAIL, service, part_tail, ev);
+		return;
 	}
-	render_buf_putc(b, '}');
+	json_span(b, ev, c);
+	put_end(b, ev, c ? c->service : NULL);
 }

@@ -118,8 +118,9 @@ void render_line_style_init(struct render_line_style *style, enum render_time_st
 }
 
 /* " [TID NAME] ": the thread's part of a line (render/event_cache.h). */
-static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
+static void part_thread(struct render_buf *b, const struct ttlog_event *ev, const void *key)
 {
+	(void)key;
 	const struct ttlog_thread_info *thread = ev->thread;
 	render_buf_puts(b, " [");
 	render_buf_put_u64(b, thread ? thread->tid : 0);
@@ -131,8 +132,9 @@ static void part_thread(struct render_buf *b, const struct ttlog_event *ev)
 }
 
 /* "FILE:LINE ": the shown site's part of a line. */
-static void part_site(struct render_buf *b, const struct ttlog_event *ev)
+static void part_site(struct render_buf *b, const struct ttlog_event *ev, const void *key)
 {
+	(void)key;
 	const struct ttlog_site_info *site = ttlog_event_display_site(ev);
 	put_text_cstring(b, render_base_name(site ? site->file : NULL));
 	render_buf_putc(b, ':');

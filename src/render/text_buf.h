@@ -39,12 +39,44 @@ void render_buf_free(struct render_buf *b);
  * pieces, and a call plus render_buf_reserve() for each was a good part of
  * the cost of printing it. Only a buffer that must grow calls out. */
 
+/* Copies n bytes, up to 32, with two loads and two stores that may
+ * overlap: most pieces of a line are that short, and a call of memcpy()
+ * for each was a good part of what a line cost. */
+static inline void render_copy_short(char *to, const char *from, size_t n)
+{
+	uint64_t w[4];
+	if (n >= 16) {
+		memcpy(w, from, 16);
+		memcpy(w + 2, from + n - 16, 16);
+		memcpy(to, w, 16);
+		memcpy(to + n - 16, w + 2, 16);
+	} else if (n >= 8) {
+		memcpy(w, from, 8);
+		memcpy(w + 1, from + n - 8, 8);
+		memcpy(to, w, 8);
+		memcpy(to + n - 8, w + 1, 8);
+	} else if (n >= 4) {
+		uint32_t h[2];
+		memcpy(h, from, 4);
+		memcpy(h + 1, from + n - 4, 4);
+		memcpy(to, h, 4);
+		memcpy(to + n - 4, h + 1, 4);
+	} else if (n) {
+		char first = from[0], mid = from[n / 2], last = from[n - 1];
+		to[0] = first;
+		to[n / 2] = mid;
+		to[n - 1] = last;
+	}
+}
+
 /** Appends n bytes. */
 static inline void render_buf_put(struct render_buf *b, const void *bytes, size_t n)
 {
 	if (b->cap - b->len <= n) /* room for n bytes and the NUL? */
 		render_buf_reserve(b, n);
-	if (n)
+	if (n <= 32)
+		render_copy_short(b->data + b->len, bytes, n);
+	else
 		memcpy(b->data + b->len, bytes, n);
 	b->len += n;
 	b->data[b->len] = '\0';

@@ -354,6 +354,13 @@ static void export_job(void *arg, unsigned worker, size_t file, struct cli_job_o
 	w->job = NULL;
 }
 
+/* A file's end (cli_file_end_fn), once its job's output is written. */
+static int export_job_end(void *arg, size_t file)
+{
+	struct export_jobs *ej = arg;
+	return export_file_end(ej->x, ej->files[file], &ej->parts[file]);
+}
+
 /*
  * jsonl of the files, n of them (more than one), with --jobs N > 1: each
  * file's events made by a job (export_job()) on a worker export of its
@@ -378,19 +385,8 @@ static int export_files_jobs(struct export *x, char **files, int n)
 		w->json_big_as_string = x->json_big_as_string;
 		w->format->begin(w);
 	}
-	struct cli_file_jobs *jobs = cli_file_jobs_start(nworkers, (size_t)n, x->filter.jobs_memory, export_job, &ej);
-
-	int status = jobs ? CLI_EXIT_OK : -1;
-	for (int i = 0; jobs && i < n; i++) {
-		if (!cli_file_jobs_write(jobs, (size_t)i))
-			break; /* the output failed: main() says so */
-		int st = export_file_end(x, files[i], &ej.parts[i]);
-		if (st > status)
-			status = st;
-		if (cli_stdout_failed())
-			break;
-	}
-	cli_file_jobs_stop(jobs);
+	int status = cli_file_jobs_run(nworkers, (size_t)n, x->filter.jobs_memory, export_job,
+				       export_job_end, &ej);
 	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
 		ttlog_reader_close(ej.parts[i].r);
 	for (unsigned i = 0; i < nworkers; i++) {

@@ -66,7 +66,7 @@ struct cli_file_jobs {
 	size_t writing;       /* the file the writer waits for; nfiles: none */
 	size_t nfiles;
 	size_t next;          /* the next file a worker takes */
-	int stop;             /* a write failed, or cli_file_jobs_stop() */
+	int stop;             /* a write failed, or jobs_stop() */
 	pthread_cond_t room;  /* to the jobs ahead: chunks written, or stop */
 	size_t memory;        /* the jobs ahead wait while they hold more */
 	size_t held;          /* the bytes of every job's chunks */
@@ -84,6 +84,7 @@ struct cli_file_jobs {
 };
 
 static void stop_all(struct cli_file_jobs *j);
+static void jobs_stop(struct cli_file_jobs *j);
 
 /* Makes the job's open chunk one of the chunks to write (the mutex held);
  * wakes the writer if it waits for this job. */
@@ -134,8 +135,11 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-struct cli_file_jobs *cli_file_jobs_start(unsigned nthreads, size_t nfiles, size_t memory,
-					  cli_file_job_fn *work, void *arg)
+/* Starts min(nthreads, nfiles) threads working through the files 0 to
+ * nfiles-1, their output held to `memory` bytes in all; NULL if not even
+ * one thread could be started. */
+static struct cli_file_jobs *jobs_start(unsigned nthreads, size_t nfiles, size_t memory,
+					cli_file_job_fn *work, void *arg)
 {
 	if (nthreads > nfiles)
 		nthreads = (unsigned)nfiles;
@@ -160,7 +164,7 @@ struct cli_file_jobs *cli_file_jobs_start(unsigned nthreads, size_t nfiles, size
 		j->nthreads++;
 	}
 	if (j->nthreads == 0) {
-		cli_file_jobs_stop(j);
+		jobs_stop(j);
 		return NULL;
 	}
 	return j;
@@ -277,7 +281,11 @@ static void stop_all(struct cli_file_jobs *j)
 	pthread_cond_broadcast(&j->room);
 }
 
-int cli_file_jobs_write(struct cli_file_jobs *j, size_t file)
+/* On the calling thread: writes the output of `file` as it is made, until
+ * its job has ended and every chunk is written; for 0, 1, 2, ... in order.
+ * Returns 1 once the job has ended, or 0 if a write failed (every job is
+ * then told to stop). */
+static int jobs_write(struct cli_file_jobs *j, size_t file)
 {
 	if (file >= j->nfiles)
 		return 1;
@@ -338,7 +346,8 @@ static void free_chunks(struct chunk *c)
 	}
 }
 
-void cli_file_jobs_stop(struct cli_file_jobs *j)
+/* Tells every job to stop, waits for the threads and frees everything. */
+static void jobs_stop(struct cli_file_jobs *j)
 {
 	if (!j)
 		return;
@@ -358,4 +367,24 @@ void cli_file_jobs_stop(struct cli_file_jobs *j)
 	free(j->workers);
 	free(j->job);
 	free(j);
+}
+
+int cli_file_jobs_run(unsigned nthreads, size_t nfiles, size_t memory, cli_file_job_fn *work,
+		      cli_file_end_fn *end, void *arg)
+{
+	struct cli_file_jobs *j = jobs_start(nthreads, nfiles, memory, work, arg);
+	if (!j)
+		return -1;
+	int status = CLI_EXIT_OK;
+	for (size_t i = 0; i < nfiles; i++) {
+		if (!jobs_write(j, i))
+			break; /* the output failed: main() says so */
+		int st = end(arg, i);
+		if (st > status)
+			status = st;
+		if (cli_stdout_failed())
+			break;
+	}
+	jobs_stop(j);
+	return status;
 }

@@ -21,7 +21,7 @@
  * (cli/render_pool.h), which hands events over one by one.
  *
  * Memory: while the jobs ahead of the one being written hold more than the
- * memory given to cli_file_jobs_start() (256 KiB a thread at least), they
+ * memory given to cli_file_jobs_run() (256 KiB a thread at least), they
  * wait until the writer has taken some; so a fast job ahead of a slow
  * output holds at most that, and a chunk. The job being written never
  * waits.
@@ -53,15 +53,6 @@ struct cli_job_out {
 typedef void cli_file_job_fn(void *arg, unsigned worker, size_t file, struct cli_job_out *out);
 
 /**
- * Starts min(nthreads, nfiles) threads working through the files 0 to
- * nfiles-1, their output held to `memory` bytes in all. Returns NULL if
- * not even one thread could be started (the caller then prints the files
- * itself).
- */
-struct cli_file_jobs *cli_file_jobs_start(unsigned nthreads, size_t nfiles, size_t memory,
-					  cli_file_job_fn *work, void *arg);
-
-/**
  * Appends the bytes of b for stream fd (1: stdout, 2: stderr) to the job's
  * output: writes them at the job's turn, copies them into its held chunks
  * before it. b is left empty, its memory kept. May wait while the job holds
@@ -73,15 +64,22 @@ int cli_job_out_put(struct cli_job_out *out, int fd, struct render_buf *b);
 /** Whether the output has failed (cli_job_out_put() would return 0). */
 int cli_job_out_stopped(struct cli_job_out *out);
 
-/**
- * On the calling thread: writes the output of `file` as it is made, until
- * its job has ended and every chunk is written. Call it for 0, 1, 2, ...
- * in order. Returns 1 once the job has ended, or 0 if a write failed
- * (every job is then told to stop).
- */
-int cli_file_jobs_write(struct cli_file_jobs *j, size_t file);
+/* The rest of printing file `file` once its job's output is written, on
+ * the calling thread (what needs it: a summary, a reader's status);
+ * returns the file's exit status. */
+typedef int cli_file_end_fn(void *arg, size_t file);
 
-/** Tells every job to stop, waits for the threads and frees everything. */
-void cli_file_jobs_stop(struct cli_file_jobs *j);
+/**
+ * Works through the files 0 to nfiles-1 on min(nthreads, nfiles) threads,
+ * their output held to `memory` bytes in all; on the calling thread,
+ * writes each file's output in list order and then calls end(arg, file),
+ * until the last file or the first output that fails; then stops the
+ * threads. Returns the highest status end() returned (CLI_EXIT_OK
+ * if none), or -1 if no thread could be started (the caller then prints
+ * the files itself). A file whose end was not called (the output failed)
+ * is the caller's to clean up.
+ */
+int cli_file_jobs_run(unsigned nthreads, size_t nfiles, size_t memory, cli_file_job_fn *work,
+		      cli_file_end_fn *end, void *arg);
 
 #endif /* TTLOG__CLI_FILE_JOBS_H */

@@ -68,10 +68,8 @@ struct view {
 
 	/* A list of files with --jobs N > 1: each file's events are printed
 	 * on a thread of their own (cli/file_jobs.h). On the calling thread:
-	 * the jobs, the view of each worker thread and what each file's job
-	 * left (read by the calling thread once the job has ended). On a
+	 * the view of each worker thread and what each file's job left (read by the calling thread once the job has ended). On a
 	 * worker's view: where its output goes. */
-	struct cli_file_jobs *jobs;
 	struct view *workers;
 	struct view_part *parts;
 	char **files;
@@ -608,6 +606,13 @@ static void file_job(void *arg, unsigned worker, size_t file, struct cli_job_out
 	w->out = NULL;
 }
 
+/* A file's end (cli_file_end_fn), once its job's output is written. */
+static int file_end(void *arg, size_t file)
+{
+	struct view *v = arg;
+	return view_file_end(v, v->files[file], &v->parts[file]);
+}
+
 /* A worker's view: v's options, buffers of its own, and a filter whose
  * --thread matches are its own (cli_filter_worker()). */
 static void worker_view(struct view *w, const struct view *v)
@@ -649,20 +654,8 @@ static int view_files_jobs(struct view *v, char **files, int n)
 	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
 	for (unsigned i = 0; i < nworkers; i++)
 		worker_view(&v->workers[i], v);
-	v->jobs = cli_file_jobs_start(nworkers, (size_t)n, v->filter.jobs_memory, file_job, v);
-
-	int status = v->jobs ? CLI_EXIT_OK : -1;
-	for (int i = 0; v->jobs && i < n; i++) {
-		if (!cli_file_jobs_write(v->jobs, (size_t)i))
-			break; /* the output failed: main() says so */
-		int st = view_file_end(v, files[i], &v->parts[i]);
-		if (st > status)
-			status = st;
-		if (cli_stdout_failed())
-			break;
-	}
-	cli_file_jobs_stop(v->jobs);
-	v->jobs = NULL;
+	int status = cli_file_jobs_run(nworkers, (size_t)n, v->filter.jobs_memory, file_job,
+				       file_end, v);
 	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
 		ttlog_reader_close(v->parts[i].r);
 	for (unsigned i = 0; i < nworkers; i++)

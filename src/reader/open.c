@@ -78,7 +78,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "reader/impl.h"
 #include "reader/mtrc_read.h"
@@ -428,24 +427,18 @@ static int read_all(struct ttlog_reader *r, const char *path)
 
 static void reader_free(struct ttlog_reader *r)
 {
-	free(r->data);
+	ttlog_reader_release(r); /* the bytes, the decoded blocks, the decoders */
 	free(r->path);
 	free(r->error);
 	free(r->sites);
 	ttlog__reader_idmap_free(&r->site_map);
-	for (size_t i = 0; i < r->ncursors; i++) {
-		free(r->threads[i].buf);
+	for (size_t i = 0; i < r->ncursors; i++)
 		reader_scopes_free(&r->threads[i].scopes);
-	}
 	free(r->threads);
 	ttlog__reader_idmap_free(&r->thread_map);
 	free(r->blocks);
 	free(r->tblocks);
-	free(r->heap);
 	free(r->strbuf);
-	free(r->unpack);
-	free(r->zbuf);
-	ZSTD_freeDCtx(r->zstd);
 	ttlog__smpl_free(&r->smpl);
 	ttlog__rmetrics_free(&r->metrics);
 	ttlog__rstacks_free(&r->stacks);

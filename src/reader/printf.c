@@ -225,8 +225,6 @@ static int fmt_star_value(const struct ttlog_arg *a)
 	return (int)(int64_t)fmt_bits(a);
 }
 
-/* Writes v in decimal backwards, ending just before p; returns its start. */
-/* "00" to "99": two digits per division when writing a number. */
 /*
  * Digits are written straight into the caller's buffer when it has room
  * for the longest conversion of this kind and the whole-word stores of

@@ -79,13 +79,10 @@ size_t render_time_text(int64_t ns, enum render_time_style style, char *buf)
 		s->valid = 0;
 		return (size_t)snprintf(buf, RENDER_TIME_BUF, "@%" PRId64, ns);
 	}
-	/* A copy of fixed size, which the compiler makes two moves: buf and
-	 * s->text both have RENDER_TIME_BUF bytes. */
-	_Static_assert(RENDER_TIME_BUF >= 32, "room for the fixed copy");
-	if (s->len <= 32)
-		memcpy(buf, s->text, 32);
-	else
-		memcpy(buf, s->text, s->len);
+	/* All of s->text, a size known when compiling (a few moves, not a
+	 * call): buf has RENDER_TIME_BUF bytes too, and the fraction goes
+	 * over what follows the text. */
+	memcpy(buf, s->text, sizeof s->text);
 	char *end = ttlog__decimal_fixed(buf + s->len, (uint64_t)nsec, 9);
 	if (style == RENDER_TIME_ISO)
 		*end++ = 'Z';

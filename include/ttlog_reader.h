@@ -434,6 +434,19 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
  */
 TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reader **reader);
 
+/**
+ * Another reader of the bytes `reader` read, opened with flags as
+ * ttlog_reader_open_ex() opens a file that holds them, without reading
+ * the file again: for reading one file on several threads at once (a
+ * reader is one thread's; ttlog_reader_cut_times()). The bytes are shared,
+ * not copied, and stay until the last of their readers is closed or
+ * released. reader may be in use on another thread meanwhile. Refused
+ * (TTLOG_E_INVALID) for a reader without its bytes: released, or one that
+ * read only part of a file through its index (info->indexed).
+ */
+TTLOG_API int ttlog_reader_open_same(const ttlog_reader *reader, unsigned flags,
+				     ttlog_reader **same);
+
 /** The CPUs this process may run on (at least 1), for TTLOG_READER_JOBS(). */
 TTLOG_API unsigned ttlog_reader_cpu_count(void);
 
@@ -471,6 +484,26 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
  */
 TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, int64_t until_ns,
 				      unsigned level_mask);
+
+/** The most parts ttlog_reader_cut_times() cuts a file into. */
+#define TTLOG_READER_MAX_PARTS 256
+
+/**
+ * Times that cut the file's events into n parts (2 to
+ * TTLOG_READER_MAX_PARTS) of about the same number of records, for reading
+ * the parts at once, each through a reader of its own on a thread of its
+ * own: with the m cuts written to cuts[], part 0 is the range (INT64_MIN,
+ * cuts[0] - 1), part k the range (cuts[k-1], cuts[k] - 1) and part m the
+ * range (cuts[m-1], INT64_MAX) of ttlog_reader_set_range(). The events of
+ * the parts, one part after the other, are then exactly the events and the
+ * order of the whole iteration. Only block headers are read (nothing is
+ * decoded), so every reader of the same bytes opened with the same flags
+ * gives the same cuts. Returns m, from 0 to n - 1: fewer when the file has
+ * few blocks, and 0 when its events cannot be cut so: the file has contexts
+ * or spans (whose re-stated openings keep their old times), its block
+ * headers are not in time order, or the reader was released.
+ */
+TTLOG_API size_t ttlog_reader_cut_times(const ttlog_reader *reader, size_t n, int64_t *cuts);
 
 /**
  * For following a growing file: a reader of the file as it is now, given

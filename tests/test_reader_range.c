@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_reader_range.c - reading part of a large snapshot: a lazy open
- * (TTLOG_READER_LAZY) and a time and level range (ttlog_reader_set_range).
+ * (TTLOG_READER_LAZY) and a time and level range (ttlog_reader_set_range);
+ * the cuts of a file into parts (ttlog_reader_cut_times) and readers that
+ * share a file's bytes (ttlog_reader_open_same).
  *
  * The library writes real snapshots with the fake clock, 20 seconds of
  * events spread over many 64 KiB blocks. Every ranged read is compared with
@@ -269,6 +271,117 @@ static void test_levels(void **state)
 	unlink(path);
 }
 
+/* ttlog_reader_cut_times(): the parts of a file without scopes, read one
+ * after the other through ranges, are the whole iteration, event for event
+ * and in its order; the cuts are the same for a lazy and an eager open and
+ * spread the records over the parts. Two threads log at once, so blocks of
+ * both straddle the cuts. */
+struct cut_event {
+	uint64_t key;
+	int64_t time_ns;
+	uint32_t tid;
+};
+
+/* The events of r from its current range, appended to ev[*n]. */
+static void cut_read(ttlog_reader *r, struct cut_event *ev, size_t cap, size_t *n)
+{
+	struct ttlog_event e;
+	while (ttlog_reader_next(r, &e)) {
+		assert_true(*n < cap);
+		ev[*n].key = ttlog_reader_event_key(r);
+		ev[*n].time_ns = e.time_ns;
+		ev[*n].tid = e.thread->tid;
+		(*n)++;
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+}
+
+static void test_cut_times(void **state)
+{
+	(void)state;
+	struct history h[2] = {{0, 0}, {0, 0}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, history_thread, &h[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	char path[4096];
+	assert_int_equal(ttlog_snapshot_path("cuts", path, sizeof path), TTLOG_OK);
+
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	size_t cap = ttlog_reader_info(r)->events, n = 0;
+	assert_true(cap >= 2 * SECONDS * PER_SECOND);
+	struct cut_event *all = calloc(cap, sizeof *all), *parts = calloc(cap, sizeof *parts);
+	assert_true(all && parts);
+	cut_read(r, all, cap, &n);
+	assert_int_equal(n, cap);
+	enum { NPARTS = 8 };
+	int64_t eager[NPARTS], cuts[NPARTS];
+	size_t m = ttlog_reader_cut_times(r, NPARTS, eager);
+	ttlog_reader_close(r);
+
+	assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &r), TTLOG_OK);
+	assert_int_equal(ttlog_reader_cut_times(r, NPARTS, cuts), m);
+	assert_int_equal(ttlog_reader_counters(r)->blocks_decoded, 0); /* headers only */
+	assert_int_equal(m, NPARTS - 1);
+	for (size_t k = 0; k < m; k++) {
+		assert_true(cuts[k] == eager[k]);
+		assert_true(k == 0 || cuts[k] > cuts[k - 1]);
+	}
+	/* Each part on a reader of its own, the parts in order: the whole. */
+	size_t got = 0, size[NPARTS];
+	for (size_t k = 0; k <= m; k++) {
+		ttlog_reader *p = NULL;
+		assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &p), TTLOG_OK);
+		ttlog_reader_set_range(p, k ? cuts[k - 1] : INT64_MIN, k < m ? cuts[k] - 1 : INT64_MAX,
+				       TTLOG_READER_ALL_LEVELS);
+		ttlog_reader_rewind(p);
+		size_t before = got;
+		cut_read(p, parts, cap, &got);
+		size[k] = got - before;
+		ttlog_reader_close(p);
+	}
+	assert_int_equal(got, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(parts[i].key == all[i].key);
+		assert_true(parts[i].time_ns == all[i].time_ns);
+		assert_int_equal(parts[i].tid, all[i].tid);
+	}
+	/* About equal parts: each within half and twice an eighth. */
+	for (size_t k = 0; k <= m; k++) {
+		print_message("part %zu: %zu events\n", k, size[k]);
+		assert_true(size[k] >= n / NPARTS / 2 && size[k] <= 2 * n / NPARTS);
+	}
+	/* One reader moved from part to part, out of order: the same parts. */
+	static const size_t order[NPARTS] = {5, 0, 7, 1, 6, 2, 4, 3};
+	for (size_t i = 0; i < NPARTS; i++) {
+		size_t k = order[i], at = 0, len = 0;
+		for (size_t j = 0; j < k; j++)
+			at += size[j];
+		ttlog_reader_set_range(r, k ? cuts[k - 1] : INT64_MIN, k < m ? cuts[k] - 1 : INT64_MAX,
+				       TTLOG_READER_ALL_LEVELS);
+		ttlog_reader_rewind(r);
+		cut_read(r, parts + at, cap - at, &len);
+		assert_int_equal(len, size[k]);
+		for (size_t j = at; j < at + len; j++)
+			assert_true(parts[j].key == all[j].key);
+	}
+	/* Fewer parts, and the limits of n. */
+	assert_int_equal(ttlog_reader_cut_times(r, 2, cuts), 1);
+	assert_true(cuts[0] == eager[NPARTS / 2 - 1]);
+	assert_int_equal(ttlog_reader_cut_times(r, 1, cuts), 0);
+	assert_int_equal(ttlog_reader_cut_times(r, 0, cuts), 0);
+	assert_int_equal(ttlog_reader_cut_times(r, NPARTS, NULL), 0);
+	assert_int_equal(ttlog_reader_cut_times(NULL, NPARTS, cuts), 0);
+	ttlog_reader_release(r);
+	assert_int_equal(ttlog_reader_cut_times(r, NPARTS, cuts), 0);
+	ttlog_reader_close(r);
+	free(all);
+	free(parts);
+	unlink(path);
+}
+
 /* With contexts and spans: blocks before the range are read for their
  * scopes only, so events in the range carry the same context and span as
  * in a full read; blocks after the range are still passed over. */
@@ -300,6 +413,12 @@ static void test_scopes_kept(void **state)
 	assert_true(c.blocks_scanned > 0);
 	assert_true(c.blocks_skipped > 0); /* the seconds after the range */
 	assert_true(c.blocks_decoded <= c.blocks / SECONDS + 2);
+	/* A file with scopes is not cut: re-stated openings keep old times. */
+	ttlog_reader *r = NULL;
+	int64_t cuts[4];
+	assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &r), TTLOG_OK);
+	assert_int_equal(ttlog_reader_cut_times(r, 4, cuts), 0);
+	ttlog_reader_close(r);
 	free(want);
 	unlink(path);
 }
@@ -397,6 +516,49 @@ static void test_event_keys(void **state)
 	unlink(path);
 }
 
+/* ttlog_reader_open_same(): a second reader of the bytes the first read,
+ * with flags of its own, gives the same events; the bytes stay while any
+ * reader of them is open, in whatever order they are closed or released. */
+static void test_open_same(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("same", 0, &tid);
+	ttlog_reader *a = NULL, *b = NULL, *c = NULL;
+	assert_int_equal(ttlog_reader_open(path, &a), TTLOG_OK);
+	assert_int_equal(ttlog_reader_open_same(a, TTLOG_READER_LAZY, &b), TTLOG_OK);
+	assert_int_equal(ttlog_reader_counters(b)->blocks_decoded, 0); /* lazy, as asked */
+	assert_int_equal(ttlog_reader_open_same(b, 0, &c), TTLOG_OK);
+	assert_int_equal(ttlog_reader_info(c)->events, ttlog_reader_info(a)->events);
+	assert_string_equal(ttlog_reader_info(c)->path, path);
+	unlink(path); /* not read again */
+	size_t n = ttlog_reader_info(a)->events;
+	uint64_t *keys = calloc(n, sizeof *keys);
+	assert_non_null(keys);
+	struct ttlog_event ev;
+	size_t i = 0;
+	while (ttlog_reader_next(a, &ev))
+		keys[i++] = ttlog_reader_event_key(a);
+	assert_int_equal(i, n);
+	ttlog_reader_close(a); /* the others still read the bytes */
+	ttlog_reader_release(c);
+	assert_int_equal(ttlog_reader_next(c, &ev), 0);
+	ttlog_reader *d = NULL;
+	assert_int_equal(ttlog_reader_open_same(c, 0, &d), TTLOG_E_INVALID); /* released */
+	assert_null(d);
+	for (i = 0; ttlog_reader_next(b, &ev); i++) {
+		assert_true(i < n);
+		assert_true(ttlog_reader_event_key(b) == keys[i]);
+	}
+	assert_int_equal(i, n);
+	assert_int_equal(ttlog_reader_status(b), TTLOG_OK);
+	ttlog_reader_close(c);
+	ttlog_reader_close(b);
+	assert_int_equal(ttlog_reader_open_same(NULL, 0, &d), TTLOG_E_INVALID);
+	assert_int_equal(ttlog_reader_open_same(b, 0, NULL), TTLOG_E_INVALID);
+	free(keys);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -415,8 +577,10 @@ int main(void)
 		cmocka_unit_test(test_one_second),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_empty_ranges),
+		cmocka_unit_test(test_cut_times),
 		cmocka_unit_test(test_scopes_kept),
 		cmocka_unit_test(test_event_keys),
+		cmocka_unit_test(test_open_same),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);

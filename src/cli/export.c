@@ -27,6 +27,7 @@
 #include "default_file.h"
 #include "store_args.h"
 #include "export.h"
+#include "file_parts.h"
 #include "filter.h"
 #include "render/event_json.h"
 #include "report.h"
@@ -293,6 +294,29 @@ static void export_file_events(struct export *x, const char *path, const char *n
 }
 
 /*
+ * One part of a file cut into parts (cli/file_parts.h), on a worker: the
+ * events of the part's range through the worker's reader of the file. The
+ * file's stacks and status are its end's (export_job_end()).
+ */
+static void export_part_events(struct export *x, const char *path, const struct cli_file_part *part)
+{
+	ttlog_reader *r = part->r;
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	struct ttlog_event ev;
+	x->path = path;
+	cli_filter_begin_file(&x->filter, r);
+	int read = cli_file_part_begin(part, x->filter.since_ns, x->filter.until_ns,
+				       cli_filter_levels(&x->filter));
+	x->format->begin_file(x, r, info);
+	while (read && !output_failed(x) && ttlog_reader_next(r, &ev)) {
+		render_message_start(&x->msg, &ev);
+		if (cli_filter_keep(&x->filter, &ev, &x->msg))
+			x->format->event(x, &ev);
+	}
+	x->format->end_file(x, r, info);
+}
+
+/*
  * The rest of exporting the file path, after export_file_events(): what
  * the open found, the file's stacks (jsonl) and the reader's status;
  * closes the file. On the calling thread: stacks are symbolised there.
@@ -335,44 +359,78 @@ static int export_file(struct export *x, const char *path, const char *next)
 /* ---- A list of files on --jobs threads (jsonl) ---------------------------- */
 
 /* What the file jobs of a list share: the command's export, each worker's
- * own, and what each file's job left for export_file_end(). */
+ * own, what each file's job left for export_file_end(), and the files'
+ * parts. */
 struct export_jobs {
 	struct export *x;
 	struct export *workers;
 	struct export_part *parts;
 	char **files;
+	struct cli_file_parts *fparts;
 };
 
-/* A file's job (cli_file_job_fn), on the worker's own export. */
-static void export_job(void *arg, unsigned worker, size_t file, struct cli_job_out *out)
+/* A job (cli_file_job_fn), on the worker's own export: a whole file's
+ * events, or one part of a file cut into parts. */
+static void export_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
 {
 	struct export_jobs *ej = arg;
 	struct export *w = &ej->workers[worker];
+	struct cli_file_part part;
+	cli_file_parts_take(ej->fparts, job, worker, &part);
 	w->job = out;
 	w->job_stopped = cli_job_out_stopped(out);
-	export_file_events(w, ej->files[file], NULL, &ej->parts[file]);
+	if (part.kind == CLI_PART_WHOLE) {
+		export_file_events(w, ej->files[part.file], NULL, &ej->parts[part.file]);
+	} else if (part.kind == CLI_PART_RANGE) {
+		export_part_events(w, ej->files[part.file], &part);
+		cli_file_part_end(ej->fparts, &part, worker);
+	}
 	w->job = NULL;
 }
 
-/* A file's end (cli_file_end_fn), once its job's output is written. */
-static int export_job_end(void *arg, size_t file)
+/* A job's end (cli_file_end_fn), once its output is written: after a
+ * file's last part, the file's end. */
+static int export_job_end(void *arg, size_t job)
 {
 	struct export_jobs *ej = arg;
-	return export_file_end(ej->x, ej->files[file], &ej->parts[file]);
+	if (!cli_file_parts_last(ej->fparts, job))
+		return CLI_EXIT_OK;
+	size_t file = cli_file_parts_file(ej->fparts, job);
+	struct export_part *p = &ej->parts[file];
+	ttlog_reader *r;
+	int rc;
+	if (cli_file_parts_end_file(ej->fparts, file, &r, &rc))
+		*p = (struct export_part){.r = r, .rc = rc, .wanted = 1};
+	return export_file_end(ej->x, ej->files[file], p);
 }
 
 /*
- * jsonl of the files, n of them (more than one), with --jobs N > 1: each
- * file's events made by a job (export_job()) on a worker export of its
- * own (its buffers, the format's state, a filter whose --thread matches
- * are merged back), written here in list order, each file's end done here
- * after them. Returns the highest exit status, or -1 if no thread could
- * be started (the caller exports the files one by one).
+ * jsonl of the files, n of them, with --jobs N > 1: each file's events
+ * made by jobs (export_job()), one per part of the file where it is cut
+ * into parts (cli/file_parts.h), else one for the file, each on a worker
+ * export of its own (its buffers, the format's state, a filter whose
+ * --thread matches are merged back), written here in list order, each
+ * file's end done here after them. Returns the highest exit status, or -1
+ * if no thread could be started or the one file given is not cut (the
+ * caller exports the files one by one).
  */
 static int export_files_jobs(struct export *x, char **files, int n)
 {
-	unsigned nworkers = x->filter.jobs < (unsigned)n ? x->filter.jobs : (unsigned)n;
-	struct export_jobs ej = {x, NULL, NULL, files};
+	/* Files are cut into parts unless --since or --until count from each
+	 * file's last event. */
+	unsigned nparts = cli_filter_times_relative(&x->filter) ? 1 : CLI_FILE_PARTS;
+	size_t njobs = (size_t)n * nparts;
+	unsigned nworkers = x->filter.jobs < njobs ? x->filter.jobs : (unsigned)njobs;
+	struct export_jobs ej = {x, NULL, NULL, files, NULL};
+	ej.fparts = cli_file_parts_new(files, (size_t)n, nworkers, nparts, x->filter.service);
+	if (!ej.fparts)
+		return -1;
+	if (n == 1 && !cli_file_parts_probe(ej.fparts, 0)) {
+		/* One file that is not cut: the threads of the reader's open and
+		 * of the render pool do better. */
+		cli_file_parts_free(ej.fparts);
+		return -1;
+	}
 	ej.parts = render_xrealloc(NULL, (size_t)n * sizeof *ej.parts);
 	memset(ej.parts, 0, (size_t)n * sizeof *ej.parts);
 	ej.workers = render_xrealloc(NULL, nworkers * sizeof *ej.workers);
@@ -385,10 +443,11 @@ static int export_files_jobs(struct export *x, char **files, int n)
 		w->json_big_as_string = x->json_big_as_string;
 		w->format->begin(w);
 	}
-	int status = cli_file_jobs_run(nworkers, (size_t)n, x->filter.jobs_memory, export_job,
+	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, export_job,
 				       export_job_end, &ej);
 	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
 		ttlog_reader_close(ej.parts[i].r);
+	cli_file_parts_free(ej.fparts);
 	for (unsigned i = 0; i < nworkers; i++) {
 		struct export *w = &ej.workers[i];
 		cli_filter_worker_end(&w->filter, &x->filter);
@@ -689,7 +748,7 @@ int cli_export_main(int argc, char **argv)
 		x.signal = (enum export_signal)s;
 		x.format->begin(&x);
 		int done = 0;
-		if (x.format == &cli_export_jsonl && n > 1 && x.filter.jobs > 1) {
+		if (x.format == &cli_export_jsonl && n >= 1 && x.filter.jobs > 1) {
 			int st = export_files_jobs(&x, files, n);
 			done = st >= 0;
 			if (st > status)

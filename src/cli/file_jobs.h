@@ -4,9 +4,10 @@
  * output written in the order of the list (`ttlog view FILE...` with
  * --jobs N > 1).
  *
- * Each file is a job: a thread takes the next file of the list and runs
- * the caller's work function on it, which opens the file and makes its
- * lines. What a job ahead of the one being written writes does not go to
+ * Each file is a job, or each part of a file (cli/file_parts.h, whose
+ * jobs these "files" then are): a thread takes the next job of the list
+ * and runs the caller's work function on it, which reads the file or part
+ * and makes its lines. What a job ahead of the one being written writes does not go to
  * stdout or stderr: it is kept as a list of chunks, each for one of the two
  * streams, in the order written. The calling thread writes the jobs'
  * chunks one job after the other, in list order; once it has written all a

@@ -286,6 +286,12 @@ void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
 	ttlog_reader_rewind(r);
 }
 
+int cli_filter_times_relative(const struct cli_filter *f)
+{
+	return f->since.kind == CLI_TIME_OF_DAY || f->since.kind == CLI_TIME_BEFORE_END ||
+	       f->until.kind == CLI_TIME_OF_DAY || f->until.kind == CLI_TIME_BEFORE_END;
+}
+
 unsigned cli_filter_levels(const struct cli_filter *f)
 {
 	unsigned levels = TTLOG_READER_ALL_LEVELS;
@@ -358,16 +364,20 @@ void cli_filter_jobs_usage(FILE *out)
 {
 	fputs("Reading:\n"
 	      "      --jobs N          use N threads (1 to 255; the default is the number of\n"
-	      "                        CPUs). A list of files (view, export's jsonl) is read\n"
-	      "                        N files at a time, each on a thread of its own, its\n"
-	      "                        output held until the files before it are written\n"
-	      "                        (see --jobs-memory).\n"
+	      "                        CPUs). view and export's jsonl read a list of files,\n"
+	      "                        and a file cut into parts by time, N jobs at a time:\n"
+	      "                        each file or part on a thread of its own, its output\n"
+	      "                        held until what comes before it is written (see\n"
+	      "                        --jobs-memory). A file is cut when it is complete\n"
+	      "                        and has no contexts or spans, unless --header or a\n"
+	      "                        time counted from the file's end is given.\n"
 	      "                        Otherwise each file's blocks are decompressed and\n"
 	      "                        checked on N threads, and JSON lines are made on N\n"
 	      "                        threads (view -o json, export's jsonl; not with\n"
 	      "                        --grep). 1 does all of it on one thread. The output\n"
 	      "                        is the same for every N\n"
-	      "      --jobs-memory MIB the output of files read ahead held at most, in MiB\n"
+	      "      --jobs-memory MIB the output of files and parts read ahead held at\n"
+	      "                        most, in MiB\n"
 	      "                        (default 256; 256 KiB a thread at least)\n",
 	      out);
 }

@@ -154,6 +154,10 @@ int cli_filter_report_threads(const struct cli_filter *f, const char *who);
 /** Whether the file of reader r is one --service wants (always without it). */
 int cli_filter_file_wanted(const struct cli_filter *f, const ttlog_reader *r);
 
+/** Whether --since or --until counts from a file's end (a time of day, a
+ * duration before the end): their times depend on the file's last event. */
+int cli_filter_times_relative(const struct cli_filter *f);
+
 /** The levels --level keeps, as a level mask for the reader. */
 unsigned cli_filter_levels(const struct cli_filter *f);
 

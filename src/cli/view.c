@@ -32,6 +32,7 @@
 #include "render/names.h"
 #include "render/time_text.h"
 #include "file_jobs.h"
+#include "file_parts.h"
 #include "open_ahead.h"
 #include "render_pool.h"
 #include "report.h"
@@ -74,6 +75,7 @@ struct view {
 	struct view_part *parts;
 	char **files;
 	struct cli_job_out *out;
+	struct cli_file_parts *fparts; /* the files cut into parts (cli/file_parts.h) */
 };
 
 /* One file, from its open to its last event (view_file_events()); the
@@ -497,6 +499,28 @@ static int output_failed(struct view *v)
 }
 
 /*
+ * The events r returns from its current range; read 0: none. With mark, the
+ * trigger's mark before the first event at or after the rule's time, or
+ * after the last event if none is.
+ */
+static void print_events(struct view *v, ttlog_reader *r, const struct ttlog_file_info *info,
+			 int mark, int read)
+{
+	struct ttlog_event ev;
+	v->stopped = output_failed(v);
+	while (read && !v->stopped && ttlog_reader_next(r, &ev)) {
+		if (mark && ev.time_ns >= info->trigger_ns) {
+			print_trigger_mark(v, info);
+			mark = 0;
+		}
+		show_event(v, &ev);
+	}
+	if (mark && !v->stopped)
+		print_trigger_mark(v, info);
+	flush_events(v);
+}
+
+/*
  * The first part of printing the file path: opening it, its details
  * (--header) and its events, into *p. next, if not NULL, is the file that
  * comes after it, opened meanwhile with --jobs N > 1 (cli/open_ahead.h).
@@ -533,22 +557,33 @@ static void view_file_events(struct view *v, const char *path, const char *next,
 	if (v->metrics)
 		cli_metrics_print(r, v->json,
 				  v->json ? RENDER_TIME_ISO : v->utc ? RENDER_TIME_UTC : RENDER_TIME_LOCAL);
-	struct ttlog_event ev;
 	/* A trigger's snapshot: a line among the events where the rule fired
 	 * (text mode; JSON has the header's note). */
 	int mark = p->described && !v->json && !v->metrics && info->trigger_rule &&
 		   *info->trigger_rule;
-	v->stopped = output_failed(v);
-	while (!v->metrics && !v->stopped && ttlog_reader_next(r, &ev)) {
-		if (mark && ev.time_ns >= info->trigger_ns) {
-			print_trigger_mark(v, info);
-			mark = 0;
-		}
-		show_event(v, &ev);
-	}
-	if (mark && !v->stopped)
-		print_trigger_mark(v, info);
-	flush_events(v);
+	print_events(v, r, info, mark, !v->metrics);
+}
+
+/*
+ * One part of a file cut into parts (cli/file_parts.h), on a worker: the
+ * events of the part's range through the worker's reader of the file, and
+ * the trigger's mark if the part's range holds the rule's time (the mark
+ * then comes where printing the whole file puts it). The file's details,
+ * summaries and status are its end's (file_end()).
+ */
+static void view_part_events(struct view *v, const char *path, const struct cli_file_part *part)
+{
+	ttlog_reader *r = part->r;
+	const struct ttlog_file_info *info = ttlog_reader_info(r);
+	v->path = path;
+	cli_filter_begin_file(&v->filter, r);
+	int read = cli_file_part_begin(part, v->filter.since_ns, v->filter.until_ns,
+				       cli_filter_levels(&v->filter));
+	render_event_cache_reset(&v->cache); /* another reader's sites */
+	v->cache.service = info->service;
+	int mark = !v->json && info->trigger_rule && *info->trigger_rule &&
+		   info->trigger_ns >= part->since && info->trigger_ns <= part->until;
+	print_events(v, r, info, mark, read);
 }
 
 /*
@@ -595,22 +630,38 @@ static int view_file(struct view *v, const char *path, const char *next)
 
 /* ---- A list of files on --jobs threads ---------------------------------- */
 
-/* A file's job (cli_file_job_fn): the first part of printing it, on the
- * worker's own view. */
-static void file_job(void *arg, unsigned worker, size_t file, struct cli_job_out *out)
+/* A job (cli_file_job_fn), on the worker's own view: a file's first part
+ * of printing it, or one part of a file cut into parts. */
+static void file_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
 {
 	struct view *v = arg;
 	struct view *w = &v->workers[worker];
+	struct cli_file_part part;
+	cli_file_parts_take(v->fparts, job, worker, &part);
 	w->out = out;
-	view_file_events(w, v->files[file], NULL, &v->parts[file]);
+	if (part.kind == CLI_PART_WHOLE) {
+		view_file_events(w, v->files[part.file], NULL, &v->parts[part.file]);
+	} else if (part.kind == CLI_PART_RANGE) {
+		view_part_events(w, v->files[part.file], &part);
+		cli_file_part_end(v->fparts, &part, worker);
+	}
 	w->out = NULL;
 }
 
-/* A file's end (cli_file_end_fn), once its job's output is written. */
-static int file_end(void *arg, size_t file)
+/* A job's end (cli_file_end_fn), once its output is written: after a
+ * file's last part, the file's end. */
+static int file_end(void *arg, size_t job)
 {
 	struct view *v = arg;
-	return view_file_end(v, v->files[file], &v->parts[file]);
+	if (!cli_file_parts_last(v->fparts, job))
+		return CLI_EXIT_OK;
+	size_t file = cli_file_parts_file(v->fparts, job);
+	struct view_part *p = &v->parts[file];
+	ttlog_reader *r;
+	int rc;
+	if (cli_file_parts_end_file(v->fparts, file, &r, &rc))
+		*p = (struct view_part){.r = r, .rc = rc, .wanted = 1, .described = r != NULL};
+	return view_file_end(v, v->files[file], p);
 }
 
 /* A worker's view: v's options, buffers of its own, and a filter whose
@@ -639,25 +690,43 @@ static void worker_view_free(struct view *w, struct view *v)
 }
 
 /*
- * The files, n of them (more than one), with --jobs N > 1: each file's
- * events made by a job (file_job()), written here in the order of the
- * list, each file's end done here after them. Returns the highest exit
- * status, or -1 if no thread could be started (the caller prints the
- * files one by one).
+ * The files, n of them, with --jobs N > 1: each file's events made by
+ * jobs (file_job()), one per part of the file where it is cut into parts
+ * (cli/file_parts.h), else one for the file, written here in the order of
+ * the list, each file's end done here after them. Returns the highest exit
+ * status, or -1 if no thread could be started or the one file given is not
+ * cut (the caller prints the files one by one).
  */
 static int view_files_jobs(struct view *v, char **files, int n)
 {
-	unsigned nworkers = v->filter.jobs < (unsigned)n ? v->filter.jobs : (unsigned)n;
+	/* Files are cut into parts unless something shown depends on the
+	 * whole file read at once: its details before the events (counts,
+	 * times), or times counted from its last event. */
+	unsigned nparts = v->header || cli_filter_times_relative(&v->filter) ? 1 : CLI_FILE_PARTS;
+	size_t njobs = (size_t)n * nparts;
+	unsigned nworkers = v->filter.jobs < njobs ? v->filter.jobs : (unsigned)njobs;
+	v->fparts = cli_file_parts_new(files, (size_t)n, nworkers, nparts, v->filter.service);
+	if (!v->fparts)
+		return -1;
+	if (n == 1 && !cli_file_parts_probe(v->fparts, 0)) {
+		/* One file that is not cut: the threads of the reader's open and
+		 * of the render pool do better. */
+		cli_file_parts_free(v->fparts);
+		v->fparts = NULL;
+		return -1;
+	}
 	v->files = files;
 	v->parts = render_xrealloc(NULL, (size_t)n * sizeof *v->parts);
 	memset(v->parts, 0, (size_t)n * sizeof *v->parts);
 	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
 	for (unsigned i = 0; i < nworkers; i++)
 		worker_view(&v->workers[i], v);
-	int status = cli_file_jobs_run(nworkers, (size_t)n, v->filter.jobs_memory, file_job,
-				       file_end, v);
+	int status = cli_file_jobs_run(nworkers, njobs, v->filter.jobs_memory, file_job, file_end,
+				       v);
 	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
 		ttlog_reader_close(v->parts[i].r);
+	cli_file_parts_free(v->fparts);
+	v->fparts = NULL;
 	for (unsigned i = 0; i < nworkers; i++)
 		worker_view_free(&v->workers[i], v);
 	free(v->workers);
@@ -957,7 +1026,7 @@ int cli_view_main(int argc, char **argv)
 		if (bad)
 			status = CLI_EXIT_DATA;
 		int done = 0;
-		if (n > 1 && v.filter.jobs > 1 && !v.metrics) {
+		if (n >= 1 && v.filter.jobs > 1 && !v.metrics) {
 			int st = view_files_jobs(&v, files, n);
 			done = st >= 0;
 			if (st > status)

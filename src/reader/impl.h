@@ -31,6 +31,7 @@
 #ifndef TTLOG__READER_IMPL_H
 #define TTLOG__READER_IMPL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -143,9 +144,18 @@ int ttlog__reader_unseal(struct ttlog_reader *r);
  * reported as truncated. */
 void ttlog__reader_unseal_check_end(struct ttlog_reader *r);
 
+/* The bytes of a file, shared by its readers (ttlog_reader_open_same()):
+ * never written once parsing begins, freed by the last reader that lets
+ * them go (ttlog_reader_release(), or close). */
+struct ttlog__reader_bytes {
+	_Atomic size_t refs;
+	unsigned char *data;
+};
+
 struct ttlog_reader {
 	unsigned char *data;
 	size_t size;
+	struct ttlog__reader_bytes *bytes; /* data's owner once parsing begins */
 	char *path;
 	int status;
 	char *error;

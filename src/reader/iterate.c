@@ -117,7 +117,15 @@ TTLOG_API void ttlog_reader_release(ttlog_reader *r)
 {
 	if (!r)
 		return;
-	free(r->data);
+	if (r->bytes) { /* the last reader of the bytes frees them */
+		if (atomic_fetch_sub_explicit(&r->bytes->refs, 1, memory_order_acq_rel) == 1) {
+			free(r->bytes->data);
+			free(r->bytes);
+		}
+	} else {
+		free(r->data);
+	}
+	r->bytes = NULL;
 	r->data = NULL;
 	r->size = 0;
 	for (size_t i = 0; i < r->ncursors; i++) {

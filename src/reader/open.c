@@ -72,6 +72,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,18 @@ static void reader_free(struct ttlog_reader *r)
 /* Parses r->data and hands the reader out (or frees it on OOM). */
 static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out)
 {
+	if (have_data && !r->bytes) {
+		/* From here on the bytes are only read: a reader of the same
+		 * bytes may share them. */
+		r->bytes = malloc(sizeof *r->bytes);
+		if (r->bytes) {
+			atomic_init(&r->bytes->refs, 1);
+			r->bytes->data = r->data;
+		} else {
+			r->oom = 1;
+			have_data = 0;
+		}
+	}
 	if (have_data) {
 		r->scan_budget = READER_RESYNC_SLACK + (uint64_t)r->size * READER_RESYNC_FACTOR;
 		r->buf_budget = READER_BUFFER_BUDGET;
@@ -508,6 +521,32 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 			have = ttlog__reader_unseal(r);
 	}
 	return finish_open(r, have, reader);
+}
+
+TTLOG_API int ttlog_reader_open_same(const ttlog_reader *src, unsigned flags, ttlog_reader **reader)
+{
+	if (!reader)
+		return TTLOG_E_INVALID;
+	*reader = NULL;
+	if (!src || !src->bytes || src->info.indexed ||
+	    (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
+		return TTLOG_E_INVALID;
+	struct ttlog_reader *r = reader_new(src->path);
+	if (!r)
+		return TTLOG_E_NOMEM;
+	r->flags = flags;
+	/* src's own thread may be reading events meanwhile: only what was
+	 * set before src was handed out is read here, and the count. */
+	atomic_fetch_add_explicit(&src->bytes->refs, 1, memory_order_relaxed);
+	r->bytes = src->bytes;
+	r->data = src->bytes->data;
+	r->size = src->size;
+	r->sealed = src->sealed;
+	r->seal_final = src->seal_final;
+	r->seal_torn = src->seal_torn;
+	r->seal_end = src->seal_end;
+	r->info.bundle_offset = src->info.bundle_offset;
+	return finish_open(r, 1, reader);
 }
 
 /* No range: the whole file, never through its index. */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cut_times.c - times that cut a file's events into parts of about equal
+ * size, for reading the parts at once on separate threads
+ * (ttlog_reader_cut_times()).
+ *
+ * Only the block headers are read: each block's stated record count and
+ * first ticks. The blocks, all threads' together, are put in order of
+ * their first ticks, and a cut is made at the first block whose records
+ * before it (in that order) reach the next k/n of the total; its time is
+ * the first time of part k. Blocks of other threads that straddle that
+ * time are split by the reader's range record by record, so the parts are
+ * about, not exactly, equal.
+ *
+ * Reading the parts through ranges gives the whole iteration, one part
+ * after the other, only where the merge is in time order: every cursor's
+ * records in order of ticks (the writer's clock never runs backwards on a
+ * thread) and times increasing with ticks. Files with contexts or spans are
+ * not cut: their segments re-state the openings with their old times
+ * (reader/iterate.c, enter_block()), so a block's header does not bound
+ * its records. Neither are files whose blocks contradict that order, or
+ * whose calibration runs backwards.
+ */
+#include <stdlib.h>
+
+#include "common/internal.h"
+#include "format/format.h"
+#include "reader/impl.h"
+#include "ttlog_reader.h"
+
+struct block_start {
+	uint64_t ticks;
+	uint64_t count;
+};
+
+static int by_ticks(const void *a, const void *b)
+{
+	const struct block_start *x = a, *y = b;
+	return x->ticks < y->ticks ? -1 : x->ticks > y->ticks;
+}
+
+/* Whether the iteration is in time order as far as the block headers can
+ * tell: every cursor's blocks in order, each bounded by its header. */
+static int headers_in_order(const struct ttlog_reader *r)
+{
+	if (r->has_scopes || (r->cal_ok && r->ns1 < r->ns0))
+		return 0;
+	for (size_t c = 0; c < r->ncursors; c++) {
+		const struct rthread *t = &r->threads[c];
+		uint64_t last = 0;
+		for (size_t i = t->blk_begin; i < t->blk_end; i++) {
+			const struct rblock *b = &r->blocks[r->tblocks[i]];
+			if (b->first_ticks > b->last_ticks || b->first_ticks < last)
+				return 0;
+			last = b->last_ticks;
+		}
+	}
+	return 1;
+}
+
+TTLOG_API size_t ttlog_reader_cut_times(const ttlog_reader *r, size_t n, int64_t *cuts)
+{
+	if (n > TTLOG_READER_MAX_PARTS)
+		n = TTLOG_READER_MAX_PARTS;
+	if (!r || n < 2 || !cuts || r->released || !r->tblocks || !headers_in_order(r))
+		return 0;
+	size_t nb = r->ncursors ? r->threads[r->ncursors - 1].blk_end : 0;
+	struct block_start *s = nb ? malloc(nb * sizeof *s) : NULL;
+	if (!s)
+		return 0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < nb; i++) {
+		const struct rblock *b = &r->blocks[r->tblocks[i]];
+		s[i].ticks = b->first_ticks;
+		/* The stated count, at most what the block's bytes can hold
+		 * (a record takes 8 bytes or more): no sum can overflow. */
+		s[i].count = b->count < TTLOG__FMT_MAX_BLOCK_RAW / 8 ? b->count
+								     : TTLOG__FMT_MAX_BLOCK_RAW / 8;
+		total += s[i].count;
+	}
+	qsort(s, nb, sizeof *s, by_ticks);
+	size_t m = 0;
+	uint64_t before = 0; /* records of the blocks before s[i] */
+	for (size_t i = 0, k = 1; i < nb && k < n; i++) {
+		/* Part k begins at the first block with k/n of the records
+		 * before it (no product overflows: n <= 256, and total is
+		 * below 2^13 records a block). */
+		if (before * n >= k * total && before > 0) {
+			int64_t t = ttlog__reader_ticks_to_ns(r, s[i].ticks);
+			if (t > INT64_MIN && (m == 0 || t > cuts[m - 1]))
+				cuts[m++] = t;
+			while (k < n && before * n >= k * total)
+				k++;
+		}
+		before += s[i].count;
+	}
+	free(s);
+	return m;
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# cli_file_parts.sh - files cut into parts by time (cli/file_parts.c):
+# with --jobs N > 1, `ttlog view` and `ttlog export --format jsonl` read a
+# complete file without contexts or spans in parts, each through a reader
+# of its own on the thread that takes it, and write the parts in order.
+# What they print must not depend on it: stdout, stderr and the exit status
+# of --jobs 1 and --jobs 4 are the same, for one file and for a list, with
+# time ranges that begin and end inside parts, with a level, a grep and a
+# thread, for a file with spans (not cut), and for a file with a damaged
+# block that only reading it finds (the error of the part that read it).
+# That --header and times counted from a file's end leave files whole is
+# seen from outside: one thread opens such a file (strace).
+# Labelled "concurrency": CI runs it under TSan too.
+set -u
+
+# shellcheck source=support/cli_lib.sh
+source "$(dirname "$0")/support/cli_lib.sh"
+
+command -v strace >/dev/null ||
+	{ echo "FAIL strace is needed (scripts/install-deps.sh installs it)"; exit 1; }
+
+mkdir -p "$tmp/stream" "$tmp/attrs"
+expect "four threads log into a stream of small segments" \
+	env TTLOG_STREAM="$tmp/stream" TTLOG_SEGMENT_SIZE=256K TTLOG_RING_SIZE=64K \
+	"$progs/stream_load" 4 5000 --rate 10000 --segments 4 >"$tmp/load.out"
+mapfile -t segs < <(ls -S "$tmp/stream"/*.ttseg)
+seg=${segs[0]}
+expect "the stream wrote several segments" test "${#segs[@]}" -ge 3
+attrs=$("$progs/span_attrs" "$tmp/attrs")
+expect "span_attrs wrote a snapshot" test -f "$attrs"
+
+# threads_opening FILE ARGS...: how many threads of `ttlog ARGS --jobs 4`
+# other than the main one (which looks at every file of a list first) open
+# FILE.
+threads_opening() {
+	local file=$1 main
+	shift
+	strace -f -qq -e trace=openat,execve -o "$tmp/strace.log" "$bin" "$@" --jobs 4 >/dev/null 2>&1
+	main=$(awk 'NR == 1 {print $1}' "$tmp/strace.log")
+	grep -F "\"$file\"" "$tmp/strace.log" | awk -v main="$main" '$1 != main {print $1}' | sort -u | wc -l
+}
+
+# A file that is not cut is read by the one worker that takes it. (Which
+# workers take the parts of a cut file depends on timing; which files are
+# cut, and the parts, are tests/test_file_parts.c's.)
+expect "--header: no file is cut" test "$(threads_opening "$seg" view --header "$seg" "$attrs")" = 1
+expect "--last: no file is cut" test "$(threads_opening "$seg" view --last 1h "$seg" "$attrs")" = 1
+expect "--since a time of day: no file is cut" \
+	test "$(threads_opening "$seg" view --since 00:00 "$seg" "$attrs")" = 1
+
+same_jobs "view text, one segment" view --color=never "$seg"
+same_jobs "view json, one segment" view -o json "$seg"
+same_jobs "export jsonl, one segment" export --format jsonl "$seg"
+lines=$(wc -l <"$tmp/j4.out")
+expect "one segment: thousands of events" test "$lines" -ge 4000
+same_jobs "view text, a list of segments" view --color=never "${segs[@]}"
+same_jobs "view json, a list of segments and a file with spans" view -o json "${segs[@]}" "$attrs"
+same_jobs "export jsonl, a list of segments" export --format jsonl "${segs[@]}" "$attrs"
+
+# Times a third and two thirds into the segment's events: ranges that begin
+# and end inside parts.
+"$bin" view -o json --jobs 1 "$seg" 2>/dev/null | sed -E 's/.*"time":"([^"]+)".*/\1/' >"$tmp/times"
+t1=$(sed -n "$((lines / 3))p" "$tmp/times")
+t2=$(sed -n "$((2 * lines / 3))p" "$tmp/times")
+expect "the times are read" test -n "$t1" -a -n "$t2" -a "$t1" \< "$t2"
+same_jobs "view json, --since and --until inside" view -o json --since "$t1" --until "$t2" "$seg"
+inside=$(wc -l <"$tmp/j4.out")
+expect "--since and --until: about a third of the events" \
+	test "$inside" -gt $((lines / 4)) -a "$inside" -lt $((lines / 2))
+same_jobs "export jsonl, --since only" export --format jsonl --since "$t2" "${segs[@]}"
+same_jobs "view text, --level info" view --color=never --level info "${segs[@]}"
+same_jobs "view text, --grep" view --color=never --grep 'load t=[13]' "$seg"
+"$bin" view -o json --jobs 1 "$seg" 2>/dev/null | sed -n '1s/.*"tid":\([0-9]*\).*/\1/p' >"$tmp/tid"
+tid=$(cat "$tmp/tid")
+expect "a thread id is read" test -n "$tid"
+same_jobs "view json, --thread" view -o json --thread "$tid" "${segs[@]}"
+
+# One block's compressed bytes changed in the middle of the segment, its CRC
+# made right again: the lazy open that decides the cut cannot see it, the
+# part that reads the block reports it, as one thread's open does.
+damaged=$tmp/damaged.ttseg
+python3 - "$seg" "$damaged" "$(dirname "$0")/support" <<'PY' >"$tmp/damage.out"
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+from mkseg import crc_final
+data = bytearray(open(sys.argv[1], "rb").read())
+off, evts = 24, []
+while off + 16 <= len(data):
+    ln = struct.unpack_from("<I", data, off + 8)[0]
+    if data[off:off + 4] == b"EVTS":
+        evts.append((off, ln))
+    off += 16 + ln
+# The largest block of the middle third.
+off, ln = max(evts[len(evts) // 3:2 * len(evts) // 3], key=lambda e: e[1])
+for i in range(ln // 2, min(ln, ln // 2 + 16)):
+    data[off + 16 + i] ^= 0x5A
+struct.pack_into("<I", data, off + 12, crc_final(bytes(data[off:off + 12]) + bytes(data[off + 16:off + 16 + ln])))
+open(sys.argv[2], "wb").write(data)
+print(len(evts))
+PY
+expect "the segment has blocks to damage" test "$(cat "$tmp/damage.out")" -ge 8
+same_jobs "view text, damaged" view --color=never "$damaged"
+expect "damaged: the block is the error" grep -q "offset" "$tmp/j4.err"
+expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2
+same_jobs "export jsonl, damaged, in a list" export --format jsonl "$seg" "$damaged" "$attrs"
+
+finish

@@ -356,6 +356,50 @@ static void json_both(struct render_buf *with, struct render_buf *fresh,
  * field keys, the end of a log event, the digits of time_ns' seconds) are
  * the bytes made anew, across files, services and kinds of events; and
  * time_ns is the event's time. */
+/* The hex ids of a span's events: trace_id, span_id and parent_span_id are
+ * printf's %016 PRIx64 of each half, for ids with every digit value in
+ * every place. */
+static void expect_hex_member(const char *json, const char *name, const char *want)
+{
+	const char *at = strstr(json, name);
+	assert_non_null(at);
+	at += strlen(name);
+	if (strncmp(at, want, strlen(want)) != 0)
+		fail_msg("%s: %.40s, expected %s", name, at, want);
+}
+
+static void test_json_span_ids(void **state)
+{
+	(void)state;
+	struct ttlog_site_info site = {.id = 1, .level = TTLOG_LEVEL_INFO, .line = 1, .file = "a.c"};
+	struct ttlog_thread_info thread = {.tid = 1, .name = "t"};
+	struct render_buf out = {0}, msg = {0};
+	uint64_t rnd = 5;
+	for (int i = 0; i < 20000; i++) {
+		uint64_t r = next_random(&rnd);
+		/* First every digit in every place, then random ids. */
+		uint64_t id = i < 16 ? UINT64_C(0x0123456789abcdef) * (uint64_t)(i + 1) : r;
+		uint64_t digits = i < 16 ? UINT64_C(0x1111111111111111) * (uint64_t)i : r >> 3;
+		struct ttlog_span span = {.trace_hi = digits, .trace_lo = ~id, .id = id,
+					  .parent = r ^ digits, .name = "op", .duration_ns = 5};
+		struct ttlog_event ev = {.time_ns = 1, .thread = &thread, .site = &site,
+					 .kind = TTLOG_EVENT_SPAN_END, .span = &span};
+		render_buf_reset(&out);
+		render_event_json(&out, &ev, &msg, NULL);
+		char want[40];
+		snprintf(want, sizeof want, "\"%016" PRIx64 "%016" PRIx64 "\"", span.trace_hi,
+			 span.trace_lo);
+		expect_hex_member(out.data, "\"trace_id\":", want);
+		snprintf(want, sizeof want, "\"%016" PRIx64 "\"", span.id);
+		expect_hex_member(out.data, "\"span_id\":", want);
+		snprintf(want, sizeof want, "\"%016" PRIx64 "\"", span.parent);
+		if (span.parent)
+			expect_hex_member(out.data, "\"parent_span_id\":", want);
+	}
+	render_buf_free(&out);
+	render_buf_free(&msg);
+}
+
 static void test_json_parts_cached(void **state)
 {
 	(void)state;
@@ -482,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_text_strings),
 		cmocka_unit_test(test_line_parts_cached),
 		cmocka_unit_test(test_json_parts_cached),
+		cmocka_unit_test(test_json_span_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -427,7 +427,12 @@ static int export_files_jobs(struct export *x, char **files, int n)
 		return -1;
 	if (n == 1 && !cli_file_parts_probe(ej.fparts, 0)) {
 		/* One file that is not cut: the threads of the reader's open and
-		 * of the render pool do better. */
+		 * of the render pool do better. Its bytes are not read again. */
+		int rc;
+		ttlog_reader *r = cli_file_parts_reopen(ej.fparts, 0,
+							cli_filter_reader_flags(&x->filter), &rc);
+		if (r)
+			cli_open_ahead_give(&x->ahead, files[0], r, rc);
 		cli_file_parts_free(ej.fparts);
 		return -1;
 	}

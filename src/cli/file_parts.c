@@ -111,6 +111,21 @@ int cli_file_parts_probe(struct cli_file_parts *p, size_t file)
 	return st->decision == CUT;
 }
 
+ttlog_reader *cli_file_parts_reopen(struct cli_file_parts *p, size_t file, unsigned flags,
+				    int *rc)
+{
+	struct slot *s = &p->slots[file * p->nworkers];
+	ttlog_reader *r = NULL;
+	*rc = s->r ? ttlog_reader_open_same(s->r, flags, &r) : TTLOG_E_INVALID;
+	if (*rc == TTLOG_E_INVALID) { /* no bytes to share */
+		ttlog_reader_close(r);
+		r = NULL;
+	}
+	ttlog_reader_close(s->r);
+	s->r = NULL;
+	return r;
+}
+
 void cli_file_parts_take(struct cli_file_parts *p, size_t job, unsigned worker,
 			 struct cli_file_part *part)
 {

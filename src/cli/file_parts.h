@@ -69,6 +69,14 @@ struct cli_file_parts *cli_file_parts_new(char **files, size_t nfiles, unsigned 
  * which is worth the threads only when it is cut. Returns 1 if it is. */
 int cli_file_parts_probe(struct cli_file_parts *p, size_t file);
 
+/* After cli_file_parts_probe() found file `file` not cut: a reader of the
+ * bytes the probe read, opened with flags (as ttlog_reader_open_ex()
+ * opens a file that holds them), and the status of that open in *rc;
+ * NULL if the probe read no bytes (the file is then the caller's to
+ * open). The probe's reader is closed. */
+ttlog_reader *cli_file_parts_reopen(struct cli_file_parts *p, size_t file, unsigned flags,
+				    int *rc);
+
 /* The jobs to run: nfiles * nparts. */
 size_t cli_file_parts_jobs(const struct cli_file_parts *p);
 

@@ -29,12 +29,15 @@ void cli_open_ahead_start(struct cli_open_ahead *a, const char *path, unsigned f
 ttlog_reader *cli_open_ahead_take(struct cli_open_ahead *a, const char *path, unsigned flags,
 				  int *rc)
 {
-	if (a->running && a->path == path) {
-		pthread_join(a->thread, NULL);
-		a->running = 0;
+	if ((a->running || a->given) && a->path == path) {
+		if (a->running)
+			pthread_join(a->thread, NULL);
+		a->running = a->given = 0;
 		a->path = NULL;
 		*rc = a->rc;
-		return a->reader;
+		ttlog_reader *r = a->reader;
+		a->reader = NULL;
+		return r;
 	}
 	cli_open_ahead_cancel(a);
 	ttlog_reader *r = NULL;
@@ -42,13 +45,23 @@ ttlog_reader *cli_open_ahead_take(struct cli_open_ahead *a, const char *path, un
 	return r;
 }
 
+void cli_open_ahead_give(struct cli_open_ahead *a, const char *path, ttlog_reader *r, int rc)
+{
+	cli_open_ahead_cancel(a);
+	a->given = 1;
+	a->path = path;
+	a->reader = r;
+	a->rc = rc;
+}
+
 void cli_open_ahead_cancel(struct cli_open_ahead *a)
 {
-	if (!a->running)
+	if (!a->running && !a->given)
 		return;
-	pthread_join(a->thread, NULL);
+	if (a->running)
+		pthread_join(a->thread, NULL);
 	ttlog_reader_close(a->reader);
 	a->reader = NULL;
-	a->running = 0;
+	a->running = a->given = 0;
 	a->path = NULL;
 }

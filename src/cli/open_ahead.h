@@ -25,6 +25,7 @@ struct cli_open_ahead {
 	unsigned flags;
 	ttlog_reader *reader; /* what the open gave */
 	int rc;
+	int given;            /* reader was opened elsewhere (cli_open_ahead_give()) */
 };
 
 /** Starts opening path with ttlog_reader_open_ex(path, flags). If no
@@ -36,6 +37,10 @@ void cli_open_ahead_start(struct cli_open_ahead *a, const char *path, unsigned f
  *  not (or nothing was started) path is opened here. */
 ttlog_reader *cli_open_ahead_take(struct cli_open_ahead *a, const char *path, unsigned flags,
 				  int *rc);
+
+/** Hands over a reader of path opened elsewhere (and the status of its
+ *  open), for cli_open_ahead_take() to return. */
+void cli_open_ahead_give(struct cli_open_ahead *a, const char *path, ttlog_reader *r, int rc);
 
 /** Waits for a file being opened and closes it (a list left early). */
 void cli_open_ahead_cancel(struct cli_open_ahead *a);

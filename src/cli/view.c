@@ -710,7 +710,12 @@ static int view_files_jobs(struct view *v, char **files, int n)
 		return -1;
 	if (n == 1 && !cli_file_parts_probe(v->fparts, 0)) {
 		/* One file that is not cut: the threads of the reader's open and
-		 * of the render pool do better. */
+		 * of the render pool do better. Its bytes are not read again. */
+		int rc;
+		ttlog_reader *r = cli_file_parts_reopen(v->fparts, 0,
+							cli_filter_reader_flags(&v->filter), &rc);
+		if (r)
+			cli_open_ahead_give(&v->ahead, files[0], r, rc);
 		cli_file_parts_free(v->fparts);
 		v->fparts = NULL;
 		return -1;

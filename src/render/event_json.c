@@ -17,13 +17,36 @@ unsigned render_event_first_arg(const struct ttlog_event *ev)
 	return ev->kind == TTLOG_EVENT_SPAN_BEGIN ? 4 : ev->kind == TTLOG_EVENT_SPAN_END ? 1 : 0;
 }
 
+/* The 8 lowercase hex digits of v, first digit first: its nibbles spread
+ * one to a byte (the lowest in the lowest byte), each made a digit at
+ * once ('0' + n, and 'a' - '0' - 10 more where n >= 10: n + 6 carries
+ * into bit 4 exactly then), stored highest byte first. A loop of 16
+ * table lookups per id was a tenth of the instructions of JSON with
+ * spans. */
+static void hex8(char *out, uint32_t v)
+{
+	uint64_t x = v;
+	x = (x & 0xFFFF0000u) << 16 | (x & 0xFFFFu);
+	x = (x & UINT64_C(0x0000FF000000FF00)) << 8 | (x & UINT64_C(0x000000FF000000FF));
+	x = (x & UINT64_C(0x00F000F000F000F0)) << 4 | (x & UINT64_C(0x000F000F000F000F));
+	uint64_t ten = (x + UINT64_C(0x0606060606060606)) >> 4 & UINT64_C(0x0101010101010101);
+	x += UINT64_C(0x3030303030303030) + ten * ('a' - '0' - 10);
+	out[0] = (char)(x >> 56); /* one byte-swapped store, compiled */
+	out[1] = (char)(x >> 48);
+	out[2] = (char)(x >> 40);
+	out[3] = (char)(x >> 32);
+	out[4] = (char)(x >> 24);
+	out[5] = (char)(x >> 16);
+	out[6] = (char)(x >> 8);
+	out[7] = (char)x;
+}
+
 /* Appends v as 16 lowercase hex digits: printf's %016" PRIx64 ". */
 static void put_hex16(struct render_buf *b, uint64_t v)
 {
-	static const char hex[] = "0123456789abcdef";
 	char text[16];
-	for (int i = 15; i >= 0; i--, v >>= 4)
-		text[i] = hex[v & 15];
+	hex8(text, (uint32_t)(v >> 32));
+	hex8(text + 8, (uint32_t)v);
 	render_buf_put(b, text, sizeof text);
 }
 

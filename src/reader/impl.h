@@ -156,6 +156,9 @@ struct ttlog_reader {
 	unsigned char *data;
 	size_t size;
 	struct ttlog__reader_bytes *bytes; /* data's owner once parsing begins */
+	int status_unparsed;   /* the status when parsing began: a problem found
+				  reading or decrypting the bytes, which a reader
+				  of the same bytes reports too */
 	char *path;
 	int status;
 	char *error;

@@ -467,6 +467,7 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 		}
 	}
 	if (have_data) {
+		r->status_unparsed = r->status;
 		r->scan_budget = READER_RESYNC_SLACK + (uint64_t)r->size * READER_RESYNC_FACTOR;
 		r->buf_budget = READER_BUFFER_BUDGET;
 		if (r->size > READER_BUFFER_BUDGET / READER_BUFFER_FACTOR)
@@ -546,6 +547,12 @@ TTLOG_API int ttlog_reader_open_same(const ttlog_reader *src, unsigned flags, tt
 	r->seal_torn = src->seal_torn;
 	r->seal_end = src->seal_end;
 	r->info.bundle_offset = src->info.bundle_offset;
+	/* What decrypting found (a message that fails authentication, bytes
+	 * after the last one) is src's first problem, kept since. */
+	if (src->status_unparsed != TTLOG_OK) {
+		r->status = src->status_unparsed;
+		r->error = src->error ? strdup(src->error) : NULL;
+	}
 	return finish_open(r, 1, reader);
 }
 

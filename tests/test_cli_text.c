@@ -374,6 +374,7 @@ static void test_json_span_ids(void **state)
 	struct ttlog_site_info site = {.id = 1, .level = TTLOG_LEVEL_INFO, .line = 1, .file = "a.c"};
 	struct ttlog_thread_info thread = {.tid = 1, .name = "t"};
 	struct render_buf out = {0}, msg = {0};
+	render_buf_puts(&msg, "end op 5ns");
 	uint64_t rnd = 5;
 	for (int i = 0; i < 20000; i++) {
 		uint64_t r = next_random(&rnd);

@@ -3,12 +3,16 @@
  * file_parts.c - the files of a list cut into parts by time for the file
  * jobs (see cli/file_parts.h).
  *
- * A mutex guards each file's decision (not known, whole, cut) and its
- * cuts; it is taken once per job. Everything else is a worker's own: the
- * slot of a file and a worker (its reader and the first part it found a
- * problem in) is written only by that worker while the file's jobs run,
- * and read by the calling thread at the file's end, after every job of the
- * file has ended (cli/file_jobs.c's mutex orders the two).
+ * A mutex guards each file's decision (not known, whole, cut), its cuts
+ * and its source reader; it is taken once or twice per job. Everything
+ * else is a worker's own: the slot of a file and a worker (its reader and
+ * the first part it found a problem in) is written only by that worker
+ * while the file's jobs run, and read by the calling thread at the file's
+ * end, after every job of the file has ended (cli/file_jobs.c's mutex
+ * orders the two). The one exception is the source: the other workers
+ * open readers of its bytes while its owner reads events through it,
+ * which ttlog_reader_open_same() allows (it reads only what was set before
+ * the reader was handed out, and the bytes' count).
  */
 #include <limits.h>
 #include <pthread.h>

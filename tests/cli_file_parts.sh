@@ -7,8 +7,9 @@
 # What they print must not depend on it: stdout, stderr and the exit status
 # of --jobs 1 and --jobs 4 are the same, for one file and for a list, with
 # time ranges that begin and end inside parts, with a level, a grep and a
-# thread, for a file with spans (not cut), and for a file with a damaged
-# block that only reading it finds (the error of the part that read it).
+# thread, for a file with spans (not cut), for a segment with promoted
+# blocks, and for a file with a damaged block that only reading it finds
+# (the error of the part that read it).
 # That --header and times counted from a file's end leave files whole is
 # seen from outside: one thread opens such a file (strace).
 # Labelled "concurrency": CI runs it under TSan too.
@@ -75,6 +76,15 @@ same_jobs "view text, --grep" view --color=never --grep 'load t=[13]' "$seg"
 tid=$(cat "$tmp/tid")
 expect "a thread id is read" test -n "$tid"
 same_jobs "view json, --thread" view -o json --thread "$tid" "${segs[@]}"
+
+# A segment with promoted blocks (a second cursor of thread 0, merged by
+# time; tests/support/mkseg.py): cut like any other, the promoted events
+# at their places.
+python3 "$(dirname "$0")/support/mkseg.py" seg "$tmp/promoted.ttseg" --threads 3 --events 400 \
+	--per-block 7 --promote
+same_jobs "view text, promoted blocks" view --color=never "$tmp/promoted.ttseg"
+expect "promoted blocks: the promoted events are shown" test "$(grep -c 'DEBUG+' "$tmp/j4.out")" = 400
+same_jobs "export jsonl, promoted blocks and a list" export --format jsonl "$tmp/promoted.ttseg" "$seg"
 
 # One block's compressed bytes changed in the middle of the segment, its CRC
 # made right again: the lazy open that decides the cut cannot see it, the

@@ -119,12 +119,8 @@ ttlog_reader *cli_file_parts_reopen(struct cli_file_parts *p, size_t file, unsig
 				    int *rc)
 {
 	struct slot *s = &p->slots[file * p->nworkers];
-	ttlog_reader *r = NULL;
+	ttlog_reader *r = NULL; /* stays NULL when there are no bytes to share */
 	*rc = s->r ? ttlog_reader_open_same(s->r, flags, &r) : TTLOG_E_INVALID;
-	if (*rc == TTLOG_E_INVALID) { /* no bytes to share */
-		ttlog_reader_close(r);
-		r = NULL;
-	}
 	ttlog_reader_close(s->r);
 	s->r = NULL;
 	return r;

@@ -334,6 +334,25 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
  */
 TTLOG_API int ttlog_reader_set_key_file(const char *path, char *err, size_t errsize);
 
+/**
+ * From this call on, readers map the files they open (those of 64 KiB and
+ * more) instead of reading them into memory: no copy of the bytes and no
+ * fresh pages. A mapped file that another process shortens while it is
+ * mapped raises SIGBUS when a page past its new end is touched; this call
+ * installs a process-wide SIGBUS handler that turns such a fault, inside a
+ * reader's mapping, into zero bytes to the mapping's end, and that reader
+ * then reports TTLOG_E_TRUNCATED ("the file shrank while it was read: its
+ * bytes from offset N on were gone") with the events it read before. A
+ * SIGBUS anywhere else goes to the handler that was installed before, or
+ * ends the process as it would have. Call it from the main thread, before
+ * opening files and starting threads; called again after the program has
+ * installed a SIGBUS handler of its own, it puts itself back in front of
+ * that one (otherwise it does nothing). Bundle members and files read through their
+ * index are read, not mapped. Returns TTLOG_OK, or TTLOG_E_INVALID when the
+ * handler cannot be installed (files are then read).
+ */
+TTLOG_API int ttlog_reader_map_files(void);
+
 /** The first problem found ("FILE: offset N: expected ..."), or NULL. */
 TTLOG_API const char *ttlog_reader_error(const ttlog_reader *reader);
 
@@ -440,7 +459,10 @@ TTLOG_API int ttlog_reader_open_ex(const char *path, unsigned flags, ttlog_reade
  * the file again: for reading one file on several threads at once (a
  * reader is one thread's; ttlog_reader_cut_times()). The bytes are shared,
  * not copied, and stay until the last of their readers is closed or
- * released. reader may be in use on another thread meanwhile. Refused
+ * released; when the first reader found every chunk's checksum right, the
+ * others do not compute them again (the bytes are never written), and
+ * otherwise they find the same problems. reader may be in use on another
+ * thread meanwhile. Refused
  * (TTLOG_E_INVALID) for a reader without its bytes: released, or one that
  * read only part of a file through its index (info->indexed).
  */

@@ -559,6 +559,45 @@ static void test_open_same(void **state)
 	free(keys);
 }
 
+/* A reader of the same bytes trusts the chunk CRCs its source found right,
+ * and only those: with a byte flipped inside a chunk (a wrong CRC), it
+ * finds the same problem and gives the same events as the source. */
+static void test_open_same_damaged(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("same_damaged", 0, &tid);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long size = ftell(f);
+	assert_true(size > 4096);
+	assert_int_equal(fseek(f, size / 2, SEEK_SET), 0);
+	int c = fgetc(f);
+	assert_int_equal(fseek(f, size / 2, SEEK_SET), 0);
+	fputc(c ^ 0x5a, f);
+	assert_int_equal(fclose(f), 0);
+	for (int lazy = 0; lazy <= 1; lazy++) {
+		ttlog_reader *a = NULL, *b = NULL;
+		unsigned flags = lazy ? TTLOG_READER_LAZY : 0;
+		assert_int_equal(ttlog_reader_open_ex(path, flags, &a), TTLOG_E_CORRUPT);
+		assert_non_null(strstr(ttlog_reader_error(a), "CRC"));
+		assert_int_equal(ttlog_reader_open_same(a, flags, &b), TTLOG_E_CORRUPT);
+		assert_string_equal(ttlog_reader_error(b), ttlog_reader_error(a));
+		struct ttlog_event ev;
+		size_t na = 0, nb = 0;
+		while (ttlog_reader_next(a, &ev))
+			na++;
+		while (ttlog_reader_next(b, &ev))
+			nb++;
+		assert_true(na > 0);
+		assert_int_equal(nb, na);
+		ttlog_reader_close(b);
+		ttlog_reader_close(a);
+	}
+	unlink(path);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -581,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_scopes_kept),
 		cmocka_unit_test(test_event_keys),
 		cmocka_unit_test(test_open_same),
+		cmocka_unit_test(test_open_same_damaged),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);

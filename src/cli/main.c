@@ -266,6 +266,9 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 512 << 20);
 	mallopt(M_TRIM_THRESHOLD, 1024 << 20);
 	mallopt(M_ARENA_MAX, 1); /* the threads' buffers, freed by others, reused too */
+	/* Files are mapped rather than copied into fresh pages; a file that
+	 * shrinks meanwhile is then reported, not a SIGBUS (GUIDE.md). */
+	(void)ttlog_reader_map_files();
 
 	if (argc < 2) {
 		usage(stderr);

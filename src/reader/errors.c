@@ -21,9 +21,20 @@ static void set_error_v(struct ttlog_reader *r, int status, const char *where,
 {
 	if (r->status != TTLOG_OK)
 		return;
-	r->status = status;
 	char what[512];
-	vsnprintf(what, sizeof what, fmt, ap);
+	size_t gone = ttlog__reader_map_fault(r);
+	if (gone != SIZE_MAX) {
+		/* Whatever the zeros made the reader find, the cause is this. */
+		status = TTLOG_E_TRUNCATED;
+		where = "";
+		snprintf(what, sizeof what,
+			 "the file shrank while it was read: its bytes from offset %zu on "
+			 "were gone and read as zeros",
+			 gone);
+	} else {
+		vsnprintf(what, sizeof what, fmt, ap);
+	}
+	r->status = status;
 	const char *sep = where[0] ? ": " : "";
 	int n = snprintf(NULL, 0, "%s: %s%s%s", r->path, where, sep, what);
 	if (n < 0)
@@ -49,6 +60,12 @@ static void report_v(struct ttlog_reader *r, int status, size_t off, const char 
 	char where[48];
 	snprintf(where, sizeof where, "offset %zu", off);
 	set_error_v(r, status, where, fmt, ap);
+}
+
+void ttlog__reader_check_shrunk(struct ttlog_reader *r)
+{
+	if (r->status == TTLOG_OK && ttlog__reader_map_fault(r) != SIZE_MAX)
+		ttlog__reader_report_plain(r, TTLOG_E_TRUNCATED, "%s", "the file shrank");
 }
 
 void ttlog__reader_report(struct ttlog_reader *r, int status, size_t off, const char *fmt, ...)

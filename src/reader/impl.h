@@ -150,12 +150,34 @@ void ttlog__reader_unseal_check_end(struct ttlog_reader *r);
 struct ttlog__reader_bytes {
 	_Atomic size_t refs;
 	unsigned char *data;
+	size_t mapped;         /* data maps the file, this many bytes; 0: malloc'd */
+	int map_slot;          /* when mapped: its slot in map.c */
+	int crcs_good;         /* the first reader's parse found every chunk's
+				  CRC right: a reader of the same bytes does not
+				  compute them again */
 };
+
+/* Files mapped instead of read (map.c, ttlog_reader_map_files()). Maps
+ * size bytes of fd when mapping is on and a slot is free, and then keeps
+ * fd (closed by ttlog__reader_unmap()); else NULL. */
+void *ttlog__reader_map(int fd, size_t size, int *slot);
+/* Retires the slot and unmaps. */
+void ttlog__reader_unmap(void *data, size_t size, int slot);
+/* Where r's file now ends if it is shorter than r's mapping (the file's
+ * size, or the lowest page a SIGBUS was seen at), or SIZE_MAX: it is not,
+ * or r's bytes are not mapped. */
+size_t ttlog__reader_map_fault(const struct ttlog_reader *r);
+/* Frees or unmaps r->data, before the bytes are shared. */
+void ttlog__reader_drop_data(struct ttlog_reader *r);
 
 struct ttlog_reader {
 	unsigned char *data;
 	size_t size;
+	size_t mapped;         /* before bytes: data maps this many bytes of the file */
+	int map_slot;          /* when mapped: its slot in map.c */
 	struct ttlog__reader_bytes *bytes; /* data's owner once parsing begins */
+	int trust_crcs;        /* parse: the bytes' chunk CRCs were found right */
+	int crc_bad;           /* parse: a chunk's CRC was wrong */
 	int status_unparsed;   /* the status when parsing began: a problem found
 				  reading or decrypting the bytes, which a reader
 				  of the same bytes reports too */
@@ -262,6 +284,9 @@ struct decoded {
 /* Each keeps the first problem only, as the reader's status and message.
  * ttlog__reader_report(), for a problem at a file offset, is declared in
  * reader/smpl_read.h: smpl_read.c reports through it too. */
+
+/* Reports TTLOG_E_TRUNCATED if the file shrank while mapped (map.c). */
+void ttlog__reader_check_shrunk(struct ttlog_reader *r);
 
 /* A problem that has no file offset, or needs none. */
 void ttlog__reader_report_plain(struct ttlog_reader *r, int status, const char *fmt, ...)

@@ -119,12 +119,17 @@ TTLOG_API void ttlog_reader_release(ttlog_reader *r)
 		return;
 	if (r->bytes) { /* the last reader of the bytes frees them */
 		if (atomic_fetch_sub_explicit(&r->bytes->refs, 1, memory_order_acq_rel) == 1) {
-			free(r->bytes->data);
+			if (r->bytes->mapped)
+				ttlog__reader_unmap(r->bytes->data, r->bytes->mapped,
+						    r->bytes->map_slot);
+			else
+				free(r->bytes->data);
 			free(r->bytes);
 		}
 	} else {
-		free(r->data);
+		ttlog__reader_drop_data(r);
 	}
+	r->mapped = 0;
 	r->bytes = NULL;
 	r->data = NULL;
 	r->size = 0;
@@ -459,6 +464,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		if (is_event)
 			return 1;
 	}
+	ttlog__reader_check_shrunk(r); /* zeros that still decoded */
 	return 0;
 }
 

@@ -371,8 +371,13 @@ static size_t buffer_size(size_t need)
 	return (need + unit - 1) & ~(unit - 1);
 }
 
-/* Reads the whole file; on failure sets the error (or oom) and returns 0. */
-static int read_all(struct ttlog_reader *r, const char *path)
+/* Files smaller than this are read even when mapping is on: a mapping
+ * costs system calls and a fault of its own. */
+#define MAP_MIN ((size_t)64 << 10)
+
+/* Reads the whole file, or maps it when may_map and mapping is on
+ * (map.c); on failure sets the error (or oom) and returns 0. */
+static int read_all(struct ttlog_reader *r, const char *path, int may_map)
 {
 	int fd;
 	do
@@ -387,6 +392,14 @@ static int read_all(struct ttlog_reader *r, const char *path)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uint64_t)st.st_size < SIZE_MAX)
 		cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end fits */
+	if (may_map && cap > MAP_MIN) {
+		unsigned char *map = ttlog__reader_map(fd, cap - 1, &r->map_slot);
+		if (map) { /* fd is the mapping's now */
+			r->data = map;
+			r->size = r->mapped = cap - 1;
+			return 1;
+		}
+	}
 	cap = buffer_size(cap);
 	unsigned char *buf = malloc(cap);
 	hint_huge_pages(buf, cap);
@@ -454,6 +467,7 @@ static void reader_free(struct ttlog_reader *r)
 /* Parses r->data and hands the reader out (or frees it on OOM). */
 static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out)
 {
+	int own_bytes = have_data && !r->bytes;
 	if (have_data && !r->bytes) {
 		/* From here on the bytes are only read: a reader of the same
 		 * bytes may share them. */
@@ -461,6 +475,9 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 		if (r->bytes) {
 			atomic_init(&r->bytes->refs, 1);
 			r->bytes->data = r->data;
+			r->bytes->mapped = r->mapped;
+			r->bytes->map_slot = r->map_slot;
+			r->bytes->crcs_good = 0;
 		} else {
 			r->oom = 1;
 			have_data = 0;
@@ -476,6 +493,8 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 						: SIZE_MAX;
 		parse(r);
 		ttlog__reader_unseal_check_end(r);
+		if (own_bytes && !r->crc_bad)
+			r->bytes->crcs_good = 1; /* before any other reader shares them */
 	}
 	if (!r->oom && r->ncursors) {
 		r->heap = malloc(r->ncursors * sizeof *r->heap);
@@ -517,7 +536,7 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 		}
 	}
 	if (!have) {
-		have = read_all(r, path);
+		have = read_all(r, path, 1);
 		if (have) /* an encrypted file becomes its plain bytes */
 			have = ttlog__reader_unseal(r);
 	}
@@ -541,6 +560,8 @@ TTLOG_API int ttlog_reader_open_same(const ttlog_reader *src, unsigned flags, tt
 	atomic_fetch_add_explicit(&src->bytes->refs, 1, memory_order_relaxed);
 	r->bytes = src->bytes;
 	r->data = src->bytes->data;
+	/* The bytes are the ones src checked, and nothing writes them. */
+	r->trust_crcs = src->bytes->crcs_good;
 	r->size = src->size;
 	r->sealed = src->sealed;
 	r->seal_final = src->seal_final;
@@ -597,7 +618,7 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 	if (!r)
 		return TTLOG_E_NOMEM;
 	r->flags = flags;
-	int have = read_all(r, path);
+	int have = read_all(r, path, 0); /* moved below: not mapped */
 	if (have && offset >= r->size) {
 		ttlog__reader_report_plain(r, TTLOG_E_TRUNCATED,
 					   "expected a bundle member at byte %llu, the file has %zu",

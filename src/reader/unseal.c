@@ -210,7 +210,7 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 	}
 	sodium_memzero(&st, sizeof st);
 	r->seal_end = off;
-	free(r->data);
+	ttlog__reader_drop_data(r);
 	r->data = out;
 	r->size = plen;
 	return 1;

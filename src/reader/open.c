@@ -389,10 +389,11 @@ static int read_all(struct ttlog_reader *r, const char *path, int may_map)
 	}
 	struct stat st;
 	size_t cap = 65536;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size < SIZE_MAX)
+	int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		      (uint64_t)st.st_size < SIZE_MAX;
+	if (regular)
 		cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end fits */
-	if (may_map && cap > MAP_MIN) {
+	if (may_map && regular && cap > MAP_MIN) {
 		unsigned char *map = ttlog__reader_map(fd, cap - 1, &r->map_slot);
 		if (map) { /* fd is the mapping's now */
 			r->data = map;

@@ -441,8 +441,9 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
 /**
  * ttlog_reader_open() with flags. With TTLOG_READER_LAZY, opening checks
  * every chunk's checksum and every structure outside the event blocks, but
- * decodes no block: a block is decompressed and its records checked when
- * the iteration first reaches it, and a problem found then is reported
+ * decodes no block: a block is decompressed when the iteration first
+ * reaches it and its records are checked as they are read (the same
+ * checks, the same events and messages), and a problem found then is reported
  * through ttlog_reader_error() and ttlog_reader_status() like any other.
  * Until every block was read, the event counts (info, threads) are the ones
  * the block headers state and first_ns/last_ns are the block headers'

@@ -6,7 +6,8 @@
  * formatted the same, as the LZ4 one, in blocks of the codec asked for (the
  * reader's per-codec counts); a stream's segments with zstd likewise; a
  * zstd block damaged behind a valid chunk CRC gives the events of the
- * blocks before it and an error that names the block and zstd; the crash
+ * blocks before it and an error that names the block and zstd; a record
+ * damaged behind a valid CRC reads the same eagerly and lazily; the crash
  * handler writes zstd:9 blocks with the context reserved at init; bad values
  * of the settings are refused at init with the expected values named.
  *
@@ -423,6 +424,104 @@ static void test_damaged_zstd_block(void **state)
 	free(dir);
 }
 
+/* Reads path eagerly, lazily, and lazily without arguments: the same
+ * events, and the same error, which names want. */
+static void check_record_damage(const char *path, const char *want)
+{
+	static const unsigned modes[] = {0, TTLOG_READER_LAZY,
+					 TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS};
+	char first[1024] = "";
+	size_t first_n = 0;
+	for (unsigned m = 0; m < 3; m++) {
+		ttlog_reader *r = NULL;
+		(void)ttlog_reader_open_ex(path, modes[m], &r);
+		assert_non_null(r);
+		struct ttlog_event ev;
+		size_t n = 0;
+		while (ttlog_reader_next(r, &ev) == 1)
+			n++;
+		assert_int_equal(ttlog_reader_status(r), TTLOG_E_CORRUPT);
+		const char *err = ttlog_reader_error(r);
+		if (!strstr(err, want))
+			fail_msg("mode %u: expected '%s' in: %s", m, want, err);
+		if (m == 0) {
+			snprintf(first, sizeof first, "%s", err);
+			first_n = n;
+			assert_true(n > 0 && n < reference_count);
+		} else {
+			assert_string_equal(err, first);
+			assert_int_equal(n, first_n);
+		}
+		ttlog_reader_close(r);
+	}
+}
+
+/* A record damaged behind a valid chunk CRC, in a block that is not
+ * compressed: a lazy reader checks only the records' headers when it
+ * enters a block and the arguments as it decodes each record, and still
+ * gives the same events and the same error as the eager reader, whose
+ * open checked every record whole. Once with a string's length too long
+ * for its record (the headers after it are sound), once with a record's
+ * size 8 bytes too large (the headers after it are not). */
+static void test_damaged_record(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("record");
+	write_file(dir, "none", NULL, NULL);
+	char *path = only_file(dir, ".ttlog");
+	size_t size;
+	unsigned char *orig = slurp(path, &size);
+	unsigned char *d = malloc(size);
+	char bad[4096];
+	snprintf(bad, sizeof bad, "%s/damaged.ttlog", dir);
+
+	/* The first EVTS chunk past the middle of the file, and in it the
+	 * first record with the path "GET /api/v1/users" (a string of 17). */
+	size_t off = TTLOG__FMT_FILE_HEADER_SIZE, evts = 0;
+	while (off + TTLOG__FMT_CHUNK_HEADER_SIZE <= size) {
+		uint32_t type = ttlog__get_u32(orig + off + TTLOG__FMT_CH_TYPE_OFF);
+		uint32_t len = ttlog__get_u32(orig + off + TTLOG__FMT_CH_LENGTH_OFF);
+		if (type == TTLOG__FMT_CHUNK_EVTS && off > size / 2) {
+			evts = off;
+			break;
+		}
+		off += TTLOG__FMT_CHUNK_HEADER_SIZE + len;
+	}
+	assert_true(evts > 0);
+	const unsigned char *p = orig + evts + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	assert_int_equal(p[TTLOG__FMT_EVTS_CODEC_OFF], TTLOG__FMT_CODEC_NONE);
+	size_t data = evts + TTLOG__FMT_CHUNK_HEADER_SIZE + TTLOG__FMT_EVTS_FIXED_SIZE;
+	uint32_t raw = ttlog__get_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF);
+	const unsigned char *str = memmem(orig + data, raw, "GET /api/v1/users", 17);
+	assert_non_null(str);
+	size_t word = (size_t)(str - orig) - 4;
+	assert_int_equal(ttlog__get_u32(orig + word), 17);
+
+	memcpy(d, orig, size);
+	ttlog__put_u32(d + word, 4000);
+	fix_crc(d, evts);
+	spit(bad, d, size);
+	check_record_damage(bad, "of 4000 bytes within the");
+
+	/* The record that holds the string: walk the block's records. */
+	size_t rec = data;
+	while (rec + ttlog__get_u32(orig + rec) <= word)
+		rec += ttlog__get_u32(orig + rec);
+	memcpy(d, orig, size);
+	ttlog__put_u32(d + rec, ttlog__get_u32(orig + rec) + 8);
+	fix_crc(d, evts);
+	spit(bad, d, size);
+	check_record_damage(bad, "for the arguments of site");
+
+	free(d);
+	free(orig);
+	unlink(bad);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	free(dir);
+}
+
 static void test_bad_settings(void **state)
 {
 	(void)state;
@@ -465,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_crash_snapshot_zstd),
 		cmocka_unit_test(test_stream_round_trip),
 		cmocka_unit_test(test_damaged_zstd_block),
+		cmocka_unit_test(test_damaged_record),
 		cmocka_unit_test(test_bad_settings),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -500,6 +500,17 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 				   const unsigned char *raw, uint32_t *restate,
 				   uint64_t *min_ticks, uint64_t *max_ticks);
 
+/*
+ * The same walk for the records' headers only (size, site, ticks), b->nev
+ * left as it is: for an iteration that decodes every record it returns,
+ * whose decode then checks the arguments (and ends the block at a record
+ * that fails, with the message the whole check would have given). A
+ * header that fails makes it the whole check, which reports the first
+ * bad record: the arguments before it may be what is wrong.
+ */
+void ttlog__reader_check_block_headers(struct ttlog_reader *r, struct rblock *b,
+				       const unsigned char *raw);
+
 /* The events among the b->nrec records of checked block b (decoded bytes at
  * raw), with *restate the re-stated openings still to come before it (see
  * is_event() in records.c); *restate is left as it is after the block. */

@@ -243,8 +243,16 @@ static const unsigned char *thread_block(struct ttlog_reader *r, size_t s)
 		raw = t->buf;
 	}
 	if (!b->checked) {
+		/* Each record this iteration returns is decoded whole, and that
+		 * checks its arguments: the block pass checks only headers. A
+		 * reader without arguments reads only the headers of log
+		 * records, so its pass checks them whole. */
 		uint64_t lo = UINT64_MAX, hi = 0;
-		ttlog__reader_check_block(r, b, raw, &r->threads[b->slot].restate_left, &lo, &hi);
+		if (r->flags & TTLOG_READER_NO_ARGS)
+			ttlog__reader_check_block(r, b, raw, &r->threads[b->slot].restate_left,
+						  &lo, &hi);
+		else
+			ttlog__reader_check_block_headers(r, b, raw);
 	}
 	return raw;
 }
@@ -372,9 +380,11 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			     d.site->info.kind == TTLOG__FMT_KIND_LOG;
 		if (!header && !ttlog__reader_decode_record(r, raw, b->raw_size, t->pos, &d, why,
 							    sizeof why)) {
-			ttlog__reader_report_record(r, b, t->pos,
-						    why); /* checked before; cannot happen */
-			leave_thread(r, t);
+			/* A lazily checked block whose headers were all that was
+			 * checked: the block ends before this record, as the
+			 * whole check would have ended it. */
+			ttlog__reader_report_record(r, b, t->pos, why);
+			r->blocks[r->tblocks[t->cur]].nrec = t->done;
 			continue;
 		}
 		r->counters.records_decoded++;

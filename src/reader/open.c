@@ -5,7 +5,8 @@
  * of src/reader/ carry out together (reader/impl.h says which does what);
  * this one runs the two passes and hands out what they found.
  *
- * Opening reads the whole file into memory and then makes two passes:
+ * Opening reads the whole file into memory (or maps it, map.c) and then
+ * makes two passes:
  *
  *   1. The chunk pass (reader/chunks.c) walks the chunks from the file
  *      header to END. Every payload is checked against its CRC-32C before
@@ -26,8 +27,15 @@
  *      use it.
  *
  * A lazy open (TTLOG_READER_LAZY) skips pass 2: counts and times come from
- * the block headers, and each block gets pass 2's checks
- * (ttlog__reader_check_block) when the iteration first reaches it. With a
+ * the block headers, and each block gets pass 2's checks when the
+ * iteration first reaches it: of its records' headers only
+ * (ttlog__reader_check_block_headers), since the iteration decodes every
+ * record it returns whole and that checks the arguments; a record whose
+ * arguments fail ends its block there, with the message pass 2 would have
+ * given (a header that fails, or a count or times that disagree with the
+ * block's header, make it pass 2's whole check, which finds the first bad
+ * record). A reader without arguments (TTLOG_READER_NO_ARGS) reads only
+ * the headers of log records, so its blocks get the whole check. With a
  * range (ttlog_reader_set_range) the iteration passes over blocks outside
  * it by their header ticks (see enter_block), so a lazy open and a range
  * read only what they return.

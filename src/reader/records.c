@@ -44,11 +44,15 @@ static size_t arg_width(int type)
 	}
 }
 
+/* What decode_record() does with a record's arguments. */
+enum { ARGS_CHECK, ARGS_DECODE, ARGS_SKIP };
+
 /*
- * The record at raw[pos..len): checked whole, and its arguments' values
- * decoded when `values` is set or its site re-states scopes (is_event()
- * reads the count). Inline in both callers below, so that the check of
- * the block pass does not pay for the values it does not read.
+ * The record at raw[pos..len): its header checked, then (but for
+ * ARGS_SKIP) its arguments checked, and their values decoded for
+ * ARGS_DECODE or when its site re-states scopes (is_event() reads the
+ * count). Inline in the callers below, so that each pays only for what it
+ * reads.
  */
 static inline __attribute__((always_inline)) int
 decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len, size_t pos,
@@ -80,7 +84,9 @@ decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len
 	d->size = size;
 	d->ticks = ttlog__get_u64(p + 8);
 	d->site = site;
-	const int fill = values || site->info.kind == TTLOG__FMT_KIND_RESTATE;
+	if (values == ARGS_SKIP)
+		return 1;
+	const int fill = values == ARGS_DECODE || site->info.kind == TTLOG__FMT_KIND_RESTATE;
 	size_t at = TTLOG__FMT_RECORD_HEADER_SIZE;
 	for (unsigned i = 0; i < site->info.nargs; i++) {
 		struct ttlog_arg *a = &d->args[i];
@@ -165,13 +171,13 @@ decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len
 int ttlog__reader_decode_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
 				size_t pos, struct decoded *d, char *why, size_t why_size)
 {
-	return decode_record(r, raw, len, pos, d, why, why_size, 1);
+	return decode_record(r, raw, len, pos, d, why, why_size, ARGS_DECODE);
 }
 
 int ttlog__reader_check_record(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
 			       size_t pos, struct decoded *d, char *why, size_t why_size)
 {
-	return decode_record(r, raw, len, pos, d, why, why_size, 0);
+	return decode_record(r, raw, len, pos, d, why, why_size, ARGS_CHECK);
 }
 
 int ttlog__reader_record_header(const struct ttlog_reader *r, const unsigned char *raw, size_t len,
@@ -357,9 +363,9 @@ static uint32_t is_event(const struct decoded *d, uint32_t *restate)
 	}
 }
 
-uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
-				   const unsigned char *raw, uint32_t *restate,
-				   uint64_t *min_ticks, uint64_t *max_ticks)
+static inline __attribute__((always_inline)) uint32_t
+check_block(struct ttlog_reader *r, struct rblock *b, const unsigned char *raw, uint32_t *restate,
+	    uint64_t *min_ticks, uint64_t *max_ticks, int args)
 {
 	struct decoded d;
 	char why[300];
@@ -370,7 +376,10 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 	int bad = b->damaged; /* the decoder reported it */
 	size_t end = b->damaged ? b->good : b->raw_size;
 	while (pos < end) {
-		if (!ttlog__reader_check_record(r, raw, end, pos, &d, why, sizeof why)) {
+		if (!decode_record(r, raw, end, pos, &d, why, sizeof why, args)) {
+			if (args == ARGS_SKIP)
+				return UINT32_MAX; /* nothing changed: the whole check
+						      says what is wrong */
 			ttlog__reader_report_record(r, b, pos, why);
 			bad = 1;
 			break;
@@ -383,12 +392,17 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 			*min_ticks = TTLOG__MIN(*min_ticks, d.ticks);
 			*max_ticks = TTLOG__MAX(*max_ticks, d.ticks);
 		}
-		nev += is_event(&d, restate);
+		if (args != ARGS_SKIP)
+			nev += is_event(&d, restate);
 		n++;
 		pos += d.size;
 	}
+	if (args == ARGS_SKIP &&
+	    (n != b->count || (n && (first != b->first_ticks || last != b->last_ticks))))
+		return UINT32_MAX; /* the whole check says what is wrong */
 	b->nrec = n;
-	b->nev = nev;
+	if (args != ARGS_SKIP)
+		b->nev = nev;
 	b->rec_first = first;
 	b->checked = 1;
 	size_t fields = b->chunk_off + TTLOG__FMT_CHUNK_HEADER_SIZE;
@@ -404,6 +418,25 @@ uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
 				     (unsigned long long)b->last_ticks, (unsigned long long)first,
 				     (unsigned long long)last);
 	return n;
+}
+
+uint32_t ttlog__reader_check_block(struct ttlog_reader *r, struct rblock *b,
+				   const unsigned char *raw, uint32_t *restate,
+				   uint64_t *min_ticks, uint64_t *max_ticks)
+{
+	return check_block(r, b, raw, restate, min_ticks, max_ticks, ARGS_CHECK);
+}
+
+void ttlog__reader_check_block_headers(struct ttlog_reader *r, struct rblock *b,
+				       const unsigned char *raw)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	uint32_t restate = 0;
+	/* A header that fails may be the consequence of damage in the
+	 * arguments before it (a size that does not fit them): the whole
+	 * check then finds the first bad record, as it always did. */
+	if (check_block(r, b, raw, &restate, &lo, &hi, ARGS_SKIP) == UINT32_MAX)
+		(void)check_block(r, b, raw, &restate, &lo, &hi, ARGS_CHECK);
 }
 
 uint32_t ttlog__reader_count_events(const struct ttlog_reader *r, const struct rblock *b,

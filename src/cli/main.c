@@ -257,8 +257,10 @@ int main(int argc, char **argv)
 {
 	/* A closed pipe shows up as EPIPE from write(), handled by finish(). */
 	signal(SIGPIPE, SIG_IGN);
-	/* A command reads file after file into buffers of their size, and with
-	 * --jobs the next one while the last is still in use: glibc would map
+	/* A command reads file after file into buffers of their size (the
+	 * files it does not map: below), decompresses blocks and makes lines
+	 * in buffers of its own, and with --jobs the next file while the last
+	 * is still in use: glibc would map
 	 * each such buffer afresh and have the kernel fault in and clear every
 	 * page of it again. Kept in the heap instead, a freed buffer is used
 	 * again as it is (docs/PERFORMANCE.md, "Reader: lines made on both

@@ -1113,6 +1113,70 @@ static void test_calibration(void **state)
 		free(b.p);
 	}
 
+	/* Spans from 1 tick to above 2^63, clocks running forwards and
+	 * backwards, ticks anywhere in 64 bits and at whole multiples of the
+	 * span and one off them (where the quotient found through the span's
+	 * reciprocal is one low and must be corrected), each against the
+	 * 128-bit quotient, saturated as the reader saturates. */
+	const struct calib wide[] = {
+		{7, 8, 0, 1000000007},
+		{7, 10, 1000, 0},
+		{1ull << 40, (1ull << 40) + 4294967311ull, -5, 2147483642},
+		{3, 3 + 0xfffffffffffbull, 1700000000000000000ll, 1700000000000000001ll},
+		{11, 11 + (1ull << 63) + 12345, 0, 1000000007},
+		{1, UINT64_MAX, INT64_MAX, INT64_MAX - 3},
+	};
+	for (size_t k = 0; k < COUNT_OF(wide); k++) {
+		const struct calib *c = &wide[k];
+		const uint64_t span = c->tick1 - c->tick0;
+		uint64_t ts[96];
+		size_t n = 0;
+		uint64_t x = 0x2545f4914f6cdd1dull + k;
+		for (uint64_t m = 1; m <= 4 && n + 3 <= COUNT_OF(ts); m++) {
+			if (span > (UINT64_MAX - c->tick0) / m)
+				break;
+			ts[n++] = c->tick0 + m * span - 1;
+			ts[n++] = c->tick0 + m * span;
+			ts[n++] = c->tick0 + m * span + (m * span < UINT64_MAX - c->tick0);
+		}
+		ts[n++] = 0;
+		ts[n++] = UINT64_MAX;
+		while (n < COUNT_OF(ts))
+			ts[n++] = tu_random(&x) >> (tu_random(&x) % 64);
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = i; j > 0 && ts[j] < ts[j - 1]; j--) {
+				uint64_t t = ts[j];
+				ts[j] = ts[j - 1];
+				ts[j - 1] = t;
+			}
+		build_small(&b, c, ts, n);
+		r = open_bytes(b.p, b.len, &st);
+		assert_int_equal(st, TTLOG_OK);
+		const int backwards = c->ns1 < c->ns0;
+		const unsigned __int128 dns = backwards ? (uint64_t)c->ns0 - (uint64_t)c->ns1
+							: (uint64_t)c->ns1 - (uint64_t)c->ns0;
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(ttlog_reader_next(r, &e), 1);
+			const int before = ts[i] < c->tick0;
+			const uint64_t dt = before ? c->tick0 - ts[i] : ts[i] - c->tick0;
+			const unsigned __int128 off = (unsigned __int128)dt * dns / span;
+			const int down_side = before != backwards;
+			int64_t want_ns;
+			if (off > UINT64_MAX) {
+				want_ns = down_side ? INT64_MIN : INT64_MAX;
+			} else {
+				__int128 v = (__int128)c->ns0 + (down_side ? -(__int128)off : (__int128)off);
+				want_ns = v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
+			}
+			if (e.time_ns != want_ns)
+				fail_msg("span %llu, ticks %llu: %lld ns, want %lld",
+					 (unsigned long long)span, (unsigned long long)ts[i],
+					 (long long)e.time_ns, (long long)want_ns);
+		}
+		ttlog_reader_close(r);
+		free(b.p);
+	}
+
 	/* Times beyond the int64 range saturate. */
 	const struct calib edge = {10, 11, INT64_MAX - 100, INT64_MAX - 99};
 	const uint64_t edge_ticks[] = {0, 10, 200};

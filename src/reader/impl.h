@@ -197,6 +197,10 @@ struct ttlog_reader {
 	int cal_ok;            /* 0: times are the raw ticks; READER_CAL_* */
 	uint64_t tick0, tick1;
 	int64_t ns0, ns1;
+	/* From ttlog__reader_calibrate(): tick1 - tick0, |ns1 - ns0|, whether
+	 * ns1 < ns0, and floor((2^64 - 1) / span) for reader_div_span(). */
+	uint64_t cal_span, cal_dns, cal_span_recip;
+	int cal_backwards;
 
 	/* END, and what it is checked against */
 	int have_end;
@@ -389,7 +393,29 @@ static inline int ttlog__reader_calibrate(struct ttlog_reader *r)
 	uint64_t dns = r->ns1 < r->ns0 ? (uint64_t)r->ns0 - (uint64_t)r->ns1
 				       : (uint64_t)r->ns1 - (uint64_t)r->ns0;
 	r->cal_ok = dns <= UINT64_MAX / span ? READER_CAL_NARROW : READER_CAL_WIDE;
+	r->cal_span = span;
+	r->cal_dns = dns;
+	r->cal_backwards = r->ns1 < r->ns0;
+	r->cal_span_recip = UINT64_MAX / span;
 	return 1;
+}
+
+/*
+ * floor(n / span) and its remainder, without a division instruction (two
+ * per event were a tenth of ttlog_reader_next()): with m = floor((2^64 -
+ * 1) / span), 2^64 - m * span lies in 1..span, so n / span - n * m / 2^64
+ * = n * (2^64 - m * span) / (span * 2^64) lies in (0, 1) for every n <
+ * 2^64, and the high word of n * m is the quotient or one less; one
+ * compare of the remainder with span corrects it.
+ */
+static inline uint64_t reader_div_span(const struct ttlog_reader *r, uint64_t n, uint64_t *rem)
+{
+	const uint64_t span = r->cal_span;
+	uint64_t q = (uint64_t)(((reader_u128)n * r->cal_span_recip) >> 64);
+	uint64_t m = n - q * span;
+	const int over = m >= span;
+	*rem = over ? m - span : m;
+	return q + (uint64_t)over;
 }
 
 static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, uint64_t ticks)
@@ -398,14 +424,18 @@ static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, ui
 		return ticks > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ticks;
 	int before = ticks < r->tick0;
 	uint64_t dt = before ? r->tick0 - ticks : ticks - r->tick0;
-	uint64_t span = r->tick1 - r->tick0; /* > 0: checked with HEAD */
-	int backwards = r->ns1 < r->ns0;
-	uint64_t dns = backwards ? (uint64_t)r->ns0 - (uint64_t)r->ns1
-				 : (uint64_t)r->ns1 - (uint64_t)r->ns0;
-	uint64_t rem = dt % span; /* < span, so rem * dns < span * dns */
-	reader_u128 off = (reader_u128)(dt / span) * dns +
-			  (r->cal_ok == READER_CAL_NARROW ? (reader_u128)(rem * dns / span)
-							  : (reader_u128)rem * dns / span);
+	const uint64_t dns = r->cal_dns;
+	const int backwards = r->cal_backwards;
+	uint64_t rem; /* < span, so rem * dns < span * dns */
+	uint64_t whole = reader_div_span(r, dt, &rem);
+	reader_u128 part;
+	if (r->cal_ok == READER_CAL_NARROW) {
+		uint64_t unused;
+		part = reader_div_span(r, rem * dns, &unused);
+	} else {
+		part = (reader_u128)rem * dns / r->cal_span;
+	}
+	reader_u128 off = (reader_u128)whole * dns + part;
 	if (off > (reader_u128)UINT64_MAX)
 		return before != backwards ? INT64_MIN : INT64_MAX;
 	reader_i128 v = (reader_i128)r->ns0;

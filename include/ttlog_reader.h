@@ -508,6 +508,23 @@ TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t 
 TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, int64_t until_ns,
 				      unsigned level_mask);
 
+/**
+ * Goes on to the range since_ns..until_ns (and level_mask) from where the
+ * iteration stands, instead of ttlog_reader_set_range() and
+ * ttlog_reader_rewind(): the events then returned are exactly those a
+ * rewind would give, but in a file with contexts or spans the records
+ * before the new range are not followed again from the file's start, only
+ * those after where the last range stopped. For reading a file's parts
+ * (ttlog_reader_cut_times()) in time order through one reader: each part
+ * costs what lies between it and the one before, not all of the file
+ * before it. since_ns must be after the last range's end (which must not
+ * be INT64_MAX); returns 1 if the iteration goes on, and 0, changing
+ * nothing, otherwise. A later ttlog_reader_rewind() starts the new range
+ * over.
+ */
+TTLOG_API int ttlog_reader_resume(ttlog_reader *reader, int64_t since_ns, int64_t until_ns,
+				  unsigned level_mask);
+
 /** The most parts ttlog_reader_cut_times() cuts a file into. */
 #define TTLOG_READER_MAX_PARTS 256
 
@@ -521,10 +538,15 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, in
  * the parts, one part after the other, are then exactly the events and the
  * order of the whole iteration. Only block headers are read (nothing is
  * decoded), so every reader of the same bytes opened with the same flags
- * gives the same cuts. Returns m, from 0 to n - 1: fewer when the file has
- * few blocks, and 0 when its events cannot be cut so: the file has contexts
- * or spans (whose re-stated openings keep their old times), its block
- * headers are not in time order, or the reader was released.
+ * gives the same cuts. In a file with contexts or spans, a part's reader
+ * must follow every record before the part for the scopes open at its
+ * start: read the parts in order through one reader, going from part to
+ * part with ttlog_reader_resume(), rather than a rewind each (which would
+ * read the file's start again for every part). Returns m, from 0 to n - 1:
+ * fewer when the file has few blocks, and 0 when its events cannot be cut
+ * so: its block headers are not in time order (files without contexts or
+ * spans, whose blocks are skipped by their headers), its calibration runs
+ * backwards, or the reader was released.
  */
 TTLOG_API size_t ttlog_reader_cut_times(const ttlog_reader *reader, size_t n, int64_t *cuts);
 

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 # cli_file_parts.sh - files cut into parts by time (cli/file_parts.c):
 # with --jobs N > 1, `ttlog view` and `ttlog export --format jsonl` read a
-# complete file without contexts or spans in parts, each through a reader
-# of its own on the thread that takes it, and write the parts in order.
+# complete file in parts, each through a reader of its own on the thread
+# that takes it, and write the parts in order.
 # What they print must not depend on it: stdout, stderr and the exit status
 # of --jobs 1 and --jobs 4 are the same, for one file and for a list, with
 # time ranges that begin and end inside parts, with a level, a grep and a
-# thread, for a file with spans (not cut), for a segment with promoted
-# blocks, and for a file with a damaged block that only reading it finds
-# (the error of the part that read it).
+# thread, for segments with contexts and spans (whose parts begin inside
+# them), for a segment with promoted blocks, and for a file with a damaged
+# block that only reading it finds (the error of the part that read it).
 # That --header and times counted from a file's end leave files whole is
 # seen from outside: one thread opens such a file (strace).
 # Labelled "concurrency": CI runs it under TSan too.
@@ -29,6 +29,11 @@ mapfile -t segs < <(ls -S "$tmp/stream"/*.ttseg)
 seg=${segs[0]}
 expect "the stream wrote several segments" test "${#segs[@]}" -ge 3
 attrs=$("$progs/span_attrs" "$tmp/attrs")
+mkdir -p "$tmp/scoped"
+expect "four threads log in spans and contexts into a stream" \
+	env TTLOG_STREAM="$tmp/scoped" TTLOG_SEGMENT_SIZE=256K TTLOG_RING_SIZE=64K \
+	"$progs/stream_load" 4 5000 --rate 10000 --segments 3 --spans >"$tmp/scoped.out"
+mapfile -t scoped < <(ls -S "$tmp/scoped"/*.ttseg)
 expect "span_attrs wrote a snapshot" test -f "$attrs"
 
 # threads_opening FILE ARGS...: how many threads of `ttlog ARGS --jobs 4`
@@ -58,6 +63,17 @@ expect "one segment: thousands of events" test "$lines" -ge 4000
 same_jobs "view text, a list of segments" view --color=never "${segs[@]}"
 same_jobs "view json, a list of segments and a file with spans" view -o json "${segs[@]}" "$attrs"
 same_jobs "export jsonl, a list of segments" export --format jsonl "${segs[@]}" "$attrs"
+
+# Contexts and spans: each part's reader follows the scopes through the
+# parts before it, so every event keeps its span and context.
+same_jobs "view text, segments with spans" view --color=never "${scoped[@]}"
+expect "spans: the events are in their batch spans" \
+	test "$(grep -c '^.* load t=[0-9]* i=' "$tmp/j4.out")" -ge 4000
+same_jobs "view json, a segment with spans" view -o json "${scoped[0]}"
+expect "spans: every log event has its span and context" \
+	test "$(grep '"message":"load' "$tmp/j4.out" | grep -v '"span_id":"' -c)" = 0 -a \
+	"$(grep '"message":"load' "$tmp/j4.out" | grep -c '"batch":')" -ge 1000
+same_jobs "export jsonl, segments with spans" export --format jsonl "${scoped[@]}"
 
 # Times a third and two thirds into the segment's events: ranges that begin
 # and end inside parts.

@@ -2,10 +2,11 @@
 /*
  * test_file_parts.c - the files of a list cut into parts for the command's
  * file jobs (src/cli/file_parts.c), built with its source file: which
- * files are cut (complete, no contexts or spans, found sound by the lazy
- * open, of the --service wanted), what each job is to do, that the parts'
- * ranges follow each other without a gap or an overlap and together read
- * every event of the file in order, and which reader the file's end gets.
+ * files are cut (complete, found sound by the lazy open, of the --service
+ * wanted), what each job is to do, that the parts' ranges follow each
+ * other without a gap or an overlap and together read every event of the
+ * file in order (with contexts and spans too, each event in the span a
+ * whole read puts it in), and which reader the file's end gets.
  * The snapshots are the library's own, written with the fake clock.
  */
 #include <setjmp.h>
@@ -28,8 +29,20 @@
 
 static char plain[4096], spans[4096];
 
-/* Every event of a file, in the order of a whole read: their keys. */
-static size_t whole_keys(const char *path, uint64_t **keys)
+/* An event as a part must give it: its record, its span and depth. */
+struct part_event {
+	uint64_t key;
+	uint64_t span;
+	unsigned depth;
+};
+
+static struct part_event part_event(const ttlog_reader *r, const struct ttlog_event *ev)
+{
+	return (struct part_event){ttlog_reader_event_key(r), ev->span ? ev->span->id : 0, ev->depth};
+}
+
+/* Every event of a file, in the order of a whole read. */
+static size_t whole_keys(const char *path, struct part_event **keys)
 {
 	ttlog_reader *r = NULL;
 	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
@@ -39,7 +52,7 @@ static size_t whole_keys(const char *path, uint64_t **keys)
 	struct ttlog_event ev;
 	while (ttlog_reader_next(r, &ev)) {
 		assert_true(n < cap);
-		(*keys)[n++] = ttlog_reader_event_key(r);
+		(*keys)[n++] = part_event(r, &ev);
 	}
 	ttlog_reader_close(r);
 	return n;
@@ -61,8 +74,23 @@ static int setup(void **state)
 	}
 	if (ttlog_snapshot_path("plain", plain, sizeof plain) != TTLOG_OK)
 		return -1;
+	/* Spans and contexts over the events, a long one around them all:
+	 * every segment re-states its opening. */
 	TTLOG_SPAN_BEGIN("work");
-	TTLOG_INFO("in a span");
+	for (int i = 0; i < EVENTS; i++) {
+		if (i % 50 == 0) {
+			if (i) {
+				TTLOG_SPAN_END();
+				ttlog_context_pop();
+			}
+			TTLOG_CONTEXT_PUSH("batch", i / 50);
+			TTLOG_SPAN_BEGIN("batch.work");
+		}
+		TTLOG_INFO("in a span i=%d pad=%s", i, "abcdefghijkl");
+		ttlog__clock_advance_fake(100000);
+	}
+	TTLOG_SPAN_END();
+	ttlog_context_pop();
 	TTLOG_SPAN_END();
 	return ttlog_snapshot_path("spans", spans, sizeof spans) == TTLOG_OK ? 0 : -1;
 }
@@ -74,15 +102,17 @@ static int teardown(void **state)
 	return tu_stop(state);
 }
 
-/* A file without scopes: cut; the parts, taken by two workers in turn,
- * read every event once and in order; the end gets a reader. */
-static void test_cut(void **state)
+/* A file cut: the parts, taken by two workers in turn, read every event
+ * once and in order, in its span; the end gets a reader. */
+static void check_cut(char *path, size_t spans_min)
 {
-	(void)state;
-	uint64_t *keys;
-	size_t n = whole_keys(plain, &keys);
+	struct part_event *keys;
+	size_t n = whole_keys(path, &keys), in_span = 0;
 	assert_true(n >= EVENTS);
-	char *files[] = {plain, plain};
+	for (size_t i = 0; i < n; i++)
+		in_span += keys[i].span != 0;
+	assert_true(in_span >= spans_min);
+	char *files[] = {path, path};
 	struct cli_file_parts *p = cli_file_parts_new(files, 2, 2, CLI_FILE_PARTS, NULL);
 	assert_non_null(p);
 	assert_int_equal(cli_file_parts_jobs(p), 2 * CLI_FILE_PARTS);
@@ -113,7 +143,10 @@ static void test_cut(void **state)
 			size_t before = got;
 			while (ttlog_reader_next(part.r, &ev)) {
 				assert_true(got < n);
-				assert_true(ttlog_reader_event_key(part.r) == keys[got]);
+				struct part_event e = part_event(part.r, &ev);
+				assert_true(e.key == keys[got].key);
+				assert_true(e.span == keys[got].span);
+				assert_int_equal(e.depth, keys[got].depth);
 				got++;
 			}
 			assert_true(got > before); /* no part is empty */
@@ -138,6 +171,13 @@ static void test_cut(void **state)
 	free(keys);
 }
 
+static void test_cut(void **state)
+{
+	(void)state;
+	check_cut(plain, 0);
+	check_cut(spans, EVENTS);
+}
+
 /* Files that are not cut: part 0 reads the whole file, the others
  * nothing, and the end is the file's as without parts. */
 static void test_not_cut(void **state)
@@ -145,7 +185,7 @@ static void test_not_cut(void **state)
 	(void)state;
 	char missing[] = "/nonexistent/parts.ttlog";
 	char *files[] = {spans, missing, plain};
-	/* The file with a span, the missing file, and a --service not its. */
+	/* The missing file, and files of a --service not the one asked for. */
 	struct cli_file_parts *p = cli_file_parts_new(files, 3, 2, CLI_FILE_PARTS, "other");
 	assert_non_null(p);
 	assert_int_equal(cli_file_parts_probe(p, 0), 0);

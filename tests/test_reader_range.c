@@ -367,6 +367,27 @@ static void test_cut_times(void **state)
 		for (size_t j = at; j < at + len; j++)
 			assert_true(parts[j].key == all[j].key);
 	}
+	/* One reader going on from part to part (ttlog_reader_resume()): the
+	 * same parts; a range that does not come after the last is refused. */
+	for (size_t k = 0, at = 0; k <= m; k++) {
+		const int64_t since = k ? cuts[k - 1] : INT64_MIN, until = k < m ? cuts[k] - 1 : INT64_MAX;
+		if (k == 0) {
+			ttlog_reader_set_range(r, since, until, TTLOG_READER_ALL_LEVELS);
+			ttlog_reader_rewind(r);
+		} else {
+			assert_int_equal(ttlog_reader_resume(r, cuts[k - 1] - 1, until,
+							     TTLOG_READER_ALL_LEVELS), 0);
+			assert_int_equal(ttlog_reader_resume(r, since, until, TTLOG_READER_ALL_LEVELS), 1);
+		}
+		size_t len = 0;
+		cut_read(r, parts + at, cap - at, &len);
+		assert_int_equal(len, size[k]);
+		for (size_t j = at; j < at + len; j++)
+			assert_true(parts[j].key == all[j].key);
+		at += len;
+	}
+	/* After the last part (until INT64_MAX) there is nothing to go on to. */
+	assert_int_equal(ttlog_reader_resume(r, INT64_MAX, INT64_MAX, TTLOG_READER_ALL_LEVELS), 0);
 	/* Fewer parts, and the limits of n. */
 	assert_int_equal(ttlog_reader_cut_times(r, 2, cuts), 1);
 	assert_true(cuts[0] == eager[NPARTS / 2 - 1]);
@@ -413,13 +434,146 @@ static void test_scopes_kept(void **state)
 	assert_true(c.blocks_scanned > 0);
 	assert_true(c.blocks_skipped > 0); /* the seconds after the range */
 	assert_true(c.blocks_decoded <= c.blocks / SECONDS + 2);
-	/* A file with scopes is not cut: re-stated openings keep old times. */
-	ttlog_reader *r = NULL;
-	int64_t cuts[4];
-	assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &r), TTLOG_OK);
-	assert_int_equal(ttlog_reader_cut_times(r, 4, cuts), 0);
-	ttlog_reader_close(r);
 	free(want);
+	unlink(path);
+}
+
+/* Every event of r's current range, as seen, appended to s[*n]. */
+static void seen_read(ttlog_reader *r, struct seen *s, size_t cap, size_t *n)
+{
+	struct ttlog_event ev;
+	while (ttlog_reader_next(r, &ev)) {
+		assert_true(*n < cap);
+		seen_fill(&s[(*n)++], &ev);
+	}
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+}
+
+static void seen_same(const struct seen *got, const struct seen *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(&got[i], &want[i], sizeof *got) != 0)
+			fail_msg("event %zu of %zu: time %lld kind %d span %llx context %lld, want time "
+				 "%lld kind %d span %llx context %lld",
+				 i, n, (long long)got[i].time_ns, got[i].kind,
+				 (unsigned long long)got[i].span_id, (long long)got[i].context,
+				 (long long)want[i].time_ns, want[i].kind,
+				 (unsigned long long)want[i].span_id, (long long)want[i].context);
+	}
+}
+
+/* A file with contexts and spans cut into parts: the parts, read in order
+ * by one reader that goes on from each to the next
+ * (ttlog_reader_resume()), or by two that take them in turn as the
+ * command's workers do, are the whole iteration, every event with the
+ * context and the span a full read gives it. A range left before its end
+ * still goes on to exactly the next part, and a rewind after a resume
+ * reads the new range again. */
+static void test_scopes_cut(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("scopes-cut", 1, &tid);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open(path, &r), TTLOG_OK);
+	const size_t cap = ttlog_reader_info(r)->events;
+	struct seen *all = seen_alloc(cap), *parts = seen_alloc(cap);
+	size_t n = 0;
+	seen_read(r, all, cap, &n);
+	ttlog_reader_close(r);
+	size_t in_span = 0;
+	for (size_t i = 0; i < n; i++)
+		in_span += all[i].kind == TTLOG_EVENT_LOG && all[i].span_id != 0;
+	assert_true(in_span >= SECONDS * PER_SECOND - 2);
+
+	enum { NPARTS = 16 };
+	int64_t cuts[NPARTS];
+	assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &r), TTLOG_OK);
+	size_t m = ttlog_reader_cut_times(r, NPARTS, cuts);
+	assert_true(m >= NPARTS / 2);
+	size_t size[NPARTS + 1], got = 0;
+	for (size_t k = 0; k <= m; k++) {
+		const int64_t since = k ? cuts[k - 1] : INT64_MIN, until = k < m ? cuts[k] - 1 : INT64_MAX;
+		if (k == 0) {
+			ttlog_reader_set_range(r, since, until, TTLOG_READER_ALL_LEVELS);
+			ttlog_reader_rewind(r);
+		} else {
+			assert_int_equal(ttlog_reader_resume(r, since, until, TTLOG_READER_ALL_LEVELS), 1);
+		}
+		size_t before = got;
+		seen_read(r, parts, cap, &got);
+		size[k] = got - before;
+		assert_true(size[k] > 0);
+	}
+	assert_int_equal(got, n);
+	seen_same(parts, all, n);
+
+	/* Two readers of the same bytes, the parts in turn. */
+	ttlog_reader *two[2] = {r, NULL};
+	assert_int_equal(ttlog_reader_open_same(r, TTLOG_READER_LAZY, &two[1]), TTLOG_OK);
+	memset(parts, 0, cap * sizeof *parts);
+	got = 0;
+	for (size_t k = 0; k <= m; k++) {
+		ttlog_reader *w = two[k % 2];
+		const int64_t since = k ? cuts[k - 1] : INT64_MIN, until = k < m ? cuts[k] - 1 : INT64_MAX;
+		if (k < 2 || !ttlog_reader_resume(w, since, until, TTLOG_READER_ALL_LEVELS)) {
+			assert_true(k < 2);
+			ttlog_reader_set_range(w, since, until, TTLOG_READER_ALL_LEVELS);
+			ttlog_reader_rewind(w);
+		}
+		seen_read(w, parts, cap, &got);
+	}
+	assert_int_equal(got, n);
+	seen_same(parts, all, n);
+
+	/* Cuts at the times of span begins and ends, so that a range ends
+	 * just before a record that opens or closes a scope: that record's
+	 * change goes with the next range, once. */
+	int64_t at_scope[64];
+	size_t ns_cuts = 0;
+	for (size_t i = 1; i < n && ns_cuts < 64; i++)
+		if (all[i].kind != TTLOG_EVENT_LOG && all[i].time_ns > all[i - 1].time_ns &&
+		    (ns_cuts == 0 || all[i].time_ns > at_scope[ns_cuts - 1]) && i % 3 == 0)
+			at_scope[ns_cuts++] = all[i].time_ns;
+	assert_true(ns_cuts >= 32);
+	got = 0;
+	for (size_t k = 0; k <= ns_cuts; k++) {
+		const int64_t since = k ? at_scope[k - 1] : INT64_MIN,
+			      until = k < ns_cuts ? at_scope[k] - 1 : INT64_MAX;
+		if (k == 0) {
+			ttlog_reader_set_range(r, since, until, TTLOG_READER_ALL_LEVELS);
+			ttlog_reader_rewind(r);
+		} else {
+			assert_int_equal(ttlog_reader_resume(r, since, until, TTLOG_READER_ALL_LEVELS), 1);
+		}
+		seen_read(r, parts, cap, &got);
+	}
+	assert_int_equal(got, n);
+	seen_same(parts, all, n);
+
+	/* Part 3 read half-way, then part 4: exactly part 4. A rewind then
+	 * reads part 4 again. */
+	size_t at3 = size[0] + size[1] + size[2], at4 = at3 + size[3];
+	ttlog_reader_set_range(r, cuts[2], cuts[3] - 1, TTLOG_READER_ALL_LEVELS);
+	ttlog_reader_rewind(r);
+	struct ttlog_event ev;
+	for (size_t i = 0; i < size[3] / 2; i++)
+		assert_int_equal(ttlog_reader_next(r, &ev), 1);
+	for (int again = 0; again < 2; again++) {
+		if (again)
+			ttlog_reader_rewind(r);
+		else
+			assert_int_equal(ttlog_reader_resume(r, cuts[3], cuts[4] - 1,
+							     TTLOG_READER_ALL_LEVELS), 1);
+		got = 0;
+		seen_read(r, parts, cap, &got);
+		assert_int_equal(got, size[4]);
+		seen_same(parts, all + at4, got);
+	}
+	ttlog_reader_close(two[1]);
+	ttlog_reader_close(r);
+	free(all);
+	free(parts);
 	unlink(path);
 }
 
@@ -618,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_empty_ranges),
 		cmocka_unit_test(test_cut_times),
 		cmocka_unit_test(test_scopes_kept),
+		cmocka_unit_test(test_scopes_cut),
 		cmocka_unit_test(test_event_keys),
 		cmocka_unit_test(test_open_same),
 		cmocka_unit_test(test_open_same_damaged),

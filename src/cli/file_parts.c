@@ -189,8 +189,13 @@ int cli_file_part_begin(const struct cli_file_part *part, int64_t since, int64_t
 	int64_t hi = until < part->until ? until : part->until;
 	if (lo > hi)
 		return 0;
-	ttlog_reader_set_range(part->r, lo, hi, level_mask);
-	ttlog_reader_rewind(part->r);
+	/* A worker takes a file's parts in order: its reader goes on from
+	 * its last part (which, with scopes, spares reading the file's start
+	 * again), or starts over where it cannot. */
+	if (!ttlog_reader_resume(part->r, lo, hi, level_mask)) {
+		ttlog_reader_set_range(part->r, lo, hi, level_mask);
+		ttlog_reader_rewind(part->r);
+	}
 	return 1;
 }
 

@@ -9,13 +9,17 @@
  * file is cut is decided by the first worker that reaches it: it opens the
  * file lazily (TTLOG_READER_LAZY: no block is decoded) and asks
  * ttlog_reader_cut_times() for the cuts. A file is cut only when that open
- * found nothing wrong, its --service is wanted, and the cuts exist (no
- * contexts or spans, block headers in time order); then the parts' events,
- * one part after the other, are exactly the file's, so the output stays
- * byte for byte that of one thread. Each worker reads its parts of a file
- * through a reader of its own, kept for its later parts (the range moved,
- * the reader rewound), so a part costs no open and no block outside its
- * range is decoded. The other workers' readers share the bytes the first
+ * found nothing wrong, its --service is wanted, and the cuts exist (see
+ * ttlog_reader_cut_times()); then the parts' events, one part after the
+ * other, are exactly the file's, so the output stays byte for byte that of
+ * one thread. Each worker reads its parts of a file through a reader of
+ * its own, kept for its later parts and moved on to each with
+ * ttlog_reader_resume(), so a part costs no open. Without contexts or
+ * spans no block outside a part's range is decoded; with them a worker's
+ * reader follows the scopes through the other workers' parts between its
+ * own (decompressed, their events not made), so that each part starts with
+ * the scopes open at its start: about a third of what rendering those
+ * parts' text costs. The other workers' readers share the bytes the first
  * one read (ttlog_reader_open_same()): the file is read once.
  *
  * A file that is not cut is read whole by its part 0, the way a file is

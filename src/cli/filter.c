@@ -268,7 +268,7 @@ int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size)
 
 static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_info *t);
 
-void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
+void cli_filter_begin_part(struct cli_filter *f, const ttlog_reader *r)
 {
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	for (size_t i = 0, n = f->nthreads ? ttlog_reader_thread_count(r) : 0; i < n; i++)
@@ -282,6 +282,11 @@ void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
 		f->since_ns = cli_time_resolve(&f->since, end, f->utc);
 	if (f->until.kind != CLI_TIME_UNSET)
 		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
+}
+
+void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
+{
+	cli_filter_begin_part(f, r);
 	ttlog_reader_set_range(r, f->since_ns, f->until_ns, cli_filter_levels(f));
 	ttlog_reader_rewind(r);
 }

@@ -120,6 +120,13 @@ int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size);
 void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r);
 
 /**
+ * cli_filter_begin_file() for a part of a file (cli/file_parts.h), whose
+ * range the part gives the reader: resolves the times of f for the file
+ * of r and leaves the reader as it is.
+ */
+void cli_filter_begin_part(struct cli_filter *f, const ttlog_reader *r);
+
+/**
  * Whether the event passes every filter: a test of the event, which
  * changes neither f nor ev (but notes which --thread arguments matched the
  * event's thread, for cli_filter_report_threads()). msg is ev's message, not made yet

@@ -15,11 +15,14 @@
  * Reading the parts through ranges gives the whole iteration, one part
  * after the other, only where the merge is in time order: every cursor's
  * records in order of ticks (the writer's clock never runs backwards on a
- * thread) and times increasing with ticks. Files with contexts or spans are
- * not cut: their segments re-state the openings with their old times
+ * thread) and times increasing with ticks. In files with contexts or
+ * spans a segment re-states the openings with their old times
  * (reader/iterate.c, enter_block()), so a block's header does not bound
- * its records. Neither are files whose blocks contradict that order, or
- * whose calibration runs backwards.
+ * its records; but such records open no event, and the range is applied
+ * there record by record, blocks never skipped by their headers, so the
+ * headers only place the cuts. Files without scopes whose blocks
+ * contradict that order are not cut, nor files whose calibration runs
+ * backwards.
  */
 #include <stdlib.h>
 
@@ -43,8 +46,10 @@ static int by_ticks(const void *a, const void *b)
  * tell: every cursor's blocks in order, each bounded by its header. */
 static int headers_in_order(const struct ttlog_reader *r)
 {
-	if (r->has_scopes || (r->cal_ok && r->ns1 < r->ns0))
+	if (r->cal_ok && r->ns1 < r->ns0)
 		return 0;
+	if (r->has_scopes)
+		return 1; /* the headers only place the cuts */
 	for (size_t c = 0; c < r->ncursors; c++) {
 		const struct rthread *t = &r->threads[c];
 		uint64_t last = 0;

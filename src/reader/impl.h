@@ -101,6 +101,10 @@ struct rthread {
 	uint64_t key;          /* ticks of the next record */
 	uint8_t pending;       /* the block entered is not read yet: COUNT_DECODED or
 				  COUNT_SCANNED says how to count it when it is */
+	uint8_t parked;        /* out of the heap at its first record after the
+				  range, which it has not read: ttlog_reader_resume()
+				  puts it back */
+	size_t parked_skipped; /* the blocks counted as skipped when it was parked */
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
 	struct reader_scopes scopes; /* contexts and spans open at the cursor */

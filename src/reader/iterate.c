@@ -113,6 +113,17 @@ static void leave_thread(struct ttlog_reader *r, struct rthread *t)
 	heap_pop(r);
 }
 
+/* Ends thread t's part in the range at its next record, the first after
+ * the range, which is not read: counted as leave_thread() counts, but its
+ * cursor and scopes stay for ttlog_reader_resume(). */
+static void park_thread(struct ttlog_reader *r, struct rthread *t)
+{
+	t->parked_skipped = t->cur < t->blk_end ? t->blk_end - t->cur - 1 : 0;
+	r->counters.blocks_skipped += t->parked_skipped;
+	t->parked = 1;
+	heap_pop(r);
+}
+
 TTLOG_API void ttlog_reader_release(ttlog_reader *r)
 {
 	if (!r)
@@ -184,6 +195,7 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 		struct rthread *t = &r->threads[i];
 		t->cur = t->blk_begin;
 		t->pending = COUNT_NONE;
+		t->parked = 0;
 		reader_scopes_reset(&t->scopes);
 		if (r->heap && enter_block(r, t))
 			r->heap[r->heap_len++] = i;
@@ -411,7 +423,7 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			 * after the range ends the thread. Records the range does
 			 * not want are passed over before their strings are copied. */
 			if (ns > r->until_ns) {
-				leave_thread(r, t);
+				park_thread(r, t);
 				continue;
 			}
 			if (ns < r->since_ns || !level_wanted(r, d.site->info.level)) {
@@ -426,6 +438,15 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			leave_thread(r, t);
 			continue;
 		}
+		if (d.site->info.kind != TTLOG__FMT_KIND_LOG && d.site->info.kind != READER_KIND_UNKNOWN &&
+		    ns > r->until_ns) {
+			/* A record that opens or closes a scope after the range:
+			 * no later record of the thread is in it (a re-stated
+			 * opening has its old time, so it is later still). Its
+			 * scope change is left for the next range. */
+			park_thread(r, t);
+			continue;
+		}
 		const struct ttlog_span *span = NULL;
 		unsigned depth = 0;
 		int what = d.site->info.kind == READER_KIND_UNKNOWN
@@ -438,14 +459,8 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 						   "out of memory rebuilding the scopes of thread "
 						   "%u",
 						   (unsigned)t->info.index);
-		if (is_event && d.site->info.kind != TTLOG__FMT_KIND_LOG) {
-			/* Span begins and ends: after their scope change. */
-			if (ns > r->until_ns) {
-				leave_thread(r, t);
-				continue;
-			}
-			is_event = ns >= r->since_ns && !silent;
-		}
+		if (is_event && d.site->info.kind != TTLOG__FMT_KIND_LOG)
+			is_event = ns >= r->since_ns && !silent; /* span begins and ends */
 		if (is_event) {
 			ev->ticks = d.ticks;
 			ev->time_ns = ns;
@@ -486,6 +501,37 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *r, int64_t since_ns, int64_t
 	r->want_since = since_ns;
 	r->want_until = until_ns;
 	r->want_levels = level_mask & TTLOG_READER_ALL_LEVELS;
+}
+
+TTLOG_API int ttlog_reader_resume(ttlog_reader *r, int64_t since_ns, int64_t until_ns,
+				  unsigned level_mask)
+{
+	if (!r || !r->heap || since_ns > until_ns || since_ns <= r->until_ns ||
+	    r->until_ns == INT64_MAX)
+		return 0;
+	ttlog_reader_set_range(r, since_ns, until_ns, level_mask);
+	if (!r->has_scopes) {
+		/* The block headers bound the records: the blocks before the
+		 * range are passed over unread. */
+		ttlog_reader_rewind(r);
+		return 1;
+	}
+	r->since_ns = r->want_since;
+	r->until_ns = r->want_until;
+	r->levels = r->want_levels;
+	/* The cursors still in the heap (the last range was not read to its
+	 * end) stay, and the parked ones come back. */
+	for (size_t i = 0; i < r->ncursors; i++) {
+		struct rthread *t = &r->threads[i];
+		if (!t->parked)
+			continue;
+		t->parked = 0;
+		r->counters.blocks_skipped -= t->parked_skipped;
+		r->heap[r->heap_len++] = i;
+	}
+	for (size_t i = r->heap_len / 2; i-- > 0;)
+		heap_down(r, i);
+	return 1;
 }
 
 TTLOG_API void ttlog_reader_set_start(ttlog_reader *r, uint64_t offset)

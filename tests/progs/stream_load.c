@@ -21,6 +21,9 @@
  * --segments N: the threads run until the stream has closed N segments
  * (MILLISECONDS then only bounds it), whatever the machine's speed.
  * --rate N: each thread logs at most N INFO events a second (paced).
+ * --spans: each thread's events in a span of its own for the whole run,
+ * and each batch of them (16, or 256 unpaced) in a context "batch" and a
+ * span inside it (segments then re-state the open ones).
  * --cpu: prints "drainer_cpu_s S" (the ttlog-stream thread's CPU time,
  * from /proc) before shutting down, for measurements.
  * --term: after the threads, prints "ready" and waits for a signal
@@ -56,7 +59,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int churn;
+static int churn, spans;
 static unsigned long rate;
 
 /* CPU seconds of this process's thread named ttlog-stream, from /proc. */
@@ -93,10 +96,16 @@ static void *worker(void *arg)
 {
 	unsigned t = (unsigned)(uintptr_t)arg;
 	unsigned long i = 0, d = 0;
+	if (spans)
+		TTLOG_SPAN_BEGIN("load");
 	while (churn ? i < 20000 : now_ns() < deadline_ns) {
 		if (rate) { /* paced: event i is due at i / rate seconds */
 			while ((now_ns() - start_ns) * rate < (uint64_t)i * 1000000000ull)
 				;
+		}
+		if (spans) {
+			TTLOG_CONTEXT_PUSH("batch", i);
+			TTLOG_SPAN_BEGIN("batch");
 		}
 		for (int k = 0; k < (rate ? 16 : 256); k++, i++) {
 			TTLOG_INFO("load t=%u i=%lu", t, i);
@@ -105,7 +114,13 @@ static void *worker(void *arg)
 				d++;
 			}
 		}
+		if (spans) {
+			TTLOG_SPAN_END();
+			ttlog_context_pop();
+		}
 	}
+	if (spans)
+		TTLOG_SPAN_END();
 	struct ttlog__ring *r = ttlog__ring_self();
 	indexes[t] = r ? r->index : 0xffffffffu;
 	counts[t] = i;
@@ -129,6 +144,8 @@ int main(int argc, char **argv)
 			segments = strtoull(argv[++a], NULL, 10);
 		} else if (strcmp(argv[a], "--rate") == 0 && a + 1 < argc) {
 			rate = strtoul(argv[++a], NULL, 10);
+		} else if (strcmp(argv[a], "--spans") == 0) {
+			spans = 1;
 		} else if (strcmp(argv[a], "--cpu") == 0) {
 			cpu = 1;
 		} else if (strcmp(argv[a], "--churn") == 0 && a + 1 < argc) {

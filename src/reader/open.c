@@ -38,7 +38,12 @@
  * the headers of log records, so its blocks get the whole check. With a
  * range (ttlog_reader_set_range) the iteration passes over blocks outside
  * it by their header ticks (see enter_block), so a lazy open and a range
- * read only what they return.
+ * read only what they return. With contexts or spans the blocks before
+ * the range are read for their scopes instead, and a thread's first record
+ * after the range (of any kind but an unknown one) ends its part, unread:
+ * its cursor is parked, and ttlog_reader_resume() brings it back under a
+ * later range with its scopes as they were, so that reading a file's
+ * parts in order follows each record once.
  *
  * Iteration (reader/iterate.c) keeps one cursor per thread over that
  * thread's blocks in file order and merges the threads through a binary

@@ -1046,6 +1046,11 @@ def recorder_rows(store, args):
             jev = ok[0].get("join_file_events")
             add("ttlog query, join of log events with their spans (s)", "query_join_s",
                 note=f"{fmt_num(jev)} events, {fmt_num(ok[0].get('join_rows'))} joined" if jev else "")
+            if ok[0].get("spans_text_events_per_s") is not None:
+                add("ttlog view, text, one file of spans (M events/s)", "spans_text_events_per_s", 1e6,
+                    note=f"{fmt_num(jev)} events, every one in a span" if jev else "")
+                add("ttlog view -o json, one file of spans (M events/s)", "spans_json_events_per_s", 1e6,
+                    note=f"{fmt_num(jev)} events, every one in a span" if jev else "")
             tb = ok[0].get("text_bytes")
             add("cat of the viewer's text to /dev/null, the I/O floor (M events/s)", "cat_events_per_s", 1e6,
                 note=f"{tb / 1048576:.0f} MiB of text" if tb else "")

@@ -24,7 +24,10 @@
  * Then the join of docs/QUERY.md (every log event with the span it ran
  * in) over one more file, written by another child: 8 threads log
  * requests, a span around three benchmark events each, until their 8 MiB
- * rings (--quick: 1 MiB) have wrapped, and one snapshot is taken.
+ * rings (--quick: 1 MiB) have wrapped, and one snapshot is taken. The
+ * same file is viewed as text and as JSON: one file whose every event is
+ * in a span (each part of it read on a thread of its own must follow the
+ * spans through the file before it).
  *
  * Two floors put the viewer's speed in proportion, timed the same way:
  *   - the I/O floor: `cat` of the text `ttlog view` printed (kept in a file
@@ -390,6 +393,10 @@ int main(int argc, char **argv)
 		bench_die("the join found no rows: %s", out);
 	bench_note("join: %llu rows of %llu events, file of %.1f MiB", join_rows, span_file_events,
 		   (double)bench_file_size(span_file) / 1048576.0);
+	char *svargs[] = {(char *)o.ttlog, "view", "--color=never", (char *)span_file, NULL};
+	double span_text_s = time_cli(svargs, "view text of the file of spans", dir);
+	char *sjargs[] = {(char *)o.ttlog, "view", "-o", "json", (char *)span_file, NULL};
+	double span_json_s = time_cli(sjargs, "view -o json of the file of spans", dir);
 
 	/* NanoLog's decompressor on the same events. */
 	char nanolog_json[256];
@@ -429,11 +436,13 @@ int main(int argc, char **argv)
 	       "\"query_group_s\":%.3f,\"query_range_s\":%.3f,\"query_range_events\":%llu,"
 	       "\"query_join_s\":%.3f,\"join_rows\":%llu,\"join_file_events\":%llu,"
 	       "\"join_file_bytes\":%llu,\"text_bytes\":%llu,\"cat_events_per_s\":%.0f,\"cat_s\":%.3f,"
-	       "\"last_1s_s\":%.3f,\"last_1s_events\":%llu%s}\n",
+	       "\"last_1s_s\":%.3f,\"last_1s_events\":%llu,\"spans_text_events_per_s\":%.0f,"
+	       "\"spans_json_events_per_s\":%.0f%s}\n",
 	       (unsigned long long)events, nfiles, (double)events / text_s, (double)events / json_s,
 	       text_s, json_s, (double)events / export_s, export_s, group_s, range_s, range_events,
 	       join_s, join_rows, span_file_events, (unsigned long long)bench_file_size(span_file),
 	       (unsigned long long)text_bytes, (double)events / cat_s, cat_s, last_s, last_events,
+	       (double)span_file_events / span_text_s, (double)span_file_events / span_json_s,
 	       nanolog_json);
 	for (unsigned i = 0; i < nfiles; i++)
 		free(files[i]);

@@ -326,6 +326,8 @@ static unsigned event_fields(struct ttlog_reader *r, const struct rthread *t,
 		r->fields[i].value = &r->args[f->arg];
 		r->fields[i].source = f->source;
 	}
+	if (reader_scopes_no_fields(&t->scopes, st->info.kind))
+		return n;
 	return reader_scopes_fields(&t->scopes, st->info.kind, r->fields, n);
 }
 
@@ -449,10 +451,16 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 		}
 		const struct ttlog_span *span = NULL;
 		unsigned depth = 0;
-		int what = d.site->info.kind == READER_KIND_UNKNOWN
-				   ? READER_SCOPES_STATE
-				   : reader_scopes_record(&owner->scopes, &d.site->info, r->args, ns,
-							  &span, &depth);
+		int what;
+		if (d.site->info.kind == TTLOG__FMT_KIND_LOG) {
+			span = reader_scopes_log(&owner->scopes, &depth);
+			what = READER_SCOPES_EVENT;
+		} else {
+			what = d.site->info.kind == READER_KIND_UNKNOWN
+				       ? READER_SCOPES_STATE
+				       : reader_scopes_record(&owner->scopes, &d.site->info, r->args,
+							      ns, &span, &depth);
+		}
 		int is_event = what == READER_SCOPES_EVENT;
 		if (what == READER_SCOPES_NOMEM)
 			ttlog__reader_report_plain(r, TTLOG_E_NOMEM,

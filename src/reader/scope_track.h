@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/format.h"
 #include "ttlog_reader.h"
 
 #define READER_MAX_CONTEXTS 128   /* deeper contexts are counted, not kept */
@@ -62,6 +63,20 @@ int reader_scopes_record(struct reader_scopes *s, const struct ttlog_site_info *
 			 unsigned *depth);
 
 /*
+ * reader_scopes_record() of a log record, inline: the iteration's every
+ * event (the call was 2 % of a JSON line's instructions). A log record
+ * ends a RESTATE group and returns the innermost open span.
+ */
+static inline const struct ttlog_span *reader_scopes_log(struct reader_scopes *s, unsigned *depth)
+{
+	s->restate_left = 0;
+	s->span_before = 0;
+	uint32_t kept = s->span_depth < READER_MAX_SPANS ? s->span_depth : READER_MAX_SPANS;
+	*depth = s->span_depth;
+	return kept ? &s->spans[kept - 1].info : NULL;
+}
+
+/*
  * Appends to fields[n..] what an event of the given kind carries besides
  * its own fields (fields[0..n)): for a span end, the fields recorded while
  * the span ran; then each open context whose key is not taken yet,
@@ -70,6 +85,13 @@ int reader_scopes_record(struct reader_scopes *s, const struct ttlog_site_info *
  */
 unsigned reader_scopes_fields(const struct reader_scopes *s, int kind, struct ttlog_field *fields,
 			      unsigned n);
+
+/* Whether reader_scopes_fields() would add nothing: no context open, and
+ * not a span's end. */
+static inline int reader_scopes_no_fields(const struct reader_scopes *s, int kind)
+{
+	return s->ctx_depth == 0 && kind != TTLOG__FMT_KIND_SPAN_END;
+}
 
 /* Forgets every open scope (the iteration starts again); keeps memory. */
 void reader_scopes_reset(struct reader_scopes *s);

@@ -101,6 +101,14 @@ python3 "$(dirname "$0")/support/mkseg.py" seg "$tmp/promoted.ttseg" --threads 3
 same_jobs "view text, promoted blocks" view --color=never "$tmp/promoted.ttseg"
 expect "promoted blocks: the promoted events are shown" test "$(grep -c 'DEBUG+' "$tmp/j4.out")" = 400
 same_jobs "export jsonl, promoted blocks and a list" export --format jsonl "$tmp/promoted.ttseg" "$seg"
+# The same with a context around each thread: a promoted event takes its
+# thread's context in every part (all but thread 0's last, which comes
+# after its context has closed).
+python3 "$(dirname "$0")/support/mkseg.py" seg "$tmp/promoted-ctx.ttseg" --threads 3 --events 400 \
+	--per-block 7 --promote --contexts
+same_jobs "view json, promoted blocks in contexts" view -o json "$tmp/promoted-ctx.ttseg"
+expect "promoted blocks in contexts: each promoted event has its context" \
+	test "$(grep '"promoted":true' "$tmp/j4.out" | grep -c '"req":')" = 399
 
 # One block's compressed bytes changed in the middle of the segment, its CRC
 # made right again: the lazy open that decides the cut cannot see it, the

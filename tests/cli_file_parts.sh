@@ -113,8 +113,11 @@ expect "promoted blocks in contexts: each promoted event has its context" \
 # One block's compressed bytes changed in the middle of the segment, its CRC
 # made right again: the lazy open that decides the cut cannot see it, the
 # part that reads the block reports it, as one thread's open does.
-damaged=$tmp/damaged.ttseg
-python3 - "$seg" "$damaged" "$(dirname "$0")/support" <<'PY' >"$tmp/damage.out"
+# damage SRC DST: DST is SRC with one block's compressed bytes changed in
+# the middle of the file, its CRC made right again; prints the number of
+# blocks.
+damage() {
+	python3 - "$1" "$2" "$(dirname "$0")/support" <<'PY'
 import struct, sys
 sys.path.insert(0, sys.argv[3])
 from mkseg import crc_final
@@ -133,10 +136,19 @@ struct.pack_into("<I", data, off + 12, crc_final(bytes(data[off:off + 12]) + byt
 open(sys.argv[2], "wb").write(data)
 print(len(evts))
 PY
+}
+damaged=$tmp/damaged.ttseg
+damage "$seg" "$damaged" >"$tmp/damage.out"
 expect "the segment has blocks to damage" test "$(cat "$tmp/damage.out")" -ge 8
 same_jobs "view text, damaged" view --color=never "$damaged"
 expect "damaged: the block is the error" grep -q "offset" "$tmp/j4.err"
 expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2
 same_jobs "export jsonl, damaged, in a list" export --format jsonl "$seg" "$damaged" "$attrs"
+# Damaged with spans: both threads read the block (one makes its lines,
+# the other follows its scopes); the error is the earliest part's, once.
+damage "${scoped[0]}" "$tmp/damaged-spans.ttseg" >"$tmp/damage.out"
+same_jobs "view text, damaged, with spans" view --color=never "$tmp/damaged-spans.ttseg"
+expect "damaged with spans: one error" test "$(grep -c "offset" "$tmp/j4.err")" = 1
+expect "damaged with spans: exit status 2 (damaged data)" test "$last_s1" = 2
 
 finish

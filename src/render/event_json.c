@@ -282,12 +282,16 @@ static unsigned printed_arg(const struct ttlog_event *ev, unsigned first,
 	return k >= first && k < n ? (unsigned)k : ARG_TEXTS;
 }
 
-/* Appends b->data[at..at+len-1] again (room first: growing moves it). */
+/* Appends b->data[at..at+len-1] again (room first: growing moves it).
+ * Most are a number's few bytes: copied inline, not by a call. */
 static void put_again(struct render_buf *b, size_t at, size_t len)
 {
 	if (b->cap - b->len <= len)
 		render_buf_reserve(b, len);
-	memcpy(b->data + b->len, b->data + at, len);
+	if (len <= 32)
+		render_copy_short(b->data + b->len, b->data + at, len);
+	else
+		memcpy(b->data + b->len, b->data + at, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }

@@ -762,6 +762,7 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(ttlog_reader_open_ex("x", TTLOG_READER_LAZY, NULL), TTLOG_E_INVALID);
 	assert_null(ttlog_reader_counters(NULL));
 	ttlog_reader_set_range(NULL, 0, 0, 0); /* ignored */
+	assert_int_equal(ttlog_reader_resume(NULL, 0, 1, TTLOG_READER_ALL_LEVELS), 0);
 }
 
 int main(void)

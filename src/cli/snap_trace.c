@@ -269,12 +269,14 @@ int cli_snap_trace(const struct cli_snap_trace *t)
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
 	int linked = -1;
 	for (int k = 0; k < 1000 && linked != 0; k++) {
-		if (k)
-			snprintf(final, sizeof final, "%s/ttlog-%d-%s.%09ldZ-%s-%d.ttlog", outdir,
-				 (int)getpid(), stamp, now.tv_nsec, reason, k);
-		else
-			snprintf(final, sizeof final, "%s/ttlog-%d-%s.%09ldZ-%s.ttlog", outdir,
-				 (int)getpid(), stamp, now.tv_nsec, reason);
+		int w = k ? snprintf(final, sizeof final, "%s/ttlog-%d-%s.%09ldZ-%s-%d.ttlog",
+				     outdir, (int)getpid(), stamp, now.tv_nsec, reason, k)
+			  : snprintf(final, sizeof final, "%s/ttlog-%d-%s.%09ldZ-%s.ttlog", outdir,
+				     (int)getpid(), stamp, now.tv_nsec, reason);
+		if (w < 0 || (size_t)w >= sizeof final) { /* never a cut name */
+			errno = ENAMETOOLONG;
+			break;
+		}
 		linked = link(tmp, final);
 		if (linked != 0 && errno != EEXIST)
 			break;

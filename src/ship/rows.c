@@ -48,6 +48,8 @@ static void put_u8(struct render_buf *b, uint8_t v)
 static void put_le(struct render_buf *b, uint64_t v, unsigned bytes)
 {
 	char tmp[8];
+	if (bytes > sizeof tmp)
+		bytes = sizeof tmp; /* the callers' 4 and 8; said for the compiler */
 	for (unsigned i = 0; i < bytes; i++)
 		tmp[i] = (char)(v >> (8 * i));
 	render_buf_put(b, tmp, bytes);

@@ -10,7 +10,11 @@
  * and checks the reader's promises on the way: an error message exactly
  * when the status is not TTLOG_OK, as many events as info.events says
  * (fewer only in a damaged file with contexts),
- * strings terminated where str_len says, arguments of the site's types.
+ * strings terminated where str_len says, arguments of the site's types;
+ * and, for a file read without a problem that ttlog_reader_cut_times()
+ * cuts, that its parts read in order through a lazy reader of the same
+ * bytes, going from part to part with ttlog_reader_resume(), give the
+ * whole iteration's events with the same spans, depths and fields.
  * A broken promise aborts, which the fuzzer reports like a crash.
  *
  * Then it does it all again on a copy whose header and chunk checksums have
@@ -95,6 +99,53 @@ static uint64_t iterate(ttlog_reader *r)
 	}
 	CHECK(!ttlog_reader_next(r, &e));
 	return n;
+}
+
+/* Folds the events of r's current range into the digest *h; counts them. */
+static void digest(ttlog_reader *r, uint64_t *h, uint64_t *count)
+{
+	struct ttlog_event e;
+	while (ttlog_reader_next(r, &e)) {
+		const uint64_t parts[] = {ttlog_reader_event_key(r), (uint64_t)e.time_ns,
+					  e.span ? e.span->id : 0, e.depth, e.nfields, (uint64_t)e.kind,
+					  e.site->id};
+		for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+			*h = (*h ^ parts[i]) * UINT64_C(0x100000001b3);
+		++*count;
+	}
+}
+
+/* A sound file that is cut: its parts, read in order by one lazy reader
+ * of the same bytes that goes on from each to the next, are the whole. */
+static void check_parts(ttlog_reader *r)
+{
+	int64_t cuts[8];
+	size_t m = ttlog_reader_cut_times(r, 8, cuts);
+	if (m == 0)
+		return;
+	for (size_t k = 1; k < m; k++)
+		CHECK(cuts[k] > cuts[k - 1]);
+	uint64_t whole = UINT64_C(0xcbf29ce484222325), parts = whole, whole_n = 0, parts_n = 0;
+	ttlog_reader_rewind(r);
+	digest(r, &whole, &whole_n);
+	ttlog_reader *p = NULL;
+	if (ttlog_reader_open_same(r, TTLOG_READER_LAZY, &p) != TTLOG_OK || !p) {
+		ttlog_reader_close(p);
+		return; /* out of memory */
+	}
+	for (size_t k = 0; k <= m; k++) {
+		const int64_t since = k ? cuts[k - 1] : INT64_MIN, until = k < m ? cuts[k] - 1 : INT64_MAX;
+		if (k == 0) {
+			ttlog_reader_set_range(p, since, until, TTLOG_READER_ALL_LEVELS);
+			ttlog_reader_rewind(p);
+		} else {
+			CHECK(ttlog_reader_resume(p, since, until, TTLOG_READER_ALL_LEVELS));
+		}
+		digest(p, &parts, &parts_n);
+	}
+	CHECK(parts_n == whole_n && parts == whole);
+	CHECK(ttlog_reader_status(p) == TTLOG_OK);
+	ttlog_reader_close(p);
 }
 
 /* The events again without their arguments (TTLOG_READER_NO_ARGS): the
@@ -202,6 +253,8 @@ static void run(const uint8_t *data, size_t size)
 	ttlog_reader_rewind(r);
 	CHECK(iterate(r) == n);
 	CHECK(ttlog_reader_status(r) == status);
+	if (status == TTLOG_OK)
+		check_parts(r);
 	r->flags |= TTLOG_READER_NO_ARGS; /* as if opened with it */
 	ttlog_reader_rewind(r);
 	CHECK(iterate_bare(r) == n);

@@ -1036,6 +1036,61 @@ static void build_small(struct wbuf *b, const struct calib *c, const uint64_t *t
 	w_end(b, n, 0, 0, 0, 1, 1, 1);
 }
 
+/* A block whose log records go back in time (docs/FORMAT.md 9.2: readers
+ * take it): a whole read gives every record without a complaint; a read
+ * with a time range, which relies on the order to end a thread's part and
+ * to pass blocks over by their headers, reports the first record out of
+ * order instead of losing what it cannot place without a word. */
+static void test_disorder_ranged(void **state)
+{
+	(void)state;
+	/* 3 ticks a ns from tick 1000: record 3 beyond the block's last. */
+	const uint64_t ticks[] = {1300, 1600, 9100, 1900, 2200};
+	struct wbuf b;
+	build_small(&b, &ref_calib, ticks, COUNT_OF(ticks));
+	int st;
+	ttlog_reader *r = open_bytes(b.p, b.len, &st);
+	assert_int_equal(st, TTLOG_OK);
+	struct ttlog_event e;
+	size_t n = 0;
+	while (ttlog_reader_next(r, &e))
+		n++;
+	assert_int_equal(n, COUNT_OF(ticks));
+	assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+	/* Up to tick 2000 (ns0 + 333): the third record ends the thread's
+	 * part, the fourth is in the range but behind it. */
+	ttlog_reader_set_range(r, INT64_MIN, ref_calib.ns0 + 333, TTLOG_READER_ALL_LEVELS);
+	ttlog_reader_rewind(r);
+	n = 0;
+	while (ttlog_reader_next(r, &e))
+		n++;
+	assert_int_equal(n, 2);
+	assert_int_equal(ttlog_reader_status(r), TTLOG_E_CORRUPT);
+	const char *err = ttlog_reader_error(r);
+	assert_non_null(strstr(err, "expected ticks from 1300 to 2200 as the EVTS header states, "
+				    "found a log record at 9100"));
+	assert_non_null(strstr(err, "may miss events"));
+	ttlog_reader_close(r);
+	free(b.p);
+
+	/* Going back in time inside the range: reported too. */
+	const uint64_t back[] = {1300, 1900, 1600, 2200};
+	build_small(&b, &ref_calib, back, COUNT_OF(back));
+	r = open_bytes(b.p, b.len, &st);
+	assert_int_equal(st, TTLOG_OK);
+	ttlog_reader_set_range(r, ref_calib.ns0, INT64_MAX, TTLOG_READER_ALL_LEVELS);
+	ttlog_reader_rewind(r);
+	n = 0;
+	while (ttlog_reader_next(r, &e))
+		n++;
+	assert_int_equal(n, COUNT_OF(back));
+	assert_int_equal(ttlog_reader_status(r), TTLOG_E_CORRUPT);
+	assert_non_null(strstr(ttlog_reader_error(r), "expected the log records of thread 3 in "
+						       "time order, found ticks 1600 after 1900"));
+	ttlog_reader_close(r);
+	free(b.p);
+}
+
 static void test_calibration(void **state)
 {
 	(void)state;
@@ -1995,6 +2050,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_not_ttlog),
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_calibration),
+		cmocka_unit_test(test_disorder_ranged),
 		cmocka_unit_test(test_bad_sites),
 		cmocka_unit_test(test_bad_record),
 		cmocka_unit_test(test_short_record),

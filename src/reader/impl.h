@@ -105,6 +105,8 @@ struct rthread {
 				  range, which it has not read: ttlog_reader_resume()
 				  puts it back */
 	size_t parked_skipped; /* the blocks counted as skipped when it was parked */
+	uint64_t log_ticks;    /* the ticks of its last log record read, for
+				  out_of_order(); 0 after a rewind */
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
 	struct reader_scopes scopes; /* contexts and spans open at the cursor */
@@ -205,6 +207,7 @@ struct ttlog_reader {
 	 * ns1 < ns0, and floor((2^64 - 1) / span) for reader_div_span(). */
 	uint64_t cal_span, cal_dns, cal_span_recip;
 	int cal_backwards;
+	int disorder_told;     /* out_of_order() has reported a record */
 
 	/* END, and what it is checked against */
 	int have_end;

@@ -10,6 +10,7 @@
  * reader/scope_track.c.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -196,6 +197,7 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 		t->cur = t->blk_begin;
 		t->pending = COUNT_NONE;
 		t->parked = 0;
+		t->log_ticks = 0;
 		reader_scopes_reset(&t->scopes);
 		if (r->heap && enter_block(r, t))
 			r->heap[r->heap_len++] = i;
@@ -348,6 +350,42 @@ static void advance(struct ttlog_reader *r, struct rthread *t, const struct rblo
 		heap_pop(r);
 }
 
+/*
+ * Whether a log record of cursor t, in block b, breaks the order that a
+ * time range relies on: the thread's log records in time order, and (in a
+ * file without scopes, whose blocks outside the range are passed over by
+ * their headers) inside their block's first and last ticks. Every clock
+ * source of the format only goes forwards, so only a damaged or made-up
+ * file does this; but docs/FORMAT.md 9.2 has readers take such blocks, and
+ * a whole read does. A read with a range cannot place such a record: the
+ * thread's part may end at it, or its block be passed over, so events
+ * could go missing without a word. The first such record is reported
+ * (TTLOG_E_CORRUPT) and read on.
+ */
+static void out_of_order(struct ttlog_reader *r, const struct rthread *t, const struct rblock *b,
+			 uint64_t ticks)
+{
+	char why[300];
+	if (ticks < t->log_ticks)
+		snprintf(why, sizeof why,
+			 "expected the log records of thread %u in time order, found ticks %llu "
+			 "after %llu: a time range or a part of this file may miss events around "
+			 "it (read without a range, the file gives every event)",
+			 (unsigned)t->info.index, (unsigned long long)ticks,
+			 (unsigned long long)t->log_ticks);
+	else if (!r->has_scopes && (ticks < b->first_ticks || ticks > b->last_ticks))
+		snprintf(why, sizeof why,
+			 "expected ticks from %llu to %llu as the EVTS header states, found a log "
+			 "record at %llu: a time range or a part of this file may miss events "
+			 "around it (read without a range, the file gives every event)",
+			 (unsigned long long)b->first_ticks, (unsigned long long)b->last_ticks,
+			 (unsigned long long)ticks);
+	else
+		return;
+	r->disorder_told = 1;
+	ttlog__reader_report_record(r, b, t->pos, why);
+}
+
 /* A log record's level is one the range wants. */
 static int level_wanted(const struct ttlog_reader *r, int level)
 {
@@ -424,6 +462,10 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			/* A thread's log records are in time order: the first one
 			 * after the range ends the thread. Records the range does
 			 * not want are passed over before their strings are copied. */
+			if ((r->since_ns != INT64_MIN || r->until_ns != INT64_MAX) && !r->disorder_told &&
+			    (d.ticks < t->log_ticks || (!r->has_scopes && d.ticks > b->last_ticks)))
+				out_of_order(r, t, b, d.ticks);
+			t->log_ticks = d.ticks;
 			if (ns > r->until_ns) {
 				park_thread(r, t);
 				continue;

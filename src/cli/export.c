@@ -154,27 +154,6 @@ static ttlog_reader *open_file(const char *path, unsigned flags, int *rc)
 	return usable_file(r, *rc);
 }
 
-/*
- * On one thread, a file that --jobs N > 1 would cut into parts (jsonl) is
- * read through a lazy open, as one part, as `ttlog view` does (see
- * open_lazily() in cli/view.c): each record decoded once. Only a complete
- * file whose lazy open found nothing wrong, without a time counted from
- * its end; otherwise NULL, and the file is opened as before.
- */
-static ttlog_reader *open_lazily(const struct export *x, const char *path, unsigned flags,
-				 int *rc)
-{
-	if (cli_filter_times_relative(&x->filter))
-		return NULL;
-	ttlog_reader *r = NULL;
-	*rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_LAZY, &r);
-	const struct ttlog_file_info *info = r ? ttlog_reader_info(r) : NULL;
-	if (*rc == TTLOG_OK && info && info->complete)
-		return r;
-	ttlog_reader_close(r);
-	return NULL;
-}
-
 /* The first pass: silent, since the second reports every problem. */
 static void survey_file(struct export *x, const char *path)
 {
@@ -281,8 +260,12 @@ static void export_file_events(struct export *x, const char *path, const char *n
 {
 	unsigned flags = cli_filter_reader_flags(&x->filter);
 	*p = (struct export_part){0};
-	p->r = x->filter.jobs <= 1 && x->format == &cli_export_jsonl ? open_lazily(x, path, flags, &p->rc)
-								       : NULL;
+	/* On one thread, as one part (cli_file_open_one_part()): jsonl,
+	 * whose lines do not show the counts an eager open makes exact. */
+	p->r = x->filter.jobs <= 1 && x->format == &cli_export_jsonl &&
+		       !cli_filter_times_relative(&x->filter)
+		       ? cli_file_open_one_part(path, flags, &p->rc)
+		       : NULL;
 	if (!p->r)
 		p->r = usable_file(cli_open_ahead_take(&x->ahead, path, flags, &p->rc), p->rc);
 	if (next && x->filter.jobs > 1)

@@ -246,3 +246,14 @@ void cli_file_parts_free(struct cli_file_parts *p)
 	free(p->slots);
 	free(p);
 }
+
+ttlog_reader *cli_file_open_one_part(const char *path, unsigned flags, int *rc)
+{
+	ttlog_reader *r = NULL;
+	*rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_LAZY, &r);
+	const struct ttlog_file_info *info = r ? ttlog_reader_info(r) : NULL;
+	if (*rc == TTLOG_OK && info && info->complete)
+		return r;
+	ttlog_reader_close(r);
+	return NULL;
+}

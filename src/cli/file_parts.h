@@ -122,4 +122,17 @@ int cli_file_parts_end_file(struct cli_file_parts *p, size_t file, ttlog_reader 
 /* Closes every reader still open and frees p. */
 void cli_file_parts_free(struct cli_file_parts *p);
 
+/*
+ * On one thread (--jobs 1), a file that N threads would cut is read the
+ * same way, as one part: through a lazy open, so that each record is
+ * decoded once, as it is shown, not once more by an eager open's check of
+ * every block. Returns that reader (*rc TTLOG_OK) when the file is
+ * complete and its lazy open found nothing wrong; otherwise NULL, and the
+ * caller opens the file as before, so that a problem is reported as the
+ * whole check finds it (the first in the file), not as the lazy open's
+ * cross-checks of stated counts would. The caller leaves out what needs
+ * the file read first (--header, times counted from its end).
+ */
+ttlog_reader *cli_file_open_one_part(const char *path, unsigned flags, int *rc);
+
 #endif /* TTLOG__CLI_FILE_PARTS_H */

@@ -521,30 +521,6 @@ static void print_events(struct view *v, ttlog_reader *r, const struct ttlog_fil
 }
 
 /*
- * On one thread, a file that --jobs N > 1 would cut into parts is read
- * through a lazy open, as one part: each record is decoded once, as it is
- * shown, not once more by the open's check of every block (9 % of the
- * instructions of JSON). The same condition as the cut's: nothing shown
- * needs the file read first (--header, times counted from its end), it is
- * complete, and the lazy open found nothing wrong. Otherwise NULL, and the
- * file is opened as before: a problem is then found and reported as the
- * whole check finds it (the first in the file), not as the lazy open's
- * cross-checks of stated counts would.
- */
-static ttlog_reader *open_lazily(struct view *v, const char *path, unsigned flags, int *rc)
-{
-	if (v->header || cli_filter_times_relative(&v->filter))
-		return NULL;
-	ttlog_reader *r = NULL;
-	*rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_LAZY, &r);
-	const struct ttlog_file_info *info = r ? ttlog_reader_info(r) : NULL;
-	if (*rc == TTLOG_OK && info && info->complete)
-		return r;
-	ttlog_reader_close(r);
-	return NULL;
-}
-
-/*
  * The first part of printing the file path: opening it, its details
  * (--header) and its events, into *p. next, if not NULL, is the file that
  * comes after it, opened meanwhile with --jobs N > 1 (cli/open_ahead.h).
@@ -555,7 +531,10 @@ static void view_file_events(struct view *v, const char *path, const char *next,
 {
 	unsigned flags = cli_filter_reader_flags(&v->filter);
 	*p = (struct view_part){0};
-	p->r = v->filter.jobs <= 1 ? open_lazily(v, path, flags, &p->rc) : NULL;
+	/* On one thread, as one part (cli_file_open_one_part()). */
+	p->r = v->filter.jobs <= 1 && !v->header && !cli_filter_times_relative(&v->filter)
+		       ? cli_file_open_one_part(path, flags, &p->rc)
+		       : NULL;
 	if (!p->r)
 		p->r = cli_open_ahead_take(&v->ahead, path, flags, &p->rc);
 	if (next && v->filter.jobs > 1 && !v->metrics)

@@ -297,12 +297,23 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	text += file_len + 1;
 	if (labels_len)
 		memcpy(text, labels, labels_len);
+	/* The copy is taken apart within its own bounds: a mapped file cut
+	 * while it is read turns the bytes count_labels() saw into zeros. */
+	const char *const labels_end = text + labels_len;
 	for (long i = 0; i < nlabels; i++) {
-		char *eq = strchr(text, '=');
+		char *nul = memchr(text, '\0', (size_t)(labels_end - text));
+		char *eq = nul ? memchr(text, '=', (size_t)(nul - text)) : NULL;
+		if (!eq) {
+			free(block);
+			return problem(c, TTLOG_E_CORRUPT, labels_off,
+				       "expected the %ld labels counted a moment before, found "
+				       "them changed (the file changed while it was read)",
+				       nlabels);
+		}
 		*eq = '\0';
 		lab[i].key = text;
 		lab[i].value = eq + 1;
-		text = eq + 1 + strlen(eq + 1) + 1;
+		text = nul + 1;
 	}
 	v->nlabels = (unsigned)nlabels;
 	v->labels = lab;

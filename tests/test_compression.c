@@ -377,17 +377,45 @@ static void check_damaged(const char *path, uint64_t before, size_t chunk_off, c
 	ttlog_reader_close(r);
 }
 
+/* A sample file written with codec, its bytes (orig), a copy to damage
+ * (d) and the path to write the damaged copy to (bad). */
+struct damage_kit {
+	char *dir, *path;
+	unsigned char *orig, *d;
+	size_t size;
+	char bad[4096];
+};
+
+static void damage_kit_open(struct damage_kit *k, const char *name, const char *codec)
+{
+	k->dir = tu_tmpdir(name);
+	write_file(k->dir, codec, NULL, NULL);
+	k->path = only_file(k->dir, ".ttlog");
+	k->orig = slurp(k->path, &k->size);
+	k->d = malloc(k->size);
+	assert_non_null(k->d);
+	snprintf(k->bad, sizeof k->bad, "%s/damaged.ttlog", k->dir);
+}
+
+static void damage_kit_close(struct damage_kit *k)
+{
+	free(k->d);
+	free(k->orig);
+	unlink(k->bad);
+	unlink(k->path);
+	free(k->path);
+	rmdir(k->dir);
+	free(k->dir);
+}
+
 static void test_damaged_zstd_block(void **state)
 {
 	(void)state;
-	char *dir = tu_tmpdir("bad");
-	write_file(dir, "zstd", NULL, NULL);
-	char *path = only_file(dir, ".ttlog");
-	size_t size;
-	unsigned char *orig = slurp(path, &size);
-	unsigned char *d = malloc(size);
-	char bad[4096];
-	snprintf(bad, sizeof bad, "%s/damaged.ttlog", dir);
+	struct damage_kit k;
+	damage_kit_open(&k, "bad", "zstd");
+	unsigned char *orig = k.orig, *d = k.d;
+	size_t size = k.size;
+	const char *bad = k.bad;
 
 	/* Bytes in the middle of the second block's frame changed, the chunk
 	 * CRC made to match: zstd finds it (its checksum, or the data). */
@@ -418,10 +446,7 @@ static void test_damaged_zstd_block(void **state)
 	spit(bad, d, size);
 	check_damaged(bad, before, off, "packed bytes for a raw size of 16");
 
-	free(d);
-	free(orig);
-	free(path);
-	free(dir);
+	damage_kit_close(&k);
 }
 
 /* Reads path eagerly, lazily, and lazily without arguments: the same
@@ -466,14 +491,11 @@ static void check_record_damage(const char *path, const char *want)
 static void test_damaged_record(void **state)
 {
 	(void)state;
-	char *dir = tu_tmpdir("record");
-	write_file(dir, "none", NULL, NULL);
-	char *path = only_file(dir, ".ttlog");
-	size_t size;
-	unsigned char *orig = slurp(path, &size);
-	unsigned char *d = malloc(size);
-	char bad[4096];
-	snprintf(bad, sizeof bad, "%s/damaged.ttlog", dir);
+	struct damage_kit k;
+	damage_kit_open(&k, "record", "none");
+	unsigned char *orig = k.orig, *d = k.d;
+	size_t size = k.size;
+	const char *bad = k.bad;
 
 	/* The third block, and in it the first record with the path
 	 * "GET /api/v1/users" (a string of 17). */
@@ -504,14 +526,7 @@ static void test_damaged_record(void **state)
 	fix_crc(d, evts);
 	spit(bad, d, size);
 	check_record_damage(bad, "for the arguments of site");
-
-	free(d);
-	free(orig);
-	unlink(bad);
-	unlink(path);
-	free(path);
-	rmdir(dir);
-	free(dir);
+	damage_kit_close(&k);
 }
 
 static void test_bad_settings(void **state)

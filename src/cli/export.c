@@ -262,12 +262,11 @@ static void export_file_events(struct export *x, const char *path, const char *n
 	*p = (struct export_part){0};
 	/* On one thread, as one part (cli_file_open_one_part()): jsonl,
 	 * whose lines do not show the counts an eager open makes exact. */
-	p->r = x->filter.jobs <= 1 && x->format == &cli_export_jsonl &&
-		       !cli_filter_times_relative(&x->filter)
-		       ? cli_file_open_one_part(path, flags, &p->rc)
-		       : NULL;
-	if (!p->r)
-		p->r = usable_file(cli_open_ahead_take(&x->ahead, path, flags, &p->rc), p->rc);
+	if (!(x->filter.jobs <= 1 && x->format == &cli_export_jsonl &&
+	      !cli_filter_times_relative(&x->filter) &&
+	      cli_file_open_one_part(path, flags, &p->r, &p->rc)))
+		p->r = cli_open_ahead_take(&x->ahead, path, flags, &p->rc);
+	p->r = usable_file(p->r, p->rc);
 	if (next && x->filter.jobs > 1)
 		cli_open_ahead_start(&x->ahead, next, flags);
 

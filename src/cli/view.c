@@ -532,10 +532,8 @@ static void view_file_events(struct view *v, const char *path, const char *next,
 	unsigned flags = cli_filter_reader_flags(&v->filter);
 	*p = (struct view_part){0};
 	/* On one thread, as one part (cli_file_open_one_part()). */
-	p->r = v->filter.jobs <= 1 && !v->header && !cli_filter_times_relative(&v->filter)
-		       ? cli_file_open_one_part(path, flags, &p->rc)
-		       : NULL;
-	if (!p->r)
+	if (!(v->filter.jobs <= 1 && !v->header && !cli_filter_times_relative(&v->filter) &&
+	      cli_file_open_one_part(path, flags, &p->r, &p->rc)))
 		p->r = cli_open_ahead_take(&v->ahead, path, flags, &p->rc);
 	if (next && v->filter.jobs > 1 && !v->metrics)
 		cli_open_ahead_start(&v->ahead, next, flags);

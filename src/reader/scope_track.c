@@ -169,6 +169,10 @@ int reader_scopes_record(struct reader_scopes *s, const struct ttlog_site_info *
 			 unsigned *depth)
 {
 	int kind = site->kind;
+	if (kind == TTLOG__FMT_KIND_LOG) {
+		*span = reader_scopes_log(s, depth);
+		return READER_SCOPES_EVENT;
+	}
 	const char *format = site->format;
 	unsigned nargs = site->nargs;
 	/* A RESTATE group is the n records right after it, all openings. */
@@ -179,12 +183,6 @@ int reader_scopes_record(struct reader_scopes *s, const struct ttlog_site_info *
 		s->span_before = 0;
 	int ok = 1;
 	switch (kind) {
-	case TTLOG__FMT_KIND_LOG: {
-		uint32_t kept = TTLOG__MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);
-		*span = kept ? &s->spans[kept - 1].info : NULL;
-		*depth = s->span_depth;
-		return READER_SCOPES_EVENT;
-	}
 	case TTLOG__FMT_KIND_RESTATE:
 		s->ctx_depth = 0;
 		s->span_before = TTLOG__MIN(s->span_depth, (uint32_t)READER_MAX_SPANS);

@@ -304,6 +304,41 @@ static void test_damaged_file(void **state)
 	free(dir);
 }
 
+/* A sound file of a store is read once: lazily, each block decoded only
+ * as its events are returned. A damaged one is opened as a whole check
+ * opens it (its blocks decoded at the open, then again for the events),
+ * and reported as that check finds it. */
+static void test_files_read_once(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-once");
+	mkseg(dir, "svc-1-20260101T000000.000000000Z-000001.ttseg", "seg --pid 1");
+	mkseg(dir, "svc-1-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --pid 1 --seq 2 --base 10000000000");
+	mkseg(dir, "svc-2-20260101T000000.000000000Z-000001.ttseg",
+	      "seg --pid 2 --promote --damage thrd-events");
+	ttlog_store *s = NULL;
+	assert_int_equal(ttlog_store_open((const char *const *)&dir, 1, NULL, &s), TTLOG_E_CORRUPT);
+	assert_non_null(s);
+	assert_true(drain(s, NULL) > 0);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct ttlog_reader_counters *c = ttlog_reader_counters(files[i]->reader);
+		assert_non_null(c);
+		assert_true(c->blocks > 0);
+		if (i < 2) { /* svc-1's segments, sound */
+			assert_int_equal(files[i]->status, TTLOG_OK);
+			assert_int_equal(c->blocks_decoded, c->blocks);
+		} else {
+			assert_int_equal(files[i]->status, TTLOG_E_CORRUPT);
+			assert_int_equal(c->blocks_decoded, 2 * c->blocks);
+		}
+	}
+	ttlog_store_close(s);
+	free(dir);
+}
+
 static void test_follow(void **state)
 {
 	(void)state;
@@ -380,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_no_dedup_between_streams),
 		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_many_segments_lazily),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
+		cmocka_unit_test(test_files_read_once),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

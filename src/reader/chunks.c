@@ -209,8 +209,8 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 	r->info.clock = (int)ttlog__get_u32(p + TTLOG__FMT_HEAD_CLOCK_OFF);
 	r->info.writer_version = ttlog__get_u32(p + TTLOG__FMT_HEAD_TTLOG_VER_OFF);
 	r->info.window_ns = ttlog__get_u64(p + TTLOG__FMT_HEAD_WINDOW_OFF);
-	r->info.is_segment = (ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) &
-			      TTLOG__FMT_HEAD_FLAG_SEGMENT) != 0;
+	const uint32_t head_flags = ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF); /* read once */
+	r->info.is_segment = (head_flags & TTLOG__FMT_HEAD_FLAG_SEGMENT) != 0;
 	if (!ttlog__reader_calibrate(r)) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, c.off + TTLOG__FMT_HEAD_TICK1_OFF,
 				     "expected calibration ticks tick1 > tick0 = %llu, found %llu "
@@ -244,7 +244,7 @@ static void parse_head(struct ttlog_reader *r, size_t off, const unsigned char *
 	cur_skip(&c, TTLOG__FMT_HEAD_SEGMENT_SIZE + TTLOG__FMT_HEAD_STREAM_START_SIZE);
 	/* Revision 14: with the flag TRIGGER, trigger_ns and the rule follow;
 	 * without it, what follows is left for later versions. */
-	if (!(ttlog__get_u32(p + TTLOG__FMT_HEAD_FLAGS_OFF) & TTLOG__FMT_HEAD_FLAG_TRIGGER))
+	if (!(head_flags & TTLOG__FMT_HEAD_FLAG_TRIGGER))
 		return;
 	if (!cur_need(r, &c, TTLOG__FMT_HEAD_TRIGGER_NS_SIZE, "the trigger's time"))
 		return;
@@ -280,7 +280,10 @@ static void parse_site(struct ttlog_reader *r, size_t off, const unsigned char *
 		cur_skip(&c, TTLOG__FMT_SITE_FIXED_SIZE);
 		if (!cur_need(r, &c, nargs, "argument types"))
 			return;
-		const unsigned char *types = c.p;
+		/* Copied, then checked: what is checked is what is kept (a
+		 * mapped file's bytes can change meanwhile). */
+		unsigned char types[256];
+		memcpy(types, c.p, nargs);
 		cur_skip(&c, nargs);
 		const unsigned char *s[4];
 		size_t n[4];
@@ -547,10 +550,23 @@ static size_t thread_get(struct ttlog_reader *r, uint32_t index, uint32_t tid)
 	return r->nthreads++;
 }
 
-static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len)
+/* An EVTS chunk. After a PRMT chunk (prmt set), the block is promoted when
+ * its thread is the one PRMT names, and the mismatch reported otherwise;
+ * the thread is read once for both. */
+static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *p, size_t len,
+		       int prmt)
 {
 	struct cur c = {p, len, off + TTLOG__FMT_CHUNK_HEADER_SIZE, "EVTS"};
 	r->evts_chunks++;
+	uint32_t thread =
+		len >= TTLOG__FMT_EVTS_FIXED_SIZE ? ttlog__get_u32(p + TTLOG__FMT_EVTS_THREAD_OFF) : 0;
+	int promoted = prmt && thread == r->prmt_thread;
+	if (prmt && !promoted)
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, r->prmt_off,
+				     "expected the PRMT chunk to be followed by an EVTS "
+				     "chunk of thread %u, found one of thread %u (the "
+				     "PRMT chunk is dropped)",
+				     (unsigned)r->prmt_thread, (unsigned)thread);
 	if (!cur_need(r, &c, TTLOG__FMT_EVTS_FIXED_SIZE, "fixed EVTS fields"))
 		return;
 	struct rblock b;
@@ -558,7 +574,7 @@ static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *
 	b.chunk_off = off;
 	b.data_off = c.off + TTLOG__FMT_EVTS_FIXED_SIZE;
 	b.data_len = len - TTLOG__FMT_EVTS_FIXED_SIZE;
-	b.thread = ttlog__get_u32(p + TTLOG__FMT_EVTS_THREAD_OFF);
+	b.thread = thread;
 	uint32_t tid = ttlog__get_u32(p + TTLOG__FMT_EVTS_TID_OFF);
 	b.count = ttlog__get_u32(p + TTLOG__FMT_EVTS_COUNT_OFF);
 	b.raw_size = ttlog__get_u32(p + TTLOG__FMT_EVTS_RAW_SIZE_OFF);
@@ -602,6 +618,8 @@ static void parse_evts(struct ttlog_reader *r, size_t off, const unsigned char *
 	if (!ttlog__reader_grow(r, (void **)&r->blocks, &r->blocks_cap, r->nblocks,
 				sizeof *r->blocks))
 		return;
+	b.promoted = promoted;
+	r->prmt_found += (unsigned)promoted;
 	r->blocks[r->nblocks++] = b;
 }
 
@@ -810,37 +828,20 @@ static void parse_stacks(struct ttlog_reader *r, uint32_t type, size_t off, cons
 		ttlog__reader_report(r, pb.status, pb.off, "%s", pb.what);
 }
 
-int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char *h)
+int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, uint32_t type, uint32_t flags,
+			uint32_t len)
 {
-	uint32_t type = ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF);
-	uint32_t flags = ttlog__get_u32(h + TTLOG__FMT_CH_FLAGS_OFF);
-	uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
-	const unsigned char *payload = h + TTLOG__FMT_CHUNK_HEADER_SIZE;
+	const unsigned char *payload = r->data + off + TTLOG__FMT_CHUNK_HEADER_SIZE;
 	char name[16];
 	fourcc_name(type, name);
 	if (r->prmt_pending) {
 		r->prmt_pending = 0;
-		uint32_t thread = type == TTLOG__FMT_CHUNK_EVTS && len >= TTLOG__FMT_EVTS_FIXED_SIZE
-					  ? ttlog__get_u32(payload + TTLOG__FMT_EVTS_THREAD_OFF)
-					  : 0;
-		if (type == TTLOG__FMT_CHUNK_EVTS && thread == r->prmt_thread) {
-			size_t before = r->nblocks;
+		if (type == TTLOG__FMT_CHUNK_EVTS) {
 			r->chunks_after_head++;
-			parse_evts(r, off, payload, len);
-			if (r->nblocks > before) {
-				r->blocks[r->nblocks - 1].promoted = 1;
-				r->prmt_found++;
-			}
+			parse_evts(r, off, payload, len, 1);
 			return 1;
 		}
-		if (type == TTLOG__FMT_CHUNK_EVTS)
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, r->prmt_off,
-					     "expected the PRMT chunk to be followed by an EVTS "
-					     "chunk of thread %u, found one of thread %u (the "
-					     "PRMT chunk is dropped)",
-					     (unsigned)r->prmt_thread, (unsigned)thread);
-		else
-			ttlog__reader_report(r, TTLOG_E_CORRUPT, r->prmt_off,
+		ttlog__reader_report(r, TTLOG_E_CORRUPT, r->prmt_off,
 					     "expected the PRMT chunk to be followed by an EVTS "
 					     "chunk of thread %u, found %s (the PRMT chunk is "
 					     "dropped)",
@@ -853,7 +854,7 @@ int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char 
 	case TTLOG__FMT_CHUNK_HEAD: parse_head(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_SITE: parse_site(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_SITX: parse_sitx(r, off, payload, len); break;
-	case TTLOG__FMT_CHUNK_EVTS: parse_evts(r, off, payload, len); break;
+	case TTLOG__FMT_CHUNK_EVTS: parse_evts(r, off, payload, len, 0); break;
 	case TTLOG__FMT_CHUNK_THRD: parse_thrd(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_TNAM: parse_tnam(r, off, payload, len); break;
 	case TTLOG__FMT_CHUNK_CRSH: parse_crsh(r, off, payload, len); break;
@@ -1007,7 +1008,10 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 			return;
 		}
 		const unsigned char *h = r->data + off;
+		/* Each read once: a mapped file can change under the reader
+		 * (reader/map.c), so what is checked here is what is used. */
 		uint32_t type = ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF);
+		uint32_t flags = ttlog__get_u32(h + TTLOG__FMT_CH_FLAGS_OFF);
 		uint32_t len = ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF);
 		uint32_t stored = ttlog__get_u32(h + TTLOG__FMT_CH_CRC_OFF);
 		char name[16];
@@ -1063,7 +1067,7 @@ void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off)
 					     "expected a HEAD chunk first, found %s", name);
 		first = 0;
 		r->info.read_size = off + TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
-		if (!ttlog__reader_chunk(r, off, h))
+		if (!ttlog__reader_chunk(r, off, type, flags, len))
 			return;
 		off += TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
 	}

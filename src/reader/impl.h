@@ -460,10 +460,13 @@ static inline int64_t ttlog__reader_ticks_to_ns(const struct ttlog_reader *r, ui
  * read further. */
 size_t ttlog__reader_parse_file_header(struct ttlog_reader *r);
 
-/* Decodes the chunk whose header is at h (file offset off), already framed
- * and checked against its CRC. Returns 0 when the walk must stop (END, a
- * required chunk this reader does not know), else 1. */
-int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, const unsigned char *h);
+/* Decodes the chunk at file offset off, already framed and checked against
+ * its CRC: type, flags and len are its header's words as they were checked
+ * (not read again: a mapped file's bytes can change meanwhile). Returns 0
+ * when the walk must stop (END, a required chunk this reader does not
+ * know), else 1. */
+int ttlog__reader_chunk(struct ttlog_reader *r, size_t off, uint32_t type, uint32_t flags,
+			uint32_t len);
 
 /* Pass 1: the chunks from off, the end of the file header, to END. */
 void ttlog__reader_parse_chunks(struct ttlog_reader *r, size_t off);

@@ -57,6 +57,16 @@ static int read_chunk(struct ttlog_reader *r, int fd, size_t off, uint32_t type,
 		       ttlog__get_u32(h + TTLOG__FMT_CH_CRC_OFF);
 }
 
+/* Decodes the chunk at off, read and checked by read_chunk(): in the
+ * reader's own buffer, which nothing else writes. */
+static void chunk_here(struct ttlog_reader *r, size_t off)
+{
+	const unsigned char *h = r->data + off;
+	ttlog__reader_chunk(r, off, ttlog__get_u32(h + TTLOG__FMT_CH_TYPE_OFF),
+			    ttlog__get_u32(h + TTLOG__FMT_CH_FLAGS_OFF),
+			    ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF));
+}
+
 /* The file header, checked as chunks.c does; its size, or 0. */
 static size_t file_header(struct ttlog_reader *r, int fd)
 {
@@ -201,13 +211,13 @@ static int indexed(struct ttlog_reader *r, int fd)
 	r->info.indexed = 1;
 	r->info.read_size = size;
 	r->info.format_version = TTLOG__FMT_VERSION;
-	ttlog__reader_chunk(r, hsize, r->data + hsize);
+	chunk_here(r, hsize);
 	for (uint32_t i = 0; i < count && !r->oom; i++)
 		if (e[i].need)
-			ttlog__reader_chunk(r, (size_t)e[i].off, r->data + e[i].off);
+			chunk_here(r, (size_t)e[i].off);
 	r->chunks_after_head = count;
 	r->indx_off = indx_off;
-	ttlog__reader_chunk(r, end_off, r->data + end_off);
+	chunk_here(r, end_off);
 	r->counters.blocks_skipped += skipped;
 	free(e);
 	return 1;

@@ -339,7 +339,12 @@ static void advance(struct ttlog_reader *r, struct rthread *t, const struct rblo
 {
 	t->pos += size;
 	if (++t->done < b->nrec) {
-		t->key = ttlog__get_u64(raw + t->pos + 8);
+		/* The next record's ticks, if its header is there: the count
+		 * is from the block's check, and the bytes of a mapped file
+		 * can change after it (reader/map.c). A record that is not
+		 * there fails its decode, which ends the block. */
+		if (t->pos + TTLOG__FMT_RECORD_HEADER_SIZE <= b->raw_size)
+			t->key = ttlog__get_u64(raw + t->pos + 8);
 		heap_down(r, 0);
 		return;
 	}

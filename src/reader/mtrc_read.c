@@ -104,6 +104,17 @@ static double get_f64(const unsigned char *p)
 	return ttlog__hist_from_bits(ttlog__get_u64(p));
 }
 
+/* What a mapped file changed under the reader looks like: something
+ * checked a moment before, found otherwise when it was kept (reader/map.c).
+ * Returns -1. */
+static int changed(struct mcur *c, size_t at, const char *what)
+{
+	return problem(c, TTLOG_E_CORRUPT, at,
+		       "expected the %s checked a moment before, found it changed (the file "
+		       "changed while it was read)",
+		       what);
+}
+
 /* Labels: "k=v\0" per label. Returns how many, or -1. */
 static long count_labels(struct mcur *c, size_t at, const unsigned char *s, size_t n)
 {
@@ -113,7 +124,9 @@ static long count_labels(struct mcur *c, size_t at, const unsigned char *s, size
 			       "expected the label list to end with a NUL byte, found 0x%02x",
 			       (unsigned)s[n - 1]);
 	for (size_t i = 0; i < n;) {
-		size_t len = strlen((const char *)s + i);
+		/* Bounded: the NUL found above may be gone (a mapped file's
+		 * bytes can change while they are read). */
+		size_t len = strnlen((const char *)s + i, n - i);
 		const void *eq = memchr(s + i, '=', len);
 		if (!eq || eq == s + i)
 			return problem(c, TTLOG_E_CORRUPT, at + i,
@@ -285,8 +298,12 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 	memcpy(text, name, name_len);
 	text[name_len] = '\0';
 	v->name = text;
+	if (memchr(text, '\0', name_len)) { /* checked above, in the file's bytes */
+		free(block);
+		return changed(c, entry_off, "metric name");
+	}
 	if (v->self) {
-		const char *now = self_name_now(name, name_len);
+		const char *now = self_name_now((const unsigned char *)text, name_len);
 		if (now)
 			v->name = now; /* a string of this program: lives as long */
 	}
@@ -305,10 +322,7 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 		char *eq = nul ? memchr(text, '=', (size_t)(nul - text)) : NULL;
 		if (!eq) {
 			free(block);
-			return problem(c, TTLOG_E_CORRUPT, labels_off,
-				       "expected the %ld labels counted a moment before, found "
-				       "them changed (the file changed while it was read)",
-				       nlabels);
+			return changed(c, labels_off, "label list");
 		}
 		*eq = '\0';
 		lab[i].key = text;
@@ -330,11 +344,24 @@ static int parse_entry(struct ttlog__rmetrics *m, struct mcur *c)
 		v->hist.min = get_f64(c->p + 16);
 		v->hist.max = get_f64(c->p + 24);
 		const unsigned char *q = c->p + TTLOG__FMT_HIST_FIXED_SIZE;
+		uint64_t total = 0;
 		for (uint32_t i = 0; i < nb; i++, q += TTLOG__FMT_HIST_PAIR_SIZE) {
 			buckets[i].index = ttlog__get_u32(q);
 			buckets[i].count = ttlog__get_u64(q + 4);
+			/* check_histogram()'s rules again, on what is kept. */
+			if (buckets[i].index >= TTLOG__HIST_BUCKETS ||
+			    (i > 0 && buckets[i].index <= buckets[i - 1].index) ||
+			    buckets[i].count > UINT64_MAX - total) {
+				free(block);
+				return changed(c, entry_off, "histogram");
+			}
+			total += buckets[i].count;
 			buckets[i].lower = ttlog__hist_lower(buckets[i].index);
 			buckets[i].upper = ttlog__hist_upper(buckets[i].index);
+		}
+		if (total != v->hist.count) {
+			free(block);
+			return changed(c, entry_off, "histogram");
 		}
 		v->hist.nbuckets = nb;
 		v->hist.buckets = buckets;

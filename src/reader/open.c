@@ -574,7 +574,14 @@ TTLOG_API int ttlog_reader_open_same(const ttlog_reader *src, unsigned flags, tt
 	atomic_fetch_add_explicit(&src->bytes->refs, 1, memory_order_relaxed);
 	r->bytes = src->bytes;
 	r->data = src->bytes->data;
-	/* The bytes are the ones src checked, and nothing writes them. */
+	/* The bytes are the ones src checked, and this process never writes
+	 * them. A mapped file another process writes in place could change
+	 * after that check; but so could a block a lazy reader decodes after
+	 * its open checked it: the checksums say what the bytes were when
+	 * they were checked, and every parser checks what it uses on its own
+	 * (lengths and offsets read once; docs/DESIGN.md, "A mapped file can
+	 * change under the reader"). Recomputing them here would not close
+	 * that gap, only cost a second pass over the file. */
 	r->trust_crcs = src->bytes->crcs_good;
 	r->size = src->size;
 	r->sealed = src->sealed;

@@ -172,7 +172,9 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r, unsigned jobs)
 			const unsigned char *raw = r->data + b->data_off;
 			unsigned char *tmp = NULL;
 			if (b->codec != TTLOG__FMT_CODEC_NONE) {
-				tmp = malloc(TTLOG__FMT_MAX_BLOCK_RAW);
+				/* Zeroed: what a failed decode leaves is never
+				 * read as records. */
+				tmp = calloc(1, TTLOG__FMT_MAX_BLOCK_RAW);
 				if (!tmp) {
 					r->oom = 1;
 					continue;

@@ -315,7 +315,15 @@ int ttlog__reader_block_inflate(struct ttlog_reader *r, struct rblock *b, unsign
 		if (res.records) {
 			b->damaged = 1;
 			b->good = (uint32_t)res.out_len;
+		} else if (b->damaged) {
+			b->good = 0;
 		}
+		/* A block is decoded again each time a cursor enters it, and a
+		 * mapped file's bytes can change after its check (reader/map.c):
+		 * its records are then at most those this decode made whole,
+		 * so that none is read from what it did not write. */
+		if (b->nrec > res.records)
+			b->nrec = res.records;
 		return 0;
 	}
 	int got = LZ4_decompress_safe((const char *)data, (char *)dst, (int)b->data_len,

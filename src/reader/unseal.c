@@ -117,9 +117,15 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 				     TTLOG__SEAL_HEADER_SIZE);
 		return 0;
 	}
-	unsigned version = ttlog__get_u16(d + TTLOG__SEAL_VERSION_OFF);
-	unsigned hsize = ttlog__get_u16(d + TTLOG__SEAL_HEADER_SIZE_OFF);
-	uint32_t flags = ttlog__get_u32(d + TTLOG__SEAL_FLAGS_OFF);
+	/* The header and each message are copied before they are checked and
+	 * used: a mapped file's bytes can change under the reader
+	 * (reader/map.c), and a message is authenticated and decrypted in two
+	 * passes over its bytes. */
+	unsigned char head[TTLOG__SEAL_HEADER_SIZE];
+	memcpy(head, d, sizeof head);
+	unsigned version = ttlog__get_u16(head + TTLOG__SEAL_VERSION_OFF);
+	unsigned hsize = ttlog__get_u16(head + TTLOG__SEAL_HEADER_SIZE_OFF);
+	uint32_t flags = ttlog__get_u32(head + TTLOG__SEAL_FLAGS_OFF);
 	if (version != TTLOG__SEAL_VERSION || hsize != TTLOG__SEAL_HEADER_SIZE || flags != 0) {
 		ttlog__reader_report(r, TTLOG_E_VERSION, TTLOG__SEAL_VERSION_OFF,
 				     "encrypted file of container version %u, header size %u, flags "
@@ -129,7 +135,7 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 		return 0;
 	}
 	char file_id[2 * TTLOG__SEAL_KEY_ID_LEN + 1], key_id[2 * TTLOG__SEAL_KEY_ID_LEN + 1];
-	hex(d + TTLOG__SEAL_KEY_ID_OFF, TTLOG__SEAL_KEY_ID_LEN, file_id);
+	hex(head + TTLOG__SEAL_KEY_ID_OFF, TTLOG__SEAL_KEY_ID_LEN, file_id);
 	if (!have_key) {
 		ttlog__reader_report_plain(r, TTLOG_E_KEY,
 					   "encrypted; give --key PRIVATE-KEY-FILE (or TTLOG_KEY): "
@@ -138,14 +144,14 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 		return 0;
 	}
 	hex(given_id, sizeof given_id, key_id);
-	if (memcmp(d + TTLOG__SEAL_KEY_ID_OFF, given_id, sizeof given_id) != 0) {
+	if (memcmp(head + TTLOG__SEAL_KEY_ID_OFF, given_id, sizeof given_id) != 0) {
 		ttlog__reader_report_plain(r, TTLOG_E_KEY,
 					   "encrypted to key %s, and the key given is %s: wrong key",
 					   file_id, key_id);
 		return 0;
 	}
 	unsigned char fkey[32];
-	if (crypto_box_seal_open(fkey, d + TTLOG__SEAL_SEALED_KEY_OFF, TTLOG__SEAL_SEALED_KEY_LEN,
+	if (crypto_box_seal_open(fkey, head + TTLOG__SEAL_SEALED_KEY_OFF, TTLOG__SEAL_SEALED_KEY_LEN,
 				 public_key, secret_key) != 0) {
 		ttlog__reader_report(r, TTLOG_E_CORRUPT, TTLOG__SEAL_SEALED_KEY_OFF,
 				     "the sealed file key does not open with key %s, whose id the "
@@ -154,11 +160,15 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 		return 0;
 	}
 	crypto_secretstream_xchacha20poly1305_state st;
-	crypto_secretstream_xchacha20poly1305_init_pull(&st, d + TTLOG__SEAL_STREAM_HEADER_OFF, fkey);
+	crypto_secretstream_xchacha20poly1305_init_pull(&st, head + TTLOG__SEAL_STREAM_HEADER_OFF, fkey);
 	sodium_memzero(fkey, sizeof fkey);
 
 	unsigned char *out = malloc(size);
-	if (!out) {
+	unsigned char *msg = malloc(TTLOG__SEAL_MAX_RUN + TTLOG__SEAL_ABYTES);
+	if (!out || !msg) {
+		free(out);
+		free(msg);
+		sodium_memzero(&st, sizeof st);
 		r->oom = 1;
 		return 0;
 	}
@@ -193,9 +203,9 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 		}
 		unsigned long long mlen = 0;
 		unsigned char tag = 0;
-		if (crypto_secretstream_xchacha20poly1305_pull(&st, out + plen, &mlen, &tag,
-							       d + off + TTLOG__SEAL_LENGTH_SIZE, clen, d,
-							       TTLOG__SEAL_HEADER_SIZE) != 0) {
+		memcpy(msg, d + off + TTLOG__SEAL_LENGTH_SIZE, clen);
+		if (crypto_secretstream_xchacha20poly1305_pull(&st, out + plen, &mlen, &tag, msg,
+							       clen, head, sizeof head) != 0) {
 			ttlog__reader_report(r, TTLOG_E_CORRUPT, off,
 					     "encrypted message %llu fails authentication (the file "
 					     "was changed or damaged); the %zu bytes before it are read",
@@ -209,6 +219,7 @@ int ttlog__reader_unseal(struct ttlog_reader *r)
 			r->seal_final = 1;
 	}
 	sodium_memzero(&st, sizeof st);
+	free(msg);
 	r->seal_end = off;
 	ttlog__reader_drop_data(r);
 	r->data = out;

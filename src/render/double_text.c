@@ -223,6 +223,31 @@ static int exact_digits(uint64_t m, int E, int k, int P, int lower_closer, uint6
 	return 1;
 }
 
+/* few_decimals() for j digits after the point: j is a constant where
+ * it is called, so that N / 10^j is a multiplication, not a division
+ * (64-bit `div` takes tens of cycles). Returns the length, 0 when a is
+ * not N / 10^j, or (size_t)-1 when a is whole. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline size_t few_decimals_j(double a, char *out, unsigned j, double scale)
+{
+	const double t = a * scale;
+	const uint64_t n = (uint64_t)(t + 0.5);
+	if ((double)n / scale != a)
+		return 0;
+	/* With j the smallest, N ends in 0 only if a is whole (j = 1): that
+	 * text has no point, and is the general method's. */
+	if (n % 10 == 0)
+		return (size_t)-1;
+	const uint64_t p = pow10_u64[j];
+	char *o = ttlog__decimal_write(out, n / p);
+	*o++ = '.';
+	o = ttlog__decimal_fixed(o, n % p, j);
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
 /* Fractions tried by few_decimals(): 10^-1 to 10^-FEW_DECIMALS. */
 #define FEW_DECIMALS 4
 
@@ -241,29 +266,22 @@ static int exact_digits(uint64_t m, int E, int k, int P, int lower_closer, uint6
 static size_t few_decimals(double a, char *out)
 {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-	static const double scale[FEW_DECIMALS] = {1e1, 1e2, 1e3, 1e4};
 	if (!(a < 1e11))
 		return 0;
-	for (unsigned j = 1; j <= FEW_DECIMALS; j++) {
-		const double t = a * scale[j - 1];
-		const uint64_t n = (uint64_t)(t + 0.5);
-		if ((double)n / scale[j - 1] != a)
-			continue;
-		/* With j the smallest, N ends in 0 only if a is whole (j = 1):
-		 * that text has no point, and is the general method's. */
-		if (n % 10 == 0)
-			return 0;
-		char *o = ttlog__decimal_write(out, n / pow10_u64[j]);
-		*o++ = '.';
-		o = ttlog__decimal_fixed(o, n % pow10_u64[j], j);
-		*o = '\0';
-		return (size_t)(o - out);
-	}
+	/* j = 1 to FEW_DECIMALS, each with its constant. */
+	size_t n = few_decimals_j(a, out, 1, 1e1);
+	if (!n)
+		n = few_decimals_j(a, out, 2, 1e2);
+	if (!n)
+		n = few_decimals_j(a, out, 3, 1e3);
+	if (!n)
+		n = few_decimals_j(a, out, 4, 1e4);
+	return n == (size_t)-1 ? 0 : n;
 #else
 	(void)a;
 	(void)out;
-#endif
 	return 0;
+#endif
 }
 
 size_t render_double_text_fast(double d, char *text)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # cli_file_parts.sh - files cut into parts by time (cli/file_parts.c):
-# with --jobs N > 1, `ttlog view` and `ttlog export --format jsonl` read a
-# complete file in parts, each through a reader of its own on the thread
-# that takes it, and write the parts in order.
+# with --jobs N > 1, `ttlog view` and `ttlog export --format jsonl` (and
+# logfmt) read a complete file in parts, each through a reader of its own
+# on the thread that takes it, and write the parts in order.
 # What they print must not depend on it: stdout, stderr and the exit status
 # of --jobs 1 and --jobs 4 are the same, for one file and for a list, with
 # time ranges that begin and end inside parts, with a level, a grep and a
@@ -58,6 +58,7 @@ expect "--since a time of day: no file is cut" \
 same_jobs "view text, one segment" view --color=never "$seg"
 same_jobs "view json, one segment" view -o json "$seg"
 same_jobs "export jsonl, one segment" export --format jsonl "$seg"
+same_jobs "export logfmt, one segment" export --format logfmt "$seg"
 lines=$(wc -l <"$tmp/j4.out")
 expect "one segment: thousands of events" test "$lines" -ge 4000
 same_jobs "view text, a list of segments" view --color=never "${segs[@]}"
@@ -74,6 +75,7 @@ expect "spans: every log event has its span and context" \
 	test "$(grep '"message":"load' "$tmp/j4.out" | grep -v '"span_id":"' -c)" = 0 -a \
 	"$(grep '"message":"load' "$tmp/j4.out" | grep -c '"batch":')" -ge 1000
 same_jobs "export jsonl, segments with spans" export --format jsonl "${scoped[@]}"
+same_jobs "export logfmt, segments with spans" export --format logfmt "${scoped[@]}"
 
 # Times a third and two thirds into the segment's events: ranges that begin
 # and end inside parts.
@@ -144,6 +146,7 @@ same_jobs "view text, damaged" view --color=never "$damaged"
 expect "damaged: the block is the error" grep -q "offset" "$tmp/j4.err"
 expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2
 same_jobs "export jsonl, damaged, in a list" export --format jsonl "$seg" "$damaged" "$attrs"
+same_jobs "export logfmt, damaged, in a list" export --format logfmt "$seg" "$damaged" "$attrs"
 # Damaged with spans: both threads read the block (one makes its lines,
 # the other follows its scopes); the error is the earliest part's, once.
 damage "${scoped[0]}" "$tmp/damaged-spans.ttseg" >"$tmp/damage.out"

@@ -260,9 +260,12 @@ static void export_file_events(struct export *x, const char *path, const char *n
 {
 	unsigned flags = cli_filter_reader_flags(&x->filter);
 	*p = (struct export_part){0};
-	/* On one thread, as one part (cli_file_open_one_part()): jsonl,
-	 * whose lines do not show the counts an eager open makes exact. */
-	if (!(x->filter.jobs <= 1 && x->format == &cli_export_jsonl &&
+	/* On one thread, as one part (cli_file_open_one_part()): the line
+	 * formats, whose lines do not show the counts an eager open makes
+	 * exact. */
+	if (!(x->filter.jobs <= 1 &&
+	      (x->format == &cli_export_jsonl || x->format == &cli_export_logfmt ||
+	       x->format == &cli_export_csv) &&
 	      !cli_filter_times_relative(&x->filter) &&
 	      cli_file_open_one_part(path, flags, &p->r, &p->rc)))
 		p->r = cli_open_ahead_take(&x->ahead, path, flags, &p->rc);
@@ -362,7 +365,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	return export_file_end(x, path, &p);
 }
 
-/* ---- A list of files on --jobs threads (jsonl) ---------------------------- */
+/* ---- A list of files on --jobs threads (jsonl, logfmt) -------------------- */
 
 /* What the file jobs of a list share: the command's export, each worker's
  * own, what each file's job left for export_file_end(), and the files'
@@ -411,7 +414,7 @@ static int export_job_end(void *arg, size_t job)
 }
 
 /*
- * jsonl of the files, n of them, with --jobs N > 1: each file's events
+ * jsonl or logfmt of the files, n of them, with --jobs N > 1: each file's events
  * made by jobs (export_job()), one per part of the file where it is cut
  * into parts (cli/file_parts.h), else one for the file, each on a worker
  * export of its own (its buffers, the format's state, a filter whose
@@ -759,7 +762,8 @@ int cli_export_main(int argc, char **argv)
 		x.signal = (enum export_signal)s;
 		x.format->begin(&x);
 		int done = 0;
-		if (x.format == &cli_export_jsonl && n >= 1 && x.filter.jobs > 1) {
+		if ((x.format == &cli_export_jsonl || x.format == &cli_export_logfmt) && n >= 1 &&
+		    x.filter.jobs > 1) {
 			int st = export_files_jobs(&x, files, n);
 			done = st >= 0;
 			if (st > status)

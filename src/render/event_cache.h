@@ -33,6 +33,13 @@ enum render_part {
 				    no_service string of event_json.c) */
 	RENDER_PART_LINE_THREAD, /* " [TID NAME] "              from ev->thread */
 	RENDER_PART_LINE_SITE,   /* "FILE:LINE "                from the shown site */
+	/* The same for the line formats of `ttlog export` (cli/export_lines.c): */
+	RENDER_PART_LOGFMT_THREAD, /* " tid=TID thread=NAME"    from ev->thread */
+	RENDER_PART_LOGFMT_SITE,   /* " file=... target=..."    from the shown site */
+	RENDER_PART_LOGFMT_KEY,    /* " KEY="                   from a site field's key, */
+	RENDER_PART_LOGFMT_KEY_LAST = RENDER_PART_LOGFMT_KEY + 3, /* as the JSON keys */
+	RENDER_PART_CSV_THREAD,    /* "TID,NAME,"               from ev->thread */
+	RENDER_PART_CSV_SITE,      /* "FILE,LINE,...,TARGET"    from the shown site */
 	RENDER_PARTS
 };
 

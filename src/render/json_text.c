@@ -63,21 +63,11 @@ static const unsigned char byte_class[256] = {
 	[0x80 ... 0xff] = UTF8,
 };
 
-/*
- * Nonzero if one of the eight bytes of w is not plain ASCII to copy: a
- * control character, '"', '\\', DEL or a byte from 0x80. Each byte's low
- * seven bits x are tested in its own lane: x + 0x60, x + 0x01 and
- * (x ^ c) + 0x7f stay below 0x100, so no carry crosses into the next byte,
- * and their top bits say x >= 0x20, x == 0x7f and x != c.
- */
+/* Nonzero if one of the eight bytes of w needs a look: a control
+ * character, '"', '\\', DEL or a byte from 0x80. */
 static uint64_t word_to_look_at(uint64_t w)
 {
-	const uint64_t x = w & ~RENDER_WORD_HIGHS;
-	const uint64_t printable = x + RENDER_WORD_ONES * 0x60;
-	const uint64_t del = x + RENDER_WORD_ONES * 0x01;
-	const uint64_t not_quote = (x ^ (RENDER_WORD_ONES * '"')) + RENDER_WORD_ONES * 0x7f;
-	const uint64_t not_backslash = (x ^ (RENDER_WORD_ONES * '\\')) + RENDER_WORD_ONES * 0x7f;
-	return (w | del | ~(printable & not_quote & not_backslash)) & RENDER_WORD_HIGHS;
+	return render_word_look(w, '"', '\\');
 }
 
 /* replace: a byte that is not UTF-8 becomes U+FFFD instead of \udcXX. */

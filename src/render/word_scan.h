@@ -34,6 +34,23 @@ static inline uint64_t render_word_has(uint64_t w, unsigned char c)
 }
 
 /**
+ * Nonzero if one of the eight bytes of w is not plain ASCII to copy: a
+ * control character, DEL, a byte from 0x80, a or b (both below 0x80).
+ * Each byte's low seven bits x are tested in its own lane: x + 0x60,
+ * x + 0x01 and (x ^ c) + 0x7f stay below 0x100, so no carry crosses into
+ * the next byte, and their top bits say x >= 0x20, x == 0x7f and x != c.
+ */
+static inline uint64_t render_word_look(uint64_t w, unsigned char a, unsigned char b)
+{
+	const uint64_t x = w & ~RENDER_WORD_HIGHS;
+	const uint64_t printable = x + RENDER_WORD_ONES * 0x60;
+	const uint64_t del = x + RENDER_WORD_ONES * 0x01;
+	const uint64_t not_a = (x ^ (RENDER_WORD_ONES * a)) + RENDER_WORD_ONES * 0x7f;
+	const uint64_t not_b = (x ^ (RENDER_WORD_ONES * b)) + RENDER_WORD_ONES * 0x7f;
+	return (w | del | ~(printable & not_a & not_b)) & RENDER_WORD_HIGHS;
+}
+
+/**
  * The number of leading bytes of p (len of them) in which look() finds
  * nothing to look at, word by word: a multiple of 8, or len when it finds
  * nothing at all. The last, short word is padded with 'a', which look()

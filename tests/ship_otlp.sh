@@ -10,7 +10,8 @@
 #     `ttlog view` on the same store, every field of every event arrived, a
 #     trace crossing the three processes has its spans and parent links,
 #     the metric values (a counter, histograms) and the crash arrived;
-#   - a second run sends nothing;
+#   - a second run sends nothing, also for threads of indexes no process
+#     makes;
 #   - the stream alone as OTLP/JSON, gzip-compressed, to a receiver that
 #     answers 503 with Retry-After twice, then 200: every event once, per
 #     service the count of `ttlog stats`, each JSON member one the official
@@ -212,6 +213,22 @@ before=$(curl -s "$url_r1/count")
 out=$("$bin" ship otlp --endpoint "$url_r1" --state "$tmp/state" "$snaps" "$snaps/stream")
 expect "a second run sends nothing ($out; log records received before $before, after $(curl -s "$url_r1/count"))" \
 	test "$(field events <<<"$out"):$(field skipped <<<"$out"):$(field batches <<<"$out"):$(curl -s "$url_r1/count")" = "0:$total:0:$before"
+
+# Threads of indexes no process makes (a damaged or made-up file's, here
+# 2^32 - 16 and 2^21): shipped, kept in the cursor, and found there by a
+# second run, which sends nothing (the cursor once held an array as long
+# as the highest index, and refused its own lines beyond 2^20).
+for base in 4294967280 2097152; do
+	python3 "$here/support/mkseg.py" seg "$tmp/far-$base.ttseg" --thread-base "$base"
+	out=$("$bin" ship otlp --endpoint "$url_r1" --state "$tmp/state-far" "$tmp/far-$base.ttseg" 2>"$tmp/far.err")
+	status=$?
+	expect "threads from index $base are shipped (exit $status: $(head -c 300 "$tmp/far.err"))" \
+		test "$status:$(field events <<<"$out")" = "0:8"
+	out=$("$bin" ship otlp --endpoint "$url_r1" --state "$tmp/state-far" "$tmp/far-$base.ttseg" 2>"$tmp/far.err")
+	status=$?
+	expect "threads from index $base: a second run sends nothing (exit $status: $out $(head -c 300 "$tmp/far.err"))" \
+		test "$status:$(field events <<<"$out"):$(field skipped <<<"$out")" = "0:0:8"
+done
 
 # ---------------------------------------------------------------------------
 # The stream alone, OTLP/JSON and gzip, through two 503s with Retry-After

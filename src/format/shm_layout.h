@@ -44,6 +44,8 @@
 #define TTLOG__SHM_MAX_TABLE 16384u  /* ring table entries at most */
 #define TTLOG__SHM_SITE_IDS 65536u   /* site index entries: ids 0..65535 (0 unused) */
 #define TTLOG__SHM_DICT_SIZE (1u << 20)
+/* The largest dictionary a reader takes: 16 x what this layout's owners make. */
+#define TTLOG__SHM_DICT_MAX (16u * TTLOG__SHM_DICT_SIZE)
 #define TTLOG__SHM_STRING_MAX 4096u  /* longest string kept in a dictionary entry */
 
 struct ttlog__shm_header {

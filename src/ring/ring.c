@@ -496,7 +496,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 			    size > cur->size) {
 				/* Cannot happen with intact data (Req4); never trust it. */
 				count_lost(cur, cur->end - (cur->pos + walked));
-				cur->aborted = 1;
+				cur->aborted = cur->damaged = 1;
 				break;
 			}
 			if (size > n - walked) {
@@ -509,7 +509,7 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 					 * reading on would not move (a hostile
 					 * mapping made this loop forever). */
 					count_lost(cur, cur->end - (cur->pos + walked));
-					cur->aborted = 1;
+					cur->aborted = cur->damaged = 1;
 				}
 				break;
 			}

@@ -192,7 +192,10 @@ struct ttlog__ring_cursor {
 	uint64_t overwritten_begin;
 	uint64_t records_seen;           /* records returned or skipped so far */
 	uint64_t torn, torn_bytes;       /* lost while copying */
-	int aborted;                     /* the ring changed owner while being read */
+	int aborted;                     /* the ring changed owner while being read, or
+					    (damaged) its bytes are not records */
+	int damaged;                     /* a record's size no writer makes: the rest
+					    of the read is counted lost (torn) */
 	int copied;                      /* data is a private copy (ttlog__ring_read_copy) */
 	uint64_t overwritten_copied;     /* with copied: the records before pos */
 	int exact;                       /* a consumer's read (ttlog__ring_read_from) */

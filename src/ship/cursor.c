@@ -44,6 +44,14 @@ char *ship_cursor_path(const char *state_dir, const char *source, const char *ur
 
 struct ship_pos *ship_cursor_thread(struct ship_cursor *c, size_t i)
 {
+	if (i >= SHIP_CURSOR_DENSE) {
+		for (size_t k = 0; k < c->nfar; k++)
+			if (c->far[k].index == i)
+				return &c->far[k].pos;
+		c->far = render_xrealloc(c->far, (c->nfar + 1) * sizeof *c->far);
+		c->far[c->nfar] = (struct ship_far){.index = (uint32_t)i};
+		return &c->far[c->nfar++].pos;
+	}
 	if (i >= c->nthreads) {
 		size_t n = i + 1 > c->nthreads * 2 ? i + 1 : c->nthreads * 2;
 		c->threads = render_xrealloc(c->threads, n * sizeof *c->threads);
@@ -78,8 +86,8 @@ int ship_cursor_load(struct ship_cursor *c, struct render_buf *err)
 			c->done = v;
 		else if (sscanf(line, "extras %d %c", &v, &tail) == 1 && (v == 0 || v == 1))
 			c->extras = v;
-		else if (sscanf(line, "thread %llu %llu %llu %c", &a, &b, &d, &tail) == 3 && a < 1u << 20 &&
-			 d <= UINT32_MAX) {
+		else if (sscanf(line, "thread %llu %llu %llu %c", &a, &b, &d, &tail) == 3 &&
+			 a <= UINT32_MAX && d <= UINT32_MAX) {
 			struct ship_pos *p = ship_cursor_thread(c, (size_t)a);
 			p->ticks = b;
 			p->rank = (uint32_t)d;
@@ -105,6 +113,10 @@ int ship_cursor_save(const struct ship_cursor *c, const char *source, struct ren
 		if (c->threads[i].have)
 			render_buf_printf(&b, "thread %zu %" PRIu64 " %" PRIu32 "\n", i, c->threads[i].ticks,
 					  c->threads[i].rank);
+	for (size_t k = 0; k < c->nfar; k++)
+		if (c->far[k].pos.have)
+			render_buf_printf(&b, "thread %" PRIu32 " %" PRIu64 " %" PRIu32 "\n", c->far[k].index,
+					  c->far[k].pos.ticks, c->far[k].pos.rank);
 	render_buf_printf(&tmp, "%s.tmp", c->path);
 	int rc = -1;
 	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -136,5 +148,6 @@ void ship_cursor_free(struct ship_cursor *c)
 {
 	free(c->path);
 	free(c->threads);
+	free(c->far);
 	memset(c, 0, sizeof *c);
 }

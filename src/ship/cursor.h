@@ -29,12 +29,25 @@ struct ship_pos {
 	uint8_t have;            /* an event of the thread was acknowledged */
 };
 
+/* Thread indexes kept in an array by index: those of every ring a
+ * process can have; a higher one (a damaged or made-up file's) is kept
+ * apart, so that no index makes the array huge. */
+#define SHIP_CURSOR_DENSE ((size_t)1 << 20)
+
+struct ship_far {
+	uint32_t index;
+	struct ship_pos pos;
+};
+
 struct ship_cursor {
 	char *path;              /* of the cursor file */
 	int done;                /* complete: nothing more will be added to it */
 	int extras;              /* its metrics and crash rows were acknowledged */
 	size_t nthreads;
-	struct ship_pos *threads; /* by thread index */
+	struct ship_pos *threads; /* by thread index, below SHIP_CURSOR_DENSE */
+	size_t nfar;              /* the threads of higher indexes (any file may
+				     name any 32-bit index): found by search */
+	struct ship_far *far;
 };
 
 /** The cursor file's path for a source, url and database (malloc'd). */

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,7 +107,10 @@ TTLOG_API int ttlog__shm_check_header(const char *path, const struct ttlog__shm_
 		    path, (unsigned long long)h->site_index_off, h->site_index_cap);
 		return TTLOG_E_CORRUPT;
 	}
-	if (h->dict_off < hs || h->dict_off % 8 || h->dict_size > UINT32_MAX ||
+	/* The owner makes the dictionary TTLOG__SHM_DICT_SIZE; a reader copies
+	 * it whole, so a larger one is refused (with room for a later layout
+	 * to grow it) rather than allocated. */
+	if (h->dict_off < hs || h->dict_off % 8 || h->dict_size > TTLOG__SHM_DICT_MAX ||
 	    !ttlog__shm_fits(h->dict_off, h->dict_size, file_size) || h->dict_off + h->dict_size > UINT32_MAX) {
 		ttlog__shm_say(err, err_size, "%s: offset 208: site dictionary at %llu of %llu bytes is not within the file",
 		    path, (unsigned long long)h->dict_off, (unsigned long long)h->dict_size);
@@ -197,15 +201,23 @@ TTLOG_API void ttlog__shm_fill_info(const struct ttlog__shm_header *h, const str
 
 int ttlog__shm_inspect(const char *path, struct ttlog__shm_info *info, char *err, size_t err_size)
 {
-	static struct ttlog__shm_header h; /* 8 KiB: not on the stack of a tool's caller */
+	/* 8 KiB: not on the stack of a tool's caller, and one per call, not a
+	 * static one: the server inspects mappings on several threads at once,
+	 * and one thread's read landed in the header another had checked. */
+	struct ttlog__shm_header *h = malloc(sizeof *h);
 	struct stat sb;
 	int rc;
 	if (err && err_size)
 		err[0] = '\0';
-	int fd = ttlog__shm_open_mapping(path, &h, &sb, &rc, err, err_size);
-	if (fd < 0)
+	if (!h) {
+		ttlog__shm_say(err, err_size, "%s: out of memory", path);
 		return -1;
-	close(fd);
-	ttlog__shm_fill_info(&h, &sb, info);
-	return 0;
+	}
+	int fd = ttlog__shm_open_mapping(path, h, &sb, &rc, err, err_size);
+	if (fd >= 0) {
+		close(fd);
+		ttlog__shm_fill_info(h, &sb, info);
+	}
+	free(h);
+	return fd >= 0 ? 0 : -1;
 }

@@ -44,6 +44,7 @@
 #include "clock/clock.h"
 #include "common/histogram.h"
 #include "common/internal.h"
+#include "common/state.h"
 #include "metrics/metrics.h"
 #include "ring/ring.h"
 #include "format/shm_layout.h"
@@ -277,6 +278,8 @@ static void collect_rings(struct source *s)
 			why = "segment count is not between 2 and 64";
 		else if (e.seg_size == 0 || e.seg_size % 8 || (uint64_t)e.nseg * e.seg_size != e.size)
 			why = "ring size is not segments x segment size (a multiple of 8)";
+		else if (e.size > TTLOG__MAX_RING) /* the reader copies a ring whole */
+			why = "ring size is above the largest a process makes (1 GiB)";
 		if (why) {
 			problem(s, "offset %llu: ring table entry %u (ring at %llu, data at %llu, size %u, "
 				   "%u x %u): %s",

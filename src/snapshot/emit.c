@@ -423,6 +423,13 @@ static uint32_t is_event(struct ttlog__emit *em, const struct ttlog__site_desc *
 int ttlog__emit_record(struct ttlog__emit *em, const unsigned char *rec, uint32_t size, uint32_t id,
 		       uint64_t ticks)
 {
+	/* A record larger than a block: never from intact rings (the string
+	 * limit keeps records below it); from a mapping another process wrote,
+	 * it would run past the block. Counted as lost. */
+	if (size > TTLOG__FMT_MAX_BLOCK_RAW) {
+		em->unknown++;
+		return -1;
+	}
 	/* Runs of one site are the rule: the last lookup is kept (a site's
 	 * description never changes once it has one). */
 	const struct ttlog__site_desc *d = em->last_desc;

@@ -381,8 +381,10 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 		}
 	}
 	ttlog__emit_flush_block(&ws->em);
-	if (cur.aborted)
+	if (cur.aborted && !cur.damaged)
 		return; /* the ring changed owner: what we wrote is the old owner's */
+	/* Damaged (bytes that are not records: a mapping another process
+	 * wrote): the thread is written with what it lost counted as torn. */
 
 	uint64_t overwritten = ttlog__ring_read_overwritten(&cur);
 	cur.torn += ws->em.unknown - unknown_before;

@@ -99,19 +99,25 @@ def record(site, ticks, args):
     return struct.pack("<IIQ", size, site, ticks) + body + bytes(size - 16 - len(body))
 
 
+# Added to every thread index written (--thread-base).
+THREAD_BASE = 0
+
+
 def evts(thread, tid, recs):
     data = b"".join(record(*r) for r in recs)
-    p = struct.pack("<IIIIQQB", thread, tid, len(recs), len(data), recs[0][1], recs[-1][1], 0)
+    p = struct.pack("<IIIIQQB", THREAD_BASE + thread, tid, len(recs), len(data), recs[0][1],
+                    recs[-1][1], 0)
     return chunk("EVTS", p + bytes(7) + data)
 
 
 def prmt(thread, trigger_ticks, trigger_thread, scope=0):
-    return chunk("PRMT", struct.pack("<IIQII", thread, scope, trigger_ticks, trigger_thread, 0),
+    return chunk("PRMT", struct.pack("<IIQII", THREAD_BASE + thread, scope, trigger_ticks,
+                                     THREAD_BASE + trigger_thread, 0),
                  flags=1)
 
 
 def thrd(index, tid, events, name, lost=0, filtered=0, segment=True, partial=False):
-    p = struct.pack("<IIIIQQQQ", index, tid, 0, 0, events, 0, 0, 0) + s(name)
+    p = struct.pack("<IIIIQQQQ", THREAD_BASE + index, tid, 0, 0, events, 0, 0, 0) + s(name)
     if segment:
         p += struct.pack("<QQ", lost, filtered)
     if partial:
@@ -121,7 +127,7 @@ def thrd(index, tid, events, name, lost=0, filtered=0, segment=True, partial=Fal
 
 def tnam(index, tid, name, short=False):
     """Revision 6: a thread's name before its THRD (FORMAT.md 17.5)."""
-    p = struct.pack("<II", index, tid) + s(name)
+    p = struct.pack("<II", THREAD_BASE + index, tid) + s(name)
     if short:
         p = p[:-2]  # the name string runs past the payload
     return chunk("TNAM", p)
@@ -296,6 +302,8 @@ def main_():
     ap.add_argument("--created", type=int, default=NS0)
     ap.add_argument("--stream-start", type=int, default=NS0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--thread-base", type=int, default=0,
+                    help="added to each thread index (indexes no process makes)")
     ap.add_argument("--events", type=int, default=4, help="events per thread")
     ap.add_argument("--per-block", type=int, default=2)
     ap.add_argument("--base", type=int, default=1000000, help="ticks of the first event")
@@ -318,6 +326,8 @@ def main_():
         "", "prmt-other", "prmt-thread", "prmt-then-thrd", "index-offset", "index-type", "index-ticks",
         "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc", "tnam-short"])
     a = ap.parse_args()
+    global THREAD_BASE
+    THREAD_BASE = a.thread_base
     {"seg": write_seg, "snap": write_snap, "append": append}[a.what](a)
     return 0
 

@@ -271,6 +271,7 @@ TTLOG_API int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned ch
 					struct ttlog__ring_cursor *cur)
 {
 	memset(cur, 0, sizeof *cur);
+	cur->thread = r->index;
 	cur->data = data;
 	cur->size = size;
 	cur->seg_size = seg_size;
@@ -351,9 +352,11 @@ TTLOG_API int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned cha
 	struct ttlog__ring *r = cur->ring;
 	const unsigned char *ring_data = cur->data;
 	uint32_t size = cur->size, seg_size = cur->seg_size, nseg = cur->nseg;
+	const uint32_t thread = cur->thread; /* what the caller was told */
 	for (int attempt = 0; attempt < 8; attempt++) {
 		if (attempt > 0 && !ttlog__ring_read_begin_at(r, ring_data, size, seg_size, nseg, cur))
 			return 0;
+		cur->thread = thread;
 		if (cur->pos >= cur->end)
 			return 0;
 		uint64_t kept, before = 0;

@@ -196,6 +196,8 @@ struct ttlog__ring_cursor {
 					    (damaged) its bytes are not records */
 	int damaged;                     /* a record's size no writer makes: the rest
 					    of the read is counted lost (torn) */
+	uint32_t thread;                 /* the ring's thread index, read once when the
+					    read began (a mapping's may change later) */
 	int copied;                      /* data is a private copy (ttlog__ring_read_copy) */
 	uint64_t overwritten_copied;     /* with copied: the records before pos */
 	int exact;                       /* a consumer's read (ttlog__ring_read_from) */

@@ -86,7 +86,7 @@ int serve_api_events(const struct serve_request *rq, struct render_buf *out)
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from;
 	int64_t cur_t = INT64_MIN;
-	uint64_t cur_n = 0, scanned = 0, returned = 0;
+	uint64_t cur_n = 0, scanned = 0, walked = 0, returned = 0;
 	int more = 0, partial = 0;
 	while (ttlog_store_next(st, &ev, &from)) {
 		if (ev.time_ns != cur_t) {
@@ -94,15 +94,19 @@ int serve_api_events(const struct serve_request *rq, struct render_buf *out)
 			cur_n = 0;
 		}
 		cur_n++;
+		/* The limits count the events the cursor skips too: a cursor
+		 * with a huge count would otherwise walk a whole store
+		 * unchecked. Stopped here, the next cursor goes on from here. */
+		if ((++walked & 1023) == 0 &&
+		    (walked > rq->lim->scan_max || serve_out_of_time(rq) || out->len > rq->lim->out_bytes)) {
+			partial = more = 1;
+			break;
+		}
 		if (ev.time_ns < skip_t)
 			continue;
 		if (ev.time_ns == skip_t && cur_n <= skip_n)
 			continue;
-		if ((++scanned & 1023) == 0 &&
-		    (scanned > rq->lim->scan_max || serve_out_of_time(rq) || out->len > rq->lim->out_bytes)) {
-			partial = more = 1;
-			break;
-		}
+		scanned++;
 		if (!serve_filter_match(&f, &ev, from, &msg))
 			continue;
 		if (returned == (uint64_t)limit) {

@@ -273,7 +273,9 @@ int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 		hi = f.until;
 	if (lo > hi)
 		lo = hi = 0;
-	double width = (double)(hi - lo) + 1.0;
+	/* In doubles: hi - lo and a time - lo overflow int64 for the extreme
+	 * times a request may give. */
+	double width = (double)hi - (double)lo + 1.0;
 
 	struct lane *lanes = calloc(MAX_LANES, sizeof *lanes);
 	size_t nl = 0;
@@ -310,11 +312,9 @@ int serve_api_overview(const struct serve_request *rq, struct render_buf *out)
 		l->events++;
 		if (ev.thread->crashed)
 			l->crashed = 1;
-		int64_t b = (int64_t)((double)(ev.time_ns - lo) / width * (double)nbins);
-		if (b < 0)
-			b = 0;
-		if (b >= nbins)
-			b = nbins - 1;
+		/* Clamped before the conversion, which is undefined out of range. */
+		double at = ((double)ev.time_ns - (double)lo) / width * (double)nbins;
+		int64_t b = at < 0 ? 0 : at >= (double)nbins ? nbins - 1 : (int64_t)at;
 		l->count[b]++;
 		int lv = ev.site && ev.site->level >= 0 && ev.site->level <= TTLOG_LEVEL_FATAL ? ev.site->level : 0;
 		if (lv > l->level[b])

@@ -479,7 +479,8 @@ static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
 static int stream_place(const struct source *s, const struct ttlog__ring *r,
 			const struct ttlog__ring_cursor *cur, uint64_t *pos)
 {
-	uint32_t idx = r->index; /* hostile: only an index, checked */
+	(void)r;
+	uint32_t idx = cur->thread; /* hostile: only an index, checked */
 	if (!s->stream || idx >= s->h.table_cap)
 		return 0;
 	const struct ttlog__shm_stream_entry *e = &s->stream[idx];
@@ -550,9 +551,9 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 		return 0;
 	if (!ttlog__ring_read_begin_at(r, ref->data, ref->size, ref->seg_size, ref->nseg, cur))
 		return 0;
-	if (!claim_index(s, r->index)) {
+	if (!claim_index(s, cur->thread)) {
 		problem(s, "a second ring (table entry %zu of those kept) says it is thread %u: skipped",
-			s->pos, r->index);
+			s->pos, cur->thread);
 		return 0;
 	}
 	/* A live owner that logs faster than the snapshot is written would

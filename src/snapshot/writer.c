@@ -357,7 +357,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 		name[TTLOG__THREAD_NAME_MAX] = '\0';
 	}
 
-	ttlog__emit_thread(&ws->em, r->index, tid);
+	ttlog__emit_thread(&ws->em, cur.thread, tid);
 	if (ws->trace)
 		ttlog__trace_filter_thread(ws->trace);
 	uint64_t unknown_before = ws->em.unknown;
@@ -396,7 +396,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	if (crash && crash->tid == tid)
 		flags |= TTLOG__FMT_THREAD_CRASHED;
 	memset(p, 0, TTLOG__FMT_THRD_FIXED_SIZE);
-	ttlog__put_u32(p + TTLOG__FMT_THRD_INDEX_OFF, r->index);
+	ttlog__put_u32(p + TTLOG__FMT_THRD_INDEX_OFF, cur.thread);
 	ttlog__put_u32(p + TTLOG__FMT_THRD_TID_OFF, tid);
 	ttlog__put_u32(p + TTLOG__FMT_THRD_FLAGS_OFF, flags);
 	ttlog__put_u64(p + TTLOG__FMT_THRD_EVENTS_OFF, ws->em.events - events_before);

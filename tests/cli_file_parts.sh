@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # cli_file_parts.sh - files cut into parts by time (cli/file_parts.c):
 # with --jobs N > 1, `ttlog view` and `ttlog export --format jsonl` (and
-# logfmt) read a complete file in parts, each through a reader of its own
-# on the thread that takes it, and write the parts in order.
+# logfmt and csv) read a complete file in parts, each through a reader of
+# its own on the thread that takes it, and write the parts in order.
 # What they print must not depend on it: stdout, stderr and the exit status
 # of --jobs 1 and --jobs 4 are the same, for one file and for a list, with
 # time ranges that begin and end inside parts, with a level, a grep and a
@@ -59,6 +59,7 @@ same_jobs "view text, one segment" view --color=never "$seg"
 same_jobs "view json, one segment" view -o json "$seg"
 same_jobs "export jsonl, one segment" export --format jsonl "$seg"
 same_jobs "export logfmt, one segment" export --format logfmt "$seg"
+same_jobs "export csv, one segment" export --format csv "$seg"
 lines=$(wc -l <"$tmp/j4.out")
 expect "one segment: thousands of events" test "$lines" -ge 4000
 same_jobs "view text, a list of segments" view --color=never "${segs[@]}"
@@ -76,6 +77,7 @@ expect "spans: every log event has its span and context" \
 	"$(grep '"message":"load' "$tmp/j4.out" | grep -c '"batch":')" -ge 1000
 same_jobs "export jsonl, segments with spans" export --format jsonl "${scoped[@]}"
 same_jobs "export logfmt, segments with spans" export --format logfmt "${scoped[@]}"
+same_jobs "export csv, segments with spans and a snapshot" export --format csv "${scoped[@]}" "$attrs"
 
 # Times a third and two thirds into the segment's events: ranges that begin
 # and end inside parts.

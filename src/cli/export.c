@@ -365,7 +365,7 @@ static int export_file(struct export *x, const char *path, const char *next)
 	return export_file_end(x, path, &p);
 }
 
-/* ---- A list of files on --jobs threads (jsonl, logfmt) -------------------- */
+/* ---- A list of files on --jobs threads (jsonl, logfmt, csv) --------------- */
 
 /* What the file jobs of a list share: the command's export, each worker's
  * own, what each file's job left for export_file_end(), and the files'
@@ -414,7 +414,7 @@ static int export_job_end(void *arg, size_t job)
 }
 
 /*
- * jsonl or logfmt of the files, n of them, with --jobs N > 1: each file's events
+ * jsonl, logfmt or csv of the files, n of them, with --jobs N > 1: each file's events
  * made by jobs (export_job()), one per part of the file where it is cut
  * into parts (cli/file_parts.h), else one for the file, each on a worker
  * export of its own (its buffers, the format's state, a filter whose
@@ -455,7 +455,10 @@ static int export_files_jobs(struct export *x, char **files, int n)
 		cli_filter_worker(&w->filter, &x->filter);
 		w->signal = x->signal;
 		w->json_big_as_string = x->json_big_as_string;
-		w->format->begin(w);
+		if (w->format->begin_worker)
+			w->format->begin_worker(w, x);
+		else
+			w->format->begin(w);
 	}
 	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, export_job,
 				       export_job_end, &ej);
@@ -762,8 +765,9 @@ int cli_export_main(int argc, char **argv)
 		x.signal = (enum export_signal)s;
 		x.format->begin(&x);
 		int done = 0;
-		if ((x.format == &cli_export_jsonl || x.format == &cli_export_logfmt) && n >= 1 &&
-		    x.filter.jobs > 1) {
+		if ((x.format == &cli_export_jsonl || x.format == &cli_export_logfmt ||
+		     x.format == &cli_export_csv) &&
+		    n >= 1 && x.filter.jobs > 1) {
 			int st = export_files_jobs(&x, files, n);
 			done = st >= 0;
 			if (st > status)

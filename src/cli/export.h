@@ -68,6 +68,10 @@ struct export_format {
 	void (*survey_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
 	void (*survey_event)(struct export *x, const struct ttlog_event *ev);
 	void (*begin)(struct export *x);
+	/* Optional: begin() of a worker's export w of the list's files on
+	 * --jobs threads (what the command's x found in its first pass, no
+	 * header written); without it, begin(w). */
+	void (*begin_worker)(struct export *w, const struct export *x);
 	/* Around each file's events; for a store (jsonl, csv, logfmt: a
 	 * directory or a glob), around each run of events of one file, with r
 	 * NULL. */

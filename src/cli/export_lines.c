@@ -167,6 +167,7 @@ static void lines_made(struct export *x)
 struct csv_state {
 	char **keys;
 	size_t nkeys, cap;
+	int keys_shared;                 /* a worker's: the command's keys, not its own */
 	struct render_event_cache cache; /* the thread and site cells of a file */
 	struct render_buf value;
 	const char *memo_keys[CSV_MEMO_FIELDS]; /* the keys of the last event's fields */
@@ -285,6 +286,19 @@ static void csv_begin(struct export *x)
 	s->memo_field = render_xrealloc(NULL, (s->nkeys ? s->nkeys : 1) * sizeof *s->memo_field);
 	s->memo_nfields = 0;
 	cli_export_flush(x);
+}
+
+/* A worker's: the columns the command's first pass found, shared. */
+static void csv_begin_worker(struct export *w, const struct export *x)
+{
+	struct csv_state *s = csv_state(w);
+	const struct csv_state *from = x->state;
+	if (from) {
+		s->keys = from->keys;
+		s->nkeys = from->nkeys;
+		s->keys_shared = 1;
+	}
+	s->memo_field = render_xrealloc(NULL, (s->nkeys ? s->nkeys : 1) * sizeof *s->memo_field);
 }
 
 static void csv_begin_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
@@ -409,9 +423,11 @@ static void csv_end(struct export *x)
 
 	if (!s)
 		return;
-	for (size_t k = 0; k < s->nkeys; k++)
-		free(s->keys[k]);
-	free(s->keys);
+	if (!s->keys_shared) {
+		for (size_t k = 0; k < s->nkeys; k++)
+			free(s->keys[k]);
+		free(s->keys);
+	}
 	free(s->memo_field);
 	render_event_cache_free(&s->cache);
 	render_buf_free(&s->value);
@@ -423,6 +439,7 @@ const struct export_format cli_export_csv = {
 	.name = "csv",
 	.survey_event = csv_survey_event,
 	.begin = csv_begin,
+	.begin_worker = csv_begin_worker,
 	.begin_file = csv_begin_file,
 	.event = csv_event,
 	.end_file = lines_end_file,

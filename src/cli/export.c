@@ -158,7 +158,15 @@ static ttlog_reader *open_file(const char *path, unsigned flags, int *rc)
 static void survey_file(struct export *x, const char *path)
 {
 	int rc;
-	ttlog_reader *r = open_file(path, cli_filter_reader_flags(&x->filter), &rc);
+	unsigned flags = cli_filter_reader_flags(&x->filter);
+	ttlog_reader *r = NULL;
+	/* Events alone (csv's keys): the file read as one part, each block
+	 * decoded once (cli_file_open_one_part()). */
+	if (!x->format->survey_file && !cli_filter_times_relative(&x->filter) &&
+	    cli_file_open_one_part(path, flags, &r, &rc))
+		r = usable_file(r, rc);
+	else
+		r = open_file(path, flags, &rc);
 	if (!r)
 		return;
 	const struct ttlog_file_info *info = ttlog_reader_info(r);

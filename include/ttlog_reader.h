@@ -509,6 +509,17 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, in
 				      unsigned level_mask);
 
 /**
+ * Limits the iteration to the events of the threads whose OS thread id is
+ * tid (several threads of a file may have had the same id; their promoted
+ * events included); 0, the default, keeps every thread. Applies from the
+ * next ttlog_reader_rewind(), as ttlog_reader_set_range() does, and with
+ * it. The other threads' blocks are not read at all (each is counted in
+ * blocks_skipped), so one thread of a large file costs what its own blocks
+ * cost.
+ */
+TTLOG_API void ttlog_reader_set_tid(ttlog_reader *reader, uint32_t tid);
+
+/**
  * Goes on to the range since_ns..until_ns (and level_mask) from where the
  * iteration stands, instead of ttlog_reader_set_range() and
  * ttlog_reader_rewind(): the events then returned are exactly those a

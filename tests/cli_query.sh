@@ -172,6 +172,27 @@ check "--stats: args, a ranged scan" - 0 '^ttlog query: stats: scans=1 ranged=1 
 	"SELECT count(*) FROM args WHERE ts BETWEEN $t0 AND $((t0 + 5000)) AND level_num >= 2" "$snap"
 check "--stats: a full scan" - 0 '^ttlog query: stats: scans=1 ranged=0 ' -- "$bin" query --stats \
 	"SELECT count(*) FROM events" "$snap"
+# A thread and a process by =: only that thread's blocks, that process's
+# files are read; the rows are those without the push-down (tid + 0 and
+# pid + 0 are not pushed).
+tid=$("$bin" query -o csv "SELECT tid FROM events ORDER BY tid DESC LIMIT 1" "$snap" | tail -n 1)
+pid=$("$bin" query -o csv "SELECT pid FROM events LIMIT 1" "$snap" | tail -n 1)
+pushed=$("$bin" query -o csv "SELECT count(*), min(ts), max(ts) FROM events WHERE tid = $tid" "$snap" | tail -n 1)
+plain=$("$bin" query -o csv "SELECT count(*), min(ts), max(ts) FROM events WHERE tid + 0 = $tid" "$snap" | tail -n 1)
+expect "tid = X gives the rows of tid + 0 = X ($pushed, $plain)" test "$pushed" = "$plain"
+expect "tid = X has rows" test "${pushed%%,*}" -gt 0
+check "--stats: tid = X reads one thread's blocks" - 0 \
+	'^ttlog query: stats: scans=1 ranged=1 blocks=[0-9]* decoded=[0-9]* scanned=0 skipped=[1-9]' -- \
+	"$bin" query --stats "SELECT count(*) FROM events WHERE tid = $tid" "$snap"
+check "args: tid = X" - 0 '^ttlog query: stats: scans=1 ranged=1 ' -- \
+	"$bin" query --stats "SELECT count(*) FROM args WHERE tid = $tid" "$snap"
+check "pid = X: every event" "~^$("$bin" query -o csv "SELECT count(*) FROM events" "$snap" | tail -n 1)\$" 0 '' -- \
+	"$bin" query -o csv "SELECT count(*) FROM events WHERE pid = $pid" "$snap"
+check "--stats: pid = another process reads no block" - 0 \
+	'^ttlog query: stats: scans=1 ranged=1 blocks=[0-9]* decoded=0 ' -- \
+	"$bin" query --stats "SELECT count(*) FROM events WHERE pid = $((pid + 1))" "$snap"
+check "tid = X AND tid = Y: no row" '~^0$' 0 '' -- "$bin" query -o csv \
+	"SELECT count(*) FROM events WHERE tid = $tid AND tid = $((tid + 1))" "$snap"
 check "ttlog_stats()" '~^\{"scans":1,"ranged_scans":1,' 0 '' -- "$bin" query \
 	"SELECT count(*) FROM events WHERE level = 'fatal'; SELECT ttlog_stats()" "$snap"
 

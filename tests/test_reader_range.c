@@ -271,6 +271,70 @@ static void test_levels(void **state)
 	unlink(path);
 }
 
+/* One thread by its id (ttlog_reader_set_tid()): exactly its events, in
+ * their order, and none of the other threads' blocks read (the history of
+ * an earlier test's thread is in the same rings); with a time range too;
+ * and 0 gives every thread back. With scopes, so that the thread's
+ * contexts and spans are followed as usual. */
+static void test_one_thread(void **state)
+{
+	(void)state;
+	uint32_t other, tid;
+	const char *path = history_snapshot("thread-a", 1, &other);
+	unlink(path);
+	path = history_snapshot("thread-b", 1, &tid);
+	assert_true(tid != other);
+	struct seen *want;
+	int64_t t0;
+	size_t n = full_read(path, tid, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS, &want, &t0);
+	assert_true(n >= SECONDS * PER_SECOND);
+
+	for (int ranged = 0; ranged < 2; ranged++) {
+		int64_t since = ranged ? t0 + 5 * (int64_t)1000000000 : INT64_MIN;
+		ttlog_reader *r = NULL;
+		assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_LAZY, &r), TTLOG_OK);
+		ttlog_reader_set_range(r, since, INT64_MAX, TTLOG_READER_ALL_LEVELS);
+		ttlog_reader_set_tid(r, tid);
+		ttlog_reader_rewind(r);
+		size_t k = 0;
+		while (k < n && want[k].time_ns < since)
+			k++;
+		struct ttlog_event ev;
+		while (ttlog_reader_next(r, &ev)) {
+			assert_int_equal(ev.thread->tid, tid);
+			assert_true(k < n);
+			struct seen got;
+			seen_fill(&got, &ev);
+			assert_int_equal(got.time_ns, want[k].time_ns);
+			assert_int_equal(got.value, want[k].value);
+			assert_int_equal(got.span_id, want[k].span_id);
+			assert_int_equal(got.context, want[k].context);
+			k++;
+		}
+		assert_int_equal(k, n);
+		assert_int_equal(ttlog_reader_status(r), TTLOG_OK);
+		const struct ttlog_reader_counters *c = ttlog_reader_counters(r);
+		/* The other thread's blocks (about half) were not read. */
+		assert_true(c->blocks_skipped >= c->blocks / 3);
+		assert_true(c->blocks_decoded + c->blocks_scanned <= c->blocks - c->blocks / 3);
+
+		/* 0: every thread again. */
+		ttlog_reader_set_range(r, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS);
+		ttlog_reader_set_tid(r, 0);
+		ttlog_reader_rewind(r);
+		size_t all = 0, mine = 0;
+		while (ttlog_reader_next(r, &ev)) {
+			all++;
+			mine += ev.thread->tid == tid;
+		}
+		assert_int_equal(mine, n);
+		assert_true(all >= 2 * n);
+		ttlog_reader_close(r);
+	}
+	free(want);
+	unlink(path);
+}
+
 /* ttlog_reader_cut_times(): the parts of a file without scopes, read one
  * after the other through ranges, are the whole iteration, event for event
  * and in its order; the cuts are the same for a lazy and an eager open and
@@ -778,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_open_same),
 		cmocka_unit_test(test_open_same_damaged),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_one_thread), /* last: its threads stay in the rings */
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);
 }

@@ -143,7 +143,7 @@ int query_cursor_note_status(struct query_cursor *c, const char *path)
 static int ranged(const struct query_range *range)
 {
 	return range->since_ns != INT64_MIN || range->until_ns != INT64_MAX ||
-	       range->level_mask != TTLOG_READER_ALL_LEVELS;
+	       range->level_mask != TTLOG_READER_ALL_LEVELS || range->tid || range->pid;
 }
 
 static int by_key(const void *a, const void *b)
@@ -265,7 +265,12 @@ static int enter_file(struct query_cursor *c)
 		ttlog_reader_set_range(c->r, c->range.since_ns, c->range.until_ns, c->range.level_mask);
 	else
 		ttlog_reader_set_range(c->r, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS);
-	ttlog_reader_rewind(c->r);
+	ttlog_reader_set_tid(c->r, vt->def->ranged ? c->range.tid : 0);
+	const struct ttlog_file_info *info = ttlog_reader_info(c->r);
+	/* Another process's file: none of its blocks is read. */
+	c->other_process = vt->def->ranged && c->range.pid && info && info->pid != c->range.pid;
+	if (!c->other_process)
+		ttlog_reader_rewind(c->r);
 	vt->context->totals.scans++;
 	if (vt->def->ranged && ranged(&c->range))
 		vt->context->totals.ranged_scans++;
@@ -290,7 +295,7 @@ static int advance(struct query_cursor *c)
 		return query_grouped_next(c, 1);
 	for (;;) {
 		if (c->r) {
-			if (vt->def->cached ? next_cached(c) : vt->def->next(c)) {
+			if (vt->def->cached ? next_cached(c) : !c->other_process && vt->def->next(c)) {
 				c->rowid++;
 				return SQLITE_OK;
 			}
@@ -309,6 +314,21 @@ static int advance(struct query_cursor *c)
 		if (rc != SQLITE_OK)
 			return rc;
 	}
+}
+
+/* Narrows the range by `column = value` of a thread or process id (*id):
+ * an integer value only (SQLite compares others by its own rules, and
+ * checks every row again anyway). A value no id can have, or a second
+ * id, leaves no row. */
+static void narrow_id(struct query_range *range, uint32_t *id, sqlite3_value *value)
+{
+	if (sqlite3_value_type(value) != SQLITE_INTEGER)
+		return;
+	sqlite3_int64 v = sqlite3_value_int64(value);
+	if (v <= 0 || v > UINT32_MAX || (*id && *id != (uint32_t)v))
+		range->none = 1;
+	else
+		*id = (uint32_t)v;
 }
 
 /* Narrows the range by one constraint; `op` as in module.c's plan. */
@@ -384,6 +404,8 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	c->range.since_ns = INT64_MIN;
 	c->range.until_ns = INT64_MAX;
 	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
+	c->range.tid = c->range.pid = 0;
+	c->range.none = 0;
 	c->lookup = 0;
 	if (c->vt->def->cached) {
 		/* Without the plan's word, the costly column is made. */
@@ -403,8 +425,16 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 		char column = idx_str[2 * i], op = idx_str[2 * i + 1];
 		if (column == 't')
 			narrow_time(&c->range, op, argv[i]);
+		else if (column == 'i')
+			narrow_id(&c->range, &c->range.tid, argv[i]);
+		else if (column == 'p')
+			narrow_id(&c->range, &c->range.pid, argv[i]);
 		else
 			c->range.level_mask &= level_bits(column, op, argv[i]);
+	}
+	if (c->range.none) {
+		c->eof = 1;
+		return SQLITE_OK;
 	}
 	c->file = 0;
 	c->eof = 0;

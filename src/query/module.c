@@ -204,6 +204,8 @@ static int plan_code(int column, unsigned char op, char code[2])
 	case QUERY_EVENTS_TS: code[0] = 't'; break;
 	case QUERY_EVENTS_LEVEL_NUM: code[0] = 'n'; break;
 	case QUERY_EVENTS_LEVEL: code[0] = 'l'; break;
+	case QUERY_EVENTS_TID: code[0] = 'i'; break;
+	case QUERY_EVENTS_PID: code[0] = 'p'; break;
 	default: return 0;
 	}
 	switch (op) {
@@ -215,8 +217,8 @@ static int plan_code(int column, unsigned char op, char code[2])
 	default: return 0;
 	}
 	/* Level names compare as text, not in severity order: only = says
-	 * which levels can match. */
-	return code[0] != 'l' || code[1] == '=';
+	 * which levels can match. A thread or a process is taken by = only. */
+	return (code[0] != 'l' && code[0] != 'i' && code[0] != 'p') || code[1] == '=';
 }
 
 /* The plan of a cached table (spans, sites): "k" with the value of an =
@@ -259,7 +261,7 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct query_vtab *vt = (struct query_vtab *)base;
 	char plan[2 * MAX_PUSHED + 2 + 2 * QUERY_MAX_GROUPED + 1];
-	int n = 0, on_time = 0, on_level = 0;
+	int n = 0, on_time = 0, on_level = 0, on_thread = 0, on_process = 0;
 
 	if (vt->def->cached)
 		return best_index_cached(vt, info);
@@ -270,10 +272,12 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 			continue;
 		info->aConstraintUsage[i].argvIndex = ++n;
 		info->aConstraintUsage[i].omit = 0;
-		if (plan[2 * n - 2] == 't')
-			on_time = 1;
-		else
-			on_level = 1;
+		switch (plan[2 * n - 2]) {
+		case 't': on_time = 1; break;
+		case 'i': on_thread = 1; break;
+		case 'p': on_process = 1; break;
+		default: on_level = 1; break;
+		}
 	}
 	plan[2 * n] = '\0';
 	info->idxNum = n;
@@ -301,6 +305,10 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		rows /= 1000;
 	if (on_level)
 		rows /= 4;
+	if (on_thread) /* one thread's blocks of the files */
+		rows /= 8;
+	if (on_process) /* one process's files */
+		rows /= 2;
 	info->estimatedRows = (sqlite3_int64)rows;
 	info->estimatedCost = rows;
 

@@ -64,6 +64,7 @@ enum {
 	QUERY_EVENTS_LEVEL = 2,
 	QUERY_EVENTS_LEVEL_NUM = 3,
 	QUERY_EVENTS_KIND = 4,
+	QUERY_EVENTS_TID = 5,     /* also the args table's */
 	QUERY_EVENTS_TARGET = 7,
 	QUERY_EVENTS_FILE = 8,
 	QUERY_EVENTS_LINE = 9,
@@ -134,6 +135,9 @@ struct query_vtab {
 struct query_range {
 	int64_t since_ns, until_ns;
 	unsigned level_mask;
+	uint32_t tid;   /* only this thread's events (ttlog_reader_set_tid()); 0: all */
+	uint32_t pid;   /* only the files of this process; 0: all */
+	int none;       /* the constraints contradict each other: no row */
 };
 
 /* Rows that a table makes up front, one array per file (spans, sites). */
@@ -176,6 +180,7 @@ struct query_cursor {
 	/* Cached tables: */
 	struct query_file_rows *cache; /* one per file */
 	int lookup;                  /* 1: only the rows with key `key` */
+	int other_process;           /* the current file is not of range.pid: no rows */
 	int costly;                  /* 1: the statement reads the costly column */
 	uint64_t key;
 	size_t match, match_end;     /* the current file's matching keys[] */

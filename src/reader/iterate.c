@@ -191,6 +191,7 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 	r->until_ns = r->want_until;
 	r->levels = r->want_levels;
 	r->start_off = r->want_start;
+	r->tid = r->want_tid;
 	r->heap_len = 0;
 	for (size_t i = 0; i < r->ncursors; i++) {
 		struct rthread *t = &r->threads[i];
@@ -199,6 +200,11 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 		t->parked = 0;
 		t->log_ticks = 0;
 		reader_scopes_reset(&t->scopes);
+		if (r->tid && r->threads[t->main].info.tid != r->tid) {
+			/* Another thread's cursor: its blocks are not read. */
+			r->counters.blocks_skipped += t->blk_end - t->blk_begin;
+			continue;
+		}
 		if (r->heap && enter_block(r, t))
 			r->heap[r->heap_len++] = i;
 	}
@@ -556,6 +562,12 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *r, int64_t since_ns, int64_t
 	r->want_since = since_ns;
 	r->want_until = until_ns;
 	r->want_levels = level_mask & TTLOG_READER_ALL_LEVELS;
+}
+
+TTLOG_API void ttlog_reader_set_tid(ttlog_reader *r, uint32_t tid)
+{
+	if (r)
+		r->want_tid = tid;
 }
 
 TTLOG_API int ttlog_reader_resume(ttlog_reader *r, int64_t since_ns, int64_t until_ns,

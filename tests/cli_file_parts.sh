@@ -56,6 +56,16 @@ expect "--since a time of day: no file is cut" \
 	test "$(threads_opening "$seg" view --since 00:00 "$seg" "$attrs")" = 1
 
 same_jobs "view text, one segment" view --color=never "$seg"
+# --thread: only that thread's blocks are read (ttlog_reader_set_tid());
+# its lines are those of the whole view, the same with --jobs 4.
+tid=$("$bin" query -o csv "SELECT tid FROM events ORDER BY ts DESC LIMIT 1" "$seg" | tail -n 1)
+same_jobs "view --thread, one segment" view --color=never --thread "$tid" "$seg"
+"$bin" view --color=never "$seg" 2>/dev/null | grep -F "[$tid " >"$tmp/thread.want"
+"$bin" view --color=never --thread "$tid" "$seg" 2>/dev/null | grep -v '^-- ' >"$tmp/thread.got"
+expect "view --thread: the thread's lines of the whole view" cmp -s "$tmp/thread.want" "$tmp/thread.got"
+expect "view --thread: some lines" test -s "$tmp/thread.got"
+stid=$("$bin" query -o csv "SELECT tid FROM events ORDER BY ts DESC LIMIT 1" "${scoped[0]}" | tail -n 1)
+same_jobs "view --thread, segments with spans" view --color=never --thread "$stid" "${scoped[@]}"
 same_jobs "view json, one segment" view -o json "$seg"
 same_jobs "export jsonl, one segment" export --format jsonl "$seg"
 same_jobs "export logfmt, one segment" export --format logfmt "$seg"

@@ -322,6 +322,7 @@ static void export_part_events(struct export *x, const char *path, const struct 
 	struct ttlog_event ev;
 	x->path = path;
 	cli_filter_begin_part(&x->filter, r);
+	cli_filter_push_thread(&x->filter, r);
 	int read = cli_file_part_begin(part, x->filter.since_ns, x->filter.until_ns,
 				       cli_filter_levels(&x->filter));
 	x->format->begin_file(x, r, info);

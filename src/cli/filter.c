@@ -284,9 +284,42 @@ void cli_filter_begin_part(struct cli_filter *f, const ttlog_reader *r)
 		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
 }
 
+/* Whether thread t is one of the --thread arguments (no note of it). */
+static int thread_wanted(const struct cli_filter *f, const struct ttlog_thread_info *t)
+{
+	for (size_t i = 0; t && i < f->nthreads; i++) {
+		const struct cli_thread_filter *tf = &f->threads[i];
+		if ((tf->is_tid && tf->tid == t->tid) || (t->name && strcmp(t->name, tf->name) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+void cli_filter_push_thread(const struct cli_filter *f, ttlog_reader *r)
+{
+	uint32_t tid = 0;
+	int one = 1, any = 0;
+	for (size_t i = 0, n = f->nthreads ? ttlog_reader_thread_count(r) : 0; i < n; i++) {
+		const struct ttlog_thread_info *t = ttlog_reader_thread(r, i);
+		if (!thread_wanted(f, t))
+			continue;
+		one = one && (!any || t->tid == tid);
+		tid = t->tid;
+		any = 1;
+	}
+	/* No thread of the file: an id no thread has (Linux's stay below
+	 * 2^22). Threads of several ids: all, and the events are filtered
+	 * one by one as always. */
+	if (f->nthreads && !any)
+		ttlog_reader_set_tid(r, UINT32_MAX);
+	else
+		ttlog_reader_set_tid(r, f->nthreads && one ? tid : 0);
+}
+
 void cli_filter_begin_file(struct cli_filter *f, ttlog_reader *r)
 {
 	cli_filter_begin_part(f, r);
+	cli_filter_push_thread(f, r);
 	ttlog_reader_set_range(r, f->since_ns, f->until_ns, cli_filter_levels(f));
 	ttlog_reader_rewind(r);
 }

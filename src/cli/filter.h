@@ -111,6 +111,16 @@ unsigned cli_filter_reader_flags(const struct cli_filter *f);
  */
 int cli_filter_finish(struct cli_filter *f, char *err, size_t err_size);
 
+/*
+ * What --thread asks of r's file, handed to its reader
+ * (ttlog_reader_set_tid(), from its next rewind): when the threads it
+ * names in the file all have one id, only that id's blocks are read; when
+ * it names none of them, none is. Otherwise every thread is read, and the
+ * events are filtered one by one, as they always are (this only saves
+ * reading what they would drop).
+ */
+void cli_filter_push_thread(const struct cli_filter *f, ttlog_reader *r);
+
 /**
  * Resolves the times of f for the file of reader r and hands the time range
  * and levels to the reader (ttlog_reader_set_range, then a rewind), so that

@@ -580,6 +580,7 @@ static void view_part_events(struct view *v, const char *path, const struct cli_
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
 	v->path = path;
 	cli_filter_begin_part(&v->filter, r);
+	cli_filter_push_thread(&v->filter, r);
 	int read = cli_file_part_begin(part, v->filter.since_ns, v->filter.until_ns,
 				       cli_filter_levels(&v->filter));
 	render_event_cache_reset(&v->cache); /* another reader's sites */

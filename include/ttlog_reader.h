@@ -520,6 +520,17 @@ TTLOG_API void ttlog_reader_set_range(ttlog_reader *reader, int64_t since_ns, in
 TTLOG_API void ttlog_reader_set_tid(ttlog_reader *reader, uint32_t tid);
 
 /**
+ * Limits the iteration's log events to those of call site site_id (the
+ * id of struct ttlog_site_info; 0, the default, keeps every site). Span
+ * events are returned as without it, like ttlog_reader_set_range()'s level
+ * mask leaves them. Applies from the next ttlog_reader_rewind(), with the
+ * range and the thread. The other sites' records are still read (a
+ * thread's records follow each other), but passed over before their
+ * strings are copied and an event is made of them.
+ */
+TTLOG_API void ttlog_reader_set_site(ttlog_reader *reader, uint32_t site_id);
+
+/**
  * Goes on to the range since_ns..until_ns (and level_mask) from where the
  * iteration stands, instead of ttlog_reader_set_range() and
  * ttlog_reader_rewind(): the events then returned are exactly those a

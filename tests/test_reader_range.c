@@ -275,7 +275,8 @@ static void test_levels(void **state)
  * their order, and none of the other threads' blocks read (the history of
  * an earlier test's thread is in the same rings); with a time range too;
  * and 0 gives every thread back. With scopes, so that the thread's
- * contexts and spans are followed as usual. */
+ * contexts and spans are followed as usual. Then one site of the thread
+ * (ttlog_reader_set_site()). */
 static void test_one_thread(void **state)
 {
 	(void)state;
@@ -329,6 +330,34 @@ static void test_one_thread(void **state)
 		}
 		assert_int_equal(mine, n);
 		assert_true(all >= 2 * n);
+
+		/* One site (ttlog_reader_set_site()): its log events only, all
+		 * of them; span events as before. With the thread. */
+		uint32_t warn_site = 0;
+		size_t warns = 0, logs = 0, spans = 0, spans_then = 0;
+		ttlog_reader_set_tid(r, tid);
+		ttlog_reader_rewind(r);
+		while (ttlog_reader_next(r, &ev)) {
+			spans += ev.kind != TTLOG_EVENT_LOG;
+			if (ev.kind == TTLOG_EVENT_LOG && ev.site->level == TTLOG_LEVEL_WARN) {
+				warn_site = ev.site->id;
+				warns++;
+			}
+		}
+		assert_true(warns > 0 && warn_site != 0);
+		ttlog_reader_set_site(r, warn_site);
+		ttlog_reader_rewind(r);
+		while (ttlog_reader_next(r, &ev)) {
+			if (ev.kind != TTLOG_EVENT_LOG) {
+				spans_then++;
+				continue;
+			}
+			assert_int_equal(ev.site->id, warn_site);
+			logs++;
+		}
+		assert_int_equal(logs, warns);
+		assert_int_equal(spans_then, spans);
+		ttlog_reader_set_site(r, 0);
 		ttlog_reader_close(r);
 	}
 	free(want);

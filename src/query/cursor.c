@@ -143,7 +143,8 @@ int query_cursor_note_status(struct query_cursor *c, const char *path)
 static int ranged(const struct query_range *range)
 {
 	return range->since_ns != INT64_MIN || range->until_ns != INT64_MAX ||
-	       range->level_mask != TTLOG_READER_ALL_LEVELS || range->tid || range->pid;
+	       range->level_mask != TTLOG_READER_ALL_LEVELS || range->tid || range->pid ||
+	       range->site;
 }
 
 static int by_key(const void *a, const void *b)
@@ -266,6 +267,7 @@ static int enter_file(struct query_cursor *c)
 	else
 		ttlog_reader_set_range(c->r, INT64_MIN, INT64_MAX, TTLOG_READER_ALL_LEVELS);
 	ttlog_reader_set_tid(c->r, vt->def->ranged ? c->range.tid : 0);
+	ttlog_reader_set_site(c->r, vt->def->ranged ? c->range.site : 0);
 	const struct ttlog_file_info *info = ttlog_reader_info(c->r);
 	/* Another process's file: none of its blocks is read. */
 	c->other_process = vt->def->ranged && c->range.pid && info && info->pid != c->range.pid;
@@ -404,7 +406,7 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 	c->range.since_ns = INT64_MIN;
 	c->range.until_ns = INT64_MAX;
 	c->range.level_mask = TTLOG_READER_ALL_LEVELS;
-	c->range.tid = c->range.pid = 0;
+	c->range.tid = c->range.pid = c->range.site = 0;
 	c->range.none = 0;
 	c->lookup = 0;
 	if (c->vt->def->cached) {
@@ -429,6 +431,8 @@ int query_cursor_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_
 			narrow_id(&c->range, &c->range.tid, argv[i]);
 		else if (column == 'p')
 			narrow_id(&c->range, &c->range.pid, argv[i]);
+		else if (column == 's')
+			narrow_id(&c->range, &c->range.site, argv[i]);
 		else
 			c->range.level_mask &= level_bits(column, op, argv[i]);
 	}

@@ -198,15 +198,26 @@ static int vt_disconnect(sqlite3_vtab *base)
 }
 
 /* The plan's code for a constraint, or 0 if it does not push down. */
-static int plan_code(int column, unsigned char op, char code[2])
+static int plan_code(const struct query_table_def *def, int column, unsigned char op, char code[2])
 {
+	/* The columns both ranged tables have in the same places, and the
+	 * site's and the process's, which are not. */
+	int site = def == &query_events_table ? QUERY_EVENTS_SITE
+		   : def == &query_args_table ? QUERY_ARGS_SITE
+					      : -1;
+	int pid = def == &query_events_table ? QUERY_EVENTS_PID : -1;
 	switch (column) {
 	case QUERY_EVENTS_TS: code[0] = 't'; break;
 	case QUERY_EVENTS_LEVEL_NUM: code[0] = 'n'; break;
 	case QUERY_EVENTS_LEVEL: code[0] = 'l'; break;
 	case QUERY_EVENTS_TID: code[0] = 'i'; break;
-	case QUERY_EVENTS_PID: code[0] = 'p'; break;
-	default: return 0;
+	default:
+		if (column == site && site >= 0)
+			code[0] = 's';
+		else if (column == pid && pid >= 0)
+			code[0] = 'p';
+		else
+			return 0;
 	}
 	switch (op) {
 	case SQLITE_INDEX_CONSTRAINT_EQ: code[1] = '='; break;
@@ -217,8 +228,10 @@ static int plan_code(int column, unsigned char op, char code[2])
 	default: return 0;
 	}
 	/* Level names compare as text, not in severity order: only = says
-	 * which levels can match. A thread or a process is taken by = only. */
-	return (code[0] != 'l' && code[0] != 'i' && code[0] != 'p') || code[1] == '=';
+	 * which levels can match. A thread, a site or a process is taken by
+	 * = only. */
+	return (code[0] != 'l' && code[0] != 'i' && code[0] != 's' && code[0] != 'p') ||
+	       code[1] == '=';
 }
 
 /* The plan of a cached table (spans, sites): "k" with the value of an =
@@ -261,14 +274,14 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct query_vtab *vt = (struct query_vtab *)base;
 	char plan[2 * MAX_PUSHED + 2 + 2 * QUERY_MAX_GROUPED + 1];
-	int n = 0, on_time = 0, on_level = 0, on_thread = 0, on_process = 0;
+	int n = 0, on_time = 0, on_level = 0, on_thread = 0, on_process = 0, on_site = 0;
 
 	if (vt->def->cached)
 		return best_index_cached(vt, info);
 
 	for (int i = 0; vt->def->ranged && i < info->nConstraint && n < MAX_PUSHED; i++) {
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-		if (!c->usable || !plan_code(c->iColumn, c->op, &plan[2 * n]))
+		if (!c->usable || !plan_code(vt->def, c->iColumn, c->op, &plan[2 * n]))
 			continue;
 		info->aConstraintUsage[i].argvIndex = ++n;
 		info->aConstraintUsage[i].omit = 0;
@@ -276,6 +289,7 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		case 't': on_time = 1; break;
 		case 'i': on_thread = 1; break;
 		case 'p': on_process = 1; break;
+		case 's': on_site = 1; break;
 		default: on_level = 1; break;
 		}
 	}
@@ -309,6 +323,8 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		rows /= 8;
 	if (on_process) /* one process's files */
 		rows /= 2;
+	if (on_site) /* one statement's events */
+		rows /= 16;
 	info->estimatedRows = (sqlite3_int64)rows;
 	info->estimatedCost = rows;
 

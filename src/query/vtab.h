@@ -73,6 +73,7 @@ enum {
 	QUERY_EVENTS_SNAPSHOT = 17,
 	QUERY_EVENTS_SERVICE = 18,
 	QUERY_EVENTS_PID = 19,
+	QUERY_ARGS_SITE = 6,      /* the args table's site column */
 };
 
 /* Columns of events whose value follows from the event's file, record
@@ -137,6 +138,7 @@ struct query_range {
 	unsigned level_mask;
 	uint32_t tid;   /* only this thread's events (ttlog_reader_set_tid()); 0: all */
 	uint32_t pid;   /* only the files of this process; 0: all */
+	uint32_t site;  /* only this call site's log events (ttlog_reader_set_site()); 0: all */
 	int none;       /* the constraints contradict each other: no row */
 };
 

@@ -277,6 +277,7 @@ struct ttlog_reader {
 	unsigned levels;
 	uint32_t want_tid, tid;         /* ttlog_reader_set_tid(), as set and as applied
 					   (from the next rewind); 0: every thread */
+	uint32_t want_site, site;       /* ttlog_reader_set_site(), the same way; 0: every site */
 	int has_scopes;        /* a site opens or closes scopes, or is of an unknown kind */
 	uint64_t want_start, start_off; /* ttlog_reader_set_start(): blocks before it are silent */
 	struct ttlog_reader_counters counters;

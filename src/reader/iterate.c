@@ -192,6 +192,7 @@ TTLOG_API void ttlog_reader_rewind(ttlog_reader *r)
 	r->levels = r->want_levels;
 	r->start_off = r->want_start;
 	r->tid = r->want_tid;
+	r->site = r->want_site;
 	r->heap_len = 0;
 	for (size_t i = 0; i < r->ncursors; i++) {
 		struct rthread *t = &r->threads[i];
@@ -481,7 +482,8 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 				park_thread(r, t);
 				continue;
 			}
-			if (ns < r->since_ns || !level_wanted(r, d.site->info.level)) {
+			if (ns < r->since_ns || !level_wanted(r, d.site->info.level) ||
+			    (r->site && d.site->info.id != r->site)) {
 				advance(r, t, b, raw, d.size);
 				continue;
 			}
@@ -568,6 +570,12 @@ TTLOG_API void ttlog_reader_set_tid(ttlog_reader *r, uint32_t tid)
 {
 	if (r)
 		r->want_tid = tid;
+}
+
+TTLOG_API void ttlog_reader_set_site(ttlog_reader *r, uint32_t site_id)
+{
+	if (r)
+		r->want_site = site_id;
 }
 
 TTLOG_API int ttlog_reader_resume(ttlog_reader *r, int64_t since_ns, int64_t until_ns,

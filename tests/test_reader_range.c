@@ -160,6 +160,20 @@ static size_t full_read(const char *path, uint32_t tid, int64_t since, int64_t u
 	return n;
 }
 
+/* Checks an event read through a range or a filter against the one the
+ * full read saw. */
+static void seen_matches(const struct ttlog_event *ev, const struct seen *want)
+{
+	struct seen got;
+	seen_fill(&got, ev);
+	assert_int_equal(got.time_ns, want->time_ns);
+	assert_int_equal(got.kind, want->kind);
+	assert_int_equal(got.level, want->level);
+	assert_int_equal(got.value, want->value);
+	assert_int_equal(got.span_id, want->span_id);
+	assert_int_equal(got.context, want->context);
+}
+
 /* The same through a lazy open and a range; checks it against `want`. */
 static void ranged_read(const char *path, int64_t since, int64_t until, unsigned levels,
 			const struct seen *want, size_t nwant, struct ttlog_reader_counters *counters)
@@ -174,14 +188,7 @@ static void ranged_read(const char *path, int64_t since, int64_t until, unsigned
 	size_t n = 0;
 	while (ttlog_reader_next(r, &ev)) {
 		assert_true(n < nwant);
-		struct seen got;
-		seen_fill(&got, &ev);
-		assert_int_equal(got.time_ns, want[n].time_ns);
-		assert_int_equal(got.kind, want[n].kind);
-		assert_int_equal(got.level, want[n].level);
-		assert_int_equal(got.value, want[n].value);
-		assert_int_equal(got.span_id, want[n].span_id);
-		assert_int_equal(got.context, want[n].context);
+		seen_matches(&ev, &want[n]);
 		n++;
 	}
 	assert_int_equal(n, nwant);
@@ -304,12 +311,7 @@ static void test_one_thread(void **state)
 		while (ttlog_reader_next(r, &ev)) {
 			assert_int_equal(ev.thread->tid, tid);
 			assert_true(k < n);
-			struct seen got;
-			seen_fill(&got, &ev);
-			assert_int_equal(got.time_ns, want[k].time_ns);
-			assert_int_equal(got.value, want[k].value);
-			assert_int_equal(got.span_id, want[k].span_id);
-			assert_int_equal(got.context, want[k].context);
+			seen_matches(&ev, &want[k]);
 			k++;
 		}
 		assert_int_equal(k, n);

@@ -428,6 +428,18 @@ TTLOG_API void ttlog_reader_close(ttlog_reader *reader);
  */
 #define TTLOG_READER_NO_ARGS 2u
 /*
+ * Each block decoded once where the file allows it: a file that is
+ * complete and whose open with TTLOG_READER_LAZY finds nothing wrong is
+ * read so; any other (a segment still being written, a damaged file) is
+ * checked whole at the open, as without TTLOG_READER_LAZY (with
+ * TTLOG_READER_JOBS if given), on the bytes already read, so that its
+ * problem is reported as the whole check finds it: the first in the file.
+ * For a sound, complete file the counts the block headers state are the
+ * counts. With TTLOG_READER_LAZY, that flag alone applies. Not for
+ * ttlog_reader_open_same() (TTLOG_E_INVALID).
+ */
+#define TTLOG_READER_ONCE 4u
+/*
  * Decode the blocks on n threads (1 to 255; 0, the default, is one: the
  * calling thread alone). Opening decompresses and checks every block on
  * the calling thread and n - 1 worker threads that end before the open

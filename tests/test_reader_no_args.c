@@ -218,7 +218,7 @@ static void test_refused(void **state)
 {
 	(void)state;
 	ttlog_reader *r = (ttlog_reader *)1;
-	assert_int_equal(ttlog_reader_open_ex(snap, TTLOG_READER_NO_ARGS | 4u, &r),
+	assert_int_equal(ttlog_reader_open_ex(snap, TTLOG_READER_NO_ARGS | 8u, &r),
 			 TTLOG_E_INVALID);
 	assert_null(r);
 	struct ttlog_store_options opt;

@@ -278,6 +278,60 @@ static void test_levels(void **state)
 	unlink(path);
 }
 
+/* TTLOG_READER_ONCE: a sound, complete file is opened lazily (nothing
+ * decoded at the open, each block once as its events are read); a cut
+ * copy is checked whole at the open, on the bytes read, and gives what an
+ * eager open gives. Refused by ttlog_reader_open_same(). */
+static void test_once(void **state)
+{
+	(void)state;
+	uint32_t tid;
+	const char *path = history_snapshot("once", 0, &tid);
+	ttlog_reader *r = NULL;
+	assert_int_equal(ttlog_reader_open_ex(path, TTLOG_READER_ONCE, &r), TTLOG_OK);
+	const struct ttlog_reader_counters *c = ttlog_reader_counters(r);
+	assert_true(c->blocks >= 20);
+	assert_int_equal(c->blocks_decoded, 0);
+	struct ttlog_event ev;
+	size_t n = 0;
+	while (ttlog_reader_next(r, &ev))
+		n++;
+	assert_int_equal(c->blocks_decoded, c->blocks);
+	ttlog_reader *same = (ttlog_reader *)1;
+	assert_int_equal(ttlog_reader_open_same(r, TTLOG_READER_ONCE, &same), TTLOG_E_INVALID);
+	ttlog_reader_close(r);
+
+	/* Cut in the middle of a block: not complete. */
+	char cut[4200];
+	snprintf(cut, sizeof cut, "%s.cut", path);
+	FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_int_equal(fseek(in, 0, SEEK_END), 0);
+	long size = ftell(in);
+	rewind(in);
+	for (long i = 0; i < size / 2; i++)
+		fputc(fgetc(in), out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	ttlog_reader *eager = NULL;
+	int want = ttlog_reader_open(cut, &eager);
+	assert_int_equal(ttlog_reader_open_ex(cut, TTLOG_READER_ONCE, &r), want);
+	assert_true(ttlog_reader_counters(r)->blocks_decoded > 0); /* checked whole */
+	assert_string_equal(ttlog_reader_error(r), ttlog_reader_error(eager));
+	size_t a = 0, b = 0;
+	while (ttlog_reader_next(r, &ev))
+		a++;
+	while (ttlog_reader_next(eager, &ev))
+		b++;
+	assert_int_equal(a, b);
+	assert_true(a > 0 && a < n);
+	ttlog_reader_close(eager);
+	ttlog_reader_close(r);
+	unlink(cut);
+	unlink(path);
+}
+
 /* One thread by its id (ttlog_reader_set_tid()): exactly its events, in
  * their order, and none of the other threads' blocks read (the history of
  * an earlier test's thread is in the same rings); with a time range too;
@@ -873,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_open_same),
 		cmocka_unit_test(test_open_same_damaged),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_one_thread), /* last: its threads stay in the rings */
 	};
 	return cmocka_run_group_tests(tests, setup, tu_stop);

@@ -159,14 +159,11 @@ static void survey_file(struct export *x, const char *path)
 {
 	int rc;
 	unsigned flags = cli_filter_reader_flags(&x->filter);
-	ttlog_reader *r = NULL;
-	/* Events alone (csv's keys): the file read as one part, each block
-	 * decoded once (cli_file_open_one_part()). */
-	if (!x->format->survey_file && !cli_filter_times_relative(&x->filter) &&
-	    cli_file_open_one_part(path, flags, &r, &rc))
-		r = usable_file(r, rc);
-	else
-		r = open_file(path, flags, &rc);
+	ttlog_reader *r;
+	/* Events alone (csv's keys): each block decoded once. */
+	if (!x->format->survey_file && !cli_filter_times_relative(&x->filter))
+		flags |= TTLOG_READER_ONCE;
+	r = open_file(path, flags, &rc);
 	if (!r)
 		return;
 	const struct ttlog_file_info *info = ttlog_reader_info(r);
@@ -268,14 +265,15 @@ static void export_file_events(struct export *x, const char *path, const char *n
 {
 	unsigned flags = cli_filter_reader_flags(&x->filter);
 	*p = (struct export_part){0};
-	/* On one thread, as one part (cli_file_open_one_part()): the line
-	 * formats, whose lines do not show the counts an eager open makes
-	 * exact. */
-	if (!(x->filter.jobs <= 1 &&
-	      (x->format == &cli_export_jsonl || x->format == &cli_export_logfmt ||
-	       x->format == &cli_export_csv) &&
-	      !cli_filter_times_relative(&x->filter) &&
-	      cli_file_open_one_part(path, flags, &p->r, &p->rc)))
+	/* On one thread, each block decoded once (TTLOG_READER_ONCE): the
+	 * line formats, whose lines do not show the counts an eager open
+	 * makes exact; not with times counted from a file's end. */
+	if (x->filter.jobs <= 1 &&
+	    (x->format == &cli_export_jsonl || x->format == &cli_export_logfmt ||
+	     x->format == &cli_export_csv) &&
+	    !cli_filter_times_relative(&x->filter))
+		p->rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_ONCE, &p->r);
+	else
 		p->r = cli_open_ahead_take(&x->ahead, path, flags, &p->rc);
 	p->r = usable_file(p->r, p->rc);
 	if (next && x->filter.jobs > 1)

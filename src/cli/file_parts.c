@@ -246,23 +246,3 @@ void cli_file_parts_free(struct cli_file_parts *p)
 	free(p->slots);
 	free(p);
 }
-
-int cli_file_open_one_part(const char *path, unsigned flags, ttlog_reader **r, int *rc)
-{
-	ttlog_reader *lazy = NULL;
-	*r = NULL;
-	*rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_LAZY, &lazy);
-	const struct ttlog_file_info *info = lazy ? ttlog_reader_info(lazy) : NULL;
-	if (*rc == TTLOG_OK && info && info->complete) {
-		*r = lazy;
-		return 1;
-	}
-	/* The whole check, on the bytes already read: an open segment or a
-	 * damaged file is not read and checksummed a second time. */
-	int same = lazy ? ttlog_reader_open_same(lazy, flags, r) : TTLOG_E_INVALID;
-	ttlog_reader_close(lazy);
-	if (same == TTLOG_E_INVALID && !*r)
-		return 0; /* no bytes to share: the caller opens the file */
-	*rc = same;
-	return 1;
-}

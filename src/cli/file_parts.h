@@ -122,21 +122,4 @@ int cli_file_parts_end_file(struct cli_file_parts *p, size_t file, ttlog_reader 
 /* Closes every reader still open and frees p. */
 void cli_file_parts_free(struct cli_file_parts *p);
 
-/*
- * On one thread (--jobs 1), a file that N threads would cut is read the
- * same way, as one part: through a lazy open, so that each record is
- * decoded once, as it is shown, not once more by an eager open's check of
- * every block. That reader is *r (*rc TTLOG_OK) when the file is complete
- * and its lazy open found nothing wrong. Otherwise *r and *rc are an
- * eager open's, made on the bytes the lazy open read (an open segment or
- * a damaged file is not read twice), so that a problem is reported as the
- * whole check finds it (the first in the file), not as the lazy open's
- * cross-checks of stated counts would. Returns 1 with *r and *rc set as
- * ttlog_reader_open_ex() sets them, or 0 when the lazy open left no bytes
- * to share: the caller then opens the file as before. The caller leaves
- * out what needs the file read first (--header, times counted from its
- * end).
- */
-int cli_file_open_one_part(const char *path, unsigned flags, ttlog_reader **r, int *rc);
-
 #endif /* TTLOG__CLI_FILE_PARTS_H */

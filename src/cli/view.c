@@ -531,9 +531,12 @@ static void view_file_events(struct view *v, const char *path, const char *next,
 {
 	unsigned flags = cli_filter_reader_flags(&v->filter);
 	*p = (struct view_part){0};
-	/* On one thread, as one part (cli_file_open_one_part()). */
-	if (!(v->filter.jobs <= 1 && !v->header && !cli_filter_times_relative(&v->filter) &&
-	      cli_file_open_one_part(path, flags, &p->r, &p->rc)))
+	/* On one thread, each block decoded once (TTLOG_READER_ONCE), as the
+	 * parts of N threads are: not with what needs the file read first
+	 * (--header, times counted from its end). */
+	if (v->filter.jobs <= 1 && !v->header && !cli_filter_times_relative(&v->filter))
+		p->rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_ONCE, &p->r);
+	else
 		p->r = cli_open_ahead_take(&v->ahead, path, flags, &p->rc);
 	if (next && v->filter.jobs > 1 && !v->metrics)
 		cli_open_ahead_start(&v->ahead, next, flags);

@@ -524,14 +524,56 @@ static int finish_open(struct ttlog_reader *r, int have_data, ttlog_reader **out
 	return r->status;
 }
 
+/* The flags an open takes. */
+#define OPEN_FLAGS (TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)
+
+/* How a file is opened by its path: ttlog_reader_open_range() or
+ * ttlog_reader_open_member() without TTLOG_READER_ONCE. */
+struct open_how {
+	const char *path;
+	uint64_t offset;               /* a bundle's member */
+	int64_t since_ns, until_ns;    /* the range, for the index */
+};
+
+static int open_by_path(const struct open_how *how, unsigned flags, ttlog_reader **reader);
+
+/*
+ * TTLOG_READER_ONCE: the file opened lazily, and kept so when it is
+ * complete and nothing was found wrong; otherwise checked whole on the
+ * bytes the lazy open read (ttlog_reader_open_same()), or, where there
+ * are none to share (a file read through its index), opened again.
+ */
+static int open_once(const struct open_how *how, unsigned flags, ttlog_reader **reader)
+{
+	flags &= ~TTLOG_READER_ONCE;
+	if (flags & TTLOG_READER_LAZY)
+		return open_by_path(how, flags, reader);
+	ttlog_reader *lazy = NULL;
+	int rc = open_by_path(how, flags | TTLOG_READER_LAZY, &lazy);
+	if (rc == TTLOG_OK && lazy && lazy->info.complete) {
+		*reader = lazy;
+		return rc;
+	}
+	ttlog_reader *eager = NULL;
+	rc = lazy ? ttlog_reader_open_same(lazy, flags, &eager) : TTLOG_E_INVALID;
+	ttlog_reader_close(lazy);
+	if (rc == TTLOG_E_INVALID && !eager)
+		return open_by_path(how, flags, reader);
+	*reader = eager;
+	return rc;
+}
+
 TTLOG_API int ttlog_reader_open_range(const char *path, unsigned flags, int64_t since_ns,
 				      int64_t until_ns, ttlog_reader **reader)
 {
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
+	if (!path || (flags & ~(OPEN_FLAGS | TTLOG_READER_ONCE)))
 		return TTLOG_E_INVALID;
+	const struct open_how how = {path, 0, since_ns, until_ns};
+	if (flags & TTLOG_READER_ONCE)
+		return open_once(&how, flags, reader);
 	struct ttlog_reader *r = reader_new(path);
 	if (!r)
 		return TTLOG_E_NOMEM;
@@ -563,7 +605,7 @@ TTLOG_API int ttlog_reader_open_same(const ttlog_reader *src, unsigned flags, tt
 		return TTLOG_E_INVALID;
 	*reader = NULL;
 	if (!src || !src->bytes || src->info.indexed ||
-	    (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
+	    (flags & ~OPEN_FLAGS))
 		return TTLOG_E_INVALID;
 	struct ttlog_reader *r = reader_new(src->path);
 	if (!r)
@@ -625,10 +667,14 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 	if (!reader)
 		return TTLOG_E_INVALID;
 	*reader = NULL;
-	if (!path || (flags & ~(TTLOG_READER_LAZY | TTLOG_READER_NO_ARGS | TTLOG_READER_JOBS_MASK)))
+	if (!path || (flags & ~(OPEN_FLAGS | TTLOG_READER_ONCE)))
 		return TTLOG_E_INVALID;
 	if (offset == 0)
 		return ttlog_reader_open_ex(path, flags, reader);
+	if (flags & TTLOG_READER_ONCE) {
+		const struct open_how how = {path, offset, INT64_MIN, INT64_MAX};
+		return open_once(&how, flags, reader);
+	}
 	size_t n = strlen(path) + 32;
 	char *name = malloc(n);
 	if (!name)
@@ -651,6 +697,13 @@ TTLOG_API int ttlog_reader_open_member(const char *path, uint64_t offset, unsign
 		r->info.bundle_offset = offset;
 	}
 	return finish_open(r, have, reader);
+}
+
+static int open_by_path(const struct open_how *how, unsigned flags, ttlog_reader **reader)
+{
+	return how->offset ? ttlog_reader_open_member(how->path, how->offset, flags, reader)
+			   : ttlog_reader_open_range(how->path, flags, how->since_ns, how->until_ns,
+						     reader);
 }
 
 TTLOG_API size_t ttlog_reader_stacks(const ttlog_reader *r, const struct ttlog_stack **stacks)

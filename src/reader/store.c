@@ -15,7 +15,7 @@
  * has no event (first_bound(), from its name), and a file whose events
  * were all returned frees its bytes (ttlog_reader_release()): memory
  * follows the files being merged, not the size of the store. A file is
- * read once where it can be (open_once()). Following (ttlog_store_follow)
+ * read once where it can be (TTLOG_READER_ONCE). Following (ttlog_store_follow)
  * watches the directories of the sources with inotify; a file that grew
  * is opened again and only its blocks after what was read before are
  * returned (ttlog_reader_set_start); new files are added.
@@ -471,36 +471,6 @@ static int open_with(const struct ttlog_store *s, const struct sfile *f, unsigne
 		       : ttlog_reader_open_range(f->path, flags, s->opt.since_ns, s->opt.until_ns, r);
 }
 
-/*
- * Opens f's file to be read once: lazily (TTLOG_READER_LAZY), so that each
- * block is decoded only as its events are returned, when the file is
- * complete and the lazy open found nothing wrong; a sound file gives the
- * same events and counts either way. Otherwise (a segment still being
- * written, a damaged file) eagerly, as the caller's flags ask, on the
- * bytes already read (ttlog_reader_open_same()), so that a problem is
- * reported as the whole check finds it: the first in the file.
- */
-static int open_once(const struct ttlog_store *s, const struct sfile *f, ttlog_reader **r)
-{
-	unsigned flags = s->opt.flags;
-	if (flags & TTLOG_READER_LAZY)
-		return open_with(s, f, flags, r);
-	ttlog_reader *lazy = NULL;
-	int rc = open_with(s, f, flags | TTLOG_READER_LAZY, &lazy);
-	const struct ttlog_file_info *info = lazy ? ttlog_reader_info(lazy) : NULL;
-	if (rc == TTLOG_OK && info && info->complete) {
-		*r = lazy;
-		return rc;
-	}
-	ttlog_reader *eager = NULL;
-	rc = lazy ? ttlog_reader_open_same(lazy, flags, &eager) : TTLOG_E_INVALID;
-	ttlog_reader_close(lazy);
-	if (rc == TTLOG_E_INVALID && !eager) /* no bytes to share (or read through the index) */
-		return open_with(s, f, flags, r);
-	*r = eager;
-	return rc;
-}
-
 /* Opens file i (from offset start on: ttlog_reader_set_start) unless its
  * name or HEAD leaves it out. */
 static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
@@ -517,7 +487,9 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	/* A file opened again because it grew (following): the blocks before
 	 * start were returned already and are taken at their headers' word
 	 * (TTLOG_READER_LAZY), not decoded again. */
-	int rc = start ? open_with(s, f, s->opt.flags | TTLOG_READER_LAZY, &r) : open_once(s, f, &r);
+	/* Otherwise each block is decoded once where the file allows it
+	 * (TTLOG_READER_ONCE): lazily when it is complete and sound. */
+	int rc = open_with(s, f, s->opt.flags | (start ? TTLOG_READER_LAZY : TTLOG_READER_ONCE), &r);
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;

@@ -105,8 +105,9 @@ struct rthread {
 				  range, which it has not read: ttlog_reader_resume()
 				  puts it back */
 	size_t parked_skipped; /* the blocks counted as skipped when it was parked */
-	uint64_t log_ticks;    /* the ticks of its last log record read, for
-				  out_of_order(); 0 after a rewind */
+	uint64_t log_ticks;    /* the ticks of its last log record read, or of a
+				  later scope change, for out_of_order(); 0
+				  after a rewind */
 	unsigned char *buf;    /* max_raw bytes, or NULL */
 	size_t loaded;         /* the block decoded in buf, or NOWHERE */
 	struct reader_scopes scopes; /* contexts and spans open at the cursor */

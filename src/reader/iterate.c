@@ -364,7 +364,8 @@ static void advance(struct ttlog_reader *r, struct rthread *t, const struct rblo
 
 /*
  * Whether a log record of cursor t, in block b, breaks the order that a
- * time range relies on: the thread's log records in time order, and (in a
+ * time range relies on: the thread's log records in time order, none
+ * earlier than a scope change before it (either ends a range), and (in a
  * file without scopes, whose blocks outside the range are passed over by
  * their headers) inside their block's first and last ticks. Every clock
  * source of the format only goes forwards, so only a damaged or made-up
@@ -504,6 +505,13 @@ TTLOG_API int ttlog_reader_next(ttlog_reader *r, struct ttlog_event *ev)
 			park_thread(r, t);
 			continue;
 		}
+		/* A scope change ends a range as a log record does (above), so
+		 * the thread's log records after it must not be earlier than it
+		 * either (out_of_order()); a re-stated opening's old time is
+		 * earlier, and changes nothing. */
+		if (d.site->info.kind != TTLOG__FMT_KIND_LOG &&
+		    d.site->info.kind != READER_KIND_UNKNOWN && d.ticks > t->log_ticks)
+			t->log_ticks = d.ticks;
 		const struct ttlog_span *span = NULL;
 		unsigned depth = 0;
 		int what;

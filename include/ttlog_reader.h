@@ -734,10 +734,8 @@ struct ttlog_store_options {
 	int64_t since_ns, until_ns;  /* the time range (INT64_MIN, INT64_MAX: none) */
 	unsigned level_mask;         /* as for ttlog_reader_set_range() */
 	unsigned flags;              /* TTLOG_READER_LAZY for every file (without
-					it, a file that is complete and sound
-					at a lazy open is still read lazily,
-					each block decoded once; any other is
-					opened with these flags); not
+					it, each file is opened with
+					TTLOG_READER_ONCE added); not
 					TTLOG_READER_NO_ARGS (TTLOG_E_INVALID): a
 					store tells duplicates by their arguments */
 	const char *service;         /* only files of this service (HEAD service); NULL: all */

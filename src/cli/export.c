@@ -260,6 +260,13 @@ static int output_failed(struct export *x)
  * meanwhile with --jobs N > 1 (cli/open_ahead.h). On a worker thread
  * (x->job set) for a list of files in jsonl.
  */
+/* Whether f is one of the line formats (export_lines.c), whose lines show
+ * no counts an eager open makes exact, and which are cut into parts. */
+static int line_format(const struct export_format *f)
+{
+	return f == &cli_export_jsonl || f == &cli_export_logfmt || f == &cli_export_csv;
+}
+
 static void export_file_events(struct export *x, const char *path, const char *next,
 			       struct export_part *p)
 {
@@ -268,10 +275,7 @@ static void export_file_events(struct export *x, const char *path, const char *n
 	/* On one thread, each block decoded once (TTLOG_READER_ONCE): the
 	 * line formats, whose lines do not show the counts an eager open
 	 * makes exact; not with times counted from a file's end. */
-	if (x->filter.jobs <= 1 &&
-	    (x->format == &cli_export_jsonl || x->format == &cli_export_logfmt ||
-	     x->format == &cli_export_csv) &&
-	    !cli_filter_times_relative(&x->filter))
+	if (x->filter.jobs <= 1 && line_format(x->format) && !cli_filter_times_relative(&x->filter))
 		p->rc = ttlog_reader_open_ex(path, flags | TTLOG_READER_ONCE, &p->r);
 	else
 		p->r = cli_open_ahead_take(&x->ahead, path, flags, &p->rc);
@@ -772,9 +776,7 @@ int cli_export_main(int argc, char **argv)
 		x.signal = (enum export_signal)s;
 		x.format->begin(&x);
 		int done = 0;
-		if ((x.format == &cli_export_jsonl || x.format == &cli_export_logfmt ||
-		     x.format == &cli_export_csv) &&
-		    n >= 1 && x.filter.jobs > 1) {
+		if (line_format(x.format) && n >= 1 && x.filter.jobs > 1) {
 			int st = export_files_jobs(&x, files, n);
 			done = st >= 0;
 			if (st > status)

@@ -48,7 +48,22 @@ static int reserved(const char *key, const char *const *names)
 
 /* Lines are written in blocks of this many bytes or more, not one by one:
  * a write per line was a good part of the cost of a small line. */
-#define JSONL_BLOCK (64u << 10)
+#define LINES_BLOCK (64u << 10)
+
+/* Writes the lines made so far once they are a block. */
+static void lines_made(struct export *x)
+{
+	if (x->out.len >= LINES_BLOCK)
+		cli_export_flush(x);
+}
+
+/* The last block of a file, before anything is said about the file. */
+static void lines_end_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
+{
+	(void)r;
+	(void)info;
+	cli_export_flush(x);
+}
 
 /* The state of jsonl: the JSON parts of the file's sites and threads. */
 static void jsonl_begin(struct export *x)
@@ -76,24 +91,16 @@ static void jsonl_event(struct export *x, const struct ttlog_event *ev)
 {
 	render_event_json(&x->out, ev, render_message_text(&x->msg), x->state);
 	render_buf_putc(&x->out, '\n');
-	if (x->out.len >= JSONL_BLOCK)
-		cli_export_flush(x);
+	lines_made(x);
 }
 
-/* The last block of a file, before anything is said about the file. */
-static void jsonl_end_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
-{
-	(void)r;
-	(void)info;
-	cli_export_flush(x);
-}
 
 const struct export_format cli_export_jsonl = {
 	.name = "jsonl",
 	.begin = jsonl_begin,
 	.begin_file = jsonl_begin_file,
 	.event = jsonl_event,
-	.end_file = jsonl_end_file,
+	.end_file = lines_end_file,
 	.end = jsonl_end,
 };
 
@@ -147,13 +154,6 @@ static void value_text(struct render_buf *t, const struct ttlog_arg *a)
 	render_field_text(t, a);
 }
 
-/* Writes the lines made so far once they are a block (a write per line was
- * most of the cost of these formats). */
-static void lines_made(struct export *x)
-{
-	if (x->out.len >= JSONL_BLOCK)
-		cli_export_flush(x);
-}
 
 /* ---- csv ---------------------------------------------------------------- */
 
@@ -410,12 +410,6 @@ static void csv_event(struct export *x, const struct ttlog_event *ev)
 	lines_made(x);
 }
 
-static void lines_end_file(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info)
-{
-	(void)r;
-	(void)info;
-	cli_export_flush(x);
-}
 
 static void csv_end(struct export *x)
 {

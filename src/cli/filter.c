@@ -284,14 +284,18 @@ void cli_filter_begin_part(struct cli_filter *f, const ttlog_reader *r)
 		f->until_ns = cli_time_resolve(&f->until, end, f->utc);
 }
 
+/* Whether thread t is the one --thread argument tf names (id or name). */
+static int thread_is(const struct cli_thread_filter *tf, const struct ttlog_thread_info *t)
+{
+	return (tf->is_tid && tf->tid == t->tid) || (t->name && strcmp(t->name, tf->name) == 0);
+}
+
 /* Whether thread t is one of the --thread arguments (no note of it). */
 static int thread_wanted(const struct cli_filter *f, const struct ttlog_thread_info *t)
 {
-	for (size_t i = 0; t && i < f->nthreads; i++) {
-		const struct cli_thread_filter *tf = &f->threads[i];
-		if ((tf->is_tid && tf->tid == t->tid) || (t->name && strcmp(t->name, tf->name) == 0))
+	for (size_t i = 0; t && i < f->nthreads; i++)
+		if (thread_is(&f->threads[i], t))
 			return 1;
-	}
 	return 0;
 }
 
@@ -352,7 +356,7 @@ static int thread_matches(const struct cli_filter *f, const struct ttlog_thread_
 		return 0;
 	for (size_t i = 0; i < f->nthreads; i++) {
 		struct cli_thread_filter *tf = &f->threads[i];
-		if ((tf->is_tid && tf->tid == t->tid) || (t->name && strcmp(t->name, tf->name) == 0)) {
+		if (thread_is(tf, t)) {
 			tf->matched = 1;
 			match = 1;
 		}

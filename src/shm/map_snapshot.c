@@ -470,16 +470,15 @@ static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
 }
 
 /*
- * The stream's place in ring r for the owner cur->gen (docs/SHM-FORMAT.md
+ * The stream's place in the ring cur reads, for the owner cur->gen (docs/SHM-FORMAT.md
  * 6.5): 1 with *pos set if the entry was written, whole, for that owner.
  * LMM(spos:D) and LMM(spos:C) pair with LMM(spos:B) and LMM(spos:A) in
  * owner.c. The owner is gone, so an odd count stays odd (it was killed
  * while writing): no place, everything is kept.
  */
-static int stream_place(const struct source *s, const struct ttlog__ring *r,
-			const struct ttlog__ring_cursor *cur, uint64_t *pos)
+static int stream_place(const struct source *s, const struct ttlog__ring_cursor *cur,
+			uint64_t *pos)
 {
-	(void)r;
 	uint32_t idx = cur->thread; /* hostile: only an index, checked */
 	if (!s->stream || idx >= s->h.table_cap)
 		return 0;
@@ -512,10 +511,10 @@ static int stream_place(const struct source *s, const struct ttlog__ring *r,
  * everything the ring overwrote (a loss of the stream's, if any, is counted
  * in its segments), so the snapshot counts none; a place before it, or
  * none, leaves the count. A place past head cannot be this owner's. */
-static void note_streamed(struct source *s, const struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
+static void note_streamed(struct source *s, struct ttlog__ring_cursor *cur)
 {
 	uint64_t pos;
-	if (!stream_place(s, r, cur, &pos) || pos < cur->pos || pos > cur->end)
+	if (!stream_place(s, cur, &pos) || pos < cur->pos || pos > cur->end)
 		return;
 	if (cur->copied)
 		cur->overwritten_copied = 0; /* the stream had read it */
@@ -564,7 +563,7 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	if (s->copy_cap < ref->size) {
 		unsigned char *p = realloc(s->copy, ref->size);
 		if (!p) {
-			note_streamed(s, r, cur);
+			note_streamed(s, cur);
 			return 1;
 		}
 		memset(p, 0, ref->size); /* its pages are faulted in now, not during the copy */
@@ -573,7 +572,7 @@ static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_c
 	}
 	int more = ttlog__ring_read_copy(cur, s->copy);
 	if (more)
-		note_streamed(s, r, cur);
+		note_streamed(s, cur);
 	return more;
 }
 

@@ -57,6 +57,20 @@ check "--since on a store" '~ERROR' 0 '' -- "$bin" view --utc --since '2026-01-0
 expect "--since leaves out the earlier events" \
 	test "$("$bin" view --utc --since '2026-01-01T00:00:05Z' --service svc "$d" | wc -l)" -eq 8
 
+# A file whose checksums are right but whose block does not decode: read
+# lazily, its problem is found while its events are printed, and every
+# command that reads the store reports it and exits 2.
+bd=$tmp/late
+mkdir -p "$bd"
+mkseg seg "$bd/svc-7-20260101T000000.000000000Z-000001.ttseg" --pid 7 --events 6 --damage record-size
+mkseg seg "$bd/svc-8-20260101T000000.000000000Z-000001.ttseg" --pid 8 --events 6
+for cmd in view "view -o json" "export -F jsonl" "export -F csv" "tail -n 100"; do
+	# shellcheck disable=SC2086
+	check "$cmd of a store with a block that does not decode" - 2 \
+		'svc-7-20260101T000000\.000000000Z-000001\.ttseg: offset [0-9]+: ' -- \
+		"$bin" $cmd "$bd"
+done
+
 # SQL and the other commands over a directory.
 check "query over a directory" '~^ *8$' 0 '' -- \
 	"$bin" query "SELECT count(*) FROM events WHERE service = 'other'" "$d"

@@ -339,6 +339,35 @@ static void test_files_read_once(void **state)
 	free(dir);
 }
 
+/* A file read lazily (complete, its checksums right) whose block does not
+ * decode: the problem is found while its events are read, and it is the
+ * file's status and the store's then, as one found at the open is. The
+ * other blocks' events are all returned. */
+static void test_problem_found_reading(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-late");
+	mkseg(dir, "svc-7-20260101T000000.000000000Z-000001.ttseg",
+	      "seg --pid 7 --events 6 --damage record-size");
+	mkseg(dir, "svc-8-20260101T000000.000000000Z-000001.ttseg", "seg --pid 8 --events 6");
+	ttlog_store *s = open_dir(dir, NULL, TTLOG_OK);
+	const struct ttlog_store_file *const *files;
+	assert_int_equal(ttlog_store_files(s, &files), 2);
+	assert_int_equal(files[0]->status, TTLOG_OK); /* not found yet */
+	size_t n = drain(s, NULL);
+	/* 12 events each; the damaged block of svc-7 held 2 of thread 0's. */
+	assert_true(n >= 12 + 12 - 2 && n < 24);
+	assert_int_equal(ttlog_store_status(s), TTLOG_E_CORRUPT);
+	assert_non_null(ttlog_store_error(s));
+	assert_non_null(strstr(ttlog_store_error(s), "svc-7-"));
+	assert_int_equal(ttlog_store_files(s, &files), 2);
+	assert_int_equal(files[0]->status, TTLOG_E_CORRUPT);
+	assert_non_null(files[0]->error);
+	assert_int_equal(files[1]->status, TTLOG_OK);
+	ttlog_store_close(s);
+	free(dir);
+}
+
 static void test_follow(void **state)
 {
 	(void)state;
@@ -416,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_many_segments_lazily),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_files_read_once),
+		cmocka_unit_test(test_problem_found_reading),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

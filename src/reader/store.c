@@ -493,6 +493,7 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;
+	f->released = 0;
 	f->have = 0; /* an event held was the old reader's */
 	f->pub.reader = r;
 	f->pub.status = rc;
@@ -552,6 +553,7 @@ static void heap_down(struct ttlog_store *s, size_t i)
 }
 
 static void mark_dedup(struct ttlog_store *s);
+static void file_done(struct ttlog_store *s, struct sfile *f);
 
 /* Builds the heap of the files that have an event, reading the next event
  * of those that hold none (the one returned last included). */
@@ -567,8 +569,11 @@ static int heap_build(struct ttlog_store *s)
 	s->popped = SIZE_MAX;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		struct sfile *f = s->files[i];
-		if (!f->have)
-			f->have = f->r && ttlog_reader_next(f->r, &f->ev);
+		if (!f->have && f->r && !f->released) {
+			f->have = ttlog_reader_next(f->r, &f->ev);
+			if (!f->have)
+				file_done(s, f);
+		}
 		if (f->have)
 			s->heap[s->heap_len++] = i;
 	}
@@ -750,13 +755,22 @@ static void heap_up(struct ttlog_store *s, size_t k)
 	}
 }
 
-/* Frees what file f no longer needs once its last event was returned. */
-static void release(struct sfile *f)
+/* File f has returned its last event: a problem its reader found while
+ * reading (a block of a file opened lazily whose records do not check,
+ * under a valid checksum) becomes the file's status and the store's, as
+ * one found at the open is; then what the file no longer needs is freed. */
+static void file_done(struct ttlog_store *s, struct sfile *f)
 {
-	if (f->r && !f->released) {
-		ttlog_reader_release(f->r);
-		f->released = 1;
+	if (!f->r || f->released)
+		return;
+	int rc = ttlog_reader_status(f->r);
+	if (rc != TTLOG_OK && f->pub.status == TTLOG_OK) {
+		f->pub.status = rc;
+		f->pub.error = ttlog_reader_error(f->r);
+		store_report(s, rc, f->path, f->pub.error ? f->pub.error : ttlog_strerror(rc));
 	}
+	ttlog_reader_release(f->r);
+	f->released = 1;
 }
 
 /* Opens the pending files whose lower bound the merge has reached (the
@@ -777,7 +791,7 @@ static void open_due(struct ttlog_store *s)
 		mark_pairs(s, i);
 		f->have = ttlog_reader_next(f->r, &f->ev);
 		if (!f->have) {
-			release(f);
+			file_done(s, f);
 			continue;
 		}
 		s->heap[s->heap_len++] = i;
@@ -801,7 +815,7 @@ TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
 			} else {
 				s->heap[0] = s->heap[--s->heap_len];
 				heap_down(s, 0);
-				release(f);
+				file_done(s, f);
 			}
 		}
 		open_due(s);

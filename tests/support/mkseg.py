@@ -103,8 +103,10 @@ def record(site, ticks, args):
 THREAD_BASE = 0
 
 
-def evts(thread, tid, recs):
+def evts(thread, tid, recs, bad_size=False):
     data = b"".join(record(*r) for r in recs)
+    if bad_size:  # the first record's size below its 16-byte header
+        data = struct.pack("<I", 12) + data[4:]
     p = struct.pack("<IIIIQQB", THREAD_BASE + thread, tid, len(recs), len(data), recs[0][1],
                     recs[-1][1], 0)
     return chunk("EVTS", p + bytes(7) + data)
@@ -191,7 +193,8 @@ def build_body(a, seg, main, promo, with_sites=True):
             part = recs[i:i + per]
             if a.damage == "prmt-other" and t == 0 and i == 0:
                 seg.add(prmt(0, part[0][1], 0))
-            seg.add(evts(t, 1000 + t, part), t, part[0][1], part[-1][1])
+            bad = a.damage == "record-size" and t == 0 and i == per
+            seg.add(evts(t, 1000 + t, part, bad_size=bad), t, part[0][1], part[-1][1])
             seg.blocks += 1
         counts[t] = sum(1 for r in recs)
     for t, recs in sorted(promo.items()):
@@ -324,7 +327,8 @@ def main_():
     ap.add_argument("--cut", type=int, default=0, help="keep N bytes (negative: drop -N)")
     ap.add_argument("--damage", default="", choices=[
         "", "prmt-other", "prmt-thread", "prmt-then-thrd", "index-offset", "index-type", "index-ticks",
-        "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc", "tnam-short"])
+        "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc", "tnam-short",
+        "record-size"])
     a = ap.parse_args()
     global THREAD_BASE
     THREAD_BASE = a.thread_base

@@ -725,7 +725,11 @@ TTLOG_API const char *ttlog_event_kind_name(int kind);
  * last event was returned, so a store of thousands of segments holds only
  * those it is merging. A damaged file gives
  * its valid events and its error (ttlog_store_files); it never stops the
- * others. */
+ * others. The files of one process share one clock calibration, that of
+ * the process's file (in the store, read or not) with the widest span, so
+ * an event has the same time whatever range is asked for. A store can be
+ * read in parts on separate threads: ttlog_store_cut_times(), then
+ * ttlog_store_open_part() of each part. */
 
 typedef struct ttlog_store ttlog_store;
 
@@ -824,6 +828,44 @@ struct ttlog_store_counters {
 
 /** The counters, summed when called. */
 TTLOG_API struct ttlog_store_counters ttlog_store_counters(const ttlog_store *store);
+
+/**
+ * Times that cut the store's events (of its range) into n parts (2 to
+ * TTLOG_READER_MAX_PARTS) of about the same number of records, for
+ * reading them at once, each part through a store of its own
+ * (ttlog_store_open_part() of this store) on a thread of its own: with the m cuts
+ * written to cuts[], part 0 is the range INT64_MIN..cuts[0] - 1, part k
+ * cuts[k-1]..cuts[k] - 1 and part m cuts[m-1]..INT64_MAX. The events of
+ * the parts, one part after the other, are then exactly the events and
+ * the order of the whole store read by one ttlog_store_next() loop, where
+ * every file's events come in time order (as ttlog_reader_cut_times()
+ * requires of a file) and none of the files changes meanwhile.
+ *
+ * Every file of the range is opened for it (block headers only, nothing
+ * decoded), as the merge would open it, so that ttlog_store_files() and
+ * the status then give every file's details and the problems an open
+ * finds; the files' bytes are freed afterwards. Returns m, from 0 to
+ * n - 1: 0 when a file has a problem (the store's status is not TTLOG_OK),
+ * a file's events cannot be cut by time, or the store has too few blocks.
+ * A ttlog_store_next() afterwards starts from the first event (it
+ * rewinds).
+ */
+TTLOG_API size_t ttlog_store_cut_times(ttlog_store *store, size_t n, int64_t *cuts);
+
+/**
+ * Opens one part of a store for reading on a thread of its own: a new
+ * store of the files of whole (as they are; no directory is read again),
+ * with its options, that returns only the events of part_since_ns ..
+ * part_until_ns (within whole's range). Each file is opened as whole
+ * opens it (through its index with whole's range), so an event has in a
+ * part exactly the time and place it has in whole. The files whole found
+ * to have no event near the part (ttlog_store_cut_times() opened them)
+ * are left unread. whole is only read, and must not change while parts
+ * are opened: parts may be opened on several threads at once. A part
+ * cannot be followed (ttlog_store_follow() returns -TTLOG_E_INVALID).
+ */
+TTLOG_API int ttlog_store_open_part(const ttlog_store *whole, int64_t part_since_ns,
+				    int64_t part_until_ns, ttlog_store **part);
 
 /** Closes the store and every reader of it. NULL is allowed. */
 TTLOG_API void ttlog_store_close(ttlog_store *store);

@@ -139,6 +139,138 @@ static void test_later_file_gives_its_clock(void **state)
 	free(dir);
 }
 
+/* A process's clock is the widest of all its files in the store, also of
+ * those the range leaves unread: an event has the same time whatever range
+ * is asked for. Here the first segment's own rate is 1.001 ns a tick and
+ * the second's, which a range before it never opens, exactly 1 over twice
+ * the span. */
+static void test_clock_of_unread_files(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-clock-unread");
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg", "seg --cal-ns 1001000000");
+	mkseg(dir, "svc-4242-20260101T000040.000000000Z-000002.ttseg",
+	      "seg --seq 2 --base 40000000000 --cal-ticks 2000000000");
+	for (int ranged = 0; ranged < 2; ranged++) {
+		struct ttlog_store_options o;
+		ttlog_store_options_init(&o);
+		if (ranged)
+			o.until_ns = NS0 + 5 * SEC;
+		ttlog_store *s = open_dir(dir, &o, TTLOG_OK);
+		struct ttlog_event ev;
+		size_t n = 0;
+		while (ttlog_store_next(s, &ev, NULL)) {
+			if (ev.time_ns != NS0 + (int64_t)ev.ticks)
+				fail_msg("range %d: ticks %llu at %lld ns, want the second segment's clock",
+					 ranged, (unsigned long long)ev.ticks, (long long)ev.time_ns);
+			n++;
+		}
+		assert_int_equal(n, ranged ? 8 : 16);
+		const struct ttlog_store_file *const *files;
+		assert_int_equal(ttlog_store_files(s, &files), 2);
+		if (ranged) /* never opened, its HEAD read */
+			assert_true(files[1]->skipped && !files[1]->reader);
+		ttlog_store_close(s);
+	}
+	free(dir);
+}
+
+/* What an event is, to compare two reads of a store. */
+struct seen_event {
+	int64_t time_ns;
+	uint64_t ticks;
+	uint32_t pid, tid;
+	int64_t a0, a1;
+};
+
+static size_t collect(ttlog_store *s, struct seen_event *out, size_t cap)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	size_t n = 0;
+	while (ttlog_store_next(s, &ev, &from)) {
+		assert_true(n < cap);
+		out[n++] = (struct seen_event){
+			ev.time_ns,
+			ev.ticks,
+			ttlog_reader_info(from->reader)->pid,
+			ev.thread ? ev.thread->tid : 0,
+			ev.nargs > 0 ? ev.args[0].v.i : -1,
+			ev.nargs > 1 ? ev.args[1].v.i : -1,
+		};
+	}
+	return n;
+}
+
+/* A store cut into parts (ttlog_store_cut_times()), each part read through
+ * a store of its own: the parts, one after the other, are the whole store
+ * event for event, duplicates left out as there; also with a range. */
+static void test_parts(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-parts");
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg",
+	      "seg --events 40 --per-block 4 --promote");
+	mkseg(dir, "svc-4242-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --seq 2 --events 40 --per-block 4 --base 10000000000 --cal-ticks 2000000000");
+	mkseg(dir, "ttlog-4242-20260101T000001.000000000Z-manual.ttlog",
+	      "snap --events 40 --per-block 4 --skip 30");
+	mkseg(dir, "svc-7-20260101T000000.000000000Z-000001.ttseg",
+	      "seg --pid 7 --threads 3 --events 30 --per-block 5 --base 500000");
+	enum { CAP = 1024 };
+	static struct seen_event whole[CAP], parted[CAP];
+	for (int ranged = 0; ranged < 2; ranged++) {
+		struct ttlog_store_options o;
+		ttlog_store_options_init(&o);
+		if (ranged) {
+			o.since_ns = NS0 + 30000;
+			o.until_ns = NS0 + 10 * SEC + 50000;
+		}
+		ttlog_store *s = open_dir(dir, &o, TTLOG_OK);
+		size_t nw = collect(s, whole, CAP);
+		uint64_t dups = ttlog_store_counters(s).duplicates;
+		assert_true(nw > 0 && dups > 0);
+		ttlog_store_close(s);
+
+		s = open_dir(dir, &o, TTLOG_OK);
+		int64_t cuts[7];
+		size_t m = ttlog_store_cut_times(s, 8, cuts);
+		assert_true(m >= 2);
+		for (size_t k = 1; k < m; k++)
+			assert_true(cuts[k] > cuts[k - 1]);
+		/* Every file of the range was opened for the cuts. */
+		const struct ttlog_store_file *const *files;
+		size_t nf = ttlog_store_files(s, &files);
+		assert_int_equal(nf, 4);
+		for (size_t i = 0; i < nf; i++)
+			assert_true(files[i]->reader || files[i]->skipped);
+		size_t np = 0;
+		uint64_t pdups = 0;
+		for (size_t k = 0; k <= m; k++) {
+			ttlog_store *p = NULL;
+			int64_t since = k ? cuts[k - 1] : INT64_MIN, until = k < m ? cuts[k] - 1 : INT64_MAX;
+			assert_int_equal(ttlog_store_open_part(s, since, until, &p), TTLOG_OK);
+			np += collect(p, parted + np, CAP - np);
+			pdups += ttlog_store_counters(p).duplicates;
+			assert_true(ttlog_store_follow(p, 0) < 0);
+			ttlog_store_close(p);
+		}
+		assert_int_equal(np, nw);
+		/* The whole store read afterwards starts from the beginning. */
+		static struct seen_event again[CAP];
+		assert_int_equal(collect(s, again, CAP), nw);
+		assert_memory_equal(again, whole, nw * sizeof *whole);
+		ttlog_store_close(s);
+		assert_int_equal(pdups, dups);
+		for (size_t i = 0; i < nw; i++)
+			if (memcmp(&whole[i], &parted[i], sizeof whole[i]) != 0)
+				fail_msg("range %d: event %zu differs: ticks %llu / %llu", ranged, i,
+					 (unsigned long long)whole[i].ticks,
+					 (unsigned long long)parted[i].ticks);
+	}
+	free(dir);
+}
+
 /* Segments of one stream hold no record twice and are not compared; two
  * processes that log the same values at the same ticks are not merged. */
 static void test_no_dedup_between_streams(void **state)
@@ -445,6 +577,8 @@ int main(void)
 		cmocka_unit_test(test_store_end),    cmocka_unit_test(test_many_segments_lazily),    cmocka_unit_test(test_service),
 		cmocka_unit_test(test_range_skips),  cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_files_read_once),
+		cmocka_unit_test(test_clock_of_unread_files),
+		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_problem_found_reading),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};

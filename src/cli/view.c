@@ -76,6 +76,22 @@ struct view {
 	char **files;
 	struct cli_job_out *out;
 	struct cli_file_parts *fparts; /* the files cut into parts (cli/file_parts.h) */
+
+	/* A store with --jobs N > 1, cut into parts by time: the whole store
+	 * (its files' details), the cuts, and the problems each part's
+	 * readers found while reading (view_store_jobs()). */
+	ttlog_store *whole;
+	int64_t cuts[TTLOG_READER_MAX_PARTS - 1];
+	size_t ncuts;
+	struct part_problems *problems; /* ncuts + 1 */
+};
+
+/* The files whose readers found a problem while a store's part was read:
+ * each file's path, status and message. */
+struct part_problems {
+	size_t n;
+	char **path, **error;
+	int *status;
 };
 
 /* One file, from its open to its last event (view_file_events()); the
@@ -749,24 +765,194 @@ static int view_files_jobs(struct view *v, char **files, int n)
 	return status;
 }
 
-/* All the arguments as one store: events of every file in time order, then
- * what was lost over the files, then each file's problem. */
+/* ---- A store ------------------------------------------------------------ */
+
+static void start_workers(struct view *v);
+
+/* Parts a store is cut into for each thread: enough that a thread whose
+ * parts are slow does not keep the others waiting long. */
+#define STORE_PARTS_PER_JOB 4u
+
+static char *xstrdup(const char *t)
+{
+	size_t n = strlen(t) + 1;
+	return memcpy(render_xrealloc(NULL, n), t, n);
+}
+
+/* Adds a problem to part job's: file path (NULL: the part's store could
+ * not be opened), its status and message. */
+static void add_part_problem(struct view *v, size_t job, const char *path, int status,
+			     const char *error)
+{
+	struct part_problems *pp = &v->problems[job];
+	pp->path = render_xrealloc(pp->path, (pp->n + 1) * sizeof *pp->path);
+	pp->error = render_xrealloc(pp->error, (pp->n + 1) * sizeof *pp->error);
+	pp->status = render_xrealloc(pp->status, (pp->n + 1) * sizeof *pp->status);
+	pp->path[pp->n] = path ? xstrdup(path) : NULL;
+	pp->error[pp->n] = error && *error ? xstrdup(error) : NULL;
+	pp->status[pp->n] = status;
+	pp->n++;
+}
+
+/* A job of a store cut into parts, on the worker's own view: the events
+ * of part `job` through a store of its own (ttlog_store_open_part()), and
+ * the problems its files' readers found while reading. */
+static void store_part_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
+{
+	struct view *v = arg;
+	struct view *w = &v->workers[worker];
+	w->out = out;
+	w->path = v->path;
+	int64_t since = job ? v->cuts[job - 1] : INT64_MIN;
+	int64_t until = job < v->ncuts ? v->cuts[job] - 1 : INT64_MAX;
+	ttlog_store *p = NULL;
+	int rc = ttlog_store_open_part(v->whole, since, until, &p);
+	if (!p) {
+		add_part_problem(v, job, NULL, rc, NULL);
+		w->out = NULL;
+		return;
+	}
+	render_event_cache_reset(&w->cache); /* another store's sites */
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	w->stopped = output_failed(w);
+	while (!w->stopped && ttlog_store_next(p, &ev, &from)) {
+		w->cache.service = ttlog_reader_info(from->reader)->service;
+		show_event(w, &ev);
+	}
+	flush_events(w);
+	const struct ttlog_store_file *const *files;
+	size_t nf = ttlog_store_files(p, &files);
+	for (size_t i = 0; i < nf; i++)
+		if (files[i]->status != TTLOG_OK)
+			add_part_problem(v, job, files[i]->path, files[i]->status, files[i]->error);
+	ttlog_store_close(p);
+	w->out = NULL;
+}
+
+static int store_part_end(void *arg, size_t job)
+{
+	(void)arg;
+	(void)job;
+	return CLI_EXIT_OK;
+}
+
+/*
+ * The store s with --jobs N > 1: cut into parts by time
+ * (ttlog_store_cut_times()), each part's events read and made on a thread
+ * (store_part_job()), written here in time order; the output is byte for
+ * byte one thread's. Returns CLI_EXIT_OK, or -1 if s is not cut (a file
+ * has a problem already, a file cannot be cut by time, too few blocks, no
+ * thread) and is to be read on this thread; it then starts from its
+ * first event.
+ */
+static int view_store_jobs(struct view *v, ttlog_store *s)
+{
+	if (v->filter.jobs < 2 || v->metrics)
+		return -1;
+	unsigned want = v->filter.jobs * STORE_PARTS_PER_JOB;
+	if (want > TTLOG_READER_MAX_PARTS)
+		want = TTLOG_READER_MAX_PARTS;
+	v->ncuts = ttlog_store_cut_times(s, want, v->cuts);
+	if (!v->ncuts)
+		return -1;
+	size_t njobs = v->ncuts + 1;
+	unsigned nworkers = v->filter.jobs < njobs ? v->filter.jobs : (unsigned)njobs;
+	v->whole = s;
+	v->problems = render_xrealloc(NULL, njobs * sizeof *v->problems);
+	memset(v->problems, 0, njobs * sizeof *v->problems);
+	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
+	for (unsigned i = 0; i < nworkers; i++)
+		worker_view(&v->workers[i], v);
+	int status = cli_file_jobs_run(nworkers, njobs, v->filter.jobs_memory, store_part_job,
+				       store_part_end, v);
+	for (unsigned i = 0; i < nworkers; i++)
+		worker_view_free(&v->workers[i], v);
+	free(v->workers);
+	v->workers = NULL;
+	v->whole = NULL;
+	return status < 0 ? -1 : CLI_EXIT_OK;
+}
+
+/* After a store read in parts: the problems its parts found, each file's
+ * first (the earliest part's: what one reading finds first), in the order
+ * of the store's files, as cli_store_report() prints them. Returns the
+ * exit status. */
+static int report_part_problems(struct view *v, ttlog_store *s)
+{
+	if (!v->problems)
+		return CLI_EXIT_OK;
+	int status = CLI_EXIT_OK;
+	const struct ttlog_store_file *const *files;
+	size_t nf = ttlog_store_files(s, &files), njobs = v->ncuts + 1;
+	for (size_t j = 0; j < njobs; j++)
+		for (size_t k = 0; k < v->problems[j].n; k++)
+			if (!v->problems[j].path[k]) {
+				cli_sync_stdout();
+				fprintf(stderr, "ttlog: %s\n", ttlog_strerror(v->problems[j].status[k]));
+				status = CLI_EXIT_DATA;
+			}
+	for (size_t i = 0; i < nf; i++) {
+		for (size_t j = 0, done = 0; j < njobs && !done; j++) {
+			const struct part_problems *pp = &v->problems[j];
+			for (size_t k = 0; k < pp->n && !done; k++) {
+				if (!pp->path[k] || strcmp(pp->path[k], files[i]->path) != 0)
+					continue;
+				cli_sync_stdout();
+				if (pp->error[k])
+					fprintf(stderr, "ttlog: %s\n", pp->error[k]);
+				else
+					fprintf(stderr, "ttlog: %s: %s\n", pp->path[k],
+						ttlog_strerror(pp->status[k]));
+				status = CLI_EXIT_DATA;
+				done = 1;
+			}
+		}
+	}
+	return status;
+}
+
+static void free_part_problems(struct view *v)
+{
+	if (!v->problems)
+		return;
+	for (size_t j = 0; j <= v->ncuts; j++) {
+		struct part_problems *pp = &v->problems[j];
+		for (size_t k = 0; k < pp->n; k++) {
+			free(pp->path[k]);
+			free(pp->error[k]);
+		}
+		free(pp->path);
+		free(pp->error);
+		free(pp->status);
+	}
+	free(v->problems);
+	v->problems = NULL;
+}
+
+/* All the arguments as one store: events of every file in time order (on
+ * --jobs threads where the store can be cut), then what was lost over the
+ * files, then each file's problem. */
 static int view_store(struct view *v, char **args, int n)
 {
 	ttlog_store *s = cli_store_open(&v->filter, args, n, "ttlog", INT64_MIN);
 	if (!s)
 		return CLI_EXIT_DATA;
 	v->path = args[0];
-	render_event_cache_reset(&v->cache);
-	struct ttlog_event ev;
-	const struct ttlog_store_file *from;
-	v->stopped = cli_stdout_failed();
-	while (!v->stopped && ttlog_store_next(s, &ev, &from)) {
-		v->cache.service = ttlog_reader_info(from->reader)->service;
-		show_event(v, &ev);
+	if (view_store_jobs(v, s) < 0) {
+		start_workers(v);
+		render_event_cache_reset(&v->cache);
+		struct ttlog_event ev;
+		const struct ttlog_store_file *from;
+		v->stopped = cli_stdout_failed();
+		while (!v->stopped && ttlog_store_next(s, &ev, &from)) {
+			v->cache.service = ttlog_reader_info(from->reader)->service;
+			show_event(v, &ev);
+		}
+		flush_events(v);
 	}
-	flush_events(v);
 	if (cli_stdout_failed()) {
+		free_part_problems(v);
 		ttlog_store_close(s);
 		return CLI_EXIT_OK;
 	}
@@ -824,8 +1010,10 @@ static int view_store(struct view *v, char **args, int n)
 		note(v, "", "%" PRIu64 " of %" PRIu64 " files left unread (outside the time "
 			 "range or another service)", c.files_skipped, c.files);
 	int status = cli_store_report(s, "ttlog");
+	int parts = report_part_problems(v, s);
+	free_part_problems(v);
 	ttlog_store_close(s);
-	return status;
+	return parts > status ? parts : status;
 }
 
 /* ---- Options ------------------------------------------------------------ */
@@ -1028,7 +1216,6 @@ int cli_view_main(int argc, char **argv)
 			      CLI_EXIT_OK)
 		parsed = 0;
 	if (parsed && !v.metrics && cli_store_args(args, nargs)) {
-		start_workers(&v);
 		status = view_store(&v, args, nargs);
 	} else if (parsed) {
 		/* --metrics of a directory: each of its files. */

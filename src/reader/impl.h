@@ -502,6 +502,44 @@ const struct ttlog__format_plan *ttlog__reader_format_plan(struct ttlog_reader *
  */
 int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
 
+/* ---- Cuts (reader/cut_times.c) -------------------------------------------- */
+
+/* A block's first time and its stated record count. */
+struct ttlog__block_time {
+	int64_t ns;
+	uint64_t count;
+};
+
+/*
+ * The blocks of r that reach into since_ns..until_ns, each at its first
+ * time (since_ns if earlier), into a new array *times of *ntimes; returns
+ * 0 (nothing allocated) when r's events cannot be cut by time (see
+ * ttlog_reader_cut_times()) or memory is short.
+ */
+int ttlog__reader_block_times(const ttlog_reader *r, int64_t since_ns, int64_t until_ns,
+			      struct ttlog__block_time **times, size_t *ntimes);
+
+/* Sorts times[0..nb) and writes the cuts that part them into n parts of
+ * about the same count, increasing, to cuts; returns how many (< n). */
+size_t ttlog__cut_block_times(struct ttlog__block_time *times, size_t nb, size_t n, int64_t *cuts);
+
+/* ---- A file's HEAD alone (reader/head_peek.c) ---------------------------- */
+
+/* The process and the calibration a HEAD states. */
+struct ttlog__head_clock {
+	uint32_t pid;
+	uint64_t tick0, tick1;
+	int64_t ns0, ns1;
+};
+
+/*
+ * Reads the HEAD of the file (or of the bundle member at offset) at path:
+ * two positioned reads, every length and the CRC checked. Returns 1 with
+ * *out set, or 0 (no such file, not a plain ttlog file of this format
+ * version, a damaged HEAD, tick1 not after tick0).
+ */
+int ttlog__reader_peek_head(const char *path, uint64_t offset, struct ttlog__head_clock *out);
+
 /* ---- Records (reader/records.c) ------------------------------------------ */
 
 /*

@@ -21,7 +21,7 @@
  * returned (ttlog_reader_set_start); new files are added.
  *
  * The files of one process convert ticks to times with one calibration
- * (see share_clock(), and spread_clock() for a file opened later), so that
+ * (see "One clock per process"), so that
  * a record has the same time in each of them.
  */
 #include "common/internal.h"
@@ -72,6 +72,11 @@ struct sfile {
 	int dedup;               /* another open file may hold the same records */
 	int64_t lower;           /* no event before this (see first_bound()) */
 	int released;            /* every event returned: its bytes were freed */
+	int head_state;          /* 1: head is its HEAD's; -1: it has none; 0: not looked at */
+	int outside;             /* a part's file that has no event in the part */
+	int bounds;              /* 1: its events lie in first_ns..last_ns; -1: it has none; */
+	int64_t first_ns, last_ns; /* 0: not known (see ttlog_store_cut_times()) */
+	struct ttlog__head_clock head;
 	struct ttlog_event ev;
 };
 
@@ -83,6 +88,9 @@ struct seen {
 
 struct ttlog_store {
 	struct ttlog_store_options opt;
+	int64_t since_ns, until_ns; /* the range events are returned from: opt's, or a part of it */
+	int must_rewind;         /* ttlog_store_cut_times() opened files the merge has not reached */
+	int part;                /* a part of a store (ttlog_store_open_part()): not followed */
 	char **sources;
 	size_t nsources;
 	struct sfile **files;
@@ -98,6 +106,10 @@ struct ttlog_store {
 	unsigned char *seen_buf; /* the contents of the seen events */
 	size_t seen_len, seen_buf_cap;
 	int64_t seen_ns;
+	struct pclock *clocks;   /* one clock per process ("One clock per process") */
+	size_t nclocks, clocks_cap;
+	size_t *clock_order;     /* the files in the order process_clock() looks at them */
+	size_t nclock_order;
 	int status;
 	char *error;
 	int inotify;             /* -1 until follow starts */
@@ -227,11 +239,11 @@ static int name_skip(const struct ttlog_store *s, size_t i)
 		if (strcmp(want, f->name_service) != 0)
 			return 1;
 	}
-	if (s->opt.since_ns == INT64_MIN || !f->name_ns)
+	if (s->since_ns == INT64_MIN || !f->name_ns)
 		return 0;
-	int64_t since = s->opt.since_ns < INT64_MIN + STORE_NAME_SLACK_NS
+	int64_t since = s->since_ns < INT64_MIN + STORE_NAME_SLACK_NS
 				? INT64_MIN
-				: s->opt.since_ns - STORE_NAME_SLACK_NS;
+				: s->since_ns - STORE_NAME_SLACK_NS;
 	if (!f->seg_name)
 		return f->name_ns < since;
 	/* A later segment of the same stream created before the range. */
@@ -402,57 +414,188 @@ static long scan_source(struct ttlog_store *s, const char *src)
  * and a record it holds came out milliseconds away from the same record in
  * a snapshot taken seconds later (seen: 3.9 ms after 20 s); the merge then
  * misorders them and, comparing only events of equal time, shows the
- * record twice. So a file takes point 1 of the file of the same process
- * (same pid and point 0) with the widest span, the best rate known. Whether
- * it changed: its range and start must then be applied again.
+ * record twice. So every file of a process (same pid and point 0) takes
+ * point 1 of the process's file with the widest span, the best rate known.
+ *
+ * That file is chosen among all the files of the store, also those the
+ * range leaves unread, so that an event has the same time whatever range
+ * is asked for and whichever files were open when it was returned: the
+ * parts of a store read on separate threads (ttlog_store_cut_times())
+ * must give each event the time one reading gives it. The files not open
+ * are known by their HEAD alone (ttlog__reader_peek_head()), each read
+ * once. Not every file is read: a segment's name is written by its
+ * process (its pid), and its point 1 is taken when it is started, so no
+ * later than its name's time and a margin; segments of other pids, and
+ * segments too old to be wider than the widest found, are passed over.
+ * Snapshots and other names are always read (their names may have been
+ * given by another program). Files added later by following may widen a
+ * process's clock; the files open then take it (spread_clock()).
  */
-static int share_clock(struct ttlog_store *s, size_t i)
+
+struct pclock {
+	struct ttlog__head_clock c; /* pid, point 0 and the widest point 1 */
+};
+
+/* A segment's point 1 is taken no later than this after its name's time
+ * (the writer may wait for a calibration of 20 ms). */
+#define STORE_POINT1_SLACK_NS STORE_NAME_SLACK_NS
+
+/* File i's HEAD: from its reader when open (as it was read, before any
+ * other clock was applied), else read from the file. NULL if unknown. */
+static const struct ttlog__head_clock *head_of(struct ttlog_store *s, size_t i)
 {
-	ttlog_reader *r = s->files[i]->r;
-	if (!r || !r->cal_ok)
+	struct sfile *f = s->files[i];
+	if (!f->head_state)
+		f->head_state = ttlog__reader_peek_head(f->file ? f->file : f->path, f->member,
+							&f->head)
+					? 1
+					: -1;
+	return f->head_state > 0 ? &f->head : NULL;
+}
+
+/* Files in the order process_clock() looks at them: first those whose
+ * names say nothing (in store order), then segments, newest name first. */
+struct clock_key {
+	int seg;
+	int64_t name_ns;
+	size_t file;
+};
+
+static int by_name_time(const void *pa, const void *pb)
+{
+	const struct clock_key *a = pa, *b = pb;
+	if (a->seg != b->seg)
+		return a->seg - b->seg;
+	if (a->seg && a->name_ns != b->name_ns)
+		return a->name_ns > b->name_ns ? -1 : 1;
+	return (a->file > b->file) - (a->file < b->file);
+}
+
+static int clock_order(struct ttlog_store *s)
+{
+	if (s->nclock_order == s->nfiles)
 		return 0;
-	const ttlog_reader *best = r;
-	for (size_t j = 0; j < s->nfiles; j++) {
-		const ttlog_reader *o = s->files[j]->r;
-		if (!o || o == r || !o->cal_ok || o->info.pid != r->info.pid ||
-		    o->tick0 != r->tick0 || o->ns0 != r->ns0 || o->ns1 <= o->ns0)
-			continue;
-		if (o->tick1 - o->tick0 > best->tick1 - best->tick0)
-			best = o;
+	size_t n = s->nfiles ? s->nfiles : 1;
+	size_t *o = malloc(n * sizeof *o);
+	struct clock_key *k = malloc(n * sizeof *k);
+	if (!o || !k) {
+		free(o);
+		free(k);
+		return -1;
 	}
-	if (best == r)
+	for (size_t i = 0; i < s->nfiles; i++)
+		k[i] = (struct clock_key){s->files[i]->seg_name, s->files[i]->name_ns, i};
+	qsort(k, s->nfiles, sizeof *k, by_name_time);
+	for (size_t i = 0; i < s->nfiles; i++)
+		o[i] = k[i].file;
+	free(k);
+	free(s->clock_order);
+	s->clock_order = o;
+	s->nclock_order = s->nfiles;
+	return 0;
+}
+
+static uint64_t span_of(const struct ttlog__head_clock *h)
+{
+	return h->tick1 - h->tick0;
+}
+
+/* The clock of the process whose HEAD is h: the widest of its files. NULL
+ * when memory is short. */
+static struct pclock *process_clock(struct ttlog_store *s, const struct ttlog__head_clock *h)
+{
+	for (size_t k = 0; k < s->nclocks; k++) {
+		const struct ttlog__head_clock *c = &s->clocks[k].c;
+		if (c->pid == h->pid && c->tick0 == h->tick0 && c->ns0 == h->ns0)
+			return &s->clocks[k];
+	}
+	if (clock_order(s) != 0)
+		return NULL;
+	if (s->nclocks == s->clocks_cap) {
+		size_t cap = s->clocks_cap ? 2 * s->clocks_cap : 4;
+		struct pclock *p = realloc(s->clocks, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		s->clocks = p;
+		s->clocks_cap = cap;
+	}
+	struct ttlog__head_clock best = *h;
+	for (size_t k = 0; k < s->nfiles; k++) {
+		const struct sfile *f = s->files[s->clock_order[k]];
+		if (f->seg_name) {
+			if (f->pid != h->pid)
+				continue;
+			/* This segment's point 1 is before the widest's, and
+			 * so is every older one's: none is looked at. */
+			if (best.ns1 > INT64_MIN + STORE_POINT1_SLACK_NS &&
+			    f->name_ns < best.ns1 - STORE_POINT1_SLACK_NS)
+				break;
+		}
+		const struct ttlog__head_clock *o = head_of(s, s->clock_order[k]);
+		if (!o || o->pid != h->pid || o->tick0 != h->tick0 || o->ns0 != h->ns0 ||
+		    o->ns1 <= o->ns0)
+			continue;
+		if (span_of(o) > span_of(&best))
+			best = *o;
+	}
+	s->clocks[s->nclocks].c = best;
+	return &s->clocks[s->nclocks++];
+}
+
+/* Gives reader r point 1 of c; returns whether it changed. */
+static int set_point1(ttlog_reader *r, const struct ttlog__head_clock *c)
+{
+	if (r->tick1 == c->tick1 && r->ns1 == c->ns1)
 		return 0;
-	r->tick1 = best->tick1;
-	r->ns1 = best->ns1;
+	r->tick1 = c->tick1;
+	r->ns1 = c->ns1;
 	(void)ttlog__reader_calibrate(r); /* the scaling's width goes with the span */
 	return 1;
 }
 
+static void spread_clock(struct ttlog_store *s, size_t i);
+
+/* File i, just opened, takes its process's clock. A file wider than it
+ * (one following found) widens it for the files open now. */
+static void apply_clock(struct ttlog_store *s, size_t i)
+{
+	struct sfile *f = s->files[i];
+	ttlog_reader *r = f->r;
+	if (!r || !r->cal_ok || !r->have_head)
+		return;
+	f->head = (struct ttlog__head_clock){r->info.pid, r->tick0, r->tick1, r->ns0, r->ns1};
+	f->head_state = 1;
+	if (r->ns1 <= r->ns0)
+		return; /* a clock that runs backwards is its own */
+	struct pclock *pc = process_clock(s, &f->head);
+	if (!pc)
+		return;
+	if (span_of(&f->head) > span_of(&pc->c)) {
+		pc->c = f->head;
+		spread_clock(s, i);
+		return;
+	}
+	set_point1(r, &pc->c);
+}
+
 static void heap_down(struct ttlog_store *s, size_t i);
 
-/* File i, opened while the merge runs, may have a wider span than the open
- * files of its process (a segment started after the crash snapshot was
- * written): they take its point 1 for the events they have not returned,
- * the one each holds re-timed, and the heap is ordered again. Their events
- * already returned keep the old clock (nanoseconds to milliseconds apart,
- * the older rate being the worse). Without it the two copies of a record
- * in such a file and the snapshot get different times and both are shown. */
+/* File i, opened while the merge runs (following), widened its process's
+ * clock: the open files of the process take it for the events they have
+ * not returned, the one each holds re-timed, and the heap is ordered
+ * again. Their events already returned keep the old clock (nanoseconds
+ * to milliseconds apart, the older rate being the worse). */
 static void spread_clock(struct ttlog_store *s, size_t i)
 {
 	const ttlog_reader *r = s->files[i]->r;
-	if (!r || !r->cal_ok)
-		return;
 	int moved = 0;
 	for (size_t j = 0; j < s->nfiles; j++) {
 		struct sfile *f = s->files[j];
 		ttlog_reader *o = f->r;
 		if (!o || o == r || !o->cal_ok || o->info.pid != r->info.pid ||
-		    o->tick0 != r->tick0 || o->ns0 != r->ns0 || r->ns1 <= r->ns0 ||
-		    o->tick1 - o->tick0 >= r->tick1 - r->tick0)
+		    o->tick0 != r->tick0 || o->ns0 != r->ns0 || o->ns1 <= o->ns0 ||
+		    !set_point1(o, &s->files[i]->head))
 			continue;
-		o->tick1 = r->tick1;
-		o->ns1 = r->ns1;
-		(void)ttlog__reader_calibrate(o);
 		if (f->have) {
 			f->ev.time_ns = ttlog__reader_ticks_to_ns(o, f->ev.ticks);
 			moved = 1;
@@ -463,12 +606,51 @@ static void spread_clock(struct ttlog_store *s, size_t i)
 			heap_down(s, k);
 }
 
-/* Opens f's file with flags into *r (the range given for the index). */
-static int open_with(const struct ttlog_store *s, const struct sfile *f, unsigned flags,
-		     ttlog_reader **r)
+/* A time t of the process's clock c as file f's own clock (its HEAD) puts
+ * it, and a millisecond more in the direction of away: the two clocks
+ * share point 0 and differ in their rate. */
+static int64_t own_time(const struct sfile *f, const struct ttlog__head_clock *c, int64_t t,
+			int away)
 {
-	return f->file ? ttlog_reader_open_member(f->file, f->member, flags, r)
-		       : ttlog_reader_open_range(f->path, flags, s->opt.since_ns, s->opt.until_ns, r);
+	const struct ttlog__head_clock *h = &f->head;
+	if (t == INT64_MIN || t == INT64_MAX || c->ns1 <= c->ns0 || h->ns1 <= h->ns0)
+		return away < 0 ? INT64_MIN : INT64_MAX;
+	long double ticks_per_ns = (long double)(c->tick1 - c->tick0) / (long double)(c->ns1 - c->ns0);
+	long double ns_per_tick = (long double)(h->ns1 - h->ns0) / (long double)(h->tick1 - h->tick0);
+	long double own = (long double)h->ns0 +
+			  ((long double)t - (long double)h->ns0) * ticks_per_ns * ns_per_tick +
+			  (long double)away * 1e6L;
+	if (own <= (long double)INT64_MIN)
+		return INT64_MIN;
+	if (own >= (long double)INT64_MAX)
+		return INT64_MAX;
+	return (int64_t)own;
+}
+
+/* Opens f's file with flags into *r. A closed segment is read through its
+ * index, the blocks of the store's range only (by the file's own clock:
+ * the process's is not known to the reader yet); in a part
+ * (ttlog_store_open_part()), only those that also reach into the part's
+ * range put in the file's own clock: the blocks that reach into both
+ * ranges, which are those of the whole store's read that reach into the
+ * part. */
+static int open_with(struct ttlog_store *s, size_t i, unsigned flags, ttlog_reader **r)
+{
+	struct sfile *f = s->files[i];
+	if (f->file)
+		return ttlog_reader_open_member(f->file, f->member, flags, r);
+	int64_t since = s->opt.since_ns, until = s->opt.until_ns;
+	const struct ttlog__head_clock *h = s->part ? head_of(s, i) : NULL;
+	const struct pclock *pc = h && h->ns1 > h->ns0 ? process_clock(s, h) : NULL;
+	if (pc) {
+		int64_t lo = own_time(f, &pc->c, s->since_ns, -1);
+		int64_t hi = own_time(f, &pc->c, s->until_ns, 1);
+		since = lo > since ? lo : since;
+		until = hi < until ? hi : until;
+		if (since > until) /* no block can reach into both */
+			since = until;
+	}
+	return ttlog_reader_open_range(f->path, flags, since, until, r);
 }
 
 /* Opens file i (from offset start on: ttlog_reader_set_start) unless its
@@ -489,7 +671,7 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	 * (TTLOG_READER_LAZY), not decoded again. */
 	/* Otherwise each block is decoded once where the file allows it
 	 * (TTLOG_READER_ONCE): lazily when it is complete and sound. */
-	int rc = open_with(s, f, s->opt.flags | (start ? TTLOG_READER_LAZY : TTLOG_READER_ONCE), &r);
+	int rc = open_with(s, i, s->opt.flags | (start ? TTLOG_READER_LAZY : TTLOG_READER_ONCE), &r);
 	if (f->r)
 		ttlog_reader_close(f->r);
 	f->r = r;
@@ -518,8 +700,8 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 		store_report(s, rc, f->path, f->pub.error ? f->pub.error : ttlog_strerror(rc));
 	if (fi->bundle_next && add_member(s, f->file ? f->file : f->path, fi->bundle_next) != 0)
 		store_report(s, TTLOG_E_NOMEM, f->path, "out of memory for the bundle's next member");
-	share_clock(s, i);
-	ttlog_reader_set_range(r, s->opt.since_ns, s->opt.until_ns, s->opt.level_mask);
+	apply_clock(s, i);
+	ttlog_reader_set_range(r, s->since_ns, s->until_ns, s->opt.level_mask);
 	ttlog_reader_set_start(r, start);
 	ttlog_reader_rewind(r);
 }
@@ -599,7 +781,7 @@ static int heap_build(struct ttlog_store *s)
  */
 
 /* Margin on the overlap of two files: their times are from their own
- * calibrations until share_clock() aligns them (milliseconds apart). */
+ * calibrations until apply_clock() aligns them (milliseconds apart). */
 #define STORE_OVERLAP_SLACK_NS 2000000000LL
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -787,7 +969,6 @@ static void open_due(struct ttlog_store *s)
 		open_file(s, i, 0);
 		if (!f->r)
 			continue;
-		spread_clock(s, i);
 		mark_pairs(s, i);
 		f->have = ttlog_reader_next(f->r, &f->ev);
 		if (!f->have) {
@@ -804,6 +985,8 @@ TTLOG_API int ttlog_store_next(ttlog_store *s, struct ttlog_event *ev,
 {
 	if (!s || !ev)
 		return 0;
+	if (s->must_rewind)
+		ttlog_store_rewind(s);
 	for (;;) {
 		if (s->popped != SIZE_MAX) {
 			/* The file whose event went out last moves on. */
@@ -860,6 +1043,7 @@ TTLOG_API void ttlog_store_rewind(ttlog_store *s)
 		f->have = 0;
 	}
 	s->popped = SIZE_MAX;
+	s->must_rewind = 0;
 	s->nseen = 0;
 	s->seen_len = 0;
 	s->seen_ns = INT64_MIN;
@@ -927,6 +1111,8 @@ static int store_new(const char *const *paths, size_t npaths,
 	else
 		ttlog_store_options_init(&s->opt);
 	s->opt.service = NULL;
+	s->since_ns = s->opt.since_ns;
+	s->until_ns = s->opt.until_ns;
 	s->sources = calloc(npaths, sizeof *s->sources);
 	int oom = !s->sources;
 	if (!oom && opt && opt->service) {
@@ -958,13 +1144,10 @@ static int store_new(const char *const *paths, size_t npaths,
 	return TTLOG_OK;
 }
 
-TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
-			       const struct ttlog_store_options *opt, ttlog_store **out)
+/* Opens the files of store s that come first, the others wait for the
+ * merge (see first_bound()). */
+static int store_start(ttlog_store *s, ttlog_store **out)
 {
-	int rc = store_new(paths, npaths, opt, out);
-	if (rc != TTLOG_OK)
-		return rc;
-	ttlog_store *s = *out;
 	s->pend = malloc((s->nfiles ? s->nfiles : 1) * sizeof *s->pend);
 	if (!s->pend) {
 		ttlog_store_close(s);
@@ -974,9 +1157,12 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 	for (size_t i = 0; i < s->nfiles; i++) {
 		struct sfile *f = s->files[i];
 		f->lower = first_bound(f);
-		if (f->lower == INT64_MIN) {
+		if (f->outside) {
+			f->pub.skipped = 1;
+			s->counters.files_skipped++;
+		} else if (f->lower == INT64_MIN) {
 			open_file(s, i, 0);
-		} else if (name_skip(s, i) || f->lower > s->opt.until_ns) {
+		} else if (name_skip(s, i) || f->lower > s->until_ns) {
 			f->pub.skipped = 1;
 			s->counters.files_skipped++;
 		} else {
@@ -997,21 +1183,226 @@ TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
 			s->pend[j] = k[j].file;
 		free(k);
 	}
-	/* The files opened first take a better clock found later too. */
-	for (size_t i = 0; i < s->nfiles; i++) {
-		if (share_clock(s, i)) {
-			ttlog_reader *r = s->files[i]->r;
-			ttlog_reader_set_range(r, s->opt.since_ns, s->opt.until_ns, s->opt.level_mask);
-			ttlog_reader_set_start(r, 0);
-			ttlog_reader_rewind(r);
-		}
-	}
 	if (refresh_pub(s) != 0 || heap_build(s) != 0) {
 		ttlog_store_close(s);
 		*out = NULL;
 		return TTLOG_E_NOMEM;
 	}
 	return s->status;
+}
+
+TTLOG_API int ttlog_store_open(const char *const *paths, size_t npaths,
+			       const struct ttlog_store_options *opt, ttlog_store **out)
+{
+	int rc = store_new(paths, npaths, opt, out);
+	if (rc != TTLOG_OK)
+		return rc;
+	return store_start(*out, out);
+}
+
+/* A copy of file f of a whole store, for a part of it: its names, what its
+ * HEAD said, and whether it has no event in since..until, as far as
+ * ttlog_store_cut_times() found (the times its blocks' headers bound).
+ * NULL when memory is short. */
+static struct sfile *part_file(const struct sfile *f, int64_t since, int64_t until)
+{
+	struct sfile *g = calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->path = strdup(f->path);
+	g->file = f->file ? strdup(f->file) : NULL;
+	g->name_service = f->name_service ? strdup(f->name_service) : NULL;
+	if (!g->path || (f->file && !g->file) || (f->name_service && !g->name_service)) {
+		free(g->path);
+		free(g->file);
+		free(g->name_service);
+		free(g);
+		return NULL;
+	}
+	g->pub.path = g->path;
+	g->member = f->member;
+	g->seg_name = f->seg_name;
+	g->pid = f->pid;
+	g->seq = f->seq;
+	g->name_ns = f->name_ns;
+	g->head_state = f->head_state;
+	g->head = f->head;
+	g->outside = f->pub.skipped || f->bounds < 0 ||
+		     (f->bounds > 0 && (f->last_ns < since || f->first_ns > until));
+	return g;
+}
+
+TTLOG_API int ttlog_store_open_part(const ttlog_store *whole, int64_t part_since_ns,
+				    int64_t part_until_ns, ttlog_store **out)
+{
+	if (!out)
+		return TTLOG_E_INVALID;
+	*out = NULL;
+	if (!whole || part_since_ns > part_until_ns)
+		return TTLOG_E_INVALID;
+	struct ttlog_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return TTLOG_E_NOMEM;
+	s->inotify = -1;
+	s->popped = SIZE_MAX;
+	s->status = TTLOG_OK;
+	s->seen_ns = INT64_MIN;
+	s->part = 1;
+	s->opt = whole->opt;
+	s->opt.service = NULL;
+	s->since_ns = part_since_ns > whole->since_ns ? part_since_ns : whole->since_ns;
+	s->until_ns = part_until_ns < whole->until_ns ? part_until_ns : whole->until_ns;
+	int oom = whole->opt.service && !(s->opt.service = strdup(whole->opt.service));
+	s->files = whole->nfiles ? calloc(whole->nfiles, sizeof *s->files) : NULL;
+	oom |= whole->nfiles && !s->files;
+	for (size_t i = 0; i < whole->nfiles && !oom; i++) {
+		s->files[i] = part_file(whole->files[i], s->since_ns, s->until_ns);
+		oom = !s->files[i];
+		if (!oom)
+			s->nfiles++;
+	}
+	if (!oom && whole->nclocks) {
+		s->clocks = malloc(whole->nclocks * sizeof *s->clocks);
+		oom = !s->clocks;
+		if (!oom) {
+			memcpy(s->clocks, whole->clocks, whole->nclocks * sizeof *s->clocks);
+			s->nclocks = s->clocks_cap = whole->nclocks;
+		}
+	}
+	if (oom) {
+		ttlog_store_close(s);
+		return TTLOG_E_NOMEM;
+	}
+	s->counters.files = s->nfiles;
+	*out = s;
+	return store_start(s, out);
+}
+
+/* File f's bounds: the times its blocks' headers bound, by the process's
+ * clock (see struct sfile). */
+static void file_bounds(struct sfile *f)
+{
+	f->bounds = 0;
+	if (f->pub.status != TTLOG_OK || !f->r->cal_ok || f->r->cal_backwards)
+		return;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t b = 0; b < f->r->nblocks; b++) {
+		lo = TTLOG__MIN(lo, f->r->blocks[b].first_ticks);
+		hi = TTLOG__MAX(hi, f->r->blocks[b].last_ticks);
+	}
+	f->bounds = f->r->nblocks ? 1 : -1;
+	if (f->bounds > 0) {
+		f->first_ns = ttlog__reader_ticks_to_ns(f->r, lo);
+		f->last_ns = ttlog__reader_ticks_to_ns(f->r, hi);
+	}
+}
+
+/* The segment before segment f in its stream, if the store has it with
+ * its bounds known. */
+static const struct sfile *previous_segment(const struct ttlog_store *s, const struct sfile *f)
+{
+	if (!f->seg_name || f->seq <= 1)
+		return NULL;
+	for (size_t j = 0; j < s->nfiles; j++) {
+		const struct sfile *g = s->files[j];
+		if (g->seg_name && g->seq + 1 == f->seq && g->pid == f->pid && g->bounds > 0 &&
+		    strcmp(g->name_service, f->name_service) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+/* The times of the blocks of file i's reader in the store's range, added
+ * to *t (*nt of *cap). Returns 0 if they cannot be had. */
+static int add_block_times(const struct ttlog_store *s, size_t i, struct ttlog__block_time **t,
+			   size_t *nt, size_t *cap)
+{
+	const struct sfile *f = s->files[i];
+	struct ttlog__block_time *b;
+	size_t nb;
+	if (!ttlog__reader_block_times(f->r, s->since_ns, s->until_ns, &b, &nb))
+		return 0;
+	const struct sfile *prev = f->r->has_scopes ? previous_segment(s, f) : NULL;
+	if (nb && prev) {
+		/*
+		 * A part that begins inside a file of contexts or spans reads
+		 * the file from its start, to follow the scopes open at the
+		 * part's start; and a segment begins with its open scopes
+		 * re-stated at their old times, so its blocks' times do not
+		 * say where its events begin. So such a segment is one entry
+		 * of all its records, just after the last time of the segment
+		 * before it: a part that begins there has nothing of that one
+		 * to follow, and reads this one from its start.
+		 */
+		struct ttlog__block_time one = {prev->last_ns + 1, 0};
+		for (size_t k = 0; k < nb; k++)
+			one.count += b[k].count;
+		if (one.ns < s->since_ns)
+			one.ns = s->since_ns;
+		b[0] = one;
+		nb = 1;
+	}
+	if (*nt + nb > *cap) {
+		size_t want = *cap ? *cap : 256;
+		while (want < *nt + nb)
+			want *= 2;
+		struct ttlog__block_time *p = realloc(*t, want * sizeof *p);
+		if (!p) {
+			free(b);
+			return 0;
+		}
+		*t = p;
+		*cap = want;
+	}
+	if (nb)
+		memcpy(*t + *nt, b, nb * sizeof *b);
+	*nt += nb;
+	free(b);
+	return 1;
+}
+
+TTLOG_API size_t ttlog_store_cut_times(ttlog_store *s, size_t n, int64_t *cuts)
+{
+	if (!s || n < 2 || !cuts)
+		return 0;
+	/* Every file of the range open, as the merge would open it. */
+	for (; s->pend_pos < s->npend; s->pend_pos++) {
+		size_t i = s->pend[s->pend_pos];
+		open_file(s, i, 0);
+		if (s->files[i]->r)
+			mark_pairs(s, i);
+	}
+	s->must_rewind = 1;
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (s->files[i]->r && !s->files[i]->released)
+			file_bounds(s->files[i]);
+	struct ttlog__block_time *t = NULL;
+	size_t nt = 0, cap = 0, m = 0;
+	int ok = s->status == TTLOG_OK;
+	for (size_t i = 0; i < s->nfiles && ok; i++)
+		if (s->files[i]->r && !s->files[i]->released)
+			ok = add_block_times(s, i, &t, &nt, &cap);
+	if (ok) {
+		m = ttlog__cut_block_times(t, nt, n, cuts);
+		/* Only cuts inside the range part it. */
+		size_t k = 0;
+		for (size_t j = 0; j < m; j++)
+			if (cuts[j] > s->since_ns && cuts[j] <= s->until_ns)
+				cuts[k++] = cuts[j];
+		m = k;
+	}
+	free(t);
+	/* What the parts read is theirs: the files keep their details and
+	 * their bounds, by which parts leave out the files with no event in
+	 * them. */
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sfile *f = s->files[i];
+		if (f->r && !f->released) {
+			ttlog_reader_release(f->r);
+			f->released = 1;
+		}
+	}
+	return m;
 }
 
 /* Orders segment files by stream (service, pid), then sequence number. */
@@ -1215,8 +1606,8 @@ static int refresh(struct ttlog_store *s)
 
 TTLOG_API int ttlog_store_follow(ttlog_store *s, int timeout_ms)
 {
-	if (!s)
-		return TTLOG_E_INVALID;
+	if (!s || s->part) /* a part's files are the whole store's, as they were */
+		return -TTLOG_E_INVALID;
 	if (s->inotify < 0) {
 		int rc = watch(s);
 		if (rc != TTLOG_OK)
@@ -1276,6 +1667,8 @@ TTLOG_API void ttlog_store_close(ttlog_store *s)
 	free(s->pend);
 	free(s->seen);
 	free(s->seen_buf);
+	free(s->clocks);
+	free(s->clock_order);
 	free(s->error);
 	free((char *)s->opt.service);
 	free(s);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# cli_store_parts.sh - a store (a directory of segments and snapshots) cut
+# into parts by time (ttlog_store_cut_times()): with --jobs N > 1, `ttlog
+# view DIR` reads each part through a store of its own on the thread that
+# takes it and writes the parts in order. What it prints must not depend on
+# it: stdout, stderr and the exit status of --jobs 1 and --jobs 4 are the
+# same, for a stream, a stream with contexts and spans, two streams at
+# once, a segment and a snapshot of one process that hold the same records
+# (shown once), time ranges that begin and end inside parts, a level, a
+# grep, a thread and a service, and a segment whose damaged block only
+# reading it finds. That the parts are read on several threads is seen
+# from outside (strace). Labelled "concurrency": CI runs it under TSan too.
+set -u
+
+# shellcheck source=support/cli_lib.sh
+source "$(dirname "$0")/support/cli_lib.sh"
+
+command -v strace >/dev/null ||
+	{ echo "FAIL strace is needed (scripts/install-deps.sh installs it)"; exit 1; }
+
+mkseg() {
+	python3 "$(dirname "$0")/support/mkseg.py" "$@"
+}
+
+mkdir -p "$tmp/plain" "$tmp/scoped" "$tmp/both" "$tmp/dedup" "$tmp/damaged"
+expect "four threads log into a stream of small segments" \
+	env TTLOG_STREAM="$tmp/plain" TTLOG_SEGMENT_SIZE=256K TTLOG_RING_SIZE=64K \
+	"$progs/stream_load" 4 5000 --rate 10000 --segments 4 >"$tmp/load.out"
+expect "four threads log in spans and contexts into a stream" \
+	env TTLOG_STREAM="$tmp/scoped" TTLOG_SEGMENT_SIZE=256K TTLOG_RING_SIZE=64K \
+	"$progs/stream_load" 4 5000 --rate 10000 --segments 3 --spans >"$tmp/scoped.out"
+expect "the streams wrote several segments each" \
+	test "$(ls "$tmp/plain" | wc -l)" -ge 3 -a "$(ls "$tmp/scoped" | wc -l)" -ge 3
+cp "$tmp/plain"/*.ttseg "$tmp/scoped"/*.ttseg "$tmp/both/"
+
+# threads_opening FILE ARGS...: how many threads of `ttlog ARGS --jobs 4`
+# other than the main one open FILE.
+threads_opening() {
+	local file=$1 main
+	shift
+	strace -f -qq -e trace=openat,execve -o "$tmp/strace.log" "$bin" "$@" --jobs 4 >/dev/null 2>&1
+	main=$(awk 'NR == 1 {print $1}' "$tmp/strace.log")
+	grep -F "$file" "$tmp/strace.log" | awk -v main="$main" '$1 != main {print $1}' | sort -u | wc -l
+}
+expect "the parts of a stream are read on several threads" \
+	test "$(threads_opening .ttseg view "$tmp/plain")" -ge 2
+
+same_jobs "view text, a stream" view --color=never "$tmp/plain"
+lines=$(wc -l <"$tmp/j4.out")
+expect "a stream: thousands of events" test "$lines" -ge 4000
+same_jobs "view json, a stream" view -o json "$tmp/plain"
+same_jobs "view text, a stream with spans" view --color=never "$tmp/scoped"
+same_jobs "view json, a stream with spans" view -o json "$tmp/scoped"
+expect "spans: every log event has its span and context" \
+	test "$(grep '"message":"load' "$tmp/j4.out" | grep -v '"span_id":"' -c)" = 0 -a \
+	"$(grep '"message":"load' "$tmp/j4.out" | grep -c '"batch":')" -ge 1000
+same_jobs "view text, two streams" view --color=never --utc "$tmp/both"
+same_jobs "view json, a glob" view -o json "$tmp/both/*.ttseg"
+
+# Times a third and two thirds into the stream's events.
+"$bin" view -o json --jobs 1 "$tmp/plain" 2>/dev/null | sed -E 's/.*"time":"([^"]+)".*/\1/' >"$tmp/times"
+t1=$(sed -n "$((lines / 3))p" "$tmp/times")
+t2=$(sed -n "$((2 * lines / 3))p" "$tmp/times")
+expect "the times are read" test -n "$t1" -a -n "$t2" -a "$t1" \< "$t2"
+same_jobs "view json, --since and --until inside" view -o json --since "$t1" --until "$t2" "$tmp/both"
+inside=$(grep -c '"message":"load' "$tmp/j4.out")
+expect "--since and --until: events of both streams" test "$inside" -gt $((lines / 4))
+same_jobs "view text, --level info" view --color=never --level info "$tmp/both"
+same_jobs "view text, --grep" view --color=never --grep 'load t=[13]' "$tmp/both"
+tid=$("$bin" view -o json --jobs 1 "$tmp/plain" 2>/dev/null | sed -n '1s/.*"tid":\([0-9]*\).*/\1/p')
+expect "a thread id is read" test -n "$tid"
+same_jobs "view json, --thread" view -o json --thread "$tid" "$tmp/both"
+
+# A segment and a snapshot of one process that hold the same records, and
+# another process: each record once, at the time the widest calibration
+# gives it (the snapshot's own rate is 1.001 ns a tick).
+mkseg seg "$tmp/dedup/svc-4242-20260101T000000.000000000Z-000001.ttseg" --events 400 --per-block 8
+mkseg seg "$tmp/dedup/svc-4242-20260101T000010.000000000Z-000002.ttseg" --seq 2 --events 400 \
+	--per-block 8 --base 10000000000 --cal-ticks 20000000000
+mkseg snap "$tmp/dedup/ttlog-4242-20260101T000001.000000000Z-manual.ttlog" --events 400 \
+	--per-block 8 --skip 100 --cal-ns 1001000000
+mkseg seg "$tmp/dedup/other-7-20260101T000000.000000000Z-000001.ttseg" --pid 7 --service other \
+	--threads 3 --events 300 --per-block 6 --base 500000
+same_jobs "view text, a segment and a snapshot of the same records" view --color=never --utc "$tmp/dedup"
+"$bin" view --color=never --utc --jobs 1 "$tmp/dedup/*.ttseg" >"$tmp/segs-only.out"
+expect "the same records: each once, as without the snapshot" cmp -s "$tmp/j4.out" "$tmp/segs-only.out"
+expect "the same records: all there" test "$(wc -l <"$tmp/j4.out")" -eq $((2 * 400 * 2 + 3 * 300))
+same_jobs "view json, --service" view -o json --service svc "$tmp/dedup"
+
+# A block whose compressed bytes were changed, its CRC made right again: the
+# open that cuts the store cannot see it, the part that reads it reports it.
+cp "$tmp/plain"/*.ttseg "$tmp/damaged/"
+victim=$(ls -S "$tmp/damaged"/*.ttseg | head -n 1)
+python3 - "$victim" "$(dirname "$0")/support" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+from mkseg import crc_final
+data = bytearray(open(sys.argv[1], "rb").read())
+off, evts = 24, []
+while off + 16 <= len(data):
+    ln = struct.unpack_from("<I", data, off + 8)[0]
+    if data[off:off + 4] == b"EVTS":
+        evts.append((off, ln))
+    off += 16 + ln
+off, ln = max(evts[len(evts) // 3:2 * len(evts) // 3], key=lambda e: e[1])
+for i in range(ln // 2, min(ln, ln // 2 + 16)):
+    data[off + 16 + i] ^= 0x5A
+struct.pack_into("<I", data, off + 12, crc_final(bytes(data[off:off + 12]) + bytes(data[off + 16:off + 16 + ln])))
+open(sys.argv[1], "wb").write(data)
+PY
+same_jobs "view text, a damaged segment" view --color=never "$tmp/damaged"
+expect "damaged: the block is the error, once" test "$(grep -c "offset" "$tmp/j4.err")" = 1
+expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2
+
+finish

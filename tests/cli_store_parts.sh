@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # cli_store_parts.sh - a store (a directory of segments and snapshots) cut
 # into parts by time (ttlog_store_cut_times()): with --jobs N > 1, `ttlog
-# view DIR` reads each part through a store of its own on the thread that
-# takes it and writes the parts in order. What it prints must not depend on
+# view DIR` and `ttlog export DIR` (jsonl, logfmt, csv) read each part
+# through a store of its own on the thread that takes it and write the
+# parts in order. What it prints must not depend on
 # it: stdout, stderr and the exit status of --jobs 1 and --jobs 4 are the
 # same, for a stream, a stream with contexts and spans, two streams at
 # once, a segment and a snapshot of one process that hold the same records
@@ -56,6 +57,11 @@ expect "spans: every log event has its span and context" \
 	test "$(grep '"message":"load' "$tmp/j4.out" | grep -v '"span_id":"' -c)" = 0 -a \
 	"$(grep '"message":"load' "$tmp/j4.out" | grep -c '"batch":')" -ge 1000
 same_jobs "view text, two streams" view --color=never --utc "$tmp/both"
+same_jobs "export jsonl, two streams" export --format jsonl "$tmp/both"
+same_jobs "export logfmt, two streams" export --format logfmt "$tmp/both"
+same_jobs "export csv, two streams" export --format csv "$tmp/both"
+expect "the parts of an export are read on several threads" \
+	test "$(threads_opening .ttseg export --format jsonl "$tmp/both")" -ge 2
 same_jobs "view json, a glob" view -o json "$tmp/both/*.ttseg"
 
 # Times a third and two thirds into the stream's events.
@@ -87,6 +93,7 @@ same_jobs "view text, a segment and a snapshot of the same records" view --color
 expect "the same records: each once, as without the snapshot" cmp -s "$tmp/j4.out" "$tmp/segs-only.out"
 expect "the same records: all there" test "$(wc -l <"$tmp/j4.out")" -eq $((2 * 400 * 2 + 3 * 300))
 same_jobs "view json, --service" view -o json --service svc "$tmp/dedup"
+same_jobs "export csv, a segment and a snapshot" export --format csv "$tmp/dedup"
 
 # A block whose compressed bytes were changed, its CRC made right again: the
 # open that cuts the store cannot see it, the part that reads it reports it.
@@ -112,5 +119,7 @@ PY
 same_jobs "view text, a damaged segment" view --color=never "$tmp/damaged"
 expect "damaged: the block is the error, once" test "$(grep -c "offset" "$tmp/j4.err")" = 1
 expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2
+same_jobs "export jsonl, a damaged segment" export --format jsonl "$tmp/damaged"
+expect "export, damaged: the block is the error, once" test "$(grep -c "offset" "$tmp/j4.err")" = 1
 
 finish

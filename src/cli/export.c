@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "default_file.h"
 #include "store_args.h"
+#include "store_parts.h"
 #include "export.h"
 #include "file_parts.h"
 #include "filter.h"
@@ -501,24 +502,13 @@ static int store_format(const struct export_format *f)
 	return !f->survey_file && f != &cli_export_chrome && f != &cli_export_otlp;
 }
 
-static int export_store(struct export *x, char **args, int n)
+/* The events of store s (or of a part of it) through the format's hooks,
+ * begin_file() and end_file() around each run of one file's events. */
+static void export_store_events(struct export *x, ttlog_store *s)
 {
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from, *cur = NULL;
-	ttlog_store *s;
-	x->path = args[0];
-	if (x->format->survey_event) {
-		s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
-		while (s && ttlog_store_next(s, &ev, &from)) {
-			render_message_start(&x->msg, &ev);
-			if (cli_filter_keep(&x->filter, &ev, &x->msg))
-				x->format->survey_event(x, &ev);
-		}
-		ttlog_store_close(s);
-	}
-	x->format->begin(x);
-	s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
-	while (s && !cli_stdout_failed() && ttlog_store_next(s, &ev, &from)) {
+	while (!output_failed(x) && ttlog_store_next(s, &ev, &from)) {
 		if (from != cur) {
 			if (cur)
 				x->format->end_file(x, NULL, ttlog_reader_info(cur->reader));
@@ -532,6 +522,101 @@ static int export_store(struct export *x, char **args, int n)
 	}
 	if (cur)
 		x->format->end_file(x, NULL, ttlog_reader_info(cur->reader));
+}
+
+/* What the jobs of a store cut into parts share. */
+struct export_store_jobs {
+	struct export *x;
+	struct export *workers;
+	struct cli_store_parts sp;
+};
+
+/* A job of a store cut into parts, on the worker's own export: the events
+ * of part `job` through a store of its own. begin_file() and end_file()
+ * make no lines in the formats of stores, so the runs of a file that a
+ * cut splits in two change nothing. */
+static void export_store_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
+{
+	struct export_store_jobs *ej = arg;
+	struct export *w = &ej->workers[worker];
+	ttlog_store *p = cli_store_parts_open(&ej->sp, job);
+	if (!p)
+		return;
+	w->job = out;
+	w->job_stopped = cli_job_out_stopped(out);
+	export_store_events(w, p);
+	cli_export_flush(w);
+	w->job = NULL;
+	cli_store_parts_end(&ej->sp, job, p);
+}
+
+static int export_store_job_end(void *arg, size_t job)
+{
+	(void)arg;
+	(void)job;
+	return CLI_EXIT_OK;
+}
+
+/* The events of store s on --jobs threads, cut into parts (store_parts.h);
+ * the begin() of every worker is x's (begin_worker). Returns 0, or -1 if
+ * s is not cut or no thread could be started (s then starts from its
+ * first event). */
+static int export_store_jobs(struct export *x, ttlog_store *s, struct cli_store_parts *sp)
+{
+	struct export_store_jobs ej = {x, NULL, {0}};
+	size_t njobs = cli_store_parts_cut(&ej.sp, s, x->filter.jobs);
+	if (!njobs)
+		return -1;
+	unsigned nworkers = x->filter.jobs < njobs ? x->filter.jobs : (unsigned)njobs;
+	ej.workers = render_xrealloc(NULL, nworkers * sizeof *ej.workers);
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct export *w = &ej.workers[i];
+		*w = (struct export){0};
+		w->format = x->format;
+		cli_filter_worker(&w->filter, &x->filter);
+		w->signal = x->signal;
+		w->json_big_as_string = x->json_big_as_string;
+		if (w->format->begin_worker)
+			w->format->begin_worker(w, x);
+		else
+			w->format->begin(w);
+	}
+	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, export_store_job,
+				       export_store_job_end, &ej);
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct export *w = &ej.workers[i];
+		cli_filter_worker_end(&w->filter, &x->filter);
+		w->format->end(w);
+		render_buf_free(&w->out);
+		render_message_free(&w->msg);
+	}
+	free(ej.workers);
+	*sp = ej.sp;
+	return status < 0 ? -1 : 0;
+}
+
+static int export_store(struct export *x, char **args, int n)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	ttlog_store *s;
+	x->path = args[0];
+	if (x->format->survey_event) {
+		s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
+		while (s && ttlog_store_next(s, &ev, &from)) {
+			render_message_start(&x->msg, &ev);
+			if (cli_filter_keep(&x->filter, &ev, &x->msg))
+				x->format->survey_event(x, &ev);
+		}
+		ttlog_store_close(s);
+	}
+	x->format->begin(x);
+	s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
+	struct cli_store_parts sp = {0};
+	if (s && export_store_jobs(x, s, &sp) != 0) {
+		cli_store_parts_free(&sp);
+		export_store_events(x, s);
+	}
 	if (s) { /* the stacks after every event, file by file */
 		const struct ttlog_store_file *const *files;
 		size_t nf = ttlog_store_files(s, &files);
@@ -542,9 +627,14 @@ static int export_store(struct export *x, char **args, int n)
 	x->format->end(x);
 	if (!s)
 		return CLI_EXIT_DATA;
-	int status = cli_stdout_failed() ? CLI_EXIT_OK : cli_store_report(s, "ttlog");
+	int status = CLI_EXIT_OK, parts = CLI_EXIT_OK;
+	if (!cli_stdout_failed()) {
+		status = cli_store_report(s, "ttlog");
+		parts = cli_store_parts_report(&sp, "ttlog");
+	}
+	cli_store_parts_free(&sp);
 	ttlog_store_close(s);
-	return status;
+	return parts > status ? parts : status;
 }
 
 /* ---- Options ------------------------------------------------------------ */

@@ -37,6 +37,7 @@
 #include "render_pool.h"
 #include "report.h"
 #include "store_args.h"
+#include "store_parts.h"
 #include "ttlog_reader.h"
 
 
@@ -77,21 +78,9 @@ struct view {
 	struct cli_job_out *out;
 	struct cli_file_parts *fparts; /* the files cut into parts (cli/file_parts.h) */
 
-	/* A store with --jobs N > 1, cut into parts by time: the whole store
-	 * (its files' details), the cuts, and the problems each part's
-	 * readers found while reading (view_store_jobs()). */
-	ttlog_store *whole;
-	int64_t cuts[TTLOG_READER_MAX_PARTS - 1];
-	size_t ncuts;
-	struct part_problems *problems; /* ncuts + 1 */
-};
-
-/* The files whose readers found a problem while a store's part was read:
- * each file's path, status and message. */
-struct part_problems {
-	size_t n;
-	char **path, **error;
-	int *status;
+	/* A store with --jobs N > 1, cut into parts by time
+	 * (cli/store_parts.h). */
+	struct cli_store_parts sparts;
 };
 
 /* One file, from its open to its last event (view_file_events()); the
@@ -769,49 +758,17 @@ static int view_files_jobs(struct view *v, char **files, int n)
 
 static void start_workers(struct view *v);
 
-/* Parts a store is cut into for each thread: enough that a thread whose
- * parts are slow does not keep the others waiting long. */
-#define STORE_PARTS_PER_JOB 4u
-
-static char *xstrdup(const char *t)
-{
-	size_t n = strlen(t) + 1;
-	return memcpy(render_xrealloc(NULL, n), t, n);
-}
-
-/* Adds a problem to part job's: file path (NULL: the part's store could
- * not be opened), its status and message. */
-static void add_part_problem(struct view *v, size_t job, const char *path, int status,
-			     const char *error)
-{
-	struct part_problems *pp = &v->problems[job];
-	pp->path = render_xrealloc(pp->path, (pp->n + 1) * sizeof *pp->path);
-	pp->error = render_xrealloc(pp->error, (pp->n + 1) * sizeof *pp->error);
-	pp->status = render_xrealloc(pp->status, (pp->n + 1) * sizeof *pp->status);
-	pp->path[pp->n] = path ? xstrdup(path) : NULL;
-	pp->error[pp->n] = error && *error ? xstrdup(error) : NULL;
-	pp->status[pp->n] = status;
-	pp->n++;
-}
-
 /* A job of a store cut into parts, on the worker's own view: the events
- * of part `job` through a store of its own (ttlog_store_open_part()), and
- * the problems its files' readers found while reading. */
+ * of part `job` through a store of its own. */
 static void store_part_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
 {
 	struct view *v = arg;
 	struct view *w = &v->workers[worker];
+	ttlog_store *p = cli_store_parts_open(&v->sparts, job);
+	if (!p)
+		return;
 	w->out = out;
 	w->path = v->path;
-	int64_t since = job ? v->cuts[job - 1] : INT64_MIN;
-	int64_t until = job < v->ncuts ? v->cuts[job] - 1 : INT64_MAX;
-	ttlog_store *p = NULL;
-	int rc = ttlog_store_open_part(v->whole, since, until, &p);
-	if (!p) {
-		add_part_problem(v, job, NULL, rc, NULL);
-		w->out = NULL;
-		return;
-	}
 	render_event_cache_reset(&w->cache); /* another store's sites */
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from;
@@ -821,13 +778,8 @@ static void store_part_job(void *arg, unsigned worker, size_t job, struct cli_jo
 		show_event(w, &ev);
 	}
 	flush_events(w);
-	const struct ttlog_store_file *const *files;
-	size_t nf = ttlog_store_files(p, &files);
-	for (size_t i = 0; i < nf; i++)
-		if (files[i]->status != TTLOG_OK)
-			add_part_problem(v, job, files[i]->path, files[i]->status, files[i]->error);
-	ttlog_store_close(p);
 	w->out = NULL;
+	cli_store_parts_end(&v->sparts, job, p);
 }
 
 static int store_part_end(void *arg, size_t job)
@@ -838,29 +790,20 @@ static int store_part_end(void *arg, size_t job)
 }
 
 /*
- * The store s with --jobs N > 1: cut into parts by time
- * (ttlog_store_cut_times()), each part's events read and made on a thread
- * (store_part_job()), written here in time order; the output is byte for
- * byte one thread's. Returns CLI_EXIT_OK, or -1 if s is not cut (a file
- * has a problem already, a file cannot be cut by time, too few blocks, no
- * thread) and is to be read on this thread; it then starts from its
- * first event.
+ * The store s with --jobs N > 1: cut into parts by time, each part's
+ * events read and made on a worker (store_part_job()), written here in
+ * time order: byte for byte one thread's output. Returns CLI_EXIT_OK, or
+ * -1 if s is not cut (see cli_store_parts_cut()) or no thread could be
+ * started: it is then to be read on this thread, from its first event.
  */
 static int view_store_jobs(struct view *v, ttlog_store *s)
 {
-	if (v->filter.jobs < 2 || v->metrics)
+	if (v->metrics)
 		return -1;
-	unsigned want = v->filter.jobs * STORE_PARTS_PER_JOB;
-	if (want > TTLOG_READER_MAX_PARTS)
-		want = TTLOG_READER_MAX_PARTS;
-	v->ncuts = ttlog_store_cut_times(s, want, v->cuts);
-	if (!v->ncuts)
+	size_t njobs = cli_store_parts_cut(&v->sparts, s, v->filter.jobs);
+	if (!njobs)
 		return -1;
-	size_t njobs = v->ncuts + 1;
 	unsigned nworkers = v->filter.jobs < njobs ? v->filter.jobs : (unsigned)njobs;
-	v->whole = s;
-	v->problems = render_xrealloc(NULL, njobs * sizeof *v->problems);
-	memset(v->problems, 0, njobs * sizeof *v->problems);
 	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
 	for (unsigned i = 0; i < nworkers; i++)
 		worker_view(&v->workers[i], v);
@@ -870,64 +813,7 @@ static int view_store_jobs(struct view *v, ttlog_store *s)
 		worker_view_free(&v->workers[i], v);
 	free(v->workers);
 	v->workers = NULL;
-	v->whole = NULL;
 	return status < 0 ? -1 : CLI_EXIT_OK;
-}
-
-/* After a store read in parts: the problems its parts found, each file's
- * first (the earliest part's: what one reading finds first), in the order
- * of the store's files, as cli_store_report() prints them. Returns the
- * exit status. */
-static int report_part_problems(struct view *v, ttlog_store *s)
-{
-	if (!v->problems)
-		return CLI_EXIT_OK;
-	int status = CLI_EXIT_OK;
-	const struct ttlog_store_file *const *files;
-	size_t nf = ttlog_store_files(s, &files), njobs = v->ncuts + 1;
-	for (size_t j = 0; j < njobs; j++)
-		for (size_t k = 0; k < v->problems[j].n; k++)
-			if (!v->problems[j].path[k]) {
-				cli_sync_stdout();
-				fprintf(stderr, "ttlog: %s\n", ttlog_strerror(v->problems[j].status[k]));
-				status = CLI_EXIT_DATA;
-			}
-	for (size_t i = 0; i < nf; i++) {
-		for (size_t j = 0, done = 0; j < njobs && !done; j++) {
-			const struct part_problems *pp = &v->problems[j];
-			for (size_t k = 0; k < pp->n && !done; k++) {
-				if (!pp->path[k] || strcmp(pp->path[k], files[i]->path) != 0)
-					continue;
-				cli_sync_stdout();
-				if (pp->error[k])
-					fprintf(stderr, "ttlog: %s\n", pp->error[k]);
-				else
-					fprintf(stderr, "ttlog: %s: %s\n", pp->path[k],
-						ttlog_strerror(pp->status[k]));
-				status = CLI_EXIT_DATA;
-				done = 1;
-			}
-		}
-	}
-	return status;
-}
-
-static void free_part_problems(struct view *v)
-{
-	if (!v->problems)
-		return;
-	for (size_t j = 0; j <= v->ncuts; j++) {
-		struct part_problems *pp = &v->problems[j];
-		for (size_t k = 0; k < pp->n; k++) {
-			free(pp->path[k]);
-			free(pp->error[k]);
-		}
-		free(pp->path);
-		free(pp->error);
-		free(pp->status);
-	}
-	free(v->problems);
-	v->problems = NULL;
 }
 
 /* All the arguments as one store: events of every file in time order (on
@@ -952,7 +838,7 @@ static int view_store(struct view *v, char **args, int n)
 		flush_events(v);
 	}
 	if (cli_stdout_failed()) {
-		free_part_problems(v);
+		cli_store_parts_free(&v->sparts);
 		ttlog_store_close(s);
 		return CLI_EXIT_OK;
 	}
@@ -1010,8 +896,8 @@ static int view_store(struct view *v, char **args, int n)
 		note(v, "", "%" PRIu64 " of %" PRIu64 " files left unread (outside the time "
 			 "range or another service)", c.files_skipped, c.files);
 	int status = cli_store_report(s, "ttlog");
-	int parts = report_part_problems(v, s);
-	free_part_problems(v);
+	int parts = cli_store_parts_report(&v->sparts, "ttlog");
+	cli_store_parts_free(&v->sparts);
 	ttlog_store_close(s);
 	return parts > status ? parts : status;
 }

@@ -455,7 +455,8 @@ static void test_given_up_word_is_plain_disabled(void **state)
 	(void)state;
 	assert_int_equal(TTLOG__SITE_GIVEN_UP & TTLOG__WORD_ASK, 0);
 	assert_int_not_equal(TTLOG__SITE_GIVEN_UP & TTLOG__WORD_OFF, 0);
-	static struct ttlog_site s = {TTLOG__SITE_GIVEN_UP, TTLOG_LEVEL_INFO, 0, 0, 0, 1, NULL,
+	static _Atomic uint64_t word = TTLOG__SITE_GIVEN_UP;
+	static struct ttlog_site s = {&word, TTLOG_LEVEL_INFO, 0, 0, 0, 1, NULL,
 				      "x", "x.c", "f", NULL, ""};
 	uint64_t s0, r0, s1, r1;
 	stats(&s0, &r0);

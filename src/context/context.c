@@ -20,8 +20,9 @@
 
 /* The built-in site of the record this file writes. */
 static const uint8_t no_types[] = {0};
+static _Atomic uint64_t pop_site_word;
 static struct ttlog_site pop_site = {
-	0u, TTLOG_LEVEL_INFO, 0, TTLOG__KIND_CONTEXT_POP, 0, 0, no_types, "",
+	&pop_site_word, TTLOG_LEVEL_INFO, 0, TTLOG__KIND_CONTEXT_POP, 0, 0, no_types, "",
 	"ttlog", "context_pop", "ttlog", ""};
 
 TTLOG_API uint32_t ttlog__context_pushed(const unsigned char *rec, uint32_t len)

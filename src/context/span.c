@@ -39,8 +39,9 @@
 #include "thread/thread.h"
 
 static const uint8_t end_types[] = {TTLOG_ARG_U64, 0};
+static _Atomic uint64_t end_site_word;
 static struct ttlog_site end_site = {
-	0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_SPAN_END, 0, 0, end_types, "",
+	&end_site_word, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_SPAN_END, 0, 0, end_types, "",
 	"ttlog", "span_end", "ttlog", ""};
 
 /* A trace handed in from elsewhere: new root spans become its children. */

@@ -36,6 +36,7 @@ _Static_assert((NSLOTS & (NSLOTS - 1)) == 0, "the slot count is a power of two")
 
 struct entry {
 	struct ttlog_site site;
+	_Atomic uint64_t word;       /* the site's word (site.word points to it) */
 	uint64_t hash;
 	uint32_t len;
 	uint8_t vtype;
@@ -146,6 +147,7 @@ struct ttlog_site *ttlog__rt_intern(const struct ttlog__rt_key *key, const uint8
 	e->vtype = key->vtype;
 	if (nargs)
 		memcpy(e->types, types, nargs);
+	e->site.word = &e->word;
 	e->site.level = key->level;
 	e->site.nargs = (uint8_t)nargs;
 	e->site.kind = key->kind;

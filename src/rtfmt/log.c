@@ -130,7 +130,7 @@ TTLOG_API int ttlog_log_enabled(int level)
 	struct ttlog_site *s = ttlog__rt_intern(&key, &one_string, 1);
 	if (!s)
 		return 1; /* the table is full: ttlog_log() formats such events itself */
-	uint64_t word = TTLOG__LOAD(s->word, relaxed);
+	uint64_t word = TTLOG__LOAD(*s->word, relaxed);
 	if (word == 0)
 		word = ttlog__register(s);
 	return (word & (TTLOG__WORD_ENABLED | TTLOG__WORD_ASK)) != 0;

@@ -12,7 +12,7 @@
 
 uint64_t ttlog__rt_word(struct ttlog_site *s)
 {
-	uint64_t word = TTLOG__LOAD(s->word, relaxed);
+	uint64_t word = TTLOG__LOAD(*s->word, relaxed);
 	if (TTLOG__LIKELY(word & TTLOG__WORD_ENABLED))
 		return word;
 	if (word & TTLOG__WORD_OFF)

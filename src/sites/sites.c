@@ -145,12 +145,12 @@ static uint64_t site_word(uint32_t id, uint64_t state)
 /* Rewrites the state bits of a registered site's word, keeping the id. */
 static void relevel_site(struct ttlog_site *s)
 {
-	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	uint64_t w = atomic_load_explicit(s->word, memory_order_relaxed);
 	uint64_t want;
 	do {
 		want = (w & ~(uint64_t)TTLOG__WORD_STATE) | state_bits(s, (uint32_t)(w >> 32));
 	} while (w != want &&
-		 !atomic_compare_exchange_weak_explicit(&s->word, &w, want, memory_order_relaxed,
+		 !atomic_compare_exchange_weak_explicit(s->word, &w, want, memory_order_relaxed,
 							memory_order_relaxed));
 }
 
@@ -165,11 +165,11 @@ static uint64_t register_site(struct ttlog_site *s)
 		 * word without an id), and says so, once. Relaxed: the CAS only
 		 * decides who counts it. */
 		uint64_t unset = 0;
-		if (atomic_compare_exchange_strong_explicit(&s->word, &unset, TTLOG__SITE_GIVEN_UP,
+		if (atomic_compare_exchange_strong_explicit(s->word, &unset, TTLOG__SITE_GIVEN_UP,
 							    memory_order_relaxed,
 							    memory_order_relaxed))
 			atomic_fetch_add_explicit(&ttlog__g.dropped_sites, 1, memory_order_relaxed);
-		return atomic_load_explicit(&s->word, memory_order_relaxed);
+		return atomic_load_explicit(s->word, memory_order_relaxed);
 	}
 	/* LMM(sites:C) pairs with LMM(sites:B): the levels state_bits() reads
 	 * are at least those of the count read here. */
@@ -177,7 +177,7 @@ static uint64_t register_site(struct ttlog_site *s)
 	uint64_t unset = 0;
 	/* Relaxed (see the top of this file); losing means another thread
 	 * registered the site first, and our id stays unused. */
-	if (!atomic_compare_exchange_strong_explicit(&s->word, &unset,
+	if (!atomic_compare_exchange_strong_explicit(s->word, &unset,
 						     site_word(id, state_bits(s, id)),
 						     memory_order_relaxed, memory_order_relaxed))
 		return unset;
@@ -189,14 +189,14 @@ static uint64_t register_site(struct ttlog_site *s)
 	ttlog__publish_site(&site_descs[id]); /* shared-memory mode: a copy in the mapping */
 	if (atomic_load_explicit(&levels_seq, memory_order_seq_cst) != seq)
 		relevel_site(s);
-	return atomic_load_explicit(&s->word, memory_order_relaxed);
+	return atomic_load_explicit(s->word, memory_order_relaxed);
 }
 
 /* Called by the macro in ttlog.h when a site's word is neither ENABLED nor
  * OFF: 0 (the first call) or ASK (a sampled call). */
 TTLOG_API uint64_t ttlog__register(struct ttlog_site *s)
 {
-	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	uint64_t w = atomic_load_explicit(s->word, memory_order_relaxed);
 	if (w == 0)
 		w = register_site(s);
 	if (!(w & TTLOG__WORD_ASK))
@@ -219,7 +219,7 @@ TTLOG_API void ttlog__register_write_empty(struct ttlog_site *s)
  * re-statements) are always enabled while ttlog is on. */
 uint64_t ttlog__site_builtin_word(struct ttlog_site *site)
 {
-	uint64_t word = atomic_load_explicit(&site->word, memory_order_relaxed);
+	uint64_t word = atomic_load_explicit(site->word, memory_order_relaxed);
 	if (word == 0)
 		word = ttlog__register(site);
 	return word & 1u ? word : 0;
@@ -322,9 +322,17 @@ static int site_mapped(const struct mapped *m, const struct ttlog_site *s, uint3
 {
 	uintptr_t a = (uintptr_t)s;
 	for (size_t i = 0; i < m->n; i++) {
-		if (a >= m->range[2 * i] && a + sizeof *s <= m->range[2 * i + 1])
-			return (uint32_t)(atomic_load_explicit(&s->word, memory_order_relaxed) >> 32) ==
-			       id;
+		if (a >= m->range[2 * i] && a + sizeof *s <= m->range[2 * i + 1]) {
+			/* The word is a static of the same module (ttlog/impl.h). */
+			uintptr_t w = (uintptr_t)s->word;
+			int word_mapped = 0;
+			for (size_t j = 0; j < m->n && !word_mapped; j++)
+				word_mapped = w >= m->range[2 * j] &&
+					      w + sizeof *s->word <= m->range[2 * j + 1];
+			return word_mapped &&
+			       (uint32_t)(atomic_load_explicit(s->word, memory_order_relaxed) >> 32) ==
+				       id;
+		}
 	}
 	return 0;
 }

@@ -41,8 +41,9 @@
 
 /* The built-in site of the RESTATE record. */
 static const uint8_t restate_types[] = {TTLOG_ARG_U32};
+static _Atomic uint64_t restate_site_word;
 static struct ttlog_site restate_site = {
-	0u, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_RESTATE, 0, 0, restate_types, "",
+	&restate_site_word, TTLOG_LEVEL_INFO, 1, TTLOG__KIND_RESTATE, 0, 0, restate_types, "",
 	"ttlog", "scopes_restate", "ttlog", ""};
 
 #define RESTATE_RECORD 24u

@@ -434,14 +434,18 @@ TTLOG__INLINE uint32_t ttlog__low_bit(uint32_t x)
  * holds s or in the next one (every string of up to 16 bytes, and up to 31
  * depending on its alignment), else UINT32_MAX: ttlog__len_str() then asks
  * ttlog__str_len_long(). Reading the next block needs no bound: the string
- * goes on into it.
+ * goes on into it. Neither block is said to be the likely one: so the
+ * compiler keeps the second block's scan in the fast path, and a string
+ * that crosses a 16-byte boundary runs no line of code outside it (a site
+ * of a program with thousands of them fetches each line it runs;
+ * docs/PERFORMANCE.md, "Many sites: the second block in line").
  */
 TTLOG__INLINE uint32_t ttlog__str_scan_short(const char *s)
 {
 	const char *block = (const char *)((uintptr_t)s & ~(uintptr_t)15);
 	TTLOG__HIDE(block);
 	uint32_t nul = ttlog__nul_mask(block) >> ((uintptr_t)s & 15); /* bytes before s are not the string's */
-	if (TTLOG__LIKELY(nul != 0))
+	if (nul != 0)
 		return ttlog__low_bit(nul);
 	nul = ttlog__nul_mask(block + 16);
 	if (TTLOG__LIKELY(nul != 0))

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "common/crc32c.h"
+#include "fix_checksums.h"
 #include "reader/impl.h"
 #include "reader/reader_internal.h"
 #include "format/format.h"
@@ -166,26 +167,6 @@ static uint64_t iterate_bare(ttlog_reader *r)
 	return n;
 }
 
-/* Recomputes the file header's CRC and every chunk's CRC, following the
- * chunk lengths as far as they stay inside the buffer. */
-static void fix_checksums(unsigned char *p, size_t size)
-{
-	if (size < TTLOG__FMT_FILE_HEADER_SIZE)
-		return;
-	ttlog__put_u32(p + TTLOG__FMT_FH_CRC_OFF, ttlog__crc32c(0, p, TTLOG__FMT_FH_CRC_OFF));
-	size_t off = ttlog__get_u16(p + TTLOG__FMT_FH_HEADER_SIZE_OFF);
-	if (off < TTLOG__FMT_FILE_HEADER_SIZE)
-		off = TTLOG__FMT_FILE_HEADER_SIZE;
-	while (off < size && size - off >= TTLOG__FMT_CHUNK_HEADER_SIZE) {
-		uint32_t len = ttlog__get_u32(p + off + TTLOG__FMT_CH_LENGTH_OFF);
-		if (len > size - off - TTLOG__FMT_CHUNK_HEADER_SIZE)
-			return;
-		ttlog__put_u32(p + off + TTLOG__FMT_CH_CRC_OFF,
-			       ttlog__chunk_crc(p + off, p + off + TTLOG__FMT_CHUNK_HEADER_SIZE, len));
-		off += TTLOG__FMT_CHUNK_HEADER_SIZE + (size_t)len;
-	}
-}
-
 static void run(const uint8_t *data, size_t size)
 {
 	ttlog_reader *r = NULL;
@@ -279,7 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size)
 		memcpy(copy, data, size);
-	fix_checksums(copy, size);
+	fuzz_fix_checksums(copy, size);
 	run(copy, size);
 	free(copy);
 	return 0;

@@ -131,25 +131,7 @@ expect "promoted blocks in contexts: each promoted event has its context" \
 # the middle of the file, its CRC made right again; prints the number of
 # blocks.
 damage() {
-	python3 - "$1" "$2" "$(dirname "$0")/support" <<'PY'
-import struct, sys
-sys.path.insert(0, sys.argv[3])
-from mkseg import crc_final
-data = bytearray(open(sys.argv[1], "rb").read())
-off, evts = 24, []
-while off + 16 <= len(data):
-    ln = struct.unpack_from("<I", data, off + 8)[0]
-    if data[off:off + 4] == b"EVTS":
-        evts.append((off, ln))
-    off += 16 + ln
-# The largest block of the middle third.
-off, ln = max(evts[len(evts) // 3:2 * len(evts) // 3], key=lambda e: e[1])
-for i in range(ln // 2, min(ln, ln // 2 + 16)):
-    data[off + 16 + i] ^= 0x5A
-struct.pack_into("<I", data, off + 12, crc_final(bytes(data[off:off + 12]) + bytes(data[off + 16:off + 16 + ln])))
-open(sys.argv[2], "wb").write(data)
-print(len(evts))
-PY
+	python3 "$(dirname "$0")/support/damage_block.py" "$1" "$2"
 }
 damaged=$tmp/damaged.ttseg
 damage "$seg" "$damaged" >"$tmp/damage.out"

@@ -99,23 +99,7 @@ same_jobs "export csv, a segment and a snapshot" export --format csv "$tmp/dedup
 # open that cuts the store cannot see it, the part that reads it reports it.
 cp "$tmp/plain"/*.ttseg "$tmp/damaged/"
 victim=$(ls -S "$tmp/damaged"/*.ttseg | head -n 1)
-python3 - "$victim" "$(dirname "$0")/support" <<'PY'
-import struct, sys
-sys.path.insert(0, sys.argv[2])
-from mkseg import crc_final
-data = bytearray(open(sys.argv[1], "rb").read())
-off, evts = 24, []
-while off + 16 <= len(data):
-    ln = struct.unpack_from("<I", data, off + 8)[0]
-    if data[off:off + 4] == b"EVTS":
-        evts.append((off, ln))
-    off += 16 + ln
-off, ln = max(evts[len(evts) // 3:2 * len(evts) // 3], key=lambda e: e[1])
-for i in range(ln // 2, min(ln, ln // 2 + 16)):
-    data[off + 16 + i] ^= 0x5A
-struct.pack_into("<I", data, off + 12, crc_final(bytes(data[off:off + 12]) + bytes(data[off + 16:off + 16 + ln])))
-open(sys.argv[1], "wb").write(data)
-PY
+python3 "$(dirname "$0")/support/damage_block.py" "$victim" "$victim" >/dev/null
 same_jobs "view text, a damaged segment" view --color=never "$tmp/damaged"
 expect "damaged: the block is the error, once" test "$(grep -c "offset" "$tmp/j4.err")" = 1
 expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2

@@ -425,6 +425,41 @@ static int export_job_end(void *arg, size_t job)
 	return export_file_end(ej->x, ej->files[file], p);
 }
 
+/* The exports of n workers of x: its format (begun as x's workers begin,
+ * begin_worker()), its options, and a filter whose --thread matches are
+ * their own (cli_filter_worker()). */
+static struct export *workers_start(struct export *x, unsigned n)
+{
+	struct export *workers = render_xrealloc(NULL, n * sizeof *workers);
+	for (unsigned i = 0; i < n; i++) {
+		struct export *w = &workers[i];
+		*w = (struct export){0};
+		w->format = x->format;
+		cli_filter_worker(&w->filter, &x->filter);
+		w->signal = x->signal;
+		w->json_big_as_string = x->json_big_as_string;
+		if (w->format->begin_worker)
+			w->format->begin_worker(w, x);
+		else
+			w->format->begin(w);
+	}
+	return workers;
+}
+
+/* Ends and frees what workers_start() made; their --thread matches go
+ * back into x's filter. */
+static void workers_end(struct export *x, struct export *workers, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct export *w = &workers[i];
+		cli_filter_worker_end(&w->filter, &x->filter);
+		w->format->end(w);
+		render_buf_free(&w->out);
+		render_message_free(&w->msg);
+	}
+	free(workers);
+}
+
 /*
  * jsonl, logfmt or csv of the files, n of them, with --jobs N > 1: each file's events
  * made by jobs (export_job()), one per part of the file where it is cut
@@ -459,32 +494,13 @@ static int export_files_jobs(struct export *x, char **files, int n)
 	}
 	ej.parts = render_xrealloc(NULL, (size_t)n * sizeof *ej.parts);
 	memset(ej.parts, 0, (size_t)n * sizeof *ej.parts);
-	ej.workers = render_xrealloc(NULL, nworkers * sizeof *ej.workers);
-	for (unsigned i = 0; i < nworkers; i++) {
-		struct export *w = &ej.workers[i];
-		*w = (struct export){0};
-		w->format = x->format;
-		cli_filter_worker(&w->filter, &x->filter);
-		w->signal = x->signal;
-		w->json_big_as_string = x->json_big_as_string;
-		if (w->format->begin_worker)
-			w->format->begin_worker(w, x);
-		else
-			w->format->begin(w);
-	}
+	ej.workers = workers_start(x, nworkers);
 	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, export_job,
 				       export_job_end, &ej);
 	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
 		ttlog_reader_close(ej.parts[i].r);
 	cli_file_parts_free(ej.fparts);
-	for (unsigned i = 0; i < nworkers; i++) {
-		struct export *w = &ej.workers[i];
-		cli_filter_worker_end(&w->filter, &x->filter);
-		w->format->end(w);
-		render_buf_free(&w->out);
-		render_message_free(&w->msg);
-	}
-	free(ej.workers);
+	workers_end(x, ej.workers, nworkers);
 	free(ej.parts);
 	return status;
 }
@@ -568,29 +584,10 @@ static int export_store_jobs(struct export *x, ttlog_store *s, struct cli_store_
 	if (!njobs)
 		return -1;
 	unsigned nworkers = x->filter.jobs < njobs ? x->filter.jobs : (unsigned)njobs;
-	ej.workers = render_xrealloc(NULL, nworkers * sizeof *ej.workers);
-	for (unsigned i = 0; i < nworkers; i++) {
-		struct export *w = &ej.workers[i];
-		*w = (struct export){0};
-		w->format = x->format;
-		cli_filter_worker(&w->filter, &x->filter);
-		w->signal = x->signal;
-		w->json_big_as_string = x->json_big_as_string;
-		if (w->format->begin_worker)
-			w->format->begin_worker(w, x);
-		else
-			w->format->begin(w);
-	}
+	ej.workers = workers_start(x, nworkers);
 	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, export_store_job,
 				       export_store_job_end, &ej);
-	for (unsigned i = 0; i < nworkers; i++) {
-		struct export *w = &ej.workers[i];
-		cli_filter_worker_end(&w->filter, &x->filter);
-		w->format->end(w);
-		render_buf_free(&w->out);
-		render_message_free(&w->msg);
-	}
-	free(ej.workers);
+	workers_end(x, ej.workers, nworkers);
 	*sp = ej.sp;
 	return status < 0 ? -1 : 0;
 }

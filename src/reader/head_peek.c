@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * head_peek.c - a file's process and clock calibration from its HEAD
- * alone, without opening it as a reader (ttlog__reader_peek_head()): the
+ * alone, without opening it as a reader (ttlog__reader_peek_head(), and
+ * the whole positioned read it and the segment index use): the
  * store uses it to give each process one clock from all of its files,
  * also those it leaves unread (store.c, "One clock per process").
  *
@@ -25,7 +26,7 @@
  * path, a host name, a reason, a service and a trigger rule. */
 #define PEEK_HEAD_MAX (64u << 10)
 
-static int read_exact(int fd, void *buf, size_t n, uint64_t off)
+int ttlog__reader_pread(int fd, void *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
 	while (done < n) {
@@ -42,7 +43,7 @@ static int read_exact(int fd, void *buf, size_t n, uint64_t off)
 static int peek_fd(int fd, uint64_t offset, struct ttlog__head_clock *out)
 {
 	unsigned char fh[TTLOG__FMT_FILE_HEADER_SIZE];
-	if (!read_exact(fd, fh, sizeof fh, offset) ||
+	if (!ttlog__reader_pread(fd, fh, sizeof fh, offset) ||
 	    memcmp(fh, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN) != 0 ||
 	    ttlog__get_u32(fh + TTLOG__FMT_FH_CRC_OFF) != ttlog__crc32c(0, fh, TTLOG__FMT_FH_CRC_OFF) ||
 	    ttlog__get_u16(fh + TTLOG__FMT_FH_VERSION_OFF) != TTLOG__FMT_VERSION ||
@@ -52,7 +53,7 @@ static int peek_fd(int fd, uint64_t offset, struct ttlog__head_clock *out)
 	if (hsize < TTLOG__FMT_FILE_HEADER_SIZE)
 		return 0;
 	unsigned char ch[TTLOG__FMT_CHUNK_HEADER_SIZE];
-	if (!read_exact(fd, ch, sizeof ch, offset + hsize) ||
+	if (!ttlog__reader_pread(fd, ch, sizeof ch, offset + hsize) ||
 	    ttlog__get_u32(ch + TTLOG__FMT_CH_TYPE_OFF) != TTLOG__FMT_CHUNK_HEAD)
 		return 0;
 	const uint32_t len = ttlog__get_u32(ch + TTLOG__FMT_CH_LENGTH_OFF);
@@ -61,7 +62,7 @@ static int peek_fd(int fd, uint64_t offset, struct ttlog__head_clock *out)
 	unsigned char *p = malloc(len);
 	if (!p)
 		return 0;
-	int ok = read_exact(fd, p, len, offset + hsize + sizeof ch) &&
+	int ok = ttlog__reader_pread(fd, p, len, offset + hsize + sizeof ch) &&
 		 ttlog__chunk_crc(ch, p, len) == ttlog__get_u32(ch + TTLOG__FMT_CH_CRC_OFF);
 	if (ok) {
 		out->pid = ttlog__get_u32(p + TTLOG__FMT_HEAD_PID_OFF);

@@ -540,6 +540,10 @@ struct ttlog__head_clock {
  */
 int ttlog__reader_peek_head(const char *path, uint64_t offset, struct ttlog__head_clock *out);
 
+/* Reads n bytes at off of fd into buf, whole (EINTR retried); returns 1,
+ * or 0 on an error or the end of the file. */
+int ttlog__reader_pread(int fd, void *buf, size_t n, uint64_t off);
+
 /* ---- Records (reader/records.c) ------------------------------------------ */
 
 /*

@@ -32,16 +32,7 @@ struct ientry {
 /* Reads n bytes at off into r->data + off. */
 static int read_at(struct ttlog_reader *r, int fd, size_t off, size_t n)
 {
-	size_t done = 0;
-	while (done < n) {
-		ssize_t got = pread(fd, r->data + off + done, n - done, (off_t)(off + done));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return 0;
-		done += (size_t)got;
-	}
-	return 1;
+	return ttlog__reader_pread(fd, r->data + off, n, off);
 }
 
 /* Reads the chunk at off whose type and payload length the index gives,

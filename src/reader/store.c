@@ -1088,6 +1088,19 @@ static int by_lower(const void *pa, const void *pb)
 	return (a->file > b->file) - (a->file < b->file);
 }
 
+/* An empty store, nothing merged yet; NULL when memory is short. */
+static struct ttlog_store *store_alloc(void)
+{
+	struct ttlog_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->inotify = -1;
+	s->popped = SIZE_MAX;
+	s->status = TTLOG_OK;
+	s->seen_ns = INT64_MIN;
+	return s;
+}
+
 /* A store of the files of its sources, none opened yet. Returns TTLOG_OK,
  * TTLOG_E_INVALID or TTLOG_E_NOMEM (*out NULL). */
 static int store_new(const char *const *paths, size_t npaths,
@@ -1099,13 +1112,9 @@ static int store_new(const char *const *paths, size_t npaths,
 	/* Duplicates are told apart by their arguments. */
 	if (!paths || !npaths || (opt && (opt->flags & TTLOG_READER_NO_ARGS)))
 		return TTLOG_E_INVALID;
-	struct ttlog_store *s = calloc(1, sizeof *s);
+	struct ttlog_store *s = store_alloc();
 	if (!s)
 		return TTLOG_E_NOMEM;
-	s->inotify = -1;
-	s->popped = SIZE_MAX;
-	s->status = TTLOG_OK;
-	s->seen_ns = INT64_MIN;
 	if (opt)
 		s->opt = *opt;
 	else
@@ -1240,13 +1249,9 @@ TTLOG_API int ttlog_store_open_part(const ttlog_store *whole, int64_t part_since
 	*out = NULL;
 	if (!whole || part_since_ns > part_until_ns)
 		return TTLOG_E_INVALID;
-	struct ttlog_store *s = calloc(1, sizeof *s);
+	struct ttlog_store *s = store_alloc();
 	if (!s)
 		return TTLOG_E_NOMEM;
-	s->inotify = -1;
-	s->popped = SIZE_MAX;
-	s->status = TTLOG_OK;
-	s->seen_ns = INT64_MIN;
 	s->part = 1;
 	s->opt = whole->opt;
 	s->opt.service = NULL;

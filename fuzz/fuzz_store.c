@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_store.c - libFuzzer target for stores: several files read as one
+ * (ttlog_store_*), and a store cut into parts by time.
+ *
+ * The input is a byte of flags, then up to four files, each a
+ * little-endian u32 length and that many bytes (a length past the end
+ * takes what is left). They are written into a private directory under
+ * names a writer gives: flag 1 chooses snapshots of two processes, else
+ * segments of one stream (service, pid, the sequence 1, 2, ...) with a
+ * snapshot of the same pid last, so that the files share clocks and
+ * records; with flag 2 each file's checksums are made right first
+ * (fuzz/fix_checksums.h), so that a mutation gets past them. Then the
+ * store of the directory is read whole, and read again in parts
+ * (ttlog_store_cut_times(), ttlog_store_open_part() of each) and checked:
+ * an error message exactly when the status is not TTLOG_OK (a file's and
+ * the store's); each event from a file with a reader; and, where the
+ * whole read and every part found nothing wrong
+ * while reading, the parts one after the other give the whole read's
+ * events (time, ticks, thread, site and argument count) in the same order.
+ * A broken promise aborts, which the fuzzer reports like a crash.
+ *
+ * Build with clang -fsanitize=fuzzer,address; fuzz/replay.c runs the same
+ * function over fuzz/corpus/store without libFuzzer (FUZZ_STORE_TRACE=1
+ * prints each input's files, events and cuts). The seeds pack files of
+ * tests/support/mkseg.py: two segments of a stream (the second with a
+ * wider clock) and a snapshot of the same records (stream-and-snapshot),
+ * two segments with contexts (contexts), snapshots of two processes
+ * (two-processes).
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fix_checksums.h"
+#include "ttlog_reader.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)              \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
+	} while (0)
+
+#define MAX_FILES 4
+#define MAX_EVENTS 20000
+
+static char dir[64];
+static char names[MAX_FILES][160];
+static size_t nnames;
+
+static void remove_dir(void)
+{
+	for (size_t i = 0; i < nnames; i++)
+		unlink(names[i]);
+	rmdir(dir);
+}
+
+struct seen {
+	int64_t time_ns;
+	uint64_t ticks;
+	uint32_t tid, site, nargs, kind;
+};
+
+static struct seen whole[MAX_EVENTS], parted[MAX_EVENTS];
+
+/* Writes p[0..n) to path; with fix, its checksums made right first. */
+static void write_file(const char *path, const uint8_t *p, size_t n, int fix)
+{
+	static unsigned char copy[1 << 20];
+	if (fix && n <= sizeof copy) {
+		memcpy(copy, p, n);
+		fuzz_fix_checksums(copy, n);
+		p = copy;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, p + done, n - done);
+		CHECK(w > 0);
+		done += (size_t)w;
+	}
+	close(fd);
+}
+
+/* Reads store s to its end: the events (at most cap kept in out), checked
+ * on the way. (Not their time order: a file may hold blocks whose times go
+ * back, which a whole read returns as the file gives them.) Returns how
+ * many; *clean says whether no file had a problem. */
+static size_t drain(ttlog_store *s, struct seen *out, size_t cap, int *clean)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	size_t n = 0;
+	while (ttlog_store_next(s, &ev, &from)) {
+		CHECK(from && from->reader);
+		if (n < cap)
+			out[n] = (struct seen){ev.time_ns, ev.ticks, ev.thread ? ev.thread->tid : 0,
+					       ev.site ? ev.site->id : 0, ev.nargs, (uint32_t)ev.kind};
+		n++;
+	}
+	int status = ttlog_store_status(s);
+	CHECK((status == TTLOG_OK) == (ttlog_store_error(s) == NULL));
+	const struct ttlog_store_file *const *files;
+	size_t nf = ttlog_store_files(s, &files);
+	*clean = status == TTLOG_OK;
+	for (size_t i = 0; i < nf; i++) {
+		CHECK((files[i]->status == TTLOG_OK) == (files[i]->error == NULL) ||
+		      files[i]->status == TTLOG_E_NOMEM);
+		if (files[i]->status != TTLOG_OK)
+			*clean = 0;
+	}
+	return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "/tmp/fuzz_store-XXXXXX");
+		if (!mkdtemp(dir))
+			abort();
+		atexit(remove_dir);
+	}
+	for (size_t i = 0; i < nnames; i++)
+		unlink(names[i]);
+	nnames = 0;
+	if (size < 1)
+		return 0;
+	int two_processes = data[0] & 1, fix = data[0] & 2;
+	size_t off = 1;
+	while (off + 4 <= size && nnames < MAX_FILES) {
+		uint32_t len = (uint32_t)data[off] | (uint32_t)data[off + 1] << 8 |
+			       (uint32_t)data[off + 2] << 16 | (uint32_t)data[off + 3] << 24;
+		off += 4;
+		if (len > size - off)
+			len = (uint32_t)(size - off);
+		size_t k = nnames;
+		if (two_processes)
+			snprintf(names[k], sizeof names[k],
+				 "%s/ttlog-%d-20260101T00000%zu.000000000Z-fuzz.ttlog", dir,
+				 k % 2 ? 7 : 4242, k);
+		else if (k + 1 < MAX_FILES && off + len + 4 <= size)
+			snprintf(names[k], sizeof names[k],
+				 "%s/svc-4242-20260101T00000%zu.000000000Z-%06zu.ttseg", dir, k, k + 1);
+		else
+			snprintf(names[k], sizeof names[k],
+				 "%s/ttlog-4242-20260101T00000%zu.500000000Z-fuzz.ttlog", dir, k);
+		write_file(names[k], data + off, len, fix);
+		nnames++;
+		off += len;
+	}
+	if (!nnames)
+		return 0;
+
+	const char *src = dir;
+	ttlog_store *s = NULL;
+	(void)ttlog_store_open(&src, 1, NULL, &s);
+	if (!s)
+		return 0; /* out of memory */
+	int clean_whole;
+	size_t nw = drain(s, whole, MAX_EVENTS, &clean_whole);
+	ttlog_store_close(s);
+
+	s = NULL;
+	(void)ttlog_store_open(&src, 1, NULL, &s);
+	if (!s)
+		return 0;
+	int64_t cuts[7];
+	size_t m = ttlog_store_cut_times(s, 8, cuts);
+	CHECK(m < 8);
+	if (getenv("FUZZ_STORE_TRACE"))
+		fprintf(stderr, "fuzz_store: %zu files, %zu events%s, %zu cuts\n", nnames, nw,
+			clean_whole ? "" : " (a problem found)", m);
+	for (size_t k = 1; k < m; k++)
+		CHECK(cuts[k] > cuts[k - 1]);
+	if (m) {
+		/* Cut only when every file opened without a problem. */
+		CHECK(ttlog_store_status(s) == TTLOG_OK);
+		size_t np = 0;
+		int clean_parts = 1;
+		for (size_t k = 0; k <= m; k++) {
+			ttlog_store *p = NULL;
+			int64_t since = k ? cuts[k - 1] : INT64_MIN;
+			int64_t until = k < m ? cuts[k] - 1 : INT64_MAX;
+			(void)ttlog_store_open_part(s, since, until, &p);
+			if (!p) {
+				clean_parts = 0;
+				continue;
+			}
+			int clean;
+			np += drain(p, parted + (np < MAX_EVENTS ? np : MAX_EVENTS),
+				    np < MAX_EVENTS ? MAX_EVENTS - np : 0, &clean);
+			clean_parts &= clean;
+			CHECK(ttlog_store_follow(p, 0) < 0);
+			ttlog_store_close(p);
+		}
+		if (clean_whole && clean_parts) {
+			CHECK(np == nw);
+			size_t cmp = nw < MAX_EVENTS ? nw : MAX_EVENTS;
+			CHECK(memcmp(whole, parted, cmp * sizeof *whole) == 0);
+		}
+	}
+	/* The whole store again after the cut: as the first read. */
+	int clean_again;
+	size_t again = drain(s, parted, MAX_EVENTS, &clean_again);
+	if (clean_whole && clean_again)
+		CHECK(again == nw);
+	ttlog_store_close(s);
+	return 0;
+}

@@ -239,11 +239,15 @@ static int name_skip(const struct ttlog_store *s, size_t i)
 		if (strcmp(want, f->name_service) != 0)
 			return 1;
 	}
-	if (s->since_ns == INT64_MIN || !f->name_ns)
+	/* The store's range, not a part's: what a name says is a guess with a
+	 * margin, and a part must leave out only what the whole store's read
+	 * leaves out (its files are chosen by their blocks' times instead,
+	 * ttlog_store_open_part()). */
+	if (s->opt.since_ns == INT64_MIN || !f->name_ns)
 		return 0;
-	int64_t since = s->since_ns < INT64_MIN + STORE_NAME_SLACK_NS
+	int64_t since = s->opt.since_ns < INT64_MIN + STORE_NAME_SLACK_NS
 				? INT64_MIN
-				: s->since_ns - STORE_NAME_SLACK_NS;
+				: s->opt.since_ns - STORE_NAME_SLACK_NS;
 	if (!f->seg_name)
 		return f->name_ns < since;
 	/* A later segment of the same stream created before the range. */
@@ -1171,7 +1175,7 @@ static int store_start(ttlog_store *s, ttlog_store **out)
 			s->counters.files_skipped++;
 		} else if (f->lower == INT64_MIN) {
 			open_file(s, i, 0);
-		} else if (name_skip(s, i) || f->lower > s->until_ns) {
+		} else if (name_skip(s, i) || f->lower > s->opt.until_ns) {
 			f->pub.skipped = 1;
 			s->counters.files_skipped++;
 		} else {

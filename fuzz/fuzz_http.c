@@ -44,14 +44,9 @@
 #include <microhttpd.h>
 
 #include "serve/internal.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                    \
-	do {                           \
-		if (!(cond))           \
-			abort();       \
-	} while (0)
 
 #ifndef TTLOG_FUZZ_SEEDS
 #error "TTLOG_FUZZ_SEEDS (the directory of the reader's seeds) is set by the build"

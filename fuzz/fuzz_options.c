@@ -25,14 +25,9 @@
 #include "cli/filter.h"
 #include "cli/time_args.h"
 #include "core/config.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 /* The command's standard output, which src/cli/report.c reaches for: the
  * target writes nothing to it. */

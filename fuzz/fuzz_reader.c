@@ -51,14 +51,9 @@
 #include "format/format.h"
 #include "ttlog.h"
 #include "ttlog_reader.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                    \
-	do {                           \
-		if (!(cond))           \
-			abort();       \
-	} while (0)
 
 static void check_site(const struct ttlog_site_info *s)
 {

@@ -31,14 +31,9 @@
 #include "ttlog_reader.h"
 #define TTLOG_TOOLS_UNSTABLE
 #include "ttlog_tools.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 static char dir[64];
 

@@ -40,14 +40,9 @@
 
 #include "fix_checksums.h"
 #include "ttlog_reader.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 #define MAX_FILES 4
 #define MAX_EVENTS 20000

@@ -36,17 +36,6 @@ expect "four threads log in spans and contexts into a stream" \
 mapfile -t scoped < <(ls -S "$tmp/scoped"/*.ttseg)
 expect "span_attrs wrote a snapshot" test -f "$attrs"
 
-# threads_opening FILE ARGS...: how many threads of `ttlog ARGS --jobs 4`
-# other than the main one (which looks at every file of a list first) open
-# FILE.
-threads_opening() {
-	local file=$1 main
-	shift
-	strace -f -qq -e trace=openat,execve -o "$tmp/strace.log" "$bin" "$@" --jobs 4 >/dev/null 2>&1
-	main=$(awk 'NR == 1 {print $1}' "$tmp/strace.log")
-	grep -F "\"$file\"" "$tmp/strace.log" | awk -v main="$main" '$1 != main {print $1}' | sort -u | wc -l
-}
-
 # A file that is not cut is read by the one worker that takes it. (Which
 # workers take the parts of a cut file depends on timing; which files are
 # cut, and the parts, are tests/test_file_parts.c's.)

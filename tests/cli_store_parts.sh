@@ -35,15 +35,6 @@ expect "the streams wrote several segments each" \
 	test "$(ls "$tmp/plain" | wc -l)" -ge 3 -a "$(ls "$tmp/scoped" | wc -l)" -ge 3
 cp "$tmp/plain"/*.ttseg "$tmp/scoped"/*.ttseg "$tmp/both/"
 
-# threads_opening FILE ARGS...: how many threads of `ttlog ARGS --jobs 4`
-# other than the main one open FILE.
-threads_opening() {
-	local file=$1 main
-	shift
-	strace -f -qq -e trace=openat,execve -o "$tmp/strace.log" "$bin" "$@" --jobs 4 >/dev/null 2>&1
-	main=$(awk 'NR == 1 {print $1}' "$tmp/strace.log")
-	grep -F "$file" "$tmp/strace.log" | awk -v main="$main" '$1 != main {print $1}' | sort -u | wc -l
-}
 expect "the parts of a stream are read on several threads" \
 	test "$(threads_opening .ttseg view "$tmp/plain")" -ge 2
 

@@ -167,6 +167,16 @@ for line in sys.stdin:
         print(r["reason"])' "$1"
 }
 
+# threads_opening FILE ARGS...: how many threads of `ttlog ARGS --jobs 4`
+# other than the main one open a path that has FILE in it (strace).
+threads_opening() {
+	local file=$1 main
+	shift
+	strace -f -qq -e trace=openat,execve -o "$tmp/strace.log" "$bin" "$@" --jobs 4 >/dev/null 2>&1
+	main=$(awk 'NR == 1 {print $1}' "$tmp/strace.log")
+	grep -F -- "$file" "$tmp/strace.log" | awk -v main="$main" '$1 != main {print $1}' | sort -u | wc -l
+}
+
 # same_jobs NAME ARGS...: `ttlog ARGS` with --jobs 1 and --jobs 4 prints
 # the same on stdout and stderr and exits the same (the reading, checking
 # and rendering threads change nothing of what is printed). Leaves the

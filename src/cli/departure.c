@@ -98,13 +98,6 @@ static void map_free(struct dep_map *m)
 
 /* ---- Reading ------------------------------------------------------------- */
 
-static char *dup_text(const char *s)
-{
-	s = s ? s : "";
-	size_t n = strlen(s) + 1;
-	return memcpy(render_xrealloc(NULL, n), s, n);
-}
-
 static void series_add(struct dep_series *s, int64_t ts, double v)
 {
 	if (s->n == s->cap) {
@@ -177,10 +170,10 @@ static size_t site_of(struct dep_corpus *c, const struct ttlog_site_info *si, co
 		index = c->nsites++;
 		struct dep_site *s = &c->sites[index];
 		memset(s, 0, sizeof *s);
-		s->key = dup_text(m.key);
-		s->file = dup_text(si->file);
-		s->function = dup_text(si->function);
-		s->format = dup_text(si->format);
+		s->key = render_xstrdup(m.key);
+		s->file = render_xstrdup(si->file);
+		s->function = render_xstrdup(si->function);
+		s->format = render_xstrdup(si->format);
 		s->line = si->line;
 		s->level = si->level;
 		s->kind = si->kind;
@@ -216,7 +209,7 @@ static struct dep_series *arg_series(struct dep_corpus *c, size_t site, const st
 		memset(g, 0, sizeof *g);
 		g->site = site;
 		g->position = a->position;
-		g->field = a->field ? dup_text(a->field) : NULL;
+		g->field = a->field ? render_xstrdup(a->field) : NULL;
 		s->args[a->position] = c->nargs++;
 	}
 	return &c->args[s->args[a->position]].values;
@@ -245,7 +238,7 @@ static struct dep_series *span_series(struct dep_corpus *c, const char *name)
 		}
 		at = c->nspans++;
 		memset(&c->spans[at], 0, sizeof c->spans[at]);
-		c->spans[at].name = dup_text(name);
+		c->spans[at].name = render_xstrdup(name);
 		map_put(&c->span_names, h, at);
 	}
 	return &c->spans[at].durations;

@@ -566,13 +566,6 @@ static void export_store_job(void *arg, unsigned worker, size_t job, struct cli_
 	cli_store_parts_end(&ej->sp, job, p);
 }
 
-static int export_store_job_end(void *arg, size_t job)
-{
-	(void)arg;
-	(void)job;
-	return CLI_EXIT_OK;
-}
-
 /* The events of store s on --jobs threads, cut into parts (store_parts.h);
  * the begin() of every worker is x's (begin_worker). Returns 0, or -1 if
  * s is not cut or no thread could be started (s then starts from its
@@ -586,7 +579,7 @@ static int export_store_jobs(struct export *x, ttlog_store *s, struct cli_store_
 	unsigned nworkers = x->filter.jobs < njobs ? x->filter.jobs : (unsigned)njobs;
 	ej.workers = workers_start(x, nworkers);
 	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, export_store_job,
-				       export_store_job_end, &ej);
+				       NULL, &ej);
 	workers_end(x, ej.workers, nworkers);
 	*sp = ej.sp;
 	return status < 0 ? -1 : 0;

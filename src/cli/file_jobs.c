@@ -414,7 +414,7 @@ int cli_file_jobs_run(unsigned nthreads, size_t nfiles, size_t memory, cli_file_
 	for (size_t i = 0; i < nfiles; i++) {
 		if (!jobs_write(j, i))
 			break; /* the output failed: main() says so */
-		int st = end(arg, i);
+		int st = end ? end(arg, i) : CLI_EXIT_OK;
 		if (st > status)
 			status = st;
 		if (cli_stdout_failed())

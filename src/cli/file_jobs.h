@@ -73,7 +73,8 @@ typedef int cli_file_end_fn(void *arg, size_t file);
 /**
  * Works through the files 0 to nfiles-1 on min(nthreads, nfiles) threads,
  * their output held to `memory` bytes in all; on the calling thread,
- * writes each file's output in list order and then calls end(arg, file),
+ * writes each file's output in list order and then calls end(arg, file)
+ * (if end is not NULL),
  * until the last file or the first output that fails; then stops the
  * threads. Returns the highest status end() returned (CLI_EXIT_OK
  * if none), or -1 if no thread could be started (the caller then prints

@@ -135,14 +135,6 @@ void cli_ls_usage(FILE *out)
 	      out);
 }
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s ? s : "");
-	char *copy = render_xrealloc(NULL, n + 1);
-	memcpy(copy, s ? s : "", n + 1);
-	return copy;
-}
-
 static int has_suffix(const char *name, const char *suffix)
 {
 	size_t n = strlen(name), m = strlen(suffix);
@@ -192,10 +184,10 @@ static void describe(struct entry *e, ttlog_reader *r)
 	e->described = 1;
 	e->created_ns = info->created_ns;
 	e->pid = info->pid;
-	e->executable = xstrdup(info->executable);
-	e->hostname = xstrdup(info->hostname);
-	e->reason = xstrdup(info->reason);
-	e->trigger_rule = xstrdup(info->trigger_rule);
+	e->executable = render_xstrdup(info->executable);
+	e->hostname = render_xstrdup(info->hostname);
+	e->reason = render_xstrdup(info->reason);
+	e->trigger_rule = render_xstrdup(info->trigger_rule);
 	e->trigger_ns = info->trigger_ns;
 	e->complete = info->complete;
 	e->events = info->events;
@@ -207,7 +199,7 @@ static void describe(struct entry *e, ttlog_reader *r)
 		e->signo = info->crash.signo;
 		if (!name || !*name)
 			name = cli_signal_name(e->signo);
-		e->signal = name ? xstrdup(name) : NULL;
+		e->signal = name ? render_xstrdup(name) : NULL;
 	}
 }
 
@@ -225,7 +217,7 @@ static void open_entry(struct entry *e)
 	if (rc != TTLOG_OK) {
 		const char *error = r ? ttlog_reader_error(r) : NULL;
 		if (error && *error) {
-			e->error = xstrdup(error);
+			e->error = render_xstrdup(error);
 		} else {
 			struct render_buf b = {0};
 			render_buf_printf(&b, "%s: %s", e->path, ttlog_strerror(rc));

@@ -167,14 +167,6 @@ void cli_recover_usage(FILE *out)
 	      out);
 }
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *copy = render_xrealloc(NULL, n + 1);
-	memcpy(copy, s, n + 1);
-	return copy;
-}
-
 static int worse(int a, int b)
 {
 	return a > b ? a : b;
@@ -221,28 +213,28 @@ static void inspect(struct mapping *m)
 	/* Before the header: whatever is read is this file or a later one. */
 	if (stat(m->path, &st) != 0) {
 		snprintf(err, sizeof err, "%s: %s", m->path, strerror(errno));
-		m->error = xstrdup(err);
+		m->error = render_xstrdup(err);
 		return;
 	}
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
 	m->size = (uint64_t)st.st_size;
 	if (ttlog__shm_inspect(m->path, &m->info, err, sizeof err) != 0) {
-		m->error = xstrdup(err);
+		m->error = render_xstrdup(err);
 		m->alive = m->name_pid && pid_exists(m->name_pid);
 		return;
 	}
 	if (st.st_uid != me) {
 		snprintf(err, sizeof err, "%s: owned by uid %u, not by you (uid %u)", m->path,
 			 (unsigned)st.st_uid, (unsigned)me);
-		m->error = xstrdup(err);
+		m->error = render_xstrdup(err);
 		m->foreign = 1;
 		return;
 	}
 	if (m->info.uid != (uint32_t)me) {
 		snprintf(err, sizeof err, "%s: made by uid %" PRIu32 ", not by you (uid %u)", m->path,
 			 m->info.uid, (unsigned)me);
-		m->error = xstrdup(err);
+		m->error = render_xstrdup(err);
 		m->foreign = 1;
 		return;
 	}
@@ -349,7 +341,7 @@ static struct mapping *argument_mapping(struct recover *r, const char *arg, int 
 		error_line("%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	struct mapping *m = add_mapping(r, xstrdup(path));
+	struct mapping *m = add_mapping(r, render_xstrdup(path));
 	inspect(m);
 	/* --clean decides on a damaged header itself (by the pid of the name). */
 	if (m->error && (!r->clean || m->foreign)) {
@@ -555,7 +547,7 @@ static int clean_temporaries(struct recover *r, const char *dir_path)
 			}
 			continue;
 		}
-		char *removed = xstrdup(r->line.data);
+		char *removed = render_xstrdup(r->line.data);
 		render_buf_reset(&r->line);
 		cli_report_text(&r->line, removed);
 		render_buf_putc(&r->line, '\n');

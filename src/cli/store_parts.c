@@ -11,30 +11,35 @@
 #include "render/text_buf.h"
 #include "store_parts.h"
 
-/* The files whose readers found a problem while a part was read: each
- * file's path (NULL: the part could not be opened), status and message. */
-struct cli_store_part_problems {
-	size_t n;
-	char **path, **error;
-	int *status;
+/* A problem a part's reader found while reading: the file's path (NULL:
+ * the part could not be opened), its status and message. */
+struct problem {
+	char *path, *error;
+	int status;
 };
 
-static char *xstrdup(const char *t)
-{
-	size_t n = strlen(t) + 1;
-	return memcpy(render_xrealloc(NULL, n), t, n);
-}
+/* The problems of one part. */
+struct cli_store_part_problems {
+	size_t n;
+	struct problem *p;
+};
 
 static void add_problem(struct cli_store_part_problems *pp, const char *path, int status,
 			const char *error)
 {
-	pp->path = render_xrealloc(pp->path, (pp->n + 1) * sizeof *pp->path);
-	pp->error = render_xrealloc(pp->error, (pp->n + 1) * sizeof *pp->error);
-	pp->status = render_xrealloc(pp->status, (pp->n + 1) * sizeof *pp->status);
-	pp->path[pp->n] = path ? xstrdup(path) : NULL;
-	pp->error[pp->n] = error && *error ? xstrdup(error) : NULL;
-	pp->status[pp->n] = status;
-	pp->n++;
+	pp->p = render_xrealloc(pp->p, (pp->n + 1) * sizeof *pp->p);
+	pp->p[pp->n++] = (struct problem){path ? render_xstrdup(path) : NULL,
+					  error && *error ? render_xstrdup(error) : NULL, status};
+}
+
+/* The problem of file path among pp's, or NULL. */
+static const struct problem *problem_of(const struct cli_store_part_problems *pp,
+					const char *path)
+{
+	for (size_t k = 0; k < pp->n; k++)
+		if (pp->p[k].path && strcmp(pp->p[k].path, path) == 0)
+			return &pp->p[k];
+	return NULL;
 }
 
 size_t cli_store_parts_cut(struct cli_store_parts *sp, ttlog_store *s, unsigned jobs)
@@ -84,30 +89,25 @@ int cli_store_parts_report(const struct cli_store_parts *sp, const char *who)
 	size_t njobs = sp->ncuts + 1;
 	for (size_t j = 0; j < njobs; j++)
 		for (size_t k = 0; k < sp->problems[j].n; k++)
-			if (!sp->problems[j].path[k]) {
+			if (!sp->problems[j].p[k].path) {
 				cli_sync_stdout();
-				fprintf(stderr, "%s: %s\n", who, ttlog_strerror(sp->problems[j].status[k]));
+				fprintf(stderr, "%s: %s\n", who, ttlog_strerror(sp->problems[j].p[k].status));
 				status = CLI_EXIT_DATA;
 			}
 	const struct ttlog_store_file *const *files;
 	size_t nf = ttlog_store_files(sp->whole, &files);
 	for (size_t i = 0; i < nf; i++) {
-		int done = 0;
-		for (size_t j = 0; j < njobs && !done; j++) {
-			const struct cli_store_part_problems *pp = &sp->problems[j];
-			for (size_t k = 0; k < pp->n && !done; k++) {
-				if (!pp->path[k] || strcmp(pp->path[k], files[i]->path) != 0)
-					continue;
-				cli_sync_stdout();
-				if (pp->error[k])
-					fprintf(stderr, "%s: %s\n", who, pp->error[k]);
-				else
-					fprintf(stderr, "%s: %s: %s\n", who, pp->path[k],
-						ttlog_strerror(pp->status[k]));
-				status = CLI_EXIT_DATA;
-				done = 1;
-			}
-		}
+		const struct problem *p = NULL;
+		for (size_t j = 0; j < njobs && !p; j++)
+			p = problem_of(&sp->problems[j], files[i]->path);
+		if (!p)
+			continue;
+		cli_sync_stdout();
+		if (p->error)
+			fprintf(stderr, "%s: %s\n", who, p->error);
+		else
+			fprintf(stderr, "%s: %s: %s\n", who, p->path, ttlog_strerror(p->status));
+		status = CLI_EXIT_DATA;
 	}
 	return status;
 }
@@ -118,12 +118,10 @@ void cli_store_parts_free(struct cli_store_parts *sp)
 		for (size_t j = 0; j <= sp->ncuts; j++) {
 			struct cli_store_part_problems *pp = &sp->problems[j];
 			for (size_t k = 0; k < pp->n; k++) {
-				free(pp->path[k]);
-				free(pp->error[k]);
+				free(pp->p[k].path);
+				free(pp->p[k].error);
 			}
-			free(pp->path);
-			free(pp->error);
-			free(pp->status);
+			free(pp->p);
 		}
 	free(sp->problems);
 	memset(sp, 0, sizeof *sp);

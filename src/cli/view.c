@@ -701,6 +701,24 @@ static void worker_view_free(struct view *w, struct view *v)
 	render_event_cache_free(&w->cache);
 }
 
+/* The views of n workers of v (worker_view()), in v->workers. */
+static void workers_start(struct view *v, unsigned n)
+{
+	v->workers = render_xrealloc(NULL, n * sizeof *v->workers);
+	for (unsigned i = 0; i < n; i++)
+		worker_view(&v->workers[i], v);
+}
+
+/* Frees what workers_start() made; their --thread matches go back into
+ * v's filter. */
+static void workers_end(struct view *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		worker_view_free(&v->workers[i], v);
+	free(v->workers);
+	v->workers = NULL;
+}
+
 /*
  * The files, n of them, with --jobs N > 1: each file's events made by
  * jobs (file_job()), one per part of the file where it is cut into parts
@@ -735,20 +753,15 @@ static int view_files_jobs(struct view *v, char **files, int n)
 	v->files = files;
 	v->parts = render_xrealloc(NULL, (size_t)n * sizeof *v->parts);
 	memset(v->parts, 0, (size_t)n * sizeof *v->parts);
-	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
-	for (unsigned i = 0; i < nworkers; i++)
-		worker_view(&v->workers[i], v);
+	workers_start(v, nworkers);
 	int status = cli_file_jobs_run(nworkers, njobs, v->filter.jobs_memory, file_job, file_end,
 				       v);
 	for (int i = 0; i < n; i++) /* files opened but not ended: the output stopped */
 		ttlog_reader_close(v->parts[i].r);
 	cli_file_parts_free(v->fparts);
 	v->fparts = NULL;
-	for (unsigned i = 0; i < nworkers; i++)
-		worker_view_free(&v->workers[i], v);
-	free(v->workers);
+	workers_end(v, nworkers);
 	free(v->parts);
-	v->workers = NULL;
 	v->parts = NULL;
 	v->files = NULL;
 	return status;
@@ -757,6 +770,20 @@ static int view_files_jobs(struct view *v, char **files, int n)
 /* ---- A store ------------------------------------------------------------ */
 
 static void start_workers(struct view *v);
+
+/* The events of store s (the whole store, or a part on a worker). */
+static void show_store_events(struct view *v, ttlog_store *s)
+{
+	render_event_cache_reset(&v->cache); /* another store's sites */
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	v->stopped = output_failed(v);
+	while (!v->stopped && ttlog_store_next(s, &ev, &from)) {
+		v->cache.service = ttlog_reader_info(from->reader)->service;
+		show_event(v, &ev);
+	}
+	flush_events(v);
+}
 
 /* A job of a store cut into parts, on the worker's own view: the events
  * of part `job` through a store of its own. */
@@ -769,24 +796,9 @@ static void store_part_job(void *arg, unsigned worker, size_t job, struct cli_jo
 		return;
 	w->out = out;
 	w->path = v->path;
-	render_event_cache_reset(&w->cache); /* another store's sites */
-	struct ttlog_event ev;
-	const struct ttlog_store_file *from;
-	w->stopped = output_failed(w);
-	while (!w->stopped && ttlog_store_next(p, &ev, &from)) {
-		w->cache.service = ttlog_reader_info(from->reader)->service;
-		show_event(w, &ev);
-	}
-	flush_events(w);
+	show_store_events(w, p);
 	w->out = NULL;
 	cli_store_parts_end(&v->sparts, job, p);
-}
-
-static int store_part_end(void *arg, size_t job)
-{
-	(void)arg;
-	(void)job;
-	return CLI_EXIT_OK;
 }
 
 /*
@@ -804,15 +816,10 @@ static int view_store_jobs(struct view *v, ttlog_store *s)
 	if (!njobs)
 		return -1;
 	unsigned nworkers = v->filter.jobs < njobs ? v->filter.jobs : (unsigned)njobs;
-	v->workers = render_xrealloc(NULL, nworkers * sizeof *v->workers);
-	for (unsigned i = 0; i < nworkers; i++)
-		worker_view(&v->workers[i], v);
+	workers_start(v, nworkers);
 	int status = cli_file_jobs_run(nworkers, njobs, v->filter.jobs_memory, store_part_job,
-				       store_part_end, v);
-	for (unsigned i = 0; i < nworkers; i++)
-		worker_view_free(&v->workers[i], v);
-	free(v->workers);
-	v->workers = NULL;
+				       NULL, v);
+	workers_end(v, nworkers);
 	return status < 0 ? -1 : CLI_EXIT_OK;
 }
 
@@ -827,15 +834,7 @@ static int view_store(struct view *v, char **args, int n)
 	v->path = args[0];
 	if (view_store_jobs(v, s) < 0) {
 		start_workers(v);
-		render_event_cache_reset(&v->cache);
-		struct ttlog_event ev;
-		const struct ttlog_store_file *from;
-		v->stopped = cli_stdout_failed();
-		while (!v->stopped && ttlog_store_next(s, &ev, &from)) {
-			v->cache.service = ttlog_reader_info(from->reader)->service;
-			show_event(v, &ev);
-		}
-		flush_events(v);
+		show_store_events(v, s);
 	}
 	if (cli_stdout_failed()) {
 		cli_store_parts_free(&v->sparts);

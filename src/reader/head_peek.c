@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "common/crc32c.h"
@@ -43,14 +42,9 @@ int ttlog__reader_pread(int fd, void *buf, size_t n, uint64_t off)
 static int peek_fd(int fd, uint64_t offset, struct ttlog__head_clock *out)
 {
 	unsigned char fh[TTLOG__FMT_FILE_HEADER_SIZE];
-	if (!ttlog__reader_pread(fd, fh, sizeof fh, offset) ||
-	    memcmp(fh, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN) != 0 ||
-	    ttlog__get_u32(fh + TTLOG__FMT_FH_CRC_OFF) != ttlog__crc32c(0, fh, TTLOG__FMT_FH_CRC_OFF) ||
-	    ttlog__get_u16(fh + TTLOG__FMT_FH_VERSION_OFF) != TTLOG__FMT_VERSION ||
-	    (ttlog__get_u32(fh + TTLOG__FMT_FH_INCOMPAT_OFF) & ~TTLOG__FMT_INCOMPAT_KNOWN))
-		return 0;
-	const size_t hsize = ttlog__get_u16(fh + TTLOG__FMT_FH_HEADER_SIZE_OFF);
-	if (hsize < TTLOG__FMT_FILE_HEADER_SIZE)
+	const size_t hsize =
+		ttlog__reader_pread(fd, fh, sizeof fh, offset) ? ttlog__reader_header_size(fh) : 0;
+	if (!hsize)
 		return 0;
 	unsigned char ch[TTLOG__FMT_CHUNK_HEADER_SIZE];
 	if (!ttlog__reader_pread(fd, ch, sizeof ch, offset + hsize) ||

@@ -502,6 +502,11 @@ const struct ttlog__format_plan *ttlog__reader_format_plan(struct ttlog_reader *
  */
 int ttlog__reader_read_indexed(struct ttlog_reader *r, int fd);
 
+/* The size of the file header d (TTLOG__FMT_FILE_HEADER_SIZE bytes) when it
+ * is one this reader reads (magic, CRC, version, no unknown incompatible
+ * flag), else 0; silently, where chunks.c's walk reports what is wrong. */
+size_t ttlog__reader_header_size(const unsigned char *d);
+
 /* ---- Cuts (reader/cut_times.c) -------------------------------------------- */
 
 /* A block's first time and its stated record count. */

@@ -58,12 +58,8 @@ static void chunk_here(struct ttlog_reader *r, size_t off)
 			    ttlog__get_u32(h + TTLOG__FMT_CH_LENGTH_OFF));
 }
 
-/* The file header, checked as chunks.c does; its size, or 0. */
-static size_t file_header(struct ttlog_reader *r, int fd)
+size_t ttlog__reader_header_size(const unsigned char *d)
 {
-	if (!read_at(r, fd, 0, TTLOG__FMT_FILE_HEADER_SIZE))
-		return 0;
-	const unsigned char *d = r->data;
 	if (memcmp(d, TTLOG__FMT_MAGIC, TTLOG__FMT_MAGIC_LEN) != 0 ||
 	    ttlog__get_u32(d + TTLOG__FMT_FH_CRC_OFF) != ttlog__crc32c(0, d, TTLOG__FMT_FH_CRC_OFF) ||
 	    ttlog__get_u16(d + TTLOG__FMT_FH_VERSION_OFF) != TTLOG__FMT_VERSION ||
@@ -71,6 +67,14 @@ static size_t file_header(struct ttlog_reader *r, int fd)
 		return 0;
 	size_t hsize = ttlog__get_u16(d + TTLOG__FMT_FH_HEADER_SIZE_OFF);
 	return hsize >= TTLOG__FMT_FILE_HEADER_SIZE ? hsize : 0;
+}
+
+/* The file header, read and checked; its size, or 0. */
+static size_t file_header(struct ttlog_reader *r, int fd)
+{
+	if (!read_at(r, fd, 0, TTLOG__FMT_FILE_HEADER_SIZE))
+		return 0;
+	return ttlog__reader_header_size(r->data);
 }
 
 static int64_t to_ns(const struct ttlog_reader *r, uint64_t ticks)

@@ -106,7 +106,8 @@ struct ttlog_store {
 	unsigned char *seen_buf; /* the contents of the seen events */
 	size_t seen_len, seen_buf_cap;
 	int64_t seen_ns;
-	struct pclock *clocks;   /* one clock per process ("One clock per process") */
+	struct ttlog__head_clock *clocks; /* each process's: its pid, point 0 and the
+					     widest point 1 ("One clock per process") */
 	size_t nclocks, clocks_cap;
 	size_t *clock_order;     /* the files in the order process_clock() looks at them */
 	size_t nclock_order;
@@ -436,10 +437,6 @@ static long scan_source(struct ttlog_store *s, const char *src)
  * process's clock; the files open then take it (spread_clock()).
  */
 
-struct pclock {
-	struct ttlog__head_clock c; /* pid, point 0 and the widest point 1 */
-};
-
 /* A segment's point 1 is taken no later than this after its name's time
  * (the writer may wait for a calibration of 20 ms). */
 #define STORE_POINT1_SLACK_NS STORE_NAME_SLACK_NS
@@ -506,10 +503,11 @@ static uint64_t span_of(const struct ttlog__head_clock *h)
 
 /* The clock of the process whose HEAD is h: the widest of its files. NULL
  * when memory is short. */
-static struct pclock *process_clock(struct ttlog_store *s, const struct ttlog__head_clock *h)
+static struct ttlog__head_clock *process_clock(struct ttlog_store *s,
+					       const struct ttlog__head_clock *h)
 {
 	for (size_t k = 0; k < s->nclocks; k++) {
-		const struct ttlog__head_clock *c = &s->clocks[k].c;
+		const struct ttlog__head_clock *c = &s->clocks[k];
 		if (c->pid == h->pid && c->tick0 == h->tick0 && c->ns0 == h->ns0)
 			return &s->clocks[k];
 	}
@@ -517,7 +515,7 @@ static struct pclock *process_clock(struct ttlog_store *s, const struct ttlog__h
 		return NULL;
 	if (s->nclocks == s->clocks_cap) {
 		size_t cap = s->clocks_cap ? 2 * s->clocks_cap : 4;
-		struct pclock *p = realloc(s->clocks, cap * sizeof *p);
+		struct ttlog__head_clock *p = realloc(s->clocks, cap * sizeof *p);
 		if (!p)
 			return NULL;
 		s->clocks = p;
@@ -542,7 +540,7 @@ static struct pclock *process_clock(struct ttlog_store *s, const struct ttlog__h
 		if (span_of(o) > span_of(&best))
 			best = *o;
 	}
-	s->clocks[s->nclocks].c = best;
+	s->clocks[s->nclocks] = best;
 	return &s->clocks[s->nclocks++];
 }
 
@@ -571,15 +569,15 @@ static void apply_clock(struct ttlog_store *s, size_t i)
 	f->head_state = 1;
 	if (r->ns1 <= r->ns0)
 		return; /* a clock that runs backwards is its own */
-	struct pclock *pc = process_clock(s, &f->head);
+	struct ttlog__head_clock *pc = process_clock(s, &f->head);
 	if (!pc)
 		return;
-	if (span_of(&f->head) > span_of(&pc->c)) {
-		pc->c = f->head;
+	if (span_of(&f->head) > span_of(pc)) {
+		*pc = f->head;
 		spread_clock(s, i);
 		return;
 	}
-	set_point1(r, &pc->c);
+	set_point1(r, pc);
 }
 
 static void heap_down(struct ttlog_store *s, size_t i);
@@ -645,10 +643,10 @@ static int open_with(struct ttlog_store *s, size_t i, unsigned flags, ttlog_read
 		return ttlog_reader_open_member(f->file, f->member, flags, r);
 	int64_t since = s->opt.since_ns, until = s->opt.until_ns;
 	const struct ttlog__head_clock *h = s->part ? head_of(s, i) : NULL;
-	const struct pclock *pc = h && h->ns1 > h->ns0 ? process_clock(s, h) : NULL;
+	const struct ttlog__head_clock *pc = h && h->ns1 > h->ns0 ? process_clock(s, h) : NULL;
 	if (pc) {
-		int64_t lo = own_time(f, &pc->c, s->since_ns, -1);
-		int64_t hi = own_time(f, &pc->c, s->until_ns, 1);
+		int64_t lo = own_time(f, pc, s->since_ns, -1);
+		int64_t hi = own_time(f, pc, s->until_ns, 1);
 		since = lo > since ? lo : since;
 		until = hi < until ? hi : until;
 		if (since > until) /* no block can reach into both */

@@ -27,6 +27,13 @@ void *render_xrealloc(void *p, size_t size)
 	return q;
 }
 
+char *render_xstrdup(const char *s)
+{
+	s = s ? s : "";
+	size_t n = strlen(s) + 1;
+	return memcpy(render_xrealloc(NULL, n), s, n);
+}
+
 void render_buf_reserve(struct render_buf *b, size_t extra)
 {
 	/* Only a corrupt length can ask for this much: treat it as no memory. */

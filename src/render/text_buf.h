@@ -116,4 +116,7 @@ int render_buf_write(const struct render_buf *b, FILE *f);
 /** realloc() that ends the program when memory runs out. */
 void *render_xrealloc(void *p, size_t size);
 
+/** A copy of s (NULL: of ""), made with render_xrealloc(). */
+char *render_xstrdup(const char *s);
+
 #endif /* TTLOG__RENDER_TEXT_BUF_H */

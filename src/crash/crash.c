@@ -184,7 +184,8 @@
  *       allocates nothing with a static context and takes no lock).
  *       Stored as is if that does not make it smaller: an EVTS chunk. The THRD chunk closes the ring, with
  *       ttlog__ring_read_overwritten(); a ring that changed owner while
- *       being read gets none.
+ *       being read gets the old owner's, from what ttlog__ring_read_begin()
+ *       loaded, with the rest counted torn (count_handed_over()).
  *    e. write_sampling() (ttlog__site_id_limit() and its id_limit(),
  *       ttlog__sampling_get(): relaxed loads; ttlog__site_lookup(),
  *       ttlog__emit_add_site(), flush_sampling()): SMPL.

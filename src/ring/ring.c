@@ -295,6 +295,16 @@ TTLOG_API int ttlog__ring_read_begin_at(struct ttlog__ring *r, const unsigned ch
 	 * (LMM(copy:B)), not here. */
 	cur->pos = atomic_load_explicit(&r->pub_tail, memory_order_relaxed);
 	cur->overwritten_begin = overwritten_in(r, seg_size, nseg);
+	cur->overwritten_last = cur->overwritten_begin;
+	/* Relaxed, and the name and record count plain reads that race with a
+	 * live owner (its count) or a claimer (all three) by design: the first
+	 * piece's check (LMM(copy:B), LMM(gen:B)) comes after them and
+	 * confirms them with the records. */
+	cur->tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
+	TTLOG__TSAN_IGNORE_READS_BEGIN();
+	memcpy(cur->name, r->name, sizeof cur->name);
+	cur->records_end = *(volatile const uint64_t *)&r->w.records;
+	TTLOG__TSAN_IGNORE_READS_END();
 	if (cur->pos > cur->end || cur->end - cur->pos > size)
 		return 0; /* head and tail from different owners; gen check would fail */
 	return cur->pos < cur->end;
@@ -369,6 +379,7 @@ TTLOG_API int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned cha
 			cur->pos = kept;
 			cur->data = buf;
 			cur->copied = 1;
+			cur->confirmed = 1;
 			cur->overwritten_copied = before;
 			return 1;
 		}
@@ -406,8 +417,33 @@ static void ring_copy(const struct ttlog__ring_cursor *cur, uint64_t pos, size_t
 static void count_lost(struct ttlog__ring_cursor *cur, uint64_t bytes)
 {
 	uint64_t now = overwritten_in(cur->ring, cur->seg_size, cur->nseg);
-	uint64_t gone = now - cur->overwritten_begin;
+	/* A count below the first is a new owner's (the ring was handed
+	 * over after the last check): nothing can be told from it. */
+	uint64_t gone = now > cur->overwritten_begin ? now - cur->overwritten_begin : 0;
+	if (now >= cur->overwritten_begin)
+		cur->overwritten_last = now;
 	uint64_t lost = gone > cur->records_seen ? gone - cur->records_seen : 0;
+	if (lost > bytes / TTLOG__FMT_RECORD_HEADER_SIZE)
+		lost = bytes / TTLOG__FMT_RECORD_HEADER_SIZE;
+	cur->torn += lost;
+	cur->records_seen += lost;
+	cur->torn_bytes += bytes;
+}
+
+/*
+ * Counts what a ring handed to a new thread took with it: the rest of the
+ * range, [pos, end). The bytes are exact. The records are the old owner's
+ * count read at begin less those before pos: exact if the old owner had
+ * exited by then (its count no longer moved), else at most the few it
+ * wrote between the loads of its head and its count; the ring's counters
+ * are the new owner's now and say nothing. No more than bytes / 16.
+ * Runs in signal context.
+ */
+static void count_handed_over(struct ttlog__ring_cursor *cur)
+{
+	uint64_t bytes = cur->end - cur->pos;
+	uint64_t at = cur->overwritten_begin + cur->records_seen;
+	uint64_t lost = cur->records_end > at ? cur->records_end - at : 0;
 	if (lost > bytes / TTLOG__FMT_RECORD_HEADER_SIZE)
 		lost = bytes / TTLOG__FMT_RECORD_HEADER_SIZE;
 	cur->torn += lost;
@@ -457,14 +493,16 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
 			/* LMM(gen:B) the count again, after the fence. */
 			uint32_t g2 = atomic_load_explicit(&r->gen, memory_order_relaxed);
 			if (g2 != cur->gen) {
-				/* A consumer's ring changed owner: what it had not read
-				 * is counted where the ring was reused (the stream's
-				 * ring_retired), from exact counts. */
+				/* The ring changed owner. A consumer's unread
+				 * records are counted where the ring was reused
+				 * (the stream's ring_retired), from exact counts;
+				 * a snapshot's here. */
 				if (!cur->exact)
-					count_lost(cur, cur->end - cur->pos);
-				cur->aborted = 1;
+					count_handed_over(cur);
+				cur->aborted = cur->handed_over = 1;
 				return 0;
 			}
+			cur->confirmed = 1;
 			if (t2 > start && cur->exact) {
 				/* A consumer counts exactly, from the tail's count. */
 				uint64_t t = skip_to_tail(cur, start, t2);
@@ -585,5 +623,7 @@ uint64_t ttlog__ring_read_overwritten(const struct ttlog__ring_cursor *cur)
 {
 	if (cur->copied)
 		return cur->overwritten_copied;
+	if (cur->handed_over)
+		return cur->overwritten_last; /* the ring's count is the new owner's */
 	return overwritten_in(cur->ring, cur->seg_size, cur->nseg);
 }

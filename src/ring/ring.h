@@ -196,6 +196,19 @@ struct ttlog__ring_cursor {
 					    (damaged) its bytes are not records */
 	int damaged;                     /* a record's size no writer makes: the rest
 					    of the read is counted lost (torn) */
+	int handed_over;                 /* aborted because the ring changed owner; the
+					    rest of the read is counted lost (torn) */
+	int confirmed;                   /* a piece passed the owner check after begin:
+					    tid, name and records_end below are the
+					    owner's whose records were read */
+	/* The owner as begin found it, loaded before any piece is checked, so
+	 * that the first check confirms them too. records_end is the owner's
+	 * count of records written: exact for a thread that had exited, at
+	 * least those before `end` for a live one. */
+	uint32_t tid;
+	char name[TTLOG__THREAD_NAME_MAX];
+	uint64_t records_end;
+	uint64_t overwritten_last;       /* the owner's overwritten count, as last read */
 	uint32_t thread;                 /* the ring's thread index, read once when the
 					    read began (a mapping's may change later) */
 	int copied;                      /* data is a private copy (ttlog__ring_read_copy) */

@@ -339,10 +339,9 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	struct ttlog__ring_cursor cur;
 	if (!ws->src->read_begin(ws->src->ctx, r, &cur))
 		return;
-	/* Relaxed: the reset that stored it is ordered before this load by
-	 * LMM(gen:D) in read_begin(); a later one is caught by the gen check
-	 * (cur.aborted). */
-	uint32_t tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
+	/* The owner's tid and kept name, loaded by begin: what the records
+	 * read are confirmed to be (cur.confirmed) confirms them too. */
+	uint32_t tid = cur.tid;
 	/* LMM(state:B) pairs with LMM(exit:A) (src/thread/thread.c): the name
 	 * an exited thread left is whole. */
 	uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
@@ -353,7 +352,7 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 	if (!name[0]) {
 		/* published by EXITED; for a ring of a process that is gone, the
 		 * name its thread had when it took the ring */
-		memcpy(name, r->name, TTLOG__THREAD_NAME_MAX);
+		memcpy(name, cur.name, TTLOG__THREAD_NAME_MAX);
 		name[TTLOG__THREAD_NAME_MAX] = '\0';
 	}
 
@@ -381,10 +380,17 @@ static void write_thread(struct workspace *ws, struct ttlog__ring *r, uint64_t c
 		}
 	}
 	ttlog__emit_flush_block(&ws->em);
-	if (cur.aborted && !cur.damaged)
-		return; /* the ring changed owner: what we wrote is the old owner's */
-	/* Damaged (bytes that are not records: a mapping another process
-	 * wrote): the thread is written with what it lost counted as torn. */
+	/* Handed to a new thread while it was read: what was written is the
+	 * old owner's, and the THRD is too (its thread had exited: a ring
+	 * changes hands only then), with the rest of its range counted as
+	 * torn. If not one piece was confirmed, nothing of it was written:
+	 * the ring is left out, as if it had changed hands before the
+	 * snapshot. Damaged (bytes that are not records: a mapping another
+	 * process wrote): written with what it lost counted as torn. */
+	if (cur.aborted && !cur.damaged && !(cur.handed_over && cur.confirmed))
+		return;
+	if (cur.handed_over)
+		state = TTLOG__RING_EXITED;
 
 	uint64_t overwritten = ttlog__ring_read_overwritten(&cur);
 	cur.torn += ws->em.unknown - unknown_before;

@@ -1139,7 +1139,7 @@ def manysites_rows(store, args, plan):
 def recorder_order(mk):
     parts = mk.split("/")
     rank = {"snapshot": 0, "crash": 1, "snapscale": 2, "reader": 3, "rss": 4}.get(parts[1], 9)
-    if parts[1] == "snapscale":
+    if parts[1] == "snapscale" and len(parts) >= 4:
         axis = {"ring": 0, "thread": 1, "site": 2}.get(parts[2], 9)
         x = float("inf") if parts[3] == "fit" else float(parts[3])
         return (rank, [axis, x])

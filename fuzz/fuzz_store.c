@@ -15,10 +15,10 @@
  * (ttlog_store_cut_times(), ttlog_store_open_part() of each) and checked:
  * an error message exactly when the status is not TTLOG_OK (a file's and
  * the store's); each event from a file with a reader; and, where the
- * whole read gave its events in time order and it and every part found
- * nothing wrong
- * while reading, the parts one after the other give the whole read's
- * events (time, ticks, thread, site and argument count) in the same order.
+ * whole read gave its events in time order and the parts found, file by
+ * file, the problems it found (none, or the same), the parts one after
+ * the other give the whole read's events (time, ticks, thread, site and
+ * argument count) in the same order.
  * A broken promise aborts, which the fuzzer reports like a crash.
  *
  * Build with clang -fsanitize=fuzzer,address; fuzz/replay.c runs the same
@@ -29,7 +29,11 @@
  * two segments with contexts (contexts), snapshots of two processes
  * (two-processes); and what the fuzzer found (parts-snapshot-after-its-
  * name: a snapshot whose events are later than its name says, which a
- * part left out by the name while the whole read kept it).
+ * part left out by the name while the whole read kept it;
+ * parts-damaged-segments-alike: two damaged segments with records alike
+ * and a snapshot, where parts read through the index what the whole read
+ * found past the damage, and the whole read left out one of two equal
+ * segment records that a part without the snapshot kept).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -88,11 +92,12 @@ static void write_file(const char *path, const uint8_t *p, size_t n, int fix)
 
 /* Reads store s to its end: the events (at most cap kept in out), checked
  * on the way. Returns how many; *clean says whether no file had a
- * problem, *ordered whether the events came in time order (not a promise:
+ * problem, problems[i] (if not NULL) is file i's status, *ordered whether the events came in time order (not a promise:
  * a file may hold blocks whose times go back, or a segment records from
  * long before its name, which a whole read returns where the file or the
  * merge gives them, and the parts where their times are). */
-static size_t drain(ttlog_store *s, struct seen *out, size_t cap, int *clean, int *ordered)
+static size_t drain(ttlog_store *s, struct seen *out, size_t cap, int *clean, int *problems,
+		    int *ordered)
 {
 	struct ttlog_event ev;
 	const struct ttlog_store_file *from;
@@ -119,6 +124,8 @@ static size_t drain(ttlog_store *s, struct seen *out, size_t cap, int *clean, in
 		      files[i]->status == TTLOG_E_NOMEM);
 		if (files[i]->status != TTLOG_OK)
 			*clean = 0;
+		if (problems && i < MAX_FILES)
+			problems[i] = files[i]->status;
 	}
 	return n;
 }
@@ -167,8 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)ttlog_store_open(&src, 1, NULL, &s);
 	if (!s)
 		return 0; /* out of memory */
-	int clean_whole, ordered;
-	size_t nw = drain(s, whole, MAX_EVENTS, &clean_whole, &ordered);
+	int clean_whole, ordered, whole_problems[MAX_FILES] = {0};
+	size_t nw = drain(s, whole, MAX_EVENTS, &clean_whole, whole_problems, &ordered);
 	ttlog_store_close(s);
 
 	s = NULL;
@@ -184,27 +191,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t k = 1; k < m; k++)
 		CHECK(cuts[k] > cuts[k - 1]);
 	if (m) {
-		/* Cut only when every file opened without a problem. */
-		CHECK(ttlog_store_status(s) == TTLOG_OK);
+		/* Each file's first problem over the parts, which open the
+		 * files again. */
+		int part_problems[MAX_FILES] = {0};
 		size_t np = 0;
-		int clean_parts = 1;
+		int opened_all = 1;
 		for (size_t k = 0; k <= m; k++) {
 			ttlog_store *p = NULL;
 			int64_t since = k ? cuts[k - 1] : INT64_MIN;
 			int64_t until = k < m ? cuts[k] - 1 : INT64_MAX;
 			(void)ttlog_store_open_part(s, since, until, &p);
 			if (!p) {
-				clean_parts = 0;
+				opened_all = 0;
 				continue;
 			}
-			int clean, part_ordered;
+			int clean, part_ordered, problems[MAX_FILES] = {0};
 			np += drain(p, parted + (np < MAX_EVENTS ? np : MAX_EVENTS),
-				    np < MAX_EVENTS ? MAX_EVENTS - np : 0, &clean, &part_ordered);
-			clean_parts &= clean;
+				    np < MAX_EVENTS ? MAX_EVENTS - np : 0, &clean, problems,
+				    &part_ordered);
+			for (size_t i = 0; i < MAX_FILES; i++)
+				if (part_problems[i] == TTLOG_OK)
+					part_problems[i] = problems[i];
 			CHECK(ttlog_store_follow(p, 0) < 0);
 			ttlog_store_close(p);
 		}
-		if (clean_whole && clean_parts && ordered) {
+		/* A file with a problem is cut too: where the parts found what
+		 * the whole read found, file by file, they read what it read. */
+		if (opened_all && ordered &&
+		    memcmp(whole_problems, part_problems, sizeof whole_problems) == 0) {
 			CHECK(np == nw);
 			size_t cmp = nw < MAX_EVENTS ? nw : MAX_EVENTS;
 			CHECK(memcmp(whole, parted, cmp * sizeof *whole) == 0);
@@ -212,7 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The whole store again after the cut: as the first read. */
 	int clean_again, ordered_again;
-	size_t again = drain(s, parted, MAX_EVENTS, &clean_again, &ordered_again);
+	size_t again = drain(s, parted, MAX_EVENTS, &clean_again, NULL, &ordered_again);
 	if (clean_whole && clean_again)
 		CHECK(again == nw);
 	ttlog_store_close(s);

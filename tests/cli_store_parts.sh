@@ -9,8 +9,8 @@
 # same, for a stream, a stream with contexts and spans, two streams at
 # once, a segment and a snapshot of one process that hold the same records
 # (shown once), time ranges that begin and end inside parts, a level, a
-# grep, a thread and a service, and a segment whose damaged block only
-# reading it finds. That the parts are read on several threads is seen
+# grep, a thread and a service, a segment whose damaged block only
+# reading it finds, and segments that the open finds cut short or damaged. That the parts are read on several threads is seen
 # from outside (strace). Labelled "concurrency": CI runs it under TSan too.
 set -u
 
@@ -96,5 +96,27 @@ expect "damaged: the block is the error, once" test "$(grep -c "offset" "$tmp/j4
 expect "damaged: exit status 2 (damaged data)" test "$last_s1" = 2
 same_jobs "export jsonl, a damaged segment" export --format jsonl "$tmp/damaged"
 expect "export, damaged: the block is the error, once" test "$(grep -c "offset" "$tmp/j4.err")" = 1
+
+# A problem the open finds: a flipped byte under a chunk's CRC; with it, a
+# segment cut short in a block (a writer killed while it wrote: an open
+# segment, not a problem). The store is still cut, each file's valid
+# events read by the parts, the problem said once.
+mkdir -p "$tmp/cut-short"
+cp "$tmp/plain"/*.ttseg "$tmp/cut-short/"
+last=$(ls "$tmp/cut-short"/*.ttseg | tail -n 1)
+first=$(ls "$tmp/cut-short"/*.ttseg | head -n 1)
+truncate -s $(($(stat -c %s "$last") * 2 / 3)) "$last"
+printf '\377' | dd of="$first" bs=1 seek=$(($(stat -c %s "$first") / 2)) conv=notrunc 2>/dev/null
+"$bin" view --color=never --jobs 1 "$tmp/cut-short" >/dev/null 2>"$tmp/cut.err"
+expect "flipped: the damaged chunk is found" \
+	test "$(grep -c -e "$(basename "$first").*CRC" "$tmp/cut.err")" = 1
+expect "a store with problems is still read on several threads" \
+	test "$(threads_opening .ttseg view "$tmp/cut-short")" -ge 2
+same_jobs "view text, a segment cut short and one damaged" view --color=never "$tmp/cut-short"
+expect "cut short: each problem once" \
+	test "$(sort "$tmp/j4.err" | uniq -d | wc -l)" = 0
+expect "cut short: thousands of events still" test "$(wc -l <"$tmp/j4.out")" -ge 3000
+same_jobs "export jsonl, a segment cut short and one damaged" export --format jsonl "$tmp/cut-short"
+same_jobs "view json, --since inside, a segment cut short" view -o json --since "$t1" "$tmp/cut-short"
 
 finish

@@ -42,6 +42,16 @@ static const struct problem *problem_of(const struct cli_store_part_problems *pp
 	return NULL;
 }
 
+/* Whether p is the problem the whole store found opening the file, which
+ * cli_store_report() tells. */
+static int same_as_whole(const struct problem *p, const struct ttlog_store_file *f)
+{
+	if (p->status != f->status)
+		return 0;
+	const char *a = p->error ? p->error : "", *b = f->error ? f->error : "";
+	return strcmp(a, b) == 0;
+}
+
 size_t cli_store_parts_cut(struct cli_store_parts *sp, ttlog_store *s, unsigned jobs)
 {
 	memset(sp, 0, sizeof *sp);
@@ -100,7 +110,7 @@ int cli_store_parts_report(const struct cli_store_parts *sp, const char *who)
 		const struct problem *p = NULL;
 		for (size_t j = 0; j < njobs && !p; j++)
 			p = problem_of(&sp->problems[j], files[i]->path);
-		if (!p)
+		if (!p || same_as_whole(p, files[i]))
 			continue;
 		cli_sync_stdout();
 		if (p->error)

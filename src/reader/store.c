@@ -74,6 +74,8 @@ struct sfile {
 	int released;            /* every event returned: its bytes were freed */
 	int head_state;          /* 1: head is its HEAD's; -1: it has none; 0: not looked at */
 	int outside;             /* a part's file that has no event in the part */
+	int whole_problem;       /* a part's file whose open found a problem in the whole store:
+				    opened as the whole store opened it (see open_with()) */
 	int bounds;              /* 1: its events lie in first_ns..last_ns; -1: it has none; */
 	int64_t first_ns, last_ns; /* 0: not known (see ttlog_store_cut_times()) */
 	struct ttlog__head_clock head;
@@ -635,14 +637,17 @@ static int64_t own_time(const struct sfile *f, const struct ttlog__head_clock *c
  * (ttlog_store_open_part()), only those that also reach into the part's
  * range put in the file's own clock: the blocks that reach into both
  * ranges, which are those of the whole store's read that reach into the
- * part. */
+ * part. Not for a file whose open found a problem: where the reading goes
+ * on after damage, the blocks it finds need not be those its index
+ * lists, so a part opens it as the whole store did, and takes the events
+ * of its own range. */
 static int open_with(struct ttlog_store *s, size_t i, unsigned flags, ttlog_reader **r)
 {
 	struct sfile *f = s->files[i];
 	if (f->file)
 		return ttlog_reader_open_member(f->file, f->member, flags, r);
 	int64_t since = s->opt.since_ns, until = s->opt.until_ns;
-	const struct ttlog__head_clock *h = s->part ? head_of(s, i) : NULL;
+	const struct ttlog__head_clock *h = s->part && !f->whole_problem ? head_of(s, i) : NULL;
 	const struct ttlog__head_clock *pc = h && h->ns1 > h->ns0 ? process_clock(s, h) : NULL;
 	if (pc) {
 		int64_t lo = own_time(f, pc, s->since_ns, -1);
@@ -840,6 +845,12 @@ static int seen_record(struct ttlog_store *s, const struct ttlog_event *ev)
 	return 0;
 }
 
+/* File i's info while it has a reader (released included), else NULL. */
+static const struct ttlog_file_info *open_info(const struct ttlog_store *s, size_t i)
+{
+	return s->files[i]->r ? ttlog_reader_info(s->files[i]->r) : NULL;
+}
+
 /* Whether the event of file i was returned already from another file;
  * otherwise remembers it. */
 static int duplicate(struct ttlog_store *s, size_t i)
@@ -855,8 +866,15 @@ static int duplicate(struct ttlog_store *s, size_t i)
 	uint64_t h = event_hash(f, &f->ev);
 	size_t mark = s->seen_len;
 	int recorded = 0;
+	const int segment = ttlog_reader_info(f->r)->is_segment;
 	for (size_t k = 0; k < s->nseen; k++) {
 		if (s->seen[k].hash != h || s->seen[k].file == i)
+			continue;
+		/* Two segments never hold one record (a stream writes it
+		 * once): equal records in both are two events, whichever
+		 * other files are open. */
+		const struct ttlog_file_info *other = open_info(s, s->seen[k].file);
+		if (segment && other && other->is_segment)
 			continue;
 		if (!recorded) {
 			if (seen_record(s, &f->ev) != 0) {
@@ -902,11 +920,6 @@ static int can_share(const struct ttlog_file_info *x, const struct ttlog_file_in
 	       y->last_ns < INT64_MIN + STORE_OVERLAP_SLACK_NS ||
 	       (x->first_ns <= y->last_ns + STORE_OVERLAP_SLACK_NS &&
 		y->first_ns <= x->last_ns + STORE_OVERLAP_SLACK_NS);
-}
-
-static const struct ttlog_file_info *open_info(const struct ttlog_store *s, size_t i)
-{
-	return s->files[i]->r ? ttlog_reader_info(s->files[i]->r) : NULL;
 }
 
 /* Sets each file's dedup: whether another open file can hold its records. */
@@ -1238,6 +1251,7 @@ static struct sfile *part_file(const struct sfile *f, int64_t since, int64_t unt
 	g->name_ns = f->name_ns;
 	g->head_state = f->head_state;
 	g->head = f->head;
+	g->whole_problem = f->pub.status != TTLOG_OK;
 	g->outside = f->pub.skipped || f->bounds < 0 ||
 		     (f->bounds > 0 && (f->last_ns < since || f->first_ns > until));
 	return g;
@@ -1385,7 +1399,11 @@ TTLOG_API size_t ttlog_store_cut_times(ttlog_store *s, size_t n, int64_t *cuts)
 			file_bounds(s->files[i]);
 	struct ttlog__block_time *t = NULL;
 	size_t nt = 0, cap = 0, m = 0;
-	int ok = s->status == TTLOG_OK;
+	/* A file with a problem is cut like the others: its parts open it
+	 * again and find what the whole read finds, its bounds are not
+	 * trusted (file_bounds()), so every part reads what it has of the
+	 * part's range. */
+	int ok = 1;
 	for (size_t i = 0; i < s->nfiles && ok; i++)
 		if (s->files[i]->r && !s->files[i]->released)
 			ok = add_block_times(s, i, &t, &nt, &cap);

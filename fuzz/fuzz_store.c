@@ -33,7 +33,10 @@
  * parts-damaged-segments-alike: two damaged segments with records alike
  * and a snapshot, where parts read through the index what the whole read
  * found past the damage, and the whole read left out one of two equal
- * segment records that a part without the snapshot kept).
+ * segment records that a part without the snapshot kept;
+ * parts-damaged-block-outside-its-times: a damaged file with a block
+ * whose records lie outside its header's times, which a part's range
+ * missed).
  */
 #include <fcntl.h>
 #include <stdint.h>

@@ -230,6 +230,17 @@ struct ttlog_reader {
 	uint32_t index_blocks; /* an indexed open (info.indexed): the EVTS entries of the
 	                          index, read or not, and the newest last_ticks among them */
 	uint64_t index_last_ticks;
+	int event_ticks_known;  /* every block was checked at the open (pass 2): its events'
+				   ticks lie in [event_min_ticks, event_max_ticks] (none if
+				   min > max), whatever the blocks' headers say */
+	uint64_t event_min_ticks, event_max_ticks;
+	int header_mismatch;    /* a block checked so far holds records that are not
+				   those its header states (their count, first or last
+				   ticks) */
+	int ticks_outside;      /* a block checked so far holds records whose ticks lie
+				   outside its header's first and last: a time range
+				   may miss some of them in a file without scopes (a
+				   file with scopes is never left out by the headers) */
 	uint64_t chunks_after_head; /* valid chunks after HEAD, for INDX's count */
 	int prmt_pending;      /* a PRMT was read; the next chunk must be its EVTS */
 	size_t prmt_off;

@@ -46,6 +46,8 @@ struct block_result {
 	char *error;           /* that problem's message (may be NULL: no memory) */
 	uint8_t used;          /* it decompressed (wholly or up to damage): counted */
 	uint8_t oom;           /* no memory for a scratch buffer */
+	uint8_t header_mismatch; /* its records are not those its header states */
+	uint8_t ticks_outside;   /* ticks of its records outside its header's */
 	uint32_t restate_out;  /* re-stated openings left after it, none before */
 	uint64_t min_ticks, max_ticks;
 };
@@ -107,8 +109,12 @@ static void *pass2_worker(void *arg)
 		}
 		o->status = w->status;
 		o->error = w->error;
+		o->header_mismatch = (uint8_t)w->header_mismatch;
+		o->ticks_outside = (uint8_t)w->ticks_outside;
 		w->status = TTLOG_OK;
 		w->error = NULL;
+		w->header_mismatch = 0;
+		w->ticks_outside = 0;
 	}
 	if (w) {
 		free(w->unpack);
@@ -158,6 +164,8 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r, unsigned jobs)
 			o->error = NULL;
 		}
 		free(o->error);
+		r->header_mismatch |= o->header_mismatch;
+		r->ticks_outside |= o->ticks_outside;
 		if (o->oom || r->oom) {
 			r->oom = 1;
 			continue;
@@ -203,6 +211,9 @@ void ttlog__reader_decode_blocks(struct ttlog_reader *r, unsigned jobs)
 	}
 	free(p.res);
 	r->info.records = r->records;
+	r->event_ticks_known = !r->oom;
+	r->event_min_ticks = min_ticks;
+	r->event_max_ticks = max_ticks;
 	if (r->info.events) {
 		r->info.first_ns = ttlog__reader_ticks_to_ns(r, min_ticks);
 		r->info.last_ns = ttlog__reader_ticks_to_ns(r, max_ticks);

@@ -377,7 +377,7 @@ check_block(struct ttlog_reader *r, struct rblock *b, const unsigned char *raw, 
 {
 	struct decoded d;
 	char why[300];
-	uint64_t first = 0, last = 0;
+	uint64_t first = 0, last = 0, lo = UINT64_MAX, hi = 0;
 	size_t pos = 0;
 	uint32_t n = 0;
 	uint32_t nev = 0;
@@ -395,6 +395,8 @@ check_block(struct ttlog_reader *r, struct rblock *b, const unsigned char *raw, 
 		if (n == 0)
 			first = d.ticks;
 		last = d.ticks;
+		lo = TTLOG__MIN(lo, d.ticks);
+		hi = TTLOG__MAX(hi, d.ticks);
 		if (d.site->info.kind == TTLOG__FMT_KIND_LOG ||
 		    d.site->info.kind == TTLOG__FMT_KIND_SPAN_END) {
 			*min_ticks = TTLOG__MIN(*min_ticks, d.ticks);
@@ -408,6 +410,13 @@ check_block(struct ttlog_reader *r, struct rblock *b, const unsigned char *raw, 
 	if (args == ARGS_SKIP &&
 	    (n != b->count || (n && (first != b->first_ticks || last != b->last_ticks))))
 		return UINT32_MAX; /* the whole check says what is wrong */
+	/* Re-stated scopes keep their old times, so lo and hi are held
+	 * against the header only in a file without scopes, which is known
+	 * once every block is checked (see ttlog_reader's ticks_outside). */
+	if (bad || n != b->count || (n && (first != b->first_ticks || last != b->last_ticks)))
+		r->header_mismatch = 1;
+	if (n && (lo < b->first_ticks || hi > b->last_ticks))
+		r->ticks_outside = 1;
 	b->nrec = n;
 	if (args != ARGS_SKIP)
 		b->nev = nev;

@@ -1300,18 +1300,31 @@ TTLOG_API int ttlog_store_open_part(const ttlog_store *whole, int64_t part_since
 }
 
 /* File f's bounds: the times its blocks' headers bound, by the process's
- * clock (see struct sfile). */
+ * clock (see struct sfile). A file whose open found a problem may hold
+ * blocks whose records disagree with their headers (one of its problems,
+ * not the first): its bounds are those of the events its open checked,
+ * when it checked every block, and unknown otherwise. */
 static void file_bounds(struct sfile *f)
 {
 	f->bounds = 0;
-	if (f->pub.status != TTLOG_OK || !f->r->cal_ok || f->r->cal_backwards)
+	if (!f->r->cal_ok || f->r->cal_backwards)
 		return;
 	uint64_t lo = UINT64_MAX, hi = 0;
-	for (size_t b = 0; b < f->r->nblocks; b++) {
-		lo = TTLOG__MIN(lo, f->r->blocks[b].first_ticks);
-		hi = TTLOG__MAX(hi, f->r->blocks[b].last_ticks);
+	int any;
+	if (f->pub.status != TTLOG_OK) {
+		if (!f->r->event_ticks_known)
+			return;
+		lo = f->r->event_min_ticks;
+		hi = f->r->event_max_ticks;
+		any = lo <= hi;
+	} else {
+		for (size_t b = 0; b < f->r->nblocks; b++) {
+			lo = TTLOG__MIN(lo, f->r->blocks[b].first_ticks);
+			hi = TTLOG__MAX(hi, f->r->blocks[b].last_ticks);
+		}
+		any = f->r->nblocks != 0;
 	}
-	f->bounds = f->r->nblocks ? 1 : -1;
+	f->bounds = any ? 1 : -1;
 	if (f->bounds > 0) {
 		f->first_ns = ttlog__reader_ticks_to_ns(f->r, lo);
 		f->last_ns = ttlog__reader_ticks_to_ns(f->r, hi);
@@ -1399,11 +1412,20 @@ TTLOG_API size_t ttlog_store_cut_times(ttlog_store *s, size_t n, int64_t *cuts)
 			file_bounds(s->files[i]);
 	struct ttlog__block_time *t = NULL;
 	size_t nt = 0, cap = 0, m = 0;
-	/* A file with a problem is cut like the others: its parts open it
-	 * again and find what the whole read finds, its bounds are not
-	 * trusted (file_bounds()), so every part reads what it has of the
-	 * part's range. */
+	/* A file with a problem is cut like the others (its parts open it
+	 * as the whole store did, and its bounds are its events'; see
+	 * open_with() and file_bounds()), unless the open found blocks whose
+	 * records are not those their headers state: a part's range, taken
+	 * by the headers, could miss some of them, which the whole read
+	 * gives. Such a store is read on one thread. */
 	int ok = 1;
+	for (size_t i = 0; i < s->nfiles && ok; i++) {
+		const struct sfile *f = s->files[i];
+		if (f->r && !f->released && f->pub.status != TTLOG_OK &&
+		    (f->r->header_mismatch || (f->r->ticks_outside && !f->r->has_scopes) ||
+		     !f->r->event_ticks_known))
+			ok = 0;
+	}
 	for (size_t i = 0; i < s->nfiles && ok; i++)
 		if (s->files[i]->r && !s->files[i]->released)
 			ok = add_block_times(s, i, &t, &nt, &cap);

@@ -90,6 +90,8 @@ int ttlog__reader_block_times(const ttlog_reader *r, int64_t since_ns, int64_t u
 
 size_t ttlog__cut_block_times(struct ttlog__block_time *s, size_t nb, size_t n, int64_t *cuts)
 {
+	if (!nb)
+		return 0; /* no block (s may be NULL: qsort must not see it) */
 	if (n > TTLOG_READER_MAX_PARTS)
 		n = TTLOG_READER_MAX_PARTS;
 	uint64_t total = 0;

@@ -71,6 +71,21 @@ for cmd in view "view -o json" "export -F jsonl" "export -F csv" "tail -n 100"; 
 		"$bin" $cmd "$bd"
 done
 
+# A segment without END before a later one of its stream: its end is
+# missing, which view says (an open last segment is not).
+cs=$tmp/cutseg
+mkdir -p "$cs"
+mkseg seg "$cs/svc-9-20260101T000000.000000000Z-000001.ttseg" --pid 9 --events 6 --open
+mkseg seg "$cs/svc-9-20260101T000001.000000000Z-000002.ttseg" --pid 9 --seq 2 --events 6 \
+	--base 2000000 --open
+check "a segment without END before a later one: its end is missing" \
+	'~^-- .*000001\.ttseg: segment 1 has no END, though segment 2 of its stream follows: its end is missing' \
+	0 '' -- "$bin" view --color=never "$cs"
+check "the same note with -o json, on stderr" - 0 \
+	'000001\.ttseg: segment 1 has no END, though segment 2' -- "$bin" view -o json "$cs"
+expect "the open last segment is not said to be cut" \
+	test "$("$bin" view --color=never "$cs" 2>&1 | grep -c 'has no END')" = 1
+
 # SQL and the other commands over a directory.
 check "query over a directory" '~^ *8$' 0 '' -- \
 	"$bin" query "SELECT count(*) FROM events WHERE service = 'other'" "$d"

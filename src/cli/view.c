@@ -823,6 +823,41 @@ static int view_store_jobs(struct view *v, ttlog_store *s)
 	return status < 0 ? -1 : CLI_EXIT_OK;
 }
 
+/* The file info of a store file that was read, else NULL. */
+static const struct ttlog_file_info *read_info(const struct ttlog_store_file *f)
+{
+	return f->reader ? ttlog_reader_info(f->reader) : NULL;
+}
+
+/* A segment without END when its stream has a later segment: the stream
+ * ends a segment before it begins the next, so this one's end is missing
+ * (a copy or a truncation cut it, or a write failed), and the records
+ * after its last whole chunk are not in the store. Said, not counted: how
+ * many there were is not known. */
+static void note_cut_segments(struct view *v, const struct ttlog_store_file *const *files,
+			      size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		const struct ttlog_file_info *fi = read_info(files[i]);
+		if (!fi || !fi->is_segment || fi->complete)
+			continue;
+		for (size_t j = 0; j < nf; j++) {
+			const struct ttlog_file_info *g = read_info(files[j]);
+			if (g && g->is_segment && g->pid == fi->pid &&
+			    g->stream_start_ns == fi->stream_start_ns && g->segment > fi->segment &&
+			    strcmp(g->service, fi->service) == 0) {
+				note(v, COLOR_LOST,
+				     "%s: segment %" PRIu64 " has no END, though segment %" PRIu64
+				     " of its stream follows: its end is missing (cut by a copy or "
+				     "a truncation, or a failed write), and so are the records "
+				     "after its last whole chunk",
+				     files[i]->path, fi->segment, g->segment);
+				break;
+			}
+		}
+	}
+}
+
 /* All the arguments as one store: events of every file in time order (on
  * --jobs threads where the store can be cut), then what was lost over the
  * files, then each file's problem. */
@@ -878,6 +913,7 @@ static int view_store(struct view *v, char **args, int n)
 			     files[i]->path, rc->chunks_unknown, rc->chunk_unknown_type,
 			     rc->chunk_unknown_offset);
 	}
+	note_cut_segments(v, files, nf);
 	struct ttlog_store_counters c = ttlog_store_counters(s);
 	if (traced)
 		note(v, COLOR_LOST, "trace %016" PRIx64 "%016" PRIx64 " only (%zu of %zu "

@@ -129,7 +129,7 @@ enum ttlog__argtype {
  * sites").
  */
 struct ttlog_site {
-	TTLOG__ATOMIC(uint64_t) *word; /* a static of its own: see below */
+	TTLOG__ATOMIC(uint64_t) *word; /* a static of its own: see above */
 	uint8_t level;
 	uint8_t nargs;
 	uint8_t kind;                /* TTLOG__KIND_*: what a record of this site means */

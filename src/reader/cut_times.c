@@ -88,6 +88,12 @@ int ttlog__reader_block_times(const ttlog_reader *r, int64_t since_ns, int64_t u
 	return 1;
 }
 
+int ttlog__reader_headers_hold(const struct ttlog_reader *r)
+{
+	return r->event_ticks_known && !r->header_mismatch &&
+	       !(r->ticks_outside && !r->has_scopes);
+}
+
 size_t ttlog__cut_block_times(struct ttlog__block_time *s, size_t nb, size_t n, int64_t *cuts)
 {
 	if (!nb)

@@ -520,6 +520,12 @@ size_t ttlog__reader_header_size(const unsigned char *d);
 
 /* ---- Cuts (reader/cut_times.c) -------------------------------------------- */
 
+/* Whether every block was checked at the open (pass 2) and holds the
+ * records its header states, with their ticks inside the header's (in a
+ * file with scopes, re-stated openings aside): a time range taken by the
+ * headers then misses none of them. */
+int ttlog__reader_headers_hold(const struct ttlog_reader *r);
+
 /* A block's first time and its stated record count. */
 struct ttlog__block_time {
 	int64_t ns;

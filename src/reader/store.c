@@ -1421,10 +1421,8 @@ TTLOG_API size_t ttlog_store_cut_times(ttlog_store *s, size_t n, int64_t *cuts)
 	int ok = 1;
 	for (size_t i = 0; i < s->nfiles && ok; i++) {
 		const struct sfile *f = s->files[i];
-		if (f->r && !f->released && f->pub.status != TTLOG_OK &&
-		    (f->r->header_mismatch || (f->r->ticks_outside && !f->r->has_scopes) ||
-		     !f->r->event_ticks_known))
-			ok = 0;
+		if (f->r && !f->released && f->pub.status != TTLOG_OK)
+			ok = ttlog__reader_headers_hold(f->r);
 	}
 	for (size_t i = 0; i < s->nfiles && ok; i++)
 		if (s->files[i]->r && !s->files[i]->released)

@@ -317,24 +317,22 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-/* Whether the word of site s, of id id, is still the site's. */
+/* Whether the n bytes at p lie in one of the mapped ranges. */
+static int in_mapped(const struct mapped *m, const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+	for (size_t i = 0; i < m->n; i++)
+		if (a >= m->range[2 * i] && a + n <= m->range[2 * i + 1])
+			return 1;
+	return 0;
+}
+
+/* Whether the word of site s, of id id, is still the site's: the site and
+ * its word (a static of the same module, ttlog/impl.h) are still mapped. */
 static int site_mapped(const struct mapped *m, const struct ttlog_site *s, uint32_t id)
 {
-	uintptr_t a = (uintptr_t)s;
-	for (size_t i = 0; i < m->n; i++) {
-		if (a >= m->range[2 * i] && a + sizeof *s <= m->range[2 * i + 1]) {
-			/* The word is a static of the same module (ttlog/impl.h). */
-			uintptr_t w = (uintptr_t)s->word;
-			int word_mapped = 0;
-			for (size_t j = 0; j < m->n && !word_mapped; j++)
-				word_mapped = w >= m->range[2 * j] &&
-					      w + sizeof *s->word <= m->range[2 * j + 1];
-			return word_mapped &&
-			       (uint32_t)(atomic_load_explicit(s->word, memory_order_relaxed) >> 32) ==
-				       id;
-		}
-	}
-	return 0;
+	return in_mapped(m, s, sizeof *s) && in_mapped(m, s->word, sizeof *s->word) &&
+	       (uint32_t)(atomic_load_explicit(s->word, memory_order_relaxed) >> 32) == id;
 }
 
 /* Caller holds levels_lock. */

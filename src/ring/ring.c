@@ -384,11 +384,14 @@ TTLOG_API int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned cha
 			return 1;
 		}
 	}
-	/* Lapped on every attempt: the records are gone. */
+	/* Lapped on every attempt: the records are gone, every one before
+	 * the tail now (which is past the last attempt's head: the newest
+	 * segment was lost) counted as overwritten. Nothing to read, but the
+	 * thread and that count are still to be written (a THRD). */
 	cur->overwritten_copied = overwritten_in(r, seg_size, nseg);
 	cur->copied = 1;
 	cur->pos = cur->end;
-	return 0;
+	return 1;
 }
 
 /* Copies logical bytes [pos, pos + n) out of the ring. The reads race with

@@ -250,8 +250,11 @@ size_t ttlog__ring_read(struct ttlog__ring_cursor *cur, unsigned char *buf, size
  * copy count as overwritten, as if the copy had been taken at one moment
  * with the oldest kept segment as its tail. If even the newest segment was
  * lost (the reader was descheduled while a full lap was written), it begins
- * again, up to 8 times. Returns 0 if nothing is left to read (an empty
- * ring, or one that changed owner: cur->aborted). Runs in signal context.
+ * again, up to 8 times; lapped every time, it gives up with nothing to read
+ * and every record before the tail counted as overwritten, and returns 1 all
+ * the same: the thread is still to be told, with what it lost. Returns 0
+ * if there is nothing to tell (an empty ring, or one that changed owner:
+ * cur->aborted). Runs in signal context.
  */
 int ttlog__ring_read_copy(struct ttlog__ring_cursor *cur, unsigned char *buf);
 

@@ -365,12 +365,18 @@ class Store:
     def __init__(self):
         self.ok = {}
         self.err = {}
+        self.failed = []  # (logger, measurement, reason) of a program that ran and failed
 
-    def add(self, lkey, mkey, result=None, reason=None):
+    def add(self, lkey, mkey, result=None, reason=None, ran=True):
+        """A result, or the reason there is none; ran=False: nothing was
+        run (a program not built), which --smoke does not count as a
+        failure."""
         if reason is None:
             self.ok.setdefault((lkey, mkey), []).append(result)
         else:
             self.err.setdefault((lkey, mkey), []).append(reason)
+            if ran:
+                self.failed.append((lkey, mkey, reason))
 
     def values(self, lkey, mkey, field):
         return [r[field] for r in self.ok.get((lkey, mkey), [])
@@ -601,7 +607,8 @@ def measure_manysites_code(store, progs):
         base = code.get(("empty", n))
         if base is None:
             store.add("ttlog", f"manysites-code/{kind}/{n}",
-                      reason=store.reason("ttlog", f"manysites-code/empty/{n}") or "no empty program")
+                      reason=store.reason("ttlog", f"manysites-code/empty/{n}") or "no empty program",
+                      ran=False)
             continue
         store.add("ttlog", f"manysites-code/{kind}/{n}",
                   {"code_bytes": v, "empty_bytes": base, "bytes_per_site": (v - base) / n})
@@ -1524,6 +1531,10 @@ def parse_args(argv):
     p.add_argument("--skip-instr", action="store_true", help="skip the callgrind instruction counts")
     p.add_argument("--out", help="directory for the JSON and Markdown results "
                    "(default: BUILD/bench-results)")
+    p.add_argument("--smoke", action="store_true",
+                   help="a check that the programs run, not a measurement: exit with "
+                        "status 1, naming them, if any program that was built crashed, "
+                        "failed or printed no result (CI runs it with --quick)")
     args = p.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         p.error("--rounds must be at least 1")
@@ -1619,7 +1630,8 @@ def main(argv=None):
                         break
                     if exe is None:
                         store.add("ttlog", f"recorder/{name}",
-                                  reason=f"{os.path.relpath(build)}/bench/recorder/ttlog-bench-{name} not built")
+                                  reason=f"{os.path.relpath(build)}/bench/recorder/ttlog-bench-{name} not built",
+                                  ran=False)
                         continue
                     t0 = time.monotonic()
                     progress.step(f"recorder {name}")
@@ -1639,8 +1651,8 @@ def main(argv=None):
                 progress.line(f"  many sites: {time.monotonic() - t0:.1f} s"
                               + (f"; not run: {'; '.join(failed)}" if failed else ""))
             elif ms_why and rnd == 0:
-                store.add("ttlog", "manysites/args3/10", reason=ms_why)
-                store.add("ttlog", "manysites-code/args3/10", reason=ms_why)
+                store.add("ttlog", "manysites/args3/10", reason=ms_why, ran=False)
+                store.add("ttlog", "manysites-code/args3/10", reason=ms_why, ran=False)
     except KeyboardInterrupt:
         shutil.rmtree(runner.scratch_root, ignore_errors=True)
         progress.line("bench: interrupted")
@@ -1677,6 +1689,11 @@ def main(argv=None):
     print(f"\nraw results: {base}.json\nMarkdown:    {base}.md")
     if not store.ok:
         print("run.py: nothing could be measured", file=sys.stderr)
+        return 1
+    if args.smoke and store.failed:
+        for lkey, mkey, why in store.failed:
+            print(f"run.py: {lkey} {mkey} failed: {why}", file=sys.stderr)
+        print(f"run.py: --smoke: {len(store.failed)} measurement(s) failed", file=sys.stderr)
         return 1
     return 0
 

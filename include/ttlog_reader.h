@@ -733,6 +733,16 @@ TTLOG_API const char *ttlog_event_kind_name(int kind);
 
 typedef struct ttlog_store ttlog_store;
 
+/**
+ * A store's call for each file it opens (ttlog_store_options.file_hook):
+ * reader is the file's, its range set and nothing read yet. What the hook
+ * sets on it with ttlog_reader_set_tid() applies to that file's events
+ * (each file has its own threads: `ttlog view DIR --thread NAME` finds
+ * NAME's tid in each). The hook must not read, rewind or close the reader.
+ * Parts of the store call it too, each on its own thread.
+ */
+typedef void ttlog_store_file_hook(void *ctx, ttlog_reader *reader);
+
 /** What to read of a store; zero-filled with ttlog_store_options_init(). */
 struct ttlog_store_options {
 	int64_t since_ns, until_ns;  /* the time range (INT64_MIN, INT64_MAX: none) */
@@ -743,7 +753,12 @@ struct ttlog_store_options {
 					TTLOG_READER_NO_ARGS (TTLOG_E_INVALID): a
 					store tells duplicates by their arguments */
 	const char *service;         /* only files of this service (HEAD service); NULL: all */
-	uint64_t reserved[4];        /* zero */
+	/* Called with each file's reader as the store opens it, with ctx;
+	 * NULL: none. (Unions: 8 bytes on every ABI, where the 4 reserved
+	 * words of 0.4 were.) */
+	union { ttlog_store_file_hook *fn; uint64_t size_; } file_hook;
+	union { void *ptr; uint64_t size_; } file_hook_ctx;
+	uint64_t reserved[2];        /* zero */
 };
 
 /** Sets the options that keep everything. */

@@ -56,6 +56,19 @@ check "promoted and service in JSON" '~"promoted":true,"service":"svc"\}$' 0 '' 
 check "--since on a store" '~ERROR' 0 '' -- "$bin" view --utc --since '2026-01-01T00:00:00.001005Z' --service svc "$d"
 expect "--since leaves out the earlier events" \
 	test "$("$bin" view --utc --since '2026-01-01T00:00:05Z' --service svc "$d" | wc -l)" -eq 8
+# --thread: each file of a store reads only that thread's blocks (the
+# store's file hook finds its tid in each file); the lines are those of the
+# whole view for that thread, by name or by tid, on one thread or in parts.
+w1=$("$bin" view --utc "$d" | grep -F ' [1001 w1] ')
+expect "the store has lines of thread w1" test -n "$w1"
+for sel in w1 1001; do
+	for jobs in 1 4; do
+		expect "--thread $sel --jobs $jobs on a store gives that thread's lines" \
+			test "$("$bin" view --utc --jobs $jobs --thread $sel "$d")" = "$w1"
+	done
+done
+expect "export --thread on a store" \
+	test "$("$bin" export -F jsonl --thread w1 "$d" | wc -l)" -eq "$(printf '%s\n' "$w1" | wc -l)"
 
 # A file whose checksums are right but whose block does not decode: read
 # lazily, its problem is found while its events are printed, and every

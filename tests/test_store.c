@@ -271,6 +271,83 @@ static void test_parts(void **state)
 	free(dir);
 }
 
+/* The file hook (ttlog_store_options.file_hook) is called once for each
+ * file the store opens, before its events are read; a thread set there
+ * leaves the other threads' blocks unread, in the whole store and in its
+ * parts, and the events are exactly the whole read's of that thread. */
+static unsigned hook_calls;
+static void hook_tid(void *ctx, ttlog_reader *r)
+{
+	__atomic_fetch_add(&hook_calls, 1, __ATOMIC_RELAXED);
+	ttlog_reader_set_tid(r, *(const uint32_t *)ctx);
+}
+
+static void test_file_hook(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir("store-hook");
+	mkseg(dir, "svc-4242-20260101T000000.000000000Z-000001.ttseg",
+	      "seg --threads 3 --events 40 --per-block 4 --promote");
+	mkseg(dir, "svc-4242-20260101T000010.000000000Z-000002.ttseg",
+	      "seg --seq 2 --threads 3 --events 40 --per-block 4 --base 10000000000");
+	mkseg(dir, "ttlog-4242-20260101T000001.000000000Z-manual.ttlog",
+	      "snap --threads 3 --events 40 --per-block 4 --skip 30");
+	enum { CAP = 1024 };
+	static struct seen_event all[CAP], one[CAP], parted[CAP];
+	struct ttlog_store_options o;
+	ttlog_store_options_init(&o);
+	assert_null(o.file_hook.fn);
+	assert_null(o.file_hook_ctx.ptr);
+	ttlog_store *s = open_dir(dir, &o, TTLOG_OK);
+	size_t na = collect(s, all, CAP);
+	assert_int_equal(ttlog_store_counters(s).blocks_skipped, 0);
+	ttlog_store_close(s);
+
+	uint32_t tid = 1001;
+	o.file_hook.fn = hook_tid;
+	o.file_hook_ctx.ptr = &tid;
+	hook_calls = 0;
+	s = open_dir(dir, &o, TTLOG_OK);
+	size_t n1 = collect(s, one, CAP);
+	assert_int_equal(hook_calls, 3);
+	struct ttlog_store_counters c = ttlog_store_counters(s);
+	assert_true(c.blocks_skipped >= c.blocks / 2); /* two threads of three */
+	assert_true(c.duplicates > 0);
+	size_t k = 0;
+	for (size_t i = 0; i < na; i++) {
+		if (all[i].tid != tid)
+			continue;
+		assert_true(k < n1);
+		assert_memory_equal(&one[k], &all[i], sizeof all[i]);
+		k++;
+	}
+	assert_true(k > 0);
+	assert_int_equal(k, n1);
+
+	ttlog_store_close(s);
+
+	/* The parts call it too, and read what the whole did. */
+	s = open_dir(dir, &o, TTLOG_OK);
+	int64_t cuts[3];
+	size_t m = ttlog_store_cut_times(s, 4, cuts);
+	assert_true(m >= 1);
+	size_t np = 0;
+	for (size_t j = 0; j <= m; j++) {
+		ttlog_store *p = NULL;
+		int64_t since = j ? cuts[j - 1] : INT64_MIN, until = j < m ? cuts[j] - 1 : INT64_MAX;
+		hook_calls = 0;
+		assert_int_equal(ttlog_store_open_part(s, since, until, &p), TTLOG_OK);
+		np += collect(p, parted + np, CAP - np);
+		assert_true(hook_calls > 0);
+		assert_true(ttlog_store_counters(p).blocks_skipped > 0);
+		ttlog_store_close(p);
+	}
+	assert_int_equal(np, n1);
+	assert_memory_equal(parted, one, n1 * sizeof *one);
+	ttlog_store_close(s);
+	free(dir);
+}
+
 /* Segments of one stream hold no record twice and are not compared; two
  * processes that log the same values at the same ticks are not merged. */
 static void test_no_dedup_between_streams(void **state)
@@ -579,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_files_read_once),
 		cmocka_unit_test(test_clock_of_unread_files),
 		cmocka_unit_test(test_parts),
+		cmocka_unit_test(test_file_hook),
 		cmocka_unit_test(test_problem_found_reading),
 		cmocka_unit_test(test_follow),       cmocka_unit_test(test_odd_names),
 	};

@@ -173,12 +173,25 @@ int64_t cli_store_name_time(const char *path)
 	return 0;
 }
 
+/* Each file of the store reads only the blocks of the --thread it names,
+ * when that is one thread id of the file (cli_filter_push_thread()); the
+ * events are filtered one by one all the same. Called on the threads of the
+ * store's parts too: it only reads f. */
+static void push_thread(void *ctx, ttlog_reader *r)
+{
+	cli_filter_push_thread(ctx, r);
+}
+
 ttlog_store *cli_store_open(struct cli_filter *f, char *const *args, int n, const char *who,
 			    int64_t floor_ns)
 {
 	struct ttlog_store_options o;
 	ttlog_store_options_init(&o);
 	o.service = f->service;
+	if (f->nthreads) {
+		o.file_hook.fn = push_thread;
+		o.file_hook_ctx.ptr = f;
+	}
 	o.level_mask = cli_filter_levels(f);
 	o.flags = cli_filter_reader_flags(f);
 	ttlog_store *s = NULL;

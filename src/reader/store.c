@@ -119,6 +119,11 @@ struct ttlog_store {
 	struct ttlog_store_counters counters;
 };
 
+/* The hook took two of the reserved words: the struct keeps its size. */
+_Static_assert(sizeof(((struct ttlog_store_options *)0)->file_hook) == 8 &&
+		       sizeof(((struct ttlog_store_options *)0)->file_hook_ctx) == 8,
+	       "struct ttlog_store_options: a word per hook member");
+
 TTLOG_API void ttlog_store_options_init(struct ttlog_store_options *opt)
 {
 	if (!opt)
@@ -710,6 +715,8 @@ static void open_file(struct ttlog_store *s, size_t i, uint64_t start)
 	apply_clock(s, i);
 	ttlog_reader_set_range(r, s->since_ns, s->until_ns, s->opt.level_mask);
 	ttlog_reader_set_start(r, start);
+	if (s->opt.file_hook.fn)
+		s->opt.file_hook.fn(s->opt.file_hook_ctx.ptr, r);
 	ttlog_reader_rewind(r);
 }
 

@@ -18,7 +18,10 @@
  * whole read gave its events in time order and the parts found, file by
  * file, the problems it found (none, or the same), the parts one after
  * the other give the whole read's events (time, ticks, thread, site and
- * argument count) in the same order.
+ * argument count) in the same order. A store without problems read
+ * again with a file hook that keeps one thread (ttlog_reader_set_tid(), as
+ * `ttlog view DIR --thread` does) gives the whole read's events of that
+ * thread, in their order.
  * A broken promise aborts, which the fuzzer reports like a crash.
  *
  * Build with clang -fsanitize=fuzzer,address; fuzz/replay.c runs the same
@@ -133,6 +136,12 @@ static size_t drain(ttlog_store *s, struct seen *out, size_t cap, int *clean, in
 	return n;
 }
 
+/* The store's file hook of the one-thread read: tid in ctx. */
+static void hook_tid(void *ctx, ttlog_reader *r)
+{
+	ttlog_reader_set_tid(r, *(const uint32_t *)ctx);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!dir[0]) {
@@ -180,6 +189,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int clean_whole, ordered, whole_problems[MAX_FILES] = {0};
 	size_t nw = drain(s, whole, MAX_EVENTS, &clean_whole, whole_problems, &ordered);
 	ttlog_store_close(s);
+
+	/* One thread through the file hook (as `view DIR --thread`): where
+	 * no file had a problem, the whole read's events of that thread, in
+	 * their order. */
+	if (clean_whole && nw && nw <= MAX_EVENTS && whole[0].tid) {
+		struct ttlog_store_options o;
+		ttlog_store_options_init(&o);
+		uint32_t tid = whole[0].tid;
+		o.file_hook.fn = hook_tid;
+		o.file_hook_ctx.ptr = &tid;
+		s = NULL;
+		(void)ttlog_store_open(&src, 1, &o, &s);
+		if (!s)
+			return 0;
+		int clean_one, ordered_one;
+		size_t n1 = drain(s, parted, MAX_EVENTS, &clean_one, NULL, &ordered_one);
+		ttlog_store_close(s);
+		CHECK(clean_one);
+		size_t k = 0;
+		for (size_t i = 0; i < nw; i++) {
+			if (whole[i].tid != tid)
+				continue;
+			CHECK(k < n1 && memcmp(&parted[k], &whole[i], sizeof whole[i]) == 0);
+			k++;
+		}
+		CHECK(k == n1);
+	}
 
 	s = NULL;
 	(void)ttlog_store_open(&src, 1, NULL, &s);

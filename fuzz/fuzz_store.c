@@ -215,6 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			k++;
 		}
 		CHECK(k == n1);
+		if (getenv("FUZZ_STORE_TRACE"))
+			fprintf(stderr, "fuzz_store: thread %u alone: %zu events\n", tid, n1);
 	}
 
 	s = NULL;

@@ -86,6 +86,18 @@ expect "the same records: all there" test "$(wc -l <"$tmp/j4.out")" -eq $((2 * 4
 same_jobs "view json, --service" view -o json --service svc "$tmp/dedup"
 same_jobs "export csv, a segment and a snapshot" export --format csv "$tmp/dedup"
 
+# csv's columns come from a first pass over the store, made in parts too:
+# each part's keys come after those of the parts before it, so a key that
+# only an early part has comes before one that only a later part has.
+mkdir -p "$tmp/keys"
+mkseg seg "$tmp/keys/svc-4242-20260101T000000.000000000Z-000001.ttseg" \
+	--events 400 --per-block 4 --contexts --context-key early
+mkseg seg "$tmp/keys/svc-4242-20260101T000010.000000000Z-000002.ttseg" --seq 2 \
+	--events 400 --per-block 4 --base 10000000000 --contexts --context-key late
+same_jobs "export csv, a key early and a key late" export --format csv "$tmp/keys"
+expect "csv: the early key's column first" \
+	test "$(head -n 1 "$tmp/j4.out" | tr -d '\r' | sed 's/.*,span_id,//')" = "t,k,early,late"
+
 # A block whose compressed bytes were changed, its CRC made right again: the
 # open that cuts the store cannot see it, the part that reads it reports it.
 cp "$tmp/plain"/*.ttseg "$tmp/damaged/"

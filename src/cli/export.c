@@ -585,6 +585,76 @@ static int export_store_jobs(struct export *x, ttlog_store *s, struct cli_store_
 	return status < 0 ? -1 : 0;
 }
 
+/* The first pass over a store cut into parts (csv's keys): each part
+ * surveyed on a worker, into an export of its own (its format state, a
+ * filter whose --thread matches are its own), and merged into x's on this
+ * thread in part order, so that x has what one pass over the whole store
+ * gives, in the same order. Silent, as the first pass over a file is: the
+ * second reports every problem. */
+struct survey_jobs {
+	struct export *x;
+	struct export *parts; /* one per part */
+	struct cli_store_parts sp;
+};
+
+static void survey_store_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
+{
+	(void)worker;
+	(void)out; /* no output */
+	struct survey_jobs *sj = arg;
+	struct export *w = &sj->parts[job];
+	ttlog_store *p = cli_store_parts_open(&sj->sp, job);
+	if (!p)
+		return;
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	while (ttlog_store_next(p, &ev, &from)) {
+		render_message_start(&w->msg, &ev);
+		if (cli_filter_keep(&w->filter, &ev, &w->msg))
+			w->format->survey_event(w, &ev);
+	}
+	cli_store_parts_end(&sj->sp, job, p);
+}
+
+static int survey_store_end(void *arg, size_t job)
+{
+	struct survey_jobs *sj = arg;
+	sj->x->format->survey_merge(sj->x, &sj->parts[job]);
+	return CLI_EXIT_OK;
+}
+
+/* Surveys store s in parts on --jobs threads. Returns 0, or -1 if the
+ * format cannot merge parts, s is not cut or no thread could be started
+ * (s then starts from its first event). */
+static int survey_store_jobs(struct export *x, ttlog_store *s)
+{
+	if (!x->format->survey_merge || x->filter.jobs < 2)
+		return -1;
+	struct survey_jobs sj = {x, NULL, {0}};
+	size_t njobs = cli_store_parts_cut(&sj.sp, s, x->filter.jobs);
+	if (!njobs)
+		return -1;
+	sj.parts = render_xrealloc(NULL, njobs * sizeof *sj.parts);
+	for (size_t i = 0; i < njobs; i++) {
+		struct export *w = &sj.parts[i];
+		*w = (struct export){0};
+		w->format = x->format;
+		cli_filter_worker(&w->filter, &x->filter);
+	}
+	unsigned nworkers = x->filter.jobs < njobs ? x->filter.jobs : (unsigned)njobs;
+	int status = cli_file_jobs_run(nworkers, njobs, x->filter.jobs_memory, survey_store_job,
+				       survey_store_end, &sj);
+	for (size_t i = 0; i < njobs; i++) {
+		struct export *w = &sj.parts[i];
+		cli_filter_worker_end(&w->filter, &x->filter);
+		w->format->end(w);
+		render_message_free(&w->msg);
+	}
+	free(sj.parts);
+	cli_store_parts_free(&sj.sp);
+	return status < 0 ? -1 : 0;
+}
+
 static int export_store(struct export *x, char **args, int n)
 {
 	struct ttlog_event ev;
@@ -593,10 +663,12 @@ static int export_store(struct export *x, char **args, int n)
 	x->path = args[0];
 	if (x->format->survey_event) {
 		s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
-		while (s && ttlog_store_next(s, &ev, &from)) {
-			render_message_start(&x->msg, &ev);
-			if (cli_filter_keep(&x->filter, &ev, &x->msg))
-				x->format->survey_event(x, &ev);
+		if (s && survey_store_jobs(x, s) != 0) {
+			while (ttlog_store_next(s, &ev, &from)) {
+				render_message_start(&x->msg, &ev);
+				if (cli_filter_keep(&x->filter, &ev, &x->msg))
+					x->format->survey_event(x, &ev);
+			}
 		}
 		ttlog_store_close(s);
 	}

@@ -67,6 +67,10 @@ struct export_format {
 	 * survey_events set, the kept events are passed too). */
 	void (*survey_file)(struct export *x, ttlog_reader *r, const struct ttlog_file_info *info);
 	void (*survey_event)(struct export *x, const struct ttlog_event *ev);
+	/* Optional, with survey_event: what a part of a store surveyed on an
+	 * export of its own (part), added to x's after what x has, parts in
+	 * time order; without it, a store is surveyed on one thread. */
+	void (*survey_merge)(struct export *x, const struct export *part);
 	void (*begin)(struct export *x);
 	/* Optional: begin() of a worker's export w of the list's files on
 	 * --jobs threads (what the command's x found in its first pass, no

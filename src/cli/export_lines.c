@@ -185,25 +185,40 @@ static struct csv_state *csv_state(struct export *x)
 	return x->state;
 }
 
+/* Adds key as the last column, unless it is one already. */
+static void csv_add_key(struct csv_state *s, const char *key)
+{
+	size_t k = 0;
+	while (k < s->nkeys && strcmp(s->keys[k], key) != 0)
+		k++;
+	if (k < s->nkeys)
+		return;
+	if (s->nkeys == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 16;
+		s->keys = render_xrealloc(s->keys, s->cap * sizeof *s->keys);
+	}
+	size_t len = strlen(key);
+	s->keys[s->nkeys] = render_xrealloc(NULL, len + 1);
+	memcpy(s->keys[s->nkeys++], key, len + 1);
+}
+
 static void csv_survey_event(struct export *x, const struct ttlog_event *ev)
 {
 	struct csv_state *s = csv_state(x);
 
-	for (unsigned i = 0; i < ev->nfields; i++) {
-		const char *key = ev->fields[i].key;
-		size_t k = 0;
-		while (k < s->nkeys && strcmp(s->keys[k], key) != 0)
-			k++;
-		if (k < s->nkeys)
-			continue;
-		if (s->nkeys == s->cap) {
-			s->cap = s->cap ? 2 * s->cap : 16;
-			s->keys = render_xrealloc(s->keys, s->cap * sizeof *s->keys);
-		}
-		size_t len = strlen(key);
-		s->keys[s->nkeys] = render_xrealloc(NULL, len + 1);
-		memcpy(s->keys[s->nkeys++], key, len + 1);
-	}
+	for (unsigned i = 0; i < ev->nfields; i++)
+		csv_add_key(s, ev->fields[i].key);
+}
+
+/* The keys part surveyed, after x's: those of a later part of a store
+ * come after those of the parts before it. */
+static void csv_survey_merge(struct export *x, const struct export *part)
+{
+	struct csv_state *s = csv_state(x);
+	const struct csv_state *from = part->state;
+
+	for (size_t k = 0; from && k < from->nkeys; k++)
+		csv_add_key(s, from->keys[k]);
 }
 
 /* Appends text as CSV text: tabs and line breaks as they are, other control
@@ -432,6 +447,7 @@ static void csv_end(struct export *x)
 const struct export_format cli_export_csv = {
 	.name = "csv",
 	.survey_event = csv_survey_event,
+	.survey_merge = csv_survey_merge,
 	.begin = csv_begin,
 	.begin_worker = csv_begin_worker,
 	.begin_file = csv_begin_file,

@@ -316,6 +316,7 @@ def main_():
                     help="ns of point 1 after point 0 (default: --cal-ticks, one tick a ns)")
     ap.add_argument("--promote", action="store_true", help="promoted debug events, thread 0")
     ap.add_argument("--contexts", action="store_true", help="a context around each thread")
+    ap.add_argument("--context-key", default="req", help="the key of --contexts' context")
     ap.add_argument("--open", action="store_true", help="no THRD, INDX, END")
     ap.add_argument("--names", action="store_true", help="a TNAM before each thread's blocks (revision 6)")
     ap.add_argument("--no-index", action="store_true")
@@ -330,6 +331,7 @@ def main_():
         "end-promoted", "thrd-partial", "thrd-events", "head-old", "crc", "tnam-short",
         "record-size"])
     a = ap.parse_args()
+    SITES[4] = (2, [U32], a.context_key, 1)
     global THREAD_BASE
     THREAD_BASE = a.thread_base
     {"seg": write_seg, "snap": write_snap, "append": append}[a.what](a)

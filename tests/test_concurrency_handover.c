@@ -33,6 +33,7 @@
 #include "ring/ring.h"
 #include "sites/sites.h"
 #include "snapshot/writer.h"
+#include "support/self_source.h"
 #include "support/testutil.h"
 #include "thread/thread.h"
 #include "ttlog_reader.h"
@@ -159,12 +160,6 @@ struct handover_source {
 
 static struct handover_source hs;
 
-static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
-{
-	(void)ctx;
-	return prev ? prev->next : ttlog__ring_first();
-}
-
 static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	(void)ctx;
@@ -183,21 +178,6 @@ static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
 	return ttlog__site_desc_lookup(id);
 }
 
-static void src_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, int64_t *created,
-		      uint64_t *now)
-{
-	(void)ctx;
-	ttlog__clock_calibrate(cal, may_wait);
-	*created = ttlog__clock_realtime_ns();
-	*now = ttlog__clock_now();
-}
-
-static uint64_t src_none(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
 /* The file keeps the old owner's events read before the handover, then
  * its THRD: its tid and name, exited, and the rest of its records counted
  * as torn, so that events + torn = what it wrote. */
@@ -213,19 +193,9 @@ static void test_snapshot_of_a_ring_handed_over(void **state)
 	char dir[] = "handover";
 	memset(&hs, 0, sizeof hs);
 	hs.next = (struct job){"new3", 1, 0, 0};
-	struct ttlog__snapshot_source src = {
-		.ctx = &hs,
-		.ring_next = src_ring_next,
-		.read_begin = src_read_begin,
-		.site = src_site,
-		.clock = src_clock,
-		.dropped = src_none,
-		.pid = getpid(),
-		.names_pid = 0,
-		.executable = "test",
-		.hostname = "host",
-		.dir = tu_snapshot_dir(),
-	};
+	struct ttlog__snapshot_source src = tu_self_source(&hs, src_read_begin, tu_snapshot_dir());
+	src.site = src_site; /* hands the ring over */
+	src.names_pid = 0;
 	char path[4096];
 	assert_int_equal(ttlog__snapshot_write_source(&src, dir, path, sizeof path), TTLOG_OK);
 	assert_int_equal(hs.handed, 1);

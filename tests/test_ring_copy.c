@@ -30,11 +30,9 @@
 
 #include <cmocka.h>
 
-#include "clock/clock.h"
 #include "common/internal.h"
 #include "ring/ring.h"
-#include "sites/sites.h"
-#include "snapshot/writer.h"
+#include "support/self_source.h"
 #include "support/testutil.h"
 #include "thread/thread.h"
 #include "ttlog_reader.h"
@@ -212,42 +210,14 @@ static void test_copy_lapped_every_time(void **state)
 
 /* ---- A whole snapshot ---------------------------------------------------- */
 
-/* This process as a snapshot source whose rings are copied before they are
- * read, as the shared-memory source (src/shm/map_snapshot.c) copies them,
- * from the watched view. */
-static struct ttlog__ring *src_ring_next(void *ctx, struct ttlog__ring *prev)
-{
-	(void)ctx;
-	return prev ? prev->next : ttlog__ring_first();
-}
-
+/* This process's rings copied before they are read, as the shared-memory
+ * source (src/shm/map_snapshot.c) copies them, from the watched view. */
 static int src_read_begin(void *ctx, struct ttlog__ring *r, struct ttlog__ring_cursor *cur)
 {
 	(void)ctx;
 	if (!ttlog__ring_read_begin_at(r, owner.view, r->size, r->seg_size, r->nseg, cur))
 		return 0;
 	return ttlog__ring_read_copy(cur, copy_buf);
-}
-
-static const struct ttlog__site_desc *src_site(void *ctx, uint32_t id)
-{
-	(void)ctx;
-	return ttlog__site_desc_lookup(id);
-}
-
-static void src_clock(void *ctx, int may_wait, struct ttlog__calibration *cal, int64_t *created,
-		      uint64_t *now)
-{
-	(void)ctx;
-	ttlog__clock_calibrate(cal, may_wait);
-	*created = ttlog__clock_realtime_ns();
-	*now = ttlog__clock_now();
-}
-
-static uint64_t src_none(void *ctx)
-{
-	(void)ctx;
-	return 0;
 }
 
 /* The snapshot of a ring lapped on every attempt has its thread, with no
@@ -259,18 +229,7 @@ static void test_snapshot_of_a_ring_lapped_every_time(void **state)
 	struct ttlog__ring *r = filled_ring(&job);
 	watch_ring(r, ~0u);
 	uint64_t overwritten = ttlog__ring_overwritten(r);
-	struct ttlog__snapshot_source src = {
-		.ring_next = src_ring_next,
-		.read_begin = src_read_begin,
-		.site = src_site,
-		.clock = src_clock,
-		.dropped = src_none,
-		.pid = getpid(),
-		.names_pid = -1,
-		.executable = "test",
-		.hostname = "host",
-		.dir = tu_snapshot_dir(),
-	};
+	struct ttlog__snapshot_source src = tu_self_source(NULL, src_read_begin, tu_snapshot_dir());
 	char path[4096];
 	assert_int_equal(ttlog__snapshot_write_source(&src, "lapped", path, sizeof path), TTLOG_OK);
 	assert_int_equal(owner.laps, 8);

@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: MIT
 """damage_block.py - changes one event block of a ttlog file so that only
 reading it finds it: 16 bytes in the middle of the largest EVTS block of
-the file's middle third are flipped and the chunk's CRC is made right
+the file's middle third are set to 0xFF and the chunk's CRC is made right
 again (docs/FORMAT.md: file header, then chunks of type, flags, length,
-CRC-32C and payload).
+CRC-32C and payload). 0xFF is no packed record's header byte, and 16 of
+them make a varint too long, so the first record they reach fails to
+decode. (Flipped bits could leave records that decode with other values:
+a span begin 12 s later than its block was one, and a time range or a
+part of the file stops at such a record; docs/DESIGN.md says so.)
 
   damage_block.py SRC DST    writes DST; prints the number of EVTS blocks
 """
@@ -28,7 +32,7 @@ def main():
         sys.exit("damage_block.py: %s has no EVTS block" % sys.argv[1])
     off, ln = max(evts[len(evts) // 3:2 * len(evts) // 3] or evts, key=lambda e: e[1])
     for i in range(ln // 2, min(ln, ln // 2 + 16)):
-        data[off + 16 + i] ^= 0x5A
+        data[off + 16 + i] = 0xFF
     covered = bytes(data[off:off + 12]) + bytes(data[off + 16:off + 16 + ln])
     struct.pack_into("<I", data, off + 12, crc_final(covered))
     open(sys.argv[2], "wb").write(data)

@@ -4,9 +4,11 @@
 reading it finds it: 16 bytes in the middle of the largest EVTS block of
 the file's middle third are set to 0xFF and the chunk's CRC is made right
 again (docs/FORMAT.md: file header, then chunks of type, flags, length,
-CRC-32C and payload). 0xFF is no packed record's header byte, and 16 of
-them make a varint too long, so the first record they reach fails to
-decode. (Flipped bits could leave records that decode with other values:
+CRC-32C and payload). 0xFF is no packed record's header byte, and a
+varint that runs into it is refused (past 64 bits): no record's ticks or
+kind come out changed (a raw argument's bytes may), and the record they
+reach, or the next, fails to decode. (Flipped bits could leave records
+that decode with other values:
 a span begin 12 s later than its block was one, and a time range or a
 part of the file stops at such a record; docs/DESIGN.md says so.)
 

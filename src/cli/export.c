@@ -597,22 +597,28 @@ struct survey_jobs {
 	struct cli_store_parts sp;
 };
 
+/* The events of store s (or of a part of it) the filters keep, through
+ * the format's survey_event(). */
+static void survey_store_events(struct export *x, ttlog_store *s)
+{
+	struct ttlog_event ev;
+	const struct ttlog_store_file *from;
+	while (ttlog_store_next(s, &ev, &from)) {
+		render_message_start(&x->msg, &ev);
+		if (cli_filter_keep(&x->filter, &ev, &x->msg))
+			x->format->survey_event(x, &ev);
+	}
+}
+
 static void survey_store_job(void *arg, unsigned worker, size_t job, struct cli_job_out *out)
 {
 	(void)worker;
 	(void)out; /* no output */
 	struct survey_jobs *sj = arg;
-	struct export *w = &sj->parts[job];
 	ttlog_store *p = cli_store_parts_open(&sj->sp, job);
 	if (!p)
 		return;
-	struct ttlog_event ev;
-	const struct ttlog_store_file *from;
-	while (ttlog_store_next(p, &ev, &from)) {
-		render_message_start(&w->msg, &ev);
-		if (cli_filter_keep(&w->filter, &ev, &w->msg))
-			w->format->survey_event(w, &ev);
-	}
+	survey_store_events(&sj->parts[job], p);
 	cli_store_parts_end(&sj->sp, job, p);
 }
 
@@ -657,19 +663,12 @@ static int survey_store_jobs(struct export *x, ttlog_store *s)
 
 static int export_store(struct export *x, char **args, int n)
 {
-	struct ttlog_event ev;
-	const struct ttlog_store_file *from;
 	ttlog_store *s;
 	x->path = args[0];
 	if (x->format->survey_event) {
 		s = cli_store_open(&x->filter, args, n, "ttlog", INT64_MIN);
-		if (s && survey_store_jobs(x, s) != 0) {
-			while (ttlog_store_next(s, &ev, &from)) {
-				render_message_start(&x->msg, &ev);
-				if (cli_filter_keep(&x->filter, &ev, &x->msg))
-					x->format->survey_event(x, &ev);
-			}
-		}
+		if (s && survey_store_jobs(x, s) != 0)
+			survey_store_events(x, s);
 		ttlog_store_close(s);
 	}
 	x->format->begin(x);
